@@ -1,0 +1,92 @@
+// Bindings of the modular arithmetic and NTT layers: prime search, NttTables.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "bindings/numpy_checks.hpp"
+#include "bindings/registry.hpp"
+#include "math/primes.hpp"
+#include "ntt/ntt.hpp"
+
+namespace py = pybind11;
+
+namespace ppml::bindings {
+namespace {
+
+using ntt::NttTables;
+
+// Applies `transform` to every row of a (..., n) uint64 array, GIL released.
+template <typename F>
+void apply_rows(const NttTables& t, py::array_t<uint64_t>& a, std::size_t rows, F transform) {
+  uint64_t* p = a.mutable_data();
+  py::gil_scoped_release release;
+  for (std::size_t r = 0; r < rows; ++r) transform(p + r * t.n(), t);
+}
+
+py::array_t<uint64_t> checked_input(const NttTables& t, const char* api, const py::handle& obj, bool inplace,
+                                    std::size_t& rows) {
+  auto a = require_u64(api, "a", obj, inplace);
+  rows = require_last_axis(api, "a", a, t.n());
+  require_below(api, "a", a.data(), rows * t.n(), t.q());
+  return a;
+}
+
+template <void (*Transform)(uint64_t*, const NttTables&)>
+py::array_t<uint64_t> transform_copy(const NttTables& t, const py::handle& obj, const char* api) {
+  std::size_t rows;
+  auto a = checked_input(t, api, obj, false, rows);
+  py::array_t<uint64_t> out(std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim()));
+  std::memcpy(out.mutable_data(), a.data(), rows * t.n() * sizeof(uint64_t));
+  apply_rows(t, out, rows, Transform);
+  return out;
+}
+
+template <void (*Transform)(uint64_t*, const NttTables&)>
+void transform_inplace(const NttTables& t, const py::handle& obj, const char* api) {
+  std::size_t rows;
+  auto a = checked_input(t, api, obj, true, rows);
+  apply_rows(t, a, rows, Transform);
+}
+
+py::array_t<uint64_t> table_view(const NttTables& t, const uint64_t* p, py::handle owner) {
+  return py::array_t<uint64_t>({static_cast<py::ssize_t>(t.n())}, {sizeof(uint64_t)}, p, owner);
+}
+
+}  // namespace
+
+void init_ring(py::module_& m) {
+  m.def("is_prime", &math::is_prime, py::arg("x"), "Deterministic primality test for 64-bit integers.");
+  m.def(
+      "find_ntt_primes",
+      [](int bit_size, uint64_t n, int count) { return math::find_ntt_primes(bit_size, n, count); },
+      py::arg("bit_size"), py::arg("n"), py::arg("count"));
+  m.def("minimal_primitive_root", &math::minimal_primitive_root, py::arg("order"), py::arg("q"));
+
+  py::class_<NttTables, std::shared_ptr<NttTables>>(m, "NttTables")
+      .def(py::init([](uint64_t n, uint64_t q) { return std::const_pointer_cast<NttTables>(NttTables::get(n, q)); }),
+           py::arg("n"), py::arg("q"))
+      .def_property_readonly("n", &NttTables::n)
+      .def_property_readonly("q", &NttTables::q)
+      .def_property_readonly("psi", &NttTables::psi)
+      .def_property_readonly("kernel", [](const NttTables& t) { return ntt::kernel_name(t); })
+      .def_property_readonly("root_powers",
+                             [](py::object self) {
+                               const auto& t = self.cast<const NttTables&>();
+                               return table_view(t, t.root_powers(), self);
+                             })
+      .def("forward", [](const NttTables& t, py::handle a) { return transform_copy<ntt::forward_inplace>(t, a, "NttTables.forward"); },
+           py::arg("a"))
+      .def("inverse", [](const NttTables& t, py::handle a) { return transform_copy<ntt::inverse_inplace>(t, a, "NttTables.inverse"); },
+           py::arg("a"))
+      .def("forward_inplace",
+           [](const NttTables& t, py::handle a) { transform_inplace<ntt::forward_inplace>(t, a, "NttTables.forward_inplace"); },
+           py::arg("a"))
+      .def("inverse_inplace",
+           [](const NttTables& t, py::handle a) { transform_inplace<ntt::inverse_inplace>(t, a, "NttTables.inverse_inplace"); },
+           py::arg("a"))
+      .def("__repr__", [](const NttTables& t) {
+        return "NttTables(n=" + std::to_string(t.n()) + ", q=" + std::to_string(t.q()) + ")";
+      });
+}
+
+}  // namespace ppml::bindings

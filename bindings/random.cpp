@@ -1,0 +1,112 @@
+// Bindings of the randomness layer: ChaCha20 (for the RFC 8439 vectors), seeded and OS
+// keystreams, and the lattice samplers (for statistical tests and prototyping).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "bindings/registry.hpp"
+#include "common/errors.hpp"
+#include "random/chacha20.hpp"
+#include "random/prng.hpp"
+#include "random/samplers.hpp"
+
+namespace py = pybind11;
+
+namespace ppml::bindings {
+namespace {
+
+random::Seed seed_from(const py::bytes& b, const char* api) {
+  std::string s = b;
+  if (s.size() != 32) throw_parameter(api, "seed", "has the wrong length", "32 bytes", s.size());
+  random::Seed seed;
+  std::memcpy(seed.data(), s.data(), 32);
+  return seed;
+}
+
+void check_size(const char* api, py::ssize_t size) {
+  if (size < 0) throw_parameter(api, "size", "is negative", "size >= 0", size);
+}
+
+}  // namespace
+
+void init_random(py::module_& m) {
+  m.def(
+      "chacha20_block",
+      [](const py::bytes& key, uint32_t counter, const py::bytes& nonce) {
+        std::string k = key, n = nonce;
+        if (k.size() != 32) throw_parameter("chacha20_block", "key", "has the wrong length", "32 bytes", k.size());
+        if (n.size() != 12) throw_parameter("chacha20_block", "nonce", "has the wrong length", "12 bytes", n.size());
+        uint32_t kw[8], tail[4] = {counter, 0, 0, 0};
+        std::memcpy(kw, k.data(), 32);
+        std::memcpy(tail + 1, n.data(), 12);
+        uint8_t out[64];
+        random::chacha20_block(kw, tail, out);
+        return py::bytes(reinterpret_cast<const char*>(out), 64);
+      },
+      py::arg("key"), py::arg("counter"), py::arg("nonce"), "One RFC 8439 ChaCha20 block.");
+
+  py::class_<random::Prng>(m, "Prng")
+      .def(py::init<>())
+      .def(py::init([](const py::bytes& seed, uint64_t stream) {
+             return new random::Prng(seed_from(seed, "Prng"), stream);
+           }),
+           py::arg("seed"), py::arg("stream") = 0)
+      .def("random_bytes",
+           [](random::Prng& p, py::ssize_t size) {
+             check_size("Prng.random_bytes", size);
+             std::string out(static_cast<std::size_t>(size), '\0');
+             p.fill(out.data(), out.size());
+             return py::bytes(out);
+           },
+           py::arg("size"))
+      .def("uint64",
+           [](random::Prng& p, py::ssize_t size) {
+             check_size("Prng.uint64", size);
+             py::array_t<uint64_t> out(size);
+             uint64_t* dst = out.mutable_data();
+             py::gil_scoped_release release;
+             p.fill(dst, static_cast<std::size_t>(size) * 8);
+             return out;
+           },
+           py::arg("size"))
+      .def("uniform_mod",
+           [](random::Prng& p, uint64_t q, py::ssize_t size) {
+             check_size("Prng.uniform_mod", size);
+             if (q < 2) throw_parameter("Prng.uniform_mod", "q", "is too small", "q >= 2", q);
+             py::array_t<uint64_t> out(size);
+             uint64_t* dst = out.mutable_data();
+             py::gil_scoped_release release;
+             random::sample_uniform_mod(p, q, dst, static_cast<std::size_t>(size));
+             return out;
+           },
+           py::arg("q"), py::arg("size"))
+      .def("ternary",
+           [](random::Prng& p, py::ssize_t size) {
+             check_size("Prng.ternary", size);
+             py::array_t<int8_t> out(size);
+             int8_t* dst = out.mutable_data();
+             py::gil_scoped_release release;
+             random::sample_ternary(p, dst, static_cast<std::size_t>(size));
+             return out;
+           },
+           py::arg("size"))
+      .def("cbd",
+           [](random::Prng& p, py::ssize_t size) {
+             check_size("Prng.cbd", size);
+             py::array_t<int8_t> out(size);
+             int8_t* dst = out.mutable_data();
+             py::gil_scoped_release release;
+             random::sample_cbd(p, dst, static_cast<std::size_t>(size));
+             return out;
+           },
+           py::arg("size"));
+  m.attr("CBD_SIGMA") = random::kCbdSigma;
+  m.def("os_seed", [] {
+    auto s = random::os_seed();
+    return py::bytes(reinterpret_cast<const char*>(s.data()), s.size());
+  });
+}
+
+}  // namespace ppml::bindings

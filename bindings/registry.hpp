@@ -1,0 +1,34 @@
+// Each bindings/<layer>.cpp defines one init function; register_all calls the ones built.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace ppml::bindings {
+
+void init_ring(pybind11::module_& m);
+void init_random(pybind11::module_& m);
+#ifdef PPML_HE
+void init_he(pybind11::module_& m);
+#endif
+#ifdef PPML_DP
+void init_dp(pybind11::module_& m);
+#endif
+#ifdef PPML_MPC
+void init_mpc(pybind11::module_& m);
+#endif
+
+inline void register_all(pybind11::module_& m) {
+  init_ring(m);
+  init_random(m);
+#ifdef PPML_HE
+  init_he(m);
+#endif
+#ifdef PPML_DP
+  init_dp(m);
+#endif
+#ifdef PPML_MPC
+  init_mpc(m);
+#endif
+}
+
+}  // namespace ppml::bindings

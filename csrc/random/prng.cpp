@@ -1,0 +1,99 @@
+#include "random/prng.hpp"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "common/secure_zero.hpp"
+#include "random/chacha20.hpp"
+
+namespace ppml::random {
+
+Seed os_seed() {
+  Seed seed;
+  std::size_t got = 0;
+  while (got < seed.size()) {
+    ssize_t r = getrandom(seed.data() + got, seed.size() - got, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("os_seed: getrandom failed");
+    }
+    got += static_cast<std::size_t>(r);
+  }
+  return seed;
+}
+
+Prng::Prng() {
+  Seed seed = os_seed();
+  std::memcpy(key_, seed.data(), 32);
+  secure_zero(seed.data(), seed.size());
+}
+
+Prng::Prng(const Seed& seed, uint64_t stream) : stream_(stream) { std::memcpy(key_, seed.data(), 32); }
+
+Prng::~Prng() {
+  secure_zero(key_, sizeof(key_));
+  secure_zero(buffer_, sizeof(buffer_));
+}
+
+void Prng::refill() {
+  chacha20_blocks(key_, counter_, stream_, buffer_, kBlocks);
+  counter_ += kBlocks;
+  pos_ = 0;
+}
+
+void Prng::fill(void* out, std::size_t bytes) {
+  uint8_t* dst = static_cast<uint8_t*>(out);
+  while (bytes) {
+    if (pos_ == sizeof(buffer_)) {
+      // Large requests go straight to the destination, whole blocks at a time.
+      if (bytes >= sizeof(buffer_)) {
+        std::size_t blocks = bytes / 64;
+        chacha20_blocks(key_, counter_, stream_, dst, blocks);
+        counter_ += blocks;
+        dst += 64 * blocks;
+        bytes -= 64 * blocks;
+        continue;
+      }
+      refill();
+    }
+    std::size_t take = std::min(bytes, sizeof(buffer_) - pos_);
+    std::memcpy(dst, buffer_ + pos_, take);
+    secure_zero(buffer_ + pos_, take);
+    pos_ += take;
+    dst += take;
+    bytes -= take;
+  }
+}
+
+uint64_t Prng::next_u64() {
+  if (sizeof(buffer_) - pos_ < 8) {
+    uint64_t v;
+    fill(&v, 8);
+    return v;
+  }
+  uint64_t v;
+  std::memcpy(&v, buffer_ + pos_, 8);
+  pos_ += 8;
+  return v;
+}
+
+uint32_t Prng::next_u32() {
+  uint32_t v;
+  fill(&v, 4);
+  return v;
+}
+
+uint64_t Prng::uniform_below(uint64_t bound) {
+  if (bound <= 1) return 0;
+  int bits = 64 - __builtin_clzll(bound - 1);
+  uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  for (;;) {
+    uint64_t v = next_u64() & mask;
+    if (v < bound) return v;
+  }
+}
+
+}  // namespace ppml::random
