@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Developer build: incremental CMake/Ninja build in build-<name> (default build-dev),
+# module copied into pyppml/ so `python -m pytest` runs from the source tree.
+set -euo pipefail
+cd "$(dirname "$0")"
+dir=${1:-build-dev}
+if [ ! -f "$dir/build.ninja" ]; then
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPPML_INPLACE=ON \
+    -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" >/dev/null
+fi
+cmake --build "$dir"

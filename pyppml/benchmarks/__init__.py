@@ -1,0 +1,1 @@
+"""Micro-benchmarks behind `pyppml bench` (JSON lines, see bench/README.md)."""

@@ -1,0 +1,89 @@
+"""The `pyppml` command: info, bench, demo."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+# Benchmark suites: every module under pyppml.benchmarks with a `run(args)` function.
+def _bench_suites() -> list[str]:
+    import pkgutil
+
+    import pyppml.benchmarks as pkg
+
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name != "harness")
+
+
+def _cmd_info(args) -> int:
+    from pyppml import info
+
+    data = info()
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        if isinstance(value, dict):
+            print(f"{key:<{width}}")
+            for k, v in value.items():
+                print(f"  {k:<{width}} {v}")
+        else:
+            if isinstance(value, list):
+                value = ", ".join(value)
+            print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def _available_suites() -> list[str]:
+    out = []
+    for name in _bench_suites():
+        try:
+            importlib.import_module(f"pyppml.benchmarks.{name}")
+            out.append(name)
+        except ImportError:
+            pass
+    return out
+
+
+def _cmd_bench(args) -> int:
+    suites = args.suite or _available_suites()
+    for name in suites:
+        module = importlib.import_module(f"pyppml.benchmarks.{name}")
+        module.run(args)
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from pyppml import demo
+
+    return demo.main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pyppml", description="privacy-preserving machine learning engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("info", help="version, build flags, CPU features and the kernel each operation uses")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("bench", help="micro-benchmarks as JSON lines (see bench/README.md)")
+    p.add_argument("suite", nargs="*", help="suites to run (default: all)")
+    p.add_argument("--quick", action="store_true", help="fewer sizes and runs")
+    p.add_argument("--compare", action="store_true", help="also time SEAL/OpenFHE/OpenDP when importable")
+    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--logn", type=int, nargs="*", default=None, help="restrict to these log2(N)")
+    p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("demo", help="the main job end to end on the embedded data set")
+    p.add_argument("--quick", action="store_true", help="smaller run")
+    p.set_defaults(func=_cmd_demo)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
