@@ -1,0 +1,38 @@
+// Shamir t-of-n secret sharing over the Mersenne prime field p = 2^61 - 1 [Sha79]:
+// share j (held by party j, evaluation point x = j, 1 <= j <= n) is f(j) for a random
+// polynomial f of degree t - 1 with f(0) = secret; any t shares give f(0) by Lagrange
+// interpolation at 0, and any t - 1 shares are jointly uniform, independent of the secret.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "math/modulus.hpp"
+#include "random/prng.hpp"
+
+namespace ppml::mpc {
+
+constexpr uint64_t kShamirPrime = (uint64_t{1} << 61) - 1;
+
+// The field Z_p, p = 2^61 - 1 (the library's Barrett modulus; p < 2^61 as it requires).
+const math::Modulus& shamir_field();
+
+// Shares `count` secrets, each in [0, p), among n parties with threshold t: writes
+// out[(j - 1) * count + k] = f_k(j) for j = 1..n, each in [0, p). The t - 1 random
+// coefficients of each f_k are uniform in [0, p) from `prng`.
+// Throws ParameterError unless 1 <= t <= n < p, or if a secret is >= p.
+void shamir_share(random::Prng& prng, const uint64_t* secrets, std::size_t count, std::size_t n, std::size_t t,
+                  uint64_t* out);
+
+// Lagrange coefficients at 0 for the distinct nonzero points xs[0..k): out[i] =
+// prod_{m != i} xs[m] / (xs[m] - xs[i]) mod p. Throws ParameterError if a point is 0 or
+// >= p, or two points are equal.
+void lagrange_at_zero(const uint64_t* xs, std::size_t k, uint64_t* out);
+
+// Reconstructs f(0) from k shares shares[i * count + c] taken at points xs[i]
+// (the polynomial must have degree < k, i.e. k >= t). Writes out[c] in [0, p).
+// Throws ParameterError for bad points (see lagrange_at_zero) or a share >= p.
+void shamir_reconstruct(const uint64_t* xs, const uint64_t* shares, std::size_t k, std::size_t count,
+                        uint64_t* out);
+
+}  // namespace ppml::mpc
