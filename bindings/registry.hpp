@@ -7,6 +7,7 @@ namespace ppml::bindings {
 
 void init_ring(pybind11::module_& m);
 void init_random(pybind11::module_& m);
+void init_rns(pybind11::module_& m);
 #ifdef PPML_HE
 void init_he(pybind11::module_& m);
 #endif
@@ -20,6 +21,7 @@ void init_mpc(pybind11::module_& m);
 inline void register_all(pybind11::module_& m) {
   init_ring(m);
   init_random(m);
+  init_rns(m);
 #ifdef PPML_HE
   init_he(m);
 #endif

@@ -20,10 +20,14 @@ import contextlib
 from typing import Iterator
 
 from pyppml import _core
-from pyppml._core import NttTables, is_prime, minimal_primitive_root
+from pyppml._core import BaseConverter, NttTables, Prng, RnsBase, RnsPoly, is_prime, minimal_primitive_root
 
 __all__ = [
+    "BaseConverter",
     "NttTables",
+    "Prng",
+    "RnsBase",
+    "RnsPoly",
     "available_backends",
     "find_ntt_primes",
     "get_backend",

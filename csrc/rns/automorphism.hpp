@@ -1,0 +1,24 @@
+// Galois automorphisms X -> X^k (k odd, taken mod 2n) of RnsPoly in both forms. In
+// evaluation form the map is a permutation of the bit-reversed slots, precomputed once
+// per (n, k).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "rns/rns_poly.hpp"
+
+namespace ppml::rns {
+
+// Permutation for evaluation form: out[j] = in[perm[j]].
+std::shared_ptr<const std::vector<uint32_t>> automorphism_permutation(uint64_t n, uint64_t k);
+
+// out = a(X^k); k must be odd. `out` must not alias `a`.
+void automorphism(const RnsPoly& a, uint64_t k, RnsPoly& out);
+
+// Raw limb kernels (used by the HE layer on limb subsets).
+void automorphism_coeff_limb(const uint64_t* in, uint64_t k, uint64_t* out, uint64_t n, uint64_t q);
+void automorphism_eval_limb(const uint64_t* in, const uint32_t* perm, uint64_t* out, uint64_t n);
+
+}  // namespace ppml::rns

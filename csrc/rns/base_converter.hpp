@@ -1,0 +1,43 @@
+// Fast RNS base conversion from base B = {q_i} to base C = {p_j} without leaving RNS:
+// y_i = [x_i (Q/q_i)^-1]_{q_i}, out_j = sum_i y_i (Q/q_i) mod p_j. The plain ("approx")
+// result is x + alpha*Q with 0 <= alpha < |B| [Bajard-Eynard-Hasan-Zucca 2016]; the exact
+// variant removes alpha*Q with a floating-point estimate of alpha
+// [Halevi-Polyakov-Shoup 2018], giving x (or its centered lift) modulo every p_j.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "rns/rns_base.hpp"
+
+namespace ppml::rns {
+
+class BaseConverter {
+ public:
+  BaseConverter(std::shared_ptr<const RnsBase> from, std::shared_ptr<const RnsBase> to);
+
+  const RnsBase& from() const { return *from_; }
+  const RnsBase& to() const { return *to_; }
+
+  // in: |B| limbs of n words (limb-major, each < q_i); out: |C| limbs of n words.
+  void convert_approx(const uint64_t* in, uint64_t* out, std::size_t n) const;
+  // Exact: out_j = x mod p_j for x in [0, Q) (centered = false) or for the centered
+  // representative in [-Q/2, Q/2) (centered = true). Exact except within about
+  // |B| * 2^-52 * Q of the lift's boundary: Q/2 when centered, Q when not (HPS18, Lemma 2).
+  void convert_exact(const uint64_t* in, uint64_t* out, std::size_t n, bool centered) const;
+
+ private:
+  void scaled_inputs(const uint64_t* in, uint64_t* y, std::size_t n) const;
+  void accumulate(const uint64_t* y, uint64_t* out, std::size_t n) const;
+
+  std::shared_ptr<const RnsBase> from_, to_;
+  // punctured_mod_[j * |B| + i] = (Q / q_i) mod p_j
+  std::vector<uint64_t> punctured_mod_;
+  // Q mod p_j
+  std::vector<uint64_t> q_mod_;
+  std::vector<double> inv_q_;  // 1 / q_i
+};
+
+}  // namespace ppml::rns

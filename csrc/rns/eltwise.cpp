@@ -1,0 +1,56 @@
+// Dispatch of the element-wise kernels by backend and modulus size.
+#include "rns/eltwise.hpp"
+
+#include "common/backend.hpp"
+
+namespace ppml::rns {
+namespace {
+
+const detail::EltwiseKernels& kernels(const math::Modulus& q) {
+#ifdef PPML_HAVE_ELTWISE_AVX512IFMA
+  if (ifma_enabled() && q.value() < (uint64_t{1} << 50)) return detail::kEltwiseAvx512Ifma;
+#endif
+#ifdef PPML_HAVE_ELTWISE_AVX512
+  if (effective_backend() == Backend::Avx512) return detail::kEltwiseAvx512;
+#endif
+  (void)q;
+  return detail::kEltwiseScalar;
+}
+
+}  // namespace
+
+void add_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q) {
+  kernels(q).add(a, b, out, n, q);
+}
+void sub_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q) {
+  kernels(q).sub(a, b, out, n, q);
+}
+void mul_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q) {
+  kernels(q).mul(a, b, out, n, q);
+}
+void mul_add_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q) {
+  kernels(q).mul_add(a, b, out, n, q);
+}
+
+void neg_mod(const uint64_t* a, uint64_t* out, std::size_t n, const math::Modulus& q) {
+  const uint64_t m = q.value();
+  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] == 0 ? 0 : m - a[i];
+}
+
+void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q) {
+  const uint64_t ws = q.shoup(w), m = q.value();
+  for (std::size_t i = 0; i < n; ++i) {
+    uint64_t r = a[i] * w - math::mul_hi(a[i], ws) * m;
+    out[i] = r >= m ? r - m : r;
+  }
+}
+
+void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q) {
+  const uint64_t m = q.value();
+  for (std::size_t i = 0; i < n; ++i) {
+    uint64_t s = a[i] + w;
+    out[i] = s >= m ? s - m : s;
+  }
+}
+
+}  // namespace ppml::rns

@@ -1,0 +1,38 @@
+// Element-wise modular kernels over one limb (n words modulo q): the inner loops of every
+// polynomial operation. Dispatched to SIMD variants when present; every variant is
+// bit-identical to the scalar one. Inputs in [0, q) unless stated.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "math/modulus.hpp"
+
+namespace ppml::rns {
+
+void add_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q);
+void sub_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q);
+void neg_mod(const uint64_t* a, uint64_t* out, std::size_t n, const math::Modulus& q);
+// out = a * b mod q.
+void mul_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q);
+// out = out + a * b mod q.
+void mul_add_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q);
+// out = a * w mod q for a scalar w < q (Shoup).
+void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
+// out = (a + w) mod q for a scalar w < q.
+void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
+
+namespace detail {
+struct EltwiseKernels {
+  void (*add)(const uint64_t*, const uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
+  void (*sub)(const uint64_t*, const uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
+  void (*mul)(const uint64_t*, const uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
+  void (*mul_add)(const uint64_t*, const uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
+};
+extern const EltwiseKernels kEltwiseScalar;
+// Present when rns/eltwise_avx512.cpp is built (PPML_HAVE_ELTWISE_AVX512).
+extern const EltwiseKernels kEltwiseAvx512;
+extern const EltwiseKernels kEltwiseAvx512Ifma;  // q < 2^50
+}  // namespace detail
+
+}  // namespace ppml::rns

@@ -1,0 +1,191 @@
+"""RNS layer: CRT round trips, base conversion against exact integers, RnsPoly products
+against naive negacyclic multiplication, automorphisms against their definition,
+rescale against exact rounding, NumPy views without copies."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from pyppml import ring
+
+N = 32
+
+
+def base_of(bits, count, n=N, skip=0):
+    return ring.RnsBase(ring.find_ntt_primes(bits, n, count + skip)[skip:])
+
+
+def random_poly(base, n, seed):
+    rng = np.random.default_rng(seed)
+    coeffs = np.stack([rng.integers(0, q, n, dtype=np.uint64) for q in base.moduli])
+    return ring.RnsPoly.from_array(base, coeffs)
+
+
+def as_ints(poly):
+    return poly.base.compose(poly.coeffs)
+
+
+def centered(x, q):
+    return x - q if x > q // 2 else x
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 2**200), min_size=1, max_size=20), st.integers(1, 5))
+def test_crt_round_trip(values, count):
+    base = base_of(45, count)
+    Q = base.product
+    residues = base.decompose(values)
+    assert residues.shape == (count, len(values))
+    for i, q in enumerate(base.moduli):
+        assert residues[i].tolist() == [v % q for v in values]
+    assert base.compose(residues) == [v % Q for v in values]
+
+
+def test_product_and_errors():
+    base = base_of(40, 3)
+    qs = base.moduli
+    assert base.product == qs[0] * qs[1] * qs[2]
+    with pytest.raises(ValueError, match="moduli are not pairwise coprime"):
+        ring.RnsBase([qs[0], qs[0]])
+    with pytest.raises(ValueError, match=r"residues has a coefficient out of range"):
+        base.compose(np.array([[qs[0]], [0], [0]], dtype=np.uint64))
+
+
+@pytest.mark.parametrize("src,dst", [(1, 3), (3, 2), (4, 4)])
+def test_base_conversion_against_integers(src, dst):
+    b = base_of(50, src)
+    c = base_of(45, dst)
+    Q = b.product
+    rng = np.random.default_rng(src * 10 + dst)
+    m = 200
+    xs = [int.from_bytes(rng.bytes(8 * src), "little") % Q for _ in range(m)]
+    xs[:3] = [0, Q - 1, Q // 2]
+    conv = ring.BaseConverter(b, c)
+    res = b.decompose(xs)
+    approx = conv.convert(res)
+    for j, p in enumerate(c.moduli):
+        for k, x in enumerate(xs):
+            # x + alpha*Q with 0 <= alpha < |B|
+            assert any((x + a * Q) % p == int(approx[j, k]) for a in range(src))
+    # Exact conversion is documented exact except within ~2^-50 Q of Q/2.
+    keep = [k for k, x in enumerate(xs) if abs(x - Q // 2) > Q >> 40]
+    xs = [xs[k] for k in keep]
+    res = res[:, keep].copy()
+    exact = conv.convert(res, exact=True)
+    cent = conv.convert(res, exact=True, centered=True)
+    # The non-centered lift's boundary is at x ~ Q (values just below Q may come out as x - Q).
+    top = [k for k, x in enumerate(xs) if Q - x > Q >> 40]
+    for j, p in enumerate(c.moduli):
+        assert [int(exact[j, k]) for k in top] == [xs[k] % p for k in top]
+        assert cent[j].tolist() == [centered(x, Q) % p for x in xs]
+
+
+def naive_negacyclic(a, b, q):
+    n = len(a)
+    out = [0] * n
+    for i in range(n):
+        for j in range(n):
+            v = a[i] * b[j]
+            if i + j < n:
+                out[i + j] += v
+            else:
+                out[i + j - n] -= v
+    return [x % q for x in out]
+
+
+def test_poly_ring_product_in_evaluation_form():
+    base = base_of(50, 3)
+    a, b = random_poly(base, N, 1), random_poly(base, N, 2)
+    a_int, b_int = as_ints(a), as_ints(b)
+    a.ntt()
+    b.ntt()
+    assert a.form == "evaluation"
+    c = a * b
+    c.intt()
+    Q = base.product
+    assert as_ints(c) == naive_negacyclic(a_int, b_int, Q)
+
+
+def test_add_sub_neg_mul_add_scalar():
+    base = base_of(40, 2)
+    Q = base.product
+    a, b = random_poly(base, N, 3), random_poly(base, N, 4)
+    A, B = as_ints(a), as_ints(b)
+    assert as_ints(a + b) == [(x + y) % Q for x, y in zip(A, B)]
+    assert as_ints(a - b) == [(x - y) % Q for x, y in zip(A, B)]
+    assert as_ints(-a) == [(-x) % Q for x in A]
+    assert as_ints(a.multiply_scalar(12345678901234567)) == [x * 12345678901234567 % Q for x in A]
+    acc = a.copy()
+    acc.multiply_add(a, b)
+    assert acc.coeffs.tolist() == ((a * b) + a).coeffs.tolist()
+
+
+def test_view_is_zero_copy():
+    base = base_of(40, 2)
+    p = ring.RnsPoly(N, base)
+    view = p.coeffs
+    view[1, 3] = 7
+    assert p.coeffs[1, 3] == 7
+    assert np.shares_memory(p.coeffs, p.coeffs)
+    assert np.asarray(p).__array_interface__["data"][0] == view.__array_interface__["data"][0]
+
+
+@pytest.mark.parametrize("k", [3, 5, 25, 2 * N - 1, -5])
+def test_automorphism_definition_both_forms(k):
+    base = base_of(50, 2)
+    a = random_poly(base, N, 5)
+    Q = base.product
+    A = as_ints(a)
+    kk = k % (2 * N)
+    expect = [0] * N
+    for i, v in enumerate(A):
+        e = i * kk % (2 * N)
+        if e < N:
+            expect[e] = v
+        else:
+            expect[e - N] = (-v) % Q
+    got = a.automorphism(k)
+    assert as_ints(got) == expect
+    ev = a.copy()
+    ev.ntt()
+    got_ev = ev.automorphism(k)
+    got_ev.intt()
+    assert as_ints(got_ev) == expect
+
+
+def test_automorphism_even_k_rejected():
+    base = base_of(50, 1)
+    with pytest.raises(ValueError, match="k is even"):
+        ring.RnsPoly(N, base).automorphism(4)
+
+
+@pytest.mark.parametrize("form", ["coefficient", "evaluation"])
+def test_rescale_rounds(form):
+    base = base_of(45, 3)
+    qs = base.moduli
+    Q = base.product
+    a = random_poly(base, N, 6)
+    A = as_ints(a)
+    if form == "evaluation":
+        a.ntt()
+    r = a.rescale()
+    assert r.limbs == 2 and r.form == form
+    if form == "evaluation":
+        r.intt()
+    Q2 = qs[0] * qs[1]
+    ql = qs[2]
+    # round(x / q_l) with x taken in [0, Q): floor((x + q_l//2) / q_l) mod Q'
+    assert as_ints(r) == [((x + ql // 2) // ql) % Q2 for x in A]
+
+
+def test_operands_mismatch_errors():
+    a = random_poly(base_of(40, 2), N, 7)
+    b = random_poly(base_of(40, 3), N, 8)
+    with pytest.raises(ValueError, match="operands have different RNS bases"):
+        a + b
+    c = a.copy()
+    c.ntt()
+    with pytest.raises(ValueError, match="operands are in different forms"):
+        a * c
+    with pytest.raises(ValueError, match="already in evaluation form"):
+        c.ntt()
