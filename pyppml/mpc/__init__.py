@@ -1,0 +1,66 @@
+"""Secret sharing and secure multi-party computation between real processes.
+
+- :func:`shamir_share` / :func:`shamir_reconstruct`: t-of-n sharing over p = 2^61 - 1.
+- :func:`additive_share` / :func:`additive_reconstruct`: n-of-n sharing over Z_2^64.
+- :class:`FixedPoint`: fixed-point encoding and SecureML truncation of shares.
+- :class:`Party`: one process's TCP channels to its peers (NumPy frames, deadlines,
+  never pickle); :func:`secure_sum` among any number of parties.
+- :class:`SecureRuntime`: two-party Beaver products, dot and matrix products, secure
+  comparison, ReLU and a piecewise-linear sigmoid; triples from a
+  :class:`TripleSource` (:class:`DealerTripleSource` + :func:`run_dealer`).
+- :class:`SecureLogisticRegression`: two-party training on secret-shared rows.
+
+Security model: semi-honest parties, a non-colluding semi-honest dealer (see
+``protocols``). Example:
+
+>>> import numpy as np
+>>> from pyppml import mpc
+>>> sh = mpc.shamir_share(np.array([123], dtype=np.uint64), n=3, t=2)
+>>> mpc.shamir_reconstruct({2: sh[1], 3: sh[2]}).tolist()
+[123]
+"""
+
+from pyppml.mpc.fixed_point import FixedPoint
+from pyppml.mpc.logistic import SecureLogisticRegression, train_plaintext
+from pyppml.mpc.party import Party, free_ports
+from pyppml.mpc.protocols import SecureRuntime, secure_sum
+from pyppml.mpc.sharing import (
+    SHAMIR_PRIME,
+    additive_reconstruct,
+    additive_share,
+    shamir_reconstruct,
+    shamir_share,
+)
+from pyppml.mpc.transport import (
+    Channel,
+    FrameError,
+    MsgType,
+    PartyError,
+    PeerClosedError,
+    PeerTimeoutError,
+)
+from pyppml.mpc.triples import DealerTripleSource, TripleSource, run_dealer
+
+__all__ = [
+    "SHAMIR_PRIME",
+    "Channel",
+    "DealerTripleSource",
+    "FixedPoint",
+    "FrameError",
+    "MsgType",
+    "Party",
+    "PartyError",
+    "PeerClosedError",
+    "PeerTimeoutError",
+    "SecureLogisticRegression",
+    "SecureRuntime",
+    "TripleSource",
+    "additive_reconstruct",
+    "additive_share",
+    "free_ports",
+    "run_dealer",
+    "secure_sum",
+    "shamir_reconstruct",
+    "shamir_share",
+    "train_plaintext",
+]

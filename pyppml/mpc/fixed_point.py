@@ -1,0 +1,59 @@
+"""Fixed-point numbers in Z_2^64: reals scaled by 2^frac_bits, two's complement.
+
+>>> import numpy as np
+>>> from pyppml.mpc import FixedPoint
+>>> fp = FixedPoint(16)
+>>> fp.decode(fp.encode([1.5, -0.25])).tolist()
+[1.5, -0.25]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pyppml import ParameterError, _core
+
+_k = _core.mpc
+
+
+class FixedPoint:
+    """Encoding with ``frac_bits`` fractional bits (default 16).
+
+    A product of two encodings carries 2 * frac_bits fractional bits and is brought back
+    with :meth:`truncate` (SecureML local truncation, two parties). Its error bound: the
+    truncated value is within 2^-frac_bits of the exact one (one unit in the last place),
+    except with probability at most 2^(lx + 1 - 64) per element when the true value
+    satisfies |x| < 2^lx as a 64-bit integer (see :meth:`failure_probability`); a failure
+    is a huge error, not a small one.
+    """
+
+    def __init__(self, frac_bits: int = 16):
+        if not isinstance(frac_bits, (int, np.integer)) or not 0 <= frac_bits <= _k.MAX_FRAC_BITS:
+            raise ParameterError(
+                f"FixedPoint: frac_bits is out of range; expected 0 <= frac_bits <= {_k.MAX_FRAC_BITS}, got {frac_bits}"
+            )
+        self.frac_bits = int(frac_bits)
+
+    @property
+    def resolution(self) -> float:
+        """One unit in the last place, 2^-frac_bits."""
+        return 2.0 ** -self.frac_bits
+
+    def encode(self, x) -> np.ndarray:
+        """round(x * 2^f) mod 2^64 as uint64; ParameterError if not finite or |x| >= 2^(62 - f)."""
+        return _k.fixed_encode(np.asarray(x, dtype=np.float64), self.frac_bits)
+
+    def decode(self, v, frac_bits: int | None = None) -> np.ndarray:
+        """int64(v) / 2^f as float64 (f = frac_bits or this encoding's)."""
+        f = self.frac_bits if frac_bits is None else frac_bits
+        return _k.fixed_decode(np.ascontiguousarray(v, dtype=np.uint64), f)
+
+    @staticmethod
+    def truncate(share, party: int, bits: int) -> np.ndarray:
+        """SecureML local truncation of party ``party``'s (0 or 1) share by ``bits`` bits."""
+        return _k.truncate_share(np.ascontiguousarray(share, dtype=np.uint64), party, bits)
+
+    @staticmethod
+    def failure_probability(value_bits: int) -> float:
+        """Per-element probability that truncation fails when |x| < 2^value_bits (as an integer)."""
+        return min(1.0, 2.0 ** (value_bits + 1 - 64))

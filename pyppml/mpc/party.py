@@ -1,0 +1,159 @@
+"""A party of a multi-party computation: one process, one TCP channel to every peer.
+
+Participants are numbered; for each pair the lower id listens and the higher one
+connects (retrying until the connect deadline) and introduces itself with a HELLO frame
+carrying its id and the number of participants, so that a stray or misconfigured process
+is rejected instead of being taken for a party.
+
+>>> from pyppml.mpc import Party
+>>> # in process 0:  Party(0, {0: ("127.0.0.1", 5000), 1: ("127.0.0.1", 5001)})
+>>> # in process 1:  Party(1, {0: ("127.0.0.1", 5000), 1: ("127.0.0.1", 5001)})
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Mapping
+
+import numpy as np
+
+from pyppml.mpc.transport import (
+    DEFAULT_MAX_FRAME_BYTES,
+    Channel,
+    FrameError,
+    MsgType,
+    PartyError,
+    PeerTimeoutError,
+)
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` distinct TCP ports free on ``host`` right now (for tests and local runs)."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((host, 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+class Party:
+    """This process's endpoint in a computation among the ids of ``addresses``.
+
+    Parameters
+    ----------
+    index : int
+        This party's id (a key of ``addresses``).
+    addresses : mapping {id: (host, port)}
+        Where each participant listens. Only ids lower than some peer's need to listen.
+    timeout : float
+        Per-frame deadline of every channel, in seconds.
+    connect_timeout : float
+        How long to wait for all peers to come up.
+    max_frame_bytes : int
+        Largest frame accepted from a peer.
+
+    Raises
+    ------
+    PeerTimeoutError
+        If a peer does not show up within ``connect_timeout``.
+    FrameError
+        If a connecting process does not introduce itself as an expected party.
+    """
+
+    def __init__(self, index: int, addresses: Mapping[int, tuple[str, int]], timeout: float = 10.0,
+                 connect_timeout: float = 20.0, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES):
+        if index not in addresses:
+            raise ValueError(f"Party: index is not a participant; expected one of {sorted(addresses)}, got {index}")
+        self.index = int(index)
+        self.ids = sorted(int(i) for i in addresses)
+        self.addresses = dict(addresses)
+        self.timeout = float(timeout)
+        self.max_frame_bytes = int(max_frame_bytes)
+        self.channels: dict[int, Channel] = {}
+        deadline = time.monotonic() + connect_timeout
+        higher = [i for i in self.ids if i > self.index]
+        lower = [i for i in self.ids if i < self.index]
+        listener = None
+        try:
+            if higher:
+                listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                listener.bind(tuple(self.addresses[self.index]))
+                listener.listen(len(higher) + 4)
+            for peer in lower:
+                self.channels[peer] = self._connect(peer, deadline)
+            while listener is not None and any(i not in self.channels for i in higher):
+                self._accept(listener, higher, deadline)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def _hello(self) -> np.ndarray:
+        return np.array([self.index, len(self.ids)], dtype=np.int64)
+
+    def _connect(self, peer: int, deadline: float) -> Channel:
+        host, port = self.addresses[peer]
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PeerTimeoutError(f"Party {self.index}: party {peer} at {host}:{port} did not come up in time")
+            try:
+                sock = socket.create_connection((host, port), timeout=min(left, self.timeout))
+                break
+            except OSError:
+                time.sleep(0.02)
+        ch = Channel(sock, f"party {peer}", self.timeout, self.max_frame_bytes)
+        ch.send(MsgType.HELLO, self._hello())
+        return ch
+
+    def _accept(self, listener: socket.socket, expected: list[int], deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            missing = [i for i in expected if i not in self.channels]
+            raise PeerTimeoutError(f"Party {self.index}: parties {missing} did not connect in time")
+        listener.settimeout(left)
+        try:
+            sock, addr = listener.accept()
+        except socket.timeout:
+            return
+        ch = Channel(sock, f"connection from {addr[0]}:{addr[1]}", min(self.timeout, left), 1024)
+        try:
+            hello = ch.recv(MsgType.HELLO)
+        except PartyError:
+            return  # a stray connection that said nothing useful: ignore it, keep listening
+        if hello.dtype != np.int64 or hello.shape != (2,):
+            ch.close()
+            raise FrameError(f"Party {self.index}: HELLO has the wrong form; expected int64 (2,), got "
+                             f"{hello.dtype} {hello.shape}")
+        peer, n = int(hello[0]), int(hello[1])
+        if peer not in expected or peer in self.channels or n != len(self.ids):
+            ch.close()
+            raise FrameError(f"Party {self.index}: unexpected HELLO; expected a party id in {expected} of "
+                             f"{len(self.ids)} participants, got id {peer} of {n}")
+        ch.peer = f"party {peer}"
+        ch.timeout = self.timeout
+        ch.max_frame_bytes = self.max_frame_bytes
+        self.channels[peer] = ch
+
+    def channel(self, peer: int) -> Channel:
+        """The channel to ``peer``."""
+        return self.channels[peer]
+
+    def close(self) -> None:
+        for ch in self.channels.values():
+            ch.close()
+
+    def __enter__(self) -> "Party":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,303 @@
+"""Two-party protocols on additive shares over Z_2^64, with correlated randomness from a
+:class:`~pyppml.mpc.triples.TripleSource`, plus an n-party secure sum.
+
+Security model (stated plainly): two semi-honest (honest-but-curious) parties; the
+dealer, when used, is a third semi-honest party that does not collude with either. Under
+that model every value a party sees is either its own share, a value masked by a uniform
+one-time pad from the dealer (Beaver's d, e; the comparison's x + r; the bit t = b XOR s)
+or an output. Malicious parties are *not* handled: a cheating party can change results
+(no MACs), though it cannot make an honest party hang or allocate unbounded memory
+(timeouts, frame checks in :mod:`~pyppml.mpc.transport`). Fixed-point truncation is
+SecureML's local truncation, with the failure probability of :class:`FixedPoint`.
+
+>>> # in each of the two party processes (index i in {0, 1}), with a dealer of id 2:
+>>> # rt = SecureRuntime(Party(i, addresses), DealerTripleSource(party, 2))
+>>> # x = rt.share_input(values if i == 0 else None, owner=0, shape=(4,))
+>>> # rt.decode(rt.open(rt.relu(x)))
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from pyppml import _core
+from pyppml.mpc.fixed_point import FixedPoint
+from pyppml.mpc.party import Party
+from pyppml.mpc.sharing import additive_share
+from pyppml.mpc.transport import FrameError, MsgType
+from pyppml.mpc.triples import TripleSource
+
+_k = _core.mpc
+_U = np.uint64
+_ONE = _U(1)
+_LOW63 = _U((1 << 63) - 1)
+_BIT63 = _U(1 << 63)
+
+
+class SecureRuntime:
+    """Party ``party.index`` (0 or 1) of a two-party computation on fixed-point shares.
+
+    Values are uint64 arrays of this party's additive shares; "fixed" values carry
+    ``frac_bits`` fractional bits. Products of two fixed values carry twice as many until
+    :meth:`truncate`. Round counts below are rounds of communication with the peer.
+
+    Parameters
+    ----------
+    party : Party
+        Connected endpoint; its index must be 0 or 1 and it must have a channel to the peer.
+    source : TripleSource
+        Where Beaver triples and comparison material come from.
+    frac_bits : int
+        Fixed-point fractional bits (default 16).
+    """
+
+    def __init__(self, party: Party, source: TripleSource, frac_bits: int = 16):
+        if party.index not in (0, 1):
+            raise ValueError(f"SecureRuntime: party is not a two-party index; expected 0 or 1, got {party.index}")
+        self.party = party
+        self.i = party.index
+        self.peer = party.channel(1 - self.i)
+        self.source = source
+        self.fp = FixedPoint(frac_bits)
+        self.f = self.fp.frac_bits
+        self.rounds = 0
+
+    # -- inputs, outputs, local operations --------------------------------------
+    def encode(self, x) -> np.ndarray:
+        return self.fp.encode(x)
+
+    def decode(self, v, frac_bits: int | None = None) -> np.ndarray:
+        return self.fp.decode(v, frac_bits)
+
+    def share_input(self, values=None, owner: int = 0, shape=None, encoded: bool = False) -> np.ndarray:
+        """Secret-share ``values`` (held by ``owner``; the other party passes None).
+
+        Reals are fixed-point encoded unless ``encoded`` (then uint64 ring elements).
+        The owner sends the peer its share; returns this party's share. The receiver
+        checks the shape against ``shape`` when given.
+        """
+        if self.i == owner:
+            v = np.asarray(values)
+            v = np.ascontiguousarray(v, dtype=np.uint64) if encoded else self.encode(v)
+            shares = additive_share(v, 2)
+            self.peer.send(MsgType.INPUT, shares[1 - self.i])
+            return np.ascontiguousarray(shares[self.i])
+        got = self.peer.recv(MsgType.INPUT)
+        if got.dtype != np.uint64 or (shape is not None and got.shape != tuple(shape)):
+            raise FrameError(f"share_input: input share has the wrong form; expected uint64 {shape}, got "
+                             f"{got.dtype} {got.shape}")
+        return got
+
+    def open(self, share: np.ndarray) -> np.ndarray:
+        """Reveal a shared value to both parties (one round)."""
+        share = np.ascontiguousarray(share, dtype=np.uint64)
+        other = self.peer.exchange(MsgType.OPEN, share)
+        self.rounds += 1
+        if other.dtype != np.uint64 or other.shape != share.shape:
+            raise FrameError(f"open: peer share has the wrong form; expected uint64 {share.shape}, got "
+                             f"{other.dtype} {other.shape}")
+        return share + other
+
+    def _open_many(self, *shares: np.ndarray) -> list[np.ndarray]:
+        """Open several values in one round (one frame)."""
+        flat = np.concatenate([np.ascontiguousarray(s, dtype=np.uint64).ravel() for s in shares])
+        opened = self.open(flat)
+        out, pos = [], 0
+        for s in shares:
+            out.append(opened[pos:pos + s.size].reshape(s.shape))
+            pos += s.size
+        return out
+
+    def add_public(self, share: np.ndarray, public: np.ndarray) -> np.ndarray:
+        """share + public (party 0 adds)."""
+        return share + public if self.i == 0 else share.copy()
+
+    def truncate(self, share: np.ndarray, bits: int | None = None) -> np.ndarray:
+        """Divide by 2^bits (default frac_bits) locally; see FixedPoint for the error."""
+        return _k.truncate_share(np.ascontiguousarray(share), self.i, self.f if bits is None else bits)
+
+    # -- multiplication ------------------------------------------------------------
+    def mul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Elementwise product (Beaver, one round); fixed inputs give 2 * frac_bits."""
+        x = np.ascontiguousarray(x, dtype=np.uint64)
+        y = np.ascontiguousarray(y, dtype=np.uint64)
+        a, b, c = self.source.mul_triple(x.shape)
+        d, e = self._open_many(x - a, y - b)
+        return _k.beaver_mul_finish(self.i, d, e, a, b, c)
+
+    def mul_fixed(self, x, y):
+        return self.truncate(self.mul(x, y))
+
+    def matmul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Matrix product of shared (m, k) and (k, n) matrices (Beaver, one round)."""
+        x = np.ascontiguousarray(x, dtype=np.uint64)
+        y = np.ascontiguousarray(y, dtype=np.uint64)
+        m, k = x.shape
+        n = y.shape[1]
+        a, b, c = self.source.matmul_triple(m, k, n)
+        d, e = self._open_many(x - a, y - b)
+        return _k.beaver_matmul_finish(self.i, d, e, a, b, c)
+
+    def matmul_fixed(self, x, y):
+        return self.truncate(self.matmul(x, y))
+
+    def dot(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Inner product of two shared vectors (a 1 x k by k x 1 Beaver product)."""
+        x = np.ascontiguousarray(x, dtype=np.uint64).reshape(1, -1)
+        y = np.ascontiguousarray(y, dtype=np.uint64).reshape(-1, 1)
+        return self.matmul(x, y).reshape(())
+
+    # -- comparison ------------------------------------------------------------------
+    def _and(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Bitwise AND of XOR-shared words (one round)."""
+        a, b, c = self.source.and_triple(x.size)
+        de = self._open_xor(np.concatenate([x ^ a, y ^ b]))
+        d, e = de[:x.size], de[x.size:]
+        return _k.beaver_and_finish(self.i, d, e, a, b, c)
+
+    def _msb_and_masked(self, x: np.ndarray):
+        """XOR share of msb(x) (the sign bit) plus the opened d = x - a of a bit product,
+        in 1 + 6 rounds.
+
+        With r uniform from the dealer (shared additively and bitwise), open c = x + r;
+        then msb(x) = c_63 ^ r_63 ^ [c mod 2^63 < r mod 2^63], and the comparison of the
+        public c with the XOR-shared r is a log-depth carry (generate/propagate) tree over
+        the 63 low bits, all bit positions of a word in one AND (6 levels for 64 bits).
+        """
+        n = x.size
+        r, rb = self.source.cmp_mask(n)
+        s_bit, s_add, a, a_s = self.source.bit_product(n)
+        c, d = self._open_many(x.ravel() + r, x.ravel() - a)
+        not_c = ~c
+        # g: bit positions where r has a 1 and c a 0 (r larger there); p: positions equal.
+        g = rb & not_c & _LOW63
+        p = rb & _LOW63
+        if self.i == 0:
+            p = p ^ (not_c & _LOW63) | _BIT63  # bit 63 neutral: g = 0, p = 1
+        for level in range(6):
+            s = _U(1 << level)
+            ph = p >> s
+            gp = self._and(np.concatenate([ph, ph]), np.concatenate([g, p]))
+            g = (g >> s) ^ gp[:n]
+            p = gp[n:]
+        lt = g & _ONE  # [c_low < r_low]
+        msb = lt ^ (rb >> _U(63))
+        if self.i == 0:
+            msb ^= c >> _U(63)
+        return msb, (s_bit, s_add, a_s, d)
+
+    def less_than_zero(self, x: np.ndarray) -> np.ndarray:
+        """Additive share of [x < 0] (0 or 1, an integer, not fixed point); 8 rounds."""
+        msb, (s_bit, s_add, _, _) = self._msb_and_masked(x)
+        t = self.open_bits(msb ^ s_bit)
+        # b = t XOR s = t + s - 2ts
+        out = s_add * (_ONE - _U(2) * t)
+        return (out + t if self.i == 0 else out).reshape(x.shape)
+
+    def _open_xor(self, words: np.ndarray) -> np.ndarray:
+        """Open XOR-shared words (one round)."""
+        words = np.ascontiguousarray(words, dtype=np.uint64)
+        other = self.peer.exchange(MsgType.OPEN, words)
+        self.rounds += 1
+        if other.dtype != np.uint64 or other.shape != words.shape:
+            raise FrameError(f"open: peer share has the wrong form; expected uint64 {words.shape}, got "
+                             f"{other.dtype} {other.shape}")
+        return words ^ other
+
+    def open_bits(self, bits: np.ndarray) -> np.ndarray:
+        """Open XOR-shared bits (one round); values 0 or 1."""
+        return self._open_xor(bits) & _ONE
+
+    def relu(self, x: np.ndarray) -> np.ndarray:
+        """max(x, 0) of a shared fixed-point (or integer) vector in 8 rounds.
+
+        b = [x >= 0] is XOR-shared; with a dealer bit s and product a*s, t = b XOR s is
+        opened and x*b = t*x + (1 - 2t) * x*s, where x*s = d*s + a*s with d = x - a opened
+        together with the comparison mask. The result keeps x's scale (no truncation).
+        """
+        x = np.ascontiguousarray(x, dtype=np.uint64)
+        msb, (s_bit, s_add, a_s, d) = self._msb_and_masked(x)
+        b = msb ^ _ONE if self.i == 0 else msb  # [x >= 0]
+        t = self.open_bits(b ^ s_bit)
+        xs = d * s_add + a_s
+        return (t * x.ravel() + (_ONE - _U(2) * t) * xs).reshape(x.shape)
+
+    def sigmoid(self, x: np.ndarray, prescaled: bool = False) -> np.ndarray:
+        """Piecewise-linear sigmoid clip(x / 4 + 1/2, 0, 1) (slope 1/4 like the logistic at 0,
+        max error 0.12 at |x| = 2) on fixed-point shares, 8 rounds.
+
+        ``prescaled``: x already holds x / 4 (saves a truncation when the caller truncates
+        a product anyway).
+        """
+        x = np.ascontiguousarray(x, dtype=np.uint64).ravel()
+        q = x if prescaled else self.truncate(x, 2)
+        half, one = self.encode(0.5), self.encode(1.0)
+        v = self.add_public(q, half)
+        both = self.relu(np.concatenate([v, self.add_public(v, -one)]))
+        n = x.size
+        return both[:n] - both[n:]
+
+
+def _start_sends(party: Party, frames: dict):
+    """Send one SUM frame to each peer from helper threads, so that parties all sending
+    large frames to each other cannot deadlock on full socket buffers; the caller
+    receives, then calls _finish_sends."""
+    errors: list[BaseException] = []
+
+    def send(j, arr):
+        try:
+            party.channel(j).send(MsgType.SUM, arr)
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=send, args=(j, a), daemon=True) for j, a in frames.items()]
+    for th in threads:
+        th.start()
+    return threads, errors
+
+
+def _finish_sends(party: Party, pending) -> None:
+    threads, errors = pending
+    for th in threads:
+        th.join(party.timeout + 1.0)
+    if errors:
+        raise errors[0]
+
+
+def secure_sum(party: Party, values, parties: list[int] | None = None) -> np.ndarray:
+    """Sum of every party's private uint64 vector, revealing only the sum (n >= 2 parties,
+    one round of sharing, one of publishing; semi-honest, no dropouts).
+
+    Each party splits its vector into n additive shares, sends share j to party j, adds
+    what it receives and publishes that partial sum. Values are ring elements mod 2^64
+    (encode reals with FixedPoint first).
+    """
+    ids = sorted(parties if parties is not None else party.ids)
+    v = np.ascontiguousarray(values)
+    if v.dtype == np.int64:
+        v = v.view(np.uint64)
+    v = np.ascontiguousarray(v, dtype=np.uint64)
+    shares = additive_share(v, len(ids))
+    me = party.index
+    partial = shares[ids.index(me)].copy()
+    others = [j for j in ids if j != me]
+    pending = _start_sends(party, {j: shares[ids.index(j)] for j in others})
+    for j in others:
+        got = party.channel(j).recv(MsgType.SUM)
+        if got.dtype != np.uint64 or got.shape != v.shape:
+            raise FrameError(f"secure_sum: share from party {j} has the wrong form; expected uint64 {v.shape}, "
+                             f"got {got.dtype} {got.shape}")
+        partial += got
+    _finish_sends(party, pending)
+    pending = _start_sends(party, {j: partial for j in others})
+    total = partial.copy()
+    for j in others:
+        got = party.channel(j).recv(MsgType.SUM)
+        if got.dtype != np.uint64 or got.shape != v.shape:
+            raise FrameError(f"secure_sum: partial sum from party {j} has the wrong form; expected uint64 "
+                             f"{v.shape}, got {got.dtype} {got.shape}")
+        total += got
+    _finish_sends(party, pending)
+    return total

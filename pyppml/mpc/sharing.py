@@ -1,0 +1,129 @@
+"""Additive sharing over Z_2^64 and Shamir t-of-n sharing over p = 2^61 - 1.
+
+Both are thin NumPy front ends of the C++ kernels in ``csrc/mpc``; all randomness comes
+from pyppml's OS-keyed CSPRNG.
+
+>>> import numpy as np
+>>> from pyppml import mpc
+>>> shares = mpc.shamir_share(np.array([7, 42], dtype=np.uint64), n=5, t=3)
+>>> mpc.shamir_reconstruct({1: shares[0], 3: shares[2], 5: shares[4]}).tolist()
+[7, 42]
+>>> s = mpc.additive_share(np.array([5], dtype=np.uint64), parties=3)
+>>> mpc.additive_reconstruct(s).tolist()
+[5]
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from pyppml import ParameterError, _core
+from pyppml.mpc._random import prng
+
+_k = _core.mpc
+
+#: The Shamir field modulus, the Mersenne prime 2^61 - 1.
+SHAMIR_PRIME = int(_k.SHAMIR_PRIME)
+
+
+def _as_u64(api: str, name: str, values, bound: int | None = None) -> np.ndarray:
+    """Integers as a C-contiguous uint64 array; negative or too large values are rejected."""
+    arr = np.asarray(values)
+    if arr.dtype == np.uint64:
+        out = np.ascontiguousarray(arr)
+    elif arr.dtype.kind in "iu" or (arr.dtype == object and arr.size == 0):
+        if arr.size and int(arr.min()) < 0:
+            raise ParameterError(f"{api}: {name} has a negative value; expected values >= 0, got {int(arr.min())}")
+        out = np.ascontiguousarray(arr, dtype=np.uint64)
+    elif arr.dtype == object:
+        flat = [int(v) for v in arr.ravel()]
+        if any(v < 0 or v >= 1 << 64 for v in flat):
+            raise ParameterError(f"{api}: {name} has a value out of range; expected 0 <= value < 2^64, got {arr!r}")
+        out = np.array(flat, dtype=np.uint64).reshape(arr.shape)
+    else:
+        raise ParameterError(f"{api}: {name} has the wrong dtype; expected integers, got {arr.dtype}")
+    if bound is not None and out.size and int(out.max()) >= bound:
+        raise ParameterError(
+            f"{api}: {name} has a value out of range; expected every value < {bound}, got {int(out.max())}"
+        )
+    return out
+
+
+def shamir_share(secrets, n: int, t: int) -> list[np.ndarray]:
+    """Shamir t-of-n shares of each secret in [0, 2^61 - 1).
+
+    Parameters
+    ----------
+    secrets : array_like of int
+        Values in [0, p), p = 2^61 - 1, any shape.
+    n, t : int
+        Number of parties and threshold, 1 <= t <= n.
+
+    Returns
+    -------
+    list of n uint64 arrays shaped like ``secrets``; element ``i - 1`` is party i's share
+    f(i), each value in [0, p). Any t of them reconstruct; any t - 1 are uniform.
+
+    Raises
+    ------
+    ParameterError
+        If t or n are out of range or a secret is negative or >= p.
+    """
+    s = _as_u64("shamir_share", "secrets", secrets, SHAMIR_PRIME)
+    if not isinstance(n, (int, np.integer)) or not isinstance(t, (int, np.integer)):
+        raise ParameterError(f"shamir_share: n and t are not integers; expected int, got {type(n).__name__}")
+    if n < 1:
+        raise ParameterError(f"shamir_share: n is out of range; expected 1 <= n, got {n}")
+    shares = _k.shamir_share(prng(), s, int(n), int(t))
+    return [shares[i] for i in range(int(n))]
+
+
+def shamir_reconstruct(shares: Mapping[int, np.ndarray]) -> np.ndarray:
+    """The secrets from any t (or more) Shamir shares.
+
+    Parameters
+    ----------
+    shares : mapping {party index (1-based): share array}
+        At least t shares of one sharing, all of the same shape, each value in [0, p).
+
+    Returns
+    -------
+    uint64 array of the secrets, each in [0, p). With fewer than t shares the result is
+    a uniformly random value, not an error: the threshold is not stored in the shares.
+
+    Raises
+    ------
+    ParameterError
+        If no share is given, an index is not in [1, p), the shapes differ or a value is >= p.
+    """
+    if not isinstance(shares, Mapping) or len(shares) == 0:
+        raise ParameterError("shamir_reconstruct: shares is empty; expected a non-empty {index: share} mapping, got "
+                             f"{shares!r}")
+    idx = [int(i) for i in shares]
+    if any(i < 1 for i in idx):
+        raise ParameterError(f"shamir_reconstruct: indices has a point out of range; expected 1 <= index, got {idx}")
+    arrays = [_as_u64("shamir_reconstruct", "shares", shares[i]) for i in shares]
+    shape = arrays[0].shape
+    for a in arrays:
+        if a.shape != shape:
+            raise ParameterError(f"shamir_reconstruct: shares has mismatched shapes; expected {shape}, got {a.shape}")
+    return _k.shamir_reconstruct(np.array(idx, dtype=np.uint64), np.stack(arrays))
+
+
+def additive_share(secrets, parties: int) -> np.ndarray:
+    """Additive shares over Z_2^64, shape (parties, *secrets.shape): rows sum to the secrets mod 2^64.
+
+    Signed int64 inputs are taken as their two's-complement uint64 value.
+    """
+    s = np.asarray(secrets)
+    if s.dtype == np.int64:
+        s = s.view(np.uint64)
+    s = _as_u64("additive_share", "secrets", s)
+    return _k.additive_share(prng(), s, int(parties))
+
+
+def additive_reconstruct(shares) -> np.ndarray:
+    """Sum of the shares along axis 0, mod 2^64 (uint64)."""
+    return _k.additive_reconstruct(np.ascontiguousarray(shares, dtype=np.uint64))

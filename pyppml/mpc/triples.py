@@ -1,0 +1,327 @@
+"""Correlated randomness for two-party protocols: Beaver triples and comparison helpers.
+
+:class:`TripleSource` is the pluggable interface the protocols draw from, in the order
+they consume it. Material is asked for in *requests* (rows ``[kind, p1, p2, p3, p4]``);
+``preprocess`` fetches many requests ahead (the offline phase) and ``take`` hands them out
+during the online phase, checking that both happen in the same order.
+
+:class:`DealerTripleSource` gets material from a dealer process (:func:`run_dealer`): a
+third party that is trusted to be honest-but-curious and not to collude with either
+party. It sends party 0 a fresh 32-byte seed from which party 0 expands its shares with
+the ChaCha20 CSPRNG, and party 1 the corrections (value minus party 0's share), halving
+the dealer's traffic. A source made with homomorphic encryption between the two parties
+alone can plug in here for the arithmetic kinds (see ``he_triples``).
+
+Kinds (shapes are flat counts unless given):
+
+==============  ====================  ===============================================
+kind            parameters            material (sharing)
+==============  ====================  ===============================================
+MUL             count                 a, b, c = a*b            (additive mod 2^64)
+MATMUL          m, k, n               A (m,k), B (k,n), C = A@B (additive)
+FIXED_LEFT      key, m, k             A (m,k), kept by the source under ``key``
+FIXED_LEFT_MM   key, start, stop, n   B (k,n), C = A[start:stop] @ B
+FIXED_LEFT_TN   key, start, stop, n   B (stop-start,n), C = A[start:stop].T @ B
+AND             count                 a, b, c = a & b          (XOR, 64-bit words)
+CMP_MASK        count                 r (additive), r (XOR): one uniform word, both ways
+BIT_PRODUCT     count                 s (XOR, one bit), s (additive), a, a*s (additive)
+==============  ====================  ===============================================
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import time
+
+import numpy as np
+
+from pyppml import _core
+from pyppml.mpc._random import prng
+from pyppml.mpc.party import Party
+from pyppml.mpc.transport import FrameError, MsgType
+
+_k = _core.mpc
+
+
+class Kind(enum.IntEnum):
+    MUL = 1
+    MATMUL = 2
+    FIXED_LEFT = 3
+    FIXED_LEFT_MM = 4
+    FIXED_LEFT_TN = 5
+    AND = 6
+    CMP_MASK = 7
+    BIT_PRODUCT = 8
+
+
+_ADD, _XOR, _BIT = "add", "xor", "bit"
+_MAX_COUNT = 1 << 31
+
+
+def _row(kind: int, *params: int) -> tuple[int, ...]:
+    p = [int(x) for x in params] + [0] * (4 - len(params))
+    return (int(kind), *p)
+
+
+def layout(row: tuple[int, ...], fixed: dict[int, tuple[int, int]]) -> list[tuple[tuple[int, ...], str]]:
+    """Shapes and sharings of the arrays a request yields. Raises FrameError on nonsense."""
+    kind, p1, p2, p3, p4 = row
+    if any(p < 0 or p > _MAX_COUNT for p in (p1, p2, p3, p4)):
+        raise FrameError(f"triples: request has a parameter out of range; expected 0..2^31, got {row}")
+    if kind == Kind.MUL:
+        return [((p1,), _ADD)] * 3
+    if kind == Kind.MATMUL:
+        m, k, n = p1, p2, p3
+        return [((m, k), _ADD), ((k, n), _ADD), ((m, n), _ADD)]
+    if kind == Kind.FIXED_LEFT:
+        return [((p2, p3), _ADD)]
+    if kind in (Kind.FIXED_LEFT_MM, Kind.FIXED_LEFT_TN):
+        if p1 not in fixed:
+            raise FrameError(f"triples: request names an unknown fixed matrix; expected one of {sorted(fixed)}, "
+                             f"got {p1}")
+        m, k = fixed[p1]
+        start, stop, n = p2, p3, p4
+        if not 0 <= start <= stop <= m:
+            raise FrameError(f"triples: request has a bad row range; expected 0 <= start <= stop <= {m}, got "
+                             f"{start}:{stop}")
+        if kind == Kind.FIXED_LEFT_MM:
+            return [((k, n), _ADD), ((stop - start, n), _ADD)]
+        return [((stop - start, n), _ADD), ((k, n), _ADD)]
+    if kind == Kind.AND:
+        return [((p1,), _XOR)] * 3
+    if kind == Kind.CMP_MASK:
+        return [((p1,), _ADD), ((p1,), _XOR)]
+    if kind == Kind.BIT_PRODUCT:
+        return [((p1,), _BIT), ((p1,), _ADD), ((p1,), _ADD), ((p1,), _ADD)]
+    raise FrameError(f"triples: request has an unknown kind; expected 1..8, got {kind}")
+
+
+def expand_party0(seed: bytes, shapes: list[tuple[tuple[int, ...], str]]) -> list[np.ndarray]:
+    """Party 0's shares: consecutive words of ChaCha20 keyed by ``seed`` (bits: low bit)."""
+    g = _core.Prng(seed, 0)
+    out = []
+    for shape, sharing in shapes:
+        a = g.uint64(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+        if sharing == _BIT:
+            a &= np.uint64(1)
+        out.append(a)
+    return out
+
+
+def _fixed_update(row, fixed):
+    if row[0] == Kind.FIXED_LEFT:
+        fixed[row[1]] = (row[2], row[3])
+
+
+class TripleSource:
+    """Interface: correlated randomness handed out in request order.
+
+    Subclasses implement :meth:`_produce` (material for a list of requests, this party's
+    shares) and may override :meth:`close`. ``offline_seconds`` and ``offline_bytes``
+    accumulate the cost of producing material (the offline phase).
+    """
+
+    def __init__(self, party_index: int):
+        self.party = int(party_index)
+        self._queue: collections.deque = collections.deque()
+        self._fixed: dict[int, tuple[int, int]] = {}
+        self.offline_seconds = 0.0
+        self.offline_bytes = 0
+
+    def _produce(self, rows: list[tuple[int, ...]]) -> list[list[np.ndarray]]:
+        raise NotImplementedError
+
+    def preprocess(self, rows: list[tuple[int, ...]]) -> None:
+        """Fetch the material for ``rows`` now (offline phase); both parties pass the same rows."""
+        if not rows:
+            return
+        t0 = time.perf_counter()
+        for row in rows:
+            _fixed_update(row, self._fixed)
+        material = self._produce(rows)
+        for row, arrays in zip(rows, material):
+            self._queue.append((row, arrays))
+        self.offline_seconds += time.perf_counter() - t0
+
+    def take(self, row: tuple[int, ...]) -> list[np.ndarray]:
+        """This party's material for ``row``, fetched on demand if it was not preprocessed."""
+        if not self._queue:
+            self.preprocess([row])
+        head, arrays = self._queue.popleft()
+        if head != row:
+            raise RuntimeError(f"TripleSource.take: protocol out of step; expected request {head}, got {row}")
+        return arrays
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    # Typed front ends ---------------------------------------------------------
+    @staticmethod
+    def rows_mul(count):
+        return _row(Kind.MUL, count)
+
+    def mul_triple(self, shape):
+        count = int(np.prod(shape, dtype=np.int64))
+        return [a.reshape(shape) for a in self.take(_row(Kind.MUL, count))]
+
+    def matmul_triple(self, m, k, n):
+        return self.take(_row(Kind.MATMUL, m, k, n))
+
+    def fixed_left(self, key, m, k):
+        return self.take(_row(Kind.FIXED_LEFT, key, m, k))[0]
+
+    def fixed_left_mm(self, key, start, stop, n):
+        return self.take(_row(Kind.FIXED_LEFT_MM, key, start, stop, n))
+
+    def fixed_left_tn(self, key, start, stop, n):
+        return self.take(_row(Kind.FIXED_LEFT_TN, key, start, stop, n))
+
+    def and_triple(self, count):
+        return self.take(_row(Kind.AND, count))
+
+    def cmp_mask(self, count):
+        return self.take(_row(Kind.CMP_MASK, count))
+
+    def bit_product(self, count):
+        return self.take(_row(Kind.BIT_PRODUCT, count))
+
+    def close(self) -> None:
+        pass
+
+
+class DealerTripleSource(TripleSource):
+    """Material from the dealer process ``dealer`` over ``party``'s channel to it.
+
+    >>> # party i (0 or 1) of a computation with a dealer of id 2:
+    >>> # source = DealerTripleSource(party, dealer=2)
+    """
+
+    def __init__(self, party: Party, dealer: int = 2):
+        super().__init__(party.index)
+        if party.index not in (0, 1):
+            raise ValueError(f"DealerTripleSource: party is not a two-party index; expected 0 or 1, got {party.index}")
+        self.channel = party.channel(dealer)
+
+    def _produce(self, rows):
+        ch = self.channel
+        ch.send(MsgType.REQUEST, np.array(rows, dtype=np.int64).reshape(len(rows), 5))
+        before = ch.bytes_received
+        # Layouts are computed with the fixed matrices known *after* this batch's FIXED_LEFT rows.
+        fixed = dict(self._fixed)
+        shapes = [layout(r, fixed) for r in rows]
+        flat_shapes = [s for per in shapes for s in per]
+        if self.party == 0:
+            seed = ch.recv(MsgType.MATERIAL)
+            if seed.dtype != np.uint8 or seed.shape != (32,):
+                raise FrameError(f"DealerTripleSource: seed has the wrong form; expected uint8 (32,), got "
+                                 f"{seed.dtype} {seed.shape}")
+            arrays = expand_party0(seed.tobytes(), flat_shapes)
+        else:
+            flat = ch.recv(MsgType.MATERIAL)
+            total = sum(int(np.prod(s, dtype=np.int64)) for s, _ in flat_shapes)
+            if flat.dtype != np.uint64 or flat.shape != (total,):
+                raise FrameError(f"DealerTripleSource: material has the wrong form; expected uint64 ({total},), "
+                                 f"got {flat.dtype} {flat.shape}")
+            arrays, pos = [], 0
+            for shape, _ in flat_shapes:
+                size = int(np.prod(shape, dtype=np.int64))
+                arrays.append(flat[pos:pos + size].reshape(shape))
+                pos += size
+        self.offline_bytes += ch.bytes_received - before
+        out, pos = [], 0
+        for per in shapes:
+            out.append(arrays[pos:pos + len(per)])
+            pos += len(per)
+        return out
+
+    def close(self) -> None:
+        try:
+            if not self.channel.closed:
+                self.channel.send(MsgType.CONTROL, np.zeros(1, dtype=np.int64))
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------------------
+# The dealer
+# --------------------------------------------------------------------------------------
+def _uniform(count) -> np.ndarray:
+    return prng().uint64(int(count))
+
+
+def _generate(row, fixed_values: dict[int, np.ndarray]) -> list[np.ndarray]:
+    """The plain values (before sharing) of one request's material."""
+    kind, p1, p2, p3, p4 = row
+    if kind == Kind.MUL:
+        a, b = _uniform(p1), _uniform(p1)
+        return [a, b, a * b]
+    if kind == Kind.MATMUL:
+        a, b = _uniform(p1 * p2).reshape(p1, p2), _uniform(p2 * p3).reshape(p2, p3)
+        return [a, b, _k.matmul_u64(a, b)]
+    if kind == Kind.FIXED_LEFT:
+        a = _uniform(p2 * p3).reshape(p2, p3)
+        fixed_values[p1] = a
+        return [a]
+    if kind == Kind.FIXED_LEFT_MM:
+        a = fixed_values[p1][p2:p3]
+        b = _uniform(a.shape[1] * p4).reshape(a.shape[1], p4)
+        return [b, _k.matmul_u64(a, b)]
+    if kind == Kind.FIXED_LEFT_TN:
+        a = fixed_values[p1][p2:p3]
+        b = _uniform(a.shape[0] * p4).reshape(a.shape[0], p4)
+        return [b, _k.matmul_tn_u64(a, b)]
+    if kind == Kind.AND:
+        a, b = _uniform(p1), _uniform(p1)
+        return [a, b, a & b]
+    if kind == Kind.CMP_MASK:
+        r = _uniform(p1)
+        return [r, r.copy()]
+    if kind == Kind.BIT_PRODUCT:
+        s = _uniform(p1) & np.uint64(1)
+        a = _uniform(p1)
+        return [s, s.copy(), a, a * s]
+    raise FrameError(f"dealer: request has an unknown kind; expected 1..8, got {kind}")
+
+
+def run_dealer(party: Party, parties: tuple[int, int] = (0, 1), idle_timeout: float = 600.0) -> dict:
+    """Serve Beaver triples and comparison material to two parties until both say done.
+
+    Both parties send the same requests; the dealer checks they agree (FrameError if not),
+    generates the values with its own CSPRNG, and sends party 0 a fresh seed and party 1
+    the corrections. Returns counters: requests served, seconds spent generating, bytes sent.
+    """
+    ch0, ch1 = party.channel(parties[0]), party.channel(parties[1])
+    fixed: dict[int, tuple[int, int]] = {}
+    fixed_values: dict[int, np.ndarray] = {}
+    stats = {"requests": 0, "generate_seconds": 0.0, "bytes_sent": 0}
+    while True:
+        r0 = ch0.recv(timeout=idle_timeout)
+        r1 = ch1.recv(timeout=idle_timeout)
+        if r0.dtype != np.int64 or r1.dtype != np.int64:
+            raise FrameError(f"dealer: request has the wrong dtype; expected int64, got {r0.dtype} and {r1.dtype}")
+        if r0.size == 1 and r1.size == 1:
+            break  # CONTROL: done
+        if r0.shape != r1.shape or not np.array_equal(r0, r1) or r0.ndim != 2 or r0.shape[1] != 5:
+            raise FrameError(f"dealer: the parties' requests differ or are malformed; got shapes {r0.shape} and "
+                             f"{r1.shape}")
+        t0 = time.perf_counter()
+        rows = [tuple(int(v) for v in r) for r in r0]
+        shapes = []
+        values = []
+        for row in rows:
+            _fixed_update(row, fixed)
+            shapes.extend(layout(row, fixed))
+            values.extend(_generate(row, fixed_values))
+        seed = prng().random_bytes(32)
+        share0 = expand_party0(seed, shapes)
+        parts = []
+        for (shape, sharing), v, s0 in zip(shapes, values, share0):
+            parts.append((v - s0 if sharing == _ADD else v ^ s0).ravel())
+        flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+        stats["generate_seconds"] += time.perf_counter() - t0
+        ch0.send(MsgType.MATERIAL, np.frombuffer(seed, dtype=np.uint8))
+        ch1.send(MsgType.MATERIAL, flat)
+        stats["requests"] += len(rows)
+        stats["bytes_sent"] = ch0.bytes_sent + ch1.bytes_sent
+    return stats
