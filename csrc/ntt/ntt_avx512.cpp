@@ -1,0 +1,59 @@
+// AVX-512 (F/DQ) negacyclic NTT on 64-bit lanes for any q < 2^61: Shoup multiplication
+// with w' = floor(w 2^64 / q), whose high product is built from four 32 x 32-bit
+// vpmuludq products; lazy values in [0, 4q) < 2^63.
+// [Harvey 2014, "Faster arithmetic for number-theoretic transforms"; Intel HEXL
+// ntt/fwd-ntt-avx512.cpp (64-bit path), util/avx512-util.hpp (_mm512_hexl_mulhi_epi<64>)]
+#include <immintrin.h>
+
+#include "ntt/ntt.hpp"
+#include "ntt/ntt_passes_avx512.hpp"
+
+namespace ppml::ntt::detail {
+namespace {
+
+struct Dq64 {
+  V q, q2, low32;
+  struct Twiddle {
+    V w, ws, ws_hi;
+  };
+
+  explicit Dq64(uint64_t modulus)
+      : q(_mm512_set1_epi64(static_cast<long long>(modulus))),
+        q2(_mm512_set1_epi64(static_cast<long long>(2 * modulus))),
+        low32(_mm512_set1_epi64(0xffffffffLL)) {}
+
+  Twiddle twiddle(V w, V ws) const { return {w, ws, _mm512_srli_epi64(ws, 32)}; }
+
+  // floor(x y / 2^64) from the four 32-bit partial products; no sum can overflow.
+  V mul_hi(V x, V y, V y_hi) const {
+    const V x_hi = _mm512_srli_epi64(x, 32);
+    const V lo_lo = _mm512_mul_epu32(x, y);
+    const V lo_hi = _mm512_mul_epu32(x, y_hi);
+    const V hi_lo = _mm512_mul_epu32(x_hi, y);
+    const V hi_hi = _mm512_mul_epu32(x_hi, y_hi);
+    const V mid = _mm512_add_epi64(lo_hi, _mm512_srli_epi64(lo_lo, 32));
+    const V mid2 = _mm512_add_epi64(hi_lo, _mm512_and_si512(mid, low32));
+    return _mm512_add_epi64(_mm512_add_epi64(hi_hi, _mm512_srli_epi64(mid, 32)), _mm512_srli_epi64(mid2, 32));
+  }
+
+  // y w - floor(y w' / 2^64) q in [0, 2q), computed mod 2^64.
+  V mul_lazy(V y, const Twiddle& t) const {
+    const V quot = mul_hi(y, t.ws, t.ws_hi);
+    return _mm512_sub_epi64(_mm512_mullo_epi64(y, t.w), _mm512_mullo_epi64(quot, q));
+  }
+
+  static const uint64_t* shoup(const NttTables& t) { return t.root_powers_shoup(); }
+  static const uint64_t* inv_shoup(const NttTables& t) { return t.inv_root_powers_shoup(); }
+  static const uint64_t* x4x2_shoup(const NttTables& t) { return t.root_powers_x4x2_shoup(); }
+  static const uint64_t* inv_x4x2_shoup(const NttTables& t) { return t.inv_root_powers_x4x2_shoup(); }
+  static uint64_t inv_n_shoup(const NttTables& t) { return t.inv_n_shoup(); }
+  static uint64_t inv_n_w_shoup(const NttTables& t) { return t.inv_n_w_shoup(); }
+};
+
+}  // namespace
+
+void forward_avx512(uint64_t* a, const NttTables& t) { forward_avx512_passes<Dq64>(a, t); }
+
+void inverse_avx512(uint64_t* a, const NttTables& t) { inverse_avx512_passes<Dq64>(a, t); }
+
+}  // namespace ppml::ntt::detail

@@ -1,0 +1,341 @@
+// The pass structure shared by the AVX-512 negacyclic NTTs (8 x 64-bit lanes): Harvey's
+// lazy butterflies, several layers per pass over memory (radix 2^L on 2^L vectors held
+// in registers), cache-blocked passes, and the four layers with gap <= 8 run inside two
+// registers with lane permutes. The modular multiplication is a policy: 52-bit IFMA
+// (ntt_avx512ifma.cpp) or 64-bit emulated with 32-bit products (ntt_avx512.cpp).
+// [Harvey 2014, "Faster arithmetic for number-theoretic transforms"; Intel HEXL ntt/]
+//
+// Policy `A` provides: members q, q2 (= 2q) broadcast; `Twiddle twiddle(w, ws)`;
+// `mul_lazy(y, tw)` = y * w mod q in [0, 2q) for y < 4q; and the Shoup quotient tables
+// it reads (`shoup(t)`, `inv_shoup(t)`, `x4x2_shoup(t)`, `inv_x4x2_shoup(t)`).
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "ntt/ntt_tables.hpp"
+
+namespace ppml::ntt::detail {
+// Internal linkage on purpose: the IFMA and DQ translation units are compiled with
+// different ISA flags, so no inline function of this header may be merged across them.
+namespace {
+
+using V = __m512i;
+
+// Coefficients per cache block (32 KiB): passes after the first ones stay in L1.
+constexpr uint64_t kBlock = uint64_t{1} << 12;
+
+inline V load(const uint64_t* p) { return _mm512_loadu_si512(p); }
+inline void store(uint64_t* p, V v) { _mm512_storeu_si512(p, v); }
+inline V index_vector(uint64_t i0, uint64_t i1, uint64_t i2, uint64_t i3, uint64_t i4, uint64_t i5,
+                      uint64_t i6, uint64_t i7) {
+  return _mm512_set_epi64(i7, i6, i5, i4, i3, i2, i1, i0);
+}
+
+// x in [0, 2^64) with x < 2b: x mod b for b = q or 2q (unsigned min picks x - b unless
+// it wrapped around).
+inline V reduce_once(V x, V b) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, b)); }
+
+// Cooley-Tukey: x, y in [0, 4q) -> x + wy, x - wy in [0, 4q).
+template <class A>
+inline void fwd_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& w) {
+  const V xr = reduce_once(x, ar.q2);
+  const V t = ar.mul_lazy(y, w);
+  x = _mm512_add_epi64(xr, t);
+  y = _mm512_sub_epi64(_mm512_add_epi64(xr, ar.q2), t);
+}
+
+// Gentleman-Sande: x, y in [0, 2q) -> x + y, (x - y) w in [0, 2q).
+template <class A>
+inline void inv_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& w) {
+  const V s = _mm512_add_epi64(x, y);
+  const V d = _mm512_sub_epi64(_mm512_add_epi64(x, ar.q2), y);
+  x = reduce_once(s, ar.q2);
+  y = ar.mul_lazy(d, w);
+}
+
+// The inverse layer with m = 1: n^-1 merged into both outputs, which end in [0, q).
+template <class A>
+inline void inv_last_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& ninv,
+                          const typename A::Twiddle& ninv_w) {
+  const V s = reduce_once(_mm512_add_epi64(x, y), ar.q2);
+  const V d = _mm512_sub_epi64(_mm512_add_epi64(x, ar.q2), y);
+  x = reduce_once(ar.mul_lazy(s, ninv), ar.q);
+  y = reduce_once(ar.mul_lazy(d, ninv_w), ar.q);
+}
+
+template <class A>
+inline typename A::Twiddle broadcast(const A& ar, const uint64_t* w, const uint64_t* ws, uint64_t i) {
+  return ar.twiddle(_mm512_set1_epi64(static_cast<long long>(w[i])),
+                    _mm512_set1_epi64(static_cast<long long>(ws[i])));
+}
+
+// Forward layer l of a radix-2^L pass over v[0 .. 2^L): rows r and r + h of each of the
+// 2^l sub-blocks, twiddle index (m0 + i) 2^l + sub-block.
+template <int L, int l, class A>
+inline void fwd_layers(const A& ar, V* v, uint64_t group, const uint64_t* w, const uint64_t* ws) {
+  if constexpr (l < L) {
+    constexpr int h = (1 << L) >> (l + 1);
+#pragma GCC unroll 8
+    for (int t = 0; t < (1 << l); ++t) {
+      const auto tw = broadcast(ar, w, ws, (group << l) + t);
+#pragma GCC unroll 8
+      for (int r = 0; r < h; ++r) fwd_bfly(ar, v[2 * h * t + r], v[2 * h * t + r + h], tw);
+    }
+    fwd_layers<L, l + 1>(ar, v, group, w, ws);
+  }
+}
+
+// L forward layers starting at the layer with m0 groups and gap g0, for the groups
+// i in [i_begin, i_end) of that layer (each a contiguous span of 2 g0 coefficients).
+template <int L, class A>
+void fwd_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
+              const uint64_t* w, const uint64_t* ws) {
+  constexpr int R = 1 << L;
+  const uint64_t s = g0 >> (L - 1);  // gap of the pass's last layer, a multiple of 8
+  for (uint64_t i = i_begin; i < i_end; ++i) {
+    uint64_t* base = a + 2 * i * g0;
+    for (uint64_t j = 0; j < s; j += 8) {
+      V v[R];
+#pragma GCC unroll 16
+      for (int k = 0; k < R; ++k) v[k] = load(base + j + k * s);
+      fwd_layers<L, 0>(ar, v, m0 + i, w, ws);
+#pragma GCC unroll 16
+      for (int k = 0; k < R; ++k) store(base + j + k * s, v[k]);
+    }
+  }
+}
+
+// Inverse layer l of a radix-2^L pass: rows r and r + 2^l of each sub-block, twiddle
+// index (m0 >> l) + i 2^(L-1-l) + sub-block. With kLast the pass's final layer is m = 1.
+template <int L, int l, bool kLast, class A>
+inline void inv_layers(const A& ar, V* v, uint64_t m0, uint64_t i, const uint64_t* w, const uint64_t* ws,
+                       const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w) {
+  if constexpr (l < L) {
+    constexpr int h = 1 << l;
+    if constexpr (kLast && l == L - 1) {
+#pragma GCC unroll 8
+      for (int r = 0; r < h; ++r) inv_last_bfly(ar, v[r], v[r + h], ninv, ninv_w);
+    } else {
+#pragma GCC unroll 8
+      for (int t = 0; t < (1 << (L - 1 - l)); ++t) {
+        const auto tw = broadcast(ar, w, ws, (m0 >> l) + (i << (L - 1 - l)) + t);
+#pragma GCC unroll 8
+        for (int r = 0; r < h; ++r) inv_bfly(ar, v[2 * h * t + r], v[2 * h * t + r + h], tw);
+      }
+    }
+    inv_layers<L, l + 1, kLast>(ar, v, m0, i, w, ws, ninv, ninv_w);
+  }
+}
+
+// L inverse layers starting at the layer with m0 groups and gap g0 (m0 >> (L-1) groups at
+// the end), for the output groups i in [i_begin, i_end), each spanning 2^L g0 coefficients.
+template <int L, bool kLast, class A>
+void inv_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
+              const uint64_t* w, const uint64_t* ws, const typename A::Twiddle& ninv,
+              const typename A::Twiddle& ninv_w) {
+  constexpr int R = 1 << L;
+  for (uint64_t i = i_begin; i < i_end; ++i) {
+    uint64_t* base = a + i * R * g0;
+    for (uint64_t j = 0; j < g0; j += 8) {
+      V v[R];
+#pragma GCC unroll 16
+      for (int k = 0; k < R; ++k) v[k] = load(base + j + k * g0);
+      inv_layers<L, 0, kLast>(ar, v, m0, i, w, ws, ninv, ninv_w);
+#pragma GCC unroll 16
+      for (int k = 0; k < R; ++k) store(base + j + k * g0, v[k]);
+    }
+  }
+}
+
+// The forward layers with gap 8, 4, 2, 1 on 16-coefficient blocks [b_begin, b_end), then
+// the final reduction to [0, q). Lane layouts (coefficient indices within the block):
+//   gap 4: x = 0-3, 8-11      y = 4-7, 12-15
+//   gap 2: x = 0,1,4,5,8,9,12,13   y = 2,3,6,7,10,11,14,15
+//   gap 1: x = even             y = odd
+// so each layer's twiddles are contiguous (root_powers_x4x2, then root_powers itself).
+template <class A>
+void fwd_last4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end) {
+  const uint64_t n = t.n();
+  const uint64_t* w = t.root_powers();
+  const uint64_t* ws = A::shoup(t);
+  const uint64_t* wx = t.root_powers_x4x2();
+  const uint64_t* wxs = A::x4x2_shoup(t);
+  const V to_gap2_x = index_vector(0, 1, 8, 9, 4, 5, 12, 13);
+  const V to_gap2_y = index_vector(2, 3, 10, 11, 6, 7, 14, 15);
+  const V out_lo = index_vector(0, 8, 1, 9, 2, 10, 3, 11);
+  const V out_hi = index_vector(4, 12, 5, 13, 6, 14, 7, 15);
+  for (uint64_t b = b_begin; b < b_end; ++b) {
+    uint64_t* p = a + 16 * b;
+    V x = load(p), y = load(p + 8);
+    fwd_bfly(ar, x, y, broadcast(ar, w, ws, n / 16 + b));
+    V x4 = _mm512_shuffle_i64x2(x, y, 0x44), y4 = _mm512_shuffle_i64x2(x, y, 0xEE);
+    fwd_bfly(ar, x4, y4, ar.twiddle(load(wx + 16 * b), load(wxs + 16 * b)));
+    V x2 = _mm512_permutex2var_epi64(x4, to_gap2_x, y4), y2 = _mm512_permutex2var_epi64(x4, to_gap2_y, y4);
+    fwd_bfly(ar, x2, y2, ar.twiddle(load(wx + 16 * b + 8), load(wxs + 16 * b + 8)));
+    V x1 = _mm512_unpacklo_epi64(x2, y2), y1 = _mm512_unpackhi_epi64(x2, y2);
+    fwd_bfly(ar, x1, y1, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
+    x1 = reduce_once(reduce_once(x1, ar.q2), ar.q);
+    y1 = reduce_once(reduce_once(y1, ar.q2), ar.q);
+    store(p, _mm512_permutex2var_epi64(x1, out_lo, y1));
+    store(p + 8, _mm512_permutex2var_epi64(x1, out_hi, y1));
+  }
+}
+
+// The inverse layers with gap 1, 2, 4, 8 on 16-coefficient blocks, mirroring fwd_last4.
+// With kLast (n = 16) the gap-8 layer is the m = 1 layer and carries n^-1.
+template <bool kLast, class A>
+void inv_first4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end,
+                const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w) {
+  const uint64_t n = t.n();
+  const uint64_t* w = t.inv_root_powers();
+  const uint64_t* ws = A::inv_shoup(t);
+  const uint64_t* wx = t.inv_root_powers_x4x2();
+  const uint64_t* wxs = A::inv_x4x2_shoup(t);
+  const V even = index_vector(0, 2, 4, 6, 8, 10, 12, 14);
+  const V odd = index_vector(1, 3, 5, 7, 9, 11, 13, 15);
+  const V to_gap4_x = index_vector(0, 1, 8, 9, 4, 5, 12, 13);
+  const V to_gap4_y = index_vector(2, 3, 10, 11, 6, 7, 14, 15);
+  for (uint64_t b = b_begin; b < b_end; ++b) {
+    uint64_t* p = a + 16 * b;
+    const V lo = load(p), hi = load(p + 8);
+    V x1 = _mm512_permutex2var_epi64(lo, even, hi), y1 = _mm512_permutex2var_epi64(lo, odd, hi);
+    inv_bfly(ar, x1, y1, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
+    V x2 = _mm512_unpacklo_epi64(x1, y1), y2 = _mm512_unpackhi_epi64(x1, y1);
+    inv_bfly(ar, x2, y2, ar.twiddle(load(wx + 16 * b + 8), load(wxs + 16 * b + 8)));
+    V x4 = _mm512_permutex2var_epi64(x2, to_gap4_x, y2), y4 = _mm512_permutex2var_epi64(x2, to_gap4_y, y2);
+    inv_bfly(ar, x4, y4, ar.twiddle(load(wx + 16 * b), load(wxs + 16 * b)));
+    V x = _mm512_shuffle_i64x2(x4, y4, 0x44), y = _mm512_shuffle_i64x2(x4, y4, 0xEE);
+    if constexpr (kLast) {
+      inv_last_bfly(ar, x, y, ninv, ninv_w);
+    } else {
+      inv_bfly(ar, x, y, broadcast(ar, w, ws, n / 16 + b));
+    }
+    store(p, x);
+    store(p + 8, y);
+  }
+}
+
+// Splits the `layers` layers with gap >= 16 into passes of at most 4, largest first.
+inline int split_layers(int layers, int* sizes) {
+  const int count = (layers + 3) / 4;
+  for (int c = 0; c < count; ++c) sizes[c] = layers / count + (c < layers % count ? 1 : 0);
+  return count;
+}
+
+template <class A>
+void run_fwd_pass(int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
+                  const uint64_t* w, const uint64_t* ws) {
+  switch (L) {
+    case 1:
+      return fwd_pass<1>(ar, a, m0, g0, i_begin, i_end, w, ws);
+    case 2:
+      return fwd_pass<2>(ar, a, m0, g0, i_begin, i_end, w, ws);
+    case 3:
+      return fwd_pass<3>(ar, a, m0, g0, i_begin, i_end, w, ws);
+    default:
+      return fwd_pass<4>(ar, a, m0, g0, i_begin, i_end, w, ws);
+  }
+}
+
+template <bool kLast, class A>
+void run_inv_pass(int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
+                  const uint64_t* w, const uint64_t* ws, const typename A::Twiddle& ninv,
+                  const typename A::Twiddle& ninv_w) {
+  switch (L) {
+    case 1:
+      return inv_pass<1, kLast>(ar, a, m0, g0, i_begin, i_end, w, ws, ninv, ninv_w);
+    case 2:
+      return inv_pass<2, kLast>(ar, a, m0, g0, i_begin, i_end, w, ws, ninv, ninv_w);
+    case 3:
+      return inv_pass<3, kLast>(ar, a, m0, g0, i_begin, i_end, w, ws, ninv, ninv_w);
+    default:
+      return inv_pass<4, kLast>(ar, a, m0, g0, i_begin, i_end, w, ws, ninv, ninv_w);
+  }
+}
+
+// Forward: the passes whose groups exceed a cache block sweep the whole array; the rest,
+// and the in-register last four layers, run block by block. Requires n >= 16.
+template <class A>
+void forward_avx512_passes(uint64_t* a, const NttTables& t) {
+  const A ar(t.q());
+  const uint64_t n = t.n();
+  const uint64_t* w = t.root_powers();
+  const uint64_t* ws = A::shoup(t);
+  int sizes[8];
+  const int count = split_layers(t.log_n() - 4, sizes);
+  const uint64_t block = std::min(n, kBlock);
+  int c = 0;
+  uint64_t m = 1, gap = n / 2;
+  for (; c < count && 2 * gap > block; ++c) {
+    run_fwd_pass(sizes[c], ar, a, m, gap, 0, m, w, ws);
+    m <<= sizes[c];
+    gap >>= sizes[c];
+  }
+  for (uint64_t b0 = 0; b0 < n; b0 += block) {
+    uint64_t mb = m, gb = gap;
+    for (int cb = c; cb < count; ++cb) {
+      run_fwd_pass(sizes[cb], ar, a, mb, gb, b0 / (2 * gb), (b0 + block) / (2 * gb), w, ws);
+      mb <<= sizes[cb];
+      gb >>= sizes[cb];
+    }
+    fwd_last4(ar, a, t, b0 / 16, (b0 + block) / 16);
+  }
+}
+
+// Inverse: block by block while a pass's groups fit a cache block, then whole-array
+// passes; the pass holding the m = 1 layer merges n^-1. Requires n >= 16.
+template <class A>
+void inverse_avx512_passes(uint64_t* a, const NttTables& t) {
+  const A ar(t.q());
+  const uint64_t n = t.n();
+  const uint64_t* w = t.inv_root_powers();
+  const uint64_t* ws = A::inv_shoup(t);
+  const auto ninv = ar.twiddle(_mm512_set1_epi64(static_cast<long long>(t.inv_n())),
+                               _mm512_set1_epi64(static_cast<long long>(A::inv_n_shoup(t))));
+  const auto ninv_w = ar.twiddle(_mm512_set1_epi64(static_cast<long long>(t.inv_n_w())),
+                                 _mm512_set1_epi64(static_cast<long long>(A::inv_n_w_shoup(t))));
+  int sizes[8];
+  const int count = split_layers(t.log_n() - 4, sizes);
+  std::reverse(sizes, sizes + count);  // the whole-array pass, if any, gets the most layers
+  const uint64_t block = std::min(n, kBlock);
+  // Passes [0, c_blk) run inside blocks: their output groups span <= block coefficients.
+  int c_blk = 0;
+  for (uint64_t span = 16; c_blk < count && (span << sizes[c_blk]) <= block; ++c_blk) span <<= sizes[c_blk];
+  for (uint64_t b0 = 0; b0 < n; b0 += block) {
+    if (count == 0) {
+      inv_first4<true>(ar, a, t, b0 / 16, (b0 + block) / 16, ninv, ninv_w);
+      continue;
+    }
+    inv_first4<false>(ar, a, t, b0 / 16, (b0 + block) / 16, ninv, ninv_w);
+    uint64_t m = n / 32, gap = 16;
+    for (int c = 0; c < c_blk; ++c) {
+      const uint64_t span = gap << sizes[c];
+      if (m >> (sizes[c] - 1) == 1) {
+        run_inv_pass<true>(sizes[c], ar, a, m, gap, b0 / span, (b0 + block) / span, w, ws, ninv, ninv_w);
+      } else {
+        run_inv_pass<false>(sizes[c], ar, a, m, gap, b0 / span, (b0 + block) / span, w, ws, ninv, ninv_w);
+      }
+      m >>= sizes[c];
+      gap <<= sizes[c];
+    }
+  }
+  uint64_t m = n / 32, gap = 16;
+  for (int c = 0; c < count; ++c) {
+    if (c >= c_blk) {
+      const uint64_t groups = n / (gap << sizes[c]);
+      if (m >> (sizes[c] - 1) == 1) {
+        run_inv_pass<true>(sizes[c], ar, a, m, gap, 0, groups, w, ws, ninv, ninv_w);
+      } else {
+        run_inv_pass<false>(sizes[c], ar, a, m, gap, 0, groups, w, ws, ninv, ninv_w);
+      }
+    }
+    m >>= sizes[c];
+    gap <<= sizes[c];
+  }
+}
+
+}  // namespace
+}  // namespace ppml::ntt::detail
