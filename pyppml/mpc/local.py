@@ -45,10 +45,12 @@ def _child(index, addresses, job, timeout, results):
 
 
 def run_local(jobs: Mapping[int, Callable[[Party], Any]], timeout: float = 10.0, deadline: float = 120.0,
-              host: str = "127.0.0.1", start_method: str = "fork") -> dict[int, Outcome]:
+              host: str = "127.0.0.1", start_method: str = "fork",
+              wait_for: list[int] | None = None) -> dict[int, Outcome]:
     """Start one process per job (``jobs[i](party_i)``), connected over loopback TCP on
     free ports, and collect their outcomes. Processes still running after ``deadline``
-    seconds are killed and reported as ``error_type="Deadline"``."""
+    seconds, or once every party in ``wait_for`` has reported, are killed and reported as
+    ``error_type="Deadline"``."""
     ids = sorted(jobs)
     ports = free_ports(len(ids), host)
     addresses = {i: (host, p) for i, p in zip(ids, ports)}
@@ -59,7 +61,8 @@ def run_local(jobs: Mapping[int, Callable[[Party], Any]], timeout: float = 10.0,
         p.start()
     out: dict[int, Outcome] = {}
     end = time.monotonic() + deadline
-    while len(out) < len(ids):
+    waited = set(ids if wait_for is None else wait_for)
+    while not waited.issubset(out):
         left = end - time.monotonic()
         if left <= 0:
             break
@@ -74,11 +77,11 @@ def run_local(jobs: Mapping[int, Callable[[Party], Any]], timeout: float = 10.0,
                     if results.empty():
                         out[i] = Outcome(False, None, "Died", f"exit code {p.exitcode}", 0.0, p.exitcode)
     for i, p in procs.items():
-        p.join(max(0.0, min(2.0, end - time.monotonic())))
+        p.join(max(0.0, min(2.0, end - time.monotonic())) if i not in out or out[i].ok else 0.2)
         if p.is_alive():
             p.kill()
             p.join(2.0)
         if i not in out:
-            out[i] = Outcome(False, None, "Deadline", f"party {i} still running after {deadline:g} s", deadline)
+            out[i] = Outcome(False, None, "Deadline", f"party {i} was still running and was killed", deadline)
         out[i].exitcode = p.exitcode
     return out

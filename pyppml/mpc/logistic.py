@@ -156,6 +156,7 @@ class SecureLogisticRegression:
             off0 = src.offline_seconds
             src.preprocess(self._epoch_rows(n))
             self.epoch_offline_seconds.append(src.offline_seconds - off0)
+            rt.barrier()  # both parties hold the epoch's material: the online phase starts here
             t0 = time.perf_counter()
             for s, e in batches(n, self.batch_size):
                 step = rt.encode(self.learning_rate / (e - s))

@@ -110,6 +110,10 @@ class SecureRuntime:
             pos += s.size
         return out
 
+    def barrier(self) -> None:
+        """Wait until the peer reaches the same point (an empty exchange, not a round)."""
+        self.peer.exchange(MsgType.CONTROL, np.zeros(0, dtype=np.int64))
+
     def add_public(self, share: np.ndarray, public: np.ndarray) -> np.ndarray:
         """share + public (party 0 adds)."""
         return share + public if self.i == 0 else share.copy()

@@ -15,9 +15,9 @@ past it raises a :class:`PartyError` subclass.
 from __future__ import annotations
 
 import enum
+import select
 import socket
 import struct
-import threading
 import time
 
 import numpy as np
@@ -29,9 +29,10 @@ DEFAULT_MAX_FRAME_BYTES = 1 << 30
 _HEAD = struct.Struct("<4sBBBBQ")
 _DTYPES = {1: np.dtype(np.uint64), 2: np.dtype(np.int64), 3: np.dtype(np.float64), 4: np.dtype(np.uint8)}
 _CODES = {v: k for k, v in _DTYPES.items()}
-# Above this size an exchange sends from a helper thread, so that two parties sending large
-# frames at each other cannot both block on full socket buffers.
-_THREADED_EXCHANGE_BYTES = 1 << 18
+# Above this size an exchange interleaves sending and receiving, so that two parties
+# sending large frames at each other cannot both block on full socket buffers (below it,
+# the peer's receive buffer holds a whole frame).
+_INTERLEAVED_EXCHANGE_BYTES = 1 << 15
 
 
 class MsgType(enum.IntEnum):
@@ -146,14 +147,7 @@ class Channel:
                 raise self._fail(PeerClosedError(f"recv: {self.peer} closed the connection"))
             got += k
 
-    def recv(self, msg_type: int | None = None, timeout: float | None = None) -> np.ndarray:
-        """Receive one frame and return its array; FrameError if it is malformed or of
-        another message type than ``msg_type``."""
-        if self.closed:
-            raise PeerClosedError(f"recv: channel to {self.peer} is closed")
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        head = bytearray(_HEAD.size)
-        self._recv_into(memoryview(head), deadline)
+    def _check_head(self, head, msg_type) -> tuple[np.dtype, int, int]:
         magic, version, mtype, code, ndim, nbytes = _HEAD.unpack(head)
         where = f"recv from {self.peer}"
         if magic != MAGIC:
@@ -170,17 +164,31 @@ class Channel:
         if nbytes > self.max_frame_bytes:
             raise self._fail(FrameError(
                 f"{where}: frame is too large; expected at most {self.max_frame_bytes} bytes, got {nbytes}"))
-        shape_raw = bytearray(8 * ndim)
-        self._recv_into(memoryview(shape_raw), deadline)
+        return _DTYPES[code], ndim, nbytes
+
+    def _check_shape(self, shape_raw, ndim, dtype, nbytes) -> tuple[int, ...]:
         shape = struct.unpack(f"<{ndim}Q", shape_raw)
-        dtype = _DTYPES[code]
         count = 1
         for s in shape:
             count *= s
         if count * dtype.itemsize != nbytes:
             raise self._fail(FrameError(
-                f"{where}: frame length does not match its shape; expected {count * dtype.itemsize} bytes for "
-                f"shape {shape} of {dtype}, got {nbytes}"))
+                f"recv from {self.peer}: frame length does not match its shape; expected {count * dtype.itemsize} "
+                f"bytes for shape {shape} of {dtype}, got {nbytes}"))
+        return shape
+
+    def recv(self, msg_type: int | None = None, timeout: float | None = None) -> np.ndarray:
+        """Receive one frame and return its array; FrameError if it is malformed or of
+        another message type than ``msg_type``."""
+        if self.closed:
+            raise PeerClosedError(f"recv: channel to {self.peer} is closed")
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        head = bytearray(_HEAD.size)
+        self._recv_into(memoryview(head), deadline)
+        dtype, ndim, nbytes = self._check_head(head, msg_type)
+        shape_raw = bytearray(8 * ndim)
+        self._recv_into(memoryview(shape_raw), deadline)
+        shape = self._check_shape(shape_raw, ndim, dtype, nbytes)
         out = np.empty(shape, dtype=dtype)
         if nbytes:
             self._recv_into(memoryview(out).cast("B"), deadline)
@@ -189,27 +197,72 @@ class Channel:
 
     def exchange(self, msg_type: int, array: np.ndarray) -> np.ndarray:
         """Send ``array`` and receive the peer's array of the same message type (both
-        parties call this at the same step). Large frames are sent from a helper thread."""
+        parties call this at the same step). Large frames are sent and received
+        interleaved (poll), so that two parties sending large frames at each other
+        cannot both block on full socket buffers."""
         array = np.ascontiguousarray(array)
-        if array.nbytes <= _THREADED_EXCHANGE_BYTES:
+        if array.nbytes <= _INTERLEAVED_EXCHANGE_BYTES:
             self.send(msg_type, array)
             return self.recv(msg_type)
-        errors: list[BaseException] = []
+        return self._exchange_interleaved(msg_type, array)
 
-        def sender():
-            try:
-                self.send(msg_type, array)
-            except BaseException as err:  # reported below, after the receive
-                errors.append(err)
-
-        th = threading.Thread(target=sender, daemon=True)
-        th.start()
+    def _exchange_interleaved(self, msg_type: int, array: np.ndarray) -> np.ndarray:
+        if self.closed:
+            raise PeerClosedError(f"exchange: channel to {self.peer} is closed")
+        deadline = time.monotonic() + self.timeout
+        outgoing = [memoryview(encode_header(msg_type, array)), memoryview(array).cast("B")]
+        sent_total = sum(len(v) for v in outgoing)
+        # Receive state: header, then shape, then payload.
+        head = bytearray(_HEAD.size)
+        stage, buf, got = 0, memoryview(head), 0
+        ndim = nbytes = 0
+        dtype = shape_raw = out = None
+        sock = self.sock
+        poller = select.poll()
+        poller.register(sock, select.POLLIN | select.POLLOUT)
         try:
-            out = self.recv(msg_type)
+            sock.setblocking(False)
+            while outgoing or stage < 3:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._fail(PeerTimeoutError(f"exchange: no data from {self.peer} within {self.timeout:g} s"))
+                events = poller.poll(max(1, int(left * 1000)))
+                for _, ev in events:
+                    if ev & select.POLLOUT and outgoing:
+                        k = sock.send(outgoing[0])
+                        outgoing[0] = outgoing[0][k:]
+                        if not len(outgoing[0]):
+                            outgoing.pop(0)
+                        if not outgoing:
+                            poller.modify(sock, select.POLLIN)
+                    if ev & (select.POLLIN | select.POLLHUP | select.POLLERR) and stage < 3:
+                        k = sock.recv_into(buf[got:], len(buf) - got) if len(buf) > got else 0
+                        if k == 0 and len(buf) > got:
+                            raise self._fail(PeerClosedError(f"exchange: {self.peer} closed the connection"))
+                        got += k
+                        while stage < 3 and got == len(buf):
+                            if stage == 0:
+                                dtype, ndim, nbytes = self._check_head(head, msg_type)
+                                shape_raw = bytearray(8 * ndim)
+                                stage, buf, got = 1, memoryview(shape_raw), 0
+                            elif stage == 1:
+                                shape = self._check_shape(shape_raw, ndim, dtype, nbytes)
+                                out = np.empty(shape, dtype=dtype)
+                                stage, buf, got = 2, memoryview(out).cast("B"), 0
+                            else:
+                                stage = 3
+        except (BlockingIOError, InterruptedError):
+            raise self._fail(PeerClosedError(f"exchange: unexpected blocking on the channel to {self.peer}"))
+        except OSError as err:
+            if isinstance(err, PartyError):
+                raise
+            raise self._io_error("exchange", err) from None
         finally:
-            th.join(self.timeout + 1.0)
-        if errors:
-            raise errors[0]
+            if not self.closed:
+                sock.setblocking(True)
+                sock.settimeout(self.timeout)
+        self.bytes_sent += sent_total
+        self.bytes_received += _HEAD.size + 8 * ndim + nbytes
         return out
 
     def close(self) -> None:

@@ -37,6 +37,7 @@ def test_arithmetic_and_comparison_match_plaintext():
     np.testing.assert_array_equal(r0["lt"], (fx < 0).astype(np.uint64))
     assert np.all(np.abs(r0["sigmoid"] - np.clip(x / 4 + 0.5, 0, 1)) <= 2 * ULP)
     assert abs(r0["dot"].item() - x @ y) <= ULP * (np.abs(x).sum() + np.abs(y).sum() + 2)
+    x, y = x[:64], y[:64]
     assert np.all(np.abs(r0["matmul"] - np.outer(x, y)) <= ULP * (np.abs(x)[:, None] + np.abs(y)[None, :] + 2))
 
 
@@ -76,7 +77,7 @@ def test_party_killed_mid_training_others_fail_within_timeout():
 def test_frozen_peer_gives_timeout_not_hang():
     timeout = 1.0
     out = run_local({0: mpc_jobs.opener_forever, 1: mpc_jobs.freezer(0.2), 2: mpc_jobs.dealer},
-                    timeout=timeout, deadline=15)
+                    timeout=timeout, deadline=15, wait_for=[0])
     assert out[0].ok is False and out[0].error_type == "PeerTimeoutError", out[0].message
     waited = float(out[0].message.split("[after ")[1].split(" s]")[0])
     assert timeout * 0.9 <= waited <= timeout + 1.0

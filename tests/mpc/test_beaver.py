@@ -1,0 +1,97 @@
+"""Beaver multiplication kernels, simulated for both parties in one process with a local
+dealer: products exact against NumPy's uint64 wraparound arithmetic; the blocked uint64
+matmul against NumPy; argument checks."""
+
+import numpy as np
+import pytest
+
+from pyppml import ParameterError, _core
+from pyppml.mpc import additive_share
+from pyppml.mpc._random import prng
+
+K = _core.mpc
+
+
+def rand(*shape):
+    return prng().uint64(int(np.prod(shape))).reshape(shape)
+
+
+def split(v):
+    s = additive_share(v, 2)
+    return np.ascontiguousarray(s[0]), np.ascontiguousarray(s[1])
+
+
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (3, 5, 1), (7, 3, 9), (70, 130, 200), (1, 300, 1), (128, 64, 129)],
+                         ids=lambda v: str(v))
+def test_matmul_u64_matches_numpy(m, k, n):
+    a, b = rand(m, k), rand(k, n)
+    np.testing.assert_array_equal(K.matmul_u64(a, b), a @ b)
+    np.testing.assert_array_equal(K.matmul_tn_u64(np.ascontiguousarray(a.T), b), a @ b)
+
+
+def test_elementwise_product_exact():
+    x, y = rand(1000), rand(1000)
+    a, b = rand(1000), rand(1000)
+    x0, x1 = split(x)
+    y0, y1 = split(y)
+    a0, a1 = split(a)
+    b0, b1 = split(b)
+    c0, c1 = split(a * b)
+    d = K.beaver_mask(x0, a0) + K.beaver_mask(x1, a1)
+    e = K.beaver_mask(y0, b0) + K.beaver_mask(y1, b1)
+    z = K.beaver_mul_finish(0, d, e, a0, b0, c0) + K.beaver_mul_finish(1, d, e, a1, b1, c1)
+    np.testing.assert_array_equal(z, x * y)
+
+
+@pytest.mark.parametrize("m,k,n", [(4, 3, 2), (50, 20, 1), (33, 65, 17)], ids=lambda v: str(v))
+def test_matrix_product_exact(m, k, n):
+    x, y, a, b = rand(m, k), rand(k, n), rand(m, k), rand(k, n)
+    x0, x1 = split(x)
+    y0, y1 = split(y)
+    a0, a1 = split(a)
+    b0, b1 = split(b)
+    c0, c1 = split(a @ b)
+    d, e = x - a, y - b
+    z = K.beaver_matmul_finish(0, d, e, a0, b0, c0) + K.beaver_matmul_finish(1, d, e, a1, b1, c1)
+    np.testing.assert_array_equal(z, x @ y)
+
+
+@pytest.mark.parametrize("k,m,n", [(50, 20, 1), (9, 4, 3)], ids=lambda v: str(v))
+def test_transposed_matrix_product_exact(k, m, n):
+    x, y, a, b = rand(k, m), rand(k, n), rand(k, m), rand(k, n)
+    a0, a1 = split(a)
+    b0, b1 = split(b)
+    c0, c1 = split(a.T @ b)
+    d, e = x - a, y - b
+    z = K.beaver_matmul_tn_finish(0, d, e, a0, b0, c0) + K.beaver_matmul_tn_finish(1, d, e, a1, b1, c1)
+    np.testing.assert_array_equal(z, x.T @ y)
+
+
+def test_boolean_and_exact():
+    x, y, a, b = rand(500), rand(500), rand(500), rand(500)
+    r = rand(500)
+    c0 = rand(500)
+    c1 = (a & b) ^ c0
+    a0, b0 = r, rand(500)
+    a1, b1 = a ^ a0, b ^ b0
+    x0 = rand(500)
+    y0 = rand(500)
+    x1, y1 = x ^ x0, y ^ y0
+    d = (x0 ^ a0) ^ (x1 ^ a1)
+    e = (y0 ^ b0) ^ (y1 ^ b1)
+    z = K.beaver_and_finish(0, d, e, a0, b0, c0) ^ K.beaver_and_finish(1, d, e, a1, b1, c1)
+    np.testing.assert_array_equal(z, x & y)
+
+
+def test_argument_checks():
+    z = np.zeros((2, 3), np.uint64)
+    with pytest.raises(ParameterError, match="wrong shape"):
+        K.matmul_u64(z, z)
+    with pytest.raises(ParameterError, match="dtype"):
+        K.matmul_u64(z.astype(np.int64), z.T.copy())
+    with pytest.raises(ParameterError, match="party"):
+        K.beaver_mul_finish(2, z, z, z, z, z)
+    with pytest.raises(ParameterError, match="wrong shape"):
+        K.beaver_mul_finish(0, z, z, z, z, np.zeros(6, np.uint64))
+    with pytest.raises(ParameterError, match="C-contiguous"):
+        K.beaver_mask(z.T, z.T)

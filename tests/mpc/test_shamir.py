@@ -1,0 +1,118 @@
+"""Shamir t-of-n sharing over p = 2^61 - 1: reconstruction from every t-subset (and larger
+ones), known Lagrange coefficients, errors, and a statistical test that t - 1 shares are
+uniform whatever the secret (false-failure rate 1e-6 per test)."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from scipy import stats
+
+from pyppml import ParameterError, _core
+from pyppml.mpc import SHAMIR_PRIME, shamir_reconstruct, shamir_share
+
+P = SHAMIR_PRIME
+ALPHA = 1e-6
+
+
+def test_prime_is_mersenne_61():
+    assert P == 2**61 - 1
+
+
+@pytest.mark.parametrize("n,t", [(1, 1), (3, 1), (3, 2), (3, 3), (5, 3), (6, 4), (7, 7)], ids=lambda v: str(v))
+def test_every_t_subset_reconstructs(n, t):
+    secrets = np.array([0, 1, 2, 12345, P - 1, P // 2], dtype=np.uint64)
+    shares = shamir_share(secrets, n, t)
+    assert len(shares) == n and all(s.shape == secrets.shape and s.dtype == np.uint64 for s in shares)
+    assert all(int(s.max()) < P for s in shares)
+    for k in range(t, n + 1):
+        for subset in itertools.combinations(range(1, n + 1), k):
+            got = shamir_reconstruct({i: shares[i - 1] for i in subset})
+            np.testing.assert_array_equal(got, secrets)
+
+
+def test_fewer_than_t_shares_give_a_wrong_value():
+    secrets = np.arange(1, 200, dtype=np.uint64)
+    shares = shamir_share(secrets, 5, 3)
+    got = shamir_reconstruct({1: shares[0], 4: shares[3]})
+    assert np.mean(got == secrets) < 0.05
+
+
+def test_multidimensional_and_python_ints():
+    secrets = np.arange(24, dtype=np.uint64).reshape(2, 3, 4)
+    shares = shamir_share(secrets, 4, 2)
+    np.testing.assert_array_equal(shamir_reconstruct({2: shares[1], 4: shares[3]}), secrets)
+    sh = shamir_share([5, P - 1], 3, 2)
+    assert shamir_reconstruct({1: sh[0], 3: sh[2]}).tolist() == [5, P - 1]
+
+
+def test_lagrange_known_answer():
+    # points {1, 2}: lambda_1 = 2 / (2 - 1) = 2, lambda_2 = 1 / (1 - 2) = -1
+    got = _core.mpc.lagrange_at_zero(np.array([1, 2], dtype=np.uint64))
+    assert got.tolist() == [2, P - 1]
+    # points {1, 2, 3}: 3, -3, 1
+    got = _core.mpc.lagrange_at_zero(np.array([1, 2, 3], dtype=np.uint64))
+    assert got.tolist() == [3, P - 3, 1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, P - 1), min_size=1, max_size=20), st.integers(1, 8), st.data())
+def test_round_trip_property(values, n, data):
+    t = data.draw(st.integers(1, n))
+    subset = data.draw(st.permutations(range(1, n + 1)))[: data.draw(st.integers(t, n))]
+    shares = shamir_share(np.array(values, dtype=np.uint64), n, t)
+    assert shamir_reconstruct({i: shares[i - 1] for i in subset}).tolist() == values
+
+
+@pytest.mark.parametrize(
+    "call,needle",
+    [
+        (lambda: shamir_share([P], 3, 2), "expected every value < 2305843009213693951"),
+        (lambda: shamir_share([-1], 3, 2), "negative"),
+        (lambda: shamir_share([1], 3, 4), "t is out of range"),
+        (lambda: shamir_share([1], 3, 0), "t is out of range"),
+        (lambda: shamir_share([1], 0, 1), "n is out of range"),
+        (lambda: shamir_reconstruct({}), "empty"),
+        (lambda: shamir_reconstruct({0: np.array([1], dtype=np.uint64)}), "out of range"),
+        (lambda: shamir_reconstruct({1: np.array([P], dtype=np.uint64)}), "value out of range"),
+        (lambda: shamir_reconstruct({1: np.zeros(2, np.uint64), 2: np.zeros(3, np.uint64)}), "mismatched shapes"),
+        (lambda: _core.mpc.lagrange_at_zero(np.array([2, 2], dtype=np.uint64)), "repeated point"),
+    ],
+    ids=["secret_p", "negative", "t_gt_n", "t_zero", "n_zero", "empty", "index0", "share_p", "shapes", "repeat"],
+)
+def test_errors(call, needle):
+    with pytest.raises(ParameterError, match=needle):
+        call()
+
+
+def _chi2_uniform(values, buckets):
+    """Chi-square p-value for values uniform in [0, p), bucketed by their top bits."""
+    idx = (values.astype(np.float64) / P * buckets).astype(np.int64).clip(0, buckets - 1)
+    counts = np.bincount(idx, minlength=buckets)
+    return stats.chisquare(counts).pvalue
+
+
+@pytest.mark.parametrize("secret", [0, 1, P - 1], ids=["s0", "s1", "s_pm1"])
+def test_t_minus_1_shares_are_uniform(secret):
+    """n = 5, t = 3: any two shares of a fixed secret are jointly uniform on Z_p^2. Test the
+    marginal of each share and the joint distribution of shares 2 and 5 (8 x 8 buckets);
+    each chi-square test rejects at 1e-6 (Bonferroni over the 6 tests)."""
+    m = 60000
+    shares = shamir_share(np.full(m, secret, dtype=np.uint64), 5, 3)
+    pvals = [_chi2_uniform(shares[i], 64) for i in range(5)]
+    joint = (shares[1].astype(np.float64) / P * 8).astype(np.int64) * 8 + (
+        shares[4].astype(np.float64) / P * 8).astype(np.int64)
+    pvals.append(stats.chisquare(np.bincount(joint, minlength=64)).pvalue)
+    assert min(pvals) > ALPHA / len(pvals), pvals
+
+
+def test_t_minus_1_shares_do_not_depend_on_the_secret():
+    """Two-sample test: share 1 of secret 0 vs share 1 of secret p - 1 (t = 2), 64 buckets."""
+    m = 60000
+    a = shamir_share(np.zeros(m, dtype=np.uint64), 3, 2)[0]
+    b = shamir_share(np.full(m, P - 1, dtype=np.uint64), 3, 2)[0]
+    ca = np.bincount((a.astype(np.float64) / P * 64).astype(np.int64), minlength=64)
+    cb = np.bincount((b.astype(np.float64) / P * 64).astype(np.int64), minlength=64)
+    p = stats.chi2_contingency(np.vstack([ca, cb]))[1]
+    assert p > ALPHA
