@@ -1,6 +1,9 @@
 #include "random/prng.hpp"
 
 #include <sys/random.h>
+#include <unistd.h>
+
+#include <memory>
 
 #include <cerrno>
 #include <cstring>
@@ -94,6 +97,17 @@ uint64_t Prng::uniform_below(uint64_t bound) {
     uint64_t v = next_u64() & mask;
     if (v < bound) return v;
   }
+}
+
+Prng& thread_prng() {
+  thread_local std::unique_ptr<Prng> prng;
+  thread_local pid_t owner = 0;
+  pid_t pid = getpid();
+  if (!prng || owner != pid) {
+    prng = std::make_unique<Prng>();
+    owner = pid;
+  }
+  return *prng;
 }
 
 }  // namespace ppml::random

@@ -40,4 +40,8 @@ class Prng {
   std::size_t pos_ = sizeof(buffer_);
 };
 
+// A per-thread generator keyed from the OS, re-keyed after fork() so that parent and
+// child never share a keystream.
+Prng& thread_prng();
+
 }  // namespace ppml::random

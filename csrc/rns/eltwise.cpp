@@ -32,6 +32,11 @@ void mul_add_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_
   kernels(q).mul_add(a, b, out, n, q);
 }
 
+void inner_product_mod(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
+                       std::size_t n, const math::Modulus& q) {
+  kernels(q).inner_product(a, b, terms, out, n, q);
+}
+
 void neg_mod(const uint64_t* a, uint64_t* out, std::size_t n, const math::Modulus& q) {
   const uint64_t m = q.value();
   for (std::size_t i = 0; i < n; ++i) out[i] = a[i] == 0 ? 0 : m - a[i];

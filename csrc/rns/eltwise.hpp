@@ -17,6 +17,10 @@ void neg_mod(const uint64_t* a, uint64_t* out, std::size_t n, const math::Modulu
 void mul_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q);
 // out = out + a * b mod q.
 void mul_add_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q);
+// out[k] = sum_t a[t][k] * b[t][k] mod q over `terms` pairs, reduced once per
+// coefficient (lazy 128-bit accumulation): the key-switching inner product.
+void inner_product_mod(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
+                       std::size_t n, const math::Modulus& q);
 // out = a * w mod q for a scalar w < q (Shoup).
 void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
 // out = (a + w) mod q for a scalar w < q.
@@ -28,6 +32,8 @@ struct EltwiseKernels {
   void (*sub)(const uint64_t*, const uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
   void (*mul)(const uint64_t*, const uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
   void (*mul_add)(const uint64_t*, const uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
+  void (*inner_product)(const uint64_t* const*, const uint64_t* const*, std::size_t, uint64_t*, std::size_t,
+                        const math::Modulus&);
 };
 extern const EltwiseKernels kEltwiseScalar;
 // Present when rns/eltwise_avx512.cpp is built (PPML_HAVE_ELTWISE_AVX512).

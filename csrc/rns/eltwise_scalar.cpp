@@ -1,6 +1,8 @@
 // Scalar element-wise kernels: the reference for the SIMD ones.
 #include "rns/eltwise.hpp"
 
+#include <algorithm>
+
 namespace ppml::rns::detail {
 namespace {
 
@@ -28,8 +30,27 @@ void mul_add_scalar(const uint64_t* a, const uint64_t* b, uint64_t* out, std::si
   for (std::size_t i = 0; i < n; ++i) out[i] = q.reduce128(static_cast<math::u128>(a[i]) * b[i] + out[i]);
 }
 
+void inner_product_scalar(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
+                          std::size_t n, const math::Modulus& q) {
+  constexpr std::size_t kChunk = 64;
+  math::u128 acc[kChunk];
+  for (std::size_t k0 = 0; k0 < n; k0 += kChunk) {
+    const std::size_t len = std::min(kChunk, n - k0);
+    for (std::size_t k = 0; k < len; ++k) acc[k] = 0;
+    for (std::size_t t = 0; t < terms; ++t) {
+      const uint64_t* x = a[t] + k0;
+      const uint64_t* y = b[t] + k0;
+      for (std::size_t k = 0; k < len; ++k) acc[k] += static_cast<math::u128>(x[k]) * y[k];
+      // Products are < 2^122: reduce every 32 terms so the sum never reaches 2^128.
+      if ((t & 31) == 31)
+        for (std::size_t k = 0; k < len; ++k) acc[k] = q.reduce128(acc[k]);
+    }
+    for (std::size_t k = 0; k < len; ++k) out[k0 + k] = q.reduce128(acc[k]);
+  }
+}
+
 }  // namespace
 
-const EltwiseKernels kEltwiseScalar = {add_scalar, sub_scalar, mul_scalar, mul_add_scalar};
+const EltwiseKernels kEltwiseScalar = {add_scalar, sub_scalar, mul_scalar, mul_add_scalar, inner_product_scalar};
 
 }  // namespace ppml::rns::detail

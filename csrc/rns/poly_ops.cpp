@@ -76,13 +76,19 @@ void ntt_inverse(RnsPoly& a) {
 }
 
 void rescale_by_last(const RnsPoly& a, RnsPoly& out) {
+  if (a.limbs() < 2) throw_parameter("rescale_by_last", "poly", "has a single limb", "at least 2 limbs", 1);
+  rescale_by_last(a, std::make_shared<const RnsBase>(a.base()->prefix(a.limbs() - 1)), out);
+}
+
+void rescale_by_last(const RnsPoly& a, std::shared_ptr<const RnsBase> target, RnsPoly& out) {
   const std::size_t l = a.limbs() - 1;
   if (l == 0) throw_parameter("rescale_by_last", "poly", "has a single limb", "at least 2 limbs", 1);
+  if (target->size() != l)
+    throw_parameter("rescale_by_last", "target", "has the wrong size", std::to_string(l) + " moduli", target->size());
   const uint64_t n = a.n();
   const auto& base = *a.base();
   const math::Modulus& ql = base[l];
-  auto target = std::make_shared<const RnsBase>(base.prefix(l));
-  RnsPoly result(n, target, a.form());
+  RnsPoly result(n, std::move(target), a.form());
   // r = (x mod q_l) + floor(q_l / 2) in coefficient form: adding q_l/2 before the floor
   // division turns it into rounding.
   AlignedBuffer<uint64_t> last(n);

@@ -29,5 +29,7 @@ void ntt_inverse(RnsPoly& a);
 // Divides by the last prime q_l and rounds: the result has one limb fewer (base `target`
 // = the prefix without q_l). Works in either form; the result keeps the form.
 void rescale_by_last(const RnsPoly& a, RnsPoly& out);
+// Same, with the target base (the prefix without q_l) supplied by the caller.
+void rescale_by_last(const RnsPoly& a, std::shared_ptr<const RnsBase> target, RnsPoly& out);
 
 }  // namespace ppml::rns

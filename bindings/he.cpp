@@ -1,0 +1,226 @@
+// Bindings of the HE layer (module pyppml._core.he): parameters, contexts, keys,
+// plaintexts, ciphertexts and the evaluation primitives. Heavy calls release the GIL.
+#include <pybind11/complex.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "bindings/he_context.hpp"
+#include "bindings/numpy_checks.hpp"
+#include "bindings/registry.hpp"
+#include "he/ckks/evaluator.hpp"
+#include "he/rlwe/arith.hpp"
+#include "he/rlwe/encryptor.hpp"
+#include "he/rlwe/prime_chain.hpp"
+
+namespace py = pybind11;
+
+namespace ppml::bindings {
+namespace {
+
+using rlwe::Ciphertext;
+using rlwe::Plaintext;
+
+std::vector<uint64_t> residues_of(const HeContext& hc, const py::int_& value) {
+  std::vector<uint64_t> r;
+  py::object v = value;
+  for (std::size_t i = 0; i < hc.ctx->q_count(); ++i) r.push_back(v.attr("__mod__")(hc.ctx->params().q[i]).cast<uint64_t>());
+  return r;
+}
+
+const rlwe::KeySwitchKey& galois_key(const rlwe::GaloisKeys& gk, uint64_t elt) {
+  auto it = gk.keys.find(elt);
+  if (it == gk.keys.end())
+    throw_parameter("rotate", "galois_keys", "lack the key for this rotation",
+                    "a key generated for Galois element " + std::to_string(elt), "none");
+  return it->second;
+}
+
+template <typename F>
+auto released(F f) {
+  py::gil_scoped_release release;
+  return f();
+}
+
+}  // namespace
+
+void init_he(py::module_& root) {
+  py::module_ m = root.def_submodule("he", "RLWE schemes (CKKS, BFV): native primitives");
+
+  m.def("select_primes", &rlwe::select_primes, py::arg("n"), py::arg("bit_sizes"),
+        "SEAL-compatible prime chain for the given bit sizes.");
+
+  py::class_<rlwe::SecretKey, std::shared_ptr<rlwe::SecretKey>>(m, "SecretKey")
+      .def_property_readonly("fingerprint", [](const rlwe::SecretKey& k) { return k.fingerprint; });
+  py::class_<rlwe::PublicKey, std::shared_ptr<rlwe::PublicKey>>(m, "PublicKey")
+      .def_property_readonly("fingerprint", [](const rlwe::PublicKey& k) { return k.fingerprint; });
+  py::class_<rlwe::KeySwitchKey, std::shared_ptr<rlwe::KeySwitchKey>>(m, "KeySwitchKey")
+      .def_property_readonly("fingerprint", [](const rlwe::KeySwitchKey& k) { return k.fingerprint; })
+      .def_property_readonly("digits", [](const rlwe::KeySwitchKey& k) { return k.b.size(); });
+  py::class_<rlwe::GaloisKeys, std::shared_ptr<rlwe::GaloisKeys>>(m, "GaloisKeys")
+      .def_property_readonly("fingerprint", [](const rlwe::GaloisKeys& k) { return k.fingerprint; })
+      .def_property_readonly("elements", [](const rlwe::GaloisKeys& k) {
+        std::vector<uint64_t> e;
+        for (const auto& kv : k.keys) e.push_back(kv.first);
+        return e;
+      });
+
+  py::class_<Plaintext, std::shared_ptr<Plaintext>>(m, "Plaintext")
+      .def_property_readonly("level", &Plaintext::level)
+      .def_property("scale", [](const Plaintext& p) { return p.scale; }, [](Plaintext& p, double s) { p.scale = s; })
+      .def_property_readonly("fingerprint", [](const Plaintext& p) { return p.fingerprint; })
+      .def_property_readonly("poly", [](const Plaintext& p) { return p.poly; });
+
+  py::class_<Ciphertext, std::shared_ptr<Ciphertext>>(m, "Ciphertext")
+      .def_property_readonly("level", &Ciphertext::level)
+      .def_property_readonly("size", &Ciphertext::size)
+      .def_property("scale", [](const Ciphertext& c) { return c.scale; }, [](Ciphertext& c, double s) { c.scale = s; })
+      .def_property_readonly("fingerprint", [](const Ciphertext& c) { return c.fingerprint; })
+      .def_property_readonly("seeded", [](const Ciphertext& c) { return c.seeded; })
+      .def("poly", [](const Ciphertext& c, std::size_t i) { return c.polys.at(i); }, py::arg("index"))
+      .def("copy", [](const Ciphertext& c) { return std::make_shared<Ciphertext>(c); });
+
+  py::class_<HeContext, std::shared_ptr<HeContext>> ctx(m, "Context");
+  ctx.def(py::init(&HeContext::create), py::arg("scheme"), py::arg("n"), py::arg("q"), py::arg("p"),
+          py::arg("dnum") = 0, py::arg("security") = 128, py::arg("standard") = "2024", py::arg("plain_modulus") = 0)
+      .def_property_readonly("n", [](const HeContext& h) { return h.ctx->n(); })
+      .def_property_readonly("slots", [](const HeContext& h) { return h.ctx->n() / 2; })
+      .def_property_readonly("max_level", [](const HeContext& h) { return h.ctx->max_level(); })
+      .def_property_readonly("q", [](const HeContext& h) { return h.ctx->params().q; })
+      .def_property_readonly("p", [](const HeContext& h) { return h.ctx->params().p; })
+      .def_property_readonly("digits", [](const HeContext& h) { return h.ctx->digits(); })
+      .def_property_readonly("dnum", [](const HeContext& h) { return h.ctx->params().dnum; })
+      .def_property_readonly("security", [](const HeContext& h) { return h.ctx->params().security_level; })
+      .def_property_readonly("standard", [](const HeContext& h) { return rlwe::security_standard_name(h.ctx->params().standard); })
+      .def_property_readonly("plain_modulus", [](const HeContext& h) { return h.ctx->params().plain_modulus; })
+      .def_property_readonly("log_qp", [](const HeContext& h) { return h.ctx->params().log_qp(); })
+      .def_property_readonly("fingerprint", [](const HeContext& h) { return h.ctx->fingerprint(); })
+      .def_property_readonly("scheme", [](const HeContext& h) { return h.scheme_name(); })
+      // Keys
+      .def("keygen_secret", [](HeContext& h) {
+        return std::make_shared<rlwe::SecretKey>(released([&] { return rlwe::generate_secret_key(*h.ctx, h.prng()); }));
+      })
+      .def("keygen_public", [](HeContext& h, const rlwe::SecretKey& sk) {
+        h.check_key(sk.fingerprint, "keygen_public");
+        return std::make_shared<rlwe::PublicKey>(released([&] { return rlwe::generate_public_key(*h.ctx, sk, h.prng()); }));
+      })
+      .def("keygen_relin", [](HeContext& h, const rlwe::SecretKey& sk) {
+        h.check_key(sk.fingerprint, "keygen_relin");
+        return std::make_shared<rlwe::KeySwitchKey>(released([&] { return rlwe::generate_relin_key(*h.ctx, sk, h.prng()); }));
+      })
+      .def("keygen_galois", [](HeContext& h, const rlwe::SecretKey& sk, const std::vector<uint64_t>& elts) {
+        h.check_key(sk.fingerprint, "keygen_galois");
+        for (uint64_t e : elts)
+          if ((e & 1) == 0 || e >= 2 * h.ctx->n())
+            throw_parameter("keygen_galois", "galois_elts", "contain an invalid element", "odd integers < 2n", e);
+        auto gk = std::make_shared<rlwe::GaloisKeys>();
+        gk->fingerprint = h.ctx->fingerprint();
+        py::gil_scoped_release release;
+        for (uint64_t e : elts)
+          if (!gk->keys.count(e)) gk->keys.emplace(e, rlwe::generate_galois_key(*h.ctx, sk, e, h.prng()));
+        return gk;
+      })
+      // Encryption
+      .def("encrypt_public", [](HeContext& h, const rlwe::PublicKey& pk, const Plaintext& pt) {
+        h.check_key(pk.fingerprint, "encrypt");
+        h.check_key(pt.fingerprint, "encrypt");
+        auto ct = std::make_shared<Ciphertext>(released([&] { return rlwe::encrypt_public(*h.ctx, pk, pt.poly, h.prng()); }));
+        ct->scale = pt.scale;
+        return ct;
+      })
+      .def("encrypt_secret", [](HeContext& h, const rlwe::SecretKey& sk, const Plaintext& pt) {
+        h.check_key(sk.fingerprint, "encrypt");
+        h.check_key(pt.fingerprint, "encrypt");
+        auto ct = std::make_shared<Ciphertext>(released([&] { return rlwe::encrypt_secret(*h.ctx, sk, pt.poly, h.prng()); }));
+        ct->scale = pt.scale;
+        return ct;
+      })
+      .def("decrypt", [](HeContext& h, const rlwe::SecretKey& sk, const Ciphertext& ct) {
+        h.check_key(sk.fingerprint, "decrypt");
+        h.check_key(ct.fingerprint, "decrypt");
+        auto pt = std::make_shared<Plaintext>();
+        pt->poly = released([&] { return rlwe::decrypt(*h.ctx, sk, ct); });
+        pt->scale = ct.scale;
+        pt->fingerprint = ct.fingerprint;
+        return pt;
+      })
+      // CKKS encoding
+      .def("encode", [](HeContext& h, py::array_t<std::complex<double>, py::array::c_style | py::array::forcecast> values,
+                        double scale, int level) {
+        const auto* p = values.data();
+        std::size_t count = values.size();
+        return std::make_shared<Plaintext>(released([&] { return h.ckks_encoder().encode(p, count, scale, level); }));
+      }, py::arg("values"), py::arg("scale"), py::arg("level"))
+      .def("encode_real", [](HeContext& h, py::array_t<double, py::array::c_style | py::array::forcecast> values,
+                             double scale, int level) {
+        const double* p = values.data();
+        std::size_t count = values.size();
+        return std::make_shared<Plaintext>(released([&] { return h.ckks_encoder().encode_real(p, count, scale, level); }));
+      }, py::arg("values"), py::arg("scale"), py::arg("level"))
+      .def("encode_constant", [](HeContext& h, std::complex<double> value, double scale, int level) {
+        return std::make_shared<Plaintext>(h.ckks_encoder().encode_constant(value, scale, level));
+      }, py::arg("value"), py::arg("scale"), py::arg("level"))
+      .def("decode", [](HeContext& h, const Plaintext& pt) {
+        h.check_key(pt.fingerprint, "decode");
+        std::vector<std::complex<double>> v = released([&] { return h.ckks_encoder().decode(pt); });
+        py::array_t<std::complex<double>> out(v.size());
+        std::copy(v.begin(), v.end(), out.mutable_data());
+        return out;
+      })
+      // Arithmetic
+      .def("add", [](HeContext& h, const Ciphertext& a, const Ciphertext& b) {
+        return std::make_shared<Ciphertext>(released([&] { return rlwe::add(*h.ctx, a, b); }));
+      })
+      .def("sub", [](HeContext& h, const Ciphertext& a, const Ciphertext& b) {
+        return std::make_shared<Ciphertext>(released([&] { return rlwe::sub(*h.ctx, a, b); }));
+      })
+      .def("negate", [](HeContext& h, const Ciphertext& a) {
+        return std::make_shared<Ciphertext>(released([&] { return rlwe::negate(*h.ctx, a); }));
+      })
+      .def("add_plain", [](HeContext& h, const Ciphertext& a, const Plaintext& pt) {
+        h.check_key(pt.fingerprint, "add_plain");
+        return std::make_shared<Ciphertext>(released([&] { return rlwe::add_plain(*h.ctx, a, pt.poly); }));
+      })
+      .def("sub_plain", [](HeContext& h, const Ciphertext& a, const Plaintext& pt) {
+        h.check_key(pt.fingerprint, "sub_plain");
+        return std::make_shared<Ciphertext>(released([&] { return rlwe::sub_plain(*h.ctx, a, pt.poly); }));
+      })
+      .def("multiply_plain", [](HeContext& h, const Ciphertext& a, const Plaintext& pt) {
+        return std::make_shared<Ciphertext>(released([&] { return ckks::multiply_plain(*h.ctx, a, pt); }));
+      })
+      .def("multiply", [](HeContext& h, const Ciphertext& a, const Ciphertext& b) {
+        return std::make_shared<Ciphertext>(released([&] { return ckks::multiply(*h.ctx, a, b); }));
+      })
+      .def("multiply_integer", [](HeContext& h, const Ciphertext& a, const py::int_& c) {
+        auto r = residues_of(h, c);
+        auto out = std::make_shared<Ciphertext>(released([&] { return rlwe::multiply_integer(*h.ctx, a, r); }));
+        out->scale = a.scale;
+        return out;
+      })
+      .def("relinearize", [](HeContext& h, const Ciphertext& a, const rlwe::KeySwitchKey& rk) {
+        return std::make_shared<Ciphertext>(released([&] { return rlwe::relinearize(*h.ctx, a, rk); }));
+      })
+      .def("rescale", [](HeContext& h, const Ciphertext& a) {
+        return std::make_shared<Ciphertext>(released([&] { return ckks::rescale(*h.ctx, a); }));
+      })
+      .def("drop_to_level", [](HeContext& h, const Ciphertext& a, int level) {
+        return std::make_shared<Ciphertext>(released([&] { return rlwe::drop_to_level(*h.ctx, a, level); }));
+      })
+      .def("apply_galois", [](HeContext& h, const Ciphertext& a, uint64_t elt, const rlwe::GaloisKeys& gk) {
+        h.check_key(gk.fingerprint, "rotate");
+        const auto& key = galois_key(gk, elt);
+        return std::make_shared<Ciphertext>(released([&] { return rlwe::apply_galois(*h.ctx, a, elt, key); }));
+      })
+      .def("apply_galois_hoisted", [](HeContext& h, const Ciphertext& a, const std::vector<uint64_t>& elts,
+                                      const rlwe::GaloisKeys& gk) {
+        h.check_key(gk.fingerprint, "rotate_many");
+        std::vector<const rlwe::KeySwitchKey*> keys;
+        for (uint64_t e : elts) keys.push_back(&galois_key(gk, e));
+        auto outs = released([&] { return rlwe::apply_galois_hoisted(*h.ctx, a, elts, keys); });
+        std::vector<std::shared_ptr<Ciphertext>> res;
+        for (auto& c : outs) res.push_back(std::make_shared<Ciphertext>(std::move(c)));
+        return res;
+      });
+}
+
+}  // namespace ppml::bindings

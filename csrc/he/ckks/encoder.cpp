@@ -1,0 +1,190 @@
+#include "he/ckks/encoder.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "common/errors.hpp"
+#include "ntt/ntt.hpp"
+#include "rns/rns_base.hpp"
+
+namespace ppml::ckks {
+
+Encoder::Encoder(const rlwe::Context& ctx) : ctx_(ctx), slots_(ctx.n() / 2), m_(2 * ctx.n()) {
+  rot_group_.resize(slots_);
+  uint64_t g = 1;
+  for (std::size_t j = 0; j < slots_; ++j) {
+    rot_group_[j] = g;
+    g = (g * 5) % m_;
+  }
+  ksi_.resize(m_ + 1);
+  for (uint64_t k = 0; k <= m_; ++k) {
+    double angle = 2.0 * M_PI * static_cast<double>(k) / static_cast<double>(m_);
+    ksi_[k] = cdouble(std::cos(angle), std::sin(angle));
+  }
+  const int bits = __builtin_ctzll(slots_);
+  bit_rev_.resize(slots_);
+  for (std::size_t i = 0; i < slots_; ++i) bit_rev_[i] = static_cast<uint32_t>(ntt::bit_reverse(i, bits));
+}
+
+void Encoder::embed(cdouble* v) const {
+  const std::size_t size = slots_;
+  for (std::size_t i = 0; i < size; ++i)
+    if (i < bit_rev_[i]) std::swap(v[i], v[bit_rev_[i]]);
+  for (std::size_t len = 2; len <= size; len <<= 1) {
+    const std::size_t half = len >> 1, quarter_m = len << 2, gap = m_ / quarter_m;
+    for (std::size_t i = 0; i < size; i += len)
+      for (std::size_t j = 0; j < half; ++j) {
+        const cdouble w = ksi_[(rot_group_[j] % quarter_m) * gap];
+        const cdouble u = v[i + j], t = v[i + j + half] * w;
+        v[i + j] = u + t;
+        v[i + j + half] = u - t;
+      }
+  }
+}
+
+void Encoder::embed_inverse(cdouble* v) const {
+  const std::size_t size = slots_;
+  for (std::size_t len = size; len >= 2; len >>= 1) {
+    const std::size_t half = len >> 1, quarter_m = len << 2, gap = m_ / quarter_m;
+    for (std::size_t i = 0; i < size; i += len)
+      for (std::size_t j = 0; j < half; ++j) {
+        const cdouble w = ksi_[(quarter_m - (rot_group_[j] % quarter_m)) * gap];
+        const cdouble u = v[i + j] + v[i + j + half];
+        const cdouble t = (v[i + j] - v[i + j + half]) * w;
+        v[i + j] = u;
+        v[i + j + half] = t;
+      }
+  }
+  for (std::size_t i = 0; i < size; ++i)
+    if (i < bit_rev_[i]) std::swap(v[i], v[bit_rev_[i]]);
+  const double inv = 1.0 / static_cast<double>(size);
+  for (std::size_t i = 0; i < size; ++i) v[i] *= inv;
+}
+
+namespace {
+
+// x mod q for a double holding an integer of any magnitude (exact: a double is
+// mantissa * 2^exponent).
+uint64_t integer_double_mod(double x, const math::Modulus& q) {
+  const bool negative = x < 0;
+  double a = std::fabs(x);
+  uint64_t r;
+  if (a < 9.2e18) {
+    r = q.reduce(static_cast<uint64_t>(a));
+  } else {
+    int exponent;
+    double mantissa = std::frexp(a, &exponent);  // a = mantissa * 2^exponent, mantissa in [0.5, 1)
+    uint64_t m = static_cast<uint64_t>(std::ldexp(mantissa, 53));
+    r = q.mul(q.reduce(m), q.pow(2, static_cast<uint64_t>(exponent - 53)));
+  }
+  return negative ? q.neg(r) : r;
+}
+
+}  // namespace
+
+rlwe::Plaintext Encoder::from_coefficients(const std::vector<double>& coeffs, double scale, int level) const {
+  const uint64_t n = ctx_.n();
+  auto base = ctx_.q_base(level);
+  // |coefficient| must stay below Q_level / 2 to be decodable.
+  double log_q = 0;
+  for (std::size_t i = 0; i < base->size(); ++i) log_q += std::log2(static_cast<double>((*base)[i].value()));
+  const double bound = std::ldexp(1.0, static_cast<int>(log_q) - 1);
+  rlwe::Plaintext pt;
+  pt.poly = rns::RnsPoly(n, base, rns::Form::Coefficient);
+  for (uint64_t k = 0; k < n; ++k) {
+    const double c = std::nearbyint(coeffs[k]);
+    if (!std::isfinite(c) || std::fabs(c) >= bound)
+      throw_parameter("encode", "values", "are too large for the scale and level",
+                      "|value * scale| < 2^" + std::to_string(static_cast<int>(log_q) - 1) + " and finite",
+                      std::to_string(coeffs[k]));
+    for (std::size_t i = 0; i < base->size(); ++i) pt.poly.limb(i)[k] = integer_double_mod(c, (*base)[i]);
+  }
+  for (std::size_t i = 0; i < base->size(); ++i) ntt::forward_inplace(pt.poly.limb(i), ctx_.ntt(i));
+  pt.poly.set_form(rns::Form::Evaluation);
+  pt.scale = scale;
+  pt.fingerprint = ctx_.fingerprint();
+  return pt;
+}
+
+rlwe::Plaintext Encoder::encode(const cdouble* values, std::size_t count, double scale, int level) const {
+  if (count > slots_)
+    throw_parameter("encode", "values", "are too many", "at most " + std::to_string(slots_) + " slots", count);
+  if (!(scale > 0) || !std::isfinite(scale))
+    throw_parameter("encode", "scale", "is invalid", "a positive finite number", scale);
+  if (level < 0 || level > ctx_.max_level())
+    throw_parameter("encode", "level", "is out of range", "0 <= level <= " + std::to_string(ctx_.max_level()), level);
+  std::vector<cdouble> v(slots_, cdouble(0, 0));
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(values[i].real()) || !std::isfinite(values[i].imag()))
+      throw_parameter("encode", "values", "contain a non-finite number", "finite values", "NaN or inf at " + std::to_string(i));
+    v[i] = values[i];
+  }
+  embed_inverse(v.data());
+  std::vector<double> coeffs(ctx_.n());
+  for (std::size_t i = 0; i < slots_; ++i) {
+    coeffs[i] = v[i].real() * scale;
+    coeffs[i + slots_] = v[i].imag() * scale;
+  }
+  return from_coefficients(coeffs, scale, level);
+}
+
+rlwe::Plaintext Encoder::encode_real(const double* values, std::size_t count, double scale, int level) const {
+  std::vector<cdouble> v(count);
+  for (std::size_t i = 0; i < count; ++i) v[i] = cdouble(values[i], 0.0);
+  return encode(v.data(), count, scale, level);
+}
+
+rlwe::Plaintext Encoder::encode_constant(cdouble value, double scale, int level) const {
+  // The constant polynomial c (+ i c' X^(n/2)) holds c + i c' in every slot.
+  std::vector<double> coeffs(ctx_.n(), 0.0);
+  coeffs[0] = value.real() * scale;
+  coeffs[slots_] = value.imag() * scale;
+  return from_coefficients(coeffs, scale, level);
+}
+
+std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {
+  const uint64_t n = ctx_.n();
+  const std::size_t k = poly.limbs();
+  const auto& base = *poly.base();
+  rns::RnsPoly c = poly;
+  if (c.form() == rns::Form::Evaluation)
+    for (std::size_t i = 0; i < k; ++i) ntt::inverse_inplace(c.limb(i), ctx_.ntt(i));
+  std::vector<double> out(n);
+  if (k == 1) {
+    const uint64_t q = base[0].value();
+    for (uint64_t j = 0; j < n; ++j) {
+      uint64_t v = c.limb(0)[j];
+      out[j] = v > q / 2 ? -static_cast<double>(q - v) : static_cast<double>(v);
+    }
+    return out;
+  }
+  // Exact CRT composition to k words, centered, then converted from the top words.
+  const auto& Q = base.product();
+  std::vector<uint64_t> half(Q.begin(), Q.end());
+  for (std::size_t i = 0; i < k; ++i) half[i] = (half[i] >> 1) | (i + 1 < k ? (half[i + 1] << 63) : 0);
+  std::vector<uint64_t> x(k);
+  for (uint64_t j = 0; j < n; ++j) {
+    base.compose(c.data() + j, n, x.data());
+    bool negative = rns::words::compare(x.data(), half.data(), k) > 0;
+    if (negative) {
+      std::vector<uint64_t> y(Q.begin(), Q.end());
+      rns::words::sub_inplace(y.data(), x.data(), k);
+      x.swap(y);
+    }
+    double v = 0;
+    for (std::size_t w = k; w-- > 0;) v = v * 18446744073709551616.0 + static_cast<double>(x[w]);
+    out[j] = negative ? -v : v;
+  }
+  return out;
+}
+
+std::vector<cdouble> Encoder::decode(const rlwe::Plaintext& pt) const {
+  std::vector<double> coeffs = lift_centered(pt.poly);
+  std::vector<cdouble> v(slots_);
+  const double inv_scale = 1.0 / pt.scale;
+  for (std::size_t i = 0; i < slots_; ++i) v[i] = cdouble(coeffs[i] * inv_scale, coeffs[i + slots_] * inv_scale);
+  embed(v.data());
+  return v;
+}
+
+}  // namespace ppml::ckks

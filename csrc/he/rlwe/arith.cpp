@@ -1,0 +1,251 @@
+#include "he/rlwe/arith.hpp"
+
+#include <string>
+
+#include "common/errors.hpp"
+#include "he/rlwe/key_switch.hpp"
+#include "rns/automorphism.hpp"
+#include "rns/eltwise.hpp"
+#include "rns/poly_ops.hpp"
+
+namespace ppml::rlwe {
+
+void check_same_params(const char* api, const Context& ctx, uint64_t fingerprint) {
+  if (fingerprint != ctx.fingerprint())
+    throw_mismatch(api, "operand", "belongs to other parameters", "fingerprint " + std::to_string(ctx.fingerprint()),
+                   fingerprint);
+}
+
+namespace {
+
+void check_eval(const char* api, const Ciphertext& a) {
+  if (a.size() < 2) throw_parameter(api, "ciphertext", "is empty", "2 or 3 components", a.size());
+  if (a.form() != rns::Form::Evaluation)
+    throw_mismatch(api, "ciphertext", "is in coefficient form", "evaluation form", "coefficient form");
+}
+
+void check_level(const char* api, const Ciphertext& a, const rns::RnsPoly& m) {
+  if (m.limbs() != static_cast<std::size_t>(a.level() + 1))
+    throw_mismatch(api, "plaintext", "is at another level", "level " + std::to_string(a.level()),
+                   static_cast<int>(m.limbs()) - 1);
+  if (m.form() != rns::Form::Evaluation)
+    throw_mismatch(api, "plaintext", "is in coefficient form", "evaluation form", "coefficient form");
+}
+
+Ciphertext like(const Ciphertext& a, std::size_t size) {
+  Ciphertext out;
+  out.scale = a.scale;
+  out.fingerprint = a.fingerprint;
+  for (std::size_t c = 0; c < size; ++c)
+    out.polys.emplace_back(a.n(), a.polys[0].base(), rns::Form::Evaluation);
+  return out;
+}
+
+}  // namespace
+
+void check_pair(const char* api, const Context& ctx, const Ciphertext& a, const Ciphertext& b) {
+  check_same_params(api, ctx, a.fingerprint);
+  check_same_params(api, ctx, b.fingerprint);
+  check_eval(api, a);
+  check_eval(api, b);
+  if (a.level() != b.level())
+    throw_mismatch(api, "operands", "are at different levels", "equal levels (drop the higher one first)",
+                   std::to_string(a.level()) + " and " + std::to_string(b.level()));
+}
+
+namespace {
+template <bool Subtract>
+Ciphertext add_or_sub(const Context& ctx, const Ciphertext& a, const Ciphertext& b, const char* api) {
+  check_pair(api, ctx, a, b);
+  const std::size_t size = std::max(a.size(), b.size());
+  Ciphertext out = like(a, size);
+  const uint64_t n = a.n();
+  for (std::size_t c = 0; c < size; ++c)
+    for (int i = 0; i <= a.level(); ++i) {
+      const auto& q = ctx.modulus(i);
+      if (c < a.size() && c < b.size()) {
+        if (Subtract)
+          rns::sub_mod(a.polys[c].limb(i), b.polys[c].limb(i), out.polys[c].limb(i), n, q);
+        else
+          rns::add_mod(a.polys[c].limb(i), b.polys[c].limb(i), out.polys[c].limb(i), n, q);
+      } else if (c < a.size()) {
+        std::copy(a.polys[c].limb(i), a.polys[c].limb(i) + n, out.polys[c].limb(i));
+      } else if (Subtract) {
+        rns::neg_mod(b.polys[c].limb(i), out.polys[c].limb(i), n, q);
+      } else {
+        std::copy(b.polys[c].limb(i), b.polys[c].limb(i) + n, out.polys[c].limb(i));
+      }
+    }
+  return out;
+}
+}  // namespace
+
+Ciphertext add(const Context& ctx, const Ciphertext& a, const Ciphertext& b) { return add_or_sub<false>(ctx, a, b, "add"); }
+Ciphertext sub(const Context& ctx, const Ciphertext& a, const Ciphertext& b) { return add_or_sub<true>(ctx, a, b, "sub"); }
+
+Ciphertext negate(const Context& ctx, const Ciphertext& a) {
+  check_same_params("negate", ctx, a.fingerprint);
+  check_eval("negate", a);
+  Ciphertext out = like(a, a.size());
+  for (std::size_t c = 0; c < a.size(); ++c)
+    for (int i = 0; i <= a.level(); ++i) rns::neg_mod(a.polys[c].limb(i), out.polys[c].limb(i), a.n(), ctx.modulus(i));
+  return out;
+}
+
+namespace {
+template <bool Subtract>
+Ciphertext add_or_sub_plain(const Context& ctx, const Ciphertext& a, const rns::RnsPoly& m, const char* api) {
+  check_same_params(api, ctx, a.fingerprint);
+  check_eval(api, a);
+  check_level(api, a, m);
+  Ciphertext out = a;
+  out.seeded = false;
+  for (int i = 0; i <= a.level(); ++i) {
+    if (Subtract)
+      rns::sub_mod(a.polys[0].limb(i), m.limb(i), out.polys[0].limb(i), a.n(), ctx.modulus(i));
+    else
+      rns::add_mod(a.polys[0].limb(i), m.limb(i), out.polys[0].limb(i), a.n(), ctx.modulus(i));
+  }
+  return out;
+}
+}  // namespace
+
+Ciphertext add_plain(const Context& ctx, const Ciphertext& a, const rns::RnsPoly& m) {
+  return add_or_sub_plain<false>(ctx, a, m, "add_plain");
+}
+Ciphertext sub_plain(const Context& ctx, const Ciphertext& a, const rns::RnsPoly& m) {
+  return add_or_sub_plain<true>(ctx, a, m, "sub_plain");
+}
+
+Ciphertext multiply_plain(const Context& ctx, const Ciphertext& a, const rns::RnsPoly& m) {
+  check_same_params("multiply_plain", ctx, a.fingerprint);
+  check_eval("multiply_plain", a);
+  check_level("multiply_plain", a, m);
+  Ciphertext out = like(a, a.size());
+  for (std::size_t c = 0; c < a.size(); ++c)
+    for (int i = 0; i <= a.level(); ++i)
+      rns::mul_mod(a.polys[c].limb(i), m.limb(i), out.polys[c].limb(i), a.n(), ctx.modulus(i));
+  return out;
+}
+
+Ciphertext multiply_integer(const Context& ctx, const Ciphertext& a, const std::vector<uint64_t>& residues) {
+  check_same_params("multiply_integer", ctx, a.fingerprint);
+  check_eval("multiply_integer", a);
+  if (residues.size() < static_cast<std::size_t>(a.level() + 1))
+    throw_parameter("multiply_integer", "residues", "are too few", std::to_string(a.level() + 1), residues.size());
+  Ciphertext out = like(a, a.size());
+  for (std::size_t c = 0; c < a.size(); ++c)
+    for (int i = 0; i <= a.level(); ++i)
+      rns::mul_scalar_mod(a.polys[c].limb(i), ctx.modulus(i).reduce(residues[i]), out.polys[c].limb(i), a.n(),
+                          ctx.modulus(i));
+  return out;
+}
+
+Ciphertext tensor(const Context& ctx, const Ciphertext& a, const Ciphertext& b) {
+  check_pair("multiply", ctx, a, b);
+  if (a.size() != 2 || b.size() != 2)
+    throw_parameter("multiply", "operands", "are not relinearized", "2 components each",
+                    std::to_string(a.size()) + " and " + std::to_string(b.size()));
+  Ciphertext out = like(a, 3);
+  const uint64_t n = a.n();
+  for (int i = 0; i <= a.level(); ++i) {
+    const auto& q = ctx.modulus(i);
+    rns::mul_mod(a.polys[0].limb(i), b.polys[0].limb(i), out.polys[0].limb(i), n, q);
+    rns::mul_mod(a.polys[0].limb(i), b.polys[1].limb(i), out.polys[1].limb(i), n, q);
+    rns::mul_add_mod(a.polys[1].limb(i), b.polys[0].limb(i), out.polys[1].limb(i), n, q);
+    rns::mul_mod(a.polys[1].limb(i), b.polys[1].limb(i), out.polys[2].limb(i), n, q);
+  }
+  return out;
+}
+
+Ciphertext square(const Context& ctx, const Ciphertext& a) {
+  check_same_params("square", ctx, a.fingerprint);
+  check_eval("square", a);
+  if (a.size() != 2) throw_parameter("square", "ciphertext", "is not relinearized", "2 components", a.size());
+  Ciphertext out = like(a, 3);
+  const uint64_t n = a.n();
+  for (int i = 0; i <= a.level(); ++i) {
+    const auto& q = ctx.modulus(i);
+    rns::mul_mod(a.polys[0].limb(i), a.polys[0].limb(i), out.polys[0].limb(i), n, q);
+    rns::mul_mod(a.polys[0].limb(i), a.polys[1].limb(i), out.polys[1].limb(i), n, q);
+    rns::add_mod(out.polys[1].limb(i), out.polys[1].limb(i), out.polys[1].limb(i), n, q);
+    rns::mul_mod(a.polys[1].limb(i), a.polys[1].limb(i), out.polys[2].limb(i), n, q);
+  }
+  return out;
+}
+
+Ciphertext relinearize(const Context& ctx, const Ciphertext& a, const KeySwitchKey& relin_key) {
+  check_same_params("relinearize", ctx, a.fingerprint);
+  check_eval("relinearize", a);
+  if (a.size() == 2) return a;
+  if (a.size() != 3) throw_parameter("relinearize", "ciphertext", "has an unsupported size", "2 or 3", a.size());
+  rns::RnsPoly u0, u1;
+  switch_key(ctx, a.polys[2], relin_key, u0, u1);
+  Ciphertext out = like(a, 2);
+  for (int i = 0; i <= a.level(); ++i) {
+    const auto& q = ctx.modulus(i);
+    rns::add_mod(a.polys[0].limb(i), u0.limb(i), out.polys[0].limb(i), a.n(), q);
+    rns::add_mod(a.polys[1].limb(i), u1.limb(i), out.polys[1].limb(i), a.n(), q);
+  }
+  return out;
+}
+
+Ciphertext drop_to_level(const Context& ctx, const Ciphertext& a, int level) {
+  check_same_params("drop_to_level", ctx, a.fingerprint);
+  check_eval("drop_to_level", a);
+  if (level < 0 || level > a.level())
+    throw_parameter("drop_to_level", "level", "is out of range", "0 <= level <= " + std::to_string(a.level()), level);
+  Ciphertext out = a;
+  out.seeded = false;
+  for (auto& p : out.polys) p.drop_to(level + 1, ctx.q_base(level));
+  return out;
+}
+
+namespace {
+Ciphertext finish_galois(const Context& ctx, const Ciphertext& a, uint64_t elt, rns::RnsPoly& u0, rns::RnsPoly& u1) {
+  Ciphertext out = like(a, 2);
+  auto perm = rns::automorphism_permutation(a.n(), elt);
+  for (int i = 0; i <= a.level(); ++i) {
+    rns::automorphism_eval_limb(a.polys[0].limb(i), perm->data(), out.polys[0].limb(i), a.n());
+    rns::add_mod(out.polys[0].limb(i), u0.limb(i), out.polys[0].limb(i), a.n(), ctx.modulus(i));
+  }
+  out.polys[1] = std::move(u1);
+  return out;
+}
+
+void check_galois(const char* api, const Context& ctx, const Ciphertext& a, uint64_t elt) {
+  check_same_params(api, ctx, a.fingerprint);
+  check_eval(api, a);
+  if (a.size() != 2) throw_parameter(api, "ciphertext", "is not relinearized", "2 components", a.size());
+  if ((elt & 1) == 0 || elt >= 2 * ctx.n())
+    throw_parameter(api, "galois_elt", "is invalid", "an odd integer < 2n", elt);
+}
+}  // namespace
+
+Ciphertext apply_galois(const Context& ctx, const Ciphertext& a, uint64_t elt, const KeySwitchKey& key) {
+  check_galois("rotate", ctx, a, elt);
+  auto perm = rns::automorphism_permutation(a.n(), elt);
+  // Key switch sigma(c1): permute c1 first, then decompose.
+  rns::RnsPoly c1(a.n(), a.polys[1].base(), rns::Form::Evaluation);
+  for (int i = 0; i <= a.level(); ++i) rns::automorphism_eval_limb(a.polys[1].limb(i), perm->data(), c1.limb(i), a.n());
+  rns::RnsPoly u0, u1;
+  switch_key(ctx, c1, key, u0, u1);
+  return finish_galois(ctx, a, elt, u0, u1);
+}
+
+std::vector<Ciphertext> apply_galois_hoisted(const Context& ctx, const Ciphertext& a,
+                                             const std::vector<uint64_t>& elts,
+                                             const std::vector<const KeySwitchKey*>& keys) {
+  for (uint64_t e : elts) check_galois("rotate_many", ctx, a, e);
+  Decomposition dec = decompose(ctx, a.polys[1]);
+  std::vector<Ciphertext> out;
+  for (std::size_t r = 0; r < elts.size(); ++r) {
+    auto perm = rns::automorphism_permutation(a.n(), elts[r]);
+    rns::RnsPoly u0, u1;
+    apply_switch_key(ctx, dec, *keys[r], perm->data(), u0, u1);
+    out.push_back(finish_galois(ctx, a, elts[r], u0, u1));
+  }
+  return out;
+}
+
+}  // namespace ppml::rlwe

@@ -1,0 +1,34 @@
+// RLWE ciphertexts and plaintexts: RnsPolys at one level (the first level+1 data primes),
+// tagged with the parameter fingerprint and, for CKKS, the scale.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "random/prng.hpp"
+#include "rns/rns_poly.hpp"
+
+namespace ppml::rlwe {
+
+struct Plaintext {
+  rns::RnsPoly poly;
+  double scale = 1.0;
+  uint64_t fingerprint = 0;
+  int level() const { return static_cast<int>(poly.limbs()) - 1; }
+};
+
+struct Ciphertext {
+  std::vector<rns::RnsPoly> polys;  // c0, c1 (, c2 before relinearization)
+  double scale = 1.0;
+  uint64_t fingerprint = 0;
+  // A fresh symmetric encryption has c1 = uniform(seed): serialized as the seed.
+  bool seeded = false;
+  random::Seed seed{};
+
+  int level() const { return polys.empty() ? -1 : static_cast<int>(polys[0].limbs()) - 1; }
+  std::size_t size() const { return polys.size(); }
+  rns::Form form() const { return polys[0].form(); }
+  uint64_t n() const { return polys[0].n(); }
+};
+
+}  // namespace ppml::rlwe

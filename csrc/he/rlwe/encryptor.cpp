@@ -1,0 +1,76 @@
+#include "he/rlwe/encryptor.hpp"
+
+#include "common/errors.hpp"
+#include "he/rlwe/sampling.hpp"
+#include "rns/eltwise.hpp"
+#include "rns/poly_ops.hpp"
+
+namespace ppml::rlwe {
+
+Ciphertext encrypt_public(const Context& ctx, const PublicKey& pk, const rns::RnsPoly& m, random::Prng& prng) {
+  const int level = static_cast<int>(m.limbs()) - 1;
+  const uint64_t n = ctx.n();
+  auto base = ctx.q_base(level);
+  rns::RnsPoly u = sample_ternary(prng, n, base);
+  rns::ntt_forward(u);
+  Ciphertext ct;
+  for (int c = 0; c < 2; ++c) {
+    rns::RnsPoly out = sample_error_eval(prng, n, base);
+    out.set_form(rns::Form::Evaluation);
+    const rns::RnsPoly& key = c == 0 ? pk.b : pk.a;
+    for (int i = 0; i <= level; ++i) rns::mul_add_mod(u.limb(i), key.limb(i), out.limb(i), n, (*base)[i]);
+    if (c == 0)
+      for (int i = 0; i <= level; ++i) rns::add_mod(out.limb(i), m.limb(i), out.limb(i), n, (*base)[i]);
+    ct.polys.push_back(std::move(out));
+  }
+  ct.fingerprint = ctx.fingerprint();
+  return ct;
+}
+
+rns::RnsPoly expand_ciphertext_uniform(const Context& ctx, const random::Seed& seed, int level) {
+  random::Prng expand(seed, 0);
+  return sample_uniform(expand, ctx.n(), ctx.q_base(level), rns::Form::Evaluation);
+}
+
+Ciphertext encrypt_secret(const Context& ctx, const SecretKey& sk, const rns::RnsPoly& m, random::Prng& prng) {
+  const int level = static_cast<int>(m.limbs()) - 1;
+  const uint64_t n = ctx.n();
+  auto base = ctx.q_base(level);
+  Ciphertext ct;
+  prng.fill(ct.seed.data(), ct.seed.size());
+  ct.seeded = true;
+  rns::RnsPoly a = expand_ciphertext_uniform(ctx, ct.seed, level);
+  rns::RnsPoly c0 = sample_error_eval(prng, n, base);
+  c0.set_form(rns::Form::Evaluation);
+  AlignedBuffer<uint64_t> t(n);
+  for (int i = 0; i <= level; ++i) {
+    const auto& q = (*base)[i];
+    rns::mul_mod(a.limb(i), sk.s.limb(i), t.data(), n, q);
+    rns::sub_mod(c0.limb(i), t.data(), c0.limb(i), n, q);
+    rns::add_mod(c0.limb(i), m.limb(i), c0.limb(i), n, q);
+  }
+  ct.polys.push_back(std::move(c0));
+  ct.polys.push_back(std::move(a));
+  ct.fingerprint = ctx.fingerprint();
+  return ct;
+}
+
+rns::RnsPoly decrypt(const Context& ctx, const SecretKey& sk, const Ciphertext& ct) {
+  const int level = ct.level();
+  const uint64_t n = ctx.n();
+  auto base = ctx.q_base(level);
+  rns::RnsPoly m(n, base, rns::Form::Evaluation, /*secret=*/true);
+  AlignedBuffer<uint64_t> s_power(n, true), t(n, true);
+  for (int i = 0; i <= level; ++i) {
+    const auto& q = (*base)[i];
+    std::copy(ct.polys[0].limb(i), ct.polys[0].limb(i) + n, m.limb(i));
+    std::copy(sk.s.limb(i), sk.s.limb(i) + n, s_power.data());
+    for (std::size_t c = 1; c < ct.size(); ++c) {
+      rns::mul_add_mod(ct.polys[c].limb(i), s_power.data(), m.limb(i), n, q);
+      if (c + 1 < ct.size()) rns::mul_mod(s_power.data(), sk.s.limb(i), s_power.data(), n, q);
+    }
+  }
+  return m;
+}
+
+}  // namespace ppml::rlwe

@@ -1,0 +1,118 @@
+#include "he/rlwe/key_switch.hpp"
+
+#include <cstring>
+
+#include "common/errors.hpp"
+#include "ntt/ntt.hpp"
+#include "rns/eltwise.hpp"
+
+namespace ppml::rlwe {
+namespace {
+
+// Index in Q*P (the key's base) of limb t of a level-l extended polynomial.
+inline std::size_t key_index(const Context& ctx, int level, std::size_t t) {
+  return t <= static_cast<std::size_t>(level) ? t : ctx.q_count() + (t - level - 1);
+}
+
+}  // namespace
+
+Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
+  const int level = static_cast<int>(d.limbs()) - 1;
+  const uint64_t n = ctx.n();
+  const std::size_t K = ctx.p_count();
+  Decomposition dec;
+  dec.level = level;
+  dec.limbs = level + 1 + K;
+  // Coefficient form of d, limb by limb.
+  AlignedBuffer<uint64_t> coeff(d.limbs() * n);
+  std::memcpy(coeff.data(), d.data(), d.limbs() * n * sizeof(uint64_t));
+  for (int i = 0; i <= level; ++i) ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
+  AlignedBuffer<uint64_t> converted(dec.limbs * n);
+  for (int j = 0; j < ctx.digits(); ++j) {
+    const std::size_t begin = ctx.digit_start(j);
+    if (begin > static_cast<std::size_t>(level)) break;
+    const std::size_t end = std::min(ctx.digit_end(j), static_cast<std::size_t>(level) + 1);
+    AlignedBuffer<uint64_t> digit(dec.limbs * n);
+    // Own primes: the input as it is (evaluation form).
+    std::memcpy(digit.data() + begin * n, d.limb(begin), (end - begin) * n * sizeof(uint64_t));
+    // Other primes of Q_l and P: fast base conversion of the digit, then NTT.
+    const rns::BaseConverter& conv = ctx.mod_up_converter(level, j);
+    conv.convert_approx(coeff.data() + begin * n, converted.data(), n);
+    std::size_t target = 0;
+    for (std::size_t t = 0; t < dec.limbs; ++t) {
+      if (t >= begin && t < end) continue;
+      uint64_t* dst = digit.data() + t * n;
+      std::memcpy(dst, converted.data() + target * n, n * sizeof(uint64_t));
+      ntt::forward_inplace(dst, ctx.ntt(key_index(ctx, level, t)));
+      ++target;
+    }
+    dec.digits.push_back(std::move(digit));
+  }
+  return dec;
+}
+
+void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key, const uint32_t* perm,
+                      rns::RnsPoly& u0, rns::RnsPoly& u1) {
+  if (key.fingerprint != ctx.fingerprint())
+    throw_mismatch("key_switch", "key", "belongs to other parameters", "a key of this context", "a foreign key");
+  const int level = dec.level;
+  const uint64_t n = ctx.n();
+  const std::size_t K = ctx.p_count();
+  const std::size_t terms = dec.digits.size();
+  // Hoisted automorphism: permute each digit once (evaluation-form automorphism).
+  std::vector<AlignedBuffer<uint64_t>> permuted;
+  std::vector<const uint64_t*> digit_ptrs(terms);
+  if (perm) {
+    for (std::size_t j = 0; j < terms; ++j) {
+      AlignedBuffer<uint64_t> p(dec.limbs * n);
+      for (std::size_t t = 0; t < dec.limbs; ++t) {
+        const uint64_t* src = dec.digits[j].data() + t * n;
+        uint64_t* dst = p.data() + t * n;
+        for (uint64_t k = 0; k < n; ++k) dst[k] = src[perm[k]];
+      }
+      permuted.push_back(std::move(p));
+    }
+  }
+  for (std::size_t j = 0; j < terms; ++j) digit_ptrs[j] = perm ? permuted[j].data() : dec.digits[j].data();
+
+  auto base = ctx.q_base(level);
+  rns::RnsPoly* outs[2] = {&u0, &u1};
+  AlignedBuffer<uint64_t> acc(dec.limbs * n), special(K * n), conv(static_cast<std::size_t>(level + 1) * n);
+  std::vector<const uint64_t*> a_ptrs(terms), k_ptrs(terms);
+  for (int c = 0; c < 2; ++c) {
+    const std::vector<rns::RnsPoly>& kpart = c == 0 ? key.b : key.a;
+    // Inner product over digits, limb by limb.
+    for (std::size_t t = 0; t < dec.limbs; ++t) {
+      const std::size_t ki = key_index(ctx, level, t);
+      for (std::size_t j = 0; j < terms; ++j) {
+        a_ptrs[j] = digit_ptrs[j] + t * n;
+        k_ptrs[j] = kpart[j].limb(ki);
+      }
+      rns::inner_product_mod(a_ptrs.data(), k_ptrs.data(), terms, acc.data() + t * n, n, ctx.modulus(ki));
+    }
+    // ModDown: subtract the special-prime part brought back to Q_l, multiply by P^-1.
+    std::memcpy(special.data(), acc.data() + (level + 1) * n, K * n * sizeof(uint64_t));
+    for (std::size_t k = 0; k < K; ++k) ntt::inverse_inplace(special.data() + k * n, ctx.ntt(ctx.q_count() + k));
+    const rns::BaseConverter& down = ctx.mod_down_converter();
+    // The converter targets all data primes; only the first level+1 are needed.
+    AlignedBuffer<uint64_t> all(ctx.q_count() * n);
+    down.convert_approx(special.data(), all.data(), n);
+    rns::RnsPoly out(n, base, rns::Form::Evaluation);
+    for (int i = 0; i <= level; ++i) {
+      uint64_t* ci = all.data() + i * n;
+      ntt::forward_inplace(ci, ctx.ntt(i));
+      const auto& q = ctx.modulus(i);
+      rns::sub_mod(acc.data() + i * n, ci, out.limb(i), n, q);
+      rns::mul_scalar_mod(out.limb(i), ctx.p_inv_mod_q(i), out.limb(i), n, q);
+    }
+    *outs[c] = std::move(out);
+  }
+}
+
+void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
+                rns::RnsPoly& u1) {
+  Decomposition dec = decompose(ctx, d);
+  apply_switch_key(ctx, dec, key, nullptr, u0, u1);
+}
+
+}  // namespace ppml::rlwe

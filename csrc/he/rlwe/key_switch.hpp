@@ -1,0 +1,33 @@
+// Hybrid key switching (Han-Ki 2020) with hoisting (Halevi-Shoup 2018): the input is
+// split into digits, each raised from its primes to Q_l*P (ModUp), multiplied with the
+// key and summed (inner product), and the result divided by P (ModDown).
+#pragma once
+
+#include <vector>
+
+#include "common/aligned_buffer.hpp"
+#include "he/rlwe/keys.hpp"
+
+namespace ppml::rlwe {
+
+// The digits of one polynomial raised to Q_l * P, evaluation form: digit j occupies
+// (level + 1 + |P|) limbs, data primes first, then the special primes.
+struct Decomposition {
+  int level = -1;
+  std::size_t limbs = 0;
+  std::vector<AlignedBuffer<uint64_t>> digits;
+};
+
+// d: evaluation form at some level.
+Decomposition decompose(const Context& ctx, const rns::RnsPoly& d);
+
+// (u0, u1) at the decomposition's level with u0 + u1 s ~ d s'. With `perm` (an
+// evaluation-form automorphism permutation), switches sigma(d) instead: hoisting.
+void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key, const uint32_t* perm,
+                      rns::RnsPoly& u0, rns::RnsPoly& u1);
+
+// decompose + apply.
+void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
+                rns::RnsPoly& u1);
+
+}  // namespace ppml::rlwe

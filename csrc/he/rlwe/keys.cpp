@@ -1,0 +1,82 @@
+#include "he/rlwe/keys.hpp"
+
+#include "he/rlwe/sampling.hpp"
+#include "rns/automorphism.hpp"
+#include "rns/eltwise.hpp"
+#include "rns/poly_ops.hpp"
+
+namespace ppml::rlwe {
+
+SecretKey generate_secret_key(const Context& ctx, random::Prng& prng) {
+  SecretKey sk;
+  sk.s = sample_ternary(prng, ctx.n(), ctx.qp_base());
+  rns::ntt_forward(sk.s);
+  sk.fingerprint = ctx.fingerprint();
+  return sk;
+}
+
+namespace {
+// -a*s + e over the first limbs of `base` (s restricted to those limbs).
+rns::RnsPoly masked_error(const Context& ctx, const rns::RnsPoly& a, const SecretKey& sk, random::Prng& prng) {
+  const uint64_t n = ctx.n();
+  rns::RnsPoly b = sample_error_eval(prng, n, a.base());
+  for (std::size_t i = 0; i < a.limbs(); ++i) {
+    const auto& q = (*a.base())[i];
+    AlignedBuffer<uint64_t> as(n);
+    rns::mul_mod(a.limb(i), sk.s.limb(i), as.data(), n, q);
+    rns::sub_mod(b.limb(i), as.data(), b.limb(i), n, q);
+  }
+  return b;
+}
+}  // namespace
+
+PublicKey generate_public_key(const Context& ctx, const SecretKey& sk, random::Prng& prng) {
+  PublicKey pk;
+  prng.fill(pk.seed.data(), pk.seed.size());
+  random::Prng expand(pk.seed, 0);
+  pk.a = sample_uniform(expand, ctx.n(), ctx.q_base(ctx.max_level()), rns::Form::Evaluation);
+  pk.b = masked_error(ctx, pk.a, sk, prng);
+  pk.fingerprint = ctx.fingerprint();
+  return pk;
+}
+
+rns::RnsPoly expand_key_uniform(const Context& ctx, const random::Seed& seed, uint64_t stream) {
+  random::Prng expand(seed, stream);
+  return sample_uniform(expand, ctx.n(), ctx.qp_base(), rns::Form::Evaluation);
+}
+
+KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const rns::RnsPoly& s_from,
+                                 random::Prng& prng) {
+  KeySwitchKey key;
+  prng.fill(key.seed.data(), key.seed.size());
+  const uint64_t n = ctx.n();
+  for (int j = 0; j < ctx.digits(); ++j) {
+    rns::RnsPoly a = expand_key_uniform(ctx, key.seed, static_cast<uint64_t>(j));
+    rns::RnsPoly b = masked_error(ctx, a, sk, prng);
+    // + P * s' on the limbs of digit j (the gadget is 0 mod the other primes and mod P).
+    AlignedBuffer<uint64_t> t(n);
+    for (std::size_t i = ctx.digit_start(j); i < ctx.digit_end(j); ++i) {
+      const auto& q = ctx.modulus(i);
+      rns::mul_scalar_mod(s_from.limb(i), ctx.p_mod_q(i), t.data(), n, q);
+      rns::add_mod(b.limb(i), t.data(), b.limb(i), n, q);
+    }
+    key.a.push_back(std::move(a));
+    key.b.push_back(std::move(b));
+  }
+  key.fingerprint = ctx.fingerprint();
+  return key;
+}
+
+KeySwitchKey generate_relin_key(const Context& ctx, const SecretKey& sk, random::Prng& prng) {
+  rns::RnsPoly s2(ctx.n(), ctx.qp_base(), rns::Form::Evaluation, /*secret=*/true);
+  rns::multiply(sk.s, sk.s, s2);
+  return generate_switch_key(ctx, sk, s2, prng);
+}
+
+KeySwitchKey generate_galois_key(const Context& ctx, const SecretKey& sk, uint64_t galois_elt, random::Prng& prng) {
+  rns::RnsPoly s_rot(ctx.n(), ctx.qp_base(), rns::Form::Evaluation, /*secret=*/true);
+  rns::automorphism(sk.s, galois_elt, s_rot);
+  return generate_switch_key(ctx, sk, s_rot, prng);
+}
+
+}  // namespace ppml::rlwe

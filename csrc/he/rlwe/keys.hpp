@@ -1,0 +1,51 @@
+// Secret, public and key-switching keys, and their generation. Key-switching keys use the
+// hybrid method (Han-Ki 2020): digits of alpha data primes, special modulus P, and
+// b_j = -a_j s + e_j + P * [digit j] * s' over Q*P, so that switching d gives
+// (u0, u1) with u0 + u1 s ~ d s'.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "he/rlwe/context.hpp"
+#include "random/prng.hpp"
+#include "rns/rns_poly.hpp"
+
+namespace ppml::rlwe {
+
+struct SecretKey {
+  rns::RnsPoly s;  // over Q*P, evaluation form, wiped when freed
+  uint64_t fingerprint = 0;
+};
+
+struct PublicKey {
+  rns::RnsPoly b, a;  // over Q (top level), evaluation form; a = uniform(seed)
+  random::Seed seed{};
+  uint64_t fingerprint = 0;
+};
+
+struct KeySwitchKey {
+  std::vector<rns::RnsPoly> b, a;  // one pair per digit, over Q*P, evaluation form
+  random::Seed seed{};              // a_j = uniform(Prng(seed, j))
+  uint64_t fingerprint = 0;
+};
+
+struct GaloisKeys {
+  std::map<uint64_t, KeySwitchKey> keys;  // Galois element -> key
+  uint64_t fingerprint = 0;
+};
+
+SecretKey generate_secret_key(const Context& ctx, random::Prng& prng);
+PublicKey generate_public_key(const Context& ctx, const SecretKey& sk, random::Prng& prng);
+// Key switching from s' (over Q*P, evaluation form) to s.
+KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const rns::RnsPoly& s_from,
+                                 random::Prng& prng);
+KeySwitchKey generate_relin_key(const Context& ctx, const SecretKey& sk, random::Prng& prng);
+// Key for X -> X^galois_elt (odd, < 2n).
+KeySwitchKey generate_galois_key(const Context& ctx, const SecretKey& sk, uint64_t galois_elt, random::Prng& prng);
+
+// The uniform polynomial of digit j expanded from a key's seed (used on load).
+rns::RnsPoly expand_key_uniform(const Context& ctx, const random::Seed& seed, uint64_t stream);
+
+}  // namespace ppml::rlwe

@@ -1,0 +1,24 @@
+// Secret, error and uniform polynomials over an RNS base, from the CSPRNG.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "random/prng.hpp"
+#include "rns/rns_poly.hpp"
+
+namespace ppml::rlwe {
+
+// Small signed coefficients (|v| < min q) written as residues of every limb.
+void small_to_rns(const int8_t* values, rns::RnsPoly& out);
+// Uniform ternary secret, coefficient form, buffer marked secret.
+rns::RnsPoly sample_ternary(random::Prng& prng, uint64_t n, std::shared_ptr<const rns::RnsBase> base);
+// RLWE error (CBD, sigma ~ 3.24), coefficient form, buffer marked secret.
+rns::RnsPoly sample_error(random::Prng& prng, uint64_t n, std::shared_ptr<const rns::RnsBase> base);
+// Uniform polynomial; uniform in either form, tagged as `form`.
+rns::RnsPoly sample_uniform(random::Prng& prng, uint64_t n, std::shared_ptr<const rns::RnsBase> base,
+                            rns::Form form);
+// Error directly in evaluation form (sampled, lifted, transformed).
+rns::RnsPoly sample_error_eval(random::Prng& prng, uint64_t n, std::shared_ptr<const rns::RnsBase> base);
+
+}  // namespace ppml::rlwe
