@@ -44,8 +44,6 @@ struct Dq64 {
 
   static const uint64_t* shoup(const NttTables& t) { return t.root_powers_shoup(); }
   static const uint64_t* inv_shoup(const NttTables& t) { return t.inv_root_powers_shoup(); }
-  static const uint64_t* x4x2_shoup(const NttTables& t) { return t.root_powers_x4x2_shoup(); }
-  static const uint64_t* inv_x4x2_shoup(const NttTables& t) { return t.inv_root_powers_x4x2_shoup(); }
   static uint64_t inv_n_shoup(const NttTables& t) { return t.inv_n_shoup(); }
   static uint64_t inv_n_w_shoup(const NttTables& t) { return t.inv_n_w_shoup(); }
 };

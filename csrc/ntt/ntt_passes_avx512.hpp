@@ -7,7 +7,7 @@
 //
 // Policy `A` provides: members q, q2 (= 2q) broadcast; `Twiddle twiddle(w, ws)`;
 // `mul_lazy(y, tw)` = y * w mod q in [0, 2q) for y < 4q; and the Shoup quotient tables
-// it reads (`shoup(t)`, `inv_shoup(t)`, `x4x2_shoup(t)`, `inv_x4x2_shoup(t)`).
+// it reads (`shoup(t)`, `inv_shoup(t)`, `inv_n_shoup(t)`, `inv_n_w_shoup(t)`).
 #pragma once
 
 #include <immintrin.h>
@@ -150,37 +150,60 @@ void inv_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_beg
   }
 }
 
+// Perfect shuffle of the 16 lanes of (lo, hi) and its inverse. Starting from natural
+// order, each shuffle brings the pairs of the next smaller gap into matching lanes of the
+// two registers, with the groups of that layer in the order a broadcast load yields:
+//   gap 8: x = 0..7 (natural)                  one group, vpbroadcastq
+//   gap 4: x = 0,8,1,9,2,10,3,11               groups 0,1,0,1,...: vbroadcasti64x2
+//   gap 2: x = 0,4,8,12,1,5,9,13               groups 0,1,2,3,0,...: vbroadcasti64x4
+//   gap 1: x = 0,2,4,...,14                    groups 0..7: a plain load
+// so every twiddle comes straight from root_powers without a permute; a fourth shuffle
+// restores natural order (the perfect shuffle of 16 = 2^4 elements has order 4).
+struct Shuffle16 {
+  V lo_idx, hi_idx, even_idx, odd_idx;
+  Shuffle16()
+      : lo_idx(index_vector(0, 8, 1, 9, 2, 10, 3, 11)),
+        hi_idx(index_vector(4, 12, 5, 13, 6, 14, 7, 15)),
+        even_idx(index_vector(0, 2, 4, 6, 8, 10, 12, 14)),
+        odd_idx(index_vector(1, 3, 5, 7, 9, 11, 13, 15)) {}
+  void interleave(V& x, V& y) const {
+    const V lo = _mm512_permutex2var_epi64(x, lo_idx, y);
+    y = _mm512_permutex2var_epi64(x, hi_idx, y);
+    x = lo;
+  }
+  void deinterleave(V& x, V& y) const {
+    const V even = _mm512_permutex2var_epi64(x, even_idx, y);
+    y = _mm512_permutex2var_epi64(x, odd_idx, y);
+    x = even;
+  }
+};
+
+inline V load_x2(const uint64_t* p) { return _mm512_broadcast_i64x2(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+inline V load_x4(const uint64_t* p) { return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+
 // The forward layers with gap 8, 4, 2, 1 on 16-coefficient blocks [b_begin, b_end), then
-// the final reduction to [0, q). Lane layouts (coefficient indices within the block):
-//   gap 4: x = 0-3, 8-11      y = 4-7, 12-15
-//   gap 2: x = 0,1,4,5,8,9,12,13   y = 2,3,6,7,10,11,14,15
-//   gap 1: x = even             y = odd
-// so each layer's twiddles are contiguous (root_powers_x4x2, then root_powers itself).
+// the final reduction to [0, q).
 template <class A>
 void fwd_last4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end) {
   const uint64_t n = t.n();
   const uint64_t* w = t.root_powers();
   const uint64_t* ws = A::shoup(t);
-  const uint64_t* wx = t.root_powers_x4x2();
-  const uint64_t* wxs = A::x4x2_shoup(t);
-  const V to_gap2_x = index_vector(0, 1, 8, 9, 4, 5, 12, 13);
-  const V to_gap2_y = index_vector(2, 3, 10, 11, 6, 7, 14, 15);
-  const V out_lo = index_vector(0, 8, 1, 9, 2, 10, 3, 11);
-  const V out_hi = index_vector(4, 12, 5, 13, 6, 14, 7, 15);
+  const Shuffle16 sh;
   for (uint64_t b = b_begin; b < b_end; ++b) {
     uint64_t* p = a + 16 * b;
     V x = load(p), y = load(p + 8);
     fwd_bfly(ar, x, y, broadcast(ar, w, ws, n / 16 + b));
-    V x4 = _mm512_shuffle_i64x2(x, y, 0x44), y4 = _mm512_shuffle_i64x2(x, y, 0xEE);
-    fwd_bfly(ar, x4, y4, ar.twiddle(load(wx + 16 * b), load(wxs + 16 * b)));
-    V x2 = _mm512_permutex2var_epi64(x4, to_gap2_x, y4), y2 = _mm512_permutex2var_epi64(x4, to_gap2_y, y4);
-    fwd_bfly(ar, x2, y2, ar.twiddle(load(wx + 16 * b + 8), load(wxs + 16 * b + 8)));
-    V x1 = _mm512_unpacklo_epi64(x2, y2), y1 = _mm512_unpackhi_epi64(x2, y2);
-    fwd_bfly(ar, x1, y1, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
-    x1 = reduce_once(reduce_once(x1, ar.q2), ar.q);
-    y1 = reduce_once(reduce_once(y1, ar.q2), ar.q);
-    store(p, _mm512_permutex2var_epi64(x1, out_lo, y1));
-    store(p + 8, _mm512_permutex2var_epi64(x1, out_hi, y1));
+    sh.interleave(x, y);
+    fwd_bfly(ar, x, y, ar.twiddle(load_x2(w + n / 8 + 2 * b), load_x2(ws + n / 8 + 2 * b)));
+    sh.interleave(x, y);
+    fwd_bfly(ar, x, y, ar.twiddle(load_x4(w + n / 4 + 4 * b), load_x4(ws + n / 4 + 4 * b)));
+    sh.interleave(x, y);
+    fwd_bfly(ar, x, y, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
+    x = reduce_once(reduce_once(x, ar.q2), ar.q);
+    y = reduce_once(reduce_once(y, ar.q2), ar.q);
+    sh.interleave(x, y);
+    store(p, x);
+    store(p + 8, y);
   }
 }
 
@@ -192,22 +215,17 @@ void inv_first4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, 
   const uint64_t n = t.n();
   const uint64_t* w = t.inv_root_powers();
   const uint64_t* ws = A::inv_shoup(t);
-  const uint64_t* wx = t.inv_root_powers_x4x2();
-  const uint64_t* wxs = A::inv_x4x2_shoup(t);
-  const V even = index_vector(0, 2, 4, 6, 8, 10, 12, 14);
-  const V odd = index_vector(1, 3, 5, 7, 9, 11, 13, 15);
-  const V to_gap4_x = index_vector(0, 1, 8, 9, 4, 5, 12, 13);
-  const V to_gap4_y = index_vector(2, 3, 10, 11, 6, 7, 14, 15);
+  const Shuffle16 sh;
   for (uint64_t b = b_begin; b < b_end; ++b) {
     uint64_t* p = a + 16 * b;
-    const V lo = load(p), hi = load(p + 8);
-    V x1 = _mm512_permutex2var_epi64(lo, even, hi), y1 = _mm512_permutex2var_epi64(lo, odd, hi);
-    inv_bfly(ar, x1, y1, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
-    V x2 = _mm512_unpacklo_epi64(x1, y1), y2 = _mm512_unpackhi_epi64(x1, y1);
-    inv_bfly(ar, x2, y2, ar.twiddle(load(wx + 16 * b + 8), load(wxs + 16 * b + 8)));
-    V x4 = _mm512_permutex2var_epi64(x2, to_gap4_x, y2), y4 = _mm512_permutex2var_epi64(x2, to_gap4_y, y2);
-    inv_bfly(ar, x4, y4, ar.twiddle(load(wx + 16 * b), load(wxs + 16 * b)));
-    V x = _mm512_shuffle_i64x2(x4, y4, 0x44), y = _mm512_shuffle_i64x2(x4, y4, 0xEE);
+    V x = load(p), y = load(p + 8);
+    sh.deinterleave(x, y);
+    inv_bfly(ar, x, y, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
+    sh.deinterleave(x, y);
+    inv_bfly(ar, x, y, ar.twiddle(load_x4(w + n / 4 + 4 * b), load_x4(ws + n / 4 + 4 * b)));
+    sh.deinterleave(x, y);
+    inv_bfly(ar, x, y, ar.twiddle(load_x2(w + n / 8 + 2 * b), load_x2(ws + n / 8 + 2 * b)));
+    sh.deinterleave(x, y);
     if constexpr (kLast) {
       inv_last_bfly(ar, x, y, ninv, ninv_w);
     } else {

@@ -15,16 +15,6 @@ uint64_t shoup52(uint64_t w, uint64_t q) {
   return static_cast<uint64_t>((static_cast<math::u128>(w) << 52) / q);
 }
 
-// Fills out[16b + l] from src as documented for root_powers_x4x2 (n >= 16).
-void repeat_x4x2(const uint64_t* src, uint64_t n, uint64_t* out) {
-  for (uint64_t b = 0; b < n / 16; ++b) {
-    for (uint64_t l = 0; l < 8; ++l) {
-      out[16 * b + l] = src[n / 8 + 2 * b + l / 4];
-      out[16 * b + 8 + l] = src[n / 4 + 4 * b + l / 2];
-    }
-  }
-}
-
 }  // namespace
 
 NttTables::NttTables(uint64_t n, uint64_t q) : n_(n), modulus_() {
@@ -55,20 +45,6 @@ NttTables::NttTables(uint64_t n, uint64_t q) : n_(n), modulus_() {
     roots_shoup52_[i] = shoup52(roots_[i], q);
     inv_roots_shoup_[i] = modulus_.shoup(inv_roots_[i]);
     inv_roots_shoup52_[i] = shoup52(inv_roots_[i], q);
-  }
-  if (n >= 16) {
-    const std::pair<const AlignedBuffer<uint64_t>*, AlignedBuffer<uint64_t>*> repeated[] = {
-        {&roots_, &roots_x4x2_},
-        {&roots_shoup_, &roots_x4x2_shoup_},
-        {&roots_shoup52_, &roots_x4x2_shoup52_},
-        {&inv_roots_, &inv_roots_x4x2_},
-        {&inv_roots_shoup_, &inv_roots_x4x2_shoup_},
-        {&inv_roots_shoup52_, &inv_roots_x4x2_shoup52_},
-    };
-    for (const auto& [src, dst] : repeated) {
-      *dst = AlignedBuffer<uint64_t>(n);
-      repeat_x4x2(src->data(), n, dst->data());
-    }
   }
   inv_n_ = modulus_.inv(n % q);
   inv_n_shoup_ = modulus_.shoup(inv_n_);

@@ -44,18 +44,6 @@ class NttTables {
   uint64_t inv_n_w_shoup() const { return inv_n_w_shoup_; }
   uint64_t inv_n_w_shoup52() const { return inv_n_w_shoup52_; }
 
-  // Roots of the layers with gap 4 and gap 2 repeated lane-wise for the AVX-512 kernels,
-  // which run those layers inside registers: one vector load per 8 butterflies instead of
-  // a permute. Per 16-coefficient block b in [0, n/16), 16 words:
-  //   w[n/8 + 2b] x4, w[n/8 + 2b + 1] x4, w[n/4 + 4b] x2, ..., w[n/4 + 4b + 3] x2
-  // where w is root_powers (forward) or inv_root_powers (inverse). Empty when n < 16.
-  const uint64_t* root_powers_x4x2() const { return roots_x4x2_.data(); }
-  const uint64_t* root_powers_x4x2_shoup() const { return roots_x4x2_shoup_.data(); }
-  const uint64_t* root_powers_x4x2_shoup52() const { return roots_x4x2_shoup52_.data(); }
-  const uint64_t* inv_root_powers_x4x2() const { return inv_roots_x4x2_.data(); }
-  const uint64_t* inv_root_powers_x4x2_shoup() const { return inv_roots_x4x2_shoup_.data(); }
-  const uint64_t* inv_root_powers_x4x2_shoup52() const { return inv_roots_x4x2_shoup52_.data(); }
-
  private:
   uint64_t n_;
   int log_n_;
@@ -63,8 +51,6 @@ class NttTables {
   uint64_t psi_;
   AlignedBuffer<uint64_t> roots_, roots_shoup_, roots_shoup52_;
   AlignedBuffer<uint64_t> inv_roots_, inv_roots_shoup_, inv_roots_shoup52_;
-  AlignedBuffer<uint64_t> roots_x4x2_, roots_x4x2_shoup_, roots_x4x2_shoup52_;
-  AlignedBuffer<uint64_t> inv_roots_x4x2_, inv_roots_x4x2_shoup_, inv_roots_x4x2_shoup52_;
   uint64_t inv_n_, inv_n_shoup_, inv_n_shoup52_, inv_n_w_, inv_n_w_shoup_, inv_n_w_shoup52_;
 };
 
