@@ -12,6 +12,7 @@
 #include "common/errors.hpp"
 #include "mpc/additive.hpp"
 #include "mpc/beaver.hpp"
+#include "mpc/bit_pack.hpp"
 #include "mpc/fixed_point.hpp"
 #include "mpc/matmul.hpp"
 #include "mpc/shamir.hpp"
@@ -232,6 +233,39 @@ void init_mpc(py::module_& parent) {
       },
       py::arg("indices"));
 
+  m.def(
+      "pack_strided",
+      [](const py::handle& obj, int log_f) {
+        auto x = u64("mpc.pack_strided", "x", obj);
+        std::size_t n = static_cast<std::size_t>(x.size());
+        uint64_t mask = mpc::stride_mask(log_f);  // validates log_f
+        (void)mask;
+        std::size_t f = std::size_t{1} << log_f;
+        U64 out(static_cast<py::ssize_t>((n + f - 1) / f));
+        uint64_t* o = out.mutable_data();
+        const uint64_t* px = x.data();
+        py::gil_scoped_release release;
+        mpc::pack_strided(px, n, log_f, o);
+        return out;
+      },
+      py::arg("x"), py::arg("log_f"), "Pack the bit positions that are multiples of 2^log_f of 2^log_f words into one.");
+  m.def(
+      "unpack_strided",
+      [](const py::handle& obj, std::size_t n, int log_f) {
+        auto w = u64("mpc.unpack_strided", "w", obj);
+        mpc::stride_mask(log_f);
+        std::size_t f = std::size_t{1} << log_f;
+        if (static_cast<std::size_t>(w.size()) != (n + f - 1) / f)
+          throw_parameter("mpc.unpack_strided", "w", "has the wrong size", std::to_string((n + f - 1) / f) + " words",
+                          w.size());
+        U64 out(static_cast<py::ssize_t>(n));
+        uint64_t* o = out.mutable_data();
+        const uint64_t* pw = w.data();
+        py::gil_scoped_release release;
+        mpc::unpack_strided(pw, n, log_f, o);
+        return out;
+      },
+      py::arg("w"), py::arg("n"), py::arg("log_f"), "Inverse of pack_strided on the masked positions.");
   m.def(
       "matmul_u64", [](const py::handle& a, const py::handle& b) { return matmul(a, b, false); }, py::arg("a"),
       py::arg("b"), "a @ b mod 2^64.");

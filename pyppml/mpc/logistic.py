@@ -31,7 +31,7 @@ _X_KEY = 1
 
 def relu_rows(n: int) -> list[tuple[int, ...]]:
     """Triple requests one SecureRuntime.relu of n elements consumes, in order."""
-    return [_row(Kind.CMP_MASK, n), _row(Kind.BIT_PRODUCT, n)] + [_row(Kind.AND, 2 * n)] * 6
+    return SecureRuntime.comparison_rows(n)
 
 
 def batches(n: int, batch_size: int) -> list[tuple[int, int]]:

@@ -25,6 +25,7 @@ FIXED_LEFT_TN   key, start, stop, n   B (stop-start,n), C = A[start:stop].T @ B
 AND             count                 a, b, c = a & b          (XOR, 64-bit words)
 CMP_MASK        count                 r (additive), r (XOR): one uniform word, both ways
 BIT_PRODUCT     count                 s (XOR, one bit), s (additive), a, a*s (additive)
+AND2            count                 a, b1, b2, a & b1, a & b2 (XOR): two ANDs sharing an input
 ==============  ====================  ===============================================
 """
 
@@ -53,6 +54,7 @@ class Kind(enum.IntEnum):
     AND = 6
     CMP_MASK = 7
     BIT_PRODUCT = 8
+    AND2 = 9
 
 
 _ADD, _XOR, _BIT = "add", "xor", "bit"
@@ -94,7 +96,9 @@ def layout(row: tuple[int, ...], fixed: dict[int, tuple[int, int]]) -> list[tupl
         return [((p1,), _ADD), ((p1,), _XOR)]
     if kind == Kind.BIT_PRODUCT:
         return [((p1,), _BIT), ((p1,), _ADD), ((p1,), _ADD), ((p1,), _ADD)]
-    raise FrameError(f"triples: request has an unknown kind; expected 1..8, got {kind}")
+    if kind == Kind.AND2:
+        return [((p1,), _XOR)] * 5
+    raise FrameError(f"triples: request has an unknown kind; expected 1..9, got {kind}")
 
 
 def expand_party0(seed: bytes, shapes: list[tuple[tuple[int, ...], str]]) -> list[np.ndarray]:
@@ -179,6 +183,9 @@ class TripleSource:
 
     def and_triple(self, count):
         return self.take(_row(Kind.AND, count))
+
+    def and2_triple(self, count):
+        return self.take(_row(Kind.AND2, count))
 
     def cmp_mask(self, count):
         return self.take(_row(Kind.CMP_MASK, count))
@@ -281,7 +288,10 @@ def _generate(row, fixed_values: dict[int, np.ndarray]) -> list[np.ndarray]:
         s = _uniform(p1) & np.uint64(1)
         a = _uniform(p1)
         return [s, s.copy(), a, a * s]
-    raise FrameError(f"dealer: request has an unknown kind; expected 1..8, got {kind}")
+    if kind == Kind.AND2:
+        a, b1, b2 = _uniform(p1), _uniform(p1), _uniform(p1)
+        return [a, b1, b2, a & b1, a & b2]
+    raise FrameError(f"dealer: request has an unknown kind; expected 1..9, got {kind}")
 
 
 def run_dealer(party: Party, parties: tuple[int, int] = (0, 1), idle_timeout: float = 600.0) -> dict:
