@@ -47,6 +47,7 @@ def _party_job(X, y, epochs, batch):
             "setup": model.setup_seconds,
             "setup_offline": model.setup_offline_seconds,
             "offline_bytes": src.offline_bytes,
+            "epoch_offline_bytes": model.epoch_offline_bytes,
             "online_bytes": rt.peer.bytes_sent + rt.peer.bytes_received,
             "rounds": rt.rounds,
             "w": w,
@@ -101,7 +102,7 @@ def run_one(batch: int, epochs: int, runs: int, X, y) -> list[dict]:
         result("pyppml", "mpc", X.shape[0], X.shape[1], "lr_epoch_plain", plain, accuracy=acc_plain, **common),
         result("pyppml", "mpc", X.shape[0], X.shape[1], "triples_dealer",
                {"median_us": round(offline_us, 1), "runs": epochs}, per="epoch",
-               offline_bytes_per_epoch=out[1].value["offline_bytes"] // max(epochs, 1), ratio_vs_plain=round(
+               offline_bytes_per_epoch=int(statistics.median(out[1].value["epoch_offline_bytes"])), ratio_vs_plain=round(
                    offline_us / plain["median_us"], 2), **common),
         result("pyppml", "mpc", X.shape[0], X.shape[1], "lr_setup_online",
                {"median_us": round(p0["setup"] * 1e6, 1), "runs": 1},

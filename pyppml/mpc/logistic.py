@@ -74,8 +74,8 @@ class SecureLogisticRegression:
     fit_intercept : bool
         Append a constant feature (done locally by each data owner).
 
-    Attributes after ``fit``: ``epoch_online_seconds`` and ``epoch_offline_seconds`` (lists,
-    one per epoch), ``setup_seconds`` (input sharing and the one-time opening of X - A),
+    Attributes after ``fit``: ``epoch_online_seconds``, ``epoch_offline_seconds`` and
+    ``epoch_offline_bytes`` (lists, one per epoch; bytes received from the dealer), ``setup_seconds`` (input sharing and the one-time opening of X - A),
     ``rounds`` (communication rounds with the peer).
 
     Example
@@ -93,6 +93,7 @@ class SecureLogisticRegression:
         self.w_share: np.ndarray | None = None
         self.epoch_online_seconds: list[float] = []
         self.epoch_offline_seconds: list[float] = []
+        self.epoch_offline_bytes: list[int] = []
         self.setup_seconds = 0.0
         self.setup_offline_seconds = 0.0
 
@@ -153,9 +154,10 @@ class SecureLogisticRegression:
 
         k = _core.mpc
         for _ in range(self.epochs):
-            off0 = src.offline_seconds
+            off0, bytes0 = src.offline_seconds, src.offline_bytes
             src.preprocess(self._epoch_rows(n))
             self.epoch_offline_seconds.append(src.offline_seconds - off0)
+            self.epoch_offline_bytes.append(src.offline_bytes - bytes0)
             rt.barrier()  # both parties hold the epoch's material: the online phase starts here
             t0 = time.perf_counter()
             for s, e in batches(n, self.batch_size):

@@ -186,14 +186,13 @@ class Channel:
         head = bytearray(_HEAD.size)
         self._recv_into(memoryview(head), deadline)
         dtype, ndim, nbytes = self._check_head(head, msg_type)
-        shape_raw = bytearray(8 * ndim)
-        self._recv_into(memoryview(shape_raw), deadline)
-        shape = self._check_shape(shape_raw, ndim, dtype, nbytes)
-        out = np.empty(shape, dtype=dtype)
-        if nbytes:
-            self._recv_into(memoryview(out).cast("B"), deadline)
+        # nbytes is within max_frame_bytes: read the shape and the payload in one go (fewer
+        # system calls per round), then check the shape before the bytes become an array.
+        body = bytearray(8 * ndim + nbytes)
+        self._recv_into(memoryview(body), deadline)
+        shape = self._check_shape(body[:8 * ndim], ndim, dtype, nbytes)
         self.bytes_received += _HEAD.size + 8 * ndim + nbytes
-        return out
+        return np.frombuffer(body, dtype=dtype, offset=8 * ndim).reshape(shape)
 
     def exchange(self, msg_type: int, array: np.ndarray) -> np.ndarray:
         """Send ``array`` and receive the peer's array of the same message type (both
