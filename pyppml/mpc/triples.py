@@ -9,8 +9,14 @@ during the online phase, checking that both happen in the same order.
 third party that is trusted to be honest-but-curious and not to collude with either
 party. It sends party 0 a fresh 32-byte seed from which party 0 expands its shares with
 the ChaCha20 CSPRNG, and party 1 the corrections (value minus party 0's share), halving
-the dealer's traffic. A source made with homomorphic encryption between the two parties
-alone can plug in here for the arithmetic kinds (see ``he_triples``).
+the dealer's traffic.
+
+A dealer-free source (two parties making the arithmetic kinds with homomorphic
+encryption: A sends Enc(a_A), B returns Enc(a_A * b_B + r) and keeps -r, and the other way
+round) plugs in as another subclass implementing ``_produce``. It is not written yet:
+pyppml's BFV scheme is not available in this tree. Note that such triples live in the
+BFV plaintext ring; for Z_2^64 they need a plaintext modulus (or a CRT of several) above
+2^(128 + sigma) so that the masked products do not wrap, then reduction mod 2^64.
 
 Kinds (shapes are flat counts unless given):
 
@@ -33,6 +39,8 @@ from __future__ import annotations
 
 import collections
 import enum
+import select
+import socket
 import time
 
 import numpy as np
@@ -40,7 +48,7 @@ import numpy as np
 from pyppml import _core
 from pyppml.mpc._random import prng
 from pyppml.mpc.party import Party
-from pyppml.mpc.transport import FrameError, MsgType
+from pyppml.mpc.transport import FrameError, MsgType, PeerClosedError, PeerTimeoutError
 
 _k = _core.mpc
 
@@ -294,6 +302,27 @@ def _generate(row, fixed_values: dict[int, np.ndarray]) -> list[np.ndarray]:
     raise FrameError(f"dealer: request has an unknown kind; expected 1..9, got {kind}")
 
 
+def _wait_for_requests(ch0, ch1, idle_timeout: float) -> None:
+    """Block until both parties have sent something (or closed): a party that dies while
+    the dealer waits on the other is noticed at once, not after ``idle_timeout``."""
+    waiting = {ch0.sock.fileno(): ch0, ch1.sock.fileno(): ch1}
+    deadline = time.monotonic() + idle_timeout
+    while waiting:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            names = ", ".join(ch.peer for ch in waiting.values())
+            raise PeerTimeoutError(f"dealer: no request from {names} within {idle_timeout:g} s")
+        ready, _, _ = select.select(list(waiting), [], [], left)
+        for fd in ready:
+            ch = waiting.pop(fd)
+            try:
+                alive = ch.sock.recv(1, socket.MSG_PEEK)
+            except OSError as err:
+                raise PeerClosedError(f"dealer: connection to {ch.peer} lost ({type(err).__name__}: {err})") from None
+            if not alive:
+                raise PeerClosedError(f"dealer: {ch.peer} closed the connection")
+
+
 def run_dealer(party: Party, parties: tuple[int, int] = (0, 1), idle_timeout: float = 600.0) -> dict:
     """Serve Beaver triples and comparison material to two parties until both say done.
 
@@ -306,8 +335,9 @@ def run_dealer(party: Party, parties: tuple[int, int] = (0, 1), idle_timeout: fl
     fixed_values: dict[int, np.ndarray] = {}
     stats = {"requests": 0, "generate_seconds": 0.0, "bytes_sent": 0}
     while True:
-        r0 = ch0.recv(timeout=idle_timeout)
-        r1 = ch1.recv(timeout=idle_timeout)
+        _wait_for_requests(ch0, ch1, idle_timeout)
+        r0 = ch0.recv()
+        r1 = ch1.recv()
         if r0.dtype != np.int64 or r1.dtype != np.int64:
             raise FrameError(f"dealer: request has the wrong dtype; expected int64, got {r0.dtype} and {r1.dtype}")
         if r0.size == 1 and r1.size == 1:

@@ -96,3 +96,17 @@ def opener_forever(party):
             t_last = time.monotonic()
     except Exception as err:  # report how long after the last good round the error came
         raise type(err)(f"{err} [after {time.monotonic() - t_last:.2f} s]") from None
+
+
+def freeze_party0(party):
+    """Party 0 job: fetch material once, then stop responding (SIGSTOP itself)."""
+    rt = runtime(party)
+    rt.source.mul_triple((3,))
+    os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def waiting_party1(party):
+    """Party 1 job: fetch material once, then wait for party 0 (which is frozen)."""
+    rt = runtime(party)
+    rt.source.mul_triple((3,))
+    rt.peer.recv(timeout=1.0)

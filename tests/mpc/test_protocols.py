@@ -81,3 +81,15 @@ def test_frozen_peer_gives_timeout_not_hang():
     assert out[0].ok is False and out[0].error_type == "PeerTimeoutError", out[0].message
     waited = float(out[0].message.split("[after ")[1].split(" s]")[0])
     assert timeout * 0.9 <= waited <= timeout + 1.0
+
+
+def test_dealer_notices_a_failed_party_while_waiting_on_the_other():
+    """Party 0 freezes; party 1 times out and exits; the dealer, blocked waiting for party
+    0's next request, sees party 1's connection close and fails at once (its idle
+    timeout is 30 s)."""
+    t0 = time.monotonic()
+    out = run_local({0: mpc_jobs.freeze_party0, 1: mpc_jobs.waiting_party1, 2: mpc_jobs.dealer},
+                    timeout=5.0, deadline=20, wait_for=[1, 2])
+    assert out[1].error_type == "PeerTimeoutError", out[1].message
+    assert out[2].error_type == "PeerClosedError", out[2].message
+    assert time.monotonic() - t0 < 8.0
