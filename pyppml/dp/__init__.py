@@ -1,0 +1,31 @@
+"""Differential privacy: exact discrete noise from the CSPRNG, floating-point-safe
+mechanisms on a fixed grid, L2 clipping for DP-SGD / DP-FedAvg, and privacy accounting.
+
+No floating point touches the sampling: the discrete Gaussian and Laplace samplers are
+exact for rational parameters (C++ core, fed only by ChaCha20 keyed from the OS), and the
+continuous mechanisms add integer noise on a grid of step 2**-k, so their outputs cannot
+leak the input through floating-point artefacts (Mironov 2012; Jin et al. 2022).
+
+>>> from pyppml import dp
+>>> dp.discrete_gaussian(3.0, 5).dtype
+dtype('int64')
+"""
+
+from pyppml.dp.accountant import PrivacyAccountant
+from pyppml.dp.calibration import analytic_gaussian_sigma
+from pyppml.dp.clipping import clip_l2, clipped_sum
+from pyppml.dp.mechanisms import gaussian_mechanism, laplace_mechanism
+from pyppml.dp.noise import discrete_gaussian, discrete_laplace, exact_scale, exact_variance
+
+__all__ = [
+    "PrivacyAccountant",
+    "analytic_gaussian_sigma",
+    "clip_l2",
+    "clipped_sum",
+    "discrete_gaussian",
+    "discrete_laplace",
+    "exact_scale",
+    "exact_variance",
+    "gaussian_mechanism",
+    "laplace_mechanism",
+]
