@@ -12,6 +12,7 @@
 #include "he/rlwe/arith.hpp"
 #include "he/rlwe/encryptor.hpp"
 #include "he/rlwe/prime_chain.hpp"
+#include "he/rlwe/serialization.hpp"
 
 namespace py = pybind11;
 
@@ -47,18 +48,42 @@ auto released(F f) {
 void init_he(py::module_& root) {
   py::module_ m = root.def_submodule("he", "RLWE schemes (CKKS, BFV): native primitives");
 
+  // Serialization: bytes in, objects out; every failure is a FormatError.
+  m.def("save_params", [](const HeContext& h) { return py::bytes(rlwe::save_params(h.ctx->params())); });
+  m.def("load_params", [](const py::bytes& b) {
+    rlwe::Params p = rlwe::load_params(std::string(b));
+    return HeContext::from_params(p);
+  });
+  m.def("peek_kind", [](const py::bytes& b) { return static_cast<int>(rlwe::peek_kind(std::string(b))); });
+  m.def("save", [](const HeContext& h, const Ciphertext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
+  m.def("save", [](const HeContext& h, const Plaintext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
+  m.def("save", [](const HeContext& h, const rlwe::PublicKey& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
+  m.def("save", [](const HeContext& h, const rlwe::KeySwitchKey& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
+  m.def("save", [](const HeContext& h, const rlwe::GaloisKeys& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
+  m.def("export_secret_key", [](const HeContext& h, const rlwe::SecretKey& c) { h.check_key(c.fingerprint, "export_secret_key"); return py::bytes(rlwe::save(*h.ctx, c)); });
+  m.def("load_ciphertext", [](const HeContext& h, const py::bytes& b) { return std::make_shared<Ciphertext>(rlwe::load_ciphertext(*h.ctx, std::string(b))); });
+  m.def("load_plaintext", [](const HeContext& h, const py::bytes& b) { return std::make_shared<Plaintext>(rlwe::load_plaintext(*h.ctx, std::string(b))); });
+  m.def("load_public_key", [](const HeContext& h, const py::bytes& b) { return std::make_shared<rlwe::PublicKey>(rlwe::load_public_key(*h.ctx, std::string(b))); });
+  m.def("load_relin_key", [](const HeContext& h, const py::bytes& b) { return std::make_shared<rlwe::KeySwitchKey>(rlwe::load_relin_key(*h.ctx, std::string(b))); });
+  m.def("load_galois_keys", [](const HeContext& h, const py::bytes& b) { return std::make_shared<rlwe::GaloisKeys>(rlwe::load_galois_keys(*h.ctx, std::string(b))); });
+  m.def("import_secret_key", [](const HeContext& h, const py::bytes& b) { return std::make_shared<rlwe::SecretKey>(rlwe::load_secret_key(*h.ctx, std::string(b))); });
+
   m.def("select_primes", &rlwe::select_primes, py::arg("n"), py::arg("bit_sizes"),
         "SEAL-compatible prime chain for the given bit sizes.");
 
   py::class_<rlwe::SecretKey, std::shared_ptr<rlwe::SecretKey>>(m, "SecretKey")
-      .def_property_readonly("fingerprint", [](const rlwe::SecretKey& k) { return k.fingerprint; });
+      .def_property_readonly("fingerprint", [](const rlwe::SecretKey& k) { return k.fingerprint; })
+      .def_property_readonly("key_id", [](const rlwe::SecretKey& k) { return k.key_id; });
   py::class_<rlwe::PublicKey, std::shared_ptr<rlwe::PublicKey>>(m, "PublicKey")
-      .def_property_readonly("fingerprint", [](const rlwe::PublicKey& k) { return k.fingerprint; });
+      .def_property_readonly("fingerprint", [](const rlwe::PublicKey& k) { return k.fingerprint; })
+      .def_property_readonly("key_id", [](const rlwe::PublicKey& k) { return k.key_id; });
   py::class_<rlwe::KeySwitchKey, std::shared_ptr<rlwe::KeySwitchKey>>(m, "KeySwitchKey")
       .def_property_readonly("fingerprint", [](const rlwe::KeySwitchKey& k) { return k.fingerprint; })
+      .def_property_readonly("key_id", [](const rlwe::KeySwitchKey& k) { return k.key_id; })
       .def_property_readonly("digits", [](const rlwe::KeySwitchKey& k) { return k.b.size(); });
   py::class_<rlwe::GaloisKeys, std::shared_ptr<rlwe::GaloisKeys>>(m, "GaloisKeys")
       .def_property_readonly("fingerprint", [](const rlwe::GaloisKeys& k) { return k.fingerprint; })
+      .def_property_readonly("key_id", [](const rlwe::GaloisKeys& k) { return k.key_id; })
       .def_property_readonly("elements", [](const rlwe::GaloisKeys& k) {
         std::vector<uint64_t> e;
         for (const auto& kv : k.keys) e.push_back(kv.first);
@@ -76,6 +101,7 @@ void init_he(py::module_& root) {
       .def_property_readonly("size", &Ciphertext::size)
       .def_property("scale", [](const Ciphertext& c) { return c.scale; }, [](Ciphertext& c, double s) { c.scale = s; })
       .def_property_readonly("fingerprint", [](const Ciphertext& c) { return c.fingerprint; })
+      .def_property_readonly("key_id", [](const Ciphertext& c) { return c.key_id; })
       .def_property_readonly("seeded", [](const Ciphertext& c) { return c.seeded; })
       .def("poly", [](const Ciphertext& c, std::size_t i) { return c.polys.at(i); }, py::arg("index"))
       .def("copy", [](const Ciphertext& c) { return std::make_shared<Ciphertext>(c); });
@@ -115,6 +141,7 @@ void init_he(py::module_& root) {
             throw_parameter("keygen_galois", "galois_elts", "contain an invalid element", "odd integers < 2n", e);
         auto gk = std::make_shared<rlwe::GaloisKeys>();
         gk->fingerprint = h.ctx->fingerprint();
+        gk->key_id = sk.key_id;
         py::gil_scoped_release release;
         for (uint64_t e : elts)
           if (!gk->keys.count(e)) gk->keys.emplace(e, rlwe::generate_galois_key(*h.ctx, sk, e, h.prng()));
@@ -208,6 +235,7 @@ void init_he(py::module_& root) {
       })
       .def("apply_galois", [](HeContext& h, const Ciphertext& a, uint64_t elt, const rlwe::GaloisKeys& gk) {
         h.check_key(gk.fingerprint, "rotate");
+        rlwe::check_key_id("rotate", gk.key_id, a.key_id);
         const auto& key = galois_key(gk, elt);
         return std::make_shared<Ciphertext>(released([&] { return rlwe::apply_galois(*h.ctx, a, elt, key); }));
       })

@@ -35,6 +35,10 @@ struct HeContext {
     params.security_level = security;
     params.standard = rlwe::parse_security_standard(standard);
     params.plain_modulus = plain_modulus;
+    return from_params(params);
+  }
+
+  static std::shared_ptr<HeContext> from_params(const rlwe::Params& params) {
     auto h = std::make_shared<HeContext>();
     h->ctx = std::make_shared<rlwe::Context>(params);
     if (params.scheme == rlwe::Scheme::Ckks) h->encoder = std::make_unique<ckks::Encoder>(*h->ctx);

@@ -27,6 +27,7 @@ rlwe::Ciphertext rescale(const rlwe::Context& ctx, const rlwe::Ciphertext& a) {
     throw_parameter("rescale", "ciphertext", "is at level 0", "a level >= 1 (no prime left to divide by)", level);
   rlwe::Ciphertext out;
   out.fingerprint = a.fingerprint;
+  out.key_id = a.key_id;
   out.scale = a.scale / static_cast<double>(ctx.modulus(level).value());
   for (const auto& p : a.polys) {
     rns::RnsPoly r;

@@ -16,6 +16,12 @@ void check_same_params(const char* api, const Context& ctx, uint64_t fingerprint
                    fingerprint);
 }
 
+void check_key_id(const char* api, uint64_t expected, uint64_t got) {
+  if (expected != got)
+    throw_mismatch(api, "operand", "is encrypted under another key set",
+                   "key id " + std::to_string(expected), got);
+}
+
 namespace {
 
 void check_eval(const char* api, const Ciphertext& a) {
@@ -36,6 +42,7 @@ Ciphertext like(const Ciphertext& a, std::size_t size) {
   Ciphertext out;
   out.scale = a.scale;
   out.fingerprint = a.fingerprint;
+  out.key_id = a.key_id;
   for (std::size_t c = 0; c < size; ++c)
     out.polys.emplace_back(a.n(), a.polys[0].base(), rns::Form::Evaluation);
   return out;
@@ -48,6 +55,7 @@ void check_pair(const char* api, const Context& ctx, const Ciphertext& a, const 
   check_same_params(api, ctx, b.fingerprint);
   check_eval(api, a);
   check_eval(api, b);
+  check_key_id(api, a.key_id, b.key_id);
   if (a.level() != b.level())
     throw_mismatch(api, "operands", "are at different levels", "equal levels (drop the higher one first)",
                    std::to_string(a.level()) + " and " + std::to_string(b.level()));
@@ -179,6 +187,7 @@ Ciphertext relinearize(const Context& ctx, const Ciphertext& a, const KeySwitchK
   check_eval("relinearize", a);
   if (a.size() == 2) return a;
   if (a.size() != 3) throw_parameter("relinearize", "ciphertext", "has an unsupported size", "2 or 3", a.size());
+  check_key_id("relinearize", relin_key.key_id, a.key_id);
   rns::RnsPoly u0, u1;
   switch_key(ctx, a.polys[2], relin_key, u0, u1);
   Ciphertext out = like(a, 2);
@@ -224,6 +233,7 @@ void check_galois(const char* api, const Context& ctx, const Ciphertext& a, uint
 
 Ciphertext apply_galois(const Context& ctx, const Ciphertext& a, uint64_t elt, const KeySwitchKey& key) {
   check_galois("rotate", ctx, a, elt);
+  check_key_id("rotate", key.key_id, a.key_id);
   auto perm = rns::automorphism_permutation(a.n(), elt);
   // Key switch sigma(c1): permute c1 first, then decompose.
   rns::RnsPoly c1(a.n(), a.polys[1].base(), rns::Form::Evaluation);
@@ -237,6 +247,7 @@ std::vector<Ciphertext> apply_galois_hoisted(const Context& ctx, const Ciphertex
                                              const std::vector<uint64_t>& elts,
                                              const std::vector<const KeySwitchKey*>& keys) {
   for (uint64_t e : elts) check_galois("rotate_many", ctx, a, e);
+  for (const KeySwitchKey* k : keys) check_key_id("rotate_many", k->key_id, a.key_id);
   Decomposition dec = decompose(ctx, a.polys[1]);
   std::vector<Ciphertext> out;
   for (std::size_t r = 0; r < elts.size(); ++r) {

@@ -12,6 +12,8 @@
 namespace ppml::rlwe {
 
 void check_same_params(const char* api, const Context& ctx, uint64_t fingerprint);
+// Objects of two key sets (different key_id) never mix.
+void check_key_id(const char* api, uint64_t expected, uint64_t got);
 void check_pair(const char* api, const Context& ctx, const Ciphertext& a, const Ciphertext& b);
 
 Ciphertext add(const Context& ctx, const Ciphertext& a, const Ciphertext& b);

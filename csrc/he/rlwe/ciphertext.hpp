@@ -21,6 +21,7 @@ struct Ciphertext {
   std::vector<rns::RnsPoly> polys;  // c0, c1 (, c2 before relinearization)
   double scale = 1.0;
   uint64_t fingerprint = 0;
+  uint64_t key_id = 0;  // the key set it is encrypted under
   // A fresh symmetric encryption has c1 = uniform(seed): serialized as the seed.
   bool seeded = false;
   random::Seed seed{};

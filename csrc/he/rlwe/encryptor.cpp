@@ -1,6 +1,7 @@
 #include "he/rlwe/encryptor.hpp"
 
 #include "common/errors.hpp"
+#include "he/rlwe/arith.hpp"
 #include "he/rlwe/sampling.hpp"
 #include "rns/eltwise.hpp"
 #include "rns/poly_ops.hpp"
@@ -24,6 +25,7 @@ Ciphertext encrypt_public(const Context& ctx, const PublicKey& pk, const rns::Rn
     ct.polys.push_back(std::move(out));
   }
   ct.fingerprint = ctx.fingerprint();
+  ct.key_id = pk.key_id;
   return ct;
 }
 
@@ -52,10 +54,12 @@ Ciphertext encrypt_secret(const Context& ctx, const SecretKey& sk, const rns::Rn
   ct.polys.push_back(std::move(c0));
   ct.polys.push_back(std::move(a));
   ct.fingerprint = ctx.fingerprint();
+  ct.key_id = sk.key_id;
   return ct;
 }
 
 rns::RnsPoly decrypt(const Context& ctx, const SecretKey& sk, const Ciphertext& ct) {
+  check_key_id("decrypt", sk.key_id, ct.key_id);
   const int level = ct.level();
   const uint64_t n = ctx.n();
   auto base = ctx.q_base(level);

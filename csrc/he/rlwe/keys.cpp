@@ -12,6 +12,9 @@ SecretKey generate_secret_key(const Context& ctx, random::Prng& prng) {
   sk.s = sample_ternary(prng, ctx.n(), ctx.qp_base());
   rns::ntt_forward(sk.s);
   sk.fingerprint = ctx.fingerprint();
+  do {
+    sk.key_id = prng.next_u64();
+  } while (sk.key_id == 0);
   return sk;
 }
 
@@ -37,6 +40,7 @@ PublicKey generate_public_key(const Context& ctx, const SecretKey& sk, random::P
   pk.a = sample_uniform(expand, ctx.n(), ctx.q_base(ctx.max_level()), rns::Form::Evaluation);
   pk.b = masked_error(ctx, pk.a, sk, prng);
   pk.fingerprint = ctx.fingerprint();
+  pk.key_id = sk.key_id;
   return pk;
 }
 
@@ -64,6 +68,7 @@ KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const 
     key.b.push_back(std::move(b));
   }
   key.fingerprint = ctx.fingerprint();
+  key.key_id = sk.key_id;
   return key;
 }
 

@@ -14,26 +14,32 @@
 
 namespace ppml::rlwe {
 
+// Every key set has a random key_id, carried by its public and evaluation keys and by
+// every ciphertext encrypted under it, so objects of different key sets never mix.
 struct SecretKey {
   rns::RnsPoly s;  // over Q*P, evaluation form, wiped when freed
   uint64_t fingerprint = 0;
+  uint64_t key_id = 0;
 };
 
 struct PublicKey {
   rns::RnsPoly b, a;  // over Q (top level), evaluation form; a = uniform(seed)
   random::Seed seed{};
   uint64_t fingerprint = 0;
+  uint64_t key_id = 0;
 };
 
 struct KeySwitchKey {
   std::vector<rns::RnsPoly> b, a;  // one pair per digit, over Q*P, evaluation form
   random::Seed seed{};              // a_j = uniform(Prng(seed, j))
   uint64_t fingerprint = 0;
+  uint64_t key_id = 0;
 };
 
 struct GaloisKeys {
   std::map<uint64_t, KeySwitchKey> keys;  // Galois element -> key
   uint64_t fingerprint = 0;
+  uint64_t key_id = 0;
 };
 
 SecretKey generate_secret_key(const Context& ctx, random::Prng& prng);

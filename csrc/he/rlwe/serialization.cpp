@@ -1,0 +1,362 @@
+#include "he/rlwe/serialization.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "he/rlwe/byte_io.hpp"
+#include "he/rlwe/encryptor.hpp"
+#include "he/rlwe/sampling.hpp"
+
+namespace ppml::rlwe {
+namespace {
+
+constexpr char kMagic[4] = {'P', 'P', 'M', 'L'};
+
+std::size_t begin(ByteWriter& w, ObjectKind kind, uint8_t scheme, uint64_t fingerprint, uint64_t key_id) {
+  w.raw(kMagic, 4);
+  w.u8(kFormatMajor);
+  w.u8(kFormatMinor);
+  w.u8(static_cast<uint8_t>(kind));
+  w.u8(scheme);
+  w.u64(fingerprint);
+  w.u64(key_id);
+  std::size_t at = w.size();
+  w.u64(0);  // body length, patched by finish
+  return at;
+}
+
+std::string finish(ByteWriter& w, std::size_t length_at) {
+  w.patch_u64(length_at, w.size() - kHeaderSize);
+  return std::move(w.str());
+}
+
+struct Header {
+  ObjectKind kind;
+  uint8_t scheme;
+  uint64_t fingerprint, key_id, body;
+};
+
+const char* kind_name(ObjectKind k) {
+  switch (k) {
+    case ObjectKind::Params: return "parameters";
+    case ObjectKind::Plaintext: return "a plaintext";
+    case ObjectKind::Ciphertext: return "a ciphertext";
+    case ObjectKind::PublicKey: return "a public key";
+    case ObjectKind::RelinKey: return "a relinearization key";
+    case ObjectKind::GaloisKeys: return "Galois keys";
+    case ObjectKind::SecretKey: return "a secret key";
+  }
+  return "unknown";
+}
+
+Header read_header(ByteReader& r, const std::string& data) {
+  char magic[4];
+  r.raw(magic, 4, "the magic");
+  if (std::memcmp(magic, kMagic, 4) != 0)
+    throw_format(r.api(), "data", "is not a pyppml object", "magic 'PPML'", "other bytes");
+  uint8_t major = r.u8("the version"), minor = r.u8("the version");
+  if (major != kFormatMajor || minor > kFormatMinor)
+    throw_format(r.api(), "data", "has an unsupported format version",
+                 std::to_string(kFormatMajor) + "." + std::to_string(kFormatMinor) + " or older minor",
+                 std::to_string(major) + "." + std::to_string(minor));
+  Header h;
+  uint8_t kind = r.u8("the kind");
+  if (kind < 1 || kind > 7) throw_format(r.api(), "data", "has an unknown object kind", "1..7", static_cast<int>(kind));
+  h.kind = static_cast<ObjectKind>(kind);
+  h.scheme = r.u8("the scheme");
+  h.fingerprint = r.u64("the fingerprint");
+  h.key_id = r.u64("the key id");
+  h.body = r.u64("the body length");
+  if (h.body != data.size() - kHeaderSize)
+    throw_format(r.api(), "data", "has the wrong length", std::to_string(h.body + kHeaderSize) + " bytes (from its header)",
+                 std::to_string(data.size()) + " bytes");
+  return h;
+}
+
+Header expect(ByteReader& r, const std::string& data, const Context& ctx, ObjectKind kind) {
+  Header h = read_header(r, data);
+  if (h.kind != kind)
+    throw_format(r.api(), "data", "holds another kind of object", kind_name(kind), kind_name(h.kind));
+  if (h.fingerprint != ctx.fingerprint())
+    throw_format(r.api(), "data", "belongs to other parameters", "fingerprint " + std::to_string(ctx.fingerprint()),
+                 h.fingerprint);
+  return h;
+}
+
+// Polynomial data: `limbs` rows of n words, row i checked against prime `index(i)`.
+template <typename IndexOf>
+void read_poly(ByteReader& r, rns::RnsPoly& p, const Context& ctx, IndexOf index) {
+  const uint64_t n = ctx.n();
+  for (std::size_t i = 0; i < p.limbs(); ++i) {
+    r.raw(p.limb(i), n * 8, "polynomial data");
+    const uint64_t q = ctx.modulus(index(i)).value();
+    const uint64_t* row = p.limb(i);
+    for (uint64_t k = 0; k < n; ++k)
+      if (row[k] >= q)
+        throw_format(r.api(), "data", "has a coefficient out of range", "every value < its prime " + std::to_string(q),
+                     std::to_string(row[k]) + " in limb " + std::to_string(i));
+  }
+}
+
+void write_poly(ByteWriter& w, const rns::RnsPoly& p) { w.raw(p.data(), p.limbs() * p.n() * 8); }
+
+void check_body(ByteReader& r, uint64_t expected) {
+  if (r.remaining() != expected)
+    throw_format(r.api(), "data", "has the wrong body length", std::to_string(expected) + " bytes for its contents",
+                 std::to_string(r.remaining()) + " bytes");
+}
+
+
+void check_scale(ByteReader& r, const Context& ctx, double scale) {
+  if (!(std::isfinite(scale) && scale > 0 && scale < std::ldexp(1.0, 1000)))
+    throw_format(r.api(), "data", "has an invalid scale", "a positive finite scale", scale);
+  if (ctx.params().scheme == Scheme::Bfv && scale != 1.0)
+    throw_format(r.api(), "data", "has an invalid scale", "1 for BFV", scale);
+}
+
+}  // namespace
+
+std::string save_params(const Params& p) {
+  ByteWriter w;
+  auto at = begin(w, ObjectKind::Params, static_cast<uint8_t>(p.scheme), p.fingerprint(), 0);
+  w.u64(p.n);
+  w.u16(static_cast<uint16_t>(p.q.size()));
+  w.u16(static_cast<uint16_t>(p.p.size()));
+  for (uint64_t v : p.q) w.u64(v);
+  for (uint64_t v : p.p) w.u64(v);
+  w.u16(static_cast<uint16_t>(p.dnum));
+  w.u16(static_cast<uint16_t>(p.security_level));
+  w.u8(static_cast<uint8_t>(p.standard));
+  w.u64(p.plain_modulus);
+  return finish(w, at);
+}
+
+Params load_params(const std::string& data) {
+  ByteReader r(data.data(), data.size(), "Context.from_bytes");
+  Header h = read_header(r, data);
+  if (h.kind != ObjectKind::Params) throw_format(r.api(), "data", "holds another kind of object", "parameters", kind_name(h.kind));
+  Params p;
+  if (h.scheme != 1 && h.scheme != 2) throw_format(r.api(), "data", "has an unknown scheme", "1 (CKKS) or 2 (BFV)", static_cast<int>(h.scheme));
+  p.scheme = static_cast<Scheme>(h.scheme);
+  p.n = r.u64("n");
+  std::size_t nq = r.u16("the prime count"), np = r.u16("the prime count");
+  if (nq + np > 256) throw_format(r.api(), "data", "has too many primes", "at most 256", nq + np);
+  check_body(r, 8 * (nq + np) + 2 + 2 + 1 + 8);
+  for (std::size_t i = 0; i < nq; ++i) p.q.push_back(r.u64("a prime"));
+  for (std::size_t i = 0; i < np; ++i) p.p.push_back(r.u64("a prime"));
+  p.dnum = r.u16("dnum");
+  p.security_level = r.u16("the security level");
+  uint8_t standard = r.u8("the security standard");
+  if (standard > 1) throw_format(r.api(), "data", "has an unknown security standard", "0 or 1", static_cast<int>(standard));
+  p.standard = static_cast<SecurityStandard>(standard);
+  p.plain_modulus = r.u64("the plain modulus");
+  try {
+    p.validate();
+  } catch (const ParameterError& e) {
+    throw FormatError(std::string("Context.from_bytes: data holds invalid parameters; ") + e.what());
+  }
+  if (p.fingerprint() != h.fingerprint)
+    throw_format(r.api(), "data", "has a wrong fingerprint", std::to_string(p.fingerprint()), h.fingerprint);
+  return p;
+}
+
+ObjectKind peek_kind(const std::string& data) {
+  ByteReader r(data.data(), data.size(), "from_bytes");
+  return read_header(r, data).kind;
+}
+
+std::string save(const Context& ctx, const Plaintext& pt) {
+  ByteWriter w;
+  auto at = begin(w, ObjectKind::Plaintext, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), 0);
+  w.u16(static_cast<uint16_t>(pt.poly.limbs()));
+  w.u8(static_cast<uint8_t>(pt.poly.form()));
+  w.f64(pt.scale);
+  write_poly(w, pt.poly);
+  return finish(w, at);
+}
+
+Plaintext load_plaintext(const Context& ctx, const std::string& data) {
+  ByteReader r(data.data(), data.size(), "Plaintext.from_bytes");
+  expect(r, data, ctx, ObjectKind::Plaintext);
+  std::size_t limbs = r.u16("the limb count");
+  uint8_t form = r.u8("the form");
+  if (limbs < 1 || limbs > ctx.q_count()) throw_format(r.api(), "data", "has an invalid level", "1.." + std::to_string(ctx.q_count()) + " limbs", limbs);
+  if (form > 1) throw_format(r.api(), "data", "has an invalid form", "0 or 1", static_cast<int>(form));
+  Plaintext pt;
+  pt.scale = r.f64("the scale");
+  check_scale(r, ctx, pt.scale);
+  check_body(r, limbs * ctx.n() * 8);
+  pt.poly = rns::RnsPoly(ctx.n(), ctx.q_base(static_cast<int>(limbs) - 1), static_cast<rns::Form>(form));
+  read_poly(r, pt.poly, ctx, [](std::size_t i) { return i; });
+  pt.fingerprint = ctx.fingerprint();
+  return pt;
+}
+
+std::string save(const Context& ctx, const Ciphertext& ct) {
+  ByteWriter w;
+  auto at = begin(w, ObjectKind::Ciphertext, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), ct.key_id);
+  w.u8(static_cast<uint8_t>(ct.size()));
+  w.u8(ct.seeded ? 1 : 0);
+  w.u16(static_cast<uint16_t>(ct.level() + 1));
+  w.u8(static_cast<uint8_t>(ct.form()));
+  w.f64(ct.scale);
+  if (ct.seeded) {
+    w.raw(ct.seed.data(), ct.seed.size());
+    write_poly(w, ct.polys[0]);
+  } else {
+    for (const auto& p : ct.polys) write_poly(w, p);
+  }
+  return finish(w, at);
+}
+
+Ciphertext load_ciphertext(const Context& ctx, const std::string& data) {
+  ByteReader r(data.data(), data.size(), "Ciphertext.from_bytes");
+  Header h = expect(r, data, ctx, ObjectKind::Ciphertext);
+  std::size_t size = r.u8("the size");
+  uint8_t seeded = r.u8("the seed flag");
+  std::size_t limbs = r.u16("the limb count");
+  uint8_t form = r.u8("the form");
+  if (size < 2 || size > 3) throw_format(r.api(), "data", "has an invalid size", "2 or 3 components", size);
+  if (seeded > 1 || (seeded && size != 2)) throw_format(r.api(), "data", "has an invalid seed flag", "0, or 1 with 2 components", static_cast<int>(seeded));
+  if (limbs < 1 || limbs > ctx.q_count()) throw_format(r.api(), "data", "has an invalid level", "1.." + std::to_string(ctx.q_count()) + " limbs", limbs);
+  if (form > 1 || (seeded && form != 1)) throw_format(r.api(), "data", "has an invalid form", "0 or 1 (1 when seeded)", static_cast<int>(form));
+  Ciphertext ct;
+  ct.scale = r.f64("the scale");
+  check_scale(r, ctx, ct.scale);
+  const std::size_t poly_bytes = limbs * ctx.n() * 8;
+  check_body(r, seeded ? 32 + poly_bytes : size * poly_bytes);
+  const int level = static_cast<int>(limbs) - 1;
+  if (seeded) {
+    r.raw(ct.seed.data(), 32, "the seed");
+    rns::RnsPoly c0(ctx.n(), ctx.q_base(level), rns::Form::Evaluation);
+    read_poly(r, c0, ctx, [](std::size_t i) { return i; });
+    ct.polys.push_back(std::move(c0));
+    ct.polys.push_back(expand_ciphertext_uniform(ctx, ct.seed, level));
+    ct.seeded = true;
+  } else {
+    for (std::size_t c = 0; c < size; ++c) {
+      rns::RnsPoly p(ctx.n(), ctx.q_base(level), static_cast<rns::Form>(form));
+      read_poly(r, p, ctx, [](std::size_t i) { return i; });
+      ct.polys.push_back(std::move(p));
+    }
+  }
+  ct.fingerprint = ctx.fingerprint();
+  ct.key_id = h.key_id;
+  return ct;
+}
+
+std::string save(const Context& ctx, const PublicKey& pk) {
+  ByteWriter w;
+  auto at = begin(w, ObjectKind::PublicKey, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), pk.key_id);
+  w.raw(pk.seed.data(), 32);
+  write_poly(w, pk.b);
+  return finish(w, at);
+}
+
+PublicKey load_public_key(const Context& ctx, const std::string& data) {
+  ByteReader r(data.data(), data.size(), "PublicKey.from_bytes");
+  Header h = expect(r, data, ctx, ObjectKind::PublicKey);
+  check_body(r, 32 + ctx.q_count() * ctx.n() * 8);
+  PublicKey pk;
+  r.raw(pk.seed.data(), 32, "the seed");
+  pk.b = rns::RnsPoly(ctx.n(), ctx.q_base(ctx.max_level()), rns::Form::Evaluation);
+  read_poly(r, pk.b, ctx, [](std::size_t i) { return i; });
+  random::Prng expand(pk.seed, 0);
+  pk.a = sample_uniform(expand, ctx.n(), ctx.q_base(ctx.max_level()), rns::Form::Evaluation);
+  pk.fingerprint = ctx.fingerprint();
+  pk.key_id = h.key_id;
+  return pk;
+}
+
+namespace {
+void write_switch_key(ByteWriter& w, const KeySwitchKey& key) {
+  w.u16(static_cast<uint16_t>(key.b.size()));
+  w.raw(key.seed.data(), 32);
+  for (const auto& b : key.b) write_poly(w, b);
+}
+
+std::size_t switch_key_bytes(const Context& ctx) {
+  return 2 + 32 + static_cast<std::size_t>(ctx.digits()) * (ctx.q_count() + ctx.p_count()) * ctx.n() * 8;
+}
+
+KeySwitchKey read_switch_key(ByteReader& r, const Context& ctx, uint64_t key_id) {
+  std::size_t digits = r.u16("the digit count");
+  if (digits != static_cast<std::size_t>(ctx.digits()))
+    throw_format(r.api(), "data", "has the wrong digit count", std::to_string(ctx.digits()), digits);
+  KeySwitchKey key;
+  r.raw(key.seed.data(), 32, "the seed");
+  for (std::size_t j = 0; j < digits; ++j) {
+    rns::RnsPoly b(ctx.n(), ctx.qp_base(), rns::Form::Evaluation);
+    read_poly(r, b, ctx, [](std::size_t i) { return i; });
+    key.b.push_back(std::move(b));
+    key.a.push_back(expand_key_uniform(ctx, key.seed, j));
+  }
+  key.fingerprint = ctx.fingerprint();
+  key.key_id = key_id;
+  return key;
+}
+}  // namespace
+
+std::string save(const Context& ctx, const KeySwitchKey& key) {
+  ByteWriter w;
+  auto at = begin(w, ObjectKind::RelinKey, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), key.key_id);
+  write_switch_key(w, key);
+  return finish(w, at);
+}
+
+KeySwitchKey load_relin_key(const Context& ctx, const std::string& data) {
+  ByteReader r(data.data(), data.size(), "RelinKey.from_bytes");
+  Header h = expect(r, data, ctx, ObjectKind::RelinKey);
+  check_body(r, switch_key_bytes(ctx));
+  return read_switch_key(r, ctx, h.key_id);
+}
+
+std::string save(const Context& ctx, const GaloisKeys& keys) {
+  ByteWriter w;
+  auto at = begin(w, ObjectKind::GaloisKeys, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), keys.key_id);
+  w.u32(static_cast<uint32_t>(keys.keys.size()));
+  for (const auto& [elt, key] : keys.keys) {
+    w.u64(elt);
+    write_switch_key(w, key);
+  }
+  return finish(w, at);
+}
+
+GaloisKeys load_galois_keys(const Context& ctx, const std::string& data) {
+  ByteReader r(data.data(), data.size(), "GaloisKeys.from_bytes");
+  Header h = expect(r, data, ctx, ObjectKind::GaloisKeys);
+  std::size_t count = r.u32("the key count");
+  if (count > ctx.n()) throw_format(r.api(), "data", "has too many keys", "at most n", count);
+  check_body(r, count * (8 + switch_key_bytes(ctx)));
+  GaloisKeys keys;
+  for (std::size_t i = 0; i < count; ++i) {
+    uint64_t elt = r.u64("a Galois element");
+    if ((elt & 1) == 0 || elt >= 2 * ctx.n() || keys.keys.count(elt))
+      throw_format(r.api(), "data", "has an invalid Galois element", "distinct odd integers < 2n", elt);
+    keys.keys.emplace(elt, read_switch_key(r, ctx, h.key_id));
+  }
+  keys.fingerprint = ctx.fingerprint();
+  keys.key_id = h.key_id;
+  return keys;
+}
+
+std::string save(const Context& ctx, const SecretKey& sk) {
+  ByteWriter w;
+  auto at = begin(w, ObjectKind::SecretKey, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), sk.key_id);
+  write_poly(w, sk.s);
+  return finish(w, at);
+}
+
+SecretKey load_secret_key(const Context& ctx, const std::string& data) {
+  ByteReader r(data.data(), data.size(), "SecretKey.from_bytes");
+  Header h = expect(r, data, ctx, ObjectKind::SecretKey);
+  check_body(r, (ctx.q_count() + ctx.p_count()) * ctx.n() * 8);
+  SecretKey sk;
+  sk.s = rns::RnsPoly(ctx.n(), ctx.qp_base(), rns::Form::Evaluation, /*secret=*/true);
+  read_poly(r, sk.s, ctx, [](std::size_t i) { return i; });
+  sk.fingerprint = ctx.fingerprint();
+  sk.key_id = h.key_id;
+  return sk;
+}
+
+}  // namespace ppml::rlwe

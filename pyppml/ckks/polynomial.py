@@ -1,0 +1,141 @@
+"""Polynomial evaluation on ciphertexts, in the power or the Chebyshev basis, by the
+baby-step giant-step recursion of Han-Ki / Lee et al. (p = q * B_G + r with G a power of
+two, baby steps evaluated with scalar products): depth ceil(log2(d + 1)) + 1, about
+2*sqrt(d) + log2(d) non-scalar products.
+
+>>> # sigmoid on [-8, 8] with a degree-7 Chebyshev interpolant
+>>> # ckks.evaluate_chebyshev(ct, chebyshev_coefficients(sigmoid, 7, (-8, 8)), (-8, 8))
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import numpy as np
+
+from pyppml._core import ParameterError
+
+_EPS = 1e-14
+
+
+class _Basis:
+    """Lazily computed, cached basis polynomials B_k(x) of one ciphertext."""
+
+    def __init__(self, x, chebyshev: bool):
+        self.chebyshev = chebyshev
+        self.cache = {1: x}
+
+    def get(self, k: int):
+        if k in self.cache:
+            return self.cache[k]
+        a = 1 << (k.bit_length() - 1)
+        if a == k:
+            a = k // 2
+        b = k - a
+        prod = self.get(a) * self.get(b)
+        if self.chebyshev:
+            # T_{a+b} = 2 T_a T_b - T_{a-b}; doubling is an exact integer product.
+            prod = prod._wrap(prod._ctx.multiply_integer(prod._native, 2))
+            prod = prod - 1.0 if a == b else prod - self.get(a - b)
+        self.cache[k] = prod
+        return prod
+
+
+def power(ct, exponent: int):
+    """ct ** exponent by repeated squaring: depth ceil(log2(exponent))."""
+    return _Basis(ct, chebyshev=False).get(exponent)
+
+
+def _split(coeffs: np.ndarray, G: int, chebyshev: bool):
+    d = len(coeffs) - 1
+    if not chebyshev:
+        return coeffs[G:].copy(), coeffs[:G].copy()
+    q = 2.0 * coeffs[G:]
+    q[0] = coeffs[G]
+    r = coeffs[:G].copy()
+    for i in range(G):
+        if 2 * G - i <= d and i != G:
+            r[i] -= coeffs[2 * G - i]
+    return q, r
+
+
+def _evaluate(basis: _Basis, coeffs: np.ndarray, baby: int):
+    d = len(coeffs) - 1
+    while d > 0 and abs(coeffs[d]) < _EPS:
+        d -= 1
+    coeffs = coeffs[: d + 1]
+    if d < baby:
+        acc = None
+        for i in range(1, d + 1):
+            if abs(coeffs[i]) < _EPS:
+                continue
+            term = basis.get(i) * float(coeffs[i])
+            acc = term if acc is None else acc + term
+        if acc is None:
+            return float(coeffs[0])
+        return acc + float(coeffs[0]) if abs(coeffs[0]) >= _EPS else acc
+    G = 1 << (d.bit_length() - 1)
+    q, r = _split(coeffs, G, basis.chebyshev)
+    qv = _evaluate(basis, q, baby)
+    rv = _evaluate(basis, r, baby)
+    giant = basis.get(G)
+    prod = giant * qv if not isinstance(qv, float) else giant * qv
+    return prod + rv if not (isinstance(rv, float) and abs(rv) < _EPS) else prod
+
+
+def evaluate_polynomial(ct, coeffs: Sequence[float], basis: str = "power", interval: tuple[float, float] | None = None):
+    """p(ct) slot-wise for real coefficients.
+
+    ``basis="power"``: p(x) = sum c_i x^i. ``basis="chebyshev"``: p(x) = sum c_i T_i(y)
+    with y = (2x - (a + b)) / (b - a) mapping ``interval`` = (a, b) to [-1, 1].
+    """
+    coeffs = np.asarray(coeffs, dtype=np.float64)
+    if coeffs.ndim != 1 or len(coeffs) == 0 or not np.all(np.isfinite(coeffs)):
+        raise ParameterError(f"evaluate_polynomial: coeffs is invalid; expected a non-empty 1-D array of finite numbers, got {coeffs!r}")
+    if basis not in ("power", "chebyshev"):
+        raise ParameterError(f"evaluate_polynomial: basis is unknown; expected 'power' or 'chebyshev', got {basis!r}")
+    x = ct
+    if basis == "chebyshev":
+        a, b = interval if interval is not None else (-1.0, 1.0)
+        if not b > a:
+            raise ParameterError(f"evaluate_polynomial: interval is empty; expected a < b, got {interval}")
+        if (a, b) != (-1.0, 1.0):
+            x = ct * (2.0 / (b - a)) + (-(a + b) / (b - a))
+    d = len(coeffs) - 1
+    baby = 1 << max(1, math.ceil(math.log2(d + 1) / 2))
+    out = _evaluate(_Basis(x, basis == "chebyshev"), coeffs, baby)
+    if isinstance(out, float):
+        return ct * 0.0 + out
+    return out
+
+
+def evaluate_chebyshev(ct, coeffs: Sequence[float], interval: tuple[float, float] = (-1.0, 1.0)):
+    return evaluate_polynomial(ct, coeffs, "chebyshev", interval)
+
+
+def chebyshev_coefficients(f: Callable[[np.ndarray], np.ndarray], degree: int, interval: tuple[float, float]) -> np.ndarray:
+    """Chebyshev interpolant of f on `interval` at the degree+1 Chebyshev nodes."""
+    a, b = interval
+    k = np.arange(degree + 1)
+    nodes = np.cos(np.pi * (k + 0.5) / (degree + 1))
+    values = f((b - a) / 2 * nodes + (a + b) / 2)
+    coeffs = np.array([2.0 / (degree + 1) * np.sum(values * np.cos(np.pi * j * (k + 0.5) / (degree + 1)))
+                       for j in range(degree + 1)])
+    coeffs[0] /= 2
+    return coeffs
+
+
+def least_squares_coefficients(f: Callable[[np.ndarray], np.ndarray], degree: int, interval: tuple[float, float],
+                               samples: int = 2000, odd: bool = False) -> np.ndarray:
+    """Power-basis least-squares fit of f on a uniform grid of `interval` (the
+    approximation of Kim et al. 2018 for the sigmoid); ``odd`` keeps odd powers (and the
+    constant) only."""
+    a, b = interval
+    x = np.linspace(a, b, samples)
+    powers = [0] + [i for i in range(1, degree + 1) if not odd or i % 2 == 1]
+    A = np.stack([x ** p for p in powers], axis=1)
+    sol, *_ = np.linalg.lstsq(A, f(x), rcond=None)
+    coeffs = np.zeros(degree + 1)
+    coeffs[powers] = sol
+    return coeffs
