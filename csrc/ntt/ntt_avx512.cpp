@@ -42,6 +42,9 @@ struct Dq64 {
     return _mm512_sub_epi64(_mm512_mullo_epi64(y, t.w), _mm512_mullo_epi64(quot, q));
   }
 
+  // Radix-8 passes: 8 data vectors plus temporaries fit the 32 registers; radix 16 spills.
+  static constexpr int kMaxPassLayers = 3;
+
   static const uint64_t* shoup(const NttTables& t) { return t.root_powers_shoup(); }
   static const uint64_t* inv_shoup(const NttTables& t) { return t.inv_root_powers_shoup(); }
   static uint64_t inv_n_shoup(const NttTables& t) { return t.inv_n_shoup(); }

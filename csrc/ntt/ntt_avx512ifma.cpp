@@ -35,6 +35,9 @@ struct Ifma52 {
     return _mm512_and_si512(r, mask);
   }
 
+  // Radix-8 passes: 8 data vectors plus temporaries fit the 32 registers; radix 16 spills.
+  static constexpr int kMaxPassLayers = 3;
+
   static const uint64_t* shoup(const NttTables& t) { return t.root_powers_shoup52(); }
   static const uint64_t* inv_shoup(const NttTables& t) { return t.inv_root_powers_shoup52(); }
   static uint64_t inv_n_shoup(const NttTables& t) { return t.inv_n_shoup52(); }

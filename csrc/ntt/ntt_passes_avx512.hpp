@@ -38,10 +38,11 @@ inline V index_vector(uint64_t i0, uint64_t i1, uint64_t i2, uint64_t i3, uint64
 // it wrapped around).
 inline V reduce_once(V x, V b) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, b)); }
 
-// Cooley-Tukey: x, y in [0, 4q) -> x + wy, x - wy in [0, 4q).
-template <class A>
+// Cooley-Tukey: x, y in [0, 4q) -> x + wy, x - wy in [0, 4q). kInputReduced: x is
+// already below 2q (the first layer, whose input is in [0, q)).
+template <bool kInputReduced = false, class A>
 inline void fwd_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& w) {
-  const V xr = reduce_once(x, ar.q2);
+  const V xr = kInputReduced ? x : reduce_once(x, ar.q2);
   const V t = ar.mul_lazy(y, w);
   x = _mm512_add_epi64(xr, t);
   y = _mm512_sub_epi64(_mm512_add_epi64(xr, ar.q2), t);
@@ -60,7 +61,7 @@ inline void inv_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& w) {
 template <class A>
 inline void inv_last_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& ninv,
                           const typename A::Twiddle& ninv_w) {
-  const V s = reduce_once(_mm512_add_epi64(x, y), ar.q2);
+  const V s = _mm512_add_epi64(x, y);  // [0, 4q): a valid multiplicand, no reduction needed
   const V d = _mm512_sub_epi64(_mm512_add_epi64(x, ar.q2), y);
   x = reduce_once(ar.mul_lazy(s, ninv), ar.q);
   y = reduce_once(ar.mul_lazy(d, ninv_w), ar.q);
@@ -73,8 +74,9 @@ inline typename A::Twiddle broadcast(const A& ar, const uint64_t* w, const uint6
 }
 
 // Forward layer l of a radix-2^L pass over v[0 .. 2^L): rows r and r + h of each of the
-// 2^l sub-blocks, twiddle index (m0 + i) 2^l + sub-block.
-template <int L, int l, class A>
+// 2^l sub-blocks, twiddle index (m0 + i) 2^l + sub-block. kFirst: layer 0 is the
+// transform's first layer.
+template <int L, int l, bool kFirst, class A>
 inline void fwd_layers(const A& ar, V* v, uint64_t group, const uint64_t* w, const uint64_t* ws) {
   if constexpr (l < L) {
     constexpr int h = (1 << L) >> (l + 1);
@@ -82,15 +84,15 @@ inline void fwd_layers(const A& ar, V* v, uint64_t group, const uint64_t* w, con
     for (int t = 0; t < (1 << l); ++t) {
       const auto tw = broadcast(ar, w, ws, (group << l) + t);
 #pragma GCC unroll 8
-      for (int r = 0; r < h; ++r) fwd_bfly(ar, v[2 * h * t + r], v[2 * h * t + r + h], tw);
+      for (int r = 0; r < h; ++r) fwd_bfly<kFirst && l == 0>(ar, v[2 * h * t + r], v[2 * h * t + r + h], tw);
     }
-    fwd_layers<L, l + 1>(ar, v, group, w, ws);
+    fwd_layers<L, l + 1, kFirst>(ar, v, group, w, ws);
   }
 }
 
 // L forward layers starting at the layer with m0 groups and gap g0, for the groups
 // i in [i_begin, i_end) of that layer (each a contiguous span of 2 g0 coefficients).
-template <int L, class A>
+template <int L, bool kFirst, class A>
 void fwd_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
               const uint64_t* w, const uint64_t* ws) {
   constexpr int R = 1 << L;
@@ -101,7 +103,7 @@ void fwd_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_beg
       V v[R];
 #pragma GCC unroll 16
       for (int k = 0; k < R; ++k) v[k] = load(base + j + k * s);
-      fwd_layers<L, 0>(ar, v, m0 + i, w, ws);
+      fwd_layers<L, 0, kFirst>(ar, v, m0 + i, w, ws);
 #pragma GCC unroll 16
       for (int k = 0; k < R; ++k) store(base + j + k * s, v[k]);
     }
@@ -236,26 +238,34 @@ void inv_first4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, 
   }
 }
 
-// Splits the `layers` layers with gap >= 16 into passes of at most 4, largest first.
+// Splits the `layers` layers with gap >= 16 into passes of at most kMaxPass, largest first.
+template <int kMaxPass>
 inline int split_layers(int layers, int* sizes) {
-  const int count = (layers + 3) / 4;
+  static_assert(kMaxPass >= 1 && kMaxPass <= 3, "run_fwd_pass/run_inv_pass dispatch 1 to 3 layers");
+  const int count = (layers + kMaxPass - 1) / kMaxPass;
   for (int c = 0; c < count; ++c) sizes[c] = layers / count + (c < layers % count ? 1 : 0);
   return count;
 }
 
-template <class A>
+template <bool kFirst, class A>
 void run_fwd_pass(int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
                   const uint64_t* w, const uint64_t* ws) {
   switch (L) {
     case 1:
-      return fwd_pass<1>(ar, a, m0, g0, i_begin, i_end, w, ws);
+      return fwd_pass<1, kFirst>(ar, a, m0, g0, i_begin, i_end, w, ws);
     case 2:
-      return fwd_pass<2>(ar, a, m0, g0, i_begin, i_end, w, ws);
-    case 3:
-      return fwd_pass<3>(ar, a, m0, g0, i_begin, i_end, w, ws);
+      return fwd_pass<2, kFirst>(ar, a, m0, g0, i_begin, i_end, w, ws);
     default:
-      return fwd_pass<4>(ar, a, m0, g0, i_begin, i_end, w, ws);
+      return fwd_pass<3, kFirst>(ar, a, m0, g0, i_begin, i_end, w, ws);
   }
+}
+
+// The first pass starts at m = 1 and its input is in [0, q).
+template <class A>
+void run_fwd_pass(int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
+                  const uint64_t* w, const uint64_t* ws) {
+  if (m0 == 1) return run_fwd_pass<true>(L, ar, a, m0, g0, i_begin, i_end, w, ws);
+  run_fwd_pass<false>(L, ar, a, m0, g0, i_begin, i_end, w, ws);
 }
 
 template <bool kLast, class A>
@@ -267,10 +277,8 @@ void run_inv_pass(int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uin
       return inv_pass<1, kLast>(ar, a, m0, g0, i_begin, i_end, w, ws, ninv, ninv_w);
     case 2:
       return inv_pass<2, kLast>(ar, a, m0, g0, i_begin, i_end, w, ws, ninv, ninv_w);
-    case 3:
-      return inv_pass<3, kLast>(ar, a, m0, g0, i_begin, i_end, w, ws, ninv, ninv_w);
     default:
-      return inv_pass<4, kLast>(ar, a, m0, g0, i_begin, i_end, w, ws, ninv, ninv_w);
+      return inv_pass<3, kLast>(ar, a, m0, g0, i_begin, i_end, w, ws, ninv, ninv_w);
   }
 }
 
@@ -283,7 +291,7 @@ void forward_avx512_passes(uint64_t* a, const NttTables& t) {
   const uint64_t* w = t.root_powers();
   const uint64_t* ws = A::shoup(t);
   int sizes[8];
-  const int count = split_layers(t.log_n() - 4, sizes);
+  const int count = split_layers<A::kMaxPassLayers>(t.log_n() - 4, sizes);
   const uint64_t block = std::min(n, kBlock);
   int c = 0;
   uint64_t m = 1, gap = n / 2;
@@ -316,7 +324,7 @@ void inverse_avx512_passes(uint64_t* a, const NttTables& t) {
   const auto ninv_w = ar.twiddle(_mm512_set1_epi64(static_cast<long long>(t.inv_n_w())),
                                  _mm512_set1_epi64(static_cast<long long>(A::inv_n_w_shoup(t))));
   int sizes[8];
-  const int count = split_layers(t.log_n() - 4, sizes);
+  const int count = split_layers<A::kMaxPassLayers>(t.log_n() - 4, sizes);
   std::reverse(sizes, sizes + count);  // the whole-array pass, if any, gets the most layers
   const uint64_t block = std::min(n, kBlock);
   // Passes [0, c_blk) run inside blocks: their output groups span <= block coefficients.

@@ -1,0 +1,12 @@
+"""Thin wrapper: `python bench/bench_ntt.py [--quick] [--runs R] [--logn 14 16]` = `pyppml bench ntt`."""
+
+import argparse
+
+from pyppml.benchmarks import ntt
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--logn", type=int, nargs="*", default=None)
+    ntt.run(ap.parse_args())
