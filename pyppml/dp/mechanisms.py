@@ -36,6 +36,13 @@ def default_granularity(sensitivity, count: int, norm: str = "l1") -> float:
     return math.ldexp(1.0, k)
 
 
+def _round_up(value: Fraction) -> Fraction:
+    """Smallest multiple of 2**-j at or above value, with j <= 32 as large as keeps the
+    numerator below 2**61 (the samplers' exactness limits). Rounding up only adds noise."""
+    j = max(0, min(32, 60 - math.ceil(value).bit_length()))
+    return Fraction(math.ceil(value * 2**j), 2**j)
+
+
 def _prepare(api, values, granularity, sensitivity, norm):
     x = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(x)):
@@ -81,7 +88,7 @@ def laplace_mechanism(values, sensitivity, epsilon, *, granularity=None, prng=No
     -------
     numpy.ndarray of float64, same shape; every entry an integer multiple of the step.
     The noise in grid units is discrete Laplace with scale (floor(D/step) + d) / epsilon
-    (rounded up to a rational with denominator 2**32).
+    (rounded up to a dyadic rational, see ``_round_up``).
 
     Raises
     ------
@@ -101,7 +108,7 @@ def laplace_mechanism(values, sensitivity, epsilon, *, granularity=None, prng=No
     eps = positive_real(api, "epsilon", epsilon)
     x, step, index = _prepare(api, values, granularity, float(sens), "l1")
     grid_sens = math.floor(sens / Fraction(step)) + max(x.size, 1)
-    scale = Fraction(math.ceil(Fraction(grid_sens) / eps * 2**32), 2**32)  # rounded up: never less noise
+    scale = _round_up(Fraction(grid_sens) / eps)
     if scale > 2**40:
         fail(api, "epsilon", "is too small for the grid", "scale / granularity <= 2**40", epsilon)
     noise = _core.dp_discrete_laplace(scale.numerator, scale.denominator, x.size, prng)
@@ -152,8 +159,7 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, granularity=No
     d = max(x.size, 1)
     grid_sens = float(sens / Fraction(step)) + (math.isqrt(d - 1) + 1)  # ceil(sqrt(d)) >= sqrt(d)
     sigma = analytic_gaussian_sigma(eps, dlt, grid_sens)
-    var = Fraction(sigma) ** 2
-    var = Fraction(math.ceil(var * 2**32), 2**32)  # rounded up: never less noise
+    var = _round_up(Fraction(sigma) ** 2)
     if var.numerator >= 2**62:
         fail(api, "epsilon", "is too small for the grid", "sigma / granularity < 2**31", epsilon)
     noise = _core.dp_discrete_gaussian(var.numerator, var.denominator, x.size, prng)

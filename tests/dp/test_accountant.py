@@ -1,0 +1,60 @@
+"""PrivacyAccountant on dp_accounting against published figures (TF Privacy's MNIST
+DP-SGD tutorial) and against dp_accounting called directly, to 1e-3 in epsilon."""
+
+import math
+
+import dp_accounting
+import pytest
+from dp_accounting import pld, rdp
+
+from pyppml import dp
+
+N, BATCH, NOISE, EPOCHS, DELTA = 60000, 256, 1.1, 60, 1e-5
+Q = BATCH / N
+STEPS = int(math.ceil(EPOCHS * N / BATCH))  # 14063, as compute_dp_sgd_privacy
+TF_ORDERS = [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64))
+
+
+def event():
+    return dp_accounting.SelfComposedDpEvent(
+        dp_accounting.PoissonSampledDpEvent(Q, dp_accounting.GaussianDpEvent(NOISE)), STEPS)
+
+
+def test_rdp_curve_reproduces_published_tf_privacy_epsilon():
+    # TF Privacy README: "compute_dp_sgd_privacy.py --N=60000 --batch_size=256
+    # --noise_multiplier=1.1 --epochs=60 --delta=1e-5 ... eps = 3.01", computed with the
+    # classical conversion eps = min_a rdp(a) + log(1/delta) / (a - 1) on these orders.
+    acc = rdp.RdpAccountant(TF_ORDERS)
+    acc.compose(event())
+    classic = min(r + math.log(1 / DELTA) / (a - 1) for r, a in zip(acc._rdp, TF_ORDERS))
+    assert classic == pytest.approx(3.01, abs=5e-3)  # published to two decimals
+    # dp_accounting's tighter conversion [Canonne et al. 2020] can only lower it.
+    assert acc.get_epsilon(DELTA) < classic
+
+
+@pytest.mark.parametrize("method", ["rdp", "pld"])
+def test_accountant_matches_dp_accounting(method):
+    ours = dp.PrivacyAccountant(method)
+    ours.step(NOISE, Q, steps=STEPS // 2)
+    ours.step(NOISE, Q, steps=STEPS - STEPS // 2)
+    ref = rdp.RdpAccountant() if method == "rdp" else pld.PLDAccountant(value_discretization_interval=1e-4)
+    ref.compose(event())
+    assert ours.get_epsilon(DELTA) == pytest.approx(ref.get_epsilon(DELTA), abs=1e-3)
+    assert ours.steps == STEPS
+
+
+def test_rdp_value_and_pld_tighter():
+    r = dp.PrivacyAccountant("rdp")
+    r.step(NOISE, Q, STEPS)
+    assert r.get_epsilon(DELTA) == pytest.approx(2.5967, abs=1e-3)  # dp_accounting 0.4.x
+    p = dp.PrivacyAccountant("pld")
+    p.step(NOISE, Q, STEPS)
+    assert p.get_epsilon(DELTA) <= r.get_epsilon(DELTA) + 1e-3
+
+
+def test_full_batch_gaussian_matches_analytic_profile():
+    # One unsampled Gaussian step: the PLD epsilon at delta must invert Balle-Wang's profile.
+    acc = dp.PrivacyAccountant("pld", pld_discretization=1e-5)
+    sigma = dp.analytic_gaussian_sigma(1.0, 1e-5)
+    acc.step(sigma, 1.0)
+    assert acc.get_epsilon(1e-5) == pytest.approx(1.0, abs=1e-3)

@@ -1,0 +1,50 @@
+"""Bad parameters raise ValueError (pyppml.ParameterError) with the one-line message."""
+
+import math
+
+import numpy as np
+import pytest
+
+from pyppml import ParameterError, _core, dp
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: dp.discrete_gaussian(0, 3), r"dp.discrete_gaussian: sigma is not positive; expected sigma > 0, got 0"),
+        (lambda: dp.discrete_gaussian(-1.5, 3), r"sigma is not positive"),
+        (lambda: dp.discrete_gaussian(math.nan, 3), r"sigma is not finite"),
+        (lambda: dp.discrete_gaussian(math.inf, 3), r"sigma is not finite"),
+        (lambda: dp.discrete_gaussian(2.0**40, 3), r"sigma is too large"),
+        (lambda: dp.discrete_gaussian("3", 3), r"sigma is not a real number"),
+        (lambda: dp.discrete_gaussian(3, -1), r"size is negative"),
+        (lambda: dp.discrete_gaussian(3, 2.5), r"size is not an integer"),
+        (lambda: dp.discrete_laplace(0.0, 3), r"dp.discrete_laplace: scale is not positive"),
+        (lambda: dp.discrete_laplace(2.0**50, 3), r"scale is too large"),
+        (lambda: dp.laplace_mechanism([1.0], 1.0, 0.0), r"dp.laplace_mechanism: epsilon is not positive"),
+        (lambda: dp.laplace_mechanism([1.0], -1.0, 1.0), r"sensitivity is not positive"),
+        (lambda: dp.laplace_mechanism([np.nan], 1.0, 1.0), r"values contain NaN or infinity"),
+        (lambda: dp.laplace_mechanism([1.0], 1.0, 1.0, granularity=0.3), r"granularity is not a power of two"),
+        (lambda: dp.laplace_mechanism([1e300], 1.0, 1.0), r"values are too large for the grid"),
+        (lambda: dp.gaussian_mechanism([1.0], 1.0, 1.0, 0.0), r"delta is outside \(0, 1\)"),
+        (lambda: dp.gaussian_mechanism([1.0], 1.0, 1.0, 1.0), r"delta is outside \(0, 1\)"),
+        (lambda: dp.gaussian_mechanism([1.0], 1.0, math.inf, 1e-5), r"epsilon is not finite"),
+        (lambda: dp.gaussian_mechanism([1.0], 0.0, 1.0, 1e-5), r"l2_sensitivity is not positive"),
+        (lambda: dp.analytic_gaussian_sigma(1.0, 2.0), r"delta is outside"),
+        (lambda: dp.clip_l2([[1.0, 2.0]], 0), r"max_norm is not positive"),
+        (lambda: dp.clip_l2([[1.0, np.inf]], 1.0), r"contains NaN or infinity"),
+        (lambda: dp.PrivacyAccountant("moments"), r"method is unknown"),
+        (lambda: dp.PrivacyAccountant().step(0.0, 0.1), r"noise_multiplier is not positive"),
+        (lambda: dp.PrivacyAccountant().step(1.0, 1.5), r"sample_rate is above 1"),
+        (lambda: dp.PrivacyAccountant().step(1.0, 0.1, steps=0), r"steps is not a positive integer"),
+        (lambda: dp.PrivacyAccountant().get_epsilon(0.0), r"delta is outside"),
+        (lambda: _core.dp_discrete_gaussian(0, 1, 3), r"dp.discrete_gaussian: sigma\^2 numerator is not positive"),
+        (lambda: _core.dp_discrete_gaussian(9, 2**33, 3), r"sigma\^2 denominator is out of range"),
+        (lambda: _core.dp_discrete_laplace(1, 0, 3), r"scale denominator is out of range"),
+    ],
+)
+def test_bad_parameters_raise_value_error(call, match):
+    with pytest.raises(ValueError, match=match) as info:
+        call()
+    assert isinstance(info.value, ParameterError)
+    assert "\n" not in str(info.value)
