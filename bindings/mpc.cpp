@@ -235,7 +235,7 @@ void init_mpc(py::module_& parent) {
 
   m.def(
       "pack_strided",
-      [](const py::handle& obj, int log_f) {
+      [](const py::handle& obj, int log_f, int shift) {
         auto x = u64("mpc.pack_strided", "x", obj);
         std::size_t n = static_cast<std::size_t>(x.size());
         uint64_t mask = mpc::stride_mask(log_f);  // validates log_f
@@ -245,10 +245,10 @@ void init_mpc(py::module_& parent) {
         uint64_t* o = out.mutable_data();
         const uint64_t* px = x.data();
         py::gil_scoped_release release;
-        mpc::pack_strided(px, n, log_f, o);
+        mpc::pack_strided(px, n, log_f, o, shift);
         return out;
       },
-      py::arg("x"), py::arg("log_f"), "Pack the bit positions that are multiples of 2^log_f of 2^log_f words into one.");
+      py::arg("x"), py::arg("log_f"), py::arg("shift") = 0, "Pack the bit positions that are multiples of 2^log_f of 2^log_f words into one.");
   m.def(
       "unpack_strided",
       [](const py::handle& obj, std::size_t n, int log_f) {
@@ -296,6 +296,23 @@ void init_mpc(py::module_& parent) {
         return elementwise_finish<mpc::beaver_and_finish>("mpc.beaver_and_finish", party, d, e, a, b, c);
       },
       py::arg("party"), py::arg("d"), py::arg("e"), py::arg("a"), py::arg("b"), py::arg("c"));
+  m.def(
+      "beaver_and_monomials",
+      [](int party, const py::handle& dobj, const py::handle& idobj, const py::handle& sobj,
+         const py::handle& mobj) {
+        const char* api = "mpc.beaver_and_monomials";
+        auto d = u64(api, "deltas", dobj), ids = u64(api, "subset_ids", idobj), sh = u64(api, "subset_shares", sobj),
+             mono = u64(api, "monomials", mobj);
+        require_2d(api, "deltas", d);
+        std::size_t vars = d.shape(0), m = d.shape(1), k = ids.size();
+        require_dims(api, "subset_shares", sh, k, m);
+        U64 out({static_cast<py::ssize_t>(mono.size()), static_cast<py::ssize_t>(m)});
+        mpc::beaver_and_monomials(party, d.data(), static_cast<int>(vars), m, ids.data(), sh.data(), k, mono.data(),
+                                  static_cast<std::size_t>(mono.size()), out.mutable_data());
+        return out;
+      },
+      py::arg("party"), py::arg("deltas"), py::arg("subset_ids"), py::arg("subset_shares"), py::arg("monomials"),
+      "Shares of AND monomials of XOR-shared words from opened masked inputs (multi-input Beaver).");
   m.def(
       "beaver_matmul_finish",
       [](int party, const py::handle& d, const py::handle& e, const py::handle& a, const py::handle& b,

@@ -68,4 +68,49 @@ void beaver_and_finish(int party, const uint64_t* d, const uint64_t* e, const ui
   }
 }
 
+void beaver_and_monomials(int party, const uint64_t* deltas, int vars, std::size_t m, const uint64_t* subset_ids,
+                          const uint64_t* subset_shares, std::size_t k, const uint64_t* monomials, std::size_t count,
+                          uint64_t* out) {
+  check_party("beaver_and_monomials", party);
+  if (vars < 1 || vars > 8)
+    throw_parameter("beaver_and_monomials", "vars", "is out of range", "1 <= vars <= 8", vars);
+  const uint64_t full = (uint64_t{1} << vars) - 1;
+  int index[256];
+  for (int& v : index) v = -1;
+  for (std::size_t s = 0; s < k; ++s) {
+    if (subset_ids[s] == 0 || subset_ids[s] > full)
+      throw_parameter("beaver_and_monomials", "subset_ids", "has a set out of range",
+                      "nonempty subsets of " + std::to_string(vars) + " variables", subset_ids[s]);
+    index[subset_ids[s]] = static_cast<int>(s);
+  }
+  for (std::size_t j = 0; j < count; ++j) {
+    const uint64_t mono = monomials[j];
+    if (mono == 0 || mono > full)
+      throw_parameter("beaver_and_monomials", "monomials", "has a set out of range",
+                      "nonempty subsets of " + std::to_string(vars) + " variables", mono);
+    for (uint64_t sub = mono; sub; sub = (sub - 1) & mono)
+      if (index[sub] < 0)
+        throw_parameter("beaver_and_monomials", "subset_ids", "lacks a subset of a monomial",
+                        "every nonempty subset of " + std::to_string(mono), sub);
+  }
+  for (std::size_t j = 0; j < count; ++j) {
+    const uint64_t mono = monomials[j];
+    uint64_t* o = out + j * m;
+    for (std::size_t w = 0; w < m; ++w) o[w] = 0;
+    // Every submask S of the monomial, the empty one last.
+    for (uint64_t sub = mono;; sub = (sub - 1) & mono) {
+      const uint64_t rest = mono & ~sub;
+      const uint64_t* share = sub ? subset_shares + static_cast<std::size_t>(index[sub]) * m : nullptr;
+      if (sub || party == 0) {
+        for (std::size_t w = 0; w < m; ++w) {
+          uint64_t d = ~uint64_t{0};
+          for (uint64_t r = rest; r; r &= r - 1) d &= deltas[static_cast<std::size_t>(__builtin_ctzll(r)) * m + w];
+          o[w] ^= share ? (d & share[w]) : d;
+        }
+      }
+      if (sub == 0) break;
+    }
+  }
+}
+
 }  // namespace ppml::mpc

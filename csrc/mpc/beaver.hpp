@@ -34,4 +34,16 @@ void beaver_matmul_tn_finish(int party, const uint64_t* d, const uint64_t* e, co
 void beaver_and_finish(int party, const uint64_t* d, const uint64_t* e, const uint64_t* a, const uint64_t* b,
                        const uint64_t* c, std::size_t count, uint64_t* out);
 
+// Shares of several AND monomials of XOR-shared words in one round (multi-input Beaver):
+// each variable v_i (i < vars) was opened masked, deltas[i * m + w] = v_i ^ alpha_i, and the
+// dealer shared alpha_S = AND_{i in S} alpha_i for every nonempty subset S (bit mask over
+// the variables) in subset_ids[0..k), with shares subset_shares[s * m + w]. Then
+//   AND_{i in M} v_i = XOR_{S subset of M} (AND_{i in M \ S} delta_i) & alpha_S,
+// alpha_{} = all ones (party 0 adds that term). Writes out[j * m + w] for monomial
+// monomials[j]. Throws ParameterError unless vars <= 8, party is 0 or 1 and every nonempty
+// subset of every monomial is among subset_ids.
+void beaver_and_monomials(int party, const uint64_t* deltas, int vars, std::size_t m, const uint64_t* subset_ids,
+                          const uint64_t* subset_shares, std::size_t k, const uint64_t* monomials, std::size_t count,
+                          uint64_t* out);
+
 }  // namespace ppml::mpc

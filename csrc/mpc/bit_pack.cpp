@@ -12,7 +12,8 @@ uint64_t stride_mask(int log_f) {
   return m;
 }
 
-void pack_strided(const uint64_t* x, std::size_t n, int log_f, uint64_t* out) {
+void pack_strided(const uint64_t* x, std::size_t n, int log_f, uint64_t* out, int shift) {
+  if (shift < 0 || shift >= 64) throw_parameter("pack_strided", "shift", "is out of range", "0 <= shift < 64", shift);
   const uint64_t mask = stride_mask(log_f);
   const std::size_t f = std::size_t{1} << log_f;
   const std::size_t words = (n + f - 1) / f;
@@ -20,7 +21,7 @@ void pack_strided(const uint64_t* x, std::size_t n, int log_f, uint64_t* out) {
     const std::size_t base = w * f;
     const std::size_t count = n - base < f ? n - base : f;
     uint64_t acc = 0;
-    for (std::size_t k = 0; k < count; ++k) acc |= (x[base + k] & mask) << k;
+    for (std::size_t k = 0; k < count; ++k) acc |= ((x[base + k] >> shift) & mask) << k;
     out[w] = acc;
   }
 }

@@ -14,9 +14,10 @@ namespace ppml::mpc {
 // Mask of the bit positions that are multiples of 2^log_f (log_f in [0, 6]).
 uint64_t stride_mask(int log_f);
 
-// out[w] = OR_{k < F} ((x[w * F + k] & stride_mask(log_f)) << k), F = 2^log_f, for
-// w < ceil(n / F); elements past n count as 0. Throws ParameterError unless 0 <= log_f <= 6.
-void pack_strided(const uint64_t* x, std::size_t n, int log_f, uint64_t* out);
+// out[w] = OR_{k < F} (((x[w * F + k] >> shift) & stride_mask(log_f)) << k), F = 2^log_f,
+// for w < ceil(n / F); elements past n count as 0. Throws ParameterError unless
+// 0 <= log_f <= 6 and 0 <= shift < 64.
+void pack_strided(const uint64_t* x, std::size_t n, int log_f, uint64_t* out, int shift = 0);
 
 // Inverse on the masked positions: out[i] = (w[i / F] >> (i % F)) & stride_mask(log_f), i < n.
 void unpack_strided(const uint64_t* w, std::size_t n, int log_f, uint64_t* out);

@@ -9,7 +9,7 @@ truncation. Only the final weights are opened.
 Following SecureML [MZ17, section 4.2], the data matrix X is masked once by a dealer
 matrix A (D = X - A is opened once, at setup); each batch then needs fresh vectors only,
 C = A_B @ B and C' = A_B^T @ B', so the online traffic per batch is O(batch + features)
-words instead of O(batch x features). Rounds per batch: 1 (X_B w) + 8 (sigmoid) + 1 (X_B^T g).
+words instead of O(batch x features). Rounds per batch: 1 (X_B w) + 5 (sigmoid) + 1 (X_B^T g).
 
 >>> # party i in {0, 1}; dealer id 2 runs pyppml.mpc.run_dealer
 >>> # model = SecureLogisticRegression(SecureRuntime(party, DealerTripleSource(party)))

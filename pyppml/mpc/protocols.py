@@ -175,20 +175,22 @@ class SecureRuntime:
         from pyppml.mpc.triples import Kind, _row
 
         rows = [_row(Kind.CMP_MASK, n), _row(Kind.BIT_PRODUCT, n)]
-        rows += [_row(Kind.AND2, -(-n // (2 << level))) for level in range(5)]
-        return rows + [_row(Kind.AND, -(-n // 64))]
+        return rows + [_row(Kind.TREE4, -(-n // (4 << (2 * level))), int(level == 2)) for level in range(3)]
 
     def _msb_and_masked(self, x: np.ndarray):
         """XOR share of msb(x) (the sign bit) plus the opened d = x - a of a bit product,
-        in 1 + 6 rounds.
+        in 1 + 3 rounds.
 
         With r uniform from the dealer (shared additively and bitwise), open c = x + r;
         then msb(x) = c_63 ^ r_63 ^ [c mod 2^63 < r mod 2^63], and the comparison of the
-        public c with the XOR-shared r is a log-depth generate/propagate tree over the 63
-        low bits (6 levels for 64 bits). At level j only bit positions that are multiples
-        of 2^(j+1) matter, so 2^(j+1) elements are packed per word before the level's
-        ANDs (bit_pack.hpp): the tree opens about 3n/2 + n/64 words in all instead of 24n.
+        public c with the XOR-shared r is a 4-ary generate/propagate prefix tree over the 63
+        low bits: 3 levels for 64 bits, each one round of multi-input Beaver ANDs
+        (G = G3 ^ P3 G2 ^ P3 P2 G1 ^ P3 P2 P1 G0, P = P3 P2 P1 P0; triples.tree4_subsets).
+        At level j only bit positions that are multiples of 4^(j+1) matter, so 4^(j+1)
+        elements are packed per word first (bit_pack.hpp): the tree opens about 2.3 n words.
         """
+        from pyppml.mpc.triples import TREE4_VARS, tree4_monomials, tree4_subsets
+
         n = x.size
         r, rb = self.source.cmp_mask(n)
         s_bit, s_add, a, a_s = self.source.bit_product(n)
@@ -200,15 +202,23 @@ class SecureRuntime:
         if self.i == 0:
             p = p ^ (not_c & _LOW63) | _BIT63  # bit 63 neutral: g = 0, p = 1
         pack, unpack = _k.pack_strided, _k.unpack_strided
-        for level in range(6):
-            s, lf = _U(1 << level), level + 1
-            ph = pack(p >> s, lf)
-            if level < 5:
-                x1, x2 = self._and2(ph, pack(g, lf), pack(p, lf))
-                p = unpack(x2, n, lf)
-            else:
-                x1 = self._and(ph, pack(g, lf))
-            g = (g >> s) ^ unpack(x1, n, lf)
+        for level in range(3):
+            s, lf, last = 1 << (2 * level), 2 * (level + 1), level == 2
+            m = -(-n // (1 << lf))
+            ids = tree4_subsets(last)
+            alpha_s = self.source.tree4_material(m, last)
+            # Variables P3, P2, P1, P0, G2, G1, G0 at the aligned positions, packed.
+            v = np.empty((TREE4_VARS, m), dtype=np.uint64)
+            for row, (src, k) in enumerate(((p, 3), (p, 2), (p, 1), (p, 0), (g, 2), (g, 1), (g, 0))):
+                v[row] = pack(src, lf, k * s)
+            masks = alpha_s[[ids.index(1 << i) for i in range(TREE4_VARS)]]
+            deltas = self._open_xor((v ^ masks).ravel()).reshape(TREE4_VARS, m)
+            mono = _k.beaver_and_monomials(self.i, deltas, np.array(ids, dtype=np.uint64), alpha_s,
+                                           np.array(tree4_monomials(last), dtype=np.uint64))
+            g_packed = pack(g, lf, 3 * s) ^ mono[0] ^ mono[1] ^ mono[2]
+            g = unpack(g_packed, n, lf)
+            if not last:
+                p = unpack(mono[3], n, lf)
         lt = g & _ONE  # [c_low < r_low]
         msb = lt ^ (rb >> _U(63))
         if self.i == 0:
@@ -216,7 +226,7 @@ class SecureRuntime:
         return msb, (s_bit, s_add, a_s, d)
 
     def less_than_zero(self, x: np.ndarray) -> np.ndarray:
-        """Additive share of [x < 0] (0 or 1, an integer, not fixed point); 8 rounds."""
+        """Additive share of [x < 0] (0 or 1, an integer, not fixed point); 5 rounds."""
         msb, (s_bit, s_add, _, _) = self._msb_and_masked(x)
         t = self.open_bits(msb ^ s_bit)
         # b = t XOR s = t + s - 2ts
@@ -240,7 +250,7 @@ class SecureRuntime:
         return _k.unpack_strided(opened, flat.size, 6).reshape(np.shape(bits))
 
     def relu(self, x: np.ndarray) -> np.ndarray:
-        """max(x, 0) of a shared fixed-point (or integer) vector in 8 rounds.
+        """max(x, 0) of a shared fixed-point (or integer) vector in 5 rounds.
 
         b = [x >= 0] is XOR-shared; with a dealer bit s and product a*s, t = b XOR s is
         opened and x*b = t*x + (1 - 2t) * x*s, where x*s = d*s + a*s with d = x - a opened
@@ -255,7 +265,7 @@ class SecureRuntime:
 
     def sigmoid(self, x: np.ndarray, prescaled: bool = False) -> np.ndarray:
         """Piecewise-linear sigmoid clip(x / 4 + 1/2, 0, 1) (slope 1/4 like the logistic at 0,
-        max error 0.12 at |x| = 2) on fixed-point shares, 8 rounds.
+        max error 0.12 at |x| = 2) on fixed-point shares, 5 rounds.
 
         ``prescaled``: x already holds x / 4 (saves a truncation when the caller truncates
         a product anyway).

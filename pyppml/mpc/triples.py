@@ -32,6 +32,8 @@ AND             count                 a, b, c = a & b          (XOR, 64-bit word
 CMP_MASK        count                 r (additive), r (XOR): one uniform word, both ways
 BIT_PRODUCT     count                 s (XOR, one bit), s (additive), a, a*s (additive)
 AND2            count                 a, b1, b2, a & b1, a & b2 (XOR): two ANDs sharing an input
+TREE4           count, last           alpha_S for the subsets S of tree4_subsets(last) (XOR),
+                                      shape (len, count): one 4-ary carry-tree level
 ==============  ====================  ===============================================
 """
 
@@ -63,6 +65,7 @@ class Kind(enum.IntEnum):
     CMP_MASK = 7
     BIT_PRODUCT = 8
     AND2 = 9
+    TREE4 = 10
 
 
 _ADD, _XOR, _BIT = "add", "xor", "bit"
@@ -72,6 +75,28 @@ _MAX_COUNT = 1 << 31
 def _row(kind: int, *params: int) -> tuple[int, ...]:
     p = [int(x) for x in params] + [0] * (4 - len(params))
     return (int(kind), *p)
+
+
+# One level of the 4-ary generate/propagate tree: variables P3, P2, P1, P0, G2, G1, G0 (bit
+# i of a set), monomials P3 G2, P3 P2 G1, P3 P2 P1 G0 and (except at the last level) P3 P2 P1 P0.
+TREE4_VARS = 7
+
+
+def tree4_monomials(last: bool) -> list[int]:
+    p3, p2, p1, p0, g2, g1, g0 = (1 << i for i in range(TREE4_VARS))
+    mons = [p3 | g2, p3 | p2 | g1, p3 | p2 | p1 | g0]
+    return mons if last else mons + [p3 | p2 | p1 | p0]
+
+
+def tree4_subsets(last: bool) -> list[int]:
+    """Every nonempty subset of a monomial, plus each single variable (each needs a mask)."""
+    ids = {1 << i for i in range(TREE4_VARS)}
+    for mono in tree4_monomials(last):
+        sub = mono
+        while sub:
+            ids.add(sub)
+            sub = (sub - 1) & mono
+    return sorted(ids)
 
 
 def layout(row: tuple[int, ...], fixed: dict[int, tuple[int, int]]) -> list[tuple[tuple[int, ...], str]]:
@@ -106,7 +131,9 @@ def layout(row: tuple[int, ...], fixed: dict[int, tuple[int, int]]) -> list[tupl
         return [((p1,), _BIT), ((p1,), _ADD), ((p1,), _ADD), ((p1,), _ADD)]
     if kind == Kind.AND2:
         return [((p1,), _XOR)] * 5
-    raise FrameError(f"triples: request has an unknown kind; expected 1..9, got {kind}")
+    if kind == Kind.TREE4:
+        return [((len(tree4_subsets(bool(p2))), p1), _XOR)]
+    raise FrameError(f"triples: request has an unknown kind; expected 1..10, got {kind}")
 
 
 def expand_party0(seed: bytes, shapes: list[tuple[tuple[int, ...], str]]) -> list[np.ndarray]:
@@ -194,6 +221,9 @@ class TripleSource:
 
     def and2_triple(self, count):
         return self.take(_row(Kind.AND2, count))
+
+    def tree4_material(self, count, last):
+        return self.take(_row(Kind.TREE4, count, int(bool(last))))[0]
 
     def cmp_mask(self, count):
         return self.take(_row(Kind.CMP_MASK, count))
@@ -299,7 +329,18 @@ def _generate(row, fixed_values: dict[int, np.ndarray]) -> list[np.ndarray]:
     if kind == Kind.AND2:
         a, b1, b2 = _uniform(p1), _uniform(p1), _uniform(p1)
         return [a, b1, b2, a & b1, a & b2]
-    raise FrameError(f"dealer: request has an unknown kind; expected 1..9, got {kind}")
+    if kind == Kind.TREE4:
+        alpha = _uniform(TREE4_VARS * p1).reshape(TREE4_VARS, p1)
+        ids = tree4_subsets(bool(p2))
+        out = np.empty((len(ids), p1), dtype=np.uint64)
+        for j, sub in enumerate(ids):
+            acc = np.full(p1, ~np.uint64(0), dtype=np.uint64)
+            for i in range(TREE4_VARS):
+                if sub >> i & 1:
+                    acc &= alpha[i]
+            out[j] = acc
+        return [out]
+    raise FrameError(f"dealer: request has an unknown kind; expected 1..10, got {kind}")
 
 
 def _wait_for_requests(ch0, ch1, idle_timeout: float) -> None:

@@ -95,3 +95,45 @@ def test_argument_checks():
         K.beaver_mul_finish(0, z, z, z, z, np.zeros(6, np.uint64))
     with pytest.raises(ParameterError, match="C-contiguous"):
         K.beaver_mask(z.T, z.T)
+
+
+@pytest.mark.parametrize("last", [False, True], ids=["inner_level", "last_level"])
+def test_and_monomials_exact(last):
+    """Multi-input Beaver ANDs of one 4-ary tree level against plain ANDs of the words."""
+    from pyppml.mpc.triples import TREE4_VARS, tree4_monomials, tree4_subsets
+
+    m = 300
+    v = rand(TREE4_VARS, m)
+    alpha = rand(TREE4_VARS, m)
+    ids = tree4_subsets(last)
+    alpha_s = np.empty((len(ids), m), dtype=np.uint64)
+    for j, sub in enumerate(ids):
+        acc = np.full(m, ~np.uint64(0), dtype=np.uint64)
+        for i in range(TREE4_VARS):
+            if sub >> i & 1:
+                acc &= alpha[i]
+        alpha_s[j] = acc
+    s0 = rand(len(ids), m)
+    s1 = alpha_s ^ s0
+    deltas = v ^ alpha
+    mons = np.array(tree4_monomials(last), dtype=np.uint64)
+    idv = np.array(ids, dtype=np.uint64)
+    z = K.beaver_and_monomials(0, deltas, idv, s0, mons) ^ K.beaver_and_monomials(1, deltas, idv, s1, mons)
+    for j, mono in enumerate(tree4_monomials(last)):
+        want = np.full(m, ~np.uint64(0), dtype=np.uint64)
+        for i in range(TREE4_VARS):
+            if mono >> i & 1:
+                want &= v[i]
+        np.testing.assert_array_equal(z[j], want)
+    with pytest.raises(ParameterError, match="lacks a subset"):
+        K.beaver_and_monomials(0, deltas, idv[1:], s0[1:], mons)
+
+
+def test_pack_unpack_strided_round_trip():
+    x = rand(1000)
+    for lf in range(7):
+        mask = np.uint64(sum(1 << p for p in range(0, 64, 1 << lf)))
+        for shift in (0, 1, 5):
+            w = K.pack_strided(x, lf, shift)
+            assert w.size == -(-1000 // (1 << lf))
+            np.testing.assert_array_equal(K.unpack_strided(w, 1000, lf), (x >> np.uint64(shift)) & mask)
