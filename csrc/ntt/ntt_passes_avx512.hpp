@@ -48,12 +48,13 @@ inline void fwd_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& w) {
   y = _mm512_sub_epi64(_mm512_add_epi64(xr, ar.q2), t);
 }
 
-// Gentleman-Sande: x, y in [0, 2q) -> x + y, (x - y) w in [0, 2q).
-template <class A>
+// Gentleman-Sande: x, y in [0, 2q) -> x + y, (x - y) w in [0, 2q). kInputReduced: x, y
+// are in [0, q) (the first layer), so x + y needs no reduction.
+template <bool kInputReduced = false, class A>
 inline void inv_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& w) {
   const V s = _mm512_add_epi64(x, y);
   const V d = _mm512_sub_epi64(_mm512_add_epi64(x, ar.q2), y);
-  x = reduce_once(s, ar.q2);
+  x = kInputReduced ? s : reduce_once(s, ar.q2);
   y = ar.mul_lazy(d, w);
 }
 
@@ -222,7 +223,7 @@ void inv_first4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, 
     uint64_t* p = a + 16 * b;
     V x = load(p), y = load(p + 8);
     sh.deinterleave(x, y);
-    inv_bfly(ar, x, y, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
+    inv_bfly<true>(ar, x, y, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
     sh.deinterleave(x, y);
     inv_bfly(ar, x, y, ar.twiddle(load_x4(w + n / 4 + 4 * b), load_x4(ws + n / 4 + 4 * b)));
     sh.deinterleave(x, y);
