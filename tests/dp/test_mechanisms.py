@@ -79,3 +79,24 @@ def test_clip_l2_bounds_norms_and_keeps_small_rows():
     assert np.array_equal(c[small], g[small])
     total, sens = dp.clipped_sum(g, 1.5)
     assert sens == 1.5 and total.shape == (3, 5)
+
+
+def discrete_gaussian_delta(sigma, eps, shift):
+    """Exact delta(eps) of N_Z(0, sigma^2) against N_Z(shift, sigma^2), integer shift."""
+    r = int(40 * sigma) + shift
+    k = np.arange(-r, r + 1, dtype=np.float64)
+    logw = -(k**2) / (2 * sigma**2)
+    logz = np.log(np.exp(logw - logw.max()).sum()) + logw.max()
+    p = np.exp(logw - logz)
+    q = np.exp(-((k - shift) ** 2) / (2 * sigma**2) - logz)
+    return float(np.maximum(p - np.exp(eps) * q, 0).sum())
+
+
+@pytest.mark.parametrize("eps,delta,step_exp", [(1.0, 1e-5, -6), (0.5, 1e-6, -5), (2.0, 1e-5, -7)])
+def test_scalar_gaussian_mechanism_meets_delta_exactly(eps, delta, step_exp):
+    # One coordinate, sensitivity 1: the rounded query moves by at most 2^-step_exp + 1
+    # steps; the discrete Gaussian actually used must meet delta at that shift.
+    step = 2.0**step_exp
+    shift = int(1 / step) + 1
+    sigma = dp.analytic_gaussian_sigma(eps, delta * (1 - 1e-3), shift)
+    assert discrete_gaussian_delta(sigma, eps, shift) <= delta
