@@ -250,6 +250,23 @@ void init_mpc(py::module_& parent) {
       },
       py::arg("x"), py::arg("log_f"), py::arg("shift") = 0, "Pack the bit positions that are multiples of 2^log_f of 2^log_f words into one.");
   m.def(
+      "pack_tree4_inputs",
+      [](const py::handle& pobj, const py::handle& gobj, int log_f, int s) {
+        auto p = u64("mpc.pack_tree4_inputs", "p", pobj), g = u64("mpc.pack_tree4_inputs", "g", gobj);
+        require_same_shape("mpc.pack_tree4_inputs", "g", g, p);
+        mpc::stride_mask(log_f);
+        if (s < 0 || 3 * s >= 64) throw_parameter("mpc.pack_tree4_inputs", "s", "is out of range", "0 <= 3 s < 64", s);
+        std::size_t n = static_cast<std::size_t>(p.size()), f = std::size_t{1} << log_f;
+        U64 out({py::ssize_t{7}, static_cast<py::ssize_t>((n + f - 1) / f)});
+        uint64_t* o = out.mutable_data();
+        const uint64_t *pp = p.data(), *pg = g.data();
+        py::gil_scoped_release release;
+        mpc::pack_tree4_inputs(pp, pg, n, log_f, s, o);
+        return out;
+      },
+      py::arg("p"), py::arg("g"), py::arg("log_f"), py::arg("s"),
+      "The 7 packed inputs (P3, P2, P1, P0, G2, G1, G0) of one 4-ary carry-tree level.");
+  m.def(
       "unpack_strided",
       [](const py::handle& obj, std::size_t n, int log_f) {
         auto w = u64("mpc.unpack_strided", "w", obj);

@@ -1,6 +1,7 @@
 // Local steps of Beaver multiplication (see beaver.hpp).
 #include "mpc/beaver.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -93,19 +94,26 @@ void beaver_and_monomials(int party, const uint64_t* deltas, int vars, std::size
         throw_parameter("beaver_and_monomials", "subset_ids", "lacks a subset of a monomial",
                         "every nonempty subset of " + std::to_string(mono), sub);
   }
+  // Submask by submask, each a few passes over contiguous rows that the compiler
+  // vectorizes: tmp = AND of the deltas outside the submask, then out ^= tmp & alpha_S
+  // (the empty submask, alpha = all ones, is added by party 0 alone).
+  std::vector<uint64_t> tmp(m);
   for (std::size_t j = 0; j < count; ++j) {
     const uint64_t mono = monomials[j];
     uint64_t* o = out + j * m;
-    for (std::size_t w = 0; w < m; ++w) o[w] = 0;
-    // Every submask S of the monomial, the empty one last.
+    std::fill(o, o + m, uint64_t{0});
     for (uint64_t sub = mono;; sub = (sub - 1) & mono) {
-      const uint64_t rest = mono & ~sub;
-      const uint64_t* share = sub ? subset_shares + static_cast<std::size_t>(index[sub]) * m : nullptr;
       if (sub || party == 0) {
-        for (std::size_t w = 0; w < m; ++w) {
-          uint64_t d = ~uint64_t{0};
-          for (uint64_t r = rest; r; r &= r - 1) d &= deltas[static_cast<std::size_t>(__builtin_ctzll(r)) * m + w];
-          o[w] ^= share ? (d & share[w]) : d;
+        std::fill(tmp.begin(), tmp.end(), ~uint64_t{0});
+        for (uint64_t r = mono & ~sub; r; r &= r - 1) {
+          const uint64_t* drow = deltas + static_cast<std::size_t>(__builtin_ctzll(r)) * m;
+          for (std::size_t w = 0; w < m; ++w) tmp[w] &= drow[w];
+        }
+        if (sub) {
+          const uint64_t* share = subset_shares + static_cast<std::size_t>(index[sub]) * m;
+          for (std::size_t w = 0; w < m; ++w) o[w] ^= tmp[w] & share[w];
+        } else {
+          for (std::size_t w = 0; w < m; ++w) o[w] ^= tmp[w];
         }
       }
       if (sub == 0) break;

@@ -26,6 +26,14 @@ void pack_strided(const uint64_t* x, std::size_t n, int log_f, uint64_t* out, in
   }
 }
 
+void pack_tree4_inputs(const uint64_t* p, const uint64_t* g, std::size_t n, int log_f, int s, uint64_t* out) {
+  const std::size_t f = std::size_t{1} << log_f;
+  const std::size_t words = (n + f - 1) / f;
+  const uint64_t* src[7] = {p, p, p, p, g, g, g};
+  const int shift[7] = {3 * s, 2 * s, s, 0, 2 * s, s, 0};
+  for (int row = 0; row < 7; ++row) pack_strided(src[row], n, log_f, out + row * words, shift[row]);
+}
+
 void unpack_strided(const uint64_t* w, std::size_t n, int log_f, uint64_t* out) {
   const uint64_t mask = stride_mask(log_f);
   const std::size_t f = std::size_t{1} << log_f;

@@ -19,6 +19,11 @@ uint64_t stride_mask(int log_f);
 // 0 <= log_f <= 6 and 0 <= shift < 64.
 void pack_strided(const uint64_t* x, std::size_t n, int log_f, uint64_t* out, int shift = 0);
 
+// The seven packed inputs of one level of the 4-ary carry tree, rows of out (7 x words):
+// p >> 3s, p >> 2s, p >> s, p, g >> 2s, g >> s, g, each packed with log_f (s = 4^level,
+// log_f = 2 (level + 1)). Throws ParameterError like pack_strided.
+void pack_tree4_inputs(const uint64_t* p, const uint64_t* g, std::size_t n, int log_f, int s, uint64_t* out);
+
 // Inverse on the masked positions: out[i] = (w[i / F] >> (i % F)) & stride_mask(log_f), i < n.
 void unpack_strided(const uint64_t* w, std::size_t n, int log_f, uint64_t* out);
 

@@ -27,13 +27,20 @@ from pyppml.mpc.fixed_point import FixedPoint
 from pyppml.mpc.party import Party
 from pyppml.mpc.sharing import additive_share
 from pyppml.mpc.transport import FrameError, MsgType
-from pyppml.mpc.triples import TripleSource
+from pyppml.mpc.triples import TREE4_VARS, TripleSource, tree4_monomials, tree4_subsets
 
 _k = _core.mpc
 _U = np.uint64
 _ONE = _U(1)
 _LOW63 = _U((1 << 63) - 1)
 _BIT63 = _U(1 << 63)
+# Per tree level kind (last or not): subset ids, rows of the single-variable masks, monomials.
+_TREE4_ARRAYS = {
+    last: (np.array(tree4_subsets(last), dtype=np.uint64),
+           np.array([tree4_subsets(last).index(1 << i) for i in range(TREE4_VARS)]),
+           np.array(tree4_monomials(last), dtype=np.uint64))
+    for last in (False, True)
+}
 
 
 class SecureRuntime:
@@ -189,8 +196,6 @@ class SecureRuntime:
         At level j only bit positions that are multiples of 4^(j+1) matter, so 4^(j+1)
         elements are packed per word first (bit_pack.hpp): the tree opens about 2.3 n words.
         """
-        from pyppml.mpc.triples import TREE4_VARS, tree4_monomials, tree4_subsets
-
         n = x.size
         r, rb = self.source.cmp_mask(n)
         s_bit, s_add, a, a_s = self.source.bit_product(n)
@@ -205,16 +210,11 @@ class SecureRuntime:
         for level in range(3):
             s, lf, last = 1 << (2 * level), 2 * (level + 1), level == 2
             m = -(-n // (1 << lf))
-            ids = tree4_subsets(last)
+            ids, mask_rows, mons = _TREE4_ARRAYS[last]
             alpha_s = self.source.tree4_material(m, last)
-            # Variables P3, P2, P1, P0, G2, G1, G0 at the aligned positions, packed.
-            v = np.empty((TREE4_VARS, m), dtype=np.uint64)
-            for row, (src, k) in enumerate(((p, 3), (p, 2), (p, 1), (p, 0), (g, 2), (g, 1), (g, 0))):
-                v[row] = pack(src, lf, k * s)
-            masks = alpha_s[[ids.index(1 << i) for i in range(TREE4_VARS)]]
-            deltas = self._open_xor((v ^ masks).ravel()).reshape(TREE4_VARS, m)
-            mono = _k.beaver_and_monomials(self.i, deltas, np.array(ids, dtype=np.uint64), alpha_s,
-                                           np.array(tree4_monomials(last), dtype=np.uint64))
+            v = _k.pack_tree4_inputs(p, g, lf, s)  # P3, P2, P1, P0, G2, G1, G0 packed
+            deltas = self._open_xor((v ^ alpha_s[mask_rows]).ravel()).reshape(v.shape)
+            mono = _k.beaver_and_monomials(self.i, deltas, ids, alpha_s, mons)
             g_packed = pack(g, lf, 3 * s) ^ mono[0] ^ mono[1] ^ mono[2]
             g = unpack(g_packed, n, lf)
             if not last:

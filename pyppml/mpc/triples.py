@@ -82,21 +82,33 @@ def _row(kind: int, *params: int) -> tuple[int, ...]:
 TREE4_VARS = 7
 
 
-def tree4_monomials(last: bool) -> list[int]:
+def _tree4_monomials(last: bool) -> list[int]:
     p3, p2, p1, p0, g2, g1, g0 = (1 << i for i in range(TREE4_VARS))
     mons = [p3 | g2, p3 | p2 | g1, p3 | p2 | p1 | g0]
     return mons if last else mons + [p3 | p2 | p1 | p0]
 
 
-def tree4_subsets(last: bool) -> list[int]:
-    """Every nonempty subset of a monomial, plus each single variable (each needs a mask)."""
+def _tree4_subsets(last: bool) -> list[int]:
     ids = {1 << i for i in range(TREE4_VARS)}
-    for mono in tree4_monomials(last):
+    for mono in _tree4_monomials(last):
         sub = mono
         while sub:
             ids.add(sub)
             sub = (sub - 1) & mono
     return sorted(ids)
+
+
+_TREE4 = {last: (_tree4_monomials(last), _tree4_subsets(last)) for last in (False, True)}
+
+
+def tree4_monomials(last: bool) -> list[int]:
+    """Monomials of one tree level as variable bit masks (the last level drops P3 P2 P1 P0)."""
+    return list(_TREE4[bool(last)][0])
+
+
+def tree4_subsets(last: bool) -> list[int]:
+    """Every nonempty subset of a monomial, plus each single variable (each needs a mask)."""
+    return list(_TREE4[bool(last)][1])
 
 
 def layout(row: tuple[int, ...], fixed: dict[int, tuple[int, int]]) -> list[tuple[tuple[int, ...], str]]:
