@@ -1,8 +1,14 @@
 """Thin wrapper: `python bench/bench_mpc.py [--quick] [--runs R]` = `pyppml bench mpc`."""
 
 import argparse
+import pathlib
+import sys
 
-from pyppml.benchmarks import mpc
+try:
+    from pyppml.benchmarks import mpc
+except ImportError:  # run from a source checkout without installing
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+    from pyppml.benchmarks import mpc
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)

@@ -115,7 +115,7 @@ def run(args) -> None:
     X, y = dataset()
     quick = getattr(args, "quick", False)
     runs = max(3, getattr(args, "runs", 10))
-    epochs = 3 if quick else 5
+    epochs = 3 if quick else 10
     sizes = [500] if quick else [128, 500, 5000]
     for batch in sizes:
         for rec in run_one(batch, epochs, runs, X, y):
