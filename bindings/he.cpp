@@ -194,6 +194,23 @@ void init_he(py::module_& root) {
         std::copy(v.begin(), v.end(), out.mutable_data());
         return out;
       })
+      .def("decode_coefficients", [](HeContext& h, const Plaintext& pt) {
+        h.check_key(pt.fingerprint, "decode");
+        std::vector<double> c = released([&] { return h.ckks_encoder().lift_centered(pt.poly); });
+        py::array_t<double> out(c.size());
+        std::copy(c.begin(), c.end(), out.mutable_data());
+        return out;
+      }, "Centered coefficients of a plaintext as float64 (unscaled).")
+      .def("decode_from_coefficients", [](HeContext& h, py::array_t<double, py::array::c_style | py::array::forcecast> c,
+                                          double scale) {
+        if (static_cast<uint64_t>(c.size()) != h.ctx->n())
+          throw_parameter("decode", "coeffs", "has the wrong length", std::to_string(h.ctx->n()), c.size());
+        const double* p = c.data();
+        std::vector<std::complex<double>> v = released([&] { return h.ckks_encoder().decode_coefficients(p, scale); });
+        py::array_t<std::complex<double>> out(v.size());
+        std::copy(v.begin(), v.end(), out.mutable_data());
+        return out;
+      })
       // Arithmetic
       .def("add", [](HeContext& h, const Ciphertext& a, const Ciphertext& b) {
         return std::make_shared<Ciphertext>(released([&] { return rlwe::add(*h.ctx, a, b); }));

@@ -129,7 +129,7 @@ class Ciphertext:
         """Same values at ``level`` (<= self.level) and ``scale``."""
         ct = self
         if abs(ct.scale - scale) > _SCALE_RTOL * scale:
-            if ct.level <= level:
+            if ct.level <= level:  # callers only ask for a lower level with another scale
                 raise MismatchError(
                     f"align: operands have different scales at the same level; expected equal scales, got 2^{np.log2(ct.scale):.3f} and 2^{np.log2(scale):.3f}")
             # Multiply by the integer round(scale * q_l / ct.scale) and rescale: the scale
@@ -151,8 +151,11 @@ class Ciphertext:
             return a._bring_to(b.level, b.scale), b
         if b.level > a.level:
             return a, b._bring_to(a.level, a.scale)
-        raise MismatchError(
-            f"align: operands have different scales at the same level; expected equal scales, got 2^{np.log2(a.scale):.3f} and 2^{np.log2(b.scale):.3f}")
+        if a.level == 0:
+            raise MismatchError(
+                f"align: operands have different scales at level 0; expected equal scales, got 2^{np.log2(a.scale):.6f} and 2^{np.log2(b.scale):.6f}")
+        # Same level, different scales: both go one level down to a common scale.
+        return a._bring_to(a.level - 1, a.scale), b._bring_to(a.level - 1, a.scale)
 
     # ------------------------------------------------------------ plaintext operands
     def _plain(self, values, scale: float) -> Plaintext:
@@ -192,7 +195,11 @@ class Ciphertext:
 
     def __mul__(self, other):
         if isinstance(other, Ciphertext):
-            a, b = Ciphertext._align(self, other)
+            # A product needs equal levels only: its scale is the product of the scales.
+            if self.context.fingerprint != other.context.fingerprint:
+                raise MismatchError(f"multiply: operands belong to other parameters; expected fingerprint {self.context.fingerprint}, got {other.context.fingerprint}")
+            level = min(self.level, other.level)
+            a, b = self.drop_to_level(level), other.drop_to_level(level)
             if a.level == 0:
                 raise ParameterError("multiply: operands are at level 0; expected a level >= 1 to rescale the product, got 0")
             prod = a._wrap(a._ctx.multiply(a._native, b._native))

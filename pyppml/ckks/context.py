@@ -245,3 +245,39 @@ class Context:
     def _check(self, ct, api: str) -> None:
         if ct.context._native.fingerprint != self._native.fingerprint:
             raise MismatchError(f"{api}: ciphertext belongs to other parameters; expected fingerprint {self.fingerprint}, got {ct.context.fingerprint}")
+
+    # ------------------------------------------------------------------ serialization
+    def to_bytes(self, include_public_keys: bool = True) -> bytes:
+        """Parameters and the public, relinearization and Galois keys (never the
+        secret key)."""
+        from pyppml.ckks.serialization import context_to_bytes
+
+        return context_to_bytes(self, include_public_keys)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Context":
+        from pyppml.ckks.serialization import context_from_bytes
+
+        return context_from_bytes(data)
+
+    def __reduce__(self):
+        from pyppml.ckks.serialization import context_from_bytes
+
+        return _restore_context, (self.to_bytes(), self.scale)
+
+    def export_secret_key(self) -> bytes:
+        """The secret key as bytes: the only way it leaves this process. Keep it secret."""
+        self._require_secret("export_secret_key")
+        return _he.export_secret_key(self._native, self.secret_key)
+
+    def import_secret_key(self, data: bytes) -> None:
+        sk = _he.import_secret_key(self._native, bytes(data))
+        if self.public_key is not None and sk.key_id != self.public_key.key_id:
+            raise MismatchError("import_secret_key: data is the key of another key set; expected the secret key of this context's public key, got another")
+        self.secret_key = sk
+
+
+def _restore_context(data: bytes, scale: float) -> Context:
+    from pyppml.ckks.serialization import context_from_bytes
+
+    return context_from_bytes(data, scale)

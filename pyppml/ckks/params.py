@@ -22,9 +22,8 @@ def default_chain(poly_degree: int, depth: int | None, scale_bits: int, special_
     first = min(60, scale_bits + 20)
     special = max(special_bits, first)
     if depth is None:
-        budget = _MAX_BITS_2024_128.get(poly_degree)
-        if budget is None:
-            raise ParameterError(f"Context: poly_degree has no security table entry; expected a power of two in [1024, 131072], got {poly_degree}")
+        # An unknown degree gets depth 0 here; the core then names the real problem.
+        budget = _MAX_BITS_2024_128.get(poly_degree, first + special)
         depth = max(0, (budget - first - special) // scale_bits)
     if depth < 0:
         raise ParameterError(f"Context: depth is negative; expected depth >= 0, got {depth}")

@@ -29,7 +29,7 @@ def flooded_decrypt(ctx, ct, bits_of_precision: float, complex: bool):
     sigma = ct.scale * 2.0 ** -bits_of_precision
     # Coefficient noise of std sigma gives slot noise of std ~ sigma * sqrt(n) / scale.
     sigma_coeff = max(sigma / np.sqrt(ctx.poly_degree), 1.0)
-    noise = dp.discrete_gaussian(sigma_coeff, ctx.poly_degree).astype(np.float64)
+    noise = dp.discrete_gaussian(int(round(sigma_coeff)), ctx.poly_degree).astype(np.float64)
     values = ctx._native.decode_from_coefficients(coeffs + noise, ct.scale)
     step = 2.0 ** -np.floor(bits_of_precision)
     values = np.round(values / step) * step

@@ -180,8 +180,12 @@ std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {
 
 std::vector<cdouble> Encoder::decode(const rlwe::Plaintext& pt) const {
   std::vector<double> coeffs = lift_centered(pt.poly);
+  return decode_coefficients(coeffs.data(), pt.scale);
+}
+
+std::vector<cdouble> Encoder::decode_coefficients(const double* coeffs, double scale) const {
   std::vector<cdouble> v(slots_);
-  const double inv_scale = 1.0 / pt.scale;
+  const double inv_scale = 1.0 / scale;
   for (std::size_t i = 0; i < slots_; ++i) v[i] = cdouble(coeffs[i] * inv_scale, coeffs[i + slots_] * inv_scale);
   embed(v.data());
   return v;

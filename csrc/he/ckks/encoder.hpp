@@ -30,6 +30,8 @@ class Encoder {
   rlwe::Plaintext encode_constant(cdouble value, double scale, int level) const;
   // slots() complex values.
   std::vector<cdouble> decode(const rlwe::Plaintext& pt) const;
+  // Slots of a real coefficient vector (n values) at `scale`.
+  std::vector<cdouble> decode_coefficients(const double* coeffs, double scale) const;
   // Coefficients (centered, as doubles, unscaled) of an evaluation-form polynomial.
   std::vector<double> lift_centered(const rns::RnsPoly& poly) const;
 

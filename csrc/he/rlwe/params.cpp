@@ -46,20 +46,6 @@ void Params::validate() const {
     throw_parameter(api, "special_mod_bits", "is empty", "at least one special prime for key switching", 0);
   if (dnum < 0 || dnum > static_cast<int>(q.size()))
     throw_parameter(api, "dnum", "is out of range", "0 (one digit per prime) to " + std::to_string(q.size()), dnum);
-  // The special modulus must cover the largest digit so key-switching noise stays small.
-  if (!p.empty()) {
-    double logp = 0;
-    for (uint64_t v : p) logp += std::log2(static_cast<double>(v));
-    int alpha = digit_size();
-    for (std::size_t start = 0; start < q.size(); start += alpha) {
-      double logd = 0;
-      for (std::size_t i = start; i < std::min(q.size(), start + alpha); ++i) logd += std::log2(static_cast<double>(q[i]));
-      if (logd > logp + 1e-9)
-        throw_parameter(api, "special_mod_bits", "are too small for the digits",
-                        "log2(P) >= the largest digit's log2 (" + std::to_string(static_cast<int>(std::ceil(logd))) + " bits; use more special primes or more digits)",
-                        static_cast<int>(std::floor(logp)));
-    }
-  }
   if (security_level != 0) {
     if (security_level != 128 && security_level != 192 && security_level != 256)
       throw_parameter(api, "security", "is not a supported level", "128, 192, 256 or None", security_level);

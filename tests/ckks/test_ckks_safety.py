@@ -1,0 +1,81 @@
+"""Parameters refused when insecure, keys of one context rejected by another, public
+contexts, bad input messages."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from pyppml import ckks
+
+
+def test_insecure_parameters_refused():
+    with pytest.raises(ValueError, match=r"exceed the security bound; expected log2\(Q\*P\) <= 214"):
+        ckks.Context(poly_degree=8192, coeff_mod_bits=[60] * 4, special_mod_bits=[60])
+    # the 2018 standard allows a little more
+    ckks.Context(poly_degree=16384, coeff_mod_bits=[55] + [40] * 8, special_mod_bits=[60], security_standard="2018")
+    with pytest.raises(ValueError, match="exceed the security bound"):
+        ckks.Context(poly_degree=16384, coeff_mod_bits=[55] + [40] * 8, special_mod_bits=[60])
+
+
+def test_security_none_warns():
+    with pytest.warns(UserWarning, match="security=None"):
+        ckks.Context(poly_degree=1024, coeff_mod_bits=[40, 30], special_mod_bits=[40], security=None)
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    (dict(poly_degree=1000), "n is not a supported ring degree"),
+    (dict(poly_degree=4096, coeff_mod_bits=[40, 30], special_mod_bits=[40], security=64), "security is not a supported level"),
+    (dict(poly_degree=4096, coeff_mod_bits=[40, 30], special_mod_bits=[40], security=100), "security is not a supported level"),
+    (dict(poly_degree=4096, coeff_mod_bits=[40, 30], special_mod_bits=[40], dnum=5), "dnum is out of range"),
+    (dict(poly_degree=4096, scale_bits=70), "scale_bits is out of range"),
+])
+def test_bad_parameters(kwargs, msg):
+    with pytest.raises(ValueError, match=msg):
+        ckks.Context(**kwargs)
+
+
+def test_keys_of_another_context_rejected(ctx_small):
+    other = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+    other.keygen()
+    x = np.ones(4)
+    a, b = ctx_small.encrypt(x), other.encrypt(x)
+    with pytest.raises(ValueError, match="another key set"):
+        a + b
+    with pytest.raises(ValueError, match="another key set"):
+        ctx_small.decrypt(b)
+    different = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 27], special_mod_bits=[38], scale_bits=28)
+    different.keygen()
+    with pytest.raises(ValueError, match="other parameters"):
+        ctx_small.decrypt(different.encrypt(x))
+
+
+def test_public_context_cannot_decrypt(ctx_small):
+    pub = ctx_small.make_public()
+    assert not pub.is_private and pub.secret_key is None
+    ct = pub.encrypt([1.0, 2.0])
+    assert np.allclose(ctx_small.decrypt(ct)[:2], [1, 2], atol=1e-3)
+    with pytest.raises(ValueError, match="no secret key"):
+        pub.decrypt(ct)
+
+
+def test_bad_values(ctx_small):
+    with pytest.raises(ValueError, match="values are too many"):
+        ctx_small.encode(np.zeros(ctx_small.slots + 1))
+    with pytest.raises(ValueError, match="non-finite"):
+        ctx_small.encode([1.0, np.nan])
+    with pytest.raises(ValueError, match="wrong shape"):
+        ctx_small.encode(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="too large for the scale"):
+        ctx_small.encode([1e30])
+
+
+def test_missing_rotation_key(ctx_small):
+    c = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+    c.keygen(rotations=[1], conjugate=False)
+    ct = c.encrypt([1.0, 2.0, 3.0])
+    assert np.allclose(c.decrypt(ct.rotate(1))[:2], [2.0, 3.0], atol=1e-3)
+    with pytest.raises(ValueError, match="lack a key needed for this rotation"):
+        ct.rotate(3)
+    with pytest.raises(ValueError, match="conjugation key"):
+        ct.conjugate()
