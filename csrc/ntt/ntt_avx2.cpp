@@ -1,5 +1,5 @@
 // AVX2 negacyclic NTT on 4 x 64-bit lanes for any q < 2^61: Harvey's lazy butterflies
-// with Shoup multiplication (w' = floor(w 2^64 / q)) emulated from 32 x 32-bit vpmuludq
+// with Shoup multiplication (w' = floor(w 2^64 / q)) built from 32 x 32-bit vpmuludq
 // products, two layers per pass over memory, and the three layers with gap <= 4 inside two
 // registers. Lazy values stay in [0, 4q) < 2^63, so signed compares act as unsigned ones.
 // [Harvey 2014, "Faster arithmetic for number-theoretic transforms"; Intel HEXL ntt/]
@@ -35,24 +35,24 @@ inline Twiddle twiddle(V4 w, V4 ws) { return {w, _mm256_srli_epi64(w, 32), ws, _
 inline Twiddle broadcast(const uint64_t* w, const uint64_t* ws, uint64_t i) { return twiddle(set1(w[i]), set1(ws[i])); }
 
 struct Arith {
-  V4 q, q_hi, q2, low32;
-  explicit Arith(uint64_t modulus)
-      : q(set1(modulus)), q_hi(set1(modulus >> 32)), q2(set1(2 * modulus)), low32(set1(0xffffffff)) {}
+  V4 q, q_hi, q2;
+  explicit Arith(uint64_t modulus) : q(set1(modulus)), q_hi(set1(modulus >> 32)), q2(set1(2 * modulus)) {}
 
-  // y w - floor(y w' / 2^64) q in [0, 2q). The high product sums four 32-bit partial
-  // products without overflow; the final difference only needs its low 64 bits.
+  // y w mod q in [0, 2q) for any y < 2^64. The Shoup quotient floor(y w' / 2^64) is
+  // estimated from three 32 x 32-bit products (the low x low one and the carries of the
+  // middle sum's low halves dropped, less than 3 * 2^64 in all), so it is short by at most
+  // 2 and y w - estimate q lies in [0, 4q) < 2^63; only its low 64 bits are computed.
+  // One conditional subtraction restores [0, 2q).
   V4 mul_lazy(V4 y, const Twiddle& t) const {
     const V4 y_hi = _mm256_srli_epi64(y, 32);
-    const V4 lo_lo = _mm256_mul_epu32(y, t.ws);
-    const V4 mid = _mm256_add_epi64(_mm256_mul_epu32(y, t.ws_hi), _mm256_srli_epi64(lo_lo, 32));
-    const V4 mid2 = _mm256_add_epi64(_mm256_mul_epu32(y_hi, t.ws), _mm256_and_si256(mid, low32));
-    const V4 quot = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(y_hi, t.ws_hi), _mm256_srli_epi64(mid, 32)),
-                                     _mm256_srli_epi64(mid2, 32));
+    const V4 quot = _mm256_add_epi64(
+        _mm256_add_epi64(_mm256_mul_epu32(y_hi, t.ws_hi), _mm256_srli_epi64(_mm256_mul_epu32(y, t.ws_hi), 32)),
+        _mm256_srli_epi64(_mm256_mul_epu32(y_hi, t.ws), 32));
     const V4 quot_hi = _mm256_srli_epi64(quot, 32);
     const V4 low = _mm256_sub_epi64(_mm256_mul_epu32(y, t.w), _mm256_mul_epu32(quot, q));
     const V4 cross = _mm256_sub_epi64(_mm256_add_epi64(_mm256_mul_epu32(y, t.w_hi), _mm256_mul_epu32(y_hi, t.w)),
                                       _mm256_add_epi64(_mm256_mul_epu32(quot, q_hi), _mm256_mul_epu32(quot_hi, q)));
-    return _mm256_add_epi64(low, _mm256_slli_epi64(cross, 32));
+    return reduce_once(_mm256_add_epi64(low, _mm256_slli_epi64(cross, 32)), q2);
   }
 
   void fwd(V4& x, V4& y, const Twiddle& w) const {
