@@ -8,6 +8,7 @@ namespace ppml::bindings {
 void init_ring(pybind11::module_& m);
 void init_random(pybind11::module_& m);
 void init_rns(pybind11::module_& m);
+void init_eltwise(pybind11::module_& m);
 #ifdef PPML_HE
 void init_he(pybind11::module_& m);
 #endif
@@ -22,6 +23,7 @@ inline void register_all(pybind11::module_& m) {
   init_ring(m);
   init_random(m);
   init_rns(m);
+  init_eltwise(m);
 #ifdef PPML_HE
   init_he(m);
 #endif

@@ -17,6 +17,16 @@ Modulus::Modulus(uint64_t q) : value_(q) {
   if ((q & (q - 1)) == 0) ratio += 1;
   ratio_hi_ = static_cast<uint64_t>(ratio >> 64);
   ratio_lo_ = static_cast<uint64_t>(ratio);
+  // 2^(L+63) / q <= 2^64, with equality only for q = 2^(L-1); likewise for the 52-bit one.
+  const u128 b64 = (static_cast<u128>(1) << (bits_ + 63)) / q;
+  barrett64_ = b64 >> 64 ? ~uint64_t{0} : static_cast<uint64_t>(b64);
+  if (bits_ <= 50) {
+    const uint64_t mask52 = (uint64_t{1} << 52) - 1;
+    const uint64_t b52 = static_cast<uint64_t>((static_cast<u128>(1) << (bits_ + 51)) / q);
+    barrett52_ = b52 > mask52 ? mask52 : b52;
+    ratio52_ = (uint64_t{1} << 52) / q;
+    pow52_ = (uint64_t{1} << 52) % q;
+  }
 }
 
 uint64_t Modulus::pow(uint64_t base, uint64_t exponent) const {

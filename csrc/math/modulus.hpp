@@ -23,6 +23,16 @@ class Modulus {
   // floor(2^128 / q) as (hi, lo) words.
   uint64_t ratio_hi() const { return ratio_hi_; }
   uint64_t ratio_lo() const { return ratio_lo_; }
+  // Barrett constants of the SIMD element-wise kernels (rns/eltwise_avx512*.cpp), L = bits():
+  // barrett64() = floor(2^(L+63) / q), capped at 2^64 - 1 (the cap binds only for q = 2^(L-1));
+  // for x < 2^(2L), qhat = floor(floor(x / 2^(L-1)) * barrett64() / 2^64) is floor(x / q)
+  // minus 0, 1 or 2, so x - qhat * q is in [0, 3q).
+  uint64_t barrett64() const { return barrett64_; }
+  // For q < 2^50 (IFMA52), else 0: barrett52() = floor(2^(L+51) / q) capped at 2^52 - 1, the
+  // 52-bit analogue of barrett64(); ratio52() = floor(2^52 / q); pow52() = 2^52 mod q.
+  uint64_t barrett52() const { return barrett52_; }
+  uint64_t ratio52() const { return ratio52_; }
+  uint64_t pow52() const { return pow52_; }
 
   // x mod q for any 64-bit x.
   uint64_t reduce(uint64_t x) const {
@@ -76,6 +86,10 @@ class Modulus {
   int bits_ = 0;
   uint64_t ratio_hi_ = 0;
   uint64_t ratio_lo_ = 0;
+  uint64_t barrett64_ = 0;
+  uint64_t barrett52_ = 0;
+  uint64_t ratio52_ = 0;
+  uint64_t pow52_ = 0;
 };
 
 }  // namespace ppml::math

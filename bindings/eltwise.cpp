@@ -1,0 +1,181 @@
+// Bindings of the element-wise modular kernels (rns/eltwise.hpp) on NumPy uint64 arrays, for
+// tests and benchmarks: each call goes through the dispatcher, or through one named kernel
+// table (`kernel=`) so that every compiled variant can be checked against the scalar one.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "bindings/numpy_checks.hpp"
+#include "bindings/registry.hpp"
+#include "common/cpu_features.hpp"
+#include "rns/eltwise.hpp"
+
+namespace py = pybind11;
+
+namespace ppml::bindings {
+namespace {
+
+using rns::detail::EltwiseKernels;
+
+// Kernel tables compiled in and supported by this CPU, by name.
+std::vector<std::string> kernel_names() {
+  std::vector<std::string> names{"scalar"};
+  const CpuFeatures& f = cpu_features();
+  const bool avx512 = f.avx512f && f.avx512dq && f.avx512vl && f.avx512bw;
+#ifdef PPML_HAVE_ELTWISE_AVX512
+  if (avx512) names.push_back("avx512");
+#endif
+#ifdef PPML_HAVE_ELTWISE_AVX512IFMA
+  if (avx512 && f.avx512ifma) names.push_back("avx512ifma");
+#endif
+  (void)avx512;
+  return names;
+}
+
+// The table named `kernel`, or nullptr for "auto" (the dispatcher's choice).
+const EltwiseKernels* kernel_table(const char* api, const std::string& kernel, uint64_t q) {
+  if (kernel == "auto") return nullptr;
+  std::string known;
+  for (const auto& name : kernel_names()) known += (known.empty() ? "" : ", ") + name;
+  const auto names = kernel_names();
+  if (std::find(names.begin(), names.end(), kernel) == names.end())
+    throw_parameter(api, "kernel", "is not available on this machine or build", "auto or one of " + known,
+                    "'" + kernel + "'");
+  if (kernel == "scalar") return &rns::detail::kEltwiseScalar;
+#ifdef PPML_HAVE_ELTWISE_AVX512
+  if (kernel == "avx512") return &rns::detail::kEltwiseAvx512;
+#endif
+#ifdef PPML_HAVE_ELTWISE_AVX512IFMA
+  if (kernel == "avx512ifma") {
+    if (q >= (uint64_t{1} << 50))
+      throw_parameter(api, "q", "is too large for the avx512ifma kernel", "q < 2^50", q);
+    return &rns::detail::kEltwiseAvx512Ifma;
+  }
+#endif
+  throw_parameter(api, "kernel", "is unknown", "auto or one of " + known, "'" + kernel + "'");
+}
+
+// A 1-D uint64 array of n values below q (n = its length when n == 0).
+py::array_t<uint64_t> checked_vector(const char* api, const char* arg, const py::handle& obj, bool writable,
+                                     std::size_t& n, uint64_t q) {
+  auto a = require_u64(api, arg, obj, writable);
+  if (n == 0 && a.ndim() == 1) n = static_cast<std::size_t>(a.shape(0));
+  require_last_axis(api, arg, a, n, 1);
+  require_below(api, arg, a.data(), n, q);
+  return a;
+}
+
+std::size_t checked_repeat(const char* api, int repeat) {
+  if (repeat < 1) throw_parameter(api, "repeat", "is out of range", "repeat >= 1", repeat);
+  return static_cast<std::size_t>(repeat);
+}
+
+py::array_t<uint64_t> eltwise(const std::string& op, uint64_t q, const py::handle& a_obj, const py::handle& b_obj,
+                              const py::object& out_obj, const std::string& kernel, int repeat) {
+  const char* api = "eltwise";
+  enum class Op { Add, Sub, Mul, MulAdd } kind;
+  if (op == "add") kind = Op::Add;
+  else if (op == "sub") kind = Op::Sub;
+  else if (op == "mul") kind = Op::Mul;
+  else if (op == "mul_add") kind = Op::MulAdd;
+  else throw_parameter(api, "op", "is unknown", "one of add, sub, mul, mul_add", "'" + op + "'");
+  const math::Modulus m(q);
+  const EltwiseKernels* table = kernel_table(api, kernel, q);
+  const std::size_t reps = checked_repeat(api, repeat);
+  std::size_t n = 0;
+  auto a = checked_vector(api, "a", a_obj, false, n, q);
+  auto b = checked_vector(api, "b", b_obj, false, n, q);
+  py::array_t<uint64_t> out;
+  if (out_obj.is_none()) {
+    if (kind == Op::MulAdd)
+      throw_parameter(api, "out", "is missing", "the accumulator array for op 'mul_add'", "None");
+    out = py::array_t<uint64_t>(static_cast<py::ssize_t>(n));
+  } else {
+    // mul_add reads the accumulator, so it must be reduced too; other ops only write it.
+    auto o = require_u64(api, "out", out_obj, true);
+    require_last_axis(api, "out", o, n, 1);
+    if (kind == Op::MulAdd) require_below(api, "out", o.data(), n, q);
+    out = o;
+  }
+  const uint64_t* pa = a.data();
+  const uint64_t* pb = b.data();
+  uint64_t* po = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    for (std::size_t r = 0; r < reps; ++r) {
+      switch (kind) {
+        case Op::Add:
+          table ? table->add(pa, pb, po, n, m) : rns::add_mod(pa, pb, po, n, m);
+          break;
+        case Op::Sub:
+          table ? table->sub(pa, pb, po, n, m) : rns::sub_mod(pa, pb, po, n, m);
+          break;
+        case Op::Mul:
+          table ? table->mul(pa, pb, po, n, m) : rns::mul_mod(pa, pb, po, n, m);
+          break;
+        case Op::MulAdd:
+          table ? table->mul_add(pa, pb, po, n, m) : rns::mul_add_mod(pa, pb, po, n, m);
+          break;
+      }
+    }
+  }
+  return out;
+}
+
+py::array_t<uint64_t> inner_product(uint64_t q, const py::handle& a_obj, const py::handle& b_obj,
+                                    const std::string& kernel, int repeat) {
+  const char* api = "inner_product_mod";
+  const math::Modulus m(q);
+  const EltwiseKernels* table = kernel_table(api, kernel, q);
+  const std::size_t reps = checked_repeat(api, repeat);
+  auto a = require_u64(api, "a", a_obj, false);
+  auto b = require_u64(api, "b", b_obj, false);
+  if (a.ndim() != 2)
+    throw_parameter(api, "a", "has the wrong shape", "(terms, n)", shape_text(a));
+  const std::size_t terms = static_cast<std::size_t>(a.shape(0)), n = static_cast<std::size_t>(a.shape(1));
+  if (b.ndim() != 2 || static_cast<std::size_t>(b.shape(0)) != terms || static_cast<std::size_t>(b.shape(1)) != n)
+    throw_parameter(api, "b", "has the wrong shape", "the shape of a " + shape_text(a), shape_text(b));
+  require_below(api, "a", a.data(), terms * n, q);
+  require_below(api, "b", b.data(), terms * n, q);
+  std::vector<const uint64_t*> pa(terms), pb(terms);
+  for (std::size_t t = 0; t < terms; ++t) {
+    pa[t] = a.data() + t * n;
+    pb[t] = b.data() + t * n;
+  }
+  py::array_t<uint64_t> out(static_cast<py::ssize_t>(n));
+  uint64_t* po = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    for (std::size_t r = 0; r < reps; ++r) {
+      if (table)
+        table->inner_product(pa.data(), pb.data(), terms, po, n, m);
+      else
+        rns::inner_product_mod(pa.data(), pb.data(), terms, po, n, m);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void init_eltwise(py::module_& m) {
+  m.def("eltwise", &eltwise, py::arg("op"), py::arg("q"), py::arg("a"), py::arg("b"), py::arg("out") = py::none(),
+        py::arg("kernel") = "auto", py::arg("repeat") = 1,
+        "Element-wise a (op) b mod q over 1-D uint64 arrays with values in [0, q), 2 <= q < 2^61.\n"
+        "op: 'add', 'sub', 'mul' (out = a*b) or 'mul_add' (out += a*b, `out` required, in [0, q)).\n"
+        "Writes into `out` if given (else a new array) and returns it; every value in [0, q).\n"
+        "kernel: 'auto' (dispatcher) or one of eltwise_kernels(); repeat: run the kernel that many\n"
+        "times after one check of the inputs (benchmarks). Raises ValueError on a bad argument.");
+  m.def("inner_product_mod", &inner_product, py::arg("q"), py::arg("a"), py::arg("b"), py::arg("kernel") = "auto",
+        py::arg("repeat") = 1,
+        "out[k] = sum_t a[t, k] * b[t, k] mod q for (terms, n) uint64 arrays with values in [0, q),\n"
+        "2 <= q < 2^61; returns a new (n,) array in [0, q). kernel, repeat: as for eltwise().\n"
+        "Raises ValueError on a bad argument.");
+  m.def("eltwise_kernels", &kernel_names, "Element-wise kernel tables usable on this machine and build.");
+}
+
+}  // namespace ppml::bindings

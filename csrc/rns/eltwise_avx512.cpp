@@ -1,0 +1,206 @@
+// AVX-512 (F/DQ) element-wise kernels on 64-bit lanes for any q < 2^61: the 64x64 -> 128-bit
+// product is built from four vpmuludq, reduced by Barrett [Barrett86] with the constant
+// Modulus::barrett64() (HAC 14.42 bound) or, for the 128-bit inner-product sums, with the
+// 128-bit ratio exactly as Modulus::reduce128. Bit-identical to rns/eltwise_scalar.cpp;
+// every output in [0, q).
+#include <immintrin.h>
+
+#include "rns/eltwise.hpp"
+
+namespace ppml::rns::detail {
+namespace {
+
+inline __m512i bcast(uint64_t x) { return _mm512_set1_epi64(static_cast<long long>(x)); }
+
+// x - q if x >= q else x, for x < 2^63 (x - q wraps above x when x < q).
+inline __m512i csub(__m512i x, __m512i q) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, q)); }
+
+// Full 128-bit product a * b = hi * 2^64 + lo from 32x32 -> 64-bit pieces.
+inline void mul_wide(__m512i a, __m512i b, __m512i& hi, __m512i& lo) {
+  const __m512i mask32 = bcast(0xFFFFFFFFu);
+  __m512i a1 = _mm512_srli_epi64(a, 32), b1 = _mm512_srli_epi64(b, 32);
+  __m512i p00 = _mm512_mul_epu32(a, b), p01 = _mm512_mul_epu32(a, b1);
+  __m512i p10 = _mm512_mul_epu32(a1, b), p11 = _mm512_mul_epu32(a1, b1);
+  // mid < 3 * 2^32: the carry into the high word never overflows.
+  __m512i mid = _mm512_add_epi64(_mm512_add_epi64(_mm512_srli_epi64(p00, 32), _mm512_and_si512(p01, mask32)),
+                                 _mm512_and_si512(p10, mask32));
+  hi = _mm512_add_epi64(_mm512_add_epi64(p11, _mm512_srli_epi64(p01, 32)),
+                        _mm512_add_epi64(_mm512_srli_epi64(p10, 32), _mm512_srli_epi64(mid, 32)));
+  lo = _mm512_or_si512(_mm512_slli_epi64(mid, 32), _mm512_and_si512(p00, mask32));
+}
+
+inline __m512i mul_hi(__m512i a, __m512i b) {
+  __m512i hi, lo;
+  mul_wide(a, b, hi, lo);
+  return hi;
+}
+
+// Broadcast constants of one modulus q < 2^61 with L = bits(q).
+struct Lanes {
+  __m512i q, barrett, ratio_hi, ratio_lo;
+  __m128i shl, shr;  // 65 - L and L - 1
+
+  explicit Lanes(const math::Modulus& m)
+      : q(bcast(m.value())),
+        barrett(bcast(m.barrett64())),
+        ratio_hi(bcast(m.ratio_hi())),
+        ratio_lo(bcast(m.ratio_lo())),
+        shl(_mm_cvtsi32_si128(65 - m.bits())),
+        shr(_mm_cvtsi32_si128(m.bits() - 1)) {}
+};
+
+// x mod q for x = hi * 2^64 + lo < 2^(2L): q1 = floor(x / 2^(L-1)) < 2^(L+1);
+// qhat = floor(q1 * barrett / 2^64) is floor(x / q) - {0, 1, 2}, so x - qhat * q is in
+// [0, 3q) < 2^63 and equals (lo - qhat * q) mod 2^64.
+inline __m512i reduce_barrett(__m512i hi, __m512i lo, const Lanes& c) {
+  __m512i q1 = _mm512_or_si512(_mm512_sll_epi64(hi, c.shl), _mm512_srl_epi64(lo, c.shr));
+  __m512i qhat = mul_hi(q1, c.barrett);
+  __m512i r = _mm512_sub_epi64(lo, _mm512_mullo_epi64(qhat, c.q));
+  return csub(csub(r, c.q), c.q);
+}
+
+// x mod q for any x = x1 * 2^64 + x0 < 2^128: Modulus::reduce128 lane by lane.
+inline __m512i reduce128(__m512i x1, __m512i x0, const Lanes& c) {
+  __m512i h00 = mul_hi(x0, c.ratio_lo);
+  __m512i p01h, p01l, p10h, p10l;
+  mul_wide(x0, c.ratio_hi, p01h, p01l);
+  mul_wide(x1, c.ratio_lo, p10h, p10l);
+  __m512i mid = _mm512_add_epi64(h00, p01l);
+  __mmask8 c1 = _mm512_cmplt_epu64_mask(mid, p01l);
+  mid = _mm512_add_epi64(mid, p10l);
+  __mmask8 c2 = _mm512_cmplt_epu64_mask(mid, p10l);
+  const __m512i one = bcast(1);
+  __m512i qhat = _mm512_add_epi64(_mm512_mullo_epi64(x1, c.ratio_hi), _mm512_add_epi64(p01h, p10h));
+  qhat = _mm512_mask_add_epi64(qhat, c1, qhat, one);
+  qhat = _mm512_mask_add_epi64(qhat, c2, qhat, one);
+  // qhat >= floor(x / q) - 2, so r < 3q.
+  __m512i r = _mm512_sub_epi64(x0, _mm512_mullo_epi64(qhat, c.q));
+  return csub(csub(r, c.q), c.q);
+}
+
+// a * b + acc mod q for a, b, acc in [0, q): a * b + acc < q^2 + q <= 2^(2L).
+inline __m512i mul_add_vec(__m512i a, __m512i b, __m512i acc, const Lanes& c) {
+  __m512i hi, lo;
+  mul_wide(a, b, hi, lo);
+  lo = _mm512_add_epi64(lo, acc);
+  hi = _mm512_mask_add_epi64(hi, _mm512_cmplt_epu64_mask(lo, acc), hi, bcast(1));
+  return reduce_barrett(hi, lo, c);
+}
+
+inline __m512i mul_vec(__m512i a, __m512i b, const Lanes& c) {
+  __m512i hi, lo;
+  mul_wide(a, b, hi, lo);
+  return reduce_barrett(hi, lo, c);
+}
+
+// Applies `op(a_vec, b_vec, out_vec)` over n words; the tail (n mod 8) uses masked
+// loads of zeros, which are valid inputs, and a masked store.
+template <bool kReadsOut, typename Op>
+inline void for_each_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, Op op) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512i x = _mm512_loadu_si512(a + i), y = _mm512_loadu_si512(b + i);
+    __m512i z = kReadsOut ? _mm512_loadu_si512(out + i) : _mm512_setzero_si512();
+    _mm512_storeu_si512(out + i, op(x, y, z));
+  }
+  if (i < n) {
+    const __mmask8 m = static_cast<__mmask8>((1u << (n - i)) - 1);
+    __m512i x = _mm512_maskz_loadu_epi64(m, a + i), y = _mm512_maskz_loadu_epi64(m, b + i);
+    __m512i z = kReadsOut ? _mm512_maskz_loadu_epi64(m, out + i) : _mm512_setzero_si512();
+    _mm512_mask_storeu_epi64(out + i, m, op(x, y, z));
+  }
+}
+
+void add_avx512(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& m) {
+  const __m512i q = bcast(m.value());
+  for_each_vec<false>(a, b, out, n, [q](__m512i x, __m512i y, __m512i) { return csub(_mm512_add_epi64(x, y), q); });
+}
+
+void sub_avx512(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& m) {
+  const __m512i q = bcast(m.value());
+  // d = a - b wraps above 2^63 when a < b; then d + q is the smaller of the two.
+  for_each_vec<false>(a, b, out, n, [q](__m512i x, __m512i y, __m512i) {
+    __m512i d = _mm512_sub_epi64(x, y);
+    return _mm512_min_epu64(d, _mm512_add_epi64(d, q));
+  });
+}
+
+void mul_avx512(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& m) {
+  const Lanes c(m);
+  for_each_vec<false>(a, b, out, n, [&c](__m512i x, __m512i y, __m512i) { return mul_vec(x, y, c); });
+}
+
+void mul_add_avx512(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& m) {
+  const Lanes c(m);
+  for_each_vec<true>(a, b, out, n, [&c](__m512i x, __m512i y, __m512i z) { return mul_add_vec(x, y, z, c); });
+}
+
+// Inner product over V vectors of coefficients starting at k, kept in registers across the
+// terms. With a = a1 * 2^32 + a0 and b likewise (a1, b1 < 2^29 since q < 2^61), each product
+// is p00 + (p01 + p10) * 2^32 + p11 * 2^64 with p01 + p10 < 2^62 and p11 < 2^58; p00 and the
+// cross sums are accumulated with carry counters, p11 directly. Terms go in chunks of 32, so
+// the chunk sum (plus the previous chunk's residue < q) is < 2^127 and p11's sum < 2^63; each
+// chunk ends with one 128-bit reduction whose residue seeds the next chunk, as the scalar
+// kernel does. `mask` selects the valid lanes of the last vector (tail); no terms give 0.
+template <int V>
+inline void inner_product_block(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms,
+                                uint64_t* out, std::size_t k, __mmask8 mask, const Lanes& c) {
+  constexpr std::size_t kChunk = 32;
+  const __m512i one = bcast(1);
+  __m512i res[V];
+  for (int v = 0; v < V; ++v) res[v] = _mm512_setzero_si512();
+  for (std::size_t t0 = 0; t0 < terms; t0 += kChunk) {
+    const std::size_t t1 = terms - t0 < kChunk ? terms : t0 + kChunk;
+    __m512i s00[V], c00[V], sx[V], cx[V], s11[V];
+    for (int v = 0; v < V; ++v) {
+      s00[v] = res[v];
+      c00[v] = sx[v] = cx[v] = s11[v] = _mm512_setzero_si512();
+    }
+    for (std::size_t t = t0; t < t1; ++t) {
+      const uint64_t* x = a[t] + k;
+      const uint64_t* y = b[t] + k;
+      for (int v = 0; v < V; ++v) {
+        const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
+        __m512i xv = _mm512_maskz_loadu_epi64(mv, x + 8 * v);
+        __m512i yv = _mm512_maskz_loadu_epi64(mv, y + 8 * v);
+        __m512i x1 = _mm512_srli_epi64(xv, 32), y1 = _mm512_srli_epi64(yv, 32);
+        __m512i p00 = _mm512_mul_epu32(xv, yv);
+        __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(xv, y1), _mm512_mul_epu32(x1, yv));
+        s11[v] = _mm512_add_epi64(s11[v], _mm512_mul_epu32(x1, y1));
+        s00[v] = _mm512_add_epi64(s00[v], p00);
+        c00[v] = _mm512_mask_add_epi64(c00[v], _mm512_cmplt_epu64_mask(s00[v], p00), c00[v], one);
+        sx[v] = _mm512_add_epi64(sx[v], cross);
+        cx[v] = _mm512_mask_add_epi64(cx[v], _mm512_cmplt_epu64_mask(sx[v], cross), cx[v], one);
+      }
+    }
+    for (int v = 0; v < V; ++v) {
+      // sum = s00 + sx * 2^32 + (c00 + s11 + cx * 2^32) * 2^64, known to be < 2^128.
+      __m512i lo = _mm512_add_epi64(s00[v], _mm512_slli_epi64(sx[v], 32));
+      __mmask8 carry = _mm512_cmplt_epu64_mask(lo, s00[v]);
+      __m512i hi = _mm512_add_epi64(_mm512_add_epi64(c00[v], s11[v]),
+                                    _mm512_add_epi64(_mm512_slli_epi64(cx[v], 32), _mm512_srli_epi64(sx[v], 32)));
+      hi = _mm512_mask_add_epi64(hi, carry, hi, one);
+      res[v] = reduce128(hi, lo, c);
+    }
+  }
+  for (int v = 0; v < V; ++v) {
+    const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
+    _mm512_mask_storeu_epi64(out + k + 8 * v, mv, res[v]);
+  }
+}
+
+void inner_product_avx512(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
+                          std::size_t n, const math::Modulus& m) {
+  const Lanes c(m);
+  constexpr int kBlock = 4;  // 32 coefficients: 20 accumulators + temporaries in 32 registers
+  std::size_t k = 0;
+  for (; k + 8 * kBlock <= n; k += 8 * kBlock) inner_product_block<kBlock>(a, b, terms, out, k, 0xFF, c);
+  for (; k + 8 <= n; k += 8) inner_product_block<1>(a, b, terms, out, k, 0xFF, c);
+  if (k < n) inner_product_block<1>(a, b, terms, out, k, static_cast<__mmask8>((1u << (n - k)) - 1), c);
+}
+
+}  // namespace
+
+const EltwiseKernels kEltwiseAvx512 = {add_avx512, sub_avx512, mul_avx512, mul_add_avx512, inner_product_avx512};
+
+}  // namespace ppml::rns::detail

@@ -1,0 +1,157 @@
+// AVX-512 IFMA52 element-wise kernels for q < 2^50: 104-bit products from vpmadd52luq /
+// vpmadd52huq and a Barrett reduction with 52-bit constants (the IFMA approach of HEXL's
+// EltwiseMultMod [HEXL]; Barrett [Barrett86], bound of HAC 14.42). Bit-identical to
+// rns/eltwise_scalar.cpp; every output in [0, q).
+#include <immintrin.h>
+
+#include "rns/eltwise.hpp"
+
+namespace ppml::rns::detail {
+namespace {
+
+constexpr uint64_t kMask52 = (uint64_t{1} << 52) - 1;
+
+// Broadcast constants of one modulus q < 2^50 with L = bits(q) <= 50.
+struct Ifma {
+  __m512i q, neg_q;   // q and 2^52 - q (so that lo52(h * neg_q) = -h * q mod 2^52)
+  __m512i barrett;    // floor(2^(L+51) / q), capped at 2^52 - 1
+  __m512i ratio;      // floor(2^52 / q)
+  __m512i pow52;      // 2^52 mod q
+  __m512i mask52;
+  __m128i shl, shr;   // 53 - L and L - 1
+
+  explicit Ifma(const math::Modulus& m)
+      : q(_mm512_set1_epi64(static_cast<long long>(m.value()))),
+        neg_q(_mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) - m.value()))),
+        barrett(_mm512_set1_epi64(static_cast<long long>(m.barrett52()))),
+        ratio(_mm512_set1_epi64(static_cast<long long>(m.ratio52()))),
+        pow52(_mm512_set1_epi64(static_cast<long long>(m.pow52()))),
+        mask52(_mm512_set1_epi64(static_cast<long long>(kMask52))),
+        shl(_mm_cvtsi32_si128(53 - m.bits())),
+        shr(_mm_cvtsi32_si128(m.bits() - 1)) {}
+};
+
+// x - q if x >= q else x, for x < 2^63 (x - q wraps above x when x < q).
+inline __m512i csub(__m512i x, __m512i q) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, q)); }
+
+// x mod q for x = hi * 2^52 + lo < 2^(2L), hi < 2^52, lo < 2^53 (lo may carry one bit).
+// q1 = floor(x / 2^(L-1)) < 2^(L+1) <= 2^51 fits the 52-bit multiplier input;
+// qhat = floor(q1 * barrett / 2^52) is floor(x / q) - {0, 1, 2}, so r = x - qhat * q is in
+// [0, 3q) < 2^52 and is exactly (lo - qhat * q) mod 2^52.
+inline __m512i reduce_lohi(__m512i lo, __m512i hi, const Ifma& c) {
+  __m512i q1 = _mm512_add_epi64(_mm512_sll_epi64(hi, c.shl), _mm512_srl_epi64(lo, c.shr));
+  __m512i qhat = _mm512_madd52hi_epu64(_mm512_setzero_si512(), q1, c.barrett);
+  __m512i r = _mm512_and_si512(_mm512_madd52lo_epu64(lo, qhat, c.neg_q), c.mask52);
+  return csub(csub(r, c.q), c.q);
+}
+
+// x mod q for x < 2^52 and any q: qhat = floor(x * floor(2^52/q) / 2^52) is floor(x/q) - {0, 1}.
+inline __m512i reduce52(__m512i x, const Ifma& c) {
+  __m512i qhat = _mm512_madd52hi_epu64(_mm512_setzero_si512(), x, c.ratio);
+  __m512i r = _mm512_and_si512(_mm512_madd52lo_epu64(x, qhat, c.neg_q), c.mask52);
+  return csub(r, c.q);
+}
+
+// out = a * b + acc mod q for a, b, acc in [0, q): a * b + acc < q^2 + q <= 2^(2L).
+inline __m512i mul_add_vec(__m512i a, __m512i b, __m512i acc, const Ifma& c) {
+  __m512i lo = _mm512_madd52lo_epu64(acc, a, b);
+  __m512i hi = _mm512_madd52hi_epu64(_mm512_setzero_si512(), a, b);
+  return reduce_lohi(lo, hi, c);
+}
+
+// Applies `op(a_vec, b_vec, out_vec)` over n words; the tail (n mod 8) uses masked
+// loads of zeros, which are valid inputs, and a masked store.
+template <bool kReadsOut, typename Op>
+inline void for_each_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, Op op) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512i x = _mm512_loadu_si512(a + i), y = _mm512_loadu_si512(b + i);
+    __m512i z = kReadsOut ? _mm512_loadu_si512(out + i) : _mm512_setzero_si512();
+    _mm512_storeu_si512(out + i, op(x, y, z));
+  }
+  if (i < n) {
+    const __mmask8 m = static_cast<__mmask8>((1u << (n - i)) - 1);
+    __m512i x = _mm512_maskz_loadu_epi64(m, a + i), y = _mm512_maskz_loadu_epi64(m, b + i);
+    __m512i z = kReadsOut ? _mm512_maskz_loadu_epi64(m, out + i) : _mm512_setzero_si512();
+    _mm512_mask_storeu_epi64(out + i, m, op(x, y, z));
+  }
+}
+
+void add_ifma(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& m) {
+  const __m512i q = _mm512_set1_epi64(static_cast<long long>(m.value()));
+  for_each_vec<false>(a, b, out, n, [q](__m512i x, __m512i y, __m512i) { return csub(_mm512_add_epi64(x, y), q); });
+}
+
+void sub_ifma(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& m) {
+  const __m512i q = _mm512_set1_epi64(static_cast<long long>(m.value()));
+  // d = a - b wraps above 2^63 when a < b; then d + q is the smaller of the two.
+  for_each_vec<false>(a, b, out, n, [q](__m512i x, __m512i y, __m512i) {
+    __m512i d = _mm512_sub_epi64(x, y);
+    return _mm512_min_epu64(d, _mm512_add_epi64(d, q));
+  });
+}
+
+void mul_ifma(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& m) {
+  const Ifma c(m);
+  for_each_vec<false>(a, b, out, n, [&c](__m512i x, __m512i y, __m512i z) { return mul_add_vec(x, y, z, c); });
+}
+
+void mul_add_ifma(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& m) {
+  const Ifma c(m);
+  for_each_vec<true>(a, b, out, n, [&c](__m512i x, __m512i y, __m512i z) { return mul_add_vec(x, y, z, c); });
+}
+
+// Inner product over V vectors of coefficients starting at k, kept in registers across all
+// terms. Each product a*b < 2^100 is split into lo = a*b mod 2^52 and hi = floor(a*b / 2^52)
+// < 2^48, summed into separate 64-bit accumulators: the sum is hi_acc * 2^52 + lo_acc.
+// Every 8 terms the carries of lo_acc move into hi_acc and hi_acc is reduced mod q, so
+// hi_acc < 2^50 + 8 * 2^48 + 8 < 2^52 stays a valid 52-bit multiplier input, for any
+// number of terms. `mask` selects the valid lanes of the last vector (tail).
+template <int V>
+inline void inner_product_block(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms,
+                                uint64_t* out, std::size_t k, __mmask8 mask, const Ifma& c) {
+  __m512i lo[V], hi[V];
+  for (int v = 0; v < V; ++v) lo[v] = hi[v] = _mm512_setzero_si512();
+  for (std::size_t t = 0; t < terms; ++t) {
+    const uint64_t* x = a[t] + k;
+    const uint64_t* y = b[t] + k;
+    for (int v = 0; v < V; ++v) {
+      const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
+      __m512i xv = _mm512_maskz_loadu_epi64(mv, x + 8 * v);
+      __m512i yv = _mm512_maskz_loadu_epi64(mv, y + 8 * v);
+      lo[v] = _mm512_madd52lo_epu64(lo[v], xv, yv);
+      hi[v] = _mm512_madd52hi_epu64(hi[v], xv, yv);
+    }
+    if ((t & 7) == 7) {
+      for (int v = 0; v < V; ++v) {
+        hi[v] = reduce52(_mm512_add_epi64(hi[v], _mm512_srli_epi64(lo[v], 52)), c);
+        lo[v] = _mm512_and_si512(lo[v], c.mask52);
+      }
+    }
+  }
+  for (int v = 0; v < V; ++v) {
+    // sum = h * 2^52 + l with h < 2^52, l < 2^52; fold to (h mod q) * (2^52 mod q) + (l mod q)
+    // < q^2 <= 2^(2L) and reduce that once.
+    __m512i h = reduce52(_mm512_add_epi64(hi[v], _mm512_srli_epi64(lo[v], 52)), c);
+    __m512i l = reduce52(_mm512_and_si512(lo[v], c.mask52), c);
+    __m512i r = mul_add_vec(h, c.pow52, l, c);
+    const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
+    _mm512_mask_storeu_epi64(out + k + 8 * v, mv, r);
+  }
+}
+
+void inner_product_ifma(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
+                        std::size_t n, const math::Modulus& m) {
+  const Ifma c(m);
+  constexpr int kBlock = 8;  // 64 coefficients: 16 accumulators + temporaries in 32 registers
+  std::size_t k = 0;
+  for (; k + 8 * kBlock <= n; k += 8 * kBlock) inner_product_block<kBlock>(a, b, terms, out, k, 0xFF, c);
+  for (; k + 8 <= n; k += 8) inner_product_block<1>(a, b, terms, out, k, 0xFF, c);
+  if (k < n) inner_product_block<1>(a, b, terms, out, k, static_cast<__mmask8>((1u << (n - k)) - 1), c);
+}
+
+}  // namespace
+
+const EltwiseKernels kEltwiseAvx512Ifma = {add_ifma, sub_ifma, mul_ifma, mul_add_ifma, inner_product_ifma};
+
+}  // namespace ppml::rns::detail
