@@ -8,9 +8,13 @@
 #include <new>
 #include <utility>
 
+#include "common/memory_pool.hpp"
 #include "common/secure_zero.hpp"
 
 namespace ppml {
+
+// Tag for buffers the caller overwrites completely before reading.
+struct Uninitialized {};
 
 template <typename T>
 class AlignedBuffer {
@@ -18,14 +22,16 @@ class AlignedBuffer {
   static constexpr std::size_t kAlignment = 64;
 
   AlignedBuffer() = default;
-  explicit AlignedBuffer(std::size_t count, bool secret = false) : size_(count), secret_(secret) {
-    if (count == 0) return;
-    std::size_t bytes = ((count * sizeof(T) + kAlignment - 1) / kAlignment) * kAlignment;
-    data_ = static_cast<T*>(std::aligned_alloc(kAlignment, bytes));
-    if (!data_) throw std::bad_alloc();
-    std::memset(static_cast<void*>(data_), 0, bytes);
+  // Zero-filled.
+  explicit AlignedBuffer(std::size_t count, bool secret = false) : AlignedBuffer(count, Uninitialized{}, secret) {
+    if (count) std::memset(static_cast<void*>(data_), 0, count * sizeof(T));
   }
-  AlignedBuffer(const AlignedBuffer& other) : AlignedBuffer(other.size_, other.secret_) {
+  // Contents undefined (the caller writes every element first).
+  AlignedBuffer(std::size_t count, Uninitialized, bool secret = false) : size_(count), secret_(secret) {
+    if (count == 0) return;
+    data_ = static_cast<T*>(pool_allocate(count * sizeof(T)));
+  }
+  AlignedBuffer(const AlignedBuffer& other) : AlignedBuffer(other.size_, Uninitialized{}, other.secret_) {
     if (size_) std::memcpy(static_cast<void*>(data_), other.data_, size_ * sizeof(T));
   }
   AlignedBuffer(AlignedBuffer&& other) noexcept { swap(other); }
@@ -53,7 +59,7 @@ class AlignedBuffer {
   void release() {
     if (!data_) return;
     if (secret_) secure_zero(data_, size_ * sizeof(T));
-    std::free(data_);
+    pool_release(data_, size_ * sizeof(T));
     data_ = nullptr;
     size_ = 0;
   }

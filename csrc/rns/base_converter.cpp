@@ -62,14 +62,14 @@ void BaseConverter::convert_approx(const uint64_t* in, uint64_t* out, std::size_
     }
     return;
   }
-  AlignedBuffer<uint64_t> y(from_->size() * n);
+  AlignedBuffer<uint64_t> y(from_->size() * n, Uninitialized{});
   scaled_inputs(in, y.data(), n);
   accumulate(y.data(), out, n);
 }
 
 void BaseConverter::convert_exact(const uint64_t* in, uint64_t* out, std::size_t n, bool centered) const {
   const std::size_t kb = from_->size();
-  AlignedBuffer<uint64_t> y(kb * n);
+  AlignedBuffer<uint64_t> y(kb * n, Uninitialized{});
   scaled_inputs(in, y.data(), n);
   accumulate(y.data(), out, n);
   // sum_i y_i / q_i = x / Q + alpha. Rounding it gives the alpha of the centered lift

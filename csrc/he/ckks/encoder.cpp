@@ -8,6 +8,13 @@
 #include "rns/rns_base.hpp"
 
 namespace ppml::ckks {
+namespace {
+// Plain complex product: std::complex's operator* checks for NaN/inf (C Annex G), which
+// blocks vectorization; inputs here are finite.
+inline cdouble mul(cdouble a, cdouble b) {
+  return cdouble(a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real());
+}
+}  // namespace
 
 Encoder::Encoder(const rlwe::Context& ctx) : ctx_(ctx), slots_(ctx.n() / 2), m_(2 * ctx.n()) {
   rot_group_.resize(slots_);
@@ -24,36 +31,47 @@ Encoder::Encoder(const rlwe::Context& ctx) : ctx_(ctx), slots_(ctx.n() / 2), m_(
   const int bits = __builtin_ctzll(slots_);
   bit_rev_.resize(slots_);
   for (std::size_t i = 0; i < slots_; ++i) bit_rev_[i] = static_cast<uint32_t>(ntt::bit_reverse(i, bits));
+  for (std::size_t len = 2; len <= slots_; len <<= 1) {
+    const std::size_t half = len >> 1, quarter_m = len << 2, gap = m_ / quarter_m;
+    for (std::size_t j = 0; j < half; ++j) embed_twiddles_.push_back(ksi_[(rot_group_[j] % quarter_m) * gap]);
+  }
+  for (std::size_t len = slots_; len >= 2; len >>= 1) {
+    const std::size_t half = len >> 1, quarter_m = len << 2, gap = m_ / quarter_m;
+    for (std::size_t j = 0; j < half; ++j)
+      inverse_twiddles_.push_back(ksi_[(quarter_m - (rot_group_[j] % quarter_m)) * gap]);
+  }
 }
 
 void Encoder::embed(cdouble* v) const {
   const std::size_t size = slots_;
   for (std::size_t i = 0; i < size; ++i)
     if (i < bit_rev_[i]) std::swap(v[i], v[bit_rev_[i]]);
+  const cdouble* tw = embed_twiddles_.data();
   for (std::size_t len = 2; len <= size; len <<= 1) {
-    const std::size_t half = len >> 1, quarter_m = len << 2, gap = m_ / quarter_m;
+    const std::size_t half = len >> 1;
     for (std::size_t i = 0; i < size; i += len)
       for (std::size_t j = 0; j < half; ++j) {
-        const cdouble w = ksi_[(rot_group_[j] % quarter_m) * gap];
-        const cdouble u = v[i + j], t = v[i + j + half] * w;
+        const cdouble u = v[i + j], t = mul(v[i + j + half], tw[j]);
         v[i + j] = u + t;
         v[i + j + half] = u - t;
       }
+    tw += half;
   }
 }
 
 void Encoder::embed_inverse(cdouble* v) const {
   const std::size_t size = slots_;
+  const cdouble* tw = inverse_twiddles_.data();
   for (std::size_t len = size; len >= 2; len >>= 1) {
-    const std::size_t half = len >> 1, quarter_m = len << 2, gap = m_ / quarter_m;
+    const std::size_t half = len >> 1;
     for (std::size_t i = 0; i < size; i += len)
       for (std::size_t j = 0; j < half; ++j) {
-        const cdouble w = ksi_[(quarter_m - (rot_group_[j] % quarter_m)) * gap];
         const cdouble u = v[i + j] + v[i + j + half];
-        const cdouble t = (v[i + j] - v[i + j + half]) * w;
+        const cdouble t = mul(v[i + j] - v[i + j + half], tw[j]);
         v[i + j] = u;
         v[i + j + half] = t;
       }
+    tw += half;
   }
   for (std::size_t i = 0; i < size; ++i)
     if (i < bit_rev_[i]) std::swap(v[i], v[bit_rev_[i]]);
@@ -146,7 +164,7 @@ std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {
   const uint64_t n = ctx_.n();
   const std::size_t k = poly.limbs();
   const auto& base = *poly.base();
-  rns::RnsPoly c = poly;
+  rns::RnsPoly c = poly;  // a copy: the inverse NTT works in place
   if (c.form() == rns::Form::Evaluation)
     for (std::size_t i = 0; i < k; ++i) ntt::inverse_inplace(c.limb(i), ctx_.ntt(i));
   std::vector<double> out(n);
@@ -158,21 +176,55 @@ std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {
     }
     return out;
   }
-  // Exact CRT composition to k words, centered, then converted from the top words.
+  // Centered CRT lift: x = sum_i y_i (Q/q_i) - t Q with y_i = [c_i (Q/q_i)^-1]_{q_i} and
+  // t = round(sum_i y_i / q_i) (HPS18), evaluated exactly in k+1 signed words, then
+  // converted to double from the top words. Wrong only for |x| within ~2^-50 Q of Q/2,
+  // where the value is not decodable anyway.
   const auto& Q = base.product();
-  std::vector<uint64_t> half(Q.begin(), Q.end());
-  for (std::size_t i = 0; i < k; ++i) half[i] = (half[i] >> 1) | (i + 1 < k ? (half[i + 1] << 63) : 0);
-  std::vector<uint64_t> x(k);
+  std::vector<const uint64_t*> punctured(k);
+  std::vector<double> inv_q(k);
+  for (std::size_t i = 0; i < k; ++i) {
+    punctured[i] = base.punctured_product(i).data();
+    inv_q[i] = 1.0 / static_cast<double>(base[i].value());
+  }
+  std::vector<uint64_t> acc(k + 1);
   for (uint64_t j = 0; j < n; ++j) {
-    base.compose(c.data() + j, n, x.data());
-    bool negative = rns::words::compare(x.data(), half.data(), k) > 0;
-    if (negative) {
-      std::vector<uint64_t> y(Q.begin(), Q.end());
-      rns::words::sub_inplace(y.data(), x.data(), k);
-      x.swap(y);
+    std::fill(acc.begin(), acc.end(), 0);
+    double f = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+      const auto& q = base[i];
+      const uint64_t y = q.mul_shoup(c.limb(i)[j], base.inv_punctured(i), base.inv_punctured_shoup(i));
+      f += static_cast<double>(y) * inv_q[i];
+      uint64_t carry = 0;
+      const uint64_t* P = punctured[i];
+      for (std::size_t w = 0; w < k; ++w) {
+        math::u128 t = static_cast<math::u128>(P[w]) * y + acc[w] + carry;
+        acc[w] = static_cast<uint64_t>(t);
+        carry = static_cast<uint64_t>(t >> 64);
+      }
+      acc[k] += carry;
+    }
+    // acc -= t * Q (t small and non-negative).
+    const uint64_t t = static_cast<uint64_t>(std::floor(f + 0.5));
+    uint64_t borrow = 0, carry = 0;
+    for (std::size_t w = 0; w <= k; ++w) {
+      math::u128 prod = static_cast<math::u128>(w < k ? Q[w] : 0) * t + carry;
+      carry = static_cast<uint64_t>(prod >> 64);
+      const uint64_t sub = static_cast<uint64_t>(prod);
+      const uint64_t before = acc[w];
+      acc[w] = before - sub - borrow;
+      borrow = (before < sub) || (before - sub < borrow) ? 1 : 0;
+    }
+    const bool negative = static_cast<int64_t>(acc[k]) < 0;
+    if (negative) {  // two's complement negate
+      uint64_t c1 = 1;
+      for (std::size_t w = 0; w <= k; ++w) {
+        acc[w] = ~acc[w] + c1;
+        c1 = (acc[w] == 0 && c1) ? 1 : 0;
+      }
     }
     double v = 0;
-    for (std::size_t w = k; w-- > 0;) v = v * 18446744073709551616.0 + static_cast<double>(x[w]);
+    for (std::size_t w = k + 1; w-- > 0;) v = v * 18446744073709551616.0 + static_cast<double>(acc[w]);
     out[j] = negative ? -v : v;
   }
   return out;

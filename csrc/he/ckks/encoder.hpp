@@ -48,6 +48,8 @@ class Encoder {
   std::vector<uint64_t> rot_group_;  // 5^j mod 2n
   std::vector<cdouble> ksi_;         // exp(2 pi i k / 2n), k in [0, 2n]
   std::vector<uint32_t> bit_rev_;
+  // Twiddles of every butterfly stage, in the order the loops read them.
+  std::vector<cdouble> embed_twiddles_, inverse_twiddles_;
 };
 
 }  // namespace ppml::ckks

@@ -24,15 +24,15 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
   dec.level = level;
   dec.limbs = level + 1 + K;
   // Coefficient form of d, limb by limb.
-  AlignedBuffer<uint64_t> coeff(d.limbs() * n);
+  AlignedBuffer<uint64_t> coeff(d.limbs() * n, Uninitialized{});
   std::memcpy(coeff.data(), d.data(), d.limbs() * n * sizeof(uint64_t));
   for (int i = 0; i <= level; ++i) ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
-  AlignedBuffer<uint64_t> converted(dec.limbs * n);
+  AlignedBuffer<uint64_t> converted(dec.limbs * n, Uninitialized{});
   for (int j = 0; j < ctx.digits(); ++j) {
     const std::size_t begin = ctx.digit_start(j);
     if (begin > static_cast<std::size_t>(level)) break;
     const std::size_t end = std::min(ctx.digit_end(j), static_cast<std::size_t>(level) + 1);
-    AlignedBuffer<uint64_t> digit(dec.limbs * n);
+    AlignedBuffer<uint64_t> digit(dec.limbs * n, Uninitialized{});
     // Own primes: the input as it is (evaluation form).
     std::memcpy(digit.data() + begin * n, d.limb(begin), (end - begin) * n * sizeof(uint64_t));
     // Other primes of Q_l and P: fast base conversion of the digit, then NTT.
@@ -64,7 +64,7 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
   std::vector<const uint64_t*> digit_ptrs(terms);
   if (perm) {
     for (std::size_t j = 0; j < terms; ++j) {
-      AlignedBuffer<uint64_t> p(dec.limbs * n);
+      AlignedBuffer<uint64_t> p(dec.limbs * n, Uninitialized{});
       for (std::size_t t = 0; t < dec.limbs; ++t) {
         const uint64_t* src = dec.digits[j].data() + t * n;
         uint64_t* dst = p.data() + t * n;
@@ -77,7 +77,7 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
 
   auto base = ctx.q_base(level);
   rns::RnsPoly* outs[2] = {&u0, &u1};
-  AlignedBuffer<uint64_t> acc(dec.limbs * n), special(K * n), conv(static_cast<std::size_t>(level + 1) * n);
+  AlignedBuffer<uint64_t> acc(dec.limbs * n, Uninitialized{}), special(K * n, Uninitialized{});
   std::vector<const uint64_t*> a_ptrs(terms), k_ptrs(terms);
   for (int c = 0; c < 2; ++c) {
     const std::vector<rns::RnsPoly>& kpart = c == 0 ? key.b : key.a;
@@ -95,7 +95,7 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
     for (std::size_t k = 0; k < K; ++k) ntt::inverse_inplace(special.data() + k * n, ctx.ntt(ctx.q_count() + k));
     const rns::BaseConverter& down = ctx.mod_down_converter();
     // The converter targets all data primes; only the first level+1 are needed.
-    AlignedBuffer<uint64_t> all(ctx.q_count() * n);
+    AlignedBuffer<uint64_t> all(ctx.q_count() * n, Uninitialized{});
     down.convert_approx(special.data(), all.data(), n);
     rns::RnsPoly out(n, base, rns::Form::Evaluation);
     for (int i = 0; i <= level; ++i) {

@@ -1,0 +1,67 @@
+#include "common/memory_pool.hpp"
+
+#include <cstdlib>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace ppml {
+namespace {
+
+constexpr std::size_t kMinPooled = 32 * 1024;            // smaller blocks: plain malloc is fine
+constexpr std::size_t kMaxCachedBytes = 512u << 20;     // per thread
+
+// 0: not built yet, 1: alive, 2: destroyed (thread exit). Blocks released after the
+// pool is gone (static destructors run after thread_local ones) go straight to free().
+thread_local int t_state = 0;
+
+struct Pool {
+  std::unordered_map<std::size_t, std::vector<void*>> free_blocks;
+  std::size_t cached = 0;
+  Pool() { t_state = 1; }
+  ~Pool() {
+    t_state = 2;
+    for (auto& kv : free_blocks)
+      for (void* p : kv.second) std::free(p);
+  }
+};
+
+Pool* pool() {
+  if (t_state == 2) return nullptr;
+  thread_local Pool p;
+  return &p;
+}
+
+std::size_t rounded(std::size_t bytes) { return ((bytes + 63) / 64) * 64; }
+
+}  // namespace
+
+void* pool_allocate(std::size_t bytes) {
+  bytes = rounded(bytes);
+  Pool* p = bytes >= kMinPooled ? pool() : nullptr;
+  if (p) {
+    auto it = p->free_blocks.find(bytes);
+    if (it != p->free_blocks.end() && !it->second.empty()) {
+      void* block = it->second.back();
+      it->second.pop_back();
+      p->cached -= bytes;
+      return block;
+    }
+  }
+  void* block = std::aligned_alloc(64, bytes);
+  if (!block) throw std::bad_alloc();
+  return block;
+}
+
+void pool_release(void* block, std::size_t bytes) {
+  bytes = rounded(bytes);
+  Pool* p = bytes >= kMinPooled ? pool() : nullptr;
+  if (p && p->cached + bytes <= kMaxCachedBytes) {
+    p->free_blocks[bytes].push_back(block);
+    p->cached += bytes;
+    return;
+  }
+  std::free(block);
+}
+
+}  // namespace ppml

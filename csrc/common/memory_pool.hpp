@@ -1,0 +1,16 @@
+// A per-thread cache of large aligned blocks: HE operations allocate and free the same
+// few sizes (limbs x n words) over and over, and returning them to the OS costs a page
+// fault per 4 KiB on the next use (the reason SEAL has memory pools). Blocks are wiped
+// before reuse only if they held secrets (the owner wipes those on release).
+#pragma once
+
+#include <cstddef>
+
+namespace ppml {
+
+// 64-byte aligned block of at least `bytes` bytes (rounded up to a multiple of 64).
+void* pool_allocate(std::size_t bytes);
+// Returns a block obtained from pool_allocate with the same `bytes`.
+void pool_release(void* p, std::size_t bytes);
+
+}  // namespace ppml
