@@ -13,15 +13,24 @@ namespace {
 
 struct Dq64 {
   V q, q2;
+  uint64_t modulus;
   struct Twiddle {
     V w, ws, ws_hi;
   };
 
-  explicit Dq64(uint64_t modulus)
-      : q(_mm512_set1_epi64(static_cast<long long>(modulus))),
-        q2(_mm512_set1_epi64(static_cast<long long>(2 * modulus))) {}
+  explicit Dq64(uint64_t modulus_value)
+      : q(_mm512_set1_epi64(static_cast<long long>(modulus_value))),
+        q2(_mm512_set1_epi64(static_cast<long long>(2 * modulus_value))),
+        modulus(modulus_value) {}
 
   Twiddle twiddle(V w, V ws) const { return {w, ws, _mm512_srli_epi64(ws, 32)}; }
+  // floor(2^64 / q) = floor((2^64 - 1) / q) as q is odd.
+  Twiddle one() const {
+    return twiddle(_mm512_set1_epi64(1), _mm512_set1_epi64(static_cast<long long>(~uint64_t{0} / modulus)));
+  }
+
+  // Lazy values below 2^63 keep x + 2q - t and the unsigned compares free of overflow.
+  static constexpr uint64_t kGrowBound = uint64_t{1} << 63;
 
   // y w mod q in [0, 2q) for any y < 2^64. The Shoup quotient floor(y w' / 2^64) is
   // taken from three 32 x 32-bit products, dropping the low x low one and the carries of

@@ -15,6 +15,7 @@ namespace {
 // back to 52 bits, exact because the true result is below 2q < 2^52.
 struct Ifma52 {
   V q, q2, neg_q, mask;
+  uint64_t one_shoup;  // floor(2^52 / q)
   struct Twiddle {
     V w, ws;
   };
@@ -23,9 +24,14 @@ struct Ifma52 {
       : q(_mm512_set1_epi64(static_cast<long long>(modulus))),
         q2(_mm512_set1_epi64(static_cast<long long>(2 * modulus))),
         neg_q(_mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) - modulus))),
-        mask(_mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) - 1))) {}
+        mask(_mm512_set1_epi64(static_cast<long long>((uint64_t{1} << 52) - 1))),
+        one_shoup((uint64_t{1} << 52) / modulus) {}
 
   Twiddle twiddle(V w, V ws) const { return {w, ws}; }
+  Twiddle one() const { return {_mm512_set1_epi64(1), _mm512_set1_epi64(static_cast<long long>(one_shoup))}; }
+
+  // IFMA multiplicands are 52 bits: every lazy value must stay below this.
+  static constexpr uint64_t kGrowBound = uint64_t{1} << 52;
 
   V mul_lazy(V y, const Twiddle& t) const {
     const V zero = _mm512_setzero_si512();

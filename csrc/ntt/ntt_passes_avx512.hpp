@@ -6,7 +6,8 @@
 // [Harvey 2014, "Faster arithmetic for number-theoretic transforms"; Intel HEXL ntt/]
 //
 // Policy `A` provides: members q, q2 (= 2q) broadcast; `Twiddle twiddle(w, ws)`;
-// `mul_lazy(y, tw)` = y * w mod q in [0, 2q) for y < 4q; and the Shoup quotient tables
+// `mul_lazy(y, tw)` = y * w mod q in [0, 2q) for y < kGrowBound; `one()`, the twiddle 1
+// with its quotient; kMaxPassLayers; and the Shoup quotient tables
 // it reads (`shoup(t)`, `inv_shoup(t)`, `inv_n_shoup(t)`, `inv_n_w_shoup(t)`).
 #pragma once
 
@@ -38,11 +39,12 @@ inline V index_vector(uint64_t i0, uint64_t i1, uint64_t i2, uint64_t i3, uint64
 // it wrapped around).
 inline V reduce_once(V x, V b) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, b)); }
 
-// Cooley-Tukey: x, y in [0, 4q) -> x + wy, x - wy in [0, 4q). kInputReduced: x is
-// already below 2q (the first layer, whose input is in [0, q)).
-template <bool kInputReduced = false, class A>
+// Cooley-Tukey: x, y in [0, 4q) -> x + wy, x - wy in [0, 4q). Without kReduceX, x is
+// used as it is: below 2q in the first layer (input in [0, q)), or anywhere in the
+// growing mode (see FwdMode), where outputs are below x + 2q.
+template <bool kReduceX = true, class A>
 inline void fwd_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& w) {
-  const V xr = kInputReduced ? x : reduce_once(x, ar.q2);
+  const V xr = kReduceX ? reduce_once(x, ar.q2) : x;
   const V t = ar.mul_lazy(y, w);
   x = _mm512_add_epi64(xr, t);
   y = _mm512_sub_epi64(_mm512_add_epi64(xr, ar.q2), t);
@@ -74,10 +76,16 @@ inline typename A::Twiddle broadcast(const A& ar, const uint64_t* w, const uint6
                     _mm512_set1_epi64(static_cast<long long>(ws[i])));
 }
 
+// Where the forward transform reduces x before its butterflies. kGrow applies when
+// (1 + 2 log n) q is below the policy's kGrowBound: values then stay below that bound
+// with no reduction at all (each layer adds less than 2q), which saves two of the nine
+// vector operations of a butterfly; the last layer reduces fully with a Shoup product
+// by 1. Small moduli (q < 2^46 for IFMA, q < 2^57 for 64-bit lanes) qualify.
+enum FwdMode { kReduceAll, kSkipFirstLayer, kGrow };
+
 // Forward layer l of a radix-2^L pass over v[0 .. 2^L): rows r and r + h of each of the
-// 2^l sub-blocks, twiddle index (m0 + i) 2^l + sub-block. kFirst: layer 0 is the
-// transform's first layer.
-template <int L, int l, bool kFirst, class A>
+// 2^l sub-blocks, twiddle index (m0 + i) 2^l + sub-block.
+template <int L, int l, FwdMode kMode, class A>
 inline void fwd_layers(const A& ar, V* v, uint64_t group, const uint64_t* w, const uint64_t* ws) {
   if constexpr (l < L) {
     constexpr int h = (1 << L) >> (l + 1);
@@ -85,15 +93,18 @@ inline void fwd_layers(const A& ar, V* v, uint64_t group, const uint64_t* w, con
     for (int t = 0; t < (1 << l); ++t) {
       const auto tw = broadcast(ar, w, ws, (group << l) + t);
 #pragma GCC unroll 8
-      for (int r = 0; r < h; ++r) fwd_bfly<kFirst && l == 0>(ar, v[2 * h * t + r], v[2 * h * t + r + h], tw);
+      for (int r = 0; r < h; ++r) {
+        fwd_bfly<kMode == kReduceAll || (kMode == kSkipFirstLayer && l > 0)>(ar, v[2 * h * t + r],
+                                                                              v[2 * h * t + r + h], tw);
+      }
     }
-    fwd_layers<L, l + 1, kFirst>(ar, v, group, w, ws);
+    fwd_layers<L, l + 1, kMode>(ar, v, group, w, ws);
   }
 }
 
 // L forward layers starting at the layer with m0 groups and gap g0, for the groups
 // i in [i_begin, i_end) of that layer (each a contiguous span of 2 g0 coefficients).
-template <int L, bool kFirst, class A>
+template <int L, FwdMode kMode, class A>
 void fwd_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
               const uint64_t* w, const uint64_t* ws) {
   constexpr int R = 1 << L;
@@ -104,7 +115,7 @@ void fwd_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_beg
       V v[R];
 #pragma GCC unroll 16
       for (int k = 0; k < R; ++k) v[k] = load(base + j + k * s);
-      fwd_layers<L, 0, kFirst>(ar, v, m0 + i, w, ws);
+      fwd_layers<L, 0, kMode>(ar, v, m0 + i, w, ws);
 #pragma GCC unroll 16
       for (int k = 0; k < R; ++k) store(base + j + k * s, v[k]);
     }
@@ -186,24 +197,30 @@ inline V load_x4(const uint64_t* p) { return _mm512_broadcast_i64x4(_mm256_loadu
 
 // The forward layers with gap 8, 4, 2, 1 on 16-coefficient blocks [b_begin, b_end), then
 // the final reduction to [0, q).
-template <class A>
+template <bool kGrow, class A>
 void fwd_last4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end) {
   const uint64_t n = t.n();
   const uint64_t* w = t.root_powers();
   const uint64_t* ws = A::shoup(t);
   const Shuffle16 sh;
+  const auto one = ar.one();
   for (uint64_t b = b_begin; b < b_end; ++b) {
     uint64_t* p = a + 16 * b;
     V x = load(p), y = load(p + 8);
-    fwd_bfly(ar, x, y, broadcast(ar, w, ws, n / 16 + b));
+    fwd_bfly<!kGrow>(ar, x, y, broadcast(ar, w, ws, n / 16 + b));
     sh.interleave(x, y);
-    fwd_bfly(ar, x, y, ar.twiddle(load_x2(w + n / 8 + 2 * b), load_x2(ws + n / 8 + 2 * b)));
+    fwd_bfly<!kGrow>(ar, x, y, ar.twiddle(load_x2(w + n / 8 + 2 * b), load_x2(ws + n / 8 + 2 * b)));
     sh.interleave(x, y);
-    fwd_bfly(ar, x, y, ar.twiddle(load_x4(w + n / 4 + 4 * b), load_x4(ws + n / 4 + 4 * b)));
+    fwd_bfly<!kGrow>(ar, x, y, ar.twiddle(load_x4(w + n / 4 + 4 * b), load_x4(ws + n / 4 + 4 * b)));
     sh.interleave(x, y);
-    fwd_bfly(ar, x, y, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
-    x = reduce_once(reduce_once(x, ar.q2), ar.q);
-    y = reduce_once(reduce_once(y, ar.q2), ar.q);
+    fwd_bfly<!kGrow>(ar, x, y, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
+    if constexpr (kGrow) {
+      x = reduce_once(ar.mul_lazy(x, one), ar.q);
+      y = reduce_once(ar.mul_lazy(y, one), ar.q);
+    } else {
+      x = reduce_once(reduce_once(x, ar.q2), ar.q);
+      y = reduce_once(reduce_once(y, ar.q2), ar.q);
+    }
     sh.interleave(x, y);
     store(p, x);
     store(p + 8, y);
@@ -248,25 +265,26 @@ inline int split_layers(int layers, int* sizes) {
   return count;
 }
 
-template <bool kFirst, class A>
+template <FwdMode kMode, class A>
 void run_fwd_pass(int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
                   const uint64_t* w, const uint64_t* ws) {
   switch (L) {
     case 1:
-      return fwd_pass<1, kFirst>(ar, a, m0, g0, i_begin, i_end, w, ws);
+      return fwd_pass<1, kMode>(ar, a, m0, g0, i_begin, i_end, w, ws);
     case 2:
-      return fwd_pass<2, kFirst>(ar, a, m0, g0, i_begin, i_end, w, ws);
+      return fwd_pass<2, kMode>(ar, a, m0, g0, i_begin, i_end, w, ws);
     default:
-      return fwd_pass<3, kFirst>(ar, a, m0, g0, i_begin, i_end, w, ws);
+      return fwd_pass<3, kMode>(ar, a, m0, g0, i_begin, i_end, w, ws);
   }
 }
 
 // The first pass starts at m = 1 and its input is in [0, q).
 template <class A>
-void run_fwd_pass(int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
-                  const uint64_t* w, const uint64_t* ws) {
-  if (m0 == 1) return run_fwd_pass<true>(L, ar, a, m0, g0, i_begin, i_end, w, ws);
-  run_fwd_pass<false>(L, ar, a, m0, g0, i_begin, i_end, w, ws);
+void run_fwd_pass(bool grow, int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin,
+                  uint64_t i_end, const uint64_t* w, const uint64_t* ws) {
+  if (grow) return run_fwd_pass<kGrow>(L, ar, a, m0, g0, i_begin, i_end, w, ws);
+  if (m0 == 1) return run_fwd_pass<kSkipFirstLayer>(L, ar, a, m0, g0, i_begin, i_end, w, ws);
+  run_fwd_pass<kReduceAll>(L, ar, a, m0, g0, i_begin, i_end, w, ws);
 }
 
 template <bool kLast, class A>
@@ -294,21 +312,26 @@ void forward_avx512_passes(uint64_t* a, const NttTables& t) {
   int sizes[8];
   const int count = split_layers<A::kMaxPassLayers>(t.log_n() - 4, sizes);
   const uint64_t block = std::min(n, kBlock);
+  const bool grow = t.q() < A::kGrowBound / (1 + 2 * static_cast<uint64_t>(t.log_n()));
   int c = 0;
   uint64_t m = 1, gap = n / 2;
   for (; c < count && 2 * gap > block; ++c) {
-    run_fwd_pass(sizes[c], ar, a, m, gap, 0, m, w, ws);
+    run_fwd_pass(grow, sizes[c], ar, a, m, gap, 0, m, w, ws);
     m <<= sizes[c];
     gap >>= sizes[c];
   }
   for (uint64_t b0 = 0; b0 < n; b0 += block) {
     uint64_t mb = m, gb = gap;
     for (int cb = c; cb < count; ++cb) {
-      run_fwd_pass(sizes[cb], ar, a, mb, gb, b0 / (2 * gb), (b0 + block) / (2 * gb), w, ws);
+      run_fwd_pass(grow, sizes[cb], ar, a, mb, gb, b0 / (2 * gb), (b0 + block) / (2 * gb), w, ws);
       mb <<= sizes[cb];
       gb >>= sizes[cb];
     }
-    fwd_last4(ar, a, t, b0 / 16, (b0 + block) / 16);
+    if (grow) {
+      fwd_last4<true>(ar, a, t, b0 / 16, (b0 + block) / 16);
+    } else {
+      fwd_last4<false>(ar, a, t, b0 / 16, (b0 + block) / 16);
+    }
   }
 }
 

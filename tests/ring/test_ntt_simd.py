@@ -9,7 +9,9 @@ from pyppml import ring
 
 SIMD = [b for b in ring.available_backends() if b != "scalar"]
 # 49/50: IFMA path (q < 2^50); 51/52: just above it (DQ path); 61: largest supported.
-BITS = [30, 40, 49, 50, 51, 52, 55, 60, 61]
+# 46/47 and 57/58 straddle the bounds below which the forward kernels skip every lazy
+# reduction ((1 + 2 log n) q < 2^52 for IFMA, < 2^63 for 64-bit lanes).
+BITS = [30, 40, 46, 47, 49, 50, 51, 52, 55, 57, 58, 60, 61]
 LOGN = list(range(3, 18))
 
 
