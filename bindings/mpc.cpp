@@ -13,6 +13,7 @@
 #include "mpc/additive.hpp"
 #include "mpc/beaver.hpp"
 #include "mpc/bit_pack.hpp"
+#include "mpc/comparison.hpp"
 #include "mpc/fixed_point.hpp"
 #include "mpc/matmul.hpp"
 #include "mpc/shamir.hpp"
@@ -313,6 +314,48 @@ void init_mpc(py::module_& parent) {
         return elementwise_finish<mpc::beaver_and_finish>("mpc.beaver_and_finish", party, d, e, a, b, c);
       },
       py::arg("party"), py::arg("d"), py::arg("e"), py::arg("a"), py::arg("b"), py::arg("c"));
+  m.def(
+      "comparison_start",
+      [](int party, const py::handle& cobj, const py::handle& robj) {
+        const char* api = "mpc.comparison_start";
+        auto c = u64(api, "c", cobj), rb = u64(api, "rb", robj);
+        require_same_shape(api, "rb", rb, c);
+        U64 g(shape_of(c)), p(shape_of(c));
+        mpc::comparison_start(party, c.data(), rb.data(), static_cast<std::size_t>(c.size()), g.mutable_data(),
+                              p.mutable_data());
+        return py::make_tuple(g, p);
+      },
+      py::arg("party"), py::arg("c"), py::arg("rb"), "Generate/propagate words of the comparison of c with r.");
+  m.def(
+      "comparison_nonnegative",
+      [](int party, const py::handle& cobj, const py::handle& robj, const py::handle& gobj) {
+        const char* api = "mpc.comparison_nonnegative";
+        auto c = u64(api, "c", cobj), rb = u64(api, "rb", robj), g = u64(api, "g", gobj);
+        require_same_shape(api, "rb", rb, c);
+        require_same_shape(api, "g", g, c);
+        U64 out(shape_of(c));
+        mpc::comparison_nonnegative(party, c.data(), rb.data(), g.data(), static_cast<std::size_t>(c.size()),
+                                    out.mutable_data());
+        return out;
+      },
+      py::arg("party"), py::arg("c"), py::arg("rb"), py::arg("g"), "XOR share of [x >= 0] from the final tree word.");
+  m.def(
+      "relu_finish",
+      [](const py::handle& tobj, const py::handle& xobj, const py::handle& dobj, const py::handle& sobj,
+         const py::handle& aobj) {
+        const char* api = "mpc.relu_finish";
+        auto t = u64(api, "t", tobj), x = u64(api, "x", xobj), d = u64(api, "d", dobj), s = u64(api, "s", sobj),
+             as = u64(api, "as", aobj);
+        require_same_shape(api, "x", x, t);
+        require_same_shape(api, "d", d, t);
+        require_same_shape(api, "s", s, t);
+        require_same_shape(api, "as", as, t);
+        U64 out(shape_of(t));
+        mpc::relu_finish(t.data(), x.data(), d.data(), s.data(), as.data(), static_cast<std::size_t>(t.size()),
+                         out.mutable_data());
+        return out;
+      },
+      py::arg("t"), py::arg("x"), py::arg("d"), py::arg("s"), py::arg("as"), "t x + (1 - 2t)(d s + a s) mod 2^64.");
   m.def(
       "beaver_and_monomials",
       [](int party, const py::handle& dobj, const py::handle& idobj, const py::handle& sobj,

@@ -32,8 +32,6 @@ from pyppml.mpc.triples import TREE4_VARS, TripleSource, tree4_monomials, tree4_
 _k = _core.mpc
 _U = np.uint64
 _ONE = _U(1)
-_LOW63 = _U((1 << 63) - 1)
-_BIT63 = _U(1 << 63)
 # Per tree level kind (last or not): subset ids, rows of the single-variable masks, monomials.
 _TREE4_ARRAYS = {
     last: (np.array(tree4_subsets(last), dtype=np.uint64),
@@ -184,8 +182,8 @@ class SecureRuntime:
         rows = [_row(Kind.CMP_MASK, n), _row(Kind.BIT_PRODUCT, n)]
         return rows + [_row(Kind.TREE4, -(-n // (4 << (2 * level))), int(level == 2)) for level in range(3)]
 
-    def _msb_and_masked(self, x: np.ndarray):
-        """XOR share of msb(x) (the sign bit) plus the opened d = x - a of a bit product,
+    def _nonnegative_and_masked(self, x: np.ndarray):
+        """XOR share of [x >= 0] (1 ^ the sign bit) plus the opened d = x - a of a bit product,
         in 1 + 3 rounds.
 
         With r uniform from the dealer (shared additively and bitwise), open c = x + r;
@@ -200,12 +198,9 @@ class SecureRuntime:
         r, rb = self.source.cmp_mask(n)
         s_bit, s_add, a, a_s = self.source.bit_product(n)
         c, d = self._open_many(x.ravel() + r, x.ravel() - a)
-        not_c = ~c
-        # g: bit positions where r has a 1 and c a 0 (r larger there); p: positions equal.
-        g = rb & not_c & _LOW63
-        p = rb & _LOW63
-        if self.i == 0:
-            p = p ^ (not_c & _LOW63) | _BIT63  # bit 63 neutral: g = 0, p = 1
+        # g: bit positions where r has a 1 and c a 0 (r larger there); p: positions equal
+        # (bit 63 neutral: g = 0, p = 1).
+        g, p = _k.comparison_start(self.i, c, rb)
         pack, unpack = _k.pack_strided, _k.unpack_strided
         for level in range(3):
             s, lf, last = 1 << (2 * level), 2 * (level + 1), level == 2
@@ -219,15 +214,14 @@ class SecureRuntime:
             g = unpack(g_packed, n, lf)
             if not last:
                 p = unpack(mono[3], n, lf)
-        lt = g & _ONE  # [c_low < r_low]
-        msb = lt ^ (rb >> _U(63))
-        if self.i == 0:
-            msb ^= c >> _U(63)
-        return msb, (s_bit, s_add, a_s, d)
+        # [x >= 0] = 1 ^ c_63 ^ r_63 ^ [c_low < r_low], the last from bit 0 of g.
+        nonneg = _k.comparison_nonnegative(self.i, c, rb, g)
+        return nonneg, (s_bit, s_add, a_s, d)
 
     def less_than_zero(self, x: np.ndarray) -> np.ndarray:
         """Additive share of [x < 0] (0 or 1, an integer, not fixed point); 5 rounds."""
-        msb, (s_bit, s_add, _, _) = self._msb_and_masked(x)
+        nonneg, (s_bit, s_add, _, _) = self._nonnegative_and_masked(x)
+        msb = nonneg ^ _ONE if self.i == 0 else nonneg
         t = self.open_bits(msb ^ s_bit)
         # b = t XOR s = t + s - 2ts
         out = s_add * (_ONE - _U(2) * t)
@@ -257,11 +251,9 @@ class SecureRuntime:
         together with the comparison mask. The result keeps x's scale (no truncation).
         """
         x = np.ascontiguousarray(x, dtype=np.uint64)
-        msb, (s_bit, s_add, a_s, d) = self._msb_and_masked(x)
-        b = msb ^ _ONE if self.i == 0 else msb  # [x >= 0]
+        b, (s_bit, s_add, a_s, d) = self._nonnegative_and_masked(x)
         t = self.open_bits(b ^ s_bit)
-        xs = d * s_add + a_s
-        return (t * x.ravel() + (_ONE - _U(2) * t) * xs).reshape(x.shape)
+        return _k.relu_finish(t, x.ravel(), d, s_add, a_s).reshape(x.shape)
 
     def sigmoid(self, x: np.ndarray, prescaled: bool = False) -> np.ndarray:
         """Piecewise-linear sigmoid clip(x / 4 + 1/2, 0, 1) (slope 1/4 like the logistic at 0,
