@@ -18,6 +18,8 @@ class RnsPoly {
   // Zero polynomial. `secret` buffers are wiped when freed. Throws ParameterError if n is
   // not a power of two in [2, 2^17].
   RnsPoly(uint64_t n, std::shared_ptr<const RnsBase> base, Form form = Form::Coefficient, bool secret = false);
+  // Contents undefined: for outputs the caller overwrites completely.
+  RnsPoly(uint64_t n, std::shared_ptr<const RnsBase> base, Form form, bool secret, Uninitialized);
 
   uint64_t n() const { return n_; }
   std::size_t limbs() const { return base_ ? base_->size() : 0; }

@@ -44,7 +44,7 @@ Ciphertext like(const Ciphertext& a, std::size_t size) {
   out.fingerprint = a.fingerprint;
   out.key_id = a.key_id;
   for (std::size_t c = 0; c < size; ++c)
-    out.polys.emplace_back(a.n(), a.polys[0].base(), rns::Form::Evaluation);
+    out.polys.emplace_back(a.n(), a.polys[0].base(), rns::Form::Evaluation, false, Uninitialized{});
   return out;
 }
 
@@ -236,7 +236,7 @@ Ciphertext apply_galois(const Context& ctx, const Ciphertext& a, uint64_t elt, c
   check_key_id("rotate", key.key_id, a.key_id);
   auto perm = rns::automorphism_permutation(a.n(), elt);
   // Key switch sigma(c1): permute c1 first, then decompose.
-  rns::RnsPoly c1(a.n(), a.polys[1].base(), rns::Form::Evaluation);
+  rns::RnsPoly c1(a.n(), a.polys[1].base(), rns::Form::Evaluation, false, Uninitialized{});
   for (int i = 0; i <= a.level(); ++i) rns::automorphism_eval_limb(a.polys[1].limb(i), perm->data(), c1.limb(i), a.n());
   rns::RnsPoly u0, u1;
   switch_key(ctx, c1, key, u0, u1);

@@ -19,7 +19,7 @@ Context::Context(Params params) : params_(std::move(params)) {
       p_mod_q_.push_back(pm);
       p_inv_mod_q_.push_back(q.inv(pm));
     }
-    mod_down_ = std::make_unique<rns::BaseConverter>(p_base_, q_bases_.back());
+    for (const auto& qb : q_bases_) mod_down_.push_back(std::make_unique<rns::BaseConverter>(p_base_, qb));
   }
 }
 

@@ -48,8 +48,8 @@ class Context {
   // Converter from the primes of digit j present at `level` to the other primes of the
   // level plus P (targets ordered: data primes outside the digit, then special primes).
   const rns::BaseConverter& mod_up_converter(int level, int digit) const;
-  // Converter from P to the data primes (targets restricted by the caller to a level).
-  const rns::BaseConverter& mod_down_converter() const { return *mod_down_; }
+  // Converter from P to the data primes of a level.
+  const rns::BaseConverter& mod_down_converter(int level) const { return *mod_down_.at(level); }
 
  private:
   Params params_;
@@ -57,7 +57,7 @@ class Context {
   std::vector<std::shared_ptr<const rns::RnsBase>> q_bases_;
   std::shared_ptr<const rns::RnsBase> qp_base_, p_base_;
   std::vector<uint64_t> p_mod_q_, p_inv_mod_q_;
-  std::unique_ptr<rns::BaseConverter> mod_down_;
+  std::vector<std::unique_ptr<rns::BaseConverter>> mod_down_;
   mutable std::mutex converters_mutex_;
   mutable std::map<std::pair<int, int>, std::unique_ptr<rns::BaseConverter>> mod_up_;
 };

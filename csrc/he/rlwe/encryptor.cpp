@@ -63,15 +63,16 @@ rns::RnsPoly decrypt(const Context& ctx, const SecretKey& sk, const Ciphertext& 
   const int level = ct.level();
   const uint64_t n = ctx.n();
   auto base = ctx.q_base(level);
-  rns::RnsPoly m(n, base, rns::Form::Evaluation, /*secret=*/true);
-  AlignedBuffer<uint64_t> s_power(n, true), t(n, true);
+  rns::RnsPoly m(n, base, rns::Form::Evaluation, /*secret=*/true, Uninitialized{});
+  // Horner in s: m = c0 + s (c1 + s c2), one fused multiply-add per component.
   for (int i = 0; i <= level; ++i) {
     const auto& q = (*base)[i];
-    std::copy(ct.polys[0].limb(i), ct.polys[0].limb(i) + n, m.limb(i));
-    std::copy(sk.s.limb(i), sk.s.limb(i) + n, s_power.data());
-    for (std::size_t c = 1; c < ct.size(); ++c) {
-      rns::mul_add_mod(ct.polys[c].limb(i), s_power.data(), m.limb(i), n, q);
-      if (c + 1 < ct.size()) rns::mul_mod(s_power.data(), sk.s.limb(i), s_power.data(), n, q);
+    uint64_t* out = m.limb(i);
+    const std::size_t last = ct.size() - 1;
+    std::copy(ct.polys[last].limb(i), ct.polys[last].limb(i) + n, out);
+    for (std::size_t c = last; c-- > 0;) {
+      rns::mul_mod(out, sk.s.limb(i), out, n, q);
+      rns::add_mod(out, ct.polys[c].limb(i), out, n, q);
     }
   }
   return m;

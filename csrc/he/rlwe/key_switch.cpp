@@ -93,11 +93,10 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
     // ModDown: subtract the special-prime part brought back to Q_l, multiply by P^-1.
     std::memcpy(special.data(), acc.data() + (level + 1) * n, K * n * sizeof(uint64_t));
     for (std::size_t k = 0; k < K; ++k) ntt::inverse_inplace(special.data() + k * n, ctx.ntt(ctx.q_count() + k));
-    const rns::BaseConverter& down = ctx.mod_down_converter();
-    // The converter targets all data primes; only the first level+1 are needed.
-    AlignedBuffer<uint64_t> all(ctx.q_count() * n, Uninitialized{});
+    const rns::BaseConverter& down = ctx.mod_down_converter(level);
+    AlignedBuffer<uint64_t> all(static_cast<std::size_t>(level + 1) * n, Uninitialized{});
     down.convert_approx(special.data(), all.data(), n);
-    rns::RnsPoly out(n, base, rns::Form::Evaluation);
+    rns::RnsPoly out(n, base, rns::Form::Evaluation, false, Uninitialized{});
     for (int i = 0; i <= level; ++i) {
       uint64_t* ci = all.data() + i * n;
       ntt::forward_inplace(ci, ctx.ntt(i));
