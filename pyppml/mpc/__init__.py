@@ -39,7 +39,8 @@ from pyppml.mpc.transport import (
     PeerClosedError,
     PeerTimeoutError,
 )
-from pyppml.mpc.triples import DealerTripleSource, TripleSource, run_dealer
+from pyppml.mpc.dealer import run_dealer
+from pyppml.mpc.triples import DealerTripleSource, TripleSource
 
 __all__ = [
     "SHAMIR_PRIME",

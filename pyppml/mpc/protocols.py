@@ -159,20 +159,12 @@ class SecureRuntime:
         return self.matmul(x, y).reshape(())
 
     # -- comparison ------------------------------------------------------------------
-    def _and(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Bitwise AND of XOR-shared words (one round)."""
+    def and_words(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Bitwise AND of XOR-shared uint64 words (Boolean Beaver triple, one round)."""
         a, b, c = self.source.and_triple(x.size)
         de = self._open_xor(np.concatenate([x ^ a, y ^ b]))
         d, e = de[:x.size], de[x.size:]
         return _k.beaver_and_finish(self.i, d, e, a, b, c)
-
-    def _and2(self, x: np.ndarray, y1: np.ndarray, y2: np.ndarray):
-        """x & y1 and x & y2 of XOR-shared words in one round, opening x's mask once."""
-        n = x.size
-        a, b1, b2, c1, c2 = self.source.and2_triple(n)
-        de = self._open_xor(np.concatenate([x ^ a, y1 ^ b1, y2 ^ b2]))
-        d, e1, e2 = de[:n], de[n:2 * n], de[2 * n:]
-        return (_k.beaver_and_finish(self.i, d, e1, a, b1, c1), _k.beaver_and_finish(self.i, d, e2, a, b2, c2))
 
     @staticmethod
     def comparison_rows(n: int) -> list[tuple[int, ...]]:
