@@ -120,7 +120,7 @@ def run(args) -> None:
     quick = getattr(args, "quick", False)
     runs = max(3, getattr(args, "runs", 10))
     epochs = 3 if quick else 10
-    sizes = [500] if quick else [128, 500, 5000]
+    sizes = [5000] if quick else [128, 500, 5000]
     for batch in sizes:
         for rec in run_one(batch, epochs, runs, X, y):
             emit(rec)
