@@ -5,12 +5,15 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
+
 #include "bindings/he_context.hpp"
 #include "bindings/numpy_checks.hpp"
 #include "bindings/registry.hpp"
 #include "he/ckks/evaluator.hpp"
 #include "he/rlwe/arith.hpp"
 #include "he/rlwe/encryptor.hpp"
+#include "he/rlwe/multiparty.hpp"
 #include "he/rlwe/prime_chain.hpp"
 #include "he/rlwe/serialization.hpp"
 
@@ -35,6 +38,24 @@ const rlwe::KeySwitchKey& galois_key(const rlwe::GaloisKeys& gk, uint64_t elt) {
     throw_parameter("rotate", "galois_keys", "lack the key for this rotation",
                     "a key generated for Galois element " + std::to_string(elt), "none");
   return it->second;
+}
+
+random::Seed seed_of(const py::bytes& b, const char* api) {
+  std::string s = b;
+  if (s.size() != 32) throw_parameter(api, "crs", "has the wrong length", "32 bytes", s.size());
+  random::Seed seed;
+  std::memcpy(seed.data(), s.data(), 32);
+  return seed;
+}
+
+// A share received from another party: right shape, evaluation form, reduced.
+void check_share(const HeContext& h, const rns::RnsPoly& s, int level, const char* api) {
+  if (s.n() != h.ctx->n() || s.limbs() != static_cast<std::size_t>(level + 1) || !(*s.base() == *h.ctx->q_base(level)))
+    throw_parameter(api, "shares", "have the wrong shape or moduli", "polynomials over the level-" + std::to_string(level) + " base",
+                    std::to_string(s.limbs()) + " limbs");
+  if (s.form() != rns::Form::Evaluation)
+    throw_parameter(api, "shares", "are in coefficient form", "evaluation form", "coefficient form");
+  for (std::size_t i = 0; i < s.limbs(); ++i) require_below(api, "shares", s.limb(i), s.n(), (*s.base())[i].value());
 }
 
 template <typename F>
@@ -147,6 +168,33 @@ void init_he(py::module_& root) {
           if (!gk->keys.count(e)) gk->keys.emplace(e, rlwe::generate_galois_key(*h.ctx, sk, e, h.prng()));
         return gk;
       })
+      // Threshold (multiparty) keys and decryption
+      .def("q_base", [](const HeContext& h, int level) {
+        if (level < 0 || level > h.ctx->max_level())
+          throw_parameter("q_base", "level", "is out of range", "0.." + std::to_string(h.ctx->max_level()), level);
+        return std::const_pointer_cast<rns::RnsBase>(h.ctx->q_base(level));
+      }, py::arg("level"), "RNS base of the data primes of a level.")
+      .def("public_key_share", [](HeContext& h, const rlwe::SecretKey& sk, const py::bytes& crs) {
+        auto seed = seed_of(crs, "public_key_share");
+        return released([&] { return rlwe::public_key_share(*h.ctx, sk, seed, h.prng()); });
+      }, py::arg("secret_key"), py::arg("crs"))
+      .def("combine_public_key", [](HeContext& h, const std::vector<const rns::RnsPoly*>& shares, const py::bytes& crs,
+                                    uint64_t key_id) {
+        auto seed = seed_of(crs, "combine_public_key");
+        for (const auto* s : shares) check_share(h, *s, h.ctx->max_level(), "combine_public_key");
+        return std::make_shared<rlwe::PublicKey>(rlwe::combine_public_key(*h.ctx, shares, seed, key_id));
+      }, py::arg("shares"), py::arg("crs"), py::arg("key_id"))
+      .def("decryption_share", [](HeContext& h, const rlwe::SecretKey& sk, const Ciphertext& ct, int smudging_bits) {
+        return released([&] { return rlwe::decryption_share(*h.ctx, sk, ct, smudging_bits, h.prng()); });
+      }, py::arg("secret_key"), py::arg("ciphertext"), py::arg("smudging_bits"))
+      .def("combine_decryption", [](HeContext& h, const Ciphertext& ct, const std::vector<const rns::RnsPoly*>& shares) {
+        for (const auto* s : shares) check_share(h, *s, ct.level(), "combine_decryption");
+        auto pt = std::make_shared<Plaintext>();
+        pt->poly = rlwe::combine_decryption(*h.ctx, ct, shares);
+        pt->scale = ct.scale;
+        pt->fingerprint = ct.fingerprint;
+        return pt;
+      }, py::arg("ciphertext"), py::arg("shares"))
       // Encryption
       .def("encrypt_public", [](HeContext& h, const rlwe::PublicKey& pk, const Plaintext& pt) {
         h.check_key(pk.fingerprint, "encrypt");
