@@ -256,7 +256,7 @@ void inverse_avx2(uint64_t* a, const NttTables& t) {
   const Twiddle ninv_w = twiddle(set1(t.inv_n_w()), set1(t.inv_n_w_shoup()));
   const uint64_t block = std::min(n, kBlock);
   const int layers = t.log_n() - 3;
-  // One pass of l layers from (m, gap); returns false when its groups exceed the range.
+  // One pass of l layers from (m, gap) over the output groups inside [lo, hi).
   auto pass = [&](int l, uint64_t m, uint64_t gap, uint64_t lo, uint64_t hi) {
     const uint64_t span = gap << l;
     if (m >> (l - 1) == 1) {

@@ -43,7 +43,8 @@ struct Dq64 {
     const V lo_hi = _mm512_mul_epu32(y, t.ws_hi);
     const V hi_lo = _mm512_mul_epu32(y_hi, t.ws);
     const V hi_hi = _mm512_mul_epu32(y_hi, t.ws_hi);
-    const V quot = _mm512_add_epi64(_mm512_add_epi64(hi_hi, _mm512_srli_epi64(lo_hi, 32)), _mm512_srli_epi64(hi_lo, 32));
+    const V quot =
+        _mm512_add_epi64(_mm512_add_epi64(hi_hi, _mm512_srli_epi64(lo_hi, 32)), _mm512_srli_epi64(hi_lo, 32));
     const V r = _mm512_sub_epi64(_mm512_mullo_epi64(y, t.w), _mm512_mullo_epi64(quot, q));
     return reduce_once(r, q2);
   }

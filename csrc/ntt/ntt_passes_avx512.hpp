@@ -192,8 +192,13 @@ struct Shuffle16 {
   }
 };
 
-inline V load_x2(const uint64_t* p) { return _mm512_broadcast_i64x2(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
-inline V load_x4(const uint64_t* p) { return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+// p[0], p[1] repeated over the 8 lanes (vbroadcasti64x2), and p[0..3] (vbroadcasti64x4).
+inline V load_x2(const uint64_t* p) {
+  return _mm512_broadcast_i64x2(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline V load_x4(const uint64_t* p) {
+  return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
 
 // The forward layers with gap 8, 4, 2, 1 on 16-coefficient blocks [b_begin, b_end), then
 // the final reduction to [0, q).
