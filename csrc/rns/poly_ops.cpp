@@ -88,23 +88,31 @@ void rescale_by_last(const RnsPoly& a, std::shared_ptr<const RnsBase> target, Rn
   const uint64_t n = a.n();
   const auto& base = *a.base();
   const math::Modulus& ql = base[l];
-  RnsPoly result(n, std::move(target), a.form());
+  RnsPoly result(n, std::move(target), a.form(), a.secret(), Uninitialized{});
   // r = (x mod q_l) + floor(q_l / 2) in coefficient form: adding q_l/2 before the floor
   // division turns it into rounding.
-  AlignedBuffer<uint64_t> last(n);
+  AlignedBuffer<uint64_t> last(n, Uninitialized{});
   std::copy(a.limb(l), a.limb(l) + n, last.data());
-  if (a.form() == Form::Evaluation) ntt::inverse_inplace(last.data(), *base.ntt_tables(n)[l]);
+  const auto& tables = base.ntt_tables(n);
+  if (a.form() == Form::Evaluation) ntt::inverse_inplace(last.data(), *tables[l]);
   const uint64_t half = ql.value() >> 1;
   for (uint64_t k = 0; k < n; ++k) last[k] = ql.add(last[k], half);
-  AlignedBuffer<uint64_t> t(n);
+  AlignedBuffer<uint64_t> t(n, Uninitialized{});
   for (std::size_t i = 0; i < l; ++i) {
     const auto& q = base[i];
     const uint64_t half_mod = q.reduce(half);
+    // (x_i - (r - half)) * q_l^-1 = (x_i + (q - r) + half) * q_l^-1: one pass after the NTT.
     for (uint64_t k = 0; k < n; ++k) t[k] = q.sub(q.reduce(last[k]), half_mod);
-    if (a.form() == Form::Evaluation) ntt::forward_inplace(t.data(), *base.ntt_tables(n)[i]);
-    const uint64_t inv = q.inv(q.reduce(ql.value()));
-    sub_mod(a.limb(i), t.data(), result.limb(i), n, q);
-    mul_scalar_mod(result.limb(i), inv, result.limb(i), n, q);
+    if (a.form() == Form::Evaluation) ntt::forward_inplace(t.data(), *tables[i]);
+    const uint64_t inv = q.inv(q.reduce(ql.value())), inv_shoup = q.shoup(inv);
+    const uint64_t m = q.value();
+    const uint64_t* x = a.limb(i);
+    uint64_t* o = result.limb(i);
+    for (uint64_t k = 0; k < n; ++k) {
+      uint64_t d = x[k] >= t[k] ? x[k] - t[k] : x[k] + m - t[k];
+      uint64_t r = d * inv - math::mul_hi(d, inv_shoup) * m;
+      o[k] = r >= m ? r - m : r;
+    }
   }
   out = std::move(result);
 }
