@@ -165,3 +165,16 @@ def test_release_decryption_floods_and_rounds(ctx, rng):
     # fresh flooding noise each time: the coefficient noise differs between calls
     pt = ctx._native.decrypt(ctx.secret_key, ct._native)
     assert ctx._native.decode_coefficients(pt).dtype == np.float64
+
+
+def test_multi_prime_digits_and_special_primes(rng):
+    # dnum = 2: digits of two primes, two special primes (the general ModUp path).
+    c = ckks.Context(poly_degree=8192, coeff_mod_bits=[40, 30, 30, 30], special_mod_bits=[42, 41], scale_bits=30,
+                     dnum=2)
+    c.keygen(rotations=[1, 3])
+    assert c._native.digits == 2
+    x, y = rng.uniform(-1, 1, (2, c.slots))
+    a, b = c.encrypt(x), c.encrypt(y)
+    assert precision_stats(c.decrypt(a * b), x * y).min_bits > 10
+    assert precision_stats(c.decrypt(a.rotate(3)), np.roll(x, -3)).min_bits > 10
+    assert precision_stats(c.decrypt((a * b).rotate(1)), np.roll(x * y, -1)).min_bits > 10

@@ -36,15 +36,32 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
     // Own primes: the input as it is (evaluation form).
     std::memcpy(digit.data() + begin * n, d.limb(begin), (end - begin) * n * sizeof(uint64_t));
     // Other primes of Q_l and P: fast base conversion of the digit, then NTT.
-    const rns::BaseConverter& conv = ctx.mod_up_converter(level, j);
-    conv.convert_approx(coeff.data() + begin * n, converted.data(), n);
-    std::size_t target = 0;
-    for (std::size_t t = 0; t < dec.limbs; ++t) {
-      if (t >= begin && t < end) continue;
-      uint64_t* dst = digit.data() + t * n;
-      std::memcpy(dst, converted.data() + target * n, n * sizeof(uint64_t));
-      ntt::forward_inplace(dst, ctx.ntt(key_index(ctx, level, t)));
-      ++target;
+    if (end - begin == 1) {
+      // One-prime digit: the conversion is a plain reduction, written in place.
+      const uint64_t* src = coeff.data() + begin * n;
+      const uint64_t q_src = ctx.modulus(begin).value();
+      for (std::size_t t = 0; t < dec.limbs; ++t) {
+        if (t == begin) continue;
+        const std::size_t ki = key_index(ctx, level, t);
+        const math::Modulus& q = ctx.modulus(ki);
+        uint64_t* dst = digit.data() + t * n;
+        if (q_src <= q.value())
+          std::memcpy(dst, src, n * sizeof(uint64_t));
+        else
+          for (uint64_t k = 0; k < n; ++k) dst[k] = q.reduce(src[k]);
+        ntt::forward_inplace(dst, ctx.ntt(ki));
+      }
+    } else {
+      const rns::BaseConverter& conv = ctx.mod_up_converter(level, j);
+      conv.convert_approx(coeff.data() + begin * n, converted.data(), n);
+      std::size_t target = 0;
+      for (std::size_t t = 0; t < dec.limbs; ++t) {
+        if (t >= begin && t < end) continue;
+        uint64_t* dst = digit.data() + t * n;
+        std::memcpy(dst, converted.data() + target * n, n * sizeof(uint64_t));
+        ntt::forward_inplace(dst, ctx.ntt(key_index(ctx, level, t)));
+        ++target;
+      }
     }
     dec.digits.push_back(std::move(digit));
   }
