@@ -1,0 +1,35 @@
+"""Federated aggregation: secure aggregation with dropouts (SecAgg / SecAgg+),
+CKKS-encrypted sums under a committee's collective key, and DP federated averaging.
+
+- :class:`SecureAggregator`: in-process SecAgg+ simulator; :class:`SecAggClient` /
+  :class:`SecAggServer` are the protocol state machines (bytes in, bytes out) that the
+  simulator, :func:`run_loopback` (processes over TCP) and ``pyppml.fl.flower`` drive.
+- :class:`CkksCommittee` / :func:`ckks_aggregate`: encrypted aggregation.
+- :class:`DPFedAvg`: clipping, central or distributed noise, privacy accounting.
+
+>>> import numpy as np
+>>> from pyppml import fl
+>>> agg = fl.SecureAggregator(n_clients=4, dim=2, threshold=3)
+>>> np.round(agg.run_round([np.ones(2) * 0.25] * 4), 4).tolist()
+[1.0, 1.0]
+"""
+
+from pyppml.fl.errors import ProtocolError, TooFewSurvivorsError
+from pyppml.fl.params import NeighbourGraph, SecAggParams, default_neighbours
+from pyppml.fl.quantize import Quantizer
+from pyppml.fl.secagg_client import SecAggClient
+from pyppml.fl.secagg_server import SecAggServer
+from pyppml.fl.simulator import RoundReport, SecureAggregator
+
+__all__ = [
+    "NeighbourGraph",
+    "ProtocolError",
+    "Quantizer",
+    "RoundReport",
+    "SecAggClient",
+    "SecAggParams",
+    "SecAggServer",
+    "SecureAggregator",
+    "TooFewSurvivorsError",
+    "default_neighbours",
+]

@@ -1,0 +1,111 @@
+"""Wire format of the secure-aggregation messages: a fixed header and a list of
+length-prefixed byte fields, validated before use; never pickled.
+
+Layout (little endian)::
+
+    magic "PSA1" | kind u8 | sender u32 | round u32 | session 16 bytes | fields u8
+    | fields x (length u64 | bytes)
+
+``sender`` is a client index, or ``SERVER`` for the server. Each kind has a fixed
+number of fields; a handler checks the field sizes it needs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import struct
+
+import numpy as np
+
+from pyppml.fl.errors import ProtocolError
+
+MAGIC = b"PSA1"
+SERVER = 0xFFFFFFFF
+SESSION_BYTES = 16
+_HEAD = struct.Struct("<4sBII16sB")
+_LEN = struct.Struct("<Q")
+
+
+class Kind(enum.IntEnum):
+    """One message per protocol step (Bonawitz et al. 2017, Fig. 4 rounds 0-4)."""
+
+    START = 1       # server -> client: round, session, graph seed
+    ADVERTISE = 2   # client -> server: two X25519 public keys (+ Ed25519 signature)
+    KEYS = 3        # server -> client: the neighbours' advertised keys
+    SHARES = 4      # client -> server: encrypted Shamir shares, one per neighbour
+    FORWARD = 5     # server -> client: the encrypted shares addressed to it
+    MASKED = 6      # client -> server: the masked, quantized update
+    UNMASK_REQ = 7  # server -> client: the clients whose masked input arrived
+    UNMASK = 8      # client -> server: shares of self-mask seeds and of dropped keys
+
+
+FIELDS = {Kind.START: 2, Kind.ADVERTISE: 3, Kind.KEYS: 2, Kind.SHARES: 3, Kind.FORWARD: 2, Kind.MASKED: 1,
+          Kind.UNMASK_REQ: 1, Kind.UNMASK: 4}
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    kind: Kind
+    sender: int
+    round: int
+    session: bytes
+    fields: tuple
+
+    def to_bytes(self) -> bytes:
+        parts = [_HEAD.pack(MAGIC, int(self.kind), self.sender, self.round, self.session, len(self.fields))]
+        for f in self.fields:
+            b = f.tobytes() if isinstance(f, np.ndarray) else bytes(f)
+            parts.append(_LEN.pack(len(b)))
+            parts.append(b)
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, data, kind: Kind, max_bytes: int = 1 << 33) -> "Message":
+        """Parse and check the framing of a message of ``kind``.
+
+        Raises
+        ------
+        ProtocolError
+            Bad magic, another kind, a wrong number of fields or lengths that do not add up.
+        """
+        mv = memoryview(data).cast("B")
+        if len(mv) < _HEAD.size:
+            raise ProtocolError(f"secagg: message is too short; expected >= {_HEAD.size} bytes, got {len(mv)}")
+        if len(mv) > max_bytes:
+            raise ProtocolError(f"secagg: message is too long; expected <= {max_bytes} bytes, got {len(mv)}")
+        magic, k, sender, rnd, session, nf = _HEAD.unpack_from(mv, 0)
+        if magic != MAGIC:
+            raise ProtocolError(f"secagg: message has a bad magic; expected {MAGIC!r}, got {bytes(magic)!r}")
+        if k != int(kind):
+            raise ProtocolError(f"secagg: message has the wrong kind; expected {Kind(kind).name}, got {k}")
+        if nf != FIELDS[kind]:
+            raise ProtocolError(f"secagg: {kind.name} has the wrong number of fields; expected {FIELDS[kind]}, got {nf}")
+        off = _HEAD.size
+        fields = []
+        for _ in range(nf):
+            if off + _LEN.size > len(mv):
+                raise ProtocolError(f"secagg: {kind.name} is truncated; expected a field length at byte {off}")
+            (ln,) = _LEN.unpack_from(mv, off)
+            off += _LEN.size
+            if off + ln > len(mv):
+                raise ProtocolError(f"secagg: {kind.name} is truncated; expected {ln} field bytes, got {len(mv) - off}")
+            fields.append(mv[off:off + ln])
+            off += ln
+        if off != len(mv):
+            raise ProtocolError(f"secagg: {kind.name} has trailing bytes; expected {off} bytes, got {len(mv)}")
+        return cls(Kind(k), int(sender), int(rnd), bytes(session), tuple(fields))
+
+
+def ids_array(field, api: str, n_clients: int) -> np.ndarray:
+    """A field holding uint32 client ids: sorted, distinct, each < n_clients."""
+    if len(field) % 4:
+        raise ProtocolError(f"{api}: id list length is not a multiple of 4; got {len(field)} bytes")
+    ids = np.frombuffer(field, dtype="<u4").astype(np.int64)
+    if ids.size and (ids.max() >= n_clients or np.any(np.diff(ids) <= 0)):
+        raise ProtocolError(f"{api}: id list is not sorted, distinct ids < {n_clients}; got {ids[:8].tolist()}...")
+    return ids
+
+
+def pack_ids(ids) -> bytes:
+    return np.asarray(sorted(ids), dtype="<u4").tobytes()
