@@ -200,65 +200,113 @@ inline V load_x4(const uint64_t* p) {
   return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-// The forward layers with gap 8, 4, 2, 1 on 16-coefficient blocks [b_begin, b_end), then
-// the final reduction to [0, q).
-template <bool kGrow, class A>
-void fwd_last4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end) {
+// Forward layers with gap 8, 4, 2, 1 on the K 16-coefficient blocks from block b, then
+// the final reduction to [0, q). K blocks side by side give the core K independent chains
+// (each layer waits on the previous one's products and permutes).
+template <int K, bool kGrow, class A>
+inline void fwd_last4_blocks(const A& ar, uint64_t* a, const NttTables& t, const Shuffle16& sh,
+                             const typename A::Twiddle& one, uint64_t b) {
   const uint64_t n = t.n();
   const uint64_t* w = t.root_powers();
   const uint64_t* ws = A::shoup(t);
-  const Shuffle16 sh;
-  const auto one = ar.one();
-  for (uint64_t b = b_begin; b < b_end; ++b) {
-    uint64_t* p = a + 16 * b;
-    V x = load(p), y = load(p + 8);
-    fwd_bfly<!kGrow>(ar, x, y, broadcast(ar, w, ws, n / 16 + b));
-    sh.interleave(x, y);
-    fwd_bfly<!kGrow>(ar, x, y, ar.twiddle(load_x2(w + n / 8 + 2 * b), load_x2(ws + n / 8 + 2 * b)));
-    sh.interleave(x, y);
-    fwd_bfly<!kGrow>(ar, x, y, ar.twiddle(load_x4(w + n / 4 + 4 * b), load_x4(ws + n / 4 + 4 * b)));
-    sh.interleave(x, y);
-    fwd_bfly<!kGrow>(ar, x, y, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
+  V x[K], y[K];
+#pragma GCC unroll 2
+  for (int k = 0; k < K; ++k) {
+    x[k] = load(a + 16 * (b + k));
+    y[k] = load(a + 16 * (b + k) + 8);
+    fwd_bfly<!kGrow>(ar, x[k], y[k], broadcast(ar, w, ws, n / 16 + b + k));
+    sh.interleave(x[k], y[k]);
+  }
+#pragma GCC unroll 2
+  for (int k = 0; k < K; ++k) {
+    const uint64_t c = b + k;
+    fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load_x2(w + n / 8 + 2 * c), load_x2(ws + n / 8 + 2 * c)));
+    sh.interleave(x[k], y[k]);
+  }
+#pragma GCC unroll 2
+  for (int k = 0; k < K; ++k) {
+    const uint64_t c = b + k;
+    fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load_x4(w + n / 4 + 4 * c), load_x4(ws + n / 4 + 4 * c)));
+    sh.interleave(x[k], y[k]);
+  }
+#pragma GCC unroll 2
+  for (int k = 0; k < K; ++k) {
+    const uint64_t c = b + k;
+    fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load(w + n / 2 + 8 * c), load(ws + n / 2 + 8 * c)));
     if constexpr (kGrow) {
-      x = reduce_once(ar.mul_lazy(x, one), ar.q);
-      y = reduce_once(ar.mul_lazy(y, one), ar.q);
+      x[k] = reduce_once(ar.mul_lazy(x[k], one), ar.q);
+      y[k] = reduce_once(ar.mul_lazy(y[k], one), ar.q);
     } else {
-      x = reduce_once(reduce_once(x, ar.q2), ar.q);
-      y = reduce_once(reduce_once(y, ar.q2), ar.q);
+      x[k] = reduce_once(reduce_once(x[k], ar.q2), ar.q);
+      y[k] = reduce_once(reduce_once(y[k], ar.q2), ar.q);
     }
-    sh.interleave(x, y);
-    store(p, x);
-    store(p + 8, y);
+    sh.interleave(x[k], y[k]);
+    store(a + 16 * c, x[k]);
+    store(a + 16 * c + 8, y[k]);
   }
 }
 
-// The inverse layers with gap 1, 2, 4, 8 on 16-coefficient blocks, mirroring fwd_last4.
-// With kLast (n = 16) the gap-8 layer is the m = 1 layer and carries n^-1.
-template <bool kLast, class A>
-void inv_first4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end,
-                const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w) {
+// The forward layers with gap 8, 4, 2, 1 on 16-coefficient blocks [b_begin, b_end).
+template <bool kGrow, class A>
+void fwd_last4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end) {
+  const Shuffle16 sh;
+  const auto one = ar.one();
+  uint64_t b = b_begin;
+  for (; b + 2 <= b_end; b += 2) fwd_last4_blocks<2, kGrow>(ar, a, t, sh, one, b);
+  if (b < b_end) fwd_last4_blocks<1, kGrow>(ar, a, t, sh, one, b);
+}
+
+// The inverse layers with gap 1, 2, 4, 8 on the K blocks from block b, mirroring
+// fwd_last4_blocks. With kLast (n = 16) the gap-8 layer is the m = 1 layer and carries n^-1.
+template <int K, bool kLast, class A>
+inline void inv_first4_blocks(const A& ar, uint64_t* a, const NttTables& t, const Shuffle16& sh,
+                              const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w, uint64_t b) {
   const uint64_t n = t.n();
   const uint64_t* w = t.inv_root_powers();
   const uint64_t* ws = A::inv_shoup(t);
-  const Shuffle16 sh;
-  for (uint64_t b = b_begin; b < b_end; ++b) {
-    uint64_t* p = a + 16 * b;
-    V x = load(p), y = load(p + 8);
-    sh.deinterleave(x, y);
-    inv_bfly<true>(ar, x, y, ar.twiddle(load(w + n / 2 + 8 * b), load(ws + n / 2 + 8 * b)));
-    sh.deinterleave(x, y);
-    inv_bfly(ar, x, y, ar.twiddle(load_x4(w + n / 4 + 4 * b), load_x4(ws + n / 4 + 4 * b)));
-    sh.deinterleave(x, y);
-    inv_bfly(ar, x, y, ar.twiddle(load_x2(w + n / 8 + 2 * b), load_x2(ws + n / 8 + 2 * b)));
-    sh.deinterleave(x, y);
-    if constexpr (kLast) {
-      inv_last_bfly(ar, x, y, ninv, ninv_w);
-    } else {
-      inv_bfly(ar, x, y, broadcast(ar, w, ws, n / 16 + b));
-    }
-    store(p, x);
-    store(p + 8, y);
+  V x[K], y[K];
+#pragma GCC unroll 2
+  for (int k = 0; k < K; ++k) {
+    const uint64_t c = b + k;
+    x[k] = load(a + 16 * c);
+    y[k] = load(a + 16 * c + 8);
+    sh.deinterleave(x[k], y[k]);
+    inv_bfly<true>(ar, x[k], y[k], ar.twiddle(load(w + n / 2 + 8 * c), load(ws + n / 2 + 8 * c)));
   }
+#pragma GCC unroll 2
+  for (int k = 0; k < K; ++k) {
+    const uint64_t c = b + k;
+    sh.deinterleave(x[k], y[k]);
+    inv_bfly(ar, x[k], y[k], ar.twiddle(load_x4(w + n / 4 + 4 * c), load_x4(ws + n / 4 + 4 * c)));
+  }
+#pragma GCC unroll 2
+  for (int k = 0; k < K; ++k) {
+    const uint64_t c = b + k;
+    sh.deinterleave(x[k], y[k]);
+    inv_bfly(ar, x[k], y[k], ar.twiddle(load_x2(w + n / 8 + 2 * c), load_x2(ws + n / 8 + 2 * c)));
+  }
+#pragma GCC unroll 2
+  for (int k = 0; k < K; ++k) {
+    const uint64_t c = b + k;
+    sh.deinterleave(x[k], y[k]);
+    if constexpr (kLast) {
+      inv_last_bfly(ar, x[k], y[k], ninv, ninv_w);
+    } else {
+      inv_bfly(ar, x[k], y[k], broadcast(ar, w, ws, n / 16 + c));
+    }
+    store(a + 16 * c, x[k]);
+    store(a + 16 * c + 8, y[k]);
+  }
+}
+
+// The inverse layers with gap 1, 2, 4, 8 on 16-coefficient blocks [b_begin, b_end).
+template <bool kLast, class A>
+void inv_first4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end,
+                const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w) {
+  const Shuffle16 sh;
+  uint64_t b = b_begin;
+  for (; b + 2 <= b_end; b += 2) inv_first4_blocks<2, kLast>(ar, a, t, sh, ninv, ninv_w, b);
+  if (b < b_end) inv_first4_blocks<1, kLast>(ar, a, t, sh, ninv, ninv_w, b);
 }
 
 // Splits the `layers` layers with gap >= 16 into passes of at most kMaxPass, largest first.
