@@ -43,11 +43,7 @@ void neg_mod(const uint64_t* a, uint64_t* out, std::size_t n, const math::Modulu
 }
 
 void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q) {
-  const uint64_t ws = q.shoup(w), m = q.value();
-  for (std::size_t i = 0; i < n; ++i) {
-    uint64_t r = a[i] * w - math::mul_hi(a[i], ws) * m;
-    out[i] = r >= m ? r - m : r;
-  }
+  kernels(q).mul_scalar(a, w, q.shoup(w), out, n, q);
 }
 
 void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q) {

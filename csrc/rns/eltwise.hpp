@@ -21,7 +21,8 @@ void mul_add_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_
 // coefficient (lazy 128-bit accumulation): the key-switching inner product.
 void inner_product_mod(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
                        std::size_t n, const math::Modulus& q);
-// out = a * w mod q for a scalar w < q (Shoup).
+// out = a * w mod q for a scalar w < q (Shoup); `a` may be any 64-bit values (with w = 1
+// this reduces arbitrary words modulo q).
 void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
 // out = (a + w) mod q for a scalar w < q.
 void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
@@ -34,7 +35,11 @@ struct EltwiseKernels {
   void (*mul_add)(const uint64_t*, const uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
   void (*inner_product)(const uint64_t* const*, const uint64_t* const*, std::size_t, uint64_t*, std::size_t,
                         const math::Modulus&);
+  // out = a * w mod q (Shoup, w' = floor(w 2^64 / q)); any 64-bit a, w < q.
+  void (*mul_scalar)(const uint64_t*, uint64_t, uint64_t, uint64_t*, std::size_t, const math::Modulus&);
 };
+void mul_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* out, std::size_t n,
+                       const math::Modulus& q);
 extern const EltwiseKernels kEltwiseScalar;
 // Present when rns/eltwise_avx512.cpp is built (PPML_HAVE_ELTWISE_AVX512).
 extern const EltwiseKernels kEltwiseAvx512;

@@ -201,6 +201,23 @@ void inner_product_avx512(const uint64_t* const* a, const uint64_t* const* b, st
 
 }  // namespace
 
-const EltwiseKernels kEltwiseAvx512 = {add_avx512, sub_avx512, mul_avx512, mul_add_avx512, inner_product_avx512};
+// Shoup: r = a w - floor(a w' / 2^64) q in [0, 2q), then one conditional subtraction.
+void mul_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* out, std::size_t n,
+                       const math::Modulus& m) {
+  const __m512i q = bcast(m.value()), vw = bcast(w), vws = bcast(w_shoup);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512i x = _mm512_loadu_si512(a + i);
+    __m512i r = _mm512_sub_epi64(_mm512_mullo_epi64(x, vw), _mm512_mullo_epi64(mul_hi(x, vws), q));
+    _mm512_storeu_si512(out + i, csub(r, q));
+  }
+  for (; i < n; ++i) {
+    uint64_t r = a[i] * w - math::mul_hi(a[i], w_shoup) * m.value();
+    out[i] = r >= m.value() ? r - m.value() : r;
+  }
+}
+
+const EltwiseKernels kEltwiseAvx512 = {add_avx512, sub_avx512, mul_avx512, mul_add_avx512, inner_product_avx512,
+                                       mul_scalar_avx512};
 
 }  // namespace ppml::rns::detail

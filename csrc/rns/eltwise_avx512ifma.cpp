@@ -152,6 +152,7 @@ void inner_product_ifma(const uint64_t* const* a, const uint64_t* const* b, std:
 
 }  // namespace
 
-const EltwiseKernels kEltwiseAvx512Ifma = {add_ifma, sub_ifma, mul_ifma, mul_add_ifma, inner_product_ifma};
+const EltwiseKernels kEltwiseAvx512Ifma = {add_ifma, sub_ifma, mul_ifma, mul_add_ifma, inner_product_ifma,
+                                           mul_scalar_avx512};
 
 }  // namespace ppml::rns::detail

@@ -49,8 +49,18 @@ void inner_product_scalar(const uint64_t* const* a, const uint64_t* const* b, st
   }
 }
 
+void mul_scalar_shoup(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* out, std::size_t n,
+                      const math::Modulus& q) {
+  const uint64_t m = q.value();
+  for (std::size_t i = 0; i < n; ++i) {
+    uint64_t r = a[i] * w - math::mul_hi(a[i], w_shoup) * m;
+    out[i] = r >= m ? r - m : r;
+  }
+}
+
 }  // namespace
 
-const EltwiseKernels kEltwiseScalar = {add_scalar, sub_scalar, mul_scalar, mul_add_scalar, inner_product_scalar};
+const EltwiseKernels kEltwiseScalar = {add_scalar, sub_scalar, mul_scalar, mul_add_scalar, inner_product_scalar,
+                                       mul_scalar_shoup};
 
 }  // namespace ppml::rns::detail

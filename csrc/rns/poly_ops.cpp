@@ -100,19 +100,13 @@ void rescale_by_last(const RnsPoly& a, std::shared_ptr<const RnsBase> target, Rn
   AlignedBuffer<uint64_t> t(n, Uninitialized{});
   for (std::size_t i = 0; i < l; ++i) {
     const auto& q = base[i];
-    const uint64_t half_mod = q.reduce(half);
-    // (x_i - (r - half)) * q_l^-1 = (x_i + (q - r) + half) * q_l^-1: one pass after the NTT.
-    for (uint64_t k = 0; k < n; ++k) t[k] = q.sub(q.reduce(last[k]), half_mod);
+    // t = (r mod q_i) - q_l/2 (x mod q_i by a Shoup product with 1), to evaluation form,
+    // then (x_i - t) * q_l^-1.
+    mul_scalar_mod(last.data(), 1, t.data(), n, q);
+    add_scalar_mod(t.data(), q.neg(q.reduce(half)), t.data(), n, q);
     if (a.form() == Form::Evaluation) ntt::forward_inplace(t.data(), *tables[i]);
-    const uint64_t inv = q.inv(q.reduce(ql.value())), inv_shoup = q.shoup(inv);
-    const uint64_t m = q.value();
-    const uint64_t* x = a.limb(i);
-    uint64_t* o = result.limb(i);
-    for (uint64_t k = 0; k < n; ++k) {
-      uint64_t d = x[k] >= t[k] ? x[k] - t[k] : x[k] + m - t[k];
-      uint64_t r = d * inv - math::mul_hi(d, inv_shoup) * m;
-      o[k] = r >= m ? r - m : r;
-    }
+    sub_mod(a.limb(i), t.data(), result.limb(i), n, q);
+    mul_scalar_mod(result.limb(i), q.inv(q.reduce(ql.value())), result.limb(i), n, q);
   }
   out = std::move(result);
 }

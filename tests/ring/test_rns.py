@@ -189,3 +189,21 @@ def test_operands_mismatch_errors():
         a * c
     with pytest.raises(ValueError, match="already in evaluation form"):
         c.ntt()
+
+
+@pytest.mark.parametrize("bits", [30, 45, 50, 55, 61])
+def test_scalar_multiply_and_rescale_identical_on_every_backend(bits):
+    base = base_of(bits, 3, n=64)
+    a = random_poly(base, 64, bits)
+    a.coeffs[:, :3] = np.array(base.moduli, dtype=np.uint64)[:, None] - 1
+    results = {}
+    for backend in ring.available_backends():
+        with ring.use_backend(backend):
+            e = a.copy()
+            e.ntt()
+            results[backend] = (a.multiply_scalar(2**70 + 12345).coeffs.copy(), a.rescale().coeffs.copy(),
+                                e.rescale().coeffs.copy())
+    ref = results["scalar"]
+    for backend, got in results.items():
+        for x, y in zip(got, ref):
+            assert np.array_equal(x, y), backend
