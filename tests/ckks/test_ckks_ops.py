@@ -178,3 +178,19 @@ def test_multi_prime_digits_and_special_primes(rng):
     assert precision_stats(c.decrypt(a * b), x * y).min_bits > 10
     assert precision_stats(c.decrypt(a.rotate(3)), np.roll(x, -3)).min_bits > 10
     assert precision_stats(c.decrypt((a * b).rotate(1)), np.roll(x * y, -1)).min_bits > 10
+
+
+def test_results_identical_on_every_backend(ctx_small, rng):
+    from pyppml import ring
+
+    x = rng.uniform(-1, 1, ctx_small.slots)
+    ct = ctx_small.encrypt(x, symmetric=False)
+    outputs = {}
+    for backend in ring.available_backends():
+        with ring.use_backend(backend):
+            r = (ct * ct + ct).rotate(1).rotate(-1)
+            pt = ctx_small.encode(x)
+            outputs[backend] = (r.to_bytes(), pt.to_bytes(), ctx_small.decrypt(r).tobytes())
+    ref = outputs["scalar"]
+    for backend, got in outputs.items():
+        assert got == ref, backend
