@@ -33,3 +33,10 @@ __all__ = [
     "TooFewSurvivorsError",
     "default_neighbours",
 ]
+
+from pyppml.fl.ckks_agg import CkksCommittee, CommitteeMember, add_ciphertexts, ckks_aggregate, encrypt_update  # noqa: E402
+from pyppml.fl.dp_fedavg import DPFedAvg  # noqa: E402
+from pyppml.fl.loopback import run_loopback  # noqa: E402
+
+__all__ += ["CkksCommittee", "CommitteeMember", "DPFedAvg", "add_ciphertexts", "ckks_aggregate", "encrypt_update",
+            "run_loopback"]

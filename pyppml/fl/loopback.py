@@ -1,0 +1,141 @@
+"""Secure aggregation between real processes over loopback TCP: the server in this
+process, each client in its own forked process, messages as pyppml.mpc frames (the
+same length-prefixed, validated transport as the MPC protocols).
+
+A client that closes its connection, stays silent past the timeout or sends a message
+the server rejects is a dropout; the round still returns the survivors' exact sum when
+enough shares remain.
+
+>>> # total, report = run_loopback(updates, threshold=3, dropouts={"masked": {4}})
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import socket
+import time
+
+import numpy as np
+
+from pyppml.fl.errors import ProtocolError
+from pyppml.fl.messages import Kind
+from pyppml.fl.params import SecAggParams
+from pyppml.fl.quantize import Quantizer
+from pyppml.fl.secagg_client import SecAggClient
+from pyppml.fl.secagg_server import SecAggServer
+from pyppml.fl.simulator import STEPS, RoundReport, check_updates, normalize_dropouts
+from pyppml.mpc.party import Party, free_ports
+from pyppml.mpc.transport import Channel, MsgType, PartyError, PeerTimeoutError
+
+
+def _as_frame(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+def connect_to_server(index: int, server: tuple[str, int], participants: int, timeout: float,
+                      connect_timeout: float = 20.0) -> Channel:
+    """A client's channel to the server (party 0 of ``participants``), introduced with
+    the HELLO frame :class:`pyppml.mpc.Party` expects."""
+    deadline = time.monotonic() + connect_timeout
+    while True:
+        try:
+            sock = socket.create_connection(server, timeout=timeout)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise PeerTimeoutError(f"client {index}: server at {server} did not come up in time") from None
+            time.sleep(0.02)
+    ch = Channel(sock, "server", timeout)
+    ch.send(MsgType.HELLO, np.array([index, participants], dtype=np.int64))
+    return ch
+
+
+def client_process(index: int, params: SecAggParams, quantizer: Quantizer, update, server, timeout: float,
+                   drop_at: str | None) -> None:
+    """One client's whole round; returns silently when it drops (on purpose or not)."""
+    ch = connect_to_server(index + 1, server, params.n_clients + 1, timeout)
+    client = SecAggClient(index, params)
+    try:
+        for step in STEPS:
+            msg = ch.recv(MsgType.CONTROL).tobytes()
+            if drop_at == step:
+                return
+            if step == "advertise":
+                reply = client.advertise(msg)
+            elif step == "shares":
+                reply = client.share_keys(msg)
+            elif step == "masked":
+                reply = client.masked_input(msg, quantizer.encode(update))
+            else:
+                reply = client.unmask(msg)
+            ch.send(MsgType.INPUT, _as_frame(reply))
+    except (PartyError, ProtocolError):
+        return
+    finally:
+        ch.close()
+
+
+def run_loopback(updates, threshold: int | None = None, neighbours: int | None = None, mod_bits: int = 32,
+                 clip: float = 1.0, dropouts=None, timeout: float = 20.0) -> tuple[np.ndarray, RoundReport]:
+    """One secure-aggregation round with ``len(updates)`` client processes.
+
+    Returns
+    -------
+    (sum of the survivors' updates, RoundReport)
+
+    Raises
+    ------
+    ValueError
+        Bad updates.
+    TooFewSurvivorsError
+        Too few clients survived.
+    """
+    n = len(updates)
+    dim = len(updates[0])
+    params = SecAggParams(n, dim, threshold, neighbours, mod_bits)
+    quantizer = Quantizer(clip, n, mod_bits)
+    ups = check_updates(updates, n, dim, "run_loopback")
+    drops = normalize_dropouts(dropouts)
+    drop_at = {}
+    for step in reversed(STEPS):
+        for i in drops.get(step, ()):
+            drop_at[i] = step
+    port = free_ports(1)[0]
+    server_addr = ("127.0.0.1", port)
+    addresses = {0: server_addr} | {i + 1: ("127.0.0.1", 0) for i in range(n)}
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=client_process, args=(i, params, quantizer, ups[i], server_addr, timeout,
+                                                      drop_at.get(i)), daemon=True) for i in range(n)]
+    for p in procs:
+        p.start()
+    try:
+        with Party(0, addresses, timeout=timeout) as party:
+            server = SecAggServer(params)
+            outbox = {i: server.start() for i in range(n)}
+            sent = {i: 0 for i in range(n)}
+            for step in STEPS:
+                for i, msg in outbox.items():
+                    try:
+                        party.channel(i + 1).send(MsgType.CONTROL, _as_frame(msg))
+                    except PartyError:
+                        pass
+                for i in outbox:
+                    try:
+                        data = party.channel(i + 1).recv(MsgType.INPUT)
+                    except PartyError:
+                        continue
+                    sent[i] += len(data)
+                    try:
+                        server.receive(i, data)
+                    except ProtocolError:
+                        party.channel(i + 1).close()
+                outbox = server.advance() if step != "unmask" else {}
+            total = server.finish()
+    finally:
+        for p in procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                os.kill(p.pid, 9)
+    report = RoundReport(sorted(server.survivors[Kind.MASKED]), dict(server.rejected), server.seconds, sent, 4 * dim)
+    return quantizer.decode(total), report
