@@ -85,7 +85,8 @@ enum FwdMode { kReduceAll, kSkipFirstLayer, kGrow };
 
 // Forward layer l of a radix-2^L pass over v[0 .. 2^L): rows r and r + h of each of the
 // 2^l sub-blocks, twiddle index (m0 + i) 2^l + sub-block.
-template <int L, int l, FwdMode kMode, class A>
+// K columns side by side (column k in v[k 2^L ..]) share the twiddles.
+template <int L, int l, FwdMode kMode, int K, class A>
 inline void fwd_layers(const A& ar, V* v, uint64_t group, const uint64_t* w, const uint64_t* ws) {
   if constexpr (l < L) {
     constexpr int h = (1 << L) >> (l + 1);
@@ -94,11 +95,15 @@ inline void fwd_layers(const A& ar, V* v, uint64_t group, const uint64_t* w, con
       const auto tw = broadcast(ar, w, ws, (group << l) + t);
 #pragma GCC unroll 8
       for (int r = 0; r < h; ++r) {
-        fwd_bfly<kMode == kReduceAll || (kMode == kSkipFirstLayer && l > 0)>(ar, v[2 * h * t + r],
-                                                                              v[2 * h * t + r + h], tw);
+#pragma GCC unroll 2
+        for (int k = 0; k < K; ++k) {
+          V* c = v + (k << L);
+          fwd_bfly<kMode == kReduceAll || (kMode == kSkipFirstLayer && l > 0)>(ar, c[2 * h * t + r],
+                                                                                c[2 * h * t + r + h], tw);
+        }
       }
     }
-    fwd_layers<L, l + 1, kMode>(ar, v, group, w, ws);
+    fwd_layers<L, l + 1, kMode, K>(ar, v, group, w, ws);
   }
 }
 
@@ -111,11 +116,27 @@ void fwd_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_beg
   const uint64_t s = g0 >> (L - 1);  // gap of the pass's last layer, a multiple of 8
   for (uint64_t i = i_begin; i < i_end; ++i) {
     uint64_t* base = a + 2 * i * g0;
-    for (uint64_t j = 0; j < s; j += 8) {
+    uint64_t j = 0;
+    // Two columns at a time when there are two: independent chains for the core.
+    for (; j + 16 <= s; j += 16) {
+      V v[2 * R];
+#pragma GCC unroll 16
+      for (int k = 0; k < R; ++k) {
+        v[k] = load(base + j + k * s);
+        v[R + k] = load(base + j + 8 + k * s);
+      }
+      fwd_layers<L, 0, kMode, 2>(ar, v, m0 + i, w, ws);
+#pragma GCC unroll 16
+      for (int k = 0; k < R; ++k) {
+        store(base + j + k * s, v[k]);
+        store(base + j + 8 + k * s, v[R + k]);
+      }
+    }
+    if (j < s) {
       V v[R];
 #pragma GCC unroll 16
       for (int k = 0; k < R; ++k) v[k] = load(base + j + k * s);
-      fwd_layers<L, 0, kMode>(ar, v, m0 + i, w, ws);
+      fwd_layers<L, 0, kMode, 1>(ar, v, m0 + i, w, ws);
 #pragma GCC unroll 16
       for (int k = 0; k < R; ++k) store(base + j + k * s, v[k]);
     }
@@ -124,23 +145,33 @@ void fwd_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_beg
 
 // Inverse layer l of a radix-2^L pass: rows r and r + 2^l of each sub-block, twiddle
 // index (m0 >> l) + i 2^(L-1-l) + sub-block. With kLast the pass's final layer is m = 1.
-template <int L, int l, bool kLast, class A>
+// K columns side by side (column k in v[k 2^L ..]) share the twiddles.
+template <int L, int l, bool kLast, int K, class A>
 inline void inv_layers(const A& ar, V* v, uint64_t m0, uint64_t i, const uint64_t* w, const uint64_t* ws,
                        const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w) {
   if constexpr (l < L) {
     constexpr int h = 1 << l;
     if constexpr (kLast && l == L - 1) {
 #pragma GCC unroll 8
-      for (int r = 0; r < h; ++r) inv_last_bfly(ar, v[r], v[r + h], ninv, ninv_w);
+      for (int r = 0; r < h; ++r) {
+#pragma GCC unroll 2
+        for (int k = 0; k < K; ++k) inv_last_bfly(ar, v[(k << L) + r], v[(k << L) + r + h], ninv, ninv_w);
+      }
     } else {
 #pragma GCC unroll 8
       for (int t = 0; t < (1 << (L - 1 - l)); ++t) {
         const auto tw = broadcast(ar, w, ws, (m0 >> l) + (i << (L - 1 - l)) + t);
 #pragma GCC unroll 8
-        for (int r = 0; r < h; ++r) inv_bfly(ar, v[2 * h * t + r], v[2 * h * t + r + h], tw);
+        for (int r = 0; r < h; ++r) {
+#pragma GCC unroll 2
+          for (int k = 0; k < K; ++k) {
+            V* c = v + (k << L);
+            inv_bfly(ar, c[2 * h * t + r], c[2 * h * t + r + h], tw);
+          }
+        }
       }
     }
-    inv_layers<L, l + 1, kLast>(ar, v, m0, i, w, ws, ninv, ninv_w);
+    inv_layers<L, l + 1, kLast, K>(ar, v, m0, i, w, ws, ninv, ninv_w);
   }
 }
 
@@ -153,11 +184,27 @@ void inv_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_beg
   constexpr int R = 1 << L;
   for (uint64_t i = i_begin; i < i_end; ++i) {
     uint64_t* base = a + i * R * g0;
-    for (uint64_t j = 0; j < g0; j += 8) {
+    uint64_t j = 0;
+    // Two columns at a time when there are two: independent chains for the core.
+    for (; j + 16 <= g0; j += 16) {
+      V v[2 * R];
+#pragma GCC unroll 16
+      for (int k = 0; k < R; ++k) {
+        v[k] = load(base + j + k * g0);
+        v[R + k] = load(base + j + 8 + k * g0);
+      }
+      inv_layers<L, 0, kLast, 2>(ar, v, m0, i, w, ws, ninv, ninv_w);
+#pragma GCC unroll 16
+      for (int k = 0; k < R; ++k) {
+        store(base + j + k * g0, v[k]);
+        store(base + j + 8 + k * g0, v[R + k]);
+      }
+    }
+    if (j < g0) {
       V v[R];
 #pragma GCC unroll 16
       for (int k = 0; k < R; ++k) v[k] = load(base + j + k * g0);
-      inv_layers<L, 0, kLast>(ar, v, m0, i, w, ws, ninv, ninv_w);
+      inv_layers<L, 0, kLast, 1>(ar, v, m0, i, w, ws, ninv, ninv_w);
 #pragma GCC unroll 16
       for (int k = 0; k < R; ++k) store(base + j + k * g0, v[k]);
     }
