@@ -103,6 +103,7 @@ void init_random(py::module_& m) {
            },
            py::arg("size"));
   m.attr("CBD_SIGMA") = random::kCbdSigma;
+  m.def("chacha20_kernel_name", [] { return std::string(random::chacha20_kernel_name()); });
   m.def("os_seed", [] {
     auto s = random::os_seed();
     return py::bytes(reinterpret_cast<const char*>(s.data()), s.size());

@@ -12,6 +12,7 @@
 #include "bindings/registry.hpp"
 #include "rns/automorphism.hpp"
 #include "rns/base_converter.hpp"
+#include "rns/eltwise.hpp"
 #include "rns/poly_ops.hpp"
 
 namespace py = pybind11;
@@ -83,6 +84,8 @@ RnsPoly binary(const RnsPoly& a, const RnsPoly& b, const char* api) {
 }  // namespace
 
 void init_rns(py::module_& m) {
+  m.def("eltwise_kernel_name", [](uint64_t q) { return rns::eltwise_kernel_name(math::Modulus(q)); }, py::arg("q"),
+        "Element-wise kernel family used for modulus q under the current backend.");
   py::class_<RnsBase, std::shared_ptr<RnsBase>>(m, "RnsBase")
       .def(py::init<const std::vector<uint64_t>&>(), py::arg("moduli"))
       .def_property_readonly("moduli", &RnsBase::values)

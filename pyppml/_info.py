@@ -33,5 +33,8 @@ def info() -> dict:
         "kernels": {
             "ntt (q < 2^50)": ring.NttTables(n, q50).kernel,
             "ntt (q < 2^61)": ring.NttTables(n, q60).kernel,
+            "eltwise (q < 2^50)": _core.eltwise_kernel_name(q50),
+            "eltwise (q < 2^61)": _core.eltwise_kernel_name(q60),
+            "chacha20": _core.chacha20_kernel_name(),
         },
     }

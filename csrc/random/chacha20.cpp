@@ -60,6 +60,16 @@ void chacha20_blocks_scalar(const uint32_t key[8], uint64_t counter, uint64_t st
 }
 }  // namespace detail
 
+const char* chacha20_kernel_name() {
+#ifdef PPML_HAVE_CHACHA20_AVX512
+  if (effective_backend() == Backend::Avx512) return "avx512";
+#endif
+#ifdef PPML_HAVE_CHACHA20_AVX2
+  if (effective_backend() != Backend::Scalar) return "avx2";
+#endif
+  return "scalar";
+}
+
 void chacha20_blocks(const uint32_t key[8], uint64_t counter, uint64_t stream, uint8_t* out,
                      std::size_t blocks) {
 #ifdef PPML_HAVE_CHACHA20_AVX512

@@ -16,6 +16,9 @@ void chacha20_block(const uint32_t key[8], const uint32_t tail[4], uint8_t out[6
 void chacha20_blocks(const uint32_t key[8], uint64_t counter, uint64_t stream, uint8_t* out,
                      std::size_t blocks);
 
+// The keystream kernel used under the current backend setting.
+const char* chacha20_kernel_name();
+
 namespace detail {
 void chacha20_blocks_scalar(const uint32_t key[8], uint64_t counter, uint64_t stream, uint8_t* out,
                             std::size_t blocks);

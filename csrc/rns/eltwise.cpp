@@ -19,6 +19,15 @@ const detail::EltwiseKernels& kernels(const math::Modulus& q) {
 
 }  // namespace
 
+std::string eltwise_kernel_name(const math::Modulus& q) {
+  const detail::EltwiseKernels* k = &kernels(q);
+  if (k == &detail::kEltwiseScalar) return "scalar";
+#ifdef PPML_HAVE_ELTWISE_AVX512IFMA
+  if (k == &detail::kEltwiseAvx512Ifma) return "avx512ifma";
+#endif
+  return "avx512";
+}
+
 void add_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, const math::Modulus& q) {
   kernels(q).add(a, b, out, n, q);
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "math/modulus.hpp"
 
@@ -26,6 +27,9 @@ void inner_product_mod(const uint64_t* const* a, const uint64_t* const* b, std::
 void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
 // out = (a + w) mod q for a scalar w < q.
 void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
+
+// The kernel family used for this modulus under the current backend setting.
+std::string eltwise_kernel_name(const math::Modulus& q);
 
 namespace detail {
 struct EltwiseKernels {

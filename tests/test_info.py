@@ -1,0 +1,26 @@
+"""`pyppml info` / pyppml.info(): version, build, CPU features and kernels, per backend."""
+
+import subprocess
+import sys
+
+from pyppml import info, ring
+
+
+def test_info_dict_names_every_kernel():
+    data = info()
+    for key in ("version", "build_flags", "cpu_features", "backends", "kernels"):
+        assert key in data
+    assert "scalar" in data["backends"]
+    assert set(data["kernels"]) >= {"ntt (q < 2^50)", "ntt (q < 2^61)", "eltwise (q < 2^50)", "chacha20"}
+
+
+def test_forced_scalar_backend_is_reported():
+    with ring.use_backend("scalar"):
+        kernels = info()["kernels"]
+    assert set(kernels.values()) == {"scalar"}
+
+
+def test_cli_info_runs():
+    out = subprocess.run([sys.executable, "-m", "pyppml.cli", "info", "--json"], capture_output=True, text=True,
+                         check=True).stdout
+    assert '"kernels"' in out
