@@ -1,8 +1,10 @@
 """`pyppml info` / pyppml.info(): version, build, CPU features and kernels, per backend."""
 
+import os
 import subprocess
 import sys
 
+import pyppml
 from pyppml import info, ring
 
 
@@ -20,7 +22,9 @@ def test_forced_scalar_backend_is_reported():
     assert set(kernels.values()) == {"scalar"}
 
 
-def test_cli_info_runs():
+def test_cli_info_runs(tmp_path):
+    # From a neutral directory, importing the same pyppml the tests use.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pyppml.__file__)))
     out = subprocess.run([sys.executable, "-m", "pyppml.cli", "info", "--json"], capture_output=True, text=True,
-                         check=True).stdout
+                         check=True, cwd=tmp_path, env=env).stdout
     assert '"kernels"' in out
