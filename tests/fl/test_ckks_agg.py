@@ -1,0 +1,41 @@
+"""Encrypted aggregation under a committee key equals the plaintext sum within CKKS
+precision; malformed shares are refused."""
+
+import numpy as np
+import pytest
+
+from pyppml import fl
+
+
+@pytest.fixture(scope="module")
+def committee():
+    return fl.CkksCommittee(members=3, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
+
+
+def test_encrypted_sum_matches_plaintext(committee):
+    ups = list(np.random.default_rng(0).uniform(-1, 1, (20, 3000)))
+    rep = {}
+    total = fl.ckks_aggregate(ups, committee, rep)
+    err = np.abs(total - np.sum(ups, axis=0)).max()
+    assert err < 2 ** -9, err  # >= 9 bits after the point on sums of 20 values
+    assert rep["upload_bytes"] > 0
+
+
+def test_context_has_no_secret_key(committee):
+    ctx = committee.client_context()
+    assert ctx.secret_key is None
+    with pytest.raises(Exception):
+        ctx.decrypt(ctx.encrypt(np.ones(4), symmetric=False))
+
+
+def test_missing_member_gives_garbage_not_the_sum(committee):
+    ct = fl.add_ciphertexts([committee.client_context().encrypt(np.full(8, 0.5), symmetric=False)] * 2)
+    shares = [m.decryption_share(ct, committee.smudging_bits) for m in committee.members[:2]]
+    out = fl.ckks_agg.combine_decryption(committee.ctx, ct, shares)
+    assert np.abs(out[:8] - 1.0).max() > 1.0
+
+
+def test_bad_share_shape_refused(committee):
+    ct = committee.client_context().encrypt(np.ones(4), symmetric=False)
+    with pytest.raises(fl.ProtocolError, match="shape"):
+        fl.ckks_agg.combine_decryption(committee.ctx, ct, [np.zeros((2, 4096), dtype=np.uint64)])
