@@ -1,0 +1,109 @@
+"""Federated aggregation benchmarks: one SecAgg+ round (server seconds per round,
+client upload vs the float32 plaintext update) at 1000 clients x 10^6 parameters, and
+CKKS committee aggregation for 100 clients; ``--quick`` shrinks both.
+
+Clients run in the same process, one after another, and their updates are generated on
+the fly so memory stays O(dim); only the server's calls are timed as server time.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from pyppml.benchmarks.harness import emit, result
+
+
+def secagg_round(n: int, dim: int, drop_frac: float, seed: int = 0) -> dict:
+    from pyppml import fl
+    from pyppml.fl.messages import Kind
+
+    p = fl.SecAggParams(n, dim)
+    q = fl.Quantizer(1.0, n, p.mod_bits)
+    server = fl.SecAggServer(p)
+    clients = {i: fl.SecAggClient(i, p) for i in range(n)}
+    rng = np.random.default_rng(seed)
+    dropped = set(rng.choice(n, int(round(drop_frac * n)), replace=False).tolist())
+    expected = np.zeros(dim)
+    t_client = 0.0
+    start = server.start()
+    for i, c in clients.items():
+        server.receive(i, c.advertise(start))
+    for i, m in server.advance().items():
+        server.receive(i, clients[i].share_keys(m))
+    for i, m in server.advance().items():
+        if i in dropped:
+            continue
+        u = np.random.default_rng(seed * 100003 + i).uniform(-1, 1, dim).astype(np.float32)
+        expected += u
+        t0 = time.perf_counter()
+        msg = clients[i].masked_input(m, q.encode(u))
+        t_client += time.perf_counter() - t0
+        server.receive(i, msg)
+    for i, m in server.advance().items():
+        server.receive(i, clients[i].unmask(m))
+    total = q.decode(server.finish())
+    err = float(np.abs(total - expected).max())
+    if err > n / q.scale + 1e-3:
+        raise RuntimeError(f"fl benchmark: secagg sum is off by {err}")
+    up = [c.bytes_sent for i, c in clients.items() if i not in dropped]
+    return {"server_s": server.seconds, "upload": max(up), "plain": 4 * dim, "k": p.neighbours,
+            "t": p.threshold, "survivors": len(server.survivors[Kind.MASKED]),
+            "client_masking_s": t_client / max(1, n - len(dropped)), "max_err": err}
+
+
+def ckks_round(n: int, dim: int) -> dict:
+    from pyppml import fl
+    from pyppml.ckks.ciphertext import Ciphertext
+
+    com = fl.CkksCommittee(members=3)
+    ctx = com.client_context()
+    totals = None
+    expected = np.zeros(dim)
+    server_s = client_s = 0.0
+    upload = 0
+    for i in range(n):
+        u = np.random.default_rng(i).uniform(-1, 1, dim)
+        expected += u
+        t0 = time.perf_counter()
+        blobs = [c.to_bytes() for c in fl.encrypt_update(ctx, u)]
+        client_s += time.perf_counter() - t0
+        upload = sum(len(b) for b in blobs)
+        t0 = time.perf_counter()
+        cts = [Ciphertext.from_bytes(b, ctx) for b in blobs]
+        totals = cts if totals is None else [a + b for a, b in zip(totals, cts)]
+        server_s += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = np.concatenate([com.decrypt(t) for t in totals])[:dim]
+    dec_s = time.perf_counter() - t0
+    err = float(np.abs(out - expected).max())
+    return {"server_s": server_s, "upload": upload, "plain": 4 * dim, "client_s": client_s / n,
+            "committee_decrypt_s": dec_s, "max_err": err}
+
+
+def run(args) -> None:
+    quick = getattr(args, "quick", False)
+    n, dim = (100, 100_000) if quick else (1000, 1_000_000)
+    for drop in (0.0, 0.05):
+        r = secagg_round(n, dim, drop)
+        emit(result("pyppml", "secagg", n, dim, f"server_round_drop{int(drop * 100)}pct",
+                    {"median_us": round(r["server_s"] * 1e6, 1), "runs": 1}, clients=n, params=dim,
+                    neighbours=r["k"], threshold=r["t"], survivors=r["survivors"], upload_bytes=r["upload"],
+                    plaintext_bytes=r["plain"], upload_ratio=round(r["upload"] / r["plain"], 4),
+                    client_masking_us=round(r["client_masking_s"] * 1e6, 1), max_err=r["max_err"]))
+    n, dim = (20, 100_000) if quick else (100, 1_000_000)
+    r = ckks_round(n, dim)
+    emit(result("pyppml", "ckks-agg", n, dim, "server_round", {"median_us": round(r["server_s"] * 1e6, 1), "runs": 1},
+                clients=n, params=dim, upload_bytes=r["upload"], plaintext_bytes=r["plain"],
+                upload_ratio=round(r["upload"] / r["plain"], 3), client_encrypt_us=round(r["client_s"] * 1e6, 1),
+                committee_decrypt_us=round(r["committee_decrypt_s"] * 1e6, 1), max_err=r["max_err"]))
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--runs", type=int, default=1)
+    run(ap.parse_args())
