@@ -1,7 +1,9 @@
 """Polynomial evaluation on ciphertexts, in the power or the Chebyshev basis, by the
-baby-step giant-step recursion of Han-Ki / Lee et al. (p = q * B_G + r with G a power of
-two, baby steps evaluated with scalar products): depth ceil(log2(d + 1)) + 1, about
-2*sqrt(d) + log2(d) non-scalar products.
+baby-step giant-step recursion (Han-Ki 2020; Lee et al. 2020; Bossuat et al. 2021):
+p = q * B_G + r with G the largest power of two <= deg p, down to baby polynomials of
+degree < 2^ceil(log2(d+1)/2). Each baby term c * B_i is built so that the scalar rides on
+the lower-depth factor (c B_i = (c B_r) B_a, a = 2^floor(log2 i)), which keeps the depth at
+the optimum ceil(log2(d + 1)) levels (plus one for mapping a Chebyshev interval to [-1, 1]).
 
 >>> # sigmoid on [-8, 8] with a degree-7 Chebyshev interpolant
 >>> # ckks.evaluate_chebyshev(ct, chebyshev_coefficients(sigmoid, 7, (-8, 8)), (-8, 8))
@@ -24,7 +26,13 @@ class _Basis:
 
     def __init__(self, x, chebyshev: bool):
         self.chebyshev = chebyshev
+        self.x = x
+        self.top = x.level
         self.cache = {1: x}
+
+    @staticmethod
+    def level_of_scaled(maker) -> int:
+        return maker.level
 
     def get(self, k: int):
         if k in self.cache:
@@ -60,7 +68,60 @@ def _split(coeffs: np.ndarray, G: int, chebyshev: bool):
     return q, r
 
 
-def _evaluate(basis: _Basis, coeffs: np.ndarray, baby: int):
+def _depth(degree: int) -> int:
+    """ceil(log2(degree + 1)): the optimal depth of a degree-`degree` polynomial."""
+    return max(degree, 0).bit_length()
+
+
+def _times_scalar_to(ct, c: float, target: float):
+    """c * ct with the result's scale exactly `target` (one level): the integer factor is
+    round(c * target * q_l / scale), so rescaling by q_l lands on `target`."""
+    q = float(ct.context.coeff_moduli[ct.level])
+    factor = int(round(c * target * q / ct.scale))
+    prod = ct._wrap(ct._ctx.multiply_integer(ct._native, factor)).with_scale(target * q)
+    return prod.rescale().with_scale(target)
+
+
+def _product_to(basis: _Basis, make_left, right, target: float):
+    """left * right rescaled to scale `target`, where left = make_left(scale) is built at
+    the scale that makes the product land exactly on `target`."""
+    level = min(basis.level_of_scaled(make_left), right.level)
+    q = float(basis.x.context.coeff_moduli[level])
+    left = make_left(target * q / right.scale)
+    a, b = left.drop_to_level(level), right.drop_to_level(level)
+    prod = a._wrap(a._ctx.multiply(a._native, b._native)).relinearize().rescale()
+    return prod.with_scale(target)
+
+
+def _scaled_term(basis: _Basis, c: float, i: int, target: float):
+    """c * B_i with scale `target` at depth ceil(log2(i + 1)): the scalar is multiplied
+    into the lower-depth factor before the last product."""
+    if i == 1:
+        return _times_scalar_to(basis.get(1), c, target)
+    a = 1 << (i.bit_length() - 1)
+    if a == i:
+        a = i // 2
+    r = i - a
+    maker = _Maker(lambda t, r=r: _scaled_term(basis, c, r, t), basis.top - _depth(r))
+    prod = _product_to(basis, maker, basis.get(a), target)
+    if not basis.chebyshev:
+        return prod
+    # c T_{a+r} = 2 (c T_r) T_a - c T_{a-r}
+    prod = prod._wrap(prod._ctx.multiply_integer(prod._native, 2))
+    return prod - c if a == r else prod - _scaled_term(basis, c, a - r, target)
+
+
+class _Maker:
+    """A deferred ciphertext of known level whose scale is chosen by the caller."""
+
+    def __init__(self, build, level: int):
+        self.build, self.level = build, level
+
+    def __call__(self, scale: float):
+        return self.build(scale)
+
+
+def _evaluate(basis: _Basis, coeffs: np.ndarray, baby: int, target: float):
     d = len(coeffs) - 1
     while d > 0 and abs(coeffs[d]) < _EPS:
         d -= 1
@@ -70,17 +131,21 @@ def _evaluate(basis: _Basis, coeffs: np.ndarray, baby: int):
         for i in range(1, d + 1):
             if abs(coeffs[i]) < _EPS:
                 continue
-            term = basis.get(i) * float(coeffs[i])
+            term = _scaled_term(basis, float(coeffs[i]), i, target)
             acc = term if acc is None else acc + term
         if acc is None:
             return float(coeffs[0])
         return acc + float(coeffs[0]) if abs(coeffs[0]) >= _EPS else acc
     G = 1 << (d.bit_length() - 1)
     q, r = _split(coeffs, G, basis.chebyshev)
-    qv = _evaluate(basis, q, baby)
-    rv = _evaluate(basis, r, baby)
+    q_degree = int(np.max(np.nonzero(np.abs(q) >= _EPS)[0], initial=0))
+    maker = _Maker(lambda t: _evaluate(basis, q, baby, t), basis.top - _depth(q_degree))
     giant = basis.get(G)
-    prod = giant * qv if not isinstance(qv, float) else giant * qv
+    if q_degree == 0:
+        prod = _times_scalar_to(giant, float(q[0]), target)
+    else:
+        prod = _product_to(basis, maker, giant, target)
+    rv = _evaluate(basis, r, baby, target)
     return prod + rv if not (isinstance(rv, float) and abs(rv) < _EPS) else prod
 
 
@@ -104,7 +169,7 @@ def evaluate_polynomial(ct, coeffs: Sequence[float], basis: str = "power", inter
             x = ct * (2.0 / (b - a)) + (-(a + b) / (b - a))
     d = len(coeffs) - 1
     baby = 1 << max(1, math.ceil(math.log2(d + 1) / 2))
-    out = _evaluate(_Basis(x, basis == "chebyshev"), coeffs, baby)
+    out = _evaluate(_Basis(x, basis == "chebyshev"), coeffs, baby, ct.scale)
     if isinstance(out, float):
         return ct * 0.0 + out
     return out

@@ -1,6 +1,8 @@
 """CKKS operations against NumPy with minimum precision in bits: fresh, after one
 multiplication, after the full depth, after rotations, and the linear-algebra helpers."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -194,3 +196,19 @@ def test_results_identical_on_every_backend(ctx_small, rng):
     ref = outputs["scalar"]
     for backend, got in outputs.items():
         assert got == ref, backend
+
+
+@pytest.mark.filterwarnings("ignore:pyppml.ckks.Context")
+@pytest.mark.parametrize("degree", [1, 2, 3, 4, 7, 8, 15])
+def test_polynomial_depth_is_optimal(degree):
+    c = ckks.Context(poly_degree=8192, coeff_mod_bits=[45] + [30] * 4, special_mod_bits=[45], scale_bits=30,
+                     security=None)
+    c.keygen()
+    rng = np.random.default_rng(degree)
+    x = rng.uniform(-1, 1, c.slots)
+    coeffs = rng.uniform(-1, 1, degree + 1)
+    for basis, ref in (("power", np.polynomial.polynomial.polyval), ("chebyshev", np.polynomial.chebyshev.chebval)):
+        out = ckks.evaluate_polynomial(c.encrypt(x), coeffs, basis=basis)
+        assert c.max_level - out.level == int(np.ceil(np.log2(degree + 1)))
+        assert abs(out.scale - c.scale) < 1e-6 * c.scale
+        assert precision_stats(c.decrypt(out), ref(x, coeffs)).min_bits > 8
