@@ -74,7 +74,7 @@ def test_missing_rotation_key(ctx_small):
     c = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
     c.keygen(rotations=[1], conjugate=False)
     ct = c.encrypt([1.0, 2.0, 3.0])
-    assert np.allclose(c.decrypt(ct.rotate(1))[:2], [2.0, 3.0], atol=1e-3)
+    assert np.allclose(c.decrypt(ct.rotate(1))[:2], [2.0, 3.0], atol=1e-2)
     with pytest.raises(ValueError, match="lack a key needed for this rotation"):
         ct.rotate(3)
     with pytest.raises(ValueError, match="conjugation key"):
