@@ -1,8 +1,6 @@
 """CKKS operations against NumPy with minimum precision in bits: fresh, after one
 multiplication, after the full depth, after rotations, and the linear-algebra helpers."""
 
-import warnings
-
 import numpy as np
 import pytest
 
