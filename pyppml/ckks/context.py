@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from pyppml._core import MismatchError, ParameterError
+from pyppml._core import FormatError, MismatchError, ParameterError
 from pyppml._core import he as _he
 from pyppml.ckks.params import default_chain
 
@@ -270,6 +270,20 @@ class Context:
         self._require_secret("export_secret_key")
         return _he.export_secret_key(self._native, self.secret_key)
 
+    def key_to_bytes(self, key) -> bytes:
+        """Bytes of a public, relinearization or Galois key of this context."""
+        if isinstance(key, _he.SecretKey):
+            raise ParameterError("key_to_bytes: key is the secret key; expected a public, relinearization or Galois key (use export_secret_key), got SecretKey")
+        return _he.save(self._native, key)
+
+    def key_from_bytes(self, data: bytes):
+        """A key saved by key_to_bytes, validated against this context's parameters."""
+        loaders = {4: _he.load_public_key, 5: _he.load_relin_key, 6: _he.load_galois_keys}
+        kind = _he.peek_kind(bytes(data))
+        if kind not in loaders:
+            raise FormatError(f"key_from_bytes: data is not a public key; expected kind 4, 5 or 6, got {kind}")
+        return loaders[kind](self._native, bytes(data))
+
     def import_secret_key(self, data: bytes) -> None:
         sk = _he.import_secret_key(self._native, bytes(data))
         if self.public_key is not None and sk.key_id != self.public_key.key_id:
@@ -281,3 +295,4 @@ def _restore_context(data: bytes, scale: float) -> Context:
     from pyppml.ckks.serialization import context_from_bytes
 
     return context_from_bytes(data, scale)
+

@@ -106,3 +106,18 @@ def test_fuzz_loaders_never_crash(ctx_small):
     for mutated in [objects["ciphertext"][0][:-8], objects["ciphertext"][0] + b"\x01"]:
         with pytest.raises(FormatError):
             objects["ciphertext"][1](mutated)
+
+
+def test_individual_keys_round_trip(ctx_small, rng):
+    for key in (ctx_small.public_key, ctx_small.relin_key, ctx_small.galois_keys):
+        back = ctx_small.key_from_bytes(ctx_small.key_to_bytes(key))
+        assert type(back) is type(key) and back.key_id == key.key_id
+    pub = ckks.Context.from_bytes(ctx_small.to_bytes(include_public_keys=False))
+    pub.public_key = pub.key_from_bytes(ctx_small.key_to_bytes(ctx_small.public_key))
+    x = rng.uniform(-1, 1, 4)
+    assert np.allclose(ctx_small.decrypt(ckks.Ciphertext.from_bytes(pub.encrypt(x).to_bytes(), ctx_small))[:4], x,
+                       atol=1e-3)
+    with pytest.raises(ValueError, match="secret key"):
+        ctx_small.key_to_bytes(ctx_small.secret_key)
+    with pytest.raises(ValueError):
+        ctx_small.key_from_bytes(ctx_small.key_to_bytes(ctx_small.public_key)[:-3])
