@@ -11,6 +11,7 @@ void init_rns(pybind11::module_& m);
 void init_eltwise(pybind11::module_& m);
 #ifdef PPML_HE
 void init_he(pybind11::module_& m);
+void init_bfv(pybind11::module_& m);
 #endif
 #ifdef PPML_DP
 void init_dp(pybind11::module_& m);
@@ -26,6 +27,7 @@ inline void register_all(pybind11::module_& m) {
   init_eltwise(m);
 #ifdef PPML_HE
   init_he(m);
+  init_bfv(m);
 #endif
 #ifdef PPML_DP
   init_dp(m);
