@@ -1,0 +1,40 @@
+"""Logistic regression on encrypted data (CKKS): training by a server that sees only
+ciphertexts, and inference on encrypted records.
+
+>>> import numpy as np
+>>> from pyppml.ml import EncryptedLogisticRegression
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(80, 3)); y = (X[:, 0] - X[:, 1] > 0).astype(int)
+>>> clf = EncryptedLogisticRegression(iterations=2, poly_degree=16384, progress=False).fit(X, y)
+>>> bool(clf.score(X, y) > 0.8)
+True
+"""
+
+from pyppml.ml.inference import EncryptedRecords, encrypt_model, encrypt_records, inference_context, score_encrypted
+from pyppml.ml.logistic import EncryptedLogisticRegression
+from pyppml.ml.messages import EncryptedDataset, EncryptedModel
+from pyppml.ml.owner import DataOwner
+from pyppml.ml.packing import RowPacking
+from pyppml.ml.plan import TrainingPlan, train_reference
+from pyppml.ml.preprocess import FeatureScaler
+from pyppml.ml.sigmoid import SigmoidApproximation, sigmoid
+from pyppml.ml.trainer import train_encrypted
+
+__all__ = [
+    "DataOwner",
+    "EncryptedDataset",
+    "EncryptedLogisticRegression",
+    "EncryptedModel",
+    "EncryptedRecords",
+    "FeatureScaler",
+    "RowPacking",
+    "SigmoidApproximation",
+    "TrainingPlan",
+    "encrypt_model",
+    "encrypt_records",
+    "inference_context",
+    "score_encrypted",
+    "sigmoid",
+    "train_encrypted",
+    "train_reference",
+]
