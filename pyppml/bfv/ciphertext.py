@@ -1,0 +1,216 @@
+"""BFV ciphertexts and plaintexts with NumPy-friendly operators.
+
+``a * b`` multiplies and relinearizes; ``+``, ``-`` and ``*`` also take plaintexts,
+integers and integer arrays (encoded like ``Context.encrypt`` does). Operands at
+different levels (after modulus switching) are brought to the lower one. The named
+methods (``multiply``, ``relinearize``, ``mod_switch_to_next``) give full control.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from pyppml._core import MismatchError, ParameterError
+
+
+class Plaintext:
+    """An encoded integer vector: a polynomial with coefficients in [0, t)."""
+
+    __slots__ = ("context", "_native")
+
+    def __init__(self, context, native):
+        self.context = context
+        self._native = native
+
+    def decode(self, signed: bool = False) -> np.ndarray:
+        return self.context.decode(self, signed)
+
+    def coefficients(self, signed: bool = False) -> np.ndarray:
+        return self.context.decode_coefficients(self, signed)
+
+    def to_bytes(self) -> bytes:
+        from pyppml.bfv import serialization
+
+        return serialization.dump(self)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, context) -> "Plaintext":
+        from pyppml.bfv import serialization
+
+        return serialization.load_plaintext(data, context)
+
+    def __reduce__(self):
+        from pyppml.bfv import serialization
+
+        return serialization.restore, ("plaintext", self.to_bytes(), self.context)
+
+
+class Ciphertext:
+    """A BFV ciphertext: ``size`` polynomials at ``level`` (evaluation form)."""
+
+    __slots__ = ("context", "_native")
+    __array_priority__ = 1000
+
+    def __init__(self, context, native):
+        self.context = context
+        self._native = native
+
+    @property
+    def level(self) -> int:
+        return self._native.level
+
+    @property
+    def size(self) -> int:
+        return self._native.size
+
+    def __repr__(self) -> str:
+        return f"bfv.Ciphertext(level={self.level}, size={self.size})"
+
+    def _wrap(self, native) -> "Ciphertext":
+        return Ciphertext(self.context, native)
+
+    @property
+    def _ctx(self):
+        return self.context._native
+
+    @property
+    def _bfv(self):
+        return self.context._bfv
+
+    # ------------------------------------------------------------ named operations
+    def multiply(self, other: "Ciphertext") -> "Ciphertext":
+        """Tensor product only (3 components), no relinearization."""
+        a, b = Ciphertext._align(self, other, "multiply")
+        return a._wrap(a._bfv.multiply(a._native, b._native))
+
+    def square(self) -> "Ciphertext":
+        """self * self, relinearized."""
+        return self._wrap(self._bfv.square(self._native)).relinearize()
+
+    def relinearize(self) -> "Ciphertext":
+        if self.size == 2:
+            return self
+        if self.context.relin_key is None:
+            raise ParameterError("relinearize: context has no relinearization key; expected keygen(relin=True), got none")
+        return self._wrap(self._ctx.relinearize(self._native, self.context.relin_key))
+
+    def multiply_plain(self, pt: Plaintext) -> "Ciphertext":
+        return self._wrap(self._bfv.multiply_plain(self._native, pt._native))
+
+    def add_plain(self, pt: Plaintext) -> "Ciphertext":
+        return self._wrap(self._bfv.add_plain(self._native, pt._native))
+
+    def sub_plain(self, pt: Plaintext) -> "Ciphertext":
+        return self._wrap(self._bfv.sub_plain(self._native, pt._native))
+
+    def mod_switch_to_next(self) -> "Ciphertext":
+        """Drop the last prime (divide and round): smaller, same message, less budget headroom."""
+        if self.level == 0:
+            raise ParameterError("mod_switch_to_next: ciphertext is at level 0; expected a level >= 1, got 0")
+        return self._wrap(self._bfv.mod_switch_to(self._native, self.level - 1))
+
+    def mod_switch_to(self, level: int) -> "Ciphertext":
+        if level == self.level:
+            return self
+        return self._wrap(self._bfv.mod_switch_to(self._native, int(level)))
+
+    # ------------------------------------------------------------ helpers
+    @staticmethod
+    def _align(a: "Ciphertext", b: "Ciphertext", api: str) -> tuple["Ciphertext", "Ciphertext"]:
+        if a.context.fingerprint != b.context.fingerprint:
+            raise MismatchError(f"{api}: operands belong to other parameters; expected fingerprint {a.context.fingerprint}, got {b.context.fingerprint}")
+        level = min(a.level, b.level)
+        return a.mod_switch_to(level), b.mod_switch_to(level)
+
+    def _plain(self, other) -> Plaintext:
+        if isinstance(other, Plaintext):
+            return other
+        ctx = self.context
+        if isinstance(other, numbers.Integral):
+            # A constant in every slot is the constant polynomial.
+            return ctx.encode_coefficients([int(other)])
+        return ctx._plaintext(other)
+
+    # ------------------------------------------------------------ operators
+    def __add__(self, other):
+        if isinstance(other, Ciphertext):
+            a, b = Ciphertext._align(self, other, "add")
+            return a._wrap(a._ctx.add(a._native, b._native))
+        return self.add_plain(self._plain(other))
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        if isinstance(other, Ciphertext):
+            a, b = Ciphertext._align(self, other, "sub")
+            return a._wrap(a._ctx.sub(a._native, b._native))
+        return self.sub_plain(self._plain(other))
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def __neg__(self):
+        return self._wrap(self._ctx.negate(self._native))
+
+    def __mul__(self, other):
+        if isinstance(other, Ciphertext):
+            if other is self:
+                return self.square()
+            return self.multiply(other).relinearize()
+        if isinstance(other, numbers.Integral) and not isinstance(other, bool):
+            return self._wrap(self._bfv.multiply_scalar(self._native, int(other) % self.context.plain_modulus))
+        return self.multiply_plain(self._plain(other))
+
+    __rmul__ = __mul__
+
+    def __pow__(self, exponent: int):
+        if not isinstance(exponent, numbers.Integral) or exponent < 1:
+            raise ParameterError(f"power: exponent is invalid; expected an integer >= 1, got {exponent!r}")
+        result, base, e = None, self, int(exponent)
+        while e:
+            if e & 1:
+                result = base if result is None else result * base
+            e >>= 1
+            if e:
+                base = base.square()
+        return result
+
+    # ------------------------------------------------------------ rotations
+    def rotate_rows(self, steps: int) -> "Ciphertext":
+        """Both rows rotated left: slot (r, i) holds slot (r, i + steps mod n/2)."""
+        from pyppml.bfv.rotation import rotate_rows
+
+        return rotate_rows(self, steps)
+
+    rotate = rotate_rows
+
+    def rotate_columns(self) -> "Ciphertext":
+        """The two rows swapped."""
+        from pyppml.bfv.rotation import rotate_columns
+
+        return rotate_columns(self)
+
+    def sum_slots(self) -> "Ciphertext":
+        """Every slot holds the sum of all n slots (mod t)."""
+        from pyppml.bfv.rotation import sum_slots
+
+        return sum_slots(self)
+
+    # ------------------------------------------------------------ serialization
+    def to_bytes(self) -> bytes:
+        from pyppml.bfv import serialization
+
+        return serialization.dump(self)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, context) -> "Ciphertext":
+        from pyppml.bfv import serialization
+
+        return serialization.load_ciphertext(data, context)
+
+    def __reduce__(self):
+        from pyppml.bfv import serialization
+
+        return serialization.restore, ("ciphertext", self.to_bytes(), self.context)

@@ -1,0 +1,349 @@
+"""BFV context: parameters, keys, encoding, encryption and decryption."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from pyppml._core import MismatchError, ParameterError
+from pyppml._core import he as _he
+from pyppml import ring as _ring
+from pyppml.bfv.params import default_chain
+
+
+class DecryptionError(RuntimeError):
+    """Decryption is unreliable: the ciphertext's invariant noise budget is exhausted
+    (the result would be silently wrong)."""
+
+
+class Context:
+    """A BFV parameter set with its keys: exact arithmetic modulo ``plain_modulus``.
+
+    Parameters
+    ----------
+    poly_degree : int
+        Ring degree n (power of two, 2^10 .. 2^17); n slots as a 2 x n/2 matrix when
+        batching.
+    plain_modulus : int, optional
+        t. Batching needs a prime t = 1 mod 2n; any 2 <= t < 2^60 below the data primes
+        works with the coefficient encoder.
+    plain_modulus_bits : int, optional
+        Instead of ``plain_modulus``: the largest batching prime of this many bits.
+    depth : int, optional
+        Multiplicative depth of the default chain (``None``: the deepest that fits
+        128-bit security). Ignored with ``coeff_mod_bits``.
+    coeff_mod_bits, special_mod_bits : list of int, optional
+        Explicit chain (data primes, key-switching primes) as SEAL's ``CoeffModulus.Create``.
+    dnum : int
+        Key-switching digits (0: one per data prime).
+    security : {128, 192, 256, None}
+        Checked against ``security_standard``'s table; ``None`` turns the check off and warns.
+    security_standard : {"2024", "2018"}
+
+    Examples
+    --------
+    >>> from pyppml import bfv
+    >>> ctx = bfv.Context(poly_degree=8192, plain_modulus=786433, depth=2)
+    >>> ctx.keygen()
+    >>> x = ctx.encrypt([1, 2, 3])
+    >>> ctx.decrypt(x * x + x)[:3].tolist()
+    [2, 6, 12]
+    """
+
+    def __init__(
+        self,
+        poly_degree: int = 8192,
+        plain_modulus: int | None = None,
+        plain_modulus_bits: int | None = None,
+        depth: int | None = None,
+        coeff_mod_bits: Sequence[int] | None = None,
+        special_mod_bits: Sequence[int] | None = None,
+        dnum: int = 0,
+        security: int | None = 128,
+        security_standard: str = "2024",
+        *,
+        _native=None,
+    ):
+        if _native is None:
+            if plain_modulus is not None and plain_modulus_bits is not None:
+                raise ParameterError("Context: plain_modulus is given twice; expected plain_modulus or plain_modulus_bits, got both")
+            if plain_modulus is None:
+                bits = 20 if plain_modulus_bits is None else int(plain_modulus_bits)
+                plain_modulus = _batching_prime(poly_degree, bits)
+            t = int(plain_modulus)
+            if coeff_mod_bits is None:
+                q_bits, p_bits = default_chain(poly_degree, depth, math.log2(max(t, 2)), str(security_standard))
+                if special_mod_bits is not None:
+                    p_bits = list(special_mod_bits)
+            else:
+                q_bits = list(coeff_mod_bits)
+                p_bits = list(special_mod_bits) if special_mod_bits is not None else [max(q_bits + [30])]
+            if security is None:
+                warnings.warn("pyppml.bfv.Context: security=None, the modulus is not checked against any security table",
+                              stacklevel=2)
+            primes = _he.select_primes(poly_degree, q_bits + p_bits)
+            _native = _he.Context("bfv", poly_degree, primes[: len(q_bits)], primes[len(q_bits):], dnum,
+                                  0 if security is None else int(security), str(security_standard), t)
+        if _native.scheme != "bfv":
+            raise ParameterError(f"Context: context is not a BFV context; expected scheme 'bfv', got {_native.scheme!r}")
+        self._native = _native
+        self._bfv = _he.BfvContext(_native)
+        self.secret_key = None
+        self.public_key = None
+        self.relin_key = None
+        self.galois_keys = None
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def poly_degree(self) -> int:
+        return self._native.n
+
+    @property
+    def slots(self) -> int:
+        """n slots (2 rows of n/2) with batching."""
+        return self._native.n
+
+    @property
+    def row_size(self) -> int:
+        return self._native.n // 2
+
+    @property
+    def plain_modulus(self) -> int:
+        return self._bfv.t
+
+    @property
+    def batching(self) -> bool:
+        return self._bfv.batching
+
+    @property
+    def max_level(self) -> int:
+        return self._native.max_level
+
+    @property
+    def coeff_moduli(self) -> list[int]:
+        return list(self._native.q)
+
+    @property
+    def special_moduli(self) -> list[int]:
+        return list(self._native.p)
+
+    @property
+    def aux_moduli(self) -> list[int]:
+        """The auxiliary base of the scale-invariant product (never in any key)."""
+        return list(self._bfv.aux_moduli)
+
+    @property
+    def log_qp(self) -> float:
+        return self._native.log_qp
+
+    @property
+    def security(self) -> int | None:
+        return self._native.security or None
+
+    @property
+    def fingerprint(self) -> int:
+        return self._native.fingerprint
+
+    @property
+    def is_private(self) -> bool:
+        return self.secret_key is not None
+
+    def __repr__(self) -> str:
+        return (f"bfv.Context(poly_degree={self.poly_degree}, plain_modulus={self.plain_modulus}, levels={self.max_level}, "
+                f"log_qp={self.log_qp:.1f}, security={self.security}, private={self.is_private})")
+
+    # ------------------------------------------------------------------ keys
+    def galois_element(self, steps: int) -> int:
+        """Galois element rotating both rows left by ``steps`` (3^steps mod 2n, SEAL's)."""
+        return pow(3, steps % self.row_size, 2 * self.poly_degree)
+
+    @property
+    def column_element(self) -> int:
+        """Galois element swapping the two rows (2n - 1)."""
+        return 2 * self.poly_degree - 1
+
+    def keygen(self, rotations: Iterable[int] | None = None, columns: bool = True, relin: bool = True) -> None:
+        """Secret, public, relinearization and Galois keys (default rotations: every
+        power of two in both directions, plus the row swap)."""
+        n = self._native
+        self.secret_key = n.keygen_secret()
+        self.public_key = n.keygen_public(self.secret_key)
+        self.relin_key = n.keygen_relin(self.secret_key) if relin else None
+        self.galois_keys = None
+        self.generate_rotation_keys(rotations, columns)
+
+    def generate_rotation_keys(self, rotations: Iterable[int] | None = None, columns: bool = True) -> None:
+        self._require_secret("generate_rotation_keys")
+        if rotations is None:
+            rotations = self.default_rotations()
+        elements = {self.galois_element(r) for r in rotations if r % self.row_size}
+        if columns:
+            elements.add(self.column_element)
+        existing = set(self.galois_keys.elements) if self.galois_keys is not None else set()
+        if self.galois_keys is None or elements - existing:
+            self.galois_keys = self._native.keygen_galois(self.secret_key, sorted(existing | elements))
+
+    def default_rotations(self) -> list[int]:
+        out, k = [], 1
+        while k < self.row_size:
+            out += [k, -k]
+            k <<= 1
+        return out
+
+    def make_public(self) -> "Context":
+        """A copy without the secret key, to send to a computing party."""
+        pub = Context(_native=self._native)
+        pub.public_key, pub.relin_key, pub.galois_keys = self.public_key, self.relin_key, self.galois_keys
+        return pub
+
+    def _require_secret(self, api: str) -> None:
+        if self.secret_key is None:
+            raise ParameterError(f"{api}: context has no secret key; expected the key owner's context (call keygen()), got a public context")
+
+    # ------------------------------------------------------------------ encoding
+    def _residues(self, values, api: str, limit: int) -> np.ndarray:
+        arr = np.asarray(values)
+        if arr.ndim == 0:
+            arr = arr.reshape(1)
+        if arr.ndim != 1:
+            raise ParameterError(f"{api}: values has the wrong shape; expected a 1-D array of at most {limit} integers, got {arr.shape}")
+        if arr.size > limit:
+            raise ParameterError(f"{api}: values has too many entries; expected at most {limit}, got {arr.size}")
+        t = self.plain_modulus
+        if arr.dtype == object:
+            return np.array([int(v) % t for v in arr], dtype=np.uint64)
+        if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
+            raise ParameterError(f"{api}: values has the wrong dtype; expected integers, got {arr.dtype}")
+        if arr.dtype == np.uint64:
+            return arr % np.uint64(t)
+        return (arr.astype(np.int64) % t).astype(np.uint64)
+
+    def encode(self, values):
+        """Batch-encode up to n integers (taken mod t) into the slots; row 0 is
+        ``values[:n/2]``, row 1 ``values[n/2:]``."""
+        from pyppml.bfv.ciphertext import Plaintext
+
+        return Plaintext(self, self._bfv.encode(self._residues(values, "encode", self.slots)))
+
+    def encode_coefficients(self, values):
+        """Up to n integers (mod t) as the plaintext polynomial's coefficients (any t)."""
+        from pyppml.bfv.ciphertext import Plaintext
+
+        return Plaintext(self, self._bfv.encode_coefficients(self._residues(values, "encode_coefficients", self.poly_degree)))
+
+    def decode(self, plaintext, signed: bool = False) -> np.ndarray:
+        """Slot values in [0, t) (``signed``: in (-t/2, t/2]) as int64."""
+        return self._view(self._bfv.decode(plaintext._native), signed)
+
+    def decode_coefficients(self, plaintext, signed: bool = False) -> np.ndarray:
+        return self._view(self._bfv.coefficients(plaintext._native), signed)
+
+    def _view(self, values: np.ndarray, signed: bool) -> np.ndarray:
+        out = values.astype(np.int64)
+        if signed:
+            t = self.plain_modulus
+            out[out > t // 2] -= t
+        return out
+
+    def _plaintext(self, values):
+        from pyppml.bfv.ciphertext import Plaintext
+
+        if isinstance(values, Plaintext):
+            return values
+        return self.encode(values) if self.batching else self.encode_coefficients(values)
+
+    # ------------------------------------------------------------------ encryption
+    def encrypt(self, values, symmetric: bool | None = None):
+        """Encrypt integers (batched if t allows it, else as coefficients) or a Plaintext.
+        Public-key encryption unless ``symmetric`` (default: symmetric when the secret
+        key is here: the uniform half is stored as a seed)."""
+        from pyppml.bfv.ciphertext import Ciphertext
+
+        pt = self._plaintext(values)
+        if symmetric is None:
+            symmetric = self.secret_key is not None
+        if symmetric:
+            self._require_secret("encrypt")
+            native = self._bfv.encrypt_secret(self.secret_key, pt._native)
+        else:
+            if self.public_key is None:
+                raise ParameterError("encrypt: context has no public key; expected keygen() or a received public context, got none")
+            native = self._bfv.encrypt_public(self.public_key, pt._native)
+        return Ciphertext(self, native)
+
+    def decrypt_plaintext(self, ciphertext, check: bool = True):
+        """The decrypted plaintext (key owner only). With ``check``, raises
+        ``DecryptionError`` when the invariant noise exceeds 1/4 (less than one bit of
+        budget left), where the result may be wrong."""
+        from pyppml.bfv.ciphertext import Plaintext
+
+        self._require_secret("decrypt")
+        self._check(ciphertext, "decrypt")
+        pt, noise = self._bfv.decrypt(self.secret_key, ciphertext._native)
+        if check and noise > 0.25:
+            raise DecryptionError(f"decrypt: ciphertext has no noise budget left; expected invariant noise < 1/4, got {noise:.3f} (the result would be wrong)")
+        return Plaintext(self, pt)
+
+    def decrypt(self, ciphertext, signed: bool = False, check: bool = True) -> np.ndarray:
+        """Decrypt and decode (slots if batching, else coefficients) as int64 in [0, t)
+        (``signed``: (-t/2, t/2]). Key owner only: never share failures or noise
+        figures with others (IND-CPA^D, SECURITY.md 3)."""
+        pt = self.decrypt_plaintext(ciphertext, check)
+        return self.decode(pt, signed) if self.batching else self.decode_coefficients(pt, signed)
+
+    def noise_budget(self, ciphertext) -> int:
+        """Invariant noise budget in bits (SEAL's definition; 0: decryption fails).
+
+        Owner-only debugging aid: it needs the secret key, and revealing it (or
+        decryption failures) for ciphertexts others made leaks information about the key
+        (ePrint 2024/127); never expose it as a service."""
+        self._require_secret("noise_budget")
+        self._check(ciphertext, "noise_budget")
+        return self._bfv.noise_budget(self.secret_key, ciphertext._native)
+
+    _unsafe_noise_budget_debug = noise_budget
+
+    def _check(self, ct, api: str) -> None:
+        if ct.context._native.fingerprint != self._native.fingerprint:
+            raise MismatchError(f"{api}: ciphertext belongs to other parameters; expected fingerprint {self.fingerprint}, got {ct.context.fingerprint}")
+
+    # ------------------------------------------------------------------ serialization
+    def to_bytes(self, include_public_keys: bool = True) -> bytes:
+        """Parameters and the public, relinearization and Galois keys (never the secret key)."""
+        from pyppml.bfv.serialization import context_to_bytes
+
+        return context_to_bytes(self, include_public_keys)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Context":
+        from pyppml.bfv.serialization import context_from_bytes
+
+        return context_from_bytes(data)
+
+    def __reduce__(self):
+        from pyppml.bfv.serialization import context_from_bytes
+
+        return context_from_bytes, (self.to_bytes(),)
+
+    def export_secret_key(self) -> bytes:
+        """The secret key as bytes: the only way it leaves this process. Keep it secret."""
+        self._require_secret("export_secret_key")
+        return _he.export_secret_key(self._native, self.secret_key)
+
+    def import_secret_key(self, data: bytes) -> None:
+        sk = _he.import_secret_key(self._native, bytes(data))
+        if self.public_key is not None and sk.key_id != self.public_key.key_id:
+            raise MismatchError("import_secret_key: data is the key of another key set; expected the secret key of this context's public key, got another")
+        self.secret_key = sk
+
+
+def _batching_prime(poly_degree: int, bits: int) -> int:
+    if not 2 <= bits <= 60:
+        raise ParameterError(f"Context: plain_modulus_bits is out of range; expected 2 <= bits <= 60, got {bits}")
+    try:
+        return int(_ring.find_ntt_primes(bits, poly_degree, 1)[0])
+    except ValueError as e:
+        raise ParameterError(f"Context: plain_modulus_bits has no batching prime; expected a size with a prime t = 1 mod {2 * poly_degree}, got {bits}") from e
