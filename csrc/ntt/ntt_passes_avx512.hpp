@@ -1,14 +1,7 @@
-// The pass structure shared by the AVX-512 negacyclic NTTs (8 x 64-bit lanes): Harvey's
-// lazy butterflies, several layers per pass over memory (radix 2^L on 2^L vectors held
-// in registers), cache-blocked passes, and the four layers with gap <= 8 run inside two
-// registers with lane permutes. The modular multiplication is a policy: 52-bit IFMA
-// (ntt_avx512ifma.cpp) or 64-bit emulated with 32-bit products (ntt_avx512.cpp).
+// The pass structure of the AVX-512 negacyclic NTTs: several layers per pass over memory
+// (radix 2^L on 2^L vectors held in registers, two columns at a time), cache-blocked
+// passes, and the in-register last (forward) or first (inverse) four layers.
 // [Harvey 2014, "Faster arithmetic for number-theoretic transforms"; Intel HEXL ntt/]
-//
-// Policy `A` provides: members q, q2 (= 2q) broadcast; `Twiddle twiddle(w, ws)`;
-// `mul_lazy(y, tw)` = y * w mod q in [0, 2q) for y < kGrowBound; `one()`, the twiddle 1
-// with its quotient; kMaxPassLayers; and the Shoup quotient tables
-// it reads (`shoup(t)`, `inv_shoup(t)`, `inv_n_shoup(t)`, `inv_n_w_shoup(t)`).
 #pragma once
 
 #include <immintrin.h>
@@ -16,65 +9,15 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "ntt/ntt_butterfly_avx512.hpp"
+#include "ntt/ntt_inregister_avx512.hpp"
 #include "ntt/ntt_tables.hpp"
 
 namespace ppml::ntt::detail {
-// Internal linkage on purpose: the IFMA and DQ translation units are compiled with
-// different ISA flags, so no inline function of this header may be merged across them.
-namespace {
-
-using V = __m512i;
+namespace {  // internal linkage, as in ntt_butterfly_avx512.hpp
 
 // Coefficients per cache block (32 KiB): passes after the first ones stay in L1.
 constexpr uint64_t kBlock = uint64_t{1} << 12;
-
-inline V load(const uint64_t* p) { return _mm512_loadu_si512(p); }
-inline void store(uint64_t* p, V v) { _mm512_storeu_si512(p, v); }
-inline V index_vector(uint64_t i0, uint64_t i1, uint64_t i2, uint64_t i3, uint64_t i4, uint64_t i5,
-                      uint64_t i6, uint64_t i7) {
-  return _mm512_set_epi64(i7, i6, i5, i4, i3, i2, i1, i0);
-}
-
-// x in [0, 2^64) with x < 2b: x mod b for b = q or 2q (unsigned min picks x - b unless
-// it wrapped around).
-inline V reduce_once(V x, V b) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, b)); }
-
-// Cooley-Tukey: x, y in [0, 4q) -> x + wy, x - wy in [0, 4q). Without kReduceX, x is
-// used as it is: below 2q in the first layer (input in [0, q)), or anywhere in the
-// growing mode (see FwdMode), where outputs are below x + 2q.
-template <bool kReduceX = true, class A>
-inline void fwd_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& w) {
-  const V xr = kReduceX ? reduce_once(x, ar.q2) : x;
-  const V t = ar.mul_lazy(y, w);
-  x = _mm512_add_epi64(xr, t);
-  y = _mm512_sub_epi64(_mm512_add_epi64(xr, ar.q2), t);
-}
-
-// Gentleman-Sande: x, y in [0, 2q) -> x + y, (x - y) w in [0, 2q). kInputReduced: x, y
-// are in [0, q) (the first layer), so x + y needs no reduction.
-template <bool kInputReduced = false, class A>
-inline void inv_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& w) {
-  const V s = _mm512_add_epi64(x, y);
-  const V d = _mm512_sub_epi64(_mm512_add_epi64(x, ar.q2), y);
-  x = kInputReduced ? s : reduce_once(s, ar.q2);
-  y = ar.mul_lazy(d, w);
-}
-
-// The inverse layer with m = 1: n^-1 merged into both outputs, which end in [0, q).
-template <class A>
-inline void inv_last_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& ninv,
-                          const typename A::Twiddle& ninv_w) {
-  const V s = _mm512_add_epi64(x, y);  // [0, 4q): a valid multiplicand, no reduction needed
-  const V d = _mm512_sub_epi64(_mm512_add_epi64(x, ar.q2), y);
-  x = reduce_once(ar.mul_lazy(s, ninv), ar.q);
-  y = reduce_once(ar.mul_lazy(d, ninv_w), ar.q);
-}
-
-template <class A>
-inline typename A::Twiddle broadcast(const A& ar, const uint64_t* w, const uint64_t* ws, uint64_t i) {
-  return ar.twiddle(_mm512_set1_epi64(static_cast<long long>(w[i])),
-                    _mm512_set1_epi64(static_cast<long long>(ws[i])));
-}
 
 // Where the forward transform reduces x before its butterflies. kGrow applies when
 // (1 + 2 log n) q is below the policy's kGrowBound: values then stay below that bound
@@ -209,151 +152,6 @@ void inv_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_beg
       for (int k = 0; k < R; ++k) store(base + j + k * g0, v[k]);
     }
   }
-}
-
-// Perfect shuffle of the 16 lanes of (lo, hi) and its inverse. Starting from natural
-// order, each shuffle brings the pairs of the next smaller gap into matching lanes of the
-// two registers, with the groups of that layer in the order a broadcast load yields:
-//   gap 8: x = 0..7 (natural)                  one group, vpbroadcastq
-//   gap 4: x = 0,8,1,9,2,10,3,11               groups 0,1,0,1,...: vbroadcasti64x2
-//   gap 2: x = 0,4,8,12,1,5,9,13               groups 0,1,2,3,0,...: vbroadcasti64x4
-//   gap 1: x = 0,2,4,...,14                    groups 0..7: a plain load
-// so every twiddle comes straight from root_powers without a permute; a fourth shuffle
-// restores natural order (the perfect shuffle of 16 = 2^4 elements has order 4).
-struct Shuffle16 {
-  V lo_idx, hi_idx, even_idx, odd_idx;
-  Shuffle16()
-      : lo_idx(index_vector(0, 8, 1, 9, 2, 10, 3, 11)),
-        hi_idx(index_vector(4, 12, 5, 13, 6, 14, 7, 15)),
-        even_idx(index_vector(0, 2, 4, 6, 8, 10, 12, 14)),
-        odd_idx(index_vector(1, 3, 5, 7, 9, 11, 13, 15)) {}
-  void interleave(V& x, V& y) const {
-    const V lo = _mm512_permutex2var_epi64(x, lo_idx, y);
-    y = _mm512_permutex2var_epi64(x, hi_idx, y);
-    x = lo;
-  }
-  void deinterleave(V& x, V& y) const {
-    const V even = _mm512_permutex2var_epi64(x, even_idx, y);
-    y = _mm512_permutex2var_epi64(x, odd_idx, y);
-    x = even;
-  }
-};
-
-// p[0], p[1] repeated over the 8 lanes (vbroadcasti64x2), and p[0..3] (vbroadcasti64x4).
-inline V load_x2(const uint64_t* p) {
-  return _mm512_broadcast_i64x2(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-inline V load_x4(const uint64_t* p) {
-  return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-}
-
-// Forward layers with gap 8, 4, 2, 1 on the K 16-coefficient blocks from block b, then
-// the final reduction to [0, q). K blocks side by side give the core K independent chains
-// (each layer waits on the previous one's products and permutes).
-template <int K, bool kGrow, class A>
-inline void fwd_last4_blocks(const A& ar, uint64_t* a, const NttTables& t, const Shuffle16& sh,
-                             const typename A::Twiddle& one, uint64_t b) {
-  const uint64_t n = t.n();
-  const uint64_t* w = t.root_powers();
-  const uint64_t* ws = A::shoup(t);
-  V x[K], y[K];
-#pragma GCC unroll 2
-  for (int k = 0; k < K; ++k) {
-    x[k] = load(a + 16 * (b + k));
-    y[k] = load(a + 16 * (b + k) + 8);
-    fwd_bfly<!kGrow>(ar, x[k], y[k], broadcast(ar, w, ws, n / 16 + b + k));
-    sh.interleave(x[k], y[k]);
-  }
-#pragma GCC unroll 2
-  for (int k = 0; k < K; ++k) {
-    const uint64_t c = b + k;
-    fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load_x2(w + n / 8 + 2 * c), load_x2(ws + n / 8 + 2 * c)));
-    sh.interleave(x[k], y[k]);
-  }
-#pragma GCC unroll 2
-  for (int k = 0; k < K; ++k) {
-    const uint64_t c = b + k;
-    fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load_x4(w + n / 4 + 4 * c), load_x4(ws + n / 4 + 4 * c)));
-    sh.interleave(x[k], y[k]);
-  }
-#pragma GCC unroll 2
-  for (int k = 0; k < K; ++k) {
-    const uint64_t c = b + k;
-    fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load(w + n / 2 + 8 * c), load(ws + n / 2 + 8 * c)));
-    if constexpr (kGrow) {
-      x[k] = reduce_once(ar.mul_lazy(x[k], one), ar.q);
-      y[k] = reduce_once(ar.mul_lazy(y[k], one), ar.q);
-    } else {
-      x[k] = reduce_once(reduce_once(x[k], ar.q2), ar.q);
-      y[k] = reduce_once(reduce_once(y[k], ar.q2), ar.q);
-    }
-    sh.interleave(x[k], y[k]);
-    store(a + 16 * c, x[k]);
-    store(a + 16 * c + 8, y[k]);
-  }
-}
-
-// The forward layers with gap 8, 4, 2, 1 on 16-coefficient blocks [b_begin, b_end).
-template <bool kGrow, class A>
-void fwd_last4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end) {
-  const Shuffle16 sh;
-  const auto one = ar.one();
-  uint64_t b = b_begin;
-  for (; b + 2 <= b_end; b += 2) fwd_last4_blocks<2, kGrow>(ar, a, t, sh, one, b);
-  if (b < b_end) fwd_last4_blocks<1, kGrow>(ar, a, t, sh, one, b);
-}
-
-// The inverse layers with gap 1, 2, 4, 8 on the K blocks from block b, mirroring
-// fwd_last4_blocks. With kLast (n = 16) the gap-8 layer is the m = 1 layer and carries n^-1.
-template <int K, bool kLast, class A>
-inline void inv_first4_blocks(const A& ar, uint64_t* a, const NttTables& t, const Shuffle16& sh,
-                              const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w, uint64_t b) {
-  const uint64_t n = t.n();
-  const uint64_t* w = t.inv_root_powers();
-  const uint64_t* ws = A::inv_shoup(t);
-  V x[K], y[K];
-#pragma GCC unroll 2
-  for (int k = 0; k < K; ++k) {
-    const uint64_t c = b + k;
-    x[k] = load(a + 16 * c);
-    y[k] = load(a + 16 * c + 8);
-    sh.deinterleave(x[k], y[k]);
-    inv_bfly<true>(ar, x[k], y[k], ar.twiddle(load(w + n / 2 + 8 * c), load(ws + n / 2 + 8 * c)));
-  }
-#pragma GCC unroll 2
-  for (int k = 0; k < K; ++k) {
-    const uint64_t c = b + k;
-    sh.deinterleave(x[k], y[k]);
-    inv_bfly(ar, x[k], y[k], ar.twiddle(load_x4(w + n / 4 + 4 * c), load_x4(ws + n / 4 + 4 * c)));
-  }
-#pragma GCC unroll 2
-  for (int k = 0; k < K; ++k) {
-    const uint64_t c = b + k;
-    sh.deinterleave(x[k], y[k]);
-    inv_bfly(ar, x[k], y[k], ar.twiddle(load_x2(w + n / 8 + 2 * c), load_x2(ws + n / 8 + 2 * c)));
-  }
-#pragma GCC unroll 2
-  for (int k = 0; k < K; ++k) {
-    const uint64_t c = b + k;
-    sh.deinterleave(x[k], y[k]);
-    if constexpr (kLast) {
-      inv_last_bfly(ar, x[k], y[k], ninv, ninv_w);
-    } else {
-      inv_bfly(ar, x[k], y[k], broadcast(ar, w, ws, n / 16 + c));
-    }
-    store(a + 16 * c, x[k]);
-    store(a + 16 * c + 8, y[k]);
-  }
-}
-
-// The inverse layers with gap 1, 2, 4, 8 on 16-coefficient blocks [b_begin, b_end).
-template <bool kLast, class A>
-void inv_first4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end,
-                const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w) {
-  const Shuffle16 sh;
-  uint64_t b = b_begin;
-  for (; b + 2 <= b_end; b += 2) inv_first4_blocks<2, kLast>(ar, a, t, sh, ninv, ninv_w, b);
-  if (b < b_end) inv_first4_blocks<1, kLast>(ar, a, t, sh, ninv, ninv_w, b);
 }
 
 // Splits the `layers` layers with gap >= 16 into passes of at most kMaxPass, largest first.
