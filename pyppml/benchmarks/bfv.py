@@ -1,0 +1,237 @@
+"""BFV benchmark: pyppml.bfv beside Microsoft SEAL (and OpenFHE) in the same run.
+
+Op names, parameter sets and timing rules are those of ../shared/peers/bench_seal.py:
+n = 2^13, 2^14 (and 2^15 unless --quick) with Q = L primes of `bits` bits, one 60-bit
+special prime, one key-switching digit per data prime, t = 786433, single thread. Every
+timed pyppml object is checked against NumPy afterwards (an ``_check`` line).
+With --compare, SEAL (seal-python, ``import seal``) runs the same ops in this process,
+and OpenFHE's peer script runs in a python3.10 that has ``openfhe``, when there is one.
+
+    pyppml bench bfv [--quick] [--compare] [--runs R] [--logn 13 14]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from pyppml.benchmarks.harness import emit, measure, result
+
+# ../shared/peers/common.py: BFV_SETS and BFV_T (same chains for every library).
+BFV_SETS = [
+    dict(N=1 << 13, bits=39, L=4, special=60),
+    dict(N=1 << 14, bits=47, L=8, special=60),
+    dict(N=1 << 15, bits=54, L=15, special=60),
+]
+BFV_T = 786433
+PEERS = Path(__file__).resolve().parents[3] / "shared" / "peers"
+
+
+def _time(fn, runs, target_ms, setup=None):
+    if setup is None:
+        return measure(fn, runs=runs, target_ms=target_ms)
+    # keygen-like ops: one call per run, fresh state from setup outside the timing.
+    import gc
+    import statistics
+    import time
+
+    samples = []
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        fn(*setup())
+        for _ in range(runs):
+            args = setup()
+            t0 = time.perf_counter_ns()
+            r = fn(*args)
+            samples.append(time.perf_counter_ns() - t0)
+            del r
+    finally:
+        if gc_was:
+            gc.enable()
+    samples.sort()
+    return {"median_us": round(statistics.median(samples) / 1e3, 3), "runs": runs, "inner": 1,
+            "min_us": round(samples[0] / 1e3, 3)}
+
+
+def _bench_pyppml(ps, runs, target_ms):
+    from pyppml import bfv
+
+    n, L = ps["N"], ps["L"]
+    ctx = bfv.Context(poly_degree=n, plain_modulus=BFV_T, coeff_mod_bits=[ps["bits"]] * L,
+                      special_mod_bits=[ps["special"]], security_standard="2018")
+    ctx.keygen(rotations=[1], columns=False)
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 1000, n, dtype=np.int64)
+    y = rng.integers(0, 1000, n, dtype=np.int64)
+    pt, pty = ctx.encode(x), ctx.encode(y)
+    ct = ctx.encrypt(pt, symmetric=False)
+    ct2 = ctx.encrypt(pty, symmetric=False)
+    c3 = ct.multiply(ct2)
+    sk = ctx.secret_key
+    nat = ctx._native
+    base = dict(q_bits=[ps["bits"]] * L, p_bits=[ps["special"]], aux_bits=[m.bit_length() for m in ctx.aux_moduli])
+    out = []
+
+    def op(name, fn, setup=None, note=None):
+        timing = _time(fn, runs, target_ms, setup)
+        rec = result("pyppml", "bfv", n, L, name, timing, **base)
+        if note:
+            rec["note"] = note
+        emit(rec)
+        out.append(rec)
+
+    op("keygen", lambda: (lambda s: nat.keygen_public(s))(nat.keygen_secret()), setup=tuple,
+       note="secret key + public key")
+    op("relin_keygen", lambda: nat.keygen_relin(sk), setup=tuple)
+    op("galois_keygen", lambda: nat.keygen_galois(sk, [3]), setup=tuple, note="one key: row rotation step 1 (galois elt 3)")
+    op("encode", lambda: ctx.encode(x), note="N int64 from numpy")
+    op("encrypt", lambda: ctx.encrypt(pt, symmetric=False), note="public key")
+    op("decrypt", lambda: ctx.decrypt_plaintext(ct), note="with the noise check")
+    ptd = ctx.decrypt_plaintext(ct)
+    op("decode", lambda: ctx.decode(ptd), note="to numpy int64")
+    op("decrypt_decode", lambda: ctx.decrypt(ct))
+    op("add", lambda: ct + ct2)
+    op("multiply", lambda: ct.multiply(ct2), note="ct*ct -> size 3, no relin (HPS)")
+    op("relinearize", lambda: c3.relinearize())
+    op("multiply_plain", lambda: ct.multiply_plain(pty), note="plaintext lifted + NTT per call")
+    op("rotate", lambda: ct.rotate_rows(1), note="rotate_rows by 1")
+    op("multiply_relin", lambda: ct * ct2, note="composite")
+
+    h = n // 2
+    m = ctx.decrypt(ct * ct2)
+    r = ctx.decrypt(ct.rotate_rows(1))
+    mp = ctx.decrypt(ct.multiply_plain(pty))
+    ok = bool(np.array_equal(m, x * y % BFV_T) and np.array_equal(mp, x * y % BFV_T)
+              and np.array_equal(r[:h - 1], x[1:h]))
+    emit(result("pyppml", "bfv", n, L, "_check", {}, ok=ok, noise_budget_after_mul=ctx.noise_budget(ct * ct2)))
+    return out
+
+
+def _bench_seal(ps, runs, target_ms):
+    import seal
+
+    n, L = ps["N"], ps["L"]
+    parms = seal.EncryptionParameters(seal.scheme_type.bfv)
+    parms.set_poly_modulus_degree(n)
+    parms.set_coeff_modulus(seal.CoeffModulus.Create(n, [ps["bits"]] * L + [ps["special"]]))
+    parms.set_plain_modulus(BFV_T)
+    sctx = seal.SEALContext(parms, True, seal.sec_level_type.tc128)
+    kg = seal.KeyGenerator(sctx)
+    sk = kg.secret_key()
+    pk = kg.create_public_key()
+    be = seal.BatchEncoder(sctx)
+    ev = seal.Evaluator(sctx)
+    encr = seal.Encryptor(sctx, pk)
+    decr = seal.Decryptor(sctx, sk)
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 1000, n, dtype=np.int64)
+    y = rng.integers(0, 1000, n, dtype=np.int64)
+    pt, pty = be.encode(x), be.encode(y)
+    ct, ct2 = encr.encrypt(pt), encr.encrypt(pty)
+    out = []
+
+    def op(name, fn, setup=None, note=None):
+        timing = _time(fn, runs, target_ms, setup)
+        rec = result("seal", "bfv", n, L, name, timing, q_bits=[ps["bits"]] * L, p_bits=[ps["special"]])
+        if note:
+            rec["note"] = note
+        emit(rec)
+        out.append(rec)
+
+    op("keygen", lambda: (lambda k: (k, k.create_public_key()))(seal.KeyGenerator(sctx)), setup=tuple)
+    op("relin_keygen", lambda: kg.create_relin_keys(), setup=tuple)
+    op("galois_keygen", lambda g: kg.create_galois_keys([1], g), setup=lambda: (seal.GaloisKeys(),))
+    rk = kg.create_relin_keys()
+    gk = seal.GaloisKeys()
+    kg.create_galois_keys([1], gk)
+    op("encode", lambda: be.encode(x))
+    op("encrypt", lambda: encr.encrypt(pt))
+    op("decrypt", lambda: decr.decrypt(ct))
+    ptd = decr.decrypt(ct)
+    op("decode", lambda: be.decode(ptd))
+    op("decrypt_decode", lambda: be.decode(decr.decrypt(ct)))
+    op("add", lambda: ev.add(ct, ct2))
+    op("multiply", lambda: ev.multiply(ct, ct2), note="BEHZ")
+    c3 = ev.multiply(ct, ct2)
+    op("relinearize", lambda: ev.relinearize(c3, rk))
+    op("multiply_plain", lambda: ev.multiply_plain(ct, pty))
+    op("rotate", lambda: ev.rotate_rows(ct, 1, gk))
+    op("multiply_relin", lambda: ev.relinearize(ev.multiply(ct, ct2), rk))
+    return out
+
+
+def _openfhe_python():
+    for cand in (os.path.expanduser("~/.peers/venv310/bin/python"), shutil.which("python3.10")):
+        if cand and os.path.exists(cand):
+            try:
+                r = subprocess.run([cand, "-c", "import openfhe"], capture_output=True, timeout=60)
+            except (OSError, subprocess.SubprocessError):
+                continue
+            if r.returncode == 0:
+                return cand
+    return None
+
+
+def _bench_openfhe(logns, runs):
+    py = _openfhe_python()
+    if py is None or not (PEERS / "bench_openfhe.py").exists():
+        emit({"lib": "openfhe", "scheme": "bfv", "op": "_skipped", "note": "no python3.10 with openfhe here"})
+        return []
+    cmd = [py, str(PEERS / "bench_openfhe.py"), "--scheme", "bfv", "--runs", str(runs), "--logn", *map(str, logns)]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=PEERS, env=env)
+    out = []
+    for line in proc.stdout.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        emit(rec)
+        out.append(rec)
+    return out
+
+
+def _table(records) -> None:
+    """Same-run table on stderr: median ms per op and library, and the speed-up of pyppml
+    over the faster peer."""
+    by = {}
+    for r in records:
+        if "median_us" in r and not r["op"].startswith("_"):
+            by.setdefault(r["N"], {}).setdefault(r["op"], {})[r["lib"]] = r["median_us"] / 1e3
+    for n, ops in by.items():
+        libs = sorted({lib for v in ops.values() for lib in v}, key=lambda s: (s != "pyppml", s))
+        print(f"\nBFV n = {n}  (median ms)", file=sys.stderr)
+        print("| op | " + " | ".join(libs) + " | best peer / pyppml |", file=sys.stderr)
+        print("|---|" + "---:|" * (len(libs) + 1), file=sys.stderr)
+        for name, v in ops.items():
+            peers = [v[l] for l in libs if l != "pyppml" and l in v]
+            ratio = f"{min(peers) / v['pyppml']:.2f}x" if peers and "pyppml" in v else ""
+            cells = " | ".join(f"{v[l]:.3f}" if l in v else "-" for l in libs)
+            print(f"| {name} | {cells} | {ratio} |", file=sys.stderr)
+
+
+def run(args) -> None:
+    quick = bool(getattr(args, "quick", False))
+    runs = int(getattr(args, "runs", 10) or 10)
+    compare = bool(getattr(args, "compare", False))
+    target_ms = 2.0 if quick else 5.0
+    logns = getattr(args, "logn", None) or ((13, 14) if quick else (13, 14, 15))
+    sets = [ps for ps in BFV_SETS if ps["N"].bit_length() - 1 in logns]
+    records = []
+    for ps in sets:
+        records += _bench_pyppml(ps, runs, target_ms)
+        if compare:
+            try:
+                records += _bench_seal(ps, runs, target_ms)
+            except ImportError:
+                emit({"lib": "seal", "scheme": "bfv", "op": "_skipped", "note": "seal-python not installed (pip install seal-python)"})
+    if compare:
+        records += _bench_openfhe([ps["N"].bit_length() - 1 for ps in sets], runs)
+    _table(records)
