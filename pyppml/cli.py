@@ -40,10 +40,11 @@ def _available_suites() -> list[str]:
     out = []
     for name in _bench_suites():
         try:
-            importlib.import_module(f"pyppml.benchmarks.{name}")
-            out.append(name)
+            module = importlib.import_module(f"pyppml.benchmarks.{name}")
         except ImportError:
-            pass
+            continue
+        if callable(getattr(module, "run", None)):
+            out.append(name)
     return out
 
 
