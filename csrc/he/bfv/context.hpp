@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "he/bfv/lift.hpp"
 #include "he/rlwe/context.hpp"
 #include "math/modulus.hpp"
 #include "rns/base_converter.hpp"
@@ -34,6 +35,10 @@ struct LevelTables {
   std::vector<uint64_t> v;
   std::unique_ptr<rns::BaseConverter> q_to_b;  // centered lift Q_l -> B
   std::unique_ptr<rns::BaseConverter> b_to_q;  // centered lift B -> Q_l
+  // IFMA52 constants of the same conversions and of the product's scaling, present when
+  // every prime of Q_l and B is below 2^50.
+  std::unique_ptr<LiftTables> q_to_b_fast, b_to_q_fast;
+  std::vector<Ifma52Modulus> aux_ifma;
 };
 
 class BfvContext {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "he/bfv/lift.hpp"
 #include "he/bfv/scale_round.hpp"
 #include "he/rlwe/arith.hpp"
 #include "ntt/ntt.hpp"
@@ -20,7 +21,7 @@ void lift(const BfvContext& ctx, const LevelTables& lt, const rns::RnsPoly& p, u
   std::memcpy(scratch, p.data(), lq * n * sizeof(uint64_t));
   for (std::size_t i = 0; i < lq; ++i) ntt::inverse_inplace(scratch + i * n, ctx.rlwe().ntt(i));
   uint64_t* aux = out + lq * n;
-  lt.q_to_b->convert_exact(scratch, aux, n, /*centered=*/true);
+  lift_centered(lt.q_to_b_fast.get(), *lt.q_to_b, scratch, aux, n);
   for (std::size_t k = 0; k < kb; ++k) ntt::forward_inplace(aux + k * n, ctx.aux_ntt(k));
 }
 
@@ -33,9 +34,9 @@ rns::RnsPoly scale_down(const BfvContext& ctx, const LevelTables& lt, uint64_t* 
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size();
   for (std::size_t i = 0; i < lq; ++i) ntt::inverse_inplace(c + i * n, ctx.rlwe().ntt(i));
   for (std::size_t k = 0; k < kb; ++k) ntt::inverse_inplace(c + (lq + k) * n, ctx.aux_ntt(k));
-  scale_to_aux(ctx, lt, c, c + lq * n, scratch);
+  scale_to_aux_dispatch(ctx, lt, c, c + lq * n, scratch);
   rns::RnsPoly out(n, ctx.rlwe().q_base(lt.level), rns::Form::Evaluation, false, Uninitialized{});
-  lt.b_to_q->convert_exact(scratch, out.data(), n, /*centered=*/true);
+  lift_centered(lt.b_to_q_fast.get(), *lt.b_to_q, scratch, out.data(), n);
   for (std::size_t i = 0; i < lq; ++i) ntt::forward_inplace(out.limb(i), ctx.rlwe().ntt(i));
   return out;
 }
