@@ -39,7 +39,7 @@ def run_ml_demo(args) -> dict:
     from sklearn.preprocessing import StandardScaler
 
     from pyppml import ckks
-    from pyppml.ml import DataOwner, EncryptedDataset, EncryptedModel, encrypt_records, inference_context, train_encrypted
+    from pyppml.ml import DataOwner, EncryptedDataset, encrypt_records, inference_context, train_encrypted
     from pyppml.ml.inference import decrypt_scores, score_encrypted
     from pyppml.ml.sigmoid import sigmoid
 

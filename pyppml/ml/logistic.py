@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from pyppml import ckks
 from pyppml.ml.inference import encrypt_model, encrypt_records, inference_context, predict_proba_encrypted
-from pyppml.ml.messages import EncryptedDataset, EncryptedModel
+from pyppml.ml.messages import EncryptedDataset
 from pyppml.ml.owner import DataOwner
 from pyppml.ml.sigmoid import sigmoid
 from pyppml.ml.trainer import train_encrypted

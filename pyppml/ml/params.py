@@ -4,8 +4,6 @@ covers one digit and fits the security budget)."""
 
 from __future__ import annotations
 
-import math
-
 from pyppml.ckks.params import _MAX_BITS_2024_128
 
 FIRST_BITS = 55   # the last prime holds the result: 15 bits of integer part above the scale
@@ -40,12 +38,3 @@ def max_levels(poly_degree: int, scale_bits: int = SCALE_BITS, first_bits: int =
         if chain_bits(poly_degree, levels, scale_bits, first_bits, max_dnum) is not None:
             return levels
     return 0
-
-
-def security_bits(ctx) -> int:
-    """The security level the context was checked against (128 for this layer)."""
-    return int(ctx.security or 0)
-
-
-def log2(x: float) -> float:
-    return math.log2(x)

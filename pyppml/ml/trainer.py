@@ -18,15 +18,6 @@ from pyppml.ml.messages import EncryptedDataset, EncryptedModel
 from pyppml.ml.packing import RowPacking
 
 
-def _mul_plain_to_scale(ct, values: np.ndarray, scale_after_chain: float):
-    """ct * values (one level) with values encoded so that the result has scale
-    ``scale_after_chain``."""
-    ctx = ct.context
-    q = float(ctx.coeff_moduli[ct.level])
-    pt = ctx.encode(values, scale=scale_after_chain * q / ct.scale, level=ct.level)
-    return ct.multiply_plain(pt).rescale()
-
-
 def _column_sum(ct, packing: RowPacking):
     for step in packing.column_sum_rotations():
         ct = ct + ct.rotate(step)
@@ -66,7 +57,6 @@ def evaluate_masked_odd(t, coeff_vectors: dict, constant: np.ndarray):
             l2 = min(lvl, m.level)
             sc = sc * m.scale / float(ctx.coeff_moduli[l2])
             lvl = l2 - 1
-        q = float(ctx.coeff_moduli[t.level])
         pt = ctx.encode(coeff_vectors[k], scale=target / sc, level=t.level)
         term = t.multiply_plain(pt).rescale()
         for m in chain:
