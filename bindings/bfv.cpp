@@ -16,6 +16,7 @@
 #include "he/bfv/encryptor.hpp"
 #include "he/bfv/mod_switch.hpp"
 #include "he/bfv/multiply.hpp"
+#include "he/bfv/lift.hpp"
 #include "he/bfv/plain_ops.hpp"
 
 namespace py = pybind11;
@@ -120,6 +121,24 @@ void init_bfv(py::module_& root) {
       })
       .def("multiply_scalar", [](const BfvHandle& b, const Ciphertext& x, uint64_t c) {
         return wrap(released([&] { return bfv::multiply_scalar(*b.ctx, x, c); }));
+      })
+      .def("_lift", [](const BfvHandle& b, int level, bool to_aux, U64Array in) {
+        // Test hook: the centered lift Q_l -> B (to_aux) or B -> Q_l of a (limbs, n) array,
+        // through whichever kernel the current backend selects.
+        const auto& lt = b.ctx->level(level);
+        const std::size_t n = b.ctx->n(), lq = level + 1, kb = b.ctx->aux_base()->size();
+        const std::size_t rows_in = to_aux ? lq : kb, rows_out = to_aux ? kb : lq;
+        if (static_cast<std::size_t>(in.size()) != rows_in * n)
+          throw_parameter("_lift", "values", "has the wrong size", std::to_string(rows_in * n), in.size());
+        const auto& base = to_aux ? *b.ctx->rlwe().q_base(level) : *b.ctx->aux_base();
+        for (std::size_t i = 0; i < rows_in; ++i)
+          for (std::size_t k = 0; k < n; ++k)
+            if (in.data()[i * n + k] >= base[i].value())
+              throw_parameter("_lift", "values", "have a residue out of range", "< its prime", in.data()[i * n + k]);
+        std::vector<uint64_t> out(rows_out * n);
+        bfv::lift_centered(to_aux ? lt.q_to_b_fast.get() : lt.b_to_q_fast.get(), to_aux ? *lt.q_to_b : *lt.b_to_q,
+                           in.data(), out.data(), n);
+        return to_numpy(out.data(), out.size());
       })
       .def("mod_switch_to", [](const BfvHandle& b, const Ciphertext& x, int level) {
         return wrap(released([&] { return bfv::mod_switch_to(*b.ctx, x, level); }));
