@@ -60,7 +60,8 @@ def _time(fn, runs, target_ms, setup=None):
             "min_us": round(samples[0] / 1e3, 3)}
 
 
-def _bench_pyppml(ps, runs, target_ms):
+def _ops_pyppml(ps):
+    """(ops, check, extra): ops = [(name, fn, setup, note)], check() -> _check record."""
     from pyppml import bfv
 
     n, L = ps["N"], ps["L"]
@@ -73,19 +74,13 @@ def _bench_pyppml(ps, runs, target_ms):
     pt, pty = ctx.encode(x), ctx.encode(y)
     ct = ctx.encrypt(pt, symmetric=False)
     ct2 = ctx.encrypt(pty, symmetric=False)
-    c3 = ct.multiply(ct2)
     sk = ctx.secret_key
     nat = ctx._native
-    base = dict(q_bits=[ps["bits"]] * L, p_bits=[ps["special"]], aux_bits=[m.bit_length() for m in ctx.aux_moduli])
-    out = []
+    extra = dict(q_bits=[ps["bits"]] * L, p_bits=[ps["special"]], aux_bits=[m.bit_length() for m in ctx.aux_moduli])
+    ops = []
 
     def op(name, fn, setup=None, note=None):
-        timing = _time(fn, runs, target_ms, setup)
-        rec = result("pyppml", "bfv", n, L, name, timing, **base)
-        if note:
-            rec["note"] = note
-        emit(rec)
-        out.append(rec)
+        ops.append((name, fn, setup, note))
 
     op("keygen", lambda: (lambda s: nat.keygen_public(s))(nat.keygen_secret()), setup=tuple,
        note="secret key + public key")
@@ -95,6 +90,7 @@ def _bench_pyppml(ps, runs, target_ms):
     op("encrypt", lambda: ctx.encrypt(pt, symmetric=False), note="public key")
     op("decrypt", lambda: ctx.decrypt_plaintext(ct), note="with the noise check")
     ptd = ctx.decrypt_plaintext(ct)
+    c3 = ct.multiply(ct2)
     op("decode", lambda: ctx.decode(ptd), note="to numpy int64")
     op("decrypt_decode", lambda: ctx.decrypt(ct))
     op("add", lambda: ct + ct2)
@@ -104,17 +100,19 @@ def _bench_pyppml(ps, runs, target_ms):
     op("rotate", lambda: ct.rotate_rows(1), note="rotate_rows by 1")
     op("multiply_relin", lambda: ct * ct2, note="composite")
 
-    h = n // 2
-    m = ctx.decrypt(ct * ct2)
-    r = ctx.decrypt(ct.rotate_rows(1))
-    mp = ctx.decrypt(ct.multiply_plain(pty))
-    ok = bool(np.array_equal(m, x * y % BFV_T) and np.array_equal(mp, x * y % BFV_T)
-              and np.array_equal(r[:h - 1], x[1:h]))
-    emit(result("pyppml", "bfv", n, L, "_check", {}, ok=ok, noise_budget_after_mul=ctx.noise_budget(ct * ct2)))
-    return out
+    def check():
+        h = n // 2
+        m = ctx.decrypt(ct * ct2)
+        r = ctx.decrypt(ct.rotate_rows(1))
+        mp = ctx.decrypt(ct.multiply_plain(pty))
+        ok = bool(np.array_equal(m, x * y % BFV_T) and np.array_equal(mp, x * y % BFV_T)
+                  and np.array_equal(r[:h - 1], x[1:h]))
+        return result("pyppml", "bfv", n, L, "_check", {}, ok=ok, noise_budget_after_mul=ctx.noise_budget(ct * ct2))
+
+    return ops, check, extra
 
 
-def _bench_seal(ps, runs, target_ms):
+def _ops_seal(ps):
     import seal
 
     n, L = ps["N"], ps["L"]
@@ -135,15 +133,10 @@ def _bench_seal(ps, runs, target_ms):
     y = rng.integers(0, 1000, n, dtype=np.int64)
     pt, pty = be.encode(x), be.encode(y)
     ct, ct2 = encr.encrypt(pt), encr.encrypt(pty)
-    out = []
+    ops = []
 
     def op(name, fn, setup=None, note=None):
-        timing = _time(fn, runs, target_ms, setup)
-        rec = result("seal", "bfv", n, L, name, timing, q_bits=[ps["bits"]] * L, p_bits=[ps["special"]])
-        if note:
-            rec["note"] = note
-        emit(rec)
-        out.append(rec)
+        ops.append((name, fn, setup, note))
 
     op("keygen", lambda: (lambda k: (k, k.create_public_key()))(seal.KeyGenerator(sctx)), setup=tuple)
     op("relin_keygen", lambda: kg.create_relin_keys(), setup=tuple)
@@ -164,7 +157,12 @@ def _bench_seal(ps, runs, target_ms):
     op("multiply_plain", lambda: ev.multiply_plain(ct, pty))
     op("rotate", lambda: ev.rotate_rows(ct, 1, gk))
     op("multiply_relin", lambda: ev.relinearize(ev.multiply(ct, ct2), rk))
-    return out
+
+    def check():
+        m = be.decode(decr.decrypt(ev.relinearize(ev.multiply(ct, ct2), rk)))
+        return result("seal", "bfv", n, L, "_check", {}, ok=bool(np.array_equal(m % BFV_T, x * y % BFV_T)))
+
+    return ops, check, dict(q_bits=[ps["bits"]] * L, p_bits=[ps["special"]])
 
 
 def _openfhe_python():
@@ -226,12 +224,27 @@ def run(args) -> None:
     sets = [ps for ps in BFV_SETS if ps["N"].bit_length() - 1 in logns]
     records = []
     for ps in sets:
-        records += _bench_pyppml(ps, runs, target_ms)
+        libs = [("pyppml", _ops_pyppml(ps))]
         if compare:
             try:
-                records += _bench_seal(ps, runs, target_ms)
+                libs.append(("seal", _ops_seal(ps)))
             except ImportError:
                 emit({"lib": "seal", "scheme": "bfv", "op": "_skipped", "note": "seal-python not installed (pip install seal-python)"})
+        # Interleaved: each op is timed for every library back to back, so that a busy
+        # period of a shared machine hits all of them alike.
+        names = [o[0] for o in libs[0][1][0]]
+        for name in names:
+            for lib, (ops, _, extra) in libs:
+                for op_name, fn, setup, note in ops:
+                    if op_name != name:
+                        continue
+                    rec = result(lib, "bfv", ps["N"], ps["L"], name, _time(fn, runs, target_ms, setup), **extra)
+                    if note:
+                        rec["note"] = note
+                    emit(rec)
+                    records.append(rec)
+        for lib, (_, check, _) in libs:
+            emit(check())
     if compare:
         records += _bench_openfhe([ps["N"].bit_length() - 1 for ps in sets], runs)
     _table(records)
