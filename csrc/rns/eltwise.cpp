@@ -46,6 +46,14 @@ void inner_product_mod(const uint64_t* const* a, const uint64_t* const* b, std::
   kernels(q).inner_product(a, b, terms, out, n, q);
 }
 
+void inner_product2_mod(const uint64_t* const* a, const uint64_t* const* b0, const uint64_t* const* b1,
+                        std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& q) {
+  const detail::EltwiseKernels& k = kernels(q);
+  if (k.inner_product2) return k.inner_product2(a, b0, b1, terms, out0, out1, n, q);
+  k.inner_product(a, b0, terms, out0, n, q);
+  k.inner_product(a, b1, terms, out1, n, q);
+}
+
 void neg_mod(const uint64_t* a, uint64_t* out, std::size_t n, const math::Modulus& q) {
   const uint64_t m = q.value();
   for (std::size_t i = 0; i < n; ++i) out[i] = a[i] == 0 ? 0 : m - a[i];

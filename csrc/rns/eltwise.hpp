@@ -22,6 +22,9 @@ void mul_add_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_
 // coefficient (lazy 128-bit accumulation): the key-switching inner product.
 void inner_product_mod(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
                        std::size_t n, const math::Modulus& q);
+// out0 = sum_t a[t] b0[t], out1 = sum_t a[t] b1[t] (mod q), reading `a` once.
+void inner_product2_mod(const uint64_t* const* a, const uint64_t* const* b0, const uint64_t* const* b1,
+                        std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& q);
 // out = a * w mod q for a scalar w < q (Shoup); `a` may be any 64-bit values (with w = 1
 // this reduces arbitrary words modulo q).
 void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
@@ -41,6 +44,9 @@ struct EltwiseKernels {
                         const math::Modulus&);
   // out = a * w mod q (Shoup, w' = floor(w 2^64 / q)); any 64-bit a, w < q.
   void (*mul_scalar)(const uint64_t*, uint64_t, uint64_t, uint64_t*, std::size_t, const math::Modulus&);
+  // Two inner products sharing the first operand (null: two inner_product calls).
+  void (*inner_product2)(const uint64_t* const*, const uint64_t* const*, const uint64_t* const*, std::size_t,
+                         uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
 };
 void mul_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* out, std::size_t n,
                        const math::Modulus& q);

@@ -218,6 +218,6 @@ void mul_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t
 }
 
 const EltwiseKernels kEltwiseAvx512 = {add_avx512, sub_avx512, mul_avx512, mul_add_avx512, inner_product_avx512,
-                                       mul_scalar_avx512};
+                                       mul_scalar_avx512, nullptr};
 
 }  // namespace ppml::rns::detail

@@ -107,52 +107,74 @@ void mul_add_ifma(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size
 // Every 8 terms the carries of lo_acc move into hi_acc and hi_acc is reduced mod q, so
 // hi_acc < 2^50 + 8 * 2^48 + 8 < 2^52 stays a valid 52-bit multiplier input, for any
 // number of terms. `mask` selects the valid lanes of the last vector (tail).
-template <int V>
-inline void inner_product_block(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms,
-                                uint64_t* out, std::size_t k, __mmask8 mask, const Ifma& c) {
-  __m512i lo[V], hi[V];
-  for (int v = 0; v < V; ++v) lo[v] = hi[v] = _mm512_setzero_si512();
+template <int V, int Outs>
+inline void inner_product_block(const uint64_t* const* a, const uint64_t* const* const* b, std::size_t terms,
+                                uint64_t* const* out, std::size_t k, __mmask8 mask, const Ifma& c) {
+  __m512i lo[Outs][V], hi[Outs][V];
+  for (int o = 0; o < Outs; ++o)
+    for (int v = 0; v < V; ++v) lo[o][v] = hi[o][v] = _mm512_setzero_si512();
   for (std::size_t t = 0; t < terms; ++t) {
     const uint64_t* x = a[t] + k;
-    const uint64_t* y = b[t] + k;
     for (int v = 0; v < V; ++v) {
       const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
       __m512i xv = _mm512_maskz_loadu_epi64(mv, x + 8 * v);
-      __m512i yv = _mm512_maskz_loadu_epi64(mv, y + 8 * v);
-      lo[v] = _mm512_madd52lo_epu64(lo[v], xv, yv);
-      hi[v] = _mm512_madd52hi_epu64(hi[v], xv, yv);
-    }
-    if ((t & 7) == 7) {
-      for (int v = 0; v < V; ++v) {
-        hi[v] = reduce52(_mm512_add_epi64(hi[v], _mm512_srli_epi64(lo[v], 52)), c);
-        lo[v] = _mm512_and_si512(lo[v], c.mask52);
+      for (int o = 0; o < Outs; ++o) {
+        __m512i yv = _mm512_maskz_loadu_epi64(mv, b[o][t] + k + 8 * v);
+        lo[o][v] = _mm512_madd52lo_epu64(lo[o][v], xv, yv);
+        hi[o][v] = _mm512_madd52hi_epu64(hi[o][v], xv, yv);
       }
     }
+    if ((t & 7) == 7) {
+      for (int o = 0; o < Outs; ++o)
+        for (int v = 0; v < V; ++v) {
+          hi[o][v] = reduce52(_mm512_add_epi64(hi[o][v], _mm512_srli_epi64(lo[o][v], 52)), c);
+          lo[o][v] = _mm512_and_si512(lo[o][v], c.mask52);
+        }
+    }
   }
-  for (int v = 0; v < V; ++v) {
-    // sum = h * 2^52 + l with h < 2^52, l < 2^52; fold to (h mod q) * (2^52 mod q) + (l mod q)
-    // < q^2 <= 2^(2L) and reduce that once.
-    __m512i h = reduce52(_mm512_add_epi64(hi[v], _mm512_srli_epi64(lo[v], 52)), c);
-    __m512i l = reduce52(_mm512_and_si512(lo[v], c.mask52), c);
-    __m512i r = mul_add_vec(h, c.pow52, l, c);
-    const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
-    _mm512_mask_storeu_epi64(out + k + 8 * v, mv, r);
-  }
+  for (int o = 0; o < Outs; ++o)
+    for (int v = 0; v < V; ++v) {
+      // sum = h * 2^52 + l with h < 2^52, l < 2^52; fold to (h mod q) * (2^52 mod q) + (l mod q)
+      // < q^2 <= 2^(2L) and reduce that once.
+      __m512i h = reduce52(_mm512_add_epi64(hi[o][v], _mm512_srli_epi64(lo[o][v], 52)), c);
+      __m512i l = reduce52(_mm512_and_si512(lo[o][v], c.mask52), c);
+      __m512i r = mul_add_vec(h, c.pow52, l, c);
+      const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
+      _mm512_mask_storeu_epi64(out[o] + k + 8 * v, mv, r);
+    }
+}
+
+// Outs inner products sharing the `a` terms (key switching: the digits against both key
+// halves), kBlock vectors of coefficients in registers: Outs * 2 * kBlock accumulators.
+template <int Outs, int kBlock>
+void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, std::size_t terms,
+                    uint64_t* const* out, std::size_t n, const math::Modulus& m) {
+  const Ifma c(m);
+  std::size_t k = 0;
+  for (; k + 8 * kBlock <= n; k += 8 * kBlock) inner_product_block<kBlock, Outs>(a, b, terms, out, k, 0xFF, c);
+  for (; k + 8 <= n; k += 8) inner_product_block<1, Outs>(a, b, terms, out, k, 0xFF, c);
+  if (k < n)
+    inner_product_block<1, Outs>(a, b, terms, out, k, static_cast<__mmask8>((1u << (n - k)) - 1), c);
 }
 
 void inner_product_ifma(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
                         std::size_t n, const math::Modulus& m) {
-  const Ifma c(m);
-  constexpr int kBlock = 8;  // 64 coefficients: 16 accumulators + temporaries in 32 registers
-  std::size_t k = 0;
-  for (; k + 8 * kBlock <= n; k += 8 * kBlock) inner_product_block<kBlock>(a, b, terms, out, k, 0xFF, c);
-  for (; k + 8 <= n; k += 8) inner_product_block<1>(a, b, terms, out, k, 0xFF, c);
-  if (k < n) inner_product_block<1>(a, b, terms, out, k, static_cast<__mmask8>((1u << (n - k)) - 1), c);
+  const uint64_t* const* bs[1] = {b};
+  uint64_t* outs[1] = {out};
+  inner_products<1, 8>(a, bs, terms, outs, n, m);  // 64 coefficients: 16 accumulators
+}
+
+void inner_product2_ifma(const uint64_t* const* a, const uint64_t* const* b0, const uint64_t* const* b1,
+                         std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& m) {
+  const uint64_t* const* bs[2] = {b0, b1};
+  uint64_t* outs[2] = {out0, out1};
+  inner_products<2, 4>(a, bs, terms, outs, n, m);  // 32 coefficients, two outputs: 16 accumulators
 }
 
 }  // namespace
 
-const EltwiseKernels kEltwiseAvx512Ifma = {add_ifma, sub_ifma, mul_ifma, mul_add_ifma, inner_product_ifma,
-                                           mul_scalar_avx512};
+const EltwiseKernels kEltwiseAvx512Ifma = {add_ifma,           sub_ifma,          mul_ifma,
+                                           mul_add_ifma,       inner_product_ifma, mul_scalar_avx512,
+                                           inner_product2_ifma};
 
 }  // namespace ppml::rns::detail

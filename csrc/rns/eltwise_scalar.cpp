@@ -61,6 +61,6 @@ void mul_scalar_shoup(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t*
 }  // namespace
 
 const EltwiseKernels kEltwiseScalar = {add_scalar, sub_scalar, mul_scalar, mul_add_scalar, inner_product_scalar,
-                                       mul_scalar_shoup};
+                                       mul_scalar_shoup, nullptr};
 
 }  // namespace ppml::rns::detail

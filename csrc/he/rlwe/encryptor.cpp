@@ -68,6 +68,11 @@ rns::RnsPoly decrypt(const Context& ctx, const SecretKey& sk, const Ciphertext& 
   for (int i = 0; i <= level; ++i) {
     const auto& q = (*base)[i];
     uint64_t* out = m.limb(i);
+    if (ct.size() == 2) {  // c0 + c1 s: one copy and one fused multiply-add
+      std::copy(ct.polys[0].limb(i), ct.polys[0].limb(i) + n, out);
+      rns::mul_add_mod(ct.polys[1].limb(i), sk.s.limb(i), out, n, q);
+      continue;
+    }
     const std::size_t last = ct.size() - 1;
     std::copy(ct.polys[last].limb(i), ct.polys[last].limb(i) + n, out);
     for (std::size_t c = last; c-- > 0;) {

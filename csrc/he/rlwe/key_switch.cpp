@@ -48,7 +48,7 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
         if (q_src <= q.value())
           std::memcpy(dst, src, n * sizeof(uint64_t));
         else
-          for (uint64_t k = 0; k < n; ++k) dst[k] = q.reduce(src[k]);
+          rns::mul_scalar_mod(src, 1, dst, n, q);  // x mod q (SIMD Shoup product with 1)
         ntt::forward_inplace(dst, ctx.ntt(ki));
       }
     } else {
@@ -94,21 +94,28 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
 
   auto base = ctx.q_base(level);
   rns::RnsPoly* outs[2] = {&u0, &u1};
-  AlignedBuffer<uint64_t> acc(dec.limbs * n, Uninitialized{}), special(K * n, Uninitialized{});
-  std::vector<const uint64_t*> a_ptrs(terms), k_ptrs(terms);
-  for (int c = 0; c < 2; ++c) {
-    const std::vector<rns::RnsPoly>& kpart = c == 0 ? key.b : key.a;
-    // Inner product over digits, limb by limb.
+  // Inner products over digits, limb by limb, against both key halves at once (the
+  // digits are read once).
+  AlignedBuffer<uint64_t> acc0(dec.limbs * n, Uninitialized{}), acc1(dec.limbs * n, Uninitialized{});
+  uint64_t* accs[2] = {acc0.data(), acc1.data()};
+  {
+    std::vector<const uint64_t*> a_ptrs(terms), b_ptrs(terms), k_ptrs(terms);
     for (std::size_t t = 0; t < dec.limbs; ++t) {
       const std::size_t ki = key_index(ctx, level, t);
       for (std::size_t j = 0; j < terms; ++j) {
         a_ptrs[j] = digit_ptrs[j] + t * n;
-        k_ptrs[j] = kpart[j].limb(ki);
+        b_ptrs[j] = key.b[j].limb(ki);
+        k_ptrs[j] = key.a[j].limb(ki);
       }
-      rns::inner_product_mod(a_ptrs.data(), k_ptrs.data(), terms, acc.data() + t * n, n, ctx.modulus(ki));
+      rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0.data() + t * n,
+                              acc1.data() + t * n, n, ctx.modulus(ki));
     }
+  }
+  AlignedBuffer<uint64_t> special(K * n, Uninitialized{});
+  for (int c = 0; c < 2; ++c) {
+    const uint64_t* acc = accs[c];
     // ModDown: subtract the special-prime part brought back to Q_l, multiply by P^-1.
-    std::memcpy(special.data(), acc.data() + (level + 1) * n, K * n * sizeof(uint64_t));
+    std::memcpy(special.data(), acc + (level + 1) * n, K * n * sizeof(uint64_t));
     for (std::size_t k = 0; k < K; ++k) ntt::inverse_inplace(special.data() + k * n, ctx.ntt(ctx.q_count() + k));
     const rns::BaseConverter& down = ctx.mod_down_converter(level);
     AlignedBuffer<uint64_t> all(static_cast<std::size_t>(level + 1) * n, Uninitialized{});
@@ -118,7 +125,7 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
       uint64_t* ci = all.data() + i * n;
       ntt::forward_inplace(ci, ctx.ntt(i));
       const auto& q = ctx.modulus(i);
-      rns::sub_mod(acc.data() + i * n, ci, out.limb(i), n, q);
+      rns::sub_mod(acc + i * n, ci, out.limb(i), n, q);
       rns::mul_scalar_mod(out.limb(i), ctx.p_inv_mod_q(i), out.limb(i), n, q);
     }
     *outs[c] = std::move(out);
