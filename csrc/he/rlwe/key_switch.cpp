@@ -14,6 +14,27 @@ inline std::size_t key_index(const Context& ctx, int level, std::size_t t) {
   return t <= static_cast<std::size_t>(level) ? t : ctx.q_count() + (t - level - 1);
 }
 
+// ModDown: (acc - Conv_{P->Q_l}([acc]_P)) * P^-1 over Q_l; acc has level+1+|P| limbs in
+// evaluation form.
+void mod_down(const Context& ctx, int level, const uint64_t* acc, rns::RnsPoly& out) {
+  const uint64_t n = ctx.n();
+  const std::size_t K = ctx.p_count();
+  AlignedBuffer<uint64_t> special(K * n, Uninitialized{});
+  std::memcpy(special.data(), acc + (level + 1) * n, K * n * sizeof(uint64_t));
+  for (std::size_t k = 0; k < K; ++k) ntt::inverse_inplace(special.data() + k * n, ctx.ntt(ctx.q_count() + k));
+  AlignedBuffer<uint64_t> converted(static_cast<std::size_t>(level + 1) * n, Uninitialized{});
+  ctx.mod_down_converter(level).convert_approx(special.data(), converted.data(), n);
+  rns::RnsPoly result(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{});
+  for (int i = 0; i <= level; ++i) {
+    uint64_t* ci = converted.data() + i * n;
+    ntt::forward_inplace(ci, ctx.ntt(i));
+    const auto& q = ctx.modulus(i);
+    rns::sub_mod(acc + i * n, ci, result.limb(i), n, q);
+    rns::mul_scalar_mod(result.limb(i), ctx.p_inv_mod_q(i), result.limb(i), n, q);
+  }
+  out = std::move(result);
+}
+
 }  // namespace
 
 Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
@@ -92,12 +113,9 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
   }
   for (std::size_t j = 0; j < terms; ++j) digit_ptrs[j] = perm ? permuted[j].data() : dec.digits[j].data();
 
-  auto base = ctx.q_base(level);
-  rns::RnsPoly* outs[2] = {&u0, &u1};
   // Inner products over digits, limb by limb, against both key halves at once (the
   // digits are read once).
   AlignedBuffer<uint64_t> acc0(dec.limbs * n, Uninitialized{}), acc1(dec.limbs * n, Uninitialized{});
-  uint64_t* accs[2] = {acc0.data(), acc1.data()};
   {
     std::vector<const uint64_t*> a_ptrs(terms), b_ptrs(terms), k_ptrs(terms);
     for (std::size_t t = 0; t < dec.limbs; ++t) {
@@ -111,31 +129,60 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
                               acc1.data() + t * n, n, ctx.modulus(ki));
     }
   }
-  AlignedBuffer<uint64_t> special(K * n, Uninitialized{});
-  for (int c = 0; c < 2; ++c) {
-    const uint64_t* acc = accs[c];
-    // ModDown: subtract the special-prime part brought back to Q_l, multiply by P^-1.
-    std::memcpy(special.data(), acc + (level + 1) * n, K * n * sizeof(uint64_t));
-    for (std::size_t k = 0; k < K; ++k) ntt::inverse_inplace(special.data() + k * n, ctx.ntt(ctx.q_count() + k));
-    const rns::BaseConverter& down = ctx.mod_down_converter(level);
-    AlignedBuffer<uint64_t> all(static_cast<std::size_t>(level + 1) * n, Uninitialized{});
-    down.convert_approx(special.data(), all.data(), n);
-    rns::RnsPoly out(n, base, rns::Form::Evaluation, false, Uninitialized{});
-    for (int i = 0; i <= level; ++i) {
-      uint64_t* ci = all.data() + i * n;
-      ntt::forward_inplace(ci, ctx.ntt(i));
-      const auto& q = ctx.modulus(i);
-      rns::sub_mod(acc + i * n, ci, out.limb(i), n, q);
-      rns::mul_scalar_mod(out.limb(i), ctx.p_inv_mod_q(i), out.limb(i), n, q);
-    }
-    *outs[c] = std::move(out);
-  }
+  mod_down(ctx, level, acc0.data(), u0);
+  mod_down(ctx, level, acc1.data(), u1);
 }
 
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
                 rns::RnsPoly& u1) {
-  Decomposition dec = decompose(ctx, d);
-  apply_switch_key(ctx, dec, key, nullptr, u0, u1);
+  const int level = static_cast<int>(d.limbs()) - 1;
+  bool single_prime_digits = true;
+  for (int j = 0; j < ctx.digits() && ctx.digit_start(j) <= static_cast<std::size_t>(level); ++j)
+    single_prime_digits &= ctx.digit_end(j) - ctx.digit_start(j) == 1;
+  if (!single_prime_digits) {
+    Decomposition dec = decompose(ctx, d);
+    apply_switch_key(ctx, dec, key, nullptr, u0, u1);
+    return;
+  }
+  // One prime per digit (the SEAL/OpenFHE default): target limb by target limb, the digits
+  // are raised, transformed and multiplied with the key while they sit in cache, instead
+  // of materializing the whole decomposition (SEAL's loop order).
+  if (key.fingerprint != ctx.fingerprint())
+    throw_mismatch("key_switch", "key", "belongs to other parameters", "a key of this context", "a foreign key");
+  const uint64_t n = ctx.n();
+  const std::size_t K = ctx.p_count();
+  const std::size_t terms = static_cast<std::size_t>(level) + 1;
+  const std::size_t limbs = terms + K;
+  AlignedBuffer<uint64_t> coeff(terms * n, Uninitialized{});
+  std::memcpy(coeff.data(), d.data(), terms * n * sizeof(uint64_t));
+  for (std::size_t i = 0; i < terms; ++i) ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
+  AlignedBuffer<uint64_t> raised(terms * n, Uninitialized{});
+  AlignedBuffer<uint64_t> acc0(limbs * n, Uninitialized{}), acc1(limbs * n, Uninitialized{});
+  std::vector<const uint64_t*> a_ptrs(terms), b_ptrs(terms), k_ptrs(terms);
+  for (std::size_t t = 0; t < limbs; ++t) {
+    const std::size_t ki = key_index(ctx, level, t);
+    const math::Modulus& q = ctx.modulus(ki);
+    for (std::size_t j = 0; j < terms; ++j) {
+      if (j == t) {
+        a_ptrs[j] = d.limb(j);  // its own prime: the input as it is
+      } else {
+        uint64_t* dst = raised.data() + j * n;
+        const uint64_t* src = coeff.data() + j * n;
+        if (ctx.modulus(j).value() <= q.value())
+          std::memcpy(dst, src, n * sizeof(uint64_t));
+        else
+          rns::mul_scalar_mod(src, 1, dst, n, q);
+        ntt::forward_inplace(dst, ctx.ntt(ki));
+        a_ptrs[j] = dst;
+      }
+      b_ptrs[j] = key.b[j].limb(ki);
+      k_ptrs[j] = key.a[j].limb(ki);
+    }
+    rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0.data() + t * n,
+                            acc1.data() + t * n, n, q);
+  }
+  mod_down(ctx, level, acc0.data(), u0);
+  mod_down(ctx, level, acc1.data(), u1);
 }
 
 }  // namespace ppml::rlwe
