@@ -144,3 +144,11 @@ def test_errors(ctx, ctx_small, rng):
     with pytest.raises(ParameterError, match="secret key"):
         pub.noise_budget(a)
     assert np.array_equal(ctx.decrypt(pub.encrypt([3, 4]))[:2], [3, 4])
+
+
+def test_plain_modulus_bits_picks_a_batching_prime():
+    ctx = bfv.Context(poly_degree=4096, plain_modulus_bits=20, depth=1)
+    t = ctx.plain_modulus
+    assert ctx.batching and t.bit_length() == 20 and t % 8192 == 1
+    with pytest.raises(ParameterError, match="twice"):
+        bfv.Context(poly_degree=4096, plain_modulus=T, plain_modulus_bits=20)
