@@ -16,7 +16,15 @@ from pyppml._core import MismatchError, ParameterError
 
 
 class Plaintext:
-    """An encoded integer vector: a polynomial with coefficients in [0, t)."""
+    """An encoded integer vector: a polynomial with coefficients in [0, t).
+
+    Examples
+    --------
+    >>> from pyppml import bfv
+    >>> ctx = bfv.Context(poly_degree=4096, plain_modulus=786433, depth=1)
+    >>> ctx.encode([1, -1]).decode(signed=True)[:3].tolist()
+    [1, -1, 0]
+    """
 
     __slots__ = ("context", "_native")
 
@@ -48,7 +56,17 @@ class Plaintext:
 
 
 class Ciphertext:
-    """A BFV ciphertext: ``size`` polynomials at ``level`` (evaluation form)."""
+    """A BFV ciphertext: ``size`` polynomials at ``level`` (evaluation form).
+
+    Examples
+    --------
+    >>> from pyppml import bfv
+    >>> ctx = bfv.Context(poly_degree=4096, plain_modulus=786433, depth=1)
+    >>> ctx.keygen()
+    >>> a = ctx.encrypt([1, 2, 3])
+    >>> ctx.decrypt((a * a - 1).rotate_rows(1), signed=True)[:3].tolist()
+    [3, 8, -1]
+    """
 
     __slots__ = ("context", "_native")
     __array_priority__ = 1000
