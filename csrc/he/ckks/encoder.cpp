@@ -188,22 +188,32 @@ std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {
     inv_q[i] = 1.0 / static_cast<double>(base[i].value());
   }
   std::vector<uint64_t> acc(k + 1);
+  std::vector<math::u128> wide(k);
   for (uint64_t j = 0; j < n; ++j) {
+    // Column sums of y_i * (Q/q_i) per word, without a carry chain across words (independent
+    // multiply-adds); carries are propagated every 7 terms (each product < 2^125).
+    std::fill(wide.begin(), wide.end(), 0);
     std::fill(acc.begin(), acc.end(), 0);
     double f = 0;
+    auto propagate = [&] {
+      math::u128 carry = 0;
+      for (std::size_t w = 0; w < k; ++w) {
+        math::u128 v = wide[w] + carry + acc[w];
+        acc[w] = static_cast<uint64_t>(v);
+        carry = v >> 64;
+        wide[w] = 0;
+      }
+      acc[k] += static_cast<uint64_t>(carry);
+    };
     for (std::size_t i = 0; i < k; ++i) {
       const auto& q = base[i];
       const uint64_t y = q.mul_shoup(c.limb(i)[j], base.inv_punctured(i), base.inv_punctured_shoup(i));
       f += static_cast<double>(y) * inv_q[i];
-      uint64_t carry = 0;
       const uint64_t* P = punctured[i];
-      for (std::size_t w = 0; w < k; ++w) {
-        math::u128 t = static_cast<math::u128>(P[w]) * y + acc[w] + carry;
-        acc[w] = static_cast<uint64_t>(t);
-        carry = static_cast<uint64_t>(t >> 64);
-      }
-      acc[k] += carry;
+      for (std::size_t w = 0; w < k; ++w) wide[w] += static_cast<math::u128>(P[w]) * y;
+      if (i % 7 == 6) propagate();
     }
+    propagate();
     // acc -= t * Q (t small and non-negative).
     const uint64_t t = static_cast<uint64_t>(std::floor(f + 0.5));
     uint64_t borrow = 0, carry = 0;
@@ -223,8 +233,13 @@ std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {
         c1 = (acc[w] == 0 && c1) ? 1 : 0;
       }
     }
+    // Only the top three non-zero words reach a double's 53-bit mantissa.
+    std::size_t top = k;
+    while (top > 0 && acc[top] == 0) --top;
+    const std::size_t low = top >= 2 ? top - 2 : 0;
     double v = 0;
-    for (std::size_t w = k + 1; w-- > 0;) v = v * 18446744073709551616.0 + static_cast<double>(acc[w]);
+    for (std::size_t w = top + 1; w-- > low;) v = v * 18446744073709551616.0 + static_cast<double>(acc[w]);
+    v = std::ldexp(v, static_cast<int>(64 * low));
     out[j] = negative ? -v : v;
   }
   return out;
