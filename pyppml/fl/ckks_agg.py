@@ -10,7 +10,7 @@ The collective key is n-of-n: every committee member must take part in decryptio
 >>> import numpy as np
 >>> from pyppml import fl
 >>> com = fl.CkksCommittee(members=3, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
->>> cts = [com.client_context().encrypt(np.full(4, 0.5)) for _ in range(4)]
+>>> cts = [fl.encrypt_update(com.client_context(), np.full(4, 0.5))[0] for _ in range(4)]
 >>> np.round(com.decrypt(fl.add_ciphertexts(cts), 4), 2).tolist()
 [2.0, 2.0, 2.0, 2.0]
 """
@@ -106,7 +106,7 @@ class CkksCommittee:
 
     def decrypt(self, ct: Ciphertext, count: int | None = None) -> np.ndarray:
         """Collective decryption of an aggregate: every member's smudged share, combined.
-        ``count``: how many leading slots to return."""
+        ``count``: how many leading values to return (n per ciphertext)."""
         shares = [m.decryption_share(ct, self.smudging_bits) for m in self.members]
         out = combine_decryption(self.ctx, ct, shares)
         return out if count is None else out[:count]
@@ -118,9 +118,10 @@ def combine_public_key(ctx: Context, shares, crs: bytes):
 
 
 def combine_decryption(ctx: Context, ct: Ciphertext, shares) -> np.ndarray:
+    """The sum's n reals (two per complex slot, as encrypt_update packs them)."""
     polys = [_poly(ctx, s, ct.level, "decryption share") for s in shares]
     pt = ctx._native.combine_decryption(ct._native, polys)
-    return np.asarray(ctx._native.decode(pt)).real.copy()
+    return unpack(np.asarray(ctx._native.decode(pt)))
 
 
 def add_ciphertexts(cts) -> Ciphertext:
@@ -135,12 +136,27 @@ def add_ciphertexts(cts) -> Ciphertext:
 
 
 def encrypt_update(ctx: Context, update: np.ndarray) -> list[Ciphertext]:
-    """An update as ceil(len / slots) public-key ciphertexts."""
+    """An update as ceil(len / n) public-key ciphertexts: two reals per complex slot
+    (u[2i] + 1j u[2i+1]), so each ciphertext carries n values; aggregation is linear, so
+    the packing survives the sum."""
     u = np.asarray(update, dtype=np.float64)
     if not np.all(np.isfinite(u)):
         raise ParameterError("encrypt_update: update is not finite; expected finite floats")
-    s = ctx.slots
-    return [ctx.encrypt(u[k:k + s], symmetric=False) for k in range(0, u.size, s)]
+    per_ct = 2 * ctx.slots
+    out = []
+    for k in range(0, u.size, per_ct):
+        chunk = u[k:k + per_ct]
+        if chunk.size % 2:
+            chunk = np.append(chunk, 0.0)
+        out.append(ctx.encrypt(chunk[0::2] + 1j * chunk[1::2], symmetric=False))
+    return out
+
+
+def unpack(values: np.ndarray) -> np.ndarray:
+    """Complex slots back to the interleaved reals of encrypt_update."""
+    out = np.empty(2 * values.size)
+    out[0::2], out[1::2] = values.real, values.imag
+    return out
 
 
 def ckks_aggregate(updates, committee: CkksCommittee | None = None, report: dict | None = None) -> np.ndarray:

@@ -29,7 +29,7 @@ def test_context_has_no_secret_key(committee):
 
 
 def test_missing_member_gives_garbage_not_the_sum(committee):
-    ct = fl.add_ciphertexts([committee.client_context().encrypt(np.full(8, 0.5), symmetric=False)] * 2)
+    ct = fl.add_ciphertexts(fl.encrypt_update(committee.client_context(), np.full(8, 0.5)) * 2)
     shares = [m.decryption_share(ct, committee.smudging_bits) for m in committee.members[:2]]
     out = fl.ckks_agg.combine_decryption(committee.ctx, ct, shares)
     assert np.abs(out[:8] - 1.0).max() > 1.0
@@ -39,3 +39,12 @@ def test_bad_share_shape_refused(committee):
     ct = committee.client_context().encrypt(np.ones(4), symmetric=False)
     with pytest.raises(fl.ProtocolError, match="shape"):
         fl.ckks_agg.combine_decryption(committee.ctx, ct, [np.zeros((2, 4096), dtype=np.uint64)])
+
+
+def test_two_values_per_slot_upload(committee):
+    ctx = committee.client_context()
+    update = np.linspace(-1, 1, 3 * ctx.slots + 1)
+    cts = fl.encrypt_update(ctx, update)
+    assert len(cts) == 2  # n reals per ciphertext
+    got = np.concatenate([committee.decrypt(c) for c in cts])[: update.size]
+    assert np.abs(got - update).max() < 2 ** -9
