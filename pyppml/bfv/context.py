@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from pyppml._core import MismatchError, ParameterError
+from pyppml._core import ParameterError
 from pyppml._core import he as _he
+from pyppml._rlwe import RlweContext, native_context
 from pyppml import ring as _ring
 from pyppml.bfv.params import default_chain
 
@@ -19,7 +19,7 @@ class DecryptionError(RuntimeError):
     (the result would be silently wrong)."""
 
 
-class Context:
+class Context(RlweContext):
     """A BFV parameter set with its keys: exact arithmetic modulo ``plain_modulus``.
 
     Parameters
@@ -81,26 +81,13 @@ class Context:
             else:
                 q_bits = list(coeff_mod_bits)
                 p_bits = list(special_mod_bits) if special_mod_bits is not None else [max(q_bits + [30])]
-            if security is None:
-                warnings.warn("pyppml.bfv.Context: security=None, the modulus is not checked against any security table",
-                              stacklevel=2)
-            primes = _he.select_primes(poly_degree, q_bits + p_bits)
-            _native = _he.Context("bfv", poly_degree, primes[: len(q_bits)], primes[len(q_bits):], dnum,
-                                  0 if security is None else int(security), str(security_standard), t)
+            _native = native_context("bfv", poly_degree, q_bits, p_bits, dnum, security, security_standard, t)
         if _native.scheme != "bfv":
             raise ParameterError(f"Context: context is not a BFV context; expected scheme 'bfv', got {_native.scheme!r}")
-        self._native = _native
+        super().__init__(_native)
         self._bfv = _he.BfvContext(_native)
-        self.secret_key = None
-        self.public_key = None
-        self.relin_key = None
-        self.galois_keys = None
 
     # ------------------------------------------------------------------ parameters
-    @property
-    def poly_degree(self) -> int:
-        return self._native.n
-
     @property
     def slots(self) -> int:
         """n slots (2 rows of n/2) with batching."""
@@ -119,37 +106,9 @@ class Context:
         return self._bfv.batching
 
     @property
-    def max_level(self) -> int:
-        return self._native.max_level
-
-    @property
-    def coeff_moduli(self) -> list[int]:
-        return list(self._native.q)
-
-    @property
-    def special_moduli(self) -> list[int]:
-        return list(self._native.p)
-
-    @property
     def aux_moduli(self) -> list[int]:
         """The auxiliary base of the scale-invariant product (never in any key)."""
         return list(self._bfv.aux_moduli)
-
-    @property
-    def log_qp(self) -> float:
-        return self._native.log_qp
-
-    @property
-    def security(self) -> int | None:
-        return self._native.security or None
-
-    @property
-    def fingerprint(self) -> int:
-        return self._native.fingerprint
-
-    @property
-    def is_private(self) -> bool:
-        return self.secret_key is not None
 
     def __repr__(self) -> str:
         return (f"bfv.Context(poly_degree={self.poly_degree}, plain_modulus={self.plain_modulus}, levels={self.max_level}, "
@@ -168,23 +127,16 @@ class Context:
     def keygen(self, rotations: Iterable[int] | None = None, columns: bool = True, relin: bool = True) -> None:
         """Secret, public, relinearization and Galois keys (default rotations: every
         power of two in both directions, plus the row swap)."""
-        n = self._native
-        self.secret_key = n.keygen_secret()
-        self.public_key = n.keygen_public(self.secret_key)
-        self.relin_key = n.keygen_relin(self.secret_key) if relin else None
-        self.galois_keys = None
+        self._generate_keys(relin)
         self.generate_rotation_keys(rotations, columns)
 
     def generate_rotation_keys(self, rotations: Iterable[int] | None = None, columns: bool = True) -> None:
-        self._require_secret("generate_rotation_keys")
         if rotations is None:
             rotations = self.default_rotations()
         elements = {self.galois_element(r) for r in rotations if r % self.row_size}
         if columns:
             elements.add(self.column_element)
-        existing = set(self.galois_keys.elements) if self.galois_keys is not None else set()
-        if self.galois_keys is None or elements - existing:
-            self.galois_keys = self._native.keygen_galois(self.secret_key, sorted(existing | elements))
+        self._add_galois_keys(elements)
 
     def default_rotations(self) -> list[int]:
         out, k = [], 1
@@ -193,15 +145,6 @@ class Context:
             k <<= 1
         return out
 
-    def make_public(self) -> "Context":
-        """A copy without the secret key, to send to a computing party."""
-        pub = Context(_native=self._native)
-        pub.public_key, pub.relin_key, pub.galois_keys = self.public_key, self.relin_key, self.galois_keys
-        return pub
-
-    def _require_secret(self, api: str) -> None:
-        if self.secret_key is None:
-            raise ParameterError(f"{api}: context has no secret key; expected the key owner's context (call keygen()), got a public context")
 
     # ------------------------------------------------------------------ encoding
     def _residues(self, values, api: str, limit: int) -> np.ndarray:
@@ -306,9 +249,6 @@ class Context:
 
     _unsafe_noise_budget_debug = noise_budget
 
-    def _check(self, ct, api: str) -> None:
-        if ct.context._native.fingerprint != self._native.fingerprint:
-            raise MismatchError(f"{api}: ciphertext belongs to other parameters; expected fingerprint {self.fingerprint}, got {ct.context.fingerprint}")
 
     # ------------------------------------------------------------------ serialization
     def to_bytes(self, include_public_keys: bool = True) -> bytes:
@@ -327,17 +267,6 @@ class Context:
         from pyppml.bfv.serialization import context_from_bytes
 
         return context_from_bytes, (self.to_bytes(),)
-
-    def export_secret_key(self) -> bytes:
-        """The secret key as bytes: the only way it leaves this process. Keep it secret."""
-        self._require_secret("export_secret_key")
-        return _he.export_secret_key(self._native, self.secret_key)
-
-    def import_secret_key(self, data: bytes) -> None:
-        sk = _he.import_secret_key(self._native, bytes(data))
-        if self.public_key is not None and sk.key_id != self.public_key.key_id:
-            raise MismatchError("import_secret_key: data is the key of another key set; expected the secret key of this context's public key, got another")
-        self.secret_key = sk
 
 
 def _batching_prime(poly_degree: int, bits: int) -> int:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from pyppml._core import FormatError, MismatchError, ParameterError
-from pyppml._core import he as _he
+from pyppml._core import ParameterError
+from pyppml._rlwe import RlweContext, native_context
 from pyppml.ckks.params import default_chain
 
 
-class Context:
+class Context(RlweContext):
     """A CKKS parameter set with its keys.
 
     Parameters
@@ -68,56 +67,14 @@ class Context:
             else:
                 q_bits = list(coeff_mod_bits)
                 p_bits = list(special_mod_bits) if special_mod_bits is not None else [60]
-            if security is None:
-                warnings.warn("pyppml.ckks.Context: security=None, the modulus is not checked against any security table",
-                              stacklevel=2)
-            primes = _he.select_primes(poly_degree, q_bits + p_bits)
-            _native = _he.Context("ckks", poly_degree, primes[: len(q_bits)], primes[len(q_bits):], dnum,
-                                  0 if security is None else int(security), str(security_standard))
-        self._native = _native
+            _native = native_context("ckks", poly_degree, q_bits, p_bits, dnum, security, security_standard)
+        super().__init__(_native)
         self.scale = float(2 ** scale_bits)
-        self.secret_key = None
-        self.public_key = None
-        self.relin_key = None
-        self.galois_keys = None
 
     # ------------------------------------------------------------------ parameters
     @property
-    def poly_degree(self) -> int:
-        return self._native.n
-
-    @property
     def slots(self) -> int:
         return self._native.slots
-
-    @property
-    def max_level(self) -> int:
-        return self._native.max_level
-
-    @property
-    def coeff_moduli(self) -> list[int]:
-        return list(self._native.q)
-
-    @property
-    def special_moduli(self) -> list[int]:
-        return list(self._native.p)
-
-    @property
-    def log_qp(self) -> float:
-        return self._native.log_qp
-
-    @property
-    def security(self) -> int | None:
-        return self._native.security or None
-
-    @property
-    def fingerprint(self) -> int:
-        return self._native.fingerprint
-
-    @property
-    def is_private(self) -> bool:
-        """True when this context holds the secret key."""
-        return self.secret_key is not None
 
     def __repr__(self) -> str:
         return (f"ckks.Context(poly_degree={self.poly_degree}, levels={self.max_level}, log_qp={self.log_qp:.1f}, "
@@ -138,23 +95,16 @@ class Context:
         ``rotations``: slot rotations to support directly (default: all powers of two,
         both directions, which reach every rotation in at most log2(slots) steps).
         """
-        n = self._native
-        self.secret_key = n.keygen_secret()
-        self.public_key = n.keygen_public(self.secret_key)
-        self.relin_key = n.keygen_relin(self.secret_key) if relin else None
+        self._generate_keys(relin)
         self.generate_rotation_keys(rotations, conjugate)
 
     def generate_rotation_keys(self, rotations: Iterable[int] | None = None, conjugate: bool = True) -> None:
-        self._require_secret("generate_rotation_keys")
         if rotations is None:
             rotations = self.default_rotations()
-        elements = sorted({self.galois_element(r) for r in rotations if r % self.slots})
+        elements = {self.galois_element(r) for r in rotations if r % self.slots}
         if conjugate:
-            elements.append(self.conjugation_element)
-        existing = set(self.galois_keys.elements) if self.galois_keys is not None else set()
-        missing = [e for e in elements if e not in existing]
-        if self.galois_keys is None or missing:
-            self.galois_keys = self._native.keygen_galois(self.secret_key, sorted(existing | set(elements)))
+            elements.add(self.conjugation_element)
+        self._add_galois_keys(elements)
 
     def default_rotations(self) -> list[int]:
         out, k = [], 1
@@ -165,14 +115,9 @@ class Context:
 
     def make_public(self) -> "Context":
         """A copy without the secret key, to send to a computing party."""
-        pub = Context(_native=self._native)
+        pub = super().make_public()
         pub.scale = self.scale
-        pub.public_key, pub.relin_key, pub.galois_keys = self.public_key, self.relin_key, self.galois_keys
         return pub
-
-    def _require_secret(self, api: str) -> None:
-        if self.secret_key is None:
-            raise ParameterError(f"{api}: context has no secret key; expected the key owner's context (call keygen()), got a public context")
 
     # ------------------------------------------------------------------ encoding
     def _level(self, level: int | None) -> int:
@@ -242,9 +187,6 @@ class Context:
         self._check(ciphertext, "decrypt_for_release")
         return flooded_decrypt(self, ciphertext, bits_of_precision, complex)
 
-    def _check(self, ct, api: str) -> None:
-        if ct.context._native.fingerprint != self._native.fingerprint:
-            raise MismatchError(f"{api}: ciphertext belongs to other parameters; expected fingerprint {self.fingerprint}, got {ct.context.fingerprint}")
 
     # ------------------------------------------------------------------ serialization
     def to_bytes(self, include_public_keys: bool = True) -> bytes:
@@ -264,31 +206,6 @@ class Context:
         from pyppml.ckks.serialization import context_from_bytes
 
         return _restore_context, (self.to_bytes(), self.scale)
-
-    def export_secret_key(self) -> bytes:
-        """The secret key as bytes: the only way it leaves this process. Keep it secret."""
-        self._require_secret("export_secret_key")
-        return _he.export_secret_key(self._native, self.secret_key)
-
-    def key_to_bytes(self, key) -> bytes:
-        """Bytes of a public, relinearization or Galois key of this context."""
-        if isinstance(key, _he.SecretKey):
-            raise ParameterError("key_to_bytes: key is the secret key; expected a public, relinearization or Galois key (use export_secret_key), got SecretKey")
-        return _he.save(self._native, key)
-
-    def key_from_bytes(self, data: bytes):
-        """A key saved by key_to_bytes, validated against this context's parameters."""
-        loaders = {4: _he.load_public_key, 5: _he.load_relin_key, 6: _he.load_galois_keys}
-        kind = _he.peek_kind(bytes(data))
-        if kind not in loaders:
-            raise FormatError(f"key_from_bytes: data is not a public key; expected kind 4, 5 or 6, got {kind}")
-        return loaders[kind](self._native, bytes(data))
-
-    def import_secret_key(self, data: bytes) -> None:
-        sk = _he.import_secret_key(self._native, bytes(data))
-        if self.public_key is not None and sk.key_id != self.public_key.key_id:
-            raise MismatchError("import_secret_key: data is the key of another key set; expected the secret key of this context's public key, got another")
-        self.secret_key = sk
 
 
 def _restore_context(data: bytes, scale: float) -> Context:

@@ -5,7 +5,7 @@ import pytest
 
 from pyppml import bfv
 
-T = 786433
+from bfv_reference import T
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +27,3 @@ def ctx_small():
 @pytest.fixture
 def rng():
     return np.random.default_rng(4321)
-
-
-def mulmod(a, b, t=T):
-    """a * b mod t elementwise, exactly (object ints would be slow; t < 2^31 fits int64)."""
-    return (np.asarray(a, dtype=np.int64) % t) * (np.asarray(b, dtype=np.int64) % t) % t

@@ -6,7 +6,7 @@ import pytest
 
 from pyppml import ring
 
-from conftest import T, mulmod
+from bfv_reference import T, mulmod
 
 BACKENDS = ring.available_backends()
 

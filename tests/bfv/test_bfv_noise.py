@@ -6,7 +6,7 @@ import pytest
 
 from pyppml import bfv
 
-from conftest import T, mulmod
+from bfv_reference import T, mulmod
 
 
 def test_budget_decreases_and_failure_is_detected(ctx_small, rng):

@@ -8,7 +8,7 @@ import pytest
 
 from pyppml import FormatError, bfv
 
-from conftest import T
+from bfv_reference import T
 
 
 def test_round_trips(ctx_small, rng):
