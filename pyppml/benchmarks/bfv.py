@@ -12,15 +12,11 @@ and OpenFHE's peer script runs in a python3.10 that has ``openfhe``, when there 
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 
+from pyppml.benchmarks import peers
 from pyppml.benchmarks.harness import emit, measure, result
 
 # ../shared/peers/common.py: BFV_SETS and BFV_T (same chains for every library).
@@ -30,7 +26,6 @@ BFV_SETS = [
     dict(N=1 << 15, bits=54, L=15, special=60),
 ]
 BFV_T = 786433
-PEERS = Path(__file__).resolve().parents[3] / "shared" / "peers"
 
 
 def _time(fn, runs, target_ms, setup=None):
@@ -165,34 +160,11 @@ def _ops_seal(ps):
     return ops, check, dict(q_bits=[ps["bits"]] * L, p_bits=[ps["special"]])
 
 
-def _openfhe_python():
-    for cand in (os.path.expanduser("~/.peers/venv310/bin/python"), shutil.which("python3.10")):
-        if cand and os.path.exists(cand):
-            try:
-                r = subprocess.run([cand, "-c", "import openfhe"], capture_output=True, timeout=60)
-            except (OSError, subprocess.SubprocessError):
-                continue
-            if r.returncode == 0:
-                return cand
-    return None
-
-
 def _bench_openfhe(logns, runs):
-    py = _openfhe_python()
-    if py is None or not (PEERS / "bench_openfhe.py").exists():
-        emit({"lib": "openfhe", "scheme": "bfv", "op": "_skipped", "note": "no python3.10 with openfhe here"})
-        return []
-    cmd = [py, str(PEERS / "bench_openfhe.py"), "--scheme", "bfv", "--runs", str(runs), "--logn", *map(str, logns)]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=PEERS, env=env)
+    """OpenFHE's BFV on the same chains (its wheel runs in a Python 3.10 subprocess)."""
     out = []
-    for line in proc.stdout.splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        emit(rec)
-        out.append(rec)
+    for logn in logns:
+        out += peers.openfhe(["--scheme", "bfv", "--logn", str(logn), "--runs", str(runs)])
     return out
 
 

@@ -81,47 +81,6 @@ def seal_ckks(N, q_bits, p_bits, scale_bits, runs):
     return out
 
 
-def seal_bfv(N, q_bits, p_bits, t, runs):
-    seal = _seal()
-    if seal is None:
-        return []
-    ctx = _seal_context(seal, seal.scheme_type.bfv, N, q_bits + p_bits, t)
-    L = len(q_bits)
-    kg = seal.KeyGenerator(ctx)
-    sk, pk = kg.secret_key(), kg.create_public_key()
-    be, ev = seal.BatchEncoder(ctx), seal.Evaluator(ctx)
-    encr, decr = seal.Encryptor(ctx, pk), seal.Decryptor(ctx, sk)
-    rng = np.random.default_rng(2)
-    x, y = rng.integers(0, 1000, (2, N), dtype=np.int64)
-    out = []
-
-    def op(name, fn):
-        rec = result("seal", "bfv", N, L, name, measure(fn, runs=runs))
-        emit(rec)
-        out.append(rec)
-
-    op("keygen", lambda: seal.KeyGenerator(ctx).create_public_key())
-    op("relin_keygen", lambda: kg.create_relin_keys())
-    op("galois_keygen", lambda: kg.create_galois_keys([1], seal.GaloisKeys()))
-    rk, gk = kg.create_relin_keys(), seal.GaloisKeys()
-    kg.create_galois_keys([1], gk)
-    op("encode", lambda: be.encode(x))
-    pt, pty = be.encode(x), be.encode(y)
-    op("encrypt", lambda: encr.encrypt(pt))
-    ct, ct2 = encr.encrypt(pt), encr.encrypt(pty)
-    op("decrypt", lambda: decr.decrypt(ct))
-    ptd = decr.decrypt(ct)
-    op("decode", lambda: be.decode(ptd))
-    op("add", lambda: ev.add(ct, ct2))
-    op("multiply", lambda: ev.multiply(ct, ct2))
-    c3 = ev.multiply(ct, ct2)
-    op("relinearize", lambda: ev.relinearize(c3, rk))
-    op("multiply_plain", lambda: ev.multiply_plain(ct, pty))
-    op("rotate", lambda: ev.rotate_rows(ct, 1, gk))
-    op("multiply_relin", lambda: ev.relinearize(ev.multiply(ct, ct2), rk))
-    return out
-
-
 def _python310() -> str | None:
     for cand in (os.environ.get("PYPPML_OPENFHE_PYTHON"), shutil.which("python3.10"),
                  "/root/.pyenv/versions/3.10.13/bin/python"):
