@@ -60,8 +60,9 @@ def ckks(logn, runs):
     kp = cc.KeyGen()
     sk, pk = kp.secretKey, kp.publicKey
     emit("ckks", N, L, "keygen", lambda: cc.KeyGen(), runs)
-    emit("ckks", N, L, "relin_keygen", lambda: cc.EvalMultKeyGen(sk), runs)
-    emit("ckks", N, L, "galois_keygen", lambda: cc.EvalRotateKeyGen(sk, [1]), runs)
+    # OpenFHE keeps generated keys in a global map: clear it so each call really generates.
+    emit("ckks", N, L, "relin_keygen", lambda: (o.ClearEvalMultKeys(), cc.EvalMultKeyGen(sk)), runs)
+    emit("ckks", N, L, "galois_keygen", lambda: (cc.ClearEvalAutomorphismKeys(), cc.EvalRotateKeyGen(sk, [1])), runs)
     cc.EvalMultKeyGen(sk)
     cc.EvalRotateKeyGen(sk, [1])
     rng = np.random.default_rng(1)
@@ -97,8 +98,9 @@ def bfv(logn, runs):
     kp = cc.KeyGen()
     sk, pk = kp.secretKey, kp.publicKey
     emit("bfv", N, L, "keygen", lambda: cc.KeyGen(), runs)
-    emit("bfv", N, L, "relin_keygen", lambda: cc.EvalMultKeyGen(sk), runs)
-    emit("bfv", N, L, "galois_keygen", lambda: cc.EvalRotateKeyGen(sk, [1]), runs)
+    # OpenFHE keeps generated keys in a global map: clear it so each call really generates.
+    emit("bfv", N, L, "relin_keygen", lambda: (o.ClearEvalMultKeys(), cc.EvalMultKeyGen(sk)), runs)
+    emit("bfv", N, L, "galois_keygen", lambda: (cc.ClearEvalAutomorphismKeys(), cc.EvalRotateKeyGen(sk, [1])), runs)
     cc.EvalMultKeyGen(sk)
     cc.EvalRotateKeyGen(sk, [1])
     rng = np.random.default_rng(2)
