@@ -123,3 +123,58 @@ class RlweContext:
         if kind not in loaders:
             raise FormatError(f"key_from_bytes: data is not a public key; expected kind 4, 5 or 6, got {kind}")
         return loaders[kind](self._native, bytes(data))
+
+
+# ---------------------------------------------------------------------- context bytes
+_CONTEXT_MAGIC = b"PPMLCTX1"
+
+
+def as_bytes(data, api: str = "from_bytes") -> bytes:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise FormatError(f"{api}: data has the wrong type; expected bytes, got {type(data).__name__}")
+    return bytes(data)
+
+
+def context_to_bytes(ctx: RlweContext, include_public_keys: bool = True) -> bytes:
+    """Parameters (+ public, relinearization and Galois keys), never the secret key: the
+    magic, then four length-prefixed parts."""
+    parts = [_he.save_params(ctx._native)]
+    for key in (ctx.public_key, ctx.relin_key, ctx.galois_keys):
+        parts.append(_he.save(ctx._native, key) if include_public_keys and key is not None else b"")
+    out = bytearray(_CONTEXT_MAGIC)
+    for p in parts:
+        out += len(p).to_bytes(8, "little") + p
+    return bytes(out)
+
+
+def context_from_bytes(data, scheme: str, make_context):
+    """Parse context_to_bytes output for `scheme`; make_context(native) builds the
+    scheme's Context, whose keys are then loaded and checked to be one key set."""
+    data = as_bytes(data, "Context.from_bytes")
+    if data[:8] != _CONTEXT_MAGIC:
+        raise FormatError("Context.from_bytes: data is not a pyppml context; expected magic 'PPMLCTX1', got other bytes")
+    parts, pos = [], 8
+    for _ in range(4):
+        if pos + 8 > len(data):
+            raise FormatError(f"Context.from_bytes: data is truncated; expected a length field at byte {pos}, got {len(data)} bytes")
+        size = int.from_bytes(data[pos:pos + 8], "little")
+        pos += 8
+        if size > len(data) - pos:
+            raise FormatError(f"Context.from_bytes: data is truncated; expected {size} more bytes, got {len(data) - pos}")
+        parts.append(data[pos:pos + size])
+        pos += size
+    if pos != len(data):
+        raise FormatError(f"Context.from_bytes: data has trailing bytes; expected {pos} bytes, got {len(data)}")
+    native = _he.load_params(parts[0])
+    if native.scheme != scheme:
+        raise FormatError(f"Context.from_bytes: data holds another scheme; expected {scheme!r}, got {native.scheme!r}")
+    try:
+        ctx = make_context(native)
+    except ParameterError as e:
+        raise FormatError(f"Context.from_bytes: data has invalid {scheme} parameters; expected valid ones, got: {e}") from None
+    loaders = (_he.load_public_key, _he.load_relin_key, _he.load_galois_keys)
+    keys = [load(native, part) if part else None for load, part in zip(loaders, parts[1:])]
+    ctx.public_key, ctx.relin_key, ctx.galois_keys = keys
+    if len({k.key_id for k in keys if k is not None}) > 1:
+        raise FormatError("Context.from_bytes: data mixes keys of different key sets; expected one key id, got several")
+    return ctx
