@@ -5,7 +5,9 @@ Reports, per batch size, the online time per epoch next to the plaintext NumPy e
 (same mini-batch schedule, same run, same machine) and their ratio (medians, and the
 ratio of the fastest epochs, less sensitive to other load on a shared machine), the offline cost
 (dealer triples and comparison material per epoch, generation plus transfer) and the
-one-time setup (input sharing and the opening of X - A).
+one-time setup (input sharing and the opening of X - A). Then the offline cost of
+elementwise triples alone: made by the two parties with BFV (``triples_he``, no dealer)
+next to the dealer's (``triples_dealer_mul``), in triples/s and bytes per triple.
 
     pyppml bench mpc [--quick] [--runs R]
 """
@@ -115,6 +117,44 @@ def run_one(batch: int, epochs: int, runs: int, X, y) -> list[dict]:
     return recs
 
 
+def _triples_job(count, he):
+    def job(party):
+        import time
+
+        from pyppml.mpc import DealerTripleSource, HeTripleSource
+        from pyppml.mpc.triples import Kind, _row
+
+        src = HeTripleSource(party) if he else DealerTripleSource(party, dealer=2)
+        src.preprocess([_row(Kind.MUL, 16)])  # setup (public contexts) and warm-up, not timed
+        before, t0 = src.offline_bytes, time.perf_counter()
+        src.preprocess([_row(Kind.MUL, count)])
+        seconds, nbytes = time.perf_counter() - t0, src.offline_bytes - before
+        src.close()
+        return seconds, nbytes
+
+    return job
+
+
+def run_triples(count: int) -> list[dict]:
+    """Offline cost of ``count`` elementwise triples: BFV between the parties (bytes: both
+    directions) vs the dealer (bytes received by both parties)."""
+    from pyppml.mpc.local import run_local
+
+    recs = []
+    for op, he in (("triples_he", True), ("triples_dealer_mul", False)):
+        jobs = {0: _triples_job(count, he), 1: _triples_job(count, he)}
+        if not he:
+            jobs[2] = _dealer_job
+        out = run_local(jobs, timeout=60, deadline=600)
+        if not (out[0].ok and out[1].ok):
+            raise RuntimeError(f"mpc benchmark: {op} failed: {out[0].message} {out[1].message}")
+        seconds = max(out[0].value[0], out[1].value[0])
+        nbytes = out[0].value[1] if he else out[0].value[1] + out[1].value[1]
+        recs.append(result("pyppml", "mpc", count, 1, op, {"median_us": round(seconds * 1e6, 1), "runs": 1},
+                           triples_per_s=round(count / seconds), bytes_per_triple=round(nbytes / count, 1)))
+    return recs
+
+
 def run(args) -> None:
     X, y = dataset()
     quick = getattr(args, "quick", False)
@@ -124,6 +164,8 @@ def run(args) -> None:
     for batch in sizes:
         for rec in run_one(batch, epochs, runs, X, y):
             emit(rec)
+    for rec in run_triples(1 << 15 if quick else 1 << 18):
+        emit(rec)
 
 
 if __name__ == "__main__":

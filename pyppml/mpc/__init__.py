@@ -7,7 +7,8 @@
   never pickle); :func:`secure_sum` among any number of parties.
 - :class:`SecureRuntime`: two-party Beaver products, dot and matrix products, secure
   comparison, ReLU and a piecewise-linear sigmoid; triples from a
-  :class:`TripleSource` (:class:`DealerTripleSource` + :func:`run_dealer`).
+  :class:`TripleSource` (:class:`DealerTripleSource` + :func:`run_dealer`, or
+  :class:`HeTripleSource`: the two parties make them with BFV, no dealer).
 - :class:`SecureLogisticRegression`: two-party training on secret-shared rows.
 
 Security model: semi-honest parties, a non-colluding semi-honest dealer (see
@@ -41,6 +42,7 @@ from pyppml.mpc.transport import (
 )
 from pyppml.mpc.dealer import run_dealer
 from pyppml.mpc.triples import DealerTripleSource, TripleSource
+from pyppml.mpc.he_triples import HeTripleSource
 
 __all__ = [
     "SHAMIR_PRIME",
@@ -48,6 +50,7 @@ __all__ = [
     "DealerTripleSource",
     "FixedPoint",
     "FrameError",
+    "HeTripleSource",
     "MsgType",
     "Party",
     "PartyError",

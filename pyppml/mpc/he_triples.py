@@ -1,0 +1,399 @@
+"""Dealer-free Beaver triples between the two parties, made with pyppml's BFV.
+
+:class:`HeTripleSource` is a :class:`~pyppml.mpc.triples.TripleSource` that the two
+parties of a :class:`~pyppml.mpc.SecureRuntime` run between themselves over their own
+channel (``MsgType.HE`` frames of serialized BFV objects, never pickle): no third process
+and no trusted dealer. Security model: two semi-honest (honest-but-curious) parties.
+
+Protocol (Gilboa-style products with additively homomorphic encryption)
+-----------------------------------------------------------------------
+Party 0 ("A") holds a BFV key pair; party 1 ("B") only its public key. Every arithmetic
+kind reduces to *cross products*: A holds vectors x_1, x_2, B holds y_1, y_2 (uint64, the
+same length L), and they want additive shares mod 2^64 of ``X = x_1*y_1 + x_2*y_2``
+(elementwise, as integers). For a triple a = a_A + a_B, b = b_A + b_B:
+c = a_A b_A + a_B b_B (local) + [a_A b_B + b_A a_B] (cross: x = (a_A, b_A), y = (b_B, a_B)).
+Matrix triples use the same cross product on the m*k*n elementwise products
+A_A[i,l] B_B[l,j] + B_A[l,j] A_B[i,l] and sum over l locally. Both cross terms go one
+way (A encrypts a_A and b_A, B folds both products into one returned ciphertext) rather
+than one per direction with a key pair at each party: one key set, and one returned
+ciphertext per residue instead of two, for the same semi-honest security.
+
+Costs (measured, loopback, one core each; ``pyppml bench mpc``): about 1.7-2 x 10^5 MUL
+triples/s and 336 bytes per triple (both directions: 6 seeded 5-prime ciphertexts from A
+and 3 two-prime ones back per 2^14 triples) plus about 2 MB of public contexts once,
+against about 10^7 triples/s and 24 bytes per triple from the dealer. Material is made in
+blocks of n = 2^14 products, so preprocess requests in batches: a lone request of 16
+triples costs a whole block.
+
+1. The ring Z_2^64 is handled by CRT over three batching primes t_j (59 bits, t_j = 1 mod
+   2n, product T ~ 2^177): the exact integer ``v = X + r`` is below 2^176 < T and is
+   recovered exactly from its residues, then reduced mod 2^64.
+2. A encrypts x_i mod t_j under its key (symmetric, seeded encryption: half the bytes) in
+   n = 2^14 slots and sends the ciphertexts.
+3. B draws r uniform in [0, 2^175) per slot (ChaCha20, ``pyppml._core.Prng``), computes
+   ``sum_i Enc(x_i) * (y_i mod t_j) + (r mod t_j)`` plus a fresh public-key encryption of 0,
+   adds a smudging polynomial (uniform coefficients in [-2^S, 2^S), S = 188 by default) to
+   the first component, switches down to two data primes and returns it.
+4. A decrypts the three residues, CRT-combines v, keeps v mod 2^64; B keeps -r mod 2^64.
+
+Security (what is argued, not machine-checked)
+-----------------------------------------------
+* B's view: A's ciphertexts under RLWE (IND-CPA of BFV, 128-bit parameters per the
+  library's table: n = 2^14, log QP = 360 < 430).
+* A's view of one slot: v = X + r with X < 2^129 and r uniform on [0, 2^175): statistical
+  distance to a value independent of X at most 2^-46 per slot.
+* A's view of the returned ciphertext (circuit privacy by re-randomization and noise
+  flooding): A knows s, so it sees the phase c0 + c1 s = Delta M + E, with M = v mod t_j
+  (which it is meant to learn) and E the noise. The part of E that depends on B's
+  plaintexts is e_A * y (A's fresh CBD error, |e| <= 21, times the plaintext polynomial,
+  coefficients < t) plus, if the scaling were floor(q/t) rather than rounded, a wrap term
+  (q mod t) k with k = floor((sum x y + r) / t) coefficientwise; together below 2^134
+  (``_dependent_noise_bits``: 2 n t 21 + 3 n t^2, conservative). The rest (the encryption of
+  0, the smudging polynomial) does not depend on them. Uniform smudging on [-2^S, 2^S)
+  hides a shift of at most 2^134 per coefficient within statistical distance
+  n 2^134 / 2^(S+1) <= 2^-smudging_bits per ciphertext; S = 188 for the default 41. The
+  second component c1 = c1_A * y + (pk1 u + e2) is pseudorandom under RLWE (B's secret u)
+  whatever y is; the switch to two data primes afterwards is post-processing. After
+  smudging the noise budget is about 241 - S = 52 bits at the top level (measured); the
+  returned two-prime ciphertext has about 51 bits left. The statistical distances add up
+  over ciphertexts and slots: 2^-41 per ciphertext is about 2^-21 after 2^20 ciphertexts
+  (17 billion triples); raise ``smudging_bits`` (one bit of budget each) for more.
+* Not covered: malicious parties (no zero-knowledge proofs that A's ciphertexts are well
+  formed or that B computed what it should; a malicious A could, e.g., send ciphertexts
+  with large noise and learn about y from the decryption). Use only in the semi-honest
+  model, like the rest of pyppml.mpc.
+* The smudging is added by patching the first component of the serialized ciphertext
+  (format of csrc/he/rlwe/serialization.hpp, evaluation form, NTT by ``RnsPoly.ntt``):
+  pyppml.bfv has no public noise-flooding operation for ciphertexts.
+
+Kinds made: MUL, MATMUL, FIXED_LEFT, FIXED_LEFT_MM, FIXED_LEFT_TN. The Boolean and
+comparison kinds (AND, CMP_MASK, BIT_PRODUCT, TREE4) are not: pass a ``fallback`` source
+(e.g. a :class:`~pyppml.mpc.DealerTripleSource`) for them, or they raise
+NotImplementedError.
+
+>>> # in both parties' processes (ids 0 and 1):
+>>> # rt = SecureRuntime(party, HeTripleSource(party))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pyppml import _core
+from pyppml import ring as _ring
+from pyppml.mpc._random import prng
+from pyppml.mpc.party import Party
+from pyppml.mpc.transport import FrameError, MsgType
+from pyppml.mpc.triples import Kind, TripleSource, layout
+
+_k = _core.mpc
+_HE_KINDS = {Kind.MUL, Kind.MATMUL, Kind.FIXED_LEFT, Kind.FIXED_LEFT_MM, Kind.FIXED_LEFT_TN}
+
+POLY_DEGREE = 1 << 14
+PLAIN_BITS = 59
+COEFF_BITS = [60] * 5
+SPECIAL_BITS = [60]
+MASK_BITS = 175          # r uniform in [0, 2^175)
+TERMS = 2                # cross products summed per slot
+PRODUCT_BITS = 129       # sum of TERMS products of 64-bit words < 2^129
+CBD_BOUND = 21           # |fresh error coefficient| <= 2 sigma^2 = 21 (CBD, sigma 3.24)
+RETURN_LIMBS = 2         # data primes left in the returned ciphertext
+_CT_HEAD = 45            # header (32) + size, seeded, limbs, form, scale (13)
+
+
+def plain_moduli(poly_degree: int = POLY_DEGREE) -> list[int]:
+    """The three CRT batching primes (59 bits, = 1 mod 2n, below every 60-bit data prime)."""
+    return _ring.find_ntt_primes(PLAIN_BITS, poly_degree, 3)
+
+
+def _dependent_noise_bits(poly_degree: int, t_bits: int = PLAIN_BITS) -> float:
+    """log2 of the bound on the phase noise that depends on B's plaintexts (docstring)."""
+    n, t = poly_degree, 2.0 ** t_bits
+    return float(np.log2(TERMS * n * t * CBD_BOUND + t * (TERMS + 1) * n * t))
+
+
+def _split_words(values: np.ndarray, t: int) -> np.ndarray:
+    return values % np.uint64(t)
+
+
+def _mod_wide(words: list[np.ndarray], q: int) -> np.ndarray:
+    """(w0 + w1 2^64 + w2 2^128 + ...) mod q for uint64 words, q < 2^61."""
+    qq = np.uint64(q)
+    base = pow(2, 64, q)
+    acc = np.zeros(words[0].size, dtype=np.uint64)
+    scale = 1
+    for w in words:
+        term = _core.eltwise("mul", q, w % qq, np.full(w.size, scale, dtype=np.uint64))
+        acc = _core.eltwise("add", q, acc, term)
+        scale = scale * base % q
+    return acc
+
+
+class HeTripleSource(TripleSource):
+    """Beaver triples made by the two parties with BFV, no dealer (module docstring).
+
+    Parameters
+    ----------
+    party : Party
+        This process's endpoint; its index must be 0 (key holder) or 1.
+    peer : int, optional
+        The other party's id (default: 1 - party.index).
+    fallback : TripleSource, optional
+        Serves the kinds this source does not make (Boolean and comparison material).
+    smudging_bits : int
+        Statistical-distance exponent of the noise flooding per ciphertext (2^-smudging_bits).
+    record_view : bool
+        Party 0 keeps what it decrypted (the residues of v) and the noise budgets of the
+        returned ciphertexts in ``view`` (tests and audits only).
+
+    ``offline_bytes`` counts both directions of this source's traffic on the channel.
+    """
+
+    def __init__(self, party: Party, peer: int | None = None, fallback: TripleSource | None = None,
+                 smudging_bits: int = 41, poly_degree: int = POLY_DEGREE, record_view: bool = False):
+        super().__init__(party.index)
+        if party.index not in (0, 1):
+            raise ValueError(f"HeTripleSource: party is not a two-party index; expected 0 or 1, got {party.index}")
+        self.channel = party.channel(1 - party.index if peer is None else peer)
+        self.fallback = fallback
+        self.n = int(poly_degree)
+        self.moduli = plain_moduli(self.n)
+        T = 1
+        for t in self.moduli:
+            T *= t
+        if (1 << MASK_BITS) + (1 << PRODUCT_BITS) >= T:
+            raise ValueError("HeTripleSource: the CRT moduli are too small for the mask")
+        self.smudge_bits = int(np.ceil(_dependent_noise_bits(self.n) + np.log2(self.n))) + int(smudging_bits) - 1
+        self.record_view = bool(record_view)
+        self.view: list = []
+        self._contexts: list | None = None
+        self._own_fixed: dict[int, np.ndarray] = {}
+        self.setup_seconds = 0.0
+
+    # ------------------------------------------------------------------ setup
+    def _setup(self) -> None:
+        from pyppml import bfv
+
+        ch = self.channel
+        contexts = []
+        if self.party == 0:
+            for t in self.moduli:
+                ctx = bfv.Context(poly_degree=self.n, plain_modulus=t, coeff_mod_bits=COEFF_BITS,
+                                  special_mod_bits=SPECIAL_BITS)
+                ctx.keygen(rotations=[], columns=False, relin=False)
+                ch.send(MsgType.HE, np.frombuffer(ctx.to_bytes(), dtype=np.uint8))
+                contexts.append(ctx)
+        else:
+            for t in self.moduli:
+                data = ch.recv(MsgType.HE)
+                if data.dtype != np.uint8 or data.ndim != 1:
+                    raise FrameError(f"HeTripleSource: public context has the wrong form; expected uint8 bytes, got "
+                                     f"{data.dtype} {data.shape}")
+                ctx = bfv.Context.from_bytes(data.tobytes())
+                if (ctx.poly_degree != self.n or ctx.plain_modulus != t or ctx.public_key is None
+                        or len(ctx.coeff_moduli) != len(COEFF_BITS) or ctx.security is None):
+                    raise FrameError(f"HeTripleSource: public context has other parameters; expected n={self.n}, "
+                                     f"t={t}, {len(COEFF_BITS)} data primes and a public key, got {ctx!r}")
+                contexts.append(ctx)
+        self._contexts = contexts
+
+    # ------------------------------------------------------------------ cross products
+    def cross(self, terms: np.ndarray) -> np.ndarray:
+        """This party's additive share (mod 2^64) of sum_i x_i * y_i, where party 0 passes
+        x (TERMS, L) and party 1 y (TERMS, L), uint64. Both call it with the same L."""
+        terms = np.ascontiguousarray(terms, dtype=np.uint64)
+        if terms.ndim != 2 or terms.shape[0] != TERMS:
+            raise ValueError(f"HeTripleSource.cross: terms has the wrong shape; expected ({TERMS}, L), got "
+                             f"{terms.shape}")
+        if self._contexts is None:
+            self._setup()
+        L = terms.shape[1]
+        out = np.empty(L, dtype=np.uint64)
+        for s in range(0, L, self.n):
+            chunk = terms[:, s:s + self.n]
+            out[s:s + chunk.shape[1]] = self._cross_a(chunk) if self.party == 0 else self._cross_b(chunk)
+        return out
+
+    def _cross_a(self, x: np.ndarray) -> np.ndarray:
+        ch = self.channel
+        blobs = []
+        for ctx, t in zip(self._contexts, self.moduli):
+            for i in range(TERMS):
+                blobs.append(ctx.encrypt(_split_words(x[i], t), symmetric=True).to_bytes())
+        ch.send(MsgType.HE, np.frombuffer(b"".join(blobs), dtype=np.uint8))
+        reply = self._recv_blobs(len(self.moduli))
+        from pyppml import bfv
+
+        residues, budgets = [], []
+        for ctx, blob in zip(self._contexts, reply):
+            ct = bfv.Ciphertext.from_bytes(blob, ctx)
+            if ct.level != RETURN_LIMBS - 1:
+                raise FrameError(f"HeTripleSource: returned ciphertext is at the wrong level; expected "
+                                 f"{RETURN_LIMBS - 1}, got {ct.level}")
+            if self.record_view:
+                budgets.append(ctx.noise_budget(ct))
+            residues.append(ctx.decrypt(ct)[:x.shape[1]].astype(np.uint64))
+        if self.record_view:
+            self.view.append((residues, budgets))
+        return self._crt_low_word(residues)
+
+    def _crt_low_word(self, res: list[np.ndarray]) -> np.ndarray:
+        """v mod 2^64 from v mod t_0, t_1, t_2 (Garner's mixed radix; v < t_0 t_1 t_2)."""
+        t0, t1, t2 = self.moduli
+        inv01 = pow(t0, -1, t1)
+        inv02 = pow(t0, -1, t2)
+        inv12 = pow(t1, -1, t2)
+        n = res[0].size
+
+        def mul(q, a, c):
+            return _core.eltwise("mul", q, a, np.full(n, c % q, dtype=np.uint64))
+
+        x0 = res[0]
+        x1 = mul(t1, _core.eltwise("sub", t1, res[1], x0 % np.uint64(t1)), inv01)
+        y = mul(t2, _core.eltwise("sub", t2, res[2], x0 % np.uint64(t2)), inv02)
+        x2 = mul(t2, _core.eltwise("sub", t2, y, x1 % np.uint64(t2)), inv12)
+        with np.errstate(over="ignore"):
+            return x0 + x1 * np.uint64(t0) + x2 * np.uint64((t0 * t1) % (1 << 64))
+
+    def _recv_blobs(self, count: int) -> list[bytes]:
+        data = self.channel.recv(MsgType.HE)
+        if data.dtype != np.uint8 or data.ndim != 1 or data.size % count:
+            raise FrameError(f"HeTripleSource: ciphertext frame has the wrong form; expected uint8 bytes of "
+                             f"{count} ciphertexts, got {data.dtype} {data.shape}")
+        raw = data.tobytes()
+        size = len(raw) // count
+        return [raw[i * size:(i + 1) * size] for i in range(count)]
+
+    def _cross_b(self, y: np.ndarray) -> np.ndarray:
+        from pyppml import bfv
+
+        g = prng()
+        width = y.shape[1]
+        blobs = self._recv_blobs(len(self.moduli) * TERMS)
+        # r uniform in [0, 2^MASK_BITS): three words, the top one masked.
+        r = [g.uint64(width), g.uint64(width),
+             g.uint64(width) & np.uint64((1 << (MASK_BITS - 128)) - 1)]
+        replies = []
+        for j, (ctx, t) in enumerate(zip(self._contexts, self.moduli)):
+            acc = None
+            for i in range(TERMS):
+                ct = bfv.Ciphertext.from_bytes(blobs[j * TERMS + i], ctx)
+                if ct.level != ctx.max_level or ct.size != 2:
+                    raise FrameError("HeTripleSource: ciphertext from party 0 is not fresh; expected top level, size 2")
+                term = ct * _split_words(y[i], t)
+                acc = term if acc is None else acc + term
+            acc = acc + _mod_wide(r, t)
+            acc = acc + ctx.encrypt(np.zeros(1, dtype=np.uint64), symmetric=False)
+            replies.append(self._smudge(acc, ctx).mod_switch_to(RETURN_LIMBS - 1).to_bytes())
+        self.channel.send(MsgType.HE, np.frombuffer(b"".join(replies), dtype=np.uint8))
+        return (np.uint64(0) - r[0]).astype(np.uint64)
+
+    def _smudge(self, ct, ctx):
+        """Add a polynomial with coefficients uniform in [-2^S, 2^S) to c0 (docstring)."""
+        from pyppml import bfv
+
+        S = self.smudge_bits
+        raw = bytearray(ct.to_bytes())
+        size, seeded, limbs, form = raw[32], raw[33], int.from_bytes(raw[34:36], "little"), raw[36]
+        if size != 2 or seeded or form != 1:
+            raise RuntimeError(f"HeTripleSource: unexpected ciphertext layout; expected size 2, unseeded, evaluation "
+                               f"form, got size {size}, seeded {seeded}, form {form}")
+        n = self.n
+        g = prng()
+        bits = S + 1
+        words = []
+        for w in range((bits + 63) // 64):
+            word = g.uint64(n)
+            top = bits - 64 * w
+            if top < 64:
+                word &= np.uint64((1 << top) - 1)
+            words.append(word)
+        base = ctx._native.q_base(limbs - 1)
+        moduli = ctx.coeff_moduli[:limbs]
+        e = np.empty((limbs, n), dtype=np.uint64)
+        for i, q in enumerate(moduli):
+            # e = u - 2^S with u uniform in [0, 2^(S+1))
+            e[i] = _core.eltwise("sub", q, _mod_wide(words, q), np.full(n, pow(2, S, q), dtype=np.uint64))
+        poly = _core.RnsPoly.from_array(base, e, "coefficient")
+        poly.ntt()
+        e_eval = np.asarray(poly.coeffs)
+        c0 = np.frombuffer(bytes(raw[_CT_HEAD:_CT_HEAD + limbs * n * 8]), dtype="<u8").reshape(limbs, n)
+        out = np.empty_like(c0)
+        for i, q in enumerate(moduli):
+            out[i] = _core.eltwise("add", q, np.ascontiguousarray(c0[i]), np.ascontiguousarray(e_eval[i]))
+        raw[_CT_HEAD:_CT_HEAD + limbs * n * 8] = out.astype("<u8").tobytes()
+        return bfv.Ciphertext.from_bytes(bytes(raw), ctx)
+
+    # ------------------------------------------------------------------ kinds
+    def _rand(self, *shape) -> np.ndarray:
+        return prng().uint64(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+
+    def _matmul_terms(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Cross terms of (L_0 + L_1) @ (R_0 + R_1): L_0[i,l] R_1[l,j] + R_0[l,j] L_1[i,l]."""
+        m, k = left.shape
+        n = right.shape[1]
+        lb = np.broadcast_to(left[:, :, None], (m, k, n)).ravel()
+        rb = np.broadcast_to(right[None, :, :], (m, k, n)).ravel()
+        return np.stack([lb, rb]) if self.party == 0 else np.stack([rb, lb])
+
+    def _plan(self, row):
+        """(terms or None, finish(z) -> material) for one request, this party's side."""
+        kind, p1, p2, p3, p4 = row
+        if kind == Kind.MUL:
+            a, b = self._rand(p1), self._rand(p1)
+            terms = np.stack([a, b]) if self.party == 0 else np.stack([b, a])
+            return terms, lambda z: [a, b, a * b + z]
+        if kind == Kind.FIXED_LEFT:
+            a = self._rand(p2, p3)
+            self._own_fixed[p1] = a
+            return None, lambda z: [a]
+        if kind == Kind.MATMUL:
+            left, right = self._rand(p1, p2), self._rand(p2, p3)
+            out = [left, right]
+        elif kind == Kind.FIXED_LEFT_MM:
+            left, right = self._own_fixed[p1][p2:p3], self._rand(self._own_fixed[p1].shape[1], p4)
+            out = [right]
+        else:  # FIXED_LEFT_TN
+            left, right = np.ascontiguousarray(self._own_fixed[p1][p2:p3].T), self._rand(p3 - p2, p4)
+            out = [right]
+        m, k, n = left.shape[0], left.shape[1], right.shape[1]
+        local = _k.matmul_u64(np.ascontiguousarray(left), right)
+
+        def finish(z):
+            with np.errstate(over="ignore"):
+                cross = z.reshape(m, k, n).sum(axis=1, dtype=np.uint64)
+            return out + [local + cross]
+
+        return self._matmul_terms(left, right), finish
+
+    def _produce(self, rows):
+        fixed = dict(self._fixed)
+        for row in rows:
+            layout(row, fixed)  # FrameError on nonsense
+        results: list = [None] * len(rows)
+        other = [i for i, row in enumerate(rows) if row[0] not in _HE_KINDS]
+        if other:
+            if self.fallback is None:
+                kinds = sorted({Kind(rows[i][0]).name for i in other})
+                raise NotImplementedError(f"HeTripleSource: no dealer-free construction for {kinds}; expected a "
+                                          f"fallback source for them, got none")
+            for i, material in zip(other, self.fallback._produce([rows[i] for i in other])):
+                results[i] = material
+        before = self.channel.bytes_sent + self.channel.bytes_received
+        plans = [(i, self._plan(row)) for i, row in enumerate(rows) if row[0] in _HE_KINDS]
+        with_terms = [(i, terms, finish) for i, (terms, finish) in plans if terms is not None]
+        if with_terms:
+            z = self.cross(np.concatenate([terms for _, terms, _ in with_terms], axis=1))
+            pos = 0
+            for i, terms, finish in with_terms:
+                results[i] = finish(z[pos:pos + terms.shape[1]])
+                pos += terms.shape[1]
+        for i, (terms, finish) in plans:
+            if terms is None:
+                results[i] = finish(None)
+        self.offline_bytes += self.channel.bytes_sent + self.channel.bytes_received - before
+        return results
+
+    def close(self) -> None:
+        if self.fallback is not None:
+            self.fallback.close()
