@@ -5,6 +5,7 @@ inheritance, as in ../shared/STYLE.md)."""
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from typing import Iterable
 
@@ -178,3 +179,41 @@ def context_from_bytes(data, scheme: str, make_context):
     if len({k.key_id for k in keys if k is not None}) > 1:
         raise FormatError("Context.from_bytes: data mixes keys of different key sets; expected one key id, got several")
     return ctx
+
+
+# ---------------------------------------------------------------------- objects
+class RlweObject:
+    """A native plaintext or ciphertext bound to its Python context; bytes and pickle
+    through the scheme's ``serialization`` module (``load_<kind>``, ``restore``)."""
+
+    __slots__ = ("context", "_native")
+    _kind = ""  # "plaintext" or "ciphertext"
+
+    def __init__(self, context, native):
+        self.context = context
+        self._native = native
+
+    @property
+    def level(self) -> int:
+        return self._native.level
+
+    @property
+    def _ctx(self):
+        return self.context._native
+
+    def _wrap(self, native):
+        return type(self)(self.context, native)
+
+    @classmethod
+    def _serialization(cls):
+        return importlib.import_module(cls.__module__.rsplit(".", 1)[0] + ".serialization")
+
+    def to_bytes(self) -> bytes:
+        return _he.save(self.context._native, self._native)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, context):
+        return getattr(cls._serialization(), "load_" + cls._kind)(data, context)
+
+    def __reduce__(self):
+        return self._serialization().restore, (self._kind, self.to_bytes(), self.context)

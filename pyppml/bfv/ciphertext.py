@@ -13,9 +13,10 @@ import numbers
 import numpy as np
 
 from pyppml._core import MismatchError, ParameterError
+from pyppml._rlwe import RlweObject
 
 
-class Plaintext:
+class Plaintext(RlweObject):
     """An encoded integer vector: a polynomial with coefficients in [0, t).
 
     Examples
@@ -26,11 +27,8 @@ class Plaintext:
     [1, -1, 0]
     """
 
-    __slots__ = ("context", "_native")
-
-    def __init__(self, context, native):
-        self.context = context
-        self._native = native
+    __slots__ = ()
+    _kind = "plaintext"
 
     def decode(self, signed: bool = False) -> np.ndarray:
         return self.context.decode(self, signed)
@@ -38,24 +36,9 @@ class Plaintext:
     def coefficients(self, signed: bool = False) -> np.ndarray:
         return self.context.decode_coefficients(self, signed)
 
-    def to_bytes(self) -> bytes:
-        from pyppml.bfv import serialization
-
-        return serialization.dump(self)
-
-    @classmethod
-    def from_bytes(cls, data: bytes, context) -> "Plaintext":
-        from pyppml.bfv import serialization
-
-        return serialization.load_plaintext(data, context)
-
-    def __reduce__(self):
-        from pyppml.bfv import serialization
-
-        return serialization.restore, ("plaintext", self.to_bytes(), self.context)
 
 
-class Ciphertext:
+class Ciphertext(RlweObject):
     """A BFV ciphertext: ``size`` polynomials at ``level`` (evaluation form).
 
     Examples
@@ -68,16 +51,9 @@ class Ciphertext:
     [3, 8, -1]
     """
 
-    __slots__ = ("context", "_native")
+    __slots__ = ()
+    _kind = "ciphertext"
     __array_priority__ = 1000
-
-    def __init__(self, context, native):
-        self.context = context
-        self._native = native
-
-    @property
-    def level(self) -> int:
-        return self._native.level
 
     @property
     def size(self) -> int:
@@ -85,13 +61,6 @@ class Ciphertext:
 
     def __repr__(self) -> str:
         return f"bfv.Ciphertext(level={self.level}, size={self.size})"
-
-    def _wrap(self, native) -> "Ciphertext":
-        return Ciphertext(self.context, native)
-
-    @property
-    def _ctx(self):
-        return self.context._native
 
     @property
     def _bfv(self):
@@ -217,18 +186,3 @@ class Ciphertext:
         return sum_slots(self)
 
     # ------------------------------------------------------------ serialization
-    def to_bytes(self) -> bytes:
-        from pyppml.bfv import serialization
-
-        return serialization.dump(self)
-
-    @classmethod
-    def from_bytes(cls, data: bytes, context) -> "Ciphertext":
-        from pyppml.bfv import serialization
-
-        return serialization.load_ciphertext(data, context)
-
-    def __reduce__(self):
-        from pyppml.bfv import serialization
-
-        return serialization.restore, ("ciphertext", self.to_bytes(), self.context)

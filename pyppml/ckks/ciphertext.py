@@ -13,23 +13,17 @@ import numbers
 import numpy as np
 
 from pyppml._core import MismatchError, ParameterError
+from pyppml._rlwe import RlweObject
 
 # Scales closer than this (relative) are treated as equal when adding.
 _SCALE_RTOL = 2.0 ** -32
 
 
-class Plaintext:
+class Plaintext(RlweObject):
     """An encoded vector at a level and scale (evaluation form)."""
 
-    __slots__ = ("context", "_native")
-
-    def __init__(self, context, native):
-        self.context = context
-        self._native = native
-
-    @property
-    def level(self) -> int:
-        return self._native.level
+    __slots__ = ()
+    _kind = "plaintext"
 
     @property
     def scale(self) -> float:
@@ -38,38 +32,16 @@ class Plaintext:
     def decode(self, complex: bool = False) -> np.ndarray:
         return self.context.decode(self, complex=complex)
 
-    def to_bytes(self) -> bytes:
-        from pyppml.ckks import serialization
-
-        return serialization.dump(self)
-
-    @classmethod
-    def from_bytes(cls, data: bytes, context) -> "Plaintext":
-        from pyppml.ckks import serialization
-
-        return serialization.load_plaintext(data, context)
-
-    def __reduce__(self):
-        from pyppml.ckks import serialization
-
-        return serialization.restore, ("plaintext", self.to_bytes(), self.context)
 
 
-class Ciphertext:
+class Ciphertext(RlweObject):
     """A CKKS ciphertext: ``size`` polynomials at ``level`` with ``scale``."""
 
-    __slots__ = ("context", "_native")
+    __slots__ = ()
+    _kind = "ciphertext"
     __array_priority__ = 1000  # NumPy defers to our operators
 
-    def __init__(self, context, native):
-        self.context = context
-        self._native = native
-
     # ------------------------------------------------------------ properties
-    @property
-    def level(self) -> int:
-        return self._native.level
-
     @property
     def scale(self) -> float:
         return self._native.scale
@@ -80,13 +52,6 @@ class Ciphertext:
 
     def __repr__(self) -> str:
         return f"ckks.Ciphertext(level={self.level}, scale=2^{np.log2(self.scale):.2f}, size={self.size})"
-
-    def _wrap(self, native) -> "Ciphertext":
-        return Ciphertext(self.context, native)
-
-    @property
-    def _ctx(self):
-        return self.context._native
 
     # ------------------------------------------------------------ named operations
     def relinearize(self) -> "Ciphertext":
@@ -267,18 +232,3 @@ class Ciphertext:
         return matvec(np.asarray(matrix), self)
 
     # ------------------------------------------------------------ serialization
-    def to_bytes(self) -> bytes:
-        from pyppml.ckks import serialization
-
-        return serialization.dump(self)
-
-    @classmethod
-    def from_bytes(cls, data: bytes, context) -> "Ciphertext":
-        from pyppml.ckks import serialization
-
-        return serialization.load_ciphertext(data, context)
-
-    def __reduce__(self):
-        from pyppml.ckks import serialization
-
-        return serialization.restore, ("ciphertext", self.to_bytes(), self.context)
