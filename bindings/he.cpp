@@ -273,6 +273,11 @@ void init_he(py::module_& root) {
         h.check_key(pt.fingerprint, "add_plain");
         return std::make_shared<Ciphertext>(released([&] { return rlwe::add_plain(*h.ctx, a, pt.poly); }));
       })
+      .def("add_poly", [](HeContext& h, const Ciphertext& a, const rns::RnsPoly& poly) {
+        check_share(h, poly, a.level(), "add_poly");
+        return std::make_shared<Ciphertext>(released([&] { return rlwe::add_plain(*h.ctx, a, poly); }));
+      }, py::arg("ciphertext"), py::arg("poly"),
+         "c0 + poly for an evaluation-form polynomial at the ciphertext's level (e.g. noise flooding).")
       .def("sub_plain", [](HeContext& h, const Ciphertext& a, const Plaintext& pt) {
         h.check_key(pt.fingerprint, "sub_plain");
         return std::make_shared<Ciphertext>(released([&] { return rlwe::sub_plain(*h.ctx, a, pt.poly); }));

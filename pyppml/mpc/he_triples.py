@@ -62,9 +62,8 @@ Security (what is argued, not machine-checked)
   formed or that B computed what it should; a malicious A could, e.g., send ciphertexts
   with large noise and learn about y from the decryption). Use only in the semi-honest
   model, like the rest of pyppml.mpc.
-* The smudging is added by patching the first component of the serialized ciphertext
-  (format of csrc/he/rlwe/serialization.hpp, evaluation form, NTT by ``RnsPoly.ntt``):
-  pyppml.bfv has no public noise-flooding operation for ciphertexts.
+* The smudging polynomial (sampled from the CSPRNG, transformed with ``RnsPoly.ntt``) is
+  added to the first component with the core's ``add_poly``.
 
 Kinds made: MUL, MATMUL, FIXED_LEFT, FIXED_LEFT_MM, FIXED_LEFT_TN. The Boolean and
 comparison kinds (AND, CMP_MASK, BIT_PRODUCT, TREE4) are not: pass a ``fallback`` source
@@ -98,7 +97,6 @@ TERMS = 2                # cross products summed per slot
 PRODUCT_BITS = 129       # sum of TERMS products of 64-bit words < 2^129
 CBD_BOUND = 21           # |fresh error coefficient| <= 2 sigma^2 = 21 (CBD, sigma 3.24)
 RETURN_LIMBS = 2         # data primes left in the returned ciphertext
-_CT_HEAD = 45            # header (32) + size, seeded, limbs, form, scale (13)
 
 
 def plain_moduli(poly_degree: int = POLY_DEGREE) -> list[int]:
@@ -293,11 +291,6 @@ class HeTripleSource(TripleSource):
         from pyppml import bfv
 
         S = self.smudge_bits
-        raw = bytearray(ct.to_bytes())
-        size, seeded, limbs, form = raw[32], raw[33], int.from_bytes(raw[34:36], "little"), raw[36]
-        if size != 2 or seeded or form != 1:
-            raise RuntimeError(f"HeTripleSource: unexpected ciphertext layout; expected size 2, unseeded, evaluation "
-                               f"form, got size {size}, seeded {seeded}, form {form}")
         n = self.n
         g = prng()
         bits = S + 1
@@ -308,21 +301,15 @@ class HeTripleSource(TripleSource):
             if top < 64:
                 word &= np.uint64((1 << top) - 1)
             words.append(word)
-        base = ctx._native.q_base(limbs - 1)
-        moduli = ctx.coeff_moduli[:limbs]
-        e = np.empty((limbs, n), dtype=np.uint64)
+        level = ct.level
+        moduli = ctx.coeff_moduli[: level + 1]
+        e = np.empty((level + 1, n), dtype=np.uint64)
         for i, q in enumerate(moduli):
             # e = u - 2^S with u uniform in [0, 2^(S+1))
             e[i] = _core.eltwise("sub", q, _mod_wide(words, q), np.full(n, pow(2, S, q), dtype=np.uint64))
-        poly = _core.RnsPoly.from_array(base, e, "coefficient")
+        poly = _core.RnsPoly.from_array(ctx._native.q_base(level), e, "coefficient")
         poly.ntt()
-        e_eval = np.asarray(poly.coeffs)
-        c0 = np.frombuffer(bytes(raw[_CT_HEAD:_CT_HEAD + limbs * n * 8]), dtype="<u8").reshape(limbs, n)
-        out = np.empty_like(c0)
-        for i, q in enumerate(moduli):
-            out[i] = _core.eltwise("add", q, np.ascontiguousarray(c0[i]), np.ascontiguousarray(e_eval[i]))
-        raw[_CT_HEAD:_CT_HEAD + limbs * n * 8] = out.astype("<u8").tobytes()
-        return bfv.Ciphertext.from_bytes(bytes(raw), ctx)
+        return bfv.Ciphertext(ctx, ctx._native.add_poly(ct._native, poly))
 
     # ------------------------------------------------------------------ kinds
     def _rand(self, *shape) -> np.ndarray:

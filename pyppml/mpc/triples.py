@@ -11,16 +11,11 @@ party. It sends party 0 a fresh 32-byte seed from which party 0 expands its shar
 the ChaCha20 CSPRNG, and party 1 the corrections (value minus party 0's share), halving
 the dealer's traffic.
 
-A dealer-free source (two parties making the arithmetic kinds with homomorphic
-encryption: A sends Enc(a_A), B returns Enc(a_A * b_B + r) and keeps -r, and the other way
-round) plugs in as another subclass implementing ``_produce``. It is not written yet:
-pyppml's BFV scheme is not available in this tree. For Z_2^64 the masked cross products
-must not wrap in the plaintext space: with limbs of w bits and a statistical mask of
-sigma bits the plaintext modulus (or a CRT of several) must exceed about
-2^(2w + log2(64/w) + sigma), followed by reduction mod 2^64. pyppml.ckks cannot stand in
-for it at a meaningful sigma: its encoder bounds |value * scale| by 2^58, which with a
-scale large enough to round the products exactly leaves sigma below 30 bits, and the
-approximate noise would need flooding as well (circuit privacy).
+The dealer-free source is ``pyppml.mpc.he_triples.HeTripleSource``: the two parties make
+the arithmetic kinds themselves with BFV (masked cross products over a CRT of three 59-bit
+plaintext primes, so nothing wraps before the reduction mod 2^64; re-randomized,
+noise-flooded replies). The Boolean and comparison kinds still come from a dealer (its
+``fallback``).
 
 Kinds (shapes are flat counts unless given):
 
