@@ -1,20 +1,41 @@
-"""Secure aggregation (SecAgg+), with optional distributed DP, inside Flower.
+"""Secure aggregation (SecAgg+) and encrypted aggregation (CKKS committee), with
+optional distributed DP, inside Flower.
 
-A Flower round of federated averaging becomes four Flower server rounds, one per
-protocol step (advertise keys, share keys, masked input, unmask); the protocol messages
-of :mod:`pyppml.fl` ride in the FitIns config (``pyppml_msg``, bytes) and in the FitRes
-parameters (one bytes tensor). The Flower server only ever sees masked updates.
+SecAgg+: a Flower round of federated averaging becomes four Flower server rounds, one
+per protocol step (advertise keys, share keys, masked input, unmask); the protocol
+messages of :mod:`pyppml.fl` ride in the FitIns config (``pyppml_msg``, bytes) and in
+the FitRes parameters (one bytes tensor). The Flower server only ever sees masked
+updates. CKKS: one Flower round per aggregation, see :mod:`pyppml.fl.flower_ckks`.
 
-- :class:`SecAggStrategy`: a ``flwr.server.strategy.Strategy`` running the server side.
+Server side (``flwr.server.strategy.Strategy``):
+
+- :class:`SecAggStrategy`: SecAgg+ rounds.
+- :class:`CkksStrategy`: clients encrypt under a committee key, the server adds
+  ciphertexts, the committee decrypts the sum (trust model in :mod:`pyppml.fl.flower_ckks`).
+
+Client side (either one serves both strategies; the FitIns config says which):
+
 - :class:`SecAggNumPyClient`: wraps a ``flwr.client.NumPyClient``; its ``fit`` trains
-  with the wrapped client in the masked-input step and sends the masked, clipped and
-  quantized model delta instead of the weights.
+  with the wrapped client and sends the masked (or encrypted), clipped model delta
+  instead of the weights.
+- :func:`pyppml_mod`: a Flower client Mod, ``ClientApp(client_fn, mods=[pyppml_mod])``;
+  it answers the protocol steps itself and calls the wrapped app (``call_next``) only
+  for the training step, whose weights it turns into a masked or encrypted delta. Other
+  messages (evaluate, train messages without pyppml config) pass through unchanged.
 
-Requires ``flwr`` (``pip install pyppml[flower]``); tested with Flower 1.42's
-``start_server`` / ``start_client`` (gRPC).
+Requires ``flwr`` (``pip install pyppml[flower]``); tested with Flower 1.42 over the
+gRPC server of ``start_server``, clients through ``start_client`` (NumPyClient wrapper)
+and through a ``ClientApp`` with the mod.
+
+DP (``noise_multiplier > 0``): each client clips its delta to L2 norm ``clip`` and adds
+its share of the noise (discrete Gaussian on the quantization grid for SecAgg+), so the
+sum carries noise of standard deviation ``noise_multiplier * clip``.
 """
 
 from __future__ import annotations
+
+import os
+from typing import Callable
 
 import numpy as np
 from flwr.client import Client, NumPyClient
@@ -24,25 +45,21 @@ from flwr.server.strategy import Strategy
 
 from pyppml.dp import PrivacyAccountant, discrete_gaussian
 from pyppml.fl.errors import ProtocolError
+from pyppml.fl.flower_ckks import CkksStrategy, _flatten, _unflatten, ckks_client_fit, prepare_delta
 from pyppml.fl.messages import Kind
 from pyppml.fl.params import SecAggParams
 from pyppml.fl.quantize import Quantizer
 from pyppml.fl.secagg_client import SecAggClient
 from pyppml.fl.secagg_server import SecAggServer
 
+try:  # Flower >= 1.21
+    from flwr.app import ConfigRecord, Context, Message, MessageType
+    from flwr.compat.common import recorddict_compat as _compat
+except ImportError:  # pragma: no cover - older Flower
+    from flwr.common import ConfigRecord, Context, Message, MessageType
+    from flwr.common import recorddict_compat as _compat
+
 STEPS = ("advertise", "shares", "masked", "unmask")
-
-
-def _flatten(arrays) -> np.ndarray:
-    return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
-
-
-def _unflatten(vec: np.ndarray, like) -> list[np.ndarray]:
-    out, k = [], 0
-    for a in like:
-        out.append(vec[k:k + a.size].reshape(a.shape).astype(a.dtype))
-        k += a.size
-    return out
 
 
 class SecAggStrategy(Strategy):
@@ -54,7 +71,7 @@ class SecAggStrategy(Strategy):
     n_clients : int
         Clients per round (the server waits for them).
     clip : float
-        Entry bound of each delta (quantization range).
+        Entry bound of each delta (quantization range); with DP also its L2 bound.
     threshold, neighbours : see :class:`SecAggParams`
     noise_multiplier : float
         > 0: each client adds discrete Gaussian noise so the sum carries noise of
@@ -84,7 +101,8 @@ class SecAggStrategy(Strategy):
         return ndarrays_to_parameters(self.parameters)
 
     def _config(self, step: str, msg: bytes, idx: int) -> dict:
-        return {"pyppml_step": step, "pyppml_msg": msg, "pyppml_index": idx, "pyppml_round": self._agg_round,
+        return {"pyppml_mode": "secagg", "pyppml_step": step, "pyppml_msg": msg, "pyppml_index": idx,
+                "pyppml_round": self._agg_round,
                 "pyppml_noise": self.noise_multiplier, "pyppml_clip": self.clip,
                 "pyppml_params": np.array([self.params.n_clients, self.dim, self.params.threshold,
                                            self.params.neighbours], dtype=np.int64).tobytes()}
@@ -137,48 +155,133 @@ class SecAggStrategy(Strategy):
         return None
 
 
+class _ClientState:
+    """One participant's live protocol state across the Flower rounds of a SecAgg+ round
+    (its X25519 secret keys stay in this object, never in a Flower record)."""
+
+    def __init__(self):
+        self.secagg: SecAggClient | None = None
+        self.params: SecAggParams | None = None
+        self.last_round = 0
+
+
+def _fail(err: Exception) -> FitRes:
+    return FitRes(Status(Code.FIT_NOT_IMPLEMENTED, str(err)), Parameters([], "pyppml-secagg"), 0, {})
+
+
+def client_fit(state: _ClientState, cfg, parameters: Parameters,
+               train: Callable[[list[np.ndarray]], list[np.ndarray]]) -> FitRes:
+    """A client's answer to one pyppml FitIns (SecAgg+ step or CKKS round). ``train(glob)``
+    returns the locally trained weights; it is called only in the training step.
+    Protocol errors become a FitRes with a non-OK status (Flower counts it as a failure)."""
+    glob = parameters_to_ndarrays(parameters)
+    if cfg.get("pyppml_mode", "secagg") == "ckks":
+        return ckks_client_fit(cfg, glob, train(glob))
+    step, msg = str(cfg["pyppml_step"]), bytes(cfg["pyppml_msg"])
+    try:
+        if step == "advertise":
+            n, dim, t, k = np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64).tolist()
+            state.params = SecAggParams(n, dim, t, k)
+            state.secagg = SecAggClient(int(cfg["pyppml_index"]), state.params, last_round=state.last_round)
+            reply = state.secagg.advertise(msg)
+            state.last_round = state.secagg.round
+        elif state.secagg is None:
+            raise ProtocolError(f"pyppml flower client: {step} step without a round in progress")
+        elif step == "shares":
+            reply = state.secagg.share_keys(msg)
+        elif step == "masked":
+            delta = _flatten(train(glob)) - _flatten(glob)
+            if delta.size != state.params.dim or not np.all(np.isfinite(delta)):
+                raise ValueError("pyppml flower client: local update has the wrong size or is not finite")
+            clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
+            delta = prepare_delta(delta, clip, nm)
+            q = Quantizer(clip, state.params.n_clients, 32, noise_headroom=0.5 if nm > 0 else 0.0)
+            noise = None
+            if nm > 0:
+                sigma = max(1, round(nm * clip * q.scale / np.sqrt(state.params.n_clients)))
+                noise = discrete_gaussian(sigma, delta.size)
+            reply = state.secagg.masked_input(msg, q.encode(delta, noise))
+        elif step == "unmask":
+            reply = state.secagg.unmask(msg)
+            state.secagg = None  # the round's keys are no longer needed
+        else:
+            raise ProtocolError(f"pyppml flower client: unknown step {step!r}")
+    except (ProtocolError, ValueError) as err:
+        return _fail(err)
+    return FitRes(Status(Code.OK, ""), Parameters([reply], "pyppml-secagg"), 1, {})
+
+
+def _strip(cfg) -> dict:
+    return {k: v for k, v in cfg.items() if not str(k).startswith("pyppml_")}
+
+
 class SecAggNumPyClient(Client):
-    """A Flower client that takes part in SecAgg+ rounds on behalf of ``inner`` (a
-    ``NumPyClient`` whose ``fit`` trains locally). Sends only protocol messages."""
+    """A Flower client that takes part in :class:`SecAggStrategy` or
+    :class:`CkksStrategy` rounds on behalf of ``inner`` (a ``NumPyClient`` whose ``fit``
+    trains locally). Sends only protocol messages (masked or encrypted deltas)."""
 
     def __init__(self, inner: NumPyClient):
         self.inner = inner
-        self._client = None
-        self._last_round = 0
+        self._state = _ClientState()
 
     def get_parameters(self, ins: GetParametersIns) -> GetParametersRes:
         return GetParametersRes(Status(Code.OK, ""), ndarrays_to_parameters(self.inner.get_parameters({})))
 
     def fit(self, ins: FitIns) -> FitRes:
-        cfg = ins.config
-        step, msg = str(cfg["pyppml_step"]), bytes(cfg["pyppml_msg"])
-        try:
-            if step == "advertise":
-                n, dim, t, k = np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64).tolist()
-                self.params = SecAggParams(n, dim, t, k)
-                self._client = SecAggClient(int(cfg["pyppml_index"]), self.params, last_round=self._last_round)
-                reply = self._client.advertise(msg)
-                self._last_round = self._client.round
-            elif step == "shares":
-                reply = self._client.share_keys(msg)
-            elif step == "masked":
-                glob = parameters_to_ndarrays(ins.parameters)
-                new, _, _ = self.inner.fit(glob, {})
-                delta = _flatten(new) - _flatten(glob)
-                if delta.size != self.params.dim or not np.all(np.isfinite(delta)):
-                    raise ValueError("SecAggNumPyClient: local update has the wrong size or is not finite")
-                clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
-                q = Quantizer(clip, self.params.n_clients, 32, noise_headroom=0.5 if nm > 0 else 0.0)
-                noise = None
-                if nm > 0:
-                    sigma = max(1, round(nm * clip * q.scale / np.sqrt(self.params.n_clients)))
-                    noise = discrete_gaussian(sigma, delta.size)
-                reply = self._client.masked_input(msg, q.encode(delta, noise))
-            else:
-                reply = self._client.unmask(msg)
-        except (ProtocolError, ValueError) as err:
-            return FitRes(Status(Code.FIT_NOT_IMPLEMENTED, str(err)), Parameters([], "pyppml-secagg"), 0, {})
-        return FitRes(Status(Code.OK, ""), Parameters([reply], "pyppml-secagg"), 1, {})
+        config = _strip(ins.config)
+        return client_fit(self._state, ins.config, ins.parameters, lambda glob: self.inner.fit(glob, config)[0])
 
     def evaluate(self, ins: EvaluateIns) -> EvaluateRes:
         return EvaluateRes(Status(Code.OK, ""), 0.0, 0, {})
+
+
+# Live protocol states of the mod, by the handle kept in each node's Context.state. The
+# secret keys of a SecAgg+ round cannot go into Context.state (Flower persists and ships
+# records), so the mod needs the ClientApp to run in one process for the four Flower
+# rounds of a SecAgg+ round: true for start_client, the simulation engine and a
+# SuperNode running its ClientApp in-process; a node restarted mid-round fails that round
+# (reported as a fit failure, the server goes on with the survivors).
+_MOD_STATES: dict[str, _ClientState] = {}
+_STATE_KEY = "pyppml.fl"
+
+
+def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
+    """Flower client Mod running pyppml's SecAgg+ client protocol (and the CKKS
+    encryption of updates) around the wrapped ClientApp's training.
+
+    ``ClientApp(client_fn=..., mods=[pyppml_mod])``. For a train message carrying a
+    pyppml config it answers the key-exchange and unmask steps itself, and in the
+    training step calls the wrapped app, reads the new weights from its FitRes and
+    replies with the masked (SecAgg+) or encrypted (CKKS) delta; the plain weights never
+    leave the node. Everything else is passed to ``call_next`` unchanged.
+    """
+    if msg.metadata.message_type != MessageType.TRAIN or msg.has_error():
+        return call_next(msg, context)
+    fitins = _compat.recorddict_to_fitins(msg.content, keep_input=True)
+    if "pyppml_mode" not in fitins.config and "pyppml_step" not in fitins.config:
+        return call_next(msg, context)
+    rec = context.state.config_records.get(_STATE_KEY)
+    handle = str(rec["handle"]) if rec is not None and "handle" in rec else ""
+    if handle not in _MOD_STATES:
+        handle = handle or os.urandom(16).hex()
+        _MOD_STATES[handle] = _ClientState()
+        context.state.config_records[_STATE_KEY] = ConfigRecord({"handle": handle})
+    state = _MOD_STATES[handle]
+
+    def train(glob):
+        out = call_next(msg, context)
+        if out.has_error():
+            raise ValueError(f"pyppml_mod: the wrapped ClientApp failed; {out.error.reason}")
+        res = _compat.recorddict_to_fitres(out.content, keep_input=True)
+        if res.status.code != Code.OK:
+            raise ValueError(f"pyppml_mod: the wrapped ClientApp's fit failed; {res.status.message}")
+        return parameters_to_ndarrays(res.parameters)
+
+    try:
+        res = client_fit(state, fitins.config, fitins.parameters, train)
+    except ValueError as err:  # the wrapped app failed: no update this round
+        res = _fail(err)
+    return Message(_compat.fitres_to_recorddict(res, keep_input=False), reply_to=msg)
+
+
+__all__ = ["CkksStrategy", "SecAggNumPyClient", "SecAggStrategy", "client_fit", "pyppml_mod"]

@@ -1,0 +1,231 @@
+"""The client Mod and the CKKS strategy in a real Flower run on loopback: Flower's gRPC
+server (``start_server``) and clients that run a ``ClientApp(mods=[pyppml_mod])``
+(through Flower's own client loop, ``flwr.compat.client.app.start_client_internal``,
+which ``start_client`` wraps), or the NumPyClient wrapper."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+flwr = pytest.importorskip("flwr")
+
+from pyppml.mpc import free_ports  # noqa: E402
+
+pytestmark = pytest.mark.flower
+
+SHAPES = [(2, 3), (4,)]  # two tensors, dim 10
+
+
+class _Shift(flwr.client.NumPyClient):
+    """Training = adding a fixed delta; records the config its fit saw."""
+
+    def __init__(self, delta):
+        self.delta, self.configs = delta, []
+
+    def get_parameters(self, config):
+        return [np.zeros(s) for s in SHAPES]
+
+    def fit(self, parameters, config):
+        self.configs.append(dict(config))
+        flat = np.concatenate([p.ravel() for p in parameters]) + self.delta
+        out, k = [], 0
+        for p in parameters:
+            out.append(flat[k:k + p.size].reshape(p.shape))
+            k += p.size
+        return out, 1, {}
+
+
+def _deltas(n, scale=0.5):
+    return [np.random.default_rng(10 + i).uniform(-scale, scale, 10) for i in range(n)]
+
+
+def _mod_app(inner):
+    from flwr.clientapp import ClientApp
+
+    from pyppml.fl.flower import pyppml_mod
+
+    return ClientApp(client_fn=lambda context: inner.to_client(), mods=[pyppml_mod])
+
+
+def _run(strategy, num_rounds, clients):
+    """A real Flower server on 127.0.0.1 (main thread: it installs signal handlers) and
+    one thread per client; ``clients``: ("app", ClientApp) or ("client", Client)."""
+    from flwr.compat.client.app import start_client_internal
+
+    addr = f"127.0.0.1:{free_ports(1)[0]}"
+
+    def client(kind, obj):
+        time.sleep(2.0)  # the server comes up in the main thread meanwhile
+        if kind == "app":
+            start_client_internal(server_address=addr, node_config={}, load_client_app_fn=lambda *_: obj,
+                                  insecure=True, max_wait_time=60)
+        else:
+            flwr.client.start_client(server_address=addr, client=obj, insecure=True, max_wait_time=60)
+
+    threads = [threading.Thread(target=client, args=c, daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+    flwr.server.start_server(server_address=addr,
+                             config=flwr.server.ServerConfig(num_rounds=num_rounds, round_timeout=60),
+                             strategy=strategy)
+    for t in threads:
+        t.join(timeout=30)
+
+
+def _flat(params):
+    return np.concatenate([np.asarray(p).ravel() for p in params])
+
+
+def test_mod_secagg_round():
+    """SecAgg+ through the Mod: the wrapped app trains once per aggregation (the key
+    rounds never reach it) and the server's model moves by the mean delta."""
+    from pyppml.fl.flower import SecAggStrategy
+
+    n = 4
+    deltas = _deltas(n)
+    inners = [_Shift(d) for d in deltas]
+    strategy = SecAggStrategy([np.zeros(s) for s in SHAPES], n_clients=n, clip=1.0, threshold=3)
+    _run(strategy, 8, [("app", _mod_app(c)) for c in inners])  # two SecAgg+ rounds
+    assert [h["survivors"] for h in strategy.history] == [list(range(n))] * 2
+    assert [p.shape for p in strategy.parameters] == SHAPES
+    assert np.abs(_flat(strategy.parameters) - 2 * np.mean(deltas, axis=0)).max() < 1e-6
+    assert all(len(c.configs) == 2 for c in inners)
+
+
+def test_ckks_strategy_mod_and_numpy_client():
+    """CKKS committee aggregation: clients (two through the Mod, two through the
+    NumPyClient wrapper) send ciphertexts, the server only adds them, the committee
+    decrypts the sum; the result is the mean delta within CKKS precision."""
+    from pyppml.fl import CkksCommittee
+    from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
+
+    n = 4
+    deltas = _deltas(n)
+    committee = CkksCommittee(members=3, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
+    seen = []
+
+    def decrypt(ct):  # the committee is asked only for aggregates
+        seen.append(ct)
+        return committee.decrypt(ct)
+
+    strategy = CkksStrategy([np.zeros(s) for s in SHAPES], n_clients=n, committee=committee, decrypt=decrypt)
+    clients = [("app", _mod_app(_Shift(d))) for d in deltas[:2]]
+    clients += [("client", SecAggNumPyClient(_Shift(d))) for d in deltas[2:]]
+    _run(strategy, 2, clients)
+    assert [len(h["clients"]) for h in strategy.history] == [n, n]
+    assert len(seen) == 2  # one aggregate ciphertext per round (dim 10 fits one)
+    err = np.abs(_flat(strategy.parameters) - 2 * np.mean(deltas, axis=0)).max()
+    assert err < 2 ** -9, err
+
+
+def test_mod_passes_other_messages_through():
+    """A train message without pyppml config reaches the wrapped app unchanged."""
+    from flwr.app import Context, Message, Metadata, RecordDict
+    from flwr.common import FitIns, ndarrays_to_parameters
+    from flwr.compat.common import recorddict_compat as compat
+
+    from pyppml.fl.flower import pyppml_mod
+
+    content = compat.fitins_to_recorddict(FitIns(ndarrays_to_parameters([np.zeros(3)]), {"lr": 0.1}), True)
+    meta = Metadata(run_id=1, message_id="m", src_node_id=0, dst_node_id=1, reply_to_message_id="", group_id="1",
+                    created_at=time.time(), ttl=60.0, message_type="train")
+    msg = Message(content, metadata=meta)
+    ctx = Context(run_id=1, node_id=1, node_config={}, state=RecordDict(), run_config={})
+    calls = []
+    out = pyppml_mod(msg, ctx, lambda m, c: calls.append(m) or "reply")
+    assert out == "reply" and calls == [msg]
+
+
+def test_ckks_strategy_dp_adds_noise_and_accounts():
+    """DP on the CKKS path without a network: client steps then the server's
+    aggregate_fit; the noise has about the calibrated spread and the accountant moves."""
+    from flwr.common import FitIns, ndarrays_to_parameters
+
+    from pyppml.fl import CkksCommittee
+    from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
+
+    n = 4
+    committee = CkksCommittee(members=2, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
+    strategy = CkksStrategy([np.zeros(2048)], n_clients=n, committee=committee, clip=1.0, noise_multiplier=0.5)
+
+    class _Mgr:
+        def wait_for(self, *a, **k):
+            return True
+
+        def all(self):
+            return {str(i): type("P", (), {"cid": str(i)})() for i in range(n)}
+
+    ins = strategy.configure_fit(1, None, _Mgr())
+    results = []
+    for proxy, fitins in ins:
+        client = SecAggNumPyClient(_ShiftN(np.full(2048, 0.01)))
+        results.append((proxy, client.fit(fitins)))
+    strategy.aggregate_fit(1, results, [])
+    mean = strategy.parameters[0]
+    # sum noise sd = 0.5 * clip; the mean's sd = 0.5 / n = 0.125
+    assert abs(np.std(mean) - 0.5 / n) < 0.02 and abs(np.mean(mean) - 0.01) < 0.02
+    assert strategy.accountant.steps == 1
+
+
+class _ShiftN(flwr.client.NumPyClient):
+    def __init__(self, delta):
+        self.delta = delta
+
+    def fit(self, parameters, config):
+        return [parameters[0] + self.delta], 1, {}
+
+
+def test_ckks_strategy_refuses_malformed_updates():
+    """A client sending bytes that are no ciphertext (or too few) is left out; the others
+    are averaged; below min_clients the model stays put."""
+    from flwr.common import Code, FitRes, Parameters, Status
+
+    from pyppml.fl import CkksCommittee
+    from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
+    from pyppml.fl.flower_ckks import CKKS_TENSOR_TYPE
+
+    committee = CkksCommittee(members=2, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
+    strategy = CkksStrategy([np.zeros(8)], n_clients=3, min_clients=2, committee=committee)
+
+    class _Mgr:
+        def wait_for(self, *a, **k):
+            return True
+
+        def all(self):
+            return {str(i): type("P", (), {"cid": str(i)})() for i in range(3)}
+
+    ins = strategy.configure_fit(1, None, _Mgr())
+    good = [(p, SecAggNumPyClient(_ShiftN(np.full(8, 0.25 * (i + 1)))).fit(f)) for i, (p, f) in enumerate(ins[:2])]
+    bad = (ins[2][0], FitRes(Status(Code.OK, ""), Parameters([b"junk"], CKKS_TENSOR_TYPE), 1, {}))
+    strategy.aggregate_fit(1, good + [bad], [])
+    assert strategy.history[0]["clients"] == ["0", "1"] and "2" in strategy.history[0]["rejected"]
+    assert np.abs(strategy.parameters[0] - 0.375).max() < 2 ** -9
+    strategy.aggregate_fit(2, good[:1] + [bad], [])
+    assert "error" in strategy.history[1] and np.abs(strategy.parameters[0] - 0.375).max() < 2 ** -9
+
+
+def test_secagg_strategy_dp_in_process():
+    """SecAgg+ with distributed DP, driving the strategy and the clients' fit directly
+    (the four Flower rounds without a network): clipped deltas, calibrated noise."""
+    from pyppml.fl.flower import SecAggNumPyClient, SecAggStrategy
+
+    n, dim = 4, 2048
+    strategy = SecAggStrategy([np.zeros(dim)], n_clients=n, clip=1.0, threshold=3, noise_multiplier=0.5)
+    clients = {str(i): SecAggNumPyClient(_ShiftN(np.full(dim, 0.01))) for i in range(n)}
+
+    class _Mgr:
+        def wait_for(self, *a, **k):
+            return True
+
+        def all(self):
+            return {cid: type("P", (), {"cid": cid})() for cid in clients}
+
+    for rnd in range(1, 5):
+        ins = strategy.configure_fit(rnd, None, _Mgr())
+        strategy.aggregate_fit(rnd, [(p, clients[p.cid].fit(f)) for p, f in ins], [])
+    mean = strategy.parameters[0]
+    assert strategy.history[0]["survivors"] == list(range(n))
+    assert abs(np.std(mean) - 0.5 / n) < 0.02 and abs(np.mean(mean) - 0.01) < 0.02
+    assert strategy.accountant.steps == 1
