@@ -213,7 +213,13 @@ class RlweObject:
 
     @classmethod
     def from_bytes(cls, data: bytes, context):
-        return getattr(cls._serialization(), "load_" + cls._kind)(data, context)
+        obj = getattr(cls._serialization(), "load_" + cls._kind)(data, context)
+        if cls._kind == "ciphertext":
+            # A ciphertext of another key set (same parameters) would decrypt to garbage.
+            key = context.public_key or context.secret_key
+            if key is not None and obj._native.key_id != key.key_id:
+                raise FormatError(f"Ciphertext.from_bytes: data is encrypted under another key set; expected key id {key.key_id}, got {obj._native.key_id}")
+        return obj
 
     def __reduce__(self):
         return self._serialization().restore, (self._kind, self.to_bytes(), self.context)

@@ -121,3 +121,11 @@ def test_individual_keys_round_trip(ctx_small, rng):
         ctx_small.key_to_bytes(ctx_small.secret_key)
     with pytest.raises(ValueError):
         ctx_small.key_from_bytes(ctx_small.key_to_bytes(ctx_small.public_key)[:-3])
+
+
+def test_ciphertext_of_another_key_set_rejected_on_load(ctx_small):
+    other = pickle.loads(pickle.dumps(ctx_small))  # same parameters ...
+    other.keygen()                                  # ... another key set
+    data = other.encrypt([1.0]).to_bytes()
+    with pytest.raises(FormatError, match="another key set"):
+        ckks.Ciphertext.from_bytes(data, ctx_small)
