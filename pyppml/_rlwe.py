@@ -25,6 +25,15 @@ def native_context(scheme: str, poly_degree: int, q_bits: list[int], p_bits: lis
                        0 if security is None else int(security), str(standard), int(plain_modulus))
 
 
+def signed_powers_of_two(period: int) -> list[int]:
+    """1, -1, 2, -2, ... below `period`: the default rotation keys."""
+    out, k = [], 1
+    while k < period:
+        out += [k, -k]
+        k <<= 1
+    return out
+
+
 class RlweContext:
     """Base of ``ckks.Context`` and ``bfv.Context``: parameters and the key set."""
 
@@ -76,6 +85,17 @@ class RlweContext:
         self.public_key = n.keygen_public(self.secret_key)
         self.relin_key = n.keygen_relin(self.secret_key) if relin else None
         self.galois_keys = None
+
+    def _rotation_keys(self, rotations: Iterable[int] | None, period: int, extra_element: int | None) -> None:
+        """Galois keys for slot rotations (mod `period`; default ± every power of two,
+        which reach any rotation in log2(period) steps) plus one extra automorphism
+        (CKKS conjugation, BFV row swap)."""
+        if rotations is None:
+            rotations = signed_powers_of_two(period)
+        elements = {self.galois_element(r) for r in rotations if r % period}
+        if extra_element is not None:
+            elements.add(extra_element)
+        self._add_galois_keys(elements)
 
     def _add_galois_keys(self, elements: Iterable[int]) -> None:
         """Galois keys for these elements, keeping the ones already generated."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from pyppml._core import ParameterError
 from pyppml._core import he as _he
-from pyppml._rlwe import RlweContext, native_context
+from pyppml._rlwe import RlweContext, native_context, signed_powers_of_two
 from pyppml import ring as _ring
 from pyppml.bfv.params import default_chain
 
@@ -131,19 +131,10 @@ class Context(RlweContext):
         self.generate_rotation_keys(rotations, columns)
 
     def generate_rotation_keys(self, rotations: Iterable[int] | None = None, columns: bool = True) -> None:
-        if rotations is None:
-            rotations = self.default_rotations()
-        elements = {self.galois_element(r) for r in rotations if r % self.row_size}
-        if columns:
-            elements.add(self.column_element)
-        self._add_galois_keys(elements)
+        self._rotation_keys(rotations, self.row_size, self.column_element if columns else None)
 
     def default_rotations(self) -> list[int]:
-        out, k = [], 1
-        while k < self.row_size:
-            out += [k, -k]
-            k <<= 1
-        return out
+        return signed_powers_of_two(self.row_size)
 
 
     # ------------------------------------------------------------------ encoding

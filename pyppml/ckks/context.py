@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from pyppml._core import ParameterError
-from pyppml._rlwe import RlweContext, native_context
+from pyppml._rlwe import RlweContext, native_context, signed_powers_of_two
 from pyppml.ckks.params import default_chain
 
 
@@ -99,19 +99,10 @@ class Context(RlweContext):
         self.generate_rotation_keys(rotations, conjugate)
 
     def generate_rotation_keys(self, rotations: Iterable[int] | None = None, conjugate: bool = True) -> None:
-        if rotations is None:
-            rotations = self.default_rotations()
-        elements = {self.galois_element(r) for r in rotations if r % self.slots}
-        if conjugate:
-            elements.add(self.conjugation_element)
-        self._add_galois_keys(elements)
+        self._rotation_keys(rotations, self.slots, self.conjugation_element if conjugate else None)
 
     def default_rotations(self) -> list[int]:
-        out, k = [], 1
-        while k < self.slots:
-            out += [k, -k]
-            k <<= 1
-        return out
+        return signed_powers_of_two(self.slots)
 
     def make_public(self) -> "Context":
         """A copy without the secret key, to send to a computing party."""
