@@ -156,12 +156,14 @@ def as_bytes(data, api: str = "from_bytes") -> bytes:
     return bytes(data)
 
 
-def context_to_bytes(ctx: RlweContext, include_public_keys: bool = True) -> bytes:
-    """Parameters (+ public, relinearization and Galois keys), never the secret key: the
-    magic, then four length-prefixed parts."""
+def context_to_bytes(ctx: RlweContext, include_public_keys: bool = True, extra: bytes = b"") -> bytes:
+    """Parameters (+ public, relinearization and Galois keys), never the secret key, and
+    the scheme's extra settings (CKKS: the default scale): the magic, then five
+    length-prefixed parts."""
     parts = [_he.save_params(ctx._native)]
     for key in (ctx.public_key, ctx.relin_key, ctx.galois_keys):
         parts.append(_he.save(ctx._native, key) if include_public_keys and key is not None else b"")
+    parts.append(bytes(extra))
     out = bytearray(_CONTEXT_MAGIC)
     for p in parts:
         out += len(p).to_bytes(8, "little") + p
@@ -169,13 +171,13 @@ def context_to_bytes(ctx: RlweContext, include_public_keys: bool = True) -> byte
 
 
 def context_from_bytes(data, scheme: str, make_context):
-    """Parse context_to_bytes output for `scheme`; make_context(native) builds the
+    """Parse context_to_bytes output for `scheme`; make_context(native, extra) builds the
     scheme's Context, whose keys are then loaded and checked to be one key set."""
     data = as_bytes(data, "Context.from_bytes")
     if data[:8] != _CONTEXT_MAGIC:
         raise FormatError("Context.from_bytes: data is not a pyppml context; expected magic 'PPMLCTX1', got other bytes")
     parts, pos = [], 8
-    for _ in range(4):
+    for _ in range(5):
         if pos + 8 > len(data):
             raise FormatError(f"Context.from_bytes: data is truncated; expected a length field at byte {pos}, got {len(data)} bytes")
         size = int.from_bytes(data[pos:pos + 8], "little")
@@ -190,11 +192,11 @@ def context_from_bytes(data, scheme: str, make_context):
     if native.scheme != scheme:
         raise FormatError(f"Context.from_bytes: data holds another scheme; expected {scheme!r}, got {native.scheme!r}")
     try:
-        ctx = make_context(native)
+        ctx = make_context(native, parts[4])
     except ParameterError as e:
         raise FormatError(f"Context.from_bytes: data has invalid {scheme} parameters; expected valid ones, got: {e}") from None
     loaders = (_he.load_public_key, _he.load_relin_key, _he.load_galois_keys)
-    keys = [load(native, part) if part else None for load, part in zip(loaders, parts[1:])]
+    keys = [load(native, part) if part else None for load, part in zip(loaders, parts[1:4])]
     ctx.public_key, ctx.relin_key, ctx.galois_keys = keys
     if len({k.key_id for k in keys if k is not None}) > 1:
         raise FormatError("Context.from_bytes: data mixes keys of different key sets; expected one key id, got several")

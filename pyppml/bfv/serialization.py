@@ -40,4 +40,4 @@ def restore(kind: str, data: bytes, context):
 def context_from_bytes(data: bytes):
     from pyppml.bfv.context import Context
 
-    return _rlwe.context_from_bytes(data, "bfv", lambda native: Context(_native=native))
+    return _rlwe.context_from_bytes(data, "bfv", lambda native, extra: Context(_native=native))

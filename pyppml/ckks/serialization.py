@@ -8,9 +8,13 @@ Malformed, truncated, extended or foreign bytes raise ``pyppml.FormatError`` (a
 
 from __future__ import annotations
 
+import math
+import struct
+
 from pyppml import _rlwe
 from pyppml._core import he as _he
-from pyppml._rlwe import as_bytes, context_to_bytes  # noqa: F401 (the shared container)
+from pyppml._core import FormatError
+from pyppml._rlwe import as_bytes
 
 
 def dump(obj) -> bytes:
@@ -37,10 +41,26 @@ def _bytes(data) -> bytes:
     return as_bytes(data)
 
 
-def context_from_bytes(data: bytes, scale: float | None = None):
+def context_to_bytes(ctx, include_public_keys: bool = True) -> bytes:
+    """The shared container, with the default scale as the extra part."""
+    return _rlwe.context_to_bytes(ctx, include_public_keys, struct.pack("<d", ctx.scale))
+
+
+def _make_context(native, extra: bytes):
     from pyppml.ckks.context import Context
 
-    ctx = _rlwe.context_from_bytes(data, "ckks", lambda native: Context(_native=native))
+    ctx = Context(_native=native)
+    if len(extra) != 8:
+        raise FormatError(f"Context.from_bytes: data has a wrong scale field; expected 8 bytes, got {len(extra)}")
+    (scale,) = struct.unpack("<d", extra)
+    if not (math.isfinite(scale) and scale > 0):
+        raise FormatError(f"Context.from_bytes: data has an invalid scale; expected a positive finite number, got {scale}")
+    ctx.scale = scale
+    return ctx
+
+
+def context_from_bytes(data: bytes, scale: float | None = None):
+    ctx = _rlwe.context_from_bytes(data, "ckks", _make_context)
     if scale is not None:
         ctx.scale = scale
     return ctx

@@ -9,7 +9,7 @@ The collective key is n-of-n: every committee member must take part in decryptio
 
 >>> import numpy as np
 >>> from pyppml import fl
->>> com = fl.CkksCommittee(members=3, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
+>>> com = fl.CkksCommittee(members=3, poly_degree=8192, max_clients=16)
 >>> cts = [fl.encrypt_update(com.client_context(), np.full(4, 0.5))[0] for _ in range(4)]
 >>> np.round(com.decrypt(fl.add_ciphertexts(cts), 4), 2).tolist()
 [2.0, 2.0, 2.0, 2.0]
@@ -18,6 +18,7 @@ The collective key is n-of-n: every committee member must take part in decryptio
 from __future__ import annotations
 
 import hashlib
+import warnings
 import math
 import os
 import time
@@ -61,6 +62,31 @@ def _poly(ctx: Context, arr: np.ndarray, level: int, what: str):
         raise ProtocolError(f"ckks committee: {what} is invalid; {err}") from None
 
 
+def flooding_plan(poly_degree: int, members: int, max_clients: int, statistical_security: int,
+                  precision_bits: int, max_abs_value: float) -> dict:
+    """Smudging width, scale and prime chain for a collective decryption that floods the
+    decryption noise of a sum of `max_clients` fresh encryptions by 2^statistical_security
+    (statistical distance <= 2^-statistical_security over all n coefficients) and still
+    decodes each summed value to 2^-precision_bits.
+
+    Noise of one public-key encryption under s = sum of `members` ternary keys with CBD(21)
+    errors: u e_pk + e0 + e1 s, each coefficient a sum of ~2 n members terms of variance
+    <= 10.5 * 2/3; 7 standard deviations bound it except with probability < 2^-40 per
+    coefficient. Uniform smudging on [-2^b, 2^b] hides a shift B with distance B / 2^b.
+    """
+    n = poly_degree
+    sigma = math.sqrt(max_clients * (2 * n * members + 1) * 10.5)
+    noise_bits = math.log2(7 * sigma)
+    smudging_bits = math.ceil(noise_bits + math.log2(n) + statistical_security)
+    # slot error <= sqrt(n) * 7 * sqrt(members / 3) * 2^b / scale (the flooding dominates)
+    scale_bits = math.ceil(smudging_bits + 0.5 * math.log2(n) + math.log2(7 * members) + precision_bits)
+    q_bits = math.ceil(scale_bits + math.log2(max(max_abs_value, 1e-300) * max_clients) + 2)
+    primes = math.ceil(q_bits / 60)
+    size = math.ceil(q_bits / primes)
+    return {"smudging_bits": smudging_bits, "scale_bits": scale_bits,
+            "coeff_mod_bits": [size] * primes, "special_mod_bits": [min(60, max(size, 20))]}
+
+
 class CkksCommittee:
     """A committee of ``members`` key holders (simulated in one process) and the
     public context clients encrypt with.
@@ -70,32 +96,59 @@ class CkksCommittee:
     members : int
         Committee size (>= 1); all are needed to decrypt.
     poly_degree : int
-        Ring degree; poly_degree / 2 values per ciphertext.
-    scale_bits : int
-        log2 of the encoding scale (>= 40 leaves room for the smudging noise).
-    coeff_mod_bits : list of int
-        Data primes; one level is enough for sums.
+        Ring degree; poly_degree values per ciphertext (two per complex slot).
+    max_clients, max_abs_value : int, float
+        Bounds the plan is sized for: at most this many summed updates, each entry of
+        absolute value at most ``max_abs_value`` (checked when encrypting).
+    statistical_security : int or None
+        The collective decryption floods the decryption noise so that the output is within
+        statistical distance 2^-statistical_security of one that does not depend on the
+        noise (against key recovery from decryptions, Li-Micciancio 2021). ``None`` keeps
+        the lighter legacy flooding (2^(scale_bits - 20), a ~2^9 margin: NOT a statistical
+        guarantee) with ``scale_bits`` and the chain given, and warns.
+    precision_bits : int
+        Decoded sums are within 2^-precision_bits.
+    scale_bits, coeff_mod_bits, special_mod_bits :
+        Explicit chain (by default sized by the flooding plan; with statistical_security
+        it must hold at least the plan's bits).
 
     Raises
     ------
     ParameterError
-        Out-of-range sizes.
+        Out-of-range sizes, or a plan that does not fit 128-bit security at this degree.
     """
 
-    def __init__(self, members: int = 3, poly_degree: int = 8192, scale_bits: int = 40,
-                 coeff_mod_bits=(60,), special_mod_bits=(60,)):
+    def __init__(self, members: int = 3, poly_degree: int = 8192, max_clients: int = 1024,
+                 max_abs_value: float = 1.0, statistical_security: int | None = 40, precision_bits: int = 12,
+                 scale_bits: int = 40, coeff_mod_bits=None, special_mod_bits=None):
         if members < 1:
             raise ParameterError(f"CkksCommittee: members is out of range; expected >= 1, got {members}")
+        if statistical_security is None:
+            warnings.warn("CkksCommittee: statistical_security=None, the collective decryption floods its noise by "
+                          "~2^9 only (not a statistical guarantee)", stacklevel=2)
+            smudging_bits = int(scale_bits) - 20
+            coeff_mod_bits = coeff_mod_bits or (60,)
+            special_mod_bits = special_mod_bits or (60,)
+        else:
+            plan = flooding_plan(poly_degree, members, max_clients, int(statistical_security), int(precision_bits),
+                                 float(max_abs_value))
+            smudging_bits, scale_bits = plan["smudging_bits"], plan["scale_bits"]
+            if coeff_mod_bits is not None and sum(coeff_mod_bits) < sum(plan["coeff_mod_bits"]):
+                raise ParameterError(f"CkksCommittee: coeff_mod_bits are too small for the flooding plan; expected "
+                                     f"at least {sum(plan['coeff_mod_bits'])} bits, got {sum(coeff_mod_bits)}")
+            coeff_mod_bits = coeff_mod_bits or plan["coeff_mod_bits"]
+            special_mod_bits = special_mod_bits or plan["special_mod_bits"]
         self.ctx = Context(poly_degree, coeff_mod_bits=list(coeff_mod_bits), special_mod_bits=list(special_mod_bits),
-                           scale_bits=scale_bits)
+                           scale_bits=min(int(scale_bits), 58))
+        self.ctx.scale = float(2 ** int(scale_bits))
+        self.max_abs_value = float(max_abs_value)
+        self.max_clients = int(max_clients)
         self.members = [CommitteeMember(self.ctx) for _ in range(members)]
         self.crs = os.urandom(32)
         self.key_id = key_id_from_crs(self.crs)
         shares = [m.public_key_share(self.crs) for m in self.members]
         self.ctx.public_key = combine_public_key(self.ctx, shares, self.crs)
-        # Flooding: 2^b above the fresh-sum noise (~2^10 per coefficient for a few
-        # thousand ciphertexts) by 2^(b-10), and 2^b sqrt(n) members / scale << 2^-12.
-        self.smudging_bits = int(scale_bits) - 20
+        self.smudging_bits = int(smudging_bits)
 
     def client_context(self) -> Context:
         """The public context (no secret key) clients encrypt with."""
@@ -168,6 +221,14 @@ def ckks_aggregate(updates, committee: CkksCommittee | None = None, report: dict
     committee = committee or CkksCommittee()
     ctx = committee.client_context()
     dim = len(updates[0])
+    if len(updates) > committee.max_clients:
+        raise ParameterError(f"ckks_aggregate: updates are too many for the committee's plan; expected at most "
+                             f"{committee.max_clients}, got {len(updates)}")
+    for u in updates:
+        peak = float(np.max(np.abs(u))) if len(u) else 0.0
+        if peak > committee.max_abs_value:
+            raise ParameterError(f"ckks_aggregate: update has an entry out of range; expected |value| <= "
+                                 f"{committee.max_abs_value}, got {peak}")
     enc = []
     for u in updates:
         if len(u) != dim:

@@ -9,7 +9,7 @@ from pyppml import fl
 
 @pytest.fixture(scope="module")
 def committee():
-    return fl.CkksCommittee(members=3, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
+    return fl.CkksCommittee(members=3, poly_degree=8192, max_clients=64)
 
 
 def test_encrypted_sum_matches_plaintext(committee):

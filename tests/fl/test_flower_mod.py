@@ -103,7 +103,7 @@ def test_ckks_strategy_mod_and_numpy_client():
 
     n = 4
     deltas = _deltas(n)
-    committee = CkksCommittee(members=3, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
+    committee = CkksCommittee(members=3, poly_degree=8192, max_clients=64)
     seen = []
 
     def decrypt(ct):  # the committee is asked only for aggregates
@@ -147,7 +147,7 @@ def test_ckks_strategy_dp_adds_noise_and_accounts():
     from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
 
     n = 4
-    committee = CkksCommittee(members=2, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
+    committee = CkksCommittee(members=2, poly_degree=8192, max_clients=64)
     strategy = CkksStrategy([np.zeros(2048)], n_clients=n, committee=committee, clip=1.0, noise_multiplier=0.5)
 
     class _Mgr:
@@ -186,7 +186,7 @@ def test_ckks_strategy_refuses_malformed_updates():
     from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
     from pyppml.fl.flower_ckks import CKKS_TENSOR_TYPE
 
-    committee = CkksCommittee(members=2, poly_degree=4096, coeff_mod_bits=(54,), special_mod_bits=(50,))
+    committee = CkksCommittee(members=2, poly_degree=8192, max_clients=64)
     strategy = CkksStrategy([np.zeros(8)], n_clients=3, min_clients=2, committee=committee)
 
     class _Mgr:

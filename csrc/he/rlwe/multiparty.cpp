@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "common/secure_zero.hpp"
 #include "he/rlwe/arith.hpp"
 #include "he/rlwe/sampling.hpp"
 #include "random/samplers.hpp"
@@ -52,27 +53,32 @@ rns::RnsPoly decryption_share(const Context& ctx, const SecretKey& sk_i, const C
   check_same_params("decryption_share", ctx, sk_i.fingerprint);
   check_same_params("decryption_share", ctx, ct.fingerprint);
   if (ct.size() != 2) throw_parameter("decryption_share", "ciphertext", "is not relinearized", "2 components", ct.size());
-  if (smudging_bits < 0 || smudging_bits > 60)
-    throw_parameter("decryption_share", "smudging_bits", "is out of range", "0..60", smudging_bits);
+  if (smudging_bits < 0 || smudging_bits > 120)
+    throw_parameter("decryption_share", "smudging_bits", "is out of range", "0..120", smudging_bits);
   const int level = ct.level();
   const uint64_t n = ctx.n();
   auto base = ctx.q_base(level);
-  // Smudging error: uniform in [-2^b, 2^b] plus the CBD error, drawn from the CSPRNG.
-  // Its width must exceed the decryption noise by the statistical security margin.
+  // Smudging error: CBD error + uniform in [-2^b, 2^b), drawn from the CSPRNG as a
+  // (b+1)-bit integer u (up to two words) minus 2^b, reduced modulo every prime. Its width
+  // must exceed the decryption noise by the statistical security margin.
   rns::RnsPoly e = sample_error(prng, n, base);
   if (smudging_bits > 0) {
-    const uint64_t width = (uint64_t{1} << smudging_bits) * 2 + 1;
-    std::vector<uint64_t> u(n);
-    random::sample_uniform_mod(prng, width, u.data(), n);
-    const int64_t offset = int64_t{1} << smudging_bits;
+    const int bits = smudging_bits + 1;
+    const int words = (bits + 63) / 64;
+    std::vector<uint64_t> u(static_cast<std::size_t>(words) * n);
+    prng.fill(u.data(), u.size() * sizeof(uint64_t));
+    const int top_bits = bits - 64 * (words - 1);
+    const uint64_t top_mask = top_bits == 64 ? ~uint64_t{0} : (uint64_t{1} << top_bits) - 1;
+    for (uint64_t k = 0; k < n; ++k) u[k * words + words - 1] &= top_mask;
     for (std::size_t i = 0; i < e.limbs(); ++i) {
       const auto& q = (*base)[i];
+      const uint64_t offset = q.pow(2, static_cast<uint64_t>(smudging_bits));
       for (uint64_t k = 0; k < n; ++k) {
-        int64_t v = static_cast<int64_t>(u[k]) - offset;
-        uint64_t r = v >= 0 ? q.reduce(static_cast<uint64_t>(v)) : q.neg(q.reduce(static_cast<uint64_t>(-v)));
-        e.limb(i)[k] = q.add(e.limb(i)[k], r);
+        uint64_t r = rns::words::mod_word(u.data() + k * words, static_cast<std::size_t>(words), q);
+        e.limb(i)[k] = q.add(e.limb(i)[k], q.sub(r, offset));
       }
     }
+    secure_zero(u.data(), u.size() * sizeof(uint64_t));
   }
   rns::ntt_forward(e);
   for (int i = 0; i <= level; ++i) rns::mul_add_mod(ct.polys[1].limb(i), sk_i.s.limb(i), e.limb(i), n, ctx.modulus(i));

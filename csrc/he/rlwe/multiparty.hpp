@@ -23,8 +23,8 @@ rns::RnsPoly public_key_share(const Context& ctx, const SecretKey& sk_i, const r
 PublicKey combine_public_key(const Context& ctx, const std::vector<const rns::RnsPoly*>& shares,
                              const random::Seed& crs, uint64_t key_id);
 
-// c1 s_i + e_i at the ciphertext's level; e_i = CBD error + uniform in [-2^b, 2^b]
-// (b = smudging_bits), wide enough to flood the noise that c1 s_i would otherwise reveal.
+// c1 s_i + e_i at the ciphertext's level; e_i = CBD error + uniform in [-2^b, 2^b)
+// (b = smudging_bits <= 120), wide enough to flood the decryption noise.
 rns::RnsPoly decryption_share(const Context& ctx, const SecretKey& sk_i, const Ciphertext& ct, int smudging_bits,
                               random::Prng& prng);
 
