@@ -89,6 +89,15 @@ class Ciphertext(RlweObject):
         c.scale = float(scale)
         return self._wrap(c)
 
+    def times_scalar_to(self, c: float, target: float) -> "Ciphertext":
+        """c * self with the result's scale exactly ``target``, one level down: the integer
+        factor is round(c * target * q_l / scale), so rescaling by q_l lands on ``target``
+        (relative rounding 2^-log2(q_l))."""
+        q = float(self.context.coeff_moduli[self.level])
+        factor = int(round(c * target * q / self.scale))
+        prod = self._wrap(self._ctx.multiply_integer(self._native, factor)).with_scale(target * q)
+        return prod.rescale().with_scale(target)
+
     # ------------------------------------------------------------ alignment
     def _bring_to(self, level: int, scale: float) -> "Ciphertext":
         """Same values at ``level`` (<= self.level) and ``scale``."""
@@ -97,11 +106,7 @@ class Ciphertext(RlweObject):
             if ct.level <= level:  # callers only ask for a lower level with another scale
                 raise MismatchError(
                     f"align: operands have different scales at the same level; expected equal scales, got 2^{np.log2(ct.scale):.3f} and 2^{np.log2(scale):.3f}")
-            # Multiply by the integer round(scale * q_l / ct.scale) and rescale: the scale
-            # becomes `scale` up to a relative 2^-40 rounding, at one level less.
-            q_top = self.context.coeff_moduli[ct.level]
-            factor = int(round(scale * q_top / ct.scale))
-            ct = ct._wrap(self._ctx.multiply_integer(ct._native, factor)).with_scale(ct.scale * factor).rescale()
+            ct = ct.times_scalar_to(1.0, scale)
         if ct.level > level:
             ct = ct.drop_to_level(level)
         return ct.with_scale(scale) if ct.scale != scale else ct
@@ -176,9 +181,7 @@ class Ciphertext(RlweObject):
         if isinstance(other, Plaintext):
             return self.multiply_plain(other).rescale()
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            factor = int(round(float(other) * q_top))
-            prod = self._wrap(self._ctx.multiply_integer(self._native, factor)).with_scale(self.scale * q_top)
-            return prod.rescale().with_scale(self.scale)
+            return self.times_scalar_to(float(other), self.scale)
         if isinstance(other, numbers.Complex):
             return self.multiply_plain(self._constant(other, q_top)).rescale().with_scale(self.scale)
         return self.multiply_plain(self._plain(other, q_top)).rescale().with_scale(self.scale)

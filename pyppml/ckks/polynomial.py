@@ -73,15 +73,6 @@ def _depth(degree: int) -> int:
     return max(degree, 0).bit_length()
 
 
-def _times_scalar_to(ct, c: float, target: float):
-    """c * ct with the result's scale exactly `target` (one level): the integer factor is
-    round(c * target * q_l / scale), so rescaling by q_l lands on `target`."""
-    q = float(ct.context.coeff_moduli[ct.level])
-    factor = int(round(c * target * q / ct.scale))
-    prod = ct._wrap(ct._ctx.multiply_integer(ct._native, factor)).with_scale(target * q)
-    return prod.rescale().with_scale(target)
-
-
 def _product_to(basis: _Basis, make_left, right, target: float):
     """left * right rescaled to scale `target`, where left = make_left(scale) is built at
     the scale that makes the product land exactly on `target`."""
@@ -97,7 +88,7 @@ def _scaled_term(basis: _Basis, c: float, i: int, target: float):
     """c * B_i with scale `target` at depth ceil(log2(i + 1)): the scalar is multiplied
     into the lower-depth factor before the last product."""
     if i == 1:
-        return _times_scalar_to(basis.get(1), c, target)
+        return basis.get(1).times_scalar_to(c, target)
     a = 1 << (i.bit_length() - 1)
     if a == i:
         a = i // 2
@@ -142,7 +133,7 @@ def _evaluate(basis: _Basis, coeffs: np.ndarray, baby: int, target: float):
     maker = _Maker(lambda t: _evaluate(basis, q, baby, t), basis.top - _depth(q_degree))
     giant = basis.get(G)
     if q_degree == 0:
-        prod = _times_scalar_to(giant, float(q[0]), target)
+        prod = giant.times_scalar_to(float(q[0]), target)
     else:
         prod = _product_to(basis, maker, giant, target)
     rv = _evaluate(basis, r, baby, target)
