@@ -14,6 +14,19 @@ inline std::size_t key_index(const Context& ctx, int level, std::size_t t) {
   return t <= static_cast<std::size_t>(level) ? t : ctx.q_count() + (t - level - 1);
 }
 
+// A one-prime digit (coefficients in [0, q_src)) as a limb of prime `target` (QP index),
+// in evaluation form: a copy when q_src <= q_target, else x mod q (SIMD Shoup product
+// with 1), then the NTT.
+void raise_limb(const Context& ctx, const uint64_t* src, uint64_t q_src, std::size_t target, uint64_t* dst) {
+  const uint64_t n = ctx.n();
+  const math::Modulus& q = ctx.modulus(target);
+  if (q_src <= q.value())
+    std::memcpy(dst, src, n * sizeof(uint64_t));
+  else
+    rns::mul_scalar_mod(src, 1, dst, n, q);
+  ntt::forward_inplace(dst, ctx.ntt(target));
+}
+
 // ModDown: (acc - Conv_{P->Q_l}([acc]_P)) * P^-1 over Q_l; acc has level+1+|P| limbs in
 // evaluation form.
 void mod_down(const Context& ctx, int level, const uint64_t* acc, rns::RnsPoly& out) {
@@ -64,13 +77,7 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
       for (std::size_t t = 0; t < dec.limbs; ++t) {
         if (t == begin) continue;
         const std::size_t ki = key_index(ctx, level, t);
-        const math::Modulus& q = ctx.modulus(ki);
-        uint64_t* dst = digit.data() + t * n;
-        if (q_src <= q.value())
-          std::memcpy(dst, src, n * sizeof(uint64_t));
-        else
-          rns::mul_scalar_mod(src, 1, dst, n, q);  // x mod q (SIMD Shoup product with 1)
-        ntt::forward_inplace(dst, ctx.ntt(ki));
+        raise_limb(ctx, src, q_src, ki, digit.data() + t * n);
       }
     } else {
       const rns::BaseConverter& conv = ctx.mod_up_converter(level, j);
@@ -95,7 +102,6 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
     throw_mismatch("key_switch", "key", "belongs to other parameters", "a key of this context", "a foreign key");
   const int level = dec.level;
   const uint64_t n = ctx.n();
-  const std::size_t K = ctx.p_count();
   const std::size_t terms = dec.digits.size();
   // Hoisted automorphism: permute each digit once (evaluation-form automorphism).
   std::vector<AlignedBuffer<uint64_t>> permuted;
@@ -167,12 +173,7 @@ void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
         a_ptrs[j] = d.limb(j);  // its own prime: the input as it is
       } else {
         uint64_t* dst = raised.data() + j * n;
-        const uint64_t* src = coeff.data() + j * n;
-        if (ctx.modulus(j).value() <= q.value())
-          std::memcpy(dst, src, n * sizeof(uint64_t));
-        else
-          rns::mul_scalar_mod(src, 1, dst, n, q);
-        ntt::forward_inplace(dst, ctx.ntt(ki));
+        raise_limb(ctx, coeff.data() + j * n, ctx.modulus(j).value(), ki, dst);
         a_ptrs[j] = dst;
       }
       b_ptrs[j] = key.b[j].limb(ki);
