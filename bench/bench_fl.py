@@ -14,4 +14,6 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--no-public-key", dest="public_key", action="store_false",
+                    help="skip the collective-public-key CKKS round (slow at 10^6 parameters)")
     fl.run(ap.parse_args())

@@ -30,10 +30,21 @@ and through a ``ClientApp`` with the mod.
 DP (``noise_multiplier > 0``): each client clips its delta to L2 norm ``clip`` and adds
 its share of the noise (discrete Gaussian on the quantization grid for SecAgg+), so the
 sum carries noise of standard deviation ``noise_multiplier * clip``.
+
+Weighting (``weighted=True``, the default of both strategies): FedAvg weighted by the
+clients' ``num_examples`` inside the secure sum -- each client sends
+``(w * delta, w * clip)`` with ``w = num_examples / max_examples`` in (0, 1], the server
+learns only ``sum w delta`` and ``sum w`` and applies their ratio; ``max_examples`` is a
+public bound (strategy argument) and a client outside ``1..max_examples`` refuses the
+round (a failed FitRes). ``weighted=False``: the plain mean over the survivors. The
+clients' FitRes never carry their real ``num_examples`` (always 1). Bounds, precision
+and the interplay with DP (the total example count is released without noise): see
+:mod:`pyppml.fl.flower_ckks`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Callable
 
@@ -44,8 +55,10 @@ from flwr.common import (Code, EvaluateIns, EvaluateRes, FitIns, FitRes, GetPara
 from flwr.server.strategy import Strategy
 
 from pyppml.dp import PrivacyAccountant, discrete_gaussian
-from pyppml.fl.errors import ProtocolError
-from pyppml.fl.flower_ckks import CkksStrategy, _flatten, _unflatten, ckks_client_fit, prepare_delta
+from pyppml.fl.errors import ParameterError, ProtocolError
+from pyppml.fl.flower_ckks import (CkksStrategy, _failure_reasons, _flatten, _unflatten, check_weighting,
+                                   ckks_client_fit, example_weight, prepare_delta, weighted_average,
+                                   weighted_update)
 from pyppml.fl.messages import Kind
 from pyppml.fl.params import SecAggParams
 from pyppml.fl.quantize import Quantizer
@@ -76,25 +89,51 @@ class SecAggStrategy(Strategy):
     noise_multiplier : float
         > 0: each client adds discrete Gaussian noise so the sum carries noise of
         standard deviation noise_multiplier * clip (distributed DP); the accountant
-        ``self.accountant`` records each round.
+        ``self.accountant`` records each round. With ``weighted=True`` the epsilon does
+        not cover the survivors' total example count (see :mod:`pyppml.fl.flower_ckks`).
+    weighted : bool
+        True (default): average weighted by the clients' ``num_examples`` like Flower's
+        FedAvg, inside SecAgg+ (one more masked entry per client, the weight); False: the
+        plain mean over the survivors.
+    max_examples : int
+        Public bound on a client's ``num_examples``, required when ``weighted``; clients
+        with more (or fewer than 1) refuse the round. Keep it tight: the precision of the
+        average degrades with ``max_examples / (total examples)``.
 
     Attributes
     ----------
-    parameters : list of arrays (the global model); ``history``: per round survivors.
+    parameters : list of arrays (the global model); ``history``: per round survivors,
+    rejected protocol messages, failed clients' messages (``failed``, by index) and,
+    weighted, the survivors' total examples (``examples``).
+
+    Raises
+    ------
+    ParameterError
+        ``weighted`` without a valid ``max_examples``, or one so large that a single
+        example's weight is below the quantization step.
     """
 
     def __init__(self, initial_parameters, n_clients: int, clip: float = 1.0, threshold=None, neighbours=None,
-                 noise_multiplier: float = 0.0):
+                 noise_multiplier: float = 0.0, weighted: bool = True, max_examples: int | None = None):
         self.parameters = [np.asarray(a) for a in initial_parameters]
         self.dim = int(sum(a.size for a in self.parameters))
-        self.params = SecAggParams(n_clients, self.dim, threshold, neighbours)
+        self.weighted = bool(weighted)
+        self.max_examples = check_weighting("SecAggStrategy", self.weighted, max_examples)
+        # The protocol sums dim + 1 entries when weighted (the weight w * clip rides along).
+        self.params = SecAggParams(n_clients, self.dim + (1 if self.weighted else 0), threshold, neighbours)
         self.clip = float(clip)
         self.noise_multiplier = float(noise_multiplier)
         self.accountant = PrivacyAccountant() if noise_multiplier > 0 else None
         self.quantizer = Quantizer(clip, n_clients, 32, noise_headroom=0.5 if noise_multiplier > 0 else 0.0)
+        if self.weighted and self.clip * self.quantizer.scale < self.max_examples:
+            # The weight entry of a 1-example client, clip / max_examples, would round to 0.
+            raise ParameterError(f"SecAggStrategy: max_examples is too large for the 32-bit quantizer; expected <= "
+                                 f"{math.floor(self.clip * self.quantizer.scale)} (clip * scale), got "
+                                 f"{self.max_examples}")
         self.history: list[dict] = []
         self._server = None
         self._cids: dict[str, int] = {}
+        self._failed: dict = {}
         self._agg_round = 0
 
     def initialize_parameters(self, client_manager):
@@ -104,7 +143,8 @@ class SecAggStrategy(Strategy):
         return {"pyppml_mode": "secagg", "pyppml_step": step, "pyppml_msg": msg, "pyppml_index": idx,
                 "pyppml_round": self._agg_round,
                 "pyppml_noise": self.noise_multiplier, "pyppml_clip": self.clip,
-                "pyppml_params": np.array([self.params.n_clients, self.dim, self.params.threshold,
+                "pyppml_weighted": self.weighted, "pyppml_max_examples": self.max_examples,
+                "pyppml_params": np.array([self.params.n_clients, self.params.dim, self.params.threshold,
                                            self.params.neighbours], dtype=np.int64).tobytes()}
 
     def configure_fit(self, server_round, parameters, client_manager):
@@ -115,6 +155,7 @@ class SecAggStrategy(Strategy):
             self._proxies = {i: p for i, p in enumerate(proxies)}
             self._agg_round += 1
             self._server = SecAggServer(self.params, round=self._agg_round)
+            self._failed = {}
             start = self._server.start()
             outbox = {i: start for i in self._proxies}
         else:
@@ -125,6 +166,8 @@ class SecAggStrategy(Strategy):
     def aggregate_fit(self, server_round, results, failures):
         step = STEPS[(server_round - 1) % 4]
         index = {p.cid: i for i, p in self._proxies.items()}
+        for cid, reason in _failure_reasons(failures).items():
+            self._failed[index.get(cid, cid)] = f"{step}: {reason}"
         for proxy, res in results:
             i = index.get(proxy.cid)
             if i is None or not res.parameters.tensors:
@@ -137,12 +180,24 @@ class SecAggStrategy(Strategy):
             return ndarrays_to_parameters(self.parameters), {}
         total = self.quantizer.decode(self._server.finish())
         survivors = sorted(self._server.survivors[Kind.MASKED])
-        delta = total / len(survivors)
-        self.parameters = _unflatten(_flatten(self.parameters) + delta, self.parameters)
+        entry = {"round": self._agg_round, "survivors": survivors, "rejected": dict(self._server.rejected),
+                 "failed": dict(self._failed)}
+        self.history.append(entry)
         if self.accountant is not None:
+            # The unmasked numerator carries the noise whether or not the model moves. The
+            # weighting leaves the sensitivity of the numerator sum(w delta) at clip (w <= 1),
+            # so the accounting is the unweighted one; the denominator sum(w) is released
+            # without noise and is not covered (see pyppml.fl.flower_ckks).
             self.accountant.step(self.noise_multiplier * np.sqrt(len(survivors) / self.params.n_clients), 1.0, 1)
-        self.history.append({"round": self._agg_round, "survivors": survivors,
-                             "rejected": dict(self._server.rejected)})
+        if self.weighted:
+            try:
+                delta, entry["examples"] = weighted_average(total, self.dim, self.clip, self.max_examples)
+            except ValueError as err:
+                entry["error"] = str(err)
+                return ndarrays_to_parameters(self.parameters), {"survivors": len(survivors)}
+        else:
+            delta = total / len(survivors)
+        self.parameters = _unflatten(_flatten(self.parameters) + delta, self.parameters)
         return ndarrays_to_parameters(self.parameters), {"survivors": len(survivors)}
 
     def configure_evaluate(self, server_round, parameters, client_manager):
@@ -169,14 +224,24 @@ def _fail(err: Exception) -> FitRes:
     return FitRes(Status(Code.FIT_NOT_IMPLEMENTED, str(err)), Parameters([], "pyppml-secagg"), 0, {})
 
 
+def _trained(out) -> tuple[list[np.ndarray], object]:
+    """``train``'s result: ``(weights, num_examples)`` or, without a count, the weights."""
+    if isinstance(out, tuple) and len(out) == 2 and not isinstance(out[1], np.ndarray):
+        return list(out[0]), out[1]
+    return list(out), None
+
+
 def client_fit(state: _ClientState, cfg, parameters: Parameters,
-               train: Callable[[list[np.ndarray]], list[np.ndarray]]) -> FitRes:
+               train: Callable[[list[np.ndarray]], tuple[list[np.ndarray], int]]) -> FitRes:
     """A client's answer to one pyppml FitIns (SecAgg+ step or CKKS round). ``train(glob)``
-    returns the locally trained weights; it is called only in the training step.
-    Protocol errors become a FitRes with a non-OK status (Flower counts it as a failure)."""
+    returns ``(weights, num_examples)``, the locally trained weights and the number of
+    examples they were trained on (the weights alone are accepted for unweighted rounds);
+    it is called only in the training step. Protocol errors, and a ``num_examples``
+    outside ``1..max_examples`` in a weighted round, become a FitRes with a non-OK status
+    (Flower counts it as a failure). The FitRes never carries the real num_examples."""
     glob = parameters_to_ndarrays(parameters)
     if cfg.get("pyppml_mode", "secagg") == "ckks":
-        return ckks_client_fit(cfg, glob, train(glob))
+        return ckks_client_fit(cfg, glob, *_trained(train(glob)))
     step, msg = str(cfg["pyppml_step"]), bytes(cfg["pyppml_msg"])
     try:
         if step == "advertise":
@@ -190,17 +255,23 @@ def client_fit(state: _ClientState, cfg, parameters: Parameters,
         elif step == "shares":
             reply = state.secagg.share_keys(msg)
         elif step == "masked":
-            delta = _flatten(train(glob)) - _flatten(glob)
-            if delta.size != state.params.dim or not np.all(np.isfinite(delta)):
+            new, num_examples = _trained(train(glob))
+            delta = _flatten(new) - _flatten(glob)
+            weight = example_weight(cfg, num_examples)  # None when unweighted; ValueError out of range
+            if delta.size + (weight is not None) != state.params.dim or not np.all(np.isfinite(delta)):
                 raise ValueError("pyppml flower client: local update has the wrong size or is not finite")
             clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
-            delta = prepare_delta(delta, clip, nm)
+            # (w * clipped delta, w * clip): all entries in [-clip, clip], the quantizer's range.
+            vec = weighted_update(prepare_delta(delta, clip, nm), weight, clip)
             q = Quantizer(clip, state.params.n_clients, 32, noise_headroom=0.5 if nm > 0 else 0.0)
             noise = None
             if nm > 0:
+                # Integer noise added to the quantized w * delta (not scaled by w): the
+                # numerator's sensitivity is <= clip, the unweighted calibration holds.
                 sigma = max(1, round(nm * clip * q.scale / np.sqrt(state.params.n_clients)))
-                noise = discrete_gaussian(sigma, delta.size)
-            reply = state.secagg.masked_input(msg, q.encode(delta, noise))
+                noise = np.zeros(vec.size, dtype=np.int64)
+                noise[:delta.size] = discrete_gaussian(sigma, delta.size)  # none on the weight entry
+            reply = state.secagg.masked_input(msg, q.encode(vec, noise))
         elif step == "unmask":
             reply = state.secagg.unmask(msg)
             state.secagg = None  # the round's keys are no longer needed
@@ -218,7 +289,8 @@ def _strip(cfg) -> dict:
 class SecAggNumPyClient(Client):
     """A Flower client that takes part in :class:`SecAggStrategy` or
     :class:`CkksStrategy` rounds on behalf of ``inner`` (a ``NumPyClient`` whose ``fit``
-    trains locally). Sends only protocol messages (masked or encrypted deltas)."""
+    trains locally; the ``num_examples`` it returns weighs its delta in weighted rounds).
+    Sends only protocol messages (masked or encrypted deltas); its metrics stay local."""
 
     def __init__(self, inner: NumPyClient):
         self.inner = inner
@@ -229,7 +301,12 @@ class SecAggNumPyClient(Client):
 
     def fit(self, ins: FitIns) -> FitRes:
         config = _strip(ins.config)
-        return client_fit(self._state, ins.config, ins.parameters, lambda glob: self.inner.fit(glob, config)[0])
+
+        def train(glob):
+            weights, num_examples, _ = self.inner.fit(glob, config)  # metrics stay local
+            return weights, num_examples
+
+        return client_fit(self._state, ins.config, ins.parameters, train)
 
     def evaluate(self, ins: EvaluateIns) -> EvaluateRes:
         return EvaluateRes(Status(Code.OK, ""), 0.0, 0, {})
@@ -251,9 +328,10 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
 
     ``ClientApp(client_fn=..., mods=[pyppml_mod])``. For a train message carrying a
     pyppml config it answers the key-exchange and unmask steps itself, and in the
-    training step calls the wrapped app, reads the new weights from its FitRes and
-    replies with the masked (SecAgg+) or encrypted (CKKS) delta; the plain weights never
-    leave the node. Everything else is passed to ``call_next`` unchanged.
+    training step calls the wrapped app, reads the new weights and ``num_examples`` from
+    its FitRes and replies with the masked (SecAgg+) or encrypted (CKKS) delta, weighted
+    by ``num_examples`` in weighted rounds; the plain weights and the count never leave
+    the node. Everything else is passed to ``call_next`` unchanged.
     """
     if msg.metadata.message_type != MessageType.TRAIN or msg.has_error():
         return call_next(msg, context)
@@ -275,7 +353,7 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
         res = _compat.recorddict_to_fitres(out.content, keep_input=True)
         if res.status.code != Code.OK:
             raise ValueError(f"pyppml_mod: the wrapped ClientApp's fit failed; {res.status.message}")
-        return parameters_to_ndarrays(res.parameters)
+        return parameters_to_ndarrays(res.parameters), res.num_examples
 
     try:
         res = client_fit(state, fitins.config, fitins.parameters, train)

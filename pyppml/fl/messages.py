@@ -38,10 +38,17 @@ class Kind(enum.IntEnum):
     MASKED = 6      # client -> server: the masked, quantized update
     UNMASK_REQ = 7  # server -> client: the clients whose masked input arrived
     UNMASK = 8      # client -> server: shares of self-mask seeds and of dropped keys
+    # CKKS aggregation under one-time keys (pyppml.fl.ckks_onetime)
+    OT_UPLOAD = 9        # client -> server: X25519 public key, sealed seeds per member, packed blocks
+    OT_VERIFY = 10       # server -> member: the uploads' public keys and the seeds sealed to it
+    OT_VERIFIED = 11     # member -> server: clients whose seeds did not open
+    OT_DECRYPT = 12      # server -> member: the final client set and the key parts to answer for
+    OT_SHARE = 13        # member -> server: its packed decryption share blocks
 
 
 FIELDS = {Kind.START: 2, Kind.ADVERTISE: 3, Kind.KEYS: 2, Kind.SHARES: 3, Kind.FORWARD: 2, Kind.MASKED: 1,
-          Kind.UNMASK_REQ: 1, Kind.UNMASK: 4}
+          Kind.UNMASK_REQ: 1, Kind.UNMASK: 4, Kind.OT_UPLOAD: 3, Kind.OT_VERIFY: 3, Kind.OT_VERIFIED: 1,
+          Kind.OT_DECRYPT: 2, Kind.OT_SHARE: 2}
 
 
 @dataclasses.dataclass(frozen=True)

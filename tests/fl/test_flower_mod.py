@@ -1,7 +1,9 @@
 """The client Mod and the CKKS strategy in a real Flower run on loopback: Flower's gRPC
 server (``start_server``) and clients that run a ``ClientApp(mods=[pyppml_mod])``
 (through Flower's own client loop, ``flwr.compat.client.app.start_client_internal``,
-which ``start_client`` wraps), or the NumPyClient wrapper."""
+which ``start_client`` wraps), or the NumPyClient wrapper. Weighted rounds: the model
+moves by the num_examples-weighted mean delta (Flower's FedAvg) computed inside the
+secure sum; a client with num_examples outside 1..max_examples refuses the round."""
 
 import threading
 import time
@@ -19,10 +21,11 @@ SHAPES = [(2, 3), (4,)]  # two tensors, dim 10
 
 
 class _Shift(flwr.client.NumPyClient):
-    """Training = adding a fixed delta; records the config its fit saw."""
+    """Training = adding a fixed delta on ``num_examples`` examples; records the config
+    its fit saw."""
 
-    def __init__(self, delta):
-        self.delta, self.configs = delta, []
+    def __init__(self, delta, num_examples=1):
+        self.delta, self.num_examples, self.configs = delta, num_examples, []
 
     def get_parameters(self, config):
         return [np.zeros(s) for s in SHAPES]
@@ -34,7 +37,7 @@ class _Shift(flwr.client.NumPyClient):
         for p in parameters:
             out.append(flat[k:k + p.size].reshape(p.shape))
             k += p.size
-        return out, 1, {}
+        return out, self.num_examples, {}
 
 
 def _deltas(n, scale=0.5):
@@ -79,29 +82,34 @@ def _flat(params):
 
 
 def test_mod_secagg_round():
-    """SecAgg+ through the Mod: the wrapped app trains once per aggregation (the key
-    rounds never reach it) and the server's model moves by the mean delta."""
+    """SecAgg+ through the Mod, weighted: the wrapped app trains once per aggregation
+    (the key rounds never reach it), its num_examples weighs its delta inside the masked
+    sum, and the server's model moves by the num_examples-weighted mean delta."""
     from pyppml.fl.flower import SecAggStrategy
 
-    n = 4
+    n, counts = 4, [5, 20, 60, 15]
     deltas = _deltas(n)
-    inners = [_Shift(d) for d in deltas]
-    strategy = SecAggStrategy([np.zeros(s) for s in SHAPES], n_clients=n, clip=1.0, threshold=3)
+    inners = [_Shift(d, k) for d, k in zip(deltas, counts)]
+    strategy = SecAggStrategy([np.zeros(s) for s in SHAPES], n_clients=n, clip=1.0, threshold=3, max_examples=100)
     _run(strategy, 8, [("app", _mod_app(c)) for c in inners])  # two SecAgg+ rounds
     assert [h["survivors"] for h in strategy.history] == [list(range(n))] * 2
+    assert all(abs(h["examples"] - sum(counts)) < 1e-4 for h in strategy.history)
     assert [p.shape for p in strategy.parameters] == SHAPES
-    assert np.abs(_flat(strategy.parameters) - 2 * np.mean(deltas, axis=0)).max() < 1e-6
+    expected = np.average(deltas, axis=0, weights=counts)
+    assert np.abs(_flat(strategy.parameters) - 2 * expected).max() < 1e-6
     assert all(len(c.configs) == 2 for c in inners)
 
 
 def test_ckks_strategy_mod_and_numpy_client():
-    """CKKS committee aggregation: clients (two through the Mod, two through the
-    NumPyClient wrapper) send ciphertexts, the server only adds them, the committee
-    decrypts the sum; the result is the mean delta within CKKS precision."""
+    """CKKS committee aggregation, weighted: clients (two through the Mod, two through
+    the NumPyClient wrapper) send ciphertexts of (w delta, w clip), the server only adds
+    them, the committee decrypts the sum; the result is the num_examples-weighted mean
+    delta within CKKS precision. A fifth client (num_examples = 0) refuses each round
+    with a clear message; the four others (>= min_clients) are averaged."""
     from pyppml.fl import CkksCommittee
     from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
 
-    n = 4
+    n, counts = 5, [5, 20, 60, 15, 0]
     deltas = _deltas(n)
     committee = CkksCommittee(members=3, poly_degree=8192, max_clients=64)
     seen = []
@@ -110,14 +118,35 @@ def test_ckks_strategy_mod_and_numpy_client():
         seen.append(ct)
         return committee.decrypt(ct)
 
-    strategy = CkksStrategy([np.zeros(s) for s in SHAPES], n_clients=n, committee=committee, decrypt=decrypt)
-    clients = [("app", _mod_app(_Shift(d))) for d in deltas[:2]]
-    clients += [("client", SecAggNumPyClient(_Shift(d))) for d in deltas[2:]]
+    strategy = CkksStrategy([np.zeros(s) for s in SHAPES], n_clients=n, min_clients=4, committee=committee,
+                            decrypt=decrypt, max_examples=100)
+    clients = [("app", _mod_app(_Shift(d, k))) for d, k in zip(deltas[:2], counts[:2])]
+    clients += [("client", SecAggNumPyClient(_Shift(d, k))) for d, k in zip(deltas[2:4], counts[2:4])]
+    clients += [("app", _mod_app(_Shift(deltas[4], counts[4])))]
     _run(strategy, 2, clients)
-    assert [len(h["clients"]) for h in strategy.history] == [n, n]
-    assert len(seen) == 2  # one aggregate ciphertext per round (dim 10 fits one)
-    err = np.abs(_flat(strategy.parameters) - 2 * np.mean(deltas, axis=0)).max()
+    assert [len(h["clients"]) for h in strategy.history] == [n - 1] * 2
+    for h in strategy.history:
+        (reason,) = h["failed"].values()
+        assert "num_examples is out of range" in reason and "1..100" in reason
+        assert abs(h["examples"] - sum(counts)) < 0.05
+    assert len(seen) == 2  # one aggregate ciphertext per round (dim 10 + 1 fits one)
+    err = np.abs(_flat(strategy.parameters) - 2 * np.average(deltas[:4], axis=0, weights=counts[:4])).max()
     assert err < 2 ** -9, err
+
+
+def test_ckks_strategy_unweighted():
+    """weighted=False: the plain mean of the summed clients' deltas, whatever their
+    num_examples (a Mod client and a NumPyClient, one CKKS round)."""
+    from pyppml.fl import CkksCommittee
+    from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
+
+    deltas = _deltas(2)
+    committee = CkksCommittee(members=2, poly_degree=8192, max_clients=8)
+    strategy = CkksStrategy([np.zeros(s) for s in SHAPES], n_clients=2, committee=committee, weighted=False)
+    _run(strategy, 1, [("app", _mod_app(_Shift(deltas[0], 3))), ("client", SecAggNumPyClient(_Shift(deltas[1], 900)))])
+    assert len(strategy.history[0]["clients"]) == 2 and "examples" not in strategy.history[0]
+    err = np.abs(_flat(strategy.parameters) - np.mean(deltas, axis=0)).max()
+    assert err < 2 ** -10, err
 
 
 def test_mod_passes_other_messages_through():
@@ -148,7 +177,8 @@ def test_ckks_strategy_dp_adds_noise_and_accounts():
 
     n = 4
     committee = CkksCommittee(members=2, poly_degree=8192, max_clients=64)
-    strategy = CkksStrategy([np.zeros(2048)], n_clients=n, committee=committee, clip=1.0, noise_multiplier=0.5)
+    strategy = CkksStrategy([np.zeros(2048)], n_clients=n, committee=committee, clip=1.0, noise_multiplier=0.5,
+                            weighted=False)
 
     class _Mgr:
         def wait_for(self, *a, **k):
@@ -170,11 +200,24 @@ def test_ckks_strategy_dp_adds_noise_and_accounts():
 
 
 class _ShiftN(flwr.client.NumPyClient):
-    def __init__(self, delta):
-        self.delta = delta
+    def __init__(self, delta, num_examples=1):
+        self.delta, self.num_examples = delta, num_examples
 
     def fit(self, parameters, config):
-        return [parameters[0] + self.delta], 1, {}
+        return [parameters[0] + self.delta], self.num_examples, {}
+
+
+class _Mgr:
+    """A client manager stub for driving a strategy without a network."""
+
+    def __init__(self, cids):
+        self.cids = list(cids)
+
+    def wait_for(self, *a, **k):
+        return True
+
+    def all(self):
+        return {cid: type("P", (), {"cid": cid})() for cid in self.cids}
 
 
 def test_ckks_strategy_refuses_malformed_updates():
@@ -187,7 +230,7 @@ def test_ckks_strategy_refuses_malformed_updates():
     from pyppml.fl.flower_ckks import CKKS_TENSOR_TYPE
 
     committee = CkksCommittee(members=2, poly_degree=8192, max_clients=64)
-    strategy = CkksStrategy([np.zeros(8)], n_clients=3, min_clients=2, committee=committee)
+    strategy = CkksStrategy([np.zeros(8)], n_clients=3, min_clients=2, committee=committee, max_examples=1)
 
     class _Mgr:
         def wait_for(self, *a, **k):
@@ -212,7 +255,8 @@ def test_secagg_strategy_dp_in_process():
     from pyppml.fl.flower import SecAggNumPyClient, SecAggStrategy
 
     n, dim = 4, 2048
-    strategy = SecAggStrategy([np.zeros(dim)], n_clients=n, clip=1.0, threshold=3, noise_multiplier=0.5)
+    strategy = SecAggStrategy([np.zeros(dim)], n_clients=n, clip=1.0, threshold=3, noise_multiplier=0.5,
+                              weighted=False)
     clients = {str(i): SecAggNumPyClient(_ShiftN(np.full(dim, 0.01))) for i in range(n)}
 
     class _Mgr:
@@ -229,3 +273,69 @@ def test_secagg_strategy_dp_in_process():
     assert strategy.history[0]["survivors"] == list(range(n))
     assert abs(np.std(mean) - 0.5 / n) < 0.02 and abs(np.mean(mean) - 0.01) < 0.02
     assert strategy.accountant.steps == 1
+
+
+def test_secagg_strategy_weighted_dp_in_process():
+    """Weighted SecAgg+ with distributed DP: the noise goes on the weighted numerator
+    unscaled by the weights (sum noise sd = noise_multiplier * clip) and not on the
+    weight entry (the total examples come out exact), so the average's noise sd is
+    noise_multiplier * clip / W with W = sum num_examples / max_examples; the accountant
+    steps as unweighted."""
+    from pyppml.fl.flower import SecAggNumPyClient, SecAggStrategy
+
+    n, dim, counts = 4, 2048, [50, 50, 25, 25]  # W = 150 / 100 = 1.5
+    strategy = SecAggStrategy([np.zeros(dim)], n_clients=n, clip=1.0, threshold=3, noise_multiplier=0.5,
+                              max_examples=100)
+    clients = {str(i): SecAggNumPyClient(_ShiftN(np.full(dim, 0.01), counts[i])) for i in range(n)}
+    for rnd in range(1, 5):
+        ins = strategy.configure_fit(rnd, None, _Mgr(clients))
+        strategy.aggregate_fit(rnd, [(p, clients[p.cid].fit(f)) for p, f in ins], [])
+    mean = strategy.parameters[0]
+    assert strategy.history[0]["survivors"] == list(range(n))
+    assert abs(strategy.history[0]["examples"] - 150) < 1e-4
+    assert abs(np.std(mean) - 0.5 / 1.5) < 0.03 and abs(np.mean(mean) - 0.01) < 0.03
+    assert strategy.accountant.steps == 1
+
+
+def test_weighting_arguments_and_client_refusal():
+    """max_examples is required (an int >= 1) when weighted; a client refuses a weighted
+    round whose num_examples is not an integer in 1..max_examples (failed FitRes, the
+    count not in the message) and accepts the bounds themselves."""
+    from flwr.common import Code
+
+    from pyppml.fl import CkksCommittee
+    from pyppml.fl.errors import ParameterError
+    from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient, SecAggStrategy
+    from pyppml.fl.flower_ckks import example_weight
+
+    with pytest.raises(ParameterError, match="max_examples is missing"):
+        SecAggStrategy([np.zeros(3)], n_clients=3)
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(ParameterError, match="max_examples is out of range"):
+            SecAggStrategy([np.zeros(3)], n_clients=3, max_examples=bad)
+    assert SecAggStrategy([np.zeros(3)], n_clients=3, weighted=False).params.dim == 3
+    assert SecAggStrategy([np.zeros(3)], n_clients=3, max_examples=7).params.dim == 4
+    with pytest.raises(ParameterError, match="max_examples is too large for the 32-bit quantizer"):
+        SecAggStrategy([np.zeros(3)], n_clients=3, max_examples=10 ** 9)  # 1 example: below one quantization step
+    with pytest.raises(ParameterError, match="max_examples is missing"):
+        CkksStrategy([np.zeros(3)], n_clients=3, committee=object())
+
+    cfg = {"pyppml_weighted": True, "pyppml_max_examples": 10}
+    assert example_weight(cfg, 1) == 0.1 and example_weight(cfg, 10) == 1.0 and example_weight(cfg, 4.0) == 0.4
+    assert example_weight({"pyppml_weighted": False, "pyppml_max_examples": 0}, 10 ** 9) is None
+    for bad in (0, 11, -3, 2.5, None, True, float("nan"), "5"):
+        with pytest.raises(ValueError, match="num_examples is out of range; expected an integer in 1..10"):
+            example_weight(cfg, bad)
+
+    committee = CkksCommittee(members=1, poly_degree=8192, max_clients=4)
+    strategy = CkksStrategy([np.zeros(4)], n_clients=2, committee=committee, max_examples=10)
+    (_, fitins), _ = strategy.configure_fit(1, None, _Mgr(["0", "1"]))
+    res = SecAggNumPyClient(_ShiftN(np.full(4, 0.1), 12345)).fit(fitins)
+    assert res.status.code != Code.OK and "num_examples is out of range" in res.status.message
+    assert "12345" not in res.status.message and not res.parameters.tensors
+    res = SecAggNumPyClient(_ShiftN(np.full(4, 0.1), 10)).fit(fitins)
+    assert res.status.code == Code.OK and res.num_examples == 1  # the count never leaves the client
+    with pytest.raises(ParameterError, match="clip is out of range"):
+        CkksStrategy([np.zeros(4)], n_clients=2, committee=committee, clip=2.0, weighted=False)
+    with pytest.raises(ParameterError, match="n_clients is out of range"):
+        CkksStrategy([np.zeros(4)], n_clients=5, committee=committee, weighted=False)

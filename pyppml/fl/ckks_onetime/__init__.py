@@ -1,0 +1,34 @@
+"""CKKS aggregation under one-time keys held by a committee.
+
+Why: under a collective *public* key (:mod:`pyppml.fl.ckks_agg`) a client uploads both
+halves of each ciphertext, and the committee's decryption must flood noise that depends
+on the long-term key by 2^40, which costs ~100-bit coefficients: ~8x the float32 update.
+Here every client encrypts symmetrically under a fresh key, so
+
+- the a-half of each ciphertext is the round's public reference string: a client uploads
+  one polynomial per n reals, bit-packed at the modulus width;
+- a key is used for one round only, and decryption reveals only the sum's fresh noise
+  (no key-dependent term), so no flooding is needed: a ~44-bit modulus holds 100 summed
+  updates at 2^-20 precision, i.e. ~1.4x the float32 update;
+- the committee holds the keys through replicated secret sharing of the key parts
+  (``threshold`` of ``members`` decrypt, fewer learn nothing), each client sealing the
+  parts' 32-byte seeds to the members that hold them (X25519 + ChaCha20-Poly1305);
+- clients that drop cost nothing (no recovery round); members that drop are replaced by
+  other holders of their parts.
+
+Trust model: honest-but-curious server and members; confidentiality of an individual
+update holds against the server together with up to ``threshold - 1`` members and any
+set of clients that leaves at least two honest clients in the sum (RLWE with a ternary
+one-time key and CBD noise of variance 21, which keeps variance > 10.5 once the sum's
+noise is revealed). Members decrypt each round's sum once and only for one client set
+of at least ``min_clients``; malformed, foreign, replayed or forged messages are refused.
+A malicious client can still poison the sum (as in any FedAvg without input proofs).
+"""
+
+from pyppml.fl.ckks_onetime.client import OneTimeClient
+from pyppml.fl.ckks_onetime.member import OneTimeMember
+from pyppml.fl.ckks_onetime.params import OneTimeParams
+from pyppml.fl.ckks_onetime.server import OneTimeServer
+from pyppml.fl.ckks_onetime.simulator import OneTimeAggregator
+
+__all__ = ["OneTimeAggregator", "OneTimeClient", "OneTimeMember", "OneTimeParams", "OneTimeServer"]

@@ -1,0 +1,107 @@
+"""The ring side shared by clients and committee members: the round's common reference
+string a_t (uniform, expanded from a public seed, one per block t), one-time key parts
+(ternary, expanded from 32-byte seeds), noise, and the two products
+
+    client:  c_t = Encode(x_t) - a_t s + e_t          (s = sum of the client's parts)
+    member:  d_t = a_t S + E_t                          (S = sum of its parts over clients)
+
+so that sum_i c_t + sum_j d_t = Encode(sum_i x_t) + noise: the server adds uploads and
+shares and decodes, and never holds a key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from pyppml import _core
+from pyppml.fl.ckks_onetime.params import OneTimeParams
+from pyppml.fl.masks import agree, aead, nonce
+
+SEED_BYTES = 32
+
+
+def crs_seed(params: OneTimeParams, round: int) -> bytes:
+    return hashlib.sha256(b"pyppml-fl onetime crs" + params.session + int(round).to_bytes(4, "little")).digest()
+
+
+def crs_block(params: OneTimeParams, seed: bytes, block: int):
+    """a_t in evaluation form (uniform there, as in the coefficient domain)."""
+    a = _core.Prng(seed, block).uniform_mod(params.modulus, params.poly_degree)
+    return _core.RnsPoly.from_array(params.base, a.reshape(1, -1), "evaluation")
+
+
+def key_in_ntt_form(params: OneTimeParams, seeds) -> object:
+    """Sum of the ternary parts expanded from ``seeds``, in evaluation form; the
+    intermediate NumPy buffers are wiped."""
+    n, q = params.poly_degree, params.modulus
+    acc = np.zeros(n, dtype=np.int64)
+    for seed in seeds:
+        part = _core.Prng(bytes(seed), 0).ternary(n)
+        acc += part
+        part.fill(0)
+    acc %= q
+    words = acc.astype(np.uint64).reshape(1, n)
+    acc.fill(0)
+    key = _core.RnsPoly.from_array(params.base, words, "coefficient")
+    words.fill(0)
+    key.ntt()
+    return key
+
+
+def noise(params: OneTimeParams, prng) -> np.ndarray:
+    """Two CBD(21) samples per coefficient (variance 21), reduced mod q."""
+    n = params.poly_degree
+    e = prng.cbd(n).astype(np.int64) + prng.cbd(n)
+    return (e % params.modulus).astype(np.uint64)
+
+
+def add_mod(a: np.ndarray, b: np.ndarray, q: int) -> np.ndarray:
+    s = a + b
+    s[s >= q] -= np.uint64(q)
+    return s
+
+
+def client_block(params: OneTimeParams, key, a, values: np.ndarray, prng) -> np.ndarray:
+    """c_t = Encode(values) - a_t s + e_t in coefficient form; ``values`` holds n reals
+    (two per complex slot)."""
+    pt = params.context.encode(values[0::2] + 1j * values[1::2], params.scale, 0).poly
+    c = pt - a * key
+    c.intt()
+    return add_mod(c.coeffs[0], noise(params, prng), params.modulus)
+
+
+def member_block(params: OneTimeParams, key_sum, a, prng) -> np.ndarray:
+    """d_t = a_t S + E_t in coefficient form."""
+    d = a * key_sum
+    d.intt()
+    return add_mod(d.coeffs[0], noise(params, prng), params.modulus)
+
+
+def decode_block(params: OneTimeParams, coeffs: np.ndarray) -> np.ndarray:
+    """The n reals of a decrypted block (coefficients of Encode(sum) + noise mod q)."""
+    q = params.modulus
+    centered = coeffs.astype(np.float64)
+    centered[coeffs > q // 2] -= float(q)  # exact: q < 2^53
+    z = np.asarray(params.context.decode_from_coefficients(centered, params.scale))
+    out = np.empty(2 * z.size)
+    out[0::2], out[1::2] = z.real, z.imag
+    return out
+
+
+def seed_key(params: OneTimeParams, secret_key, peer_public: bytes, round: int, client: int, member: int) -> bytes:
+    """The AEAD key for the seeds client -> member: HKDF of their X25519 secret, bound to
+    the session, round and both indices."""
+    info = b"pyppml-fl onetime seeds" + params.session + b"".join(
+        int(v).to_bytes(4, "little") for v in (round, client, member))
+    return agree(secret_key, peer_public, info)
+
+
+def seal(key: bytes, client: int, member: int, plaintext: bytes, aad: bytes) -> bytes:
+    return aead(key).encrypt(nonce(client, member), plaintext, aad)
+
+
+def open_sealed(key: bytes, client: int, member: int, blob: bytes, aad: bytes) -> bytes:
+    """Raises cryptography's InvalidTag when the blob was not sealed under ``key``."""
+    return aead(key).decrypt(nonce(client, member), bytes(blob), aad)

@@ -1,0 +1,206 @@
+"""The server of one-time-key CKKS aggregation: it collects uploads, has the committee
+verify the sealed seeds, asks the members for decryption shares over the surviving
+clients (each key part answered by one live holder) and adds everything up. It never
+holds a key: what it can decrypt is the sum.
+
+Steps::
+
+    server.receive_upload(i, bytes)            # each client, any order
+    server.verify_requests(live) -> {j: bytes}; server.receive_verification(j, bytes)
+    server.decryption_requests(live) -> {j: bytes}; server.receive_share(j, bytes)
+    (a member that fails to answer: call decryption_requests again with the others)
+    server.finish() -> the sum of the accepted clients' updates
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from pyppml import _core
+from pyppml.fl.ckks_onetime import ring
+from pyppml.fl.ckks_onetime.params import OneTimeParams
+from pyppml.fl.errors import ProtocolError, TooFewSurvivorsError
+from pyppml.fl.messages import SERVER, Kind, Message, ids_array, pack_ids
+
+
+class OneTimeServer:
+    """One aggregation round.
+
+    Attributes
+    ----------
+    accepted : list of int
+        Clients whose uploads count (after verification).
+    rejected : dict
+        Client -> reason, for uploads or seeds that were refused.
+    seconds : float
+        Time spent in the server's own work (parsing, adding, decoding).
+    """
+
+    def __init__(self, params: OneTimeParams, round: int = 1):
+        if round < 1:
+            raise ProtocolError(f"OneTimeServer: round is out of range; expected >= 1, got {round}")
+        self.params = params
+        self.round = int(round)
+        self._uploads: dict[int, tuple[bytes, bytes, memoryview]] = {}
+        self.rejected: dict[int, str] = {}
+        self._verified: set[int] = set()
+        self._answered: dict[int, int] = {}  # part -> member
+        self._pending: dict[int, list[int]] = {}  # member -> parts asked
+        self._total: np.ndarray | None = None  # sum of accepted uploads and shares, mod q
+        self.accepted: list[int] = []
+        self.seconds = 0.0
+
+    def _out(self, kind: Kind, *fields) -> bytes:
+        return Message(kind, SERVER, self.round, self.params.session, fields).to_bytes()
+
+    def _parse(self, data, kind: Kind, sender: int) -> Message:
+        msg = Message.from_bytes(data, kind)
+        if msg.sender != sender or msg.session != self.params.session or msg.round != self.round:
+            raise ProtocolError(f"OneTimeServer: {kind.name} has a foreign header; expected sender {sender}, round "
+                                f"{self.round} of this session, got sender {msg.sender}, round {msg.round}")
+        return msg
+
+    # ------------------------------------------------------------------ uploads
+    def receive_upload(self, client: int, data) -> None:
+        """Take a client's upload; a malformed, foreign or repeated one raises
+        ProtocolError and the client is rejected (the round goes on without it)."""
+        t0 = time.perf_counter()
+        p = self.params
+        try:
+            if not 0 <= client < p.n_clients:
+                raise ProtocolError(f"OneTimeServer: client is out of range; expected 0..{p.n_clients - 1}, "
+                                    f"got {client}")
+            if client in self._uploads or client in self.rejected or self._verified:
+                raise ProtocolError(f"OneTimeServer: upload from client {client} is late or repeated; expected one "
+                                    "upload per client before verification")
+            msg = self._parse(data, Kind.OT_UPLOAD, client)
+            pk, sealed, packed = msg.fields
+            want = (32, sum(p.blob_bytes(j) for j in range(p.members)), p.blocks * p.block_bytes)
+            got = (len(pk), len(sealed), len(packed))
+            if got != want:
+                raise ProtocolError(f"OneTimeServer: upload of client {client} has wrong field sizes; expected {want}, "
+                                    f"got {got}")
+            if self._total is None:
+                self._total = np.zeros(p.blocks * p.poly_degree, dtype=np.uint64)
+            try:  # checks every coefficient < q before touching the sum
+                _core.accumulate_packed_mod(self._total, packed, p.modulus_bits, p.modulus)
+            except ValueError as err:
+                raise ProtocolError(f"OneTimeServer: upload of client {client} is malformed; {err}") from None
+            # kept until the committee has checked the client's seeds, to take it back out
+            self._uploads[client] = (bytes(pk), bytes(sealed), packed)
+        except ProtocolError as err:
+            if 0 <= client < p.n_clients and client not in self._uploads and client not in self.rejected:
+                self.rejected[client] = str(err)
+            raise
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ verification
+    def verify_requests(self, live_members) -> dict[int, bytes]:
+        """Each live member gets the uploads' public keys and the seeds sealed to it."""
+        p = self.params
+        ids = sorted(self._uploads)
+        self._need_clients(len(ids))
+        out = {}
+        for j in sorted(set(live_members)):
+            start = sum(p.blob_bytes(m) for m in range(j))
+            size = p.blob_bytes(j)
+            pks = b"".join(self._uploads[i][0] for i in ids)
+            blobs = b"".join(self._uploads[i][1][start:start + size] for i in ids)
+            out[j] = self._out(Kind.OT_VERIFY, pack_ids(ids), pks, blobs)
+        return out
+
+    def receive_verification(self, member: int, data) -> None:
+        msg = self._parse(data, Kind.OT_VERIFIED, member)
+        bad = ids_array(msg.fields[0], "OneTimeServer.receive_verification", self.params.n_clients).tolist()
+        for i in bad:
+            if i in self._uploads:
+                self._withdraw(i)
+                self.rejected[i] = f"member {member} could not open the client's sealed seeds"
+        self._verified.add(member)
+
+    def _withdraw(self, client: int) -> None:
+        p = self.params
+        c = _core.unpack_fixed_width(self._uploads.pop(client)[2], p.modulus_bits, p.blocks * p.poly_degree)
+        neg = np.uint64(p.modulus) - c
+        neg[c == 0] = 0
+        self._total += neg
+        self._total[self._total >= p.modulus] -= np.uint64(p.modulus)
+
+    # ------------------------------------------------------------------ decryption
+    def _need_clients(self, count: int) -> None:
+        if count < self.params.min_count:
+            raise TooFewSurvivorsError(f"OneTimeServer: too few clients; expected >= {self.params.min_count}, "
+                                       f"got {count}")
+
+
+    def decryption_requests(self, live_members) -> dict[int, bytes]:
+        """Assign every key part not yet answered to a live, verified holder; call again
+        with the remaining members if one fails to answer.
+
+        Raises
+        ------
+        TooFewSurvivorsError
+            Too few clients, or a part that no live verified member holds.
+        """
+        p = self.params
+        if not self._verified:
+            raise ProtocolError("OneTimeServer.decryption_requests: no member verified the seeds; expected "
+                                "verify_requests first")
+        if not self.accepted:
+            self.accepted = sorted(self._uploads)
+            self._need_clients(len(self.accepted))
+            self._uploads.clear()
+        live = sorted(set(live_members) & self._verified)
+        plan: dict[int, list[int]] = {}
+        for part in range(len(p.parts)):
+            if part in self._answered:
+                continue
+            holders = [j for j in p.holders(part) if j in live]
+            if not holders:
+                raise TooFewSurvivorsError(f"OneTimeServer: key part {part} has no live holder; expected one of "
+                                           f"members {list(p.holders(part))}, live {live}")
+            j = min(holders, key=lambda m: (len(plan.get(m, ())), m))  # spread parts over holders
+            plan.setdefault(j, []).append(part)
+        self._pending = plan
+        ids = pack_ids(self.accepted)
+        return {j: self._out(Kind.OT_DECRYPT, ids, np.asarray(parts, dtype="<u2").tobytes())
+                for j, parts in plan.items()}
+
+    def receive_share(self, member: int, data) -> None:
+        t0 = time.perf_counter()
+        p = self.params
+        msg = self._parse(data, Kind.OT_SHARE, member)
+        parts = np.frombuffer(bytes(msg.fields[0]), dtype="<u2").tolist() if len(msg.fields[0]) % 2 == 0 else None
+        if parts != self._pending.get(member):
+            raise ProtocolError(f"OneTimeServer: share of member {member} answers other parts; expected "
+                                f"{self._pending.get(member)}, got {parts}")
+        if len(msg.fields[1]) != p.blocks * p.block_bytes:
+            raise ProtocolError(f"OneTimeServer: share of member {member} has the wrong size; expected "
+                                f"{p.blocks * p.block_bytes} bytes, got {len(msg.fields[1])}")
+        _core.accumulate_packed_mod(self._total, msg.fields[1], p.modulus_bits, p.modulus)
+        for part in parts:
+            self._answered[part] = member
+        del self._pending[member]
+        self.seconds += time.perf_counter() - t0
+
+    def finish(self) -> np.ndarray:
+        """The sum of the accepted clients' updates (float64, length dim).
+
+        Raises
+        ------
+        TooFewSurvivorsError
+            Some key part was never answered.
+        """
+        p = self.params
+        if not self.accepted or len(self._answered) != len(p.parts):
+            missing = [m for m in range(len(p.parts)) if m not in self._answered]
+            raise TooFewSurvivorsError(f"OneTimeServer.finish: key parts are unanswered; expected all "
+                                       f"{len(p.parts)}, missing {missing}")
+        t0 = time.perf_counter()
+        n = p.poly_degree
+        out = np.concatenate([ring.decode_block(p, self._total[t * n:(t + 1) * n]) for t in range(p.blocks)])
+        self.seconds += time.perf_counter() - t0
+        return out[:p.dim]

@@ -1,0 +1,107 @@
+"""In-process one-time-key CKKS aggregation: a server, the clients and the committee
+members exchanging the protocol's byte messages in memory, with client and member
+dropouts injected at any step."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pyppml.fl.ckks_onetime.client import OneTimeClient
+from pyppml.fl.ckks_onetime.member import OneTimeMember
+from pyppml.fl.ckks_onetime.params import OneTimeParams
+from pyppml.fl.ckks_onetime.server import OneTimeServer
+from pyppml.fl.errors import ParameterError, ProtocolError
+from pyppml.fl.simulator import RoundReport, check_updates
+
+MEMBER_STEPS = ("verify", "decrypt")
+
+
+def _member_dropouts(dropouts) -> dict[str, set]:
+    """A set (members that never answer) or {step: set} with steps 'verify', 'decrypt'."""
+    if dropouts is None:
+        return {}
+    if isinstance(dropouts, dict):
+        bad = set(dropouts) - set(MEMBER_STEPS)
+        if bad:
+            raise ParameterError(f"member_dropouts: unknown step {sorted(bad)}; expected keys in {MEMBER_STEPS}")
+        return {k: set(int(i) for i in v) for k, v in dropouts.items()}
+    return {"verify": set(int(i) for i in dropouts)}
+
+
+class OneTimeAggregator:
+    """CKKS aggregation of float vectors under one-time keys held by a committee,
+    simulated in one process.
+
+    Each client encrypts its update under a fresh key whose parts it seals to the
+    committee, and uploads one bit-packed polynomial per n reals (the other half of the
+    ciphertext is the round's public reference string); the server adds uploads; the
+    committee members (any ``threshold`` of them) return decryption shares for the sum
+    only.
+
+    Parameters
+    ----------
+    n_clients, dim : int
+    **plan :
+        Any other :class:`OneTimeParams` field (members, threshold, poly_degree,
+        precision_bits, max_abs_value, min_clients, security).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> agg = OneTimeAggregator(n_clients=4, dim=3, members=3, threshold=2)
+    >>> ups = [np.full(3, 0.125 * i) for i in range(4)]
+    >>> np.round(agg.run_round(ups, dropouts={3}, member_dropouts={1}), 4).tolist()
+    [0.375, 0.375, 0.375]
+    """
+
+    def __init__(self, n_clients: int, dim: int, **plan):
+        self.params = OneTimeParams(n_clients, dim, **plan)
+        self.members = [OneTimeMember(j, self.params) for j in range(self.params.members)]
+        keys = [m.public_key for m in self.members]
+        self.clients = [OneTimeClient(i, self.params, keys) for i in range(n_clients)]
+        self.round = 0
+        self.report: RoundReport | None = None
+
+    def run_round(self, updates, dropouts=None, member_dropouts=None) -> np.ndarray:
+        """Sum of the updates of the clients whose uploads count.
+
+        Parameters
+        ----------
+        updates : sequence of n_clients float vectors of length dim (None: client absent)
+        dropouts : set of client ids that never upload
+        member_dropouts : set of member ids, or {'verify' | 'decrypt': set}: members that
+            stop answering from that step on.
+
+        Raises
+        ------
+        ValueError
+            Bad updates (count, shape, non-finite, out of range).
+        TooFewSurvivorsError
+            Too few clients, or too few members to cover every key part.
+        """
+        p = self.params
+        ups = check_updates(updates, p.n_clients, p.dim, "OneTimeAggregator.run_round")
+        gone = set(int(i) for i in (dropouts or ()))
+        mdrop = _member_dropouts(member_dropouts)
+        self.round += 1
+        server = OneTimeServer(p, self.round)
+        sent = {}
+        for i, u in enumerate(ups):
+            if u is None or i in gone:
+                continue
+            before = self.clients[i].bytes_sent
+            msg = self.clients[i].upload(self.round, u)
+            sent[i] = self.clients[i].bytes_sent - before
+            try:
+                server.receive_upload(i, msg)
+            except ProtocolError:
+                pass
+        live = set(range(p.members)) - mdrop.get("verify", set())
+        for j, req in server.verify_requests(live).items():
+            server.receive_verification(j, self.members[j].verify(req))
+        live -= mdrop.get("decrypt", set())
+        for j, req in server.decryption_requests(live).items():
+            server.receive_share(j, self.members[j].decryption_share(req))
+        total = server.finish()
+        self.report = RoundReport(server.accepted, dict(server.rejected), server.seconds, sent, 4 * p.dim)
+        return total
