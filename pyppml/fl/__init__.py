@@ -4,7 +4,10 @@ CKKS-encrypted sums under a committee's collective key, and DP federated averagi
 - :class:`SecureAggregator`: in-process SecAgg+ simulator; :class:`SecAggClient` /
   :class:`SecAggServer` are the protocol state machines (bytes in, bytes out) that the
   simulator, :func:`run_loopback` (processes over TCP) and ``pyppml.fl.flower`` drive.
-- :class:`CkksCommittee` / :func:`ckks_aggregate`: encrypted aggregation.
+- :class:`OneTimeAggregator`: CKKS aggregation under one-time keys held by a t-of-k
+  committee (compact uploads; :mod:`pyppml.fl.ckks_onetime` has the client, member and
+  server state machines and a loopback run); :class:`CkksCommittee` /
+  :func:`ckks_aggregate`: CKKS under a collective public key.
 - :class:`DPFedAvg`: clipping, central or distributed noise, privacy accounting.
 
 >>> import numpy as np
@@ -37,6 +40,10 @@ __all__ = [
 from pyppml.fl.ckks_agg import CkksCommittee, CommitteeMember, add_ciphertexts, ckks_aggregate, encrypt_update  # noqa: E402
 from pyppml.fl.dp_fedavg import DPFedAvg  # noqa: E402
 from pyppml.fl.loopback import run_loopback  # noqa: E402
+from pyppml.fl.ckks_onetime import (OneTimeAggregator, OneTimeClient, OneTimeMember, OneTimeParams,  # noqa: E402
+                                    OneTimeServer)
+from pyppml.fl.ckks_onetime.loopback import run_onetime_loopback  # noqa: E402
 
 __all__ += ["CkksCommittee", "CommitteeMember", "DPFedAvg", "add_ciphertexts", "ckks_aggregate", "encrypt_update",
-            "run_loopback"]
+            "run_loopback", "OneTimeAggregator", "OneTimeClient", "OneTimeMember", "OneTimeParams", "OneTimeServer",
+            "run_onetime_loopback"]

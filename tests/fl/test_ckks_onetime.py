@@ -227,3 +227,14 @@ def test_bad_updates_and_parameters():
         OneTimeParams(3, 8, poly_degree=3000)
     with pytest.raises(ParameterError, match="insecure"):
         OneTimeParams(3, 8, poly_degree=1024, precision_bits=40)
+
+
+def test_loopback_processes_with_client_and_member_dropouts():
+    from pyppml.fl.ckks_onetime.loopback import run_onetime_loopback
+
+    ups = updates(8, 6, 8000)  # two blocks of n = 4096, nearly full
+    total, report = run_onetime_loopback(ups, members=3, threshold=2, dropouts={5},
+                                         member_dropouts={"decrypt": {0}}, timeout=10.0)
+    assert report.survivors == [0, 1, 2, 3, 4]
+    assert np.abs(total - np.sum(ups[:5], axis=0)).max() < 2.0 ** -20
+    assert max(report.upload_bytes.values()) < 2 * 4 * 8000  # within 2x the float32 update

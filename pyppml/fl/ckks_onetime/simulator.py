@@ -16,7 +16,7 @@ from pyppml.fl.simulator import RoundReport, check_updates
 MEMBER_STEPS = ("verify", "decrypt")
 
 
-def _member_dropouts(dropouts) -> dict[str, set]:
+def normalize_member_dropouts(dropouts) -> dict[str, set]:
     """A set (members that never answer) or {step: set} with steps 'verify', 'decrypt'."""
     if dropouts is None:
         return {}
@@ -82,7 +82,7 @@ class OneTimeAggregator:
         p = self.params
         ups = check_updates(updates, p.n_clients, p.dim, "OneTimeAggregator.run_round")
         gone = set(int(i) for i in (dropouts or ()))
-        mdrop = _member_dropouts(member_dropouts)
+        mdrop = normalize_member_dropouts(member_dropouts)
         self.round += 1
         server = OneTimeServer(p, self.round)
         sent = {}
