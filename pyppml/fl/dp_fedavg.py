@@ -1,8 +1,9 @@
 """Differentially private federated averaging (McMahan et al. 2018): each client's
 update is clipped to L2 norm ``clip``; Gaussian noise of standard deviation
 ``noise_multiplier * clip`` is added to the sum, either by the server (central) or split
-among the clients as discrete Gaussian noise on the quantized grid inside secure
-aggregation (distributed; Kairouz et al. 2021), so that the server never sees an
+among the clients inside the secure sum (distributed; Kairouz et al. 2021): discrete
+Gaussian noise on the quantization grid for SecAgg+, Gaussian noise on a fine grid
+before encryption for CKKS under one-time keys; either way the server never sees an
 un-noised sum. Privacy spent is tracked by :class:`pyppml.dp.PrivacyAccountant`.
 
 In the distributed mode each of the ``expected_clients`` adds variance sigma^2 /
@@ -17,8 +18,11 @@ import math
 import numpy as np
 
 from pyppml.dp import PrivacyAccountant, clip_l2, discrete_gaussian, gaussian_mechanism
+from pyppml.fl.ckks_onetime import OneTimeAggregator
 from pyppml.fl.errors import ParameterError
 from pyppml.fl.simulator import SecureAggregator, check_updates
+
+GRID = 1024.0  # continuous noise is drawn as sigma / GRID times a discrete Gaussian of width GRID
 
 
 class DPFedAvg:
@@ -35,7 +39,11 @@ class DPFedAvg:
         Who adds the noise: the server after aggregation, or the clients inside secure
         aggregation (discrete Gaussian).
     secure : bool
-        Aggregate with :class:`SecureAggregator` (always true for "distributed").
+        Aggregate securely (always true for "distributed").
+    backend : {"secagg", "ckks"}
+        The secure sum: SecAgg+ (:class:`SecureAggregator`, quantized) or CKKS under
+        one-time committee keys (:class:`OneTimeAggregator`; ``members`` and
+        ``threshold`` then size the committee).
     sample_rate : float
         Fraction of the population taking part in a round (for the accountant).
     min_survivors : int, optional
@@ -52,7 +60,9 @@ class DPFedAvg:
     def __init__(self, n_clients: int, dim: int, clip: float = 1.0, noise_multiplier: float = 1.0,
                  mode: str = "distributed", secure: bool = True, sample_rate: float = 1.0,
                  min_survivors: int | None = None, threshold: int | None = None, neighbours: int | None = None,
-                 mod_bits: int = 32, accountant: str = "rdp"):
+                 mod_bits: int = 32, accountant: str = "rdp", backend: str = "secagg", members: int = 3):
+        if backend not in ("secagg", "ckks"):
+            raise ParameterError(f"DPFedAvg: backend is unknown; expected 'secagg' or 'ckks', got {backend!r}")
         if mode not in ("central", "distributed", "none"):
             raise ParameterError(f"DPFedAvg: mode is unknown; expected 'central', 'distributed' or 'none', got {mode!r}")
         if mode != "none" and not noise_multiplier > 0:
@@ -65,16 +75,28 @@ class DPFedAvg:
         self.min_survivors = int(min_survivors or n_clients)
         self.accountant = PrivacyAccountant(accountant) if mode != "none" else None
         self.secure = secure or mode == "distributed"
+        self.backend = backend
         self.aggregator = None
-        if self.secure:
-            # dim + 1 entries: the weighted update and its weight (the weight stays secret).
+        # dim + 1 entries: the weighted update and its weight (the weight stays secret).
+        if self.secure and backend == "secagg":
             self.aggregator = SecureAggregator(n_clients, self.dim + 1, threshold, neighbours, mod_bits, clip=self.clip,
                                                noise_headroom=0.5 if mode == "distributed" else 0.0)
+        elif self.secure:
+            # Entries are within clip, plus 8 standard deviations of a client's noise.
+            bound = self.clip + (8 * self._client_sigma() if mode == "distributed" else 0.0)
+            self.aggregator = OneTimeAggregator(n_clients, self.dim + 1, members=members, threshold=threshold,
+                                                max_abs_value=bound, min_clients=min_survivors)
         self.last_survivors: list = []
+
+    def _client_sigma(self) -> float:
+        return self.noise_multiplier * self.clip / math.sqrt(self.n_clients)
 
     def _client_noise(self) -> list | None:
         if self.mode != "distributed":
             return None
+        if self.backend == "ckks":  # added to the float update before encryption
+            return [np.concatenate([grid_gaussian(self._client_sigma(), self.dim), [0.0]])
+                    for _ in range(self.n_clients)]
         q = self.aggregator.quantizer
         # An integer sigma (relative rounding error < 1e-6 at these scales) keeps the
         # exact sampler's rational arithmetic small.
@@ -106,7 +128,13 @@ class DPFedAvg:
                 continue
             wu = clip_l2((w[i] * u)[None, :], self.clip)[0] if self.mode != "none" else w[i] * u
             rows.append(np.concatenate([wu, [w[i] * self.clip]]))
-        if self.secure:
+        if self.secure and self.backend == "ckks":
+            noise = self._client_noise()
+            if noise is not None:
+                rows = [None if r is None else r + z for r, z in zip(rows, noise)]
+            total = self.aggregator.run_round(rows, dropouts)
+            self.last_survivors = self.aggregator.report.survivors
+        elif self.secure:
             total = self.aggregator.run_round(rows, dropouts, noise=self._client_noise())
             self.last_survivors = self.aggregator.report.survivors
         else:
@@ -116,7 +144,7 @@ class DPFedAvg:
         s, wsum = total[:-1], total[-1] / self.clip
         if self.mode == "central":
             sigma = self.noise_multiplier * self.clip
-            s = s + _central_noise(sigma, self.dim)
+            s = s + grid_gaussian(sigma, self.dim)
         if self.mode != "none":
             nm = self.noise_multiplier
             if self.mode == "distributed":
@@ -130,8 +158,7 @@ class DPFedAvg:
         return 0.0 if self.accountant is None or self.accountant.steps == 0 else self.accountant.get_epsilon(delta)
 
 
-def _central_noise(sigma: float, dim: int) -> np.ndarray:
-    """Gaussian noise of standard deviation ``sigma`` on a fine grid, from the exact
-    discrete Gaussian (no floating-point sampling)."""
-    grid = sigma / 1024.0
-    return discrete_gaussian(1024.0, dim).astype(np.float64) * grid
+def grid_gaussian(sigma: float, dim: int) -> np.ndarray:
+    """Gaussian noise of standard deviation ``sigma`` on a fine grid (sigma / 1024), from
+    the exact discrete Gaussian (no floating-point sampling)."""
+    return discrete_gaussian(GRID, dim).astype(np.float64) * (sigma / GRID)

@@ -18,11 +18,16 @@ Here every client encrypts symmetrically under a fresh key, so
 
 Trust model: honest-but-curious server and members; confidentiality of an individual
 update holds against the server together with up to ``threshold - 1`` members and any
-set of clients that leaves at least two honest clients in the sum (RLWE with a ternary
-one-time key and CBD noise of variance 21, which keeps variance > 10.5 once the sum's
-noise is revealed). Members decrypt each round's sum once and only for one client set
-of at least ``min_clients``; malformed, foreign, replayed or forged messages are refused.
-A malicious client can still poison the sum (as in any FedAvg without input proofs).
+set of clients that leaves at least two honest clients in the sum. Why: with the parts
+the coalition lacks, each honest upload is an RLWE sample under a ternary one-time key;
+the shares and the sum relate those samples only through the sum of their fresh noises
+(keys never enter the decryption noise, and none is used twice), and conditioning one
+client's noise (variance 21) on a sum with at least as much other noise leaves variance
+>= 10.5, the RLWE error of the standard HE parameters (exact for Gaussian noise,
+approximate for the centered binomial). Members decrypt each round's sum once and only
+for one client set of at least ``min_clients``; malformed, foreign, replayed or forged
+messages are refused. A malicious client can still poison the sum (as in any FedAvg
+without input proofs).
 """
 
 from pyppml.fl.ckks_onetime.client import OneTimeClient
