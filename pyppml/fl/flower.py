@@ -12,8 +12,10 @@ Server side (``flwr.server.strategy.Strategy``):
 - :class:`SecAggStrategy`: SecAgg+ rounds.
 - :class:`CkksStrategy`: clients encrypt under a committee key, the server adds
   ciphertexts, the committee decrypts the sum (trust model in :mod:`pyppml.fl.flower_ckks`).
+- :class:`OneTimeCkksStrategy`: clients encrypt under one-time keys whose seeds they seal
+  to a committee, which decrypts only the sum (trust model in :mod:`pyppml.fl.flower_onetime`).
 
-Client side (either one serves both strategies; the FitIns config says which):
+Client side (either one serves every strategy; the FitIns config says which):
 
 - :class:`SecAggNumPyClient`: wraps a ``flwr.client.NumPyClient``; its ``fit`` trains
   with the wrapped client and sends the masked (or encrypted), clipped model delta
@@ -52,13 +54,13 @@ import numpy as np
 from flwr.client import Client, NumPyClient
 from flwr.common import (Code, EvaluateIns, EvaluateRes, FitIns, FitRes, GetParametersIns, GetParametersRes,
                          Parameters, Status, ndarrays_to_parameters, parameters_to_ndarrays)
-from flwr.server.strategy import Strategy
 
 from pyppml.dp import PrivacyAccountant, discrete_gaussian
 from pyppml.fl.errors import ParameterError, ProtocolError
-from pyppml.fl.flower_ckks import (CkksStrategy, _failure_reasons, _flatten, _unflatten, check_weighting,
-                                   ckks_client_fit, example_weight, prepare_delta, weighted_average,
-                                   weighted_update)
+from pyppml.fl.flower_ckks import CkksStrategy, ckks_client_fit
+from pyppml.fl.flower_common import (AveragingStrategy, check_weighting, example_weight, failed_fit,
+                                     failure_reasons, flatten, prepare_delta, weighted_update)
+from pyppml.fl.flower_onetime import ONETIME_MODE, OneTimeCkksStrategy, onetime_client_fit
 from pyppml.fl.messages import Kind
 from pyppml.fl.params import SecAggParams
 from pyppml.fl.quantize import Quantizer
@@ -75,7 +77,7 @@ except ImportError:  # pragma: no cover - older Flower
 STEPS = ("advertise", "shares", "masked", "unmask")
 
 
-class SecAggStrategy(Strategy):
+class SecAggStrategy(AveragingStrategy):
     """Federated averaging of model deltas through SecAgg+ among ``n_clients`` clients.
 
     Parameters
@@ -166,7 +168,7 @@ class SecAggStrategy(Strategy):
     def aggregate_fit(self, server_round, results, failures):
         step = STEPS[(server_round - 1) % 4]
         index = {p.cid: i for i, p in self._proxies.items()}
-        for cid, reason in _failure_reasons(failures).items():
+        for cid, reason in failure_reasons(failures).items():
             self._failed[index.get(cid, cid)] = f"{step}: {reason}"
         for proxy, res in results:
             i = index.get(proxy.cid)
@@ -183,31 +185,7 @@ class SecAggStrategy(Strategy):
         entry = {"round": self._agg_round, "survivors": survivors, "rejected": dict(self._server.rejected),
                  "failed": dict(self._failed)}
         self.history.append(entry)
-        if self.accountant is not None:
-            # The unmasked numerator carries the noise whether or not the model moves. The
-            # weighting leaves the sensitivity of the numerator sum(w delta) at clip (w <= 1),
-            # so the accounting is the unweighted one; the denominator sum(w) is released
-            # without noise and is not covered (see pyppml.fl.flower_ckks).
-            self.accountant.step(self.noise_multiplier * np.sqrt(len(survivors) / self.params.n_clients), 1.0, 1)
-        if self.weighted:
-            try:
-                delta, entry["examples"] = weighted_average(total, self.dim, self.clip, self.max_examples)
-            except ValueError as err:
-                entry["error"] = str(err)
-                return ndarrays_to_parameters(self.parameters), {"survivors": len(survivors)}
-        else:
-            delta = total / len(survivors)
-        self.parameters = _unflatten(_flatten(self.parameters) + delta, self.parameters)
-        return ndarrays_to_parameters(self.parameters), {"survivors": len(survivors)}
-
-    def configure_evaluate(self, server_round, parameters, client_manager):
-        return []
-
-    def aggregate_evaluate(self, server_round, results, failures):
-        return None, {}
-
-    def evaluate(self, server_round, parameters):
-        return None
+        return self.apply_sum(total, len(survivors), self.params.n_clients, entry, {"survivors": len(survivors)})
 
 
 class _ClientState:
@@ -218,10 +196,11 @@ class _ClientState:
         self.secagg: SecAggClient | None = None
         self.params: SecAggParams | None = None
         self.last_round = 0
+        self.onetime_rounds: dict[bytes, int] = {}  # one-time CKKS: session -> last round uploaded
 
 
 def _fail(err: Exception) -> FitRes:
-    return FitRes(Status(Code.FIT_NOT_IMPLEMENTED, str(err)), Parameters([], "pyppml-secagg"), 0, {})
+    return failed_fit(err, "pyppml-secagg")
 
 
 def _trained(out) -> tuple[list[np.ndarray], object]:
@@ -233,15 +212,18 @@ def _trained(out) -> tuple[list[np.ndarray], object]:
 
 def client_fit(state: _ClientState, cfg, parameters: Parameters,
                train: Callable[[list[np.ndarray]], tuple[list[np.ndarray], int]]) -> FitRes:
-    """A client's answer to one pyppml FitIns (SecAgg+ step or CKKS round). ``train(glob)``
-    returns ``(weights, num_examples)``, the locally trained weights and the number of
+    """A client's answer to one pyppml FitIns (SecAgg+ step, CKKS or one-time CKKS round).
+    ``train(glob)`` returns ``(weights, num_examples)``, the locally trained weights and the number of
     examples they were trained on (the weights alone are accepted for unweighted rounds);
     it is called only in the training step. Protocol errors, and a ``num_examples``
     outside ``1..max_examples`` in a weighted round, become a FitRes with a non-OK status
     (Flower counts it as a failure). The FitRes never carries the real num_examples."""
     glob = parameters_to_ndarrays(parameters)
-    if cfg.get("pyppml_mode", "secagg") == "ckks":
+    mode = cfg.get("pyppml_mode", "secagg")
+    if mode == "ckks":
         return ckks_client_fit(cfg, glob, *_trained(train(glob)))
+    if mode == ONETIME_MODE:  # checks the config before training
+        return onetime_client_fit(state.onetime_rounds, cfg, glob, lambda g: _trained(train(g)))
     step, msg = str(cfg["pyppml_step"]), bytes(cfg["pyppml_msg"])
     try:
         if step == "advertise":
@@ -256,7 +238,7 @@ def client_fit(state: _ClientState, cfg, parameters: Parameters,
             reply = state.secagg.share_keys(msg)
         elif step == "masked":
             new, num_examples = _trained(train(glob))
-            delta = _flatten(new) - _flatten(glob)
+            delta = flatten(new) - flatten(glob)
             weight = example_weight(cfg, num_examples)  # None when unweighted; ValueError out of range
             if delta.size + (weight is not None) != state.params.dim or not np.all(np.isfinite(delta)):
                 raise ValueError("pyppml flower client: local update has the wrong size or is not finite")
@@ -287,9 +269,9 @@ def _strip(cfg) -> dict:
 
 
 class SecAggNumPyClient(Client):
-    """A Flower client that takes part in :class:`SecAggStrategy` or
-    :class:`CkksStrategy` rounds on behalf of ``inner`` (a ``NumPyClient`` whose ``fit``
-    trains locally; the ``num_examples`` it returns weighs its delta in weighted rounds).
+    """A Flower client that takes part in :class:`SecAggStrategy`, :class:`CkksStrategy`
+    or :class:`OneTimeCkksStrategy` rounds on behalf of ``inner`` (a ``NumPyClient`` whose
+    ``fit`` trains locally; the ``num_examples`` it returns weighs its delta in weighted rounds).
     Sends only protocol messages (masked or encrypted deltas); its metrics stay local."""
 
     def __init__(self, inner: NumPyClient):
@@ -362,4 +344,5 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
     return Message(_compat.fitres_to_recorddict(res, keep_input=False), reply_to=msg)
 
 
-__all__ = ["CkksStrategy", "SecAggNumPyClient", "SecAggStrategy", "client_fit", "pyppml_mod"]
+__all__ = ["CkksStrategy", "OneTimeCkksStrategy", "SecAggNumPyClient", "SecAggStrategy", "client_fit",
+           "pyppml_mod"]

@@ -6,6 +6,10 @@ A client that closes its connection, stays silent past the timeout or sends a me
 the server rejects is a dropout; the round still returns the survivors' exact sum when
 enough shares remain.
 
+With ``signed=True`` the parent generates an Ed25519 identity key per client before
+forking (each client process keeps its own private key and everyone's public keys), and
+the round runs the consistency check (step 'check').
+
 >>> # total, report = run_loopback(updates, threshold=3, dropouts={"masked": {4}})
 """
 
@@ -18,13 +22,13 @@ import time
 
 import numpy as np
 
-from pyppml.fl.errors import ProtocolError
+from pyppml.fl.errors import ProtocolError, TooFewSurvivorsError
 from pyppml.fl.messages import Kind
 from pyppml.fl.params import SecAggParams
 from pyppml.fl.quantize import Quantizer
 from pyppml.fl.secagg_client import SecAggClient
 from pyppml.fl.secagg_server import SecAggServer
-from pyppml.fl.simulator import STEPS, RoundReport, check_updates, normalize_dropouts
+from pyppml.fl.simulator import CHECKED_STEPS, STEPS, RoundReport, check_updates, normalize_dropouts
 from pyppml.mpc.party import Party, free_ports
 from pyppml.mpc.transport import Channel, MsgType, PartyError, PeerTimeoutError
 
@@ -52,12 +56,13 @@ def connect_to_server(index: int, server: tuple[str, int], participants: int, ti
 
 
 def client_process(index: int, params: SecAggParams, quantizer: Quantizer, update, server, timeout: float,
-                   drop_at: str | None) -> None:
-    """One client's whole round; returns silently when it drops (on purpose or not)."""
+                   drop_at: str | None, identity_key=None, verify_keys=None) -> None:
+    """One client's whole round; returns silently when it drops (on purpose or not).
+    With ``identity_key`` and ``verify_keys`` the round has the consistency check."""
     ch = connect_to_server(index + 1, server, params.n_clients + 1, timeout)
-    client = SecAggClient(index, params)
+    client = SecAggClient(index, params, identity_key, verify_keys)
     try:
-        for step in STEPS:
+        for step in CHECKED_STEPS if client.checked else STEPS:
             msg = ch.recv(MsgType.CONTROL).tobytes()
             if drop_at == step:
                 return
@@ -67,18 +72,25 @@ def client_process(index: int, params: SecAggParams, quantizer: Quantizer, updat
                 reply = client.share_keys(msg)
             elif step == "masked":
                 reply = client.masked_input(msg, quantizer.encode(update))
+            elif step == "check":
+                reply = client.check(msg)
             else:
                 reply = client.unmask(msg)
             ch.send(MsgType.INPUT, _as_frame(reply))
-    except (PartyError, ProtocolError):
+    except (PartyError, ProtocolError, TooFewSurvivorsError):
         return
     finally:
         ch.close()
 
 
 def run_loopback(updates, threshold: int | None = None, neighbours: int | None = None, mod_bits: int = 32,
-                 clip: float = 1.0, dropouts=None, timeout: float = 20.0) -> tuple[np.ndarray, RoundReport]:
+                 clip: float = 1.0, dropouts=None, timeout: float = 20.0,
+                 signed: bool = False) -> tuple[np.ndarray, RoundReport]:
     """One secure-aggregation round with ``len(updates)`` client processes.
+
+    ``signed``: give the clients Ed25519 identity keys (generated here, before forking):
+    signed advertised keys and the consistency check, whose step 'check' may also be a
+    key of ``dropouts`` (see :class:`pyppml.fl.SecureAggregator`).
 
     Returns
     -------
@@ -96,9 +108,16 @@ def run_loopback(updates, threshold: int | None = None, neighbours: int | None =
     params = SecAggParams(n, dim, threshold, neighbours, mod_bits)
     quantizer = Quantizer(clip, n, mod_bits)
     ups = check_updates(updates, n, dim, "run_loopback")
-    drops = normalize_dropouts(dropouts)
+    steps = CHECKED_STEPS if signed else STEPS
+    drops = normalize_dropouts(dropouts, steps)
+    identity, verify = {}, None
+    if signed:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        identity = {i: Ed25519PrivateKey.generate() for i in range(n)}
+        verify = {i: k.public_key() for i, k in identity.items()}
     drop_at = {}
-    for step in reversed(STEPS):
+    for step in reversed(steps):
         for i in drops.get(step, ()):
             drop_at[i] = step
     port = free_ports(1)[0]
@@ -106,15 +125,16 @@ def run_loopback(updates, threshold: int | None = None, neighbours: int | None =
     addresses = {0: server_addr} | {i + 1: ("127.0.0.1", 0) for i in range(n)}
     ctx = mp.get_context("fork")
     procs = [ctx.Process(target=client_process, args=(i, params, quantizer, ups[i], server_addr, timeout,
-                                                      drop_at.get(i)), daemon=True) for i in range(n)]
+                                                      drop_at.get(i), identity.get(i), verify), daemon=True)
+             for i in range(n)]
     for p in procs:
         p.start()
     try:
         with Party(0, addresses, timeout=timeout) as party:
-            server = SecAggServer(params)
+            server = SecAggServer(params, verify_keys=verify)
             outbox = {i: server.start() for i in range(n)}
             sent = {i: 0 for i in range(n)}
-            for step in STEPS:
+            for step in steps:
                 for i, msg in outbox.items():
                     try:
                         party.channel(i + 1).send(MsgType.CONTROL, _as_frame(msg))

@@ -7,7 +7,8 @@ Layout (little endian)::
     | fields x (length u64 | bytes)
 
 ``sender`` is a client index, or ``SERVER`` for the server. Each kind has a fixed
-number of fields; a handler checks the field sizes it needs.
+number of fields (``FIELDS``; UNMASK_REQ has ``CHECKED_FIELDS`` in rounds with the
+consistency check); a handler checks the field sizes it needs.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ _LEN = struct.Struct("<Q")
 
 
 class Kind(enum.IntEnum):
-    """One message per protocol step (Bonawitz et al. 2017, Fig. 4 rounds 0-4)."""
+    """One message per protocol step (Bonawitz et al. 2017, Fig. 4 rounds 0-4; CHECK_REQ /
+    CHECK are round 3, ConsistencyCheck, run only in rounds with identity keys)."""
 
     START = 1       # server -> client: round, session, graph seed
     ADVERTISE = 2   # client -> server: two X25519 public keys (+ Ed25519 signature)
@@ -36,7 +38,7 @@ class Kind(enum.IntEnum):
     SHARES = 4      # client -> server: encrypted Shamir shares, one per neighbour
     FORWARD = 5     # server -> client: the encrypted shares addressed to it
     MASKED = 6      # client -> server: the masked, quantized update
-    UNMASK_REQ = 7  # server -> client: the clients whose masked input arrived
+    UNMASK_REQ = 7  # server -> client: the clients whose masked input arrived (+ U4 and signatures)
     UNMASK = 8      # client -> server: shares of self-mask seeds and of dropped keys
     # CKKS aggregation under one-time keys (pyppml.fl.ckks_onetime)
     OT_UPLOAD = 9        # client -> server: X25519 public key, sealed seeds per member, packed blocks
@@ -44,11 +46,16 @@ class Kind(enum.IntEnum):
     OT_VERIFIED = 11     # member -> server: clients whose seeds did not open
     OT_DECRYPT = 12      # server -> member: the final client set and the key parts to answer for
     OT_SHARE = 13        # member -> server: its packed decryption share blocks
+    # SecAgg consistency check (rounds with identity keys)
+    CHECK_REQ = 14  # server -> client: U3, every client whose masked input arrived
+    CHECK = 15      # client -> server: its Ed25519 signature on (session, round, U3)
 
 
 FIELDS = {Kind.START: 2, Kind.ADVERTISE: 3, Kind.KEYS: 2, Kind.SHARES: 3, Kind.FORWARD: 2, Kind.MASKED: 1,
           Kind.UNMASK_REQ: 1, Kind.UNMASK: 4, Kind.OT_UPLOAD: 3, Kind.OT_VERIFY: 3, Kind.OT_VERIFIED: 1,
-          Kind.OT_DECRYPT: 2, Kind.OT_SHARE: 2}
+          Kind.OT_DECRYPT: 2, Kind.OT_SHARE: 2, Kind.CHECK_REQ: 1, Kind.CHECK: 1}
+# Rounds with the consistency check: UNMASK_REQ carries U3, the signers U4 and their signatures.
+CHECKED_FIELDS = {Kind.UNMASK_REQ: 3}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +75,9 @@ class Message:
         return b"".join(parts)
 
     @classmethod
-    def from_bytes(cls, data, kind: Kind, max_bytes: int = 1 << 33) -> "Message":
-        """Parse and check the framing of a message of ``kind``.
+    def from_bytes(cls, data, kind: Kind, max_bytes: int = 1 << 33, checked: bool = False) -> "Message":
+        """Parse and check the framing of a message of ``kind`` (``checked``: of a round
+        with the consistency check, see ``CHECKED_FIELDS``).
 
         Raises
         ------
@@ -86,8 +94,9 @@ class Message:
             raise ProtocolError(f"secagg: message has a bad magic; expected {MAGIC!r}, got {bytes(magic)!r}")
         if k != int(kind):
             raise ProtocolError(f"secagg: message has the wrong kind; expected {Kind(kind).name}, got {k}")
-        if nf != FIELDS[kind]:
-            raise ProtocolError(f"secagg: {kind.name} has the wrong number of fields; expected {FIELDS[kind]}, got {nf}")
+        want = CHECKED_FIELDS.get(kind, FIELDS[kind]) if checked else FIELDS[kind]
+        if nf != want:
+            raise ProtocolError(f"secagg: {kind.name} has the wrong number of fields; expected {want}, got {nf}")
         off = _HEAD.size
         fields = []
         for _ in range(nf):

@@ -5,6 +5,11 @@ sums masked inputs as they arrive and, at the end, removes the masks of the surv
 Each ``receive`` validates one client message; a bad one raises ``ProtocolError`` and
 the client counts as dropped (``rejected`` keeps the reason). ``advance`` closes a step
 and returns the next message for each surviving client.
+
+Steps (the kinds received): ADVERTISE, SHARES, MASKED, UNMASK; with identity keys
+(``verify_keys``) CHECK comes between MASKED and UNMASK: the consistency check of
+Bonawitz et al. 2017 (Fig. 4 round 3), see :mod:`pyppml.fl.secagg_client` for the
+threat model.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from pyppml.fl import masks
 from pyppml.fl.errors import ProtocolError, TooFewSurvivorsError
 from pyppml.fl.messages import SERVER, Kind, Message, ids_array, pack_ids
 from pyppml.fl.params import NeighbourGraph, SecAggParams
-from pyppml.fl.secagg_client import MASK_INFO, SHARE_CT_BYTES, SIG_BYTES, commitment, params_bytes, signed_payload
+from pyppml.fl.secagg_client import (MASK_INFO, SHARE_CT_BYTES, SIG_BYTES, check_payload, commitment, params_bytes,
+                                     signed_payload)
 from pyppml.mpc.sharing import shamir_reconstruct
 
-_NEXT = {Kind.ADVERTISE: Kind.SHARES, Kind.SHARES: Kind.MASKED, Kind.MASKED: Kind.UNMASK, Kind.UNMASK: None}
+STEPS = (Kind.ADVERTISE, Kind.SHARES, Kind.MASKED, Kind.UNMASK)
+CHECKED_STEPS = (Kind.ADVERTISE, Kind.SHARES, Kind.MASKED, Kind.CHECK, Kind.UNMASK)
 
 
 class SecAggServer:
@@ -35,10 +42,17 @@ class SecAggServer:
         Round number (clients refuse a round they have already seen).
     verify_keys : mapping {id: Ed25519PublicKey}, optional
         Clients' identity keys; if given, unsigned or badly signed ADVERTISE messages are
-        rejected.
+        rejected, and the round runs the consistency check: after MASKED, ``advance``
+        sends each survivor CHECK_REQ with U3 (``survivors[Kind.MASKED]``), each answers
+        CHECK with its signature on U3 (a bad one is rejected), and UNMASK_REQ goes to the
+        signers U4 (``survivors[Kind.CHECK]``) with U3 and the signatures of the U4
+        members in the closed neighbourhoods of the clients whose shares the recipient
+        holds. The clients must have identity keys and the same ``verify_keys``.
 
     Attributes
     ----------
+    steps : tuple of Kind
+        The kinds received, in order (``STEPS`` or, with the check, ``CHECKED_STEPS``).
     survivors : dict {Kind: set of ids}
         The clients whose message of each step was accepted.
     rejected : dict {id: reason}
@@ -63,8 +77,14 @@ class SecAggServer:
         self.graph_seed = os.urandom(32)
         self.graph = NeighbourGraph(params.n_clients, params.neighbours, self.graph_seed)
         self.verify_keys = verify_keys
+        self.checked = verify_keys is not None
+        self.steps = CHECKED_STEPS if self.checked else STEPS
+        self._next = dict(zip(self.steps, self.steps[1:] + (None,)))
+        self._prev = dict(zip(self.steps[1:], self.steps))
         self.step = Kind.ADVERTISE
-        self.survivors: dict[Kind, set] = {k: set() for k in _NEXT}
+        self.survivors: dict[Kind, set] = {k: set() for k in self.steps}
+        self._u3: list | None = None
+        self._check_sigs: dict[int, bytes] = {}
         self.rejected: dict[int, str] = {}
         self.keys: dict[int, tuple[bytes, bytes, bytes]] = {}
         self._shares_to: dict[int, dict[int, bytes]] = {}
@@ -122,7 +142,7 @@ class SecAggServer:
             raise ProtocolError(f"{api}: client was rejected earlier in the round")
         if i in self.survivors[kind]:
             raise ProtocolError(f"{api}: second message for this step (replay)")
-        prev = {Kind.SHARES: Kind.ADVERTISE, Kind.MASKED: Kind.SHARES, Kind.UNMASK: Kind.MASKED}.get(kind)
+        prev = self._prev.get(kind)
         if prev is not None and i not in self.survivors[prev]:
             raise ProtocolError(f"{api}: client did not take part in the previous step")
         getattr(self, f"_take_{kind.name.lower()}")(i, msg, api)
@@ -162,6 +182,16 @@ class SecAggServer:
             raise ProtocolError(f"{api}: masked input has the wrong length; expected {p.dim * p.dtype.itemsize} "
                                 f"bytes, got {len(y)}")
         self._total += np.frombuffer(y, dtype=p.dtype)
+
+    def _take_check(self, i, msg, api):
+        sig = bytes(msg.fields[0])
+        try:
+            if len(sig) != SIG_BYTES:
+                raise InvalidSignature
+            self.verify_keys[i].verify(sig, check_payload(self.session, self.round, self._u3))
+        except (InvalidSignature, KeyError):
+            raise ProtocolError(f"{api}: no valid signature on the survivor set") from None
+        self._check_sigs[i] = sig
 
     def _take_unmask(self, i, msg, api):
         c = masks.SECRET_CHUNKS
@@ -209,12 +239,31 @@ class SecAggServer:
                     got = {j: ct for j, ct in self._shares_to.get(i, {}).items() if j in alive}
                     ids = sorted(got)
                     out[i] = self._out(Kind.FORWARD, pack_ids(ids), b"".join(got[j] for j in ids))
+            elif kind == Kind.MASKED and self.checked:
+                self._u3 = sorted(alive)
+                u3 = pack_ids(self._u3)
+                for i in self._u3:
+                    out[i] = self._out(Kind.CHECK_REQ, u3)
             elif kind == Kind.MASKED:
                 for i in sorted(alive):
                     out[i] = self._out(Kind.UNMASK_REQ, pack_ids(sorted(self.closed_neighbourhood(i) & alive)))
+            elif kind == Kind.CHECK:
+                u3 = pack_ids(self._u3)
+                shared = self.survivors[Kind.SHARES]
+                for i in sorted(alive):
+                    # i needs t signatures from N[j] for each j whose share it holds.
+                    if self.params.complete:
+                        signers = sorted(alive)
+                    else:
+                        near = set()
+                        for j in self.closed_neighbourhood(i) & shared:
+                            near |= self.closed_neighbourhood(j)
+                        signers = sorted(near & alive)
+                    out[i] = self._out(Kind.UNMASK_REQ, u3, pack_ids(signers),
+                                       b"".join(self._check_sigs[v] for v in signers))
             else:
                 raise ProtocolError("SecAggServer.advance: the last step is closed by finish()")
-            self.step = _NEXT[kind]
+            self.step = self._next[kind]
             return out
         finally:
             self.seconds += time.perf_counter() - t0

@@ -15,6 +15,7 @@ from pyppml.fl.secagg_client import SecAggClient
 from pyppml.fl.secagg_server import SecAggServer
 
 STEPS = ("advertise", "shares", "masked", "unmask")
+CHECKED_STEPS = ("advertise", "shares", "masked", "check", "unmask")  # rounds with identity keys
 
 
 @dataclasses.dataclass
@@ -52,16 +53,17 @@ def check_updates(updates, n: int, dim: int, api: str) -> list:
     return out
 
 
-def normalize_dropouts(dropouts) -> dict[str, set]:
+def normalize_dropouts(dropouts, steps=STEPS) -> dict[str, set]:
     """A set (clients that drop after sharing keys, before their masked input) or
-    {step: set} with steps 'advertise', 'shares', 'masked', 'unmask' (the client sends
-    nothing from that step on)."""
+    {step: set} with steps 'advertise', 'shares', 'masked', 'unmask' and, in rounds with
+    identity keys (``steps=CHECKED_STEPS``), 'check' (the client sends nothing from that
+    step on; at 'check': after its masked input, before signing the survivor set)."""
     if dropouts is None:
         return {}
     if isinstance(dropouts, dict):
-        bad = set(dropouts) - set(STEPS)
+        bad = set(dropouts) - set(steps)
         if bad:
-            raise ParameterError(f"dropouts: unknown step {sorted(bad)}; expected keys in {STEPS}")
+            raise ParameterError(f"dropouts: unknown step {sorted(bad)}; expected keys in {steps}")
         return {k: set(int(i) for i in v) for k, v in dropouts.items()}
     return {"masked": set(int(i) for i in dropouts)}
 
@@ -81,7 +83,12 @@ class SecureAggregator:
     clip : float
         Entry bound of the updates.
     signed : bool
-        Give the clients Ed25519 identity keys, so forged keys are detected.
+        Give the clients Ed25519 identity keys: forged keys are detected and each round
+        runs the consistency check (Bonawitz et al. 2017, Fig. 4 round 3; one more step,
+        'check', for ``dropouts``), which makes the round private against a malicious
+        server colluding with a few clients (see :mod:`pyppml.fl.secagg_client` for the
+        exact bound). Without: private against a semi-honest server and fewer than
+        ``threshold`` colluding clients.
 
     Examples
     --------
@@ -130,7 +137,7 @@ class SecureAggregator:
         """
         p = self.params
         ups = check_updates(updates, p.n_clients, p.dim, "SecureAggregator.run_round")
-        drops = normalize_dropouts(dropouts)
+        drops = normalize_dropouts(dropouts, CHECKED_STEPS if self._identity else STEPS)
         self.round += 1
         server = SecAggServer(p, self.round, self._verify if self._identity else None)
         clients = {i: SecAggClient(i, p, self._identity[i] if self._identity else None,
@@ -162,6 +169,8 @@ class SecureAggregator:
             return c.masked_input(m, q)
 
         step("masked", server.advance(), masked)
+        if self._identity:
+            step("check", server.advance(), lambda c, m: c.check(m))
         step("unmask", server.advance(), lambda c, m: c.unmask(m))
         total = server.finish()
         self.report = RoundReport(sorted(server.survivors[Kind.MASKED]), dict(server.rejected), server.seconds,

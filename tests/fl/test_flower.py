@@ -3,15 +3,12 @@ aggregate equals the plain mean of the clients' deltas (``weighted=False``) or t
 num_examples-weighted mean (``weighted=True``, Flower's FedAvg), and a client whose
 num_examples is outside 1..max_examples refuses the round."""
 
-import threading
-import time
-
 import numpy as np
 import pytest
 
 flwr = pytest.importorskip("flwr")
 
-from pyppml.mpc import free_ports  # noqa: E402
+from flower_harness import run_flower  # noqa: E402
 
 pytestmark = pytest.mark.flower
 
@@ -28,22 +25,7 @@ class _Shift(flwr.client.NumPyClient):
 
 
 def _run(strategy, clients, num_rounds=4):
-    port = free_ports(1)[0]
-    addr = f"127.0.0.1:{port}"
-
-    def client(c):
-        time.sleep(2.0)  # the server comes up in the main thread meanwhile
-        flwr.client.start_client(server_address=addr, client=c, insecure=True, max_wait_time=60)
-
-    threads = [threading.Thread(target=client, args=(c,), daemon=True) for c in clients]
-    for t in threads:
-        t.start()
-    # Flower's server installs signal handlers: it runs in the main thread.
-    flwr.server.start_server(server_address=addr,
-                             config=flwr.server.ServerConfig(num_rounds=num_rounds, round_timeout=60),
-                             strategy=strategy)
-    for t in threads:
-        t.join(timeout=30)
+    run_flower(strategy, num_rounds, [("client", c) for c in clients])
 
 
 def _deltas(n):

@@ -5,7 +5,6 @@ which ``start_client`` wraps), or the NumPyClient wrapper. Weighted rounds: the 
 moves by the num_examples-weighted mean delta (Flower's FedAvg) computed inside the
 secure sum; a client with num_examples outside 1..max_examples refuses the round."""
 
-import threading
 import time
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 
 flwr = pytest.importorskip("flwr")
 
-from pyppml.mpc import free_ports  # noqa: E402
+from flower_harness import flat as _flat, mod_app as _mod_app, run_flower as _run, shifted  # noqa: E402
 
 pytestmark = pytest.mark.flower
 
@@ -32,53 +31,11 @@ class _Shift(flwr.client.NumPyClient):
 
     def fit(self, parameters, config):
         self.configs.append(dict(config))
-        flat = np.concatenate([p.ravel() for p in parameters]) + self.delta
-        out, k = [], 0
-        for p in parameters:
-            out.append(flat[k:k + p.size].reshape(p.shape))
-            k += p.size
-        return out, self.num_examples, {}
+        return shifted(parameters, self.delta), self.num_examples, {}
 
 
 def _deltas(n, scale=0.5):
     return [np.random.default_rng(10 + i).uniform(-scale, scale, 10) for i in range(n)]
-
-
-def _mod_app(inner):
-    from flwr.clientapp import ClientApp
-
-    from pyppml.fl.flower import pyppml_mod
-
-    return ClientApp(client_fn=lambda context: inner.to_client(), mods=[pyppml_mod])
-
-
-def _run(strategy, num_rounds, clients):
-    """A real Flower server on 127.0.0.1 (main thread: it installs signal handlers) and
-    one thread per client; ``clients``: ("app", ClientApp) or ("client", Client)."""
-    from flwr.compat.client.app import start_client_internal
-
-    addr = f"127.0.0.1:{free_ports(1)[0]}"
-
-    def client(kind, obj):
-        time.sleep(2.0)  # the server comes up in the main thread meanwhile
-        if kind == "app":
-            start_client_internal(server_address=addr, node_config={}, load_client_app_fn=lambda *_: obj,
-                                  insecure=True, max_wait_time=60)
-        else:
-            flwr.client.start_client(server_address=addr, client=obj, insecure=True, max_wait_time=60)
-
-    threads = [threading.Thread(target=client, args=c, daemon=True) for c in clients]
-    for t in threads:
-        t.start()
-    flwr.server.start_server(server_address=addr,
-                             config=flwr.server.ServerConfig(num_rounds=num_rounds, round_timeout=60),
-                             strategy=strategy)
-    for t in threads:
-        t.join(timeout=30)
-
-
-def _flat(params):
-    return np.concatenate([np.asarray(p).ravel() for p in params])
 
 
 def test_mod_secagg_round():
@@ -306,7 +263,7 @@ def test_weighting_arguments_and_client_refusal():
     from pyppml.fl import CkksCommittee
     from pyppml.fl.errors import ParameterError
     from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient, SecAggStrategy
-    from pyppml.fl.flower_ckks import example_weight
+    from pyppml.fl.flower_common import example_weight
 
     with pytest.raises(ParameterError, match="max_examples is missing"):
         SecAggStrategy([np.zeros(3)], n_clients=3)

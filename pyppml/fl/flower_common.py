@@ -1,0 +1,192 @@
+"""What the pyppml Flower strategies share: model vectors, client-side clipping, the
+num_examples weighting inside the secure sum, failure reports, and the server's model
+step (DP accounting, weighted or plain average).
+
+Weighted federated averaging (``weighted=True``, both strategies)
+-----------------------------------------------------------------
+Like Flower's FedAvg, the new model is ``glob + sum_i n_i delta_i / sum_i n_i`` with
+``n_i`` the clients' ``num_examples``, but the server learns neither an ``n_i`` nor a
+``delta_i``. Each client computes its weight ``w_i = n_i / max_examples`` (``max_examples``:
+a public bound, a strategy argument sent in the config; a client with ``n_i`` outside
+``1..max_examples`` refuses the round with a failed FitRes instead of clipping its
+weight) and sends, through SecAgg+ or CKKS, the vector of ``dim + 1`` entries::
+
+    (w_i * d_i, w_i * clip)        d_i: the clipped delta (as without weighting)
+
+The server only obtains the sums ``S = sum_i w_i d_i`` and ``clip * W`` with
+``W = sum_i w_i``, and moves the model by ``S / W`` (the max_examples cancel out).
+
+Why this normalisation: ``w_i`` is in ``(0, 1]``, so every entry of the vector, the extra
+one included, stays in ``[-clip, clip]`` -- the range the SecAgg+ quantizer (``n_clients``
+updates of entries ``|x| <= clip``, no wrap-around) and the CKKS committee
+(``max_abs_value >= clip``) are sized for -- and ``||w_i d_i||_2 <= w_i clip <= clip``, so the
+DP sensitivity is unchanged. Sending the raw ``n_i`` instead would multiply these bounds
+by ``max_examples``. The extra entry is ``w_i * clip`` rather than ``w_i`` so that it is in
+the same range as the others for any ``clip`` (the quantizer clips entries to ``clip``).
+The price: the aggregation error (quantization, CKKS decoding) is absolute on ``S`` and
+``clip * W``, so the error of the average grows like ``1 / W``; keep ``max_examples`` a
+tight bound (``W`` is the survivors' total examples divided by ``max_examples``). Per
+entry, with ``e`` the error bound of a decoded sum (SecAgg+: ``n_clients / (2 scale)``,
+scale about ``2^31 (1 - headroom) / (n_clients clip)``; CKKS: ``2^-precision_bits`` of the
+committee), the average is within about ``e (1 + |average| / clip) / W``.
+
+What the server learns beyond the unweighted protocol: ``W``, i.e. the survivors' total
+number of examples (exactly -- it carries no DP noise). Individual counts stay hidden as
+far as the secure sum hides them, but an adversary knowing all but one survivor's count,
+or comparing rounds whose survivor sets differ by one client, learns that client's count.
+The client's refusal message does not include its ``num_examples``.
+
+Weighting and DP: the noise is added to the weighted numerator ``w_i d_i`` (never
+multiplied by ``w_i``), whose per-client L2 sensitivity is ``<= clip`` as before, so the
+noise calibration and the accountant are unchanged and the epsilon covers ``S``. It does
+NOT cover the denominator ``W``, which is released exact (see above): with
+``weighted=True`` the DP guarantee is for the update given the survivors' total example
+count, which must be treated as public; use ``weighted=False`` (denominator = survivor
+count, public anyway) when the example counts must be protected too. Note also that the
+noise on the average has standard deviation ``noise_multiplier * clip / W``, larger than
+``noise_multiplier * clip / survivors`` of the unweighted mean whenever ``W < survivors``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+from flwr.common import Code, FitRes, Parameters, Status, ndarrays_to_parameters
+from flwr.server.strategy import Strategy
+
+from pyppml.dp import clip_l2
+from pyppml.fl.dp_fedavg import grid_gaussian as gaussian_noise  # noqa: F401 - the clients' DP noise
+from pyppml.fl.errors import ParameterError
+
+
+def flatten(arrays) -> np.ndarray:
+    return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
+
+
+def unflatten(vec: np.ndarray, like) -> list[np.ndarray]:
+    out, k = [], 0
+    for a in like:
+        out.append(vec[k:k + a.size].reshape(a.shape).astype(a.dtype))
+        k += a.size
+    return out
+
+
+def prepare_delta(delta: np.ndarray, clip: float, noise_multiplier: float) -> np.ndarray:
+    """Client-side clipping: L2 norm <= clip when DP is on (sensitivity), and every entry
+    in [-clip, clip] (the range the aggregation is sized for)."""
+    delta = np.asarray(delta, dtype=np.float64)
+    if noise_multiplier > 0:
+        delta = clip_l2(delta[None, :], clip)[0]
+    return np.clip(delta, -clip, clip)
+
+
+def check_weighting(where: str, weighted: bool, max_examples) -> int:
+    """A strategy's weighting arguments: ``max_examples`` (an int >= 1) is required when
+    ``weighted``; returns it (0 when unweighted and not given)."""
+    if not weighted:
+        return 0 if max_examples is None else check_weighting(where, True, max_examples)
+    if max_examples is None:
+        raise ParameterError(f"{where}: max_examples is missing; expected a public bound on the clients' num_examples "
+                             f"(weighted=True), or weighted=False for the unweighted mean")
+    if (isinstance(max_examples, bool) or not isinstance(max_examples, (int, float, np.integer, np.floating))
+            or not float(max_examples).is_integer() or max_examples < 1):
+        raise ParameterError(f"{where}: max_examples is out of range; expected an integer >= 1, got {max_examples}")
+    return int(max_examples)
+
+
+def example_weight(cfg, num_examples) -> float | None:
+    """The client's weight ``num_examples / max_examples`` in (0, 1] when the round is
+    weighted (``cfg["pyppml_weighted"]``), else None.
+
+    Raises ValueError (the round fails for this client) for a ``num_examples`` outside
+    ``1..max_examples``: clipping it would bias the average silently. The message, which
+    goes to the server, leaves the value out; it is logged locally.
+    """
+    if not cfg.get("pyppml_weighted", False):
+        return None
+    m = int(cfg["pyppml_max_examples"])
+    ok = (num_examples is not None and not isinstance(num_examples, (bool, np.bool_))
+          and isinstance(num_examples, (int, float, np.integer, np.floating))
+          and math.isfinite(num_examples) and float(num_examples).is_integer() and 1 <= num_examples <= m)
+    if not ok:
+        logging.getLogger(__name__).warning("pyppml client: num_examples = %r is outside 1..%d (max_examples); "
+                                            "refusing the weighted round", num_examples, m)
+        raise ValueError(f"pyppml client: num_examples is out of range; expected an integer in 1..{m} (the "
+                         f"strategy's max_examples), refusing the weighted round")
+    return float(num_examples) / m
+
+
+def weighted_update(delta: np.ndarray, weight: float | None, clip: float) -> np.ndarray:
+    """``(weight * delta, weight * clip)``: every entry within [-clip, clip] when delta's
+    are and weight <= 1 (see the module's note on weighting); ``delta`` unchanged when
+    weight is None. DP noise, if any, goes on the result's first ``len(delta)`` entries
+    (adding it to ``delta`` before weighting would scale it down by the weight)."""
+    if weight is None:
+        return np.asarray(delta, dtype=np.float64)
+    return np.concatenate([weight * np.asarray(delta, dtype=np.float64), [weight * clip]])
+
+
+def weighted_average(total: np.ndarray, dim: int, clip: float, max_examples: int) -> tuple[np.ndarray, float]:
+    """The server's step: from the aggregate ``(S, clip * W)`` of :func:`weighted_update`
+    vectors, ``S / W`` and the survivors' total examples ``W * max_examples``.
+
+    Raises ValueError when the total weight is below one example (no honest survivor)."""
+    weight = float(total[dim]) / clip
+    examples = weight * max_examples
+    if not examples >= 0.5:
+        raise ValueError(f"total weight is out of range; expected at least one example, got {examples:.3g}")
+    return np.asarray(total[:dim]) / weight, examples
+
+
+def failure_reasons(failures) -> dict:
+    """{cid: status message} of the clients whose FitRes was not OK (exceptions by repr)."""
+    out = {}
+    for k, f in enumerate(failures):
+        if isinstance(f, tuple) and len(f) == 2:
+            out[str(getattr(f[0], "cid", k))] = str(getattr(getattr(f[1], "status", None), "message", f[1]))
+        else:
+            out[f"exception {k}"] = repr(f)
+    return out
+
+
+def failed_fit(err: Exception, tensor_type: str) -> FitRes:
+    """A client's refusal: a non-OK status Flower counts as a failure, no tensors."""
+    return FitRes(Status(Code.FIT_NOT_IMPLEMENTED, str(err)), Parameters([], tensor_type), 0, {})
+
+
+class AveragingStrategy(Strategy):
+    """Base of the pyppml strategies: fit rounds only (no federated evaluation), and the
+    model step from a decrypted or unmasked sum. Subclasses set ``parameters``, ``dim``,
+    ``clip``, ``weighted``, ``max_examples``, ``noise_multiplier`` and ``accountant``."""
+
+    def apply_sum(self, total: np.ndarray, count: int, expected: int, entry: dict, metrics: dict):
+        """Move the model by the average the sum ``total`` of ``count`` clients (out of the
+        ``expected`` the noise is calibrated for) gives; the accountant steps once (the
+        sum carries the noise whether or not the model moves). Returns aggregate_fit's
+        value; a total weight below one example keeps the model and records the error."""
+        if self.accountant is not None:
+            # The weighting leaves the sensitivity of the numerator sum(w delta) at clip
+            # (w <= 1), so the accounting is the unweighted one; the denominator is not
+            # covered (module note).
+            self.accountant.step(self.noise_multiplier * math.sqrt(count / expected), 1.0, 1)
+        if self.weighted:
+            try:
+                delta, entry["examples"] = weighted_average(total, self.dim, self.clip, self.max_examples)
+            except ValueError as err:
+                entry["error"] = str(err)
+                return ndarrays_to_parameters(self.parameters), metrics
+        else:
+            delta = np.asarray(total[:self.dim]) / count
+        self.parameters = unflatten(flatten(self.parameters) + delta, self.parameters)
+        return ndarrays_to_parameters(self.parameters), metrics
+
+    def configure_evaluate(self, server_round, parameters, client_manager):
+        return []
+
+    def aggregate_evaluate(self, server_round, results, failures):
+        return None, {}
+
+    def evaluate(self, server_round, parameters):
+        return None

@@ -1,0 +1,368 @@
+"""CKKS aggregation under one-time committee keys (:mod:`pyppml.fl.ckks_onetime`) inside
+Flower.
+
+One Flower round is one aggregation round. The strategy sends each client, in the FitIns
+config, the committee's public plan (every :class:`OneTimeParams` field, the session
+bytes), the members' X25519 public keys, the client's index and the aggregation round;
+the client trains, encrypts its (clipped, weighted, optionally noised) delta under a
+fresh one-time key, seals the key's seeds to the members and sends the upload (one bytes
+tensor, about 1.4x the float32 update). The server adds the uploads
+(:class:`OneTimeServer`), has the committee open the seeds and return decryption shares
+for the sum only, and moves the model by the decoded average.
+
+Trust model
+-----------
+- Server and members are honest-but-curious. An individual update stays confidential
+  against the server together with up to ``threshold - 1`` members (and clients, as long
+  as two honest clients are summed); the server learns the sum over at least
+  ``min_clients`` clients, members refuse anything else (second sums, replays, small sets).
+- The default committee (:class:`LocalCommittee`, all members in the strategy's process)
+  is a convenience for tests and demos: the strategy then holds every member's secret
+  key and could open any client's seeds, so the server must be trusted with single
+  updates. In a deployment each member is a separate party; pass ``committee=`` an object
+  whose ``verify`` / ``decryption_share`` reach the members (byte messages in and out).
+- The members' public keys reach the clients through the server (FitIns config): clients
+  trust it to forward the genuine keys. A server that substituted its own could read
+  single updates; in a deployment clients should pin or authenticate the committee's keys
+  out of band.
+- Clients are not authenticated beyond Flower's transport: a malicious client can poison
+  the sum (as in plain FedAvg) but not read other updates. Malformed, foreign or replayed
+  uploads and seeds that do not open reject only their sender.
+- A key is never reused: every upload draws fresh seeds, and a client uploads at most once
+  per (session, round) with rounds increasing (replayed or stale configs are refused).
+- Dropouts: clients cost nothing; any ``threshold`` members decrypt, a member that fails
+  is replaced by other holders of its key parts; with too few the round keeps the model.
+
+Weighting (``weighted=True``: ``(w delta, w clip)``, ``w = num_examples / max_examples``)
+and DP (each client adds Gaussian noise of standard deviation
+``noise_multiplier * clip / sqrt(n_clients)``) work as in :mod:`pyppml.fl.flower_ckks`,
+including what the server learns (the survivors' total example count, without noise).
+With DP the plan's ``max_abs_value`` is ``clip`` plus 9 standard deviations of a client's
+noise (a client whose noisy entry still exceeds it, probability ~1e-19 per entry, fails
+the round rather than clip its noise); without DP it is ``clip``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_parameters
+
+from pyppml.dp import PrivacyAccountant
+from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
+from pyppml.fl.errors import ParameterError, ProtocolError, TooFewSurvivorsError
+from pyppml.fl.flower_common import (AveragingStrategy, check_weighting, example_weight, failed_fit, failure_reasons,
+                                     flatten, gaussian_noise, prepare_delta, weighted_update)
+
+ONETIME_MODE = "ckks-onetime"
+ONETIME_TENSOR_TYPE = "pyppml-ckks-onetime"
+DP_TAIL = 9.0  # noise headroom of max_abs_value, in standard deviations of one client's noise
+SECURITY_LEVELS = (128, 192, 256)  # what clients accept (a server cannot downgrade them to None)
+
+
+class LocalCommittee:
+    """All ``params.members`` committee members in this process (:class:`OneTimeMember`),
+    behind the interface :class:`OneTimeCkksStrategy` expects of a committee:
+    ``public_keys()``, ``verify(member, request)`` and ``decryption_share(member, request)``,
+    byte messages in and out. A convenience: whoever holds this object holds every
+    member's secret key (see the module's trust model)."""
+
+    def __init__(self, params: OneTimeParams):
+        self.params = params
+        self.members = [OneTimeMember(j, params) for j in range(params.members)]
+
+    def public_keys(self) -> list[bytes]:
+        return [m.public_key for m in self.members]
+
+    def verify(self, member: int, request: bytes) -> bytes:
+        return self.members[member].verify(request)
+
+    def decryption_share(self, member: int, request: bytes) -> bytes:
+        return self.members[member].decryption_share(request)
+
+
+class OneTimeCkksStrategy(AveragingStrategy):
+    """Federated averaging of model deltas through one-time-key CKKS aggregation.
+
+    Clients: :class:`pyppml.fl.flower.SecAggNumPyClient` or a ``ClientApp`` with
+    :func:`pyppml.fl.flower.pyppml_mod` (both handle this strategy's rounds).
+
+    Parameters
+    ----------
+    initial_parameters : list of numpy arrays
+    n_clients : int
+        Clients asked per round (the server waits for them); the ring is sized for sums of
+        this many updates.
+    members, threshold, poly_degree, precision_bits, min_clients, security :
+        The committee's plan, see :class:`OneTimeParams` (``threshold`` of ``members``
+        decrypt; members refuse sums of fewer than ``min_clients`` clients, default
+        ceil(2 n_clients / 3)). ``security`` must be 128, 192 or 256 (clients refuse less).
+    clip : float
+        Entry bound of each delta; with DP also its L2 bound. The plan's max_abs_value
+        (with DP plus room for the clients' noise, module note).
+    noise_multiplier : float
+        > 0: distributed DP (module note); ``self.accountant`` records each decrypted round.
+    weighted : bool
+        True (default): average weighted by the clients' ``num_examples`` inside the sum;
+        False: the plain mean over the accepted clients.
+    max_examples : int
+        Public bound on a client's ``num_examples``, required when ``weighted``.
+    committee : object or callable, optional
+        Default: a :class:`LocalCommittee` (in-process members). Otherwise an object with
+        ``public_keys() -> list of bytes``, ``verify(member, request) -> bytes`` and
+        ``decryption_share(member, request) -> bytes`` that raises (or returns None) when
+        the member does not answer; or a callable taking the strategy's
+        :class:`OneTimeParams` and returning such an object. An object with a ``params``
+        attribute must have been built for this plan (its session is used when
+        ``session`` is None); one without needs ``session``.
+    session : bytes, optional
+        16 bytes naming the committee's session (default: the committee's, or random).
+
+    Attributes
+    ----------
+    params : the :class:`OneTimeParams` of every round (dim = model size + 1 when weighted).
+    parameters : the global model (list of arrays).
+    history : per aggregation round: ``accepted`` and ``rejected`` (client index -> reason)
+        uploads, ``failed`` (Flower failures by client index), ``member_failures``
+        (member -> reason), ``examples`` (weighted) and ``error`` when the model did not move.
+
+    Raises
+    ------
+    ParameterError
+        Invalid plan or weighting arguments, or a committee built for another plan.
+    """
+
+    def __init__(self, initial_parameters, n_clients: int, members: int = 3, threshold: int | None = None,
+                 poly_degree: int = 4096, precision_bits: int = 20, min_clients: int | None = None,
+                 clip: float = 1.0, noise_multiplier: float = 0.0, weighted: bool = True,
+                 max_examples: int | None = None, committee=None, session: bytes | None = None,
+                 security: int = 128):
+        api = "OneTimeCkksStrategy"
+        self.parameters = [np.asarray(a) for a in initial_parameters]
+        self.dim = int(sum(a.size for a in self.parameters))
+        self.n_clients = int(n_clients)
+        self.weighted = bool(weighted)
+        self.max_examples = check_weighting(api, self.weighted, max_examples)
+        self.clip = float(clip)
+        self.noise_multiplier = float(noise_multiplier)
+        if not (math.isfinite(self.clip) and self.clip > 0):
+            raise ParameterError(f"{api}: clip is out of range; expected a finite value > 0, got {clip}")
+        if not (math.isfinite(self.noise_multiplier) and self.noise_multiplier >= 0):
+            raise ParameterError(f"{api}: noise_multiplier is out of range; expected >= 0, got {noise_multiplier}")
+        if security not in SECURITY_LEVELS:
+            raise ParameterError(f"{api}: security is out of range; expected one of {SECURITY_LEVELS}, got {security}")
+        self.max_abs_value = self.clip
+        if self.noise_multiplier > 0:
+            self.max_abs_value += DP_TAIL * self.noise_multiplier * self.clip / math.sqrt(max(1, self.n_clients))
+        plugged = committee is not None and callable(getattr(committee, "public_keys", None))
+        factory = committee is not None and not plugged
+        if factory and not callable(committee):
+            raise ParameterError(f"{api}: committee is invalid; expected an object with public_keys, verify and "
+                                 f"decryption_share, or a callable building one, got {type(committee).__name__}")
+        given = getattr(committee, "params", None) if plugged else None
+        given = given if isinstance(given, OneTimeParams) else None
+        if session is None and given is not None:
+            session = given.session
+        if plugged and session is None:
+            raise ParameterError(f"{api}: session is missing; expected the 16-byte session of the committee's "
+                                 "plan (the committee has no params attribute)")
+        plan = dict(members=members, threshold=threshold, poly_degree=poly_degree, precision_bits=precision_bits,
+                    max_abs_value=self.max_abs_value, min_clients=min_clients, security=security)
+        if session is not None:
+            plan["session"] = session
+        self.params = OneTimeParams(self.n_clients, self.dim + (1 if self.weighted else 0), **plan)
+        diff = [f for f in ("n_clients", "dim", "members", "t", "poly_degree", "precision_bits", "max_abs_value",
+                            "min_count", "session", "security")
+                if given is not None and getattr(given, f) != getattr(self.params, f)]
+        if diff:
+            raise ParameterError(f"{api}: committee is for another plan; expected the strategy's params, got "
+                                 f"different {diff}")
+        if committee is None:
+            committee = LocalCommittee(self.params)
+        elif factory:
+            committee = committee(self.params)
+        self.committee = committee
+        self.accountant = PrivacyAccountant() if self.noise_multiplier > 0 else None
+        self.history: list[dict] = []
+        self._agg_round = 0
+        self._server: OneTimeServer | None = None
+        self._index: dict[str, int] = {}
+
+    def initialize_parameters(self, client_manager):
+        return ndarrays_to_parameters(self.parameters)
+
+    def _member_keys(self) -> bytes:
+        keys = [bytes(k) for k in self.committee.public_keys()]
+        if len(keys) != self.params.members or any(len(k) != 32 for k in keys):
+            raise ProtocolError(f"OneTimeCkksStrategy: committee public keys are invalid; expected "
+                                f"{self.params.members} keys of 32 bytes, got {[len(k) for k in keys]}")
+        return b"".join(keys)
+
+    def _config(self, keys: bytes) -> dict:
+        p = self.params
+        return {"pyppml_mode": ONETIME_MODE, "pyppml_round": self._agg_round, "pyppml_n": p.n_clients,
+                "pyppml_dim": self.dim, "pyppml_ot_dim": p.dim, "pyppml_ot_members": p.members,
+                "pyppml_ot_threshold": p.t, "pyppml_ot_poly_degree": int(p.poly_degree),
+                "pyppml_ot_precision_bits": int(p.precision_bits), "pyppml_ot_max_abs": float(p.max_abs_value),
+                "pyppml_ot_min_clients": p.min_count, "pyppml_ot_security": int(p.security),
+                "pyppml_ot_session": p.session, "pyppml_ot_keys": keys,
+                "pyppml_clip": self.clip, "pyppml_noise": self.noise_multiplier,
+                "pyppml_weighted": self.weighted, "pyppml_max_examples": self.max_examples}
+
+    def configure_fit(self, server_round, parameters, client_manager):
+        client_manager.wait_for(self.n_clients, timeout=60)
+        proxies = sorted(client_manager.all().values(), key=lambda c: c.cid)[: self.n_clients]
+        self._agg_round += 1
+        self._server = None
+        try:
+            keys = self._member_keys()
+        except Exception as err:  # an unreachable committee: no round
+            self.history.append({"round": self._agg_round, "server_round": server_round, "accepted": [],
+                                 "rejected": {}, "failed": {}, "member_failures": {},
+                                 "error": f"committee public keys unavailable: {err}"})
+            return []
+        self._server = OneTimeServer(self.params, self._agg_round)
+        self._index = {p.cid: i for i, p in enumerate(proxies)}
+        params = ndarrays_to_parameters(self.parameters)
+        out = []
+        for i, proxy in enumerate(proxies):
+            cfg = self._config(keys)
+            cfg["pyppml_index"] = i
+            out.append((proxy, FitIns(params, cfg)))
+        return out
+
+    def _decrypt(self, server: OneTimeServer, entry: dict) -> np.ndarray:
+        """Verification and decryption with the committee; a member that raises, returns
+        None or sends a reply the server refuses is dropped (its parts go to other holders)."""
+        live = set(range(self.params.members))
+        failures = entry["member_failures"]
+
+        def ask(step, call, receive, j, req):
+            try:
+                reply = call(j, req)
+                if reply is None:
+                    raise ProtocolError(f"member {j} did not answer")
+                receive(j, reply)
+            except Exception as err:  # unreachable, refusing or malformed: the member is dropped
+                live.discard(j)
+                failures[j] = f"{step}: {type(err).__name__}: {err}"
+
+        for j, req in server.verify_requests(live).items():
+            ask("verify", self.committee.verify, server.receive_verification, j, req)
+        while True:
+            requests = server.decryption_requests(live)  # TooFewSurvivorsError: a part without live holder
+            if not requests:
+                return server.finish()
+            for j, req in requests.items():
+                ask("decrypt", self.committee.decryption_share, server.receive_share, j, req)
+
+    def aggregate_fit(self, server_round, results, failures):
+        server = self._server
+        entry = {"round": self._agg_round, "server_round": server_round, "accepted": [], "rejected": {},
+                 "failed": {}, "member_failures": {}}
+        self.history.append(entry)
+        for cid, reason in failure_reasons(failures).items():
+            entry["failed"][self._index.get(cid, cid)] = reason
+        if server is None:
+            entry["error"] = "no round in progress"
+            return ndarrays_to_parameters(self.parameters), {}
+        self._server = None
+        rejected = {}
+        for proxy, res in results:
+            i = self._index.get(proxy.cid)
+            if i is None:
+                continue  # not asked this round
+            tensors = res.parameters.tensors
+            if res.parameters.tensor_type != ONETIME_TENSOR_TYPE or len(tensors) != 1:
+                rejected[i] = (f"expected one {ONETIME_TENSOR_TYPE} tensor, got {len(tensors)} "
+                               f"{res.parameters.tensor_type!r}")
+                continue
+            try:
+                server.receive_upload(i, tensors[0])
+            except ProtocolError:
+                pass  # recorded in server.rejected
+        try:
+            total = self._decrypt(server, entry)
+        except (TooFewSurvivorsError, ProtocolError) as err:
+            entry["error"] = str(err)
+            total = None
+        entry["accepted"] = list(server.accepted)
+        entry["rejected"] = {**rejected, **server.rejected}
+        metrics = {"clients": len(server.accepted)}
+        if total is None:
+            return ndarrays_to_parameters(self.parameters), metrics
+        return self.apply_sum(total, len(server.accepted), self.n_clients, entry, metrics)
+
+
+# ---------------------------------------------------------------------- client side
+MAX_SESSIONS = 64  # sessions whose last round a client remembers
+
+
+def _params_from_config(cfg) -> OneTimeParams:
+    security = int(cfg["pyppml_ot_security"])
+    if security not in SECURITY_LEVELS:
+        raise ParameterError(f"pyppml onetime client: security is out of range; expected one of {SECURITY_LEVELS}, "
+                             f"got {security}")
+    return OneTimeParams(int(cfg["pyppml_n"]), int(cfg["pyppml_ot_dim"]), members=int(cfg["pyppml_ot_members"]),
+                         threshold=int(cfg["pyppml_ot_threshold"]), poly_degree=int(cfg["pyppml_ot_poly_degree"]),
+                         precision_bits=int(cfg["pyppml_ot_precision_bits"]),
+                         max_abs_value=float(cfg["pyppml_ot_max_abs"]),
+                         min_clients=int(cfg["pyppml_ot_min_clients"]), session=bytes(cfg["pyppml_ot_session"]),
+                         security=security)
+
+
+def _fail(err: Exception) -> FitRes:
+    return failed_fit(err, ONETIME_TENSOR_TYPE)
+
+
+def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train) -> FitRes:
+    """The client's step of a :class:`OneTimeCkksStrategy` round: check the config, train
+    (``train(glob) -> (weights, num_examples)``), and upload the clipped, weighted
+    (``(w delta + noise, w clip)`` when weighted) delta under a fresh one-time key.
+
+    ``last_rounds`` (session -> last round uploaded, kept by the caller across rounds)
+    makes the client refuse a round that is not newer than its last one in the session.
+    Errors (also a ``num_examples`` out of range) become a FitRes with a non-OK status.
+    """
+    try:
+        params = _params_from_config(cfg)
+        dim, weighted = int(cfg["pyppml_dim"]), bool(cfg.get("pyppml_weighted", False))
+        if params.dim != dim + (1 if weighted else 0):
+            raise ParameterError(f"pyppml onetime client: the plan's dim does not match the model; expected "
+                                 f"{dim + (1 if weighted else 0)}, got {params.dim}")
+        clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
+        if not 0 < clip <= params.max_abs_value or not (math.isfinite(nm) and nm >= 0):
+            raise ParameterError(f"pyppml onetime client: clip or noise is out of range; expected 0 < clip <= "
+                                 f"max_abs_value {params.max_abs_value} and noise >= 0, got {clip}, {nm}")
+        rnd, session = int(cfg["pyppml_round"]), params.session
+        last = last_rounds.get(session, 0)
+        if rnd <= last:
+            raise ProtocolError(f"pyppml onetime client: round is stale; expected > {last}, got {rnd}")
+        keys = bytes(cfg["pyppml_ot_keys"])
+        client = OneTimeClient(int(cfg["pyppml_index"]), params, [keys[k:k + 32] for k in range(0, len(keys), 32)])
+        client.last_round = last  # upload refuses rounds <= last as well
+    except (ValueError, KeyError, TypeError) as err:  # a bad config: refuse before training
+        return _fail(err if isinstance(err, ValueError) else ProtocolError(f"pyppml onetime client: config is "
+                                                                           f"malformed; {type(err).__name__}: {err}"))
+    new, num_examples = train(glob)
+    try:
+        delta = flatten(new) - flatten(glob)
+        if delta.size != dim or not np.all(np.isfinite(delta)):
+            raise ValueError(f"pyppml onetime client: local update has the wrong size or is not finite; expected "
+                             f"{dim} finite values, got {delta.size}")
+        weight = example_weight(cfg, num_examples)
+        vec = weighted_update(prepare_delta(delta, clip, nm), weight, clip)
+        if nm > 0:  # on the (weighted) numerator only, unscaled by the weight (see flower_ckks)
+            vec[:dim] += gaussian_noise(nm * clip / math.sqrt(params.n_clients), dim)
+        upload = client.upload(rnd, vec)
+    except ValueError as err:  # ParameterError and ProtocolError too
+        return _fail(err)
+    last_rounds.pop(session, None)
+    last_rounds[session] = rnd
+    while len(last_rounds) > MAX_SESSIONS:
+        last_rounds.pop(next(iter(last_rounds)))
+    return FitRes(Status(Code.OK, ""), Parameters([upload], ONETIME_TENSOR_TYPE), 1, {})
+
+
+__all__ = ["LocalCommittee", "OneTimeCkksStrategy", "onetime_client_fit"]

@@ -1,0 +1,301 @@
+"""One-time-key CKKS aggregation in a real Flower run on loopback: Flower's gRPC server
+(``start_server``) with :class:`OneTimeCkksStrategy`, clients through a
+``ClientApp(mods=[pyppml_mod])`` or the NumPyClient wrapper. The aggregate equals the
+plaintext (num_examples-weighted or plain) mean within the plan's precision; a committee
+member that fails during decryption is replaced by another holder of its key parts;
+corrupted uploads reject only their sender. Committee, replay and DP checks drive the
+strategy and the clients without a network."""
+
+import numpy as np
+import pytest
+
+flwr = pytest.importorskip("flwr")
+
+from flower_harness import flat as _flat, mod_app as _mod_app, run_flower as _run, shifted  # noqa: E402
+
+pytestmark = pytest.mark.flower
+
+SHAPES = [(2, 3), (4,)]  # two tensors, dim 10
+PLAN = dict(members=3, threshold=2, poly_degree=2048, precision_bits=20)
+
+
+class _Shift(flwr.client.NumPyClient):
+    """Training = adding a fixed delta on ``num_examples`` examples; counts its fits."""
+
+    def __init__(self, delta, num_examples=1):
+        self.delta, self.num_examples, self.fits = delta, num_examples, 0
+
+    def get_parameters(self, config):
+        return [np.zeros(s) for s in SHAPES]
+
+    def fit(self, parameters, config):
+        self.fits += 1
+        return shifted(parameters, self.delta), self.num_examples, {}
+
+
+class _Corrupt(flwr.client.Client):
+    """A client whose upload is damaged in transit: ``how`` = "truncate" (the server
+    refuses it) or "seal" (a byte of the seeds sealed to the last member flipped: that
+    member cannot open them and the server withdraws the upload)."""
+
+    def __init__(self, inner, how):
+        from pyppml.fl.flower import SecAggNumPyClient
+
+        self.inner, self.how = SecAggNumPyClient(inner), how
+
+    def get_parameters(self, ins):
+        return self.inner.get_parameters(ins)
+
+    def fit(self, ins):
+        from pyppml.fl.messages import Kind, Message
+
+        res = self.inner.fit(ins)
+        data = res.parameters.tensors[0]
+        if self.how == "truncate":
+            data = data[:-5]
+        else:
+            m = Message.from_bytes(data, Kind.OT_UPLOAD)
+            sealed = bytearray(m.fields[1])
+            sealed[-1] ^= 1
+            data = Message(m.kind, m.sender, m.round, m.session, (m.fields[0], bytes(sealed), m.fields[2])).to_bytes()
+        res.parameters.tensors[0] = data
+        return res
+
+    def evaluate(self, ins):
+        return self.inner.evaluate(ins)
+
+
+class _FlakyCommittee:
+    """A committee wrapper whose member ``bad`` raises (unreachable) at ``step``."""
+
+    def __init__(self, inner, bad, step="decrypt"):
+        self.inner, self.bad, self.step, self.calls = inner, bad, step, []
+
+    def public_keys(self):
+        return self.inner.public_keys()
+
+    def verify(self, member, request):
+        self.calls.append(("verify", member))
+        if self.step == "verify" and member == self.bad:
+            raise ConnectionError(f"member {member} is unreachable")
+        return self.inner.verify(member, request)
+
+    def decryption_share(self, member, request):
+        self.calls.append(("decrypt", member))
+        if self.step == "decrypt" and member == self.bad:
+            raise ConnectionError(f"member {member} is unreachable")
+        return self.inner.decryption_share(member, request)
+
+
+def _deltas(n, scale=0.5):
+    return [np.random.default_rng(20 + i).uniform(-scale, scale, 10) for i in range(n)]
+
+
+def _tol(strategy, weight=1.0, rounds=1):
+    """Error bound of the averaged model: each decoded sum is within 2^-precision_bits
+    per entry (numerator and weight entry), the average within about that over W."""
+    return 4 * rounds * 2.0 ** -strategy.params.precision_bits / weight
+
+
+def test_onetime_weighted_mod_and_numpy_client():
+    """Weighted, two Flower rounds: two Mod clients and two NumPyClient wrappers upload
+    (w delta, w clip) under one-time keys; the model moves by the num_examples-weighted
+    mean delta each round. A fifth client (num_examples = 0) refuses each round."""
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+
+    n, counts = 5, [5, 20, 60, 15, 0]
+    deltas = _deltas(n)
+    inners = [_Shift(d, k) for d, k in zip(deltas, counts)]
+    strategy = OneTimeCkksStrategy([np.zeros(s) for s in SHAPES], n_clients=n, min_clients=4, max_examples=100,
+                                   **PLAN)
+    assert strategy.params.dim == 11 and strategy.params.max_abs_value == 1.0
+    clients = [("app", _mod_app(c)) for c in inners[:2]] + [("client", SecAggNumPyClient(c)) for c in inners[2:4]]
+    _run(strategy, 2, clients + [("app", _mod_app(inners[4]))])
+    assert [h["round"] for h in strategy.history] == [1, 2]
+    for h in strategy.history:
+        assert len(h["accepted"]) == 4 and not h["rejected"] and not h["member_failures"] and "error" not in h
+        (reason,) = h["failed"].values()
+        assert "num_examples is out of range" in reason and "1..100" in reason
+        assert abs(h["examples"] - sum(counts)) < 1e-3
+    assert [p.shape for p in strategy.parameters] == SHAPES
+    expected = 2 * np.average(deltas[:4], axis=0, weights=counts[:4])
+    err = np.abs(_flat(strategy.parameters) - expected).max()
+    assert err < _tol(strategy, 1.0, 2), err
+    assert np.abs(_flat(strategy.parameters) - 2 * np.mean(deltas[:4], axis=0)).max() > 1e-2  # really weighted
+    assert all(c.fits == 2 for c in inners)
+
+
+def test_onetime_unweighted_mean():
+    """weighted=False: the plain mean of the accepted clients' deltas, whatever their
+    num_examples (a Mod client and two NumPyClients)."""
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+
+    deltas = _deltas(3)
+    strategy = OneTimeCkksStrategy([np.zeros(s) for s in SHAPES], n_clients=3, weighted=False, **PLAN)
+    assert strategy.params.dim == 10
+    _run(strategy, 1, [("app", _mod_app(_Shift(deltas[0], 3))),
+                       ("client", SecAggNumPyClient(_Shift(deltas[1], 900))),
+                       ("client", SecAggNumPyClient(_Shift(deltas[2], 1)))])
+    h = strategy.history[0]
+    assert h["accepted"] == [0, 1, 2] and "examples" not in h and "error" not in h
+    err = np.abs(_flat(strategy.parameters) - np.mean(deltas, axis=0)).max()
+    assert err < _tol(strategy), err
+
+
+def test_onetime_member_fails_during_decryption():
+    """Threshold 2 of 3: member 0 raises when asked for its decryption share; it is
+    dropped, its key parts go to the other holders and the round still decrypts."""
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+    from pyppml.fl.flower_onetime import LocalCommittee
+
+    deltas = _deltas(3)
+    made = []
+
+    def committee(params):
+        made.append(_FlakyCommittee(LocalCommittee(params), bad=0))
+        return made[-1]
+
+    strategy = OneTimeCkksStrategy([np.zeros(s) for s in SHAPES], n_clients=3, weighted=False,
+                                   committee=committee, **PLAN)
+    _run(strategy, 1, [("client", SecAggNumPyClient(_Shift(d))) for d in deltas])
+    (flaky,) = made
+    h = strategy.history[0]
+    assert h["accepted"] == [0, 1, 2] and "error" not in h
+    assert list(h["member_failures"]) == [0] and "decrypt" in h["member_failures"][0]
+    assert ("decrypt", 0) in flaky.calls and {("decrypt", 1), ("decrypt", 2)} <= set(flaky.calls)
+    err = np.abs(_flat(strategy.parameters) - np.mean(deltas, axis=0)).max()
+    assert err < _tol(strategy), err
+
+
+def test_onetime_corrupted_uploads_do_not_corrupt_the_sum():
+    """Weighted, five clients: one upload truncated (refused on arrival), one with a
+    damaged seal (refused when the member cannot open it and withdrawn from the sum);
+    the model moves by the weighted mean of the three others."""
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+
+    n, counts = 5, [10, 30, 20, 40, 40]
+    deltas = _deltas(n)
+    strategy = OneTimeCkksStrategy([np.zeros(s) for s in SHAPES], n_clients=n, min_clients=3, max_examples=50,
+                                   **PLAN)
+    clients = [("client", SecAggNumPyClient(_Shift(d, k))) for d, k in zip(deltas[:2], counts[:2])]
+    clients += [("app", _mod_app(_Shift(deltas[2], counts[2])))]
+    clients += [("client", _Corrupt(_Shift(deltas[3], counts[3]), "truncate")),
+                ("client", _Corrupt(_Shift(deltas[4], counts[4]), "seal"))]
+    _run(strategy, 1, clients)
+    h = strategy.history[0]
+    assert len(h["accepted"]) == 3 and len(h["rejected"]) == 2 and "error" not in h
+    reasons = sorted(h["rejected"].values())
+    assert any("could not open" in r for r in reasons) and any("truncated" in r or "sizes" in r for r in reasons)
+    assert not set(h["accepted"]) & set(h["rejected"])
+    assert abs(h["examples"] - sum(counts[:3])) < 1e-3
+    expected = np.average(deltas[:3], axis=0, weights=counts[:3])
+    err = np.abs(_flat(strategy.parameters) - expected).max()
+    assert err < _tol(strategy, sum(counts[:3]) / 50), err
+
+
+# ---------------------------------------------------------------------- without a network
+class _ShiftN(flwr.client.NumPyClient):
+    def __init__(self, delta, num_examples=1):
+        self.delta, self.num_examples, self.fits = delta, num_examples, 0
+
+    def fit(self, parameters, config):
+        self.fits += 1
+        return [parameters[0] + self.delta], self.num_examples, {}
+
+
+class _Mgr:
+    """A client manager stub for driving a strategy without a network."""
+
+    def __init__(self, n):
+        self.cids = [str(i) for i in range(n)]
+
+    def wait_for(self, *a, **k):
+        return True
+
+    def all(self):
+        return {cid: type("P", (), {"cid": cid})() for cid in self.cids}
+
+
+def _round(strategy, clients, rnd):
+    ins = strategy.configure_fit(rnd, None, _Mgr(len(clients)))
+    results = [(p, clients[int(p.cid)].fit(f)) for p, f in ins]
+    strategy.aggregate_fit(rnd, results, [])
+    return ins
+
+
+def test_onetime_too_few_members_keeps_the_model_and_stale_rounds_are_refused():
+    """n-of-n: a member unreachable at verification leaves a key part without holder,
+    the round records the error and the model stays; a replayed config (same session and
+    round) is refused by the client before it trains."""
+    from flwr.common import Code
+
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+    from pyppml.fl.flower_onetime import LocalCommittee
+
+    made = []
+
+    def committee(params):
+        made.append(_FlakyCommittee(LocalCommittee(params), bad=2, step="verify"))
+        return made[-1]
+
+    inners = [_ShiftN(np.full(8, 0.25)) for _ in range(3)]
+    clients = [SecAggNumPyClient(c) for c in inners]
+    strategy = OneTimeCkksStrategy([np.zeros(8)], n_clients=3, members=3, poly_degree=2048, weighted=False,
+                                   committee=committee, noise_multiplier=0.0)
+    ins = _round(strategy, clients, 1)
+    h = strategy.history[0]
+    assert "no live holder" in h["error"] and list(h["member_failures"]) == [2]
+    assert np.all(strategy.parameters[0] == 0)
+    res = clients[0].fit(ins[0][1])  # the same round again
+    assert res.status.code != Code.OK and "stale" in res.status.message and inners[0].fits == 1
+    made[0].step = None  # the member is back: the next round decrypts
+    _round(strategy, clients, 2)
+    assert strategy.history[1]["accepted"] == [0, 1, 2] and "error" not in strategy.history[1]
+    assert np.abs(strategy.parameters[0] - 0.25).max() < _tol(strategy)
+
+
+def test_onetime_dp_noise_and_accounting():
+    """DP: each client adds its share of the noise (max_abs_value leaves room for it),
+    the mean's spread matches noise_multiplier * clip / n and the accountant steps."""
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+
+    n, dim = 4, 2048
+    strategy = OneTimeCkksStrategy([np.zeros(dim)], n_clients=n, clip=1.0, noise_multiplier=0.5, weighted=False,
+                                   **PLAN)
+    assert strategy.params.max_abs_value > 1.0
+    _round(strategy, [SecAggNumPyClient(_ShiftN(np.full(dim, 0.01))) for _ in range(n)], 1)
+    mean = strategy.parameters[0]
+    assert strategy.history[0]["accepted"] == list(range(n))
+    assert abs(np.std(mean) - 0.5 / n) < 0.02 and abs(np.mean(mean) - 0.01) < 0.02
+    assert strategy.accountant.steps == 1
+
+
+def test_onetime_committee_arguments():
+    """A committee object must be for the strategy's plan (its session is taken); one
+    without params needs the session; a non-committee is refused; a committee whose keys
+    cannot be fetched skips the round (recorded)."""
+    from pyppml.fl.ckks_onetime import OneTimeParams
+    from pyppml.fl.errors import ParameterError
+    from pyppml.fl.flower import OneTimeCkksStrategy
+    from pyppml.fl.flower_onetime import LocalCommittee
+
+    params = OneTimeParams(3, 9, members=3, threshold=2, poly_degree=2048)  # 8 + the weight entry
+    local = LocalCommittee(params)
+    strategy = OneTimeCkksStrategy([np.zeros(8)], n_clients=3, committee=local, max_examples=10, **PLAN)
+    assert strategy.committee is local and strategy.params.session == params.session
+    with pytest.raises(ParameterError, match=r"another plan.*dim"):
+        OneTimeCkksStrategy([np.zeros(8)], n_clients=3, committee=local, weighted=False, **PLAN)
+    with pytest.raises(ParameterError, match="session is missing"):
+        OneTimeCkksStrategy([np.zeros(8)], n_clients=3, committee=_FlakyCommittee(local, None), max_examples=10,
+                            **PLAN)
+    with pytest.raises(ParameterError, match="committee is invalid"):
+        OneTimeCkksStrategy([np.zeros(8)], n_clients=3, committee=42, max_examples=10, **PLAN)
+    class _Down(_FlakyCommittee):
+        def public_keys(self):
+            raise ConnectionError("committee unreachable")
+
+    strategy = OneTimeCkksStrategy([np.zeros(8)], n_clients=3, max_examples=10,
+                                   committee=lambda p: _Down(LocalCommittee(p), None), **PLAN)
+    assert strategy.configure_fit(1, None, _Mgr(3)) == [] and "unreachable" in strategy.history[0]["error"]
+    with pytest.raises(ParameterError, match="security"):
+        OneTimeCkksStrategy([np.zeros(8)], n_clients=3, security=None, max_examples=10, **PLAN)
