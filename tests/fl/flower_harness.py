@@ -2,6 +2,7 @@
 (it installs signal handlers), one thread per client, clients either a ``ClientApp``
 (with pyppml's Mod) or a ``Client``."""
 
+import ast
 import threading
 import time
 
@@ -9,6 +10,23 @@ import flwr
 import numpy as np
 
 from pyppml.mpc import free_ports
+
+
+def _serialize_ast_parse() -> None:
+    """CPython 3.11 can fail ``ast.parse`` run concurrently in threads ("SystemError: AST
+    constructor recursion depth mismatch", gh-106905); NumPy's ``np.load`` (Flower's
+    tensor decoding) calls it through ``ast.literal_eval``. The clients here are threads
+    of one process, so their parses are serialized."""
+    if getattr(ast.parse, "_serialized", False):
+        return
+    lock, parse = threading.Lock(), ast.parse
+
+    def locked(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    locked._serialized = True
+    ast.parse = locked
 
 
 def mod_app(inner):
@@ -24,6 +42,7 @@ def run_flower(strategy, num_rounds, clients):
     """``clients``: ("app", ClientApp) or ("client", Client) pairs."""
     from flwr.compat.client.app import start_client_internal
 
+    _serialize_ast_parse()
     addr = f"127.0.0.1:{free_ports(1)[0]}"
 
     def client(kind, obj):
