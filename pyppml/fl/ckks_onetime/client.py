@@ -92,6 +92,7 @@ class OneTimeClient:
             chunk[part.size:] = 0.0
             c = ring.client_block(p, key, ring.crs_block(p, crs, t), chunk, prng)
             packed.append(_core.pack_fixed_width(c, p.modulus_bits))
+        key.coeffs.fill(0)  # the one-time key would still decrypt this upload: wipe it
         del key
         self.last_round = round
         msg = Message(Kind.OT_UPLOAD, self.index, round, p.session, (eph_pk, b"".join(sealed), b"".join(packed)))

@@ -124,6 +124,7 @@ class OneTimeMember:
         crs = ring.crs_seed(p, msg.round)
         packed = [_core.pack_fixed_width(ring.member_block(p, key_sum, ring.crs_block(p, crs, t), prng),
                                          p.modulus_bits) for t in range(p.blocks)]
+        key_sum.coeffs.fill(0)
         if len(state.answered) == len(held):
             self.finish_round(msg.round)
         return self._reply(Kind.OT_SHARE, msg.round, parts_field, b"".join(packed))
