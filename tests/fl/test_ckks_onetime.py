@@ -238,3 +238,31 @@ def test_loopback_processes_with_client_and_member_dropouts():
     assert report.survivors == [0, 1, 2, 3, 4]
     assert np.abs(total - np.sum(ups[:5], axis=0)).max() < 2.0 ** -20
     assert max(report.upload_bytes.values()) < 2 * 4 * 8000  # within 2x the float32 update
+
+
+def test_signed_uploads_and_sybil_clients_refused():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    agg = OneTimeAggregator(5, 40, signed=True, members=2, min_clients=3)
+    ups = updates(9, 5, 40)
+    assert np.abs(agg.run_round(ups, dropouts={4}) - np.sum(ups[:4], axis=0)).max() < bound(agg.params)
+    # A server inventing clients 3 and 4 (its own keys, seeds and signatures) to reach
+    # min_clients around the victims 0..2: the members reject the sybils.
+    p = agg.params
+    server = OneTimeServer(p, 10, signed=True)
+    for i in range(3):
+        server.receive_upload(i, agg.clients[i].upload(10, ups[i]))
+    members_pk = [m.public_key for m in agg.members]
+    for i in (3, 4):
+        fake = OneTimeClient(i, p, members_pk, Ed25519PrivateKey.generate())
+        server.receive_upload(i, fake.upload(10, ups[i]))
+    for j, r in server.verify_requests(range(2)).items():
+        server.receive_verification(j, agg.members[j].verify(r))
+    assert sorted(server.rejected) == [3, 4]
+    for j, r in server.decryption_requests(range(2)).items():
+        server.receive_share(j, agg.members[j].decryption_share(r))
+    assert np.abs(server.finish() - np.sum(ups[:3], axis=0)).max() < bound(p)
+    # Unsigned uploads have the wrong shape for a signed round.
+    with pytest.raises(ProtocolError, match="field sizes"):
+        OneTimeServer(p, 11, signed=True).receive_upload(
+            0, OneTimeClient(0, p, members_pk).upload(11, ups[0]))

@@ -26,7 +26,10 @@ client's noise (variance 21) on a sum with at least as much other noise leaves v
 >= 10.5, the RLWE error of the standard HE parameters (exact for Gaussian noise,
 approximate for the centered binomial). Members decrypt each round's sum once and only
 for one client set of at least ``min_clients``; malformed, foreign, replayed or forged
-messages are refused. A malicious client can still poison the sum (as in any FedAvg
+messages are refused. With client identity keys (``signed=True``; Ed25519 signatures on
+each round key, checked by the members) the server cannot reach ``min_clients`` with
+sybil clients of its own; without them, clients are only as authenticated as the
+transport. A malicious client can still poison the sum (as in any FedAvg
 without input proofs).
 """
 

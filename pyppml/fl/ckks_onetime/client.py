@@ -43,9 +43,12 @@ class OneTimeClient:
     params : OneTimeParams
     member_keys : sequence of bytes
         The members' 32-byte X25519 public keys, in member order.
+    identity_key : Ed25519PrivateKey, optional
+        Signs the round's ephemeral key; members given the clients' verify keys accept
+        only signed uploads (no sybil clients).
     """
 
-    def __init__(self, index: int, params: OneTimeParams, member_keys):
+    def __init__(self, index: int, params: OneTimeParams, member_keys, identity_key=None):
         if not 0 <= index < params.n_clients:
             raise ParameterError(f"OneTimeClient: index is out of range; expected 0..{params.n_clients - 1}, got {index}")
         keys = [bytes(k) for k in member_keys]
@@ -55,6 +58,7 @@ class OneTimeClient:
         self.index = index
         self.params = params
         self.member_keys = keys
+        self.identity_key = identity_key
         self.last_round = 0
         self.bytes_sent = 0
 
@@ -95,7 +99,10 @@ class OneTimeClient:
         key.coeffs.fill(0)  # the one-time key would still decrypt this upload: wipe it
         del key
         self.last_round = round
-        msg = Message(Kind.OT_UPLOAD, self.index, round, p.session, (eph_pk, b"".join(sealed), b"".join(packed)))
+        signature = b"" if self.identity_key is None else self.identity_key.sign(
+            ring.key_statement(p, round, self.index, eph_pk))
+        msg = Message(Kind.OT_UPLOAD, self.index, round, p.session,
+                      (eph_pk + signature, b"".join(sealed), b"".join(packed)))
         out = msg.to_bytes()
         self.bytes_sent += len(out)
         return out

@@ -9,13 +9,14 @@ What it refuses, so that shares never reveal more than the sum:
 - a decryption share for a client set other than the one it already answered for in this
   round (two sums over different sets would give away their difference), for a part it
   does not hold or already answered, or for fewer than ``min_clients`` clients;
-- clients whose seeds it did not open, and rounds older than its newest finished one.
+- clients whose seeds it did not open or, given the clients' identity keys, whose
+  ephemeral key is not signed by them; rounds older than its newest finished one.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
 
 from pyppml import _core
 from pyppml.fl.ckks_onetime import ring
@@ -33,9 +34,11 @@ class _Round:
 
 
 class OneTimeMember:
-    """Committee member ``index`` (0 .. members - 1); ``public_key`` goes to the clients."""
+    """Committee member ``index`` (0 .. members - 1); ``public_key`` goes to the clients.
+    With ``verify_keys`` ({client: Ed25519PublicKey}, every client) it accepts only uploads
+    whose round key the client signed."""
 
-    def __init__(self, index: int, params: OneTimeParams):
+    def __init__(self, index: int, params: OneTimeParams, verify_keys=None):
         if not 0 <= index < params.members:
             raise ParameterError(f"OneTimeMember: index is out of range; expected 0..{params.members - 1}, got {index}")
         self.index = index
@@ -43,6 +46,8 @@ class OneTimeMember:
         self._sk, self.public_key = new_keypair()
         self._rounds: dict[int, _Round] = {}
         self._finished = 0
+        self.verify_keys = verify_keys
+        self._key_bytes = 32 + (64 if verify_keys is not None else 0)
 
     def _parse(self, data, kind: Kind) -> Message:
         msg = Message.from_bytes(data, kind)
@@ -65,9 +70,10 @@ class OneTimeMember:
         ids = ids_array(msg.fields[0], "OneTimeMember.verify", p.n_clients)
         pks, blobs = bytes(msg.fields[1]), bytes(msg.fields[2])
         size = p.blob_bytes(self.index)
-        if len(pks) != 32 * ids.size or len(blobs) != size * ids.size:
+        kb = self._key_bytes
+        if len(pks) != kb * ids.size or len(blobs) != size * ids.size:
             raise ProtocolError(f"OneTimeMember.verify: field sizes do not match {ids.size} clients; expected "
-                                f"{32 * ids.size} and {size * ids.size} bytes, got {len(pks)} and {len(blobs)}")
+                                f"{kb * ids.size} and {size * ids.size} bytes, got {len(pks)} and {len(blobs)}")
         if msg.round not in self._rounds:
             self.finish_round(msg.round - 1)  # rounds run one after another: older ones are over
         state = self._rounds.setdefault(msg.round, _Round())
@@ -76,10 +82,15 @@ class OneTimeMember:
         aad = p.session + int(msg.round).to_bytes(4, "little")
         rejected = []
         for k, i in enumerate(ids.tolist()):
+            pk, signature = pks[kb * k:kb * k + 32], pks[kb * k + 32:kb * (k + 1)]
             try:
-                key = ring.seed_key(p, self._sk, pks[32 * k:32 * k + 32], msg.round, i, self.index)
+                if self.verify_keys is not None:
+                    if i not in self.verify_keys:
+                        raise ProtocolError(f"OneTimeMember.verify: client {i} has no identity key")
+                    self.verify_keys[i].verify(signature, ring.key_statement(p, msg.round, i, pk))
+                key = ring.seed_key(p, self._sk, pk, msg.round, i, self.index)
                 plain = ring.open_sealed(key, i, self.index, blobs[size * k:size * (k + 1)], aad)
-            except (InvalidTag, ProtocolError):
+            except (InvalidTag, InvalidSignature, ProtocolError):
                 rejected.append(i)
                 continue
             state.seeds[i] = [plain[32 * m:32 * m + 32] for m in range(len(plain) // 32)]

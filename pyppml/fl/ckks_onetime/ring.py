@@ -98,6 +98,14 @@ def seed_key(params: OneTimeParams, secret_key, peer_public: bytes, round: int, 
     return agree(secret_key, peer_public, info)
 
 
+def key_statement(params: OneTimeParams, round: int, client: int, public_key: bytes) -> bytes:
+    """What a client's identity key signs: its ephemeral X25519 key for this round. A
+    server cannot then invent clients (to reach ``min_clients`` with sybils), and cannot
+    pair a real client's key with seeds of its own (it lacks the ephemeral secret)."""
+    return (b"pyppml-fl onetime key" + params.session + int(round).to_bytes(4, "little")
+            + int(client).to_bytes(4, "little") + bytes(public_key))
+
+
 def seal(key: bytes, client: int, member: int, plaintext: bytes, aad: bytes) -> bytes:
     return aead(key).encrypt(nonce(client, member), plaintext, aad)
 

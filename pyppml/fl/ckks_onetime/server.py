@@ -24,9 +24,20 @@ from pyppml.fl.ckks_onetime.params import OneTimeParams
 from pyppml.fl.errors import ProtocolError, TooFewSurvivorsError
 from pyppml.fl.messages import SERVER, Kind, Message, ids_array, pack_ids
 
+SIGNATURE_BYTES = 64
+
 
 class OneTimeServer:
     """One aggregation round.
+
+    Parameters
+    ----------
+    params : OneTimeParams
+    round : int
+        >= 1, increasing across the committee's rounds.
+    signed : bool
+        Uploads carry the client's Ed25519 signature on its round key (clients with
+        identity keys, members with the verify keys).
 
     Attributes
     ----------
@@ -38,11 +49,12 @@ class OneTimeServer:
         Time spent in the server's own work (parsing, adding, decoding).
     """
 
-    def __init__(self, params: OneTimeParams, round: int = 1):
+    def __init__(self, params: OneTimeParams, round: int = 1, signed: bool = False):
         if round < 1:
             raise ProtocolError(f"OneTimeServer: round is out of range; expected >= 1, got {round}")
         self.params = params
         self.round = int(round)
+        self.key_bytes = 32 + (SIGNATURE_BYTES if signed else 0)  # X25519 key (+ Ed25519 signature)
         self._uploads: dict[int, tuple[bytes, bytes, memoryview]] = {}
         self.rejected: dict[int, str] = {}
         self._verified: set[int] = set()
@@ -77,7 +89,7 @@ class OneTimeServer:
                                     "upload per client before verification")
             msg = self._parse(data, Kind.OT_UPLOAD, client)
             pk, sealed, packed = msg.fields
-            want = (32, sum(p.blob_bytes(j) for j in range(p.members)), p.blocks * p.block_bytes)
+            want = (self.key_bytes, sum(p.blob_bytes(j) for j in range(p.members)), p.blocks * p.block_bytes)
             got = (len(pk), len(sealed), len(packed))
             if got != want:
                 raise ProtocolError(f"OneTimeServer: upload of client {client} has wrong field sizes; expected {want}, "
@@ -107,7 +119,7 @@ class OneTimeServer:
         for j in sorted(set(live_members)):
             start = sum(p.blob_bytes(m) for m in range(j))
             size = p.blob_bytes(j)
-            pks = b"".join(self._uploads[i][0] for i in ids)
+            pks = b"".join(self._uploads[i][0] for i in ids)  # keys (and signatures) as uploaded
             blobs = b"".join(self._uploads[i][1][start:start + size] for i in ids)
             out[j] = self._out(Kind.OT_VERIFY, pack_ids(ids), pks, blobs)
         return out

@@ -41,6 +41,9 @@ class OneTimeAggregator:
     Parameters
     ----------
     n_clients, dim : int
+    signed : bool
+        Give the clients Ed25519 identity keys: members accept only uploads whose round
+        key the client signed (a server cannot add sybil clients to reach min_clients).
     **plan :
         Any other :class:`OneTimeParams` field (members, threshold, poly_degree,
         precision_bits, max_abs_value, min_clients, security).
@@ -54,11 +57,18 @@ class OneTimeAggregator:
     [0.375, 0.375, 0.375]
     """
 
-    def __init__(self, n_clients: int, dim: int, **plan):
+    def __init__(self, n_clients: int, dim: int, signed: bool = False, **plan):
         self.params = OneTimeParams(n_clients, dim, **plan)
-        self.members = [OneTimeMember(j, self.params) for j in range(self.params.members)]
+        identity, verify = {}, None
+        if signed:
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+            identity = {i: Ed25519PrivateKey.generate() for i in range(n_clients)}
+            verify = {i: k.public_key() for i, k in identity.items()}
+        self.signed = bool(signed)
+        self.members = [OneTimeMember(j, self.params, verify) for j in range(self.params.members)]
         keys = [m.public_key for m in self.members]
-        self.clients = [OneTimeClient(i, self.params, keys) for i in range(n_clients)]
+        self.clients = [OneTimeClient(i, self.params, keys, identity.get(i)) for i in range(n_clients)]
         self.round = 0
         self.report: RoundReport | None = None
 
@@ -84,7 +94,7 @@ class OneTimeAggregator:
         gone = set(int(i) for i in (dropouts or ()))
         mdrop = normalize_member_dropouts(member_dropouts)
         self.round += 1
-        server = OneTimeServer(p, self.round)
+        server = OneTimeServer(p, self.round, self.signed)
         sent = {}
         for i, u in enumerate(ups):
             if u is None or i in gone:
