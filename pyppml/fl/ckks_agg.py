@@ -5,7 +5,9 @@ encrypt under it, the server only adds ciphertexts, and the committee decrypts t
 together, each member flooding its decryption share with uniform noise in [-2^b, 2^b]
 so that the shares reveal nothing about s_i beyond the sum.
 
-The collective key is n-of-n: every committee member must take part in decryption.
+The key is shared t-of-k by replicated secret sharing (:mod:`pyppml.fl.replicated`): the
+secret is the sum of C(k, t - 1) ternary parts, each held by k - t + 1 members, and any
+``threshold`` members decrypt (default: all of them).
 
 >>> import numpy as np
 >>> from pyppml import fl
@@ -28,7 +30,8 @@ import numpy as np
 from pyppml import _core
 from pyppml.ckks import Context
 from pyppml.ckks.ciphertext import Ciphertext
-from pyppml.fl.errors import ParameterError, ProtocolError
+from pyppml.fl import replicated
+from pyppml.fl.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 
 
 def key_id_from_crs(crs: bytes) -> int:
@@ -36,18 +39,31 @@ def key_id_from_crs(crs: bytes) -> int:
 
 
 class CommitteeMember:
-    """One committee member: its secret share never leaves it; it publishes a public-key
-    share and, per aggregate, a smudged decryption share (both as uint64 arrays)."""
+    """One committee member: it holds secret key parts (never leaving it), publishes their
+    public-key shares and, per aggregate, smudged decryption shares (uint64 arrays)."""
 
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, parts: dict | None = None):
         self.ctx = ctx
-        self._sk = ctx._native.keygen_secret()
+        self._parts = {0: ctx._native.keygen_secret()} if parts is None else dict(parts)
 
-    def public_key_share(self, crs: bytes) -> np.ndarray:
-        return np.array(self.ctx._native.public_key_share(self._sk, bytes(crs)).coeffs, copy=True)
+    @property
+    def parts(self) -> list[int]:
+        return sorted(self._parts)
 
-    def decryption_share(self, ct: Ciphertext, smudging_bits: int) -> np.ndarray:
-        return np.array(self.ctx._native.decryption_share(self._sk, ct._native, int(smudging_bits)).coeffs, copy=True)
+    def public_key_share(self, crs: bytes, part: int | None = None) -> np.ndarray:
+        sk = self._parts[self.parts[0] if part is None else part]
+        return np.array(self.ctx._native.public_key_share(sk, bytes(crs)).coeffs, copy=True)
+
+    def decryption_share(self, ct: Ciphertext, smudging_bits: int, parts=None) -> np.ndarray:
+        """The sum of the smudged shares of ``parts`` (default: every part it holds)."""
+        parts = self.parts if parts is None else list(parts)
+        q = np.array(self.ctx.coeff_moduli[:ct.level + 1], dtype=np.uint64)[:, None]
+        total = None
+        for part in parts:
+            share = np.array(self.ctx._native.decryption_share(self._parts[part], ct._native,
+                                                                int(smudging_bits)).coeffs, copy=True)
+            total = share if total is None else (total + share) % q
+        return total
 
 
 def _poly(ctx: Context, arr: np.ndarray, level: int, what: str):
@@ -94,7 +110,9 @@ class CkksCommittee:
     Parameters
     ----------
     members : int
-        Committee size (>= 1); all are needed to decrypt.
+        Committee size k (1..16).
+    threshold : int, optional
+        Members needed to decrypt, 1..k (default k); fewer learn nothing about the key.
     poly_degree : int
         Ring degree; poly_degree values per ciphertext (two per complex slot).
     max_clients, max_abs_value : int, float
@@ -120,9 +138,17 @@ class CkksCommittee:
 
     def __init__(self, members: int = 3, poly_degree: int = 8192, max_clients: int = 1024,
                  max_abs_value: float = 1.0, statistical_security: int | None = 40, precision_bits: int = 12,
-                 scale_bits: int = 40, coeff_mod_bits=None, special_mod_bits=None):
-        if members < 1:
-            raise ParameterError(f"CkksCommittee: members is out of range; expected >= 1, got {members}")
+                 scale_bits: int = 40, coeff_mod_bits=None, special_mod_bits=None, threshold: int | None = None):
+        if not 1 <= members <= 16:
+            raise ParameterError(f"CkksCommittee: members is out of range; expected 1..16, got {members}")
+        threshold = members if threshold is None else int(threshold)
+        if not 1 <= threshold <= members:
+            raise ParameterError(f"CkksCommittee: threshold is out of range; expected 1..{members}, got {threshold}")
+        self.parts = replicated.key_parts(members, threshold)
+        if len(self.parts) > replicated.MAX_PARTS:
+            raise ParameterError(f"CkksCommittee: threshold is out of range; expected C(members, threshold - 1) <= "
+                                 f"{replicated.MAX_PARTS} key parts, got {len(self.parts)}")
+        self.threshold = threshold
         if statistical_security is None:
             warnings.warn("CkksCommittee: statistical_security=None, the collective decryption floods its noise by "
                           "~2^9 only (not a statistical guarantee)", stacklevel=2)
@@ -130,7 +156,8 @@ class CkksCommittee:
             coeff_mod_bits = coeff_mod_bits or (60,)
             special_mod_bits = special_mod_bits or (60,)
         else:
-            plan = flooding_plan(poly_degree, members, max_clients, int(statistical_security), int(precision_bits),
+            # The key is the sum of len(parts) ternary parts, and each part adds one share.
+            plan = flooding_plan(poly_degree, len(self.parts), max_clients, int(statistical_security), int(precision_bits),
                                  float(max_abs_value))
             smudging_bits, scale_bits = plan["smudging_bits"], plan["scale_bits"]
             if coeff_mod_bits is not None and sum(coeff_mod_bits) < sum(plan["coeff_mod_bits"]):
@@ -143,10 +170,15 @@ class CkksCommittee:
         self.ctx.scale = float(2 ** int(scale_bits))
         self.max_abs_value = float(max_abs_value)
         self.max_clients = int(max_clients)
-        self.members = [CommitteeMember(self.ctx) for _ in range(members)]
+        # Each part is drawn by one holder and, in a deployment, sent sealed to the others.
+        secrets = [self.ctx._native.keygen_secret() for _ in self.parts]
+        self.members = [CommitteeMember(self.ctx, {p: secrets[p] for p in replicated.held_by(self.parts, j)})
+                        for j in range(members)]
+        del secrets
         self.crs = os.urandom(32)
         self.key_id = key_id_from_crs(self.crs)
-        shares = [m.public_key_share(self.crs) for m in self.members]
+        shares = [self.members[replicated.holders(self.parts, p, members)[0]].public_key_share(self.crs, p)
+                  for p in range(len(self.parts))]
         self.ctx.public_key = combine_public_key(self.ctx, shares, self.crs)
         self.smudging_bits = int(smudging_bits)
 
@@ -157,10 +189,21 @@ class CkksCommittee:
     def public_bytes(self) -> bytes:
         return self.ctx.to_bytes()
 
-    def decrypt(self, ct: Ciphertext, count: int | None = None) -> np.ndarray:
-        """Collective decryption of an aggregate: every member's smudged share, combined.
-        ``count``: how many leading values to return (n per ciphertext)."""
-        shares = [m.decryption_share(ct, self.smudging_bits) for m in self.members]
+    def decrypt(self, ct: Ciphertext, count: int | None = None, live=None) -> np.ndarray:
+        """Collective decryption of an aggregate: each key part answered by one of the
+        ``live`` members (default all), their smudged shares combined. ``count``: how many
+        leading values to return (n per ciphertext).
+
+        Raises
+        ------
+        TooFewSurvivorsError
+            Fewer than ``threshold`` live members (a part nobody live holds)."""
+        live = range(len(self.members)) if live is None else live
+        try:
+            plan = replicated.assign(self.parts, len(self.members), live)
+        except LookupError as err:
+            raise TooFewSurvivorsError(f"CkksCommittee.decrypt: {err}") from None
+        shares = [self.members[j].decryption_share(ct, self.smudging_bits, parts) for j, parts in plan.items()]
         out = combine_decryption(self.ctx, ct, shares)
         return out if count is None else out[:count]
 

@@ -20,8 +20,9 @@ Trust model
   (:meth:`CommitteeMember.decryption_share`); the server combines the shares
   (:func:`pyppml.fl.ckks_agg.combine_decryption`). Pass ``decrypt=`` to plug such a
   remote committee in.
-- The key is n-of-n: one honest committee member suffices for confidentiality, and
-  every member must answer for the sum to be decrypted.
+- The key is shared t-of-k (``CkksCommittee(members, threshold)``, default n-of-n):
+  fewer than ``threshold`` colluding members learn nothing about it, any ``threshold``
+  live members decrypt.
 - Clients are not authenticated beyond Flower's own transport; a malicious client can
   poison the sum (as in plain FedAvg) but cannot read other updates.
 - Dropouts are free: the server sums whatever valid ciphertexts arrived (at least

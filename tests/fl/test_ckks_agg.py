@@ -48,3 +48,22 @@ def test_two_values_per_slot_upload(committee):
     assert len(cts) == 2  # n reals per ciphertext
     got = np.concatenate([committee.decrypt(c) for c in cts])[: update.size]
     assert np.abs(got - update).max() < 2 ** -9
+
+
+def test_threshold_committee_decrypts_with_any_t_members():
+    com = fl.CkksCommittee(members=3, threshold=2, poly_degree=8192, max_clients=8)
+    assert len(com.parts) == 3 and all(len(m.parts) == 2 for m in com.members)
+    ups = list(np.random.default_rng(3).uniform(-1, 1, (4, 100)))
+    total = fl.add_ciphertexts([fl.encrypt_update(com.client_context(), u)[0] for u in ups])
+    for live in ([0, 1], [0, 2], [1, 2], [0, 1, 2]):
+        assert np.abs(com.decrypt(total, 100, live=live) - np.sum(ups, axis=0)).max() < 2 ** -9
+    with pytest.raises(fl.TooFewSurvivorsError, match="no live holder"):
+        com.decrypt(total, 100, live=[1])
+    # One member's parts alone (t - 1 = 1 member) do not decrypt.
+    out = fl.ckks_agg.combine_decryption(com.ctx, total, [com.members[0].decryption_share(total, com.smudging_bits)])
+    assert np.abs(out[:100] - np.sum(ups, axis=0)).max() > 1.0
+
+
+def test_committee_threshold_out_of_range():
+    with pytest.raises(ValueError, match="threshold"):
+        fl.CkksCommittee(members=3, threshold=4)

@@ -2,26 +2,23 @@
 sizes the ring: the noise of a sum, the scale that decodes it to 2^-precision_bits and
 the smallest NTT prime that holds it.
 
-Key parts follow replicated secret sharing (Ito-Saito-Nishizeki): for a committee of k
-members and threshold t, a client's one-time key is the sum of one ternary part per
-subset T of t - 1 members, and part T is held by every member outside T. Any t members
-hold every part between them; any t - 1 members miss the part indexed by themselves.
+A client's one-time key is the sum of one ternary part per key part of the committee's
+replicated sharing (:mod:`pyppml.fl.replicated`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import math
 import os
 
 import numpy as np
 
 from pyppml._rlwe import native_context
+from pyppml.fl import replicated
 from pyppml.fl.errors import ParameterError
-
-MAX_PARTS = 256
+from pyppml.fl.replicated import MAX_PARTS
 # Fresh encryption noise and each member's decryption noise: the sum of two CBD(21)
 # samples, variance 21. Conditioned on the revealed noise of the sum, one client's noise
 # keeps variance >= 21 / 2 > CBD(21)'s 10.5, the RLWE error of the standard parameters.
@@ -112,15 +109,14 @@ class OneTimeParams:
     @functools.cached_property
     def parts(self) -> tuple[tuple[int, ...], ...]:
         """Key parts, each named by the t - 1 members that do not hold it."""
-        return tuple(itertools.combinations(range(self.members), self.t - 1))
+        return replicated.key_parts(self.members, self.t)
 
     def holders(self, part: int) -> tuple[int, ...]:
-        missing = self.parts[part]
-        return tuple(j for j in range(self.members) if j not in missing)
+        return replicated.holders(self.parts, part, self.members)
 
     def held_by(self, member: int) -> tuple[int, ...]:
         """Indices of the parts ``member`` holds, ascending."""
-        return tuple(p for p, missing in enumerate(self.parts) if member not in missing)
+        return replicated.held_by(self.parts, member)
 
     @property
     def min_count(self) -> int:

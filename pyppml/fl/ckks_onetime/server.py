@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from pyppml import _core
+from pyppml.fl import replicated
 from pyppml.fl.ckks_onetime import ring
 from pyppml.fl.ckks_onetime.params import OneTimeParams
 from pyppml.fl.errors import ProtocolError, TooFewSurvivorsError
@@ -166,16 +167,10 @@ class OneTimeServer:
             self._need_clients(len(self.accepted))
             self._uploads.clear()
         live = sorted(set(live_members) & self._verified)
-        plan: dict[int, list[int]] = {}
-        for part in range(len(p.parts)):
-            if part in self._answered:
-                continue
-            holders = [j for j in p.holders(part) if j in live]
-            if not holders:
-                raise TooFewSurvivorsError(f"OneTimeServer: key part {part} has no live holder; expected one of "
-                                           f"members {list(p.holders(part))}, live {live}")
-            j = min(holders, key=lambda m: (len(plan.get(m, ())), m))  # spread parts over holders
-            plan.setdefault(j, []).append(part)
+        try:
+            plan = replicated.assign(p.parts, p.members, live, self._answered)
+        except LookupError as err:
+            raise TooFewSurvivorsError(f"OneTimeServer: {err}") from None
         self._pending = plan
         ids = pack_ids(self.accepted)
         return {j: self._out(Kind.OT_DECRYPT, ids, np.asarray(parts, dtype="<u2").tobytes())
