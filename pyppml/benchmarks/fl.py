@@ -122,16 +122,58 @@ def ckks_onetime_round(n: int, dim: int, members: int = 3, threshold: int | None
             "member_s": member_s, "max_err": err, "modulus_bits": p.modulus_bits, "poly_degree": p.poly_degree}
 
 
+def _emit_secagg(n: int, dim: int, drop: float) -> dict:
+    r = secagg_round(n, dim, drop)
+    rec = result("pyppml", "secagg", n, dim, f"server_round_drop{int(drop * 100)}pct",
+                 {"median_us": round(r["server_s"] * 1e6, 1), "runs": 1}, clients=n, params=dim,
+                 neighbours=r["k"], threshold=r["t"], survivors=r["survivors"], upload_bytes=r["upload"],
+                 plaintext_bytes=r["plain"], upload_ratio=round(r["upload"] / r["plain"], 4),
+                 client_masking_us=round(r["client_masking_s"] * 1e6, 1), max_err=r["max_err"])
+    emit(rec)
+    return rec
+
+
+def _emit_flower_secagg(n: int, dim: int, drop: float, ours: dict) -> None:
+    """Flower's SecAgg+ (peer_flower_secagg) for the same n, dim and dropout, and the
+    server-time / upload ratios against pyppml's line ``ours`` on stderr."""
+    import sys
+
+    from pyppml.benchmarks import peer_flower_secagg as peer
+
+    rec = peer.record(n, dim, drop, peer.flower_secagg_round(n, dim, drop))
+    emit(rec)
+    print(f"secagg {n} x {dim}, drop {int(drop * 100)}%: server flwr / pyppml = "
+          f"{rec['median_us'] / max(ours['median_us'], 1e-3):.1f}x, upload flwr / pyppml = "
+          f"{rec['upload_bytes'] / ours['upload_bytes']:.2f}x", file=sys.stderr)
+
+
 def run(args) -> None:
     quick = getattr(args, "quick", False)
+    compare = getattr(args, "compare", False)
     n, dim = (100, 100_000) if quick else (1000, 1_000_000)
+    flower = False
+    if compare:
+        from pyppml.benchmarks import peer_flower_secagg as peer
+
+        flower = peer.flower_available()
+        if not flower:
+            emit({"lib": "flwr", "op": "_skipped", "note": "flwr not importable (pip install 'flwr>=1.10'); "
+                  "Flower's SecAgg+ comparison skipped"})
     for drop in (0.0, 0.05):
-        r = secagg_round(n, dim, drop)
-        emit(result("pyppml", "secagg", n, dim, f"server_round_drop{int(drop * 100)}pct",
-                    {"median_us": round(r["server_s"] * 1e6, 1), "runs": 1}, clients=n, params=dim,
-                    neighbours=r["k"], threshold=r["t"], survivors=r["survivors"], upload_bytes=r["upload"],
-                    plaintext_bytes=r["plain"], upload_ratio=round(r["upload"] / r["plain"], 4),
-                    client_masking_us=round(r["client_masking_s"] * 1e6, 1), max_err=r["max_err"]))
+        ours = _emit_secagg(n, dim, drop)
+        if flower and n * dim <= peer.MAX_ENTRIES:
+            _emit_flower_secagg(n, dim, drop, ours)
+    if flower and n * dim > peer.MAX_ENTRIES:
+        # Flower's server holds every masked upload (int64) at once and its Shamir and
+        # masks are pure Python / NumPy: 1000 x 10^6 would take ~10 GB and ~10 minutes
+        # (100 x 10^6: 1 GB, 30-80 s); compare at peer.LARGEST as well instead.
+        fn, fdim = peer.LARGEST
+        emit({"lib": "flwr", "scheme": "secagg", "N": n, "L": dim, "op": "_skipped",
+              "note": f"{n} x {dim} is too large for Flower's in-process SecAgg+ round "
+                      f"(> {peer.MAX_ENTRIES} entries); compared at {fn} x {fdim} instead"})
+        for drop in (0.0, 0.05):
+            ours = _emit_secagg(fn, fdim, drop)
+            _emit_flower_secagg(fn, fdim, drop, ours)
     n, dim = (20, 100_000) if quick else (100, 1_000_000)
     r = ckks_onetime_round(n, dim)
     emit(result("pyppml", "ckks-agg-onetime", n, dim, "server_round", {"median_us": round(r["server_s"] * 1e6, 1),
@@ -157,6 +199,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--compare", action="store_true", help="also run Flower's SecAgg+ (flwr) for the same sizes")
     ap.add_argument("--no-public-key", dest="public_key", action="store_false",
                     help="skip the collective-public-key CKKS round (slow at 10^6 parameters)")
     run(ap.parse_args())
