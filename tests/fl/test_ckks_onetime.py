@@ -266,3 +266,55 @@ def test_signed_uploads_and_sybil_clients_refused():
     with pytest.raises(ProtocolError, match="field sizes"):
         OneTimeServer(p, 11, signed=True).receive_upload(
             0, OneTimeClient(0, p, members_pk).upload(11, ups[0]))
+
+
+def test_fuzzed_messages_raise_clean_errors():
+    """Truncated, extended or bit-flipped protocol messages raise ValueError subclasses (or
+    are refused) on every party; nothing else escapes."""
+    p = OneTimeParams(3, 100, members=2, min_clients=2)
+    rng = np.random.default_rng(11)
+
+    def mutations(msg):
+        for _ in range(40):
+            b = bytearray(msg)
+            kind = rng.integers(3)
+            if kind == 0:
+                b = b[: rng.integers(len(b))]
+            elif kind == 1:
+                b += bytes(rng.integers(1, 9))
+            else:
+                b[rng.integers(len(b))] ^= 1 << int(rng.integers(8))
+            yield bytes(b)
+
+    members = [OneTimeMember(j, p) for j in range(2)]
+    clients = [OneTimeClient(i, p, [m.public_key for m in members]) for i in range(3)]
+    uploads = [c.upload(1, np.zeros(100)) for c in clients]
+    for bad in mutations(uploads[0]):
+        server = OneTimeServer(p, 1)
+        try:
+            server.receive_upload(0, bad)
+        except ValueError:
+            pass
+    server = OneTimeServer(p, 1)
+    for i, u in enumerate(uploads):
+        server.receive_upload(i, u)
+    verify = server.verify_requests(range(2))
+    for bad in mutations(verify[0]):
+        try:
+            OneTimeMember(0, p).verify(bad)
+        except ValueError:
+            pass
+    for j, r in verify.items():
+        server.receive_verification(j, members[j].verify(r))
+    dec = server.decryption_requests(range(2))
+    share = members[1].decryption_share(dec[1])
+    for bad in mutations(dec[0]):
+        try:
+            members[0].decryption_share(bad)
+        except ValueError:
+            pass
+    for bad in mutations(share):
+        try:
+            server.receive_share(1, bad)
+        except ValueError:
+            pass
