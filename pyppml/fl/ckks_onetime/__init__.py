@@ -22,9 +22,11 @@ set of clients that leaves at least two honest clients in the sum. Why: with the
 the coalition lacks, each honest upload is an RLWE sample under a ternary one-time key;
 the shares and the sum relate those samples only through the sum of their fresh noises
 (keys never enter the decryption noise, and none is used twice), and conditioning one
-client's noise (variance 21) on a sum with at least as much other noise leaves variance
->= 10.5, the RLWE error of the standard HE parameters (exact for Gaussian noise,
-approximate for the centered binomial). Members decrypt each round's sum once and only
+client's noise (discrete Gaussian, variance 21) on a sum with at least as much other
+noise (at least one honest member adds its own) leaves variance >= 10.5, the RLWE error
+of the standard HE parameters: exact for continuous Gaussians, and within negligible
+statistical distance for discrete ones this far above the smoothing parameter of Z
+(Peikert 2010, convolution of discrete Gaussians). Members decrypt each round's sum once and only
 for one client set of at least ``min_clients``; malformed, foreign, replayed or forged
 messages are refused. With client identity keys (``signed=True``; Ed25519 signatures on
 each round key, checked by the members) the server cannot reach ``min_clients`` with

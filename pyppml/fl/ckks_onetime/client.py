@@ -88,13 +88,14 @@ class OneTimeClient:
         del seeds
         n = p.poly_degree
         crs = ring.crs_seed(p, round)
+        noise = ring.noise(p)
         packed = []
         chunk = np.zeros(n)
         for t in range(p.blocks):
             part = u[t * n:(t + 1) * n]
             chunk[:part.size] = part
             chunk[part.size:] = 0.0
-            c = ring.client_block(p, key, ring.crs_block(p, crs, t), chunk, prng)
+            c = ring.client_block(p, key, ring.crs_block(p, crs, t), chunk, noise[t])
             packed.append(_core.pack_fixed_width(c, p.modulus_bits))
         key.coeffs.fill(0)  # the one-time key would still decrypt this upload: wipe it
         del key

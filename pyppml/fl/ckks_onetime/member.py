@@ -131,9 +131,9 @@ class OneTimeMember:
         state.answered.update(parts)
         key_sum = ring.key_in_ntt_form(p, seeds)
         del seeds
-        prng = _core.Prng()
         crs = ring.crs_seed(p, msg.round)
-        packed = [_core.pack_fixed_width(ring.member_block(p, key_sum, ring.crs_block(p, crs, t), prng),
+        noise = ring.noise(p)
+        packed = [_core.pack_fixed_width(ring.member_block(p, key_sum, ring.crs_block(p, crs, t), noise[t]),
                                          p.modulus_bits) for t in range(p.blocks)]
         key_sum.coeffs.fill(0)
         if len(state.answered) == len(held):

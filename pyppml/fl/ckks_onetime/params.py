@@ -19,9 +19,10 @@ from pyppml._rlwe import native_context
 from pyppml.fl import replicated
 from pyppml.fl.errors import ParameterError
 from pyppml.fl.replicated import MAX_PARTS
-# Fresh encryption noise and each member's decryption noise: the sum of two CBD(21)
-# samples, variance 21. Conditioned on the revealed noise of the sum, one client's noise
-# keeps variance >= 21 / 2 > CBD(21)'s 10.5, the RLWE error of the standard parameters.
+# Fresh encryption noise and each member's decryption noise: the discrete Gaussian of
+# variance 21 (sigma 4.58, above the smoothing parameter of Z). Conditioned on the
+# revealed noise of the sum, one client's noise keeps variance >= 21 / 2 = 10.5
+# (sigma 3.24), the RLWE error of the standard HE parameters.
 NOISE_VARIANCE = 21.0
 TAIL = 7.0  # a coefficient beyond 7 standard deviations: probability < 2^-38
 

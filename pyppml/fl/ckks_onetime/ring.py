@@ -12,14 +12,17 @@ shares and decodes, and never holds a key.
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 
 from pyppml import _core
-from pyppml.fl.ckks_onetime.params import OneTimeParams
+from pyppml.dp import discrete_gaussian
+from pyppml.fl.ckks_onetime.params import NOISE_VARIANCE, OneTimeParams
 from pyppml.fl.masks import agree, aead, nonce
 
 SEED_BYTES = 32
+NOISE_SIGMA = math.sqrt(NOISE_VARIANCE)
 
 
 def crs_seed(params: OneTimeParams, round: int) -> bytes:
@@ -50,11 +53,12 @@ def key_in_ntt_form(params: OneTimeParams, seeds) -> object:
     return key
 
 
-def noise(params: OneTimeParams, prng) -> np.ndarray:
-    """Two CBD(21) samples per coefficient (variance 21), reduced mod q."""
-    n = params.poly_degree
-    e = prng.cbd(n).astype(np.int64) + prng.cbd(n)
-    return (e % params.modulus).astype(np.uint64)
+def noise(params: OneTimeParams) -> np.ndarray:
+    """Discrete Gaussian noise of variance NOISE_VARIANCE for every block, (blocks, n),
+    reduced mod q; exact sampler keyed from the operating system."""
+    e = discrete_gaussian(NOISE_SIGMA, params.blocks * params.poly_degree)
+    e %= params.modulus
+    return e.astype(np.uint64).reshape(params.blocks, params.poly_degree)
 
 
 def add_mod(a: np.ndarray, b: np.ndarray, q: int) -> np.ndarray:
@@ -63,20 +67,20 @@ def add_mod(a: np.ndarray, b: np.ndarray, q: int) -> np.ndarray:
     return s
 
 
-def client_block(params: OneTimeParams, key, a, values: np.ndarray, prng) -> np.ndarray:
+def client_block(params: OneTimeParams, key, a, values: np.ndarray, e: np.ndarray) -> np.ndarray:
     """c_t = Encode(values) - a_t s + e_t in coefficient form; ``values`` holds n reals
     (two per complex slot)."""
     pt = params.context.encode(values[0::2] + 1j * values[1::2], params.scale, 0).poly
     c = pt - a * key
     c.intt()
-    return add_mod(c.coeffs[0], noise(params, prng), params.modulus)
+    return add_mod(c.coeffs[0], e, params.modulus)
 
 
-def member_block(params: OneTimeParams, key_sum, a, prng) -> np.ndarray:
+def member_block(params: OneTimeParams, key_sum, a, e: np.ndarray) -> np.ndarray:
     """d_t = a_t S + E_t in coefficient form."""
     d = a * key_sum
     d.intt()
-    return add_mod(d.coeffs[0], noise(params, prng), params.modulus)
+    return add_mod(d.coeffs[0], e, params.modulus)
 
 
 def decode_block(params: OneTimeParams, coeffs: np.ndarray) -> np.ndarray:
