@@ -60,7 +60,7 @@ from pyppml.fl.errors import ParameterError, ProtocolError
 from pyppml.fl.flower_ckks import CkksStrategy, ckks_client_fit
 from pyppml.fl.flower_common import (AveragingStrategy, check_weighting, example_weight, failed_fit,
                                      failure_reasons, flatten, prepare_delta, weighted_update)
-from pyppml.fl.flower_onetime import ONETIME_MODE, OneTimeCkksStrategy, onetime_client_fit
+from pyppml.fl.flower_onetime import ONETIME_MODE, OneTimeCkksStrategy, onetime_client_fit, pinned_keys
 from pyppml.fl.messages import Kind
 from pyppml.fl.params import SecAggParams
 from pyppml.fl.quantize import Quantizer
@@ -197,6 +197,7 @@ class _ClientState:
         self.params: SecAggParams | None = None
         self.last_round = 0
         self.onetime_rounds: dict[bytes, int] = {}  # one-time CKKS: session -> last round uploaded
+        self.committee_keys: bytes | None = None  # one-time CKKS: the members' keys pinned by the node
 
 
 def _fail(err: Exception) -> FitRes:
@@ -223,7 +224,8 @@ def client_fit(state: _ClientState, cfg, parameters: Parameters,
     if mode == "ckks":
         return ckks_client_fit(cfg, glob, *_trained(train(glob)))
     if mode == ONETIME_MODE:  # checks the config before training
-        return onetime_client_fit(state.onetime_rounds, cfg, glob, lambda g: _trained(train(g)))
+        return onetime_client_fit(state.onetime_rounds, cfg, glob, lambda g: _trained(train(g)),
+                                  state.committee_keys)
     step, msg = str(cfg["pyppml_step"]), bytes(cfg["pyppml_msg"])
     try:
         if step == "advertise":
@@ -272,11 +274,16 @@ class SecAggNumPyClient(Client):
     """A Flower client that takes part in :class:`SecAggStrategy`, :class:`CkksStrategy`
     or :class:`OneTimeCkksStrategy` rounds on behalf of ``inner`` (a ``NumPyClient`` whose
     ``fit`` trains locally; the ``num_examples`` it returns weighs its delta in weighted rounds).
-    Sends only protocol messages (masked or encrypted deltas); its metrics stay local."""
+    Sends only protocol messages (masked or encrypted deltas); its metrics stay local.
 
-    def __init__(self, inner: NumPyClient):
+    ``committee_keys`` (the one-time committee's X25519 public keys, in member order, as
+    obtained out of band) pins the committee: a round whose config carries other keys is
+    refused before training, so a server cannot substitute keys of its own."""
+
+    def __init__(self, inner: NumPyClient, committee_keys=None):
         self.inner = inner
         self._state = _ClientState()
+        self._state.committee_keys = pinned_keys(committee_keys)
 
     def get_parameters(self, ins: GetParametersIns) -> GetParametersRes:
         return GetParametersRes(Status(Code.OK, ""), ndarrays_to_parameters(self.inner.get_parameters({})))
@@ -313,7 +320,9 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
     training step calls the wrapped app, reads the new weights and ``num_examples`` from
     its FitRes and replies with the masked (SecAgg+) or encrypted (CKKS) delta, weighted
     by ``num_examples`` in weighted rounds; the plain weights and the count never leave
-    the node. Everything else is passed to ``call_next`` unchanged.
+    the node. Everything else is passed to ``call_next`` unchanged. A node config entry
+    ``pyppml-committee-keys`` (hex of the members' X25519 keys, concatenated in member
+    order) pins the one-time committee, as ``SecAggNumPyClient(committee_keys=...)`` does.
     """
     if msg.metadata.message_type != MessageType.TRAIN or msg.has_error():
         return call_next(msg, context)
@@ -327,6 +336,11 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
         _MOD_STATES[handle] = _ClientState()
         context.state.config_records[_STATE_KEY] = ConfigRecord({"handle": handle})
     state = _MOD_STATES[handle]
+    pinned = context.node_config.get("pyppml-committee-keys") if context.node_config else None
+    try:
+        state.committee_keys = pinned_keys(bytes.fromhex(str(pinned))) if pinned else None
+    except ValueError as err:
+        return Message(_compat.fitres_to_recorddict(_fail(err), keep_input=False), reply_to=msg)
 
     def train(glob):
         out = call_next(msg, context)

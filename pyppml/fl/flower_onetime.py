@@ -21,10 +21,11 @@ Trust model
   key and could open any client's seeds, so the server must be trusted with single
   updates. In a deployment each member is a separate party; pass ``committee=`` an object
   whose ``verify`` / ``decryption_share`` reach the members (byte messages in and out).
-- The members' public keys reach the clients through the server (FitIns config): clients
-  trust it to forward the genuine keys. A server that substituted its own could read
-  single updates; in a deployment clients should pin or authenticate the committee's keys
-  out of band.
+- The members' public keys reach the clients through the server (FitIns config). A server
+  that substituted its own could read single updates, so clients should pin the keys they
+  obtained out of band: ``SecAggNumPyClient(inner, committee_keys=...)`` or the node config
+  entry ``pyppml-committee-keys`` for the Mod; a pinned client refuses any other keys
+  before training. Unpinned clients trust the server to forward the genuine keys.
 - Clients are not authenticated beyond Flower's transport: a malicious client can poison
   the sum (as in plain FedAvg) but not read other updates. Malformed, foreign or replayed
   uploads and seeds that do not open reject only their sender.
@@ -316,13 +317,28 @@ def _fail(err: Exception) -> FitRes:
     return failed_fit(err, ONETIME_TENSOR_TYPE)
 
 
-def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train) -> FitRes:
+def pinned_keys(keys) -> bytes | None:
+    """Committee keys as one bytes string (32 bytes per member), or None; accepts a
+    sequence of 32-byte keys or their concatenation.
+
+    Raises ParameterError for anything else."""
+    if keys is None:
+        return None
+    blob = bytes(keys) if isinstance(keys, (bytes, bytearray, memoryview)) else b"".join(bytes(k) for k in keys)
+    if not blob or len(blob) % 32:
+        raise ParameterError(f"pyppml onetime client: committee_keys are invalid; expected 32 bytes per member, got "
+                             f"{len(blob)} bytes")
+    return blob
+
+
+def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train, pinned: bytes | None = None) -> FitRes:
     """The client's step of a :class:`OneTimeCkksStrategy` round: check the config, train
     (``train(glob) -> (weights, num_examples)``), and upload the clipped, weighted
     (``(w delta + noise, w clip)`` when weighted) delta under a fresh one-time key.
 
     ``last_rounds`` (session -> last round uploaded, kept by the caller across rounds)
-    makes the client refuse a round that is not newer than its last one in the session.
+    makes the client refuse a round that is not newer than its last one in the session;
+    ``pinned`` (see :func:`pinned_keys`) makes it refuse committee keys other than those.
     Errors (also a ``num_examples`` out of range) become a FitRes with a non-OK status.
     """
     try:
@@ -340,6 +356,9 @@ def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train) ->
         if rnd <= last:
             raise ProtocolError(f"pyppml onetime client: round is stale; expected > {last}, got {rnd}")
         keys = bytes(cfg["pyppml_ot_keys"])
+        if pinned is not None and keys != pinned:
+            raise ProtocolError("pyppml onetime client: committee keys differ from the pinned ones; expected the "
+                                "committee this node was given out of band")
         client = OneTimeClient(int(cfg["pyppml_index"]), params, [keys[k:k + 32] for k in range(0, len(keys), 32)])
         client.last_round = last  # upload refuses rounds <= last as well
     except (ValueError, KeyError, TypeError) as err:  # a bad config: refuse before training
@@ -365,4 +384,4 @@ def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train) ->
     return FitRes(Status(Code.OK, ""), Parameters([upload], ONETIME_TENSOR_TYPE), 1, {})
 
 
-__all__ = ["LocalCommittee", "OneTimeCkksStrategy", "onetime_client_fit"]
+__all__ = ["LocalCommittee", "OneTimeCkksStrategy", "onetime_client_fit", "pinned_keys"]

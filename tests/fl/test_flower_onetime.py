@@ -299,3 +299,70 @@ def test_onetime_committee_arguments():
     assert strategy.configure_fit(1, None, _Mgr(3)) == [] and "unreachable" in strategy.history[0]["error"]
     with pytest.raises(ParameterError, match="security"):
         OneTimeCkksStrategy([np.zeros(8)], n_clients=3, security=None, max_examples=10, **PLAN)
+
+
+def test_onetime_pinned_committee_keys():
+    """A client pinned to the committee's keys takes part; one pinned to other keys (a
+    server substituting its own) refuses before training; malformed pins are refused."""
+    from flwr.common import Code
+
+    from pyppml.fl.errors import ParameterError
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+
+    strategy = OneTimeCkksStrategy([np.zeros(8)], n_clients=3, members=2, poly_degree=2048, weighted=False,
+                                   min_clients=2, noise_multiplier=0.0)
+    genuine = strategy.committee.public_keys()
+    inners = [_ShiftN(np.full(8, 0.25)) for _ in range(3)]
+    forged = [bytes(32 - len(b"x")) + b"x", genuine[1]]
+    clients = [SecAggNumPyClient(inners[0], committee_keys=genuine),
+               SecAggNumPyClient(inners[1], committee_keys=b"".join(genuine)),
+               SecAggNumPyClient(inners[2], committee_keys=forged)]
+    ins = strategy.configure_fit(1, None, _Mgr(3))
+    res = [clients[int(p.cid)].fit(f) for p, f in ins]
+    assert [r.status.code == Code.OK for r in res] == [True, True, False]
+    assert "pinned" in res[2].status.message and inners[2].fits == 0
+    strategy.aggregate_fit(1, [(p, r) for (p, _), r in zip(ins, res)], [])
+    assert strategy.history[0]["accepted"] == [0, 1]
+    assert np.abs(strategy.parameters[0] - 0.25).max() < _tol(strategy)
+    with pytest.raises(ParameterError, match="committee_keys"):
+        SecAggNumPyClient(inners[0], committee_keys=b"short")
+
+
+def test_mod_pinned_committee_keys_from_node_config():
+    """The Mod reads the pin from the node config: other keys are refused before the
+    wrapped app trains; the genuine keys give an upload."""
+    import time
+
+    from flwr.app import Context, Message, Metadata, RecordDict
+    from flwr.common import Code, FitRes, Status, ndarrays_to_parameters
+    from flwr.compat.common import recorddict_compat as compat
+
+    from pyppml.fl.flower import OneTimeCkksStrategy, pyppml_mod
+
+    strategy = OneTimeCkksStrategy([np.zeros(8)], n_clients=2, members=2, poly_degree=2048, weighted=False,
+                                   min_clients=2, noise_multiplier=0.0)
+    fitins = strategy.configure_fit(1, None, _Mgr(2))[0][1]
+    genuine = b"".join(strategy.committee.public_keys()).hex()
+
+    def run(pin):
+        meta = Metadata(run_id=1, message_id="m", src_node_id=0, dst_node_id=1, reply_to_message_id="",
+                        group_id="1", created_at=time.time(), ttl=60.0, message_type="train")
+        msg = Message(compat.fitins_to_recorddict(fitins, True), metadata=meta)
+        ctx = Context(run_id=1, node_id=1, node_config={"pyppml-committee-keys": pin}, state=RecordDict(),
+                      run_config={})
+        trained = []
+
+        def app(m, c):  # the wrapped ClientApp: training moves the model by 0.25
+            trained.append(1)
+            res = FitRes(Status(Code.OK, ""), ndarrays_to_parameters([np.full(8, 0.25)]), 1, {})
+            return Message(compat.fitres_to_recorddict(res, False), reply_to=m)
+
+        out = pyppml_mod(msg, ctx, app)
+        return compat.recorddict_to_fitres(out.content, keep_input=True), trained
+
+    res, trained = run("00" * 64)
+    assert res.status.code != Code.OK and "pinned" in res.status.message and not trained
+    res, trained = run(genuine)
+    assert res.status.code == Code.OK and trained and len(res.parameters.tensors) == 1
+    res, trained = run("zz")
+    assert res.status.code != Code.OK and not trained
