@@ -3,7 +3,8 @@ client upload vs the float32 plaintext update) at 1000 clients x 10^6 parameters
 CKKS committee aggregation for 100 clients; ``--quick`` shrinks both.
 
 Clients run in the same process, one after another, and their updates are generated on
-the fly so memory stays O(dim); only the server's calls are timed as server time.
+the fly so memory stays O(dim); only the server's calls are timed as server time. The
+client loops show a progress bar on a terminal (stderr).
 """
 
 from __future__ import annotations
@@ -13,6 +14,16 @@ import time
 import numpy as np
 
 from pyppml.benchmarks.harness import emit, result
+
+
+def _progress(items, desc: str):
+    """``items`` with a tqdm bar on stderr when it is a terminal (the JSON lines go to stdout)."""
+    import sys
+
+    from tqdm.auto import tqdm
+
+    items = list(items)
+    return tqdm(items, desc=desc, unit="client", leave=False, disable=not sys.stderr.isatty())
 
 
 def secagg_round(n: int, dim: int, drop_frac: float, seed: int = 0) -> dict:
@@ -32,7 +43,7 @@ def secagg_round(n: int, dim: int, drop_frac: float, seed: int = 0) -> dict:
         server.receive(i, c.advertise(start))
     for i, m in server.advance().items():
         server.receive(i, clients[i].share_keys(m))
-    for i, m in server.advance().items():
+    for i, m in _progress(server.advance().items(), f"secagg {n} x {dim}: masked inputs"):
         if i in dropped:
             continue
         u = np.random.default_rng(seed * 100003 + i).uniform(-1, 1, dim).astype(np.float32)
@@ -63,7 +74,7 @@ def ckks_round(n: int, dim: int) -> dict:
     expected = np.zeros(dim)
     server_s = client_s = 0.0
     upload = 0
-    for i in range(n):
+    for i in _progress(range(n), f"ckks public-key {n} x {dim}: uploads"):
         u = np.random.default_rng(i).uniform(-1, 1, dim)
         expected += u
         t0 = time.perf_counter()
@@ -94,7 +105,7 @@ def ckks_onetime_round(n: int, dim: int, members: int = 3, threshold: int | None
     expected = np.zeros(dim)
     client_s = member_s = 0.0
     upload = 0
-    for i, c in enumerate(clients):
+    for i, c in _progress(enumerate(clients), f"ckks one-time {n} x {dim}: uploads"):
         u = np.random.default_rng(i).uniform(-1, 1, dim)
         expected += u
         t0 = time.perf_counter()

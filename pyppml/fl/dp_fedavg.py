@@ -23,6 +23,10 @@ from pyppml.fl.errors import ParameterError
 from pyppml.fl.simulator import SecureAggregator, check_updates
 
 GRID = 1024.0  # continuous noise is drawn as sigma / GRID times a discrete Gaussian of width GRID
+# Headroom of a CKKS plan's max_abs_value for a client's noisy entries, in standard
+# deviations of its noise: an entry beyond it (probability ~1e-19) makes the client fail
+# the round rather than clip its noise.
+NOISE_TAIL = 9.0
 
 
 class DPFedAvg:
@@ -82,8 +86,7 @@ class DPFedAvg:
             self.aggregator = SecureAggregator(n_clients, self.dim + 1, threshold, neighbours, mod_bits, clip=self.clip,
                                                noise_headroom=0.5 if mode == "distributed" else 0.0)
         elif self.secure:
-            # Entries are within clip, plus 8 standard deviations of a client's noise.
-            bound = self.clip + (8 * self._client_sigma() if mode == "distributed" else 0.0)
+            bound = self.clip + (NOISE_TAIL * self._client_sigma() if mode == "distributed" else 0.0)
             self.aggregator = OneTimeAggregator(n_clients, self.dim + 1, members=members, threshold=threshold,
                                                 max_abs_value=bound, min_clients=min_survivors)
         self.last_survivors: list = []

@@ -52,13 +52,13 @@ from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_pa
 
 from pyppml.dp import PrivacyAccountant
 from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
+from pyppml.fl.dp_fedavg import NOISE_TAIL
 from pyppml.fl.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 from pyppml.fl.flower_common import (AveragingStrategy, check_weighting, example_weight, failed_fit, failure_reasons,
                                      flatten, gaussian_noise, prepare_delta, weighted_update)
 
 ONETIME_MODE = "ckks-onetime"
 ONETIME_TENSOR_TYPE = "pyppml-ckks-onetime"
-DP_TAIL = 9.0  # noise headroom of max_abs_value, in standard deviations of one client's noise
 SECURITY_LEVELS = (128, 192, 256)  # what clients accept (a server cannot downgrade them to None)
 
 
@@ -155,7 +155,7 @@ class OneTimeCkksStrategy(AveragingStrategy):
             raise ParameterError(f"{api}: security is out of range; expected one of {SECURITY_LEVELS}, got {security}")
         self.max_abs_value = self.clip
         if self.noise_multiplier > 0:
-            self.max_abs_value += DP_TAIL * self.noise_multiplier * self.clip / math.sqrt(max(1, self.n_clients))
+            self.max_abs_value += NOISE_TAIL * self.noise_multiplier * self.clip / math.sqrt(max(1, self.n_clients))
         plugged = committee is not None and callable(getattr(committee, "public_keys", None))
         factory = committee is not None and not plugged
         if factory and not callable(committee):
