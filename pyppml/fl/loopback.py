@@ -37,6 +37,14 @@ def _as_frame(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)
 
 
+def reap(procs) -> None:
+    """Wait a little for the forked parties, then kill those still running."""
+    for p in procs:
+        p.join(timeout=5)
+        if p.is_alive():
+            os.kill(p.pid, 9)
+
+
 def connect_to_server(index: int, server: tuple[str, int], participants: int, timeout: float,
                       connect_timeout: float = 20.0) -> Channel:
     """A client's channel to the server (party 0 of ``participants``), introduced with
@@ -153,9 +161,6 @@ def run_loopback(updates, threshold: int | None = None, neighbours: int | None =
                 outbox = server.advance() if step != "unmask" else {}
             total = server.finish()
     finally:
-        for p in procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                os.kill(p.pid, 9)
+        reap(procs)
     report = RoundReport(sorted(server.survivors[Kind.MASKED]), dict(server.rejected), server.seconds, sent, 4 * dim)
     return quantizer.decode(total), report

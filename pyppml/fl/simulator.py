@@ -53,19 +53,20 @@ def check_updates(updates, n: int, dim: int, api: str) -> list:
     return out
 
 
-def normalize_dropouts(dropouts, steps=STEPS) -> dict[str, set]:
+def normalize_dropouts(dropouts, steps=STEPS, default: str = "masked", name: str = "dropouts") -> dict[str, set]:
     """A set (clients that drop after sharing keys, before their masked input) or
     {step: set} with steps 'advertise', 'shares', 'masked', 'unmask' and, in rounds with
     identity keys (``steps=CHECKED_STEPS``), 'check' (the client sends nothing from that
-    step on; at 'check': after its masked input, before signing the survivor set)."""
+    step on; at 'check': after its masked input, before signing the survivor set).
+    Other protocols pass their own ``steps`` and the ``default`` step of a plain set."""
     if dropouts is None:
         return {}
     if isinstance(dropouts, dict):
         bad = set(dropouts) - set(steps)
         if bad:
-            raise ParameterError(f"dropouts: unknown step {sorted(bad)}; expected keys in {steps}")
+            raise ParameterError(f"{name}: unknown step {sorted(bad)}; expected keys in {steps}")
         return {k: set(int(i) for i in v) for k, v in dropouts.items()}
-    return {"masked": set(int(i) for i in dropouts)}
+    return {default: set(int(i) for i in dropouts)}
 
 
 class SecureAggregator:

@@ -21,6 +21,14 @@ def updates(seed, n=N_CLIENTS, dim=DIM, bound=1.0):
     return list(np.random.default_rng(seed).uniform(-bound, bound, (n, dim)))
 
 
+def committee_round(server, members):
+    """Verification, then decryption shares from every member."""
+    for j, r in server.verify_requests(range(len(members))).items():
+        server.receive_verification(j, members[j].verify(r))
+    for j, r in server.decryption_requests(range(len(members))).items():
+        server.receive_share(j, members[j].decryption_share(r))
+
+
 def bound(params):
     return 2.0 ** -params.precision_bits
 
@@ -171,10 +179,7 @@ def test_forged_seeds_reject_only_that_client():
             sealed[-1] ^= 1  # the seeds sealed to the last member
             msg = Message(m.kind, m.sender, m.round, m.session, (m.fields[0], bytes(sealed), m.fields[2])).to_bytes()
         server.receive_upload(i, msg)
-    for j, r in server.verify_requests(range(3)).items():
-        server.receive_verification(j, members[j].verify(r))
-    for j, r in server.decryption_requests(range(3)).items():
-        server.receive_share(j, members[j].decryption_share(r))
+    committee_round(server, members)
     assert server.accepted == [0, 1, 3, 4] and 2 in server.rejected
     assert np.abs(server.finish() - np.sum([ups[i] for i in (0, 1, 3, 4)], axis=0)).max() < bound(p)
 
@@ -201,10 +206,7 @@ def test_malformed_uploads_are_rejected():
     with pytest.raises(ProtocolError, match="malformed"):
         server.receive_upload(4, Message(m.kind, 4, 1, m.session, (m.fields[0], m.fields[1], bytes(packed))).to_bytes())
     server.receive_upload(5, clients[5].upload(1, ups[5]))
-    for j, r in server.verify_requests(range(2)).items():
-        server.receive_verification(j, members[j].verify(r))
-    for j, r in server.decryption_requests(range(2)).items():
-        server.receive_share(j, members[j].decryption_share(r))
+    committee_round(server, members)
     assert server.accepted == [0, 5] and sorted(server.rejected) == [1, 2, 3, 4]
     assert np.abs(server.finish() - ups[0] - ups[5]).max() < bound(p)
 

@@ -15,7 +15,6 @@ while ``threshold`` members remain.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 
 import numpy as np
 
@@ -25,7 +24,7 @@ from pyppml.fl.ckks_onetime.params import OneTimeParams
 from pyppml.fl.ckks_onetime.server import OneTimeServer
 from pyppml.fl.ckks_onetime.simulator import normalize_member_dropouts
 from pyppml.fl.errors import ProtocolError
-from pyppml.fl.loopback import _as_frame, connect_to_server
+from pyppml.fl.loopback import _as_frame, connect_to_server, reap
 from pyppml.fl.messages import Kind
 from pyppml.fl.simulator import RoundReport, check_updates
 from pyppml.mpc.party import Party, free_ports
@@ -154,8 +153,5 @@ def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None
                 live -= failed
             total = server.finish()
     finally:
-        for p in procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                os.kill(p.pid, 9)
+        reap(procs)
     return total, RoundReport(server.accepted, dict(server.rejected), server.seconds, sent, 4 * dim)

@@ -18,6 +18,7 @@ import numpy as np
 
 from pyppml import _core
 from pyppml.dp import discrete_gaussian
+from pyppml.fl.ckks_agg import unpack
 from pyppml.fl.ckks_onetime.params import NOISE_VARIANCE, OneTimeParams
 from pyppml.fl.masks import agree, aead, nonce
 
@@ -61,26 +62,20 @@ def noise(params: OneTimeParams) -> np.ndarray:
     return e.astype(np.uint64).reshape(params.blocks, params.poly_degree)
 
 
-def add_mod(a: np.ndarray, b: np.ndarray, q: int) -> np.ndarray:
-    s = a + b
-    s[s >= q] -= np.uint64(q)
-    return s
-
-
 def client_block(params: OneTimeParams, key, a, values: np.ndarray, e: np.ndarray) -> np.ndarray:
     """c_t = Encode(values) - a_t s + e_t in coefficient form; ``values`` holds n reals
     (two per complex slot)."""
     pt = params.context.encode(values[0::2] + 1j * values[1::2], params.scale, 0).poly
     c = pt - a * key
     c.intt()
-    return add_mod(c.coeffs[0], e, params.modulus)
+    return _core.eltwise("add", params.modulus, c.coeffs[0], e)
 
 
 def member_block(params: OneTimeParams, key_sum, a, e: np.ndarray) -> np.ndarray:
     """d_t = a_t S + E_t in coefficient form."""
     d = a * key_sum
     d.intt()
-    return add_mod(d.coeffs[0], e, params.modulus)
+    return _core.eltwise("add", params.modulus, d.coeffs[0], e)
 
 
 def decode_block(params: OneTimeParams, coeffs: np.ndarray) -> np.ndarray:
@@ -88,10 +83,7 @@ def decode_block(params: OneTimeParams, coeffs: np.ndarray) -> np.ndarray:
     q = params.modulus
     centered = coeffs.astype(np.float64)
     centered[coeffs > q // 2] -= float(q)  # exact: q < 2^53
-    z = np.asarray(params.context.decode_from_coefficients(centered, params.scale))
-    out = np.empty(2 * z.size)
-    out[0::2], out[1::2] = z.real, z.imag
-    return out
+    return unpack(np.asarray(params.context.decode_from_coefficients(centered, params.scale)))
 
 
 def seed_key(params: OneTimeParams, secret_key, peer_public: bytes, round: int, client: int, member: int) -> bytes:

@@ -116,13 +116,13 @@ class OneTimeServer:
         p = self.params
         ids = sorted(self._uploads)
         self._need_clients(len(ids))
+        id_field = pack_ids(ids)
+        pks = b"".join(self._uploads[i][0] for i in ids)  # keys (and signatures) as uploaded
         out = {}
         for j in sorted(set(live_members)):
-            start = sum(p.blob_bytes(m) for m in range(j))
-            size = p.blob_bytes(j)
-            pks = b"".join(self._uploads[i][0] for i in ids)  # keys (and signatures) as uploaded
+            start, size = sum(p.blob_bytes(m) for m in range(j)), p.blob_bytes(j)
             blobs = b"".join(self._uploads[i][1][start:start + size] for i in ids)
-            out[j] = self._out(Kind.OT_VERIFY, pack_ids(ids), pks, blobs)
+            out[j] = self._out(Kind.OT_VERIFY, id_field, pks, blobs)
         return out
 
     def receive_verification(self, member: int, data) -> None:
@@ -137,10 +137,7 @@ class OneTimeServer:
     def _withdraw(self, client: int) -> None:
         p = self.params
         c = _core.unpack_fixed_width(self._uploads.pop(client)[2], p.modulus_bits, p.blocks * p.poly_degree)
-        neg = np.uint64(p.modulus) - c
-        neg[c == 0] = 0
-        self._total += neg
-        self._total[self._total >= p.modulus] -= np.uint64(p.modulus)
+        _core.eltwise("sub", p.modulus, self._total, c, out=self._total)
 
     # ------------------------------------------------------------------ decryption
     def _need_clients(self, count: int) -> None:

@@ -10,22 +10,15 @@ from pyppml.fl.ckks_onetime.client import OneTimeClient
 from pyppml.fl.ckks_onetime.member import OneTimeMember
 from pyppml.fl.ckks_onetime.params import OneTimeParams
 from pyppml.fl.ckks_onetime.server import OneTimeServer
-from pyppml.fl.errors import ParameterError, ProtocolError
-from pyppml.fl.simulator import RoundReport, check_updates
+from pyppml.fl.errors import ProtocolError
+from pyppml.fl.simulator import RoundReport, check_updates, normalize_dropouts
 
 MEMBER_STEPS = ("verify", "decrypt")
 
 
 def normalize_member_dropouts(dropouts) -> dict[str, set]:
     """A set (members that never answer) or {step: set} with steps 'verify', 'decrypt'."""
-    if dropouts is None:
-        return {}
-    if isinstance(dropouts, dict):
-        bad = set(dropouts) - set(MEMBER_STEPS)
-        if bad:
-            raise ParameterError(f"member_dropouts: unknown step {sorted(bad)}; expected keys in {MEMBER_STEPS}")
-        return {k: set(int(i) for i in v) for k, v in dropouts.items()}
-    return {"verify": set(int(i) for i in dropouts)}
+    return normalize_dropouts(dropouts, MEMBER_STEPS, "verify", "member_dropouts")
 
 
 class OneTimeAggregator:
