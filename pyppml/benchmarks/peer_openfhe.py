@@ -57,14 +57,7 @@ def ckks(logn, runs):
     p.SetNumLargeDigits(L)
     p.SetSecurityLevel(o.HEStd_128_classic)
     cc = enable(o.GenCryptoContext(p))
-    kp = cc.KeyGen()
-    sk, pk = kp.secretKey, kp.publicKey
-    emit("ckks", N, L, "keygen", lambda: cc.KeyGen(), runs)
-    # OpenFHE keeps generated keys in a global map: clear it so each call really generates.
-    emit("ckks", N, L, "relin_keygen", lambda: (o.ClearEvalMultKeys(), cc.EvalMultKeyGen(sk)), runs)
-    emit("ckks", N, L, "galois_keygen", lambda: (cc.ClearEvalAutomorphismKeys(), cc.EvalRotateKeyGen(sk, [1])), runs)
-    cc.EvalMultKeyGen(sk)
-    cc.EvalRotateKeyGen(sk, [1])
+    sk, pk = timed_keys(cc, "ckks", N, L, runs)
     rng = np.random.default_rng(1)
     x, y = rng.uniform(-1, 1, (2, N // 2)).tolist()
     emit("ckks", N, L, "encode", lambda: cc.MakeCKKSPackedPlaintext(x), runs)
@@ -83,6 +76,20 @@ def ckks(logn, runs):
     emit("ckks", N, L, "multiply_relin_rescale", lambda: cc.Rescale(cc.EvalMult(ct, ct2)), runs)
 
 
+def timed_keys(cc, scheme, N, L, runs):
+    """Time key, relinearization-key and rotation-key generation; return (sk, pk) with
+    the evaluation keys of one product and a rotation by 1 in place."""
+    kp = cc.KeyGen()
+    sk, pk = kp.secretKey, kp.publicKey
+    emit(scheme, N, L, "keygen", lambda: cc.KeyGen(), runs)
+    # OpenFHE keeps generated keys in a global map: clear it so each call really generates.
+    emit(scheme, N, L, "relin_keygen", lambda: (o.ClearEvalMultKeys(), cc.EvalMultKeyGen(sk)), runs)
+    emit(scheme, N, L, "galois_keygen", lambda: (cc.ClearEvalAutomorphismKeys(), cc.EvalRotateKeyGen(sk, [1])), runs)
+    cc.EvalMultKeyGen(sk)
+    cc.EvalRotateKeyGen(sk, [1])
+    return sk, pk
+
+
 def bfv(logn, runs):
     bits, L, depth = BFV[logn]
     N = 1 << logn
@@ -95,14 +102,7 @@ def bfv(logn, runs):
     p.SetNumLargeDigits(L)
     p.SetSecurityLevel(o.HEStd_128_classic)
     cc = enable(o.GenCryptoContext(p))
-    kp = cc.KeyGen()
-    sk, pk = kp.secretKey, kp.publicKey
-    emit("bfv", N, L, "keygen", lambda: cc.KeyGen(), runs)
-    # OpenFHE keeps generated keys in a global map: clear it so each call really generates.
-    emit("bfv", N, L, "relin_keygen", lambda: (o.ClearEvalMultKeys(), cc.EvalMultKeyGen(sk)), runs)
-    emit("bfv", N, L, "galois_keygen", lambda: (cc.ClearEvalAutomorphismKeys(), cc.EvalRotateKeyGen(sk, [1])), runs)
-    cc.EvalMultKeyGen(sk)
-    cc.EvalRotateKeyGen(sk, [1])
+    sk, pk = timed_keys(cc, "bfv", N, L, runs)
     rng = np.random.default_rng(2)
     x, y = rng.integers(0, 1000, (2, N)).tolist()
     emit("bfv", N, L, "encode", lambda: cc.MakePackedPlaintext(x), runs)
