@@ -1,11 +1,12 @@
 """CKKS: approximate homomorphic encryption of real and complex vectors.
 
+>>> import numpy as np
 >>> from pyppml import ckks
 >>> ctx = ckks.Context(poly_degree=8192, depth=2)
 >>> ctx.keygen()
 >>> x = ctx.encrypt([0.5, 1.5, -2.0])
 >>> y = (x * x + 1.0).rotate(1)
->>> [round(v, 3) for v in ctx.decrypt(y)[:2]]
+>>> np.round(ctx.decrypt(y)[:2], 3).tolist()
 [3.25, 5.0]
 """
 
