@@ -1,6 +1,7 @@
 #include "he/rlwe/key_switch.hpp"
 
 #include <cstring>
+#include <stdexcept>
 
 #include "common/errors.hpp"
 #include "ntt/ntt.hpp"
@@ -32,6 +33,8 @@ void raise_limb(const Context& ctx, const uint64_t* src, uint64_t q_src, std::si
 void mod_down(const Context& ctx, int level, const uint64_t* acc, rns::RnsPoly& out) {
   const uint64_t n = ctx.n();
   const std::size_t K = ctx.p_count();
+  // Params::validate guarantees a special prime; without one there is nothing to divide by.
+  if (K == 0) throw std::logic_error("mod_down: context has no special prime");
   AlignedBuffer<uint64_t> special(K * n, Uninitialized{});
   std::memcpy(special.data(), acc + (level + 1) * n, K * n * sizeof(uint64_t));
   for (std::size_t k = 0; k < K; ++k) ntt::inverse_inplace(special.data() + k * n, ctx.ntt(ctx.q_count() + k));

@@ -1,5 +1,7 @@
 #include "he/rlwe/keys.hpp"
 
+#include "common/errors.hpp"
+
 #include "he/rlwe/sampling.hpp"
 #include "rns/automorphism.hpp"
 #include "rns/eltwise.hpp"
@@ -51,6 +53,10 @@ rns::RnsPoly expand_key_uniform(const Context& ctx, const random::Seed& seed, ui
 
 KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const rns::RnsPoly& s_from,
                                  random::Prng& prng) {
+  // The gadget is P * s'; Params::validate refuses contexts without P, checked again here
+  // because p_mod_q would be read past its end.
+  if (ctx.p_count() == 0)
+    throw_parameter("keygen", "special_mod_bits", "is empty", "at least one special prime for key switching", 0);
   KeySwitchKey key;
   prng.fill(key.seed.data(), key.seed.size());
   const uint64_t n = ctx.n();

@@ -42,7 +42,9 @@ void Params::validate() const {
     math::check_ntt_prime(api, n, v);
     if (!seen.insert(v).second) throw_parameter(api, "moduli", "repeat a prime", "distinct primes", v);
   }
-  if (p.empty() && q.size() > 1)
+  // Key generation and key switching index P unconditionally (the gadget P*s', ModDown),
+  // so a context without a special prime is refused even with a single data prime.
+  if (p.empty())
     throw_parameter(api, "special_mod_bits", "is empty", "at least one special prime for key switching", 0);
   if (dnum < 0 || dnum > static_cast<int>(q.size()))
     throw_parameter(api, "dnum", "is out of range", "0 (one digit per prime) to " + std::to_string(q.size()), dnum);
