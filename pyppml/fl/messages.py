@@ -49,13 +49,18 @@ class Kind(enum.IntEnum):
     # SecAgg consistency check (rounds with identity keys)
     CHECK_REQ = 14  # server -> client: U3, every client whose masked input arrived
     CHECK = 15      # client -> server: its Ed25519 signature on (session, round, U3)
+    # One-time CKKS agreement on the client set (plans with member signing keys)
+    OT_CERTIFY = 16      # server -> member: the final client set U
+    OT_CERTIFIED = 17    # member -> server: its Ed25519 signature on (plan, round, U)
 
 
 FIELDS = {Kind.START: 2, Kind.ADVERTISE: 3, Kind.KEYS: 2, Kind.SHARES: 3, Kind.FORWARD: 2, Kind.MASKED: 1,
           Kind.UNMASK_REQ: 1, Kind.UNMASK: 4, Kind.OT_UPLOAD: 3, Kind.OT_VERIFY: 3, Kind.OT_VERIFIED: 1,
-          Kind.OT_DECRYPT: 2, Kind.OT_SHARE: 2, Kind.CHECK_REQ: 1, Kind.CHECK: 1}
-# Rounds with the consistency check: UNMASK_REQ carries U3, the signers U4 and their signatures.
-CHECKED_FIELDS = {Kind.UNMASK_REQ: 3}
+          Kind.OT_DECRYPT: 2, Kind.OT_SHARE: 2, Kind.CHECK_REQ: 1, Kind.CHECK: 1, Kind.OT_CERTIFY: 1,
+          Kind.OT_CERTIFIED: 1}
+# Rounds with the consistency check: UNMASK_REQ carries U3, the signers U4 and their signatures;
+# one-time plans with member signing keys: OT_DECRYPT carries the certificate of U as well.
+CHECKED_FIELDS = {Kind.UNMASK_REQ: 3, Kind.OT_DECRYPT: 3}
 
 
 @dataclasses.dataclass(frozen=True)
