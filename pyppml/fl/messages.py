@@ -59,8 +59,9 @@ FIELDS = {Kind.START: 2, Kind.ADVERTISE: 3, Kind.KEYS: 2, Kind.SHARES: 3, Kind.F
           Kind.OT_DECRYPT: 2, Kind.OT_SHARE: 2, Kind.CHECK_REQ: 1, Kind.CHECK: 1, Kind.OT_CERTIFY: 1,
           Kind.OT_CERTIFIED: 1}
 # Rounds with the consistency check: UNMASK_REQ carries U3, the signers U4 and their signatures;
-# one-time plans with member signing keys: OT_DECRYPT carries the certificate of U as well.
-CHECKED_FIELDS = {Kind.UNMASK_REQ: 3, Kind.OT_DECRYPT: 3}
+# one-time plans with member signing keys: OT_DECRYPT carries the certificate of U as well,
+# OT_SHARE the member's signature on its share.
+CHECKED_FIELDS = {Kind.UNMASK_REQ: 3, Kind.OT_DECRYPT: 3, Kind.OT_SHARE: 3}
 
 
 @dataclasses.dataclass(frozen=True)
