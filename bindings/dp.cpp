@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "bindings/registry.hpp"
+#include "bindings/shared_prng.hpp"
 #include "common/errors.hpp"
 #include "dp/bernoulli.hpp"
 #include "dp/discrete_gaussian.hpp"
@@ -58,16 +59,15 @@ u128 u128_from(const py::int_& v, const char* api, const char* arg) {
 // Runs `body(prng, out, n)` with the GIL released, on the given Prng or a fresh OS-keyed one
 // (a fresh one per call keeps forked processes from sharing a keystream).
 template <typename T, typename Body>
-py::array_t<T> bulk(const char* api, py::ssize_t size, random::Prng* prng, Body body) {
+py::array_t<T> bulk(const char* api, py::ssize_t size, SharedPrng* prng, Body body) {
   check_size(api, size);
   py::array_t<T> out(size);
   T* dst = out.mutable_data();
   std::size_t n = static_cast<std::size_t>(size);
-  random::Prng* given = prng;
-  py::gil_scoped_release release;
-  if (given) {
-    body(*given, dst, n);
+  if (prng) {
+    with_prng(*prng, [&](random::Prng& g) { body(g, dst, n); });
   } else {
+    py::gil_scoped_release release;
     random::Prng local;
     body(local, dst, n);
   }
@@ -79,7 +79,7 @@ py::array_t<T> bulk(const char* api, py::ssize_t size, random::Prng* prng, Body 
 void init_dp(py::module_& m) {
   m.def(
       "dp_discrete_gaussian",
-      [](uint64_t a, uint64_t b, py::ssize_t size, random::Prng* prng, bool exact_fallback_only) {
+      [](uint64_t a, uint64_t b, py::ssize_t size, SharedPrng* prng, bool exact_fallback_only) {
         return bulk<int64_t>("dp.discrete_gaussian", size, prng, [&](random::Prng& p, int64_t* o, std::size_t n) {
           dp::discrete_gaussian(p, a, b, o, n, exact_fallback_only);
         });
@@ -89,7 +89,7 @@ void init_dp(py::module_& m) {
       "Exact discrete Gaussian with sigma^2 = a/b, int64 array of `size` values.");
   m.def(
       "dp_discrete_laplace",
-      [](uint64_t sn, uint64_t sd, py::ssize_t size, random::Prng* prng, bool exact_fallback_only) {
+      [](uint64_t sn, uint64_t sd, py::ssize_t size, SharedPrng* prng, bool exact_fallback_only) {
         return bulk<int64_t>("dp.discrete_laplace", size, prng, [&](random::Prng& p, int64_t* o, std::size_t n) {
           dp::discrete_laplace(p, sn, sd, o, n, exact_fallback_only);
         });
@@ -99,7 +99,7 @@ void init_dp(py::module_& m) {
       "Exact discrete Laplace with scale sn/sd, int64 array of `size` values.");
   m.def(
       "dp_discrete_gaussian_reference",
-      [](uint64_t a, uint64_t b, py::ssize_t size, random::Prng* prng) {
+      [](uint64_t a, uint64_t b, py::ssize_t size, SharedPrng* prng) {
         return bulk<int64_t>("dp.discrete_gaussian_reference", size, prng,
                              [&](random::Prng& p, int64_t* o, std::size_t n) {
                                dp::discrete_gaussian_reference(p, a, b, o, n);
@@ -109,7 +109,7 @@ void init_dp(py::module_& m) {
       "Textbook CKS discrete Gaussian (oracle for tests).");
   m.def(
       "dp_discrete_laplace_reference",
-      [](uint64_t sn, uint64_t sd, py::ssize_t size, random::Prng* prng) {
+      [](uint64_t sn, uint64_t sd, py::ssize_t size, SharedPrng* prng) {
         return bulk<int64_t>("dp.discrete_laplace_reference", size, prng,
                              [&](random::Prng& p, int64_t* o, std::size_t n) {
                                dp::discrete_laplace_reference(p, sn, sd, o, n);
@@ -119,7 +119,7 @@ void init_dp(py::module_& m) {
       "Textbook CKS discrete Laplace (oracle for tests).");
   m.def(
       "dp_bernoulli_exp",
-      [](const py::int_& xn, const py::int_& xd, py::ssize_t size, random::Prng* prng) {
+      [](const py::int_& xn, const py::int_& xd, py::ssize_t size, SharedPrng* prng) {
         u128 n_ = u128_from(xn, "dp.bernoulli_exp", "xn"), d_ = u128_from(xd, "dp.bernoulli_exp", "xd");
         if (d_ == 0) throw_parameter("dp.bernoulli_exp", "xd", "is zero", "xd >= 1", 0);
         return bulk<bool>("dp.bernoulli_exp", size, prng, [&](random::Prng& p, bool* o, std::size_t n) {
@@ -132,7 +132,7 @@ void init_dp(py::module_& m) {
   m.def(
       "dp_bernoulli_exp_lazy",
       [](const py::int_& cn, std::size_t c_shift, uint64_t cd, const py::int_& xn, uint64_t xd, py::ssize_t size,
-         random::Prng* prng) {
+         SharedPrng* prng) {
         dp::ExpTarget t;
         t.cn = big_from(cn, "dp.bernoulli_exp_lazy", "cn");
         t.c_shift = c_shift;

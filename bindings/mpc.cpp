@@ -9,6 +9,7 @@
 
 #include "bindings/numpy_checks.hpp"
 #include "bindings/registry.hpp"
+#include "bindings/shared_prng.hpp"
 #include "common/errors.hpp"
 #include "mpc/additive.hpp"
 #include "mpc/beaver.hpp"
@@ -120,7 +121,7 @@ void init_mpc(py::module_& parent) {
 
   m.def(
       "additive_share",
-      [](random::Prng& prng, const py::handle& obj, std::size_t parties) {
+      [](SharedPrng& prng, const py::handle& obj, std::size_t parties) {
         auto s = u64("mpc.additive_share", "secrets", obj);
         if (parties < 2) throw_parameter("mpc.additive_share", "parties", "is too small", "parties >= 2", parties);
         auto shape = shape_of(s);
@@ -129,8 +130,7 @@ void init_mpc(py::module_& parent) {
         uint64_t* o = out.mutable_data();
         const uint64_t* ps = s.data();
         std::size_t count = static_cast<std::size_t>(s.size());
-        py::gil_scoped_release release;
-        mpc::additive_share(prng, ps, count, parties, o);
+        with_prng(prng, [&](random::Prng& g) { mpc::additive_share(g, ps, count, parties, o); });
         return out;
       },
       py::arg("prng"), py::arg("secrets"), py::arg("parties"),
@@ -187,7 +187,7 @@ void init_mpc(py::module_& parent) {
 
   m.def(
       "shamir_share",
-      [](random::Prng& prng, const py::handle& obj, std::size_t n, std::size_t t) {
+      [](SharedPrng& prng, const py::handle& obj, std::size_t n, std::size_t t) {
         auto s = u64("mpc.shamir_share", "secrets", obj);
         if (n < 1 || n > 1000000) throw_parameter("mpc.shamir_share", "n", "is out of range", "1 <= n <= 10^6", n);
         auto shape = shape_of(s);
@@ -196,8 +196,7 @@ void init_mpc(py::module_& parent) {
         uint64_t* o = out.mutable_data();
         const uint64_t* ps = s.data();
         std::size_t count = static_cast<std::size_t>(s.size());
-        py::gil_scoped_release release;
-        mpc::shamir_share(prng, ps, count, n, t, o);
+        with_prng(prng, [&](random::Prng& g) { mpc::shamir_share(g, ps, count, n, t, o); });
         return out;
       },
       py::arg("prng"), py::arg("secrets"), py::arg("n"), py::arg("t"),

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "bindings/registry.hpp"
+#include "bindings/shared_prng.hpp"
 #include "common/errors.hpp"
 #include "random/chacha20.hpp"
 #include "random/prng.hpp"
@@ -47,58 +48,55 @@ void init_random(py::module_& m) {
       },
       py::arg("key"), py::arg("counter"), py::arg("nonce"), "One RFC 8439 ChaCha20 block.");
 
-  py::class_<random::Prng>(m, "Prng")
+  // Safe to share between Python threads: every draw holds the object's lock.
+  py::class_<SharedPrng>(m, "Prng")
       .def(py::init<>())
       .def(py::init([](const py::bytes& seed, uint64_t stream) {
-             return new random::Prng(seed_from(seed, "Prng"), stream);
+             return new SharedPrng(seed_from(seed, "Prng"), stream);
            }),
            py::arg("seed"), py::arg("stream") = 0)
       .def("random_bytes",
-           [](random::Prng& p, py::ssize_t size) {
+           [](SharedPrng& p, py::ssize_t size) {
              check_size("Prng.random_bytes", size);
              std::string out(static_cast<std::size_t>(size), '\0');
-             p.fill(out.data(), out.size());
+             with_prng(p, [&](random::Prng& g) { g.fill(out.data(), out.size()); });
              return py::bytes(out);
            },
            py::arg("size"))
       .def("uint64",
-           [](random::Prng& p, py::ssize_t size) {
+           [](SharedPrng& p, py::ssize_t size) {
              check_size("Prng.uint64", size);
              py::array_t<uint64_t> out(size);
              uint64_t* dst = out.mutable_data();
-             py::gil_scoped_release release;
-             p.fill(dst, static_cast<std::size_t>(size) * 8);
+             with_prng(p, [&](random::Prng& g) { g.fill(dst, static_cast<std::size_t>(size) * 8); });
              return out;
            },
            py::arg("size"))
       .def("uniform_mod",
-           [](random::Prng& p, uint64_t q, py::ssize_t size) {
+           [](SharedPrng& p, uint64_t q, py::ssize_t size) {
              check_size("Prng.uniform_mod", size);
              if (q < 2) throw_parameter("Prng.uniform_mod", "q", "is too small", "q >= 2", q);
              py::array_t<uint64_t> out(size);
              uint64_t* dst = out.mutable_data();
-             py::gil_scoped_release release;
-             random::sample_uniform_mod(p, q, dst, static_cast<std::size_t>(size));
+             with_prng(p, [&](random::Prng& g) { random::sample_uniform_mod(g, q, dst, static_cast<std::size_t>(size)); });
              return out;
            },
            py::arg("q"), py::arg("size"))
       .def("ternary",
-           [](random::Prng& p, py::ssize_t size) {
+           [](SharedPrng& p, py::ssize_t size) {
              check_size("Prng.ternary", size);
              py::array_t<int8_t> out(size);
              int8_t* dst = out.mutable_data();
-             py::gil_scoped_release release;
-             random::sample_ternary(p, dst, static_cast<std::size_t>(size));
+             with_prng(p, [&](random::Prng& g) { random::sample_ternary(g, dst, static_cast<std::size_t>(size)); });
              return out;
            },
            py::arg("size"))
       .def("cbd",
-           [](random::Prng& p, py::ssize_t size) {
+           [](SharedPrng& p, py::ssize_t size) {
              check_size("Prng.cbd", size);
              py::array_t<int8_t> out(size);
              int8_t* dst = out.mutable_data();
-             py::gil_scoped_release release;
-             random::sample_cbd(p, dst, static_cast<std::size_t>(size));
+             with_prng(p, [&](random::Prng& g) { random::sample_cbd(g, dst, static_cast<std::size_t>(size)); });
              return out;
            },
            py::arg("size"));

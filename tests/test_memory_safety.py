@@ -61,3 +61,55 @@ print("special_mod_bits" in msg)
 from pyppml import ckks, bfv
 print(catch(lambda: {make}.keygen()).split(":")[0])
 """, "ParameterError")
+
+
+# --- issue 12 item 13: one Prng shared by Python threads -------------------------------
+
+_PRNG_HAMMER = """
+import threading
+from pyppml import ring
+seed = bytes(range(32))
+p = ring.Prng(seed)
+THREADS, CALLS = 8, 4000
+SIZES = (8, 64, 136, 8, 520)  # uint64 words; multiples of 8 = whole 64-byte ChaCha blocks
+outs = [[] for _ in range(THREADS)]
+def work(k):
+    for i in range(CALLS):
+        outs[k].append(p.uint64(SIZES[(i + k) % len(SIZES)]).tobytes())
+ts = [threading.Thread(target=work, args=(k,)) for k in range(THREADS)]
+for t in ts: t.start()
+for t in ts: t.join()
+blocks = lambda b: [b[i:i + 64] for i in range(0, len(b), 64)]
+got = sorted(x for o in outs for b in o for x in blocks(b))
+ref = sorted(blocks(ring.Prng(seed).uint64(8 * len(got)).tobytes()))
+# Serialised draws partition the keystream: every block exactly once, none invented.
+print(got == ref)
+"""
+
+
+def test_prng_shared_by_threads_hands_out_each_block_once():
+    # Unsynchronised, this aborts (heap corruption) or repeats blocks in nearly every run.
+    expect_child(_PRNG_HAMMER, "True")
+
+
+def test_prng_shared_by_threads_across_entry_points():
+    # Every binding that draws from a Python Prng (GIL held or released) takes its lock.
+    expect_child("""
+import threading
+import numpy as np
+from pyppml import ring, _core
+p = ring.Prng()
+secrets = np.arange(64, dtype=np.uint64)
+calls = [lambda: p.uint64(300), lambda: p.random_bytes(1000), lambda: p.ternary(700),
+         lambda: p.cbd(700), lambda: p.uniform_mod(97, 500),
+         lambda: _core.dp_discrete_gaussian(9, 1, 200, p),
+         lambda: _core.mpc.additive_share(p, secrets, 3),
+         lambda: _core.mpc.shamir_share(p, secrets, 5, 3)]
+def work(k):
+    for i in range(3000):
+        calls[(i + k) % len(calls)]()
+ts = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+for t in ts: t.start()
+for t in ts: t.join()
+print("done")
+""", "done")
