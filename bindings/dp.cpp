@@ -161,6 +161,8 @@ void init_dp(py::module_& m) {
   m.def(
       "dp_table_info",
       [](const std::string& kind, uint64_t num, uint64_t den) {
+        if (kind != "gaussian" && kind != "laplace")
+          throw_parameter("dp.table_info", "kind", "is unknown", "'gaussian' or 'laplace'", kind);
         auto t = kind == "gaussian" ? dp::gaussian_table(num, den) : dp::laplace_table(num, den);
         py::dict d;
         d["blocks"] = t->blocks();

@@ -113,3 +113,24 @@ for t in ts: t.start()
 for t in ts: t.join()
 print("done")
 """, "done")
+
+
+# --- issue 12 item 13: dp_table_info with a zero numerator or denominator (SIGFPE) --------
+
+@pytest.mark.parametrize("kind,num,den,arg", [
+    ("gaussian", 0, 1, "numerator"), ("gaussian", 1, 0, "denominator"),
+    ("laplace", 0, 1, "numerator"), ("laplace", 1, 0, "denominator"),
+], ids=["gaussian_num0", "gaussian_den0", "laplace_num0", "laplace_den0"])
+def test_dp_table_info_zero_argument_raises(kind, num, den, arg):
+    expect_child(_CATCH + f"""
+from pyppml import _core
+msg = catch(lambda: _core.dp_table_info({kind!r}, {num}, {den}))
+print(msg.split(":")[0], {arg!r} in msg, issubclass(_core.ParameterError, ValueError))
+""", "ParameterError True True")
+
+
+def test_dp_table_info_unknown_kind_raises():
+    from pyppml import _core
+
+    with pytest.raises(_core.ParameterError, match="kind is unknown"):
+        _core.dp_table_info("cauchy", 1, 1)

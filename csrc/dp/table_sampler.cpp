@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "common/errors.hpp"
 #include "dp/bernoulli.hpp"
 #include "dp/exp_interval.hpp"
 
@@ -277,12 +278,17 @@ uint64_t isqrt(u128 x) {
 }  // namespace
 
 std::shared_ptr<const TableSampler> gaussian_table(uint64_t a, uint64_t b) {
+  // Checked here as well as in the samplers: the table divides by b and by 2a.
+  if (a == 0) throw_parameter("dp.gaussian_table", "sigma^2 numerator", "is not positive", "numerator >= 1", a);
+  if (b == 0) throw_parameter("dp.gaussian_table", "sigma^2 denominator", "is zero", "denominator >= 1", b);
   // sigma^2 = a / b; f(m) = m^2 b / (2a); cover |k| <= 6.5 sigma (tail mass ~ 1e-10).
   uint64_t m_target = isqrt((u128{169} * a + 4 * u128{b} - 1) / (4 * u128{b})) + 2;
   return cached(2, b, 2 * a, m_target);
 }
 
 std::shared_ptr<const TableSampler> laplace_table(uint64_t sn, uint64_t sd) {
+  if (sn == 0) throw_parameter("dp.laplace_table", "scale numerator", "is not positive", "numerator >= 1", sn);
+  if (sd == 0) throw_parameter("dp.laplace_table", "scale denominator", "is zero", "denominator >= 1", sd);
   // scale = sn / sd; f(m) = m sd / sn; cover |k| <= 22 scale (tail mass ~ 3e-10).
   uint64_t m_target = static_cast<uint64_t>((u128{22} * sn + sd - 1) / sd) + 1;
   return cached(1, sd, sn, m_target);

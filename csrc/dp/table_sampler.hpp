@@ -69,7 +69,8 @@ class TableSampler {
   std::vector<uint64_t> acc_hi_;   // ceil(p_i 2^64) - 1 <= H_i
 };
 
-// Shared, cached tables (building one costs ~10 ms for sigma = 1000).
+// Shared, cached tables (building one costs ~10 ms for sigma = 1000). A zero numerator
+// or denominator throws ParameterError.
 std::shared_ptr<const TableSampler> gaussian_table(uint64_t a, uint64_t b);
 std::shared_ptr<const TableSampler> laplace_table(uint64_t sn, uint64_t sd);
 
