@@ -14,7 +14,7 @@ dtype('int64')
 from pyppml.dp.accountant import PrivacyAccountant
 from pyppml.dp.calibration import analytic_gaussian_sigma
 from pyppml.dp.clipping import clip_l2, clipped_sum
-from pyppml.dp.mechanisms import gaussian_mechanism, laplace_mechanism
+from pyppml.dp.mechanisms import gaussian_mechanism, grid_gaussian_mechanism, laplace_mechanism
 from pyppml.dp.noise import discrete_gaussian, discrete_laplace, exact_scale, exact_variance
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "exact_scale",
     "exact_variance",
     "gaussian_mechanism",
+    "grid_gaussian_mechanism",
     "laplace_mechanism",
 ]

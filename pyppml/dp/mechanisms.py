@@ -1,12 +1,19 @@
-"""Floating-point-safe Laplace and Gaussian mechanisms: the input is rounded to a grid of
-step 2**k, exact integer noise (discrete Laplace / discrete Gaussian) is added in grid
-units, and the result is scaled back by the power of two, which is exact in float64. The
-output is therefore always a multiple of the grid step: its low-order bits carry no trace
-of the input, unlike textbook float samplers (Mironov 2012) [CKS20, Sec. 6].
+"""Floating-point-safe Laplace and Gaussian mechanisms: the input is clamped to public
+bounds and rounded to a grid of step 2**k, exact integer noise (discrete Laplace /
+discrete Gaussian) is added in grid units, and the result is scaled back by the power of
+two, which is exact in float64. The output is therefore always a multiple of the step:
+its low-order bits carry no trace of the input, unlike textbook float samplers
+(Mironov 2012) [CKS20, Sec. 6].
+
+Nothing here raises on, or prints, a value of the private input: values are clamped to
+``bounds`` (public, given by the caller; by default the grid's exact range), NaN entries
+are replaced by the point of ``bounds`` nearest 0, and every error names only public
+parameters. Clamping each coordinate to an interval is 1-Lipschitz, so it never raises
+the L1 or L2 sensitivity the caller states.
 
 Rounding moves each coordinate by at most half a step, so the sensitivity of the rounded
-query in grid units is at most D/step + d (L1, Laplace) or D/step + sqrt(d) (L2, Gaussian)
-for d coordinates; the noise is calibrated for that inflated sensitivity.
+query in grid units is at most floor(D/step) + d (L1, Laplace) or D/step + ceil(sqrt(d))
+(L2, Gaussian) for d coordinates; the noise is calibrated for that inflated sensitivity.
 """
 
 from __future__ import annotations
@@ -20,7 +27,10 @@ from pyppml import _core
 from pyppml.dp._checks import fail, positive_real, probability_open
 from pyppml.dp.calibration import analytic_gaussian_sigma
 
-_MAX_GRID_INDEX = 2**52  # |value / step| and |output / step| stay exact in float64
+_MAX_GRID_INDEX = 2**52  # |output / step| stays an exact float64 integer
+# Default and largest |bound| in grid steps: the noise (scale <= 2**40, sigma < 2**31)
+# crosses the remaining 2**51 steps with probability below exp(-2**11).
+_MAX_BOUND_INDEX = 2**51
 
 
 def default_granularity(sensitivity, count: int, norm: str = "l1") -> float:
@@ -43,42 +53,65 @@ def _round_up(value: Fraction) -> Fraction:
     return Fraction(math.ceil(value * 2**j), 2**j)
 
 
-def _prepare(api, values, granularity, sensitivity, norm):
-    x = np.asarray(values, dtype=np.float64)
-    if not np.all(np.isfinite(x)):
-        fail(api, "values", "contain NaN or infinity", "finite values", "non-finite entries")
+def _as_floats(api, values) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        # NumPy's own message quotes the offending entry: name only the type.
+        fail(api, "values", "are not real numbers", "an array_like of floats", type(values).__name__)
+
+
+def _step(api, granularity, sensitivity, count, norm) -> float:
     if granularity is None:
-        step = default_granularity(sensitivity, max(x.size, 1), norm)
-    else:
-        g = float(positive_real(api, "granularity", granularity))
-        m, _ = math.frexp(g)
-        if m != 0.5:
-            fail(api, "granularity", "is not a power of two", "2**k for an integer k", granularity)
-        step = g
-    scaled = x / step  # exact: division by a power of two
-    if x.size and np.max(np.abs(scaled)) >= _MAX_GRID_INDEX:
-        fail(api, "values", "are too large for the grid", f"|value| < 2**52 * granularity = {step * 2.0**52:g}",
-             float(np.max(np.abs(x))))
-    return x, step, np.rint(scaled).astype(np.int64)
+        return default_granularity(sensitivity, count, norm)
+    g = float(positive_real(api, "granularity", granularity))
+    if math.frexp(g)[0] != 0.5:
+        fail(api, "granularity", "is not a power of two", "2**k for an integer k", granularity)
+    return g
 
 
-def _finish(api, index, noise, step, shape):
-    out_index = index + noise
-    if out_index.size and np.max(np.abs(out_index)) >= _MAX_GRID_INDEX:
-        raise OverflowError(f"{api}: noisy value outside the exactly representable grid")
-    return (out_index.astype(np.float64) * step).reshape(shape)
+def _bounds(api, bounds, step) -> tuple[float, float]:
+    limit = step * _MAX_BOUND_INDEX
+    if bounds is None:
+        return -limit, limit
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        fail(api, "bounds", "is not a pair of reals", "(lo, hi) with lo <= hi", bounds)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        fail(api, "bounds", "is not an ordered pair of finite reals", "(lo, hi) with lo <= hi", bounds)
+    if max(-lo, hi) > limit:
+        fail(api, "bounds", "exceed the exact grid", f"|lo|, |hi| <= 2**51 * granularity = {limit:g}", bounds)
+    return lo, hi
 
 
-def laplace_mechanism(values, sensitivity, epsilon, *, granularity=None, prng=None) -> np.ndarray:
+def _grid_index(x: np.ndarray, step: float, lo: float, hi: float) -> np.ndarray:
+    """round(clamp(x) / step) as int64; NaN counts as the point of [lo, hi] nearest 0."""
+    x = np.where(np.isnan(x), min(max(0.0, lo), hi), x)
+    return np.rint(np.clip(x, lo, hi) / step).astype(np.int64)  # / step: exact, a power of two
+
+
+def _release(index: np.ndarray, noise: np.ndarray, step: float, shape) -> np.ndarray:
+    # Limiting to the exact grid is public post-processing (reached with probability
+    # < exp(-2**11), see _MAX_BOUND_INDEX), never an error that depends on the data.
+    out = np.clip(index.reshape(-1) + noise, -_MAX_GRID_INDEX, _MAX_GRID_INDEX)
+    return (out.astype(np.float64) * step).reshape(shape)
+
+
+def laplace_mechanism(values, sensitivity, epsilon, *, bounds=None, granularity=None, prng=None) -> np.ndarray:
     """epsilon-DP release of ``values`` (L1 ``sensitivity``) with discrete Laplace noise on a grid.
 
     Parameters
     ----------
     values : array_like of float
-        The query answer (any shape, d coordinates in all).
+        The query answer (any shape, d coordinates in all). Private: never inspected
+        beyond clamping, never quoted in an error.
     sensitivity : float, > 0
         L1 sensitivity of the query.
     epsilon : float, > 0
+    bounds : (float, float), optional
+        Public ``(lo, hi)``: each coordinate is clamped to [lo, hi] (NaN to the point
+        nearest 0) before rounding. Default: the grid's exact range +-2**51 * granularity.
     granularity : float, optional
         Grid step, a power of two; default ``default_granularity(sensitivity, d, "l1")``.
     prng : pyppml._core.Prng, optional
@@ -87,50 +120,62 @@ def laplace_mechanism(values, sensitivity, epsilon, *, granularity=None, prng=No
     Returns
     -------
     numpy.ndarray of float64, same shape; every entry an integer multiple of the step.
-    The noise in grid units is discrete Laplace with scale (floor(D/step) + d) / epsilon
-    (rounded up to a dyadic rational, see ``_round_up``).
+    The noise in grid units is discrete Laplace, P(k) ∝ exp(-|k| / b), with
+    b = (floor(sensitivity / step) + d) / epsilon (rounded up to a dyadic rational, see
+    ``_round_up``); its variance is 2 e^(-1/b) / (1 - e^(-1/b))**2.
 
     Raises
     ------
     ValueError
-        Non-finite values, sensitivity or epsilon not finite or <= 0, granularity not a
-        power of two, values beyond 2**52 steps.
+        Only on public parameters: values not numeric, sensitivity or epsilon not finite
+        or <= 0, granularity not a power of two, bounds unordered, not finite or beyond
+        2**51 steps, b above 2**40. Never on the values' magnitude.
 
     Examples
     --------
     >>> from pyppml import dp
-    >>> y = dp.laplace_mechanism([10.0, 20.0], sensitivity=1.0, epsilon=1.0, granularity=2**-10)
+    >>> y = dp.laplace_mechanism([10.0, 20.0], sensitivity=1.0, epsilon=1.0, bounds=(0, 100), granularity=2**-10)
     >>> bool(all((v * 2**10).is_integer() for v in y))
     True
     """
     api = "dp.laplace_mechanism"
     sens = positive_real(api, "sensitivity", sensitivity)
     eps = positive_real(api, "epsilon", epsilon)
-    x, step, index = _prepare(api, values, granularity, float(sens), "l1")
-    grid_sens = math.floor(sens / Fraction(step)) + max(x.size, 1)
-    scale = _round_up(Fraction(grid_sens) / eps)
+    x = _as_floats(api, values)
+    d = max(x.size, 1)
+    step = _step(api, granularity, float(sens), d, "l1")
+    lo, hi = _bounds(api, bounds, step)
+    scale = _round_up(Fraction(math.floor(sens / Fraction(step)) + d) / eps)
     if scale > 2**40:
         fail(api, "epsilon", "is too small for the grid", "scale / granularity <= 2**40", epsilon)
     noise = _core.dp_discrete_laplace(scale.numerator, scale.denominator, x.size, prng)
-    return _finish(api, index.reshape(-1), noise, step, x.shape)
+    return _release(_grid_index(x, step, lo, hi), noise, step, x.shape)
 
 
-def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, granularity=None, prng=None) -> np.ndarray:
+def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, bounds=None, granularity=None,
+                       prng=None) -> np.ndarray:
     """(epsilon, delta)-DP release of ``values`` with discrete Gaussian noise on a grid.
 
-    sigma (in grid units) is the analytic Gaussian calibration [Balle & Wang 2018] for the
-    rounded query's L2 sensitivity D/step + sqrt(d), at delta (1 - 1e-3). The discrete
-    Gaussian has the same concentrated-DP guarantee as the continuous one [CKS20, Thm. 4];
-    its (epsilon, delta) curve is above the continuous one by a relative ~0.5/sigma^2
-    (computed exactly for one coordinate, see tests/dp), which the 1e-3 margin covers as
-    sigma >= 64 grid steps is enforced (the default grid gives sigma >= ~3800 steps).
+    sigma (in grid units) is the analytic Gaussian calibration [Balle & Wang 2018, Thm. 8:
+    the smallest sigma with Phi(D'/(2 sigma) - eps sigma/D') - e^eps Phi(-D'/(2 sigma) -
+    eps sigma/D') <= delta (1 - 1e-3)] for the rounded query's L2 sensitivity
+    D' = l2_sensitivity / step + ceil(sqrt(d)). The discrete Gaussian has the same
+    concentrated-DP guarantee as the continuous one [CKS20, Thm. 4]; its (epsilon, delta)
+    curve is above the continuous one by a relative ~0.5/sigma^2 (computed exactly for one
+    coordinate, see tests/dp), which the 1e-3 margin covers as sigma >= 64 grid steps is
+    enforced (the default grid gives sigma >= ~3800 steps). The noise variance in grid
+    units is sigma**2 (rounded up to a dyadic rational; the discrete Gaussian's variance
+    differs from sigma**2 by less than 1e-1000 relative at sigma >= 64).
 
     Parameters
     ----------
     values : array_like of float
+        Private; clamped to ``bounds``, never quoted in an error.
     l2_sensitivity : float, > 0
     epsilon : float, > 0
     delta : float in (0, 1)
+    bounds : (float, float), optional
+        As in ``laplace_mechanism``.
     granularity : float, optional
         Grid step, a power of two; default ``default_granularity(l2_sensitivity, d, "l2")``.
     prng : pyppml._core.Prng, optional
@@ -143,12 +188,13 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, granularity=No
     Raises
     ------
     ValueError
-        As ``laplace_mechanism``, plus delta outside (0, 1).
+        As ``laplace_mechanism`` (public parameters only), plus delta outside (0, 1),
+        sigma below 64 steps (granularity too coarse) or at least 2**31 steps.
 
     Examples
     --------
     >>> from pyppml import dp
-    >>> y = dp.gaussian_mechanism([0.5] * 3, l2_sensitivity=1.0, epsilon=1.0, delta=1e-5)
+    >>> y = dp.gaussian_mechanism([0.5] * 3, l2_sensitivity=1.0, epsilon=1.0, delta=1e-5, bounds=(0, 1))
     >>> y.shape
     (3,)
     """
@@ -156,8 +202,10 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, granularity=No
     sens = positive_real(api, "l2_sensitivity", l2_sensitivity)
     eps = float(positive_real(api, "epsilon", epsilon))
     dlt = probability_open(api, "delta", delta)
-    x, step, index = _prepare(api, values, granularity, float(sens), "l2")
+    x = _as_floats(api, values)
     d = max(x.size, 1)
+    step = _step(api, granularity, float(sens), d, "l2")
+    lo, hi = _bounds(api, bounds, step)
     grid_sens = float(sens / Fraction(step)) + (math.isqrt(d - 1) + 1)  # ceil(sqrt(d)) >= sqrt(d)
     # The discrete Gaussian's delta exceeds the continuous one's by a relative ~0.5/sigma^2
     # (computed exactly for one coordinate: 3.5% at sigma 3.7, 0.01% at sigma 64); the
@@ -169,4 +217,74 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, granularity=No
     if var.numerator >= 2**62:
         fail(api, "epsilon", "is too small for the grid", "sigma / granularity < 2**31", epsilon)
     noise = _core.dp_discrete_gaussian(var.numerator, var.denominator, x.size, prng)
-    return _finish(api, index.reshape(-1), noise, step, x.shape)
+    return _release(_grid_index(x, step, lo, hi), noise, step, x.shape)
+
+
+def grid_gaussian_mechanism(values, l2_sensitivity, noise_multiplier, *, bounds=None, granularity=None,
+                            prng=None) -> np.ndarray:
+    """Gaussian mechanism with a given noise multiplier, on a power-of-two grid: the form
+    DP-SGD and DP-FedAvg use, where a ``PrivacyAccountant`` is stepped with
+    ``noise_multiplier``.
+
+    The values are clamped to ``bounds``, rounded to the grid, and discrete Gaussian noise
+    of standard deviation ``noise_multiplier * D'`` grid steps is added, where
+    D' = l2_sensitivity / step + ceil(sqrt(d)) is the rounded query's L2 sensitivity in
+    steps: the rounding is counted, so the release is exactly a Gaussian mechanism with
+    noise multiplier ``noise_multiplier`` on an integer query (the discrete Gaussian meets
+    the continuous one's Rényi / concentrated DP bound for integer shifts [CKS20, Thm. 4])
+    and the accountant needs no correction. In value units the noise has standard
+    deviation ``noise_multiplier * (l2_sensitivity + step * ceil(sqrt(d)))``. The output
+    is a multiple of the step, so its low bits carry nothing of the input.
+
+    Distributed noise (Kairouz et al. 2021): each of n parties calls this on its own
+    contribution with ``noise_multiplier / sqrt(n)`` and the same (default) grid; the
+    sum of the outputs is on the grid and its noise has the variance of the central call
+    (a sum of discrete Gaussians, within a negligible distance of one at these widths).
+
+    Parameters
+    ----------
+    values : array_like of float
+        Private; clamped to ``bounds``, never quoted in an error.
+    l2_sensitivity : float, > 0
+        L2 sensitivity of the query (the clipping norm for a sum of clipped updates).
+    noise_multiplier : float, > 0
+        Noise standard deviation / rounded sensitivity.
+    bounds : (float, float), optional
+        As in ``laplace_mechanism``.
+    granularity : float, optional
+        Grid step, a power of two; default ``default_granularity(l2_sensitivity, d, "l2")``
+        (at most l2_sensitivity / (1024 sqrt(d)): rounding inflates D by at most 1/1024).
+    prng : pyppml._core.Prng, optional
+        Only for reproducible tests.
+
+    Returns
+    -------
+    numpy.ndarray of float64, same shape; every entry an integer multiple of the step.
+
+    Raises
+    ------
+    ValueError
+        Public parameters only: values not numeric, l2_sensitivity or noise_multiplier not
+        finite or <= 0, granularity not a power of two, bounds as in
+        ``laplace_mechanism``, noise standard deviation of 2**31 steps or more.
+
+    Examples
+    --------
+    >>> from pyppml import dp
+    >>> y = dp.grid_gaussian_mechanism([0.25, -0.5], l2_sensitivity=1.0, noise_multiplier=1.1, granularity=2**-12)
+    >>> bool(all((v * 2**12).is_integer() for v in y))
+    True
+    """
+    api = "dp.grid_gaussian_mechanism"
+    sens = positive_real(api, "l2_sensitivity", l2_sensitivity)
+    mult = positive_real(api, "noise_multiplier", noise_multiplier)
+    x = _as_floats(api, values)
+    d = max(x.size, 1)
+    step = _step(api, granularity, float(sens), d, "l2")
+    lo, hi = _bounds(api, bounds, step)
+    grid_sens = sens / Fraction(step) + (math.isqrt(d - 1) + 1)  # exact: step is a power of two
+    var = _round_up((mult * grid_sens) ** 2)
+    if var.numerator >= 2**62:
+        fail(api, "noise_multiplier", "is too large for the grid", "sigma / granularity < 2**31", noise_multiplier)
+    noise = _core.dp_discrete_gaussian(var.numerator, var.denominator, x.size, prng)
+    return _release(_grid_index(x, step, lo, hi), noise, step, x.shape)

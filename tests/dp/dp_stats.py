@@ -8,6 +8,8 @@ import numpy as np
 
 FALSE_FAILURE = 1e-6
 Z_TWO_SIDED = 4.8916  # P(|N(0,1)| > z) = 1e-6
+Z_POWER = 4.7534  # P(N(0,1) > z) = 1e-6: the miss rate allowed at the effect a test must catch
+SCALE_ERROR = 0.03  # every variance test must catch a noise scale off by 3% either way
 
 
 def chi2_critical(df: int, alpha: float = FALSE_FAILURE) -> float:
@@ -80,3 +82,47 @@ def assert_variance(samples, support, pmf):
     se = math.sqrt((m4 - m2 * m2) / x.size)
     got = float((x * x).mean())
     assert abs(got - m2) <= Z_TWO_SIDED * se, f"E[X^2] {got:.6g} vs exact {m2:.6g} (se {se:.3g})"
+
+
+def samples_needed(m2, m4, m2_alt, m4_alt):
+    """Sample size at which the z-test of E[X^2] (false failure 1e-6, see
+    ``assert_second_moment``) misses a law with moments (m2_alt, m4_alt) with probability
+    at most 1e-6: n = ((Z_TWO_SIDED sd0 + Z_POWER sd1) / |m2_alt - m2|)^2, sd = sd(X^2)."""
+    sd0 = math.sqrt(m4 - m2 * m2)
+    sd1 = math.sqrt(m4_alt - m2_alt * m2_alt)
+    return math.ceil(((Z_TWO_SIDED * sd0 + Z_POWER * sd1) / abs(m2_alt - m2)) ** 2)
+
+
+def gaussian_moments(sigma):
+    """E[X^2], E[X^4] of N(0, sigma^2); the discrete Gaussian's differ by a relative
+    < 1e-100 for sigma >= 10 (Poisson summation), far below any test's resolution."""
+    return sigma**2, 3.0 * sigma**4
+
+
+def discrete_laplace_moments(b):
+    """Exact E[X^2], E[X^4] of P(k) ∝ exp(-|k|/b), p = e^(-1/b) (a difference of two
+    geometric variables): 2p/(1-p)^2 and 2p(1+11p+11p^2+p^3)/((1+p)(1-p)^4)."""
+    p = math.exp(-1.0 / b)
+    q = -math.expm1(-1.0 / b)  # 1 - p without cancellation for large b
+    return 2 * p / q**2, 2 * p * (1 + 11 * p + 11 * p * p + p**3) / ((1 + p) * q**4)
+
+
+def pmf_moments(support, pmf):
+    k = support.astype(np.float64)
+    return float((pmf * k**2).sum()), float((pmf * k**4).sum())
+
+
+def samples_for_scale_error(moments, scale):
+    """Samples needed to catch ``moments(scale * (1 -+ SCALE_ERROR))`` against
+    ``moments(scale)`` (the larger of the two sides)."""
+    m2, m4 = moments(scale)
+    return max(samples_needed(m2, m4, *moments(scale * f)) for f in (1 - SCALE_ERROR, 1 + SCALE_ERROR))
+
+
+def assert_second_moment(samples, m2, m4, what=""):
+    """z-test at false-failure 1e-6 of the mean of X^2 (noise with known mean 0) against
+    the law's E[X^2] = m2, with sd(X^2) = sqrt(m4 - m2^2) from the law."""
+    x = np.asarray(samples, dtype=np.float64)
+    se = math.sqrt((m4 - m2 * m2) / x.size)
+    got = float((x * x).mean())
+    assert abs(got - m2) <= Z_TWO_SIDED * se, f"{what}: E[X^2] {got:.6g} vs documented {m2:.6g} (se {se:.3g})"
