@@ -4,7 +4,9 @@
 - :func:`additive_share` / :func:`additive_reconstruct`: n-of-n sharing over Z_2^64.
 - :class:`FixedPoint`: fixed-point encoding and SecureML truncation of shares.
 - :class:`Party`: one process's TCP channels to its peers (NumPy frames, deadlines,
-  never pickle); :func:`secure_sum` among any number of parties.
+  never pickle), mutually authenticated TLS with :class:`PartyTls` (plain TCP is
+  neither confidential nor authenticated: see ``transport``); :func:`secure_sum` among
+  any number of parties.
 - :class:`SecureRuntime`: two-party Beaver products, dot and matrix products, secure
   comparison, ReLU and a piecewise-linear sigmoid; triples from a
   :class:`TripleSource` (:class:`DealerTripleSource` + :func:`run_dealer`, or
@@ -37,9 +39,11 @@ from pyppml.mpc.transport import (
     FrameError,
     MsgType,
     PartyError,
+    PeerAuthenticationError,
     PeerClosedError,
     PeerTimeoutError,
 )
+from pyppml.mpc.tls import PartyTls
 from pyppml.mpc.dealer import run_dealer
 from pyppml.mpc.triples import DealerTripleSource, TripleSource
 from pyppml.mpc.he_triples import HeTripleSource
@@ -54,6 +58,8 @@ __all__ = [
     "MsgType",
     "Party",
     "PartyError",
+    "PartyTls",
+    "PeerAuthenticationError",
     "PeerClosedError",
     "PeerTimeoutError",
     "SecureLogisticRegression",

@@ -81,11 +81,17 @@ def _wait_for_requests(ch0, ch1, idle_timeout: float) -> None:
         if left <= 0:
             names = ", ".join(ch.peer for ch in waiting.values())
             raise PeerTimeoutError(f"dealer: no request from {names} within {idle_timeout:g} s")
-        ready, _, _ = select.select(list(waiting), [], [], left)
+        # A TLS socket may already hold decrypted bytes that select cannot see.
+        buffered = [fd for fd, ch in waiting.items() if ch.is_tls and ch.sock.pending()]
+        ready = buffered or select.select(list(waiting), [], [], left)[0]
         for fd in ready:
             ch = waiting.pop(fd)
+            if fd in buffered:
+                continue
             try:
-                alive = ch.sock.recv(1, socket.MSG_PEEK)
+                # Peek at the raw TCP stream (an SSLSocket refuses MSG_PEEK): TLS records
+                # or plain bytes mean a request is coming, end of stream a closed party.
+                alive = socket.socket.recv(ch.sock, 1, socket.MSG_PEEK)
             except OSError as err:
                 raise PeerClosedError(f"dealer: connection to {ch.peer} lost ({type(err).__name__}: {err})") from None
             if not alive:

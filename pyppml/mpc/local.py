@@ -13,11 +13,13 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing as mp
 import queue
+import socket
 import time
 import traceback
 from typing import Any, Callable, Mapping
 
-from pyppml.mpc.party import Party, free_ports
+from pyppml.mpc.party import Party
+from pyppml.mpc.tls import PartyTls
 
 
 @dataclasses.dataclass
@@ -32,10 +34,13 @@ class Outcome:
     exitcode: int | None = None
 
 
-def _child(index, addresses, job, timeout, results):
+def _child(index, addresses, job, timeout, results, listeners, tls):
     t0 = time.perf_counter()
+    for i, sock in listeners.items():
+        if i != index:
+            sock.close()  # a sibling's listener: only its owner may accept on it
     try:
-        with Party(index, addresses, timeout=timeout) as party:
+        with Party(index, addresses, timeout=timeout, tls=tls, listener=listeners.get(index)) as party:
             t0 = time.perf_counter()
             value = job(party)
         results.put((index, True, value, None, "", time.perf_counter() - t0))
@@ -46,19 +51,36 @@ def _child(index, addresses, job, timeout, results):
 
 def run_local(jobs: Mapping[int, Callable[[Party], Any]], timeout: float = 10.0, deadline: float = 120.0,
               host: str = "127.0.0.1", start_method: str = "fork",
-              wait_for: list[int] | None = None) -> dict[int, Outcome]:
-    """Start one process per job (``jobs[i](party_i)``), connected over loopback TCP on
-    free ports, and collect their outcomes. Processes still running after ``deadline``
-    seconds, or once every party in ``wait_for`` has reported, are killed and reported as
-    ``error_type="Deadline"``."""
+              wait_for: list[int] | None = None,
+              tls: Mapping[int, PartyTls] | None = None) -> dict[int, Outcome]:
+    """Start one process per job (``jobs[i](party_i)``), connected over loopback TCP,
+    and collect their outcomes. Processes still running after ``deadline`` seconds, or
+    once every party in ``wait_for`` has reported, are killed and reported as
+    ``error_type="Deadline"``.
+
+    Every party that listens gets a socket bound here to port 0 and already listening,
+    so the published ports cannot be taken by another process before the parties start.
+    ``tls`` maps each id to its :class:`~pyppml.mpc.tls.PartyTls` (mutually
+    authenticated TLS); without it, plain TCP.
+    """
     ids = sorted(jobs)
-    ports = free_ports(len(ids), host)
-    addresses = {i: (host, p) for i, p in zip(ids, ports)}
-    ctx = mp.get_context(start_method)
-    results = ctx.Queue()
-    procs = {i: ctx.Process(target=_child, args=(i, addresses, jobs[i], timeout, results), daemon=True) for i in ids}
-    for p in procs.values():
-        p.start()
+    listeners: dict[int, socket.socket] = {}
+    try:
+        for i in ids[:-1]:  # the highest id only connects
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((host, 0))
+            sock.listen(len(ids) + 4)
+            listeners[i] = sock
+        addresses = {i: (host, listeners[i].getsockname()[1] if i in listeners else 0) for i in ids}
+        ctx = mp.get_context(start_method)
+        results = ctx.Queue()
+        procs = {i: ctx.Process(target=_child, args=(i, addresses, jobs[i], timeout, results, listeners,
+                                                     None if tls is None else tls[i]), daemon=True) for i in ids}
+        for p in procs.values():
+            p.start()
+    finally:
+        for sock in listeners.values():
+            sock.close()  # the children hold their own copies
     out: dict[int, Outcome] = {}
     end = time.monotonic() + deadline
     waited = set(ids if wait_for is None else wait_for)

@@ -18,7 +18,6 @@ SecureML's local truncation, with the failure probability of :class:`FixedPoint`
 
 from __future__ import annotations
 
-import threading
 
 import numpy as np
 
@@ -263,30 +262,20 @@ class SecureRuntime:
         return both[:n] - both[n:]
 
 
-def _start_sends(party: Party, frames: dict):
-    """Send one SUM frame to each peer from helper threads, so that parties all sending
-    large frames to each other cannot deadlock on full socket buffers; the caller
-    receives, then calls _finish_sends."""
-    errors: list[BaseException] = []
-
-    def send(j, arr):
-        try:
-            party.channel(j).send(MsgType.SUM, arr)
-        except BaseException as err:
-            errors.append(err)
-
-    threads = [threading.Thread(target=send, args=(j, a), daemon=True) for j, a in frames.items()]
-    for th in threads:
-        th.start()
-    return threads, errors
-
-
-def _finish_sends(party: Party, pending) -> None:
-    threads, errors = pending
-    for th in threads:
-        th.join(party.timeout + 1.0)
-    if errors:
-        raise errors[0]
+def _exchange_all(party: Party, ids: list[int], frames: dict, what: str, shape) -> list[np.ndarray]:
+    """Exchange one SUM frame with each peer, pair by pair in increasing order of (lower id,
+    higher id): every party visits its pairs in that one global order, so the smallest
+    pair not yet done can always proceed (no deadlock, even with frames larger than the
+    socket buffers), and each channel is used by one thread only (a TLS connection must
+    not be read and written from two threads at once)."""
+    got = []
+    for j in sorted(frames):
+        arr = party.channel(j).exchange(MsgType.SUM, frames[j])
+        if arr.dtype != np.uint64 or arr.shape != shape:
+            raise FrameError(f"secure_sum: {what} from party {j} has the wrong form; expected uint64 {shape}, "
+                             f"got {arr.dtype} {arr.shape}")
+        got.append(arr)
+    return got
 
 
 def secure_sum(party: Party, values, parties: list[int] | None = None) -> np.ndarray:
@@ -306,21 +295,9 @@ def secure_sum(party: Party, values, parties: list[int] | None = None) -> np.nda
     me = party.index
     partial = shares[ids.index(me)].copy()
     others = [j for j in ids if j != me]
-    pending = _start_sends(party, {j: shares[ids.index(j)] for j in others})
-    for j in others:
-        got = party.channel(j).recv(MsgType.SUM)
-        if got.dtype != np.uint64 or got.shape != v.shape:
-            raise FrameError(f"secure_sum: share from party {j} has the wrong form; expected uint64 {v.shape}, "
-                             f"got {got.dtype} {got.shape}")
+    for got in _exchange_all(party, ids, {j: shares[ids.index(j)] for j in others}, "share", v.shape):
         partial += got
-    _finish_sends(party, pending)
-    pending = _start_sends(party, {j: partial for j in others})
     total = partial.copy()
-    for j in others:
-        got = party.channel(j).recv(MsgType.SUM)
-        if got.dtype != np.uint64 or got.shape != v.shape:
-            raise FrameError(f"secure_sum: partial sum from party {j} has the wrong form; expected uint64 "
-                             f"{v.shape}, got {got.dtype} {got.shape}")
+    for got in _exchange_all(party, ids, {j: partial for j in others}, "partial sum", v.shape):
         total += got
-    _finish_sends(party, pending)
     return total
