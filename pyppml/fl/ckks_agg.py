@@ -5,27 +5,48 @@ encrypt under it, the server only adds ciphertexts, and the committee decrypts t
 together, each member flooding its decryption share with uniform noise in [-2^b, 2^b]
 so that the shares reveal nothing about s_i beyond the sum.
 
+What a member decrypts: only the sum it computes itself from signed client uploads. A
+decryption share of an arbitrary ciphertext (0, C) is C s_i + smudging, which reveals the
+long-term s_i as soon as C is much larger than the smudging width; so a member never
+takes a ciphertext from the server. It takes the uploads, each signed (Ed25519) by a
+client whose key the member pinned, over (committee key id, round, ciphertexts); checks
+every signature, that the uploads come from at least ``min_clients`` distinct pinned
+clients and are fresh encryptions (top level, default scale); adds them; and answers
+each round once (a later round number each time), so a client's upload is decrypted in
+one sum only. Members answering one request per round also stops a server from asking
+two member sets for two different client sets when any two ``threshold``-sets of members
+share a member: ``2 * threshold > members`` is required.
+
+Left to the deployment (see the threat model): a client colluding with the server can
+sign any ciphertext, including one built to cancel the others' first components; against
+such collusion use CKKS under one-time keys (:mod:`pyppml.fl.ckks_onetime`).
+
 The key is shared t-of-k by replicated secret sharing (:mod:`pyppml.fl.replicated`): the
 secret is the sum of C(k, t - 1) ternary parts, each held by k - t + 1 members, and any
 ``threshold`` members decrypt (default: all of them).
 
 >>> import numpy as np
+>>> from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 >>> from pyppml import fl
->>> com = fl.CkksCommittee(members=3, poly_degree=8192, max_clients=16)
->>> cts = [fl.encrypt_update(com.client_context(), np.full(4, 0.5))[0] for _ in range(4)]
->>> np.round(com.decrypt(fl.add_ciphertexts(cts), 4), 2).tolist()
+>>> ids = [Ed25519PrivateKey.generate() for _ in range(4)]
+>>> com = fl.CkksCommittee(members=3, poly_degree=8192, max_clients=16, client_keys=[k.public_key() for k in ids])
+>>> ups = [sign_upload(k, com.key_id, 1, encrypt_update(com.client_context(), np.full(4, 0.5))) for k in ids]
+>>> np.round(com.decrypt_uploads(ups, round=1, count=4), 2).tolist()
 [2.0, 2.0, 2.0, 2.0]
 """
 
 from __future__ import annotations
 
 import hashlib
-import warnings
 import math
 import os
+import struct
 import time
+import warnings
 
 import numpy as np
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from pyppml import _core
 from pyppml.ckks import Context
@@ -33,18 +54,63 @@ from pyppml.ckks.ciphertext import Ciphertext
 from pyppml.fl import replicated
 from pyppml.fl.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 
+UPLOAD_DOMAIN = b"pyppml-ckks-committee-v1 upload"
+
 
 def key_id_from_crs(crs: bytes) -> int:
     return int.from_bytes(hashlib.sha256(b"pyppml-fl ckks key id" + crs).digest()[:8], "little") >> 1
 
 
+def upload_payload(key_id: int, round: int, cts) -> bytes:
+    """What a client signs: the committee key, the round and its ciphertexts' bytes."""
+    h = hashlib.sha256()
+    for b in cts:
+        b = bytes(b)
+        h.update(struct.pack("<Q", len(b)) + b)
+    return UPLOAD_DOMAIN + struct.pack("<QQI", int(key_id), int(round), len(cts)) + h.digest()
+
+
+def sign_upload(identity_key, key_id: int, round: int, cts) -> tuple[bytes, list[bytes], bytes]:
+    """A client's signed upload ``(public key raw bytes, ciphertext bytes, signature)``
+    for round ``round`` of the committee ``key_id``; ``cts``: Ciphertexts or their bytes."""
+    blobs = [c.to_bytes() if isinstance(c, Ciphertext) else bytes(c) for c in cts]
+    pk = identity_key.public_key().public_bytes_raw()
+    return pk, blobs, identity_key.sign(upload_payload(key_id, round, blobs))
+
+
+def _raw_key(key) -> bytes:
+    raw = key.public_bytes_raw() if isinstance(key, Ed25519PublicKey) else bytes(key)
+    if len(raw) != 32:
+        raise ParameterError(f"ckks committee: client key has the wrong length; expected 32 bytes, got {len(raw)}")
+    return raw
+
+
 class CommitteeMember:
     """One committee member: it holds secret key parts (never leaving it), publishes their
-    public-key shares and, per aggregate, smudged decryption shares (uint64 arrays)."""
+    public-key shares and, per round, smudged decryption shares (uint64 arrays) of the
+    sum of signed client uploads it verified and added itself.
 
-    def __init__(self, ctx: Context, parts: dict | None = None):
+    Parameters
+    ----------
+    ctx : Context
+    parts : dict {part: secret}, optional
+    client_keys : iterable of Ed25519PublicKey or 32 raw bytes
+        The pinned clients: uploads signed by any other key are refused.
+    min_clients : int
+        Fewest distinct clients in a sum the member decrypts.
+    key_id : int
+        The committee key the uploads must be signed for.
+    """
+
+    def __init__(self, ctx: Context, parts: dict | None = None, client_keys=(), min_clients: int = 1,
+                 key_id: int = 0):
         self.ctx = ctx
         self._parts = {0: ctx._native.keygen_secret()} if parts is None else dict(parts)
+        self.client_keys = {_raw_key(k): (k if isinstance(k, Ed25519PublicKey) else
+                                          Ed25519PublicKey.from_public_bytes(_raw_key(k))) for k in client_keys}
+        self.min_clients = int(min_clients)
+        self.key_id = int(key_id)
+        self.last_round = 0
 
     @property
     def parts(self) -> list[int]:
@@ -54,16 +120,79 @@ class CommitteeMember:
         sk = self._parts[self.parts[0] if part is None else part]
         return np.array(self.ctx._native.public_key_share(sk, bytes(crs)).coeffs, copy=True)
 
-    def decryption_share(self, ct: Ciphertext, smudging_bits: int, parts=None) -> np.ndarray:
-        """The sum of the smudged shares of ``parts`` (default: every part it holds)."""
+    def verified_sum(self, uploads, round: int) -> list[Ciphertext]:
+        """The ciphertext sums (one per position) of ``uploads`` after every check of the
+        module note; does not use up the round.
+
+        Raises
+        ------
+        ProtocolError
+            A bad, unpinned, duplicate or unsigned upload, a non-fresh ciphertext, uploads
+            of different lengths, too few clients, or a round not above the last one
+            answered.
+        """
+        api = "CommitteeMember"
+        rnd = int(round)
+        if rnd <= self.last_round:
+            raise ProtocolError(f"{api}: round is not new; expected round > {self.last_round}, got {rnd}")
+        uploads = list(uploads)
+        seen, sums, width = set(), None, None
+        for pk, blobs, sig in uploads:
+            pk = bytes(pk)
+            vk = self.client_keys.get(pk)
+            if vk is None:
+                raise ProtocolError(f"{api}: upload from a client key that is not pinned; got key {pk.hex()[:16]}...")
+            if pk in seen:
+                raise ProtocolError(f"{api}: two uploads from one client key {pk.hex()[:16]}...")
+            seen.add(pk)
+            blobs = [bytes(b) for b in blobs]
+            try:
+                vk.verify(bytes(sig), upload_payload(self.key_id, rnd, blobs))
+            except InvalidSignature:
+                raise ProtocolError(f"{api}: upload of client key {pk.hex()[:16]}... carries no valid signature for "
+                                    f"round {rnd}") from None
+            if width is None:
+                width = len(blobs)
+            if len(blobs) != width or width == 0:
+                raise ProtocolError(f"{api}: uploads have different lengths; expected {width} ciphertexts, got "
+                                    f"{len(blobs)}")
+            try:
+                cts = [Ciphertext.from_bytes(b, self.ctx) for b in blobs]
+            except ValueError as err:
+                raise ProtocolError(f"{api}: upload of client key {pk.hex()[:16]}... is not a ciphertext; {err}") \
+                    from None
+            if any(c.level != self.ctx.max_level or c.scale != self.ctx.scale or c.size != 2 for c in cts):
+                raise ProtocolError(f"{api}: upload is not a fresh encryption; expected level {self.ctx.max_level}, "
+                                    f"the default scale and 2 components")
+            sums = cts if sums is None else [a + b for a, b in zip(sums, cts)]
+        if len(seen) < self.min_clients:
+            raise TooFewSurvivorsError(f"{api}: too few client uploads to decrypt; expected >= {self.min_clients}, "
+                                       f"got {len(seen)}")
+        return sums
+
+    def decryption_share(self, uploads, round: int, smudging_bits: int, parts=None) -> list[np.ndarray]:
+        """Per ciphertext position, the sum over ``parts`` (default every part it holds) of
+        the smudged decryption shares of the sum of ``uploads`` it verified and added
+        itself (:meth:`verified_sum`). Answers once per round.
+
+        Raises
+        ------
+        ProtocolError, TooFewSurvivorsError
+            From :meth:`verified_sum`; nothing is decrypted then.
+        """
+        sums = self.verified_sum(uploads, round)
+        self.last_round = int(round)
         parts = self.parts if parts is None else list(parts)
-        q = np.array(self.ctx.coeff_moduli[:ct.level + 1], dtype=np.uint64)[:, None]
-        total = None
-        for part in parts:
-            share = np.array(self.ctx._native.decryption_share(self._parts[part], ct._native,
-                                                                int(smudging_bits)).coeffs, copy=True)
-            total = share if total is None else (total + share) % q
-        return total
+        out = []
+        for ct in sums:
+            q = np.array(self.ctx.coeff_moduli[:ct.level + 1], dtype=np.uint64)[:, None]
+            total = None
+            for part in parts:
+                share = np.array(self.ctx._native.decryption_share(self._parts[part], ct._native,
+                                                                    int(smudging_bits)).coeffs, copy=True)
+                total = share if total is None else (total + share) % q
+            out.append(total)
+        return out
 
 
 def _poly(ctx: Context, arr: np.ndarray, level: int, what: str):
@@ -129,21 +258,34 @@ class CkksCommittee:
     scale_bits, coeff_mod_bits, special_mod_bits :
         Explicit chain (by default sized by the flooding plan; with statistical_security
         it must hold at least the plan's bits).
+    client_keys : iterable of Ed25519PublicKey (or 32 raw bytes)
+        The clients' identity keys, pinned at every member: only uploads they signed are
+        summed and decrypted (module note). Required to decrypt anything.
+    min_clients : int
+        Fewest distinct clients in a sum the members decrypt (default 1).
 
     Raises
     ------
     ParameterError
-        Out-of-range sizes, or a plan that does not fit 128-bit security at this degree.
+        Out-of-range sizes, ``2 * threshold <= members``, or a plan that does not fit
+        128-bit security at this degree.
     """
 
     def __init__(self, members: int = 3, poly_degree: int = 8192, max_clients: int = 1024,
                  max_abs_value: float = 1.0, statistical_security: int | None = 40, precision_bits: int = 12,
-                 scale_bits: int = 40, coeff_mod_bits=None, special_mod_bits=None, threshold: int | None = None):
+                 scale_bits: int = 40, coeff_mod_bits=None, special_mod_bits=None, threshold: int | None = None,
+                 client_keys=(), min_clients: int = 1):
         if not 1 <= members <= 16:
             raise ParameterError(f"CkksCommittee: members is out of range; expected 1..16, got {members}")
         threshold = members if threshold is None else int(threshold)
-        if not 1 <= threshold <= members:
-            raise ParameterError(f"CkksCommittee: threshold is out of range; expected 1..{members}, got {threshold}")
+        if not 1 <= threshold <= members or 2 * threshold <= members:
+            # Two disjoint-enough member sets could otherwise decrypt two different client
+            # sets of one round (each member answers a round once; see the module note).
+            raise ParameterError(f"CkksCommittee: threshold is out of range; expected members / 2 < threshold <= "
+                                 f"{members}, got {threshold}")
+        if isinstance(min_clients, bool) or not isinstance(min_clients, (int, np.integer)) or min_clients < 1:
+            raise ParameterError(f"CkksCommittee: min_clients is out of range; expected an integer >= 1, got "
+                                 f"{min_clients}")
         self.parts = replicated.key_parts(members, threshold)
         if len(self.parts) > replicated.MAX_PARTS:
             raise ParameterError(f"CkksCommittee: threshold is out of range; expected C(members, threshold - 1) <= "
@@ -172,11 +314,14 @@ class CkksCommittee:
         self.max_clients = int(max_clients)
         # Each part is drawn by one holder and, in a deployment, sent sealed to the others.
         secrets = [self.ctx._native.keygen_secret() for _ in self.parts]
-        self.members = [CommitteeMember(self.ctx, {p: secrets[p] for p in replicated.held_by(self.parts, j)})
-                        for j in range(members)]
-        del secrets
         self.crs = os.urandom(32)
         self.key_id = key_id_from_crs(self.crs)
+        self.client_keys = [_raw_key(k) for k in client_keys]
+        self.min_clients = int(min_clients)
+        self.members = [CommitteeMember(self.ctx, {p: secrets[p] for p in replicated.held_by(self.parts, j)},
+                                        self.client_keys, self.min_clients, self.key_id)
+                        for j in range(members)]
+        del secrets
         shares = [self.members[replicated.holders(self.parts, p, members)[0]].public_key_share(self.crs, p)
                   for p in range(len(self.parts))]
         self.ctx.public_key = combine_public_key(self.ctx, shares, self.crs)
@@ -189,22 +334,36 @@ class CkksCommittee:
     def public_bytes(self) -> bytes:
         return self.ctx.to_bytes()
 
-    def decrypt(self, ct: Ciphertext, count: int | None = None, live=None) -> np.ndarray:
-        """Collective decryption of an aggregate: each key part answered by one of the
-        ``live`` members (default all), their smudged shares combined. ``count``: how many
-        leading values to return (n per ciphertext).
+    def decrypt_uploads(self, uploads, round: int, count: int | None = None, live=None) -> np.ndarray:
+        """Collective decryption of the sum of signed ``uploads`` (see :func:`sign_upload`)
+        for ``round``: the server adds the ciphertexts, each key part is answered by one
+        of the ``live`` members (default all), each of which verifies and adds the uploads
+        itself; the smudged shares are combined. Returns the sum's values (n per
+        ciphertext), the first ``count`` of them if given.
 
         Raises
         ------
+        ProtocolError
+            A member refused the uploads (unpinned or bad signature, replayed round, ...).
         TooFewSurvivorsError
-            Fewer than ``threshold`` live members (a part nobody live holds)."""
+            Fewer than ``threshold`` live members, or fewer than ``min_clients`` uploads."""
+        uploads = list(uploads)
         live = range(len(self.members)) if live is None else live
         try:
             plan = replicated.assign(self.parts, len(self.members), live)
         except LookupError as err:
-            raise TooFewSurvivorsError(f"CkksCommittee.decrypt: {err}") from None
-        shares = [self.members[j].decryption_share(ct, self.smudging_bits, parts) for j, parts in plan.items()]
-        out = combine_decryption(self.ctx, ct, shares)
+            raise TooFewSurvivorsError(f"CkksCommittee.decrypt_uploads: {err}") from None
+        if not uploads:
+            raise TooFewSurvivorsError("CkksCommittee.decrypt_uploads: uploads is empty; expected >= 1 upload")
+        width = len(uploads[0][1])
+        if any(len(u[1]) != width for u in uploads):
+            raise ProtocolError("CkksCommittee.decrypt_uploads: uploads have different lengths")
+        # The server's sum (what it combines the shares with); each member adds its own.
+        totals = [add_ciphertexts(Ciphertext.from_bytes(u[1][k], self.ctx) for u in uploads) for k in range(width)]
+        shares = {j: self.members[j].decryption_share(uploads, round, self.smudging_bits, parts)
+                  for j, parts in plan.items()}
+        out = np.concatenate([combine_decryption(self.ctx, t, [shares[j][k] for j in plan])
+                              for k, t in enumerate(totals)])
         return out if count is None else out[:count]
 
 
@@ -255,13 +414,25 @@ def unpack(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def ckks_aggregate(updates, committee: CkksCommittee | None = None, report: dict | None = None) -> np.ndarray:
-    """Sum of float updates through CKKS: clients encrypt, the server adds ciphertexts,
-    the committee decrypts the sum. Within about 2^-20 of the plaintext sum at scale 2^40.
+def ckks_aggregate(updates, committee: CkksCommittee | None = None, report: dict | None = None,
+                   identity_keys=None, round: int = 1) -> np.ndarray:
+    """Sum of float updates through CKKS: clients encrypt and sign, the server adds
+    ciphertexts, the committee verifies the signed uploads and decrypts the sum. Within
+    about 2^-20 of the plaintext sum at scale 2^40.
 
+    ``identity_keys``: the clients' Ed25519 private keys, one per update, pinned in
+    ``committee`` (with no committee, fresh keys and a committee pinning them are made).
+    ``round``: the round number the uploads are signed for (above the members' last).
     ``report`` (optional dict) receives upload bytes per client and server seconds.
     """
-    committee = committee or CkksCommittee()
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    if committee is None:
+        identity_keys = [Ed25519PrivateKey.generate() for _ in updates]
+        committee = CkksCommittee(client_keys=[k.public_key() for k in identity_keys])
+    if identity_keys is None or len(identity_keys) != len(updates):
+        raise ParameterError(f"ckks_aggregate: identity_keys has the wrong count; expected one key per update "
+                             f"({len(updates)}), got {None if identity_keys is None else len(identity_keys)}")
     ctx = committee.client_context()
     dim = len(updates[0])
     if len(updates) > committee.max_clients:
@@ -271,17 +442,18 @@ def ckks_aggregate(updates, committee: CkksCommittee | None = None, report: dict
         peak = float(np.max(np.abs(u))) if len(u) else 0.0
         if peak > committee.max_abs_value:
             raise ParameterError(f"ckks_aggregate: update has an entry out of range; expected |value| <= "
-                                 f"{committee.max_abs_value}, got {peak}")
-    enc = []
-    for u in updates:
+                                 f"{committee.max_abs_value}, got {peak:.3g}")
+    uploads = []
+    for u, key in zip(updates, identity_keys):
         if len(u) != dim:
             raise ParameterError(f"ckks_aggregate: update has the wrong length; expected {dim}, got {len(u)}")
-        enc.append([c.to_bytes() for c in encrypt_update(ctx, u)])
+        uploads.append(sign_upload(key, committee.key_id, round, encrypt_update(ctx, u)))
     t0 = time.perf_counter()
-    totals = [add_ciphertexts(Ciphertext.from_bytes(cl[k], ctx) for cl in enc) for k in range(len(enc[0]))]
+    totals = [add_ciphertexts(Ciphertext.from_bytes(up[1][k], ctx) for up in uploads) for k in range(len(uploads[0][1]))]
     server = time.perf_counter() - t0
-    out = np.concatenate([committee.decrypt(t) for t in totals])[:dim]
+    out = committee.decrypt_uploads(uploads, round, count=dim)
+    del totals
     if report is not None:
-        report.update(server_seconds=server, upload_bytes=sum(len(b) for b in enc[0]), plaintext_bytes=4 * dim,
+        report.update(server_seconds=server, upload_bytes=sum(len(b) for b in uploads[0][1]), plaintext_bytes=4 * dim,
                       log2_scale=math.log2(ctx.scale))
     return out

@@ -1,21 +1,65 @@
 """Encrypted aggregation under a committee key equals the plaintext sum within CKKS
-precision; malformed shares are refused."""
+precision; members decrypt only sums of signed uploads from pinned clients, once per
+round (a crafted ciphertext would reveal their secret share); malformed shares are
+refused; what the server holds of one client is independent of its update."""
 
 import numpy as np
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pyppml import fl
+from pyppml.ckks.ciphertext import Ciphertext
+from pyppml.fl.ckks_agg import sign_upload
+
+N_CLIENTS = 20
 
 
 @pytest.fixture(scope="module")
-def committee():
-    return fl.CkksCommittee(members=3, poly_degree=8192, max_clients=64)
+def keys():
+    return [Ed25519PrivateKey.generate() for _ in range(N_CLIENTS)]
 
 
-def test_encrypted_sum_matches_plaintext(committee):
-    ups = list(np.random.default_rng(0).uniform(-1, 1, (20, 3000)))
+@pytest.fixture(scope="module")
+def committee(keys):
+    return fl.CkksCommittee(members=3, poly_degree=8192, max_clients=64, client_keys=[k.public_key() for k in keys])
+
+
+class _Rounds:
+    """Fresh round numbers for the module's committee (each member answers a round once)."""
+    n = 100
+
+    @classmethod
+    def next(cls):
+        cls.n += 1
+        return cls.n
+
+
+def _uploads(com, keys, updates, rnd):
+    return [sign_upload(k, com.key_id, rnd, fl.encrypt_update(com.client_context(), u)) for k, u in zip(keys, updates)]
+
+
+def _crafted(com, big=2**45):
+    """The attack ciphertext (0, C): its decryption share is C s_i + smudging, which gives
+    the member's secret part s_i by rounding when C is far above the smudging width."""
+    ctx = com.client_context()
+    ct = ctx.encrypt(np.zeros(4), symmetric=False)
+    blob = bytearray(ct.to_bytes())
+    c0 = np.asarray(ct._native.poly(0).coeffs)
+    c1 = np.asarray(ct._native.poly(1).coeffs)
+    q = np.array(ctx.coeff_moduli[:c0.shape[0]], dtype=np.uint64)[:, None]
+    i0, i1 = bytes(blob).find(c0.astype("<u8").tobytes()), bytes(blob).find(c1.astype("<u8").tobytes())
+    assert i0 > 0 and i1 > 0
+    blob[i0:i0 + c0.nbytes] = bytes(c0.nbytes)
+    blob[i1:i1 + c1.nbytes] = (np.zeros_like(c1) + np.uint64(big) % q).astype("<u8").tobytes()  # constant C
+    out = bytes(blob)
+    Ciphertext.from_bytes(out, ctx)  # a well-formed, fresh-looking ciphertext
+    return out
+
+
+def test_encrypted_sum_matches_plaintext(committee, keys):
+    ups = list(np.random.default_rng(0).uniform(-1, 1, (N_CLIENTS, 3000)))
     rep = {}
-    total = fl.ckks_aggregate(ups, committee, rep)
+    total = fl.ckks_aggregate(ups, committee, rep, identity_keys=keys, round=_Rounds.next())
     err = np.abs(total - np.sum(ups, axis=0)).max()
     assert err < 2 ** -9, err  # >= 9 bits after the point on sums of 20 values
     assert rep["upload_bytes"] > 0
@@ -28,10 +72,60 @@ def test_context_has_no_secret_key(committee):
         ctx.decrypt(ctx.encrypt(np.ones(4), symmetric=False))
 
 
-def test_missing_member_gives_garbage_not_the_sum(committee):
-    ct = fl.add_ciphertexts(fl.encrypt_update(committee.client_context(), np.full(8, 0.5)) * 2)
-    shares = [m.decryption_share(ct, committee.smudging_bits) for m in committee.members[:2]]
-    out = fl.ckks_agg.combine_decryption(committee.ctx, ct, shares)
+def test_crafted_ciphertext_is_not_decrypted(committee, keys):
+    """Defect 7: the server hands a member (0, C). Unsigned, signed by an unpinned key,
+    or slipped in beside honest uploads: the member refuses and returns no share."""
+    member = committee.members[0]
+    crafted = _crafted(committee)
+    rnd = _Rounds.next()
+    honest = _uploads(committee, keys[:3], [np.full(8, 0.25)] * 3, rnd)
+    pk = keys[0].public_key().public_bytes_raw()
+    with pytest.raises(fl.ProtocolError, match="no valid signature"):
+        member.decryption_share([(pk, [crafted], bytes(64))], rnd, committee.smudging_bits)
+    rogue = Ed25519PrivateKey.generate()
+    with pytest.raises(fl.ProtocolError, match="not pinned"):
+        member.decryption_share([sign_upload(rogue, committee.key_id, rnd, [crafted])], rnd, committee.smudging_bits)
+    # An honest upload whose ciphertext the server swapped for the crafted one.
+    swapped = [(honest[0][0], [crafted], honest[0][2])] + honest[1:]
+    with pytest.raises(fl.ProtocolError, match="no valid signature"):
+        member.decryption_share(swapped, rnd, committee.smudging_bits)
+    assert member.last_round < rnd  # nothing answered
+    # The same member still serves the honest round.
+    assert np.abs(committee.decrypt_uploads(honest, rnd, count=8) - 0.75).max() < 2 ** -9
+
+
+def test_member_answers_each_round_once(committee, keys):
+    """A second request for one round (e.g. the same uploads without client 0, whose
+    difference would be client 0's update) is refused, as is an older round; uploads
+    signed for another round or key do not verify."""
+    rnd = _Rounds.next()
+    ups = _uploads(committee, keys[:4], list(np.random.default_rng(1).uniform(-1, 1, (4, 16))), rnd)
+    committee.decrypt_uploads(ups, rnd)
+    with pytest.raises(fl.ProtocolError, match="round is not new"):
+        committee.members[1].decryption_share(ups[1:], rnd, committee.smudging_bits)
+    later = rnd + 1
+    with pytest.raises(fl.ProtocolError, match="no valid signature"):
+        committee.members[1].decryption_share(ups[1:], later, committee.smudging_bits)
+    again = _uploads(committee, keys[:1], [np.ones(16)], later)
+    with pytest.raises(fl.ProtocolError, match="two uploads"):
+        committee.members[1].decryption_share(again * 2, later, committee.smudging_bits)
+
+
+def test_too_few_clients_not_decrypted(keys):
+    com = fl.CkksCommittee(members=2, poly_degree=8192, max_clients=8, client_keys=[k.public_key() for k in keys[:4]],
+                           min_clients=3)
+    ups = _uploads(com, keys[:2], [np.ones(4)] * 2, 1)
+    with pytest.raises(fl.TooFewSurvivorsError, match="too few client uploads"):
+        com.decrypt_uploads(ups, 1)
+    assert np.abs(com.decrypt_uploads(_uploads(com, keys[:3], [np.ones(4)] * 3, 2), 2, count=4) - 3).max() < 2 ** -9
+
+
+def test_missing_member_gives_garbage_not_the_sum(committee, keys):
+    rnd = _Rounds.next()
+    ups = _uploads(committee, keys[:2], [np.full(8, 0.5)] * 2, rnd)
+    total = fl.add_ciphertexts(Ciphertext.from_bytes(u[1][0], committee.ctx) for u in ups)
+    shares = [m.decryption_share(ups, rnd, committee.smudging_bits)[0] for m in committee.members[:2]]
+    out = fl.ckks_agg.combine_decryption(committee.ctx, total, shares)
     assert np.abs(out[:8] - 1.0).max() > 1.0
 
 
@@ -41,29 +135,36 @@ def test_bad_share_shape_refused(committee):
         fl.ckks_agg.combine_decryption(committee.ctx, ct, [np.zeros((2, 4096), dtype=np.uint64)])
 
 
-def test_two_values_per_slot_upload(committee):
+def test_two_values_per_slot_upload(committee, keys):
     ctx = committee.client_context()
     update = np.linspace(-1, 1, 3 * ctx.slots + 1)
     cts = fl.encrypt_update(ctx, update)
     assert len(cts) == 2  # n reals per ciphertext
-    got = np.concatenate([committee.decrypt(c) for c in cts])[: update.size]
+    rnd = _Rounds.next()
+    got = committee.decrypt_uploads([sign_upload(keys[0], committee.key_id, rnd, cts)], rnd, count=update.size)
     assert np.abs(got - update).max() < 2 ** -9
 
 
-def test_threshold_committee_decrypts_with_any_t_members():
-    com = fl.CkksCommittee(members=3, threshold=2, poly_degree=8192, max_clients=8)
+def test_threshold_committee_decrypts_with_any_t_members(keys):
+    com = fl.CkksCommittee(members=3, threshold=2, poly_degree=8192, max_clients=8,
+                           client_keys=[k.public_key() for k in keys[:4]])
     assert len(com.parts) == 3 and all(len(m.parts) == 2 for m in com.members)
     ups = list(np.random.default_rng(3).uniform(-1, 1, (4, 100)))
-    total = fl.add_ciphertexts([fl.encrypt_update(com.client_context(), u)[0] for u in ups])
-    for live in ([0, 1], [0, 2], [1, 2], [0, 1, 2]):
-        assert np.abs(com.decrypt(total, 100, live=live) - np.sum(ups, axis=0)).max() < 2 ** -9
+    for rnd, live in enumerate(([0, 1], [0, 2], [1, 2], [0, 1, 2]), start=1):
+        got = com.decrypt_uploads(_uploads(com, keys[:4], ups, rnd), rnd, count=100, live=live)
+        assert np.abs(got - np.sum(ups, axis=0)).max() < 2 ** -9
     with pytest.raises(fl.TooFewSurvivorsError, match="no live holder"):
-        com.decrypt(total, 100, live=[1])
+        com.decrypt_uploads(_uploads(com, keys[:4], ups, 9), 9, count=100, live=[1])
     # One member's parts alone (t - 1 = 1 member) do not decrypt.
-    out = fl.ckks_agg.combine_decryption(com.ctx, total, [com.members[0].decryption_share(total, com.smudging_bits)])
+    up = _uploads(com, keys[:4], ups, 10)
+    total = fl.add_ciphertexts(Ciphertext.from_bytes(u[1][0], com.ctx) for u in up)
+    out = fl.ckks_agg.combine_decryption(com.ctx, total, com.members[0].decryption_share(up, 10, com.smudging_bits))
     assert np.abs(out[:100] - np.sum(ups, axis=0)).max() > 1.0
 
 
 def test_committee_threshold_out_of_range():
     with pytest.raises(ValueError, match="threshold"):
         fl.CkksCommittee(members=3, threshold=4)
+    # 2 t <= k: two member sets could decrypt two client sets of one round.
+    with pytest.raises(ValueError, match="threshold is out of range"):
+        fl.CkksCommittee(members=4, threshold=2)
