@@ -27,8 +27,14 @@ noise (at least one honest member adds its own) leaves variance >= 10.5, the RLW
 of the standard HE parameters: exact for continuous Gaussians, and within negligible
 statistical distance for discrete ones this far above the smoothing parameter of Z
 (Peikert 2010, convolution of discrete Gaussians). Members decrypt each round's sum once and only
-for one client set of at least ``min_clients``; malformed, foreign, replayed or forged
-messages are refused. With client identity keys (``signed=True``; Ed25519 signatures on
+for one client set of at least ``min_clients``; with ``threshold < members`` they first
+agree on that set: each signs (plan, round, U) once, and a share is released only against
+ceil((members + threshold) / 2) signatures on the same U, so that two holders of a key
+part can never be made to answer over different sets (:mod:`.agreement`; the plan names
+every member's Ed25519 key, and certification needs that many live members). The plan's
+digest enters the sealing of the seeds, so a client handed another plan (a lower
+threshold, other keys) seals seeds that honest members cannot open. Malformed, foreign,
+replayed or forged messages are refused. With client identity keys (``signed=True``; Ed25519 signatures on
 each round key, checked by the members) the server cannot reach ``min_clients`` with
 sybil clients of its own; without them, clients are only as authenticated as the
 transport. A malicious client can still poison the sum (as in any FedAvg

@@ -55,6 +55,7 @@ class OneTimeClient:
         if len(keys) != params.members or any(len(k) != 32 for k in keys):
             raise ParameterError(f"OneTimeClient: member_keys is invalid; expected {params.members} keys of 32 bytes, "
                                  f"got {[len(k) for k in keys]}")
+        params.check_committee("OneTimeClient")
         self.index = index
         self.params = params
         self.member_keys = keys
@@ -79,7 +80,7 @@ class OneTimeClient:
         prng = _core.Prng()
         seeds = [prng.random_bytes(ring.SEED_BYTES) for _ in p.parts]
         eph_sk, eph_pk = new_keypair()
-        aad = p.session + int(round).to_bytes(4, "little")
+        aad = ring.seal_aad(p, round)
         sealed = []
         for j, member_pk in enumerate(self.member_keys):
             key = ring.seed_key(p, eph_sk, member_pk, round, self.index, j)

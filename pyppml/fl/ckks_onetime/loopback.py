@@ -4,10 +4,12 @@ messages as pyppml.mpc frames (the transport of the MPC protocols and of SecAgg+
 loopback run).
 
 Members publish their X25519 keys to the server, which hands the directory to the
-clients; clients upload; members verify their sealed seeds and return decryption shares.
+clients; clients upload; members verify their sealed seeds, sign the final client set and
+return decryption shares. Each member's Ed25519 signing key is made before the processes
+start and named in the plan every party holds (the setup a deployment does out of band).
 A client or member that closes its connection, stays silent past the timeout or sends a
 message that is refused is a dropout; the round still returns the accepted clients' sum
-while ``threshold`` members remain.
+while ``params.quorum`` members sign the client set and ``threshold`` members answer.
 
 >>> # total, report = run_onetime_loopback(updates, members=3, threshold=2, member_dropouts={1})
 """
@@ -18,6 +20,7 @@ import multiprocessing as mp
 
 import numpy as np
 
+from pyppml.fl.ckks_onetime import agreement
 from pyppml.fl.ckks_onetime.client import OneTimeClient
 from pyppml.fl.ckks_onetime.member import OneTimeMember
 from pyppml.fl.ckks_onetime.params import OneTimeParams
@@ -31,12 +34,13 @@ from pyppml.mpc.party import Party, free_ports
 from pyppml.mpc.transport import MsgType, PartyError
 
 
-def member_process(index: int, params: OneTimeParams, server, parties: int, timeout: float,
+def member_process(index: int, params: OneTimeParams, signing_key, server, parties: int, timeout: float,
                    drop_at: str | None) -> None:
-    """A member: publish its key, then answer verification and decryption requests until
-    the server hangs up (or, with ``drop_at``, stop answering from that step on)."""
+    """A member: publish its key, then answer verification, certification and decryption
+    requests until the server hangs up (or, with ``drop_at``, stop answering from that
+    step on)."""
     ch = connect_to_server(params.n_clients + 1 + index, server, parties, timeout)
-    member = OneTimeMember(index, params)
+    member = OneTimeMember(index, params, signing_key=signing_key)
     try:
         ch.send(MsgType.INPUT, _as_frame(member.public_key))
         while True:
@@ -46,6 +50,10 @@ def member_process(index: int, params: OneTimeParams, server, parties: int, time
                 if drop_at == "verify":
                     return
                 reply = member.verify(msg)
+            elif kind == Kind.OT_CERTIFY:
+                if drop_at in ("certify", "verify"):
+                    return
+                reply = member.certify(msg)
             else:
                 if drop_at == "decrypt":
                     return
@@ -84,7 +92,7 @@ def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None
     members, threshold, **plan :
         See :class:`OneTimeParams`.
     dropouts : set of client ids that never upload
-    member_dropouts : set of member ids, or {'verify' | 'decrypt': set}
+    member_dropouts : set of member ids, or {'verify' | 'certify' | 'decrypt': set}
 
     Returns
     -------
@@ -95,22 +103,24 @@ def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None
     ValueError
         Bad updates.
     TooFewSurvivorsError
-        Too few clients, or too few members to cover every key part.
+        Too few clients, too few members to certify the client set, or to cover every
+        key part.
     """
     n, dim = len(updates), len(updates[0])
-    params = OneTimeParams(n, dim, members=members, threshold=threshold, **plan)
+    signing = agreement.new_signing_keys(members)
+    params = agreement.with_signing_keys(OneTimeParams(n, dim, members=members, threshold=threshold, **plan), signing)
     ups = check_updates(updates, n, dim, "run_onetime_loopback")
     gone = set(int(i) for i in (dropouts or ()))
     mdrop = normalize_member_dropouts(member_dropouts)
-    drop_at = {j: step for step in ("decrypt", "verify") for j in mdrop.get(step, ())}
+    drop_at = {j: step for step in ("decrypt", "certify", "verify") for j in mdrop.get(step, ())}
     parties = n + members + 1
     server_addr = ("127.0.0.1", free_ports(1)[0])
     addresses = {0: server_addr} | {i: ("127.0.0.1", 0) for i in range(1, parties)}
     ctx = mp.get_context("fork")
     procs = [ctx.Process(target=client_process, args=(i, params, ups[i], server_addr, parties, timeout, i in gone),
                          daemon=True) for i in range(n)]
-    procs += [ctx.Process(target=member_process, args=(j, params, server_addr, parties, timeout, drop_at.get(j)),
-                          daemon=True) for j in range(members)]
+    procs += [ctx.Process(target=member_process, args=(j, params, signing[j], server_addr, parties, timeout,
+                                                       drop_at.get(j)), daemon=True) for j in range(members)]
     for p in procs:
         p.start()
     sent = {}
@@ -140,6 +150,12 @@ def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None
                     live.add(j)
                 except (PartyError, ProtocolError):
                     continue
+            for j, req in server.certify_requests(live).items():
+                try:
+                    member(j).send(MsgType.CONTROL, _as_frame(req))
+                    server.receive_certification(j, member(j).recv(MsgType.INPUT))
+                except (PartyError, ProtocolError):
+                    live.discard(j)
             while True:
                 failed = set()
                 for j, req in server.decryption_requests(live).items():

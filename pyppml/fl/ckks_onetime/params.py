@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import math
 import os
+import struct
 
 import numpy as np
 
@@ -57,6 +59,13 @@ class OneTimeParams:
         16 bytes naming the committee's session; binds keys and the common reference string.
     security : int or None
         Classical security level checked against the 2024 RLWE table (128, 192, 256).
+    member_signing_keys : tuple of bytes, optional
+        Every member's raw 32-byte Ed25519 public key, in member order. Members sign the
+        round's client set with these keys and release shares only against a quorum of
+        signatures on one set (:mod:`pyppml.fl.ckks_onetime.agreement`). Required by
+        every party when ``threshold < members`` (without them two holders of a key part
+        could be asked for shares over different client sets); optional for n-of-n,
+        where they make members refuse altered decryption requests.
 
     Raises
     ------
@@ -74,6 +83,7 @@ class OneTimeParams:
     min_clients: int | None = None
     session: bytes = dataclasses.field(default_factory=lambda: os.urandom(16))
     security: int | None = 128
+    member_signing_keys: tuple | None = None
 
     def __post_init__(self):
         api = "OneTimeParams"
@@ -100,6 +110,14 @@ class OneTimeParams:
              len(self.session) if isinstance(self.session, bytes) else type(self.session).__name__)
         need(self.modulus_bits <= 60, "precision_bits", "a plan whose modulus fits 60 bits "
              f"(needs {self.modulus_bits}; lower precision_bits or max_abs_value)", self.precision_bits)
+        keys = self.member_signing_keys
+        if keys is not None:
+            ok = (isinstance(keys, (tuple, list)) and len(keys) == self.members
+                  and all(isinstance(k, bytes) and len(k) == 32 for k in keys) and len(set(keys)) == len(keys))
+            need(ok, "member_signing_keys", f"{self.members} distinct 32-byte Ed25519 public keys",
+                 [len(k) if isinstance(k, bytes) else type(k).__name__ for k in keys]
+                 if isinstance(keys, (tuple, list)) else type(keys).__name__)
+            object.__setattr__(self, "member_signing_keys", tuple(keys))
         self.context  # noqa: B018 - builds the ring now so insecure plans fail at construction
 
     # ------------------------------------------------------------------ committee
@@ -118,6 +136,40 @@ class OneTimeParams:
     def held_by(self, member: int) -> tuple[int, ...]:
         """Indices of the parts ``member`` holds, ascending."""
         return replicated.held_by(self.parts, member)
+
+    @property
+    def agreement(self) -> bool:
+        """Whether members certify the client set before releasing shares (the plan names
+        their signing keys)."""
+        return self.member_signing_keys is not None
+
+    @property
+    def quorum(self) -> int:
+        """Signatures on one client set a member needs before it releases a share:
+        ceil((members + threshold) / 2), so that two quorums share >= threshold members
+        (the argument is in :mod:`pyppml.fl.ckks_onetime.agreement`)."""
+        return -(-(self.members + self.t) // 2)
+
+    def check_committee(self, api: str) -> None:
+        """Raise ParameterError when the plan lets two holders of a key part answer for
+        different client sets: threshold < members without the members' signing keys."""
+        if self.t < self.members and not self.agreement:
+            raise ParameterError(f"{api}: member_signing_keys is missing; expected every member's Ed25519 key when "
+                                 f"threshold < members, got threshold {self.t} of {self.members} without keys")
+
+    @functools.cached_property
+    def digest(self) -> bytes:
+        """SHA-256 of every field of the plan (the members' signing keys included). It
+        enters the key derivation and the associated data of the sealed seeds, so seeds
+        sealed under one plan do not open under another (a server cannot hand a client a
+        weaker plan, e.g. threshold 1, and have the members open its seeds)."""
+        head = struct.pack("<IQIIIIdII", 1, int(self.dim), int(self.n_clients), int(self.members), int(self.t),
+                           int(self.poly_degree), float(self.max_abs_value), int(self.precision_bits),
+                           int(self.min_count))
+        sec = struct.pack("<I", 0 if self.security is None else int(self.security))
+        keys = b"".join(self.member_signing_keys or ())
+        return hashlib.sha256(b"pyppml-fl onetime plan" + head + sec + self.session
+                              + struct.pack("<I", len(keys)) + keys).digest()
 
     @property
     def min_count(self) -> int:
@@ -150,11 +202,17 @@ class OneTimeParams:
 
     @functools.cached_property
     def context(self):
+        # The ring needs no keys, but the core refuses contexts without a special prime
+        # (key generation would index it): carry the smallest NTT prime there, unused,
+        # and count it in the security check (conservative).
+        special = _smallest_special_bits(int(self.poly_degree), self.modulus_bits)
         try:
-            return native_context("ckks", int(self.poly_degree), [self.modulus_bits], [], 0, self.security, "2024")
+            return native_context("ckks", int(self.poly_degree), [self.modulus_bits], [special], 0, self.security,
+                                  "2024")
         except ValueError as err:
             raise ParameterError(f"OneTimeParams: the plan is insecure or invalid; expected n = {self.poly_degree} "
-                                 f"to allow a {self.modulus_bits}-bit modulus, got {err}") from None
+                                 f"to allow a {self.modulus_bits}-bit modulus (+ a {special}-bit unused special "
+                                 f"prime), got {err}") from None
 
     @functools.cached_property
     def base(self):
@@ -180,3 +238,18 @@ class OneTimeParams:
 
     def upload_bytes_estimate(self) -> int:
         return self.blocks * self.block_bytes + 32 + sum(self.blob_bytes(j) for j in range(self.members))
+
+
+@functools.lru_cache(maxsize=None)
+def _smallest_special_bits(n: int, modulus_bits: int) -> int:
+    """Bit size of the smallest prime = 1 mod 2n the core finds next to the data prime."""
+    from pyppml._rlwe import _he
+
+    for bits in range((2 * n).bit_length() + 1, 61):
+        try:
+            _he.select_primes(n, [modulus_bits, bits])
+            return bits
+        except ValueError:
+            continue
+    raise ParameterError(f"OneTimeParams: poly_degree has no special prime; expected an NTT prime below 2^60, "
+                         f"got n = {n}")

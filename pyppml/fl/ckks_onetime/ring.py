@@ -88,10 +88,17 @@ def decode_block(params: OneTimeParams, coeffs: np.ndarray) -> np.ndarray:
 
 def seed_key(params: OneTimeParams, secret_key, peer_public: bytes, round: int, client: int, member: int) -> bytes:
     """The AEAD key for the seeds client -> member: HKDF of their X25519 secret, bound to
-    the session, round and both indices."""
-    info = b"pyppml-fl onetime seeds" + params.session + b"".join(
+    the plan (its digest covers the session, members, threshold, ...), the round and both
+    indices."""
+    info = b"pyppml-fl onetime seeds" + params.digest + b"".join(
         int(v).to_bytes(4, "little") for v in (round, client, member))
     return agree(secret_key, peer_public, info)
+
+
+def seal_aad(params: OneTimeParams, round: int) -> bytes:
+    """Associated data of the sealed seeds: the session, the round and the plan's digest,
+    so that seeds sealed under one plan fail to open under another."""
+    return params.session + int(round).to_bytes(4, "little") + params.digest
 
 
 def key_statement(params: OneTimeParams, round: int, client: int, public_key: bytes) -> bytes:

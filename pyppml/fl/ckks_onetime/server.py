@@ -7,9 +7,15 @@ Steps::
 
     server.receive_upload(i, bytes)            # each client, any order
     server.verify_requests(live) -> {j: bytes}; server.receive_verification(j, bytes)
+    server.certify_requests(live) -> {j: bytes}; server.receive_certification(j, bytes)
     server.decryption_requests(live) -> {j: bytes}; server.receive_share(j, bytes)
     (a member that fails to answer: call decryption_requests again with the others)
     server.finish() -> the sum of the accepted clients' updates
+
+The certification step (members sign the final client set; shares are released only
+against a quorum of signatures, :mod:`pyppml.fl.ckks_onetime.agreement`) runs in plans
+that name the members' signing keys (required when threshold < members); without them
+``certify_requests`` returns no request.
 """
 
 from __future__ import annotations
@@ -20,12 +26,12 @@ import numpy as np
 
 from pyppml import _core
 from pyppml.fl import replicated
-from pyppml.fl.ckks_onetime import ring
+from pyppml.fl.ckks_onetime import agreement, ring
 from pyppml.fl.ckks_onetime.params import OneTimeParams
 from pyppml.fl.errors import ProtocolError, TooFewSurvivorsError
 from pyppml.fl.messages import SERVER, Kind, Message, ids_array, pack_ids
 
-SIGNATURE_BYTES = 64
+SIGNATURE_BYTES = 64  # a client's Ed25519 signature on its round key
 
 
 class OneTimeServer:
@@ -53,6 +59,7 @@ class OneTimeServer:
     def __init__(self, params: OneTimeParams, round: int = 1, signed: bool = False):
         if round < 1:
             raise ProtocolError(f"OneTimeServer: round is out of range; expected >= 1, got {round}")
+        params.check_committee("OneTimeServer")
         self.params = params
         self.round = int(round)
         self.key_bytes = 32 + (SIGNATURE_BYTES if signed else 0)  # X25519 key (+ Ed25519 signature)
@@ -61,6 +68,7 @@ class OneTimeServer:
         self._verified: set[int] = set()
         self._answered: dict[int, int] = {}  # part -> member
         self._pending: dict[int, list[int]] = {}  # member -> parts asked
+        self._signatures: dict[int, bytes] | None = None  # member -> signature on the client set
         self._total: np.ndarray | None = None  # sum of accepted uploads and shares, mod q
         self.accepted: list[int] = []
         self.seconds = 0.0
@@ -69,7 +77,7 @@ class OneTimeServer:
         return Message(kind, SERVER, self.round, self.params.session, fields).to_bytes()
 
     def _parse(self, data, kind: Kind, sender: int) -> Message:
-        msg = Message.from_bytes(data, kind)
+        msg = Message.from_bytes(data, kind, checked=self.params.agreement)
         if msg.sender != sender or msg.session != self.params.session or msg.round != self.round:
             raise ProtocolError(f"OneTimeServer: {kind.name} has a foreign header; expected sender {sender}, round "
                                 f"{self.round} of this session, got sender {msg.sender}, round {msg.round}")
@@ -146,23 +154,63 @@ class OneTimeServer:
                                        f"got {count}")
 
 
+    def _freeze(self) -> None:
+        """Fix the client set U: the uploads that survived verification."""
+        if not self._verified:
+            raise ProtocolError("OneTimeServer: no member verified the seeds; expected verify_requests first")
+        if not self.accepted:
+            self.accepted = sorted(self._uploads)
+            self._need_clients(len(self.accepted))
+            self._uploads.clear()
+
+    def certify_requests(self, live_members) -> dict[int, bytes]:
+        """Ask each live, verified member to sign the client set U (plans with signing
+        keys; {} otherwise). Calling it again asks only members that have not signed."""
+        if not self.params.agreement:
+            return {}
+        self._freeze()
+        if self._signatures is None:
+            self._signatures = {}
+        ids = pack_ids(self.accepted)
+        return {j: self._out(Kind.OT_CERTIFY, ids)
+                for j in sorted(set(live_members) & self._verified) if j not in self._signatures}
+
+    def receive_certification(self, member: int, data) -> None:
+        """A member's signature on U; one that does not verify raises ProtocolError."""
+        msg = self._parse(data, Kind.OT_CERTIFIED, member)
+        if self._signatures is None or not 0 <= member < self.params.members:
+            raise ProtocolError(f"OneTimeServer: certification of member {member} was not asked for; expected "
+                                "certify_requests first")
+        text = agreement.statement(self.params, self.round, pack_ids(self.accepted))
+        if not agreement.verify_one(self.params, member, msg.fields[0], text):
+            raise ProtocolError(f"OneTimeServer: certification of member {member} does not verify; expected its "
+                                "signature on this round's client set")
+        self._signatures[member] = bytes(msg.fields[0])
+
     def decryption_requests(self, live_members) -> dict[int, bytes]:
         """Assign every key part not yet answered to a live, verified holder; call again
         with the remaining members if one fails to answer.
 
         Raises
         ------
+        ProtocolError
+            No verification yet, or (plans with signing keys) no certification yet.
         TooFewSurvivorsError
-            Too few clients, or a part that no live verified member holds.
+            Too few clients, fewer than ``params.quorum`` members signed the client set,
+            or a part that no live verified member holds.
         """
         p = self.params
-        if not self._verified:
-            raise ProtocolError("OneTimeServer.decryption_requests: no member verified the seeds; expected "
-                                "verify_requests first")
-        if not self.accepted:
-            self.accepted = sorted(self._uploads)
-            self._need_clients(len(self.accepted))
-            self._uploads.clear()
+        self._freeze()
+        fields = ()
+        if p.agreement:
+            if self._signatures is None:
+                raise ProtocolError("OneTimeServer.decryption_requests: the client set is not certified; expected "
+                                    "certify_requests first")
+            if len(self._signatures) < p.quorum:
+                raise TooFewSurvivorsError(f"OneTimeServer: too few members certified the client set; expected >= "
+                                           f"{p.quorum} (ceil((members + threshold) / 2)), got "
+                                           f"{len(self._signatures)}")
+            fields = (agreement.pack(self._signatures),)
         live = sorted(set(live_members) & self._verified)
         try:
             plan = replicated.assign(p.parts, p.members, live, self._answered)
@@ -170,10 +218,13 @@ class OneTimeServer:
             raise TooFewSurvivorsError(f"OneTimeServer: {err}") from None
         self._pending = plan
         ids = pack_ids(self.accepted)
-        return {j: self._out(Kind.OT_DECRYPT, ids, np.asarray(parts, dtype="<u2").tobytes())
+        return {j: self._out(Kind.OT_DECRYPT, ids, np.asarray(parts, dtype="<u2").tobytes(), *fields)
                 for j, parts in plan.items()}
 
     def receive_share(self, member: int, data) -> None:
+        """Add a member's decryption share; a share for other parts, of the wrong size,
+        with a coefficient >= q or (plans with signing keys) without the member's valid
+        signature raises ProtocolError and leaves the sum untouched."""
         t0 = time.perf_counter()
         p = self.params
         msg = self._parse(data, Kind.OT_SHARE, member)
@@ -184,7 +235,15 @@ class OneTimeServer:
         if len(msg.fields[1]) != p.blocks * p.block_bytes:
             raise ProtocolError(f"OneTimeServer: share of member {member} has the wrong size; expected "
                                 f"{p.blocks * p.block_bytes} bytes, got {len(msg.fields[1])}")
-        _core.accumulate_packed_mod(self._total, msg.fields[1], p.modulus_bits, p.modulus)
+        if p.agreement:
+            text = agreement.share_statement(p, self.round, pack_ids(self.accepted), msg.fields[0], msg.fields[1])
+            if not agreement.verify_one(p, member, msg.fields[2], text):
+                raise ProtocolError(f"OneTimeServer: share of member {member} is not signed by it; expected its "
+                                    "signature on this round's share")
+        try:  # checks every coefficient < q before touching the sum
+            _core.accumulate_packed_mod(self._total, msg.fields[1], p.modulus_bits, p.modulus)
+        except ValueError as err:
+            raise ProtocolError(f"OneTimeServer: share of member {member} is malformed; {err}") from None
         for part in parts:
             self._answered[part] = member
         del self._pending[member]

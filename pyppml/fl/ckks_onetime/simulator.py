@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pyppml.fl.ckks_onetime import agreement
 from pyppml.fl.ckks_onetime.client import OneTimeClient
 from pyppml.fl.ckks_onetime.member import OneTimeMember
 from pyppml.fl.ckks_onetime.params import OneTimeParams
@@ -13,11 +14,12 @@ from pyppml.fl.ckks_onetime.server import OneTimeServer
 from pyppml.fl.errors import ProtocolError
 from pyppml.fl.simulator import RoundReport, check_updates, normalize_dropouts
 
-MEMBER_STEPS = ("verify", "decrypt")
+MEMBER_STEPS = ("verify", "certify", "decrypt")
 
 
 def normalize_member_dropouts(dropouts) -> dict[str, set]:
-    """A set (members that never answer) or {step: set} with steps 'verify', 'decrypt'."""
+    """A set (members that never answer) or {step: set} with steps 'verify', 'certify',
+    'decrypt' (the member answers nothing from that step on)."""
     return normalize_dropouts(dropouts, MEMBER_STEPS, "verify", "member_dropouts")
 
 
@@ -28,8 +30,10 @@ class OneTimeAggregator:
     Each client encrypts its update under a fresh key whose parts it seals to the
     committee, and uploads one bit-packed polynomial per n reals (the other half of the
     ciphertext is the round's public reference string); the server adds uploads; the
-    committee members (any ``threshold`` of them) return decryption shares for the sum
-    only.
+    committee members sign the final client set and (any ``threshold`` of them, once
+    ``params.quorum`` = ceil((members + threshold) / 2) have signed the same set) return
+    decryption shares for the sum only. Every member gets an Ed25519 signing key, named
+    in the plan (``params.member_signing_keys``).
 
     Parameters
     ----------
@@ -46,12 +50,14 @@ class OneTimeAggregator:
     >>> import numpy as np
     >>> agg = OneTimeAggregator(n_clients=4, dim=3, members=3, threshold=2)
     >>> ups = [np.full(3, 0.125 * i) for i in range(4)]
-    >>> np.round(agg.run_round(ups, dropouts={3}, member_dropouts={1}), 4).tolist()
+    >>> np.round(agg.run_round(ups, dropouts={3}, member_dropouts={"decrypt": {1}}), 4).tolist()
     [0.375, 0.375, 0.375]
     """
 
     def __init__(self, n_clients: int, dim: int, signed: bool = False, **plan):
-        self.params = OneTimeParams(n_clients, dim, **plan)
+        template = OneTimeParams(n_clients, dim, **plan)
+        signing = agreement.new_signing_keys(template.members)
+        self.params = agreement.with_signing_keys(template, signing)
         identity, verify = {}, None
         if signed:
             from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -59,7 +65,7 @@ class OneTimeAggregator:
             identity = {i: Ed25519PrivateKey.generate() for i in range(n_clients)}
             verify = {i: k.public_key() for i, k in identity.items()}
         self.signed = bool(signed)
-        self.members = [OneTimeMember(j, self.params, verify) for j in range(self.params.members)]
+        self.members = [OneTimeMember(j, self.params, verify, signing[j]) for j in range(self.params.members)]
         keys = [m.public_key for m in self.members]
         self.clients = [OneTimeClient(i, self.params, keys, identity.get(i)) for i in range(n_clients)]
         self.round = 0
@@ -72,15 +78,17 @@ class OneTimeAggregator:
         ----------
         updates : sequence of n_clients float vectors of length dim (None: client absent)
         dropouts : set of client ids that never upload
-        member_dropouts : set of member ids, or {'verify' | 'decrypt': set}: members that
-            stop answering from that step on.
+        member_dropouts : set of member ids, or {'verify' | 'certify' | 'decrypt': set}:
+            members that stop answering from that step on (certification needs
+            ``params.quorum`` members, decryption ``threshold``).
 
         Raises
         ------
         ValueError
             Bad updates (count, shape, non-finite, out of range).
         TooFewSurvivorsError
-            Too few clients, or too few members to cover every key part.
+            Too few clients, too few members to certify the client set, or to cover
+            every key part.
         """
         p = self.params
         ups = check_updates(updates, p.n_clients, p.dim, "OneTimeAggregator.run_round")
@@ -102,6 +110,9 @@ class OneTimeAggregator:
         live = set(range(p.members)) - mdrop.get("verify", set())
         for j, req in server.verify_requests(live).items():
             server.receive_verification(j, self.members[j].verify(req))
+        live -= mdrop.get("certify", set())
+        for j, req in server.certify_requests(live).items():
+            server.receive_certification(j, self.members[j].certify(req))
         live -= mdrop.get("decrypt", set())
         for j, req in server.decryption_requests(live).items():
             server.receive_share(j, self.members[j].decryption_share(req))
