@@ -6,8 +6,11 @@ inheritance, as in ../shared/STYLE.md)."""
 from __future__ import annotations
 
 import importlib
+import numbers
 import warnings
 from typing import Iterable
+
+import numpy as np
 
 from pyppml._core import FormatError, MismatchError, ParameterError
 from pyppml._core import he as _he
@@ -23,6 +26,25 @@ def native_context(scheme: str, poly_degree: int, q_bits: list[int], p_bits: lis
     primes = _he.select_primes(poly_degree, list(q_bits) + list(p_bits))
     return _he.Context(scheme, poly_degree, primes[: len(q_bits)], primes[len(q_bits):], dnum,
                        0 if security is None else int(security), str(standard), int(plain_modulus))
+
+
+def as_scalar(value):
+    """``value`` as a Python number when it is one, or a 0-d or 1-element 1-D numeric
+    array (operators broadcast these to every slot); None for anything else."""
+    if isinstance(value, numbers.Number):
+        return value
+    arr = np.asarray(value)
+    if arr.size == 1 and arr.ndim <= 1 and (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        return arr.reshape(()).item()
+    return None
+
+
+def rotation_steps(steps, api: str) -> int:
+    """``steps`` as an int; a fractional or non-numeric step count is refused (int()
+    would truncate 1.5 to a rotation by 1)."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise ParameterError(f"{api}: steps is not an integer; expected an integral number of slots, got {steps!r}")
+    return int(steps)
 
 
 def signed_powers_of_two(period: int) -> list[int]:
@@ -130,6 +152,7 @@ class RlweContext:
         if self.public_key is not None and sk.key_id != self.public_key.key_id:
             raise MismatchError("import_secret_key: data is the key of another key set; expected the secret key of this context's public key, got another")
         self.secret_key = sk
+        self._releases_made, self._release_limit = 0, None  # CKKS release count of this Context
 
     def key_to_bytes(self, key) -> bytes:
         """Bytes of a public, relinearization or Galois key of this context."""

@@ -1,9 +1,12 @@
 """BFV ciphertexts and plaintexts with NumPy-friendly operators.
 
 ``a * b`` multiplies and relinearizes; ``+``, ``-`` and ``*`` also take plaintexts,
-integers and integer arrays (encoded like ``Context.encrypt`` does). Operands at
-different levels (after modulus switching) are brought to the lower one. The named
-methods (``multiply``, ``relinearize``, ``mod_switch_to_next``) give full control.
+integers and integer arrays (taken mod t, encoded like ``Context.encrypt`` does). An
+integer, a 0-d or a length-1 array is a constant in every slot; any other array must have
+exactly n entries (a shorter one is refused rather than zero-padded: encode it with
+``Context.encode`` to pad it on purpose, and pass the Plaintext). Operands at different
+levels (after modulus switching) are brought to the lower one. The named methods
+(``multiply``, ``relinearize``, ``mod_switch_to_next``) give full control.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import numbers
 import numpy as np
 
 from pyppml._core import MismatchError, ParameterError
-from pyppml._rlwe import RlweObject
+from pyppml._rlwe import RlweObject, as_scalar
 
 
 class Plaintext(RlweObject):
@@ -111,21 +114,37 @@ class Ciphertext(RlweObject):
         level = min(a.level, b.level)
         return a.mod_switch_to(level), b.mod_switch_to(level)
 
-    def _plain(self, other) -> Plaintext:
+    def _integer(self, other, api: str):
+        """``other`` as a Python int when it is an integer scalar (or a 0-d / length-1
+        integer array), None when it is a vector."""
+        scalar = as_scalar(other)
+        if scalar is None:
+            return None
+        if not isinstance(scalar, numbers.Integral):
+            raise ParameterError(f"{api}: operand has the wrong dtype; expected an integer, got {type(scalar).__name__}")
+        return int(scalar)
+
+    def _plain(self, other, api: str) -> Plaintext:
         if isinstance(other, Plaintext):
             return other
         ctx = self.context
-        if isinstance(other, numbers.Integral):
+        scalar = self._integer(other, api)
+        if scalar is not None:
             # A constant in every slot is the constant polynomial.
-            return ctx.encode_coefficients([int(other)])
-        return ctx._plaintext(other)
+            return ctx.encode_coefficients([scalar])
+        arr = np.asarray(other)
+        if arr.ndim != 1 or arr.shape[0] != ctx.slots:
+            raise ParameterError(
+                f"{api}: values has the wrong shape; expected an integer or exactly {ctx.slots} values "
+                f"(encode() a shorter vector to zero-pad it), got shape {arr.shape}")
+        return ctx._plaintext(arr)
 
     # ------------------------------------------------------------ operators
     def __add__(self, other):
         if isinstance(other, Ciphertext):
             a, b = Ciphertext._align(self, other, "add")
             return a._wrap(a._ctx.add(a._native, b._native))
-        return self.add_plain(self._plain(other))
+        return self.add_plain(self._plain(other, "add"))
 
     __radd__ = __add__
 
@@ -133,7 +152,7 @@ class Ciphertext(RlweObject):
         if isinstance(other, Ciphertext):
             a, b = Ciphertext._align(self, other, "sub")
             return a._wrap(a._ctx.sub(a._native, b._native))
-        return self.sub_plain(self._plain(other))
+        return self.sub_plain(self._plain(other, "sub"))
 
     def __rsub__(self, other):
         return (-self) + other
@@ -146,9 +165,11 @@ class Ciphertext(RlweObject):
             if other is self:
                 return self.square()
             return self.multiply(other).relinearize()
-        if isinstance(other, numbers.Integral) and not isinstance(other, bool):
-            return self._wrap(self._bfv.multiply_scalar(self._native, int(other) % self.context.plain_modulus))
-        return self.multiply_plain(self._plain(other))
+        if not isinstance(other, Plaintext):
+            scalar = self._integer(other, "multiply")
+            if scalar is not None:
+                return self._wrap(self._bfv.multiply_scalar(self._native, scalar % self.context.plain_modulus))
+        return self.multiply_plain(self._plain(other, "multiply"))
 
     __rmul__ = __mul__
 

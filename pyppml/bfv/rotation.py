@@ -4,6 +4,7 @@ A rotation without its own key is composed from the power-of-two keys."""
 from __future__ import annotations
 
 from pyppml._core import ParameterError
+from pyppml._rlwe import rotation_steps
 
 
 def _keys(ct):
@@ -20,7 +21,7 @@ def _apply(ct, elt):
 def rotate_rows(ct, steps: int):
     ctx = ct.context
     row = ctx.row_size
-    steps = int(steps) % row
+    steps = rotation_steps(steps, "rotate_rows") % row
     if steps == 0:
         return ct
     elements = set(_keys(ct).elements)

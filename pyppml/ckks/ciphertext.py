@@ -4,19 +4,69 @@ High-level operators manage levels and scales: ``a * b`` multiplies, relinearize
 rescales; ``a + b`` first brings both operands to the lower level and the same scale.
 The named methods (``multiply``, ``relinearize``, ``rescale``, ``drop_to_level``) give
 full control.
+
+Integer headroom. A ciphertext at level l holds round(value * scale) modulo
+Q_l = q_0 * ... * q_l, so it decrypts correctly while |value| * scale < Q_l / 2: with
+scale = 2^s there are log2(Q_l) - s - 1 bits left for the integer part of |value|. Every
+operation here checks the headroom of its result for |value| <= 1 (``scale_limits``):
+products whose scale would reach Q_l / 2 and scales below ``min_scale`` (10 bits above
+the rounding noise of a rescale, 2^10 * sqrt(n)) raise ``ParameterError``; larger values
+need correspondingly more headroom, which the caller must leave.
+
+Operands. Scalars, 0-d and length-1 arrays are broadcast to every slot. A vector operand
+must have exactly ``slots`` entries: shorter ones are refused (a silent zero-padding would
+multiply the missing slots by 0); to pad on purpose, encode it (``Context.encode`` pads
+with zeros) and pass the Plaintext.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from pyppml._core import MismatchError, ParameterError
-from pyppml._rlwe import RlweObject
+from pyppml._rlwe import RlweObject, as_scalar as _as_scalar
 
 # Scales closer than this (relative) are treated as equal when adding.
 _SCALE_RTOL = 2.0 ** -32
+# Integer factors that change a scale (alignment, scalars) must be at least 2^20: their
+# rounding then costs at most 2^-21 relative error.
+_FACTOR_BITS = 20
+
+
+def min_scale(context) -> float:
+    """Smallest scale a ciphertext may have: 2^10 * sqrt(n), 10 bits above the rounding
+    noise of a rescale (standard deviation about sqrt(n / 18))."""
+    return 2.0 ** 10 * math.sqrt(context.poly_degree)
+
+
+def log2_modulus(context, level: int) -> float:
+    """log2(Q_level), Q_level = q_0 * ... * q_level."""
+    return float(sum(math.log2(q) for q in context.coeff_moduli[: level + 1]))
+
+
+def scale_limits(context, level: int) -> tuple[float, float]:
+    """(smallest, largest) scale of a ciphertext at ``level`` whose values have
+    |value| <= 1: [2^10 sqrt(n), Q_level / 2]."""
+    return min_scale(context), 2.0 ** (log2_modulus(context, level) - 1)
+
+
+def _check_scale(context, api: str, scale: float, level: int, what: str = "result") -> None:
+    lo, hi = scale_limits(context, level)
+    if not scale >= lo:
+        raise ParameterError(
+            f"{api}: {what} scale is too small; expected scale >= 2^{math.log2(lo):.1f} (2^10 sqrt(n)), "
+            f"got 2^{_log2(scale)}")
+    if not scale <= hi:
+        raise ParameterError(
+            f"{api}: {what} scale exceeds the modulus; expected scale <= Q_{level} / 2 = 2^{math.log2(hi):.1f} "
+            f"(integer headroom for |value| <= 1), got 2^{_log2(scale)}")
+
+
+def _log2(x: float) -> str:
+    return f"{math.log2(x):.2f}" if x > 0 else f"{x!r}"
 
 
 class Plaintext(RlweObject):
@@ -62,6 +112,18 @@ class Ciphertext(RlweObject):
         return self._wrap(self._ctx.relinearize(self._native, self.context.relin_key))
 
     def rescale(self) -> "Ciphertext":
+        """Divide by the top prime q_l: one level down, scale / q_l.
+
+        Raises
+        ------
+        ParameterError
+            At level 0, or when the scale after division would fall below ``min_scale``
+            (a fresh ciphertext has nothing to rescale: its values would drown in the
+            rounding noise).
+        """
+        if self.level >= 1:
+            q = float(self.context.coeff_moduli[self.level])
+            _check_scale(self.context, "rescale", self.scale / q, self.level - 1)
         return self._wrap(self._ctx.rescale(self._native))
 
     def drop_to_level(self, level: int) -> "Ciphertext":
@@ -70,10 +132,19 @@ class Ciphertext(RlweObject):
         return self._wrap(self._ctx.drop_to_level(self._native, int(level)))
 
     def multiply(self, other: "Ciphertext") -> "Ciphertext":
-        """Tensor product only (3 components, scale multiplied); no relinearization."""
+        """Tensor product only (3 components, scale multiplied); no relinearization.
+
+        Raises ``ParameterError`` when the product's scale would leave no integer headroom
+        (scale >= Q_l / 2, see the module docstring)."""
+        if not isinstance(other, Ciphertext):
+            raise ParameterError(f"multiply: other has the wrong type; expected a ckks.Ciphertext, got {type(other).__name__}")
+        _check_scale(self.context, "multiply", self.scale * other.scale, min(self.level, other.level), "product")
         return self._wrap(self._ctx.multiply(self._native, other._native))
 
     def multiply_plain(self, pt: Plaintext) -> "Ciphertext":
+        """Product with a plaintext (scale multiplied, no rescale); headroom checked as in
+        ``multiply``."""
+        _check_scale(self.context, "multiply_plain", self.scale * pt.scale, self.level, "product")
         return self._wrap(self._ctx.multiply_plain(self._native, pt._native))
 
     def add_plain(self, pt: Plaintext) -> "Ciphertext":
@@ -81,7 +152,7 @@ class Ciphertext(RlweObject):
 
     def square(self) -> "Ciphertext":
         """x * x with relinearization and rescaling."""
-        return self._wrap(self._ctx.multiply(self._native, self._native)).relinearize().rescale()
+        return self.multiply(self).relinearize().rescale()
 
     def with_scale(self, scale: float) -> "Ciphertext":
         """Reinterpret at another scale (no computation)."""
@@ -92,11 +163,39 @@ class Ciphertext(RlweObject):
     def times_scalar_to(self, c: float, target: float) -> "Ciphertext":
         """c * self with the result's scale exactly ``target``, one level down: the integer
         factor is round(c * target * q_l / scale), so rescaling by q_l lands on ``target``
-        (relative rounding 2^-log2(q_l))."""
+        (relative rounding 2^-log2(q_l)).
+
+        Raises
+        ------
+        ParameterError
+            At level 0; when both target * q_l / scale and the integer factor are below
+            2^20 (the rounded factor would lose precision: rescale first); when scale * |factor| reaches Q_l / 2 (no integer
+            headroom); when ``target`` is below ``min_scale``.
+        """
+        return self._times_scalar(c, target, "times_scalar_to")
+
+    def _times_scalar(self, c: float, target: float, api: str) -> "Ciphertext":
+        if self.level == 0:
+            raise ParameterError(f"{api}: ciphertext is at level 0; expected a level >= 1 to rescale the product, got 0")
         q = float(self.context.coeff_moduli[self.level])
-        factor = int(round(c * target * q / self.scale))
+        unit = target * q / self.scale
+        factor = int(round(c * unit))
+        # Rounding c * unit costs |value| / (2 unit) absolute or 1 / (2 |factor|) relative
+        # error: one of them must be at most 2^-21, and a nonzero c must not round to 0.
+        if not max(unit, abs(factor)) >= 2.0 ** _FACTOR_BITS or (c != 0 and factor == 0):
+            raise ParameterError(
+                f"{api}: scale factor loses precision; expected target * q_l / scale >= 2^{_FACTOR_BITS}, "
+                f"got 2^{_log2(unit)} (scale 2^{_log2(self.scale)}, target 2^{_log2(target)}: rescale first)")
+        log_q = log2_modulus(self.context, self.level)
+        if factor and math.log2(self.scale) + math.log2(abs(factor)) > log_q - 1:
+            raise ParameterError(
+                f"{api}: product exceeds the modulus; expected scale * |factor| <= Q_{self.level} / 2 = 2^{log_q - 1:.1f}, "
+                f"got 2^{math.log2(self.scale) + math.log2(abs(factor)):.1f}")
+        if not target >= min_scale(self.context):
+            raise ParameterError(f"{api}: target scale is too small; expected target >= 2^{math.log2(min_scale(self.context)):.1f} "
+                                 f"(2^10 sqrt(n)), got 2^{_log2(target)}")
         prod = self._wrap(self._ctx.multiply_integer(self._native, factor)).with_scale(target * q)
-        return prod.rescale().with_scale(target)
+        return self._wrap(self._ctx.rescale(prod._native)).with_scale(target)
 
     # ------------------------------------------------------------ alignment
     def _bring_to(self, level: int, scale: float) -> "Ciphertext":
@@ -106,15 +205,30 @@ class Ciphertext(RlweObject):
             if ct.level <= level:  # callers only ask for a lower level with another scale
                 raise MismatchError(
                     f"align: operands have different scales at the same level; expected equal scales, got 2^{np.log2(ct.scale):.3f} and 2^{np.log2(scale):.3f}")
-            ct = ct.times_scalar_to(1.0, scale)
+            ct = ct._times_scalar(1.0, scale, "align")
         if ct.level > level:
             ct = ct.drop_to_level(level)
         return ct.with_scale(scale) if ct.scale != scale else ct
 
     @staticmethod
+    def _rescale_large(hi: "Ciphertext", lo: "Ciphertext") -> "Ciphertext":
+        """``hi`` rescaled while its scale is so far above ``lo``'s (an unrescaled
+        product) that the factor round(lo.scale * q_l / hi.scale) would be below 2^20."""
+        while hi.level >= 1:
+            q = float(hi.context.coeff_moduli[hi.level])
+            if lo.scale * q / hi.scale >= 2.0 ** _FACTOR_BITS:
+                break
+            hi = hi.rescale()
+        return hi
+
+    @staticmethod
     def _align(a: "Ciphertext", b: "Ciphertext") -> tuple["Ciphertext", "Ciphertext"]:
         if a.context.fingerprint != b.context.fingerprint:
             raise MismatchError(f"align: operands belong to other parameters; expected fingerprint {a.context.fingerprint}, got {b.context.fingerprint}")
+        if a.scale >= b.scale:
+            a = Ciphertext._rescale_large(a, b)
+        else:
+            b = Ciphertext._rescale_large(b, a)
         if a.level == b.level and abs(a.scale - b.scale) <= _SCALE_RTOL * a.scale:
             return a, b.with_scale(a.scale) if a.scale != b.scale else b
         if a.level > b.level:
@@ -128,13 +242,48 @@ class Ciphertext(RlweObject):
         return a._bring_to(a.level - 1, a.scale), b._bring_to(a.level - 1, a.scale)
 
     # ------------------------------------------------------------ plaintext operands
+    def _vector(self, values, api: str) -> np.ndarray:
+        """A vector operand: exactly ``slots`` entries (no silent zero-padding)."""
+        arr = np.asarray(values)
+        if arr.ndim != 1 or arr.shape[0] != self.context.slots:
+            raise ParameterError(
+                f"{api}: values has the wrong shape; expected a scalar or exactly {self.context.slots} values "
+                f"(encode() a shorter vector to zero-pad it), got shape {arr.shape}")
+        return arr
+
     def _plain(self, values, scale: float) -> Plaintext:
-        return self.context.encode(np.asarray(values) if not isinstance(values, numbers.Number) else
-                                   np.full(self.context.slots, values), scale=scale, level=self.level)
+        return self.context.encode(values, scale=scale, level=self.level)
 
     def _constant(self, value, scale: float) -> Plaintext:
         native = self._ctx.encode_constant(complex(value), float(scale), self.level)
         return Plaintext(self.context, native)
+
+    def _shift_for(self, magnitude: float, api: str) -> int:
+        """k such that values of this magnitude encoded at scale q_l * 2^k multiply this
+        ciphertext precisely: the integer factor |value| * q_l * 2^k is >= 2^20 and within
+        the headroom (scale * factor <= Q_l / 2); the product then has scale
+        ``self.scale * 2^k``. k = 0 unless |value| is tiny or huge; then
+        k = -round(log2 |value|) keeps the product's integers as large as the input's."""
+        if magnitude == 0:
+            return 0
+        q = float(self.context.coeff_moduli[self.level])
+        log_q = log2_modulus(self.context, self.level)
+        if magnitude * q >= 2.0 ** _FACTOR_BITS and math.log2(self.scale * magnitude * q) <= log_q - 1:
+            return 0
+        k = -round(math.log2(magnitude))
+        log_product = math.log2(self.scale) + math.log2(magnitude * q) + k
+        if log_product > log_q - 1:
+            raise ParameterError(
+                f"{api}: product exceeds the modulus; expected scale * q_l <= Q_{self.level} / 2 = 2^{log_q - 1:.1f}, "
+                f"got 2^{log_product:.1f}")
+        # Only the lower bound: with k > 0 the scale may pass Q / 2 while the values,
+        # |value| * 2^-k, keep the input's integer size (checked just above).
+        lo = min_scale(self.context)
+        if not self.scale * 2.0 ** k >= lo:
+            raise ParameterError(
+                f"{api}: scalar is too large for this ciphertext's scale; expected a result scale >= 2^{math.log2(lo):.1f} "
+                f"(2^10 sqrt(n)), got 2^{math.log2(self.scale) + k:.2f}")
+        return k
 
     # ------------------------------------------------------------ operators
     def __add__(self, other):
@@ -143,9 +292,10 @@ class Ciphertext(RlweObject):
             return a._wrap(a._ctx.add(a._native, b._native))
         if isinstance(other, Plaintext):
             return self.add_plain(other)
-        if isinstance(other, numbers.Number):
-            return self.add_plain(self._constant(other, self.scale))
-        return self.add_plain(self._plain(other, self.scale))
+        scalar = _as_scalar(other)
+        if scalar is not None:
+            return self.add_plain(self._constant(scalar, self.scale))
+        return self.add_plain(self._plain(self._vector(other, "add"), self.scale))
 
     __radd__ = __add__
 
@@ -155,7 +305,10 @@ class Ciphertext(RlweObject):
             return a._wrap(a._ctx.sub(a._native, b._native))
         if isinstance(other, Plaintext):
             return self._wrap(self._ctx.sub_plain(self._native, other._native))
-        return self + (-other if isinstance(other, numbers.Number) else -np.asarray(other))
+        scalar = _as_scalar(other)
+        if scalar is not None:
+            return self + (-scalar)
+        return self + (-self._vector(other, "sub"))
 
     def __rsub__(self, other):
         return (-self) + other
@@ -172,19 +325,28 @@ class Ciphertext(RlweObject):
             a, b = self.drop_to_level(level), other.drop_to_level(level)
             if a.level == 0:
                 raise ParameterError("multiply: operands are at level 0; expected a level >= 1 to rescale the product, got 0")
-            prod = a._wrap(a._ctx.multiply(a._native, b._native))
-            return prod.relinearize().rescale()
+            return a.multiply(b).relinearize().rescale()
         if self.level == 0:
             raise ParameterError("multiply: ciphertext is at level 0; expected a level >= 1 to rescale the product, got 0")
-        # Encode the plaintext side with scale q_l: after rescaling the scale is unchanged.
-        q_top = float(self.context.coeff_moduli[self.level])
         if isinstance(other, Plaintext):
             return self.multiply_plain(other).rescale()
-        if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            return self.times_scalar_to(float(other), self.scale)
-        if isinstance(other, numbers.Complex):
-            return self.multiply_plain(self._constant(other, q_top)).rescale().with_scale(self.scale)
-        return self.multiply_plain(self._plain(other, q_top)).rescale().with_scale(self.scale)
+        # Encode the plaintext side at scale q_l * 2^k: after rescaling the scale is
+        # self.scale * 2^k (k = 0 unless the values are tiny or huge, see _shift_for).
+        q_top = float(self.context.coeff_moduli[self.level])
+        scalar = _as_scalar(other)
+        if isinstance(scalar, bool):
+            scalar = int(scalar)
+        if isinstance(scalar, numbers.Real):
+            k = self._shift_for(abs(float(scalar)), "multiply")
+            return self._times_scalar(float(scalar), self.scale * 2.0 ** k, "multiply")
+        if scalar is not None:
+            k = self._shift_for(abs(complex(scalar)), "multiply")
+            pt = self._constant(scalar, q_top * 2.0 ** k)
+        else:
+            values = self._vector(other, "multiply")
+            k = self._shift_for(float(np.max(np.abs(values))) if values.size else 0.0, "multiply")
+            pt = self._plain(values, q_top * 2.0 ** k)
+        return self.multiply_plain(pt).rescale().with_scale(self.scale * 2.0 ** k)
 
     __rmul__ = __mul__
 

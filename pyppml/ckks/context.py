@@ -38,11 +38,12 @@ class Context(RlweContext):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from pyppml import ckks
     >>> ctx = ckks.Context(poly_degree=8192, depth=2)
     >>> ctx.keygen()
     >>> ct = ctx.encrypt([1.0, 2.0, 3.0])
-    >>> [round(v, 4) for v in ctx.decrypt(ct * ct)[:3]]
+    >>> np.round(ctx.decrypt(ct * ct)[:3], 4).tolist()
     [1.0, 4.0, 9.0]
     """
 
@@ -96,6 +97,7 @@ class Context(RlweContext):
         both directions, which reach every rotation in at most log2(slots) steps).
         """
         self._generate_keys(relin)
+        self._releases_made, self._release_limit = 0, None  # a new key: a new release count
         self.generate_rotation_keys(rotations, conjugate)
 
     def generate_rotation_keys(self, rotations: Iterable[int] | None = None, conjugate: bool = True) -> None:
@@ -115,11 +117,19 @@ class Context(RlweContext):
         return self.max_level if level is None else int(level)
 
     def encode(self, values, scale: float | None = None, level: int | None = None):
-        """Encode up to n/2 real or complex values into a plaintext."""
+        """Encode up to n/2 real or complex values into a plaintext; a shorter vector
+        is zero-padded (the only place padding happens: ciphertext operators refuse
+        vectors of another length). ``scale`` must be >= 2^10 sqrt(n) (``ParameterError``)."""
         from pyppml.ckks.ciphertext import Plaintext
+
+        from pyppml.ckks.ciphertext import min_scale
 
         scale = self.scale if scale is None else float(scale)
         level = self._level(level)
+        # Below 2^10 sqrt(n) the rounding of encoding and of rescaling eats the values.
+        if not scale >= min_scale(self):
+            raise ParameterError(f"encode: scale is too small; expected scale >= 2^{math.log2(min_scale(self)):.1f} "
+                                 f"(2^10 sqrt(n)), got {scale!r}")
         arr = np.asarray(values)
         if arr.ndim == 0:
             arr = arr.reshape(1)
@@ -144,7 +154,10 @@ class Context(RlweContext):
         uniform half is stored as a seed)."""
         from pyppml.ckks.ciphertext import Ciphertext, Plaintext
 
+        from pyppml.ckks.ciphertext import _check_scale
+
         pt = values if isinstance(values, Plaintext) else self.encode(values, scale=scale, level=level)
+        _check_scale(self, "encrypt", pt.scale, pt.level, "plaintext")
         if symmetric is None:
             symmetric = self.secret_key is not None
         if symmetric:
@@ -165,19 +178,75 @@ class Context(RlweContext):
         out = self._native.decode(pt)
         return out if complex else out.real.copy()
 
-    def decrypt_for_release(self, ciphertext, bits_of_precision: float = 20.0, complex: bool = False) -> np.ndarray:
+    def decrypt_for_release(self, ciphertext, bits_of_precision: float = 20.0, complex: bool = False, *,
+                            noise_bound: float | None = None, security_bits: int = 40,
+                            max_releases: int = 1) -> np.ndarray:
         """Decrypt for sharing the result with others, against IND-CPA^D key recovery
-        (Li-Micciancio 2021; SECURITY.md 3): the decrypted polynomial is flooded with a
-        discrete Gaussian much wider than the evaluation noise before decoding, then
-        values are rounded to ``bits_of_precision`` fractional bits, so the output no
-        longer carries the secret-key-dependent error.
+        (Li-Micciancio 2021; SECURITY.md 3).
+
+        The decrypted polynomial is flooded with a discrete Gaussian of width
+        sigma >= sqrt(12 tau) 2^(s/2) B (OpenFHE's rule; ``pyppml.ckks.release``) before
+        decoding, so the output no longer carries the secret-key-dependent error; each
+        released real component carries noise of standard deviation
+        2^-bits_of_precision and is rounded to a grid of step 2^-ceil(bits_of_precision).
+
+        Parameters
+        ----------
+        ciphertext : Ciphertext
+        bits_of_precision : float
+            1..50: -log2 of the released noise's standard deviation.
+        complex : bool
+            Return complex slots (both parts flooded) instead of real parts.
+        noise_bound : float, optional
+            B: bound on every coefficient of the ciphertext's error, in coefficient
+            units. Default ``release.default_noise_bound(self)`` covers a fresh
+            public-key ciphertext after one key switch and one rescale; pass a larger
+            one for deeper computations.
+        security_bits : int
+            s, statistical security (40..128).
+        max_releases : int
+            tau, releases allowed under this key. Fixed by the first release: every
+            later one must pass the same value, and release number tau + 1 is refused.
+            The count is kept by this Context object (``releases_made``); keygen() or
+            import_secret_key() starts a new key and a new count.
+
+        Raises
+        ------
+        ParameterError
+            No secret key; an argument out of range; too much precision asked for this
+            ciphertext's scale and noise bound (the message gives the most it can
+            release); a release beyond ``max_releases`` or with another
+            ``max_releases`` than the first.
+
+        Examples
+        --------
+        >>> from pyppml import ckks
+        >>> ctx = ckks.Context(poly_degree=8192, coeff_mod_bits=[60, 55], special_mod_bits=[60], scale_bits=55)
+        >>> ctx.keygen()
+        >>> out = ctx.decrypt_for_release(ctx.encrypt([0.25, -1.5]), bits_of_precision=8)
+        >>> bool(abs(out[0] - 0.25) < 0.1 and abs(out[1] + 1.5) < 0.1)
+        True
         """
-        from pyppml.ckks.release import flooded_decrypt
+        from pyppml.ckks.release import flooded_decrypt, plan_release
 
         self._require_secret("decrypt_for_release")
         self._check(ciphertext, "decrypt_for_release")
-        return flooded_decrypt(self, ciphertext, bits_of_precision, complex)
+        plan = plan_release(self, ciphertext, bits_of_precision, noise_bound, security_bits, max_releases)
+        made, limit = self.releases_made, getattr(self, "_release_limit", None)
+        if limit is not None and max_releases != limit:
+            raise ParameterError(f"decrypt_for_release: max_releases differs from the first release under this key; "
+                                 f"expected {limit}, got {max_releases}")
+        if made >= max_releases:
+            raise ParameterError(f"decrypt_for_release: this key has used its releases; expected at most "
+                                 f"max_releases = {max_releases} (new keys for more), got release number {made + 1}")
+        self._release_limit = max_releases
+        self._releases_made = made + 1
+        return flooded_decrypt(self, ciphertext, plan, complex)
 
+    @property
+    def releases_made(self) -> int:
+        """How many ``decrypt_for_release`` calls this Context made under its key."""
+        return getattr(self, "_releases_made", 0)
 
     # ------------------------------------------------------------------ serialization
     def to_bytes(self, include_public_keys: bool = True) -> bytes:

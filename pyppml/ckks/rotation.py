@@ -4,6 +4,7 @@ hoisted rotations of one ciphertext by many steps; sum of slots."""
 from __future__ import annotations
 
 from pyppml._core import ParameterError
+from pyppml._rlwe import rotation_steps
 
 
 def _keys(ct):
@@ -36,15 +37,16 @@ def _plan(ct, steps: int) -> list[int]:
 
 
 def rotate(ct, steps: int):
+    steps = rotation_steps(steps, "rotate")
     gk = _keys(ct)
     out = ct
-    for s in _plan(ct, int(steps)):
+    for s in _plan(ct, steps):
         out = out._wrap(out._ctx.apply_galois(out._native, ct.context.galois_element(s), gk))
     return out
 
 
 def rotate_many(ct, steps):
-    steps = [int(s) % ct.context.slots for s in steps]
+    steps = [rotation_steps(s, "rotate_many") % ct.context.slots for s in steps]
     gk = _keys(ct)
     elements = set(gk.elements)
     direct = sorted({s for s in steps if s and ct.context.galois_element(s) in elements})
