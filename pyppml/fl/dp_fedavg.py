@@ -1,28 +1,46 @@
 """Differentially private federated averaging (McMahan et al. 2018): each client's
 update is clipped to L2 norm ``clip``; Gaussian noise of standard deviation
-``noise_multiplier * clip`` is added to the sum, either by the server (central) or split
-among the clients inside the secure sum (distributed; Kairouz et al. 2021): discrete
-Gaussian noise on the quantization grid for SecAgg+, Gaussian noise on a fine grid
-before encryption for CKKS under one-time keys; either way the server never sees an
-un-noised sum. Privacy spent is tracked by :class:`pyppml.dp.PrivacyAccountant`.
+``noise_multiplier * clip`` (times the rounding inflation below) is added to the sum,
+either by the server (central) or split among the clients inside the secure sum
+(distributed; Kairouz et al. 2021): discrete Gaussian noise on the quantization grid for
+SecAgg+, discrete Gaussian noise on a power-of-two grid before encryption for CKKS under
+one-time keys; either way the server never sees an un-noised sum. Privacy spent is
+tracked by :class:`pyppml.dp.PrivacyAccountant`.
 
-In the distributed mode each of the ``expected_clients`` adds variance sigma^2 /
-expected_clients; if fewer survive, the total noise is smaller, so the accountant is fed
-the noise multiplier of the smallest admissible survivor count (``min_survivors``).
+Grid noise (``grid_gaussian``): the values are first rounded to a grid of step 2**-k
+(``grid_step``) and integer noise is added in grid units, so the output is a multiple of
+the step whatever the input: its position inside a grid cell carries nothing (a noise
+grid that is not a power of two, with unrounded values, leaks the sum through
+``output mod step``). Rounding moves each of d coordinates by at most step / 2, so the
+noise is calibrated for the L2 sensitivity ``clip + ceil(sqrt(d)) * step`` (at most
+1/1024 above ``clip``, as in :func:`pyppml.dp.gaussian_mechanism`); the SecAgg+
+quantization (step 1 / scale) is counted the same way.
+
+The average divides the noisy sum by a fixed public denominator (the fixed-denominator
+estimator of McMahan et al. 2018, ``denominator``, default ``n_clients``: every client at
+the maximum weight 1), never by the clients' weights: their sum is not sent at all.
+
+Accounting: the accountant is stepped once per round with sample rate ``sample_rate`` and
+noise multiplier ``noise_multiplier`` (central), or, distributed, with
+``noise_multiplier * sqrt(min(min_survivors, k) / n_clients)`` where ``k`` is the number of
+clients whose noise reached the sum: each of the ``n_clients`` adds variance
+sigma^2 / n_clients, so k survivors carry sigma^2 k / n_clients.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
-from pyppml.dp import PrivacyAccountant, clip_l2, discrete_gaussian, gaussian_mechanism
+from pyppml import _core
+from pyppml.dp import PrivacyAccountant, clip_l2
+from pyppml.dp.mechanisms import default_granularity
 from pyppml.fl.ckks_onetime import OneTimeAggregator
 from pyppml.fl.errors import ParameterError
 from pyppml.fl.simulator import SecureAggregator, check_updates
 
-GRID = 1024.0  # continuous noise is drawn as sigma / GRID times a discrete Gaussian of width GRID
 # Headroom of a CKKS plan's max_abs_value for a client's noisy entries, in standard
 # deviations of its noise: an entry beyond it (probability ~1e-19) makes the client fail
 # the round rather than clip its noise.
@@ -52,6 +70,10 @@ class DPFedAvg:
         Fraction of the population taking part in a round (for the accountant).
     min_survivors : int, optional
         Smallest survivor count for which the round is accounted (distributed mode).
+    denominator : float, optional
+        Public total weight the noisy sum is divided by (with DP; default ``n_clients``).
+        Without DP (``mode="none"``) the average divides by the survivors' exact total
+        weight, which then rides in the secure sum as one more entry.
 
     Examples
     --------
@@ -64,7 +86,8 @@ class DPFedAvg:
     def __init__(self, n_clients: int, dim: int, clip: float = 1.0, noise_multiplier: float = 1.0,
                  mode: str = "distributed", secure: bool = True, sample_rate: float = 1.0,
                  min_survivors: int | None = None, threshold: int | None = None, neighbours: int | None = None,
-                 mod_bits: int = 32, accountant: str = "rdp", backend: str = "secagg", members: int = 3):
+                 mod_bits: int = 32, accountant: str = "rdp", backend: str = "secagg", members: int = 3,
+                 denominator: float | None = None):
         if backend not in ("secagg", "ckks"):
             raise ParameterError(f"DPFedAvg: backend is unknown; expected 'secagg' or 'ckks', got {backend!r}")
         if mode not in ("central", "distributed", "none"):
@@ -77,40 +100,48 @@ class DPFedAvg:
         self.mode = mode
         self.sample_rate = float(sample_rate)
         self.min_survivors = int(min_survivors or n_clients)
+        self.denominator = float(self.n_clients if denominator is None else denominator)
+        if not (math.isfinite(self.denominator) and self.denominator > 0):
+            raise ParameterError(f"DPFedAvg: denominator is out of range; expected a finite value > 0, got {denominator}")
         self.accountant = PrivacyAccountant(accountant) if mode != "none" else None
         self.secure = secure or mode == "distributed"
         self.backend = backend
         self.aggregator = None
-        # dim + 1 entries: the weighted update and its weight (the weight stays secret).
+        # Without DP the exact total weight rides along as one more entry (w * clip); with
+        # DP it is never sent: the average divides by the public ``denominator``.
+        width = self.dim + (1 if mode == "none" else 0)
         if self.secure and backend == "secagg":
-            self.aggregator = SecureAggregator(n_clients, self.dim + 1, threshold, neighbours, mod_bits, clip=self.clip,
+            self.aggregator = SecureAggregator(n_clients, width, threshold, neighbours, mod_bits, clip=self.clip,
                                                noise_headroom=0.5 if mode == "distributed" else 0.0)
         elif self.secure:
-            bound = self.clip + (NOISE_TAIL * self._client_sigma() if mode == "distributed" else 0.0)
-            self.aggregator = OneTimeAggregator(n_clients, self.dim + 1, members=members, threshold=threshold,
+            # Rounding to the noise grid moves an entry by <= step / 2 <= clip / 2048.
+            bound = self.clip * (1 + 1 / 1024) + (NOISE_TAIL * self._client_sigma() if mode == "distributed" else 0.0)
+            self.aggregator = OneTimeAggregator(n_clients, width, members=members, threshold=threshold,
                                                 max_abs_value=bound, min_clients=min_survivors)
         self.last_survivors: list = []
 
     def _client_sigma(self) -> float:
-        return self.noise_multiplier * self.clip / math.sqrt(self.n_clients)
+        return self.noise_multiplier * self.clip * (1 + 1 / 512) / math.sqrt(self.n_clients)
 
-    def _client_noise(self) -> list | None:
+    def _noised_rows(self, rows: list) -> tuple[list, list | None]:
+        """Distributed mode: the rows (with CKKS, rounded to the grid and noised by each
+        client) and the SecAgg+ integer noise vectors."""
         if self.mode != "distributed":
-            return None
-        if self.backend == "ckks":  # added to the float update before encryption
-            return [np.concatenate([grid_gaussian(self._client_sigma(), self.dim), [0.0]])
-                    for _ in range(self.n_clients)]
+            return rows, None
+        if self.backend == "ckks":
+            return [None if r is None else grid_gaussian(r, self.noise_multiplier, self.clip, shares=self.n_clients)
+                    for r in rows], None
         q = self.aggregator.quantizer
-        # An integer sigma (relative rounding error < 1e-6 at these scales) keeps the
-        # exact sampler's rational arithmetic small.
-        sigma_int = max(1, round(self.noise_multiplier * self.clip * q.scale / math.sqrt(self.n_clients)))
-        return [np.concatenate([discrete_gaussian(sigma_int, self.dim), [0]]) for _ in range(self.n_clients)]
+        sigma = quantized_sigma(self.noise_multiplier, self.clip, q.scale, self.dim, self.n_clients)
+        return rows, [_core.dp_discrete_gaussian(sigma.numerator, sigma.denominator, self.dim, None)
+                      for _ in range(self.n_clients)]
 
     def aggregate(self, updates, weights=None, dropouts=None) -> np.ndarray:
         """Noisy weighted average of the surviving clients' updates.
 
         ``weights`` in [0, 1] (e.g. n_examples / max_examples); each update is
-        multiplied by its weight, then clipped to L2 norm ``clip``.
+        multiplied by its weight, then clipped to L2 norm ``clip``. With DP the sum is
+        divided by ``denominator``; without, by the survivors' total weight.
 
         Raises
         ------
@@ -123,45 +154,129 @@ class DPFedAvg:
         w = np.ones(self.n_clients) if weights is None else np.asarray(weights, dtype=np.float64)
         if w.shape != (self.n_clients,) or not np.all(np.isfinite(w)) or np.any(w < 0) or np.any(w > 1):
             raise ParameterError(f"DPFedAvg.aggregate: weights are out of range; expected {self.n_clients} values in "
-                                 f"[0, 1], got {w}")
+                                 f"[0, 1], got shape {w.shape}")
         rows = []
         for i, u in enumerate(ups):
             if u is None:
                 rows.append(None)
-                continue
-            wu = clip_l2((w[i] * u)[None, :], self.clip)[0] if self.mode != "none" else w[i] * u
-            rows.append(np.concatenate([wu, [w[i] * self.clip]]))
-        if self.secure and self.backend == "ckks":
-            noise = self._client_noise()
-            if noise is not None:
-                rows = [None if r is None else r + z for r, z in zip(rows, noise)]
-            total = self.aggregator.run_round(rows, dropouts)
-            self.last_survivors = self.aggregator.report.survivors
-        elif self.secure:
-            total = self.aggregator.run_round(rows, dropouts, noise=self._client_noise())
+            elif self.mode == "none":
+                rows.append(np.concatenate([w[i] * u, [w[i] * self.clip]]))
+            else:
+                rows.append(clip_l2((w[i] * u)[None, :], self.clip)[0])
+        rows, noise = self._noised_rows(rows)
+        if self.secure:
+            total = (self.aggregator.run_round(rows, dropouts) if self.backend == "ckks"
+                     else self.aggregator.run_round(rows, dropouts, noise=noise))
             self.last_survivors = self.aggregator.report.survivors
         else:
             present = [r for r in rows if r is not None]
             total = np.sum(present, axis=0)
             self.last_survivors = [i for i, r in enumerate(rows) if r is not None]
-        s, wsum = total[:-1], total[-1] / self.clip
+        if self.mode == "none":
+            wsum = total[-1] / self.clip
+            if wsum <= 0:
+                raise ParameterError("DPFedAvg.aggregate: total weight is zero; expected a surviving client with "
+                                     "weight > 0")
+            return total[:-1] / wsum
         if self.mode == "central":
-            sigma = self.noise_multiplier * self.clip
-            s = s + grid_gaussian(sigma, self.dim)
-        if self.mode != "none":
-            nm = self.noise_multiplier
-            if self.mode == "distributed":
-                nm *= math.sqrt(min(self.min_survivors, len(self.last_survivors)) / self.n_clients)
-            self.accountant.step(nm, self.sample_rate, 1)
-        if wsum <= 0:
-            raise ParameterError("DPFedAvg.aggregate: total weight is zero; expected a surviving client with weight > 0")
-        return s / wsum
+            total = grid_gaussian(total, self.noise_multiplier, self.clip)
+        self.accountant.step(self.accounted_multiplier(len(self.last_survivors)), self.sample_rate, 1)
+        return total / self.denominator
+
+    def accounted_multiplier(self, survivors: int) -> float:
+        """The noise multiplier the accountant is told for a round with ``survivors``
+        clients in the sum (see the module note)."""
+        if self.mode == "distributed":
+            return self.noise_multiplier * math.sqrt(min(self.min_survivors, survivors) / self.n_clients)
+        return self.noise_multiplier
 
     def epsilon(self, delta: float) -> float:
         return 0.0 if self.accountant is None or self.accountant.steps == 0 else self.accountant.get_epsilon(delta)
 
 
-def grid_gaussian(sigma: float, dim: int) -> np.ndarray:
-    """Gaussian noise of standard deviation ``sigma`` on a fine grid (sigma / 1024), from
-    the exact discrete Gaussian (no floating-point sampling)."""
-    return discrete_gaussian(GRID, dim).astype(np.float64) * (sigma / GRID)
+def grid_step(clip: float, dim: int) -> float:
+    """The power-of-two grid of :func:`grid_gaussian`: the largest 2**k at most
+    clip / (ceil(sqrt(dim)) * 1024), so that rounding adds at most clip / 1024 to the L2
+    sensitivity.
+
+    >>> grid_step(1.0, 1)
+    0.0009765625
+    """
+    return default_granularity(clip, max(1, (math.isqrt(max(dim, 1) - 1) + 1) ** 2), "l2")
+
+
+def quantized_sigma(noise_multiplier: float, clip: float, scale: float, dim: int, shares: int = 1) -> Fraction:
+    """Each of ``shares`` clients' discrete Gaussian variance, in units of a grid of step
+    1 / ``scale``, such that the sum of all shares has noise multiplier
+    ``noise_multiplier`` for the rounded query: its L2 sensitivity in grid units is at
+    most ``clip * scale + ceil(sqrt(dim))`` (each coordinate moves by <= half a step).
+
+    Returns the exact rational variance the sampler is run with: the exact value
+    noise_multiplier^2 sens^2 / shares rounded up to a multiple of 2**-j (j <= 32, numerator
+    < 2**62, the sampler's limits); rounding up only adds noise.
+
+    Raises
+    ------
+    ValueError
+        A variance beyond the sampler's range (sigma >= 2**31 grid steps).
+    """
+    sens = Fraction(clip) * Fraction(scale) + (math.isqrt(max(dim, 1) - 1) + 1)
+    exact = Fraction(noise_multiplier) ** 2 * sens ** 2 / int(shares)
+    j = max(0, min(32, 61 - math.ceil(exact).bit_length()))
+    var = Fraction(math.ceil(exact * 2**j), 2**j)
+    if var.numerator >= 2**62:
+        raise ParameterError(f"grid noise: noise_multiplier is too large for the grid; expected sigma < 2^31 grid "
+                             f"steps, got sigma^2 = {float(exact):.3g}")
+    return var
+
+
+def grid_gaussian(values, noise_multiplier: float, clip: float, *, shares: int = 1) -> np.ndarray:
+    """``values`` rounded to the power-of-two grid ``grid_step(clip, d)`` plus one share of
+    discrete Gaussian noise on that grid, from the exact sampler (no floating point).
+
+    The noise of ``shares`` such calls summed (one per client, distributed DP) has
+    standard deviation ``noise_multiplier * (clip + ceil(sqrt(d)) * step)``: noise
+    multiplier ``noise_multiplier`` for the L2 sensitivity of the rounded sum. Every output
+    entry is an integer multiple of the step, so it carries no trace of where ``values``
+    sat inside a grid cell.
+
+    Parameters
+    ----------
+    values : array_like of float, shape (d,)
+    noise_multiplier : float, > 0
+    clip : float, > 0
+        L2 sensitivity of the (unrounded) sum.
+    shares : int, >= 1
+        Number of clients splitting the noise (1: all of it here).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (d,)
+
+    Raises
+    ------
+    ValueError
+        Non-finite values, noise_multiplier or clip not > 0, values beyond 2**52 steps.
+
+    Examples
+    --------
+    >>> y = grid_gaussian([0.3, -0.7], noise_multiplier=1.0, clip=1.0)
+    >>> step = grid_step(1.0, 2)
+    >>> bool(all((v / step).is_integer() for v in y))
+    True
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if not (math.isfinite(noise_multiplier) and noise_multiplier > 0):
+        raise ParameterError(f"grid_gaussian: noise_multiplier is out of range; expected > 0, got {noise_multiplier}")
+    if not (math.isfinite(clip) and clip > 0):
+        raise ParameterError(f"grid_gaussian: clip is out of range; expected a finite value > 0, got {clip}")
+    if not np.all(np.isfinite(x)):
+        raise ParameterError("grid_gaussian: values are not finite; expected finite floats")
+    step = grid_step(clip, x.size)
+    index = np.rint(x / step)  # exact division by a power of two
+    if x.size and np.max(np.abs(index)) >= 2.0**52:
+        raise ParameterError(f"grid_gaussian: values are too large for the grid; expected |value| < "
+                             f"{step * 2.0**52:g}")
+    var = quantized_sigma(noise_multiplier, clip, 1 / step, x.size, shares)
+    noise = _core.dp_discrete_gaussian(var.numerator, var.denominator, x.size, None)
+    return (index + noise.astype(np.float64)) * step

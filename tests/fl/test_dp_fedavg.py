@@ -1,9 +1,21 @@
-"""DP federated averaging: noise of the calibrated size, accountant fed, averages right."""
+"""DP federated averaging: noise of the calibrated size on a power-of-two grid (the
+output's place inside a grid cell carries nothing: the attack that read the sum from
+``output mod grid`` fails), the average divides by a public denominator (the server's
+view carries no weight sum), the accountant is told the documented noise multiplier,
+with and without dropouts, and the averages are right.
+
+Statistical tests fail falsely with probability <= 1e-6 each (bounds in the tests)."""
+
+import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from pyppml import fl
+from pyppml import dp, fl
+from pyppml.fl.dp_fedavg import grid_gaussian, grid_step
+
+FALSE_FAILURE = 1e-6
 
 
 @pytest.mark.parametrize("backend", ["secagg", "ckks"])
@@ -23,7 +35,8 @@ def test_noise_size_and_epsilon(mode, backend):
     fa = fl.DPFedAvg(n, dim, clip=1.0, noise_multiplier=1.0, mode=mode, backend=backend)
     ups = list(np.zeros((n, dim)))
     out = fa.aggregate(ups)
-    # noise std on the sum is 1, the average divides by 10: 5 sigma bounds on the sample std
+    # noise std on the sum is 1 (+ <= 1/512 for the rounding), the average divides by
+    # the denominator n: 5 sigma bounds on the sample std
     std = out.std() * n
     assert abs(std - 1.0) < 5 * np.sqrt(0.5 / dim) + 0.01
     eps = fa.epsilon(1e-5)
@@ -41,3 +54,149 @@ def test_clipping_bounds_influence():
 def test_unknown_backend_refused():
     with pytest.raises(ValueError, match="backend is unknown"):
         fl.DPFedAvg(3, 4, backend="paillier")
+
+
+# -- defect 3: the grid noise must not leak the sum --------------------------------------
+
+def test_grid_gaussian_output_on_power_of_two_grid_and_variance():
+    """Every output is an integer multiple of a power-of-two step; the noise variance is
+    the documented noise_multiplier^2 (clip + ceil(sqrt(d)) step)^2 / shares, within a
+    band that catches a 2% error (200,000 samples: sd of the sample variance ~0.32%)."""
+    d, nm, clip, shares = 200_000, 1.3, 0.7, 4
+    x = np.random.default_rng(5).uniform(-0.5, 0.5, d)
+    out = grid_gaussian(x, nm, clip, shares=shares)
+    step = grid_step(clip, d)
+    assert math.frexp(step)[0] == 0.5 and step <= clip / (math.sqrt(d) * 1024)
+    k = out / step
+    assert np.all(k == np.rint(k))
+    noise = out - np.rint(x / step) * step
+    planned = nm ** 2 * (clip + math.ceil(math.sqrt(d)) * step) ** 2 / shares
+    # Chi-square band on the sample variance (noise is discrete Gaussian with sigma >> step,
+    # so its fourth moment is that of a normal to a relative 1e-9).
+    lo, hi = stats.chi2.ppf([FALSE_FAILURE / 2, 1 - FALSE_FAILURE / 2], d) / d
+    ratio = np.mean(noise ** 2) / planned
+    assert lo < ratio < hi, ratio
+    assert hi < 1.02 and lo > 0.98  # power: a 2% error in the calibration fails
+
+
+def _tv_bound(diff_norm, clip, nm, dim, shares):
+    """Documented bound on the total variation between the outputs for two neighbouring
+    sums: rounding to the step (<= clip / (1024 sqrt(d))) shifts the grid centres by at
+    most diff_norm + sqrt(d) step, and splitting the shift among the shares costs at most
+    shares^2 d step^2 / 4 more; the noise has sd >= nm * clip, KL = ||shift||^2 / (2 sd^2)
+    for discrete Gaussians (Canonne et al. 2020), Pinsker: TV <= sqrt(KL / 2)."""
+    step = clip / (1024 * math.sqrt(dim))
+    shift2 = (diff_norm + math.sqrt(dim) * step) ** 2 + shares ** 2 * dim * step ** 2 / 4
+    return math.sqrt(shift2 / (2 * (nm * clip) ** 2) / 2)
+
+
+def _grid_attack(out_sum, candidates, old_grid):
+    """The attack on the old mechanism (noise on the grid sigma / 1024, sum not rounded):
+    the true sum is the candidate for which out - candidate lies on the grid."""
+    scores = [np.sum(((out_sum - c) / old_grid - np.rint((out_sum - c) / old_grid)) ** 2) for c in candidates]
+    return int(np.argmin(scores))
+
+
+def _attack_successes(fa, rows0, rows1, s0, s1, old_grid, trials, rng):
+    wins = 0
+    for _ in range(trials):
+        b = int(rng.integers(2))
+        out_sum = fa.aggregate(rows1 if b else rows0) * fa.n_clients  # the default denominator
+        wins += _grid_attack(out_sum, [s0, s1], old_grid) == b
+    return wins
+
+
+def _max_wins(trials, p):
+    """Smallest count the attack reaches with probability <= FALSE_FAILURE at success rate p."""
+    return int(stats.binom.isf(FALSE_FAILURE, trials, p)) + 1
+
+
+def test_central_grid_attack_fails():
+    """Central mode over SecAgg+: neighbouring data sets (client 0's update 0 or a vector
+    of norm 0.01) told apart from output mod the old grid in 200 of 200 rounds before the
+    fix. Now any test's success rate is <= 1/2 + TV/2 (about 0.503 here): the count of
+    successes stays below the binomial 1 - 1e-6 quantile."""
+    n, dim, nm, clip, trials = 4, 50, 1.0, 1.0, 200
+    rng = np.random.default_rng(11)
+    base = [rng.uniform(-0.1, 0.1, dim) for _ in range(n)]
+    v = np.full(dim, 0.01 / math.sqrt(dim))
+    rows0, rows1 = base, [v] + base[1:]
+    fa = fl.DPFedAvg(n, dim, clip=clip, noise_multiplier=nm, mode="central")
+    q = fa.aggregator.quantizer
+    # The attacker knows every update, so the exact quantized sums of both data sets.
+    s0, s1 = (np.sum([np.rint(r * q.scale) for r in rows], axis=0) / q.scale for rows in (rows0, rows1))
+    p = 0.5 + _tv_bound(float(np.linalg.norm(s1 - s0)), clip, nm, dim, 1) / 2
+    wins = _attack_successes(fa, rows0, rows1, s0, s1, nm * clip / 1024, trials, rng)
+    assert wins < _max_wins(trials, p), (wins, trials)
+
+
+def test_distributed_ckks_grid_attack_fails():
+    """Distributed mode over CKKS (each client noises its update before encryption):
+    before the fix the true sum sat on the clients' noise grid up to the CKKS error, and
+    the attack picked it every time. Same bound as in central mode (the shares' noise
+    sums to sd >= noise_multiplier * clip; the CKKS error is independent of the data)."""
+    n, dim, nm, clip, trials = 4, 50, 4.0, 1.0, 120
+    rng = np.random.default_rng(12)
+    base = [rng.uniform(-0.1, 0.1, dim) for _ in range(n)]
+    v = np.full(dim, 0.01 / math.sqrt(dim))
+    rows0, rows1 = base, [v] + base[1:]
+    fa = fl.DPFedAvg(n, dim, clip=clip, noise_multiplier=nm, mode="distributed", backend="ckks")
+    s0, s1 = np.sum(rows0, axis=0), np.sum(rows1, axis=0)
+    p = 0.5 + _tv_bound(0.01, clip, nm, dim, n) / 2
+    wins = _attack_successes(fa, rows0, rows1, s0, s1, nm * clip / math.sqrt(n) / 1024, trials, rng)
+    assert wins < _max_wins(trials, p), (wins, trials)
+
+
+# -- defect 4: no weight sum in the server's view -----------------------------------------
+
+@pytest.mark.parametrize("backend", ["secagg", "ckks"])
+@pytest.mark.parametrize("mode", ["central", "distributed"])
+def test_server_view_has_no_weight_sum(mode, backend):
+    """What the server unmasks or decrypts has the model's dim entries only (before the
+    fix: one more, the exact sum of the weights, which two rounds differing by one client
+    turned into that client's weight), and the average is that sum over the public
+    denominator, whatever the weights."""
+    n, dim = 4, 6
+    fa = fl.DPFedAvg(n, dim, clip=1.0, noise_multiplier=1.0, mode=mode, backend=backend, denominator=2.5)
+    seen = []
+    run = fa.aggregator.run_round
+
+    def spy(*args, **kwargs):
+        seen.append(np.array(run(*args, **kwargs)))
+        return seen[-1]
+
+    fa.aggregator.run_round = spy
+    ups = list(np.random.default_rng(2).uniform(-0.2, 0.2, (n, dim)))
+    out = fa.aggregate(ups, weights=[1.0, 0.3, 0.6, 0.9])
+    assert seen[0].shape == (dim,)
+    if mode == "distributed":  # the server's view, noised by the clients, divided by 2.5
+        assert np.array_equal(out, seen[0] / 2.5)
+
+
+# -- accounting ------------------------------------------------------------------------------
+
+def _reference_epsilon(multipliers, rate, delta):
+    acc = dp.PrivacyAccountant("rdp")
+    for m in multipliers:
+        acc.step(m, rate, 1)
+    return acc.get_epsilon(delta)
+
+
+@pytest.mark.parametrize("mode,min_survivors,drop,backend", [
+    ("central", None, set(), "secagg"), ("central", None, {3}, "secagg"),
+    ("distributed", None, set(), "secagg"), ("distributed", None, {3}, "secagg"),
+    ("distributed", 3, set(), "secagg"), ("distributed", 3, {3, 4}, "secagg"),
+    ("distributed", None, {2}, "ckks")])
+def test_accountant_told_documented_multiplier(mode, min_survivors, drop, backend):
+    """epsilon after two rounds equals a PrivacyAccountant stepped with the module's
+    documented multiplier: z (central); z sqrt(min(min_survivors, k) / n) (distributed,
+    k survivors, each client's share of the variance being z^2 clip^2 / n)."""
+    n, dim, z, rate = 6, 5, 1.1, 0.05
+    fa = fl.DPFedAvg(n, dim, clip=1.0, noise_multiplier=z, mode=mode, backend=backend, sample_rate=rate,
+                     min_survivors=min_survivors, threshold=2)
+    ups = list(np.zeros((n, dim)))
+    fa.aggregate(ups)
+    fa.aggregate(ups, dropouts=({"masked": drop} if backend == "secagg" else drop))
+    m = min_survivors or n
+    told = [z, z] if mode == "central" else [z * math.sqrt(min(m, n) / n), z * math.sqrt(min(m, n - len(drop)) / n)]
+    assert fa.epsilon(1e-5) == pytest.approx(_reference_epsilon(told, rate, 1e-5), rel=1e-12)
