@@ -113,6 +113,7 @@ GRID_GAUSSIAN_CASES = {
     "mult0.5_sens1": (0.5, 1.0, None),
     "mult2_sens3_step2-12": (2.0, 3.0, 2.0**-12),
     "mult0.3_sens0.01": (0.3, 0.01, None),
+    "mult1_sens1_step2-6": (1.0, 1.0, 2.0**-6),  # the rounding term ceil(sqrt(d)) dominates
 }
 
 
