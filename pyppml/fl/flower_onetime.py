@@ -21,11 +21,21 @@ Trust model
   key and could open any client's seeds, so the server must be trusted with single
   updates. In a deployment each member is a separate party; pass ``committee=`` an object
   whose ``verify`` / ``decryption_share`` reach the members (byte messages in and out).
-- The members' public keys reach the clients through the server (FitIns config). A server
-  that substituted its own could read single updates, so clients should pin the keys they
-  obtained out of band: ``SecAggNumPyClient(inner, committee_keys=...)`` or the node config
-  entry ``pyppml-committee-keys`` for the Mod; a pinned client refuses any other keys
-  before training. Unpinned clients trust the server to forward the genuine keys.
+- The plan and the members' public keys reach the clients through the server (FitIns
+  config). A server that substituted its own keys, or lowered the threshold (to 1: one
+  member, or the server with one member, decrypts a single update), the members, the
+  clip or the noise, could read or weaken single updates, so clients should pin the whole
+  plan, obtained out of band: :func:`committee_pin` (``OneTimeCkksStrategy.pin()``) is a
+  40-byte digest of the plan (every :class:`OneTimeParams` field, the members' X25519 and
+  Ed25519 keys, ``clip``, ``noise_multiplier``, the weighting); pass it as
+  ``SecAggNumPyClient(inner, committee_keys=pin)`` or, hex-encoded, as the node config
+  entry ``pyppml-committee-keys`` for the Mod. A pinned client refuses any other config
+  before training. The plan's digest also enters the key derivation and the associated
+  data of the sealed seeds, so seeds sealed under another plan do not open at honest
+  members. Unpinned clients trust the server to forward the genuine plan.
+- With ``threshold < members`` the members sign the round's client set and release
+  shares only against a quorum of ceil((members + threshold) / 2) signatures on one set
+  (:mod:`pyppml.fl.ckks_onetime.agreement`): the plan names every member's Ed25519 key.
 - Clients are not authenticated beyond Flower's transport: a malicious client can poison
   the sum (as in plain FedAvg) but not read other updates. Malformed, foreign or replayed
   uploads and seeds that do not open reject only their sender.
@@ -45,13 +55,17 @@ the round rather than clip its noise); without DP it is ``clip``.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
 import math
+import struct
 
 import numpy as np
 from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_parameters
 
 from pyppml.dp import PrivacyAccountant
-from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
+from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer, agreement
 from pyppml.fl.dp_fedavg import NOISE_TAIL
 from pyppml.fl.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 from pyppml.fl.flower_common import (AveragingStrategy, check_weighting, example_weight, failed_fit, failure_reasons,
@@ -65,13 +79,23 @@ SECURITY_LEVELS = (128, 192, 256)  # what clients accept (a server cannot downgr
 class LocalCommittee:
     """All ``params.members`` committee members in this process (:class:`OneTimeMember`),
     behind the interface :class:`OneTimeCkksStrategy` expects of a committee:
-    ``public_keys()``, ``verify(member, request)`` and ``decryption_share(member, request)``,
-    byte messages in and out. A convenience: whoever holds this object holds every
-    member's secret key (see the module's trust model)."""
+    ``public_keys()``, ``verify(member, request)``, ``certify(member, request)`` and
+    ``decryption_share(member, request)``, byte messages in and out, and ``params``, the
+    plan naming the members' signing keys (made here when ``params`` names none). A
+    convenience: whoever holds this object holds every member's secret key (see the
+    module's trust model).
+
+    Examples
+    --------
+    >>> c = LocalCommittee(OneTimeParams(3, 10, members=3, threshold=2, poly_degree=2048))
+    >>> c.params.quorum, len(c.params.member_signing_keys)
+    (3, 3)
+    """
 
     def __init__(self, params: OneTimeParams):
-        self.params = params
-        self.members = [OneTimeMember(j, params) for j in range(params.members)]
+        signing = agreement.new_signing_keys(params.members)
+        self.params = agreement.with_signing_keys(params, signing)
+        self.members = [OneTimeMember(j, self.params, signing_key=signing[j]) for j in range(params.members)]
 
     def public_keys(self) -> list[bytes]:
         return [m.public_key for m in self.members]
@@ -79,8 +103,17 @@ class LocalCommittee:
     def verify(self, member: int, request: bytes) -> bytes:
         return self.members[member].verify(request)
 
+    def certify(self, member: int, request: bytes) -> bytes:
+        return self.members[member].certify(request)
+
     def decryption_share(self, member: int, request: bytes) -> bytes:
         return self.members[member].decryption_share(request)
+
+
+def _plan_diff(a: OneTimeParams, b: OneTimeParams) -> list[str]:
+    """The fields (as the protocol reads them) in which two plans differ, signing keys aside."""
+    return [f for f in ("n_clients", "dim", "members", "t", "poly_degree", "precision_bits", "max_abs_value",
+                        "min_count", "session", "security") if getattr(a, f) != getattr(b, f)]
 
 
 class OneTimeCkksStrategy(AveragingStrategy):
@@ -111,18 +144,23 @@ class OneTimeCkksStrategy(AveragingStrategy):
         Public bound on a client's ``num_examples``, required when ``weighted``.
     committee : object or callable, optional
         Default: a :class:`LocalCommittee` (in-process members). Otherwise an object with
-        ``public_keys() -> list of bytes``, ``verify(member, request) -> bytes`` and
+        ``public_keys() -> list of bytes``, ``verify(member, request) -> bytes``,
+        ``certify(member, request) -> bytes`` (plans with signing keys) and
         ``decryption_share(member, request) -> bytes`` that raises (or returns None) when
         the member does not answer; or a callable taking the strategy's
         :class:`OneTimeParams` and returning such an object. An object with a ``params``
-        attribute must have been built for this plan (its session is used when
-        ``session`` is None); one without needs ``session``.
+        attribute must have been built for this plan (its session and the members'
+        signing keys are used); one without needs ``session`` and, when
+        ``threshold < members``, ``member_signing_keys``.
     session : bytes, optional
         16 bytes naming the committee's session (default: the committee's, or random).
+    member_signing_keys : sequence of bytes, optional
+        The members' raw Ed25519 public keys, for a committee without ``params``.
 
     Attributes
     ----------
-    params : the :class:`OneTimeParams` of every round (dim = model size + 1 when weighted).
+    params : the :class:`OneTimeParams` of every round (dim = model size + 1 when weighted),
+        naming the members' signing keys.
     parameters : the global model (list of arrays).
     history : per aggregation round: ``accepted`` and ``rejected`` (client index -> reason)
         uploads, ``failed`` (Flower failures by client index), ``member_failures``
@@ -138,7 +176,7 @@ class OneTimeCkksStrategy(AveragingStrategy):
                  poly_degree: int = 4096, precision_bits: int = 20, min_clients: int | None = None,
                  clip: float = 1.0, noise_multiplier: float = 0.0, weighted: bool = True,
                  max_examples: int | None = None, committee=None, session: bytes | None = None,
-                 security: int = 128):
+                 security: int = 128, member_signing_keys=None):
         api = "OneTimeCkksStrategy"
         self.parameters = [np.asarray(a) for a in initial_parameters]
         self.dim = int(sum(a.size for a in self.parameters))
@@ -173,9 +211,7 @@ class OneTimeCkksStrategy(AveragingStrategy):
         if session is not None:
             plan["session"] = session
         self.params = OneTimeParams(self.n_clients, self.dim + (1 if self.weighted else 0), **plan)
-        diff = [f for f in ("n_clients", "dim", "members", "t", "poly_degree", "precision_bits", "max_abs_value",
-                            "min_count", "session", "security")
-                if given is not None and getattr(given, f) != getattr(self.params, f)]
+        diff = _plan_diff(given, self.params) if given is not None else []
         if diff:
             raise ParameterError(f"{api}: committee is for another plan; expected the strategy's params, got "
                                  f"different {diff}")
@@ -183,6 +219,20 @@ class OneTimeCkksStrategy(AveragingStrategy):
             committee = LocalCommittee(self.params)
         elif factory:
             committee = committee(self.params)
+        built = getattr(committee, "params", None)
+        if isinstance(built, OneTimeParams):
+            diff = _plan_diff(built, self.params)
+            if diff:
+                raise ParameterError(f"{api}: committee is for another plan; expected the strategy's params, got "
+                                     f"different {diff}")
+            self.params = built  # names the members' signing keys
+        elif member_signing_keys is not None:
+            self.params = dataclasses.replace(self.params, member_signing_keys=tuple(bytes(k) for k in
+                                                                                     member_signing_keys))
+        self.params.check_committee(api)
+        if self.params.agreement and not callable(getattr(committee, "certify", None)):
+            raise ParameterError(f"{api}: committee is invalid; expected a certify(member, request) method for a plan "
+                                 f"with member signing keys, got {type(committee).__name__}")
         self.committee = committee
         self.accountant = PrivacyAccountant() if self.noise_multiplier > 0 else None
         self.history: list[dict] = []
@@ -208,8 +258,15 @@ class OneTimeCkksStrategy(AveragingStrategy):
                 "pyppml_ot_precision_bits": int(p.precision_bits), "pyppml_ot_max_abs": float(p.max_abs_value),
                 "pyppml_ot_min_clients": p.min_count, "pyppml_ot_security": int(p.security),
                 "pyppml_ot_session": p.session, "pyppml_ot_keys": keys,
+                "pyppml_ot_signing_keys": b"".join(p.member_signing_keys or ()),
                 "pyppml_clip": self.clip, "pyppml_noise": self.noise_multiplier,
                 "pyppml_weighted": self.weighted, "pyppml_max_examples": self.max_examples}
+
+    def pin(self) -> bytes:
+        """The plan's pin (:func:`committee_pin`) for clients to hold: whoever sets up the
+        committee hands it to the clients out of band (the server must not be the one
+        that tells them, or it could pin its own plan)."""
+        return config_pin(self._config(self._member_keys()))
 
     def configure_fit(self, server_round, parameters, client_manager):
         client_manager.wait_for(self.n_clients, timeout=60)
@@ -251,6 +308,8 @@ class OneTimeCkksStrategy(AveragingStrategy):
 
         for j, req in server.verify_requests(live).items():
             ask("verify", self.committee.verify, server.receive_verification, j, req)
+        for j, req in server.certify_requests(live).items():
+            ask("certify", self.committee.certify, server.receive_certification, j, req)
         while True:
             requests = server.decryption_requests(live)  # TooFewSurvivorsError: a part without live holder
             if not requests:
@@ -305,29 +364,80 @@ def _params_from_config(cfg) -> OneTimeParams:
     if security not in SECURITY_LEVELS:
         raise ParameterError(f"pyppml onetime client: security is out of range; expected one of {SECURITY_LEVELS}, "
                              f"got {security}")
+    signing = bytes(cfg.get("pyppml_ot_signing_keys", b""))
+    if len(signing) % 32:
+        raise ParameterError(f"pyppml onetime client: pyppml_ot_signing_keys is malformed; expected 32 bytes per "
+                             f"member, got {len(signing)} bytes")
+    keys = tuple(signing[k:k + 32] for k in range(0, len(signing), 32)) or None
     return OneTimeParams(int(cfg["pyppml_n"]), int(cfg["pyppml_ot_dim"]), members=int(cfg["pyppml_ot_members"]),
                          threshold=int(cfg["pyppml_ot_threshold"]), poly_degree=int(cfg["pyppml_ot_poly_degree"]),
                          precision_bits=int(cfg["pyppml_ot_precision_bits"]),
                          max_abs_value=float(cfg["pyppml_ot_max_abs"]),
                          min_clients=int(cfg["pyppml_ot_min_clients"]), session=bytes(cfg["pyppml_ot_session"]),
-                         security=security)
+                         security=security, member_signing_keys=keys)
+
+
+PIN_MAGIC = b"PPOTPIN1"  # a plan pin: magic + SHA-256 (40 bytes, never a multiple of 32)
+
+
+def committee_pin(params: OneTimeParams, member_keys, dim: int, clip: float, noise_multiplier: float,
+                  weighted: bool, max_examples: int) -> bytes:
+    """The 40-byte pin of a one-time plan as the clients apply it: the plan's digest
+    (every :class:`OneTimeParams` field: clients, members, threshold, ring, precision,
+    ``max_abs_value``, ``min_clients``, session, security, the members' signing keys), the
+    members' X25519 keys, the model size, and the DP and weighting settings the client
+    applies (``clip``, ``noise_multiplier``, ``weighted``, ``max_examples``).
+
+    Examples
+    --------
+    >>> p = OneTimeParams(3, 8, members=2, poly_degree=2048, session=bytes(16))
+    >>> pin = committee_pin(p, [bytes(32), bytes([1]) * 32], 8, 1.0, 0.0, False, 0)
+    >>> len(pin), pin[:8]
+    (40, b'PPOTPIN1')
+    """
+    keys = b"".join(bytes(k) for k in member_keys)
+    body = struct.pack("<QddBQI", int(dim), float(clip), float(noise_multiplier), bool(weighted),
+                       int(max_examples), len(keys))
+    return PIN_MAGIC + hashlib.sha256(b"pyppml-fl onetime pin" + params.digest + body + keys).digest()
+
+
+def config_pin(cfg) -> bytes:
+    """:func:`committee_pin` of the plan a FitIns config describes.
+
+    Raises
+    ------
+    ValueError, KeyError, TypeError
+        A config that does not describe a valid plan.
+    """
+    return committee_pin(_params_from_config(cfg), _split_keys(bytes(cfg["pyppml_ot_keys"])), int(cfg["pyppml_dim"]),
+                         float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"]), bool(cfg.get("pyppml_weighted", False)),
+                         int(cfg.get("pyppml_max_examples", 0)))
+
+
+def _split_keys(blob: bytes) -> list[bytes]:
+    return [blob[k:k + 32] for k in range(0, len(blob), 32)]
 
 
 def _fail(err: Exception) -> FitRes:
     return failed_fit(err, ONETIME_TENSOR_TYPE)
 
 
-def pinned_keys(keys) -> bytes | None:
-    """Committee keys as one bytes string (32 bytes per member), or None; accepts a
-    sequence of 32-byte keys or their concatenation.
+def pinned_keys(pin) -> bytes | None:
+    """A client's pin of the one-time plan (:func:`committee_pin`, 40 bytes), or None.
 
-    Raises ParameterError for anything else."""
-    if keys is None:
+    Raises
+    ------
+    ParameterError
+        Anything else; in particular a bare list of the members' keys, which pins the
+        keys but not the plan (a server could still lower the threshold or the noise).
+    """
+    if pin is None:
         return None
-    blob = bytes(keys) if isinstance(keys, (bytes, bytearray, memoryview)) else b"".join(bytes(k) for k in keys)
-    if not blob or len(blob) % 32:
-        raise ParameterError(f"pyppml onetime client: committee_keys are invalid; expected 32 bytes per member, got "
-                             f"{len(blob)} bytes")
+    blob = bytes(pin) if isinstance(pin, (bytes, bytearray, memoryview)) else b"".join(bytes(k) for k in pin)
+    if len(blob) != len(PIN_MAGIC) + 32 or not blob.startswith(PIN_MAGIC):
+        raise ParameterError(f"pyppml onetime client: committee_keys is not a plan pin; expected the "
+                             f"{len(PIN_MAGIC) + 32}-byte committee_pin() of the plan (members' keys alone leave the "
+                             f"threshold and the noise to the server), got {len(blob)} bytes")
     return blob
 
 
@@ -338,10 +448,14 @@ def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train, pi
 
     ``last_rounds`` (session -> last round uploaded, kept by the caller across rounds)
     makes the client refuse a round that is not newer than its last one in the session;
-    ``pinned`` (see :func:`pinned_keys`) makes it refuse committee keys other than those.
+    ``pinned`` (see :func:`pinned_keys`) makes it refuse, before training, any config
+    whose plan, committee keys or DP settings differ from the pinned ones.
     Errors (also a ``num_examples`` out of range) become a FitRes with a non-OK status.
     """
     try:
+        if pinned is not None and not hmac.compare_digest(config_pin(cfg), pinned):
+            raise ProtocolError("pyppml onetime client: the plan differs from the pinned one; expected the plan, "
+                                "committee keys and DP settings this node was given out of band")
         params = _params_from_config(cfg)
         dim, weighted = int(cfg["pyppml_dim"]), bool(cfg.get("pyppml_weighted", False))
         if params.dim != dim + (1 if weighted else 0):
@@ -355,11 +469,7 @@ def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train, pi
         last = last_rounds.get(session, 0)
         if rnd <= last:
             raise ProtocolError(f"pyppml onetime client: round is stale; expected > {last}, got {rnd}")
-        keys = bytes(cfg["pyppml_ot_keys"])
-        if pinned is not None and keys != pinned:
-            raise ProtocolError("pyppml onetime client: committee keys differ from the pinned ones; expected the "
-                                "committee this node was given out of band")
-        client = OneTimeClient(int(cfg["pyppml_index"]), params, [keys[k:k + 32] for k in range(0, len(keys), 32)])
+        client = OneTimeClient(int(cfg["pyppml_index"]), params, _split_keys(bytes(cfg["pyppml_ot_keys"])))
         client.last_round = last  # upload refuses rounds <= last as well
     except (ValueError, KeyError, TypeError) as err:  # a bad config: refuse before training
         return _fail(err if isinstance(err, ValueError) else ProtocolError(f"pyppml onetime client: config is "
@@ -384,4 +494,5 @@ def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train, pi
     return FitRes(Status(Code.OK, ""), Parameters([upload], ONETIME_TENSOR_TYPE), 1, {})
 
 
-__all__ = ["LocalCommittee", "OneTimeCkksStrategy", "onetime_client_fit", "pinned_keys"]
+__all__ = ["LocalCommittee", "OneTimeCkksStrategy", "committee_pin", "config_pin", "onetime_client_fit",
+           "pinned_keys"]

@@ -80,6 +80,16 @@ class _FlakyCommittee:
             raise ConnectionError(f"member {member} is unreachable")
         return self.inner.verify(member, request)
 
+    @property
+    def params(self):
+        return self.inner.params
+
+    def certify(self, member, request):
+        self.calls.append(("certify", member))
+        if self.step == "certify" and member == self.bad:
+            raise ConnectionError(f"member {member} is unreachable")
+        return self.inner.certify(member, request)
+
     def decryption_share(self, member, request):
         self.calls.append(("decrypt", member))
         if self.step == "decrypt" and member == self.bad:
@@ -224,8 +234,8 @@ def _round(strategy, clients, rnd):
 
 
 def test_onetime_too_few_members_keeps_the_model_and_stale_rounds_are_refused():
-    """n-of-n: a member unreachable at verification leaves a key part without holder,
-    the round records the error and the model stays; a replayed config (same session and
+    """n-of-n: a member unreachable at verification cannot certify the client set (all
+    three must), the round records the error and the model stays; a replayed config (same session and
     round) is refused by the client before it trains."""
     from flwr.common import Code
 
@@ -244,7 +254,7 @@ def test_onetime_too_few_members_keeps_the_model_and_stale_rounds_are_refused():
                                    committee=committee, noise_multiplier=0.0)
     ins = _round(strategy, clients, 1)
     h = strategy.history[0]
-    assert "no live holder" in h["error"] and list(h["member_failures"]) == [2]
+    assert "too few members certified" in h["error"] and list(h["member_failures"]) == [2]
     assert np.all(strategy.parameters[0] == 0)
     res = clients[0].fit(ins[0][1])  # the same round again
     assert res.status.code != Code.OK and "stale" in res.status.message and inners[0].fits == 1
@@ -271,9 +281,10 @@ def test_onetime_dp_noise_and_accounting():
 
 
 def test_onetime_committee_arguments():
-    """A committee object must be for the strategy's plan (its session is taken); one
-    without params needs the session; a non-committee is refused; a committee whose keys
-    cannot be fetched skips the round (recorded)."""
+    """A committee object must be for the strategy's plan (its session and signing keys
+    are taken); one without params needs the session and, below n-of-n, the members'
+    signing keys; a non-committee is refused; a committee whose keys cannot be fetched
+    skips the round (recorded)."""
     from pyppml.fl.ckks_onetime import OneTimeParams
     from pyppml.fl.errors import ParameterError
     from pyppml.fl.flower import OneTimeCkksStrategy
@@ -285,9 +296,18 @@ def test_onetime_committee_arguments():
     assert strategy.committee is local and strategy.params.session == params.session
     with pytest.raises(ParameterError, match=r"another plan.*dim"):
         OneTimeCkksStrategy([np.zeros(8)], n_clients=3, committee=local, weighted=False, **PLAN)
+    class _Remote:  # a committee reached over the network: no params attribute
+        public_keys, verify, certify = local.public_keys, local.verify, local.certify
+        decryption_share = local.decryption_share
+
     with pytest.raises(ParameterError, match="session is missing"):
-        OneTimeCkksStrategy([np.zeros(8)], n_clients=3, committee=_FlakyCommittee(local, None), max_examples=10,
-                            **PLAN)
+        OneTimeCkksStrategy([np.zeros(8)], n_clients=3, committee=_Remote(), max_examples=10, **PLAN)
+    with pytest.raises(ParameterError, match="member_signing_keys is missing"):  # 2-of-3 needs them
+        OneTimeCkksStrategy([np.zeros(8)], n_clients=3, committee=_Remote(), max_examples=10,
+                            session=params.session, **PLAN)
+    remote = OneTimeCkksStrategy([np.zeros(8)], n_clients=3, committee=_Remote(), max_examples=10,
+                                 session=params.session, member_signing_keys=local.params.member_signing_keys, **PLAN)
+    assert remote.params.digest == local.params.digest
     with pytest.raises(ParameterError, match="committee is invalid"):
         OneTimeCkksStrategy([np.zeros(8)], n_clients=3, committee=42, max_examples=10, **PLAN)
     class _Down(_FlakyCommittee):
@@ -302,8 +322,9 @@ def test_onetime_committee_arguments():
 
 
 def test_onetime_pinned_committee_keys():
-    """A client pinned to the committee's keys takes part; one pinned to other keys (a
-    server substituting its own) refuses before training; malformed pins are refused."""
+    """A client pinned to the plan (committee_pin: plan, keys, DP settings) takes part; one
+    pinned to another plan refuses before training; bare key lists and malformed pins
+    are refused."""
     from flwr.common import Code
 
     from pyppml.fl.errors import ParameterError
@@ -311,12 +332,12 @@ def test_onetime_pinned_committee_keys():
 
     strategy = OneTimeCkksStrategy([np.zeros(8)], n_clients=3, members=2, poly_degree=2048, weighted=False,
                                    min_clients=2, noise_multiplier=0.0)
-    genuine = strategy.committee.public_keys()
+    other = OneTimeCkksStrategy([np.zeros(8)], n_clients=3, members=2, poly_degree=2048, weighted=False,
+                                min_clients=2, noise_multiplier=0.0)
     inners = [_ShiftN(np.full(8, 0.25)) for _ in range(3)]
-    forged = [bytes(32 - len(b"x")) + b"x", genuine[1]]
-    clients = [SecAggNumPyClient(inners[0], committee_keys=genuine),
-               SecAggNumPyClient(inners[1], committee_keys=b"".join(genuine)),
-               SecAggNumPyClient(inners[2], committee_keys=forged)]
+    clients = [SecAggNumPyClient(inners[0], committee_keys=strategy.pin()),
+               SecAggNumPyClient(inners[1], committee_keys=bytearray(strategy.pin())),
+               SecAggNumPyClient(inners[2], committee_keys=other.pin())]
     ins = strategy.configure_fit(1, None, _Mgr(3))
     res = [clients[int(p.cid)].fit(f) for p, f in ins]
     assert [r.status.code == Code.OK for r in res] == [True, True, False]
@@ -324,8 +345,70 @@ def test_onetime_pinned_committee_keys():
     strategy.aggregate_fit(1, [(p, r) for (p, _), r in zip(ins, res)], [])
     assert strategy.history[0]["accepted"] == [0, 1]
     assert np.abs(strategy.parameters[0] - 0.25).max() < _tol(strategy)
-    with pytest.raises(ParameterError, match="committee_keys"):
-        SecAggNumPyClient(inners[0], committee_keys=b"short")
+    for bad in (b"short", strategy.committee.public_keys(), b"".join(strategy.committee.public_keys())):
+        with pytest.raises(ParameterError, match="committee_keys"):
+            SecAggNumPyClient(inners[0], committee_keys=bad)
+
+
+def _downgrades():
+    """Server-side edits of a FitIns config that weaken the plan a client applies."""
+    def threshold_one(c):
+        c["pyppml_ot_threshold"] = 1
+        c["pyppml_ot_signing_keys"] = b""
+
+    def swap_key(c):
+        k = bytearray(c["pyppml_ot_keys"])
+        k[:32] = bytes(range(32))
+        c["pyppml_ot_keys"] = bytes(k)
+
+    def swap_signing_key(c):
+        from pyppml.fl.ckks_onetime import agreement
+
+        k = bytearray(c["pyppml_ot_signing_keys"])
+        k[:32] = agreement.raw_public(agreement.new_signing_keys(1)[0])
+        c["pyppml_ot_signing_keys"] = bytes(k)
+
+    def members_4(c):  # a fourth member, the server's, with its keys
+        from pyppml.fl.ckks_onetime import agreement
+
+        c["pyppml_ot_members"] = 4
+        c["pyppml_ot_keys"] = bytes(c["pyppml_ot_keys"]) + bytes(range(32))
+        c["pyppml_ot_signing_keys"] = (bytes(c["pyppml_ot_signing_keys"])
+                                       + agreement.raw_public(agreement.new_signing_keys(1)[0]))
+
+    edits = {"threshold_one": threshold_one, "swap_member_key": swap_key, "swap_signing_key": swap_signing_key,
+             "members_4": members_4}
+    for name, (key, value) in {"min_clients_1": ("pyppml_ot_min_clients", 1),
+                               "no_noise": ("pyppml_noise", 0.0), "half_noise": ("pyppml_noise", 0.25),
+                               "clip_up": ("pyppml_clip", 2.0), "n_clients_up": ("pyppml_n", 30),
+                               "security_down": ("pyppml_ot_security", 128),
+                               "unweighted": ("pyppml_weighted", False)}.items():
+        edits[name] = (lambda k, v: lambda c: c.__setitem__(k, v))(key, value)
+    return edits
+
+
+@pytest.mark.parametrize("edit", sorted(_downgrades()))
+def test_pinned_client_refuses_a_weakened_plan_before_training(edit):
+    """Issue 12 defect 5: the server rewrites the plan in the config (threshold 1, another
+    member count or key, less noise, a larger clip or client count, ...). A client pinned
+    to the plan refuses before it trains or uploads; the genuine config is accepted."""
+    from flwr.common import Code, FitIns
+
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+
+    strategy = OneTimeCkksStrategy([np.zeros(8)], n_clients=3, members=3, threshold=2, poly_degree=4096,
+                                   clip=1.0, noise_multiplier=0.5, max_examples=10, security=192)
+    pin = strategy.pin()
+    (proxy, fitins), *_ = strategy.configure_fit(1, None, _Mgr(3))
+    cfg = dict(fitins.config)
+    _downgrades()[edit](cfg)
+    assert cfg != dict(fitins.config)
+    inner = _ShiftN(np.full(8, 0.25))
+    res = SecAggNumPyClient(inner, committee_keys=pin).fit(FitIns(fitins.parameters, cfg))
+    assert res.status.code != Code.OK and "pinned" in res.status.message
+    assert inner.fits == 0 and not res.parameters.tensors
+    res = SecAggNumPyClient(inner, committee_keys=pin).fit(fitins)
+    assert res.status.code == Code.OK and inner.fits == 1 and len(res.parameters.tensors) == 1
 
 
 def test_mod_pinned_committee_keys_from_node_config():
@@ -342,7 +425,7 @@ def test_mod_pinned_committee_keys_from_node_config():
     strategy = OneTimeCkksStrategy([np.zeros(8)], n_clients=2, members=2, poly_degree=2048, weighted=False,
                                    min_clients=2, noise_multiplier=0.0)
     fitins = strategy.configure_fit(1, None, _Mgr(2))[0][1]
-    genuine = b"".join(strategy.committee.public_keys()).hex()
+    genuine = strategy.pin().hex()
 
     def run(pin):
         meta = Metadata(run_id=1, message_id="m", src_node_id=0, dst_node_id=1, reply_to_message_id="",
@@ -360,8 +443,10 @@ def test_mod_pinned_committee_keys_from_node_config():
         out = pyppml_mod(msg, ctx, app)
         return compat.recorddict_to_fitres(out.content, keep_input=True), trained
 
-    res, trained = run("00" * 64)
+    res, trained = run((b"PPOTPIN1" + bytes(32)).hex())  # another plan's pin
     assert res.status.code != Code.OK and "pinned" in res.status.message and not trained
+    res, trained = run(b"".join(strategy.committee.public_keys()).hex())  # keys alone: not a plan pin
+    assert res.status.code != Code.OK and "plan pin" in res.status.message and not trained
     res, trained = run(genuine)
     assert res.status.code == Code.OK and trained and len(res.parameters.tensors) == 1
     res, trained = run("zz")
