@@ -5,8 +5,8 @@ naming its party id: by default the certificate carries the DNS name ``party-<id
 subject alternative names (``names`` maps ids to other names, e.g. real host names). Both
 ends of each channel verify the chain to that CA and that the peer's certificate names
 exactly the party id expected: the one it is connecting to, or the one a connecting peer
-claims in its HELLO. A certificate naming two party ids is refused, so a party cannot act
-as another. TLS 1.3 only; no session tickets (no resumption is used).
+claims in its HELLO. A certificate naming two party ids (``party-1`` and ``party-2``) is
+refused, so a party cannot act as another. TLS 1.3 only; no session tickets (no resumption is used).
 
 What TLS adds over plain TCP: confidentiality and integrity of every frame, and party ids
 that are proven rather than claimed. What it does not: the parties are still trusted to
@@ -58,13 +58,19 @@ class PartyTls:
             return self.names[party]
         return f"party-{int(party)}"
 
-    def ids_named(self, cert: dict | None, ids) -> set[int]:
-        """The ids among ``ids`` whose name the peer certificate ``cert`` (as returned by
-        ``SSLSocket.getpeercert()``) carries as a DNS subject alternative name."""
+    def ids_named(self, cert: dict | None, ids=()) -> set[int]:
+        """The party ids whose name the peer certificate ``cert`` (as returned by
+        ``SSLSocket.getpeercert()``) carries as a DNS subject alternative name: with the
+        default names every ``party-<n>`` it carries (participants of this computation or
+        not), with ``names`` every mapped id, else those among ``ids``."""
         if not cert:
             return set()
         dns = {value.lower() for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"}
-        return {int(i) for i in ids if self.name_of(i).lower() in dns}
+        if self.names is None:
+            # Canonical names only: "party-01" names no party (the client's host check
+            # would not match it either).
+            return {int(d[6:]) for d in dns if d.startswith("party-") and d[6:].isdigit() and d == f"party-{int(d[6:])}"}
+        return {int(i) for i in set(self.names) | set(ids) if self.name_of(i).lower() in dns}
 
     def _context(self, purpose: int) -> ssl.SSLContext:
         ctx = ssl.SSLContext(purpose)
