@@ -4,7 +4,10 @@ mechanisms on a fixed grid, L2 clipping for DP-SGD / DP-FedAvg, and privacy acco
 No floating point touches the sampling: the discrete Gaussian and Laplace samplers are
 exact for rational parameters (C++ core, fed only by ChaCha20 keyed from the OS), and the
 continuous mechanisms add integer noise on a grid of step 2**-k, so their outputs cannot
-leak the input through floating-point artefacts (Mironov 2012; Jin et al. 2022).
+leak the input through floating-point artefacts (Mironov 2012; Jin et al. 2022). The
+mechanisms clamp the private input to public bounds instead of refusing it: no error
+depends on, or quotes, a private value. ``grid_gaussian_mechanism`` is the form with a
+noise multiplier (DP-SGD, DP-FedAvg), the grid's rounding counted in the sensitivity.
 
 >>> from pyppml import dp
 >>> dp.discrete_gaussian(3.0, 5).dtype

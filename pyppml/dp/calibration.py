@@ -51,7 +51,7 @@ def analytic_gaussian_sigma(epsilon, delta, l2_sensitivity=1.0) -> float:
     --------
     >>> from pyppml import dp
     >>> round(dp.analytic_gaussian_sigma(1.0, 1e-5), 4)
-    3.7304
+    3.7306
     """
     api = "dp.analytic_gaussian_sigma"
     eps = float(positive_real(api, "epsilon", epsilon))
