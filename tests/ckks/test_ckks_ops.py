@@ -154,19 +154,6 @@ def test_precision_report_fields(ctx, rng):
     assert "precision bits" in str(st)
 
 
-def test_release_decryption_floods_and_rounds(ctx, rng):
-    x = rng.uniform(-1, 1, ctx.slots)
-    ct = ctx.encrypt(x)
-    out = ctx.decrypt_for_release(ct, bits_of_precision=10)
-    assert np.max(np.abs(out - x)) < 2 ** -6
-    grid = out * 2 ** 10
-    assert np.allclose(grid, np.round(grid))
-    again = ctx.decrypt_for_release(ct, bits_of_precision=10)
-    # fresh flooding noise each time: the coefficient noise differs between calls
-    pt = ctx._native.decrypt(ctx.secret_key, ct._native)
-    assert ctx._native.decode_coefficients(pt).dtype == np.float64
-
-
 def test_multi_prime_digits_and_special_primes(rng):
     # dnum = 2: digits of two primes, two special primes (the general ModUp path).
     c = ckks.Context(poly_degree=8192, coeff_mod_bits=[40, 30, 30, 30], special_mod_bits=[42, 41], scale_bits=30,

@@ -1,0 +1,161 @@
+"""Release decryption guards privacy (issue 12, defect 6): the released values carry
+flooding noise of the planned width (2^-bits_of_precision per real component), two
+releases differ, the flooding is never below sqrt(12 tau) 2^(s/2) B (OpenFHE's rule) and
+too much precision is refused.
+
+Statistical tests: the sum of squared errors of N i.i.d. Gaussian components over the
+planned variance is chi2(N); each assertion's acceptance band has a false-failure rate of
+1e-6, and each test checks that a width wrong by a factor 1.2 falls outside the band."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import chi2
+
+from pyppml import ckks
+from pyppml.ckks import release
+
+FALSE_FAILURE = 1e-6
+
+
+@pytest.fixture(scope="module")
+def rctx():
+    """Scale 2^55: enough for about 14 bits of released precision at s = 40."""
+    return ckks.Context(poly_degree=8192, coeff_mod_bits=[60, 55], special_mod_bits=[60], scale_bits=55)
+
+
+@pytest.fixture
+def keyed(rctx):
+    """A fresh key (and release count) for each test."""
+    rctx.keygen(rotations=[1], conjugate=False)
+    return rctx
+
+
+def chi2_band(dof: int) -> tuple[float, float]:
+    """Acceptance band of chi2(dof) / dof with total false-failure rate 1e-6, and a check
+    that it has the power to see a standard deviation off by a factor 1.2."""
+    lo = chi2.ppf(FALSE_FAILURE / 2, dof) / dof
+    hi = chi2.isf(FALSE_FAILURE / 2, dof) / dof
+    assert hi < 1.2 ** 2 and lo > 1.2 ** -2, "too few samples to catch a factor 1.2 in the width"
+    return lo, hi
+
+
+def planned_variance(bits: float) -> float:
+    """The documented contract: flooding of standard deviation 2^-bits, then rounding to
+    a grid of step 2^-ceil(bits) (variance step^2 / 12, Sheppard)."""
+    step = 2.0 ** -math.ceil(bits)
+    return 2.0 ** (-2 * bits) + step * step / 12
+
+
+@pytest.mark.parametrize("bits,complex_", [(12, False), (8, False), (10.5, True)])
+def test_release_spread_matches_planned_width(keyed, rng, bits, complex_):
+    x = rng.uniform(-1, 1, keyed.slots) + (1j * rng.uniform(-1, 1, keyed.slots) if complex_ else 0)
+    ct = keyed.encrypt(x, symmetric=False)
+    out = keyed.decrypt_for_release(ct, bits_of_precision=bits, complex=complex_)
+    err = np.concatenate([(out - x).real, (out - x).imag]) if complex_ else out - x
+    lo, hi = chi2_band(err.size)
+    ratio = float(np.sum(err ** 2) / err.size / planned_variance(bits))
+    assert lo < ratio < hi, f"released noise variance / planned = {ratio:.4f}, band ({lo:.4f}, {hi:.4f})"
+    # released values sit on the grid 2^-ceil(bits)
+    grid = out * 2.0 ** math.ceil(bits)
+    assert np.array_equal(grid, np.round(grid))
+
+
+def test_two_releases_of_one_ciphertext_differ(keyed, rng):
+    x = rng.uniform(-1, 1, keyed.slots)
+    ct = keyed.encrypt(x)
+    a = keyed.decrypt_for_release(ct, bits_of_precision=12, max_releases=2)
+    b = keyed.decrypt_for_release(ct, bits_of_precision=12, max_releases=2)
+    # Two grid values of independent floods (std = one grid step) coincide with
+    # probability about 0.28 per slot: 4096 slots with > half equal is a 1e-100 event.
+    assert np.count_nonzero(a != b) > keyed.slots // 2
+    assert np.max(np.abs(a - x)) < 2.0 ** -6 and np.max(np.abs(b - x)) < 2.0 ** -6
+
+
+def required_bits(ctx, scale: float, noise_bound: float, s: int = 40, tau: int = 1) -> float:
+    """The most precision the rule sigma_coeff >= sqrt(12 tau) 2^(s/2) B allows: coefficient
+    noise of std sigma gives each slot's real part std sigma * sqrt(n/2) / scale."""
+    sigma = math.sqrt(12 * tau) * 2.0 ** (s / 2) * noise_bound
+    return math.log2(scale / (sigma * math.sqrt(ctx.poly_degree / 2)))
+
+
+@pytest.mark.parametrize("tau,s", [(1, 40), (16, 40), (1, 50)])
+def test_precision_above_the_flooding_bound_is_refused(keyed, rng, tau, s):
+    x = rng.uniform(-1, 1, keyed.slots)
+    ct = keyed.encrypt(x)
+    top = required_bits(keyed, ct.scale, release.default_noise_bound(keyed), s, tau)
+    with pytest.raises(ValueError, match="bits_of_precision is too high for this ciphertext"):
+        keyed.decrypt_for_release(ct, bits_of_precision=top + 0.05, security_bits=s, max_releases=tau)
+    plan = release.plan_release(keyed, ct, top - 0.05, security_bits=s, max_releases=tau)
+    assert plan.sigma >= plan.sigma_min
+    assert abs(plan.max_bits - top) < 1e-9
+    out = keyed.decrypt_for_release(ct, bits_of_precision=top - 0.05, security_bits=s, max_releases=tau)
+    assert np.max(np.abs(out - x)) < 2.0 ** (-top + 4)
+
+
+def test_noise_bound_argument_widens_the_flooding(keyed, rng):
+    ct = keyed.encrypt(rng.uniform(-1, 1, keyed.slots))
+    keyed.decrypt_for_release(ct, bits_of_precision=12, max_releases=2)
+    # a 2^20 bound leaves about 7 bits less
+    with pytest.raises(ValueError, match=r"expected <= 6\.\d+"):
+        keyed.decrypt_for_release(ct, bits_of_precision=12, noise_bound=2.0 ** 20, max_releases=2)
+
+
+def test_default_noise_bound_covers_measured_errors(keyed):
+    """Encryptions of zero (public key), rotated (one key switch) and multiplied by 1.0
+    (one rescale): every coefficient of the decrypted polynomial is error, and all of
+    them stay below the default bound B (and the fresh ones below the fresh bound)."""
+    B_fresh, B = release.fresh_noise_bound(keyed), release.default_noise_bound(keyed)
+    fresh, evaluated = [], []
+    for _ in range(8):
+        ct = keyed.encrypt(np.zeros(keyed.slots), symmetric=False)
+        for c, sink in ((ct, fresh), (ct.rotate(1) * 1.0, evaluated)):
+            pt = keyed._native.decrypt(keyed.secret_key, c._native)
+            sink.append(np.abs(keyed._native.decode_coefficients(pt)).max())
+    assert max(fresh) < B_fresh and max(evaluated) < B
+    # ... and the bound is not vacuous: within 2^5 of the largest error seen
+    assert B < 32 * max(evaluated)
+
+
+def test_release_count_is_enforced(keyed, rng):
+    ct = keyed.encrypt(rng.uniform(-1, 1, keyed.slots))
+    keyed.decrypt_for_release(ct, bits_of_precision=8, max_releases=2)
+    with pytest.raises(ValueError, match="max_releases differs from the first release under this key; expected 2, got 3"):
+        keyed.decrypt_for_release(ct, bits_of_precision=8, max_releases=3)
+    keyed.decrypt_for_release(ct, bits_of_precision=8, max_releases=2)
+    with pytest.raises(ValueError, match=r"used its releases; expected at most max_releases = 2 \(new keys for more\), got release number 3"):
+        keyed.decrypt_for_release(ct, bits_of_precision=8, max_releases=2)
+    assert keyed.releases_made == 2
+    keyed.keygen(rotations=[], conjugate=False)  # a new key, a new count
+    keyed.decrypt_for_release(keyed.encrypt([1.0]), bits_of_precision=8)
+    assert keyed.releases_made == 1
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    (dict(bits_of_precision=0.5), "bits_of_precision is out of range; expected 1..50, got 0.5"),
+    (dict(security_bits=30), "security_bits is out of range; expected an integer in 40..128, got 30"),
+    (dict(max_releases=0), "max_releases is invalid; expected an integer >= 1, got 0"),
+    (dict(noise_bound=float("nan")), "noise_bound is invalid; expected a finite number >= 1"),
+])
+def test_bad_release_arguments(keyed, kwargs, msg):
+    ct = keyed.encrypt([1.0])
+    with pytest.raises(ValueError, match=msg):
+        keyed.decrypt_for_release(ct, **kwargs)
+    assert keyed.releases_made == 0
+
+
+def test_small_scale_cannot_release(ctx, rng):
+    """At scale 2^35 the flooding a fresh ciphertext needs (about 2^5 in the slots)
+    leaves no precision: refused rather than released under-flooded."""
+    ct = ctx.encrypt(rng.uniform(-1, 1, ctx.slots))
+    with pytest.raises(ValueError, match=r"bits_of_precision is too high for this ciphertext; expected <= -\d"):
+        ctx.decrypt_for_release(ct, bits_of_precision=1)
+
+
+def test_wide_sampler_width(rng):
+    """Above 2^30 the flooding is 2^k A + C: its spread matches the requested sigma."""
+    sigma = 2.0 ** 40.3
+    x = release.wide_discrete_gaussian(sigma, 20000)
+    lo, hi = chi2_band(x.size)
+    assert lo < float(np.sum(x ** 2) / x.size / sigma ** 2) < hi
