@@ -1,0 +1,161 @@
+"""No silent wrong answers from scales and operands (issue 12, defect 8): operands of very
+different scales are rescaled before alignment, scalars of any magnitude keep their
+precision or are refused, products past the modulus and scales too small to decrypt are
+refused, 0-d / length-1 arrays are broadcast and shorter vectors are refused."""
+
+import numpy as np
+import pytest
+
+from pyppml import ckks
+from pyppml.ckks import precision_stats
+
+
+def bits(ctx, ct, expected):
+    return precision_stats(ctx.decrypt(ct), expected).min_bits
+
+
+def rel_bits(ctx, ct, expected):
+    """Precision relative to the size of the expected values."""
+    scale = np.max(np.abs(expected))
+    return precision_stats(ctx.decrypt(ct) / scale, expected / scale).min_bits
+
+
+@pytest.fixture(scope="module")
+def ctx40():
+    c = ckks.Context(poly_degree=8192, coeff_mod_bits=[60, 40, 40], special_mod_bits=[60], scale_bits=40)
+    c.keygen(rotations=[1], conjugate=False)
+    return c
+
+
+@pytest.mark.parametrize("product_log_scale", [80.5, 81.5])
+def test_add_unrescaled_product_to_lower_level(ctx40, rng, product_log_scale):
+    """Level 1 at 2^40 plus an unrescaled product at 2^80.5 / 2^81.5 (the review's case:
+    the alignment factor rounded to 1 or 0, error 0.4 or the operand dropped)."""
+    x, y, z = rng.uniform(-1, 1, (3, ctx40.slots))
+    a = ctx40.encrypt(x, level=1)
+    half = 2.0 ** (product_log_scale / 2)
+    p = ctx40.encrypt(y, scale=half).multiply(ctx40.encrypt(z, scale=half)).relinearize()
+    assert p.level == 2 and abs(np.log2(p.scale) - product_log_scale) < 1e-9
+    assert bits(ctx40, a + p, x + y * z) > 15
+    assert bits(ctx40, p - a, y * z - x) > 15
+    assert bits(ctx40, p + ctx40.encrypt(x), x + y * z) > 15  # same level
+
+
+def test_alignment_factor_that_loses_precision_is_refused(ctx40, rng):
+    a = ctx40.encrypt(rng.uniform(-1, 1, ctx40.slots))
+    with pytest.raises(ValueError, match=r"scale factor loses precision; expected target \* q_l / scale >= 2\^20"):
+        a.times_scalar_to(1.0, 2.0 ** 18)
+
+
+def test_scalars_of_any_magnitude(ctx, rng):
+    x = rng.uniform(0.5, 1, ctx.slots)
+    # Tiny and huge scalars change the result's scale and keep relative precision (before:
+    # round(c * q_l) was 0 for 1e-13 and the products of 1e13 passed the modulus)...
+    for c in (1e-13, -3e-9, 1e13):
+        assert rel_bits(ctx, ctx.encrypt(x) * c, x * c) > 15, c
+    # ... ordinary ones keep the scale and CKKS's absolute precision.
+    for c in (1e-4, -0.3, 7.0):
+        ct = ctx.encrypt(x) * c
+        assert ct.scale == pytest.approx(ctx.scale) and bits(ctx, ct, x * c) > 13, c
+    assert rel_bits(ctx, ctx.encrypt(x) * (1e-13 + 1e-13j), x * 1e-13) > 15
+    assert rel_bits(ctx, ctx.encrypt(x) * np.full(ctx.slots, 1e-12), x * 1e-12) > 15
+    # back and forth keeps the values
+    assert bits(ctx, (ctx.encrypt(x) * 1e-13) * 1e13, x) > 15
+    assert bits(ctx, ctx.encrypt(x) * 1e-13 + ctx.encrypt(x), x) > 15
+
+
+def test_scalar_beyond_the_headroom_is_refused(ctx_small, rng):
+    ct = ctx_small.encrypt(rng.uniform(-1, 1, ctx_small.slots))
+    with pytest.raises(ValueError, match="scalar is too large for this ciphertext's scale"):
+        ct * 1e13
+
+
+def test_multiply_past_the_modulus_is_refused(ctx, rng):
+    """x^5 by unrescaled tensor products: 2^35 -> 2^175 over Q = 2^155 must raise, not
+    decrypt to garbage; the last product that fits still decrypts."""
+    x = rng.uniform(-1, 1, ctx.slots)
+    ct = ctx.encrypt(x)
+    p = ct
+    for _ in range(3):
+        p = p.multiply(ct).relinearize()
+    assert np.log2(p.scale) == pytest.approx(140) and bits(ctx, p, x ** 4) > 12
+    with pytest.raises(ValueError, match=r"multiply: product scale exceeds the modulus; expected scale <= Q_3 / 2"):
+        p.multiply(ct)
+    pt = ctx.encode(x, scale=2.0 ** 40)
+    with pytest.raises(ValueError, match="multiply_plain: product scale exceeds the modulus"):
+        p.multiply_plain(pt)
+
+
+def test_rescale_of_fresh_ciphertext_is_refused(ctx, ctx_small, rng):
+    for c in (ctx, ctx_small):
+        ct = c.encrypt(rng.uniform(-1, 1, c.slots))
+        with pytest.raises(ValueError, match="rescale: result scale is too small"):
+            ct.rescale()
+
+
+@pytest.mark.parametrize("scale", [2.0 ** -5, 1.0, 2.0 ** 10])
+def test_encrypt_at_a_scale_too_small_is_refused(ctx, scale):
+    with pytest.raises(ValueError, match=r"encode: scale is too small; expected scale >= 2\^16\.5"):
+        ctx.encrypt([1.0, 2.0], scale=scale)
+
+
+def test_encrypt_past_the_modulus_is_refused(ctx):
+    with pytest.raises(ValueError, match=r"encrypt: plaintext scale exceeds the modulus; expected scale <= Q_0 / 2"):
+        ctx.encrypt([0.5], level=0, scale=2.0 ** 50)
+
+
+@pytest.mark.parametrize("operand", [np.array(2.5), np.array([2.5]), np.float64(2.5), 2.5])
+def test_zero_d_and_length_one_arrays_broadcast(ctx, rng, operand):
+    x = rng.uniform(-1, 1, ctx.slots)
+    ct = ctx.encrypt(x)
+    assert bits(ctx, ct * operand, 2.5 * x) > 13
+    assert bits(ctx, operand * ct, 2.5 * x) > 13
+    assert bits(ctx, ct + operand, x + 2.5) > 15
+    assert bits(ctx, operand + ct, x + 2.5) > 15
+    assert bits(ctx, ct - operand, x - 2.5) > 15
+    assert bits(ctx, operand - ct, 2.5 - x) > 15
+
+
+def test_complex_zero_d_array_broadcasts(ctx, rng):
+    x = rng.uniform(-1, 1, ctx.slots)
+    out = ctx.decrypt(ctx.encrypt(x) * np.array(1 + 2j), complex=True)
+    assert precision_stats(out, x * (1 + 2j)).min_bits > 13
+
+
+@pytest.mark.parametrize("length", [2, 100])
+def test_short_vectors_refused_in_arithmetic(ctx, rng, length):
+    ct = ctx.encrypt(rng.uniform(-1, 1, ctx.slots))
+    v = np.ones(length)
+    for op in (lambda: ct * v, lambda: ct + v, lambda: ct - v, lambda: v - ct, lambda: ct * list(v)):
+        with pytest.raises(ValueError, match=rf"values has the wrong shape; expected a scalar or exactly {ctx.slots} values"):
+            op()
+
+
+def test_padding_on_request_through_encode(ctx, rng):
+    x = rng.uniform(-1, 1, ctx.slots)
+    pt = ctx.encode([2.0, 3.0], scale=float(ctx.coeff_moduli[ctx.max_level]))
+    expected = np.zeros(ctx.slots)
+    expected[:2] = x[:2] * [2.0, 3.0]
+    assert bits(ctx, ctx.encrypt(x) * pt, expected) > 13
+
+
+def test_levels_and_scales_that_disagree(ctx, rng):
+    x, y = rng.uniform(-1, 1, (2, ctx.slots))
+    a = ctx.encrypt(x, scale=2.0 ** 36)
+    b = ctx.encrypt(y, level=1, scale=2.0 ** 34)
+    assert bits(ctx, a + b, x + y) > 14
+    assert bits(ctx, b - a, y - x) > 14
+    c = ctx.encrypt(y, scale=2.0 ** 33.3)  # same level, other scale: both go down one level
+    assert bits(ctx, a + c, x + y) > 14
+
+
+def test_rotation_steps_must_be_integers(ctx40, rng):
+    x = rng.uniform(-1, 1, ctx40.slots)
+    ct = ctx40.encrypt(x)
+    for steps in (1.5, "1", None):
+        with pytest.raises(ValueError, match="steps is not an integer"):
+            ct.rotate(steps)
+    with pytest.raises(ValueError, match="steps is not an integer"):
+        ct.rotate_many([1, 0.5])
+    # steps wrap around the slots: rotations are cyclic
+    assert bits(ctx40, ct.rotate(np.int64(1 + ctx40.slots)), np.roll(x, -1)) > 13
