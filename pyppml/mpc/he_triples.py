@@ -18,30 +18,34 @@ way (A encrypts a_A and b_A, B folds both products into one returned ciphertext)
 than one per direction with a key pair at each party: one key set, and one returned
 ciphertext per residue instead of two, for the same semi-honest security.
 
-Costs (measured, loopback, one core each; ``pyppml bench mpc``): about 1.7-2 x 10^5 MUL
-triples/s and 336 bytes per triple (both directions: 6 seeded 5-prime ciphertexts from A
-and 3 two-prime ones back per 2^14 triples) plus about 2 MB of public contexts once,
-against about 10^7 triples/s and 24 bytes per triple from the dealer. Material is made in
-blocks of n = 2^14 products, so preprocess requests in batches: a lone request of 16
-triples costs a whole block.
+Costs (measured 2026-12, loopback, one core each on a shared two-core machine;
+``pyppml bench mpc``): about 1.5-2 x 10^5 MUL triples/s and 448 bytes per triple (both
+directions: 8 seeded 5-prime ciphertexts from A and 4 two-prime ones back per 2^14
+triples) plus about 2.7 MB of public contexts once, against about 10^7 triples/s and 24
+bytes per triple from the dealer. (The fourth CRT prime, which makes room for the wider
+mask below, costs a third more than the earlier three.) Material is made in blocks of
+n = 2^14 products, so preprocess requests in batches: a lone request of 16 triples costs
+a whole block.
 
-1. The ring Z_2^64 is handled by CRT over three batching primes t_j (59 bits, t_j = 1 mod
-   2n, product T ~ 2^177): the exact integer ``v = X + r`` is below 2^176 < T and is
+1. The ring Z_2^64 is handled by CRT over four batching primes t_j (59 bits, t_j = 1 mod
+   2n, product T ~ 2^236): the exact integer ``v = X + r`` is below 2^233 < T and is
    recovered exactly from its residues, then reduced mod 2^64.
 2. A encrypts x_i mod t_j under its key (symmetric, seeded encryption: half the bytes) in
    n = 2^14 slots and sends the ciphertexts.
-3. B draws r uniform in [0, 2^175) per slot (ChaCha20, ``pyppml._core.Prng``), computes
+3. B draws r uniform in [0, 2^232) per slot (ChaCha20, ``pyppml._core.Prng``), computes
    ``sum_i Enc(x_i) * (y_i mod t_j) + (r mod t_j)`` plus a fresh public-key encryption of 0,
-   adds a smudging polynomial (uniform coefficients in [-2^S, 2^S), S = 188 by default) to
+   adds a smudging polynomial (uniform coefficients in [-2^S, 2^S), S = 216 by default) to
    the first component, switches down to two data primes and returns it.
-4. A decrypts the three residues, CRT-combines v, keeps v mod 2^64; B keeps -r mod 2^64.
+4. A decrypts the four residues, CRT-combines v, keeps v mod 2^64; B keeps -r mod 2^64.
 
 Security (what is argued, not machine-checked)
 -----------------------------------------------
 * B's view: A's ciphertexts under RLWE (IND-CPA of BFV, 128-bit parameters per the
   library's table: n = 2^14, log QP = 360 < 430).
-* A's view of one slot: v = X + r with X < 2^129 and r uniform on [0, 2^175): statistical
-  distance to a value independent of X at most 2^-46 per slot.
+* A's view of one slot: v = X + r with X < 2^129 and r uniform on [0, 2^232): statistical
+  distance to a value independent of X at most 2^129 / 2^232 = 2^-103 per slot, so
+  2^-89 per block of 2^14 slots. (With the earlier r < 2^175 and three primes this term
+  was 2^-46 per slot, 2^-32 per block, and dominated: about 2^-12 after 2^34 triples.)
 * A's view of the returned ciphertext (circuit privacy by re-randomization and noise
   flooding): A knows s, so it sees the phase c0 + c1 s = Delta M + E, with M = v mod t_j
   (which it is meant to learn) and E the noise. The part of E that depends on B's
@@ -51,13 +55,17 @@ Security (what is argued, not machine-checked)
   (``_dependent_noise_bits``: 2 n t 21 + 3 n t^2, conservative). The rest (the encryption of
   0, the smudging polynomial) does not depend on them. Uniform smudging on [-2^S, 2^S)
   hides a shift of at most 2^134 per coefficient within statistical distance
-  n 2^134 / 2^(S+1) <= 2^-smudging_bits per ciphertext; S = 188 for the default 41. The
+  n 2^134 / 2^(S+1) <= 2^-smudging_bits per ciphertext; S = 216 for the default 69. The
   second component c1 = c1_A * y + (pk1 u + e2) is pseudorandom under RLWE (B's secret u)
   whatever y is; the switch to two data primes afterwards is post-processing. After
-  smudging the noise budget is about 241 - S = 52 bits at the top level (measured); the
-  returned two-prime ciphertext has about 51 bits left. The statistical distances add up
-  over ciphertexts and slots: 2^-41 per ciphertext is about 2^-21 after 2^20 ciphertexts
-  (17 billion triples); raise ``smudging_bits`` (one bit of budget each) for more.
+  smudging the noise budget is about 241 - S = 25 bits at the top level; the returned
+  two-prime ciphertext keeps about as much (measured in the tests, which require > 10).
+* Total: the statistical distances add up over blocks, ciphertexts and slots. For P
+  cross products (one per MUL triple, m k n per m x k by k x n matrix triple) the bound
+  is ceil(P / 2^14) * 4 * 2^-smudging_bits + P * 2^-103 (:func:`statistical_distance_bound`).
+  With the defaults and P = 2^40 products (a trillion triples): 2^28 ciphertexts * 2^-69
+  + 2^40 * 2^-103 = 2^-41 + 2^-63 <= 2^-40. Each further bit of ``smudging_bits`` halves
+  the first term for one bit of noise budget.
 * Not covered: malicious parties (no zero-knowledge proofs that A's ciphertexts are well
   formed or that B computed what it should; a malicious A could, e.g., send ciphertexts
   with large noise and learn about y from the decryption). Use only in the semi-honest
@@ -90,18 +98,47 @@ _HE_KINDS = {Kind.MUL, Kind.MATMUL, Kind.FIXED_LEFT, Kind.FIXED_LEFT_MM, Kind.FI
 
 POLY_DEGREE = 1 << 14
 PLAIN_BITS = 59
+CRT_PRIMES = 4           # T = product of the plain moduli ~ 2^236 > 2^MASK_BITS + 2^PRODUCT_BITS
 COEFF_BITS = [60] * 5
 SPECIAL_BITS = [60]
-MASK_BITS = 175          # r uniform in [0, 2^175)
+MASK_BITS = 232          # r uniform in [0, 2^232): 2^-103 per slot
 TERMS = 2                # cross products summed per slot
 PRODUCT_BITS = 129       # sum of TERMS products of 64-bit words < 2^129
 CBD_BOUND = 21           # |fresh error coefficient| <= 2 sigma^2 = 21 (CBD, sigma 3.24)
 RETURN_LIMBS = 2         # data primes left in the returned ciphertext
+SMUDGING_BITS = 69       # default: 2^-69 per returned ciphertext
+# The documented guarantee: at most 2^-STATISTICAL_SECURITY in total over 2^DESIGN_PRODUCTS_LOG2
+# cross products with the defaults (module docstring, statistical_distance_bound).
+STATISTICAL_SECURITY = 40
+DESIGN_PRODUCTS_LOG2 = 40
 
 
 def plain_moduli(poly_degree: int = POLY_DEGREE) -> list[int]:
-    """The three CRT batching primes (59 bits, = 1 mod 2n, below every 60-bit data prime)."""
-    return _ring.find_ntt_primes(PLAIN_BITS, poly_degree, 3)
+    """The CRT batching primes (CRT_PRIMES of 59 bits, = 1 mod 2n, below every 60-bit data prime)."""
+    return _ring.find_ntt_primes(PLAIN_BITS, poly_degree, CRT_PRIMES)
+
+
+def smudge_width_bits(poly_degree: int = POLY_DEGREE, smudging_bits: int = SMUDGING_BITS) -> int:
+    """S such that smudging with coefficients uniform on [-2^S, 2^S) hides the
+    plaintext-dependent noise (< 2^_dependent_noise_bits per coefficient) within
+    statistical distance 2^-smudging_bits per ciphertext: n 2^dep / 2^(S+1) <= 2^-smudging_bits."""
+    return int(np.ceil(_dependent_noise_bits(poly_degree) + np.log2(poly_degree))) + int(smudging_bits) - 1
+
+
+def statistical_distance_bound(products: int, smudging_bits: int = SMUDGING_BITS,
+                               poly_degree: int = POLY_DEGREE) -> float:
+    """Upper bound on the statistical distance between party 0's whole view and one
+    independent of party 1's inputs, after ``products`` cross products (slots).
+
+    ceil(products / n) blocks, each returning CRT_PRIMES ciphertexts smudged to
+    2^-smudging_bits, plus 2^(PRODUCT_BITS - MASK_BITS) per slot for the mask r.
+
+    >>> from pyppml.mpc.he_triples import statistical_distance_bound
+    >>> statistical_distance_bound(2**40) <= 2.0**-40
+    True
+    """
+    blocks = -(-int(products) // int(poly_degree))
+    return blocks * CRT_PRIMES * 2.0 ** -int(smudging_bits) + int(products) * 2.0 ** (PRODUCT_BITS - MASK_BITS)
 
 
 def _dependent_noise_bits(poly_degree: int, t_bits: int = PLAIN_BITS) -> float:
@@ -139,7 +176,9 @@ class HeTripleSource(TripleSource):
     fallback : TripleSource, optional
         Serves the kinds this source does not make (Boolean and comparison material).
     smudging_bits : int
-        Statistical-distance exponent of the noise flooding per ciphertext (2^-smudging_bits).
+        Statistical-distance exponent of the noise flooding per returned ciphertext
+        (2^-smudging_bits); the default 69 keeps the total, with the mask, at most 2^-40
+        over 2^40 products (:func:`statistical_distance_bound`).
     record_view : bool
         Party 0 keeps what it decrypted (the residues of v) and the noise budgets of the
         returned ciphertexts in ``view`` (tests and audits only).
@@ -148,7 +187,7 @@ class HeTripleSource(TripleSource):
     """
 
     def __init__(self, party: Party, peer: int | None = None, fallback: TripleSource | None = None,
-                 smudging_bits: int = 41, poly_degree: int = POLY_DEGREE, record_view: bool = False):
+                 smudging_bits: int = SMUDGING_BITS, poly_degree: int = POLY_DEGREE, record_view: bool = False):
         super().__init__(party.index)
         if party.index not in (0, 1):
             raise ValueError(f"HeTripleSource: party is not a two-party index; expected 0 or 1, got {party.index}")
@@ -160,8 +199,10 @@ class HeTripleSource(TripleSource):
         for t in self.moduli:
             T *= t
         if (1 << MASK_BITS) + (1 << PRODUCT_BITS) >= T:
-            raise ValueError("HeTripleSource: the CRT moduli are too small for the mask")
-        self.smudge_bits = int(np.ceil(_dependent_noise_bits(self.n) + np.log2(self.n))) + int(smudging_bits) - 1
+            raise ValueError(f"HeTripleSource: poly_degree gives CRT moduli too small for the mask; expected a "
+                             f"product above 2^{MASK_BITS + 1}, got 2^{T.bit_length() - 1}")
+        self.smudging_bits = int(smudging_bits)
+        self.smudge_bits = smudge_width_bits(self.n, self.smudging_bits)
         self.record_view = bool(record_view)
         self.view: list = []
         self._contexts: list | None = None
@@ -217,7 +258,7 @@ class HeTripleSource(TripleSource):
         blobs = []
         for ctx, t in zip(self._contexts, self.moduli):
             for i in range(TERMS):
-                blobs.append(ctx.encrypt(_split_words(x[i], t), symmetric=True).to_bytes())
+                blobs.append(ctx.encrypt(self._slots(_split_words(x[i], t)), symmetric=True).to_bytes())
         ch.send(MsgType.HE, np.frombuffer(b"".join(blobs), dtype=np.uint8))
         reply = self._recv_blobs(len(self.moduli))
         from pyppml import bfv
@@ -236,22 +277,28 @@ class HeTripleSource(TripleSource):
         return self._crt_low_word(residues)
 
     def _crt_low_word(self, res: list[np.ndarray]) -> np.ndarray:
-        """v mod 2^64 from v mod t_0, t_1, t_2 (Garner's mixed radix; v < t_0 t_1 t_2)."""
-        t0, t1, t2 = self.moduli
-        inv01 = pow(t0, -1, t1)
-        inv02 = pow(t0, -1, t2)
-        inv12 = pow(t1, -1, t2)
+        """v mod 2^64 from v mod t_0 .. t_{k-1} (Garner's mixed radix; v < prod t_j):
+        v = x_0 + x_1 t_0 + x_2 t_0 t_1 + ..., each digit x_j in [0, t_j)."""
+        t = self.moduli
         n = res[0].size
 
         def mul(q, a, c):
             return _core.eltwise("mul", q, a, np.full(n, c % q, dtype=np.uint64))
 
-        x0 = res[0]
-        x1 = mul(t1, _core.eltwise("sub", t1, res[1], x0 % np.uint64(t1)), inv01)
-        y = mul(t2, _core.eltwise("sub", t2, res[2], x0 % np.uint64(t2)), inv02)
-        x2 = mul(t2, _core.eltwise("sub", t2, y, x1 % np.uint64(t2)), inv12)
+        digits: list[np.ndarray] = []
+        for j, r in enumerate(res):
+            # x_j = (r_j - x_0 - x_1 t_0 - ...) / (t_0 ... t_{j-1}) mod t_j, one digit at a time.
+            y = r
+            for i, x in enumerate(digits):
+                y = mul(t[j], _core.eltwise("sub", t[j], y, x % np.uint64(t[j])), pow(t[i], -1, t[j]))
+            digits.append(y)
+        out = np.zeros(n, dtype=np.uint64)
+        radix = 1
         with np.errstate(over="ignore"):
-            return x0 + x1 * np.uint64(t0) + x2 * np.uint64((t0 * t1) % (1 << 64))
+            for j, x in enumerate(digits):
+                out += x * np.uint64(radix % (1 << 64))
+                radix *= t[j]
+        return out
 
     def _recv_blobs(self, count: int) -> list[bytes]:
         data = self.channel.recv(MsgType.HE)
@@ -268,9 +315,10 @@ class HeTripleSource(TripleSource):
         g = prng()
         width = y.shape[1]
         blobs = self._recv_blobs(len(self.moduli) * TERMS)
-        # r uniform in [0, 2^MASK_BITS): three words, the top one masked.
-        r = [g.uint64(width), g.uint64(width),
-             g.uint64(width) & np.uint64((1 << (MASK_BITS - 128)) - 1)]
+        # r uniform in [0, 2^MASK_BITS): whole words, the top one masked.
+        r = [g.uint64(width) for _ in range(MASK_BITS // 64)]
+        if MASK_BITS % 64:
+            r.append(g.uint64(width) & np.uint64((1 << (MASK_BITS % 64)) - 1))
         replies = []
         for j, (ctx, t) in enumerate(zip(self._contexts, self.moduli)):
             acc = None
@@ -278,13 +326,21 @@ class HeTripleSource(TripleSource):
                 ct = bfv.Ciphertext.from_bytes(blobs[j * TERMS + i], ctx)
                 if ct.level != ctx.max_level or ct.size != 2:
                     raise FrameError("HeTripleSource: ciphertext from party 0 is not fresh; expected top level, size 2")
-                term = ct * _split_words(y[i], t)
+                term = ct * self._slots(_split_words(y[i], t))
                 acc = term if acc is None else acc + term
-            acc = acc + _mod_wide(r, t)
-            acc = acc + ctx.encrypt(np.zeros(1, dtype=np.uint64), symmetric=False)
+            acc = acc + self._slots(_mod_wide(r, t))
+            acc = acc + ctx.encrypt(np.zeros(self.n, dtype=np.uint64), symmetric=False)
             replies.append(self._smudge(acc, ctx).mod_switch_to(RETURN_LIMBS - 1).to_bytes())
         self.channel.send(MsgType.HE, np.frombuffer(b"".join(replies), dtype=np.uint8))
         return (np.uint64(0) - r[0]).astype(np.uint64)
+
+    def _slots(self, values: np.ndarray) -> np.ndarray:
+        """``values`` in the first slots of a block, zeros after (a short last chunk)."""
+        if values.size == self.n:
+            return values
+        out = np.zeros(self.n, dtype=np.uint64)
+        out[:values.size] = values
+        return out
 
     def _smudge(self, ct, ctx):
         """Add a polynomial with coefficients uniform in [-2^S, 2^S) to c0 (docstring)."""
