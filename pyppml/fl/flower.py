@@ -55,10 +55,12 @@ from flwr.client import Client, NumPyClient
 from flwr.common import (Code, EvaluateIns, EvaluateRes, FitIns, FitRes, GetParametersIns, GetParametersRes,
                          Parameters, Status, ndarrays_to_parameters, parameters_to_ndarrays)
 
-from pyppml.dp import PrivacyAccountant, discrete_gaussian
+from pyppml import _core
+from pyppml.dp import PrivacyAccountant
+from pyppml.fl.dp_fedavg import quantized_sigma
 from pyppml.fl.errors import ParameterError, ProtocolError
-from pyppml.fl.flower_ckks import CkksStrategy, ckks_client_fit
-from pyppml.fl.flower_common import (AveragingStrategy, check_weighting, example_weight, failed_fit,
+from pyppml.fl.flower_ckks import CkksStrategy, check_ckks_round, ckks_client_fit
+from pyppml.fl.flower_common import (AveragingStrategy, ClientPolicy, check_weighting, example_weight, failed_fit,
                                      failure_reasons, flatten, prepare_delta, weighted_update)
 from pyppml.fl.flower_onetime import ONETIME_MODE, OneTimeCkksStrategy, onetime_client_fit, pinned_keys
 from pyppml.fl.messages import Kind
@@ -198,6 +200,8 @@ class _ClientState:
         self.last_round = 0
         self.onetime_rounds: dict[bytes, int] = {}  # one-time CKKS: session -> last round uploaded
         self.committee_keys: bytes | None = None  # one-time CKKS: the members' keys pinned by the node
+        self.policy: ClientPolicy | None = None  # limits on the server's clip, noise and client count
+        self.identity_key = None  # CKKS under a collective key: signs the uploads (Ed25519)
 
 
 def _fail(err: Exception) -> FitRes:
@@ -221,8 +225,15 @@ def client_fit(state: _ClientState, cfg, parameters: Parameters,
     (Flower counts it as a failure). The FitRes never carries the real num_examples."""
     glob = parameters_to_ndarrays(parameters)
     mode = cfg.get("pyppml_mode", "secagg")
+    try:  # every step, before anything leaves the client: the server may change the config
+        _check_policy(state.policy, cfg, mode)
+        if mode == "ckks":  # identity key and pinned context, before training
+            check_ckks_round(cfg, state.policy, state.identity_key)
+    except (KeyError, TypeError, ValueError) as err:
+        return _fail(err if isinstance(err, ValueError) else ValueError(f"pyppml client: bad round config; {err!r}"))
     if mode == "ckks":
-        return ckks_client_fit(cfg, glob, *_trained(train(glob)))
+        return ckks_client_fit(cfg, glob, *_trained(train(glob)), policy=state.policy,
+                               identity_key=state.identity_key)
     if mode == ONETIME_MODE:  # checks the config before training
         return onetime_client_fit(state.onetime_rounds, cfg, glob, lambda g: _trained(train(g)),
                                   state.committee_keys)
@@ -251,10 +262,11 @@ def client_fit(state: _ClientState, cfg, parameters: Parameters,
             noise = None
             if nm > 0:
                 # Integer noise added to the quantized w * delta (not scaled by w): the
-                # numerator's sensitivity is <= clip, the unweighted calibration holds.
-                sigma = max(1, round(nm * clip * q.scale / np.sqrt(state.params.n_clients)))
+                # numerator's sensitivity is <= clip (+ the rounding, counted in the
+                # variance), the unweighted calibration holds.
+                var = quantized_sigma(nm, clip, q.scale, delta.size, state.params.n_clients)
                 noise = np.zeros(vec.size, dtype=np.int64)
-                noise[:delta.size] = discrete_gaussian(sigma, delta.size)  # none on the weight entry
+                noise[:delta.size] = _core.dp_discrete_gaussian(var.numerator, var.denominator, delta.size, None)
             reply = state.secagg.masked_input(msg, q.encode(vec, noise))
         elif step == "unmask":
             reply = state.secagg.unmask(msg)
@@ -264,6 +276,31 @@ def client_fit(state: _ClientState, cfg, parameters: Parameters,
     except (ProtocolError, ValueError) as err:
         return _fail(err)
     return FitRes(Status(Code.OK, ""), Parameters([reply], "pyppml-secagg"), 1, {})
+
+
+def _identity_key(hex_key: str):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    try:
+        raw = bytes.fromhex(hex_key)
+        if len(raw) != 32:
+            raise ValueError
+    except ValueError:
+        raise ParameterError("pyppml_mod: node config pyppml-identity-key is malformed; expected 64 hex digits "
+                             "(a raw Ed25519 private key)") from None
+    return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def _check_policy(policy: ClientPolicy | None, cfg, mode: str) -> None:
+    """The round config's clip, noise multiplier and client count against the client's
+    policy (ValueError when weakened)."""
+    if policy is None:
+        return
+    if mode in ("ckks", ONETIME_MODE):
+        n = int(cfg["pyppml_n"])
+    else:
+        n = int(np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64)[0])
+    policy.check(float(cfg["pyppml_noise"]), float(cfg["pyppml_clip"]), n)
 
 
 def _strip(cfg) -> dict:
@@ -278,12 +315,25 @@ class SecAggNumPyClient(Client):
 
     ``committee_keys`` (the one-time committee's X25519 public keys, in member order, as
     obtained out of band) pins the committee: a round whose config carries other keys is
-    refused before training, so a server cannot substitute keys of its own."""
+    refused before training, so a server cannot substitute keys of its own.
 
-    def __init__(self, inner: NumPyClient, committee_keys=None):
+    ``policy`` (:class:`pyppml.fl.flower_common.ClientPolicy`) bounds what the server's
+    config may set: a round with a larger clip, less noise or a client count that
+    dilutes this client's noise share is refused before anything is uploaded. CKKS
+    rounds under a collective key need ``policy.ckks_context_sha256`` (the context is
+    pinned; another one, or none pinned, is refused) and ``identity_key`` (the client's
+    Ed25519 private key, whose public key the committee pinned) to sign its uploads."""
+
+    def __init__(self, inner: NumPyClient, committee_keys=None, policy: ClientPolicy | None = None,
+                 identity_key=None):
         self.inner = inner
         self._state = _ClientState()
         self._state.committee_keys = pinned_keys(committee_keys)
+        if policy is not None and not isinstance(policy, ClientPolicy):
+            raise ParameterError(f"SecAggNumPyClient: policy has the wrong type; expected a ClientPolicy, got "
+                                 f"{type(policy).__name__}")
+        self._state.policy = policy
+        self._state.identity_key = identity_key
 
     def get_parameters(self, ins: GetParametersIns) -> GetParametersRes:
         return GetParametersRes(Status(Code.OK, ""), ndarrays_to_parameters(self.inner.get_parameters({})))
@@ -322,7 +372,12 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
     by ``num_examples`` in weighted rounds; the plain weights and the count never leave
     the node. Everything else is passed to ``call_next`` unchanged. A node config entry
     ``pyppml-committee-keys`` (hex of the members' X25519 keys, concatenated in member
-    order) pins the one-time committee, as ``SecAggNumPyClient(committee_keys=...)`` does.
+    order) pins the one-time committee, as ``SecAggNumPyClient(committee_keys=...)`` does;
+    the entries of :meth:`ClientPolicy.from_node_config` (``pyppml-min-noise-multiplier``,
+    ``pyppml-max-clip``, ``pyppml-min-clients``, ``pyppml-ckks-context-sha256``) set the
+    client's policy, as ``SecAggNumPyClient(policy=...)`` does; ``pyppml-identity-key``
+    (hex of the raw 32-byte Ed25519 private key) signs CKKS uploads, as
+    ``SecAggNumPyClient(identity_key=...)`` does.
     """
     if msg.metadata.message_type != MessageType.TRAIN or msg.has_error():
         return call_next(msg, context)
@@ -339,6 +394,9 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
     pinned = context.node_config.get("pyppml-committee-keys") if context.node_config else None
     try:
         state.committee_keys = pinned_keys(bytes.fromhex(str(pinned))) if pinned else None
+        state.policy = ClientPolicy.from_node_config(context.node_config)
+        ident = context.node_config.get("pyppml-identity-key") if context.node_config else None
+        state.identity_key = _identity_key(str(ident)) if ident else None
     except ValueError as err:
         return Message(_compat.fitres_to_recorddict(_fail(err), keep_input=False), reply_to=msg)
 
@@ -358,5 +416,5 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
     return Message(_compat.fitres_to_recorddict(res, keep_input=False), reply_to=msg)
 
 
-__all__ = ["CkksStrategy", "OneTimeCkksStrategy", "SecAggNumPyClient", "SecAggStrategy", "client_fit",
+__all__ = ["CkksStrategy", "ClientPolicy", "OneTimeCkksStrategy", "SecAggNumPyClient", "SecAggStrategy", "client_fit",
            "pyppml_mod"]

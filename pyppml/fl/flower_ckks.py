@@ -1,39 +1,42 @@
 """Encrypted aggregation (CKKS under a committee's collective key) inside Flower.
 
 One Flower round is one aggregation: the strategy sends the committee's public context
-(``pyppml_ckks_ctx``, bytes, no secret key) in the FitIns config; each client trains,
-encrypts its model delta under the collective key with :func:`encrypt_update` and sends
-the ciphertexts (one bytes tensor each) as its FitRes parameters; the server adds the
-ciphertexts (:func:`add_ciphertexts`) and hands only the sum to the committee, whose
-members decrypt it together.
+(``pyppml_ckks_ctx``, bytes, no secret key), its key id and the round number in the
+FitIns config; each client checks the context against the one it pinned
+(``ClientPolicy.ckks_context_sha256``; without a pin, or with another context, it
+refuses the round), trains, encrypts its model delta under the collective key with
+:func:`encrypt_update`, signs the ciphertexts with its Ed25519 identity key
+(:func:`pyppml.fl.ckks_agg.sign_upload`) and sends them (one bytes tensor each, then its
+public key and the signature) as its FitRes parameters; the server adds the ciphertexts
+and hands the signed uploads to the committee, whose members verify them against the
+client keys they pinned, add them themselves and decrypt only that sum
+(:mod:`pyppml.fl.ckks_agg`).
 
 Trust model
 -----------
-- The server is honest-but-curious: it sees ciphertexts and the decrypted *sum*, never an
-  individual update, provided the committee decrypts only aggregates. In this module the
-  committee (:class:`CkksCommittee`, all members in one process) is held by the strategy
-  for convenience and tests, so the strategy object *could* decrypt a single update:
-  with an in-process committee the server must be trusted not to. In a deployment each
-  member is a separate party holding its secret share; the server sends it the aggregate
-  ciphertext, the member checks (out of band) that it is an aggregate of at least
-  ``min_clients`` updates and returns its smudged decryption share
-  (:meth:`CommitteeMember.decryption_share`); the server combines the shares
-  (:func:`pyppml.fl.ckks_agg.combine_decryption`). Pass ``decrypt=`` to plug such a
-  remote committee in.
-- The key is shared t-of-k (``CkksCommittee(members, threshold)``, default n-of-n):
-  fewer than ``threshold`` colluding members learn nothing about it, any ``threshold``
-  live members decrypt.
-- Clients are not authenticated beyond Flower's own transport; a malicious client can
-  poison the sum (as in plain FedAvg) but cannot read other updates.
-- Dropouts are free: the server sums whatever valid ciphertexts arrived (at least
+- The server is honest-but-curious towards the committee protocol: it sees ciphertexts
+  and the decrypted *sum*; the members decrypt nothing but sums of at least
+  ``min_clients`` signed, pinned uploads, once per round. In this module the committee
+  (:class:`CkksCommittee`, all members in one process) is held by the strategy for
+  convenience and tests; in a deployment each member is a separate party and
+  ``decrypt=`` plugs the remote committee in (a callable ``(uploads, round) -> values``).
+- The key is shared t-of-k (``CkksCommittee(members, threshold)``, default n-of-n, with
+  2 t > k): fewer than ``threshold`` colluding members learn nothing about it.
+- Clients are authenticated by their identity keys (``SecAggNumPyClient(identity_key=...)``
+  or the node config ``pyppml-identity-key``); a malicious client can poison the sum, and
+  one colluding with the server can sign crafted ciphertexts (use the one-time mode
+  against that).
+- Dropouts are free: the server sums whatever valid uploads arrived (at least
   ``min_clients``) and divides by their total weight (``weighted=True``: their total
   ``num_examples``, below) or by their number (``weighted=False``).
 
 Differential privacy (``noise_multiplier > 0``): each client clips its delta to L2 norm
-``clip`` and adds Gaussian noise (the exact discrete Gaussian on a fine grid) of standard
-deviation ``noise_multiplier * clip / sqrt(n_clients)``, so the sum carries noise of
-standard deviation ``noise_multiplier * clip`` when all clients answer; the accountant
-is fed the noise multiplier of the actual number of answering clients.
+``clip``, rounds it to a power-of-two grid and adds its share of discrete Gaussian noise
+(:func:`pyppml.fl.flower_common.add_client_noise`), so the sum of ``n_clients`` shares
+has noise multiplier ``noise_multiplier`` for the rounded sum; the accountant is fed
+``noise_multiplier * sqrt(k / n_clients)`` for the ``k`` clients whose uploads were
+summed. A client's :class:`ClientPolicy` bounds the clip, noise and client count it
+accepts.
 
 Weighted averaging, its bounds and its interplay with DP: :mod:`pyppml.fl.flower_common`.
 """
@@ -41,18 +44,19 @@ Weighted averaging, its bounds and its interplay with DP: :mod:`pyppml.fl.flower
 from __future__ import annotations
 
 import hashlib
-import math
 
 import numpy as np
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_parameters
 
 from pyppml.ckks import Context
 from pyppml.ckks.ciphertext import Ciphertext
 from pyppml.dp import PrivacyAccountant
-from pyppml.fl.ckks_agg import CkksCommittee, add_ciphertexts, encrypt_update
+from pyppml.fl.ckks_agg import CkksCommittee, encrypt_update, sign_upload, upload_payload
 from pyppml.fl.errors import ParameterError
-from pyppml.fl.flower_common import (AveragingStrategy, check_weighting, example_weight, failed_fit, failure_reasons,
-                                     flatten, gaussian_noise, prepare_delta, weighted_update)
+from pyppml.fl.flower_common import (AveragingStrategy, ClientPolicy, add_client_noise, check_weighting, example_weight,
+                                     failed_fit, failure_reasons, flatten, prepare_delta, weighted_update)
 
 CKKS_TENSOR_TYPE = "pyppml-ckks"
 
@@ -60,7 +64,12 @@ CKKS_TENSOR_TYPE = "pyppml-ckks"
 _CONTEXTS: dict[bytes, Context] = {}
 
 
-def _context(data: bytes) -> Context:
+def _context(data: bytes, policy: ClientPolicy | None) -> Context:
+    """The server's context, if it is the one the client pinned (checked before parsing)."""
+    if policy is None or policy.ckks_context_sha256 is None:
+        raise ValueError("pyppml ckks client: the CKKS context is not pinned; expected ClientPolicy("
+                         "ckks_context_sha256=...) (node config pyppml-ckks-context-sha256), got none")
+    policy.check_context(data)
     key = hashlib.sha256(data).digest()
     ctx = _CONTEXTS.get(key)
     if ctx is None:
@@ -70,12 +79,27 @@ def _context(data: bytes) -> Context:
     return ctx
 
 
-def ckks_client_fit(cfg, glob: list[np.ndarray], new: list[np.ndarray], num_examples=None) -> FitRes:
+def check_ckks_round(cfg, policy: ClientPolicy | None, identity_key) -> Context:
+    """What a client checks before training for a CKKS round: it has an identity key to
+    sign with and the config's context is the pinned one (returned, parsed).
+
+    Raises ValueError otherwise."""
+    if identity_key is None:
+        raise ValueError("pyppml ckks client: identity_key is missing; expected the client's Ed25519 key pinned "
+                         "at the committee (SecAggNumPyClient(identity_key=...) or node config pyppml-identity-key)")
+    return _context(bytes(cfg["pyppml_ckks_ctx"]), policy)
+
+
+def ckks_client_fit(cfg, glob: list[np.ndarray], new: list[np.ndarray], num_examples=None, *,
+                    policy: ClientPolicy | None = None, identity_key=None) -> FitRes:
     """The client's CKKS step: encrypt the (clipped, weighted, noised) delta new - glob
-    under the context in ``cfg["pyppml_ckks_ctx"]``; in a weighted round the vector is
-    ``(w delta + noise, w clip)`` with ``w = num_examples / max_examples``. Errors (also a
-    ``num_examples`` out of range) become a FitRes with a non-OK status."""
+    under the pinned context in ``cfg["pyppml_ckks_ctx"]`` and sign the ciphertexts with
+    ``identity_key`` for the config's key id and round; in a weighted round the vector
+    is ``(w delta + noise, w clip)`` with ``w = num_examples / max_examples``. Errors
+    (also a ``num_examples`` out of range, an unpinned or other context, no identity key)
+    become a FitRes with a non-OK status; nothing is uploaded then."""
     try:
+        ctx = check_ckks_round(cfg, policy, identity_key)
         delta = flatten(new) - flatten(glob)
         dim = int(cfg["pyppml_dim"])
         if delta.size != dim or not np.all(np.isfinite(delta)):
@@ -87,11 +111,13 @@ def ckks_client_fit(cfg, glob: list[np.ndarray], new: list[np.ndarray], num_exam
         if nm > 0:
             # Noise on the (weighted) numerator entries only, not multiplied by the weight:
             # sensitivity of w * delta is <= clip, so this is the unweighted calibration.
-            vec[:dim] += gaussian_noise(nm * clip / math.sqrt(n), dim)
-        cts = encrypt_update(_context(bytes(cfg["pyppml_ckks_ctx"])), vec)
-    except ValueError as err:
-        return failed_fit(err, CKKS_TENSOR_TYPE)
-    return FitRes(Status(Code.OK, ""), Parameters([c.to_bytes() for c in cts], CKKS_TENSOR_TYPE), 1, {})
+            vec = add_client_noise(vec, dim, nm, clip, n)
+        pk, blobs, sig = sign_upload(identity_key, int(cfg["pyppml_key_id"]), int(cfg["pyppml_round"]),
+                                     encrypt_update(ctx, vec))
+    except (KeyError, ValueError) as err:
+        return failed_fit(err if isinstance(err, ValueError) else ValueError(f"bad round config; {err!r}"),
+                          CKKS_TENSOR_TYPE)
+    return FitRes(Status(Code.OK, ""), Parameters(blobs + [pk, sig], CKKS_TENSOR_TYPE), 1, {})
 
 
 class CkksStrategy(AveragingStrategy):
@@ -105,9 +131,9 @@ class CkksStrategy(AveragingStrategy):
     initial_parameters : list of numpy arrays
     n_clients : int
         Clients asked per round (the server waits for them).
-    committee : CkksCommittee, optional
-        The key holders (default: 3 members, ring degree 8192). See the module's trust
-        model: held in-process, they are trusted to decrypt only aggregates.
+    committee : CkksCommittee
+        The key holders, pinning the clients' identity keys (see the module's trust
+        model).
     min_clients : int, optional
         Fewest valid encrypted updates the committee decrypts (default n_clients).
     clip : float
@@ -117,8 +143,9 @@ class CkksStrategy(AveragingStrategy):
         > 0: distributed DP (see the module); ``self.accountant`` records each round.
         With ``weighted=True`` the epsilon does not cover the total example count (see
         the module's note on weighting).
-    decrypt : callable(Ciphertext) -> numpy array, optional
-        Collective decryption of an aggregate (default ``committee.decrypt``).
+    decrypt : callable(uploads, round) -> numpy array, optional
+        Collective decryption of the sum of signed uploads ``(public key, ciphertext
+        bytes, signature)`` (default ``committee.decrypt_uploads``).
     weighted : bool
         True (default): average weighted by the clients' ``num_examples`` like Flower's
         FedAvg, inside the encrypted sum (module note); False: the plain mean over the
@@ -152,7 +179,10 @@ class CkksStrategy(AveragingStrategy):
         self.min_clients = int(min_clients or n_clients)
         if not 1 <= self.min_clients <= self.n_clients:
             raise ValueError(f"CkksStrategy: min_clients is out of range; expected 1..{n_clients}, got {min_clients}")
-        self.committee = committee or CkksCommittee()
+        if committee is None:
+            raise ParameterError("CkksStrategy: committee is missing; expected a CkksCommittee pinning the clients' "
+                                 "identity keys (or an object with client_context(), key_id and a decrypt=)")
+        self.committee = committee
         self.clip = float(clip)
         # The committee's plan is sized for sums of max_clients entries |x| <= max_abs_value;
         # every entry a client sends (the weight entry w * clip too) is within clip (+ DP noise).
@@ -167,7 +197,11 @@ class CkksStrategy(AveragingStrategy):
         self._ctx_bytes = self.ctx.to_bytes()
         self.vec_dim = self.dim + (1 if self.weighted else 0)  # + the weight entry
         self.n_cts = -(-self.vec_dim // (2 * self.ctx.slots))
-        self.decrypt = decrypt or self.committee.decrypt
+        self.decrypt = decrypt or self.committee.decrypt_uploads
+        self.key_id = int(self.committee.key_id)
+        self.round = 0
+        pinned = getattr(self.committee, "client_keys", None)
+        self._pinned = None if pinned is None else set(bytes(k) for k in pinned)
         self.noise_multiplier = float(noise_multiplier)
         self.accountant = PrivacyAccountant() if noise_multiplier > 0 else None
         self.history: list[dict] = []
@@ -178,34 +212,53 @@ class CkksStrategy(AveragingStrategy):
     def configure_fit(self, server_round, parameters, client_manager):
         client_manager.wait_for(self.n_clients, timeout=60)
         proxies = sorted(client_manager.all().values(), key=lambda c: c.cid)[: self.n_clients]
-        cfg = {"pyppml_mode": "ckks", "pyppml_ckks_ctx": self._ctx_bytes, "pyppml_dim": self.dim,
+        self.round += 1
+        cfg = {"pyppml_mode": "ckks", "pyppml_ckks_ctx": self._ctx_bytes, "pyppml_key_id": self.key_id,
+               "pyppml_round": self.round, "pyppml_dim": self.dim,
                "pyppml_n": self.n_clients, "pyppml_clip": self.clip, "pyppml_noise": self.noise_multiplier,
                "pyppml_weighted": self.weighted, "pyppml_max_examples": self.max_examples}
         params = ndarrays_to_parameters(self.parameters)
         return [(p, FitIns(params, dict(cfg))) for p in proxies]
 
+    def _check_upload(self, tensors) -> tuple[bytes, list[bytes], bytes]:
+        """A client's FitRes tensors as a signed upload, checked as the members will check
+        it (so one bad upload is dropped instead of failing the round). ValueError if bad."""
+        if len(tensors) != self.n_cts + 2:
+            raise ValueError(f"expected {self.n_cts} ciphertexts, a public key and a signature, got "
+                             f"{len(tensors)} tensors")
+        blobs, pk, sig = [bytes(t) for t in tensors[:-2]], bytes(tensors[-2]), bytes(tensors[-1])
+        if self._pinned is not None and pk not in self._pinned:
+            raise ValueError("the upload's client key is not pinned at the committee")
+        try:
+            Ed25519PublicKey.from_public_bytes(pk).verify(sig, upload_payload(self.key_id, self.round, blobs))
+        except (InvalidSignature, ValueError):
+            raise ValueError("the upload carries no valid signature for this round") from None
+        mine = [Ciphertext.from_bytes(t, self.ctx) for t in blobs]
+        if any(c.level != self.ctx.max_level or c.scale != self.ctx.scale for c in mine):
+            raise ValueError("ciphertext at another level or scale than a fresh encryption")
+        return pk, blobs, sig
+
     def aggregate_fit(self, server_round, results, failures):
-        accepted, rejected, cts = [], {}, []
+        accepted, rejected, uploads, keys = [], {}, [], set()
         for proxy, res in results:
-            tensors = res.parameters.tensors
-            if res.parameters.tensor_type != CKKS_TENSOR_TYPE or len(tensors) != self.n_cts:
-                rejected[proxy.cid] = f"expected {self.n_cts} ciphertexts, got {len(tensors)}"
+            if res.parameters.tensor_type != CKKS_TENSOR_TYPE:
+                rejected[proxy.cid] = f"expected tensor type {CKKS_TENSOR_TYPE}"
                 continue
             try:
-                mine = [Ciphertext.from_bytes(t, self.ctx) for t in tensors]
-                if any(c.level != self.ctx.max_level or c.scale != self.ctx.scale for c in mine):
-                    raise ValueError("ciphertext at another level or scale than a fresh encryption")
+                up = self._check_upload(res.parameters.tensors)
+                if up[0] in keys:
+                    raise ValueError("a second upload from the same client key")
             except ValueError as err:
                 rejected[proxy.cid] = str(err)
                 continue
+            keys.add(up[0])
             accepted.append(proxy.cid)
-            cts.append(mine)
+            uploads.append(up)
         entry = {"round": server_round, "clients": accepted, "rejected": rejected, "failures": len(failures),
                  "failed": failure_reasons(failures)}
         self.history.append(entry)
         if len(accepted) < self.min_clients:
             entry["error"] = f"too few valid updates; expected >= {self.min_clients}, got {len(accepted)}"
             return ndarrays_to_parameters(self.parameters), {"clients": len(accepted)}
-        totals = [add_ciphertexts(cl[k] for cl in cts) for k in range(self.n_cts)]
-        total = np.concatenate([np.asarray(self.decrypt(t)) for t in totals])[: self.vec_dim]
+        total = np.asarray(self.decrypt(uploads, self.round))[: self.vec_dim]
         return self.apply_sum(total, len(accepted), self.n_clients, entry, {"clients": len(accepted)})

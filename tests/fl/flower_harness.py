@@ -4,12 +4,10 @@
 
 import ast
 import threading
-import time
+from unittest import mock
 
 import flwr
 import numpy as np
-
-from pyppml.mpc import free_ports
 
 
 def _serialize_ast_parse() -> None:
@@ -29,24 +27,47 @@ def _serialize_ast_parse() -> None:
     ast.parse = locked
 
 
-def mod_app(inner):
-    """``inner`` (a NumPyClient) behind a ClientApp with :func:`pyppml_mod`."""
+def mod_app(inner, node_config=None):
+    """``inner`` (a NumPyClient) behind a ClientApp with :func:`pyppml_mod`.
+    ``node_config``: entries the node's Context carries (Flower's gRPC-bidi client loop
+    drops the node config it is given, so a first Mod puts them in, as a SuperNode's
+    ``--node-config`` would)."""
     from flwr.clientapp import ClientApp
 
     from pyppml.fl.flower import pyppml_mod
 
-    return ClientApp(client_fn=lambda context: inner.to_client(), mods=[pyppml_mod])
+    def with_node_config(msg, context, call_next):
+        context.node_config.update(node_config or {})
+        return call_next(msg, context)
+
+    mods = [with_node_config, pyppml_mod] if node_config else [pyppml_mod]
+    return ClientApp(client_fn=lambda context: inner.to_client(), mods=mods)
 
 
 def run_flower(strategy, num_rounds, clients):
-    """``clients``: ("app", ClientApp) or ("client", Client) pairs."""
+    """``clients``: ("app", ClientApp) or ("client", Client) pairs.
+
+    The server binds port 0 (the kernel picks a free port: no reserve-then-rebind race)
+    and the clients wait for the port it got, published by a wrapper of Flower's
+    ``start_grpc_server`` once the server is bound (an event, no sleep)."""
     from flwr.compat.client.app import start_client_internal
+    from flwr.compat.server import app as server_app
 
     _serialize_ast_parse()
-    addr = f"127.0.0.1:{free_ports(1)[0]}"
+    bound: dict = {}
+    ready = threading.Event()
+    start_grpc_server = server_app.start_grpc_server
+
+    def publishing_start(*args, **kwargs):
+        server = start_grpc_server(*args, **kwargs)
+        bound["addr"] = server.bound_address
+        ready.set()
+        return server
 
     def client(kind, obj):
-        time.sleep(2.0)  # the server comes up in the main thread meanwhile
+        if not ready.wait(timeout=120):
+            return  # the server never came up: the test fails on its missing results
+        addr = bound["addr"]
         if kind == "app":
             start_client_internal(server_address=addr, node_config={}, load_client_app_fn=lambda *_: obj,
                                   insecure=True, max_wait_time=60)
@@ -56,9 +77,10 @@ def run_flower(strategy, num_rounds, clients):
     threads = [threading.Thread(target=client, args=c, daemon=True) for c in clients]
     for t in threads:
         t.start()
-    flwr.server.start_server(server_address=addr,
-                             config=flwr.server.ServerConfig(num_rounds=num_rounds, round_timeout=60),
-                             strategy=strategy)
+    with mock.patch.object(server_app, "start_grpc_server", publishing_start):
+        flwr.server.start_server(server_address="127.0.0.1:0",
+                                 config=flwr.server.ServerConfig(num_rounds=num_rounds, round_timeout=60),
+                                 strategy=strategy)
     for t in threads:
         t.join(timeout=30)
 

@@ -38,6 +38,33 @@ def _deltas(n, scale=0.5):
     return [np.random.default_rng(10 + i).uniform(-scale, scale, 10) for i in range(n)]
 
 
+def _ckks_parties(n, **committee_args):
+    """A committee pinning n clients' identity keys, the keys, and the clients' policy
+    pinning the committee's context (what each client is configured with out of band)."""
+    import hashlib
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from pyppml.fl import CkksCommittee
+    from pyppml.fl.flower import ClientPolicy
+
+    keys = [Ed25519PrivateKey.generate() for _ in range(n)]
+    committee = CkksCommittee(client_keys=[k.public_key() for k in keys], **committee_args)
+    policy = ClientPolicy(ckks_context_sha256=hashlib.sha256(committee.public_bytes()).hexdigest())
+    return committee, keys, policy
+
+
+def _ckks_client(inner, key, policy):
+    from pyppml.fl.flower import SecAggNumPyClient
+
+    return SecAggNumPyClient(inner, policy=policy, identity_key=key)
+
+
+def _node_config(key, policy):
+    return {"pyppml-identity-key": key.private_bytes_raw().hex(),
+            "pyppml-ckks-context-sha256": policy.ckks_context_sha256}
+
+
 def test_mod_secagg_round():
     """SecAgg+ through the Mod, weighted: the wrapped app trains once per aggregation
     (the key rounds never reach it), its num_examples weighs its delta inside the masked
@@ -59,34 +86,36 @@ def test_mod_secagg_round():
 
 def test_ckks_strategy_mod_and_numpy_client():
     """CKKS committee aggregation, weighted: clients (two through the Mod, two through
-    the NumPyClient wrapper) send ciphertexts of (w delta, w clip), the server only adds
-    them, the committee decrypts the sum; the result is the num_examples-weighted mean
-    delta within CKKS precision. A fifth client (num_examples = 0) refuses each round
-    with a clear message; the four others (>= min_clients) are averaged."""
-    from pyppml.fl import CkksCommittee
-    from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
+    the NumPyClient wrapper) send signed ciphertexts of (w delta, w clip), the server
+    only adds them, the committee verifies and decrypts the sum; the result is the
+    num_examples-weighted mean delta within CKKS precision. A fifth client
+    (num_examples = 0) refuses each round with a clear message; the four others
+    (>= min_clients) are averaged."""
+    from pyppml.fl.flower import CkksStrategy
 
     n, counts = 5, [5, 20, 60, 15, 0]
     deltas = _deltas(n)
-    committee = CkksCommittee(members=3, poly_degree=8192, max_clients=64)
+    committee, keys, policy = _ckks_parties(n, members=3, poly_degree=8192, max_clients=64)
     seen = []
 
-    def decrypt(ct):  # the committee is asked only for aggregates
-        seen.append(ct)
-        return committee.decrypt(ct)
+    def decrypt(uploads, rnd):  # the committee is asked only for sums of signed uploads
+        seen.append(len(uploads))
+        return committee.decrypt_uploads(uploads, rnd)
 
     strategy = CkksStrategy([np.zeros(s) for s in SHAPES], n_clients=n, min_clients=4, committee=committee,
                             decrypt=decrypt, max_examples=100)
-    clients = [("app", _mod_app(_Shift(d, k))) for d, k in zip(deltas[:2], counts[:2])]
-    clients += [("client", SecAggNumPyClient(_Shift(d, k))) for d, k in zip(deltas[2:4], counts[2:4])]
-    clients += [("app", _mod_app(_Shift(deltas[4], counts[4])))]
+    clients = [("app", _mod_app(_Shift(d, k), _node_config(keys[i], policy)))
+               for i, (d, k) in enumerate(zip(deltas[:2], counts[:2]))]
+    clients += [("client", _ckks_client(_Shift(d, k), keys[2 + i], policy))
+                for i, (d, k) in enumerate(zip(deltas[2:4], counts[2:4]))]
+    clients += [("app", _mod_app(_Shift(deltas[4], counts[4]), _node_config(keys[4], policy)))]
     _run(strategy, 2, clients)
     assert [len(h["clients"]) for h in strategy.history] == [n - 1] * 2
     for h in strategy.history:
         (reason,) = h["failed"].values()
         assert "num_examples is out of range" in reason and "1..100" in reason
         assert abs(h["examples"] - sum(counts)) < 0.05
-    assert len(seen) == 2  # one aggregate ciphertext per round (dim 10 + 1 fits one)
+    assert seen == [n - 1] * 2  # one decryption per round, of the four signed uploads
     err = np.abs(_flat(strategy.parameters) - 2 * np.average(deltas[:4], axis=0, weights=counts[:4])).max()
     assert err < 2 ** -9, err
 
@@ -94,13 +123,13 @@ def test_ckks_strategy_mod_and_numpy_client():
 def test_ckks_strategy_unweighted():
     """weighted=False: the plain mean of the summed clients' deltas, whatever their
     num_examples (a Mod client and a NumPyClient, one CKKS round)."""
-    from pyppml.fl import CkksCommittee
-    from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
+    from pyppml.fl.flower import CkksStrategy
 
     deltas = _deltas(2)
-    committee = CkksCommittee(members=2, poly_degree=8192, max_clients=8)
+    committee, keys, policy = _ckks_parties(2, members=2, poly_degree=8192, max_clients=8)
     strategy = CkksStrategy([np.zeros(s) for s in SHAPES], n_clients=2, committee=committee, weighted=False)
-    _run(strategy, 1, [("app", _mod_app(_Shift(deltas[0], 3))), ("client", SecAggNumPyClient(_Shift(deltas[1], 900)))])
+    _run(strategy, 1, [("app", _mod_app(_Shift(deltas[0], 3), _node_config(keys[0], policy))),
+                       ("client", _ckks_client(_Shift(deltas[1], 900), keys[1], policy))])
     assert len(strategy.history[0]["clients"]) == 2 and "examples" not in strategy.history[0]
     err = np.abs(_flat(strategy.parameters) - np.mean(deltas, axis=0)).max()
     assert err < 2 ** -10, err
@@ -127,28 +156,15 @@ def test_mod_passes_other_messages_through():
 def test_ckks_strategy_dp_adds_noise_and_accounts():
     """DP on the CKKS path without a network: client steps then the server's
     aggregate_fit; the noise has about the calibrated spread and the accountant moves."""
-    from flwr.common import FitIns, ndarrays_to_parameters
-
-    from pyppml.fl import CkksCommittee
-    from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
+    from pyppml.fl.flower import CkksStrategy
 
     n = 4
-    committee = CkksCommittee(members=2, poly_degree=8192, max_clients=64)
+    committee, keys, policy = _ckks_parties(n, members=2, poly_degree=8192, max_clients=64)
     strategy = CkksStrategy([np.zeros(2048)], n_clients=n, committee=committee, clip=1.0, noise_multiplier=0.5,
                             weighted=False)
-
-    class _Mgr:
-        def wait_for(self, *a, **k):
-            return True
-
-        def all(self):
-            return {str(i): type("P", (), {"cid": str(i)})() for i in range(n)}
-
-    ins = strategy.configure_fit(1, None, _Mgr())
-    results = []
-    for proxy, fitins in ins:
-        client = SecAggNumPyClient(_ShiftN(np.full(2048, 0.01)))
-        results.append((proxy, client.fit(fitins)))
+    ins = strategy.configure_fit(1, None, _Mgr([str(i) for i in range(n)]))
+    results = [(proxy, _ckks_client(_ShiftN(np.full(2048, 0.01)), keys[i], policy).fit(fitins))
+               for i, (proxy, fitins) in enumerate(ins)]
     strategy.aggregate_fit(1, results, [])
     mean = strategy.parameters[0]
     # sum noise sd = 0.5 * clip; the mean's sd = 0.5 / n = 0.125
@@ -178,32 +194,34 @@ class _Mgr:
 
 
 def test_ckks_strategy_refuses_malformed_updates():
-    """A client sending bytes that are no ciphertext (or too few) is left out; the others
-    are averaged; below min_clients the model stays put."""
+    """A client sending bytes that are no ciphertext (or too few), or an upload signed by
+    a key the committee did not pin, is left out; the others are averaged; below
+    min_clients the model stays put."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from flwr.common import Code, FitRes, Parameters, Status
 
-    from pyppml.fl import CkksCommittee
-    from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient
+    from pyppml.fl.flower import CkksStrategy
     from pyppml.fl.flower_ckks import CKKS_TENSOR_TYPE
 
-    committee = CkksCommittee(members=2, poly_degree=8192, max_clients=64)
-    strategy = CkksStrategy([np.zeros(8)], n_clients=3, min_clients=2, committee=committee, max_examples=1)
-
-    class _Mgr:
-        def wait_for(self, *a, **k):
-            return True
-
-        def all(self):
-            return {str(i): type("P", (), {"cid": str(i)})() for i in range(3)}
-
-    ins = strategy.configure_fit(1, None, _Mgr())
-    good = [(p, SecAggNumPyClient(_ShiftN(np.full(8, 0.25 * (i + 1)))).fit(f)) for i, (p, f) in enumerate(ins[:2])]
+    committee, keys, policy = _ckks_parties(3, members=2, poly_degree=8192, max_clients=64)
+    strategy = CkksStrategy([np.zeros(8)], n_clients=4, min_clients=2, committee=committee, max_examples=1)
+    ins = strategy.configure_fit(1, None, _Mgr([str(i) for i in range(4)]))
+    good = [(p, _ckks_client(_ShiftN(np.full(8, 0.25 * (i + 1))), keys[i], policy).fit(f))
+            for i, (p, f) in enumerate(ins[:2])]
     bad = (ins[2][0], FitRes(Status(Code.OK, ""), Parameters([b"junk"], CKKS_TENSOR_TYPE), 1, {}))
-    strategy.aggregate_fit(1, good + [bad], [])
-    assert strategy.history[0]["clients"] == ["0", "1"] and "2" in strategy.history[0]["rejected"]
+    rogue = (ins[3][0], _ckks_client(_ShiftN(np.full(8, 9.0)), Ed25519PrivateKey.generate(), policy).fit(ins[3][1]))
+    assert rogue[1].status.code == Code.OK
+    strategy.aggregate_fit(1, good + [bad, rogue], [])
+    h = strategy.history[0]
+    assert h["clients"] == ["0", "1"] and "2" in h["rejected"] and "not pinned" in h["rejected"]["3"]
     assert np.abs(strategy.parameters[0] - 0.375).max() < 2 ** -9
-    strategy.aggregate_fit(2, good[:1] + [bad], [])
+    ins = strategy.configure_fit(2, None, _Mgr([str(i) for i in range(4)]))
+    one = [(ins[0][0], _ckks_client(_ShiftN(np.full(8, 0.25)), keys[0], policy).fit(ins[0][1]))]
+    strategy.aggregate_fit(2, one + [bad], [])
     assert "error" in strategy.history[1] and np.abs(strategy.parameters[0] - 0.375).max() < 2 ** -9
+    # Uploads of round 1 replayed in round 2 do not verify.
+    strategy.aggregate_fit(2, good, [])
+    assert "error" in strategy.history[2] and all("signature" in r for r in strategy.history[2]["rejected"].values())
 
 
 def test_secagg_strategy_dp_in_process():
@@ -276,6 +294,8 @@ def test_weighting_arguments_and_client_refusal():
         SecAggStrategy([np.zeros(3)], n_clients=3, max_examples=10 ** 9)  # 1 example: below one quantization step
     with pytest.raises(ParameterError, match="max_examples is missing"):
         CkksStrategy([np.zeros(3)], n_clients=3, committee=object())
+    with pytest.raises(ParameterError, match="committee is missing"):
+        CkksStrategy([np.zeros(3)], n_clients=3, weighted=False)
 
     cfg = {"pyppml_weighted": True, "pyppml_max_examples": 10}
     assert example_weight(cfg, 1) == 0.1 and example_weight(cfg, 10) == 1.0 and example_weight(cfg, 4.0) == 0.4
@@ -284,13 +304,13 @@ def test_weighting_arguments_and_client_refusal():
         with pytest.raises(ValueError, match="num_examples is out of range; expected an integer in 1..10"):
             example_weight(cfg, bad)
 
-    committee = CkksCommittee(members=1, poly_degree=8192, max_clients=4)
+    committee, keys, policy = _ckks_parties(1, members=1, poly_degree=8192, max_clients=4)
     strategy = CkksStrategy([np.zeros(4)], n_clients=2, committee=committee, max_examples=10)
     (_, fitins), _ = strategy.configure_fit(1, None, _Mgr(["0", "1"]))
-    res = SecAggNumPyClient(_ShiftN(np.full(4, 0.1), 12345)).fit(fitins)
+    res = _ckks_client(_ShiftN(np.full(4, 0.1), 12345), keys[0], policy).fit(fitins)
     assert res.status.code != Code.OK and "num_examples is out of range" in res.status.message
     assert "12345" not in res.status.message and not res.parameters.tensors
-    res = SecAggNumPyClient(_ShiftN(np.full(4, 0.1), 10)).fit(fitins)
+    res = _ckks_client(_ShiftN(np.full(4, 0.1), 10), keys[0], policy).fit(fitins)
     assert res.status.code == Code.OK and res.num_examples == 1  # the count never leaves the client
     with pytest.raises(ParameterError, match="clip is out of range"):
         CkksStrategy([np.zeros(4)], n_clients=2, committee=committee, clip=2.0, weighted=False)
