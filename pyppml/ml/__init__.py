@@ -10,7 +10,8 @@ ciphertexts, and inference on encrypted records.
 True
 """
 
-from pyppml.ml.inference import EncryptedRecords, encrypt_model, encrypt_records, inference_context, score_encrypted
+from pyppml.ml.inference import (EncryptedRecords, decrypt_outputs, encrypt_model, encrypt_records, inference_context,
+                                 predict_encrypted, score_encrypted)
 from pyppml.ml.logistic import EncryptedLogisticRegression
 from pyppml.ml.messages import EncryptedDataset, EncryptedModel
 from pyppml.ml.owner import DataOwner
@@ -30,9 +31,11 @@ __all__ = [
     "RowPacking",
     "SigmoidApproximation",
     "TrainingPlan",
+    "decrypt_outputs",
     "encrypt_model",
     "encrypt_records",
     "inference_context",
+    "predict_encrypted",
     "score_encrypted",
     "sigmoid",
     "train_encrypted",

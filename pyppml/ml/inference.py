@@ -1,11 +1,41 @@
 """Logistic-regression inference on encrypted records, batched feature-major: slot i of
 ciphertext j holds feature j of record i, so a score needs no rotation: one integer
 (plaintext model) or ciphertext (encrypted model) product per feature, one rescaling per
-batch of n/2 records. The key holder decrypts the scores and applies the exact logistic
-function; ``probability=True`` evaluates a polynomial sigmoid under encryption instead."""
+batch of n/2 records.
+
+Roles: the client holds the secret key and encrypts its records; the server scores them
+with its model and returns ciphertexts; the client decrypts. What the client then learns
+about the server's model is set by ``output`` (computed by the server, before the client
+decrypts):
+
+- ``"label"`` (default): each score is multiplied by a fresh random factor
+  r = 2^-u, u uniform in [0, 12) (CSPRNG), one per slot, before it leaves the server. The
+  client learns sign(score), hence the label, and |score| only up to that factor. Scores
+  with |score| below about 2^-14 may come back with either sign. What remains:
+  a client that repeats one record in k slots learns |score| to a relative
+  12 ln(2) / k from the largest copy, and labels alone still allow model extraction by
+  line search (Lowd-Meek 2005; Tramer et al. 2016: about d log2(1/eps) queries for
+  precision eps). Label-only output raises the cost of extraction; it does not prevent it.
+- ``"score_flooded"``: the server adds to each score an exact discrete Gaussian of std
+  2^-bits_of_precision (``pyppml.dp``, CSPRNG), far above the CKKS error, and the client
+  rounds to that grid. One query reveals the score to about bits_of_precision bits; the
+  mean of k queries of one record narrows the noise by sqrt(k), so d + 1 records repeated
+  k times give the model to about 2^-bits_of_precision / sqrt(k).
+- ``"score"``: the raw score w . x + b to the CKKS precision (about 2^-20): d + 1 crafted
+  records give the model to that precision. Only for a client that may see the model.
+
+Range: a result can only be decrypted while |value| * scale < Q_level / 2. Records carry a
+public per-feature bound on |x| (by default max |x_j| rounded up to a power of two, which
+the server learns), the model its own, and ``score_encrypted`` refuses when the bound on
+the score does not fit the chain with one bit of margin; ``inference_context(score_bound=...)``
+sizes the last prime for larger scores.
+
+The key holder applies the exact logistic function to decrypted scores;
+``approximation=...`` evaluates a polynomial sigmoid under encryption instead."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,25 +44,68 @@ from pyppml import ckks
 from pyppml.ml.sigmoid import SigmoidApproximation, sigmoid
 from pyppml.ml.validation import check_X
 
+OUTPUTS = ("label", "score_flooded", "score")
+SCALE_BITS = 35
+LABEL_BLIND_BITS = 12   # blinding factors r in (2^-12, 1]
+_FLOOD_GRID_BITS = 8    # the flooding noise lives on a grid 2^8 times finer than its std
+
+
+def _check_output(output: str, bits_of_precision: float, api: str) -> None:
+    if output not in OUTPUTS:
+        raise ValueError(f"{api}: output is unknown; expected one of {OUTPUTS}, got {output!r}")
+    if output == "score_flooded" and not (isinstance(bits_of_precision, (int, float)) and 1 <= bits_of_precision <= 20):
+        # Above 2^-20 the flooding would no longer dominate the CKKS error at scale 2^35.
+        raise ValueError(f"{api}: bits_of_precision is out of range; expected 1 <= bits_of_precision <= 20, got {bits_of_precision!r}")
+
 
 def inference_context(poly_degree: int = 8192, approximation: SigmoidApproximation | None = None,
-                      encrypted_model: bool = True) -> ckks.Context:
-    """Keys for scoring (one level; more for an encrypted polynomial sigmoid)."""
-    levels = 1 + (0 if approximation is None else approximation.depth + 1)
-    q = [50] + [35] * levels
-    ctx = ckks.Context(poly_degree=poly_degree, coeff_mod_bits=q, special_mod_bits=[50], scale_bits=35, security=128)
+                      encrypted_model: bool = True, output: str = "label", score_bound: float = 2.0 ** 13) -> ckks.Context:
+    """Keys for scoring: one level, one more for ``output="label"`` (the blinding
+    product), and depth + 1 more for an encrypted polynomial sigmoid.
+
+    Parameters
+    ----------
+    score_bound : float
+        Largest |score| the chain must hold: the last prime gets
+        SCALE_BITS + ceil(log2(score_bound)) + 2 bits (sign and one bit of margin), at
+        most 60, so score_bound <= 2^23.
+
+    Raises
+    ------
+    ValueError
+        unknown output, or score_bound not in (0, 2^23].
+    """
+    _check_output(output, 10, "inference_context")
+    if not (isinstance(score_bound, (int, float)) and 0 < score_bound <= 2.0 ** 23):
+        raise ValueError(f"inference_context: score_bound is out of range; expected 0 < score_bound <= 2^23, got {score_bound!r}")
+    first = SCALE_BITS + max(0, math.ceil(math.log2(score_bound))) + 2
+    levels = 1 + (0 if approximation is None else approximation.depth + 1) + (1 if output == "label" else 0)
+    q = [first] + [SCALE_BITS] * levels
+    ctx = ckks.Context(poly_degree=poly_degree, coeff_mod_bits=q, special_mod_bits=[max(50, first)],
+                       scale_bits=SCALE_BITS, security=128)
     ctx.keygen(rotations=[], conjugate=False, relin=encrypted_model or approximation is not None)
     return ctx
+
+
+def _pow2_ceil(values: np.ndarray) -> np.ndarray:
+    """Each value rounded up to a power of two (0 stays 0): the public form of a bound."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.zeros_like(values)
+    pos = values > 0
+    out[pos] = 2.0 ** np.ceil(np.log2(values[pos]))
+    return out
 
 
 @dataclass
 class EncryptedRecords:
     """Records encrypted feature-major: ``batches[b][j]`` holds feature j of records
-    b * slots .. (b + 1) * slots - 1."""
+    b * slots .. (b + 1) * slots - 1. ``bounds[j]`` bounds |x_j| (public: the server
+    sees it)."""
 
     n_records: int
     n_features: int
     batches: list
+    bounds: np.ndarray
 
     @property
     def size_bytes(self) -> int:
@@ -41,20 +114,48 @@ class EncryptedRecords:
 
 @dataclass
 class EncryptedLinearModel:
-    """Each weight (and the intercept) encrypted and replicated over all slots."""
+    """Each weight (and the intercept) encrypted and replicated over all slots, with
+    public bounds on |w_j| and |b| (powers of two) for the range check."""
 
     weights: list
     intercept: object
+    weight_bounds: np.ndarray
+    intercept_bound: float
 
 
-def encrypt_records(X, context: ckks.Context) -> EncryptedRecords:
+def encrypt_records(X, context: ckks.Context, bound=None) -> EncryptedRecords:
+    """Encrypt records feature-major.
+
+    Parameters
+    ----------
+    bound : None, float or array of shape (n_features,)
+        Public bound on |x_j|. None: max |x_j| over these records rounded up to a power
+        of two (which the server then learns).
+
+    Raises
+    ------
+    ValueError
+        X not a finite 2-D array, bound of the wrong shape or not finite and >= 0, or a
+        record outside the bound (the message names the column, not the value).
+    """
     X = check_X(X, "encrypt_records")
+    if bound is None:
+        bounds = _pow2_ceil(np.abs(X).max(axis=0))
+    else:
+        bounds = np.broadcast_to(np.asarray(bound, dtype=np.float64), (X.shape[1],)).copy() \
+            if np.ndim(bound) == 0 else np.asarray(bound, dtype=np.float64)
+        if bounds.shape != (X.shape[1],) or not np.all(np.isfinite(bounds)) or np.any(bounds < 0):
+            raise ValueError(f"encrypt_records: bound is invalid; expected a finite number >= 0 or {X.shape[1]} of them, "
+                             f"got shape {bounds.shape}")
+        over = np.flatnonzero(np.any(np.abs(X) > bounds, axis=0))
+        if len(over):
+            raise ValueError(f"encrypt_records: X exceeds bound; expected |X[:, j]| <= bound[j], got larger values in column {int(over[0])}")
     slots = context.slots
     batches = []
     for start in range(0, len(X), slots):
         part = X[start:start + slots]
         batches.append([context.encrypt(part[:, j]) for j in range(X.shape[1])])
-    return EncryptedRecords(len(X), X.shape[1], batches)
+    return EncryptedRecords(len(X), X.shape[1], batches, bounds)
 
 
 def encrypt_model(coef, intercept: float, context: ckks.Context) -> EncryptedLinearModel:
@@ -62,7 +163,8 @@ def encrypt_model(coef, intercept: float, context: ckks.Context) -> EncryptedLin
     if not np.all(np.isfinite(coef)) or not np.isfinite(intercept):
         raise ValueError("encrypt_model: coef or intercept is not finite; expected finite numbers, got NaN or infinity")
     ones = np.ones(context.slots)
-    return EncryptedLinearModel([context.encrypt(w * ones) for w in coef], context.encrypt(float(intercept) * ones))
+    return EncryptedLinearModel([context.encrypt(w * ones) for w in coef], context.encrypt(float(intercept) * ones),
+                                _pow2_ceil(np.abs(coef)), float(_pow2_ceil(np.array([abs(float(intercept))]))[0]))
 
 
 def _score_plain(batch, coef: np.ndarray, intercept: float):
@@ -89,33 +191,133 @@ def _score_encrypted(batch, model: EncryptedLinearModel):
     return out + model.intercept
 
 
-def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidApproximation | None = None) -> list:
-    """Encrypted scores (or polynomial probabilities) of each batch.
+def _headroom(ct) -> float:
+    """Largest |value| that ``ct`` decrypts correctly, with one bit of margin for noise."""
+    moduli = ct.context.coeff_moduli[:ct.level + 1]
+    return math.exp(sum(math.log(float(q)) for q in moduli)) / (4.0 * ct.scale)
 
-    ``model``: (coef, intercept) in plaintext, or an EncryptedLinearModel.
+
+def _check_range(ct, bound: float, what: str) -> None:
+    room = _headroom(ct)
+    if bound > room:
+        raise ValueError(f"score_encrypted: {what} can exceed the chain's range; expected a bound <= {room:.4g} "
+                         f"(inference_context(score_bound=...) sizes it), got a bound of {bound:.4g}")
+
+
+def _uniform(size: int) -> np.ndarray:
+    """Uniform floats in [0, 1) from the project's CSPRNG (53 random bits each)."""
+    from pyppml._core import Prng
+
+    return (Prng().uint64(size) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+def _blind(s):
+    """s * r slot-wise, r = 2^-u with u uniform in [0, LABEL_BLIND_BITS): keeps the sign,
+    hides the magnitude behind the factor. One level."""
+    ctx = s.context
+    if s.level < 1:
+        raise ValueError("score_encrypted: context has too few levels for output='label'; expected a context from "
+                         "inference_context(output='label'), got none left after scoring")
+    r = 2.0 ** (-LABEL_BLIND_BITS * _uniform(ctx.slots))
+    pt = ctx.encode(r, scale=float(ctx.coeff_moduli[s.level]), level=s.level)
+    return s.multiply_plain(pt).rescale().with_scale(s.scale)
+
+
+def _flood(s, bits_of_precision: float):
+    """s + exact discrete Gaussian of std 2^-bits_of_precision per slot."""
+    from pyppml import dp
+
+    ctx = s.context
+    k = dp.discrete_gaussian(2 ** _FLOOD_GRID_BITS, ctx.slots).astype(np.float64)
+    noise = k * 2.0 ** -(bits_of_precision + _FLOOD_GRID_BITS)
+    return s.add_plain(ctx.encode(noise, scale=s.scale, level=s.level))
+
+
+def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidApproximation | None = None,
+                    output: str = "label", bits_of_precision: float = 10.0) -> list:
+    """Server side: encrypted outputs of each batch, as ``output`` says (see the module
+    docstring for what each reveals to the key holder).
+
+    Parameters
+    ----------
+    model : (coef, intercept) in plaintext, or an EncryptedLinearModel.
+    approximation : SigmoidApproximation, optional
+        Evaluate this polynomial sigmoid on the scores under encryption (outputs
+        "score" and "score_flooded" only; the flooding is added to the probability).
+    output : {"label", "score_flooded", "score"}
+    bits_of_precision : float
+        For "score_flooded": the noise std is 2^-bits_of_precision, 1..20.
+
+    Raises
+    ------
+    ValueError
+        wrong model size, unknown output, approximation with output="label", a context
+        without the levels ``output`` needs, or scores whose bound (from the records'
+        and the model's public bounds) does not fit the chain.
     """
+    _check_output(output, bits_of_precision, "score_encrypted")
+    if approximation is not None and output == "label":
+        raise ValueError("score_encrypted: approximation is not used with output='label'; expected output "
+                         "'score' or 'score_flooded', got 'label'")
+    if isinstance(model, EncryptedLinearModel):
+        if len(model.weights) != records.n_features:
+            raise ValueError(f"score_encrypted: model has the wrong number of weights; expected {records.n_features}, got {len(model.weights)}")
+        score_bound = float(np.dot(model.weight_bounds, records.bounds) + model.intercept_bound)
+    else:
+        coef, intercept = model
+        coef = np.asarray(coef, dtype=np.float64).ravel()
+        if len(coef) != records.n_features:
+            raise ValueError(f"score_encrypted: model has the wrong number of weights; expected {records.n_features}, got {len(coef)}")
+        score_bound = float(np.dot(np.abs(coef), records.bounds) + abs(float(intercept)))
     out = []
     for batch in records.batches:
-        if isinstance(model, EncryptedLinearModel):
-            if len(model.weights) != records.n_features:
-                raise ValueError(f"score_encrypted: model has the wrong number of weights; expected {records.n_features}, got {len(model.weights)}")
-            s = _score_encrypted(batch, model)
-        else:
-            coef, intercept = model
-            coef = np.asarray(coef, dtype=np.float64).ravel()
-            if len(coef) != records.n_features:
-                raise ValueError(f"score_encrypted: model has the wrong number of weights; expected {records.n_features}, got {len(coef)}")
-            s = _score_plain(batch, coef, intercept)
+        s = _score_encrypted(batch, model) if isinstance(model, EncryptedLinearModel) else _score_plain(batch, coef, intercept)
+        _check_range(s, score_bound, "the score")
+        bound = score_bound
         if approximation is not None:
             s = ckks.evaluate_polynomial(s, approximation.coeffs, basis="power")
+            bound = float(np.sum(np.abs(approximation.coeffs) * score_bound ** np.arange(len(approximation.coeffs))))
+        if output == "label":
+            s = _blind(s)   # |r s| <= |s|: the same bound holds
+        elif output == "score_flooded":
+            s = _flood(s, bits_of_precision)
+            bound += 16.0 * 2.0 ** -bits_of_precision   # the discrete Gaussian's tail, far beyond 2^-100
+        _check_range(s, bound, "the output")
         out.append(s)
     return out
 
 
 def decrypt_scores(context: ckks.Context, cts: list, n_records: int) -> np.ndarray:
+    """Key holder: the decrypted values as they are (raw or flooded scores, blinded
+    scores for output="label")."""
     return np.concatenate([context.decrypt(ct) for ct in cts])[:n_records]
 
 
-def predict_proba_encrypted(records: EncryptedRecords, model, context: ckks.Context) -> np.ndarray:
-    """Key holder's view: decrypt the scores and apply the exact logistic function."""
-    return sigmoid(decrypt_scores(context, score_encrypted(records, model), records.n_records))
+def decrypt_outputs(context: ckks.Context, cts: list, n_records: int, output: str = "label",
+                    bits_of_precision: float = 10.0) -> np.ndarray:
+    """Key holder: labels (int 0/1) for output="label", scores rounded to a grid of
+    2^-floor(bits_of_precision) for "score_flooded", raw scores for "score"."""
+    _check_output(output, bits_of_precision, "decrypt_outputs")
+    values = decrypt_scores(context, cts, n_records)
+    if output == "label":
+        return (values > 0).astype(int)
+    if output == "score_flooded":
+        step = 2.0 ** -math.floor(bits_of_precision)
+        return np.round(values / step) * step
+    return values
+
+
+def predict_proba_encrypted(records: EncryptedRecords, model, context: ckks.Context, output: str = "score_flooded",
+                            bits_of_precision: float = 10.0) -> np.ndarray:
+    """Key holder's view: the logistic function of the decrypted scores ("score_flooded"
+    or "score"; labels carry no probability)."""
+    if output == "label":
+        raise ValueError("predict_proba_encrypted: output gives no probability; expected 'score_flooded' or 'score', "
+                         "got 'label' (use predict_encrypted)")
+    cts = score_encrypted(records, model, output=output, bits_of_precision=bits_of_precision)
+    return sigmoid(decrypt_outputs(context, cts, records.n_records, output, bits_of_precision))
+
+
+def predict_encrypted(records: EncryptedRecords, model, context: ckks.Context) -> np.ndarray:
+    """Key holder's view with output="label": the predicted class (0/1) of each record."""
+    return decrypt_outputs(context, score_encrypted(records, model, output="label"), records.n_records, "label")

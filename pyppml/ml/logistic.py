@@ -1,6 +1,10 @@
 """EncryptedLogisticRegression: the scikit-learn estimator whose ``fit`` runs both
 roles of encrypted training in one process (owner encrypts, server trains on
-ciphertexts with the public context only, owner decrypts)."""
+ciphertexts with the public context only, owner decrypts).
+
+A fitted estimator is a released model: it holds only the attributes listed in
+``RELEASED_ATTRIBUTES`` and never the data owner (its secret key, scaled rows, labels or
+scaler)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,23 @@ from pyppml.ml.owner import DataOwner
 from pyppml.ml.sigmoid import sigmoid
 from pyppml.ml.trainer import train_encrypted
 from pyppml.ml.validation import check_X, check_Xy
+
+# What a fitted estimator carries (and a pickle of it holds), all of it released:
+# the model, its public training plan, and facts about the run. Nothing else: the tests
+# walk a fitted estimator and refuse any other attribute.
+RELEASED_ATTRIBUTES = (
+    "coef_",             # the trained weights, folded onto raw features
+    "intercept_",        # idem
+    "history_",          # idem for every iteration, only with record_history=True
+    "classes_",          # [0, 1]
+    "n_features_in_",    # d
+    "n_iter_",           # iterations run
+    "plan_",             # the TrainingPlan the server received (public; see plan.py)
+    "encryption_params_",  # poly_degree, max_level, log_qp, security of the keys used
+    "security_",         # bits of security of those keys
+    "timings_",          # seconds per stage
+    "bytes_",            # sizes of the messages
+)
 
 
 class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -45,13 +66,37 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features)
+        Folded onto the raw features (the owner's scaling is part of the coefficients;
+        the scaler is not kept).
     intercept_ : ndarray of shape (1,)
     classes_ : ndarray [0, 1]
     n_iter_ : int
+    plan_ : TrainingPlan
+        What the server was sent: n, d, method, steps, sigmoid polynomial. Its steps come
+        from public bounds unless ``scaling="none"`` (then ``plan_.steps_from_data``).
+    history_ : list of (coef, intercept)
+        The model after each iteration (``record_history=True``), else empty.
+    encryption_params_ : dict
+        poly_degree, max_level, log_qp and security of the training keys.
+    security_ : int
     timings_ : dict
         Seconds per stage: prepare, keygen, encrypt, train, decrypt.
     bytes_ : dict
         Sizes of the messages: public context, encrypted data set, encrypted model.
+
+    Notes
+    -----
+    The fitted estimator holds exactly ``RELEASED_ATTRIBUTES`` besides its parameters:
+    no training row, label, per-feature statistic or key. The data owner made during
+    ``fit`` (secret key, scaled rows) is dropped before ``fit`` returns; to keep it, run
+    the two roles yourself with ``DataOwner`` and ``train_encrypted``.
+
+    ``coef_`` is decrypted without noise flooding and carries the key-dependent CKKS
+    error. That is safe here only because the secret key and every ciphertext under it
+    (data set, model) are discarded when ``fit`` returns: nothing is left that the
+    error could help decrypt. When a real server keeps the encrypted training set,
+    publish the model through ``DataOwner.release_model`` (flooded) instead; at the
+    default chains it cannot keep useful precision (see its Notes).
 
     Examples
     --------
@@ -99,11 +144,16 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         self.n_iter_ = owner.plan.iterations
         self.plan_ = owner.plan
-        self.owner_ = owner
         self.timings_ = dict(owner.timings, train_s=model.timings.get("train_s", t1 - t0), server_s=t1 - t0, decrypt_s=t2 - t1)
         self.bytes_ = {"public_context": len(context_bytes), "dataset": len(dataset_bytes), "model": len(model_bytes)}
-        self.security_ = owner.context.security
+        ctx = owner.context
+        self.encryption_params_ = {"poly_degree": ctx.poly_degree, "max_level": ctx.max_level,
+                                   "log_qp": float(ctx.log_qp), "security": ctx.security}
+        self.security_ = ctx.security
         self.history_ = owner.decrypt_history(model_bytes) if self.record_history else []
+        # The owner (secret key, scaled rows, labels, scaler), the encrypted data set and
+        # the encrypted model go out of scope here: nothing of them is reachable from the
+        # fitted model, and no ciphertext survives under the key coef_ was decrypted with.
         return self
 
     # ------------------------------------------------------------------ plaintext model
@@ -124,16 +174,22 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         return (self.decision_function(X) > 0).astype(int)
 
     # ------------------------------------------------------------------ encrypted records
-    def predict_proba_encrypted(self, X, encrypt_weights: bool = False, poly_degree: int = 8192) -> np.ndarray:
+    def predict_proba_encrypted(self, X, encrypt_weights: bool = False, poly_degree: int = 8192,
+                                output: str = "score_flooded", bits_of_precision: float = 10.0) -> np.ndarray:
         """P(y = 1) for records that are encrypted, scored homomorphically (with the
         plaintext model, or with the model encrypted too) and decrypted by the key
-        holder. Returns shape (n,)."""
+        holder. Returns shape (n,).
+
+        ``output`` is "score_flooded" (default: scores with noise of std
+        2^-bits_of_precision added by the server before the key holder decrypts) or
+        "score" (raw scores: they reveal the model to the key holder after d + 1
+        records); see ``pyppml.ml.inference``."""
         self._check_fitted("predict_proba_encrypted")
         X = check_X(X, "EncryptedLogisticRegression.predict_proba_encrypted", self.n_features_in_)
-        ctx = inference_context(poly_degree, encrypted_model=encrypt_weights)
+        ctx = inference_context(poly_degree, encrypted_model=encrypt_weights, output=output)
         records = encrypt_records(X, ctx)
         model = encrypt_model(self.coef_[0], self.intercept_[0], ctx) if encrypt_weights else (self.coef_[0], self.intercept_[0])
-        return predict_proba_encrypted(records, model, ctx)
+        return predict_proba_encrypted(records, model, ctx, output=output, bits_of_precision=bits_of_precision)
 
     def plot_training_curve(self, X, y, path: str):
         """Write the training loss and AUC after each iteration (needs

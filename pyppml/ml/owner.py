@@ -1,6 +1,12 @@
 """Data-owner side of encrypted logistic regression: scale the features, choose the
 sigmoid approximation and the plan, make the keys, encrypt the rows; after training,
-decrypt the model and fold the scaling back into it."""
+decrypt the model (for the key holder, or flooded for publication, Li-Micciancio 2021)
+and fold the scaling back into it.
+
+What leaves the owner: the public context, the encrypted rows and the plan (shape, n,
+steps and sigmoid interval from public bounds, see ``plan.MomentBounds``) to the server;
+the model to whoever it is given. The scaled rows ``_Z`` and the scaler stay with the
+owner object, which a fitted estimator does not keep."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from pyppml import ckks
 from pyppml.ml.messages import EncryptedDataset, EncryptedModel
 from pyppml.ml.packing import RowPacking
 from pyppml.ml.params import chain_bits, max_levels
-from pyppml.ml.plan import METHODS, TrainingPlan, make_plan
+from pyppml.ml.plan import METHODS, MomentBounds, TrainingPlan, make_plan
 from pyppml.ml.preprocess import FeatureScaler
 from pyppml.ml.sigmoid import SigmoidApproximation, choose_bound, choose_degree
 from pyppml.ml.validation import check_Xy
@@ -73,8 +79,15 @@ class DataOwner:
         self.timings = {}
 
     # ------------------------------------------------------------------ setup
-    def _approximation(self, Z: np.ndarray) -> SigmoidApproximation:
-        bound = choose_bound(np.linalg.norm(Z, axis=1)) if self.sigmoid_bound == "auto" else float(self.sigmoid_bound)
+    def _approximation(self, Z: np.ndarray, bounds: MomentBounds | None) -> SigmoidApproximation:
+        if self.sigmoid_bound != "auto":
+            bound = float(self.sigmoid_bound)
+        elif bounds is not None:
+            # The public root-mean-square row norm stands for the median one: the interval
+            # must not depend on the rows, it is part of the plan.
+            bound = choose_bound(np.array([bounds.rms_row_norm]))
+        else:
+            bound = choose_bound(np.linalg.norm(Z, axis=1))
         degree = choose_degree(bound) if self.sigmoid_degree == "auto" else int(self.sigmoid_degree)
         return SigmoidApproximation.fit(degree, bound, self.sigmoid_method)
 
@@ -109,8 +122,10 @@ class DataOwner:
         self.scaler = FeatureScaler.fit(X, self.scaling, self.shrinkage)
         Xs = self.scaler.transform(X)
         Z = np.hstack([np.ones((len(Xs), 1)), Xs]) * (2.0 * y - 1.0)[:, None]
-        approx = self._approximation(Z)
-        self.plan = make_plan(Z, self.method, self._iterations(approx.degree), approx)
+        bounds = MomentBounds.for_scaling(self.scaling, self.shrinkage, Z.shape[1])
+        approx = self._approximation(Z, bounds)
+        self.plan = make_plan(Z if bounds is None else None, self.method, self._iterations(approx.degree), approx,
+                              bounds, n_samples=len(Z))
         self.packing = RowPacking(Z.shape[1], self.poly_degree // 2)
         levels = TrainingPlan.depth_for(self.plan.iterations, approx.degree)
         t1 = time.perf_counter()
@@ -132,26 +147,75 @@ class DataOwner:
         return self.context.to_bytes()
 
     def decrypt_weights(self, ct) -> np.ndarray:
-        """Weights on the scaled features (intercept first)."""
+        """Weights on the scaled features (intercept first), decrypted without flooding
+        (key holder only, see ``decrypt_model``)."""
         self._require("decrypt_weights")
         return self.packing.unpack_weights(self.context.decrypt(ct))
 
     def fold(self, w_scaled: np.ndarray) -> tuple[np.ndarray, float]:
         return self.scaler.fold(w_scaled[1:], float(w_scaled[0]))
 
-    def decrypt_model(self, model) -> tuple[np.ndarray, float]:
-        """(coef on raw features, intercept) from an EncryptedModel or its bytes."""
-        self._require("decrypt_model")
+    def _model(self, model) -> EncryptedModel:
         if isinstance(model, (bytes, bytearray, memoryview)):
-            model = EncryptedModel.from_bytes(model, self.context)
-        return self.fold(self.decrypt_weights(model.weights))
+            return EncryptedModel.from_bytes(model, self.context)
+        return model
+
+    def decrypt_model(self, model) -> tuple[np.ndarray, float]:
+        """(coef on raw features, intercept) from an EncryptedModel or its bytes, for the
+        key holder's own use.
+
+        The result carries the secret-key-dependent CKKS error: shown to a party that
+        holds ciphertexts under this key (the server), it helps recover the key
+        (IND-CPA^D, Li-Micciancio 2021) and with it the training rows. Publish a model
+        with ``release_model``, or discard the key and every ciphertext under it first
+        (``EncryptedLogisticRegression.fit`` does)."""
+        self._require("decrypt_model")
+        return self.fold(self.decrypt_weights(self._model(model).weights))
 
     def decrypt_history(self, model) -> list[tuple[np.ndarray, float]]:
-        """The model after each iteration (when the server recorded them)."""
+        """The model after each iteration (when the server recorded them), decrypted
+        like ``decrypt_model`` (key holder only)."""
         self._require("decrypt_history")
-        if isinstance(model, (bytes, bytearray, memoryview)):
-            model = EncryptedModel.from_bytes(model, self.context)
-        return [self.fold(self.decrypt_weights(ct)) for ct in model.history]
+        return [self.fold(self.decrypt_weights(ct)) for ct in self._model(model).history]
+
+    def release_model(self, model, bits_of_precision: float, noise_bound: float, security_bits: int = 40,
+                      max_releases: int = 1) -> tuple[np.ndarray, float]:
+        """(coef, intercept) decrypted for publication: ``Context.decrypt_for_release``
+        floods the decrypted polynomial (sigma >= sqrt(12 tau) 2^(s/2) B), then the
+        copies of each weight (one per half block, ``packing.slots / packing.width`` of
+        them) are averaged, which divides the released noise by sqrt(copies).
+
+        Parameters
+        ----------
+        bits_of_precision : float
+            -log2 of the flooding noise's std in each released slot (before averaging).
+        noise_bound : float
+            B, a bound on every coefficient of the model ciphertext's error (coefficient
+            units). Training is deep: estimate it on a throw-away key (OpenFHE's
+            two-phase estimation), never from the real key's error.
+        security_bits, max_releases : int
+            s and tau of ``decrypt_for_release`` (releases allowed under this key).
+
+        Raises
+        ------
+        ValueError (pyppml.ParameterError)
+            the ciphertext's scale and ``noise_bound`` leave less than
+            ``bits_of_precision`` (the message gives the most it can release), or the
+            key has used its ``max_releases``.
+
+        Notes
+        -----
+        The flooding costs about s/2 + 5 bits over the model's own error: a model
+        trained at scale 2^40 (error about 2^-21 at n = 2^14 with 2 iterations, 2^-18 at
+        n = 2^15 with 4) cannot be released with any useful precision at s = 40.
+        """
+        self._require("release_model")
+        ct = self._model(model).weights
+        slots = self.context.decrypt_for_release(ct, bits_of_precision=bits_of_precision, noise_bound=noise_bound,
+                                                 security_bits=security_bits, max_releases=max_releases)
+        # Post-processing of released values: averaging the copies keeps the protection.
+        copies = np.asarray(slots, dtype=np.float64).reshape(-1, self.packing.width)[:, :self.packing.features]
+        return self.fold(copies.mean(axis=0))
 
     def reference_history(self) -> list[tuple[np.ndarray, float]]:
         """The same plan run in plaintext (the oracle of the tests)."""

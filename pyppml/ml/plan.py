@@ -10,6 +10,13 @@ with y_i in {-1, +1} and x_i = [1, scaled features] (Kim et al. 2018). Its gradi
   al. 2018: w_{k+1} = v_k + gamma * g(v_k), v_{k+1} = (1 - eta_k) w_{k+1} + eta_k w_k.
 - ``"newton"``: the simplified fixed-Hessian Newton method of Bonte and Vercauteren 2018:
   w_{k+1} = w_k + H~^-1 g(w_k) with the diagonal bound H~_jj = (1/4n) sum_i |z_ij| sum_l |z_il|.
+
+The plan crosses to the server, so its step sizes come from public bounds on the second
+moments M = Z^T Z / n of the scaled rows (``MomentBounds``), not from the rows: with the
+owner's "whiten" or "standard" scaling these bounds depend only on the feature count and
+the shrinkage, so two data sets of the same shape give the same plan. With
+``scaling="none"`` nothing public bounds M and the steps are computed from the data; the
+plan then says so (``steps_from_data``) and they are released to the server.
 """
 
 from __future__ import annotations
@@ -36,7 +43,10 @@ def nesterov_etas(iterations: int) -> list[float]:
 @dataclass
 class TrainingPlan:
     """Everything the server needs besides ciphertexts. Public by design: it reveals
-    the sample count, the feature count and the per-feature step sizes.
+    the sample count, the feature count, the sigmoid polynomial and the per-feature step
+    sizes. The steps and the sigmoid interval come from public bounds (see
+    ``MomentBounds``) unless ``steps_from_data`` is True (``scaling="none"``), in which
+    case they are functions of the training rows and are released with the plan.
 
     ``steps`` has one entry per column of z (intercept first) and already includes 1/n.
     """
@@ -51,6 +61,7 @@ class TrainingPlan:
     sigmoid_method: str
     sigmoid_coeffs: list
     etas: list = field(default_factory=list)
+    steps_from_data: bool = False
 
     @property
     def approximation(self) -> SigmoidApproximation:
@@ -89,20 +100,88 @@ class TrainingPlan:
         return cls(**data)
 
 
-def make_plan(Z: np.ndarray, method: str, iterations: int, approx: SigmoidApproximation) -> TrainingPlan:
-    """The data owner's plan for z-rows ``Z`` (n x f, intercept column included)."""
+@dataclass(frozen=True)
+class MomentBounds:
+    """Public upper bounds on M = Z^T Z / n for rows z = y [1, x'] of a scaled data set.
+
+    Since y^2 = 1, M = [1, x']^T [1, x'] / n. Both scalings center x', so M is block
+    diagonal: 1 for the intercept, the covariance C' of x' for the features. With d
+    features:
+
+    - "standard": C' is the correlation matrix: C'_jj <= 1, trace <= d, lambda_max <= d.
+    - "whiten" (shrinkage s): C' = V g(L) V^T with g(l) = l / ((1 - s) l + s) over the
+      eigenvalues l of the correlation matrix (0 <= l <= d, sum l <= d). g is increasing
+      and concave, so C'_jj <= lambda_max <= g(d) and trace <= d g(1) = d.
+
+    Attributes
+    ----------
+    diagonal : tuple of float
+        Bound on each M_jj, intercept first (f = d + 1 entries).
+    trace : float
+        Bound on trace(M), so on the mean squared row norm.
+    lambda_max : float
+        Bound on the largest eigenvalue of M.
+    """
+
+    diagonal: tuple
+    trace: float
+    lambda_max: float
+
+    @classmethod
+    def for_scaling(cls, scaling: str, shrinkage: float, n_columns: int) -> "MomentBounds | None":
+        """The bounds for ``scaling`` ("whiten", "standard"); None for "none" (no public bound)."""
+        d = int(n_columns) - 1
+        if scaling == "none":
+            return None
+        if scaling == "standard":
+            c = float(max(d, 1))
+            diag = 1.0
+        elif scaling == "whiten":
+            s = float(shrinkage)
+            c = d / ((1.0 - s) * d + s) if d > 0 else 1.0
+            diag = c
+        else:
+            raise ValueError(f"MomentBounds.for_scaling: scaling is unknown; expected 'whiten', 'standard' or 'none', got {scaling!r}")
+        return cls((1.0,) + (diag,) * d, float(d + 1), max(1.0, c))
+
+    @property
+    def rms_row_norm(self) -> float:
+        """sqrt(trace): a bound on the root-mean-square norm of the rows z."""
+        return float(np.sqrt(self.trace))
+
+
+def make_plan(Z: np.ndarray | None, method: str, iterations: int, approx: SigmoidApproximation,
+              bounds: MomentBounds | None = None, n_samples: int | None = None) -> TrainingPlan:
+    """The data owner's plan.
+
+    With ``bounds`` (public) the steps depend only on them, ``n_samples`` and the column
+    count, never on the rows: ``Z`` may then be None. Without, they are computed from the
+    z-rows ``Z`` (n x f, intercept column included) and the plan is marked
+    ``steps_from_data``.
+    """
     if method not in METHODS:
         raise ValueError(f"EncryptedLogisticRegression: method is unknown; expected one of {METHODS}, got {method!r}")
-    n, f = Z.shape
-    if method == "nesterov":
-        # 1 / L with L = lambda_max(Z^T Z / n) / 4, the gradient's Lipschitz constant.
-        lip = float(np.linalg.eigvalsh(Z.T @ Z / n).max()) / 4.0
-        steps = np.full(f, 1.0 / (lip * n))
+    if bounds is None:
+        n, f = Z.shape
+        if method == "nesterov":
+            # 1 / L with L = lambda_max(Z^T Z / n) / 4, the gradient's Lipschitz constant.
+            lip = float(np.linalg.eigvalsh(Z.T @ Z / n).max()) / 4.0
+            steps = np.full(f, 1.0 / (lip * n))
+        else:
+            h = np.abs(Z).T @ np.abs(Z).sum(axis=1) / (4.0 * n)
+            steps = 1.0 / (np.maximum(h, 1e-12) * n)
     else:
-        h = np.abs(Z).T @ np.abs(Z).sum(axis=1) / (4.0 * n)
-        steps = 1.0 / (np.maximum(h, 1e-12) * n)
+        n, f = int(n_samples), len(bounds.diagonal)
+        if method == "nesterov":
+            steps = np.full(f, 4.0 / (bounds.lambda_max * n))
+        else:
+            # Cauchy-Schwarz on the Bonte-Vercauteren bound: (1/n) sum_i |z_ij| ||z_i||_1
+            # <= sqrt(M_jj) sqrt(f trace(M)). A larger diagonal is still a Hessian bound,
+            # so the fixed-Hessian iteration keeps its monotone convergence.
+            h = np.sqrt(np.asarray(bounds.diagonal) * f * bounds.trace) / 4.0
+            steps = 1.0 / (h * n)
     return TrainingPlan(method, int(iterations), int(n), int(f), [float(s) for s in steps], approx.degree,
-                        approx.bound, approx.method, list(approx.coeffs), nesterov_etas(iterations))
+                        approx.bound, approx.method, list(approx.coeffs), nesterov_etas(iterations), bounds is None)
 
 
 def train_reference(Z: np.ndarray, plan: TrainingPlan) -> list[np.ndarray]:

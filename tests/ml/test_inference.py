@@ -1,12 +1,15 @@
-"""Encrypted inference against plaintext probabilities."""
+"""Encrypted inference: against plaintext probabilities, the range check, and what
+each output reveals to the key holder (model extraction with d + 1 crafted records)."""
 
 import numpy as np
 import pytest
 
-from pyppml.ml import EncryptedLogisticRegression, SigmoidApproximation, encrypt_model, encrypt_records, inference_context, score_encrypted
-from pyppml.ml.inference import decrypt_scores, predict_proba_encrypted
+from pyppml.ml import (EncryptedLogisticRegression, SigmoidApproximation, decrypt_outputs, encrypt_model, encrypt_records,
+                       inference_context, predict_encrypted, score_encrypted)
+from pyppml.ml.inference import LABEL_BLIND_BITS, decrypt_scores, predict_proba_encrypted
 from pyppml.ml.sigmoid import sigmoid
 
+MODEL_KINDS = pytest.mark.parametrize("encrypt_weights", [False, True], ids=["plain_model", "encrypted_model"])
 
 
 @pytest.fixture(scope="module")
@@ -15,21 +18,31 @@ def fitted(data_factory):
     return EncryptedLogisticRegression(iterations=2, poly_degree=16384, progress=False).fit(X, y), X
 
 
-@pytest.mark.parametrize("encrypt_weights", [False, True], ids=["plain_model", "encrypted_model"])
+@MODEL_KINDS
 def test_probabilities_match_plaintext(fitted, encrypt_weights):
     clf, X = fitted
-    p = clf.predict_proba_encrypted(X, encrypt_weights=encrypt_weights)
+    p = clf.predict_proba_encrypted(X, encrypt_weights=encrypt_weights, output="score")
     np.testing.assert_allclose(p, clf.predict_proba(X)[:, 1], atol=1e-3)
+
+
+@MODEL_KINDS
+def test_flooded_probabilities_stay_close(fitted, encrypt_weights):
+    """Default output: noise of std 2^-10 on each score, then rounding to 2^-10. sigma'
+    <= 1/4, and |noise| < 6 std for all 120 records but with probability < 1e-6, so the
+    gap is below (6 * 2^-10 + 2^-11) / 4 < 1.6e-3."""
+    clf, X = fitted
+    p = clf.predict_proba_encrypted(X, encrypt_weights=encrypt_weights)
+    np.testing.assert_allclose(p, clf.predict_proba(X)[:, 1], atol=1.6e-3)
 
 
 def test_batches_span_several_ciphertexts():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(5000, 30))
     coef, b = rng.normal(size=30) * 0.3, 0.2
-    ctx = inference_context(8192, encrypted_model=False)
+    ctx = inference_context(8192, encrypted_model=False, output="score")
     records = encrypt_records(X, ctx)
     assert len(records.batches) == 2
-    np.testing.assert_allclose(predict_proba_encrypted(records, (coef, b), ctx), sigmoid(X @ coef + b), atol=1e-3)
+    np.testing.assert_allclose(predict_proba_encrypted(records, (coef, b), ctx, output="score"), sigmoid(X @ coef + b), atol=1e-3)
 
 
 def test_polynomial_sigmoid_under_encryption():
@@ -37,12 +50,87 @@ def test_polynomial_sigmoid_under_encryption():
     X = rng.normal(size=(100, 4))
     coef, b = np.array([0.5, -0.3, 0.2, 0.1]), 0.1
     approx = SigmoidApproximation.fit(7, 8.0, "chebyshev")
-    ctx = inference_context(16384, approximation=approx)
-    cts = score_encrypted(encrypt_records(X, ctx), (coef, b), approximation=approx)
+    ctx = inference_context(16384, approximation=approx, output="score")
+    cts = score_encrypted(encrypt_records(X, ctx), (coef, b), approximation=approx, output="score")
     np.testing.assert_allclose(decrypt_scores(ctx, cts, len(X)), approx(X @ coef + b), atol=1e-3)
 
 
-def test_wrong_model_size_raises():
+@MODEL_KINDS
+def test_labels_match_plaintext(encrypt_weights):
+    """output="label": the sign survives the blinding wherever |score| is well above
+    the CKKS error divided by the smallest factor 2^-12 (here every |score| >= 0.01)."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 4))
+    coef, b = np.array([0.8, -0.5, 0.3, 0.2]), 0.1
+    s = X @ coef + b
+    X, s = X[np.abs(s) >= 0.01], s[np.abs(s) >= 0.01]
+    ctx = inference_context(8192, encrypted_model=encrypt_weights)
+    model = encrypt_model(coef, b, ctx) if encrypt_weights else (coef, b)
+    np.testing.assert_array_equal(predict_encrypted(encrypt_records(X, ctx), model, ctx), (s > 0).astype(int))
+
+
+@MODEL_KINDS
+def test_scores_beyond_the_chain_are_refused(encrypt_weights):
+    """The default chain holds |score| <= 2^13: 17000 wrapped to -15768 before the check."""
+    X = np.ones((4096, 1))
+    ctx = inference_context(8192, encrypted_model=encrypt_weights, output="score")
+    model = encrypt_model([17000.0], 0.0, ctx) if encrypt_weights else (np.array([17000.0]), 0.0)
+    with pytest.raises(ValueError, match="range"):
+        score_encrypted(encrypt_records(X, ctx), model, output="score")
+
+
+@pytest.mark.parametrize("output", ["score", "score_flooded", "label"])
+def test_score_bound_sizes_the_chain(output):
+    X = np.concatenate([np.ones(2048), -np.ones(2048)])[:, None]
+    ctx = inference_context(8192, encrypted_model=False, output=output, score_bound=2.0 ** 15)
+    cts = score_encrypted(encrypt_records(X, ctx), (np.array([17000.0]), 0.0), output=output)
+    out = decrypt_outputs(ctx, cts, len(X), output)
+    if output == "label":
+        np.testing.assert_array_equal(out, (X[:, 0] > 0).astype(int))
+    else:  # flooding noise of std 2^-10: 7 std is a 1e-11 tail per record
+        np.testing.assert_allclose(out, 17000.0 * X[:, 0], atol=7 * 2.0 ** -10 + 2.0 ** -11)
+
+
+def test_flooded_spread_matches_the_planned_width():
+    """4096 copies of one record: the released scores' spread is the planned std 2^-8
+    (sample std of 4096 Gaussians within 6% with probability 1 - 1e-6)."""
+    X = np.full((4096, 3), 0.5)
+    coef, b = np.array([1.0, -2.0, 0.5]), 0.25
+    ctx = inference_context(8192, encrypted_model=False, output="score_flooded")
+    values = decrypt_scores(ctx, score_encrypted(encrypt_records(X, ctx), (coef, b), output="score_flooded",
+                                                 bits_of_precision=8), len(X))
+    err = values - (0.5 * coef.sum() + b)
+    assert abs(np.std(err) / 2.0 ** -8 - 1.0) < 0.06
+    assert abs(np.mean(err)) < 5 * 2.0 ** -8 / 64
+
+
+def _extract(output, encrypt_weights, coef, b):
+    """The key holder's model-extraction attack: records 0 and e_j give s_0 = b and
+    s_j = w_j + b; solve the d + 1 equations by least squares on the decrypted values."""
+    d = len(coef)
+    X = np.vstack([np.zeros(d), np.eye(d)])
+    ctx = inference_context(8192, encrypted_model=encrypt_weights, output=output)
+    model = encrypt_model(coef, b, ctx) if encrypt_weights else (coef, b)
+    values = decrypt_scores(ctx, score_encrypted(encrypt_records(X, ctx, bound=1.0), model, output=output), d + 1)
+    A = np.hstack([X, np.ones((d + 1, 1))])
+    sol = np.linalg.lstsq(A, values, rcond=None)[0]
+    return np.abs(sol - np.append(coef, b)).max()
+
+
+@MODEL_KINDS
+def test_model_extraction_needs_raw_scores(encrypt_weights):
+    """Raw scores give the model to CKKS precision (~1e-7); blinded (label) outputs do
+    not: each error is at least (1 - r) times a score >= 1.1 (b = 2, |w_j| <= 0.9), and
+    all d + 1 factors r = 2^-u, u ~ U[0, 12), within 2% of 1 has probability < 1e-15.
+    Flooded scores (std 2^-10): all errors < 1e-5 has probability < 1e-12."""
+    coef, b = np.array([0.7, -0.4, 0.9, -0.9, 0.3]), 2.0
+    assert LABEL_BLIND_BITS == 12
+    assert _extract("score", encrypt_weights, coef, b) < 1e-5
+    assert _extract("label", encrypt_weights, coef, b) > 0.01
+    assert _extract("score_flooded", encrypt_weights, coef, b) > 1e-5
+
+
+def test_bad_arguments_raise():
     ctx = inference_context(8192)
     records = encrypt_records(np.zeros((3, 4)), ctx)
     with pytest.raises(ValueError):
@@ -51,3 +139,18 @@ def test_wrong_model_size_raises():
         score_encrypted(records, encrypt_model(np.zeros(5), 0.0, ctx))
     with pytest.raises(ValueError):
         encrypt_records(np.full((2, 2), np.nan), ctx)
+    with pytest.raises(ValueError, match="output"):
+        score_encrypted(records, (np.zeros(4), 0.0), output="logit")
+    with pytest.raises(ValueError, match="bits_of_precision"):
+        score_encrypted(records, (np.zeros(4), 0.0), output="score_flooded", bits_of_precision=40)
+    with pytest.raises(ValueError, match="approximation"):
+        score_encrypted(records, (np.zeros(4), 0.0), approximation=SigmoidApproximation.fit(3, 8.0))
+    with pytest.raises(ValueError, match="bound"):
+        encrypt_records(np.full((2, 4), 3.0), ctx, bound=2.0)
+    with pytest.raises(ValueError, match="score_bound"):
+        inference_context(8192, score_bound=2.0 ** 30)
+    with pytest.raises(ValueError, match="levels"):
+        one_level = inference_context(8192, output="score")
+        score_encrypted(encrypt_records(np.zeros((3, 4)), one_level), (np.zeros(4), 0.0), output="label")
+    with pytest.raises(ValueError, match="label"):
+        predict_proba_encrypted(records, (np.zeros(4), 0.0), ctx, output="label")
