@@ -556,3 +556,102 @@ def test_unsigned_round_has_no_check():
         fl.SecAggClient(0, p).check(b"")
     with pytest.raises(ValueError, match="identity_key"):
         fl.SecAggClient(0, p, None, _identities(5)[1])
+
+
+class _RecordingServer(fl.SecAggServer):
+    """The server, recording each client's masked input as it arrives."""
+
+    last = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.masked_seen = {}
+        _RecordingServer.last = self
+
+    def _take_masked(self, i, msg, api):
+        self.masked_seen[i] = np.frombuffer(msg.fields[0], dtype=self.params.dtype).copy()
+        super()._take_masked(i, msg, api)
+
+
+def _server_view_after_unmasking(server):
+    """Each survivor's masked input minus every mask the server can remove: its self mask
+    (seed reconstructed from the survivors' shares) and its pairwise masks with the
+    dropped clients (their mask keys reconstructed). What is left for survivor i is
+    x_i plus its pairwise masks with the other survivors."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from pyppml.fl import masks
+    from pyppml.fl.secagg_client import MASK_INFO
+
+    p = server.params
+    alive = server.survivors[Kind.MASKED]
+    dropped = server.survivors[Kind.SHARES] - alive
+    b_shares, s_shares = server._collect(0), server._collect(1)
+    keys = {j: X25519PrivateKey.from_private_bytes(server._reconstruct(s_shares[j], j, "mask key")) for j in dropped}
+    view = {}
+    for i in sorted(alive):
+        y = server.masked_seen[i] - masks.expand_mask(server._reconstruct(b_shares[i], i, "seed"), p.dim, p.dtype)
+        for j in sorted(dropped & server.closed_neighbourhood(i)):
+            m = masks.expand_mask(masks.agree(keys[j], server.keys[i][1], MASK_INFO + server.session), p.dim, p.dtype)
+            y = y - m if i < j else y + m  # i added +m if i < j
+        view[i] = y
+    return view
+
+
+def _uniformity_pvalues(view):
+    """Chi-square p-value, per survivor, of its residual words bucketed by their top 6
+    bits (64 buckets, ~64 words each at dim 4096)."""
+    from scipy import stats
+
+    return {i: stats.chisquare(np.bincount((y >> np.uint32(26)).astype(np.int64), minlength=64)).pvalue
+            for i, y in view.items()}
+
+
+def _round_after_unmasking(monkeypatch, n, dim, neighbours, dropped):
+    from pyppml.fl import simulator
+
+    monkeypatch.setattr(simulator, "SecAggServer", _RecordingServer)
+    agg = fl.SecureAggregator(n, dim, threshold=3, neighbours=neighbours)
+    # Two very different updates: +clip everywhere for even clients, -clip for odd ones.
+    ups = [np.full(dim, 1.0 if i % 2 == 0 else -1.0) for i in range(n)]
+    total = agg.run_round(ups, dropouts={"masked": dropped})
+    assert np.allclose(total, np.sum([ups[i] for i in agg.report.survivors], axis=0), atol=1e-6)
+    return _server_view_after_unmasking(_RecordingServer.last)
+
+
+@pytest.mark.parametrize("n,neighbours", [(6, None), (10, 4)])
+def test_server_view_after_unmasking_is_uniform(monkeypatch, n, neighbours):
+    """After the server removes every mask it is entitled to (survivors' self masks, the
+    pairwise masks with dropped clients), what remains of each survivor's input is still
+    uniform mod 2^32 whatever the update (chi-square per survivor, false-failure rate
+    1e-6 each): the survivors' pairwise masks hide it. SecAgg and SecAgg+ (k = 4)."""
+    view = _round_after_unmasking(monkeypatch, n, 4096, neighbours, dropped={1, 2})
+    assert len(view) == n - 2
+    for i, pv in _uniformity_pvalues(view).items():
+        assert pv > 1e-6, (i, pv)
+
+
+def test_server_view_test_detects_missing_pairwise_masks(monkeypatch):
+    """The test above has power: with the pairwise masks generated as zero (the masks
+    removed, sums still right), the same statistic rejects uniformity for every survivor
+    (its residual is its quantized update)."""
+    from pyppml.fl import masks, secagg_client, secagg_server
+    from pyppml.fl.secagg_client import MASK_INFO
+
+    pairwise = set()
+    agree, expand = masks.agree, masks.expand_mask
+
+    def agree_spy(sk, peer, info):
+        key = agree(sk, peer, info)
+        if info.startswith(MASK_INFO):
+            pairwise.add(key)
+        return key
+
+    def expand_zero(seed, dim, dtype):
+        return np.zeros(dim, dtype=dtype) if seed in pairwise else expand(seed, dim, dtype)
+
+    for mod in (masks, secagg_client.masks, secagg_server.masks):
+        monkeypatch.setattr(mod, "agree", agree_spy)
+        monkeypatch.setattr(mod, "expand_mask", expand_zero)
+    view = _round_after_unmasking(monkeypatch, 6, 4096, None, dropped={1, 2})
+    assert all(pv < 1e-6 for pv in _uniformity_pvalues(view).values())
