@@ -41,8 +41,10 @@ Trust model
   uploads and seeds that do not open reject only their sender.
 - A key is never reused: every upload draws fresh seeds, and a client uploads at most once
   per (session, round) with rounds increasing (replayed or stale configs are refused).
-- Dropouts: clients cost nothing; any ``threshold`` members decrypt, a member that fails
-  is replaced by other holders of its key parts; with too few the round keeps the model.
+- Dropouts: clients cost nothing; ceil((members + threshold) / 2) members must sign the
+  client set (for 2-of-3: all three), then any ``threshold`` of the members decrypt, a
+  member that fails is replaced by other holders of its key parts; with too few the round
+  keeps the model.
 
 Weighting (``weighted=True``: ``(w delta, w clip)``, ``w = num_examples / max_examples``)
 and DP (each client adds Gaussian noise of standard deviation

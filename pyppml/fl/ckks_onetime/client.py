@@ -41,11 +41,28 @@ class OneTimeClient:
     index : int
         0 .. n_clients - 1.
     params : OneTimeParams
+        The committee's plan, exactly as the members hold it (its digest seals the
+        seeds); with ``threshold < members`` it names the members' signing keys.
     member_keys : sequence of bytes
         The members' 32-byte X25519 public keys, in member order.
     identity_key : Ed25519PrivateKey, optional
         Signs the round's ephemeral key; members given the clients' verify keys accept
         only signed uploads (no sybil clients).
+
+    Raises
+    ------
+    ParameterError
+        Index out of range, malformed member keys, or a plan with threshold < members
+        that does not name the members' signing keys.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyppml.fl.masks import new_keypair
+    >>> p = OneTimeParams(2, 4, members=2, poly_degree=2048)
+    >>> client = OneTimeClient(0, p, [new_keypair()[1] for _ in range(2)])
+    >>> len(client.upload(1, np.zeros(4))) > p.block_bytes
+    True
     """
 
     def __init__(self, index: int, params: OneTimeParams, member_keys, identity_key=None):

@@ -71,6 +71,12 @@ class OneTimeParams:
     ------
     ParameterError
         Out-of-range values, or a plan that does not fit the security level at this degree.
+
+    Examples
+    --------
+    >>> p = OneTimeParams(10, 1000, members=3, threshold=2)
+    >>> p.quorum, len(p.parts), p.agreement, len(p.digest)
+    (3, 3, False, 32)
     """
 
     n_clients: int
