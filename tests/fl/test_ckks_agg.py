@@ -168,3 +168,49 @@ def test_committee_threshold_out_of_range():
     # 2 t <= k: two member sets could decrypt two client sets of one round.
     with pytest.raises(ValueError, match="threshold is out of range"):
         fl.CkksCommittee(members=4, threshold=2)
+
+
+def _component_pvalues(blob, ctx):
+    """Chi-square p-values of each component's limbs, coefficients bucketed into 64
+    equal ranges of [0, q_j) (8192 coefficients: 128 per bucket)."""
+    from scipy import stats
+
+    ct = Ciphertext.from_bytes(blob, ctx)
+    out = []
+    for comp in range(ct.size):
+        coeffs = np.asarray(ct._native.poly(comp).coeffs)
+        for j, row in enumerate(coeffs):
+            buckets = np.minimum((row.astype(np.float64) / ctx.coeff_moduli[j] * 64).astype(np.int64), 63)
+            out.append(stats.chisquare(np.bincount(buckets, minlength=64)).pvalue)
+    return out
+
+
+def _transparent(com, values):
+    """A ciphertext (m, 0) with no encryption randomness: the plaintext in the clear."""
+    ctx = com.client_context()
+    ct = ctx.encrypt(np.zeros(4), symmetric=False)
+    blob = bytearray(ct.to_bytes())
+    c0, c1 = (np.asarray(ct._native.poly(k).coeffs) for k in (0, 1))
+    m = np.asarray(ctx.encode(values)._native.poly.coeffs)
+    i0, i1 = bytes(blob).find(c0.astype("<u8").tobytes()), bytes(blob).find(c1.astype("<u8").tobytes())
+    blob[i0:i0 + c0.nbytes] = m.astype("<u8").tobytes()
+    blob[i1:i1 + c1.nbytes] = bytes(c1.nbytes)
+    return bytes(blob)
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0])
+def test_server_view_of_an_upload_is_uniform(committee, value):
+    """What the server holds of one client (its ciphertext) is uniform in every limb of
+    both components whatever the update (zero or all at max_abs_value): chi-square at
+    false-failure rate 1e-6 per limb. The decrypted sum is all it learns beyond that."""
+    ctx = committee.client_context()
+    blob = fl.encrypt_update(ctx, np.full(2 * ctx.slots, value))[0].to_bytes()
+    assert all(pv > 1e-6 for pv in _component_pvalues(blob, ctx))
+
+
+def test_server_view_test_detects_unencrypted_upload(committee):
+    """Power of the test above: an upload without encryption randomness, (m, 0), is
+    rejected in every limb."""
+    ctx = committee.client_context()
+    pvs = _component_pvalues(_transparent(committee, np.full(ctx.slots, 1.0)), ctx)
+    assert all(pv < 1e-6 for pv in pvs)
