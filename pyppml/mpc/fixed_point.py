@@ -40,8 +40,19 @@ class FixedPoint:
         return 2.0 ** -self.frac_bits
 
     def encode(self, x) -> np.ndarray:
-        """round(x * 2^f) mod 2^64 as uint64; ParameterError if not finite or |x| >= 2^(62 - f)."""
-        return _k.fixed_encode(np.asarray(x, dtype=np.float64), self.frac_bits)
+        """round(x * 2^f) mod 2^64 as uint64; ParameterError if not finite or |x| >= 2^(62 - f).
+
+        The error says where the offending value is, not what it is (x is private)."""
+        x = np.asarray(x, dtype=np.float64)
+        # Checked here, before the core, whose message would quote the value.
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = ~(np.abs(np.rint(x * 2.0**self.frac_bits)) < 2.0**62)
+        if bad.any():
+            flat = np.flatnonzero(bad)
+            raise ParameterError(f"FixedPoint.encode: x has a value out of range; expected finite |x| < "
+                                 f"2^{62 - self.frac_bits} for frac_bits = {self.frac_bits}, got {flat.size} such "
+                                 f"value(s), the first at flat index {int(flat[0])}")
+        return _k.fixed_encode(x, self.frac_bits)
 
     def decode(self, v, frac_bits: int | None = None) -> np.ndarray:
         """int64(v) / 2^f as float64 (f = frac_bits or this encoding's)."""

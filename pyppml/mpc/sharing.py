@@ -28,26 +28,34 @@ _k = _core.mpc
 SHAMIR_PRIME = int(_k.SHAMIR_PRIME)
 
 
+def _where(bad: np.ndarray) -> str:
+    """Where the offending values are, never what they are (they are private)."""
+    flat = np.flatnonzero(bad)
+    return f"{flat.size} such value(s), the first at flat index {int(flat[0])}"
+
+
 def _as_u64(api: str, name: str, values, bound: int | None = None) -> np.ndarray:
-    """Integers as a C-contiguous uint64 array; negative or too large values are rejected."""
+    """Integers as a C-contiguous uint64 array; negative or too large values are rejected
+    with a message that says where they are, not what they are."""
     arr = np.asarray(values)
     if arr.dtype == np.uint64:
         out = np.ascontiguousarray(arr)
     elif arr.dtype.kind in "iu" or (arr.dtype == object and arr.size == 0):
         if arr.size and int(arr.min()) < 0:
-            raise ParameterError(f"{api}: {name} has a negative value; expected values >= 0, got {int(arr.min())}")
+            raise ParameterError(f"{api}: {name} has a negative value; expected values >= 0, got {_where(arr < 0)}")
         out = np.ascontiguousarray(arr, dtype=np.uint64)
     elif arr.dtype == object:
         flat = [int(v) for v in arr.ravel()]
-        if any(v < 0 or v >= 1 << 64 for v in flat):
-            raise ParameterError(f"{api}: {name} has a value out of range; expected 0 <= value < 2^64, got {arr!r}")
+        bad = np.array([v < 0 or v >= 1 << 64 for v in flat], dtype=bool)
+        if bad.any():
+            raise ParameterError(f"{api}: {name} has a value out of range; expected 0 <= value < 2^64, got "
+                                 f"{_where(bad)}")
         out = np.array(flat, dtype=np.uint64).reshape(arr.shape)
     else:
         raise ParameterError(f"{api}: {name} has the wrong dtype; expected integers, got {arr.dtype}")
     if bound is not None and out.size and int(out.max()) >= bound:
-        raise ParameterError(
-            f"{api}: {name} has a value out of range; expected every value < {bound}, got {int(out.max())}"
-        )
+        raise ParameterError(f"{api}: {name} has a value out of range; expected every value < {bound}, got "
+                             f"{_where(out >= np.uint64(bound))}")
     return out
 
 
@@ -99,12 +107,12 @@ def shamir_reconstruct(shares: Mapping[int, np.ndarray]) -> np.ndarray:
         If no share is given, an index is not in [1, p), the shapes differ or a value is >= p.
     """
     if not isinstance(shares, Mapping) or len(shares) == 0:
-        raise ParameterError("shamir_reconstruct: shares is empty; expected a non-empty {index: share} mapping, got "
-                             f"{shares!r}")
+        raise ParameterError("shamir_reconstruct: shares is empty or not a mapping; expected a non-empty "
+                             f"{{index: share}} mapping, got a {type(shares).__name__}")
     idx = [int(i) for i in shares]
     if any(i < 1 for i in idx):
         raise ParameterError(f"shamir_reconstruct: indices has a point out of range; expected 1 <= index, got {idx}")
-    arrays = [_as_u64("shamir_reconstruct", "shares", shares[i]) for i in shares]
+    arrays = [_as_u64("shamir_reconstruct", "shares", shares[i], SHAMIR_PRIME) for i in shares]
     shape = arrays[0].shape
     for a in arrays:
         if a.shape != shape:

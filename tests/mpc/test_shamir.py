@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from scipy import stats
 
 from pyppml import ParameterError, _core
-from pyppml.mpc import SHAMIR_PRIME, shamir_reconstruct, shamir_share
+from pyppml.mpc import SHAMIR_PRIME, FixedPoint, additive_share, shamir_reconstruct, shamir_share
 
 P = SHAMIR_PRIME
 ALPHA = 1e-6
@@ -84,6 +84,30 @@ def test_round_trip_property(values, n, data):
 def test_errors(call, needle):
     with pytest.raises(ParameterError, match=needle):
         call()
+
+
+@pytest.mark.parametrize(
+    "call,secret",
+    [
+        (lambda: shamir_share([5, -123456789], 3, 2), "123456789"),
+        (lambda: shamir_share([P + 987654321], 3, 2), str(P + 987654321)),
+        (lambda: shamir_share(np.array([2**64 + 4242424242], dtype=object), 3, 2), str(2**64 + 4242424242)),
+        (lambda: shamir_reconstruct({1: np.array([P + 55555555], dtype=np.uint64)}), str(P + 55555555)),
+        (lambda: shamir_reconstruct([np.array([777777777], dtype=np.uint64)]), "777777777"),
+        (lambda: additive_share(np.array([1, -987654321], dtype=np.int32), 2), "987654321"),
+        (lambda: FixedPoint(16).encode([0.5, 1.2345678e30]), "123456"),
+        (lambda: FixedPoint(16).encode([0.5, -3.1415926535e20]), "314159"),
+    ],
+    ids=["shamir_negative", "shamir_ge_p", "shamir_object", "reconstruct_share", "reconstruct_list", "additive",
+         "fixed_huge", "fixed_negative"],
+)
+def test_errors_never_show_private_values(call, secret):
+    """Issue 12 (mpc audit): bad secrets were quoted in the error message."""
+    with pytest.raises(ParameterError) as info:
+        call()
+    message = str(info.value)
+    assert secret not in message and "e+30" not in message, message
+    assert "expected" in message and "got" in message  # still says what is wrong
 
 
 def _chi2_uniform(values, buckets):
