@@ -29,7 +29,7 @@ from pyppml.fl.quantize import Quantizer
 from pyppml.fl.secagg_client import SecAggClient
 from pyppml.fl.secagg_server import SecAggServer
 from pyppml.fl.simulator import CHECKED_STEPS, STEPS, RoundReport, check_updates, normalize_dropouts
-from pyppml.mpc.party import Party, free_ports
+from pyppml.mpc.party import Party
 from pyppml.mpc.transport import Channel, MsgType, PartyError, PeerTimeoutError
 
 
@@ -45,10 +45,27 @@ def reap(procs) -> None:
             os.kill(p.pid, 9)
 
 
+def bound_listener(backlog: int, host: str = "127.0.0.1") -> socket.socket:
+    """A listening socket on a port the kernel picks (port 0), for the server's
+    :class:`pyppml.mpc.Party` (``listener=``): bound and listening before any client
+    starts, so there is no race between finding a free port and binding it, and
+    clients connect at once (the backlog holds them until the server accepts)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((host, 0))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def connect_to_server(index: int, server: tuple[str, int], participants: int, timeout: float,
                       connect_timeout: float = 20.0) -> Channel:
     """A client's channel to the server (party 0 of ``participants``), introduced with
-    the HELLO frame :class:`pyppml.mpc.Party` expects."""
+    the HELLO frame :class:`pyppml.mpc.Party` expects. Connecting is retried until
+    ``connect_timeout`` only for servers that bind after their clients start; with a
+    :func:`bound_listener` the first attempt succeeds."""
     deadline = time.monotonic() + connect_timeout
     while True:
         try:
@@ -128,17 +145,21 @@ def run_loopback(updates, threshold: int | None = None, neighbours: int | None =
     for step in reversed(steps):
         for i in drops.get(step, ()):
             drop_at[i] = step
-    port = free_ports(1)[0]
-    server_addr = ("127.0.0.1", port)
+    listener = bound_listener(n + 4)
+    server_addr = listener.getsockname()
     addresses = {0: server_addr} | {i + 1: ("127.0.0.1", 0) for i in range(n)}
     ctx = mp.get_context("fork")
     procs = [ctx.Process(target=client_process, args=(i, params, quantizer, ups[i], server_addr, timeout,
                                                       drop_at.get(i), identity.get(i), verify), daemon=True)
              for i in range(n)]
-    for p in procs:
-        p.start()
     try:
-        with Party(0, addresses, timeout=timeout) as party:
+        for p in procs:
+            p.start()
+    except BaseException:
+        listener.close()
+        raise
+    try:
+        with Party(0, addresses, timeout=timeout, listener=listener) as party:
             server = SecAggServer(params, verify_keys=verify)
             outbox = {i: server.start() for i in range(n)}
             sent = {i: 0 for i in range(n)}
