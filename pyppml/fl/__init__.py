@@ -37,7 +37,8 @@ __all__ = [
     "default_neighbours",
 ]
 
-from pyppml.fl.ckks_agg import CkksCommittee, CommitteeMember, add_ciphertexts, ckks_aggregate, encrypt_update  # noqa: E402
+from pyppml.fl.ckks_agg import (CkksCommittee, CommitteeMember, add_ciphertexts, ckks_aggregate,  # noqa: E402
+                                encrypt_update, sign_upload)
 from pyppml.fl.dp_fedavg import DPFedAvg  # noqa: E402
 from pyppml.fl.loopback import run_loopback  # noqa: E402
 from pyppml.fl.ckks_onetime import (OneTimeAggregator, OneTimeClient, OneTimeMember, OneTimeParams,  # noqa: E402
@@ -45,5 +46,6 @@ from pyppml.fl.ckks_onetime import (OneTimeAggregator, OneTimeClient, OneTimeMem
 from pyppml.fl.ckks_onetime.loopback import run_onetime_loopback  # noqa: E402
 
 __all__ += ["CkksCommittee", "CommitteeMember", "DPFedAvg", "add_ciphertexts", "ckks_aggregate", "encrypt_update",
+            "sign_upload",
             "run_loopback", "OneTimeAggregator", "OneTimeClient", "OneTimeMember", "OneTimeParams", "OneTimeServer",
             "run_onetime_loopback"]

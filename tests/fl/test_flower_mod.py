@@ -316,3 +316,51 @@ def test_weighting_arguments_and_client_refusal():
         CkksStrategy([np.zeros(4)], n_clients=2, committee=committee, clip=2.0, weighted=False)
     with pytest.raises(ParameterError, match="n_clients is out of range"):
         CkksStrategy([np.zeros(4)], n_clients=5, committee=committee, weighted=False)
+
+
+def _reference_epsilon(multipliers, delta=1e-5):
+    from pyppml.dp import PrivacyAccountant
+
+    acc = PrivacyAccountant("rdp")
+    for m in multipliers:
+        acc.step(m, 1.0, 1)
+    return acc.get_epsilon(delta)
+
+
+@pytest.mark.parametrize("dropped", [set(), {2}])
+def test_secagg_strategy_accounts_documented_multiplier(dropped):
+    """SecAgg+ strategy: per aggregation the accountant is told noise_multiplier *
+    sqrt(k / n_clients) for k survivors (each client adds the variance share sigma^2 / n);
+    two rounds, with and without a client dropping before its masked input."""
+    from pyppml.fl.flower import SecAggNumPyClient, SecAggStrategy
+
+    n, dim, z = 5, 16, 0.9
+    strategy = SecAggStrategy([np.zeros(dim)], n_clients=n, clip=1.0, threshold=3, noise_multiplier=z, weighted=False)
+    clients = {str(i): SecAggNumPyClient(_ShiftN(np.full(dim, 0.01))) for i in range(n)}
+    for rnd in range(1, 9):  # two aggregations of four Flower rounds
+        ins = strategy.configure_fit(rnd, None, _Mgr(clients))
+        masked_step = (rnd - 1) % 4 == 2
+        strategy.aggregate_fit(rnd, [(p, clients[p.cid].fit(f)) for p, f in ins
+                                     if not (masked_step and int(p.cid) in dropped)], [])
+    k = n - len(dropped)
+    assert [len(h["survivors"]) for h in strategy.history] == [k, k]
+    expected = _reference_epsilon([z * np.sqrt(k / n)] * 2)
+    assert strategy.accountant.get_epsilon(1e-5) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("missing", [set(), {1}])
+def test_ckks_strategy_accounts_documented_multiplier(missing):
+    """CKKS strategy: noise_multiplier * sqrt(k / n_clients) for the k summed uploads."""
+    from pyppml.fl.flower import CkksStrategy
+
+    n, z = 4, 1.2
+    committee, keys, policy = _ckks_parties(n, members=1, poly_degree=8192, max_clients=8, max_abs_value=8.0)
+    strategy = CkksStrategy([np.zeros(8)], n_clients=n, min_clients=2, committee=committee, clip=1.0,
+                            noise_multiplier=z, weighted=False)
+    for rnd in (1, 2):
+        ins = strategy.configure_fit(rnd, None, _Mgr([str(i) for i in range(n)]))
+        strategy.aggregate_fit(rnd, [(p, _ckks_client(_ShiftN(np.full(8, 0.01)), keys[i], policy).fit(f))
+                                     for i, (p, f) in enumerate(ins) if i not in missing], [])
+    k = n - len(missing)
+    expected = _reference_epsilon([z * np.sqrt(k / n)] * 2)
+    assert strategy.accountant.get_epsilon(1e-5) == pytest.approx(expected, rel=1e-12)
