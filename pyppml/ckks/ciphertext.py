@@ -264,14 +264,20 @@ class Ciphertext(RlweObject):
         the headroom (scale * factor <= Q_l / 2); the product then has scale
         ``self.scale * 2^k``. k = 0 unless |value| is tiny or huge; then
         k = -round(log2 |value|) keeps the product's integers as large as the input's."""
+        if not math.isfinite(magnitude):
+            raise ParameterError(f"{api}: operand is not finite; expected finite values, got {magnitude!r}")
         if magnitude == 0:
             return 0
         q = float(self.context.coeff_moduli[self.level])
         log_q = log2_modulus(self.context, self.level)
-        if magnitude * q >= 2.0 ** _FACTOR_BITS and math.log2(self.scale * magnitude * q) <= log_q - 1:
+        log_factor = math.log2(magnitude) + math.log2(q)
+        if log_factor >= _FACTOR_BITS and math.log2(self.scale) + log_factor <= log_q - 1:
             return 0
         k = -round(math.log2(magnitude))
-        log_product = math.log2(self.scale) + math.log2(magnitude * q) + k
+        if math.log2(self.scale) + k > 1000:  # the result's scale must stay a finite double
+            raise ParameterError(f"{api}: scalar is too small; expected |value| >= 2^{math.log2(self.scale) - 1000:.0f}, "
+                                 f"got 2^{math.log2(magnitude):.1f}")
+        log_product = math.log2(self.scale) + log_factor + k
         if log_product > log_q - 1:
             raise ParameterError(
                 f"{api}: product exceeds the modulus; expected scale * q_l <= Q_{self.level} / 2 = 2^{log_q - 1:.1f}, "
@@ -285,6 +291,17 @@ class Ciphertext(RlweObject):
                 f"(2^10 sqrt(n)), got 2^{math.log2(self.scale) + k:.2f}")
         return k
 
+    def _check_addend(self, magnitude: float, api: str) -> None:
+        """An added plaintext value must fit the integer headroom: |value| * scale <
+        Q_l / 2 (or the sum cannot decrypt correctly unless the ciphertext cancels it)."""
+        if not math.isfinite(magnitude):
+            raise ParameterError(f"{api}: operand is not finite; expected finite values, got {magnitude!r}")
+        log_q = log2_modulus(self.context, self.level)
+        if not (magnitude == 0 or math.log2(magnitude) + math.log2(self.scale) < log_q - 1):
+            raise ParameterError(
+                f"{api}: values exceed the integer headroom; expected |value| < Q_{self.level} / (2 scale) = "
+                f"2^{log_q - 1 - math.log2(self.scale):.1f}, got {magnitude!r}")
+
     # ------------------------------------------------------------ operators
     def __add__(self, other):
         if isinstance(other, Ciphertext):
@@ -294,8 +311,11 @@ class Ciphertext(RlweObject):
             return self.add_plain(other)
         scalar = _as_scalar(other)
         if scalar is not None:
+            self._check_addend(abs(complex(scalar)), "add")
             return self.add_plain(self._constant(scalar, self.scale))
-        return self.add_plain(self._plain(self._vector(other, "add"), self.scale))
+        values = self._vector(other, "add")
+        self._check_addend(float(np.max(np.abs(values))), "add")
+        return self.add_plain(self._plain(values, self.scale))
 
     __radd__ = __add__
 

@@ -159,3 +159,29 @@ def test_rotation_steps_must_be_integers(ctx40, rng):
         ct.rotate_many([1, 0.5])
     # steps wrap around the slots: rotations are cyclic
     assert bits(ctx40, ct.rotate(np.int64(1 + ctx40.slots)), np.roll(x, -1)) > 13
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), complex("nan+1j")])
+def test_non_finite_operands_refused(ctx_small, value):
+    ct = ctx_small.encrypt([1.0, 2.0])
+    vec = np.full(ctx_small.slots, value)
+    for op in (lambda: ct * value, lambda: ct + value, lambda: ct - value, lambda: ct * vec, lambda: ct + vec):
+        with pytest.raises(ValueError, match="operand is not finite; expected finite values"):
+            op()
+
+
+def test_addends_beyond_the_headroom_refused(ctx_small):
+    """At level 0 (Q_0 = 2^38, scale 2^28) a constant of 1e4 wraps modulo Q_0: refused."""
+    ct = ctx_small.encrypt([1.0, 2.0]).drop_to_level(0)
+    assert np.allclose(ctx_small.decrypt(ct + 100.0)[:2], [101, 102], atol=1e-3)
+    with pytest.raises(ValueError, match=r"add: values exceed the integer headroom; expected \|value\| < Q_0 / \(2 scale\) = 2\^9\.0"):
+        ct + 1e4
+    with pytest.raises(ValueError, match="add: values exceed the integer headroom"):
+        ct - np.full(ctx_small.slots, 1e4)
+
+
+@pytest.mark.parametrize("value", [5e-324, 1e300])
+def test_extreme_scalars_refused(ctx_small, value):
+    ct = ctx_small.encrypt([1.0, 2.0])
+    with pytest.raises(ValueError, match="multiply: scalar is too"):
+        ct * value
