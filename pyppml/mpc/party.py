@@ -41,7 +41,11 @@ from pyppml.mpc.tls import PartyTls
 
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """``count`` distinct TCP ports free on ``host`` right now (for tests and local runs)."""
+    """``count`` distinct TCP ports free on ``host`` right now.
+
+    Racy: another process may take a port between this call and the bind. Prefer binding
+    port 0 yourself and passing the socket as ``Party(..., listener=sock)`` (as
+    :func:`~pyppml.mpc.local.run_local` does)."""
     socks = []
     try:
         for _ in range(count):

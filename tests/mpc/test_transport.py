@@ -12,7 +12,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from pyppml.mpc import Channel, FrameError, MsgType, Party, PeerClosedError, PeerTimeoutError, free_ports
+from pyppml.mpc import Channel, FrameError, MsgType, Party, PeerClosedError, PeerTimeoutError
 from pyppml.mpc.transport import (
     MAGIC,
     MAX_PAYLOAD_BYTES,
@@ -362,32 +362,35 @@ def test_send_rejects_unsupported_dtype(pair):
     assert encode_header(MsgType.OPEN, np.zeros((2, 3), np.uint8))[:4] == MAGIC
 
 
+def _listener():
+    sock = socket.create_server(("127.0.0.1", 0))
+    return sock, {0: sock.getsockname(), 1: ("127.0.0.1", 0)}
+
+
 def test_party_rejects_stranger_hello():
-    port = free_ports(1)[0]
-    addresses = {0: ("127.0.0.1", port), 1: ("127.0.0.1", free_ports(1)[0])}
+    listener, addresses = _listener()
+    seen = {}
 
     def stranger():
-        for _ in range(100):
-            try:
-                s = socket.create_connection(("127.0.0.1", port))
-                break
-            except OSError:
-                time.sleep(0.02)
-        c = Channel(s, "party 0", timeout=2.0)
+        c = Channel(socket.create_connection(addresses[0]), "party 0", timeout=5.0)
         c.send(MsgType.HELLO, np.array([7, 2], dtype=np.int64))  # id 7 is not a participant
-        time.sleep(0.5)
+        try:
+            c.recv()  # party 0 closes the connection once it has refused the HELLO
+        except PeerClosedError:
+            seen["closed"] = True
         c.close()
 
     th = threading.Thread(target=stranger)
     th.start()
     with pytest.raises(FrameError, match="unexpected HELLO"):
-        Party(0, addresses, timeout=1.0, connect_timeout=3.0)
+        Party(0, addresses, timeout=1.0, connect_timeout=3.0, listener=listener)
     th.join()
+    assert seen == {"closed": True}
 
 
 def test_party_missing_peer_times_out():
-    addresses = {0: ("127.0.0.1", free_ports(1)[0]), 1: ("127.0.0.1", free_ports(1)[0])}
+    listener, addresses = _listener()
     t0 = time.monotonic()
     with pytest.raises(PeerTimeoutError, match="did not connect in time"):
-        Party(0, addresses, timeout=1.0, connect_timeout=0.5)
-    assert time.monotonic() - t0 < 2.0
+        Party(0, addresses, timeout=1.0, connect_timeout=0.5, listener=listener)
+    assert time.monotonic() - t0 < 5.0  # the deadline is the behaviour under test (0.5 s; wide margin)
