@@ -49,19 +49,29 @@ def log2_modulus(context, level: int) -> float:
 
 def scale_limits(context, level: int) -> tuple[float, float]:
     """(smallest, largest) scale of a ciphertext at ``level`` whose values have
-    |value| <= 1: [2^10 sqrt(n), Q_level / 2]."""
-    return min_scale(context), 2.0 ** (log2_modulus(context, level) - 1)
+    |value| <= 1: [2^10 sqrt(n), Q_level / 2] (the upper one ``inf`` past a double's
+    range, for chains longer than 1024 bits).
+
+    >>> from pyppml import ckks
+    >>> from pyppml.ckks.ciphertext import scale_limits
+    >>> ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+    >>> [round(math.log2(s), 1) for s in scale_limits(ctx, 1)]
+    [16.0, 65.0]
+    """
+    log_hi = log2_modulus(context, level) - 1
+    return min_scale(context), 2.0 ** log_hi if log_hi < 1023 else math.inf
 
 
 def _check_scale(context, api: str, scale: float, level: int, what: str = "result") -> None:
-    lo, hi = scale_limits(context, level)
+    lo = min_scale(context)
     if not scale >= lo:
         raise ParameterError(
             f"{api}: {what} scale is too small; expected scale >= 2^{math.log2(lo):.1f} (2^10 sqrt(n)), "
             f"got 2^{_log2(scale)}")
-    if not scale <= hi:
+    log_hi = log2_modulus(context, level) - 1
+    if not math.log2(scale) <= log_hi:
         raise ParameterError(
-            f"{api}: {what} scale exceeds the modulus; expected scale <= Q_{level} / 2 = 2^{math.log2(hi):.1f} "
+            f"{api}: {what} scale exceeds the modulus; expected scale <= Q_{level} / 2 = 2^{log_hi:.1f} "
             f"(integer headroom for |value| <= 1), got 2^{_log2(scale)}")
 
 

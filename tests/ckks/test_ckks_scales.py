@@ -185,3 +185,16 @@ def test_extreme_scalars_refused(ctx_small, value):
     ct = ctx_small.encrypt([1.0, 2.0])
     with pytest.raises(ValueError, match="multiply: scalar is too"):
         ct * value
+
+
+def test_scale_limits_on_chains_longer_than_a_double():
+    """n = 2^16 chains pass 1024 bits: the headroom checks work in log2 (no overflow)."""
+    from pyppml.ckks.ciphertext import _check_scale, scale_limits
+
+    c = ckks.Context(poly_degree=65536)
+    assert c.log_qp > 1100
+    lo, hi = scale_limits(c, c.max_level)
+    assert lo == 2.0 ** 18 and hi == float("inf")
+    _check_scale(c, "test", 2.0 ** 900, c.max_level)
+    with pytest.raises(ValueError, match="scale exceeds the modulus"):
+        _check_scale(c, "test", 2.0 ** 100, 1)
