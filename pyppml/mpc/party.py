@@ -210,16 +210,18 @@ class Party:
             raise FrameError(f"Party {self.index}: HELLO has the wrong form; expected int64 (2,), got "
                              f"{hello.dtype} {hello.shape}")
         peer, n = int(hello[0]), int(hello[1])
+        if self.tls is not None:
+            # First who it is, then what it says: an unauthenticated claim is refused
+            # without disturbing the setup; only an authenticated party's bad HELLO aborts it.
+            named = self.tls.ids_named(ch.sock.getpeercert(), self.ids)
+            if named != {peer}:
+                ch.close()
+                self.refused.append(f"{where}: certificate names parties {sorted(named)}, HELLO claims party {peer}")
+                return
         if peer not in expected or peer in self.channels or n != len(self.ids):
             ch.close()
             raise FrameError(f"Party {self.index}: unexpected HELLO; expected a party id in {expected} of "
                              f"{len(self.ids)} participants, got id {peer} of {n}")
-        if self.tls is not None:
-            named = self.tls.ids_named(ch.sock.getpeercert(), self.ids)
-            if named != {peer}:
-                ch.closed = True
-                self._refuse(ch.sock, f"{where}: certificate names parties {sorted(named)}, HELLO claims party {peer}")
-                return
         ch.peer = f"party {peer}"
         ch.timeout = self.timeout
         ch.max_frame_bytes = self.max_frame_bytes

@@ -90,7 +90,8 @@ def _client_ctx(ca_file, cert=None):
     return ctx
 
 
-@pytest.mark.parametrize("who", ["no_certificate", "other_ca", "certificate_of_other_id", "two_ids"])
+@pytest.mark.parametrize("who", ["no_certificate", "other_ca", "certificate_of_other_id", "two_ids",
+                                 "certificate_of_other_id_claiming_stranger"])
 def test_impostor_refused_then_real_peer_accepted(pki, tmp_path, who):
     """Party 0 listens; an impostor claiming to be party 1 connects first and is refused
     (the impostor's connection fails, party 0 records why); then the real party 1
@@ -99,7 +100,7 @@ def test_impostor_refused_then_real_peer_accepted(pki, tmp_path, who):
         ctx = _client_ctx(pki.ca_file)
     elif who == "other_ca":
         ctx = _client_ctx(pki.ca_file, Pki(tmp_path, "rogue-ca").issue("rogue-1", ["party-1"]))
-    elif who == "certificate_of_other_id":
+    elif who.startswith("certificate_of_other_id"):
         ctx = _client_ctx(pki.ca_file, pki.issue("third-2", ["party-2"]))  # a real party 2's certificate
     else:
         ctx = _client_ctx(pki.ca_file, pki.issue("both", ["party-1", "party-2"]))
@@ -107,7 +108,9 @@ def test_impostor_refused_then_real_peer_accepted(pki, tmp_path, who):
     addresses = {0: ("127.0.0.1", listener.getsockname()[1]), 1: ("127.0.0.1", 0), 2: ("127.0.0.1", 0)}
     addresses.pop(2)
     seen: dict = {}
-    intruder = threading.Thread(target=_intruder, args=(addresses[0][1], ctx, 1, seen))
+    # Claiming a non-participant id must not let an unauthenticated peer abort the setup either.
+    claimed = 7 if who.endswith("stranger") else 1
+    intruder = threading.Thread(target=_intruder, args=(addresses[0][1], ctx, claimed, seen))
     result: dict = {}
 
     def real_party1():
@@ -127,7 +130,7 @@ def test_impostor_refused_then_real_peer_accepted(pki, tmp_path, who):
     if who in ("no_certificate", "other_ca"):
         assert "TLS handshake failed" in refused[0]
     else:
-        assert "HELLO claims party 1" in refused[0]
+        assert f"HELLO claims party {claimed}" in refused[0]
     assert total.tolist() == result[1].tolist() == [6, 8]
 
 
