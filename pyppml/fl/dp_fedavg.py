@@ -7,8 +7,9 @@ SecAgg+, discrete Gaussian noise on a power-of-two grid before encryption for CK
 one-time keys; either way the server never sees an un-noised sum. Privacy spent is
 tracked by :class:`pyppml.dp.PrivacyAccountant`.
 
-Grid noise (``grid_gaussian``): the values are first rounded to a grid of step 2**-k
-(``grid_step``) and integer noise is added in grid units, so the output is a multiple of
+Grid noise (``grid_gaussian``, on :func:`pyppml.dp.grid_gaussian_mechanism`): the values
+are first rounded to a grid of step 2**-k (``grid_step``) and integer noise is added in
+grid units, so the output is a multiple of
 the step whatever the input: its position inside a grid cell carries nothing (a noise
 grid that is not a power of two, with unrounded values, leaks the sum through
 ``output mod step``). Rounding moves each of d coordinates by at most step / 2, so the
@@ -30,12 +31,10 @@ sigma^2 / n_clients, so k survivors carry sigma^2 k / n_clients.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 
-from pyppml import _core
-from pyppml.dp import PrivacyAccountant, clip_l2
+from pyppml.dp import PrivacyAccountant, clip_l2, grid_gaussian_mechanism
 from pyppml.dp.mechanisms import default_granularity
 from pyppml.fl.ckks_onetime import OneTimeAggregator
 from pyppml.fl.errors import ParameterError
@@ -131,9 +130,8 @@ class DPFedAvg:
         if self.backend == "ckks":
             return [None if r is None else grid_gaussian(r, self.noise_multiplier, self.clip, shares=self.n_clients)
                     for r in rows], None
-        q = self.aggregator.quantizer
-        sigma = quantized_sigma(self.noise_multiplier, self.clip, q.scale, self.dim, self.n_clients)
-        return rows, [_core.dp_discrete_gaussian(sigma.numerator, sigma.denominator, self.dim, None)
+        scale = self.aggregator.quantizer.scale
+        return rows, [quantized_noise(self.noise_multiplier, self.clip, scale, self.dim, self.n_clients)
                       for _ in range(self.n_clients)]
 
     def aggregate(self, updates, weights=None, dropouts=None) -> np.ndarray:
@@ -195,44 +193,21 @@ class DPFedAvg:
 
 
 def grid_step(clip: float, dim: int) -> float:
-    """The power-of-two grid of :func:`grid_gaussian`: the largest 2**k at most
-    clip / (ceil(sqrt(dim)) * 1024), so that rounding adds at most clip / 1024 to the L2
+    """The power-of-two grid of :func:`grid_gaussian` (that of
+    :func:`pyppml.dp.grid_gaussian_mechanism`): the largest 2**k at most
+    clip / (sqrt(dim) * 1024), so that rounding adds at most clip / 1024 to the L2
     sensitivity.
 
     >>> grid_step(1.0, 1)
     0.0009765625
     """
-    return default_granularity(clip, max(1, (math.isqrt(max(dim, 1) - 1) + 1) ** 2), "l2")
-
-
-def quantized_sigma(noise_multiplier: float, clip: float, scale: float, dim: int, shares: int = 1) -> Fraction:
-    """Each of ``shares`` clients' discrete Gaussian variance, in units of a grid of step
-    1 / ``scale``, such that the sum of all shares has noise multiplier
-    ``noise_multiplier`` for the rounded query: its L2 sensitivity in grid units is at
-    most ``clip * scale + ceil(sqrt(dim))`` (each coordinate moves by <= half a step).
-
-    Returns the exact rational variance the sampler is run with: the exact value
-    noise_multiplier^2 sens^2 / shares rounded up to a multiple of 2**-j (j <= 32, numerator
-    < 2**62, the sampler's limits); rounding up only adds noise.
-
-    Raises
-    ------
-    ValueError
-        A variance beyond the sampler's range (sigma >= 2**31 grid steps).
-    """
-    sens = Fraction(clip) * Fraction(scale) + (math.isqrt(max(dim, 1) - 1) + 1)
-    exact = Fraction(noise_multiplier) ** 2 * sens ** 2 / int(shares)
-    j = max(0, min(32, 61 - math.ceil(exact).bit_length()))
-    var = Fraction(math.ceil(exact * 2**j), 2**j)
-    if var.numerator >= 2**62:
-        raise ParameterError(f"grid noise: noise_multiplier is too large for the grid; expected sigma < 2^31 grid "
-                             f"steps, got sigma^2 = {float(exact):.3g}")
-    return var
+    return default_granularity(clip, max(int(dim), 1), "l2")
 
 
 def grid_gaussian(values, noise_multiplier: float, clip: float, *, shares: int = 1) -> np.ndarray:
     """``values`` rounded to the power-of-two grid ``grid_step(clip, d)`` plus one share of
-    discrete Gaussian noise on that grid, from the exact sampler (no floating point).
+    discrete Gaussian noise on that grid: :func:`pyppml.dp.grid_gaussian_mechanism` with
+    L2 sensitivity ``clip`` and noise multiplier ``noise_multiplier / sqrt(shares)``.
 
     The noise of ``shares`` such calls summed (one per client, distributed DP) has
     standard deviation ``noise_multiplier * (clip + ceil(sqrt(d)) * step)``: noise
@@ -256,7 +231,8 @@ def grid_gaussian(values, noise_multiplier: float, clip: float, *, shares: int =
     Raises
     ------
     ValueError
-        Non-finite values, noise_multiplier or clip not > 0, values beyond 2**52 steps.
+        noise_multiplier or clip not finite and > 0, shares < 1, a noise width beyond
+        the sampler's range (from :func:`pyppml.dp.grid_gaussian_mechanism`).
 
     Examples
     --------
@@ -265,18 +241,30 @@ def grid_gaussian(values, noise_multiplier: float, clip: float, *, shares: int =
     >>> bool(all((v / step).is_integer() for v in y))
     True
     """
-    x = np.asarray(values, dtype=np.float64)
-    if not (math.isfinite(noise_multiplier) and noise_multiplier > 0):
+    if isinstance(shares, bool) or not isinstance(shares, (int, np.integer)) or shares < 1:
+        raise ParameterError(f"grid_gaussian: shares is out of range; expected an integer >= 1, got {shares}")
+    if not (isinstance(noise_multiplier, (int, float, np.integer, np.floating)) and math.isfinite(noise_multiplier)
+            and noise_multiplier > 0):
         raise ParameterError(f"grid_gaussian: noise_multiplier is out of range; expected > 0, got {noise_multiplier}")
-    if not (math.isfinite(clip) and clip > 0):
-        raise ParameterError(f"grid_gaussian: clip is out of range; expected a finite value > 0, got {clip}")
-    if not np.all(np.isfinite(x)):
-        raise ParameterError("grid_gaussian: values are not finite; expected finite floats")
-    step = grid_step(clip, x.size)
-    index = np.rint(x / step)  # exact division by a power of two
-    if x.size and np.max(np.abs(index)) >= 2.0**52:
-        raise ParameterError(f"grid_gaussian: values are too large for the grid; expected |value| < "
-                             f"{step * 2.0**52:g}")
-    var = quantized_sigma(noise_multiplier, clip, 1 / step, x.size, shares)
-    noise = _core.dp_discrete_gaussian(var.numerator, var.denominator, x.size, None)
-    return (index + noise.astype(np.float64)) * step
+    return grid_gaussian_mechanism(values, clip, float(noise_multiplier) / math.sqrt(int(shares)))
+
+
+def quantized_noise(noise_multiplier: float, clip: float, scale: float, dim: int, shares: int = 1) -> np.ndarray:
+    """One client's integer noise for SecAgg+ distributed DP, in units of the quantization
+    step 1 / ``scale`` (not a power of two, so the noise is drawn on the integer grid of
+    the quantized values): :func:`pyppml.dp.grid_gaussian_mechanism` at granularity 1 with
+    L2 sensitivity ``clip * scale`` and multiplier ``noise_multiplier / sqrt(shares)``.
+    Its sensitivity counts the quantization (each coordinate moves by <= half a step:
+    ``clip * scale + ceil(sqrt(dim))``), so ``shares`` such vectors sum to noise multiplier
+    ``noise_multiplier`` for the quantized sum.
+
+    Returns an int64 vector of length ``dim``.
+
+    >>> quantized_noise(1.0, 1.0, 1000, 3).dtype
+    dtype('int64')
+    """
+    if isinstance(shares, bool) or not isinstance(shares, (int, np.integer)) or shares < 1:
+        raise ParameterError(f"quantized_noise: shares is out of range; expected an integer >= 1, got {shares}")
+    z = grid_gaussian_mechanism(np.zeros(int(dim)), float(clip) * float(scale),
+                                float(noise_multiplier) / math.sqrt(int(shares)), granularity=1.0)
+    return z.astype(np.int64)  # integers exactly (|z| < 2**52)

@@ -55,9 +55,8 @@ from flwr.client import Client, NumPyClient
 from flwr.common import (Code, EvaluateIns, EvaluateRes, FitIns, FitRes, GetParametersIns, GetParametersRes,
                          Parameters, Status, ndarrays_to_parameters, parameters_to_ndarrays)
 
-from pyppml import _core
 from pyppml.dp import PrivacyAccountant
-from pyppml.fl.dp_fedavg import quantized_sigma
+from pyppml.fl.dp_fedavg import quantized_noise
 from pyppml.fl.errors import ParameterError, ProtocolError
 from pyppml.fl.flower_ckks import CkksStrategy, check_ckks_round, ckks_client_fit
 from pyppml.fl.flower_common import (AveragingStrategy, ClientPolicy, check_weighting, example_weight, failed_fit,
@@ -264,9 +263,8 @@ def client_fit(state: _ClientState, cfg, parameters: Parameters,
                 # Integer noise added to the quantized w * delta (not scaled by w): the
                 # numerator's sensitivity is <= clip (+ the rounding, counted in the
                 # variance), the unweighted calibration holds.
-                var = quantized_sigma(nm, clip, q.scale, delta.size, state.params.n_clients)
                 noise = np.zeros(vec.size, dtype=np.int64)
-                noise[:delta.size] = _core.dp_discrete_gaussian(var.numerator, var.denominator, delta.size, None)
+                noise[:delta.size] = quantized_noise(nm, clip, q.scale, delta.size, state.params.n_clients)
             reply = state.secagg.masked_input(msg, q.encode(vec, noise))
         elif step == "unmask":
             reply = state.secagg.unmask(msg)
