@@ -334,12 +334,13 @@ class CkksCommittee:
     def public_bytes(self) -> bytes:
         return self.ctx.to_bytes()
 
-    def decrypt_uploads(self, uploads, round: int, count: int | None = None, live=None) -> np.ndarray:
+    def decrypt_uploads(self, uploads, round: int, count: int | None = None, live=None, totals=None) -> np.ndarray:
         """Collective decryption of the sum of signed ``uploads`` (see :func:`sign_upload`)
         for ``round``: the server adds the ciphertexts, each key part is answered by one
         of the ``live`` members (default all), each of which verifies and adds the uploads
         itself; the smudged shares are combined. Returns the sum's values (n per
-        ciphertext), the first ``count`` of them if given.
+        ciphertext), the first ``count`` of them if given. ``totals``: the server's sums
+        of the uploads' ciphertexts (:func:`server_sum`), if already computed.
 
         Raises
         ------
@@ -355,11 +356,8 @@ class CkksCommittee:
             raise TooFewSurvivorsError(f"CkksCommittee.decrypt_uploads: {err}") from None
         if not uploads:
             raise TooFewSurvivorsError("CkksCommittee.decrypt_uploads: uploads is empty; expected >= 1 upload")
-        width = len(uploads[0][1])
-        if any(len(u[1]) != width for u in uploads):
-            raise ProtocolError("CkksCommittee.decrypt_uploads: uploads have different lengths")
         # The server's sum (what it combines the shares with); each member adds its own.
-        totals = [add_ciphertexts(Ciphertext.from_bytes(u[1][k], self.ctx) for u in uploads) for k in range(width)]
+        totals = server_sum(self.ctx, uploads) if totals is None else totals
         shares = {j: self.members[j].decryption_share(uploads, round, self.smudging_bits, parts)
                   for j, parts in plan.items()}
         out = np.concatenate([combine_decryption(self.ctx, t, [shares[j][k] for j in plan])
@@ -388,6 +386,20 @@ def add_ciphertexts(cts) -> Ciphertext:
     for c in cts[1:]:
         total = total + c
     return total
+
+
+def server_sum(ctx: Context, uploads) -> list[Ciphertext]:
+    """The server's part: per ciphertext position, the sum of the uploads' ciphertexts.
+
+    Raises
+    ------
+    ProtocolError
+        Uploads of different lengths."""
+    uploads = list(uploads)
+    width = len(uploads[0][1]) if uploads else 0
+    if any(len(u[1]) != width for u in uploads):
+        raise ProtocolError("ckks committee: uploads have different lengths")
+    return [add_ciphertexts(Ciphertext.from_bytes(u[1][k], ctx) for u in uploads) for k in range(width)]
 
 
 def encrypt_update(ctx: Context, update: np.ndarray) -> list[Ciphertext]:
@@ -449,10 +461,9 @@ def ckks_aggregate(updates, committee: CkksCommittee | None = None, report: dict
             raise ParameterError(f"ckks_aggregate: update has the wrong length; expected {dim}, got {len(u)}")
         uploads.append(sign_upload(key, committee.key_id, round, encrypt_update(ctx, u)))
     t0 = time.perf_counter()
-    totals = [add_ciphertexts(Ciphertext.from_bytes(up[1][k], ctx) for up in uploads) for k in range(len(uploads[0][1]))]
+    totals = server_sum(ctx, uploads)
     server = time.perf_counter() - t0
-    out = committee.decrypt_uploads(uploads, round, count=dim)
-    del totals
+    out = committee.decrypt_uploads(uploads, round, count=dim, totals=totals)
     if report is not None:
         report.update(server_seconds=server, upload_bytes=sum(len(b) for b in uploads[0][1]), plaintext_bytes=4 * dim,
                       log2_scale=math.log2(ctx.scale))
