@@ -101,7 +101,8 @@ class DPFedAvg:
         self.min_survivors = int(min_survivors or n_clients)
         self.denominator = float(self.n_clients if denominator is None else denominator)
         if not (math.isfinite(self.denominator) and self.denominator > 0):
-            raise ParameterError(f"DPFedAvg: denominator is out of range; expected a finite value > 0, got {denominator}")
+            raise ParameterError(f"DPFedAvg: denominator is out of range; expected a finite value > 0, got "
+                                 f"{denominator}")
         self.accountant = PrivacyAccountant(accountant) if mode != "none" else None
         self.secure = secure or mode == "distributed"
         self.backend = backend
