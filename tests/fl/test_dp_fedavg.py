@@ -128,6 +128,9 @@ def test_central_grid_attack_fails():
     p = 0.5 + _tv_bound(float(np.linalg.norm(s1 - s0)), clip, nm, dim, 1) / 2
     wins = _attack_successes(fa, rows0, rows1, s0, s1, nm * clip / 1024, trials, rng)
     assert wins < _max_wins(trials, p), (wins, trials)
+    # What makes it so: the released sum lies on the power-of-two grid, whatever the data.
+    k = fa.aggregate(rows0) * fa.n_clients / grid_step(clip, dim)
+    assert np.array_equal(k, np.rint(k))
 
 
 def test_distributed_ckks_grid_attack_fails():
