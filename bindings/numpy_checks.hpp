@@ -22,16 +22,22 @@ inline std::string shape_text(const py::array& a) {
 
 inline std::string dtype_text(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
-// A C-contiguous uint64 array; with `writable`, it must also be writable (in-place ops).
+// A C-contiguous, 8-byte-aligned uint64 array in native byte order; with `writable`, it
+// must also be writable (in-place ops).
 inline py::array_t<uint64_t> require_u64(const char* api, const char* arg, const py::handle& obj, bool writable) {
   if (!py::isinstance<py::array>(obj))
     throw_parameter(api, arg, "is not a NumPy array", "numpy.ndarray of dtype uint64",
                     py::str(py::type::of(obj).attr("__name__")).cast<std::string>());
   py::array a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<uint64_t>()))
-    throw_parameter(api, arg, "has the wrong dtype", "uint64", dtype_text(a));
+  // Equivalence, not identity: an unpickled array carries its own uint64 dtype object.
+  if (!py::detail::npy_api::get().PyArray_EquivTypes_(a.dtype().ptr(), py::dtype::of<uint64_t>().ptr()))
+    throw_parameter(api, arg, "has the wrong dtype", "uint64 in native byte order", dtype_text(a));
   if (!(a.flags() & py::array::c_style))
     throw_parameter(api, arg, "is not C-contiguous", "a C-contiguous array", "strides that are not");
+  // The kernels read whole words (and SIMD loads): a view at an odd byte offset is refused.
+  if (a.size() > 0 && reinterpret_cast<std::uintptr_t>(a.data()) % alignof(uint64_t) != 0)
+    throw_parameter(api, arg, "is not aligned", "a uint64 array aligned to 8 bytes (a.copy() is one)",
+                    "data at address offset " + std::to_string(reinterpret_cast<std::uintptr_t>(a.data()) % alignof(uint64_t)));
   if (writable && !a.writeable())
     throw_parameter(api, arg, "is read-only", "a writable array for an in-place operation", "a read-only array");
   return py::reinterpret_borrow<py::array_t<uint64_t>>(a);

@@ -134,3 +134,53 @@ def test_dp_table_info_unknown_kind_raises():
 
     with pytest.raises(_core.ParameterError, match="kind is unknown"):
         _core.dp_table_info("cauchy", 1, 1)
+
+
+# --- issue 12 items 13 and 14: what require_u64 accepts ---------------------------------
+
+def _ntt():
+    from pyppml import ring
+
+    q = ring.find_ntt_primes(30, 1024, 1)[0]
+    return ring.NttTables(1024, q), q
+
+
+def test_unpickled_uint64_array_is_accepted():
+    import pickle
+
+    import numpy as np
+    from pyppml import _core
+
+    t, q = _ntt()
+    a = np.arange(1024, dtype=np.uint64) % q
+    b = pickle.loads(pickle.dumps(a))
+    assert b.dtype is not np.dtype(np.uint64)  # the case that identity comparison refused
+    np.testing.assert_array_equal(t.forward(b), t.forward(a))
+    shares = _core.mpc.additive_share(_core.Prng(), b, 2)
+    np.testing.assert_array_equal(shares[0] + shares[1], b)
+
+
+def test_unaligned_uint64_view_is_refused():
+    import numpy as np
+    from pyppml import _core
+
+    t, q = _ntt()
+    raw = np.zeros(1024 * 8 + 1, dtype=np.uint8)
+    view = raw[1:].view(np.uint64)  # C-contiguous, writable, at an odd address
+    assert not view.flags.aligned
+    for call in (lambda: t.forward(view), lambda: t.forward_inplace(view),
+                 lambda: _core.mpc.additive_share(_core.Prng(), view, 2)):
+        with pytest.raises(_core.ParameterError, match=r"is not aligned; expected a uint64 array aligned to 8 bytes"):
+            call()
+    # An aligned copy of the same values goes through.
+    t.forward(view.copy())
+
+
+def test_byte_swapped_uint64_is_refused():
+    import numpy as np
+    from pyppml import _core
+
+    t, _ = _ntt()
+    swapped = np.zeros(1024, dtype=np.dtype(np.uint64).newbyteorder())
+    with pytest.raises(_core.ParameterError, match="wrong dtype"):
+        t.forward(swapped)
