@@ -31,7 +31,7 @@ inline py::array_t<uint64_t> require_u64(const char* api, const char* arg, const
   py::array a = py::reinterpret_borrow<py::array>(obj);
   // Equivalence, not identity: an unpickled array carries its own uint64 dtype object.
   if (!py::detail::npy_api::get().PyArray_EquivTypes_(a.dtype().ptr(), py::dtype::of<uint64_t>().ptr()))
-    throw_parameter(api, arg, "has the wrong dtype", "uint64 in native byte order", dtype_text(a));
+    throw_parameter(api, arg, "has the wrong dtype", "uint64", dtype_text(a));
   if (!(a.flags() & py::array::c_style))
     throw_parameter(api, arg, "is not C-contiguous", "a C-contiguous array", "strides that are not");
   // The kernels read whole words (and SIMD loads): a view at an odd byte offset is refused.
