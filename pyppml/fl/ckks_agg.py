@@ -13,9 +13,16 @@ client whose key the member pinned, over (committee key id, round, ciphertexts);
 every signature, that the uploads come from at least ``min_clients`` distinct pinned
 clients and are fresh encryptions (top level, default scale); adds them; and answers
 each round once (a later round number each time), so a client's upload is decrypted in
-one sum only. Members answering one request per round also stops a server from asking
-two member sets for two different client sets when any two ``threshold``-sets of members
-share a member: ``2 * threshold > members`` is required.
+one sum only.
+
+Which uploads: answering once per round does not stop a server from asking two member
+sets for two different client sets of one round (with a colluding member in both, 2-of-3
+decrypts U with {c, h1} and U minus {i} with {c, h2}: client i's update by subtraction).
+So members first agree on the round's uploads (:mod:`pyppml.fl.agreement`): each signs
+(plan, round, digest of the uploads) at most once per round with its Ed25519 key, and
+releases a share only against signatures on the same uploads from
+ceil((members + threshold) / 2) members; two such quorums share ``threshold`` members, one
+of them honest, so only one set of uploads per round is ever decrypted.
 
 Left to the deployment (see the threat model): a client colluding with the server can
 sign any ciphertext, including one built to cancel the others' first components; against
@@ -37,6 +44,8 @@ secret is the sum of C(k, t - 1) ternary parts, each held by k - t + 1 members, 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import math
 import os
@@ -51,10 +60,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyppml import _core
 from pyppml.ckks import Context
 from pyppml.ckks.ciphertext import Ciphertext
-from pyppml.fl import replicated
+from pyppml.fl import agreement, replicated
 from pyppml.fl.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 
 UPLOAD_DOMAIN = b"pyppml-ckks-committee-v1 upload"
+MAX_ROUND = (1 << 63) - 1
+MAX_PENDING_ROUNDS = 64  # rounds a member certified but has not yet answered
 
 
 def key_id_from_crs(crs: bytes) -> int:
@@ -76,6 +87,52 @@ def sign_upload(identity_key, key_id: int, round: int, cts) -> tuple[bytes, list
     blobs = [c.to_bytes() if isinstance(c, Ciphertext) else bytes(c) for c in cts]
     pk = identity_key.public_key().public_bytes_raw()
     return pk, blobs, identity_key.sign(upload_payload(key_id, round, blobs))
+
+
+def uploads_digest(uploads) -> bytes:
+    """SHA-256 naming a round's uploads: each client key with the hash of its
+    ciphertexts, sorted by key (what members certify as the client set U)."""
+    entries = sorted(bytes(pk) + hashlib.sha256(b"".join(struct.pack("<Q", len(bytes(b))) + bytes(b) for b in blobs))
+                     .digest() for pk, blobs, _ in uploads)
+    return hashlib.sha256(b"pyppml-ckks-committee-v1 uploads" + struct.pack("<Q", len(entries))
+                          + b"".join(entries)).digest()
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitteePlan:
+    """What the members of one committee agree on: its key id, size, threshold and every
+    member's Ed25519 public key (raw 32 bytes, member order). ``digest`` and ``quorum``
+    serve :mod:`pyppml.fl.agreement`.
+
+    Raises
+    ------
+    ParameterError
+        Sizes out of range, or not ``members`` distinct 32-byte keys.
+    """
+
+    key_id: int
+    members: int
+    threshold: int
+    member_signing_keys: tuple
+
+    def __post_init__(self):
+        keys = self.member_signing_keys
+        if not 1 <= self.threshold <= self.members or len(keys) != self.members or len(set(keys)) != len(keys) \
+                or any(not isinstance(k, bytes) or len(k) != 32 for k in keys):
+            raise ParameterError(f"CommitteePlan: member_signing_keys are out of range; expected {self.members} "
+                                 f"distinct 32-byte keys and 1 <= threshold <= members, got {len(keys)} keys and "
+                                 f"threshold {self.threshold}")
+        object.__setattr__(self, "member_signing_keys", tuple(keys))
+
+    @property
+    def quorum(self) -> int:
+        return agreement.quorum(self.members, self.threshold)
+
+    @functools.cached_property
+    def digest(self) -> bytes:
+        return hashlib.sha256(b"pyppml-ckks-committee-v1 plan" + struct.pack("<QII", self.key_id, self.members,
+                                                                            self.threshold)
+                              + b"".join(self.member_signing_keys)).digest()
 
 
 def _raw_key(key) -> bytes:
@@ -100,17 +157,38 @@ class CommitteeMember:
         Fewest distinct clients in a sum the member decrypts.
     key_id : int
         The committee key the uploads must be signed for.
+    plan : CommitteePlan, optional
+        The committee this member belongs to (default: a committee of this member alone,
+        with ``signing_key``).
+    index : int
+        This member's index in ``plan``.
+    signing_key : Ed25519PrivateKey, optional
+        Its key for certifying uploads (the plan's key of ``index``); default a fresh
+        one, for a committee of one.
+
+    Raises
+    ------
+    ParameterError
+        ``signing_key`` is not the plan's key of ``index``.
     """
 
     def __init__(self, ctx: Context, parts: dict | None = None, client_keys=(), min_clients: int = 1,
-                 key_id: int = 0):
+                 key_id: int = 0, plan: CommitteePlan | None = None, index: int = 0, signing_key=None):
         self.ctx = ctx
         self._parts = {0: ctx._native.keygen_secret()} if parts is None else dict(parts)
         self.client_keys = {_raw_key(k): (k if isinstance(k, Ed25519PublicKey) else
                                           Ed25519PublicKey.from_public_bytes(_raw_key(k))) for k in client_keys}
         self.min_clients = int(min_clients)
         self.key_id = int(key_id)
+        self._signing_key = signing_key if signing_key is not None else agreement.new_signing_keys(1)[0]
+        self.plan = plan or CommitteePlan(self.key_id, 1, 1, (agreement.raw_public(self._signing_key),))
+        self.index = int(index)
+        if not 0 <= self.index < self.plan.members or \
+                agreement.raw_public(self._signing_key) != self.plan.member_signing_keys[self.index]:
+            raise ParameterError(f"CommitteeMember: signing_key is not the plan's key of member {self.index}; "
+                                 f"expected the key of member {self.index} of {self.plan.members}")
         self.last_round = 0
+        self._signed: dict[int, bytes] = {}  # round -> uploads digest this member certified
 
     @property
     def parts(self) -> list[int]:
@@ -133,6 +211,8 @@ class CommitteeMember:
         """
         api = "CommitteeMember"
         rnd = int(round)
+        if not 0 < rnd <= MAX_ROUND:
+            raise ProtocolError(f"{api}: round is out of range; expected 1..2^63-1, got {rnd}")
         if rnd <= self.last_round:
             raise ProtocolError(f"{api}: round is not new; expected round > {self.last_round}, got {rnd}")
         uploads = list(uploads)
@@ -170,18 +250,54 @@ class CommitteeMember:
                                        f"got {len(seen)}")
         return sums
 
-    def decryption_share(self, uploads, round: int, smudging_bits: int, parts=None) -> list[np.ndarray]:
-        """Per ciphertext position, the sum over ``parts`` (default every part it holds) of
-        the smudged decryption shares of the sum of ``uploads`` it verified and added
-        itself (:meth:`verified_sum`). Answers once per round.
+    def certify(self, uploads, round: int) -> bytes:
+        """This member's signature on (plan, round, :func:`uploads_digest`) after every
+        check of :meth:`verified_sum`; one set of uploads per round, never another.
 
         Raises
         ------
         ProtocolError, TooFewSurvivorsError
-            From :meth:`verified_sum`; nothing is decrypted then.
+            From :meth:`verified_sum`, or other uploads already certified this round.
         """
+        uploads = list(uploads)
+        self.verified_sum(uploads, round)
+        digest = self._claim(uploads, round, "CommitteeMember.certify")
+        return self._signing_key.sign(agreement.statement(self.plan, int(round), digest))
+
+    def _claim(self, uploads, round: int, api: str) -> bytes:
+        """Bind the round to these uploads (refusing others) and return their digest."""
+        digest = uploads_digest(uploads)
+        rnd = int(round)
+        if rnd not in self._signed and len(self._signed) >= MAX_PENDING_ROUNDS:
+            raise ProtocolError(f"{api}: too many rounds certified and not decrypted; expected at most "
+                                f"{MAX_PENDING_ROUNDS}, got round {rnd}")
+        if self._signed.get(rnd, digest) != digest:
+            raise ProtocolError(f"{api}: uploads differ from the ones certified in round {rnd}; expected the same "
+                                "uploads")
+        self._signed[rnd] = digest
+        return digest
+
+    def decryption_share(self, uploads, round: int, smudging_bits: int, parts=None,
+                         certificate: bytes = b"") -> list[np.ndarray]:
+        """Per ciphertext position, the sum over ``parts`` (default every part it holds) of
+        the smudged decryption shares of the sum of ``uploads`` it verified and added
+        itself (:meth:`verified_sum`), only against a ``certificate``
+        (:func:`pyppml.fl.agreement.pack`) with a quorum of the plan's members' signatures
+        on these uploads for this round. Answers once per round.
+
+        Raises
+        ------
+        ProtocolError, TooFewSurvivorsError
+            From :meth:`verified_sum`, a missing or invalid certificate, or uploads other
+            than those this member certified this round; nothing is decrypted then.
+        """
+        api = "CommitteeMember.decryption_share"
+        uploads = list(uploads)
         sums = self.verified_sum(uploads, round)
+        agreement.check(self.plan, int(round), uploads_digest(uploads), certificate, api)
+        self._claim(uploads, round, api)
         self.last_round = int(round)
+        self._signed = {r: d for r, d in self._signed.items() if r > self.last_round}
         parts = self.parts if parts is None else list(parts)
         out = []
         for ct in sums:
@@ -242,6 +358,7 @@ class CkksCommittee:
         Committee size k (1..16).
     threshold : int, optional
         Members needed to decrypt, 1..k (default k); fewer learn nothing about the key.
+        Certifying a round's uploads needs ceil((k + threshold) / 2) live members.
     poly_degree : int
         Ring degree; poly_degree values per ciphertext (two per complex slot).
     max_clients, max_abs_value : int, float
@@ -267,8 +384,7 @@ class CkksCommittee:
     Raises
     ------
     ParameterError
-        Out-of-range sizes, ``2 * threshold <= members``, or a plan that does not fit
-        128-bit security at this degree.
+        Out-of-range sizes, or a plan that does not fit 128-bit security at this degree.
     """
 
     def __init__(self, members: int = 3, poly_degree: int = 8192, max_clients: int = 1024,
@@ -278,11 +394,8 @@ class CkksCommittee:
         if not 1 <= members <= 16:
             raise ParameterError(f"CkksCommittee: members is out of range; expected 1..16, got {members}")
         threshold = members if threshold is None else int(threshold)
-        if not 1 <= threshold <= members or 2 * threshold <= members:
-            # Two disjoint-enough member sets could otherwise decrypt two different client
-            # sets of one round (each member answers a round once; see the module note).
-            raise ParameterError(f"CkksCommittee: threshold is out of range; expected members / 2 < threshold <= "
-                                 f"{members}, got {threshold}")
+        if not 1 <= threshold <= members:
+            raise ParameterError(f"CkksCommittee: threshold is out of range; expected 1..{members}, got {threshold}")
         if isinstance(min_clients, bool) or not isinstance(min_clients, (int, np.integer)) or min_clients < 1:
             raise ParameterError(f"CkksCommittee: min_clients is out of range; expected an integer >= 1, got "
                                  f"{min_clients}")
@@ -318,8 +431,11 @@ class CkksCommittee:
         self.key_id = key_id_from_crs(self.crs)
         self.client_keys = [_raw_key(k) for k in client_keys]
         self.min_clients = int(min_clients)
+        # Each member makes its own signing key; the plan names their public parts.
+        signing = agreement.new_signing_keys(members)
+        self.plan = CommitteePlan(self.key_id, members, threshold, tuple(agreement.raw_public(k) for k in signing))
         self.members = [CommitteeMember(self.ctx, {p: secrets[p] for p in replicated.held_by(self.parts, j)},
-                                        self.client_keys, self.min_clients, self.key_id)
+                                        self.client_keys, self.min_clients, self.key_id, self.plan, j, signing[j])
                         for j in range(members)]
         del secrets
         shares = [self.members[replicated.holders(self.parts, p, members)[0]].public_key_share(self.crs, p)
@@ -334,20 +450,42 @@ class CkksCommittee:
     def public_bytes(self) -> bytes:
         return self.ctx.to_bytes()
 
-    def decrypt_uploads(self, uploads, round: int, count: int | None = None, live=None, totals=None) -> np.ndarray:
-        """Collective decryption of the sum of signed ``uploads`` (see :func:`sign_upload`)
-        for ``round``: the server adds the ciphertexts, each key part is answered by one
-        of the ``live`` members (default all), each of which verifies and adds the uploads
-        itself; the smudged shares are combined. Returns the sum's values (n per
-        ciphertext), the first ``count`` of them if given. ``totals``: the server's sums
-        of the uploads' ciphertexts (:func:`server_sum`), if already computed.
+    def certify(self, uploads, round: int, live=None) -> bytes:
+        """The certificate of ``uploads`` for ``round``: the signatures of the ``live``
+        members (default all), each of which verifies the uploads first.
 
         Raises
         ------
         ProtocolError
-            A member refused the uploads (unpinned or bad signature, replayed round, ...).
+            A member refused the uploads.
         TooFewSurvivorsError
-            Fewer than ``threshold`` live members, or fewer than ``min_clients`` uploads."""
+            Fewer than the quorum ceil((members + threshold) / 2) live members."""
+        uploads = list(uploads)
+        live = sorted(set(range(len(self.members)) if live is None else live))
+        if len(live) < self.plan.quorum:
+            raise TooFewSurvivorsError(f"CkksCommittee.certify: live members are too few to certify; expected >= "
+                                       f"{self.plan.quorum} (ceil((members + threshold) / 2)), got {len(live)}")
+        return agreement.pack({j: self.members[j].certify(uploads, round) for j in live})
+
+    def decrypt_uploads(self, uploads, round: int, count: int | None = None, live=None, totals=None,
+                        certificate: bytes | None = None) -> np.ndarray:
+        """Collective decryption of the sum of signed ``uploads`` (see :func:`sign_upload`)
+        for ``round``: the ``live`` members (default all) certify the uploads
+        (:meth:`certify`, unless ``certificate`` is given), the server adds the
+        ciphertexts, each key part is answered by one live member, which verifies and
+        adds the uploads itself; the smudged shares are combined. Returns the sum's
+        values (n per ciphertext), the first ``count`` of them if given. ``totals``: the
+        server's sums of the uploads' ciphertexts (:func:`server_sum`), if already
+        computed.
+
+        Raises
+        ------
+        ProtocolError
+            A member refused the uploads (unpinned or bad signature, replayed round,
+            uploads other than the certified ones, ...).
+        TooFewSurvivorsError
+            Fewer than ``threshold`` live members (or than the quorum, to certify), or
+            fewer than ``min_clients`` uploads."""
         uploads = list(uploads)
         live = range(len(self.members)) if live is None else live
         try:
@@ -356,9 +494,10 @@ class CkksCommittee:
             raise TooFewSurvivorsError(f"CkksCommittee.decrypt_uploads: {err}") from None
         if not uploads:
             raise TooFewSurvivorsError("CkksCommittee.decrypt_uploads: uploads is empty; expected >= 1 upload")
+        certificate = self.certify(uploads, round, live) if certificate is None else certificate
         # The server's sum (what it combines the shares with); each member adds its own.
         totals = server_sum(self.ctx, uploads) if totals is None else totals
-        shares = {j: self.members[j].decryption_share(uploads, round, self.smudging_bits, parts)
+        shares = {j: self.members[j].decryption_share(uploads, round, self.smudging_bits, parts, certificate)
                   for j, parts in plan.items()}
         out = np.concatenate([combine_decryption(self.ctx, t, [shares[j][k] for j in plan])
                               for k, t in enumerate(totals)])

@@ -20,8 +20,10 @@ Trust model
   (:class:`CkksCommittee`, all members in one process) is held by the strategy for
   convenience and tests; in a deployment each member is a separate party and
   ``decrypt=`` plugs the remote committee in (a callable ``(uploads, round) -> values``).
-- The key is shared t-of-k (``CkksCommittee(members, threshold)``, default n-of-n, with
-  2 t > k): fewer than ``threshold`` colluding members learn nothing about it.
+- The key is shared t-of-k (``CkksCommittee(members, threshold)``, default n-of-n):
+  fewer than ``threshold`` colluding members learn nothing about it, and members
+  certify one set of uploads per round (ceil((k + t) / 2) signatures) before any of
+  them decrypts, so no two client sets of a round are decrypted.
 - Clients are authenticated by their identity keys (``SecAggNumPyClient(identity_key=...)``
   or the node config ``pyppml-identity-key``); a malicious client can poison the sum, and
   one colluding with the server can sign crafted ciphertexts (use the one-time mode

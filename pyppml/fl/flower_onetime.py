@@ -35,7 +35,7 @@ Trust model
   members. Unpinned clients trust the server to forward the genuine plan.
 - With ``threshold < members`` the members sign the round's client set and release
   shares only against a quorum of ceil((members + threshold) / 2) signatures on one set
-  (:mod:`pyppml.fl.ckks_onetime.agreement`): the plan names every member's Ed25519 key.
+  (:mod:`pyppml.fl.agreement`): the plan names every member's Ed25519 key.
 - Clients are not authenticated beyond Flower's transport: a malicious client can poison
   the sum (as in plain FedAvg) but not read other updates. Malformed, foreign or replayed
   uploads and seeds that do not open reject only their sender.
@@ -67,7 +67,8 @@ import numpy as np
 from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_parameters
 
 from pyppml.dp import PrivacyAccountant
-from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer, agreement
+from pyppml.fl import agreement
+from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
 from pyppml.fl.dp_fedavg import NOISE_TAIL
 from pyppml.fl.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 from pyppml.fl.flower_common import (AveragingStrategy, check_weighting, example_weight, failed_fit, failure_reasons,

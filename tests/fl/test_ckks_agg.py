@@ -124,7 +124,9 @@ def test_missing_member_gives_garbage_not_the_sum(committee, keys):
     rnd = _Rounds.next()
     ups = _uploads(committee, keys[:2], [np.full(8, 0.5)] * 2, rnd)
     total = fl.add_ciphertexts(Ciphertext.from_bytes(u[1][0], committee.ctx) for u in ups)
-    shares = [m.decryption_share(ups, rnd, committee.smudging_bits)[0] for m in committee.members[:2]]
+    cert = committee.certify(ups, rnd)
+    shares = [m.decryption_share(ups, rnd, committee.smudging_bits, certificate=cert)[0]
+              for m in committee.members[:2]]
     out = fl.ckks_agg.combine_decryption(committee.ctx, total, shares)
     assert np.abs(out[:8] - 1.0).max() > 1.0
 
@@ -145,29 +147,134 @@ def test_two_values_per_slot_upload(committee, keys):
     assert np.abs(got - update).max() < 2 ** -9
 
 
-def test_threshold_committee_decrypts_with_any_t_members(keys):
-    com = fl.CkksCommittee(members=3, threshold=2, poly_degree=8192, max_clients=8,
-                           client_keys=[k.public_key() for k in keys[:4]])
+@pytest.fixture(scope="module")
+def two_of_three(keys):
+    return fl.CkksCommittee(members=3, threshold=2, poly_degree=8192, max_clients=8,
+                            client_keys=[k.public_key() for k in keys[:4]])
+
+
+def test_threshold_committee_decrypts_with_any_t_members(two_of_three, keys):
+    """All three certify (quorum ceil((3 + 2) / 2) = 3); any two then decrypt, i.e. the
+    sum is right when a member drops after certification."""
+    com = two_of_three
     assert len(com.parts) == 3 and all(len(m.parts) == 2 for m in com.members)
     ups = list(np.random.default_rng(3).uniform(-1, 1, (4, 100)))
     for rnd, live in enumerate(([0, 1], [0, 2], [1, 2], [0, 1, 2]), start=1):
-        got = com.decrypt_uploads(_uploads(com, keys[:4], ups, rnd), rnd, count=100, live=live)
+        up = _uploads(com, keys[:4], ups, rnd)
+        got = com.decrypt_uploads(up, rnd, count=100, live=live, certificate=com.certify(up, rnd))
         assert np.abs(got - np.sum(ups, axis=0)).max() < 2 ** -9
+    up = _uploads(com, keys[:4], ups, 9)
     with pytest.raises(fl.TooFewSurvivorsError, match="no live holder"):
-        com.decrypt_uploads(_uploads(com, keys[:4], ups, 9), 9, count=100, live=[1])
+        com.decrypt_uploads(up, 9, count=100, live=[1], certificate=com.certify(up, 9))
+    # Two live members cannot certify: a third must vouch that it signed no other uploads.
+    with pytest.raises(fl.TooFewSurvivorsError, match="too few to certify"):
+        com.decrypt_uploads(_uploads(com, keys[:4], ups, 10), 10, count=100, live=[0, 1])
     # One member's parts alone (t - 1 = 1 member) do not decrypt.
-    up = _uploads(com, keys[:4], ups, 10)
+    up = _uploads(com, keys[:4], ups, 11)
     total = fl.add_ciphertexts(Ciphertext.from_bytes(u[1][0], com.ctx) for u in up)
-    out = fl.ckks_agg.combine_decryption(com.ctx, total, com.members[0].decryption_share(up, 10, com.smudging_bits))
+    share = com.members[0].decryption_share(up, 11, com.smudging_bits, certificate=com.certify(up, 11))
+    out = fl.ckks_agg.combine_decryption(com.ctx, total, share)
     assert np.abs(out[:100] - np.sum(ups, axis=0)).max() > 1.0
 
 
+def test_threshold_committee_sums_with_a_member_down(keys):
+    """3-of-5 (quorum 4): one member down for the whole round, the other four certify
+    and three of them decrypt the right sum."""
+    com = fl.CkksCommittee(members=5, threshold=3, poly_degree=8192, max_clients=8,
+                           client_keys=[k.public_key() for k in keys[:4]])
+    ups = list(np.random.default_rng(4).uniform(-1, 1, (4, 50)))
+    got = com.decrypt_uploads(_uploads(com, keys[:4], ups, 1), 1, count=50, live=[0, 1, 3, 4])
+    assert np.abs(got - np.sum(ups, axis=0)).max() < 2 ** -9
+    with pytest.raises(fl.TooFewSurvivorsError, match="too few to certify"):
+        com.decrypt_uploads(_uploads(com, keys[:4], ups, 2), 2, count=50, live=[0, 1, 3])
+
+
+COLLUDER, HONEST_1, HONEST_2, VICTIM = 0, 1, 2, 3
+
+
+def _colluder_signature(com, uploads, rnd):
+    """What the member colluding with the server signs: any uploads it is asked."""
+    key = com.members[COLLUDER]._signing_key
+    return key.sign(fl.agreement.statement(com.plan, rnd, fl.ckks_agg.uploads_digest(uploads)))
+
+
+def _victim_from_two_sums(com, everyone, minus, rnd, share_u, share_minus):
+    """The server's attack once it holds the part the colluder lacks answered over U and
+    over U minus {victim}: the colluder's own parts complete both decryptions, and the
+    difference of the two sums is the victim's update."""
+    colluder = com.members[COLLUDER]
+    sums = []
+    for up, share in ((everyone, share_u), (minus, share_minus)):
+        total = fl.ckks_agg.server_sum(com.ctx, up)[0]
+        mine = [np.array(com.ctx._native.decryption_share(colluder._parts[p], total._native,
+                                                          com.smudging_bits).coeffs, copy=True)
+                for p in colluder.parts]
+        sums.append(fl.ckks_agg.combine_decryption(com.ctx, total, mine + [share]))
+    return sums[0] - sums[1]
+
+
+def test_colluding_member_cannot_get_two_client_sets_decrypted(two_of_three, keys):
+    """The attack on 2-of-3 with member 0 colluding (inside the trust bound, t - 1 = 1):
+    the part member 0 lacks is held by members 1 and 2. The server has member 1 answer it
+    over every upload U and member 2 over U minus the victim's, with member 0 signing
+    whatever it is asked. Member 2 signed U (it takes three signers to certify U) so it
+    neither signs nor answers U minus {victim}: refused however the server orders it."""
+    com = two_of_three
+    part = [p for p in com.members[HONEST_1].parts if p not in com.members[COLLUDER].parts]
+    assert part and part[0] in com.members[HONEST_2].parts
+    ups = list(np.random.default_rng(6).uniform(-1, 1, (4, 32)))
+    rnd = 20
+    everyone = _uploads(com, keys[:4], ups, rnd)
+    minus = [u for i, u in enumerate(everyone) if i != VICTIM]
+    # Order 1: U certified by all three, then member 1 answers it.
+    cert_u = com.certify(everyone, rnd)
+    share_u = com.members[HONEST_1].decryption_share(everyone, rnd, com.smudging_bits, part, cert_u)[0]
+    with pytest.raises(fl.ProtocolError, match="certified in round"):
+        com.members[HONEST_2].certify(minus, rnd)
+    forged = fl.agreement.pack({COLLUDER: _colluder_signature(com, minus, rnd)})
+    for cert in (forged, cert_u):
+        with pytest.raises(fl.ProtocolError):
+            com.members[HONEST_2].decryption_share(minus, rnd, com.smudging_bits, part, cert)
+    # Order 2 (next round): member 2 signs U minus {victim} first; then U is never
+    # certified and member 1 answers nothing.
+    rnd = 21
+    everyone = _uploads(com, keys[:4], ups, rnd)
+    minus = [u for i, u in enumerate(everyone) if i != VICTIM]
+    sig_minus = com.members[HONEST_2].certify(minus, rnd)
+    with pytest.raises(fl.ProtocolError, match="certified in round"):
+        com.members[HONEST_2].certify(everyone, rnd)
+    cert_u = fl.agreement.pack({COLLUDER: _colluder_signature(com, everyone, rnd),
+                                HONEST_1: com.members[HONEST_1].certify(everyone, rnd)})
+    cert_minus = fl.agreement.pack({COLLUDER: _colluder_signature(com, minus, rnd), HONEST_2: sig_minus})
+    with pytest.raises(fl.ProtocolError, match="too few signers"):
+        com.members[HONEST_1].decryption_share(everyone, rnd, com.smudging_bits, part, cert_u)
+    with pytest.raises(fl.ProtocolError, match="too few signers"):
+        com.members[HONEST_2].decryption_share(minus, rnd, com.smudging_bits, part, cert_minus)
+
+
+def test_two_client_sets_attack_recovers_the_victim_without_agreement(two_of_three, keys):
+    """Power of the test above: the same two answers, taken from members that skip the
+    agreement, give the server the victim's update (so refusing them is what protects it)."""
+    com = two_of_three
+    part = [p for p in com.members[HONEST_1].parts if p not in com.members[COLLUDER].parts]
+    ups = list(np.random.default_rng(7).uniform(-1, 1, (4, 32)))
+    rnd = 30
+    everyone = _uploads(com, keys[:4], ups, rnd)
+    minus = [u for i, u in enumerate(everyone) if i != VICTIM]
+    answers = []
+    for j, up in ((HONEST_1, everyone), (HONEST_2, minus)):
+        member = com.members[j]
+        total = fl.ckks_agg.server_sum(com.ctx, up)[0]
+        answers.append(np.array(com.ctx._native.decryption_share(member._parts[part[0]], total._native,
+                                                                 com.smudging_bits).coeffs, copy=True))
+    got = _victim_from_two_sums(com, everyone, minus, rnd, *answers)
+    assert np.abs(got[:32] - ups[VICTIM]).max() < 2 ** -9
+
+
 def test_committee_threshold_out_of_range():
-    with pytest.raises(ValueError, match="threshold"):
-        fl.CkksCommittee(members=3, threshold=4)
-    # 2 t <= k: two member sets could decrypt two client sets of one round.
-    with pytest.raises(ValueError, match="threshold is out of range"):
-        fl.CkksCommittee(members=4, threshold=2)
+    for members, threshold in ((3, 4), (3, 0), (17, 2)):
+        with pytest.raises(ValueError, match="out of range"):
+            fl.CkksCommittee(members=members, threshold=threshold)
 
 
 def _component_pvalues(blob, ctx):

@@ -12,7 +12,7 @@ import pytest
 
 from pyppml.fl import ProtocolError, TooFewSurvivorsError
 from pyppml.fl.ckks_onetime import OneTimeAggregator, OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
-from pyppml.fl.ckks_onetime import agreement
+from pyppml.fl import agreement
 from pyppml.fl.errors import ParameterError
 from pyppml.fl.messages import Kind, Message
 

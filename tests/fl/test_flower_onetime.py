@@ -362,14 +362,14 @@ def _downgrades():
         c["pyppml_ot_keys"] = bytes(k)
 
     def swap_signing_key(c):
-        from pyppml.fl.ckks_onetime import agreement
+        from pyppml.fl import agreement
 
         k = bytearray(c["pyppml_ot_signing_keys"])
         k[:32] = agreement.raw_public(agreement.new_signing_keys(1)[0])
         c["pyppml_ot_signing_keys"] = bytes(k)
 
     def members_4(c):  # a fourth member, the server's, with its keys
-        from pyppml.fl.ckks_onetime import agreement
+        from pyppml.fl import agreement
 
         c["pyppml_ot_members"] = 4
         c["pyppml_ot_keys"] = bytes(c["pyppml_ot_keys"]) + bytes(range(32))

@@ -9,7 +9,8 @@ from cryptography.exceptions import InvalidTag
 
 from pyppml import _core
 from pyppml.fl import ProtocolError
-from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer, agreement, ring
+from pyppml.fl import agreement
+from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer, ring
 from pyppml.fl.errors import ParameterError
 from pyppml.fl.masks import new_keypair
 from pyppml.fl.messages import SERVER, Kind, Message, pack_ids

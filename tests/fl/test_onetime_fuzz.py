@@ -19,7 +19,8 @@ import copy
 import numpy as np
 import pytest
 
-from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer, agreement
+from pyppml.fl import agreement
+from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
 from pyppml.fl.messages import Kind, Message, ids_array
 
 N, DIM, MUTATIONS = 4, 100, 60

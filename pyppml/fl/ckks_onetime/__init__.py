@@ -30,7 +30,7 @@ statistical distance for discrete ones this far above the smoothing parameter of
 for one client set of at least ``min_clients``; with ``threshold < members`` they first
 agree on that set: each signs (plan, round, U) once, and a share is released only against
 ceil((members + threshold) / 2) signatures on the same U, so that two holders of a key
-part can never be made to answer over different sets (:mod:`.agreement`; the plan names
+part can never be made to answer over different sets (:mod:`pyppml.fl.agreement`; the plan names
 every member's Ed25519 key, and certification needs that many live members). The plan's
 digest enters the sealing of the seeds, so a client handed another plan (a lower
 threshold, other keys) seals seeds that honest members cannot open. Malformed, foreign,

@@ -20,7 +20,7 @@ import multiprocessing as mp
 
 import numpy as np
 
-from pyppml.fl.ckks_onetime import agreement
+from pyppml.fl import agreement
 from pyppml.fl.ckks_onetime.client import OneTimeClient
 from pyppml.fl.ckks_onetime.member import OneTimeMember
 from pyppml.fl.ckks_onetime.params import OneTimeParams

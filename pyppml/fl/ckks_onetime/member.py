@@ -8,7 +8,7 @@ d_t = a_t S + E_t with S the sum over U of those parts (``decryption_share``).
 What it refuses, so that shares never reveal more than the sum:
 - with signing keys in the plan (required when threshold < members): a share for a
   client set that does not carry signatures of a quorum of members on that same set
-  (:mod:`pyppml.fl.ckks_onetime.agreement`: two different sets cannot both be
+  (:mod:`pyppml.fl.agreement`: two different sets cannot both be
   certified), and a signature on a second client set in a round;
 - a second verification of a round once it has signed or released a share for it; a
   verification in which no client's seeds open (a request altered in transit: the
@@ -26,7 +26,8 @@ import numpy as np
 from cryptography.exceptions import InvalidSignature, InvalidTag
 
 from pyppml import _core
-from pyppml.fl.ckks_onetime import agreement, ring
+from pyppml.fl import agreement
+from pyppml.fl.ckks_onetime import ring
 from pyppml.fl.ckks_onetime.params import OneTimeParams
 from pyppml.fl.errors import ParameterError, ProtocolError
 from pyppml.fl.masks import new_keypair
@@ -63,7 +64,7 @@ class OneTimeMember:
 
     Examples
     --------
-    >>> from pyppml.fl.ckks_onetime import agreement
+    >>> from pyppml.fl import agreement
     >>> keys = agreement.new_signing_keys(3)
     >>> p = agreement.with_signing_keys(OneTimeParams(4, 10, members=3, threshold=2), keys)
     >>> OneTimeMember(1, p, signing_key=keys[1]).index

@@ -18,7 +18,7 @@ import struct
 import numpy as np
 
 from pyppml._rlwe import native_context
-from pyppml.fl import replicated
+from pyppml.fl import agreement, replicated
 from pyppml.fl.errors import ParameterError
 from pyppml.fl.replicated import MAX_PARTS
 # Fresh encryption noise and each member's decryption noise: the discrete Gaussian of
@@ -62,7 +62,7 @@ class OneTimeParams:
     member_signing_keys : tuple of bytes, optional
         Every member's raw 32-byte Ed25519 public key, in member order. Members sign the
         round's client set with these keys and release shares only against a quorum of
-        signatures on one set (:mod:`pyppml.fl.ckks_onetime.agreement`). Required by
+        signatures on one set (:mod:`pyppml.fl.agreement`). Required by
         every party when ``threshold < members`` (without them two holders of a key part
         could be asked for shares over different client sets); optional for n-of-n,
         where they make members refuse altered decryption requests.
@@ -153,8 +153,8 @@ class OneTimeParams:
     def quorum(self) -> int:
         """Signatures on one client set a member needs before it releases a share:
         ceil((members + threshold) / 2), so that two quorums share >= threshold members
-        (the argument is in :mod:`pyppml.fl.ckks_onetime.agreement`)."""
-        return -(-(self.members + self.t) // 2)
+        (the argument is in :mod:`pyppml.fl.agreement`)."""
+        return agreement.quorum(self.members, self.t)
 
     def check_committee(self, api: str) -> None:
         """Raise ParameterError when the plan lets two holders of a key part answer for

@@ -13,7 +13,7 @@ Steps::
     server.finish() -> the sum of the accepted clients' updates
 
 The certification step (members sign the final client set; shares are released only
-against a quorum of signatures, :mod:`pyppml.fl.ckks_onetime.agreement`) runs in plans
+against a quorum of signatures, :mod:`pyppml.fl.agreement`) runs in plans
 that name the members' signing keys (required when threshold < members); without them
 ``certify_requests`` returns no request.
 """
@@ -26,7 +26,8 @@ import numpy as np
 
 from pyppml import _core
 from pyppml.fl import replicated
-from pyppml.fl.ckks_onetime import agreement, ring
+from pyppml.fl import agreement
+from pyppml.fl.ckks_onetime import ring
 from pyppml.fl.ckks_onetime.params import OneTimeParams
 from pyppml.fl.errors import ProtocolError, TooFewSurvivorsError
 from pyppml.fl.messages import SERVER, Kind, Message, ids_array, pack_ids
