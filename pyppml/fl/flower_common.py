@@ -84,15 +84,6 @@ def prepare_delta(delta: np.ndarray, clip: float, noise_multiplier: float) -> np
     return np.clip(delta, -clip, clip)
 
 
-def gaussian_noise(sigma: float, dim: int) -> np.ndarray:
-    """Transitional, for ``flower_onetime`` until it calls :func:`add_client_noise`: noise
-    alone on the grid sigma / 1024, added to unrounded values, leaks them modulo the grid
-    (issue 12, defect 3). Do not use in new code."""
-    from pyppml.dp import discrete_gaussian
-
-    return discrete_gaussian(1024, int(dim)).astype(np.float64) * (float(sigma) / 1024)
-
-
 def add_client_noise(vec: np.ndarray, dim: int, noise_multiplier: float, clip: float, n_clients: int) -> np.ndarray:
     """A client's share of the distributed DP noise on a float update (CKKS modes): the
     first ``dim`` entries (the weighted numerator; never the weight entry, which is

@@ -71,8 +71,8 @@ from pyppml.fl import agreement
 from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
 from pyppml.fl.dp_fedavg import NOISE_TAIL
 from pyppml.fl.errors import ParameterError, ProtocolError, TooFewSurvivorsError
-from pyppml.fl.flower_common import (AveragingStrategy, check_weighting, example_weight, failed_fit, failure_reasons,
-                                     flatten, gaussian_noise, prepare_delta, weighted_update)
+from pyppml.fl.flower_common import (AveragingStrategy, add_client_noise, check_weighting, example_weight, failed_fit,
+                                     failure_reasons, flatten, prepare_delta, weighted_update)
 
 ONETIME_MODE = "ckks-onetime"
 ONETIME_TENSOR_TYPE = "pyppml-ckks-onetime"
@@ -485,8 +485,8 @@ def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train, pi
                              f"{dim} finite values, got {delta.size}")
         weight = example_weight(cfg, num_examples)
         vec = weighted_update(prepare_delta(delta, clip, nm), weight, clip)
-        if nm > 0:  # on the (weighted) numerator only, unscaled by the weight (see flower_ckks)
-            vec[:dim] += gaussian_noise(nm * clip / math.sqrt(params.n_clients), dim)
+        if nm > 0:  # on the (weighted) numerator only, rounded to the grid first (see flower_ckks)
+            vec = add_client_noise(vec, dim, nm, clip, params.n_clients)
         upload = client.upload(rnd, vec)
     except ValueError as err:  # ParameterError and ProtocolError too
         return _fail(err)

@@ -280,6 +280,44 @@ def test_onetime_dp_noise_and_accounting():
     assert strategy.accountant.steps == 1
 
 
+def test_onetime_client_noise_on_power_of_two_grid_with_documented_variance(monkeypatch):
+    """Issue 12, defect 3 on the one-time Flower client: what it encrypts is its weighted
+    delta rounded to the power-of-two grid plus its noise share on that grid (so the sum
+    carries no trace of where it sat inside a cell), the weight entry exact, and the
+    noise variance the documented noise_multiplier^2 (clip + ceil(sqrt(d)) step)^2 /
+    n_clients, within a chi-square band at false-failure rate 1e-6 that excludes a 3%
+    error (2^17 entries)."""
+    import math
+
+    from scipy import stats
+
+    from pyppml.fl.ckks_onetime import OneTimeClient
+    from pyppml.fl.dp_fedavg import grid_step
+    from pyppml.fl.flower import OneTimeCkksStrategy
+    from pyppml.fl.flower_onetime import onetime_client_fit
+
+    n, dim, clip, nm, max_examples, examples = 4, 1 << 17, 1.0, 0.8, 10, 5
+    strategy = OneTimeCkksStrategy([np.zeros(dim)], n_clients=n, clip=clip, noise_multiplier=nm, weighted=True,
+                                   max_examples=max_examples, **PLAN)
+    encrypted = []
+    monkeypatch.setattr(OneTimeClient, "upload", lambda self, rnd, vec: encrypted.append(np.array(vec)) or b"")
+    cfg = strategy.configure_fit(1, None, _Mgr(n))[0][1].config
+    delta = np.random.default_rng(8).uniform(-1e-3, 1e-3, dim)  # L2 norm ~0.2 < clip: not clipped
+    res = onetime_client_fit({}, cfg, [np.zeros(dim)], lambda glob: ([glob[0] + delta], examples))
+    assert res.status.message == "" and len(encrypted) == 1
+    vec, w = encrypted[0], examples / max_examples
+    step = grid_step(clip, dim)
+    assert math.frexp(step)[0] == 0.5
+    k = vec[:dim] / step
+    assert np.all(k == np.rint(k))  # on the grid: the old noise (grid sigma / 1024, unrounded values) is not
+    assert vec[dim] == w * clip  # the weight entry carries no noise
+    noise = vec[:dim] - np.rint(w * delta / step) * step
+    planned = nm ** 2 * (clip + math.ceil(math.sqrt(dim)) * step) ** 2 / n
+    lo, hi = stats.chi2.ppf([1e-6 / 2, 1 - 1e-6 / 2], dim) / dim
+    assert lo < np.mean(noise ** 2) / planned < hi
+    assert hi < 1.03 and lo > 0.97
+
+
 def test_onetime_committee_arguments():
     """A committee object must be for the strategy's plan (its session and signing keys
     are taken); one without params needs the session and, below n-of-n, the members'
