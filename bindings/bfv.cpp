@@ -125,6 +125,7 @@ void init_bfv(py::module_& root) {
       .def("_lift", [](const BfvHandle& b, int level, bool to_aux, U64Array in) {
         // Test hook: the centered lift Q_l -> B (to_aux) or B -> Q_l of a (limbs, n) array,
         // through whichever kernel the current backend selects.
+        b.ctx->rlwe().check_level("_lift", level);
         const auto& lt = b.ctx->level(level);
         const std::size_t n = b.ctx->n(), lq = level + 1, kb = b.ctx->aux_base()->size();
         const std::size_t rows_in = to_aux ? lq : kb, rows_out = to_aux ? kb : lq;

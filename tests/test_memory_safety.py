@@ -184,3 +184,21 @@ def test_byte_swapped_uint64_is_refused():
     swapped = np.zeros(1024, dtype=np.dtype(np.uint64).newbyteorder())
     with pytest.raises(_core.ParameterError, match="wrong dtype"):
         t.forward(swapped)
+
+
+# --- issue 12 item 13: a bad level is a ParameterError, not an IndexError ---------------
+
+@pytest.mark.parametrize("level", [-1, 2, 1000])
+def test_bad_level_raises_parameter_error(level):
+    import numpy as np
+    from pyppml import _core, bfv, ckks
+
+    c = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+    with pytest.raises(_core.ParameterError, match=rf"encode: level is out of range; expected 0 <= level <= 1, got {level}"):
+        c._native.encode_constant(1.0, 2.0 ** 28, level)
+    with pytest.raises(_core.ParameterError, match=rf"encode: level is out of range"):
+        c._native.encode_real(np.ones(4), 2.0 ** 28, level)
+    b = bfv.Context(poly_degree=4096, coeff_mod_bits=[35, 35], special_mod_bits=[35])
+    for to_aux in (True, False):
+        with pytest.raises(_core.ParameterError, match=rf"_lift: level is out of range; expected 0 <= level <= 1, got {level}"):
+            b._bfv._lift(level, to_aux, np.zeros(2 * 4096, dtype=np.uint64))

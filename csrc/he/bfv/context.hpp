@@ -55,7 +55,11 @@ class BfvContext {
   // True when t is a prime = 1 mod 2n (the batch encoder works).
   bool batching() const { return batching_; }
 
-  const LevelTables& level(int l) const { return *levels_.at(static_cast<std::size_t>(l)); }
+  // ParameterError for a level outside 0..max_level.
+  const LevelTables& level(int l) const {
+    ctx_->check_level("bfv.Context", l);
+    return *levels_[static_cast<std::size_t>(l)];
+  }
   // Auxiliary base B of the product: NTT primes < 2^50 (the IFMA kernels), none of the
   // chain's, with B > 8 t n Q so that round(t c / Q) of a tensor coefficient c lifts
   // exactly from B.

@@ -101,6 +101,7 @@ uint64_t integer_double_mod(double x, const math::Modulus& q) {
 }  // namespace
 
 rlwe::Plaintext Encoder::from_coefficients(const std::vector<double>& coeffs, double scale, int level) const {
+  ctx_.check_level("encode", level);
   const uint64_t n = ctx_.n();
   auto base = ctx_.q_base(level);
   // |coefficient| must stay below Q_level / 2 to be decodable.

@@ -6,8 +6,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
+#include "common/errors.hpp"
 #include "he/rlwe/params.hpp"
 #include "rns/base_converter.hpp"
 #include "rns/rns_base.hpp"
@@ -27,8 +29,16 @@ class Context {
   std::size_t p_count() const { return params_.p.size(); }
   int max_level() const { return static_cast<int>(params_.q.size()) - 1; }
 
-  // Base of the first level+1 data primes.
-  const std::shared_ptr<const rns::RnsBase>& q_base(int level) const { return q_bases_.at(level); }
+  // Base of the first level+1 data primes; ParameterError for a level outside 0..max_level
+  // (a level can come straight from a caller, e.g. encode_constant(level=-1)).
+  const std::shared_ptr<const rns::RnsBase>& q_base(int level) const {
+    check_level("Context", level);
+    return q_bases_[static_cast<std::size_t>(level)];
+  }
+  void check_level(const char* api, int level) const {
+    if (level < 0 || level > max_level())
+      throw_parameter(api, "level", "is out of range", "0 <= level <= " + std::to_string(max_level()), level);
+  }
   // Q*P (data primes then special primes), the base of keys.
   const std::shared_ptr<const rns::RnsBase>& qp_base() const { return qp_base_; }
   const std::shared_ptr<const rns::RnsBase>& p_base() const { return p_base_; }
