@@ -202,3 +202,17 @@ def test_bad_level_raises_parameter_error(level):
     for to_aux in (True, False):
         with pytest.raises(_core.ParameterError, match=rf"_lift: level is out of range; expected 0 <= level <= 1, got {level}"):
             b._bfv._lift(level, to_aux, np.zeros(2 * 4096, dtype=np.uint64))
+
+
+# --- issue 12 item 13: Shamir with t = 1 wipes an empty coefficient buffer --------------
+
+def test_shamir_threshold_one_is_clean():
+    # t = 1 has no random coefficients: the wipe used to pass explicit_bzero a null pointer,
+    # which the sanitizer build (UBSan nonnull-attribute, halt_on_error) reports.
+    expect_child("""
+import numpy as np
+from pyppml import _core
+s = np.arange(5, dtype=np.uint64)
+shares = _core.mpc.shamir_share(_core.Prng(), s, 3, 1)
+print(all((row == s).all() for row in shares))
+""", "True")

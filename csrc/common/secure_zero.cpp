@@ -5,6 +5,9 @@
 namespace ppml {
 
 void secure_zero(void* data, std::size_t bytes) {
+  // An empty buffer may have a null pointer (an empty std::vector), and explicit_bzero's
+  // pointer is declared nonnull even for zero bytes.
+  if (bytes == 0) return;
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
   explicit_bzero(data, bytes);
 #else

@@ -4,5 +4,6 @@
 #include <cstddef>
 
 namespace ppml {
+// `data` may be null when `bytes` is 0.
 void secure_zero(void* data, std::size_t bytes);
 }
