@@ -59,8 +59,9 @@ from pyppml.dp import PrivacyAccountant
 from pyppml.fl.dp_fedavg import quantized_noise
 from pyppml.fl.errors import ParameterError, ProtocolError
 from pyppml.fl.flower_ckks import CkksStrategy, check_ckks_round, ckks_client_fit
-from pyppml.fl.flower_common import (AveragingStrategy, ClientPolicy, check_weighting, example_weight, failed_fit,
-                                     failure_reasons, flatten, prepare_delta, weighted_update)
+from pyppml.fl.flower_common import (AveragingStrategy, ClientPolicy, check_denominator, check_weighting,
+                                     example_weight, failed_fit, failure_reasons, flatten, prepare_delta, sum_width,
+                                     weighted_update)
 from pyppml.fl.flower_onetime import ONETIME_MODE, OneTimeCkksStrategy, onetime_client_fit, pinned_keys
 from pyppml.fl.messages import Kind
 from pyppml.fl.params import SecAggParams
@@ -92,8 +93,8 @@ class SecAggStrategy(AveragingStrategy):
     noise_multiplier : float
         > 0: each client adds discrete Gaussian noise so the sum carries noise of
         standard deviation noise_multiplier * clip (distributed DP); the accountant
-        ``self.accountant`` records each round. With ``weighted=True`` the epsilon does
-        not cover the survivors' total example count (see :mod:`pyppml.fl.flower_ckks`).
+        ``self.accountant`` records each round. With ``weighted=True`` no weight sum is
+        sent and the average divides by ``denominator`` (:mod:`pyppml.fl.flower_common`).
     weighted : bool
         True (default): average weighted by the clients' ``num_examples`` like Flower's
         FedAvg, inside SecAgg+ (one more masked entry per client, the weight); False: the
@@ -102,12 +103,15 @@ class SecAggStrategy(AveragingStrategy):
         Public bound on a client's ``num_examples``, required when ``weighted``; clients
         with more (or fewer than 1) refuse the round. Keep it tight: the precision of the
         average degrades with ``max_examples / (total examples)``.
+    denominator : float, optional
+        Weighted with DP: the public denominator of the average (default ``n_clients``;
+        the expected sum of ``num_examples / max_examples`` gives an unbiased average).
 
     Attributes
     ----------
     parameters : list of arrays (the global model); ``history``: per round survivors,
     rejected protocol messages, failed clients' messages (``failed``, by index) and,
-    weighted, the survivors' total examples (``examples``).
+    weighted without DP, the survivors' total examples (``examples``).
 
     Raises
     ------
@@ -117,18 +121,21 @@ class SecAggStrategy(AveragingStrategy):
     """
 
     def __init__(self, initial_parameters, n_clients: int, clip: float = 1.0, threshold=None, neighbours=None,
-                 noise_multiplier: float = 0.0, weighted: bool = True, max_examples: int | None = None):
+                 noise_multiplier: float = 0.0, weighted: bool = True, max_examples: int | None = None,
+                 denominator: float | None = None):
         self.parameters = [np.asarray(a) for a in initial_parameters]
         self.dim = int(sum(a.size for a in self.parameters))
         self.weighted = bool(weighted)
         self.max_examples = check_weighting("SecAggStrategy", self.weighted, max_examples)
-        # The protocol sums dim + 1 entries when weighted (the weight w * clip rides along).
-        self.params = SecAggParams(n_clients, self.dim + (1 if self.weighted else 0), threshold, neighbours)
+        self.denominator = check_denominator("SecAggStrategy", denominator, n_clients)
+        # Weighted without DP the weight w * clip rides along as one more entry.
+        self.params = SecAggParams(n_clients, sum_width(self.dim, self.weighted, noise_multiplier), threshold,
+                                   neighbours)
         self.clip = float(clip)
         self.noise_multiplier = float(noise_multiplier)
         self.accountant = PrivacyAccountant() if noise_multiplier > 0 else None
         self.quantizer = Quantizer(clip, n_clients, 32, noise_headroom=0.5 if noise_multiplier > 0 else 0.0)
-        if self.weighted and self.clip * self.quantizer.scale < self.max_examples:
+        if self.params.dim > self.dim and self.clip * self.quantizer.scale < self.max_examples:
             # The weight entry of a 1-example client, clip / max_examples, would round to 0.
             raise ParameterError(f"SecAggStrategy: max_examples is too large for the 32-bit quantizer; expected <= "
                                  f"{math.floor(self.clip * self.quantizer.scale)} (clip * scale), got "
@@ -252,11 +259,11 @@ def client_fit(state: _ClientState, cfg, parameters: Parameters,
             new, num_examples = _trained(train(glob))
             delta = flatten(new) - flatten(glob)
             weight = example_weight(cfg, num_examples)  # None when unweighted; ValueError out of range
-            if delta.size + (weight is not None) != state.params.dim or not np.all(np.isfinite(delta)):
-                raise ValueError("pyppml flower client: local update has the wrong size or is not finite")
             clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
-            # (w * clipped delta, w * clip): all entries in [-clip, clip], the quantizer's range.
-            vec = weighted_update(prepare_delta(delta, clip, nm), weight, clip)
+            if sum_width(delta.size, weight is not None, nm) != state.params.dim or not np.all(np.isfinite(delta)):
+                raise ValueError("pyppml flower client: local update has the wrong size or is not finite")
+            # (w * clipped delta[, w * clip]): all entries in [-clip, clip], the quantizer's range.
+            vec = weighted_update(prepare_delta(delta, clip, nm), weight, clip, nm)
             q = Quantizer(clip, state.params.n_clients, 32, noise_headroom=0.5 if nm > 0 else 0.0)
             noise = None
             if nm > 0:

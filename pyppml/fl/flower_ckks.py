@@ -29,8 +29,9 @@ Trust model
   one colluding with the server can sign crafted ciphertexts (use the one-time mode
   against that).
 - Dropouts are free: the server sums whatever valid uploads arrived (at least
-  ``min_clients``) and divides by their total weight (``weighted=True``: their total
-  ``num_examples``, below) or by their number (``weighted=False``).
+  ``min_clients``) and divides by their total weight (``weighted=True`` without DP:
+  their total ``num_examples``; with DP a public ``denominator``, see
+  :mod:`pyppml.fl.flower_common`) or by their number (``weighted=False``).
 
 Differential privacy (``noise_multiplier > 0``): each client clips its delta to L2 norm
 ``clip``, rounds it to a power-of-two grid and adds its share of discrete Gaussian noise
@@ -58,8 +59,9 @@ from pyppml.ckks.ciphertext import Ciphertext
 from pyppml.dp import PrivacyAccountant
 from pyppml.fl.ckks_agg import CkksCommittee, encrypt_update, sign_upload, upload_payload
 from pyppml.fl.errors import ParameterError
-from pyppml.fl.flower_common import (AveragingStrategy, ClientPolicy, add_client_noise, check_weighting, example_weight,
-                                     failed_fit, failure_reasons, flatten, prepare_delta, weighted_update)
+from pyppml.fl.flower_common import (AveragingStrategy, ClientPolicy, add_client_noise, check_denominator,
+                                     check_weighting, example_weight, failed_fit, failure_reasons, flatten,
+                                     prepare_delta, sum_width, weighted_update)
 
 CKKS_TENSOR_TYPE = "pyppml-ckks"
 
@@ -113,7 +115,7 @@ def ckks_client_fit(cfg, glob: list[np.ndarray], new: list[np.ndarray], num_exam
                              f"finite values, got {delta.size}")
         clip, nm, n = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"]), int(cfg["pyppml_n"])
         weight = example_weight(cfg, num_examples)
-        vec = weighted_update(prepare_delta(delta, clip, nm), weight, clip)
+        vec = weighted_update(prepare_delta(delta, clip, nm), weight, clip, nm)
         if nm > 0:
             # Noise on the (weighted) numerator entries only, not multiplied by the weight:
             # sensitivity of w * delta is <= clip, so this is the unweighted calibration.
@@ -147,8 +149,8 @@ class CkksStrategy(AveragingStrategy):
         ``max_abs_value``.
     noise_multiplier : float
         > 0: distributed DP (see the module); ``self.accountant`` records each round.
-        With ``weighted=True`` the epsilon does not cover the total example count (see
-        the module's note on weighting).
+        With ``weighted=True`` no weight sum is sent and the average divides by
+        ``denominator`` (:mod:`pyppml.fl.flower_common`).
     decrypt : callable(uploads, round) -> numpy array, optional
         Collective decryption of the sum of signed uploads ``(public key, ciphertext
         bytes, signature)`` (default ``committee.decrypt_uploads``).
@@ -160,12 +162,15 @@ class CkksStrategy(AveragingStrategy):
         Public bound on a client's ``num_examples``, required when ``weighted``; clients
         with more (or fewer than 1) refuse the round. Keep it tight: the precision of the
         average degrades with ``max_examples / (total examples)``.
+    denominator : float, optional
+        Weighted with DP: the public denominator of the average (default ``n_clients``).
 
     Attributes
     ----------
     parameters : the global model (list of arrays); ``history``: per round, the clients
     whose ciphertexts were summed, those refused, the failed clients' messages
-    (``failed``) and, weighted, the summed clients' total examples (``examples``).
+    (``failed``) and, weighted without DP, the summed clients' total examples
+    (``examples``).
 
     Raises
     ------
@@ -176,12 +181,13 @@ class CkksStrategy(AveragingStrategy):
 
     def __init__(self, initial_parameters, n_clients: int, committee: CkksCommittee | None = None,
                  min_clients: int | None = None, clip: float = 1.0, noise_multiplier: float = 0.0, decrypt=None,
-                 weighted: bool = True, max_examples: int | None = None):
+                 weighted: bool = True, max_examples: int | None = None, denominator: float | None = None):
         self.parameters = [np.asarray(a) for a in initial_parameters]
         self.dim = int(sum(a.size for a in self.parameters))
         self.n_clients = int(n_clients)
         self.weighted = bool(weighted)
         self.max_examples = check_weighting("CkksStrategy", self.weighted, max_examples)
+        self.denominator = check_denominator("CkksStrategy", denominator, n_clients)
         self.min_clients = int(min_clients or n_clients)
         if not 1 <= self.min_clients <= self.n_clients:
             raise ValueError(f"CkksStrategy: min_clients is out of range; expected 1..{n_clients}, got {min_clients}")
@@ -201,7 +207,7 @@ class CkksStrategy(AveragingStrategy):
                                  f"{most}, got {self.n_clients}")
         self.ctx = self.committee.client_context()
         self._ctx_bytes = self.ctx.to_bytes()
-        self.vec_dim = self.dim + (1 if self.weighted else 0)  # + the weight entry
+        self.vec_dim = sum_width(self.dim, self.weighted, noise_multiplier)  # + the weight entry without DP
         self.n_cts = -(-self.vec_dim // (2 * self.ctx.slots))
         self.decrypt = decrypt or self.committee.decrypt_uploads
         self.key_id = int(self.committee.key_id)

@@ -30,21 +30,22 @@ entry, with ``e`` the error bound of a decoded sum (SecAgg+: ``n_clients / (2 sc
 scale about ``2^31 (1 - headroom) / (n_clients clip)``; CKKS: ``2^-precision_bits`` of the
 committee), the average is within about ``e (1 + |average| / clip) / W``.
 
-What the server learns beyond the unweighted protocol: ``W``, i.e. the survivors' total
-number of examples (exactly -- it carries no DP noise). Individual counts stay hidden as
-far as the secure sum hides them, but an adversary knowing all but one survivor's count,
-or comparing rounds whose survivor sets differ by one client, learns that client's count.
+What the server learns beyond the unweighted protocol (without DP): ``W``, i.e. the
+survivors' total number of examples (exactly). Individual counts stay hidden as far as
+the secure sum hides them, but an adversary knowing all but one survivor's count, or
+comparing rounds whose survivor sets differ by one client, learns that client's count.
 The client's refusal message does not include its ``num_examples``.
 
-Weighting and DP: the noise is added to the weighted numerator ``w_i d_i`` (never
-multiplied by ``w_i``), whose per-client L2 sensitivity is ``<= clip`` as before, so the
-noise calibration and the accountant are unchanged and the epsilon covers ``S``. It does
-NOT cover the denominator ``W``, which is released exact (see above): with
-``weighted=True`` the DP guarantee is for the update given the survivors' total example
-count, which must be treated as public; use ``weighted=False`` (denominator = survivor
-count, public anyway) when the example counts must be protected too. Note also that the
-noise on the average has standard deviation ``noise_multiplier * clip / W``, larger than
-``noise_multiplier * clip / survivors`` of the unweighted mean whenever ``W < survivors``.
+Weighting and DP (``noise_multiplier > 0``): the weight entry is not sent at all. Each
+client sends ``w_i d_i`` plus its noise share (never multiplied by ``w_i``), whose
+per-client L2 sensitivity is ``<= clip`` as before, so the noise calibration and the
+accountant are the unweighted ones, and the server divides the noisy sum by a fixed
+public ``denominator`` (the fixed-denominator estimator of McMahan et al. 2018, as in
+:class:`pyppml.fl.DPFedAvg`; default ``n_clients``, i.e. every client at the maximum
+weight; set it to the expected ``sum_i w_i`` for an unbiased average). The epsilon then
+covers everything the server sees: no exact weight sum, which would reveal a client's
+count by comparing two rounds. The noise on the average has standard deviation
+``noise_multiplier * clip / denominator``.
 """
 
 from __future__ import annotations
@@ -238,14 +239,32 @@ def example_weight(cfg, num_examples) -> float | None:
     return float(num_examples) / m
 
 
-def weighted_update(delta: np.ndarray, weight: float | None, clip: float) -> np.ndarray:
+def weighted_update(delta: np.ndarray, weight: float | None, clip: float,
+                    noise_multiplier: float = 0.0) -> np.ndarray:
     """``(weight * delta, weight * clip)``: every entry within [-clip, clip] when delta's
     are and weight <= 1 (see the module's note on weighting); ``delta`` unchanged when
-    weight is None. DP noise, if any, goes on the result's first ``len(delta)`` entries
-    (adding it to ``delta`` before weighting would scale it down by the weight)."""
+    weight is None; with DP (``noise_multiplier > 0``) ``weight * delta`` alone (the
+    server divides by a public denominator). DP noise, if any, goes on the result's first
+    ``len(delta)`` entries (adding it to ``delta`` before weighting would scale it down by
+    the weight)."""
     if weight is None:
         return np.asarray(delta, dtype=np.float64)
-    return np.concatenate([weight * np.asarray(delta, dtype=np.float64), [weight * clip]])
+    scaled = weight * np.asarray(delta, dtype=np.float64)
+    return scaled if noise_multiplier > 0 else np.concatenate([scaled, [weight * clip]])
+
+
+def sum_width(dim: int, weighted: bool, noise_multiplier: float) -> int:
+    """Entries each client sends: the model delta, plus the weight entry when weighted
+    without DP (:func:`weighted_update`)."""
+    return int(dim) + (1 if weighted and not noise_multiplier > 0 else 0)
+
+
+def check_denominator(where: str, denominator, n_clients: int) -> float:
+    """The public denominator of a weighted DP average (default ``n_clients``)."""
+    value = float(n_clients if denominator is None else denominator)
+    if not (math.isfinite(value) and value > 0):
+        raise ParameterError(f"{where}: denominator is out of range; expected a finite value > 0, got {denominator}")
+    return value
 
 
 def weighted_average(total: np.ndarray, dim: int, clip: float, max_examples: int) -> tuple[np.ndarray, float]:
@@ -279,7 +298,8 @@ def failed_fit(err: Exception, tensor_type: str) -> FitRes:
 class AveragingStrategy(Strategy):
     """Base of the pyppml strategies: fit rounds only (no federated evaluation), and the
     model step from a decrypted or unmasked sum. Subclasses set ``parameters``, ``dim``,
-    ``clip``, ``weighted``, ``max_examples``, ``noise_multiplier`` and ``accountant``."""
+    ``clip``, ``weighted``, ``max_examples``, ``noise_multiplier``, ``denominator`` and
+    ``accountant``."""
 
     def apply_sum(self, total: np.ndarray, count: int, expected: int, entry: dict, metrics: dict):
         """Move the model by the average the sum ``total`` of ``count`` clients (out of the
@@ -288,10 +308,12 @@ class AveragingStrategy(Strategy):
         value; a total weight below one example keeps the model and records the error."""
         if self.accountant is not None:
             # The weighting leaves the sensitivity of the numerator sum(w delta) at clip
-            # (w <= 1), so the accounting is the unweighted one; the denominator is not
-            # covered (module note).
+            # (w <= 1), so the accounting is the unweighted one; with DP no weight sum is
+            # sent (module note).
             self.accountant.step(self.noise_multiplier * math.sqrt(count / expected), 1.0, 1)
-        if self.weighted:
+        if self.weighted and self.noise_multiplier > 0:
+            delta = np.asarray(total[:self.dim]) / self.denominator
+        elif self.weighted:
             try:
                 delta, entry["examples"] = weighted_average(total, self.dim, self.clip, self.max_examples)
             except ValueError as err:

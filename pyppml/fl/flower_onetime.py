@@ -46,10 +46,12 @@ Trust model
   member that fails is replaced by other holders of its key parts; with too few the round
   keeps the model.
 
-Weighting (``weighted=True``: ``(w delta, w clip)``, ``w = num_examples / max_examples``)
-and DP (each client adds Gaussian noise of standard deviation
-``noise_multiplier * clip / sqrt(n_clients)``) work as in :mod:`pyppml.fl.flower_ckks`,
-including what the server learns (the survivors' total example count, without noise).
+Weighting (``weighted=True``: ``(w delta, w clip)``, ``w = num_examples / max_examples``;
+with DP ``w delta`` alone and a public ``denominator``) and DP (each client rounds to a
+power-of-two grid and adds its share of discrete Gaussian noise,
+:func:`pyppml.fl.flower_common.add_client_noise`) work as in
+:mod:`pyppml.fl.flower_ckks`, including what the server learns (without DP, the
+survivors' total example count).
 With DP the plan's ``max_abs_value`` is ``clip`` plus 9 standard deviations of a client's
 noise (a client whose noisy entry still exceeds it, probability ~1e-19 per entry, fails
 the round rather than clip its noise); without DP it is ``clip``.
@@ -71,8 +73,9 @@ from pyppml.fl import agreement
 from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
 from pyppml.fl.dp_fedavg import NOISE_TAIL
 from pyppml.fl.errors import ParameterError, ProtocolError, TooFewSurvivorsError
-from pyppml.fl.flower_common import (AveragingStrategy, add_client_noise, check_weighting, example_weight, failed_fit,
-                                     failure_reasons, flatten, prepare_delta, weighted_update)
+from pyppml.fl.flower_common import (AveragingStrategy, add_client_noise, check_denominator, check_weighting,
+                                     example_weight, failed_fit, failure_reasons, flatten, prepare_delta, sum_width,
+                                     weighted_update)
 
 ONETIME_MODE = "ckks-onetime"
 ONETIME_TENSOR_TYPE = "pyppml-ckks-onetime"
@@ -145,6 +148,8 @@ class OneTimeCkksStrategy(AveragingStrategy):
         False: the plain mean over the accepted clients.
     max_examples : int
         Public bound on a client's ``num_examples``, required when ``weighted``.
+    denominator : float, optional
+        Weighted with DP: the public denominator of the average (default ``n_clients``).
     committee : object or callable, optional
         Default: a :class:`LocalCommittee` (in-process members). Otherwise an object with
         ``public_keys() -> list of bytes``, ``verify(member, request) -> bytes``,
@@ -162,7 +167,8 @@ class OneTimeCkksStrategy(AveragingStrategy):
 
     Attributes
     ----------
-    params : the :class:`OneTimeParams` of every round (dim = model size + 1 when weighted),
+    params : the :class:`OneTimeParams` of every round (dim = model size + 1 when weighted
+        without DP),
         naming the members' signing keys.
     parameters : the global model (list of arrays).
     history : per aggregation round: ``accepted`` and ``rejected`` (client index -> reason)
@@ -179,13 +185,14 @@ class OneTimeCkksStrategy(AveragingStrategy):
                  poly_degree: int = 4096, precision_bits: int = 20, min_clients: int | None = None,
                  clip: float = 1.0, noise_multiplier: float = 0.0, weighted: bool = True,
                  max_examples: int | None = None, committee=None, session: bytes | None = None,
-                 security: int = 128, member_signing_keys=None):
+                 security: int = 128, member_signing_keys=None, denominator: float | None = None):
         api = "OneTimeCkksStrategy"
         self.parameters = [np.asarray(a) for a in initial_parameters]
         self.dim = int(sum(a.size for a in self.parameters))
         self.n_clients = int(n_clients)
         self.weighted = bool(weighted)
         self.max_examples = check_weighting(api, self.weighted, max_examples)
+        self.denominator = check_denominator(api, denominator, n_clients)
         self.clip = float(clip)
         self.noise_multiplier = float(noise_multiplier)
         if not (math.isfinite(self.clip) and self.clip > 0):
@@ -213,7 +220,7 @@ class OneTimeCkksStrategy(AveragingStrategy):
                     max_abs_value=self.max_abs_value, min_clients=min_clients, security=security)
         if session is not None:
             plan["session"] = session
-        self.params = OneTimeParams(self.n_clients, self.dim + (1 if self.weighted else 0), **plan)
+        self.params = OneTimeParams(self.n_clients, sum_width(self.dim, self.weighted, self.noise_multiplier), **plan)
         diff = _plan_diff(given, self.params) if given is not None else []
         if diff:
             raise ParameterError(f"{api}: committee is for another plan; expected the strategy's params, got "
@@ -461,10 +468,10 @@ def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train, pi
                                 "committee keys and DP settings this node was given out of band")
         params = _params_from_config(cfg)
         dim, weighted = int(cfg["pyppml_dim"]), bool(cfg.get("pyppml_weighted", False))
-        if params.dim != dim + (1 if weighted else 0):
-            raise ParameterError(f"pyppml onetime client: the plan's dim does not match the model; expected "
-                                 f"{dim + (1 if weighted else 0)}, got {params.dim}")
         clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
+        if params.dim != sum_width(dim, weighted, nm):
+            raise ParameterError(f"pyppml onetime client: the plan's dim does not match the model; expected "
+                                 f"{sum_width(dim, weighted, nm)}, got {params.dim}")
         if not 0 < clip <= params.max_abs_value or not (math.isfinite(nm) and nm >= 0):
             raise ParameterError(f"pyppml onetime client: clip or noise is out of range; expected 0 < clip <= "
                                  f"max_abs_value {params.max_abs_value} and noise >= 0, got {clip}, {nm}")
@@ -484,7 +491,7 @@ def onetime_client_fit(last_rounds: dict, cfg, glob: list[np.ndarray], train, pi
             raise ValueError(f"pyppml onetime client: local update has the wrong size or is not finite; expected "
                              f"{dim} finite values, got {delta.size}")
         weight = example_weight(cfg, num_examples)
-        vec = weighted_update(prepare_delta(delta, clip, nm), weight, clip)
+        vec = weighted_update(prepare_delta(delta, clip, nm), weight, clip, nm)
         if nm > 0:  # on the (weighted) numerator only, rounded to the grid first (see flower_ckks)
             vec = add_client_noise(vec, dim, nm, clip, params.n_clients)
         upload = client.upload(rnd, vec)

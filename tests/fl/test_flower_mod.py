@@ -250,26 +250,67 @@ def test_secagg_strategy_dp_in_process():
     assert strategy.accountant.steps == 1
 
 
-def test_secagg_strategy_weighted_dp_in_process():
-    """Weighted SecAgg+ with distributed DP: the noise goes on the weighted numerator
-    unscaled by the weights (sum noise sd = noise_multiplier * clip) and not on the
-    weight entry (the total examples come out exact), so the average's noise sd is
-    noise_multiplier * clip / W with W = sum num_examples / max_examples; the accountant
-    steps as unweighted."""
-    from pyppml.fl.flower import SecAggNumPyClient, SecAggStrategy
+COUNTS = [50, 50, 25, 25]  # W = sum num_examples / max_examples = 150 / 100 = 1.5
 
-    n, dim, counts = 4, 2048, [50, 50, 25, 25]  # W = 150 / 100 = 1.5
-    strategy = SecAggStrategy([np.zeros(dim)], n_clients=n, clip=1.0, threshold=3, noise_multiplier=0.5,
+
+def test_secagg_strategy_weighted_dp_sends_no_weight_sum(monkeypatch):
+    """Weighted SecAgg+ with distributed DP (issue 12, defect 4 on the Flower path): the
+    unmasked sum the server obtains has the model's dim entries only (no w * clip entry,
+    whose sum would give the survivors' exact total examples), and the model moves by
+    sum(w delta) / denominator (public; default n_clients); the accountant steps as
+    unweighted."""
+    from pyppml.fl.flower import SecAggNumPyClient, SecAggStrategy
+    from pyppml.fl.secagg_server import SecAggServer
+
+    n, dim, nm = 4, 2048, 0.01
+    seen = []
+    finish = SecAggServer.finish
+    monkeypatch.setattr(SecAggServer, "finish", lambda self: seen.append(finish(self)) or seen[-1])
+    strategy = SecAggStrategy([np.zeros(dim)], n_clients=n, clip=1.0, threshold=3, noise_multiplier=nm,
                               max_examples=100)
-    clients = {str(i): SecAggNumPyClient(_ShiftN(np.full(dim, 0.01), counts[i])) for i in range(n)}
+    clients = {str(i): SecAggNumPyClient(_ShiftN(np.full(dim, 0.01), COUNTS[i])) for i in range(n)}
     for rnd in range(1, 5):
         ins = strategy.configure_fit(rnd, None, _Mgr(clients))
         strategy.aggregate_fit(rnd, [(p, clients[p.cid].fit(f)) for p, f in ins], [])
-    mean = strategy.parameters[0]
-    assert strategy.history[0]["survivors"] == list(range(n))
-    assert abs(strategy.history[0]["examples"] - 150) < 1e-4
-    assert abs(np.std(mean) - 0.5 / 1.5) < 0.03 and abs(np.mean(mean) - 0.01) < 0.03
+    assert len(seen) == 1 and len(seen[0]) == dim
+    assert strategy.history[0]["survivors"] == list(range(n)) and "examples" not in strategy.history[0]
+    # mean = 0.01 * W / n = 0.00375; the noise on it has sd nm / n per entry.
+    assert abs(np.mean(strategy.parameters[0]) - 0.01 * 1.5 / n) < 5 * nm / n / np.sqrt(dim) + 1e-5
     assert strategy.accountant.steps == 1
+
+
+def test_ckks_strategy_weighted_dp_sends_no_weight_sum():
+    """The same for the CKKS strategy: what the committee decrypts for the server is the
+    noisy numerator and zeros (no weight entry at index dim), the model moves by the sum
+    over the public denominator."""
+    from pyppml.fl.flower import CkksStrategy
+
+    n, dim, nm = 4, 2048, 0.01
+    committee, keys, policy = _ckks_parties(n, members=2, poly_degree=8192, max_clients=64)
+    seen = []
+
+    def decrypt(uploads, rnd):
+        seen.append(committee.decrypt_uploads(uploads, rnd))
+        return seen[-1]
+
+    strategy = CkksStrategy([np.zeros(dim)], n_clients=n, committee=committee, clip=1.0, noise_multiplier=nm,
+                            max_examples=100, decrypt=decrypt, denominator=1.5)
+    ins = strategy.configure_fit(1, None, _Mgr([str(i) for i in range(n)]))
+    strategy.aggregate_fit(1, [(p, _ckks_client(_ShiftN(np.full(dim, 0.01), COUNTS[i]), keys[i], policy).fit(f))
+                               for i, (p, f) in enumerate(ins)], [])
+    assert len(seen) == 1 and strategy.vec_dim == dim
+    assert np.abs(seen[0][dim:]).max() < 2 ** -9  # the weight sum 1.5 would sit at index dim
+    assert "examples" not in strategy.history[0]
+    assert abs(np.mean(strategy.parameters[0]) - 0.01) < 5 * nm / 1.5 / np.sqrt(dim) + 1e-4
+    assert strategy.accountant.steps == 1
+
+
+def test_denominator_out_of_range_refused():
+    from pyppml.fl.flower import SecAggStrategy
+
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="denominator is out of range"):
+            SecAggStrategy([np.zeros(4)], n_clients=4, noise_multiplier=1.0, max_examples=10, denominator=bad)
 
 
 def test_weighting_arguments_and_client_refusal():

@@ -283,7 +283,7 @@ def test_onetime_dp_noise_and_accounting():
 def test_onetime_client_noise_on_power_of_two_grid_with_documented_variance(monkeypatch):
     """Issue 12, defect 3 on the one-time Flower client: what it encrypts is its weighted
     delta rounded to the power-of-two grid plus its noise share on that grid (so the sum
-    carries no trace of where it sat inside a cell), the weight entry exact, and the
+    carries no trace of where it sat inside a cell), no weight entry, and the
     noise variance the documented noise_multiplier^2 (clip + ceil(sqrt(d)) step)^2 /
     n_clients, within a chi-square band at false-failure rate 1e-6 that excludes a 3%
     error (2^17 entries)."""
@@ -310,12 +310,58 @@ def test_onetime_client_noise_on_power_of_two_grid_with_documented_variance(monk
     assert math.frexp(step)[0] == 0.5
     k = vec[:dim] / step
     assert np.all(k == np.rint(k))  # on the grid: the old noise (grid sigma / 1024, unrounded values) is not
-    assert vec[dim] == w * clip  # the weight entry carries no noise
+    assert vec.size == dim  # with DP no weight entry is sent
     noise = vec[:dim] - np.rint(w * delta / step) * step
     planned = nm ** 2 * (clip + math.ceil(math.sqrt(dim)) * step) ** 2 / n
     lo, hi = stats.chi2.ppf([1e-6 / 2, 1 - 1e-6 / 2], dim) / dim
     assert lo < np.mean(noise ** 2) / planned < hi
     assert hi < 1.03 and lo > 0.97
+
+
+def test_onetime_weighted_dp_sends_no_weight_sum(monkeypatch):
+    """Weighted one-time CKKS with DP (issue 12, defect 4 on the Flower path): the plan
+    sums the model's dim entries only, the sum the server decrypts has no weight entry
+    (whose value would be the survivors' exact total examples), and the model moves by
+    the sum over the public denominator."""
+    from pyppml.fl.ckks_onetime import OneTimeServer
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+
+    n, dim, nm, counts = 4, 1024, 0.01, [50, 50, 25, 25]  # W = 1.5
+    seen = []
+    finish = OneTimeServer.finish
+    monkeypatch.setattr(OneTimeServer, "finish", lambda self: seen.append(finish(self)) or seen[-1])
+    strategy = OneTimeCkksStrategy([np.zeros(dim)], n_clients=n, clip=1.0, noise_multiplier=nm, max_examples=100,
+                                   denominator=1.5, **PLAN)
+    assert strategy.params.dim == dim
+    _round(strategy, [SecAggNumPyClient(_ShiftN(np.full(dim, 0.01), counts[i])) for i in range(n)], 1)
+    assert len(seen) == 1 and len(seen[0]) == dim
+    assert strategy.history[0]["accepted"] == list(range(n)) and "examples" not in strategy.history[0]
+    assert abs(np.mean(strategy.parameters[0]) - 0.01) < 5 * nm / 1.5 / np.sqrt(dim) + 1e-4
+
+
+@pytest.mark.parametrize("missing", [set(), {1}])
+def test_onetime_strategy_accounts_documented_multiplier(missing):
+    """One-time strategy: per decrypted round the accountant is told noise_multiplier *
+    sqrt(k / n_clients) for the k summed uploads (each client adds sigma^2 / n_clients);
+    two rounds, with and without a client that never uploads; equal to a reference
+    PrivacyAccountant stepped with that multiplier."""
+    from pyppml.dp import PrivacyAccountant
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+
+    n, dim, z = 4, 8, 1.2
+    strategy = OneTimeCkksStrategy([np.zeros(dim)], n_clients=n, clip=1.0, noise_multiplier=z, weighted=False,
+                                   min_clients=3, **{**PLAN, "poly_degree": 4096})  # room for the noise
+    clients = [SecAggNumPyClient(_ShiftN(np.full(dim, 0.01))) for _ in range(n)]
+    for rnd in (1, 2):
+        ins = strategy.configure_fit(rnd, None, _Mgr(n))
+        strategy.aggregate_fit(rnd, [(p, clients[int(p.cid)].fit(f)) for p, f in ins
+                                     if int(p.cid) not in missing], [])
+    k = n - len(missing)
+    assert [len(h["accepted"]) for h in strategy.history] == [k, k]
+    ref = PrivacyAccountant("rdp")
+    for _ in range(2):
+        ref.step(z * np.sqrt(k / n), 1.0, 1)
+    assert strategy.accountant.get_epsilon(1e-5) == pytest.approx(ref.get_epsilon(1e-5), rel=1e-12)
 
 
 def test_onetime_committee_arguments():
