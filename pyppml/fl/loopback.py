@@ -18,7 +18,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import socket
-import time
 
 import numpy as np
 
@@ -60,21 +59,20 @@ def bound_listener(backlog: int, host: str = "127.0.0.1") -> socket.socket:
     return sock
 
 
-def connect_to_server(index: int, server: tuple[str, int], participants: int, timeout: float,
-                      connect_timeout: float = 20.0) -> Channel:
+def connect_to_server(index: int, server: tuple[str, int], participants: int, timeout: float) -> Channel:
     """A client's channel to the server (party 0 of ``participants``), introduced with
-    the HELLO frame :class:`pyppml.mpc.Party` expects. Connecting is retried until
-    ``connect_timeout`` only for servers that bind after their clients start; with a
-    :func:`bound_listener` the first attempt succeeds."""
-    deadline = time.monotonic() + connect_timeout
-    while True:
-        try:
-            sock = socket.create_connection(server, timeout=timeout)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise PeerTimeoutError(f"client {index}: server at {server} did not come up in time") from None
-            time.sleep(0.02)
+    the HELLO frame :class:`pyppml.mpc.Party` expects. One attempt, no retries: the
+    server's :func:`bound_listener` listens before any client starts.
+
+    Raises
+    ------
+    PeerTimeoutError
+        Nothing listens at ``server``."""
+    try:
+        sock = socket.create_connection(server, timeout=timeout)
+    except OSError as err:
+        raise PeerTimeoutError(f"client {index}: server is not listening; expected a listener at {server} before "
+                               f"the clients start, got {err}") from None
     ch = Channel(sock, "server", timeout)
     ch.send(MsgType.HELLO, np.array([index, participants], dtype=np.int64))
     return ch

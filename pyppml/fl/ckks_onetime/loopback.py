@@ -27,10 +27,10 @@ from pyppml.fl.ckks_onetime.params import OneTimeParams
 from pyppml.fl.ckks_onetime.server import OneTimeServer
 from pyppml.fl.ckks_onetime.simulator import normalize_member_dropouts
 from pyppml.fl.errors import ProtocolError
-from pyppml.fl.loopback import _as_frame, connect_to_server, reap
+from pyppml.fl.loopback import _as_frame, bound_listener, connect_to_server, reap
 from pyppml.fl.messages import Kind
 from pyppml.fl.simulator import RoundReport, check_updates
-from pyppml.mpc.party import Party, free_ports
+from pyppml.mpc.party import Party
 from pyppml.mpc.transport import MsgType, PartyError
 
 
@@ -114,18 +114,25 @@ def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None
     mdrop = normalize_member_dropouts(member_dropouts)
     drop_at = {j: step for step in ("decrypt", "certify", "verify") for j in mdrop.get(step, ())}
     parties = n + members + 1
-    server_addr = ("127.0.0.1", free_ports(1)[0])
+    # Bound and listening before any process forks: no free-port race, no retries.
+    listener = bound_listener(parties + 4)
+    server_addr = listener.getsockname()
     addresses = {0: server_addr} | {i: ("127.0.0.1", 0) for i in range(1, parties)}
     ctx = mp.get_context("fork")
     procs = [ctx.Process(target=client_process, args=(i, params, ups[i], server_addr, parties, timeout, i in gone),
                          daemon=True) for i in range(n)]
     procs += [ctx.Process(target=member_process, args=(j, params, signing[j], server_addr, parties, timeout,
                                                        drop_at.get(j)), daemon=True) for j in range(members)]
-    for p in procs:
-        p.start()
+    try:
+        for p in procs:
+            p.start()
+    except BaseException:
+        listener.close()
+        reap([p for p in procs if p.pid is not None])
+        raise
     sent = {}
     try:
-        with Party(0, addresses, timeout=timeout) as party:
+        with Party(0, addresses, timeout=timeout, listener=listener) as party:
 
             def member(j: int):
                 return party.channel(n + 1 + j)
