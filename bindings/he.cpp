@@ -58,6 +58,32 @@ void check_share(const HeContext& h, const rns::RnsPoly& s, int level, const cha
   for (std::size_t i = 0; i < s.limbs(); ++i) require_below(api, "shares", s.limb(i), s.n(), (*s.base())[i].value());
 }
 
+// Loading limits from Python arguments. min_security None (or 0) removes the floor and is
+// accepted only with allow_insecure=True.
+rlwe::LoadLimits load_limits(const py::object& min_security, bool allow_insecure, uint64_t max_poly_degree,
+                             std::size_t max_primes) {
+  const char* api = "Context.from_bytes";
+  rlwe::LoadLimits l;
+  // Compared as Python objects, so that no value (a str, 2**70) can fail a C++ cast.
+  l.min_security = -1;
+  if (min_security.is_none()) l.min_security = 0;
+  for (int level : {0, 128, 192, 256})
+    if (py::isinstance<py::int_>(min_security) && min_security.equal(py::int_(level))) l.min_security = level;
+  if (l.min_security < 0)
+    throw_parameter(api, "min_security", "is not a supported level", "128, 192, 256, or None with allow_insecure=True",
+                    py::repr(min_security).cast<std::string>());
+  if (l.min_security == 0 && !allow_insecure)
+    throw_parameter(api, "min_security", "removes the security check", "128, 192 or 256, or allow_insecure=True",
+                    min_security.is_none() ? std::string("None") : std::string("0"));
+  if (max_poly_degree < 1024 || max_poly_degree > (uint64_t{1} << 17) || (max_poly_degree & (max_poly_degree - 1)))
+    throw_parameter(api, "max_poly_degree", "is out of range", "a power of two in [1024, 131072]", max_poly_degree);
+  if (max_primes < 2 || max_primes > 256)
+    throw_parameter(api, "max_primes", "is out of range", "2 <= max_primes <= 256", max_primes);
+  l.max_poly_degree = max_poly_degree;
+  l.max_primes = max_primes;
+  return l;
+}
+
 template <typename F>
 auto released(F f) {
   py::gil_scoped_release release;
@@ -71,10 +97,21 @@ void init_he(py::module_& root) {
 
   // Serialization: bytes in, objects out; every failure is a FormatError.
   m.def("save_params", [](const HeContext& h) { return py::bytes(rlwe::save_params(h.ctx->params())); });
-  m.def("load_params", [](const py::bytes& b) {
-    rlwe::Params p = rlwe::load_params(std::string(b));
+  // Context.from_bytes limits: check_params applies them to untrusted bytes without building
+  // anything; load_params builds the context (its defaults accept whatever the core can
+  // represent, for bytes already checked or trusted).
+  m.def("check_params", [](const py::bytes& b, const py::object& min_security, bool allow_insecure,
+                           uint64_t max_poly_degree, std::size_t max_primes) {
+    rlwe::load_params(std::string(b), load_limits(min_security, allow_insecure, max_poly_degree, max_primes));
+  }, py::arg("data"), py::arg("min_security") = 128, py::arg("allow_insecure") = false,
+     py::arg("max_poly_degree") = rlwe::LoadLimits{}.max_poly_degree, py::arg("max_primes") = rlwe::LoadLimits{}.max_primes,
+     "Parse parameter bytes and apply the loading limits (FormatError / ParameterError); builds nothing.");
+  m.def("load_params", [](const py::bytes& b, const py::object& min_security, bool allow_insecure,
+                          uint64_t max_poly_degree, std::size_t max_primes) {
+    rlwe::Params p = rlwe::load_params(std::string(b), load_limits(min_security, allow_insecure, max_poly_degree, max_primes));
     return HeContext::from_params(p);
-  });
+  }, py::arg("data"), py::arg("min_security") = py::none(), py::arg("allow_insecure") = true,
+     py::arg("max_poly_degree") = uint64_t{1} << 17, py::arg("max_primes") = 256);
   m.def("peek_kind", [](const py::bytes& b) { return static_cast<int>(rlwe::peek_kind(std::string(b))); });
   m.def("save", [](const HeContext& h, const Ciphertext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
   m.def("save", [](const HeContext& h, const Plaintext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });

@@ -216,3 +216,173 @@ s = np.arange(5, dtype=np.uint64)
 shares = _core.mpc.shamir_share(_core.Prng(), s, 3, 1)
 print(all((row == s).all() for row in shares))
 """, "True")
+
+
+# --- issue 12 item 10: Context.from_bytes does not trust the bytes ------------------------
+
+# Hand-built bytes, so that tests can say what a hostile sender would. Kept as source so
+# that child interpreters run the same code (exec'd here as well).
+_HELPERS_SRC = """
+import struct
+
+
+def _fnv_params(scheme, n, q, p, dnum, t):
+    # Params::fingerprint (csrc/he/rlwe/params.cpp): FNV-1a over little-endian words.
+    h = 1469598103934665603
+    digits = len(q) if dnum <= 0 else min(dnum, len(q))
+    for v in [scheme, n, len(q), *q, len(p), *p, digits, t]:
+        for byte in int(v).to_bytes(8, "little"):
+            h = ((h ^ byte) * 1099511628211) % (1 << 64)
+    return h
+
+
+def params_bytes(scheme, n, q, p, security, dnum=0, standard=0, t=0, count_q=None, count_p=None):
+    # save_params's format (csrc/he/rlwe/serialization.cpp); count_* override the claimed counts.
+    le = lambda v, k: int(v).to_bytes(k, "little")
+    body = le(n, 8) + le(len(q) if count_q is None else count_q, 2) + le(len(p) if count_p is None else count_p, 2)
+    body += b"".join(le(v, 8) for v in q + p) + le(dnum, 2) + le(security, 2) + le(standard, 1) + le(t, 8)
+    head = b"PPML" + bytes([1, 0, 1, scheme]) + le(_fnv_params(scheme, n, q, p, dnum, t), 8) + le(0, 8)
+    return head + le(len(body), 8) + body
+
+
+def context_bytes(params, extra=b""):
+    # pyppml._rlwe's container: magic, then parameters, three empty key parts and extra.
+    out = b"PPMLCTX1"
+    for part in (params, b"", b"", b"", extra):
+        out += len(part).to_bytes(8, "little") + part
+    return out
+
+
+def primes(bits, n, count):
+    from pyppml import ring
+    return ring.find_ntt_primes(bits, n, count)
+
+
+CKKS_EXTRA = struct.pack("<d", 2.0 ** 28)  # the CKKS container's default scale
+"""
+exec(_HELPERS_SRC)
+
+
+def _small_ckks():
+    from pyppml import ckks
+
+    return ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+
+
+def test_params_bytes_helper_matches_the_core():
+    # The hand-built bytes below are only meaningful if they are the core's format.
+    from pyppml._core import he
+
+    c = _small_ckks()
+    real = he.save_params(c._native)
+    n = int.from_bytes(real[32:40], "little")
+    nq, np_ = int.from_bytes(real[40:42], "little"), int.from_bytes(real[42:44], "little")
+    primes = [int.from_bytes(real[44 + 8 * i:52 + 8 * i], "little") for i in range(nq + np_)]
+    assert params_bytes(1, n, primes[:nq], primes[nq:], 128) == real
+
+
+def _insecure_ckks_bytes():
+    c = _small_ckks()
+    from pyppml._core import he
+
+    real = he.save_params(c._native)
+    nq, np_ = int.from_bytes(real[40:42], "little"), int.from_bytes(real[42:44], "little")
+    primes = [int.from_bytes(real[44 + 8 * i:52 + 8 * i], "little") for i in range(nq + np_)]
+    # Same primes, but the sender claims "no security check" (level 0).
+    return context_bytes(params_bytes(1, 4096, primes[:nq], primes[nq:], 0), CKKS_EXTRA), primes, nq
+
+
+@pytest.mark.parametrize("scheme", ["ckks", "bfv"])
+def test_from_bytes_refuses_security_level_zero_by_default(scheme):
+    import pyppml
+    from pyppml import FormatError, ParameterError, bfv, ckks
+
+    data, primes, nq = _insecure_ckks_bytes()
+    if scheme == "bfv":
+        data = context_bytes(params_bytes(2, 4096, primes[:nq], primes[nq:], 0, t=65537))
+    Context = {"ckks": ckks.Context, "bfv": bfv.Context}[scheme]
+    with pytest.raises(FormatError, match=r"security level below the minimum; expected at least min_security = 128 bits, got 0"):
+        Context.from_bytes(data)
+    with pytest.raises(ParameterError, match=r"min_security removes the security check; expected .*allow_insecure=True, got None"):
+        Context.from_bytes(data, min_security=None)
+    # The explicit opt-in loads it.
+    assert Context.from_bytes(data, min_security=None, allow_insecure=True).security is None
+
+
+def test_from_bytes_min_security_is_a_floor():
+    from pyppml import FormatError, ckks
+
+    data = _small_ckks().to_bytes()
+    assert ckks.Context.from_bytes(data, min_security=128).poly_degree == 4096
+    with pytest.raises(FormatError, match=r"expected at least min_security = 192 bits, got 128"):
+        ckks.Context.from_bytes(data, min_security=192)
+
+
+@pytest.mark.parametrize("bad", [64, 100, "128", 1 << 70])
+def test_from_bytes_rejects_unsupported_min_security(bad):
+    from pyppml import ParameterError, ckks
+
+    with pytest.raises(ParameterError, match="min_security is not a supported level"):
+        ckks.Context.from_bytes(_small_ckks().to_bytes(), min_security=bad)
+
+
+def test_from_bytes_caps_the_work_of_a_hostile_blob():
+    # A blob of about 1.7 KB asking for n = 2^15 and 200 primes, security "none": loading it
+    # unchecked builds the NTT tables of every prime (hundreds of MiB). Refused before any
+    # allocation, even with the insecure opt-in, by the prime-count and degree limits.
+    expect_child(_HELPERS_SRC + """
+import resource
+from pyppml import FormatError, ckks
+q = primes(30, 1 << 15, 200)
+blob = context_bytes(params_bytes(1, 1 << 15, q[:199], q[199:], 0), CKKS_EXTRA)
+assert len(blob) < 2000
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = []
+for kw in ({}, {"min_security": None, "allow_insecure": True}):
+    try:
+        ckks.Context.from_bytes(blob, **kw)
+        out.append("loaded")
+    except FormatError as e:
+        out.append(str(e).split("; ")[0])
+grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(all(o.endswith("more primes than the limit") for o in out), len(out) == 2, grown_mib < 32)
+""", "True True True")
+
+
+def test_from_bytes_max_poly_degree():
+    from pyppml import FormatError, ckks
+
+    q = primes(30, 1 << 16, 3)
+    blob = context_bytes(params_bytes(1, 1 << 16, q[:2], q[2:], 0), CKKS_EXTRA)
+    with pytest.raises(FormatError, match=r"ring degree over the limit; expected n <= max_poly_degree = 32768, got 65536"):
+        ckks.Context.from_bytes(blob, min_security=None, allow_insecure=True)
+    # Raising the cap is the caller's explicit choice; the table then decides.
+    ctx = ckks.Context.from_bytes(blob, min_security=None, allow_insecure=True, max_poly_degree=1 << 16)
+    assert ctx.poly_degree == 1 << 16
+
+
+def test_from_bytes_prime_counts_checked_against_length():
+    # The header claims 200 primes but carries 3: refused before reading or allocating.
+    from pyppml import FormatError, ckks
+
+    q = primes(30, 4096, 3)
+    blob = context_bytes(params_bytes(1, 4096, q[:2], q[2:], 128, count_q=199, count_p=1), CKKS_EXTRA)
+    with pytest.raises(FormatError, match="wrong body length"):
+        ckks.Context.from_bytes(blob, max_primes=256)
+
+
+@pytest.mark.parametrize("scheme", [1, 2], ids=["ckks", "bfv"])
+def test_from_bytes_refuses_context_without_special_prime(scheme):
+    # Item 11 through the loader: one data prime and no special prime passed validate.
+    expect_child(_HELPERS_SRC + f"""
+from pyppml import FormatError, ckks, bfv
+q = primes(30, 2048, 1)
+blob = context_bytes(params_bytes({scheme}, 2048, q, [], 128, t=65537 if {scheme} == 2 else 0),
+                     CKKS_EXTRA if {scheme} == 1 else b"")
+Context = ckks.Context if {scheme} == 1 else bfv.Context
+try:
+    Context.from_bytes(blob).keygen()
+    print("loaded")
+except FormatError as e:
+    print("special_mod_bits is empty" in str(e))
+""", "True")

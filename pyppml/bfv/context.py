@@ -249,10 +249,32 @@ class Context(RlweContext):
         return context_to_bytes(self, include_public_keys)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Context":
+    def from_bytes(cls, data: bytes, *, min_security: int | None = 128, allow_insecure: bool = False,
+                   max_poly_degree: int = 32768, max_primes: int = 64) -> "Context":
+        """A context from ``to_bytes`` output, which may come from an untrusted party.
+
+        Same limits as ``pyppml.ckks.Context.from_bytes``: the stored security level must
+        be at least ``min_security`` (None only with ``allow_insecure=True``), the ring
+        degree at most ``max_poly_degree`` and the prime count at most ``max_primes``,
+        checked before any table or key is built.
+
+        Raises
+        ------
+        FormatError
+            Malformed bytes, or bytes over a limit (security level, ring degree, primes).
+        ParameterError
+            Invalid limits, e.g. ``min_security=None`` without ``allow_insecure=True``.
+
+        Examples
+        --------
+        >>> ctx = Context(poly_degree=4096, coeff_mod_bits=[35, 35], special_mod_bits=[35])
+        >>> Context.from_bytes(ctx.to_bytes(), min_security=128).poly_degree
+        4096
+        """
         from pyppml.bfv.serialization import context_from_bytes
 
-        return context_from_bytes(data)
+        return context_from_bytes(data, min_security=min_security, allow_insecure=allow_insecure,
+                                  max_poly_degree=max_poly_degree, max_primes=max_primes)
 
     def __reduce__(self):
         from pyppml.bfv.serialization import context_from_bytes

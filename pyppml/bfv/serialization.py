@@ -10,6 +10,8 @@ from pyppml._core import FormatError, ParameterError
 from pyppml._core import he as _he
 from pyppml import _rlwe
 from pyppml._rlwe import as_bytes as _bytes, context_to_bytes  # noqa: F401 (the shared container)
+# The loading limits are the same for both schemes (they bound the shared container).
+from pyppml.ckks.serialization import MAX_POLY_DEGREE, MAX_PRIMES, MIN_SECURITY, check_context_limits
 
 
 def dump(obj) -> bytes:
@@ -37,7 +39,10 @@ def restore(kind: str, data: bytes, context):
     return {"ciphertext": load_ciphertext, "plaintext": load_plaintext}[kind](data, context)
 
 
-def context_from_bytes(data: bytes):
+def context_from_bytes(data: bytes, *, min_security: int | None = MIN_SECURITY, allow_insecure: bool = False,
+                       max_poly_degree: int = MAX_POLY_DEGREE, max_primes: int = MAX_PRIMES):
+    """``bfv.Context.from_bytes``: limits checked first (same rules and defaults as CKKS)."""
     from pyppml.bfv.context import Context
 
+    check_context_limits(data, min_security, allow_insecure, max_poly_degree, max_primes)
     return _rlwe.context_from_bytes(data, "bfv", lambda native, extra: Context(_native=native))

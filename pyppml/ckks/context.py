@@ -257,10 +257,45 @@ class Context(RlweContext):
         return context_to_bytes(self, include_public_keys)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Context":
+    def from_bytes(cls, data: bytes, *, min_security: int | None = 128, allow_insecure: bool = False,
+                   max_poly_degree: int = 32768, max_primes: int = 64) -> "Context":
+        """A context from ``to_bytes`` output, which may come from an untrusted party.
+
+        The security level stored in the bytes is the sender's claim: it must be at least
+        ``min_security``, and the ring degree and prime count must be within the limits;
+        all three are checked before any table or key is built.
+
+        Parameters
+        ----------
+        data : bytes
+            Output of :meth:`to_bytes`.
+        min_security : {128, 192, 256} or None
+            Lowest accepted security level (bits, classical). None accepts contexts
+            without a security check and needs ``allow_insecure=True``.
+        allow_insecure : bool
+            Explicit opt-in for ``min_security=None``.
+        max_poly_degree : int
+            Largest accepted ring degree (default 32768; 65536 or 131072 on request).
+        max_primes : int
+            Largest accepted number of primes, data and special together (default 64).
+
+        Raises
+        ------
+        FormatError
+            Malformed bytes, or bytes over a limit (security level, ring degree, primes).
+        ParameterError
+            Invalid limits, e.g. ``min_security=None`` without ``allow_insecure=True``.
+
+        Examples
+        --------
+        >>> ctx = Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+        >>> Context.from_bytes(ctx.to_bytes(), min_security=128).poly_degree
+        4096
+        """
         from pyppml.ckks.serialization import context_from_bytes
 
-        return context_from_bytes(data)
+        return context_from_bytes(data, min_security=min_security, allow_insecure=allow_insecure,
+                                  max_poly_degree=max_poly_degree, max_primes=max_primes)
 
     def __reduce__(self):
         from pyppml.ckks.serialization import context_from_bytes

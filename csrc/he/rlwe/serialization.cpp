@@ -1,5 +1,6 @@
 #include "he/rlwe/serialization.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -131,7 +132,7 @@ std::string save_params(const Params& p) {
   return finish(w, at);
 }
 
-Params load_params(const std::string& data) {
+Params load_params(const std::string& data, const LoadLimits& limits) {
   ByteReader r(data.data(), data.size(), "Context.from_bytes");
   Header h = read_header(r, data);
   if (h.kind != ObjectKind::Params) throw_format(r.api(), "data", "holds another kind of object", "parameters", kind_name(h.kind));
@@ -139,13 +140,24 @@ Params load_params(const std::string& data) {
   if (h.scheme != 1 && h.scheme != 2) throw_format(r.api(), "data", "has an unknown scheme", "1 (CKKS) or 2 (BFV)", static_cast<int>(h.scheme));
   p.scheme = static_cast<Scheme>(h.scheme);
   p.n = r.u64("n");
+  if (p.n > limits.max_poly_degree)
+    throw_format(r.api(), "data", "asks for a ring degree over the limit",
+                 "n <= max_poly_degree = " + std::to_string(limits.max_poly_degree), p.n);
   std::size_t nq = r.u16("the prime count"), np = r.u16("the prime count");
-  if (nq + np > 256) throw_format(r.api(), "data", "has too many primes", "at most 256", nq + np);
+  if (nq + np > std::min<std::size_t>(limits.max_primes, 256))
+    throw_format(r.api(), "data", "asks for more primes than the limit",
+                 "at most max_primes = " + std::to_string(std::min<std::size_t>(limits.max_primes, 256)), nq + np);
   check_body(r, 8 * (nq + np) + 2 + 2 + 1 + 8);
   for (std::size_t i = 0; i < nq; ++i) p.q.push_back(r.u64("a prime"));
   for (std::size_t i = 0; i < np; ++i) p.p.push_back(r.u64("a prime"));
   p.dnum = r.u16("dnum");
   p.security_level = r.u16("the security level");
+  // The level in the bytes is the sender's claim: it must meet the receiver's floor
+  // (level 0, "no table", only when the receiver opted out with min_security 0).
+  if (p.security_level < limits.min_security)
+    throw_format(r.api(), "data", "has a security level below the minimum",
+                 "at least min_security = " + std::to_string(limits.min_security) + " bits",
+                 p.security_level == 0 ? std::string("0 (none)") : std::to_string(p.security_level));
   uint8_t standard = r.u8("the security standard");
   if (standard > 1) throw_format(r.api(), "data", "has an unknown security standard", "0 or 1", static_cast<int>(standard));
   p.standard = static_cast<SecurityStandard>(standard);

@@ -27,9 +27,19 @@ constexpr uint8_t kFormatMajor = 1;
 constexpr uint8_t kFormatMinor = 0;
 constexpr std::size_t kHeaderSize = 32;
 
+// What parameter bytes from an untrusted source may ask for. Checked while parsing, before
+// any prime is tested and before any table or key is built, so a short blob cannot make
+// the loader do much work.
+struct LoadLimits {
+  int min_security = 128;            // stored level must be >= this; 0 also accepts level 0 (none)
+  uint64_t max_poly_degree = 32768;  // ring degree n
+  std::size_t max_primes = 64;       // data primes + special primes
+};
+
 std::string save_params(const Params& params);
-// Parses and validates (including the security table, unless the bytes say level 0).
-Params load_params(const std::string& data);
+// Parses, applies `limits` (FormatError naming the limit), then validates (including the
+// security table, unless the stored level is 0 and limits.min_security is 0).
+Params load_params(const std::string& data, const LoadLimits& limits);
 
 std::string save(const Context& ctx, const Plaintext& pt);
 std::string save(const Context& ctx, const Ciphertext& ct);
