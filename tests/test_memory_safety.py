@@ -19,10 +19,9 @@ _PKG_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(pyppml.__file__)))
 
 
 def run_child(code: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PKG_ROOT, env.get("PYTHONPATH")) if p)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env=env, timeout=600)
+    # `python -c` puts the working directory first on sys.path; the package root goes before it.
+    code = f"import sys; sys.path.insert(0, {_PKG_ROOT!r})\n" + textwrap.dedent(code)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
 
 
 def expect_child(code: str, expected: str) -> None:
