@@ -28,7 +28,7 @@ def _progress(items, desc: str):
 
 def secagg_round(n: int, dim: int, drop_frac: float, seed: int = 0) -> dict:
     from pyppml import fl
-    from pyppml.fl.messages import Kind
+    from pyppml.fl.common.messages import Kind
 
     p = fl.SecAggParams(n, dim)
     q = fl.Quantizer(1.0, n, p.mod_bits)
@@ -72,7 +72,7 @@ def ckks_round(n: int, dim: int) -> dict:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from pyppml import fl
-    from pyppml.fl.ckks_agg import server_sum
+    from pyppml.fl.ckks.committee import server_sum
 
     keys = [Ed25519PrivateKey.generate() for _ in range(n)]
     com = fl.CkksCommittee(members=3, client_keys=[k.public_key() for k in keys])
@@ -104,8 +104,8 @@ def ckks_onetime_round(n: int, dim: int, members: int = 3, threshold: int | None
     """One round of CKKS aggregation under one-time committee keys; server, client and
     member times kept apart. The members sign the client set (Ed25519 keys named in the
     plan) before any share is released, as ``threshold < members`` requires."""
-    from pyppml.fl import agreement
-    from pyppml.fl.ckks_onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
+    from pyppml.fl.common import agreement
+    from pyppml.fl.ckks.onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
 
     signing = agreement.new_signing_keys(members)
     p = agreement.with_signing_keys(OneTimeParams(n, dim, members=members, threshold=threshold), signing)

@@ -1,14 +1,21 @@
-"""Federated aggregation: secure aggregation with dropouts (SecAgg / SecAgg+),
-CKKS-encrypted sums under a committee's collective key, and DP federated averaging.
+"""Federated aggregation: three protocols, their drivers, and DP federated averaging.
 
-- :class:`SecureAggregator`: in-process SecAgg+ simulator; :class:`SecAggClient` /
-  :class:`SecAggServer` are the protocol state machines (bytes in, bytes out) that the
-  simulator, :func:`run_loopback` (processes over TCP) and ``pyppml.fl.flower`` drive.
-- :class:`OneTimeAggregator`: CKKS aggregation under one-time keys held by a t-of-k
-  committee (compact uploads; :mod:`pyppml.fl.ckks_onetime` has the client, member and
-  server state machines and a loopback run); :class:`CkksCommittee` /
-  :func:`ckks_aggregate`: CKKS under a collective public key.
-- :class:`DPFedAvg`: clipping, central or distributed noise, privacy accounting.
+Layout (one folder per protocol, each with its state machines, an in-process simulator
+and a loopback run over TCP; the Flower drivers apart):
+
+- :mod:`pyppml.fl.secagg`: SecAgg+ (pairwise and self masks, Shamir-shared seeds,
+  dropouts): :class:`SecureAggregator`, :class:`SecAggClient` / :class:`SecAggServer`
+  (bytes in, bytes out), :func:`run_loopback`.
+- :mod:`pyppml.fl.ckks.committee`: CKKS under a committee's collective public key
+  (:class:`CkksCommittee`, :func:`ckks_aggregate`).
+- :mod:`pyppml.fl.ckks.onetime`: CKKS under one-time keys held by a t-of-k committee
+  (compact uploads): :class:`OneTimeAggregator`, the client, member and server state
+  machines, :func:`run_onetime_loopback`.
+- :mod:`pyppml.fl.flower`: a Flower strategy and client step per protocol on one base.
+- :mod:`pyppml.fl.common`: errors, messages, key agreement, replicated key sharing, the
+  committees' agreement on a client set, process plumbing.
+- :class:`DPFedAvg` (:mod:`pyppml.fl.dp_fedavg`): clipping, central or distributed noise,
+  privacy accounting, over SecAgg+ or one-time CKKS; :mod:`pyppml.fl.demo`.
 
 >>> import numpy as np
 >>> from pyppml import fl
@@ -17,35 +24,17 @@ CKKS-encrypted sums under a committee's collective key, and DP federated averagi
 [1.0, 1.0]
 """
 
-from pyppml.fl.errors import ProtocolError, TooFewSurvivorsError
-from pyppml.fl.params import NeighbourGraph, SecAggParams, default_neighbours
-from pyppml.fl.quantize import Quantizer
-from pyppml.fl.secagg_client import SecAggClient
-from pyppml.fl.secagg_server import SecAggServer
-from pyppml.fl.simulator import RoundReport, SecureAggregator
+from pyppml.fl.common.errors import ProtocolError, TooFewSurvivorsError
+from pyppml.fl.common.rounds import RoundReport
+from pyppml.fl.secagg import (NeighbourGraph, Quantizer, SecAggClient, SecAggParams, SecAggServer, SecureAggregator,
+                              default_neighbours, run_loopback)
+from pyppml.fl.ckks import (CkksCommittee, CommitteeMember, OneTimeAggregator, OneTimeClient, OneTimeMember,
+                            OneTimeParams, OneTimeServer, add_ciphertexts, ckks_aggregate, encrypt_update,
+                            run_onetime_loopback, sign_upload)
+from pyppml.fl.dp_fedavg import DPFedAvg
 
-__all__ = [
-    "NeighbourGraph",
-    "ProtocolError",
-    "Quantizer",
-    "RoundReport",
-    "SecAggClient",
-    "SecAggParams",
-    "SecAggServer",
-    "SecureAggregator",
-    "TooFewSurvivorsError",
-    "default_neighbours",
-]
-
-from pyppml.fl.ckks_agg import (CkksCommittee, CommitteeMember, add_ciphertexts, ckks_aggregate,  # noqa: E402
-                                encrypt_update, sign_upload)
-from pyppml.fl.dp_fedavg import DPFedAvg  # noqa: E402
-from pyppml.fl.loopback import run_loopback  # noqa: E402
-from pyppml.fl.ckks_onetime import (OneTimeAggregator, OneTimeClient, OneTimeMember, OneTimeParams,  # noqa: E402
-                                    OneTimeServer)
-from pyppml.fl.ckks_onetime.loopback import run_onetime_loopback  # noqa: E402
-
-__all__ += ["CkksCommittee", "CommitteeMember", "DPFedAvg", "add_ciphertexts", "ckks_aggregate", "encrypt_update",
-            "sign_upload",
-            "run_loopback", "OneTimeAggregator", "OneTimeClient", "OneTimeMember", "OneTimeParams", "OneTimeServer",
-            "run_onetime_loopback"]
+__all__ = ["CkksCommittee", "CommitteeMember", "DPFedAvg", "NeighbourGraph", "OneTimeAggregator", "OneTimeClient",
+           "OneTimeMember", "OneTimeParams", "OneTimeServer", "ProtocolError", "Quantizer", "RoundReport",
+           "SecAggClient", "SecAggParams", "SecAggServer", "SecureAggregator", "TooFewSurvivorsError",
+           "add_ciphertexts", "ckks_aggregate", "default_neighbours", "encrypt_update", "run_loopback",
+           "run_onetime_loopback", "sign_upload"]

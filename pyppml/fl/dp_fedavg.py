@@ -36,9 +36,10 @@ import numpy as np
 
 from pyppml.dp import PrivacyAccountant, clip_l2, grid_gaussian_mechanism
 from pyppml.dp.mechanisms import default_granularity
-from pyppml.fl.ckks_onetime import OneTimeAggregator
-from pyppml.fl.errors import ParameterError
-from pyppml.fl.simulator import SecureAggregator, check_updates
+from pyppml.fl.ckks.onetime import OneTimeAggregator
+from pyppml.fl.common.errors import ParameterError
+from pyppml.fl.common.rounds import check_updates
+from pyppml.fl.secagg.simulator import SecureAggregator
 
 # Headroom of a CKKS plan's max_abs_value for a client's noisy entries, in standard
 # deviations of its noise: an entry beyond it (probability ~1e-19) makes the client fail

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pyppml import fl
-from pyppml.fl.ckks_onetime.loopback import run_onetime_loopback
+from pyppml.fl.ckks.onetime.loopback import run_onetime_loopback
 
 
 def test_loopback_round_with_dropouts():

@@ -1,0 +1,609 @@
+"""Encrypted aggregation with CKKS under a committee's collective key (Mouchet et al.
+2021, multiparty RLWE): each committee member holds a secret share s_i, the public key
+is built from their shares of b = -a s + e over a common reference string, clients
+encrypt under it, the server only adds ciphertexts, and the committee decrypts the sum
+together, each member flooding its decryption share with uniform noise in [-2^b, 2^b]
+so that the shares reveal nothing about s_i beyond the sum.
+
+What a member decrypts: only the sum it computes itself from signed client uploads. A
+decryption share of an arbitrary ciphertext (0, C) is C s_i + smudging, which reveals the
+long-term s_i as soon as C is much larger than the smudging width; so a member never
+takes a ciphertext from the server. It takes the uploads, each signed (Ed25519) by a
+client whose key the member pinned, over (committee key id, round, ciphertexts); checks
+every signature, that the uploads come from at least ``min_clients`` distinct pinned
+clients and are fresh encryptions (top level, default scale); adds them; and answers
+each round once (a later round number each time), so a client's upload is decrypted in
+one sum only.
+
+Which uploads: answering once per round does not stop a server from asking two member
+sets for two different client sets of one round (with a colluding member in both, 2-of-3
+decrypts U with {c, h1} and U minus {i} with {c, h2}: client i's update by subtraction).
+So members first agree on the round's uploads (:mod:`pyppml.fl.common.agreement`): each signs
+(plan, round, digest of the uploads) at most once per round with its Ed25519 key, and
+releases a share only against signatures on the same uploads from
+ceil((members + threshold) / 2) members; two such quorums share ``threshold`` members, one
+of them honest, so only one set of uploads per round is ever decrypted.
+
+Left to the deployment (see the threat model): a client colluding with the server can
+sign any ciphertext, including one built to cancel the others' first components; against
+such collusion use CKKS under one-time keys (:mod:`pyppml.fl.ckks.onetime`).
+
+The key is shared t-of-k by replicated secret sharing (:mod:`pyppml.fl.common.replicated`): the
+secret is the sum of C(k, t - 1) ternary parts, each held by k - t + 1 members, and any
+``threshold`` members decrypt (default: all of them).
+
+>>> import numpy as np
+>>> from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+>>> from pyppml import fl
+>>> ids = [Ed25519PrivateKey.generate() for _ in range(4)]
+>>> com = fl.CkksCommittee(members=3, poly_degree=8192, max_clients=16, client_keys=[k.public_key() for k in ids])
+>>> ups = [sign_upload(k, com.key_id, 1, encrypt_update(com.client_context(), np.full(4, 0.5))) for k in ids]
+>>> np.round(com.decrypt_uploads(ups, round=1, count=4), 2).tolist()
+[2.0, 2.0, 2.0, 2.0]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import math
+import os
+import struct
+import time
+import warnings
+
+import numpy as np
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from pyppml import _core
+from pyppml.ckks import Context
+from pyppml.ckks.ciphertext import Ciphertext
+from pyppml.fl.common import agreement, replicated
+from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
+
+UPLOAD_DOMAIN = b"pyppml-ckks-committee-v1 upload"
+MAX_ROUND = (1 << 63) - 1
+MAX_PENDING_ROUNDS = 64  # rounds a member certified but has not yet answered
+
+
+def key_id_from_crs(crs: bytes) -> int:
+    return int.from_bytes(hashlib.sha256(b"pyppml-fl ckks key id" + crs).digest()[:8], "little") >> 1
+
+
+def upload_payload(key_id: int, round: int, cts) -> bytes:
+    """What a client signs: the committee key, the round and its ciphertexts' bytes."""
+    h = hashlib.sha256()
+    for b in cts:
+        b = bytes(b)
+        h.update(struct.pack("<Q", len(b)) + b)
+    return UPLOAD_DOMAIN + struct.pack("<QQI", int(key_id), int(round), len(cts)) + h.digest()
+
+
+def sign_upload(identity_key, key_id: int, round: int, cts) -> tuple[bytes, list[bytes], bytes]:
+    """A client's signed upload ``(public key raw bytes, ciphertext bytes, signature)``
+    for round ``round`` of the committee ``key_id``; ``cts``: Ciphertexts or their bytes."""
+    blobs = [c.to_bytes() if isinstance(c, Ciphertext) else bytes(c) for c in cts]
+    pk = identity_key.public_key().public_bytes_raw()
+    return pk, blobs, identity_key.sign(upload_payload(key_id, round, blobs))
+
+
+def uploads_digest(uploads) -> bytes:
+    """SHA-256 naming a round's uploads: each client key with the hash of its
+    ciphertexts, sorted by key (what members certify as the client set U)."""
+    entries = sorted(bytes(pk) + hashlib.sha256(b"".join(struct.pack("<Q", len(bytes(b))) + bytes(b) for b in blobs))
+                     .digest() for pk, blobs, _ in uploads)
+    return hashlib.sha256(b"pyppml-ckks-committee-v1 uploads" + struct.pack("<Q", len(entries))
+                          + b"".join(entries)).digest()
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitteePlan:
+    """What the members of one committee agree on: its key id, size, threshold and every
+    member's Ed25519 public key (raw 32 bytes, member order). ``digest`` and ``quorum``
+    serve :mod:`pyppml.fl.common.agreement`.
+
+    Raises
+    ------
+    ParameterError
+        Sizes out of range, or not ``members`` distinct 32-byte keys.
+    """
+
+    key_id: int
+    members: int
+    threshold: int
+    member_signing_keys: tuple
+
+    def __post_init__(self):
+        keys = self.member_signing_keys
+        if not 1 <= self.threshold <= self.members or len(keys) != self.members or len(set(keys)) != len(keys) \
+                or any(not isinstance(k, bytes) or len(k) != 32 for k in keys):
+            raise ParameterError(f"CommitteePlan: member_signing_keys are out of range; expected {self.members} "
+                                 f"distinct 32-byte keys and 1 <= threshold <= members, got {len(keys)} keys and "
+                                 f"threshold {self.threshold}")
+        object.__setattr__(self, "member_signing_keys", tuple(keys))
+
+    @property
+    def quorum(self) -> int:
+        return agreement.quorum(self.members, self.threshold)
+
+    @functools.cached_property
+    def digest(self) -> bytes:
+        return hashlib.sha256(b"pyppml-ckks-committee-v1 plan" + struct.pack("<QII", self.key_id, self.members,
+                                                                            self.threshold)
+                              + b"".join(self.member_signing_keys)).digest()
+
+
+def _raw_key(key) -> bytes:
+    raw = key.public_bytes_raw() if isinstance(key, Ed25519PublicKey) else bytes(key)
+    if len(raw) != 32:
+        raise ParameterError(f"ckks committee: client key has the wrong length; expected 32 bytes, got {len(raw)}")
+    return raw
+
+
+class CommitteeMember:
+    """One committee member: it holds secret key parts (never leaving it), publishes their
+    public-key shares and, per round, smudged decryption shares (uint64 arrays) of the
+    sum of signed client uploads it verified and added itself.
+
+    Parameters
+    ----------
+    ctx : Context
+    parts : dict {part: secret}, optional
+    client_keys : iterable of Ed25519PublicKey or 32 raw bytes
+        The pinned clients: uploads signed by any other key are refused.
+    min_clients : int
+        Fewest distinct clients in a sum the member decrypts.
+    key_id : int
+        The committee key the uploads must be signed for.
+    plan : CommitteePlan, optional
+        The committee this member belongs to (default: a committee of this member alone,
+        with ``signing_key``).
+    index : int
+        This member's index in ``plan``.
+    signing_key : Ed25519PrivateKey, optional
+        Its key for certifying uploads (the plan's key of ``index``); default a fresh
+        one, for a committee of one.
+
+    Raises
+    ------
+    ParameterError
+        ``signing_key`` is not the plan's key of ``index``.
+    """
+
+    def __init__(self, ctx: Context, parts: dict | None = None, client_keys=(), min_clients: int = 1,
+                 key_id: int = 0, plan: CommitteePlan | None = None, index: int = 0, signing_key=None):
+        self.ctx = ctx
+        self._parts = {0: ctx._native.keygen_secret()} if parts is None else dict(parts)
+        self.client_keys = {_raw_key(k): (k if isinstance(k, Ed25519PublicKey) else
+                                          Ed25519PublicKey.from_public_bytes(_raw_key(k))) for k in client_keys}
+        self.min_clients = int(min_clients)
+        self.key_id = int(key_id)
+        self._signing_key = signing_key if signing_key is not None else agreement.new_signing_keys(1)[0]
+        self.plan = plan or CommitteePlan(self.key_id, 1, 1, (agreement.raw_public(self._signing_key),))
+        self.index = int(index)
+        if not 0 <= self.index < self.plan.members or \
+                agreement.raw_public(self._signing_key) != self.plan.member_signing_keys[self.index]:
+            raise ParameterError(f"CommitteeMember: signing_key is not the plan's key of member {self.index}; "
+                                 f"expected the key of member {self.index} of {self.plan.members}")
+        self.last_round = 0
+        self._signed: dict[int, bytes] = {}  # round -> uploads digest this member certified
+
+    @property
+    def parts(self) -> list[int]:
+        return sorted(self._parts)
+
+    def public_key_share(self, crs: bytes, part: int | None = None) -> np.ndarray:
+        sk = self._parts[self.parts[0] if part is None else part]
+        return np.array(self.ctx._native.public_key_share(sk, bytes(crs)).coeffs, copy=True)
+
+    def verified_sum(self, uploads, round: int) -> list[Ciphertext]:
+        """The ciphertext sums (one per position) of ``uploads`` after every check of the
+        module note; does not use up the round.
+
+        Raises
+        ------
+        ProtocolError
+            A bad, unpinned, duplicate or unsigned upload, a non-fresh ciphertext, uploads
+            of different lengths, too few clients, or a round not above the last one
+            answered.
+        """
+        api = "CommitteeMember"
+        rnd = int(round)
+        if not 0 < rnd <= MAX_ROUND:
+            raise ProtocolError(f"{api}: round is out of range; expected 1..2^63-1, got {rnd}")
+        if rnd <= self.last_round:
+            raise ProtocolError(f"{api}: round is not new; expected round > {self.last_round}, got {rnd}")
+        uploads = list(uploads)
+        seen, sums, width = set(), None, None
+        for pk, blobs, sig in uploads:
+            pk = bytes(pk)
+            vk = self.client_keys.get(pk)
+            if vk is None:
+                raise ProtocolError(f"{api}: upload from a client key that is not pinned; got key {pk.hex()[:16]}...")
+            if pk in seen:
+                raise ProtocolError(f"{api}: two uploads from one client key {pk.hex()[:16]}...")
+            seen.add(pk)
+            blobs = [bytes(b) for b in blobs]
+            try:
+                vk.verify(bytes(sig), upload_payload(self.key_id, rnd, blobs))
+            except InvalidSignature:
+                raise ProtocolError(f"{api}: upload of client key {pk.hex()[:16]}... carries no valid signature for "
+                                    f"round {rnd}") from None
+            if width is None:
+                width = len(blobs)
+            if len(blobs) != width or width == 0:
+                raise ProtocolError(f"{api}: uploads have different lengths; expected {width} ciphertexts, got "
+                                    f"{len(blobs)}")
+            try:
+                cts = [Ciphertext.from_bytes(b, self.ctx) for b in blobs]
+            except ValueError as err:
+                raise ProtocolError(f"{api}: upload of client key {pk.hex()[:16]}... is not a ciphertext; {err}") \
+                    from None
+            if any(c.level != self.ctx.max_level or c.scale != self.ctx.scale or c.size != 2 for c in cts):
+                raise ProtocolError(f"{api}: upload is not a fresh encryption; expected level {self.ctx.max_level}, "
+                                    f"the default scale and 2 components")
+            sums = cts if sums is None else [a + b for a, b in zip(sums, cts)]
+        if len(seen) < self.min_clients:
+            raise TooFewSurvivorsError(f"{api}: too few client uploads to decrypt; expected >= {self.min_clients}, "
+                                       f"got {len(seen)}")
+        return sums
+
+    def certify(self, uploads, round: int) -> bytes:
+        """This member's signature on (plan, round, :func:`uploads_digest`) after every
+        check of :meth:`verified_sum`; one set of uploads per round, never another.
+
+        Raises
+        ------
+        ProtocolError, TooFewSurvivorsError
+            From :meth:`verified_sum`, or other uploads already certified this round.
+        """
+        uploads = list(uploads)
+        self.verified_sum(uploads, round)
+        digest = self._claim(uploads, round, "CommitteeMember.certify")
+        return self._signing_key.sign(agreement.statement(self.plan, int(round), digest))
+
+    def _claim(self, uploads, round: int, api: str) -> bytes:
+        """Bind the round to these uploads (refusing others) and return their digest."""
+        digest = uploads_digest(uploads)
+        rnd = int(round)
+        if rnd not in self._signed and len(self._signed) >= MAX_PENDING_ROUNDS:
+            raise ProtocolError(f"{api}: too many rounds certified and not decrypted; expected at most "
+                                f"{MAX_PENDING_ROUNDS}, got round {rnd}")
+        if self._signed.get(rnd, digest) != digest:
+            raise ProtocolError(f"{api}: uploads differ from the ones certified in round {rnd}; expected the same "
+                                "uploads")
+        self._signed[rnd] = digest
+        return digest
+
+    def decryption_share(self, uploads, round: int, smudging_bits: int, parts=None,
+                         certificate: bytes = b"") -> list[np.ndarray]:
+        """Per ciphertext position, the sum over ``parts`` (default every part it holds) of
+        the smudged decryption shares of the sum of ``uploads`` it verified and added
+        itself (:meth:`verified_sum`), only against a ``certificate``
+        (:func:`pyppml.fl.common.agreement.pack`) with a quorum of the plan's members' signatures
+        on these uploads for this round. Answers once per round.
+
+        Raises
+        ------
+        ProtocolError, TooFewSurvivorsError
+            From :meth:`verified_sum`, a missing or invalid certificate, or uploads other
+            than those this member certified this round; nothing is decrypted then.
+        """
+        api = "CommitteeMember.decryption_share"
+        uploads = list(uploads)
+        sums = self.verified_sum(uploads, round)
+        agreement.check(self.plan, int(round), uploads_digest(uploads), certificate, api)
+        self._claim(uploads, round, api)
+        self.last_round = int(round)
+        self._signed = {r: d for r, d in self._signed.items() if r > self.last_round}
+        parts = self.parts if parts is None else list(parts)
+        out = []
+        for ct in sums:
+            q = np.array(self.ctx.coeff_moduli[:ct.level + 1], dtype=np.uint64)[:, None]
+            total = None
+            for part in parts:
+                share = np.array(self.ctx._native.decryption_share(self._parts[part], ct._native,
+                                                                    int(smudging_bits)).coeffs, copy=True)
+                total = share if total is None else (total + share) % q
+            out.append(total)
+        return out
+
+
+def _poly(ctx: Context, arr: np.ndarray, level: int, what: str):
+    base = ctx._native.q_base(level)
+    arr = np.ascontiguousarray(arr, dtype=np.uint64)
+    expected = (len(base.moduli) if hasattr(base, "moduli") else arr.shape[0], ctx.poly_degree)
+    if arr.ndim != 2 or arr.shape[1] != ctx.poly_degree or arr.shape[0] != expected[0]:
+        raise ProtocolError(f"ckks committee: {what} has the wrong shape; expected {expected}, got {arr.shape}")
+    try:
+        return _core.RnsPoly.from_array(base, arr, "evaluation")
+    except ValueError as err:
+        raise ProtocolError(f"ckks committee: {what} is invalid; {err}") from None
+
+
+def flooding_plan(poly_degree: int, members: int, max_clients: int, statistical_security: int,
+                  precision_bits: int, max_abs_value: float) -> dict:
+    """Smudging width, scale and prime chain for a collective decryption that floods the
+    decryption noise of a sum of `max_clients` fresh encryptions by 2^statistical_security
+    (statistical distance <= 2^-statistical_security over all n coefficients) and still
+    decodes each summed value to 2^-precision_bits.
+
+    Noise of one public-key encryption under s = sum of `members` ternary keys with CBD(21)
+    errors: u e_pk + e0 + e1 s, each coefficient a sum of ~2 n members terms of variance
+    <= 10.5 * 2/3; 7 standard deviations bound it except with probability < 2^-40 per
+    coefficient. Uniform smudging on [-2^b, 2^b] hides a shift B with distance B / 2^b.
+    """
+    n = poly_degree
+    sigma = math.sqrt(max_clients * (2 * n * members + 1) * 10.5)
+    noise_bits = math.log2(7 * sigma)
+    smudging_bits = math.ceil(noise_bits + math.log2(n) + statistical_security)
+    # slot error <= sqrt(n) * 7 * sqrt(members / 3) * 2^b / scale (the flooding dominates)
+    scale_bits = math.ceil(smudging_bits + 0.5 * math.log2(n) + math.log2(7 * members) + precision_bits)
+    q_bits = math.ceil(scale_bits + math.log2(max(max_abs_value, 1e-300) * max_clients) + 2)
+    primes = math.ceil(q_bits / 60)
+    size = math.ceil(q_bits / primes)
+    return {"smudging_bits": smudging_bits, "scale_bits": scale_bits,
+            "coeff_mod_bits": [size] * primes, "special_mod_bits": [min(60, max(size, 20))]}
+
+
+class CkksCommittee:
+    """A committee of ``members`` key holders (simulated in one process) and the
+    public context clients encrypt with.
+
+    Parameters
+    ----------
+    members : int
+        Committee size k (1..16).
+    threshold : int, optional
+        Members needed to decrypt, 1..k (default k); fewer learn nothing about the key.
+        Certifying a round's uploads needs ceil((k + threshold) / 2) live members.
+    poly_degree : int
+        Ring degree; poly_degree values per ciphertext (two per complex slot).
+    max_clients, max_abs_value : int, float
+        Bounds the plan is sized for: at most this many summed updates, each entry of
+        absolute value at most ``max_abs_value`` (checked when encrypting).
+    statistical_security : int or None
+        The collective decryption floods the decryption noise so that the output is within
+        statistical distance 2^-statistical_security of one that does not depend on the
+        noise (against key recovery from decryptions, Li-Micciancio 2021). ``None`` keeps
+        the lighter legacy flooding (2^(scale_bits - 20), a ~2^9 margin: NOT a statistical
+        guarantee) with ``scale_bits`` and the chain given, and warns.
+    precision_bits : int
+        Decoded sums are within 2^-precision_bits.
+    scale_bits, coeff_mod_bits, special_mod_bits :
+        Explicit chain (by default sized by the flooding plan; with statistical_security
+        it must hold at least the plan's bits).
+    client_keys : iterable of Ed25519PublicKey (or 32 raw bytes)
+        The clients' identity keys, pinned at every member: only uploads they signed are
+        summed and decrypted (module note). Required to decrypt anything.
+    min_clients : int
+        Fewest distinct clients in a sum the members decrypt (default 1).
+
+    Raises
+    ------
+    ParameterError
+        Out-of-range sizes, or a plan that does not fit 128-bit security at this degree.
+    """
+
+    def __init__(self, members: int = 3, poly_degree: int = 8192, max_clients: int = 1024,
+                 max_abs_value: float = 1.0, statistical_security: int | None = 40, precision_bits: int = 12,
+                 scale_bits: int = 40, coeff_mod_bits=None, special_mod_bits=None, threshold: int | None = None,
+                 client_keys=(), min_clients: int = 1):
+        if not 1 <= members <= 16:
+            raise ParameterError(f"CkksCommittee: members is out of range; expected 1..16, got {members}")
+        threshold = members if threshold is None else int(threshold)
+        if not 1 <= threshold <= members:
+            raise ParameterError(f"CkksCommittee: threshold is out of range; expected 1..{members}, got {threshold}")
+        if isinstance(min_clients, bool) or not isinstance(min_clients, (int, np.integer)) or min_clients < 1:
+            raise ParameterError(f"CkksCommittee: min_clients is out of range; expected an integer >= 1, got "
+                                 f"{min_clients}")
+        self.parts = replicated.key_parts(members, threshold)
+        if len(self.parts) > replicated.MAX_PARTS:
+            raise ParameterError(f"CkksCommittee: threshold is out of range; expected C(members, threshold - 1) <= "
+                                 f"{replicated.MAX_PARTS} key parts, got {len(self.parts)}")
+        self.threshold = threshold
+        if statistical_security is None:
+            warnings.warn("CkksCommittee: statistical_security=None, the collective decryption floods its noise by "
+                          "~2^9 only (not a statistical guarantee)", stacklevel=2)
+            smudging_bits = int(scale_bits) - 20
+            coeff_mod_bits = coeff_mod_bits or (60,)
+            special_mod_bits = special_mod_bits or (60,)
+        else:
+            # The key is the sum of len(parts) ternary parts, and each part adds one share.
+            plan = flooding_plan(poly_degree, len(self.parts), max_clients, int(statistical_security), int(precision_bits),
+                                 float(max_abs_value))
+            smudging_bits, scale_bits = plan["smudging_bits"], plan["scale_bits"]
+            if coeff_mod_bits is not None and sum(coeff_mod_bits) < sum(plan["coeff_mod_bits"]):
+                raise ParameterError(f"CkksCommittee: coeff_mod_bits are too small for the flooding plan; expected "
+                                     f"at least {sum(plan['coeff_mod_bits'])} bits, got {sum(coeff_mod_bits)}")
+            coeff_mod_bits = coeff_mod_bits or plan["coeff_mod_bits"]
+            special_mod_bits = special_mod_bits or plan["special_mod_bits"]
+        self.ctx = Context(poly_degree, coeff_mod_bits=list(coeff_mod_bits), special_mod_bits=list(special_mod_bits),
+                           scale_bits=min(int(scale_bits), 58))
+        self.ctx.scale = float(2 ** int(scale_bits))
+        self.max_abs_value = float(max_abs_value)
+        self.max_clients = int(max_clients)
+        # Each part is drawn by one holder and, in a deployment, sent sealed to the others.
+        secrets = [self.ctx._native.keygen_secret() for _ in self.parts]
+        self.crs = os.urandom(32)
+        self.key_id = key_id_from_crs(self.crs)
+        self.client_keys = [_raw_key(k) for k in client_keys]
+        self.min_clients = int(min_clients)
+        # Each member makes its own signing key; the plan names their public parts.
+        signing = agreement.new_signing_keys(members)
+        self.plan = CommitteePlan(self.key_id, members, threshold, tuple(agreement.raw_public(k) for k in signing))
+        self.members = [CommitteeMember(self.ctx, {p: secrets[p] for p in replicated.held_by(self.parts, j)},
+                                        self.client_keys, self.min_clients, self.key_id, self.plan, j, signing[j])
+                        for j in range(members)]
+        del secrets
+        shares = [self.members[replicated.holders(self.parts, p, members)[0]].public_key_share(self.crs, p)
+                  for p in range(len(self.parts))]
+        self.ctx.public_key = combine_public_key(self.ctx, shares, self.crs)
+        self.smudging_bits = int(smudging_bits)
+
+    def client_context(self) -> Context:
+        """The public context (no secret key) clients encrypt with."""
+        return self.ctx
+
+    def public_bytes(self) -> bytes:
+        return self.ctx.to_bytes()
+
+    def certify(self, uploads, round: int, live=None) -> bytes:
+        """The certificate of ``uploads`` for ``round``: the signatures of the ``live``
+        members (default all), each of which verifies the uploads first.
+
+        Raises
+        ------
+        ProtocolError
+            A member refused the uploads.
+        TooFewSurvivorsError
+            Fewer than the quorum ceil((members + threshold) / 2) live members."""
+        uploads = list(uploads)
+        live = sorted(set(range(len(self.members)) if live is None else live))
+        if len(live) < self.plan.quorum:
+            raise TooFewSurvivorsError(f"CkksCommittee.certify: live members are too few to certify; expected >= "
+                                       f"{self.plan.quorum} (ceil((members + threshold) / 2)), got {len(live)}")
+        return agreement.pack({j: self.members[j].certify(uploads, round) for j in live})
+
+    def decrypt_uploads(self, uploads, round: int, count: int | None = None, live=None, totals=None,
+                        certificate: bytes | None = None) -> np.ndarray:
+        """Collective decryption of the sum of signed ``uploads`` (see :func:`sign_upload`)
+        for ``round``: the ``live`` members (default all) certify the uploads
+        (:meth:`certify`, unless ``certificate`` is given), the server adds the
+        ciphertexts, each key part is answered by one live member, which verifies and
+        adds the uploads itself; the smudged shares are combined. Returns the sum's
+        values (n per ciphertext), the first ``count`` of them if given. ``totals``: the
+        server's sums of the uploads' ciphertexts (:func:`server_sum`), if already
+        computed.
+
+        Raises
+        ------
+        ProtocolError
+            A member refused the uploads (unpinned or bad signature, replayed round,
+            uploads other than the certified ones, ...).
+        TooFewSurvivorsError
+            Fewer than ``threshold`` live members (or than the quorum, to certify), or
+            fewer than ``min_clients`` uploads."""
+        uploads = list(uploads)
+        live = range(len(self.members)) if live is None else live
+        try:
+            plan = replicated.assign(self.parts, len(self.members), live)
+        except LookupError as err:
+            raise TooFewSurvivorsError(f"CkksCommittee.decrypt_uploads: {err}") from None
+        if not uploads:
+            raise TooFewSurvivorsError("CkksCommittee.decrypt_uploads: uploads is empty; expected >= 1 upload")
+        certificate = self.certify(uploads, round, live) if certificate is None else certificate
+        # The server's sum (what it combines the shares with); each member adds its own.
+        totals = server_sum(self.ctx, uploads) if totals is None else totals
+        shares = {j: self.members[j].decryption_share(uploads, round, self.smudging_bits, parts, certificate)
+                  for j, parts in plan.items()}
+        out = np.concatenate([combine_decryption(self.ctx, t, [shares[j][k] for j in plan])
+                              for k, t in enumerate(totals)])
+        return out if count is None else out[:count]
+
+
+def combine_public_key(ctx: Context, shares, crs: bytes):
+    polys = [_poly(ctx, s, ctx.max_level, "public-key share") for s in shares]
+    return ctx._native.combine_public_key(polys, bytes(crs), key_id_from_crs(bytes(crs)))
+
+
+def combine_decryption(ctx: Context, ct: Ciphertext, shares) -> np.ndarray:
+    """The sum's n reals (two per complex slot, as encrypt_update packs them)."""
+    polys = [_poly(ctx, s, ct.level, "decryption share") for s in shares]
+    pt = ctx._native.combine_decryption(ct._native, polys)
+    return unpack(np.asarray(ctx._native.decode(pt)))
+
+
+def add_ciphertexts(cts) -> Ciphertext:
+    """The server's whole job: the sum of the clients' ciphertexts."""
+    cts = list(cts)
+    if not cts:
+        raise ParameterError("add_ciphertexts: cts is empty; expected at least one ciphertext")
+    total = cts[0]
+    for c in cts[1:]:
+        total = total + c
+    return total
+
+
+def server_sum(ctx: Context, uploads) -> list[Ciphertext]:
+    """The server's part: per ciphertext position, the sum of the uploads' ciphertexts.
+
+    Raises
+    ------
+    ProtocolError
+        Uploads of different lengths."""
+    uploads = list(uploads)
+    width = len(uploads[0][1]) if uploads else 0
+    if any(len(u[1]) != width for u in uploads):
+        raise ProtocolError("ckks committee: uploads have different lengths")
+    return [add_ciphertexts(Ciphertext.from_bytes(u[1][k], ctx) for u in uploads) for k in range(width)]
+
+
+def encrypt_update(ctx: Context, update: np.ndarray) -> list[Ciphertext]:
+    """An update as ceil(len / n) public-key ciphertexts: two reals per complex slot
+    (u[2i] + 1j u[2i+1]), so each ciphertext carries n values; aggregation is linear, so
+    the packing survives the sum."""
+    u = np.asarray(update, dtype=np.float64)
+    if not np.all(np.isfinite(u)):
+        raise ParameterError("encrypt_update: update is not finite; expected finite floats")
+    per_ct = 2 * ctx.slots
+    out = []
+    for k in range(0, u.size, per_ct):
+        chunk = u[k:k + per_ct]
+        if chunk.size % 2:
+            chunk = np.append(chunk, 0.0)
+        out.append(ctx.encrypt(chunk[0::2] + 1j * chunk[1::2], symmetric=False))
+    return out
+
+
+def unpack(values: np.ndarray) -> np.ndarray:
+    """Complex slots back to the interleaved reals of encrypt_update."""
+    out = np.empty(2 * values.size)
+    out[0::2], out[1::2] = values.real, values.imag
+    return out
+
+
+def ckks_aggregate(updates, committee: CkksCommittee | None = None, report: dict | None = None,
+                   identity_keys=None, round: int = 1) -> np.ndarray:
+    """Sum of float updates through CKKS: clients encrypt and sign, the server adds
+    ciphertexts, the committee verifies the signed uploads and decrypts the sum. Within
+    about 2^-20 of the plaintext sum at scale 2^40.
+
+    ``identity_keys``: the clients' Ed25519 private keys, one per update, pinned in
+    ``committee`` (with no committee, fresh keys and a committee pinning them are made).
+    ``round``: the round number the uploads are signed for (above the members' last).
+    ``report`` (optional dict) receives upload bytes per client and server seconds.
+    """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    if committee is None:
+        identity_keys = [Ed25519PrivateKey.generate() for _ in updates]
+        committee = CkksCommittee(client_keys=[k.public_key() for k in identity_keys])
+    if identity_keys is None or len(identity_keys) != len(updates):
+        raise ParameterError(f"ckks_aggregate: identity_keys has the wrong count; expected one key per update "
+                             f"({len(updates)}), got {None if identity_keys is None else len(identity_keys)}")
+    ctx = committee.client_context()
+    dim = len(updates[0])
+    if len(updates) > committee.max_clients:
+        raise ParameterError(f"ckks_aggregate: updates are too many for the committee's plan; expected at most "
+                             f"{committee.max_clients}, got {len(updates)}")
+    for u in updates:
+        peak = float(np.max(np.abs(u))) if len(u) else 0.0
+        if peak > committee.max_abs_value:
+            raise ParameterError(f"ckks_aggregate: update has an entry out of range; expected |value| <= "
+                                 f"{committee.max_abs_value}, got {peak:.3g}")
+    uploads = []
+    for u, key in zip(updates, identity_keys):
+        if len(u) != dim:
+            raise ParameterError(f"ckks_aggregate: update has the wrong length; expected {dim}, got {len(u)}")
+        uploads.append(sign_upload(key, committee.key_id, round, encrypt_update(ctx, u)))
+    t0 = time.perf_counter()
+    totals = server_sum(ctx, uploads)
+    server = time.perf_counter() - t0
+    out = committee.decrypt_uploads(uploads, round, count=dim, totals=totals)
+    if report is not None:
+        report.update(server_seconds=server, upload_bytes=sum(len(b) for b in uploads[0][1]), plaintext_bytes=4 * dim,
+                      log2_scale=math.log2(ctx.scale))
+    return out

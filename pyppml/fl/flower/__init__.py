@@ -1,0 +1,50 @@
+"""The three aggregation protocols inside Flower, with optional distributed DP: one
+strategy base and client Mod in :mod:`.common`, a thin strategy and client step per
+protocol in :mod:`.secagg` (four Flower rounds per aggregation), :mod:`.ckks` and
+:mod:`.onetime` (one Flower round each).
+
+Server side (``flwr.server.strategy.Strategy``):
+
+- :class:`SecAggStrategy`: SecAgg+ rounds (:mod:`.secagg`).
+- :class:`CkksStrategy`: clients encrypt under a committee key, the server adds
+  ciphertexts, the committee decrypts the sum (trust model in :mod:`pyppml.fl.flower.ckks`).
+- :class:`OneTimeCkksStrategy`: clients encrypt under one-time keys whose seeds they seal
+  to a committee, which decrypts only the sum (trust model in :mod:`pyppml.fl.flower.onetime`).
+
+Client side (either one serves every strategy; the FitIns config says which):
+
+- :class:`SecAggNumPyClient`: wraps a ``flwr.client.NumPyClient``; its ``fit`` trains
+  with the wrapped client and sends the masked (or encrypted), clipped model delta
+  instead of the weights.
+- :func:`pyppml_mod`: a Flower client Mod, ``ClientApp(client_fn, mods=[pyppml_mod])``;
+  it answers the protocol steps itself and calls the wrapped app (``call_next``) only
+  for the training step, whose weights it turns into a masked or encrypted delta. Other
+  messages (evaluate, train messages without pyppml config) pass through unchanged.
+
+Requires ``flwr`` (``pip install pyppml[flower]``); tested with Flower 1.42 over the
+gRPC server of ``start_server``, clients through ``start_client`` (NumPyClient wrapper)
+and through a ``ClientApp`` with the mod.
+
+DP (``noise_multiplier > 0``): each client clips its delta to L2 norm ``clip`` and adds
+its share of the noise (discrete Gaussian on the quantization grid for SecAgg+, on a
+power-of-two grid for CKKS), so the sum carries noise of standard deviation
+``noise_multiplier * clip``.
+
+Weighting (``weighted=True``, the default of every strategy): FedAvg weighted by the
+clients' ``num_examples`` inside the secure sum -- each client sends
+``(w * delta, w * clip)`` with ``w = num_examples / max_examples`` in (0, 1], the server
+learns only ``sum w delta`` and ``sum w`` and applies their ratio; with DP only
+``w * delta`` and the server divides by a public ``denominator``. ``max_examples`` is a
+public bound (strategy argument) and a client outside ``1..max_examples`` refuses the
+round (a failed FitRes). ``weighted=False``: the plain mean over the survivors. The
+clients' FitRes never carry their real ``num_examples`` (always 1). Bounds, precision
+and the interplay with DP: :mod:`pyppml.fl.flower.common`.
+"""
+
+from pyppml.fl.flower.common import ClientPolicy, ClientState, SecAggNumPyClient, client_fit, pyppml_mod
+from pyppml.fl.flower.secagg import SecAggStrategy
+from pyppml.fl.flower.ckks import CkksStrategy
+from pyppml.fl.flower.onetime import OneTimeCkksStrategy
+
+__all__ = ["CkksStrategy", "ClientPolicy", "OneTimeCkksStrategy", "SecAggNumPyClient", "SecAggStrategy", "client_fit",
+           "pyppml_mod"]

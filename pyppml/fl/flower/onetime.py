@@ -1,0 +1,467 @@
+"""CKKS aggregation under one-time committee keys (:mod:`pyppml.fl.ckks.onetime`) inside
+Flower.
+
+One Flower round is one aggregation round. The strategy sends each client, in the FitIns
+config, the committee's public plan (every :class:`OneTimeParams` field, the session
+bytes), the members' X25519 public keys, the client's index and the aggregation round;
+the client trains, encrypts its (clipped, weighted, optionally noised) delta under a
+fresh one-time key, seals the key's seeds to the members and sends the upload (one bytes
+tensor, about 1.4x the float32 update). The server adds the uploads
+(:class:`OneTimeServer`), has the committee open the seeds and return decryption shares
+for the sum only, and moves the model by the decoded average.
+
+Trust model
+-----------
+- Server and members are honest-but-curious. An individual update stays confidential
+  against the server together with up to ``threshold - 1`` members (and clients, as long
+  as two honest clients are summed); the server learns the sum over at least
+  ``min_clients`` clients, members refuse anything else (second sums, replays, small sets).
+- The default committee (:class:`LocalCommittee`, all members in the strategy's process)
+  is a convenience for tests and demos: the strategy then holds every member's secret
+  key and could open any client's seeds, so the server must be trusted with single
+  updates. In a deployment each member is a separate party; pass ``committee=`` an object
+  whose ``verify`` / ``decryption_share`` reach the members (byte messages in and out).
+- The plan and the members' public keys reach the clients through the server (FitIns
+  config). A server that substituted its own keys, or lowered the threshold (to 1: one
+  member, or the server with one member, decrypts a single update), the members, the
+  clip or the noise, could read or weaken single updates, so clients should pin the whole
+  plan, obtained out of band: :func:`committee_pin` (``OneTimeCkksStrategy.pin()``) is a
+  40-byte digest of the plan (every :class:`OneTimeParams` field, the members' X25519 and
+  Ed25519 keys, ``clip``, ``noise_multiplier``, the weighting); pass it as
+  ``SecAggNumPyClient(inner, committee_keys=pin)`` or, hex-encoded, as the node config
+  entry ``pyppml-committee-keys`` for the Mod. A pinned client refuses any other config
+  before training. The plan's digest also enters the key derivation and the associated
+  data of the sealed seeds, so seeds sealed under another plan do not open at honest
+  members. Unpinned clients trust the server to forward the genuine plan.
+- With ``threshold < members`` the members sign the round's client set and release
+  shares only against a quorum of ceil((members + threshold) / 2) signatures on one set
+  (:mod:`pyppml.fl.common.agreement`): the plan names every member's Ed25519 key.
+- Clients are not authenticated beyond Flower's transport: a malicious client can poison
+  the sum (as in plain FedAvg) but not read other updates. Malformed, foreign or replayed
+  uploads and seeds that do not open reject only their sender.
+- A key is never reused: every upload draws fresh seeds, and a client uploads at most once
+  per (session, round) with rounds increasing (replayed or stale configs are refused).
+- Dropouts: clients cost nothing; ceil((members + threshold) / 2) members must sign the
+  client set (for 2-of-3: all three), then any ``threshold`` of the members decrypt, a
+  member that fails is replaced by other holders of its key parts; with too few the round
+  keeps the model.
+
+Weighting (``weighted=True``: ``(w delta, w clip)``, ``w = num_examples / max_examples``;
+with DP ``w delta`` alone and a public ``denominator``) and DP (each client rounds to a
+power-of-two grid and adds its share of discrete Gaussian noise,
+:func:`pyppml.fl.flower.common.add_client_noise`) work as in
+:mod:`pyppml.fl.flower.ckks`, including what the server learns (without DP, the
+survivors' total example count).
+With DP the plan's ``max_abs_value`` is ``clip`` plus 9 standard deviations of a client's
+noise (a client whose noisy entry still exceeds it, probability ~1e-19 per entry, fails
+the round rather than clip its noise); without DP it is ``clip``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import math
+import struct
+
+import numpy as np
+from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_parameters
+
+from pyppml.fl.common import agreement
+from pyppml.fl.ckks.onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
+from pyppml.fl.dp_fedavg import NOISE_TAIL
+from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
+from pyppml.fl.flower.common import (PIN_MAGIC, AveragingStrategy, ClientProtocol, add_client_noise, client_update,
+                                     failed_fit, failure_reasons, register, sum_width)
+
+ONETIME_MODE = "ckks-onetime"
+ONETIME_TENSOR_TYPE = "pyppml-ckks-onetime"
+SECURITY_LEVELS = (128, 192, 256)  # what clients accept (a server cannot downgrade them to None)
+
+
+class LocalCommittee:
+    """All ``params.members`` committee members in this process (:class:`OneTimeMember`),
+    behind the interface :class:`OneTimeCkksStrategy` expects of a committee:
+    ``public_keys()``, ``verify(member, request)``, ``certify(member, request)`` and
+    ``decryption_share(member, request)``, byte messages in and out, and ``params``, the
+    plan naming the members' signing keys (made here when ``params`` names none). A
+    convenience: whoever holds this object holds every member's secret key (see the
+    module's trust model).
+
+    Examples
+    --------
+    >>> c = LocalCommittee(OneTimeParams(3, 10, members=3, threshold=2, poly_degree=2048))
+    >>> c.params.quorum, len(c.params.member_signing_keys)
+    (3, 3)
+    """
+
+    def __init__(self, params: OneTimeParams):
+        signing = agreement.new_signing_keys(params.members)
+        self.params = agreement.with_signing_keys(params, signing)
+        self.members = [OneTimeMember(j, self.params, signing_key=signing[j]) for j in range(params.members)]
+
+    def public_keys(self) -> list[bytes]:
+        return [m.public_key for m in self.members]
+
+    def verify(self, member: int, request: bytes) -> bytes:
+        return self.members[member].verify(request)
+
+    def certify(self, member: int, request: bytes) -> bytes:
+        return self.members[member].certify(request)
+
+    def decryption_share(self, member: int, request: bytes) -> bytes:
+        return self.members[member].decryption_share(request)
+
+
+def _plan_diff(a: OneTimeParams, b: OneTimeParams) -> list[str]:
+    """The fields (as the protocol reads them) in which two plans differ, signing keys aside."""
+    return [f for f in ("n_clients", "dim", "members", "t", "poly_degree", "precision_bits", "max_abs_value",
+                        "min_count", "session", "security") if getattr(a, f) != getattr(b, f)]
+
+
+class OneTimeCkksStrategy(AveragingStrategy):
+    """Federated averaging of model deltas through one-time-key CKKS aggregation.
+
+    Clients: :class:`pyppml.fl.flower.SecAggNumPyClient` or a ``ClientApp`` with
+    :func:`pyppml.fl.flower.pyppml_mod` (both handle this strategy's rounds).
+
+    Parameters
+    ----------
+    initial_parameters : list of numpy arrays
+    n_clients : int
+        Clients asked per round (the server waits for them); the ring is sized for sums of
+        this many updates.
+    members, threshold, poly_degree, precision_bits, min_clients, security :
+        The committee's plan, see :class:`OneTimeParams` (``threshold`` of ``members``
+        decrypt; members refuse sums of fewer than ``min_clients`` clients, default
+        ceil(2 n_clients / 3)). ``security`` must be 128, 192 or 256 (clients refuse less).
+    clip : float
+        Entry bound of each delta; with DP also its L2 bound. The plan's max_abs_value
+        (with DP plus room for the clients' noise, module note).
+    noise_multiplier : float
+        > 0: distributed DP (module note); ``self.accountant`` records each decrypted round.
+    weighted : bool
+        True (default): average weighted by the clients' ``num_examples`` inside the sum;
+        False: the plain mean over the accepted clients.
+    max_examples : int
+        Public bound on a client's ``num_examples``, required when ``weighted``.
+    denominator : float, optional
+        Weighted with DP: the public denominator of the average (default ``n_clients``).
+    committee : object or callable, optional
+        Default: a :class:`LocalCommittee` (in-process members). Otherwise an object with
+        ``public_keys() -> list of bytes``, ``verify(member, request) -> bytes``,
+        ``certify(member, request) -> bytes`` (plans with signing keys) and
+        ``decryption_share(member, request) -> bytes`` that raises (or returns None) when
+        the member does not answer; or a callable taking the strategy's
+        :class:`OneTimeParams` and returning such an object. An object with a ``params``
+        attribute must have been built for this plan (its session and the members'
+        signing keys are used); one without needs ``session`` and, when
+        ``threshold < members``, ``member_signing_keys``.
+    session : bytes, optional
+        16 bytes naming the committee's session (default: the committee's, or random).
+    member_signing_keys : sequence of bytes, optional
+        The members' raw Ed25519 public keys, for a committee without ``params``.
+
+    Attributes
+    ----------
+    params : the :class:`OneTimeParams` of every round (dim = model size + 1 when weighted
+        without DP),
+        naming the members' signing keys.
+    parameters : the global model (list of arrays).
+    history : per aggregation round: ``accepted`` and ``rejected`` (client index -> reason)
+        uploads, ``failed`` (Flower failures by client index), ``member_failures``
+        (member -> reason), ``examples`` (weighted) and ``error`` when the model did not move.
+
+    Raises
+    ------
+    ParameterError
+        Invalid plan or weighting arguments, or a committee built for another plan.
+    """
+
+    def __init__(self, initial_parameters, n_clients: int, members: int = 3, threshold: int | None = None,
+                 poly_degree: int = 4096, precision_bits: int = 20, min_clients: int | None = None,
+                 clip: float = 1.0, noise_multiplier: float = 0.0, weighted: bool = True,
+                 max_examples: int | None = None, committee=None, session: bytes | None = None,
+                 security: int = 128, member_signing_keys=None, denominator: float | None = None):
+        api = "OneTimeCkksStrategy"
+        super().__init__(api, initial_parameters, n_clients, clip, noise_multiplier, weighted, max_examples,
+                         denominator)
+        if security not in SECURITY_LEVELS:
+            raise ParameterError(f"{api}: security is out of range; expected one of {SECURITY_LEVELS}, got {security}")
+        self.max_abs_value = self.clip
+        if self.noise_multiplier > 0:
+            self.max_abs_value += NOISE_TAIL * self.noise_multiplier * self.clip / math.sqrt(max(1, self.n_clients))
+        plugged = committee is not None and callable(getattr(committee, "public_keys", None))
+        factory = committee is not None and not plugged
+        if factory and not callable(committee):
+            raise ParameterError(f"{api}: committee is invalid; expected an object with public_keys, verify and "
+                                 f"decryption_share, or a callable building one, got {type(committee).__name__}")
+        given = getattr(committee, "params", None) if plugged else None
+        given = given if isinstance(given, OneTimeParams) else None
+        if session is None and given is not None:
+            session = given.session
+        if plugged and session is None:
+            raise ParameterError(f"{api}: session is missing; expected the 16-byte session of the committee's "
+                                 "plan (the committee has no params attribute)")
+        plan = dict(members=members, threshold=threshold, poly_degree=poly_degree, precision_bits=precision_bits,
+                    max_abs_value=self.max_abs_value, min_clients=min_clients, security=security)
+        if session is not None:
+            plan["session"] = session
+        self.params = OneTimeParams(self.n_clients, self.vec_dim, **plan)
+        diff = _plan_diff(given, self.params) if given is not None else []
+        if diff:
+            raise ParameterError(f"{api}: committee is for another plan; expected the strategy's params, got "
+                                 f"different {diff}")
+        if committee is None:
+            committee = LocalCommittee(self.params)
+        elif factory:
+            committee = committee(self.params)
+        built = getattr(committee, "params", None)
+        if isinstance(built, OneTimeParams):
+            diff = _plan_diff(built, self.params)
+            if diff:
+                raise ParameterError(f"{api}: committee is for another plan; expected the strategy's params, got "
+                                     f"different {diff}")
+            self.params = built  # names the members' signing keys
+        elif member_signing_keys is not None:
+            self.params = dataclasses.replace(self.params, member_signing_keys=tuple(bytes(k) for k in
+                                                                                     member_signing_keys))
+        self.params.check_committee(api)
+        if self.params.agreement and not callable(getattr(committee, "certify", None)):
+            raise ParameterError(f"{api}: committee is invalid; expected a certify(member, request) method for a plan "
+                                 f"with member signing keys, got {type(committee).__name__}")
+        self.committee = committee
+        self._agg_round = 0
+        self._server: OneTimeServer | None = None
+        self._index: dict[str, int] = {}
+
+    def _member_keys(self) -> bytes:
+        keys = [bytes(k) for k in self.committee.public_keys()]
+        if len(keys) != self.params.members or any(len(k) != 32 for k in keys):
+            raise ProtocolError(f"OneTimeCkksStrategy: committee public keys are invalid; expected "
+                                f"{self.params.members} keys of 32 bytes, got {[len(k) for k in keys]}")
+        return b"".join(keys)
+
+    def _config(self, keys: bytes) -> dict:
+        p = self.params
+        return {**self.common_config(), "pyppml_mode": ONETIME_MODE, "pyppml_round": self._agg_round,
+                "pyppml_n": p.n_clients,
+                "pyppml_dim": self.dim, "pyppml_ot_dim": p.dim, "pyppml_ot_members": p.members,
+                "pyppml_ot_threshold": p.t, "pyppml_ot_poly_degree": int(p.poly_degree),
+                "pyppml_ot_precision_bits": int(p.precision_bits), "pyppml_ot_max_abs": float(p.max_abs_value),
+                "pyppml_ot_min_clients": p.min_count, "pyppml_ot_security": int(p.security),
+                "pyppml_ot_session": p.session, "pyppml_ot_keys": keys,
+                "pyppml_ot_signing_keys": b"".join(p.member_signing_keys or ())}
+
+    def pin(self) -> bytes:
+        """The plan's pin (:func:`committee_pin`) for clients to hold: whoever sets up the
+        committee hands it to the clients out of band (the server must not be the one
+        that tells them, or it could pin its own plan)."""
+        return config_pin(self._config(self._member_keys()))
+
+    def configure_fit(self, server_round, parameters, client_manager):
+        proxies = self.select(client_manager)
+        self._agg_round += 1
+        self._server = None
+        try:
+            keys = self._member_keys()
+        except Exception as err:  # an unreachable committee: no round
+            self.history.append({"round": self._agg_round, "server_round": server_round, "accepted": [],
+                                 "rejected": {}, "failed": {}, "member_failures": {},
+                                 "error": f"committee public keys unavailable: {err}"})
+            return []
+        self._server = OneTimeServer(self.params, self._agg_round)
+        self._index = {p.cid: i for i, p in enumerate(proxies)}
+        params = ndarrays_to_parameters(self.parameters)
+        out = []
+        for i, proxy in enumerate(proxies):
+            cfg = self._config(keys)
+            cfg["pyppml_index"] = i
+            out.append((proxy, FitIns(params, cfg)))
+        return out
+
+    def _decrypt(self, server: OneTimeServer, entry: dict) -> np.ndarray:
+        """Verification and decryption with the committee; a member that raises, returns
+        None or sends a reply the server refuses is dropped (its parts go to other holders)."""
+        live = set(range(self.params.members))
+        failures = entry["member_failures"]
+
+        def ask(step, call, receive, j, req):
+            try:
+                reply = call(j, req)
+                if reply is None:
+                    raise ProtocolError(f"member {j} did not answer")
+                receive(j, reply)
+            except Exception as err:  # unreachable, refusing or malformed: the member is dropped
+                live.discard(j)
+                failures[j] = f"{step}: {type(err).__name__}: {err}"
+
+        for j, req in server.verify_requests(live).items():
+            ask("verify", self.committee.verify, server.receive_verification, j, req)
+        for j, req in server.certify_requests(live).items():
+            ask("certify", self.committee.certify, server.receive_certification, j, req)
+        while True:
+            requests = server.decryption_requests(live)  # TooFewSurvivorsError: a part without live holder
+            if not requests:
+                return server.finish()
+            for j, req in requests.items():
+                ask("decrypt", self.committee.decryption_share, server.receive_share, j, req)
+
+    def aggregate_fit(self, server_round, results, failures):
+        server = self._server
+        entry = {"round": self._agg_round, "server_round": server_round, "accepted": [], "rejected": {},
+                 "failed": {}, "member_failures": {}}
+        self.history.append(entry)
+        for cid, reason in failure_reasons(failures).items():
+            entry["failed"][self._index.get(cid, cid)] = reason
+        if server is None:
+            entry["error"] = "no round in progress"
+            return ndarrays_to_parameters(self.parameters), {}
+        self._server = None
+        rejected = {}
+        for proxy, res in results:
+            i = self._index.get(proxy.cid)
+            if i is None:
+                continue  # not asked this round
+            tensors = res.parameters.tensors
+            if res.parameters.tensor_type != ONETIME_TENSOR_TYPE or len(tensors) != 1:
+                rejected[i] = (f"expected one {ONETIME_TENSOR_TYPE} tensor, got {len(tensors)} "
+                               f"{res.parameters.tensor_type!r}")
+                continue
+            try:
+                server.receive_upload(i, tensors[0])
+            except ProtocolError:
+                pass  # recorded in server.rejected
+        try:
+            total = self._decrypt(server, entry)
+        except (TooFewSurvivorsError, ProtocolError) as err:
+            entry["error"] = str(err)
+            total = None
+        entry["accepted"] = list(server.accepted)
+        entry["rejected"] = {**rejected, **server.rejected}
+        metrics = {"clients": len(server.accepted)}
+        if total is None:
+            return ndarrays_to_parameters(self.parameters), metrics
+        return self.apply_sum(total, len(server.accepted), self.n_clients, entry, metrics)
+
+
+# ---------------------------------------------------------------------- client side
+MAX_SESSIONS = 64  # sessions whose last round a client remembers
+
+
+def _params_from_config(cfg) -> OneTimeParams:
+    security = int(cfg["pyppml_ot_security"])
+    if security not in SECURITY_LEVELS:
+        raise ParameterError(f"pyppml onetime client: security is out of range; expected one of {SECURITY_LEVELS}, "
+                             f"got {security}")
+    signing = bytes(cfg.get("pyppml_ot_signing_keys", b""))
+    if len(signing) % 32:
+        raise ParameterError(f"pyppml onetime client: pyppml_ot_signing_keys is malformed; expected 32 bytes per "
+                             f"member, got {len(signing)} bytes")
+    keys = tuple(signing[k:k + 32] for k in range(0, len(signing), 32)) or None
+    return OneTimeParams(int(cfg["pyppml_n"]), int(cfg["pyppml_ot_dim"]), members=int(cfg["pyppml_ot_members"]),
+                         threshold=int(cfg["pyppml_ot_threshold"]), poly_degree=int(cfg["pyppml_ot_poly_degree"]),
+                         precision_bits=int(cfg["pyppml_ot_precision_bits"]),
+                         max_abs_value=float(cfg["pyppml_ot_max_abs"]),
+                         min_clients=int(cfg["pyppml_ot_min_clients"]), session=bytes(cfg["pyppml_ot_session"]),
+                         security=security, member_signing_keys=keys)
+
+
+def committee_pin(params: OneTimeParams, member_keys, dim: int, clip: float, noise_multiplier: float,
+                  weighted: bool, max_examples: int) -> bytes:
+    """The 40-byte pin of a one-time plan as the clients apply it: the plan's digest
+    (every :class:`OneTimeParams` field: clients, members, threshold, ring, precision,
+    ``max_abs_value``, ``min_clients``, session, security, the members' signing keys), the
+    members' X25519 keys, the model size, and the DP and weighting settings the client
+    applies (``clip``, ``noise_multiplier``, ``weighted``, ``max_examples``).
+
+    Examples
+    --------
+    >>> p = OneTimeParams(3, 8, members=2, poly_degree=2048, session=bytes(16))
+    >>> pin = committee_pin(p, [bytes(32), bytes([1]) * 32], 8, 1.0, 0.0, False, 0)
+    >>> len(pin), pin[:8]
+    (40, b'PPOTPIN1')
+    """
+    keys = b"".join(bytes(k) for k in member_keys)
+    body = struct.pack("<QddBQI", int(dim), float(clip), float(noise_multiplier), bool(weighted),
+                       int(max_examples), len(keys))
+    return PIN_MAGIC + hashlib.sha256(b"pyppml-fl onetime pin" + params.digest + body + keys).digest()
+
+
+def config_pin(cfg) -> bytes:
+    """:func:`committee_pin` of the plan a FitIns config describes.
+
+    Raises
+    ------
+    ValueError, KeyError, TypeError
+        A config that does not describe a valid plan.
+    """
+    return committee_pin(_params_from_config(cfg), _split_keys(bytes(cfg["pyppml_ot_keys"])), int(cfg["pyppml_dim"]),
+                         float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"]), bool(cfg.get("pyppml_weighted", False)),
+                         int(cfg.get("pyppml_max_examples", 0)))
+
+
+def _split_keys(blob: bytes) -> list[bytes]:
+    return [blob[k:k + 32] for k in range(0, len(blob), 32)]
+
+
+def _fail(err: Exception) -> FitRes:
+    return failed_fit(err, ONETIME_TENSOR_TYPE)
+
+
+def onetime_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
+    """The client's step of a :class:`OneTimeCkksStrategy` round
+    (:class:`pyppml.fl.flower.common.ClientProtocol`): check the config, train
+    (``train(glob) -> (weights, num_examples)``), and upload the clipped, weighted delta
+    (``(w delta, w clip)``; with DP ``w delta`` plus the client's grid noise share)
+    under a fresh one-time key.
+
+    The client refuses a round that is not newer than its last one in the session (kept
+    in ``state.live``) and, with a pin (``state.committee_keys``, see
+    :func:`committee_pin`), before training, any config whose plan, committee keys or DP
+    settings differ from the pinned ones. Errors (also a ``num_examples`` out of range)
+    become a FitRes with a non-OK status.
+    """
+    last_rounds = state.live.setdefault(ONETIME_MODE, {})  # session -> last round uploaded
+    pinned = state.committee_keys
+    try:
+        if pinned is not None and not hmac.compare_digest(config_pin(cfg), pinned):
+            raise ProtocolError("pyppml onetime client: the plan differs from the pinned one; expected the plan, "
+                                "committee keys and DP settings this node was given out of band")
+        params = _params_from_config(cfg)
+        dim, weighted = int(cfg["pyppml_dim"]), bool(cfg.get("pyppml_weighted", False))
+        clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
+        if params.dim != sum_width(dim, weighted, nm):
+            raise ParameterError(f"pyppml onetime client: the plan's dim does not match the model; expected "
+                                 f"{sum_width(dim, weighted, nm)}, got {params.dim}")
+        if not 0 < clip <= params.max_abs_value or not (math.isfinite(nm) and nm >= 0):
+            raise ParameterError(f"pyppml onetime client: clip or noise is out of range; expected 0 < clip <= "
+                                 f"max_abs_value {params.max_abs_value} and noise >= 0, got {clip}, {nm}")
+        rnd, session = int(cfg["pyppml_round"]), params.session
+        last = last_rounds.get(session, 0)
+        if rnd <= last:
+            raise ProtocolError(f"pyppml onetime client: round is stale; expected > {last}, got {rnd}")
+        client = OneTimeClient(int(cfg["pyppml_index"]), params, _split_keys(bytes(cfg["pyppml_ot_keys"])))
+        client.last_round = last  # upload refuses rounds <= last as well
+    except (ValueError, KeyError, TypeError) as err:  # a bad config: refuse before training
+        return _fail(err if isinstance(err, ValueError) else ProtocolError(f"pyppml onetime client: config is "
+                                                                           f"malformed; {type(err).__name__}: {err}"))
+    new, num_examples = train(glob)
+    try:
+        vec = client_update(cfg, glob, new, num_examples, params.dim)
+        if nm > 0:  # on the (weighted) numerator only, rounded to the grid first (see flower.ckks)
+            vec = add_client_noise(vec, dim, nm, clip, params.n_clients)
+        upload = client.upload(rnd, vec)
+    except ValueError as err:  # ParameterError and ProtocolError too
+        return _fail(err)
+    last_rounds.pop(session, None)
+    last_rounds[session] = rnd
+    while len(last_rounds) > MAX_SESSIONS:
+        last_rounds.pop(next(iter(last_rounds)))
+    return FitRes(Status(Code.OK, ""), Parameters([upload], ONETIME_TENSOR_TYPE), 1, {})
+
+
+register(ClientProtocol(ONETIME_MODE, ONETIME_TENSOR_TYPE, lambda cfg: int(cfg["pyppml_n"]), onetime_client_fit))
+
+__all__ = ["LocalCommittee", "OneTimeCkksStrategy", "committee_pin", "config_pin", "onetime_client_fit"]

@@ -1,0 +1,132 @@
+"""One-time CKKS under mutated messages (truncated, extended, one bit flipped), delivered
+to the real parties of a 2-of-3 round before the genuine message: every mutated request
+and reply is refused with a ValueError subclass and leaves its receiver's state alone,
+so that the round then completes with the right sum.
+
+Refused means: a member raises on a mutated verification, certification or decryption
+request, except that a verification whose client list was altered may instead answer
+with the altered clients marked as not opening (it then keeps only seeds it could open,
+which are genuine); a certification request whose client set was altered into another
+valid set is a server asking for another set, which the member cannot tell from a
+genuine one: it is delivered to a copy of the member and the server must refuse the
+signature it returns. The server raises on a mutated certification or decryption share
+(the members sign their shares). Uploads are left out: a client's own payload is as
+free as its update (a malicious client can poison the sum in any FedAvg).
+"""
+
+import copy
+
+import numpy as np
+import pytest
+
+from pyppml.fl.common import agreement
+from pyppml.fl.ckks.onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
+from pyppml.fl.common.messages import Kind, Message, ids_array
+
+N, DIM, MUTATIONS = 4, 100, 60
+HEADER = 30  # magic, kind, sender, round, session, field count (pyppml.fl.common.messages)
+
+
+def _mutations(msg: bytes, seed: int):
+    """Every one-bit flip of the header and of each field's length word (kind, sender,
+    round, session, counts: the fields a random flip rarely hits), then random
+    truncations, extensions and bit flips anywhere."""
+    header, off = list(range(HEADER)), HEADER
+    while off + 8 <= len(msg):
+        header += range(off, off + 8)
+        off += 8 + int.from_bytes(msg[off:off + 8], "little")
+    for pos in header:
+        for bit in range(8):
+            b = bytearray(msg)
+            b[pos] ^= 1 << bit
+            yield bytes(b)
+    rng = np.random.default_rng(seed)
+    for _ in range(MUTATIONS):
+        b = bytearray(msg)
+        kind = rng.integers(3)
+        if kind == 0:
+            b = b[: rng.integers(len(b))]
+        elif kind == 1:
+            b += bytes(rng.integers(1, 9))
+        else:
+            b[rng.integers(len(b))] ^= 1 << int(rng.integers(8))
+        yield bytes(b)
+
+
+def _twin(member):
+    """A copy of a member with its own round state (keys shared)."""
+    twin = copy.copy(member)
+    twin._rounds = {r: copy.deepcopy(state) for r, state in member._rounds.items()}
+    return twin
+
+
+def _refused(call, bad) -> Exception:
+    with pytest.raises(ValueError) as info:
+        call(bad)
+    return info.value
+
+
+@pytest.fixture
+def round_parts():
+    keys = agreement.new_signing_keys(3)
+    p = agreement.with_signing_keys(OneTimeParams(N, DIM, members=3, threshold=2, min_clients=3), keys)
+    members = [OneTimeMember(j, p, signing_key=keys[j]) for j in range(3)]
+    ups = list(np.random.default_rng(2).uniform(-1, 1, (N, DIM)))
+    server = OneTimeServer(p, 1)
+    for i in range(N):
+        server.receive_upload(i, OneTimeClient(i, p, [m.public_key for m in members]).upload(1, ups[i]))
+    return p, members, server, ups
+
+
+def test_mutated_requests_and_replies_are_refused_and_the_sum_stays_right(round_parts):
+    p, members, server, ups = round_parts
+    live = range(3)
+    # Verification requests.
+    for j, req in server.verify_requests(live).items():
+        for bad in _mutations(req, 10 + j):
+            try:
+                reply = members[j].verify(bad)
+            except ValueError:
+                continue
+            # Accepted only with altered clients (ids, keys or seeds): those do not open.
+            genuine = ids_array(Message.from_bytes(req, Kind.OT_VERIFY).fields[0], "test", N).tolist()
+            got = ids_array(Message.from_bytes(bad, Kind.OT_VERIFY).fields[0], "test", N).tolist()
+            rejected = ids_array(Message.from_bytes(reply, Kind.OT_VERIFIED).fields[0], "test", N).tolist()
+            assert rejected and set(got) - set(genuine) <= set(rejected) <= set(got)
+        server.receive_verification(j, members[j].verify(req))
+    # Certification requests (to copies, see the module note) and the signatures returned.
+    requests = server.certify_requests(live)
+    for j, req in requests.items():
+        for bad in _mutations(req, 20 + j):
+            twin = _twin(members[j])
+            try:
+                reply = twin.certify(bad)
+            except ValueError:
+                continue
+            _refused(lambda r: server.receive_certification(j, r), reply)  # signed another set
+        reply = members[j].certify(req)
+        for bad in _mutations(reply, 30 + j):
+            _refused(lambda r: server.receive_certification(j, r), bad)
+        server.receive_certification(j, reply)
+    # Decryption requests and shares.
+    for j, req in server.decryption_requests(live).items():
+        for bad in _mutations(req, 40 + j):
+            _refused(members[j].decryption_share, bad)
+        share = members[j].decryption_share(req)
+        for bad in _mutations(share, 50 + j):
+            _refused(lambda r: server.receive_share(j, r), bad)
+        server.receive_share(j, share)
+    assert server.accepted == list(range(N)) and not server.rejected
+    assert np.abs(server.finish() - np.sum(ups, axis=0)).max() < 2.0 ** -p.precision_bits
+
+
+def test_mutated_uploads_raise_value_errors_only(round_parts):
+    """A mutated upload raises a ValueError subclass or is taken as that client's
+    upload; nothing else escapes the server."""
+    p, members, server, ups = round_parts
+    upload = OneTimeClient(0, p, [m.public_key for m in members]).upload(2, ups[0])
+    for bad in _mutations(upload, 60):
+        try:
+            OneTimeServer(p, 2).receive_upload(0, bad)
+        except ValueError:
+            pass

@@ -1,0 +1,323 @@
+"""Encrypted aggregation under a committee key equals the plaintext sum within CKKS
+precision; members decrypt only sums of signed uploads from pinned clients, once per
+round (a crafted ciphertext would reveal their secret share); malformed shares are
+refused; what the server holds of one client is independent of its update."""
+
+import numpy as np
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from pyppml import fl
+from pyppml.ckks.ciphertext import Ciphertext
+from pyppml.fl.ckks.committee import sign_upload
+
+N_CLIENTS = 20
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return [Ed25519PrivateKey.generate() for _ in range(N_CLIENTS)]
+
+
+@pytest.fixture(scope="module")
+def committee(keys):
+    return fl.CkksCommittee(members=3, poly_degree=8192, max_clients=64, client_keys=[k.public_key() for k in keys])
+
+
+class _Rounds:
+    """Fresh round numbers for the module's committee (each member answers a round once)."""
+    n = 100
+
+    @classmethod
+    def next(cls):
+        cls.n += 1
+        return cls.n
+
+
+def _uploads(com, keys, updates, rnd):
+    return [sign_upload(k, com.key_id, rnd, fl.encrypt_update(com.client_context(), u)) for k, u in zip(keys, updates)]
+
+
+def _crafted(com, big=2**45):
+    """The attack ciphertext (0, C): its decryption share is C s_i + smudging, which gives
+    the member's secret part s_i by rounding when C is far above the smudging width."""
+    ctx = com.client_context()
+    ct = ctx.encrypt(np.zeros(4), symmetric=False)
+    blob = bytearray(ct.to_bytes())
+    c0 = np.asarray(ct._native.poly(0).coeffs)
+    c1 = np.asarray(ct._native.poly(1).coeffs)
+    q = np.array(ctx.coeff_moduli[:c0.shape[0]], dtype=np.uint64)[:, None]
+    i0, i1 = bytes(blob).find(c0.astype("<u8").tobytes()), bytes(blob).find(c1.astype("<u8").tobytes())
+    assert i0 > 0 and i1 > 0
+    blob[i0:i0 + c0.nbytes] = bytes(c0.nbytes)
+    blob[i1:i1 + c1.nbytes] = (np.zeros_like(c1) + np.uint64(big) % q).astype("<u8").tobytes()  # constant C
+    out = bytes(blob)
+    Ciphertext.from_bytes(out, ctx)  # a well-formed, fresh-looking ciphertext
+    return out
+
+
+def test_encrypted_sum_matches_plaintext(committee, keys):
+    ups = list(np.random.default_rng(0).uniform(-1, 1, (N_CLIENTS, 3000)))
+    rep = {}
+    total = fl.ckks_aggregate(ups, committee, rep, identity_keys=keys, round=_Rounds.next())
+    err = np.abs(total - np.sum(ups, axis=0)).max()
+    assert err < 2 ** -9, err  # >= 9 bits after the point on sums of 20 values
+    assert rep["upload_bytes"] > 0
+
+
+def test_context_has_no_secret_key(committee):
+    ctx = committee.client_context()
+    assert ctx.secret_key is None
+    with pytest.raises(Exception):
+        ctx.decrypt(ctx.encrypt(np.ones(4), symmetric=False))
+
+
+def test_crafted_ciphertext_is_not_decrypted(committee, keys):
+    """Defect 7: the server hands a member (0, C). Unsigned, signed by an unpinned key,
+    or slipped in beside honest uploads: the member refuses and returns no share."""
+    member = committee.members[0]
+    crafted = _crafted(committee)
+    rnd = _Rounds.next()
+    honest = _uploads(committee, keys[:3], [np.full(8, 0.25)] * 3, rnd)
+    pk = keys[0].public_key().public_bytes_raw()
+    with pytest.raises(fl.ProtocolError, match="no valid signature"):
+        member.decryption_share([(pk, [crafted], bytes(64))], rnd, committee.smudging_bits)
+    rogue = Ed25519PrivateKey.generate()
+    with pytest.raises(fl.ProtocolError, match="not pinned"):
+        member.decryption_share([sign_upload(rogue, committee.key_id, rnd, [crafted])], rnd, committee.smudging_bits)
+    # An honest upload whose ciphertext the server swapped for the crafted one.
+    swapped = [(honest[0][0], [crafted], honest[0][2])] + honest[1:]
+    with pytest.raises(fl.ProtocolError, match="no valid signature"):
+        member.decryption_share(swapped, rnd, committee.smudging_bits)
+    assert member.last_round < rnd  # nothing answered
+    # The same member still serves the honest round.
+    assert np.abs(committee.decrypt_uploads(honest, rnd, count=8) - 0.75).max() < 2 ** -9
+
+
+def test_member_answers_each_round_once(committee, keys):
+    """A second request for one round (e.g. the same uploads without client 0, whose
+    difference would be client 0's update) is refused, as is an older round; uploads
+    signed for another round or key do not verify."""
+    rnd = _Rounds.next()
+    ups = _uploads(committee, keys[:4], list(np.random.default_rng(1).uniform(-1, 1, (4, 16))), rnd)
+    committee.decrypt_uploads(ups, rnd)
+    with pytest.raises(fl.ProtocolError, match="round is not new"):
+        committee.members[1].decryption_share(ups[1:], rnd, committee.smudging_bits)
+    later = rnd + 1
+    with pytest.raises(fl.ProtocolError, match="no valid signature"):
+        committee.members[1].decryption_share(ups[1:], later, committee.smudging_bits)
+    again = _uploads(committee, keys[:1], [np.ones(16)], later)
+    with pytest.raises(fl.ProtocolError, match="two uploads"):
+        committee.members[1].decryption_share(again * 2, later, committee.smudging_bits)
+
+
+def test_too_few_clients_not_decrypted(keys):
+    com = fl.CkksCommittee(members=2, poly_degree=8192, max_clients=8, client_keys=[k.public_key() for k in keys[:4]],
+                           min_clients=3)
+    ups = _uploads(com, keys[:2], [np.ones(4)] * 2, 1)
+    with pytest.raises(fl.TooFewSurvivorsError, match="too few client uploads"):
+        com.decrypt_uploads(ups, 1)
+    assert np.abs(com.decrypt_uploads(_uploads(com, keys[:3], [np.ones(4)] * 3, 2), 2, count=4) - 3).max() < 2 ** -9
+
+
+def test_missing_member_gives_garbage_not_the_sum(committee, keys):
+    rnd = _Rounds.next()
+    ups = _uploads(committee, keys[:2], [np.full(8, 0.5)] * 2, rnd)
+    total = fl.add_ciphertexts(Ciphertext.from_bytes(u[1][0], committee.ctx) for u in ups)
+    cert = committee.certify(ups, rnd)
+    shares = [m.decryption_share(ups, rnd, committee.smudging_bits, certificate=cert)[0]
+              for m in committee.members[:2]]
+    out = fl.ckks.committee.combine_decryption(committee.ctx, total, shares)
+    assert np.abs(out[:8] - 1.0).max() > 1.0
+
+
+def test_bad_share_shape_refused(committee):
+    ct = committee.client_context().encrypt(np.ones(4), symmetric=False)
+    with pytest.raises(fl.ProtocolError, match="shape"):
+        fl.ckks.committee.combine_decryption(committee.ctx, ct, [np.zeros((2, 4096), dtype=np.uint64)])
+
+
+def test_two_values_per_slot_upload(committee, keys):
+    ctx = committee.client_context()
+    update = np.linspace(-1, 1, 3 * ctx.slots + 1)
+    cts = fl.encrypt_update(ctx, update)
+    assert len(cts) == 2  # n reals per ciphertext
+    rnd = _Rounds.next()
+    got = committee.decrypt_uploads([sign_upload(keys[0], committee.key_id, rnd, cts)], rnd, count=update.size)
+    assert np.abs(got - update).max() < 2 ** -9
+
+
+@pytest.fixture(scope="module")
+def two_of_three(keys):
+    return fl.CkksCommittee(members=3, threshold=2, poly_degree=8192, max_clients=8,
+                            client_keys=[k.public_key() for k in keys[:4]])
+
+
+def test_threshold_committee_decrypts_with_any_t_members(two_of_three, keys):
+    """All three certify (quorum ceil((3 + 2) / 2) = 3); any two then decrypt, i.e. the
+    sum is right when a member drops after certification."""
+    com = two_of_three
+    assert len(com.parts) == 3 and all(len(m.parts) == 2 for m in com.members)
+    ups = list(np.random.default_rng(3).uniform(-1, 1, (4, 100)))
+    for rnd, live in enumerate(([0, 1], [0, 2], [1, 2], [0, 1, 2]), start=1):
+        up = _uploads(com, keys[:4], ups, rnd)
+        got = com.decrypt_uploads(up, rnd, count=100, live=live, certificate=com.certify(up, rnd))
+        assert np.abs(got - np.sum(ups, axis=0)).max() < 2 ** -9
+    up = _uploads(com, keys[:4], ups, 9)
+    with pytest.raises(fl.TooFewSurvivorsError, match="no live holder"):
+        com.decrypt_uploads(up, 9, count=100, live=[1], certificate=com.certify(up, 9))
+    # Two live members cannot certify: a third must vouch that it signed no other uploads.
+    with pytest.raises(fl.TooFewSurvivorsError, match="too few to certify"):
+        com.decrypt_uploads(_uploads(com, keys[:4], ups, 10), 10, count=100, live=[0, 1])
+    # One member's parts alone (t - 1 = 1 member) do not decrypt.
+    up = _uploads(com, keys[:4], ups, 11)
+    total = fl.add_ciphertexts(Ciphertext.from_bytes(u[1][0], com.ctx) for u in up)
+    share = com.members[0].decryption_share(up, 11, com.smudging_bits, certificate=com.certify(up, 11))
+    out = fl.ckks.committee.combine_decryption(com.ctx, total, share)
+    assert np.abs(out[:100] - np.sum(ups, axis=0)).max() > 1.0
+
+
+def test_threshold_committee_sums_with_a_member_down(keys):
+    """3-of-5 (quorum 4): one member down for the whole round, the other four certify
+    and three of them decrypt the right sum."""
+    com = fl.CkksCommittee(members=5, threshold=3, poly_degree=8192, max_clients=8,
+                           client_keys=[k.public_key() for k in keys[:4]])
+    ups = list(np.random.default_rng(4).uniform(-1, 1, (4, 50)))
+    got = com.decrypt_uploads(_uploads(com, keys[:4], ups, 1), 1, count=50, live=[0, 1, 3, 4])
+    assert np.abs(got - np.sum(ups, axis=0)).max() < 2 ** -9
+    with pytest.raises(fl.TooFewSurvivorsError, match="too few to certify"):
+        com.decrypt_uploads(_uploads(com, keys[:4], ups, 2), 2, count=50, live=[0, 1, 3])
+
+
+COLLUDER, HONEST_1, HONEST_2, VICTIM = 0, 1, 2, 3
+
+
+def _colluder_signature(com, uploads, rnd):
+    """What the member colluding with the server signs: any uploads it is asked."""
+    key = com.members[COLLUDER]._signing_key
+    return key.sign(fl.common.agreement.statement(com.plan, rnd, fl.ckks.committee.uploads_digest(uploads)))
+
+
+def _victim_from_two_sums(com, everyone, minus, rnd, share_u, share_minus):
+    """The server's attack once it holds the part the colluder lacks answered over U and
+    over U minus {victim}: the colluder's own parts complete both decryptions, and the
+    difference of the two sums is the victim's update."""
+    colluder = com.members[COLLUDER]
+    sums = []
+    for up, share in ((everyone, share_u), (minus, share_minus)):
+        total = fl.ckks.committee.server_sum(com.ctx, up)[0]
+        mine = [np.array(com.ctx._native.decryption_share(colluder._parts[p], total._native,
+                                                          com.smudging_bits).coeffs, copy=True)
+                for p in colluder.parts]
+        sums.append(fl.ckks.committee.combine_decryption(com.ctx, total, mine + [share]))
+    return sums[0] - sums[1]
+
+
+def test_colluding_member_cannot_get_two_client_sets_decrypted(two_of_three, keys):
+    """The attack on 2-of-3 with member 0 colluding (inside the trust bound, t - 1 = 1):
+    the part member 0 lacks is held by members 1 and 2. The server has member 1 answer it
+    over every upload U and member 2 over U minus the victim's, with member 0 signing
+    whatever it is asked. Member 2 signed U (it takes three signers to certify U) so it
+    neither signs nor answers U minus {victim}: refused however the server orders it."""
+    com = two_of_three
+    part = [p for p in com.members[HONEST_1].parts if p not in com.members[COLLUDER].parts]
+    assert part and part[0] in com.members[HONEST_2].parts
+    ups = list(np.random.default_rng(6).uniform(-1, 1, (4, 32)))
+    rnd = 20
+    everyone = _uploads(com, keys[:4], ups, rnd)
+    minus = [u for i, u in enumerate(everyone) if i != VICTIM]
+    # Order 1: U certified by all three, then member 1 answers it.
+    cert_u = com.certify(everyone, rnd)
+    share_u = com.members[HONEST_1].decryption_share(everyone, rnd, com.smudging_bits, part, cert_u)[0]
+    with pytest.raises(fl.ProtocolError, match="certified in round"):
+        com.members[HONEST_2].certify(minus, rnd)
+    forged = fl.common.agreement.pack({COLLUDER: _colluder_signature(com, minus, rnd)})
+    for cert in (forged, cert_u):
+        with pytest.raises(fl.ProtocolError):
+            com.members[HONEST_2].decryption_share(minus, rnd, com.smudging_bits, part, cert)
+    # Order 2 (next round): member 2 signs U minus {victim} first; then U is never
+    # certified and member 1 answers nothing.
+    rnd = 21
+    everyone = _uploads(com, keys[:4], ups, rnd)
+    minus = [u for i, u in enumerate(everyone) if i != VICTIM]
+    sig_minus = com.members[HONEST_2].certify(minus, rnd)
+    with pytest.raises(fl.ProtocolError, match="certified in round"):
+        com.members[HONEST_2].certify(everyone, rnd)
+    cert_u = fl.common.agreement.pack({COLLUDER: _colluder_signature(com, everyone, rnd),
+                                HONEST_1: com.members[HONEST_1].certify(everyone, rnd)})
+    cert_minus = fl.common.agreement.pack({COLLUDER: _colluder_signature(com, minus, rnd), HONEST_2: sig_minus})
+    with pytest.raises(fl.ProtocolError, match="too few signers"):
+        com.members[HONEST_1].decryption_share(everyone, rnd, com.smudging_bits, part, cert_u)
+    with pytest.raises(fl.ProtocolError, match="too few signers"):
+        com.members[HONEST_2].decryption_share(minus, rnd, com.smudging_bits, part, cert_minus)
+
+
+def test_two_client_sets_attack_recovers_the_victim_without_agreement(two_of_three, keys):
+    """Power of the test above: the same two answers, taken from members that skip the
+    agreement, give the server the victim's update (so refusing them is what protects it)."""
+    com = two_of_three
+    part = [p for p in com.members[HONEST_1].parts if p not in com.members[COLLUDER].parts]
+    ups = list(np.random.default_rng(7).uniform(-1, 1, (4, 32)))
+    rnd = 30
+    everyone = _uploads(com, keys[:4], ups, rnd)
+    minus = [u for i, u in enumerate(everyone) if i != VICTIM]
+    answers = []
+    for j, up in ((HONEST_1, everyone), (HONEST_2, minus)):
+        member = com.members[j]
+        total = fl.ckks.committee.server_sum(com.ctx, up)[0]
+        answers.append(np.array(com.ctx._native.decryption_share(member._parts[part[0]], total._native,
+                                                                 com.smudging_bits).coeffs, copy=True))
+    got = _victim_from_two_sums(com, everyone, minus, rnd, *answers)
+    assert np.abs(got[:32] - ups[VICTIM]).max() < 2 ** -9
+
+
+def test_committee_threshold_out_of_range():
+    for members, threshold in ((3, 4), (3, 0), (17, 2)):
+        with pytest.raises(ValueError, match="out of range"):
+            fl.CkksCommittee(members=members, threshold=threshold)
+
+
+def _component_pvalues(blob, ctx):
+    """Chi-square p-values of each component's limbs, coefficients bucketed into 64
+    equal ranges of [0, q_j) (8192 coefficients: 128 per bucket)."""
+    from scipy import stats
+
+    ct = Ciphertext.from_bytes(blob, ctx)
+    out = []
+    for comp in range(ct.size):
+        coeffs = np.asarray(ct._native.poly(comp).coeffs)
+        for j, row in enumerate(coeffs):
+            buckets = np.minimum((row.astype(np.float64) / ctx.coeff_moduli[j] * 64).astype(np.int64), 63)
+            out.append(stats.chisquare(np.bincount(buckets, minlength=64)).pvalue)
+    return out
+
+
+def _transparent(com, values):
+    """A ciphertext (m, 0) with no encryption randomness: the plaintext in the clear."""
+    ctx = com.client_context()
+    ct = ctx.encrypt(np.zeros(4), symmetric=False)
+    blob = bytearray(ct.to_bytes())
+    c0, c1 = (np.asarray(ct._native.poly(k).coeffs) for k in (0, 1))
+    m = np.asarray(ctx.encode(values)._native.poly.coeffs)
+    i0, i1 = bytes(blob).find(c0.astype("<u8").tobytes()), bytes(blob).find(c1.astype("<u8").tobytes())
+    blob[i0:i0 + c0.nbytes] = m.astype("<u8").tobytes()
+    blob[i1:i1 + c1.nbytes] = bytes(c1.nbytes)
+    return bytes(blob)
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0])
+def test_server_view_of_an_upload_is_uniform(committee, value):
+    """What the server holds of one client (its ciphertext) is uniform in every limb of
+    both components whatever the update (zero or all at max_abs_value): chi-square at
+    false-failure rate 1e-6 per limb. The decrypted sum is all it learns beyond that."""
+    ctx = committee.client_context()
+    blob = fl.encrypt_update(ctx, np.full(2 * ctx.slots, value))[0].to_bytes()
+    assert all(pv > 1e-6 for pv in _component_pvalues(blob, ctx))
+
+
+def test_server_view_test_detects_unencrypted_upload(committee):
+    """Power of the test above: an upload without encryption randomness, (m, 0), is
+    rejected in every limb."""
+    ctx = committee.client_context()
+    pvs = _component_pvalues(_transparent(committee, np.full(ctx.slots, 1.0)), ctx)
+    assert all(pv < 1e-6 for pv in pvs)

@@ -1,0 +1,177 @@
+"""A client pins what the server's Flower config may set (issue 12, defects 5 and 10):
+the least noise multiplier, the largest clip, the client count its noise share is
+computed for, and (CKKS under a collective key) the context. A config that weakens
+them is refused before anything is uploaded: no tensors, the local model untouched."""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+flwr = pytest.importorskip("flwr")
+
+from flwr.common import Code, FitIns, ndarrays_to_parameters  # noqa: E402
+
+pytestmark = pytest.mark.flower
+
+
+class _Spy(flwr.client.NumPyClient):
+    def __init__(self):
+        self.calls = 0
+
+    def fit(self, parameters, config):
+        self.calls += 1
+        return [parameters[0] + 0.01], 1, {}
+
+
+class _Mgr:
+    def __init__(self, n):
+        self.n = n
+
+    def wait_for(self, *a, **k):
+        return True
+
+    def all(self):
+        return {str(i): type("P", (), {"cid": str(i)})() for i in range(self.n)}
+
+
+def _refused(res, what):
+    assert res.status.code != Code.OK and what in res.status.message, res.status.message
+    assert not res.parameters.tensors
+
+
+def test_policy_checks():
+    from pyppml.fl.flower import ClientPolicy
+
+    pol = ClientPolicy(min_noise_multiplier=1.0, max_clip=1.0, min_clients=4)
+    pol.check(1.0, 1.0, 4)
+    pol.check(2.0, 0.5, 16)  # 2 sqrt(4 / 16) = 1: four honest shares still carry multiplier 1
+    with pytest.raises(ValueError, match="clip is too large"):
+        pol.check(1.0, 1.5, 4)
+    with pytest.raises(ValueError, match="noise_multiplier is too small"):
+        pol.check(0.9, 1.0, 4)
+    with pytest.raises(ValueError, match="noise_multiplier is too small"):
+        pol.check(1.0, 1.0, 5)  # each client's share sized for 5: four shares carry 1 * sqrt(4 / 5)
+    with pytest.raises(ValueError, match="n_clients is too small"):
+        pol.check(1.0, 1.0, 3)
+    with pytest.raises(ValueError, match="noise_multiplier is too small"):
+        pol.check(0.0, 1.0, 4)  # no DP at all
+    for bad in ({"min_noise_multiplier": -1.0}, {"max_clip": 0.0}, {"min_clients": 0},
+                {"ckks_context_sha256": "abc"}):
+        with pytest.raises(ValueError):
+            ClientPolicy(**bad)
+
+
+@pytest.mark.parametrize("server,what", [
+    ({"noise_multiplier": 0.5}, "noise_multiplier is too small"),
+    ({"clip": 4.0}, "clip is too large"),
+    ({"n_clients": 16}, "noise_multiplier is too small"),  # noise share sized for 16, not 4
+])
+def test_secagg_client_refuses_weakened_config_before_advertising(server, what):
+    """SecAgg+: the client refuses at the first step (before advertising keys), and at
+    every later step too (the server can change the config between steps)."""
+    from pyppml.fl.flower import ClientPolicy, SecAggNumPyClient, SecAggStrategy
+
+    args = {"noise_multiplier": 1.0, "clip": 1.0, "n_clients": 4} | server
+    strategy = SecAggStrategy([np.zeros(8)], threshold=3, weighted=False, **args)
+    ins = strategy.configure_fit(1, None, _Mgr(args["n_clients"]))
+    spy = _Spy()
+    client = SecAggNumPyClient(spy, policy=ClientPolicy(min_noise_multiplier=1.0, max_clip=1.0, min_clients=4))
+    _refused(client.fit(ins[0][1]), what)
+    # A config that passes at advertise and is weakened at the masked step is refused there.
+    good = SecAggStrategy([np.zeros(8)], n_clients=4, threshold=3, noise_multiplier=1.0, weighted=False)
+    ins = good.configure_fit(1, None, _Mgr(4))
+    honest = SecAggNumPyClient(spy, policy=ClientPolicy(min_noise_multiplier=1.0, max_clip=1.0, min_clients=4))
+    assert honest.fit(ins[0][1]).status.code == Code.OK
+    cfg = dict(ins[0][1].config) | {"pyppml_step": "masked", "pyppml_noise": 0.1}
+    _refused(honest.fit(FitIns(ins[0][1].parameters, cfg)), "noise_multiplier is too small")
+    assert spy.calls == 0  # never trained, nothing masked
+
+
+def _ckks(n=2, noise=1.0, clip=1.0):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from pyppml.fl import CkksCommittee
+    from pyppml.fl.flower import CkksStrategy
+
+    keys = [Ed25519PrivateKey.generate() for _ in range(n)]
+    com = CkksCommittee(members=1, poly_degree=8192, max_clients=16, client_keys=[k.public_key() for k in keys],
+                        max_abs_value=4.0)
+    strategy = CkksStrategy([np.zeros(8)], n_clients=n, committee=com, clip=clip, noise_multiplier=noise,
+                            weighted=False)
+    return com, keys, strategy
+
+
+def test_ckks_client_refuses_weakened_config():
+    from pyppml.fl.flower import ClientPolicy, SecAggNumPyClient
+
+    com, keys, strategy = _ckks(noise=0.5)
+    (_, fitins), _ = strategy.configure_fit(1, None, _Mgr(2))
+    pin = hashlib.sha256(com.public_bytes()).hexdigest()
+    spy = _Spy()
+    client = SecAggNumPyClient(spy, policy=ClientPolicy(min_noise_multiplier=1.0, ckks_context_sha256=pin),
+                               identity_key=keys[0])
+    _refused(client.fit(fitins), "noise_multiplier is too small")
+    assert spy.calls == 0
+    ok = SecAggNumPyClient(spy, policy=ClientPolicy(min_noise_multiplier=0.5, min_clients=2, ckks_context_sha256=pin),
+                           identity_key=keys[0])
+    assert ok.fit(fitins).status.code == Code.OK
+
+
+def test_ckks_client_pins_the_context(monkeypatch):
+    """Defect 10 (Flower): the client encrypts only under the context whose hash it
+    pinned; another context (e.g. a server-made key it could decrypt) or no pin at all
+    is refused before the bytes are even parsed."""
+    from pyppml.ckks import Context
+    from pyppml.fl.flower import ClientPolicy, SecAggNumPyClient
+
+    com, keys, strategy = _ckks()
+    other, _, other_strategy = _ckks()
+    pin = hashlib.sha256(com.public_bytes()).hexdigest()
+    (_, fitins), _ = strategy.configure_fit(1, None, _Mgr(2))
+    (_, evil), _ = other_strategy.configure_fit(1, None, _Mgr(2))
+    evil.config["pyppml_key_id"] = fitins.config["pyppml_key_id"]
+    parsed = []
+    real = Context.from_bytes
+    monkeypatch.setattr(Context, "from_bytes", classmethod(lambda cls, data, *a, **k: parsed.append(1) or
+                                                           real.__func__(cls, data, *a, **k)))
+    spy = _Spy()
+    pinned = SecAggNumPyClient(spy, policy=ClientPolicy(ckks_context_sha256=pin), identity_key=keys[0])
+    _refused(pinned.fit(evil), "not the pinned one")
+    _refused(SecAggNumPyClient(spy, identity_key=keys[0]).fit(fitins), "not pinned")
+    assert parsed == [] and spy.calls == 0
+    assert pinned.fit(fitins).status.code == Code.OK
+
+
+def test_mod_reads_policy_from_node_config():
+    """The Mod takes the same policy from the node config."""
+    import time
+
+    from flwr.app import Context, Message, Metadata, RecordDict
+    from flwr.compat.common import recorddict_compat as compat
+
+    from pyppml.fl.flower import SecAggStrategy, pyppml_mod
+
+    strategy = SecAggStrategy([np.zeros(8)], n_clients=4, threshold=3, noise_multiplier=0.5, weighted=False)
+    ins = strategy.configure_fit(1, None, _Mgr(4))
+    content = compat.fitins_to_recorddict(ins[0][1], True)
+    meta = Metadata(run_id=1, message_id="m", src_node_id=0, dst_node_id=1, reply_to_message_id="", group_id="1",
+                    created_at=time.time(), ttl=60.0, message_type="train")
+    ctx = Context(run_id=1, node_id=1, node_config={"pyppml-min-noise-multiplier": 1.0, "pyppml-min-clients": 4},
+                  state=RecordDict(), run_config={})
+    out = pyppml_mod(Message(content, metadata=meta), ctx, lambda m, c: pytest.fail("the app must not run"))
+    res = compat.recorddict_to_fitres(out.content, keep_input=True)
+    _refused(res, "noise_multiplier is too small")
+
+
+def test_onetime_rounds_checked_too():
+    """The policy check runs in client_fit before the protocol-specific step, for the
+    one-time CKKS mode as well (its config carries pyppml_n, clip and noise)."""
+    from pyppml.fl.flower import ClientPolicy, ClientState, client_fit
+    from pyppml.fl.flower.onetime import ONETIME_MODE
+
+    state = ClientState()
+    state.policy = ClientPolicy(min_noise_multiplier=1.0, min_clients=3)
+    cfg = {"pyppml_mode": ONETIME_MODE, "pyppml_n": 12, "pyppml_noise": 1.0, "pyppml_clip": 1.0}
+    res = client_fit(state, cfg, ndarrays_to_parameters([np.zeros(3)]), lambda g: pytest.fail("trained"))
+    _refused(res, "noise_multiplier is too small")
