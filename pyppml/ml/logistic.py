@@ -1,6 +1,7 @@
 """EncryptedLogisticRegression: the scikit-learn estimator whose ``fit`` runs both
 roles of encrypted training in one process (owner encrypts, server trains on
-ciphertexts with the public context only, owner decrypts).
+ciphertexts with the public context only, owner releases the model through a flooded
+decryption).
 
 A fitted estimator is a released model: it holds only the attributes listed in
 ``RELEASED_ATTRIBUTES`` and never the data owner (its secret key, scaled rows, labels or
@@ -35,6 +36,7 @@ RELEASED_ATTRIBUTES = (
     "encryption_params_",  # poly_degree, max_level, log_qp, security of the keys used
     "security_",         # bits of security of those keys
     "timings_",          # seconds per stage
+    "release_",          # how coef_ was released: noise bound, bits, copies, std per weight
     "bytes_",            # sizes of the messages
 )
 
@@ -56,12 +58,15 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         Owner-side feature scaling, folded back into ``coef_`` and ``intercept_``.
     shrinkage : float
     poly_degree : int
-        CKKS ring degree (32768: 20 levels at 128-bit security).
+        CKKS ring degree. 32768: three iterations at scale 2^55 (128-bit security),
+        weights released with noise of std about 2^-7.5; 16384: two iterations at 2^52,
+        about 2^-6.5 (see ``release_``).
     progress : bool
         tqdm progress bar during training.
     record_history : bool
-        Keep the encrypted weights of every iteration; the owner decrypts them after
-        training (``history_``, ``plot_training_curve``).
+        Keep the encrypted weights of every iteration; the owner releases them all
+        after training (``history_``, ``plot_training_curve``): one release per
+        iteration under the key, so each is sqrt(iterations) times noisier.
 
     Attributes
     ----------
@@ -80,7 +85,11 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         poly_degree, max_level, log_qp and security of the training keys.
     security_ : int
     timings_ : dict
-        Seconds per stage: prepare, keygen, encrypt, train, decrypt.
+        Seconds per stage: prepare, keygen, encrypt, train, noise estimate (the
+        throw-away run, included in release), release.
+    release_ : dict
+        noise_bound (B), bits_of_precision (per slot), copies averaged, weight_std (std
+        of the noise on each weight on the scaled features), security_bits, max_releases.
     bytes_ : dict
         Sizes of the messages: public context, encrypted data set, encrypted model.
 
@@ -91,12 +100,16 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
     ``fit`` (secret key, scaled rows) is dropped before ``fit`` returns; to keep it, run
     the two roles yourself with ``DataOwner`` and ``train_encrypted``.
 
-    ``coef_`` is decrypted without noise flooding and carries the key-dependent CKKS
-    error. That is safe here only because the secret key and every ciphertext under it
-    (data set, model) are discarded when ``fit`` returns: nothing is left that the
-    error could help decrypt. When a real server keeps the encrypted training set,
-    publish the model through ``DataOwner.release_model`` (flooded) instead; at the
-    default chains it cannot keep useful precision (see its Notes).
+    ``coef_``, ``intercept_`` and ``history_`` are released through
+    ``DataOwner.release_model`` / ``release_history``: a flooded decryption
+    (``Context.decrypt_for_release``, sigma >= sqrt(12 tau) 2^(s/2) B, s = 40) with B the
+    model ciphertext's worst error measured on a throw-away key, then the average of the
+    copies of each weight. The server chose that ciphertext and may keep the encrypted
+    training set: an unflooded decryption would help it recover the key and the rows
+    (IND-CPA^D), however soon the key is discarded. ``release_`` gives the standard
+    deviation of the noise each weight on the scaled features carries (about 2^-6 to
+    2^-8 at n = 2^14 and 2^15); ``fit`` raises ``ParameterError`` when the chain leaves
+    not even 1 bit per slot (use a larger ``poly_degree``).
 
     Examples
     --------
@@ -135,8 +148,12 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         model = train_encrypted(server_ctx, dataset, progress=self.progress, record_history=self.record_history)
         model_bytes = model.to_bytes()
         t1 = time.perf_counter()
-        # Owner again.
-        coef, intercept = owner.decrypt_model(model_bytes)
+        # Owner again: publish only through the flooded release.
+        if self.record_history:
+            released = owner.release_history(model_bytes)   # tau = iterations; the last is the model
+            coef, intercept = released[-1]
+        else:
+            coef, intercept = owner.release_model(model_bytes)
         t2 = time.perf_counter()
         self.coef_ = coef.reshape(1, -1)
         self.intercept_ = np.array([intercept])
@@ -144,16 +161,16 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         self.n_iter_ = owner.plan.iterations
         self.plan_ = owner.plan
-        self.timings_ = dict(owner.timings, train_s=model.timings.get("train_s", t1 - t0), server_s=t1 - t0, decrypt_s=t2 - t1)
+        self.timings_ = dict(owner.timings, train_s=model.timings.get("train_s", t1 - t0), server_s=t1 - t0, release_s=t2 - t1)
+        self.release_ = dict(owner.releases[-1])
         self.bytes_ = {"public_context": len(context_bytes), "dataset": len(dataset_bytes), "model": len(model_bytes)}
         ctx = owner.context
         self.encryption_params_ = {"poly_degree": ctx.poly_degree, "max_level": ctx.max_level,
                                    "log_qp": float(ctx.log_qp), "security": ctx.security}
         self.security_ = ctx.security
-        self.history_ = owner.decrypt_history(model_bytes) if self.record_history else []
-        # The owner (secret key, scaled rows, labels, scaler), the encrypted data set and
-        # the encrypted model go out of scope here: nothing of them is reachable from the
-        # fitted model, and no ciphertext survives under the key coef_ was decrypted with.
+        self.history_ = released if self.record_history else []
+        # The owner (secret key, scaled rows, labels, scaler) goes out of scope here:
+        # nothing of it is reachable from the fitted model.
         return self
 
     # ------------------------------------------------------------------ plaintext model

@@ -1,7 +1,7 @@
 """Data-owner side of encrypted logistic regression: scale the features, choose the
 sigmoid approximation and the plan, make the keys, encrypt the rows; after training,
-decrypt the model (for the key holder, or flooded for publication, Li-Micciancio 2021)
-and fold the scaling back into it.
+decrypt the model (for the key holder, or flooded for publication, Li-Micciancio 2021,
+with a noise bound measured on a throw-away key) and fold the scaling back into it.
 
 What leaves the owner: the public context, the encrypted rows and the plan (shape, n,
 steps and sigmoid interval from public bounds, see ``plan.MomentBounds``) to the server;
@@ -10,18 +10,36 @@ owner object, which a fitted estimator does not keep."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
 from pyppml import ckks
+from pyppml.ckks import release
+from pyppml.ckks.release import DEFAULT_SECURITY_BITS
 from pyppml.ml.messages import EncryptedDataset, EncryptedModel
 from pyppml.ml.packing import RowPacking
 from pyppml.ml.params import chain_bits, max_levels
-from pyppml.ml.plan import METHODS, MomentBounds, TrainingPlan, make_plan
+from pyppml.ml.plan import METHODS, MomentBounds, TrainingPlan, make_plan, train_reference
 from pyppml.ml.preprocess import FeatureScaler
 from pyppml.ml.sigmoid import SigmoidApproximation, choose_bound, choose_degree
+from pyppml.ml.trainer import train_encrypted
 from pyppml.ml.validation import check_Xy
+
+# B = NOISE_SAFETY x the worst error of the throw-away run, rounded up to a quarter bit.
+# The worst coefficient error varies between keys with a std of about 0.3 bit (20 keys,
+# n = 2^14, two iterations: 2^17.8 .. 2^19.2); 8 leaves 3 bits, about 7 std of the
+# difference of two runs, and 2 bits over the largest error seen.
+NOISE_SAFETY = 16.0
+
+
+def _coefficient_error(ctx, ct, slots: np.ndarray) -> float:
+    """max |e_i| over the coefficients of ct's error, ct decrypting (under ctx's key) to
+    the encoding of ``slots`` at ct's scale and level."""
+    ideal = ctx._native.decode_coefficients(ctx.encode(slots, scale=ct.scale, level=ct.level)._native)
+    got = ctx._native.decode_coefficients(ctx._native.decrypt(ctx.secret_key, ct._native))
+    return float(np.max(np.abs(got - ideal)))
 
 
 class DataOwner:
@@ -54,8 +72,10 @@ class DataOwner:
     >>> ctx = ckks.Context.from_bytes(owner.public_context_bytes())
     >>> from pyppml.ml import EncryptedDataset
     >>> model = train_encrypted(ctx, EncryptedDataset.from_bytes(data, ctx), progress=False)
-    >>> coef, intercept = owner.decrypt_model(model.to_bytes())  # server -> owner
+    >>> coef, intercept = owner.release_model(model.to_bytes())  # server -> owner -> public
     >>> bool(coef[0] > 0)
+    True
+    >>> bool(owner.releases[-1]["weight_std"] < 2.0 ** -5)   # flooded, then averaged
     True
     """
 
@@ -77,6 +97,8 @@ class DataOwner:
         self.plan = None
         self.packing = None
         self.timings = {}
+        self.releases = []        # public facts of each released ciphertext
+        self._noise_bounds = {}
 
     # ------------------------------------------------------------------ setup
     def _approximation(self, Z: np.ndarray, bounds: MomentBounds | None) -> SigmoidApproximation:
@@ -135,6 +157,7 @@ class DataOwner:
         t3 = time.perf_counter()
         self.timings.update(prepare_s=t1 - t0, keygen_s=t2 - t1, encrypt_s=t3 - t2)
         self._Z = Z
+        self._noise_bounds = {}
         return EncryptedDataset(self.plan, self.packing, cts)
 
     def public_context(self) -> ckks.Context:
@@ -162,13 +185,13 @@ class DataOwner:
 
     def decrypt_model(self, model) -> tuple[np.ndarray, float]:
         """(coef on raw features, intercept) from an EncryptedModel or its bytes, for the
-        key holder's own use.
+        key holder's own use only.
 
-        The result carries the secret-key-dependent CKKS error: shown to a party that
-        holds ciphertexts under this key (the server), it helps recover the key
-        (IND-CPA^D, Li-Micciancio 2021) and with it the training rows. Publish a model
-        with ``release_model``, or discard the key and every ciphertext under it first
-        (``EncryptedLogisticRegression.fit`` does)."""
+        The result carries the secret-key-dependent CKKS error of a ciphertext the server
+        chose: shown to anyone who holds ciphertexts under this key (the server keeps the
+        encrypted training set), it helps recover the key (IND-CPA^D, Li-Micciancio 2021)
+        and with it the training rows. Discarding the key later does not undo that. Publish
+        a model only with ``release_model`` (``EncryptedLogisticRegression.fit`` does)."""
         self._require("decrypt_model")
         return self.fold(self.decrypt_weights(self._model(model).weights))
 
@@ -178,8 +201,76 @@ class DataOwner:
         self._require("decrypt_history")
         return [self.fold(self.decrypt_weights(ct)) for ct in self._model(model).history]
 
-    def release_model(self, model, bits_of_precision: float, noise_bound: float, security_bits: int = 40,
-                      max_releases: int = 1) -> tuple[np.ndarray, float]:
+    # ------------------------------------------------------------------ release
+    def estimate_noise_bound(self) -> float:
+        """B for ``release_model``: the worst coefficient error of the trained model's
+        ciphertext, measured on a throw-away key (OpenFHE's EXEC_NOISE_ESTIMATION run).
+
+        The same chain, plan and rows are encrypted under a fresh key, the plan is run on
+        them as the server runs it, and the result is compared, coefficient by
+        coefficient, with the exact encoding of the plaintext oracle's weights. The
+        largest error, times ``NOISE_SAFETY`` (16: between keys the worst error varies
+        with a std of about 0.4 bit), rounded up to a quarter bit, is B. The real key's
+        error is never measured, so B does not depend on it; B depends on the rows only
+        through the size of the circuit's error, and only its log2 (to a quarter bit)
+        shows in the release.
+
+        Returns
+        -------
+        float
+            B, a power of 2^(1/4) (coefficient units, at the model's scale).
+        """
+        self._require("estimate_noise_bound")
+        return self._estimates(False)[-1][0]
+
+    def estimate_history_noise_bounds(self) -> list[float]:
+        """``estimate_noise_bound`` for the weights after each iteration (for
+        ``release_history``), from one throw-away run that records them."""
+        self._require("estimate_history_noise_bounds")
+        return [b for b, _, _ in self._estimates(True)]
+
+    def _estimates(self, history: bool) -> list[tuple[float, int, float]]:
+        """(B, level, scale) of each ciphertext of the throw-away run: the final weights,
+        or every iteration's."""
+        key = bool(history)
+        if key not in self._noise_bounds:
+            t0 = time.perf_counter()
+            levels = TrainingPlan.depth_for(self.plan.iterations, self.plan.sigmoid_degree)
+            ctx = self._make_context(levels, self.packing)   # fresh keys, thrown away below
+            data = EncryptedDataset(self.plan, self.packing, [ctx.encrypt(v) for v in self.packing.pack(self._Z)])
+            model = train_encrypted(ctx.make_public(), data, progress=False, record_history=key)
+            cts = model.history if key else [model.weights]
+            ref = train_reference(self._Z, self.plan)[-len(cts):]
+            out = []
+            for ct, w in zip(cts, ref):
+                worst = _coefficient_error(ctx, ct, self._model_slots(w))
+                bound = 2.0 ** (math.ceil(4 * math.log2(max(1.0, NOISE_SAFETY * worst))) / 4)
+                out.append((bound, ct.level, ct.scale))
+            self._noise_bounds[key] = out
+            self.timings["noise_estimate_s"] = self.timings.get("noise_estimate_s", 0.0) + time.perf_counter() - t0
+        return self._noise_bounds[key]
+
+    def _model_slots(self, w_scaled: np.ndarray) -> np.ndarray:
+        """The slot vector of a model: the weights at the head of every half block."""
+        p = self.packing
+        return np.tile(np.append(w_scaled, np.zeros(p.width - p.features)), p.slots // p.width)
+
+    def release_bits(self, ct, noise_bound: float, security_bits: int = DEFAULT_SECURITY_BITS,
+                     max_releases: int = 1) -> float:
+        """The most precision ``decrypt_for_release`` allows for ``ct`` (per slot, before
+        the copies are averaged), rounded down to a quarter bit, at most 50.
+
+        Raises
+        ------
+        ValueError (pyppml.ParameterError)
+            not even 1 bit is left (the scale is too small for the noise bound; a larger
+            ``poly_degree`` gives a larger scale).
+        """
+        plan = release.plan_release(self.context, ct, 1, noise_bound, security_bits, max_releases)
+        return min(50.0, math.floor(4 * plan.max_bits) / 4)
+
+    def release_model(self, model, bits_of_precision: float | None = None, noise_bound: float | None = None,
+                      security_bits: int = DEFAULT_SECURITY_BITS, max_releases: int = 1) -> tuple[np.ndarray, float]:
         """(coef, intercept) decrypted for publication: ``Context.decrypt_for_release``
         floods the decrypted polynomial (sigma >= sqrt(12 tau) 2^(s/2) B), then the
         copies of each weight (one per half block, ``packing.slots / packing.width`` of
@@ -187,35 +278,87 @@ class DataOwner:
 
         Parameters
         ----------
-        bits_of_precision : float
+        model : EncryptedModel or bytes
+            What the server returned. It must have the level and scale of the plan's
+            circuit (checked against the throw-away run).
+        bits_of_precision : float, optional
             -log2 of the flooding noise's std in each released slot (before averaging).
-        noise_bound : float
+            Default: the most the noise bound allows (``release_bits``).
+        noise_bound : float, optional
             B, a bound on every coefficient of the model ciphertext's error (coefficient
-            units). Training is deep: estimate it on a throw-away key (OpenFHE's
-            two-phase estimation), never from the real key's error.
+            units). Default ``estimate_noise_bound()`` (throw-away key, never the real
+            key's error).
         security_bits, max_releases : int
-            s and tau of ``decrypt_for_release`` (releases allowed under this key).
+            s (>= 40) and tau of ``decrypt_for_release`` (releases allowed under this key).
+
+        Returns
+        -------
+        coef : ndarray of shape (d,)
+        intercept : float
+            On the raw features. Each weight on the scaled features carries noise of
+            std ``2^-bits sqrt(1 + 4^(bits - ceil(bits)) / 12) / sqrt(copies)`` (flooding
+            plus rounding to 2^-ceil(bits)); ``releases[-1]`` records it with the
+            noise bound and the bits used.
 
         Raises
         ------
         ValueError (pyppml.ParameterError)
             the ciphertext's scale and ``noise_bound`` leave less than
-            ``bits_of_precision`` (the message gives the most it can release), or the
-            key has used its ``max_releases``.
+            ``bits_of_precision`` (the message gives the most it can release); the key
+            has used its ``max_releases``; the model is not at the plan's level and scale.
 
         Notes
         -----
-        The flooding costs about s/2 + 5 bits over the model's own error: a model
-        trained at scale 2^40 (error about 2^-21 at n = 2^14 with 2 iterations, 2^-18 at
-        n = 2^15 with 4) cannot be released with any useful precision at s = 40.
+        The flooding hides the key-dependent error of a model that the server computed
+        by the plan (honest-but-curious server, as OpenFHE's NOISE_FLOODING_DECRYPT
+        assumes): B bounds that circuit's error, not that of an arbitrary ciphertext.
         """
         self._require("release_model")
-        ct = self._model(model).weights
-        slots = self.context.decrypt_for_release(ct, bits_of_precision=bits_of_precision, noise_bound=noise_bound,
-                                                 security_bits=security_bits, max_releases=max_releases)
-        # Post-processing of released values: averaging the copies keeps the protection.
-        copies = np.asarray(slots, dtype=np.float64).reshape(-1, self.packing.width)[:, :self.packing.features]
-        return self.fold(copies.mean(axis=0))
+        return self._release([self._model(model).weights], bits_of_precision, noise_bound, False, security_bits,
+                             max_releases)[0]
+
+    def release_history(self, model, bits_of_precision: float | None = None, noise_bound: float | None = None,
+                        security_bits: int = DEFAULT_SECURITY_BITS) -> list[tuple[np.ndarray, float]]:
+        """``release_model`` for the weights after every iteration (the last one is the
+        model): ``len(history)`` releases under this key (tau), each with the noise
+        bound of its own iteration (``estimate_history_noise_bounds``) unless
+        ``noise_bound`` is given. ``releases`` gets one entry per iteration."""
+        self._require("release_history")
+        cts = self._model(model).history
+        if not cts:
+            raise ValueError("DataOwner.release_history: the model has no history; expected record_history=True "
+                             "at training, got none")
+        return self._release(cts, bits_of_precision, noise_bound, True, security_bits, len(cts))
+
+    def _release(self, cts, bits_of_precision, noise_bound, history, security_bits, max_releases):
+        if noise_bound is None:
+            estimates = self._estimates(history)
+            for ct, (_, level, scale) in zip(cts, estimates):
+                # B covers the plan's circuit: the server's output must have its shape.
+                if ct.level != level or ct.scale != scale:
+                    raise ValueError(f"DataOwner.release_model: model is not the plan's circuit output; expected level "
+                                     f"{level} at scale 2^{math.log2(scale):.2f}, got level {ct.level} at scale "
+                                     f"2^{math.log2(ct.scale):.2f}")
+            bounds = [b for b, _, _ in estimates]
+        else:
+            bounds = [noise_bound] * len(cts)
+        copies = self.packing.slots // self.packing.width
+        out = []
+        for ct, bound in zip(cts, bounds):
+            bits = self.release_bits(ct, bound, security_bits, max_releases) if bits_of_precision is None else bits_of_precision
+            slots = self.context.decrypt_for_release(ct, bits_of_precision=bits, noise_bound=bound,
+                                                     security_bits=security_bits, max_releases=max_releases)
+            # Post-processing of released values: averaging the copies keeps the protection.
+            block = np.asarray(slots, dtype=np.float64).reshape(copies, self.packing.width)[:, :self.packing.features]
+            out.append(self.fold(block.mean(axis=0)))
+            step = 2.0 ** -math.ceil(bits)
+            self.releases.append({
+                "bits_of_precision": float(bits), "noise_bound": float(bound), "security_bits": int(security_bits),
+                "max_releases": int(max_releases), "copies": copies,
+                # std of each released weight on the scaled features: flooding and
+                # rounding per slot, averaged over the copies
+                "weight_std": math.sqrt(4.0 ** -bits + step * step / 12.0) / math.sqrt(copies)})
+        return out
 
     def reference_history(self) -> list[tuple[np.ndarray, float]]:
         """The same plan run in plaintext (the oracle of the tests)."""

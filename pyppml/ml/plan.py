@@ -69,19 +69,24 @@ class TrainingPlan:
 
     @property
     def depth_per_iteration(self) -> int:
-        """z . v (1), the polynomial (ceil(log2(d + 1))), times z (1)."""
+        """z . v (1), the polynomial (ceil(log2(d + 1))), times z (1); one more before
+        another iteration (the gradient back to the working scale, see ``trainer``)."""
         return 2 + self.approximation.depth
 
     @staticmethod
     def depth_for(iterations: int, degree: int) -> int:
-        """Levels used by ``iterations`` iterations: the first (from w = 0) costs one."""
+        """Levels used by ``iterations`` iterations: the first (from w = 0) costs one,
+        each later one 2 + depth, and each but the last one more."""
         d = SigmoidApproximation.fit(degree, 8.0).depth
-        return 0 if iterations <= 0 else 1 + (iterations - 1) * (2 + d)
+        return 0 if iterations <= 0 else 1 + (iterations - 1) * (2 + d) + max(0, iterations - 2)
 
     @staticmethod
     def iterations_for(levels: int, degree: int) -> int:
-        d = SigmoidApproximation.fit(degree, 8.0).depth
-        return 0 if levels < 1 else 1 + (levels - 1) // (2 + d)
+        """The most iterations whose ``depth_for`` fits in ``levels``."""
+        its = 0
+        while TrainingPlan.depth_for(its + 1, degree) <= levels:
+            its += 1
+        return its
 
     def fold_factor(self, k: int) -> float:
         """Factor folded into the gradient of iteration k (0-based)."""

@@ -4,7 +4,9 @@ ciphertexts only, with the public context (no secret key).
 Per iteration and ciphertext: z . v by one product and log2(W) rotations, the sigmoid
 polynomial with its coefficients (times the step sizes and the feature mask) folded into
 plaintext products, one product by z; then one column sum for all ciphertexts and one
-rotation to duplicate the gradient. Depth per iteration: 2 + ceil(log2(degree + 1)).
+rotation to duplicate the gradient. Depth per iteration: 2 + ceil(log2(degree + 1)),
+plus one between iterations (the gradient's sum is brought back to the working scale,
+see ``train_encrypted``).
 Every term of the polynomial is steered to the same scale by the scale its plaintext
 coefficients are encoded at, so adding terms never costs a level."""
 
@@ -89,6 +91,7 @@ def train_encrypted(context, dataset: EncryptedDataset, progress: bool = True, r
     if missing:
         raise ValueError(f"train_encrypted: context lacks rotation keys; expected keys for {packing.rotations()}, got none for {missing}")
     steps = np.asarray(plan.steps)
+    rows = float(plan.n_samples)
     coeffs = plan.sigmoid_coeffs
     t0 = time.perf_counter()
     bar = tqdm(total=plan.iterations, desc="encrypted training", unit="it", disable=not progress, leave=False)
@@ -106,15 +109,27 @@ def train_encrypted(context, dataset: EncryptedDataset, progress: bool = True, r
     for k in range(1, plan.iterations):
         fold = plan.fold_factor(k)
         # q(t) = sigma~(-t): odd coefficients change sign.
-        vectors = {j: packing.feature_vector(-coeffs[j] * fold * steps) for j in range(1, len(coeffs), 2)
+        # The 1/n of the steps is applied after the sums (see below).
+        vectors = {j: packing.feature_vector(-coeffs[j] * fold * steps * rows) for j in range(1, len(coeffs), 2)
                    if coeffs[j] != 0.0}
-        constant = packing.feature_vector(coeffs[0] * fold * steps)
+        constant = packing.feature_vector(coeffs[0] * fold * steps * rows)
         grad = None
         for z in Z:
             t = _row_sum(z * v, packing)
             term = evaluate_masked_odd(t, vectors, constant) * z
             grad = term if grad is None else grad + term
-        grad = _duplicate(_column_sum(grad, packing), packing)
+        # The 1/n of the steps is applied here, by reading the sum at scale * n. Each
+        # sample's term was computed at full size, so the absolute CKKS errors of the
+        # terms and of the column sum (which repeats them in every block) shrink by n
+        # with the values: log2(n) bits more for the model, which is released through
+        # flooding sized on its worst error. Before another iteration the scale goes
+        # back to the context's (one level): at scale * n the next polynomial's
+        # plaintext coefficients would be encoded at a scale n times smaller.
+        grad = _column_sum(grad, packing)
+        grad = grad.with_scale(grad.scale * rows)
+        if k < plan.iterations - 1:
+            grad = grad.times_scalar_to(1.0, context.scale)
+        grad = _duplicate(grad, packing)
         if plan.method == "newton":
             w = w + grad
             v = w

@@ -53,14 +53,28 @@ def test_plan_round_trips_json():
     assert TrainingPlan.from_json(plan.to_json()) == plan
 
 
-@pytest.mark.parametrize("n,levels", [(16384, 6), (32768, 15)])
-def test_chain_fits_128_bits(n, levels):
+@pytest.mark.parametrize("n,levels,scale_bits", [(16384, 5, 51), (32768, 11, 55)])
+def test_chain_fits_128_bits(n, levels, scale_bits):
+    """The deepest chain at the ML scale fits the 2024 budget; P covers the largest
+    digit by 2 bits; one spare prime (the model ends at level 1 with 60 bits of
+    integer part for the sum over the samples)."""
     assert max_levels(n) == levels
     q, p, dnum = chain_bits(n, levels)
-    assert len(q) == levels + 1 and sum(p) >= 55 + (-(-(levels + 1) // dnum) - 1) * 40
+    assert q == [60] + [scale_bits] * (levels + 1)
+    assert sum(q) + sum(p) <= {16384: 430, 32768: 868}[n] - 1
+    assert sum(p) >= 60 + (-(-len(q) // dnum) - 1) * scale_bits + 2
+    assert chain_bits(n, levels + 1, max_dnum=8) is None
 
 
 def test_iterations_fit_depth():
+    """First iteration 1 level, each later one 2 + depth, each but the last one more."""
+    assert TrainingPlan.depth_for(1, 3) == 1
+    assert TrainingPlan.depth_for(2, 3) == 5
+    assert TrainingPlan.depth_for(4, 3) == 15
     assert TrainingPlan.iterations_for(15, 3) == 4
-    assert TrainingPlan.depth_for(4, 3) == 13
+    assert TrainingPlan.iterations_for(14, 3) == 3
     assert TrainingPlan.iterations_for(15, 7) == 3
+    for degree in (3, 7):
+        for levels in range(30):
+            its = TrainingPlan.iterations_for(levels, degree)
+            assert TrainingPlan.depth_for(its, degree) <= levels < TrainingPlan.depth_for(its + 1, degree)

@@ -14,7 +14,7 @@ import pytest
 from pyppml import ckks
 from pyppml.ckks import release
 from pyppml.ml import DataOwner, EncryptedLogisticRegression, EncryptedModel, logistic
-from pyppml.ml.plan import MomentBounds
+from pyppml.ml.plan import MomentBounds, train_reference
 from pyppml.ml.preprocess import FeatureScaler
 
 
@@ -65,7 +65,7 @@ def fitted_with_owner(small_data, monkeypatch_module):
 
     monkeypatch_module.setattr(logistic, "DataOwner", SpyOwner)
     X, y = small_data
-    clf = EncryptedLogisticRegression(iterations=2, poly_degree=16384, progress=False, record_history=True).fit(X, y)
+    clf = EncryptedLogisticRegression(iterations=1, poly_degree=16384, progress=False, record_history=True).fit(X, y)
     monkeypatch_module.undo()
     assert len(owners) == 1
     return clf, owners[0]
@@ -114,8 +114,7 @@ def test_pickle_holds_no_row_label_statistic_or_key(fitted_with_owner, small_dat
 
 
 def test_fit_discards_the_owner_and_its_key(small_data, monkeypatch):
-    """coef_ is decrypted without flooding: safe only if no key and no ciphertext under
-    it outlive fit. The owner must be garbage once fit returns."""
+    """The owner (secret key, rows) is garbage once fit returns."""
     refs = []
 
     class SpyOwner(DataOwner):
@@ -157,12 +156,132 @@ def test_release_model_floods(small_data):
         np.testing.assert_allclose(o, w, atol=tol, rtol=0)
 
 
-def test_release_model_refuses_a_trained_model_at_useful_precision(trained):
-    """The flooding rule needs ~2^25 times the model's own error: at scale 2^40 not even
-    10 bits are left (here with the fresh-ciphertext bound, below the true one)."""
-    owner, model = trained
-    with pytest.raises(ValueError, match="bits_of_precision"):
-        owner.release_model(model, bits_of_precision=10, noise_bound=release.default_noise_bound(owner.context))
+def _chi2_bounds(df, rate=1e-6):
+    """Two-sided acceptance interval of chi^2_df with false-failure rate ``rate``."""
+    stats = pytest.importorskip("scipy.stats")
+    return stats.chi2.ppf(rate / 2, df), stats.chi2.isf(rate / 2, df)
+
+
+def _copies_mean(owner, slots):
+    p = owner.packing
+    return np.asarray(slots).reshape(p.slots // p.width, p.width)[:, :p.features].mean(axis=0)
+
+
+def test_fit_publishes_coef_only_through_flooded_release(small_data, monkeypatch):
+    """fit never decrypts the model with the real key except through
+    decrypt_for_release, with the throw-away noise bound and s >= 40; coef_ is the
+    average of that release; and it differs from the unflooded decryption by noise of
+    the planned width (chi^2, false-failure rate 1e-6; an unflooded release is off by
+    its rounding, the same in every copy: ~80 times the planned variance)."""
+    owners, releases, plain = [], [], []
+
+    class SpyOwner(DataOwner):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            owners.append(self)
+
+    real_release, real_decrypt = ckks.Context.decrypt_for_release, ckks.Context.decrypt
+
+    def spy_release(self, ct, *args, **kwargs):
+        out = real_release(self, ct, *args, **kwargs)
+        releases.append((self, ct, kwargs, out))
+        return out
+
+    def spy_decrypt(self, ct, *args, **kwargs):
+        plain.append(self)
+        return real_decrypt(self, ct, *args, **kwargs)
+
+    monkeypatch.setattr(logistic, "DataOwner", SpyOwner)
+    monkeypatch.setattr(ckks.Context, "decrypt_for_release", spy_release)
+    monkeypatch.setattr(ckks.Context, "decrypt", spy_decrypt)
+    X, y = small_data
+    clf = EncryptedLogisticRegression(iterations=1, poly_degree=16384, progress=False).fit(X, y)
+    monkeypatch.undo()
+    owner = owners[0]
+    assert not any(c is owner.context for c in plain), "fit decrypted with the real key without flooding"
+    assert len(releases) == 1 and releases[0][0] is owner.context
+    _, ct, kwargs, out = releases[0]
+    assert kwargs["noise_bound"] == owner.estimate_noise_bound() and kwargs["security_bits"] >= 40
+    w_rel = _copies_mean(owner, out)
+    coef, intercept = owner.fold(w_rel)
+    np.testing.assert_array_equal(clf.coef_[0], coef)
+    assert clf.intercept_[0] == intercept
+    assert clf.release_["bits_of_precision"] == kwargs["bits_of_precision"] >= 1
+    chi2 = np.sum((w_rel - owner.decrypt_weights(ct)) ** 2) / clf.release_["weight_std"] ** 2
+    lo, hi = _chi2_bounds(owner.packing.features)
+    assert lo < chi2 < hi, f"released weights off the unflooded ones by {chi2:.1f} planned variances (df = {owner.packing.features})"
+
+
+@pytest.fixture(scope="module")
+def trained_one(small_data):
+    """(owner, encrypted model) of a 1-iteration run (releases keep several bits),
+    without scaling: the released weights are the weights the noise is planned on."""
+    from pyppml.ml import train_encrypted
+
+    X, y = small_data
+    owner = DataOwner(iterations=1, scaling="none", poly_degree=16384)
+    dataset = owner.encrypt(X, y)
+    return owner, train_encrypted(owner.public_context(), dataset, progress=False)
+
+
+def test_releases_of_one_model_differ_with_planned_spread(trained_one):
+    """64 releases of the same model ciphertext: all differ, and their spread around
+    their mean is the planned std per weight (chi^2 on 63 x 6 degrees of freedom,
+    false-failure rate 1e-6: fails when the variance is off by a factor 1.4 either way,
+    so with no flooding and with half or twice the width)."""
+    owner, model = trained_one
+    k = 64
+    out = np.array([np.append(*owner.release_model(model, max_releases=k)[::-1]) for _ in range(k)])
+    assert len({o.tobytes() for o in out}) == k, "two releases of one model are identical"
+    w = out   # scaling="none": the folding is the identity
+    std = owner.releases[-1]["weight_std"]
+    centred = w - w.mean(axis=0)
+    chi2 = np.sum(centred ** 2) / std ** 2
+    lo, hi = _chi2_bounds((k - 1) * w.shape[1])
+    assert lo < chi2 < hi, f"spread of the releases is {np.sqrt(chi2 / ((k - 1) * w.shape[1])):.2f} x the planned std"
+
+
+def _model_error(owner, ct, w_scaled):
+    """max |e_i| over the coefficients of ct's error under the REAL key (the test may
+    look; the owner never does)."""
+    p, ctx = owner.packing, owner.context
+    slots = np.tile(np.append(w_scaled, np.zeros(p.width - p.features)), p.slots // p.width)
+    ideal = ctx._native.decode_coefficients(ctx.encode(slots, scale=ct.scale, level=ct.level)._native)
+    got = ctx._native.decode_coefficients(ctx._native.decrypt(ctx.secret_key, ct._native))
+    return float(np.max(np.abs(got - ideal)))
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_noise_bound_covers_the_model_error(small_data, run):
+    """B from the throw-away key exceeds the real model ciphertext's worst coefficient
+    error by at least 2x (2 iterations, n = 2^14), for the model and for every
+    iteration of the history. (NOISE_SAFETY is 16: the worst error varies between keys
+    with a std of about 0.4 bit, so this fails about 5 std out with the design margin,
+    and at once with none: B below 2x the error in most runs.)"""
+    from pyppml.ml import train_encrypted
+
+    X, y = small_data
+    owner = DataOwner(iterations=2, poly_degree=16384)
+    dataset = owner.encrypt(X, y)
+    model = train_encrypted(owner.public_context(), dataset, progress=False, record_history=True)
+    ref_scaled = train_reference(owner._Z, owner.plan)
+    bound, bounds = owner.estimate_noise_bound(), owner.estimate_history_noise_bounds()
+    real = _model_error(owner, model.weights, ref_scaled[-1])
+    assert bound >= 2 * real, f"B = 2^{np.log2(bound):.2f} does not cover the error 2^{np.log2(real):.2f}"
+    assert len(bounds) == len(model.history) == len(ref_scaled) == 2
+    for i, (b, ct, w) in enumerate(zip(bounds, model.history, ref_scaled)):
+        err = _model_error(owner, ct, w)
+        assert b >= 2 * err, f"iteration {i}: B = 2^{np.log2(b):.2f} does not cover the error 2^{np.log2(err):.2f}"
+
+
+def test_release_refuses_a_model_of_another_shape(small_data):
+    """A ciphertext at another level or scale than the plan's output is not covered by
+    the estimated bound: refused."""
+    X, y = small_data
+    owner = DataOwner(iterations=1, scaling="none", poly_degree=16384)
+    owner.encrypt(X, y)
+    with pytest.raises(ValueError, match="not the plan's circuit output"):
+        owner.release_model(_high_scale_model(owner, np.ones(X.shape[1] + 1)))
 
 
 @pytest.mark.parametrize("scaling", ["whiten", "standard"])
