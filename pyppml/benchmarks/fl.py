@@ -72,7 +72,7 @@ def ckks_round(n: int, dim: int) -> dict:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from pyppml import fl
-    from pyppml.fl.ckks.committee import server_sum
+    from pyppml.fl.ckks.uploads import server_sum
 
     keys = [Ed25519PrivateKey.generate() for _ in range(n)]
     com = fl.CkksCommittee(members=3, client_keys=[k.public_key() for k in keys])

@@ -38,7 +38,7 @@ learns only ``sum w delta`` and ``sum w`` and applies their ratio; with DP only
 public bound (strategy argument) and a client outside ``1..max_examples`` refuses the
 round (a failed FitRes). ``weighted=False``: the plain mean over the survivors. The
 clients' FitRes never carry their real ``num_examples`` (always 1). Bounds, precision
-and the interplay with DP: :mod:`pyppml.fl.flower.common`.
+and the interplay with DP: :mod:`pyppml.fl.flower.updates`.
 """
 
 from pyppml.fl.flower.common import ClientPolicy, ClientState, SecAggNumPyClient, client_fit, pyppml_mod

@@ -6,7 +6,7 @@ FitIns config; each client checks the context against the one it pinned
 (``ClientPolicy.ckks_context_sha256``; without a pin, or with another context, it
 refuses the round), trains, encrypts its model delta under the collective key with
 :func:`encrypt_update`, signs the ciphertexts with its Ed25519 identity key
-(:func:`pyppml.fl.ckks.committee.sign_upload`) and sends them (one bytes tensor each, then its
+(:func:`pyppml.fl.ckks.uploads.sign_upload`) and sends them (one bytes tensor each, then its
 public key and the signature) as its FitRes parameters; the server adds the ciphertexts
 and hands the signed uploads to the committee, whose members verify them against the
 client keys they pinned, add them themselves and decrypt only that sum
@@ -31,17 +31,17 @@ Trust model
 - Dropouts are free: the server sums whatever valid uploads arrived (at least
   ``min_clients``) and divides by their total weight (``weighted=True`` without DP:
   their total ``num_examples``; with DP a public ``denominator``, see
-  :mod:`pyppml.fl.flower.common`) or by their number (``weighted=False``).
+  :mod:`pyppml.fl.flower.updates`) or by their number (``weighted=False``).
 
 Differential privacy (``noise_multiplier > 0``): each client clips its delta to L2 norm
 ``clip``, rounds it to a power-of-two grid and adds its share of discrete Gaussian noise
-(:func:`pyppml.fl.flower.common.add_client_noise`), so the sum of ``n_clients`` shares
+(:func:`pyppml.fl.flower.updates.add_client_noise`), so the sum of ``n_clients`` shares
 has noise multiplier ``noise_multiplier`` for the rounded sum; the accountant is fed
 ``noise_multiplier * sqrt(k / n_clients)`` for the ``k`` clients whose uploads were
 summed. A client's :class:`ClientPolicy` bounds the clip, noise and client count it
 accepts.
 
-Weighted averaging, its bounds and its interplay with DP: :mod:`pyppml.fl.flower.common`.
+Weighted averaging, its bounds and its interplay with DP: :mod:`pyppml.fl.flower.updates`.
 """
 
 from __future__ import annotations
@@ -56,10 +56,12 @@ from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_pa
 
 from pyppml.ckks import Context
 from pyppml.ckks.ciphertext import Ciphertext
-from pyppml.fl.ckks.committee import CkksCommittee, encrypt_update, sign_upload, upload_payload
+from pyppml.fl.ckks.committee import CkksCommittee
+from pyppml.fl.ckks.uploads import encrypt_update, sign_upload, upload_payload
 from pyppml.fl.common.errors import ParameterError
-from pyppml.fl.flower.common import (AveragingStrategy, ClientPolicy, ClientProtocol, add_client_noise, client_update,
-                                     failed_fit, failure_reasons, register, sum_width)
+from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
+from pyppml.fl.flower.policy import ClientPolicy
+from pyppml.fl.flower.updates import add_client_noise, client_update, sum_width
 
 CKKS_MODE = "ckks"
 CKKS_TENSOR_TYPE = "pyppml-ckks"
@@ -149,7 +151,7 @@ class CkksStrategy(AveragingStrategy):
     noise_multiplier : float
         > 0: distributed DP (see the module); ``self.accountant`` records each round.
         With ``weighted=True`` no weight sum is sent and the average divides by
-        ``denominator`` (:mod:`pyppml.fl.flower.common`).
+        ``denominator`` (:mod:`pyppml.fl.flower.updates`).
     decrypt : callable(uploads, round) -> numpy array, optional
         Collective decryption of the sum of signed uploads ``(public key, ciphertext
         bytes, signature)`` (default ``committee.decrypt_uploads``).

@@ -49,7 +49,7 @@ Trust model
 Weighting (``weighted=True``: ``(w delta, w clip)``, ``w = num_examples / max_examples``;
 with DP ``w delta`` alone and a public ``denominator``) and DP (each client rounds to a
 power-of-two grid and adds its share of discrete Gaussian noise,
-:func:`pyppml.fl.flower.common.add_client_noise`) work as in
+:func:`pyppml.fl.flower.updates.add_client_noise`) work as in
 :mod:`pyppml.fl.flower.ckks`, including what the server learns (without DP, the
 survivors' total example count).
 With DP the plan's ``max_abs_value`` is ``clip`` plus 9 standard deviations of a client's
@@ -72,8 +72,8 @@ from pyppml.fl.common import agreement
 from pyppml.fl.ckks.onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
 from pyppml.fl.dp_fedavg import NOISE_TAIL
 from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
-from pyppml.fl.flower.common import (PIN_MAGIC, AveragingStrategy, ClientProtocol, add_client_noise, client_update,
-                                     failed_fit, failure_reasons, register, sum_width)
+from pyppml.fl.flower.common import PIN_MAGIC, AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
+from pyppml.fl.flower.updates import add_client_noise, client_update, sum_width
 
 ONETIME_MODE = "ckks-onetime"
 ONETIME_TENSOR_TYPE = "pyppml-ckks-onetime"

@@ -7,7 +7,7 @@ server only ever sees masked updates.
 DP (``noise_multiplier > 0``): each client clips its delta to L2 norm ``clip`` and adds
 its share of discrete Gaussian noise on the quantization grid
 (:func:`pyppml.fl.dp_fedavg.quantized_noise`), so the sum carries noise of standard
-deviation ``noise_multiplier * clip``. Weighting: :mod:`pyppml.fl.flower.common`.
+deviation ``noise_multiplier * clip``. Weighting: :mod:`pyppml.fl.flower.updates`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_pa
 from pyppml.fl.common.errors import ParameterError, ProtocolError
 from pyppml.fl.common.messages import Kind
 from pyppml.fl.dp_fedavg import quantized_noise
-from pyppml.fl.flower.common import (AveragingStrategy, ClientProtocol, client_update, failed_fit, failure_reasons,
-                                     register)
+from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
+from pyppml.fl.flower.updates import client_update
 from pyppml.fl.secagg.client import SecAggClient
 from pyppml.fl.secagg.params import SecAggParams
 from pyppml.fl.secagg.quantize import Quantizer
@@ -47,7 +47,7 @@ class SecAggStrategy(AveragingStrategy):
         > 0: each client adds discrete Gaussian noise so the sum carries noise of
         standard deviation noise_multiplier * clip (distributed DP); the accountant
         ``self.accountant`` records each round. With ``weighted=True`` no weight sum is
-        sent and the average divides by ``denominator`` (:mod:`pyppml.fl.flower.common`).
+        sent and the average divides by ``denominator`` (:mod:`pyppml.fl.flower.updates`).
     weighted : bool
         True (default): average weighted by the clients' ``num_examples`` like Flower's
         FedAvg, inside SecAgg+ (one more masked entry per client, the weight); False: the

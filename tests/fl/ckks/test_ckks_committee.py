@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pyppml import fl
 from pyppml.ckks.ciphertext import Ciphertext
-from pyppml.fl.ckks.committee import sign_upload
+from pyppml.fl.ckks.uploads import server_sum, sign_upload, uploads_digest
 
 N_CLIENTS = 20
 
@@ -195,7 +195,7 @@ COLLUDER, HONEST_1, HONEST_2, VICTIM = 0, 1, 2, 3
 def _colluder_signature(com, uploads, rnd):
     """What the member colluding with the server signs: any uploads it is asked."""
     key = com.members[COLLUDER]._signing_key
-    return key.sign(fl.common.agreement.statement(com.plan, rnd, fl.ckks.committee.uploads_digest(uploads)))
+    return key.sign(fl.common.agreement.statement(com.plan, rnd, uploads_digest(uploads)))
 
 
 def _victim_from_two_sums(com, everyone, minus, rnd, share_u, share_minus):
@@ -205,7 +205,7 @@ def _victim_from_two_sums(com, everyone, minus, rnd, share_u, share_minus):
     colluder = com.members[COLLUDER]
     sums = []
     for up, share in ((everyone, share_u), (minus, share_minus)):
-        total = fl.ckks.committee.server_sum(com.ctx, up)[0]
+        total = server_sum(com.ctx, up)[0]
         mine = [np.array(com.ctx._native.decryption_share(colluder._parts[p], total._native,
                                                           com.smudging_bits).coeffs, copy=True)
                 for p in colluder.parts]
@@ -264,7 +264,7 @@ def test_two_client_sets_attack_recovers_the_victim_without_agreement(two_of_thr
     answers = []
     for j, up in ((HONEST_1, everyone), (HONEST_2, minus)):
         member = com.members[j]
-        total = fl.ckks.committee.server_sum(com.ctx, up)[0]
+        total = server_sum(com.ctx, up)[0]
         answers.append(np.array(com.ctx._native.decryption_share(member._parts[part[0]], total._native,
                                                                  com.smudging_bits).coeffs, copy=True))
     got = _victim_from_two_sums(com, everyone, minus, rnd, *answers)

@@ -322,7 +322,7 @@ def test_weighting_arguments_and_client_refusal():
     from pyppml.fl import CkksCommittee
     from pyppml.fl.common.errors import ParameterError
     from pyppml.fl.flower import CkksStrategy, SecAggNumPyClient, SecAggStrategy
-    from pyppml.fl.flower.common import example_weight
+    from pyppml.fl.flower.updates import example_weight
 
     with pytest.raises(ParameterError, match="max_examples is missing"):
         SecAggStrategy([np.zeros(3)], n_clients=3)

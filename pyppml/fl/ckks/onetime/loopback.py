@@ -149,28 +149,23 @@ def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None
                     server.receive_upload(i, data)
                 except (PartyError, ProtocolError):
                     continue
-            live = set()
-            for j, req in server.verify_requests(range(members)).items():
+            def ask(j: int, req: bytes, receive) -> bool:
+                """Send member j a request and hand its reply to ``receive``; False when
+                the member hung up, timed out or sent a reply the server refuses."""
                 try:
                     member(j).send(MsgType.CONTROL, as_frame(req))
-                    server.receive_verification(j, member(j).recv(MsgType.INPUT))
-                    live.add(j)
+                    receive(j, member(j).recv(MsgType.INPUT))
+                    return True
                 except (PartyError, ProtocolError):
-                    continue
-            for j, req in server.certify_requests(live).items():
-                try:
-                    member(j).send(MsgType.CONTROL, as_frame(req))
-                    server.receive_certification(j, member(j).recv(MsgType.INPUT))
-                except (PartyError, ProtocolError):
-                    live.discard(j)
-            while True:
-                failed = set()
-                for j, req in server.decryption_requests(live).items():
-                    try:
-                        member(j).send(MsgType.CONTROL, as_frame(req))
-                        server.receive_share(j, member(j).recv(MsgType.INPUT))
-                    except (PartyError, ProtocolError):
-                        failed.add(j)
+                    return False
+
+            live = {j for j, req in server.verify_requests(range(members)).items()
+                    if ask(j, req, server.receive_verification)}
+            live -= {j for j, req in server.certify_requests(live).items()
+                     if not ask(j, req, server.receive_certification)}
+            while True:  # a member that fails is replaced by other holders of its parts
+                failed = {j for j, req in server.decryption_requests(live).items()
+                          if not ask(j, req, server.receive_share)}
                 if not failed:
                     break
                 live -= failed

@@ -18,7 +18,7 @@ import numpy as np
 
 from pyppml import _core
 from pyppml.dp import discrete_gaussian
-from pyppml.fl.ckks.committee import unpack
+from pyppml.fl.ckks.uploads import unpack
 from pyppml.fl.ckks.onetime.params import NOISE_VARIANCE, OneTimeParams
 from pyppml.fl.common.masks import agree, aead, nonce
 

@@ -1,0 +1,118 @@
+"""What a client accepts from a server's round config (:class:`ClientPolicy`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+
+import numpy as np
+
+from pyppml.fl.common.errors import ParameterError
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientPolicy:
+    """What a client accepts from a server's round config, checked before it uploads
+    anything (keys, masked or encrypted updates): the server sets ``clip``, the noise
+    multiplier and the client count over which the noise is split, so without a policy
+    distributed DP is only as strong as the server allows.
+
+    Parameters
+    ----------
+    min_noise_multiplier : float
+        Smallest noise multiplier of the sum the client accepts, counting only the noise
+        of ``min_clients`` contributors (itself included): a round with multiplier z and n
+        clients, where each adds z clip / sqrt(n), is refused unless
+        ``z * sqrt(min(min_clients, n) / n) >= min_noise_multiplier``. 0: DP not required.
+    max_clip : float
+        Largest clip (L2 / entry bound of the update) the client accepts.
+    min_clients : int
+        Fewest clients whose noise shares the client counts on (see above); also the
+        fewest clients the round must be sized for (n >= min_clients).
+    ckks_context_sha256 : str, optional
+        Hex SHA-256 of the only CKKS context bytes the client encrypts under (collective
+        key mode); another context from the server is refused.
+
+    Raises
+    ------
+    ParameterError
+        Out-of-range fields.
+
+    Examples
+    --------
+    >>> pol = ClientPolicy(min_noise_multiplier=1.0, max_clip=1.0, min_clients=10)
+    >>> pol.check(noise_multiplier=1.0, clip=1.0, n_clients=10)
+    >>> try:  # each client's share sized for 40: 10 honest shares carry only 0.5
+    ...     pol.check(noise_multiplier=1.0, clip=1.0, n_clients=40)
+    ... except ValueError as err:
+    ...     print(str(err).split(";")[0])
+    pyppml client policy: noise_multiplier is too small for the client count
+    """
+
+    min_noise_multiplier: float = 0.0
+    max_clip: float = math.inf
+    min_clients: int = 1
+    ckks_context_sha256: str | None = None
+
+    def __post_init__(self):
+        api = "ClientPolicy"
+        if not (math.isfinite(self.min_noise_multiplier) and self.min_noise_multiplier >= 0):
+            raise ParameterError(f"{api}: min_noise_multiplier is out of range; expected a finite value >= 0, got "
+                                 f"{self.min_noise_multiplier}")
+        if not self.max_clip > 0:
+            raise ParameterError(f"{api}: max_clip is out of range; expected > 0, got {self.max_clip}")
+        if isinstance(self.min_clients, bool) or not isinstance(self.min_clients, (int, np.integer)) \
+                or self.min_clients < 1:
+            raise ParameterError(f"{api}: min_clients is out of range; expected an integer >= 1, got "
+                                 f"{self.min_clients}")
+        h = self.ckks_context_sha256
+        if h is not None:
+            try:
+                ok = len(bytes.fromhex(str(h))) == 32
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ParameterError(f"{api}: ckks_context_sha256 is malformed; expected 64 hex digits, got "
+                                     f"{str(h)[:80]!r}")
+            object.__setattr__(self, "ckks_context_sha256", str(h).lower())
+
+    @classmethod
+    def from_node_config(cls, node_config) -> "ClientPolicy | None":
+        """The policy of a Flower node config (keys ``pyppml-min-noise-multiplier``,
+        ``pyppml-max-clip``, ``pyppml-min-clients``, ``pyppml-ckks-context-sha256``);
+        None when it sets none of them."""
+        cfg = node_config or {}
+        keys = ("pyppml-min-noise-multiplier", "pyppml-max-clip", "pyppml-min-clients", "pyppml-ckks-context-sha256")
+        if not any(k in cfg for k in keys):
+            return None
+        return cls(float(cfg.get(keys[0], 0.0)), float(cfg.get(keys[1], math.inf)), int(cfg.get(keys[2], 1)),
+                   cfg.get(keys[3]))
+
+    def check(self, noise_multiplier: float, clip: float, n_clients: int) -> None:
+        """Refuse a round config that weakens the policy.
+
+        Raises
+        ------
+        ParameterError
+            Naming the weakened setting (clip, noise multiplier or client count).
+        """
+        api = "pyppml client policy"
+        nm, clip, n = float(noise_multiplier), float(clip), int(n_clients)
+        if not clip <= self.max_clip:
+            raise ParameterError(f"{api}: clip is too large; expected <= {self.max_clip}, got {clip}")
+        if n < self.min_clients:
+            raise ParameterError(f"{api}: n_clients is too small; expected >= {self.min_clients}, got {n}")
+        if self.min_noise_multiplier > 0:
+            effective = nm * math.sqrt(min(self.min_clients, n) / n) if n > 0 and nm > 0 else 0.0
+            if not effective >= self.min_noise_multiplier:
+                raise ParameterError(f"{api}: noise_multiplier is too small for the client count; expected "
+                                     f"noise_multiplier * sqrt(min(min_clients, n_clients) / n_clients) >= "
+                                     f"{self.min_noise_multiplier} (n_clients = {n}), got {nm}")
+
+    def check_context(self, data: bytes) -> None:
+        """Refuse CKKS context bytes other than the pinned ones (when pinned)."""
+        got = hashlib.sha256(bytes(data)).hexdigest()
+        if self.ckks_context_sha256 is not None and got != self.ckks_context_sha256:
+            raise ParameterError("pyppml client policy: the CKKS context is not the pinned one; expected SHA-256 "
+                                 f"{self.ckks_context_sha256[:16]}..., got {got[:16]}...")
