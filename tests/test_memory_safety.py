@@ -1,7 +1,9 @@
 """Regression tests for memory-safety defects in the core (issue 12, items 10, 11, 13, 14).
 
 Each crash bug is reproduced in a child interpreter, so a regression fails the test
-instead of killing pytest; the child prints the exception type it saw and exits 0.
+instead of killing pytest; the child prints what it saw and exits 0. CI also runs this file
+under the AddressSanitizer/UBSan build (.ci/run), which turns silent memory errors (the
+Prng race, an out-of-bounds read, a null pointer to explicit_bzero) into failures.
 """
 
 import os
@@ -50,16 +52,12 @@ def catch(f):
     "bfv.Context(2048, coeff_mod_bits=[30], special_mod_bits=[])",
 ], ids=["ckks", "bfv"])
 def test_keygen_without_special_prime_is_refused(make):
+    # Used to read past p_mod_q in generate_switch_key and crash the process.
     expect_child(_CATCH + f"""
 from pyppml import ckks, bfv
 msg = catch(lambda: {make}.keygen())
-print(msg.split(":")[0])
-print("special_mod_bits" in msg)
-""", "True")
-    expect_child(_CATCH + f"""
-from pyppml import ckks, bfv
-print(catch(lambda: {make}.keygen()).split(":")[0])
-""", "ParameterError")
+print(msg.split(":")[0], "special_mod_bits is empty" in msg)
+""", "ParameterError True")
 
 
 # --- issue 12 item 13: one Prng shared by Python threads -------------------------------
