@@ -155,16 +155,8 @@ class CkksStrategy(AveragingStrategy):
     decrypt : callable(uploads, round) -> numpy array, optional
         Collective decryption of the sum of signed uploads ``(public key, ciphertext
         bytes, signature)`` (default ``committee.decrypt_uploads``).
-    weighted : bool
-        True (default): average weighted by the clients' ``num_examples`` like Flower's
-        FedAvg, inside the encrypted sum (module note); False: the plain mean over the
-        clients whose ciphertexts were summed.
-    max_examples : int
-        Public bound on a client's ``num_examples``, required when ``weighted``; clients
-        with more (or fewer than 1) refuse the round. Keep it tight: the precision of the
-        average degrades with ``max_examples / (total examples)``.
-    denominator : float, optional
-        Weighted with DP: the public denominator of the average (default ``n_clients``).
+    weighted, max_examples, denominator :
+        Weighting, see :class:`pyppml.fl.flower.common.AveragingStrategy`.
 
     Attributes
     ----------

@@ -56,6 +56,29 @@ class AveragingStrategy(Strategy):
     A subclass calls ``super().__init__`` and implements ``configure_fit`` and
     ``aggregate_fit`` for its protocol.
 
+    Parameters
+    ----------
+    api : str
+        The subclass's name, for error messages.
+    initial_parameters : list of numpy arrays
+    n_clients : int
+        Clients asked per round; the DP noise is split among this many.
+    clip : float
+        Entry bound of each delta; with DP also its L2 bound.
+    noise_multiplier : float
+        > 0: distributed DP, ``self.accountant`` records each round (0: none).
+    weighted : bool
+        True: average weighted by the clients' ``num_examples`` like Flower's FedAvg,
+        inside the secure sum (:mod:`pyppml.fl.flower.updates`); False: the plain mean
+        over the clients whose updates were summed.
+    max_examples : int or None
+        Public bound on a client's ``num_examples``, required when ``weighted``; clients
+        with more (or fewer than 1) refuse the round. Keep it tight: the precision of the
+        average degrades with ``max_examples / (total examples)``.
+    denominator : float or None
+        Weighted with DP: the public denominator of the average (default ``n_clients``;
+        the expected sum of ``num_examples / max_examples`` gives an unbiased average).
+
     Raises
     ------
     ParameterError

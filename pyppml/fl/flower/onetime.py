@@ -141,13 +141,8 @@ class OneTimeCkksStrategy(AveragingStrategy):
         (with DP plus room for the clients' noise, module note).
     noise_multiplier : float
         > 0: distributed DP (module note); ``self.accountant`` records each decrypted round.
-    weighted : bool
-        True (default): average weighted by the clients' ``num_examples`` inside the sum;
-        False: the plain mean over the accepted clients.
-    max_examples : int
-        Public bound on a client's ``num_examples``, required when ``weighted``.
-    denominator : float, optional
-        Weighted with DP: the public denominator of the average (default ``n_clients``).
+    weighted, max_examples, denominator :
+        Weighting, see :class:`pyppml.fl.flower.common.AveragingStrategy`.
     committee : object or callable, optional
         Default: a :class:`LocalCommittee` (in-process members). Otherwise an object with
         ``public_keys() -> list of bytes``, ``verify(member, request) -> bytes``,

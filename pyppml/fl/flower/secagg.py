@@ -48,17 +48,8 @@ class SecAggStrategy(AveragingStrategy):
         standard deviation noise_multiplier * clip (distributed DP); the accountant
         ``self.accountant`` records each round. With ``weighted=True`` no weight sum is
         sent and the average divides by ``denominator`` (:mod:`pyppml.fl.flower.updates`).
-    weighted : bool
-        True (default): average weighted by the clients' ``num_examples`` like Flower's
-        FedAvg, inside SecAgg+ (one more masked entry per client, the weight); False: the
-        plain mean over the survivors.
-    max_examples : int
-        Public bound on a client's ``num_examples``, required when ``weighted``; clients
-        with more (or fewer than 1) refuse the round. Keep it tight: the precision of the
-        average degrades with ``max_examples / (total examples)``.
-    denominator : float, optional
-        Weighted with DP: the public denominator of the average (default ``n_clients``;
-        the expected sum of ``num_examples / max_examples`` gives an unbiased average).
+    weighted, max_examples, denominator :
+        Weighting, see :class:`pyppml.fl.flower.common.AveragingStrategy`.
 
     Attributes
     ----------
