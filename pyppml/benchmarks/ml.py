@@ -46,10 +46,11 @@ def _train(op: str, Xtr, ytr, Xte, yte, runs: int, **extra):
         auc = float(roc_auc_score(yte, clf.decision_function(Xte)))
     timing = {"median_us": round(float(np.median(train_s)) * 1e6, 1), "runs": runs,
               "min_us": round(min(train_s) * 1e6, 1)}
-    emit(result("pyppml", "ckks", clf.owner_.context.poly_degree, clf.owner_.context.max_level, op, timing,
+    emit(result("pyppml", "ckks", clf.encryption_params_["poly_degree"], clf.encryption_params_["max_level"], op, timing,
                 test_auc=round(auc, 4), total_s=round(float(np.median(total_s)), 2), iterations=clf.n_iter_,
                 sigmoid_degree=clf.plan_.sigmoid_degree, security=clf.security_, samples=len(Xtr),
-                features=Xtr.shape[1], bytes=clf.bytes_, **extra))
+                features=Xtr.shape[1], bytes=clf.bytes_, release_weight_std=clf.release_["weight_std"],
+                noise_estimate_s=round(clf.timings_.get("noise_estimate_s", 0.0), 2), **extra))
 
 
 def _inference(runs: int, quick: bool):
@@ -61,14 +62,14 @@ def _inference(runs: int, quick: bool):
     X = rng.normal(size=(records, features))
     coef, b = rng.normal(size=features) * 0.2, 0.1
     for encrypted_model in (False, True):
-        ctx = inference_context(8192, encrypted_model=encrypted_model)
+        ctx = inference_context(8192, encrypted_model=encrypted_model, output="score")
         model = encrypt_model(coef, b, ctx) if encrypted_model else (coef, b)
         enc = encrypt_records(X, ctx)
-        server = measure(lambda: score_encrypted(enc, model), runs=runs, target_ms=1.0)
+        server = measure(lambda: score_encrypted(enc, model, output="score"), runs=runs, target_ms=1.0)
 
         def round_trip():
             e = encrypt_records(X, ctx)
-            return decrypt_scores(ctx, score_encrypted(e, model), records)
+            return decrypt_scores(ctx, score_encrypted(e, model, output="score"), records)
 
         rt = measure(round_trip, runs=max(3, runs // 3), target_ms=1.0)
         err = float(np.max(np.abs(round_trip() - (X @ coef + b))))
