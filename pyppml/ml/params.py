@@ -3,19 +3,23 @@ number of levels (hybrid key switching: the fewest digits whose special modulus 
 covers one digit and fits the security budget).
 
 The scale is as large as the budget allows because the trained model is published
-through a flooded decryption (``DataOwner.release_model``): the flooding is about 2^22
-times the model ciphertext's worst-case error, which is nearly independent of the
-scale, so every bit of scale is a bit of released precision."""
+through a flooded decryption (``DataOwner.release_model``): the flooding is about 2^26
+times the model ciphertext's worst coefficient error, which does not grow with the
+scale, so every bit of scale is a bit of released precision.
+
+The chain is [FIRST_BITS] + [scale] * (levels + 1): one prime more than the plan uses,
+so the model ends at level 1 with FIRST_BITS bits of integer part. The trainer sums the
+samples' terms at full size and divides by n only by reading the sum at scale * n (see
+``trainer``): the integer part must hold n |w|."""
 
 from __future__ import annotations
 
 from pyppml.ckks.params import _MAX_BITS_2024_128
 
-FIRST_BITS = 60        # the last prime holds the result: FIRST_BITS - scale bits of integer part
-HEADROOM_BITS = 8      # at least this integer part for the model (|w| < 2^7): else one spare prime
-# Scale per ring degree: n = 2^14 fits two iterations at 2^52 (8 bits of headroom, one
-# key-switching digit per prime); from n = 2^15 on, 2^55 (three iterations at n = 2^15,
-# the model ending one level up).
+FIRST_BITS = 60        # the integer part of the model at level 1 (with one scale prime)
+SPARE_LEVELS = 1       # the prime the plan leaves unused (see the module docstring)
+# Scale per ring degree, the largest that fits the deepest useful plan: n = 2^14, two
+# iterations at 2^51 (one key-switching digit per prime); n = 2^15, three at 2^55.
 _SCALE_BITS = {8192: 40, 16384: 51}
 LARGE_SCALE_BITS = 55
 
@@ -25,24 +29,16 @@ def default_scale_bits(poly_degree: int) -> int:
     return _SCALE_BITS.get(int(poly_degree), LARGE_SCALE_BITS if int(poly_degree) > 16384 else 40)
 
 
-def spare_levels(scale_bits: int, first_bits: int = FIRST_BITS) -> int:
-    """1: the chain has one unused prime so that the model ends at level 1, with
-    first_bits of integer part: the trainer sums the samples' terms at full size and
-    divides by n only by reading the sum at scale * n (see ``trainer``), so the integer
-    part must hold n |w|."""
-    return 1
-
-
 def chain_bits(poly_degree: int, levels: int, scale_bits: int | None = None, first_bits: int = FIRST_BITS,
                max_dnum: int | None = None) -> tuple[list[int], list[int], int] | None:
     """(data-prime bits, special-prime bits, dnum) for ``levels`` rescalings (plus
-    ``spare_levels``) at 128-bit security (2024 table), with the fewest key-switching
+    SPARE_LEVELS) at 128-bit security (2024 table), with the fewest key-switching
     digits; None if none fits. ``scale_bits`` defaults to ``default_scale_bits``."""
     budget = _MAX_BITS_2024_128.get(int(poly_degree))
     if budget is None:
         raise ValueError(f"chain_bits: poly_degree is unsupported; expected a power of two in {sorted(_MAX_BITS_2024_128)}, got {poly_degree}")
     scale_bits = default_scale_bits(poly_degree) if scale_bits is None else int(scale_bits)
-    q = [first_bits] + [scale_bits] * (int(levels) + spare_levels(scale_bits, first_bits))
+    q = [first_bits] + [scale_bits] * (int(levels) + SPARE_LEVELS)
     limit = len(q) if max_dnum is None else min(len(q), max_dnum)
     for dnum in range(1, limit + 1):
         alpha = -(-len(q) // dnum)
