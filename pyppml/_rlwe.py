@@ -193,9 +193,35 @@ def context_to_bytes(ctx: RlweContext, include_public_keys: bool = True, extra: 
     return bytes(out)
 
 
-def context_from_bytes(data, scheme: str, make_context):
+# Defaults of Context.from_bytes for untrusted bytes: what the core builds for a context is
+# bounded by these before anything is allocated (n = 32768 with 64 primes: about 100 MiB).
+MIN_SECURITY = 128
+MAX_POLY_DEGREE = 32768
+MAX_PRIMES = 64
+# Pickles are trusted input (unpickling runs code anyway): any context the core can build.
+TRUSTED_LIMITS = {"min_security": None, "allow_insecure": True, "max_poly_degree": 1 << 17, "max_primes": 256}
+
+
+def context_from_bytes(data, scheme: str, make_context, *, min_security: int | None = MIN_SECURITY,
+                       allow_insecure: bool = False, max_poly_degree: int = MAX_POLY_DEGREE,
+                       max_primes: int = MAX_PRIMES):
     """Parse context_to_bytes output for `scheme`; make_context(native, extra) builds the
-    scheme's Context, whose keys are then loaded and checked to be one key set."""
+    scheme's Context, whose keys are then loaded and checked to be one key set.
+
+    The limits (security level at least ``min_security``, None only with
+    ``allow_insecure``; ring degree and prime count caps) are applied by the core while it
+    parses the parameters, before any prime is tested or any table or key is built.
+
+    Raises
+    ------
+    FormatError
+        Malformed bytes, or bytes over a limit.
+    ParameterError
+        An invalid limit (``min_security=None`` without ``allow_insecure=True``).
+    """
+    for name, value in (("max_poly_degree", max_poly_degree), ("max_primes", max_primes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ParameterError(f"Context.from_bytes: {name} is not a non-negative integer; expected an int, got {value!r}")
     data = as_bytes(data, "Context.from_bytes")
     if data[:8] != _CONTEXT_MAGIC:
         raise FormatError("Context.from_bytes: data is not a pyppml context; expected magic 'PPMLCTX1', got other bytes")
@@ -211,7 +237,7 @@ def context_from_bytes(data, scheme: str, make_context):
         pos += size
     if pos != len(data):
         raise FormatError(f"Context.from_bytes: data has trailing bytes; expected {pos} bytes, got {len(data)}")
-    native = _he.load_params(parts[0])
+    native = _he.load_params(parts[0], min_security, bool(allow_insecure), max_poly_degree, max_primes)
     if native.scheme != scheme:
         raise FormatError(f"Context.from_bytes: data holds another scheme; expected {scheme!r}, got {native.scheme!r}")
     try:

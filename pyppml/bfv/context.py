@@ -277,9 +277,9 @@ class Context(RlweContext):
                                   max_poly_degree=max_poly_degree, max_primes=max_primes)
 
     def __reduce__(self):
-        from pyppml.bfv.serialization import context_from_bytes
+        from pyppml.bfv.serialization import restore_context
 
-        return context_from_bytes, (self.to_bytes(),)
+        return restore_context, (self.to_bytes(),)
 
 
 def _batching_prime(poly_degree: int, bits: int) -> int:

@@ -10,8 +10,6 @@ from pyppml._core import FormatError, ParameterError
 from pyppml._core import he as _he
 from pyppml import _rlwe
 from pyppml._rlwe import as_bytes as _bytes, context_to_bytes  # noqa: F401 (the shared container)
-# The loading limits are the same for both schemes (they bound the shared container).
-from pyppml.ckks.serialization import MAX_POLY_DEGREE, MAX_PRIMES, MIN_SECURITY, check_context_limits
 
 
 def dump(obj) -> bytes:
@@ -39,10 +37,13 @@ def restore(kind: str, data: bytes, context):
     return {"ciphertext": load_ciphertext, "plaintext": load_plaintext}[kind](data, context)
 
 
-def context_from_bytes(data: bytes, *, min_security: int | None = MIN_SECURITY, allow_insecure: bool = False,
-                       max_poly_degree: int = MAX_POLY_DEGREE, max_primes: int = MAX_PRIMES):
-    """``bfv.Context.from_bytes``: limits checked first (same rules and defaults as CKKS)."""
+def context_from_bytes(data: bytes, **limits):
+    """``bfv.Context.from_bytes``; ``limits`` as :func:`pyppml._rlwe.context_from_bytes`."""
     from pyppml.bfv.context import Context
 
-    check_context_limits(data, min_security, allow_insecure, max_poly_degree, max_primes)
-    return _rlwe.context_from_bytes(data, "bfv", lambda native, extra: Context(_native=native))
+    return _rlwe.context_from_bytes(data, "bfv", lambda native, extra: Context(_native=native), **limits)
+
+
+def restore_context(data: bytes):
+    """Unpickle a context: pickles are trusted input, so the loading limits are the core's."""
+    return context_from_bytes(data, **_rlwe.TRUSTED_LIMITS)

@@ -298,13 +298,13 @@ class Context(RlweContext):
                                   max_poly_degree=max_poly_degree, max_primes=max_primes)
 
     def __reduce__(self):
-        from pyppml.ckks.serialization import context_from_bytes
-
         return _restore_context, (self.to_bytes(), self.scale)
 
 
 def _restore_context(data: bytes, scale: float) -> Context:
+    """Unpickle: pickles are trusted input, so the loading limits are the core's."""
+    from pyppml import _rlwe
     from pyppml.ckks.serialization import context_from_bytes
 
-    return context_from_bytes(data, scale)
+    return context_from_bytes(data, scale, **_rlwe.TRUSTED_LIMITS)
 

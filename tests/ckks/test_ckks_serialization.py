@@ -129,3 +129,23 @@ def test_ciphertext_of_another_key_set_rejected_on_load(ctx_small):
     data = other.encrypt([1.0]).to_bytes()
     with pytest.raises(FormatError, match="another key set"):
         ckks.Ciphertext.from_bytes(data, ctx_small)
+
+
+def test_pickle_keeps_contexts_that_from_bytes_refuses_by_default():
+    # Pickles are trusted input: a context built with security=None (an explicit opt-out)
+    # unpickles, while the same bytes through from_bytes need the explicit opt-in.
+    import warnings
+
+    from pyppml import FormatError, bfv, ckks
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for ctx in (ckks.Context(poly_degree=2048, coeff_mod_bits=[40, 30], special_mod_bits=[40], scale_bits=30,
+                                 security=None),
+                    bfv.Context(poly_degree=2048, plain_modulus=12289, coeff_mod_bits=[50], special_mod_bits=[50],
+                                security=None)):
+            back = pickle.loads(pickle.dumps(ctx))
+            assert back.poly_degree == 2048
+            with pytest.raises(FormatError, match="security"):
+                type(ctx).from_bytes(ctx.to_bytes())
+            assert type(ctx).from_bytes(ctx.to_bytes(), min_security=None, allow_insecure=True).poly_degree == 2048

@@ -47,7 +47,6 @@ Weighted averaging, its bounds and its interplay with DP: :mod:`pyppml.fl.flower
 from __future__ import annotations
 
 import hashlib
-import inspect
 
 import numpy as np
 from cryptography.exceptions import InvalidSignature
@@ -81,10 +80,8 @@ def _context(data: bytes, policy: ClientPolicy | None) -> Context:
     if ctx is None:
         if len(_CONTEXTS) >= 8:
             _CONTEXTS.clear()
-        # The pin already fixes the bytes; the security floor is checked as well where
-        # Context.from_bytes takes one (issue 12, defect 10).
-        extra = {"min_security": 128} if "min_security" in inspect.signature(Context.from_bytes).parameters else {}
-        ctx = _CONTEXTS[key] = Context.from_bytes(data, **extra)
+        # The pin already fixes the bytes; the security floor is checked as well.
+        ctx = _CONTEXTS[key] = Context.from_bytes(data, min_security=128)
     return ctx
 
 
