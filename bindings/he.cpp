@@ -97,15 +97,8 @@ void init_he(py::module_& root) {
 
   // Serialization: bytes in, objects out; every failure is a FormatError.
   m.def("save_params", [](const HeContext& h) { return py::bytes(rlwe::save_params(h.ctx->params())); });
-  // Context.from_bytes limits: check_params applies them to untrusted bytes without building
-  // anything; load_params builds the context (its defaults accept whatever the core can
-  // represent, for bytes already checked or trusted).
-  m.def("check_params", [](const py::bytes& b, const py::object& min_security, bool allow_insecure,
-                           uint64_t max_poly_degree, std::size_t max_primes) {
-    rlwe::load_params(std::string(b), load_limits(min_security, allow_insecure, max_poly_degree, max_primes));
-  }, py::arg("data"), py::arg("min_security") = 128, py::arg("allow_insecure") = false,
-     py::arg("max_poly_degree") = rlwe::LoadLimits{}.max_poly_degree, py::arg("max_primes") = rlwe::LoadLimits{}.max_primes,
-     "Parse parameter bytes and apply the loading limits (FormatError / ParameterError); builds nothing.");
+  // Context.from_bytes limits, applied while the parameters are parsed, before anything is
+  // built; the defaults here accept whatever the core can represent (trusted bytes).
   m.def("load_params", [](const py::bytes& b, const py::object& min_security, bool allow_insecure,
                           uint64_t max_poly_degree, std::size_t max_primes) {
     rlwe::Params p = rlwe::load_params(std::string(b), load_limits(min_security, allow_insecure, max_poly_degree, max_primes));

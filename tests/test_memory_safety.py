@@ -383,3 +383,18 @@ try:
 except FormatError as e:
     print("special_mod_bits is empty" in str(e))
 """, "True")
+
+
+def test_core_mpc_errors_never_quote_private_values():
+    # The Python layer checks first, but direct _core callers must not see secrets either.
+    import numpy as np
+
+    from pyppml import ParameterError, _core
+
+    secret = 2**61 + 123456789  # >= p: refused, and its digits must not appear
+    with pytest.raises(ParameterError) as info:
+        _core.mpc.shamir_share(_core.Prng(), np.array([5, secret], dtype=np.uint64), 3, 2)
+    assert str(secret) not in str(info.value) and "flat index 1" in str(info.value)
+    with pytest.raises(ParameterError) as info:
+        _core.mpc.fixed_encode(np.array([0.5, -3.1415926535e20]), 16)
+    assert "314159" not in str(info.value) and "flat index 1" in str(info.value)

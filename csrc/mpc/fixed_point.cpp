@@ -25,7 +25,7 @@ void fixed_encode(const double* x, std::size_t count, int frac_bits, uint64_t* o
       throw_parameter("fixed_encode", "x", "has a value out of range",
                       "finite |x| < 2^" + std::to_string(62 - frac_bits) + " for frac_bits = " +
                           std::to_string(frac_bits),
-                      std::to_string(x[j]) + " at flat index " + std::to_string(j));
+                      "a value at flat index " + std::to_string(j));  // never the private value
     out[j] = static_cast<uint64_t>(static_cast<int64_t>(v));
   }
 }
