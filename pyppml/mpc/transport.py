@@ -94,8 +94,9 @@ class PeerTimeoutError(PartyError):
     """Nothing (or not enough) arrived from the peer before the deadline."""
 
 
-class FrameError(PartyError):
-    """The peer sent a malformed or unexpected frame; the channel is closed."""
+class FrameError(PartyError, ValueError):
+    """The peer sent a malformed or unexpected frame; the channel is closed. Also a
+    ``ValueError``: malformed input, like every other loader's error in pyppml."""
 
 
 class PeerAuthenticationError(PartyError):

@@ -394,3 +394,9 @@ def test_party_missing_peer_times_out():
     with pytest.raises(PeerTimeoutError, match="did not connect in time"):
         Party(0, addresses, timeout=1.0, connect_timeout=0.5, listener=listener)
     assert time.monotonic() - t0 < 5.0  # the deadline is the behaviour under test (0.5 s; wide margin)
+
+
+def test_frame_error_is_a_value_error():
+    # Malformed input raises a ValueError subclass everywhere in pyppml; a frame error is
+    # also a connection error (the channel is closed).
+    assert issubclass(FrameError, ValueError) and issubclass(FrameError, ConnectionError)
