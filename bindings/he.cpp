@@ -10,6 +10,7 @@
 #include "bindings/he_context.hpp"
 #include "bindings/numpy_checks.hpp"
 #include "bindings/registry.hpp"
+#include "common/checksum.hpp"
 #include "he/ckks/evaluator.hpp"
 #include "he/rlwe/arith.hpp"
 #include "he/rlwe/encryptor.hpp"
@@ -105,6 +106,9 @@ void init_he(py::module_& root) {
     return HeContext::from_params(p);
   }, py::arg("data"), py::arg("min_security") = py::none(), py::arg("allow_insecure") = true,
      py::arg("max_poly_degree") = uint64_t{1} << 17, py::arg("max_primes") = 256);
+  // The format's corruption check, for tools and for tests that craft hostile bytes with a
+  // valid trailer (the checksum is not a MAC).
+  m.def("checksum", [](const py::bytes& b) { std::string s(b); return checksum64(s.data(), s.size()); }, py::arg("data"));
   m.def("peek_kind", [](const py::bytes& b) { return static_cast<int>(rlwe::peek_kind(std::string(b))); });
   m.def("save", [](const HeContext& h, const Ciphertext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
   m.def("save", [](const HeContext& h, const Plaintext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });

@@ -170,7 +170,7 @@ class RlweContext:
 
 
 # ---------------------------------------------------------------------- context bytes
-_CONTEXT_MAGIC = b"PPMLCTX1"
+_CONTEXT_MAGIC = b"PPMLCTX2"  # 2: a checksum trailer, as every object of the core format
 
 
 def as_bytes(data, api: str = "from_bytes") -> bytes:
@@ -190,6 +190,7 @@ def context_to_bytes(ctx: RlweContext, include_public_keys: bool = True, extra: 
     out = bytearray(_CONTEXT_MAGIC)
     for p in parts:
         out += len(p).to_bytes(8, "little") + p
+    out += _he.checksum(bytes(out)).to_bytes(8, "little")  # the extra part has no other check
     return bytes(out)
 
 
@@ -224,7 +225,10 @@ def context_from_bytes(data, scheme: str, make_context, *, min_security: int | N
             raise ParameterError(f"Context.from_bytes: {name} is not a non-negative integer; expected an int, got {value!r}")
     data = as_bytes(data, "Context.from_bytes")
     if data[:8] != _CONTEXT_MAGIC:
-        raise FormatError("Context.from_bytes: data is not a pyppml context; expected magic 'PPMLCTX1', got other bytes")
+        raise FormatError("Context.from_bytes: data is not a pyppml context; expected magic 'PPMLCTX2', got other bytes")
+    if len(data) < 16 or _he.checksum(data[:-8]) != int.from_bytes(data[-8:], "little"):
+        raise FormatError("Context.from_bytes: data is corrupted; expected bytes matching their checksum, got a mismatch")
+    data = data[:-8]
     parts, pos = [], 8
     for _ in range(5):
         if pos + 8 > len(data):

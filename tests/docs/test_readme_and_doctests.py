@@ -3,6 +3,7 @@ code a new user copies, so they are tested like code)."""
 
 import doctest
 import importlib
+import os
 import pathlib
 import pkgutil
 import re
@@ -27,10 +28,15 @@ def test_readme_has_python_blocks():
 
 
 @pytest.mark.parametrize("index", range(len(_readme_blocks())), ids=lambda i: f"block{i}")
-def test_readme_block_runs(index):
+def test_readme_block_runs(index, tmp_path):
     # A fresh interpreter per block: a block must not lean on names another block defined.
+    # It runs outside the checkout, as a user's script would, with the pyppml this test
+    # imported (installed, or a developer build in place) first on its path: a clean
+    # checkout's pyppml/ has no compiled module.
     code = _readme_blocks()[index]
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(pyppml.__file__).resolve().parents[1]))
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                         env=env)
     assert run.returncode == 0, f"README block {index} failed:\n{code}\n--- stderr ---\n{run.stderr[-3000:]}"
 
 

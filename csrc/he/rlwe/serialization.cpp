@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "common/checksum.hpp"
 #include "he/rlwe/byte_io.hpp"
 #include "he/rlwe/encryptor.hpp"
 #include "he/rlwe/sampling.hpp"
@@ -28,6 +29,7 @@ std::size_t begin(ByteWriter& w, ObjectKind kind, uint8_t scheme, uint64_t finge
 
 std::string finish(ByteWriter& w, std::size_t length_at) {
   w.patch_u64(length_at, w.size() - kHeaderSize);
+  w.u64(checksum64(w.str().data(), w.size()));  // trailer over header and body
   return std::move(w.str());
 }
 
@@ -50,7 +52,7 @@ const char* kind_name(ObjectKind k) {
   return "unknown";
 }
 
-Header read_header(ByteReader& r, const std::string& data) {
+void read_magic_and_version(ByteReader& r) {
   char magic[4];
   r.raw(magic, 4, "the magic");
   if (std::memcmp(magic, kMagic, 4) != 0)
@@ -60,6 +62,27 @@ Header read_header(ByteReader& r, const std::string& data) {
     throw_format(r.api(), "data", "has an unsupported format version",
                  std::to_string(kFormatMajor) + "." + std::to_string(kFormatMinor) + " or older minor",
                  std::to_string(major) + "." + std::to_string(minor));
+}
+
+// A reader over header and body once the trailer matches: foreign and older bytes get their
+// own message first, then any corruption is refused before a field is trusted.
+ByteReader open_checked(const std::string& data, const char* api) {
+  ByteReader probe(data.data(), data.size(), api);
+  read_magic_and_version(probe);
+  if (data.size() < kHeaderSize + kChecksumSize)
+    throw_format(api, "data", "is truncated", std::to_string(kHeaderSize + kChecksumSize) + " bytes at least",
+                 std::to_string(data.size()) + " bytes");
+  const std::size_t covered = data.size() - kChecksumSize;
+  uint64_t stored;
+  std::memcpy(&stored, data.data() + covered, kChecksumSize);
+  if (checksum64(data.data(), covered) != stored)
+    throw_format(api, "data", "is corrupted", "bytes matching their checksum", "a checksum mismatch");
+  return ByteReader(data.data(), covered, api);
+}
+
+Header read_header(ByteReader& r) {
+  const std::size_t covered = r.remaining();
+  read_magic_and_version(r);
   Header h;
   uint8_t kind = r.u8("the kind");
   if (kind < 1 || kind > 7) throw_format(r.api(), "data", "has an unknown object kind", "1..7", static_cast<int>(kind));
@@ -68,14 +91,15 @@ Header read_header(ByteReader& r, const std::string& data) {
   h.fingerprint = r.u64("the fingerprint");
   h.key_id = r.u64("the key id");
   h.body = r.u64("the body length");
-  if (h.body != data.size() - kHeaderSize)
-    throw_format(r.api(), "data", "has the wrong length", std::to_string(h.body + kHeaderSize) + " bytes (from its header)",
-                 std::to_string(data.size()) + " bytes");
+  if (h.body != covered - kHeaderSize)
+    throw_format(r.api(), "data", "has the wrong length",
+                 std::to_string(h.body + kHeaderSize + kChecksumSize) + " bytes (from its header)",
+                 std::to_string(covered + kChecksumSize) + " bytes");
   return h;
 }
 
-Header expect(ByteReader& r, const std::string& data, const Context& ctx, ObjectKind kind) {
-  Header h = read_header(r, data);
+Header expect(ByteReader& r, const Context& ctx, ObjectKind kind) {
+  Header h = read_header(r);
   if (h.kind != kind)
     throw_format(r.api(), "data", "holds another kind of object", kind_name(kind), kind_name(h.kind));
   if (h.fingerprint != ctx.fingerprint())
@@ -133,8 +157,8 @@ std::string save_params(const Params& p) {
 }
 
 Params load_params(const std::string& data, const LoadLimits& limits) {
-  ByteReader r(data.data(), data.size(), "Context.from_bytes");
-  Header h = read_header(r, data);
+  ByteReader r = open_checked(data, "Context.from_bytes");
+  Header h = read_header(r);
   if (h.kind != ObjectKind::Params) throw_format(r.api(), "data", "holds another kind of object", "parameters", kind_name(h.kind));
   Params p;
   if (h.scheme != 1 && h.scheme != 2) throw_format(r.api(), "data", "has an unknown scheme", "1 (CKKS) or 2 (BFV)", static_cast<int>(h.scheme));
@@ -173,8 +197,8 @@ Params load_params(const std::string& data, const LoadLimits& limits) {
 }
 
 ObjectKind peek_kind(const std::string& data) {
-  ByteReader r(data.data(), data.size(), "from_bytes");
-  return read_header(r, data).kind;
+  ByteReader r = open_checked(data, "from_bytes");
+  return read_header(r).kind;
 }
 
 std::string save(const Context& ctx, const Plaintext& pt) {
@@ -188,8 +212,8 @@ std::string save(const Context& ctx, const Plaintext& pt) {
 }
 
 Plaintext load_plaintext(const Context& ctx, const std::string& data) {
-  ByteReader r(data.data(), data.size(), "Plaintext.from_bytes");
-  expect(r, data, ctx, ObjectKind::Plaintext);
+  ByteReader r = open_checked(data, "Plaintext.from_bytes");
+  expect(r, ctx, ObjectKind::Plaintext);
   std::size_t limbs = r.u16("the limb count");
   uint8_t form = r.u8("the form");
   if (limbs < 1 || limbs > ctx.q_count()) throw_format(r.api(), "data", "has an invalid level", "1.." + std::to_string(ctx.q_count()) + " limbs", limbs);
@@ -222,8 +246,8 @@ std::string save(const Context& ctx, const Ciphertext& ct) {
 }
 
 Ciphertext load_ciphertext(const Context& ctx, const std::string& data) {
-  ByteReader r(data.data(), data.size(), "Ciphertext.from_bytes");
-  Header h = expect(r, data, ctx, ObjectKind::Ciphertext);
+  ByteReader r = open_checked(data, "Ciphertext.from_bytes");
+  Header h = expect(r, ctx, ObjectKind::Ciphertext);
   std::size_t size = r.u8("the size");
   uint8_t seeded = r.u8("the seed flag");
   std::size_t limbs = r.u16("the limb count");
@@ -266,8 +290,8 @@ std::string save(const Context& ctx, const PublicKey& pk) {
 }
 
 PublicKey load_public_key(const Context& ctx, const std::string& data) {
-  ByteReader r(data.data(), data.size(), "PublicKey.from_bytes");
-  Header h = expect(r, data, ctx, ObjectKind::PublicKey);
+  ByteReader r = open_checked(data, "PublicKey.from_bytes");
+  Header h = expect(r, ctx, ObjectKind::PublicKey);
   check_body(r, 32 + ctx.q_count() * ctx.n() * 8);
   PublicKey pk;
   r.raw(pk.seed.data(), 32, "the seed");
@@ -317,8 +341,8 @@ std::string save(const Context& ctx, const KeySwitchKey& key) {
 }
 
 KeySwitchKey load_relin_key(const Context& ctx, const std::string& data) {
-  ByteReader r(data.data(), data.size(), "RelinKey.from_bytes");
-  Header h = expect(r, data, ctx, ObjectKind::RelinKey);
+  ByteReader r = open_checked(data, "RelinKey.from_bytes");
+  Header h = expect(r, ctx, ObjectKind::RelinKey);
   check_body(r, switch_key_bytes(ctx));
   return read_switch_key(r, ctx, h.key_id);
 }
@@ -335,8 +359,8 @@ std::string save(const Context& ctx, const GaloisKeys& keys) {
 }
 
 GaloisKeys load_galois_keys(const Context& ctx, const std::string& data) {
-  ByteReader r(data.data(), data.size(), "GaloisKeys.from_bytes");
-  Header h = expect(r, data, ctx, ObjectKind::GaloisKeys);
+  ByteReader r = open_checked(data, "GaloisKeys.from_bytes");
+  Header h = expect(r, ctx, ObjectKind::GaloisKeys);
   std::size_t count = r.u32("the key count");
   if (count > ctx.n()) throw_format(r.api(), "data", "has too many keys", "at most n", count);
   check_body(r, count * (8 + switch_key_bytes(ctx)));
@@ -360,8 +384,8 @@ std::string save(const Context& ctx, const SecretKey& sk) {
 }
 
 SecretKey load_secret_key(const Context& ctx, const std::string& data) {
-  ByteReader r(data.data(), data.size(), "SecretKey.from_bytes");
-  Header h = expect(r, data, ctx, ObjectKind::SecretKey);
+  ByteReader r = open_checked(data, "SecretKey.from_bytes");
+  Header h = expect(r, ctx, ObjectKind::SecretKey);
   check_body(r, (ctx.q_count() + ctx.p_count()) * ctx.n() * 8);
   SecretKey sk;
   sk.s = rns::RnsPoly(ctx.n(), ctx.qp_base(), rns::Form::Evaluation, /*secret=*/true);

@@ -1,6 +1,7 @@
 // Versioned binary format of every RLWE object. Header (32 bytes): magic "PPML", format
-// major/minor, object kind, scheme, parameter fingerprint, key id, body length. Loading
-// checks the header, that the body length equals what the header implies before any
+// major/minor, object kind, scheme, parameter fingerprint, key id, body length; then the
+// body; then a 64-bit checksum of both (corrupted bytes never load). Loading checks the
+// checksum, the header, that the body length equals what the header implies before any
 // allocation, every count against the context, every coefficient < its prime, and the
 // scale; anything else is a FormatError. Uniform halves of fresh symmetric ciphertexts
 // and of keys are stored as their 32-byte seeds.
@@ -23,9 +24,11 @@ enum class ObjectKind : uint8_t {
   SecretKey = 7,
 };
 
-constexpr uint8_t kFormatMajor = 1;
+// 2.0: a 64-bit checksum trailer (common/checksum.hpp) over header and body.
+constexpr uint8_t kFormatMajor = 2;
 constexpr uint8_t kFormatMinor = 0;
 constexpr std::size_t kHeaderSize = 32;
+constexpr std::size_t kChecksumSize = 8;
 
 // What parameter bytes from an untrusted source may ask for. Checked while parsing, before
 // any prime is tested and before any table or key is built, so a short blob cannot make
