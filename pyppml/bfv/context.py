@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Iterable, Sequence
 
+import numbers
+
 import numpy as np
 
 from pyppml._core import ParameterError
@@ -148,6 +150,10 @@ class Context(RlweContext):
             raise ParameterError(f"{api}: values has too many entries; expected at most {limit}, got {arr.size}")
         t = self.plain_modulus
         if arr.dtype == object:
+            # big Python ints; int() would truncate a float or a Fraction silently
+            if not all(isinstance(v, numbers.Integral) for v in arr):
+                raise ParameterError(f"{api}: values has a non-integer entry; expected integers, got an object array "
+                                     f"holding {sorted({type(v).__name__ for v in arr if not isinstance(v, numbers.Integral)})}")
             return np.array([int(v) % t for v in arr], dtype=np.uint64)
         if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
             raise ParameterError(f"{api}: values has the wrong dtype; expected integers, got {arr.dtype}")

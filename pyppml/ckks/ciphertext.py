@@ -158,7 +158,20 @@ class Ciphertext(RlweObject):
         return self._wrap(self._ctx.multiply_plain(self._native, pt._native))
 
     def add_plain(self, pt: Plaintext) -> "Ciphertext":
+        """Sum with a plaintext of the same scale (``MismatchError`` otherwise: the values
+        would be read at the wrong scale)."""
+        self._check_plain_scale(pt, "add_plain")
         return self._wrap(self._ctx.add_plain(self._native, pt._native))
+
+    def sub_plain(self, pt: Plaintext) -> "Ciphertext":
+        """Difference with a plaintext of the same scale (``MismatchError`` otherwise)."""
+        self._check_plain_scale(pt, "sub_plain")
+        return self._wrap(self._ctx.sub_plain(self._native, pt._native))
+
+    def _check_plain_scale(self, pt: Plaintext, api: str) -> None:
+        if abs(pt.scale - self.scale) > _SCALE_RTOL * self.scale:
+            raise MismatchError(f"{api}: plaintext scale differs from the ciphertext's; expected "
+                                f"2^{_log2(self.scale)}, got 2^{_log2(pt.scale)} (encode at the ciphertext's scale)")
 
     def square(self) -> "Ciphertext":
         """x * x with relinearization and rescaling."""
@@ -334,7 +347,7 @@ class Ciphertext(RlweObject):
             a, b = Ciphertext._align(self, other)
             return a._wrap(a._ctx.sub(a._native, b._native))
         if isinstance(other, Plaintext):
-            return self._wrap(self._ctx.sub_plain(self._native, other._native))
+            return self.sub_plain(other)
         scalar = _as_scalar(other)
         if scalar is not None:
             return self + (-scalar)

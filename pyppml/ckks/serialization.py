@@ -24,13 +24,25 @@ def dump(obj) -> bytes:
 def load_ciphertext(data: bytes, context):
     from pyppml.ckks.ciphertext import Ciphertext
 
-    return Ciphertext(context, _he.load_ciphertext(context._native, _bytes(data)))
+    return _scale_checked(Ciphertext(context, _he.load_ciphertext(context._native, _bytes(data))), "Ciphertext")
 
 
 def load_plaintext(data: bytes, context):
     from pyppml.ckks.ciphertext import Plaintext
 
-    return Plaintext(context, _he.load_plaintext(context._native, _bytes(data)))
+    return _scale_checked(Plaintext(context, _he.load_plaintext(context._native, _bytes(data))), "Plaintext")
+
+
+def _scale_checked(obj, kind: str):
+    """A stored scale outside what arithmetic can produce, [min_scale, Q_l / 2], would
+    decode to garbage: refused like any other malformed field."""
+    from pyppml.ckks.ciphertext import _check_scale
+
+    try:
+        _check_scale(obj.context, f"{kind}.from_bytes", obj.scale, obj.level, "stored")
+    except ParameterError as e:
+        raise FormatError(str(e)) from None
+    return obj
 
 
 def restore(kind: str, data: bytes, context):

@@ -88,3 +88,13 @@ def test_rotation_steps(ctx_small, rng):
     # steps wrap around a row: rotations are cyclic
     for steps in (row + 1, -1, np.int64(3)):
         assert np.array_equal(ctx_small.decrypt(ct.rotate_rows(steps)), np.roll(rows, -int(steps), axis=1).ravel())
+
+
+@pytest.mark.parametrize("values", [[2 ** 70, 1.5, 2.9], [1, -2.9], [2 ** 70, np.float64(3.0)]],
+                         ids=["floats", "negative_float", "numpy_float"])
+def test_object_arrays_with_non_integers_are_refused(ctx_small, values):
+    """Object arrays (big ints) went through int(), which truncated 1.5 to 1 silently."""
+    arr = np.array(values, dtype=object)
+    with pytest.raises(ValueError, match="non-integer entry"):
+        ctx_small.encrypt(arr)
+    assert ctx_small.decrypt(ctx_small.encrypt(np.array([2 ** 70, 3], dtype=object)))[1] == 3

@@ -198,3 +198,38 @@ def test_scale_limits_on_chains_longer_than_a_double():
     _check_scale(c, "test", 2.0 ** 900, c.max_level)
     with pytest.raises(ValueError, match="scale exceeds the modulus"):
         _check_scale(c, "test", 2.0 ** 100, 1)
+
+
+def test_plaintext_of_another_scale_is_refused(ctx40, rng):
+    """ct + Plaintext at another scale used to add the encodings as they are (error ~1 at
+    2^30 against 2^40, ~2^20 at 2^60); now it is a MismatchError, and the same scale works."""
+    from pyppml import MismatchError
+
+    x = rng.uniform(-1, 1, ctx40.slots)
+    ct = ctx40.encrypt(x)
+    for scale in (2.0 ** 30, 2.0 ** 60):
+        pt = ctx40.encode(x, scale=scale)
+        for op in (lambda: ct + pt, lambda: ct - pt, lambda: ct.add_plain(pt), lambda: ct.sub_plain(pt)):
+            with pytest.raises(MismatchError, match="plaintext scale differs"):
+                op()
+    same = ctx40.encode(x, scale=ct.scale)
+    assert bits(ctx40, ct + same, 2 * x) > 20 and bits(ctx40, ct - same, 0 * x) > 20
+
+
+@pytest.mark.parametrize("stored_scale", [1e-300, 2.0 ** -5, 2.0 ** 300])
+def test_loaded_scale_outside_the_arithmetic_range_is_refused(ctx40, stored_scale):
+    """A stored scale that no operation can produce decodes to garbage (inf, 1e-79...):
+    refused on load even with a valid checksum (the checksum is not a MAC)."""
+    import struct
+
+    from pyppml import FormatError
+    from pyppml._core import he
+
+    ct = ctx40.encrypt([0.5], symmetric=False)
+    data = bytearray(ct.to_bytes()[:-8])
+    at = bytes(data).find(struct.pack("<d", ct.scale))
+    assert at > 0
+    data[at:at + 8] = struct.pack("<d", stored_scale)
+    data += he.checksum(bytes(data)).to_bytes(8, "little")
+    with pytest.raises(FormatError, match="stored scale"):
+        ckks.Ciphertext.from_bytes(bytes(data), ctx40)
