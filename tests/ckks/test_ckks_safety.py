@@ -79,3 +79,25 @@ def test_missing_rotation_key(ctx_small):
         ct.rotate(3)
     with pytest.raises(ValueError, match="conjugation key"):
         ct.conjugate()
+
+
+@pytest.mark.parametrize("coeff, special", [([60, 40, 40], [30]), ([50, 40, 40, 40], [40])],
+                         ids=["P30_below_q60", "P40_below_q50"])
+def test_special_modulus_below_a_digit_is_refused_at_keygen(coeff, special):
+    """Hybrid key switching divides a digit by P: with P a prime well below the largest data
+    prime, rotations came out wrong by 7e2 (P = 2^30 against q_0 = 2^60) or 3e-4, silently."""
+    from pyppml import ParameterError, ckks
+
+    ctx = ckks.Context(poly_degree=8192, coeff_mod_bits=coeff, special_mod_bits=special, scale_bits=40)
+    with pytest.raises(ParameterError, match="special_mod_bits is too small for key switching"):
+        ctx.keygen(rotations=[1])
+
+
+def test_special_modulus_of_the_largest_digit_rotates_exactly(rng):
+    from pyppml import ckks
+    from pyppml.ckks import precision_stats
+
+    ctx = ckks.Context(poly_degree=8192, coeff_mod_bits=[60, 40, 40], special_mod_bits=[60], scale_bits=40)
+    ctx.keygen(rotations=[1])
+    x = rng.uniform(0, 1, ctx.slots)
+    assert precision_stats(ctx.decrypt(ctx.encrypt(x).rotate(1)), np.roll(x, -1)).min_bits > 20

@@ -1,5 +1,9 @@
 #include "he/rlwe/keys.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 #include "common/errors.hpp"
 
 #include "he/rlwe/sampling.hpp"
@@ -57,6 +61,21 @@ KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const 
   // because p_mod_q would be read past its end.
   if (ctx.p_count() == 0)
     throw_parameter("keygen", "special_mod_bits", "is empty", "at least one special prime for key switching", 0);
+  // Hybrid key switching divides the digit-sized product by P: with P below the largest
+  // digit the switching error grows by digit / P and rotations and relinearization come
+  // out silently wrong (SEAL likewise requires the special prime >= every data prime).
+  double log_p = 0, log_digit = 0;
+  for (uint64_t v : ctx.params().p) log_p += std::log2(static_cast<double>(v));
+  for (int j = 0; j < ctx.digits(); ++j) {
+    double bits = 0;
+    for (std::size_t i = ctx.digit_start(j); i < ctx.digit_end(j); ++i) bits += std::log2(static_cast<double>(ctx.params().q[i]));
+    log_digit = std::max(log_digit, bits);
+  }
+  // One bit of slack: primes of the same nominal size differ in their low bits.
+  if (log_p + 1.0 < log_digit)
+    throw_parameter("keygen", "special_mod_bits", "is too small for key switching",
+                    "log2 P >= (log2 of the largest digit) - 1 = " + std::to_string(log_digit - 1.0).substr(0, 6) + " bits",
+                    std::to_string(log_p).substr(0, 6) + " bits");
   KeySwitchKey key;
   prng.fill(key.seed.data(), key.seed.size());
   const uint64_t n = ctx.n();
