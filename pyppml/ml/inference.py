@@ -24,6 +24,15 @@ decrypts):
 - ``"score"``: the raw score w . x + b to the CKKS precision (about 2^-20): d + 1 crafted
   records give the model to that precision. Only for a client that may see the model.
 
+"label" and "score_flooded" outputs are re-randomized with a fresh public-key encryption
+of zero, so the ciphertext itself (not only its decryption) carries nothing of the model
+beyond the flooded or blinded value. These guarantees assume a client that sends honest
+encryptions of records within their declared bounds. A client that crafts its
+ciphertexts (scaled encryptions of zero, bounds it lies about, huge hidden errors) turns
+the linear score into a probe of the weights and can extract the model; stopping that
+needs proofs that the inputs are well formed, which pyppml does not implement
+(docs/threat-model.md, section 3).
+
 Range: a result can only be decrypted while |value| * scale < Q_level / 2. Records carry a
 public per-feature bound on |x| (by default max |x_j| rounded up to a power of two, which
 the server learns), the model its own, and ``score_encrypted`` refuses when the bound on
@@ -233,6 +242,19 @@ def _flood(s, bits_of_precision: float):
     return s.add_plain(ctx.encode(noise, scale=s.scale, level=s.level))
 
 
+def _rerandomize(s):
+    """s + a fresh public-key encryption of 0: without it the output's second component is
+    a fixed linear function of the model and of the client's own ciphertexts (flooding and
+    the intercept only touch the first), which hands a key-holding client the weights by
+    linear algebra. After it, that component is masked by a u + e1 (RLWE)."""
+    ctx = s.context
+    if ctx.public_key is None:
+        raise ValueError("score_encrypted: context has no public key; expected the client's public context "
+                         "(needed to re-randomize 'label' and 'score_flooded' outputs), got none")
+    zero = ctx.encrypt(np.zeros(ctx.slots), level=s.level, scale=s.scale, symmetric=False)
+    return s + zero
+
+
 def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidApproximation | None = None,
                     output: str = "label", bits_of_precision: float = 10.0) -> list:
     """Server side: encrypted outputs of each batch, as ``output`` says (see the module
@@ -278,9 +300,9 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
             s = ckks.evaluate_polynomial(s, approximation.coeffs, basis="power")
             bound = float(np.sum(np.abs(approximation.coeffs) * score_bound ** np.arange(len(approximation.coeffs))))
         if output == "label":
-            s = _blind(s)   # |r s| <= |s|: the same bound holds
+            s = _rerandomize(_blind(s))   # |r s| <= |s|: the same bound holds
         elif output == "score_flooded":
-            s = _flood(s, bits_of_precision)
+            s = _rerandomize(_flood(s, bits_of_precision))
             bound += 16.0 * 2.0 ** -bits_of_precision   # the discrete Gaussian's tail, far beyond 2^-100
         _check_range(s, bound, "the output")
         out.append(s)

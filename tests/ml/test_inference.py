@@ -154,3 +154,54 @@ def test_bad_arguments_raise():
         score_encrypted(encrypt_records(np.zeros((3, 4)), one_level), (np.zeros(4), 0.0), output="label")
     with pytest.raises(ValueError, match="label"):
         predict_proba_encrypted(records, (np.zeros(4), 0.0), ctx, output="label")
+
+
+def _second_component(ct):
+    return np.array(ct._native.poly(1), dtype=np.uint64)
+
+
+def test_flooded_outputs_are_rerandomized():
+    """Two scorings of the same ciphertexts: without re-randomization the second component
+    is the same fixed linear function of the model both times (flooding only touches the
+    first); with it, it is fresh. (Label outputs differ anyway: fresh blinding factors.)"""
+    rng = np.random.default_rng(3)
+    ctx = inference_context(8192, output="score_flooded")
+    recs = encrypt_records(rng.uniform(-1, 1, (8, 3)), ctx)
+    model = (rng.normal(size=3), 0.25)
+    a, b = (score_encrypted(recs, model, output="score_flooded")[0] for _ in range(2))
+    assert not np.array_equal(_second_component(a), _second_component(b))
+
+
+def test_one_output_does_not_solve_for_the_model():
+    """The review's attack: records crafted as q_l * Enc(0) make the rescale exact, so the
+    output's c1 was sum_j round(w_j q_l) a_j mod q_0 and d rows of it solved for w exactly
+    (1.3e-11). With the output re-randomized the system is inconsistent."""
+    from pyppml.ckks.ciphertext import Ciphertext
+    from pyppml.ml.inference import EncryptedRecords
+
+    rng = np.random.default_rng(1)
+    d = 4
+    coef, intercept = rng.normal(size=d), 0.37
+    ctx = inference_context(8192, output="score_flooded")
+    ql = ctx.coeff_moduli[ctx.max_level]
+    zs = [ctx.encrypt(np.zeros(ctx.slots), symmetric=True) for _ in range(d)]
+    crafted = [Ciphertext(ctx, ctx._native.multiply_integer(z._native, ql)) for z in zs]
+    out = score_encrypted(EncryptedRecords(ctx.slots, d, [crafted], np.ones(d)), (coef, intercept),
+                          output="score_flooded")[0]
+    p = int(ctx.coeff_moduli[out.level])
+    y = [int(v) for v in _second_component(out).reshape(-1)[:ctx.poly_degree]]
+    A = [[int(v) for v in _second_component(z).reshape(-1)[:ctx.poly_degree]] for z in zs]
+    M = [[A[j][k] % p for j in range(d)] + [y[k] % p] for k in range(d)]
+    for c in range(d):  # Gauss-Jordan mod p on the first d rows
+        piv = next(r for r in range(c, d) if M[r][c])
+        M[c], M[piv] = M[piv], M[c]
+        inv = pow(M[c][c], -1, p)
+        M[c] = [v * inv % p for v in M[c]]
+        for r in range(d):
+            if r != c and M[r][c]:
+                f = M[r][c]
+                M[r] = [(a - f * b) % p for a, b in zip(M[r], M[c])]
+    W = [m[-1] if m[-1] < p // 2 else m[-1] - p for m in M]
+    consistent = sum((sum(W[j] * A[j][k] for j in range(d)) - y[k]) % p == 0 for k in range(d, d + 64))
+    assert consistent == 0
+    assert np.max(np.abs(np.array(W, dtype=float) / ql - coef)) > 1.0
