@@ -190,6 +190,13 @@ class Context(RlweContext):
         released real component carries noise of standard deviation
         2^-bits_of_precision and is rounded to a grid of step 2^-ceil(bits_of_precision).
 
+        B must bound the ciphertext's error, and whoever makes the ciphertext chooses that
+        error: release only ciphertexts from a computation you trust (yours, or an agreed
+        circuit run by an honest-but-curious server). A crafted ciphertext (say an
+        encryption of 0 doubled 52 times) exceeds any B, and one release of it gives the
+        secret key. The count of releases is kept per Context object, as a guard against
+        accidents (``import_secret_key`` starts a new count).
+
         Parameters
         ----------
         ciphertext : Ciphertext
