@@ -129,7 +129,7 @@ class CommitteeMember:
     client_keys : iterable of Ed25519PublicKey or 32 raw bytes
         The pinned clients: uploads signed by any other key are refused.
     min_clients : int
-        Fewest distinct clients in a sum the member decrypts.
+        Fewest distinct clients in a sum the member decrypts (>= 2).
     key_id : int
         The committee key the uploads must be signed for.
     plan : CommitteePlan, optional
@@ -140,6 +140,9 @@ class CommitteeMember:
     signing_key : Ed25519PrivateKey, optional
         Its key for certifying uploads (the plan's key of ``index``); default a fresh
         one, for a committee of one.
+    smudging_bits : int
+        The flooding width of its decryption shares, fixed by the committee's plan; a
+        request with a smaller width is refused (without it the member decrypts nothing).
 
     Raises
     ------
@@ -147,8 +150,16 @@ class CommitteeMember:
         ``signing_key`` is not the plan's key of ``index``.
     """
 
-    def __init__(self, ctx: Context, parts: dict | None = None, client_keys=(), min_clients: int = 1,
-                 key_id: int = 0, plan: CommitteePlan | None = None, index: int = 0, signing_key=None):
+    def __init__(self, ctx: Context, parts: dict | None = None, client_keys=(), min_clients: int = 2,
+                 key_id: int = 0, plan: CommitteePlan | None = None, index: int = 0, signing_key=None,
+                 smudging_bits: int | None = None):
+        # A "sum" of one upload is that client's update: never decrypted.
+        if isinstance(min_clients, bool) or not isinstance(min_clients, (int, np.integer)) or min_clients < 2:
+            raise ParameterError(f"CommitteeMember: min_clients is out of range; expected an integer >= 2, got "
+                                 f"{min_clients!r}")
+        # The member's own flooding width: a requester cannot lower it (0 would hand out
+        # the exact decryption noise, the key-recovery setting of Li-Micciancio 2021).
+        self.smudging_bits = None if smudging_bits is None else int(smudging_bits)
         self.ctx = ctx
         self._parts = {0: ctx._native.keygen_secret()} if parts is None else dict(parts)
         self.client_keys = {_raw_key(k): (k if isinstance(k, Ed25519PublicKey) else
@@ -267,6 +278,9 @@ class CommitteeMember:
             than those this member certified this round; nothing is decrypted then.
         """
         api = "CommitteeMember.decryption_share"
+        if self.smudging_bits is None or int(smudging_bits) < self.smudging_bits:
+            raise ProtocolError(f"{api}: smudging_bits is below the member's planned flooding; expected >= "
+                                f"{self.smudging_bits}, got {smudging_bits!r}")
         uploads = list(uploads)
         sums = self.verified_sum(uploads, round)
         agreement.check(self.plan, int(round), uploads_digest(uploads), certificate, api)
@@ -353,8 +367,11 @@ class CkksCommittee:
     client_keys : iterable of Ed25519PublicKey (or 32 raw bytes)
         The clients' identity keys, pinned at every member: only uploads they signed are
         summed and decrypted (module note). Required to decrypt anything.
-    min_clients : int
-        Fewest distinct clients in a sum the members decrypt (default 1).
+    min_clients : int, optional
+        Fewest distinct clients in a sum the members decrypt: at least 2 (a sum of one is
+        that client's update); default max(2, ceil(2/3 of the pinned clients)). It bounds
+        what a server alone can isolate; a server colluding with clients still learns the
+        sum of the honest ones, as in any secure aggregation.
 
     Raises
     ------
@@ -365,14 +382,17 @@ class CkksCommittee:
     def __init__(self, members: int = 3, poly_degree: int = 8192, max_clients: int = 1024,
                  max_abs_value: float = 1.0, statistical_security: int | None = 40, precision_bits: int = 12,
                  scale_bits: int = 40, coeff_mod_bits=None, special_mod_bits=None, threshold: int | None = None,
-                 client_keys=(), min_clients: int = 1):
+                 client_keys=(), min_clients: int | None = None):
         if not 1 <= members <= 16:
             raise ParameterError(f"CkksCommittee: members is out of range; expected 1..16, got {members}")
         threshold = members if threshold is None else int(threshold)
         if not 1 <= threshold <= members:
             raise ParameterError(f"CkksCommittee: threshold is out of range; expected 1..{members}, got {threshold}")
-        if isinstance(min_clients, bool) or not isinstance(min_clients, (int, np.integer)) or min_clients < 1:
-            raise ParameterError(f"CkksCommittee: min_clients is out of range; expected an integer >= 1, got "
+        client_keys = list(client_keys)
+        if min_clients is None:
+            min_clients = max(2, math.ceil(2 * len(client_keys) / 3))
+        if isinstance(min_clients, bool) or not isinstance(min_clients, (int, np.integer)) or min_clients < 2:
+            raise ParameterError(f"CkksCommittee: min_clients is out of range; expected an integer >= 2, got "
                                  f"{min_clients}")
         self.parts = replicated.key_parts(members, threshold)
         if len(self.parts) > replicated.MAX_PARTS:
@@ -410,7 +430,8 @@ class CkksCommittee:
         signing = agreement.new_signing_keys(members)
         self.plan = CommitteePlan(self.key_id, members, threshold, tuple(agreement.raw_public(k) for k in signing))
         self.members = [CommitteeMember(self.ctx, {p: secrets[p] for p in replicated.held_by(self.parts, j)},
-                                        self.client_keys, self.min_clients, self.key_id, self.plan, j, signing[j])
+                                        self.client_keys, self.min_clients, self.key_id, self.plan, j, signing[j],
+                                        int(smudging_bits))
                         for j in range(members)]
         del secrets
         shares = [self.members[replicated.holders(self.parts, p, members)[0]].public_key_share(self.crs, p)
@@ -515,11 +536,11 @@ def ckks_aggregate(updates, committee: CkksCommittee | None = None, report: dict
     if len(updates) > committee.max_clients:
         raise ParameterError(f"ckks_aggregate: updates are too many for the committee's plan; expected at most "
                              f"{committee.max_clients}, got {len(updates)}")
-    for u in updates:
+    for i, u in enumerate(updates):
         peak = float(np.max(np.abs(u))) if len(u) else 0.0
-        if peak > committee.max_abs_value:
-            raise ParameterError(f"ckks_aggregate: update has an entry out of range; expected |value| <= "
-                                 f"{committee.max_abs_value}, got {peak:.3g}")
+        if peak > committee.max_abs_value:  # the message names the update, never its value
+            raise ParameterError(f"ckks_aggregate: update {i} has an entry out of range; expected |value| <= "
+                                 f"{committee.max_abs_value}, got a larger entry")
     uploads = []
     for u, key in zip(updates, identity_keys):
         if len(u) != dim:

@@ -21,7 +21,9 @@ def keys():
 
 @pytest.fixture(scope="module")
 def committee(keys):
-    return fl.CkksCommittee(members=3, poly_degree=8192, max_clients=64, client_keys=[k.public_key() for k in keys])
+    # min_clients=2: these tests sum a few of the pinned clients (the default is 2/3 of them)
+    return fl.CkksCommittee(members=3, poly_degree=8192, max_clients=64, client_keys=[k.public_key() for k in keys],
+                            min_clients=2)
 
 
 class _Rounds:
@@ -151,7 +153,9 @@ def test_two_values_per_slot_upload(committee, keys):
     cts = fl.encrypt_update(ctx, update)
     assert len(cts) == 2  # n reals per ciphertext
     rnd = _Rounds.next()
-    got = committee.decrypt_uploads([sign_upload(keys[0], committee.key_id, rnd, cts)], rnd, count=update.size)
+    zeros = fl.encrypt_update(ctx, np.zeros_like(update))  # a sum of one is never decrypted
+    got = committee.decrypt_uploads([sign_upload(keys[0], committee.key_id, rnd, cts),
+                                     sign_upload(keys[1], committee.key_id, rnd, zeros)], rnd, count=update.size)
     assert np.abs(got - update).max() < 2 ** -9
 
 
@@ -329,3 +333,44 @@ def test_server_view_test_detects_unencrypted_upload(committee):
     ctx = committee.client_context()
     pvs = _component_pvalues(_transparent(committee, np.full(ctx.slots, 1.0)), ctx)
     assert all(pv < 1e-6 for pv in pvs)
+
+
+def test_single_upload_is_never_decrypted(keys):
+    """Review: with the old default min_clients=1 the server alone got one victim's update
+    decrypted by submitting its upload alone. Now a sum needs >= 2 clients (default 2/3 of
+    the pinned ones), and min_clients=1 is refused."""
+    com = fl.CkksCommittee(members=3, threshold=2, poly_degree=8192, max_clients=8,
+                           client_keys=[k.public_key() for k in keys[:6]])
+    assert com.min_clients == 4
+    rnd = _Rounds.next()
+    victim = _uploads(com, keys[:1], [np.full(8, 0.3)], rnd)
+    with pytest.raises(fl.TooFewSurvivorsError):
+        com.decrypt_uploads(victim, rnd, count=8)
+    with pytest.raises(ValueError, match="min_clients"):
+        fl.CkksCommittee(members=1, poly_degree=8192, max_clients=8, client_keys=[k.public_key() for k in keys[:2]],
+                         min_clients=1)
+
+
+def test_member_refuses_a_smaller_flooding_width(committee, keys):
+    """Review: the member took its smudging width from the requester, and 0 gave out the
+    exact decryption noise (max error 5e-15). It now refuses anything below its plan."""
+    rnd = _Rounds.next()
+    ups = _uploads(committee, keys[:3], [np.full(8, 0.25)] * 3, rnd)
+    for bits in (0, committee.smudging_bits - 1):
+        with pytest.raises(fl.ProtocolError, match="smudging_bits is below"):
+            committee.members[0].decryption_share(ups, rnd, bits)
+    assert np.abs(committee.decrypt_uploads(ups, rnd, count=8) - 0.75).max() < 2 ** -9
+
+
+def test_out_of_range_update_errors_never_quote_the_value():
+    """Review: the range errors carried the client's largest entry (a private value) in a
+    message that the Flower fit status hands to the server."""
+    from pyppml.fl.ckks.onetime.client import check_update
+    from pyppml.fl.ckks.onetime.params import OneTimeParams
+
+    with pytest.raises(ValueError) as info:
+        fl.ckks_aggregate([np.array([0.5, 3.14159]), np.array([0.1, 0.2])])
+    assert "3.14" not in str(info.value) and "update 0" in str(info.value)
+    with pytest.raises(ValueError) as info:
+        check_update(OneTimeParams(3, 4, members=2), np.array([0.5, 3.14159, 0.0, 0.0]), "test")
+    assert "3.14" not in str(info.value)

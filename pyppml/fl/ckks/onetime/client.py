@@ -28,8 +28,9 @@ def check_update(params: OneTimeParams, update, api: str) -> np.ndarray:
         raise ParameterError(f"{api}: update is not finite; expected finite floats")
     peak = float(np.max(np.abs(u)))
     if peak > params.max_abs_value:
+        # the message reaches the server (Flower fit status): never the private value
         raise ParameterError(f"{api}: update has an entry out of range; expected |value| <= "
-                             f"{params.max_abs_value}, got {peak}")
+                             f"{params.max_abs_value}, got a larger entry")
     return u
 
 
