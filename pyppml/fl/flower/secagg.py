@@ -23,7 +23,7 @@ from pyppml.fl.dp_fedavg import quantized_noise
 from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
 from pyppml.fl.flower.updates import client_update
 from pyppml.fl.secagg.client import SecAggClient
-from pyppml.fl.secagg.params import SecAggParams
+from pyppml.fl.secagg.params import SecAggParams, default_neighbours
 from pyppml.fl.secagg.quantize import Quantizer
 from pyppml.fl.secagg.server import SecAggServer
 
@@ -137,6 +137,21 @@ def _fail(err: Exception) -> FitRes:
     return failed_fit(err, SECAGG_TENSOR_TYPE)
 
 
+def check_server_params(params: SecAggParams) -> SecAggParams:
+    """What a client accepts from the server's config before it shares anything: the
+    honest-majority threshold floor((k + 1) / 2) + 1 at least (below it the server and a
+    minority of a neighbourhood rebuild both of a client's secrets) and a neighbourhood of
+    at least ``default_neighbours(n)`` (the complete graph up to 64 clients)."""
+    k, t = params.neighbours, params.threshold
+    if t < (k + 1) // 2 + 1:
+        raise ParameterError(f"pyppml flower client: threshold is below the honest majority; expected >= "
+                             f"{(k + 1) // 2 + 1} for {k} neighbours, got {t}")
+    if k < default_neighbours(params.n_clients):
+        raise ParameterError(f"pyppml flower client: neighbours is below the default graph; expected >= "
+                             f"{default_neighbours(params.n_clients)} for {params.n_clients} clients, got {k}")
+    return params
+
+
 def secagg_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
     """A client's answer to one SecAgg+ step (:class:`pyppml.fl.flower.common.ClientProtocol`):
     keys, shares, the masked (clipped, weighted, noised, quantized) delta, or unmasking."""
@@ -145,7 +160,7 @@ def secagg_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
         step, msg = str(cfg["pyppml_step"]), bytes(cfg["pyppml_msg"])
         if step == "advertise":
             n, dim, t, k = np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64).tolist()
-            live.params = SecAggParams(n, dim, t, k)
+            live.params = check_server_params(SecAggParams(n, dim, t, k))
             live.secagg = SecAggClient(int(cfg["pyppml_index"]), live.params, last_round=live.last_round)
             reply = live.secagg.advertise(msg)
             live.last_round = live.secagg.round

@@ -175,3 +175,25 @@ def test_onetime_rounds_checked_too():
     cfg = {"pyppml_mode": ONETIME_MODE, "pyppml_n": 12, "pyppml_noise": 1.0, "pyppml_clip": 1.0}
     res = client_fit(state, cfg, ndarrays_to_parameters([np.zeros(3)]), lambda g: pytest.fail("trained"))
     _refused(res, "noise_multiplier is too small")
+
+
+@pytest.mark.parametrize("t, k", [(1, 2), (2, 9), (4, 4)], ids=["t1_k2", "t2_k9", "k4_below_complete_graph"])
+def test_secagg_client_refuses_a_weak_threshold_or_graph(t, k):
+    """Review: the Flower SecAgg+ client took threshold and neighbours from the server's
+    config, so t = 1 (a share is the secret) or a tiny graph passed even under the strictest
+    policy. It now refuses, before sending anything, below the honest-majority threshold
+    or a graph sparser than the default."""
+    from flwr.common import Code, ndarrays_to_parameters
+
+    from pyppml.fl.flower.common import ClientState, client_fit
+    from pyppml.fl.secagg.params import SecAggParams
+    from pyppml.fl.secagg.server import SecAggServer
+
+    n, dim = 10, 4
+    srv = SecAggServer(SecAggParams(n, dim, threshold=t, neighbours=k), round=1)
+    cfg = {"pyppml_mode": "secagg", "pyppml_step": "advertise", "pyppml_msg": srv.start(), "pyppml_index": 3,
+           "pyppml_round": 1, "pyppml_clip": 1.0, "pyppml_noise": 5.0,
+           "pyppml_params": np.array([n, dim, t, k], dtype=np.int64).tobytes()}
+    res = client_fit(ClientState(), cfg, ndarrays_to_parameters([np.zeros(dim)]), lambda g: (g, 1))
+    assert res.status.code != Code.OK and ("threshold" in res.status.message or "neighbours" in res.status.message)
+    assert not res.parameters.tensors  # nothing sent
