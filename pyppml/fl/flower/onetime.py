@@ -99,7 +99,9 @@ class LocalCommittee:
     def __init__(self, params: OneTimeParams):
         signing = agreement.new_signing_keys(params.members)
         self.params = agreement.with_signing_keys(params, signing)
-        self.members = [OneTimeMember(j, self.params, signing_key=signing[j]) for j in range(params.members)]
+        # Unsigned: Flower clients carry no pinned identity keys on this path yet.
+        self.members = [OneTimeMember(j, self.params, signing_key=signing[j], signed=False)
+                        for j in range(params.members)]
 
     def public_keys(self) -> list[bytes]:
         return [m.public_key for m in self.members]
@@ -266,7 +268,7 @@ class OneTimeCkksStrategy(AveragingStrategy):
                                  "rejected": {}, "failed": {}, "member_failures": {},
                                  "error": f"committee public keys unavailable: {err}"})
             return []
-        self._server = OneTimeServer(self.params, self._agg_round)
+        self._server = OneTimeServer(self.params, self._agg_round, signed=False)
         self._index = {p.cid: i for i, p in enumerate(proxies)}
         params = ndarrays_to_parameters(self.parameters)
         out = []

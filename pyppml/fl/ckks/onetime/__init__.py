@@ -34,10 +34,12 @@ part can never be made to answer over different sets (:mod:`pyppml.fl.common.agr
 every member's Ed25519 key, and certification needs that many live members). The plan's
 digest enters the sealing of the seeds, so a client handed another plan (a lower
 threshold, other keys) seals seeds that honest members cannot open. Malformed, foreign,
-replayed or forged messages are refused. With client identity keys (``signed=True``; Ed25519 signatures on
-each round key, checked by the members) the server cannot reach ``min_clients`` with
-sybil clients of its own; without them, clients are only as authenticated as the
-transport. A malicious client can still poison the sum (as in any FedAvg
+replayed or forged messages are refused. Rounds are signed by default: every client has
+an Ed25519 identity key whose public half the members pin, signs its round key with it,
+and members count no other client, so the server cannot add sybil clients of its own.
+Unsigned rounds (``signed=False``, an explicit opt-in) void the guarantee above: the
+server alone uploads zeros for sybil clients next to one victim's upload and the
+members decrypt the victim's update. A malicious client can still poison the sum (as in any FedAvg
 without input proofs).
 """
 

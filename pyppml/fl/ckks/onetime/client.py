@@ -46,9 +46,11 @@ class OneTimeClient:
         seeds); with ``threshold < members`` it names the members' signing keys.
     member_keys : sequence of bytes
         The members' 32-byte X25519 public keys, in member order.
-    identity_key : Ed25519PrivateKey, optional
-        Signs the round's ephemeral key; members given the clients' verify keys accept
-        only signed uploads (no sybil clients).
+    identity_key : Ed25519PrivateKey
+        Signs the round's ephemeral key; its public half is pinned by the members, which
+        count only signed uploads (no sybil clients). Needed for the default (signed)
+        rounds; None only in rounds whose server and members were built with
+        ``signed=False``, which let the server recover any single update.
 
     Raises
     ------

@@ -35,12 +35,12 @@ from pyppml.mpc.transport import MsgType, PartyError
 
 
 def member_process(index: int, params: OneTimeParams, signing_key, server, parties: int, timeout: float,
-                   drop_at: str | None) -> None:
+                   drop_at: str | None, verify_keys=None) -> None:
     """A member: publish its key, then answer verification, certification and decryption
     requests until the server hangs up (or, with ``drop_at``, stop answering from that
     step on)."""
     ch = connect_to_server(params.n_clients + 1 + index, server, parties, timeout)
-    member = OneTimeMember(index, params, signing_key=signing_key)
+    member = OneTimeMember(index, params, verify_keys, signing_key, signed=verify_keys is not None)
     try:
         ch.send(MsgType.INPUT, as_frame(member.public_key))
         while True:
@@ -66,7 +66,7 @@ def member_process(index: int, params: OneTimeParams, signing_key, server, parti
 
 
 def client_process(index: int, params: OneTimeParams, update, server, parties: int, timeout: float,
-                   drop: bool) -> None:
+                   drop: bool, identity_key=None) -> None:
     """A client: read the committee's directory, upload once."""
     ch = connect_to_server(index + 1, server, parties, timeout)
     try:
@@ -75,7 +75,7 @@ def client_process(index: int, params: OneTimeParams, update, server, parties: i
             return
         rnd = int.from_bytes(directory[:4], "little")
         keys = [directory[4 + 32 * j:36 + 32 * j] for j in range(params.members)]
-        ch.send(MsgType.INPUT, as_frame(OneTimeClient(index, params, keys).upload(rnd, update)))
+        ch.send(MsgType.INPUT, as_frame(OneTimeClient(index, params, keys, identity_key).upload(rnd, update)))
     except (PartyError, ProtocolError):
         return
     finally:
@@ -83,7 +83,8 @@ def client_process(index: int, params: OneTimeParams, update, server, parties: i
 
 
 def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None, dropouts=None,
-                         member_dropouts=None, timeout: float = 20.0, **plan) -> tuple[np.ndarray, RoundReport]:
+                         member_dropouts=None, timeout: float = 20.0, signed: bool = True,
+                         **plan) -> tuple[np.ndarray, RoundReport]:
     """One round with ``len(updates)`` client processes and ``members`` member processes.
 
     Parameters
@@ -93,6 +94,11 @@ def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None
         See :class:`OneTimeParams`.
     dropouts : set of client ids that never upload
     member_dropouts : set of member ids, or {'verify' | 'certify' | 'decrypt': set}
+    signed : bool
+        Default True: each client gets an Ed25519 identity key (made before the processes
+        start, as a deployment registers them out of band) whose public half every member
+        pins. ``signed=False`` is an explicit opt-in to unauthenticated clients, under
+        which the server alone can recover any single update with sybil clients.
 
     Returns
     -------
@@ -110,6 +116,8 @@ def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None
     signing = agreement.new_signing_keys(members)
     params = agreement.with_signing_keys(OneTimeParams(n, dim, members=members, threshold=threshold, **plan), signing)
     ups = check_updates(updates, n, dim, "run_onetime_loopback")
+    identity = agreement.new_signing_keys(n) if signed else [None] * n
+    verify = {i: k.public_key() for i, k in enumerate(identity)} if signed else None
     gone = set(int(i) for i in (dropouts or ()))
     mdrop = normalize_member_dropouts(member_dropouts)
     drop_at = {j: step for step in ("decrypt", "certify", "verify") for j in mdrop.get(step, ())}
@@ -119,10 +127,11 @@ def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None
     server_addr = listener.getsockname()
     addresses = {0: server_addr} | {i: ("127.0.0.1", 0) for i in range(1, parties)}
     ctx = mp.get_context("fork")
-    procs = [ctx.Process(target=client_process, args=(i, params, ups[i], server_addr, parties, timeout, i in gone),
+    procs = [ctx.Process(target=client_process, args=(i, params, ups[i], server_addr, parties, timeout, i in gone,
+                                                                    identity[i]),
                          daemon=True) for i in range(n)]
     procs += [ctx.Process(target=member_process, args=(j, params, signing[j], server_addr, parties, timeout,
-                                                       drop_at.get(j)), daemon=True) for j in range(members)]
+                                                       drop_at.get(j), verify), daemon=True) for j in range(members)]
     try:
         for p in procs:
             p.start()
@@ -138,7 +147,7 @@ def run_onetime_loopback(updates, members: int = 3, threshold: int | None = None
                 return party.channel(n + 1 + j)
 
             keys = [member(j).recv(MsgType.INPUT).tobytes() for j in range(members)]
-            server = OneTimeServer(params, 1)
+            server = OneTimeServer(params, 1, signed)
             directory = as_frame((1).to_bytes(4, "little") + b"".join(keys))
             for i in range(n):
                 party.channel(i + 1).send(MsgType.CONTROL, directory)

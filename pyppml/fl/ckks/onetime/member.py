@@ -49,29 +49,39 @@ class OneTimeMember:
     index : int
     params : OneTimeParams
         With ``threshold < members`` the plan must name every member's signing key.
-    verify_keys : dict, optional
-        {client: Ed25519PublicKey} for every client: only uploads whose round key the
-        client signed are accepted.
+    verify_keys : dict
+        {client: Ed25519PublicKey}, the pinned identity keys of the clients: only uploads
+        whose round key the client signed with a pinned key count. Required unless
+        ``signed=False``.
     signing_key : Ed25519PrivateKey, optional
         This member's signing key; required when the plan names signing keys, and its
         public part must be ``params.member_signing_keys[index]``.
+    signed : bool
+        Default True: require ``verify_keys``. ``signed=False`` is an explicit opt-in to
+        unauthenticated clients, under which the server alone can recover any single
+        client's update: it uploads zeros for sybil clients of its own (built from the
+        public plan and member keys) next to the victim's upload, and the members
+        decrypt that sum (min_clients counts the sybils).
 
     Raises
     ------
     ParameterError
-        Index out of range, a plan without signing keys at threshold < members, or a
-        missing or foreign signing key.
+        Index out of range, a plan without signing keys at threshold < members, a
+        missing or foreign signing key, or no ``verify_keys`` in a signed round.
 
     Examples
     --------
     >>> from pyppml.fl.common import agreement
     >>> keys = agreement.new_signing_keys(3)
     >>> p = agreement.with_signing_keys(OneTimeParams(4, 10, members=3, threshold=2), keys)
-    >>> OneTimeMember(1, p, signing_key=keys[1]).index
+    >>> ids = agreement.new_signing_keys(4)  # the clients' identity keys
+    >>> pins = {i: k.public_key() for i, k in enumerate(ids)}
+    >>> OneTimeMember(1, p, pins, signing_key=keys[1]).index
     1
     """
 
-    def __init__(self, index: int, params: OneTimeParams, verify_keys=None, signing_key=None):
+    def __init__(self, index: int, params: OneTimeParams, verify_keys=None, signing_key=None, *,
+                 signed: bool = True):
         if not 0 <= index < params.members:
             raise ParameterError(f"OneTimeMember: index is out of range; expected 0..{params.members - 1}, got {index}")
         params.check_committee("OneTimeMember")
@@ -80,6 +90,12 @@ class OneTimeMember:
             raise ParameterError(f"OneTimeMember: signing_key does not match the plan; expected the private key of "
                                  f"member_signing_keys[{index}], got "
                                  f"{'none' if signing_key is None else 'another key'}")
+        if signed and verify_keys is None:
+            raise ParameterError("OneTimeMember: verify_keys is missing; expected the clients' pinned Ed25519 "
+                                 "public keys (or the explicit opt-in signed=False), got none")
+        if not signed and verify_keys is not None:
+            raise ParameterError("OneTimeMember: verify_keys is set; expected none with signed=False, got "
+                                 f"{len(verify_keys)} keys")
         self._signing_key = signing_key if params.agreement else None
         self.index = index
         self.params = params

@@ -44,8 +44,10 @@ class OneTimeServer:
     round : int
         >= 1, increasing across the committee's rounds.
     signed : bool
-        Uploads carry the client's Ed25519 signature on its round key (clients with
-        identity keys, members with the verify keys).
+        Default True: uploads carry the client's Ed25519 signature on its round key
+        (clients with identity keys, members with the verify keys). ``signed=False``
+        (members built with ``signed=False`` too) lets the server recover any single
+        update with sybil clients of its own.
 
     Attributes
     ----------
@@ -57,7 +59,7 @@ class OneTimeServer:
         Time spent in the server's own work (parsing, adding, decoding).
     """
 
-    def __init__(self, params: OneTimeParams, round: int = 1, signed: bool = False):
+    def __init__(self, params: OneTimeParams, round: int = 1, signed: bool = True):
         if round < 1:
             raise ProtocolError(f"OneTimeServer: round is out of range; expected >= 1, got {round}")
         params.check_committee("OneTimeServer")

@@ -39,8 +39,12 @@ class OneTimeAggregator:
     ----------
     n_clients, dim : int
     signed : bool
-        Give the clients Ed25519 identity keys: members accept only uploads whose round
-        key the client signed (a server cannot add sybil clients to reach min_clients).
+        Default True: give the clients Ed25519 identity keys whose public halves the
+        members pin; members count only uploads whose round key the client signed, so a
+        server cannot add sybil clients. ``signed=False`` is an explicit opt-in to
+        unauthenticated clients, under which the server alone can recover any single
+        update: it uploads zeros for sybil clients made from the public plan and member
+        keys next to the victim's upload (min_clients counts the sybils).
     **plan :
         Any other :class:`OneTimeParams` field (members, threshold, poly_degree,
         precision_bits, max_abs_value, min_clients, security).
@@ -54,18 +58,17 @@ class OneTimeAggregator:
     [0.375, 0.375, 0.375]
     """
 
-    def __init__(self, n_clients: int, dim: int, signed: bool = False, **plan):
+    def __init__(self, n_clients: int, dim: int, signed: bool = True, **plan):
         template = OneTimeParams(n_clients, dim, **plan)
         signing = agreement.new_signing_keys(template.members)
         self.params = agreement.with_signing_keys(template, signing)
         identity, verify = {}, None
         if signed:
-            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-            identity = {i: Ed25519PrivateKey.generate() for i in range(n_clients)}
+            identity = dict(enumerate(agreement.new_signing_keys(n_clients)))
             verify = {i: k.public_key() for i, k in identity.items()}
         self.signed = bool(signed)
-        self.members = [OneTimeMember(j, self.params, verify, signing[j]) for j in range(self.params.members)]
+        self.members = [OneTimeMember(j, self.params, verify, signing[j], signed=self.signed)
+                        for j in range(self.params.members)]
         keys = [m.public_key for m in self.members]
         self.clients = [OneTimeClient(i, self.params, keys, identity.get(i)) for i in range(n_clients)]
         self.round = 0

@@ -27,7 +27,7 @@ def make_committee(params):
     """The plan naming fresh member signing keys, and its members."""
     keys = agreement.new_signing_keys(params.members)
     p = agreement.with_signing_keys(params, keys)
-    return p, [OneTimeMember(j, p, signing_key=keys[j]) for j in range(p.members)]
+    return p, [OneTimeMember(j, p, signing_key=keys[j], signed=False) for j in range(p.members)]
 
 
 def committee_round(server, members):
@@ -98,7 +98,7 @@ def test_member_failing_after_request_is_replaced():
     p, members = make_committee(OneTimeParams(4, 50, members=3, threshold=2, min_clients=3))
     clients = [OneTimeClient(i, p, [m.public_key for m in members]) for i in range(4)]
     ups = updates(3, 4, 50)
-    server = OneTimeServer(p, 1)
+    server = OneTimeServer(p, 1, signed=False)
     for i, c in enumerate(clients):
         server.receive_upload(i, c.upload(1, ups[i]))
     for j, req in server.verify_requests(range(3)).items():
@@ -141,7 +141,7 @@ def test_upload_size_is_compact():
     assert p.modulus_bits <= 45
     assert p.upload_bytes_estimate() / (4 * 10**6) < 1.45
     small = OneTimeParams(5, 5000, members=3)
-    members = [OneTimeMember(j, small) for j in range(3)]
+    members = [OneTimeMember(j, small, signed=False) for j in range(3)]
     msg = OneTimeClient(0, small, [m.public_key for m in members]).upload(1, np.zeros(5000))
     assert len(msg) == small.upload_bytes_estimate() + 30 + 3 * 8  # header + field lengths
 
@@ -149,7 +149,7 @@ def test_upload_size_is_compact():
 def test_member_releases_one_sum_per_round():
     p, members = make_committee(OneTimeParams(5, 20, members=3, threshold=2, min_clients=2))
     clients = [OneTimeClient(i, p, [m.public_key for m in members]) for i in range(5)]
-    server = OneTimeServer(p, 1)
+    server = OneTimeServer(p, 1, signed=False)
     for i, c in enumerate(clients):
         server.receive_upload(i, c.upload(1, np.zeros(20)))
     reqs = server.verify_requests(range(3))
@@ -190,10 +190,10 @@ def test_member_releases_one_sum_per_round():
 
 def test_forged_seeds_reject_only_that_client():
     p = OneTimeParams(5, 30, members=3, min_clients=3)
-    members = [OneTimeMember(j, p) for j in range(3)]
+    members = [OneTimeMember(j, p, signed=False) for j in range(3)]
     clients = [OneTimeClient(i, p, [m.public_key for m in members]) for i in range(5)]
     ups = updates(5, 5, 30)
-    server = OneTimeServer(p, 1)
+    server = OneTimeServer(p, 1, signed=False)
     for i, c in enumerate(clients):
         msg = c.upload(1, ups[i])
         if i == 2:
@@ -209,10 +209,10 @@ def test_forged_seeds_reject_only_that_client():
 
 def test_malformed_uploads_are_rejected():
     p = OneTimeParams(6, 30, members=2, min_clients=1)
-    members = [OneTimeMember(j, p) for j in range(2)]
+    members = [OneTimeMember(j, p, signed=False) for j in range(2)]
     clients = [OneTimeClient(i, p, [m.public_key for m in members]) for i in range(6)]
     ups = updates(6, 6, 30)
-    server = OneTimeServer(p, 1)
+    server = OneTimeServer(p, 1, signed=False)
     good = clients[0].upload(1, ups[0])
     server.receive_upload(0, good)
     with pytest.raises(ProtocolError, match="late or repeated"):

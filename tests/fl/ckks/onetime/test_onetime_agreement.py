@@ -22,10 +22,10 @@ CORRUPT = 1  # threshold - 1 = 1 member colludes with the server
 def _setup(n=4, dim=40):
     keys = agreement.new_signing_keys(3)
     p = agreement.with_signing_keys(OneTimeParams(n, dim, members=3, threshold=2, min_clients=2), keys)
-    members = [OneTimeMember(j, p, signing_key=keys[j]) for j in range(3)]
+    members = [OneTimeMember(j, p, signing_key=keys[j], signed=False) for j in range(3)]
     clients = [OneTimeClient(i, p, [m.public_key for m in members]) for i in range(n)]
     ups = list(np.random.default_rng(5).uniform(-1, 1, (n, dim)))
-    server = OneTimeServer(p, 1)
+    server = OneTimeServer(p, 1, signed=False)
     uploads = {i: c.upload(1, ups[i]) for i, c in enumerate(clients)}
     for i, u in uploads.items():
         server.receive_upload(i, u)
@@ -156,7 +156,7 @@ def test_quorum_intersections_hold_an_honest_member():
 
 def test_plans_below_members_need_signing_keys():
     p = OneTimeParams(4, 10, members=3, threshold=2)
-    for make in (lambda: OneTimeMember(0, p), lambda: OneTimeServer(p, 1), lambda: OneTimeClient(0, p, [bytes(32)] * 3)):
+    for make in (lambda: OneTimeMember(0, p), lambda: OneTimeServer(p, 1, signed=False), lambda: OneTimeClient(0, p, [bytes(32)] * 3)):
         with pytest.raises(ParameterError, match="member_signing_keys is missing"):
             make()
     keys = agreement.new_signing_keys(3)
@@ -177,7 +177,7 @@ def test_seeds_sealed_under_another_plan_do_not_open():
                                                        session=p.session), agreement.new_signing_keys(3))
     assert forged.digest != p.digest and forged.blob_bytes(0) == p.blob_bytes(0)
     fooled = OneTimeClient(0, forged, [m.public_key for m in members]).upload(2, ups[0])
-    server = OneTimeServer(p, 2)
+    server = OneTimeServer(p, 2, signed=False)
     server.receive_upload(0, fooled)  # same sizes: the server cannot tell
     server.receive_upload(1, OneTimeClient(1, p, [m.public_key for m in members]).upload(2, ups[1]))
     for j, r in server.verify_requests(range(3)).items():
