@@ -1,0 +1,68 @@
+"""One-time CKKS against a server that makes sybil clients (review finding): from the
+public plan and member keys alone, the server uploads zeros for every client index but
+one victim's. In the default (signed) rounds the members pin the clients' identity keys
+and count none of the sybils, so they never certify or decrypt a set holding them; with
+the explicit opt-in ``signed=False`` the attack recovers the victim's update, which is
+why that mode is documented as unsafe against the server."""
+
+import numpy as np
+import pytest
+
+from pyppml.fl.ckks.onetime import OneTimeAggregator, OneTimeClient, OneTimeServer
+from pyppml.fl.common import agreement
+from pyppml.fl.common.errors import ProtocolError, TooFewSurvivorsError
+from pyppml.fl.common.messages import SERVER, Kind, Message, ids_array, pack_ids
+
+N, DIM = 5, 4
+VICTIM = np.array([0.31, -0.72, 0.05, 0.66])
+
+
+def _sybil_uploads(agg):
+    """The server's round 1: the victim's real upload, then clients 1..N-1 made by the
+    server (with identity keys of its own in a signed round)."""
+    p, keys = agg.params, [m.public_key for m in agg.members]
+    server = OneTimeServer(p, 1, agg.signed)
+    server.receive_upload(0, agg.clients[0].upload(1, VICTIM))
+    own = agreement.new_signing_keys(N) if agg.signed else [None] * N
+    for i in range(1, N):
+        server.receive_upload(i, OneTimeClient(i, p, keys, own[i]).upload(1, np.zeros(DIM)))
+    return server
+
+
+def _request(p, kind, *fields):
+    return Message(kind, SERVER, 1, p.session, fields).to_bytes()
+
+
+def test_default_round_refuses_server_sybils():
+    agg = OneTimeAggregator(N, DIM, members=3, threshold=2)  # defaults: signed, min_clients 4
+    p, everyone = agg.params, list(range(N))
+    server = _sybil_uploads(agg)
+    for j, req in server.verify_requests(range(3)).items():
+        reply = agg.members[j].verify(req)
+        # Every member names all sybils as refused, before any certification.
+        assert ids_array(Message.from_bytes(reply, Kind.OT_VERIFIED).fields[0], "test", N).tolist() == [1, 2, 3, 4]
+        server.receive_verification(j, reply)
+    with pytest.raises(TooFewSurvivorsError):
+        server.certify_requests(range(3))
+    # A server ignoring the members' verdicts and asking outright for the full set gets
+    # neither a signature nor a share from any member.
+    for m in agg.members:
+        with pytest.raises(ProtocolError, match="no verified seeds"):
+            m.certify(_request(p, Kind.OT_CERTIFY, pack_ids(everyone)))
+        parts = np.asarray(p.held_by(m.index), dtype="<u2").tobytes()
+        with pytest.raises(ProtocolError):
+            m.decryption_share(_request(p, Kind.OT_DECRYPT, pack_ids(everyone), parts, b""))
+
+
+def test_unsigned_opt_in_lets_server_recover_one_update():
+    agg = OneTimeAggregator(N, DIM, signed=False, members=3, threshold=2)
+    server = _sybil_uploads(agg)
+    live = set(range(3))
+    for j, req in server.verify_requests(live).items():
+        server.receive_verification(j, agg.members[j].verify(req))
+    for j, req in server.certify_requests(live).items():
+        server.receive_certification(j, agg.members[j].certify(req))
+    for j, req in server.decryption_requests(live).items():
+        server.receive_share(j, agg.members[j].decryption_share(req))
+    assert server.accepted == list(range(N))
+    assert np.abs(server.finish() - VICTIM).max() < 2.0 ** -agg.params.precision_bits
