@@ -36,9 +36,16 @@ Trust model
 - With ``threshold < members`` the members sign the round's client set and release
   shares only against a quorum of ceil((members + threshold) / 2) signatures on one set
   (:mod:`pyppml.fl.common.agreement`): the plan names every member's Ed25519 key.
-- Clients are not authenticated beyond Flower's transport: a malicious client can poison
-  the sum (as in plain FedAvg) but not read other updates. Malformed, foreign or replayed
-  uploads and seeds that do not open reject only their sender.
+- Clients are not authenticated beyond Flower's transport: this path runs the one-time
+  protocol with ``signed=False`` (no pinned client identity keys yet). So the server
+  alone can read any single update: it adds sybil clients of its own (made from the
+  public plan and member keys, uploading zeros) next to one victim and the members
+  decrypt that sum (``min_clients`` counts the sybils). The confidentiality claim above
+  therefore holds here only against a server that does not fabricate clients; use
+  :class:`pyppml.fl.ckks.onetime.OneTimeAggregator` or the state machines (signed by
+  default) where that matters. A malicious client can poison the sum (as in plain
+  FedAvg). Malformed, foreign or replayed uploads and seeds that do not open reject only
+  their sender.
 - A key is never reused: every upload draws fresh seeds, and a client uploads at most once
   per (session, round) with rounds increasing (replayed or stale configs are refused).
 - Dropouts: clients cost nothing; ceil((members + threshold) / 2) members must sign the

@@ -66,3 +66,15 @@ def test_unsigned_opt_in_lets_server_recover_one_update():
         server.receive_share(j, agg.members[j].decryption_share(req))
     assert server.accepted == list(range(N))
     assert np.abs(server.finish() - VICTIM).max() < 2.0 ** -agg.params.precision_bits
+
+
+def test_member_needs_pinned_client_keys_unless_opted_out():
+    from pyppml.fl.ckks.onetime import OneTimeMember, OneTimeParams
+    from pyppml.fl.common.errors import ParameterError
+
+    p = OneTimeParams(3, 8, members=2, poly_degree=2048)
+    with pytest.raises(ParameterError, match="verify_keys is missing"):
+        OneTimeMember(0, p)
+    assert OneTimeMember(0, p, signed=False).verify_keys is None
+    pins = {i: k.public_key() for i, k in enumerate(agreement.new_signing_keys(3))}
+    assert OneTimeMember(0, p, pins).verify_keys is pins
