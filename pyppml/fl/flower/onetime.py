@@ -36,16 +36,18 @@ Trust model
 - With ``threshold < members`` the members sign the round's client set and release
   shares only against a quorum of ceil((members + threshold) / 2) signatures on one set
   (:mod:`pyppml.fl.common.agreement`): the plan names every member's Ed25519 key.
-- Clients are not authenticated beyond Flower's transport: this path runs the one-time
-  protocol with ``signed=False`` (no pinned client identity keys yet). So the server
-  alone can read any single update: it adds sybil clients of its own (made from the
-  public plan and member keys, uploading zeros) next to one victim and the members
-  decrypt that sum (``min_clients`` counts the sybils). The confidentiality claim above
-  therefore holds here only against a server that does not fabricate clients; use
-  :class:`pyppml.fl.ckks.onetime.OneTimeAggregator` or the state machines (signed by
-  default) where that matters. A malicious client can poison the sum (as in plain
-  FedAvg). Malformed, foreign or replayed uploads and seeds that do not open reject only
-  their sender.
+- Clients: give the strategy ``client_keys`` (the clients' Ed25519 identity keys,
+  pinned by the members; each client signs its round key with its
+  ``identity_key`` / node config ``pyppml-identity-key`` and takes its index from its
+  key's place in the list) and members count no upload the server made. Without
+  ``client_keys`` (still the default) rounds are unsigned and clients are only as
+  authenticated as Flower's transport: the server alone can then read any single update
+  by adding sybil clients of its own (made from the public plan and member keys,
+  uploading zeros) next to one victim, and the members decrypt that sum
+  (``min_clients`` counts the sybils); the confidentiality claim above holds only with
+  ``client_keys``. A malicious client can poison the sum (as in plain FedAvg).
+  Malformed, foreign or replayed uploads and seeds that do not open reject only their
+  sender.
 - A key is never reused: every upload draws fresh seeds, and a client uploads at most once
   per (session, round) with rounds increasing (replayed or stale configs are refused).
 - Dropouts: clients cost nothing; ceil((members + threshold) / 2) members must sign the
@@ -73,12 +75,14 @@ import math
 import struct
 
 import numpy as np
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_parameters
 
 from pyppml.fl.common import agreement
 from pyppml.fl.ckks.onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
 from pyppml.fl.dp_fedavg import NOISE_TAIL
 from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
+from pyppml.fl.common.messages import Kind, Message
 from pyppml.fl.flower.common import PIN_MAGIC, AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
 from pyppml.fl.flower.updates import add_client_noise, client_update, sum_width
 
@@ -94,7 +98,9 @@ class LocalCommittee:
     ``decryption_share(member, request)``, byte messages in and out, and ``params``, the
     plan naming the members' signing keys (made here when ``params`` names none). A
     convenience: whoever holds this object holds every member's secret key (see the
-    module's trust model).
+    module's trust model). ``client_keys`` (raw Ed25519 public keys, client i's at place
+    i) makes the members pin them (signed rounds); without, rounds are unsigned and the
+    server can recover single updates with sybil clients.
 
     Examples
     --------
@@ -103,11 +109,14 @@ class LocalCommittee:
     (3, 3)
     """
 
-    def __init__(self, params: OneTimeParams):
+    def __init__(self, params: OneTimeParams, client_keys=None):
         signing = agreement.new_signing_keys(params.members)
         self.params = agreement.with_signing_keys(params, signing)
-        # Unsigned: Flower clients carry no pinned identity keys on this path yet.
-        self.members = [OneTimeMember(j, self.params, signing_key=signing[j], signed=False)
+        # With client_keys the members pin client i's Ed25519 key client_keys[i]; without,
+        # rounds are unsigned (explicit opt-in: the server can add sybil clients).
+        pins = None if client_keys is None else {i: Ed25519PublicKey.from_public_bytes(k)
+                                                 for i, k in enumerate(_client_keys(params, client_keys))}
+        self.members = [OneTimeMember(j, self.params, pins, signing[j], signed=pins is not None)
                         for j in range(params.members)]
 
     def public_keys(self) -> list[bytes]:
@@ -121,6 +130,15 @@ class LocalCommittee:
 
     def decryption_share(self, member: int, request: bytes) -> bytes:
         return self.members[member].decryption_share(request)
+
+
+def _client_keys(params: OneTimeParams, keys) -> list[bytes]:
+    """The clients' raw Ed25519 public keys, checked: one per client index, distinct."""
+    out = [bytes(k) for k in keys]
+    if len(out) != params.n_clients or any(len(k) != 32 for k in out) or len(set(out)) != len(out):
+        raise ParameterError(f"pyppml onetime: client_keys is invalid; expected {params.n_clients} distinct 32-byte "
+                             f"Ed25519 public keys, got {len(out)} keys of {sorted({len(k) for k in out})} bytes")
+    return out
 
 
 def _plan_diff(a: OneTimeParams, b: OneTimeParams) -> list[str]:
@@ -166,6 +184,14 @@ class OneTimeCkksStrategy(AveragingStrategy):
         16 bytes naming the committee's session (default: the committee's, or random).
     member_signing_keys : sequence of bytes, optional
         The members' raw Ed25519 public keys, for a committee without ``params``.
+    client_keys : sequence of bytes, optional
+        Signed rounds: the ``n_clients`` clients' raw Ed25519 public keys (their identity
+        keys, ``SecAggNumPyClient(identity_key=...)`` or node config
+        ``pyppml-identity-key``); client i of the plan is the holder of ``client_keys[i]``,
+        signs its round key with it, and members count no other upload. The default
+        committee pins them; a custom committee must pin the same list. Without them
+        (the default for now) rounds are unsigned: the server alone can recover any
+        single update with sybil clients (module note).
 
     Attributes
     ----------
@@ -187,7 +213,8 @@ class OneTimeCkksStrategy(AveragingStrategy):
                  poly_degree: int = 4096, precision_bits: int = 20, min_clients: int | None = None,
                  clip: float = 1.0, noise_multiplier: float = 0.0, weighted: bool = True,
                  max_examples: int | None = None, committee=None, session: bytes | None = None,
-                 security: int = 128, member_signing_keys=None, denominator: float | None = None):
+                 security: int = 128, member_signing_keys=None, denominator: float | None = None,
+                 client_keys=None):
         api = "OneTimeCkksStrategy"
         super().__init__(api, initial_parameters, n_clients, clip, noise_multiplier, weighted, max_examples,
                          denominator)
@@ -217,8 +244,9 @@ class OneTimeCkksStrategy(AveragingStrategy):
         if diff:
             raise ParameterError(f"{api}: committee is for another plan; expected the strategy's params, got "
                                  f"different {diff}")
+        self.client_keys = None if client_keys is None else _client_keys(self.params, client_keys)
         if committee is None:
-            committee = LocalCommittee(self.params)
+            committee = LocalCommittee(self.params, self.client_keys)
         elif factory:
             committee = committee(self.params)
         built = getattr(committee, "params", None)
@@ -256,7 +284,8 @@ class OneTimeCkksStrategy(AveragingStrategy):
                 "pyppml_ot_precision_bits": int(p.precision_bits), "pyppml_ot_max_abs": float(p.max_abs_value),
                 "pyppml_ot_min_clients": p.min_count, "pyppml_ot_security": int(p.security),
                 "pyppml_ot_session": p.session, "pyppml_ot_keys": keys,
-                "pyppml_ot_signing_keys": b"".join(p.member_signing_keys or ())}
+                "pyppml_ot_signing_keys": b"".join(p.member_signing_keys or ()),
+                "pyppml_ot_client_keys": b"".join(self.client_keys or ())}
 
     def pin(self) -> bytes:
         """The plan's pin (:func:`committee_pin`) for clients to hold: whoever sets up the
@@ -275,7 +304,7 @@ class OneTimeCkksStrategy(AveragingStrategy):
                                  "rejected": {}, "failed": {}, "member_failures": {},
                                  "error": f"committee public keys unavailable: {err}"})
             return []
-        self._server = OneTimeServer(self.params, self._agg_round, signed=False)
+        self._server = OneTimeServer(self.params, self._agg_round, signed=self.client_keys is not None)
         self._index = {p.cid: i for i, p in enumerate(proxies)}
         params = ndarrays_to_parameters(self.parameters)
         out = []
@@ -329,6 +358,13 @@ class OneTimeCkksStrategy(AveragingStrategy):
             if i is None:
                 continue  # not asked this round
             tensors = res.parameters.tensors
+            if self.client_keys is not None and len(tensors) == 1:
+                # Signed: the client's index is its place in client_keys (in the header).
+                try:
+                    i = Message.from_bytes(tensors[0], Kind.OT_UPLOAD).sender
+                except ValueError as err:
+                    rejected[self._index[proxy.cid]] = f"malformed upload: {err}"
+                    continue
             if res.parameters.tensor_type != ONETIME_TENSOR_TYPE or len(tensors) != 1:
                 rejected[i] = (f"expected one {ONETIME_TENSOR_TYPE} tensor, got {len(tensors)} "
                                f"{res.parameters.tensor_type!r}")
@@ -446,7 +482,20 @@ def onetime_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
         last = last_rounds.get(session, 0)
         if rnd <= last:
             raise ProtocolError(f"pyppml onetime client: round is stale; expected > {last}, got {rnd}")
-        client = OneTimeClient(int(cfg["pyppml_index"]), params, _split_keys(bytes(cfg["pyppml_ot_keys"])))
+        index, identity = int(cfg["pyppml_index"]), None
+        pinned_clients = bytes(cfg.get("pyppml_ot_client_keys", b""))
+        if pinned_clients:  # signed round: this client's index is its key's place in the list
+            if state.identity_key is None:
+                raise ParameterError("pyppml onetime client: identity_key is missing; expected the client's Ed25519 "
+                                     "key pinned at the committee (SecAggNumPyClient(identity_key=...) or node "
+                                     "config pyppml-identity-key)")
+            own = agreement.raw_public(state.identity_key)
+            found = [k for k, key in enumerate(_split_keys(pinned_clients)) if key == own]
+            if len(pinned_clients) % 32 or not found:
+                raise ProtocolError("pyppml onetime client: identity key is not among the round's client keys; "
+                                    "expected the committee's list of pinned client keys to hold it")
+            index, identity = found[0], state.identity_key
+        client = OneTimeClient(index, params, _split_keys(bytes(cfg["pyppml_ot_keys"])), identity)
         client.last_round = last  # upload refuses rounds <= last as well
     except (ValueError, KeyError, TypeError) as err:  # a bad config: refuse before training
         return _fail(err if isinstance(err, ValueError) else ProtocolError(f"pyppml onetime client: config is "

@@ -536,3 +536,71 @@ def test_mod_pinned_committee_keys_from_node_config():
     assert res.status.code == Code.OK and trained and len(res.parameters.tensors) == 1
     res, trained = run("zz")
     assert res.status.code != Code.OK and not trained
+
+
+def _sybil_round(strategy, victim, rnd):
+    """Server-side attack: the victim (client 0) uploads its real update; the server
+    fabricates uploads of zeros for clients 1 and 2 from the public plan and member keys
+    (with identity keys of its own). Returns the victim's fit result's status code."""
+    from flwr.common import Code, FitRes, Parameters, Status
+
+    from pyppml.fl.ckks.onetime import OneTimeClient
+    from pyppml.fl.common import agreement
+    from pyppml.fl.flower.onetime import ONETIME_TENSOR_TYPE
+
+    ins = strategy.configure_fit(rnd, None, _Mgr(3))
+    results = [(ins[0][0], victim.fit(ins[0][1]))]
+    p, keys = strategy.params, strategy.committee.public_keys()
+    own = agreement.new_signing_keys(3)
+    for i in (1, 2):
+        up = OneTimeClient(i, p, keys, own[i] if strategy.client_keys else None).upload(rnd, np.zeros(p.dim))
+        results.append((ins[i][0], FitRes(Status(Code.OK, ""), Parameters([up], ONETIME_TENSOR_TYPE), 1, {})))
+    strategy.aggregate_fit(rnd, results, [])
+    return results[0][1].status.code
+
+
+def test_onetime_signed_rounds_pin_client_keys_and_refuse_server_sybils():
+    """With client_keys the members pin each client's identity key: clients find their
+    index from their own key (here in the reverse of the server's order), the mean is
+    exact, a client without its key refuses before training, and uploads the server
+    makes for sybil clients are refused, so the victim's update is never decrypted. The
+    same attack on an unsigned strategy hands the server the victim's update."""
+    from flwr.common import Code
+
+    from pyppml.fl.common import agreement
+    from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
+
+    ids = agreement.new_signing_keys(3)
+    pins = [agreement.raw_public(k) for k in ids]
+    delta = np.array([0.31, -0.72, 0.05, 0.66, 0.5, -0.25, 0.125, 0.0])
+    strategy = OneTimeCkksStrategy([np.zeros(8)], n_clients=3, weighted=False, client_keys=pins, **PLAN)
+    inners = [_ShiftN(delta * (c + 1) / 8) for c in range(3)]
+    clients = [SecAggNumPyClient(inners[c], identity_key=ids[2 - c]) for c in range(3)]
+    _round(strategy, clients, 1)
+    h = strategy.history[0]
+    assert h["accepted"] == [0, 1, 2] and "error" not in h
+    assert np.abs(strategy.parameters[0] - delta * 6 / 24).max() < _tol(strategy)
+    keyless = _ShiftN(delta)
+    ins = strategy.configure_fit(2, None, _Mgr(3))
+    res = SecAggNumPyClient(keyless).fit(ins[0][1])
+    assert res.status.code != Code.OK and "identity_key is missing" in res.status.message and keyless.fits == 0
+    strategy.aggregate_fit(2, [], [])
+    before = strategy.parameters[0].copy()
+    assert _sybil_round(strategy, SecAggNumPyClient(_ShiftN(delta), identity_key=ids[0]), 3) == Code.OK
+    h = strategy.history[-1]
+    assert sorted(h["rejected"]) == [1, 2] and "too few clients" in h["error"]
+    assert np.array_equal(strategy.parameters[0], before)
+
+    open_strategy = OneTimeCkksStrategy([np.zeros(8)], n_clients=3, weighted=False, **PLAN)
+    assert _sybil_round(open_strategy, SecAggNumPyClient(_ShiftN(delta)), 1) == Code.OK
+    assert open_strategy.history[-1]["accepted"] == [0, 1, 2]
+    assert np.abs(3 * open_strategy.parameters[0] - delta).max() < 3 * _tol(open_strategy)
+
+
+def test_onetime_client_keys_must_cover_every_client():
+    from pyppml.fl.common.errors import ParameterError
+    from pyppml.fl.flower import OneTimeCkksStrategy
+
+    for keys in ([bytes(32)] * 2 + [bytes([1]) * 32], [bytes(32), bytes([1]) * 32], [bytes(31)] * 3):
+        with pytest.raises(ParameterError, match="client_keys is invalid"):
+            OneTimeCkksStrategy([np.zeros(8)], n_clients=3, client_keys=keys, **PLAN)
