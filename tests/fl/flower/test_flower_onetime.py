@@ -603,4 +603,4 @@ def test_onetime_client_keys_must_cover_every_client():
 
     for keys in ([bytes(32)] * 2 + [bytes([1]) * 32], [bytes(32), bytes([1]) * 32], [bytes(31)] * 3):
         with pytest.raises(ParameterError, match="client_keys is invalid"):
-            OneTimeCkksStrategy([np.zeros(8)], n_clients=3, client_keys=keys, **PLAN)
+            OneTimeCkksStrategy([np.zeros(8)], n_clients=3, weighted=False, client_keys=keys, **PLAN)
