@@ -203,3 +203,15 @@ def test_accountant_told_documented_multiplier(mode, min_survivors, drop, backen
     m = min_survivors or n
     told = [z, z] if mode == "central" else [z * math.sqrt(min(m, n) / n), z * math.sqrt(min(m, n - len(drop)) / n)]
     assert fa.epsilon(1e-5) == pytest.approx(_reference_epsilon(told, rate, 1e-5), rel=1e-12)
+
+
+def test_ckks_backend_runs_signed_rounds():
+    """DPFedAvg(backend="ckks") aggregates through signed one-time rounds: every member
+    pins every client's identity key, so the server cannot add sybil clients."""
+    fa = fl.DPFedAvg(4, 6, clip=1.0, noise_multiplier=1.0, mode="distributed", backend="ckks")
+    agg = fa.aggregator
+    assert agg.signed and all(c.identity_key is not None for c in agg.clients)
+    for m in agg.members:
+        assert sorted(m.verify_keys) == [0, 1, 2, 3]
+        assert all(m.verify_keys[i].public_bytes_raw() == c.identity_key.public_key().public_bytes_raw()
+                   for i, c in enumerate(agg.clients))
