@@ -109,8 +109,10 @@ def ckks_onetime_round(n: int, dim: int, members: int = 3, threshold: int | None
 
     signing = agreement.new_signing_keys(members)
     p = agreement.with_signing_keys(OneTimeParams(n, dim, members=members, threshold=threshold), signing)
-    team = [OneTimeMember(j, p, signing_key=signing[j]) for j in range(members)]
-    clients = [OneTimeClient(i, p, [m.public_key for m in team]) for i in range(n)]
+    ids = agreement.new_signing_keys(n)  # client identity keys, pinned by the members (signed rounds)
+    pins = {i: k.public_key() for i, k in enumerate(ids)}
+    team = [OneTimeMember(j, p, pins, signing[j]) for j in range(members)]
+    clients = [OneTimeClient(i, p, [m.public_key for m in team], ids[i]) for i in range(n)]
     server = OneTimeServer(p, 1)
     expected = np.zeros(dim)
     client_s = 0.0
