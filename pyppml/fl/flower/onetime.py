@@ -69,10 +69,8 @@ the round rather than clip its noise); without DP it is ``clip``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import hmac
 import math
-import struct
 
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -83,12 +81,12 @@ from pyppml.fl.ckks.onetime import OneTimeClient, OneTimeMember, OneTimeParams, 
 from pyppml.fl.dp_fedavg import NOISE_TAIL
 from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 from pyppml.fl.common.messages import Kind, Message
-from pyppml.fl.flower.common import PIN_MAGIC, AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
+from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
+from pyppml.fl.flower.onetime_pin import SECURITY_LEVELS, committee_pin, config_pin, params_from_config, split_keys
 from pyppml.fl.flower.updates import add_client_noise, client_update, sum_width
 
 ONETIME_MODE = "ckks-onetime"
 ONETIME_TENSOR_TYPE = "pyppml-ckks-onetime"
-SECURITY_LEVELS = (128, 192, 256)  # what clients accept (a server cannot downgrade them to None)
 
 
 class LocalCommittee:
@@ -390,62 +388,6 @@ class OneTimeCkksStrategy(AveragingStrategy):
 MAX_SESSIONS = 64  # sessions whose last round a client remembers
 
 
-def _params_from_config(cfg) -> OneTimeParams:
-    security = int(cfg["pyppml_ot_security"])
-    if security not in SECURITY_LEVELS:
-        raise ParameterError(f"pyppml onetime client: security is out of range; expected one of {SECURITY_LEVELS}, "
-                             f"got {security}")
-    signing = bytes(cfg.get("pyppml_ot_signing_keys", b""))
-    if len(signing) % 32:
-        raise ParameterError(f"pyppml onetime client: pyppml_ot_signing_keys is malformed; expected 32 bytes per "
-                             f"member, got {len(signing)} bytes")
-    keys = tuple(signing[k:k + 32] for k in range(0, len(signing), 32)) or None
-    return OneTimeParams(int(cfg["pyppml_n"]), int(cfg["pyppml_ot_dim"]), members=int(cfg["pyppml_ot_members"]),
-                         threshold=int(cfg["pyppml_ot_threshold"]), poly_degree=int(cfg["pyppml_ot_poly_degree"]),
-                         precision_bits=int(cfg["pyppml_ot_precision_bits"]),
-                         max_abs_value=float(cfg["pyppml_ot_max_abs"]),
-                         min_clients=int(cfg["pyppml_ot_min_clients"]), session=bytes(cfg["pyppml_ot_session"]),
-                         security=security, member_signing_keys=keys)
-
-
-def committee_pin(params: OneTimeParams, member_keys, dim: int, clip: float, noise_multiplier: float,
-                  weighted: bool, max_examples: int) -> bytes:
-    """The 40-byte pin of a one-time plan as the clients apply it: the plan's digest
-    (every :class:`OneTimeParams` field: clients, members, threshold, ring, precision,
-    ``max_abs_value``, ``min_clients``, session, security, the members' signing keys), the
-    members' X25519 keys, the model size, and the DP and weighting settings the client
-    applies (``clip``, ``noise_multiplier``, ``weighted``, ``max_examples``).
-
-    Examples
-    --------
-    >>> p = OneTimeParams(3, 8, members=2, poly_degree=2048, session=bytes(16))
-    >>> pin = committee_pin(p, [bytes(32), bytes([1]) * 32], 8, 1.0, 0.0, False, 0)
-    >>> len(pin), pin[:8]
-    (40, b'PPOTPIN1')
-    """
-    keys = b"".join(bytes(k) for k in member_keys)
-    body = struct.pack("<QddBQI", int(dim), float(clip), float(noise_multiplier), bool(weighted),
-                       int(max_examples), len(keys))
-    return PIN_MAGIC + hashlib.sha256(b"pyppml-fl onetime pin" + params.digest + body + keys).digest()
-
-
-def config_pin(cfg) -> bytes:
-    """:func:`committee_pin` of the plan a FitIns config describes.
-
-    Raises
-    ------
-    ValueError, KeyError, TypeError
-        A config that does not describe a valid plan.
-    """
-    return committee_pin(_params_from_config(cfg), _split_keys(bytes(cfg["pyppml_ot_keys"])), int(cfg["pyppml_dim"]),
-                         float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"]), bool(cfg.get("pyppml_weighted", False)),
-                         int(cfg.get("pyppml_max_examples", 0)))
-
-
-def _split_keys(blob: bytes) -> list[bytes]:
-    return [blob[k:k + 32] for k in range(0, len(blob), 32)]
-
-
 def _fail(err: Exception) -> FitRes:
     return failed_fit(err, ONETIME_TENSOR_TYPE)
 
@@ -469,7 +411,7 @@ def onetime_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
         if pinned is not None and not hmac.compare_digest(config_pin(cfg), pinned):
             raise ProtocolError("pyppml onetime client: the plan differs from the pinned one; expected the plan, "
                                 "committee keys and DP settings this node was given out of band")
-        params = _params_from_config(cfg)
+        params = params_from_config(cfg)
         dim, weighted = int(cfg["pyppml_dim"]), bool(cfg.get("pyppml_weighted", False))
         clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
         if params.dim != sum_width(dim, weighted, nm):
@@ -490,12 +432,12 @@ def onetime_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
                                      "key pinned at the committee (SecAggNumPyClient(identity_key=...) or node "
                                      "config pyppml-identity-key)")
             own = agreement.raw_public(state.identity_key)
-            found = [k for k, key in enumerate(_split_keys(pinned_clients)) if key == own]
+            found = [k for k, key in enumerate(split_keys(pinned_clients)) if key == own]
             if len(pinned_clients) % 32 or not found:
                 raise ProtocolError("pyppml onetime client: identity key is not among the round's client keys; "
                                     "expected the committee's list of pinned client keys to hold it")
             index, identity = found[0], state.identity_key
-        client = OneTimeClient(index, params, _split_keys(bytes(cfg["pyppml_ot_keys"])), identity)
+        client = OneTimeClient(index, params, split_keys(bytes(cfg["pyppml_ot_keys"])), identity)
         client.last_round = last  # upload refuses rounds <= last as well
     except (ValueError, KeyError, TypeError) as err:  # a bad config: refuse before training
         return _fail(err if isinstance(err, ValueError) else ProtocolError(f"pyppml onetime client: config is "
