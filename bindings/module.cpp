@@ -13,6 +13,12 @@ namespace py = pybind11;
 #define PPML_VERSION_INFO "dev"
 #endif
 
+#ifdef PPML_DP
+namespace ppml::bindings {
+void init_ldp(py::module_& m);  // bindings/ldp.cpp (local DP)
+}
+#endif
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "pyppml native core";
   m.attr("__version__") = PPML_VERSION_INFO;
@@ -35,4 +41,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("ifma_enabled", &ppml::ifma_enabled);
 
   ppml::bindings::register_all(m);
+#ifdef PPML_DP
+  ppml::bindings::init_ldp(m);
+#endif
 }
