@@ -12,16 +12,18 @@ import numpy as np
 from pyppml.dp._checks import fail
 
 
-def records(api: str, X, y, x_name: str, y_name: str, n_features: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(X, y) as float64 (n, d) and int64 (n,) arrays: n >= 1, finite features, labels in {0, 1}."""
+def records(api: str, X, y, x_name: str, y_name: str, n_features: int | None = None,
+            min_records: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) as float64 (n, d) and int64 (n,) arrays: n >= min_records, finite features,
+    labels in {0, 1}."""
     try:
         X = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):
         fail(api, x_name, "is not numeric", "a 2-D array of finite numbers", type(X).__name__)
     if X.ndim != 2 or X.shape[1] == 0:
         fail(api, x_name, "has the wrong shape", "a 2-D array (records x features)", f"shape {X.shape}")
-    if X.shape[0] == 0:
-        fail(api, x_name, "is empty", "at least one record", "shape " + str(X.shape))
+    if X.shape[0] < min_records:
+        fail(api, x_name, "has too few records", f"at least {min_records}", X.shape[0])
     if n_features is not None and X.shape[1] != n_features:
         fail(api, x_name, "has the wrong number of features", f"{n_features} like the members", X.shape[1])
     bad = int(np.count_nonzero(~np.isfinite(X)))
@@ -90,3 +92,11 @@ def count(api: str, name: str, value, minimum: int) -> int:
     if value < minimum:
         fail(api, name, "is too small", f"{name} >= {minimum}", value)
     return int(value)
+
+
+def attack_options(api: str, delta_, confidence, rates, calibration_fraction) -> None:
+    """The options every attack passes on to ``audit_scores``, checked under its own name."""
+    delta(api, delta_)
+    open_unit(api, "confidence", confidence)
+    fprs(api, rates)
+    open_unit(api, "calibration_fraction", calibration_fraction)

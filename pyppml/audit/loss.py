@@ -13,8 +13,9 @@ from pyppml.audit.result import DEFAULT_FPRS, AuditResult, audit_scores
 
 
 def _checked(api, X_members, y_members, X_nonmembers, y_nonmembers):
-    Xm, ym = _checks.records(api, X_members, y_members, "X_members", "y_members")
-    Xn, yn = _checks.records(api, X_nonmembers, y_nonmembers, "X_nonmembers", "y_nonmembers", Xm.shape[1])
+    # Two of each at least: one to choose the epsilon test's threshold, one to count.
+    Xm, ym = _checks.records(api, X_members, y_members, "X_members", "y_members", min_records=2)
+    Xn, yn = _checks.records(api, X_nonmembers, y_nonmembers, "X_nonmembers", "y_nonmembers", Xm.shape[1], 2)
     return Xm, ym, Xn, yn
 
 
@@ -64,8 +65,7 @@ def loss_threshold_attack(model, X_members, y_members, X_nonmembers, y_nonmember
     """
     api = "loss_threshold_attack"
     Xm, ym, Xn, yn = _checked(api, X_members, y_members, X_nonmembers, y_nonmembers)
-    _checks.delta(api, delta)
-    _checks.open_unit(api, "confidence", confidence)
+    _checks.attack_options(api, delta, confidence, fprs, calibration_fraction)
     sm = log_label_probability(positive_probabilities(model, Xm, api), ym)
     sn = log_label_probability(positive_probabilities(model, Xn, api), yn)
     return audit_scores(sm, sn, "loss", delta, confidence, fprs, calibration_fraction, prng)

@@ -90,8 +90,7 @@ def reference_model_attack(model, X_members, y_members, X_nonmembers, y_nonmembe
         size = _checks.count(api, "subset_size", subset_size, 2)
     if size > Xr.shape[0]:
         fail(api, "subset_size", "exceeds the reference data", f"2 <= subset_size <= {Xr.shape[0]}", size)
-    _checks.delta(api, delta)
-    _checks.open_unit(api, "confidence", confidence)
+    _checks.attack_options(api, delta, confidence, fprs, calibration_fraction)
     train = _trainer(reference, api)
     prng = _random.generator(prng)
 
