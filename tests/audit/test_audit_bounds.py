@@ -66,11 +66,15 @@ def _randomized_response(prng, bit: int, trials: int) -> np.ndarray:
     return np.where(keep, bit, 1 - bit).astype(float)
 
 
+REPEATS = 20  # independent experiments per test, each at false failure 1e-6 / REPEATS
+LEVEL = FALSE_FAILURE / REPEATS
+
+
 def _trials_for_power(target: float) -> int:
-    """Trials per side so that the bound at confidence 1 - 1e-6 exceeds ``target`` with
-    probability >= 1 - 1e-6: the Clopper-Pearson margin (z at 5e-7 per side) plus the
-    counts' own deviation (z at 5e-7 per side, union bound), normal approximation."""
-    z = norm.isf(FALSE_FAILURE / 2)
+    """Trials per side so that the bound at confidence 1 - LEVEL exceeds ``target`` with
+    probability >= 1 - LEVEL: the Clopper-Pearson margin (z at LEVEL / 2 per side) plus the
+    counts' own deviation (z at LEVEL / 2 per side, union bound), normal approximation."""
+    z = norm.isf(LEVEL / 2)
     sd1 = math.sqrt(P_KEEP * (1 - P_KEEP))
     # Solve log((P - s) / (1 - P + s)) = target for the total shift s = 2 z sd / sqrt(n).
     s = (P_KEEP - math.exp(target) * (1 - P_KEEP)) / (1 + math.exp(target))
@@ -78,19 +82,22 @@ def _trials_for_power(target: float) -> int:
 
 
 def test_randomized_response_counts_sound_and_tight():
-    # Soundness: at confidence 1 - 1e-6 the bound exceeds the true eps = 1 with probability
-    # <= 1e-6 (the false-failure rate). Power: it exceeds 0.7 unless the counts are off by
-    # 5 sd; a bound that lost a factor (e.g. union over both tails counted twice, or the
-    # one-sided bounds at the wrong level) or used the wrong term falls below 0.7 and fails.
+    # Soundness: at confidence 1 - LEVEL each bound exceeds the true eps = 1 with
+    # probability <= LEVEL, so one of REPEATS does with probability <= 1e-6. A point
+    # estimate passed off as the bound exceeds 1 in about half the experiments: all 20
+    # stay below with probability 2^-20. Power: each exceeds 0.7 unless its counts are
+    # off by 5.5 sd; a bound that lost a factor (both tails at the full alpha counted
+    # twice, the wrong term, the wrong confidence) falls below 0.7 and fails.
     trials = 20_000
     assert trials >= _trials_for_power(0.7)
     prng = fresh_prng()
-    tp = int(_randomized_response(prng, 1, trials).sum())
-    fp = int(_randomized_response(prng, 0, trials).sum())
-    b = epsilon_from_counts(tp, trials, fp, trials, delta=0.0, confidence=1 - FALSE_FAILURE)
-    assert b.lower_bound <= EPS, f"unsound: {b}"
-    assert b.lower_bound > 0.7, f"no power: {b}"
-    assert b.tpr_low <= b.tpr and b.fpr_high >= b.fpr
+    for _ in range(REPEATS):
+        tp = int(_randomized_response(prng, 1, trials).sum())
+        fp = int(_randomized_response(prng, 0, trials).sum())
+        b = epsilon_from_counts(tp, trials, fp, trials, delta=0.0, confidence=1 - LEVEL)
+        assert b.lower_bound <= EPS, f"unsound: {b}"
+        assert b.lower_bound > 0.7, f"no power: {b}"
+        assert b.tpr_low <= b.tpr and b.fpr_high >= b.fpr
 
 
 def test_randomized_response_split_sound_and_tight():
@@ -100,11 +107,12 @@ def test_randomized_response_split_sound_and_tight():
     # soundness above carries over. Power as above with 20,000 counted trials per side.
     trials = 40_000
     prng = fresh_prng()
-    est = empirical_epsilon(_randomized_response(prng, 1, trials), _randomized_response(prng, 0, trials),
-                            delta=0.0, confidence=1 - FALSE_FAILURE)
-    assert est.members == est.nonmembers == trials // 2
-    assert est.threshold == 1.0
-    assert 0.7 < est.lower_bound <= EPS, f"{est}"
+    for _ in range(REPEATS):
+        est = empirical_epsilon(_randomized_response(prng, 1, trials), _randomized_response(prng, 0, trials),
+                                delta=0.0, confidence=1 - LEVEL)
+        assert est.members == est.nonmembers == trials // 2
+        assert est.threshold == 1.0
+        assert 0.7 < est.lower_bound <= EPS, f"{est}"
 
 
 def test_delta_lowers_the_bound():
@@ -126,3 +134,14 @@ def test_threshold_chosen_apart_keeps_the_bound_sound():
     positive = sum(empirical_epsilon(uniform(prng, n), uniform(prng, n), confidence=0.5).lower_bound > 0
                    for _ in range(runs))
     assert positive <= binom.isf(FALSE_FAILURE, runs, 0.5), f"{positive} of {runs} runs claim eps > 0"
+
+
+def test_split_permutation_is_random():
+    # The held-apart split must not follow the order the records were given in (sorted
+    # scores would otherwise put all high members in one part).
+    from pyppml.audit import _random
+
+    prng = fresh_prng()
+    a, b = _random.permutation(1000, prng), _random.permutation(1000, prng)
+    assert sorted(a.tolist()) == list(range(1000))
+    assert not np.array_equal(a, np.arange(1000)) and not np.array_equal(a, b)  # each 1 / 1000! by chance
