@@ -15,14 +15,17 @@ dtype('int64')
 """
 
 from pyppml.dp.accountant import PrivacyAccountant
-from pyppml.dp.calibration import analytic_gaussian_sigma
+from pyppml.dp.calibration import analytic_gaussian_sigma, calibrate_noise_multiplier
 from pyppml.dp.clipping import clip_l2, clipped_sum
+from pyppml.dp.logistic_regression import DPLogisticRegression
 from pyppml.dp.mechanisms import gaussian_mechanism, grid_gaussian_mechanism, laplace_mechanism
 from pyppml.dp.noise import discrete_gaussian, discrete_laplace, exact_scale, exact_variance
 
 __all__ = [
+    "DPLogisticRegression",
     "PrivacyAccountant",
     "analytic_gaussian_sigma",
+    "calibrate_noise_multiplier",
     "clip_l2",
     "clipped_sum",
     "discrete_gaussian",

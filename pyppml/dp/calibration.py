@@ -5,9 +5,10 @@ instead of the classical sqrt(2 ln(1.25/delta)) bound (which is loose and needs 
 
 from __future__ import annotations
 
+import functools
 import math
 
-from pyppml.dp._checks import positive_real, probability_open
+from pyppml.dp._checks import fail, positive_real, probability_open
 
 
 def _log_phi(x: float) -> float:
@@ -69,4 +70,68 @@ def analytic_gaussian_sigma(epsilon, delta, l2_sensitivity=1.0) -> float:
             hi = mid
         if hi - lo <= 1e-12 * hi:
             break
+    return hi
+
+
+def calibrate_noise_multiplier(epsilon, delta, steps: int, sample_rate=None, *, method: str = "rdp",
+                               sampling: str = "poisson", dataset_size=None, batch_size=None,
+                               tolerance: float = 1e-3) -> float:
+    """Smallest noise multiplier (to a relative ``tolerance``, rounded up) for which
+    ``steps`` subsampled Gaussian steps stay (epsilon, delta)-DP under the accountant
+    ``PrivacyAccountant(method, sampling=sampling)``: what DP-SGD needs to hit a target
+    budget for a given number of epochs.
+
+    Returns
+    -------
+    float
+        The multiplier; a fresh accountant stepped with it reports epsilon <= the target.
+
+    Raises
+    ------
+    ValueError
+        epsilon not finite or <= 0, delta outside (0, 1), or the step parameters as in
+        ``PrivacyAccountant.step``.
+
+    Examples
+    --------
+    >>> from pyppml import dp
+    >>> nm = dp.calibrate_noise_multiplier(1.0, 1e-5, steps=100, sample_rate=0.1)
+    >>> acc = dp.PrivacyAccountant()
+    >>> acc.step(nm, 0.1, steps=100)
+    >>> bool(0.99 < acc.get_epsilon(1e-5) <= 1.0)
+    True
+    """
+    api = "dp.calibrate_noise_multiplier"
+    eps = float(positive_real(api, "epsilon", epsilon))
+    dlt = probability_open(api, "delta", delta)
+    return _calibrate(eps, dlt, steps, sample_rate, method, sampling, dataset_size, batch_size, float(tolerance))
+
+
+@functools.lru_cache(maxsize=256)
+def _calibrate(eps, dlt, steps, sample_rate, method, sampling, dataset_size, batch_size, tolerance) -> float:
+    """The search behind ``calibrate_noise_multiplier``, cached: it depends only on public
+    parameters, and a cross-validated fit asks for the same budget many times."""
+    from pyppml.dp.accountant import PrivacyAccountant
+
+    api = "dp.calibrate_noise_multiplier"
+
+    def spent(multiplier: float) -> float:
+        acc = PrivacyAccountant(method, sampling=sampling)
+        acc.step(multiplier, sample_rate, steps, dataset_size=dataset_size, batch_size=batch_size)
+        return acc.get_epsilon(dlt)
+
+    # epsilon decreases in the multiplier: bracket, then bisect keeping `hi` feasible.
+    lo, hi = 0.25, 1.0
+    while spent(hi) > eps:
+        lo, hi = hi, hi * 2.0
+        if hi > 2.0**20:
+            fail(api, "epsilon", "is out of reach", "a budget some multiplier below 2**20 meets", eps)
+    while lo > 2.0**-6 and spent(lo) <= eps:
+        lo, hi = lo / 2.0, lo
+    while hi - lo > tolerance * hi:
+        mid = math.sqrt(lo * hi)
+        if spent(mid) > eps:
+            lo = mid
+        else:
+            hi = mid
     return hi

@@ -343,3 +343,15 @@ def predict_proba_encrypted(records: EncryptedRecords, model, context: ckks.Cont
 def predict_encrypted(records: EncryptedRecords, model, context: ckks.Context) -> np.ndarray:
     """Key holder's view with output="label": the predicted class (0/1) of each record."""
     return decrypt_outputs(context, score_encrypted(records, model, output="label"), records.n_records, "label")
+
+
+def serve_encrypted(X: np.ndarray, coef, intercept: float, *, encrypt_weights: bool = False,
+                    poly_degree: int = 8192, output: str = "score_flooded",
+                    bits_of_precision: float = 10.0) -> np.ndarray:
+    """The whole scoring round in one call, for a released linear model (encrypted or
+    DP-trained): fresh keys, records encrypted, scored with the plaintext (or encrypted)
+    weights, decrypted by the key holder. Returns P(y = 1), shape (n,)."""
+    ctx = inference_context(poly_degree, encrypted_model=encrypt_weights, output=output)
+    records = encrypt_records(X, ctx)
+    model = encrypt_model(coef, intercept, ctx) if encrypt_weights else (np.asarray(coef), float(intercept))
+    return predict_proba_encrypted(records, model, ctx, output=output, bits_of_precision=bits_of_precision)

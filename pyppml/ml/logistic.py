@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from pyppml import ckks
-from pyppml.ml.inference import encrypt_model, encrypt_records, inference_context, predict_proba_encrypted
+from pyppml.ml.inference import serve_encrypted
 from pyppml.ml.messages import EncryptedDataset
 from pyppml.ml.owner import DataOwner
 from pyppml.ml.sigmoid import sigmoid
@@ -204,10 +204,8 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         records); see ``pyppml.ml.inference``."""
         self._check_fitted("predict_proba_encrypted")
         X = check_X(X, "EncryptedLogisticRegression.predict_proba_encrypted", self.n_features_in_)
-        ctx = inference_context(poly_degree, encrypted_model=encrypt_weights, output=output)
-        records = encrypt_records(X, ctx)
-        model = encrypt_model(self.coef_[0], self.intercept_[0], ctx) if encrypt_weights else (self.coef_[0], self.intercept_[0])
-        return predict_proba_encrypted(records, model, ctx, output=output, bits_of_precision=bits_of_precision)
+        return serve_encrypted(X, self.coef_[0], self.intercept_[0], encrypt_weights=encrypt_weights,
+                               poly_degree=poly_degree, output=output, bits_of_precision=bits_of_precision)
 
     def plot_training_curve(self, X, y, path: str):
         """Write the training loss and AUC after each iteration (needs

@@ -1,0 +1,219 @@
+"""DPLogisticRegression and the DP-SGD pieces under it: the noise actually added has the
+calibrated scale, clipping bounds every example, the budget spent is the one asked for,
+batches have the law the accountant assumes, objective perturbation draws the right
+noise, and the model is useful (breast cancer at epsilon = 1) and composes with
+encrypted inference. Statistical assertions at false-failure rate 1e-6 (dp_stats)."""
+
+import math
+
+import numpy as np
+import pytest
+from dp_stats import FALSE_FAILURE, Z_TWO_SIDED, assert_second_moment, gaussian_moments, samples_for_scale_error
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from pyppml import ParameterError, _core, dp
+from pyppml.dp.mechanisms import default_granularity
+from pyppml.dp.objective_perturbation import perturbation_vector, privacy_split
+from pyppml.dp.sampling import fixed_size_sample, poisson_sample
+from pyppml.dp.sgd import dp_sgd, sgd_schedule
+
+
+def seeded(stream=0):
+    return _core.Prng(b"dp-logistic-regression-tests-32b", stream)
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    sc = StandardScaler().fit(Xtr)  # test fixture only: a real owner scales with public bounds
+    return sc.transform(Xtr), ytr, sc.transform(Xte), yte
+
+
+def grid_sigma(noise_multiplier, clip, d):
+    """Noise std in value units of grid_gaussian_mechanism (its rounding counted)."""
+    step = default_granularity(clip, d, "l2")
+    return noise_multiplier * (clip + step * math.ceil(math.sqrt(d)))
+
+
+# -- the noise DP-SGD adds ------------------------------------------------------------------
+D_NOISE = 60_000  # coordinates: enough to catch a 3% error in the noise scale at 1e-6
+assert D_NOISE >= samples_for_scale_error(gaussian_moments, 1.0)
+
+
+@pytest.mark.parametrize("sampling", ["poisson", "fixed"])
+def test_dp_sgd_step_noise_has_the_calibrated_scale(sampling):
+    # Zero gradients: one step moves w by exactly -lr * noise / divisor, so w's entries are
+    # samples of the noise. Poisson: std nm * C / (q n); fixed: nm * 2C / b (replace-one).
+    n, b, clip, nm, lr = 50, 25, 0.5, 1.3, 0.2
+    w = dp_sgd(lambda w, idx: np.zeros((len(idx), D_NOISE)), np.zeros(D_NOISE), n, steps=1, batch_size=b,
+               clip=clip, noise_multiplier=nm, learning_rate=lr, sampling=sampling, prng=seeded())
+    sens = clip if sampling == "poisson" else 2 * clip
+    sigma = lr * grid_sigma(nm, sens, D_NOISE) / b  # q n = b for Poisson here
+    assert_second_moment(w, *gaussian_moments(sigma), what=f"DP-SGD noise ({sampling})")
+
+
+def test_dp_sgd_clips_every_example():
+    # Same stream, gradients of norm 3 and 3000 in one direction: clipped to C they are equal,
+    # so the runs must agree bit for bit; without clipping they differ by ~1000x.
+    direction = np.array([0.6, 0.8])
+
+    def run(scale):
+        return dp_sgd(lambda w, idx: np.tile(scale * 5 * direction, (len(idx), 1)), np.zeros(2), 40, steps=5,
+                      batch_size=10, clip=1.0, noise_multiplier=0.7, learning_rate=0.1, prng=seeded(3))
+
+    assert np.array_equal(run(1.0), run(1000.0))
+
+
+def test_poisson_sample_rate_and_fixed_batches_are_uniform():
+    n, q = 400_000, 0.03
+    k = int(poisson_sample(n, q).sum())
+    assert abs(k - n * q) <= Z_TWO_SIDED * math.sqrt(n * q * (1 - q))
+    # Fixed batches: every example equally likely (chi-square over inclusion counts).
+    from scipy.stats import chi2
+
+    n, b, reps = 20, 5, 4000
+    counts = np.zeros(n)
+    for _ in range(reps):
+        idx = fixed_size_sample(n, b)
+        assert len(set(idx.tolist())) == b
+        counts[idx] += 1
+    expected = reps * b / n
+    # Inclusion counts are not independent across items: the statistic is bounded by a
+    # chi-square with n - 1 df scaled by (n - b) / (n - 1) < 1, so the test is conservative.
+    stat = float(((counts - expected) ** 2 / expected).sum())
+    assert stat < chi2.isf(FALSE_FAILURE, n - 1)
+
+
+# -- the budget ----------------------------------------------------------------------------
+def test_calibrated_multiplier_spends_the_budget_and_no_more():
+    nm = dp.calibrate_noise_multiplier(1.0, 1e-5, steps=150, sample_rate=0.1)
+    acc = dp.PrivacyAccountant()
+    acc.step(nm, 0.1, 150)
+    assert acc.get_epsilon(1e-5) <= 1.0
+    slightly_less = dp.PrivacyAccountant()
+    slightly_less.step(nm * 0.99, 0.1, 150)
+    assert slightly_less.get_epsilon(1e-5) > 1.0  # tight: 1% less noise breaks the budget
+
+
+def test_fit_spends_the_target_epsilon_and_charges_a_shared_accountant(cancer):
+    Xtr, ytr, _, _ = cancer
+    model = dp.DPLogisticRegression(epsilon=1.0, delta=1e-5).fit(Xtr, ytr)
+    q, steps = sgd_schedule(len(Xtr), 10.0, 64)
+    assert model.n_iter_ == steps
+    assert model.noise_multiplier_ == dp.calibrate_noise_multiplier(1.0, 1e-5, steps, q)
+    assert 0.99 < model.epsilon_ <= 1.0
+    shared = dp.PrivacyAccountant()
+    dp.DPLogisticRegression(epsilon=0.5).set_params(accountant=shared).fit(Xtr, ytr)
+    dp.DPLogisticRegression(epsilon=0.5).set_params(accountant=shared).fit(Xtr, ytr)
+    assert shared.get_epsilon(1e-5) > 0.6  # two fits compose; each alone spends <= 0.5
+
+
+def test_fit_adds_the_calibrated_noise_to_the_weights():
+    # Zero features, no intercept: every gradient is 0, so coef_ is the sum of the T steps'
+    # noise times -lr / (q n); its scale must be the calibrated one (a fit that used the
+    # wrong multiplier, or no noise, fails here).
+    n, d = 100, 40_000
+    X = np.zeros((n, d))
+    y = np.tile([0, 1], n // 2)
+    m = dp.DPLogisticRegression(epsilon=2.0, fit_intercept=False, learning_rate=0.3, batch_size=50)
+    m.fit(X, y)
+    q, steps = sgd_schedule(n, 10.0, 50)
+    sigma = 0.3 * math.sqrt(steps) * grid_sigma(m.noise_multiplier_, 1.0, d) / (q * n)
+    assert_second_moment(m.coef_[0], *gaussian_moments(sigma), what="fit noise")
+
+
+def test_fixed_size_batches_use_replace_one_accounting(cancer):
+    Xtr, ytr, _, _ = cancer
+    m = dp.DPLogisticRegression(epsilon=2.0, sampling="fixed").fit(Xtr, ytr)
+    assert m.accountant_.sampling == "fixed"
+    _, steps = sgd_schedule(len(Xtr), 10.0, 64)
+    ref = dp.PrivacyAccountant(sampling="fixed")
+    ref.step(m.noise_multiplier_, None, steps, dataset_size=len(Xtr), batch_size=64)
+    assert ref.get_epsilon(1e-5) == pytest.approx(m.epsilon_) and m.epsilon_ <= 2.0
+
+
+# -- objective perturbation ----------------------------------------------------------------
+def test_objective_perturbation_noise_norm_is_gamma():
+    # ||b|| ~ Gamma(d, 2 / eps'): mean 2d/eps', variance 4d/eps'^2 (z-test at 1e-6 on the mean;
+    # catches a factor-2 error in the rate, e.g. eps' instead of eps'/2).
+    d, eps_p, reps = 5, 0.8, 20_000
+    norms = np.array([np.linalg.norm(perturbation_vector(d, eps_p)) for _ in range(reps)])
+    mean, sd = 2 * d / eps_p, math.sqrt(4 * d) / eps_p
+    assert abs(norms.mean() - mean) <= Z_TWO_SIDED * sd / math.sqrt(reps)
+
+
+def test_objective_perturbation_budget_split_matches_the_paper():
+    # Chaudhuri et al. 2011, Algorithm 2, with c = 1/4.
+    eps_p, extra = privacy_split(1.0, 1000, 0.01)
+    assert eps_p == pytest.approx(1.0 - math.log(1 + 2 * 0.25 / 10 + (0.25 / 10) ** 2))
+    assert extra == 0.0
+    eps_p, extra = privacy_split(0.1, 10, 0.01)  # too little regularisation: eps/2 and Delta
+    assert eps_p == 0.05
+    assert extra == pytest.approx(0.25 / (10 * math.expm1(0.025)) - 0.01)
+
+
+def test_objective_method_is_pure_dp_and_learns(cancer):
+    Xtr, ytr, Xte, yte = cancer
+    m = dp.DPLogisticRegression(epsilon=4.0, method="objective", data_norm=math.sqrt(Xtr.shape[1])).fit(Xtr, ytr)
+    assert (m.epsilon_, m.delta_, m.method_) == (4.0, 0.0, "objective")
+    assert roc_auc_score(yte, m.predict_proba(Xte)[:, 1]) > 0.8
+
+
+# -- usefulness and composition --------------------------------------------------------------
+def test_breast_cancer_auc_at_epsilon_one(cancer):
+    # Bench: mean AUC 0.990 over seeds vs 0.995 non-private; a single fit stays above 0.96
+    # except with tiny probability (the issue's target: within 0.03 of non-private).
+    Xtr, ytr, Xte, yte = cancer
+    m = dp.DPLogisticRegression(epsilon=1.0).fit(Xtr, ytr)
+    assert roc_auc_score(yte, m.predict_proba(Xte)[:, 1]) > 0.95
+    assert m.predict(Xte).shape == (len(Xte),) and set(np.unique(m.predict(Xte))) <= {0, 1}
+
+
+def test_sklearn_interface(cancer):
+    Xtr, ytr, _, _ = cancer
+    m = dp.DPLogisticRegression(epsilon=2.0, batch_size=32)
+    assert clone(m).get_params()["batch_size"] == 32
+    p = m.fit(Xtr, ytr).predict_proba(Xtr[:5])
+    assert p.shape == (5, 2) and np.allclose(p.sum(axis=1), 1.0)
+
+
+def test_dp_model_served_with_encrypted_inference(cancer):
+    Xtr, ytr, Xte, _ = cancer
+    m = dp.DPLogisticRegression(epsilon=2.0).fit(Xtr, ytr)
+    rows = np.clip(Xte[:8], -4, 4)
+    enc = m.predict_proba_encrypted(rows, output="score")
+    assert np.max(np.abs(enc - m.predict_proba(rows)[:, 1])) < 0.05  # sigmoid approximation error
+
+
+# -- bad input -------------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs,X,y,match", [
+    ({"epsilon": 0.0}, None, None, r"epsilon is not positive"),
+    ({"epsilon": float("nan")}, None, None, r"epsilon is not finite"),
+    ({"delta": 1.0}, None, None, r"delta is outside \(0, 1\)"),
+    ({"method": "magic"}, None, None, r"method is unknown"),
+    ({"method": "objective"}, None, None, r"data_norm is required"),
+    ({"batch_size": 0}, None, None, r"batch_size is not a positive integer"),
+    ({"sampling": "bernoulli"}, None, None, r"sampling is unknown"),
+    ({}, [[1.0, float("inf")], [0.0, 1.0]], [0, 1], r"X contains NaN or infinity"),
+    ({}, [[1.0, 2.0], [0.0, 1.0]], [0, 2], r"y has labels other than 0 and 1"),
+    ({}, [[1.0, 2.0], [0.0, 1.0]], [0, 1, 1], r"y has the wrong shape"),
+])
+def test_bad_input_is_a_parameter_error_naming_the_argument(kwargs, X, y, match):
+    X = [[0.25, 0.5], [0.75, 1.0]] if X is None else X
+    y = [0, 1] if y is None else y
+    with pytest.raises(ParameterError, match=match) as info:
+        dp.DPLogisticRegression(**kwargs).fit(X, y)
+    assert "\n" not in str(info.value)
+    assert "0.75" not in str(info.value) and "inf" not in str(info.value).split("got")[-1]
+
+
+def test_predict_checks_feature_count(cancer):
+    Xtr, ytr, _, _ = cancer
+    m = dp.DPLogisticRegression(epsilon=1.0).fit(Xtr, ytr)
+    with pytest.raises(ParameterError, match=r"X has the wrong number of features; expected 30 features, got 3"):
+        m.predict(np.zeros((2, 3)))
