@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compare", action="store_true", help="also time the peers when importable (SEAL, OpenFHE, OpenDP; Flower's SecAgg+ for fl)")
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--logn", type=int, nargs="*", default=None, help="restrict to these log2(N)")
+    p.add_argument("--out", default=None, help="folder for the plots some suites draw (dplr, audit)")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("demo", help="the main job end to end on the embedded data set")
