@@ -2,6 +2,8 @@
 // the server's column counts.
 #include "dp/local/unary_bits.hpp"
 
+#include <algorithm>
+#include <array>
 #include <vector>
 
 #include "dp/local/byte_stream.hpp"
@@ -57,17 +59,39 @@ void unary_perturb(random::Prng& prng, const uint32_t* positions, std::size_t n,
 
 void bit_column_counts(const uint8_t* bits, std::size_t n, std::size_t width, const uint32_t* groups,
                        uint64_t* counts) {
+  // Byte-sliced counters: one uint64 holds eight 8-bit counters, for the 8 columns of one
+  // byte; spread[v] has byte k = bit k of v, so a row byte costs one lookup and one add.
+  // A group's counters are flushed into `counts` before any can pass 255.
+  static const auto spread = [] {
+    std::array<uint64_t, 256> t{};
+    for (unsigned v = 0; v < 256; ++v)
+      for (unsigned k = 0; k < 8; ++k) t[v] |= static_cast<uint64_t>((v >> k) & 1u) << (8 * k);
+    return t;
+  }();
   const std::size_t stride = row_bytes(width);
-  const std::size_t full = width / 8;  // whole bytes; the last partial byte separately
-  for (std::size_t i = 0; i < n; ++i) {
-    const uint8_t* row = bits + i * stride;
-    uint64_t* c = counts + (groups ? static_cast<std::size_t>(groups[i]) * width : 0);
-    for (std::size_t b = 0; b < full; ++b) {
-      const unsigned v = row[b];
-      for (unsigned k = 0; k < 8; ++k) c[8 * b + k] += (v >> k) & 1u;
+  std::size_t n_groups = 1;
+  if (groups)
+    for (std::size_t i = 0; i < n; ++i) n_groups = std::max<std::size_t>(n_groups, std::size_t{groups[i]} + 1);
+  std::vector<uint64_t> acc(n_groups * stride, 0);
+  std::vector<uint32_t> since(n_groups, 0);
+  auto flush = [&](std::size_t g) {
+    uint64_t* a = acc.data() + g * stride;
+    uint64_t* c = counts + g * width;
+    for (std::size_t b = 0; b < stride; ++b) {
+      const uint64_t v = a[b];
+      a[b] = 0;
+      for (std::size_t k = 0; k < 8 && 8 * b + k < width; ++k) c[8 * b + k] += (v >> (8 * k)) & 0xff;
     }
-    for (std::size_t j = 8 * full; j < width; ++j) c[j] += (row[j / 8] >> (j % 8)) & 1u;
+    since[g] = 0;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t g = groups ? groups[i] : 0;
+    const uint8_t* row = bits + i * stride;
+    uint64_t* a = acc.data() + g * stride;
+    for (std::size_t b = 0; b < stride; ++b) a[b] += spread[row[b]];
+    if (++since[g] == 255) flush(g);
   }
+  for (std::size_t g = 0; g < n_groups; ++g) flush(g);
 }
 
 }  // namespace ppml::dp::local
