@@ -1,4 +1,6 @@
-"""`pyppml demo`: the main job end to end on scikit-learn's breast-cancer data set.
+"""`pyppml demo`: the main job end to end on scikit-learn's breast-cancer data set
+(then the federated part, ``pyppml.fl.demo``, and the differential-privacy part,
+``pyppml.dp.demo``).
 
 A hospital (the data owner) encrypts its training records; a server fits a logistic
 regression on the ciphertexts alone; the hospital decrypts the model. New patients'
@@ -177,5 +179,8 @@ def main(args) -> int:
     from pyppml.fl.demo import run_fl_demo
 
     run_fl_demo(args)
+    from pyppml.dp.demo import run_dp_demo
+
+    run_dp_demo(args)
     print(f"\ndemo finished in {time.perf_counter() - t0:.1f} s")
     return 0

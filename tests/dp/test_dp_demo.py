@@ -1,0 +1,18 @@
+"""The differential-privacy part of `pyppml demo`: each DP model spends at most its budget
+and stays useful, and the attack that finds the memorising model finds little on them."""
+
+import types
+
+from pyppml.dp.demo import EPSILONS, run_dp_demo
+
+
+def test_dp_demo_quick():
+    res = run_dp_demo(types.SimpleNamespace(quick=True))
+    memorising = res["memorising 30-NN (non-private)"]
+    assert memorising["attack_auc"] > 0.65  # members all get probability 1: clearly attackable
+    for eps in EPSILONS:
+        r = res[f"DPLogisticRegression eps = {eps:g}"]
+        assert r["epsilon"] <= eps
+        assert r["auc"] > 0.9
+        assert r["attack_auc"] < memorising["attack_auc"]
+        assert r["eps_lb"] <= eps  # an audit above the accounted epsilon would mean a bug
