@@ -118,6 +118,7 @@ void init_ldp(py::module_& m) {
       py::arg("a"), py::arg("b"), py::arg("y"), py::arg("g"), py::arg("d"),
       "For each item x < d, the number of reports (a, b, y) with H_{a,b}(x) == y.");
   m.def("ldp_olh_kernel_name", [] { return std::string(dp::local::olh_support_kernel_name()); });
+  m.def("ldp_unary_kernel_name", [] { return std::string(dp::local::unary_perturb_kernel_name()); });
 }
 
 }  // namespace ppml::bindings

@@ -1,60 +1,39 @@
-// Unary-encoding perturbation by lazy byte-wise comparison with 64-bit thresholds, and
-// the server's column counts.
+// Unary-encoding perturbation (dispatcher, scalar bit deposit) and the server's column counts.
 #include "dp/local/unary_bits.hpp"
 
 #include <algorithm>
 #include <array>
 #include <vector>
 
-#include "dp/local/byte_stream.hpp"
+#include "common/backend.hpp"
+#include "dp/local/unary_bits_impl.hpp"
 
 namespace ppml::dp::local {
-namespace {
 
-// Finishes the comparison U < t after the top byte tied: bytes 2..8 of U from the stream.
-bool below_rest(ByteStream& s, uint64_t t) {
-  for (int shift = 48; shift >= 0; shift -= 8) {
-    unsigned tb = static_cast<unsigned>(t >> shift) & 0xff;
-    unsigned b = s.next();
-    if (b != tb) return b < tb;
-  }
-  return false;  // U == t
+namespace detail {
+void unary_perturb_bmi2(random::Prng& prng, const uint32_t* positions, std::size_t n, std::size_t width,
+                        uint64_t t_hit, uint64_t t_other, uint8_t* out);
+}  // namespace detail
+
+const char* unary_perturb_kernel_name() {
+#ifdef PPML_HAVE_UNARY_BITS_AVX2
+  if (effective_backend() != Backend::Scalar) return "bmi2";
+#endif
+  return "scalar";
 }
-
-}  // namespace
 
 void unary_perturb(random::Prng& prng, const uint32_t* positions, std::size_t n, std::size_t width, uint64_t t_hit,
                    uint64_t t_other, uint8_t* out) {
-  ByteStream s(prng);
-  const std::size_t stride = row_bytes(width);
-  const uint8_t top_other = static_cast<uint8_t>(t_other >> 56);
-  const uint8_t top_hit = static_cast<uint8_t>(t_hit >> 56);
-  for (std::size_t i = 0; i < n; ++i) {
-    uint8_t* row = out + i * stride;
-    const std::size_t pos = positions[i];
-    for (std::size_t start = 0; start < width; start += 64) {
-      const std::size_t k = width - start < 64 ? width - start : 64;
-      const uint8_t* r = s.take(k);
-      uint64_t lt = 0, eq = 0;
-      for (std::size_t j = 0; j < k; ++j) {
-        lt |= static_cast<uint64_t>(r[j] < top_other) << j;
-        eq |= static_cast<uint64_t>(r[j] == top_other) << j;
-      }
-      const std::size_t own = pos - start;  // wraps to a huge value when pos < start
-      if (own < k) {
-        uint64_t bit = uint64_t{1} << own;
-        lt = (lt & ~bit) | (r[own] < top_hit ? bit : 0);
-        eq = (eq & ~bit) | (r[own] == top_hit ? bit : 0);
-      }
-      // r is not used below: resolving ties reads further bytes and may refill the buffer.
-      while (eq) {
-        unsigned j = static_cast<unsigned>(__builtin_ctzll(eq));
-        eq &= eq - 1;
-        if (below_rest(s, j == own ? t_hit : t_other)) lt |= uint64_t{1} << j;
-      }
-      for (std::size_t b = 0; b * 8 < k; ++b) row[start / 8 + b] = static_cast<uint8_t>(lt >> (8 * b));
-    }
-  }
+#ifdef PPML_HAVE_UNARY_BITS_AVX2
+  if (effective_backend() != Backend::Scalar)
+    return detail::unary_perturb_bmi2(prng, positions, n, width, t_hit, t_other, out);
+#endif
+  // Software bit deposit: bit j of v goes to the j-th set bit of mask.
+  detail::unary_perturb_impl(prng, positions, n, width, t_hit, t_other, out, [](uint64_t v, uint64_t mask) {
+    uint64_t r = 0;
+    for (; mask; mask &= mask - 1, v >>= 1) r |= (v & 1) ? (mask & -mask) : 0;
+    return r;
+  });
 }
 
 void bit_column_counts(const uint8_t* bits, std::size_t n, std::size_t width, const uint32_t* groups,

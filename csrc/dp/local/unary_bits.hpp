@@ -17,13 +17,18 @@ inline std::size_t row_bytes(std::size_t width) { return (width + 7) / 8; }
 // byte j/8 at bit j%8, padding bits zero) holds independent bits with
 //   P(bit j = 1) = t_hit / 2^64    for j == positions[i],
 //   P(bit j = 1) = t_other / 2^64  otherwise,
-// each decided by comparing a uniform 64-bit integer U with the threshold, U read
-// most-significant byte first and only as far as needed (one byte per bit with
-// probability 255/256). Stream order: per row, per block of 64 positions, one byte per
-// position, then the further bytes of each undecided position in increasing order.
+// each decided by comparing a uniform 64-bit integer U with the threshold bit by bit
+// from the top, only as far as needed (2 random bits per output bit on average).
+// Stream order: the keystream as 64-bit little-endian words, each used from bit 0 up;
+// per row, per block of 64 positions, per threshold bit from the top, one fresh bit for
+// each position still tied, in increasing position order (see unary_bits_impl.hpp).
+// The scalar and BMI2 (pdep) kernels give identical rows.
 // Preconditions (checked by the caller): positions[i] < width.
 void unary_perturb(random::Prng& prng, const uint32_t* positions, std::size_t n, std::size_t width, uint64_t t_hit,
                    uint64_t t_other, uint8_t* out);
+
+// The kernel unary_perturb runs here: "scalar" or "bmi2".
+const char* unary_perturb_kernel_name();
 
 // counts[g * width + j] += number of rows i with groups[i] == g (g = 0 for every row when
 // groups is null) whose bit j is set; `bits` as written by unary_perturb (padding ignored).
