@@ -28,9 +28,10 @@ class OptimizedUnaryEncoding:
 
     Bits are independent: the own item's with P = 1/2 exactly (threshold 2^63), every
     other with P = q = T/2^64 for the smallest T with ratio (1 - q)/q <= e^epsilon, each
-    decided by a lazily compared 64-bit CSPRNG word (C++ kernel, about one keystream
-    byte per bit). Variance ~ n 4 e^eps / (e^eps - 1)^2, independent of d; but a report
-    is d bits, and perturbing costs O(d) per device.
+    decided by comparing a uniform 64-bit CSPRNG word with the threshold from the top bit,
+    drawing its bits only while they tie (C++ kernel, ~2 random bits per bit).
+    Variance ~ n 4 e^eps / (e^eps - 1)^2, independent of d; but a report is d bits, and
+    perturbing costs O(d) per device.
 
     Parameters
     ----------
