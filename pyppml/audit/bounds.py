@@ -84,7 +84,7 @@ class EpsilonBound:
     """The epsilon implied by one test's confusion counts.
 
     lower_bound : eps from the Clopper-Pearson bounds (>= 0; 0 when the counts show nothing)
-    point : eps from the observed rates (may be inf)
+    point : eps from the observed rates (>= 0; inf when FPR = 0 < TPR - delta)
     tpr, fpr : the observed rates; tpr_low, fpr_high : their confidence bounds
     """
 
@@ -141,4 +141,5 @@ def epsilon_from_counts(true_positives: int, members: int, false_positives: int,
     _, fpr_high = clopper_pearson(fp, nonmembers, confidence)
     lb = float(max(epsilon_from_rates(tpr_low, fpr_high, delta), 0.0))
     tpr, fpr = tp / members, fp / nonmembers
-    return EpsilonBound(lb, float(epsilon_from_rates(tpr, fpr, delta)), tpr, fpr, float(tpr_low), float(fpr_high))
+    point = float(max(epsilon_from_rates(tpr, fpr, delta), 0.0))
+    return EpsilonBound(lb, point, tpr, fpr, float(tpr_low), float(fpr_high))

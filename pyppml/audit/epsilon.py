@@ -30,7 +30,8 @@ class EpsilonEstimate:
         Holds with probability >= ``confidence`` when the records are independent trials
         of the mechanism (see the package notes).
     point : float
-        Point estimate at the same threshold on the evaluation part (may be inf).
+        Point estimate at the same threshold on the evaluation part (>= 0, inf when no
+        non-member of that part is flagged).
     threshold : float
         Records with score >= threshold are flagged as members.
     delta, confidence : float
