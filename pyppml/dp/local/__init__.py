@@ -11,14 +11,15 @@ CSPRNG, keyed from the OS for each call.
 
 Which oracle (n devices, eps the local epsilon, Var the variance of one count) [WBLJ17]:
 
-=====================  ==========================  ===================  ===============
-oracle                 Var (item of count 0)       report size          server cost
-=====================  ==========================  ===================  ===============
-RandomizedResponse     n (d - 2 + e^eps)/(e^eps-1)^2  log2 d bits       O(n + d)
-OptimizedUnaryEncoding n 4 e^eps/(e^eps - 1)^2     d bits               O(n d) bit ops
-OptimizedLocalHashing  n 4 e^eps/(e^eps - 1)^2     160 bits             O(n d) hashes
-CountMeanSketch        ~ n c^2/4, c = coth(eps/4)  m + log2 k bits      O(n m + k d)
-=====================  ==========================  ===================  ===============
+* ``RandomizedResponse``: Var = n (d - 2 + e^eps)/(e^eps - 1)^2; reports of log2 d bits;
+  server O(n + d).
+* ``OptimizedUnaryEncoding``: Var = n 4 e^eps/(e^eps - 1)^2; reports of d bits; server
+  O(n d) bit operations.
+* ``OptimizedLocalHashing``: Var = n 4 e^eps/(e^eps - 1)^2 (for e^eps + 1 an integer);
+  reports of 160 bits; server O(n d) hash evaluations.
+* ``CountMeanSketch``: Var ~ n c^2 pi (1 - pi) (m/(m-1))^2 with c = (e^(eps/2) + 1) /
+  (e^(eps/2) - 1), pi ~ 1/(e^(eps/2) + 1), plus a hash-collision error; reports of
+  m + log2 k bits; server O(n m + k d).
 
 * Small domains (d < 3 e^eps + 2): ``RandomizedResponse`` has the lowest variance and
   the smallest reports.

@@ -117,6 +117,6 @@ def unary_other_threshold(epsilon: float, t_hit: int) -> int:
 
 def pure_variance(p: float, q: float, n: int, true_counts) -> np.ndarray | float:
     """Variance of (C - n q)/(p - q) when C sums n independent Bernoullis, c_x of rate p
-    and n - c_x of rate q [WBLJ17, Eq. (2) with the c_x term kept]."""
+    and n - c_x of rate q ([WBLJ17]'s form keeps only the n q (1 - q) term)."""
     c = 0.0 if true_counts is None else np.asarray(true_counts, dtype=np.float64)
     return (c * p * (1 - p) + (n - c) * q * (1 - q)) / (p - q) ** 2

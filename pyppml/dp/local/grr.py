@@ -1,4 +1,4 @@
-"""k-ary (generalized) randomized response [Warner65; WBLJ17 "direct encoding"]: a device
+"""k-ary (generalized) randomized response [WBLJ17, "direct encoding"]: a device
 reports its own item with probability p = e^eps / (e^eps + d - 1) and each other item
 with probability q = 1 / (e^eps + d - 1)."""
 
@@ -102,7 +102,7 @@ class RandomizedResponse:
 
     def estimate(self, reports) -> np.ndarray:
         """Server side: unbiased estimate of each item's count, float64 ``(domain_size,)``:
-        (C_x - n q) / (p - q) with C_x the number of reports of x [WBLJ17, Eq. (1)]."""
+        (C_x - n q) / (p - q) with C_x the number of reports of x [WBLJ17]."""
         c = self._support_counts(reports)
         p, q = float(self.p), float(self.q)
         return (c - len(reports) * q) / (p - q)

@@ -1,4 +1,4 @@
-"""Optimized local hashing (OLH) [WBLJ17, Sec. 4.4]: a device hashes its item into
+"""Optimized local hashing (OLH) [WBLJ17]: a device hashes its item into
 g = round(e^eps) + 1 buckets with a fresh key and reports (key, randomized-response of
 the bucket over g values); the server counts, for every item, the reports whose key
 hashes it to the reported bucket."""
@@ -48,7 +48,7 @@ class OptimizedLocalHashing:
         2 <= d <= 2^32.
     g : int, optional
         Number of hash buckets, 2 <= g <= 2^31; default round(e^epsilon) + 1, the
-        variance-optimal choice [WBLJ17, Sec. 4.4].
+        variance-optimal choice [WBLJ17].
 
     Raises
     ------

@@ -1,4 +1,4 @@
-"""Optimized unary encoding (OUE) [WBLJ17, Sec. 4.3]: a device sends d bits, its own
+"""Optimized unary encoding (OUE) [WBLJ17]: a device sends d bits, its own
 item's bit set with probability p = 1/2 and every other bit with q = 1/(e^eps + 1)."""
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def test_olh(eps, g):
     counts = zipf_counts(12, N)
     olh = OptimizedLocalHashing(eps, 12, g=g)
     pure_case(olh, counts, run_estimates(olh, counts, 3))
-    # [WBLJ17, Eq. (13)]: n (e^eps - 1 + g)^2 / ((e^eps - 1)^2 (g - 1)), up to the 2^-32
+    # [WBLJ17]'s variance for general g: n (e^eps - 1 + g)^2 / ((e^eps - 1)^2 (g - 1)), up to the 2^-32
     # non-uniformity of the buckets.
     e = math.exp(eps)
     assert olh.variance(1000)[0] == pytest.approx(1000 * (e - 1 + olh.g) ** 2 / ((e - 1) ** 2 * (olh.g - 1)),
