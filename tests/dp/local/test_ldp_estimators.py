@@ -8,6 +8,7 @@ d = 6; for the sketch, a flip probability 5% off) and a variance off by VAR_ERRO
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -51,8 +52,6 @@ def run_estimates(oracle, counts, seed):
 
 
 def _slice(reports, a, b):
-    from dataclasses import replace
-
     keys = None if reports.keys is None else reports.keys[a:b]
     return replace(reports, values=reports.values[a:b], keys=keys)
 
