@@ -56,6 +56,18 @@ def check_values(api: str, values, domain_size: int) -> np.ndarray:
     return arr.astype(np.uint64, copy=False)
 
 
+def check_counts(api: str, true_counts, domain_size: int):
+    """None, or true counts: finite, >= 0, shape (domain_size,), as float64."""
+    if true_counts is None:
+        return None
+    c = np.asarray(true_counts, dtype=np.float64)
+    if c.shape != (domain_size,):
+        fail(api, "true_counts", "has the wrong shape", f"({domain_size},)", c.shape)
+    if not np.all(np.isfinite(c) & (c >= 0)):
+        fail(api, "true_counts", "has a negative or non-finite entry", "counts >= 0", "one")
+    return c
+
+
 def check_prng(api: str, prng):
     """The given test-only Prng, or a fresh one keyed from the OS."""
     if prng is None:

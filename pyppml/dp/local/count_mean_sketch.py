@@ -14,6 +14,7 @@ from pyppml import _core
 from pyppml.dp._checks import fail
 from pyppml.dp.local._common import (
     TWO64,
+    check_counts,
     check_epsilon,
     check_int,
     check_prng,
@@ -163,7 +164,9 @@ class CountMeanSketch:
         """Mean of ``estimate`` for these hash keys: m/(m-1)(sum_v c_v rho_v(x) - n/m),
         rho_v(x) the fraction of hash functions colliding v with x (d <= 4096)."""
         d = check_int("CountMeanSketch.expected_estimate", "domain_size", self.domain_size, 2, 4096)
-        c = np.asarray(true_counts, dtype=np.float64)
+        c = check_counts("CountMeanSketch.expected_estimate", true_counts, d)
+        if c is None:
+            fail("CountMeanSketch.expected_estimate", "true_counts", "is missing", "the true counts", None)
         return self.m / (self.m - 1) * (c @ self._rho(d) - c.sum() / self.m)
 
     def variance(self, n, true_counts=None) -> np.ndarray:
@@ -174,7 +177,8 @@ class CountMeanSketch:
         n = check_int("CountMeanSketch.variance", "n", n, 1, 1 << 62)
         f, m, c = float(self.flip), self.m, float(self.c)
         pi0 = f + (1 - 2 * f) / m
-        tc = 0.0 if true_counts is None else np.asarray(true_counts, dtype=np.float64)
+        tc = check_counts("CountMeanSketch.variance", true_counts, self.domain_size)
+        tc = 0.0 if tc is None else tc
         var = (n - tc) * pi0 * (1 - pi0) + tc * f * (1 - f)
         var = (m / (m - 1)) ** 2 * c * c * var
         return np.broadcast_to(np.asarray(var, dtype=np.float64), (self.domain_size,)).copy()
@@ -183,7 +187,9 @@ class CountMeanSketch:
         """Exact variance of each estimate for these hash keys (d <= 4096): the reports'
         contributions are independent, each +-c/2 + 1/2 with P(+) = pi_v(x)."""
         d = check_int("CountMeanSketch.exact_variance", "domain_size", self.domain_size, 2, 4096)
-        tc = np.asarray(true_counts, dtype=np.float64)
+        tc = check_counts("CountMeanSketch.exact_variance", true_counts, d)
+        if tc is None:
+            fail("CountMeanSketch.exact_variance", "true_counts", "is missing", "the true counts", None)
         f, m, c = float(self.flip), self.m, float(self.c)
         pi = f + self._rho(d) * (1 - 2 * f)
         return (m / (m - 1)) ** 2 * c * c * (tc @ (pi * (1 - pi)))

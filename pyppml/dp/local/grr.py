@@ -11,6 +11,7 @@ import numpy as np
 from pyppml.dp._checks import fail
 from pyppml.dp.local._common import (
     TWO64,
+    check_counts,
     check_epsilon,
     check_int,
     check_prng,
@@ -111,6 +112,7 @@ class RandomizedResponse:
         """Variance of each estimate from n reports, float64 ``(domain_size,)``: exact for
         the given true counts, the paper's n q (1 - q) / (p - q)^2 (count 0) without."""
         n = check_int("RandomizedResponse.variance", "n", n, 1, 1 << 62)
+        true_counts = check_counts("RandomizedResponse.variance", true_counts, self.domain_size)
         var = pure_variance(float(self.p), float(self.q), n, true_counts)
         return np.broadcast_to(np.asarray(var, dtype=np.float64), (self.domain_size,)).copy()
 

@@ -14,6 +14,7 @@ from pyppml import _core
 from pyppml.dp._checks import fail
 from pyppml.dp.local._common import (
     TWO64,
+    check_counts,
     check_epsilon,
     check_int,
     check_prng,
@@ -132,6 +133,7 @@ class OptimizedLocalHashing:
         """Variance of each estimate, float64 ``(domain_size,)``: exact for the given true
         counts; without them the paper's n q*(1 - q*)/(p* - q*)^2."""
         n = check_int("OptimizedLocalHashing.variance", "n", n, 1, 1 << 62)
+        true_counts = check_counts("OptimizedLocalHashing.variance", true_counts, self.domain_size)
         var = pure_variance(float(self.p), float(self.q), n, true_counts)
         return np.broadcast_to(np.asarray(var, dtype=np.float64), (self.domain_size,)).copy()
 

@@ -11,6 +11,7 @@ import numpy as np
 from pyppml import _core
 from pyppml.dp.local._common import (
     TWO64,
+    check_counts,
     check_epsilon,
     check_int,
     check_prng,
@@ -102,6 +103,7 @@ class OptimizedUnaryEncoding:
         """Variance of each estimate, float64 ``(domain_size,)``: exact for the given true
         counts; without them the paper's n q (1 - q)/(p - q)^2 = n 4 e^eps/(e^eps - 1)^2."""
         n = check_int("OptimizedUnaryEncoding.variance", "n", n, 1, 1 << 62)
+        true_counts = check_counts("OptimizedUnaryEncoding.variance", true_counts, self.domain_size)
         var = pure_variance(float(self.p), float(self.q), n, true_counts)
         return np.broadcast_to(np.asarray(var, dtype=np.float64), (self.domain_size,)).copy()
 

@@ -95,4 +95,8 @@ def test_oracle_knobs():
     raises("hash_keys", CountMeanSketch, 1.0, 16, k=2, hash_keys=np.zeros((3, 2), dtype=np.uint64))
     raises("hash_keys", CountMeanSketch, 1.0, 16, k=2, hash_keys=np.zeros((2, 2), dtype=np.int64))
     raises("n", RandomizedResponse(1.0, 4).variance, 0)
+    for o in ORACLES.values():
+        raises("true_counts", o().variance, 10, np.ones(15))
+        raises("true_counts", o().variance, 10, -np.ones(16))
+    raises("true_counts", CountMeanSketch(1.0, 16).exact_variance, None)
     raises("domain_size", OptimizedUnaryEncoding(1.0, 13).output_probabilities)
