@@ -79,6 +79,23 @@ def _log2(x: float) -> str:
     return f"{math.log2(x):.2f}" if x > 0 else f"{x!r}"
 
 
+# A scale within this factor (log2) of its level's standard scale counts as "near" it:
+# results computed from it are put on the standard scale of their own level (exactly:
+# the integer factor or the plaintext's scale absorbs the ratio).
+_NEAR_LOG2 = 0.125
+
+
+def _near_standard(context, scale: float, level: int) -> bool:
+    return abs(math.log2(scale / context.level_scale(level))) < _NEAR_LOG2
+
+
+def _standard_scale(context, level: int, scale: float, from_level: int) -> float:
+    """Scale for a result at ``level`` computed from an operand of ``scale`` at
+    ``from_level``: the standard ``level_scale(level)`` when the operand is near the
+    standard scale of its level, else ``scale`` (an explicit scale the user chose)."""
+    return context.level_scale(level) if _near_standard(context, scale, from_level) else scale
+
+
 class Plaintext(RlweObject):
     """An encoded vector at a level and scale (evaluation form)."""
 
@@ -245,6 +262,23 @@ class Ciphertext(RlweObject):
         return hi
 
     @staticmethod
+    def _product_operands(a: "Ciphertext", b: "Ciphertext") -> tuple["Ciphertext", "Ciphertext"]:
+        """Both operands at the lower level l. The higher one is brought there (one
+        rescale, no extra level) at scale s_l^2 / s_low when both are near their standard
+        scales, so that the rescaled product lands exactly on level_scale(l - 1);
+        otherwise it is only dropped (scale unchanged)."""
+        if a.level == b.level:
+            return a, b
+        hi, lo = (a, b) if a.level > b.level else (b, a)
+        ctx, level = lo.context, lo.level
+        if level >= 1 and _near_standard(ctx, hi.scale, hi.level) and _near_standard(ctx, lo.scale, level):
+            std = ctx.level_scale(level)
+            hi = hi._bring_to(level, std * std / lo.scale)
+        else:
+            hi = hi.drop_to_level(level)
+        return (hi, lo) if a.level > b.level else (lo, hi)
+
+    @staticmethod
     def _align(a: "Ciphertext", b: "Ciphertext") -> tuple["Ciphertext", "Ciphertext"]:
         if a.context.fingerprint != b.context.fingerprint:
             raise MismatchError(f"align: operands belong to other parameters; expected fingerprint {a.context.fingerprint}, got {b.context.fingerprint}")
@@ -260,9 +294,14 @@ class Ciphertext(RlweObject):
             return a, b._bring_to(a.level, a.scale)
         if a.level == 0:
             raise MismatchError(
-                f"align: operands have different scales at level 0; expected equal scales, got 2^{np.log2(a.scale):.6f} and 2^{np.log2(b.scale):.6f}")
-        # Same level, different scales: both go one level down to a common scale.
-        return a._bring_to(a.level - 1, a.scale), b._bring_to(a.level - 1, a.scale)
+                f"align: operands have different scales at level 0; expected equal scales, got 2^{np.log2(a.scale):.6f} "
+                f"and 2^{np.log2(b.scale):.6f} (no level is left to align them exactly: compute both sides with the "
+                f"operators, which land on the standard scale Context.level_scale(level), or bring one to the other's "
+                f"scale a level earlier with times_scalar_to(1.0, target); with_scale() only relabels, losing precision)")
+        # Same level, different scales: both go one level down to a common scale, the
+        # level's standard one when they are near it.
+        target = _standard_scale(a.context, a.level - 1, a.scale, a.level)
+        return a._bring_to(a.level - 1, target), b._bring_to(a.level - 1, target)
 
     # ------------------------------------------------------------ plaintext operands
     def _vector(self, values, api: str) -> np.ndarray:
@@ -364,8 +403,8 @@ class Ciphertext(RlweObject):
             # A product needs equal levels only: its scale is the product of the scales.
             if self.context.fingerprint != other.context.fingerprint:
                 raise MismatchError(f"multiply: operands belong to other parameters; expected fingerprint {self.context.fingerprint}, got {other.context.fingerprint}")
-            level = min(self.level, other.level)
-            a, b = self.drop_to_level(level), other.drop_to_level(level)
+            a, b = Ciphertext._product_operands(self, other)
+            level = a.level
             if a.level == 0:
                 raise ParameterError("multiply: operands are at level 0; expected a level >= 1 to rescale the product, got 0")
             return a.multiply(b).relinearize().rescale()
@@ -373,23 +412,26 @@ class Ciphertext(RlweObject):
             raise ParameterError("multiply: ciphertext is at level 0; expected a level >= 1 to rescale the product, got 0")
         if isinstance(other, Plaintext):
             return self.multiply_plain(other).rescale()
-        # Encode the plaintext side at scale q_l * 2^k: after rescaling the scale is
-        # self.scale * 2^k (k = 0 unless the values are tiny or huge, see _shift_for).
+        # The result lands on target * 2^k (k = 0 unless the values are tiny or huge, see
+        # _shift_for), target the next level's standard scale: the plaintext side is
+        # encoded at target * q_l / scale, so the rescaled product has that scale exactly.
         q_top = float(self.context.coeff_moduli[self.level])
+        target = _standard_scale(self.context, self.level - 1, self.scale, self.level)
         scalar = _as_scalar(other)
         if isinstance(scalar, bool):
             scalar = int(scalar)
         if isinstance(scalar, numbers.Real):
             k = self._shift_for(abs(float(scalar)), "multiply")
-            return self._times_scalar(float(scalar), self.scale * 2.0 ** k, "multiply")
+            return self._times_scalar(float(scalar), target * 2.0 ** k, "multiply")
+        pt_scale = target * q_top / self.scale
         if scalar is not None:
             k = self._shift_for(abs(complex(scalar)), "multiply")
-            pt = self._constant(scalar, q_top * 2.0 ** k)
+            pt = self._constant(scalar, pt_scale * 2.0 ** k)
         else:
             values = self._vector(other, "multiply")
             k = self._shift_for(float(np.max(np.abs(values))) if values.size else 0.0, "multiply")
-            pt = self._plain(values, q_top * 2.0 ** k)
-        return self.multiply_plain(pt).rescale().with_scale(self.scale * 2.0 ** k)
+            pt = self._plain(values, pt_scale * 2.0 ** k)
+        return self.multiply_plain(pt).rescale().with_scale(target * 2.0 ** k)
 
     __rmul__ = __mul__
 

@@ -106,11 +106,46 @@ class Context(RlweContext):
     def default_rotations(self) -> list[int]:
         return signed_powers_of_two(self.slots)
 
+    def level_scale(self, level: int) -> float:
+        """The standard scale of ``level``: ``scale`` at the top level, and
+        s_{l-1} = s_l^2 / q_l below it, the scale a product of two ciphertexts at the
+        standard scale of level l has after its rescale (OpenFHE's FLEXIBLEAUTO).
+
+        Operators land their results on these scales whenever they choose one (scalar and
+        plaintext products, level alignment), so ``ex2 - mean.square()`` meets equal
+        scales whichever way each side was computed.
+
+        Examples
+        --------
+        >>> ctx = Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+        >>> ctx.level_scale(1) == ctx.scale, round(math.log2(ctx.level_scale(0)), 3)
+        (True, 28.0)
+        """
+        level = int(level)
+        if not 0 <= level <= self.max_level:
+            raise ParameterError(f"level_scale: level is out of range; expected 0 <= level <= {self.max_level}, got {level}")
+        s, q = self.scale, self.coeff_moduli
+        for lvl in range(self.max_level, level, -1):
+            s = s * s / q[lvl]
+        return s
+
     def make_public(self) -> "Context":
         """A copy without the secret key, to send to a computing party."""
         pub = super().make_public()
         pub.scale = self.scale
         return pub
+
+    def _require_secret(self, api: str) -> None:
+        """A received public context (``from_bytes``, ``make_public``) has keys but no
+        secret key: the remedy is to import it, not to make new keys."""
+        if self.secret_key is not None:
+            return
+        if self.public_key is None:
+            raise ParameterError(f"{api}: context has no secret key; expected the key owner's context (call keygen() "
+                                 "first), got a context without keys")
+        raise ParameterError(f"{api}: context has no secret key; expected the key owner's context: import the secret "
+                             "key with import_secret_key(owner_ctx.export_secret_key()) (keygen() would make new keys "
+                             "that cannot decrypt these ciphertexts), got a public context")
 
     # ------------------------------------------------------------------ encoding
     def _level(self, level: int | None) -> int:
@@ -119,13 +154,14 @@ class Context(RlweContext):
     def encode(self, values, scale: float | None = None, level: int | None = None):
         """Encode up to n/2 real or complex values into a plaintext; a shorter vector
         is zero-padded (the only place padding happens: ciphertext operators refuse
-        vectors of another length). ``scale`` must be >= 2^10 sqrt(n) (``ParameterError``)."""
+        vectors of another length). ``scale`` (default ``level_scale(level)``) must be
+        >= 2^10 sqrt(n) (``ParameterError``)."""
         from pyppml.ckks.ciphertext import Plaintext
 
         from pyppml.ckks.ciphertext import min_scale
 
-        scale = self.scale if scale is None else float(scale)
         level = self._level(level)
+        scale = self.level_scale(level) if scale is None else float(scale)
         # Below 2^10 sqrt(n) the rounding of encoding and of rescaling eats the values.
         if not scale >= min_scale(self):
             raise ParameterError(f"encode: scale is too small; expected scale >= 2^{math.log2(min_scale(self)):.1f} "
