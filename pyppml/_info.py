@@ -36,5 +36,7 @@ def info() -> dict:
             "eltwise (q < 2^50)": _core.eltwise_kernel_name(q50),
             "eltwise (q < 2^61)": _core.eltwise_kernel_name(q60),
             "chacha20": _core.chacha20_kernel_name(),
+            "local DP: OLH support counts": _core.ldp_olh_kernel_name(),
+            "local DP: unary perturbation": _core.ldp_unary_kernel_name(),
         },
     }
