@@ -10,14 +10,16 @@ ciphertexts, and inference on encrypted records.
 True
 """
 
-from pyppml.ml.inference import (EncryptedRecords, decrypt_outputs, encrypt_model, encrypt_records, inference_context,
-                                 predict_encrypted, score_encrypted)
+from pyppml.ml.inference import (decrypt_outputs, decrypt_probabilities, decrypt_scores, encrypt_model, encrypt_records,
+                                 inference_context, predict_encrypted, score_encrypted)
+from pyppml.ml.keys import load_public_context, load_secret_context, save_public_context, save_secret_context
 from pyppml.ml.logistic import EncryptedLogisticRegression
 from pyppml.ml.messages import EncryptedDataset, EncryptedModel
 from pyppml.ml.owner import DataOwner
 from pyppml.ml.packing import RowPacking
 from pyppml.ml.plan import TrainingPlan, train_reference
 from pyppml.ml.preprocess import FeatureScaler
+from pyppml.ml.records import EncryptedRecords, EncryptedScores
 from pyppml.ml.sigmoid import SigmoidApproximation, sigmoid
 from pyppml.ml.trainer import train_encrypted
 
@@ -27,15 +29,22 @@ __all__ = [
     "EncryptedLogisticRegression",
     "EncryptedModel",
     "EncryptedRecords",
+    "EncryptedScores",
     "FeatureScaler",
     "RowPacking",
     "SigmoidApproximation",
     "TrainingPlan",
     "decrypt_outputs",
+    "decrypt_probabilities",
+    "decrypt_scores",
     "encrypt_model",
     "encrypt_records",
     "inference_context",
+    "load_public_context",
+    "load_secret_context",
     "predict_encrypted",
+    "save_public_context",
+    "save_secret_context",
     "score_encrypted",
     "sigmoid",
     "train_encrypted",

@@ -50,6 +50,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyppml import ckks
+from pyppml._core import ParameterError
+from pyppml.ml.keys import require_secret
+from pyppml.ml.records import EncryptedRecords, EncryptedScores
 from pyppml.ml.sigmoid import SigmoidApproximation, sigmoid
 from pyppml.ml.validation import check_X
 
@@ -103,22 +106,6 @@ def _pow2_ceil(values: np.ndarray) -> np.ndarray:
     pos = values > 0
     out[pos] = 2.0 ** np.ceil(np.log2(values[pos]))
     return out
-
-
-@dataclass
-class EncryptedRecords:
-    """Records encrypted feature-major: ``batches[b][j]`` holds feature j of records
-    b * slots .. (b + 1) * slots - 1. ``bounds[j]`` bounds |x_j| (public: the server
-    sees it)."""
-
-    n_records: int
-    n_features: int
-    batches: list
-    bounds: np.ndarray
-
-    @property
-    def size_bytes(self) -> int:
-        return sum(len(ct.to_bytes()) for batch in self.batches for ct in batch)
 
 
 @dataclass
@@ -256,9 +243,10 @@ def _rerandomize(s):
 
 
 def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidApproximation | None = None,
-                    output: str = "label", bits_of_precision: float = 10.0) -> list:
+                    output: str = "label", bits_of_precision: float = 10.0) -> EncryptedScores:
     """Server side: encrypted outputs of each batch, as ``output`` says (see the module
-    docstring for what each reveals to the key holder).
+    docstring for what each reveals to the key holder). Returns ``EncryptedScores`` (a
+    list of one ciphertext per batch, with ``to_bytes``).
 
     Parameters
     ----------
@@ -306,19 +294,55 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
             bound += 16.0 * 2.0 ** -bits_of_precision   # the discrete Gaussian's tail, far beyond 2^-100
         _check_range(s, bound, "the output")
         out.append(s)
-    return out
+    return EncryptedScores(out, records.n_records, output, bits_of_precision)
 
 
-def decrypt_scores(context: ckks.Context, cts: list, n_records: int) -> np.ndarray:
+def decrypt_scores(context: ckks.Context, cts: list, n_records: int | None = None) -> np.ndarray:
     """Key holder: the decrypted values as they are (raw or flooded scores, blinded
-    scores for output="label")."""
+    scores for output="label"), shape (n_records,).
+
+    Parameters
+    ----------
+    context : ckks.Context
+        The key holder's, secret key included (``load_secret_context`` after a restart).
+    cts : EncryptedScores or list of Ciphertext
+    n_records : int, optional
+        Default: ``cts.n_records`` (EncryptedScores).
+
+    Raises
+    ------
+    ValueError (pyppml.ParameterError)
+        context without the secret key (the message says how to import it), or no
+        ``n_records`` for a plain list.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyppml.ml import inference_context, encrypt_records, score_encrypted
+    >>> ctx = inference_context(8192, encrypted_model=False, output="score")
+    >>> scores = score_encrypted(encrypt_records(np.array([[1.0, 2.0]]), ctx), ([0.5, -1.0], 0.25), output="score")
+    >>> np.round(decrypt_scores(ctx, scores), 4).tolist()
+    [-1.25]
+    """
+    require_secret(context, "decrypt_scores")
+    if n_records is None:
+        if not isinstance(cts, EncryptedScores):
+            raise ParameterError("decrypt_scores: n_records is missing; expected it for a list of ciphertexts "
+                                      "(EncryptedScores carry it), got None")
+        n_records = cts.n_records
     return np.concatenate([context.decrypt(ct) for ct in cts])[:n_records]
 
 
-def decrypt_outputs(context: ckks.Context, cts: list, n_records: int, output: str = "label",
-                    bits_of_precision: float = 10.0) -> np.ndarray:
+def decrypt_outputs(context: ckks.Context, cts: list, n_records: int | None = None, output: str | None = None,
+                    bits_of_precision: float | None = None) -> np.ndarray:
     """Key holder: labels (int 0/1) for output="label", scores rounded to a grid of
-    2^-floor(bits_of_precision) for "score_flooded", raw scores for "score"."""
+    2^-floor(bits_of_precision) for "score_flooded", raw scores for "score".
+    ``n_records``, ``output`` and ``bits_of_precision`` default to those ``cts``
+    carries (EncryptedScores), else to n_records required, "label" and 10."""
+    if output is None:
+        output = cts.output if isinstance(cts, EncryptedScores) else "label"
+    if bits_of_precision is None:
+        bits_of_precision = cts.bits_of_precision if isinstance(cts, EncryptedScores) else 10.0
     _check_output(output, bits_of_precision, "decrypt_outputs")
     values = decrypt_scores(context, cts, n_records)
     if output == "label":
@@ -329,6 +353,21 @@ def decrypt_outputs(context: ckks.Context, cts: list, n_records: int, output: st
     return values
 
 
+def decrypt_probabilities(context: ckks.Context, scores: EncryptedScores) -> np.ndarray:
+    """Key holder: P(y = 1) of each record, the exact logistic function of the decrypted
+    scores (outputs "score_flooded" and "score"; labels carry no probability).
+
+    Raises
+    ------
+    ValueError
+        output="label" scores, or a context without the secret key.
+    """
+    if scores.output == "label":
+        raise ParameterError("decrypt_probabilities: scores has output 'label'; expected 'score_flooded' or "
+                                  "'score' (labels carry no probability), got 'label'")
+    return sigmoid(decrypt_outputs(context, scores))
+
+
 def predict_proba_encrypted(records: EncryptedRecords, model, context: ckks.Context, output: str = "score_flooded",
                             bits_of_precision: float = 10.0) -> np.ndarray:
     """Key holder's view: the logistic function of the decrypted scores ("score_flooded"
@@ -336,8 +375,7 @@ def predict_proba_encrypted(records: EncryptedRecords, model, context: ckks.Cont
     if output == "label":
         raise ValueError("predict_proba_encrypted: output gives no probability; expected 'score_flooded' or 'score', "
                          "got 'label' (use predict_encrypted)")
-    cts = score_encrypted(records, model, output=output, bits_of_precision=bits_of_precision)
-    return sigmoid(decrypt_outputs(context, cts, records.n_records, output, bits_of_precision))
+    return decrypt_probabilities(context, score_encrypted(records, model, output=output, bits_of_precision=bits_of_precision))
 
 
 def predict_encrypted(records: EncryptedRecords, model, context: ckks.Context) -> np.ndarray:

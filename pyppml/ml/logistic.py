@@ -207,6 +207,64 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         return serve_encrypted(X, self.coef_[0], self.intercept_[0], encrypt_weights=encrypt_weights,
                                poly_degree=poly_degree, output=output, bits_of_precision=bits_of_precision)
 
+    # ------------------------------------------------------------------ persistence
+    def to_bytes(self) -> bytes:
+        """The fitted model alone: constructor parameters and ``RELEASED_ATTRIBUTES``
+        (coefficients, intercept, classes, plan, release facts), in the versioned,
+        SHA-256-checked format of ``pyppml.ml.container``. Holds no key, no data owner
+        and no training row: what ``fit`` published, and nothing more.
+
+        Raises
+        ------
+        ValueError
+            the model is not fitted.
+        """
+        from pyppml.ml.model_io import model_to_bytes
+
+        self._check_fitted("to_bytes")
+        return model_to_bytes(self, RELEASED_ATTRIBUTES)
+
+    @classmethod
+    def from_bytes(cls, data) -> "EncryptedLogisticRegression":
+        """The model ``to_bytes`` wrote; predicts exactly as the original.
+
+        Raises
+        ------
+        pyppml.FormatError (a ValueError)
+            bytes of another kind or version, truncated or altered (checksum), or with
+            a field of the wrong name, type, shape or a non-finite value.
+        """
+        from pyppml.ml.model_io import model_from_bytes
+
+        return model_from_bytes(cls, data)
+
+    def save(self, path) -> None:
+        """Write ``to_bytes()`` to ``path`` (atomically: a reader never sees half a file).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(80, 3)); y = (X[:, 0] - X[:, 1] > 0).astype(int)
+        >>> clf = EncryptedLogisticRegression(iterations=1, poly_degree=16384, progress=False).fit(X, y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.ppml")
+        >>> clf.save(path)
+        >>> loaded = EncryptedLogisticRegression.load(path)
+        >>> bool(np.array_equal(loaded.predict_proba(X), clf.predict_proba(X)))
+        True
+        """
+        from pyppml.ml.container import write_file
+
+        write_file(path, self.to_bytes())
+
+    @classmethod
+    def load(cls, path) -> "EncryptedLogisticRegression":
+        """The model saved at ``path`` (see ``from_bytes`` for what is refused)."""
+        from pyppml.ml.container import read_file
+
+        return cls.from_bytes(read_file(path))
+
     def plot_training_curve(self, X, y, path: str):
         """Write the training loss and AUC after each iteration (needs
         ``record_history=True`` and matplotlib)."""

@@ -24,7 +24,7 @@ from pyppml.ml.params import chain_bits, max_levels
 from pyppml.ml.plan import METHODS, MomentBounds, TrainingPlan, make_plan, train_reference
 from pyppml.ml.preprocess import FeatureScaler
 from pyppml.ml.sigmoid import SigmoidApproximation, choose_bound, choose_degree
-from pyppml.ml.trainer import train_encrypted
+from pyppml.ml.trainer import required_rotations, train_encrypted
 from pyppml.ml.validation import check_Xy
 
 # B = NOISE_SAFETY x the worst error of the throw-away run, rounded up to a quarter bit.
@@ -133,7 +133,8 @@ class DataOwner:
         q, p, dnum = bits
         ctx = ckks.Context(poly_degree=self.poly_degree, coeff_mod_bits=q, special_mod_bits=p, dnum=dnum,
                            scale_bits=q[1] if len(q) > 1 else 40, security=128)
-        ctx.keygen(rotations=packing.rotations(), conjugate=False)
+        # Only the Galois keys the plan's circuit uses: they are most of the public context.
+        ctx.keygen(rotations=required_rotations(self.plan, packing), conjugate=False)
         return ctx
 
     # ------------------------------------------------------------------ owner steps
@@ -166,8 +167,75 @@ class DataOwner:
         return self.context.make_public()
 
     def public_context_bytes(self) -> bytes:
+        """What the server gets: ``Context.to_bytes()`` (parameters, public,
+        relinearization and Galois keys; never the secret key)."""
         self._require("public_context_bytes")
+        if self.context.galois_keys is None:
+            raise ValueError("DataOwner.public_context_bytes: the evaluation keys are not here (a loaded owner keeps "
+                             "only its secret context); expected the public context saved at encrypt time "
+                             "(save_public_context), got an owner without Galois keys")
         return self.context.to_bytes()
+
+    def save_public_context(self, path) -> None:
+        """Write ``public_context_bytes()`` to ``path``: the server's file (no secret key)."""
+        from pyppml.ml.container import write_file
+
+        write_file(path, self.public_context_bytes())
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Write the owner's secret state to ``path`` (mode 0600): its secret context
+        (parameters, public and secret keys, release count; ``keys.save_secret_context``),
+        the plan, the packing, the scaling fitted on the training data (feature means and
+        whitening matrix), the public facts of past releases and the noise bound of the
+        model's release, measured now if it was not yet (``estimate_noise_bound``: it
+        needs the training rows, which are not saved).
+
+        SECRET: the file decrypts everything encrypted under the key, and the scaling is
+        a statistic of the training data. It holds no training row or label, no
+        relinearization or Galois key (send the server ``save_public_context`` instead).
+        To release a recorded history after loading, call
+        ``estimate_history_noise_bounds()`` before saving.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(64, 3)); y = (X[:, 0] > 0).astype(int)
+        >>> owner = DataOwner(iterations=1, poly_degree=16384)
+        >>> data = owner.encrypt(X, y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "owner.key")
+        >>> owner.save(path)
+        >>> oct(os.stat(path).st_mode & 0o777)
+        '0o600'
+        >>> model = train_encrypted(owner.public_context(), data, progress=False)
+        >>> coef, intercept = DataOwner.load(path).release_model(model.to_bytes())
+        >>> bool(coef[0] > 0)
+        True
+        """
+        from pyppml.ml.owner_file import owner_to_bytes
+        from pyppml.ml.container import write_file
+
+        self._require("save")
+        self.estimate_noise_bound()
+        write_file(path, owner_to_bytes(self), secret=True)
+
+    @classmethod
+    def load(cls, path) -> "DataOwner":
+        """The owner ``save`` wrote: it decrypts and releases models of its key (the
+        release count goes on from where it was); it cannot encrypt a new data set's
+        plan or measure new noise bounds (no training rows).
+
+        Raises
+        ------
+        pyppml.FormatError (a ValueError)
+            a file of another kind or version, altered or truncated, or inconsistent.
+        """
+        from pyppml.ml.container import read_file
+        from pyppml.ml.owner_file import owner_from_bytes
+
+        return owner_from_bytes(cls, read_file(path))
 
     def decrypt_weights(self, ct) -> np.ndarray:
         """Weights on the scaled features (intercept first), decrypted without flooding
@@ -234,6 +302,7 @@ class DataOwner:
         or every iteration's."""
         key = bool(history)
         if key not in self._noise_bounds:
+            self._require_rows("estimate_history_noise_bounds" if key else "estimate_noise_bound")
             t0 = time.perf_counter()
             levels = TrainingPlan.depth_for(self.plan.iterations, self.plan.sigmoid_degree)
             ctx = self._make_context(levels, self.packing)   # fresh keys, thrown away below
@@ -365,7 +434,13 @@ class DataOwner:
         from pyppml.ml.plan import train_reference
 
         self._require("reference_history")
+        self._require_rows("reference_history")
         return [self.fold(w) for w in train_reference(self._Z, self.plan)]
+
+    def _require_rows(self, api: str) -> None:
+        if getattr(self, "_Z", None) is None:
+            raise ValueError(f"DataOwner.{api}: the training rows are not here (a loaded owner has only its keys, plan, "
+                             f"scaling and saved noise bounds); expected it called before save(), got a loaded owner")
 
     def _require(self, api: str) -> None:
         if self.context is None:

@@ -72,6 +72,15 @@ def evaluate_masked_odd(t, coeff_vectors: dict, constant: np.ndarray):
     return acc.add_plain(ctx.encode(constant, scale=acc.scale, level=acc.level))
 
 
+def required_rotations(plan, packing: RowPacking) -> list[int]:
+    """The slot rotations ``train_encrypted`` performs for ``plan``, hence the Galois keys
+    the server needs (each key takes dnum (L + 1 + k) n 8 bytes, one seeded polynomial per
+    digit over the L + 1 data and k special primes: most of the public context). The window sums of z . v (log2 W keys) come only from
+    the second iteration on: the first starts from w = 0 and needs none."""
+    rows = packing.row_sum_rotations() if plan.iterations > 1 else []
+    return rows + packing.column_sum_rotations() + [-packing.width]
+
+
 def train_encrypted(context, dataset: EncryptedDataset, progress: bool = True, record_history: bool = False) -> EncryptedModel:
     """Run the dataset's plan on ciphertexts with ``context`` (public keys suffice).
 
@@ -87,9 +96,11 @@ def train_encrypted(context, dataset: EncryptedDataset, progress: bool = True, r
     top = min(ct.level for ct in Z)
     if needed > top:
         raise ValueError(f"train_encrypted: the chain is too short for the plan; expected >= {needed} levels, got {top}")
-    missing = [s for s in packing.rotations() if context.galois_element(s) not in set(context.galois_keys.elements)]
+    needed_rotations = required_rotations(plan, packing)
+    have = set(context.galois_keys.elements) if context.galois_keys is not None else set()
+    missing = [s for s in needed_rotations if context.galois_element(s) not in have]
     if missing:
-        raise ValueError(f"train_encrypted: context lacks rotation keys; expected keys for {packing.rotations()}, got none for {missing}")
+        raise ValueError(f"train_encrypted: context lacks rotation keys; expected keys for {needed_rotations}, got none for {missing}")
     steps = np.asarray(plan.steps)
     rows = float(plan.n_samples)
     coeffs = plan.sigmoid_coeffs

@@ -1,0 +1,132 @@
+"""Bytes of a fitted ``EncryptedLogisticRegression``: its constructor parameters and its
+released attributes (``logistic.RELEASED_ATTRIBUTES``), nothing else: no key, no data
+owner, no training row. Floats are stored as JSON numbers, which round-trip exactly.
+
+Loading checks every field (names, types, shapes, finiteness, the plan) and refuses
+anything else with ``pyppml.FormatError``."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+
+import numpy as np
+
+from pyppml._core import FormatError
+from pyppml.ml import container
+from pyppml.ml.plan import TrainingPlan
+
+KIND = "LOGREG"
+_API_LOAD = "EncryptedLogisticRegression.from_bytes"
+_PARAMS = {"method": str, "iterations": (int, str), "sigmoid_degree": (int, str), "sigmoid_bound": (int, float, str),
+           "sigmoid_method": str, "scaling": str, "shrinkage": (int, float), "poly_degree": int, "progress": bool,
+           "record_history": bool}
+_NUMBER_DICTS = ("encryption_params_", "timings_", "release_", "bytes_")
+
+
+def _floats(values) -> list[float]:
+    return [float(v) for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def model_to_bytes(model, released: tuple) -> bytes:
+    """The container of a fitted model (see the module docstring)."""
+    attrs = {
+        "coef_": _floats(model.coef_),
+        "intercept_": _floats(model.intercept_),
+        "history_": [[_floats(c), float(b)] for c, b in model.history_],
+        "classes_": [int(c) for c in model.classes_],
+        "n_features_in_": int(model.n_features_in_),
+        "n_iter_": int(model.n_iter_),
+        "plan_": dataclasses.asdict(model.plan_),
+        "security_": None if model.security_ is None else int(model.security_),
+    }
+    for name in _NUMBER_DICTS:
+        attrs[name] = {str(k): v for k, v in getattr(model, name).items()}
+    missing = set(released) - set(attrs)
+    if missing:   # a new released attribute needs a field here (and a format version)
+        raise RuntimeError(f"model_to_bytes: attributes without a field; expected none, got {sorted(missing)}")
+    return container.pack(KIND, {"params": model.get_params(), "attributes": attrs})
+
+
+def _fail(problem: str, expected: str, got) -> FormatError:
+    return FormatError(f"{_API_LOAD}: data has {problem}; expected {expected}, got {got}")
+
+
+def _vector(value, name: str, size: int | None = None) -> np.ndarray:
+    if not isinstance(value, list) or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
+        raise _fail(f"an invalid {name}", "a list of numbers", type(value).__name__)
+    arr = np.asarray(value, dtype=np.float64)
+    if size is not None and len(arr) != size:
+        raise _fail(f"a {name} of the wrong length", str(size), len(arr))
+    if not np.all(np.isfinite(arr)):
+        raise _fail(f"a non-finite {name}", "finite numbers", "NaN or infinity")
+    return arr
+
+
+def _number_dict(value, name: str) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(f"an invalid {name}", "an object", type(value).__name__)
+    for k, v in value.items():
+        if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v)):
+            raise _fail(f"an invalid {name}[{k!r}]", "a finite number or null", type(v).__name__)
+    return dict(value)
+
+
+def _plan(value) -> TrainingPlan:
+    names = {f.name for f in dataclasses.fields(TrainingPlan)}
+    if not isinstance(value, dict) or set(value) - names:
+        raise _fail("an invalid plan_", f"an object with fields among {sorted(names)}",
+                    type(value).__name__ if not isinstance(value, dict) else sorted(set(value) - names))
+    try:
+        plan = TrainingPlan(**value)
+        plan.approximation  # noqa: B018 -- checks the sigmoid fields
+        if plan.method not in ("nesterov", "newton") or len(plan.steps) != plan.n_features:
+            raise ValueError("method or steps")
+    except (TypeError, ValueError) as exc:
+        raise _fail("an invalid plan_", "a TrainingPlan", type(exc).__name__) from None
+    return plan
+
+
+def model_from_bytes(cls, data):
+    """A fitted ``cls`` from ``model_to_bytes`` output."""
+    header, parts = container.unpack(data, KIND, _API_LOAD)
+    if parts or set(header) != {"params", "attributes"}:
+        raise _fail("an unexpected layout", "'params' and 'attributes' and no binary part", sorted(header))
+    params, attrs = header["params"], header["attributes"]
+    if not isinstance(params, dict) or set(params) != set(_PARAMS):
+        raise _fail("invalid parameters", f"exactly {sorted(_PARAMS)}", sorted(params) if isinstance(params, dict) else params)
+    for name, types in _PARAMS.items():
+        if not isinstance(params[name], types) or (isinstance(params[name], bool) and types is not bool):
+            raise _fail(f"an invalid parameter {name!r}", str(types), type(params[name]).__name__)
+    from pyppml.ml.logistic import RELEASED_ATTRIBUTES
+
+    if not isinstance(attrs, dict) or set(attrs) != set(RELEASED_ATTRIBUTES):
+        raise _fail("invalid attributes", f"exactly {sorted(RELEASED_ATTRIBUTES)}",
+                    sorted(attrs) if isinstance(attrs, dict) else type(attrs).__name__)
+    d = attrs["n_features_in_"]
+    if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+        raise _fail("an invalid n_features_in_", "an integer >= 1", d)
+    model = cls(**params)
+    model.coef_ = _vector(attrs["coef_"], "coef_", d).reshape(1, d)
+    model.intercept_ = _vector(attrs["intercept_"], "intercept_", 1)
+    if attrs["classes_"] != [0, 1]:
+        raise _fail("invalid classes_", "[0, 1]", attrs["classes_"])
+    model.classes_ = np.array([0, 1])
+    model.n_features_in_ = d
+    its = attrs["n_iter_"]
+    if isinstance(its, bool) or not isinstance(its, int) or its < 0:
+        raise _fail("an invalid n_iter_", "an integer >= 0", its)
+    model.n_iter_ = its
+    history = attrs["history_"]
+    if not isinstance(history, list) or not all(isinstance(h, list) and len(h) == 2 for h in history):
+        raise _fail("an invalid history_", "a list of [coef, intercept] pairs", type(history).__name__)
+    model.history_ = [(_vector(c, "history_ coef", d), float(_vector([b], "history_ intercept")[0])) for c, b in history]
+    model.plan_ = _plan(attrs["plan_"])
+    sec = attrs["security_"]
+    if sec is not None and (isinstance(sec, bool) or not isinstance(sec, int)):
+        raise _fail("an invalid security_", "an integer or null", type(sec).__name__)
+    model.security_ = sec
+    for name in _NUMBER_DICTS:
+        setattr(model, name, _number_dict(attrs[name], name))
+    return model
