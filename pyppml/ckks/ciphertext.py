@@ -464,19 +464,32 @@ class Ciphertext(RlweObject):
         return self._wrap(self._ctx.apply_galois(self._native, elt, gk))
 
     def sum_slots(self) -> "Ciphertext":
-        """Every slot holds the sum of all slots (log2(n/2) rotations)."""
+        """Every slot holds the sum of all slots: log2(n/2) rotations, by 1, 2, ...,
+        n/4 (keys: ``keygen(operations=["sum_slots"])``)."""
         from pyppml.ckks.rotation import sum_slots
 
         return sum_slots(self)
 
     def dot(self, other) -> "Ciphertext":
-        """Inner product with a plaintext vector or another ciphertext, in every slot."""
-        return (self * other).sum_slots()
+        """Inner product with a plaintext vector (exactly ``slots`` values), a scalar or
+        another ciphertext, in every slot: one product (one level) and the rotations of
+        ``sum_slots`` (keys: ``keygen(operations=["dot"])``)."""
+        from pyppml.ckks.rotation import sum_slots
+
+        return sum_slots(self * other, api="dot", operation="dot")
 
     def __matmul__(self, other):
-        raise ParameterError("matmul: operand order is invalid; expected plain_matrix @ ciphertext, got ciphertext @ ...")
+        """``ct @ matrix`` is refused: the plaintext matrix goes on the left,
+        ``matrix @ ct`` (see ``__rmatmul__``); ``ckks.Vector`` supports both orders."""
+        raise ParameterError("matmul: operand order is invalid; expected plain_matrix @ ciphertext "
+                             "(or a ckks.Vector, which takes both orders), got ciphertext @ ...")
 
     def __rmatmul__(self, matrix):
+        """``matrix @ ct``: a plaintext (m, d) matrix times the vector in slots [0, d)
+        (zeros elsewhere), by baby-step giant-step diagonals (``ckks.matvec``); the
+        result holds (M v)_i in slot i < m, replicated with period D = next power of two
+        >= max(m, d). One level; keys: ``keygen(operations=["matvec"])`` or
+        ``keygen(rotations=ckks.matvec_rotations(D, slots))``."""
         from pyppml.ckks.linalg import matvec
 
         return matvec(np.asarray(matrix), self)

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from pyppml._core import ParameterError
-from pyppml.ckks.rotation import rotate
+from pyppml.ckks.rotation import require_rotations, rotate
 
 
 def _replicate(ct, period: int):
@@ -33,23 +33,37 @@ def matvec_rotations(dim: int, slots: int) -> list[int]:
     return sorted(steps)
 
 
-def matvec(matrix: np.ndarray, ct, replicated: bool = False):
+def matvec(matrix: np.ndarray, ct, replicated: bool = False, padded: bool = False, *, api: str = "matvec"):
     """``matrix @ v`` for v encrypted in slots [0, d) (zeros elsewhere, or already
     replicated with period D when ``replicated``). The result holds (M v)_i in slot i
-    for i < m, replicated with period D = the next power of two >= max(m, d)."""
+    for i < m, replicated with period D = the next power of two >= max(m, d), or, with
+    ``padded``, zeros in every other slot. One level.
+
+    Rotation keys: left by 1 .. n1 - 1 and by multiples of n1 (n1 = 2^ceil(log2(D) / 2)),
+    and right by D, 2D, ... < slots unless ``replicated`` (``matvec_rotations``); missing
+    ones are composed of power-of-two keys (``keygen(operations=["matvec"])``).
+
+    Raises
+    ------
+    ParameterError
+        A matrix that is not finite and 2-D or exceeds the slots; a rotation that has
+        no key (the message names ``api``).
+    """
     M = np.asarray(matrix, dtype=np.float64)
     if M.ndim != 2 or not np.all(np.isfinite(M)):
-        raise ParameterError(f"matvec: matrix is invalid; expected a finite 2-D array, got shape {M.shape}")
+        raise ParameterError(f"{api}: matrix is invalid; expected a finite 2-D array, got shape {M.shape}")
     m, d = M.shape
     slots = ct.context.slots
     D = 1 << max(0, math.ceil(math.log2(max(m, d))))
     if D > slots:
-        raise ParameterError(f"matvec: matrix is too large; expected max(rows, cols) <= {slots} slots, got {M.shape}")
+        raise ParameterError(f"{api}: matrix is too large; expected max(rows, cols) <= {slots} slots, got {M.shape}")
+    n1 = 1 << math.ceil(math.log2(D) / 2)
+    n2 = -(-D // n1)
+    used = [s for s in matvec_rotations(D, slots) if s > 0 or not replicated]
+    require_rotations(ct.context, used, api, "matvec")
     square = np.zeros((D, D))
     square[:m, :d] = M
     v = ct if replicated else _replicate(ct, D)
-    n1 = 1 << math.ceil(math.log2(D) / 2)
-    n2 = -(-D // n1)
     babies = v.rotate_many(range(n1))
     rows = np.arange(D)
     tile = slots // D
@@ -63,8 +77,11 @@ def matvec(matrix: np.ndarray, ct, replicated: bool = False):
             diag = square[rows, (rows + i) % D]
             if not np.any(diag):
                 continue
-            # rot(diag_i, -g*n1) so that the giant rotation lines it up again.
-            shifted = np.roll(np.tile(diag, tile), g * n1)
+            # rot(diag_i, -g*n1) so that the giant rotation lines it up again; without the
+            # tiling the result is zero outside [0, D).
+            full = np.zeros(slots)
+            full[:D] = diag
+            shifted = np.roll(full if padded else np.tile(diag, tile), g * n1)
             term = babies[b] * shifted
             inner = term if inner is None else inner + term
         if inner is None:

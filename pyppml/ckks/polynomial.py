@@ -160,7 +160,16 @@ def evaluate_polynomial(ct, coeffs: Sequence[float], basis: str = "power", inter
             x = ct * (2.0 / (b - a)) + (-(a + b) / (b - a))
     d = len(coeffs) - 1
     baby = 1 << max(1, math.ceil(math.log2(d + 1) / 2))
-    out = _evaluate(_Basis(x, basis == "chebyshev"), coeffs, baby, ct.scale)
+    # The result lands on the standard scale of its level (see Context.level_scale), so
+    # it adds exactly to other results there; an explicit scale off the standard is kept.
+    nonzero = np.nonzero(np.abs(coeffs) >= _EPS)[0]
+    out_level = x.level - _depth(int(nonzero[-1]) if nonzero.size else 0)
+    target = ct.scale
+    if 0 <= out_level < x.level:
+        from pyppml.ckks.ciphertext import _standard_scale
+
+        target = _standard_scale(ct.context, out_level, ct.scale, ct.level)
+    out = _evaluate(_Basis(x, basis == "chebyshev"), coeffs, baby, target)
     if isinstance(out, float):
         return ct * 0.0 + out
     return out
