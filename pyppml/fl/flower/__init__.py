@@ -21,9 +21,19 @@ Client side (either one serves every strategy; the FitIns config says which):
   for the training step, whose weights it turns into a masked or encrypted delta. Other
   messages (evaluate, train messages without pyppml config) pass through unchanged.
 
-Requires ``flwr`` (``pip install pyppml[flower]``); tested with Flower 1.42 over the
-gRPC server of ``start_server``, clients through ``start_client`` (NumPyClient wrapper)
-and through a ``ClientApp`` with the mod.
+Requires ``flwr`` (``pip install "pyppml[flower]"``; without it importing this package
+raises :class:`FlowerMissingError`, a ``ModuleNotFoundError``, saying so); tested with
+Flower 1.42 over the gRPC server of ``start_server``, clients through ``start_client``
+(NumPyClient wrapper) and through a ``ClientApp`` with the mod, and with a
+``ServerApp`` / ``ClientApp`` pair run in process (:func:`run_apps`). Guide:
+``docs/flower.md``.
+
+Composition: every strategy wraps an ``inner`` Flower strategy (default ``FedAvg``
+without federated evaluation): the secure aggregate replaces the clients' results in the
+inner strategy's ``aggregate_fit``, so its server optimizer (FedAdam, FedYogi, FedAvgM),
+``on_fit_config_fn``, ``evaluate_fn``, federated evaluation and metrics aggregation keep
+working (:mod:`.compose`). One Flower round is one averaging round for every protocol
+(SecAgg+ runs its four steps inside it).
 
 DP (``noise_multiplier > 0``): each client clips its delta to L2 norm ``clip`` and adds
 its share of the noise (discrete Gaussian on the quantization grid for SecAgg+, on a
@@ -41,10 +51,18 @@ clients' FitRes never carry their real ``num_examples`` (always 1). Bounds, prec
 and the interplay with DP: :mod:`pyppml.fl.flower.updates`.
 """
 
-from pyppml.fl.flower.common import ClientPolicy, ClientState, SecAggNumPyClient, client_fit, pyppml_mod
-from pyppml.fl.flower.secagg import SecAggStrategy
-from pyppml.fl.flower.ckks import CkksStrategy
-from pyppml.fl.flower.onetime import OneTimeCkksStrategy
+from pyppml.fl.flower.requirement import FlowerMissingError, require_flower
 
-__all__ = ["CkksStrategy", "ClientPolicy", "OneTimeCkksStrategy", "SecAggNumPyClient", "SecAggStrategy", "client_fit",
-           "pyppml_mod"]
+require_flower()  # before any submodule imports flwr: name the extra to install
+
+from pyppml.fl.flower.common import (ClientPolicy, ClientState, SecAggNumPyClient, client_fit,  # noqa: E402
+                                     pyppml_mod)
+from pyppml.fl.flower.compose import INNER_REFUSED, wrap_inner  # noqa: E402
+from pyppml.fl.flower.secagg import SecAggStrategy  # noqa: E402
+from pyppml.fl.flower.ckks import CkksStrategy  # noqa: E402
+from pyppml.fl.flower.onetime import OneTimeCkksStrategy  # noqa: E402
+from pyppml.fl.flower.updates import UpdateClippedWarning  # noqa: E402
+
+__all__ = ["INNER_REFUSED", "CkksStrategy", "ClientPolicy", "ClientState", "FlowerMissingError",
+           "OneTimeCkksStrategy", "SecAggNumPyClient", "SecAggStrategy", "UpdateClippedWarning", "client_fit",
+           "pyppml_mod", "require_flower", "wrap_inner"]

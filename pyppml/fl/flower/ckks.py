@@ -113,7 +113,7 @@ def ckks_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
         return failed_fit(err if isinstance(err, ValueError) else ValueError(f"bad round config; {err!r}"),
                           CKKS_TENSOR_TYPE)
     try:
-        vec = client_update(cfg, glob, *train(glob), width)
+        vec = client_update(cfg, glob, *train(glob), width, state.clip_reports)
         if nm > 0:
             # Noise on the (weighted) numerator entries only, not multiplied by the weight:
             # sensitivity of w * delta is <= clip, so this is the unweighted calibration.
@@ -154,6 +154,10 @@ class CkksStrategy(AveragingStrategy):
         bytes, signature)`` (default ``committee.decrypt_uploads``).
     weighted, max_examples, denominator :
         Weighting, see :class:`pyppml.fl.flower.common.AveragingStrategy`.
+    inner : flwr.server.strategy.Strategy, optional
+        The Flower strategy wrapped (default ``FedAvg(fraction_evaluate=0.0)``): its fit
+        config, server optimizer, evaluation and metrics aggregation apply to the
+        decrypted average (:mod:`pyppml.fl.flower.compose`).
 
     Attributes
     ----------
@@ -171,9 +175,10 @@ class CkksStrategy(AveragingStrategy):
 
     def __init__(self, initial_parameters, n_clients: int, committee: CkksCommittee | None = None,
                  min_clients: int | None = None, clip: float = 1.0, noise_multiplier: float = 0.0, decrypt=None,
-                 weighted: bool = True, max_examples: int | None = None, denominator: float | None = None):
+                 weighted: bool = True, max_examples: int | None = None, denominator: float | None = None,
+                 inner=None):
         super().__init__("CkksStrategy", initial_parameters, n_clients, clip, noise_multiplier, weighted,
-                         max_examples, denominator)
+                         max_examples, denominator, inner)
         self.min_clients = int(min_clients or n_clients)
         if not 1 <= self.min_clients <= self.n_clients:
             raise ParameterError(f"CkksStrategy: min_clients is out of range; expected 1..{n_clients}, got {min_clients}")
@@ -206,7 +211,8 @@ class CkksStrategy(AveragingStrategy):
                "pyppml_key_id": self.key_id, "pyppml_round": self.round, "pyppml_dim": self.dim,
                "pyppml_n": self.n_clients}
         params = ndarrays_to_parameters(self.parameters)
-        return [(p, FitIns(params, dict(cfg))) for p in proxies]
+        user = self.round_configs(server_round, proxies)
+        return [(p, FitIns(params, {**user[p.cid], **cfg})) for p in proxies]
 
     def _check_upload(self, tensors) -> tuple[bytes, list[bytes], bytes]:
         """A client's FitRes tensors as a signed upload, checked as the members will check
@@ -247,9 +253,10 @@ class CkksStrategy(AveragingStrategy):
         self.history.append(entry)
         if len(accepted) < self.min_clients:
             entry["error"] = f"too few valid updates; expected >= {self.min_clients}, got {len(accepted)}"
-            return ndarrays_to_parameters(self.parameters), {"clients": len(accepted)}
+            return self.keep_model(server_round, {"clients": len(accepted)}, failures)
         total = np.asarray(self.decrypt(uploads, self.round))[: self.vec_dim]
-        return self.apply_sum(total, len(accepted), self.n_clients, entry, {"clients": len(accepted)})
+        return self.apply_sum(total, len(accepted), self.n_clients, entry, {"clients": len(accepted)}, server_round,
+                              failures)
 
 
 register(ClientProtocol(CKKS_MODE, CKKS_TENSOR_TYPE, lambda cfg: int(cfg["pyppml_n"]), ckks_client_fit))

@@ -22,6 +22,8 @@ from flwr.server.strategy import Strategy
 
 from pyppml.dp import PrivacyAccountant
 from pyppml.fl.common.errors import ParameterError, ProtocolError
+from pyppml.fl.flower.compose import (aggregate_with_inner, inner_fit_configs, inner_initial_parameters,
+                                      wrap_inner)
 from pyppml.fl.flower.policy import ClientPolicy
 from pyppml.fl.flower.updates import (check_denominator, check_weighting, flatten, sum_width, unflatten,
                                       weighted_average)
@@ -51,20 +53,25 @@ def failed_fit(err: Exception, tensor_type: str) -> FitRes:
 
 
 class AveragingStrategy(Strategy):
-    """Base of the pyppml strategies: the model, the DP and weighting settings, fit rounds
-    only (no federated evaluation), and the model step from a decrypted or unmasked sum.
-    A subclass calls ``super().__init__`` and implements ``configure_fit`` and
-    ``aggregate_fit`` for its protocol.
+    """Base of the pyppml strategies: the model, the DP and weighting settings, the inner
+    Flower strategy they wrap (:mod:`pyppml.fl.flower.compose`), and the model step from
+    a decrypted or unmasked sum. A subclass calls ``super().__init__`` and implements
+    ``configure_fit`` (with :meth:`round_configs`) and ``aggregate_fit`` (ending in
+    :meth:`apply_sum` or :meth:`keep_model`) for its protocol. Evaluation, centralised
+    and federated, is the inner strategy's.
 
     Parameters
     ----------
     api : str
         The subclass's name, for error messages.
-    initial_parameters : list of numpy arrays
+    initial_parameters : list of numpy arrays or None
+        The initial model; None takes the inner strategy's ``initial_parameters``.
     n_clients : int
         Clients asked per round; the DP noise is split among this many.
     clip : float
-        Entry bound of each delta; with DP also its L2 bound.
+        Entry bound of each delta (the secure sums are sized for entries in
+        ``[-clip, clip]``), with DP also its L2 bound; a client warns
+        (:class:`~pyppml.fl.flower.clipping.UpdateClippedWarning`) when it clips.
     noise_multiplier : float
         > 0: distributed DP, ``self.accountant`` records each round (0: none).
     weighted : bool
@@ -78,16 +85,40 @@ class AveragingStrategy(Strategy):
     denominator : float or None
         Weighted with DP: the public denominator of the average (default ``n_clients``;
         the expected sum of ``num_examples / max_examples`` gives an unbiased average).
+    inner : flwr.server.strategy.Strategy or None
+        The strategy whose averaging pyppml replaces by the secure mean and which keeps
+        the rest (fit config, server optimizer, evaluation, metrics aggregation); default
+        ``FedAvg(fraction_evaluate=0.0)``. Strategies that need per-client results are
+        refused (:data:`pyppml.fl.flower.compose.INNER_REFUSED`).
 
     Raises
     ------
     ParameterError
-        ``clip`` not finite and > 0, ``noise_multiplier`` not finite and >= 0, or the
-        weighting arguments (:func:`check_weighting`, :func:`check_denominator`).
+        ``clip`` not finite and > 0, ``noise_multiplier`` not finite and >= 0, the
+        weighting arguments (:func:`check_weighting`, :func:`check_denominator`), an
+        ``inner`` refused by :func:`~pyppml.fl.flower.compose.wrap_inner` or another pyppml
+        strategy, no initial model, or initial models that differ.
     """
 
+    #: Flower server rounds per averaging round (SecAgg+ runs its steps inside one round).
+    flower_rounds_per_round = 1
+
     def __init__(self, api: str, initial_parameters, n_clients: int, clip: float, noise_multiplier: float,
-                 weighted: bool, max_examples, denominator):
+                 weighted: bool, max_examples, denominator, inner=None):
+        if isinstance(inner, AveragingStrategy):
+            raise ParameterError(f"{api}: inner is a pyppml strategy; expected a Flower strategy (FedAvg, FedAdam, "
+                                 f"...), got {type(inner).__name__}")
+        self.inner = wrap_inner(api, inner)
+        own = inner_initial_parameters(self.inner)
+        if initial_parameters is None and own is None:
+            raise ParameterError(f"{api}: initial_parameters is missing; expected the initial model (here or as the "
+                                 f"inner strategy's initial_parameters), got None")
+        if initial_parameters is None:
+            initial_parameters = own
+        elif own is not None and (len(own) != len(initial_parameters) or not all(
+                np.shape(a) == np.shape(b) and np.array_equal(a, b) for a, b in zip(own, initial_parameters))):
+            raise ParameterError(f"{api}: initial_parameters differs from the inner strategy's; expected one initial "
+                                 f"model (pass it once, e.g. only to the inner strategy), got two")
         self.parameters = [np.asarray(a) for a in initial_parameters]
         self.dim = int(sum(a.size for a in self.parameters))
         self.n_clients = int(n_clients)
@@ -118,16 +149,25 @@ class AveragingStrategy(Strategy):
         return {"pyppml_clip": self.clip, "pyppml_noise": self.noise_multiplier, "pyppml_weighted": self.weighted,
                 "pyppml_max_examples": self.max_examples}
 
-    def apply_sum(self, total: np.ndarray, count: int, expected: int, entry: dict, metrics: dict):
-        """Move the model by the average the sum ``total`` of ``count`` clients (out of the
-        ``expected`` the noise is calibrated for) gives; the accountant steps once (the
-        sum carries the noise whether or not the model moves). Returns aggregate_fit's
-        value; a total weight below one example keeps the model and records the error."""
+    def round_configs(self, server_round: int, proxies) -> dict[str, dict]:
+        """The inner strategy's fit config per selected client (by cid), for this round
+        (:func:`~pyppml.fl.flower.compose.inner_fit_configs`)."""
+        return inner_fit_configs(self.inner, server_round, self.parameters, proxies)
+
+    def apply_sum(self, total: np.ndarray, count: int, expected: int, entry: dict, metrics: dict,
+                  server_round: int, failures=()):
+        """The average the sum ``total`` of ``count`` clients (out of the ``expected`` the
+        noise is calibrated for) gives, handed to the inner strategy as the round's one
+        result (:func:`~pyppml.fl.flower.compose.aggregate_with_inner`); the accountant
+        steps once (the sum carries the noise whether or not the model moves). Returns
+        aggregate_fit's value; a total weight below one example keeps the model and
+        records the error."""
         if self.accountant is not None:
             # The weighting leaves the sensitivity of the numerator sum(w delta) at clip
             # (w <= 1), so the accounting is the unweighted one; with DP no weight sum is
             # sent (updates.py, module note).
             self.accountant.step(self.noise_multiplier * math.sqrt(count / expected), 1.0, 1)
+        examples = count  # what the inner strategy is told when the total examples are not released
         if self.weighted and self.noise_multiplier > 0:
             delta = np.asarray(total[:self.dim]) / self.denominator
         elif self.weighted:
@@ -135,20 +175,34 @@ class AveragingStrategy(Strategy):
                 delta, entry["examples"] = weighted_average(total, self.dim, self.clip, self.max_examples)
             except ValueError as err:
                 entry["error"] = str(err)
-                return ndarrays_to_parameters(self.parameters), metrics
+                return self.keep_model(server_round, metrics, failures)
+            examples = entry["examples"]
+            metrics = {**metrics, "examples": float(examples)}
         else:
             delta = np.asarray(total[:self.dim]) / count
-        self.parameters = unflatten(flatten(self.parameters) + delta, self.parameters)
-        return ndarrays_to_parameters(self.parameters), metrics
+        mean = unflatten(flatten(self.parameters) + delta, self.parameters)
+        new, inner_metrics = aggregate_with_inner(self.inner, server_round, mean, examples,
+                                                  {"round": server_round, **metrics}, failures)
+        if new is None:
+            entry["error"] = "the inner strategy kept the model"
+        else:
+            self.parameters = new
+        return ndarrays_to_parameters(self.parameters), {**metrics, **inner_metrics}
+
+    def keep_model(self, server_round: int, metrics: dict, failures=()):
+        """A round without an aggregate: the inner strategy sees no result (and the
+        failures), the model stays."""
+        _, inner_metrics = aggregate_with_inner(self.inner, server_round, None, 0, metrics, failures)
+        return ndarrays_to_parameters(self.parameters), {**metrics, **inner_metrics}
 
     def configure_evaluate(self, server_round, parameters, client_manager):
-        return []
+        return self.inner.configure_evaluate(server_round, ndarrays_to_parameters(self.parameters), client_manager)
 
     def aggregate_evaluate(self, server_round, results, failures):
-        return None, {}
+        return self.inner.aggregate_evaluate(server_round, results, failures)
 
     def evaluate(self, server_round, parameters):
-        return None
+        return self.inner.evaluate(server_round, ndarrays_to_parameters(self.parameters))
 
 
 class ClientState:
@@ -161,6 +215,7 @@ class ClientState:
         self.policy = policy  # limits on the server's clip, noise and client count
         self.identity_key = identity_key  # CKKS under a collective key: signs the uploads (Ed25519)
         self.live: dict[str, object] = {}  # mode -> that protocol's state across rounds
+        self.clip_reports: list = []  # ClipReport per round (latest 100), never sent
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,7 +315,9 @@ class SecAggNumPyClient(Client):
     """A Flower client that takes part in :class:`SecAggStrategy`, :class:`CkksStrategy`
     or :class:`OneTimeCkksStrategy` rounds on behalf of ``inner`` (a ``NumPyClient`` whose
     ``fit`` trains locally; the ``num_examples`` it returns weighs its delta in weighted rounds).
-    Sends only protocol messages (masked or encrypted deltas); its metrics stay local.
+    Sends only protocol messages (masked or encrypted deltas); its fit metrics stay local
+    (so do its clipping reports, :attr:`clip_reports`). Its ``evaluate`` runs
+    ``inner.evaluate`` (federated evaluation, in the clear as in plain Flower).
 
     ``committee_keys`` (the one-time plan's pin, :func:`pyppml.fl.flower.onetime.committee_pin`,
     obtained out of band) pins the one-time committee and plan: a round whose config
@@ -301,7 +358,16 @@ class SecAggNumPyClient(Client):
         return client_fit(self._state, ins.config, ins.parameters, train)
 
     def evaluate(self, ins: EvaluateIns) -> EvaluateRes:
-        return EvaluateRes(Status(Code.OK, ""), 0.0, 0, {})
+        """Federated evaluation: ``inner.evaluate`` on the global model, answered in the
+        clear as in plain Flower (loss, num_examples, metrics; no secure aggregation)."""
+        loss, num_examples, metrics = self.inner.evaluate(parameters_to_ndarrays(ins.parameters), _strip(ins.config))
+        return EvaluateRes(Status(Code.OK, ""), float(loss), int(num_examples), dict(metrics or {}))
+
+    @property
+    def clip_reports(self) -> list:
+        """What clipping did to this client's delta, per round
+        (:class:`~pyppml.fl.flower.clipping.ClipReport`, latest 100); kept here, never sent."""
+        return list(self._state.clip_reports)
 
 
 # Live protocol states of the mod, by the handle kept in each node's Context.state. The

@@ -190,6 +190,10 @@ class OneTimeCkksStrategy(AveragingStrategy):
         committee pins them; a custom committee must pin the same list. Without them
         (the default for now) rounds are unsigned: the server alone can recover any
         single update with sybil clients (module note).
+    inner : flwr.server.strategy.Strategy, optional
+        The Flower strategy wrapped (default ``FedAvg(fraction_evaluate=0.0)``): its fit
+        config, server optimizer, evaluation and metrics aggregation apply to the
+        decrypted average (:mod:`pyppml.fl.flower.compose`).
 
     Attributes
     ----------
@@ -212,10 +216,10 @@ class OneTimeCkksStrategy(AveragingStrategy):
                  clip: float = 1.0, noise_multiplier: float = 0.0, weighted: bool = True,
                  max_examples: int | None = None, committee=None, session: bytes | None = None,
                  security: int = 128, member_signing_keys=None, denominator: float | None = None,
-                 client_keys=None):
+                 client_keys=None, inner=None):
         api = "OneTimeCkksStrategy"
         super().__init__(api, initial_parameters, n_clients, clip, noise_multiplier, weighted, max_examples,
-                         denominator)
+                         denominator, inner)
         if security not in SECURITY_LEVELS:
             raise ParameterError(f"{api}: security is out of range; expected one of {SECURITY_LEVELS}, got {security}")
         self.max_abs_value = self.clip
@@ -305,9 +309,10 @@ class OneTimeCkksStrategy(AveragingStrategy):
         self._server = OneTimeServer(self.params, self._agg_round, signed=self.client_keys is not None)
         self._index = {p.cid: i for i, p in enumerate(proxies)}
         params = ndarrays_to_parameters(self.parameters)
+        user = self.round_configs(server_round, proxies)
         out = []
         for i, proxy in enumerate(proxies):
-            cfg = self._config(keys)
+            cfg = {**user[proxy.cid], **self._config(keys)}
             cfg["pyppml_index"] = i
             out.append((proxy, FitIns(params, cfg)))
         return out
@@ -348,7 +353,7 @@ class OneTimeCkksStrategy(AveragingStrategy):
             entry["failed"][self._index.get(cid, cid)] = reason
         if server is None:
             entry["error"] = "no round in progress"
-            return ndarrays_to_parameters(self.parameters), {}
+            return self.keep_model(server_round, {}, failures)
         self._server = None
         rejected = {}
         for proxy, res in results:
@@ -380,8 +385,8 @@ class OneTimeCkksStrategy(AveragingStrategy):
         entry["rejected"] = {**rejected, **server.rejected}
         metrics = {"clients": len(server.accepted)}
         if total is None:
-            return ndarrays_to_parameters(self.parameters), metrics
-        return self.apply_sum(total, len(server.accepted), self.n_clients, entry, metrics)
+            return self.keep_model(server_round, metrics, failures)
+        return self.apply_sum(total, len(server.accepted), self.n_clients, entry, metrics, server_round, failures)
 
 
 # ---------------------------------------------------------------------- client side
@@ -444,7 +449,7 @@ def onetime_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
                                                                            f"malformed; {type(err).__name__}: {err}"))
     new, num_examples = train(glob)
     try:
-        vec = client_update(cfg, glob, new, num_examples, params.dim)
+        vec = client_update(cfg, glob, new, num_examples, params.dim, state.clip_reports)
         if nm > 0:  # on the (weighted) numerator only, rounded to the grid first (see flower.ckks)
             vec = add_client_noise(vec, dim, nm, clip, params.n_clients)
         upload = client.upload(rnd, vec)

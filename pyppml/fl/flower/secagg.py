@@ -1,8 +1,14 @@
-"""SecAgg+ inside Flower: a Flower round of federated averaging becomes four Flower
-server rounds, one per protocol step (advertise keys, share keys, masked input, unmask);
-the protocol messages of :mod:`pyppml.fl.secagg` ride in the FitIns config
-(``pyppml_msg``, bytes) and in the FitRes parameters (one bytes tensor). The Flower
-server only ever sees masked updates.
+"""SecAgg+ inside Flower: one Flower round is one SecAgg+ averaging round. The strategy's
+``configure_fit`` sends the first protocol step (advertise keys); its ``aggregate_fit``
+runs the three others (share keys, masked input, unmask) itself, each as one more
+``fit`` exchange with the round's clients through their Flower client proxies, in
+parallel as Flower's server does, and returns the new model. So ``ServerConfig(num_rounds=R)``
+is R averaging rounds, ``evaluate_fn`` and federated evaluation run once per averaging
+round and the inner strategy sees round numbers 1..R. Each client gets four fit
+messages per round (only the masked-input one carries the model and trains); its
+protocol messages ride in the FitIns config (``pyppml_msg``, bytes) and in the FitRes
+parameters (one bytes tensor) (:mod:`pyppml.fl.secagg`). The Flower server only ever
+sees masked updates.
 
 DP (``noise_multiplier > 0``): each client clips its delta to L2 norm ``clip`` and adds
 its share of discrete Gaussian noise on the quantization grid
@@ -12,12 +18,13 @@ deviation ``noise_multiplier * clip``. Weighting: :mod:`pyppml.fl.flower.updates
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 
 import numpy as np
 from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_parameters
 
-from pyppml.fl.common.errors import ParameterError, ProtocolError
+from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 from pyppml.fl.common.messages import Kind
 from pyppml.fl.dp_fedavg import quantized_noise
 from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
@@ -30,18 +37,42 @@ from pyppml.fl.secagg.server import SecAggServer
 SECAGG_MODE = "secagg"
 SECAGG_TENSOR_TYPE = "pyppml-secagg"
 STEPS = ("advertise", "shares", "masked", "unmask")
+_STEP_OF = {Kind.SHARES: "shares", Kind.MASKED: "masked", Kind.UNMASK: "unmask"}  # server step -> client step
+
+
+def exchange(instructions, timeout: float | None, group_id: int):
+    """One protocol step with the round's clients: ``proxy.fit(ins)`` for each
+    ``(proxy, ins)`` in parallel (as Flower's server runs a round); returns Flower's
+    ``(results, failures)``: an exception, or a FitRes whose status is not OK, is a
+    failure."""
+    results, failures = [], []
+    if not instructions:
+        return results, failures
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(instructions)) as pool:
+        futures = [pool.submit(proxy.fit, ins, timeout, group_id) for proxy, ins in instructions]
+        for (proxy, _), fut in zip(instructions, futures):
+            try:
+                res = fut.result()
+            except Exception as err:  # noqa: BLE001 - a client that failed or timed out drops out
+                failures.append(err)
+                continue
+            (results if res.status.code == Code.OK else failures).append((proxy, res))
+    return results, failures
 
 
 class SecAggStrategy(AveragingStrategy):
-    """Federated averaging of model deltas through SecAgg+ among ``n_clients`` clients.
+    """Federated averaging of model deltas through SecAgg+ among ``n_clients`` clients,
+    one Flower round per averaging round (the protocol's four steps run inside it).
 
     Parameters
     ----------
-    initial_parameters : list of numpy arrays
+    initial_parameters : list of numpy arrays or None
+        The initial model (None: the inner strategy's ``initial_parameters``).
     n_clients : int
         Clients per round (the server waits for them).
     clip : float
         Entry bound of each delta (quantization range); with DP also its L2 bound.
+        Clients warn when they clip (:class:`pyppml.fl.flower.UpdateClippedWarning`).
     threshold, neighbours : see :class:`SecAggParams`
     noise_multiplier : float
         > 0: each client adds discrete Gaussian noise so the sum carries noise of
@@ -50,25 +81,46 @@ class SecAggStrategy(AveragingStrategy):
         sent and the average divides by ``denominator`` (:mod:`pyppml.fl.flower.updates`).
     weighted, max_examples, denominator :
         Weighting, see :class:`pyppml.fl.flower.common.AveragingStrategy`.
+    inner : flwr.server.strategy.Strategy, optional
+        The Flower strategy wrapped (default ``FedAvg(fraction_evaluate=0.0)``): its fit
+        config, server optimizer, evaluation and metrics aggregation apply to the
+        unmasked average (:mod:`pyppml.fl.flower.compose`).
+    step_timeout : float or None
+        Seconds each of the three steps run inside ``aggregate_fit`` waits for a client
+        (None: as long as the transport does); a client that does not answer drops out.
+        The first step is bounded by Flower's ``ServerConfig(round_timeout=...)``.
 
     Attributes
     ----------
     parameters : list of arrays (the global model); ``history``: per round survivors,
     rejected protocol messages, failed clients' messages (``failed``, by index) and,
     weighted without DP, the survivors' total examples (``examples``).
+    flower_rounds_per_round : 1 (one Flower round per averaging round).
 
     Raises
     ------
     ParameterError
         ``weighted`` without a valid ``max_examples``, or one so large that a single
-        example's weight is below the quantization step.
+        example's weight is below the quantization step; see also
+        :class:`~pyppml.fl.flower.common.AveragingStrategy`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from flwr.server.strategy import FedAdam
+    >>> from flwr.common import ndarrays_to_parameters
+    >>> init = [np.zeros(3)]
+    >>> s = SecAggStrategy(None, n_clients=4, threshold=3, weighted=False,
+    ...                    inner=FedAdam(initial_parameters=ndarrays_to_parameters(init), eta=0.1))
+    >>> type(s.inner).__name__, s.flower_rounds_per_round, s.dim
+    ('FedAdam', 1, 3)
     """
 
     def __init__(self, initial_parameters, n_clients: int, clip: float = 1.0, threshold=None, neighbours=None,
                  noise_multiplier: float = 0.0, weighted: bool = True, max_examples: int | None = None,
-                 denominator: float | None = None):
+                 denominator: float | None = None, inner=None, step_timeout: float | None = None):
         super().__init__("SecAggStrategy", initial_parameters, n_clients, clip, noise_multiplier, weighted,
-                         max_examples, denominator)
+                         max_examples, denominator, inner)
         self.params = SecAggParams(n_clients, self.vec_dim, threshold, neighbours)
         self.quantizer = Quantizer(clip, n_clients, 32, noise_headroom=0.5 if noise_multiplier > 0 else 0.0)
         if self.params.dim > self.dim and self.clip * self.quantizer.scale < self.max_examples:
@@ -76,32 +128,38 @@ class SecAggStrategy(AveragingStrategy):
             raise ParameterError(f"SecAggStrategy: max_examples is too large for the 32-bit quantizer; expected <= "
                                  f"{math.floor(self.clip * self.quantizer.scale)} (clip * scale), got "
                                  f"{self.max_examples}")
+        if step_timeout is not None and not (math.isfinite(step_timeout) and step_timeout > 0):
+            raise ParameterError(f"SecAggStrategy: step_timeout is out of range; expected None or a finite value > 0, "
+                                 f"got {step_timeout}")
+        self.step_timeout = step_timeout
         self._server = None
         self._failed: dict = {}
         self._agg_round = 0
+        self._proxies: dict = {}
+        self._user: dict = {}
 
     def _config(self, step: str, msg: bytes, idx: int) -> dict:
-        return {**self.common_config(), "pyppml_mode": SECAGG_MODE, "pyppml_step": step, "pyppml_msg": msg,
-                "pyppml_index": idx, "pyppml_round": self._agg_round,
+        return {**self._user.get(self._proxies[idx].cid, {}), **self.common_config(), "pyppml_mode": SECAGG_MODE,
+                "pyppml_step": step, "pyppml_msg": msg, "pyppml_index": idx, "pyppml_round": self._agg_round,
                 "pyppml_params": np.array([self.params.n_clients, self.params.dim, self.params.threshold,
                                            self.params.neighbours], dtype=np.int64).tobytes()}
 
-    def configure_fit(self, server_round, parameters, client_manager):
-        step = STEPS[(server_round - 1) % 4]
-        if step == "advertise":
-            self._proxies = dict(enumerate(self.select(client_manager)))
-            self._agg_round += 1
-            self._server = SecAggServer(self.params, round=self._agg_round)
-            self._failed = {}
-            start = self._server.start()
-            outbox = {i: start for i in self._proxies}
-        else:
-            outbox = self._server.advance()
-        params = ndarrays_to_parameters(self.parameters)
+    def _instructions(self, step: str, outbox: dict) -> list:
+        # Only the training step needs the model; the key and unmask steps carry none.
+        params = ndarrays_to_parameters(self.parameters if step == "masked" else [])
         return [(self._proxies[i], FitIns(params, self._config(step, m, i))) for i, m in outbox.items()]
 
-    def aggregate_fit(self, server_round, results, failures):
-        step = STEPS[(server_round - 1) % 4]
+    def configure_fit(self, server_round, parameters, client_manager):
+        proxies = self.select(client_manager)
+        self._proxies = dict(enumerate(proxies))
+        self._agg_round = server_round
+        self._user = self.round_configs(server_round, proxies)
+        self._server = SecAggServer(self.params, round=self._agg_round)
+        self._failed = {}
+        start = self._server.start()
+        return self._instructions("advertise", {i: start for i in self._proxies})
+
+    def _receive(self, step: str, results, failures) -> None:
         index = {p.cid: i for i, p in self._proxies.items()}
         for cid, reason in failure_reasons(failures).items():
             self._failed[index.get(cid, cid)] = f"{step}: {reason}"
@@ -112,15 +170,33 @@ class SecAggStrategy(AveragingStrategy):
             try:
                 self._server.receive(i, res.parameters.tensors[0])
             except ProtocolError:
-                pass
-        if step != "unmask":
-            return ndarrays_to_parameters(self.parameters), {}
-        total = self.quantizer.decode(self._server.finish())
-        survivors = sorted(self._server.survivors[Kind.MASKED])
-        entry = {"round": self._agg_round, "survivors": survivors, "rejected": dict(self._server.rejected),
-                 "failed": dict(self._failed)}
+                pass  # recorded in the server's rejected
+
+    def aggregate_fit(self, server_round, results, failures):
+        """Take the advertise replies, run the share, masked-input and unmask steps with
+        the survivors, and hand the unmasked average to the inner strategy."""
+        all_failures = list(failures)
+        self._receive("advertise", results, failures)
+        entry = {"round": self._agg_round, "survivors": [], "rejected": {}, "failed": self._failed}
         self.history.append(entry)
-        return self.apply_sum(total, len(survivors), self.params.n_clients, entry, {"survivors": len(survivors)})
+        try:
+            while True:
+                outbox = self._server.advance()  # TooFewSurvivorsError below the threshold
+                step = _STEP_OF[self._server.step]
+                results, failures = exchange(self._instructions(step, outbox), self.step_timeout, server_round)
+                all_failures += failures
+                self._receive(step, results, failures)
+                if step == "unmask":
+                    break
+            total = self.quantizer.decode(self._server.finish())
+        except (TooFewSurvivorsError, ProtocolError) as err:
+            entry["error"] = str(err)
+            entry["rejected"] = dict(self._server.rejected)
+            return self.keep_model(server_round, {"survivors": 0}, all_failures)
+        survivors = sorted(self._server.survivors[Kind.MASKED])
+        entry.update(survivors=survivors, rejected=dict(self._server.rejected))
+        return self.apply_sum(total, len(survivors), self.params.n_clients, entry, {"survivors": len(survivors)},
+                              server_round, all_failures)
 
 
 class _SecAggState:
@@ -169,7 +245,7 @@ def secagg_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
         elif step == "shares":
             reply = live.secagg.share_keys(msg)
         elif step == "masked":
-            vec = client_update(cfg, glob, *train(glob), live.params.dim)
+            vec = client_update(cfg, glob, *train(glob), live.params.dim, state.clip_reports)
             clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
             q = Quantizer(clip, live.params.n_clients, 32, noise_headroom=0.5 if nm > 0 else 0.0)
             noise = None

@@ -55,9 +55,9 @@ import math
 
 import numpy as np
 
-from pyppml.dp import clip_l2
 from pyppml.fl.common.errors import ParameterError
 from pyppml.fl.dp_fedavg import grid_gaussian
+from pyppml.fl.flower.clipping import UpdateClippedWarning, clip_delta
 
 
 def flatten(arrays) -> np.ndarray:
@@ -74,11 +74,9 @@ def unflatten(vec: np.ndarray, like) -> list[np.ndarray]:
 
 def prepare_delta(delta: np.ndarray, clip: float, noise_multiplier: float) -> np.ndarray:
     """Client-side clipping: L2 norm <= clip when DP is on (sensitivity), and every entry
-    in [-clip, clip] (the range the aggregation is sized for)."""
-    delta = np.asarray(delta, dtype=np.float64)
-    if noise_multiplier > 0:
-        delta = clip_l2(delta[None, :], clip)[0]
-    return np.clip(delta, -clip, clip)
+    in [-clip, clip] (the range the aggregation is sized for); warns when it changed the
+    delta (:func:`pyppml.fl.flower.clipping.clip_delta`, which also returns the report)."""
+    return clip_delta(delta, clip, noise_multiplier)[0]
 
 
 def add_client_noise(vec: np.ndarray, dim: int, noise_multiplier: float, clip: float, n_clients: int) -> np.ndarray:
@@ -168,10 +166,14 @@ def weighted_average(total: np.ndarray, dim: int, clip: float, max_examples: int
     return np.asarray(total[:dim]) / weight, examples
 
 
-def client_update(cfg, glob: list[np.ndarray], new: list[np.ndarray], num_examples, width: int) -> np.ndarray:
+def client_update(cfg, glob: list[np.ndarray], new: list[np.ndarray], num_examples, width: int,
+                  reports: list | None = None) -> np.ndarray:
     """A client's vector for the secure sum, before any DP noise: its delta ``new - glob``
-    clipped (:func:`prepare_delta`) and weighted (:func:`weighted_update`) as the round
-    config says; ``width`` entries (what the protocol's plan sums).
+    clipped (:func:`pyppml.fl.flower.clipping.clip_delta`, which warns
+    :class:`UpdateClippedWarning` when the delta changed) and weighted
+    (:func:`weighted_update`) as the round config says; ``width`` entries (what the
+    protocol's plan sums). The round's :class:`~pyppml.fl.flower.clipping.ClipReport` is
+    appended to ``reports`` (kept on the client, never sent).
 
     Raises
     ------
@@ -186,4 +188,15 @@ def client_update(cfg, glob: list[np.ndarray], new: list[np.ndarray], num_exampl
         raise ValueError(f"pyppml client: local update has the wrong size or is not finite; expected "
                          f"{sum_width(delta.size, weight is not None, nm)} entries to match the plan's {width}")
     # (w * clipped delta[, w * clip]): every entry in [-clip, clip], the range the plans are sized for.
-    return weighted_update(prepare_delta(delta, clip, nm), weight, clip, nm)
+    clipped, report = clip_delta(delta, clip, nm, int(cfg.get("pyppml_round", 0)))
+    if reports is not None:
+        reports.append(report)
+        del reports[:-MAX_REPORTS]
+    return weighted_update(clipped, weight, clip, nm)
+
+
+MAX_REPORTS = 100  # clip reports a client keeps (the latest rounds)
+
+__all__ = ["UpdateClippedWarning", "add_client_noise", "check_denominator", "check_weighting", "client_update",
+           "example_weight", "flatten", "prepare_delta", "sum_width", "unflatten", "weighted_average",
+           "weighted_update"]

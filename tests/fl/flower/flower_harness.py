@@ -97,3 +97,52 @@ def shifted(parameters, delta):
         out.append(vec[k:k + p.size].reshape(p.shape))
         k += p.size
     return out
+
+
+class LocalProxy(flwr.server.client_proxy.ClientProxy):
+    """A Flower ``Client`` behind a real ``ClientProxy``, in this process (no network), for
+    driving a strategy round by round; ``drop_at``: the pyppml step (or "fit" for any
+    fit) at which the client stops answering (the call raises, as a lost connection)."""
+
+    def __init__(self, cid, client, drop_at=None):
+        super().__init__(str(cid))
+        self.client, self.drop_at = client, drop_at
+
+    def fit(self, ins, timeout, group_id):
+        if self.drop_at in (ins.config.get("pyppml_step"), "fit"):
+            raise ConnectionError(f"client {self.cid} dropped out")
+        return self.client.fit(ins)
+
+    def evaluate(self, ins, timeout, group_id):
+        return self.client.evaluate(ins)
+
+    def get_properties(self, ins, timeout, group_id):
+        return self.client.get_properties(ins)
+
+    def get_parameters(self, ins, timeout, group_id):
+        return self.client.get_parameters(ins)
+
+    def reconnect(self, ins, timeout, group_id):
+        return flwr.common.DisconnectRes("")
+
+
+def local_manager(clients, drop_at=None):
+    """A Flower ``SimpleClientManager`` holding ``LocalProxy``s of ``clients`` (a dict
+    cid -> Client, or a list); ``drop_at``: {cid: step} of clients that drop out."""
+    from flwr.server import SimpleClientManager
+
+    items = clients.items() if isinstance(clients, dict) else enumerate(clients)
+    mgr = SimpleClientManager()
+    for cid, c in items:
+        mgr.register(LocalProxy(cid, c, (drop_at or {}).get(str(cid))))
+    return mgr
+
+
+def drive_round(strategy, rnd, mgr):
+    """One Flower round without a network, as Flower's ``Server.fit_round`` runs it:
+    configure_fit, the clients' fit (failures collected), aggregate_fit; returns its value."""
+    from pyppml.fl.flower.secagg import exchange
+
+    ins = strategy.configure_fit(rnd, None, mgr)
+    results, failures = exchange(ins, None, rnd)
+    return strategy.aggregate_fit(rnd, results, failures)

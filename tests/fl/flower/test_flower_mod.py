@@ -12,7 +12,8 @@ import pytest
 
 flwr = pytest.importorskip("flwr")
 
-from flower_harness import flat as _flat, mod_app as _mod_app, run_flower as _run, shifted  # noqa: E402
+from flower_harness import drive_round, local_manager, shifted  # noqa: E402
+from flower_harness import flat as _flat, mod_app as _mod_app, run_flower as _run  # noqa: E402
 
 pytestmark = pytest.mark.flower
 
@@ -75,7 +76,7 @@ def test_mod_secagg_round():
     deltas = _deltas(n)
     inners = [_Shift(d, k) for d, k in zip(deltas, counts)]
     strategy = SecAggStrategy([np.zeros(s) for s in SHAPES], n_clients=n, clip=1.0, threshold=3, max_examples=100)
-    _run(strategy, 8, [("app", _mod_app(c)) for c in inners])  # two SecAgg+ rounds
+    _run(strategy, 2, [("app", _mod_app(c)) for c in inners])  # two SecAgg+ rounds, one Flower round each
     assert [h["survivors"] for h in strategy.history] == [list(range(n))] * 2
     assert all(abs(h["examples"] - sum(counts)) < 1e-4 for h in strategy.history)
     assert [p.shape for p in strategy.parameters] == SHAPES
@@ -226,24 +227,14 @@ def test_ckks_strategy_refuses_malformed_updates():
 
 def test_secagg_strategy_dp_in_process():
     """SecAgg+ with distributed DP, driving the strategy and the clients' fit directly
-    (the four Flower rounds without a network): clipped deltas, calibrated noise."""
+    (one Flower round, its four protocol steps, without a network): clipped deltas, calibrated noise."""
     from pyppml.fl.flower import SecAggNumPyClient, SecAggStrategy
 
     n, dim = 4, 2048
     strategy = SecAggStrategy([np.zeros(dim)], n_clients=n, clip=1.0, threshold=3, noise_multiplier=0.5,
                               weighted=False)
     clients = {str(i): SecAggNumPyClient(_ShiftN(np.full(dim, 0.01))) for i in range(n)}
-
-    class _Mgr:
-        def wait_for(self, *a, **k):
-            return True
-
-        def all(self):
-            return {cid: type("P", (), {"cid": cid})() for cid in clients}
-
-    for rnd in range(1, 5):
-        ins = strategy.configure_fit(rnd, None, _Mgr())
-        strategy.aggregate_fit(rnd, [(p, clients[p.cid].fit(f)) for p, f in ins], [])
+    drive_round(strategy, 1, local_manager(clients))  # the four protocol steps, one Flower round
     mean = strategy.parameters[0]
     assert strategy.history[0]["survivors"] == list(range(n))
     assert abs(np.std(mean) - 0.5 / n) < 0.02 and abs(np.mean(mean) - 0.01) < 0.02
@@ -269,9 +260,7 @@ def test_secagg_strategy_weighted_dp_sends_no_weight_sum(monkeypatch):
     strategy = SecAggStrategy([np.zeros(dim)], n_clients=n, clip=1.0, threshold=3, noise_multiplier=nm,
                               max_examples=100)
     clients = {str(i): SecAggNumPyClient(_ShiftN(np.full(dim, 0.01), COUNTS[i])) for i in range(n)}
-    for rnd in range(1, 5):
-        ins = strategy.configure_fit(rnd, None, _Mgr(clients))
-        strategy.aggregate_fit(rnd, [(p, clients[p.cid].fit(f)) for p, f in ins], [])
+    drive_round(strategy, 1, local_manager(clients))
     assert len(seen) == 1 and len(seen[0]) == dim
     assert strategy.history[0]["survivors"] == list(range(n)) and "examples" not in strategy.history[0]
     # mean = 0.01 * W / n = 0.00375; the noise on it has sd nm / n per entry.
@@ -378,11 +367,9 @@ def test_secagg_strategy_accounts_documented_multiplier(dropped):
     n, dim, z = 5, 16, 0.9
     strategy = SecAggStrategy([np.zeros(dim)], n_clients=n, clip=1.0, threshold=3, noise_multiplier=z, weighted=False)
     clients = {str(i): SecAggNumPyClient(_ShiftN(np.full(dim, 0.01))) for i in range(n)}
-    for rnd in range(1, 9):  # two aggregations of four Flower rounds
-        ins = strategy.configure_fit(rnd, None, _Mgr(clients))
-        masked_step = (rnd - 1) % 4 == 2
-        strategy.aggregate_fit(rnd, [(p, clients[p.cid].fit(f)) for p, f in ins
-                                     if not (masked_step and int(p.cid) in dropped)], [])
+    mgr = local_manager(clients, {str(i): "masked" for i in dropped})
+    for rnd in (1, 2):  # two aggregations, one Flower round each
+        drive_round(strategy, rnd, mgr)
     k = n - len(dropped)
     assert [len(h["survivors"]) for h in strategy.history] == [k, k]
     expected = _reference_epsilon([z * np.sqrt(k / n)] * 2)

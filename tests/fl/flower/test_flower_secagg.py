@@ -24,7 +24,7 @@ class _Shift(flwr.client.NumPyClient):
         return [parameters[0] + self.delta], self.num_examples, {}
 
 
-def _run(strategy, clients, num_rounds=4):
+def _run(strategy, clients, num_rounds=1):
     run_flower(strategy, num_rounds, [("client", c) for c in clients])
 
 
