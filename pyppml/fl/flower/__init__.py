@@ -62,7 +62,8 @@ from pyppml.fl.flower.secagg import SecAggStrategy  # noqa: E402
 from pyppml.fl.flower.ckks import CkksStrategy  # noqa: E402
 from pyppml.fl.flower.onetime import OneTimeCkksStrategy  # noqa: E402
 from pyppml.fl.flower.updates import UpdateClippedWarning  # noqa: E402
+from pyppml.fl.flower.inprocess import InProcessGrid, run_apps  # noqa: E402
 
-__all__ = ["INNER_REFUSED", "CkksStrategy", "ClientPolicy", "ClientState", "FlowerMissingError",
+__all__ = ["INNER_REFUSED", "CkksStrategy", "ClientPolicy", "ClientState", "FlowerMissingError", "InProcessGrid",
            "OneTimeCkksStrategy", "SecAggNumPyClient", "SecAggStrategy", "UpdateClippedWarning", "client_fit",
-           "pyppml_mod", "require_flower", "wrap_inner"]
+           "pyppml_mod", "require_flower", "run_apps", "wrap_inner"]

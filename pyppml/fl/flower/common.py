@@ -141,7 +141,10 @@ class AveragingStrategy(Strategy):
 
     def select(self, client_manager) -> list:
         """The round's clients: the first ``n_clients`` by id, once that many connected."""
-        client_manager.wait_for(self.n_clients, timeout=60)
+        # num_available() first: under a ServerApp it refreshes the registered nodes (Flower
+        # wraps it, not wait_for, which would otherwise sleep until the next refresh).
+        if client_manager.num_available() < self.n_clients:
+            client_manager.wait_for(self.n_clients, timeout=60)
         return sorted(client_manager.all().values(), key=lambda c: c.cid)[: self.n_clients]
 
     def common_config(self) -> dict:
@@ -177,7 +180,7 @@ class AveragingStrategy(Strategy):
                 entry["error"] = str(err)
                 return self.keep_model(server_round, metrics, failures)
             examples = entry["examples"]
-            metrics = {**metrics, "examples": float(examples)}
+            metrics = {**metrics, "examples": int(round(examples))}
         else:
             delta = np.asarray(total[:self.dim]) / count
         mean = unflatten(flatten(self.parameters) + delta, self.parameters)
