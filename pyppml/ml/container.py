@@ -49,7 +49,7 @@ def pack(kind: str, header: dict, parts: list[bytes] = ()) -> bytes:
     >>> unpack(data, "DEMO", "demo")
     ({'a': 1}, [b'xyz'])
     """
-    head = json.dumps(header, allow_nan=False, sort_keys=True).encode()
+    head = json.dumps(header, allow_nan=False).encode()
     out = [MAGIC, struct.pack("<H", FORMAT_VERSION), _kind_tag(kind), struct.pack("<I", len(head)), head,
            struct.pack("<I", len(parts))]
     for p in parts:

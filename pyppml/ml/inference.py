@@ -170,7 +170,7 @@ def _score_plain(batch, coef: np.ndarray, intercept: float):
     q = float(ctx.coeff_moduli[ct0.level])
     acc = None
     for ct, w in zip(batch, coef):
-        prod = ctx._native.multiply_integer(ct._native, int(round(float(w) * q)))
+        prod = ctx._native.multiply_integer(ct._native, round(float(w) * q))
         acc = prod if acc is None else ctx._native.add(acc, prod)
     out = ct0._wrap(acc).with_scale(ct0.scale * q).rescale().with_scale(ct0.scale)
     return out + float(intercept)

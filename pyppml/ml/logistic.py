@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from pyppml import ckks
 from pyppml.ml.inference import serve_encrypted
-from pyppml.ml.messages import EncryptedDataset
+from pyppml.ml.messages import EncryptedDataset, EncryptedModel
 from pyppml.ml.owner import DataOwner
 from pyppml.ml.sigmoid import sigmoid
 from pyppml.ml.trainer import train_encrypted
@@ -149,6 +149,13 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         model = train_encrypted(server_ctx, dataset, progress=self.progress, record_history=self.record_history)
         model_bytes = model.to_bytes()
         t1 = time.perf_counter()
+        sizes = {"public_context": len(context_bytes), "dataset": len(dataset_bytes)}
+        return self._publish(owner, model_bytes, sizes, t1 - t0, X.shape[1])
+
+    def _publish(self, owner: DataOwner, model_bytes: bytes, sizes: dict, server_s: float | None, d: int):
+        """The owner releases the server's model (flooded) into ``RELEASED_ATTRIBUTES``."""
+        model = EncryptedModel.from_bytes(model_bytes, owner.context)
+        t1 = time.perf_counter()
         # Owner again: publish only through the flooded release.
         if self.record_history:
             released = owner.release_history(model_bytes)   # tau = iterations; the last is the model
@@ -159,12 +166,14 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         self.coef_ = coef.reshape(1, -1)
         self.intercept_ = np.array([intercept])
         self.classes_ = np.array([0, 1])
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = d
         self.n_iter_ = owner.plan.iterations
         self.plan_ = owner.plan
-        self.timings_ = dict(owner.timings, train_s=model.timings.get("train_s", t1 - t0), server_s=t1 - t0, release_s=t2 - t1)
+        server = {} if server_s is None else {"server_s": server_s}
+        self.timings_ = dict(owner.timings, train_s=model.timings.get("train_s", server_s or 0.0), **server,
+                             release_s=t2 - t1)
         self.release_ = dict(owner.releases[-1])
-        self.bytes_ = {"public_context": len(context_bytes), "dataset": len(dataset_bytes), "model": len(model_bytes)}
+        self.bytes_ = dict(sizes, model=len(model_bytes))
         ctx = owner.context
         self.encryption_params_ = {"poly_degree": ctx.poly_degree, "max_level": ctx.max_level,
                                    "log_qp": float(ctx.log_qp), "security": ctx.security}
@@ -173,6 +182,39 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         # The owner (secret key, scaled rows, labels, scaler) goes out of scope here:
         # nothing of it is reachable from the fitted model.
         return self
+
+    @classmethod
+    def from_encrypted_model(cls, owner: DataOwner, model) -> EncryptedLogisticRegression:
+        """The released estimator of a model trained in another process: ``owner`` (the
+        one that encrypted the data, or ``DataOwner.load`` of it) releases the server's
+        ``EncryptedModel`` (or its bytes) through its flooded ``release_model``
+        (``release_history`` when the model has a history), as ``fit`` does. The
+        estimator keeps only ``RELEASED_ATTRIBUTES``; ``save`` it to publish it.
+
+        Raises
+        ------
+        ValueError
+            as ``DataOwner.release_model`` (a model of another key, shape, or a key
+            that has used its releases).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pyppml.ml import DataOwner, train_encrypted
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(64, 3)); y = (X[:, 0] > 0).astype(int)
+        >>> owner = DataOwner(iterations=1, poly_degree=16384)
+        >>> model = train_encrypted(owner.public_context(), owner.encrypt(X, y), progress=False)
+        >>> clf = EncryptedLogisticRegression.from_encrypted_model(owner, model)
+        >>> bool(clf.score(X, y) > 0.8)
+        True
+        """
+        model_bytes = model if isinstance(model, (bytes, bytearray, memoryview)) else model.to_bytes()
+        history = bool(EncryptedModel.from_bytes(model_bytes, owner.context).history)
+        est = cls(method=owner.method, iterations=owner.iterations, sigmoid_degree=owner.sigmoid_degree,
+                  sigmoid_bound=owner.sigmoid_bound, sigmoid_method=owner.sigmoid_method, scaling=owner.scaling,
+                  shrinkage=owner.shrinkage, poly_degree=owner.poly_degree, progress=False, record_history=history)
+        return est._publish(owner, bytes(model_bytes), {}, None, owner.packing.features - 1)
 
     # ------------------------------------------------------------------ plaintext model
     def _check_fitted(self, api: str):
@@ -225,7 +267,7 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         return model_to_bytes(self, RELEASED_ATTRIBUTES)
 
     @classmethod
-    def from_bytes(cls, data) -> "EncryptedLogisticRegression":
+    def from_bytes(cls, data) -> EncryptedLogisticRegression:
         """The model ``to_bytes`` wrote; predicts exactly as the original.
 
         Raises
@@ -259,7 +301,7 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         write_file(path, self.to_bytes())
 
     @classmethod
-    def load(cls, path) -> "EncryptedLogisticRegression":
+    def load(cls, path) -> EncryptedLogisticRegression:
         """The model saved at ``path`` (see ``from_bytes`` for what is refused)."""
         from pyppml.ml.container import read_file
 

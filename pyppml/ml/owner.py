@@ -21,7 +21,13 @@ from pyppml.ckks.release import DEFAULT_SECURITY_BITS
 from pyppml.ml.messages import EncryptedDataset, EncryptedModel
 from pyppml.ml.packing import RowPacking
 from pyppml.ml.params import chain_bits, max_levels
-from pyppml.ml.plan import METHODS, MomentBounds, TrainingPlan, make_plan, train_reference
+from pyppml.ml.plan import (
+    METHODS,
+    MomentBounds,
+    TrainingPlan,
+    make_plan,
+    train_reference,
+)
 from pyppml.ml.preprocess import FeatureScaler
 from pyppml.ml.sigmoid import SigmoidApproximation, choose_bound, choose_degree
 from pyppml.ml.trainer import required_rotations, train_encrypted
@@ -214,15 +220,15 @@ class DataOwner:
         >>> bool(coef[0] > 0)
         True
         """
-        from pyppml.ml.owner_file import owner_to_bytes
         from pyppml.ml.container import write_file
+        from pyppml.ml.owner_file import owner_to_bytes
 
         self._require("save")
         self.estimate_noise_bound()
         write_file(path, owner_to_bytes(self), secret=True)
 
     @classmethod
-    def load(cls, path) -> "DataOwner":
+    def load(cls, path) -> DataOwner:
         """The owner ``save`` wrote: it decrypts and releases models of its key (the
         release count goes on from where it was); it cannot encrypt a new data set's
         plan or measure new noise bounds (no training rows).

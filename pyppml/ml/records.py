@@ -69,7 +69,7 @@ class EncryptedRecords:
         return container.pack(_RECORDS, header, [ct.to_bytes() for batch in self.batches for ct in batch])
 
     @classmethod
-    def from_bytes(cls, data, context) -> "EncryptedRecords":
+    def from_bytes(cls, data, context) -> EncryptedRecords:
         """Records from ``to_bytes``, for ``context`` (the client's public context on the
         server's side).
 
@@ -120,7 +120,7 @@ class EncryptedScores(list):
         return container.pack(_SCORES, header, [ct.to_bytes() for ct in self])
 
     @classmethod
-    def from_bytes(cls, data, context) -> "EncryptedScores":
+    def from_bytes(cls, data, context) -> EncryptedScores:
         """Scores from ``to_bytes``, for ``context`` (the client's, secret key included,
         to decrypt them). Raises as ``EncryptedRecords.from_bytes``."""
         from pyppml.ml.inference import OUTPUTS
