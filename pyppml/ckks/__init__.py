@@ -21,13 +21,15 @@ from pyppml.ckks.polynomial import (
     power,
 )
 from pyppml.ckks.precision import PrecisionStats, precision_stats
-from pyppml.ckks.rotation import sum_slots
+from pyppml.ckks.rotation import rotations_for, sum_slots
+from pyppml.ckks.vector import Vector
 
 __all__ = [
     "Ciphertext",
     "Context",
     "Plaintext",
     "PrecisionStats",
+    "Vector",
     "chebyshev_coefficients",
     "evaluate_chebyshev",
     "evaluate_polynomial",
@@ -36,5 +38,6 @@ __all__ = [
     "matvec_rotations",
     "power",
     "precision_stats",
+    "rotations_for",
     "sum_slots",
 ]

@@ -90,17 +90,51 @@ class Context(RlweContext):
     def conjugation_element(self) -> int:
         return 2 * self.poly_degree - 1
 
-    def keygen(self, rotations: Iterable[int] | None = None, conjugate: bool = True, relin: bool = True) -> None:
+    def keygen(self, rotations: Iterable[int] | None = None, conjugate: bool = True, relin: bool = True, *,
+               operations: Iterable[str] | None = None,
+               matvec_shapes: Iterable[tuple[int, int]] | None = None) -> None:
         """Generate the secret, public, relinearization and Galois keys.
 
-        ``rotations``: slot rotations to support directly (default: all powers of two,
-        both directions, which reach every rotation in at most log2(slots) steps).
+        Parameters
+        ----------
+        rotations : iterable of int, optional
+            Slot rotations to support directly. Default (with no ``operations``): every
+            power of two in both directions, which reach any rotation in at most
+            log2(slots) steps.
+        conjugate : bool
+            Also the conjugation key.
+        relin : bool
+            The relinearization key (ciphertext products).
+        operations : iterable of str, optional
+            Make the rotation keys these operations need instead of listing steps:
+            ``"sum"``, ``"mean"``, ``"dot"``, ``"sum_slots"`` (left rotations by 1, 2, ...,
+            slots / 2), ``"matvec"`` and ``"rotate"`` (every power of two, both
+            directions). Added to ``rotations`` when both are given.
+        matvec_shapes : iterable of (rows, cols), optional
+            Direct keys for matrix-vector products of these shapes (``matrix @ vector``
+            with a (rows, cols) matrix; ``vector @ matrix`` is (cols, rows)): fewer
+            key switches than composing power-of-two rotations.
+
+        Examples
+        --------
+        >>> ctx = Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+        >>> ctx.keygen(operations=["dot"], conjugate=False)
+        >>> len(ctx.galois_keys.elements)  # rotations by 1, 2, ..., 1024
+        11
         """
         self._generate_keys(relin)
         self._releases_made, self._release_limit = 0, None  # a new key: a new release count
-        self.generate_rotation_keys(rotations, conjugate)
+        self.generate_rotation_keys(rotations, conjugate, operations=operations, matvec_shapes=matvec_shapes)
 
-    def generate_rotation_keys(self, rotations: Iterable[int] | None = None, conjugate: bool = True) -> None:
+    def generate_rotation_keys(self, rotations: Iterable[int] | None = None, conjugate: bool = True, *,
+                               operations: Iterable[str] | None = None,
+                               matvec_shapes: Iterable[tuple[int, int]] | None = None) -> None:
+        """Galois keys for ``rotations`` and ``operations`` (as :meth:`keygen`), added to
+        the ones already made (key owner only)."""
+        if operations is not None or matvec_shapes is not None:
+            from pyppml.ckks.rotation import rotations_for
+
+            rotations = sorted(set(rotations or ()) | set(rotations_for(self, operations or (), matvec_shapes or ())))
         self._rotation_keys(rotations, self.slots, self.conjugation_element if conjugate else None)
 
     def default_rotations(self) -> list[int]:
@@ -205,9 +239,22 @@ class Context(RlweContext):
             native = self._native.encrypt_public(self.public_key, pt._native)
         return Ciphertext(self, native)
 
+    def encrypt_vector(self, values, symmetric: bool | None = None):
+        """Encrypt a real vector of any length as a :class:`~pyppml.ckks.Vector`, over
+        ceil(len / slots) ciphertexts (TenSEAL's ``ts.ckks_vector``)."""
+        from pyppml.ckks.vector import Vector
+
+        return Vector.encrypt(self, values, symmetric=symmetric)
+
     def decrypt(self, ciphertext, complex: bool = False) -> np.ndarray:
-        """Decrypt and decode (key owner only). The result carries the encryption noise:
-        never release it to another party without ``decrypt_for_release``."""
+        """Decrypt and decode a Ciphertext (all slots) or a Vector (its values); key
+        owner only. The result carries the encryption noise: never release it to another
+        party without ``decrypt_for_release``."""
+        from pyppml.ckks.vector import Vector
+
+        if isinstance(ciphertext, Vector):
+            self._require_secret("decrypt")
+            return np.concatenate([self.decrypt(c, complex) for c in ciphertext.ciphertexts])[: ciphertext.size]
         self._require_secret("decrypt")
         self._check(ciphertext, "decrypt")
         pt = self._native.decrypt(self.secret_key, ciphertext._native)

@@ -65,6 +65,16 @@ def matvec(matrix: np.ndarray, ct, replicated: bool = False, padded: bool = Fals
     square[:m, :d] = M
     v = ct if replicated else _replicate(ct, D)
     babies = v.rotate_many(range(n1))
+    if v.level == 0:
+        raise ParameterError(f"{api}: vector is at level 0; expected a level >= 1 for the product, got 0")
+    # Every diagonal is encoded at one scale, chosen from the largest entry (see
+    # Ciphertext._shift_for), so the unrescaled terms add exactly and one rescale at the
+    # end lands the result on target * 2^k (target: the next level's standard scale).
+    from pyppml.ckks.ciphertext import _standard_scale
+
+    k = v._shift_for(float(np.max(np.abs(M))) if M.size else 0.0, api)
+    target = _standard_scale(v.context, v.level - 1, v.scale, v.level) * 2.0 ** k
+    pt_scale = target * float(v.context.coeff_moduli[v.level]) / v.scale
     rows = np.arange(D)
     tile = slots // D
     result = None
@@ -82,12 +92,12 @@ def matvec(matrix: np.ndarray, ct, replicated: bool = False, padded: bool = Fals
             full = np.zeros(slots)
             full[:D] = diag
             shifted = np.roll(full if padded else np.tile(diag, tile), g * n1)
-            term = babies[b] * shifted
-            inner = term if inner is None else inner + term
+            term = babies[b].multiply_plain(v.context.encode(shifted, scale=pt_scale, level=v.level))
+            inner = term if inner is None else inner._wrap(inner._ctx.add(inner._native, term._native))
         if inner is None:
             continue
         inner = rotate(inner, g * n1) if g else inner
-        result = inner if result is None else result + inner
+        result = inner if result is None else result._wrap(result._ctx.add(result._native, inner._native))
     if result is None:
         return ct * 0.0
-    return result
+    return result.rescale().with_scale(target)
