@@ -1,6 +1,8 @@
-"""Privacy accounting for runs of subsampled Gaussian steps (DP-SGD, DP-FedAvg), on
-Google's ``dp_accounting`` library (RDP [Mironov 2017; Mironov et al. 2019] or privacy
-loss distributions [Doroshenko et al. 2022]); pyppml adds only the bookkeeping.
+"""Privacy accounting on Google's ``dp_accounting`` library (RDP [Mironov 2017; Mironov et
+al. 2019] or privacy loss distributions [Doroshenko et al. 2022]) for everything pyppml
+releases: subsampled Gaussian steps (DP-SGD, DP-FedAvg), Gaussian and Laplace releases
+at the noise actually added, and generic (epsilon, delta) releases. pyppml adds only the
+bookkeeping: every record is a ``Charge`` kept in ``PrivacyAccountant.charges``.
 
 Two batch samplings, each with its neighbouring relation:
 
@@ -12,33 +14,137 @@ Two batch samplings, each with its neighbouring relation:
   relation this sampling is analysed for [Wang, Balle, Kasiviswanathan 2019]), so the
   sensitivity of a clipped sum is 2C: the noise multiplier recorded must be
   std / (2C). RDP only (dp_accounting has no PLD for it).
+
+What each method records, and how (``Charge.kind``):
+
+========================  ===========================================  =====================================
+kind                      "rdp"                                        "pld"
+========================  ===========================================  =====================================
+``subsampled_gaussian``   Poisson / without-replacement Gaussian RDP   Poisson-subsampled Gaussian PLD
+``gaussian``              Gaussian RDP at sigma / sensitivity [1]      Gaussian PLD at sigma / sensitivity [2]
+``discrete_gaussian``     Gaussian RDP (CKS20, Thm. 4)                 exact discrete Gaussian PLD
+``laplace``               (epsilon, 0): RDP <= epsilon at every order  worst case of an epsilon-DP release
+``discrete_laplace``      (epsilon, 0): RDP <= epsilon at every order  exact discrete Laplace PLD
+``epsilon_delta``         delta = 0 only (no Rényi curve has delta>0)  worst case of an (eps, delta) release
+========================  ===========================================  =====================================
+
+[1] The discrete Gaussian meets the continuous one's Rényi bound [CKS20, Thm. 4 and 14].
+[2] Noise on a grid is a d-dimensional discrete Gaussian; its hockey-stick curve is above
+the continuous one by a relative ~0.5/sigma^2 in grid steps (< 1e-4 at the >= 64 steps
+``gaussian_mechanism`` enforces). The ``discrete_*`` kinds are integer noise on a query
+that moves along one integer coordinate by at most ``sensitivity`` (a count, a histogram
+bin, an integer sum): their PLD is exact. A ``laplace`` charge over several coordinates
+is composed as the worst case of any epsilon-DP release (Kairouz et al. 2015), which is
+always valid. Under RDP, epsilon-DP releases compose additively in epsilon (their Rényi
+divergence is at most epsilon at every order): basic composition, plus the RDP -> (eps,
+delta) conversion's small overhead (~2% at epsilon 1, delta 1e-5); "pld" composes them
+tightly.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import numbers
+from dataclasses import dataclass
+from fractions import Fraction
 
 from pyppml.dp._checks import fail, positive_real, probability_open
 
+KINDS = ("subsampled_gaussian", "gaussian", "discrete_gaussian", "laplace", "discrete_laplace", "epsilon_delta")
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One record of a ``PrivacyAccountant``: the noise a release really added.
+
+    Attributes
+    ----------
+    mechanism : str
+        The API that released (``"dp.count"``, ``"dp.laplace_mechanism"``, ``"step"``...).
+    kind : str
+        One of ``KINDS`` (see the module docstring for how each is composed).
+    noise : float or None
+        Laplace scale b or Gaussian sigma actually sampled, in the query's units (grid
+        steps for the grid mechanisms); None for ``epsilon_delta``.
+    sensitivity : float or None
+        The query's sensitivity in the same units (L1 for Laplace, L2 for Gaussian),
+        grid rounding included; 1 for ``subsampled_gaussian`` (noise is the multiplier).
+    epsilon : float or None
+        epsilon of a Laplace charge (sensitivity / noise) or of an ``epsilon_delta``
+        charge; None for Gaussian kinds (their epsilon depends on delta).
+    delta : float
+        delta of an ``epsilon_delta`` charge, else 0.
+    sample_rate : float
+        Batch sampling rate of a ``subsampled_gaussian`` charge, else 1.
+    count : int
+        How many times the release was repeated (steps).
+
+    Examples
+    --------
+    >>> Charge("dp.count", "discrete_laplace", noise=2.0, sensitivity=1.0, epsilon=0.5)
+    Charge(dp.count: discrete_laplace b=2 on sensitivity 1 (epsilon=0.5))
+    """
+
+    mechanism: str
+    kind: str
+    noise: float | None = None
+    sensitivity: float | None = None
+    epsilon: float | None = None
+    delta: float = 0.0
+    sample_rate: float = 1.0
+    count: int = 1
+
+    @property
+    def noise_multiplier(self) -> float | None:
+        """noise / sensitivity (None for ``epsilon_delta``)."""
+        return None if self.noise is None else self.noise / self.sensitivity
+
+    def __repr__(self) -> str:
+        reps = f", x{self.count}" if self.count != 1 else ""
+        if self.kind == "epsilon_delta":
+            return f"Charge({self.mechanism}: epsilon={self.epsilon:.6g}, delta={self.delta:.3g}{reps})"
+        name = "b" if "laplace" in self.kind else "sigma"
+        text = f"Charge({self.mechanism}: {self.kind} {name}={self.noise:.6g} on sensitivity {self.sensitivity:.6g}"
+        if self.kind == "subsampled_gaussian":
+            text += f" (sample_rate={self.sample_rate:.6g})"
+        elif self.epsilon is not None:
+            text += f" (epsilon={self.epsilon:.6g})"
+        return text + reps + ")"
+
 
 class PrivacyAccountant:
-    """Tracks the (epsilon, delta) spent by Poisson-subsampled Gaussian steps.
+    """Tracks the (epsilon, delta) spent by everything charged to it.
 
     Parameters
     ----------
     method : {"rdp", "pld"}
         "rdp": Rényi DP with dp_accounting's default orders and its tight RDP -> (eps,
-        delta) conversion; fast. "pld": privacy loss distributions, tighter, slower.
+        delta) conversion; fast; refuses (epsilon, delta) releases with delta > 0.
+        "pld": privacy loss distributions, tight for every kind, slower.
+    sampling : {"poisson", "fixed"}
+        Batch sampling of the steps, which also fixes the neighbouring relation
+        (``relation``): add/remove one for "poisson", replace one for "fixed".
     orders : sequence of float, optional
         RDP orders (method "rdp" only).
     pld_discretization : float
         Discretization interval of the PLD (method "pld" only).
 
+    Attributes
+    ----------
+    method, sampling : str
+    relation : str
+        "add_or_remove_one" or "replace_one": sensitivities charged must be for it (the
+        release helpers double theirs for "replace_one").
+    steps : int
+        Steps recorded by ``step``.
+    charges : tuple of Charge
+        Everything recorded, in order.
+
     Raises
     ------
-    ValueError
-        Unknown method, or bad step parameters (see ``step``).
+    ValueError (pyppml.ParameterError)
+        Unknown method or sampling, sampling "fixed" with method "pld".
 
     Examples
     --------
@@ -47,6 +153,10 @@ class PrivacyAccountant:
     >>> acc.step(noise_multiplier=1.1, sample_rate=256 / 60000, steps=14063)
     >>> round(acc.get_epsilon(1e-5), 2)
     2.6
+    >>> acc.record_laplace(scale=10.0, sensitivity=1.0, mechanism="my query")
+    Charge(my query: laplace b=10 on sensitivity 1 (epsilon=0.1))
+    >>> round(acc.get_epsilon(1e-5), 2)
+    2.7
     """
 
     def __init__(self, method: str = "rdp", *, sampling: str = "poisson", orders=None,
@@ -54,25 +164,34 @@ class PrivacyAccountant:
         import dp_accounting
         from dp_accounting import pld, rdp  # imported here: only accounting needs it
 
+        api = "dp.PrivacyAccountant"
         # dp_accounting logs one warning per RDP order it drops at small sigma: noise for users.
         logging.getLogger("absl").setLevel(logging.ERROR)
         if sampling not in ("poisson", "fixed"):
-            fail("dp.PrivacyAccountant", "sampling", "is unknown", "'poisson' or 'fixed'", sampling)
+            fail(api, "sampling", "is unknown", "'poisson' or 'fixed'", sampling)
         if sampling == "fixed" and method != "rdp":
-            fail("dp.PrivacyAccountant", "method", "has no analysis of fixed-size batches", "'rdp' with sampling='fixed'", method)
+            fail(api, "method", "has no analysis of fixed-size batches", "'rdp' with sampling='fixed'", method)
         self.sampling = sampling
+        self.relation = "replace_one" if sampling == "fixed" else "add_or_remove_one"
         if method == "rdp":
             relation = (dp_accounting.NeighboringRelation.REPLACE_ONE if sampling == "fixed"
                         else dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE)
-            self._accountant = rdp.RdpAccountant(orders, relation)
+            self._rdp = rdp.RdpAccountant(orders, relation)
         elif method == "pld":
-            pd = float(positive_real("dp.PrivacyAccountant", "pld_discretization", pld_discretization))
-            self._accountant = pld.PLDAccountant(value_discretization_interval=pd)
+            self._vdi = float(positive_real(api, "pld_discretization", pld_discretization))
+            # Composed here from dp_accounting's public PLD constructors (the same calls its
+            # PLDAccountant makes), so that (epsilon, delta) releases, which have no DpEvent,
+            # compose with the rest.
+            self._pld = pld.privacy_loss_distribution.identity(value_discretization_interval=self._vdi)
         else:
-            fail("dp.PrivacyAccountant", "method", "is unknown", "'rdp' or 'pld'", method)
+            fail(api, "method", "is unknown", "'rdp' or 'pld'", method)
         self.method = method
         self.steps = 0
-        self._events = []  # (noise_multiplier, sample_rate, steps), for repr and audits
+        self._charges: list[Charge] = []
+
+    @property
+    def charges(self) -> tuple:
+        return tuple(self._charges)
 
     def step(self, noise_multiplier, sample_rate=None, steps: int = 1, *, dataset_size=None,
              batch_size=None) -> None:
@@ -92,8 +211,7 @@ class PrivacyAccountant:
 
         api = "dp.PrivacyAccountant.step"
         nm = float(positive_real(api, "noise_multiplier", noise_multiplier))
-        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-            fail(api, "steps", "is not a positive integer", "steps >= 1", steps)
+        k = _count(api, "steps", steps)
         event = dp_accounting.GaussianDpEvent(nm)
         if self.sampling == "poisson":
             if dataset_size is not None or batch_size is not None:
@@ -112,12 +230,128 @@ class PrivacyAccountant:
             q = b / n
             if b < n:
                 event = dp_accounting.SampledWithoutReplacementDpEvent(n, b, event)
-        self._accountant.compose(dp_accounting.SelfComposedDpEvent(event, int(steps)))
-        self.steps += int(steps)
-        self._events.append((nm, q, int(steps)))
+        if self.method == "rdp":
+            self._rdp.compose(dp_accounting.SelfComposedDpEvent(event, k))
+        elif q < 1.0:
+            self._compose_pld(self._plds().from_gaussian_mechanism(
+                nm, value_discretization_interval=self._vdi, sampling_prob=q).self_compose(k))
+        else:  # k full-batch steps are one Gaussian of std nm / sqrt(k), as PLDAccountant does
+            self._compose_pld(self._plds().from_gaussian_mechanism(
+                nm / math.sqrt(k), value_discretization_interval=self._vdi))
+        self.steps += k
+        self._charges.append(Charge("step", "subsampled_gaussian", nm, 1.0, None, 0.0, q, k))
+
+    def record_gaussian(self, sigma, l2_sensitivity, *, count=1, integer_shift=False,
+                        mechanism="user") -> Charge:
+        """Record ``count`` Gaussian releases with noise standard deviation ``sigma`` on a
+        query of L2 sensitivity ``l2_sensitivity`` (same units, rounding included).
+
+        ``integer_shift=True`` states that the noise is the discrete Gaussian N_Z(0,
+        sigma**2) on an integer query that moves along one coordinate by an integer of
+        at most ``l2_sensitivity`` (which must then be an integer): PLD uses the exact
+        discrete law. Otherwise the continuous Gaussian's curves are used (see [2] in the
+        module docstring).
+
+        Returns
+        -------
+        Charge, also appended to ``charges``.
+
+        Raises
+        ------
+        ValueError (pyppml.ParameterError)
+            sigma or l2_sensitivity not finite or <= 0, count < 1, integer_shift with a
+            non-integer sensitivity.
+        """
+        api = "dp.PrivacyAccountant.record_gaussian"
+        s = float(positive_real(api, "sigma", sigma))
+        sens = _sensitivity(api, "l2_sensitivity", l2_sensitivity, integer_shift)
+        k = _count(api, "count", count)
+        kind = "discrete_gaussian" if integer_shift else "gaussian"
+        charge = Charge(mechanism, kind, s, float(sens), None, 0.0, 1.0, k)
+        if self.method == "rdp":
+            import dp_accounting
+
+            self._rdp.compose(dp_accounting.GaussianDpEvent(s / float(sens)), k)
+        elif integer_shift:
+            self._compose_pld(self._plds().from_discrete_gaussian_mechanism(
+                s, sensitivity=int(sens), value_discretization_interval=self._vdi).self_compose(k))
+        else:
+            self._compose_pld(self._plds().from_gaussian_mechanism(
+                s / float(sens) / math.sqrt(k), value_discretization_interval=self._vdi))
+        self._charges.append(charge)
+        return charge
+
+    def record_laplace(self, scale, sensitivity, *, count=1, integer_shift=False, mechanism="user") -> Charge:
+        """Record ``count`` Laplace releases of noise scale ``scale`` on a query of L1
+        sensitivity ``sensitivity`` (same units, rounding included): epsilon =
+        sensitivity / scale each.
+
+        ``integer_shift=True`` states that the noise is the discrete Laplace P(k) ∝
+        exp(-|k| / scale) on an integer query that moves along one coordinate by an
+        integer of at most ``sensitivity``: PLD uses the exact discrete law. Otherwise
+        PLD composes the worst case of an epsilon-DP release (valid for any noise).
+
+        Returns
+        -------
+        Charge, also appended to ``charges``.
+
+        Raises
+        ------
+        ValueError (pyppml.ParameterError)
+            scale or sensitivity not finite or <= 0, count < 1, integer_shift with a
+            non-integer sensitivity.
+        """
+        api = "dp.PrivacyAccountant.record_laplace"
+        b = positive_real(api, "scale", scale)
+        sens = _sensitivity(api, "sensitivity", sensitivity, integer_shift)
+        k = _count(api, "count", count)
+        eps = float(Fraction(sens) / b)
+        kind = "discrete_laplace" if integer_shift else "laplace"
+        charge = Charge(mechanism, kind, float(b), float(sens), eps, 0.0, 1.0, k)
+        if self.method == "rdp":
+            self._compose_pure_rdp(eps, k)
+        elif integer_shift:
+            self._compose_pld(self._plds().from_discrete_laplace_mechanism(
+                float(1 / b), sensitivity=int(sens), value_discretization_interval=self._vdi).self_compose(k))
+        else:
+            self._compose_pld(self._worst_case_pld(eps, 0.0, k))
+        self._charges.append(charge)
+        return charge
+
+    def record_epsilon_delta(self, epsilon, delta=0.0, *, count=1, mechanism="user") -> Charge:
+        """Record ``count`` releases each (epsilon, delta)-DP for this accountant's
+        neighbouring relation, composed as the worst mechanism with that guarantee.
+
+        Returns
+        -------
+        Charge, also appended to ``charges``.
+
+        Raises
+        ------
+        ValueError (pyppml.ParameterError)
+            epsilon not finite or <= 0, delta outside [0, 1), count < 1, or delta > 0
+            with method "rdp" (an (epsilon, delta) guarantee with delta > 0 has no Rényi
+            curve: use ``PrivacyAccountant("pld")``).
+        """
+        api = "dp.PrivacyAccountant.record_epsilon_delta"
+        eps = float(positive_real(api, "epsilon", epsilon))
+        dlt = 0.0 if isinstance(delta, numbers.Real) and not isinstance(delta, bool) and delta == 0 else None
+        if dlt is None:
+            dlt = probability_open(api, "delta", delta)
+        k = _count(api, "count", count)
+        if self.method == "rdp":
+            if dlt > 0.0:
+                fail(api, "delta", "> 0 has no Rényi-DP curve for method 'rdp'",
+                     "delta = 0, or PrivacyAccountant('pld') for delta > 0", delta)
+            self._compose_pure_rdp(eps, k)
+        else:
+            self._compose_pld(self._worst_case_pld(eps, dlt, k))
+        charge = Charge(mechanism, "epsilon_delta", None, None, eps, dlt, 1.0, k)
+        self._charges.append(charge)
+        return charge
 
     def get_epsilon(self, delta) -> float:
-        """Smallest epsilon such that the run so far is (epsilon, delta)-DP.
+        """Smallest epsilon such that everything recorded so far is (epsilon, delta)-DP.
 
         Raises
         ------
@@ -125,20 +359,62 @@ class PrivacyAccountant:
             delta outside (0, 1).
         """
         d = probability_open("dp.PrivacyAccountant.get_epsilon", "delta", delta)
-        return float(self._accountant.get_epsilon(d))
+        if self.method == "rdp":
+            return float(self._rdp.get_epsilon(d))
+        return float(self._pld.get_epsilon_for_delta(d))
 
     def get_delta(self, epsilon) -> float:
-        """delta for a given epsilon >= 0."""
+        """delta for a given epsilon >= 0.
+
+        Raises
+        ------
+        ValueError
+            epsilon not finite or < 0.
+        """
         eps = float(epsilon)
         if not eps >= 0.0 or eps == float("inf"):
             fail("dp.PrivacyAccountant.get_delta", "epsilon", "is not finite and >= 0", "epsilon >= 0", epsilon)
-        return float(self._accountant.get_delta(eps))
+        if self.method == "rdp":
+            return float(self._rdp.get_delta(eps))
+        return float(self._pld.get_delta_for_epsilon(eps))
 
     def __repr__(self) -> str:
-        return f"PrivacyAccountant(method={self.method!r}, sampling={self.sampling!r}, steps={self.steps})"
+        return (f"PrivacyAccountant(method={self.method!r}, sampling={self.sampling!r}, steps={self.steps}, "
+                f"charges={len(self._charges)})")
+
+    # -- internals -------------------------------------------------------------------
+
+    @staticmethod
+    def _plds():
+        from dp_accounting.pld import privacy_loss_distribution
+
+        return privacy_loss_distribution
+
+    def _compose_pld(self, other) -> None:
+        self._pld = self._pld.compose(other)
+
+    def _worst_case_pld(self, eps: float, delta: float, k: int):
+        from dp_accounting.pld import common
+
+        params = common.DifferentialPrivacyParameters(eps, delta)
+        return self._plds().from_privacy_parameters(params, value_discretization_interval=self._vdi).self_compose(k)
+
+    def _compose_pure_rdp(self, eps: float, k: int) -> None:
+        import dp_accounting
+
+        # An epsilon-DP release has Rényi divergence <= epsilon at every order: the zCDP
+        # event with rho = 0, xi = epsilon carries exactly that bound.
+        self._rdp.compose(dp_accounting.ZCDpEvent(0.0, eps), k)
 
 
 def _count(api: str, arg: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         fail(api, arg, "is not a positive integer", f"{arg} >= 1", value)
     return int(value)
+
+
+def _sensitivity(api: str, arg: str, value, integer_shift: bool) -> Fraction:
+    sens = positive_real(api, arg, value)
+    if integer_shift and sens.denominator != 1:
+        fail(api, arg, "is not an integer", f"an integer {arg} with integer_shift=True", value)
+    return sens

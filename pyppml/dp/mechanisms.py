@@ -14,11 +14,20 @@ the L1 or L2 sensitivity the caller states.
 Rounding moves each coordinate by at most half a step, so the sensitivity of the rounded
 query in grid units is at most floor(D/step) + d (L1, Laplace) or D/step + ceil(sqrt(d))
 (L2, Gaussian) for d coordinates; the noise is calibrated for that inflated sensitivity.
+Integer-dtype values on a grid that divides 1 (granularity 2**-k, k >= 0) and bounds on
+the grid are not moved by rounding: their sensitivity is max(1, floor(D/step)) (L1) or
+D/step (L2), with no inflation. A granularity given by the caller that inflates the
+sensitivity by more than 10% otherwise raises a ``GranularityWarning``.
+
+Each mechanism takes an optional ``accountant`` (``PrivacyAccountant``) and charges it
+with the noise it really adds and the sensitivity in grid units, rounding included
+(``PrivacyAccountant.charges[-1]``), before any noise is drawn.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -53,12 +62,42 @@ def _round_up(value: Fraction) -> Fraction:
     return Fraction(math.ceil(value * 2**j), 2**j)
 
 
-def _as_floats(api, values) -> np.ndarray:
+class GranularityWarning(UserWarning):
+    """A granularity given by the caller makes the grid rounding inflate the noise."""
+
+
+def _as_floats(api, values) -> tuple[np.ndarray, bool]:
+    """The values as float64, and whether they are integer-valued by their dtype (a
+    public property of the data's schema, never of its values)."""
     try:
-        return np.asarray(values, dtype=np.float64)
+        kind = values.dtype.kind if isinstance(values, np.ndarray) else np.asarray(values).dtype.kind
+        return np.asarray(values, dtype=np.float64), kind in "iub"
     except (TypeError, ValueError):
         # NumPy's own message quotes the offending entry: name only the type.
         fail(api, "values", "are not real numbers", "an array_like of floats", type(values).__name__)
+
+
+def check_accountant(api, accountant) -> None:
+    """None or a PrivacyAccountant (checked before anything is released)."""
+    from pyppml.dp.accountant import PrivacyAccountant
+
+    if accountant is not None and not isinstance(accountant, PrivacyAccountant):
+        fail(api, "accountant", "is not a PrivacyAccountant", "None or dp.PrivacyAccountant",
+             type(accountant).__name__)
+
+
+def _unmoved_by_rounding(integer: bool, step: float, lo: float, hi: float) -> bool:
+    """Integer values clamped to bounds on the grid stay on a grid dividing 1."""
+    return integer and step <= 1.0 and (lo / step).is_integer() and (hi / step).is_integer()
+
+
+def _warn_inflation(api, granularity, inflated: float, sens: float, d: int, norm: str) -> None:
+    if granularity is not None and inflated > 1.1 * sens:
+        warnings.warn(
+            f"{api}: granularity {granularity!r} inflates the sensitivity {sens:g} to {inflated:g} "
+            f"(x{inflated / sens:.3g} the noise) through grid rounding; pass integer-dtype values "
+            f"(rounding them moves nothing) or granularity <= dp.default_granularity({sens:g}, {d}, "
+            f"{norm!r}) = {default_granularity(sens, d, norm):g}", GranularityWarning, stacklevel=3)
 
 
 def _step(api, granularity, sensitivity, count, norm) -> float:
@@ -98,7 +137,8 @@ def _release(index: np.ndarray, noise: np.ndarray, step: float, shape) -> np.nda
     return (out.astype(np.float64) * step).reshape(shape)
 
 
-def laplace_mechanism(values, sensitivity, epsilon, *, bounds=None, granularity=None, prng=None) -> np.ndarray:
+def laplace_mechanism(values, sensitivity, epsilon, *, bounds=None, granularity=None, accountant=None,
+                      prng=None) -> np.ndarray:
     """epsilon-DP release of ``values`` (L1 ``sensitivity``) with discrete Laplace noise on a grid.
 
     Parameters
@@ -114,6 +154,9 @@ def laplace_mechanism(values, sensitivity, epsilon, *, bounds=None, granularity=
         nearest 0) before rounding. Default: the grid's exact range +-2**51 * granularity.
     granularity : float, optional
         Grid step, a power of two; default ``default_granularity(sensitivity, d, "l1")``.
+    accountant : PrivacyAccountant, optional
+        Charged with the noise really added and the grid sensitivity, rounding
+        included (``accountant.charges[-1]``), before the noise is drawn.
     prng : pyppml._core.Prng, optional
         Only for reproducible tests.
 
@@ -122,7 +165,14 @@ def laplace_mechanism(values, sensitivity, epsilon, *, bounds=None, granularity=
     numpy.ndarray of float64, same shape; every entry an integer multiple of the step.
     The noise in grid units is discrete Laplace, P(k) ∝ exp(-|k| / b), with
     b = (floor(sensitivity / step) + d) / epsilon (rounded up to a dyadic rational, see
-    ``_round_up``); its variance is 2 e^(-1/b) / (1 - e^(-1/b))**2.
+    ``_round_up``); its variance is 2 e^(-1/b) / (1 - e^(-1/b))**2. Integer-dtype values
+    with step <= 1 and bounds on the grid: b = max(1, floor(sensitivity / step)) / epsilon
+    (no rounding term: e.g. a 10-bin histogram at granularity 1 gets b = 1 / epsilon).
+
+    Warns
+    -----
+    GranularityWarning
+        An explicit granularity inflates the sensitivity by more than 10%.
 
     Raises
     ------
@@ -139,21 +189,29 @@ def laplace_mechanism(values, sensitivity, epsilon, *, bounds=None, granularity=
     True
     """
     api = "dp.laplace_mechanism"
+    check_accountant(api, accountant)
     sens = positive_real(api, "sensitivity", sensitivity)
     eps = positive_real(api, "epsilon", epsilon)
-    x = _as_floats(api, values)
+    x, integer = _as_floats(api, values)
     d = max(x.size, 1)
     step = _step(api, granularity, float(sens), d, "l1")
     lo, hi = _bounds(api, bounds, step)
-    scale = _round_up(Fraction(math.floor(sens / Fraction(step)) + d) / eps)
+    if _unmoved_by_rounding(integer, step, lo, hi):
+        grid_sens = max(1, math.floor(sens / Fraction(step)))
+    else:
+        grid_sens = math.floor(sens / Fraction(step)) + d
+        _warn_inflation(api, granularity, grid_sens * step, float(sens), d, "l1")
+    scale = _round_up(Fraction(grid_sens) / eps)
     if scale > 2**40:
         fail(api, "epsilon", "is too small for the grid", "scale / granularity <= 2**40", epsilon)
+    if accountant is not None:
+        accountant.record_laplace(scale, grid_sens, mechanism=api)
     noise = _core.dp_discrete_laplace(scale.numerator, scale.denominator, x.size, prng)
     return _release(_grid_index(x, step, lo, hi), noise, step, x.shape)
 
 
 def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, bounds=None, granularity=None,
-                       prng=None) -> np.ndarray:
+                       accountant=None, prng=None) -> np.ndarray:
     """(epsilon, delta)-DP release of ``values`` with discrete Gaussian noise on a grid.
 
     sigma (in grid units) is the analytic Gaussian calibration [Balle & Wang 2018, Thm. 8:
@@ -178,6 +236,9 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, bounds=None, g
         As in ``laplace_mechanism``.
     granularity : float, optional
         Grid step, a power of two; default ``default_granularity(l2_sensitivity, d, "l2")``.
+    accountant : PrivacyAccountant, optional
+        Charged with the noise really added and the grid sensitivity, rounding
+        included (``accountant.charges[-1]``), before the noise is drawn.
     prng : pyppml._core.Prng, optional
         Only for reproducible tests.
 
@@ -199,14 +260,18 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, bounds=None, g
     (3,)
     """
     api = "dp.gaussian_mechanism"
+    check_accountant(api, accountant)
     sens = positive_real(api, "l2_sensitivity", l2_sensitivity)
     eps = float(positive_real(api, "epsilon", epsilon))
     dlt = probability_open(api, "delta", delta)
-    x = _as_floats(api, values)
+    x, integer = _as_floats(api, values)
     d = max(x.size, 1)
     step = _step(api, granularity, float(sens), d, "l2")
     lo, hi = _bounds(api, bounds, step)
-    grid_sens = float(sens / Fraction(step)) + (math.isqrt(d - 1) + 1)  # ceil(sqrt(d)) >= sqrt(d)
+    grid_sens = float(sens / Fraction(step))
+    if not _unmoved_by_rounding(integer, step, lo, hi):
+        grid_sens += math.isqrt(d - 1) + 1  # ceil(sqrt(d)) >= sqrt(d)
+        _warn_inflation(api, granularity, grid_sens * step, float(sens), d, "l2")
     # The discrete Gaussian's delta exceeds the continuous one's by a relative ~0.5/sigma^2
     # (computed exactly for one coordinate: 3.5% at sigma 3.7, 0.01% at sigma 64); the
     # calibration therefore targets delta (1 - 1e-3) and requires sigma >= 64 grid steps.
@@ -216,12 +281,14 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, bounds=None, g
     var = _round_up(Fraction(sigma) ** 2)
     if var.numerator >= 2**62:
         fail(api, "epsilon", "is too small for the grid", "sigma / granularity < 2**31", epsilon)
+    if accountant is not None:
+        accountant.record_gaussian(math.sqrt(var), grid_sens, mechanism=api)
     noise = _core.dp_discrete_gaussian(var.numerator, var.denominator, x.size, prng)
     return _release(_grid_index(x, step, lo, hi), noise, step, x.shape)
 
 
 def grid_gaussian_mechanism(values, l2_sensitivity, noise_multiplier, *, bounds=None, granularity=None,
-                            prng=None) -> np.ndarray:
+                            accountant=None, prng=None) -> np.ndarray:
     """Gaussian mechanism with a given noise multiplier, on a power-of-two grid: the form
     DP-SGD and DP-FedAvg use, where a ``PrivacyAccountant`` is stepped with
     ``noise_multiplier``.
@@ -254,6 +321,9 @@ def grid_gaussian_mechanism(values, l2_sensitivity, noise_multiplier, *, bounds=
     granularity : float, optional
         Grid step, a power of two; default ``default_granularity(l2_sensitivity, d, "l2")``
         (at most l2_sensitivity / (1024 sqrt(d)): rounding inflates D by at most 1/1024).
+    accountant : PrivacyAccountant, optional
+        Charged with the noise really added and the grid sensitivity, rounding
+        included (``accountant.charges[-1]``), before the noise is drawn.
     prng : pyppml._core.Prng, optional
         Only for reproducible tests.
 
@@ -276,15 +346,21 @@ def grid_gaussian_mechanism(values, l2_sensitivity, noise_multiplier, *, bounds=
     True
     """
     api = "dp.grid_gaussian_mechanism"
+    check_accountant(api, accountant)
     sens = positive_real(api, "l2_sensitivity", l2_sensitivity)
     mult = positive_real(api, "noise_multiplier", noise_multiplier)
-    x = _as_floats(api, values)
+    x, integer = _as_floats(api, values)
     d = max(x.size, 1)
     step = _step(api, granularity, float(sens), d, "l2")
     lo, hi = _bounds(api, bounds, step)
-    grid_sens = sens / Fraction(step) + (math.isqrt(d - 1) + 1)  # exact: step is a power of two
+    grid_sens = sens / Fraction(step)  # exact: step is a power of two
+    if not _unmoved_by_rounding(integer, step, lo, hi):
+        grid_sens += math.isqrt(d - 1) + 1
+        _warn_inflation(api, granularity, float(grid_sens) * step, float(sens), d, "l2")
     var = _round_up((mult * grid_sens) ** 2)
     if var.numerator >= 2**62:
         fail(api, "noise_multiplier", "is too large for the grid", "sigma / granularity < 2**31", noise_multiplier)
+    if accountant is not None:
+        accountant.record_gaussian(math.sqrt(var), grid_sens, mechanism=api)
     noise = _core.dp_discrete_gaussian(var.numerator, var.denominator, x.size, prng)
     return _release(_grid_index(x, step, lo, hi), noise, step, x.shape)
