@@ -27,7 +27,8 @@ import numbers
 import numpy as np
 
 from pyppml._core import MismatchError, ParameterError
-from pyppml._rlwe import RlweObject, as_scalar as _as_scalar
+from pyppml._rlwe import RlweObject
+from pyppml._rlwe import as_scalar as _as_scalar
 
 # Scales closer than this (relative) are treated as equal when adding.
 _SCALE_RTOL = 2.0 ** -32
@@ -131,14 +132,14 @@ class Ciphertext(RlweObject):
         return f"ckks.Ciphertext(level={self.level}, scale=2^{np.log2(self.scale):.2f}, size={self.size})"
 
     # ------------------------------------------------------------ named operations
-    def relinearize(self) -> "Ciphertext":
+    def relinearize(self) -> Ciphertext:
         if self.size == 2:
             return self
         if self.context.relin_key is None:
             raise ParameterError("relinearize: context has no relinearization key; expected keygen(relin=True), got none")
         return self._wrap(self._ctx.relinearize(self._native, self.context.relin_key))
 
-    def rescale(self) -> "Ciphertext":
+    def rescale(self) -> Ciphertext:
         """Divide by the top prime q_l: one level down, scale / q_l.
 
         Raises
@@ -153,12 +154,12 @@ class Ciphertext(RlweObject):
             _check_scale(self.context, "rescale", self.scale / q, self.level - 1)
         return self._wrap(self._ctx.rescale(self._native))
 
-    def drop_to_level(self, level: int) -> "Ciphertext":
+    def drop_to_level(self, level: int) -> Ciphertext:
         if level == self.level:
             return self
         return self._wrap(self._ctx.drop_to_level(self._native, int(level)))
 
-    def multiply(self, other: "Ciphertext") -> "Ciphertext":
+    def multiply(self, other: Ciphertext) -> Ciphertext:
         """Tensor product only (3 components, scale multiplied); no relinearization.
 
         Raises ``ParameterError`` when the product's scale would leave no integer headroom
@@ -168,19 +169,19 @@ class Ciphertext(RlweObject):
         _check_scale(self.context, "multiply", self.scale * other.scale, min(self.level, other.level), "product")
         return self._wrap(self._ctx.multiply(self._native, other._native))
 
-    def multiply_plain(self, pt: Plaintext) -> "Ciphertext":
+    def multiply_plain(self, pt: Plaintext) -> Ciphertext:
         """Product with a plaintext (scale multiplied, no rescale); headroom checked as in
         ``multiply``."""
         _check_scale(self.context, "multiply_plain", self.scale * pt.scale, self.level, "product")
         return self._wrap(self._ctx.multiply_plain(self._native, pt._native))
 
-    def add_plain(self, pt: Plaintext) -> "Ciphertext":
+    def add_plain(self, pt: Plaintext) -> Ciphertext:
         """Sum with a plaintext of the same scale (``MismatchError`` otherwise: the values
         would be read at the wrong scale)."""
         self._check_plain_scale(pt, "add_plain")
         return self._wrap(self._ctx.add_plain(self._native, pt._native))
 
-    def sub_plain(self, pt: Plaintext) -> "Ciphertext":
+    def sub_plain(self, pt: Plaintext) -> Ciphertext:
         """Difference with a plaintext of the same scale (``MismatchError`` otherwise)."""
         self._check_plain_scale(pt, "sub_plain")
         return self._wrap(self._ctx.sub_plain(self._native, pt._native))
@@ -190,17 +191,17 @@ class Ciphertext(RlweObject):
             raise MismatchError(f"{api}: plaintext scale differs from the ciphertext's; expected "
                                 f"2^{_log2(self.scale)}, got 2^{_log2(pt.scale)} (encode at the ciphertext's scale)")
 
-    def square(self) -> "Ciphertext":
+    def square(self) -> Ciphertext:
         """x * x with relinearization and rescaling."""
         return self.multiply(self).relinearize().rescale()
 
-    def with_scale(self, scale: float) -> "Ciphertext":
+    def with_scale(self, scale: float) -> Ciphertext:
         """Reinterpret at another scale (no computation)."""
         c = self._native.copy()
         c.scale = float(scale)
         return self._wrap(c)
 
-    def times_scalar_to(self, c: float, target: float) -> "Ciphertext":
+    def times_scalar_to(self, c: float, target: float) -> Ciphertext:
         """c * self with the result's scale exactly ``target``, one level down: the integer
         factor is round(c * target * q_l / scale), so rescaling by q_l lands on ``target``
         (relative rounding 2^-log2(q_l)).
@@ -214,7 +215,7 @@ class Ciphertext(RlweObject):
         """
         return self._times_scalar(c, target, "times_scalar_to")
 
-    def _times_scalar(self, c: float, target: float, api: str) -> "Ciphertext":
+    def _times_scalar(self, c: float, target: float, api: str) -> Ciphertext:
         if self.level == 0:
             raise ParameterError(f"{api}: ciphertext is at level 0; expected a level >= 1 to rescale the product, got 0")
         q = float(self.context.coeff_moduli[self.level])
@@ -238,7 +239,7 @@ class Ciphertext(RlweObject):
         return self._wrap(self._ctx.rescale(prod._native)).with_scale(target)
 
     # ------------------------------------------------------------ alignment
-    def _bring_to(self, level: int, scale: float) -> "Ciphertext":
+    def _bring_to(self, level: int, scale: float) -> Ciphertext:
         """Same values at ``level`` (<= self.level) and ``scale``."""
         ct = self
         if abs(ct.scale - scale) > _SCALE_RTOL * scale:
@@ -251,7 +252,7 @@ class Ciphertext(RlweObject):
         return ct.with_scale(scale) if ct.scale != scale else ct
 
     @staticmethod
-    def _rescale_large(hi: "Ciphertext", lo: "Ciphertext") -> "Ciphertext":
+    def _rescale_large(hi: Ciphertext, lo: Ciphertext) -> Ciphertext:
         """``hi`` rescaled while its scale is so far above ``lo``'s (an unrescaled
         product) that the factor round(lo.scale * q_l / hi.scale) would be below 2^20."""
         while hi.level >= 1:
@@ -262,7 +263,7 @@ class Ciphertext(RlweObject):
         return hi
 
     @staticmethod
-    def _product_operands(a: "Ciphertext", b: "Ciphertext") -> tuple["Ciphertext", "Ciphertext"]:
+    def _product_operands(a: Ciphertext, b: Ciphertext) -> tuple[Ciphertext, Ciphertext]:
         """Both operands at the lower level l. The higher one is brought there (one
         rescale, no extra level) at scale s_l^2 / s_low when both are near their standard
         scales, so that the rescaled product lands exactly on level_scale(l - 1);
@@ -279,7 +280,7 @@ class Ciphertext(RlweObject):
         return (hi, lo) if a.level > b.level else (lo, hi)
 
     @staticmethod
-    def _align(a: "Ciphertext", b: "Ciphertext") -> tuple["Ciphertext", "Ciphertext"]:
+    def _align(a: Ciphertext, b: Ciphertext) -> tuple[Ciphertext, Ciphertext]:
         if a.context.fingerprint != b.context.fingerprint:
             raise MismatchError(f"align: operands belong to other parameters; expected fingerprint {a.context.fingerprint}, got {b.context.fingerprint}")
         if a.scale >= b.scale:
@@ -404,7 +405,6 @@ class Ciphertext(RlweObject):
             if self.context.fingerprint != other.context.fingerprint:
                 raise MismatchError(f"multiply: operands belong to other parameters; expected fingerprint {self.context.fingerprint}, got {other.context.fingerprint}")
             a, b = Ciphertext._product_operands(self, other)
-            level = a.level
             if a.level == 0:
                 raise ParameterError("multiply: operands are at level 0; expected a level >= 1 to rescale the product, got 0")
             return a.multiply(b).relinearize().rescale()
@@ -443,34 +443,34 @@ class Ciphertext(RlweObject):
         return power(self, int(exponent))
 
     # ------------------------------------------------------------ rotations
-    def rotate(self, steps: int) -> "Ciphertext":
+    def rotate(self, steps: int) -> Ciphertext:
         """Slot i of the result holds slot (i + steps) mod n/2 of the input."""
         from pyppml.ckks.rotation import rotate
 
         return rotate(self, steps)
 
-    def rotate_many(self, steps) -> list["Ciphertext"]:
+    def rotate_many(self, steps) -> list[Ciphertext]:
         """Rotations of this ciphertext by each of ``steps``, sharing one decomposition
         (hoisting) where keys allow it."""
         from pyppml.ckks.rotation import rotate_many
 
         return rotate_many(self, steps)
 
-    def conjugate(self) -> "Ciphertext":
+    def conjugate(self) -> Ciphertext:
         gk = self.context.galois_keys
         elt = self.context.conjugation_element
         if gk is None or elt not in gk.elements:
             raise ParameterError("conjugate: context has no conjugation key; expected keygen(conjugate=True), got none")
         return self._wrap(self._ctx.apply_galois(self._native, elt, gk))
 
-    def sum_slots(self) -> "Ciphertext":
+    def sum_slots(self) -> Ciphertext:
         """Every slot holds the sum of all slots: log2(n/2) rotations, by 1, 2, ...,
         n/4 (keys: ``keygen(operations=["sum_slots"])``)."""
         from pyppml.ckks.rotation import sum_slots
 
         return sum_slots(self)
 
-    def dot(self, other) -> "Ciphertext":
+    def dot(self, other) -> Ciphertext:
         """Inner product with a plaintext vector (exactly ``slots`` values), a scalar or
         another ciphertext, in every slot: one product (one level) and the rotations of
         ``sum_slots`` (keys: ``keygen(operations=["dot"])``)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -163,7 +163,7 @@ class Context(RlweContext):
             s = s * s / q[lvl]
         return s
 
-    def make_public(self) -> "Context":
+    def make_public(self) -> Context:
         """A copy without the secret key, to send to a computing party."""
         pub = super().make_public()
         pub.scale = self.scale
@@ -190,9 +190,7 @@ class Context(RlweContext):
         is zero-padded (the only place padding happens: ciphertext operators refuse
         vectors of another length). ``scale`` (default ``level_scale(level)``) must be
         >= 2^10 sqrt(n) (``ParameterError``)."""
-        from pyppml.ckks.ciphertext import Plaintext
-
-        from pyppml.ckks.ciphertext import min_scale
+        from pyppml.ckks.ciphertext import Plaintext, min_scale
 
         level = self._level(level)
         scale = self.level_scale(level) if scale is None else float(scale)
@@ -222,9 +220,7 @@ class Context(RlweContext):
         """Encrypt values (or a Plaintext). Public-key encryption unless ``symmetric``
         (default: symmetric when the secret key is here, which halves the size as the
         uniform half is stored as a seed)."""
-        from pyppml.ckks.ciphertext import Ciphertext, Plaintext
-
-        from pyppml.ckks.ciphertext import _check_scale
+        from pyppml.ckks.ciphertext import Ciphertext, Plaintext, _check_scale
 
         pt = values if isinstance(values, Plaintext) else self.encode(values, scale=scale, level=level)
         _check_scale(self, "encrypt", pt.scale, pt.level, "plaintext")
@@ -348,7 +344,7 @@ class Context(RlweContext):
 
     @classmethod
     def from_bytes(cls, data: bytes, *, min_security: int | None = 128, allow_insecure: bool = False,
-                   max_poly_degree: int = 32768, max_primes: int = 64) -> "Context":
+                   max_poly_degree: int = 32768, max_primes: int = 64) -> Context:
         """A context from ``to_bytes`` output, which may come from an untrusted party.
 
         The security level stored in the bytes is the sender's claim: it must be at least

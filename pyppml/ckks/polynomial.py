@@ -12,7 +12,7 @@ the optimum ceil(log2(d + 1)) levels (plus one for mapping a Chebyshev interval 
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

@@ -46,7 +46,7 @@ class Vector:
     """
 
     __array_priority__ = 1000  # NumPy defers to our operators
-    __slots__ = ("context", "_chunks", "_size", "_zero_tail", "_copies")
+    __slots__ = ("_chunks", "_copies", "_size", "_zero_tail", "context")
 
     def __init__(self, context, chunks, size: int, *, zero_tail: bool = True, copies: bool = False):
         self.context = context
@@ -57,7 +57,7 @@ class Vector:
 
     # ------------------------------------------------------------ making and reading
     @classmethod
-    def encrypt(cls, context, values, symmetric: bool | None = None) -> "Vector":
+    def encrypt(cls, context, values, symmetric: bool | None = None) -> Vector:
         """Encrypt a 1-D array of real values of any length (at least 1).
 
         Raises
@@ -117,7 +117,7 @@ class Vector:
                 f"scale=2^{math.log2(self._chunks[0].scale):.2f})")
 
     def _like(self, chunks, *, size: int | None = None, zero_tail: bool | None = None,
-              copies: bool | None = None) -> "Vector":
+              copies: bool | None = None) -> Vector:
         return Vector(self.context, chunks, self._size if size is None else size,
                       zero_tail=self._zero_tail if zero_tail is None else zero_tail,
                       copies=self._copies if copies is None else copies)
@@ -160,7 +160,7 @@ class Vector:
             raise ParameterError(f"{api}: operand is not finite; expected finite values, got NaN or infinity")
         return "array", arr
 
-    def _broadcast(self, other: "Vector", api: str) -> tuple["Vector", "Vector"]:
+    def _broadcast(self, other: Vector, api: str) -> tuple[Vector, Vector]:
         """Equal lengths, or a length-1 operand with its value in every slot."""
         if other._size == self._size and len(other._chunks) == len(self._chunks):
             return self, other
@@ -170,7 +170,7 @@ class Vector:
         raise ParameterError(f"{api}: other has the wrong length; expected {self._size} values (or 1), "
                              f"got {other._size}")
 
-    def _copied(self, api: str) -> "Vector":
+    def _copied(self, api: str) -> Vector:
         """A length-1 vector with its value in every slot (sum_slots of a zero tail)."""
         if self._copies:
             return self
@@ -179,7 +179,7 @@ class Vector:
         one = self._masked()
         return self._like([sum_slots(one._chunks[0], api=api, operation="sum")], zero_tail=False, copies=True)
 
-    def _pair(self, other: "Vector", api: str):
+    def _pair(self, other: Vector, api: str):
         a, b = self._broadcast(other, api)
         if len(a._chunks) == len(b._chunks):
             return a, b, list(zip(a._chunks, b._chunks))
@@ -193,7 +193,7 @@ class Vector:
         m[: self._size - (len(self._chunks) - 1) * self.context.slots] = 1.0
         return m
 
-    def _masked(self) -> "Vector":
+    def _masked(self) -> Vector:
         """The same values with zeros past the end (one level on the last ciphertext when
         they are not zero already)."""
         if self._zero_tail:
@@ -201,7 +201,7 @@ class Vector:
         chunks = self._chunks[:-1] + [self._chunks[-1] * self._mask()]
         return self._like(chunks, zero_tail=True, copies=False)
 
-    def _add_scalar(self, c: float) -> "Vector":
+    def _add_scalar(self, c: float) -> Vector:
         if not self._zero_tail:
             return self._like([ct + c for ct in self._chunks])
         # Keep the zeros past the end: the last ciphertext gets c on its value slots only.
@@ -209,7 +209,7 @@ class Vector:
         return self._like([ct + c for ct in self._chunks[:-1]] + [last])
 
     # ------------------------------------------------------------ arithmetic
-    def __add__(self, other) -> "Vector":
+    def __add__(self, other) -> Vector:
         """Elementwise ``self + other``.
 
         ``other`` is a Vector of the same length (or of length 1, broadcast), a 1-D array
@@ -226,15 +226,15 @@ class Vector:
             return self._add_scalar(val)
         return self._like([ct + p for ct, p in zip(self._chunks, self._pieces(val))])
 
-    def __radd__(self, other) -> "Vector":
+    def __radd__(self, other) -> Vector:
         """``other + self``, as :meth:`__add__`."""
         return self.__add__(other)
 
-    def __neg__(self) -> "Vector":
+    def __neg__(self) -> Vector:
         """Elementwise ``-self`` (no level)."""
         return self._like([-ct for ct in self._chunks])
 
-    def __sub__(self, other) -> "Vector":
+    def __sub__(self, other) -> Vector:
         """Elementwise ``self - other``, with the operands of :meth:`__add__`; scales that
         differ slightly (``ex2 - mean.square()``) are aligned exactly."""
         kind, val = self._operand(other, "sub")
@@ -248,11 +248,11 @@ class Vector:
             return self._add_scalar(-val)
         return self._like([ct - p for ct, p in zip(self._chunks, self._pieces(val))])
 
-    def __rsub__(self, other) -> "Vector":
+    def __rsub__(self, other) -> Vector:
         """``other - self`` for an array or a scalar ``other``."""
         return (-self).__add__(other)
 
-    def __mul__(self, other) -> "Vector":
+    def __mul__(self, other) -> Vector:
         """Elementwise ``self * other``: one level (relinearized and rescaled).
 
         ``other`` is a Vector of the same length (or of length 1, broadcast), a 1-D array
@@ -268,19 +268,19 @@ class Vector:
             return self._like([ct * val for ct in self._chunks])
         return self._like([ct * p for ct, p in zip(self._chunks, self._pieces(val))], zero_tail=True, copies=False)
 
-    def __rmul__(self, other) -> "Vector":
+    def __rmul__(self, other) -> Vector:
         """``other * self``, as :meth:`__mul__`."""
         return self.__mul__(other)
 
-    def square(self) -> "Vector":
+    def square(self) -> Vector:
         """Elementwise ``self * self``: one level."""
         return self._like([ct.square() for ct in self._chunks])
 
-    def __pow__(self, exponent: int) -> "Vector":
+    def __pow__(self, exponent: int) -> Vector:
         """Elementwise ``self ** exponent`` for an integer exponent >= 1: ceil(log2(exponent)) levels."""
         return self._like([ct ** exponent for ct in self._chunks])
 
-    def polyval(self, coeffs) -> "Vector":
+    def polyval(self, coeffs) -> Vector:
         """Elementwise ``coeffs[0] + coeffs[1] x + ... + coeffs[d] x^d`` (TenSEAL's
         order): ceil(log2(d + 1)) levels (``ckks.evaluate_polynomial``).
 
@@ -306,7 +306,7 @@ class Vector:
         return out._add_scalar(float(c[0])) if c[0] else out
 
     # ------------------------------------------------------------ reductions
-    def _sum(self, api: str, operation: str) -> "Vector":
+    def _sum(self, api: str, operation: str) -> Vector:
         from pyppml.ckks.rotation import sum_slots
 
         if self._copies:
@@ -317,14 +317,14 @@ class Vector:
             acc = acc + ct
         return Vector(self.context, [sum_slots(acc, api=api, operation=operation)], 1, zero_tail=False, copies=True)
 
-    def sum(self) -> "Vector":
+    def sum(self) -> Vector:
         """The sum of the values, as a Vector of length 1 (in every slot, so it
         broadcasts). Adds the ciphertexts, then log2(slots) rotations by 1, 2, ...,
         slots / 2 (keys: ``keygen(operations=["sum"])``); no level unless the values
         past the end must be masked first."""
         return self._sum("sum", "sum")
 
-    def mean(self) -> "Vector":
+    def mean(self) -> Vector:
         """The mean, as a Vector of length 1: :meth:`sum` times 1/size (one level)."""
         total = self._sum("mean", "mean")
         # times_scalar_to keeps 1/size exact to the scale (q_l / size may be below the
@@ -336,14 +336,14 @@ class Vector:
         out = ct.times_scalar_to(1.0 / self._size, self.context.level_scale(ct.level - 1))
         return total._like([out])
 
-    def dot(self, other) -> "Vector":
+    def dot(self, other) -> Vector:
         """Inner product with a Vector or a 1-D array of ``size`` values, as a Vector of
         length 1: one product (one level) and the rotations of :meth:`sum` (keys:
         ``keygen(operations=["dot"])``)."""
         return (self * other)._sum("dot", "dot")
 
     # ------------------------------------------------------------ matrix products
-    def _matvec(self, matrix, api: str) -> "Vector":
+    def _matvec(self, matrix, api: str) -> Vector:
         """``M @ self`` for a plaintext (m, size) matrix, cut in blocks of at most
         slots x slots; each block is one baby-step giant-step product (one level)."""
         from pyppml.ckks.linalg import matvec
@@ -373,13 +373,13 @@ class Vector:
             out.append(acc if acc is not None else v._chunks[0] * 0.0)
         return Vector(self.context, out, m, zero_tail=True)
 
-    def __rmatmul__(self, matrix) -> "Vector":
+    def __rmatmul__(self, matrix) -> Vector:
         """``matrix @ self``: a plaintext (m, size) matrix times this vector, a Vector of
         length m. One level; keys: ``keygen(operations=["matvec"])`` (composed
         rotations) or ``keygen(matvec_shapes=[(m, size)])`` (direct keys, faster)."""
         return self._matvec(matrix, "matrix @ vector")
 
-    def __matmul__(self, matrix) -> "Vector":
+    def __matmul__(self, matrix) -> Vector:
         """``self @ matrix``: this vector times a plaintext (size, k) matrix (TenSEAL's
         ``enc_x.mm(W)``), a Vector of length k. One level; keys as :meth:`__rmatmul__`
         with the shape (k, size)."""
@@ -399,7 +399,7 @@ class Vector:
         return vector_to_bytes(self)
 
     @classmethod
-    def from_bytes(cls, data: bytes, context) -> "Vector":
+    def from_bytes(cls, data: bytes, context) -> Vector:
         """A Vector from :meth:`to_bytes` output, bound to ``context`` (same parameters
         and key set).
 

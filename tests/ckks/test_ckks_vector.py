@@ -148,7 +148,7 @@ def test_bytes_round_trip_and_malformed_bytes(vctx, data):
         "chunk length": data_[:32] + (10).to_bytes(8, "little") + data_[40:],
         "chunk byte": data_[:100] + bytes([data_[100] ^ 1]) + data_[101:],
     }
-    for name, blob in bad.items():
+    for blob in bad.values():
         with pytest.raises(FormatError, match="Vector.from_bytes: data"):
             ckks.Vector.from_bytes(blob, vctx)
     other = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
