@@ -43,11 +43,12 @@ _STEP_OF = {Kind.SHARES: "shares", Kind.MASKED: "masked", Kind.UNMASK: "unmask"}
 def exchange(instructions, timeout: float | None, group_id: int):
     """One protocol step with the round's clients: ``proxy.fit(ins)`` for each
     ``(proxy, ins)`` in parallel (as Flower's server runs a round); returns Flower's
-    ``(results, failures)``: an exception, or a FitRes whose status is not OK, is a
-    failure."""
-    results, failures = [], []
+    ``(results, failures)`` -- an exception, or a FitRes whose status is not OK, is a
+    failure -- and ``{cid: reason}`` of the clients whose call raised (Flower's failure
+    list drops who they were)."""
+    results, failures, lost = [], [], {}
     if not instructions:
-        return results, failures
+        return results, failures, lost
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(instructions)) as pool:
         futures = [pool.submit(proxy.fit, ins, timeout, group_id) for proxy, ins in instructions]
         for (proxy, _), fut in zip(instructions, futures):
@@ -55,9 +56,10 @@ def exchange(instructions, timeout: float | None, group_id: int):
                 res = fut.result()
             except Exception as err:  # noqa: BLE001 - a client that failed or timed out drops out
                 failures.append(err)
+                lost[proxy.cid] = f"{type(err).__name__}: {err}"
                 continue
             (results if res.status.code == Code.OK else failures).append((proxy, res))
-    return results, failures
+    return results, failures, lost
 
 
 class SecAggStrategy(AveragingStrategy):
@@ -159,9 +161,10 @@ class SecAggStrategy(AveragingStrategy):
         start = self._server.start()
         return self._instructions("advertise", {i: start for i in self._proxies})
 
-    def _receive(self, step: str, results, failures) -> None:
+    def _receive(self, step: str, results, failures, lost=None) -> None:
         index = {p.cid: i for i, p in self._proxies.items()}
-        for cid, reason in failure_reasons(failures).items():
+        reasons = failure_reasons([f for f in failures if isinstance(f, tuple)]) if lost else failure_reasons(failures)
+        for cid, reason in {**reasons, **(lost or {})}.items():
             self._failed[index.get(cid, cid)] = f"{step}: {reason}"
         for proxy, res in results:
             i = index.get(proxy.cid)
@@ -183,9 +186,10 @@ class SecAggStrategy(AveragingStrategy):
             while True:
                 outbox = self._server.advance()  # TooFewSurvivorsError below the threshold
                 step = _STEP_OF[self._server.step]
-                results, failures = exchange(self._instructions(step, outbox), self.step_timeout, server_round)
+                results, failures, lost = exchange(self._instructions(step, outbox), self.step_timeout,
+                                                   server_round)
                 all_failures += failures
-                self._receive(step, results, failures)
+                self._receive(step, results, failures, lost)
                 if step == "unmask":
                     break
             total = self.quantizer.decode(self._server.finish())

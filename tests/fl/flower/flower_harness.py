@@ -144,5 +144,5 @@ def drive_round(strategy, rnd, mgr):
     from pyppml.fl.flower.secagg import exchange
 
     ins = strategy.configure_fit(rnd, None, mgr)
-    results, failures = exchange(ins, None, rnd)
+    results, failures, _ = exchange(ins, None, rnd)
     return strategy.aggregate_fit(rnd, results, failures)
