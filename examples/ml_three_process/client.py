@@ -12,6 +12,8 @@ import argparse
 import os
 
 import numpy as np
+from common import test_records, wait_for
+
 from pyppml.ml import (
     EncryptedScores,
     decrypt_outputs,
@@ -23,8 +25,6 @@ from pyppml.ml import (
     save_secret_context,
 )
 from pyppml.ml.container import read_file, write_file
-
-from common import test_records, wait_for
 
 
 def main() -> None:

@@ -15,10 +15,10 @@ import argparse
 import os
 import time
 
+from common import training_split, wait_for
+
 from pyppml.ml import DataOwner, EncryptedLogisticRegression
 from pyppml.ml.container import read_file, write_file
-
-from common import training_split, wait_for
 
 
 def main() -> None:

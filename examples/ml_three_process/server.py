@@ -13,6 +13,8 @@ import argparse
 import os
 import time
 
+from common import wait_for
+
 from pyppml.ml import (
     EncryptedDataset,
     EncryptedLogisticRegression,
@@ -22,8 +24,6 @@ from pyppml.ml import (
     train_encrypted,
 )
 from pyppml.ml.container import read_file, write_file
-
-from common import wait_for
 
 
 def main() -> None:
