@@ -295,8 +295,8 @@ class Ciphertext(RlweObject):
             return a, b._bring_to(a.level, a.scale)
         if a.level == 0:
             raise MismatchError(
-                f"align: operands have different scales at level 0; expected equal scales, got 2^{np.log2(a.scale):.6f} "
-                f"and 2^{np.log2(b.scale):.6f} (no level is left to align them exactly: compute both sides with the "
+                f"align: operands have different scales at level 0; expected equal scales, got 2^{np.log2(a.scale):.9f} "
+                f"and 2^{np.log2(b.scale):.9f}, relative difference {abs(a.scale / b.scale - 1):.1e} (no level is left to align them exactly: compute both sides with the "
                 f"operators, which land on the standard scale Context.level_scale(level), or bring one to the other's "
                 f"scale a level earlier with times_scalar_to(1.0, target); with_scale() only relabels, losing precision)")
         # Same level, different scales: both go one level down to a common scale, the
@@ -367,6 +367,22 @@ class Ciphertext(RlweObject):
 
     # ------------------------------------------------------------ operators
     def __add__(self, other):
+        """``self + other``, slot-wise.
+
+        ``other`` is a Ciphertext (brought to the lower level and to one scale first,
+        exactly: a small scale difference at the same level is absorbed by a rescale,
+        see ``Context.level_scale``), a Plaintext of the same scale, a scalar (every
+        slot) or an array of exactly ``slots`` values. No level is used unless scales
+        must be aligned.
+
+        Raises
+        ------
+        MismatchError
+            Other parameters; a Plaintext of another scale; scales that differ at
+            level 0 (the message names the remedy).
+        ParameterError
+            A vector of another length, non-finite values, values past the headroom.
+        """
         if isinstance(other, Ciphertext):
             a, b = Ciphertext._align(self, other)
             return a._wrap(a._ctx.add(a._native, b._native))
@@ -383,6 +399,8 @@ class Ciphertext(RlweObject):
     __radd__ = __add__
 
     def __sub__(self, other):
+        """``self - other``, slot-wise, with the operands and alignment of :meth:`__add__`
+        (``ex2 - mean.square()`` meets equal scales)."""
         if isinstance(other, Ciphertext):
             a, b = Ciphertext._align(self, other)
             return a._wrap(a._ctx.sub(a._native, b._native))
@@ -394,12 +412,28 @@ class Ciphertext(RlweObject):
         return self + (-self._vector(other, "sub"))
 
     def __rsub__(self, other):
+        """``other - self`` for a scalar or an array ``other`` of ``slots`` values."""
         return (-self) + other
 
     def __neg__(self):
+        """``-self``, slot-wise (no level)."""
         return self._wrap(self._ctx.negate(self._native))
 
     def __mul__(self, other):
+        """``self * other``, slot-wise, relinearized and rescaled: one level.
+
+        ``other`` is a Ciphertext (brought to the lower level first), a Plaintext, a
+        scalar or an array of exactly ``slots`` values. The result is on the standard
+        scale of its level (``Context.level_scale``) when ``self`` was on its own; a tiny
+        or huge scalar shifts the scale by a power of two to keep its precision.
+
+        Raises
+        ------
+        ParameterError
+            At level 0; a product past the modulus; a vector of another length.
+        MismatchError
+            Other parameters.
+        """
         if isinstance(other, Ciphertext):
             # A product needs equal levels only: its scale is the product of the scales.
             if self.context.fingerprint != other.context.fingerprint:
@@ -436,6 +470,8 @@ class Ciphertext(RlweObject):
     __rmul__ = __mul__
 
     def __pow__(self, exponent: int):
+        """``self ** exponent`` for an integer exponent >= 1 by repeated products:
+        ceil(log2(exponent)) levels."""
         if not isinstance(exponent, numbers.Integral) or exponent < 1:
             raise ParameterError(f"power: exponent is invalid; expected an integer >= 1, got {exponent!r}")
         from pyppml.ckks.polynomial import power
