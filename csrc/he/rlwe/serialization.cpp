@@ -5,6 +5,8 @@
 #include <string>
 
 #include "common/checksum.hpp"
+#include "common/fixed_width_packing.hpp"
+#include "common/secure_zero.hpp"
 #include "he/rlwe/byte_io.hpp"
 #include "he/rlwe/encryptor.hpp"
 #include "he/rlwe/sampling.hpp"
@@ -36,6 +38,7 @@ std::string finish(ByteWriter& w, std::size_t length_at) {
 struct Header {
   ObjectKind kind;
   uint8_t scheme;
+  uint8_t minor;
   uint64_t fingerprint, key_id, body;
 };
 
@@ -52,7 +55,7 @@ const char* kind_name(ObjectKind k) {
   return "unknown";
 }
 
-void read_magic_and_version(ByteReader& r) {
+uint8_t read_magic_and_version(ByteReader& r) {
   char magic[4];
   r.raw(magic, 4, "the magic");
   if (std::memcmp(magic, kMagic, 4) != 0)
@@ -62,6 +65,7 @@ void read_magic_and_version(ByteReader& r) {
     throw_format(r.api(), "data", "has an unsupported format version",
                  std::to_string(kFormatMajor) + "." + std::to_string(kFormatMinor) + " or older minor",
                  std::to_string(major) + "." + std::to_string(minor));
+  return minor;
 }
 
 // A reader over header and body once the trailer matches: foreign and older bytes get their
@@ -82,8 +86,8 @@ ByteReader open_checked(const std::string& data, const char* api) {
 
 Header read_header(ByteReader& r) {
   const std::size_t covered = r.remaining();
-  read_magic_and_version(r);
   Header h;
+  h.minor = read_magic_and_version(r);
   uint8_t kind = r.u8("the kind");
   if (kind < 1 || kind > 7) throw_format(r.api(), "data", "has an unknown object kind", "1..7", static_cast<int>(kind));
   h.kind = static_cast<ObjectKind>(kind);
@@ -108,12 +112,46 @@ Header expect(ByteReader& r, const Context& ctx, ObjectKind kind) {
   return h;
 }
 
-// Polynomial data: `limbs` rows of n words, row i checked against prime `index(i)`.
+// Polynomial rows: row i holds coefficients < prime `index(i)`, stored as n 64-bit words
+// (format 2.0) or bit-packed at that prime's width (2.1 and later).
+int row_bits(const Context& ctx, std::size_t prime_index) {
+  const uint64_t q = ctx.modulus(prime_index).value();
+  return 64 - __builtin_clzll(q);  // q < 2^bits, so every coefficient fits
+}
+
 template <typename IndexOf>
-void read_poly(ByteReader& r, rns::RnsPoly& p, const Context& ctx, IndexOf index) {
+std::size_t poly_bytes(const Context& ctx, std::size_t limbs, bool packed, IndexOf index) {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < limbs; ++i)
+    total += packed ? packed_size(ctx.n(), row_bits(ctx, index(i))) : ctx.n() * 8;
+  return total;
+}
+
+std::size_t identity(std::size_t i) { return i; }
+
+// A scratch row that is wiped however the scope is left (it may hold a secret key's rows);
+// sized once for the widest row, so it never reallocates and leaves a copy behind.
+struct ScratchRow {
+  explicit ScratchRow(std::size_t n) : bytes(packed_size(n, 64), '\0') {}
+  ~ScratchRow() { secure_zero(bytes.data(), bytes.size()); }
+  uint8_t* data() { return reinterpret_cast<uint8_t*>(bytes.data()); }
+  std::string bytes;
+};
+
+template <typename IndexOf>
+void read_poly(ByteReader& r, rns::RnsPoly& p, const Context& ctx, bool packed, IndexOf index) {
   const uint64_t n = ctx.n();
+  ScratchRow scratch(n);
   for (std::size_t i = 0; i < p.limbs(); ++i) {
-    r.raw(p.limb(i), n * 8, "polynomial data");
+    if (packed) {
+      const int bits = row_bits(ctx, index(i));
+      const std::size_t size = packed_size(n, bits);
+      r.raw(scratch.data(), size, "polynomial data");
+      check_packed_stream(scratch.data(), size, bits, n, r.api());
+      unpack_fixed_width(scratch.data(), size, bits, n, p.limb(i));
+    } else {
+      r.raw(p.limb(i), n * 8, "polynomial data");
+    }
     const uint64_t q = ctx.modulus(index(i)).value();
     const uint64_t* row = p.limb(i);
     for (uint64_t k = 0; k < n; ++k)
@@ -123,7 +161,15 @@ void read_poly(ByteReader& r, rns::RnsPoly& p, const Context& ctx, IndexOf index
   }
 }
 
-void write_poly(ByteWriter& w, const rns::RnsPoly& p) { w.raw(p.data(), p.limbs() * p.n() * 8); }
+template <typename IndexOf>
+void write_poly(ByteWriter& w, const rns::RnsPoly& p, const Context& ctx, IndexOf index) {
+  ScratchRow scratch(ctx.n());
+  for (std::size_t i = 0; i < p.limbs(); ++i) {
+    const int bits = row_bits(ctx, index(i));
+    pack_fixed_width(p.limb(i), ctx.n(), bits, scratch.data());
+    w.raw(scratch.data(), packed_size(ctx.n(), bits));
+  }
+}
 
 void check_body(ByteReader& r, uint64_t expected) {
   if (r.remaining() != expected)
@@ -207,13 +253,13 @@ std::string save(const Context& ctx, const Plaintext& pt) {
   w.u16(static_cast<uint16_t>(pt.poly.limbs()));
   w.u8(static_cast<uint8_t>(pt.poly.form()));
   w.f64(pt.scale);
-  write_poly(w, pt.poly);
+  write_poly(w, pt.poly, ctx, identity);
   return finish(w, at);
 }
 
 Plaintext load_plaintext(const Context& ctx, const std::string& data) {
   ByteReader r = open_checked(data, "Plaintext.from_bytes");
-  expect(r, ctx, ObjectKind::Plaintext);
+  const bool packed = expect(r, ctx, ObjectKind::Plaintext).minor >= 1;
   std::size_t limbs = r.u16("the limb count");
   uint8_t form = r.u8("the form");
   if (limbs < 1 || limbs > ctx.q_count()) throw_format(r.api(), "data", "has an invalid level", "1.." + std::to_string(ctx.q_count()) + " limbs", limbs);
@@ -221,9 +267,9 @@ Plaintext load_plaintext(const Context& ctx, const std::string& data) {
   Plaintext pt;
   pt.scale = r.f64("the scale");
   check_scale(r, ctx, pt.scale);
-  check_body(r, limbs * ctx.n() * 8);
+  check_body(r, poly_bytes(ctx, limbs, packed, identity));
   pt.poly = rns::RnsPoly(ctx.n(), ctx.q_base(static_cast<int>(limbs) - 1), static_cast<rns::Form>(form));
-  read_poly(r, pt.poly, ctx, [](std::size_t i) { return i; });
+  read_poly(r, pt.poly, ctx, packed, identity);
   pt.fingerprint = ctx.fingerprint();
   return pt;
 }
@@ -238,9 +284,9 @@ std::string save(const Context& ctx, const Ciphertext& ct) {
   w.f64(ct.scale);
   if (ct.seeded) {
     w.raw(ct.seed.data(), ct.seed.size());
-    write_poly(w, ct.polys[0]);
+    write_poly(w, ct.polys[0], ctx, identity);
   } else {
-    for (const auto& p : ct.polys) write_poly(w, p);
+    for (const auto& p : ct.polys) write_poly(w, p, ctx, identity);
   }
   return finish(w, at);
 }
@@ -259,20 +305,21 @@ Ciphertext load_ciphertext(const Context& ctx, const std::string& data) {
   Ciphertext ct;
   ct.scale = r.f64("the scale");
   check_scale(r, ctx, ct.scale);
-  const std::size_t poly_bytes = limbs * ctx.n() * 8;
-  check_body(r, seeded ? 32 + poly_bytes : size * poly_bytes);
+  const bool packed = h.minor >= 1;
+  const std::size_t row_bytes = poly_bytes(ctx, limbs, packed, identity);
+  check_body(r, seeded ? 32 + row_bytes : size * row_bytes);
   const int level = static_cast<int>(limbs) - 1;
   if (seeded) {
     r.raw(ct.seed.data(), 32, "the seed");
     rns::RnsPoly c0(ctx.n(), ctx.q_base(level), rns::Form::Evaluation);
-    read_poly(r, c0, ctx, [](std::size_t i) { return i; });
+    read_poly(r, c0, ctx, packed, identity);
     ct.polys.push_back(std::move(c0));
     ct.polys.push_back(expand_ciphertext_uniform(ctx, ct.seed, level));
     ct.seeded = true;
   } else {
     for (std::size_t c = 0; c < size; ++c) {
       rns::RnsPoly p(ctx.n(), ctx.q_base(level), static_cast<rns::Form>(form));
-      read_poly(r, p, ctx, [](std::size_t i) { return i; });
+      read_poly(r, p, ctx, packed, identity);
       ct.polys.push_back(std::move(p));
     }
   }
@@ -285,18 +332,19 @@ std::string save(const Context& ctx, const PublicKey& pk) {
   ByteWriter w;
   auto at = begin(w, ObjectKind::PublicKey, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), pk.key_id);
   w.raw(pk.seed.data(), 32);
-  write_poly(w, pk.b);
+  write_poly(w, pk.b, ctx, identity);
   return finish(w, at);
 }
 
 PublicKey load_public_key(const Context& ctx, const std::string& data) {
   ByteReader r = open_checked(data, "PublicKey.from_bytes");
   Header h = expect(r, ctx, ObjectKind::PublicKey);
-  check_body(r, 32 + ctx.q_count() * ctx.n() * 8);
+  const bool packed = h.minor >= 1;
+  check_body(r, 32 + poly_bytes(ctx, ctx.q_count(), packed, identity));
   PublicKey pk;
   r.raw(pk.seed.data(), 32, "the seed");
   pk.b = rns::RnsPoly(ctx.n(), ctx.q_base(ctx.max_level()), rns::Form::Evaluation);
-  read_poly(r, pk.b, ctx, [](std::size_t i) { return i; });
+  read_poly(r, pk.b, ctx, packed, identity);
   random::Prng expand(pk.seed, 0);
   pk.a = sample_uniform(expand, ctx.n(), ctx.q_base(ctx.max_level()), rns::Form::Evaluation);
   pk.fingerprint = ctx.fingerprint();
@@ -305,17 +353,17 @@ PublicKey load_public_key(const Context& ctx, const std::string& data) {
 }
 
 namespace {
-void write_switch_key(ByteWriter& w, const KeySwitchKey& key) {
+void write_switch_key(ByteWriter& w, const Context& ctx, const KeySwitchKey& key) {
   w.u16(static_cast<uint16_t>(key.b.size()));
   w.raw(key.seed.data(), 32);
-  for (const auto& b : key.b) write_poly(w, b);
+  for (const auto& b : key.b) write_poly(w, b, ctx, identity);
 }
 
-std::size_t switch_key_bytes(const Context& ctx) {
-  return 2 + 32 + static_cast<std::size_t>(ctx.digits()) * (ctx.q_count() + ctx.p_count()) * ctx.n() * 8;
+std::size_t switch_key_bytes(const Context& ctx, bool packed) {
+  return 2 + 32 + static_cast<std::size_t>(ctx.digits()) * poly_bytes(ctx, ctx.q_count() + ctx.p_count(), packed, identity);
 }
 
-KeySwitchKey read_switch_key(ByteReader& r, const Context& ctx, uint64_t key_id) {
+KeySwitchKey read_switch_key(ByteReader& r, const Context& ctx, uint64_t key_id, bool packed) {
   std::size_t digits = r.u16("the digit count");
   if (digits != static_cast<std::size_t>(ctx.digits()))
     throw_format(r.api(), "data", "has the wrong digit count", std::to_string(ctx.digits()), digits);
@@ -323,7 +371,7 @@ KeySwitchKey read_switch_key(ByteReader& r, const Context& ctx, uint64_t key_id)
   r.raw(key.seed.data(), 32, "the seed");
   for (std::size_t j = 0; j < digits; ++j) {
     rns::RnsPoly b(ctx.n(), ctx.qp_base(), rns::Form::Evaluation);
-    read_poly(r, b, ctx, [](std::size_t i) { return i; });
+    read_poly(r, b, ctx, packed, identity);
     key.b.push_back(std::move(b));
     key.a.push_back(expand_key_uniform(ctx, key.seed, j));
   }
@@ -336,15 +384,15 @@ KeySwitchKey read_switch_key(ByteReader& r, const Context& ctx, uint64_t key_id)
 std::string save(const Context& ctx, const KeySwitchKey& key) {
   ByteWriter w;
   auto at = begin(w, ObjectKind::RelinKey, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), key.key_id);
-  write_switch_key(w, key);
+  write_switch_key(w, ctx, key);
   return finish(w, at);
 }
 
 KeySwitchKey load_relin_key(const Context& ctx, const std::string& data) {
   ByteReader r = open_checked(data, "RelinKey.from_bytes");
   Header h = expect(r, ctx, ObjectKind::RelinKey);
-  check_body(r, switch_key_bytes(ctx));
-  return read_switch_key(r, ctx, h.key_id);
+  check_body(r, switch_key_bytes(ctx, h.minor >= 1));
+  return read_switch_key(r, ctx, h.key_id, h.minor >= 1);
 }
 
 std::string save(const Context& ctx, const GaloisKeys& keys) {
@@ -353,7 +401,7 @@ std::string save(const Context& ctx, const GaloisKeys& keys) {
   w.u32(static_cast<uint32_t>(keys.keys.size()));
   for (const auto& [elt, key] : keys.keys) {
     w.u64(elt);
-    write_switch_key(w, key);
+    write_switch_key(w, ctx, key);
   }
   return finish(w, at);
 }
@@ -363,13 +411,13 @@ GaloisKeys load_galois_keys(const Context& ctx, const std::string& data) {
   Header h = expect(r, ctx, ObjectKind::GaloisKeys);
   std::size_t count = r.u32("the key count");
   if (count > ctx.n()) throw_format(r.api(), "data", "has too many keys", "at most n", count);
-  check_body(r, count * (8 + switch_key_bytes(ctx)));
+  check_body(r, count * (8 + switch_key_bytes(ctx, h.minor >= 1)));
   GaloisKeys keys;
   for (std::size_t i = 0; i < count; ++i) {
     uint64_t elt = r.u64("a Galois element");
     if ((elt & 1) == 0 || elt >= 2 * ctx.n() || keys.keys.count(elt))
       throw_format(r.api(), "data", "has an invalid Galois element", "distinct odd integers < 2n", elt);
-    keys.keys.emplace(elt, read_switch_key(r, ctx, h.key_id));
+    keys.keys.emplace(elt, read_switch_key(r, ctx, h.key_id, h.minor >= 1));
   }
   keys.fingerprint = ctx.fingerprint();
   keys.key_id = h.key_id;
@@ -379,17 +427,18 @@ GaloisKeys load_galois_keys(const Context& ctx, const std::string& data) {
 std::string save(const Context& ctx, const SecretKey& sk) {
   ByteWriter w;
   auto at = begin(w, ObjectKind::SecretKey, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), sk.key_id);
-  write_poly(w, sk.s);
+  write_poly(w, sk.s, ctx, identity);
   return finish(w, at);
 }
 
 SecretKey load_secret_key(const Context& ctx, const std::string& data) {
   ByteReader r = open_checked(data, "SecretKey.from_bytes");
   Header h = expect(r, ctx, ObjectKind::SecretKey);
-  check_body(r, (ctx.q_count() + ctx.p_count()) * ctx.n() * 8);
+  const bool packed = h.minor >= 1;
+  check_body(r, poly_bytes(ctx, ctx.q_count() + ctx.p_count(), packed, identity));
   SecretKey sk;
   sk.s = rns::RnsPoly(ctx.n(), ctx.qp_base(), rns::Form::Evaluation, /*secret=*/true);
-  read_poly(r, sk.s, ctx, [](std::size_t i) { return i; });
+  read_poly(r, sk.s, ctx, packed, identity);
   sk.fingerprint = ctx.fingerprint();
   sk.key_id = h.key_id;
   return sk;

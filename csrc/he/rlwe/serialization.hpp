@@ -4,7 +4,8 @@
 // checksum, the header, that the body length equals what the header implies before any
 // allocation, every count against the context, every coefficient < its prime, and the
 // scale; anything else is a FormatError. Uniform halves of fresh symmetric ciphertexts
-// and of keys are stored as their 32-byte seeds.
+// and of keys are stored as their 32-byte seeds; every other row is bit-packed at the
+// width of its prime.
 #pragma once
 
 #include <string>
@@ -25,8 +26,10 @@ enum class ObjectKind : uint8_t {
 };
 
 // 2.0: a 64-bit checksum trailer (common/checksum.hpp) over header and body.
+// 2.1: polynomial rows bit-packed at their prime's width (common/fixed_width_packing.hpp):
+//      a 40-bit prime's row takes 40 bits per coefficient instead of 64. 2.0 still loads.
 constexpr uint8_t kFormatMajor = 2;
-constexpr uint8_t kFormatMinor = 0;
+constexpr uint8_t kFormatMinor = 1;
 constexpr std::size_t kHeaderSize = 32;
 constexpr std::size_t kChecksumSize = 8;
 

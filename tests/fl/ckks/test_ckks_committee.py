@@ -48,20 +48,27 @@ def _reseal(blob):
     return body + he.checksum(body).to_bytes(8, "little")
 
 
+def _with_components(blob, ctx, c0, c1):
+    """The unseeded ciphertext ``blob`` with its two components replaced (format 2.1:
+    after the 45-byte header and fields, every row bit-packed at its prime's width), its
+    checksum recomputed: a well-formed ciphertext with chosen contents."""
+    from pyppml._core import pack_fixed_width
+
+    head = bytes(blob[:45])
+    rows = b"".join(pack_fixed_width(np.ascontiguousarray(row, dtype=np.uint64), int(q).bit_length())
+                    for comp in (c0, c1) for row, q in zip(comp, ctx.coeff_moduli))
+    assert len(head) + len(rows) + 8 == len(blob)  # same layout: nothing but the rows changed
+    return _reseal(head + rows + b"\0" * 8)
+
+
 def _crafted(com, big=2**45):
     """The attack ciphertext (0, C): its decryption share is C s_i + smudging, which gives
     the member's secret part s_i by rounding when C is far above the smudging width."""
     ctx = com.client_context()
     ct = ctx.encrypt(np.zeros(4), symmetric=False)
-    blob = bytearray(ct.to_bytes())
-    c0 = np.asarray(ct._native.poly(0).coeffs)
     c1 = np.asarray(ct._native.poly(1).coeffs)
-    q = np.array(ctx.coeff_moduli[:c0.shape[0]], dtype=np.uint64)[:, None]
-    i0, i1 = bytes(blob).find(c0.astype("<u8").tobytes()), bytes(blob).find(c1.astype("<u8").tobytes())
-    assert i0 > 0 and i1 > 0
-    blob[i0:i0 + c0.nbytes] = bytes(c0.nbytes)
-    blob[i1:i1 + c1.nbytes] = (np.zeros_like(c1) + np.uint64(big) % q).astype("<u8").tobytes()  # constant C
-    out = _reseal(blob)
+    q = np.array(ctx.coeff_moduli[:c1.shape[0]], dtype=np.uint64)[:, None]
+    out = _with_components(ct.to_bytes(), ctx, np.zeros_like(c1), np.zeros_like(c1) + np.uint64(big) % q)  # constant C
     Ciphertext.from_bytes(out, ctx)  # a well-formed, fresh-looking ciphertext
     return out
 
@@ -308,13 +315,8 @@ def _transparent(com, values):
     """A ciphertext (m, 0) with no encryption randomness: the plaintext in the clear."""
     ctx = com.client_context()
     ct = ctx.encrypt(np.zeros(4), symmetric=False)
-    blob = bytearray(ct.to_bytes())
-    c0, c1 = (np.asarray(ct._native.poly(k).coeffs) for k in (0, 1))
     m = np.asarray(ctx.encode(values)._native.poly.coeffs)
-    i0, i1 = bytes(blob).find(c0.astype("<u8").tobytes()), bytes(blob).find(c1.astype("<u8").tobytes())
-    blob[i0:i0 + c0.nbytes] = m.astype("<u8").tobytes()
-    blob[i1:i1 + c1.nbytes] = bytes(c1.nbytes)
-    return _reseal(blob)
+    return _with_components(ct.to_bytes(), ctx, m, np.zeros_like(m))
 
 
 @pytest.mark.parametrize("value", [0.0, 1.0])

@@ -1,0 +1,73 @@
+"""Object format 2.1: polynomial rows bit-packed at their prime's width. Sizes are exactly
+what the layout implies, 2.0 bytes (64-bit words) still load, and a packed value at or
+above its prime is refused like any other malformed field."""
+
+import numpy as np
+import pytest
+
+from pyppml import FormatError, ckks
+from pyppml._core import he, pack_fixed_width, packed_size, unpack_fixed_width
+
+HEADER, CT_FIELDS, TRAILER = 32, 13, 8  # ciphertext fields: size, seeded, limbs, form, scale
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    c = ckks.Context(poly_degree=4096, depth=2, security=None)
+    c.keygen()
+    return c
+
+
+def rows_bytes(ctx, primes):
+    return sum(packed_size(ctx.poly_degree, int(q).bit_length()) for q in primes)
+
+
+def test_ciphertext_size_is_the_packed_layout(ctx):
+    pk = ctx.encrypt(np.ones(8), symmetric=False).to_bytes()
+    assert len(pk) == HEADER + CT_FIELDS + 2 * rows_bytes(ctx, ctx.coeff_moduli) + TRAILER
+    sym = ctx.encrypt(np.ones(8)).to_bytes()  # c1 stored as its 32-byte seed
+    assert len(sym) == HEADER + CT_FIELDS + 32 + rows_bytes(ctx, ctx.coeff_moduli) + TRAILER
+    assert len(pk) < HEADER + CT_FIELDS + 2 * 8 * ctx.poly_degree * len(ctx.coeff_moduli)  # below 64-bit words
+
+
+def test_relin_key_size_is_the_packed_layout(ctx):
+    key = he.save(ctx._native, ctx.relin_key)
+    digits = ctx._native.digits
+    primes = list(ctx.coeff_moduli) + list(ctx.special_moduli)
+    assert len(key) == HEADER + 2 + 32 + digits * rows_bytes(ctx, primes) + TRAILER
+
+
+def _as_format_2_0(blob, ctx, components):
+    """The same ciphertext in format 2.0: rows as little-endian 64-bit words."""
+    n = ctx.poly_degree
+    out, pos = bytearray(blob[:HEADER + CT_FIELDS]), HEADER + CT_FIELDS
+    for _ in range(components):
+        for q in ctx.coeff_moduli:
+            bits = int(q).bit_length()
+            size = packed_size(n, bits)
+            out += unpack_fixed_width(blob[pos:pos + size], bits, n).astype("<u8").tobytes()
+            pos += size
+    out[5] = 0  # minor version
+    out[24:32] = (len(out) - HEADER).to_bytes(8, "little")
+    return bytes(out) + he.checksum(bytes(out)).to_bytes(8, "little")
+
+
+def test_format_2_0_bytes_still_load(ctx):
+    values = np.linspace(-1, 1, 16)
+    ct = ctx.encrypt(values, symmetric=False)
+    old = _as_format_2_0(ct.to_bytes(), ctx, 2)
+    back = ckks.Ciphertext.from_bytes(old, ctx)
+    assert np.array_equal(np.asarray(back._native.poly(0).coeffs), np.asarray(ct._native.poly(0).coeffs))
+    assert np.abs(ctx.decrypt(back)[:16] - values).max() < 1e-6
+
+
+def test_packed_value_above_its_prime_is_refused(ctx):
+    blob = bytearray(ctx.encrypt(np.ones(8), symmetric=False).to_bytes())
+    q = int(ctx.coeff_moduli[0])
+    bits = q.bit_length()
+    row = np.full(ctx.poly_degree, (1 << bits) - 1, dtype=np.uint64)  # every value >= q
+    start = HEADER + CT_FIELDS
+    blob[start:start + packed_size(ctx.poly_degree, bits)] = pack_fixed_width(row, bits)
+    body = bytes(blob[:-8])
+    with pytest.raises(FormatError, match="coefficient out of range"):
+        ckks.Ciphertext.from_bytes(body + he.checksum(body).to_bytes(8, "little"), ctx)
