@@ -389,7 +389,8 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
 
     ``ClientApp(client_fn=..., mods=[pyppml_mod])``. For a train message carrying a
     pyppml config it answers the key-exchange and unmask steps itself, and in the
-    training step calls the wrapped app, reads the new weights and ``num_examples`` from
+    training step calls the wrapped app (with the round's config less the ``pyppml_``
+    protocol keys), reads the new weights and ``num_examples`` from
     its FitRes and replies with the masked (SecAgg+) or encrypted (CKKS) delta, weighted
     by ``num_examples`` in weighted rounds; the plain weights and the count never leave
     the node. Everything else is passed to ``call_next`` unchanged. A node config entry
@@ -424,7 +425,9 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
         return Message(_compat.fitres_to_recorddict(failed_fit(err, "pyppml"), keep_input=False), reply_to=msg)
 
     def train(glob):
-        out = call_next(msg, context)
+        # The wrapped app sees the inner strategy's config only, as without the mod.
+        own = _compat.fitins_to_recorddict(FitIns(fitins.parameters, _strip(fitins.config)), keep_input=True)
+        out = call_next(Message(own, metadata=msg.metadata), context)
         if out.has_error():
             raise ValueError(f"pyppml_mod: the wrapped ClientApp failed; {out.error.reason}")
         res = _compat.recorddict_to_fitres(out.content, keep_input=True)

@@ -181,7 +181,7 @@ def aggregate_with_inner(inner: Strategy, server_round: int, arrays, num_example
     keeps the model."""
     results = []
     if arrays is not None:
-        res = FitRes(Status(Code.OK, ""), ndarrays_to_parameters(arrays), max(1, int(round(num_examples))),
+        res = FitRes(Status(Code.OK, ""), ndarrays_to_parameters(arrays), max(1, round(float(num_examples))),
                      dict(metrics))
         results = [(AGGREGATE, res)]
     params, inner_metrics = inner.aggregate_fit(server_round, results, list(failures))

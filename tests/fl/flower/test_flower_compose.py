@@ -103,7 +103,7 @@ def test_secagg_serverapp_wraps_fedadam_with_config_evaluation_and_metrics():
     assert np.abs(strategy.parameters[0] - expected).max() < 1e-5
     assert np.abs(expected - _reference(lambda: FedAvg(), clients.values(), 3, 0.5)).max() > 1e-2  # Adam matters
     for c in clients.values():
-        assert [cfg["rnd"] for cfg in c.fit_configs] == [1, 2, 3] and all(cfg["lr"] == 0.5 for cfg in c.fit_configs)
+        assert c.fit_configs == [{"lr": 0.5, "rnd": r} for r in (1, 2, 3)]  # the inner config, no pyppml_ keys
         assert len(c.evaluated) == 3  # federated evaluation every round, on the global model
     assert central == [0, 1, 2, 3]
     assert fed == [counts] * 3

@@ -19,7 +19,8 @@ else:
 
 
 def test_import_without_flower_names_the_extra():
-    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120,
+                         check=False)
     assert out.returncode == 0, out.stderr
     first, message = out.stdout.splitlines()[:2]
     assert first == "FlowerMissingError flwr True"
