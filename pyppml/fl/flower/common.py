@@ -180,7 +180,7 @@ class AveragingStrategy(Strategy):
                 entry["error"] = str(err)
                 return self.keep_model(server_round, metrics, failures)
             examples = entry["examples"]
-            metrics = {**metrics, "examples": int(round(examples))}
+            metrics = {**metrics, "examples": round(float(examples))}
         else:
             delta = np.asarray(total[:self.dim]) / count
         mean = unflatten(flatten(self.parameters) + delta, self.parameters)
@@ -210,7 +210,7 @@ class AveragingStrategy(Strategy):
 
 class ClientState:
     """One client's settings (policy, pins, identity key) and the live protocol states
-    across Flower rounds, by mode (e.g. a SecAgg+ round's X25519 secret keys, which stay
+    across rounds and protocol steps, by mode (e.g. a SecAgg+ round's X25519 secret keys, which stay
     in this object, never in a Flower record)."""
 
     def __init__(self, committee_keys: bytes | None = None, policy: ClientPolicy | None = None, identity_key=None):
@@ -375,8 +375,8 @@ class SecAggNumPyClient(Client):
 
 # Live protocol states of the mod, by the handle kept in each node's Context.state. The
 # secret keys of a SecAgg+ round cannot go into Context.state (Flower persists and ships
-# records), so the mod needs the ClientApp to run in one process for the four Flower
-# rounds of a SecAgg+ round: true for start_client, the simulation engine and a
+# records), so the mod needs the ClientApp to run in one process for the four
+# exchanges of a SecAgg+ round: true for start_client, the simulation engine and a
 # SuperNode running its ClientApp in-process; a node restarted mid-round fails that round
 # (reported as a fit failure, the server goes on with the survivors).
 _MOD_STATES: dict[str, ClientState] = {}

@@ -163,8 +163,9 @@ class SecAggStrategy(AveragingStrategy):
 
     def _receive(self, step: str, results, failures, lost=None) -> None:
         index = {p.cid: i for i, p in self._proxies.items()}
-        reasons = failure_reasons([f for f in failures if isinstance(f, tuple)]) if lost else failure_reasons(failures)
-        for cid, reason in {**reasons, **(lost or {})}.items():
+        if lost is not None:  # exceptions named by client (exchange); Flower's own list does not name them
+            failures = [f for f in failures if isinstance(f, tuple)]
+        for cid, reason in {**failure_reasons(failures), **(lost or {})}.items():
             self._failed[index.get(cid, cid)] = f"{step}: {reason}"
         for proxy, res in results:
             i = index.get(proxy.cid)
@@ -204,7 +205,7 @@ class SecAggStrategy(AveragingStrategy):
 
 
 class _SecAggState:
-    """A client's live SecAgg+ round across its four Flower rounds (its X25519 secret keys
+    """A client's live SecAgg+ round across its four exchanges (its X25519 secret keys
     stay here, never in a Flower record) and the last round it took part in."""
 
     def __init__(self):
