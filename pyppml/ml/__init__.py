@@ -10,9 +10,22 @@ ciphertexts, and inference on encrypted records.
 True
 """
 
-from pyppml.ml.inference import (decrypt_outputs, decrypt_probabilities, decrypt_scores, encrypt_model, encrypt_records,
-                                 inference_context, predict_encrypted, score_encrypted)
-from pyppml.ml.keys import load_public_context, load_secret_context, save_public_context, save_secret_context
+from pyppml.ml.inference import (
+                                 decrypt_outputs,
+                                 decrypt_probabilities,
+                                 decrypt_scores,
+                                 encrypt_model,
+                                 encrypt_records,
+                                 inference_context,
+                                 predict_encrypted,
+                                 score_encrypted,
+)
+from pyppml.ml.keys import (
+                                 load_public_context,
+                                 load_secret_context,
+                                 save_public_context,
+                                 save_secret_context,
+)
 from pyppml.ml.logistic import EncryptedLogisticRegression
 from pyppml.ml.messages import EncryptedDataset, EncryptedModel
 from pyppml.ml.owner import DataOwner

@@ -204,7 +204,8 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         >>> rng = np.random.default_rng(0)
         >>> X = rng.normal(size=(64, 3)); y = (X[:, 0] > 0).astype(int)
         >>> owner = DataOwner(iterations=1, poly_degree=16384)
-        >>> model = train_encrypted(owner.public_context(), owner.encrypt(X, y), progress=False)
+        >>> data = owner.encrypt(X, y)
+        >>> model = train_encrypted(owner.public_context(), data, progress=False)
         >>> clf = EncryptedLogisticRegression.from_encrypted_model(owner, model)
         >>> bool(clf.score(X, y) > 0.8)
         True

@@ -65,7 +65,7 @@ class EncryptedDataset:
         return _pack(_DATASET, header, self.ciphertexts)
 
     @classmethod
-    def from_bytes(cls, data: bytes, context) -> "EncryptedDataset":
+    def from_bytes(cls, data: bytes, context) -> EncryptedDataset:
         header, cts = _unpack(data, _DATASET, "EncryptedDataset.from_bytes", context)
         plan = TrainingPlan.from_json(header["plan"])
         packing = RowPacking(int(header["features"]), int(header["slots"]))
@@ -90,7 +90,7 @@ class EncryptedModel:
         return _pack(_MODEL, header, [self.weights] + list(self.history))
 
     @classmethod
-    def from_bytes(cls, data: bytes, context) -> "EncryptedModel":
+    def from_bytes(cls, data: bytes, context) -> EncryptedModel:
         header, cts = _unpack(data, _MODEL, "EncryptedModel.from_bytes", context)
         if len(cts) != 1 + int(header["history"]):
             raise ValueError(f"EncryptedModel.from_bytes: ciphertext count is wrong; expected {1 + int(header['history'])}, got {len(cts)}")

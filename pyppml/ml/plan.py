@@ -98,7 +98,7 @@ class TrainingPlan:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "TrainingPlan":
+    def from_json(cls, text: str) -> TrainingPlan:
         data = json.loads(text)
         if data.get("method") not in METHODS:
             raise ValueError(f"TrainingPlan: method is unknown; expected one of {METHODS}, got {data.get('method')!r}")
@@ -133,7 +133,7 @@ class MomentBounds:
     lambda_max: float
 
     @classmethod
-    def for_scaling(cls, scaling: str, shrinkage: float, n_columns: int) -> "MomentBounds | None":
+    def for_scaling(cls, scaling: str, shrinkage: float, n_columns: int) -> MomentBounds | None:
         """The bounds for ``scaling`` ("whiten", "standard"); None for "none" (no public bound)."""
         d = int(n_columns) - 1
         if scaling == "none":

@@ -23,7 +23,7 @@ class FeatureScaler:
     matrix: np.ndarray
 
     @classmethod
-    def fit(cls, X: np.ndarray, kind: str = "whiten", shrinkage: float = 0.1) -> "FeatureScaler":
+    def fit(cls, X: np.ndarray, kind: str = "whiten", shrinkage: float = 0.1) -> FeatureScaler:
         X = np.asarray(X, dtype=np.float64)
         mean = X.mean(axis=0)
         std = X.std(axis=0)

@@ -51,7 +51,7 @@ class SigmoidApproximation:
     coeffs: tuple
 
     @classmethod
-    def fit(cls, degree: int, bound: float, method: str = "least_squares") -> "SigmoidApproximation":
+    def fit(cls, degree: int, bound: float, method: str = "least_squares") -> SigmoidApproximation:
         degree, bound = int(degree), float(bound)
         if degree < 1 or degree % 2 == 0:
             raise ValueError(f"SigmoidApproximation: degree is invalid; expected an odd integer >= 1, got {degree}")

@@ -4,9 +4,21 @@ each output reveals to the key holder (model extraction with d + 1 crafted recor
 import numpy as np
 import pytest
 
-from pyppml.ml import (EncryptedLogisticRegression, SigmoidApproximation, decrypt_outputs, encrypt_model, encrypt_records,
-                       inference_context, predict_encrypted, score_encrypted)
-from pyppml.ml.inference import LABEL_BLIND_BITS, decrypt_scores, predict_proba_encrypted
+from pyppml.ml import (
+    EncryptedLogisticRegression,
+    SigmoidApproximation,
+    decrypt_outputs,
+    encrypt_model,
+    encrypt_records,
+    inference_context,
+    predict_encrypted,
+    score_encrypted,
+)
+from pyppml.ml.inference import (
+    LABEL_BLIND_BITS,
+    decrypt_scores,
+    predict_proba_encrypted,
+)
 from pyppml.ml.sigmoid import sigmoid
 
 MODEL_KINDS = pytest.mark.parametrize("encrypt_weights", [False, True], ids=["plain_model", "encrypted_model"])

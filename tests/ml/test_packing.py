@@ -6,7 +6,7 @@ import pytest
 from pyppml.ml.packing import RowPacking
 from pyppml.ml.params import chain_bits, max_levels
 from pyppml.ml.plan import TrainingPlan, make_plan, train_reference
-from pyppml.ml.sigmoid import SigmoidApproximation, sigmoid
+from pyppml.ml.sigmoid import SigmoidApproximation
 
 
 def test_rows_are_duplicated_in_blocks():

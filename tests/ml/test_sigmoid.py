@@ -33,7 +33,7 @@ def test_bound_follows_data_range():
     assert choose_degree(8.0) == 3 and choose_degree(16.0) == 7
 
 
-@pytest.mark.parametrize("kwargs", [dict(degree=4, bound=8.0), dict(degree=3, bound=0.0), dict(degree=3, bound=8.0, method="pade")])
+@pytest.mark.parametrize("kwargs", [{"degree": 4, "bound": 8.0}, {"degree": 3, "bound": 0.0}, {"degree": 3, "bound": 8.0, "method": "pade"}])
 def test_bad_parameters_raise(kwargs):
     with pytest.raises(ValueError):
         SigmoidApproximation.fit(**kwargs)

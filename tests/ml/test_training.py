@@ -9,8 +9,14 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from pyppml import ckks
-from pyppml.ml import DataOwner, EncryptedDataset, EncryptedLogisticRegression, EncryptedModel, train_encrypted, train_reference
-
+from pyppml.ml import (
+    DataOwner,
+    EncryptedDataset,
+    EncryptedLogisticRegression,
+    EncryptedModel,
+    train_encrypted,
+    train_reference,
+)
 
 
 def _max_diff(history_a, history_b):
@@ -24,6 +30,7 @@ def test_encrypted_matches_plaintext_same_approximation(trained):
     assert _max_diff(enc, ref) < 1e-3
     coef, intercept = owner.decrypt_model(model)
     np.testing.assert_allclose(coef, ref[-1][0], atol=1e-3)
+    assert abs(intercept - ref[-1][1]) < 1e-3
 
 
 @pytest.mark.parametrize("method,degree", [("newton", 3), ("nesterov", 7)])
