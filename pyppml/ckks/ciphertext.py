@@ -196,7 +196,10 @@ class Ciphertext(RlweObject):
         return self.multiply(self).relinearize().rescale()
 
     def with_scale(self, scale: float) -> Ciphertext:
-        """Reinterpret at another scale (no computation)."""
+        """Relabel with another scale (no computation): the decrypted values are
+        multiplied by old / new scale. Not a way to align scales: that error is the
+        ratio (1e-6 relative for a ratio of 1.000001). To change the scale exactly, use
+        ``times_scalar_to(1.0, target)`` (one level); ``+`` and ``-`` do that for you."""
         c = self._native.copy()
         c.scale = float(scale)
         return self._wrap(c)
