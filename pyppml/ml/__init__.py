@@ -1,6 +1,14 @@
 """Logistic regression on encrypted data (CKKS): training by a server that sees only
 ciphertexts, and inference on encrypted records.
 
+The owner -> server -> client flow, every message and key file with ``to_bytes`` /
+``from_bytes`` or ``save`` / ``load``: ``DataOwner`` (encrypt, ``save`` its secret state,
+``save_public_context``), ``train_encrypted`` (server), ``EncryptedLogisticRegression
+.from_encrypted_model`` (the owner releases the model; ``save`` / ``load``),
+``inference_context``, ``encrypt_records`` and ``save_secret_context`` (client),
+``score_encrypted`` (server, returns ``EncryptedScores``), ``decrypt_probabilities`` /
+``decrypt_scores`` (client). docs/ml.md runs it as three processes and lists the sizes.
+
 >>> import numpy as np
 >>> from pyppml.ml import EncryptedLogisticRegression
 >>> rng = np.random.default_rng(0)
@@ -11,20 +19,20 @@ True
 """
 
 from pyppml.ml.inference import (
-                                 decrypt_outputs,
-                                 decrypt_probabilities,
-                                 decrypt_scores,
-                                 encrypt_model,
-                                 encrypt_records,
-                                 inference_context,
-                                 predict_encrypted,
-                                 score_encrypted,
+    decrypt_outputs,
+    decrypt_probabilities,
+    decrypt_scores,
+    encrypt_model,
+    encrypt_records,
+    inference_context,
+    predict_encrypted,
+    score_encrypted,
 )
 from pyppml.ml.keys import (
-                                 load_public_context,
-                                 load_secret_context,
-                                 save_public_context,
-                                 save_secret_context,
+    load_public_context,
+    load_secret_context,
+    save_public_context,
+    save_secret_context,
 )
 from pyppml.ml.logistic import EncryptedLogisticRegression
 from pyppml.ml.messages import EncryptedDataset, EncryptedModel

@@ -170,17 +170,21 @@ class DataOwner:
     def public_context(self) -> ckks.Context:
         """The evaluation keys without the secret key (what the server gets)."""
         self._require("public_context")
+        self._require_evaluation_keys("public_context")
         return self.context.make_public()
 
     def public_context_bytes(self) -> bytes:
         """What the server gets: ``Context.to_bytes()`` (parameters, public,
         relinearization and Galois keys; never the secret key)."""
         self._require("public_context_bytes")
-        if self.context.galois_keys is None:
-            raise ValueError("DataOwner.public_context_bytes: the evaluation keys are not here (a loaded owner keeps "
-                             "only its secret context); expected the public context saved at encrypt time "
-                             "(save_public_context), got an owner without Galois keys")
+        self._require_evaluation_keys("public_context_bytes")
         return self.context.to_bytes()
+
+    def _require_evaluation_keys(self, api: str) -> None:
+        if self.context.galois_keys is None:
+            raise ValueError(f"DataOwner.{api}: the evaluation keys are not here (a loaded owner keeps only its "
+                             f"secret context); expected the public context saved at encrypt time "
+                             f"(save_public_context), got an owner without Galois keys")
 
     def save_public_context(self, path) -> None:
         """Write ``public_context_bytes()`` to ``path``: the server's file (no secret key)."""
