@@ -1,0 +1,113 @@
+// The C ABI boundary: status codes, the thread-local error message, the catch-all guard of
+// every entry point, and the registry of live handles (so that a NULL, freed or foreign
+// pointer, or a handle of another kind, is reported instead of dereferenced).
+// Models: SEAL's native/src/seal/c (HRESULT + catch-all), liboqs (status enum).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "common/errors.hpp"
+#include "pyppml/pyppml.h"
+
+namespace ppml::capi {
+
+// Every handle type; the registry stores the kind of each live address.
+enum class Kind : uint32_t {
+  NttTables = 1,
+  RnsBase,
+  BaseConverter,
+  Context,
+  SecretKey,
+  PublicKey,
+  RelinKey,
+  GaloisKeys,
+  Plaintext,
+  Ciphertext,
+};
+const char* kind_name(Kind k);
+
+// An error carrying its status code (argument checks inside the C ABI layer).
+class Error : public std::runtime_error {
+ public:
+  Error(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
+// Sets the calling thread's message (truncated to the buffer) and returns `status`.
+int fail(int status, const char* message);
+void clear_error();
+const char* last_message();
+
+void register_handle(const void* p, Kind k);
+// Removes p if it is live with kind k; false otherwise (nothing freed).
+bool unregister_handle(const void* p, Kind k);
+// Throws Error(PPML_ERR_NULL_POINTER / PPML_ERR_INVALID_HANDLE) unless p is live with kind k.
+void check_handle(const char* api, const char* arg, const void* p, Kind k);
+
+template <typename T>
+T* handle(const char* api, const char* arg, const void* p) {
+  check_handle(api, arg, p, T::kKind);
+  return const_cast<T*>(static_cast<const T*>(p));
+}
+
+inline void require_pointer(const char* api, const char* arg, const void* p) {
+  if (!p) throw Error(PPML_ERR_NULL_POINTER, describe(api, arg, "is NULL", "a valid pointer", "NULL"));
+}
+
+// Runs `body` (returning void) and maps every exception to a status: no C++ exception
+// crosses the boundary.
+template <typename F>
+int guard(const char* api, F&& body) noexcept {
+  clear_error();
+  try {
+    body();
+    return PPML_OK;
+  } catch (const Error& e) {
+    return fail(e.status(), e.what());
+  } catch (const ParameterError& e) {
+    return fail(PPML_ERR_INVALID_ARGUMENT, e.what());
+  } catch (const MismatchError& e) {
+    return fail(PPML_ERR_MISMATCH, e.what());
+  } catch (const FormatError& e) {
+    return fail(PPML_ERR_FORMAT, e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(PPML_ERR_OUT_OF_MEMORY, (std::string(api) + ": out of memory").c_str());
+  } catch (const std::exception& e) {
+    return fail(PPML_ERR_INTERNAL, (std::string(api) + ": internal error: " + e.what()).c_str());
+  } catch (...) {
+    return fail(PPML_ERR_INTERNAL, (std::string(api) + ": internal error (unknown exception)").c_str());
+  }
+}
+
+// Frees a handle of type T if it is live; a NULL is ignored, anything else (freed twice,
+// wrong kind) leaves memory alone and sets the message.
+template <typename T>
+void release(const char* api, T* p) noexcept {
+  clear_error();
+  if (!p) return;
+  if (!unregister_handle(p, T::kKind)) {
+    fail(PPML_ERR_INVALID_HANDLE,
+         describe(api, "handle", "is not a live handle", std::string("a ") + kind_name(T::kKind), "another pointer")
+             .c_str());
+    return;
+  }
+  delete p;
+}
+
+// Copies `size` bytes to a caller buffer under the size-query convention: *needed = size;
+// buf == NULL and cap == 0 is a query (PPML_OK); a shorter buffer is BUFFER_TOO_SMALL.
+void write_out(const char* api, const void* data, std::size_t size, void* buf, std::size_t cap, std::size_t* needed);
+
+// Length check of a caller array: exactly `expected` elements.
+void require_length(const char* api, const char* arg, std::size_t got, std::size_t expected);
+// Every value of data[0..len) below bound.
+void require_below(const char* api, const char* arg, const uint64_t* data, std::size_t len, uint64_t bound);
+
+}  // namespace ppml::capi
