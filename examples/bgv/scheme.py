@@ -14,9 +14,9 @@ This is a teaching prototype: it has no parameter-security check and no side-cha
 from __future__ import annotations
 
 import numpy as np
+from pyppml._core import Prng
 
 from pyppml import ParameterError
-from pyppml._core import Prng
 from pyppml.numba import BaseConversion, RingPlan, kernels, ntt_forward, ntt_inverse
 from pyppml.numba import add_mod as _add
 from pyppml.numba import mul_mod as _mul

@@ -13,7 +13,13 @@ import numpy as np
 from numba import njit
 
 from pyppml.numba import kernels
-from pyppml.numba.modarith import mul_barrett, mul_shoup, mul_wide, reduce_barrett_128, reduce_barrett_64
+from pyppml.numba.modarith import (
+    mul_barrett,
+    mul_shoup,
+    mul_wide,
+    reduce_barrett_64,
+    reduce_barrett_128,
+)
 
 ZERO = np.uint64(0)
 ONE = np.uint64(1)

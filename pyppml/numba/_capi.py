@@ -8,15 +8,17 @@ use their njit paths.
 from __future__ import annotations
 
 AVAILABLE = False
+REASON = ""  # why the C ABI is not used, for capi_available()'s callers
 _HANDLES: dict = {}
 
 try:
     from pyppml import capi as _pcapi
 
     _LIB_PATH = str(_pcapi.library_path())
-except (ImportError, OSError, AttributeError):  # no C ABI in this build: the njit paths serve alone
+except Exception as exc:  # noqa: BLE001 - any failure to load the C ABI leaves the njit paths
     _pcapi = None
     _LIB_PATH = None
+    REASON = f"{type(exc).__name__}: {exc}"
 
 if _LIB_PATH is not None:
     import llvmlite.binding as _llvm
