@@ -223,7 +223,7 @@ class Ciphertext(RlweObject):
             raise ParameterError(f"{api}: ciphertext is at level 0; expected a level >= 1 to rescale the product, got 0")
         q = float(self.context.coeff_moduli[self.level])
         unit = target * q / self.scale
-        factor = int(round(c * unit))
+        factor = round(c * unit)
         # Rounding c * unit costs |value| / (2 unit) absolute or 1 / (2 |factor|) relative
         # error: one of them must be at most 2^-21, and a nonzero c must not round to 0.
         if not max(unit, abs(factor)) >= 2.0 ** _FACTOR_BITS or (c != 0 and factor == 0):

@@ -191,7 +191,7 @@ def wide_discrete_gaussian(sigma: float, size: int) -> np.ndarray:
     if k > 27:
         raise ParameterError(f"decrypt_for_release: flooding width is too large; expected sigma < 2^57, got 2^{math.log2(sigma):.1f}")
     sigma_c = 8 << k
-    sigma_a = int(round(math.sqrt(sigma * sigma - sigma_c * sigma_c) / 2.0 ** k))
+    sigma_a = round(math.sqrt(sigma * sigma - sigma_c * sigma_c) / 2.0 ** k)
     high = dp.discrete_gaussian(sigma_a, size).astype(np.float64) * 2.0 ** k
     return high + dp.discrete_gaussian(sigma_c, size).astype(np.float64)
 
