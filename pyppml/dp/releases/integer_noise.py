@@ -65,11 +65,13 @@ def discrete_gaussian_sigma(epsilon: float, delta: float, sensitivity: int) -> f
     cont = analytic_gaussian_sigma(epsilon, delta * (1.0 - 1e-3), sensitivity)
     if cont >= _EXACT_BELOW:
         return cont
-    # The discrete delta is above the continuous one: cont (at the full delta) is a lower bracket.
-    lo = analytic_gaussian_sigma(epsilon, delta, sensitivity) * (1.0 - 1e-9)
-    hi = cont
+    # Bracket [lo, hi] with lo infeasible and hi feasible (delta(sigma) decreases), starting
+    # from the continuous sigma, which the discrete one is close to, then bisect.
+    lo = hi = cont
     while discrete_gaussian_delta(hi, epsilon, sensitivity) > delta:
         lo, hi = hi, hi * 1.5
+    while lo == hi or discrete_gaussian_delta(lo, epsilon, sensitivity) <= delta:
+        lo, hi = lo * 0.9, lo
     while hi - lo > 1e-9 * hi:
         mid = 0.5 * (lo + hi)
         if discrete_gaussian_delta(mid, epsilon, sensitivity) > delta:
