@@ -9,15 +9,14 @@ import math
 
 import numpy as np
 import pytest
-
-from pyppml import ParameterError, _core, dp
-
 from dp_stats import (
     assert_second_moment,
     discrete_laplace_moments,
     gaussian_moments,
     samples_for_scale_error,
 )
+
+from pyppml import ParameterError, _core, dp
 
 SEED = bytes(range(32))
 N = 140_000  # noise draws per statistical test: >= samples_for_scale_error (asserted)
@@ -205,14 +204,14 @@ PUBLIC = {
 def outcome(call):
     try:
         y = call()
-    except Exception as err:  # the type and the message are the behaviour under test
+    except Exception as err:  # noqa: BLE001 - the type and the message are the behaviour under test
         return type(err), str(err)
     return "ok", np.shape(y), type(y)
 
 
 @pytest.mark.parametrize("name,public", [(n, p) for n in HELPERS for p in PUBLIC if (n, p) != ("count", "bad_bounds")])
 def test_outcome_never_depends_on_a_private_value(name, public):
-    seen = {outcome(lambda: HELPERS[name]([0.5, v, 0.2], **dict(PUBLIC[public]))) for v in PRIVATE}
+    seen = {outcome(lambda v=v: HELPERS[name]([0.5, v, 0.2], **dict(PUBLIC[public]))) for v in PRIVATE}
     assert len(seen) == 1, seen
     result = next(iter(seen))
     assert (result[0] == "ok") == public.startswith("valid"), result
