@@ -64,7 +64,7 @@ def rotations_for(context, operations, matvec_shapes=()) -> list[int]:
     ([1, 2, 4, 8], 11)
     """
     from pyppml._rlwe import signed_powers_of_two
-    from pyppml.ckks.linalg import matvec_rotations
+    from pyppml.ckks.linalg import block_rotations
 
     if isinstance(operations, str):
         operations = [operations]
@@ -80,17 +80,16 @@ def rotations_for(context, operations, matvec_shapes=()) -> list[int]:
         rows, cols = (int(x) for x in shape)
         if rows < 1 or cols < 1:
             raise ParameterError(f"keygen: matvec_shapes has an invalid shape; expected (rows, cols) >= 1, got {shape!r}")
-        for dim in block_dims(rows, cols, slots):
-            steps.update(matvec_rotations(dim, slots))
+        for r, c in block_shapes(rows, cols, slots):
+            steps.update(block_rotations(r, c, slots))
     return sorted(s for s in steps if s % slots)
 
 
-def block_dims(rows: int, cols: int, slots: int) -> set[int]:
-    """The padded block sizes D of a (rows, cols) matrix cut into blocks of at most
-    slots x slots: D = next power of two >= max(block rows, block cols)."""
+def block_shapes(rows: int, cols: int, slots: int) -> set[tuple[int, int]]:
+    """The shapes of the blocks a (rows, cols) matrix is cut into (at most slots x slots)."""
     def parts(n):
         return {min(slots, n - i) for i in range(0, n, slots)}
-    return {1 << max(0, (max(r, c) - 1).bit_length()) for r in parts(rows) for c in parts(cols)}
+    return {(r, c) for r in parts(rows) for c in parts(cols)}
 
 
 def require_rotations(context, steps, api: str, operation: str) -> None:

@@ -346,7 +346,7 @@ class Vector:
     def _matvec(self, matrix, api: str) -> Vector:
         """``M @ self`` for a plaintext (m, size) matrix, cut in blocks of at most
         slots x slots; each block is one baby-step giant-step product (one level)."""
-        from pyppml.ckks.linalg import matvec
+        from pyppml.ckks.linalg import matvec_block
 
         M = np.asarray(matrix)
         if M.ndim != 2 or M.dtype == object or np.iscomplexobj(M) or not np.issubdtype(M.dtype, np.number):
@@ -361,17 +361,19 @@ class Vector:
             raise ParameterError(f"{api}: matrix has the wrong shape; expected {want}, got {got}")
         v = self._masked()
         slots = self.context.slots
-        out = []
+        out, clean = [], True
         for r in range(0, m, slots):
             acc = None
             for j, ct in enumerate(v._chunks):
                 block = M[r:r + slots, j * slots:(j + 1) * slots]
                 if not np.any(block):
                     continue
-                term = matvec(block, ct, padded=True, api=api)
+                term, zeros = matvec_block(block, ct, api=api)
+                clean = clean and zeros
                 acc = term if acc is None else acc + term
             out.append(acc if acc is not None else v._chunks[0] * 0.0)
-        return Vector(self.context, out, m, zero_tail=True)
+        # Only the last output ciphertext can be partly filled, so only it can be unclean.
+        return Vector(self.context, out, m, zero_tail=clean)
 
     def __rmatmul__(self, matrix) -> Vector:
         """``matrix @ self``: a plaintext (m, size) matrix times this vector, a Vector of
