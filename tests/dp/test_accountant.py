@@ -58,3 +58,21 @@ def test_full_batch_gaussian_matches_analytic_profile():
     sigma = dp.analytic_gaussian_sigma(1.0, 1e-5)
     acc.step(sigma, 1.0)
     assert acc.get_epsilon(1e-5) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_steps_are_recorded_as_charges_and_releases_do_not_count_as_steps():
+    acc = dp.PrivacyAccountant("rdp")
+    acc.step(NOISE, Q, steps=100)
+    acc.record_laplace(4.0, 1.0)
+    assert acc.steps == 100 and len(acc.charges) == 2
+    step = acc.charges[0]
+    assert (step.kind, step.noise_multiplier, step.sample_rate, step.count) == ("subsampled_gaussian", NOISE, Q, 100)
+    assert repr(step) == "Charge(step: subsampled_gaussian sigma=1.1 on sensitivity 1 (sample_rate=0.00426667), x100)"
+    assert repr(acc) == "PrivacyAccountant(method='rdp', sampling='poisson', steps=100, charges=2)"
+
+
+def test_fixed_batches_are_charged_with_their_rate():
+    acc = dp.PrivacyAccountant(sampling="fixed")
+    acc.step(NOISE, None, 10, dataset_size=1000, batch_size=50)
+    assert acc.charges[0].sample_rate == 0.05 and acc.relation == "replace_one"
+    assert dp.PrivacyAccountant().relation == "add_or_remove_one"
