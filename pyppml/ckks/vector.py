@@ -339,8 +339,42 @@ class Vector:
     def dot(self, other) -> Vector:
         """Inner product with a Vector or a 1-D array of ``size`` values, as a Vector of
         length 1: one product (one level) and the rotations of :meth:`sum` (keys:
-        ``keygen(operations=["dot"])``)."""
-        return (self * other)._sum("dot", "dot")
+        ``keygen(operations=["dot"])``). The products are summed and rotated before
+        their rescale, so the rotations' key-switching noise is divided by q_l too."""
+        out = self._dot_before_rescale(other)
+        return out if out is not None else (self * other)._sum("dot", "dot")
+
+    def _dot_before_rescale(self, other) -> Vector | None:
+        """dot for the common case (equal lengths, ciphertexts at one level and scale);
+        None otherwise (the caller takes the general path)."""
+        from pyppml.ckks.ciphertext import _standard_scale
+        from pyppml.ckks.rotation import sum_slots
+
+        kind, val = self._operand(other, "dot")
+        if kind == "scalar" or (kind == "vector" and val._size != self._size) or self._copies:
+            return None
+        a = self if kind == "array" or self._zero_tail or val._zero_tail else self._masked()
+        levels = {c.level for c in a._chunks} | ({c.level for c in val._chunks} if kind == "vector" else set())
+        scales = {c.scale for c in a._chunks} | ({c.scale for c in val._chunks} if kind == "vector" else set())
+        if len(levels) != 1 or len(scales) != 1 or a.level == 0:
+            return None
+        ct0 = a._chunks[0]
+        ctx, level, q = self.context, ct0.level, float(self.context.coeff_moduli[ct0.level])
+        if kind == "vector":
+            # s^2 / q_l: the next standard scale when s is the standard one
+            target = ct0.scale * ct0.scale / q
+            prods = [x.multiply(y).relinearize() for x, y in zip(a._chunks, val._chunks)]
+        else:
+            k = ct0._shift_for(float(np.max(np.abs(val))), "dot")
+            target = _standard_scale(ctx, level - 1, ct0.scale, level) * 2.0 ** k
+            pt_scale = target * q / ct0.scale
+            prods = [ct.multiply_plain(ctx.encode(p, scale=pt_scale, level=level))
+                     for ct, p in zip(a._chunks, self._pieces(val))]
+        acc = prods[0]
+        for p in prods[1:]:
+            acc = acc._wrap(acc._ctx.add(acc._native, p._native))
+        total = sum_slots(acc, api="dot", operation="dot").rescale().with_scale(target)
+        return Vector(ctx, [total], 1, zero_tail=False, copies=True)
 
     # ------------------------------------------------------------ matrix products
     def _matvec(self, matrix, api: str) -> Vector:
