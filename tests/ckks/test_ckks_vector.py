@@ -60,6 +60,9 @@ def test_sum_mean_dot_against_numpy(vctx, data):
     assert abs(v.mean().decrypt()[0] - x.mean()) < 1e-6
     assert abs(v.dot(w).decrypt()[0] - x @ y) < 1e-5 * len(x)
     assert abs(v.dot(y).decrypt()[0] - x @ y) < 1e-5 * len(x)
+    # operands at two levels (the general path) and a vector with values past its end
+    assert abs((v * 0.5).dot(w).decrypt()[0] - 0.5 * x @ y) < 1e-5 * len(x)
+    assert abs((v + v.sum() * 0.0).dot(w).decrypt()[0] - x @ y) < 1e-5 * len(x)
 
 
 def test_tenseal_style_variance(vctx, data):
