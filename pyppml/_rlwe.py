@@ -134,8 +134,16 @@ class RlweContext:
         return pub
 
     def _require_secret(self, api: str) -> None:
-        if self.secret_key is None:
-            raise ParameterError(f"{api}: context has no secret key; expected the key owner's context (call keygen()), got a public context")
+        """A received public context (``from_bytes``, ``make_public``) has keys but no
+        secret key: the remedy is to import it, not to make new keys."""
+        if self.secret_key is not None:
+            return
+        if self.public_key is None:
+            raise ParameterError(f"{api}: context has no secret key; expected the key owner's context (call keygen() "
+                                 "first), got a context without keys")
+        raise ParameterError(f"{api}: context has no secret key; expected the key owner's context: import the secret "
+                             "key with import_secret_key(owner_ctx.export_secret_key()) (keygen() would make new keys "
+                             "that cannot decrypt these ciphertexts), got a public context")
 
     def _check(self, ct, api: str) -> None:
         if ct.context._native.fingerprint != self._native.fingerprint:
