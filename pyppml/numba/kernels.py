@@ -216,26 +216,25 @@ def sub_mod_limb(plan, i, a, b, out):
 @njit(cache=True)
 def base_convert(conv, x, out):
     """out[j] = sum_i [x_i * (Q/q_i)^-1]_{q_i} * [Q/q_i]_{p_j} mod p_j: the residues of
-    x + alpha*Q, 0 <= alpha < k, in the target base. x: (k, n) in [0, q_i); out: (m, n)."""
+    x + alpha*Q, 0 <= alpha < k, in the target base. x: (k, n) in [0, q_i); out: (m, n)
+    (its rows take the first m primes of conv.dst)."""
     k = x.shape[0]
-    m = out.shape[0]
     n = x.shape[1]
-    y = np.empty(k, dtype=np.uint64)
-    for c in range(n):
+    y = np.empty((k, n), dtype=np.uint64)
+    for i in range(k):
+        mul_scalar_mod(x[i], conv.qhat_inv[i], conv.qhat_inv_shoup[i], y[i], conv.src[i])
+    for j in range(out.shape[0]):
+        p = conv.dst[j]
+        o = out[j]
+        o[:] = 0
         for i in range(k):
-            y[i] = mul_shoup(x[i, c], conv.qhat_inv[i], conv.qhat_inv_shoup[i], conv.src[i])
-        for j in range(m):
-            p = conv.dst[j]
-            rlo = conv.dst_ratio_lo[j]
-            rhi = conv.dst_ratio_hi[j]
-            acc = ZERO
-            for i in range(k):
-                # y_i < q_i may exceed p: reduce it first (Barrett needs both factors < p).
-                v = mul_barrett(reduce_barrett_64(y[i], p, rhi), conv.qhat_mod[i, j], p, rlo, rhi)
-                acc += v
-                if acc >= p:
-                    acc -= p
-            out[j, c] = acc
+            # Shoup's product takes any uint64 y_i (which may exceed p): no reduction first.
+            w = conv.qhat_mod[i, j]
+            ws = conv.qhat_mod_shoup[i, j]
+            yi = y[i]
+            for c in range(n):
+                s = o[c] + mul_shoup(yi[c], w, ws, p)
+                o[c] = s - p if s >= p else s
 
 
 # ---- samplers fed with CSPRNG words ----------------------------------------------------

@@ -149,6 +149,7 @@ class _Conversion(NamedTuple):
     qhat_inv: np.ndarray       # (k,) [(Q/q_i)^-1]_{q_i}
     qhat_inv_shoup: np.ndarray
     qhat_mod: np.ndarray       # (k, m) [Q/q_i]_{p_j}
+    qhat_mod_shoup: np.ndarray # (k, m) its Shoup constants w.r.t. p_j
     dst_ratio_lo: np.ndarray
     dst_ratio_hi: np.ndarray
 
@@ -190,6 +191,8 @@ def BaseConversion(src: Sequence[int], dst: Sequence[int]) -> _Conversion:
         qhat_inv=np.array(inv, dtype=np.uint64),
         qhat_inv_shoup=np.array([(v << 64) // q for v, q in zip(inv, qs)], dtype=np.uint64),
         qhat_mod=np.array([[h % p for p in ps] for h in qhat], dtype=np.uint64).reshape(len(qs), len(ps)),
+        qhat_mod_shoup=np.array([[((h % p) << 64) // p for p in ps] for h in qhat],
+                                dtype=np.uint64).reshape(len(qs), len(ps)),
         dst_ratio_lo=np.array([r & 0xFFFFFFFFFFFFFFFF for r in ratios], dtype=np.uint64),
         dst_ratio_hi=np.array([r >> 64 for r in ratios], dtype=np.uint64),
     )
