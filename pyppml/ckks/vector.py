@@ -3,10 +3,11 @@ TenSEAL's CKKSVector, without its limit of n/2 values): elementwise arithmetic w
 vectors, arrays and scalars, sums, dot and matrix-vector products, polynomials, bytes.
 
 Layout: value i lives in slot i mod slots of ciphertext i // slots. The slots past the
-end of the last ciphertext hold zeros (``zero_tail``) so that sums need no mask; an
-operation that breaks this (adding a broadcast value, ``polyval`` with a constant term
-is handled without breaking it) marks the vector, and the next sum multiplies the last
-ciphertext by a 0/1 mask first (one level). ``sum``, ``mean`` and ``dot`` return a
+end of the last ciphertext hold zeros (``zero_tail``), so sums need no mask. Scalars and
+constant terms are added on the value slots only, which keeps the zeros; an operation
+that cannot keep them (adding a broadcast length-1 vector, a wide matrix product)
+clears ``zero_tail``, and the next sum or product that needs the zeros multiplies the
+last ciphertext by a 0/1 mask first (one level). ``sum``, ``mean`` and ``dot`` return a
 Vector of length 1 whose value fills every slot (``copies``), which broadcasts against
 longer vectors: ``x - x.mean()`` works.
 """
@@ -48,9 +49,23 @@ class Vector:
     __array_priority__ = 1000  # NumPy defers to our operators
     __slots__ = ("_chunks", "_copies", "_size", "_zero_tail", "context")
 
-    def __init__(self, context, chunks, size: int, *, zero_tail: bool = True, copies: bool = False):
+    def __init__(self, context, chunks, size: int, *, zero_tail: bool = False, copies: bool = False):
+        """``size`` values held by ``chunks`` (ceil(size / slots) ciphertexts of
+        ``context``'s parameters). ``zero_tail`` promises zeros past the end (only the
+        library's own constructions make it; by default the next sum masks them)."""
+        chunks = list(chunks)
+        slots = context.slots
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ParameterError(f"Vector: size is invalid; expected an integer >= 1, got {size!r}")
+        if len(chunks) != -(-int(size) // slots):
+            raise ParameterError(f"Vector: chunks has the wrong count; expected ceil({size} / {slots}) ciphertexts, "
+                                 f"got {len(chunks)}")
+        for ct in chunks:
+            if not isinstance(ct, Ciphertext) or ct.context.fingerprint != context.fingerprint:
+                raise ParameterError("Vector: chunks holds another object; expected ckks.Ciphertexts of this "
+                                     f"context's parameters, got {type(ct).__name__}")
         self.context = context
-        self._chunks = list(chunks)
+        self._chunks = chunks
         self._size = int(size)
         self._zero_tail = bool(zero_tail)
         self._copies = bool(copies)
@@ -78,7 +93,7 @@ class Vector:
             raise ParameterError("encrypt_vector: values is not finite; expected finite numbers, got NaN or infinity")
         slots = context.slots
         chunks = [context.encrypt(arr[i:i + slots], symmetric=symmetric) for i in range(0, arr.size, slots)]
-        return cls(context, chunks, arr.size)
+        return cls(context, chunks, arr.size, zero_tail=True)
 
     def decrypt(self, context=None) -> np.ndarray:
         """The ``size`` values. Key owner only: this vector's context, or ``context``

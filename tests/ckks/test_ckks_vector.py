@@ -134,6 +134,11 @@ def test_bad_operands_are_refused(vctx, data):
         v + float("nan")
     with pytest.raises(ValueError, match="encrypt_vector: values has the wrong shape"):
         vctx.encrypt_vector(np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"Vector: chunks has the wrong count; expected ceil\(2500 / 1024\) ciphertexts, got 1"):
+        ckks.Vector(vctx, v.ciphertexts[:1], 2500)
+    # a wrapped ciphertext may hold anything past its values: its sum masks them
+    wrapped = ckks.Vector(vctx, [vctx.encrypt(np.ones(vctx.slots))], 3)
+    assert not wrapped.zero_tail and abs(wrapped.sum().decrypt()[0] - 3.0) < 1e-6
 
 
 def test_bytes_round_trip_and_malformed_bytes(vctx, data):
