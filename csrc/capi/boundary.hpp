@@ -61,6 +61,13 @@ inline void require_pointer(const char* api, const char* arg, const void* p) {
   if (!p) throw Error(PPML_ERR_NULL_POINTER, describe(api, arg, "is NULL", "a valid pointer", "NULL"));
 }
 
+// The core's message, prefixed with the C entry point unless it already names it (the
+// core names its own operation: "ppml_decrypt: decrypt: ...").
+inline std::string with_api(const char* api, const char* what) {
+  const std::string w(what);
+  return w.rfind(api, 0) == 0 ? w : std::string(api) + ": " + w;
+}
+
 // Runs `body` (returning void) and maps every exception to a status: no C++ exception
 // crosses the boundary.
 template <typename F>
@@ -72,11 +79,11 @@ int guard(const char* api, F&& body) noexcept {
   } catch (const Error& e) {
     return fail(e.status(), e.what());
   } catch (const ParameterError& e) {
-    return fail(PPML_ERR_INVALID_ARGUMENT, e.what());
+    return fail(PPML_ERR_INVALID_ARGUMENT, with_api(api, e.what()).c_str());
   } catch (const MismatchError& e) {
-    return fail(PPML_ERR_MISMATCH, e.what());
+    return fail(PPML_ERR_MISMATCH, with_api(api, e.what()).c_str());
   } catch (const FormatError& e) {
-    return fail(PPML_ERR_FORMAT, e.what());
+    return fail(PPML_ERR_FORMAT, with_api(api, e.what()).c_str());
   } catch (const std::bad_alloc&) {
     return fail(PPML_ERR_OUT_OF_MEMORY, (std::string(api) + ": out of memory").c_str());
   } catch (const std::exception& e) {

@@ -5,9 +5,9 @@ inputs byte for byte (all of them are deterministic given their inputs)."""
 
 import numpy as np
 import pytest
+from pyppml._core import he as _he
 
 from pyppml import bfv, ckks
-from pyppml._core import he as _he
 from pyppml.capi import check, ffi, handles, lib
 
 NULL = ffi.NULL
