@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("bench", help="micro-benchmarks as JSON lines (see bench/README.md)")
     p.add_argument("suite", nargs="*", help="suites to run (default: all)")
     p.add_argument("--quick", action="store_true", help="fewer sizes and runs")
-    p.add_argument("--compare", action="store_true", help="also time the peers when importable (SEAL, OpenFHE, OpenDP; Flower's SecAgg+ for fl)")
+    p.add_argument("--compare", action="store_true", help="also time the peers when importable (SEAL, OpenFHE, OpenDP, TenSEAL, diffprivlib, pure-ldp; Flower's SecAgg+ for fl)")
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--logn", type=int, nargs="*", default=None, help="restrict to these log2(N)")
     p.add_argument("--out", default=None, help="folder for the plots some suites draw (dplr, audit)")

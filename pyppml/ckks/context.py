@@ -169,18 +169,6 @@ class Context(RlweContext):
         pub.scale = self.scale
         return pub
 
-    def _require_secret(self, api: str) -> None:
-        """A received public context (``from_bytes``, ``make_public``) has keys but no
-        secret key: the remedy is to import it, not to make new keys."""
-        if self.secret_key is not None:
-            return
-        if self.public_key is None:
-            raise ParameterError(f"{api}: context has no secret key; expected the key owner's context (call keygen() "
-                                 "first), got a context without keys")
-        raise ParameterError(f"{api}: context has no secret key; expected the key owner's context: import the secret "
-                             "key with import_secret_key(owner_ctx.export_secret_key()) (keygen() would make new keys "
-                             "that cannot decrypt these ciphertexts), got a public context")
-
     # ------------------------------------------------------------------ encoding
     def _level(self, level: int | None) -> int:
         return self.max_level if level is None else int(level)
