@@ -9,7 +9,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "docs" / "numba.md", ROOT / "examples" / "bgv" / "README.md"]
 BLOCKS = [(doc, i, code) for doc in DOCS
-          for i, code in enumerate(re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S))]
+          for i, code in enumerate(re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.DOTALL))]
 
 
 def test_docs_have_blocks():
