@@ -108,20 +108,21 @@ class IntegerNoise:
     """
 
     def __init__(self, api: str, sensitivity: int, epsilon: Fraction, delta, mechanism: str, accountant,
-                 *, mechanism_name: str | None = None, arg: str = "epsilon", replacement: str = "double"):
+                 *, mechanism_name: str | None = None, arg: str = "epsilon", replacement: str = "double", shown=None):
         self.mechanism = mechanism
         name = mechanism_name or api
+        shown = float(epsilon) if shown is None else shown  # the caller's epsilon, for messages
         if mechanism == "laplace":
             self.scale = _round_up(Fraction(sensitivity) / epsilon)
             if self.scale > 2**40:
-                fail(api, arg, "is too small for the sensitivity", "sensitivity / epsilon <= 2**40", float(epsilon))
+                fail(api, arg, "is too small for the sensitivity", "sensitivity / epsilon <= 2**40", shown)
             p = math.exp(-1.0 / float(self.scale))
             self.variance = 2.0 * p / (-math.expm1(-1.0 / float(self.scale))) ** 2
         else:
             sigma = discrete_gaussian_sigma(float(epsilon), delta, sensitivity)
             self.var = _round_up(Fraction(sigma) ** 2)
             if self.var.numerator >= 2**62:
-                fail(api, arg, "is too small for the sensitivity", "sigma < 2**31", float(epsilon))
+                fail(api, arg, "is too small for the sensitivity", "sigma < 2**31", shown)
             self.variance = float(self.var)
         if accountant is not None:
             # Replacing a record = removing one and adding one: a 1-D query moves by up to

@@ -54,7 +54,7 @@ def mean(values, bounds, epsilon, *, mechanism="laplace", delta=None, accountant
     grid = GridSum(api, values, bounds)
     # The sum's noise first: if its range check fails, nothing has been charged.
     sum_noise = IntegerNoise(api, grid.sensitivity, half_eps, half_delta, mechanism, accountant,
-                             mechanism_name="dp.mean (sum)")
+                             mechanism_name="dp.mean (sum)", shown=epsilon)
     count_noise = IntegerNoise(api, 1, half_eps, half_delta, mechanism, accountant, mechanism_name="dp.mean (count)")
     noisy_sum = (grid.total + int(sum_noise.sample(1, prng)[0])) * grid.step
     noisy_n = max(1, grid.size + int(count_noise.sample(1, prng)[0]))
