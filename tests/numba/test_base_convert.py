@@ -2,6 +2,10 @@
 mod p_j (Python ints), which is X + alpha Q with 0 <= alpha < k (a wrong constant or a
 dropped term breaks one of the two)."""
 
+import pytest
+
+pytest.importorskip("numba", reason='numba is optional: pip install "pyppml[numba]"')
+
 import numpy as np
 from pyppml._core import Prng
 

@@ -3,11 +3,14 @@ polynomial arithmetic in Z_t[x]/(x^n + 1): encryption, addition, multiplication 
 relinearization, a depth-2 circuit with modulus switching, and the NumPy twin of the hot
 steps giving bit-identical ciphertexts."""
 
+import pytest
+
+pytest.importorskip("numba", reason='numba is optional: pip install "pyppml[numba]"')
+
 import pathlib
 import sys
 
 import numpy as np
-import pytest
 from pyppml._core import Prng
 
 from pyppml import ParameterError, ring

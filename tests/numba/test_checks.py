@@ -1,13 +1,16 @@
 """The checked wrappers refuse bad input before nopython code, with one-line messages that
 name the argument; pyppml.numba without numba names the pip extra."""
 
+import pytest
+
+pytest.importorskip("numba", reason='numba is optional: pip install "pyppml[numba]"')
+
 import os
 import pathlib
 import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 import pyppml
 from pyppml import ParameterError

@@ -1,10 +1,12 @@
 """Every Python block of docs/numba.md and examples/bgv/README.md runs and its asserts hold
 (in this process, from the repository root, each block in a fresh namespace)."""
 
+import pytest
+
+pytest.importorskip("numba", reason='numba is optional: pip install "pyppml[numba]"')
+
 import pathlib
 import re
-
-import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "docs" / "numba.md", ROOT / "examples" / "bgv" / "README.md"]
@@ -20,4 +22,4 @@ def test_docs_have_blocks():
 def test_block_runs(doc, index, code, monkeypatch):
     monkeypatch.chdir(ROOT)
     monkeypatch.syspath_prepend(str(ROOT))
-    exec(compile(code, f"{doc.name}[{index}]", "exec"), {"__name__": "__doc_block__"})
+    exec(compile(code, f"{doc.name}[{index}]", "exec"), {"__name__": "__doc_block__"})  # noqa: S102 - our own doc blocks

@@ -1,8 +1,11 @@
 """Shoup and Barrett products and the 64x64 -> 128 high word, bit-exact against Python ints
 on edge values and random values, for moduli up to the 62-bit limit."""
 
-import numpy as np
 import pytest
+
+pytest.importorskip("numba", reason='numba is optional: pip install "pyppml[numba]"')
+
+import numpy as np
 from numba import njit
 from pyppml._core import Prng
 

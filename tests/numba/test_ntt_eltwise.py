@@ -2,8 +2,11 @@
 and, when the C ABI is present, on the C-ABI path; the NTT is the negacyclic transform
 (checked against an O(n^2) product mod x^n + 1); eltwise ops exact against Python ints."""
 
-import numpy as np
 import pytest
+
+pytest.importorskip("numba", reason='numba is optional: pip install "pyppml[numba]"')
+
+import numpy as np
 from pyppml._core import Prng
 
 from pyppml import numba as pn

@@ -2,6 +2,10 @@
 (the three preimage intervals differ in size by at most one word: uniform to 2^-64) and
 centered binomial = popcount(low 21 bits) - popcount(next 21 bits)."""
 
+import pytest
+
+pytest.importorskip("numba", reason='numba is optional: pip install "pyppml[numba]"')
+
 import numpy as np
 from pyppml._core import Prng
 
