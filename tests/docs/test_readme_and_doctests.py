@@ -45,6 +45,8 @@ def _modules():
     for info in pkgutil.walk_packages(pyppml.__path__, prefix="pyppml."):
         if ".benchmarks" in info.name:  # benchmark drivers time peers; not documentation
             continue
+        if info.name.rsplit(".", 1)[-1].startswith("lib"):  # the C ABI's shared library, not a Python module
+            continue
         names.append(info.name)
     return sorted(names)
 
@@ -53,6 +55,10 @@ def _modules():
 def test_doctests(name):
     if "flower" in name:
         pytest.importorskip("flwr")
+    if name.startswith("pyppml.numba"):
+        pytest.importorskip("numba")
+    if name.startswith("pyppml.capi"):
+        pytest.importorskip("cffi")
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert result.failed == 0, f"{name}: {result.failed} of {result.attempted} doctest examples failed"
