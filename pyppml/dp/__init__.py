@@ -20,7 +20,6 @@ dtype('int64')
 from pyppml.dp.accountant import Charge, PrivacyAccountant
 from pyppml.dp.calibration import analytic_gaussian_sigma, calibrate_noise_multiplier
 from pyppml.dp.clipping import clip_l2, clipped_sum
-from pyppml.dp.logistic_regression import DPLogisticRegression
 from pyppml.dp.mechanisms import (
     GranularityWarning,
     default_granularity,
@@ -35,6 +34,16 @@ from pyppml.dp.noise import (
     exact_variance,
 )
 from pyppml.dp.releases import count, histogram, mean, sum
+
+
+def __getattr__(name):
+    # DPLogisticRegression needs scikit-learn (a second to import): loaded on first use, so
+    # that `import pyppml.dp` (and pyppml.fl, which accounts with it) stays light.
+    if name == "DPLogisticRegression":
+        from pyppml.dp.logistic_regression import DPLogisticRegression
+
+        return DPLogisticRegression
+    raise AttributeError(f"module 'pyppml.dp' has no attribute {name!r}")
 
 __all__ = [
     "Charge",
