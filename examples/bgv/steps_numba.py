@@ -25,7 +25,7 @@ ZERO = np.uint64(0)
 ONE = np.uint64(1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def multiply(plan, a, b):
     """(a0 + a1 s)(b0 + b1 s) = d0 + d1 s + d2 s^2: the size-3 tensor, limb by limb."""
     l = a.shape[1]
@@ -48,7 +48,7 @@ def multiply(plan, a, b):
     return d
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def key_switch(plan, conv, ksc, c2, k0, k1, out0, out1):
     """out += KeySwitch(c2): (out0, out1) += (u0, u1) with u0 + u1 s = c2 * s' + t * noise.
 
@@ -104,7 +104,7 @@ def key_switch(plan, conv, ksc, c2, k0, k1, out0, out1):
     _mod_down(plan, conv, ksc, acc1, l, out1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mod_down(plan, conv, ksc, acc, l, out):
     """out += (x - delta) / P over q_0..q_{l-1}, delta = t * [x * t^-1]_P (lifted by fast base
     conversion): delta = x mod P and 0 mod t, so the plaintext mod t is unchanged.
@@ -131,7 +131,7 @@ def _mod_down(plan, conv, ksc, acc, l, out):
             out[j, c] = s - q if s >= q else s
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def relinearize(plan, conv, ksc, d, k0, k1):
     """(d0, d1, d2) -> (c0, c1) with c0 + c1 s = d0 + d1 s + d2 s^2 + t * noise."""
     out0 = d[0].copy()
@@ -143,7 +143,7 @@ def relinearize(plan, conv, ksc, d, k0, k1):
     return ct
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mod_switch(plan, msc, ct):
     """Drop the last prime q_l of ct (2, l+1, n) -> (2, l, n), keeping the plaintext mod t:
     c' = ([q_l]_t * c - delta) / q_l with delta = t * [c * [q_l]_t * t^-1]_{q_l} (centered).

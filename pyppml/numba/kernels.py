@@ -6,7 +6,8 @@ in [0, q); ``plan`` is a :func:`pyppml.numba.RingPlan` and ``i`` the index of th
 modulus in it; outputs may alias inputs. The NTT is the negacyclic transform of
 ``pyppml.ring.NttTables`` (same order, bit-identical output): through the C ABI when the
 plan holds its handles, else Harvey's lazy butterflies in njit (Harvey 2014), the same
-algorithm as csrc/ntt/ntt_scalar.cpp. Nothing here checks its arguments: out-of-range
+algorithm as csrc/ntt/ntt_scalar.cpp. Every kernel releases the GIL (``nogil=True``), so
+threads can work on different arrays at once. Nothing here checks its arguments: out-of-range
 inputs give wrong residues, and wrong shapes may read out of bounds.
 
 Example
@@ -55,7 +56,7 @@ _THREE = np.uint64(3)
 
 # ---- NTT ---------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ntt_forward_njit(a, q, roots, roots_shoup):
     """In-place forward negacyclic NTT of one limb: input [0, q), output [0, q)."""
     n = a.shape[0]
@@ -83,7 +84,7 @@ def ntt_forward_njit(a, q, roots, roots_shoup):
         a[j] = x - q if x >= q else x
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ntt_inverse_njit(a, q, inv_roots, inv_roots_shoup, inv_n):
     """In-place inverse negacyclic NTT of one limb (n^-1 folded into the last layer):
     input [0, q), output [0, q). ``inv_n`` is a RingPlan's row (n^-1, Shoup, n^-1*w, Shoup)."""
@@ -116,7 +117,7 @@ def ntt_inverse_njit(a, q, inv_roots, inv_roots_shoup, inv_n):
 
 # ---- eltwise (njit) ----------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def add_mod(a, b, out, q):
     """out = a + b mod q, elementwise, for a, b in [0, q)."""
     for j in range(a.shape[0]):
@@ -124,7 +125,7 @@ def add_mod(a, b, out, q):
         out[j] = s - q if s >= q else s
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sub_mod(a, b, out, q):
     """out = a - b mod q, elementwise, for a, b in [0, q)."""
     for j in range(a.shape[0]):
@@ -133,21 +134,21 @@ def sub_mod(a, b, out, q):
         out[j] = x - y if x >= y else x + (q - y)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mul_mod(a, b, out, q, ratio_lo, ratio_hi):
     """out = a * b mod q (Barrett), elementwise, for a, b in [0, q)."""
     for j in range(a.shape[0]):
         out[j] = mul_barrett(a[j], b[j], q, ratio_lo, ratio_hi)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mul_scalar_mod(a, s, s_shoup, out, q):
     """out = a * s mod q (Shoup), elementwise, for s in [0, q), s_shoup = floor(s * 2^64 / q)."""
     for j in range(a.shape[0]):
         out[j] = mul_shoup(a[j], s, s_shoup, q)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def reduce_mod(a, out, q, ratio_hi):
     """out = a mod q for any uint64 a (``ratio_hi`` = floor(2^64 / q))."""
     for j in range(a.shape[0]):
@@ -159,7 +160,7 @@ def reduce_mod(a, out, q, ratio_hi):
 if _capi.AVAILABLE:
     _c_fwd, _c_inv, _c_mul = _capi.ntt_forward, _capi.ntt_inverse, _capi.eltwise_mul_mod
 
-    @njit(cache=True)
+    @njit(cache=True, nogil=True)
     def forward_limb(plan, i, a):
         """In-place forward NTT of limb ``a`` mod plan.moduli[i]."""
         if plan.handles.shape[0] == 0:
@@ -167,7 +168,7 @@ if _capi.AVAILABLE:
         elif _c_fwd(plan.handles[i], a.ctypes.data, a.shape[0]) != 0:
             raise RuntimeError("ppml_ntt_forward failed")
 
-    @njit(cache=True)
+    @njit(cache=True, nogil=True)
     def inverse_limb(plan, i, a):
         """In-place inverse NTT of limb ``a`` mod plan.moduli[i]."""
         if plan.handles.shape[0] == 0:
@@ -175,7 +176,7 @@ if _capi.AVAILABLE:
         elif _c_inv(plan.handles[i], a.ctypes.data, a.shape[0]) != 0:
             raise RuntimeError("ppml_ntt_inverse failed")
 
-    @njit(cache=True)
+    @njit(cache=True, nogil=True)
     def mul_mod_limb(plan, i, a, b, out):
         """out = a * b mod plan.moduli[i], elementwise."""
         if plan.handles.shape[0] == 0:
@@ -183,29 +184,29 @@ if _capi.AVAILABLE:
         elif _c_mul(a.ctypes.data, b.ctypes.data, out.ctypes.data, a.shape[0], plan.moduli[i]) != 0:
             raise RuntimeError("ppml_eltwise_mul_mod failed")
 else:
-    @njit(cache=True)
+    @njit(cache=True, nogil=True)
     def forward_limb(plan, i, a):
         """In-place forward NTT of limb ``a`` mod plan.moduli[i]."""
         ntt_forward_njit(a, plan.moduli[i], plan.roots[i], plan.roots_shoup[i])
 
-    @njit(cache=True)
+    @njit(cache=True, nogil=True)
     def inverse_limb(plan, i, a):
         """In-place inverse NTT of limb ``a`` mod plan.moduli[i]."""
         ntt_inverse_njit(a, plan.moduli[i], plan.inv_roots[i], plan.inv_roots_shoup[i], plan.inv_n[i])
 
-    @njit(cache=True)
+    @njit(cache=True, nogil=True)
     def mul_mod_limb(plan, i, a, b, out):
         """out = a * b mod plan.moduli[i], elementwise."""
         mul_mod(a, b, out, plan.moduli[i], plan.ratio_lo[i], plan.ratio_hi[i])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def add_mod_limb(plan, i, a, b, out):
     """out = a + b mod plan.moduli[i], elementwise."""
     add_mod(a, b, out, plan.moduli[i])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sub_mod_limb(plan, i, a, b, out):
     """out = a - b mod plan.moduli[i], elementwise."""
     sub_mod(a, b, out, plan.moduli[i])
@@ -213,7 +214,7 @@ def sub_mod_limb(plan, i, a, b, out):
 
 # ---- fast base conversion -----------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def base_convert(conv, x, out):
     """out[j] = sum_i [x_i * (Q/q_i)^-1]_{q_i} * [Q/q_i]_{p_j} mod p_j: the residues of
     x + alpha*Q, 0 <= alpha < k, in the target base. x: (k, n) in [0, q_i); out: (m, n)
@@ -239,7 +240,7 @@ def base_convert(conv, x, out):
 
 # ---- samplers fed with CSPRNG words ----------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def popcount(x):
     """Number of set bits of a uint64 (SWAR)."""
     x = x - ((x >> _S1) & _M1)
@@ -248,7 +249,7 @@ def popcount(x):
     return (x * _H01) >> _S56
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ternary(words, out):
     """out[j] in {-1, 0, 1} (int64) from one uniform 64-bit word each: floor(3 w / 2^64) - 1,
     uniform up to a statistical distance of 2^-64 per coefficient (Lemire's multiply-shift)."""
@@ -256,7 +257,7 @@ def ternary(words, out):
         out[j] = np.int64(mulhi(words[j], _THREE)) - 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def centered_binomial(words, out):
     """out[j] = popcount(b) - popcount(b') (int64) for the low 21 bits b and the next 21 bits
     b' of one uniform word each: the centered binomial law of variance 21/2 (sigma 3.24)."""
@@ -265,7 +266,7 @@ def centered_binomial(words, out):
         out[j] = np.int64(popcount(w & _CBD_MASK)) - np.int64(popcount((w >> _CBD_SHIFT) & _CBD_MASK))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def signed_to_limb(v, q, out):
     """out = v mod q for small signed int64 v (|v| < q)."""
     for j in range(v.shape[0]):

@@ -44,13 +44,13 @@ def _mulhi(typingctx, a, b):
     return sig, codegen
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mulhi(a, b):
     """floor(a * b / 2**64) for uint64 a, b."""
     return _mulhi(a, b)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mul_wide(a, b):
     """The 128-bit product a*b as (high word, low word)."""
     return _mulhi(a, b), a * b
@@ -67,20 +67,20 @@ def barrett_ratio(q: int) -> tuple[np.uint64, np.uint64]:
     return _U64(r & 0xFFFFFFFFFFFFFFFF), _U64(r >> 64)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mul_shoup_lazy(x, w, w_shoup, q):
     """x * w mod q in [0, 2q), for any uint64 x, w < q < 2**63, w_shoup from shoup_precompute."""
     return x * w - _mulhi(x, w_shoup) * q
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mul_shoup(x, w, w_shoup, q):
     """x * w mod q in [0, q) (Shoup), for any uint64 x, w < q < 2**63."""
     r = x * w - _mulhi(x, w_shoup) * q
     return r - q if r >= q else r
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def reduce_barrett_128(hi, lo, q, ratio_lo, ratio_hi):
     """(hi * 2**64 + lo) mod q in [0, q) for an input below q * 2**64 (SEAL's
     ``barrett_reduce_128``: the quotient estimate is at most one below the true one)."""
@@ -98,13 +98,13 @@ def reduce_barrett_128(hi, lo, q, ratio_lo, ratio_hi):
     return r - q if r >= q else r
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mul_barrett(a, b, q, ratio_lo, ratio_hi):
     """a * b mod q in [0, q) for a, b < q < 2**63 (ratio from :func:`barrett_ratio`)."""
     return reduce_barrett_128(_mulhi(a, b), a * b, q, ratio_lo, ratio_hi)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def reduce_barrett_64(x, q, ratio_hi):
     """x mod q in [0, q) for any uint64 x (ratio_hi = floor(2**64 / q), the high word of
     :func:`barrett_ratio`); the quotient estimate is at most one below the true one."""
