@@ -104,3 +104,14 @@ def test_bad_input(ctx1024):
         ctx1024.mod_switch(low)
     with pytest.raises(ParameterError, match="b is at another level"):
         ctx1024.add(ct, ctx1024.mod_switch(ct))
+
+
+def test_two_special_primes_use_the_base_conversion():
+    # k = 2: the mod-down lifts [x t^-1]_P to Q by the fast base conversion (x + alpha P)
+    n, t = 1024, 65537
+    qs = ring.find_ntt_primes(36, n, 3)
+    ctx = BgvContext(n, t, qs, ring.find_ntt_primes(40, n, 2))
+    ctx.keygen()
+    m1, m2 = _plain(n, t, 10), _plain(n, t, 11)
+    prod = ctx.multiply(ctx.encrypt(m1), ctx.encrypt(m2))
+    assert np.array_equal(ctx.decrypt(prod), negacyclic_mul(m1, m2, t))
