@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -57,8 +58,39 @@ napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
 
+# Docstrings cross-reference short names (``Context``, ``Ciphertext``) that exist in both
+# pyppml.ckks and pyppml.bfv; Sphinx links the first and would warn on every such field.
+suppress_warnings = ["ref.python"]
+
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 html_theme = "alabaster"
 html_title = f"pyppml {release}"
+
+
+# Docstrings are written as plain text first (they are read with help()): |x| means an
+# absolute value or a norm there, which reStructuredText would take for a substitution.
+_BARS = re.compile(r"(?<![\\|`\w])\|(?=\S)([^|`\n]*?\S)\|(?![\w|])")
+_LITERAL = re.compile(r"(``.*?``|`[^`]*`)")
+
+
+def _escape_bars(app, what, name, obj, options, lines):
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith((">>>", "...")):
+            continue
+        parts = _LITERAL.split(line)
+        lines[i] = "".join(p if j % 2 else _BARS.sub(r"\\|\1\\|", p) for j, p in enumerate(parts))
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    # scikit-learn generates set_{fit,score,...}_request on every estimator subclass; they
+    # are scikit-learn's API, documented there, and their docstrings link into its site.
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _escape_bars)
+    app.connect("autodoc-skip-member", _skip_member)
