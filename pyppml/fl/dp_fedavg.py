@@ -31,11 +31,12 @@ sigma^2 / n_clients, so k survivors carry sigma^2 k / n_clients.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from pyppml.dp import PrivacyAccountant, clip_l2, grid_gaussian_mechanism
-from pyppml.dp.mechanisms import default_granularity
+from pyppml.dp.mechanisms import GranularityWarning, default_granularity
 from pyppml.fl.ckks.onetime import OneTimeAggregator
 from pyppml.fl.common.errors import ParameterError
 from pyppml.fl.common.rounds import check_updates
@@ -267,6 +268,10 @@ def quantized_noise(noise_multiplier: float, clip: float, scale: float, dim: int
     """
     if isinstance(shares, bool) or not isinstance(shares, (int, np.integer)) or shares < 1:
         raise ParameterError(f"quantized_noise: shares is out of range; expected an integer >= 1, got {shares}")
-    z = grid_gaussian_mechanism(np.zeros(int(dim)), float(clip) * float(scale),
-                                float(noise_multiplier) / math.sqrt(int(shares)), granularity=1.0)
+    # The integer grid is the quantization itself, its rounding counted on purpose (see
+    # above): the granularity warning meant for users who pick a grid does not apply.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GranularityWarning)
+        z = grid_gaussian_mechanism(np.zeros(int(dim)), float(clip) * float(scale),
+                                    float(noise_multiplier) / math.sqrt(int(shares)), granularity=1.0)
     return z.astype(np.int64)  # integers exactly (|z| < 2**52)
