@@ -33,7 +33,7 @@ RUN_ELSEWHERE = {
 # Import names a page may need that CI might not install, and the pip extra to name.
 OPTIONAL = {"flwr": "flower", "numba": "numba", "cffi": "cffi"}
 
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.MULTILINE | re.DOTALL)
 _SKIP = re.compile(r"<!--\s*docs-test:\s*skip\s*(?:\((?P<why>[^)]*)\))?\s*-->\s*$")
 
 
@@ -56,7 +56,7 @@ def _blocks(page: pathlib.Path):
         else:
             body = m.group("body")
             indent = m.group("indent")
-            run.append((line, "\n".join(s[len(indent):] if s.startswith(indent) else s for s in body.split("\n"))))
+            run.append((line, "\n".join(s.removeprefix(indent) for s in body.split("\n"))))
     return run, skipped
 
 
@@ -65,7 +65,7 @@ def _site_pages():
 
 
 def _needs(code: str) -> list[str]:
-    names = set(re.findall(r"^\s*(?:import|from)\s+([A-Za-z_][\w]*)", code, flags=re.M))
+    names = set(re.findall(r"^\s*(?:import|from)\s+([A-Za-z_][\w]*)", code, flags=re.MULTILINE))
     if re.search(r"\bpyppml\.capi\b|from pyppml import[^\n]*\bcapi\b", code):
         names.add("cffi")
     if re.search(r"\bpyppml\.numba\b", code):
@@ -107,6 +107,7 @@ def test_page_blocks_run(page, tmp_path):
                                 for line, body in blocks))
     env = dict(os.environ, PYTHONPATH=str(pathlib.Path(pyppml.__file__).resolve().parents[1]),
                MPLBACKEND="Agg")
-    run = subprocess.run([sys.executable, script.name], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    run = subprocess.run([sys.executable, script.name], check=False, capture_output=True, text=True, timeout=300,
+                         cwd=tmp_path,
                          env=env)
     assert run.returncode == 0, f"{page.relative_to(ROOT)} failed:\n--- stderr ---\n{run.stderr[-4000:]}"
