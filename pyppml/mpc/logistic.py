@@ -70,13 +70,19 @@ class SecureLogisticRegression:
     ----------
     runtime : SecureRuntime
         This party's runtime (party 0 or 1).
-    epochs, batch_size, learning_rate : training schedule (public, same at both parties).
+    epochs, batch_size, learning_rate : int, int, float
+        Training schedule (public, the same at both parties).
     fit_intercept : bool
         Append a constant feature (done locally by each data owner).
 
-    Attributes after ``fit``: ``epoch_online_seconds``, ``epoch_offline_seconds`` and
-    ``epoch_offline_bytes`` (lists, one per epoch; bytes received from the dealer), ``setup_seconds`` (input sharing and the one-time opening of X - A),
-    ``rounds`` (communication rounds with the peer).
+    Attributes
+    ----------
+    epoch_online_seconds, epoch_offline_seconds, epoch_offline_bytes : list
+        Set by ``fit``, one entry per epoch (bytes: received from the dealer).
+    setup_seconds : float
+        Input sharing and the one-time opening of X - A.
+    rounds : int
+        Communication rounds with the peer.
 
     Example
     -------

@@ -121,7 +121,7 @@ def shamir_reconstruct(shares: Mapping[int, np.ndarray]) -> np.ndarray:
 
 
 def additive_share(secrets, parties: int) -> np.ndarray:
-    """Additive shares over Z_2^64, shape (parties, *secrets.shape): rows sum to the secrets mod 2^64.
+    """Additive shares over Z_2^64, shape ``(parties, *secrets.shape)``: rows sum to the secrets mod 2^64.
 
     Signed int64 inputs are taken as their two's-complement uint64 value.
     """
