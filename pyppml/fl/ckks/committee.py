@@ -276,7 +276,9 @@ def ckks_aggregate(updates, committee: CkksCommittee | None = None, report: dict
                    identity_keys=None, round: int = 1) -> np.ndarray:
     """Sum of float updates through CKKS: clients encrypt and sign, the server adds
     ciphertexts, the committee verifies the signed uploads and decrypts the sum. Within
-    about 2^-20 of the plaintext sum at scale 2^40.
+    about 2^-15 of the plaintext sum at the default parameters (measured: 2^-15.3 to
+    2^-15.7 for 3 clients): the members' smudging noise, wide enough to hide their key
+    shares, dominates the error.
 
     ``identity_keys``: the clients' Ed25519 private keys, one per update, pinned in
     ``committee`` (with no committee, fresh keys and a committee pinning them are made).
