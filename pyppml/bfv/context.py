@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import math
-from typing import Iterable, Sequence
-
 import numbers
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from pyppml import ring as _ring
 from pyppml._core import ParameterError
 from pyppml._core import he as _he
+from pyppml._ring_choice import refine_refusal
 from pyppml._rlwe import RlweContext, native_context, signed_powers_of_two
-from pyppml import ring as _ring
-from pyppml.bfv.params import default_chain
+from pyppml.bfv.params import choose_parameters
 
 
 class DecryptionError(RuntimeError):
@@ -26,17 +25,22 @@ class Context(RlweContext):
 
     Parameters
     ----------
-    poly_degree : int
+    poly_degree : int, optional
         Ring degree n (power of two, 2^10 .. 2^17); n slots as a 2 x n/2 matrix when
-        batching.
+        batching. ``None`` (default): the smallest ring whose ``security`` table entry
+        holds the chain for ``depth`` and the plain modulus (or ``coeff_mod_bits``), as
+        OpenFHE chooses it; n = 8192 without a depth or chain, or with
+        ``security=None``. A given ``plain_modulus`` batches only if t = 1 mod 2n at
+        the chosen n.
     plain_modulus : int, optional
         t. Batching needs a prime t = 1 mod 2n; any 2 <= t < 2^60 below the data primes
         works with the coefficient encoder.
     plain_modulus_bits : int, optional
         Instead of ``plain_modulus``: the largest batching prime of this many bits.
     depth : int, optional
-        Multiplicative depth of the default chain (``None``: the deepest that fits
-        128-bit security). Ignored with ``coeff_mod_bits``.
+        Multiplicative depth of the default chain, sized by the noise model of
+        ``pyppml.bfv.params`` (a product circuit of this depth decrypts exactly);
+        ``None``: the deepest that fits. Ignored with ``coeff_mod_bits``.
     coeff_mod_bits, special_mod_bits : list of int, optional
         Explicit chain (data primes, key-switching primes) as SEAL's ``CoeffModulus.Create``.
     dnum : int
@@ -44,6 +48,16 @@ class Context(RlweContext):
     security : {128, 192, 256, None}
         Checked against ``security_standard``'s table; ``None`` turns the check off and warns.
     security_standard : {"2024", "2018"}
+        "2024": ePrint 2024/463 Table 5.2 (default); "2018": the HomomorphicEncryption.org
+        standard SEAL and OpenFHE enforce (chains copied from them are sized to it).
+
+    Raises
+    ------
+    ParameterError
+        A depth no supported ring holds (the message gives the deepest that fits), a
+        ``poly_degree`` too small for the depth or chain (the message names the
+        smallest ring that holds it, and ``security_standard="2018"`` where that table
+        would accept the chain), or any other invalid parameter.
 
     Examples
     --------
@@ -53,11 +67,13 @@ class Context(RlweContext):
     >>> x = ctx.encrypt([1, 2, 3])
     >>> ctx.decrypt(x * x + x)[:3].tolist()
     [2, 6, 12]
+    >>> bfv.Context(plain_modulus=786433, depth=3).poly_degree  # 3 x 46-bit primes + 46
+    8192
     """
 
     def __init__(
         self,
-        poly_degree: int = 8192,
+        poly_degree: int | None = None,
         plain_modulus: int | None = None,
         plain_modulus_bits: int | None = None,
         depth: int | None = None,
@@ -72,18 +88,17 @@ class Context(RlweContext):
         if _native is None:
             if plain_modulus is not None and plain_modulus_bits is not None:
                 raise ParameterError("Context: plain_modulus is given twice; expected plain_modulus or plain_modulus_bits, got both")
-            if plain_modulus is None:
-                bits = 20 if plain_modulus_bits is None else int(plain_modulus_bits)
-                plain_modulus = _batching_prime(poly_degree, bits)
-            t = int(plain_modulus)
-            if coeff_mod_bits is None:
-                q_bits, p_bits = default_chain(poly_degree, depth, math.log2(max(t, 2)), str(security_standard))
-                if special_mod_bits is not None:
-                    p_bits = list(special_mod_bits)
-            else:
-                q_bits = list(coeff_mod_bits)
-                p_bits = list(special_mod_bits) if special_mod_bits is not None else [max(q_bits + [30])]
-            _native = native_context("bfv", poly_degree, q_bits, p_bits, dnum, security, security_standard, t)
+            bits = 20 if plain_modulus_bits is None else int(plain_modulus_bits)
+
+            def plain_modulus_for(n: int) -> int:
+                return int(plain_modulus) if plain_modulus is not None else _batching_prime(n, bits)
+
+            poly_degree, t, q_bits, p_bits = choose_parameters(poly_degree, plain_modulus_for, depth, coeff_mod_bits,
+                                                               special_mod_bits, dnum, security, security_standard)
+            try:
+                _native = native_context("bfv", poly_degree, q_bits, p_bits, dnum, security, security_standard, t)
+            except ParameterError as e:
+                raise refine_refusal(e, poly_degree, q_bits, p_bits, security, security_standard) from None
         if _native.scheme != "bfv":
             raise ParameterError(f"Context: context is not a BFV context; expected scheme 'bfv', got {_native.scheme!r}")
         super().__init__(_native)
@@ -256,7 +271,7 @@ class Context(RlweContext):
 
     @classmethod
     def from_bytes(cls, data: bytes, *, min_security: int | None = 128, allow_insecure: bool = False,
-                   max_poly_degree: int = 32768, max_primes: int = 64) -> "Context":
+                   max_poly_degree: int = 32768, max_primes: int = 64) -> Context:
         """A context from ``to_bytes`` output, which may come from an untrusted party.
 
         Same limits as ``pyppml.ckks.Context.from_bytes``: the stored security level must

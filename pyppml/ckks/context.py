@@ -9,7 +9,7 @@ import numpy as np
 
 from pyppml._core import ParameterError
 from pyppml._rlwe import RlweContext, native_context, signed_powers_of_two
-from pyppml.ckks.params import default_chain
+from pyppml.ckks.params import choose_parameters, refine_refusal
 
 
 class Context(RlweContext):
@@ -17,16 +17,24 @@ class Context(RlweContext):
 
     Parameters
     ----------
-    poly_degree : int
-        Ring degree n (power of two, 2^10 .. 2^17); n/2 complex slots.
+    poly_degree : int, optional
+        Ring degree n (power of two, 2^10 .. 2^17); n/2 complex slots. ``None``
+        (default): the smallest ring whose ``security`` table entry holds the chain
+        (``depth`` or ``coeff_mod_bits``), as OpenFHE chooses it; n = 8192 without a
+        depth or chain, or with ``security=None``.
     depth : int, optional
         Multiplicative depth; chooses ``[scale_bits + 20] + [scale_bits] * depth`` data
-        primes and one 60-bit special prime. ``None``: the deepest 128-bit chain.
+        primes (the first capped at 60 bits: 20 bits of headroom keep |x| < 2^19 after
+        the last rescale) and special primes as large as the largest key-switching digit
+        (``pyppml.ckks.params``). A product circuit of this depth on values in [-1, 1]
+        decrypts with error below 2^-(scale_bits - 20). ``None``: the deepest chain that
+        fits (at n = 8192 unless ``poly_degree`` is given).
     scale_bits : int
-        log2 of the default scale.
+        log2 of the default scale (20 .. 58).
     coeff_mod_bits, special_mod_bits : list of int, optional
         Explicit chain (data primes, then key-switching primes), as SEAL's
-        ``CoeffModulus.Create``; overrides ``depth``.
+        ``CoeffModulus.Create``; overrides ``depth``. Special primes default to the
+        size of the largest key-switching digit.
     dnum : int
         Key-switching digits (0: one per data prime, the SEAL/OpenFHE default).
     security : {128, 192, 256, None}
@@ -34,7 +42,15 @@ class Context(RlweContext):
         and warns.
     security_standard : {"2024", "2018"}
         "2024": ePrint 2024/463 Table 5.2 (default); "2018": the HomomorphicEncryption.org
-        standard SEAL and OpenFHE enforce.
+        standard SEAL and OpenFHE enforce (chains copied from them are sized to it).
+
+    Raises
+    ------
+    ParameterError
+        A chain no supported ring holds (the message gives the deepest chain that
+        fits), a ``poly_degree`` too small for the depth or chain (the message names
+        the smallest ring that holds it, and ``security_standard="2018"`` where that
+        table would accept the chain), or any other invalid parameter.
 
     Examples
     --------
@@ -45,11 +61,13 @@ class Context(RlweContext):
     >>> ct = ctx.encrypt([1.0, 2.0, 3.0])
     >>> np.round(ctx.decrypt(ct * ct)[:3], 4).tolist()
     [1.0, 4.0, 9.0]
+    >>> ckks.Context(depth=3, scale_bits=30).poly_degree  # 50 + 3 * 30 + 50 bits <= 214
+    8192
     """
 
     def __init__(
         self,
-        poly_degree: int = 8192,
+        poly_degree: int | None = None,
         depth: int | None = None,
         scale_bits: int = 40,
         coeff_mod_bits: Sequence[int] | None = None,
@@ -61,14 +79,12 @@ class Context(RlweContext):
         _native=None,
     ):
         if _native is None:
-            if coeff_mod_bits is None:
-                q_bits, p_bits = default_chain(poly_degree, depth, scale_bits)
-                if special_mod_bits is not None:
-                    p_bits = list(special_mod_bits)
-            else:
-                q_bits = list(coeff_mod_bits)
-                p_bits = list(special_mod_bits) if special_mod_bits is not None else [60]
-            _native = native_context("ckks", poly_degree, q_bits, p_bits, dnum, security, security_standard)
+            poly_degree, q_bits, p_bits = choose_parameters(poly_degree, depth, scale_bits, coeff_mod_bits,
+                                                            special_mod_bits, dnum, security, security_standard)
+            try:
+                _native = native_context("ckks", poly_degree, q_bits, p_bits, dnum, security, security_standard)
+            except ParameterError as e:
+                raise refine_refusal(e, poly_degree, q_bits, p_bits, security, security_standard) from None
         super().__init__(_native)
         self.scale = float(2 ** scale_bits)
 
