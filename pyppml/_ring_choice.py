@@ -5,6 +5,7 @@ holds. Shared by ``ckks.params`` and ``bfv.params``; the C++ core
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 
 from pyppml._core import ParameterError
@@ -31,6 +32,14 @@ def check_security(security, standard) -> None:
         raise ParameterError(f"Context: security is not a supported level; expected 128, 192, 256 or None, got {security!r}")
     if standard not in MAX_BITS:
         raise ParameterError(f"Context: security_standard is unknown; expected '2024' or '2018', got {standard!r}")
+
+
+def check_depth(depth) -> None:
+    """None or a non-negative integer (a float would silently round a chain)."""
+    if depth is None:
+        return
+    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 0:
+        raise ParameterError(f"Context: depth is not a non-negative integer; expected an int >= 0 or None, got {depth!r}")
 
 
 def max_bits(n: int, security: int, standard: str) -> int | None:

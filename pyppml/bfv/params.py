@@ -114,6 +114,7 @@ def choose_parameters(poly_degree: int | None, plain_modulus_for: Callable[[int]
         No supported ring holds the chain, or the given ``poly_degree`` does not (the
         message names the smallest ring that does, or the deepest chain that fits).
     """
+    _ring_choice.check_depth(depth)
     _ring_choice.check_security(security, standard)
 
     def plain_bits(n: int) -> float:
@@ -129,9 +130,6 @@ def choose_parameters(poly_degree: int | None, plain_modulus_for: Callable[[int]
             poly_degree = _ring_choice.DEFAULT_RING if security is None else (fit or _ring_choice.RING_DEGREES[-1])
         return int(poly_degree), int(plain_modulus_for(int(poly_degree))), q, p
     if poly_degree is None and depth is not None and security is not None:
-        if depth < 0:
-            raise ParameterError(f"Context: depth is negative; expected depth >= 0, got {depth}")
-
         def bits(n: int, d: int) -> float:
             try:
                 return sum(map(sum, chain_for_depth(n, d, plain_bits(n), dnum)))

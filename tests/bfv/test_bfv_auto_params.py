@@ -122,3 +122,9 @@ def test_chain_copied_from_seal_names_the_2018_table():
     ctx = bfv.Context(poly_degree=8192, plain_modulus=T, coeff_mod_bits=seal_8192[:-1],
                       special_mod_bits=seal_8192[-1:], security_standard="2018")
     assert ctx.log_qp <= 218
+
+
+@pytest.mark.parametrize("depth", [-1, 2.5], ids=["negative", "fractional"])
+def test_bad_depth_refused(depth):
+    with pytest.raises(ValueError, match=rf"depth is not a non-negative integer; expected an int >= 0 or None, got {depth!r}"):
+        bfv.Context(plain_modulus=T, depth=depth)

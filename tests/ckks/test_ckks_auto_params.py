@@ -163,3 +163,9 @@ def test_chain_copied_from_seal_names_the_2018_table():
     with pytest.raises(ValueError) as info:
         ckks.Context(poly_degree=16384, coeff_mod_bits=[60] + [50] * 7, special_mod_bits=[60])
     assert "poly_degree >= 32768 (the smallest ring" in str(info.value) and "2018" not in str(info.value)
+
+
+@pytest.mark.parametrize("depth", [-1, 2.5, True], ids=["negative", "fractional", "bool"])
+def test_bad_depth_refused(depth):
+    with pytest.raises(ValueError, match=rf"depth is not a non-negative integer; expected an int >= 0 or None, got {depth!r}"):
+        ckks.Context(depth=depth)
