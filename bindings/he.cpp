@@ -16,6 +16,7 @@
 #include "he/rlwe/encryptor.hpp"
 #include "he/rlwe/multiparty.hpp"
 #include "he/rlwe/prime_chain.hpp"
+#include "he/rlwe/security.hpp"
 #include "he/rlwe/serialization.hpp"
 
 namespace py = pybind11;
@@ -109,6 +110,11 @@ void init_he(py::module_& root) {
   // The format's corruption check, for tools and for tests that craft hostile bytes with a
   // valid trailer (the checksum is not a MAC).
   m.def("checksum", [](const py::bytes& b) { std::string s(b); return checksum64(s.data(), s.size()); }, py::arg("data"));
+  // The security tables the core enforces, read by pyppml._ring_choice to pick a ring.
+  m.def("max_modulus_bits", [](uint64_t n, int security, const std::string& standard) {
+    return rlwe::max_modulus_bits(n, security, rlwe::parse_security_standard(standard));
+  }, py::arg("n"), py::arg("security"), py::arg("standard"),
+  "Largest log2(Q*P) the core accepts for ring degree n at `security` bits under `standard` ('2024' or '2018'); -1 when the table has no entry.");
   m.def("peek_kind", [](const py::bytes& b) { return static_cast<int>(rlwe::peek_kind(std::string(b))); });
   m.def("save", [](const HeContext& h, const Ciphertext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
   m.def("save", [](const HeContext& h, const Plaintext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });

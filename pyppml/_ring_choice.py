@@ -9,20 +9,20 @@ import numbers
 from collections.abc import Callable, Sequence
 
 from pyppml._core import ParameterError
+from pyppml._core import he as _he
 
-# Largest log2(Q*P) (every data and special prime) per (standard, security, n), ternary
-# secret, classical: ../shared/SECURITY.md 1c (ePrint 2024/463 Table 5.2) and 1a (the 2018
-# HomomorphicEncryption.org standard that SEAL and OpenFHE enforce; it has no 2^16, 2^17
-# rows, so those are OpenFHE's current ones, as in the core).
-MAX_BITS = {
-    "2024": {128: {1024: 26, 2048: 53, 4096: 106, 8192: 214, 16384: 430, 32768: 868, 65536: 1747, 131072: 3523},
-             192: {2048: 36, 4096: 73, 8192: 147, 16384: 297, 32768: 597, 65536: 1199, 131072: 2411},
-             256: {2048: 27, 4096: 56, 8192: 114, 16384: 230, 32768: 462, 65536: 929, 131072: 1866}},
-    "2018": {128: {1024: 27, 2048: 54, 4096: 109, 8192: 218, 16384: 438, 32768: 881, 65536: 1747, 131072: 3523},
-             192: {1024: 19, 2048: 37, 4096: 75, 8192: 152, 16384: 305, 32768: 611, 65536: 1199, 131072: 2411},
-             256: {1024: 14, 2048: 29, 4096: 58, 8192: 118, 16384: 237, 32768: 476, 65536: 929, 131072: 1866}},
-}
 RING_DEGREES = tuple(1 << k for k in range(10, 18))  # what the core supports: 2^10 .. 2^17
+# Largest log2(Q*P) (every data and special prime) per (standard, security, n), ternary
+# secret, classical, read from the table the core enforces on every context
+# (csrc/he/rlwe/security.cpp: ../shared/SECURITY.md 1c, ePrint 2024/463 Table 5.2, and 1a,
+# the 2018 HomomorphicEncryption.org standard that SEAL and OpenFHE enforce), so that the
+# ring chosen here is always one the core accepts.
+MAX_BITS = {
+    standard: {security: {n: bits for n in RING_DEGREES
+                          if (bits := _he.max_modulus_bits(n, security, standard)) >= 0}
+               for security in (128, 192, 256)}
+    for standard in ("2024", "2018")
+}
 DEFAULT_RING = 8192  # without depth (the deepest chain) or without a table (security=None)
 
 
