@@ -100,4 +100,9 @@ def test_special_modulus_of_the_largest_digit_rotates_exactly(rng):
     ctx = ckks.Context(poly_degree=8192, coeff_mod_bits=[60, 40, 40], special_mod_bits=[60], scale_bits=40)
     ctx.keygen(rotations=[1])
     x = rng.uniform(0, 1, ctx.slots)
-    assert precision_stats(ctx.decrypt(ctx.encrypt(x).rotate(1)), np.roll(x, -1)).min_bits > 20
+    # The refused cases above err by 7e2 and 3e-4 (2^-11.7); a correct key gives >= 2^-19.8
+    # in the worst slot. Known, open: the worst slots after a rotation are always the same
+    # few (0, 1, 1699 here, ~2e-7 even on an encryption of zeros) while the rest sit near
+    # 7e-8; 20 bits was inside that spike's spread (19.8 seen in CI). 18 bits keeps a 60x
+    # margin on the bug this test guards.
+    assert precision_stats(ctx.decrypt(ctx.encrypt(x).rotate(1)), np.roll(x, -1)).min_bits > 18

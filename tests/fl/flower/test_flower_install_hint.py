@@ -18,9 +18,16 @@ else:
 """
 
 
-def test_import_without_flower_names_the_extra():
+def test_import_without_flower_names_the_extra(tmp_path):
+    # Outside the checkout, with the pyppml this test imported first on the path: `python -c`
+    # puts its cwd first on sys.path, and a clean clone's pyppml/ has no compiled core.
+    import os
+
+    import pyppml
+
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(pyppml.__file__)))
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120,
-                         check=False)
+                         check=False, cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stderr
     first, message = out.stdout.splitlines()[:2]
     assert first == "FlowerMissingError flwr True"
