@@ -12,6 +12,11 @@ import pytest
 from pyppml import FormatError, ckks
 
 
+# Products through many rotations: a wrong fold, mask or key shows as errors of ~1, while
+# key-switching noise at this ring reaches ~1e-6 in its worst slots (1.02e-6 seen in CI).
+TOL_ROTATED = 1e-5
+
+
 @pytest.fixture(scope="module")
 def vctx():
     c = ckks.Context(poly_degree=2048, coeff_mod_bits=[50, 40, 40, 40], special_mod_bits=[50], scale_bits=40,
@@ -105,11 +110,11 @@ def test_matrix_vector_both_orders(vctx, data, rows):
     # 3 x 1024 blocks are wide (hybrid diagonals): other values past the result, masked
     # before a sum; 1100 rows take the square blocks, zeros past the end
     assert len(got) == rows and got.zero_tail == (rows != 3)
-    assert np.max(np.abs(got.decrypt() - M @ x)) < 1e-6
-    assert abs(got.sum().decrypt()[0] - np.sum(M @ x)) < 1e-6
+    assert np.max(np.abs(got.decrypt() - M @ x)) < TOL_ROTATED
+    assert abs(got.sum().decrypt()[0] - np.sum(M @ x)) < TOL_ROTATED
     if rows == 3:
         W = M.T  # (2500, 3): TenSEAL's enc_x.mm(W)
-        assert np.max(np.abs((v @ W).decrypt() - x @ W)) < 1e-6
+        assert np.max(np.abs((v @ W).decrypt() - x @ W)) < TOL_ROTATED
         assert ckks.Vector.mm is ckks.Vector.__matmul__
 
 
@@ -187,6 +192,6 @@ def test_wide_block_inside_one_ciphertext_then_chained(vctx, data):
     rng = np.random.default_rng(7)
     W1, W2 = rng.uniform(-1, 1, (4, 300)) / 30, rng.uniform(-1, 1, (2, 4))
     h = W1 @ vctx.encrypt_vector(x)
-    assert not h.zero_tail and np.max(np.abs(h.decrypt() - W1 @ x)) < 1e-6
+    assert not h.zero_tail and np.max(np.abs(h.decrypt() - W1 @ x)) < TOL_ROTATED
     out = W2 @ h
-    assert np.max(np.abs(out.decrypt() - W2 @ (W1 @ x))) < 1e-6
+    assert np.max(np.abs(out.decrypt() - W2 @ (W1 @ x))) < TOL_ROTATED
