@@ -37,11 +37,12 @@ void raise_limb(const Context& ctx, const uint64_t* src, uint64_t q_src, std::si
   ntt::forward_inplace(dst, ctx.ntt(target));
 }
 
-// ModDown: (acc - Conv_{P->Q_l}([acc]_P)) * P^-1 over Q_l; acc has level+1+|P| limbs in
-// evaluation form. [acc]_P is taken centred, in [-(P-1)/2, (P-1)/2]: with the representative
-// in [0, P) the division floors instead of rounding, and the bias of -1/2 on every
-// coefficient of both outputs decrypts to (1 + s) / 2 times the all-ones polynomial, whose
-// slots near the roots +-1 reach 2n/pi: errors 100x the median in the same few slots.
+// ModDown: (acc - [acc]_P) * P^-1 over Q_l, with [acc]_P the CENTRED remainder converted
+// exactly (acc has level+1+|P| limbs in evaluation form). A remainder in [0, P) floors
+// instead of rounding, and the approximate conversion adds alpha * P with alpha in [0, |P|):
+// both biases are the same on every coefficient and decrypt to a multiple of (1 + s) times
+// the all-ones polynomial, whose slots near the roots +-1 reach 2n/pi: errors 100x the
+// median in the same few slots of every ciphertext.
 void mod_down(const Context& ctx, int level, const uint64_t* acc, rns::RnsPoly& out) {
   const uint64_t n = ctx.n();
   const std::size_t K = ctx.p_count();
@@ -49,24 +50,12 @@ void mod_down(const Context& ctx, int level, const uint64_t* acc, rns::RnsPoly& 
   if (K == 0) throw std::logic_error("mod_down: context has no special prime");
   AlignedBuffer<uint64_t> special(K * n, Uninitialized{});
   std::memcpy(special.data(), acc + (level + 1) * n, K * n * sizeof(uint64_t));
-  // Shift by h = (P - 1) / 2 (P odd): [h]_{p_k} = (p_k - 1) / 2, since h = -1/2 mod p_k.
-  for (std::size_t k = 0; k < K; ++k) {
-    const math::Modulus& p = ctx.modulus(ctx.q_count() + k);
-    uint64_t* limb = special.data() + k * n;
-    ntt::inverse_inplace(limb, ctx.ntt(ctx.q_count() + k));
-    rns::add_scalar_mod(limb, (p.value() - 1) >> 1, limb, n, p);
-  }
+  for (std::size_t k = 0; k < K; ++k) ntt::inverse_inplace(special.data() + k * n, ctx.ntt(ctx.q_count() + k));
   AlignedBuffer<uint64_t> converted(static_cast<std::size_t>(level + 1) * n, Uninitialized{});
-  ctx.mod_down_converter(level).convert_approx(special.data(), converted.data(), n);
+  ctx.mod_down_converter(level).convert_exact(special.data(), converted.data(), n, /*centered=*/true);
   rns::RnsPoly result(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{});
   for (int i = 0; i <= level; ++i) {
     uint64_t* ci = converted.data() + i * n;
-    const auto& qi = ctx.modulus(i);
-    // ... and back by [h]_{q_i} = (P mod q_i - 1) / 2 mod q_i.
-    uint64_t p_mod = 1;
-    for (std::size_t k = 0; k < K; ++k) p_mod = qi.mul(p_mod, qi.reduce(ctx.modulus(ctx.q_count() + k).value()));
-    const uint64_t half = qi.mul(qi.add(p_mod, qi.value() - 1), (qi.value() + 1) >> 1);
-    rns::add_scalar_mod(ci, qi.neg(half), ci, n, qi);
     ntt::forward_inplace(ci, ctx.ntt(i));
     const auto& q = ctx.modulus(i);
     rns::sub_mod(acc + i * n, ci, result.limb(i), n, q);
@@ -107,14 +96,27 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
         raise_limb(ctx, src, q_src, ki, digit.data() + t * n);
       }
     } else {
+      // Centred like the one-prime digits (see raise_limb): shift by h = (Q_j - 1) / 2
+      // before the conversion ([h]_{q_i} = (q_i - 1) / 2 on the digit's own primes) and
+      // back by [h]_{q_t} after it.
+      for (std::size_t i = begin; i < end; ++i) {
+        const math::Modulus& qi = ctx.modulus(i);
+        uint64_t* limb = coeff.data() + i * n;
+        rns::add_scalar_mod(limb, (qi.value() - 1) >> 1, limb, n, qi);
+      }
       const rns::BaseConverter& conv = ctx.mod_up_converter(level, j);
       conv.convert_approx(coeff.data() + begin * n, converted.data(), n);
       std::size_t target = 0;
       for (std::size_t t = 0; t < dec.limbs; ++t) {
         if (t >= begin && t < end) continue;
+        const std::size_t ki = key_index(ctx, level, t);
+        const math::Modulus& qt = ctx.modulus(ki);
+        uint64_t q_digit = 1;
+        for (std::size_t i = begin; i < end; ++i) q_digit = qt.mul(q_digit, qt.reduce(ctx.modulus(i).value()));
+        const uint64_t h = qt.mul(qt.add(q_digit, qt.value() - 1), (qt.value() + 1) >> 1);
         uint64_t* dst = digit.data() + t * n;
-        std::memcpy(dst, converted.data() + target * n, n * sizeof(uint64_t));
-        ntt::forward_inplace(dst, ctx.ntt(key_index(ctx, level, t)));
+        rns::add_scalar_mod(converted.data() + target * n, qt.neg(h), dst, n, qt);
+        ntt::forward_inplace(dst, ctx.ntt(ki));
         ++target;
       }
     }
