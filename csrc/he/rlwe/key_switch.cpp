@@ -15,24 +15,29 @@ inline std::size_t key_index(const Context& ctx, int level, std::size_t t) {
   return t <= static_cast<std::size_t>(level) ? t : ctx.q_count() + (t - level - 1);
 }
 
-// A one-prime digit (coefficients in [0, q_src)) as a limb of prime `target` (QP index),
-// in evaluation form, taken CENTRED: x > q_src / 2 stands for x - q_src. With digits in
-// [0, q_src) their mean q_src / 2 multiplies the key's error e into (q_src / 2P) times a
-// running sum of e's coefficients (negacyclic convolution with a constant): a low-frequency
-// error of std ~sqrt(n) sigma that decrypts to spikes in the slots whose roots lie near +-1.
+// Centred digits. With digits in [0, q) their mean q/2 multiplies the key's error e into
+// (q / 2P) times a running sum of e's coefficients (a negacyclic convolution with a
+// constant): a low-frequency error of std ~sqrt(n) sigma that decrypts to spikes, 100x the
+// median, in the same few slots (roots near +-1) of every ciphertext of a key set. The
+// centred value x_c = x - q [x > (q-1)/2] is ((x + h) mod q) - h with h = (q - 1) / 2:
+// `centre_source` adds h once per digit (in place, mod q), `raise_limb` subtracts [h]_t
+// after the reduction to each target prime; both are SIMD kernels.
+void centre_source(uint64_t* limb, uint64_t n, const math::Modulus& q) {
+  rns::add_scalar_mod(limb, (q.value() - 1) >> 1, limb, n, q);
+}
+
+// A one-prime digit, shifted by centre_source, as a limb of prime `target` (QP index) in
+// evaluation form: a copy when q_src <= q_target, else x mod q (SIMD Shoup product with
+// 1), minus [h]_target, then the NTT.
 void raise_limb(const Context& ctx, const uint64_t* src, uint64_t q_src, std::size_t target, uint64_t* dst) {
   const uint64_t n = ctx.n();
   const math::Modulus& q = ctx.modulus(target);
-  const uint64_t half = q_src >> 1;
+  const uint64_t minus_h = q.neg(q.reduce((q_src - 1) >> 1));
   if (q_src <= q.value()) {
-    const uint64_t shift = q.value() - q_src;  // x - q_src mod q for x < q_src <= q
-    for (uint64_t k = 0; k < n; ++k) dst[k] = src[k] > half ? src[k] + shift : src[k];
+    rns::add_scalar_mod(src, minus_h, dst, n, q);  // the copy and the shift in one pass
   } else {
     rns::mul_scalar_mod(src, 1, dst, n, q);
-    const uint64_t q_src_mod = q.reduce(q_src);
-    const uint64_t minus = q.neg(q_src_mod);
-    for (uint64_t k = 0; k < n; ++k)
-      if (src[k] > half) dst[k] = q.add(dst[k], minus);
+    rns::add_scalar_mod(dst, minus_h, dst, n, q);
   }
   ntt::forward_inplace(dst, ctx.ntt(target));
 }
@@ -52,7 +57,20 @@ void mod_down(const Context& ctx, int level, const uint64_t* acc, rns::RnsPoly& 
   std::memcpy(special.data(), acc + (level + 1) * n, K * n * sizeof(uint64_t));
   for (std::size_t k = 0; k < K; ++k) ntt::inverse_inplace(special.data() + k * n, ctx.ntt(ctx.q_count() + k));
   AlignedBuffer<uint64_t> converted(static_cast<std::size_t>(level + 1) * n, Uninitialized{});
-  ctx.mod_down_converter(level).convert_exact(special.data(), converted.data(), n, /*centered=*/true);
+  if (K == 1) {
+    // One special prime: the centred remainder is ((x + h) mod p) - h, h = (p - 1) / 2.
+    const math::Modulus& p = ctx.modulus(ctx.q_count());
+    const uint64_t h = (p.value() - 1) >> 1;
+    rns::add_scalar_mod(special.data(), h, special.data(), n, p);
+    for (int i = 0; i <= level; ++i) {
+      const math::Modulus& qi = ctx.modulus(i);
+      uint64_t* ci = converted.data() + i * n;
+      rns::mul_scalar_mod(special.data(), 1, ci, n, qi);
+      rns::add_scalar_mod(ci, qi.neg(qi.reduce(h)), ci, n, qi);
+    }
+  } else {
+    ctx.mod_down_converter(level).convert_exact(special.data(), converted.data(), n, /*centered=*/true);
+  }
   rns::RnsPoly result(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{});
   for (int i = 0; i <= level; ++i) {
     uint64_t* ci = converted.data() + i * n;
@@ -88,8 +106,9 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
     // Other primes of Q_l and P: fast base conversion of the digit, then NTT.
     if (end - begin == 1) {
       // One-prime digit: the conversion is a plain reduction, written in place.
-      const uint64_t* src = coeff.data() + begin * n;
+      uint64_t* src = coeff.data() + begin * n;
       const uint64_t q_src = ctx.modulus(begin).value();
+      centre_source(src, n, ctx.modulus(begin));
       for (std::size_t t = 0; t < dec.limbs; ++t) {
         if (t == begin) continue;
         const std::size_t ki = key_index(ctx, level, t);
@@ -190,7 +209,10 @@ void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
   const std::size_t limbs = terms + K;
   AlignedBuffer<uint64_t> coeff(terms * n, Uninitialized{});
   std::memcpy(coeff.data(), d.data(), terms * n * sizeof(uint64_t));
-  for (std::size_t i = 0; i < terms; ++i) ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
+  for (std::size_t i = 0; i < terms; ++i) {
+    ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
+    centre_source(coeff.data() + i * n, n, ctx.modulus(i));
+  }
   AlignedBuffer<uint64_t> raised(terms * n, Uninitialized{});
   AlignedBuffer<uint64_t> acc0(limbs * n, Uninitialized{}), acc1(limbs * n, Uninitialized{});
   std::vector<const uint64_t*> a_ptrs(terms), b_ptrs(terms), k_ptrs(terms);
