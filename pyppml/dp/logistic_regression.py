@@ -33,7 +33,7 @@ from pyppml.dp._checks import fail, positive_real, probability_open
 from pyppml.dp.accountant import PrivacyAccountant
 from pyppml.dp.calibration import calibrate_noise_multiplier
 from pyppml.dp.objective_perturbation import fit_objective_perturbation
-from pyppml.dp.sgd import dp_sgd, sgd_schedule
+from pyppml.dp.sgd import charge_steps, dp_sgd, sgd_schedule
 
 METHODS = ("auto", "sgd", "objective")
 API = "dp.DPLogisticRegression"
@@ -243,7 +243,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
             return (_sigmoid(rows @ w) - y[idx])[:, None] * rows
 
         for accountant in (fit_spent, acc):
-            self._charge(accountant, nm, q, steps, n, batch)
+            charge_steps(accountant, nm, steps, n, batch, self.sampling)
         w = dp_sgd(grads, np.zeros(Xb.shape[1]), n, steps=steps, batch_size=batch, clip=p["clip"],
                    noise_multiplier=nm, learning_rate=p["learning_rate"], l2_penalty=float(self.alpha),
                    sampling=self.sampling, prng=prng)
@@ -253,12 +253,6 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         self.delta_ = p["delta"]
         self.accountant_ = acc
         return w if self.fit_intercept else np.append(w, 0.0)
-
-    def _charge(self, accountant, nm, q, steps, n, batch) -> None:
-        if self.sampling == "poisson":
-            accountant.step(nm, q, steps)
-        else:
-            accountant.step(nm, None, steps, dataset_size=n, batch_size=batch)
 
     def _fit_objective(self, X, y, p, prng) -> np.ndarray:
         n = len(X)

@@ -33,6 +33,16 @@ def sgd_schedule(n_examples: int, epochs: float, batch_size: int) -> tuple[float
     return q, max(1, math.ceil(epochs / q - 1e-9))
 
 
+def charge_steps(accountant: PrivacyAccountant, noise_multiplier: float, steps: int, n_examples: int,
+                 batch_size: int, sampling: str = "poisson") -> None:
+    """Charge ``steps`` DP-SGD steps to ``accountant``: Poisson batches at rate
+    min(1, batch_size / n_examples), or fixed batches of ``batch_size`` out of ``n_examples``."""
+    if sampling == "poisson":
+        accountant.step(noise_multiplier, min(1.0, batch_size / n_examples), steps)
+    else:
+        accountant.step(noise_multiplier, None, steps, dataset_size=n_examples, batch_size=batch_size)
+
+
 def dp_sgd(per_example_gradients: Callable[[np.ndarray, np.ndarray], np.ndarray], initial: np.ndarray,
            n_examples: int, *, steps: int, batch_size: int, clip: float, noise_multiplier: float,
            learning_rate: float, l2_penalty: float = 0.0, sampling: str = "poisson",
@@ -79,10 +89,7 @@ def dp_sgd(per_example_gradients: Callable[[np.ndarray, np.ndarray], np.ndarray]
     divisor = q * n_examples if sampling == "poisson" else batch_size
     # Charged before the first release: a run stopped half-way has still spent its budget.
     if accountant is not None:
-        if sampling == "poisson":
-            accountant.step(noise_multiplier, q, steps)
-        else:
-            accountant.step(noise_multiplier, None, steps, dataset_size=n_examples, batch_size=batch_size)
+        charge_steps(accountant, noise_multiplier, steps, n_examples, batch_size, sampling)
     for _ in range(steps):
         if sampling == "poisson":
             idx = np.flatnonzero(poisson_sample(n_examples, q, prng=prng))
