@@ -10,9 +10,11 @@ void init_random(pybind11::module_& m);
 void init_rns(pybind11::module_& m);
 void init_eltwise(pybind11::module_& m);
 void init_packing(pybind11::module_& m);
+void init_threads(pybind11::module_& m);
 #ifdef PPML_HE
 void init_he(pybind11::module_& m);
 void init_bfv(pybind11::module_& m);
+void init_bootstrap(pybind11::module_& m);
 #endif
 #ifdef PPML_DP
 void init_dp(pybind11::module_& m);
@@ -27,9 +29,11 @@ inline void register_all(pybind11::module_& m) {
   init_rns(m);
   init_eltwise(m);
   init_packing(m);
+  init_threads(m);
 #ifdef PPML_HE
   init_he(m);
   init_bfv(m);
+  init_bootstrap(m);
 #endif
 #ifdef PPML_DP
   init_dp(m);

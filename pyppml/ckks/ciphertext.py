@@ -481,6 +481,23 @@ class Ciphertext(RlweObject):
 
         return power(self, int(exponent))
 
+    def bootstrap(self) -> Ciphertext:
+        """A fresh ciphertext of the same values at level ``levels_after`` of a
+        bootstrappable context (``Context.bootstrappable``), from any user level.
+
+        Raises
+        ------
+        ParameterError
+            A context that is not bootstrappable, a ciphertext of 3 components or above the
+            user levels, a scale too close to q_0; ``BootstrapKeyError`` (a subclass) when
+            a key of the plan is missing.
+        MismatchError
+            A ciphertext of another key set.
+        """
+        from pyppml.ckks.bootstrap import bootstrap
+
+        return bootstrap(self)
+
     # ------------------------------------------------------------ rotations
     def rotate(self, steps: int) -> Ciphertext:
         """Slot i of the result holds slot (i + steps) mod n/2 of the input."""

@@ -88,6 +88,52 @@ class Context(RlweContext):
         super().__init__(_native)
         self.scale = float(2 ** scale_bits)
 
+    @classmethod
+    def bootstrappable(cls, levels_after: int = 10, slots: int | None = None, *, poly_degree: int | None = None,
+                       scale_bits: int = 40, level_budget: tuple[int, int] | None = None, security: int | None = 128,
+                       security_standard: str = "2024", ephemeral_weight: int = 32,
+                       dnum: int | None = None) -> Context:
+        """A context whose ciphertexts can be refreshed with ``ct.bootstrap()``.
+
+        The chain is q_0 (``scale_bits`` + 14 bits), ``levels_after`` primes of ``scale_bits`` for the
+        user, then the levels bootstrapping consumes (SlotsToCoeffs, EvalMod,
+        CoeffsToSlots). Fresh encryptions start at level ``levels_after``; a bootstrap
+        returns there. The ring is the smallest that holds the chain at ``security``
+        (N = 2^16 for the defaults); see :meth:`bootstrap_info` and docs/bootstrapping.md.
+
+        Parameters
+        ----------
+        levels_after : int
+            Levels left to the user after each bootstrap (>= 1).
+        slots : int, optional
+            Slots bootstrapped: n/2 (default, full) or a smaller power of two (sparse:
+            ciphertexts hold s-periodic vectors; ``encode`` tiles a vector of s values).
+        level_budget : (int, int), optional
+            Levels of CoeffsToSlots and SlotsToCoeffs (default 3 and 3 from 512 slots).
+        ephemeral_weight : int
+            Hamming weight h of the sparse secret the level-0 ciphertext is switched to
+            (32: ModRaise's overflow stays within EvalMod's range |I| <= 16).
+
+        Examples
+        --------
+        >>> ctx = Context.bootstrappable(levels_after=2, slots=8, poly_degree=2048, security=None)  # doctest: +SKIP
+        """
+        from pyppml.ckks.bootstrap import make_context
+
+        return make_context(cls, levels_after, slots, poly_degree, scale_bits, level_budget, security,
+                            security_standard, ephemeral_weight, dnum)
+
+    @property
+    def is_bootstrappable(self) -> bool:
+        return getattr(self, "_bootstrap_plan", None) is not None
+
+    def bootstrap_info(self) -> dict:
+        """Levels left after a bootstrap, expected precision (bits), the EvalMod input
+        range, the rotation keys and their sizes in bytes."""
+        from pyppml.ckks.bootstrap import info
+
+        return info(self)
+
     # ------------------------------------------------------------------ parameters
     @property
     def slots(self) -> int:
@@ -108,7 +154,7 @@ class Context(RlweContext):
 
     def keygen(self, rotations: Iterable[int] | None = None, conjugate: bool = True, relin: bool = True, *,
                operations: Iterable[str] | None = None,
-               matvec_shapes: Iterable[tuple[int, int]] | None = None) -> None:
+               matvec_shapes: Iterable[tuple[int, int]] | None = None, bootstrapping: bool = False) -> None:
         """Generate the secret, public, relinearization and Galois keys.
 
         Parameters
@@ -137,10 +183,25 @@ class Context(RlweContext):
         >>> ctx.keygen(operations=["dot"], conjugate=False)
         >>> len(ctx.galois_keys.elements)  # rotations by 1, 2, ..., 1024
         11
+
+        With ``bootstrapping=True`` (a :meth:`bootstrappable` context) also the keys of the
+        bootstrap plan: the two ephemeral-secret switching keys and only the rotation keys
+        its linear transforms use (``bootstrap_info()["key_bytes"]`` gives their size).
         """
-        self._generate_keys(relin)
+        if bootstrapping and not self.is_bootstrappable:
+            raise ParameterError("keygen: bootstrapping is not available; expected a context made by "
+                                 "Context.bootstrappable(...), got an ordinary one")
+        self._generate_keys(relin or bootstrapping)
         self._releases_made, self._release_limit = 0, None  # a new key: a new release count
+        if bootstrapping and rotations is None and operations is None and matvec_shapes is None:
+            rotations = ()
         self.generate_rotation_keys(rotations, conjugate, operations=operations, matvec_shapes=matvec_shapes)
+        if self.is_bootstrappable:
+            self._bootstrap_keys = None
+        if bootstrapping:
+            from pyppml.ckks.bootstrap import generate_keys
+
+            generate_keys(self)
 
     def generate_rotation_keys(self, rotations: Iterable[int] | None = None, conjugate: bool = True, *,
                                operations: Iterable[str] | None = None,
@@ -175,7 +236,15 @@ class Context(RlweContext):
         if not 0 <= level <= self.max_level:
             raise ParameterError(f"level_scale: level is out of range; expected 0 <= level <= {self.max_level}, got {level}")
         s, q = self.scale, self.coeff_moduli
-        for lvl in range(self.max_level, level, -1):
+        top = self.max_level
+        if self.is_bootstrappable:
+            # The user's chain ends at levels_after; above it the bootstrap's own scale.
+            from pyppml.ckks.bootstrap.plan import EVAL_SCALE
+
+            top = self._bootstrap_plan.config.levels_after
+            if level > top:
+                return EVAL_SCALE
+        for lvl in range(top, level, -1):
             s = s * s / q[lvl]
         return s
 
@@ -187,7 +256,9 @@ class Context(RlweContext):
 
     # ------------------------------------------------------------------ encoding
     def _level(self, level: int | None) -> int:
-        return self.max_level if level is None else int(level)
+        if level is None:
+            return self._bootstrap_plan.config.levels_after if self.is_bootstrappable else self.max_level
+        return int(level)
 
     def encode(self, values, scale: float | None = None, level: int | None = None):
         """Encode up to n/2 real or complex values into a plaintext; a shorter vector

@@ -1,0 +1,159 @@
+"""CKKS bootstrapping: ModRaise, CoeffsToSlots, EvalMod, SlotsToCoeffs with sparse-secret
+encapsulation. Public entry points live on the objects: ``ckks.Context.bootstrappable``,
+``Context.keygen(bootstrapping=True)``, ``Ciphertext.bootstrap()`` and
+``Context.bootstrap_info()`` (see docs/bootstrapping.md)."""
+
+from __future__ import annotations
+
+import math
+
+from pyppml import _ring_choice
+from pyppml._core import MismatchError, ParameterError
+from pyppml._core import he as _he
+from pyppml.ckks.bootstrap.eval_mod import EvalModShape
+from pyppml.ckks.bootstrap.plan import BootstrapConfig, BootstrapPlan, default_level_budget
+
+__all__ = ["BootstrapConfig", "EvalModShape", "make_context", "generate_keys", "bootstrap", "info",
+           "BootstrapKeyError"]
+
+
+class BootstrapKeyError(ParameterError):
+    """A bootstrap was asked for without the keys it needs."""
+
+
+def _digits_for(q_bits: list[int]) -> int:
+    # Digits of at most 5 primes: P (and with it log2(q_0 P), the modulus of the only key
+    # under the sparse secret) stays at most 5 primes of 60 bits.
+    return max(1, -(-len(q_bits) // 5))
+
+
+def make_context(cls, levels_after: int, slots: int | None, poly_degree: int | None, scale_bits: int,
+                 level_budget, security: int | None, security_standard: str, ephemeral_weight: int,
+                 dnum: int | None):
+    if isinstance(levels_after, bool) or not isinstance(levels_after, int) or levels_after < 1:
+        raise ParameterError(f"bootstrappable: levels_after is invalid; expected an integer >= 1, got {levels_after!r}")
+    if not 30 <= scale_bits <= 50:
+        raise ParameterError(f"bootstrappable: scale_bits is out of range; expected 30 <= scale_bits <= 50, got {scale_bits}")
+    if not isinstance(ephemeral_weight, int) or not 1 <= ephemeral_weight <= 64:
+        raise ParameterError(f"bootstrappable: ephemeral_weight is out of range; expected 1 <= h <= 64, got {ephemeral_weight!r}")
+
+    def config_for(n: int) -> BootstrapConfig:
+        s = n // 2 if slots is None else int(slots)
+        if s < 1 or s & (s - 1) or s > n // 2:
+            raise ParameterError(f"bootstrappable: slots is invalid; expected a power of two <= n/2 = {n // 2}, got {slots}")
+        cts, stc = (level_budget if level_budget is not None else (default_level_budget(s),) * 2)
+        return BootstrapConfig(levels_after, s, int(cts), int(stc), scale_bits, ephemeral_weight)
+
+    def chain(n: int):
+        cfg = config_for(n)
+        q = cfg.data_bits()
+        d = dnum if dnum is not None else _digits_for(q)
+        return cfg, q, _ring_choice.special_primes(q, d), d
+
+    if poly_degree is None:
+        if security is None:
+            raise ParameterError("bootstrappable: poly_degree is missing; expected a ring degree when security=None, got None")
+        for n in (1 << k for k in range(11, 18)):
+            if slots is not None and n // 2 < slots:
+                continue
+            _, q, p, _ = chain(n)
+            bound = _ring_choice.max_bits(n, security, security_standard)
+            if bound is not None and sum(q) + sum(p) <= bound:
+                poly_degree = n
+                break
+        else:
+            _, q, p, _ = chain(1 << 17)
+            raise ParameterError(f"bootstrappable: chain does not fit any ring; expected log2(QP) within the "
+                                 f"{security}-bit table at n <= 2^17, got {sum(q) + sum(p)} bits (lower levels_after)")
+    cfg, q, p, d = chain(int(poly_degree))
+    ctx = cls(poly_degree=poly_degree, coeff_mod_bits=q, special_mod_bits=p, dnum=d, scale_bits=scale_bits,
+              security=security, security_standard=security_standard)
+    attach(ctx, cfg)
+    return ctx
+
+
+def attach(ctx, cfg: BootstrapConfig) -> None:
+    ctx._bootstrap_plan = BootstrapPlan(ctx, cfg)
+    ctx._bootstrap_keys = None
+
+
+def plan_of(ctx, api: str) -> BootstrapPlan:
+    plan = getattr(ctx, "_bootstrap_plan", None)
+    if plan is None:
+        raise ParameterError(f"{api}: context is not bootstrappable; expected one made by ckks.Context.bootstrappable(...), got {ctx!r}")
+    return plan
+
+
+def generate_keys(ctx) -> None:
+    """The ephemeral-secret keys and the rotation keys of the plan (key owner only)."""
+    plan = plan_of(ctx, "keygen")
+    ctx._require_secret("keygen")
+    ctx._bootstrap_keys = _he.keygen_ephemeral(ctx._native, ctx.secret_key, plan.config.ephemeral_weight)
+    ctx.generate_rotation_keys(plan.rotations(), conjugate=True)
+
+
+def _require_keys(ctx, plan: BootstrapPlan) -> None:
+    if ctx._bootstrap_keys is None:
+        raise BootstrapKeyError("bootstrap: context has no bootstrapping keys; expected keygen(bootstrapping=True) "
+                                "or a context received with them, got none")
+    if ctx.relin_key is None:
+        raise BootstrapKeyError("bootstrap: context has no relinearization key; expected one for EvalMod, got none")
+    have = set(ctx.galois_keys.elements) if ctx.galois_keys is not None else set()
+    n = ctx.poly_degree
+    missing = [s for s in plan.rotations() if pow(5, s, 2 * n) not in have]
+    if 2 * n - 1 not in have:
+        missing.append("conjugation")
+    if missing:
+        raise BootstrapKeyError(f"bootstrap: galois_keys lack rotation keys of the plan; expected keys for steps "
+                                f"{missing[:8]}{'...' if len(missing) > 8 else ''}, got none for them "
+                                f"(keygen(bootstrapping=True) makes them)")
+
+
+def bootstrap(ct):
+    ctx = ct.context
+    plan = plan_of(ctx, "bootstrap")
+    if ct.size != 2:
+        raise ParameterError(f"bootstrap: ciphertext is not relinearized; expected 2 components, got {ct.size}")
+    if ct.level > plan.config.levels_after:
+        raise ParameterError(f"bootstrap: ciphertext is above the user levels; expected level <= {plan.config.levels_after}, "
+                             f"got {ct.level}")
+    # The message must stay far below q_0 for the sine to act as the identity on it.
+    ratio = ct.scale / float(ctx.coeff_moduli[0])
+    if not ratio <= 2.0 ** -10:
+        raise ParameterError(f"bootstrap: scale is too large for q_0; expected scale <= q_0 / 2^10 = 2^{math.log2(ctx.coeff_moduli[0]) - 10:.1f}, "
+                             f"got 2^{math.log2(ct.scale):.1f}")
+    _require_keys(ctx, plan)
+    if ctx._bootstrap_keys[0].key_id != ct._native.key_id:
+        raise MismatchError("bootstrap: ciphertext belongs to another key set; expected the context's bootstrapping keys' key id, got another")
+    return plan.run(ct, ctx._bootstrap_keys)
+
+
+def info(ctx) -> dict:
+    """What a bootstrap gives: levels left, expected precision, input range, key sizes."""
+    plan = plan_of(ctx, "bootstrap_info")
+    cfg = plan.config
+    n, q0 = ctx.poly_degree, float(ctx.coeff_moduli[0])
+    ratio = ctx.level_scale(0) / q0
+    limbs_qp = len(ctx.coeff_moduli) + len(ctx.special_moduli)
+    key_bytes = ctx._native.digits * 2 * limbs_qp * n * 8
+    rotations = plan.rotations()
+    approx = cfg.eval_mod.approximation_error(ratio)
+    # EvalMod's error, in units of q_0, becomes approx * q_0 / scale in the values.
+    precision = -math.log2(approx / ratio + 2.0 ** -30)
+    return {
+        "levels_after": cfg.levels_after,
+        "slots": cfg.slots,
+        "poly_degree": n,
+        "levels_used": cfg.depth,
+        "level_budget": (cfg.cts_levels, cfg.stc_levels),
+        "eval_mod": {"k": cfg.eval_mod.k, "degree": cfg.eval_mod.degree, "double_angle": cfg.eval_mod.double_angle},
+        "ephemeral_weight": cfg.ephemeral_weight,
+        "input_range": f"|value| <= 1 at the standard scale (|value| * scale <= q_0 / 2^{-math.log2(ratio) - 1:.0f} "
+                       f"keeps the sine within its precision; larger values lose log2(|value|) bits each way)",
+        "expected_precision_bits": round(precision, 1),
+        "rotation_keys": len(rotations) + 1,
+        "key_bytes": {"rotation": (len(rotations) + 1) * key_bytes, "ephemeral": 2 * key_bytes,
+                      "relinearization": key_bytes},
+        "log_qp": ctx.log_qp,
+        "log_q0p": math.log2(q0) + sum(math.log2(p) for p in ctx.special_moduli),
+    }
