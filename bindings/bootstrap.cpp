@@ -41,6 +41,18 @@ void init_bootstrap(py::module_& root) {
                           std::make_shared<rlwe::KeySwitchKey>(std::move(keys.to_dense)));
   }, py::arg("context"), py::arg("secret_key"), py::arg("weight"),
      "(dense -> sparse key at level 0 only, sparse -> dense key) for sparse-secret encapsulation.");
+  m.def("key_nonzero_rows", [](const HeContext& h, const rlwe::KeySwitchKey& key) {
+    // (digit, QP limb) of every nonzero row of b: what a key reveals about its secret.
+    std::vector<std::pair<std::size_t, std::size_t>> rows;
+    for (std::size_t j = 0; j < key.b.size(); ++j)
+      for (std::size_t i = 0; i < key.b[j].limbs(); ++i) {
+        const uint64_t* r = key.b[j].limb(i);
+        bool nonzero = false;
+        for (uint64_t k = 0; k < key.b[j].n() && !nonzero; ++k) nonzero = r[k] != 0;
+        if (nonzero) rows.emplace_back(j, i);
+      }
+    return rows;
+  }, py::arg("context"), py::arg("key"), "Nonzero (digit, limb) rows of a key-switching key's b part.");
 }
 
 }  // namespace ppml::bindings

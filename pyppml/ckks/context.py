@@ -43,9 +43,15 @@ class Context(RlweContext):
     security_standard : {"2024", "2018"}
         "2024": ePrint 2024/463 Table 5.2 (default); "2018": the HomomorphicEncryption.org
         standard SEAL and OpenFHE enforce (chains copied from them are sized to it).
+    device : {"cpu", "cuda"}
+        Where ``encrypt`` puts ciphertexts (``to(device)`` gives a view of the same
+        keys on another device; docs/gpu.md).
 
     Raises
     ------
+    DeviceUnavailableError
+        ``device="cuda"`` without a usable GPU (a ``ParameterError``; the message says
+        why: built without CUDA, no driver, no device).
     ParameterError
         A chain no supported ring holds (the message gives the deepest chain that
         fits), a ``poly_degree`` too small for the depth or chain (the message names
@@ -76,8 +82,12 @@ class Context(RlweContext):
         security: int | None = 128,
         security_standard: str = "2024",
         *,
+        device: str = "cpu",
         _native=None,
     ):
+        from pyppml.gpu.discovery import check_device
+
+        device = check_device("Context", device)
         if _native is None:
             poly_degree, q_bits, p_bits = choose_parameters(poly_degree, depth, scale_bits, coeff_mod_bits,
                                                             special_mod_bits, dnum, security, security_standard)
@@ -87,6 +97,19 @@ class Context(RlweContext):
                 raise refine_refusal(e, poly_degree, q_bits, p_bits, security, security_standard) from None
         super().__init__(_native)
         self.scale = float(2 ** scale_bits)
+        self.device = device
+        if device != "cpu":
+            from pyppml.gpu.evaluator import evaluator_for
+
+            evaluator_for(self)  # the tables go to the GPU now: device errors here, not later
+
+    def to(self, device: str) -> Context:
+        """This context's parameters and keys (shared, not copied) with ``encrypt``
+        giving ciphertexts on ``device`` ("cpu" or "cuda"); self when already there.
+        Raises ``DeviceUnavailableError`` (a ``ParameterError``) when "cuda" is not usable."""
+        from pyppml.gpu.ciphertext import context_to
+
+        return context_to(self, device)
 
     @classmethod
     def bootstrappable(cls, levels_after: int = 10, slots: int | None = None, *, poly_degree: int | None = None,
@@ -252,6 +275,9 @@ class Context(RlweContext):
         """A copy without the secret key, to send to a computing party."""
         pub = super().make_public()
         pub.scale = self.scale
+        if self.is_bootstrappable:
+            # The plan (its encoded transforms included) and the ephemeral keys are public.
+            pub._bootstrap_plan, pub._bootstrap_keys = self._bootstrap_plan, self._bootstrap_keys
         return pub
 
     # ------------------------------------------------------------------ encoding
@@ -308,7 +334,8 @@ class Context(RlweContext):
             if self.public_key is None:
                 raise ParameterError("encrypt: context has no public key; expected keygen() or a received public context, got none")
             native = self._native.encrypt_public(self.public_key, pt._native)
-        return Ciphertext(self, native)
+        ct = Ciphertext(self, native)
+        return ct if getattr(self, "device", "cpu") == "cpu" else ct.to(self.device)
 
     def encrypt_vector(self, values, symmetric: bool | None = None):
         """Encrypt a real vector of any length as a :class:`~pyppml.ckks.Vector`, over
@@ -328,6 +355,7 @@ class Context(RlweContext):
             return np.concatenate([self.decrypt(c, complex) for c in ciphertext.ciphertexts])[: ciphertext.size]
         self._require_secret("decrypt")
         self._check(ciphertext, "decrypt")
+        ciphertext = ciphertext.to("cpu")  # decryption is a host operation (a no-op for host ciphertexts)
         pt = self._native.decrypt(self.secret_key, ciphertext._native)
         out = self._native.decode(pt)
         return out if complex else out.real.copy()

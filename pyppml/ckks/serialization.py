@@ -55,19 +55,26 @@ def _bytes(data) -> bytes:
 
 def context_to_bytes(ctx, include_public_keys: bool = True) -> bytes:
     """The shared container, with the default scale as the extra part."""
-    return _rlwe.context_to_bytes(ctx, include_public_keys, struct.pack("<d", ctx.scale))
+    from pyppml.ckks.bootstrap import serialization as boot
+
+    extra = struct.pack("<d", ctx.scale) + (boot.dump(ctx) if include_public_keys or not ctx.is_bootstrappable
+                                            else boot.dump_config_only(ctx))
+    return _rlwe.context_to_bytes(ctx, include_public_keys, extra)
 
 
 def _make_context(native, extra: bytes):
     from pyppml.ckks.context import Context
 
+    from pyppml.ckks.bootstrap import serialization as boot
+
     ctx = Context(_native=native)
-    if len(extra) != 8:
+    if len(extra) < 8:
         raise FormatError(f"Context.from_bytes: data has a wrong scale field; expected 8 bytes, got {len(extra)}")
-    (scale,) = struct.unpack("<d", extra)
+    (scale,) = struct.unpack("<d", extra[:8])
     if not (math.isfinite(scale) and scale > 0):
         raise FormatError(f"Context.from_bytes: data has an invalid scale; expected a positive finite number, got {scale}")
     ctx.scale = scale
+    boot.load(ctx, extra[8:])
     return ctx
 
 

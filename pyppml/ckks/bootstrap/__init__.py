@@ -119,8 +119,8 @@ def bootstrap(ct):
                              f"got {ct.level}")
     # The message must stay far below q_0 for the sine to act as the identity on it.
     ratio = ct.scale / float(ctx.coeff_moduli[0])
-    if not ratio <= 2.0 ** -10:
-        raise ParameterError(f"bootstrap: scale is too large for q_0; expected scale <= q_0 / 2^10 = 2^{math.log2(ctx.coeff_moduli[0]) - 10:.1f}, "
+    if not ratio <= 2.0 ** -8:
+        raise ParameterError(f"bootstrap: scale is too large for q_0; expected scale <= q_0 / 2^8 = 2^{math.log2(ctx.coeff_moduli[0]) - 8:.1f}, "
                              f"got 2^{math.log2(ct.scale):.1f}")
     _require_keys(ctx, plan)
     if ctx._bootstrap_keys[0].key_id != ct._native.key_id:
@@ -146,7 +146,8 @@ def info(ctx) -> dict:
         "poly_degree": n,
         "levels_used": cfg.depth,
         "level_budget": (cfg.cts_levels, cfg.stc_levels),
-        "eval_mod": {"k": cfg.eval_mod.k, "degree": cfg.eval_mod.degree, "double_angle": cfg.eval_mod.double_angle},
+        "eval_mod": {"k": cfg.eval_mod.k, "degree": cfg.eval_mod.degree, "double_angle": cfg.eval_mod.double_angle,
+                     "arcsine": cfg.eval_mod.arcsine},
         "ephemeral_weight": cfg.ephemeral_weight,
         "input_range": f"|value| <= 1 at the standard scale (|value| * scale <= q_0 / 2^{-math.log2(ratio) - 1:.0f} "
                        f"keeps the sine within its precision; larger values lose log2(|value|) bits each way)",

@@ -5,8 +5,8 @@ The slots hold y = x / K_b with x = t / q_0 = I + m / q_0, |I| <= K (the overflo
 ModRaise, bounded through the sparse ephemeral secret) and K_b = K + 1/2. A Chebyshev
 interpolant of cos(2 pi (K_b y - 1/4) / 2^r) on [-1, 1] followed by r steps
 c <- 2 c^2 - 1 gives cos(2 pi (x - 1/4)) = sin(2 pi x) ~ 2 pi m / q_0 for |m| << q_0; the
-1 / (2 pi) is folded into SlotsToCoeffs. The sine's own error, (2 pi)^2 / 6 (m / q_0)^3
-relative to m / q_0 squared, is 2^-37 for m / q_0 = 2^-20 (the default chain's ratio).
+1 / (2 pi) is folded into SlotsToCoeffs. The sine's own error, (2 pi)^2 / 6 (m / q_0)^2
+relative, is removed to first order by arcsin(s) ~ s + s^3 / 6 (two more levels).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pyppml.ckks.polynomial import chebyshev_coefficients, evaluate_chebyshev
+from pyppml.ckks.polynomial import _EPS, _Basis, _product_to, _split, chebyshev_coefficients
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class EvalModShape:
     k: int = 16             # |I| <= k
     degree: int = 63        # Chebyshev degree of the cosine
     double_angle: int = 2   # r
+    arcsine: bool = True    # s + s^3 / 6: the sine's cubic error removed (two levels)
 
     @property
     def k_bound(self) -> float:
@@ -31,7 +32,7 @@ class EvalModShape:
 
     @property
     def depth(self) -> int:
-        return max(self.degree, 0).bit_length() + self.double_angle
+        return bsgs_depth(self.coefficients()) + self.double_angle + (2 if self.arcsine else 0)
 
     def coefficients(self) -> np.ndarray:
         kb, r = self.k_bound, self.double_angle
@@ -46,13 +47,159 @@ class EvalModShape:
         v = np.polynomial.chebyshev.chebval(x / self.k_bound, c)
         for _ in range(self.double_angle):
             v = 2 * v * v - 1
+        if self.arcsine:
+            v = v + v ** 3 / 6
         return float(np.max(np.abs(v / (2 * math.pi) - np.tile(eps, 2 * self.k + 1))))
+
+
+class _LevelBasis:
+    """The levels _ExactBasis would give T_k, without computing anything (top = 0)."""
+
+    top = 0
+
+    def __init__(self):
+        self.cache = {1: _Level(0)}
+
+    def get(self, k: int):
+        if k not in self.cache:
+            a = 1 << (k.bit_length() - 1)
+            if a == k:
+                a = k // 2
+            self.cache[k] = _Level(min(self.get(a).level, self.get(k - a).level) - 1)
+        return self.cache[k]
+
+
+class _Level:
+    def __init__(self, level: int):
+        self.level = level
+
+
+def bsgs_depth(coeffs: np.ndarray, baby: int = 8) -> int:
+    """Levels chebyshev_bsgs uses for these coefficients."""
+    return -_level_of(_LevelBasis(), np.asarray(coeffs, dtype=np.float64), baby)
+
+
+def _combination(basis, coeffs: np.ndarray, target: float, level: int):
+    """sum_i c_i T_i (i < len(coeffs)) at ``level`` with scale exactly ``target``: every
+    term is multiplied by a constant encoded at target * q / scale(T_i) one level up, the
+    terms summed and rescaled once (no ciphertext product per coefficient)."""
+    x = basis.x
+    ctx, native = x.context, x._ctx
+    q = float(ctx.coeff_moduli[level + 1])
+    acc = None
+    for i in range(1, max(len(coeffs), 2)):
+        c = float(coeffs[i]) if i < len(coeffs) else 0.0
+        if abs(c) < _EPS and (acc is not None or i + 1 < len(coeffs)):
+            continue  # (a constant polynomial still gets its zero term: a ciphertext of 0)
+        t = basis.get(i)
+        tn = native.drop_to_level(t._native, level + 1) if t.level > level + 1 else t._native
+        pt = native.encode_constant(c, target * q / t.scale, level + 1)
+        term = native.multiply_plain(tn, pt)
+        term.scale = target * q
+        acc = term if acc is None else native.add(acc, term)
+    out = x._wrap(native.rescale(acc))
+    out = out.with_scale(target)
+    if abs(coeffs[0]) >= _EPS:
+        out = x._wrap(native.add_plain(out._native, native.encode_constant(float(coeffs[0]), target, level)))
+    return out
+
+
+class _ExactBasis(_Basis):
+    """Chebyshev powers T_k with T_(a+b) = 2 T_a T_b - T_(a-b) where T_(a-b) is brought
+    to the product's level and scale exactly (an integer factor one level above it), not
+    relabelled: with primes near 2^60 the scales differ by ~2^-35, which relabelling
+    would turn into error."""
+
+    def get(self, k: int):
+        if k in self.cache:
+            return self.cache[k]
+        if k == 0:
+            raise ValueError("T_0 is the constant 1")
+        a = 1 << (k.bit_length() - 1)
+        if a == k:
+            a = k // 2
+        b = k - a
+        ta, tb = self.get(a), self.get(b)
+        level = min(ta.level, tb.level)
+        na, nb = (t._native if t.level == level else t._ctx.drop_to_level(t._native, level) for t in (ta, tb))
+        native = ta._ctx
+        prod = native.rescale(native.relinearize(native.multiply(na, nb), ta.context.relin_key))
+        prod = native.multiply_integer(prod, 2)
+        prod = ta._wrap(prod)
+        if a == b:
+            out = prod._wrap(native.sub_plain(prod._native, native.encode_constant(1.0, prod.scale, prod.level)))
+        else:
+            t = self.get(a - b)
+            if t.level <= prod.level:
+                raise ValueError(f"T_{a - b} is not above T_{k}")
+            t = t if t.level == prod.level + 1 else t._wrap(native.drop_to_level(t._native, prod.level + 1))
+            t = t._times_scalar(1.0, prod.scale, "eval_mod")
+            out = prod._wrap(native.sub(prod._native, t._native))
+        self.cache[k] = out
+        return out
+
+
+class _Deferred:
+    """A polynomial of the basis whose output scale is chosen by the caller (the left
+    factor of a giant-step product, built so the product lands on its target)."""
+
+    def __init__(self, basis, coeffs: np.ndarray, baby: int):
+        self.basis, self.coeffs, self.baby = basis, coeffs, baby
+        self.level = _level_of(basis, coeffs, baby)
+
+    def __call__(self, scale: float):
+        return _evaluate(self.basis, self.coeffs, self.baby, scale)
+
+
+def _level_of(basis, coeffs: np.ndarray, baby: int) -> int:
+    d = _degree(coeffs)
+    if d < baby:
+        return min(basis.get(i).level for i in range(1, max(d, 1) + 1)) - 1
+    G = 1 << (d.bit_length() - 1)
+    q, r = _split(coeffs, G, True)
+    return min(min(_level_of(basis, q, baby), basis.get(G).level) - 1, _level_of(basis, r, baby))
+
+
+def _degree(coeffs: np.ndarray) -> int:
+    d = len(coeffs) - 1
+    while d > 0 and abs(coeffs[d]) < _EPS:
+        d -= 1
+    return d
+
+
+def _evaluate(basis, coeffs: np.ndarray, baby: int, target: float):
+    d = _degree(coeffs)
+    coeffs = coeffs[: d + 1]
+    if d < baby:
+        return _combination(basis, coeffs, target, _level_of(basis, coeffs, baby))
+    G = 1 << (d.bit_length() - 1)
+    q, r = _split(coeffs, G, True)
+    prod = _product_to(basis, _Deferred(basis, q, baby), basis.get(G), target)
+    rest = _evaluate(basis, r, baby, target)
+    a, b = prod, rest
+    if a.level != b.level:
+        hi, lo = (a, b) if a.level > b.level else (b, a)
+        hi = hi._wrap(hi._ctx.drop_to_level(hi._native, lo.level))
+        a, b = hi, lo
+    return a._wrap(a._ctx.add(a._native, b._native))
+
+
+def chebyshev_bsgs(ct, coeffs: np.ndarray, baby: int = 8):
+    """sum c_i T_i(ct) with baby-step giant-step: about 2 sqrt(d) + log2(d) ciphertext
+    products instead of one per coefficient, ceil(log2(d + 1)) + 1 levels. The result has
+    the scale of ``ct``."""
+    basis = _ExactBasis(ct, chebyshev=True)
+    return _evaluate(basis, np.asarray(coeffs, dtype=np.float64), baby, ct.scale)
 
 
 def eval_mod(ct, shape: EvalModShape, coeffs: np.ndarray):
     """sin(2 pi K_b y) on a ciphertext of y (high-level Ciphertext): shape.depth levels."""
-    v = evaluate_chebyshev(ct, coeffs)
+    v = chebyshev_bsgs(ct, coeffs)
     for _ in range(shape.double_angle):
         sq = v * v
         v = sq._wrap(sq._ctx.multiply_integer(sq._native, 2)) - 1.0
+    if shape.arcsine:
+        # arcsin(s) ~ s + s^3 / 6 for s = sin(2 pi m / q_0): the Taylor remainder
+        # 3 s^5 / 40 is 2^-29 relative at m / q_0 = 2^-9.
+        v = v + (v * v) * (v * (1.0 / 6.0))
     return v

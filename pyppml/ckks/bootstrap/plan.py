@@ -26,10 +26,10 @@ from pyppml.ckks.bootstrap import dft
 from pyppml.ckks.bootstrap.eval_mod import EvalModShape, eval_mod
 from pyppml.ckks.bootstrap.linear_transform import LinearTransform
 
-# q_0 / scale = 2^MESSAGE_RATIO_BITS balances EvalMod's two errors: the sine's own,
-# (2 pi)^2 / 6 * 2^(-2 * 14) relative, against CoeffsToSlots' error, relative to
-# |m + q_0 I| ~ K q_0 and so 2^14 K times larger relative to m (measured: ~2^-23 each).
-MESSAGE_RATIO_BITS = 14
+# q_0 / scale = 2^MESSAGE_RATIO_BITS: the errors of CoeffsToSlots and EvalMod are relative
+# to |m + q_0 I| ~ K q_0, so a smaller ratio keeps more of m's bits; the sine's own error
+# (after the arcsine step 3/40 (2 pi 2^-9)^4 = 2^-29 relative at |value| = 1) bounds it.
+MESSAGE_RATIO_BITS = 9
 EVAL_BITS = 60
 CTS_BITS = 60
 # EvalMod works at this scale (the primes' size), whatever q_0 is.
@@ -58,12 +58,12 @@ class BootstrapConfig:
     def to_tuple(self) -> tuple[int, ...]:
         m = self.eval_mod
         return (self.levels_after, self.slots, self.cts_levels, self.stc_levels, self.scale_bits,
-                self.ephemeral_weight, m.k, m.degree, m.double_angle)
+                self.ephemeral_weight, m.k, m.degree, m.double_angle, int(m.arcsine))
 
     @classmethod
     def from_tuple(cls, t) -> BootstrapConfig:
-        la, s, c, st, sb, h, k, d, r = (int(v) for v in t)
-        return cls(la, s, c, st, sb, h, EvalModShape(k, d, r))
+        la, s, c, st, sb, h, k, d, r, asin = (int(v) for v in t)
+        return cls(la, s, c, st, sb, h, EvalModShape(k, d, r, bool(asin)))
 
 
 def default_level_budget(slots: int) -> int:
@@ -168,7 +168,7 @@ class BootstrapPlan:
         from pyppml._core import he as _he
         from pyppml.ckks.ciphertext import Ciphertext
 
-        ctx = self.context
+        ctx = ct.context  # a public copy shares this plan (make_public)
         native, h = ctx._native, ctx
         gk = ctx.galois_keys
 

@@ -1,0 +1,68 @@
+"""The bootstrap part of a context's bytes: the plan's configuration and the two
+ephemeral-secret keys, appended to the CKKS extra field after the scale.
+
+Layout: b"BOOT", ten little-endian int32 (BootstrapConfig.to_tuple), then two
+length-prefixed keys (empty when the context has none), each in the core's key format.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from pyppml._core import FormatError, ParameterError
+from pyppml._core import he as _he
+
+MAGIC = b"BOOT"
+_CONFIG = struct.Struct("<10i")
+
+
+def dump(ctx) -> bytes:
+    plan = getattr(ctx, "_bootstrap_plan", None)
+    if plan is None:
+        return b""
+    out = bytearray(MAGIC + _CONFIG.pack(*plan.config.to_tuple()))
+    keys = ctx._bootstrap_keys or ()
+    for k in keys or (None, None):
+        data = _he.save(ctx._native, k) if k is not None else b""
+        out += len(data).to_bytes(8, "little") + data
+    return bytes(out)
+
+
+def dump_config_only(ctx) -> bytes:
+    """The plan without keys (``to_bytes(include_public_keys=False)``)."""
+    plan = ctx._bootstrap_plan
+    return MAGIC + _CONFIG.pack(*plan.config.to_tuple()) + bytes(16)
+
+
+def load(ctx, data: bytes) -> None:
+    """Attach the plan and keys stored by :func:`dump` (FormatError when malformed)."""
+    from pyppml.ckks.bootstrap import attach
+    from pyppml.ckks.bootstrap.plan import BootstrapConfig
+
+    if not data:
+        return
+    if data[:4] != MAGIC or len(data) < 4 + _CONFIG.size:
+        raise FormatError("Context.from_bytes: data has a malformed bootstrap part; expected 'BOOT' and its configuration, got other bytes")
+    try:
+        cfg = BootstrapConfig.from_tuple(_CONFIG.unpack_from(data, 4))
+        attach(ctx, cfg)
+    except (ParameterError, ValueError) as e:
+        raise FormatError(f"Context.from_bytes: data has an invalid bootstrap configuration; expected one matching the chain, got: {e}") from None
+    pos, keys = 4 + _CONFIG.size, []
+    for _ in range(2):
+        if pos + 8 > len(data):
+            raise FormatError("Context.from_bytes: data has a truncated bootstrap key; expected a length field, got the end")
+        size = int.from_bytes(data[pos:pos + 8], "little")
+        pos += 8
+        if size > len(data) - pos:
+            raise FormatError(f"Context.from_bytes: data has a truncated bootstrap key; expected {size} bytes, got {len(data) - pos}")
+        keys.append(_he.load_relin_key(ctx._native, data[pos:pos + size]) if size else None)
+        pos += size
+    if pos != len(data):
+        raise FormatError(f"Context.from_bytes: data has trailing bytes after the bootstrap keys; expected {pos} bytes, got {len(data)}")
+    if (keys[0] is None) != (keys[1] is None):
+        raise FormatError("Context.from_bytes: data has one bootstrap key of two; expected both or none, got one")
+    if keys[0] is not None:
+        if keys[0].key_id != keys[1].key_id:
+            raise FormatError("Context.from_bytes: data mixes bootstrap keys of two key sets; expected one key id, got two")
+        ctx._bootstrap_keys = tuple(keys)

@@ -1,0 +1,119 @@
+"""Bootstrapping's keys (the sparse-secret encapsulation, what they reveal, their bytes)
+and its refusals."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from bootstrap_helpers import make, precision_bits
+
+from pyppml import ckks
+from pyppml._core import FormatError, MismatchError, ParameterError
+from pyppml._core import he as _he
+from pyppml.ckks.bootstrap import BootstrapKeyError
+
+
+def _overflow(ctx, ct, encapsulate: bool) -> int:
+    """max |I| of ModRaise's m + q_0 I, with or without the ephemeral sparse secret."""
+    native, keys = ctx._native, ctx._bootstrap_keys
+    c = _he.switch_secret(native, ct._native, keys[0]) if encapsulate else ct._native
+    c = _he.mod_raise(native, c, ctx.max_level)
+    if encapsulate:
+        c = _he.switch_secret(native, c, keys[1])
+    t = native.decode_coefficients(native.decrypt(ctx.secret_key, c))
+    m = native.decode_coefficients(native.decrypt(ctx.secret_key, ct._native))
+    return int(np.max(np.abs(np.round((t - m) / float(ctx.coeff_moduli[0])))))
+
+
+def test_encapsulation_keeps_the_overflow_in_evalmod_range(full_ctx, rng):
+    """With h = 32 the overflow stays within K = 16; under the dense secret (n/2 nonzero
+    coefficients of ~2n/3) it does not: the test can tell the two apart."""
+    ctx = full_ctx
+    k = ctx.bootstrap_info()["eval_mod"]["k"]
+    ct = ctx.encrypt(rng.uniform(-1, 1, ctx.slots)).drop_to_level(0)
+    assert _overflow(ctx, ct, True) <= k
+    assert _overflow(ctx, ct, False) > k
+
+
+def test_dense_to_sparse_key_exists_only_modulo_q0_p(full_ctx):
+    """The key s -> s' is an RLWE sample under the sparse secret: only its q_0 and P rows
+    may be nonzero (a full-chain key is the weakness Lattigo fixed in v6.1.1)."""
+    ctx = full_ctx
+    to_sparse, to_dense = ctx._bootstrap_keys
+    q_count = len(ctx.coeff_moduli)
+    allowed = {(0, 0)} | {(0, q_count + k) for k in range(len(ctx.special_moduli))}
+    assert set(_he.key_nonzero_rows(ctx._native, to_sparse)) == allowed
+    assert len(_he.key_nonzero_rows(ctx._native, to_dense)) > len(allowed)
+
+
+def test_context_bytes_and_pickle_keep_the_plan_and_keys(full_ctx, rng):
+    ctx = full_ctx
+    pub = ckks.Context.from_bytes(ctx.to_bytes(), min_security=None, allow_insecure=True)
+    assert pub.is_bootstrappable and pub.secret_key is None
+    x = rng.uniform(-1, 1, ctx.slots)
+    ct = ckks.Ciphertext.from_bytes(ctx.encrypt(x).drop_to_level(0).to_bytes(), pub)
+    refreshed = ckks.Ciphertext.from_bytes(ct.bootstrap().to_bytes(), ctx)
+    assert precision_bits(ctx.decrypt(refreshed), x)[0] >= 17
+    again = pickle.loads(pickle.dumps(pub))
+    assert again.is_bootstrappable and again._bootstrap_keys is not None
+    bare = ckks.Context.from_bytes(ctx.to_bytes(include_public_keys=False), min_security=None, allow_insecure=True)
+    assert bare.is_bootstrappable and bare._bootstrap_keys is None
+
+
+def test_corrupted_bootstrap_part_is_refused(full_ctx):
+    data = bytearray(full_ctx.to_bytes(include_public_keys=False))
+    # The configuration sits right after the scale in the last part; a wrong slot count
+    # no longer matches the chain. The checksum is recomputed so the parser sees it.
+    pos = data.rfind(b"BOOT")
+    data[pos + 8:pos + 12] = (3).to_bytes(4, "little")
+    from pyppml._core import he
+    body = bytes(data[:-8])
+    data = body + he.checksum(body).to_bytes(8, "little")
+    with pytest.raises(FormatError):
+        ckks.Context.from_bytes(data, min_security=None, allow_insecure=True)
+
+
+def test_refusals(full_ctx, rng):
+    ctx = full_ctx
+    x = rng.uniform(-1, 1, ctx.slots)
+    plain = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+    plain.keygen(rotations=[1])
+    with pytest.raises(ParameterError, match="not bootstrappable"):
+        plain.encrypt(np.zeros(plain.slots)).bootstrap()
+    with pytest.raises(ParameterError, match="bootstrapping is not available"):
+        plain.keygen(bootstrapping=True)
+    ct = ctx.encrypt(x)
+    with pytest.raises(ParameterError, match="not relinearized"):
+        ct.multiply(ct).bootstrap()
+    high = ctx.encrypt(x, level=ctx.max_level, scale=2.0 ** 40)
+    with pytest.raises(ParameterError, match="above the user levels"):
+        high.bootstrap()
+    with pytest.raises(ParameterError, match="scale is too large"):
+        ctx.encrypt(x, level=0, scale=float(ctx.coeff_moduli[0]) / 4).bootstrap()
+    other = make(2048)  # same parameters, another key set
+    with pytest.raises(MismatchError, match="another key set"):
+        ckks.Ciphertext(ctx, other.encrypt(x)._native).bootstrap()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nokeys = ckks.Context.bootstrappable(levels_after=2, poly_degree=2048, security=None)
+    nokeys.keygen()
+    with pytest.raises(BootstrapKeyError, match="no bootstrapping keys"):
+        nokeys.encrypt(x).bootstrap()
+    pub = ctx.make_public()
+    pub.galois_keys = None
+    with pytest.raises(BootstrapKeyError, match="lack rotation keys"):
+        ckks.Ciphertext(pub, ctx.encrypt(x)._native).bootstrap()
+    with pytest.raises(ParameterError, match="levels_after"):
+        ckks.Context.bootstrappable(levels_after=0, poly_degree=2048, security=None)
+    with pytest.raises(ParameterError, match="slots"):
+        ckks.Context.bootstrappable(levels_after=2, slots=3, poly_degree=2048, security=None)
+
+
+def test_default_parameters_are_128_bit_at_2_16():
+    ctx = ckks.Context.bootstrappable()
+    info = ctx.bootstrap_info()
+    assert ctx.poly_degree == 65536 and ctx.security == 128
+    assert info["levels_after"] == 10 and info["slots"] == 32768
+    assert ctx.log_qp <= 1747  # the 2024 table's bound at n = 2^16
+    assert info["log_q0p"] < 400
