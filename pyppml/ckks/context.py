@@ -216,15 +216,21 @@ class Context(RlweContext):
                                  "Context.bootstrappable(...), got an ordinary one")
         self._generate_keys(relin or bootstrapping)
         self._releases_made, self._release_limit = 0, None  # a new key: a new release count
-        if bootstrapping and rotations is None and operations is None and matvec_shapes is None:
-            rotations = ()
+        if bootstrapping:
+            # One pass of Galois keys: the caller's and the plan's.
+            from pyppml.ckks.rotation import rotations_for
+
+            wanted = set(rotations or ()) | set(self._bootstrap_plan.rotations())
+            if operations is not None or matvec_shapes is not None:
+                wanted |= set(rotations_for(self, operations or (), matvec_shapes or ()))
+            rotations, conjugate, operations, matvec_shapes = sorted(wanted), True, None, None
         self.generate_rotation_keys(rotations, conjugate, operations=operations, matvec_shapes=matvec_shapes)
         if self.is_bootstrappable:
             self._bootstrap_keys = None
         if bootstrapping:
-            from pyppml.ckks.bootstrap import generate_keys
+            from pyppml.ckks.bootstrap import generate_ephemeral_keys
 
-            generate_keys(self)
+            generate_ephemeral_keys(self)
 
     def generate_rotation_keys(self, rotations: Iterable[int] | None = None, conjugate: bool = True, *,
                                operations: Iterable[str] | None = None,

@@ -61,6 +61,12 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         CKKS ring degree. 32768: three iterations at scale 2^55 (128-bit security),
         weights released with noise of std about 2^-15 (breast cancer); 16384: two
         iterations at 2^51, about 2^-13 (see ``release_``).
+    bootstrapping : {"auto", True, False}
+        "auto": when ``iterations`` exceed the chain at ``poly_degree``, train on a
+        bootstrappable context (n = 2^16 at 128-bit) and refresh the model between
+        iterations (``pyppml.ml.bootstrapped``; ``timings_["bootstraps"]``).
+    security : {128, None}
+        None (tests only) keeps ``poly_degree`` for the bootstrappable chain.
     progress : bool
         tqdm progress bar during training.
     record_history : bool
@@ -124,7 +130,7 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __init__(self, method="nesterov", iterations="auto", sigmoid_degree="auto", sigmoid_bound="auto",
                  sigmoid_method="least_squares", scaling="whiten", shrinkage=0.1, poly_degree=32768,
-                 progress=True, record_history=False):
+                 progress=True, record_history=False, bootstrapping="auto", security=128):
         self.method = method
         self.iterations = iterations
         self.sigmoid_degree = sigmoid_degree
@@ -135,16 +141,22 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         self.poly_degree = poly_degree
         self.progress = progress
         self.record_history = record_history
+        self.bootstrapping = bootstrapping
+        self.security = security
 
     def fit(self, X, y):
         X, y = check_Xy(X, y, "EncryptedLogisticRegression.fit")
         owner = DataOwner(self.method, self.iterations, self.sigmoid_degree, self.sigmoid_bound, self.sigmoid_method,
-                          self.scaling, self.shrinkage, self.poly_degree)
+                          self.scaling, self.shrinkage, self.poly_degree, self.bootstrapping, self.security)
         dataset_bytes = owner.encrypt(X, y).to_bytes()
         context_bytes = owner.public_context_bytes()
         # Server: only the bytes the owner sent.
         t0 = time.perf_counter()
-        server_ctx = ckks.Context.from_bytes(context_bytes)
+        # A bootstrappable chain needs n = 2^16; security=None is the tests' explicit opt-out.
+        limits = {"max_poly_degree": max(32768, owner.poly_degree)}
+        if self.security is None:
+            limits.update(min_security=None, allow_insecure=True)
+        server_ctx = ckks.Context.from_bytes(context_bytes, **limits)
         dataset = EncryptedDataset.from_bytes(dataset_bytes, server_ctx)
         model = train_encrypted(server_ctx, dataset, progress=self.progress, record_history=self.record_history)
         model_bytes = model.to_bytes()
@@ -214,7 +226,8 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         history = bool(EncryptedModel.from_bytes(model_bytes, owner.context).history)
         est = cls(method=owner.method, iterations=owner.iterations, sigmoid_degree=owner.sigmoid_degree,
                   sigmoid_bound=owner.sigmoid_bound, sigmoid_method=owner.sigmoid_method, scaling=owner.scaling,
-                  shrinkage=owner.shrinkage, poly_degree=owner.poly_degree, progress=False, record_history=history)
+                  shrinkage=owner.shrinkage, poly_degree=owner.poly_degree, progress=False, record_history=history,
+                  bootstrapping=owner.bootstrapping, security=owner.security)
         return est._publish(owner, bytes(model_bytes), {}, None, owner.packing.features - 1)
 
     # ------------------------------------------------------------------ plaintext model

@@ -87,7 +87,7 @@ class DataOwner:
 
     def __init__(self, method: str = "nesterov", iterations="auto", sigmoid_degree="auto", sigmoid_bound="auto",
                  sigmoid_method: str = "least_squares", scaling: str = "whiten", shrinkage: float = 0.1,
-                 poly_degree: int = 32768):
+                 poly_degree: int = 32768, bootstrapping="auto", security: int | None = 128):
         if method not in METHODS:
             raise ValueError(f"DataOwner: method is unknown; expected one of {METHODS}, got {method!r}")
         self.method = method
@@ -97,7 +97,12 @@ class DataOwner:
         self.sigmoid_method = sigmoid_method
         self.scaling = scaling
         self.shrinkage = shrinkage
+        if bootstrapping not in ("auto", True, False):
+            raise ValueError(f"DataOwner: bootstrapping is invalid; expected 'auto', True or False, got {bootstrapping!r}")
         self.poly_degree = int(poly_degree)
+        self.bootstrapping = bootstrapping
+        self.security = security
+        self.plan_bootstraps = False
         self.context = None
         self.scaler = None
         self.plan = None
@@ -130,7 +135,17 @@ class DataOwner:
             raise ValueError(f"DataOwner: iterations is invalid; expected an integer >= 1 or 'auto', got {self.iterations!r}")
         return its
 
+    def _needs_bootstrapping(self, iterations: int, degree: int) -> bool:
+        if self.bootstrapping != "auto":
+            return bool(self.bootstrapping)
+        return chain_bits(self.poly_degree, TrainingPlan.depth_for(iterations, degree)) is None
+
     def _make_context(self, levels: int, packing: RowPacking) -> ckks.Context:
+        if self.plan_bootstraps:
+            from pyppml.ml.bootstrapped import bootstrappable_context
+
+            return bootstrappable_context(self.plan, packing.width, self.poly_degree, self.security,
+                                          required_rotations(self.plan, packing))
         bits = chain_bits(self.poly_degree, levels)
         if bits is None:
             cap = TrainingPlan.iterations_for(max_levels(self.poly_degree, max_dnum=levels + 1), self.plan.sigmoid_degree)
@@ -153,8 +168,15 @@ class DataOwner:
         Z = np.hstack([np.ones((len(Xs), 1)), Xs]) * (2.0 * y - 1.0)[:, None]
         bounds = MomentBounds.for_scaling(self.scaling, self.shrinkage, Z.shape[1])
         approx = self._approximation(Z, bounds)
-        self.plan = make_plan(Z if bounds is None else None, self.method, self._iterations(approx.degree), approx,
+        iterations = self._iterations(approx.degree)
+        self.plan = make_plan(Z if bounds is None else None, self.method, iterations, approx,
                               bounds, n_samples=len(Z))
+        self.plan_bootstraps = self._needs_bootstrapping(iterations, approx.degree)
+        if self.plan_bootstraps:
+            from pyppml.ml.bootstrapped import ring_degree
+
+            self.poly_degree = ring_degree(self.plan, RowPacking(Z.shape[1], 1 << 30).width, self.poly_degree,
+                                           self.security)
         self.packing = RowPacking(Z.shape[1], self.poly_degree // 2)
         levels = TrainingPlan.depth_for(self.plan.iterations, approx.degree)
         t1 = time.perf_counter()

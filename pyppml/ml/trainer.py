@@ -91,8 +91,13 @@ def train_encrypted(context, dataset: EncryptedDataset, progress: bool = True, r
     """
     from tqdm.auto import tqdm
 
+    from pyppml.ml.bootstrapped import levels_needed, refresh
+
     plan, packing, Z = dataset.plan, dataset.packing, dataset.ciphertexts
-    needed = plan.depth_for(plan.iterations, plan.sigmoid_degree)
+    bootstrapping = getattr(context, "is_bootstrappable", False)
+    # With bootstrapping the model is refreshed between iterations: one iteration's
+    # levels suffice.
+    needed = levels_needed(plan) if bootstrapping else plan.depth_for(plan.iterations, plan.sigmoid_degree)
     top = min(ct.level for ct in Z)
     if needed > top:
         raise ValueError(f"train_encrypted: the chain is too short for the plan; expected >= {needed} levels, got {top}")
@@ -117,7 +122,14 @@ def train_encrypted(context, dataset: EncryptedDataset, progress: bool = True, r
     v, w = g0, g0
     history.append(w)
     bar.update(1)
+    boot_s, boots = 0.0, 0
     for k in range(1, plan.iterations):
+        tb = time.perf_counter()
+        v, w, ran = refresh(context, plan, v, w)
+        if ran:
+            boot_s += time.perf_counter() - tb
+            boots += 1
+            bar.set_postfix(bootstraps=boots)
         fold = plan.fold_factor(k)
         # q(t) = sigma~(-t): odd coefficients change sign.
         # The 1/n of the steps is applied after the sums (see below).
@@ -155,4 +167,6 @@ def train_encrypted(context, dataset: EncryptedDataset, progress: bool = True, r
         bar.update(1)
     bar.close()
     timings = {"train_s": time.perf_counter() - t0}
+    if bootstrapping:
+        timings.update(bootstrap_s=boot_s, bootstraps=float(boots))
     return EncryptedModel(packing, w, history if record_history else [], timings)
