@@ -7,6 +7,7 @@
 #include "bindings/he_context.hpp"
 #include "bindings/registry.hpp"
 #include "he/ckks/bootstrap/ephemeral_key.hpp"
+#include "he/ckks/bootstrap/linear_sum.hpp"
 #include "he/ckks/bootstrap/mod_raise.hpp"
 #include "he/rlwe/arith.hpp"
 
@@ -41,6 +42,12 @@ void init_bootstrap(py::module_& root) {
                           std::make_shared<rlwe::KeySwitchKey>(std::move(keys.to_dense)));
   }, py::arg("context"), py::arg("secret_key"), py::arg("weight"),
      "(dense -> sparse key at level 0 only, sparse -> dense key) for sparse-secret encapsulation.");
+  m.def("linear_sum", [](HeContext& h, const std::vector<const Ciphertext*>& cts,
+                         const std::vector<const rlwe::Plaintext*>& pts) {
+    py::gil_scoped_release release;
+    return std::make_shared<Ciphertext>(ckks::plaintext_inner_product(*h.ctx, cts, pts));
+  }, py::arg("context"), py::arg("ciphertexts"), py::arg("plaintexts"),
+     "sum_t ciphertexts[t] * plaintexts[t] (one level, one scale), one reduction per coefficient.");
   m.def("key_nonzero_rows", [](const HeContext& h, const rlwe::KeySwitchKey& key) {
     // (digit, QP limb) of every nonzero row of b: what a key reveals about its secret.
     std::vector<std::pair<std::size_t, std::size_t>> rows;

@@ -2,6 +2,9 @@
 
 #include <cstdlib>
 #include <new>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <unordered_map>
 #include <vector>
 
@@ -33,6 +36,18 @@ Pool* pool() {
 }
 
 std::size_t rounded(std::size_t bytes) { return ((bytes + 63) / 64) * 64; }
+
+#if defined(__GLIBC__)
+// Blocks of other sizes than the pool holds (every level has its own limb count) come
+// from malloc. glibc serves blocks above 32 MiB with mmap and unmaps them on free: each
+// reuse then pays a page fault per 4 KiB (a third of a 2^16 bootstrap's time went to the
+// kernel). Serving them from the heap and not trimming it keeps the pages mapped.
+const bool kHeapTuned = [] {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum (larger values are refused)
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return true;
+}();
+#endif
 
 }  // namespace
 

@@ -82,8 +82,8 @@ def seal_ckks(N, q_bits, p_bits, scale_bits, runs):
 
 
 def _python310() -> str | None:
-    for cand in (os.environ.get("PYPPML_OPENFHE_PYTHON"), shutil.which("python3.10"),
-                 "/root/.pyenv/versions/3.10.13/bin/python"):
+    for cand in (os.environ.get("PYPPML_OPENFHE_PYTHON"), os.path.expanduser("~/.peers/venv310/bin/python"),
+                 shutil.which("python3.10"), "/root/.pyenv/versions/3.10.13/bin/python"):
         if cand and os.path.exists(cand):
             try:
                 subprocess.run([cand, "-c", "import openfhe"], check=True, capture_output=True, timeout=60)

@@ -150,7 +150,8 @@ class DataOwner:
         if bits is None:
             cap = TrainingPlan.iterations_for(max_levels(self.poly_degree, max_dnum=levels + 1), self.plan.sigmoid_degree)
             raise ValueError(f"DataOwner: iterations do not fit a 128-bit chain at n = {self.poly_degree}; "
-                             f"expected <= {cap} iterations of degree {self.plan.sigmoid_degree}, got {self.plan.iterations}")
+                             f"expected <= {cap} iterations of degree {self.plan.sigmoid_degree} (or bootstrapping=True), "
+                             f"got {self.plan.iterations}")
         q, p, dnum = bits
         ctx = ckks.Context(poly_degree=self.poly_degree, coeff_mod_bits=q, special_mod_bits=p, dnum=dnum,
                            scale_bits=q[1] if len(q) > 1 else 40, security=128)

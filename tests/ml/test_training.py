@@ -68,7 +68,7 @@ def test_two_roles_through_bytes(small_data):
 def test_too_many_iterations_for_the_chain(small_data):
     X, y = small_data
     with pytest.raises(ValueError, match="128-bit chain"):
-        DataOwner(iterations=5, poly_degree=16384).encrypt(X, y)
+        DataOwner(iterations=5, poly_degree=16384, bootstrapping=False).encrypt(X, y)
 
 
 def test_breast_cancer_auc_close_to_converged_plaintext(monkeypatch):

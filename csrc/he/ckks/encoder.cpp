@@ -100,9 +100,31 @@ uint64_t integer_double_mod(double x, const math::Modulus& q) {
 
 }  // namespace
 
-rlwe::Plaintext Encoder::from_coefficients(const std::vector<double>& coeffs, double scale, int level) const {
+rlwe::Plaintext Encoder::from_coefficients(const std::vector<double>& coeffs, double scale, int level,
+                                           double constant) const {
   ctx_.check_level("encode", level);
   const uint64_t n = ctx_.n();
+  if (coeffs.size() == 1) {
+    // Evaluation form of the constant polynomial `constant` (encode_constant).
+    auto base = ctx_.q_base(level);
+    double log_q = 0;
+    for (std::size_t i = 0; i < base->size(); ++i) log_q += std::log2(static_cast<double>((*base)[i].value()));
+    const double c = std::nearbyint(constant);
+    if (!std::isfinite(c) || std::fabs(c) >= std::ldexp(1.0, static_cast<int>(log_q) - 1))
+      throw_parameter("encode", "values", "are too large for the scale and level",
+                      "|value * scale| < 2^" + std::to_string(static_cast<int>(log_q) - 1) + " and finite",
+                      std::to_string(constant));
+    rlwe::Plaintext pt;
+    pt.poly = rns::RnsPoly(n, base, rns::Form::Evaluation);
+    for (std::size_t i = 0; i < base->size(); ++i) {
+      const uint64_t v = integer_double_mod(c, (*base)[i]);
+      uint64_t* limb = pt.poly.limb(i);
+      for (uint64_t k = 0; k < n; ++k) limb[k] = v;
+    }
+    pt.scale = scale;
+    pt.fingerprint = ctx_.fingerprint();
+    return pt;
+  }
   auto base = ctx_.q_base(level);
   // |coefficient| must stay below Q_level / 2 to be decodable.
   double log_q = 0;
@@ -158,7 +180,11 @@ rlwe::Plaintext Encoder::encode_constant(cdouble value, double scale, int level)
   std::vector<double> coeffs(ctx_.n(), 0.0);
   coeffs[0] = value.real() * scale;
   coeffs[slots_] = value.imag() * scale;
-  return from_coefficients(coeffs, scale, level);
+  if (value.imag() != 0.0) return from_coefficients(coeffs, scale, level);
+  // A real constant is its own NTT (the same value at every root): validated like any
+  // plaintext on a one-coefficient vector, then written without a transform.
+  rlwe::Plaintext pt = from_coefficients(std::vector<double>(1, 0.0), scale, level, coeffs[0]);
+  return pt;
 }
 
 std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {

@@ -40,7 +40,9 @@ class Encoder {
   void embed_inverse(cdouble* values) const;
 
  private:
-  rlwe::Plaintext from_coefficients(const std::vector<double>& coeffs, double scale, int level) const;
+  // coeffs of size 1: the constant polynomial `constant`, written in evaluation form directly.
+  rlwe::Plaintext from_coefficients(const std::vector<double>& coeffs, double scale, int level,
+                                    double constant = 0.0) const;
 
   const rlwe::Context& ctx_;
   std::size_t slots_;

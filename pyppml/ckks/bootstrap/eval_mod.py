@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyppml._core import he as _he
 from pyppml.ckks.polynomial import _EPS, _Basis, _product_to, _split, chebyshev_coefficients
 
 
@@ -86,17 +87,17 @@ def _combination(basis, coeffs: np.ndarray, target: float, level: int):
     x = basis.x
     ctx, native = x.context, x._ctx
     q = float(ctx.coeff_moduli[level + 1])
-    acc = None
+    cts, pts = [], []
     for i in range(1, max(len(coeffs), 2)):
         c = float(coeffs[i]) if i < len(coeffs) else 0.0
-        if abs(c) < _EPS and (acc is not None or i + 1 < len(coeffs)):
+        if abs(c) < _EPS and (cts or i + 1 < len(coeffs)):
             continue  # (a constant polynomial still gets its zero term: a ciphertext of 0)
         t = basis.get(i)
-        tn = native.drop_to_level(t._native, level + 1) if t.level > level + 1 else t._native
-        pt = native.encode_constant(c, target * q / t.scale, level + 1)
-        term = native.multiply_plain(tn, pt)
-        term.scale = target * q
-        acc = term if acc is None else native.add(acc, term)
+        cts.append(native.drop_to_level(t._native, level + 1) if t.level > level + 1 else t._native)
+        pts.append(native.encode_constant(c, target * q / t.scale, level + 1))
+    # Every product has scale target * q exactly (each constant absorbs its T_i's scale).
+    acc = _he.linear_sum(native, cts, pts)
+    acc.scale = target * q
     out = x._wrap(native.rescale(acc))
     out = out.with_scale(target)
     if abs(coeffs[0]) >= _EPS:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pyppml._core import he as _he
 from pyppml.ckks.bootstrap.dft import Diagonals
 
 
@@ -85,10 +86,7 @@ class LinearTransform:
             rotated.update(zip(babies, outs))
         acc = None
         for g, ds in sorted(self.groups.items()):
-            inner = None
-            for d in ds:
-                term = native_ctx.multiply_plain(rotated[d - g], self._plain[d])
-                inner = term if inner is None else native_ctx.add(inner, term)
+            inner = _he.linear_sum(native_ctx, [rotated[d - g] for d in ds], [self._plain[d] for d in ds])
             if g:
                 inner = native_ctx.apply_galois(inner, element(g), galois_keys)
             acc = inner if acc is None else native_ctx.add(acc, inner)
