@@ -159,8 +159,13 @@ def info(ctx) -> dict:
     key_bytes = ctx._native.digits * 2 * limbs_qp * n * 8
     rotations = plan.rotations()
     approx = cfg.eval_mod.approximation_error(ratio)
-    # EvalMod's error, in units of q_0, becomes approx * q_0 / scale in the values.
-    precision = -math.log2(approx / ratio + 2.0 ** -30)
+    # Mean-error precision on uniform [-1, 1] values in all slots: EvalMod's approximation
+    # error (in units of q_0, approx * q_0 / scale in the values) beside the noise of the
+    # transforms, which a message coefficient (~sqrt(2 / n) of its slot values) feels more
+    # as n grows: 32 - 0.65 log2(n) bits fits the measurements from n = 2^11 (25.5) to
+    # 2^16 (21.1) within a bit (`pyppml bench boot`); sparse slots do better.
+    noise_bits = 32.0 - 0.65 * math.log2(n)
+    precision = -math.log2(approx / ratio + 2.0 ** -noise_bits)
     return {
         "levels_after": cfg.levels_after,
         "slots": cfg.slots,

@@ -33,6 +33,8 @@ def test_one_bootstrap_matches_numpy(which, complex_, request, rng):
     got = ctx.decrypt(out, complex=complex_)
     mx, mean = precision_bits(got, x)
     assert mx >= MAX_BITS and mean >= MEAN_BITS, (mx, mean)
+    # bootstrap_info's figure is a model of the mean error: within 2 bits of it.
+    assert mean >= info["expected_precision_bits"] - 2, (mean, info["expected_precision_bits"])
 
 
 def test_standard_input_lands_on_the_standard_scale(full_ctx, rng):
@@ -75,3 +77,13 @@ def test_every_backend_gives_the_same_ciphertext(backend, rng):
     ref = ct.bootstrap().to_bytes()
     with ring.use_backend(backend):
         assert ct.bootstrap().to_bytes() == ref
+
+
+def test_larger_ring_sparse_and_full_sizes(rng):
+    """n = 2^13 with 2^10 sparse slots: the transforms' merged levels have more diagonals
+    than at 2^11, and the precision holds."""
+    ctx = make(8192, slots=1024, levels_after=1)
+    x = _values(rng, ctx, True)
+    out = ctx.encrypt(x).drop_to_level(0).bootstrap()
+    mx, mean = precision_bits(ctx.decrypt(out, complex=True), x)
+    assert out.level == 1 and mx >= MAX_BITS and mean >= MEAN_BITS, (mx, mean)
