@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from pyppml import ckks
+from pyppml._core import ParameterError
 from pyppml.ml.inference import serve_encrypted
 from pyppml.ml.messages import EncryptedDataset, EncryptedModel
 from pyppml.ml.owner import DataOwner
@@ -169,11 +170,21 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         model = EncryptedModel.from_bytes(model_bytes, owner.context)
         t1 = time.perf_counter()
         # Owner again: publish only through the flooded release.
-        if self.record_history:
-            released = owner.release_history(model_bytes)   # tau = iterations; the last is the model
-            coef, intercept = released[-1]
-        else:
-            coef, intercept = owner.release_model(model_bytes)
+        try:
+            if self.record_history:
+                released = owner.release_history(model_bytes)   # tau = iterations; the last is the model
+                coef, intercept = released[-1]
+            else:
+                coef, intercept = owner.release_model(model_bytes)
+        except ParameterError as e:
+            if not owner.plan_bootstraps:
+                raise
+            # A bootstrap leaves ~2^-22 relative error: flooding 2^20 times it (statistical
+            # security 40) leaves nothing at small rings. The key holder can still decrypt.
+            raise ParameterError(
+                "EncryptedLogisticRegression.fit: the bootstrapped model cannot be released by flooding; expected a "
+                "model error 2^-20 below its scale (a larger ring, or run DataOwner and train_encrypted and keep the "
+                f"model with the key holder: DataOwner.decrypt_model), got: {e}") from None
         t2 = time.perf_counter()
         self.coef_ = coef.reshape(1, -1)
         self.intercept_ = np.array([intercept])
@@ -182,8 +193,9 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_iter_ = owner.plan.iterations
         self.plan_ = owner.plan
         server = {} if server_s is None else {"server_s": server_s}
+        boots = {k: float(model.timings[k]) for k in ("bootstraps", "bootstrap_s") if k in model.timings}
         self.timings_ = dict(owner.timings, train_s=model.timings.get("train_s", server_s or 0.0), **server,
-                             release_s=t2 - t1)
+                             **boots, release_s=t2 - t1)
         self.release_ = dict(owner.releases[-1])
         self.bytes_ = dict(sizes, model=len(model_bytes))
         ctx = owner.context

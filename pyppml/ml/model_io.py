@@ -21,7 +21,9 @@ KIND = "LOGREG"
 _API_LOAD = "EncryptedLogisticRegression.from_bytes"
 _PARAMS = {"method": str, "iterations": (int, str), "sigmoid_degree": (int, str), "sigmoid_bound": (int, float, str),
            "sigmoid_method": str, "scaling": str, "shrinkage": (int, float), "poly_degree": int, "progress": bool,
-           "record_history": bool}
+           "record_history": bool, "bootstrapping": (bool, str), "security": (int, type(None))}
+# Parameters added after format 1.0 shipped: files without them load with these values.
+_LATER_PARAMS = {"bootstrapping": "auto", "security": 128}
 _NUMBER_DICTS = ("encryption_params_", "timings_", "release_", "bytes_")
 
 
@@ -94,10 +96,12 @@ def model_from_bytes(cls, data):
     if parts or set(header) != {"params", "attributes"}:
         raise _fail("an unexpected layout", "'params' and 'attributes' and no binary part", sorted(header))
     params, attrs = header["params"], header["attributes"]
-    if not isinstance(params, dict) or set(params) != set(_PARAMS):
+    if not isinstance(params, dict) or not set(_PARAMS) - set(_LATER_PARAMS) <= set(params) <= set(_PARAMS):
         raise _fail("invalid parameters", f"exactly {sorted(_PARAMS)}", sorted(params) if isinstance(params, dict) else params)
+    params = {**_LATER_PARAMS, **params}
     for name, types in _PARAMS.items():
-        if not isinstance(params[name], types) or (isinstance(params[name], bool) and types is not bool):
+        allowed = types if isinstance(types, tuple) else (types,)
+        if not isinstance(params[name], types) or (isinstance(params[name], bool) and bool not in allowed):
             raise _fail(f"an invalid parameter {name!r}", str(types), type(params[name]).__name__)
     from pyppml.ml.logistic import RELEASED_ATTRIBUTES
 

@@ -41,3 +41,16 @@ def test_refresh_needs_the_bootstrapping_keys(small_data):
     ctx._bootstrap_keys = None  # a server that lost them
     with pytest.raises(BootstrapKeyError, match="no bootstrapping keys"):
         train_encrypted(ctx, EncryptedDataset.from_bytes(data.to_bytes(), ctx), progress=False)
+
+
+def test_estimator_refuses_to_release_what_flooding_would_erase(small_data):
+    """At n = 2^12 a bootstrapped model's error leaves no bit after IND-CPA^D flooding: fit
+    says so and points to the key holder's path instead of publishing noise."""
+    from pyppml._core import ParameterError
+    from pyppml.ml import EncryptedLogisticRegression
+
+    X, y = small_data
+    clf = EncryptedLogisticRegression(iterations=6, poly_degree=4096, security=None, bootstrapping=True, progress=False)
+    with pytest.raises(ParameterError, match="cannot be released by flooding"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coef_")
