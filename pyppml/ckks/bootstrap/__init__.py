@@ -175,8 +175,10 @@ def info(ctx) -> dict:
         "eval_mod": {"k": cfg.eval_mod.k, "degree": cfg.eval_mod.degree, "double_angle": cfg.eval_mod.double_angle,
                      "arcsine": cfg.eval_mod.arcsine},
         "ephemeral_weight": cfg.ephemeral_weight,
-        "input_range": f"|value| <= 1 at the standard scale (|value| * scale <= q_0 / 2^{-math.log2(ratio) - 1:.0f} "
-                       f"keeps the sine within its precision; larger values lose log2(|value|) bits each way)",
+        "input_range": (f"message coefficients up to the scale (|value| <= 1 for constant vectors, any |value| <= 16 "
+                        f"for vectors of unrelated values) keep the expected precision; the sine's relative error "
+                        f"grows as coefficient^4 beyond (21 bits for a constant 4, 13 for 16); scale <= q_0 / 2^8 = "
+                        f"2^{math.log2(q0) - 8:.1f} at level 0"),
         "expected_precision_bits": round(precision, 1),
         "rotation_keys": len(rotations) + 1,
         "key_bytes": {"rotation": (len(rotations) + 1) * key_bytes, "ephemeral": 2 * key_bytes,
