@@ -13,11 +13,8 @@ following calls) with precision in bits from the max and the mean error on unifo
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import resource
-import subprocess
 import time
 import warnings
 
@@ -75,30 +72,17 @@ def pyppml_boot(logn: int, runs: int, slots: int | None = None, security: int | 
 
 
 def openfhe_boot(logn: int, runs: int) -> list[dict]:
-    from pyppml.benchmarks.peers import _python310
+    """OpenFHE's bootstrap, ModRaise first and SlotsToCoeffs first, each in its own process
+    (peak memory from the children's rusage)."""
+    from pyppml.benchmarks.peers import openfhe
 
-    py = _python310()
-    if py is None:
-        emit({"lib": "openfhe", "op": "_skipped",
-              "note": "no Python with the openfhe wheel (set PYPPML_OPENFHE_PYTHON; the wheel is cpython-310 only)"})
-        return []
-    script = os.path.join(os.path.dirname(__file__), "peer_openfhe_boot.py")
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    def with_rss(rec: dict) -> dict:
+        return dict(rec, peak_rss_gb=_rss_gb(resource.RUSAGE_CHILDREN)) if rec.get("op") == "bootstrap" else rec
+
     out = []
     for extra in ([], ["--stc-first"]):
-        proc = subprocess.run([py, script, "--logn", str(logn), "--runs", str(runs)] + extra, capture_output=True,
-                              text=True, env=env, timeout=7200)
-        for line in proc.stdout.splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if rec.get("op") == "bootstrap":
-                rec["peak_rss_gb"] = _rss_gb(resource.RUSAGE_CHILDREN)
-            emit(rec)
-            out.append(rec)
-        if proc.returncode != 0:
-            emit({"lib": "openfhe", "op": "_error", "note": proc.stderr[-500:]})
+        out += openfhe(["--logn", str(logn), "--runs", str(runs)] + extra, script="peer_openfhe_boot.py",
+                       timeout=7200, annotate=with_rss)
     return out
 
 

@@ -93,23 +93,26 @@ def _python310() -> str | None:
     return None
 
 
-def openfhe(argv: list[str]) -> list[dict]:
-    """Run peer_openfhe.py under a Python that has the openfhe wheel; its JSON lines are
-    echoed and returned."""
+def openfhe(argv: list[str], script: str = "peer_openfhe.py", timeout: float = 3600, annotate=None) -> list[dict]:
+    """Run ``script`` (peer_openfhe.py by default) under a Python that has the openfhe
+    wheel, one thread; its JSON lines, passed through ``annotate`` when given, are echoed
+    and returned."""
     py = _python310()
     if py is None:
         emit({"lib": "openfhe", "op": "_skipped",
               "note": "no Python with the openfhe wheel (set PYPPML_OPENFHE_PYTHON; the wheel is cpython-310 only)"})
         return []
-    script = os.path.join(os.path.dirname(__file__), "peer_openfhe.py")
+    path = os.path.join(os.path.dirname(__file__), script)
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.run([py, script] + argv, capture_output=True, text=True, env=env, timeout=3600)
+    proc = subprocess.run([py, path] + argv, capture_output=True, text=True, env=env, timeout=timeout)
     out = []
     for line in proc.stdout.splitlines():
         try:
             rec = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if annotate is not None:
+            rec = annotate(rec)
         emit(rec)
         out.append(rec)
     if proc.returncode != 0:
