@@ -50,7 +50,7 @@ def test_estimator_refuses_to_release_what_flooding_would_erase(small_data):
     from pyppml.ml import EncryptedLogisticRegression
 
     X, y = small_data
-    clf = EncryptedLogisticRegression(iterations=6, poly_degree=4096, security=None, bootstrapping=True, progress=False)
+    clf = EncryptedLogisticRegression(iterations=3, poly_degree=4096, security=None, bootstrapping=True, progress=False)
     with pytest.raises(ParameterError, match="cannot be released by flooding"):
         clf.fit(X, y)
     assert not hasattr(clf, "coef_")
