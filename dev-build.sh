@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 dir=${1:-build-dev}
 if [ ! -f "$dir/build.ninja" ]; then
+  # CPU-only unless PYPPML_CUDA is set (AUTO/ON builds pyppml/_gpu too; see docs/gpu.md).
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPPML_INPLACE=ON \
-    -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" >/dev/null
+    -DPYPPML_CUDA="${PYPPML_CUDA:-OFF}" -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" >/dev/null
 fi
 cmake --build "$dir"

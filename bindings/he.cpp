@@ -116,18 +116,18 @@ void init_he(py::module_& root) {
   }, py::arg("n"), py::arg("security"), py::arg("standard"),
   "Largest log2(Q*P) the core accepts for ring degree n at `security` bits under `standard` ('2024' or '2018'); -1 when the table has no entry.");
   m.def("peek_kind", [](const py::bytes& b) { return static_cast<int>(rlwe::peek_kind(std::string(b))); });
-  m.def("save", [](const HeContext& h, const Ciphertext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
-  m.def("save", [](const HeContext& h, const Plaintext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
-  m.def("save", [](const HeContext& h, const rlwe::PublicKey& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
-  m.def("save", [](const HeContext& h, const rlwe::KeySwitchKey& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
-  m.def("save", [](const HeContext& h, const rlwe::GaloisKeys& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(rlwe::save(*h.ctx, c)); });
-  m.def("export_secret_key", [](const HeContext& h, const rlwe::SecretKey& c) { h.check_key(c.fingerprint, "export_secret_key"); return py::bytes(rlwe::save(*h.ctx, c)); });
-  m.def("load_ciphertext", [](const HeContext& h, const py::bytes& b) { return std::make_shared<Ciphertext>(rlwe::load_ciphertext(*h.ctx, std::string(b))); });
-  m.def("load_plaintext", [](const HeContext& h, const py::bytes& b) { return std::make_shared<Plaintext>(rlwe::load_plaintext(*h.ctx, std::string(b))); });
-  m.def("load_public_key", [](const HeContext& h, const py::bytes& b) { return std::make_shared<rlwe::PublicKey>(rlwe::load_public_key(*h.ctx, std::string(b))); });
-  m.def("load_relin_key", [](const HeContext& h, const py::bytes& b) { return std::make_shared<rlwe::KeySwitchKey>(rlwe::load_relin_key(*h.ctx, std::string(b))); });
-  m.def("load_galois_keys", [](const HeContext& h, const py::bytes& b) { return std::make_shared<rlwe::GaloisKeys>(rlwe::load_galois_keys(*h.ctx, std::string(b))); });
-  m.def("import_secret_key", [](const HeContext& h, const py::bytes& b) { return std::make_shared<rlwe::SecretKey>(rlwe::load_secret_key(*h.ctx, std::string(b))); });
+  m.def("save", [](const HeContext& h, const Ciphertext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(released([&] { return rlwe::save(*h.ctx, c); })); });
+  m.def("save", [](const HeContext& h, const Plaintext& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(released([&] { return rlwe::save(*h.ctx, c); })); });
+  m.def("save", [](const HeContext& h, const rlwe::PublicKey& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(released([&] { return rlwe::save(*h.ctx, c); })); });
+  m.def("save", [](const HeContext& h, const rlwe::KeySwitchKey& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(released([&] { return rlwe::save(*h.ctx, c); })); });
+  m.def("save", [](const HeContext& h, const rlwe::GaloisKeys& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(released([&] { return rlwe::save(*h.ctx, c); })); });
+  m.def("export_secret_key", [](const HeContext& h, const rlwe::SecretKey& c) { h.check_key(c.fingerprint, "export_secret_key"); return py::bytes(released([&] { return rlwe::save(*h.ctx, c); })); });
+  m.def("load_ciphertext", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<Ciphertext>(released([&] { return rlwe::load_ciphertext(*h.ctx, s); })); });
+  m.def("load_plaintext", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<Plaintext>(released([&] { return rlwe::load_plaintext(*h.ctx, s); })); });
+  m.def("load_public_key", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::PublicKey>(released([&] { return rlwe::load_public_key(*h.ctx, s); })); });
+  m.def("load_relin_key", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::KeySwitchKey>(released([&] { return rlwe::load_relin_key(*h.ctx, s); })); });
+  m.def("load_galois_keys", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::GaloisKeys>(released([&] { return rlwe::load_galois_keys(*h.ctx, s); })); });
+  m.def("import_secret_key", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::SecretKey>(released([&] { return rlwe::load_secret_key(*h.ctx, s); })); });
 
   m.def("select_primes", &rlwe::select_primes, py::arg("n"), py::arg("bit_sizes"),
         "SEAL-compatible prime chain for the given bit sizes.");
@@ -273,7 +273,7 @@ void init_he(py::module_& root) {
         return std::make_shared<Plaintext>(released([&] { return h.ckks_encoder().encode_real(p, count, scale, level); }));
       }, py::arg("values"), py::arg("scale"), py::arg("level"))
       .def("encode_constant", [](HeContext& h, std::complex<double> value, double scale, int level) {
-        return std::make_shared<Plaintext>(h.ckks_encoder().encode_constant(value, scale, level));
+        return std::make_shared<Plaintext>(released([&] { return h.ckks_encoder().encode_constant(value, scale, level); }));
       }, py::arg("value"), py::arg("scale"), py::arg("level"))
       .def("decode", [](HeContext& h, const Plaintext& pt) {
         h.check_key(pt.fingerprint, "decode");

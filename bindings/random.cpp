@@ -106,6 +106,10 @@ void init_random(py::module_& m) {
     auto s = random::os_seed();
     return py::bytes(reinterpret_cast<const char*>(s.data()), s.size());
   });
+  m.def("_seed_thread_prng_for_tests", [](const py::bytes& seed) {
+    random::seed_thread_prng_for_tests(seed_from(seed, "_seed_thread_prng_for_tests"));
+  }, py::arg("seed"),
+  "TESTS ONLY: the calling thread's key/encryption generator becomes the expansion of `seed` (32 bytes).");
 }
 
 }  // namespace ppml::bindings

@@ -10,6 +10,7 @@ void init_random(pybind11::module_& m);
 void init_rns(pybind11::module_& m);
 void init_eltwise(pybind11::module_& m);
 void init_packing(pybind11::module_& m);
+void init_threads(pybind11::module_& m);
 #ifdef PPML_HE
 void init_he(pybind11::module_& m);
 void init_bfv(pybind11::module_& m);
@@ -28,6 +29,7 @@ inline void register_all(pybind11::module_& m) {
   init_rns(m);
   init_eltwise(m);
   init_packing(m);
+  init_threads(m);
 #ifdef PPML_HE
   init_he(m);
   init_bfv(m);

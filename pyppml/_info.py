@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 
 from pyppml import _core
+from pyppml.gpu.discovery import summary as gpu_summary
 
 
 def info() -> dict:
@@ -28,6 +29,7 @@ def info() -> dict:
         "cpu_features": list(_core.cpu_features()),
         "compiled_backends": list(_core.compiled_backends()),
         "backends": list(_core.available_backends()),
+        "gpu": gpu_summary(),
         "backend_setting": _core.get_backend(),
         "backend_effective": _core.effective_backend(),
         "kernels": {
@@ -40,3 +42,11 @@ def info() -> dict:
             "local DP: unary perturbation": _core.ldp_unary_kernel_name(),
         },
     }
+
+
+def available_backends() -> list[str]:
+    """Where computations can run: the CPU SIMD backends usable here, plus "cuda" when a
+    GPU is usable (``pyppml.gpu``; ``info()["gpu"]`` says why not otherwise)."""
+    from pyppml.gpu import is_available
+
+    return list(_core.available_backends()) + (["cuda"] if is_available() else [])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import numbers
+import pickle
 import warnings
 from typing import Iterable
 
@@ -56,8 +57,42 @@ def signed_powers_of_two(period: int) -> list[int]:
     return out
 
 
+# ---------------------------------------------------------------------- pickle protocol 5
+# Serialized bodies at least this large travel as out-of-band buffers under protocol 5
+# (Dask, Ray and multiprocessing.shared_memory then move them without a copy into the
+# pickle stream); smaller ones stay in-band.
+OUT_OF_BAND_MIN_BYTES = 4096
+
+
+def reduce_out_of_band(reduced, protocol: int):
+    """``reduced`` (a ``__reduce__`` tuple whose arguments may hold serialized bytes) for
+    ``protocol``: unchanged below 5; from 5 on, every large ``bytes`` argument becomes a
+    :class:`pickle.PickleBuffer`, restored by :func:`_restore_out_of_band`. What pickles
+    is exactly what ``__reduce__`` chose (never the secret key); only the framing changes."""
+    if protocol < 5:
+        return reduced
+    fn, args = reduced[0], reduced[1]
+    slots = tuple(i for i, a in enumerate(args) if isinstance(a, bytes) and len(a) >= OUT_OF_BAND_MIN_BYTES)
+    if not slots:
+        return reduced
+    wrapped = tuple(pickle.PickleBuffer(a) if i in slots else a for i, a in enumerate(args))
+    return (_restore_out_of_band, (fn, slots, wrapped)) + tuple(reduced[2:])
+
+
+def _restore_out_of_band(fn, slots, args):
+    """Unpickle: the buffers come back as whatever the transport holds (bytes, a
+    PickleBuffer, a memoryview of a received frame); the loaders take bytes."""
+    args = tuple(bytes(memoryview(a)) if i in slots and not isinstance(a, bytes) else a for i, a in enumerate(args))
+    return fn(*args)
+
+
 class RlweContext:
     """Base of ``ckks.Context`` and ``bfv.Context``: parameters and the key set."""
+
+    def __reduce_ex__(self, protocol):
+        # The scheme's __reduce__ decides what pickles (parameters and public keys, never
+        # the secret key); protocol 5 sends those bytes out of band.
+        return reduce_out_of_band(self.__reduce__(), protocol)
 
     def __init__(self, native):
         self._native = native
@@ -306,3 +341,6 @@ class RlweObject:
 
     def __reduce__(self):
         return self._serialization().restore, (self._kind, self.to_bytes(), self.context)
+
+    def __reduce_ex__(self, protocol):
+        return reduce_out_of_band(self.__reduce__(), protocol)

@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--logn", type=int, nargs="*", default=None, help="restrict to these log2(N)")
     p.add_argument("--out", default=None, help="folder for the plots some suites draw (dplr, audit)")
+    p.add_argument("--threads", type=int, nargs="*", default=None,
+                   help="thread counts for the threads suite (default 1 2) and the per-worker pool of the dask suite")
+    p.add_argument("--workers", type=int, nargs="*", default=None, help="worker processes for the dask suite (default 1 2)")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("demo", help="the main job end to end on the embedded data set")

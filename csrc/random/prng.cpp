@@ -3,6 +3,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <stdexcept>
 
 #include "common/secure_zero.hpp"
+#include "common/thread_pool.hpp"
 #include "random/chacha20.hpp"
 
 namespace ppml::random {
@@ -54,7 +56,15 @@ void Prng::fill(void* out, std::size_t bytes) {
       // Large requests go straight to the destination, whole blocks at a time.
       if (bytes >= sizeof(buffer_)) {
         std::size_t blocks = bytes / 64;
-        chacha20_blocks(key_, counter_, stream_, dst, blocks);
+        // ChaCha20 blocks depend only on their counter: long runs (mask expansion, seeded
+        // uniform polynomials) are split over the pool with the same bytes as one call.
+        constexpr std::size_t kBlocksPerTask = 2048;  // 128 KiB
+        const uint64_t first = counter_;
+        parallel_for(0, (blocks + kBlocksPerTask - 1) / kBlocksPerTask, 1, [&](std::size_t task) {
+          const std::size_t begin = task * kBlocksPerTask;
+          const std::size_t count = std::min(kBlocksPerTask, blocks - begin);
+          chacha20_blocks(key_, first + begin, stream_, dst + 64 * begin, count);
+        });
         counter_ += blocks;
         dst += 64 * blocks;
         bytes -= 64 * blocks;
@@ -99,15 +109,23 @@ uint64_t Prng::uniform_below(uint64_t bound) {
   }
 }
 
+namespace {
+thread_local std::unique_ptr<Prng> t_prng;
+thread_local pid_t t_owner = 0;
+}  // namespace
+
 Prng& thread_prng() {
-  thread_local std::unique_ptr<Prng> prng;
-  thread_local pid_t owner = 0;
   pid_t pid = getpid();
-  if (!prng || owner != pid) {
-    prng = std::make_unique<Prng>();
-    owner = pid;
+  if (!t_prng || t_owner != pid) {
+    t_prng = std::make_unique<Prng>();
+    t_owner = pid;
   }
-  return *prng;
+  return *t_prng;
+}
+
+void seed_thread_prng_for_tests(const Seed& seed) {
+  t_prng = std::make_unique<Prng>(seed, 0);
+  t_owner = getpid();
 }
 
 }  // namespace ppml::random

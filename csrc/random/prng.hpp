@@ -44,4 +44,9 @@ class Prng {
 // child never share a keystream.
 Prng& thread_prng();
 
+// TESTS ONLY: replaces the calling thread's generator by the deterministic expansion of
+// `seed`, so that key generation and encryption can be compared bit for bit across thread
+// counts. Never use it for real keys (the next fork re-keys the child from the OS).
+void seed_thread_prng_for_tests(const Seed& seed);
+
 }  // namespace ppml::random

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/aligned_buffer.hpp"
+#include "common/thread_pool.hpp"
 
 namespace ppml::rns {
 
@@ -21,21 +22,22 @@ BaseConverter::BaseConverter(std::shared_ptr<const RnsBase> from, std::shared_pt
 }
 
 void BaseConverter::scaled_inputs(const uint64_t* in, uint64_t* y, std::size_t n) const {
-  for (std::size_t i = 0; i < from_->size(); ++i) {
+  parallel_for(from_->size(), [&](std::size_t i) {
     const auto& q = (*from_)[i];
     const uint64_t w = from_->inv_punctured(i), ws = from_->inv_punctured_shoup(i);
     const uint64_t* src = in + i * n;
     uint64_t* dst = y + i * n;
     for (std::size_t k = 0; k < n; ++k) dst[k] = q.mul_shoup(src[k], w, ws);
-  }
+  });
 }
 
 void BaseConverter::accumulate(const uint64_t* y, uint64_t* out, std::size_t n) const {
   const std::size_t kb = from_->size();
   constexpr std::size_t kChunk = 256;
-  // 128-bit accumulators; products are < 2^122, so up to 32 terms fit before reducing.
-  math::u128 acc[kChunk];
-  for (std::size_t j = 0; j < to_->size(); ++j) {
+  // Target primes are independent (one pool task each).
+  parallel_for(to_->size(), [&](std::size_t j) {
+    // 128-bit accumulators; products are < 2^122, so up to 32 terms fit before reducing.
+    math::u128 acc[kChunk];
     const auto& p = (*to_)[j];
     const uint64_t* c = punctured_mod_.data() + j * kb;
     for (std::size_t k0 = 0; k0 < n; k0 += kChunk) {
@@ -50,7 +52,7 @@ void BaseConverter::accumulate(const uint64_t* y, uint64_t* out, std::size_t n) 
       uint64_t* o = out + j * n + k0;
       for (std::size_t k = 0; k < len; ++k) o[k] = p.reduce128(acc[k]);
     }
-  }
+  });
 }
 
 void BaseConverter::convert_approx(const uint64_t* in, uint64_t* out, std::size_t n) const {
@@ -75,20 +77,24 @@ void BaseConverter::convert_exact(const uint64_t* in, uint64_t* out, std::size_t
   // sum_i y_i / q_i = x / Q + alpha. Rounding it gives the alpha of the centered lift
   // (boundary only at x ~ Q/2); a negative fraction means x > Q/2, so the non-centered
   // lift keeps one Q more. Small x (the common case) is never near a boundary.
+  // Each coefficient's sum is computed in the same order whatever the split: same bits.
   std::vector<uint64_t> alpha(n);
-  for (std::size_t k = 0; k < n; ++k) {
-    double s = 0.0;
-    for (std::size_t i = 0; i < kb; ++i) s += static_cast<double>(y[i * n + k]) * inv_q_[i];
-    double v = std::floor(s + 0.5);
-    if (!centered && s - v < 0) v -= 1.0;
-    alpha[k] = static_cast<uint64_t>(v);
-  }
-  for (std::size_t j = 0; j < to_->size(); ++j) {
+  constexpr std::size_t kBlock = 1024;
+  parallel_for(0, (n + kBlock - 1) / kBlock, 1, [&](std::size_t blk) {
+    for (std::size_t k = blk * kBlock; k < std::min(n, (blk + 1) * kBlock); ++k) {
+      double s = 0.0;
+      for (std::size_t i = 0; i < kb; ++i) s += static_cast<double>(y[i * n + k]) * inv_q_[i];
+      double v = std::floor(s + 0.5);
+      if (!centered && s - v < 0) v -= 1.0;
+      alpha[k] = static_cast<uint64_t>(v);
+    }
+  });
+  parallel_for(to_->size(), [&](std::size_t j) {
     const auto& p = (*to_)[j];
     const uint64_t qm = q_mod_[j];
     uint64_t* o = out + j * n;
     for (std::size_t k = 0; k < n; ++k) o[k] = p.sub(o[k], p.mul(p.reduce(alpha[k]), qm));
-  }
+  });
 }
 
 }  // namespace ppml::rns

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "common/thread_pool.hpp"
 #include "ntt/ntt.hpp"
 #include "rns/eltwise.hpp"
 
@@ -29,7 +30,7 @@ template <typename Kernel>
 void binary(const char* api, const RnsPoly& a, const RnsPoly& b, RnsPoly& out, Kernel kernel) {
   check_compatible(api, a, b);
   if (&out != &a && &out != &b) prepare_out(a, out);
-  for (std::size_t i = 0; i < a.limbs(); ++i) kernel(a.limb(i), b.limb(i), out.limb(i), a.n(), (*a.base())[i]);
+  parallel_for(a.limbs(), [&](std::size_t i) { kernel(a.limb(i), b.limb(i), out.limb(i), a.n(), (*a.base())[i]); });
 }
 
 }  // namespace
@@ -41,29 +42,29 @@ void multiply(const RnsPoly& a, const RnsPoly& b, RnsPoly& out) { binary("multip
 void multiply_add(const RnsPoly& a, const RnsPoly& b, RnsPoly& out) {
   check_compatible("multiply_add", a, b);
   check_compatible("multiply_add", a, out);
-  for (std::size_t i = 0; i < a.limbs(); ++i) mul_add_mod(a.limb(i), b.limb(i), out.limb(i), a.n(), (*a.base())[i]);
+  parallel_for(a.limbs(), [&](std::size_t i) { mul_add_mod(a.limb(i), b.limb(i), out.limb(i), a.n(), (*a.base())[i]); });
 }
 
 void negate(const RnsPoly& a, RnsPoly& out) {
   if (&out != &a) prepare_out(a, out);
-  for (std::size_t i = 0; i < a.limbs(); ++i) neg_mod(a.limb(i), out.limb(i), a.n(), (*a.base())[i]);
+  parallel_for(a.limbs(), [&](std::size_t i) { neg_mod(a.limb(i), out.limb(i), a.n(), (*a.base())[i]); });
 }
 
 void multiply_scalar(const RnsPoly& a, const std::vector<uint64_t>& scalars, RnsPoly& out) {
   if (scalars.size() != a.limbs())
     throw_parameter("multiply_scalar", "scalars", "has the wrong length", std::to_string(a.limbs()), scalars.size());
   if (&out != &a) prepare_out(a, out);
-  for (std::size_t i = 0; i < a.limbs(); ++i) {
+  parallel_for(a.limbs(), [&](std::size_t i) {
     const auto& q = (*a.base())[i];
     mul_scalar_mod(a.limb(i), q.reduce(scalars[i]), out.limb(i), a.n(), q);
-  }
+  });
 }
 
 void ntt_forward(RnsPoly& a) {
   if (a.form() == Form::Evaluation)
     throw_mismatch("ntt_forward", "poly", "is already in evaluation form", "coefficient form", "evaluation form");
   const auto& tables = a.base()->ntt_tables(a.n());
-  for (std::size_t i = 0; i < a.limbs(); ++i) ntt::forward_inplace(a.limb(i), *tables[i]);
+  parallel_for(a.limbs(), [&](std::size_t i) { ntt::forward_inplace(a.limb(i), *tables[i]); });
   a.set_form(Form::Evaluation);
 }
 
@@ -71,7 +72,7 @@ void ntt_inverse(RnsPoly& a) {
   if (a.form() == Form::Coefficient)
     throw_mismatch("ntt_inverse", "poly", "is already in coefficient form", "evaluation form", "coefficient form");
   const auto& tables = a.base()->ntt_tables(a.n());
-  for (std::size_t i = 0; i < a.limbs(); ++i) ntt::inverse_inplace(a.limb(i), *tables[i]);
+  parallel_for(a.limbs(), [&](std::size_t i) { ntt::inverse_inplace(a.limb(i), *tables[i]); });
   a.set_form(Form::Coefficient);
 }
 
@@ -97,8 +98,8 @@ void rescale_by_last(const RnsPoly& a, std::shared_ptr<const RnsBase> target, Rn
   if (a.form() == Form::Evaluation) ntt::inverse_inplace(last.data(), *tables[l]);
   const uint64_t half = ql.value() >> 1;
   for (uint64_t k = 0; k < n; ++k) last[k] = ql.add(last[k], half);
-  AlignedBuffer<uint64_t> t(n, Uninitialized{});
-  for (std::size_t i = 0; i < l; ++i) {
+  parallel_for(l, [&](std::size_t i) {
+    AlignedBuffer<uint64_t> t(n, Uninitialized{});  // per task: limbs run on several threads
     const auto& q = base[i];
     // t = (r mod q_i) - q_l/2 (x mod q_i by a Shoup product with 1), to evaluation form,
     // then (x_i - t) * q_l^-1.
@@ -107,7 +108,7 @@ void rescale_by_last(const RnsPoly& a, std::shared_ptr<const RnsBase> target, Rn
     if (a.form() == Form::Evaluation) ntt::forward_inplace(t.data(), *tables[i]);
     sub_mod(a.limb(i), t.data(), result.limb(i), n, q);
     mul_scalar_mod(result.limb(i), q.inv(q.reduce(ql.value())), result.limb(i), n, q);
-  }
+  });
   out = std::move(result);
 }
 

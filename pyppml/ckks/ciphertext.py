@@ -131,6 +131,18 @@ class Ciphertext(RlweObject):
     def __repr__(self) -> str:
         return f"ckks.Ciphertext(level={self.level}, scale=2^{np.log2(self.scale):.2f}, size={self.size})"
 
+    @property
+    def device(self) -> str:
+        """Where the ciphertext lives: "cpu" here, "cuda" for a ``pyppml.gpu`` one."""
+        return "cpu"
+
+    def to(self, device: str) -> Ciphertext:
+        """This ciphertext on ``device`` ("cpu" or "cuda"): self if already there, else a
+        copy in that memory (``DeviceUnavailableError`` when "cuda" is not usable)."""
+        from pyppml.gpu.ciphertext import ciphertext_to
+
+        return ciphertext_to(self, device)
+
     # ------------------------------------------------------------ named operations
     def relinearize(self) -> Ciphertext:
         if self.size == 2:

@@ -2,8 +2,10 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "common/errors.hpp"
+#include "common/thread_pool.hpp"
 #include "he/bfv/lift.hpp"
 #include "he/bfv/scale_round.hpp"
 #include "he/rlwe/arith.hpp"
@@ -13,32 +15,54 @@
 namespace ppml::bfv {
 namespace {
 
-// Evaluation form over Q_l -> evaluation form over Q_l * B (centered lift): (l+1)
-// data-prime limbs, then |B| auxiliary limbs.
-void lift(const BfvContext& ctx, const LevelTables& lt, const rns::RnsPoly& p, uint64_t* out, uint64_t* scratch) {
+// Evaluation form over Q_l -> evaluation form over Q_l * B (centered lift) for several
+// polynomials at once: (l+1) data-prime limbs, then |B| auxiliary limbs each. Each phase
+// is split over (polynomial, limb) pairs, the lift itself over polynomials.
+void lift_all(const BfvContext& ctx, const LevelTables& lt, const rns::RnsPoly* const* polys, uint64_t* const* outs,
+              std::size_t count) {
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size();
-  std::memcpy(out, p.data(), lq * n * sizeof(uint64_t));
-  std::memcpy(scratch, p.data(), lq * n * sizeof(uint64_t));
-  for (std::size_t i = 0; i < lq; ++i) ntt::inverse_inplace(scratch + i * n, ctx.rlwe().ntt(i));
-  uint64_t* aux = out + lq * n;
-  lift_centered(lt.q_to_b_fast.get(), *lt.q_to_b, scratch, aux, n);
-  for (std::size_t k = 0; k < kb; ++k) ntt::forward_inplace(aux + k * n, ctx.aux_ntt(k));
+  AlignedBuffer<uint64_t> scratch(count * lq * n, Uninitialized{});
+  parallel_for(count * lq, [&](std::size_t x) {
+    const std::size_t c = x / lq, i = x % lq;
+    std::memcpy(outs[c] + i * n, polys[c]->limb(i), n * sizeof(uint64_t));
+    std::memcpy(scratch.data() + x * n, polys[c]->limb(i), n * sizeof(uint64_t));
+    ntt::inverse_inplace(scratch.data() + x * n, ctx.rlwe().ntt(i));
+  });
+  parallel_for(count, [&](std::size_t c) {
+    lift_centered(lt.q_to_b_fast.get(), *lt.q_to_b, scratch.data() + c * lq * n, outs[c] + lq * n, n);
+  });
+  parallel_for(count * kb, [&](std::size_t x) {
+    const std::size_t c = x / kb, k = x % kb;
+    ntt::forward_inplace(outs[c] + (lq + k) * n, ctx.aux_ntt(k));
+  });
 }
 
 const math::Modulus& modulus_at(const BfvContext& ctx, std::size_t lq, std::size_t idx) {
   return idx < lq ? ctx.rlwe().modulus(idx) : (*ctx.aux_base())[idx - lq];
 }
 
-// Evaluation form over Q_l * B -> round(t c / Q_l) in evaluation form over Q_l.
-rns::RnsPoly scale_down(const BfvContext& ctx, const LevelTables& lt, uint64_t* c, uint64_t* scratch) {
-  const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size();
-  for (std::size_t i = 0; i < lq; ++i) ntt::inverse_inplace(c + i * n, ctx.rlwe().ntt(i));
-  for (std::size_t k = 0; k < kb; ++k) ntt::inverse_inplace(c + (lq + k) * n, ctx.aux_ntt(k));
-  scale_to_aux_dispatch(ctx, lt, c, c + lq * n, scratch);
-  rns::RnsPoly out(n, ctx.rlwe().q_base(lt.level), rns::Form::Evaluation, false, Uninitialized{});
-  lift_centered(lt.b_to_q_fast.get(), *lt.b_to_q, scratch, out.data(), n);
-  for (std::size_t i = 0; i < lq; ++i) ntt::forward_inplace(out.limb(i), ctx.rlwe().ntt(i));
-  return out;
+// Evaluation form over Q_l * B -> round(t c / Q_l) in evaluation form over Q_l, for the
+// three tensor components at once (phases split as in lift_all).
+void scale_down_all(const BfvContext& ctx, const LevelTables& lt, uint64_t* const c[3], std::vector<rns::RnsPoly>& out) {
+  const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size(), limbs = lq + kb;
+  parallel_for(3 * limbs, [&](std::size_t x) {
+    const std::size_t p = x / limbs, i = x % limbs;
+    if (i < lq)
+      ntt::inverse_inplace(c[p] + i * n, ctx.rlwe().ntt(i));
+    else
+      ntt::inverse_inplace(c[p] + i * n, ctx.aux_ntt(i - lq));
+  });
+  for (int p = 0; p < 3; ++p) out.emplace_back(n, ctx.rlwe().q_base(lt.level), rns::Form::Evaluation, false, Uninitialized{});
+  AlignedBuffer<uint64_t> scratch(3 * kb * n, Uninitialized{});
+  parallel_for(3, [&](std::size_t p) {
+    uint64_t* s = scratch.data() + p * kb * n;
+    scale_to_aux_dispatch(ctx, lt, c[p], c[p] + lq * n, s);
+    lift_centered(lt.b_to_q_fast.get(), *lt.b_to_q, s, out[p].data(), n);
+  });
+  parallel_for(3 * lq, [&](std::size_t x) {
+    const std::size_t p = x / lq, i = x % lq;
+    ntt::forward_inplace(out[p].limb(i), ctx.rlwe().ntt(i));
+  });
 }
 
 void check_operand(const char* api, const BfvContext& ctx, const rlwe::Ciphertext& a) {
@@ -53,23 +77,21 @@ rlwe::Ciphertext product(const BfvContext& ctx, const rlwe::Ciphertext& a, const
   const LevelTables& lt = ctx.level(a.level());
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size(), limbs = lq + kb;
   const std::size_t size = limbs * n;
-  AlignedBuffer<uint64_t> scratch(std::max(lq, kb) * n, Uninitialized{});
   AlignedBuffer<uint64_t> a0(size, Uninitialized{}), a1(size, Uninitialized{});
-  lift(ctx, lt, a.polys[0], a0.data(), scratch.data());
-  lift(ctx, lt, a.polys[1], a1.data(), scratch.data());
   AlignedBuffer<uint64_t> b0, b1;
   const uint64_t *pb0 = a0.data(), *pb1 = a1.data();
   if (b) {
     b0 = AlignedBuffer<uint64_t>(size, Uninitialized{});
     b1 = AlignedBuffer<uint64_t>(size, Uninitialized{});
-    lift(ctx, lt, b->polys[0], b0.data(), scratch.data());
-    lift(ctx, lt, b->polys[1], b1.data(), scratch.data());
     pb0 = b0.data();
     pb1 = b1.data();
   }
+  const rns::RnsPoly* polys[4] = {&a.polys[0], &a.polys[1], b ? &b->polys[0] : nullptr, b ? &b->polys[1] : nullptr};
+  uint64_t* outs[4] = {a0.data(), a1.data(), b0.data(), b1.data()};
+  lift_all(ctx, lt, polys, outs, b ? 4 : 2);
   // Tensor, limb by limb.
   AlignedBuffer<uint64_t> c0(size, Uninitialized{}), c1(size, Uninitialized{}), c2(size, Uninitialized{});
-  for (std::size_t i = 0; i < limbs; ++i) {
+  parallel_for(limbs, [&](std::size_t i) {
     const math::Modulus& q = modulus_at(ctx, lq, i);
     const std::size_t o = i * n;
     rns::mul_mod(a0.data() + o, pb0 + o, c0.data() + o, n, q);
@@ -81,13 +103,12 @@ rlwe::Ciphertext product(const BfvContext& ctx, const rlwe::Ciphertext& a, const
       rns::add_mod(c1.data() + o, c1.data() + o, c1.data() + o, n, q);
     }
     rns::mul_mod(a1.data() + o, pb1 + o, c2.data() + o, n, q);
-  }
+  });
   rlwe::Ciphertext out;
   out.fingerprint = a.fingerprint;
   out.key_id = a.key_id;
-  out.polys.push_back(scale_down(ctx, lt, c0.data(), scratch.data()));
-  out.polys.push_back(scale_down(ctx, lt, c1.data(), scratch.data()));
-  out.polys.push_back(scale_down(ctx, lt, c2.data(), scratch.data()));
+  uint64_t* const comps[3] = {c0.data(), c1.data(), c2.data()};
+  scale_down_all(ctx, lt, comps, out.polys);
   return out;
 }
 

@@ -1,9 +1,11 @@
 #include "he/ckks/encoder.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "common/errors.hpp"
+#include "common/thread_pool.hpp"
 #include "ntt/ntt.hpp"
 #include "rns/rns_base.hpp"
 
@@ -138,9 +140,13 @@ rlwe::Plaintext Encoder::from_coefficients(const std::vector<double>& coeffs, do
       throw_parameter("encode", "values", "are too large for the scale and level",
                       "|value * scale| < 2^" + std::to_string(static_cast<int>(log_q) - 1) + " and finite",
                       std::to_string(coeffs[k]));
-    for (std::size_t i = 0; i < base->size(); ++i) pt.poly.limb(i)[k] = integer_double_mod(c, (*base)[i]);
   }
-  for (std::size_t i = 0; i < base->size(); ++i) ntt::forward_inplace(pt.poly.limb(i), ctx_.ntt(i));
+  // Checked above (serially, so the error names the first bad value); limbs in parallel.
+  parallel_for(base->size(), [&](std::size_t i) {
+    uint64_t* limb = pt.poly.limb(i);
+    for (uint64_t k = 0; k < n; ++k) limb[k] = integer_double_mod(std::nearbyint(coeffs[k]), (*base)[i]);
+    ntt::forward_inplace(limb, ctx_.ntt(i));
+  });
   pt.poly.set_form(rns::Form::Evaluation);
   pt.scale = scale;
   pt.fingerprint = ctx_.fingerprint();
@@ -193,7 +199,7 @@ std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {
   const auto& base = *poly.base();
   rns::RnsPoly c = poly;  // a copy: the inverse NTT works in place
   if (c.form() == rns::Form::Evaluation)
-    for (std::size_t i = 0; i < k; ++i) ntt::inverse_inplace(c.limb(i), ctx_.ntt(i));
+    parallel_for(k, [&](std::size_t i) { ntt::inverse_inplace(c.limb(i), ctx_.ntt(i)); });
   std::vector<double> out(n);
   if (k == 1) {
     const uint64_t q = base[0].value();
@@ -214,61 +220,65 @@ std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {
     punctured[i] = base.punctured_product(i).data();
     inv_q[i] = 1.0 / static_cast<double>(base[i].value());
   }
-  std::vector<uint64_t> acc(k + 1);
-  std::vector<math::u128> wide(k);
-  for (uint64_t j = 0; j < n; ++j) {
-    // Column sums of y_i * (Q/q_i) per word, without a carry chain across words (independent
-    // multiply-adds); carries are propagated every 7 terms (each product < 2^125).
-    std::fill(wide.begin(), wide.end(), 0);
-    std::fill(acc.begin(), acc.end(), 0);
-    double f = 0;
-    auto propagate = [&] {
-      math::u128 carry = 0;
-      for (std::size_t w = 0; w < k; ++w) {
-        math::u128 v = wide[w] + carry + acc[w];
-        acc[w] = static_cast<uint64_t>(v);
-        carry = v >> 64;
-        wide[w] = 0;
+  // Coefficients are independent: blocks of them on the pool, scratch per block.
+  constexpr uint64_t kBlock = 1024;
+  parallel_for(0, (n + kBlock - 1) / kBlock, 1, [&](std::size_t blk) {
+    std::vector<uint64_t> acc(k + 1);
+    std::vector<math::u128> wide(k);
+    for (uint64_t j = blk * kBlock; j < std::min<uint64_t>(n, (blk + 1) * kBlock); ++j) {
+      // Column sums of y_i * (Q/q_i) per word, without a carry chain across words (independent
+      // multiply-adds); carries are propagated every 7 terms (each product < 2^125).
+      std::fill(wide.begin(), wide.end(), 0);
+      std::fill(acc.begin(), acc.end(), 0);
+      double f = 0;
+      auto propagate = [&] {
+        math::u128 carry = 0;
+        for (std::size_t w = 0; w < k; ++w) {
+          math::u128 v = wide[w] + carry + acc[w];
+          acc[w] = static_cast<uint64_t>(v);
+          carry = v >> 64;
+          wide[w] = 0;
+        }
+        acc[k] += static_cast<uint64_t>(carry);
+      };
+      for (std::size_t i = 0; i < k; ++i) {
+        const auto& q = base[i];
+        const uint64_t y = q.mul_shoup(c.limb(i)[j], base.inv_punctured(i), base.inv_punctured_shoup(i));
+        f += static_cast<double>(y) * inv_q[i];
+        const uint64_t* P = punctured[i];
+        for (std::size_t w = 0; w < k; ++w) wide[w] += static_cast<math::u128>(P[w]) * y;
+        if (i % 7 == 6) propagate();
       }
-      acc[k] += static_cast<uint64_t>(carry);
-    };
-    for (std::size_t i = 0; i < k; ++i) {
-      const auto& q = base[i];
-      const uint64_t y = q.mul_shoup(c.limb(i)[j], base.inv_punctured(i), base.inv_punctured_shoup(i));
-      f += static_cast<double>(y) * inv_q[i];
-      const uint64_t* P = punctured[i];
-      for (std::size_t w = 0; w < k; ++w) wide[w] += static_cast<math::u128>(P[w]) * y;
-      if (i % 7 == 6) propagate();
-    }
-    propagate();
-    // acc -= t * Q (t small and non-negative).
-    const uint64_t t = static_cast<uint64_t>(std::floor(f + 0.5));
-    uint64_t borrow = 0, carry = 0;
-    for (std::size_t w = 0; w <= k; ++w) {
-      math::u128 prod = static_cast<math::u128>(w < k ? Q[w] : 0) * t + carry;
-      carry = static_cast<uint64_t>(prod >> 64);
-      const uint64_t sub = static_cast<uint64_t>(prod);
-      const uint64_t before = acc[w];
-      acc[w] = before - sub - borrow;
-      borrow = (before < sub) || (before - sub < borrow) ? 1 : 0;
-    }
-    const bool negative = static_cast<int64_t>(acc[k]) < 0;
-    if (negative) {  // two's complement negate
-      uint64_t c1 = 1;
+      propagate();
+      // acc -= t * Q (t small and non-negative).
+      const uint64_t t = static_cast<uint64_t>(std::floor(f + 0.5));
+      uint64_t borrow = 0, carry = 0;
       for (std::size_t w = 0; w <= k; ++w) {
-        acc[w] = ~acc[w] + c1;
-        c1 = (acc[w] == 0 && c1) ? 1 : 0;
+        math::u128 prod = static_cast<math::u128>(w < k ? Q[w] : 0) * t + carry;
+        carry = static_cast<uint64_t>(prod >> 64);
+        const uint64_t sub = static_cast<uint64_t>(prod);
+        const uint64_t before = acc[w];
+        acc[w] = before - sub - borrow;
+        borrow = (before < sub) || (before - sub < borrow) ? 1 : 0;
       }
+      const bool negative = static_cast<int64_t>(acc[k]) < 0;
+      if (negative) {  // two's complement negate
+        uint64_t c1 = 1;
+        for (std::size_t w = 0; w <= k; ++w) {
+          acc[w] = ~acc[w] + c1;
+          c1 = (acc[w] == 0 && c1) ? 1 : 0;
+        }
+      }
+      // Only the top three non-zero words reach a double's 53-bit mantissa.
+      std::size_t top = k;
+      while (top > 0 && acc[top] == 0) --top;
+      const std::size_t low = top >= 2 ? top - 2 : 0;
+      double v = 0;
+      for (std::size_t w = top + 1; w-- > low;) v = v * 18446744073709551616.0 + static_cast<double>(acc[w]);
+      v = std::ldexp(v, static_cast<int>(64 * low));
+      out[j] = negative ? -v : v;
     }
-    // Only the top three non-zero words reach a double's 53-bit mantissa.
-    std::size_t top = k;
-    while (top > 0 && acc[top] == 0) --top;
-    const std::size_t low = top >= 2 ? top - 2 : 0;
-    double v = 0;
-    for (std::size_t w = top + 1; w-- > low;) v = v * 18446744073709551616.0 + static_cast<double>(acc[w]);
-    v = std::ldexp(v, static_cast<int>(64 * low));
-    out[j] = negative ? -v : v;
-  }
+  });
   return out;
 }
 

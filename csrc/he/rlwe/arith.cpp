@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "common/thread_pool.hpp"
 #include "he/rlwe/key_switch.hpp"
 #include "rns/automorphism.hpp"
 #include "rns/eltwise.hpp"
@@ -68,8 +69,9 @@ Ciphertext add_or_sub(const Context& ctx, const Ciphertext& a, const Ciphertext&
   const std::size_t size = std::max(a.size(), b.size());
   Ciphertext out = like(a, size);
   const uint64_t n = a.n();
-  for (std::size_t c = 0; c < size; ++c)
-    for (int i = 0; i <= a.level(); ++i) {
+  const std::size_t limbs = static_cast<std::size_t>(a.level()) + 1;
+  parallel_for(size * limbs, [&](std::size_t x) {
+      const std::size_t c = x / limbs, i = x % limbs;
       const auto& q = ctx.modulus(i);
       if (c < a.size() && c < b.size()) {
         if (Subtract)
@@ -83,7 +85,7 @@ Ciphertext add_or_sub(const Context& ctx, const Ciphertext& a, const Ciphertext&
       } else {
         std::copy(b.polys[c].limb(i), b.polys[c].limb(i) + n, out.polys[c].limb(i));
       }
-    }
+    });
   return out;
 }
 }  // namespace
@@ -95,8 +97,11 @@ Ciphertext negate(const Context& ctx, const Ciphertext& a) {
   check_same_params("negate", ctx, a.fingerprint);
   check_eval("negate", a);
   Ciphertext out = like(a, a.size());
-  for (std::size_t c = 0; c < a.size(); ++c)
-    for (int i = 0; i <= a.level(); ++i) rns::neg_mod(a.polys[c].limb(i), out.polys[c].limb(i), a.n(), ctx.modulus(i));
+  const std::size_t limbs = static_cast<std::size_t>(a.level()) + 1;
+  parallel_for(a.size() * limbs, [&](std::size_t x) {
+    const std::size_t c = x / limbs, i = x % limbs;
+    rns::neg_mod(a.polys[c].limb(i), out.polys[c].limb(i), a.n(), ctx.modulus(i));
+  });
   return out;
 }
 
@@ -130,9 +135,11 @@ Ciphertext multiply_plain(const Context& ctx, const Ciphertext& a, const rns::Rn
   check_eval("multiply_plain", a);
   check_level("multiply_plain", a, m);
   Ciphertext out = like(a, a.size());
-  for (std::size_t c = 0; c < a.size(); ++c)
-    for (int i = 0; i <= a.level(); ++i)
-      rns::mul_mod(a.polys[c].limb(i), m.limb(i), out.polys[c].limb(i), a.n(), ctx.modulus(i));
+  const std::size_t limbs = static_cast<std::size_t>(a.level()) + 1;
+  parallel_for(a.size() * limbs, [&](std::size_t x) {
+    const std::size_t c = x / limbs, i = x % limbs;
+    rns::mul_mod(a.polys[c].limb(i), m.limb(i), out.polys[c].limb(i), a.n(), ctx.modulus(i));
+  });
   return out;
 }
 
@@ -142,10 +149,12 @@ Ciphertext multiply_integer(const Context& ctx, const Ciphertext& a, const std::
   if (residues.size() < static_cast<std::size_t>(a.level() + 1))
     throw_parameter("multiply_integer", "residues", "are too few", std::to_string(a.level() + 1), residues.size());
   Ciphertext out = like(a, a.size());
-  for (std::size_t c = 0; c < a.size(); ++c)
-    for (int i = 0; i <= a.level(); ++i)
-      rns::mul_scalar_mod(a.polys[c].limb(i), ctx.modulus(i).reduce(residues[i]), out.polys[c].limb(i), a.n(),
-                          ctx.modulus(i));
+  const std::size_t limbs = static_cast<std::size_t>(a.level()) + 1;
+  parallel_for(a.size() * limbs, [&](std::size_t x) {
+    const std::size_t c = x / limbs, i = x % limbs;
+    rns::mul_scalar_mod(a.polys[c].limb(i), ctx.modulus(i).reduce(residues[i]), out.polys[c].limb(i), a.n(),
+                        ctx.modulus(i));
+  });
   return out;
 }
 
@@ -156,13 +165,13 @@ Ciphertext tensor(const Context& ctx, const Ciphertext& a, const Ciphertext& b) 
                     std::to_string(a.size()) + " and " + std::to_string(b.size()));
   Ciphertext out = like(a, 3);
   const uint64_t n = a.n();
-  for (int i = 0; i <= a.level(); ++i) {
+  parallel_for(static_cast<std::size_t>(a.level()) + 1, [&](std::size_t i) {
     const auto& q = ctx.modulus(i);
     rns::mul_mod(a.polys[0].limb(i), b.polys[0].limb(i), out.polys[0].limb(i), n, q);
     rns::mul_mod(a.polys[0].limb(i), b.polys[1].limb(i), out.polys[1].limb(i), n, q);
     rns::mul_add_mod(a.polys[1].limb(i), b.polys[0].limb(i), out.polys[1].limb(i), n, q);
     rns::mul_mod(a.polys[1].limb(i), b.polys[1].limb(i), out.polys[2].limb(i), n, q);
-  }
+  });
   return out;
 }
 
@@ -172,13 +181,13 @@ Ciphertext square(const Context& ctx, const Ciphertext& a) {
   if (a.size() != 2) throw_parameter("square", "ciphertext", "is not relinearized", "2 components", a.size());
   Ciphertext out = like(a, 3);
   const uint64_t n = a.n();
-  for (int i = 0; i <= a.level(); ++i) {
+  parallel_for(static_cast<std::size_t>(a.level()) + 1, [&](std::size_t i) {
     const auto& q = ctx.modulus(i);
     rns::mul_mod(a.polys[0].limb(i), a.polys[0].limb(i), out.polys[0].limb(i), n, q);
     rns::mul_mod(a.polys[0].limb(i), a.polys[1].limb(i), out.polys[1].limb(i), n, q);
     rns::add_mod(out.polys[1].limb(i), out.polys[1].limb(i), out.polys[1].limb(i), n, q);
     rns::mul_mod(a.polys[1].limb(i), a.polys[1].limb(i), out.polys[2].limb(i), n, q);
-  }
+  });
   return out;
 }
 
@@ -191,11 +200,11 @@ Ciphertext relinearize(const Context& ctx, const Ciphertext& a, const KeySwitchK
   rns::RnsPoly u0, u1;
   switch_key(ctx, a.polys[2], relin_key, u0, u1);
   Ciphertext out = like(a, 2);
-  for (int i = 0; i <= a.level(); ++i) {
+  parallel_for(static_cast<std::size_t>(a.level()) + 1, [&](std::size_t i) {
     const auto& q = ctx.modulus(i);
     rns::add_mod(a.polys[0].limb(i), u0.limb(i), out.polys[0].limb(i), a.n(), q);
     rns::add_mod(a.polys[1].limb(i), u1.limb(i), out.polys[1].limb(i), a.n(), q);
-  }
+  });
   return out;
 }
 
@@ -214,10 +223,10 @@ namespace {
 Ciphertext finish_galois(const Context& ctx, const Ciphertext& a, uint64_t elt, rns::RnsPoly& u0, rns::RnsPoly& u1) {
   Ciphertext out = like(a, 2);
   auto perm = rns::automorphism_permutation(a.n(), elt);
-  for (int i = 0; i <= a.level(); ++i) {
+  parallel_for(static_cast<std::size_t>(a.level()) + 1, [&](std::size_t i) {
     rns::automorphism_eval_limb(a.polys[0].limb(i), perm->data(), out.polys[0].limb(i), a.n());
     rns::add_mod(out.polys[0].limb(i), u0.limb(i), out.polys[0].limb(i), a.n(), ctx.modulus(i));
-  }
+  });
   out.polys[1] = std::move(u1);
   return out;
 }
@@ -237,7 +246,8 @@ Ciphertext apply_galois(const Context& ctx, const Ciphertext& a, uint64_t elt, c
   auto perm = rns::automorphism_permutation(a.n(), elt);
   // Key switch sigma(c1): permute c1 first, then decompose.
   rns::RnsPoly c1(a.n(), a.polys[1].base(), rns::Form::Evaluation, false, Uninitialized{});
-  for (int i = 0; i <= a.level(); ++i) rns::automorphism_eval_limb(a.polys[1].limb(i), perm->data(), c1.limb(i), a.n());
+  parallel_for(static_cast<std::size_t>(a.level()) + 1,
+               [&](std::size_t i) { rns::automorphism_eval_limb(a.polys[1].limb(i), perm->data(), c1.limb(i), a.n()); });
   rns::RnsPoly u0, u1;
   switch_key(ctx, c1, key, u0, u1);
   return finish_galois(ctx, a, elt, u0, u1);

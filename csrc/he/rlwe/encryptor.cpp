@@ -1,6 +1,7 @@
 #include "he/rlwe/encryptor.hpp"
 
 #include "common/errors.hpp"
+#include "common/thread_pool.hpp"
 #include "he/rlwe/arith.hpp"
 #include "he/rlwe/sampling.hpp"
 #include "rns/eltwise.hpp"
@@ -19,9 +20,10 @@ Ciphertext encrypt_public(const Context& ctx, const PublicKey& pk, const rns::Rn
     rns::RnsPoly out = sample_error_eval(prng, n, base);
     out.set_form(rns::Form::Evaluation);
     const rns::RnsPoly& key = c == 0 ? pk.b : pk.a;
-    for (int i = 0; i <= level; ++i) rns::mul_add_mod(u.limb(i), key.limb(i), out.limb(i), n, (*base)[i]);
-    if (c == 0)
-      for (int i = 0; i <= level; ++i) rns::add_mod(out.limb(i), m.limb(i), out.limb(i), n, (*base)[i]);
+    parallel_for(static_cast<std::size_t>(level) + 1, [&](std::size_t i) {
+      rns::mul_add_mod(u.limb(i), key.limb(i), out.limb(i), n, (*base)[i]);
+      if (c == 0) rns::add_mod(out.limb(i), m.limb(i), out.limb(i), n, (*base)[i]);
+    });
     ct.polys.push_back(std::move(out));
   }
   ct.fingerprint = ctx.fingerprint();
@@ -44,13 +46,13 @@ Ciphertext encrypt_secret(const Context& ctx, const SecretKey& sk, const rns::Rn
   rns::RnsPoly a = expand_ciphertext_uniform(ctx, ct.seed, level);
   rns::RnsPoly c0 = sample_error_eval(prng, n, base);
   c0.set_form(rns::Form::Evaluation);
-  AlignedBuffer<uint64_t> t(n);
-  for (int i = 0; i <= level; ++i) {
+  parallel_for(static_cast<std::size_t>(level) + 1, [&](std::size_t i) {
+    AlignedBuffer<uint64_t> t(n);
     const auto& q = (*base)[i];
     rns::mul_mod(a.limb(i), sk.s.limb(i), t.data(), n, q);
     rns::sub_mod(c0.limb(i), t.data(), c0.limb(i), n, q);
     rns::add_mod(c0.limb(i), m.limb(i), c0.limb(i), n, q);
-  }
+  });
   ct.polys.push_back(std::move(c0));
   ct.polys.push_back(std::move(a));
   ct.fingerprint = ctx.fingerprint();
@@ -65,13 +67,13 @@ rns::RnsPoly decrypt(const Context& ctx, const SecretKey& sk, const Ciphertext& 
   auto base = ctx.q_base(level);
   rns::RnsPoly m(n, base, rns::Form::Evaluation, /*secret=*/true, Uninitialized{});
   // Horner in s: m = c0 + s (c1 + s c2), one fused multiply-add per component.
-  for (int i = 0; i <= level; ++i) {
+  parallel_for(static_cast<std::size_t>(level) + 1, [&](std::size_t i) {
     const auto& q = (*base)[i];
     uint64_t* out = m.limb(i);
     if (ct.size() == 2) {  // c0 + c1 s: one copy and one fused multiply-add
       std::copy(ct.polys[0].limb(i), ct.polys[0].limb(i) + n, out);
       rns::mul_add_mod(ct.polys[1].limb(i), sk.s.limb(i), out, n, q);
-      continue;
+      return;
     }
     const std::size_t last = ct.size() - 1;
     std::copy(ct.polys[last].limb(i), ct.polys[last].limb(i) + n, out);
@@ -79,7 +81,7 @@ rns::RnsPoly decrypt(const Context& ctx, const SecretKey& sk, const Ciphertext& 
       rns::mul_mod(out, sk.s.limb(i), out, n, q);
       rns::add_mod(out, ct.polys[c].limb(i), out, n, q);
     }
-  }
+  });
   return m;
 }
 

@@ -1,9 +1,12 @@
 #include "he/rlwe/key_switch.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "common/errors.hpp"
+#include "common/thread_pool.hpp"
 #include "ntt/ntt.hpp"
 #include "rns/eltwise.hpp"
 
@@ -48,38 +51,60 @@ void raise_limb(const Context& ctx, const uint64_t* src, uint64_t q_src, std::si
 // both biases are the same on every coefficient and decrypt to a multiple of (1 + s) times
 // the all-ones polynomial, whose slots near the roots +-1 reach 2n/pi: errors 100x the
 // median in the same few slots of every ciphertext.
-void mod_down(const Context& ctx, int level, const uint64_t* acc, rns::RnsPoly& out) {
+void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::RnsPoly* out[2]) {
   const uint64_t n = ctx.n();
   const std::size_t K = ctx.p_count();
+  const std::size_t limbs = static_cast<std::size_t>(level) + 1;
   // Params::validate guarantees a special prime; without one there is nothing to divide by.
   if (K == 0) throw std::logic_error("mod_down: context has no special prime");
-  AlignedBuffer<uint64_t> special(K * n, Uninitialized{});
-  std::memcpy(special.data(), acc + (level + 1) * n, K * n * sizeof(uint64_t));
-  for (std::size_t k = 0; k < K; ++k) ntt::inverse_inplace(special.data() + k * n, ctx.ntt(ctx.q_count() + k));
-  AlignedBuffer<uint64_t> converted(static_cast<std::size_t>(level + 1) * n, Uninitialized{});
+  // Both polynomials (u0, u1) in each parallel pass: twice the independent limbs.
+  AlignedBuffer<uint64_t> special(2 * K * n, Uninitialized{});
+  parallel_for(2 * K, [&](std::size_t x) {
+    const std::size_t c = x / K, k = x % K;
+    uint64_t* dst = special.data() + x * n;
+    std::memcpy(dst, acc[c] + (limbs + k) * n, n * sizeof(uint64_t));
+    ntt::inverse_inplace(dst, ctx.ntt(ctx.q_count() + k));
+  });
+  AlignedBuffer<uint64_t> converted(2 * limbs * n, Uninitialized{});
+  rns::RnsPoly result[2] = {
+      rns::RnsPoly(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{}),
+      rns::RnsPoly(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{})};
   if (K == 1) {
     // One special prime: the centred remainder is ((x + h) mod p) - h, h = (p - 1) / 2.
     const math::Modulus& p = ctx.modulus(ctx.q_count());
     const uint64_t h = (p.value() - 1) >> 1;
-    rns::add_scalar_mod(special.data(), h, special.data(), n, p);
-    for (int i = 0; i <= level; ++i) {
+    parallel_for(2, [&](std::size_t c) { rns::add_scalar_mod(special.data() + c * n, h, special.data() + c * n, n, p); });
+    parallel_for(2 * limbs, [&](std::size_t x) {
+      const std::size_t c = x / limbs, i = x % limbs;
       const math::Modulus& qi = ctx.modulus(i);
-      uint64_t* ci = converted.data() + i * n;
-      rns::mul_scalar_mod(special.data(), 1, ci, n, qi);
+      uint64_t* ci = converted.data() + x * n;
+      rns::mul_scalar_mod(special.data() + c * n, 1, ci, n, qi);
       rns::add_scalar_mod(ci, qi.neg(qi.reduce(h)), ci, n, qi);
-    }
+    });
   } else {
-    ctx.mod_down_converter(level).convert_exact(special.data(), converted.data(), n, /*centered=*/true);
+    parallel_for(2, [&](std::size_t c) {
+      ctx.mod_down_converter(level).convert_exact(special.data() + c * K * n, converted.data() + c * limbs * n, n,
+                                                  /*centered=*/true);
+    });
   }
-  rns::RnsPoly result(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{});
-  for (int i = 0; i <= level; ++i) {
-    uint64_t* ci = converted.data() + i * n;
+  parallel_for(2 * limbs, [&](std::size_t x) {
+    const std::size_t c = x / limbs, i = x % limbs;
+    uint64_t* ci = converted.data() + x * n;
     ntt::forward_inplace(ci, ctx.ntt(i));
     const auto& q = ctx.modulus(i);
-    rns::sub_mod(acc + i * n, ci, result.limb(i), n, q);
-    rns::mul_scalar_mod(result.limb(i), ctx.p_inv_mod_q(i), result.limb(i), n, q);
-  }
-  out = std::move(result);
+    uint64_t* r = result[c].limb(i);
+    rns::sub_mod(acc[c] + i * n, ci, r, n, q);
+    rns::mul_scalar_mod(r, ctx.p_inv_mod_q(i), r, n, q);
+  });
+  *out[0] = std::move(result[0]);
+  *out[1] = std::move(result[1]);
+}
+
+void mod_down(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
+              rns::RnsPoly& u1) {
+  const uint64_t* const acc[2] = {acc0, acc1};
+  rns::RnsPoly* out[2] = {&u0, &u1};
+  mod_down(ctx, level, acc, out);
 }
 
 }  // namespace
@@ -93,54 +118,49 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
   dec.limbs = level + 1 + K;
   // Coefficient form of d, limb by limb.
   AlignedBuffer<uint64_t> coeff(d.limbs() * n, Uninitialized{});
-  std::memcpy(coeff.data(), d.data(), d.limbs() * n * sizeof(uint64_t));
-  for (int i = 0; i <= level; ++i) ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
-  AlignedBuffer<uint64_t> converted(dec.limbs * n, Uninitialized{});
-  for (int j = 0; j < ctx.digits(); ++j) {
-    const std::size_t begin = ctx.digit_start(j);
-    if (begin > static_cast<std::size_t>(level)) break;
-    const std::size_t end = std::min(ctx.digit_end(j), static_cast<std::size_t>(level) + 1);
-    AlignedBuffer<uint64_t> digit(dec.limbs * n, Uninitialized{});
-    // Own primes: the input as it is (evaluation form).
-    std::memcpy(digit.data() + begin * n, d.limb(begin), (end - begin) * n * sizeof(uint64_t));
-    // Other primes of Q_l and P: fast base conversion of the digit, then NTT.
-    if (end - begin == 1) {
-      // One-prime digit: the conversion is a plain reduction, written in place.
-      uint64_t* src = coeff.data() + begin * n;
-      const uint64_t q_src = ctx.modulus(begin).value();
-      centre_source(src, n, ctx.modulus(begin));
-      for (std::size_t t = 0; t < dec.limbs; ++t) {
-        if (t == begin) continue;
-        const std::size_t ki = key_index(ctx, level, t);
-        raise_limb(ctx, src, q_src, ki, digit.data() + t * n);
-      }
-    } else {
-      // Centred like the one-prime digits (see raise_limb): shift by h = (Q_j - 1) / 2
-      // before the conversion ([h]_{q_i} = (q_i - 1) / 2 on the digit's own primes) and
-      // back by [h]_{q_t} after it.
-      for (std::size_t i = begin; i < end; ++i) {
-        const math::Modulus& qi = ctx.modulus(i);
-        uint64_t* limb = coeff.data() + i * n;
-        rns::add_scalar_mod(limb, (qi.value() - 1) >> 1, limb, n, qi);
-      }
-      const rns::BaseConverter& conv = ctx.mod_up_converter(level, j);
-      conv.convert_approx(coeff.data() + begin * n, converted.data(), n);
-      std::size_t target = 0;
-      for (std::size_t t = 0; t < dec.limbs; ++t) {
-        if (t >= begin && t < end) continue;
-        const std::size_t ki = key_index(ctx, level, t);
-        const math::Modulus& qt = ctx.modulus(ki);
-        uint64_t q_digit = 1;
-        for (std::size_t i = begin; i < end; ++i) q_digit = qt.mul(q_digit, qt.reduce(ctx.modulus(i).value()));
-        const uint64_t h = qt.mul(qt.add(q_digit, qt.value() - 1), (qt.value() + 1) >> 1);
-        uint64_t* dst = digit.data() + t * n;
-        rns::add_scalar_mod(converted.data() + target * n, qt.neg(h), dst, n, qt);
-        ntt::forward_inplace(dst, ctx.ntt(ki));
-        ++target;
-      }
+  parallel_for(d.limbs(), [&](std::size_t i) {
+    std::memcpy(coeff.data() + i * n, d.limb(i), n * sizeof(uint64_t));
+    ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
+  });
+  std::size_t digits = 0;
+  while (static_cast<int>(digits) < ctx.digits() && ctx.digit_start(digits) <= static_cast<std::size_t>(level)) ++digits;
+  auto digit_end = [&](std::size_t j) { return std::min(ctx.digit_end(j), static_cast<std::size_t>(level) + 1); };
+  for (std::size_t j = 0; j < digits; ++j) dec.digits.emplace_back(dec.limbs * n, Uninitialized{});
+  // Per digit: centre its primes (shift by h = (Q_j - 1) / 2, see raise_limb) and, for
+  // several primes, the fast base conversion to all other primes of Q_l and P.
+  std::vector<AlignedBuffer<uint64_t>> converted(digits);
+  parallel_for(digits, [&](std::size_t j) {
+    const std::size_t begin = ctx.digit_start(j), end = digit_end(j);
+    for (std::size_t i = begin; i < end; ++i) centre_source(coeff.data() + i * n, n, ctx.modulus(i));
+    if (end - begin > 1) {
+      converted[j] = AlignedBuffer<uint64_t>((dec.limbs - (end - begin)) * n, Uninitialized{});
+      ctx.mod_up_converter(level, static_cast<int>(j)).convert_approx(coeff.data() + begin * n, converted[j].data(), n);
     }
-    dec.digits.push_back(std::move(digit));
-  }
+  });
+  // Every (digit, target limb) pair independently: own primes copied as they are
+  // (evaluation form), the others shifted back by [h]_t and transformed.
+  parallel_for(digits * dec.limbs, [&](std::size_t x) {
+    const std::size_t j = x / dec.limbs, t = x % dec.limbs;
+    const std::size_t begin = ctx.digit_start(j), end = digit_end(j);
+    uint64_t* dst = dec.digits[j].data() + t * n;
+    if (t >= begin && t < end) {
+      std::memcpy(dst, d.limb(t), n * sizeof(uint64_t));
+      return;
+    }
+    const std::size_t ki = key_index(ctx, level, t);
+    if (end - begin == 1) {
+      // One-prime digit: the conversion is a plain reduction.
+      raise_limb(ctx, coeff.data() + begin * n, ctx.modulus(begin).value(), ki, dst);
+      return;
+    }
+    const std::size_t target = t < begin ? t : t - (end - begin);
+    const math::Modulus& qt = ctx.modulus(ki);
+    uint64_t q_digit = 1;
+    for (std::size_t i = begin; i < end; ++i) q_digit = qt.mul(q_digit, qt.reduce(ctx.modulus(i).value()));
+    const uint64_t h = qt.mul(qt.add(q_digit, qt.value() - 1), (qt.value() + 1) >> 1);
+    rns::add_scalar_mod(converted[j].data() + target * n, qt.neg(h), dst, n, qt);
+    ntt::forward_inplace(dst, ctx.ntt(ki));
+  });
   return dec;
 }
 
@@ -155,36 +175,31 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
   std::vector<AlignedBuffer<uint64_t>> permuted;
   std::vector<const uint64_t*> digit_ptrs(terms);
   if (perm) {
-    for (std::size_t j = 0; j < terms; ++j) {
-      AlignedBuffer<uint64_t> p(dec.limbs * n, Uninitialized{});
-      for (std::size_t t = 0; t < dec.limbs; ++t) {
-        const uint64_t* src = dec.digits[j].data() + t * n;
-        uint64_t* dst = p.data() + t * n;
-        for (uint64_t k = 0; k < n; ++k) dst[k] = src[perm[k]];
-      }
-      permuted.push_back(std::move(p));
-    }
+    for (std::size_t j = 0; j < terms; ++j) permuted.emplace_back(dec.limbs * n, Uninitialized{});
+    parallel_for(terms * dec.limbs, [&](std::size_t x) {
+      const std::size_t j = x / dec.limbs, t = x % dec.limbs;
+      const uint64_t* src = dec.digits[j].data() + t * n;
+      uint64_t* dst = permuted[j].data() + t * n;
+      for (uint64_t k = 0; k < n; ++k) dst[k] = src[perm[k]];
+    });
   }
   for (std::size_t j = 0; j < terms; ++j) digit_ptrs[j] = perm ? permuted[j].data() : dec.digits[j].data();
 
   // Inner products over digits, limb by limb, against both key halves at once (the
   // digits are read once).
   AlignedBuffer<uint64_t> acc0(dec.limbs * n, Uninitialized{}), acc1(dec.limbs * n, Uninitialized{});
-  {
+  parallel_for(dec.limbs, [&](std::size_t t) {
     std::vector<const uint64_t*> a_ptrs(terms), b_ptrs(terms), k_ptrs(terms);
-    for (std::size_t t = 0; t < dec.limbs; ++t) {
-      const std::size_t ki = key_index(ctx, level, t);
-      for (std::size_t j = 0; j < terms; ++j) {
-        a_ptrs[j] = digit_ptrs[j] + t * n;
-        b_ptrs[j] = key.b[j].limb(ki);
-        k_ptrs[j] = key.a[j].limb(ki);
-      }
-      rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0.data() + t * n,
-                              acc1.data() + t * n, n, ctx.modulus(ki));
+    const std::size_t ki = key_index(ctx, level, t);
+    for (std::size_t j = 0; j < terms; ++j) {
+      a_ptrs[j] = digit_ptrs[j] + t * n;
+      b_ptrs[j] = key.b[j].limb(ki);
+      k_ptrs[j] = key.a[j].limb(ki);
     }
-  }
-  mod_down(ctx, level, acc0.data(), u0);
-  mod_down(ctx, level, acc1.data(), u1);
+    rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0.data() + t * n,
+                            acc1.data() + t * n, n, ctx.modulus(ki));
+  });
+  mod_down(ctx, level, acc0.data(), acc1.data(), u0, u1);
 }
 
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
@@ -208,15 +223,17 @@ void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
   const std::size_t terms = static_cast<std::size_t>(level) + 1;
   const std::size_t limbs = terms + K;
   AlignedBuffer<uint64_t> coeff(terms * n, Uninitialized{});
-  std::memcpy(coeff.data(), d.data(), terms * n * sizeof(uint64_t));
-  for (std::size_t i = 0; i < terms; ++i) {
+  parallel_for(terms, [&](std::size_t i) {
+    std::memcpy(coeff.data() + i * n, d.limb(i), n * sizeof(uint64_t));
     ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
     centre_source(coeff.data() + i * n, n, ctx.modulus(i));
-  }
-  AlignedBuffer<uint64_t> raised(terms * n, Uninitialized{});
+  });
   AlignedBuffer<uint64_t> acc0(limbs * n, Uninitialized{}), acc1(limbs * n, Uninitialized{});
-  std::vector<const uint64_t*> a_ptrs(terms), b_ptrs(terms), k_ptrs(terms);
-  for (std::size_t t = 0; t < limbs; ++t) {
+  // Target limbs are independent: each thread raises all digits to its targets into its
+  // own scratch (pooled per thread, so no allocation after the first call).
+  parallel_for(limbs, [&](std::size_t t) {
+    AlignedBuffer<uint64_t> raised(terms * n, Uninitialized{});
+    std::vector<const uint64_t*> a_ptrs(terms), b_ptrs(terms), k_ptrs(terms);
     const std::size_t ki = key_index(ctx, level, t);
     const math::Modulus& q = ctx.modulus(ki);
     for (std::size_t j = 0; j < terms; ++j) {
@@ -232,9 +249,8 @@ void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
     }
     rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0.data() + t * n,
                             acc1.data() + t * n, n, q);
-  }
-  mod_down(ctx, level, acc0.data(), u0);
-  mod_down(ctx, level, acc1.data(), u1);
+  });
+  mod_down(ctx, level, acc0.data(), acc1.data(), u0, u1);
 }
 
 }  // namespace ppml::rlwe

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "common/errors.hpp"
+#include "common/thread_pool.hpp"
 
 #include "he/rlwe/sampling.hpp"
 #include "rns/automorphism.hpp"
@@ -79,19 +81,33 @@ KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const 
   KeySwitchKey key;
   prng.fill(key.seed.data(), key.seed.size());
   const uint64_t n = ctx.n();
-  for (int j = 0; j < ctx.digits(); ++j) {
+  const std::size_t digits = static_cast<std::size_t>(ctx.digits());
+  // The errors are drawn first, in digit order, from the caller's generator (the same
+  // draws as a serial loop); the rest of each digit (uniform a from its own seeded stream,
+  // NTT, -a*s + e + P*s') is independent and runs on the pool.
+  std::vector<rns::RnsPoly> errors;
+  for (std::size_t j = 0; j < digits; ++j) errors.push_back(sample_error(prng, n, ctx.qp_base()));
+  key.a.resize(digits);
+  key.b.resize(digits);
+  parallel_for(digits, [&](std::size_t j) {
     rns::RnsPoly a = expand_key_uniform(ctx, key.seed, static_cast<uint64_t>(j));
-    rns::RnsPoly b = masked_error(ctx, a, sk, prng);
-    // + P * s' on the limbs of digit j (the gadget is 0 mod the other primes and mod P).
+    rns::RnsPoly b = std::move(errors[j]);
+    rns::ntt_forward(b);
     AlignedBuffer<uint64_t> t(n);
+    for (std::size_t i = 0; i < a.limbs(); ++i) {
+      const auto& q = (*a.base())[i];
+      rns::mul_mod(a.limb(i), sk.s.limb(i), t.data(), n, q);
+      rns::sub_mod(b.limb(i), t.data(), b.limb(i), n, q);
+    }
+    // + P * s' on the limbs of digit j (the gadget is 0 mod the other primes and mod P).
     for (std::size_t i = ctx.digit_start(j); i < ctx.digit_end(j); ++i) {
       const auto& q = ctx.modulus(i);
       rns::mul_scalar_mod(s_from.limb(i), ctx.p_mod_q(i), t.data(), n, q);
       rns::add_mod(b.limb(i), t.data(), b.limb(i), n, q);
     }
-    key.a.push_back(std::move(a));
-    key.b.push_back(std::move(b));
-  }
+    key.a[j] = std::move(a);
+    key.b[j] = std::move(b);
+  });
   key.fingerprint = ctx.fingerprint();
   key.key_id = sk.key_id;
   return key;

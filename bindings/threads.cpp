@@ -1,0 +1,43 @@
+// Bindings of the core's thread pool (csrc/common/thread_pool): how many threads the heavy
+// calls may use. Validation of Python-side types lives in pyppml/_threads.py.
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "bindings/registry.hpp"
+#include "common/thread_pool.hpp"
+
+namespace py = pybind11;
+
+namespace ppml::bindings {
+
+void init_threads(py::module_& m) {
+  m.def("set_num_threads", &ppml::set_num_threads, py::arg("n"),
+        "Threads used by the core's heavy calls (1..4096); ParameterError otherwise.");
+  m.def("get_num_threads", &ppml::num_threads, "Threads the core's heavy calls use.");
+  m.def("default_num_threads", &ppml::default_num_threads,
+        "PYPPML_NUM_THREADS if valid, else the CPUs this process may run on.");
+  m.attr("max_threads") = ppml::kMaxThreads;
+  // Test hook: calls fn(i) for i in [0, count) through parallel_for with the GIL released
+  // around the pool and taken per call, to exercise nesting, fork and concurrency from Python.
+  m.def("_parallel_sum_for_tests", [](std::size_t count, std::size_t grain) {
+    std::vector<uint64_t> out(count);
+    {
+      py::gil_scoped_release release;
+      ppml::parallel_for(0, count, grain, [&](std::size_t i) {
+        // A nested call: must run serially inside a worker, without deadlock.
+        uint64_t s = 0;
+        std::vector<uint64_t> inner(8);
+        ppml::parallel_for(0, inner.size(), 1, [&](std::size_t k) { inner[k] = (i + 1) * (k + 1); });
+        for (uint64_t v : inner) s += v;
+        out[i] = s;
+      });
+    }
+    uint64_t total = 0;
+    for (uint64_t v : out) total += v;
+    return total;
+  }, py::arg("count"), py::arg("grain") = 1);
+}
+
+}  // namespace ppml::bindings

@@ -1,0 +1,91 @@
+"""Thread scaling of the core's pool: CKKS multiply+relinearize+rescale and rotate (and
+the NTT-heavy encryption) at each thread count, on the peers' parameter sets (2^15 and
+2^16 by default; ``--logn`` to choose, ``--threads 1 2 4`` for the counts). Thread counts
+are measured in turns, several rounds, so that a load change on a shared machine hits
+them alike; each line carries the best round's median and a "threads" field, and a
+"speedup" line per op compares each count with one thread."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import numpy as np
+
+import pyppml
+from pyppml.benchmarks.ckks import CKKS_SETS, chain
+from pyppml.benchmarks.harness import emit, measure, result
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _ops(N, q_bits, p_bits, scale_bits):
+    from pyppml import ckks
+
+    ctx = ckks.Context(poly_degree=N, coeff_mod_bits=q_bits, special_mod_bits=p_bits, scale_bits=scale_bits,
+                       security_standard="2018")
+    nat = ctx._native
+    sk = nat.keygen_secret()
+    pk, rk = nat.keygen_public(sk), nat.keygen_relin(sk)
+    g1 = ctx.galois_element(1)
+    gk = nat.keygen_galois(sk, [g1])
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(-1, 1, (2, N // 2))
+    top = len(q_bits) - 1
+    scale = float(2 ** scale_bits)
+    pt = nat.encode_real(x, scale, top)
+    ct, ct2 = nat.encrypt_public(pk, pt), nat.encrypt_public(pk, nat.encode_real(y, scale, top))
+    ops = {
+        "multiply_relin_rescale": lambda: nat.rescale(nat.relinearize(nat.multiply(ct, ct2), rk)),
+        "rotate": lambda: nat.apply_galois(ct, g1, gk),
+        "encrypt": lambda: nat.encrypt_public(pk, pt),
+    }
+    m = nat.decode(nat.decrypt(sk, ops["multiply_relin_rescale"]())).real
+    ok = bool(np.max(np.abs(m - x * y)) < 1e-3)
+    return ops, ok
+
+
+def run(args) -> None:
+    sets = [s for s in CKKS_SETS if s[0].bit_length() - 1 in (getattr(args, "logn", None) or [15, 16])]
+    if getattr(args, "quick", False):
+        sets = [s for s in CKKS_SETS if s[0] == 1 << 14]
+    counts = getattr(args, "threads", None) or [1, 2]
+    runs = getattr(args, "runs", 10)
+    rounds = 2 if getattr(args, "quick", False) else 3
+    before = pyppml.get_num_threads()
+    cpu = {"cpu": _cpu_model(), "cpus": len(os.sched_getaffinity(0))}
+    try:
+        for N, first, scale_bits, depth, special in sets:
+            q_bits, p_bits = chain(first, scale_bits, depth, special)
+            L = len(q_bits)
+            ops, ok = _ops(N, q_bits, p_bits, scale_bits)
+            emit({"lib": "pyppml", "scheme": "ckks", "N": N, "L": L, "op": "_check", "ok": ok})
+            r = max(3, runs // 2) if N >= 1 << 16 else runs
+            best: dict[tuple[str, int], dict] = {}
+            for _ in range(rounds):
+                for t in counts:
+                    pyppml.set_num_threads(t)
+                    for name, fn in ops.items():
+                        timing = measure(fn, runs=r)
+                        key = (name, t)
+                        if key not in best or timing["median_us"] < best[key]["median_us"]:
+                            best[key] = timing
+            for (name, t), timing in sorted(best.items()):
+                emit(result("pyppml", "ckks", N, L, name, timing, threads=t, rounds=rounds, **cpu))
+            for name in ops:
+                one = best[(name, counts[0])]["median_us"]
+                for t in counts[1:]:
+                    emit({"lib": "pyppml", "scheme": "ckks", "N": N, "L": L, "op": name + "_speedup",
+                          "threads": t, "vs_threads": counts[0],
+                          "speedup": round(one / best[(name, t)]["median_us"], 3), **cpu})
+    finally:
+        pyppml.set_num_threads(before)

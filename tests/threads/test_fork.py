@@ -1,0 +1,119 @@
+"""Fork safety: the pool is used, then the process forks (os.fork, multiprocessing with
+the "fork" start method); the child uses the pool and finishes. Each child runs under a
+timeout so that a hang fails the test instead of blocking CI."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import pyppml
+from pyppml import _core, ckks
+
+TIMEOUT_S = 60
+
+
+def _pool_work() -> int:
+    return _core._parallel_sum_for_tests(4096, 1)
+
+
+EXPECTED = 36 * 4096 * 4097 // 2
+
+
+@pytest.fixture
+def two_threads():
+    before = pyppml.get_num_threads()
+    pyppml.set_num_threads(2)
+    yield
+    pyppml.set_num_threads(before)
+
+
+def _wait(pid: int) -> int:
+    """Exit status of `pid`, killing it after TIMEOUT_S."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail(f"forked child hung for {TIMEOUT_S} s")
+
+
+def test_os_fork_child_uses_the_pool(two_threads):
+    assert _pool_work() == EXPECTED  # the parent's workers exist now
+    pid = os.fork()
+    if pid == 0:  # child: only this thread exists; a fresh pool must start
+        code = 1
+        try:
+            code = 0 if _pool_work() == EXPECTED and _pool_work() == EXPECTED else 2
+        finally:
+            os._exit(code)
+    assert _wait(pid) == 0
+    assert _pool_work() == EXPECTED  # the parent's pool still works
+
+
+def _ckks_child(payload, queue):
+    ctx, ct = payload
+    queue.put((ct * ct).to_bytes())
+
+
+def test_multiprocessing_fork_runs_he_in_children(two_threads):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[50, 40, 40], special_mod_bits=[50], scale_bits=40,
+                           security=None)
+    ctx.keygen(rotations=[])
+    ct = ctx.encrypt(np.linspace(-1, 1, ctx.slots))
+    expected = (ct * ct).to_bytes()  # the parent used the pool before forking
+    fork = mp.get_context("fork")
+    queue = fork.Queue()
+    procs = [fork.Process(target=_ckks_child, args=((ctx.make_public(), ct), queue)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    try:
+        results = [queue.get(timeout=TIMEOUT_S) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(timeout=TIMEOUT_S)
+            if p.is_alive():
+                p.kill()
+    assert all(p.exitcode == 0 for p in procs)
+    assert results == [expected, expected]
+
+
+def test_fork_while_another_thread_uses_the_pool(two_threads):
+    # A fork while a second Python thread is inside a parallel call: the child still gets a
+    # working pool (the parent's may be busy or locked at the moment of the fork).
+    import threading
+
+    stop = threading.Event()
+
+    def busy():
+        while not stop.is_set():
+            _pool_work()
+
+    t = threading.Thread(target=busy)
+    t.start()
+    try:
+        for _ in range(5):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
+                pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    code = 0 if _pool_work() == EXPECTED else 2
+                finally:
+                    os._exit(code)
+            assert _wait(pid) == 0
+    finally:
+        stop.set()
+        t.join()
