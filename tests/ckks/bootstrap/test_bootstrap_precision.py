@@ -87,3 +87,19 @@ def test_larger_ring_sparse_and_full_sizes(rng):
     out = ctx.encrypt(x).drop_to_level(0).bootstrap()
     mx, mean = precision_bits(ctx.decrypt(out, complex=True), x)
     assert out.level == 1 and mx >= MAX_BITS and mean >= MEAN_BITS, (mx, mean)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_every_thread_count_gives_the_same_ciphertext(threads, rng):
+    import pyppml
+
+    ctx = make(2048, slots=16, levels_after=1)
+    ct = ctx.encrypt(_values(rng, ctx, True)).drop_to_level(0)
+    before = pyppml.get_num_threads()
+    try:
+        pyppml.set_num_threads(2)
+        ref = ct.bootstrap().to_bytes()
+        pyppml.set_num_threads(threads)
+        assert ct.bootstrap().to_bytes() == ref
+    finally:
+        pyppml.set_num_threads(before)

@@ -1,6 +1,7 @@
 #include "he/ckks/bootstrap/linear_sum.hpp"
 
 #include "common/errors.hpp"
+#include "common/thread_pool.hpp"
 #include "he/rlwe/arith.hpp"
 #include "rns/eltwise.hpp"
 
@@ -26,18 +27,19 @@ rlwe::Ciphertext plaintext_inner_product(const rlwe::Context& ctx, const std::ve
   out.scale = first.scale * pts[0]->scale;
   out.fingerprint = first.fingerprint;
   out.key_id = first.key_id;
-  std::vector<const uint64_t*> a(cts.size()), b(cts.size());
-  for (int c = 0; c < 2; ++c) {
-    rns::RnsPoly poly(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{});
-    for (int i = 0; i <= level; ++i) {
-      for (std::size_t t = 0; t < cts.size(); ++t) {
-        a[t] = cts[t]->polys[c].limb(i);
-        b[t] = pts[t]->poly.limb(i);
-      }
-      rns::inner_product_mod(a.data(), b.data(), cts.size(), poly.limb(i), n, ctx.modulus(i));
+  const std::size_t limbs = static_cast<std::size_t>(level) + 1;
+  out.polys.emplace_back(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{});
+  out.polys.emplace_back(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{});
+  // Every (component, limb) is independent: split over the pool.
+  parallel_for(2 * limbs, [&](std::size_t x) {
+    const std::size_t c = x / limbs, i = x % limbs;
+    std::vector<const uint64_t*> a(cts.size()), b(cts.size());
+    for (std::size_t t = 0; t < cts.size(); ++t) {
+      a[t] = cts[t]->polys[c].limb(i);
+      b[t] = pts[t]->poly.limb(i);
     }
-    out.polys.push_back(std::move(poly));
-  }
+    rns::inner_product_mod(a.data(), b.data(), cts.size(), out.polys[c].limb(i), n, ctx.modulus(i));
+  });
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include "common/aligned_buffer.hpp"
 #include "common/errors.hpp"
+#include "common/thread_pool.hpp"
 #include "he/rlwe/arith.hpp"
 #include "he/rlwe/key_switch.hpp"
 #include "ntt/ntt.hpp"
@@ -32,17 +33,20 @@ rlwe::Ciphertext mod_raise(const rlwe::Context& ctx, const rlwe::Ciphertext& ct,
     rns::RnsPoly raised(n, ctx.q_base(level), rns::Form::Coefficient, false, Uninitialized{});
     std::memcpy(raised.limb(0), coeff.data(), n * sizeof(uint64_t));
     // Centred representative v - q0 for v > q0 / 2, written mod each q_i (q_i > q0 / 2
-    // is not assumed: every value is reduced).
-    for (int i = 1; i <= level; ++i) {
-      const auto& qi = ctx.modulus(static_cast<std::size_t>(i));
-      const uint64_t q0_mod = qi.reduce(q0);
-      uint64_t* dst = raised.limb(static_cast<std::size_t>(i));
-      for (uint64_t k = 0; k < n; ++k) {
-        const uint64_t v = qi.reduce(coeff[k]);
-        dst[k] = coeff[k] > half ? qi.sub(v, q0_mod) : v;
+    // is not assumed: every value is reduced), then the limb's NTT; limbs in parallel.
+    parallel_for(static_cast<std::size_t>(level) + 1, [&](std::size_t i) {
+      uint64_t* dst = raised.limb(i);
+      if (i > 0) {
+        const auto& qi = ctx.modulus(i);
+        const uint64_t q0_mod = qi.reduce(q0);
+        for (uint64_t k = 0; k < n; ++k) {
+          const uint64_t v = qi.reduce(coeff[k]);
+          dst[k] = coeff[k] > half ? qi.sub(v, q0_mod) : v;
+        }
       }
-    }
-    rns::ntt_forward(raised);
+      ntt::forward_inplace(dst, ctx.ntt(i));
+    });
+    raised.set_form(rns::Form::Evaluation);
     out.polys.push_back(std::move(raised));
   }
   return out;
