@@ -47,21 +47,32 @@ def max_bits(n: int, security: int, standard: str) -> int | None:
     return MAX_BITS[standard][security].get(int(n))
 
 
-def special_primes(q_bits: Sequence[int], dnum: int = 0, max_prime_bits: int = 60) -> list[int]:
+def special_primes(q_bits: Sequence[int], dnum: int = 0, max_prime_bits: int = 60,
+                   overflow_margin: bool = False) -> list[int]:
     """Special-prime sizes covering the largest key-switching digit of ``q_bits`` (digits
     of ceil(L / dnum) consecutive primes, as the core groups them), in the fewest primes
     of at most ``max_prime_bits`` bits: keygen refuses log2 P < log2(largest digit) - 1,
     and a larger P only costs security budget.
 
+    ``overflow_margin``: P above the digit by log2(primes per digit) + 4 bits. ModUp's
+    fast base conversion returns a digit d + alpha Q_j (0 <= alpha < primes per digit);
+    with P no larger than the digit, (d + alpha Q_j) e / P is the key switch's largest
+    error and, through the mean of alpha, the same pattern in every ciphertext switched
+    with that key (bootstrapping showed it as the same slots erring 2^6 x the median).
+
     Examples
     --------
     >>> special_primes([60, 40, 40, 40]), special_primes([60, 40, 40, 40], dnum=2)
     ([60], [50, 50])
+    >>> special_primes([60, 40, 40, 40], dnum=2, overflow_margin=True)
+    [53, 53]
     """
     count = len(q_bits)
     digits = count if dnum <= 0 else min(dnum, count)
     alpha = -(-count // digits)
     digit = max(sum(q_bits[i:i + alpha]) for i in range(0, count, alpha))
+    if overflow_margin:
+        digit += max(0, alpha - 1).bit_length() + 4
     k = -(-digit // max_prime_bits)
     return [-(-digit // k)] * k
 

@@ -21,6 +21,15 @@ from pyppml._core import ParameterError
 _EPS = 1e-14
 
 
+def factor_index(k: int) -> tuple[int, int]:
+    """(a, b) with a + b = k, a the largest power of two below k (k / 2 for a power of
+    two): B_k is built from B_a B_b at depth ceil(log2 k)."""
+    a = 1 << (k.bit_length() - 1)
+    if a == k:
+        a = k // 2
+    return a, k - a
+
+
 class _Basis:
     """Lazily computed, cached basis polynomials B_k(x) of one ciphertext."""
 
@@ -37,10 +46,7 @@ class _Basis:
     def get(self, k: int):
         if k in self.cache:
             return self.cache[k]
-        a = 1 << (k.bit_length() - 1)
-        if a == k:
-            a = k // 2
-        b = k - a
+        a, b = factor_index(k)
         prod = self.get(a) * self.get(b)
         if self.chebyshev:
             # T_{a+b} = 2 T_a T_b - T_{a-b}; doubling is an exact integer product.

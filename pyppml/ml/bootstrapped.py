@@ -33,10 +33,12 @@ def _context(plan, width: int, poly_degree: int | None, security: int | None) ->
 
 def ring_degree(plan, width: int, poly_degree: int, security: int | None) -> int:
     """The ring the bootstrappable chain needs: the smallest secure one (security set),
-    else the requested ``poly_degree``."""
+    else the requested ``poly_degree`` (sized without building the context)."""
     if security is None:
         return int(poly_degree)
-    return _context(plan, width, None, security).poly_degree
+    from pyppml.ckks.bootstrap import choose_ring
+
+    return choose_ring(levels_needed(plan), width, None, SCALE_BITS, None, security, "2024", 32, None)[0]
 
 
 def bootstrappable_context(plan, width: int, poly_degree: int, security: int | None, rotations) -> ckks.Context:

@@ -102,52 +102,56 @@ uint64_t integer_double_mod(double x, const math::Modulus& q) {
 
 }  // namespace
 
-rlwe::Plaintext Encoder::from_coefficients(const std::vector<double>& coeffs, double scale, int level,
-                                           double constant) const {
+// floor(log2 Q_level): a coefficient must stay below 2^(that - 1) to be decodable.
+int Encoder::coefficient_log_bound(int level) const {
+  const auto& base = *ctx_.q_base(level);
+  double log_q = 0;
+  for (std::size_t i = 0; i < base.size(); ++i) log_q += std::log2(static_cast<double>(base[i].value()));
+  return static_cast<int>(log_q) - 1;
+}
+
+namespace {
+// round(x), refused when it is not finite or reaches 2^log_bound.
+double checked_coefficient(double x, int log_bound) {
+  const double c = std::nearbyint(x);
+  if (!std::isfinite(c) || std::fabs(c) >= std::ldexp(1.0, log_bound))
+    throw_parameter("encode", "values", "are too large for the scale and level",
+                    "|value * scale| < 2^" + std::to_string(log_bound) + " and finite", std::to_string(x));
+  return c;
+}
+}  // namespace
+
+rlwe::Plaintext Encoder::from_coefficients(const std::vector<double>& coeffs, double scale, int level) const {
   ctx_.check_level("encode", level);
   const uint64_t n = ctx_.n();
-  if (coeffs.size() == 1) {
-    // Evaluation form of the constant polynomial `constant` (encode_constant).
-    auto base = ctx_.q_base(level);
-    double log_q = 0;
-    for (std::size_t i = 0; i < base->size(); ++i) log_q += std::log2(static_cast<double>((*base)[i].value()));
-    const double c = std::nearbyint(constant);
-    if (!std::isfinite(c) || std::fabs(c) >= std::ldexp(1.0, static_cast<int>(log_q) - 1))
-      throw_parameter("encode", "values", "are too large for the scale and level",
-                      "|value * scale| < 2^" + std::to_string(static_cast<int>(log_q) - 1) + " and finite",
-                      std::to_string(constant));
-    rlwe::Plaintext pt;
-    pt.poly = rns::RnsPoly(n, base, rns::Form::Evaluation);
-    for (std::size_t i = 0; i < base->size(); ++i) {
-      const uint64_t v = integer_double_mod(c, (*base)[i]);
-      uint64_t* limb = pt.poly.limb(i);
-      for (uint64_t k = 0; k < n; ++k) limb[k] = v;
-    }
-    pt.scale = scale;
-    pt.fingerprint = ctx_.fingerprint();
-    return pt;
-  }
   auto base = ctx_.q_base(level);
-  // |coefficient| must stay below Q_level / 2 to be decodable.
-  double log_q = 0;
-  for (std::size_t i = 0; i < base->size(); ++i) log_q += std::log2(static_cast<double>((*base)[i].value()));
-  const double bound = std::ldexp(1.0, static_cast<int>(log_q) - 1);
+  const int log_bound = coefficient_log_bound(level);
   rlwe::Plaintext pt;
   pt.poly = rns::RnsPoly(n, base, rns::Form::Coefficient);
-  for (uint64_t k = 0; k < n; ++k) {
-    const double c = std::nearbyint(coeffs[k]);
-    if (!std::isfinite(c) || std::fabs(c) >= bound)
-      throw_parameter("encode", "values", "are too large for the scale and level",
-                      "|value * scale| < 2^" + std::to_string(static_cast<int>(log_q) - 1) + " and finite",
-                      std::to_string(coeffs[k]));
-  }
-  // Checked above (serially, so the error names the first bad value); limbs in parallel.
+  // Checked first (serially, so the error names the first bad value); limbs in parallel.
+  for (uint64_t k = 0; k < n; ++k) checked_coefficient(coeffs[k], log_bound);
   parallel_for(base->size(), [&](std::size_t i) {
     uint64_t* limb = pt.poly.limb(i);
     for (uint64_t k = 0; k < n; ++k) limb[k] = integer_double_mod(std::nearbyint(coeffs[k]), (*base)[i]);
     ntt::forward_inplace(limb, ctx_.ntt(i));
   });
   pt.poly.set_form(rns::Form::Evaluation);
+  pt.scale = scale;
+  pt.fingerprint = ctx_.fingerprint();
+  return pt;
+}
+
+rlwe::Plaintext Encoder::constant_plaintext(double scaled_value, double scale, int level) const {
+  ctx_.check_level("encode", level);
+  const double c = checked_coefficient(scaled_value, coefficient_log_bound(level));
+  auto base = ctx_.q_base(level);
+  rlwe::Plaintext pt;
+  // A constant polynomial is its own NTT (the same value at every root): no transform.
+  pt.poly = rns::RnsPoly(ctx_.n(), base, rns::Form::Evaluation, false, Uninitialized{});
+  for (std::size_t i = 0; i < base->size(); ++i) {
+    uint64_t* limb = pt.poly.limb(i);
+    std::fill(limb, limb + ctx_.n(), integer_double_mod(c, (*base)[i]));
+  }
   pt.scale = scale;
   pt.fingerprint = ctx_.fingerprint();
   return pt;
@@ -182,15 +186,12 @@ rlwe::Plaintext Encoder::encode_real(const double* values, std::size_t count, do
 }
 
 rlwe::Plaintext Encoder::encode_constant(cdouble value, double scale, int level) const {
-  // The constant polynomial c (+ i c' X^(n/2)) holds c + i c' in every slot.
+  if (value.imag() == 0.0) return constant_plaintext(value.real() * scale, scale, level);
+  // The constant polynomial c + i c' X^(n/2) holds c + i c' in every slot.
   std::vector<double> coeffs(ctx_.n(), 0.0);
   coeffs[0] = value.real() * scale;
   coeffs[slots_] = value.imag() * scale;
-  if (value.imag() != 0.0) return from_coefficients(coeffs, scale, level);
-  // A real constant is its own NTT (the same value at every root): validated like any
-  // plaintext on a one-coefficient vector, then written without a transform.
-  rlwe::Plaintext pt = from_coefficients(std::vector<double>(1, 0.0), scale, level, coeffs[0]);
-  return pt;
+  return from_coefficients(coeffs, scale, level);
 }
 
 std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {

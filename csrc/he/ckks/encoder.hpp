@@ -40,9 +40,10 @@ class Encoder {
   void embed_inverse(cdouble* values) const;
 
  private:
-  // coeffs of size 1: the constant polynomial `constant`, written in evaluation form directly.
-  rlwe::Plaintext from_coefficients(const std::vector<double>& coeffs, double scale, int level,
-                                    double constant = 0.0) const;
+  rlwe::Plaintext from_coefficients(const std::vector<double>& coeffs, double scale, int level) const;
+  // The constant polynomial round(scaled_value), written in evaluation form directly.
+  rlwe::Plaintext constant_plaintext(double scaled_value, double scale, int level) const;
+  int coefficient_log_bound(int level) const;
 
   const rlwe::Context& ctx_;
   std::size_t slots_;

@@ -13,7 +13,7 @@ from pyppml._core import he as _he
 from pyppml.ckks.bootstrap.eval_mod import EvalModShape
 from pyppml.ckks.bootstrap.plan import BootstrapConfig, BootstrapPlan, default_level_budget
 
-__all__ = ["BootstrapConfig", "EvalModShape", "make_context", "generate_keys", "bootstrap", "info",
+__all__ = ["BootstrapConfig", "EvalModShape", "choose_ring", "make_context", "generate_keys", "bootstrap", "info",
            "BootstrapKeyError"]
 
 
@@ -27,24 +27,7 @@ def _digits_for(q_bits: list[int]) -> int:
     return max(1, -(-len(q_bits) // 5))
 
 
-def special_primes(q_bits: list[int], dnum: int) -> list[int]:
-    """P above the largest digit by log2(primes per digit) + 4 bits: ModUp's fast base
-    conversion returns a digit d + alpha Q_j with 0 <= alpha < primes per digit, and
-    (d + alpha Q_j) e / P is then below the rescale's rounding. With P no larger than the
-    digit that term is the key switch's largest error, and through the mean of alpha it
-    repeats the key's error in every ciphertext switched: a fixed pattern that showed as
-    the same few slots erring 2^6 times the median after bootstrapping."""
-    digits = min(max(dnum, 1), len(q_bits))
-    alpha = -(-len(q_bits) // digits)
-    digit = max(sum(q_bits[i:i + alpha]) for i in range(0, len(q_bits), alpha))
-    total = digit + max(0, alpha - 1).bit_length() + 4
-    k = -(-total // 60)
-    return [-(-total // k)] * k
-
-
-def make_context(cls, levels_after: int, slots: int | None, poly_degree: int | None, scale_bits: int,
-                 level_budget, security: int | None, security_standard: str, ephemeral_weight: int,
-                 dnum: int | None):
+def _check(levels_after, scale_bits, ephemeral_weight) -> None:
     if isinstance(levels_after, bool) or not isinstance(levels_after, int) or levels_after < 1:
         raise ParameterError(f"bootstrappable: levels_after is invalid; expected an integer >= 1, got {levels_after!r}")
     if not 30 <= scale_bits <= 50:
@@ -52,36 +35,46 @@ def make_context(cls, levels_after: int, slots: int | None, poly_degree: int | N
     if not isinstance(ephemeral_weight, int) or not 1 <= ephemeral_weight <= 64:
         raise ParameterError(f"bootstrappable: ephemeral_weight is out of range; expected 1 <= h <= 64, got {ephemeral_weight!r}")
 
-    def config_for(n: int) -> BootstrapConfig:
+
+def choose_ring(levels_after: int, slots: int | None, poly_degree: int | None, scale_bits: int, level_budget,
+                security: int | None, security_standard: str, ephemeral_weight: int, dnum: int | None):
+    """(poly_degree, config, data-prime bits, special-prime bits, dnum) of a bootstrappable
+    chain: the given ring, or the smallest whose security table holds it."""
+    _check(levels_after, scale_bits, ephemeral_weight)
+
+    def chain(n: int):
         s = n // 2 if slots is None else int(slots)
         if s < 1 or s & (s - 1) or s > n // 2:
             raise ParameterError(f"bootstrappable: slots is invalid; expected a power of two <= n/2 = {n // 2}, got {slots}")
-        cts, stc = (level_budget if level_budget is not None else (default_level_budget(s),) * 2)
-        return BootstrapConfig(levels_after, s, int(cts), int(stc), scale_bits, ephemeral_weight)
-
-    def chain(n: int):
-        cfg = config_for(n)
+        cts, stc = level_budget if level_budget is not None else (default_level_budget(s),) * 2
+        cfg = BootstrapConfig(levels_after, s, int(cts), int(stc), scale_bits, ephemeral_weight)
         q = cfg.data_bits()
         d = dnum if dnum is not None else _digits_for(q)
-        return cfg, q, special_primes(q, d), d
+        return cfg, q, _ring_choice.special_primes(q, d, overflow_margin=True), d
 
     if poly_degree is None:
         if security is None:
             raise ParameterError("bootstrappable: poly_degree is missing; expected a ring degree when security=None, got None")
-        for n in (1 << k for k in range(11, 18)):
+
+        def bits_at(n: int) -> float:
             if slots is not None and n // 2 < slots:
-                continue
+                return math.inf
             _, q, p, _ = chain(n)
-            bound = _ring_choice.max_bits(n, security, security_standard)
-            if bound is not None and sum(q) + sum(p) <= bound:
-                poly_degree = n
-                break
-        else:
-            _, q, p, _ = chain(1 << 17)
+            return sum(q) + sum(p)
+
+        poly_degree = _ring_choice.smallest_ring(bits_at, security, security_standard)
+        if poly_degree is None:
             raise ParameterError(f"bootstrappable: chain does not fit any ring; expected log2(QP) within the "
-                                 f"{security}-bit table at n <= 2^17, got {sum(q) + sum(p)} bits (lower levels_after)")
-    cfg, q, p, d = chain(int(poly_degree))
-    ctx = cls(poly_degree=poly_degree, coeff_mod_bits=q, special_mod_bits=p, dnum=d, scale_bits=scale_bits,
+                                 f"{security}-bit table at n <= 2^17, got {bits_at(1 << 17):.0f} bits (lower levels_after)")
+    return (int(poly_degree),) + chain(int(poly_degree))
+
+
+def make_context(cls, levels_after: int, slots: int | None, poly_degree: int | None, scale_bits: int,
+                 level_budget, security: int | None, security_standard: str, ephemeral_weight: int,
+                 dnum: int | None):
+    n, cfg, q, p, d = choose_ring(levels_after, slots, poly_degree, scale_bits, level_budget, security,
+                                  security_standard, ephemeral_weight, dnum)
+    ctx = cls(poly_degree=n, coeff_mod_bits=q, special_mod_bits=p, dnum=d, scale_bits=scale_bits,
               security=security, security_standard=security_standard)
     attach(ctx, cfg)
     return ctx

@@ -23,7 +23,8 @@ import numpy as np
 Diagonals = dict[int, np.ndarray]  # offset (mod slots) -> coefficient vector
 
 
-def _bit_reverse(values: np.ndarray) -> np.ndarray:
+def bit_reverse(values: np.ndarray) -> np.ndarray:
+    """values in bit-reversed index order (R)."""
     s = len(values)
     bits = s.bit_length() - 1
     idx = np.array([int(format(i, f"0{bits}b")[::-1], 2) if bits else 0 for i in range(s)])
@@ -131,5 +132,3 @@ def decode_matrix_reference(s: int) -> np.ndarray:
     rot = np.array([pow(5, k, 4 * s) for k in range(s)])
     return np.exp(1j * np.pi * np.outer(rot, np.arange(s)) / (2 * s))
 
-
-bit_reverse = _bit_reverse

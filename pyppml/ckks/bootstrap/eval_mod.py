@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyppml._core import he as _he
-from pyppml.ckks.polynomial import _EPS, _Basis, _product_to, _split, chebyshev_coefficients
+from pyppml.ckks.polynomial import _EPS, _Basis, _product_to, _split, chebyshev_coefficients, factor_index
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,8 @@ class _LevelBasis:
 
     def get(self, k: int):
         if k not in self.cache:
-            a = 1 << (k.bit_length() - 1)
-            if a == k:
-                a = k // 2
-            self.cache[k] = _Level(min(self.get(a).level, self.get(k - a).level) - 1)
+            a, b = factor_index(k)
+            self.cache[k] = _Level(min(self.get(a).level, self.get(b).level) - 1)
         return self.cache[k]
 
 
@@ -116,10 +114,7 @@ class _ExactBasis(_Basis):
             return self.cache[k]
         if k == 0:
             raise ValueError("T_0 is the constant 1")
-        a = 1 << (k.bit_length() - 1)
-        if a == k:
-            a = k // 2
-        b = k - a
+        a, b = factor_index(k)
         ta, tb = self.get(a), self.get(b)
         level = min(ta.level, tb.level)
         na, nb = (t._native if t.level == level else t._ctx.drop_to_level(t._native, level) for t in (ta, tb))
@@ -187,8 +182,9 @@ def _evaluate(basis, coeffs: np.ndarray, baby: int, target: float):
 
 def chebyshev_bsgs(ct, coeffs: np.ndarray, baby: int = 8):
     """sum c_i T_i(ct) with baby-step giant-step: about 2 sqrt(d) + log2(d) ciphertext
-    products instead of one per coefficient, ceil(log2(d + 1)) + 1 levels. The result has
-    the scale of ``ct``."""
+    products instead of one per coefficient, ``bsgs_depth(coeffs)`` levels (the optimum
+    ceil(log2(d + 1)) for d = 2^k - 1, one more for other degrees). The result has the
+    scale of ``ct``."""
     basis = _ExactBasis(ct, chebyshev=True)
     return _evaluate(basis, np.asarray(coeffs, dtype=np.float64), baby, ct.scale)
 

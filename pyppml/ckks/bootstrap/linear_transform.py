@@ -61,9 +61,6 @@ class LinearTransform:
     def rotations(self) -> set[int]:
         return set(self.babies) | set(self.giants)
 
-    def diagonal_count(self) -> int:
-        return len(self.op)
-
     def encode(self, native_ctx, level: int) -> None:
         """Pre-rotated diagonals as plaintexts at `level`, scale q_level."""
         q = float(native_ctx.q[level])
@@ -72,9 +69,6 @@ class LinearTransform:
             for d in ds:
                 plain[d] = native_ctx.encode(np.roll(self.op[d], g), q, level)
         self._plain, self._level = plain, level
-
-    def plaintext_bytes(self, native_ctx) -> int:
-        return len(self.op) * (self._level + 1) * native_ctx.n * 8 if self._level is not None else 0
 
     def evaluate(self, native_ctx, ct, galois_keys, element):
         """The map applied to a native ciphertext at the encoded level; one level used."""

@@ -87,9 +87,8 @@ class BootstrapPlan:
         self.gap = n // (2 * s)
         top = context.max_level
         self.cts_levels = list(range(top, top - config.cts_levels, -1))
-        self.eval_in = top - config.cts_levels
-        self.eval_out = self.eval_in - config.eval_mod.depth
-        self.stc_levels = list(range(self.eval_out, self.eval_out - config.stc_levels, -1))
+        eval_out = top - config.cts_levels - config.eval_mod.depth
+        self.stc_levels = list(range(eval_out, eval_out - config.stc_levels, -1))
         if self.stc_levels[-1] - 1 != config.levels_after:
             raise ParameterError(f"bootstrappable: chain does not match the plan; expected {config.depth + config.levels_after} levels, got {top}")
         self.eval_coeffs = config.eval_mod.coefficients()
@@ -97,6 +96,11 @@ class BootstrapPlan:
         self._stc_ops = self._stc_operators()
         self.stc: list[LinearTransform] | None = None  # encoded on first use (see _encode_stc)
         self._encoded_cts = False
+        # Fixed by the plan: computed once (every bootstrap checks the keys against it).
+        steps = set(self.trace_steps())
+        for lt in self.cts + self._stc_transforms(1.0):
+            steps |= lt.rotations()
+        self.rotation_steps = sorted(steps)
 
     # ------------------------------------------------------------ transforms
     def _tile(self, op):
@@ -129,13 +133,17 @@ class BootstrapPlan:
             stages[0] = dft.compose(stages[0], gather, period)
         return stages
 
-    def _encode_stc(self, correction: float) -> None:
+    def _stc_transforms(self, correction: float) -> list[LinearTransform]:
+        """SlotsToCoeffs with 1/(2 pi) and the scale correction folded into its first
+        stage (the offsets, hence the rotations, do not depend on them)."""
         stages = list(self._stc_ops)
-        period = self.period
+        period, slots = self.period, self.context.poly_degree // 2
         stages[0] = dft.scale_rows(stages[0], np.full(period, correction / (2 * math.pi)))
         ops = dft.group_stages(stages, self.config.stc_levels, period)
-        self.stc = [LinearTransform(dft.tile(op, period, self.context.poly_degree // 2), self.context.poly_degree // 2)
-                    for op in ops]
+        return [LinearTransform(dft.tile(op, period, slots), slots) for op in ops]
+
+    def _encode_stc(self, correction: float) -> None:
+        self.stc = self._stc_transforms(correction)
         for lt, level in zip(self.stc, self.stc_levels):
             lt.encode(self.context._native, level)
 
@@ -146,21 +154,17 @@ class BootstrapPlan:
             self._encoded_cts = True
 
     # ------------------------------------------------------------ keys
+    def trace_steps(self) -> list[int]:
+        """Rotations s, 2s, ..., n/4 summing a sparse ciphertext over its periods."""
+        steps, w = [], self.config.slots
+        while w < self.context.poly_degree // 2:
+            steps.append(w)
+            w *= 2
+        return steps
+
     def rotations(self) -> list[int]:
         """Rotation steps the plan needs (left rotations, mod n/2)."""
-        steps: set[int] = set()
-        for lt in self.cts:
-            steps |= lt.rotations()
-        # StC's offsets do not depend on the correction factor.
-        stages = dft.group_stages(list(self._stc_ops), self.config.stc_levels, self.period)
-        for op in stages:
-            steps |= LinearTransform(dft.tile(op, self.period, self.context.poly_degree // 2),
-                                     self.context.poly_degree // 2).rotations()
-        w = self.config.slots
-        while w < self.context.poly_degree // 2:
-            steps.add(w)
-            w *= 2
-        return sorted(steps)
+        return self.rotation_steps
 
     # ------------------------------------------------------------ pipeline
     def run(self, ct, keys):
@@ -169,8 +173,7 @@ class BootstrapPlan:
         from pyppml.ckks.ciphertext import Ciphertext
 
         ctx = ct.context  # a public copy shares this plan (make_public)
-        native, h = ctx._native, ctx
-        gk = ctx.galois_keys
+        native, gk = ctx._native, ctx.galois_keys
 
         def element(d: int) -> int:
             return pow(5, d % (ctx.poly_degree // 2), 2 * ctx.poly_degree)
@@ -183,10 +186,8 @@ class BootstrapPlan:
         c = _he.switch_secret(native, c, keys[1])
         q0 = float(ctx.coeff_moduli[0])
         c.scale = EVAL_SCALE
-        w = self.config.slots
-        while w < ctx.poly_degree // 2:
+        for w in self.trace_steps():
             c = native.add(c, native.apply_galois(c, element(w), gk))
-            w *= 2
         for lt in self.cts:
             c = lt.evaluate(native, c, gk, element)
         conj = native.apply_galois(c, ctx.conjugation_element, gk)
@@ -194,7 +195,7 @@ class BootstrapPlan:
         if self.full:
             minus_i = native.encode_constant(-1j, 1.0, c.level)
             parts.append(native.multiply_plain(native.sub(c, conj), minus_i))
-        outs = [eval_mod(Ciphertext(h, p), self.config.eval_mod, self.eval_coeffs)._native for p in parts]
+        outs = [eval_mod(Ciphertext(ctx, p), self.config.eval_mod, self.eval_coeffs)._native for p in parts]
         c = outs[0]
         if self.full:
             plus_i = native.encode_constant(1j, 1.0, outs[1].level)
@@ -205,9 +206,8 @@ class BootstrapPlan:
             # The scale after EvalMod is the same for every input (it starts from q_0): the
             # correction that lands a standard input on the standard output scale is known
             # from the first run.
-            self._eval_scale = c.scale
             self._encode_stc(ctx.level_scale(self.config.levels_after) * q0 / (c.scale * ctx.level_scale(0)))
         for lt in self.stc:
             c = lt.evaluate(native, c, gk, element)
         c.scale = ctx.level_scale(self.config.levels_after) * scale_in / ctx.level_scale(0)
-        return Ciphertext(h, c)
+        return Ciphertext(ctx, c)
