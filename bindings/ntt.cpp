@@ -74,8 +74,26 @@ void init_ring(py::module_& m) {
                                const auto& t = self.cast<const NttTables&>();
                                return table_view(t, t.root_powers(), self);
                              })
-      .def("forward", [](const NttTables& t, py::handle a) { return transform_copy<ntt::forward_inplace>(t, a, "NttTables.forward"); },
-           py::arg("a"))
+      .def(
+          "forward",
+          [](const NttTables& t, py::handle a, uint64_t shift) {
+            if (shift == 0) return transform_copy<ntt::forward_inplace>(t, a, "NttTables.forward");
+            const char* api = "NttTables.forward";
+            if (shift >= t.q())
+              throw_parameter(api, "shift", "is not reduced", "0 <= shift < q = " + std::to_string(t.q()),
+                              std::to_string(shift));
+            std::size_t rows;
+            auto in = checked_input(t, api, a, false, rows);
+            py::array_t<uint64_t> out(std::vector<py::ssize_t>(in.shape(), in.shape() + in.ndim()));
+            const uint64_t* src = in.data();
+            uint64_t* dst = out.mutable_data();
+            py::gil_scoped_release release;
+            for (std::size_t r = 0; r < rows; ++r) ntt::forward(src + r * t.n(), shift, dst + r * t.n(), t);
+            return out;
+          },
+          py::arg("a"), py::arg("shift") = 0,
+          "NTT of (a + shift) mod q, bit-reversed evaluation order; `shift` < q is added on load "
+          "(one pass over memory, as key switching raises its digits).")
       .def("inverse", [](const NttTables& t, py::handle a) { return transform_copy<ntt::inverse_inplace>(t, a, "NttTables.inverse"); },
            py::arg("a"))
       .def("forward_inplace",

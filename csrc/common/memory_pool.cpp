@@ -5,6 +5,9 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <unordered_map>
 #include <vector>
 
@@ -49,6 +52,22 @@ const bool kHeapTuned = [] {
 }();
 #endif
 
+// Blocks of several MiB (key-switching keys, whole ciphertexts) are streamed from DRAM
+// by the key-switching inner product; on 4 KiB pages each page of each stream costs a
+// TLB walk. They start on a 2 MiB boundary and ask for transparent huge pages (with THP
+// in "madvise" mode, the usual default, nothing else enables them).
+constexpr std::size_t kHugePage = 2u << 20;
+
+void* fresh_block(std::size_t bytes) {
+  const bool huge = bytes >= 2 * kHugePage;
+  void* block = std::aligned_alloc(huge ? kHugePage : 64, huge ? (bytes + kHugePage - 1) / kHugePage * kHugePage : bytes);
+  if (!block) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (huge) madvise(block, bytes / kHugePage * kHugePage, MADV_HUGEPAGE);  // advice only: failure is harmless
+#endif
+  return block;
+}
+
 }  // namespace
 
 void* pool_allocate(std::size_t bytes) {
@@ -63,9 +82,7 @@ void* pool_allocate(std::size_t bytes) {
       return block;
     }
   }
-  void* block = std::aligned_alloc(64, bytes);
-  if (!block) throw std::bad_alloc();
-  return block;
+  return fresh_block(bytes);
 }
 
 void pool_release(void* block, std::size_t bytes) {

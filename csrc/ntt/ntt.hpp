@@ -18,6 +18,10 @@ std::string kernel_name(const NttTables& tables);
 // In place; input coefficients in [0, q), output in [0, q).
 void forward_inplace(uint64_t* a, const NttTables& tables);
 void inverse_inplace(uint64_t* a, const NttTables& tables);
+// out = NTT((in + shift) mod q) for in in [0, q) and shift < q; `in` may be `out`. The
+// AVX-512 kernels fold the copy and the shift into their first pass (key switching
+// raises every digit to every prime this way).
+void forward(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& tables);
 
 // Largest modulus the IFMA52 kernels accept (lazy values in [0, 4q) < 2^52).
 constexpr uint64_t kIfmaMaxModulus = uint64_t{1} << 50;
@@ -31,6 +35,8 @@ void inverse_avx2(uint64_t* a, const NttTables& t);
 void forward_avx512(uint64_t* a, const NttTables& t);
 void inverse_avx512(uint64_t* a, const NttTables& t);
 void forward_avx512ifma(uint64_t* a, const NttTables& t);
+void forward_avx512_from(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& t);
+void forward_avx512ifma_from(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& t);
 void inverse_avx512ifma(uint64_t* a, const NttTables& t);
 }  // namespace detail
 

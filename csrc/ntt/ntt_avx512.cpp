@@ -62,6 +62,10 @@ struct Dq64 {
 
 void forward_avx512(uint64_t* a, const NttTables& t) { forward_avx512_passes<Dq64>(a, t); }
 
+void forward_avx512_from(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& t) {
+  forward_avx512_passes<Dq64>(out, t, in, shift);
+}
+
 void inverse_avx512(uint64_t* a, const NttTables& t) { inverse_avx512_passes<Dq64>(a, t); }
 
 }  // namespace ppml::ntt::detail

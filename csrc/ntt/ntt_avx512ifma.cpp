@@ -54,6 +54,10 @@ struct Ifma52 {
 
 void forward_avx512ifma(uint64_t* a, const NttTables& t) { forward_avx512_passes<Ifma52>(a, t); }
 
+void forward_avx512ifma_from(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& t) {
+  forward_avx512_passes<Ifma52>(out, t, in, shift);
+}
+
 void inverse_avx512ifma(uint64_t* a, const NttTables& t) { inverse_avx512_passes<Ifma52>(a, t); }
 
 }  // namespace ppml::ntt::detail

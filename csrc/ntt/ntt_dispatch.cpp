@@ -60,6 +60,27 @@ void forward_inplace(uint64_t* a, const NttTables& t) {
   }
 }
 
+void forward(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& t) {
+  switch (choose(t)) {
+#ifdef PPML_HAVE_NTT_AVX512
+    case Kernel::Avx512:
+      return detail::forward_avx512_from(in, shift, out, t);
+#endif
+#ifdef PPML_HAVE_NTT_AVX512IFMA
+    case Kernel::Avx512Ifma:
+      return detail::forward_avx512ifma_from(in, shift, out, t);
+#endif
+    default: {
+      const uint64_t q = t.q();
+      for (uint64_t k = 0; k < t.n(); ++k) {
+        const uint64_t x = in[k] + shift;
+        out[k] = x >= q ? x - q : x;
+      }
+      return forward_inplace(out, t);
+    }
+  }
+}
+
 void inverse_inplace(uint64_t* a, const NttTables& t) {
   switch (choose(t)) {
 #ifdef PPML_HAVE_NTT_AVX2

@@ -51,13 +51,21 @@ inline void fwd_layers(const A& ar, V* v, uint64_t group, const uint64_t* w, con
 }
 
 // L forward layers starting at the layer with m0 groups and gap g0, for the groups
-// i in [i_begin, i_end) of that layer (each a contiguous span of 2 g0 coefficients).
-template <int L, FwdMode kMode, class A>
-void fwd_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
-              const uint64_t* w, const uint64_t* ws) {
+// i in [i_begin, i_end) of that layer (each a contiguous span of 2 g0 coefficients),
+// reading `in` and writing `a` (the same array but in the very first pass). With kShift
+// the input is (in + shift) mod q, for in and shift in [0, q): the key-switching digits
+// are raised and centred in this load instead of a separate pass over memory.
+template <int L, FwdMode kMode, bool kShift = false, class A>
+void fwd_pass(const A& ar, const uint64_t* in, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin,
+              uint64_t i_end, const uint64_t* w, const uint64_t* ws, V shift = _mm512_setzero_si512()) {
   constexpr int R = 1 << L;
   const uint64_t s = g0 >> (L - 1);  // gap of the pass's last layer, a multiple of 8
+  auto read = [&](const uint64_t* p) {
+    if constexpr (kShift) return reduce_once(_mm512_add_epi64(load(p), shift), ar.q);
+    return load(p);
+  };
   for (uint64_t i = i_begin; i < i_end; ++i) {
+    const uint64_t* src = in + 2 * i * g0;
     uint64_t* base = a + 2 * i * g0;
     uint64_t j = 0;
     // Two columns at a time when there are two: independent chains for the core.
@@ -65,8 +73,8 @@ void fwd_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_beg
       V v[2 * R];
 #pragma GCC unroll 16
       for (int k = 0; k < R; ++k) {
-        v[k] = load(base + j + k * s);
-        v[R + k] = load(base + j + 8 + k * s);
+        v[k] = read(src + j + k * s);
+        v[R + k] = read(src + j + 8 + k * s);
       }
       fwd_layers<L, 0, kMode, 2>(ar, v, m0 + i, w, ws);
 #pragma GCC unroll 16
@@ -78,7 +86,7 @@ void fwd_pass(const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_beg
     if (j < s) {
       V v[R];
 #pragma GCC unroll 16
-      for (int k = 0; k < R; ++k) v[k] = load(base + j + k * s);
+      for (int k = 0; k < R; ++k) v[k] = read(src + j + k * s);
       fwd_layers<L, 0, kMode, 1>(ar, v, m0 + i, w, ws);
 #pragma GCC unroll 16
       for (int k = 0; k < R; ++k) store(base + j + k * s, v[k]);
@@ -163,26 +171,27 @@ inline int split_layers(int layers, int* sizes) {
   return count;
 }
 
-template <FwdMode kMode, class A>
-void run_fwd_pass(int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin, uint64_t i_end,
-                  const uint64_t* w, const uint64_t* ws) {
+template <FwdMode kMode, bool kShift = false, class A>
+void run_fwd_pass(int L, const A& ar, const uint64_t* in, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin,
+                  uint64_t i_end, const uint64_t* w, const uint64_t* ws, V shift = _mm512_setzero_si512()) {
   switch (L) {
     case 1:
-      return fwd_pass<1, kMode>(ar, a, m0, g0, i_begin, i_end, w, ws);
+      return fwd_pass<1, kMode, kShift>(ar, in, a, m0, g0, i_begin, i_end, w, ws, shift);
     case 2:
-      return fwd_pass<2, kMode>(ar, a, m0, g0, i_begin, i_end, w, ws);
+      return fwd_pass<2, kMode, kShift>(ar, in, a, m0, g0, i_begin, i_end, w, ws, shift);
     default:
-      return fwd_pass<3, kMode>(ar, a, m0, g0, i_begin, i_end, w, ws);
+      return fwd_pass<3, kMode, kShift>(ar, in, a, m0, g0, i_begin, i_end, w, ws, shift);
   }
 }
 
 // The first pass starts at m = 1 and its input is in [0, q).
-template <class A>
-void run_fwd_pass(bool grow, int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin,
-                  uint64_t i_end, const uint64_t* w, const uint64_t* ws) {
-  if (grow) return run_fwd_pass<kGrow>(L, ar, a, m0, g0, i_begin, i_end, w, ws);
-  if (m0 == 1) return run_fwd_pass<kSkipFirstLayer>(L, ar, a, m0, g0, i_begin, i_end, w, ws);
-  run_fwd_pass<kReduceAll>(L, ar, a, m0, g0, i_begin, i_end, w, ws);
+template <bool kShift = false, class A>
+void run_fwd_pass(bool grow, int L, const A& ar, const uint64_t* in, uint64_t* a, uint64_t m0, uint64_t g0,
+                  uint64_t i_begin, uint64_t i_end, const uint64_t* w, const uint64_t* ws,
+                  V shift = _mm512_setzero_si512()) {
+  if (grow) return run_fwd_pass<kGrow, kShift>(L, ar, in, a, m0, g0, i_begin, i_end, w, ws, shift);
+  if (m0 == 1) return run_fwd_pass<kSkipFirstLayer, kShift>(L, ar, in, a, m0, g0, i_begin, i_end, w, ws, shift);
+  run_fwd_pass<kReduceAll, kShift>(L, ar, in, a, m0, g0, i_begin, i_end, w, ws, shift);
 }
 
 template <bool kLast, class A>
@@ -200,9 +209,11 @@ void run_inv_pass(int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uin
 }
 
 // Forward: the passes whose groups exceed a cache block sweep the whole array; the rest,
-// and the in-register last four layers, run block by block. Requires n >= 16.
+// and the in-register last four layers, run block by block. Requires n >= 16. With `in`
+// the transform reads (in + shift) mod q (in, shift in [0, q)) and writes `a`; `in` may be
+// `a`.
 template <class A>
-void forward_avx512_passes(uint64_t* a, const NttTables& t) {
+void forward_avx512_passes(uint64_t* a, const NttTables& t, const uint64_t* in = nullptr, uint64_t shift = 0) {
   const A ar(t.q());
   const uint64_t n = t.n();
   const uint64_t* w = t.root_powers();
@@ -213,15 +224,26 @@ void forward_avx512_passes(uint64_t* a, const NttTables& t) {
   const bool grow = t.q() < A::kGrowBound / (1 + 2 * static_cast<uint64_t>(t.log_n()));
   int c = 0;
   uint64_t m = 1, gap = n / 2;
+  if (in && !(count > 0 && 2 * gap > block)) {
+    // No whole-array pass to fold the load into (n <= one cache block): a short pre-pass.
+    const V q = ar.q, vs = _mm512_set1_epi64(static_cast<long long>(shift));
+    for (uint64_t k = 0; k < n; k += 8) store(a + k, reduce_once(_mm512_add_epi64(load(in + k), vs), q));
+    in = nullptr;
+  }
   for (; c < count && 2 * gap > block; ++c) {
-    run_fwd_pass(grow, sizes[c], ar, a, m, gap, 0, m, w, ws);
+    if (c == 0 && in) {
+      run_fwd_pass<true>(grow, sizes[c], ar, in, a, m, gap, 0, m, w, ws,
+                         _mm512_set1_epi64(static_cast<long long>(shift)));
+    } else {
+      run_fwd_pass(grow, sizes[c], ar, a, a, m, gap, 0, m, w, ws);
+    }
     m <<= sizes[c];
     gap >>= sizes[c];
   }
   for (uint64_t b0 = 0; b0 < n; b0 += block) {
     uint64_t mb = m, gb = gap;
     for (int cb = c; cb < count; ++cb) {
-      run_fwd_pass(grow, sizes[cb], ar, a, mb, gb, b0 / (2 * gb), (b0 + block) / (2 * gb), w, ws);
+      run_fwd_pass(grow, sizes[cb], ar, a, a, mb, gb, b0 / (2 * gb), (b0 + block) / (2 * gb), w, ws);
       mb <<= sizes[cb];
       gb >>= sizes[cb];
     }

@@ -76,3 +76,28 @@ def test_simd_many_random_vectors_n1024(bits):
         with ring.use_backend(backend):
             assert np.array_equal(t.forward(a), ref_f), (backend, t.kernel)
             assert np.array_equal(t.inverse(a), ref_i), (backend, t.kernel)
+
+
+@pytest.mark.parametrize("bits", [30, 40, 47, 50, 55, 60], ids=lambda b: f"q{b}")
+@pytest.mark.parametrize("logn", [3, 4, 10, 12, 13, 15], ids=lambda l: f"n{1 << l}")
+def test_forward_with_shift_is_forward_of_shifted_input(logn, bits):
+    """The out-of-place forward with an added constant (the key-switching raise) equals the
+    in-place forward of (a + shift) mod q on every backend, including shifts 0, 1, q - 1
+    and inputs at both ends."""
+    n = 1 << logn
+    q = ring.find_ntt_primes(bits, n, 1)[0]
+    t = ring.NttTables(n, q)
+    a = _inputs(n, q, logn * 7 + bits)
+    for backend in ["scalar"] + SIMD:
+        with ring.use_backend(backend):
+            for shift in (1, q - 1, (q - 1) // 2, int(np.random.default_rng(bits).integers(2, q - 1))):
+                shifted = (a + np.uint64(shift)) % np.uint64(q)  # < 2^62: no wrap-around
+                got = t.forward(a, shift=shift)
+                assert np.array_equal(got, t.forward(shifted)), (backend, t.kernel, shift)
+                assert got.max() < q
+
+
+def test_forward_shift_must_be_reduced():
+    t = ring.NttTables(16, ring.find_ntt_primes(30, 16, 1)[0])
+    with pytest.raises(ValueError, match="shift"):
+        t.forward(np.zeros(16, dtype=np.uint64), shift=t.q)

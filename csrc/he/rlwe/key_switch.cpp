@@ -30,19 +30,17 @@ void centre_source(uint64_t* limb, uint64_t n, const math::Modulus& q) {
 }
 
 // A one-prime digit, shifted by centre_source, as a limb of prime `target` (QP index) in
-// evaluation form: a copy when q_src <= q_target, else x mod q (SIMD Shoup product with
-// 1), minus [h]_target, then the NTT.
+// evaluation form: minus [h]_target and the NTT in one pass from the source when
+// q_src <= q_target, else first x mod q (SIMD Shoup product with 1).
 void raise_limb(const Context& ctx, const uint64_t* src, uint64_t q_src, std::size_t target, uint64_t* dst) {
   const uint64_t n = ctx.n();
   const math::Modulus& q = ctx.modulus(target);
   const uint64_t minus_h = q.neg(q.reduce((q_src - 1) >> 1));
-  if (q_src <= q.value()) {
-    rns::add_scalar_mod(src, minus_h, dst, n, q);  // the copy and the shift in one pass
-  } else {
+  if (q_src > q.value()) {
     rns::mul_scalar_mod(src, 1, dst, n, q);
-    rns::add_scalar_mod(dst, minus_h, dst, n, q);
+    src = dst;
   }
-  ntt::forward_inplace(dst, ctx.ntt(target));
+  ntt::forward(src, minus_h, dst, ctx.ntt(target));
 }
 
 // ModDown: (acc - [acc]_P) * P^-1 over Q_l, with [acc]_P the CENTRED remainder converted
@@ -158,8 +156,7 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
     uint64_t q_digit = 1;
     for (std::size_t i = begin; i < end; ++i) q_digit = qt.mul(q_digit, qt.reduce(ctx.modulus(i).value()));
     const uint64_t h = qt.mul(qt.add(q_digit, qt.value() - 1), (qt.value() + 1) >> 1);
-    rns::add_scalar_mod(converted[j].data() + target * n, qt.neg(h), dst, n, qt);
-    ntt::forward_inplace(dst, ctx.ntt(ki));
+    ntt::forward(converted[j].data() + target * n, qt.neg(h), dst, ctx.ntt(ki));
   });
   return dec;
 }
