@@ -126,36 +126,84 @@ py::array_t<uint64_t> eltwise(const std::string& op, uint64_t q, const py::handl
   return out;
 }
 
-py::array_t<uint64_t> inner_product(uint64_t q, const py::handle& a_obj, const py::handle& b_obj,
-                                    const std::string& kernel, int repeat) {
+// (terms, n) operand stacks as row pointers, checked against q.
+std::vector<const uint64_t*> checked_stack(const char* api, const char* arg, const py::array_t<uint64_t>& x,
+                                           std::size_t terms, std::size_t n, uint64_t q) {
+  if (x.ndim() != 2 || static_cast<std::size_t>(x.shape(0)) != terms || static_cast<std::size_t>(x.shape(1)) != n)
+    throw_parameter(api, arg, "has the wrong shape", "(terms, n) = (" + std::to_string(terms) + ", " +
+                    std::to_string(n) + ")", shape_text(x));
+  require_below(api, arg, x.data(), terms * n, q);
+  std::vector<const uint64_t*> rows(terms);
+  for (std::size_t t = 0; t < terms; ++t) rows[t] = x.data() + t * n;
+  return rows;
+}
+
+// One inner product (b1 None) or two sharing `a` (the key-switching form: the digits
+// against both key halves), through the chosen kernel table.
+py::object inner_product(uint64_t q, const py::handle& a_obj, const py::handle& b_obj, const std::string& kernel,
+                         int repeat, const py::object& b1_obj) {
   const char* api = "inner_product_mod";
   const math::Modulus m(q);
   const EltwiseKernels* table = kernel_table(api, kernel, q);
   const std::size_t reps = checked_repeat(api, repeat);
   auto a = require_u64(api, "a", a_obj, false);
-  auto b = require_u64(api, "b", b_obj, false);
-  if (a.ndim() != 2)
-    throw_parameter(api, "a", "has the wrong shape", "(terms, n)", shape_text(a));
+  if (a.ndim() != 2) throw_parameter(api, "a", "has the wrong shape", "(terms, n)", shape_text(a));
   const std::size_t terms = static_cast<std::size_t>(a.shape(0)), n = static_cast<std::size_t>(a.shape(1));
-  if (b.ndim() != 2 || static_cast<std::size_t>(b.shape(0)) != terms || static_cast<std::size_t>(b.shape(1)) != n)
-    throw_parameter(api, "b", "has the wrong shape", "the shape of a " + shape_text(a), shape_text(b));
-  require_below(api, "a", a.data(), terms * n, q);
-  require_below(api, "b", b.data(), terms * n, q);
-  std::vector<const uint64_t*> pa(terms), pb(terms);
-  for (std::size_t t = 0; t < terms; ++t) {
-    pa[t] = a.data() + t * n;
-    pb[t] = b.data() + t * n;
+  auto b = require_u64(api, "b", b_obj, false);
+  auto pa = checked_stack(api, "a", a, terms, n, q);
+  auto pb = checked_stack(api, "b", b, terms, n, q);
+  const bool two = !b1_obj.is_none();
+  py::array_t<uint64_t> b1;
+  std::vector<const uint64_t*> pb1;
+  if (two) {
+    b1 = require_u64(api, "b1", b1_obj, false);
+    pb1 = checked_stack(api, "b1", b1, terms, n, q);
   }
-  py::array_t<uint64_t> out(static_cast<py::ssize_t>(n));
+  py::array_t<uint64_t> out(static_cast<py::ssize_t>(n)), out1(static_cast<py::ssize_t>(two ? n : 0));
   uint64_t* po = out.mutable_data();
+  uint64_t* po1 = out1.mutable_data();
   {
     py::gil_scoped_release release;
     for (std::size_t r = 0; r < reps; ++r) {
-      if (table)
+      if (two && table && table->inner_product2) {
+        table->inner_product2(pa.data(), pb.data(), pb1.data(), terms, po, po1, n, m);
+      } else if (two && table) {
         table->inner_product(pa.data(), pb.data(), terms, po, n, m);
-      else
+        table->inner_product(pa.data(), pb1.data(), terms, po1, n, m);
+      } else if (two) {
+        rns::inner_product2_mod(pa.data(), pb.data(), pb1.data(), terms, po, po1, n, m);
+      } else if (table) {
+        table->inner_product(pa.data(), pb.data(), terms, po, n, m);
+      } else {
         rns::inner_product_mod(pa.data(), pb.data(), terms, po, n, m);
+      }
     }
+  }
+  if (two) return py::make_tuple(out, out1);
+  return std::move(out);
+}
+
+// a (op) w mod q with a scalar w < q: 'mul' takes any 64-bit a (a wider prime's
+// residues reduce with w = 1), 'add' takes a in [0, q).
+py::array_t<uint64_t> scalar_op(const std::string& op, uint64_t q, const py::handle& a_obj, uint64_t w,
+                                const std::string& kernel) {
+  const char* api = "eltwise_scalar";
+  if (op != "mul" && op != "add") throw_parameter(api, "op", "is unknown", "one of mul, add", "'" + op + "'");
+  const math::Modulus m(q);
+  const EltwiseKernels* table = kernel_table(api, kernel, q);
+  if (w >= q) throw_parameter(api, "w", "is not reduced", "0 <= w < q = " + std::to_string(q), std::to_string(w));
+  auto a = require_u64(api, "a", a_obj, false);
+  if (a.ndim() != 1) throw_parameter(api, "a", "has the wrong shape", "(n,)", shape_text(a));
+  const std::size_t n = static_cast<std::size_t>(a.shape(0));
+  if (op == "add") require_below(api, "a", a.data(), n, q);
+  py::array_t<uint64_t> out(static_cast<py::ssize_t>(n));
+  const uint64_t* pa = a.data();
+  uint64_t* po = out.mutable_data();
+  py::gil_scoped_release release;
+  if (op == "mul") {
+    table ? table->mul_scalar(pa, w, m.shoup(w), po, n, m) : rns::mul_scalar_mod(pa, w, po, n, m);
+  } else {
+    table ? table->add_scalar(pa, w, po, n, m) : rns::add_scalar_mod(pa, w, po, n, m);
   }
   return out;
 }
@@ -171,10 +219,15 @@ void init_eltwise(py::module_& m) {
         "kernel: 'auto' (dispatcher) or one of eltwise_kernels(); repeat: run the kernel that many\n"
         "times after one check of the inputs (benchmarks). Raises ValueError on a bad argument.");
   m.def("inner_product_mod", &inner_product, py::arg("q"), py::arg("a"), py::arg("b"), py::arg("kernel") = "auto",
-        py::arg("repeat") = 1,
+        py::arg("repeat") = 1, py::arg("b1") = py::none(),
         "out[k] = sum_t a[t, k] * b[t, k] mod q for (terms, n) uint64 arrays with values in [0, q),\n"
-        "2 <= q < 2^61; returns a new (n,) array in [0, q). kernel, repeat: as for eltwise().\n"
-        "Raises ValueError on a bad argument.");
+        "2 <= q < 2^61; returns a new (n,) array in [0, q). With b1, also sum_t a[t, k] * b1[t, k]\n"
+        "from one pass over a (the key-switching form), returned as a pair.\n"
+        "kernel, repeat: as for eltwise(). Raises ValueError on a bad argument.");
+  m.def("eltwise_scalar", &scalar_op, py::arg("op"), py::arg("q"), py::arg("a"), py::arg("w"),
+        py::arg("kernel") = "auto",
+        "a * w mod q ('mul', any 64-bit a) or (a + w) mod q ('add', a in [0, q)) for a scalar w < q.\n"
+        "kernel: as for eltwise(). Raises ValueError on a bad argument.");
   m.def("eltwise_kernels", &kernel_names, "Element-wise kernel tables usable on this machine and build.");
 }
 

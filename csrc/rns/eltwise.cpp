@@ -64,11 +64,7 @@ void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n,
 }
 
 void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q) {
-  const uint64_t m = q.value();
-  for (std::size_t i = 0; i < n; ++i) {
-    uint64_t s = a[i] + w;
-    out[i] = s >= m ? s - m : s;
-  }
+  kernels(q).add_scalar(a, w, out, n, q);
 }
 
 }  // namespace ppml::rns

@@ -47,9 +47,12 @@ struct EltwiseKernels {
   // Two inner products sharing the first operand (null: two inner_product calls).
   void (*inner_product2)(const uint64_t* const*, const uint64_t* const*, const uint64_t* const*, std::size_t,
                          uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
+  // out = (a + w) mod q for a, w in [0, q).
+  void (*add_scalar)(const uint64_t*, uint64_t, uint64_t*, std::size_t, const math::Modulus&);
 };
 void mul_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* out, std::size_t n,
                        const math::Modulus& q);
+void add_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
 extern const EltwiseKernels kEltwiseScalar;
 // Present when rns/eltwise_avx512.cpp is built (PPML_HAVE_ELTWISE_AVX512).
 extern const EltwiseKernels kEltwiseAvx512;

@@ -217,7 +217,12 @@ void mul_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t
   }
 }
 
-const EltwiseKernels kEltwiseAvx512 = {add_avx512, sub_avx512, mul_avx512, mul_add_avx512, inner_product_avx512,
-                                       mul_scalar_avx512, nullptr};
+void add_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& m) {
+  const __m512i q = bcast(m.value()), vw = bcast(w);
+  for_each_vec<false>(a, a, out, n, [q, vw](__m512i x, __m512i, __m512i) { return csub(_mm512_add_epi64(x, vw), q); });
+}
+
+const EltwiseKernels kEltwiseAvx512 = {add_avx512,           sub_avx512,        mul_avx512, mul_add_avx512,
+                                       inner_product_avx512, mul_scalar_avx512, nullptr,    add_scalar_avx512};
 
 }  // namespace ppml::rns::detail

@@ -204,6 +204,27 @@ void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, s
     inner_product_block<1, Outs>(a, b, terms, out, k, static_cast<__mmask8>((1u << (n - k)) - 1), c);
 }
 
+// out = a * w mod q for any 64-bit a: a = hi 2^52 + lo is already a reduce_lohi input
+// (a < 2^64 <= 2^(2L) when L >= 32), then a 52-bit Shoup product with w' = floor(w 2^52 / q)
+// unless w = 1 (the reduction of a wider prime's residues: the key-switching raise and
+// ModDown). Cheaper than the 64-bit lanes' emulated high products.
+void mul_scalar_ifma(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* out, std::size_t n,
+                     const math::Modulus& m) {
+  if (m.bits() < 32) return mul_scalar_avx512(a, w, w_shoup, out, n, m);
+  const Ifma c(m);
+  const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w));
+  const __m512i vws = _mm512_set1_epi64(static_cast<long long>((static_cast<math::u128>(w) << 52) / m.value()));
+  auto op = [&](__m512i x) {
+    __m512i r = reduce_lohi(_mm512_and_si512(x, c.mask52), _mm512_srli_epi64(x, 52), c);
+    if (w == 1) return r;
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i quot = _mm512_madd52hi_epu64(zero, r, vws);
+    __m512i p = _mm512_madd52lo_epu64(_mm512_madd52lo_epu64(zero, r, vw), quot, c.neg_q);
+    return csub(_mm512_and_si512(p, c.mask52), c.q);
+  };
+  for_each_vec<false>(a, a, out, n, [&op](__m512i x, __m512i, __m512i) { return op(x); });
+}
+
 void inner_product_ifma(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
                         std::size_t n, const math::Modulus& m) {
   const uint64_t* const* bs[1] = {b};
@@ -220,8 +241,8 @@ void inner_product2_ifma(const uint64_t* const* a, const uint64_t* const* b0, co
 
 }  // namespace
 
-const EltwiseKernels kEltwiseAvx512Ifma = {add_ifma,           sub_ifma,          mul_ifma,
-                                           mul_add_ifma,       inner_product_ifma, mul_scalar_avx512,
-                                           inner_product2_ifma};
+const EltwiseKernels kEltwiseAvx512Ifma = {add_ifma,           sub_ifma,           mul_ifma,
+                                           mul_add_ifma,       inner_product_ifma, mul_scalar_ifma,
+                                           inner_product2_ifma, add_scalar_avx512};
 
 }  // namespace ppml::rns::detail

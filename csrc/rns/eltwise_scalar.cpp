@@ -60,7 +60,15 @@ void mul_scalar_shoup(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t*
 
 }  // namespace
 
+void add_scalar_word(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q) {
+  const uint64_t m = q.value();
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint64_t s = a[i] + w;
+    out[i] = s >= m ? s - m : s;
+  }
+}
+
 const EltwiseKernels kEltwiseScalar = {add_scalar, sub_scalar, mul_scalar, mul_add_scalar, inner_product_scalar,
-                                       mul_scalar_shoup, nullptr};
+                                       mul_scalar_shoup, nullptr, add_scalar_word};
 
 }  // namespace ppml::rns::detail

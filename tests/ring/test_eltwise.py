@@ -212,3 +212,48 @@ def test_bad_arguments_raise_value_error():
         _core.inner_product_mod(q, a, a)
     with pytest.raises(ValueError, match="out of range"):
         _core.inner_product_mod(q, stack, np.full((3, 16), q, dtype=np.uint64))
+
+
+@pytest.mark.parametrize("n", [512, 1024 + 77, 4096], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize("terms", [1, 4, 7, 8, 9, 12, 20, 33, 130], ids=lambda t: f"terms{t}")
+@pytest.mark.parametrize("bits", [40, 49, 55, 60, 61], ids=lambda b: f"q{b}")
+def test_key_switching_inner_products_bit_identical_to_scalar(bits, terms, n):
+    """The ring-sized inner products (coefficient blocks with accumulators in memory, terms
+    in groups; the carry fold every 8 terms) and the two-output form against the scalar
+    kernel, with all-extreme operands in the first and last blocks."""
+    q = _prime(bits)
+    rng = np.random.default_rng(bits * 100 + terms + n)
+    a, b0, b1 = (rng.integers(0, q, (terms, n), dtype=np.uint64) for _ in range(3))
+    for x in (a, b0, b1):
+        x[:, :600] = q - 1
+        x[:, -9:] = q - 1
+    ref0 = _core.inner_product_mod(q, a, b0, kernel="scalar")
+    ref1 = _core.inner_product_mod(q, a, b1, kernel="scalar")
+    assert np.array_equal(ref0[:8], np.full(8, (q - 1) ** 2 * terms % q, dtype=np.uint64))
+    for kernel in ["scalar"] + _kernels_for(q):
+        got0, got1 = _core.inner_product_mod(q, a, b0, kernel=kernel, b1=b1)
+        assert np.array_equal(got0, ref0), kernel
+        assert np.array_equal(got1, ref1), kernel
+        assert np.array_equal(_core.inner_product_mod(q, a, b1, kernel=kernel), ref1), kernel
+
+
+@pytest.mark.parametrize("bits", [20, 32, 40, 49, 50, 51, 55, 60, 61], ids=lambda b: f"q{b}")
+def test_scalar_ops_bit_identical_to_python_ints(bits):
+    """a * w mod q for any 64-bit a (the reduction of a wider prime's residues when w = 1)
+    and (a + w) mod q, every kernel, against Python integers."""
+    q = _prime(bits)
+    rng = np.random.default_rng(bits)
+    wide = rng.integers(0, 2**64 - 1, 77, dtype=np.uint64, endpoint=True)
+    wide[:4] = [0, 2**64 - 1, q, q - 1]
+    small = rng.integers(0, q, 77, dtype=np.uint64)
+    small[:2] = [0, q - 1]
+    for kernel in ["scalar"] + _kernels_for(q):
+        for w in (0, 1, 2, q - 1, int(rng.integers(0, q))):
+            got = _core.eltwise_scalar("mul", q, wide, w, kernel=kernel)
+            assert got.tolist() == [int(x) * w % q for x in wide], (kernel, w)
+            got = _core.eltwise_scalar("add", q, small, w, kernel=kernel)
+            assert got.tolist() == [(int(x) + w) % q for x in small], (kernel, w)
+    with pytest.raises(ValueError, match="w"):
+        _core.eltwise_scalar("mul", q, wide, q)
+    with pytest.raises(ValueError, match="out of range"):
+        _core.eltwise_scalar("add", q, wide, 1)
