@@ -141,6 +141,25 @@ void init_bfv(py::module_& root) {
                            in.data(), out.data(), n);
         return to_numpy(out.data(), out.size());
       })
+      .def("_scale_to_aux", [](const BfvHandle& b, int level, U64Array in) {
+        // Test hook: round(t x / Q_l) mod B of x given by its (l+1 + |B|, n) residues over
+        // Q_l * B, through whichever kernel the current backend selects.
+        b.ctx->rlwe().check_level("_scale_to_aux", level);
+        const auto& lt = b.ctx->level(level);
+        const std::size_t n = b.ctx->n(), lq = level + 1, kb = b.ctx->aux_base()->size();
+        if (static_cast<std::size_t>(in.size()) != (lq + kb) * n)
+          throw_parameter("_scale_to_aux", "values", "has the wrong size", std::to_string((lq + kb) * n), in.size());
+        const auto& qb = *b.ctx->rlwe().q_base(level);
+        const auto& aux = *b.ctx->aux_base();
+        for (std::size_t i = 0; i < lq + kb; ++i)
+          for (std::size_t k = 0; k < n; ++k)
+            if (in.data()[i * n + k] >= (i < lq ? qb[i] : aux[i - lq]).value())
+              throw_parameter("_scale_to_aux", "values", "have a residue out of range", "< its prime",
+                              in.data()[i * n + k]);
+        std::vector<uint64_t> out(kb * n);
+        bfv::scale_to_aux_dispatch(*b.ctx, lt, in.data(), in.data() + lq * n, out.data());
+        return to_numpy(out.data(), out.size());
+      })
       .def("mod_switch_to", [](const BfvHandle& b, const Ciphertext& x, int level) {
         return wrap(released([&] { return bfv::mod_switch_to(*b.ctx, x, level); }));
       });

@@ -340,6 +340,9 @@ void init_he(py::module_& root) {
       .def("rescale", [](HeContext& h, const Ciphertext& a) {
         return std::make_shared<Ciphertext>(released([&] { return ckks::rescale(*h.ctx, a); }));
       })
+      .def("relinearize_rescale", [](HeContext& h, const Ciphertext& a, const rlwe::KeySwitchKey& rk) {
+        return std::make_shared<Ciphertext>(released([&] { return ckks::relinearize_rescale(*h.ctx, a, rk); }));
+      })
       .def("drop_to_level", [](HeContext& h, const Ciphertext& a, int level) {
         return std::make_shared<Ciphertext>(released([&] { return rlwe::drop_to_level(*h.ctx, a, level); }));
       })

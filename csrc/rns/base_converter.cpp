@@ -1,11 +1,31 @@
 #include "rns/base_converter.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/aligned_buffer.hpp"
+#include "common/backend.hpp"
 #include "common/thread_pool.hpp"
+#include "rns/eltwise.hpp"
 
 namespace ppml::rns {
+#ifdef PPML_HAVE_BASE_CONVERTER_AVX512
+namespace detail {
+void exact_alpha_avx512(const uint64_t* y, std::size_t kb, std::size_t n, std::size_t k0, std::size_t k1,
+                        const double* inv_q, bool centered, uint64_t* alpha);
+void subtract_alpha_avx512(uint64_t* out, const uint64_t* alpha, const uint64_t* table, std::size_t n, uint64_t p);
+}  // namespace detail
+#endif
+
+namespace {
+bool use_avx512() {
+#ifdef PPML_HAVE_BASE_CONVERTER_AVX512
+  return effective_backend() == Backend::Avx512;
+#else
+  return false;
+#endif
+}
+}  // namespace
 
 BaseConverter::BaseConverter(std::shared_ptr<const RnsBase> from, std::shared_ptr<const RnsBase> to)
     : from_(std::move(from)), to_(std::move(to)) {
@@ -17,51 +37,34 @@ BaseConverter::BaseConverter(std::shared_ptr<const RnsBase> from, std::shared_pt
     for (std::size_t i = 0; i < kb; ++i)
       punctured_mod_[j * kb + i] = words::mod_word(from_->punctured_product(i).data(), kb, p);
     q_mod_[j] = words::mod_word(from_->product().data(), kb, p);
+    for (std::size_t a = 0; a <= kb; ++a) alpha_q_mod_.push_back(p.mul(a, q_mod_[j]));  // a <= |B| < p
   }
-  for (std::size_t i = 0; i < kb; ++i) inv_q_.push_back(1.0 / static_cast<double>((*from_)[i].value()));
+  for (std::size_t i = 0; i < kb; ++i) {
+    inv_q_.push_back(1.0 / static_cast<double>((*from_)[i].value()));
+    from_bits_ = std::max(from_bits_, (*from_)[i].bits());
+  }
 }
 
 void BaseConverter::scaled_inputs(const uint64_t* in, uint64_t* y, std::size_t n) const {
   parallel_for(from_->size(), [&](std::size_t i) {
-    const auto& q = (*from_)[i];
-    const uint64_t w = from_->inv_punctured(i), ws = from_->inv_punctured_shoup(i);
-    const uint64_t* src = in + i * n;
-    uint64_t* dst = y + i * n;
-    for (std::size_t k = 0; k < n; ++k) dst[k] = q.mul_shoup(src[k], w, ws);
+    mul_scalar_mod(in + i * n, from_->inv_punctured(i), y + i * n, n, (*from_)[i]);
   });
 }
 
 void BaseConverter::accumulate(const uint64_t* y, uint64_t* out, std::size_t n) const {
   const std::size_t kb = from_->size();
-  constexpr std::size_t kChunk = 256;
+  std::vector<const uint64_t*> rows(kb);
+  for (std::size_t i = 0; i < kb; ++i) rows[i] = y + i * n;
   // Target primes are independent (one pool task each).
   parallel_for(to_->size(), [&](std::size_t j) {
-    // 128-bit accumulators; products are < 2^122, so up to 32 terms fit before reducing.
-    math::u128 acc[kChunk];
-    const auto& p = (*to_)[j];
-    const uint64_t* c = punctured_mod_.data() + j * kb;
-    for (std::size_t k0 = 0; k0 < n; k0 += kChunk) {
-      const std::size_t len = std::min(kChunk, n - k0);
-      for (std::size_t k = 0; k < len; ++k) acc[k] = 0;
-      for (std::size_t i = 0; i < kb; ++i) {
-        const uint64_t* yi = y + i * n + k0;
-        for (std::size_t k = 0; k < len; ++k) acc[k] += static_cast<math::u128>(yi[k]) * c[i];
-        if ((i & 31) == 31)
-          for (std::size_t k = 0; k < len; ++k) acc[k] = p.reduce128(acc[k]);
-      }
-      uint64_t* o = out + j * n + k0;
-      for (std::size_t k = 0; k < len; ++k) o[k] = p.reduce128(acc[k]);
-    }
+    weighted_sum_mod(rows.data(), punctured_mod_.data() + j * kb, kb, out + j * n, n, (*to_)[j], from_bits_);
   });
 }
 
 void BaseConverter::convert_approx(const uint64_t* in, uint64_t* out, std::size_t n) const {
   if (from_->size() == 1) {
     // Q = q_0: x itself, reduced modulo each target.
-    for (std::size_t j = 0; j < to_->size(); ++j) {
-      const auto& p = (*to_)[j];
-      for (std::size_t k = 0; k < n; ++k) out[j * n + k] = p.reduce(in[k]);
-    }
+    for (std::size_t j = 0; j < to_->size(); ++j) mul_scalar_mod(in, 1, out + j * n, n, (*to_)[j]);
     return;
   }
   AlignedBuffer<uint64_t> y(from_->size() * n, Uninitialized{});
@@ -80,8 +83,16 @@ void BaseConverter::convert_exact(const uint64_t* in, uint64_t* out, std::size_t
   // Each coefficient's sum is computed in the same order whatever the split: same bits.
   std::vector<uint64_t> alpha(n);
   constexpr std::size_t kBlock = 1024;
+  const bool simd = use_avx512();
   parallel_for(0, (n + kBlock - 1) / kBlock, 1, [&](std::size_t blk) {
-    for (std::size_t k = blk * kBlock; k < std::min(n, (blk + 1) * kBlock); ++k) {
+    const std::size_t k0 = blk * kBlock, k1 = std::min(n, k0 + kBlock);
+#ifdef PPML_HAVE_BASE_CONVERTER_AVX512
+    if (simd) {
+      // Same operations per coefficient in the same order: same bits.
+      return detail::exact_alpha_avx512(y.data(), kb, n, k0, k1, inv_q_.data(), centered, alpha.data());
+    }
+#endif
+    for (std::size_t k = k0; k < k1; ++k) {
       double s = 0.0;
       for (std::size_t i = 0; i < kb; ++i) s += static_cast<double>(y[i * n + k]) * inv_q_[i];
       double v = std::floor(s + 0.5);
@@ -91,9 +102,12 @@ void BaseConverter::convert_exact(const uint64_t* in, uint64_t* out, std::size_t
   });
   parallel_for(to_->size(), [&](std::size_t j) {
     const auto& p = (*to_)[j];
-    const uint64_t qm = q_mod_[j];
+    const uint64_t* table = alpha_q_mod_.data() + j * (kb + 1);
     uint64_t* o = out + j * n;
-    for (std::size_t k = 0; k < n; ++k) o[k] = p.sub(o[k], p.mul(p.reduce(alpha[k]), qm));
+#ifdef PPML_HAVE_BASE_CONVERTER_AVX512
+    if (simd) return detail::subtract_alpha_avx512(o, alpha.data(), table, n, p.value());
+#endif
+    for (std::size_t k = 0; k < n; ++k) o[k] = p.sub(o[k], table[alpha[k]]);
   });
 }
 

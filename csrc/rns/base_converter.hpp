@@ -38,6 +38,8 @@ class BaseConverter {
   // Q mod p_j
   std::vector<uint64_t> q_mod_;
   std::vector<double> inv_q_;  // 1 / q_i
+  std::vector<uint64_t> alpha_q_mod_;  // [j * (|B| + 1) + a] = a Q mod p_j: the exact lift's correction
+  int from_bits_ = 0;                  // bits of the largest q_i: bounds the scaled inputs y_i
 };
 
 }  // namespace ppml::rns

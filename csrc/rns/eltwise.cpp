@@ -63,6 +63,11 @@ void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n,
   kernels(q).mul_scalar(a, w, q.shoup(w), out, n, q);
 }
 
+void weighted_sum_mod(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out, std::size_t n,
+                      const math::Modulus& q, int y_bits) {
+  kernels(q).weighted_sum(y, w, terms, out, n, q, y_bits);
+}
+
 void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q) {
   kernels(q).add_scalar(a, w, out, n, q);
 }

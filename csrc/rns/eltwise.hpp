@@ -28,6 +28,10 @@ void inner_product2_mod(const uint64_t* const* a, const uint64_t* const* b0, con
 // out = a * w mod q for a scalar w < q (Shoup); `a` may be any 64-bit values (with w = 1
 // this reduces arbitrary words modulo q).
 void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
+// out[k] = sum_t y[t][k] * w[t] mod q for scalars w[t] < q and y values below 2^y_bits
+// (y_bits <= 61): the fast base conversion's accumulation (weights (Q/q_i) mod p).
+void weighted_sum_mod(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out, std::size_t n,
+                      const math::Modulus& q, int y_bits);
 // out = (a + w) mod q for a scalar w < q.
 void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
 
@@ -49,10 +53,15 @@ struct EltwiseKernels {
                          uint64_t*, uint64_t*, std::size_t, const math::Modulus&);
   // out = (a + w) mod q for a, w in [0, q).
   void (*add_scalar)(const uint64_t*, uint64_t, uint64_t*, std::size_t, const math::Modulus&);
+  // out = sum_t y[t] * w[t] mod q, y < 2^y_bits <= 2^61 (a bound the kernels may use).
+  void (*weighted_sum)(const uint64_t* const*, const uint64_t*, std::size_t, uint64_t*, std::size_t,
+                       const math::Modulus&, int);
 };
 void mul_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* out, std::size_t n,
                        const math::Modulus& q);
 void add_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
+void weighted_sum_avx512(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out,
+                         std::size_t n, const math::Modulus& q, int y_bits);
 extern const EltwiseKernels kEltwiseScalar;
 // Present when rns/eltwise_avx512.cpp is built (PPML_HAVE_ELTWISE_AVX512).
 extern const EltwiseKernels kEltwiseAvx512;

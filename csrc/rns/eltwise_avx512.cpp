@@ -5,6 +5,8 @@
 // every output in [0, q).
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "rns/eltwise.hpp"
 
 namespace ppml::rns::detail {
@@ -189,14 +191,95 @@ inline void inner_product_block(const uint64_t* const* a, const uint64_t* const*
   }
 }
 
+// Outs inner products sharing `a`, in coefficient blocks of kSpan whose accumulators
+// (five per vector, as in inner_product_block) stay in L1 while the terms stream past in
+// groups of kGroup: each operand is read as a run of kSpan words, which the prefetchers
+// follow (see the IFMA kernel). Chunks of 32 terms end in the same 128-bit reduction.
+template <int Outs>
+void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, std::size_t terms,
+                    uint64_t* const* out, std::size_t n, const Lanes& c) {
+  constexpr std::size_t kSpan = 256, kGroup = 4, kChunk = 32;
+  alignas(64) uint64_t acc[Outs][5][kSpan], res[Outs][kSpan];
+  const __m512i one = bcast(1);
+  std::size_t k0 = 0;
+  for (; k0 + kSpan <= n; k0 += kSpan) {
+    for (int o = 0; o < Outs; ++o)
+      for (std::size_t v = 0; v < kSpan; v += 8) _mm512_store_si512(res[o] + v, _mm512_setzero_si512());
+    for (std::size_t t0 = 0; t0 < terms; t0 += kChunk) {
+      const std::size_t t1 = terms - t0 < kChunk ? terms : t0 + kChunk;
+      for (std::size_t g0 = t0; g0 < t1; g0 += kGroup) {
+        const std::size_t g1 = t1 - g0 < kGroup ? t1 : g0 + kGroup;
+        for (std::size_t v = 0; v < kSpan; v += 8) {
+          __m512i s00[Outs], c00[Outs], sx[Outs], cx[Outs], s11[Outs];
+          for (int o = 0; o < Outs; ++o) {
+            if (g0 == t0) {
+              s00[o] = _mm512_load_si512(res[o] + v);
+              c00[o] = sx[o] = cx[o] = s11[o] = _mm512_setzero_si512();
+            } else {
+              s00[o] = _mm512_load_si512(acc[o][0] + v);
+              c00[o] = _mm512_load_si512(acc[o][1] + v);
+              sx[o] = _mm512_load_si512(acc[o][2] + v);
+              cx[o] = _mm512_load_si512(acc[o][3] + v);
+              s11[o] = _mm512_load_si512(acc[o][4] + v);
+            }
+          }
+          for (std::size_t t = g0; t < g1; ++t) {
+            const __m512i xv = _mm512_loadu_si512(a[t] + k0 + v), x1 = _mm512_srli_epi64(xv, 32);
+            for (int o = 0; o < Outs; ++o) {
+              const __m512i yv = _mm512_loadu_si512(b[o][t] + k0 + v), y1 = _mm512_srli_epi64(yv, 32);
+              const __m512i p00 = _mm512_mul_epu32(xv, yv);
+              const __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(xv, y1), _mm512_mul_epu32(x1, yv));
+              s11[o] = _mm512_add_epi64(s11[o], _mm512_mul_epu32(x1, y1));
+              s00[o] = _mm512_add_epi64(s00[o], p00);
+              c00[o] = _mm512_mask_add_epi64(c00[o], _mm512_cmplt_epu64_mask(s00[o], p00), c00[o], one);
+              sx[o] = _mm512_add_epi64(sx[o], cross);
+              cx[o] = _mm512_mask_add_epi64(cx[o], _mm512_cmplt_epu64_mask(sx[o], cross), cx[o], one);
+            }
+          }
+          for (int o = 0; o < Outs; ++o) {
+            if (g1 == t1) {
+              // sum = s00 + sx * 2^32 + (c00 + s11 + cx * 2^32) * 2^64 < 2^128.
+              __m512i lo = _mm512_add_epi64(s00[o], _mm512_slli_epi64(sx[o], 32));
+              __mmask8 carry = _mm512_cmplt_epu64_mask(lo, s00[o]);
+              __m512i hi = _mm512_add_epi64(_mm512_add_epi64(c00[o], s11[o]),
+                                            _mm512_add_epi64(_mm512_slli_epi64(cx[o], 32), _mm512_srli_epi64(sx[o], 32)));
+              hi = _mm512_mask_add_epi64(hi, carry, hi, one);
+              _mm512_store_si512(res[o] + v, reduce128(hi, lo, c));
+            } else {
+              _mm512_store_si512(acc[o][0] + v, s00[o]);
+              _mm512_store_si512(acc[o][1] + v, c00[o]);
+              _mm512_store_si512(acc[o][2] + v, sx[o]);
+              _mm512_store_si512(acc[o][3] + v, cx[o]);
+              _mm512_store_si512(acc[o][4] + v, s11[o]);
+            }
+          }
+        }
+      }
+    }
+    for (int o = 0; o < Outs; ++o) std::memcpy(out[o] + k0, res[o], sizeof(res[o]));
+  }
+  // Short rings and tails: 32 coefficients in registers across all terms, per output.
+  constexpr int kBlock = 4;  // 20 accumulators + temporaries in 32 registers
+  for (int o = 0; o < Outs; ++o) {
+    std::size_t k = k0;
+    for (; k + 8 * kBlock <= n; k += 8 * kBlock) inner_product_block<kBlock>(a, b[o], terms, out[o], k, 0xFF, c);
+    for (; k + 8 <= n; k += 8) inner_product_block<1>(a, b[o], terms, out[o], k, 0xFF, c);
+    if (k < n) inner_product_block<1>(a, b[o], terms, out[o], k, static_cast<__mmask8>((1u << (n - k)) - 1), c);
+  }
+}
+
 void inner_product_avx512(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
                           std::size_t n, const math::Modulus& m) {
-  const Lanes c(m);
-  constexpr int kBlock = 4;  // 32 coefficients: 20 accumulators + temporaries in 32 registers
-  std::size_t k = 0;
-  for (; k + 8 * kBlock <= n; k += 8 * kBlock) inner_product_block<kBlock>(a, b, terms, out, k, 0xFF, c);
-  for (; k + 8 <= n; k += 8) inner_product_block<1>(a, b, terms, out, k, 0xFF, c);
-  if (k < n) inner_product_block<1>(a, b, terms, out, k, static_cast<__mmask8>((1u << (n - k)) - 1), c);
+  const uint64_t* const* bs[1] = {b};
+  uint64_t* outs[1] = {out};
+  inner_products<1>(a, bs, terms, outs, n, Lanes(m));
+}
+
+void inner_product2_avx512(const uint64_t* const* a, const uint64_t* const* b0, const uint64_t* const* b1,
+                           std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& m) {
+  const uint64_t* const* bs[2] = {b0, b1};
+  uint64_t* outs[2] = {out0, out1};
+  inner_products<2>(a, bs, terms, outs, n, Lanes(m));
 }
 
 }  // namespace
@@ -222,7 +305,68 @@ void add_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t
   for_each_vec<false>(a, a, out, n, [q, vw](__m512i x, __m512i, __m512i) { return csub(_mm512_add_epi64(x, vw), q); });
 }
 
-const EltwiseKernels kEltwiseAvx512 = {add_avx512,           sub_avx512,        mul_avx512, mul_add_avx512,
-                                       inner_product_avx512, mul_scalar_avx512, nullptr,    add_scalar_avx512};
+namespace {
+
+// Broadcast weights: the products and carries of inner_product_block with b = w[t], V
+// vectors in registers across all terms (the sources are few: a digit's primes or P).
+template <int V>
+inline void weighted_sum_block(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out,
+                               std::size_t k, __mmask8 mask, const Lanes& c) {
+  constexpr std::size_t kChunk = 32;
+  const __m512i one = bcast(1);
+  __m512i res[V];
+  for (int v = 0; v < V; ++v) res[v] = _mm512_setzero_si512();
+  for (std::size_t t0 = 0; t0 < terms; t0 += kChunk) {
+    const std::size_t t1 = terms - t0 < kChunk ? terms : t0 + kChunk;
+    __m512i s00[V], c00[V], sx[V], cx[V], s11[V];
+    for (int v = 0; v < V; ++v) {
+      s00[v] = res[v];
+      c00[v] = sx[v] = cx[v] = s11[v] = _mm512_setzero_si512();
+    }
+    for (std::size_t t = t0; t < t1; ++t) {
+      const __m512i yv = bcast(w[t]), y1 = bcast(w[t] >> 32);
+      for (int v = 0; v < V; ++v) {
+        const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
+        __m512i xv = _mm512_maskz_loadu_epi64(mv, y[t] + k + 8 * v);
+        __m512i x1 = _mm512_srli_epi64(xv, 32);
+        __m512i p00 = _mm512_mul_epu32(xv, yv);
+        __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(xv, y1), _mm512_mul_epu32(x1, yv));
+        s11[v] = _mm512_add_epi64(s11[v], _mm512_mul_epu32(x1, y1));
+        s00[v] = _mm512_add_epi64(s00[v], p00);
+        c00[v] = _mm512_mask_add_epi64(c00[v], _mm512_cmplt_epu64_mask(s00[v], p00), c00[v], one);
+        sx[v] = _mm512_add_epi64(sx[v], cross);
+        cx[v] = _mm512_mask_add_epi64(cx[v], _mm512_cmplt_epu64_mask(sx[v], cross), cx[v], one);
+      }
+    }
+    for (int v = 0; v < V; ++v) {
+      __m512i lo = _mm512_add_epi64(s00[v], _mm512_slli_epi64(sx[v], 32));
+      __mmask8 carry = _mm512_cmplt_epu64_mask(lo, s00[v]);
+      __m512i hi = _mm512_add_epi64(_mm512_add_epi64(c00[v], s11[v]),
+                                    _mm512_add_epi64(_mm512_slli_epi64(cx[v], 32), _mm512_srli_epi64(sx[v], 32)));
+      hi = _mm512_mask_add_epi64(hi, carry, hi, one);
+      res[v] = reduce128(hi, lo, c);
+    }
+  }
+  for (int v = 0; v < V; ++v) {
+    const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
+    _mm512_mask_storeu_epi64(out + k + 8 * v, mv, res[v]);
+  }
+}
+
+}  // namespace
+
+void weighted_sum_avx512(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out,
+                         std::size_t n, const math::Modulus& m, int /*y_bits*/) {
+  const Lanes c(m);
+  constexpr int kBlock = 4;
+  std::size_t k = 0;
+  for (; k + 8 * kBlock <= n; k += 8 * kBlock) weighted_sum_block<kBlock>(y, w, terms, out, k, 0xFF, c);
+  for (; k + 8 <= n; k += 8) weighted_sum_block<1>(y, w, terms, out, k, 0xFF, c);
+  if (k < n) weighted_sum_block<1>(y, w, terms, out, k, static_cast<__mmask8>((1u << (n - k)) - 1), c);
+}
+
+const EltwiseKernels kEltwiseAvx512 = {add_avx512,           sub_avx512,        mul_avx512,
+                                       mul_add_avx512,       inner_product_avx512, mul_scalar_avx512,
+                                       inner_product2_avx512, add_scalar_avx512, weighted_sum_avx512};
 
 }  // namespace ppml::rns::detail

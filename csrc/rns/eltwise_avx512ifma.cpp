@@ -4,6 +4,8 @@
 // rns/eltwise_scalar.cpp; every output in [0, q).
 #include <immintrin.h>
 
+#include <vector>
+
 #include "rns/eltwise.hpp"
 
 namespace ppml::rns::detail {
@@ -225,6 +227,73 @@ void mul_scalar_ifma(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* 
   for_each_vec<false>(a, a, out, n, [&op](__m512i x, __m512i, __m512i) { return op(x); });
 }
 
+// out = sum_t y[t] w[t] mod q for y < 2^y_bits and w < q. Wider y (a 60-bit prime's
+// residues) split as y = y_hi 2^52 + y_lo with w2 = w 2^52 mod q: y w = y_lo w + y_hi w2.
+// Each product's high part (above 2^52) is bounded by `hi_bound`, so the high accumulator
+// is folded back below q every `period` terms, the most that keep it under 2^52.
+template <int V, bool kWide>
+inline void weighted_sum_block(const uint64_t* const* y, const uint64_t* w, const uint64_t* w2, std::size_t terms,
+                               uint64_t* out, std::size_t k, __mmask8 mask, const Ifma& c, std::size_t period) {
+  __m512i lo[V], hi[V];
+  for (int v = 0; v < V; ++v) lo[v] = hi[v] = _mm512_setzero_si512();
+  for (std::size_t t = 0; t < terms; ++t) {
+    const __m512i wv = _mm512_set1_epi64(static_cast<long long>(w[t]));
+    const __m512i w2v = _mm512_set1_epi64(static_cast<long long>(kWide ? w2[t] : 0));
+    for (int v = 0; v < V; ++v) {
+      const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
+      __m512i xv = _mm512_maskz_loadu_epi64(mv, y[t] + k + 8 * v);
+      if constexpr (kWide) {
+        const __m512i xh = _mm512_srli_epi64(xv, 52);
+        xv = _mm512_and_si512(xv, c.mask52);
+        lo[v] = _mm512_madd52lo_epu64(lo[v], xh, w2v);
+        hi[v] = _mm512_madd52hi_epu64(hi[v], xh, w2v);
+      }
+      lo[v] = _mm512_madd52lo_epu64(lo[v], xv, wv);
+      hi[v] = _mm512_madd52hi_epu64(hi[v], xv, wv);
+    }
+    if ((t + 1) % period == 0)
+      for (int v = 0; v < V; ++v) {
+        hi[v] = reduce52(_mm512_add_epi64(hi[v], _mm512_srli_epi64(lo[v], 52)), c);
+        lo[v] = _mm512_and_si512(lo[v], c.mask52);
+      }
+  }
+  for (int v = 0; v < V; ++v) {
+    __m512i h = reduce52(_mm512_add_epi64(hi[v], _mm512_srli_epi64(lo[v], 52)), c);
+    __m512i l = reduce52(_mm512_and_si512(lo[v], c.mask52), c);
+    const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
+    _mm512_mask_storeu_epi64(out + k + 8 * v, mv, mul_add_vec(h, c.pow52, l, c));
+  }
+}
+
+template <bool kWide>
+void weighted_sums(const uint64_t* const* y, const uint64_t* w, const uint64_t* w2, std::size_t terms, uint64_t* out,
+                   std::size_t n, const Ifma& c, std::size_t period) {
+  constexpr int kBlock = 8;
+  std::size_t k = 0;
+  for (; k + 8 * kBlock <= n; k += 8 * kBlock) weighted_sum_block<kBlock, kWide>(y, w, w2, terms, out, k, 0xFF, c, period);
+  for (; k + 8 <= n; k += 8) weighted_sum_block<1, kWide>(y, w, w2, terms, out, k, 0xFF, c, period);
+  if (k < n)
+    weighted_sum_block<1, kWide>(y, w, w2, terms, out, k, static_cast<__mmask8>((1u << (n - k)) - 1), c, period);
+}
+
+void weighted_sum_ifma(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out, std::size_t n,
+                       const math::Modulus& m, int y_bits) {
+  const Ifma c(m);
+  const int L = m.bits();
+  const bool wide = y_bits > 52;
+  // High parts per term: below 2^(min(y_bits, 52) + L - 52), plus 2^(y_bits - 104 + L)
+  // for the wide half; after a fold hi < q. Up to 8 terms (16 low parts: carries < 32).
+  const auto pow2 = [](int e) { return e <= 0 ? uint64_t{1} : uint64_t{1} << e; };
+  const uint64_t per_term = pow2((wide ? 52 : y_bits) + L - 52) + (wide ? pow2(y_bits - 104 + L) : 0);
+  const uint64_t room = (uint64_t{1} << 52) - m.value() - 64;
+  std::size_t period = static_cast<std::size_t>(room / per_term);
+  period = period < 1 ? 1 : (period > 8 ? 8 : period);
+  if (!wide) return weighted_sums<false>(y, w, nullptr, terms, out, n, c, period);
+  std::vector<uint64_t> w2(terms);
+  for (std::size_t t = 0; t < terms; ++t) w2[t] = m.mul(w[t], m.pow52());
+  weighted_sums<true>(y, w, w2.data(), terms, out, n, c, period);
+}
+
 void inner_product_ifma(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
                         std::size_t n, const math::Modulus& m) {
   const uint64_t* const* bs[1] = {b};
@@ -243,6 +312,6 @@ void inner_product2_ifma(const uint64_t* const* a, const uint64_t* const* b0, co
 
 const EltwiseKernels kEltwiseAvx512Ifma = {add_ifma,           sub_ifma,           mul_ifma,
                                            mul_add_ifma,       inner_product_ifma, mul_scalar_ifma,
-                                           inner_product2_ifma, add_scalar_avx512};
+                                           inner_product2_ifma, add_scalar_avx512,  weighted_sum_ifma};
 
 }  // namespace ppml::rns::detail

@@ -68,7 +68,24 @@ void add_scalar_word(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n
   }
 }
 
-const EltwiseKernels kEltwiseScalar = {add_scalar, sub_scalar, mul_scalar, mul_add_scalar, inner_product_scalar,
-                                       mul_scalar_shoup, nullptr, add_scalar_word};
+void weighted_sum_scalar(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out,
+                         std::size_t n, const math::Modulus& q, int /*y_bits*/) {
+  constexpr std::size_t kChunk = 64;
+  math::u128 acc[kChunk];
+  for (std::size_t k0 = 0; k0 < n; k0 += kChunk) {
+    const std::size_t len = std::min(kChunk, n - k0);
+    for (std::size_t k = 0; k < len; ++k) acc[k] = 0;
+    for (std::size_t t = 0; t < terms; ++t) {
+      const uint64_t* x = y[t] + k0;
+      for (std::size_t k = 0; k < len; ++k) acc[k] += static_cast<math::u128>(x[k]) * w[t];
+      if ((t & 31) == 31)  // products < 2^122
+        for (std::size_t k = 0; k < len; ++k) acc[k] = q.reduce128(acc[k]);
+    }
+    for (std::size_t k = 0; k < len; ++k) out[k0 + k] = q.reduce128(acc[k]);
+  }
+}
+
+const EltwiseKernels kEltwiseScalar = {add_scalar,       sub_scalar, mul_scalar,      mul_add_scalar, inner_product_scalar,
+                                       mul_scalar_shoup, nullptr,    add_scalar_word, weighted_sum_scalar};
 
 }  // namespace ppml::rns::detail

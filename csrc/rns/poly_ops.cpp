@@ -97,15 +97,19 @@ void rescale_by_last(const RnsPoly& a, std::shared_ptr<const RnsBase> target, Rn
   const auto& tables = base.ntt_tables(n);
   if (a.form() == Form::Evaluation) ntt::inverse_inplace(last.data(), *tables[l]);
   const uint64_t half = ql.value() >> 1;
-  for (uint64_t k = 0; k < n; ++k) last[k] = ql.add(last[k], half);
+  add_scalar_mod(last.data(), half, last.data(), n, ql);
   parallel_for(l, [&](std::size_t i) {
     AlignedBuffer<uint64_t> t(n, Uninitialized{});  // per task: limbs run on several threads
     const auto& q = base[i];
-    // t = (r mod q_i) - q_l/2 (x mod q_i by a Shoup product with 1), to evaluation form,
-    // then (x_i - t) * q_l^-1.
+    // t = (r mod q_i) - q_l/2 (x mod q_i by a Shoup product with 1), to evaluation form
+    // (the shift on the NTT's first pass), then (x_i - t) * q_l^-1.
     mul_scalar_mod(last.data(), 1, t.data(), n, q);
-    add_scalar_mod(t.data(), q.neg(q.reduce(half)), t.data(), n, q);
-    if (a.form() == Form::Evaluation) ntt::forward_inplace(t.data(), *tables[i]);
+    const uint64_t minus_half = q.neg(q.reduce(half));
+    if (a.form() == Form::Evaluation) {
+      ntt::forward(t.data(), minus_half, t.data(), *tables[i]);
+    } else {
+      add_scalar_mod(t.data(), minus_half, t.data(), n, q);
+    }
     sub_mod(a.limb(i), t.data(), result.limb(i), n, q);
     mul_scalar_mod(result.limb(i), q.inv(q.reduce(ql.value())), result.limb(i), n, q);
   });

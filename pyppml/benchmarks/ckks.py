@@ -72,9 +72,10 @@ def bench_pyppml(N, q_bits, p_bits, scale_bits, runs):
     cr = nat.relinearize(c3, rk)
     op("rescale", lambda: nat.rescale(cr))
     op("rotate", lambda: nat.apply_galois(ct, g1, gk), note="rotate by 1")
-    op("multiply_relin_rescale", lambda: nat.rescale(nat.relinearize(nat.multiply(ct, ct2), rk)))
+    # What ``a * b`` runs: the tensor, then one ModDown by q_l * P (relinearize + rescale).
+    op("multiply_relin_rescale", lambda: nat.relinearize_rescale(nat.multiply(ct, ct2), rk))
     # The timed objects decrypt correctly.
-    m = nat.decode(nat.decrypt(sk, nat.rescale(nat.relinearize(nat.multiply(ct, ct2), rk)))).real
+    m = nat.decode(nat.decrypt(sk, nat.relinearize_rescale(nat.multiply(ct, ct2), rk))).real
     r = nat.decode(nat.decrypt(sk, nat.apply_galois(ct, g1, gk))).real
     ok = bool(np.max(np.abs(m - x * y)) < 1e-3 and np.max(np.abs(r[:-1] - x[1:])) < 1e-3)
     emit({"lib": "pyppml", "scheme": "ckks", "N": N, "L": L, "op": "_check", "ok": ok})

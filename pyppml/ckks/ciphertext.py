@@ -166,6 +166,19 @@ class Ciphertext(RlweObject):
             _check_scale(self.context, "rescale", self.scale / q, self.level - 1)
         return self._wrap(self._ctx.rescale(self._native))
 
+    def relinearize_rescale(self) -> Ciphertext:
+        """``relinearize().rescale()`` with the key switching's division by P and the
+        rescale's division by q_l merged into one (one rounding instead of two; the
+        rescale's own transforms are saved). Same checks and errors as the two steps."""
+        if self.size == 2:
+            return self.rescale()
+        if self.context.relin_key is None:
+            raise ParameterError("relinearize: context has no relinearization key; expected keygen(relin=True), got none")
+        if self.level >= 1:
+            q = float(self.context.coeff_moduli[self.level])
+            _check_scale(self.context, "rescale", self.scale / q, self.level - 1)
+        return self._wrap(self._ctx.relinearize_rescale(self._native, self.context.relin_key))
+
     def drop_to_level(self, level: int) -> Ciphertext:
         if level == self.level:
             return self
@@ -205,7 +218,7 @@ class Ciphertext(RlweObject):
 
     def square(self) -> Ciphertext:
         """x * x with relinearization and rescaling."""
-        return self.multiply(self).relinearize().rescale()
+        return self.multiply(self).relinearize_rescale()
 
     def with_scale(self, scale: float) -> Ciphertext:
         """Relabel with another scale (no computation): the decrypted values are
@@ -456,7 +469,7 @@ class Ciphertext(RlweObject):
             a, b = Ciphertext._product_operands(self, other)
             if a.level == 0:
                 raise ParameterError("multiply: operands are at level 0; expected a level >= 1 to rescale the product, got 0")
-            return a.multiply(b).relinearize().rescale()
+            return a.multiply(b).relinearize_rescale()
         if self.level == 0:
             raise ParameterError("multiply: ciphertext is at level 0; expected a level >= 1 to rescale the product, got 0")
         if isinstance(other, Plaintext):

@@ -86,7 +86,7 @@ def _product_to(basis: _Basis, make_left, right, target: float):
     q = float(basis.x.context.coeff_moduli[level])
     left = make_left(target * q / right.scale)
     a, b = left.drop_to_level(level), right.drop_to_level(level)
-    prod = a._wrap(a._ctx.multiply(a._native, b._native)).relinearize().rescale()
+    prod = a._wrap(a._ctx.multiply(a._native, b._native)).relinearize_rescale()
     return prod.with_scale(target)
 
 

@@ -82,6 +82,10 @@ class DeviceEvaluator:
     def rescale(self, a):
         return self.device_context.rescale(a)
 
+    def relinearize_rescale(self, a, key):
+        # The device path keeps the two steps (the CPU merges their divisions).
+        return self.rescale(self.relinearize(a, key))
+
     def drop_to_level(self, a, level):
         return self.device_context.drop_to_level(a, int(level))
 

@@ -183,7 +183,7 @@ def _score_encrypted(batch, model: EncryptedLinearModel):
     for ct, w in zip(batch, model.weights):
         prod = ctx._native.multiply(ct._native, w._native)
         acc = prod if acc is None else ctx._native.add(acc, prod)
-    out = batch[0]._wrap(acc).relinearize().rescale()
+    out = batch[0]._wrap(acc).relinearize_rescale()
     return out + model.intercept
 
 

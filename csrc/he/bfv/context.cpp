@@ -52,10 +52,10 @@ std::unique_ptr<LevelTables> make_level(const rlwe::Context& ctx, const math::Mo
   }
   lt->q_to_b = std::make_unique<rns::BaseConverter>(qb, aux);
   lt->b_to_q = std::make_unique<rns::BaseConverter>(aux, qb);
-  if (LiftTables::fits(*qb, *aux)) {
+  if (LiftTables::supported(*qb, *aux) && LiftTables::supported(*aux, *qb)) {
     lt->q_to_b_fast = std::make_unique<LiftTables>(*qb, *aux);
     lt->b_to_q_fast = std::make_unique<LiftTables>(*aux, *qb);
-    for (const auto& b : aux->moduli()) lt->aux_ifma.emplace_back(b.value());
+    lt->scale_fast = std::make_unique<ScaleTables>(*lt, *qb, *aux);
   }
   return lt;
 }

@@ -36,9 +36,9 @@ struct LevelTables {
   std::unique_ptr<rns::BaseConverter> q_to_b;  // centered lift Q_l -> B
   std::unique_ptr<rns::BaseConverter> b_to_q;  // centered lift B -> Q_l
   // IFMA52 constants of the same conversions and of the product's scaling, present when
-  // every prime of Q_l and B is below 2^50.
+  // a kernel exists (LiftTables::supported: B is below 2^50, Q_l below 2^61).
   std::unique_ptr<LiftTables> q_to_b_fast, b_to_q_fast;
-  std::vector<Ifma52Modulus> aux_ifma;
+  std::unique_ptr<ScaleTables> scale_fast;
 };
 
 class BfvContext {

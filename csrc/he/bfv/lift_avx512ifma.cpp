@@ -8,53 +8,13 @@
 #include <immintrin.h>
 
 #include "he/bfv/context.hpp"
+#include "he/bfv/ifma52_ops.hpp"
 #include "he/bfv/lift.hpp"
 
 namespace ppml::bfv::detail {
 namespace {
 
-constexpr uint64_t kMask52 = (uint64_t{1} << 52) - 1;
-constexpr int kMaxLimbs = 64;
-
-struct Target {
-  __m512i p, p2, ratio, pow52, pow52s;
-  explicit Target(const Ifma52Modulus& m)
-      : p(_mm512_set1_epi64(static_cast<long long>(m.p))),
-        p2(_mm512_set1_epi64(static_cast<long long>(2 * m.p))),
-        ratio(_mm512_set1_epi64(static_cast<long long>(m.ratio))),
-        pow52(_mm512_set1_epi64(static_cast<long long>(m.pow52))),
-        pow52s(_mm512_set1_epi64(static_cast<long long>(m.pow52_shoup))) {}
-};
-
-inline __m512i bcast(uint64_t v) { return _mm512_set1_epi64(static_cast<long long>(v)); }
-inline __m512i csub(__m512i x, __m512i q) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, q)); }
-
-// x mod p in [0, 3p) for x < 2^52 (qhat = floor(x floor(2^52/p) / 2^52) >= floor(x/p) - 2).
-inline __m512i reduce52(__m512i x, const Target& c, __m512i mask) {
-  __m512i qh = _mm512_madd52hi_epu64(_mm512_setzero_si512(), x, c.ratio);
-  return _mm512_and_si512(_mm512_sub_epi64(x, _mm512_madd52lo_epu64(_mm512_setzero_si512(), qh, c.p)), mask);
-}
-
-// (hi, lo) with value hi 2^52 + lo -> hi < p, lo < 2^52 (same value mod p). Needs
-// hi + lo / 2^52 < 2^52.
-inline void partial_fold(__m512i& lo, __m512i& hi, const Target& c, __m512i mask) {
-  hi = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52));
-  lo = _mm512_and_si512(lo, mask);
-  hi = csub(csub(reduce52(hi, c, mask), c.p), c.p);
-}
-
-// (hi 2^52 + lo) mod p in [0, p), for hi + lo / 2^52 < 2^52.
-inline __m512i fold(__m512i lo, __m512i hi, const Target& c, __m512i mask) {
-  const __m512i z = _mm512_setzero_si512();
-  hi = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52));
-  lo = _mm512_and_si512(lo, mask);
-  // hi * (2^52 mod p) by Shoup on 52 bits: in [0, 2p).
-  __m512i qh = _mm512_madd52hi_epu64(z, hi, c.pow52s);
-  __m512i a = _mm512_and_si512(
-      _mm512_sub_epi64(_mm512_madd52lo_epu64(z, hi, c.pow52), _mm512_madd52lo_epu64(z, qh, c.p)), mask);
-  __m512i s = _mm512_add_epi64(a, reduce52(lo, c, mask));  // < 5p
-  return csub(csub(csub(s, c.p2), c.p2), c.p);
-}
+using namespace ifma52;
 
 // out[v] = (sum_i x[i][v] * coef[i] + extra[v] * extra_coef + lo0[v]) mod p for V
 // independent vectors (V chains hide the IFMA latency).
@@ -79,18 +39,17 @@ inline void dot(const __m512i (*x)[V], const uint64_t* coef, std::size_t count, 
   for (int v = 0; v < V; ++v) _mm512_storeu_si512(out + 8 * v, fold(lo[v], hi[v], c, mask));
 }
 
-constexpr int kV = 4;  // 32 coefficients per block (n >= 1024 is a multiple)
-
 }  // namespace
 
-void lift_centered_avx512ifma(const LiftTables& c, const uint64_t* in, uint64_t* out, std::size_t n) {
+void lift_centered_avx512ifma(const LiftTables& c, const uint64_t* in, uint64_t* out, std::size_t n, std::size_t begin,
+                              std::size_t end) {
   const std::size_t kf = c.q.size(), kt = c.to.size();
   const __m512i mask = bcast(kMask52), z = _mm512_setzero_si512();
   std::vector<Target> targets(c.to.begin(), c.to.end());
   __m512i y[kMaxLimbs][kV], alpha[kV], zero[kV];
   const __m512d half = _mm512_set1_pd(0.5);
   for (int v = 0; v < kV; ++v) zero[v] = z;
-  for (std::size_t k = 0; k < n; k += 8 * kV) {
+  for (std::size_t k = begin; k < end; k += 8 * kV) {
     __m512d s[kV];
     for (int v = 0; v < kV; ++v) s[v] = half;
     for (std::size_t i = 0; i < kf; ++i) {
@@ -113,14 +72,14 @@ void lift_centered_avx512ifma(const LiftTables& c, const uint64_t* in, uint64_t*
 }
 
 void scale_to_aux_avx512ifma(const LevelTables& lt, const std::vector<Ifma52Modulus>& aux, const uint64_t* xq,
-                             const uint64_t* yb, uint64_t* out, std::size_t n) {
+                             const uint64_t* yb, uint64_t* out, std::size_t n, std::size_t begin, std::size_t end) {
   const std::size_t count = lt.level + 1, kb = aux.size();
   const __m512i mask = bcast(kMask52), z = _mm512_setzero_si512(), round = bcast(uint64_t{1} << 51);
   std::vector<Target> targets(aux.begin(), aux.end());
   uint64_t frac52[kMaxLimbs];
   for (std::size_t i = 0; i < count; ++i) frac52[i] = lt.frac[i] >> 12;
   __m512i x[kMaxLimbs][kV], r[kV], yj[kV];
-  for (std::size_t k = 0; k < n; k += 8 * kV) {
+  for (std::size_t k = begin; k < end; k += 8 * kV) {
     // R = round(sum_i x_i r_i / q_i) from the 52-bit fraction (error < count * 2^-2).
     __m512i flo[kV], fhi[kV];
     for (int v = 0; v < kV; ++v) flo[v] = round, fhi[v] = z;

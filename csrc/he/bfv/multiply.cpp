@@ -1,5 +1,6 @@
 #include "he/bfv/multiply.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -15,25 +16,44 @@
 namespace ppml::bfv {
 namespace {
 
-// Evaluation form over Q_l -> evaluation form over Q_l * B (centered lift) for several
-// polynomials at once: (l+1) data-prime limbs, then |B| auxiliary limbs each. Each phase
-// is split over (polynomial, limb) pairs, the lift itself over polynomials.
-void lift_all(const BfvContext& ctx, const LevelTables& lt, const rns::RnsPoly* const* polys, uint64_t* const* outs,
+// Coefficients per task when the IFMA lift kernels split a polynomial (see lift.hpp):
+// several tasks per polynomial balance 3 polynomials over 2 threads, and a task's limbs
+// (32 KiB each) stay in cache between the scaling and the lift back.
+constexpr std::size_t kChunk = 4096;
+
+// Calls fn(c, begin, end) over `count` polynomials of n coefficients, split in chunks
+// when `split` (the kernels work block by block), else one call per polynomial.
+template <typename Fn>
+void for_each_chunk(std::size_t count, std::size_t n, bool split, Fn fn) {
+  const std::size_t chunks = split ? (n + kChunk - 1) / kChunk : 1;
+  parallel_for(count * chunks, [&](std::size_t x) {
+    const std::size_t c = x / chunks, begin = (x % chunks) * kChunk;
+    fn(c, split ? begin : 0, split ? std::min(n, begin + kChunk) : n);
+  });
+}
+
+// Evaluation form over Q_l -> the |B| auxiliary limbs (evaluation form) of the centered
+// lift, for several polynomials at once; their Q_l limbs are the polynomials' own.
+void lift_all(const BfvContext& ctx, const LevelTables& lt, const rns::RnsPoly* const* polys, uint64_t* const* ext,
               std::size_t count) {
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size();
   AlignedBuffer<uint64_t> scratch(count * lq * n, Uninitialized{});
   parallel_for(count * lq, [&](std::size_t x) {
     const std::size_t c = x / lq, i = x % lq;
-    std::memcpy(outs[c] + i * n, polys[c]->limb(i), n * sizeof(uint64_t));
     std::memcpy(scratch.data() + x * n, polys[c]->limb(i), n * sizeof(uint64_t));
     ntt::inverse_inplace(scratch.data() + x * n, ctx.rlwe().ntt(i));
   });
-  parallel_for(count, [&](std::size_t c) {
-    lift_centered(lt.q_to_b_fast.get(), *lt.q_to_b, scratch.data() + c * lq * n, outs[c] + lq * n, n);
+  const bool split = blocks_enabled(lt.q_to_b_fast.get(), n);
+  for_each_chunk(count, n, split, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    const uint64_t* in = scratch.data() + c * lq * n;
+    if (split)
+      lift_centered_range(*lt.q_to_b_fast, in, ext[c], n, begin, end);
+    else
+      lift_centered(lt.q_to_b_fast.get(), *lt.q_to_b, in, ext[c], n);
   });
   parallel_for(count * kb, [&](std::size_t x) {
     const std::size_t c = x / kb, k = x % kb;
-    ntt::forward_inplace(outs[c] + (lq + k) * n, ctx.aux_ntt(k));
+    ntt::forward_inplace(ext[c] + k * n, ctx.aux_ntt(k));
   });
 }
 
@@ -42,7 +62,7 @@ const math::Modulus& modulus_at(const BfvContext& ctx, std::size_t lq, std::size
 }
 
 // Evaluation form over Q_l * B -> round(t c / Q_l) in evaluation form over Q_l, for the
-// three tensor components at once (phases split as in lift_all).
+// three tensor components at once (the scaling and the lift back chunk by chunk).
 void scale_down_all(const BfvContext& ctx, const LevelTables& lt, uint64_t* const c[3], std::vector<rns::RnsPoly>& out) {
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size(), limbs = lq + kb;
   parallel_for(3 * limbs, [&](std::size_t x) {
@@ -54,10 +74,16 @@ void scale_down_all(const BfvContext& ctx, const LevelTables& lt, uint64_t* cons
   });
   for (int p = 0; p < 3; ++p) out.emplace_back(n, ctx.rlwe().q_base(lt.level), rns::Form::Evaluation, false, Uninitialized{});
   AlignedBuffer<uint64_t> scratch(3 * kb * n, Uninitialized{});
-  parallel_for(3, [&](std::size_t p) {
+  const bool split = blocks_enabled(lt.scale_fast.get(), n) && blocks_enabled(lt.b_to_q_fast.get(), n);
+  for_each_chunk(3, n, split, [&](std::size_t p, std::size_t begin, std::size_t end) {
     uint64_t* s = scratch.data() + p * kb * n;
-    scale_to_aux_dispatch(ctx, lt, c[p], c[p] + lq * n, s);
-    lift_centered(lt.b_to_q_fast.get(), *lt.b_to_q, s, out[p].data(), n);
+    if (split) {
+      scale_to_aux_range(lt, c[p], c[p] + lq * n, s, n, begin, end);
+      lift_centered_range(*lt.b_to_q_fast, s, out[p].data(), n, begin, end);
+    } else {
+      scale_to_aux_dispatch(ctx, lt, c[p], c[p] + lq * n, s);
+      lift_centered(lt.b_to_q_fast.get(), *lt.b_to_q, s, out[p].data(), n);
+    }
   });
   parallel_for(3 * lq, [&](std::size_t x) {
     const std::size_t p = x / lq, i = x % lq;
@@ -76,33 +102,32 @@ void check_operand(const char* api, const BfvContext& ctx, const rlwe::Ciphertex
 rlwe::Ciphertext product(const BfvContext& ctx, const rlwe::Ciphertext& a, const rlwe::Ciphertext* b) {
   const LevelTables& lt = ctx.level(a.level());
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size(), limbs = lq + kb;
-  const std::size_t size = limbs * n;
-  AlignedBuffer<uint64_t> a0(size, Uninitialized{}), a1(size, Uninitialized{});
-  AlignedBuffer<uint64_t> b0, b1;
-  const uint64_t *pb0 = a0.data(), *pb1 = a1.data();
-  if (b) {
-    b0 = AlignedBuffer<uint64_t>(size, Uninitialized{});
-    b1 = AlignedBuffer<uint64_t>(size, Uninitialized{});
-    pb0 = b0.data();
-    pb1 = b1.data();
-  }
+  const std::size_t count = b ? 4 : 2;
   const rns::RnsPoly* polys[4] = {&a.polys[0], &a.polys[1], b ? &b->polys[0] : nullptr, b ? &b->polys[1] : nullptr};
-  uint64_t* outs[4] = {a0.data(), a1.data(), b0.data(), b1.data()};
-  lift_all(ctx, lt, polys, outs, b ? 4 : 2);
+  AlignedBuffer<uint64_t> aux(count * kb * n, Uninitialized{});
+  uint64_t* ext[4] = {};
+  for (std::size_t c = 0; c < count; ++c) ext[c] = aux.data() + c * kb * n;
+  lift_all(ctx, lt, polys, ext, count);
+  // Limb i of operand polynomial c over Q_l * B.
+  auto limb = [&](std::size_t c, std::size_t i) -> const uint64_t* {
+    return i < lq ? polys[c]->limb(i) : ext[c] + (i - lq) * n;
+  };
   // Tensor, limb by limb.
+  const std::size_t size = limbs * n;
   AlignedBuffer<uint64_t> c0(size, Uninitialized{}), c1(size, Uninitialized{}), c2(size, Uninitialized{});
   parallel_for(limbs, [&](std::size_t i) {
     const math::Modulus& q = modulus_at(ctx, lq, i);
     const std::size_t o = i * n;
-    rns::mul_mod(a0.data() + o, pb0 + o, c0.data() + o, n, q);
+    const uint64_t *a0 = limb(0, i), *a1 = limb(1, i), *b0 = b ? limb(2, i) : a0, *b1 = b ? limb(3, i) : a1;
+    rns::mul_mod(a0, b0, c0.data() + o, n, q);
     if (b) {
-      rns::mul_mod(a0.data() + o, pb1 + o, c1.data() + o, n, q);
-      rns::mul_add_mod(a1.data() + o, pb0 + o, c1.data() + o, n, q);
+      rns::mul_mod(a0, b1, c1.data() + o, n, q);
+      rns::mul_add_mod(a1, b0, c1.data() + o, n, q);
     } else {
-      rns::mul_mod(a0.data() + o, a1.data() + o, c1.data() + o, n, q);
+      rns::mul_mod(a0, a1, c1.data() + o, n, q);
       rns::add_mod(c1.data() + o, c1.data() + o, c1.data() + o, n, q);
     }
-    rns::mul_mod(a1.data() + o, pb1 + o, c2.data() + o, n, q);
+    rns::mul_mod(a1, b1, c2.data() + o, n, q);
   });
   rlwe::Ciphertext out;
   out.fingerprint = a.fingerprint;

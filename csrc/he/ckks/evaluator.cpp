@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "he/rlwe/key_switch.hpp"
 #include "rns/poly_ops.hpp"
 
 namespace ppml::ckks {
@@ -34,6 +35,28 @@ rlwe::Ciphertext rescale(const rlwe::Context& ctx, const rlwe::Ciphertext& a) {
     rns::rescale_by_last(p, ctx.q_base(level - 1), r);
     out.polys.push_back(std::move(r));
   }
+  return out;
+}
+
+rlwe::Ciphertext relinearize_rescale(const rlwe::Context& ctx, const rlwe::Ciphertext& a,
+                                     const rlwe::KeySwitchKey& relin_key) {
+  rlwe::check_same_params("relinearize_rescale", ctx, a.fingerprint);
+  if (a.size() == 2) return rescale(ctx, a);
+  if (a.size() != 3)
+    throw_parameter("relinearize_rescale", "ciphertext", "has an unsupported size", "2 or 3", a.size());
+  if (a.polys[0].form() != rns::Form::Evaluation)
+    throw_parameter("relinearize_rescale", "ciphertext", "is in coefficient form", "evaluation form", "coefficient");
+  rlwe::check_key_id("relinearize_rescale", relin_key.key_id, a.key_id);
+  const int level = a.level();
+  if (level < 1)
+    throw_parameter("relinearize_rescale", "ciphertext", "is at level 0", "a level >= 1 (no prime left to divide by)",
+                    level);
+  rlwe::Ciphertext out;
+  out.fingerprint = a.fingerprint;
+  out.key_id = a.key_id;
+  out.scale = a.scale / static_cast<double>(ctx.modulus(static_cast<std::size_t>(level)).value());
+  out.polys.resize(2);
+  rlwe::switch_key_rescale(ctx, a.polys[2], relin_key, a.polys[0], a.polys[1], out.polys[0], out.polys[1]);
   return out;
 }
 

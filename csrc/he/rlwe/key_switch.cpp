@@ -72,12 +72,10 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
     const math::Modulus& p = ctx.modulus(ctx.q_count());
     const uint64_t h = (p.value() - 1) >> 1;
     parallel_for(2, [&](std::size_t c) { rns::add_scalar_mod(special.data() + c * n, h, special.data() + c * n, n, p); });
+    // x mod q_i; the shift by -[h]_i rides on the NTT's first pass below.
     parallel_for(2 * limbs, [&](std::size_t x) {
       const std::size_t c = x / limbs, i = x % limbs;
-      const math::Modulus& qi = ctx.modulus(i);
-      uint64_t* ci = converted.data() + x * n;
-      rns::mul_scalar_mod(special.data() + c * n, 1, ci, n, qi);
-      rns::add_scalar_mod(ci, qi.neg(qi.reduce(h)), ci, n, qi);
+      rns::mul_scalar_mod(special.data() + c * n, 1, converted.data() + x * n, n, ctx.modulus(i));
     });
   } else {
     parallel_for(2, [&](std::size_t c) {
@@ -85,14 +83,15 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
                                                   /*centered=*/true);
     });
   }
+  const uint64_t h_p = K == 1 ? (ctx.modulus(ctx.q_count()).value() - 1) >> 1 : 0;
   parallel_for(2 * limbs, [&](std::size_t x) {
     const std::size_t c = x / limbs, i = x % limbs;
     uint64_t* ci = converted.data() + x * n;
-    ntt::forward_inplace(ci, ctx.ntt(i));
-    const auto& q = ctx.modulus(i);
+    const math::Modulus& qi = ctx.modulus(i);
+    ntt::forward(ci, qi.neg(qi.reduce(h_p)), ci, ctx.ntt(i));
     uint64_t* r = result[c].limb(i);
-    rns::sub_mod(acc[c] + i * n, ci, r, n, q);
-    rns::mul_scalar_mod(r, ctx.p_inv_mod_q(i), r, n, q);
+    rns::sub_mod(acc[c] + i * n, ci, r, n, qi);
+    rns::mul_scalar_mod(r, ctx.p_inv_mod_q(i), r, n, qi);
   });
   *out[0] = std::move(result[0]);
   *out[1] = std::move(result[1]);
@@ -103,6 +102,58 @@ void mod_down(const Context& ctx, int level, const uint64_t* acc0, const uint64_
   const uint64_t* const acc[2] = {acc0, acc1};
   rns::RnsPoly* out[2] = {&u0, &u1};
   mod_down(ctx, level, acc, out);
+}
+
+// ModDown by q_l * P with the ciphertext folded in: (u0, u1) over Q_{l-1} with
+// u = round((P c + acc) / (q_l P)) = round((c + acc / P) / q_l), the relinearized product
+// rescaled in one division instead of two (the rescale's transforms of every limb go).
+// The remainder modulo q_l P is centred by the exact conversion, so this rounds.
+void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], const rns::RnsPoly* const c[2],
+                      rns::RnsPoly* out[2]) {
+  const uint64_t n = ctx.n();
+  const std::size_t K = ctx.p_count();
+  const std::size_t limbs = static_cast<std::size_t>(level) + 1;
+  if (K == 0) throw std::logic_error("mod_down_rescale: context has no special prime");
+  // acc += P c over Q_l (P c vanishes modulo the special primes).
+  parallel_for(2 * limbs, [&](std::size_t x) {
+    const std::size_t k = x / limbs, i = x % limbs;
+    const math::Modulus& qi = ctx.modulus(i);
+    AlignedBuffer<uint64_t> pc(n, Uninitialized{});
+    rns::mul_scalar_mod(c[k]->limb(i), ctx.p_mod_q(i), pc.data(), n, qi);
+    rns::add_mod(acc[k] + i * n, pc.data(), acc[k] + i * n, n, qi);
+  });
+  // The divisor's residues {q_l, P_1 .. P_K} in coefficient form, in the converter's order.
+  const std::size_t D = K + 1;
+  AlignedBuffer<uint64_t> divisor(2 * D * n, Uninitialized{});
+  parallel_for(2 * D, [&](std::size_t x) {
+    const std::size_t k = x / D, j = x % D;
+    const std::size_t src = j == 0 ? static_cast<std::size_t>(level) : limbs + j - 1;
+    const std::size_t qp = j == 0 ? static_cast<std::size_t>(level) : ctx.q_count() + j - 1;
+    uint64_t* dst = divisor.data() + x * n;
+    std::memcpy(dst, acc[k] + src * n, n * sizeof(uint64_t));
+    ntt::inverse_inplace(dst, ctx.ntt(qp));
+  });
+  const std::size_t kept = limbs - 1;
+  AlignedBuffer<uint64_t> converted(2 * kept * n, Uninitialized{});
+  const rns::BaseConverter& conv = ctx.rescale_down_converter(level);
+  parallel_for(2, [&](std::size_t k) {
+    conv.convert_exact(divisor.data() + k * D * n, converted.data() + k * kept * n, n, /*centered=*/true);
+  });
+  rns::RnsPoly result[2] = {
+      rns::RnsPoly(n, ctx.q_base(level - 1), rns::Form::Evaluation, false, Uninitialized{}),
+      rns::RnsPoly(n, ctx.q_base(level - 1), rns::Form::Evaluation, false, Uninitialized{})};
+  const uint64_t q_last = ctx.modulus(static_cast<std::size_t>(level)).value();
+  parallel_for(2 * kept, [&](std::size_t x) {
+    const std::size_t k = x / kept, i = x % kept;
+    const math::Modulus& qi = ctx.modulus(i);
+    uint64_t* ci = converted.data() + x * n;
+    ntt::forward_inplace(ci, ctx.ntt(i));
+    uint64_t* r = result[k].limb(i);
+    rns::sub_mod(acc[k] + i * n, ci, r, n, qi);
+    rns::mul_scalar_mod(r, qi.inv(qi.mul(qi.reduce(q_last), ctx.p_mod_q(i))), r, n, qi);
+  });
+  *out[0] = std::move(result[0]);
+  *out[1] = std::move(result[1]);
 }
 
 }  // namespace
@@ -161,10 +212,18 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
   return dec;
 }
 
-void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key, const uint32_t* perm,
-                      rns::RnsPoly& u0, rns::RnsPoly& u1) {
+namespace {
+
+void check_key(const Context& ctx, const KeySwitchKey& key) {
   if (key.fingerprint != ctx.fingerprint())
     throw_mismatch("key_switch", "key", "belongs to other parameters", "a key of this context", "a foreign key");
+}
+
+// The inner products of a decomposition (permuted by `perm` when given) with the key
+// over Q_l * P: acc0 and acc1 of dec.limbs limbs, evaluation form.
+void key_inner_products(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key, const uint32_t* perm,
+                        uint64_t* acc0, uint64_t* acc1) {
+  check_key(ctx, key);
   const int level = dec.level;
   const uint64_t n = ctx.n();
   const std::size_t terms = dec.digits.size();
@@ -184,7 +243,6 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
 
   // Inner products over digits, limb by limb, against both key halves at once (the
   // digits are read once).
-  AlignedBuffer<uint64_t> acc0(dec.limbs * n, Uninitialized{}), acc1(dec.limbs * n, Uninitialized{});
   parallel_for(dec.limbs, [&](std::size_t t) {
     std::vector<const uint64_t*> a_ptrs(terms), b_ptrs(terms), k_ptrs(terms);
     const std::size_t ki = key_index(ctx, level, t);
@@ -193,28 +251,18 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
       b_ptrs[j] = key.b[j].limb(ki);
       k_ptrs[j] = key.a[j].limb(ki);
     }
-    rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0.data() + t * n,
-                            acc1.data() + t * n, n, ctx.modulus(ki));
+    rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n,
+                            ctx.modulus(ki));
   });
-  mod_down(ctx, level, acc0.data(), acc1.data(), u0, u1);
 }
 
-void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
-                rns::RnsPoly& u1) {
+// One prime per digit (the SEAL/OpenFHE default): target limb by target limb, the digits
+// are raised, transformed and multiplied with the key while they sit in cache, instead of
+// materializing the whole decomposition (SEAL's loop order).
+void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, uint64_t* acc0,
+                                 uint64_t* acc1) {
+  check_key(ctx, key);
   const int level = static_cast<int>(d.limbs()) - 1;
-  bool single_prime_digits = true;
-  for (int j = 0; j < ctx.digits() && ctx.digit_start(j) <= static_cast<std::size_t>(level); ++j)
-    single_prime_digits &= ctx.digit_end(j) - ctx.digit_start(j) == 1;
-  if (!single_prime_digits) {
-    Decomposition dec = decompose(ctx, d);
-    apply_switch_key(ctx, dec, key, nullptr, u0, u1);
-    return;
-  }
-  // One prime per digit (the SEAL/OpenFHE default): target limb by target limb, the digits
-  // are raised, transformed and multiplied with the key while they sit in cache, instead
-  // of materializing the whole decomposition (SEAL's loop order).
-  if (key.fingerprint != ctx.fingerprint())
-    throw_mismatch("key_switch", "key", "belongs to other parameters", "a key of this context", "a foreign key");
   const uint64_t n = ctx.n();
   const std::size_t K = ctx.p_count();
   const std::size_t terms = static_cast<std::size_t>(level) + 1;
@@ -225,7 +273,6 @@ void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
     ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
     centre_source(coeff.data() + i * n, n, ctx.modulus(i));
   });
-  AlignedBuffer<uint64_t> acc0(limbs * n, Uninitialized{}), acc1(limbs * n, Uninitialized{});
   // Target limbs are independent: each thread raises all digits to its targets into its
   // own scratch (pooled per thread, so no allocation after the first call).
   parallel_for(limbs, [&](std::size_t t) {
@@ -244,10 +291,52 @@ void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
       b_ptrs[j] = key.b[j].limb(ki);
       k_ptrs[j] = key.a[j].limb(ki);
     }
-    rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0.data() + t * n,
-                            acc1.data() + t * n, n, q);
+    rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n, q);
   });
-  mod_down(ctx, level, acc0.data(), acc1.data(), u0, u1);
+}
+
+// The key inner products of d over Q_l * P (level + 1 + |P| limbs each).
+void accumulate(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, AlignedBuffer<uint64_t>& acc0,
+                AlignedBuffer<uint64_t>& acc1) {
+  const int level = static_cast<int>(d.limbs()) - 1;
+  const std::size_t limbs = d.limbs() + ctx.p_count();
+  acc0 = AlignedBuffer<uint64_t>(limbs * ctx.n(), Uninitialized{});
+  acc1 = AlignedBuffer<uint64_t>(limbs * ctx.n(), Uninitialized{});
+  bool single_prime_digits = true;
+  for (int j = 0; j < ctx.digits() && ctx.digit_start(j) <= static_cast<std::size_t>(level); ++j)
+    single_prime_digits &= ctx.digit_end(j) - ctx.digit_start(j) == 1;
+  if (single_prime_digits) return single_prime_inner_products(ctx, d, key, acc0.data(), acc1.data());
+  key_inner_products(ctx, decompose(ctx, d), key, nullptr, acc0.data(), acc1.data());
+}
+
+}  // namespace
+
+void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key, const uint32_t* perm,
+                      rns::RnsPoly& u0, rns::RnsPoly& u1) {
+  AlignedBuffer<uint64_t> acc0(dec.limbs * ctx.n(), Uninitialized{}), acc1(dec.limbs * ctx.n(), Uninitialized{});
+  key_inner_products(ctx, dec, key, perm, acc0.data(), acc1.data());
+  mod_down(ctx, dec.level, acc0.data(), acc1.data(), u0, u1);
+}
+
+void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
+                rns::RnsPoly& u1) {
+  AlignedBuffer<uint64_t> acc0, acc1;
+  accumulate(ctx, d, key, acc0, acc1);
+  mod_down(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), u0, u1);
+}
+
+void switch_key_rescale(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, const rns::RnsPoly& c0,
+                        const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1) {
+  const int level = static_cast<int>(d.limbs()) - 1;
+  if (level < 1)
+    throw_parameter("relinearize_rescale", "ciphertext", "is at level 0", "a level >= 1 (no prime left to divide by)",
+                    level);
+  AlignedBuffer<uint64_t> acc0, acc1;
+  accumulate(ctx, d, key, acc0, acc1);
+  uint64_t* const acc[2] = {acc0.data(), acc1.data()};
+  const rns::RnsPoly* const c[2] = {&c0, &c1};
+  rns::RnsPoly* out[2] = {&u0, &u1};
+  mod_down_rescale(ctx, level, acc, c, out);
 }
 
 }  // namespace ppml::rlwe

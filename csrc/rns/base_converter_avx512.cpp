@@ -1,0 +1,47 @@
+// AVX-512 kernels of the exact base conversion (rns/base_converter.cpp): the estimate of
+// alpha = round(sum_i y_i / q_i) [Halevi-Polyakov-Shoup 2018, Lemma 2] in double lanes,
+// the same operations in the same order as the scalar loop (no fused multiply-add), and
+// the subtraction of alpha Q mod p from a table. Bit-identical to the scalar code.
+#pragma GCC optimize("fp-contract=off")
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ppml::rns::detail {
+
+// alpha[k] for the coefficients k in [k0, k1) of kb rows of n words.
+void exact_alpha_avx512(const uint64_t* y, std::size_t kb, std::size_t n, std::size_t k0, std::size_t k1,
+                        const double* inv_q, bool centered, uint64_t* alpha) {
+  const __m512d half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+  std::size_t k = k0;
+  for (; k + 8 <= k1; k += 8) {
+    __m512d s = zero;
+    for (std::size_t i = 0; i < kb; ++i)
+      s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_loadu_si512(y + i * n + k)), _mm512_set1_pd(inv_q[i])));
+    __m512d v = _mm512_roundscale_pd(_mm512_add_pd(s, half), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    if (!centered) v = _mm512_mask_sub_pd(v, _mm512_cmp_pd_mask(_mm512_sub_pd(s, v), zero, _CMP_LT_OQ), v, one);
+    _mm512_storeu_si512(alpha + k, _mm512_cvttpd_epu64(v));
+  }
+  for (; k < k1; ++k) {
+    double s = 0.0;
+    for (std::size_t i = 0; i < kb; ++i) s += static_cast<double>(y[i * n + k]) * inv_q[i];
+    double v = __builtin_floor(s + 0.5);
+    if (!centered && s - v < 0) v -= 1.0;
+    alpha[k] = static_cast<uint64_t>(v);
+  }
+}
+
+// out[k] = out[k] - table[alpha[k]] mod p (table[a] = a Q mod p, out and table in [0, p)).
+void subtract_alpha_avx512(uint64_t* out, const uint64_t* alpha, const uint64_t* table, std::size_t n, uint64_t p) {
+  const __m512i vp = _mm512_set1_epi64(static_cast<long long>(p));
+  std::size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    __m512i t = _mm512_i64gather_epi64(_mm512_loadu_si512(alpha + k), reinterpret_cast<const long long*>(table), 8);
+    __m512i d = _mm512_sub_epi64(_mm512_loadu_si512(out + k), t);
+    _mm512_storeu_si512(out + k, _mm512_min_epu64(d, _mm512_add_epi64(d, vp)));
+  }
+  for (; k < n; ++k) out[k] = out[k] >= table[alpha[k]] ? out[k] - table[alpha[k]] : out[k] + p - table[alpha[k]];
+}
+
+}  // namespace ppml::rns::detail
