@@ -58,8 +58,14 @@ const bool kHeapTuned = [] {
 // in "madvise" mode, the usual default, nothing else enables them).
 constexpr std::size_t kHugePage = 2u << 20;
 
+// PYPPML_HUGEPAGES=0 turns the advice off (fresh huge pages may cost compaction).
+const bool kUseHugePages = [] {
+  const char* v = std::getenv("PYPPML_HUGEPAGES");
+  return !(v && v[0] == '0');
+}();
+
 void* fresh_block(std::size_t bytes) {
-  const bool huge = bytes >= 2 * kHugePage;
+  const bool huge = kUseHugePages && bytes >= 2 * kHugePage;
   void* block = std::aligned_alloc(huge ? kHugePage : 64, huge ? (bytes + kHugePage - 1) / kHugePage * kHugePage : bytes);
   if (!block) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)

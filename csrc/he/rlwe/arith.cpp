@@ -1,5 +1,6 @@
 #include "he/rlwe/arith.hpp"
 
+#include <cstring>
 #include <string>
 
 #include "common/errors.hpp"
@@ -213,9 +214,16 @@ Ciphertext drop_to_level(const Context& ctx, const Ciphertext& a, int level) {
   check_eval("drop_to_level", a);
   if (level < 0 || level > a.level())
     throw_parameter("drop_to_level", "level", "is out of range", "0 <= level <= " + std::to_string(a.level()), level);
-  Ciphertext out = a;
-  out.seeded = false;
-  for (auto& p : out.polys) p.drop_to(level + 1, ctx.q_base(level));
+  // Only the kept limbs are copied (a full copy then a truncation moved every limb twice).
+  Ciphertext out;
+  out.scale = a.scale;
+  out.fingerprint = a.fingerprint;
+  out.key_id = a.key_id;
+  const std::size_t bytes = static_cast<std::size_t>(level + 1) * a.n() * sizeof(uint64_t);
+  for (const auto& p : a.polys) {
+    out.polys.emplace_back(a.n(), ctx.q_base(level), p.form(), p.secret(), Uninitialized{});
+    std::memcpy(out.polys.back().data(), p.data(), bytes);
+  }
   return out;
 }
 

@@ -119,7 +119,7 @@ class _ExactBasis(_Basis):
         level = min(ta.level, tb.level)
         na, nb = (t._native if t.level == level else t._ctx.drop_to_level(t._native, level) for t in (ta, tb))
         native = ta._ctx
-        prod = native.rescale(native.relinearize(native.multiply(na, nb), ta.context.relin_key))
+        prod = native.relinearize_rescale(native.multiply(na, nb), ta.context.relin_key)
         prod = native.multiply_integer(prod, 2)
         prod = ta._wrap(prod)
         if a == b:
