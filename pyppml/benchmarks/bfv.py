@@ -91,7 +91,7 @@ def _ops_pyppml(ps):
     op("add", lambda: ct + ct2)
     op("multiply", lambda: ct.multiply(ct2), note="ct*ct -> size 3, no relin (HPS)")
     op("relinearize", lambda: c3.relinearize())
-    op("multiply_plain", lambda: ct.multiply_plain(pty), note="plaintext lifted + NTT per call")
+    op("multiply_plain", lambda: ct.multiply_plain(pty), note="one plaintext reused: its evaluation form is kept after the first call (as OpenFHE converts its plaintext once)")
     op("rotate", lambda: ct.rotate_rows(1), note="rotate_rows by 1")
     op("multiply_relin", lambda: ct * ct2, note="composite")
 

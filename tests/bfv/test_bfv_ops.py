@@ -152,3 +152,23 @@ def test_plain_modulus_bits_picks_a_batching_prime():
     assert ctx.batching and t.bit_length() == 20 and t % 8192 == 1
     with pytest.raises(ParameterError, match="twice"):
         bfv.Context(poly_degree=4096, plain_modulus=T, plain_modulus_bits=20)
+
+
+def test_multiply_plain_reuses_a_plaintext_across_levels_and_ciphertexts(ctx, rng):
+    """A plaintext keeps its evaluation form after the first product: reusing it with other
+    ciphertexts, at another level and back, and from several Python threads at once must
+    give the same products as a fresh plaintext each time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, z, y = rng.integers(0, T, (3, ctx.slots))
+    pt = ctx.encode(y)
+    a, c = ctx.encrypt(x), ctx.encrypt(z)
+    assert np.array_equal(ctx.decrypt(a.multiply_plain(pt)), mulmod(x, y))
+    assert np.array_equal(ctx.decrypt(c.multiply_plain(pt)), mulmod(z, y))
+    low = a.mod_switch_to(1)  # level 0 (39 bits) has no room for a product by a full plaintext
+    assert np.array_equal(ctx.decrypt(low.multiply_plain(pt)), mulmod(x, y))
+    assert np.array_equal(ctx.decrypt(c.multiply_plain(pt)), mulmod(z, y))
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda ct: ctx.decrypt(ct.multiply_plain(pt)), [a, low, c, low, a, c]))
+    for got, want in zip(outs, [x, x, z, x, x, z]):
+        assert np.array_equal(got, mulmod(want, y))

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "common/thread_pool.hpp"
 #include "ntt/ntt.hpp"
 #include "rns/eltwise.hpp"
 
@@ -118,12 +119,12 @@ rns::RnsPoly centered_message(const BfvContext& ctx, const rlwe::Plaintext& pt, 
   const uint64_t* m = pt.poly.limb(0);
   auto base = ctx.rlwe().q_base(level);
   rns::RnsPoly out(n, base, rns::Form::Evaluation, false, Uninitialized{});
-  for (int i = 0; i <= level; ++i) {
+  parallel_for(static_cast<std::size_t>(level) + 1, [&](std::size_t i) {
     const uint64_t shift = (*base)[i].value() - tv;  // m > t/2 stands for m - t
     uint64_t* o = out.limb(i);
     for (uint64_t k = 0; k < n; ++k) o[k] = m[k] + (m[k] > half ? shift : 0);
     ntt::forward_inplace(o, ctx.rlwe().ntt(i));
-  }
+  });
   return out;
 }
 

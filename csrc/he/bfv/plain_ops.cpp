@@ -24,7 +24,21 @@ rlwe::Ciphertext sub_plain(const BfvContext& ctx, const rlwe::Ciphertext& a, con
 rlwe::Ciphertext multiply_plain(const BfvContext& ctx, const rlwe::Ciphertext& a, const rlwe::Plaintext& pt) {
   check_plaintext("multiply_plain", ctx, pt);
   rlwe::check_same_params("multiply_plain", ctx.rlwe(), a.fingerprint);
-  return rlwe::multiply_plain(ctx.rlwe(), a, centered_message(ctx, pt, a.level()));
+  const int level = a.level();
+  std::shared_ptr<const rns::RnsPoly> m;
+  if (pt.cache) {
+    std::lock_guard<std::mutex> lock(pt.cache->mutex);
+    if (pt.cache->level == level) m = pt.cache->evaluation;
+  }
+  if (!m) {
+    m = std::make_shared<const rns::RnsPoly>(centered_message(ctx, pt, level));
+    if (pt.cache) {
+      std::lock_guard<std::mutex> lock(pt.cache->mutex);
+      pt.cache->level = level;
+      pt.cache->evaluation = m;
+    }
+  }
+  return rlwe::multiply_plain(ctx.rlwe(), a, *m);
 }
 
 rlwe::Ciphertext multiply_scalar(const BfvContext& ctx, const rlwe::Ciphertext& a, uint64_t c) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "random/prng.hpp"
@@ -10,10 +12,21 @@
 
 namespace ppml::rlwe {
 
+// A form of a plaintext derived on first use and kept (BFV: the centred message in
+// evaluation form at the level it was last multiplied at, so that reusing a plaintext
+// costs no transforms). Shared by copies: a plaintext's message never changes once
+// encoded; objects that are filled after construction are not used before.
+struct PlaintextCache {
+  std::mutex mutex;
+  int level = -1;
+  std::shared_ptr<const rns::RnsPoly> evaluation;
+};
+
 struct Plaintext {
   rns::RnsPoly poly;
   double scale = 1.0;
   uint64_t fingerprint = 0;
+  std::shared_ptr<PlaintextCache> cache = std::make_shared<PlaintextCache>();
   int level() const { return static_cast<int>(poly.limbs()) - 1; }
 };
 
