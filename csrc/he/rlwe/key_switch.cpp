@@ -108,12 +108,68 @@ void mod_down(const Context& ctx, int level, const uint64_t* acc0, const uint64_
 // u = round((P c + acc) / (q_l P)) = round((c + acc / P) / q_l), the relinearized product
 // rescaled in one division instead of two (the rescale's transforms of every limb go).
 // The remainder modulo q_l P is centred by the exact conversion, so this rounds.
+// One special prime p: the division by p then by q_l, both rounded, in the coefficient
+// domain of the two divisor limbs only: u = (x - [x]_p) / p on the q_l limb, t = [u]_ql
+// (centred), and for every other limb one transform of v = [x]_p + p t, then
+// w = (x - v) (p q_l)^-1 with x = acc + p c, written as (acc - v) (p q_l)^-1 + c q_l^-1.
+// Every rounding as in mod_down followed by rescale_by_last.
+void mod_down_rescale_one_prime(const Context& ctx, int level, uint64_t* const acc[2],
+                                const rns::RnsPoly* const c[2], rns::RnsPoly* out[2]) {
+  const uint64_t n = ctx.n();
+  const std::size_t l = static_cast<std::size_t>(level), p_index = ctx.q_count();
+  const math::Modulus& p = ctx.modulus(p_index);
+  const math::Modulus& ql = ctx.modulus(l);
+  const uint64_t h_p = (p.value() - 1) >> 1, half = ql.value() >> 1;
+  // sp = [x]_p + h_p (mod p) and t = [u]_ql + half (mod q_l), coefficient form, per polynomial.
+  AlignedBuffer<uint64_t> sp(2 * n, Uninitialized{}), t(2 * n, Uninitialized{});
+  parallel_for(2, [&](std::size_t k) {
+    uint64_t* s = sp.data() + k * n;
+    uint64_t* u = t.data() + k * n;
+    std::memcpy(s, acc[k] + (l + 1) * n, n * sizeof(uint64_t));
+    ntt::inverse_inplace(s, ctx.ntt(p_index));
+    rns::add_scalar_mod(s, h_p, s, n, p);
+    AlignedBuffer<uint64_t> r(n, Uninitialized{});
+    rns::mul_scalar_mod(c[k]->limb(l), ctx.p_mod_q(l), u, n, ql);  // x_l = acc_l + p c_l
+    rns::add_mod(u, acc[k] + l * n, u, n, ql);
+    ntt::inverse_inplace(u, ctx.ntt(l));
+    rns::mul_scalar_mod(s, 1, r.data(), n, ql);
+    rns::add_scalar_mod(r.data(), ql.neg(ql.reduce(h_p)), r.data(), n, ql);  // [x]_p mod q_l
+    rns::sub_mod(u, r.data(), u, n, ql);
+    rns::mul_scalar_mod(u, ctx.p_inv_mod_q(l), u, n, ql);  // u = (x - [x]_p) / p mod q_l
+    rns::add_scalar_mod(u, half, u, n, ql);
+  });
+  rns::RnsPoly result[2] = {
+      rns::RnsPoly(n, ctx.q_base(level - 1), rns::Form::Evaluation, false, Uninitialized{}),
+      rns::RnsPoly(n, ctx.q_base(level - 1), rns::Form::Evaluation, false, Uninitialized{})};
+  parallel_for(2 * l, [&](std::size_t x) {
+    const std::size_t k = x / l, i = x % l;
+    const math::Modulus& qi = ctx.modulus(i);
+    const uint64_t p_i = ctx.p_mod_q(i), ql_i = qi.reduce(ql.value());
+    AlignedBuffer<uint64_t> v(n, Uninitialized{}), a(n, Uninitialized{});
+    // v = ([sp]_i - h_p) + p ([t]_i - half): the constant part rides on the NTT's first pass.
+    rns::mul_scalar_mod(t.data() + k * n, 1, v.data(), n, qi);
+    rns::mul_scalar_mod(v.data(), p_i, v.data(), n, qi);
+    rns::mul_scalar_mod(sp.data() + k * n, 1, a.data(), n, qi);
+    rns::add_mod(v.data(), a.data(), v.data(), n, qi);
+    const uint64_t shift = qi.neg(qi.add(qi.reduce(h_p), qi.mul(p_i, qi.reduce(half))));
+    ntt::forward(v.data(), shift, v.data(), ctx.ntt(i));
+    uint64_t* r = result[k].limb(i);
+    rns::sub_mod(acc[k] + i * n, v.data(), r, n, qi);
+    rns::mul_scalar_mod(r, qi.inv(qi.mul(ql_i, p_i)), r, n, qi);
+    rns::mul_scalar_mod(c[k]->limb(i), qi.inv(ql_i), a.data(), n, qi);
+    rns::add_mod(r, a.data(), r, n, qi);
+  });
+  *out[0] = std::move(result[0]);
+  *out[1] = std::move(result[1]);
+}
+
 void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], const rns::RnsPoly* const c[2],
                       rns::RnsPoly* out[2]) {
   const uint64_t n = ctx.n();
   const std::size_t K = ctx.p_count();
   const std::size_t limbs = static_cast<std::size_t>(level) + 1;
   if (K == 0) throw std::logic_error("mod_down_rescale: context has no special prime");
+  if (K == 1) return mod_down_rescale_one_prime(ctx, level, acc, c, out);
   // acc += P c over Q_l (P c vanishes modulo the special primes).
   parallel_for(2 * limbs, [&](std::size_t x) {
     const std::size_t k = x / limbs, i = x % limbs;
