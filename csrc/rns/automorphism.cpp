@@ -4,10 +4,16 @@
 #include <mutex>
 #include <string>
 
+#include "common/backend.hpp"
 #include "common/errors.hpp"
 #include "ntt/ntt_tables.hpp"
 
 namespace ppml::rns {
+#ifdef PPML_HAVE_AUTOMORPHISM_AVX512
+namespace detail {
+void automorphism_eval_limb_avx512(const uint64_t* in, const uint32_t* perm, uint64_t* out, uint64_t n);
+}  // namespace detail
+#endif
 
 std::shared_ptr<const std::vector<uint32_t>> automorphism_permutation(uint64_t n, uint64_t k) {
   static std::mutex mutex;
@@ -41,6 +47,10 @@ void automorphism_coeff_limb(const uint64_t* in, uint64_t k, uint64_t* out, uint
 }
 
 void automorphism_eval_limb(const uint64_t* in, const uint32_t* perm, uint64_t* out, uint64_t n) {
+#ifdef PPML_HAVE_AUTOMORPHISM_AVX512
+  // Every permutation of automorphism_permutation keeps aligned blocks of 8 together.
+  if (n % 8 == 0 && effective_backend() == Backend::Avx512) return detail::automorphism_eval_limb_avx512(in, perm, out, n);
+#endif
   for (uint64_t j = 0; j < n; ++j) out[j] = in[perm[j]];
 }
 

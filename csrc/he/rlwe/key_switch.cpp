@@ -8,6 +8,7 @@
 #include "common/errors.hpp"
 #include "common/thread_pool.hpp"
 #include "ntt/ntt.hpp"
+#include "rns/automorphism.hpp"
 #include "rns/eltwise.hpp"
 
 namespace ppml::rlwe {
@@ -292,7 +293,7 @@ void key_inner_products(const Context& ctx, const Decomposition& dec, const KeyS
       const std::size_t j = x / dec.limbs, t = x % dec.limbs;
       const uint64_t* src = dec.digits[j].data() + t * n;
       uint64_t* dst = permuted[j].data() + t * n;
-      for (uint64_t k = 0; k < n; ++k) dst[k] = src[perm[k]];
+      rns::automorphism_eval_limb(src, perm, dst, n);
     });
   }
   for (std::size_t j = 0; j < terms; ++j) digit_ptrs[j] = perm ? permuted[j].data() : dec.digits[j].data();
