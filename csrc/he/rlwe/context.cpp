@@ -38,15 +38,4 @@ const rns::BaseConverter& Context::mod_up_converter(int level, int digit) const 
   return *mod_up_.emplace(key, std::move(conv)).first->second;
 }
 
-const rns::BaseConverter& Context::rescale_down_converter(int level) const {
-  std::lock_guard<std::mutex> lock(converters_mutex_);
-  auto it = rescale_down_.find(level);
-  if (it != rescale_down_.end()) return *it->second;
-  std::vector<uint64_t> from{params_.q.at(static_cast<std::size_t>(level))};
-  from.insert(from.end(), params_.p.begin(), params_.p.end());
-  auto conv = std::make_unique<rns::BaseConverter>(std::make_shared<const rns::RnsBase>(from),
-                                                   q_bases_.at(static_cast<std::size_t>(level) - 1));
-  return *rescale_down_.emplace(level, std::move(conv)).first->second;
-}
-
 }  // namespace ppml::rlwe

@@ -60,9 +60,6 @@ class Context {
   const rns::BaseConverter& mod_up_converter(int level, int digit) const;
   // Converter from P to the data primes of a level.
   const rns::BaseConverter& mod_down_converter(int level) const { return *mod_down_.at(level); }
-  // Converter from {q_level} + P to the data primes of level - 1 (ModDown fused with a
-  // rescale); built on first use.
-  const rns::BaseConverter& rescale_down_converter(int level) const;
 
  private:
   Params params_;
@@ -73,7 +70,6 @@ class Context {
   std::vector<std::unique_ptr<rns::BaseConverter>> mod_down_;
   mutable std::mutex converters_mutex_;
   mutable std::map<std::pair<int, int>, std::unique_ptr<rns::BaseConverter>> mod_up_;
-  mutable std::map<int, std::unique_ptr<rns::BaseConverter>> rescale_down_;
 };
 
 }  // namespace ppml::rlwe

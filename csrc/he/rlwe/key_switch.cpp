@@ -109,34 +109,58 @@ void mod_down(const Context& ctx, int level, const uint64_t* acc0, const uint64_
 // u = round((P c + acc) / (q_l P)) = round((c + acc / P) / q_l), the relinearized product
 // rescaled in one division instead of two (the rescale's transforms of every limb go).
 // The remainder modulo q_l P is centred by the exact conversion, so this rounds.
-// One special prime p: the division by p then by q_l, both rounded, in the coefficient
-// domain of the two divisor limbs only: u = (x - [x]_p) / p on the q_l limb, t = [u]_ql
-// (centred), and for every other limb one transform of v = [x]_p + p t, then
-// w = (x - v) (p q_l)^-1 with x = acc + p c, written as (acc - v) (p q_l)^-1 + c q_l^-1.
-// Every rounding as in mod_down followed by rescale_by_last.
-void mod_down_rescale_one_prime(const Context& ctx, int level, uint64_t* const acc[2],
-                                const rns::RnsPoly* const c[2], rns::RnsPoly* out[2]) {
+// ModDown by P fused with the rescale by q_l that follows a product, for (c0, c1) + the
+// key-switching sum acc: w = round(round(x / P) / q_l) with x = acc + P c, rounded exactly
+// as mod_down then rescale_by_last would (same bits) but with one transform per kept limb
+// instead of three. In the coefficient domain: r = [x]_P (centred) on every limb, then
+// u = (x - r) / P on the q_l limb only, t = [u]_ql (centred), and for the other limbs one
+// NTT of v = r + P t: w = (x - v) (P q_l)^-1, written as (acc - v) (P q_l)^-1 + c q_l^-1.
+void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], const rns::RnsPoly* const c[2],
+                      rns::RnsPoly* out[2]) {
   const uint64_t n = ctx.n();
-  const std::size_t l = static_cast<std::size_t>(level), p_index = ctx.q_count();
-  const math::Modulus& p = ctx.modulus(p_index);
+  const std::size_t K = ctx.p_count(), l = static_cast<std::size_t>(level), limbs = l + 1;
+  if (K == 0) throw std::logic_error("mod_down_rescale: context has no special prime");
   const math::Modulus& ql = ctx.modulus(l);
-  const uint64_t h_p = (p.value() - 1) >> 1, half = ql.value() >> 1;
-  // sp = [x]_p + h_p (mod p) and t = [u]_ql + half (mod q_l), coefficient form, per polynomial.
-  AlignedBuffer<uint64_t> sp(2 * n, Uninitialized{}), t(2 * n, Uninitialized{});
+  const uint64_t half = ql.value() >> 1;
+  // The special limbs in coefficient form. One prime: sp = [x]_p + h (mod p), whose
+  // residues are r + h (the -h goes into constants below); several: r by exact conversion.
+  const uint64_t h_p = K == 1 ? (ctx.modulus(ctx.q_count()).value() - 1) >> 1 : 0;
+  AlignedBuffer<uint64_t> special(2 * K * n, Uninitialized{});
+  parallel_for(2 * K, [&](std::size_t x) {
+    const std::size_t k = x / K, j = x % K;
+    uint64_t* dst = special.data() + x * n;
+    std::memcpy(dst, acc[k] + (limbs + j) * n, n * sizeof(uint64_t));
+    ntt::inverse_inplace(dst, ctx.ntt(ctx.q_count() + j));
+    if (K == 1) rns::add_scalar_mod(dst, h_p, dst, n, ctx.modulus(ctx.q_count()));
+  });
+  AlignedBuffer<uint64_t> r;  // [x]_P on q_0 .. q_l (several special primes)
+  if (K > 1) {
+    r = AlignedBuffer<uint64_t>(2 * limbs * n, Uninitialized{});
+    parallel_for(2, [&](std::size_t k) {
+      ctx.mod_down_converter(level).convert_exact(special.data() + k * K * n, r.data() + k * limbs * n, n,
+                                                  /*centered=*/true);
+    });
+  }
+  // r_i + [h]_i on limb i: the residues of sp (one prime) or r itself.
+  auto shifted_r = [&](std::size_t k, std::size_t i, uint64_t* dst) {
+    if (K == 1) {
+      rns::mul_scalar_mod(special.data() + k * n, 1, dst, n, ctx.modulus(i));
+    } else {
+      std::memcpy(dst, r.data() + (k * limbs + i) * n, n * sizeof(uint64_t));
+    }
+  };
+  // t = u + half (mod q_l), u = (x_l - r_l) / P, coefficient form.
+  AlignedBuffer<uint64_t> t(2 * n, Uninitialized{});
   parallel_for(2, [&](std::size_t k) {
-    uint64_t* s = sp.data() + k * n;
     uint64_t* u = t.data() + k * n;
-    std::memcpy(s, acc[k] + (l + 1) * n, n * sizeof(uint64_t));
-    ntt::inverse_inplace(s, ctx.ntt(p_index));
-    rns::add_scalar_mod(s, h_p, s, n, p);
-    AlignedBuffer<uint64_t> r(n, Uninitialized{});
-    rns::mul_scalar_mod(c[k]->limb(l), ctx.p_mod_q(l), u, n, ql);  // x_l = acc_l + p c_l
+    AlignedBuffer<uint64_t> rl(n, Uninitialized{});
+    rns::mul_scalar_mod(c[k]->limb(l), ctx.p_mod_q(l), u, n, ql);  // x_l = acc_l + P c_l
     rns::add_mod(u, acc[k] + l * n, u, n, ql);
     ntt::inverse_inplace(u, ctx.ntt(l));
-    rns::mul_scalar_mod(s, 1, r.data(), n, ql);
-    rns::add_scalar_mod(r.data(), ql.neg(ql.reduce(h_p)), r.data(), n, ql);  // [x]_p mod q_l
-    rns::sub_mod(u, r.data(), u, n, ql);
-    rns::mul_scalar_mod(u, ctx.p_inv_mod_q(l), u, n, ql);  // u = (x - [x]_p) / p mod q_l
+    shifted_r(k, l, rl.data());
+    if (K == 1) rns::add_scalar_mod(rl.data(), ql.neg(ql.reduce(h_p)), rl.data(), n, ql);
+    rns::sub_mod(u, rl.data(), u, n, ql);
+    rns::mul_scalar_mod(u, ctx.p_inv_mod_q(l), u, n, ql);
     rns::add_scalar_mod(u, half, u, n, ql);
   });
   rns::RnsPoly result[2] = {
@@ -147,67 +171,18 @@ void mod_down_rescale_one_prime(const Context& ctx, int level, uint64_t* const a
     const math::Modulus& qi = ctx.modulus(i);
     const uint64_t p_i = ctx.p_mod_q(i), ql_i = qi.reduce(ql.value());
     AlignedBuffer<uint64_t> v(n, Uninitialized{}), a(n, Uninitialized{});
-    // v = ([sp]_i - h_p) + p ([t]_i - half): the constant part rides on the NTT's first pass.
+    // v = (r_i + [h]_i) + P ([t]_i): the constants -[h]_i - P [half]_i ride on the NTT's first pass.
     rns::mul_scalar_mod(t.data() + k * n, 1, v.data(), n, qi);
     rns::mul_scalar_mod(v.data(), p_i, v.data(), n, qi);
-    rns::mul_scalar_mod(sp.data() + k * n, 1, a.data(), n, qi);
+    shifted_r(k, i, a.data());
     rns::add_mod(v.data(), a.data(), v.data(), n, qi);
     const uint64_t shift = qi.neg(qi.add(qi.reduce(h_p), qi.mul(p_i, qi.reduce(half))));
     ntt::forward(v.data(), shift, v.data(), ctx.ntt(i));
-    uint64_t* r = result[k].limb(i);
-    rns::sub_mod(acc[k] + i * n, v.data(), r, n, qi);
-    rns::mul_scalar_mod(r, qi.inv(qi.mul(ql_i, p_i)), r, n, qi);
+    uint64_t* w = result[k].limb(i);
+    rns::sub_mod(acc[k] + i * n, v.data(), w, n, qi);
+    rns::mul_scalar_mod(w, qi.inv(qi.mul(ql_i, p_i)), w, n, qi);
     rns::mul_scalar_mod(c[k]->limb(i), qi.inv(ql_i), a.data(), n, qi);
-    rns::add_mod(r, a.data(), r, n, qi);
-  });
-  *out[0] = std::move(result[0]);
-  *out[1] = std::move(result[1]);
-}
-
-void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], const rns::RnsPoly* const c[2],
-                      rns::RnsPoly* out[2]) {
-  const uint64_t n = ctx.n();
-  const std::size_t K = ctx.p_count();
-  const std::size_t limbs = static_cast<std::size_t>(level) + 1;
-  if (K == 0) throw std::logic_error("mod_down_rescale: context has no special prime");
-  if (K == 1) return mod_down_rescale_one_prime(ctx, level, acc, c, out);
-  // acc += P c over Q_l (P c vanishes modulo the special primes).
-  parallel_for(2 * limbs, [&](std::size_t x) {
-    const std::size_t k = x / limbs, i = x % limbs;
-    const math::Modulus& qi = ctx.modulus(i);
-    AlignedBuffer<uint64_t> pc(n, Uninitialized{});
-    rns::mul_scalar_mod(c[k]->limb(i), ctx.p_mod_q(i), pc.data(), n, qi);
-    rns::add_mod(acc[k] + i * n, pc.data(), acc[k] + i * n, n, qi);
-  });
-  // The divisor's residues {q_l, P_1 .. P_K} in coefficient form, in the converter's order.
-  const std::size_t D = K + 1;
-  AlignedBuffer<uint64_t> divisor(2 * D * n, Uninitialized{});
-  parallel_for(2 * D, [&](std::size_t x) {
-    const std::size_t k = x / D, j = x % D;
-    const std::size_t src = j == 0 ? static_cast<std::size_t>(level) : limbs + j - 1;
-    const std::size_t qp = j == 0 ? static_cast<std::size_t>(level) : ctx.q_count() + j - 1;
-    uint64_t* dst = divisor.data() + x * n;
-    std::memcpy(dst, acc[k] + src * n, n * sizeof(uint64_t));
-    ntt::inverse_inplace(dst, ctx.ntt(qp));
-  });
-  const std::size_t kept = limbs - 1;
-  AlignedBuffer<uint64_t> converted(2 * kept * n, Uninitialized{});
-  const rns::BaseConverter& conv = ctx.rescale_down_converter(level);
-  parallel_for(2, [&](std::size_t k) {
-    conv.convert_exact(divisor.data() + k * D * n, converted.data() + k * kept * n, n, /*centered=*/true);
-  });
-  rns::RnsPoly result[2] = {
-      rns::RnsPoly(n, ctx.q_base(level - 1), rns::Form::Evaluation, false, Uninitialized{}),
-      rns::RnsPoly(n, ctx.q_base(level - 1), rns::Form::Evaluation, false, Uninitialized{})};
-  const uint64_t q_last = ctx.modulus(static_cast<std::size_t>(level)).value();
-  parallel_for(2 * kept, [&](std::size_t x) {
-    const std::size_t k = x / kept, i = x % kept;
-    const math::Modulus& qi = ctx.modulus(i);
-    uint64_t* ci = converted.data() + x * n;
-    ntt::forward_inplace(ci, ctx.ntt(i));
-    uint64_t* r = result[k].limb(i);
-    rns::sub_mod(acc[k] + i * n, ci, r, n, qi);
-    rns::mul_scalar_mod(r, qi.inv(qi.mul(qi.reduce(q_last), ctx.p_mod_q(i))), r, n, qi);
+    rns::add_mod(w, a.data(), w, n, qi);
   });
   *out[0] = std::move(result[0]);
   *out[1] = std::move(result[1]);
