@@ -167,9 +167,9 @@ class Ciphertext(RlweObject):
         return self._wrap(self._ctx.rescale(self._native))
 
     def relinearize_rescale(self) -> Ciphertext:
-        """``relinearize().rescale()`` with the key switching's division by P and the
-        rescale's division by q_l merged into one (one rounding instead of two; the
-        rescale's own transforms are saved). Same checks and errors as the two steps."""
+        """``relinearize().rescale()`` in one pass: the key switching's division by P and
+        the rescale's division by q_l share their transforms (one per kept limb instead of
+        three) and round exactly as the two steps do. Same checks and errors."""
         if self.size == 2:
             return self.rescale()
         if self.context.relin_key is None:

@@ -13,8 +13,8 @@ rlwe::Ciphertext multiply_plain(const rlwe::Context& ctx, const rlwe::Ciphertext
 // Divide by the last prime of the level: one level less, scale / q_l.
 rlwe::Ciphertext rescale(const rlwe::Context& ctx, const rlwe::Ciphertext& a);
 // rescale(relinearize(a)) for a 3-component product, with the key switching's ModDown and
-// the rescale merged into one division by q_l * P (the rescale's own transforms go; one
-// rounding instead of two). A 2-component input is only rescaled.
+// the rescale sharing their transforms; the same result, bit for bit. A 2-component input
+// is only rescaled.
 rlwe::Ciphertext relinearize_rescale(const rlwe::Context& ctx, const rlwe::Ciphertext& a,
                                      const rlwe::KeySwitchKey& relin_key);
 

@@ -31,8 +31,8 @@ void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
                 rns::RnsPoly& u1);
 
 // Key switching of d (level l >= 1) added to (c0, c1) and divided by q_l in the same
-// ModDown (by q_l * P): (u0, u1) over Q_{l-1} with u0 + u1 s ~ (c0 + c1 s + d s') / q_l.
-// A relinearization followed by a rescale, with one rounding instead of two.
+// pass as ModDown: (u0, u1) over Q_{l-1} with u0 + u1 s ~ (c0 + c1 s + d s') / q_l. A
+// relinearization followed by a rescale, rounded exactly as the two are.
 void switch_key_rescale(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, const rns::RnsPoly& c0,
                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1);
 
