@@ -9,6 +9,8 @@ import pytest
 from pyppml import ckks
 from pyppml._core import he
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*security=None")  # small test rings
+
 
 @pytest.mark.parametrize("special,dnum", [([60], 0), ([40, 40], 0), ([45, 45], 2), ([30, 30, 30], 2)],
                          ids=["p1", "p2", "p2-dnum2", "p3-dnum2"])
