@@ -137,6 +137,30 @@ void mul_add_avx512(const uint64_t* a, const uint64_t* b, uint64_t* out, std::si
   for_each_vec<true>(a, b, out, n, [&c](__m512i x, __m512i y, __m512i z) { return mul_add_vec(x, y, z, c); });
 }
 
+// One product x * y added to the five-part 128-bit sum of inner_product_block (x1, y1 the
+// high 32-bit halves): p00 and the cross terms with carry counters, p11 directly.
+inline void add_product(__m512i xv, __m512i x1, __m512i yv, __m512i y1, __m512i& s00, __m512i& c00, __m512i& sx,
+                        __m512i& cx, __m512i& s11) {
+  const __m512i one = bcast(1);
+  const __m512i p00 = _mm512_mul_epu32(xv, yv);
+  const __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(xv, y1), _mm512_mul_epu32(x1, yv));
+  s11 = _mm512_add_epi64(s11, _mm512_mul_epu32(x1, y1));
+  s00 = _mm512_add_epi64(s00, p00);
+  c00 = _mm512_mask_add_epi64(c00, _mm512_cmplt_epu64_mask(s00, p00), c00, one);
+  sx = _mm512_add_epi64(sx, cross);
+  cx = _mm512_mask_add_epi64(cx, _mm512_cmplt_epu64_mask(sx, cross), cx, one);
+}
+
+// sum = s00 + sx * 2^32 + (c00 + s11 + cx * 2^32) * 2^64, known to be < 2^128, mod q.
+inline __m512i reduce_sum(__m512i s00, __m512i c00, __m512i sx, __m512i cx, __m512i s11, const Lanes& c) {
+  const __m512i lo = _mm512_add_epi64(s00, _mm512_slli_epi64(sx, 32));
+  const __mmask8 carry = _mm512_cmplt_epu64_mask(lo, s00);
+  __m512i hi = _mm512_add_epi64(_mm512_add_epi64(c00, s11),
+                                _mm512_add_epi64(_mm512_slli_epi64(cx, 32), _mm512_srli_epi64(sx, 32)));
+  hi = _mm512_mask_add_epi64(hi, carry, hi, bcast(1));
+  return reduce128(hi, lo, c);
+}
+
 // Inner product over V vectors of coefficients starting at k, kept in registers across the
 // terms. With a = a1 * 2^32 + a0 and b likewise (a1, b1 < 2^29 since q < 2^61), each product
 // is p00 + (p01 + p10) * 2^32 + p11 * 2^64 with p01 + p10 < 2^62 and p11 < 2^58; p00 and the
@@ -148,7 +172,6 @@ template <int V>
 inline void inner_product_block(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms,
                                 uint64_t* out, std::size_t k, __mmask8 mask, const Lanes& c) {
   constexpr std::size_t kChunk = 32;
-  const __m512i one = bcast(1);
   __m512i res[V];
   for (int v = 0; v < V; ++v) res[v] = _mm512_setzero_si512();
   for (std::size_t t0 = 0; t0 < terms; t0 += kChunk) {
@@ -165,25 +188,11 @@ inline void inner_product_block(const uint64_t* const* a, const uint64_t* const*
         const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
         __m512i xv = _mm512_maskz_loadu_epi64(mv, x + 8 * v);
         __m512i yv = _mm512_maskz_loadu_epi64(mv, y + 8 * v);
-        __m512i x1 = _mm512_srli_epi64(xv, 32), y1 = _mm512_srli_epi64(yv, 32);
-        __m512i p00 = _mm512_mul_epu32(xv, yv);
-        __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(xv, y1), _mm512_mul_epu32(x1, yv));
-        s11[v] = _mm512_add_epi64(s11[v], _mm512_mul_epu32(x1, y1));
-        s00[v] = _mm512_add_epi64(s00[v], p00);
-        c00[v] = _mm512_mask_add_epi64(c00[v], _mm512_cmplt_epu64_mask(s00[v], p00), c00[v], one);
-        sx[v] = _mm512_add_epi64(sx[v], cross);
-        cx[v] = _mm512_mask_add_epi64(cx[v], _mm512_cmplt_epu64_mask(sx[v], cross), cx[v], one);
+        add_product(xv, _mm512_srli_epi64(xv, 32), yv, _mm512_srli_epi64(yv, 32), s00[v], c00[v], sx[v], cx[v],
+                    s11[v]);
       }
     }
-    for (int v = 0; v < V; ++v) {
-      // sum = s00 + sx * 2^32 + (c00 + s11 + cx * 2^32) * 2^64, known to be < 2^128.
-      __m512i lo = _mm512_add_epi64(s00[v], _mm512_slli_epi64(sx[v], 32));
-      __mmask8 carry = _mm512_cmplt_epu64_mask(lo, s00[v]);
-      __m512i hi = _mm512_add_epi64(_mm512_add_epi64(c00[v], s11[v]),
-                                    _mm512_add_epi64(_mm512_slli_epi64(cx[v], 32), _mm512_srli_epi64(sx[v], 32)));
-      hi = _mm512_mask_add_epi64(hi, carry, hi, one);
-      res[v] = reduce128(hi, lo, c);
-    }
+    for (int v = 0; v < V; ++v) res[v] = reduce_sum(s00[v], c00[v], sx[v], cx[v], s11[v], c);
   }
   for (int v = 0; v < V; ++v) {
     const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
@@ -200,7 +209,6 @@ void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, s
                     uint64_t* const* out, std::size_t n, const Lanes& c) {
   constexpr std::size_t kSpan = 256, kGroup = 4, kChunk = 32;
   alignas(64) uint64_t acc[Outs][5][kSpan], res[Outs][kSpan];
-  const __m512i one = bcast(1);
   std::size_t k0 = 0;
   for (; k0 + kSpan <= n; k0 += kSpan) {
     for (int o = 0; o < Outs; ++o)
@@ -226,25 +234,13 @@ void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, s
           for (std::size_t t = g0; t < g1; ++t) {
             const __m512i xv = _mm512_loadu_si512(a[t] + k0 + v), x1 = _mm512_srli_epi64(xv, 32);
             for (int o = 0; o < Outs; ++o) {
-              const __m512i yv = _mm512_loadu_si512(b[o][t] + k0 + v), y1 = _mm512_srli_epi64(yv, 32);
-              const __m512i p00 = _mm512_mul_epu32(xv, yv);
-              const __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(xv, y1), _mm512_mul_epu32(x1, yv));
-              s11[o] = _mm512_add_epi64(s11[o], _mm512_mul_epu32(x1, y1));
-              s00[o] = _mm512_add_epi64(s00[o], p00);
-              c00[o] = _mm512_mask_add_epi64(c00[o], _mm512_cmplt_epu64_mask(s00[o], p00), c00[o], one);
-              sx[o] = _mm512_add_epi64(sx[o], cross);
-              cx[o] = _mm512_mask_add_epi64(cx[o], _mm512_cmplt_epu64_mask(sx[o], cross), cx[o], one);
+              const __m512i yv = _mm512_loadu_si512(b[o][t] + k0 + v);
+              add_product(xv, x1, yv, _mm512_srli_epi64(yv, 32), s00[o], c00[o], sx[o], cx[o], s11[o]);
             }
           }
           for (int o = 0; o < Outs; ++o) {
             if (g1 == t1) {
-              // sum = s00 + sx * 2^32 + (c00 + s11 + cx * 2^32) * 2^64 < 2^128.
-              __m512i lo = _mm512_add_epi64(s00[o], _mm512_slli_epi64(sx[o], 32));
-              __mmask8 carry = _mm512_cmplt_epu64_mask(lo, s00[o]);
-              __m512i hi = _mm512_add_epi64(_mm512_add_epi64(c00[o], s11[o]),
-                                            _mm512_add_epi64(_mm512_slli_epi64(cx[o], 32), _mm512_srli_epi64(sx[o], 32)));
-              hi = _mm512_mask_add_epi64(hi, carry, hi, one);
-              _mm512_store_si512(res[o] + v, reduce128(hi, lo, c));
+              _mm512_store_si512(res[o] + v, reduce_sum(s00[o], c00[o], sx[o], cx[o], s11[o], c));
             } else {
               _mm512_store_si512(acc[o][0] + v, s00[o]);
               _mm512_store_si512(acc[o][1] + v, c00[o]);
@@ -313,7 +309,6 @@ template <int V>
 inline void weighted_sum_block(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out,
                                std::size_t k, __mmask8 mask, const Lanes& c) {
   constexpr std::size_t kChunk = 32;
-  const __m512i one = bcast(1);
   __m512i res[V];
   for (int v = 0; v < V; ++v) res[v] = _mm512_setzero_si512();
   for (std::size_t t0 = 0; t0 < terms; t0 += kChunk) {
@@ -328,24 +323,10 @@ inline void weighted_sum_block(const uint64_t* const* y, const uint64_t* w, std:
       for (int v = 0; v < V; ++v) {
         const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
         __m512i xv = _mm512_maskz_loadu_epi64(mv, y[t] + k + 8 * v);
-        __m512i x1 = _mm512_srli_epi64(xv, 32);
-        __m512i p00 = _mm512_mul_epu32(xv, yv);
-        __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(xv, y1), _mm512_mul_epu32(x1, yv));
-        s11[v] = _mm512_add_epi64(s11[v], _mm512_mul_epu32(x1, y1));
-        s00[v] = _mm512_add_epi64(s00[v], p00);
-        c00[v] = _mm512_mask_add_epi64(c00[v], _mm512_cmplt_epu64_mask(s00[v], p00), c00[v], one);
-        sx[v] = _mm512_add_epi64(sx[v], cross);
-        cx[v] = _mm512_mask_add_epi64(cx[v], _mm512_cmplt_epu64_mask(sx[v], cross), cx[v], one);
+        add_product(xv, _mm512_srli_epi64(xv, 32), yv, y1, s00[v], c00[v], sx[v], cx[v], s11[v]);
       }
     }
-    for (int v = 0; v < V; ++v) {
-      __m512i lo = _mm512_add_epi64(s00[v], _mm512_slli_epi64(sx[v], 32));
-      __mmask8 carry = _mm512_cmplt_epu64_mask(lo, s00[v]);
-      __m512i hi = _mm512_add_epi64(_mm512_add_epi64(c00[v], s11[v]),
-                                    _mm512_add_epi64(_mm512_slli_epi64(cx[v], 32), _mm512_srli_epi64(sx[v], 32)));
-      hi = _mm512_mask_add_epi64(hi, carry, hi, one);
-      res[v] = reduce128(hi, lo, c);
-    }
+    for (int v = 0; v < V; ++v) res[v] = reduce_sum(s00[v], c00[v], sx[v], cx[v], s11[v], c);
   }
   for (int v = 0; v < V; ++v) {
     const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
