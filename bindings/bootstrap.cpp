@@ -1,11 +1,14 @@
 // Bindings of CKKS bootstrapping's native steps (pyppml._core.he): ModRaise, secret
 // switching and the ephemeral sparse-secret keys. The plan (linear transforms, EvalMod)
 // is composed in pyppml/ckks/bootstrap/ from the evaluator's primitives.
+#include <pybind11/complex.h>
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include "bindings/he_context.hpp"
 #include "bindings/registry.hpp"
+#include "he/ckks/bootstrap/baby_steps.hpp"
 #include "he/ckks/bootstrap/ephemeral_key.hpp"
 #include "he/ckks/bootstrap/linear_sum.hpp"
 #include "he/ckks/bootstrap/mod_raise.hpp"
@@ -31,16 +34,16 @@ void init_bootstrap(py::module_& root) {
     py::gil_scoped_release release;
     return std::make_shared<Ciphertext>(ckks::switch_secret(*h.ctx, ct, key));
   }, py::arg("context"), py::arg("ciphertext"), py::arg("key"), "Key switch of (c0, c1) with a key-switching key.");
-  m.def("keygen_ephemeral", [](HeContext& h, const rlwe::SecretKey& sk, int weight) {
+  m.def("keygen_ephemeral", [](HeContext& h, const rlwe::SecretKey& sk, int weight, bool compact) {
     h.check_key(sk.fingerprint, "keygen");
     ckks::EphemeralKeys keys;
     {
       py::gil_scoped_release release;
-      keys = ckks::generate_ephemeral_keys(*h.ctx, sk, weight, h.prng());
+      keys = ckks::generate_ephemeral_keys(*h.ctx, sk, weight, h.prng(), compact);
     }
     return py::make_tuple(std::make_shared<rlwe::KeySwitchKey>(std::move(keys.to_sparse)),
                           std::make_shared<rlwe::KeySwitchKey>(std::move(keys.to_dense)));
-  }, py::arg("context"), py::arg("secret_key"), py::arg("weight"),
+  }, py::arg("context"), py::arg("secret_key"), py::arg("weight"), py::arg("compact") = false,
      "(dense -> sparse key at level 0 only, sparse -> dense key) for sparse-secret encapsulation.");
   m.def("linear_sum", [](HeContext& h, const std::vector<const Ciphertext*>& cts,
                          const std::vector<const rlwe::Plaintext*>& pts) {
@@ -48,6 +51,50 @@ void init_bootstrap(py::module_& root) {
     return std::make_shared<Ciphertext>(ckks::plaintext_inner_product(*h.ctx, cts, pts));
   }, py::arg("context"), py::arg("ciphertexts"), py::arg("plaintexts"),
      "sum_t ciphertexts[t] * plaintexts[t] (one level, one scale), one reduction per coefficient.");
+  py::class_<ckks::HoistedDiagonal, std::shared_ptr<ckks::HoistedDiagonal>>(m, "HoistedDiagonal")
+      .def_property_readonly("level", [](const ckks::HoistedDiagonal& d) { return d.q_part.level(); })
+      .def_property_readonly("scale", [](const ckks::HoistedDiagonal& d) { return d.q_part.scale; });
+  m.def("encode_hoisted_diagonal", [](HeContext& h, py::array_t<std::complex<double>, py::array::c_style | py::array::forcecast> values,
+                                      double scale, int level) {
+    const auto* p = values.data();
+    const std::size_t count = values.size();
+    py::gil_scoped_release release;
+    auto d = std::make_shared<ckks::HoistedDiagonal>();
+    d->q_part = h.ckks_encoder().encode(p, count, scale, level);
+    d->p_part = h.ckks_encoder().encode_special(p, count, scale, level);
+    return d;
+  }, py::arg("context"), py::arg("values"), py::arg("scale"), py::arg("level"),
+     "A diagonal encoded over Q_level * P for baby_step_sums.");
+  m.def("baby_step_sums", [](HeContext& h, const Ciphertext& ct, const std::vector<uint64_t>& elts,
+                             const rlwe::GaloisKeys& gk,
+                             const std::vector<std::vector<std::pair<int, std::shared_ptr<ckks::HoistedDiagonal>>>>& groups) {
+    h.check_key(ct.fingerprint, "bootstrap");
+    h.check_key(gk.fingerprint, "bootstrap");
+    rlwe::check_key_id("bootstrap", gk.key_id, ct.key_id);
+    std::vector<const rlwe::KeySwitchKey*> keys;
+    for (uint64_t e : elts) {
+      auto it = gk.keys.find(e);
+      if (it == gk.keys.end())
+        throw_parameter("baby_step_sums", "galois_keys", "lack the key for this rotation",
+                        "a key generated for Galois element " + std::to_string(e), "none");
+      keys.push_back(&it->second);
+    }
+    std::vector<std::vector<ckks::BabyTerm>> terms;
+    for (const auto& group : groups) {
+      terms.emplace_back();
+      for (const auto& [baby, diagonal] : group) {
+        if (!diagonal) throw_parameter("baby_step_sums", "groups", "contain None", "diagonals", "None");
+        h.check_key(diagonal->q_part.fingerprint, "bootstrap");
+        terms.back().push_back({baby, diagonal.get()});
+      }
+    }
+    py::gil_scoped_release release;
+    std::vector<std::shared_ptr<Ciphertext>> out;
+    for (auto& c : ckks::baby_step_sums(*h.ctx, ct, elts, keys, terms)) out.push_back(std::make_shared<Ciphertext>(std::move(c)));
+    return out;
+  }, py::arg("context"), py::arg("ciphertext"), py::arg("elements"), py::arg("galois_keys"), py::arg("groups"),
+     "Partial sums sum_t rot(ct, elements[baby_t]) * diagonal_t per group (baby -1: no rotation), with double "
+     "hoisting: one decomposition, inner products kept over Q*P, one ModDown per group.");
   m.def("key_nonzero_rows", [](const HeContext& h, const rlwe::KeySwitchKey& key) {
     // (digit, QP limb) of every nonzero row of b: what a key reveals about its secret.
     std::vector<std::pair<std::size_t, std::size_t>> rows;

@@ -125,8 +125,10 @@ void init_he(py::module_& root) {
   m.def("load_ciphertext", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<Ciphertext>(released([&] { return rlwe::load_ciphertext(*h.ctx, s); })); });
   m.def("load_plaintext", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<Plaintext>(released([&] { return rlwe::load_plaintext(*h.ctx, s); })); });
   m.def("load_public_key", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::PublicKey>(released([&] { return rlwe::load_public_key(*h.ctx, s); })); });
-  m.def("load_relin_key", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::KeySwitchKey>(released([&] { return rlwe::load_relin_key(*h.ctx, s); })); });
-  m.def("load_galois_keys", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::GaloisKeys>(released([&] { return rlwe::load_galois_keys(*h.ctx, s); })); });
+  m.def("load_relin_key", [](const HeContext& h, const py::bytes& b, bool compact) { std::string s(b); return std::make_shared<rlwe::KeySwitchKey>(released([&] { return rlwe::load_relin_key(*h.ctx, s, compact); })); },
+        py::arg("context"), py::arg("data"), py::arg("compact") = false);
+  m.def("load_galois_keys", [](const HeContext& h, const py::bytes& b, bool compact) { std::string s(b); return std::make_shared<rlwe::GaloisKeys>(released([&] { return rlwe::load_galois_keys(*h.ctx, s, compact); })); },
+        py::arg("context"), py::arg("data"), py::arg("compact") = false);
   m.def("import_secret_key", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::SecretKey>(released([&] { return rlwe::load_secret_key(*h.ctx, s); })); });
 
   m.def("select_primes", &rlwe::select_primes, py::arg("n"), py::arg("bit_sizes"),
@@ -141,7 +143,11 @@ void init_he(py::module_& root) {
   py::class_<rlwe::KeySwitchKey, std::shared_ptr<rlwe::KeySwitchKey>>(m, "KeySwitchKey")
       .def_property_readonly("fingerprint", [](const rlwe::KeySwitchKey& k) { return k.fingerprint; })
       .def_property_readonly("key_id", [](const rlwe::KeySwitchKey& k) { return k.key_id; })
-      .def_property_readonly("digits", [](const rlwe::KeySwitchKey& k) { return k.b.size(); });
+      .def_property_readonly("digits", [](const rlwe::KeySwitchKey& k) { return k.b.size(); })
+      .def_property_readonly("compact", [](const rlwe::KeySwitchKey& k) { return k.compact(); },
+                             "True when only the b-halves are held (a-halves regenerated from the seed).")
+      .def_property_readonly("nbytes", [](const rlwe::KeySwitchKey& k) { return rlwe::key_memory_bytes(k); },
+                             "Bytes of the key's polynomials in memory.");
   py::class_<rlwe::GaloisKeys, std::shared_ptr<rlwe::GaloisKeys>>(m, "GaloisKeys")
       .def_property_readonly("fingerprint", [](const rlwe::GaloisKeys& k) { return k.fingerprint; })
       .def_property_readonly("key_id", [](const rlwe::GaloisKeys& k) { return k.key_id; })
@@ -149,7 +155,12 @@ void init_he(py::module_& root) {
         std::vector<uint64_t> e;
         for (const auto& kv : k.keys) e.push_back(kv.first);
         return e;
-      });
+      })
+      .def_property_readonly("nbytes", [](const rlwe::GaloisKeys& k) {
+        std::size_t bytes = 0;
+        for (const auto& kv : k.keys) bytes += rlwe::key_memory_bytes(kv.second);
+        return bytes;
+      }, "Bytes of the keys' polynomials in memory.");
 
   py::class_<Plaintext, std::shared_ptr<Plaintext>>(m, "Plaintext")
       .def_property_readonly("level", &Plaintext::level)
@@ -191,11 +202,11 @@ void init_he(py::module_& root) {
         h.check_key(sk.fingerprint, "keygen_public");
         return std::make_shared<rlwe::PublicKey>(released([&] { return rlwe::generate_public_key(*h.ctx, sk, h.prng()); }));
       })
-      .def("keygen_relin", [](HeContext& h, const rlwe::SecretKey& sk) {
+      .def("keygen_relin", [](HeContext& h, const rlwe::SecretKey& sk, bool compact) {
         h.check_key(sk.fingerprint, "keygen_relin");
-        return std::make_shared<rlwe::KeySwitchKey>(released([&] { return rlwe::generate_relin_key(*h.ctx, sk, h.prng()); }));
-      })
-      .def("keygen_galois", [](HeContext& h, const rlwe::SecretKey& sk, const std::vector<uint64_t>& elts) {
+        return std::make_shared<rlwe::KeySwitchKey>(released([&] { return rlwe::generate_relin_key(*h.ctx, sk, h.prng(), compact); }));
+      }, py::arg("secret_key"), py::arg("compact") = false)
+      .def("keygen_galois", [](HeContext& h, const rlwe::SecretKey& sk, const std::vector<uint64_t>& elts, bool compact) {
         h.check_key(sk.fingerprint, "keygen_galois");
         for (uint64_t e : elts)
           if ((e & 1) == 0 || e >= 2 * h.ctx->n())
@@ -205,9 +216,9 @@ void init_he(py::module_& root) {
         gk->key_id = sk.key_id;
         py::gil_scoped_release release;
         for (uint64_t e : elts)
-          if (!gk->keys.count(e)) gk->keys.emplace(e, rlwe::generate_galois_key(*h.ctx, sk, e, h.prng()));
+          if (!gk->keys.count(e)) gk->keys.emplace(e, rlwe::generate_galois_key(*h.ctx, sk, e, h.prng(), compact));
         return gk;
-      })
+      }, py::arg("secret_key"), py::arg("galois_elts"), py::arg("compact") = false)
       // Threshold (multiparty) keys and decryption
       .def("q_base", [](const HeContext& h, int level) {
         if (level < 0 || level > h.ctx->max_level())

@@ -9,6 +9,7 @@
 #include "bindings/registry.hpp"
 #include "bindings/shared_prng.hpp"
 #include "common/errors.hpp"
+#include "random/aes_ctr.hpp"
 #include "random/chacha20.hpp"
 #include "random/prng.hpp"
 #include "random/samplers.hpp"
@@ -28,6 +29,28 @@ random::Seed seed_from(const py::bytes& b, const char* api) {
 
 void check_size(const char* api, py::ssize_t size) {
   if (size < 0) throw_parameter(api, "size", "is negative", "size >= 0", size);
+}
+
+random::Aes128Key aes_key_from(const py::bytes& b, const char* api) {
+  std::string s = b;
+  if (s.size() != 16) throw_parameter(api, "key", "has the wrong length", "16 bytes", s.size());
+  return random::aes128_expand_key(reinterpret_cast<const uint8_t*>(s.data()));
+}
+
+// An integer (anything with __index__) in [lo, 2^bits), else ParameterError naming
+// `expected`; not an integer: TypeError.
+uint64_t int_in_range(const py::object& obj, const char* api, const char* arg, uint64_t lo, int bits,
+                      const char* expected) {
+  PyObject* index = PyNumber_Index(obj.ptr());
+  if (!index) throw py::error_already_set();
+  const auto v = py::reinterpret_steal<py::int_>(index);
+  if (v < py::int_(lo) || v >= py::int_(1).attr("__lshift__")(bits))
+    throw_parameter(api, arg, "is out of range", expected, std::string(py::str(v)));
+  return v.cast<uint64_t>();
+}
+
+uint64_t u64_from(const py::object& obj, const char* api, const char* arg) {
+  return int_in_range(obj, api, arg, 0, 64, "0 <= value < 2^64");
 }
 
 }  // namespace
@@ -102,6 +125,44 @@ void init_random(py::module_& m) {
            py::arg("size"));
   m.attr("CBD_SIGMA") = random::kCbdSigma;
   m.def("chacha20_kernel_name", [] { return std::string(random::chacha20_kernel_name()); });
+
+  // AES-128 CTR expansion of public uniform polynomials (random/aes_ctr.hpp).
+  m.def(
+      "aes128_ctr",
+      [](const py::bytes& key, const py::object& nonce, const py::object& counter, py::ssize_t blocks) {
+        const random::Aes128Key k = aes_key_from(key, "aes128_ctr");
+        const uint64_t n = u64_from(nonce, "aes128_ctr", "nonce"), c = u64_from(counter, "aes128_ctr", "counter");
+        if (blocks < 0) throw_parameter("aes128_ctr", "blocks", "is negative", "blocks >= 0", blocks);
+        if (blocks > PY_SSIZE_T_MAX / 16)  // 16 * blocks bytes must not overflow
+          throw_parameter("aes128_ctr", "blocks", "is too large", "16 * blocks < 2^63", blocks);
+        std::string out(static_cast<std::size_t>(blocks) * 16, '\0');
+        {
+          py::gil_scoped_release release;
+          random::aes128_ctr(k, n, c, reinterpret_cast<uint8_t*>(out.data()), static_cast<std::size_t>(blocks));
+        }
+        return py::bytes(out);
+      },
+      py::arg("key"), py::arg("nonce"), py::arg("counter"), py::arg("blocks"),
+      "`blocks` AES-128 CTR keystream blocks E_key(counter + i mod 2^64 || nonce), 16 bytes each.");
+  m.def(
+      "aes128_uniform_mod",
+      [](const py::bytes& key, const py::object& nonce, const py::object& q, py::ssize_t count) {
+        const random::Aes128Key k = aes_key_from(key, "aes128_uniform_mod");
+        const uint64_t n = u64_from(nonce, "aes128_uniform_mod", "nonce");
+        const uint64_t qv = int_in_range(q, "aes128_uniform_mod", "q", 2, 63, "2 <= q < 2^63");
+        if (count < 0) throw_parameter("aes128_uniform_mod", "count", "is negative", "count >= 0", count);
+        py::array_t<uint64_t> out(count);
+        uint64_t* dst = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          random::uniform_mod_ctr(k, n, qv, dst, static_cast<std::size_t>(count));
+        }
+        return out;
+      },
+      py::arg("key"), py::arg("nonce"), py::arg("q"), py::arg("count"),
+      "`count` uniform residues mod q from the AES-128 CTR stream `nonce` (mask and reject).");
+  m.def("aes128_ctr_kernel", [] { return std::string(random::aes128_ctr_kernel_name()); },
+        "The AES-128 CTR kernel under the current backend: vaes, aesni or scalar.");
   m.def("os_seed", [] {
     auto s = random::os_seed();
     return py::bytes(reinterpret_cast<const char*>(s.data()), s.size());

@@ -100,6 +100,9 @@ class RlweContext:
         self.public_key = None
         self.relin_key = None
         self.galois_keys = None
+        # Key-switching keys without their a-halves (regenerated from the seed in key
+        # switching): half the memory; see docs/key-switching.md.
+        self.compact_keys = False
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -140,7 +143,7 @@ class RlweContext:
         n = self._native
         self.secret_key = n.keygen_secret()
         self.public_key = n.keygen_public(self.secret_key)
-        self.relin_key = n.keygen_relin(self.secret_key) if relin else None
+        self.relin_key = n.keygen_relin(self.secret_key, compact=self.compact_keys) if relin else None
         self.galois_keys = None
 
     def _rotation_keys(self, rotations: Iterable[int] | None, period: int, extra_element: int | None) -> None:
@@ -160,12 +163,14 @@ class RlweContext:
         elements = set(elements)
         existing = set(self.galois_keys.elements) if self.galois_keys is not None else set()
         if self.galois_keys is None or elements - existing:
-            self.galois_keys = self._native.keygen_galois(self.secret_key, sorted(existing | elements))
+            self.galois_keys = self._native.keygen_galois(self.secret_key, sorted(existing | elements),
+                                                          compact=self.compact_keys)
 
     def make_public(self):
         """A copy without the secret key, to send to a computing party."""
         pub = type(self)(_native=self._native)
         pub.public_key, pub.relin_key, pub.galois_keys = self.public_key, self.relin_key, self.galois_keys
+        pub.compact_keys = self.compact_keys
         return pub
 
     def _require_secret(self, api: str) -> None:
@@ -209,7 +214,9 @@ class RlweContext:
         kind = _he.peek_kind(bytes(data))
         if kind not in loaders:
             raise FormatError(f"key_from_bytes: data is not a public key; expected kind 4, 5 or 6, got {kind}")
-        return loaders[kind](self._native, bytes(data))
+        if kind == 4:
+            return loaders[kind](self._native, bytes(data))
+        return loaders[kind](self._native, bytes(data), compact=self.compact_keys)
 
 
 # ---------------------------------------------------------------------- context bytes
@@ -291,8 +298,11 @@ def context_from_bytes(data, scheme: str, make_context, *, min_security: int | N
         ctx = make_context(native, parts[4])
     except ParameterError as e:
         raise FormatError(f"Context.from_bytes: data has invalid {scheme} parameters; expected valid ones, got: {e}") from None
-    loaders = (_he.load_public_key, _he.load_relin_key, _he.load_galois_keys)
-    keys = [load(native, part) if part else None for load, part in zip(loaders, parts[1:4])]
+    # A bootstrappable context's keys (gigabytes at 2^16) arrive compact, as they were made.
+    ctx.compact_keys = bool(getattr(ctx, "is_bootstrappable", False))
+    keys = [_he.load_public_key(native, parts[1]) if parts[1] else None]
+    keys += [load(native, part, compact=ctx.compact_keys) if part else None
+             for load, part in zip((_he.load_relin_key, _he.load_galois_keys), parts[2:4])]
     ctx.public_key, ctx.relin_key, ctx.galois_keys = keys
     if len({k.key_id for k in keys if k is not None}) > 1:
         raise FormatError("Context.from_bytes: data mixes keys of different key sets; expected one key id, got several")

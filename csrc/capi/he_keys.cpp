@@ -94,7 +94,9 @@ int ppml_public_key_generate(const ppml_context* ctx, const ppml_secret_key* sk,
 }
 
 int ppml_relin_key_generate(const ppml_context* ctx, const ppml_secret_key* sk, ppml_relin_key** out) {
-  return generate("ppml_relin_key_generate", ctx, sk, out, rlwe::generate_relin_key);
+  return generate("ppml_relin_key_generate", ctx, sk, out, [](const auto& c, const auto& k, auto& prng) {
+    return rlwe::generate_relin_key(c, k, prng);
+  });
 }
 
 int ppml_galois_keys_generate(const ppml_context* ctx, const ppml_secret_key* sk, const int64_t* steps, size_t count,
@@ -160,10 +162,12 @@ int ppml_public_key_load(const ppml_context* ctx, const uint8_t* data, size_t le
   return load("ppml_public_key_load", ctx, data, len, out, rlwe::load_public_key);
 }
 int ppml_relin_key_load(const ppml_context* ctx, const uint8_t* data, size_t len, ppml_relin_key** out) {
-  return load("ppml_relin_key_load", ctx, data, len, out, rlwe::load_relin_key);
+  return load("ppml_relin_key_load", ctx, data, len, out,
+              [](const auto& c, const std::string& bytes) { return rlwe::load_relin_key(c, bytes); });
 }
 int ppml_galois_keys_load(const ppml_context* ctx, const uint8_t* data, size_t len, ppml_galois_keys** out) {
-  return load("ppml_galois_keys_load", ctx, data, len, out, rlwe::load_galois_keys);
+  return load("ppml_galois_keys_load", ctx, data, len, out,
+              [](const auto& c, const std::string& bytes) { return rlwe::load_galois_keys(c, bytes); });
 }
 
 }  // extern "C"

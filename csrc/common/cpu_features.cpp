@@ -1,5 +1,9 @@
 #include "common/cpu_features.hpp"
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#endif
+
 namespace ppml {
 
 std::vector<std::string> CpuFeatures::names() const {
@@ -11,6 +15,8 @@ std::vector<std::string> CpuFeatures::names() const {
   if (avx512vl) out.push_back("avx512vl");
   if (avx512bw) out.push_back("avx512bw");
   if (avx512ifma) out.push_back("avx512ifma");
+  if (aes) out.push_back("aes");
+  if (vaes) out.push_back("vaes");
   return out;
 }
 
@@ -27,6 +33,11 @@ const CpuFeatures& cpu_features() {
     f.avx512vl = __builtin_cpu_supports("avx512vl");
     f.avx512bw = __builtin_cpu_supports("avx512bw");
     f.avx512ifma = __builtin_cpu_supports("avx512ifma");
+    // AES-NI and VAES from CPUID directly (not every compiler's detector knows "vaes");
+    // VAES on zmm is only used when avx512f (OS-saved zmm state) is also present.
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d)) f.aes = (c >> 25) & 1;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) f.vaes = (c >> 9) & 1;
 #endif
     return f;
   }();

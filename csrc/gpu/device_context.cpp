@@ -6,6 +6,7 @@
 
 #include "common/errors.hpp"
 #include "gpu/context_impl.hpp"
+#include "he/rlwe/key_expansion.hpp"
 #include "ntt/ntt_tables.hpp"
 #include "rns/automorphism.hpp"
 #include "rns/rns_base.hpp"
@@ -251,7 +252,9 @@ DeviceKey DeviceContext::upload(const rlwe::KeySwitchKey& key) const {
   out.a = DeviceBuffer(out.digits * limb_words * 8);
   for (std::size_t j = 0; j < out.digits; ++j) {
     out.b.upload(key.b[j].data(), limb_words * 8, j * limb_words * 8);
-    out.a.upload(key.a[j].data(), limb_words * 8, j * limb_words * 8);
+    // A compact key's a-half is expanded on the host, one digit at a time.
+    if (key.compact()) out.a.upload(rlwe::expand_key_uniform(*ctx_, key.seed, j).data(), limb_words * 8, j * limb_words * 8);
+    else out.a.upload(key.a[j].data(), limb_words * 8, j * limb_words * 8);
   }
   return out;
 }

@@ -177,7 +177,8 @@ class Context(RlweContext):
 
     def keygen(self, rotations: Iterable[int] | None = None, conjugate: bool = True, relin: bool = True, *,
                operations: Iterable[str] | None = None,
-               matvec_shapes: Iterable[tuple[int, int]] | None = None, bootstrapping: bool = False) -> None:
+               matvec_shapes: Iterable[tuple[int, int]] | None = None, bootstrapping: bool = False,
+               compact_keys: bool | None = None) -> None:
         """Generate the secret, public, relinearization and Galois keys.
 
         Parameters
@@ -199,6 +200,12 @@ class Context(RlweContext):
             Direct keys for matrix-vector products of these shapes (``matrix @ vector``
             with a (rows, cols) matrix; ``vector @ matrix`` is (cols, rows)): fewer
             key switches than composing power-of-two rotations.
+        compact_keys : bool, optional
+            Keep only the b-halves of the relinearization, Galois and bootstrapping keys
+            and regenerate their uniform a-halves from the key seed inside each key switch
+            (AES-128-CTR, 256 coefficients at a time): half the key memory, at the cost
+            of the regeneration. Default: True with ``bootstrapping=True`` (gigabytes of
+            keys at 2^16), else False.
 
         Examples
         --------
@@ -214,6 +221,7 @@ class Context(RlweContext):
         if bootstrapping and not self.is_bootstrappable:
             raise ParameterError("keygen: bootstrapping is not available; expected a context made by "
                                  "Context.bootstrappable(...), got an ordinary one")
+        self.compact_keys = bool(bootstrapping if compact_keys is None else compact_keys)
         self._generate_keys(relin or bootstrapping)
         self._releases_made, self._release_limit = 0, None  # a new key: a new release count
         if bootstrapping:

@@ -157,7 +157,8 @@ rlwe::Plaintext Encoder::constant_plaintext(double scaled_value, double scale, i
   return pt;
 }
 
-rlwe::Plaintext Encoder::encode(const cdouble* values, std::size_t count, double scale, int level) const {
+std::vector<double> Encoder::scaled_coefficients(const cdouble* values, std::size_t count, double scale,
+                                                 int level) const {
   if (count > slots_)
     throw_parameter("encode", "values", "are too many", "at most " + std::to_string(slots_) + " slots", count);
   if (!(scale > 0) || !std::isfinite(scale))
@@ -176,7 +177,26 @@ rlwe::Plaintext Encoder::encode(const cdouble* values, std::size_t count, double
     coeffs[i] = v[i].real() * scale;
     coeffs[i + slots_] = v[i].imag() * scale;
   }
-  return from_coefficients(coeffs, scale, level);
+  return coeffs;
+}
+
+rlwe::Plaintext Encoder::encode(const cdouble* values, std::size_t count, double scale, int level) const {
+  return from_coefficients(scaled_coefficients(values, count, scale, level), scale, level);
+}
+
+rns::RnsPoly Encoder::encode_special(const cdouble* values, std::size_t count, double scale, int level) const {
+  const std::vector<double> coeffs = scaled_coefficients(values, count, scale, level);
+  const int log_bound = coefficient_log_bound(level);
+  for (double c : coeffs) checked_coefficient(c, log_bound);
+  const uint64_t n = ctx_.n();
+  rns::RnsPoly out(n, ctx_.p_base(), rns::Form::Evaluation, false, Uninitialized{});
+  parallel_for(ctx_.p_count(), [&](std::size_t k) {
+    uint64_t* limb = out.limb(k);
+    const std::size_t index = ctx_.q_count() + k;  // the prime's place in Q*P
+    for (uint64_t j = 0; j < n; ++j) limb[j] = integer_double_mod(std::nearbyint(coeffs[j]), ctx_.modulus(index));
+    ntt::forward_inplace(limb, ctx_.ntt(index));
+  });
+  return out;
 }
 
 rlwe::Plaintext Encoder::encode_real(const double* values, std::size_t count, double scale, int level) const {

@@ -24,6 +24,10 @@ class Encoder {
   // values: up to n/2 complex numbers (zero-padded). Throws ParameterError when a scaled
   // coefficient is not finite or exceeds 2^(bits of Q_level - 1).
   rlwe::Plaintext encode(const cdouble* values, std::size_t count, double scale, int level) const;
+  // The same polynomial as encode() modulo the special primes P (evaluation form, over
+  // p_base()): with the Q_level part, a plaintext over Q_level * P for products taken
+  // before ModDown (double-hoisted linear transforms).
+  rns::RnsPoly encode_special(const cdouble* values, std::size_t count, double scale, int level) const;
   // Real input: the imaginary parts are 0.
   rlwe::Plaintext encode_real(const double* values, std::size_t count, double scale, int level) const;
   // A constant in every slot.
@@ -40,6 +44,8 @@ class Encoder {
   void embed_inverse(cdouble* values) const;
 
  private:
+  // The n scaled coefficients of `values` (checked as encode() does).
+  std::vector<double> scaled_coefficients(const cdouble* values, std::size_t count, double scale, int level) const;
   rlwe::Plaintext from_coefficients(const std::vector<double>& coeffs, double scale, int level) const;
   // The constant polynomial round(scaled_value), written in evaluation form directly.
   rlwe::Plaintext constant_plaintext(double scaled_value, double scale, int level) const;

@@ -7,6 +7,7 @@
 
 #include "common/errors.hpp"
 #include "common/thread_pool.hpp"
+#include "he/rlwe/key_expansion.hpp"
 #include "ntt/ntt.hpp"
 #include "rns/automorphism.hpp"
 #include "rns/eltwise.hpp"
@@ -251,6 +252,33 @@ void check_key(const Context& ctx, const KeySwitchKey& key) {
     throw_mismatch("key_switch", "key", "belongs to other parameters", "a key of this context", "a foreign key");
 }
 
+// out0 = sum_j digit_j * b_j, out1 = sum_j digit_j * a_j on limb ki of the key (prime q).
+// A compact key's a_j are regenerated 256 coefficients at a time into L1 and consumed at
+// once, so the a-halves never travel from memory.
+void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, std::size_t ki,
+                         const uint64_t* const* digits, std::size_t terms, uint64_t* out0, uint64_t* out1, uint64_t n,
+                         const math::Modulus& q) {
+  std::vector<const uint64_t*> b_ptrs(terms), k_ptrs(terms);
+  for (std::size_t j = 0; j < terms; ++j) b_ptrs[j] = key.b[j].limb(ki);
+  if (!key.compact()) {
+    for (std::size_t j = 0; j < terms; ++j) k_ptrs[j] = key.a[j].limb(ki);
+    rns::inner_product2_mod(digits, b_ptrs.data(), k_ptrs.data(), terms, out0, out1, n, q);
+    return;
+  }
+  const std::size_t block = std::min<std::size_t>(n, kKeyExpandBlock);
+  AlignedBuffer<uint64_t> regenerated(terms * block, Uninitialized{});
+  std::vector<const uint64_t*> d_block(terms), b_block(terms);
+  for (std::size_t j = 0; j < terms; ++j) k_ptrs[j] = regenerated.data() + j * block;
+  for (std::size_t k = 0; k < n; k += block) {
+    for (std::size_t j = 0; j < terms; ++j) {
+      expand_key_uniform_range(aes, j, ki, q.value(), n, k, block, regenerated.data() + j * block);
+      d_block[j] = digits[j] + k;
+      b_block[j] = b_ptrs[j] + k;
+    }
+    rns::inner_product2_mod(d_block.data(), b_block.data(), k_ptrs.data(), terms, out0 + k, out1 + k, block, q);
+  }
+}
+
 // The inner products of a decomposition (permuted by `perm` when given) with the key
 // over Q_l * P: acc0 and acc1 of dec.limbs limbs, evaluation form.
 void key_inner_products(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key, const uint32_t* perm,
@@ -275,16 +303,12 @@ void key_inner_products(const Context& ctx, const Decomposition& dec, const KeyS
 
   // Inner products over digits, limb by limb, against both key halves at once (the
   // digits are read once).
+  const random::Aes128Key aes = key_expander(key.seed);
   parallel_for(dec.limbs, [&](std::size_t t) {
-    std::vector<const uint64_t*> a_ptrs(terms), b_ptrs(terms), k_ptrs(terms);
+    std::vector<const uint64_t*> a_ptrs(terms);
+    for (std::size_t j = 0; j < terms; ++j) a_ptrs[j] = digit_ptrs[j] + t * n;
     const std::size_t ki = key_index(ctx, level, t);
-    for (std::size_t j = 0; j < terms; ++j) {
-      a_ptrs[j] = digit_ptrs[j] + t * n;
-      b_ptrs[j] = key.b[j].limb(ki);
-      k_ptrs[j] = key.a[j].limb(ki);
-    }
-    rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n,
-                            ctx.modulus(ki));
+    limb_inner_products(key, aes, ki, a_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n, ctx.modulus(ki));
   });
 }
 
@@ -307,11 +331,11 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
   });
   // Target limbs are independent: each thread raises all digits to its targets into its
   // own scratch (pooled per thread, so no allocation after the first call).
+  const random::Aes128Key aes = key_expander(key.seed);
   parallel_for(limbs, [&](std::size_t t) {
     AlignedBuffer<uint64_t> raised(terms * n, Uninitialized{});
-    std::vector<const uint64_t*> a_ptrs(terms), b_ptrs(terms), k_ptrs(terms);
+    std::vector<const uint64_t*> a_ptrs(terms);
     const std::size_t ki = key_index(ctx, level, t);
-    const math::Modulus& q = ctx.modulus(ki);
     for (std::size_t j = 0; j < terms; ++j) {
       if (j == t) {
         a_ptrs[j] = d.limb(j);  // its own prime: the input as it is
@@ -320,10 +344,8 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
         raise_limb(ctx, coeff.data() + j * n, ctx.modulus(j).value(), ki, dst);
         a_ptrs[j] = dst;
       }
-      b_ptrs[j] = key.b[j].limb(ki);
-      k_ptrs[j] = key.a[j].limb(ki);
     }
-    rns::inner_product2_mod(a_ptrs.data(), b_ptrs.data(), k_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n, q);
+    limb_inner_products(key, aes, ki, a_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n, ctx.modulus(ki));
   });
 }
 
@@ -348,6 +370,16 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
   AlignedBuffer<uint64_t> acc0(dec.limbs * ctx.n(), Uninitialized{}), acc1(dec.limbs * ctx.n(), Uninitialized{});
   key_inner_products(ctx, dec, key, perm, acc0.data(), acc1.data());
   mod_down(ctx, dec.level, acc0.data(), acc1.data(), u0, u1);
+}
+
+void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key,
+                           const uint32_t* perm, uint64_t* acc0, uint64_t* acc1) {
+  key_inner_products(ctx, dec, key, perm, acc0, acc1);
+}
+
+void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
+                 rns::RnsPoly& u1) {
+  mod_down(ctx, level, acc0, acc1, u0, u1);
 }
 
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,

@@ -26,6 +26,15 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d);
 void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key, const uint32_t* perm,
                       rns::RnsPoly& u0, rns::RnsPoly& u1);
 
+// apply_switch_key without its ModDown: the inner products over Q_l * P (dec.limbs limbs
+// each, data primes first, evaluation form), about P (u0, u1). For double hoisting.
+void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key,
+                           const uint32_t* perm, uint64_t* acc0, uint64_t* acc1);
+
+// ModDown of two Q_l * P accumulators: (u0, u1) = round(acc / P) over Q_l.
+void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
+                 rns::RnsPoly& u1);
+
 // decompose + apply.
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
                 rns::RnsPoly& u1);

@@ -8,6 +8,7 @@
 #include "common/errors.hpp"
 #include "common/thread_pool.hpp"
 
+#include "he/rlwe/key_expansion.hpp"
 #include "he/rlwe/sampling.hpp"
 #include "rns/automorphism.hpp"
 #include "rns/eltwise.hpp"
@@ -52,13 +53,8 @@ PublicKey generate_public_key(const Context& ctx, const SecretKey& sk, random::P
   return pk;
 }
 
-rns::RnsPoly expand_key_uniform(const Context& ctx, const random::Seed& seed, uint64_t stream) {
-  random::Prng expand(seed, stream);
-  return sample_uniform(expand, ctx.n(), ctx.qp_base(), rns::Form::Evaluation);
-}
-
 KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const rns::RnsPoly& s_from,
-                                 random::Prng& prng) {
+                                 random::Prng& prng, bool compact) {
   // The gadget is P * s'; Params::validate refuses contexts without P, checked again here
   // because p_mod_q would be read past its end.
   if (ctx.p_count() == 0)
@@ -108,21 +104,30 @@ KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const 
     key.a[j] = std::move(a);
     key.b[j] = std::move(b);
   });
+  if (compact) key.a.clear();
   key.fingerprint = ctx.fingerprint();
   key.key_id = sk.key_id;
   return key;
 }
 
-KeySwitchKey generate_relin_key(const Context& ctx, const SecretKey& sk, random::Prng& prng) {
+KeySwitchKey generate_relin_key(const Context& ctx, const SecretKey& sk, random::Prng& prng, bool compact) {
   rns::RnsPoly s2(ctx.n(), ctx.qp_base(), rns::Form::Evaluation, /*secret=*/true);
   rns::multiply(sk.s, sk.s, s2);
-  return generate_switch_key(ctx, sk, s2, prng);
+  return generate_switch_key(ctx, sk, s2, prng, compact);
 }
 
-KeySwitchKey generate_galois_key(const Context& ctx, const SecretKey& sk, uint64_t galois_elt, random::Prng& prng) {
+KeySwitchKey generate_galois_key(const Context& ctx, const SecretKey& sk, uint64_t galois_elt, random::Prng& prng,
+                                 bool compact) {
   rns::RnsPoly s_rot(ctx.n(), ctx.qp_base(), rns::Form::Evaluation, /*secret=*/true);
   rns::automorphism(sk.s, galois_elt, s_rot);
-  return generate_switch_key(ctx, sk, s_rot, prng);
+  return generate_switch_key(ctx, sk, s_rot, prng, compact);
+}
+
+std::size_t key_memory_bytes(const KeySwitchKey& key) {
+  std::size_t words = 0;
+  for (const auto& p : key.b) words += p.limbs() * p.n();
+  for (const auto& p : key.a) words += p.limbs() * p.n();
+  return words * sizeof(uint64_t);
 }
 
 }  // namespace ppml::rlwe

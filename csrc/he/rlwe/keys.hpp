@@ -30,10 +30,16 @@ struct PublicKey {
 };
 
 struct KeySwitchKey {
-  std::vector<rns::RnsPoly> b, a;  // one pair per digit, over Q*P, evaluation form
-  random::Seed seed{};              // a_j = uniform(Prng(seed, j))
+  std::vector<rns::RnsPoly> b;  // one per digit, over Q*P, evaluation form
+  // a_j = expand_key_uniform(seed, j) (key_expansion.hpp); empty for a compact key, whose
+  // a-halves key switching regenerates block by block (half the memory and traffic).
+  std::vector<rns::RnsPoly> a;
+  random::Seed seed{};
+  bool legacy_expansion = false;  // a_j from format 2.0/2.1 ChaCha20 streams: never compact
   uint64_t fingerprint = 0;
   uint64_t key_id = 0;
+
+  bool compact() const { return a.empty() && !b.empty(); }
 };
 
 struct GaloisKeys {
@@ -45,13 +51,15 @@ struct GaloisKeys {
 SecretKey generate_secret_key(const Context& ctx, random::Prng& prng);
 PublicKey generate_public_key(const Context& ctx, const SecretKey& sk, random::Prng& prng);
 // Key switching from s' (over Q*P, evaluation form) to s.
+// `compact`: keep only the b-halves and the seed.
 KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const rns::RnsPoly& s_from,
-                                 random::Prng& prng);
-KeySwitchKey generate_relin_key(const Context& ctx, const SecretKey& sk, random::Prng& prng);
+                                 random::Prng& prng, bool compact = false);
+KeySwitchKey generate_relin_key(const Context& ctx, const SecretKey& sk, random::Prng& prng, bool compact = false);
 // Key for X -> X^galois_elt (odd, < 2n).
-KeySwitchKey generate_galois_key(const Context& ctx, const SecretKey& sk, uint64_t galois_elt, random::Prng& prng);
+KeySwitchKey generate_galois_key(const Context& ctx, const SecretKey& sk, uint64_t galois_elt, random::Prng& prng,
+                                 bool compact = false);
 
-// The uniform polynomial of digit j expanded from a key's seed (used on load).
-rns::RnsPoly expand_key_uniform(const Context& ctx, const random::Seed& seed, uint64_t stream);
+// Bytes of a key's polynomials in memory.
+std::size_t key_memory_bytes(const KeySwitchKey& key);
 
 }  // namespace ppml::rlwe

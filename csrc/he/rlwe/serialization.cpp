@@ -9,6 +9,7 @@
 #include "common/secure_zero.hpp"
 #include "he/rlwe/byte_io.hpp"
 #include "he/rlwe/encryptor.hpp"
+#include "he/rlwe/key_expansion.hpp"
 #include "he/rlwe/sampling.hpp"
 
 namespace ppml::rlwe {
@@ -16,10 +17,11 @@ namespace {
 
 constexpr char kMagic[4] = {'P', 'P', 'M', 'L'};
 
-std::size_t begin(ByteWriter& w, ObjectKind kind, uint8_t scheme, uint64_t fingerprint, uint64_t key_id) {
+std::size_t begin(ByteWriter& w, ObjectKind kind, uint8_t scheme, uint64_t fingerprint, uint64_t key_id,
+                  uint8_t minor = kFormatMinor) {
   w.raw(kMagic, 4);
   w.u8(kFormatMajor);
-  w.u8(kFormatMinor);
+  w.u8(minor);
   w.u8(static_cast<uint8_t>(kind));
   w.u8(scheme);
   w.u64(fingerprint);
@@ -353,8 +355,13 @@ PublicKey load_public_key(const Context& ctx, const std::string& data) {
 }
 
 namespace {
+// The digit count's top bit marks a-halves expanded with AES-128-CTR blocks (2.2); without
+// it, the ChaCha20 streams of 2.0/2.1. A 2.1 reader refuses the flagged count instead of
+// expanding the wrong a.
+constexpr uint16_t kBlockExpansionFlag = 0x8000;
+
 void write_switch_key(ByteWriter& w, const Context& ctx, const KeySwitchKey& key) {
-  w.u16(static_cast<uint16_t>(key.b.size()));
+  w.u16(static_cast<uint16_t>(key.b.size() | (key.legacy_expansion ? 0 : kBlockExpansionFlag)));
   w.raw(key.seed.data(), 32);
   for (const auto& b : key.b) write_poly(w, b, ctx, identity);
 }
@@ -363,17 +370,24 @@ std::size_t switch_key_bytes(const Context& ctx, bool packed) {
   return 2 + 32 + static_cast<std::size_t>(ctx.digits()) * poly_bytes(ctx, ctx.q_count() + ctx.p_count(), packed, identity);
 }
 
-KeySwitchKey read_switch_key(ByteReader& r, const Context& ctx, uint64_t key_id, bool packed) {
-  std::size_t digits = r.u16("the digit count");
+KeySwitchKey read_switch_key(ByteReader& r, const Context& ctx, uint64_t key_id, uint8_t minor, bool compact) {
+  const bool packed = minor >= 1;
+  const uint16_t count = r.u16("the digit count");
+  const std::size_t digits = count & ~kBlockExpansionFlag;
   if (digits != static_cast<std::size_t>(ctx.digits()))
     throw_format(r.api(), "data", "has the wrong digit count", std::to_string(ctx.digits()), digits);
   KeySwitchKey key;
+  key.legacy_expansion = (count & kBlockExpansionFlag) == 0;
+  // 2.2 writes every key flagged; an unflagged key in 2.2 bytes would expand the wrong a.
+  if (key.legacy_expansion && minor >= 2)
+    throw_format(r.api(), "data", "has a key without its expansion flag", "the AES-CTR flag in format 2.2", "none");
   r.raw(key.seed.data(), 32, "the seed");
   for (std::size_t j = 0; j < digits; ++j) {
     rns::RnsPoly b(ctx.n(), ctx.qp_base(), rns::Form::Evaluation);
     read_poly(r, b, ctx, packed, identity);
     key.b.push_back(std::move(b));
-    key.a.push_back(expand_key_uniform(ctx, key.seed, j));
+    if (key.legacy_expansion) key.a.push_back(expand_key_uniform_legacy(ctx, key.seed, j));
+    else if (!compact) key.a.push_back(expand_key_uniform(ctx, key.seed, j));
   }
   key.fingerprint = ctx.fingerprint();
   key.key_id = key_id;
@@ -381,23 +395,31 @@ KeySwitchKey read_switch_key(ByteReader& r, const Context& ctx, uint64_t key_id,
 }
 }  // namespace
 
+// Keys loaded from 2.0/2.1 bytes are written back as 2.1: their a-halves are ChaCha20
+// streams, which 2.2 bytes would not reproduce.
+uint8_t key_minor(bool legacy) { return legacy ? 1 : kFormatMinor; }
+
 std::string save(const Context& ctx, const KeySwitchKey& key) {
   ByteWriter w;
-  auto at = begin(w, ObjectKind::RelinKey, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), key.key_id);
+  auto at = begin(w, ObjectKind::RelinKey, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), key.key_id,
+                  key_minor(key.legacy_expansion));
   write_switch_key(w, ctx, key);
   return finish(w, at);
 }
 
-KeySwitchKey load_relin_key(const Context& ctx, const std::string& data) {
+KeySwitchKey load_relin_key(const Context& ctx, const std::string& data, bool compact) {
   ByteReader r = open_checked(data, "RelinKey.from_bytes");
   Header h = expect(r, ctx, ObjectKind::RelinKey);
   check_body(r, switch_key_bytes(ctx, h.minor >= 1));
-  return read_switch_key(r, ctx, h.key_id, h.minor >= 1);
+  return read_switch_key(r, ctx, h.key_id, h.minor, compact);
 }
 
 std::string save(const Context& ctx, const GaloisKeys& keys) {
   ByteWriter w;
-  auto at = begin(w, ObjectKind::GaloisKeys, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), keys.key_id);
+  bool legacy = false;
+  for (const auto& kv : keys.keys) legacy |= kv.second.legacy_expansion;
+  auto at = begin(w, ObjectKind::GaloisKeys, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), keys.key_id,
+                  key_minor(legacy));
   w.u32(static_cast<uint32_t>(keys.keys.size()));
   for (const auto& [elt, key] : keys.keys) {
     w.u64(elt);
@@ -406,7 +428,7 @@ std::string save(const Context& ctx, const GaloisKeys& keys) {
   return finish(w, at);
 }
 
-GaloisKeys load_galois_keys(const Context& ctx, const std::string& data) {
+GaloisKeys load_galois_keys(const Context& ctx, const std::string& data, bool compact) {
   ByteReader r = open_checked(data, "GaloisKeys.from_bytes");
   Header h = expect(r, ctx, ObjectKind::GaloisKeys);
   std::size_t count = r.u32("the key count");
@@ -417,7 +439,7 @@ GaloisKeys load_galois_keys(const Context& ctx, const std::string& data) {
     uint64_t elt = r.u64("a Galois element");
     if ((elt & 1) == 0 || elt >= 2 * ctx.n() || keys.keys.count(elt))
       throw_format(r.api(), "data", "has an invalid Galois element", "distinct odd integers < 2n", elt);
-    keys.keys.emplace(elt, read_switch_key(r, ctx, h.key_id, h.minor >= 1));
+    keys.keys.emplace(elt, read_switch_key(r, ctx, h.key_id, h.minor, compact));
   }
   keys.fingerprint = ctx.fingerprint();
   keys.key_id = h.key_id;

@@ -28,8 +28,10 @@ enum class ObjectKind : uint8_t {
 // 2.0: a 64-bit checksum trailer (common/checksum.hpp) over header and body.
 // 2.1: polynomial rows bit-packed at their prime's width (common/fixed_width_packing.hpp):
 //      a 40-bit prime's row takes 40 bits per coefficient instead of 64. 2.0 still loads.
+// 2.2: key-switching keys flag a-halves expanded from their seed by AES-128-CTR blocks
+//      (he/rlwe/key_expansion.hpp); 2.0/2.1 keys (ChaCha20 streams) still load.
 constexpr uint8_t kFormatMajor = 2;
-constexpr uint8_t kFormatMinor = 1;
+constexpr uint8_t kFormatMinor = 2;
 constexpr std::size_t kHeaderSize = 32;
 constexpr std::size_t kChecksumSize = 8;
 
@@ -57,8 +59,9 @@ std::string save(const Context& ctx, const SecretKey& sk);
 Plaintext load_plaintext(const Context& ctx, const std::string& data);
 Ciphertext load_ciphertext(const Context& ctx, const std::string& data);
 PublicKey load_public_key(const Context& ctx, const std::string& data);
-KeySwitchKey load_relin_key(const Context& ctx, const std::string& data);
-GaloisKeys load_galois_keys(const Context& ctx, const std::string& data);
+// `compact`: keys of format 2.2 keep only their b-halves (see key_expansion.hpp).
+KeySwitchKey load_relin_key(const Context& ctx, const std::string& data, bool compact = false);
+GaloisKeys load_galois_keys(const Context& ctx, const std::string& data, bool compact = false);
 SecretKey load_secret_key(const Context& ctx, const std::string& data);
 
 // Kind byte of a serialized object (after checking magic and version).

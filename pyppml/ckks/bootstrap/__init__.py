@@ -96,7 +96,8 @@ def generate_ephemeral_keys(ctx) -> None:
     """The two ephemeral-secret switching keys (key owner only)."""
     plan = plan_of(ctx, "keygen")
     ctx._require_secret("keygen")
-    ctx._bootstrap_keys = _he.keygen_ephemeral(ctx._native, ctx.secret_key, plan.config.ephemeral_weight)
+    ctx._bootstrap_keys = _he.keygen_ephemeral(ctx._native, ctx.secret_key, plan.config.ephemeral_weight,
+                                               compact=ctx.compact_keys)
 
 
 def generate_keys(ctx) -> None:
@@ -149,7 +150,8 @@ def info(ctx) -> dict:
     n, q0 = ctx.poly_degree, float(ctx.coeff_moduli[0])
     ratio = ctx.level_scale(0) / q0
     limbs_qp = len(ctx.coeff_moduli) + len(ctx.special_moduli)
-    key_bytes = ctx._native.digits * 2 * limbs_qp * n * 8
+    # Each key: one polynomial over Q*P per digit and half (b), plus a when not compact.
+    key_bytes = ctx._native.digits * (1 if ctx.compact_keys else 2) * limbs_qp * n * 8
     rotations = plan.rotations()
     approx = cfg.eval_mod.approximation_error(ratio)
     # Mean-error precision on uniform [-1, 1] values in all slots: EvalMod's approximation
@@ -174,6 +176,7 @@ def info(ctx) -> dict:
                         f"2^{math.log2(q0) - 8:.1f} at level 0"),
         "expected_precision_bits": round(precision, 1),
         "rotation_keys": len(rotations) + 1,
+        "compact_keys": ctx.compact_keys,
         "key_bytes": {"rotation": (len(rotations) + 1) * key_bytes, "ephemeral": 2 * key_bytes,
                       "relinearization": key_bytes},
         "log_qp": ctx.log_qp,

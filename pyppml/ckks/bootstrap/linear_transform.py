@@ -5,9 +5,11 @@ With offsets d = g + b (g a multiple of n1, 0 <= b < n1):
 
     sum_d diag_d * rot(v, d) = sum_g rot( sum_b rot(diag_d, -g) * rot(v, b), g )
 
-The baby rotations rot(v, b) share one key-switching decomposition (hoisting); each giant
-step is one rotation of a partial sum. The diagonals are encoded once, pre-rotated, at the
-level the map is applied at with scale q_level, so that the single rescale at the end
+The baby rotations rot(v, b) share one key-switching decomposition and stay over Q*P
+without their ModDown (double hoisting, csrc/he/ckks/bootstrap/baby_steps.hpp): a baby step
+costs about a third of a rotation, so the plan takes more baby steps and fewer giant
+steps. Each giant step is one rotation of a partial sum. The diagonals are encoded once,
+pre-rotated, over Q_level * P with scale q_level, so that the single rescale at the end
 divides the product's scale back exactly: the ciphertext's scale is unchanged.
 """
 
@@ -19,16 +21,23 @@ from pyppml._core import he as _he
 from pyppml.ckks.bootstrap.dft import Diagonals
 
 
+# Costs relative to a giant-step rotation, measured at n = 2^16 (one thread): a hoisted
+# baby step without ModDown (inner product and automorphism), and the ModDown that every
+# partial sum takes.
+BABY_STEP_COST = 0.3
+PARTIAL_SUM_COST = 0.25
+
+
 def _plan(offsets: list[int]) -> int:
-    """Baby-step size n1 (a power of two) minimizing the rotations: distinct babies
-    plus distinct giants."""
+    """Baby-step size n1 (a power of two) minimizing the estimated cost of the baby
+    steps, the giant steps and the partial sums' ModDowns."""
     best, best_cost = 1, None
     n1 = 1
     top = max(offsets) + 1 if offsets else 1
     while n1 <= 2 * top:
         babies = {d % n1 for d in offsets}
         giants = {d - d % n1 for d in offsets}
-        cost = len(babies - {0}) + len(giants - {0})
+        cost = BABY_STEP_COST * len(babies - {0}) + len(giants - {0}) + PARTIAL_SUM_COST * len(giants)
         if best_cost is None or cost < best_cost:
             best, best_cost = n1, cost
         n1 *= 2
@@ -62,25 +71,25 @@ class LinearTransform:
         return set(self.babies) | set(self.giants)
 
     def encode(self, native_ctx, level: int) -> None:
-        """Pre-rotated diagonals as plaintexts at `level`, scale q_level."""
+        """Pre-rotated diagonals over Q_level * P, scale q_level."""
         q = float(native_ctx.q[level])
         plain = {}
         for g, ds in self.groups.items():
             for d in ds:
-                plain[d] = native_ctx.encode(np.roll(self.op[d], g), q, level)
+                plain[d] = _he.encode_hoisted_diagonal(native_ctx, np.roll(self.op[d], g), q, level)
         self._plain, self._level = plain, level
 
     def evaluate(self, native_ctx, ct, galois_keys, element):
         """The map applied to a native ciphertext at the encoded level; one level used."""
         assert self._plain is not None and ct.level == self._level
         babies = self.babies
-        rotated = {0: ct}
-        if babies:
-            outs = native_ctx.apply_galois_hoisted(ct, [element(b) for b in babies], galois_keys)
-            rotated.update(zip(babies, outs))
+        index = {b: i for i, b in enumerate(babies)}
+        index[0] = -1
+        giants = sorted(self.groups)
+        groups = [[(index[d - g], self._plain[d]) for d in self.groups[g]] for g in giants]
+        sums = _he.baby_step_sums(native_ctx, ct, [element(b) for b in babies], galois_keys, groups)
         acc = None
-        for g, ds in sorted(self.groups.items()):
-            inner = _he.linear_sum(native_ctx, [rotated[d - g] for d in ds], [self._plain[d] for d in ds])
+        for g, inner in zip(giants, sums):
             if g:
                 inner = native_ctx.apply_galois(inner, element(g), galois_keys)
             acc = inner if acc is None else native_ctx.add(acc, inner)

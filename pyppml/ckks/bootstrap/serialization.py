@@ -46,6 +46,7 @@ def load(ctx, data: bytes) -> None:
     try:
         cfg = BootstrapConfig.from_tuple(_CONFIG.unpack_from(data, 4))
         attach(ctx, cfg)
+        ctx.compact_keys = True  # gigabytes of keys at 2^16: held compact (see _rlwe.context_from_bytes)
     except (ParameterError, ValueError) as e:
         raise FormatError(f"Context.from_bytes: data has an invalid bootstrap configuration; expected one matching the chain, got: {e}") from None
     pos, keys = 4 + _CONFIG.size, []
@@ -56,7 +57,7 @@ def load(ctx, data: bytes) -> None:
         pos += 8
         if size > len(data) - pos:
             raise FormatError(f"Context.from_bytes: data has a truncated bootstrap key; expected {size} bytes, got {len(data) - pos}")
-        keys.append(_he.load_relin_key(ctx._native, data[pos:pos + size]) if size else None)
+        keys.append(_he.load_relin_key(ctx._native, data[pos:pos + size], compact=ctx.compact_keys) if size else None)
         pos += size
     if pos != len(data):
         raise FormatError(f"Context.from_bytes: data has trailing bytes after the bootstrap keys; expected {pos} bytes, got {len(data)}")

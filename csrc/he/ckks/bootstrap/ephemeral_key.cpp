@@ -40,15 +40,15 @@ void restrict_to_level0(const rlwe::Context& ctx, rlwe::KeySwitchKey& key) {
 }
 
 EphemeralKeys generate_ephemeral_keys(const rlwe::Context& ctx, const rlwe::SecretKey& sk, int weight,
-                                      random::Prng& prng) {
+                                      random::Prng& prng, bool compact) {
   rlwe::SecretKey sparse;
   sparse.s = sample_sparse_ternary(ctx, weight, prng);
   sparse.fingerprint = sk.fingerprint;
   sparse.key_id = sk.key_id;
   EphemeralKeys keys;
-  keys.to_sparse = rlwe::generate_switch_key(ctx, sparse, sk.s, prng);
+  keys.to_sparse = rlwe::generate_switch_key(ctx, sparse, sk.s, prng, compact);
   restrict_to_level0(ctx, keys.to_sparse);
-  keys.to_dense = rlwe::generate_switch_key(ctx, sk, sparse.s, prng);
+  keys.to_dense = rlwe::generate_switch_key(ctx, sk, sparse.s, prng, compact);
   return keys;
 }
 

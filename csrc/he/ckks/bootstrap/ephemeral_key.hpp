@@ -24,8 +24,9 @@ struct EphemeralKeys {
 // evaluation form, wiped when freed.
 rns::RnsPoly sample_sparse_ternary(const rlwe::Context& ctx, int weight, random::Prng& prng);
 
+// `compact`: both keys without their a-halves (rlwe::KeySwitchKey::compact).
 EphemeralKeys generate_ephemeral_keys(const rlwe::Context& ctx, const rlwe::SecretKey& sk, int weight,
-                                      random::Prng& prng);
+                                      random::Prng& prng, bool compact = false);
 
 // Zero every row of a key that a level-0 switch does not read (digits past the first, and
 // the data primes q_1..q_L of the first).

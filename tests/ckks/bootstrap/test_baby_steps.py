@@ -1,0 +1,82 @@
+"""Double-hoisted baby steps (he.baby_step_sums): per group, sum_t rot(ct, b_t) * diag_t
+with the baby rotations' inner products kept over Q*P and one ModDown per group."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from pyppml import ckks, ring
+from pyppml._core import ParameterError
+from pyppml._core import he as _he
+
+BACKENDS = [b for b in ("scalar", "avx2", "avx512") if b in ring.available_backends()]
+BABIES = [1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = ckks.Context(poly_degree=2048, coeff_mod_bits=[55, 45, 45, 45], special_mod_bits=[55, 55], dnum=2,
+                         scale_bits=45, security=None)
+    c.keygen(rotations=BABIES, compact_keys=False)
+    return c
+
+
+def _setup(ctx, seed=7):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, ctx.slots) + 1j * rng.uniform(-1, 1, ctx.slots)
+    diags = rng.uniform(-1, 1, (4, ctx.slots)) + 1j * rng.uniform(-1, 1, (4, ctx.slots))
+    ct = ctx.encrypt(x)._native
+    q = float(ctx.coeff_moduli[ct.level])
+    enc = [_he.encode_hoisted_diagonal(ctx._native, d, q, ct.level) for d in diags]
+    return x, diags, ct, q, enc
+
+
+def _sums(ctx, ct, enc, gk=None):
+    elts = [ctx.galois_element(b) for b in BABIES]
+    # group 0: identity + babies 1 and 3; group 1: babies 2 and 3
+    groups = [[(-1, enc[0]), (0, enc[1]), (2, enc[2])], [(1, enc[3]), (2, enc[0])]]
+    return _he.baby_step_sums(ctx._native, ct, elts, gk or ctx.galois_keys, groups)
+
+
+def test_sums_match_numpy(ctx):
+    x, d, ct, q, enc = _setup(ctx)
+    out = _sums(ctx, ct, enc)
+    want = [d[0] * x + d[1] * np.roll(x, -1) + d[2] * np.roll(x, -3), d[3] * np.roll(x, -2) + d[0] * np.roll(x, -3)]
+    for o, w in zip(out, want):
+        got = ctx.decrypt(ckks.Ciphertext(ctx, ctx._native.rescale(o)), complex=True)
+        assert np.abs(got - w).max() < 2.0 ** -20, np.abs(got - w).max()
+
+
+def test_identity_group_equals_linear_sum_bit_for_bit(ctx):
+    """P * c divided by P again is exact: without rotations the sum is the plain product."""
+    x, d, ct, q, enc = _setup(ctx)
+    out = _he.baby_step_sums(ctx._native, ct, [], ctx.galois_keys, [[(-1, enc[0])]])[0]
+    ref = _he.linear_sum(ctx._native, [ct], [ctx._native.encode(d[0], q, ct.level)])
+    assert _he.save(ctx._native, out) == _he.save(ctx._native, ref)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_backend_and_compact_keys_give_the_same_sums(ctx, backend):
+    x, d, ct, q, enc = _setup(ctx)
+    ref = [_he.save(ctx._native, c) for c in _sums(ctx, ct, enc)]
+    compact = _he.load_galois_keys(ctx._native, ctx.key_to_bytes(ctx.galois_keys), compact=True)
+    with ring.use_backend(backend):
+        got = [_he.save(ctx._native, c) for c in _sums(ctx, ct, enc, compact)]
+    assert got == ref
+
+
+def test_bad_terms_are_refused(ctx):
+    x, d, ct, q, enc = _setup(ctx)
+    elts = [ctx.galois_element(1)]
+    with pytest.raises(ParameterError, match="baby"):
+        _he.baby_step_sums(ctx._native, ct, elts, ctx.galois_keys, [[(1, enc[0])]])
+    low = _he.encode_hoisted_diagonal(ctx._native, d[0], q, ct.level - 1)
+    with pytest.raises(ParameterError, match="level"):
+        _he.baby_step_sums(ctx._native, ct, elts, ctx.galois_keys, [[(0, low)]])
+    with pytest.raises(ParameterError, match="lack the key"):
+        _he.baby_step_sums(ctx._native, ct, [ctx.galois_element(5)], ctx.galois_keys, [[(0, enc[0])]])
+    with pytest.raises(ParameterError, match="empty group"):
+        _he.baby_step_sums(ctx._native, ct, elts, ctx.galois_keys, [[]])
