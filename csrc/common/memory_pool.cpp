@@ -8,6 +8,10 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#endif
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -15,27 +19,34 @@ namespace ppml {
 namespace {
 
 constexpr std::size_t kMinPooled = 32 * 1024;            // smaller blocks: plain malloc is fine
-constexpr std::size_t kMaxCachedBytes = 512u << 20;     // per thread
+constexpr std::size_t kMaxCachedBytes = 1u << 30;        // whole process
 
-// 0: not built yet, 1: alive, 2: destroyed (thread exit). Blocks released after the
-// pool is gone (static destructors run after thread_local ones) go straight to free().
-thread_local int t_state = 0;
-
+// One cache for the process, not one per thread: the thread pool's workers allocate
+// blocks that the caller frees (a decomposition's converted digits, the limbs of a
+// result), so per-thread caches filled the caller's and starved the workers', whose fresh
+// blocks then came from glibc's per-thread arenas, which hand pages back on every trim
+// (a fifth of a two-thread rotation went to the kernel clearing them).
 struct Pool {
+  std::mutex mutex;
   std::unordered_map<std::size_t, std::vector<void*>> free_blocks;
   std::size_t cached = 0;
-  Pool() { t_state = 1; }
-  ~Pool() {
-    t_state = 2;
-    for (auto& kv : free_blocks)
-      for (void* p : kv.second) std::free(p);
-  }
 };
 
+// Never destroyed: blocks are released during static destruction too (and then reused
+// or leaked with the process). A fork while another thread holds the lock would leave
+// the child's copy locked forever, so the lock is taken across fork().
+Pool* g_pool = nullptr;
+
 Pool* pool() {
-  if (t_state == 2) return nullptr;
-  thread_local Pool p;
-  return &p;
+  static const bool created = [] {
+    g_pool = new Pool();
+#if defined(__unix__) || defined(__APPLE__)
+    pthread_atfork([] { g_pool->mutex.lock(); }, [] { g_pool->mutex.unlock(); }, [] { g_pool->mutex.unlock(); });
+#endif
+    return true;
+  }();
+  (void)created;
+  return g_pool;
 }
 
 std::size_t rounded(std::size_t bytes) { return ((bytes + 63) / 64) * 64; }
@@ -78,8 +89,9 @@ void* fresh_block(std::size_t bytes) {
 
 void* pool_allocate(std::size_t bytes) {
   bytes = rounded(bytes);
-  Pool* p = bytes >= kMinPooled ? pool() : nullptr;
-  if (p) {
+  if (bytes >= kMinPooled) {
+    Pool* p = pool();
+    std::lock_guard<std::mutex> lock(p->mutex);
     auto it = p->free_blocks.find(bytes);
     if (it != p->free_blocks.end() && !it->second.empty()) {
       void* block = it->second.back();
@@ -93,11 +105,14 @@ void* pool_allocate(std::size_t bytes) {
 
 void pool_release(void* block, std::size_t bytes) {
   bytes = rounded(bytes);
-  Pool* p = bytes >= kMinPooled ? pool() : nullptr;
-  if (p && p->cached + bytes <= kMaxCachedBytes) {
-    p->free_blocks[bytes].push_back(block);
-    p->cached += bytes;
-    return;
+  if (bytes >= kMinPooled) {
+    Pool* p = pool();
+    std::lock_guard<std::mutex> lock(p->mutex);
+    if (p->cached + bytes <= kMaxCachedBytes) {
+      p->free_blocks[bytes].push_back(block);
+      p->cached += bytes;
+      return;
+    }
   }
   std::free(block);
 }

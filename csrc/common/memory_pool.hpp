@@ -1,4 +1,4 @@
-// A per-thread cache of large aligned blocks: HE operations allocate and free the same
+// A process-wide cache of large aligned blocks: HE operations allocate and free the same
 // few sizes (limbs x n words) over and over, and returning them to the OS costs a page
 // fault per 4 KiB on the next use (the reason SEAL has memory pools). Blocks are wiped
 // before reuse only if they held secrets (the owner wipes those on release).

@@ -7,8 +7,10 @@ them alike; each line carries the best round's median and a "threads" field, and
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
+import time
 
 import numpy as np
 
@@ -54,6 +56,39 @@ def _ops(N, q_bits, p_bits, scale_bits):
     return ops, ok
 
 
+def _ntt_loop(seconds: float, out) -> None:
+    from pyppml import ring
+
+    n = 4096  # 32 KiB of data and 64 KiB of tables: L2-resident, compute-bound
+    q = ring.find_ntt_primes(50, n, 1)[0]
+    tables = ring.NttTables(n, q)
+    a = np.random.default_rng(0).integers(0, q, n, dtype=np.uint64)
+    count, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        for _ in range(200):
+            a = tables.forward(a)
+        count += 200
+    out.put(count / seconds)
+
+
+def machine_ceiling(counts, seconds: float = 3.0, rounds: int = 2) -> dict[int, float]:
+    """NTTs per second of all processes together when ``t`` run the loop at once, best
+    of ``rounds`` turns per count."""
+    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited pool
+    rate: dict[int, float] = {}
+    for _ in range(rounds):
+        for t in counts:
+            q = ctx.Queue()
+            procs = [ctx.Process(target=_ntt_loop, args=(seconds, q)) for _ in range(t)]
+            for p in procs:
+                p.start()
+            total = sum(q.get() for _ in procs)
+            for p in procs:
+                p.join()
+            rate[t] = max(rate.get(t, 0.0), total)
+    return rate
+
+
 def run(args) -> None:
     sets = [s for s in CKKS_SETS if s[0].bit_length() - 1 in (getattr(args, "logn", None) or [15, 16])]
     if getattr(args, "quick", False):
@@ -63,6 +98,10 @@ def run(args) -> None:
     rounds = 2 if getattr(args, "quick", False) else 3
     before = pyppml.get_num_threads()
     cpu = {"cpu": _cpu_model(), "cpus": len(os.sched_getaffinity(0))}
+    rate = machine_ceiling(counts, seconds=1.0 if getattr(args, "quick", False) else 3.0)
+    for t in counts[1:]:
+        emit({"lib": "machine", "op": "ntt_processes_ceiling_speedup", "N": 4096, "threads": t,
+              "vs_threads": counts[0], "ceiling_speedup": round(rate[t] / rate[counts[0]], 3), **cpu})
     try:
         for N, first, scale_bits, depth, special in sets:
             q_bits, p_bits = chain(first, scale_bits, depth, special)

@@ -34,18 +34,6 @@ void check_terms(const rlwe::Context& ctx, const rlwe::Ciphertext& ct, std::size
   }
 }
 
-// acc += diagonal * x over Q_l * P, x given as its Q_l limbs and its P limbs.
-void multiply_accumulate(const rlwe::Context& ctx, const HoistedDiagonal& d, const uint64_t* x, uint64_t* acc,
-                         std::size_t q_limbs) {
-  const uint64_t n = ctx.n();
-  parallel_for(q_limbs + ctx.p_count(), [&](std::size_t t) {
-    const bool special = t >= q_limbs;
-    const uint64_t* w = special ? d.p_part.limb(t - q_limbs) : d.q_part.poly.limb(t);
-    const math::Modulus& q = ctx.modulus(special ? ctx.q_count() + (t - q_limbs) : t);
-    rns::mul_add_mod(w, x + t * n, acc + t * n, n, q);
-  });
-}
-
 }  // namespace
 
 std::vector<rlwe::Ciphertext> baby_step_sums(const rlwe::Context& ctx, const rlwe::Ciphertext& ct,
@@ -65,38 +53,51 @@ std::vector<rlwe::Ciphertext> baby_step_sums(const rlwe::Context& ctx, const rlw
     const std::size_t c = x / q_limbs, i = x % q_limbs;
     rns::mul_scalar_mod(ct.polys[c].limb(i), ctx.p_mod_q(i), scaled[c].data() + i * n, n, ctx.modulus(i));
   });
-  std::vector<AlignedBuffer<uint64_t>> acc;
-  for (std::size_t g = 0; g < 2 * groups.size(); ++g) acc.emplace_back(limbs * n);  // zeroed
-  auto add_term = [&](std::size_t g, const HoistedDiagonal& d, const uint64_t* x0, const uint64_t* x1) {
-    multiply_accumulate(ctx, d, x0, acc[2 * g].data(), q_limbs);
-    multiply_accumulate(ctx, d, x1, acc[2 * g + 1].data(), q_limbs);
-  };
-  for (std::size_t g = 0; g < groups.size(); ++g)
-    for (const BabyTerm& t : groups[g])
-      if (t.baby < 0) add_term(g, *t.diagonal, scaled[0].data(), scaled[1].data());
+  // Every rotation over Q_l * P is kept (x[0]: the identity term P * c; x[r + 1]: baby r,
+  // ~0.5 GB for 15 babies at the top of a 2^16 chain) so that each partial sum is one
+  // lazily reduced inner product per limb, its accumulators in registers: summing term
+  // by term instead streamed the accumulators through memory once per diagonal, nearly
+  // three times the traffic.
+  std::vector<AlignedBuffer<uint64_t>> x0, x1;
+  x0.push_back(std::move(scaled[0]));
+  x1.push_back(std::move(scaled[1]));
   if (!elts.empty()) {
     const rlwe::Decomposition dec = rlwe::decompose(ctx, ct.polys[1]);
-    AlignedBuffer<uint64_t> u0(limbs * n, Uninitialized{}), u1(limbs * n, Uninitialized{});
     for (std::size_t r = 0; r < elts.size(); ++r) {
       if (keys[r]->key_id != ct.key_id) throw_mismatch("baby_step_sums", "keys", "belong to another key set", "the ciphertext's keys", "other keys");
+      AlignedBuffer<uint64_t> u0(limbs * n, Uninitialized{}), u1(limbs * n, Uninitialized{});
       auto perm = rns::automorphism_permutation(n, elts[r]);
       rlwe::key_inner_products_qp(ctx, dec, *keys[r], perm->data(), u0.data(), u1.data());
       // The rotated ciphertext over Q_l * P: (P sigma(c0) + u0, u1).
       parallel_for(q_limbs, [&](std::size_t i) {
         AlignedBuffer<uint64_t> t(n, Uninitialized{});
-        rns::automorphism_eval_limb(scaled[0].data() + i * n, perm->data(), t.data(), n);
+        rns::automorphism_eval_limb(x0[0].data() + i * n, perm->data(), t.data(), n);
         rns::add_mod(u0.data() + i * n, t.data(), u0.data() + i * n, n, ctx.modulus(i));
       });
-      for (std::size_t g = 0; g < groups.size(); ++g)
-        for (const BabyTerm& t : groups[g])
-          if (t.baby == static_cast<int>(r)) add_term(g, *t.diagonal, u0.data(), u1.data());
+      x0.push_back(std::move(u0));
+      x1.push_back(std::move(u1));
     }
   }
   std::vector<rlwe::Ciphertext> out;
   for (std::size_t g = 0; g < groups.size(); ++g) {
+    const std::vector<BabyTerm>& group = groups[g];
+    AlignedBuffer<uint64_t> acc0(limbs * n, Uninitialized{}), acc1(limbs * n, Uninitialized{});
+    parallel_for(limbs, [&](std::size_t t) {
+      const bool special = t >= q_limbs;
+      std::vector<const uint64_t*> w(group.size()), y0(group.size()), y1(group.size());
+      for (std::size_t k = 0; k < group.size(); ++k) {
+        const HoistedDiagonal& d = *group[k].diagonal;
+        w[k] = special ? d.p_part.limb(t - q_limbs) : d.q_part.poly.limb(t);
+        y0[k] = x0[group[k].baby + 1].data() + t * n;
+        y1[k] = x1[group[k].baby + 1].data() + t * n;
+      }
+      const math::Modulus& q = ctx.modulus(special ? ctx.q_count() + (t - q_limbs) : t);
+      rns::inner_product2_mod(w.data(), y0.data(), y1.data(), group.size(), acc0.data() + t * n,
+                              acc1.data() + t * n, n, q);
+    });
     rlwe::Ciphertext c;
     c.polys.resize(2);
-    rlwe::mod_down_qp(ctx, level, acc[2 * g].data(), acc[2 * g + 1].data(), c.polys[0], c.polys[1]);
+    rlwe::mod_down_qp(ctx, level, acc0.data(), acc1.data(), c.polys[0], c.polys[1]);
     c.scale = ct.scale * groups[g].front().diagonal->q_part.scale;
     c.fingerprint = ct.fingerprint;
     c.key_id = ct.key_id;
