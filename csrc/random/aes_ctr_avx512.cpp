@@ -105,14 +105,21 @@ PPML_VAES void uniform_mod_ctr_vaes(const Aes128Key& key, uint64_t nonce, uint64
       pos += static_cast<std::size_t>(__builtin_popcount(ok));
     }
   }
-  // The tail, one register (8 words) at a time, storing only the values still wanted.
+  // The tail: 32 more blocks in flight as above (one register at a time would wait out
+  // AESENC's latency on every round: key expansion asks for 256 words per stream, so the
+  // tail was most of its time), storing only the values still wanted; unused keystream
+  // is dropped, which leaves the output a prefix of the same stream.
   while (pos < count) {
-    __m512i v = _mm512_and_si512(encrypt4(ctr, rk), mask);
-    ctr = _mm512_add_epi64(ctr, counter_step(4));
-    __mmask8 ok = _mm512_cmplt_epu64_mask(v, qv);
-    std::size_t take = std::min<std::size_t>(static_cast<std::size_t>(__builtin_popcount(ok)), count - pos);
-    _mm512_mask_storeu_epi64(out + pos, static_cast<__mmask8>((1u << take) - 1), _mm512_maskz_compress_epi64(ok, v));
-    pos += take;
+    __m512i x[kLanes];
+    encrypt32(ctr, rk, x);
+    ctr = _mm512_add_epi64(ctr, counter_step(4 * kLanes));
+    for (int j = 0; j < kLanes && pos < count; ++j) {
+      __m512i v = _mm512_and_si512(x[j], mask);
+      __mmask8 ok = _mm512_cmplt_epu64_mask(v, qv);
+      std::size_t take = std::min<std::size_t>(static_cast<std::size_t>(__builtin_popcount(ok)), count - pos);
+      _mm512_mask_storeu_epi64(out + pos, static_cast<__mmask8>((1u << take) - 1), _mm512_maskz_compress_epi64(ok, v));
+      pos += take;
+    }
   }
 }
 
