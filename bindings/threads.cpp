@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bindings/registry.hpp"
+#include "common/memory_pool.hpp"
 #include "common/thread_pool.hpp"
 
 namespace py = pybind11;
@@ -38,6 +39,12 @@ void init_threads(py::module_& m) {
     for (uint64_t v : out) total += v;
     return total;
   }, py::arg("count"), py::arg("grain") = 1);
+  // Test hook: `count` pairs of allocate/release of a cached block of `bytes` bytes, GIL
+  // released, so that another thread can fork while the block cache's lock is likely held.
+  m.def("_block_churn_for_tests", [](std::size_t bytes, std::size_t count) {
+    py::gil_scoped_release release;
+    for (std::size_t i = 0; i < count; ++i) ppml::pool_release(ppml::pool_allocate(bytes), bytes);
+  }, py::arg("bytes"), py::arg("count"));
 }
 
 }  // namespace ppml::bindings

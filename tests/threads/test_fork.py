@@ -117,3 +117,43 @@ def test_fork_while_another_thread_uses_the_pool(two_threads):
     finally:
         stop.set()
         t.join()
+
+
+def test_fork_while_another_thread_allocates_blocks():
+    # The block cache is one per process, under a lock: a fork while another thread holds
+    # it would leave the child's copy locked forever, and the child's first large block
+    # would hang. The busy thread takes and returns cached blocks without pause (the lock
+    # is held most of the time); each child then allocates them too.
+    import threading
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[50, 40, 40], special_mod_bits=[50], scale_bits=40,
+                           security=None)
+    ctx.keygen(rotations=[])
+    ct = ctx.encrypt(np.linspace(-1, 1, ctx.slots))
+    expected = (ct + ct).to_bytes()
+    stop = threading.Event()
+
+    def busy():
+        while not stop.is_set():
+            _core._block_churn_for_tests(1 << 16, 100000)
+
+    t = threading.Thread(target=busy)
+    t.start()
+    try:
+        for _ in range(20):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
+                pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    _core._block_churn_for_tests(1 << 16, 10)
+                    code = 0 if (ct + ct).to_bytes() == expected else 2
+                finally:
+                    os._exit(code)
+            assert _wait(pid) == 0
+    finally:
+        stop.set()
+        t.join()
