@@ -95,15 +95,17 @@ def _python310() -> str | None:
 
 def openfhe(argv: list[str], script: str = "peer_openfhe.py", timeout: float = 3600, annotate=None) -> list[dict]:
     """Run ``script`` (peer_openfhe.py by default) under a Python that has the openfhe
-    wheel, one thread; its JSON lines, passed through ``annotate`` when given, are echoed
-    and returned."""
+    wheel, on OMP_NUM_THREADS threads (one when unset: OpenFHE's OpenMP default is every
+    core); its JSON lines, with an ``omp_threads`` field and passed through ``annotate``
+    when given, are echoed and returned."""
     py = _python310()
     if py is None:
         emit({"lib": "openfhe", "op": "_skipped",
               "note": "no Python with the openfhe wheel (set PYPPML_OPENFHE_PYTHON; the wheel is cpython-310 only)"})
         return []
     path = os.path.join(os.path.dirname(__file__), script)
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", "1")
     proc = subprocess.run([py, path] + argv, capture_output=True, text=True, env=env, timeout=timeout)
     out = []
     for line in proc.stdout.splitlines():
@@ -111,6 +113,7 @@ def openfhe(argv: list[str], script: str = "peer_openfhe.py", timeout: float = 3
             rec = json.loads(line)
         except json.JSONDecodeError:
             continue
+        rec.setdefault("omp_threads", env["OMP_NUM_THREADS"])
         if annotate is not None:
             rec = annotate(rec)
         emit(rec)
