@@ -35,18 +35,15 @@ struct Pool {
 // Never destroyed: blocks are released during static destruction too (and then reused
 // or leaked with the process). A fork while another thread holds the lock would leave
 // the child's copy locked forever, so the lock is taken across fork().
-Pool* g_pool = nullptr;
-
 Pool* pool() {
-  static const bool created = [] {
-    g_pool = new Pool();
+  static Pool* const p = [] {
+    auto* created = new Pool();
 #if defined(__unix__) || defined(__APPLE__)
-    pthread_atfork([] { g_pool->mutex.lock(); }, [] { g_pool->mutex.unlock(); }, [] { g_pool->mutex.unlock(); });
+    pthread_atfork([] { pool()->mutex.lock(); }, [] { pool()->mutex.unlock(); }, [] { pool()->mutex.unlock(); });
 #endif
-    return true;
+    return created;
   }();
-  (void)created;
-  return g_pool;
+  return p;
 }
 
 std::size_t rounded(std::size_t bytes) { return ((bytes + 63) / 64) * 64; }

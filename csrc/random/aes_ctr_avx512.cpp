@@ -92,23 +92,10 @@ PPML_VAES void uniform_mod_ctr_vaes(const Aes128Key& key, uint64_t nonce, uint64
   const __m512i qv = _mm512_set1_epi64(static_cast<long long>(q));
   __m512i ctr = first_counters(nonce, 0);
   std::size_t pos = 0;
-  // Each register yields at most 8 values: while 64 slots remain, whole-register stores of
-  // the compressed values stay inside `out` (lanes past the accepted ones are rewritten next).
-  while (count - pos >= 8 * kLanes) {
-    __m512i x[kLanes];
-    encrypt32(ctr, rk, x);
-    ctr = _mm512_add_epi64(ctr, counter_step(4 * kLanes));
-    for (int j = 0; j < kLanes; ++j) {
-      __m512i v = _mm512_and_si512(x[j], mask);
-      __mmask8 ok = _mm512_cmplt_epu64_mask(v, qv);
-      _mm512_storeu_si512(out + pos, _mm512_maskz_compress_epi64(ok, v));
-      pos += static_cast<std::size_t>(__builtin_popcount(ok));
-    }
-  }
-  // The tail: 32 more blocks in flight as above (one register at a time would wait out
-  // AESENC's latency on every round: key expansion asks for 256 words per stream, so the
-  // tail was most of its time), storing only the values still wanted; unused keystream
-  // is dropped, which leaves the output a prefix of the same stream.
+  // 32 blocks in flight (one register at a time would wait out AESENC's latency on every
+  // round; key expansion asks for 256-word streams, so a short tail matters), storing only
+  // the values still wanted; unused keystream is dropped, which leaves the output a prefix
+  // of the same stream.
   while (pos < count) {
     __m512i x[kLanes];
     encrypt32(ctr, rk, x);

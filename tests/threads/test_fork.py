@@ -89,34 +89,40 @@ def test_multiprocessing_fork_runs_he_in_children(two_threads):
     assert results == [expected, expected]
 
 
-def test_fork_while_another_thread_uses_the_pool(two_threads):
-    # A fork while a second Python thread is inside a parallel call: the child still gets a
-    # working pool (the parent's may be busy or locked at the moment of the fork).
+def _fork_beside(busy_work, child_ok, forks: int) -> None:
+    """Fork `forks` times while another Python thread repeats `busy_work`; each child must
+    get child_ok() true and exit within TIMEOUT_S."""
     import threading
 
     stop = threading.Event()
 
     def busy():
         while not stop.is_set():
-            _pool_work()
+            busy_work()
 
     t = threading.Thread(target=busy)
     t.start()
     try:
-        for _ in range(5):
+        for _ in range(forks):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
                 pid = os.fork()
             if pid == 0:
                 code = 1
                 try:
-                    code = 0 if _pool_work() == EXPECTED else 2
+                    code = 0 if child_ok() else 2
                 finally:
                     os._exit(code)
             assert _wait(pid) == 0
     finally:
         stop.set()
         t.join()
+
+
+def test_fork_while_another_thread_uses_the_pool(two_threads):
+    # A fork while a second Python thread is inside a parallel call: the child still gets a
+    # working pool (the parent's may be busy or locked at the moment of the fork).
+    _fork_beside(_pool_work, lambda: _pool_work() == EXPECTED, forks=5)
 
 
 def test_fork_while_another_thread_allocates_blocks():
@@ -124,8 +130,6 @@ def test_fork_while_another_thread_allocates_blocks():
     # it would leave the child's copy locked forever, and the child's first large block
     # would hang. The busy thread takes and returns cached blocks without pause (the lock
     # is held most of the time); each child then allocates them too.
-    import threading
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[50, 40, 40], special_mod_bits=[50], scale_bits=40,
@@ -133,27 +137,9 @@ def test_fork_while_another_thread_allocates_blocks():
     ctx.keygen(rotations=[])
     ct = ctx.encrypt(np.linspace(-1, 1, ctx.slots))
     expected = (ct + ct).to_bytes()
-    stop = threading.Event()
 
-    def busy():
-        while not stop.is_set():
-            _core._block_churn_for_tests(1 << 16, 100000)
+    def child_ok():
+        _core._block_churn_for_tests(1 << 16, 10)
+        return (ct + ct).to_bytes() == expected
 
-    t = threading.Thread(target=busy)
-    t.start()
-    try:
-        for _ in range(20):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
-                pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    _core._block_churn_for_tests(1 << 16, 10)
-                    code = 0 if (ct + ct).to_bytes() == expected else 2
-                finally:
-                    os._exit(code)
-            assert _wait(pid) == 0
-    finally:
-        stop.set()
-        t.join()
+    _fork_beside(lambda: _core._block_churn_for_tests(1 << 16, 100000), child_ok, forks=20)

@@ -208,10 +208,10 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
   while (static_cast<int>(digits) < ctx.digits() && ctx.digit_start(digits) <= static_cast<std::size_t>(level)) ++digits;
   auto digit_end = [&](std::size_t j) { return std::min(ctx.digit_end(j), static_cast<std::size_t>(level) + 1); };
   for (std::size_t j = 0; j < digits; ++j) dec.digits.emplace_back(dec.limbs * n, Uninitialized{});
-  // Per digit: centre its primes (shift by h = (Q_j - 1) / 2, see raise_limb) and, for
-  // several primes, the fast base conversion to all other primes of Q_l and P.
-  // Digit after digit, each conversion parallel over its target primes: one task per
-  // digit left threads idle (3 digits on 2 threads: a third of the time).
+  // Centre every digit's primes (shift by h = (Q_j - 1) / 2, see raise_limb), then, for
+  // digits of several primes, the fast base conversion to all other primes of Q_l and P,
+  // digit after digit, each conversion parallel over its target primes (one task per
+  // digit left threads idle: 3 digits on 2 threads, a third of the time).
   std::vector<AlignedBuffer<uint64_t>> converted(digits);
   parallel_for(d.limbs(), [&](std::size_t i) { centre_source(coeff.data() + i * n, n, ctx.modulus(i)); });
   for (std::size_t j = 0; j < digits; ++j) {

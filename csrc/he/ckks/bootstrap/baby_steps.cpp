@@ -98,7 +98,7 @@ std::vector<rlwe::Ciphertext> baby_step_sums(const rlwe::Context& ctx, const rlw
     rlwe::Ciphertext c;
     c.polys.resize(2);
     rlwe::mod_down_qp(ctx, level, acc0.data(), acc1.data(), c.polys[0], c.polys[1]);
-    c.scale = ct.scale * groups[g].front().diagonal->q_part.scale;
+    c.scale = ct.scale * group.front().diagonal->q_part.scale;
     c.fingerprint = ct.fingerprint;
     c.key_id = ct.key_id;
     out.push_back(std::move(c));
