@@ -20,7 +20,8 @@ void automorphism(const RnsPoly& a, uint64_t k, RnsPoly& out);
 // Raw limb kernels (used by the HE layer on limb subsets).
 void automorphism_coeff_limb(const uint64_t* in, uint64_t k, uint64_t* out, uint64_t n, uint64_t q);
 // out[j] = in[perm[j]] for a permutation from automorphism_permutation (the AVX-512 kernel
-// relies on its property that aligned blocks of 8 slots stay together).
+// relies on its property that aligned blocks of 8 slots stay together), or for a slice of
+// one starting at a multiple of 8 (perm + k, n words: one block of the permuted limb).
 void automorphism_eval_limb(const uint64_t* in, const uint32_t* perm, uint64_t* out, uint64_t n);
 
 }  // namespace ppml::rns
