@@ -12,6 +12,8 @@ namespace ppml::rns {
 #ifdef PPML_HAVE_AUTOMORPHISM_AVX512
 namespace detail {
 void automorphism_eval_limb_avx512(const uint64_t* in, const uint32_t* perm, uint64_t* out, uint64_t n);
+void automorphism_eval_limb_streaming_avx512(const uint64_t* in, const uint32_t* perm, const uint32_t* targets,
+                                             uint64_t* out, uint64_t n);
 }  // namespace detail
 #endif
 
@@ -52,6 +54,21 @@ void automorphism_eval_limb(const uint64_t* in, const uint32_t* perm, uint64_t* 
   if (n % 8 == 0 && effective_backend() == Backend::Avx512) return detail::automorphism_eval_limb_avx512(in, perm, out, n);
 #endif
   for (uint64_t j = 0; j < n; ++j) out[j] = in[perm[j]];
+}
+
+std::vector<uint32_t> automorphism_block_targets(const uint32_t* perm, uint64_t n) {
+  std::vector<uint32_t> targets(n / 8);
+  for (uint64_t j = 0; j < n; j += 8) targets[perm[j] / 8] = static_cast<uint32_t>(j);
+  return targets;
+}
+
+void automorphism_eval_limb_streaming(const uint64_t* in, const uint32_t* perm, const uint32_t* targets,
+                                      uint64_t* out, uint64_t n) {
+#ifdef PPML_HAVE_AUTOMORPHISM_AVX512
+  if (effective_backend() == Backend::Avx512) return detail::automorphism_eval_limb_streaming_avx512(in, perm, targets, out, n);
+#endif
+  for (uint64_t b = 0; b < n / 8; ++b)
+    for (uint64_t m = 0; m < 8; ++m) out[targets[b] + m] = in[perm[targets[b] + m]];
 }
 
 void automorphism(const RnsPoly& a, uint64_t k, RnsPoly& out) {

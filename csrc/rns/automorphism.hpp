@@ -20,8 +20,15 @@ void automorphism(const RnsPoly& a, uint64_t k, RnsPoly& out);
 // Raw limb kernels (used by the HE layer on limb subsets).
 void automorphism_coeff_limb(const uint64_t* in, uint64_t k, uint64_t* out, uint64_t n, uint64_t q);
 // out[j] = in[perm[j]] for a permutation from automorphism_permutation (the AVX-512 kernel
-// relies on its property that aligned blocks of 8 slots stay together), or for a slice of
-// one starting at a multiple of 8 (perm + k, n words: one block of the permuted limb).
+// relies on its property that aligned blocks of 8 slots stay together).
 void automorphism_eval_limb(const uint64_t* in, const uint32_t* perm, uint64_t* out, uint64_t n);
+// For such a permutation (n a multiple of 8): targets[b] = the first output slot of the
+// aligned block that receives input block b (slots 8b .. 8b + 7).
+std::vector<uint32_t> automorphism_block_targets(const uint32_t* perm, uint64_t n);
+// The same result as automorphism_eval_limb, walking `in` in order and writing each block
+// where it belongs: a limb that comes from memory streams at full bandwidth (reading it
+// in output order is a random access per 64 bytes) while the output stays in cache.
+void automorphism_eval_limb_streaming(const uint64_t* in, const uint32_t* perm, const uint32_t* targets,
+                                      uint64_t* out, uint64_t n);
 
 }  // namespace ppml::rns

@@ -21,4 +21,17 @@ void automorphism_eval_limb_avx512(const uint64_t* in, const uint32_t* perm, uin
   }
 }
 
+// The same, walking `in` in order: block b goes to the output block at targets[b], its
+// lanes placed by that block's permutation entries.
+void automorphism_eval_limb_streaming_avx512(const uint64_t* in, const uint32_t* perm, const uint32_t* targets,
+                                             uint64_t* out, uint64_t n) {
+  const __m512i seven = _mm512_set1_epi64(7);
+  for (uint64_t b = 0; b < n / 8; ++b) {
+    const uint32_t j = targets[b];
+    const __m512i lanes =
+        _mm512_and_si512(_mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(perm + j))), seven);
+    _mm512_storeu_si512(out + j, _mm512_permutexvar_epi64(lanes, _mm512_loadu_si512(in + 8 * b)));
+  }
+}
+
 }  // namespace ppml::rns::detail

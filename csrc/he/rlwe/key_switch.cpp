@@ -254,50 +254,30 @@ void check_key(const Context& ctx, const KeySwitchKey& key) {
     throw_mismatch("key_switch", "key", "belongs to other parameters", "a key of this context", "a foreign key");
 }
 
-// out0 = sum_j sigma(digit_j) * b_j, out1 = sum_j sigma(digit_j) * a_j on limb ki of the key
-// (prime q), sigma the evaluation-form automorphism `perm` (none when null). A compact
-// key's a_j are regenerated 256 coefficients at a time into L1 and consumed at once, so
-// the a-halves never travel from memory; the permuted digits are likewise formed block by
-// block in L2 (a permuted copy of every digit, dnum x (l + 1 + |P|) limbs per rotation,
-// went to memory and back: 5% of a hoisted rotation at n = 2^16, measured in-process).
-constexpr std::size_t kPermuted = 2048;
-
+// out0 = sum_j digit_j * b_j, out1 = sum_j digit_j * a_j on limb ki of the key (prime q).
+// A compact key's a_j are regenerated 256 coefficients at a time into L1 and consumed at
+// once, so the a-halves never travel from memory.
 void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, std::size_t ki,
-                         const uint64_t* const* digits, const uint32_t* perm, std::size_t terms, uint64_t* out0,
-                         uint64_t* out1, uint64_t n, const math::Modulus& q) {
+                         const uint64_t* const* digits, std::size_t terms, uint64_t* out0, uint64_t* out1, uint64_t n,
+                         const math::Modulus& q) {
   std::vector<const uint64_t*> b_ptrs(terms), k_ptrs(terms);
   for (std::size_t j = 0; j < terms; ++j) b_ptrs[j] = key.b[j].limb(ki);
-  if (!key.compact() && !perm) {
+  if (!key.compact()) {
     for (std::size_t j = 0; j < terms; ++j) k_ptrs[j] = key.a[j].limb(ki);
     rns::inner_product2_mod(digits, b_ptrs.data(), k_ptrs.data(), terms, out0, out1, n, q);
     return;
   }
-  // Permuted digits in blocks of kPermuted coefficients (in L2: terms x 16 KiB), each read
-  // by the kernel in runs of `run`: a compact key's regeneration block, else the whole block.
-  const std::size_t permuted_block = std::min<std::size_t>(n, kPermuted);
-  const std::size_t block = perm ? permuted_block : std::min<std::size_t>(n, kKeyExpandBlock);
-  const std::size_t run = key.compact() ? std::min<std::size_t>(n, kKeyExpandBlock) : block;
-  AlignedBuffer<uint64_t> regenerated(key.compact() ? terms * run : 0, Uninitialized{});
-  AlignedBuffer<uint64_t> permuted(perm ? terms * block : 0, Uninitialized{});
-  std::vector<const uint64_t*> d_run(terms), b_run(terms);
-  for (std::size_t k0 = 0; k0 < n; k0 += block) {
-    // out[i] = digit[perm[k0 + i]]: perm holds absolute slots.
-    if (perm)
-      for (std::size_t j = 0; j < terms; ++j)
-        rns::automorphism_eval_limb(digits[j], perm + k0, permuted.data() + j * block, block);
-    for (std::size_t k = k0; k < k0 + block; k += run) {
-      for (std::size_t j = 0; j < terms; ++j) {
-        d_run[j] = perm ? permuted.data() + j * block + (k - k0) : digits[j] + k;
-        b_run[j] = b_ptrs[j] + k;
-        if (key.compact()) {
-          expand_key_uniform_range(aes, j, ki, q.value(), n, k, run, regenerated.data() + j * run);
-          k_ptrs[j] = regenerated.data() + j * run;
-        } else {
-          k_ptrs[j] = key.a[j].limb(ki) + k;
-        }
-      }
-      rns::inner_product2_mod(d_run.data(), b_run.data(), k_ptrs.data(), terms, out0 + k, out1 + k, run, q);
+  const std::size_t block = std::min<std::size_t>(n, kKeyExpandBlock);
+  AlignedBuffer<uint64_t> regenerated(terms * block, Uninitialized{});
+  std::vector<const uint64_t*> d_block(terms), b_block(terms);
+  for (std::size_t j = 0; j < terms; ++j) k_ptrs[j] = regenerated.data() + j * block;
+  for (std::size_t k = 0; k < n; k += block) {
+    for (std::size_t j = 0; j < terms; ++j) {
+      expand_key_uniform_range(aes, j, ki, q.value(), n, k, block, regenerated.data() + j * block);
+      d_block[j] = digits[j] + k;
+      b_block[j] = b_ptrs[j] + k;
     }
+    rns::inner_product2_mod(d_block.data(), b_block.data(), k_ptrs.data(), terms, out0 + k, out1 + k, block, q);
   }
 }
 
@@ -310,13 +290,31 @@ void key_inner_products(const Context& ctx, const Decomposition& dec, const KeyS
   const uint64_t n = ctx.n();
   const std::size_t terms = dec.digits.size();
   // Inner products over digits, limb by limb, against both key halves at once (the
-  // digits are read once); the hoisted automorphism rides on the reads.
+  // digits are read once). The hoisted automorphism permutes one limb of every digit into
+  // a per-task buffer (terms limbs, a few MiB: in cache) just before their inner product,
+  // reading each digit limb in order from memory. A permuted copy of the whole
+  // decomposition (~100 MB per rotation at the top of a 2^16 bootstrap chain) went to
+  // memory and back; permuting in output order reads the digits at random.
+  const std::vector<uint32_t> targets =
+      perm && n % 8 == 0 ? rns::automorphism_block_targets(perm, n) : std::vector<uint32_t>();
   const random::Aes128Key aes = key_expander(key.seed);
   parallel_for(dec.limbs, [&](std::size_t t) {
     std::vector<const uint64_t*> a_ptrs(terms);
-    for (std::size_t j = 0; j < terms; ++j) a_ptrs[j] = dec.digits[j].data() + t * n;
+    AlignedBuffer<uint64_t> permuted(perm ? terms * n : 0, Uninitialized{});
+    for (std::size_t j = 0; j < terms; ++j) {
+      const uint64_t* digit = dec.digits[j].data() + t * n;
+      a_ptrs[j] = digit;
+      if (!perm) continue;
+      uint64_t* dst = permuted.data() + j * n;
+      if (targets.empty()) {
+        rns::automorphism_eval_limb(digit, perm, dst, n);
+      } else {
+        rns::automorphism_eval_limb_streaming(digit, perm, targets.data(), dst, n);
+      }
+      a_ptrs[j] = dst;
+    }
     const std::size_t ki = key_index(ctx, level, t);
-    limb_inner_products(key, aes, ki, a_ptrs.data(), perm, terms, acc0 + t * n, acc1 + t * n, n, ctx.modulus(ki));
+    limb_inner_products(key, aes, ki, a_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n, ctx.modulus(ki));
   });
 }
 
@@ -353,7 +351,7 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
         a_ptrs[j] = dst;
       }
     }
-    limb_inner_products(key, aes, ki, a_ptrs.data(), nullptr, terms, acc0 + t * n, acc1 + t * n, n, ctx.modulus(ki));
+    limb_inner_products(key, aes, ki, a_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n, ctx.modulus(ki));
   });
 }
 
