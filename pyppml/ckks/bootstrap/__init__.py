@@ -17,6 +17,10 @@ __all__ = ["BootstrapConfig", "EvalModShape", "choose_ring", "make_context", "ge
            "BootstrapKeyError"]
 
 
+# Largest prime size on the core's IFMA kernels (primes below 2^50; ntt::kIfmaMaxModulus).
+IFMA_PRIME_BITS = 50
+
+
 class BootstrapKeyError(ParameterError):
     """A bootstrap was asked for without the keys it needs."""
 
@@ -50,7 +54,10 @@ def choose_ring(levels_after: int, slots: int | None, poly_degree: int | None, s
         cfg = BootstrapConfig(levels_after, s, int(cts), int(stc), scale_bits, ephemeral_weight)
         q = cfg.data_bits()
         d = dnum if dnum is not None else _digits_for(q)
-        return cfg, q, _ring_choice.special_primes(q, d, overflow_margin=True), d
+        # Special primes below 2^50 run on the IFMA kernels (NTTs, inner products, base
+        # conversions): 7 of 44 bits instead of 6 of 52 at N = 2^16 made a bootstrap ~5%
+        # faster (same precision, one more limb in Q P).
+        return cfg, q, _ring_choice.special_primes(q, d, max_prime_bits=IFMA_PRIME_BITS, overflow_margin=True), d
 
     if poly_degree is None:
         if security is None:
