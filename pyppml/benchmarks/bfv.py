@@ -1,8 +1,9 @@
 """BFV benchmark: pyppml.bfv beside Microsoft SEAL (and OpenFHE) in the same run.
 
 Op names, parameter sets and timing rules are those of ../shared/peers/bench_seal.py:
-n = 2^13, 2^14 (and 2^15 unless --quick; 2^16 with --logn 16) with Q = L primes of `bits` bits, one 60-bit
-special prime, one key-switching digit per data prime, t = 786433, single thread. Every
+n = 2^13, 2^14 (and 2^15 unless --quick; 2^16 with --logn 16) with Q = L primes of
+`bits` bits, one 60-bit special prime, one key-switching digit per data prime,
+t = 786433, single thread. Every
 timed pyppml object is checked against NumPy afterwards (an ``_check`` line).
 With --compare, SEAL (seal-python, ``import seal``) runs the same ops in this process,
 and OpenFHE's peer script runs in a python3.10 that has ``openfhe``, when there is one.

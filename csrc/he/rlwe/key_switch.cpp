@@ -295,23 +295,19 @@ void key_inner_products(const Context& ctx, const Decomposition& dec, const KeyS
   // reading each digit limb in order from memory. A permuted copy of the whole
   // decomposition (~100 MB per rotation at the top of a 2^16 bootstrap chain) went to
   // memory and back; permuting in output order reads the digits at random.
-  const std::vector<uint32_t> targets =
-      perm && n % 8 == 0 ? rns::automorphism_block_targets(perm, n) : std::vector<uint32_t>();
+  // Contexts have n >= 1024, a multiple of 8 as the block walk needs.
+  const std::vector<uint32_t> targets = perm ? rns::automorphism_block_targets(perm, n) : std::vector<uint32_t>();
   const random::Aes128Key aes = key_expander(key.seed);
   parallel_for(dec.limbs, [&](std::size_t t) {
     std::vector<const uint64_t*> a_ptrs(terms);
     AlignedBuffer<uint64_t> permuted(perm ? terms * n : 0, Uninitialized{});
     for (std::size_t j = 0; j < terms; ++j) {
       const uint64_t* digit = dec.digits[j].data() + t * n;
-      a_ptrs[j] = digit;
-      if (!perm) continue;
-      uint64_t* dst = permuted.data() + j * n;
-      if (targets.empty()) {
-        rns::automorphism_eval_limb(digit, perm, dst, n);
-      } else {
-        rns::automorphism_eval_limb_streaming(digit, perm, targets.data(), dst, n);
+      if (perm) {
+        rns::automorphism_eval_limb_streaming(digit, perm, targets.data(), permuted.data() + j * n, n);
+        digit = permuted.data() + j * n;
       }
-      a_ptrs[j] = dst;
+      a_ptrs[j] = digit;
     }
     const std::size_t ki = key_index(ctx, level, t);
     limb_inner_products(key, aes, ki, a_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n, ctx.modulus(ki));
