@@ -10,6 +10,7 @@
 #include "bindings/registry.hpp"
 #include "he/ckks/bootstrap/baby_steps.hpp"
 #include "he/ckks/bootstrap/ephemeral_key.hpp"
+#include "he/ckks/bootstrap/giant_steps.hpp"
 #include "he/ckks/bootstrap/linear_sum.hpp"
 #include "he/ckks/bootstrap/mod_raise.hpp"
 #include "he/rlwe/arith.hpp"
@@ -95,6 +96,32 @@ void init_bootstrap(py::module_& root) {
   }, py::arg("context"), py::arg("ciphertext"), py::arg("elements"), py::arg("galois_keys"), py::arg("groups"),
      "Partial sums sum_t rot(ct, elements[baby_t]) * diagonal_t per group (baby -1: no rotation), with double "
      "hoisting: one decomposition, inner products kept over Q*P, one ModDown per group.");
+  m.def("giant_step_sum_rescale", [](HeContext& h, const std::vector<std::shared_ptr<Ciphertext>>& partials,
+                                     const std::vector<uint64_t>& elts, const rlwe::GaloisKeys& gk) {
+    h.check_key(gk.fingerprint, "bootstrap");
+    std::vector<const Ciphertext*> cts;
+    std::vector<const rlwe::KeySwitchKey*> keys;
+    for (const auto& p : partials) {
+      if (!p) throw_parameter("giant_step_sum_rescale", "partials", "contain None", "ciphertexts", "None");
+      h.check_key(p->fingerprint, "bootstrap");
+      cts.push_back(p.get());
+    }
+    for (uint64_t e : elts) {
+      if (e == 1) {
+        keys.push_back(nullptr);
+        continue;
+      }
+      auto it = gk.keys.find(e);
+      if (it == gk.keys.end())
+        throw_parameter("giant_step_sum_rescale", "galois_keys", "lack the key for this rotation",
+                        "a key generated for Galois element " + std::to_string(e), "none");
+      keys.push_back(&it->second);
+    }
+    py::gil_scoped_release release;
+    return std::make_shared<Ciphertext>(ckks::giant_step_sum_rescale(*h.ctx, cts, elts, keys));
+  }, py::arg("context"), py::arg("partials"), py::arg("elements"), py::arg("galois_keys"),
+     "sum_g rot(partials[g], elements[g]) rescaled (element 1: no rotation): the key inner products summed over "
+     "Q*P and one ModDown by q_l P.");
   m.def("key_nonzero_rows", [](const HeContext& h, const rlwe::KeySwitchKey& key) {
     // (digit, QP limb) of every nonzero row of b: what a key reveals about its secret.
     std::vector<std::pair<std::size_t, std::size_t>> rows;

@@ -384,6 +384,17 @@ void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint
   mod_down(ctx, level, acc0, acc1, u0, u1);
 }
 
+void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
+                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1) {
+  if (level < 1)
+    throw_parameter("mod_down_rescale", "ciphertext", "is at level 0", "a level >= 1 (no prime left to divide by)",
+                    level);
+  uint64_t* const acc[2] = {acc0, acc1};
+  const rns::RnsPoly* const c[2] = {&c0, &c1};
+  rns::RnsPoly* out[2] = {&u0, &u1};
+  mod_down_rescale(ctx, level, acc, c, out);
+}
+
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
                 rns::RnsPoly& u1) {
   AlignedBuffer<uint64_t> acc0, acc1;

@@ -36,6 +36,12 @@ void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint
                  rns::RnsPoly& u1);
 
 // decompose + apply.
+// ModDown by q_l * P of a key-switching sum over Q_l * P with (c0, c1) over Q_l folded in:
+// round((P c + acc) / (q_l P)) over Q_{l-1}, what relinearize then rescale would give
+// (one transform per kept limb instead of three).
+void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
+                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1);
+
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
                 rns::RnsPoly& u1);
 

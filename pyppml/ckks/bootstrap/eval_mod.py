@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyppml._core import he as _he
-from pyppml.ckks.polynomial import _EPS, _Basis, _product_to, _split, chebyshev_coefficients, factor_index
+from pyppml.ckks.polynomial import _EPS, _Basis, _split, chebyshev_coefficients, factor_index
 
 
 @dataclass(frozen=True)
@@ -164,20 +164,45 @@ def _degree(coeffs: np.ndarray) -> int:
 
 
 def _evaluate(basis, coeffs: np.ndarray, baby: int, target: float):
+    """p = q_1 B_G1 + (q_2 B_G2 + (... + leaf)): the giant-step products of the spine are
+    formed at its lowest level, summed as unrelinearized (size-3) ciphertexts and
+    relinearized and rescaled once (3 of a degree-63 EvalMod's 7 giant-step key switches
+    instead of 7), then the baby-step leaf is added. Same levels as one product at a time."""
+    spine = []
     d = _degree(coeffs)
     coeffs = coeffs[: d + 1]
-    if d < baby:
-        return _combination(basis, coeffs, target, _level_of(basis, coeffs, baby))
-    G = 1 << (d.bit_length() - 1)
-    q, r = _split(coeffs, G, True)
-    prod = _product_to(basis, _Deferred(basis, q, baby), basis.get(G), target)
-    rest = _evaluate(basis, r, baby, target)
-    a, b = prod, rest
-    if a.level != b.level:
-        hi, lo = (a, b) if a.level > b.level else (b, a)
-        hi = hi._wrap(hi._ctx.drop_to_level(hi._native, lo.level))
-        a, b = hi, lo
-    return a._wrap(a._ctx.add(a._native, b._native))
+    while d >= baby:
+        G = 1 << (d.bit_length() - 1)
+        q, coeffs = _split(coeffs, G, True)
+        spine.append((_Deferred(basis, q, baby), basis.get(G)))
+        d = _degree(coeffs)
+        coeffs = coeffs[: d + 1]
+    leaf_level = _level_of(basis, coeffs, baby)
+    if not spine:
+        return _combination(basis, coeffs, target, leaf_level)
+    # The spine's products land one level below the lowest of their factors.
+    level = min(min(left.level, right.level) for left, right in spine) - 1
+    x = basis.x
+    native = x._ctx
+    q = float(x.context.coeff_moduli[level + 1])
+    tensors = []
+    for left, right in spine:
+        a = left(target * q / right.scale)
+        na = native.drop_to_level(a._native, level + 1) if a.level > level + 1 else a._native
+        nb = native.drop_to_level(right._native, level + 1) if right.level > level + 1 else right._native
+        tensors.append(native.multiply(na, nb))
+    acc = tensors[0]
+    for t in tensors[1:]:
+        acc = native.add(acc, t)
+    # Every tensor has scale target * q (each left factor was built for it).
+    acc.scale = target * q
+    out = x._wrap(native.relinearize_rescale(acc, x.context.relin_key)).with_scale(target)
+    if d > 0:
+        rest = _combination(basis, coeffs, target, min(leaf_level, level))
+        out = out._wrap(native.add(out._native, rest._native))
+    elif abs(coeffs[0]) >= _EPS:
+        out = out._wrap(native.add_plain(out._native, native.encode_constant(float(coeffs[0]), target, level)))
+    return out
 
 
 def chebyshev_bsgs(ct, coeffs: np.ndarray, baby: int = 8):

@@ -8,7 +8,8 @@ With offsets d = g + b (g a multiple of n1, 0 <= b < n1):
 The baby rotations rot(v, b) share one key-switching decomposition and stay over Q*P
 without their ModDown (double hoisting, csrc/he/ckks/bootstrap/baby_steps.hpp): a baby step
 costs about a third of a rotation, so the plan takes more baby steps and fewer giant
-steps. Each giant step is one rotation of a partial sum. The diagonals are encoded once,
+steps. Each giant step is one rotation of a partial sum, its inner product kept over
+Q*P too: the giant steps share one ModDown, fused with the level's rescale. The diagonals are encoded once,
 pre-rotated, over Q_level * P with scale q_level, so that the single rescale at the end
 divides the product's scale back exactly: the ciphertext's scale is unchanged.
 """
@@ -88,9 +89,4 @@ class LinearTransform:
         giants = sorted(self.groups)
         groups = [[(index[d - g], self._plain[d]) for d in self.groups[g]] for g in giants]
         sums = _he.baby_step_sums(native_ctx, ct, [element(b) for b in babies], galois_keys, groups)
-        acc = None
-        for g, inner in zip(giants, sums):
-            if g:
-                inner = native_ctx.apply_galois(inner, element(g), galois_keys)
-            acc = inner if acc is None else native_ctx.add(acc, inner)
-        return native_ctx.rescale(acc)
+        return _he.giant_step_sum_rescale(native_ctx, sums, [element(g) if g else 1 for g in giants], galois_keys)
