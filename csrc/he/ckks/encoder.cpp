@@ -148,10 +148,10 @@ rlwe::Plaintext Encoder::constant_plaintext(double scaled_value, double scale, i
   rlwe::Plaintext pt;
   // A constant polynomial is its own NTT (the same value at every root): no transform.
   pt.poly = rns::RnsPoly(ctx_.n(), base, rns::Form::Evaluation, false, Uninitialized{});
-  for (std::size_t i = 0; i < base->size(); ++i) {
+  parallel_for(base->size(), [&](std::size_t i) {
     uint64_t* limb = pt.poly.limb(i);
     std::fill(limb, limb + ctx_.n(), integer_double_mod(c, (*base)[i]));
-  }
+  });
   pt.scale = scale;
   pt.fingerprint = ctx_.fingerprint();
   return pt;

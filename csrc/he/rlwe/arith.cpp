@@ -112,14 +112,17 @@ Ciphertext add_or_sub_plain(const Context& ctx, const Ciphertext& a, const rns::
   check_same_params(api, ctx, a.fingerprint);
   check_eval(api, a);
   check_level(api, a, m);
-  Ciphertext out = a;
-  out.seeded = false;
-  for (int i = 0; i <= a.level(); ++i) {
-    if (Subtract)
+  Ciphertext out = like(a, a.size());
+  const std::size_t limbs = static_cast<std::size_t>(a.level()) + 1;
+  parallel_for(a.size() * limbs, [&](std::size_t x) {
+    const std::size_t c = x / limbs, i = x % limbs;
+    if (c > 0)
+      std::memcpy(out.polys[c].limb(i), a.polys[c].limb(i), a.n() * sizeof(uint64_t));
+    else if (Subtract)
       rns::sub_mod(a.polys[0].limb(i), m.limb(i), out.polys[0].limb(i), a.n(), ctx.modulus(i));
     else
       rns::add_mod(a.polys[0].limb(i), m.limb(i), out.polys[0].limb(i), a.n(), ctx.modulus(i));
-  }
+  });
   return out;
 }
 }  // namespace
@@ -219,11 +222,12 @@ Ciphertext drop_to_level(const Context& ctx, const Ciphertext& a, int level) {
   out.scale = a.scale;
   out.fingerprint = a.fingerprint;
   out.key_id = a.key_id;
-  const std::size_t bytes = static_cast<std::size_t>(level + 1) * a.n() * sizeof(uint64_t);
-  for (const auto& p : a.polys) {
-    out.polys.emplace_back(a.n(), ctx.q_base(level), p.form(), p.secret(), Uninitialized{});
-    std::memcpy(out.polys.back().data(), p.data(), bytes);
-  }
+  for (const auto& p : a.polys) out.polys.emplace_back(a.n(), ctx.q_base(level), p.form(), p.secret(), Uninitialized{});
+  const std::size_t limbs = static_cast<std::size_t>(level) + 1;
+  parallel_for(a.size() * limbs, [&](std::size_t x) {
+    const std::size_t c = x / limbs, i = x % limbs;
+    std::memcpy(out.polys[c].limb(i), a.polys[c].limb(i), a.n() * sizeof(uint64_t));
+  });
   return out;
 }
 
