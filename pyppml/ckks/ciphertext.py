@@ -507,8 +507,9 @@ class Ciphertext(RlweObject):
         return power(self, int(exponent))
 
     def bootstrap(self) -> Ciphertext:
-        """A fresh ciphertext of the same values at level ``levels_after`` of a
-        bootstrappable context (``Context.bootstrappable``), from any user level.
+        """A fresh ciphertext of the same values at the bootstrap's output level of a
+        bootstrappable context (``Context.bootstrappable``; ``levels_after``, plus
+        ``stc_levels`` when SlotsToCoeffs runs first), from any user level.
 
         Raises
         ------

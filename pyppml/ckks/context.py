@@ -115,13 +115,16 @@ class Context(RlweContext):
     def bootstrappable(cls, levels_after: int = 10, slots: int | None = None, *, poly_degree: int | None = None,
                        scale_bits: int = 40, level_budget: tuple[int, int] | None = None, security: int | None = 128,
                        security_standard: str = "2024", ephemeral_weight: int = 32,
-                       dnum: int | None = None) -> Context:
+                       dnum: int | None = None, stc_first: bool = False) -> Context:
         """A context whose ciphertexts can be refreshed with ``ct.bootstrap()``.
 
-        The chain is q_0 (``scale_bits`` + 14 bits), ``levels_after`` primes of ``scale_bits`` for the
+        The chain is q_0 (``scale_bits`` + 9 bits), ``levels_after`` primes of ``scale_bits`` for the
         user, then the levels bootstrapping consumes (SlotsToCoeffs, EvalMod,
         CoeffsToSlots). Fresh encryptions start at level ``levels_after``; a bootstrap
-        returns there. The ring is the smallest that holds the chain at ``security``
+        returns there. With ``stc_first`` SlotsToCoeffs runs first, on the lowest
+        ``stc_levels`` primes: fresh encryptions and bootstrap results sit at level
+        ``levels_after + stc_levels`` and a bootstrap takes any level down to ``stc_levels``
+        (same chain and keys, a faster bootstrap). The ring is the smallest that holds the chain at ``security``
         (N = 2^16 for the defaults); see :meth:`bootstrap_info` and docs/bootstrapping.md.
 
         Parameters
@@ -136,6 +139,10 @@ class Context(RlweContext):
         ephemeral_weight : int
             Hamming weight h of the sparse secret the level-0 ciphertext is switched to
             (32: ModRaise's overflow stays within EvalMod's range |I| <= 16).
+        stc_first : bool
+            SlotsToCoeffs before ModRaise, on few limbs (OpenFHE's faster mode; default
+            False: ModRaise first). ``bootstrap_info()`` gives ``output_level`` and
+            ``min_input_level``.
 
         Examples
         --------
@@ -144,7 +151,7 @@ class Context(RlweContext):
         from pyppml.ckks.bootstrap import make_context
 
         return make_context(cls, levels_after, slots, poly_degree, scale_bits, level_budget, security,
-                            security_standard, ephemeral_weight, dnum)
+                            security_standard, ephemeral_weight, dnum, stc_first)
 
     @property
     def is_bootstrappable(self) -> bool:
@@ -275,10 +282,11 @@ class Context(RlweContext):
         s, q = self.scale, self.coeff_moduli
         top = self.max_level
         if self.is_bootstrappable:
-            # The user's chain ends at levels_after; above it the bootstrap's own scale.
+            # The user's chain ends at the bootstrap's output level; above it the
+            # bootstrap's own scale.
             from pyppml.ckks.bootstrap.plan import EVAL_SCALE
 
-            top = self._bootstrap_plan.config.levels_after
+            top = self._bootstrap_plan.config.output_level
             if level > top:
                 return EVAL_SCALE
         for lvl in range(top, level, -1):
@@ -297,7 +305,7 @@ class Context(RlweContext):
     # ------------------------------------------------------------------ encoding
     def _level(self, level: int | None) -> int:
         if level is None:
-            return self._bootstrap_plan.config.levels_after if self.is_bootstrappable else self.max_level
+            return self._bootstrap_plan.config.output_level if self.is_bootstrappable else self.max_level
         return int(level)
 
     def encode(self, values, scale: float | None = None, level: int | None = None):

@@ -50,7 +50,10 @@ def bootstrappable_context(plan, width: int, poly_degree: int, security: int | N
 def refresh(context, plan, v, w):
     """(v, w) bootstrapped when either has fewer than ``levels_needed`` levels (w is v for
     Newton's method); the second value says whether a bootstrap ran."""
-    if not getattr(context, "is_bootstrappable", False) or min(v.level, w.level) >= levels_needed(plan):
+    if not getattr(context, "is_bootstrappable", False):
+        return v, w, False
+    # (SlotsToCoeffs-first contexts bootstrap from min_input_level, not from 0.)
+    if min(v.level, w.level) >= levels_needed(plan) + context._bootstrap_plan.config.min_input_level:
         return v, w, False
     if v is w:
         v = v.bootstrap()

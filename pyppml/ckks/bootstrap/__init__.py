@@ -41,7 +41,8 @@ def _check(levels_after, scale_bits, ephemeral_weight) -> None:
 
 
 def choose_ring(levels_after: int, slots: int | None, poly_degree: int | None, scale_bits: int, level_budget,
-                security: int | None, security_standard: str, ephemeral_weight: int, dnum: int | None):
+                security: int | None, security_standard: str, ephemeral_weight: int, dnum: int | None,
+                stc_first: bool = False):
     """(poly_degree, config, data-prime bits, special-prime bits, dnum) of a bootstrappable
     chain: the given ring, or the smallest whose security table holds it."""
     _check(levels_after, scale_bits, ephemeral_weight)
@@ -51,7 +52,7 @@ def choose_ring(levels_after: int, slots: int | None, poly_degree: int | None, s
         if s < 1 or s & (s - 1) or s > n // 2:
             raise ParameterError(f"bootstrappable: slots is invalid; expected a power of two <= n/2 = {n // 2}, got {slots}")
         cts, stc = level_budget if level_budget is not None else (default_level_budget(s),) * 2
-        cfg = BootstrapConfig(levels_after, s, int(cts), int(stc), scale_bits, ephemeral_weight)
+        cfg = BootstrapConfig(levels_after, s, int(cts), int(stc), scale_bits, ephemeral_weight, stc_first=bool(stc_first))
         q = cfg.data_bits()
         d = dnum if dnum is not None else _digits_for(q)
         # Special primes below 2^50 run on the IFMA kernels (NTTs, inner products, base
@@ -78,9 +79,11 @@ def choose_ring(levels_after: int, slots: int | None, poly_degree: int | None, s
 
 def make_context(cls, levels_after: int, slots: int | None, poly_degree: int | None, scale_bits: int,
                  level_budget, security: int | None, security_standard: str, ephemeral_weight: int,
-                 dnum: int | None):
+                 dnum: int | None, stc_first: bool = False):
+    if not isinstance(stc_first, bool):
+        raise ParameterError(f"bootstrappable: stc_first is invalid; expected True or False, got {stc_first!r}")
     n, cfg, q, p, d = choose_ring(levels_after, slots, poly_degree, scale_bits, level_budget, security,
-                                  security_standard, ephemeral_weight, dnum)
+                                  security_standard, ephemeral_weight, dnum, stc_first)
     ctx = cls(poly_degree=n, coeff_mod_bits=q, special_mod_bits=p, dnum=d, scale_bits=scale_bits,
               security=security, security_standard=security_standard)
     attach(ctx, cfg)
@@ -136,8 +139,11 @@ def bootstrap(ct):
     plan = plan_of(ctx, "bootstrap")
     if ct.size != 2:
         raise ParameterError(f"bootstrap: ciphertext is not relinearized; expected 2 components, got {ct.size}")
-    if ct.level > plan.config.levels_after:
-        raise ParameterError(f"bootstrap: ciphertext is above the user levels; expected level <= {plan.config.levels_after}, "
+    cfg = plan.config
+    if not cfg.min_input_level <= ct.level <= cfg.output_level:
+        raise ParameterError(f"bootstrap: ciphertext level is outside the user levels; expected "
+                             f"{cfg.min_input_level} <= level <= {cfg.output_level}"
+                             f"{' (SlotsToCoeffs first uses the lowest ' + str(cfg.stc_levels) + ')' if cfg.stc_first else ''}, "
                              f"got {ct.level}")
     # The message must stay far below q_0 for the sine to act as the identity on it.
     ratio = ct.scale / float(ctx.coeff_moduli[0])
@@ -170,6 +176,9 @@ def info(ctx) -> dict:
     precision = -math.log2(approx / ratio + 2.0 ** -noise_bits)
     return {
         "levels_after": cfg.levels_after,
+        "output_level": cfg.output_level,
+        "min_input_level": cfg.min_input_level,
+        "stc_first": cfg.stc_first,
         "slots": cfg.slots,
         "poly_degree": n,
         "levels_used": cfg.depth,

@@ -214,14 +214,31 @@ def chebyshev_bsgs(ct, coeffs: np.ndarray, baby: int = 8):
     return _evaluate(basis, np.asarray(coeffs, dtype=np.float64), baby, ct.scale)
 
 
-def eval_mod(ct, shape: EvalModShape, coeffs: np.ndarray):
-    """sin(2 pi K_b y) on a ciphertext of y (high-level Ciphertext): shape.depth levels."""
-    v = chebyshev_bsgs(ct, coeffs)
+def eval_mod(ct, shape: EvalModShape, coeffs: np.ndarray, gain: float = 1.0, target: float | None = None):
+    """gain * sin(2 pi K_b y) on a ciphertext of y (high-level Ciphertext): shape.depth
+    levels. The gain costs nothing: g^(2^-r) goes into the cosine's coefficients and each
+    double angle keeps it squared, g_k (2 c^2 - 1) = 2 (g_(k-1) c)^2 - g_k. With ``target``
+    (which needs the arcsine step) the result has exactly that scale: the arcsine's two
+    terms are built to land on it."""
+    g = gain ** (0.5 ** shape.double_angle)
+    v = chebyshev_bsgs(ct, coeffs * g)
     for _ in range(shape.double_angle):
+        g = g * g
         sq = v * v
-        v = sq._wrap(sq._ctx.multiply_integer(sq._native, 2)) - 1.0
-    if shape.arcsine:
-        # arcsin(s) ~ s + s^3 / 6 for s = sin(2 pi m / q_0): the Taylor remainder
-        # 3 s^5 / 40 is 2^-29 relative at m / q_0 = 2^-9.
-        v = v + (v * v) * (v * (1.0 / 6.0))
-    return v
+        v = sq._wrap(sq._ctx.multiply_integer(sq._native, 2)) - g
+    if not shape.arcsine:
+        if target is not None:
+            raise ValueError("eval_mod: target needs the arcsine step")
+        return v
+    # arcsin(s) ~ s + s^3 / 6 for s = sin(2 pi m / q_0), here on v = g s:
+    # g arcsin(s) ~ v + v^3 / (6 g^2). The Taylor remainder 3 s^5 / 40 is 2^-29 relative
+    # at m / q_0 = 2^-9.
+    sq = v * v
+    c3 = 1.0 / (6.0 * g * g)
+    if target is None:
+        return v + sq * (v * c3)
+    # v c3 at the scale that puts sq * (v c3) on target after its rescale by q_(level of sq).
+    q = float(sq.context.coeff_moduli[sq.level])
+    cube = sq * v._times_scalar(c3, target * q / sq.scale, "eval_mod")
+    linear = v._times_scalar(1.0, target, "eval_mod").drop_to_level(cube.level)
+    return linear + cube

@@ -1,8 +1,9 @@
 """The bootstrap part of a context's bytes: the plan's configuration and the two
 ephemeral-secret keys, appended to the CKKS extra field after the scale.
 
-Layout: b"BOOT", ten little-endian int32 (BootstrapConfig.to_tuple), then two
+Layout: b"BOT2", eleven little-endian int32 (BootstrapConfig.to_tuple), then two
 length-prefixed keys (empty when the context has none), each in the core's key format.
+Bytes written before SlotsToCoeffs-first existed (b"BOOT", ten int32) still load.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import struct
 from pyppml._core import FormatError, ParameterError
 from pyppml._core import he as _he
 
-MAGIC = b"BOOT"
-_CONFIG = struct.Struct("<10i")
+MAGIC = b"BOT2"
+_CONFIG = struct.Struct("<11i")
+_LEGACY = (b"BOOT", struct.Struct("<10i"))  # stc_first = 0
 
 
 def dump(ctx) -> bytes:
@@ -41,15 +43,17 @@ def load(ctx, data: bytes) -> None:
 
     if not data:
         return
-    if data[:4] != MAGIC or len(data) < 4 + _CONFIG.size:
-        raise FormatError("Context.from_bytes: data has a malformed bootstrap part; expected 'BOOT' and its configuration, got other bytes")
+    layout = _CONFIG if data[:4] == MAGIC else _LEGACY[1] if data[:4] == _LEGACY[0] else None
+    if layout is None or len(data) < 4 + layout.size:
+        raise FormatError("Context.from_bytes: data has a malformed bootstrap part; expected 'BOT2' and its configuration, got other bytes")
+    fields = layout.unpack_from(data, 4)
     try:
-        cfg = BootstrapConfig.from_tuple(_CONFIG.unpack_from(data, 4))
+        cfg = BootstrapConfig.from_tuple(fields if layout is _CONFIG else fields + (0,))
         attach(ctx, cfg)
         ctx.compact_keys = True  # gigabytes of keys at 2^16: held compact (see _rlwe.context_from_bytes)
     except (ParameterError, ValueError) as e:
         raise FormatError(f"Context.from_bytes: data has an invalid bootstrap configuration; expected one matching the chain, got: {e}") from None
-    pos, keys = 4 + _CONFIG.size, []
+    pos, keys = 4 + layout.size, []
     for _ in range(2):
         if pos + 8 > len(data):
             raise FormatError("Context.from_bytes: data has a truncated bootstrap key; expected a length field, got the end")

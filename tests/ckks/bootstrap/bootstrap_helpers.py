@@ -7,10 +7,11 @@ import numpy as np
 from pyppml import ckks
 
 
-def make(n: int, slots=None, levels_after: int = 2):
+def make(n: int, slots=None, levels_after: int = 2, stc_first: bool = False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ctx = ckks.Context.bootstrappable(levels_after=levels_after, slots=slots, poly_degree=n, security=None)
+        ctx = ckks.Context.bootstrappable(levels_after=levels_after, slots=slots, poly_degree=n, security=None,
+                                          stc_first=stc_first)
     ctx.keygen(bootstrapping=True)
     return ctx
 

@@ -16,6 +16,17 @@ def sparse_ctx():
     return make(2048, slots=64)
 
 
+@pytest.fixture(scope="session")
+def full_stc_ctx():
+    """SlotsToCoeffs first (same chain, StC on the lowest primes)."""
+    return make(2048, stc_first=True)
+
+
+@pytest.fixture(scope="session")
+def sparse_stc_ctx():
+    return make(2048, slots=64, stc_first=True)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(2026)

@@ -65,7 +65,7 @@ def test_corrupted_bootstrap_part_is_refused(full_ctx):
     data = bytearray(full_ctx.to_bytes(include_public_keys=False))
     # The configuration sits right after the scale in the last part; a wrong slot count
     # no longer matches the chain. The checksum is recomputed so the parser sees it.
-    pos = data.rfind(b"BOOT")
+    pos = data.rfind(b"BOT2")
     data[pos + 8:pos + 12] = (3).to_bytes(4, "little")
     from pyppml._core import he
     body = bytes(data[:-8])
@@ -87,7 +87,7 @@ def test_refusals(full_ctx, rng):
     with pytest.raises(ParameterError, match="not relinearized"):
         ct.multiply(ct).bootstrap()
     high = ctx.encrypt(x, level=ctx.max_level, scale=2.0 ** 40)
-    with pytest.raises(ParameterError, match="above the user levels"):
+    with pytest.raises(ParameterError, match="outside the user levels"):
         high.bootstrap()
     with pytest.raises(ParameterError, match="scale is too large"):
         ctx.encrypt(x, level=0, scale=float(ctx.coeff_moduli[0]) / 4).bootstrap()
@@ -108,6 +108,43 @@ def test_refusals(full_ctx, rng):
         ckks.Context.bootstrappable(levels_after=0, poly_degree=2048, security=None)
     with pytest.raises(ParameterError, match="slots"):
         ckks.Context.bootstrappable(levels_after=2, slots=3, poly_degree=2048, security=None)
+
+
+def test_stc_first_plan_sits_at_the_bottom_and_refuses_lower_inputs(full_stc_ctx, rng):
+    """SlotsToCoeffs first: its transforms are encoded on levels stc..1 (the cheap end of
+    the chain), the output sits stc levels above levels_after, and an input below stc
+    (too few levels for SlotsToCoeffs) is refused with the allowed range."""
+    ctx = full_stc_ctx
+    info, plan = ctx.bootstrap_info(), ctx._bootstrap_plan
+    stc = info["level_budget"][1]
+    assert plan.stc_levels == list(range(stc, 0, -1))
+    assert info["min_input_level"] == stc and info["output_level"] == info["levels_after"] + stc
+    assert ctx.encrypt(np.zeros(ctx.slots)).level == info["output_level"]
+    low = ctx.encrypt(rng.uniform(-1, 1, ctx.slots)).drop_to_level(stc - 1)
+    with pytest.raises(ParameterError, match=f"expected {stc} <= level <= {info['output_level']}.*got {stc - 1}"):
+        low.bootstrap()
+    with pytest.raises(ParameterError, match="stc_first"):
+        ckks.Context.bootstrappable(levels_after=2, poly_degree=2048, security=None, stc_first=1)
+
+
+def test_stc_first_context_round_trips_and_legacy_bytes_load(full_stc_ctx, full_ctx, rng):
+    x = rng.uniform(-1, 1, full_stc_ctx.slots)
+    pub = ckks.Context.from_bytes(full_stc_ctx.to_bytes(), min_security=None, allow_insecure=True)
+    assert pub.bootstrap_info()["stc_first"]
+    ct = ckks.Ciphertext.from_bytes(full_stc_ctx.encrypt(x).drop_to_level(pub.bootstrap_info()["min_input_level"]).to_bytes(), pub)
+    out = ckks.Ciphertext.from_bytes(ct.bootstrap().to_bytes(), full_stc_ctx)
+    assert precision_bits(full_stc_ctx.decrypt(out), x)[0] >= 17
+    # A bootstrap part of the ten-field layout (before stc_first existed) loads as
+    # ModRaise first.
+    import struct
+
+    from pyppml.ckks.bootstrap import serialization
+    cfg = full_ctx._bootstrap_plan.config
+    old = ckks.Context.from_bytes(full_ctx.to_bytes(include_public_keys=False), min_security=None, allow_insecure=True)
+    serialization.load(old, b"BOOT" + struct.pack("<10i", *cfg.to_tuple()[:10]) + bytes(16))
+    assert old._bootstrap_plan.config == cfg and not old.bootstrap_info()["stc_first"]
+    with pytest.raises(FormatError, match="bootstrap configuration"):
+        serialization.load(old, b"BOT2" + struct.pack("<11i", *cfg.to_tuple()[:10], 2) + bytes(16))
 
 
 def test_default_parameters_are_128_bit_at_2_16():

@@ -1,5 +1,6 @@
-"""Bootstrapping against NumPy: full and sparse slots, real and complex values, one and
-three chained bootstraps with products in between, every backend bit-identical."""
+"""Bootstrapping against NumPy: full and sparse slots, real and complex values, ModRaise
+or SlotsToCoeffs first, one and three chained bootstraps with products in between, every
+backend bit-identical."""
 
 import numpy as np
 import pytest
@@ -21,15 +22,18 @@ def _values(rng, ctx, complex_: bool):
     return np.tile(v, ctx.slots // s)
 
 
+ALL_CONTEXTS = ["full_ctx", "sparse_ctx", "full_stc_ctx", "sparse_stc_ctx"]
+
+
 @pytest.mark.parametrize("complex_", [False, True])
-@pytest.mark.parametrize("which", ["full_ctx", "sparse_ctx"])
+@pytest.mark.parametrize("which", ALL_CONTEXTS)
 def test_one_bootstrap_matches_numpy(which, complex_, request, rng):
     ctx = request.getfixturevalue(which)
     x = _values(rng, ctx, complex_)
-    ct = ctx.encrypt(x).drop_to_level(0)
-    out = ct.bootstrap()
     info = ctx.bootstrap_info()
-    assert out.level == info["levels_after"]
+    ct = ctx.encrypt(x).drop_to_level(info["min_input_level"])
+    out = ct.bootstrap()
+    assert out.level == info["output_level"] == info["levels_after"] + info["stc_first"] * info["level_budget"][1]
     got = ctx.decrypt(out, complex=complex_)
     mx, mean = precision_bits(got, x)
     assert mx >= MAX_BITS and mean >= MEAN_BITS, (mx, mean)
@@ -37,43 +41,48 @@ def test_one_bootstrap_matches_numpy(which, complex_, request, rng):
     assert mean >= info["expected_precision_bits"] - 2, (mean, info["expected_precision_bits"])
 
 
-def test_standard_input_lands_on_the_standard_scale(full_ctx, rng):
-    ct = full_ctx.encrypt(_values(rng, full_ctx, False))
-    while ct.level:
+@pytest.mark.parametrize("which", ["full_ctx", "full_stc_ctx"])
+def test_standard_input_lands_on_the_standard_scale(which, request, rng):
+    ctx = request.getfixturevalue(which)
+    ct = ctx.encrypt(_values(rng, ctx, False))
+    while ct.level > ctx.bootstrap_info()["min_input_level"]:
         ct = ct * 1.0
     out = ct.bootstrap()
-    assert out.scale == full_ctx.level_scale(out.level)
+    assert out.scale == ctx.level_scale(out.level)
 
 
-def test_three_chained_bootstraps_with_products(full_ctx, rng):
-    ctx = full_ctx
+@pytest.mark.parametrize("which", ["full_ctx", "full_stc_ctx"])
+def test_three_chained_bootstraps_with_products(which, request, rng):
+    ctx = request.getfixturevalue(which)
     x = _values(rng, ctx, False) * 0.9
     want, ct = x.copy(), ctx.encrypt(x)
     for _ in range(3):
         # Both user levels (values stay in [0.1, 1]), then a refresh.
         ct = ct * ct * 0.9 + 0.1
         want = want * want * 0.9 + 0.1
-        assert ct.level == 0
+        assert ct.level == ctx.bootstrap_info()["min_input_level"]
         ct = ct.bootstrap()
     mx, mean = precision_bits(ctx.decrypt(ct), want)
     assert mx >= MAX_BITS - 3 and mean >= MEAN_BITS - 3, (mx, mean)
 
 
-def test_sparse_bootstrap_returns_the_period_average(sparse_ctx, rng):
+@pytest.mark.parametrize("which", ["sparse_ctx", "sparse_stc_ctx"])
+def test_sparse_bootstrap_returns_the_period_average(which, request, rng):
     """An input that is not s-periodic comes back as the mean over its n/(2s) periods
     (the trace onto Z[X^(n/2s)])."""
-    ctx = sparse_ctx
+    ctx = request.getfixturevalue(which)
     x = rng.uniform(-1, 1, ctx.slots)
-    out = ctx.decrypt(ctx.encrypt(x).drop_to_level(0).bootstrap())
+    out = ctx.decrypt(ctx.encrypt(x).drop_to_level(ctx.bootstrap_info()["min_input_level"]).bootstrap())
     s = ctx.bootstrap_info()["slots"]
     want = np.tile(x.reshape(-1, s).mean(axis=0), ctx.slots // s)
     assert precision_bits(out, want)[0] >= MAX_BITS
 
 
+@pytest.mark.parametrize("stc_first", [False, True])
 @pytest.mark.parametrize("backend", [b for b in ("scalar", "avx2", "avx512") if b in ring.available_backends()])
-def test_every_backend_gives_the_same_ciphertext(backend, rng):
-    ctx = make(2048, slots=16, levels_after=1)
-    ct = ctx.encrypt(_values(rng, ctx, True)).drop_to_level(0)
+def test_every_backend_gives_the_same_ciphertext(backend, stc_first, rng):
+    ctx = make(2048, slots=16, levels_after=1, stc_first=stc_first)
+    ct = ctx.encrypt(_values(rng, ctx, True)).drop_to_level(ctx.bootstrap_info()["min_input_level"])
     ref = ct.bootstrap().to_bytes()
     with ring.use_backend(backend):
         assert ct.bootstrap().to_bytes() == ref
@@ -89,12 +98,13 @@ def test_larger_ring_sparse_and_full_sizes(rng):
     assert out.level == 1 and mx >= MAX_BITS and mean >= MEAN_BITS, (mx, mean)
 
 
+@pytest.mark.parametrize("stc_first", [False, True])
 @pytest.mark.parametrize("threads", [1, 3])
-def test_every_thread_count_gives_the_same_ciphertext(threads, rng):
+def test_every_thread_count_gives_the_same_ciphertext(threads, stc_first, rng):
     import pyppml
 
-    ctx = make(2048, slots=16, levels_after=1)
-    ct = ctx.encrypt(_values(rng, ctx, True)).drop_to_level(0)
+    ctx = make(2048, slots=16, levels_after=1, stc_first=stc_first)
+    ct = ctx.encrypt(_values(rng, ctx, True)).drop_to_level(ctx.bootstrap_info()["min_input_level"])
     before = pyppml.get_num_threads()
     try:
         pyppml.set_num_threads(2)
