@@ -212,7 +212,8 @@ class Context(RlweContext):
             and regenerate their uniform a-halves from the key seed inside each key switch
             (AES-128-CTR, 256 coefficients at a time): half the key memory, at the cost
             of the regeneration. Default: True with ``bootstrapping=True`` (gigabytes of
-            keys at 2^16), else False.
+            keys at 2^16), else False. A bootstrappable context keeps its
+            relinearization key expanded (used 34 times per bootstrap, 1/60 of the keys).
 
         Examples
         --------

@@ -165,6 +165,7 @@ def info(ctx) -> dict:
     limbs_qp = len(ctx.coeff_moduli) + len(ctx.special_moduli)
     # Each key: one polynomial over Q*P per digit and half (b), plus a when not compact.
     key_bytes = ctx._native.digits * (1 if ctx.compact_keys else 2) * limbs_qp * n * 8
+    relin_bytes = ctx._native.digits * (1 if ctx._relin_compact() else 2) * limbs_qp * n * 8
     rotations = plan.rotations()
     approx = cfg.eval_mod.approximation_error(ratio)
     # Mean-error precision on uniform [-1, 1] values in all slots: EvalMod's approximation
@@ -194,7 +195,7 @@ def info(ctx) -> dict:
         "rotation_keys": len(rotations) + 1,
         "compact_keys": ctx.compact_keys,
         "key_bytes": {"rotation": (len(rotations) + 1) * key_bytes, "ephemeral": 2 * key_bytes,
-                      "relinearization": key_bytes},
+                      "relinearization": relin_bytes},
         "log_qp": ctx.log_qp,
         "log_q0p": math.log2(q0) + sum(math.log2(p) for p in ctx.special_moduli),
     }

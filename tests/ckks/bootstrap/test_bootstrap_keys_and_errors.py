@@ -51,6 +51,12 @@ def test_context_bytes_and_pickle_keep_the_plan_and_keys(full_ctx, rng):
     ctx = full_ctx
     pub = ckks.Context.from_bytes(ctx.to_bytes(), min_security=None, allow_insecure=True)
     assert pub.is_bootstrappable and pub.secret_key is None
+    # Rotation and ephemeral keys compact, the relinearization key (34 uses per
+    # bootstrap) expanded, as made and as received.
+    for c in (ctx, pub):
+        assert c.compact_keys and c._bootstrap_keys[0].compact and not c.relin_key.compact
+    info = ctx.bootstrap_info()["key_bytes"]
+    assert info["relinearization"] == ctx.relin_key.nbytes == 2 * ctx._bootstrap_keys[0].nbytes
     x = rng.uniform(-1, 1, ctx.slots)
     ct = ckks.Ciphertext.from_bytes(ctx.encrypt(x).drop_to_level(0).to_bytes(), pub)
     refreshed = ckks.Ciphertext.from_bytes(ct.bootstrap().to_bytes(), ctx)
