@@ -172,9 +172,21 @@ def info(ctx) -> dict:
     # error (in units of q_0, approx * q_0 / scale in the values) beside the noise of the
     # transforms, which a message coefficient (~sqrt(2 / n) of its slot values) feels more
     # as n grows: 32 - 0.65 log2(n) bits fits the measurements from n = 2^11 (25.5) to
-    # 2^16 (21.1) within a bit (`pyppml bench boot`); sparse slots do better.
-    noise_bits = 32.0 - 0.65 * math.log2(n)
+    # 2^16 (21.1) within a bit (`pyppml bench boot`); sparse slots do better. SlotsToCoeffs
+    # first: EvalMod sees the slot values themselves, and 41 - 0.93 log2(n) fits 30.7 bits
+    # at 2^11 to 26.0 at 2^16.
+    noise_bits = 41.0 - 0.93 * math.log2(n) if cfg.stc_first else 32.0 - 0.65 * math.log2(n)
     precision = -math.log2(approx / ratio + 2.0 ** -noise_bits)
+    if cfg.stc_first:
+        # EvalMod sees the real and imaginary parts of the slots, one per coefficient.
+        input_range = (f"real and imaginary parts of the slot values up to 1 keep the expected precision; the sine's "
+                       f"relative error grows as value^4 beyond (measured at 2^12: 6 bits lost at 4, 14 at 16); scale <= q_0 / 2^8 = "
+                       f"2^{math.log2(q0) - 8:.1f}")
+    else:
+        input_range = (f"message coefficients up to the scale (|value| <= 1 for constant vectors, any |value| <= 16 "
+                       f"for vectors of unrelated values) keep the expected precision; the sine's relative error "
+                       f"grows as coefficient^4 beyond (21 bits for a constant 4, 13 for 16); scale <= q_0 / 2^8 = "
+                       f"2^{math.log2(q0) - 8:.1f} at level 0")
     return {
         "levels_after": cfg.levels_after,
         "output_level": cfg.output_level,
@@ -187,10 +199,7 @@ def info(ctx) -> dict:
         "eval_mod": {"k": cfg.eval_mod.k, "degree": cfg.eval_mod.degree, "double_angle": cfg.eval_mod.double_angle,
                      "arcsine": cfg.eval_mod.arcsine},
         "ephemeral_weight": cfg.ephemeral_weight,
-        "input_range": (f"message coefficients up to the scale (|value| <= 1 for constant vectors, any |value| <= 16 "
-                        f"for vectors of unrelated values) keep the expected precision; the sine's relative error "
-                        f"grows as coefficient^4 beyond (21 bits for a constant 4, 13 for 16); scale <= q_0 / 2^8 = "
-                        f"2^{math.log2(q0) - 8:.1f} at level 0"),
+        "input_range": input_range,
         "expected_precision_bits": round(precision, 1),
         "rotation_keys": len(rotations) + 1,
         "compact_keys": ctx.compact_keys,

@@ -23,7 +23,7 @@ from pyppml.ckks.polynomial import _EPS, _Basis, _split, chebyshev_coefficients,
 @dataclass(frozen=True)
 class EvalModShape:
     k: int = 16             # |I| <= k
-    degree: int = 63        # Chebyshev degree of the cosine
+    degree: int = 55        # Chebyshev degree of the cosine (63 is no more precise; 55 saves a key switch)
     double_angle: int = 2   # r
     arcsine: bool = True    # s + s^3 / 6: the sine's cubic error removed (two levels)
 
@@ -166,7 +166,7 @@ def _degree(coeffs: np.ndarray) -> int:
 def _evaluate(basis, coeffs: np.ndarray, baby: int, target: float):
     """p = q_1 B_G1 + (q_2 B_G2 + (... + leaf)): the giant-step products of the spine are
     formed at its lowest level, summed as unrelinearized (size-3) ciphertexts and
-    relinearized and rescaled once (3 of a degree-63 EvalMod's 7 giant-step key switches
+    relinearized and rescaled once (3 of a degree-55 EvalMod's 7 giant-step key switches
     instead of 7), then the baby-step leaf is added. Same levels as one product at a time."""
     spine = []
     d = _degree(coeffs)
