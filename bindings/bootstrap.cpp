@@ -51,7 +51,8 @@ void init_bootstrap(py::module_& root) {
     py::gil_scoped_release release;
     return std::make_shared<Ciphertext>(ckks::plaintext_inner_product(*h.ctx, cts, pts));
   }, py::arg("context"), py::arg("ciphertexts"), py::arg("plaintexts"),
-     "sum_t ciphertexts[t] * plaintexts[t] (one level, one scale), one reduction per coefficient.");
+     "sum_t ciphertexts[t] * plaintexts[t] at the plaintexts' level (ciphertexts at or above it), one scale, "
+     "one reduction per coefficient.");
   py::class_<ckks::HoistedDiagonal, std::shared_ptr<ckks::HoistedDiagonal>>(m, "HoistedDiagonal")
       .def_property_readonly("level", [](const ckks::HoistedDiagonal& d) { return d.q_part.level(); })
       .def_property_readonly("scale", [](const ckks::HoistedDiagonal& d) { return d.q_part.scale; });

@@ -47,7 +47,8 @@ def _ops(N, q_bits, p_bits, scale_bits):
     pt = nat.encode_real(x, scale, top)
     ct, ct2 = nat.encrypt_public(pk, pt), nat.encrypt_public(pk, nat.encode_real(y, scale, top))
     ops = {
-        "multiply_relin_rescale": lambda: nat.rescale(nat.relinearize(nat.multiply(ct, ct2), rk)),
+        # What ``a * b`` runs: the tensor, then one ModDown by q_l * P.
+        "multiply_relin_rescale": lambda: nat.relinearize_rescale(nat.multiply(ct, ct2), rk),
         "rotate": lambda: nat.apply_galois(ct, g1, gk),
         "encrypt": lambda: nat.encrypt_public(pk, pt),
     }

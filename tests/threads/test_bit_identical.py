@@ -1,8 +1,9 @@
 """Results are bit-identical for 1, 2, 3 and 4 threads: key generation and encryption
 (from a seeded test generator), CKKS multiply+relinearize+rescale, rotations, hoisted
 rotations, BFV products, NTTs, base conversion and MPC matrix products. The parameter
-sets split work over several limbs, one-prime and multi-prime digits, and one and two
-special primes, so every parallel path of the key switch runs."""
+sets split work over several limbs, one-prime and multi-prime digits, one and two
+special primes, and target-limb counts that do and do not divide among the threads, so
+every parallel path of the key switch runs."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ SEED = bytes(range(32))
 CKKS_SETS = [
     ("one_prime_digits_one_special", [50, 40, 40, 40, 40], [50], 0),
     ("two_prime_digits_two_special", [50, 40, 40, 40, 40], [50, 50], 3),
+    # Target limbs not a multiple of the thread count: the last ones split over the digits.
+    ("one_prime_digits_odd_targets", [50, 40, 40, 40], [50], 0),
 ]
 
 

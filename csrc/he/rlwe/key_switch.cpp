@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -257,13 +258,14 @@ void check_key(const Context& ctx, const KeySwitchKey& key) {
 // out0 = sum_j digit_j * b_j, out1 = sum_j digit_j * a_j on limb ki of the key (prime q).
 // A compact key's a_j are regenerated 256 coefficients at a time into L1 and consumed at
 // once, so the a-halves never travel from memory.
+// Digits first .. first + terms - 1 of the key.
 void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, std::size_t ki,
-                         const uint64_t* const* digits, std::size_t terms, uint64_t* out0, uint64_t* out1, uint64_t n,
-                         const math::Modulus& q) {
+                         const uint64_t* const* digits, std::size_t first, std::size_t terms, uint64_t* out0,
+                         uint64_t* out1, uint64_t n, const math::Modulus& q) {
   std::vector<const uint64_t*> b_ptrs(terms), k_ptrs(terms);
-  for (std::size_t j = 0; j < terms; ++j) b_ptrs[j] = key.b[j].limb(ki);
+  for (std::size_t j = 0; j < terms; ++j) b_ptrs[j] = key.b[first + j].limb(ki);
   if (!key.compact()) {
-    for (std::size_t j = 0; j < terms; ++j) k_ptrs[j] = key.a[j].limb(ki);
+    for (std::size_t j = 0; j < terms; ++j) k_ptrs[j] = key.a[first + j].limb(ki);
     rns::inner_product2_mod(digits, b_ptrs.data(), k_ptrs.data(), terms, out0, out1, n, q);
     return;
   }
@@ -273,12 +275,44 @@ void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, 
   for (std::size_t j = 0; j < terms; ++j) k_ptrs[j] = regenerated.data() + j * block;
   for (std::size_t k = 0; k < n; k += block) {
     for (std::size_t j = 0; j < terms; ++j) {
-      expand_key_uniform_range(aes, j, ki, q.value(), n, k, block, regenerated.data() + j * block);
+      expand_key_uniform_range(aes, first + j, ki, q.value(), n, k, block, regenerated.data() + j * block);
       d_block[j] = digits[j] + k;
       b_block[j] = b_ptrs[j] + k;
     }
     rns::inner_product2_mod(d_block.data(), b_block.data(), k_ptrs.data(), terms, out0 + k, out1 + k, block, q);
   }
+}
+
+// The inner products of every target limb as parallel tasks: task(t, j0, j1, out0, out1)
+// sums digits j0 .. j1 - 1 on target limb t. With T threads the last limbs % T targets
+// would leave threads idle for a whole task (21 targets on 2 threads at 2^15: one thread
+// alone for the last, ~5% of a rotation), so each of those is split over the digits into
+// T parts, part 0 written in place and the others added afterwards: sums of values
+// reduced mod q, the same bits for every thread count.
+using TargetTask = std::function<void(std::size_t, std::size_t, std::size_t, uint64_t*, uint64_t*)>;
+
+void for_each_target(const Context& ctx, int level, std::size_t limbs, std::size_t terms, uint64_t* acc0,
+                     uint64_t* acc1, const TargetTask& task) {
+  const uint64_t n = ctx.n();
+  const std::size_t T = static_cast<std::size_t>(num_threads());
+  const std::size_t rest = T > 1 && terms >= T ? limbs % T : 0;
+  const std::size_t whole = limbs - rest;
+  AlignedBuffer<uint64_t> partial(rest * (T - 1) * 2 * n, Uninitialized{});
+  parallel_for(whole + rest * T, [&](std::size_t x) {
+    if (x < whole) return task(x, 0, terms, acc0 + x * n, acc1 + x * n);
+    const std::size_t r = (x - whole) / T, part = (x - whole) % T, t = whole + r;
+    uint64_t* o0 = part == 0 ? acc0 + t * n : partial.data() + (r * (T - 1) + part - 1) * 2 * n;
+    uint64_t* o1 = part == 0 ? acc1 + t * n : o0 + n;
+    task(t, terms * part / T, terms * (part + 1) / T, o0, o1);
+  });
+  if (rest == 0) return;
+  parallel_for(2 * rest, [&](std::size_t x) {
+    const std::size_t r = x / 2, c = x % 2, t = whole + r;
+    uint64_t* acc = (c == 0 ? acc0 : acc1) + t * n;
+    const math::Modulus& q = ctx.modulus(key_index(ctx, level, t));
+    for (std::size_t part = 1; part < T; ++part)
+      rns::add_mod(acc, partial.data() + ((r * (T - 1) + part - 1) * 2 + c) * n, acc, n, q);
+  });
 }
 
 // The inner products of a decomposition (permuted by `perm` when given) with the key
@@ -298,19 +332,21 @@ void key_inner_products(const Context& ctx, const Decomposition& dec, const KeyS
   // Contexts have n >= 1024, a multiple of 8 as the block walk needs.
   const std::vector<uint32_t> targets = perm ? rns::automorphism_block_targets(perm, n) : std::vector<uint32_t>();
   const random::Aes128Key aes = key_expander(key.seed);
-  parallel_for(dec.limbs, [&](std::size_t t) {
-    std::vector<const uint64_t*> a_ptrs(terms);
-    AlignedBuffer<uint64_t> permuted(perm ? terms * n : 0, Uninitialized{});
-    for (std::size_t j = 0; j < terms; ++j) {
+  for_each_target(ctx, level, dec.limbs, terms, acc0, acc1,
+                  [&](std::size_t t, std::size_t j0, std::size_t j1, uint64_t* out0, uint64_t* out1) {
+    std::vector<const uint64_t*> a_ptrs(j1 - j0);
+    AlignedBuffer<uint64_t> permuted(perm ? (j1 - j0) * n : 0, Uninitialized{});
+    for (std::size_t j = j0; j < j1; ++j) {
       const uint64_t* digit = dec.digits[j].data() + t * n;
       if (perm) {
-        rns::automorphism_eval_limb_streaming(digit, perm, targets.data(), permuted.data() + j * n, n);
-        digit = permuted.data() + j * n;
+        uint64_t* dst = permuted.data() + (j - j0) * n;
+        rns::automorphism_eval_limb_streaming(digit, perm, targets.data(), dst, n);
+        digit = dst;
       }
-      a_ptrs[j] = digit;
+      a_ptrs[j - j0] = digit;
     }
     const std::size_t ki = key_index(ctx, level, t);
-    limb_inner_products(key, aes, ki, a_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n, ctx.modulus(ki));
+    limb_inner_products(key, aes, ki, a_ptrs.data(), j0, j1 - j0, out0, out1, n, ctx.modulus(ki));
   });
 }
 
@@ -334,20 +370,21 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
   // Target limbs are independent: each thread raises all digits to its targets into its
   // own scratch (pooled per thread, so no allocation after the first call).
   const random::Aes128Key aes = key_expander(key.seed);
-  parallel_for(limbs, [&](std::size_t t) {
-    AlignedBuffer<uint64_t> raised(terms * n, Uninitialized{});
-    std::vector<const uint64_t*> a_ptrs(terms);
+  for_each_target(ctx, level, limbs, terms, acc0, acc1,
+                  [&](std::size_t t, std::size_t j0, std::size_t j1, uint64_t* out0, uint64_t* out1) {
+    AlignedBuffer<uint64_t> raised((j1 - j0) * n, Uninitialized{});
+    std::vector<const uint64_t*> a_ptrs(j1 - j0);
     const std::size_t ki = key_index(ctx, level, t);
-    for (std::size_t j = 0; j < terms; ++j) {
+    for (std::size_t j = j0; j < j1; ++j) {
       if (j == t) {
-        a_ptrs[j] = d.limb(j);  // its own prime: the input as it is
+        a_ptrs[j - j0] = d.limb(j);  // its own prime: the input as it is
       } else {
-        uint64_t* dst = raised.data() + j * n;
+        uint64_t* dst = raised.data() + (j - j0) * n;
         raise_limb(ctx, coeff.data() + j * n, ctx.modulus(j).value(), ki, dst);
-        a_ptrs[j] = dst;
+        a_ptrs[j - j0] = dst;
       }
     }
-    limb_inner_products(key, aes, ki, a_ptrs.data(), terms, acc0 + t * n, acc1 + t * n, n, ctx.modulus(ki));
+    limb_inner_products(key, aes, ki, a_ptrs.data(), j0, j1 - j0, out0, out1, n, ctx.modulus(ki));
   });
 }
 

@@ -91,7 +91,7 @@ def _combination(basis, coeffs: np.ndarray, target: float, level: int):
         if abs(c) < _EPS and (cts or i + 1 < len(coeffs)):
             continue  # (a constant polynomial still gets its zero term: a ciphertext of 0)
         t = basis.get(i)
-        cts.append(native.drop_to_level(t._native, level + 1) if t.level > level + 1 else t._native)
+        cts.append(t._native)  # linear_sum reads a higher T_i on the plaintexts' limbs
         pts.append(native.encode_constant(c, target * q / t.scale, level + 1))
     # Every product has scale target * q exactly (each constant absorbs its T_i's scale).
     acc = _he.linear_sum(native, cts, pts)

@@ -58,6 +58,22 @@ def test_identity_group_equals_linear_sum_bit_for_bit(ctx):
     assert _he.save(ctx._native, out) == _he.save(ctx._native, ref)
 
 
+def test_linear_sum_reads_higher_ciphertexts_as_dropped(ctx):
+    """A ciphertext above the plaintexts' level is read on their limbs: the same bytes as
+    dropping it first; one below them is refused."""
+    x, d, ct, q, enc = _setup(ctx)
+    nat = ctx._native
+    low = ct.level - 1
+    pts = [nat.encode(d[0], q, low), nat.encode(d[1], q, low)]
+    dropped = nat.drop_to_level(ct, low)
+    ref = _he.linear_sum(nat, [dropped, dropped], pts)
+    got = _he.linear_sum(nat, [ct, dropped], pts)
+    assert got.level == low
+    assert _he.save(nat, got) == _he.save(nat, ref)
+    with pytest.raises(ParameterError, match="level >= "):
+        _he.linear_sum(nat, [dropped], [nat.encode(d[0], q, ct.level)])
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_backend_and_compact_keys_give_the_same_sums(ctx, backend):
     x, d, ct, q, enc = _setup(ctx)

@@ -10,8 +10,9 @@
 
 namespace ppml::ckks {
 
-// cts: 2-component ciphertexts at one level and scale; pts: plaintexts at that level and
-// one scale. Result scale: cts[0].scale * pts[0].scale.
+// pts: plaintexts at one level and one scale; cts: 2-component ciphertexts of one scale
+// at that level or above (read as if dropped to it). Result at the plaintexts' level,
+// scale cts[0].scale * pts[0].scale.
 rlwe::Ciphertext plaintext_inner_product(const rlwe::Context& ctx, const std::vector<const rlwe::Ciphertext*>& cts,
                                          const std::vector<const rlwe::Plaintext*>& pts);
 
