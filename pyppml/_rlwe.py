@@ -148,7 +148,7 @@ class RlweContext:
 
     def _relin_compact(self) -> bool:
         """Whether the relinearization key goes without its a-halves. A bootstrappable
-        context keeps it expanded: a bootstrap uses it 34 times (regenerating its a-halves
+        context keeps it expanded: a bootstrap uses it 32 times (regenerating its a-halves
         cost 5% of a bootstrap at 2^16) and it is 1/60 of the keys."""
         return self.compact_keys and not getattr(self, "is_bootstrappable", False)
 

@@ -213,7 +213,7 @@ class Context(RlweContext):
             (AES-128-CTR, 256 coefficients at a time): half the key memory, at the cost
             of the regeneration. Default: True with ``bootstrapping=True`` (gigabytes of
             keys at 2^16), else False. A bootstrappable context keeps its
-            relinearization key expanded (used 34 times per bootstrap, 1/60 of the keys).
+            relinearization key expanded (used 32 times per bootstrap, 1/60 of the keys).
 
         Examples
         --------
