@@ -288,14 +288,16 @@ void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, 
 // would leave threads idle for a whole task (21 targets on 2 threads at 2^15: one thread
 // alone for the last, ~5% of a rotation), so each of those is split over the digits into
 // T parts, part 0 written in place and the others added afterwards: sums of values
-// reduced mod q, the same bits for every thread count.
+// reduced mod q, the same bits for every thread count. Only while the parts' scratch
+// stays within the accumulators' size (many threads, few targets: no split).
 using TargetTask = std::function<void(std::size_t, std::size_t, std::size_t, uint64_t*, uint64_t*)>;
 
 void for_each_target(const Context& ctx, int level, std::size_t limbs, std::size_t terms, uint64_t* acc0,
                      uint64_t* acc1, const TargetTask& task) {
   const uint64_t n = ctx.n();
   const std::size_t T = static_cast<std::size_t>(num_threads());
-  const std::size_t rest = T > 1 && terms >= T ? limbs % T : 0;
+  std::size_t rest = T > 1 && terms >= T ? limbs % T : 0;
+  if (rest * (T - 1) > limbs) rest = 0;
   const std::size_t whole = limbs - rest;
   AlignedBuffer<uint64_t> partial(rest * (T - 1) * 2 * n, Uninitialized{});
   parallel_for(whole + rest * T, [&](std::size_t x) {
