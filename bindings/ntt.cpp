@@ -77,13 +77,22 @@ void init_ring(py::module_& m) {
       .def(
           "forward",
           [](const NttTables& t, py::handle a, uint64_t shift) {
-            if (shift == 0) return transform_copy<ntt::forward_inplace>(t, a, "NttTables.forward");
             const char* api = "NttTables.forward";
             if (shift >= t.q())
               throw_parameter(api, "shift", "is not reduced", "0 <= shift < q = " + std::to_string(t.q()),
                               std::to_string(shift));
-            std::size_t rows;
-            auto in = checked_input(t, api, a, false, rows);
+            auto in = require_u64(api, "a", a, false);
+            const std::size_t rows = require_last_axis(api, "a", in, t.n());
+            // Values in [q, 2q) (a slightly wider prime's residues) are reduced on load.
+            bool reduced = true;
+            for (std::size_t i = 0; i < rows * t.n(); ++i) {
+              const uint64_t x = in.data()[i];
+              if (x >= 2 * t.q())
+                throw_parameter(api, "a", "has a coefficient out of range", "every value < 2q = " + std::to_string(2 * t.q()),
+                                std::to_string(x) + " at flat index " + std::to_string(i));
+              reduced &= x < t.q();
+            }
+            if (shift == 0 && reduced) return transform_copy<ntt::forward_inplace>(t, a, api);
             py::array_t<uint64_t> out(std::vector<py::ssize_t>(in.shape(), in.shape() + in.ndim()));
             const uint64_t* src = in.data();
             uint64_t* dst = out.mutable_data();
@@ -92,8 +101,8 @@ void init_ring(py::module_& m) {
             return out;
           },
           py::arg("a"), py::arg("shift") = 0,
-          "NTT of (a + shift) mod q, bit-reversed evaluation order; `shift` < q is added on load "
-          "(one pass over memory, as key switching raises its digits).")
+          "NTT of (a + shift) mod q, bit-reversed evaluation order; `shift` < q is added and `a` "
+          "(values below 2q) reduced on load (one pass over memory, as key switching raises its digits).")
       .def("inverse", [](const NttTables& t, py::handle a) { return transform_copy<ntt::inverse_inplace>(t, a, "NttTables.inverse"); },
            py::arg("a"))
       .def("forward_inplace",

@@ -18,9 +18,10 @@ std::string kernel_name(const NttTables& tables);
 // In place; input coefficients in [0, q), output in [0, q).
 void forward_inplace(uint64_t* a, const NttTables& tables);
 void inverse_inplace(uint64_t* a, const NttTables& tables);
-// out = NTT((in + shift) mod q) for in in [0, q) and shift < q; `in` may be `out`. The
-// AVX-512 kernels fold the copy and the shift into their first pass (key switching
-// raises every digit to every prime this way).
+// out = NTT((in + shift) mod q) for in in [0, 2q) and shift < q; `in` may be `out`. The
+// AVX-512 kernels fold the copy, the shift and the reduction into their first pass (key
+// switching raises every digit to every prime this way; a residue of a prime below 2q
+// needs no separate reduction).
 void forward(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& tables);
 
 // Largest modulus the IFMA52 kernels accept (lazy values in [0, 4q) < 2^52).

@@ -73,7 +73,8 @@ void forward(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables&
     default: {
       const uint64_t q = t.q();
       for (uint64_t k = 0; k < t.n(); ++k) {
-        const uint64_t x = in[k] + shift;
+        uint64_t x = in[k] + shift;  // < 3q
+        if (x >= q) x -= q;
         out[k] = x >= q ? x - q : x;
       }
       return forward_inplace(out, t);

@@ -53,15 +53,15 @@ inline void fwd_layers(const A& ar, V* v, uint64_t group, const uint64_t* w, con
 // L forward layers starting at the layer with m0 groups and gap g0, for the groups
 // i in [i_begin, i_end) of that layer (each a contiguous span of 2 g0 coefficients),
 // reading `in` and writing `a` (the same array but in the very first pass). With kShift
-// the input is (in + shift) mod q, for in and shift in [0, q): the key-switching digits
-// are raised and centred in this load instead of a separate pass over memory.
+// the input is (in + shift) mod q, for in in [0, 2q) and shift in [0, q): the key-switching
+// digits are raised, reduced and centred in this load instead of separate passes.
 template <int L, FwdMode kMode, bool kShift = false, class A>
 void fwd_pass(const A& ar, const uint64_t* in, uint64_t* a, uint64_t m0, uint64_t g0, uint64_t i_begin,
               uint64_t i_end, const uint64_t* w, const uint64_t* ws, V shift = _mm512_setzero_si512()) {
   constexpr int R = 1 << L;
   const uint64_t s = g0 >> (L - 1);  // gap of the pass's last layer, a multiple of 8
   auto read = [&](const uint64_t* p) {
-    if constexpr (kShift) return reduce_once(_mm512_add_epi64(load(p), shift), ar.q);
+    if constexpr (kShift) return reduce_once(reduce_once(_mm512_add_epi64(load(p), shift), ar.q2), ar.q);
     return load(p);
   };
   for (uint64_t i = i_begin; i < i_end; ++i) {
@@ -210,7 +210,7 @@ void run_inv_pass(int L, const A& ar, uint64_t* a, uint64_t m0, uint64_t g0, uin
 
 // Forward: the passes whose groups exceed a cache block sweep the whole array; the rest,
 // and the in-register last four layers, run block by block. Requires n >= 16. With `in`
-// the transform reads (in + shift) mod q (in, shift in [0, q)) and writes `a`; `in` may be
+// the transform reads (in + shift) mod q (in < 2q, shift < q) and writes `a`; `in` may be
 // `a`.
 template <class A>
 void forward_avx512_passes(uint64_t* a, const NttTables& t, const uint64_t* in = nullptr, uint64_t shift = 0) {
@@ -226,8 +226,9 @@ void forward_avx512_passes(uint64_t* a, const NttTables& t, const uint64_t* in =
   uint64_t m = 1, gap = n / 2;
   if (in && !(count > 0 && 2 * gap > block)) {
     // No whole-array pass to fold the load into (n <= one cache block): a short pre-pass.
-    const V q = ar.q, vs = _mm512_set1_epi64(static_cast<long long>(shift));
-    for (uint64_t k = 0; k < n; k += 8) store(a + k, reduce_once(_mm512_add_epi64(load(in + k), vs), q));
+    const V vs = _mm512_set1_epi64(static_cast<long long>(shift));
+    for (uint64_t k = 0; k < n; k += 8)
+      store(a + k, reduce_once(reduce_once(_mm512_add_epi64(load(in + k), vs), ar.q2), ar.q));
     in = nullptr;
   }
   for (; c < count && 2 * gap > block; ++c) {

@@ -102,11 +102,13 @@ void rescale_by_last(const RnsPoly& a, std::shared_ptr<const RnsBase> target, Rn
     AlignedBuffer<uint64_t> t(n, Uninitialized{});  // per task: limbs run on several threads
     const auto& q = base[i];
     // t = (r mod q_i) - q_l/2 (x mod q_i by a Shoup product with 1), to evaluation form
-    // (the shift on the NTT's first pass), then (x_i - t) * q_l^-1.
-    mul_scalar_mod(last.data(), 1, t.data(), n, q);
+    // (the shift on the NTT's first pass, which also reduces r < q_l < 2 q_i), then
+    // (x_i - t) * q_l^-1.
     const uint64_t minus_half = q.neg(q.reduce(half));
+    const bool reduce_on_load = a.form() == Form::Evaluation && ql.value() / 2 < q.value();
+    if (!reduce_on_load) mul_scalar_mod(last.data(), 1, t.data(), n, q);
     if (a.form() == Form::Evaluation) {
-      ntt::forward(t.data(), minus_half, t.data(), *tables[i]);
+      ntt::forward(reduce_on_load ? last.data() : t.data(), minus_half, t.data(), *tables[i]);
     } else {
       add_scalar_mod(t.data(), minus_half, t.data(), n, q);
     }

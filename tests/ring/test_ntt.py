@@ -129,6 +129,9 @@ def test_errors_name_argument_constraint_value():
     bad = np.zeros(1024, dtype=np.uint64)
     bad[7] = q
     with pytest.raises(ValueError, match=r"a has a coefficient out of range; expected every value < q = \d+, got \d+ at flat index 7"):
+        t.inverse(bad)
+    bad[7] = 2 * q  # forward reduces values below 2q on load
+    with pytest.raises(ValueError, match=r"a has a coefficient out of range; expected every value < 2q = \d+, got \d+ at flat index 7"):
         t.forward(bad)
     with pytest.raises(ValueError, match="read-only"):
         ro = np.zeros(1024, dtype=np.uint64)

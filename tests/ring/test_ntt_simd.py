@@ -97,7 +97,31 @@ def test_forward_with_shift_is_forward_of_shifted_input(logn, bits):
                 assert got.max() < q
 
 
+@pytest.mark.parametrize("bits", [30, 40, 50, 55, 60], ids=lambda b: f"q{b}")
+@pytest.mark.parametrize("logn", [3, 4, 12, 15], ids=lambda l: f"n{1 << l}")
+def test_forward_reduces_inputs_below_2q(logn, bits):
+    """Inputs in [q, 2q) (a slightly wider prime's residues, as key switching raises its
+    digits without a separate reduction) give the forward of a mod q on every backend, with
+    and without a shift, the extremes 2q - 1 and q included."""
+    n = 1 << logn
+    q = ring.find_ntt_primes(bits, n, 1)[0]
+    t = ring.NttTables(n, q)
+    rng = np.random.default_rng(logn * 11 + bits)
+    a = rng.integers(0, 2 * q, n, dtype=np.uint64)
+    a[:4] = [2 * q - 1, q, q - 1, 0]
+    for backend in ["scalar"] + SIMD:
+        with ring.use_backend(backend):
+            for shift in (0, 1, q - 1, int(rng.integers(2, q - 1))):
+                expect = t.forward((a % np.uint64(q) + np.uint64(shift)) % np.uint64(q))
+                got = t.forward(a, shift=shift)
+                assert np.array_equal(got, expect), (backend, t.kernel, shift)
+
+
 def test_forward_shift_must_be_reduced():
     t = ring.NttTables(16, ring.find_ntt_primes(30, 16, 1)[0])
     with pytest.raises(ValueError, match="shift"):
         t.forward(np.zeros(16, dtype=np.uint64), shift=t.q)
+    with pytest.raises(ValueError, match="2q"):
+        t.forward(np.full(16, 2 * t.q, dtype=np.uint64), shift=1)
+    with pytest.raises(ValueError, match="2q"):
+        t.forward(np.full(16, 2 * t.q, dtype=np.uint64))

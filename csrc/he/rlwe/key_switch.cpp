@@ -33,13 +33,14 @@ void centre_source(uint64_t* limb, uint64_t n, const math::Modulus& q) {
 }
 
 // A one-prime digit, shifted by centre_source, as a limb of prime `target` (QP index) in
-// evaluation form: minus [h]_target and the NTT in one pass from the source when
-// q_src <= q_target, else first x mod q (SIMD Shoup product with 1).
+// evaluation form: minus [h]_target, the reduction and the NTT in one pass from the source
+// when q_src < 2 q_target (primes of one size: half the pairs of a chain), else first
+// x mod q (SIMD Shoup product with 1).
 void raise_limb(const Context& ctx, const uint64_t* src, uint64_t q_src, std::size_t target, uint64_t* dst) {
   const uint64_t n = ctx.n();
   const math::Modulus& q = ctx.modulus(target);
   const uint64_t minus_h = q.neg(q.reduce((q_src - 1) >> 1));
-  if (q_src > q.value()) {
+  if (q_src / 2 >= q.value()) {  // q_src >= 2q (q_src odd)
     rns::mul_scalar_mod(src, 1, dst, n, q);
     src = dst;
   }
@@ -75,9 +76,11 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
     const math::Modulus& p = ctx.modulus(ctx.q_count());
     const uint64_t h = (p.value() - 1) >> 1;
     parallel_for(2, [&](std::size_t c) { rns::add_scalar_mod(special.data() + c * n, h, special.data() + c * n, n, p); });
-    // x mod q_i; the shift by -[h]_i rides on the NTT's first pass below.
+    // x mod q_i; the shift by -[h]_i rides on the NTT's first pass below, and so does the
+    // reduction when p < 2 q_i (that pass reads the special limb itself).
     parallel_for(2 * limbs, [&](std::size_t x) {
       const std::size_t c = x / limbs, i = x % limbs;
+      if (p.value() / 2 < ctx.modulus(i).value()) return;
       rns::mul_scalar_mod(special.data() + c * n, 1, converted.data() + x * n, n, ctx.modulus(i));
     });
   } else {
@@ -87,12 +90,14 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
       ctx.mod_down_converter(level).convert_exact(special.data() + c * K * n, converted.data() + c * limbs * n, n,
                                                   /*centered=*/true);
   }
-  const uint64_t h_p = K == 1 ? (ctx.modulus(ctx.q_count()).value() - 1) >> 1 : 0;
+  const uint64_t p1 = K == 1 ? ctx.modulus(ctx.q_count()).value() : 0;
+  const uint64_t h_p = K == 1 ? (p1 - 1) >> 1 : 0;
   parallel_for(2 * limbs, [&](std::size_t x) {
     const std::size_t c = x / limbs, i = x % limbs;
     uint64_t* ci = converted.data() + x * n;
     const math::Modulus& qi = ctx.modulus(i);
-    ntt::forward(ci, qi.neg(qi.reduce(h_p)), ci, ctx.ntt(i));
+    const bool unreduced = K == 1 && p1 / 2 < qi.value();  // the special limb itself, below 2 q_i
+    ntt::forward(unreduced ? special.data() + c * n : ci, qi.neg(qi.reduce(h_p)), ci, ctx.ntt(i));
     uint64_t* r = result[c].limb(i);
     rns::sub_mod(acc[c] + i * n, ci, r, n, qi);
     rns::mul_scalar_mod(r, ctx.p_inv_mod_q(i), r, n, qi);
@@ -174,8 +179,7 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
     const uint64_t p_i = ctx.p_mod_q(i), ql_i = qi.reduce(ql.value());
     AlignedBuffer<uint64_t> v(n, Uninitialized{}), a(n, Uninitialized{});
     // v = (r_i + [h]_i) + P ([t]_i): the constants -[h]_i - P [half]_i ride on the NTT's first pass.
-    rns::mul_scalar_mod(t.data() + k * n, 1, v.data(), n, qi);
-    rns::mul_scalar_mod(v.data(), p_i, v.data(), n, qi);
+    rns::mul_scalar_mod(t.data() + k * n, p_i, v.data(), n, qi);  // any 64-bit input: t < q_l needs no reduction first
     shifted_r(k, i, a.data());
     rns::add_mod(v.data(), a.data(), v.data(), n, qi);
     const uint64_t shift = qi.neg(qi.add(qi.reduce(h_p), qi.mul(p_i, qi.reduce(half))));
