@@ -1,4 +1,6 @@
 // Bindings of the modular arithmetic and NTT layers: prime search, NttTables.
+#include <algorithm>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -84,14 +86,9 @@ void init_ring(py::module_& m) {
             auto in = require_u64(api, "a", a, false);
             const std::size_t rows = require_last_axis(api, "a", in, t.n());
             // Values in [q, 2q) (a slightly wider prime's residues) are reduced on load.
-            bool reduced = true;
-            for (std::size_t i = 0; i < rows * t.n(); ++i) {
-              const uint64_t x = in.data()[i];
-              if (x >= 2 * t.q())
-                throw_parameter(api, "a", "has a coefficient out of range", "every value < 2q = " + std::to_string(2 * t.q()),
-                                std::to_string(x) + " at flat index " + std::to_string(i));
-              reduced &= x < t.q();
-            }
+            const std::size_t count = rows * t.n();
+            require_below(api, "a", in.data(), count, 2 * t.q(), "2q");
+            const bool reduced = std::all_of(in.data(), in.data() + count, [&](uint64_t x) { return x < t.q(); });
             if (shift == 0 && reduced) return transform_copy<ntt::forward_inplace>(t, a, api);
             py::array_t<uint64_t> out(std::vector<py::ssize_t>(in.shape(), in.shape() + in.ndim()));
             const uint64_t* src = in.data();

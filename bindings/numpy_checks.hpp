@@ -55,11 +55,13 @@ inline std::size_t require_last_axis(const char* api, const char* arg, const py:
 }
 
 // Every value below q.
-inline void require_below(const char* api, const char* arg, const uint64_t* p, std::size_t count, uint64_t q) {
+// `bound_name` names the bound in the message ("q", or "2q" where values up to 2q - 1 are taken).
+inline void require_below(const char* api, const char* arg, const uint64_t* p, std::size_t count, uint64_t q,
+                          const char* bound_name = "q") {
   for (std::size_t i = 0; i < count; ++i)
     if (p[i] >= q)
       throw_parameter(api, arg, "has a coefficient out of range",
-                      "every value < q = " + std::to_string(q),
+                      std::string("every value < ") + bound_name + " = " + std::to_string(q),
                       std::to_string(p[i]) + " at flat index " + std::to_string(i));
 }
 

@@ -23,6 +23,9 @@ void inverse_inplace(uint64_t* a, const NttTables& tables);
 // switching raises every digit to every prime this way; a residue of a prime below 2q
 // needs no separate reduction).
 void forward(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& tables);
+// Whether `forward` modulo q takes residues modulo `in_modulus` as they are: every value
+// below in_modulus is below 2q (in_modulus odd, so in_modulus <= 2q means < 2q).
+constexpr bool forward_reduces(uint64_t in_modulus, uint64_t q) { return in_modulus / 2 < q; }
 
 // Largest modulus the IFMA52 kernels accept (lazy values in [0, 4q) < 2^52).
 constexpr uint64_t kIfmaMaxModulus = uint64_t{1} << 50;

@@ -105,7 +105,7 @@ void rescale_by_last(const RnsPoly& a, std::shared_ptr<const RnsBase> target, Rn
     // (the shift on the NTT's first pass, which also reduces r < q_l < 2 q_i), then
     // (x_i - t) * q_l^-1.
     const uint64_t minus_half = q.neg(q.reduce(half));
-    const bool reduce_on_load = a.form() == Form::Evaluation && ql.value() / 2 < q.value();
+    const bool reduce_on_load = a.form() == Form::Evaluation && ntt::forward_reduces(ql.value(), q.value());
     if (!reduce_on_load) mul_scalar_mod(last.data(), 1, t.data(), n, q);
     if (a.form() == Form::Evaluation) {
       ntt::forward(reduce_on_load ? last.data() : t.data(), minus_half, t.data(), *tables[i]);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
-#include <stdexcept>
 #include <vector>
 
 #include "common/errors.hpp"
@@ -40,158 +39,11 @@ void raise_limb(const Context& ctx, const uint64_t* src, uint64_t q_src, std::si
   const uint64_t n = ctx.n();
   const math::Modulus& q = ctx.modulus(target);
   const uint64_t minus_h = q.neg(q.reduce((q_src - 1) >> 1));
-  if (q_src / 2 >= q.value()) {  // q_src >= 2q (q_src odd)
+  if (!ntt::forward_reduces(q_src, q.value())) {
     rns::mul_scalar_mod(src, 1, dst, n, q);
     src = dst;
   }
   ntt::forward(src, minus_h, dst, ctx.ntt(target));
-}
-
-// ModDown: (acc - [acc]_P) * P^-1 over Q_l, with [acc]_P the CENTRED remainder converted
-// exactly (acc has level+1+|P| limbs in evaluation form). A remainder in [0, P) floors
-// instead of rounding, and the approximate conversion adds alpha * P with alpha in [0, |P|):
-// both biases are the same on every coefficient and decrypt to a multiple of (1 + s) times
-// the all-ones polynomial, whose slots near the roots +-1 reach 2n/pi: errors 100x the
-// median in the same few slots of every ciphertext.
-void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::RnsPoly* out[2]) {
-  const uint64_t n = ctx.n();
-  const std::size_t K = ctx.p_count();
-  const std::size_t limbs = static_cast<std::size_t>(level) + 1;
-  // Params::validate guarantees a special prime; without one there is nothing to divide by.
-  if (K == 0) throw std::logic_error("mod_down: context has no special prime");
-  // Both polynomials (u0, u1) in each parallel pass: twice the independent limbs.
-  AlignedBuffer<uint64_t> special(2 * K * n, Uninitialized{});
-  parallel_for(2 * K, [&](std::size_t x) {
-    const std::size_t c = x / K, k = x % K;
-    uint64_t* dst = special.data() + x * n;
-    std::memcpy(dst, acc[c] + (limbs + k) * n, n * sizeof(uint64_t));
-    ntt::inverse_inplace(dst, ctx.ntt(ctx.q_count() + k));
-  });
-  AlignedBuffer<uint64_t> converted(2 * limbs * n, Uninitialized{});
-  rns::RnsPoly result[2] = {
-      rns::RnsPoly(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{}),
-      rns::RnsPoly(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{})};
-  if (K == 1) {
-    // One special prime: the centred remainder is ((x + h) mod p) - h, h = (p - 1) / 2.
-    const math::Modulus& p = ctx.modulus(ctx.q_count());
-    const uint64_t h = (p.value() - 1) >> 1;
-    parallel_for(2, [&](std::size_t c) { rns::add_scalar_mod(special.data() + c * n, h, special.data() + c * n, n, p); });
-    // x mod q_i; the shift by -[h]_i rides on the NTT's first pass below, and so does the
-    // reduction when p < 2 q_i (that pass reads the special limb itself).
-    parallel_for(2 * limbs, [&](std::size_t x) {
-      const std::size_t c = x / limbs, i = x % limbs;
-      if (p.value() / 2 < ctx.modulus(i).value()) return;
-      rns::mul_scalar_mod(special.data() + c * n, 1, converted.data() + x * n, n, ctx.modulus(i));
-    });
-  } else {
-    // One polynomial after the other: the conversion spreads its own target primes over
-    // the pool (two tasks of a whole conversion each would idle every thread beyond two).
-    for (std::size_t c = 0; c < 2; ++c)
-      ctx.mod_down_converter(level).convert_exact(special.data() + c * K * n, converted.data() + c * limbs * n, n,
-                                                  /*centered=*/true);
-  }
-  const uint64_t p1 = K == 1 ? ctx.modulus(ctx.q_count()).value() : 0;
-  const uint64_t h_p = K == 1 ? (p1 - 1) >> 1 : 0;
-  parallel_for(2 * limbs, [&](std::size_t x) {
-    const std::size_t c = x / limbs, i = x % limbs;
-    uint64_t* ci = converted.data() + x * n;
-    const math::Modulus& qi = ctx.modulus(i);
-    const bool unreduced = K == 1 && p1 / 2 < qi.value();  // the special limb itself, below 2 q_i
-    ntt::forward(unreduced ? special.data() + c * n : ci, qi.neg(qi.reduce(h_p)), ci, ctx.ntt(i));
-    uint64_t* r = result[c].limb(i);
-    rns::sub_mod(acc[c] + i * n, ci, r, n, qi);
-    rns::mul_scalar_mod(r, ctx.p_inv_mod_q(i), r, n, qi);
-  });
-  *out[0] = std::move(result[0]);
-  *out[1] = std::move(result[1]);
-}
-
-void mod_down(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
-              rns::RnsPoly& u1) {
-  const uint64_t* const acc[2] = {acc0, acc1};
-  rns::RnsPoly* out[2] = {&u0, &u1};
-  mod_down(ctx, level, acc, out);
-}
-
-// ModDown by q_l * P with the ciphertext folded in: (u0, u1) over Q_{l-1} with
-// u = round((P c + acc) / (q_l P)) = round((c + acc / P) / q_l), the relinearized product
-// rescaled in one division instead of two (the rescale's transforms of every limb go).
-// The remainder modulo q_l P is centred by the exact conversion, so this rounds.
-// ModDown by P fused with the rescale by q_l that follows a product, for (c0, c1) + the
-// key-switching sum acc: w = round(round(x / P) / q_l) with x = acc + P c, rounded exactly
-// as mod_down then rescale_by_last would (same bits) but with one transform per kept limb
-// instead of three. In the coefficient domain: r = [x]_P (centred) on every limb, then
-// u = (x - r) / P on the q_l limb only, t = [u]_ql (centred), and for the other limbs one
-// NTT of v = r + P t: w = (x - v) (P q_l)^-1, written as (acc - v) (P q_l)^-1 + c q_l^-1.
-void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], const rns::RnsPoly* const c[2],
-                      rns::RnsPoly* out[2]) {
-  const uint64_t n = ctx.n();
-  const std::size_t K = ctx.p_count(), l = static_cast<std::size_t>(level), limbs = l + 1;
-  if (K == 0) throw std::logic_error("mod_down_rescale: context has no special prime");
-  const math::Modulus& ql = ctx.modulus(l);
-  const uint64_t half = ql.value() >> 1;
-  // The special limbs in coefficient form. One prime: sp = [x]_p + h (mod p), whose
-  // residues are r + h (the -h goes into constants below); several: r by exact conversion.
-  const uint64_t h_p = K == 1 ? (ctx.modulus(ctx.q_count()).value() - 1) >> 1 : 0;
-  AlignedBuffer<uint64_t> special(2 * K * n, Uninitialized{});
-  parallel_for(2 * K, [&](std::size_t x) {
-    const std::size_t k = x / K, j = x % K;
-    uint64_t* dst = special.data() + x * n;
-    std::memcpy(dst, acc[k] + (limbs + j) * n, n * sizeof(uint64_t));
-    ntt::inverse_inplace(dst, ctx.ntt(ctx.q_count() + j));
-    if (K == 1) rns::add_scalar_mod(dst, h_p, dst, n, ctx.modulus(ctx.q_count()));
-  });
-  AlignedBuffer<uint64_t> r;  // [x]_P on q_0 .. q_l (several special primes)
-  if (K > 1) {
-    r = AlignedBuffer<uint64_t>(2 * limbs * n, Uninitialized{});
-    for (std::size_t k = 0; k < 2; ++k)  // each conversion parallel inside (see mod_down)
-      ctx.mod_down_converter(level).convert_exact(special.data() + k * K * n, r.data() + k * limbs * n, n,
-                                                  /*centered=*/true);
-  }
-  // r_i + [h]_i on limb i: the residues of sp (one prime) or r itself.
-  auto shifted_r = [&](std::size_t k, std::size_t i, uint64_t* dst) {
-    if (K == 1) {
-      rns::mul_scalar_mod(special.data() + k * n, 1, dst, n, ctx.modulus(i));
-    } else {
-      std::memcpy(dst, r.data() + (k * limbs + i) * n, n * sizeof(uint64_t));
-    }
-  };
-  // t = u + half (mod q_l), u = (x_l - r_l) / P, coefficient form.
-  AlignedBuffer<uint64_t> t(2 * n, Uninitialized{});
-  parallel_for(2, [&](std::size_t k) {
-    uint64_t* u = t.data() + k * n;
-    AlignedBuffer<uint64_t> rl(n, Uninitialized{});
-    rns::mul_scalar_mod(c[k]->limb(l), ctx.p_mod_q(l), u, n, ql);  // x_l = acc_l + P c_l
-    rns::add_mod(u, acc[k] + l * n, u, n, ql);
-    ntt::inverse_inplace(u, ctx.ntt(l));
-    shifted_r(k, l, rl.data());
-    if (K == 1) rns::add_scalar_mod(rl.data(), ql.neg(ql.reduce(h_p)), rl.data(), n, ql);
-    rns::sub_mod(u, rl.data(), u, n, ql);
-    rns::mul_scalar_mod(u, ctx.p_inv_mod_q(l), u, n, ql);
-    rns::add_scalar_mod(u, half, u, n, ql);
-  });
-  rns::RnsPoly result[2] = {
-      rns::RnsPoly(n, ctx.q_base(level - 1), rns::Form::Evaluation, false, Uninitialized{}),
-      rns::RnsPoly(n, ctx.q_base(level - 1), rns::Form::Evaluation, false, Uninitialized{})};
-  parallel_for(2 * l, [&](std::size_t x) {
-    const std::size_t k = x / l, i = x % l;
-    const math::Modulus& qi = ctx.modulus(i);
-    const uint64_t p_i = ctx.p_mod_q(i), ql_i = qi.reduce(ql.value());
-    AlignedBuffer<uint64_t> v(n, Uninitialized{}), a(n, Uninitialized{});
-    // v = (r_i + [h]_i) + P ([t]_i): the constants -[h]_i - P [half]_i ride on the NTT's first pass.
-    rns::mul_scalar_mod(t.data() + k * n, p_i, v.data(), n, qi);  // any 64-bit input: t < q_l needs no reduction first
-    shifted_r(k, i, a.data());
-    rns::add_mod(v.data(), a.data(), v.data(), n, qi);
-    const uint64_t shift = qi.neg(qi.add(qi.reduce(h_p), qi.mul(p_i, qi.reduce(half))));
-    ntt::forward(v.data(), shift, v.data(), ctx.ntt(i));
-    uint64_t* w = result[k].limb(i);
-    rns::sub_mod(acc[k] + i * n, v.data(), w, n, qi);
-    rns::mul_scalar_mod(w, qi.inv(qi.mul(ql_i, p_i)), w, n, qi);
-    rns::mul_scalar_mod(c[k]->limb(i), qi.inv(ql_i), a.data(), n, qi);
-    rns::add_mod(w, a.data(), w, n, qi);
-  });
-  *out[0] = std::move(result[0]);
-  *out[1] = std::move(result[1]);
 }
 
 }  // namespace
@@ -414,7 +266,7 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
                       rns::RnsPoly& u0, rns::RnsPoly& u1) {
   AlignedBuffer<uint64_t> acc0(dec.limbs * ctx.n(), Uninitialized{}), acc1(dec.limbs * ctx.n(), Uninitialized{});
   key_inner_products(ctx, dec, key, perm, acc0.data(), acc1.data());
-  mod_down(ctx, dec.level, acc0.data(), acc1.data(), u0, u1);
+  mod_down_qp(ctx, dec.level, acc0.data(), acc1.data(), u0, u1);
 }
 
 void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key,
@@ -422,27 +274,11 @@ void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const K
   key_inner_products(ctx, dec, key, perm, acc0, acc1);
 }
 
-void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
-                 rns::RnsPoly& u1) {
-  mod_down(ctx, level, acc0, acc1, u0, u1);
-}
-
-void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
-                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1) {
-  if (level < 1)
-    throw_parameter("mod_down_rescale", "ciphertext", "is at level 0", "a level >= 1 (no prime left to divide by)",
-                    level);
-  uint64_t* const acc[2] = {acc0, acc1};
-  const rns::RnsPoly* const c[2] = {&c0, &c1};
-  rns::RnsPoly* out[2] = {&u0, &u1};
-  mod_down_rescale(ctx, level, acc, c, out);
-}
-
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
                 rns::RnsPoly& u1) {
   AlignedBuffer<uint64_t> acc0, acc1;
   accumulate(ctx, d, key, acc0, acc1);
-  mod_down(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), u0, u1);
+  mod_down_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), u0, u1);
 }
 
 void switch_key_rescale(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, const rns::RnsPoly& c0,
@@ -453,10 +289,7 @@ void switch_key_rescale(const Context& ctx, const rns::RnsPoly& d, const KeySwit
                     level);
   AlignedBuffer<uint64_t> acc0, acc1;
   accumulate(ctx, d, key, acc0, acc1);
-  uint64_t* const acc[2] = {acc0.data(), acc1.data()};
-  const rns::RnsPoly* const c[2] = {&c0, &c1};
-  rns::RnsPoly* out[2] = {&u0, &u1};
-  mod_down_rescale(ctx, level, acc, c, out);
+  mod_down_rescale_qp(ctx, level, acc0.data(), acc1.data(), c0, c1, u0, u1);
 }
 
 }  // namespace ppml::rlwe
