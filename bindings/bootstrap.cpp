@@ -128,9 +128,9 @@ void init_bootstrap(py::module_& root) {
     std::vector<std::pair<std::size_t, std::size_t>> rows;
     for (std::size_t j = 0; j < key.b.size(); ++j)
       for (std::size_t i = 0; i < key.b[j].limbs(); ++i) {
-        const uint64_t* r = key.b[j].limb(i);
+        const uint8_t* r = key.b[j].limb_bytes(i);
         bool nonzero = false;
-        for (uint64_t k = 0; k < key.b[j].n() && !nonzero; ++k) nonzero = r[k] != 0;
+        for (std::size_t k = 0; k < key.b[j].limb_size(i) && !nonzero; ++k) nonzero = r[k] != 0;
         if (nonzero) rows.emplace_back(j, i);
       }
     return rows;

@@ -11,7 +11,10 @@
 
 #include "bindings/numpy_checks.hpp"
 #include "bindings/registry.hpp"
+#include "common/aligned_buffer.hpp"
 #include "common/cpu_features.hpp"
+#include "common/fixed_width_packing.hpp"
+#include "rns/packed_poly.hpp"
 #include "rns/eltwise.hpp"
 
 namespace py = pybind11;
@@ -140,8 +143,26 @@ std::vector<const uint64_t*> checked_stack(const char* api, const char* arg, con
 
 // One inner product (b1 None) or two sharing `a` (the key-switching form: the digits
 // against both key halves), through the chosen kernel table.
+// The rows of a (terms, n) stack packed to `bits` per value (64: copied as words), each
+// row starting on a 64-byte boundary, with the padding packed rows carry (PackedRows).
+struct PackedStack {
+  AlignedBuffer<uint8_t> bytes;
+  std::vector<const uint8_t*> rows;
+};
+
+PackedStack pack_stack(const std::vector<const uint64_t*>& rows, std::size_t n, int bits) {
+  const std::size_t stride = (n / 8 * static_cast<std::size_t>(bits) + 63) / 64 * 64;
+  PackedStack out{AlignedBuffer<uint8_t>(rows.size() * stride + kGroupOverread), {}};
+  for (std::size_t t = 0; t < rows.size(); ++t) {
+    uint8_t* dst = out.bytes.data() + t * stride;
+    pack_fixed_width(rows[t], n, bits, dst);
+    out.rows.push_back(dst);
+  }
+  return out;
+}
+
 py::object inner_product(uint64_t q, const py::handle& a_obj, const py::handle& b_obj, const std::string& kernel,
-                         int repeat, const py::object& b1_obj) {
+                         int repeat, const py::object& b1_obj, bool packed) {
   const char* api = "inner_product_mod";
   const math::Modulus m(q);
   const EltwiseKernels* table = kernel_table(api, kernel, q);
@@ -162,6 +183,23 @@ py::object inner_product(uint64_t q, const py::handle& a_obj, const py::handle& 
   py::array_t<uint64_t> out(static_cast<py::ssize_t>(n)), out1(static_cast<py::ssize_t>(two ? n : 0));
   uint64_t* po = out.mutable_data();
   uint64_t* po1 = out1.mutable_data();
+  if (packed) {
+    // Both stacks kept as key rows are (rns/packed_poly.hpp), through the packed kernel.
+    if (!two) throw_parameter(api, "b1", "is missing", "b1 with packed=True (the two-output form)", "None");
+    if (n % 8 != 0) throw_parameter(api, "a", "has rows not a multiple of 8 long", "n % 8 == 0 with packed=True", n);
+    const int bits = rns::packed_width(m);
+    {
+      py::gil_scoped_release release;
+      const PackedStack s0 = pack_stack(pb, n, bits), s1 = pack_stack(pb1, n, bits);
+      const rns::PackedRows r0{s0.rows.data(), bits}, r1{s1.rows.data(), bits};
+      for (std::size_t r = 0; r < reps; ++r) {
+        if (!table) rns::inner_product2_packed_mod(pa.data(), r0, r1, terms, po, po1, n, m);
+        else if (table->inner_product2_packed) table->inner_product2_packed(pa.data(), r0, r1, terms, po, po1, n, m);
+        else rns::detail::inner_product2_packed_blocks(*table, pa.data(), r0, r1, terms, po, po1, 0, n, m);
+      }
+    }
+    return py::make_tuple(out, out1);
+  }
   {
     py::gil_scoped_release release;
     for (std::size_t r = 0; r < reps; ++r) {
@@ -219,10 +257,12 @@ void init_eltwise(py::module_& m) {
         "kernel: 'auto' (dispatcher) or one of eltwise_kernels(); repeat: run the kernel that many\n"
         "times after one check of the inputs (benchmarks). Raises ValueError on a bad argument.");
   m.def("inner_product_mod", &inner_product, py::arg("q"), py::arg("a"), py::arg("b"), py::arg("kernel") = "auto",
-        py::arg("repeat") = 1, py::arg("b1") = py::none(),
+        py::arg("repeat") = 1, py::arg("b1") = py::none(), py::arg("packed") = false,
         "out[k] = sum_t a[t, k] * b[t, k] mod q for (terms, n) uint64 arrays with values in [0, q),\n"
         "2 <= q < 2^61; returns a new (n,) array in [0, q). With b1, also sum_t a[t, k] * b1[t, k]\n"
         "from one pass over a (the key-switching form), returned as a pair.\n"
+        "packed: b and b1 read bit-packed to q's width, as key-switching keys are stored\n"
+        "(n a multiple of 8, b1 required).\n"
         "kernel, repeat: as for eltwise(). Raises ValueError on a bad argument.");
   m.def("eltwise_scalar", &scalar_op, py::arg("op"), py::arg("q"), py::arg("a"), py::arg("w"),
         py::arg("kernel") = "auto",

@@ -15,6 +15,7 @@ std::vector<std::string> CpuFeatures::names() const {
   if (avx512vl) out.push_back("avx512vl");
   if (avx512bw) out.push_back("avx512bw");
   if (avx512ifma) out.push_back("avx512ifma");
+  if (avx512vbmi) out.push_back("avx512vbmi");
   if (aes) out.push_back("aes");
   if (vaes) out.push_back("vaes");
   return out;
@@ -33,6 +34,7 @@ const CpuFeatures& cpu_features() {
     f.avx512vl = __builtin_cpu_supports("avx512vl");
     f.avx512bw = __builtin_cpu_supports("avx512bw");
     f.avx512ifma = __builtin_cpu_supports("avx512ifma");
+    f.avx512vbmi = __builtin_cpu_supports("avx512vbmi");
     // AES-NI and VAES from CPUID directly (not every compiler's detector knows "vaes");
     // VAES on zmm is only used when avx512f (OS-saved zmm state) is also present.
     unsigned a = 0, b = 0, c = 0, d = 0;

@@ -14,6 +14,7 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512bw = false;
   bool avx512ifma = false;
+  bool avx512vbmi = false;  // byte permutes (vpermb)
   bool aes = false;   // AES-NI (CPUID.1:ECX[25])
   bool vaes = false;  // VAES, AES on ymm/zmm lanes (CPUID.7.0:ECX[9])
   // Names of the features found, for `pyppml info`.

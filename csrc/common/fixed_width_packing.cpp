@@ -237,6 +237,10 @@ void unpack_fixed_width(const uint8_t* in, std::size_t nbytes, int bits, std::si
   for_each_tail(in, nbytes, bits, 8 * groups, count, [out](std::size_t i, uint64_t v) { out[i] = v; });
 }
 
+void unpack_groups(const uint8_t* in, int bits, std::size_t groups, uint64_t* out) {
+  kGroupKernels[bits - 1].unpack(in, groups, out);
+}
+
 void accumulate_packed_mod(uint64_t* acc, std::size_t count, const uint8_t* in, std::size_t nbytes, int bits,
                            uint64_t modulus) {
   const char* api = "accumulate_packed_mod";

@@ -35,6 +35,12 @@ void check_packed_stream(const uint8_t* in, std::size_t nbytes, int bits, std::s
 // nbytes != packed_size(count, bits) or a padding bit is set. Checked before any write.
 void unpack_fixed_width(const uint8_t* in, std::size_t nbytes, int bits, std::size_t count, uint64_t* out);
 
+// Unchecked unpacking of whole groups (8 values of `bits` bits fill `bits` bytes): the loop
+// of data kept packed in memory (rns/packed_poly.hpp), whose bounds are the caller's. Reads
+// up to kGroupOverread bytes past the end of the last group: the caller's buffer is padded.
+constexpr std::size_t kGroupOverread = 16;
+void unpack_groups(const uint8_t* in, int bits, std::size_t groups, uint64_t* out);
+
 // acc[i] = (acc[i] + v_i) mod modulus for i < count, where v_0 .. v_{count-1} are the values
 // packed in in[0 .. nbytes). Inputs: every acc[i] and every v_i in [0, modulus); output: every
 // acc[i] in [0, modulus). Everything is validated before the first write, so on a throw `acc`

@@ -251,10 +251,11 @@ DeviceKey DeviceContext::upload(const rlwe::KeySwitchKey& key) const {
   out.b = DeviceBuffer(out.digits * limb_words * 8);
   out.a = DeviceBuffer(out.digits * limb_words * 8);
   for (std::size_t j = 0; j < out.digits; ++j) {
-    out.b.upload(key.b[j].data(), limb_words * 8, j * limb_words * 8);
+    // Host keys are packed (rns/packed_poly.hpp); the device keeps 64-bit words.
+    out.b.upload(key.b[j].unpack().data(), limb_words * 8, j * limb_words * 8);
     // A compact key's a-half is expanded on the host, one digit at a time.
     if (key.compact()) out.a.upload(rlwe::expand_key_uniform(*ctx_, key.seed, j).data(), limb_words * 8, j * limb_words * 8);
-    else out.a.upload(key.a[j].data(), limb_words * 8, j * limb_words * 8);
+    else out.a.upload(key.a[j].unpack().data(), limb_words * 8, j * limb_words * 8);
   }
   return out;
 }

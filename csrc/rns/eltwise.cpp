@@ -3,6 +3,14 @@
 
 #include "common/backend.hpp"
 
+#include <algorithm>
+#include <vector>
+
+#include "common/aligned_buffer.hpp"
+#include "common/cpu_features.hpp"
+#include "common/errors.hpp"
+#include "common/fixed_width_packing.hpp"
+
 namespace ppml::rns {
 namespace {
 
@@ -53,6 +61,55 @@ void inner_product2_mod(const uint64_t* const* a, const uint64_t* const* b0, con
   k.inner_product(a, b0, terms, out0, n, q);
   k.inner_product(a, b1, terms, out1, n, q);
 }
+
+void inner_product2_packed_mod(const uint64_t* const* a, PackedRows b0, PackedRows b1, std::size_t terms,
+                               uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& q) {
+  if (n % 8 != 0)
+    throw_parameter("inner_product2_packed_mod", "n", "is not a multiple of 8", "whole groups of 8 values", n);
+  const detail::EltwiseKernels& k = kernels(q);
+  if (k.inner_product2_packed) return k.inner_product2_packed(a, b0, b1, terms, out0, out1, n, q);
+  detail::inner_product2_packed_blocks(k, a, b0, b1, terms, out0, out1, 0, n, q);
+}
+
+namespace detail {
+
+void inner_product2_packed_blocks(const EltwiseKernels& k, const uint64_t* const* a, PackedRows b0, PackedRows b1,
+                                  std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t first,
+                                  std::size_t n, const math::Modulus& q) {
+  // 512 coefficients: the IFMA kernel's span; terms x 2 x 4 KiB of scratch stays in L2.
+  constexpr std::size_t kBlock = 512;
+  AlignedBuffer<uint64_t> scratch(2 * terms * kBlock, Uninitialized{});
+  std::vector<const uint64_t*> x(terms), y0(terms), y1(terms);
+  // Values k0 .. k0 + len of row t: in place for plain words, else unpacked into `buf`.
+  // The scalar table unpacks with the portable loop, so that it stays the reference.
+  void (*unpack)(const uint8_t*, int, std::size_t, uint64_t*) = unpack_groups;
+#ifdef PPML_HAVE_ELTWISE_AVX512IFMA
+  if (&k != &kEltwiseScalar && effective_backend() == Backend::Avx512 && cpu_features().avx512vbmi)
+    unpack = unpack_groups_vbmi;
+#endif
+  auto row = [unpack](PackedRows b, std::size_t t, std::size_t k0, std::size_t len,
+                      uint64_t* buf) -> const uint64_t* {
+    if (b.bits == 64) return reinterpret_cast<const uint64_t*>(b.rows[t]) + k0;
+    unpack(b.rows[t] + k0 / 8 * static_cast<std::size_t>(b.bits), b.bits, len / 8, buf);
+    return buf;
+  };
+  for (std::size_t k0 = first; k0 < n; k0 += kBlock) {
+    const std::size_t len = std::min(kBlock, n - k0);
+    for (std::size_t t = 0; t < terms; ++t) {
+      x[t] = a[t] + k0;
+      y0[t] = row(b0, t, k0, len, scratch.data() + t * kBlock);
+      y1[t] = row(b1, t, k0, len, scratch.data() + (terms + t) * kBlock);
+    }
+    if (k.inner_product2) {
+      k.inner_product2(x.data(), y0.data(), y1.data(), terms, out0 + k0, out1 + k0, len, q);
+    } else {
+      k.inner_product(x.data(), y0.data(), terms, out0 + k0, len, q);
+      k.inner_product(x.data(), y1.data(), terms, out1 + k0, len, q);
+    }
+  }
+}
+
+}  // namespace detail
 
 void neg_mod(const uint64_t* a, uint64_t* out, std::size_t n, const math::Modulus& q) {
   const uint64_t m = q.value();

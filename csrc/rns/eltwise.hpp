@@ -25,6 +25,18 @@ void inner_product_mod(const uint64_t* const* a, const uint64_t* const* b, std::
 // out0 = sum_t a[t] b0[t], out1 = sum_t a[t] b1[t] (mod q), reading `a` once.
 void inner_product2_mod(const uint64_t* const* a, const uint64_t* const* b0, const uint64_t* const* b1,
                         std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& q);
+// A stack of operand rows as stored in memory: row t's values from coefficient 0 at
+// rows[t], `bits` per value in the bit-stream groups of common/fixed_width_packing.hpp
+// (rns/packed_poly.hpp: key-switching keys), or plain words when bits is 64. Packed rows
+// are readable 64 bytes past every group's start (kGroupOverread padding).
+struct PackedRows {
+  const uint8_t* const* rows;
+  int bits;
+};
+// inner_product2_mod with b0 and b1 read from (possibly) packed rows; n a multiple of 8.
+// The same bits as unpacking the rows first.
+void inner_product2_packed_mod(const uint64_t* const* a, PackedRows b0, PackedRows b1, std::size_t terms,
+                               uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& q);
 // out = a * w mod q for a scalar w < q (Shoup); `a` may be any 64-bit values (with w = 1
 // this reduces arbitrary words modulo q).
 void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
@@ -56,12 +68,24 @@ struct EltwiseKernels {
   // out = sum_t y[t] * w[t] mod q, y < 2^y_bits <= 2^61 (a bound the kernels may use).
   void (*weighted_sum)(const uint64_t* const*, const uint64_t*, std::size_t, uint64_t*, std::size_t,
                        const math::Modulus&, int);
+  // inner_product2 on packed rows, unpacked in registers (null: unpacked block by block
+  // into L1/L2 scratch, then inner_product2).
+  void (*inner_product2_packed)(const uint64_t* const*, PackedRows, PackedRows, std::size_t, uint64_t*, uint64_t*,
+                                std::size_t, const math::Modulus&);
 };
+// inner_product2_packed_mod through `k`'s plain kernels on coefficients first .. n - 1
+// (first and n multiples of 8), the rows unpacked into scratch span by span.
+void inner_product2_packed_blocks(const EltwiseKernels& k, const uint64_t* const* a, PackedRows b0, PackedRows b1,
+                                  std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t first,
+                                  std::size_t n, const math::Modulus& q);
 void mul_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* out, std::size_t n,
                        const math::Modulus& q);
 void add_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
 void weighted_sum_avx512(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out,
                          std::size_t n, const math::Modulus& q, int y_bits);
+// Whole groups of packed values (bits <= 57) by byte permutes: built with the IFMA kernels
+// (PPML_HAVE_ELTWISE_AVX512IFMA), for CPUs with AVX-512 VBMI.
+void unpack_groups_vbmi(const uint8_t* in, int bits, std::size_t groups, uint64_t* out);
 extern const EltwiseKernels kEltwiseScalar;
 // Present when rns/eltwise_avx512.cpp is built (PPML_HAVE_ELTWISE_AVX512).
 extern const EltwiseKernels kEltwiseAvx512;

@@ -348,6 +348,7 @@ void weighted_sum_avx512(const uint64_t* const* y, const uint64_t* w, std::size_
 
 const EltwiseKernels kEltwiseAvx512 = {add_avx512,           sub_avx512,        mul_avx512,
                                        mul_add_avx512,       inner_product_avx512, mul_scalar_avx512,
-                                       inner_product2_avx512, add_scalar_avx512, weighted_sum_avx512};
+                                       inner_product2_avx512, add_scalar_avx512, weighted_sum_avx512,
+                                       nullptr};
 
 }  // namespace ppml::rns::detail

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "common/cpu_features.hpp"
 #include "rns/eltwise.hpp"
 
 namespace ppml::rns::detail {
@@ -152,12 +153,15 @@ inline void inner_product_block(const uint64_t* const* a, const uint64_t* const*
 // (a third of the bandwidth). Instead the coefficients go in blocks of kSpan whose
 // accumulators stay in L1, and the terms in groups of kGroup: each operand is read as a
 // run of kSpan words. The fold every 8 terms is the one of inner_product_block, so the
-// result is the same.
-template <int Outs>
-void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, std::size_t terms,
-                    uint64_t* const* out, std::size_t n, const math::Modulus& m) {
-  constexpr std::size_t kSpan = 512, kGroup = 4;
-  const Ifma c(m);
+// result is the same. `load_b(o, t, k)` gives the 8 values of b[o][t] from coefficient k
+// (plain words or unpacked key rows). Returns the first coefficient not done (n rounded
+// down to kSpan).
+constexpr std::size_t kSpan = 512;
+
+template <int Outs, typename LoadB>
+std::size_t inner_product_spans(const uint64_t* const* a, const LoadB& load_b, std::size_t terms,
+                                uint64_t* const* out, std::size_t n, const Ifma& c) {
+  constexpr std::size_t kGroup = 4;
   alignas(64) uint64_t lo_acc[Outs][kSpan], hi_acc[Outs][kSpan];
   std::size_t k0 = 0;
   for (; k0 + kSpan <= n; k0 += kSpan) {
@@ -173,7 +177,7 @@ void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, s
         for (std::size_t g = 0; g < group; ++g) {
           __m512i xv = _mm512_loadu_si512(a[t0 + g] + k0 + v);
           for (int o = 0; o < Outs; ++o) {
-            __m512i yv = _mm512_loadu_si512(b[o][t0 + g] + k0 + v);
+            __m512i yv = load_b(o, t0 + g, k0 + v);
             lo[o] = _mm512_madd52lo_epu64(lo[o], xv, yv);
             hi[o] = _mm512_madd52hi_epu64(hi[o], xv, yv);
           }
@@ -197,6 +201,15 @@ void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, s
         _mm512_storeu_si512(out[o] + k0 + v, mul_add_vec(h, c.pow52, l, c));
       }
   }
+  return k0;
+}
+
+template <int Outs>
+void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, std::size_t terms,
+                    uint64_t* const* out, std::size_t n, const math::Modulus& m) {
+  const Ifma c(m);
+  const std::size_t k0 = inner_product_spans<Outs>(
+      a, [b](int o, std::size_t t, std::size_t k) { return _mm512_loadu_si512(b[o][t] + k); }, terms, out, n, c);
   // Short rings and tails: kBlock vectors in registers across all terms.
   constexpr int kBlock = Outs == 1 ? 8 : 4;
   std::size_t k = k0;
@@ -308,10 +321,75 @@ void inner_product2_ifma(const uint64_t* const* a, const uint64_t* const* b0, co
   inner_products<2>(a, bs, terms, outs, n, m);
 }
 
+// The 8 values of a packed group (bits <= 57) in one vector: byte k * bits / 8 + j of
+// the group to byte j of lane k (vpermb), then each lane's shift (k * bits mod 8) and mask.
+// Reads the 64 bytes from the group's start (the rows' padding covers the last group).
+class GroupUnpack {
+ public:
+  explicit GroupUnpack(int bits) : mask_(_mm512_set1_epi64(static_cast<long long>((uint64_t{1} << bits) - 1))) {
+    alignas(64) uint8_t index[64];
+    alignas(64) uint64_t shift[8];
+    for (int k = 0; k < 8; ++k) {
+      for (int j = 0; j < 8; ++j) index[8 * k + j] = static_cast<uint8_t>(k * bits / 8 + j);
+      shift[k] = static_cast<uint64_t>(k * bits % 8);
+    }
+    index_ = _mm512_load_si512(index);
+    shift_ = _mm512_load_si512(shift);
+  }
+  __m512i operator()(const uint8_t* group) const {
+    const __m512i bytes = _mm512_permutexvar_epi8(index_, _mm512_loadu_si512(group));
+    return _mm512_and_si512(_mm512_srlv_epi64(bytes, shift_), mask_);
+  }
+
+ private:
+  __m512i index_, shift_, mask_;
+};
+
+}  // namespace
+
+void unpack_groups_vbmi(const uint8_t* in, int bits, std::size_t groups, uint64_t* out) {
+  const GroupUnpack unpack(bits);
+  for (std::size_t g = 0; g < groups; ++g) _mm512_storeu_si512(out + 8 * g, unpack(in + g * bits));
+}
+
+namespace {
+
+template <bool kPacked0, bool kPacked1>
+void inner_product2_packed_spans(const uint64_t* const* a, PackedRows b0, PackedRows b1, std::size_t terms,
+                                 uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& m) {
+  const Ifma c(m);
+  const GroupUnpack unpack0(kPacked0 ? b0.bits : 1), unpack1(kPacked1 ? b1.bits : 1);
+  const std::size_t bits0 = static_cast<std::size_t>(b0.bits), bits1 = static_cast<std::size_t>(b1.bits);
+  auto load = [&](int o, std::size_t t, std::size_t k) {
+    if (o == 0)
+      return kPacked0 ? unpack0(b0.rows[t] + k / 8 * bits0)
+                      : _mm512_loadu_si512(reinterpret_cast<const uint64_t*>(b0.rows[t]) + k);
+    return kPacked1 ? unpack1(b1.rows[t] + k / 8 * bits1)
+                    : _mm512_loadu_si512(reinterpret_cast<const uint64_t*>(b1.rows[t]) + k);
+  };
+  uint64_t* outs[2] = {out0, out1};
+  const std::size_t k0 = inner_product_spans<2>(a, load, terms, outs, n, c);
+  if (k0 < n) inner_product2_packed_blocks(kEltwiseAvx512Ifma, a, b0, b1, terms, out0, out1, k0, n, m);
+}
+
+// Key rows unpacked in registers, next to the products (vpermb needs AVX-512 VBMI, which
+// every IFMA processor has; checked anyway): no round trip through scratch.
+void inner_product2_packed_ifma(const uint64_t* const* a, PackedRows b0, PackedRows b1, std::size_t terms,
+                                uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& m) {
+  const bool p0 = b0.bits < 64, p1 = b1.bits < 64;
+  if (!cpu_features().avx512vbmi || (p0 && b0.bits > 52) || (p1 && b1.bits > 52))
+    return inner_product2_packed_blocks(kEltwiseAvx512Ifma, a, b0, b1, terms, out0, out1, 0, n, m);
+  if (p0 && p1) return inner_product2_packed_spans<true, true>(a, b0, b1, terms, out0, out1, n, m);
+  if (p0) return inner_product2_packed_spans<true, false>(a, b0, b1, terms, out0, out1, n, m);
+  if (p1) return inner_product2_packed_spans<false, true>(a, b0, b1, terms, out0, out1, n, m);
+  inner_product2_packed_spans<false, false>(a, b0, b1, terms, out0, out1, n, m);
+}
+
 }  // namespace
 
 const EltwiseKernels kEltwiseAvx512Ifma = {add_ifma,           sub_ifma,           mul_ifma,
                                            mul_add_ifma,       inner_product_ifma, mul_scalar_ifma,
-                                           inner_product2_ifma, add_scalar_avx512,  weighted_sum_ifma};
+                                           inner_product2_ifma, add_scalar_avx512,  weighted_sum_ifma,
+                                           inner_product2_packed_ifma};
 
 }  // namespace ppml::rns::detail

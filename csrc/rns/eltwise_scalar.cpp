@@ -86,6 +86,7 @@ void weighted_sum_scalar(const uint64_t* const* y, const uint64_t* w, std::size_
 }
 
 const EltwiseKernels kEltwiseScalar = {add_scalar,       sub_scalar, mul_scalar,      mul_add_scalar, inner_product_scalar,
-                                       mul_scalar_shoup, nullptr,    add_scalar_word, weighted_sum_scalar};
+                                       mul_scalar_shoup, nullptr,    add_scalar_word, weighted_sum_scalar,
+                                       nullptr};
 
 }  // namespace ppml::rns::detail

@@ -150,6 +150,40 @@ def test_inner_product_bit_identical_to_scalar(bits, terms):
             assert np.array_equal(_core.inner_product_mod(q, a, b), ref), backend
 
 
+@pytest.mark.parametrize("n", [8, 512, 1024 + 8], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize("bits", [20, 33, 40, 49, 50, 55, 57, 58, 60], ids=lambda b: f"q{b}")
+def test_packed_inner_product_matches_plain_scalar(bits, n):
+    # Key-switching keys are kept bit-packed to their prime's width (rns/packed_poly.hpp) and
+    # unpacked inside the kernels (vpermb in the IFMA one) or span by span: every kernel and
+    # backend on packed rows gives the scalar kernel's result on plain words. n = 1032 runs
+    # two 512-coefficient spans and a tail that falls back to the block path.
+    q = _prime(bits)
+    terms = 21
+    rng = np.random.default_rng(bits * 7 + n)
+    a, b, b1 = rng.integers(0, q, (3, terms, n), dtype=np.uint64)
+    b[:, :9] = q - 1  # all-ones patterns cross every byte boundary of a group
+    b1[:, -9:] = q - 1
+    ref = _core.inner_product_mod(q, a, b, kernel="scalar", b1=b1)
+    for kernel in _kernels_for(q) + ["scalar"]:
+        got = _core.inner_product_mod(q, a, b, kernel=kernel, b1=b1, packed=True)
+        assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1]), kernel
+    for backend in BACKENDS:
+        with ring.use_backend(backend):
+            got = _core.inner_product_mod(q, a, b, b1=b1, packed=True)
+            assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1]), backend
+    naive = [sum(int(x) * int(y) for x, y in zip(a[:, k], b[:, k])) % q for k in range(0, n, max(1, n // 16))]
+    assert ref[0][:: max(1, n // 16)].tolist() == naive
+
+
+def test_packed_inner_product_bad_arguments():
+    q = _prime(40)
+    a = np.zeros((2, 12), dtype=np.uint64)
+    with pytest.raises(ValueError, match="multiple of 8"):
+        _core.inner_product_mod(q, a, a, b1=a, packed=True)
+    with pytest.raises(ValueError, match="b1"):
+        _core.inner_product_mod(q, a[:, :8].copy(), a[:, :8].copy(), packed=True)
+
+
 @pytest.mark.skipif(not SIMD_KERNELS, reason="no SIMD element-wise kernel on this machine")
 @pytest.mark.parametrize("terms", [0, 200, 1000], ids=lambda t: f"terms{t}")
 def test_inner_product_many_or_no_terms(terms):

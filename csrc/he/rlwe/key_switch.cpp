@@ -118,24 +118,28 @@ void check_key(const Context& ctx, const KeySwitchKey& key) {
 void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, std::size_t ki,
                          const uint64_t* const* digits, std::size_t first, std::size_t terms, uint64_t* out0,
                          uint64_t* out1, uint64_t n, const math::Modulus& q) {
-  std::vector<const uint64_t*> b_ptrs(terms), k_ptrs(terms);
-  for (std::size_t j = 0; j < terms; ++j) b_ptrs[j] = key.b[first + j].limb(ki);
+  // Every digit's limb ki has the width of prime ki.
+  const int bits = key.b[first].width(ki);
+  std::vector<const uint8_t*> b_rows(terms), a_rows(terms);
+  for (std::size_t j = 0; j < terms; ++j) b_rows[j] = key.b[first + j].limb_bytes(ki);
   if (!key.compact()) {
-    for (std::size_t j = 0; j < terms; ++j) k_ptrs[j] = key.a[first + j].limb(ki);
-    rns::inner_product2_mod(digits, b_ptrs.data(), k_ptrs.data(), terms, out0, out1, n, q);
+    for (std::size_t j = 0; j < terms; ++j) a_rows[j] = key.a[first + j].limb_bytes(ki);
+    rns::inner_product2_packed_mod(digits, {b_rows.data(), bits}, {a_rows.data(), bits}, terms, out0, out1, n, q);
     return;
   }
   const std::size_t block = std::min<std::size_t>(n, kKeyExpandBlock);
   AlignedBuffer<uint64_t> regenerated(terms * block, Uninitialized{});
-  std::vector<const uint64_t*> d_block(terms), b_block(terms);
-  for (std::size_t j = 0; j < terms; ++j) k_ptrs[j] = regenerated.data() + j * block;
+  std::vector<const uint64_t*> d_block(terms);
+  std::vector<const uint8_t*> b_block(terms);
+  for (std::size_t j = 0; j < terms; ++j) a_rows[j] = reinterpret_cast<const uint8_t*>(regenerated.data() + j * block);
   for (std::size_t k = 0; k < n; k += block) {
     for (std::size_t j = 0; j < terms; ++j) {
       expand_key_uniform_range(aes, first + j, ki, q.value(), n, k, block, regenerated.data() + j * block);
       d_block[j] = digits[j] + k;
-      b_block[j] = b_ptrs[j] + k;
+      b_block[j] = b_rows[j] + k / 8 * static_cast<std::size_t>(bits);
     }
-    rns::inner_product2_mod(d_block.data(), b_block.data(), k_ptrs.data(), terms, out0 + k, out1 + k, block, q);
+    rns::inner_product2_packed_mod(d_block.data(), {b_block.data(), bits}, {a_rows.data(), 64}, terms, out0 + k,
+                                   out1 + k, block, q);
   }
 }
 

@@ -101,8 +101,8 @@ KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const 
       rns::mul_scalar_mod(s_from.limb(i), ctx.p_mod_q(i), t.data(), n, q);
       rns::add_mod(b.limb(i), t.data(), b.limb(i), n, q);
     }
-    key.a[j] = std::move(a);
-    key.b[j] = std::move(b);
+    key.a[j] = rns::PackedPoly(a);
+    key.b[j] = rns::PackedPoly(b);
   });
   if (compact) key.a.clear();
   key.fingerprint = ctx.fingerprint();
@@ -124,10 +124,10 @@ KeySwitchKey generate_galois_key(const Context& ctx, const SecretKey& sk, uint64
 }
 
 std::size_t key_memory_bytes(const KeySwitchKey& key) {
-  std::size_t words = 0;
-  for (const auto& p : key.b) words += p.limbs() * p.n();
-  for (const auto& p : key.a) words += p.limbs() * p.n();
-  return words * sizeof(uint64_t);
+  std::size_t bytes = 0;
+  for (const auto& p : key.b) bytes += p.memory_bytes();
+  for (const auto& p : key.a) bytes += p.memory_bytes();
+  return bytes;
 }
 
 }  // namespace ppml::rlwe

@@ -10,6 +10,7 @@
 
 #include "he/rlwe/context.hpp"
 #include "random/prng.hpp"
+#include "rns/packed_poly.hpp"
 #include "rns/rns_poly.hpp"
 
 namespace ppml::rlwe {
@@ -30,10 +31,12 @@ struct PublicKey {
 };
 
 struct KeySwitchKey {
-  std::vector<rns::RnsPoly> b;  // one per digit, over Q*P, evaluation form
+  // One per digit, over Q*P, evaluation form, packed to each prime's width: every switch
+  // streams the whole key from memory, and a 40-bit prime's limb takes 5 bytes of 8.
+  std::vector<rns::PackedPoly> b;
   // a_j = expand_key_uniform(seed, j) (key_expansion.hpp); empty for a compact key, whose
   // a-halves key switching regenerates block by block (half the memory and traffic).
-  std::vector<rns::RnsPoly> a;
+  std::vector<rns::PackedPoly> a;
   random::Seed seed{};
   bool legacy_expansion = false;  // a_j from format 2.0/2.1 ChaCha20 streams: never compact
   uint64_t fingerprint = 0;
@@ -59,7 +62,7 @@ KeySwitchKey generate_relin_key(const Context& ctx, const SecretKey& sk, random:
 KeySwitchKey generate_galois_key(const Context& ctx, const SecretKey& sk, uint64_t galois_elt, random::Prng& prng,
                                  bool compact = false);
 
-// Bytes of a key's polynomials in memory.
+// Bytes of a key's polynomials in memory (packed).
 std::size_t key_memory_bytes(const KeySwitchKey& key);
 
 }  // namespace ppml::rlwe

@@ -363,7 +363,7 @@ constexpr uint16_t kBlockExpansionFlag = 0x8000;
 void write_switch_key(ByteWriter& w, const Context& ctx, const KeySwitchKey& key) {
   w.u16(static_cast<uint16_t>(key.b.size() | (key.legacy_expansion ? 0 : kBlockExpansionFlag)));
   w.raw(key.seed.data(), 32);
-  for (const auto& b : key.b) write_poly(w, b, ctx, identity);
+  for (const auto& b : key.b) write_poly(w, b.unpack(), ctx, identity);
 }
 
 std::size_t switch_key_bytes(const Context& ctx, bool packed) {
@@ -385,9 +385,9 @@ KeySwitchKey read_switch_key(ByteReader& r, const Context& ctx, uint64_t key_id,
   for (std::size_t j = 0; j < digits; ++j) {
     rns::RnsPoly b(ctx.n(), ctx.qp_base(), rns::Form::Evaluation);
     read_poly(r, b, ctx, packed, identity);
-    key.b.push_back(std::move(b));
-    if (key.legacy_expansion) key.a.push_back(expand_key_uniform_legacy(ctx, key.seed, j));
-    else if (!compact) key.a.push_back(expand_key_uniform(ctx, key.seed, j));
+    key.b.emplace_back(b);
+    if (key.legacy_expansion) key.a.emplace_back(expand_key_uniform_legacy(ctx, key.seed, j));
+    else if (!compact) key.a.emplace_back(expand_key_uniform(ctx, key.seed, j));
   }
   key.fingerprint = ctx.fingerprint();
   key.key_id = key_id;

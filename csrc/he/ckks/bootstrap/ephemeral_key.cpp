@@ -31,12 +31,12 @@ rns::RnsPoly sample_sparse_ternary(const rlwe::Context& ctx, int weight, random:
 }
 
 void restrict_to_level0(const rlwe::Context& ctx, rlwe::KeySwitchKey& key) {
-  const uint64_t n = ctx.n();
+  auto wipe = [&key](std::size_t j, std::size_t i) { secure_zero(key.b[j].limb_bytes(i), key.b[j].limb_size(i)); };
   for (std::size_t j = 0; j < key.b.size(); ++j)
     for (std::size_t i = 0; i < ctx.q_count(); ++i)
-      if (j > 0 || i > 0) secure_zero(key.b[j].limb(i), n * sizeof(uint64_t));
+      if (j > 0 || i > 0) wipe(j, i);
   for (std::size_t j = 1; j < key.b.size(); ++j)
-    for (std::size_t i = ctx.q_count(); i < key.b[j].limbs(); ++i) secure_zero(key.b[j].limb(i), n * sizeof(uint64_t));
+    for (std::size_t i = ctx.q_count(); i < key.b[j].limbs(); ++i) wipe(j, i);
 }
 
 EphemeralKeys generate_ephemeral_keys(const rlwe::Context& ctx, const rlwe::SecretKey& sk, int weight,
