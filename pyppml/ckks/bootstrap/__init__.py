@@ -163,8 +163,8 @@ def info(ctx) -> dict:
     n, q0 = ctx.poly_degree, float(ctx.coeff_moduli[0])
     ratio = ctx.level_scale(0) / q0
     # Each key: one polynomial over Q*P per digit and half (b), plus a when not compact,
-    # kept packed to each prime's bit length (64 bits above 57: rns/packed_poly.hpp).
-    poly_bytes = sum(n // 8 * (q.bit_length() if q.bit_length() <= 57 else 64)
+    # kept packed to each prime's bit length (64 bits above 50: rns/packed_poly.hpp).
+    poly_bytes = sum(n // 8 * (q.bit_length() if q.bit_length() <= 50 else 64)
                      for q in list(ctx.coeff_moduli) + list(ctx.special_moduli))
     key_bytes = ctx._native.digits * (1 if ctx.compact_keys else 2) * poly_bytes
     relin_bytes = ctx._native.digits * (1 if ctx._relin_compact() else 2) * poly_bytes
