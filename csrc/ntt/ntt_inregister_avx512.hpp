@@ -51,7 +51,9 @@ inline V load_x4(const uint64_t* p) {
 
 // Forward layers with gap 8, 4, 2, 1 on the K 16-coefficient blocks from block b, then
 // the final reduction to [0, q). K blocks side by side give the core K independent chains
-// (each layer waits on the previous one's products and permutes).
+// (each layer waits on the previous one's products and permutes). K = 4: the 64-bit
+// lanes' Shoup product is a ~25-cycle chain (vpmullq alone takes 15 on Intel), which two
+// chains left exposed (2^15, 54-bit q: 8% slower transforms); K = 8 spills registers.
 template <int K, bool kGrow, class A>
 inline void fwd_last4_blocks(const A& ar, uint64_t* a, const NttTables& t, const Shuffle16& sh,
                              const typename A::Twiddle& one, uint64_t b) {
@@ -59,26 +61,26 @@ inline void fwd_last4_blocks(const A& ar, uint64_t* a, const NttTables& t, const
   const uint64_t* w = t.root_powers();
   const uint64_t* ws = A::shoup(t);
   V x[K], y[K];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     x[k] = load(a + 16 * (b + k));
     y[k] = load(a + 16 * (b + k) + 8);
     fwd_bfly<!kGrow>(ar, x[k], y[k], broadcast(ar, w, ws, n / 16 + b + k));
     sh.interleave(x[k], y[k]);
   }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
     fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load_x2(w + n / 8 + 2 * c), load_x2(ws + n / 8 + 2 * c)));
     sh.interleave(x[k], y[k]);
   }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
     fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load_x4(w + n / 4 + 4 * c), load_x4(ws + n / 4 + 4 * c)));
     sh.interleave(x[k], y[k]);
   }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
     fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load(w + n / 2 + 8 * c), load(ws + n / 2 + 8 * c)));
@@ -95,12 +97,14 @@ inline void fwd_last4_blocks(const A& ar, uint64_t* a, const NttTables& t, const
   }
 }
 
-// The forward layers with gap 8, 4, 2, 1 on 16-coefficient blocks [b_begin, b_end).
+// The forward layers with gap 8, 4, 2, 1 on 16-coefficient blocks [b_begin, b_end), four
+// blocks at a time while there are four.
 template <bool kGrow, class A>
 void fwd_last4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end) {
   const Shuffle16 sh;
   const auto one = ar.one();
   uint64_t b = b_begin;
+  for (; b + 4 <= b_end; b += 4) fwd_last4_blocks<4, kGrow>(ar, a, t, sh, one, b);
   for (; b + 2 <= b_end; b += 2) fwd_last4_blocks<2, kGrow>(ar, a, t, sh, one, b);
   if (b < b_end) fwd_last4_blocks<1, kGrow>(ar, a, t, sh, one, b);
 }
@@ -114,7 +118,7 @@ inline void inv_first4_blocks(const A& ar, uint64_t* a, const NttTables& t, cons
   const uint64_t* w = t.inv_root_powers();
   const uint64_t* ws = A::inv_shoup(t);
   V x[K], y[K];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
     x[k] = load(a + 16 * c);
@@ -122,19 +126,19 @@ inline void inv_first4_blocks(const A& ar, uint64_t* a, const NttTables& t, cons
     sh.deinterleave(x[k], y[k]);
     inv_bfly<true>(ar, x[k], y[k], ar.twiddle(load(w + n / 2 + 8 * c), load(ws + n / 2 + 8 * c)));
   }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
     sh.deinterleave(x[k], y[k]);
     inv_bfly(ar, x[k], y[k], ar.twiddle(load_x4(w + n / 4 + 4 * c), load_x4(ws + n / 4 + 4 * c)));
   }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
     sh.deinterleave(x[k], y[k]);
     inv_bfly(ar, x[k], y[k], ar.twiddle(load_x2(w + n / 8 + 2 * c), load_x2(ws + n / 8 + 2 * c)));
   }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
     sh.deinterleave(x[k], y[k]);
@@ -154,6 +158,7 @@ void inv_first4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, 
                 const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w) {
   const Shuffle16 sh;
   uint64_t b = b_begin;
+  for (; b + 4 <= b_end; b += 4) inv_first4_blocks<4, kLast>(ar, a, t, sh, ninv, ninv_w, b);
   for (; b + 2 <= b_end; b += 2) inv_first4_blocks<2, kLast>(ar, a, t, sh, ninv, ninv_w, b);
   if (b < b_end) inv_first4_blocks<1, kLast>(ar, a, t, sh, ninv, ninv_w, b);
 }
