@@ -68,6 +68,15 @@ void inner_product2_packed_mod(const uint64_t* const* a, PackedRows b0, PackedRo
     throw_parameter("inner_product2_packed_mod", "n", "is not a multiple of 8", "whole groups of 8 values", n);
   const detail::EltwiseKernels& k = kernels(q);
   if (k.inner_product2_packed) return k.inner_product2_packed(a, b0, b1, terms, out0, out1, n, q);
+  if (b0.bits == 64 && b1.bits == 64 && k.inner_product2) {
+    // Plain words: the kernel walks whole rows (and prefetches the span after the current).
+    std::vector<const uint64_t*> y0(terms), y1(terms);
+    for (std::size_t t = 0; t < terms; ++t) {
+      y0[t] = reinterpret_cast<const uint64_t*>(b0.rows[t]);
+      y1[t] = reinterpret_cast<const uint64_t*>(b1.rows[t]);
+    }
+    return k.inner_product2(a, y0.data(), y1.data(), terms, out0, out1, n, q);
+  }
   detail::inner_product2_packed_blocks(k, a, b0, b1, terms, out0, out1, 0, n, q);
 }
 
