@@ -100,7 +100,19 @@ void init_ring(py::module_& m) {
           py::arg("a"), py::arg("shift") = 0,
           "NTT of (a + shift) mod q, bit-reversed evaluation order; `shift` < q is added and `a` "
           "(values below 2q) reduced on load (one pass over memory, as key switching raises its digits).")
-      .def("inverse", [](const NttTables& t, py::handle a) { return transform_copy<ntt::inverse_inplace>(t, a, "NttTables.inverse"); },
+      .def("inverse",
+           [](const NttTables& t, py::handle a) {
+             // Out of place (ntt::inverse): the copy folded into the kernels' first pass.
+             const char* api = "NttTables.inverse";
+             std::size_t rows;
+             auto in = checked_input(t, api, a, false, rows);
+             py::array_t<uint64_t> out(std::vector<py::ssize_t>(in.shape(), in.shape() + in.ndim()));
+             const uint64_t* src = in.data();
+             uint64_t* dst = out.mutable_data();
+             py::gil_scoped_release release;
+             for (std::size_t r = 0; r < rows; ++r) ntt::inverse(src + r * t.n(), dst + r * t.n(), t);
+             return out;
+           },
            py::arg("a"))
       .def("forward_inplace",
            [](const NttTables& t, py::handle a) { transform_inplace<ntt::forward_inplace>(t, a, "NttTables.forward_inplace"); },

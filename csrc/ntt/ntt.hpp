@@ -23,6 +23,9 @@ void inverse_inplace(uint64_t* a, const NttTables& tables);
 // switching raises every digit to every prime this way; a residue of a prime below 2q
 // needs no separate reduction).
 void forward(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& tables);
+// out = INTT(in), in and out distinct or the same; the AVX-512 kernels read `in` in their
+// first pass instead of copying it first.
+void inverse(const uint64_t* in, uint64_t* out, const NttTables& tables);
 // Whether `forward` modulo q takes residues modulo `in_modulus` as they are: every value
 // below in_modulus is below 2q (in_modulus odd, so in_modulus <= 2q means < 2q).
 constexpr bool forward_reduces(uint64_t in_modulus, uint64_t q) { return in_modulus / 2 < q; }
@@ -42,6 +45,8 @@ void forward_avx512ifma(uint64_t* a, const NttTables& t);
 void forward_avx512_from(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& t);
 void forward_avx512ifma_from(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables& t);
 void inverse_avx512ifma(uint64_t* a, const NttTables& t);
+void inverse_avx512_from(const uint64_t* in, uint64_t* out, const NttTables& t);
+void inverse_avx512ifma_from(const uint64_t* in, uint64_t* out, const NttTables& t);
 }  // namespace detail
 
 }  // namespace ppml::ntt

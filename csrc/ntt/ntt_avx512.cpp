@@ -68,4 +68,8 @@ void forward_avx512_from(const uint64_t* in, uint64_t shift, uint64_t* out, cons
 
 void inverse_avx512(uint64_t* a, const NttTables& t) { inverse_avx512_passes<Dq64>(a, t); }
 
+void inverse_avx512_from(const uint64_t* in, uint64_t* out, const NttTables& t) {
+  inverse_avx512_passes<Dq64>(out, t, in);
+}
+
 }  // namespace ppml::ntt::detail

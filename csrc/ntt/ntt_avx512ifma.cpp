@@ -60,4 +60,8 @@ void forward_avx512ifma_from(const uint64_t* in, uint64_t shift, uint64_t* out, 
 
 void inverse_avx512ifma(uint64_t* a, const NttTables& t) { inverse_avx512_passes<Ifma52>(a, t); }
 
+void inverse_avx512ifma_from(const uint64_t* in, uint64_t* out, const NttTables& t) {
+  inverse_avx512_passes<Ifma52>(out, t, in);
+}
+
 }  // namespace ppml::ntt::detail

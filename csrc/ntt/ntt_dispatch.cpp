@@ -2,6 +2,8 @@
 #include "common/backend.hpp"
 #include "ntt/ntt.hpp"
 
+#include <cstring>
+
 namespace ppml::ntt {
 namespace {
 
@@ -79,6 +81,22 @@ void forward(const uint64_t* in, uint64_t shift, uint64_t* out, const NttTables&
       }
       return forward_inplace(out, t);
     }
+  }
+}
+
+void inverse(const uint64_t* in, uint64_t* out, const NttTables& t) {
+  switch (choose(t)) {
+#ifdef PPML_HAVE_NTT_AVX512
+    case Kernel::Avx512:
+      return detail::inverse_avx512_from(in, out, t);
+#endif
+#ifdef PPML_HAVE_NTT_AVX512IFMA
+    case Kernel::Avx512Ifma:
+      return detail::inverse_avx512ifma_from(in, out, t);
+#endif
+    default:
+      if (in != out) std::memcpy(out, in, t.n() * sizeof(uint64_t));
+      return inverse_inplace(out, t);
   }
 }
 

@@ -110,9 +110,10 @@ void fwd_last4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, u
 }
 
 // The inverse layers with gap 1, 2, 4, 8 on the K blocks from block b, mirroring
-// fwd_last4_blocks. With kLast (n = 16) the gap-8 layer is the m = 1 layer and carries n^-1.
+// fwd_last4_blocks, reading `in` and writing `a` (the same array or another). With kLast
+// (n = 16) the gap-8 layer is the m = 1 layer and carries n^-1.
 template <int K, bool kLast, class A>
-inline void inv_first4_blocks(const A& ar, uint64_t* a, const NttTables& t, const Shuffle16& sh,
+inline void inv_first4_blocks(const A& ar, const uint64_t* in, uint64_t* a, const NttTables& t, const Shuffle16& sh,
                               const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w, uint64_t b) {
   const uint64_t n = t.n();
   const uint64_t* w = t.inv_root_powers();
@@ -121,8 +122,8 @@ inline void inv_first4_blocks(const A& ar, uint64_t* a, const NttTables& t, cons
 #pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
-    x[k] = load(a + 16 * c);
-    y[k] = load(a + 16 * c + 8);
+    x[k] = load(in + 16 * c);
+    y[k] = load(in + 16 * c + 8);
     sh.deinterleave(x[k], y[k]);
     inv_bfly<true>(ar, x[k], y[k], ar.twiddle(load(w + n / 2 + 8 * c), load(ws + n / 2 + 8 * c)));
   }
@@ -152,15 +153,16 @@ inline void inv_first4_blocks(const A& ar, uint64_t* a, const NttTables& t, cons
   }
 }
 
-// The inverse layers with gap 1, 2, 4, 8 on 16-coefficient blocks [b_begin, b_end).
+// The inverse layers with gap 1, 2, 4, 8 on 16-coefficient blocks [b_begin, b_end), from
+// `in` to `a`.
 template <bool kLast, class A>
-void inv_first4(const A& ar, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end,
+void inv_first4(const A& ar, const uint64_t* in, uint64_t* a, const NttTables& t, uint64_t b_begin, uint64_t b_end,
                 const typename A::Twiddle& ninv, const typename A::Twiddle& ninv_w) {
   const Shuffle16 sh;
   uint64_t b = b_begin;
-  for (; b + 4 <= b_end; b += 4) inv_first4_blocks<4, kLast>(ar, a, t, sh, ninv, ninv_w, b);
-  for (; b + 2 <= b_end; b += 2) inv_first4_blocks<2, kLast>(ar, a, t, sh, ninv, ninv_w, b);
-  if (b < b_end) inv_first4_blocks<1, kLast>(ar, a, t, sh, ninv, ninv_w, b);
+  for (; b + 4 <= b_end; b += 4) inv_first4_blocks<4, kLast>(ar, in, a, t, sh, ninv, ninv_w, b);
+  for (; b + 2 <= b_end; b += 2) inv_first4_blocks<2, kLast>(ar, in, a, t, sh, ninv, ninv_w, b);
+  if (b < b_end) inv_first4_blocks<1, kLast>(ar, in, a, t, sh, ninv, ninv_w, b);
 }
 
 }  // namespace

@@ -257,9 +257,12 @@ void forward_avx512_passes(uint64_t* a, const NttTables& t, const uint64_t* in =
 }
 
 // Inverse: block by block while a pass's groups fit a cache block, then whole-array
-// passes; the pass holding the m = 1 layer merges n^-1. Requires n >= 16.
+// passes; the pass holding the m = 1 layer merges n^-1. Requires n >= 16. With `in` the
+// first (in-register) layers read it instead of `a`: an out-of-place transform without a
+// copy.
 template <class A>
-void inverse_avx512_passes(uint64_t* a, const NttTables& t) {
+void inverse_avx512_passes(uint64_t* a, const NttTables& t, const uint64_t* in = nullptr) {
+  if (!in) in = a;
   const A ar(t.q());
   const uint64_t n = t.n();
   const uint64_t* w = t.inv_root_powers();
@@ -277,10 +280,10 @@ void inverse_avx512_passes(uint64_t* a, const NttTables& t) {
   for (uint64_t span = 16; c_blk < count && (span << sizes[c_blk]) <= block; ++c_blk) span <<= sizes[c_blk];
   for (uint64_t b0 = 0; b0 < n; b0 += block) {
     if (count == 0) {
-      inv_first4<true>(ar, a, t, b0 / 16, (b0 + block) / 16, ninv, ninv_w);
+      inv_first4<true>(ar, in, a, t, b0 / 16, (b0 + block) / 16, ninv, ninv_w);
       continue;
     }
-    inv_first4<false>(ar, a, t, b0 / 16, (b0 + block) / 16, ninv, ninv_w);
+    inv_first4<false>(ar, in, a, t, b0 / 16, (b0 + block) / 16, ninv, ninv_w);
     uint64_t m = n / 32, gap = 16;
     for (int c = 0; c < c_blk; ++c) {
       const uint64_t span = gap << sizes[c];

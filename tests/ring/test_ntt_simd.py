@@ -43,9 +43,15 @@ def test_simd_bit_identical_to_scalar(logn, bits):
     assert ref_f.max() < q and ref_i.max() < q
     for backend in SIMD:
         with ring.use_backend(backend):
-            got_f, got_i = t.forward(a), t.inverse(a)
+            kept = a.copy()
+            got_f, got_i = t.forward(a), t.inverse(a)  # inverse: out of place, no copy first
+            assert np.array_equal(a, kept), (backend, t.kernel, "input written")
             assert np.array_equal(got_f, ref_f), (backend, t.kernel, "forward")
             assert np.array_equal(got_i, ref_i), (backend, t.kernel, "inverse")
+            in_place = a.copy()
+            for row in in_place:
+                t.inverse_inplace(row)
+            assert np.array_equal(in_place, ref_i), (backend, t.kernel, "inverse in place")
             b = a.copy()
             for row in b:
                 t.forward_inplace(row)

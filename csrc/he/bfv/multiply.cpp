@@ -1,7 +1,6 @@
 #include "he/bfv/multiply.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -40,8 +39,7 @@ void lift_all(const BfvContext& ctx, const LevelTables& lt, const rns::RnsPoly* 
   AlignedBuffer<uint64_t> scratch(count * lq * n, Uninitialized{});
   parallel_for(count * lq, [&](std::size_t x) {
     const std::size_t c = x / lq, i = x % lq;
-    std::memcpy(scratch.data() + x * n, polys[c]->limb(i), n * sizeof(uint64_t));
-    ntt::inverse_inplace(scratch.data() + x * n, ctx.rlwe().ntt(i));
+    ntt::inverse(polys[c]->limb(i), scratch.data() + x * n, ctx.rlwe().ntt(i));
   });
   const bool split = blocks_enabled(lt.q_to_b_fast.get(), n);
   for_each_chunk(count, n, split, [&](std::size_t c, std::size_t begin, std::size_t end) {

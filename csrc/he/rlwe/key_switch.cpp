@@ -57,10 +57,7 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
   dec.limbs = level + 1 + K;
   // Coefficient form of d, limb by limb.
   AlignedBuffer<uint64_t> coeff(d.limbs() * n, Uninitialized{});
-  parallel_for(d.limbs(), [&](std::size_t i) {
-    std::memcpy(coeff.data() + i * n, d.limb(i), n * sizeof(uint64_t));
-    ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
-  });
+  parallel_for(d.limbs(), [&](std::size_t i) { ntt::inverse(d.limb(i), coeff.data() + i * n, ctx.ntt(i)); });
   std::size_t digits = 0;
   while (static_cast<int>(digits) < ctx.digits() && ctx.digit_start(digits) <= static_cast<std::size_t>(level)) ++digits;
   auto digit_end = [&](std::size_t j) { return std::min(ctx.digit_end(j), static_cast<std::size_t>(level) + 1); };
@@ -225,8 +222,7 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
   const std::size_t limbs = terms + K;
   AlignedBuffer<uint64_t> coeff(terms * n, Uninitialized{});
   parallel_for(terms, [&](std::size_t i) {
-    std::memcpy(coeff.data() + i * n, d.limb(i), n * sizeof(uint64_t));
-    ntt::inverse_inplace(coeff.data() + i * n, ctx.ntt(i));
+    ntt::inverse(d.limb(i), coeff.data() + i * n, ctx.ntt(i));
     centre_source(coeff.data() + i * n, n, ctx.modulus(i));
   });
   // Target limbs are independent: each thread raises all digits to its targets into its

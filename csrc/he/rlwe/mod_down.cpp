@@ -30,8 +30,7 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
   parallel_for(2 * K, [&](std::size_t x) {
     const std::size_t c = x / K, k = x % K;
     uint64_t* dst = special.data() + x * n;
-    std::memcpy(dst, acc[c] + (limbs + k) * n, n * sizeof(uint64_t));
-    ntt::inverse_inplace(dst, ctx.ntt(ctx.q_count() + k));
+    ntt::inverse(acc[c] + (limbs + k) * n, dst, ctx.ntt(ctx.q_count() + k));
   });
   AlignedBuffer<uint64_t> converted(2 * limbs * n, Uninitialized{});
   rns::RnsPoly result[2] = {
@@ -103,8 +102,7 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
   parallel_for(2 * K, [&](std::size_t x) {
     const std::size_t k = x / K, j = x % K;
     uint64_t* dst = special.data() + x * n;
-    std::memcpy(dst, acc[k] + (limbs + j) * n, n * sizeof(uint64_t));
-    ntt::inverse_inplace(dst, ctx.ntt(ctx.q_count() + j));
+    ntt::inverse(acc[k] + (limbs + j) * n, dst, ctx.ntt(ctx.q_count() + j));
     if (K == 1) rns::add_scalar_mod(dst, h_p, dst, n, ctx.modulus(ctx.q_count()));
   });
   AlignedBuffer<uint64_t> r;  // [x]_P on q_0 .. q_l (several special primes)

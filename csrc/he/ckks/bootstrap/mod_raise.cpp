@@ -28,8 +28,7 @@ rlwe::Ciphertext mod_raise(const rlwe::Context& ctx, const rlwe::Ciphertext& ct,
   out.key_id = ct.key_id;
   AlignedBuffer<uint64_t> coeff(n, Uninitialized{});
   for (const auto& c : ct.polys) {
-    std::memcpy(coeff.data(), c.limb(0), n * sizeof(uint64_t));
-    ntt::inverse_inplace(coeff.data(), ctx.ntt(0));
+    ntt::inverse(c.limb(0), coeff.data(), ctx.ntt(0));
     rns::RnsPoly raised(n, ctx.q_base(level), rns::Form::Coefficient, false, Uninitialized{});
     std::memcpy(raised.limb(0), coeff.data(), n * sizeof(uint64_t));
     // Centred representative v - q0 for v > q0 / 2, written mod each q_i (q_i > q0 / 2
