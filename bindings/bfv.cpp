@@ -110,6 +110,13 @@ void init_bfv(py::module_& root) {
       .def("square", [](const BfvHandle& b, const Ciphertext& x) {
         return wrap(released([&] { return bfv::square(*b.ctx, x); }));
       })
+      .def(
+          "multiply_relinearize",
+          [](const BfvHandle& b, const Ciphertext& x, const Ciphertext* y, const rlwe::KeySwitchKey& rk) {
+            return wrap(released([&] { return bfv::multiply_relinearize(*b.ctx, x, y, rk); }));
+          },
+          py::arg("x"), py::arg("y").none(true), py::arg("relin_key"),
+          "x * y (y None: x * x) relinearized, the same bits as multiply then relinearize.")
       .def("add_plain", [](const BfvHandle& b, const Ciphertext& x, const Plaintext& pt) {
         return wrap(released([&] { return bfv::add_plain(*b.ctx, x, pt); }));
       })

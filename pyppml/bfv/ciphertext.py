@@ -77,14 +77,22 @@ class Ciphertext(RlweObject):
 
     def square(self) -> "Ciphertext":
         """self * self, relinearized."""
-        return self._wrap(self._bfv.square(self._native)).relinearize()
+        return self._wrap(self._bfv.multiply_relinearize(self._native, None, self._relin_key()))
 
     def relinearize(self) -> "Ciphertext":
         if self.size == 2:
             return self
+        return self._wrap(self._ctx.relinearize(self._native, self._relin_key()))
+
+    def _relin_key(self):
         if self.context.relin_key is None:
             raise ParameterError("relinearize: context has no relinearization key; expected keygen(relin=True), got none")
-        return self._wrap(self._ctx.relinearize(self._native, self.context.relin_key))
+        return self.context.relin_key
+
+    def _multiply_relinearize(self, other: "Ciphertext") -> "Ciphertext":
+        """multiply then relinearize in one call (the same bits, fewer transforms)."""
+        a, b = Ciphertext._align(self, other, "multiply")
+        return a._wrap(a._bfv.multiply_relinearize(a._native, b._native, a._relin_key()))
 
     def multiply_plain(self, pt: Plaintext) -> "Ciphertext":
         return self._wrap(self._bfv.multiply_plain(self._native, pt._native))
@@ -164,7 +172,7 @@ class Ciphertext(RlweObject):
         if isinstance(other, Ciphertext):
             if other is self:
                 return self.square()
-            return self.multiply(other).relinearize()
+            return self._multiply_relinearize(other)
         if not isinstance(other, Plaintext):
             scalar = self._integer(other, "multiply")
             if scalar is not None:

@@ -52,6 +52,27 @@ def test_multiply_relinearize_square(ctx, rng):
     assert np.array_equal(ctx.decrypt(a * a), mulmod(x, x))
 
 
+@pytest.mark.parametrize("chain", [([39] * 4, [60], 0), ([54] * 3, [60], 0), ([40] * 4, [40, 40], 2)],
+                         ids=["ifma-primes", "54-bit-primes", "two-prime-digits"])
+def test_fused_multiply_relinearize_same_bits_as_two_steps(chain, rng):
+    """a * b and a.square() hand the product's coefficient form to the key switch (one-prime
+    digits) instead of transforming it back: the ciphertexts must be the very same."""
+    q, p, dnum = chain
+    c = bfv.Context(poly_degree=4096, plain_modulus=T, coeff_mod_bits=q, special_mod_bits=p, dnum=dnum,
+                    security=None)  # small ring, long chain: CI speed, not security
+    assert c._native.digits == (dnum or len(q))
+    c.keygen()
+    x, y = rng.integers(0, T, (2, c.slots))
+    a, b = c.encrypt(x), c.encrypt(y, symmetric=False)
+    fused, two_steps = a * b, a.multiply(b).relinearize()
+    assert fused.to_bytes() == two_steps.to_bytes()
+    assert np.array_equal(c.decrypt(fused), mulmod(x, y))
+    low = a.mod_switch_to_next()  # one level down: the product's and key's limbs shift
+    square_two_steps = low._wrap(low._bfv.square(low._native)).relinearize()
+    assert low.square().to_bytes() == (low * low).to_bytes() == square_two_steps.to_bytes()
+    assert np.array_equal(c.decrypt(low.square()), mulmod(x, x))
+
+
 def test_multiply_plain_and_scalar(ctx, rng):
     x, y = rng.integers(0, T, (2, ctx.slots))
     a = ctx.encrypt(x)

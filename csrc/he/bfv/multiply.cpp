@@ -9,6 +9,7 @@
 #include "he/bfv/lift.hpp"
 #include "he/bfv/scale_round.hpp"
 #include "he/rlwe/arith.hpp"
+#include "he/rlwe/key_switch.hpp"
 #include "ntt/ntt.hpp"
 #include "rns/eltwise.hpp"
 
@@ -60,8 +61,10 @@ const math::Modulus& modulus_at(const BfvContext& ctx, std::size_t lq, std::size
 }
 
 // Evaluation form over Q_l * B -> round(t c / Q_l) in evaluation form over Q_l, for the
-// three tensor components at once (the scaling and the lift back chunk by chunk).
-void scale_down_all(const BfvContext& ctx, const LevelTables& lt, uint64_t* const c[3], std::vector<rns::RnsPoly>& out) {
+// three tensor components at once (the scaling and the lift back chunk by chunk). With
+// c2_coeff (lq limbs), the third component's coefficient form is also left there.
+void scale_down_all(const BfvContext& ctx, const LevelTables& lt, uint64_t* const c[3], std::vector<rns::RnsPoly>& out,
+                    uint64_t* c2_coeff) {
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size(), limbs = lq + kb;
   parallel_for(3 * limbs, [&](std::size_t x) {
     const std::size_t p = x / limbs, i = x % limbs;
@@ -73,19 +76,21 @@ void scale_down_all(const BfvContext& ctx, const LevelTables& lt, uint64_t* cons
   for (int p = 0; p < 3; ++p) out.emplace_back(n, ctx.rlwe().q_base(lt.level), rns::Form::Evaluation, false, Uninitialized{});
   AlignedBuffer<uint64_t> scratch(3 * kb * n, Uninitialized{});
   const bool split = blocks_enabled(lt.scale_fast.get(), n) && blocks_enabled(lt.b_to_q_fast.get(), n);
+  // Where each component's coefficient form goes: its output, or c2_coeff.
+  auto coeff_of = [&](std::size_t p) { return p == 2 && c2_coeff ? c2_coeff : out[p].data(); };
   for_each_chunk(3, n, split, [&](std::size_t p, std::size_t begin, std::size_t end) {
     uint64_t* s = scratch.data() + p * kb * n;
     if (split) {
       scale_to_aux_range(lt, c[p], c[p] + lq * n, s, n, begin, end);
-      lift_centered_range(*lt.b_to_q_fast, s, out[p].data(), n, begin, end);
+      lift_centered_range(*lt.b_to_q_fast, s, coeff_of(p), n, begin, end);
     } else {
       scale_to_aux_dispatch(ctx, lt, c[p], c[p] + lq * n, s);
-      lift_centered(lt.b_to_q_fast.get(), *lt.b_to_q, s, out[p].data(), n);
+      lift_centered(lt.b_to_q_fast.get(), *lt.b_to_q, s, coeff_of(p), n);
     }
   });
   parallel_for(3 * lq, [&](std::size_t x) {
     const std::size_t p = x / lq, i = x % lq;
-    ntt::forward_inplace(out[p].limb(i), ctx.rlwe().ntt(i));
+    ntt::forward(coeff_of(p) + i * n, 0, out[p].limb(i), ctx.rlwe().ntt(i));
   });
 }
 
@@ -97,7 +102,9 @@ void check_operand(const char* api, const BfvContext& ctx, const rlwe::Ciphertex
     throw_mismatch(api, "ciphertext", "is in coefficient form", "evaluation form", "coefficient form");
 }
 
-rlwe::Ciphertext product(const BfvContext& ctx, const rlwe::Ciphertext& a, const rlwe::Ciphertext* b) {
+// a * b (b null: a * a), 3 components; c2_coeff (may be null): see scale_down_all.
+rlwe::Ciphertext product(const BfvContext& ctx, const rlwe::Ciphertext& a, const rlwe::Ciphertext* b,
+                         uint64_t* c2_coeff = nullptr) {
   const LevelTables& lt = ctx.level(a.level());
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size(), limbs = lq + kb;
   const std::size_t count = b ? 4 : 2;
@@ -131,7 +138,7 @@ rlwe::Ciphertext product(const BfvContext& ctx, const rlwe::Ciphertext& a, const
   out.fingerprint = a.fingerprint;
   out.key_id = a.key_id;
   uint64_t* const comps[3] = {c0.data(), c1.data(), c2.data()};
-  scale_down_all(ctx, lt, comps, out.polys);
+  scale_down_all(ctx, lt, comps, out.polys, c2_coeff);
   return out;
 }
 
@@ -147,6 +154,20 @@ rlwe::Ciphertext multiply(const BfvContext& ctx, const rlwe::Ciphertext& a, cons
 rlwe::Ciphertext square(const BfvContext& ctx, const rlwe::Ciphertext& a) {
   check_operand("square", ctx, a);
   return product(ctx, a, nullptr);
+}
+
+rlwe::Ciphertext multiply_relinearize(const BfvContext& ctx, const rlwe::Ciphertext& a, const rlwe::Ciphertext* b,
+                                      const rlwe::KeySwitchKey& relin_key) {
+  const char* api = b ? "multiply" : "square";
+  check_operand(api, ctx, a);
+  if (b) {
+    check_operand(api, ctx, *b);
+    rlwe::check_pair(api, ctx.rlwe(), a, *b);
+  }
+  rlwe::check_key_id("relinearize", relin_key.key_id, a.key_id);
+  AlignedBuffer<uint64_t> c2_coeff((a.level() + std::size_t{1}) * ctx.n(), Uninitialized{});
+  const rlwe::Ciphertext t = product(ctx, a, b, c2_coeff.data());
+  return rlwe::relinearize(ctx.rlwe(), t, relin_key, c2_coeff.data());
 }
 
 }  // namespace ppml::bfv

@@ -7,6 +7,7 @@
 
 #include "he/bfv/context.hpp"
 #include "he/rlwe/ciphertext.hpp"
+#include "he/rlwe/keys.hpp"
 
 namespace ppml::bfv {
 
@@ -15,5 +16,10 @@ namespace ppml::bfv {
 rlwe::Ciphertext multiply(const BfvContext& ctx, const rlwe::Ciphertext& a, const rlwe::Ciphertext& b);
 // a * a (three lifts fewer than multiply(a, a)).
 rlwe::Ciphertext square(const BfvContext& ctx, const rlwe::Ciphertext& a);
+// a * b (b null: a * a) relinearized with relin_key, the same bits as multiply then
+// rlwe::relinearize: the third component's coefficient form, which the product has before
+// its last transforms, goes to the key switch, which saves transforming it back.
+rlwe::Ciphertext multiply_relinearize(const BfvContext& ctx, const rlwe::Ciphertext& a, const rlwe::Ciphertext* b,
+                                      const rlwe::KeySwitchKey& relin_key);
 
 }  // namespace ppml::bfv

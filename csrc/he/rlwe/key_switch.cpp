@@ -213,17 +213,18 @@ void key_inner_products(const Context& ctx, const Decomposition& dec, const KeyS
 // are raised, transformed and multiplied with the key while they sit in cache, instead of
 // materializing the whole decomposition (SEAL's loop order).
 void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, uint64_t* acc0,
-                                 uint64_t* acc1) {
+                                 uint64_t* acc1, uint64_t* d_coeff) {
   check_key(ctx, key);
   const int level = static_cast<int>(d.limbs()) - 1;
   const uint64_t n = ctx.n();
   const std::size_t K = ctx.p_count();
   const std::size_t terms = static_cast<std::size_t>(level) + 1;
   const std::size_t limbs = terms + K;
-  AlignedBuffer<uint64_t> coeff(terms * n, Uninitialized{});
+  AlignedBuffer<uint64_t> owned(d_coeff ? 0 : terms * n, Uninitialized{});
+  uint64_t* coeff = d_coeff ? d_coeff : owned.data();
   parallel_for(terms, [&](std::size_t i) {
-    ntt::inverse(d.limb(i), coeff.data() + i * n, ctx.ntt(i));
-    centre_source(coeff.data() + i * n, n, ctx.modulus(i));
+    if (!d_coeff) ntt::inverse(d.limb(i), coeff + i * n, ctx.ntt(i));
+    centre_source(coeff + i * n, n, ctx.modulus(i));
   });
   // Target limbs are independent: each thread raises all digits to its targets into its
   // own scratch (pooled per thread, so no allocation after the first call).
@@ -238,7 +239,7 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
         a_ptrs[j - j0] = d.limb(j);  // its own prime: the input as it is
       } else {
         uint64_t* dst = raised.data() + (j - j0) * n;
-        raise_limb(ctx, coeff.data() + j * n, ctx.modulus(j).value(), ki, dst);
+        raise_limb(ctx, coeff + j * n, ctx.modulus(j).value(), ki, dst);
         a_ptrs[j - j0] = dst;
       }
     }
@@ -246,9 +247,10 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
   });
 }
 
-// The key inner products of d over Q_l * P (level + 1 + |P| limbs each).
+// The key inner products of d over Q_l * P (level + 1 + |P| limbs each). d_coeff: see
+// switch_key (taken by the one-prime-digit path; digits of several primes transform d).
 void accumulate(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, AlignedBuffer<uint64_t>& acc0,
-                AlignedBuffer<uint64_t>& acc1) {
+                AlignedBuffer<uint64_t>& acc1, uint64_t* d_coeff = nullptr) {
   const int level = static_cast<int>(d.limbs()) - 1;
   const std::size_t limbs = d.limbs() + ctx.p_count();
   acc0 = AlignedBuffer<uint64_t>(limbs * ctx.n(), Uninitialized{});
@@ -256,7 +258,7 @@ void accumulate(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
   bool single_prime_digits = true;
   for (int j = 0; j < ctx.digits() && ctx.digit_start(j) <= static_cast<std::size_t>(level); ++j)
     single_prime_digits &= ctx.digit_end(j) - ctx.digit_start(j) == 1;
-  if (single_prime_digits) return single_prime_inner_products(ctx, d, key, acc0.data(), acc1.data());
+  if (single_prime_digits) return single_prime_inner_products(ctx, d, key, acc0.data(), acc1.data(), d_coeff);
   key_inner_products(ctx, decompose(ctx, d), key, nullptr, acc0.data(), acc1.data());
 }
 
@@ -275,9 +277,9 @@ void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const K
 }
 
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
-                rns::RnsPoly& u1) {
+                rns::RnsPoly& u1, uint64_t* d_coeff) {
   AlignedBuffer<uint64_t> acc0, acc1;
-  accumulate(ctx, d, key, acc0, acc1);
+  accumulate(ctx, d, key, acc0, acc1, d_coeff);
   mod_down_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), u0, u1);
 }
 

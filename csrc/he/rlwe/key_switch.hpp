@@ -42,8 +42,10 @@ void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint
 void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
                          const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1);
 
+// d_coeff (may be null): d in coefficient form, limb after limb, which a caller that has
+// it passes to save the inverse transforms; it is overwritten (used as scratch).
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
-                rns::RnsPoly& u1);
+                rns::RnsPoly& u1, uint64_t* d_coeff = nullptr);
 
 // Key switching of d (level l >= 1) added to (c0, c1) and divided by q_l in the same
 // pass as ModDown: (u0, u1) over Q_{l-1} with u0 + u1 s ~ (c0 + c1 s + d s') / q_l. A
