@@ -99,7 +99,7 @@ def _ops_pyppml(ps):
     op("relinearize", lambda: c3.relinearize())
     op("multiply_plain", lambda: ct.multiply_plain(pty), note="one plaintext reused: its evaluation form is kept after the first call (as OpenFHE converts its plaintext once)")
     op("rotate", lambda: ct.rotate_rows(1), note="rotate_rows by 1")
-    op("multiply_relin", lambda: ct * ct2, note="composite")
+    op("multiply_relin", lambda: ct * ct2, note="a * b: multiply and relinearize in one call")
 
     def check():
         h = n // 2

@@ -62,9 +62,10 @@ const math::Modulus& modulus_at(const BfvContext& ctx, std::size_t lq, std::size
 
 // Evaluation form over Q_l * B -> round(t c / Q_l) in evaluation form over Q_l, for the
 // three tensor components at once (the scaling and the lift back chunk by chunk). With
-// c2_coeff (lq limbs), the third component's coefficient form is also left there.
+// c2_coeff (lq limbs), the third component's coefficient form is left there instead, and
+// transformed into out[2] only with c2_eval.
 void scale_down_all(const BfvContext& ctx, const LevelTables& lt, uint64_t* const c[3], std::vector<rns::RnsPoly>& out,
-                    uint64_t* c2_coeff) {
+                    uint64_t* c2_coeff, bool c2_eval) {
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size(), limbs = lq + kb;
   parallel_for(3 * limbs, [&](std::size_t x) {
     const std::size_t p = x / limbs, i = x % limbs;
@@ -88,7 +89,8 @@ void scale_down_all(const BfvContext& ctx, const LevelTables& lt, uint64_t* cons
       lift_centered(lt.b_to_q_fast.get(), *lt.b_to_q, s, coeff_of(p), n);
     }
   });
-  parallel_for(3 * lq, [&](std::size_t x) {
+  const std::size_t transformed = c2_coeff && !c2_eval ? 2 : 3;
+  parallel_for(transformed * lq, [&](std::size_t x) {
     const std::size_t p = x / lq, i = x % lq;
     ntt::forward(coeff_of(p) + i * n, 0, out[p].limb(i), ctx.rlwe().ntt(i));
   });
@@ -102,9 +104,10 @@ void check_operand(const char* api, const BfvContext& ctx, const rlwe::Ciphertex
     throw_mismatch(api, "ciphertext", "is in coefficient form", "evaluation form", "coefficient form");
 }
 
-// a * b (b null: a * a), 3 components; c2_coeff (may be null): see scale_down_all.
+// a * b (b null: a * a), 3 components; c2_coeff (may be null) and c2_eval: see
+// scale_down_all.
 rlwe::Ciphertext product(const BfvContext& ctx, const rlwe::Ciphertext& a, const rlwe::Ciphertext* b,
-                         uint64_t* c2_coeff = nullptr) {
+                         uint64_t* c2_coeff = nullptr, bool c2_eval = true) {
   const LevelTables& lt = ctx.level(a.level());
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size(), limbs = lq + kb;
   const std::size_t count = b ? 4 : 2;
@@ -138,7 +141,7 @@ rlwe::Ciphertext product(const BfvContext& ctx, const rlwe::Ciphertext& a, const
   out.fingerprint = a.fingerprint;
   out.key_id = a.key_id;
   uint64_t* const comps[3] = {c0.data(), c1.data(), c2.data()};
-  scale_down_all(ctx, lt, comps, out.polys, c2_coeff);
+  scale_down_all(ctx, lt, comps, out.polys, c2_coeff, c2_eval);
   return out;
 }
 
@@ -165,8 +168,10 @@ rlwe::Ciphertext multiply_relinearize(const BfvContext& ctx, const rlwe::Ciphert
     rlwe::check_pair(api, ctx.rlwe(), a, *b);
   }
   rlwe::check_key_id("relinearize", relin_key.key_id, a.key_id);
+  // With one-prime digits the key switch reads only the coefficient form: the third
+  // component is never transformed (its limbs stay allocated, unwritten, for the shape).
   AlignedBuffer<uint64_t> c2_coeff((a.level() + std::size_t{1}) * ctx.n(), Uninitialized{});
-  const rlwe::Ciphertext t = product(ctx, a, b, c2_coeff.data());
+  const rlwe::Ciphertext t = product(ctx, a, b, c2_coeff.data(), !rlwe::one_prime_digits(ctx.rlwe(), a.level()));
   return rlwe::relinearize(ctx.rlwe(), t, relin_key, c2_coeff.data());
 }
 

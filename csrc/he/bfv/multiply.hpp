@@ -18,7 +18,8 @@ rlwe::Ciphertext multiply(const BfvContext& ctx, const rlwe::Ciphertext& a, cons
 rlwe::Ciphertext square(const BfvContext& ctx, const rlwe::Ciphertext& a);
 // a * b (b null: a * a) relinearized with relin_key, the same bits as multiply then
 // rlwe::relinearize: the third component's coefficient form, which the product has before
-// its last transforms, goes to the key switch, which saves transforming it back.
+// its last transforms, goes to the key switch, which saves transforming it back (and,
+// with one-prime digits, transforming it at all).
 rlwe::Ciphertext multiply_relinearize(const BfvContext& ctx, const rlwe::Ciphertext& a, const rlwe::Ciphertext* b,
                                       const rlwe::KeySwitchKey& relin_key);
 

@@ -235,8 +235,8 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
     std::vector<const uint64_t*> a_ptrs(j1 - j0);
     const std::size_t ki = key_index(ctx, level, t);
     for (std::size_t j = j0; j < j1; ++j) {
-      if (j == t) {
-        a_ptrs[j - j0] = d.limb(j);  // its own prime: the input as it is
+      if (j == t && !d_coeff) {
+        a_ptrs[j - j0] = d.limb(j);  // its own prime: the input as it is (else transformed)
       } else {
         uint64_t* dst = raised.data() + (j - j0) * n;
         raise_limb(ctx, coeff + j * n, ctx.modulus(j).value(), ki, dst);
@@ -255,14 +255,17 @@ void accumulate(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
   const std::size_t limbs = d.limbs() + ctx.p_count();
   acc0 = AlignedBuffer<uint64_t>(limbs * ctx.n(), Uninitialized{});
   acc1 = AlignedBuffer<uint64_t>(limbs * ctx.n(), Uninitialized{});
-  bool single_prime_digits = true;
-  for (int j = 0; j < ctx.digits() && ctx.digit_start(j) <= static_cast<std::size_t>(level); ++j)
-    single_prime_digits &= ctx.digit_end(j) - ctx.digit_start(j) == 1;
-  if (single_prime_digits) return single_prime_inner_products(ctx, d, key, acc0.data(), acc1.data(), d_coeff);
+  if (one_prime_digits(ctx, level)) return single_prime_inner_products(ctx, d, key, acc0.data(), acc1.data(), d_coeff);
   key_inner_products(ctx, decompose(ctx, d), key, nullptr, acc0.data(), acc1.data());
 }
 
 }  // namespace
+
+bool one_prime_digits(const Context& ctx, int level) {
+  for (int j = 0; j < ctx.digits() && ctx.digit_start(j) <= static_cast<std::size_t>(level); ++j)
+    if (ctx.digit_end(j) - ctx.digit_start(j) != 1) return false;
+  return true;
+}
 
 void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key, const uint32_t* perm,
                       rns::RnsPoly& u0, rns::RnsPoly& u1) {

@@ -42,8 +42,13 @@ void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint
 void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
                          const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1);
 
+// Whether the digits at this level are single primes (the switch then takes d_coeff).
+bool one_prime_digits(const Context& ctx, int level);
+
 // d_coeff (may be null): d in coefficient form, limb after limb, which a caller that has
-// it passes to save the inverse transforms; it is overwritten (used as scratch).
+// it passes to save the inverse transforms; it is overwritten (used as scratch). With
+// one-prime digits d's own values are then not read either (each digit's own limb is
+// transformed from d_coeff, the same values), only its shape.
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
                 rns::RnsPoly& u1, uint64_t* d_coeff = nullptr);
 
