@@ -55,8 +55,9 @@ def test_multiply_relinearize_square(ctx, rng):
 @pytest.mark.parametrize("chain", [([39] * 4, [60], 0), ([54] * 3, [60], 0), ([40] * 4, [40, 40], 2)],
                          ids=["ifma-primes", "54-bit-primes", "two-prime-digits"])
 def test_fused_multiply_relinearize_same_bits_as_two_steps(chain, rng):
-    """a * b and a.square() hand the product's coefficient form to the key switch (one-prime
-    digits) instead of transforming it back: the ciphertexts must be the very same."""
+    """a * b and a.square() keep the product in coefficient form: the third component goes
+    to the key switch as it is (one-prime digits), the first two are added inside ModDown
+    before its transforms. The ciphertexts must be the very same as the two steps'."""
     q, p, dnum = chain
     c = bfv.Context(poly_degree=4096, plain_modulus=T, coeff_mod_bits=q, special_mod_bits=p, dnum=dnum,
                     security=None)  # small ring, long chain: CI speed, not security

@@ -62,8 +62,8 @@ const math::Modulus& modulus_at(const BfvContext& ctx, std::size_t lq, std::size
 
 // Evaluation form over Q_l * B -> round(t c / Q_l) in evaluation form over Q_l, for the
 // three tensor components at once (the scaling and the lift back chunk by chunk). With
-// c2_coeff (lq limbs), the third component's coefficient form is left there instead, and
-// transformed into out[2] only with c2_eval.
+// c2_coeff (lq limbs), the components stay in coefficient form: the third in c2_coeff (and
+// transformed into out[2] only with c2_eval), the first two in out[0] and out[1].
 void scale_down_all(const BfvContext& ctx, const LevelTables& lt, uint64_t* const c[3], std::vector<rns::RnsPoly>& out,
                     uint64_t* c2_coeff, bool c2_eval) {
   const std::size_t n = ctx.n(), lq = lt.level + 1, kb = ctx.aux_base()->size(), limbs = lq + kb;
@@ -89,10 +89,13 @@ void scale_down_all(const BfvContext& ctx, const LevelTables& lt, uint64_t* cons
       lift_centered(lt.b_to_q_fast.get(), *lt.b_to_q, s, coeff_of(p), n);
     }
   });
-  const std::size_t transformed = c2_coeff && !c2_eval ? 2 : 3;
-  parallel_for(transformed * lq, [&](std::size_t x) {
+  if (c2_coeff) {
+    if (c2_eval) parallel_for(lq, [&](std::size_t i) { ntt::forward(c2_coeff + i * n, 0, out[2].limb(i), ctx.rlwe().ntt(i)); });
+    return;
+  }
+  parallel_for(3 * lq, [&](std::size_t x) {
     const std::size_t p = x / lq, i = x % lq;
-    ntt::forward(coeff_of(p) + i * n, 0, out[p].limb(i), ctx.rlwe().ntt(i));
+    ntt::forward_inplace(out[p].limb(i), ctx.rlwe().ntt(i));
   });
 }
 
@@ -168,11 +171,19 @@ rlwe::Ciphertext multiply_relinearize(const BfvContext& ctx, const rlwe::Ciphert
     rlwe::check_pair(api, ctx.rlwe(), a, *b);
   }
   rlwe::check_key_id("relinearize", relin_key.key_id, a.key_id);
-  // With one-prime digits the key switch reads only the coefficient form: the third
-  // component is never transformed (its limbs stay allocated, unwritten, for the shape).
+  // All three components stay in coefficient form: ModDown adds the first two before its
+  // transforms (one per limb instead of two), and with one-prime digits the key switch
+  // reads only the third's coefficient form (its limbs stay allocated, unwritten, for
+  // the shape).
   AlignedBuffer<uint64_t> c2_coeff((a.level() + std::size_t{1}) * ctx.n(), Uninitialized{});
-  const rlwe::Ciphertext t = product(ctx, a, b, c2_coeff.data(), !rlwe::one_prime_digits(ctx.rlwe(), a.level()));
-  return rlwe::relinearize(ctx.rlwe(), t, relin_key, c2_coeff.data());
+  rlwe::Ciphertext t = product(ctx, a, b, c2_coeff.data(), !rlwe::one_prime_digits(ctx.rlwe(), a.level()));
+  rns::RnsPoly u0, u1;
+  rlwe::switch_key_add(ctx.rlwe(), t.polys[2], relin_key, c2_coeff.data(), t.polys[0].data(), t.polys[1].data(), u0,
+                       u1);
+  t.polys.clear();
+  t.polys.push_back(std::move(u0));
+  t.polys.push_back(std::move(u1));
+  return t;
 }
 
 }  // namespace ppml::bfv

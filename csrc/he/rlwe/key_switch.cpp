@@ -286,6 +286,13 @@ void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
   mod_down_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), u0, u1);
 }
 
+void switch_key_add(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, uint64_t* d_coeff,
+                    const uint64_t* c0, const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1) {
+  AlignedBuffer<uint64_t> acc0, acc1;
+  accumulate(ctx, d, key, acc0, acc1, d_coeff);
+  mod_down_add_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), c0, c1, u0, u1);
+}
+
 void switch_key_rescale(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, const rns::RnsPoly& c0,
                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1) {
   const int level = static_cast<int>(d.limbs()) - 1;

@@ -35,7 +35,11 @@ void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const K
 void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
                  rns::RnsPoly& u1);
 
-// decompose + apply.
+// mod_down_qp with (c0, c1) in coefficient form (level + 1 limbs each) added: u = c +
+// round(acc / P) in evaluation form, one forward transform per limb instead of two.
+void mod_down_add_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, const uint64_t* c0,
+                     const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1);
+
 // ModDown by q_l * P of a key-switching sum over Q_l * P with (c0, c1) over Q_l folded in:
 // round((P c + acc) / (q_l P)) over Q_{l-1}, what relinearize then rescale would give
 // (one transform per kept limb instead of three).
@@ -45,12 +49,18 @@ void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t
 // Whether the digits at this level are single primes (the switch then takes d_coeff).
 bool one_prime_digits(const Context& ctx, int level);
 
-// d_coeff (may be null): d in coefficient form, limb after limb, which a caller that has
+// decompose + apply. d_coeff (may be null): d in coefficient form, limb after limb, which a caller that has
 // it passes to save the inverse transforms; it is overwritten (used as scratch). With
 // one-prime digits d's own values are then not read either (each digit's own limb is
 // transformed from d_coeff, the same values), only its shape.
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
                 rns::RnsPoly& u1, uint64_t* d_coeff = nullptr);
+
+// A product (c0, c1, d) with all three in coefficient form (d's RnsPoly gives only the
+// shape when the digits are single primes, see above) relinearized: (u0, u1) = (c0, c1)
+// + the switched d, evaluation form (mod_down_add_qp).
+void switch_key_add(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, uint64_t* d_coeff,
+                    const uint64_t* c0, const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1);
 
 // Key switching of d (level l >= 1) added to (c0, c1) and divided by q_l in the same
 // pass as ModDown: (u0, u1) over Q_{l-1} with u0 + u1 s ~ (c0 + c1 s + d s') / q_l. A

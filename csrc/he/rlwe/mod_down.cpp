@@ -19,7 +19,11 @@ namespace {
 // both biases are the same on every coefficient and decrypt to a multiple of (1 + s) times
 // the all-ones polynomial, whose slots near the roots +-1 reach 2n/pi: errors 100x the
 // median in the same few slots of every ciphertext.
-void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::RnsPoly* out[2]) {
+// With c (coefficient form, level+1 limbs each) the outputs are u + c, and each limb takes
+// one forward transform instead of two (the remainder's and c's): u + c =
+// acc P^-1 + NTT(c - [acc]_P P^-1).
+void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::RnsPoly* out[2],
+              const uint64_t* const* c = nullptr) {
   const uint64_t n = ctx.n();
   const std::size_t K = ctx.p_count();
   const std::size_t limbs = static_cast<std::size_t>(level) + 1;
@@ -58,24 +62,37 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
   const uint64_t p1 = K == 1 ? ctx.modulus(ctx.q_count()).value() : 0;
   const uint64_t h_p = K == 1 ? (p1 - 1) >> 1 : 0;
   parallel_for(2 * limbs, [&](std::size_t x) {
-    const std::size_t c = x / limbs, i = x % limbs;
+    const std::size_t k = x / limbs, i = x % limbs;
     uint64_t* ci = converted.data() + x * n;
     const math::Modulus& qi = ctx.modulus(i);
     const bool unreduced = K == 1 && ntt::forward_reduces(p1, qi.value());  // the special limb itself
-    ntt::forward(unreduced ? special.data() + c * n : ci, qi.neg(qi.reduce(h_p)), ci, ctx.ntt(i));
-    uint64_t* r = result[c].limb(i);
-    rns::sub_mod(acc[c] + i * n, ci, r, n, qi);
-    rns::mul_scalar_mod(r, ctx.p_inv_mod_q(i), r, n, qi);
+    // The remainder is (src - h) mod q_i: the special limb (+ h mod p) or its residues.
+    const uint64_t* src = unreduced ? special.data() + k * n : ci;
+    uint64_t* r = result[k].limb(i);
+    if (!c) {
+      ntt::forward(src, qi.neg(qi.reduce(h_p)), ci, ctx.ntt(i));
+      rns::sub_mod(acc[k] + i * n, ci, r, n, qi);
+      rns::mul_scalar_mod(r, ctx.p_inv_mod_q(i), r, n, qi);
+      return;
+    }
+    // c - (src - h) P^-1 = (c - src P^-1) + h P^-1: the constant rides on the NTT's first pass.
+    const uint64_t p_inv = ctx.p_inv_mod_q(i);
+    rns::mul_scalar_mod(src, p_inv, ci, n, qi);  // any 64-bit input
+    rns::sub_mod(c[k] + i * n, ci, ci, n, qi);
+    ntt::forward(ci, qi.mul(qi.reduce(h_p), p_inv), ci, ctx.ntt(i));
+    rns::mul_scalar_mod(acc[k] + i * n, p_inv, r, n, qi);
+    rns::add_mod(r, ci, r, n, qi);
   });
   *out[0] = std::move(result[0]);
   *out[1] = std::move(result[1]);
 }
 
 void mod_down(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
-              rns::RnsPoly& u1) {
+              rns::RnsPoly& u1, const uint64_t* c0 = nullptr, const uint64_t* c1 = nullptr) {
   const uint64_t* const acc[2] = {acc0, acc1};
+  const uint64_t* const c[2] = {c0, c1};
   rns::RnsPoly* out[2] = {&u0, &u1};
-  mod_down(ctx, level, acc, out);
+  mod_down(ctx, level, acc, out, c0 ? c : nullptr);
 }
 
 // ModDown by q_l * P with the ciphertext folded in: (u0, u1) over Q_{l-1} with
@@ -163,6 +180,11 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
 void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
                  rns::RnsPoly& u1) {
   mod_down(ctx, level, acc0, acc1, u0, u1);
+}
+
+void mod_down_add_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, const uint64_t* c0,
+                     const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1) {
+  mod_down(ctx, level, acc0, acc1, u0, u1, c0, c1);
 }
 
 void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
