@@ -86,6 +86,10 @@ void weighted_sum_avx512(const uint64_t* const* y, const uint64_t* w, std::size_
 // Whole groups of packed values (bits <= 57) by byte permutes: built with the IFMA kernels
 // (PPML_HAVE_ELTWISE_AVX512IFMA), for CPUs with AVX-512 VBMI.
 void unpack_groups_vbmi(const uint8_t* in, int bits, std::size_t groups, uint64_t* out);
+// kEltwiseAvx512's inner_product2_packed, built with the IFMA kernels for VBMI (checked
+// at run time: else the block path).
+void inner_product2_packed_avx512(const uint64_t* const* a, PackedRows b0, PackedRows b1, std::size_t terms,
+                                  uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& q);
 extern const EltwiseKernels kEltwiseScalar;
 // Present when rns/eltwise_avx512.cpp is built (PPML_HAVE_ELTWISE_AVX512).
 extern const EltwiseKernels kEltwiseAvx512;

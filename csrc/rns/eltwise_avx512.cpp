@@ -8,48 +8,12 @@
 #include <cstring>
 
 #include "rns/eltwise.hpp"
+#include "rns/lanes64_avx512.hpp"
 
 namespace ppml::rns::detail {
 namespace {
 
-inline __m512i bcast(uint64_t x) { return _mm512_set1_epi64(static_cast<long long>(x)); }
-
-// x - q if x >= q else x, for x < 2^63 (x - q wraps above x when x < q).
-inline __m512i csub(__m512i x, __m512i q) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, q)); }
-
-// Full 128-bit product a * b = hi * 2^64 + lo from 32x32 -> 64-bit pieces.
-inline void mul_wide(__m512i a, __m512i b, __m512i& hi, __m512i& lo) {
-  const __m512i mask32 = bcast(0xFFFFFFFFu);
-  __m512i a1 = _mm512_srli_epi64(a, 32), b1 = _mm512_srli_epi64(b, 32);
-  __m512i p00 = _mm512_mul_epu32(a, b), p01 = _mm512_mul_epu32(a, b1);
-  __m512i p10 = _mm512_mul_epu32(a1, b), p11 = _mm512_mul_epu32(a1, b1);
-  // mid < 3 * 2^32: the carry into the high word never overflows.
-  __m512i mid = _mm512_add_epi64(_mm512_add_epi64(_mm512_srli_epi64(p00, 32), _mm512_and_si512(p01, mask32)),
-                                 _mm512_and_si512(p10, mask32));
-  hi = _mm512_add_epi64(_mm512_add_epi64(p11, _mm512_srli_epi64(p01, 32)),
-                        _mm512_add_epi64(_mm512_srli_epi64(p10, 32), _mm512_srli_epi64(mid, 32)));
-  lo = _mm512_or_si512(_mm512_slli_epi64(mid, 32), _mm512_and_si512(p00, mask32));
-}
-
-inline __m512i mul_hi(__m512i a, __m512i b) {
-  __m512i hi, lo;
-  mul_wide(a, b, hi, lo);
-  return hi;
-}
-
-// Broadcast constants of one modulus q < 2^61 with L = bits(q).
-struct Lanes {
-  __m512i q, barrett, ratio_hi, ratio_lo;
-  __m128i shl, shr;  // 65 - L and L - 1
-
-  explicit Lanes(const math::Modulus& m)
-      : q(bcast(m.value())),
-        barrett(bcast(m.barrett64())),
-        ratio_hi(bcast(m.ratio_hi())),
-        ratio_lo(bcast(m.ratio_lo())),
-        shl(_mm_cvtsi32_si128(65 - m.bits())),
-        shr(_mm_cvtsi32_si128(m.bits() - 1)) {}
-};
+using namespace lanes64;
 
 // x mod q for x = hi * 2^64 + lo < 2^(2L): q1 = floor(x / 2^(L-1)) < 2^(L+1);
 // qhat = floor(q1 * barrett / 2^64) is floor(x / q) - {0, 1, 2}, so x - qhat * q is in
@@ -58,25 +22,6 @@ inline __m512i reduce_barrett(__m512i hi, __m512i lo, const Lanes& c) {
   __m512i q1 = _mm512_or_si512(_mm512_sll_epi64(hi, c.shl), _mm512_srl_epi64(lo, c.shr));
   __m512i qhat = mul_hi(q1, c.barrett);
   __m512i r = _mm512_sub_epi64(lo, _mm512_mullo_epi64(qhat, c.q));
-  return csub(csub(r, c.q), c.q);
-}
-
-// x mod q for any x = x1 * 2^64 + x0 < 2^128: Modulus::reduce128 lane by lane.
-inline __m512i reduce128(__m512i x1, __m512i x0, const Lanes& c) {
-  __m512i h00 = mul_hi(x0, c.ratio_lo);
-  __m512i p01h, p01l, p10h, p10l;
-  mul_wide(x0, c.ratio_hi, p01h, p01l);
-  mul_wide(x1, c.ratio_lo, p10h, p10l);
-  __m512i mid = _mm512_add_epi64(h00, p01l);
-  __mmask8 c1 = _mm512_cmplt_epu64_mask(mid, p01l);
-  mid = _mm512_add_epi64(mid, p10l);
-  __mmask8 c2 = _mm512_cmplt_epu64_mask(mid, p10l);
-  const __m512i one = bcast(1);
-  __m512i qhat = _mm512_add_epi64(_mm512_mullo_epi64(x1, c.ratio_hi), _mm512_add_epi64(p01h, p10h));
-  qhat = _mm512_mask_add_epi64(qhat, c1, qhat, one);
-  qhat = _mm512_mask_add_epi64(qhat, c2, qhat, one);
-  // qhat >= floor(x / q) - 2, so r < 3q.
-  __m512i r = _mm512_sub_epi64(x0, _mm512_mullo_epi64(qhat, c.q));
   return csub(csub(r, c.q), c.q);
 }
 
@@ -137,144 +82,6 @@ void mul_add_avx512(const uint64_t* a, const uint64_t* b, uint64_t* out, std::si
   for_each_vec<true>(a, b, out, n, [&c](__m512i x, __m512i y, __m512i z) { return mul_add_vec(x, y, z, c); });
 }
 
-// Requests the cache line at p into L1 ahead of its use. Key switching reads 3 x terms
-// rows (45 at 2^15 on SEAL's chain) in runs of one span each: more streams than the
-// hardware prefetchers follow, so every run began with a miss to memory (BFV
-// relinearization at 2^15, Intel Xeon: inner products 16.0 -> 12.4 ms of 52 ms).
-inline void span_prefetch(const uint64_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
-
-// One product x * y added to the five-part 128-bit sum of inner_product_block (x1, y1 the
-// high 32-bit halves): p00 and the cross terms with carry counters, p11 directly.
-inline void add_product(__m512i xv, __m512i x1, __m512i yv, __m512i y1, __m512i& s00, __m512i& c00, __m512i& sx,
-                        __m512i& cx, __m512i& s11) {
-  const __m512i one = bcast(1);
-  const __m512i p00 = _mm512_mul_epu32(xv, yv);
-  const __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(xv, y1), _mm512_mul_epu32(x1, yv));
-  s11 = _mm512_add_epi64(s11, _mm512_mul_epu32(x1, y1));
-  s00 = _mm512_add_epi64(s00, p00);
-  c00 = _mm512_mask_add_epi64(c00, _mm512_cmplt_epu64_mask(s00, p00), c00, one);
-  sx = _mm512_add_epi64(sx, cross);
-  cx = _mm512_mask_add_epi64(cx, _mm512_cmplt_epu64_mask(sx, cross), cx, one);
-}
-
-// sum = s00 + sx * 2^32 + (c00 + s11 + cx * 2^32) * 2^64, known to be < 2^128, mod q.
-inline __m512i reduce_sum(__m512i s00, __m512i c00, __m512i sx, __m512i cx, __m512i s11, const Lanes& c) {
-  const __m512i lo = _mm512_add_epi64(s00, _mm512_slli_epi64(sx, 32));
-  const __mmask8 carry = _mm512_cmplt_epu64_mask(lo, s00);
-  __m512i hi = _mm512_add_epi64(_mm512_add_epi64(c00, s11),
-                                _mm512_add_epi64(_mm512_slli_epi64(cx, 32), _mm512_srli_epi64(sx, 32)));
-  hi = _mm512_mask_add_epi64(hi, carry, hi, bcast(1));
-  return reduce128(hi, lo, c);
-}
-
-// Inner product over V vectors of coefficients starting at k, kept in registers across the
-// terms. With a = a1 * 2^32 + a0 and b likewise (a1, b1 < 2^29 since q < 2^61), each product
-// is p00 + (p01 + p10) * 2^32 + p11 * 2^64 with p01 + p10 < 2^62 and p11 < 2^58; p00 and the
-// cross sums are accumulated with carry counters, p11 directly. Terms go in chunks of 32, so
-// the chunk sum (plus the previous chunk's residue < q) is < 2^127 and p11's sum < 2^63; each
-// chunk ends with one 128-bit reduction whose residue seeds the next chunk, as the scalar
-// kernel does. `mask` selects the valid lanes of the last vector (tail); no terms give 0.
-template <int V>
-inline void inner_product_block(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms,
-                                uint64_t* out, std::size_t k, __mmask8 mask, const Lanes& c) {
-  constexpr std::size_t kChunk = 32;
-  __m512i res[V];
-  for (int v = 0; v < V; ++v) res[v] = _mm512_setzero_si512();
-  for (std::size_t t0 = 0; t0 < terms; t0 += kChunk) {
-    const std::size_t t1 = terms - t0 < kChunk ? terms : t0 + kChunk;
-    __m512i s00[V], c00[V], sx[V], cx[V], s11[V];
-    for (int v = 0; v < V; ++v) {
-      s00[v] = res[v];
-      c00[v] = sx[v] = cx[v] = s11[v] = _mm512_setzero_si512();
-    }
-    for (std::size_t t = t0; t < t1; ++t) {
-      const uint64_t* x = a[t] + k;
-      const uint64_t* y = b[t] + k;
-      for (int v = 0; v < V; ++v) {
-        const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
-        __m512i xv = _mm512_maskz_loadu_epi64(mv, x + 8 * v);
-        __m512i yv = _mm512_maskz_loadu_epi64(mv, y + 8 * v);
-        add_product(xv, _mm512_srli_epi64(xv, 32), yv, _mm512_srli_epi64(yv, 32), s00[v], c00[v], sx[v], cx[v],
-                    s11[v]);
-      }
-    }
-    for (int v = 0; v < V; ++v) res[v] = reduce_sum(s00[v], c00[v], sx[v], cx[v], s11[v], c);
-  }
-  for (int v = 0; v < V; ++v) {
-    const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
-    _mm512_mask_storeu_epi64(out + k + 8 * v, mv, res[v]);
-  }
-}
-
-// Outs inner products sharing `a`, in coefficient blocks of kSpan whose accumulators
-// (five per vector, as in inner_product_block) stay in L1 while the terms stream past in
-// groups of kGroup: each operand is read as a run of kSpan words, which the prefetchers
-// follow (see the IFMA kernel), and each line read also requests the same line of the
-// next span (span_prefetch). Chunks of 32 terms end in the same 128-bit reduction.
-template <int Outs>
-void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, std::size_t terms,
-                    uint64_t* const* out, std::size_t n, const Lanes& c) {
-  constexpr std::size_t kSpan = 256, kGroup = 4, kChunk = 32;
-  alignas(64) uint64_t acc[Outs][5][kSpan], res[Outs][kSpan];
-  std::size_t k0 = 0;
-  for (; k0 + kSpan <= n; k0 += kSpan) {
-    const bool ahead = k0 + 2 * kSpan <= n;
-    for (int o = 0; o < Outs; ++o)
-      for (std::size_t v = 0; v < kSpan; v += 8) _mm512_store_si512(res[o] + v, _mm512_setzero_si512());
-    for (std::size_t t0 = 0; t0 < terms; t0 += kChunk) {
-      const std::size_t t1 = terms - t0 < kChunk ? terms : t0 + kChunk;
-      for (std::size_t g0 = t0; g0 < t1; g0 += kGroup) {
-        const std::size_t g1 = t1 - g0 < kGroup ? t1 : g0 + kGroup;
-        for (std::size_t v = 0; v < kSpan; v += 8) {
-          __m512i s00[Outs], c00[Outs], sx[Outs], cx[Outs], s11[Outs];
-          for (int o = 0; o < Outs; ++o) {
-            if (g0 == t0) {
-              s00[o] = _mm512_load_si512(res[o] + v);
-              c00[o] = sx[o] = cx[o] = s11[o] = _mm512_setzero_si512();
-            } else {
-              s00[o] = _mm512_load_si512(acc[o][0] + v);
-              c00[o] = _mm512_load_si512(acc[o][1] + v);
-              sx[o] = _mm512_load_si512(acc[o][2] + v);
-              cx[o] = _mm512_load_si512(acc[o][3] + v);
-              s11[o] = _mm512_load_si512(acc[o][4] + v);
-            }
-          }
-          for (std::size_t t = g0; t < g1; ++t) {
-            if (ahead) {
-              span_prefetch(a[t] + k0 + v + kSpan);
-              for (int o = 0; o < Outs; ++o) span_prefetch(b[o][t] + k0 + v + kSpan);
-            }
-            const __m512i xv = _mm512_loadu_si512(a[t] + k0 + v), x1 = _mm512_srli_epi64(xv, 32);
-            for (int o = 0; o < Outs; ++o) {
-              const __m512i yv = _mm512_loadu_si512(b[o][t] + k0 + v);
-              add_product(xv, x1, yv, _mm512_srli_epi64(yv, 32), s00[o], c00[o], sx[o], cx[o], s11[o]);
-            }
-          }
-          for (int o = 0; o < Outs; ++o) {
-            if (g1 == t1) {
-              _mm512_store_si512(res[o] + v, reduce_sum(s00[o], c00[o], sx[o], cx[o], s11[o], c));
-            } else {
-              _mm512_store_si512(acc[o][0] + v, s00[o]);
-              _mm512_store_si512(acc[o][1] + v, c00[o]);
-              _mm512_store_si512(acc[o][2] + v, sx[o]);
-              _mm512_store_si512(acc[o][3] + v, cx[o]);
-              _mm512_store_si512(acc[o][4] + v, s11[o]);
-            }
-          }
-        }
-      }
-    }
-    for (int o = 0; o < Outs; ++o) std::memcpy(out[o] + k0, res[o], sizeof(res[o]));
-  }
-  // Short rings and tails: 32 coefficients in registers across all terms, per output.
-  constexpr int kBlock = 4;  // 20 accumulators + temporaries in 32 registers
-  for (int o = 0; o < Outs; ++o) {
-    std::size_t k = k0;
-    for (; k + 8 * kBlock <= n; k += 8 * kBlock) inner_product_block<kBlock>(a, b[o], terms, out[o], k, 0xFF, c);
-    for (; k + 8 <= n; k += 8) inner_product_block<1>(a, b[o], terms, out[o], k, 0xFF, c);
-    if (k < n) inner_product_block<1>(a, b[o], terms, out[o], k, static_cast<__mmask8>((1u << (n - k)) - 1), c);
-  }
-}
 
 void inner_product_avx512(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms, uint64_t* out,
                           std::size_t n, const math::Modulus& m) {
@@ -361,6 +168,10 @@ void weighted_sum_avx512(const uint64_t* const* y, const uint64_t* w, std::size_
 const EltwiseKernels kEltwiseAvx512 = {add_avx512,           sub_avx512,        mul_avx512,
                                        mul_add_avx512,       inner_product_avx512, mul_scalar_avx512,
                                        inner_product2_avx512, add_scalar_avx512, weighted_sum_avx512,
+#ifdef PPML_HAVE_ELTWISE_AVX512IFMA
+                                       inner_product2_packed_avx512};
+#else
                                        nullptr};
+#endif
 
 }  // namespace ppml::rns::detail

@@ -6,9 +6,10 @@
 // Limb i holds n values of width(i) bits in the bit-stream layout of
 // common/fixed_width_packing.hpp; n is a multiple of 8, so 8 values fill width(i) bytes and
 // every limb starts on a 64-byte boundary. Primes of more than kMaxPackedBits bits keep
-// plain 64-bit words: the IFMA kernel's range, where unpacking sits next to the products.
-// Packing 51-57-bit primes too (possible: a value fits one 8-byte window) saved a sixth of
-// their bytes and cost 5% on BFV's 54-bit relinearization (unpacked span by span).
+// plain 64-bit words: a value must fit one 8-byte window, which the kernels read with one
+// vpermb per 8 values next to the products (IFMA below 2^50, 64-bit lanes for 51-57
+// bits). Unpacked span by span instead, the 51-57-bit rows had cost 5% on BFV's 54-bit
+// relinearization for their sixth fewer bytes.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +21,7 @@
 
 namespace ppml::rns {
 
-constexpr int kMaxPackedBits = 50;  // at most 57 (one 8-byte window per value)
+constexpr int kMaxPackedBits = 57;  // one 8-byte window per value
 
 // Bits per coefficient of a limb modulo q: q's bit length, or 64 above kMaxPackedBits.
 int packed_width(const math::Modulus& q);

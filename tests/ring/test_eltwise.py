@@ -151,12 +151,13 @@ def test_inner_product_bit_identical_to_scalar(bits, terms):
 
 
 @pytest.mark.parametrize("n", [8, 512, 1024 + 8], ids=lambda n: f"n{n}")
-@pytest.mark.parametrize("bits", [20, 33, 40, 49, 50, 55, 57, 58, 60], ids=lambda b: f"q{b}")
+@pytest.mark.parametrize("bits", [20, 33, 40, 49, 50, 51, 54, 55, 57, 58, 60], ids=lambda b: f"q{b}")
 def test_packed_inner_product_matches_plain_scalar(bits, n):
     # Key-switching keys are kept bit-packed to their prime's width (rns/packed_poly.hpp) and
-    # unpacked inside the kernels (vpermb in the IFMA one) or span by span: every kernel and
-    # backend on packed rows gives the scalar kernel's result on plain words. n = 1032 runs
-    # two 512-coefficient spans and a tail that falls back to the block path.
+    # unpacked inside the kernels (vpermb in the IFMA one and, for 51-57 bits, the 64-bit
+    # lanes' one) or span by span: every kernel and backend on packed rows gives the scalar
+    # kernel's result on plain words. n = 1032 runs two 512-coefficient spans (four of the
+    # 64-bit kernel's) and a tail that falls back to the block path.
     q = _prime(bits)
     terms = 21
     rng = np.random.default_rng(bits * 7 + n)
