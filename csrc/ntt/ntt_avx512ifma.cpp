@@ -41,6 +41,9 @@ struct Ifma52 {
     return _mm512_and_si512(r, mask);
   }
 
+  // x mod q in [0, q) for a grown lazy value x < 2^52: the Shoup product by 1.
+  V reduce_grown(V x, const Twiddle& one) const { return reduce_once(mul_lazy(x, one), q); }
+
   // Radix-8 passes: 8 data vectors plus temporaries fit the 32 registers; radix 16 spills.
   static constexpr int kMaxPassLayers = 3;
 

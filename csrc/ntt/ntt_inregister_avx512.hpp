@@ -85,8 +85,8 @@ inline void fwd_last4_blocks(const A& ar, uint64_t* a, const NttTables& t, const
     const uint64_t c = b + k;
     fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load(w + n / 2 + 8 * c), load(ws + n / 2 + 8 * c)));
     if constexpr (kGrow) {
-      x[k] = reduce_once(ar.mul_lazy(x[k], one), ar.q);
-      y[k] = reduce_once(ar.mul_lazy(y[k], one), ar.q);
+      x[k] = ar.reduce_grown(x[k], one);
+      y[k] = ar.reduce_grown(y[k], one);
     } else {
       x[k] = reduce_once(reduce_once(x[k], ar.q2), ar.q);
       y[k] = reduce_once(reduce_once(y[k], ar.q2), ar.q);
