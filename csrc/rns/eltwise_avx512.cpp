@@ -127,30 +127,10 @@ namespace {
 template <int V>
 inline void weighted_sum_block(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out,
                                std::size_t k, __mmask8 mask, const Lanes& c) {
-  constexpr std::size_t kChunk = 32;
-  __m512i res[V];
-  for (int v = 0; v < V; ++v) res[v] = _mm512_setzero_si512();
-  for (std::size_t t0 = 0; t0 < terms; t0 += kChunk) {
-    const std::size_t t1 = terms - t0 < kChunk ? terms : t0 + kChunk;
-    __m512i s00[V], c00[V], sx[V], cx[V], s11[V];
-    for (int v = 0; v < V; ++v) {
-      s00[v] = res[v];
-      c00[v] = sx[v] = cx[v] = s11[v] = _mm512_setzero_si512();
-    }
-    for (std::size_t t = t0; t < t1; ++t) {
-      const __m512i yv = bcast(w[t]), y1 = bcast(w[t] >> 32);
-      for (int v = 0; v < V; ++v) {
-        const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
-        __m512i xv = _mm512_maskz_loadu_epi64(mv, y[t] + k + 8 * v);
-        add_product(xv, _mm512_srli_epi64(xv, 32), yv, y1, s00[v], c00[v], sx[v], cx[v], s11[v]);
-      }
-    }
-    for (int v = 0; v < V; ++v) res[v] = reduce_sum(s00[v], c00[v], sx[v], cx[v], s11[v], c);
-  }
-  for (int v = 0; v < V; ++v) {
-    const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
-    _mm512_mask_storeu_epi64(out + k + 8 * v, mv, res[v]);
-  }
+  product_sum_block<V>(terms, out, k, mask, c, [&](std::size_t t, int v, __mmask8 mv, __m512i& x, __m512i& b) {
+    x = _mm512_maskz_loadu_epi64(mv, y[t] + k + 8 * v);
+    b = bcast(w[t]);
+  });
 }
 
 }  // namespace

@@ -106,16 +106,17 @@ inline __m512i reduce_sum(__m512i s00, __m512i c00, __m512i sx, __m512i cx, __m5
   return reduce128(hi, lo, c);
 }
 
-// Inner product over V vectors of coefficients starting at k, kept in registers across the
-// terms. With a = a1 * 2^32 + a0 and b likewise (a1, b1 < 2^29 since q < 2^61), each product
+// Sums over terms of V vectors of coefficients starting at k, kept in registers across the
+// terms. With x = x1 * 2^32 + x0 and y likewise (x1, y1 < 2^29 since q < 2^61), each product
 // is p00 + (p01 + p10) * 2^32 + p11 * 2^64 with p01 + p10 < 2^62 and p11 < 2^58; p00 and the
 // cross sums are accumulated with carry counters, p11 directly. Terms go in chunks of 32, so
 // the chunk sum (plus the previous chunk's residue < q) is < 2^127 and p11's sum < 2^63; each
 // chunk ends with one 128-bit reduction whose residue seeds the next chunk, as the scalar
 // kernel does. `mask` selects the valid lanes of the last vector (tail); no terms give 0.
-template <int V>
-inline void inner_product_block(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms,
-                                uint64_t* out, std::size_t k, __mmask8 mask, const Lanes& c) {
+// `operands(t, v, mask, x, y)` loads term t's factors for vector v.
+template <int V, typename Operands>
+inline void product_sum_block(std::size_t terms, uint64_t* out, std::size_t k, __mmask8 mask, const Lanes& c,
+                              const Operands& operands) {
   constexpr std::size_t kChunk = 32;
   __m512i res[V];
   for (int v = 0; v < V; ++v) res[v] = _mm512_setzero_si512();
@@ -127,12 +128,9 @@ inline void inner_product_block(const uint64_t* const* a, const uint64_t* const*
       c00[v] = sx[v] = cx[v] = s11[v] = _mm512_setzero_si512();
     }
     for (std::size_t t = t0; t < t1; ++t) {
-      const uint64_t* x = a[t] + k;
-      const uint64_t* y = b[t] + k;
       for (int v = 0; v < V; ++v) {
-        const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
-        __m512i xv = _mm512_maskz_loadu_epi64(mv, x + 8 * v);
-        __m512i yv = _mm512_maskz_loadu_epi64(mv, y + 8 * v);
+        __m512i xv, yv;
+        operands(t, v, v == V - 1 ? mask : static_cast<__mmask8>(0xFF), xv, yv);
         add_product(xv, _mm512_srli_epi64(xv, 32), yv, _mm512_srli_epi64(yv, 32), s00[v], c00[v], sx[v], cx[v],
                     s11[v]);
       }
@@ -143,6 +141,16 @@ inline void inner_product_block(const uint64_t* const* a, const uint64_t* const*
     const __mmask8 mv = v == V - 1 ? mask : static_cast<__mmask8>(0xFF);
     _mm512_mask_storeu_epi64(out + k + 8 * v, mv, res[v]);
   }
+}
+
+// The inner product of rows a[t] and b[t] on V vectors from coefficient k.
+template <int V>
+inline void inner_product_block(const uint64_t* const* a, const uint64_t* const* b, std::size_t terms,
+                                uint64_t* out, std::size_t k, __mmask8 mask, const Lanes& c) {
+  product_sum_block<V>(terms, out, k, mask, c, [&](std::size_t t, int v, __mmask8 mv, __m512i& x, __m512i& y) {
+    x = _mm512_maskz_loadu_epi64(mv, a[t] + k + 8 * v);
+    y = _mm512_maskz_loadu_epi64(mv, b[t] + k + 8 * v);
+  });
 }
 
 // Outs inner products sharing `a`, in coefficient blocks of kSpan whose accumulators
