@@ -195,14 +195,14 @@ Ciphertext square(const Context& ctx, const Ciphertext& a) {
   return out;
 }
 
-Ciphertext relinearize(const Context& ctx, const Ciphertext& a, const KeySwitchKey& relin_key, uint64_t* c2_coeff) {
+Ciphertext relinearize(const Context& ctx, const Ciphertext& a, const KeySwitchKey& relin_key) {
   check_same_params("relinearize", ctx, a.fingerprint);
   check_eval("relinearize", a);
   if (a.size() == 2) return a;
   if (a.size() != 3) throw_parameter("relinearize", "ciphertext", "has an unsupported size", "2 or 3", a.size());
   check_key_id("relinearize", relin_key.key_id, a.key_id);
   rns::RnsPoly u0, u1;
-  switch_key(ctx, a.polys[2], relin_key, u0, u1, c2_coeff);
+  switch_key(ctx, a.polys[2], relin_key, u0, u1);
   Ciphertext out = like(a, 2);
   parallel_for(static_cast<std::size_t>(a.level()) + 1, [&](std::size_t i) {
     const auto& q = ctx.modulus(i);

@@ -30,9 +30,7 @@ Ciphertext multiply_integer(const Context& ctx, const Ciphertext& a, const std::
 Ciphertext tensor(const Context& ctx, const Ciphertext& a, const Ciphertext& b);
 Ciphertext square(const Context& ctx, const Ciphertext& a);
 // 3 -> 2 components with the relinearization key.
-// c2_coeff (may be null): a's third component in coefficient form (see switch_key).
-Ciphertext relinearize(const Context& ctx, const Ciphertext& a, const KeySwitchKey& relin_key,
-                       uint64_t* c2_coeff = nullptr);
+Ciphertext relinearize(const Context& ctx, const Ciphertext& a, const KeySwitchKey& relin_key);
 // Keep the first level+1 primes (no scaling; valid in evaluation form).
 Ciphertext drop_to_level(const Context& ctx, const Ciphertext& a, int level);
 // X -> X^galois_elt, then key switch back to s.

@@ -248,7 +248,7 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
 }
 
 // The key inner products of d over Q_l * P (level + 1 + |P| limbs each). d_coeff: see
-// switch_key (taken by the one-prime-digit path; digits of several primes transform d).
+// switch_key_add (taken by the one-prime-digit path; digits of several primes transform d).
 void accumulate(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, AlignedBuffer<uint64_t>& acc0,
                 AlignedBuffer<uint64_t>& acc1, uint64_t* d_coeff = nullptr) {
   const int level = static_cast<int>(d.limbs()) - 1;
@@ -280,9 +280,9 @@ void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const K
 }
 
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
-                rns::RnsPoly& u1, uint64_t* d_coeff) {
+                rns::RnsPoly& u1) {
   AlignedBuffer<uint64_t> acc0, acc1;
-  accumulate(ctx, d, key, acc0, acc1, d_coeff);
+  accumulate(ctx, d, key, acc0, acc1);
   mod_down_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), u0, u1);
 }
 

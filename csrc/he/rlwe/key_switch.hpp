@@ -46,19 +46,18 @@ void mod_down_add_qp(const Context& ctx, int level, const uint64_t* acc0, const 
 void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
                          const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1);
 
-// Whether the digits at this level are single primes (the switch then takes d_coeff).
+// Whether the digits at this level are single primes (switch_key_add then reads d_coeff only).
 bool one_prime_digits(const Context& ctx, int level);
 
-// decompose + apply. d_coeff (may be null): d in coefficient form, limb after limb, which a caller that has
-// it passes to save the inverse transforms; it is overwritten (used as scratch). With
-// one-prime digits d's own values are then not read either (each digit's own limb is
-// transformed from d_coeff, the same values), only its shape.
+// decompose + apply.
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
-                rns::RnsPoly& u1, uint64_t* d_coeff = nullptr);
+                rns::RnsPoly& u1);
 
-// A product (c0, c1, d) with all three in coefficient form (d's RnsPoly gives only the
-// shape when the digits are single primes, see above) relinearized: (u0, u1) = (c0, c1)
-// + the switched d, evaluation form (mod_down_add_qp).
+// A product (c0, c1, d) with all three in coefficient form relinearized: (u0, u1) = (c0,
+// c1) + the switched d, evaluation form (mod_down_add_qp). d_coeff holds d limb after limb
+// and is overwritten (scratch). With one-prime digits d's RnsPoly gives only the shape:
+// each digit's own limb is transformed from d_coeff like the others (the same values);
+// digits of several primes transform d itself.
 void switch_key_add(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, uint64_t* d_coeff,
                     const uint64_t* c0, const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1);
 
