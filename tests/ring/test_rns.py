@@ -240,3 +240,34 @@ def test_base_conversion_identical_on_every_backend(src_bits, dst_bits):
     for j, p in enumerate(c.moduli):
         assert [int(ref["exact"][j, k]) for k in sample] == [xs[k] % p for k in sample]
         assert [int(ref["centered"][j, k]) for k in sample] == [centered(xs[k], Q) % p for k in sample]
+
+
+def test_base_conversion_blocks_match_whole_rows():
+    """Long rows are converted block by block of 2048 coefficients, every target per block
+    (one thread: 6 blocks); few blocks per thread (4 threads) convert target by target
+    over whole rows. Both give the same bits, a tail block included, and the right values."""
+    import pyppml
+
+    b = ring.RnsBase(ring.find_ntt_primes(60, 2048, 5))
+    c = ring.RnsBase(ring.find_ntt_primes(40, 2048, 2) + ring.find_ntt_primes(49, 2048, 1) + ring.find_ntt_primes(61, 2048, 1))
+    Q = b.product
+    rng = np.random.default_rng(11)
+    m = 5 * 2048 + 13
+    xs = [int.from_bytes(rng.bytes(40), "little") % Q for _ in range(m)]
+    res = b.decompose(xs)
+    conv = ring.BaseConverter(b, c)
+    before = pyppml.get_num_threads()
+    try:
+        pyppml.set_num_threads(1)
+        blocked = (conv.convert(res), conv.convert(res, exact=True, centered=True))
+        pyppml.set_num_threads(4)
+        whole = (conv.convert(res), conv.convert(res, exact=True, centered=True))
+    finally:
+        pyppml.set_num_threads(before)
+    for x, y in zip(blocked, whole):
+        assert np.array_equal(x, y)
+    sample = list(range(0, m, 101)) + list(range(m - 13, m))
+    for j, p in enumerate(c.moduli):
+        for k in sample:
+            assert any((xs[k] + a * Q) % p == int(blocked[0][j, k]) for a in range(5))
+            assert int(blocked[1][j, k]) == centered(xs[k], Q) % p
