@@ -422,6 +422,89 @@ void inner_product2_packed_ifma(const uint64_t* const* a, PackedRows b0, PackedR
 
 // For kEltwiseAvx512's table: this unit is the one built with VBMI, checked here at run time
 // (every IFMA processor has it) before any of its instructions run.
+namespace {
+
+// floor(a b / 2^64) - d with d in {0, 1, 2}: the three high 32x32 products (b_hi = b >> 32).
+inline __m512i mulhi64_approx(__m512i a, __m512i b, __m512i b_hi) {
+  const __m512i a_hi = _mm512_srli_epi64(a, 32);
+  const __m512i p01 = _mm512_mul_epu32(a, b_hi), p10 = _mm512_mul_epu32(a_hi, b);
+  return _mm512_add_epi64(_mm512_mul_epu32(a_hi, b_hi),
+                          _mm512_add_epi64(_mm512_srli_epi64(p01, 32), _mm512_srli_epi64(p10, 32)));
+}
+
+// Constants of a wide target q in [2^50, 2^61).
+struct WideTarget {
+  __m512i q, pow52, pow52_shoup, pow52_shoup_hi;
+  __m512d inv;
+  explicit WideTarget(const math::Modulus& m) {
+    const uint64_t p52 = (uint64_t{1} << 52) % m.value(), shoup = static_cast<uint64_t>((static_cast<unsigned __int128>(p52) << 64) / m.value());
+    q = _mm512_set1_epi64(static_cast<long long>(m.value()));
+    pow52 = _mm512_set1_epi64(static_cast<long long>(p52));
+    pow52_shoup = _mm512_set1_epi64(static_cast<long long>(shoup));
+    pow52_shoup_hi = _mm512_set1_epi64(static_cast<long long>(shoup >> 32));
+    inv = _mm512_set1_pd(1.0 / static_cast<double>(m.value()));
+  }
+};
+
+// (a 2^52 + b) mod q in [0, q) for any 64-bit a and b < 2^63: a 2^52 mod q in [0, 4q) by
+// Shoup on 64-bit lanes, then the quotient of the < 2^64 sum from doubles (x / q < 2^4
+// away from 2^64 / 2^50: within one of the true quotient) and two corrections.
+inline __m512i reduce_wide(__m512i a, __m512i b, const WideTarget& c) {
+  const __m512i hi = mulhi64_approx(a, c.pow52_shoup, c.pow52_shoup_hi);
+  const __m512i x = _mm512_add_epi64(_mm512_sub_epi64(_mm512_mullo_epi64(a, c.pow52), _mm512_mullo_epi64(hi, c.q)), b);
+  const __m512i qt = _mm512_cvttpd_epu64(_mm512_mul_pd(_mm512_cvtepu64_pd(x), c.inv));
+  __m512i r = _mm512_sub_epi64(x, _mm512_mullo_epi64(qt, c.q));  // [-q, 2q)
+  r = _mm512_mask_add_epi64(r, _mm512_cmplt_epi64_mask(r, _mm512_setzero_si512()), r, c.q);
+  return csub(r, c.q);
+}
+
+// weighted_sum_wide_target on V vectors from coefficient k: w = wt 2^52 + wl enters as
+// y wl (vpmadd52luq into b, vpmadd52huq into a) plus y wt into a (< 2^61 a term, vpmullq);
+// a is folded into b every `group` terms so that it never reaches 2^64.
+template <int V>
+inline void weighted_sum_wide_block(const uint64_t* const* y, const uint64_t* wl, const uint64_t* wt,
+                                    std::size_t terms, std::size_t group, uint64_t* out, std::size_t k, __mmask8 mask,
+                                    const WideTarget& c) {
+  __m512i a[V], b[V];
+  for (int v = 0; v < V; ++v) a[v] = b[v] = _mm512_setzero_si512();
+  for (std::size_t t = 0; t < terms; ++t) {
+    if (t > 0 && t % group == 0)
+      for (int v = 0; v < V; ++v) b[v] = reduce_wide(a[v], b[v], c), a[v] = _mm512_setzero_si512();
+    const __m512i l = _mm512_set1_epi64(static_cast<long long>(wl[t])), h = _mm512_set1_epi64(static_cast<long long>(wt[t]));
+    for (int v = 0; v < V; ++v) {
+      const __m512i x = _mm512_maskz_loadu_epi64(v == V - 1 ? mask : static_cast<__mmask8>(0xFF), y[t] + k + 8 * v);
+      b[v] = _mm512_madd52lo_epu64(b[v], x, l);
+      a[v] = _mm512_add_epi64(_mm512_madd52hi_epu64(a[v], x, l), _mm512_mullo_epi64(x, h));
+    }
+  }
+  for (int v = 0; v < V; ++v)
+    _mm512_mask_storeu_epi64(out + k + 8 * v, v == V - 1 ? mask : static_cast<__mmask8>(0xFF), reduce_wide(a[v], b[v], c));
+}
+
+}  // namespace
+
+void weighted_sum_wide_target(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out,
+                              std::size_t n, const math::Modulus& m) {
+  const WideTarget c(m);
+  std::vector<uint64_t> wl(terms), wt(terms);
+  for (std::size_t t = 0; t < terms; ++t) wl[t] = w[t] & kMask52, wt[t] = w[t] >> 52;
+  // a gains < 2^52 + 2^52 wt < 2^62 a term (wt < 2^9 for q < 2^61): 2 terms keep a below
+  // 2^63 and b (< 2^52 a term, plus a folded residue < q) below 2^63 as reduce_wide needs;
+  // smaller weights allow longer groups.
+  uint64_t top = 0;
+  for (std::size_t t = 0; t < terms; ++t) top = wt[t] > top ? wt[t] : top;
+  const uint64_t per_term = (uint64_t{1} << 52) * (top + 1);
+  std::size_t group = static_cast<std::size_t>((uint64_t{1} << 63) / per_term);
+  group = group < 1 ? 1 : (group > 64 ? 64 : group);
+  constexpr int kBlock = 4;
+  std::size_t k = 0;
+  for (; k + 8 * kBlock <= n; k += 8 * kBlock) weighted_sum_wide_block<kBlock>(y, wl.data(), wt.data(), terms, group, out, k, 0xFF, c);
+  for (; k + 8 <= n; k += 8) weighted_sum_wide_block<1>(y, wl.data(), wt.data(), terms, group, out, k, 0xFF, c);
+  if (k < n)
+    weighted_sum_wide_block<1>(y, wl.data(), wt.data(), terms, group, out, k,
+                               static_cast<__mmask8>((1u << (n - k)) - 1), c);
+}
+
 void inner_product2_packed_avx512(const uint64_t* const* a, PackedRows b0, PackedRows b1, std::size_t terms,
                                   uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& m) {
   const bool p0 = b0.bits < 64, p1 = b1.bits < 64;

@@ -212,11 +212,15 @@ def test_scalar_multiply_and_rescale_identical_on_every_backend(bits):
 
 
 @pytest.mark.parametrize("src_bits,dst_bits", [([40, 40, 40], [40, 45, 49]), ([60], [40, 55, 61]),
-                                               ([40, 60], [40, 40, 55]), ([55, 61, 50, 49, 40, 58], [40, 60, 36])],
-                         ids=["q40-ifma", "p60-one-source", "q40+p60-fused-rescale", "mixed6"])
+                                               ([40, 60], [40, 40, 55]), ([55, 61, 50, 49, 40, 58], [40, 60, 36]),
+                                               ([40, 44, 49], [55, 60, 61, 40, 51]),
+                                               ([52, 50, 44, 40, 49, 51, 52, 45], [61, 60, 51, 54])],
+                         ids=["q40-ifma", "p60-one-source", "q40+p60-fused-rescale", "mixed6", "narrow-to-wide",
+                              "narrow8-to-wide-folds"])
 def test_base_conversion_identical_on_every_backend(src_bits, dst_bits):
     """The SIMD base conversion (scaled inputs, the weighted sums on IFMA with wide inputs
-    split at 2^52 or on 64-bit lanes, the double-lane estimate of alpha and its table
+    split at 2^52, narrow inputs into 51-61-bit primes on IFMA with the weights split at
+    2^52 (folded every few terms), or on 64-bit lanes, the double-lane estimate of alpha and its table
     correction) is bit-identical to the scalar one, and right against Python integers."""
     b = ring.RnsBase([ring.find_ntt_primes(bits, 64, i + 1)[-1] for i, bits in enumerate(src_bits)])
     c = ring.RnsBase([ring.find_ntt_primes(bits, 64, i + 3)[-1] for i, bits in enumerate(dst_bits)])
@@ -240,6 +244,30 @@ def test_base_conversion_identical_on_every_backend(src_bits, dst_bits):
     for j, p in enumerate(c.moduli):
         assert [int(ref["exact"][j, k]) for k in sample] == [xs[k] % p for k in sample]
         assert [int(ref["centered"][j, k]) for k in sample] == [centered(xs[k], Q) % p for k in sample]
+
+
+def test_base_conversion_narrow_to_wide_extremes():
+    """Eight 52-bit sources into 60-61-bit primes (the IFMA kernel with split weights
+    folds its high sum every few terms so that it never wraps at 2^64): scaled inputs at
+    the top of their range (q_i - 1 - r), against Python integers and the scalar backend."""
+    b = ring.RnsBase(ring.find_ntt_primes(52, 64, 8))
+    c = ring.RnsBase(ring.find_ntt_primes(61, 64, 3) + ring.find_ntt_primes(60, 64, 1))
+    Q = b.product
+    rng = np.random.default_rng(5)
+    # x_i = -(1 + r) (Q/q_i) mod q_i: the scaled inputs x_i (Q/q_i)^-1 are q_i - 1 - r.
+    rows = []
+    for q in b.moduli:
+        qhat = (Q // q) % q
+        rows.append([(-(1 + int(r)) * qhat) % q for r in rng.integers(0, 1 << 12, 2048)])
+    res = np.array(rows, dtype=np.uint64)
+    conv = ring.BaseConverter(b, c)
+    got = conv.convert(res)
+    with ring.use_backend("scalar"):
+        assert np.array_equal(got, conv.convert(res))
+    xs = b.compose(np.ascontiguousarray(res[:, :64]))
+    for j, p in enumerate(c.moduli):
+        for k in range(64):
+            assert any((int(xs[k]) + a * Q) % p == int(got[j, k]) for a in range(8))
 
 
 def test_base_conversion_blocks_match_whole_rows():
