@@ -131,7 +131,7 @@ void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n,
 
 void weighted_sum_mod(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out, std::size_t n,
                       const math::Modulus& q, int y_bits) {
-#ifdef PPML_HAVE_ELTWISE_AVX512IFMA
+#ifdef PPML_HAVE_WEIGHTED_SUM_WIDE_AVX512IFMA
   // Narrow inputs (a digit of 40-50-bit primes, special primes below 2^50) into a 51-61-bit
   // prime: IFMA products instead of the 64-bit lanes' four 32-bit ones.
   if (ifma_enabled() && y_bits <= 52 && q.value() >= (uint64_t{1} << 50) && q.bits() <= 61)

@@ -91,8 +91,8 @@ void unpack_groups_vbmi(const uint8_t* in, int bits, std::size_t groups, uint64_
 void inner_product2_packed_avx512(const uint64_t* const* a, PackedRows b0, PackedRows b1, std::size_t terms,
                                   uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& q);
 // weighted_sum_mod for narrow inputs (y < 2^52) and a wide target q in [2^50, 2^61) on
-// IFMA (the weights split at 2^52), built with the IFMA kernels for the avx512 backend on
-// CPUs with IFMA (checked by the caller). Bit-identical (outputs in [0, q)).
+// IFMA (the weights split at 2^52; rns/weighted_sum_wide_avx512ifma.cpp), for the avx512
+// backend on CPUs with IFMA (checked by the caller). Bit-identical (outputs in [0, q)).
 void weighted_sum_wide_target(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out,
                               std::size_t n, const math::Modulus& q);
 extern const EltwiseKernels kEltwiseScalar;

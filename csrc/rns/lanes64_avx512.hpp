@@ -1,6 +1,8 @@
 // The 64-bit-lane arithmetic of the AVX-512 (F/DQ) kernels for any q < 2^61 that more than
 // one translation unit needs: the 128-bit product from four vpmuludq, the 128-bit
-// reduction (Modulus::reduce128 lane by lane) and the key inner products in spans, with
+// reduction (Modulus::reduce128 lane by lane), the reduction of a 2^52 a + b sum by Shoup
+// and a double quotient (IFMA kernels with wide primes: rns base conversion, BFV's
+// lifts), and the key inner products in spans, with
 // the rows read through a functor (plain words in eltwise_avx512.cpp, key rows packed to
 // 51-57 bits unpacked with vpermb in eltwise_avx512ifma.cpp, built with VBMI).
 // Internal linkage on purpose, as in ntt/ntt_butterfly_avx512.hpp: the units are compiled
@@ -56,6 +58,46 @@ struct Lanes {
         shl(_mm_cvtsi32_si128(65 - m.bits())),
         shr(_mm_cvtsi32_si128(m.bits() - 1)) {}
 };
+
+// floor(a b / 2^64) - d with d in {0, 1, 2}: the three high 32x32 products, no carries
+// from the low one. b_hi = b >> 32.
+inline __m512i mulhi_approx(__m512i a, __m512i b, __m512i b_hi) {
+  const __m512i a_hi = _mm512_srli_epi64(a, 32);
+  const __m512i p11 = _mm512_mul_epu32(a_hi, b_hi);
+  const __m512i p01 = _mm512_mul_epu32(a, b_hi);
+  const __m512i p10 = _mm512_mul_epu32(a_hi, b);
+  return _mm512_add_epi64(p11, _mm512_add_epi64(_mm512_srli_epi64(p01, 32), _mm512_srli_epi64(p10, 32)));
+}
+
+// a w mod q in [0, 4q) for any 64-bit a, w < q < 2^61, ws = floor(w 2^64 / q) (Shoup's
+// [0, 2q) plus at most 2q from the approximate quotient).
+inline __m512i shoup64(__m512i a, __m512i w, __m512i ws, __m512i ws_hi, __m512i q) {
+  return _mm512_sub_epi64(_mm512_mullo_epi64(a, w), _mm512_mullo_epi64(mulhi_approx(a, ws, ws_hi), q));
+}
+
+// Broadcast constants of a wide modulus q in [2^20, 2^61) for reduce_wide: 2^52 mod q, its
+// Shoup quotient floor(pow52 2^64 / q) and 1 / q.
+struct Wide {
+  __m512i q, pow52, pow52s, pow52s_hi;
+  __m512d inv;
+  Wide(uint64_t qv, uint64_t pow52v, uint64_t pow52_shoup, double invv)
+      : q(bcast(qv)), pow52(bcast(pow52v)), pow52s(bcast(pow52_shoup)), pow52s_hi(bcast(pow52_shoup >> 32)),
+        inv(_mm512_set1_pd(invv)) {}
+  explicit Wide(uint64_t qv)
+      : Wide(qv, (uint64_t{1} << 52) % qv,
+             static_cast<uint64_t>((static_cast<unsigned __int128>((uint64_t{1} << 52) % qv) << 64) / qv),
+             1.0 / static_cast<double>(qv)) {}
+};
+
+// (a 2^52 + b) mod q in [0, q) for any 64-bit a and b < 2^63.
+inline __m512i reduce_wide(__m512i a, __m512i b, const Wide& c) {
+  // x < 4q + 2^63 < 2^64; x / q < 2^44, so the double quotient is within one of floor(x / q).
+  const __m512i x = _mm512_add_epi64(shoup64(a, c.pow52, c.pow52s, c.pow52s_hi, c.q), b);
+  const __m512i qt = _mm512_cvttpd_epu64(_mm512_mul_pd(_mm512_cvtepu64_pd(x), c.inv));
+  __m512i r = _mm512_sub_epi64(x, _mm512_mullo_epi64(qt, c.q));  // [-q, 2q)
+  r = _mm512_mask_add_epi64(r, _mm512_cmplt_epi64_mask(r, _mm512_setzero_si512()), r, c.q);
+  return csub(r, c.q);
+}
 
 // x mod q for any x = x1 * 2^64 + x0 < 2^128: Modulus::reduce128 lane by lane.
 inline __m512i reduce128(__m512i x1, __m512i x0, const Lanes& c) {

@@ -18,27 +18,12 @@
 #include "he/bfv/context.hpp"
 #include "he/bfv/ifma52_ops.hpp"
 #include "he/bfv/lift.hpp"
+#include "rns/lanes64_avx512.hpp"
 
 namespace ppml::bfv::detail {
 namespace {
 
 using namespace ifma52;
-
-// floor(a b / 2^64) - d with d in {0, 1, 2}: the three high 32x32 products, no carries
-// from the low one. b_hi = b >> 32.
-inline __m512i mulhi_approx(__m512i a, __m512i b, __m512i b_hi) {
-  const __m512i a_hi = _mm512_srli_epi64(a, 32);
-  const __m512i p11 = _mm512_mul_epu32(a_hi, b_hi);
-  const __m512i p01 = _mm512_mul_epu32(a, b_hi);
-  const __m512i p10 = _mm512_mul_epu32(a_hi, b);
-  return _mm512_add_epi64(p11, _mm512_add_epi64(_mm512_srli_epi64(p01, 32), _mm512_srli_epi64(p10, 32)));
-}
-
-// a w mod q in [0, 4q) for any 64-bit a, w < q < 2^61, ws = floor(w 2^64 / q) (Shoup's
-// [0, 2q) plus at most 2q from the approximate quotient).
-inline __m512i shoup64(__m512i a, __m512i w, __m512i ws, __m512i ws_hi, __m512i q) {
-  return _mm512_sub_epi64(_mm512_mullo_epi64(a, w), _mm512_mullo_epi64(mulhi_approx(a, ws, ws_hi), q));
-}
 
 // acc + x c for x c < 2^64: fused when the product is known to fit 52 bits.
 template <bool kFused>
@@ -49,24 +34,12 @@ inline __m512i add_product(__m512i acc, __m512i x, __m512i c) {
     return _mm512_add_epi64(acc, _mm512_mullo_epi64(x, c));
 }
 
-// A wide target q in [2^20, 2^61).
-struct Wide {
-  __m512i q, pow52, pow52s, pow52s_hi;
-  __m512d inv;
-  explicit Wide(const WideModulus& m)
-      : q(bcast(m.q)), pow52(bcast(m.pow52)), pow52s(bcast(m.pow52_shoup)), pow52s_hi(bcast(m.pow52_shoup >> 32)),
-        inv(_mm512_set1_pd(m.inv)) {}
+// A wide target q in [2^20, 2^61): the shared 64-bit-lane reduction's constants.
+using rns::detail::lanes64::reduce_wide;
+using rns::detail::lanes64::shoup64;
+struct Wide : rns::detail::lanes64::Wide {
+  explicit Wide(const WideModulus& m) : rns::detail::lanes64::Wide(m.q, m.pow52, m.pow52_shoup, m.inv) {}
 };
-
-// (a 2^52 + b) mod q in [0, q) for any 64-bit a and b < 2^63.
-inline __m512i reduce_wide(__m512i a, __m512i b, const Wide& c) {
-  // x < 4q + 2^63 < 2^64; x / q < 2^44, so the double quotient is within one of floor(x / q).
-  const __m512i x = _mm512_add_epi64(shoup64(a, c.pow52, c.pow52s, c.pow52s_hi, c.q), b);
-  const __m512i qt = _mm512_cvttpd_epu64(_mm512_mul_pd(_mm512_cvtepu64_pd(x), c.inv));
-  __m512i r = _mm512_sub_epi64(x, _mm512_mullo_epi64(qt, c.q));  // [-q, 2q)
-  r = _mm512_mask_add_epi64(r, _mm512_cmplt_epi64_mask(r, _mm512_setzero_si512()), r, c.q);
-  return csub(r, c.q);
-}
 
 // ((hi 2^52 + lo) 2^-52 + post) mod p in [0, p) for a narrow p, hi < 2^58, lo < 2^63,
 // post < 2^58: one Montgomery step (R = 2^52), then Barrett on the < 2^60 remainder.
