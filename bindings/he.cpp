@@ -131,6 +131,42 @@ void init_he(py::module_& root) {
         py::arg("context"), py::arg("data"), py::arg("compact") = false);
   m.def("import_secret_key", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::SecretKey>(released([&] { return rlwe::load_secret_key(*h.ctx, s); })); });
 
+  m.def("set_key_switch_method", [](const std::string& name) {
+    if (name == "auto") return rlwe::set_key_switch_method(rlwe::KeySwitchMethod::Auto);
+    if (name == "direct") return rlwe::set_key_switch_method(rlwe::KeySwitchMethod::Direct);
+    if (name == "aux") return rlwe::set_key_switch_method(rlwe::KeySwitchMethod::Aux);
+    throw_parameter("set_key_switch_method", "name", "is not a key-switching method", "'auto', 'direct' or 'aux'", name);
+  }, py::arg("name"),
+        "How one-prime-digit key switching forms its sums: 'auto' (auxiliary bases where they pay), 'direct', or "
+        "'aux' (auxiliary bases for every key generated or loaded while set). Results are bit-identical.");
+  m.def("get_key_switch_method", [] {
+    switch (rlwe::key_switch_method()) {
+      case rlwe::KeySwitchMethod::Direct: return std::string("direct");
+      case rlwe::KeySwitchMethod::Aux: return std::string("aux");
+      default: return std::string("auto");
+    }
+  });
+  m.def("aux_switch_count", &rlwe::aux_switch_count,
+        "Key switches taken through the auxiliary bases since the process started.");
+  m.def("aux_basis_info", [](const HeContext& h) {
+    py::dict d;
+    const rlwe::AuxBasis* ab = h.ctx->aux_basis();
+    d["available"] = ab != nullptr;
+    if (!ab) return d;
+    d["beneficial"] = ab->beneficial;
+    std::vector<std::size_t> sizes, r_sizes;
+    for (std::size_t k = 0; k < ab->chunks(); ++k) {
+      sizes.push_back(ab->starts[k + 1] - ab->starts[k]);
+      r_sizes.push_back(ab->r_bases[k]->size());
+    }
+    d["chunk_primes"] = sizes;
+    d["aux_primes"] = r_sizes;
+    std::vector<uint64_t> r;
+    for (std::size_t i = 0; i < ab->r->size(); ++i) r.push_back((*ab->r)[i].value());
+    d["aux_moduli"] = r;
+    return d;
+  }, py::arg("context"), "The auxiliary bases of one-prime-digit key switching for this context.");
+
   m.def("select_primes", &rlwe::select_primes, py::arg("n"), py::arg("bit_sizes"),
         "SEAL-compatible prime chain for the given bit sizes.");
 
@@ -147,7 +183,9 @@ void init_he(py::module_& root) {
       .def_property_readonly("compact", [](const rlwe::KeySwitchKey& k) { return k.compact(); },
                              "True when only the b-halves are held (a-halves regenerated from the seed).")
       .def_property_readonly("nbytes", [](const rlwe::KeySwitchKey& k) { return rlwe::key_memory_bytes(k); },
-                             "Bytes of the key's polynomials in memory.");
+                             "Bytes of the key's polynomials in memory.")
+      .def_property_readonly("aux_nbytes", [](const rlwe::KeySwitchKey& k) { return k.aux ? k.aux->memory_bytes() : 0; },
+                             "Bytes of the key's rows over the auxiliary bases (0 without them).");
   py::class_<rlwe::GaloisKeys, std::shared_ptr<rlwe::GaloisKeys>>(m, "GaloisKeys")
       .def_property_readonly("fingerprint", [](const rlwe::GaloisKeys& k) { return k.fingerprint; })
       .def_property_readonly("key_id", [](const rlwe::GaloisKeys& k) { return k.key_id; })

@@ -1,5 +1,7 @@
 #include "he/rlwe/context.hpp"
 
+#include "he/rlwe/key_switch_aux.hpp"
+
 namespace ppml::rlwe {
 
 Context::Context(Params params) : params_(std::move(params)) {
@@ -22,6 +24,8 @@ Context::Context(Params params) : params_(std::move(params)) {
     for (const auto& qb : q_bases_) mod_down_.push_back(std::make_unique<rns::BaseConverter>(p_base_, qb));
   }
 }
+
+Context::~Context() = default;
 
 const rns::BaseConverter& Context::mod_up_converter(int level, int digit) const {
   std::lock_guard<std::mutex> lock(converters_mutex_);

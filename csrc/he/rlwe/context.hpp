@@ -16,10 +16,13 @@
 
 namespace ppml::rlwe {
 
+struct AuxBasis;
+
 class Context {
  public:
   // Validates params (ParameterError) and precomputes.
   explicit Context(Params params);
+  ~Context();
 
   const Params& params() const { return params_; }
   uint64_t n() const { return params_.n; }
@@ -60,6 +63,9 @@ class Context {
   const rns::BaseConverter& mod_up_converter(int level, int digit) const;
   // Converter from P to the data primes of a level.
   const rns::BaseConverter& mod_down_converter(int level) const { return *mod_down_.at(level); }
+  // Chunks and auxiliary primes of key switching through an auxiliary basis
+  // (key_switch_aux.hpp), built on first use; null unless the digits are single primes.
+  const AuxBasis* aux_basis() const;
 
  private:
   Params params_;
@@ -70,6 +76,8 @@ class Context {
   std::vector<std::unique_ptr<rns::BaseConverter>> mod_down_;
   mutable std::mutex converters_mutex_;
   mutable std::map<std::pair<int, int>, std::unique_ptr<rns::BaseConverter>> mod_up_;
+  mutable std::once_flag aux_once_;
+  mutable std::unique_ptr<AuxBasis> aux_;
 };
 
 }  // namespace ppml::rlwe

@@ -8,6 +8,7 @@
 #include "common/errors.hpp"
 #include "common/thread_pool.hpp"
 #include "he/rlwe/key_expansion.hpp"
+#include "he/rlwe/key_switch_aux.hpp"
 #include "ntt/ntt.hpp"
 #include "rns/automorphism.hpp"
 #include "rns/eltwise.hpp"
@@ -211,9 +212,11 @@ void key_inner_products(const Context& ctx, const Decomposition& dec, const KeyS
 
 // One prime per digit (the SEAL/OpenFHE default): target limb by target limb, the digits
 // are raised, transformed and multiplied with the key while they sit in cache, instead of
-// materializing the whole decomposition (SEAL's loop order).
-void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, uint64_t* acc0,
-                                 uint64_t* acc1, uint64_t* d_coeff) {
+// materializing the whole decomposition (SEAL's loop order). Or, with `allow_aux` and a key
+// that has them, through the auxiliary bases (key_switch_aux.hpp). Returns whether the
+// sums are in coefficient form (the auxiliary bases) rather than evaluation form.
+bool single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, uint64_t* acc0,
+                                 uint64_t* acc1, uint64_t* d_coeff, bool allow_aux) {
   check_key(ctx, key);
   const int level = static_cast<int>(d.limbs()) - 1;
   const uint64_t n = ctx.n();
@@ -226,6 +229,10 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
     if (!d_coeff) ntt::inverse(d.limb(i), coeff + i * n, ctx.ntt(i));
     centre_source(coeff + i * n, n, ctx.modulus(i));
   });
+  if (allow_aux && uses_aux(ctx, key, level)) {
+    aux_inner_products(ctx, coeff, level, key, acc0, acc1);
+    return true;
+  }
   // Target limbs are independent: each thread raises all digits to its targets into its
   // own scratch (pooled per thread, so no allocation after the first call).
   const random::Aes128Key aes = key_expander(key.seed);
@@ -245,18 +252,22 @@ void single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
     }
     limb_inner_products(key, aes, ki, a_ptrs.data(), j0, j1 - j0, out0, out1, n, ctx.modulus(ki));
   });
+  return false;
 }
 
-// The key inner products of d over Q_l * P (level + 1 + |P| limbs each). d_coeff: see
+// The key inner products of d over Q_l * P (level + 1 + |P| limbs each); returns whether
+// they are in coefficient form (only with `allow_aux`), else evaluation form. d_coeff: see
 // switch_key_add (taken by the one-prime-digit path; digits of several primes transform d).
-void accumulate(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, AlignedBuffer<uint64_t>& acc0,
-                AlignedBuffer<uint64_t>& acc1, uint64_t* d_coeff = nullptr) {
+bool accumulate(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, AlignedBuffer<uint64_t>& acc0,
+                AlignedBuffer<uint64_t>& acc1, uint64_t* d_coeff, bool allow_aux) {
   const int level = static_cast<int>(d.limbs()) - 1;
   const std::size_t limbs = d.limbs() + ctx.p_count();
   acc0 = AlignedBuffer<uint64_t>(limbs * ctx.n(), Uninitialized{});
   acc1 = AlignedBuffer<uint64_t>(limbs * ctx.n(), Uninitialized{});
-  if (one_prime_digits(ctx, level)) return single_prime_inner_products(ctx, d, key, acc0.data(), acc1.data(), d_coeff);
+  if (one_prime_digits(ctx, level))
+    return single_prime_inner_products(ctx, d, key, acc0.data(), acc1.data(), d_coeff, allow_aux);
   key_inner_products(ctx, decompose(ctx, d), key, nullptr, acc0.data(), acc1.data());
+  return false;
 }
 
 }  // namespace
@@ -282,15 +293,15 @@ void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const K
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
                 rns::RnsPoly& u1) {
   AlignedBuffer<uint64_t> acc0, acc1;
-  accumulate(ctx, d, key, acc0, acc1);
-  mod_down_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), u0, u1);
+  const bool coeff = accumulate(ctx, d, key, acc0, acc1, nullptr, /*allow_aux=*/true);
+  mod_down_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), u0, u1, coeff);
 }
 
 void switch_key_add(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, uint64_t* d_coeff,
                     const uint64_t* c0, const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1) {
   AlignedBuffer<uint64_t> acc0, acc1;
-  accumulate(ctx, d, key, acc0, acc1, d_coeff);
-  mod_down_add_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), c0, c1, u0, u1);
+  const bool coeff = accumulate(ctx, d, key, acc0, acc1, d_coeff, /*allow_aux=*/true);
+  mod_down_add_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), c0, c1, u0, u1, coeff);
 }
 
 void switch_key_rescale(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, const rns::RnsPoly& c0,
@@ -300,7 +311,8 @@ void switch_key_rescale(const Context& ctx, const rns::RnsPoly& d, const KeySwit
     throw_parameter("relinearize_rescale", "ciphertext", "is at level 0", "a level >= 1 (no prime left to divide by)",
                     level);
   AlignedBuffer<uint64_t> acc0, acc1;
-  accumulate(ctx, d, key, acc0, acc1);
+  // The fused rescale reads evaluation-form sums: the direct product.
+  accumulate(ctx, d, key, acc0, acc1, nullptr, /*allow_aux=*/false);
   mod_down_rescale_qp(ctx, level, acc0.data(), acc1.data(), c0, c1, u0, u1);
 }
 

@@ -32,13 +32,15 @@ void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const K
                            const uint32_t* perm, uint64_t* acc0, uint64_t* acc1);
 
 // ModDown of two Q_l * P accumulators: (u0, u1) = round(acc / P) over Q_l.
+// `acc_coeff`: the accumulators are in coefficient form (key switching through the
+// auxiliary bases) instead of evaluation form.
 void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
-                 rns::RnsPoly& u1);
+                 rns::RnsPoly& u1, bool acc_coeff = false);
 
 // mod_down_qp with (c0, c1) in coefficient form (level + 1 limbs each) added: u = c +
 // round(acc / P) in evaluation form, one forward transform per limb instead of two.
 void mod_down_add_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, const uint64_t* c0,
-                     const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1);
+                     const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1, bool acc_coeff = false);
 
 // ModDown by q_l * P of a key-switching sum over Q_l * P with (c0, c1) over Q_l folded in:
 // round((P c + acc) / (q_l P)) over Q_{l-1}, what relinearize then rescale would give

@@ -107,6 +107,7 @@ KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const 
   if (compact) key.a.clear();
   key.fingerprint = ctx.fingerprint();
   key.key_id = sk.key_id;
+  attach_aux_key(ctx, key);
   return key;
 }
 
@@ -127,6 +128,7 @@ std::size_t key_memory_bytes(const KeySwitchKey& key) {
   std::size_t bytes = 0;
   for (const auto& p : key.b) bytes += p.memory_bytes();
   for (const auto& p : key.a) bytes += p.memory_bytes();
+  if (key.aux) bytes += key.aux->memory_bytes();
   return bytes;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "he/rlwe/context.hpp"
+#include "he/rlwe/key_switch_aux.hpp"
 #include "random/prng.hpp"
 #include "rns/packed_poly.hpp"
 #include "rns/rns_poly.hpp"
@@ -41,6 +42,9 @@ struct KeySwitchKey {
   bool legacy_expansion = false;  // a_j from format 2.0/2.1 ChaCha20 streams: never compact
   uint64_t fingerprint = 0;
   uint64_t key_id = 0;
+  // The key's rows over the auxiliary bases (key_switch_aux.hpp), derived from b and a
+  // where that method pays; null otherwise.
+  std::shared_ptr<const AuxKey> aux;
 
   bool compact() const { return a.empty() && !b.empty(); }
 };

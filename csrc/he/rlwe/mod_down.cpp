@@ -22,8 +22,11 @@ namespace {
 // With c (coefficient form, level+1 limbs each) the outputs are u + c, and each limb takes
 // one forward transform instead of two (the remainder's and c's): u + c =
 // acc P^-1 + NTT(c - [acc]_P P^-1).
+// With acc_coeff (acc in coefficient form: key switching through the auxiliary bases) the
+// special limbs need no inverse transform and each output limb one forward transform:
+// u (+ c) = NTT(acc P^-1 - [acc]_P P^-1 (+ c)).
 void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::RnsPoly* out[2],
-              const uint64_t* const* c = nullptr) {
+              const uint64_t* const* c = nullptr, bool acc_coeff = false) {
   const uint64_t n = ctx.n();
   const std::size_t K = ctx.p_count();
   const std::size_t limbs = static_cast<std::size_t>(level) + 1;
@@ -34,7 +37,10 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
   parallel_for(2 * K, [&](std::size_t x) {
     const std::size_t c = x / K, k = x % K;
     uint64_t* dst = special.data() + x * n;
-    ntt::inverse(acc[c] + (limbs + k) * n, dst, ctx.ntt(ctx.q_count() + k));
+    if (acc_coeff)
+      std::memcpy(dst, acc[c] + (limbs + k) * n, n * sizeof(uint64_t));
+    else
+      ntt::inverse(acc[c] + (limbs + k) * n, dst, ctx.ntt(ctx.q_count() + k));
   });
   AlignedBuffer<uint64_t> converted(2 * limbs * n, Uninitialized{});
   rns::RnsPoly result[2] = {
@@ -47,11 +53,14 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
     parallel_for(2, [&](std::size_t c) { rns::add_scalar_mod(special.data() + c * n, h, special.data() + c * n, n, p); });
     // x mod q_i; the shift by -[h]_i rides on the NTT's first pass below, and so does the
     // reduction when p < 2 q_i (that pass reads the special limb itself).
-    parallel_for(2 * limbs, [&](std::size_t x) {
-      const std::size_t c = x / limbs, i = x % limbs;
-      if (ntt::forward_reduces(p.value(), ctx.modulus(i).value())) return;
-      rns::mul_scalar_mod(special.data() + c * n, 1, converted.data() + x * n, n, ctx.modulus(i));
-    });
+    // With c or acc_coeff the residues are not needed: the products by P^-1 below read any
+    // 64-bit input.
+    if (!c && !acc_coeff)
+      parallel_for(2 * limbs, [&](std::size_t x) {
+        const std::size_t k = x / limbs, i = x % limbs;
+        if (ntt::forward_reduces(p.value(), ctx.modulus(i).value())) return;
+        rns::mul_scalar_mod(special.data() + k * n, 1, converted.data() + x * n, n, ctx.modulus(i));
+      });
   } else {
     // One polynomial after the other: the conversion spreads its own target primes over
     // the pool (two tasks of a whole conversion each would idle every thread beyond two).
@@ -65,10 +74,21 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
     const std::size_t k = x / limbs, i = x % limbs;
     uint64_t* ci = converted.data() + x * n;
     const math::Modulus& qi = ctx.modulus(i);
-    const bool unreduced = K == 1 && ntt::forward_reduces(p1, qi.value());  // the special limb itself
+    // The special limb itself (one prime: reduced by the NTT's first pass, or not at all with c).
+    const bool unreduced = K == 1 && (c || acc_coeff || ntt::forward_reduces(p1, qi.value()));
     // The remainder is (src - h) mod q_i: the special limb (+ h mod p) or its residues.
     const uint64_t* src = unreduced ? special.data() + k * n : ci;
     uint64_t* r = result[k].limb(i);
+    if (acc_coeff) {
+      // acc P^-1 - (src - h) P^-1 (+ c), the constant h P^-1 riding on the NTT's first pass.
+      const uint64_t p_inv = ctx.p_inv_mod_q(i);
+      rns::mul_scalar_mod(src, p_inv, ci, n, qi);
+      rns::mul_scalar_mod(acc[k] + i * n, p_inv, r, n, qi);
+      rns::sub_mod(r, ci, r, n, qi);
+      if (c) rns::add_mod(r, c[k] + i * n, r, n, qi);
+      ntt::forward(r, qi.mul(qi.reduce(h_p), p_inv), r, ctx.ntt(i));
+      return;
+    }
     if (!c) {
       ntt::forward(src, qi.neg(qi.reduce(h_p)), ci, ctx.ntt(i));
       rns::sub_mod(acc[k] + i * n, ci, r, n, qi);
@@ -88,11 +108,11 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
 }
 
 void mod_down(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
-              rns::RnsPoly& u1, const uint64_t* c0 = nullptr, const uint64_t* c1 = nullptr) {
+              rns::RnsPoly& u1, const uint64_t* c0, const uint64_t* c1, bool acc_coeff) {
   const uint64_t* const acc[2] = {acc0, acc1};
   const uint64_t* const c[2] = {c0, c1};
   rns::RnsPoly* out[2] = {&u0, &u1};
-  mod_down(ctx, level, acc, out, c0 ? c : nullptr);
+  mod_down(ctx, level, acc, out, c0 ? c : nullptr, acc_coeff);
 }
 
 // ModDown by q_l * P with the ciphertext folded in: (u0, u1) over Q_{l-1} with
@@ -178,13 +198,13 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
 }  // namespace
 
 void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
-                 rns::RnsPoly& u1) {
-  mod_down(ctx, level, acc0, acc1, u0, u1);
+                 rns::RnsPoly& u1, bool acc_coeff) {
+  mod_down(ctx, level, acc0, acc1, u0, u1, nullptr, nullptr, acc_coeff);
 }
 
 void mod_down_add_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, const uint64_t* c0,
-                     const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1) {
-  mod_down(ctx, level, acc0, acc1, u0, u1, c0, c1);
+                     const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1, bool acc_coeff) {
+  mod_down(ctx, level, acc0, acc1, u0, u1, c0, c1, acc_coeff);
 }
 
 void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,

@@ -391,6 +391,7 @@ KeySwitchKey read_switch_key(ByteReader& r, const Context& ctx, uint64_t key_id,
   }
   key.fingerprint = ctx.fingerprint();
   key.key_id = key_id;
+  attach_aux_key(ctx, key);
   return key;
 }
 }  // namespace

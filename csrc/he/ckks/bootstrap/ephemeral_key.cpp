@@ -37,6 +37,7 @@ void restrict_to_level0(const rlwe::Context& ctx, rlwe::KeySwitchKey& key) {
       if (j > 0 || i > 0) wipe(j, i);
   for (std::size_t j = 1; j < key.b.size(); ++j)
     for (std::size_t i = ctx.q_count(); i < key.b[j].limbs(); ++i) wipe(j, i);
+  key.aux.reset();  // derived from the rows just wiped
 }
 
 EphemeralKeys generate_ephemeral_keys(const rlwe::Context& ctx, const rlwe::SecretKey& sk, int weight,

@@ -1,0 +1,248 @@
+#include "he/rlwe/key_switch_aux.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "common/fixed_width_packing.hpp"
+#include "common/thread_pool.hpp"
+#include "he/rlwe/context.hpp"
+#include "he/rlwe/key_switch.hpp"
+#include "he/rlwe/keys.hpp"
+#include "math/primes.hpp"
+#include "ntt/ntt.hpp"
+#include "rns/eltwise.hpp"
+
+namespace ppml::rlwe {
+namespace {
+
+std::atomic<int> g_method{static_cast<int>(KeySwitchMethod::Auto)};
+std::atomic<uint64_t> g_aux_switches{0};
+
+// R's primes: 50 bits, the IFMA transforms' and inner products' width.
+constexpr int kAuxBits = 50;
+// Chunks of up to this many primes are weighed (the cost model's optimum is 3-6 for the
+// chains where the basis pays).
+constexpr std::size_t kMaxChunk = 10;
+
+// The cost model, in units of one 64-bit-lane transform of n coefficients (Intel Xeon and
+// AMD EPYC, 2^15-2^16): an IFMA transform (primes below 2^50) takes half of one, and a key
+// row streamed through an inner product (memory-bound) about 0.14 of one per 64 bits of
+// width; a conversion term costs 0.02.
+constexpr double kIfmaTransform = 0.5, kWideTransform = 1.0, kRowPer64Bits = 0.14, kConversionTerm = 0.02;
+double transform_cost(uint64_t q) { return q < (uint64_t{1} << 50) ? kIfmaTransform : kWideTransform; }
+double row_cost(uint64_t q) { return kRowPer64Bits * rns::packed_width(math::Modulus(q)) / 64.0; }
+
+double log2u(uint64_t v) { return std::log2(static_cast<double>(v)); }
+
+}  // namespace
+
+void set_key_switch_method(KeySwitchMethod m) { g_method.store(static_cast<int>(m)); }
+KeySwitchMethod key_switch_method() { return static_cast<KeySwitchMethod>(g_method.load()); }
+uint64_t aux_switch_count() { return g_aux_switches.load(); }
+
+std::size_t AuxKey::memory_bytes() const {
+  std::size_t bytes = 0;
+  for (const auto& v : b) bytes += v.size();
+  for (const auto& v : a) bytes += v.size();
+  return bytes;
+}
+
+const AuxBasis* Context::aux_basis() const {
+  std::call_once(aux_once_, [this] {
+    if (p_count() == 0 || !one_prime_digits(*this, max_level())) return;
+    const uint64_t n = params_.n;
+    std::vector<uint64_t> qp = params_.q;
+    qp.insert(qp.end(), params_.p.begin(), params_.p.end());
+    const std::size_t terms = q_count(), total = qp.size();
+    // |Y_k| <= terms n (q_max / 2) (C_k / 2): R_k > 2 |Y_k| with two bits to spare (the
+    // exact conversion's floating-point estimate needs Y_k away from R_k / 2).
+    double q_max = 0;
+    for (uint64_t q : params_.q) q_max = std::max(q_max, log2u(q));
+    const double base_bits = log2u(terms) + log2u(n) + q_max - 1.0 + 2.0;
+    double widest = 0;
+    for (std::size_t a = 1; a <= std::min(kMaxChunk, total); ++a) {
+      double c = 0;
+      for (std::size_t i = 0; i < a; ++i) c += log2u(qp[total - 1 - i]);
+      widest = std::max(widest, c);
+    }
+    const int r_count = static_cast<int>(std::ceil((base_bits + widest) / (kAuxBits - 1.0))) + 1;
+    const std::vector<uint64_t> r = math::find_ntt_primes(kAuxBits, n, r_count, qp);
+    // Primes of R needed for chunk [s0, s1).
+    auto r_size = [&](std::size_t s0, std::size_t s1) {
+      double need = base_bits, have = 0;
+      for (std::size_t i = s0; i < s1; ++i) need += log2u(qp[i]);
+      std::size_t c = 0;
+      while (have < need) have += log2u(r[c++]);
+      return c;
+    };
+    // Direct product: every digit transformed to every target, both key halves streamed.
+    double direct = 0;
+    for (uint64_t q : qp) direct += terms * (transform_cost(q) + 2.0 * row_cost(q));
+    double best = std::numeric_limits<double>::infinity();
+    std::size_t best_a = 1;
+    for (std::size_t a = 1; a <= std::min(kMaxChunk, total); ++a) {
+      double cost = 0;
+      std::size_t r_max = 0;
+      for (std::size_t s0 = 0; s0 < total; s0 += a) {
+        const std::size_t s1 = std::min(total, s0 + a), rk = r_size(s0, s1);
+        r_max = std::max(r_max, rk);
+        cost += rk * (2.0 * kIfmaTransform + 2.0 * terms * row_cost(r[0]) + 2.0 * (s1 - s0) * kConversionTerm);
+      }
+      cost += terms * r_max * kIfmaTransform;
+      if (cost < best) best = cost, best_a = a;
+    }
+    auto basis = std::make_unique<AuxBasis>();
+    basis->beneficial = best < 0.85 * direct;
+    basis->r = std::make_shared<const rns::RnsBase>(r);
+    basis->r->ntt_tables(n);
+    for (std::size_t s0 = 0; s0 < total; s0 += best_a) {
+      const std::size_t s1 = std::min(total, s0 + best_a), rk = r_size(s0, s1);
+      basis->starts.push_back(s0);
+      basis->row_offset.push_back(basis->rows);
+      basis->rows += rk;
+      auto chunk = std::make_shared<const rns::RnsBase>(std::vector<uint64_t>(qp.begin() + s0, qp.begin() + s1));
+      auto rb = std::make_shared<const rns::RnsBase>(std::vector<uint64_t>(r.begin(), r.begin() + rk));
+      basis->to_r.push_back(std::make_unique<rns::BaseConverter>(chunk, rb));
+      basis->from_r.push_back(std::make_unique<rns::BaseConverter>(rb, chunk));
+      basis->chunk_bases.push_back(std::move(chunk));
+      basis->r_bases.push_back(std::move(rb));
+    }
+    basis->starts.push_back(total);
+    aux_ = std::move(basis);
+  });
+  return aux_.get();
+}
+
+void attach_aux_key(const Context& ctx, KeySwitchKey& key) {
+  key.aux.reset();
+  const AuxBasis* ab = ctx.aux_basis();
+  if (!ab || key.a.empty() || key.b.empty()) return;
+  const KeySwitchMethod m = key_switch_method();
+  if (m == KeySwitchMethod::Direct || (m == KeySwitchMethod::Auto && !ab->beneficial)) return;
+  const uint64_t n = ctx.n();
+  const std::size_t digits = key.b.size();
+  std::size_t widest = 0, r_widest = 0;
+  for (std::size_t k = 0; k < ab->chunks(); ++k) {
+    widest = std::max(widest, ab->starts[k + 1] - ab->starts[k]);
+    r_widest = std::max(r_widest, ab->r_bases[k]->size());
+  }
+  auto aux = std::make_shared<AuxKey>();
+  aux->row_bytes = n / 8 * kAuxBits;
+  aux->b.resize(digits);
+  aux->a.resize(digits);
+  const auto& r_tables = ab->r->ntt_tables(n);
+  // Each half of each digit: its chunks' limbs to coefficient form, lifted (centred) to
+  // R_k, transformed and packed.
+  parallel_for(2 * digits, [&](std::size_t x) {
+    const std::size_t j = x / 2;
+    const rns::PackedPoly& src = x % 2 == 0 ? key.b[j] : key.a[j];
+    AlignedBuffer<uint8_t> rows(ab->rows * aux->row_bytes + kGroupOverread, Uninitialized{});
+    std::memset(rows.data() + ab->rows * aux->row_bytes, 0, kGroupOverread);
+    AlignedBuffer<uint64_t> chunk(widest * n, Uninitialized{}), lifted(r_widest * n, Uninitialized{});
+    for (std::size_t k = 0; k < ab->chunks(); ++k) {
+      const std::size_t s0 = ab->starts[k], s1 = ab->starts[k + 1], rk = ab->r_bases[k]->size();
+      for (std::size_t i = s0; i < s1; ++i) {
+        src.unpack_limb(i, chunk.data() + (i - s0) * n);
+        ntt::inverse_inplace(chunk.data() + (i - s0) * n, ctx.ntt(i));
+      }
+      ab->to_r[k]->convert_exact(chunk.data(), lifted.data(), n, /*centered=*/true);
+      for (std::size_t ri = 0; ri < rk; ++ri) {
+        ntt::forward_inplace(lifted.data() + ri * n, *r_tables[ri]);
+        pack_fixed_width(lifted.data() + ri * n, n, kAuxBits, rows.data() + (ab->row_offset[k] + ri) * aux->row_bytes);
+      }
+    }
+    (x % 2 == 0 ? aux->b : aux->a)[j] = std::move(rows);
+  });
+  key.aux = std::move(aux);
+}
+
+bool uses_aux(const Context& ctx, const KeySwitchKey& key, int level) {
+  if (!key.aux) return false;
+  const KeySwitchMethod m = key_switch_method();
+  if (m == KeySwitchMethod::Direct) return false;
+  const AuxBasis* ab = ctx.aux_basis();
+  return ab && (m == KeySwitchMethod::Aux || ab->beneficial) && one_prime_digits(ctx, level);
+}
+
+void aux_inner_products(const Context& ctx, const uint64_t* coeff, int level, const KeySwitchKey& key, uint64_t* acc0,
+                        uint64_t* acc1) {
+  const AuxBasis& ab = *ctx.aux_basis();
+  const AuxKey& ak = *key.aux;
+  g_aux_switches.fetch_add(1);
+  const uint64_t n = ctx.n();
+  const std::size_t terms = static_cast<std::size_t>(level) + 1, qc = ctx.q_count();
+  constexpr std::size_t kNone = ~std::size_t{0};
+  // Limb of the accumulators holding key index i at this level, if any.
+  auto acc_index = [&](std::size_t i) { return i < terms ? i : i >= qc ? terms + (i - qc) : kNone; };
+  std::vector<std::size_t> chunks;
+  std::size_t r_max = 0, widest = 0;
+  for (std::size_t k = 0; k < ab.chunks(); ++k) {
+    bool needed = false;
+    for (std::size_t i = ab.starts[k]; i < ab.starts[k + 1]; ++i) needed |= acc_index(i) != kNone;
+    if (!needed) continue;
+    chunks.push_back(k);
+    r_max = std::max(r_max, ab.r_bases[k]->size());
+    widest = std::max(widest, ab.starts[k + 1] - ab.starts[k]);
+  }
+  const auto& r_tables = ab.r->ntt_tables(n);
+  // The centred digits over R, prime-major: every chunk reads them.
+  AlignedBuffer<uint64_t> raised(r_max * terms * n, Uninitialized{});
+  parallel_for(r_max * terms, [&](std::size_t x) {
+    const std::size_t ri = x / terms, j = x % terms;
+    const math::Modulus& r = (*ab.r)[ri];
+    const uint64_t qj = ctx.modulus(j).value();
+    const uint64_t* src = coeff + j * n;
+    uint64_t* dst = raised.data() + x * n;
+    if (!ntt::forward_reduces(qj, r.value())) {
+      rns::mul_scalar_mod(src, 1, dst, n, r);
+      src = dst;
+    }
+    ntt::forward(src, r.neg(r.reduce((qj - 1) >> 1)), dst, *r_tables[ri]);
+  });
+  // Y_k over R_k for both key halves, back in coefficient form.
+  std::vector<std::pair<std::size_t, std::size_t>> tasks;
+  for (std::size_t k : chunks)
+    for (std::size_t ri = 0; ri < ab.r_bases[k]->size(); ++ri) tasks.emplace_back(k, ri);
+  AlignedBuffer<uint64_t> y(2 * ab.rows * n, Uninitialized{});
+  uint64_t* y0 = y.data();
+  uint64_t* y1 = y.data() + ab.rows * n;
+  parallel_for(tasks.size(), [&](std::size_t x) {
+    const auto [k, ri] = tasks[x];
+    const std::size_t row = ab.row_offset[k] + ri;
+    std::vector<const uint64_t*> digits(terms);
+    std::vector<const uint8_t*> b_rows(terms), a_rows(terms);
+    for (std::size_t j = 0; j < terms; ++j) {
+      digits[j] = raised.data() + (ri * terms + j) * n;
+      b_rows[j] = ak.b_row(j, row);
+      a_rows[j] = ak.a_row(j, row);
+    }
+    rns::inner_product2_packed_mod(digits.data(), {b_rows.data(), kAuxBits}, {a_rows.data(), kAuxBits}, terms,
+                                   y0 + row * n, y1 + row * n, n, (*ab.r)[ri]);
+    ntt::inverse_inplace(y0 + row * n, *r_tables[ri]);
+    ntt::inverse_inplace(y1 + row * n, *r_tables[ri]);
+  });
+  // Y_k modulo the primes of C_k that this level keeps: straight into the accumulators
+  // when they are consecutive there.
+  AlignedBuffer<uint64_t> conv(widest * n, Uninitialized{});
+  for (std::size_t k : chunks) {
+    const std::size_t s0 = ab.starts[k], s1 = ab.starts[k + 1];
+    bool direct = acc_index(s0) != kNone;
+    for (std::size_t i = s0; i < s1; ++i) direct &= acc_index(i) == acc_index(s0) + (i - s0);
+    for (int h = 0; h < 2; ++h) {
+      const uint64_t* yk = (h == 0 ? y0 : y1) + ab.row_offset[k] * n;
+      uint64_t* acc = h == 0 ? acc0 : acc1;
+      if (direct) {
+        ab.from_r[k]->convert_exact(yk, acc + acc_index(s0) * n, n, /*centered=*/true);
+        continue;
+      }
+      ab.from_r[k]->convert_exact(yk, conv.data(), n, /*centered=*/true);
+      for (std::size_t i = s0; i < s1; ++i)
+        if (acc_index(i) != kNone) std::memcpy(acc + acc_index(i) * n, conv.data() + (i - s0) * n, n * sizeof(uint64_t));
+    }
+  }
+}
+
+}  // namespace ppml::rlwe
