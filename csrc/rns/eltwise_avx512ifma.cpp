@@ -155,17 +155,19 @@ inline void inner_product_block(const uint64_t* const* a, const uint64_t* const*
 // accumulators stay in L1, and the terms in groups of kGroup: each operand is read as a
 // run of kSpan words. The fold every 8 terms is the one of inner_product_block, so the
 // result is the same. `load_b(o, t, k)` gives the 8 values of b[o][t] from coefficient k
-// (plain words or unpacked key rows). Returns the first coefficient not done (n rounded
-// down to kSpan).
+// (plain words or unpacked key rows), `prefetch_b(o, t, k)` requests their line: each line
+// read also requests the same line of the next span, as the 64-bit lanes' kernel does
+// (rns/lanes64_avx512.hpp). Returns the first coefficient not done (n rounded down to kSpan).
 constexpr std::size_t kSpan = 512;
 
-template <int Outs, typename LoadB>
-std::size_t inner_product_spans(const uint64_t* const* a, const LoadB& load_b, std::size_t terms,
-                                uint64_t* const* out, std::size_t n, const Ifma& c) {
+template <int Outs, typename LoadB, typename PrefetchB>
+std::size_t inner_product_spans(const uint64_t* const* a, const LoadB& load_b, const PrefetchB& prefetch_b,
+                                std::size_t terms, uint64_t* const* out, std::size_t n, const Ifma& c) {
   constexpr std::size_t kGroup = 4;
   alignas(64) uint64_t lo_acc[Outs][kSpan], hi_acc[Outs][kSpan];
   std::size_t k0 = 0;
   for (; k0 + kSpan <= n; k0 += kSpan) {
+    const bool ahead = k0 + 2 * kSpan <= n;
     for (std::size_t t0 = 0; t0 < terms; t0 += kGroup) {
       const std::size_t group = terms - t0 < kGroup ? terms - t0 : kGroup;
       const bool fold = ((t0 + group) & 7) == 0;
@@ -176,6 +178,10 @@ std::size_t inner_product_spans(const uint64_t* const* a, const LoadB& load_b, s
           hi[o] = t0 ? _mm512_load_si512(hi_acc[o] + v) : _mm512_setzero_si512();
         }
         for (std::size_t g = 0; g < group; ++g) {
+          if (ahead) {
+            _mm_prefetch(reinterpret_cast<const char*>(a[t0 + g] + k0 + v + kSpan), _MM_HINT_T0);
+            for (int o = 0; o < Outs; ++o) prefetch_b(o, t0 + g, k0 + v + kSpan);
+          }
           __m512i xv = _mm512_loadu_si512(a[t0 + g] + k0 + v);
           for (int o = 0; o < Outs; ++o) {
             __m512i yv = load_b(o, t0 + g, k0 + v);
@@ -210,7 +216,11 @@ void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, s
                     uint64_t* const* out, std::size_t n, const math::Modulus& m) {
   const Ifma c(m);
   const std::size_t k0 = inner_product_spans<Outs>(
-      a, [b](int o, std::size_t t, std::size_t k) { return _mm512_loadu_si512(b[o][t] + k); }, terms, out, n, c);
+      a, [b](int o, std::size_t t, std::size_t k) { return _mm512_loadu_si512(b[o][t] + k); },
+      [b](int o, std::size_t t, std::size_t k) {
+        _mm_prefetch(reinterpret_cast<const char*>(b[o][t] + k), _MM_HINT_T0);
+      },
+      terms, out, n, c);
   // Short rings and tails: kBlock vectors in registers across all terms.
   constexpr int kBlock = Outs == 1 ? 8 : 4;
   std::size_t k = k0;
@@ -385,8 +395,9 @@ void inner_product2_packed_spans(const uint64_t* const* a, PackedRows b0, Packed
   const Ifma c(m);
   const KeyRows<kPacked0, kPacked1> rows(b0, b1);
   auto load = [&rows](int o, std::size_t t, std::size_t k) { return rows.load(o, t, k); };
+  auto prefetch = [&rows](int o, std::size_t t, std::size_t k) { rows.prefetch(o, t, k); };
   uint64_t* outs[2] = {out0, out1};
-  const std::size_t k0 = inner_product_spans<2>(a, load, terms, outs, n, c);
+  const std::size_t k0 = inner_product_spans<2>(a, load, prefetch, terms, outs, n, c);
   if (k0 < n) inner_product2_packed_blocks(kEltwiseAvx512Ifma, a, b0, b1, terms, out0, out1, k0, n, m);
 }
 

@@ -27,13 +27,19 @@ constexpr int kAuxBits = 50;
 // chains where the basis pays).
 constexpr std::size_t kMaxChunk = 10;
 
-// The cost model, in units of one 64-bit-lane transform of n coefficients (Intel Xeon and
-// AMD EPYC, 2^15-2^16): an IFMA transform (primes below 2^50) takes half of one, and a key
-// row streamed through an inner product (memory-bound) about 0.14 of one per 64 bits of
-// width; a conversion term costs 0.02.
-constexpr double kIfmaTransform = 0.5, kWideTransform = 1.0, kRowPer64Bits = 0.14, kConversionTerm = 0.02;
+// The cost model, in units of one 64-bit-lane transform of n coefficients, fitted to
+// profiles of BFV and CKKS key switching at 2^15 and 2^16 (Intel Xeon): an IFMA transform
+// (primes below 2^50) takes half of one; a key row streamed through the direct inner
+// product (memory-bound) 0.14 of one per 64 bits of width, through the auxiliary one 0.22
+// (its rows are read against digits that every chunk re-reads from L3); a conversion term
+// 0.02. The model still favours the auxiliary bases by 0.15-0.2 (BFV 2^16: 0.53 predicted,
+// 0.67 measured; 2^15: 0.66, 0.89; CKKS's 40-bit chain at 2^15: 0.89, 1.06), hence the
+// margin in kAuxGain.
+constexpr double kIfmaTransform = 0.5, kWideTransform = 1.0, kRowPer64Bits = 0.14, kAuxRowPer64Bits = 0.22,
+                 kConversionTerm = 0.02, kAuxGain = 0.8;
 double transform_cost(uint64_t q) { return q < (uint64_t{1} << 50) ? kIfmaTransform : kWideTransform; }
 double row_cost(uint64_t q) { return kRowPer64Bits * rns::packed_width(math::Modulus(q)) / 64.0; }
+double aux_row_cost() { return kAuxRowPer64Bits * kAuxBits / 64.0; }
 
 double log2u(uint64_t v) { return std::log2(static_cast<double>(v)); }
 
@@ -89,13 +95,19 @@ const AuxBasis* Context::aux_basis() const {
       for (std::size_t s0 = 0; s0 < total; s0 += a) {
         const std::size_t s1 = std::min(total, s0 + a), rk = r_size(s0, s1);
         r_max = std::max(r_max, rk);
-        cost += rk * (2.0 * kIfmaTransform + 2.0 * terms * row_cost(r[0]) + 2.0 * (s1 - s0) * kConversionTerm);
+        cost += rk * (2.0 * kIfmaTransform + 2.0 * terms * aux_row_cost() + 2.0 * (s1 - s0) * kConversionTerm);
       }
       cost += terms * r_max * kIfmaTransform;
       if (cost < best) best = cost, best_a = a;
     }
     auto basis = std::make_unique<AuxBasis>();
-    basis->beneficial = best < 0.85 * direct;
+    // Auto only where the transforms saved are 64-bit-lane ones (data primes of 50 bits and
+    // more): with IFMA-width chains the direct product measured as fast or faster (CKKS,
+    // 40-bit primes: 2^15 rotate 48.5 ms direct against 51.6 through R; 2^16 relinearize
+    // 410 against 454 ms, and rotate 410 against 1775 ms, not yet understood).
+    bool wide = true;
+    for (uint64_t q : params_.q) wide &= q >= (uint64_t{1} << 50);
+    basis->beneficial = wide && best < kAuxGain * direct;
     basis->r = std::make_shared<const rns::RnsBase>(r);
     basis->r->ntt_tables(n);
     for (std::size_t s0 = 0; s0 < total; s0 += best_a) {
@@ -188,42 +200,42 @@ void aux_inner_products(const Context& ctx, const uint64_t* coeff, int level, co
     widest = std::max(widest, ab.starts[k + 1] - ab.starts[k]);
   }
   const auto& r_tables = ab.r->ntt_tables(n);
-  // The centred digits over R, prime-major: every chunk reads them.
-  AlignedBuffer<uint64_t> raised(r_max * terms * n, Uninitialized{});
-  parallel_for(r_max * terms, [&](std::size_t x) {
-    const std::size_t ri = x / terms, j = x % terms;
-    const math::Modulus& r = (*ab.r)[ri];
-    const uint64_t qj = ctx.modulus(j).value();
-    const uint64_t* src = coeff + j * n;
-    uint64_t* dst = raised.data() + x * n;
-    if (!ntt::forward_reduces(qj, r.value())) {
-      rns::mul_scalar_mod(src, 1, dst, n, r);
-      src = dst;
-    }
-    ntt::forward(src, r.neg(r.reduce((qj - 1) >> 1)), dst, *r_tables[ri]);
-  });
-  // Y_k over R_k for both key halves, back in coefficient form.
-  std::vector<std::pair<std::size_t, std::size_t>> tasks;
-  for (std::size_t k : chunks)
-    for (std::size_t ri = 0; ri < ab.r_bases[k]->size(); ++ri) tasks.emplace_back(k, ri);
+  // Prime by prime of R: the centred digits raised to it (read by every chunk while they
+  // are in cache), then Y_k over that prime for both key halves, back in coefficient form.
+  AlignedBuffer<uint64_t> raised(terms * n, Uninitialized{});
   AlignedBuffer<uint64_t> y(2 * ab.rows * n, Uninitialized{});
   uint64_t* y0 = y.data();
   uint64_t* y1 = y.data() + ab.rows * n;
-  parallel_for(tasks.size(), [&](std::size_t x) {
-    const auto [k, ri] = tasks[x];
-    const std::size_t row = ab.row_offset[k] + ri;
-    std::vector<const uint64_t*> digits(terms);
-    std::vector<const uint8_t*> b_rows(terms), a_rows(terms);
-    for (std::size_t j = 0; j < terms; ++j) {
-      digits[j] = raised.data() + (ri * terms + j) * n;
-      b_rows[j] = ak.b_row(j, row);
-      a_rows[j] = ak.a_row(j, row);
-    }
-    rns::inner_product2_packed_mod(digits.data(), {b_rows.data(), kAuxBits}, {a_rows.data(), kAuxBits}, terms,
-                                   y0 + row * n, y1 + row * n, n, (*ab.r)[ri]);
-    ntt::inverse_inplace(y0 + row * n, *r_tables[ri]);
-    ntt::inverse_inplace(y1 + row * n, *r_tables[ri]);
-  });
+  std::vector<const uint64_t*> digits(terms);
+  for (std::size_t j = 0; j < terms; ++j) digits[j] = raised.data() + j * n;
+  for (std::size_t ri = 0; ri < r_max; ++ri) {
+    const math::Modulus& r = (*ab.r)[ri];
+    parallel_for(terms, [&](std::size_t j) {
+      const uint64_t qj = ctx.modulus(j).value();
+      const uint64_t* src = coeff + j * n;
+      uint64_t* dst = raised.data() + j * n;
+      if (!ntt::forward_reduces(qj, r.value())) {
+        rns::mul_scalar_mod(src, 1, dst, n, r);
+        src = dst;
+      }
+      ntt::forward(src, r.neg(r.reduce((qj - 1) >> 1)), dst, *r_tables[ri]);
+    });
+    std::vector<std::size_t> tasks;
+    for (std::size_t k : chunks)
+      if (ri < ab.r_bases[k]->size()) tasks.push_back(k);
+    parallel_for(tasks.size(), [&](std::size_t x) {
+      const std::size_t row = ab.row_offset[tasks[x]] + ri;
+      std::vector<const uint8_t*> b_rows(terms), a_rows(terms);
+      for (std::size_t j = 0; j < terms; ++j) {
+        b_rows[j] = ak.b_row(j, row);
+        a_rows[j] = ak.a_row(j, row);
+      }
+      rns::inner_product2_packed_mod(digits.data(), {b_rows.data(), kAuxBits}, {a_rows.data(), kAuxBits}, terms,
+                                     y0 + row * n, y1 + row * n, n, r);
+      ntt::inverse_inplace(y0 + row * n, *r_tables[ri]);
+      ntt::inverse_inplace(y1 + row * n, *r_tables[ri]);
+    });
+  }
   // Y_k modulo the primes of C_k that this level keeps: straight into the accumulators
   // when they are consecutive there.
   AlignedBuffer<uint64_t> conv(widest * n, Uninitialized{});
