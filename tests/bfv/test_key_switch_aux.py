@@ -87,19 +87,23 @@ def test_loaded_keys_get_their_rows(aux_keys, rng):
     assert np.array_equal(ctx.decrypt(load_ciphertext(d[0], ctx)), x * y % T)
 
 
-def test_ckks_relinearize_and_rotate_identical(aux_keys, rng):
-    ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[55, 40, 40, 40, 40], special_mod_bits=[60], security=None)
+@pytest.mark.parametrize("special", [(60,), (40, 40)], ids=["one_special", "two_special"])
+def test_ckks_relinearize_rescale_and_rotate_identical(aux_keys, rng, special):
+    ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[55, 40, 40, 40, 40], special_mod_bits=list(special),
+                       security=None)
     ctx.keygen(rotations=[1, 5])
     assert ctx.relin_key.aux_nbytes > 0
     x, y = rng.uniform(-1, 1, (2, ctx.slots))
     a, b = ctx.encrypt(x), ctx.encrypt(y)
     for _ in range(3):
-        d, s = switched_both_ways(lambda: (a.multiply(b).relinearize().to_bytes(), a.rotate(5).to_bytes()))
+        d, s = switched_both_ways(lambda: (a.multiply(b).relinearize().to_bytes(),
+                                           a.multiply(b).relinearize_rescale().to_bytes(), a.rotate(5).to_bytes()))
         assert d == s, f"differs at level {a.level}"
-        # The fused relinearize + rescale keeps the direct product (evaluation-form sums).
         a, b = a.multiply(b).relinearize_rescale(), b.multiply(b).relinearize_rescale()
+        x, y = x * y, y * y
     _core.he.set_key_switch_method("aux")
-    assert np.allclose(ctx.decrypt(a.rotate(1))[:8], np.roll(ctx.decrypt(a), -1)[:8], atol=1e-3)
+    assert np.allclose(ctx.decrypt(a)[:64], x[:64], atol=1e-4)
+    assert np.allclose(ctx.decrypt(a.rotate(1))[:64], np.roll(x, -1)[:64], atol=1e-4)
 
 
 def test_auto_takes_the_basis_only_where_it_pays():

@@ -311,9 +311,8 @@ void switch_key_rescale(const Context& ctx, const rns::RnsPoly& d, const KeySwit
     throw_parameter("relinearize_rescale", "ciphertext", "is at level 0", "a level >= 1 (no prime left to divide by)",
                     level);
   AlignedBuffer<uint64_t> acc0, acc1;
-  // The fused rescale reads evaluation-form sums: the direct product.
-  accumulate(ctx, d, key, acc0, acc1, nullptr, /*allow_aux=*/false);
-  mod_down_rescale_qp(ctx, level, acc0.data(), acc1.data(), c0, c1, u0, u1);
+  const bool coeff = accumulate(ctx, d, key, acc0, acc1, nullptr, /*allow_aux=*/true);
+  mod_down_rescale_qp(ctx, level, acc0.data(), acc1.data(), c0, c1, u0, u1, coeff);
 }
 
 }  // namespace ppml::rlwe

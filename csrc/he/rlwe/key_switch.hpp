@@ -46,7 +46,7 @@ void mod_down_add_qp(const Context& ctx, int level, const uint64_t* acc0, const 
 // round((P c + acc) / (q_l P)) over Q_{l-1}, what relinearize then rescale would give
 // (one transform per kept limb instead of three).
 void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
-                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1);
+                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1, bool acc_coeff = false);
 
 // Whether the digits at this level are single primes (switch_key_add then reads d_coeff only).
 bool one_prime_digits(const Context& ctx, int level);

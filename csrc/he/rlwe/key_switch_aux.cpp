@@ -32,9 +32,9 @@ constexpr std::size_t kMaxChunk = 10;
 // (primes below 2^50) takes half of one; a key row streamed through the direct inner
 // product (memory-bound) 0.14 of one per 64 bits of width, through the auxiliary one 0.22
 // (its rows are read against digits that every chunk re-reads from L3); a conversion term
-// 0.02. The model still favours the auxiliary bases by 0.15-0.2 (BFV 2^16: 0.53 predicted,
-// 0.67 measured; 2^15: 0.66, 0.89; CKKS's 40-bit chain at 2^15: 0.89, 1.06), hence the
-// margin in kAuxGain.
+// 0.02. The model still favours the auxiliary bases by 0.1-0.2 (BFV 2^16: 0.53 predicted,
+// 0.60 measured; 2^15: 0.66, 0.80; CKKS's 40-bit chains: 2^15 0.89 predicted, 0.95
+// measured, 2^16 0.72 against 0.72), hence the margin in kAuxGain.
 constexpr double kIfmaTransform = 0.5, kWideTransform = 1.0, kRowPer64Bits = 0.14, kAuxRowPer64Bits = 0.22,
                  kConversionTerm = 0.02, kAuxGain = 0.8;
 double transform_cost(uint64_t q) { return q < (uint64_t{1} << 50) ? kIfmaTransform : kWideTransform; }
@@ -101,13 +101,7 @@ const AuxBasis* Context::aux_basis() const {
       if (cost < best) best = cost, best_a = a;
     }
     auto basis = std::make_unique<AuxBasis>();
-    // Auto only where the transforms saved are 64-bit-lane ones (data primes of 50 bits and
-    // more): with IFMA-width chains the direct product measured as fast or faster (CKKS,
-    // 40-bit primes: 2^15 rotate 48.5 ms direct against 51.6 through R; 2^16 relinearize
-    // 410 against 454 ms, and rotate 410 against 1775 ms, not yet understood).
-    bool wide = true;
-    for (uint64_t q : params_.q) wide &= q >= (uint64_t{1} << 50);
-    basis->beneficial = wide && best < kAuxGain * direct;
+    basis->beneficial = best < kAuxGain * direct;
     basis->r = std::make_shared<const rns::RnsBase>(r);
     basis->r->ntt_tables(n);
     for (std::size_t s0 = 0; s0 < total; s0 += best_a) {

@@ -125,8 +125,10 @@ void mod_down(const Context& ctx, int level, const uint64_t* acc0, const uint64_
 // instead of three. In the coefficient domain: r = [x]_P (centred) on every limb, then
 // u = (x - r) / P on the q_l limb only, t = [u]_ql (centred), and for the other limbs one
 // NTT of v = r + P t: w = (x - v) (P q_l)^-1, written as (acc - v) (P q_l)^-1 + c q_l^-1.
+// With acc_coeff (acc in coefficient form) the special limbs are taken as they are, x_l is
+// formed from c_l's coefficients, and each kept limb transforms (acc - v) instead of v.
 void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], const rns::RnsPoly* const c[2],
-                      rns::RnsPoly* out[2]) {
+                      rns::RnsPoly* out[2], bool acc_coeff) {
   const uint64_t n = ctx.n();
   const std::size_t K = ctx.p_count(), l = static_cast<std::size_t>(level), limbs = l + 1;
   if (K == 0) throw std::logic_error("mod_down_rescale: context has no special prime");
@@ -139,7 +141,10 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
   parallel_for(2 * K, [&](std::size_t x) {
     const std::size_t k = x / K, j = x % K;
     uint64_t* dst = special.data() + x * n;
-    ntt::inverse(acc[k] + (limbs + j) * n, dst, ctx.ntt(ctx.q_count() + j));
+    if (acc_coeff)
+      std::memcpy(dst, acc[k] + (limbs + j) * n, n * sizeof(uint64_t));
+    else
+      ntt::inverse(acc[k] + (limbs + j) * n, dst, ctx.ntt(ctx.q_count() + j));
     if (K == 1) rns::add_scalar_mod(dst, h_p, dst, n, ctx.modulus(ctx.q_count()));
   });
   AlignedBuffer<uint64_t> r;  // [x]_P on q_0 .. q_l (several special primes)
@@ -162,9 +167,15 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
   parallel_for(2, [&](std::size_t k) {
     uint64_t* u = t.data() + k * n;
     AlignedBuffer<uint64_t> rl(n, Uninitialized{});
-    rns::mul_scalar_mod(c[k]->limb(l), ctx.p_mod_q(l), u, n, ql);  // x_l = acc_l + P c_l
-    rns::add_mod(u, acc[k] + l * n, u, n, ql);
-    ntt::inverse_inplace(u, ctx.ntt(l));
+    if (acc_coeff) {
+      ntt::inverse(c[k]->limb(l), u, ctx.ntt(l));
+      rns::mul_scalar_mod(u, ctx.p_mod_q(l), u, n, ql);  // x_l = acc_l + P c_l
+      rns::add_mod(u, acc[k] + l * n, u, n, ql);
+    } else {
+      rns::mul_scalar_mod(c[k]->limb(l), ctx.p_mod_q(l), u, n, ql);  // x_l = acc_l + P c_l
+      rns::add_mod(u, acc[k] + l * n, u, n, ql);
+      ntt::inverse_inplace(u, ctx.ntt(l));
+    }
     shifted_r(k, l, rl.data());
     if (K == 1) rns::add_scalar_mod(rl.data(), ql.neg(ql.reduce(h_p)), rl.data(), n, ql);
     rns::sub_mod(u, rl.data(), u, n, ql);
@@ -184,9 +195,15 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
     shifted_r(k, i, a.data());
     rns::add_mod(v.data(), a.data(), v.data(), n, qi);
     const uint64_t shift = qi.neg(qi.add(qi.reduce(h_p), qi.mul(p_i, qi.reduce(half))));
-    ntt::forward(v.data(), shift, v.data(), ctx.ntt(i));
     uint64_t* w = result[k].limb(i);
-    rns::sub_mod(acc[k] + i * n, v.data(), w, n, qi);
+    if (acc_coeff) {
+      // acc - (v + shift) = (acc - v) + (-shift), then to evaluation form.
+      rns::sub_mod(acc[k] + i * n, v.data(), w, n, qi);
+      ntt::forward(w, qi.neg(shift), w, ctx.ntt(i));
+    } else {
+      ntt::forward(v.data(), shift, v.data(), ctx.ntt(i));
+      rns::sub_mod(acc[k] + i * n, v.data(), w, n, qi);
+    }
     rns::mul_scalar_mod(w, qi.inv(qi.mul(ql_i, p_i)), w, n, qi);
     rns::mul_scalar_mod(c[k]->limb(i), qi.inv(ql_i), a.data(), n, qi);
     rns::add_mod(w, a.data(), w, n, qi);
@@ -208,14 +225,14 @@ void mod_down_add_qp(const Context& ctx, int level, const uint64_t* acc0, const 
 }
 
 void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
-                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1) {
+                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1, bool acc_coeff) {
   if (level < 1)
     throw_parameter("mod_down_rescale", "ciphertext", "is at level 0", "a level >= 1 (no prime left to divide by)",
                     level);
   uint64_t* const acc[2] = {acc0, acc1};
   const rns::RnsPoly* const c[2] = {&c0, &c1};
   rns::RnsPoly* out[2] = {&u0, &u1};
-  mod_down_rescale(ctx, level, acc, c, out);
+  mod_down_rescale(ctx, level, acc, c, out, acc_coeff);
 }
 
 }  // namespace ppml::rlwe
