@@ -202,6 +202,7 @@ void aux_inner_products(const Context& ctx, const uint64_t* coeff, int level, co
   uint64_t* y1 = y.data() + ab.rows * n;
   std::vector<const uint64_t*> digits(terms);
   for (std::size_t j = 0; j < terms; ++j) digits[j] = raised.data() + j * n;
+  const std::size_t threads = static_cast<std::size_t>(num_threads());
   for (std::size_t ri = 0; ri < r_max; ++ri) {
     const math::Modulus& r = (*ab.r)[ri];
     parallel_for(terms, [&](std::size_t j) {
@@ -217,17 +218,27 @@ void aux_inner_products(const Context& ctx, const uint64_t* coeff, int level, co
     std::vector<std::size_t> tasks;
     for (std::size_t k : chunks)
       if (ri < ab.r_bases[k]->size()) tasks.push_back(k);
-    parallel_for(tasks.size(), [&](std::size_t x) {
-      const std::size_t row = ab.row_offset[tasks[x]] + ri;
+    // A prime of R has one row per chunk (4-6): split the rows' inner products in
+    // coefficient parts until every thread has an equal share (5 rows on 2 threads left
+    // one idle for a fifth of the time), then transform the rows back.
+    std::size_t parts = 1;
+    while (threads > 1 && (tasks.size() * parts) % threads != 0 && parts < 8 && n / (2 * parts) >= 512) parts *= 2;
+    const std::size_t span = n / parts;
+    parallel_for(tasks.size() * parts, [&](std::size_t x) {
+      const std::size_t row = ab.row_offset[tasks[x / parts]] + ri, k0 = (x % parts) * span;
+      std::vector<const uint64_t*> part_digits(terms);
       std::vector<const uint8_t*> b_rows(terms), a_rows(terms);
       for (std::size_t j = 0; j < terms; ++j) {
-        b_rows[j] = ak.b_row(j, row);
-        a_rows[j] = ak.a_row(j, row);
+        part_digits[j] = digits[j] + k0;
+        b_rows[j] = ak.b_row(j, row) + k0 / 8 * kAuxBits;
+        a_rows[j] = ak.a_row(j, row) + k0 / 8 * kAuxBits;
       }
-      rns::inner_product2_packed_mod(digits.data(), {b_rows.data(), kAuxBits}, {a_rows.data(), kAuxBits}, terms,
-                                     y0 + row * n, y1 + row * n, n, r);
-      ntt::inverse_inplace(y0 + row * n, *r_tables[ri]);
-      ntt::inverse_inplace(y1 + row * n, *r_tables[ri]);
+      rns::inner_product2_packed_mod(part_digits.data(), {b_rows.data(), kAuxBits}, {a_rows.data(), kAuxBits}, terms,
+                                     y0 + row * n + k0, y1 + row * n + k0, span, r);
+    });
+    parallel_for(2 * tasks.size(), [&](std::size_t x) {
+      const std::size_t row = ab.row_offset[tasks[x / 2]] + ri;
+      ntt::inverse_inplace((x % 2 == 0 ? y0 : y1) + row * n, *r_tables[ri]);
     });
   }
   // Y_k modulo the primes of C_k that this level keeps: straight into the accumulators
