@@ -180,7 +180,8 @@ void init_he(py::module_& root) {
       .def_property_readonly("fingerprint", [](const rlwe::KeySwitchKey& k) { return k.fingerprint; })
       .def_property_readonly("key_id", [](const rlwe::KeySwitchKey& k) { return k.key_id; })
       .def_property_readonly("digits", [](const rlwe::KeySwitchKey& k) { return k.b.size(); })
-      .def_property_readonly("compact", [](const rlwe::KeySwitchKey& k) { return k.compact(); },
+      // A key with rows over the auxiliary bases drops its a-halves too, but was not made compact.
+      .def_property_readonly("compact", [](const rlwe::KeySwitchKey& k) { return k.compact() && !k.aux; },
                              "True when only the b-halves are held (a-halves regenerated from the seed).")
       .def_property_readonly("nbytes", [](const rlwe::KeySwitchKey& k) { return rlwe::key_memory_bytes(k); },
                              "Bytes of the key's polynomials in memory.")

@@ -136,3 +136,22 @@ def test_method_names_are_checked():
     with pytest.raises(ValueError, match="set_key_switch_method: name is not a key-switching method"):
         _core.he.set_key_switch_method("fast")
     assert _core.he.get_key_switch_method() == "auto"
+
+
+def test_keys_with_rows_drop_their_a_halves(rng):
+    """The Q P a-halves come from the seed: a key with auxiliary rows keeps only its
+    b-halves beside them (the direct product regenerates a, bit for bit), and it does not
+    call itself compact."""
+    _core.he.set_key_switch_method("direct")
+    plain = bfv_context()
+    _core.he.set_key_switch_method("aux")
+    try:
+        ctx = bfv_context()
+        key = ctx.relin_key
+        assert not key.compact and key.aux_nbytes > 0
+        assert key.nbytes - key.aux_nbytes == plain.relin_key.nbytes // 2
+        a, b = (ctx.encrypt(v) for v in rng.integers(0, T, (2, ctx.slots)))
+        d, s = switched_both_ways(lambda: ((a * b).to_bytes(), a.rotate_rows(1).to_bytes()))
+        assert d == s
+    finally:
+        _core.he.set_key_switch_method("auto")

@@ -163,6 +163,11 @@ void attach_aux_key(const Context& ctx, KeySwitchKey& key) {
     (x % 2 == 0 ? aux->b : aux->a)[j] = std::move(rows);
   });
   key.aux = std::move(aux);
+  // The Q P a-halves are the seed's AES expansion: the direct product (a forced method)
+  // regenerates them as for a compact key, so only the b-halves stay beside the rows over
+  // R (BFV's relinearization key at 2^16: 1.56 GB instead of 2.00). ChaCha20 (format
+  // 2.0/2.1) a-halves cannot be regenerated block by block and stay.
+  if (!key.legacy_expansion) key.a.clear();
 }
 
 bool uses_aux(const Context& ctx, const KeySwitchKey& key, int level) {

@@ -69,7 +69,8 @@ struct AuxKey {
 };
 
 // Gives `key` its auxiliary rows when the context has an auxiliary basis that Auto would
-// use (or the method is Aux) and the key keeps its a-halves; otherwise leaves it without.
+// use (or the method is Aux) and the key keeps its a-halves, then drops the Q P a-halves
+// that the seed regenerates; otherwise leaves the key as it is.
 void attach_aux_key(const Context& ctx, KeySwitchKey& key);
 
 // Whether a switch with this key at this level takes the auxiliary basis.

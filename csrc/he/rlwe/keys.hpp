@@ -36,7 +36,8 @@ struct KeySwitchKey {
   // streams the whole key from memory, and a 40-bit prime's limb takes 5 bytes of 8.
   std::vector<rns::PackedPoly> b;
   // a_j = expand_key_uniform(seed, j) (key_expansion.hpp); empty for a compact key, whose
-  // a-halves key switching regenerates block by block (half the memory and traffic).
+  // a-halves key switching regenerates block by block (half the memory and traffic), and
+  // for a key with rows over the auxiliary bases (attach_aux_key).
   std::vector<rns::PackedPoly> a;
   random::Seed seed{};
   bool legacy_expansion = false;  // a_j from format 2.0/2.1 ChaCha20 streams: never compact
