@@ -179,7 +179,7 @@ std::size_t inner_product_spans(const uint64_t* const* a, const LoadB& load_b, c
         }
         for (std::size_t g = 0; g < group; ++g) {
           if (ahead) {
-            _mm_prefetch(reinterpret_cast<const char*>(a[t0 + g] + k0 + v + kSpan), _MM_HINT_T0);
+            lanes64::span_prefetch(a[t0 + g] + k0 + v + kSpan);
             for (int o = 0; o < Outs; ++o) prefetch_b(o, t0 + g, k0 + v + kSpan);
           }
           __m512i xv = _mm512_loadu_si512(a[t0 + g] + k0 + v);
@@ -217,10 +217,7 @@ void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, s
   const Ifma c(m);
   const std::size_t k0 = inner_product_spans<Outs>(
       a, [b](int o, std::size_t t, std::size_t k) { return _mm512_loadu_si512(b[o][t] + k); },
-      [b](int o, std::size_t t, std::size_t k) {
-        _mm_prefetch(reinterpret_cast<const char*>(b[o][t] + k), _MM_HINT_T0);
-      },
-      terms, out, n, c);
+      [b](int o, std::size_t t, std::size_t k) { lanes64::span_prefetch(b[o][t] + k); }, terms, out, n, c);
   // Short rings and tails: kBlock vectors in registers across all terms.
   constexpr int kBlock = Outs == 1 ? 8 : 4;
   std::size_t k = k0;

@@ -212,11 +212,11 @@ void key_inner_products(const Context& ctx, const Decomposition& dec, const KeyS
 
 // One prime per digit (the SEAL/OpenFHE default): target limb by target limb, the digits
 // are raised, transformed and multiplied with the key while they sit in cache, instead of
-// materializing the whole decomposition (SEAL's loop order). Or, with `allow_aux` and a key
-// that has them, through the auxiliary bases (key_switch_aux.hpp). Returns whether the
-// sums are in coefficient form (the auxiliary bases) rather than evaluation form.
+// materializing the whole decomposition (SEAL's loop order). Or, with a key that has them,
+// through the auxiliary bases (key_switch_aux.hpp). Returns whether the sums are in
+// coefficient form (the auxiliary bases) rather than evaluation form.
 bool single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, uint64_t* acc0,
-                                 uint64_t* acc1, uint64_t* d_coeff, bool allow_aux) {
+                                 uint64_t* acc1, uint64_t* d_coeff) {
   check_key(ctx, key);
   const int level = static_cast<int>(d.limbs()) - 1;
   const uint64_t n = ctx.n();
@@ -229,7 +229,7 @@ bool single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
     if (!d_coeff) ntt::inverse(d.limb(i), coeff + i * n, ctx.ntt(i));
     centre_source(coeff + i * n, n, ctx.modulus(i));
   });
-  if (allow_aux && uses_aux(ctx, key, level)) {
+  if (uses_aux(ctx, key, level)) {
     aux_inner_products(ctx, coeff, level, key, acc0, acc1);
     return true;
   }
@@ -256,16 +256,16 @@ bool single_prime_inner_products(const Context& ctx, const rns::RnsPoly& d, cons
 }
 
 // The key inner products of d over Q_l * P (level + 1 + |P| limbs each); returns whether
-// they are in coefficient form (only with `allow_aux`), else evaluation form. d_coeff: see
+// they are in coefficient form (the auxiliary bases), else evaluation form. d_coeff: see
 // switch_key_add (taken by the one-prime-digit path; digits of several primes transform d).
 bool accumulate(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, AlignedBuffer<uint64_t>& acc0,
-                AlignedBuffer<uint64_t>& acc1, uint64_t* d_coeff, bool allow_aux) {
+                AlignedBuffer<uint64_t>& acc1, uint64_t* d_coeff = nullptr) {
   const int level = static_cast<int>(d.limbs()) - 1;
   const std::size_t limbs = d.limbs() + ctx.p_count();
   acc0 = AlignedBuffer<uint64_t>(limbs * ctx.n(), Uninitialized{});
   acc1 = AlignedBuffer<uint64_t>(limbs * ctx.n(), Uninitialized{});
   if (one_prime_digits(ctx, level))
-    return single_prime_inner_products(ctx, d, key, acc0.data(), acc1.data(), d_coeff, allow_aux);
+    return single_prime_inner_products(ctx, d, key, acc0.data(), acc1.data(), d_coeff);
   key_inner_products(ctx, decompose(ctx, d), key, nullptr, acc0.data(), acc1.data());
   return false;
 }
@@ -293,14 +293,14 @@ void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const K
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,
                 rns::RnsPoly& u1) {
   AlignedBuffer<uint64_t> acc0, acc1;
-  const bool coeff = accumulate(ctx, d, key, acc0, acc1, nullptr, /*allow_aux=*/true);
+  const bool coeff = accumulate(ctx, d, key, acc0, acc1);
   mod_down_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), u0, u1, coeff);
 }
 
 void switch_key_add(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, uint64_t* d_coeff,
                     const uint64_t* c0, const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1) {
   AlignedBuffer<uint64_t> acc0, acc1;
-  const bool coeff = accumulate(ctx, d, key, acc0, acc1, d_coeff, /*allow_aux=*/true);
+  const bool coeff = accumulate(ctx, d, key, acc0, acc1, d_coeff);
   mod_down_add_qp(ctx, static_cast<int>(d.limbs()) - 1, acc0.data(), acc1.data(), c0, c1, u0, u1, coeff);
 }
 
@@ -311,7 +311,7 @@ void switch_key_rescale(const Context& ctx, const rns::RnsPoly& d, const KeySwit
     throw_parameter("relinearize_rescale", "ciphertext", "is at level 0", "a level >= 1 (no prime left to divide by)",
                     level);
   AlignedBuffer<uint64_t> acc0, acc1;
-  const bool coeff = accumulate(ctx, d, key, acc0, acc1, nullptr, /*allow_aux=*/true);
+  const bool coeff = accumulate(ctx, d, key, acc0, acc1);
   mod_down_rescale_qp(ctx, level, acc0.data(), acc1.data(), c0, c1, u0, u1, coeff);
 }
 

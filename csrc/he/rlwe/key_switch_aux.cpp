@@ -113,7 +113,6 @@ const AuxBasis* Context::aux_basis() const {
       auto rb = std::make_shared<const rns::RnsBase>(std::vector<uint64_t>(r.begin(), r.begin() + rk));
       basis->to_r.push_back(std::make_unique<rns::BaseConverter>(chunk, rb));
       basis->from_r.push_back(std::make_unique<rns::BaseConverter>(rb, chunk));
-      basis->chunk_bases.push_back(std::move(chunk));
       basis->r_bases.push_back(std::move(rb));
     }
     basis->starts.push_back(total);

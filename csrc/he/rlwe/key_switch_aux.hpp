@@ -43,7 +43,6 @@ uint64_t aux_switch_count();
 struct AuxBasis {
   // Chunk k covers the key's (Q P) indices [starts[k], starts[k + 1]).
   std::vector<std::size_t> starts;
-  std::vector<std::shared_ptr<const rns::RnsBase>> chunk_bases;  // C_k
   std::vector<std::shared_ptr<const rns::RnsBase>> r_bases;      // R_k, a prefix of R
   std::vector<std::unique_ptr<rns::BaseConverter>> to_r, from_r;  // C_k -> R_k, R_k -> C_k (exact, centred)
   std::shared_ptr<const rns::RnsBase> r;                          // R (the largest R_k)
@@ -51,7 +50,7 @@ struct AuxBasis {
   std::size_t rows = 0;                 // rows per digit and key half: sum_k |R_k|
   bool beneficial = false;              // the cost model's verdict for Auto
 
-  std::size_t chunks() const { return chunk_bases.size(); }
+  std::size_t chunks() const { return starts.size() - 1; }
 };
 
 // The context's auxiliary basis, or null when its digits are not single primes or it has
