@@ -53,6 +53,13 @@ void init_bootstrap(py::module_& root) {
   }, py::arg("context"), py::arg("ciphertexts"), py::arg("plaintexts"),
      "sum_t ciphertexts[t] * plaintexts[t] at the plaintexts' level (ciphertexts at or above it), one scale, "
      "one reduction per coefficient.");
+  m.def("linear_sum_constants", [](HeContext& h, const std::vector<const Ciphertext*>& cts,
+                                   const std::vector<double>& values, const std::vector<double>& scales, int level) {
+    py::gil_scoped_release release;
+    return std::make_shared<Ciphertext>(ckks::constant_inner_product(*h.ctx, h.ckks_encoder(), cts, values, scales, level));
+  }, py::arg("context"), py::arg("ciphertexts"), py::arg("values"), py::arg("scales"), py::arg("level"),
+     "sum_t ciphertexts[t] * round(values[t] * scales[t]) at `level`: the linear_sum of "
+     "encode_constant(values[t], scales[t], level) plaintexts, bit for bit, without encoding them.");
   py::class_<ckks::HoistedDiagonal, std::shared_ptr<ckks::HoistedDiagonal>>(m, "HoistedDiagonal")
       .def_property_readonly("level", [](const ckks::HoistedDiagonal& d) { return d.q_part.level(); })
       .def_property_readonly("scale", [](const ckks::HoistedDiagonal& d) { return d.q_part.scale; });

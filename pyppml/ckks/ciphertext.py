@@ -263,8 +263,12 @@ class Ciphertext(RlweObject):
         if not target >= min_scale(self.context):
             raise ParameterError(f"{api}: target scale is too small; expected target >= 2^{math.log2(min_scale(self.context)):.1f} "
                                  f"(2^10 sqrt(n)), got 2^{_log2(target)}")
-        prod = self._wrap(self._ctx.multiply_integer(self._native, factor)).with_scale(target * q)
-        return self._wrap(self._ctx.rescale(prod._native)).with_scale(target)
+        # Fresh natives: relabelled in place (with_scale would copy them).
+        prod = self._ctx.multiply_integer(self._native, factor)
+        prod.scale = target * q
+        out = self._ctx.rescale(prod)
+        out.scale = target
+        return self._wrap(out)
 
     # ------------------------------------------------------------ alignment
     def _bring_to(self, level: int, scale: float) -> Ciphertext:

@@ -87,7 +87,8 @@ def _product_to(basis: _Basis, make_left, right, target: float):
     left = make_left(target * q / right.scale)
     a, b = left.drop_to_level(level), right.drop_to_level(level)
     prod = a._wrap(a._ctx.multiply(a._native, b._native)).relinearize_rescale()
-    return prod.with_scale(target)
+    prod._native.scale = target  # a fresh ciphertext: relabelled in place, not copied
+    return prod
 
 
 def _scaled_term(basis: _Basis, c: float, i: int, target: float):

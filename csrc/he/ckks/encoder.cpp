@@ -141,16 +141,24 @@ rlwe::Plaintext Encoder::from_coefficients(const std::vector<double>& coeffs, do
   return pt;
 }
 
-rlwe::Plaintext Encoder::constant_plaintext(double scaled_value, double scale, int level) const {
+std::vector<uint64_t> Encoder::constant_residues(double scaled_value, int level) const {
   ctx_.check_level("encode", level);
   const double c = checked_coefficient(scaled_value, coefficient_log_bound(level));
+  const auto& base = *ctx_.q_base(level);
+  std::vector<uint64_t> residues(base.size());
+  for (std::size_t i = 0; i < base.size(); ++i) residues[i] = integer_double_mod(c, base[i]);
+  return residues;
+}
+
+rlwe::Plaintext Encoder::constant_plaintext(double scaled_value, double scale, int level) const {
+  const std::vector<uint64_t> residues = constant_residues(scaled_value, level);
   auto base = ctx_.q_base(level);
   rlwe::Plaintext pt;
   // A constant polynomial is its own NTT (the same value at every root): no transform.
   pt.poly = rns::RnsPoly(ctx_.n(), base, rns::Form::Evaluation, false, Uninitialized{});
   parallel_for(base->size(), [&](std::size_t i) {
     uint64_t* limb = pt.poly.limb(i);
-    std::fill(limb, limb + ctx_.n(), integer_double_mod(c, (*base)[i]));
+    std::fill(limb, limb + ctx_.n(), residues[i]);
   });
   pt.scale = scale;
   pt.fingerprint = ctx_.fingerprint();

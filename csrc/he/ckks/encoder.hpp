@@ -32,6 +32,9 @@ class Encoder {
   rlwe::Plaintext encode_real(const double* values, std::size_t count, double scale, int level) const;
   // A constant in every slot.
   rlwe::Plaintext encode_constant(cdouble value, double scale, int level) const;
+  // round(scaled_value) modulo each prime of Q_level (checked as encode() checks): the
+  // residues of the constant plaintext, for products by a real constant without one.
+  std::vector<uint64_t> constant_residues(double scaled_value, int level) const;
   // slots() complex values.
   std::vector<cdouble> decode(const rlwe::Plaintext& pt) const;
   // Slots of a real coefficient vector (n values) at `scale`.

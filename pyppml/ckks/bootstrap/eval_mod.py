@@ -85,19 +85,22 @@ def _combination(basis, coeffs: np.ndarray, target: float, level: int):
     x = basis.x
     ctx, native = x.context, x._ctx
     q = float(ctx.coeff_moduli[level + 1])
-    cts, pts = [], []
+    cts, values, scales = [], [], []
     for i in range(1, max(len(coeffs), 2)):
         c = float(coeffs[i]) if i < len(coeffs) else 0.0
         if abs(c) < _EPS and (cts or i + 1 < len(coeffs)):
             continue  # (a constant polynomial still gets its zero term: a ciphertext of 0)
         t = basis.get(i)
-        cts.append(t._native)  # linear_sum reads a higher T_i on the plaintexts' limbs
-        pts.append(native.encode_constant(c, target * q / t.scale, level + 1))
-    # Every product has scale target * q exactly (each constant absorbs its T_i's scale).
-    acc = _he.linear_sum(native, cts, pts)
+        cts.append(t._native)  # read on the level's limbs when T_i is higher
+        values.append(c)
+        scales.append(target * q / t.scale)
+    # Every product has scale target * q exactly (each constant absorbs its T_i's scale);
+    # the constants weigh the limbs directly (no plaintext is encoded or read).
+    acc = _he.linear_sum_constants(native, cts, values, scales, level + 1)
     acc.scale = target * q
-    out = x._wrap(native.rescale(acc))
-    out = out.with_scale(target)
+    out = native.rescale(acc)
+    out.scale = target  # a fresh ciphertext: relabelled in place, not copied
+    out = x._wrap(out)
     if abs(coeffs[0]) >= _EPS:
         out = x._wrap(native.add_plain(out._native, native.encode_constant(float(coeffs[0]), target, level)))
     return out
@@ -196,7 +199,9 @@ def _evaluate(basis, coeffs: np.ndarray, baby: int, target: float):
         acc = native.add(acc, t)
     # Every tensor has scale target * q (each left factor was built for it).
     acc.scale = target * q
-    out = x._wrap(native.relinearize_rescale(acc, x.context.relin_key)).with_scale(target)
+    out = native.relinearize_rescale(acc, x.context.relin_key)
+    out.scale = target
+    out = x._wrap(out)
     if d > 0:
         rest = _combination(basis, coeffs, target, min(leaf_level, level))
         out = out._wrap(native.add(out._native, rest._native))

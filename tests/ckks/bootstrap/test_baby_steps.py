@@ -75,6 +75,39 @@ def test_linear_sum_reads_higher_ciphertexts_as_dropped(ctx):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_constant_sum_equals_linear_sum_of_encoded_constants_bit_for_bit(ctx, backend):
+    """EvalMod's leaves: constants weigh the limbs directly, the same bytes as the sum with
+    encode_constant plaintexts (negative, large and tiny constants, higher ciphertexts read
+    on the level's limbs) on every backend; a wrong constant gives other bytes."""
+    x, d, ct, q, enc = _setup(ctx)
+    nat = ctx._native
+    low = ct.level - 1
+    cts = [ct, nat.drop_to_level(ct, low), nat.multiply_integer(nat.drop_to_level(ct, low), 3)]
+    values, scales = [0.37, -1.5e3, 2.0 ** -30], [q, q / 7.0, q * 2.0 ** 20]
+    ref = _he.linear_sum(nat, cts, [nat.encode_constant(v, s, low) for v, s in zip(values, scales)])
+    with ring.use_backend(backend):
+        got = _he.linear_sum_constants(nat, cts, values, scales, low)
+    assert got.level == low and got.scale == ref.scale
+    assert _he.save(nat, got) == _he.save(nat, ref)
+    other = _he.linear_sum_constants(nat, cts, [0.37, -1.5e3, 2.0 ** -29], scales, low)
+    assert _he.save(nat, other) != _he.save(nat, ref)
+    got = ctx.decrypt(ckks.Ciphertext(ctx, nat.rescale(_he.linear_sum_constants(nat, cts[:1], [0.37], [q], low))),
+                      complex=True)
+    assert np.abs(got - 0.37 * x).max() < 2.0 ** -20
+
+
+def test_constant_sum_refuses_bad_input(ctx):
+    x, d, ct, q, enc = _setup(ctx)
+    nat = ctx._native
+    with pytest.raises(ParameterError, match="values"):
+        _he.linear_sum_constants(nat, [ct, ct], [1.0], [q, q], ct.level)
+    with pytest.raises(ParameterError, match="level >= "):
+        _he.linear_sum_constants(nat, [nat.drop_to_level(ct, ct.level - 1)], [1.0], [q], ct.level)
+    with pytest.raises(ParameterError, match="too large"):
+        _he.linear_sum_constants(nat, [ct], [1e300], [q], ct.level)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_every_backend_and_compact_keys_give_the_same_sums(ctx, backend):
     x, d, ct, q, enc = _setup(ctx)
     ref = [_he.save(ctx._native, c) for c in _sums(ctx, ct, enc)]
