@@ -146,21 +146,27 @@ void init_random(py::module_& m) {
       "`blocks` AES-128 CTR keystream blocks E_key(counter + i mod 2^64 || nonce), 16 bytes each.");
   m.def(
       "aes128_uniform_mod",
-      [](const py::bytes& key, const py::object& nonce, const py::object& q, py::ssize_t count) {
+      [](const py::bytes& key, const py::object& nonce, const py::object& q, py::ssize_t count, py::ssize_t streams) {
         const random::Aes128Key k = aes_key_from(key, "aes128_uniform_mod");
         const uint64_t n = u64_from(nonce, "aes128_uniform_mod", "nonce");
         const uint64_t qv = int_in_range(q, "aes128_uniform_mod", "q", 2, 63, "2 <= q < 2^63");
         if (count < 0) throw_parameter("aes128_uniform_mod", "count", "is negative", "count >= 0", count);
-        py::array_t<uint64_t> out(count);
+        if (streams < 1 || (count && streams > PY_SSIZE_T_MAX / 8 / count))
+          throw_parameter("aes128_uniform_mod", "streams", "is out of range", "1 <= streams, 8 * streams * count < 2^63", streams);
+        py::array_t<uint64_t> out(count * streams);
         uint64_t* dst = out.mutable_data();
         {
           py::gil_scoped_release release;
-          random::uniform_mod_ctr(k, n, qv, dst, static_cast<std::size_t>(count));
+          if (streams == 1)
+            random::uniform_mod_ctr(k, n, qv, dst, static_cast<std::size_t>(count));
+          else
+            random::uniform_mod_ctr_streams(k, n, qv, dst, static_cast<std::size_t>(streams), static_cast<std::size_t>(count));
         }
         return out;
       },
-      py::arg("key"), py::arg("nonce"), py::arg("q"), py::arg("count"),
-      "`count` uniform residues mod q from the AES-128 CTR stream `nonce` (mask and reject).");
+      py::arg("key"), py::arg("nonce"), py::arg("q"), py::arg("count"), py::arg("streams") = 1,
+      "`count` uniform residues mod q from the AES-128 CTR stream `nonce` (mask and reject); with `streams`, "
+      "those of the streams nonce, nonce + 1, ... one after the other (the round keys loaded once).");
   m.def("aes128_ctr_kernel", [] { return std::string(random::aes128_ctr_kernel_name()); },
         "The AES-128 CTR kernel under the current backend: vaes, aesni or scalar.");
   m.def("os_seed", [] {

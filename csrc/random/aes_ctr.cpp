@@ -16,6 +16,8 @@ namespace detail {
 #ifdef PPML_HAVE_AES_CTR_AVX512
 void aes128_ctr_vaes(const Aes128Key& key, uint64_t nonce, uint64_t counter, uint8_t* out, std::size_t blocks);
 void uniform_mod_ctr_vaes(const Aes128Key& key, uint64_t nonce, uint64_t q, uint64_t* out, std::size_t count);
+void uniform_mod_ctr_streams_vaes(const Aes128Key& key, uint64_t first_nonce, uint64_t q, uint64_t* out,
+                                  std::size_t streams, std::size_t count);
 #endif
 #ifdef PPML_HAVE_AES_CTR_AVX2
 void aes128_ctr_aesni(const Aes128Key& key, uint64_t nonce, uint64_t counter, uint8_t* out, std::size_t blocks);
@@ -190,6 +192,14 @@ void uniform_mod_ctr(const Aes128Key& key, uint64_t nonce, uint64_t q, uint64_t*
     default:
       return uniform_mod_with(aes128_ctr_scalar, key, nonce, q, out, count);
   }
+}
+
+void uniform_mod_ctr_streams(const Aes128Key& key, uint64_t first_nonce, uint64_t q, uint64_t* out,
+                             std::size_t streams, std::size_t count) {
+#ifdef PPML_HAVE_AES_CTR_AVX512
+  if (kernel() == Kernel::Vaes) return detail::uniform_mod_ctr_streams_vaes(key, first_nonce, q, out, streams, count);
+#endif
+  for (std::size_t k = 0; k < streams; ++k) uniform_mod_ctr(key, first_nonce + k, q, out + k * count, count);
 }
 
 }  // namespace ppml::random

@@ -26,6 +26,12 @@ void aes128_ctr(const Aes128Key& key, uint64_t nonce, uint64_t counter, uint8_t*
 // kept, in order, when below q (rejection: no modulo bias). Same values on every path.
 void uniform_mod_ctr(const Aes128Key& key, uint64_t nonce, uint64_t q, uint64_t* out, std::size_t count);
 
+// uniform_mod_ctr for the streams first_nonce, first_nonce + 1, ... (`streams` of them,
+// `count` residues each, written one after the other): the same values, with the round
+// keys loaded once (a key's a-half is expanded in 256-word streams).
+void uniform_mod_ctr_streams(const Aes128Key& key, uint64_t first_nonce, uint64_t q, uint64_t* out,
+                             std::size_t streams, std::size_t count);
+
 // The kernel used under the current backend setting: "vaes", "aesni" or "scalar".
 const char* aes128_ctr_kernel_name();
 

@@ -8,7 +8,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "random/aes_ctr.hpp"
 
@@ -32,14 +31,14 @@ PPML_VAES inline __m512i first_counters(uint64_t nonce, uint64_t counter) {
   return _mm512_add_epi64(base, _mm512_set_epi64(0, 3, 0, 2, 0, 1, 0, 0));
 }
 
-// Each round key in all four 128-bit lanes. (Through memory: GCC 12 warns about the
-// undefined pass-through operand of _mm512_broadcast_i32x4 under a target attribute.)
+// Each round key broadcast to all four 128-bit lanes, not written four times to memory and
+// read back as one zmm (which stalls on the failed store forwarding). The zero-masked form:
+// GCC 12 warns about the undefined pass-through operand of the unmasked one under a target
+// attribute.
 PPML_VAES inline void load_keys(const Aes128Key& key, __m512i rk[11]) {
-  alignas(64) uint8_t lanes[64];
-  for (int r = 0; r < 11; ++r) {
-    for (int l = 0; l < 4; ++l) std::memcpy(lanes + 16 * l, key.round_keys[r], 16);
-    rk[r] = _mm512_load_si512(lanes);
-  }
+  for (int r = 0; r < 11; ++r)
+    rk[r] = _mm512_maskz_broadcast_i32x4(static_cast<__mmask16>(0xffff),
+                                         _mm_load_si128(reinterpret_cast<const __m128i*>(key.round_keys[r])));
 }
 
 PPML_VAES inline __m512i encrypt4(__m512i ctr, const __m512i rk[11]) {
@@ -82,10 +81,9 @@ PPML_VAES void aes128_ctr_vaes(const Aes128Key& key, uint64_t nonce, uint64_t co
   }
 }
 
-PPML_VAES void uniform_mod_ctr_vaes(const Aes128Key& key, uint64_t nonce, uint64_t q, uint64_t* out,
-                                    std::size_t count) {
-  __m512i rk[11];
-  load_keys(key, rk);
+namespace {
+
+PPML_VAES void uniform_mod_stream(const __m512i rk[11], uint64_t nonce, uint64_t q, uint64_t* out, std::size_t count) {
   uint64_t m = q - 1;  // mask of the bit length of q - 1, as in the portable path
   m |= m >> 1, m |= m >> 2, m |= m >> 4, m |= m >> 8, m |= m >> 16, m |= m >> 32;
   const __m512i mask = _mm512_set1_epi64(static_cast<long long>(m));
@@ -108,6 +106,22 @@ PPML_VAES void uniform_mod_ctr_vaes(const Aes128Key& key, uint64_t nonce, uint64
       pos += take;
     }
   }
+}
+
+}  // namespace
+
+PPML_VAES void uniform_mod_ctr_vaes(const Aes128Key& key, uint64_t nonce, uint64_t q, uint64_t* out,
+                                    std::size_t count) {
+  __m512i rk[11];
+  load_keys(key, rk);
+  uniform_mod_stream(rk, nonce, q, out, count);
+}
+
+PPML_VAES void uniform_mod_ctr_streams_vaes(const Aes128Key& key, uint64_t first_nonce, uint64_t q, uint64_t* out,
+                                            std::size_t streams, std::size_t count) {
+  __m512i rk[11];
+  load_keys(key, rk);
+  for (std::size_t k = 0; k < streams; ++k) uniform_mod_stream(rk, first_nonce + k, q, out + k * count, count);
 }
 
 }  // namespace ppml::random::detail

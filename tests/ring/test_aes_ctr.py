@@ -147,6 +147,21 @@ def test_uniform_kernels_bit_identical(kernel, q):
         assert np.array_equal(got, python_uniform(KEY, nonce, q, max(COUNTS)))
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("q", QS)
+def test_consecutive_streams_equal_one_call_per_nonce(kernel, q):
+    """Key expansion's form (256-word streams, consecutive nonces, round keys loaded once):
+    the same values as one call per stream, on every kernel."""
+    nonce, streams, count = (3 << 48) | (5 << 32) | 7, 5, 256
+    want = np.concatenate([on("scalar", _core.aes128_uniform_mod, KEY, nonce + k, q, count) for k in range(streams)])
+    got = on(kernel, _core.aes128_uniform_mod, KEY, nonce, q, count, streams)
+    assert np.array_equal(got, want), kernel
+    assert np.array_equal(on(kernel, _core.aes128_uniform_mod, KEY, nonce, q, 9, 3)[9:18],
+                          on("scalar", _core.aes128_uniform_mod, KEY, nonce + 1, q, 9))
+    with pytest.raises(_core.ParameterError, match=r"aes128_uniform_mod: streams is out of range"):
+        _core.aes128_uniform_mod(KEY, nonce, q, count, 0)
+
+
 def test_uniform_streams_differ_by_nonce_and_key():
     a = _core.aes128_uniform_mod(KEY, 0, Q60, 64)
     assert not np.array_equal(a, _core.aes128_uniform_mod(KEY, 1, Q60, 64))

@@ -14,11 +14,9 @@ void expand_key_uniform_range(const random::Aes128Key& aes, uint64_t digit, std:
   const std::size_t block = std::min<std::size_t>(n, kKeyExpandBlock);
   // One AES-CTR stream per block: nonce = digit | limb | block index, each field far
   // wider than its range (digits and limbs < 2^16, blocks < 2^24 for n <= 2^32).
-  for (std::size_t k = 0; k < count; k += block) {
-    const uint64_t index = (first + k) / block;
-    const uint64_t nonce = (digit << 48) | (static_cast<uint64_t>(limb) << 32) | index;
-    random::uniform_mod_ctr(aes, nonce, q, out + k, block);
-  }
+  // Consecutive blocks are consecutive nonces (the index field never carries).
+  const uint64_t nonce = (digit << 48) | (static_cast<uint64_t>(limb) << 32) | (first / block);
+  random::uniform_mod_ctr_streams(aes, nonce, q, out, count / block, block);
 }
 
 rns::RnsPoly expand_key_uniform(const Context& ctx, const random::Seed& seed, uint64_t digit) {
