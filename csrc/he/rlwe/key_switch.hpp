@@ -31,6 +31,12 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
 void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key,
                            const uint32_t* perm, uint64_t* acc0, uint64_t* acc1);
 
+// key_inner_products_qp for several keys (and permutations, null for none) on one
+// decomposition, into acc0[r], acc1[r]: the same values, the digits read from memory once.
+void key_inner_products_qp_many(const Context& ctx, const Decomposition& dec, const std::vector<const KeySwitchKey*>& keys,
+                                const std::vector<const uint32_t*>& perms, const std::vector<uint64_t*>& acc0,
+                                const std::vector<uint64_t*>& acc1);
+
 // ModDown of two Q_l * P accumulators: (u0, u1) = round(acc / P) over Q_l.
 // `acc_coeff`: the accumulators are in coefficient form (key switching through the
 // auxiliary bases) instead of evaluation form.

@@ -63,20 +63,27 @@ std::vector<rlwe::Ciphertext> baby_step_sums(const rlwe::Context& ctx, const rlw
   x1.push_back(std::move(scaled[1]));
   if (!elts.empty()) {
     const rlwe::Decomposition dec = rlwe::decompose(ctx, ct.polys[1]);
+    std::vector<std::shared_ptr<const std::vector<uint32_t>>> perms;
+    std::vector<const uint32_t*> perm_data;
+    std::vector<uint64_t*> u0, u1;
     for (std::size_t r = 0; r < elts.size(); ++r) {
       if (keys[r]->key_id != ct.key_id) throw_mismatch("baby_step_sums", "keys", "belong to another key set", "the ciphertext's keys", "other keys");
-      AlignedBuffer<uint64_t> u0(limbs * n, Uninitialized{}), u1(limbs * n, Uninitialized{});
-      auto perm = rns::automorphism_permutation(n, elts[r]);
-      rlwe::key_inner_products_qp(ctx, dec, *keys[r], perm->data(), u0.data(), u1.data());
-      // The rotated ciphertext over Q_l * P: (P sigma(c0) + u0, u1).
-      parallel_for(q_limbs, [&](std::size_t i) {
-        AlignedBuffer<uint64_t> t(n, Uninitialized{});
-        rns::automorphism_eval_limb(x0[0].data() + i * n, perm->data(), t.data(), n);
-        rns::add_mod(u0.data() + i * n, t.data(), u0.data() + i * n, n, ctx.modulus(i));
-      });
-      x0.push_back(std::move(u0));
-      x1.push_back(std::move(u1));
+      perms.push_back(rns::automorphism_permutation(n, elts[r]));
+      perm_data.push_back(perms.back()->data());
+      x0.emplace_back(limbs * n, Uninitialized{});
+      x1.emplace_back(limbs * n, Uninitialized{});
+      u0.push_back(x0.back().data());
+      u1.push_back(x1.back().data());
     }
+    // All babies' inner products in one pass over the digits.
+    rlwe::key_inner_products_qp_many(ctx, dec, keys, perm_data, u0, u1);
+    // The rotated ciphertexts over Q_l * P: (P sigma(c0) + u0, u1).
+    parallel_for(elts.size() * q_limbs, [&](std::size_t x) {
+      const std::size_t r = x / q_limbs, i = x % q_limbs;
+      AlignedBuffer<uint64_t> t(n, Uninitialized{});
+      rns::automorphism_eval_limb(x0[0].data() + i * n, perm_data[r], t.data(), n);
+      rns::add_mod(u0[r] + i * n, t.data(), u0[r] + i * n, n, ctx.modulus(i));
+    });
   }
   std::vector<rlwe::Ciphertext> out;
   for (std::size_t g = 0; g < groups.size(); ++g) {
