@@ -111,32 +111,45 @@ void check_key(const Context& ctx, const KeySwitchKey& key) {
 
 // out0 = sum_j digit_j * b_j, out1 = sum_j digit_j * a_j on limb ki of the key (prime q).
 // A compact key's a_j are regenerated 256 coefficients at a time into L1 and consumed at
-// once, so the a-halves never travel from memory.
+// once, so the a-halves never travel from memory. With `perm`, sigma(digit_j) instead:
+// each 256-coefficient block of the permuted digits is gathered into L1 just before its
+// products (aligned 8-slot blocks, from digit limbs the caller keeps in cache).
 // Digits first .. first + terms - 1 of the key.
 void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, std::size_t ki,
                          const uint64_t* const* digits, std::size_t first, std::size_t terms, uint64_t* out0,
-                         uint64_t* out1, uint64_t n, const math::Modulus& q) {
+                         uint64_t* out1, uint64_t n, const math::Modulus& q, const uint32_t* perm = nullptr) {
   // Every digit's limb ki has the width of prime ki.
   const int bits = key.b[first].width(ki);
   std::vector<const uint8_t*> b_rows(terms), a_rows(terms);
   for (std::size_t j = 0; j < terms; ++j) b_rows[j] = key.b[first + j].limb_bytes(ki);
-  if (!key.compact()) {
+  if (!key.compact() && !perm) {
     for (std::size_t j = 0; j < terms; ++j) a_rows[j] = key.a[first + j].limb_bytes(ki);
     rns::inner_product2_packed_mod(digits, {b_rows.data(), bits}, {a_rows.data(), bits}, terms, out0, out1, n, q);
     return;
   }
   const std::size_t block = std::min<std::size_t>(n, kKeyExpandBlock);
-  AlignedBuffer<uint64_t> regenerated(terms * block, Uninitialized{});
+  AlignedBuffer<uint64_t> regenerated(key.compact() ? terms * block : 0, Uninitialized{});
+  AlignedBuffer<uint64_t> gathered(perm ? terms * block : 0, Uninitialized{});
   std::vector<const uint64_t*> d_block(terms);
-  std::vector<const uint8_t*> b_block(terms);
-  for (std::size_t j = 0; j < terms; ++j) a_rows[j] = reinterpret_cast<const uint8_t*>(regenerated.data() + j * block);
+  std::vector<const uint8_t*> b_block(terms), a_block(terms);
+  for (std::size_t j = 0; j < terms; ++j)
+    if (key.compact()) a_block[j] = reinterpret_cast<const uint8_t*>(regenerated.data() + j * block);
+  const int a_bits = key.compact() ? 64 : bits;
   for (std::size_t k = 0; k < n; k += block) {
     for (std::size_t j = 0; j < terms; ++j) {
-      expand_key_uniform_range(aes, first + j, ki, q.value(), n, k, block, regenerated.data() + j * block);
-      d_block[j] = digits[j] + k;
+      if (key.compact())
+        expand_key_uniform_range(aes, first + j, ki, q.value(), n, k, block, regenerated.data() + j * block);
+      else
+        a_block[j] = key.a[first + j].limb_bytes(ki) + k / 8 * static_cast<std::size_t>(bits);
+      if (perm) {
+        rns::automorphism_eval_limb(digits[j], perm + k, gathered.data() + j * block, block);
+        d_block[j] = gathered.data() + j * block;
+      } else {
+        d_block[j] = digits[j] + k;
+      }
       b_block[j] = b_rows[j] + k / 8 * static_cast<std::size_t>(bits);
     }
-    rns::inner_product2_packed_mod(d_block.data(), {b_block.data(), bits}, {a_rows.data(), 64}, terms, out0 + k,
+    rns::inner_product2_packed_mod(d_block.data(), {b_block.data(), bits}, {a_block.data(), a_bits}, terms, out0 + k,
                                    out1 + k, block, q);
   }
 }
@@ -299,32 +312,20 @@ void key_inner_products_qp_many(const Context& ctx, const Decomposition& dec, co
   for (const KeySwitchKey* key : keys) check_key(ctx, *key);
   const uint64_t n = ctx.n();
   const std::size_t terms = dec.digits.size();
-  std::vector<std::vector<uint32_t>> targets(count);
   std::vector<random::Aes128Key> aes(count);
-  for (std::size_t r = 0; r < count; ++r) {
-    if (perms[r]) targets[r] = rns::automorphism_block_targets(perms[r], n);
-    aes[r] = key_expander(keys[r]->seed);
-  }
+  for (std::size_t r = 0; r < count; ++r) aes[r] = key_expander(keys[r]->seed);
   // Target limb by target limb, every key in turn (tasks t-major: the threads work on
   // neighbouring tasks): the digits' limb t comes from memory for the first key and from
   // cache for the others, instead of the whole decomposition streamed once per key (~100
-  // MB per key at the top of a 2^16 bootstrap chain). Each output limb is one task's.
+  // MB per key at the top of a 2^16 bootstrap chain), and each key's permutation gathers
+  // from it block by block (no permuted copy). Each output limb is one task's.
   parallel_for(dec.limbs * count, [&](std::size_t x) {
     const std::size_t t = x / count, r = x % count;
     std::vector<const uint64_t*> a_ptrs(terms);
-    AlignedBuffer<uint64_t> permuted(perms[r] ? terms * n : 0, Uninitialized{});
-    for (std::size_t j = 0; j < terms; ++j) {
-      const uint64_t* digit = dec.digits[j].data() + t * n;
-      if (perms[r]) {
-        uint64_t* dst = permuted.data() + j * n;
-        rns::automorphism_eval_limb_streaming(digit, perms[r], targets[r].data(), dst, n);
-        digit = dst;
-      }
-      a_ptrs[j] = digit;
-    }
+    for (std::size_t j = 0; j < terms; ++j) a_ptrs[j] = dec.digits[j].data() + t * n;
     const std::size_t ki = key_index(ctx, dec.level, t);
     limb_inner_products(*keys[r], aes[r], ki, a_ptrs.data(), 0, terms, acc0[r] + t * n, acc1[r] + t * n, n,
-                        ctx.modulus(ki));
+                        ctx.modulus(ki), perms[r]);
   });
 }
 
