@@ -78,13 +78,13 @@ def bsgs_depth(coeffs: np.ndarray, baby: int = 8) -> int:
     return -_level_of(_LevelBasis(), np.asarray(coeffs, dtype=np.float64), baby)
 
 
-def _combination(basis, coeffs: np.ndarray, target: float, level: int):
-    """sum_i c_i T_i (i < len(coeffs)) at ``level`` with scale exactly ``target``: every
-    term is multiplied by a constant encoded at target * q / scale(T_i) one level up, the
-    terms summed and rescaled once (no ciphertext product per coefficient)."""
+def _linear_sum(basis, coeffs: np.ndarray, target: float, level: int):
+    """sum_i c_i T_i (1 <= i < len(coeffs)) before its rescale: a native ciphertext at
+    ``level + 1`` with scale target * q_(level + 1) exactly. Every term is weighted by a
+    constant at target * q / scale(T_i) (no ciphertext product per coefficient)."""
     x = basis.x
-    ctx, native = x.context, x._ctx
-    q = float(ctx.coeff_moduli[level + 1])
+    native = x._ctx
+    q = float(x.context.coeff_moduli[level + 1])
     cts, values, scales = [], [], []
     for i in range(1, max(len(coeffs), 2)):
         c = float(coeffs[i]) if i < len(coeffs) else 0.0
@@ -94,16 +94,25 @@ def _combination(basis, coeffs: np.ndarray, target: float, level: int):
         cts.append(t._native)  # read on the level's limbs when T_i is higher
         values.append(c)
         scales.append(target * q / t.scale)
-    # Every product has scale target * q exactly (each constant absorbs its T_i's scale);
-    # the constants weigh the limbs directly (no plaintext is encoded or read).
+    # The constants weigh the limbs directly (no plaintext is encoded or read).
     acc = _he.linear_sum_constants(native, cts, values, scales, level + 1)
     acc.scale = target * q
-    out = native.rescale(acc)
+    return acc
+
+
+def _plus_constant(out, c0: float, target: float, level: int):
+    if abs(c0) < _EPS:
+        return out
+    native = out._ctx
+    return out._wrap(native.add_plain(out._native, native.encode_constant(float(c0), target, level)))
+
+
+def _combination(basis, coeffs: np.ndarray, target: float, level: int):
+    """sum_i c_i T_i (i < len(coeffs)) at ``level`` with scale exactly ``target``: the
+    linear sum, rescaled once."""
+    out = basis.x._ctx.rescale(_linear_sum(basis, coeffs, target, level))
     out.scale = target  # a fresh ciphertext: relabelled in place, not copied
-    out = x._wrap(out)
-    if abs(coeffs[0]) >= _EPS:
-        out = x._wrap(native.add_plain(out._native, native.encode_constant(float(coeffs[0]), target, level)))
-    return out
+    return _plus_constant(basis.x._wrap(out), coeffs[0], target, level)
 
 
 class _ExactBasis(_Basis):
@@ -199,15 +208,19 @@ def _evaluate(basis, coeffs: np.ndarray, baby: int, target: float):
         acc = native.add(acc, t)
     # Every tensor has scale target * q (each left factor was built for it).
     acc.scale = target * q
+    # A leaf as high as the spine joins the tensors before their rescale (same level and
+    # scale): one rescale and one rounding for both instead of two.
+    joined = d > 0 and leaf_level >= level
+    if joined:
+        acc = native.add(acc, _linear_sum(basis, coeffs, target, level))
+        acc.scale = target * q
     out = native.relinearize_rescale(acc, x.context.relin_key)
     out.scale = target
     out = x._wrap(out)
-    if d > 0:
-        rest = _combination(basis, coeffs, target, min(leaf_level, level))
-        out = out._wrap(native.add(out._native, rest._native))
-    elif abs(coeffs[0]) >= _EPS:
-        out = out._wrap(native.add_plain(out._native, native.encode_constant(float(coeffs[0]), target, level)))
-    return out
+    if d > 0 and not joined:
+        rest = _combination(basis, coeffs, target, leaf_level)
+        return out._wrap(native.add(out._native, rest._native))
+    return _plus_constant(out, coeffs[0], target, level)
 
 
 def chebyshev_bsgs(ct, coeffs: np.ndarray, baby: int = 8):
