@@ -14,6 +14,8 @@ namespace detail {
 void automorphism_eval_limb_avx512(const uint64_t* in, const uint32_t* perm, uint64_t* out, uint64_t n);
 void automorphism_eval_limb_streaming_avx512(const uint64_t* in, const uint32_t* perm, const uint32_t* targets,
                                              uint64_t* out, uint64_t n);
+void automorphism_eval_limbs_avx512(const uint64_t* const* in, std::size_t count, const uint32_t* perm, uint64_t* out,
+                                    uint64_t n);
 }  // namespace detail
 #endif
 
@@ -54,6 +56,15 @@ void automorphism_eval_limb(const uint64_t* in, const uint32_t* perm, uint64_t* 
   if (n % 8 == 0 && effective_backend() == Backend::Avx512) return detail::automorphism_eval_limb_avx512(in, perm, out, n);
 #endif
   for (uint64_t j = 0; j < n; ++j) out[j] = in[perm[j]];
+}
+
+void automorphism_eval_limbs(const uint64_t* const* in, std::size_t count, const uint32_t* perm, uint64_t* out,
+                             uint64_t n) {
+#ifdef PPML_HAVE_AUTOMORPHISM_AVX512
+  if (n % 8 == 0 && effective_backend() == Backend::Avx512)
+    return detail::automorphism_eval_limbs_avx512(in, count, perm, out, n);
+#endif
+  for (std::size_t c = 0; c < count; ++c) automorphism_eval_limb(in[c], perm, out + c * n, n);
 }
 
 std::vector<uint32_t> automorphism_block_targets(const uint32_t* perm, uint64_t n) {

@@ -22,6 +22,10 @@ void automorphism_coeff_limb(const uint64_t* in, uint64_t k, uint64_t* out, uint
 // out[j] = in[perm[j]] for a permutation from automorphism_permutation (the AVX-512 kernel
 // relies on its property that aligned blocks of 8 slots stay together).
 void automorphism_eval_limb(const uint64_t* in, const uint32_t* perm, uint64_t* out, uint64_t n);
+// automorphism_eval_limb of in[0 .. count-1] into out + c * n, one permutation for all
+// (`perm` may point into a longer permutation: slots j .. j + n - 1 of the output).
+void automorphism_eval_limbs(const uint64_t* const* in, std::size_t count, const uint32_t* perm, uint64_t* out,
+                             uint64_t n);
 // For such a permutation (n a multiple of 8): targets[b] = the first output slot of the
 // aligned block that receives input block b (slots 8b .. 8b + 7).
 std::vector<uint32_t> automorphism_block_targets(const uint32_t* perm, uint64_t n);

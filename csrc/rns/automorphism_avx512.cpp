@@ -5,6 +5,7 @@
 // store per 8 slots instead of 8 dependent address loads.
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ppml::rns::detail {
@@ -31,6 +32,20 @@ void automorphism_eval_limb_streaming_avx512(const uint64_t* in, const uint32_t*
     const __m512i lanes =
         _mm512_and_si512(_mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(perm + j))), seven);
     _mm512_storeu_si512(out + j, _mm512_permutexvar_epi64(lanes, _mm512_loadu_si512(in + 8 * b)));
+  }
+}
+
+// automorphism_eval_limb on `count` limbs through one permutation (n slots each into
+// out + c * n): each 8-slot block's lane indices are formed once for all of them.
+void automorphism_eval_limbs_avx512(const uint64_t* const* in, std::size_t count, const uint32_t* perm, uint64_t* out,
+                                    uint64_t n) {
+  const __m512i seven = _mm512_set1_epi64(7);
+  for (uint64_t j = 0; j < n; j += 8) {
+    const __m512i lanes =
+        _mm512_and_si512(_mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(perm + j))), seven);
+    const uint32_t source = perm[j] & ~uint32_t{7};
+    for (std::size_t c = 0; c < count; ++c)
+      _mm512_storeu_si512(out + c * n + j, _mm512_permutexvar_epi64(lanes, _mm512_loadu_si512(in[c] + source)));
   }
 }
 

@@ -136,17 +136,13 @@ void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, 
     if (key.compact()) a_block[j] = reinterpret_cast<const uint8_t*>(regenerated.data() + j * block);
   const int a_bits = key.compact() ? 64 : bits;
   for (std::size_t k = 0; k < n; k += block) {
+    if (perm) rns::automorphism_eval_limbs(digits, terms, perm + k, gathered.data(), block);
     for (std::size_t j = 0; j < terms; ++j) {
       if (key.compact())
         expand_key_uniform_range(aes, first + j, ki, q.value(), n, k, block, regenerated.data() + j * block);
       else
         a_block[j] = key.a[first + j].limb_bytes(ki) + k / 8 * static_cast<std::size_t>(bits);
-      if (perm) {
-        rns::automorphism_eval_limb(digits[j], perm + k, gathered.data() + j * block, block);
-        d_block[j] = gathered.data() + j * block;
-      } else {
-        d_block[j] = digits[j] + k;
-      }
+      d_block[j] = perm ? gathered.data() + j * block : digits[j] + k;
       b_block[j] = b_rows[j] + k / 8 * static_cast<std::size_t>(bits);
     }
     rns::inner_product2_packed_mod(d_block.data(), {b_block.data(), bits}, {a_block.data(), a_bits}, terms, out0 + k,
