@@ -127,7 +127,9 @@ void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, 
     rns::inner_product2_packed_mod(digits, {b_rows.data(), bits}, {a_rows.data(), bits}, terms, out0, out1, n, q);
     return;
   }
-  const std::size_t block = std::min<std::size_t>(n, kKeyExpandBlock);
+  // Two expansion blocks at a time: the IFMA inner product works in 512-coefficient spans
+  // (a 256-coefficient call fell back to unpacking the b-rows into scratch first).
+  const std::size_t block = std::min<std::size_t>(n, 2 * kKeyExpandBlock);
   AlignedBuffer<uint64_t> regenerated(key.compact() ? terms * block : 0, Uninitialized{});
   AlignedBuffer<uint64_t> gathered(perm ? terms * block : 0, Uninitialized{});
   std::vector<const uint64_t*> d_block(terms);
