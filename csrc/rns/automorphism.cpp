@@ -16,6 +16,7 @@ void automorphism_eval_limb_streaming_avx512(const uint64_t* in, const uint32_t*
                                              uint64_t* out, uint64_t n);
 void automorphism_eval_limbs_avx512(const uint64_t* const* in, std::size_t count, const uint32_t* perm, uint64_t* out,
                                     uint64_t n);
+void automorphism_eval_limb_add_avx512(const uint64_t* in, const uint32_t* perm, uint64_t* acc, uint64_t n, uint64_t q);
 }  // namespace detail
 #endif
 
@@ -65,6 +66,17 @@ void automorphism_eval_limbs(const uint64_t* const* in, std::size_t count, const
     return detail::automorphism_eval_limbs_avx512(in, count, perm, out, n);
 #endif
   for (std::size_t c = 0; c < count; ++c) automorphism_eval_limb(in[c], perm, out + c * n, n);
+}
+
+void automorphism_eval_limb_add(const uint64_t* in, const uint32_t* perm, uint64_t* acc, uint64_t n, uint64_t q) {
+#ifdef PPML_HAVE_AUTOMORPHISM_AVX512
+  if (n % 8 == 0 && effective_backend() == Backend::Avx512)
+    return detail::automorphism_eval_limb_add_avx512(in, perm, acc, n, q);
+#endif
+  for (uint64_t j = 0; j < n; ++j) {
+    const uint64_t sum = acc[j] + in[perm[j]];
+    acc[j] = sum >= q ? sum - q : sum;
+  }
 }
 
 std::vector<uint32_t> automorphism_block_targets(const uint32_t* perm, uint64_t n) {

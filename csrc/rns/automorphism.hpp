@@ -26,6 +26,9 @@ void automorphism_eval_limb(const uint64_t* in, const uint32_t* perm, uint64_t* 
 // (`perm` may point into a longer permutation: slots j .. j + n - 1 of the output).
 void automorphism_eval_limbs(const uint64_t* const* in, std::size_t count, const uint32_t* perm, uint64_t* out,
                              uint64_t n);
+// acc[j] = (acc[j] + in[perm[j]]) mod q (values below q < 2^63): a permuted limb added
+// without a buffer for it.
+void automorphism_eval_limb_add(const uint64_t* in, const uint32_t* perm, uint64_t* acc, uint64_t n, uint64_t q);
 // For such a permutation (n a multiple of 8): targets[b] = the first output slot of the
 // aligned block that receives input block b (slots 8b .. 8b + 7).
 std::vector<uint32_t> automorphism_block_targets(const uint32_t* perm, uint64_t n);

@@ -49,4 +49,17 @@ void automorphism_eval_limbs_avx512(const uint64_t* const* in, std::size_t count
   }
 }
 
+// acc = (acc + sigma(in)) mod q for one limb (acc and in below q < 2^63): the sum's
+// wrap-around test as a min (s - q is smaller exactly when s >= q), as the scalar loop.
+void automorphism_eval_limb_add_avx512(const uint64_t* in, const uint32_t* perm, uint64_t* acc, uint64_t n, uint64_t q) {
+  const __m512i seven = _mm512_set1_epi64(7), qv = _mm512_set1_epi64(static_cast<long long>(q));
+  for (uint64_t j = 0; j < n; j += 8) {
+    const __m512i lanes =
+        _mm512_and_si512(_mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(perm + j))), seven);
+    const __m512i v = _mm512_permutexvar_epi64(lanes, _mm512_loadu_si512(in + (perm[j] & ~uint32_t{7})));
+    const __m512i sum = _mm512_add_epi64(_mm512_loadu_si512(acc + j), v);
+    _mm512_storeu_si512(acc + j, _mm512_min_epu64(sum, _mm512_sub_epi64(sum, qv)));
+  }
+}
+
 }  // namespace ppml::rns::detail

@@ -80,9 +80,7 @@ std::vector<rlwe::Ciphertext> baby_step_sums(const rlwe::Context& ctx, const rlw
     // The rotated ciphertexts over Q_l * P: (P sigma(c0) + u0, u1).
     parallel_for(elts.size() * q_limbs, [&](std::size_t x) {
       const std::size_t r = x / q_limbs, i = x % q_limbs;
-      AlignedBuffer<uint64_t> t(n, Uninitialized{});
-      rns::automorphism_eval_limb(x0[0].data() + i * n, perm_data[r], t.data(), n);
-      rns::add_mod(u0[r] + i * n, t.data(), u0[r] + i * n, n, ctx.modulus(i));
+      rns::automorphism_eval_limb_add(x0[0].data() + i * n, perm_data[r], u0[r] + i * n, n, ctx.modulus(i).value());
     });
   }
   std::vector<rlwe::Ciphertext> out;

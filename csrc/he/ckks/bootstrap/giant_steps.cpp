@@ -57,9 +57,15 @@ rlwe::Ciphertext giant_step_sum_rescale(const rlwe::Context& ctx, const std::vec
   // acc: sum of the key inner products over Q_l * P, divided by P once below.
   rns::RnsPoly c[2] = {rns::RnsPoly(n, ctx.q_base(level), rns::Form::Evaluation),
                        rns::RnsPoly(n, ctx.q_base(level), rns::Form::Evaluation)};
-  AlignedBuffer<uint64_t> acc[2] = {AlignedBuffer<uint64_t>(limbs * n), AlignedBuffer<uint64_t>(limbs * n)};
-  AlignedBuffer<uint64_t> u[2] = {AlignedBuffer<uint64_t>(limbs * n, Uninitialized{}),
-                                  AlignedBuffer<uint64_t>(limbs * n, Uninitialized{})};
+  // The first rotation's inner products are written into acc directly (zeros when there
+  // is none), the others into u and added.
+  std::size_t rotations = 0;
+  for (uint64_t e : elts) rotations += e != 1;
+  AlignedBuffer<uint64_t> acc[2] = {rotations ? AlignedBuffer<uint64_t>(limbs * n, Uninitialized{}) : AlignedBuffer<uint64_t>(limbs * n),
+                                    rotations ? AlignedBuffer<uint64_t>(limbs * n, Uninitialized{}) : AlignedBuffer<uint64_t>(limbs * n)};
+  AlignedBuffer<uint64_t> u[2] = {AlignedBuffer<uint64_t>(rotations > 1 ? limbs * n : 0, Uninitialized{}),
+                                  AlignedBuffer<uint64_t>(rotations > 1 ? limbs * n : 0, Uninitialized{})};
+  bool first_rotation = true;
   for (std::size_t g = 0; g < partials.size(); ++g) {
     const rlwe::Ciphertext& p = *partials[g];
     if (elts[g] == 1) {
@@ -72,16 +78,19 @@ rlwe::Ciphertext giant_step_sum_rescale(const rlwe::Context& ctx, const std::vec
     auto perm = rns::automorphism_permutation(n, elts[g]);
     // The decomposition of c1 permuted digit by digit is that of sigma(c1) (hoisting).
     const rlwe::Decomposition dec = rlwe::decompose(ctx, p.polys[1]);
-    rlwe::key_inner_products_qp(ctx, dec, *keys[g], perm->data(), u[0].data(), u[1].data());
-    parallel_for(2 * limbs, [&](std::size_t x) {
-      const std::size_t k = x / limbs, t = x % limbs;
-      const math::Modulus& q = ctx.modulus(t < q_limbs ? t : ctx.q_count() + (t - q_limbs));
-      rns::add_mod(acc[k].data() + t * n, u[k].data() + t * n, acc[k].data() + t * n, n, q);
-    });
+    if (first_rotation) {
+      rlwe::key_inner_products_qp(ctx, dec, *keys[g], perm->data(), acc[0].data(), acc[1].data());
+      first_rotation = false;
+    } else {
+      rlwe::key_inner_products_qp(ctx, dec, *keys[g], perm->data(), u[0].data(), u[1].data());
+      parallel_for(2 * limbs, [&](std::size_t x) {
+        const std::size_t k = x / limbs, t = x % limbs;
+        const math::Modulus& q = ctx.modulus(t < q_limbs ? t : ctx.q_count() + (t - q_limbs));
+        rns::add_mod(acc[k].data() + t * n, u[k].data() + t * n, acc[k].data() + t * n, n, q);
+      });
+    }
     parallel_for(q_limbs, [&](std::size_t i) {
-      AlignedBuffer<uint64_t> rotated(n, Uninitialized{});
-      rns::automorphism_eval_limb(p.polys[0].limb(i), perm->data(), rotated.data(), n);
-      rns::add_mod(c[0].limb(i), rotated.data(), c[0].limb(i), n, ctx.modulus(i));
+      rns::automorphism_eval_limb_add(p.polys[0].limb(i), perm->data(), c[0].limb(i), n, ctx.modulus(i).value());
     });
   }
   rlwe::Ciphertext out;
