@@ -131,18 +131,23 @@ class _ExactBasis(_Basis):
         level = min(ta.level, tb.level)
         na, nb = (t._native if t.level == level else t._ctx.drop_to_level(t._native, level) for t in (ta, tb))
         native = ta._ctx
-        prod = native.relinearize_rescale(native.multiply(na, nb), ta.context.relin_key)
-        prod = native.multiply_integer(prod, 2)
-        prod = ta._wrap(prod)
         if a == b:
+            prod = native.relinearize_rescale(native.multiply(na, nb), ta.context.relin_key)
+            prod = ta._wrap(native.multiply_integer(prod, 2))
             out = prod._wrap(native.sub_plain(prod._native, native.encode_constant(1.0, prod.scale, prod.level)))
         else:
             t = self.get(a - b)
-            if t.level <= prod.level:
-                raise ValueError(f"T_{a - b} is not above T_{k}")
-            t = t if t.level == prod.level + 1 else t._wrap(native.drop_to_level(t._native, prod.level + 1))
-            t = t._times_scalar(1.0, prod.scale, "eval_mod")
-            out = prod._wrap(native.sub(prod._native, t._native))
+            if t.level < level:
+                raise ValueError(f"T_{a - b} is below the factors of T_{k}")
+            # T_(a-b) times the integer round(s_a s_b / s_(a-b)) (~2^60, relative rounding
+            # ~2^-60) joins the doubled tensor before its one relinearize-rescale: no
+            # rescale of its own, one rounding for both.
+            tensor = native.multiply_integer(native.multiply(na, nb), 2)
+            nt = t._native if t.level == level else native.drop_to_level(t._native, level)
+            nt = native.multiply_integer(nt, round(tensor.scale / t.scale))
+            nt.scale = tensor.scale
+            out = native.relinearize_rescale(native.sub(tensor, nt), ta.context.relin_key)
+            out = ta._wrap(out)
         self.cache[k] = out
         return out
 
