@@ -157,10 +157,7 @@ void init_random(py::module_& m) {
         uint64_t* dst = out.mutable_data();
         {
           py::gil_scoped_release release;
-          if (streams == 1)
-            random::uniform_mod_ctr(k, n, qv, dst, static_cast<std::size_t>(count));
-          else
-            random::uniform_mod_ctr_streams(k, n, qv, dst, static_cast<std::size_t>(streams), static_cast<std::size_t>(count));
+          random::uniform_mod_ctr_streams(k, n, qv, dst, static_cast<std::size_t>(streams), static_cast<std::size_t>(count));
         }
         return out;
       },

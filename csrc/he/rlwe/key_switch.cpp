@@ -110,9 +110,9 @@ void check_key(const Context& ctx, const KeySwitchKey& key) {
 }
 
 // out0 = sum_j digit_j * b_j, out1 = sum_j digit_j * a_j on limb ki of the key (prime q).
-// A compact key's a_j are regenerated 256 coefficients at a time into L1 and consumed at
+// A compact key's a_j are regenerated 512 coefficients at a time into L1 and consumed at
 // once, so the a-halves never travel from memory. With `perm`, sigma(digit_j) instead:
-// each 256-coefficient block of the permuted digits is gathered into L1 just before its
+// each 512-coefficient block of the permuted digits is gathered into L1 just before its
 // products (aligned 8-slot blocks, from digit limbs the caller keeps in cache).
 // Digits first .. first + terms - 1 of the key.
 void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, std::size_t ki,
@@ -134,16 +134,16 @@ void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, 
   AlignedBuffer<uint64_t> gathered(perm ? terms * block : 0, Uninitialized{});
   std::vector<const uint64_t*> d_block(terms);
   std::vector<const uint8_t*> b_block(terms), a_block(terms);
-  for (std::size_t j = 0; j < terms; ++j)
-    if (key.compact()) a_block[j] = reinterpret_cast<const uint8_t*>(regenerated.data() + j * block);
   const int a_bits = key.compact() ? 64 : bits;
   for (std::size_t k = 0; k < n; k += block) {
     if (perm) rns::automorphism_eval_limbs(digits, terms, perm + k, gathered.data(), block);
     for (std::size_t j = 0; j < terms; ++j) {
-      if (key.compact())
+      if (key.compact()) {
         expand_key_uniform_range(aes, first + j, ki, q.value(), n, k, block, regenerated.data() + j * block);
-      else
+        a_block[j] = reinterpret_cast<const uint8_t*>(regenerated.data() + j * block);
+      } else {
         a_block[j] = key.a[first + j].limb_bytes(ki) + k / 8 * static_cast<std::size_t>(bits);
+      }
       d_block[j] = perm ? gathered.data() + j * block : digits[j] + k;
       b_block[j] = b_rows[j] + k / 8 * static_cast<std::size_t>(bits);
     }

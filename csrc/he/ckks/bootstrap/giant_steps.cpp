@@ -1,5 +1,6 @@
 #include "he/ckks/bootstrap/giant_steps.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "common/aligned_buffer.hpp"
@@ -57,14 +58,11 @@ rlwe::Ciphertext giant_step_sum_rescale(const rlwe::Context& ctx, const std::vec
   // acc: sum of the key inner products over Q_l * P, divided by P once below.
   rns::RnsPoly c[2] = {rns::RnsPoly(n, ctx.q_base(level), rns::Form::Evaluation),
                        rns::RnsPoly(n, ctx.q_base(level), rns::Form::Evaluation)};
-  // The first rotation's inner products are written into acc directly (zeros when there
-  // is none), the others into u and added.
-  std::size_t rotations = 0;
-  for (uint64_t e : elts) rotations += e != 1;
-  AlignedBuffer<uint64_t> acc[2] = {rotations ? AlignedBuffer<uint64_t>(limbs * n, Uninitialized{}) : AlignedBuffer<uint64_t>(limbs * n),
-                                    rotations ? AlignedBuffer<uint64_t>(limbs * n, Uninitialized{}) : AlignedBuffer<uint64_t>(limbs * n)};
-  AlignedBuffer<uint64_t> u[2] = {AlignedBuffer<uint64_t>(rotations > 1 ? limbs * n : 0, Uninitialized{}),
-                                  AlignedBuffer<uint64_t>(rotations > 1 ? limbs * n : 0, Uninitialized{})};
+  // The first rotation's inner products are written into acc directly, the later ones
+  // into u and added; acc is zeroed below when there is no rotation.
+  AlignedBuffer<uint64_t> acc[2] = {AlignedBuffer<uint64_t>(limbs * n, Uninitialized{}),
+                                    AlignedBuffer<uint64_t>(limbs * n, Uninitialized{})};
+  AlignedBuffer<uint64_t> u[2];
   bool first_rotation = true;
   for (std::size_t g = 0; g < partials.size(); ++g) {
     const rlwe::Ciphertext& p = *partials[g];
@@ -82,6 +80,8 @@ rlwe::Ciphertext giant_step_sum_rescale(const rlwe::Context& ctx, const std::vec
       rlwe::key_inner_products_qp(ctx, dec, *keys[g], perm->data(), acc[0].data(), acc[1].data());
       first_rotation = false;
     } else {
+      if (u[0].size() == 0)
+        for (auto& buffer : u) buffer = AlignedBuffer<uint64_t>(limbs * n, Uninitialized{});
       rlwe::key_inner_products_qp(ctx, dec, *keys[g], perm->data(), u[0].data(), u[1].data());
       parallel_for(2 * limbs, [&](std::size_t x) {
         const std::size_t k = x / limbs, t = x % limbs;
@@ -93,6 +93,8 @@ rlwe::Ciphertext giant_step_sum_rescale(const rlwe::Context& ctx, const std::vec
       rns::automorphism_eval_limb_add(p.polys[0].limb(i), perm->data(), c[0].limb(i), n, ctx.modulus(i).value());
     });
   }
+  if (first_rotation)
+    for (auto& buffer : acc) std::fill(buffer.data(), buffer.data() + limbs * n, uint64_t{0});
   rlwe::Ciphertext out;
   out.polys.resize(2);
   rlwe::mod_down_rescale_qp(ctx, level, acc[0].data(), acc[1].data(), c[0], c[1], out.polys[0], out.polys[1]);

@@ -88,8 +88,7 @@ rlwe::Ciphertext constant_inner_product(const rlwe::Context& ctx, const Encoder&
     std::vector<const uint64_t*> y(terms);
     for (std::size_t t = 0; t < terms; ++t) y[t] = cts[t]->polys[c].limb(i);
     const math::Modulus& q = ctx.modulus(i);
-    rns::weighted_sum_mod(y.data(), weights.data() + i * terms, terms, out.polys[c].limb(i), n, q,
-                          static_cast<int>(q.bits()));
+    rns::weighted_sum_mod(y.data(), weights.data() + i * terms, terms, out.polys[c].limb(i), n, q, q.bits());
   });
   return out;
 }
