@@ -102,6 +102,8 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
   return dec;
 }
 
+static_assert(kKeyPiece % kKeyExpandBlock == 0, "a piece is a whole number of expansion blocks");
+
 namespace {
 
 void check_key(const Context& ctx, const KeySwitchKey& key) {
@@ -114,28 +116,37 @@ void check_key(const Context& ctx, const KeySwitchKey& key) {
 // once, so the a-halves never travel from memory. With `perm`, sigma(digit_j) instead:
 // each 512-coefficient block of the permuted digits is gathered into L1 just before its
 // products (aligned 8-slot blocks, from digit limbs the caller keeps in cache).
-// Digits first .. first + terms - 1 of the key.
+// Digits first .. first + terms - 1 of the key; coefficients [begin, end) (multiples of
+// kKeyPiece, or the whole limb), out0 and out1 holding coefficient `begin` first.
 void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, std::size_t ki,
                          const uint64_t* const* digits, std::size_t first, std::size_t terms, uint64_t* out0,
-                         uint64_t* out1, uint64_t n, const math::Modulus& q, const uint32_t* perm = nullptr) {
+                         uint64_t* out1, uint64_t n, const math::Modulus& q, const uint32_t* perm = nullptr,
+                         std::size_t begin = 0, std::size_t end = 0) {
+  if (end == 0) end = n;
   // Every digit's limb ki has the width of prime ki.
   const int bits = key.b[first].width(ki);
   std::vector<const uint8_t*> b_rows(terms), a_rows(terms);
   for (std::size_t j = 0; j < terms; ++j) b_rows[j] = key.b[first + j].limb_bytes(ki);
   if (!key.compact() && !perm) {
-    for (std::size_t j = 0; j < terms; ++j) a_rows[j] = key.a[first + j].limb_bytes(ki);
-    rns::inner_product2_packed_mod(digits, {b_rows.data(), bits}, {a_rows.data(), bits}, terms, out0, out1, n, q);
+    std::vector<const uint64_t*> d_range(terms);
+    for (std::size_t j = 0; j < terms; ++j) {
+      a_rows[j] = key.a[first + j].limb_bytes(ki) + begin / 8 * static_cast<std::size_t>(bits);
+      b_rows[j] += begin / 8 * static_cast<std::size_t>(bits);
+      d_range[j] = digits[j] + begin;
+    }
+    rns::inner_product2_packed_mod(d_range.data(), {b_rows.data(), bits}, {a_rows.data(), bits}, terms, out0, out1,
+                                   end - begin, q);
     return;
   }
   // Two expansion blocks at a time: the IFMA inner product works in 512-coefficient spans
   // (a 256-coefficient call fell back to unpacking the b-rows into scratch first).
-  const std::size_t block = std::min<std::size_t>(n, 2 * kKeyExpandBlock);
+  const std::size_t block = std::min<std::size_t>(n, kKeyPiece);
   AlignedBuffer<uint64_t> regenerated(key.compact() ? terms * block : 0, Uninitialized{});
   AlignedBuffer<uint64_t> gathered(perm ? terms * block : 0, Uninitialized{});
   std::vector<const uint64_t*> d_block(terms);
   std::vector<const uint8_t*> b_block(terms), a_block(terms);
   const int a_bits = key.compact() ? 64 : bits;
-  for (std::size_t k = 0; k < n; k += block) {
+  for (std::size_t k = begin; k < end; k += block) {
     if (perm) rns::automorphism_eval_limbs(digits, terms, perm + k, gathered.data(), block);
     for (std::size_t j = 0; j < terms; ++j) {
       if (key.compact()) {
@@ -147,8 +158,8 @@ void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, 
       d_block[j] = perm ? gathered.data() + j * block : digits[j] + k;
       b_block[j] = b_rows[j] + k / 8 * static_cast<std::size_t>(bits);
     }
-    rns::inner_product2_packed_mod(d_block.data(), {b_block.data(), bits}, {a_block.data(), a_bits}, terms, out0 + k,
-                                   out1 + k, block, q);
+    rns::inner_product2_packed_mod(d_block.data(), {b_block.data(), bits}, {a_block.data(), a_bits}, terms,
+                                   out0 + (k - begin), out1 + (k - begin), block, q);
   }
 }
 
@@ -301,30 +312,24 @@ void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const K
   key_inner_products(ctx, dec, key, perm, acc0, acc1);
 }
 
-void key_inner_products_qp_many(const Context& ctx, const Decomposition& dec, const std::vector<const KeySwitchKey*>& keys,
-                                const std::vector<const uint32_t*>& perms, const std::vector<uint64_t*>& acc0,
-                                const std::vector<uint64_t*>& acc1) {
-  const std::size_t count = keys.size();
-  if (perms.size() != count || acc0.size() != count || acc1.size() != count)
-    throw_parameter("key_switch", "permutations", "do not match the keys", std::to_string(count) + " of each", perms.size());
-  for (const KeySwitchKey* key : keys) check_key(ctx, *key);
-  const uint64_t n = ctx.n();
-  const std::size_t terms = dec.digits.size();
-  std::vector<random::Aes128Key> aes(count);
-  for (std::size_t r = 0; r < count; ++r) aes[r] = key_expander(keys[r]->seed);
-  // Target limb by target limb, every key in turn (tasks t-major: the threads work on
-  // neighbouring tasks): the digits' limb t comes from memory for the first key and from
-  // cache for the others, instead of the whole decomposition streamed once per key (~100
-  // MB per key at the top of a 2^16 bootstrap chain), and each key's permutation gathers
-  // from it block by block (no permuted copy). Each output limb is one task's.
-  parallel_for(dec.limbs * count, [&](std::size_t x) {
-    const std::size_t t = x / count, r = x % count;
-    std::vector<const uint64_t*> a_ptrs(terms);
-    for (std::size_t j = 0; j < terms; ++j) a_ptrs[j] = dec.digits[j].data() + t * n;
-    const std::size_t ki = key_index(ctx, dec.level, t);
-    limb_inner_products(*keys[r], aes[r], ki, a_ptrs.data(), 0, terms, acc0[r] + t * n, acc1[r] + t * n, n,
-                        ctx.modulus(ki), perms[r]);
-  });
+HoistedKeyProducts::HoistedKeyProducts(const Context& ctx, const Decomposition& dec,
+                                       std::vector<const KeySwitchKey*> keys, std::vector<const uint32_t*> perms)
+    : ctx_(ctx), dec_(dec), keys_(std::move(keys)), perms_(std::move(perms)) {
+  if (perms_.size() != keys_.size())
+    throw_parameter("key_switch", "permutations", "do not match the keys", std::to_string(keys_.size()),
+                    perms_.size());
+  for (const KeySwitchKey* key : keys_) check_key(ctx, *key);
+  for (const KeySwitchKey* key : keys_) aes_.push_back(key_expander(key->seed));
+}
+
+void HoistedKeyProducts::compute(std::size_t r, std::size_t t, std::size_t begin, std::size_t end, uint64_t* out0,
+                                 uint64_t* out1) const {
+  const std::size_t terms = dec_.digits.size();
+  std::vector<const uint64_t*> digits(terms);
+  for (std::size_t j = 0; j < terms; ++j) digits[j] = dec_.digits[j].data() + t * ctx_.n();
+  const std::size_t ki = key_index(ctx_, dec_.level, t);
+  limb_inner_products(*keys_[r], aes_[r], ki, digits.data(), 0, terms, out0, out1, ctx_.n(), ctx_.modulus(ki),
+                      perms_[r], begin, end);
 }
 
 void switch_key(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, rns::RnsPoly& u0,

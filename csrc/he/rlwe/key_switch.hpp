@@ -7,6 +7,7 @@
 
 #include "common/aligned_buffer.hpp"
 #include "he/rlwe/keys.hpp"
+#include "random/aes_ctr.hpp"
 
 namespace ppml::rlwe {
 
@@ -31,11 +32,32 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
 void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key,
                            const uint32_t* perm, uint64_t* acc0, uint64_t* acc1);
 
+// Coefficients per piece of HoistedKeyProducts::compute (the key expansion's and the IFMA
+// inner product's block).
+constexpr std::size_t kKeyPiece = 512;
+
 // key_inner_products_qp for several keys (and permutations, null for none) on one
-// decomposition, into acc0[r], acc1[r]: the same values, the digits read from memory once.
-void key_inner_products_qp_many(const Context& ctx, const Decomposition& dec, const std::vector<const KeySwitchKey*>& keys,
-                                const std::vector<const uint32_t*>& perms, const std::vector<uint64_t*>& acc0,
-                                const std::vector<uint64_t*>& acc1);
+// decomposition, a piece at a time: key r's inner products on target limb t (data primes
+// first, as in Decomposition) for coefficients [begin, end), multiples of kKeyPiece (or
+// the whole limb). The caller consumes each piece while it is in cache (the babies of a
+// linear transform are multiplied by their diagonals at once, never stored whole).
+// Holds references to ctx and dec.
+class HoistedKeyProducts {
+ public:
+  HoistedKeyProducts(const Context& ctx, const Decomposition& dec, std::vector<const KeySwitchKey*> keys,
+                     std::vector<const uint32_t*> perms);
+  std::size_t size() const { return keys_.size(); }
+  // out0 and out1 receive coefficients begin .. end - 1.
+  void compute(std::size_t r, std::size_t t, std::size_t begin, std::size_t end, uint64_t* out0,
+               uint64_t* out1) const;
+
+ private:
+  const Context& ctx_;
+  const Decomposition& dec_;
+  std::vector<const KeySwitchKey*> keys_;
+  std::vector<const uint32_t*> perms_;
+  std::vector<random::Aes128Key> aes_;
+};
 
 // ModDown of two Q_l * P accumulators: (u0, u1) = round(acc / P) over Q_l.
 // `acc_coeff`: the accumulators are in coefficient form (key switching through the

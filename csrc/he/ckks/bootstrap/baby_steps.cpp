@@ -1,5 +1,7 @@
 #include "he/ckks/bootstrap/baby_steps.hpp"
 
+#include <algorithm>
+#include <memory>
 #include <string>
 
 #include "common/aligned_buffer.hpp"
@@ -46,64 +48,78 @@ std::vector<rlwe::Ciphertext> baby_step_sums(const rlwe::Context& ctx, const rlw
   const int level = ct.level();
   const uint64_t n = ctx.n();
   const std::size_t q_limbs = static_cast<std::size_t>(level) + 1, limbs = q_limbs + ctx.p_count();
-  // P * (c0, c1) over Q_l * P (zero modulo P): the identity term and, permuted, the c0 of
-  // every baby rotation, in the scale of the un-divided inner products.
+  // P * (c0, c1) over Q_l * P (zero modulo P): the identity term, and P * sigma(c0) is
+  // the c0 of every baby rotation, in the scale of the un-divided inner products.
   AlignedBuffer<uint64_t> scaled[2] = {AlignedBuffer<uint64_t>(limbs * n), AlignedBuffer<uint64_t>(limbs * n)};
   parallel_for(2 * q_limbs, [&](std::size_t x) {
     const std::size_t c = x / q_limbs, i = x % q_limbs;
     rns::mul_scalar_mod(ct.polys[c].limb(i), ctx.p_mod_q(i), scaled[c].data() + i * n, n, ctx.modulus(i));
   });
-  // Every rotation over Q_l * P is kept (x[0]: the identity term P * c; x[r + 1]: baby r,
-  // ~0.5 GB for 15 babies at the top of a 2^16 chain) so that each partial sum is one
-  // lazily reduced inner product per limb, its accumulators in registers: summing term
-  // by term instead streamed the accumulators through memory once per diagonal, nearly
-  // three times the traffic.
-  std::vector<AlignedBuffer<uint64_t>> x0, x1;
-  x0.push_back(std::move(scaled[0]));
-  x1.push_back(std::move(scaled[1]));
-  if (!elts.empty()) {
-    const rlwe::Decomposition dec = rlwe::decompose(ctx, ct.polys[1]);
-    std::vector<std::shared_ptr<const std::vector<uint32_t>>> perms;
-    std::vector<const uint32_t*> perm_data;
-    std::vector<uint64_t*> u0, u1;
-    for (std::size_t r = 0; r < elts.size(); ++r) {
-      if (keys[r]->key_id != ct.key_id) throw_mismatch("baby_step_sums", "keys", "belong to another key set", "the ciphertext's keys", "other keys");
-      perms.push_back(rns::automorphism_permutation(n, elts[r]));
-      perm_data.push_back(perms.back()->data());
-      x0.emplace_back(limbs * n, Uninitialized{});
-      x1.emplace_back(limbs * n, Uninitialized{});
-      u0.push_back(x0.back().data());
-      u1.push_back(x1.back().data());
-    }
-    // All babies' inner products in one pass over the digits.
-    rlwe::key_inner_products_qp_many(ctx, dec, keys, perm_data, u0, u1);
-    // The rotated ciphertexts over Q_l * P: (P sigma(c0) + u0, u1).
-    parallel_for(elts.size() * q_limbs, [&](std::size_t x) {
-      const std::size_t r = x / q_limbs, i = x % q_limbs;
-      rns::automorphism_eval_limb_add(x0[0].data() + i * n, perm_data[r], u0[r] + i * n, n, ctx.modulus(i).value());
-    });
+  const std::size_t count = elts.size();
+  rlwe::Decomposition dec;
+  std::vector<std::shared_ptr<const std::vector<uint32_t>>> perms;
+  std::vector<const uint32_t*> perm_data;
+  for (std::size_t r = 0; r < count; ++r) {
+    if (keys[r]->key_id != ct.key_id) throw_mismatch("baby_step_sums", "keys", "belong to another key set", "the ciphertext's keys", "other keys");
+    perms.push_back(rns::automorphism_permutation(n, elts[r]));
+    perm_data.push_back(perms.back()->data());
   }
+  if (count) dec = rlwe::decompose(ctx, ct.polys[1]);
+  const rlwe::HoistedKeyProducts products(ctx, dec, keys, perm_data);
+  std::vector<AlignedBuffer<uint64_t>> acc0, acc1;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    acc0.emplace_back(limbs * n, Uninitialized{});
+    acc1.emplace_back(limbs * n, Uninitialized{});
+  }
+  // Limb by limb, a chunk of coefficients at a time: every baby rotation's chunk (its key
+  // inner products plus P sigma(c0)) is formed in cache and multiplied by the diagonals of
+  // every group at once. Stored whole over Q_l * P, the rotations (~0.5 GB for 15 babies
+  // at the top of a 2^16 chain) went to memory and came back once per group. Each limb is
+  // split into a few ranges so that many threads still find tasks.
+  const std::size_t chunk = std::min<std::size_t>(n, 4 * rlwe::kKeyPiece);
+  const std::size_t ranges = std::max<std::size_t>(1, std::min<std::size_t>(4, n / chunk));
+  const std::size_t span = n / ranges;
+  parallel_for(limbs * ranges, [&](std::size_t x) {
+    const std::size_t t = x / ranges, begin = (x % ranges) * span;
+    const bool special = t >= q_limbs;
+    const math::Modulus& q = ctx.modulus(special ? ctx.q_count() + (t - q_limbs) : t);
+    AlignedBuffer<uint64_t> rotated(2 * count * chunk, Uninitialized{});
+    std::vector<const uint64_t*> w, y0, y1;
+    for (std::size_t k = begin; k < begin + span; k += chunk) {
+      for (std::size_t r = 0; r < count; ++r) {
+        uint64_t* u0 = rotated.data() + 2 * r * chunk;
+        products.compute(r, t, k, k + chunk, u0, u0 + chunk);
+        if (!special) rns::automorphism_eval_limb_add(scaled[0].data() + t * n, perm_data[r] + k, u0, chunk, q.value());
+      }
+      for (std::size_t g = 0; g < groups.size(); ++g) {
+        const std::vector<BabyTerm>& group = groups[g];
+        w.clear();
+        y0.clear();
+        y1.clear();
+        for (const BabyTerm& term : group) {
+          const HoistedDiagonal& d = *term.diagonal;
+          w.push_back((special ? d.p_part.limb(t - q_limbs) : d.q_part.poly.limb(t)) + k);
+          if (term.baby < 0) {
+            y0.push_back(scaled[0].data() + t * n + k);
+            y1.push_back(scaled[1].data() + t * n + k);
+          } else {
+            y0.push_back(rotated.data() + 2 * static_cast<std::size_t>(term.baby) * chunk);
+            y1.push_back(y0.back() + chunk);
+          }
+        }
+        rns::inner_product2_mod(w.data(), y0.data(), y1.data(), group.size(), acc0[g].data() + t * n + k,
+                                acc1[g].data() + t * n + k, chunk, q);
+      }
+    }
+  });
   std::vector<rlwe::Ciphertext> out;
   for (std::size_t g = 0; g < groups.size(); ++g) {
-    const std::vector<BabyTerm>& group = groups[g];
-    AlignedBuffer<uint64_t> acc0(limbs * n, Uninitialized{}), acc1(limbs * n, Uninitialized{});
-    parallel_for(limbs, [&](std::size_t t) {
-      const bool special = t >= q_limbs;
-      std::vector<const uint64_t*> w(group.size()), y0(group.size()), y1(group.size());
-      for (std::size_t k = 0; k < group.size(); ++k) {
-        const HoistedDiagonal& d = *group[k].diagonal;
-        w[k] = special ? d.p_part.limb(t - q_limbs) : d.q_part.poly.limb(t);
-        y0[k] = x0[group[k].baby + 1].data() + t * n;
-        y1[k] = x1[group[k].baby + 1].data() + t * n;
-      }
-      const math::Modulus& q = ctx.modulus(special ? ctx.q_count() + (t - q_limbs) : t);
-      rns::inner_product2_mod(w.data(), y0.data(), y1.data(), group.size(), acc0.data() + t * n,
-                              acc1.data() + t * n, n, q);
-    });
     rlwe::Ciphertext c;
     c.polys.resize(2);
-    rlwe::mod_down_qp(ctx, level, acc0.data(), acc1.data(), c.polys[0], c.polys[1]);
-    c.scale = ct.scale * group.front().diagonal->q_part.scale;
+    rlwe::mod_down_qp(ctx, level, acc0[g].data(), acc1[g].data(), c.polys[0], c.polys[1]);
+    acc0[g] = AlignedBuffer<uint64_t>();
+    acc1[g] = AlignedBuffer<uint64_t>();
+    c.scale = ct.scale * groups[g].front().diagonal->q_part.scale;
     c.fingerprint = ct.fingerprint;
     c.key_id = ct.key_id;
     out.push_back(std::move(c));
