@@ -54,6 +54,15 @@ void BaseConverter::scaled_inputs(const uint64_t* in, uint64_t* y, std::size_t n
   });
 }
 
+void BaseConverter::scale_input(std::size_t i, uint64_t* x, std::size_t n) const {
+  mul_scalar_mod(x, from_->inv_punctured(i), x, n, (*from_)[i]);
+}
+
+void BaseConverter::convert_scaled_to(const uint64_t* const* y, std::size_t j, uint64_t* out, std::size_t n) const {
+  const std::size_t kb = from_->size();
+  weighted_sum_mod(y, punctured_mod_.data() + j * kb, kb, out, n, (*to_)[j], from_bits_);
+}
+
 void BaseConverter::accumulate(const uint64_t* y, uint64_t* out, std::size_t n) const {
   const std::size_t kb = from_->size(), kc = to_->size();
   const std::size_t blocks = (n + kSumBlock - 1) / kSumBlock;

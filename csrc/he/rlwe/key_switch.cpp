@@ -232,6 +232,64 @@ void key_inner_products(const Context& ctx, const Decomposition& dec, const KeyS
   });
 }
 
+// key_inner_products(decompose(d)) without the decomposition in memory, for a single key:
+// target limb by target limb, each digit is raised to that limb (weighted sum of its
+// scaled coefficient limbs, then the forward transform) into a per-task buffer and goes
+// into the inner product while in cache. The decomposition and the conversions' outputs
+// (~130 MB for a relinearization at level 20 of the 2^16 bootstrapping chain) were
+// written to memory and read back. The same operations on the same values: same bits.
+void streamed_inner_products(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key,
+                             const uint32_t* perm, uint64_t* acc0, uint64_t* acc1) {
+  check_key(ctx, key);
+  const int level = static_cast<int>(d.limbs()) - 1;
+  const uint64_t n = ctx.n();
+  const std::size_t limbs = d.limbs() + ctx.p_count();
+  std::size_t digits = 0;
+  while (static_cast<int>(digits) < ctx.digits() && ctx.digit_start(digits) <= static_cast<std::size_t>(level)) ++digits;
+  auto digit_end = [&](std::size_t j) { return std::min(ctx.digit_end(j), static_cast<std::size_t>(level) + 1); };
+  std::vector<std::size_t> digit_of(d.limbs());
+  for (std::size_t j = 0; j < digits; ++j)
+    for (std::size_t i = ctx.digit_start(j); i < digit_end(j); ++i) digit_of[i] = j;
+  // Coefficient form, centred (see raise_limb), and for digits of several primes scaled
+  // by (Q_j / q_i)^-1: the inputs of each digit's conversion.
+  AlignedBuffer<uint64_t> scaled(d.limbs() * n, Uninitialized{});
+  parallel_for(d.limbs(), [&](std::size_t i) {
+    uint64_t* y = scaled.data() + i * n;
+    ntt::inverse(d.limb(i), y, ctx.ntt(i));
+    centre_source(y, n, ctx.modulus(i));
+    const std::size_t j = digit_of[i], begin = ctx.digit_start(j);
+    if (digit_end(j) - begin > 1) ctx.mod_up_converter(level, static_cast<int>(j)).scale_input(i - begin, y, n);
+  });
+  const random::Aes128Key aes = key_expander(key.seed);
+  for_each_target(ctx, level, limbs, digits, acc0, acc1,
+                  [&](std::size_t t, std::size_t j0, std::size_t j1, uint64_t* out0, uint64_t* out1) {
+    AlignedBuffer<uint64_t> raised((j1 - j0) * n, Uninitialized{});
+    std::vector<const uint64_t*> operands(j1 - j0), sources;
+    const std::size_t ki = key_index(ctx, level, t);
+    const math::Modulus& qt = ctx.modulus(ki);
+    for (std::size_t j = j0; j < j1; ++j) {
+      const std::size_t begin = ctx.digit_start(j), end = digit_end(j);
+      uint64_t* dst = raised.data() + (j - j0) * n;
+      operands[j - j0] = dst;
+      if (t >= begin && t < end) {
+        operands[j - j0] = d.limb(t);  // its own prime: the input as it is
+      } else if (end - begin == 1) {
+        raise_limb(ctx, scaled.data() + begin * n, ctx.modulus(begin).value(), ki, dst);
+      } else {
+        sources.clear();
+        for (std::size_t i = begin; i < end; ++i) sources.push_back(scaled.data() + i * n);
+        const std::size_t target = t < begin ? t : t - (end - begin);
+        ctx.mod_up_converter(level, static_cast<int>(j)).convert_scaled_to(sources.data(), target, dst, n);
+        uint64_t q_digit = 1;
+        for (std::size_t i = begin; i < end; ++i) q_digit = qt.mul(q_digit, qt.reduce(ctx.modulus(i).value()));
+        const uint64_t h = qt.mul(qt.add(q_digit, qt.value() - 1), (qt.value() + 1) >> 1);
+        ntt::forward(dst, qt.neg(h), dst, ctx.ntt(ki));
+      }
+    }
+    limb_inner_products(key, aes, ki, operands.data(), j0, j1 - j0, out0, out1, n, qt, perm);
+  });
+}
+
 // One prime per digit (the SEAL/OpenFHE default): target limb by target limb, the digits
 // are raised, transformed and multiplied with the key while they sit in cache, instead of
 // materializing the whole decomposition (SEAL's loop order). Or, with a key that has them,
@@ -288,7 +346,7 @@ bool accumulate(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
   acc1 = AlignedBuffer<uint64_t>(limbs * ctx.n(), Uninitialized{});
   if (one_prime_digits(ctx, level))
     return single_prime_inner_products(ctx, d, key, acc0.data(), acc1.data(), d_coeff);
-  key_inner_products(ctx, decompose(ctx, d), key, nullptr, acc0.data(), acc1.data());
+  streamed_inner_products(ctx, d, key, nullptr, acc0.data(), acc1.data());
   return false;
 }
 
@@ -307,9 +365,9 @@ void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwi
   mod_down_qp(ctx, dec.level, acc0.data(), acc1.data(), u0, u1);
 }
 
-void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key,
-                           const uint32_t* perm, uint64_t* acc0, uint64_t* acc1) {
-  key_inner_products(ctx, dec, key, perm, acc0, acc1);
+void key_inner_products_qp(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, const uint32_t* perm,
+                           uint64_t* acc0, uint64_t* acc1) {
+  streamed_inner_products(ctx, d, key, perm, acc0, acc1);
 }
 
 HoistedKeyProducts::HoistedKeyProducts(const Context& ctx, const Decomposition& dec,

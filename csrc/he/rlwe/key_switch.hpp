@@ -27,10 +27,12 @@ Decomposition decompose(const Context& ctx, const rns::RnsPoly& d);
 void apply_switch_key(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key, const uint32_t* perm,
                       rns::RnsPoly& u0, rns::RnsPoly& u1);
 
-// apply_switch_key without its ModDown: the inner products over Q_l * P (dec.limbs limbs
-// each, data primes first, evaluation form), about P (u0, u1). For double hoisting.
-void key_inner_products_qp(const Context& ctx, const Decomposition& dec, const KeySwitchKey& key,
-                           const uint32_t* perm, uint64_t* acc0, uint64_t* acc1);
+// The key inner products of d (evaluation form; sigma(d) with `perm`) over Q_l * P
+// (level + 1 + |P| limbs each, data primes first, evaluation form), about P (u0, u1):
+// apply_switch_key without its ModDown, for double hoisting. The decomposition is
+// formed limb by limb beside the products, never whole.
+void key_inner_products_qp(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key, const uint32_t* perm,
+                           uint64_t* acc0, uint64_t* acc1);
 
 // Coefficients per piece of HoistedKeyProducts::compute (the key expansion's and the IFMA
 // inner product's block).

@@ -74,15 +74,14 @@ rlwe::Ciphertext giant_step_sum_rescale(const rlwe::Context& ctx, const std::vec
       continue;
     }
     auto perm = rns::automorphism_permutation(n, elts[g]);
-    // The decomposition of c1 permuted digit by digit is that of sigma(c1) (hoisting).
-    const rlwe::Decomposition dec = rlwe::decompose(ctx, p.polys[1]);
+    // The decomposition of c1 permuted digit by digit is that of sigma(c1).
     if (first_rotation) {
-      rlwe::key_inner_products_qp(ctx, dec, *keys[g], perm->data(), acc[0].data(), acc[1].data());
+      rlwe::key_inner_products_qp(ctx, p.polys[1], *keys[g], perm->data(), acc[0].data(), acc[1].data());
       first_rotation = false;
     } else {
       if (u[0].size() == 0)
         for (auto& buffer : u) buffer = AlignedBuffer<uint64_t>(limbs * n, Uninitialized{});
-      rlwe::key_inner_products_qp(ctx, dec, *keys[g], perm->data(), u[0].data(), u[1].data());
+      rlwe::key_inner_products_qp(ctx, p.polys[1], *keys[g], perm->data(), u[0].data(), u[1].data());
       parallel_for(2 * limbs, [&](std::size_t x) {
         const std::size_t k = x / limbs, t = x % limbs;
         const math::Modulus& q = ctx.modulus(t < q_limbs ? t : ctx.q_count() + (t - q_limbs));
