@@ -12,6 +12,7 @@
 #include "he/ckks/bootstrap/ephemeral_key.hpp"
 #include "he/ckks/bootstrap/giant_steps.hpp"
 #include "he/ckks/bootstrap/linear_sum.hpp"
+#include "he/ckks/bootstrap/tensor_sum.hpp"
 #include "he/ckks/bootstrap/mod_raise.hpp"
 #include "he/rlwe/arith.hpp"
 
@@ -60,6 +61,17 @@ void init_bootstrap(py::module_& root) {
   }, py::arg("context"), py::arg("ciphertexts"), py::arg("values"), py::arg("scales"), py::arg("level"),
      "sum_t ciphertexts[t] * round(values[t] * scales[t]) at `level`: the linear_sum of "
      "encode_constant(values[t], scales[t], level) plaintexts, bit for bit, without encoding them.");
+  m.def("tensor_sum", [](HeContext& h, const std::vector<const Ciphertext*>& lefts,
+                         const std::vector<const Ciphertext*>& rights, int level, const py::int_& factor,
+                         const Ciphertext* addend, const py::int_& addend_factor) {
+    const std::vector<uint64_t> f = residues_of(h, factor), g = residues_of(h, addend_factor);
+    py::gil_scoped_release release;
+    return std::make_shared<Ciphertext>(ckks::tensor_sum(*h.ctx, lefts, rights, level, f, addend, g));
+  }, py::arg("context"), py::arg("lefts"), py::arg("rights"), py::arg("level"), py::arg("factor") = 1,
+     py::arg("addend") = nullptr, py::arg("addend_factor") = 0,
+     "factor * sum_k lefts[k] (x) rights[k] - addend_factor * addend at `level` (operands at or above it), "
+     "unrelinearized, scale lefts[0].scale * rights[0].scale: bit for bit the separate products, "
+     "multiply_integer, add and sub, in one pass per limb.");
   py::class_<ckks::HoistedDiagonal, std::shared_ptr<ckks::HoistedDiagonal>>(m, "HoistedDiagonal")
       .def_property_readonly("level", [](const ckks::HoistedDiagonal& d) { return d.q_part.level(); })
       .def_property_readonly("scale", [](const ckks::HoistedDiagonal& d) { return d.q_part.scale; });

@@ -27,13 +27,6 @@ namespace {
 using rlwe::Ciphertext;
 using rlwe::Plaintext;
 
-std::vector<uint64_t> residues_of(const HeContext& hc, const py::int_& value) {
-  std::vector<uint64_t> r;
-  py::object v = value;
-  for (std::size_t i = 0; i < hc.ctx->q_count(); ++i) r.push_back(v.attr("__mod__")(hc.ctx->params().q[i]).cast<uint64_t>());
-  return r;
-}
-
 const rlwe::KeySwitchKey& galois_key(const rlwe::GaloisKeys& gk, uint64_t elt) {
   auto it = gk.keys.find(elt);
   if (it == gk.keys.end())

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <pybind11/pybind11.h>
+
 #include "common/errors.hpp"
 #include "he/ckks/encoder.hpp"
 #include "he/rlwe/context.hpp"
@@ -61,5 +63,13 @@ struct HeContext {
                      "an object of this context (fingerprint " + std::to_string(ctx->fingerprint()) + ")", fingerprint);
   }
 };
+
+// A Python integer (any size, any sign) modulo every data prime of the context.
+inline std::vector<uint64_t> residues_of(const HeContext& hc, const pybind11::int_& value) {
+  std::vector<uint64_t> r;
+  pybind11::object v = value;
+  for (std::size_t i = 0; i < hc.ctx->q_count(); ++i) r.push_back(v.attr("__mod__")(hc.ctx->params().q[i]).cast<uint64_t>());
+  return r;
+}
 
 }  // namespace ppml::bindings

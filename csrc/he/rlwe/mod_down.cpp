@@ -154,19 +154,17 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
       ctx.mod_down_converter(level).convert_exact(special.data() + k * K * n, r.data() + k * limbs * n, n,
                                                   /*centered=*/true);
   }
-  // r_i + [h]_i on limb i: the residues of sp (one prime) or r itself.
-  auto shifted_r = [&](std::size_t k, std::size_t i, uint64_t* dst) {
-    if (K == 1) {
-      rns::mul_scalar_mod(special.data() + k * n, 1, dst, n, ctx.modulus(i));
-    } else {
-      std::memcpy(dst, r.data() + (k * limbs + i) * n, n * sizeof(uint64_t));
-    }
+  // r_i + [h]_i on limb i: the residues of sp (one prime, into dst) or r itself (no copy).
+  auto shifted_r = [&](std::size_t k, std::size_t i, uint64_t* dst) -> const uint64_t* {
+    if (K > 1) return r.data() + (k * limbs + i) * n;
+    rns::mul_scalar_mod(special.data() + k * n, 1, dst, n, ctx.modulus(i));
+    return dst;
   };
   // t = u + half (mod q_l), u = (x_l - r_l) / P, coefficient form.
   AlignedBuffer<uint64_t> t(2 * n, Uninitialized{});
   parallel_for(2, [&](std::size_t k) {
     uint64_t* u = t.data() + k * n;
-    AlignedBuffer<uint64_t> rl(n, Uninitialized{});
+    AlignedBuffer<uint64_t> rl(K == 1 ? n : 0, Uninitialized{});
     if (acc_coeff) {
       ntt::inverse(c[k]->limb(l), u, ctx.ntt(l));
       rns::mul_scalar_mod(u, ctx.p_mod_q(l), u, n, ql);  // x_l = acc_l + P c_l
@@ -176,9 +174,9 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
       rns::add_mod(u, acc[k] + l * n, u, n, ql);
       ntt::inverse_inplace(u, ctx.ntt(l));
     }
-    shifted_r(k, l, rl.data());
+    const uint64_t* rl_shifted = shifted_r(k, l, rl.data());
     if (K == 1) rns::add_scalar_mod(rl.data(), ql.neg(ql.reduce(h_p)), rl.data(), n, ql);
-    rns::sub_mod(u, rl.data(), u, n, ql);
+    rns::sub_mod(u, rl_shifted, u, n, ql);
     rns::mul_scalar_mod(u, ctx.p_inv_mod_q(l), u, n, ql);
     rns::add_scalar_mod(u, half, u, n, ql);
   });
@@ -192,8 +190,7 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
     AlignedBuffer<uint64_t> v(n, Uninitialized{}), a(n, Uninitialized{});
     // v = (r_i + [h]_i) + P ([t]_i): the constants -[h]_i - P [half]_i ride on the NTT's first pass.
     rns::mul_scalar_mod(t.data() + k * n, p_i, v.data(), n, qi);  // any 64-bit input: t < q_l needs no reduction first
-    shifted_r(k, i, a.data());
-    rns::add_mod(v.data(), a.data(), v.data(), n, qi);
+    rns::add_mod(v.data(), shifted_r(k, i, a.data()), v.data(), n, qi);
     const uint64_t shift = qi.neg(qi.add(qi.reduce(h_p), qi.mul(p_i, qi.reduce(half))));
     uint64_t* w = result[k].limb(i);
     if (acc_coeff) {

@@ -129,11 +129,11 @@ class _ExactBasis(_Basis):
         a, b = factor_index(k)
         ta, tb = self.get(a), self.get(b)
         level = min(ta.level, tb.level)
-        na, nb = (t._native if t.level == level else t._ctx.drop_to_level(t._native, level) for t in (ta, tb))
         native = ta._ctx
+        # The factors are read on the level's limbs (no dropped copies).
         if a == b:
-            prod = native.relinearize_rescale(native.multiply(na, nb), ta.context.relin_key)
-            prod = ta._wrap(native.multiply_integer(prod, 2))
+            tensor = _he.tensor_sum(native, [ta._native], [ta._native], level)
+            prod = ta._wrap(native.multiply_integer(native.relinearize_rescale(tensor, ta.context.relin_key), 2))
             out = prod._wrap(native.sub_plain(prod._native, native.encode_constant(1.0, prod.scale, prod.level)))
         else:
             t = self.get(a - b)
@@ -142,12 +142,9 @@ class _ExactBasis(_Basis):
             # T_(a-b) times the integer round(s_a s_b / s_(a-b)) (~2^60, relative rounding
             # ~2^-60) joins the doubled tensor before its one relinearize-rescale: no
             # rescale of its own, one rounding for both.
-            tensor = native.multiply_integer(native.multiply(na, nb), 2)
-            nt = t._native if t.level == level else native.drop_to_level(t._native, level)
-            nt = native.multiply_integer(nt, round(tensor.scale / t.scale))
-            nt.scale = tensor.scale
-            out = native.relinearize_rescale(native.sub(tensor, nt), ta.context.relin_key)
-            out = ta._wrap(out)
+            factor = round(ta.scale * tb.scale / t.scale)
+            tensor = _he.tensor_sum(native, [ta._native], [tb._native], level, 2, t._native, factor)
+            out = ta._wrap(native.relinearize_rescale(tensor, ta.context.relin_key))
         self.cache[k] = out
         return out
 
@@ -202,23 +199,16 @@ def _evaluate(basis, coeffs: np.ndarray, baby: int, target: float):
     x = basis.x
     native = x._ctx
     q = float(x.context.coeff_moduli[level + 1])
-    tensors = []
-    for left, right in spine:
-        a = left(target * q / right.scale)
-        na = native.drop_to_level(a._native, level + 1) if a.level > level + 1 else a._native
-        nb = native.drop_to_level(right._native, level + 1) if right.level > level + 1 else right._native
-        tensors.append(native.multiply(na, nb))
-    acc = tensors[0]
-    for t in tensors[1:]:
-        acc = native.add(acc, t)
-    # Every tensor has scale target * q (each left factor was built for it).
-    acc.scale = target * q
+    lefts = [left(target * q / right.scale)._native for left, right in spine]
+    rights = [right._native for _, right in spine]
     # A leaf as high as the spine joins the tensors before their rescale (same level and
     # scale): one rescale and one rounding for both instead of two.
     joined = d > 0 and leaf_level >= level
-    if joined:
-        acc = native.add(acc, _linear_sum(basis, coeffs, target, level))
-        acc.scale = target * q
+    leaf = _linear_sum(basis, coeffs, target, level) if joined else None
+    # Every tensor has scale target * q (each left factor was built for it): summed in
+    # one pass with the leaf (added: minus -1 times it), factors read on level + 1's limbs.
+    acc = _he.tensor_sum(native, lefts, rights, level + 1, 1, leaf, -1)
+    acc.scale = target * q
     out = native.relinearize_rescale(acc, x.context.relin_key)
     out.scale = target
     out = x._wrap(out)

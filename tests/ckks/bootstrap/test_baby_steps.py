@@ -129,3 +129,54 @@ def test_bad_terms_are_refused(ctx):
         _he.baby_step_sums(ctx._native, ct, [ctx.galois_element(5)], ctx.galois_keys, [[(0, enc[0])]])
     with pytest.raises(ParameterError, match="empty group"):
         _he.baby_step_sums(ctx._native, ct, elts, ctx.galois_keys, [[]])
+
+
+def test_groups_do_not_depend_on_each_other_across_chunks():
+    """Babies are formed a chunk of coefficients at a time and multiplied by every group's
+    diagonals at once: at 2^13 (several chunks and ranges per limb) each group's sum is the
+    same bytes alone as beside the others, and matches NumPy."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        big = ckks.Context(poly_degree=8192, coeff_mod_bits=[55, 45, 45], special_mod_bits=[55, 55], dnum=2,
+                           scale_bits=45, security=None)
+    big.keygen(rotations=BABIES)
+    x, d, ct, q, enc = _setup(big)
+    together = [_he.save(big._native, c) for c in _sums(big, ct, enc)]
+    elts = [big.galois_element(b) for b in BABIES]
+    alone = [_he.save(big._native, _he.baby_step_sums(big._native, ct, elts, big.galois_keys, [g])[0])
+             for g in ([(-1, enc[0]), (0, enc[1]), (2, enc[2])], [(1, enc[3]), (2, enc[0])])]
+    assert together == alone
+    got = big.decrypt(ckks.Ciphertext(big, big._native.rescale(_sums(big, ct, enc)[1])), complex=True)
+    assert np.abs(got - (d[3] * np.roll(x, -2) + d[0] * np.roll(x, -3))).max() < 2.0 ** -20
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tensor_sum_equals_separate_operations_bit_for_bit(ctx, backend):
+    """EvalMod's products: factor * sum a_k (x) b_k - g * t in one pass is the bytes of the
+    products, multiply_integer, add and sub on dropped copies, on every backend; operands
+    above the level are read on its limbs; another factor gives other bytes."""
+    x, d, ct, q, enc = _setup(ctx)
+    nat = ctx._native
+    low = ct.level - 1
+    other = nat.multiply_integer(ct, 5)
+    drop = lambda c: nat.drop_to_level(c, low)
+    ref = nat.add(nat.multiply(drop(ct), drop(other)), nat.multiply(drop(other), drop(other)))
+    ref = nat.sub(nat.multiply_integer(ref, 2), nat.multiply_integer(drop(ct), 12345))
+    with ring.use_backend(backend):
+        got = _he.tensor_sum(nat, [ct, other], [other, other], low, 2, ct, 12345)
+    assert got.size == 3 and got.level == low and got.scale == ct.scale * other.scale
+    assert _he.save(nat, got) == _he.save(nat, ref)
+    added = _he.tensor_sum(nat, [drop(ct)], [drop(ct)], low, 1, drop(other), -1)
+    assert _he.save(nat, added) == _he.save(nat, nat.add(nat.multiply(drop(ct), drop(ct)), drop(other)))
+    assert _he.save(nat, _he.tensor_sum(nat, [ct, other], [other, other], low, 3, ct, 12345)) != _he.save(nat, ref)
+
+
+def test_tensor_sum_refuses_bad_input(ctx):
+    x, d, ct, q, enc = _setup(ctx)
+    nat = ctx._native
+    with pytest.raises(ParameterError, match="rights"):
+        _he.tensor_sum(nat, [ct, ct], [ct], ct.level)
+    with pytest.raises(ParameterError, match="level >= "):
+        _he.tensor_sum(nat, [nat.drop_to_level(ct, ct.level - 1)], [ct], ct.level)
+    with pytest.raises(ParameterError, match="size"):
+        _he.tensor_sum(nat, [nat.multiply(ct, ct)], [ct], ct.level)
