@@ -115,6 +115,14 @@ def _combination(basis, coeffs: np.ndarray, target: float, level: int):
     return _plus_constant(basis.x._wrap(out), coeffs[0], target, level)
 
 
+def _double_square(ct, level: int):
+    """2 ct^2 at ``level`` - 1: doubled before its relinearize-rescale, so that one
+    rounding error is not doubled (T_2k = 2 T_k^2 - 1, the double angles)."""
+    native = ct._ctx
+    tensor = _he.tensor_sum(native, [ct._native], [ct._native], level, 2)
+    return ct._wrap(native.relinearize_rescale(tensor, ct.context.relin_key))
+
+
 class _ExactBasis(_Basis):
     """Chebyshev powers T_k with T_(a+b) = 2 T_a T_b - T_(a-b) where T_(a-b) is brought
     to the product's level and scale exactly (an integer factor one level above it), not
@@ -132,9 +140,8 @@ class _ExactBasis(_Basis):
         native = ta._ctx
         # The factors are read on the level's limbs (no dropped copies).
         if a == b:
-            tensor = _he.tensor_sum(native, [ta._native], [ta._native], level)
-            prod = ta._wrap(native.multiply_integer(native.relinearize_rescale(tensor, ta.context.relin_key), 2))
-            out = prod._wrap(native.sub_plain(prod._native, native.encode_constant(1.0, prod.scale, prod.level)))
+            out = _double_square(ta, level)
+            out = out._wrap(native.sub_plain(out._native, native.encode_constant(1.0, out.scale, out.level)))
         else:
             t = self.get(a - b)
             if t.level < level:
@@ -237,8 +244,7 @@ def eval_mod(ct, shape: EvalModShape, coeffs: np.ndarray, gain: float = 1.0, tar
     v = chebyshev_bsgs(ct, coeffs * g)
     for _ in range(shape.double_angle):
         g = g * g
-        sq = v * v
-        v = sq._wrap(sq._ctx.multiply_integer(sq._native, 2)) - g
+        v = _double_square(v, v.level) - g
     if not shape.arcsine:
         if target is not None:
             raise ValueError("eval_mod: target needs the arcsine step")
