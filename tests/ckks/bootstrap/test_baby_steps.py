@@ -168,7 +168,11 @@ def test_tensor_sum_equals_separate_operations_bit_for_bit(ctx, backend):
     assert _he.save(nat, got) == _he.save(nat, ref)
     added = _he.tensor_sum(nat, [drop(ct)], [drop(ct)], low, 1, drop(other), -1)
     assert _he.save(nat, added) == _he.save(nat, nat.add(nat.multiply(drop(ct), drop(ct)), drop(other)))
-    assert _he.save(nat, _he.tensor_sum(nat, [ct, other], [other, other], low, 3, ct, 12345)) != _he.save(nat, ref)
+    tripled = _he.tensor_sum(nat, [ct, other], [other, other], low, 3, ct, 12345)
+    assert _he.save(nat, tripled) != _he.save(nat, ref)
+    ref3 = nat.add(nat.multiply(drop(ct), drop(other)), nat.multiply(drop(other), drop(other)))
+    ref3 = nat.sub(nat.multiply_integer(ref3, 3), nat.multiply_integer(drop(ct), 12345))
+    assert _he.save(nat, tripled) == _he.save(nat, ref3)
 
 
 def test_tensor_sum_refuses_bad_input(ctx):

@@ -1,5 +1,6 @@
 #include "he/ckks/bootstrap/tensor_sum.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "common/aligned_buffer.hpp"
@@ -47,39 +48,43 @@ rlwe::Ciphertext tensor_sum(const rlwe::Context& ctx, const std::vector<const rl
   out.key_id = first.key_id;
   out.scale = first.scale * rights[0]->scale;
   for (int c = 0; c < 3; ++c) out.polys.emplace_back(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{});
-  // Limb by limb: the products land in the result and every later step works on the
-  // limb while it is in cache.
+  // Limb by limb, a chunk of coefficients at a time: the factor and the addend work on
+  // the products while they are in L1 (whole limbs of the three results and six operands
+  // outgrow L2, and each later pass over them went to memory again).
+  constexpr std::size_t kChunk = 2048;
   parallel_for(limbs, [&](std::size_t i) {
     const math::Modulus& q = ctx.modulus(i);
-    uint64_t* x0 = out.polys[0].limb(i);
-    uint64_t* x1 = out.polys[1].limb(i);
-    uint64_t* x2 = out.polys[2].limb(i);
-    for (std::size_t k = 0; k < lefts.size(); ++k) {
-      const uint64_t* a0 = lefts[k]->polys[0].limb(i);
-      const uint64_t* a1 = lefts[k]->polys[1].limb(i);
-      const uint64_t* b0 = rights[k]->polys[0].limb(i);
-      const uint64_t* b1 = rights[k]->polys[1].limb(i);
-      if (k == 0) {
-        rns::mul_mod(a0, b0, x0, n, q);
-        rns::mul_mod(a0, b1, x1, n, q);
-        rns::mul_mod(a1, b1, x2, n, q);
-      } else {
-        rns::mul_add_mod(a0, b0, x0, n, q);
-        rns::mul_add_mod(a0, b1, x1, n, q);
-        rns::mul_add_mod(a1, b1, x2, n, q);
-      }
-      rns::mul_add_mod(a1, b0, x1, n, q);
-    }
     const uint64_t f = q.reduce(factor[i]);
-    if (f != 1)
-      for (uint64_t* x : {x0, x1, x2}) rns::mul_scalar_mod(x, f, x, n, q);
-    if (addend) {
-      const uint64_t g = q.reduce(addend_factor[i]);
-      AlignedBuffer<uint64_t> scaled(n, Uninitialized{});
-      for (int c = 0; c < 2; ++c) {
-        rns::mul_scalar_mod(addend->polys[c].limb(i), g, scaled.data(), n, q);
-        rns::sub_mod(out.polys[c].limb(i), scaled.data(), out.polys[c].limb(i), n, q);
+    const uint64_t g = addend ? q.reduce(addend_factor[i]) : 0;
+    AlignedBuffer<uint64_t> scaled(addend ? std::min<std::size_t>(n, kChunk) : 0, Uninitialized{});
+    for (std::size_t k = 0; k < n; k += kChunk) {
+      const std::size_t len = std::min<std::size_t>(kChunk, n - k);
+      uint64_t* x[3] = {out.polys[0].limb(i) + k, out.polys[1].limb(i) + k, out.polys[2].limb(i) + k};
+      for (std::size_t j = 0; j < lefts.size(); ++j) {
+        const uint64_t* a0 = lefts[j]->polys[0].limb(i) + k;
+        const uint64_t* a1 = lefts[j]->polys[1].limb(i) + k;
+        const uint64_t* b0 = rights[j]->polys[0].limb(i) + k;
+        const uint64_t* b1 = rights[j]->polys[1].limb(i) + k;
+        if (j == 0) {
+          rns::mul_mod(a0, b0, x[0], len, q);
+          rns::mul_mod(a0, b1, x[1], len, q);
+          rns::mul_mod(a1, b1, x[2], len, q);
+        } else {
+          rns::mul_add_mod(a0, b0, x[0], len, q);
+          rns::mul_add_mod(a0, b1, x[1], len, q);
+          rns::mul_add_mod(a1, b1, x[2], len, q);
+        }
+        rns::mul_add_mod(a1, b0, x[1], len, q);
       }
+      if (f == 2)  // the Chebyshev steps' doubling: an addition, cheaper than a product
+        for (uint64_t* xc : x) rns::add_mod(xc, xc, xc, len, q);
+      else if (f != 1)
+        for (uint64_t* xc : x) rns::mul_scalar_mod(xc, f, xc, len, q);
+      if (addend)
+        for (int c = 0; c < 2; ++c) {
+          rns::mul_scalar_mod(addend->polys[c].limb(i) + k, g, scaled.data(), len, q);
+          rns::sub_mod(x[c], scaled.data(), x[c], len, q);
+        }
     }
   });
   return out;
