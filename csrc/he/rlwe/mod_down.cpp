@@ -1,6 +1,7 @@
 // ModDown: the division of a key-switching sum over Q_l * P by P, alone or fused with the
 // rescale by q_l that follows a product (the second half of key switching; key_switch.cpp
 // forms the sums).
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -12,6 +13,14 @@
 
 namespace ppml::rlwe {
 namespace {
+
+// f(k, len) over [0, n) in chunks of 2048 coefficients: elementwise steps that follow one
+// another on a limb run on data still in L1 (whole limbs of several buffers outgrow L2).
+template <typename F>
+void for_chunks(uint64_t n, const F& f) {
+  constexpr uint64_t kChunk = 2048;
+  for (uint64_t k = 0; k < n; k += kChunk) f(k, std::min(kChunk, n - k));
+}
 
 // ModDown: (acc - [acc]_P) * P^-1 over Q_l, with [acc]_P the CENTRED remainder converted
 // exactly (acc has level+1+|P| limbs in evaluation form). A remainder in [0, P) floors
@@ -91,8 +100,10 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
     }
     if (!c) {
       ntt::forward(src, qi.neg(qi.reduce(h_p)), ci, ctx.ntt(i));
-      rns::sub_mod(acc[k] + i * n, ci, r, n, qi);
-      rns::mul_scalar_mod(r, ctx.p_inv_mod_q(i), r, n, qi);
+      for_chunks(n, [&](uint64_t j, uint64_t len) {
+        rns::sub_mod(acc[k] + i * n + j, ci + j, r + j, len, qi);
+        rns::mul_scalar_mod(r + j, ctx.p_inv_mod_q(i), r + j, len, qi);
+      });
       return;
     }
     // c - (src - h) P^-1 = (c - src P^-1) + h P^-1: the constant rides on the NTT's first pass.
@@ -189,21 +200,28 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
     const uint64_t p_i = ctx.p_mod_q(i), ql_i = qi.reduce(ql.value());
     AlignedBuffer<uint64_t> v(n, Uninitialized{}), a(n, Uninitialized{});
     // v = (r_i + [h]_i) + P ([t]_i): the constants -[h]_i - P [half]_i ride on the NTT's first pass.
-    rns::mul_scalar_mod(t.data() + k * n, p_i, v.data(), n, qi);  // any 64-bit input: t < q_l needs no reduction first
-    rns::add_mod(v.data(), shifted_r(k, i, a.data()), v.data(), n, qi);
+    const uint64_t* ri = shifted_r(k, i, a.data());
+    for_chunks(n, [&](uint64_t j, uint64_t len) {
+      rns::mul_scalar_mod(t.data() + k * n + j, p_i, v.data() + j, len, qi);  // any 64-bit input: t < q_l needs no reduction first
+      rns::add_mod(v.data() + j, ri + j, v.data() + j, len, qi);
+    });
     const uint64_t shift = qi.neg(qi.add(qi.reduce(h_p), qi.mul(p_i, qi.reduce(half))));
     uint64_t* w = result[k].limb(i);
+    const uint64_t* acc_i = acc[k] + i * n;
     if (acc_coeff) {
       // acc - (v + shift) = (acc - v) + (-shift), then to evaluation form.
-      rns::sub_mod(acc[k] + i * n, v.data(), w, n, qi);
+      rns::sub_mod(acc_i, v.data(), w, n, qi);
       ntt::forward(w, qi.neg(shift), w, ctx.ntt(i));
     } else {
       ntt::forward(v.data(), shift, v.data(), ctx.ntt(i));
-      rns::sub_mod(acc[k] + i * n, v.data(), w, n, qi);
     }
-    rns::mul_scalar_mod(w, qi.inv(qi.mul(ql_i, p_i)), w, n, qi);
-    rns::mul_scalar_mod(c[k]->limb(i), qi.inv(ql_i), a.data(), n, qi);
-    rns::add_mod(w, a.data(), w, n, qi);
+    const uint64_t w_factor = qi.inv(qi.mul(ql_i, p_i)), c_factor = qi.inv(ql_i);
+    for_chunks(n, [&](uint64_t j, uint64_t len) {
+      if (!acc_coeff) rns::sub_mod(acc_i + j, v.data() + j, w + j, len, qi);
+      rns::mul_scalar_mod(w + j, w_factor, w + j, len, qi);
+      rns::mul_scalar_mod(c[k]->limb(i) + j, c_factor, a.data() + j, len, qi);
+      rns::add_mod(w + j, a.data() + j, w + j, len, qi);
+    });
   });
   *out[0] = std::move(result[0]);
   *out[1] = std::move(result[1]);
