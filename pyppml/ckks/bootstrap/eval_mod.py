@@ -256,8 +256,14 @@ def eval_mod(ct, shape: EvalModShape, coeffs: np.ndarray, gain: float = 1.0, tar
     c3 = 1.0 / (6.0 * g * g)
     if target is None:
         return v + sq * (v * c3)
-    # v c3 at the scale that puts sq * (v c3) on target after its rescale by q_(level of sq).
+    # v c3 at the scale that puts sq * (v c3) on target after its rescale by q_(level of sq);
+    # v itself joins that tensor times the integer round(target q / scale(v)) (~2^40,
+    # relative rounding ~2^-41): one rescale and one rounding for both terms.
     q = float(sq.context.coeff_moduli[sq.level])
-    cube = sq * v._times_scalar(c3, target * q / sq.scale, "eval_mod")
-    linear = v._times_scalar(1.0, target, "eval_mod").drop_to_level(cube.level)
-    return linear + cube
+    v_c3 = v._times_scalar(c3, target * q / sq.scale, "eval_mod")
+    native = v._ctx
+    tensor = _he.tensor_sum(native, [sq._native], [v_c3._native], sq.level, 1, v._native,
+                            -round(target * q / v.scale))
+    out = native.relinearize_rescale(tensor, v.context.relin_key)
+    out.scale = target
+    return v._wrap(out)
