@@ -55,23 +55,30 @@ void init_bootstrap(py::module_& root) {
      "sum_t ciphertexts[t] * plaintexts[t] at the plaintexts' level (ciphertexts at or above it), one scale, "
      "one reduction per coefficient.");
   m.def("linear_sum_constants", [](HeContext& h, const std::vector<const Ciphertext*>& cts,
-                                   const std::vector<double>& values, const std::vector<double>& scales, int level) {
+                                   const std::vector<double>& values, const std::vector<double>& scales, int level,
+                                   const py::int_& constant) {
+    const std::vector<uint64_t> m = residues_of(h, constant);
+    const bool any = !constant.equal(py::int_(0));
     py::gil_scoped_release release;
-    return std::make_shared<Ciphertext>(ckks::constant_inner_product(*h.ctx, h.ckks_encoder(), cts, values, scales, level));
+    return std::make_shared<Ciphertext>(
+        ckks::constant_inner_product(*h.ctx, h.ckks_encoder(), cts, values, scales, level, any ? &m : nullptr));
   }, py::arg("context"), py::arg("ciphertexts"), py::arg("values"), py::arg("scales"), py::arg("level"),
-     "sum_t ciphertexts[t] * round(values[t] * scales[t]) at `level`: the linear_sum of "
-     "encode_constant(values[t], scales[t], level) plaintexts, bit for bit, without encoding them.");
+     py::arg("constant") = 0,
+     "sum_t ciphertexts[t] * round(values[t] * scales[t]) + constant at `level`: the linear_sum of "
+     "encode_constant(values[t], scales[t], level) plaintexts, bit for bit, without encoding them; the integer "
+     "constant is the plaintext's constant polynomial (a value v at scale s: round(v * s)).");
   m.def("tensor_sum", [](HeContext& h, const std::vector<const Ciphertext*>& lefts,
                          const std::vector<const Ciphertext*>& rights, int level, const py::int_& factor,
-                         const Ciphertext* addend, const py::int_& addend_factor) {
-    const std::vector<uint64_t> f = residues_of(h, factor), g = residues_of(h, addend_factor);
+                         const Ciphertext* addend, const py::int_& addend_factor, const py::int_& constant) {
+    const std::vector<uint64_t> f = residues_of(h, factor), g = residues_of(h, addend_factor), m = residues_of(h, constant);
+    const bool any = !constant.equal(py::int_(0));
     py::gil_scoped_release release;
-    return std::make_shared<Ciphertext>(ckks::tensor_sum(*h.ctx, lefts, rights, level, f, addend, g));
+    return std::make_shared<Ciphertext>(ckks::tensor_sum(*h.ctx, lefts, rights, level, f, addend, g, any ? &m : nullptr));
   }, py::arg("context"), py::arg("lefts"), py::arg("rights"), py::arg("level"), py::arg("factor") = 1,
-     py::arg("addend") = nullptr, py::arg("addend_factor") = 0,
-     "factor * sum_k lefts[k] (x) rights[k] - addend_factor * addend at `level` (operands at or above it), "
-     "unrelinearized, scale lefts[0].scale * rights[0].scale: bit for bit the separate products, "
-     "multiply_integer, add and sub, in one pass per limb.");
+     py::arg("addend") = nullptr, py::arg("addend_factor") = 0, py::arg("constant") = 0,
+     "factor * sum_k lefts[k] (x) rights[k] - addend_factor * addend + constant at `level` (operands at or "
+     "above it), unrelinearized, scale lefts[0].scale * rights[0].scale: bit for bit the separate products, "
+     "multiply_integer, add, sub and add_plain of the integer constant, in one pass per limb.");
   py::class_<ckks::HoistedDiagonal, std::shared_ptr<ckks::HoistedDiagonal>>(m, "HoistedDiagonal")
       .def_property_readonly("level", [](const ckks::HoistedDiagonal& d) { return d.q_part.level(); })
       .def_property_readonly("scale", [](const ckks::HoistedDiagonal& d) { return d.q_part.scale; });

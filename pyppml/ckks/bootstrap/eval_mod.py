@@ -78,10 +78,17 @@ def bsgs_depth(coeffs: np.ndarray, baby: int = 8) -> int:
     return -_level_of(_LevelBasis(), np.asarray(coeffs, dtype=np.float64), baby)
 
 
-def _linear_sum(basis, coeffs: np.ndarray, target: float, level: int):
-    """sum_i c_i T_i (1 <= i < len(coeffs)) before its rescale: a native ciphertext at
-    ``level + 1`` with scale target * q_(level + 1) exactly. Every term is weighted by a
-    constant at target * q / scale(T_i) (no ciphertext product per coefficient)."""
+def _constant(c0: float, scale: float) -> int:
+    """The plaintext constant of the value c0 at ``scale`` (0 for a negligible c0)."""
+    return 0 if abs(c0) < _EPS else round(float(c0) * scale)
+
+
+def _linear_sum(basis, coeffs: np.ndarray, target: float, level: int, with_constant: bool = False):
+    """sum_i c_i T_i (1 <= i < len(coeffs), from 0 ``with_constant``) before its rescale: a
+    native ciphertext at ``level + 1`` with scale target * q_(level + 1) exactly. Every term
+    is weighted by a constant at target * q / scale(T_i) (no ciphertext product per
+    coefficient); c_0 is added at that scale in the same pass (rounded once, by the
+    rescale, instead of encoded and added after it)."""
     x = basis.x
     native = x._ctx
     q = float(x.context.coeff_moduli[level + 1])
@@ -95,31 +102,27 @@ def _linear_sum(basis, coeffs: np.ndarray, target: float, level: int):
         values.append(c)
         scales.append(target * q / t.scale)
     # The constants weigh the limbs directly (no plaintext is encoded or read).
-    acc = _he.linear_sum_constants(native, cts, values, scales, level + 1)
+    constant = _constant(coeffs[0], target * q) if with_constant else 0
+    acc = _he.linear_sum_constants(native, cts, values, scales, level + 1, constant)
     acc.scale = target * q
     return acc
-
-
-def _plus_constant(out, c0: float, target: float, level: int):
-    if abs(c0) < _EPS:
-        return out
-    native = out._ctx
-    return out._wrap(native.add_plain(out._native, native.encode_constant(float(c0), target, level)))
 
 
 def _combination(basis, coeffs: np.ndarray, target: float, level: int):
     """sum_i c_i T_i (i < len(coeffs)) at ``level`` with scale exactly ``target``: the
     linear sum, rescaled once."""
-    out = basis.x._ctx.rescale(_linear_sum(basis, coeffs, target, level))
+    out = basis.x._ctx.rescale(_linear_sum(basis, coeffs, target, level, with_constant=True))
     out.scale = target  # a fresh ciphertext: relabelled in place, not copied
-    return _plus_constant(basis.x._wrap(out), coeffs[0], target, level)
+    return basis.x._wrap(out)
 
 
-def _double_square(ct, level: int):
-    """2 ct^2 at ``level`` - 1: doubled before its relinearize-rescale, so that one
-    rounding error is not doubled (T_2k = 2 T_k^2 - 1, the double angles)."""
+def _double_square(ct, level: int, minus: float):
+    """2 ct^2 - minus at ``level`` - 1: doubled and shifted before its relinearize-rescale
+    (T_2k = 2 T_k^2 - 1, the double angles), so that one rounding error is not doubled and
+    the constant takes no pass of its own."""
     native = ct._ctx
-    tensor = _he.tensor_sum(native, [ct._native], [ct._native], level, 2)
+    scale = ct.scale * ct.scale
+    tensor = _he.tensor_sum(native, [ct._native], [ct._native], level, 2, constant=-_constant(minus, scale))
     return ct._wrap(native.relinearize_rescale(tensor, ct.context.relin_key))
 
 
@@ -140,8 +143,7 @@ class _ExactBasis(_Basis):
         native = ta._ctx
         # The factors are read on the level's limbs (no dropped copies).
         if a == b:
-            out = _double_square(ta, level)
-            out = out._wrap(native.sub_plain(out._native, native.encode_constant(1.0, out.scale, out.level)))
+            out = _double_square(ta, level, 1.0)
         else:
             t = self.get(a - b)
             if t.level < level:
@@ -213,8 +215,10 @@ def _evaluate(basis, coeffs: np.ndarray, baby: int, target: float):
     joined = d > 0 and leaf_level >= level
     leaf = _linear_sum(basis, coeffs, target, level) if joined else None
     # Every tensor has scale target * q (each left factor was built for it): summed in
-    # one pass with the leaf (added: minus -1 times it), factors read on level + 1's limbs.
-    acc = _he.tensor_sum(native, lefts, rights, level + 1, 1, leaf, -1)
+    # one pass with the leaf (added: minus -1 times it) and c_0 (unless a separate leaf
+    # carries it), factors read on level + 1's limbs.
+    constant = _constant(coeffs[0], target * q) if joined or d == 0 else 0
+    acc = _he.tensor_sum(native, lefts, rights, level + 1, 1, leaf, -1, constant)
     acc.scale = target * q
     out = native.relinearize_rescale(acc, x.context.relin_key)
     out.scale = target
@@ -222,7 +226,7 @@ def _evaluate(basis, coeffs: np.ndarray, baby: int, target: float):
     if d > 0 and not joined:
         rest = _combination(basis, coeffs, target, leaf_level)
         return out._wrap(native.add(out._native, rest._native))
-    return _plus_constant(out, coeffs[0], target, level)
+    return out
 
 
 def chebyshev_bsgs(ct, coeffs: np.ndarray, baby: int = 8):
@@ -244,7 +248,7 @@ def eval_mod(ct, shape: EvalModShape, coeffs: np.ndarray, gain: float = 1.0, tar
     v = chebyshev_bsgs(ct, coeffs * g)
     for _ in range(shape.double_angle):
         g = g * g
-        v = _double_square(v, v.level) - g
+        v = _double_square(v, v.level, g)
     if not shape.arcsine:
         if target is not None:
             raise ValueError("eval_mod: target needs the arcsine step")

@@ -184,3 +184,21 @@ def test_tensor_sum_refuses_bad_input(ctx):
         _he.tensor_sum(nat, [nat.drop_to_level(ct, ct.level - 1)], [ct], ct.level)
     with pytest.raises(ParameterError, match="size"):
         _he.tensor_sum(nat, [nat.multiply(ct, ct)], [ct], ct.level)
+
+
+@pytest.mark.parametrize("constant", [123456789, -987654321])
+def test_constants_ride_on_the_sums_bit_for_bit(ctx, constant):
+    """EvalMod's c_0 terms and the -1 of T_2k: an integer constant added by tensor_sum and
+    linear_sum_constants is the bytes of add_plain with that constant encoded (at scale 1);
+    another constant gives other bytes."""
+    x, d, ct, q, enc = _setup(ctx)
+    nat = ctx._native
+    low = ct.level - 1
+    plain = nat.encode_constant(float(constant), 1.0, low)
+    ref = nat.add_plain(_he.tensor_sum(nat, [ct], [ct], low, 2), plain)
+    got = _he.tensor_sum(nat, [ct], [ct], low, 2, constant=constant)
+    assert _he.save(nat, got) == _he.save(nat, ref)
+    assert _he.save(nat, _he.tensor_sum(nat, [ct], [ct], low, 2, constant=constant + 1)) != _he.save(nat, ref)
+    ref = nat.add_plain(_he.linear_sum_constants(nat, [ct], [0.37], [q], low), plain)
+    got = _he.linear_sum_constants(nat, [ct], [0.37], [q], low, constant)
+    assert _he.save(nat, got) == _he.save(nat, ref)

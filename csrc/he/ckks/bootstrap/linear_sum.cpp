@@ -67,11 +67,14 @@ rlwe::Ciphertext plaintext_inner_product(const rlwe::Context& ctx, const std::ve
 
 rlwe::Ciphertext constant_inner_product(const rlwe::Context& ctx, const Encoder& encoder,
                                         const std::vector<const rlwe::Ciphertext*>& cts,
-                                        const std::vector<double>& values, const std::vector<double>& scales, int level) {
+                                        const std::vector<double>& values, const std::vector<double>& scales, int level,
+                                        const std::vector<uint64_t>* constant) {
   if (cts.empty() || values.size() != cts.size() || scales.size() != cts.size())
     throw_parameter("linear_sum_constants", "values", "do not match the ciphertexts",
                     "one value and one scale per ciphertext, at least one", values.size());
   ctx.check_level("linear_sum_constants", level);
+  if (constant && constant->size() < static_cast<std::size_t>(level) + 1)
+    throw_parameter("linear_sum_constants", "constant", "has too few residues", std::to_string(level + 1), constant->size());
   check_ciphertexts(ctx, cts, level);
   const std::size_t limbs = static_cast<std::size_t>(level) + 1, terms = cts.size();
   // weights[i * terms + t]: the t-th constant modulo q_i, as its plaintext would hold it.
@@ -89,6 +92,7 @@ rlwe::Ciphertext constant_inner_product(const rlwe::Context& ctx, const Encoder&
     for (std::size_t t = 0; t < terms; ++t) y[t] = cts[t]->polys[c].limb(i);
     const math::Modulus& q = ctx.modulus(i);
     rns::weighted_sum_mod(y.data(), weights.data() + i * terms, terms, out.polys[c].limb(i), n, q, q.bits());
+    if (c == 0 && constant) rns::add_scalar_mod(out.polys[0].limb(i), q.reduce((*constant)[i]), out.polys[0].limb(i), n, q);
   });
   return out;
 }

@@ -19,11 +19,13 @@ namespace ppml::ckks {
 rlwe::Ciphertext plaintext_inner_product(const rlwe::Context& ctx, const std::vector<const rlwe::Ciphertext*>& cts,
                                          const std::vector<const rlwe::Plaintext*>& pts);
 
-// sum_t cts[t] * round(values[t] * scales[t]) at `level`: bit for bit the plaintext sum with
-// encode_constant(values[t], scales[t], level) for plaintexts. Result scale
-// cts[0].scale * scales[0].
+// sum_t cts[t] * round(values[t] * scales[t]) (+ constant, an integer's residues modulo
+// every data prime, or null) at `level`: bit for bit the plaintext sum with
+// encode_constant(values[t], scales[t], level) for plaintexts (and the constant added as a
+// plaintext). Result scale cts[0].scale * scales[0].
 rlwe::Ciphertext constant_inner_product(const rlwe::Context& ctx, const Encoder& encoder,
                                         const std::vector<const rlwe::Ciphertext*>& cts,
-                                        const std::vector<double>& values, const std::vector<double>& scales, int level);
+                                        const std::vector<double>& values, const std::vector<double>& scales, int level,
+                                        const std::vector<uint64_t>* constant = nullptr);
 
 }  // namespace ppml::ckks

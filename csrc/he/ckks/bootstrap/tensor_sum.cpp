@@ -29,12 +29,12 @@ void check_operand(const rlwe::Context& ctx, const rlwe::Ciphertext& c, const rl
 rlwe::Ciphertext tensor_sum(const rlwe::Context& ctx, const std::vector<const rlwe::Ciphertext*>& lefts,
                             const std::vector<const rlwe::Ciphertext*>& rights, int level,
                             const std::vector<uint64_t>& factor, const rlwe::Ciphertext* addend,
-                            const std::vector<uint64_t>& addend_factor) {
+                            const std::vector<uint64_t>& addend_factor, const std::vector<uint64_t>* constant) {
   if (lefts.empty() || lefts.size() != rights.size())
     throw_parameter(kApi, "rights", "do not match the lefts", "one per left factor, at least one", rights.size());
   ctx.check_level(kApi, level);
   const std::size_t limbs = static_cast<std::size_t>(level) + 1;
-  if (factor.size() < limbs || (addend && addend_factor.size() < limbs))
+  if (factor.size() < limbs || (addend && addend_factor.size() < limbs) || (constant && constant->size() < limbs))
     throw_parameter(kApi, "factor", "has too few residues", std::to_string(limbs), factor.size());
   const rlwe::Ciphertext& first = *lefts[0];
   for (std::size_t k = 0; k < lefts.size(); ++k) {
@@ -56,6 +56,7 @@ rlwe::Ciphertext tensor_sum(const rlwe::Context& ctx, const std::vector<const rl
     const math::Modulus& q = ctx.modulus(i);
     const uint64_t f = q.reduce(factor[i]);
     const uint64_t g = addend ? q.reduce(addend_factor[i]) : 0;
+    const uint64_t m = constant ? q.reduce((*constant)[i]) : 0;
     AlignedBuffer<uint64_t> scaled(addend ? std::min<std::size_t>(n, kChunk) : 0, Uninitialized{});
     for (std::size_t k = 0; k < n; k += kChunk) {
       const std::size_t len = std::min<std::size_t>(kChunk, n - k);
@@ -85,6 +86,7 @@ rlwe::Ciphertext tensor_sum(const rlwe::Context& ctx, const std::vector<const rl
           rns::mul_scalar_mod(addend->polys[c].limb(i) + k, g, scaled.data(), len, q);
           rns::sub_mod(x[c], scaled.data(), x[c], len, q);
         }
+      if (m) rns::add_scalar_mod(x[0], m, x[0], len, q);  // a constant is the same in every slot of the NTT domain
     }
   });
   return out;
