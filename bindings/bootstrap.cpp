@@ -19,6 +19,43 @@
 namespace py = pybind11;
 
 namespace ppml::bindings {
+namespace {
+
+using TermArg = std::pair<int, std::shared_ptr<ckks::HoistedDiagonal>>;
+
+// The key of every Galois element (element 1, the identity: none).
+std::vector<const rlwe::KeySwitchKey*> rotation_keys(const rlwe::GaloisKeys& gk, const std::vector<uint64_t>& elts,
+                                                     const char* api) {
+  std::vector<const rlwe::KeySwitchKey*> keys;
+  for (uint64_t e : elts) {
+    if (e == 1) {
+      keys.push_back(nullptr);
+      continue;
+    }
+    auto it = gk.keys.find(e);
+    if (it == gk.keys.end())
+      throw_parameter(api, "galois_keys", "lack the key for this rotation",
+                      "a key generated for Galois element " + std::to_string(e), "none");
+    keys.push_back(&it->second);
+  }
+  return keys;
+}
+
+std::vector<std::vector<ckks::BabyTerm>> baby_terms(const HeContext& h, const std::vector<std::vector<TermArg>>& groups,
+                                                    const char* api) {
+  std::vector<std::vector<ckks::BabyTerm>> terms;
+  for (const auto& group : groups) {
+    terms.emplace_back();
+    for (const auto& [baby, diagonal] : group) {
+      if (!diagonal) throw_parameter(api, "groups", "contain None", "diagonals", "None");
+      h.check_key(diagonal->q_part.fingerprint, "bootstrap");
+      terms.back().push_back({baby, diagonal.get()});
+    }
+  }
+  return terms;
+}
+
+}  // namespace
 
 void init_bootstrap(py::module_& root) {
   py::module_ m = root.attr("he");
@@ -94,28 +131,12 @@ void init_bootstrap(py::module_& root) {
   }, py::arg("context"), py::arg("values"), py::arg("scale"), py::arg("level"),
      "A diagonal encoded over Q_level * P for baby_step_sums.");
   m.def("baby_step_sums", [](HeContext& h, const Ciphertext& ct, const std::vector<uint64_t>& elts,
-                             const rlwe::GaloisKeys& gk,
-                             const std::vector<std::vector<std::pair<int, std::shared_ptr<ckks::HoistedDiagonal>>>>& groups) {
+                             const rlwe::GaloisKeys& gk, const std::vector<std::vector<TermArg>>& groups) {
     h.check_key(ct.fingerprint, "bootstrap");
     h.check_key(gk.fingerprint, "bootstrap");
     rlwe::check_key_id("bootstrap", gk.key_id, ct.key_id);
-    std::vector<const rlwe::KeySwitchKey*> keys;
-    for (uint64_t e : elts) {
-      auto it = gk.keys.find(e);
-      if (it == gk.keys.end())
-        throw_parameter("baby_step_sums", "galois_keys", "lack the key for this rotation",
-                        "a key generated for Galois element " + std::to_string(e), "none");
-      keys.push_back(&it->second);
-    }
-    std::vector<std::vector<ckks::BabyTerm>> terms;
-    for (const auto& group : groups) {
-      terms.emplace_back();
-      for (const auto& [baby, diagonal] : group) {
-        if (!diagonal) throw_parameter("baby_step_sums", "groups", "contain None", "diagonals", "None");
-        h.check_key(diagonal->q_part.fingerprint, "bootstrap");
-        terms.back().push_back({baby, diagonal.get()});
-      }
-    }
+    const std::vector<const rlwe::KeySwitchKey*> keys = rotation_keys(gk, elts, "baby_step_sums");
+    const std::vector<std::vector<ckks::BabyTerm>> terms = baby_terms(h, groups, "baby_step_sums");
     py::gil_scoped_release release;
     std::vector<std::shared_ptr<Ciphertext>> out;
     for (auto& c : ckks::baby_step_sums(*h.ctx, ct, elts, keys, terms)) out.push_back(std::make_shared<Ciphertext>(std::move(c)));
@@ -127,28 +148,34 @@ void init_bootstrap(py::module_& root) {
                                      const std::vector<uint64_t>& elts, const rlwe::GaloisKeys& gk) {
     h.check_key(gk.fingerprint, "bootstrap");
     std::vector<const Ciphertext*> cts;
-    std::vector<const rlwe::KeySwitchKey*> keys;
     for (const auto& p : partials) {
       if (!p) throw_parameter("giant_step_sum_rescale", "partials", "contain None", "ciphertexts", "None");
       h.check_key(p->fingerprint, "bootstrap");
       cts.push_back(p.get());
     }
-    for (uint64_t e : elts) {
-      if (e == 1) {
-        keys.push_back(nullptr);
-        continue;
-      }
-      auto it = gk.keys.find(e);
-      if (it == gk.keys.end())
-        throw_parameter("giant_step_sum_rescale", "galois_keys", "lack the key for this rotation",
-                        "a key generated for Galois element " + std::to_string(e), "none");
-      keys.push_back(&it->second);
-    }
+    const std::vector<const rlwe::KeySwitchKey*> keys = rotation_keys(gk, elts, "giant_step_sum_rescale");
     py::gil_scoped_release release;
     return std::make_shared<Ciphertext>(ckks::giant_step_sum_rescale(*h.ctx, cts, elts, keys));
   }, py::arg("context"), py::arg("partials"), py::arg("elements"), py::arg("galois_keys"),
      "sum_g rot(partials[g], elements[g]) rescaled (element 1: no rotation): the key inner products summed over "
      "Q*P and one ModDown by q_l P.");
+  m.def("linear_transform_rescale", [](HeContext& h, const Ciphertext& ct, const std::vector<uint64_t>& baby_elts,
+                                       const rlwe::GaloisKeys& gk, const std::vector<std::vector<TermArg>>& groups,
+                                       const std::vector<uint64_t>& giant_elts) {
+    h.check_key(ct.fingerprint, "bootstrap");
+    h.check_key(gk.fingerprint, "bootstrap");
+    rlwe::check_key_id("bootstrap", gk.key_id, ct.key_id);
+    const std::vector<const rlwe::KeySwitchKey*> babies = rotation_keys(gk, baby_elts, "linear_transform");
+    const std::vector<const rlwe::KeySwitchKey*> giants = rotation_keys(gk, giant_elts, "linear_transform");
+    const std::vector<std::vector<ckks::BabyTerm>> terms = baby_terms(h, groups, "linear_transform");
+    py::gil_scoped_release release;
+    return std::make_shared<Ciphertext>(
+        ckks::linear_transform_rescale(*h.ctx, ct, baby_elts, babies, terms, giant_elts, giants));
+  }, py::arg("context"), py::arg("ciphertext"), py::arg("baby_elements"), py::arg("galois_keys"), py::arg("groups"),
+     py::arg("giant_elements"),
+     "sum_g rot(sum_t rot(ct, baby_elements[baby_t]) * diagonal_t, giant_elements[g]) rescaled: baby_step_sums "
+     "and giant_step_sum_rescale in one, the partial sums left over Q*P (only a rotated group's c1 is divided "
+     "by P).");
   m.def("key_nonzero_rows", [](const HeContext& h, const rlwe::KeySwitchKey& key) {
     // (digit, QP limb) of every nonzero row of b: what a key reveals about its secret.
     std::vector<std::pair<std::size_t, std::size_t>> rows;

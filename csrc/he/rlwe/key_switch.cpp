@@ -412,7 +412,7 @@ void switch_key_rescale(const Context& ctx, const rns::RnsPoly& d, const KeySwit
                     level);
   AlignedBuffer<uint64_t> acc0, acc1;
   const bool coeff = accumulate(ctx, d, key, acc0, acc1);
-  mod_down_rescale_qp(ctx, level, acc0.data(), acc1.data(), c0, c1, u0, u1, coeff);
+  mod_down_rescale_qp(ctx, level, acc0.data(), acc1.data(), &c0, &c1, u0, u1, coeff);
 }
 
 }  // namespace ppml::rlwe

@@ -67,6 +67,9 @@ class HoistedKeyProducts {
 void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
                  rns::RnsPoly& u1, bool acc_coeff = false);
 
+// mod_down_qp of one accumulator: u = round(acc / P) over Q_l.
+void mod_down_one_qp(const Context& ctx, int level, const uint64_t* acc, rns::RnsPoly& u);
+
 // mod_down_qp with (c0, c1) in coefficient form (level + 1 limbs each) added: u = c +
 // round(acc / P) in evaluation form, one forward transform per limb instead of two.
 void mod_down_add_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, const uint64_t* c0,
@@ -74,9 +77,9 @@ void mod_down_add_qp(const Context& ctx, int level, const uint64_t* acc0, const 
 
 // ModDown by q_l * P of a key-switching sum over Q_l * P with (c0, c1) over Q_l folded in:
 // round((P c + acc) / (q_l P)) over Q_{l-1}, what relinearize then rescale would give
-// (one transform per kept limb instead of three).
-void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
-                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1, bool acc_coeff = false);
+// (one transform per kept limb instead of three). Null c0 and c1: round(acc / (q_l P)).
+void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly* c0,
+                         const rns::RnsPoly* c1, rns::RnsPoly& u0, rns::RnsPoly& u1, bool acc_coeff = false);
 
 // Whether the digits at this level are single primes (switch_key_add then reads d_coeff only).
 bool one_prime_digits(const Context& ctx, int level);

@@ -41,9 +41,11 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
   const std::size_t limbs = static_cast<std::size_t>(level) + 1;
   // Params::validate guarantees a special prime; without one there is nothing to divide by.
   if (K == 0) throw std::logic_error("mod_down: context has no special prime");
-  // Both polynomials (u0, u1) in each parallel pass: twice the independent limbs.
-  AlignedBuffer<uint64_t> special(2 * K * n, Uninitialized{});
-  parallel_for(2 * K, [&](std::size_t x) {
+  // Both polynomials (u0, u1) in each parallel pass: twice the independent limbs (one
+  // polynomial when acc[1] is null).
+  const std::size_t polys = acc[1] ? 2 : 1;
+  AlignedBuffer<uint64_t> special(polys * K * n, Uninitialized{});
+  parallel_for(polys * K, [&](std::size_t x) {
     const std::size_t c = x / K, k = x % K;
     uint64_t* dst = special.data() + x * n;
     if (acc_coeff)
@@ -51,7 +53,7 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
     else
       ntt::inverse(acc[c] + (limbs + k) * n, dst, ctx.ntt(ctx.q_count() + k));
   });
-  AlignedBuffer<uint64_t> converted(2 * limbs * n, Uninitialized{});
+  AlignedBuffer<uint64_t> converted(polys * limbs * n, Uninitialized{});
   rns::RnsPoly result[2] = {
       rns::RnsPoly(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{}),
       rns::RnsPoly(n, ctx.q_base(level), rns::Form::Evaluation, false, Uninitialized{})};
@@ -59,13 +61,13 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
     // One special prime: the centred remainder is ((x + h) mod p) - h, h = (p - 1) / 2.
     const math::Modulus& p = ctx.modulus(ctx.q_count());
     const uint64_t h = (p.value() - 1) >> 1;
-    parallel_for(2, [&](std::size_t c) { rns::add_scalar_mod(special.data() + c * n, h, special.data() + c * n, n, p); });
+    parallel_for(polys, [&](std::size_t c) { rns::add_scalar_mod(special.data() + c * n, h, special.data() + c * n, n, p); });
     // x mod q_i; the shift by -[h]_i rides on the NTT's first pass below, and so does the
     // reduction when p < 2 q_i (that pass reads the special limb itself).
     // With c or acc_coeff the residues are not needed: the products by P^-1 below read any
     // 64-bit input.
     if (!c && !acc_coeff)
-      parallel_for(2 * limbs, [&](std::size_t x) {
+      parallel_for(polys * limbs, [&](std::size_t x) {
         const std::size_t k = x / limbs, i = x % limbs;
         if (ntt::forward_reduces(p.value(), ctx.modulus(i).value())) return;
         rns::mul_scalar_mod(special.data() + k * n, 1, converted.data() + x * n, n, ctx.modulus(i));
@@ -73,13 +75,13 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
   } else {
     // One polynomial after the other: the conversion spreads its own target primes over
     // the pool (two tasks of a whole conversion each would idle every thread beyond two).
-    for (std::size_t c = 0; c < 2; ++c)
+    for (std::size_t c = 0; c < polys; ++c)
       ctx.mod_down_converter(level).convert_exact(special.data() + c * K * n, converted.data() + c * limbs * n, n,
                                                   /*centered=*/true);
   }
   const uint64_t p1 = K == 1 ? ctx.modulus(ctx.q_count()).value() : 0;
   const uint64_t h_p = K == 1 ? (p1 - 1) >> 1 : 0;
-  parallel_for(2 * limbs, [&](std::size_t x) {
+  parallel_for(polys * limbs, [&](std::size_t x) {
     const std::size_t k = x / limbs, i = x % limbs;
     uint64_t* ci = converted.data() + x * n;
     const math::Modulus& qi = ctx.modulus(i);
@@ -115,7 +117,7 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
     rns::add_mod(r, ci, r, n, qi);
   });
   *out[0] = std::move(result[0]);
-  *out[1] = std::move(result[1]);
+  if (polys == 2) *out[1] = std::move(result[1]);
 }
 
 void mod_down(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, rns::RnsPoly& u0,
@@ -176,7 +178,10 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
   parallel_for(2, [&](std::size_t k) {
     uint64_t* u = t.data() + k * n;
     AlignedBuffer<uint64_t> rl(K == 1 ? n : 0, Uninitialized{});
-    if (acc_coeff) {
+    if (!c[k]) {
+      std::memcpy(u, acc[k] + l * n, n * sizeof(uint64_t));  // x_l = acc_l
+      if (!acc_coeff) ntt::inverse_inplace(u, ctx.ntt(l));
+    } else if (acc_coeff) {
       ntt::inverse(c[k]->limb(l), u, ctx.ntt(l));
       rns::mul_scalar_mod(u, ctx.p_mod_q(l), u, n, ql);  // x_l = acc_l + P c_l
       rns::add_mod(u, acc[k] + l * n, u, n, ql);
@@ -219,6 +224,7 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
     for_chunks(n, [&](uint64_t j, uint64_t len) {
       if (!acc_coeff) rns::sub_mod(acc_i + j, v.data() + j, w + j, len, qi);
       rns::mul_scalar_mod(w + j, w_factor, w + j, len, qi);
+      if (!c[k]) return;
       rns::mul_scalar_mod(c[k]->limb(i) + j, c_factor, a.data() + j, len, qi);
       rns::add_mod(w + j, a.data() + j, w + j, len, qi);
     });
@@ -234,18 +240,24 @@ void mod_down_qp(const Context& ctx, int level, const uint64_t* acc0, const uint
   mod_down(ctx, level, acc0, acc1, u0, u1, nullptr, nullptr, acc_coeff);
 }
 
+void mod_down_one_qp(const Context& ctx, int level, const uint64_t* acc, rns::RnsPoly& u) {
+  const uint64_t* const accs[2] = {acc, nullptr};
+  rns::RnsPoly* out[2] = {&u, nullptr};
+  mod_down(ctx, level, accs, out);
+}
+
 void mod_down_add_qp(const Context& ctx, int level, const uint64_t* acc0, const uint64_t* acc1, const uint64_t* c0,
                      const uint64_t* c1, rns::RnsPoly& u0, rns::RnsPoly& u1, bool acc_coeff) {
   mod_down(ctx, level, acc0, acc1, u0, u1, c0, c1, acc_coeff);
 }
 
-void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly& c0,
-                         const rns::RnsPoly& c1, rns::RnsPoly& u0, rns::RnsPoly& u1, bool acc_coeff) {
+void mod_down_rescale_qp(const Context& ctx, int level, uint64_t* acc0, uint64_t* acc1, const rns::RnsPoly* c0,
+                         const rns::RnsPoly* c1, rns::RnsPoly& u0, rns::RnsPoly& u1, bool acc_coeff) {
   if (level < 1)
     throw_parameter("mod_down_rescale", "ciphertext", "is at level 0", "a level >= 1 (no prime left to divide by)",
                     level);
   uint64_t* const acc[2] = {acc0, acc1};
-  const rns::RnsPoly* const c[2] = {&c0, &c1};
+  const rns::RnsPoly* const c[2] = {c0, c1};
   rns::RnsPoly* out[2] = {&u0, &u1};
   mod_down_rescale(ctx, level, acc, c, out, acc_coeff);
 }

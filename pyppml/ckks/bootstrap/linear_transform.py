@@ -88,5 +88,5 @@ class LinearTransform:
         index[0] = -1
         giants = sorted(self.groups)
         groups = [[(index[d - g], self._plain[d]) for d in self.groups[g]] for g in giants]
-        sums = _he.baby_step_sums(native_ctx, ct, [element(b) for b in babies], galois_keys, groups)
-        return _he.giant_step_sum_rescale(native_ctx, sums, [element(g) if g else 1 for g in giants], galois_keys)
+        return _he.linear_transform_rescale(native_ctx, ct, [element(b) for b in babies], galois_keys, groups,
+                                            [element(g) if g else 1 for g in giants])

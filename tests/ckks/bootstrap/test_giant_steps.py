@@ -113,3 +113,56 @@ def test_bad_input_is_refused(ctx):
     other.keygen(rotations=[4], compact_keys=False)
     with pytest.raises((ParameterError, MismatchError)):
         _he.giant_step_sum_rescale(native, cts[:2], e[:2], other.galois_keys)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_whole_transform_matches_numpy_and_the_two_steps(ctx, backend):
+    """he.linear_transform_rescale (partial sums left over Q*P, only a rotated group's c1
+    divided by P): the map of NumPy, and the values of baby_step_sums followed by
+    giant_step_sum_rescale to within the roundings it saves; identical on every backend
+    and thread count."""
+    import pyppml
+
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-1, 1, ctx.slots) + 1j * rng.uniform(-1, 1, ctx.slots)
+    diags = rng.uniform(-1, 1, (4, ctx.slots)) + 1j * rng.uniform(-1, 1, (4, ctx.slots))
+    nat, top = ctx._native, ctx.max_level
+    ct = ctx.encrypt(x)._native
+    q = float(ctx.coeff_moduli[top])
+    enc = [_he.encode_hoisted_diagonal(nat, d, q, top) for d in diags]
+    babies = [ctx.galois_element(4)]
+    # groups by giant 0 (identity + baby 4) and 8 (identity), 4 (baby 4)
+    groups = [[(-1, enc[0]), (0, enc[1])], [(-1, enc[2])], [(0, enc[3])]]
+    giants = [1, ctx.galois_element(8), ctx.galois_element(4)]
+    with ring.use_backend(backend):
+        out = _he.linear_transform_rescale(nat, ct, babies, ctx.galois_keys, groups, giants)
+        before = pyppml.get_num_threads()
+        try:
+            pyppml.set_num_threads(3)
+            again = _he.linear_transform_rescale(nat, ct, babies, ctx.galois_keys, groups, giants)
+        finally:
+            pyppml.set_num_threads(before)
+    assert _he.save(nat, out) == _he.save(nat, again)
+    r = lambda v, k: np.roll(v, -k)
+    want = diags[0] * x + diags[1] * r(x, 4) + r(diags[2] * x, 8) + r(diags[3] * r(x, 4), 4)
+    got = ctx.decrypt(ckks.Ciphertext(ctx, out), complex=True)
+    assert out.level == top - 1 and out.scale == ct.scale
+    assert np.abs(got - want).max() < 2.0 ** -25, np.abs(got - want).max()
+    two = _he.giant_step_sum_rescale(nat, _he.baby_step_sums(nat, ct, babies, ctx.galois_keys, groups), giants,
+                                     ctx.galois_keys)
+    got2 = ctx.decrypt(ckks.Ciphertext(ctx, two), complex=True)
+    assert np.abs(got - got2).max() < 2.0 ** -30, np.abs(got - got2).max()
+
+
+def test_whole_transform_refuses_bad_input(ctx):
+    nat, top = ctx._native, ctx.max_level
+    ct = ctx.encrypt(np.zeros(4))._native
+    enc = _he.encode_hoisted_diagonal(nat, np.ones(ctx.slots), float(ctx.coeff_moduli[top]), top)
+    with pytest.raises(ParameterError, match="giant elements"):
+        _he.linear_transform_rescale(nat, ct, [], ctx.galois_keys, [[(-1, enc)]], [1, 1])
+    with pytest.raises(ParameterError, match="groups"):
+        _he.linear_transform_rescale(nat, ct, [], ctx.galois_keys, [], [])
+    with pytest.raises(ParameterError, match="galois_keys"):
+        _he.linear_transform_rescale(nat, ct, [], ctx.galois_keys, [[(-1, enc)]], [ctx.galois_element(3)])
+    with pytest.raises(ParameterError, match="Galois element"):
+        _he.linear_transform_rescale(nat, ct, [], ctx.galois_keys, [[(-1, enc)]], [2])

@@ -38,10 +38,10 @@ void check_terms(const rlwe::Context& ctx, const rlwe::Ciphertext& ct, std::size
 
 }  // namespace
 
-std::vector<rlwe::Ciphertext> baby_step_sums(const rlwe::Context& ctx, const rlwe::Ciphertext& ct,
-                                             const std::vector<uint64_t>& elts,
-                                             const std::vector<const rlwe::KeySwitchKey*>& keys,
-                                             const std::vector<std::vector<BabyTerm>>& groups) {
+std::vector<QpPartial> baby_step_partials(const rlwe::Context& ctx, const rlwe::Ciphertext& ct,
+                                          const std::vector<uint64_t>& elts,
+                                          const std::vector<const rlwe::KeySwitchKey*>& keys,
+                                          const std::vector<std::vector<BabyTerm>>& groups) {
   check_terms(ctx, ct, elts.size(), groups);
   if (keys.size() != elts.size())
     throw_parameter("baby_step_sums", "keys", "do not match the elements", std::to_string(elts.size()) + " keys", keys.size());
@@ -60,6 +60,7 @@ std::vector<rlwe::Ciphertext> baby_step_sums(const rlwe::Context& ctx, const rlw
   std::vector<std::shared_ptr<const std::vector<uint32_t>>> perms;
   std::vector<const uint32_t*> perm_data;
   for (std::size_t r = 0; r < count; ++r) {
+    if (!keys[r]) throw_parameter("baby_step_sums", "keys", "lack a rotation key", "a key per baby rotation", "none");
     if (keys[r]->key_id != ct.key_id) throw_mismatch("baby_step_sums", "keys", "belong to another key set", "the ciphertext's keys", "other keys");
     perms.push_back(rns::automorphism_permutation(n, elts[r]));
     perm_data.push_back(perms.back()->data());
@@ -112,17 +113,29 @@ std::vector<rlwe::Ciphertext> baby_step_sums(const rlwe::Context& ctx, const rlw
       }
     }
   });
-  std::vector<rlwe::Ciphertext> out;
+  std::vector<QpPartial> out(groups.size());
   for (std::size_t g = 0; g < groups.size(); ++g) {
+    out[g].acc0 = std::move(acc0[g]);
+    out[g].acc1 = std::move(acc1[g]);
+    out[g].scale = ct.scale * groups[g].front().diagonal->q_part.scale;
+  }
+  return out;
+}
+
+std::vector<rlwe::Ciphertext> baby_step_sums(const rlwe::Context& ctx, const rlwe::Ciphertext& ct,
+                                             const std::vector<uint64_t>& elts,
+                                             const std::vector<const rlwe::KeySwitchKey*>& keys,
+                                             const std::vector<std::vector<BabyTerm>>& groups) {
+  std::vector<rlwe::Ciphertext> out;
+  for (QpPartial& p : baby_step_partials(ctx, ct, elts, keys, groups)) {
     rlwe::Ciphertext c;
     c.polys.resize(2);
-    rlwe::mod_down_qp(ctx, level, acc0[g].data(), acc1[g].data(), c.polys[0], c.polys[1]);
-    acc0[g] = AlignedBuffer<uint64_t>();
-    acc1[g] = AlignedBuffer<uint64_t>();
-    c.scale = ct.scale * groups[g].front().diagonal->q_part.scale;
+    rlwe::mod_down_qp(ctx, ct.level(), p.acc0.data(), p.acc1.data(), c.polys[0], c.polys[1]);
+    c.scale = p.scale;
     c.fingerprint = ct.fingerprint;
     c.key_id = ct.key_id;
     out.push_back(std::move(c));
+    p = QpPartial();  // its memory goes back before the next ModDown
   }
   return out;
 }

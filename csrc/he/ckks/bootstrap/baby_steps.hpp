@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/aligned_buffer.hpp"
 #include "he/rlwe/ciphertext.hpp"
 #include "he/rlwe/context.hpp"
 #include "he/rlwe/keys.hpp"
@@ -28,6 +29,20 @@ struct BabyTerm {
   int baby;
   const HoistedDiagonal* diagonal;
 };
+
+// A group's sum over Q_l * P before its ModDown: about P times the ciphertext (acc0, acc1:
+// level + 1 + |P| limbs each, data primes first, evaluation form) of scale `scale`.
+struct QpPartial {
+  AlignedBuffer<uint64_t> acc0, acc1;
+  double scale = 0;
+};
+
+// baby_step_sums without the ModDowns (giant_steps.hpp's linear_transform_rescale divides
+// only what a rotation needs).
+std::vector<QpPartial> baby_step_partials(const rlwe::Context& ctx, const rlwe::Ciphertext& ct,
+                                          const std::vector<uint64_t>& elts,
+                                          const std::vector<const rlwe::KeySwitchKey*>& keys,
+                                          const std::vector<std::vector<BabyTerm>>& groups);
 
 // For every group, sum_t rot(ct, elts[baby_t]) * diagonal_t as one ciphertext at ct's
 // level, scale ct.scale * diagonal scale. keys[r] switches elts[r].

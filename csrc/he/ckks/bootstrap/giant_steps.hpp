@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "he/ckks/bootstrap/baby_steps.hpp"
 #include "he/rlwe/ciphertext.hpp"
 #include "he/rlwe/context.hpp"
 #include "he/rlwe/keys.hpp"
@@ -20,5 +21,18 @@ namespace ppml::ckks {
 rlwe::Ciphertext giant_step_sum_rescale(const rlwe::Context& ctx, const std::vector<const rlwe::Ciphertext*>& partials,
                                         const std::vector<uint64_t>& elts,
                                         const std::vector<const rlwe::KeySwitchKey*>& keys);
+
+// The whole transform, sum_g rot(sum_t rot(ct, baby_t) * diagonal_t, giant_g) / q_l, with
+// the partial sums left over Q_l * P (baby_step_partials): the identity group's goes into
+// the final sum as it is, a rotated group's c1 alone is divided by P for its key switch and
+// its c0 is permuted over Q_l * P. One ModDown fewer per group than baby_step_sums followed
+// by giant_step_sum_rescale, and fewer roundings. giant_elts[g] (1: no rotation) and
+// giant_keys[g] belong to groups[g]; the other arguments are baby_step_sums'.
+rlwe::Ciphertext linear_transform_rescale(const rlwe::Context& ctx, const rlwe::Ciphertext& ct,
+                                          const std::vector<uint64_t>& baby_elts,
+                                          const std::vector<const rlwe::KeySwitchKey*>& baby_keys,
+                                          const std::vector<std::vector<BabyTerm>>& groups,
+                                          const std::vector<uint64_t>& giant_elts,
+                                          const std::vector<const rlwe::KeySwitchKey*>& giant_keys);
 
 }  // namespace ppml::ckks
