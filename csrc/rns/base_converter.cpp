@@ -63,6 +63,19 @@ void BaseConverter::convert_scaled_to(const uint64_t* const* y, std::size_t j, u
   weighted_sum_mod(y, punctured_mod_.data() + j * kb, kb, out, n, (*to_)[j], from_bits_);
 }
 
+void BaseConverter::convert_scaled_to(const uint64_t* const* y, const std::vector<std::size_t>& targets,
+                                      const std::vector<uint64_t*>& outs, std::size_t n) const {
+  const std::size_t kb = from_->size();
+  std::vector<const uint64_t*> rows(kb);
+  for (std::size_t k0 = 0; k0 < n; k0 += kSumBlock) {
+    const std::size_t len = std::min(kSumBlock, n - k0);
+    for (std::size_t i = 0; i < kb; ++i) rows[i] = y[i] + k0;
+    for (std::size_t t = 0; t < targets.size(); ++t)
+      weighted_sum_mod(rows.data(), punctured_mod_.data() + targets[t] * kb, kb, outs[t] + k0, len, (*to_)[targets[t]],
+                       from_bits_);
+  }
+}
+
 void BaseConverter::accumulate(const uint64_t* y, uint64_t* out, std::size_t n) const {
   const std::size_t kb = from_->size(), kc = to_->size();
   const std::size_t blocks = (n + kSumBlock - 1) / kSumBlock;

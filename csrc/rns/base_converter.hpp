@@ -33,6 +33,9 @@ class BaseConverter {
   // limb), then target j's limb from all |B| scaled limbs. The same values as convert_approx.
   void scale_input(std::size_t i, uint64_t* x, std::size_t n) const;
   void convert_scaled_to(const uint64_t* const* y, std::size_t j, uint64_t* out, std::size_t n) const;
+  // Several targets from one read of the scaled limbs (block by block of coefficients).
+  void convert_scaled_to(const uint64_t* const* y, const std::vector<std::size_t>& targets,
+                         const std::vector<uint64_t*>& outs, std::size_t n) const;
 
  private:
   void scaled_inputs(const uint64_t* in, uint64_t* y, std::size_t n) const;

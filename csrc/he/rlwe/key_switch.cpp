@@ -261,32 +261,75 @@ void streamed_inner_products(const Context& ctx, const rns::RnsPoly& d, const Ke
     if (digit_end(j) - begin > 1) ctx.mod_up_converter(level, static_cast<int>(j)).scale_input(i - begin, y, n);
   });
   const random::Aes128Key aes = key_expander(key.seed);
+  // Digit j raised to the target limbs ts (their own prime: the input as it is), into dsts;
+  // sets operands[x] to each target's limb. The conversions of several targets share one
+  // read of the digit's scaled limbs.
+  auto raise = [&](const std::vector<std::size_t>& ts, std::size_t j, const std::vector<uint64_t*>& dsts,
+                   std::vector<const uint64_t*>& operands) {
+    const std::size_t begin = ctx.digit_start(j), end = digit_end(j);
+    std::vector<std::size_t> targets;
+    std::vector<uint64_t*> outs;
+    for (std::size_t x = 0; x < ts.size(); ++x) {
+      const std::size_t t = ts[x];
+      operands[x] = dsts[x];
+      if (t >= begin && t < end) {
+        operands[x] = d.limb(t);
+      } else if (end - begin == 1) {
+        raise_limb(ctx, scaled.data() + begin * n, ctx.modulus(begin).value(), key_index(ctx, level, t), dsts[x]);
+      } else {
+        targets.push_back(t < begin ? t : t - (end - begin));
+        outs.push_back(dsts[x]);
+      }
+    }
+    if (targets.empty()) return;
+    std::vector<const uint64_t*> sources;
+    for (std::size_t i = begin; i < end; ++i) sources.push_back(scaled.data() + i * n);
+    ctx.mod_up_converter(level, static_cast<int>(j)).convert_scaled_to(sources.data(), targets, outs, n);
+    for (std::size_t x = 0, o = 0; x < ts.size(); ++x) {
+      if (operands[x] != dsts[x] || (end - begin == 1)) continue;
+      const std::size_t ki = key_index(ctx, level, ts[x]);
+      const math::Modulus& qt = ctx.modulus(ki);
+      uint64_t q_digit = 1;
+      for (std::size_t i = begin; i < end; ++i) q_digit = qt.mul(q_digit, qt.reduce(ctx.modulus(i).value()));
+      const uint64_t h = qt.mul(qt.add(q_digit, qt.value() - 1), (qt.value() + 1) >> 1);
+      ntt::forward(outs[o], qt.neg(h), outs[o], ctx.ntt(ki));
+      ++o;
+    }
+  };
+  // Two target limbs per task while the tasks still outnumber the threads enough: each
+  // digit's scaled limbs (~2.5 MiB at 2^16, read from L3 for every target) serve both.
+  const std::size_t T = static_cast<std::size_t>(num_threads());
+  if ((limbs + 1) / 2 >= 4 * T) {
+    parallel_for((limbs + 1) / 2, [&](std::size_t pair) {
+      std::vector<std::size_t> ts = {2 * pair};
+      if (2 * pair + 1 < limbs) ts.push_back(2 * pair + 1);
+      AlignedBuffer<uint64_t> raised(ts.size() * digits * n, Uninitialized{});
+      std::vector<std::vector<const uint64_t*>> operands(ts.size(), std::vector<const uint64_t*>(digits));
+      std::vector<const uint64_t*> ops(ts.size());
+      for (std::size_t j = 0; j < digits; ++j) {
+        std::vector<uint64_t*> dsts;
+        for (std::size_t x = 0; x < ts.size(); ++x) dsts.push_back(raised.data() + (x * digits + j) * n);
+        raise(ts, j, dsts, ops);
+        for (std::size_t x = 0; x < ts.size(); ++x) operands[x][j] = ops[x];
+      }
+      for (std::size_t x = 0; x < ts.size(); ++x) {
+        const std::size_t t = ts[x], ki = key_index(ctx, level, t);
+        limb_inner_products(key, aes, ki, operands[x].data(), 0, digits, acc0 + t * n, acc1 + t * n, n,
+                            ctx.modulus(ki), perm);
+      }
+    });
+    return;
+  }
   for_each_target(ctx, level, limbs, digits, acc0, acc1,
                   [&](std::size_t t, std::size_t j0, std::size_t j1, uint64_t* out0, uint64_t* out1) {
     AlignedBuffer<uint64_t> raised((j1 - j0) * n, Uninitialized{});
-    std::vector<const uint64_t*> operands(j1 - j0), sources;
-    const std::size_t ki = key_index(ctx, level, t);
-    const math::Modulus& qt = ctx.modulus(ki);
+    std::vector<const uint64_t*> operands(j1 - j0), op(1);
     for (std::size_t j = j0; j < j1; ++j) {
-      const std::size_t begin = ctx.digit_start(j), end = digit_end(j);
-      uint64_t* dst = raised.data() + (j - j0) * n;
-      operands[j - j0] = dst;
-      if (t >= begin && t < end) {
-        operands[j - j0] = d.limb(t);  // its own prime: the input as it is
-      } else if (end - begin == 1) {
-        raise_limb(ctx, scaled.data() + begin * n, ctx.modulus(begin).value(), ki, dst);
-      } else {
-        sources.clear();
-        for (std::size_t i = begin; i < end; ++i) sources.push_back(scaled.data() + i * n);
-        const std::size_t target = t < begin ? t : t - (end - begin);
-        ctx.mod_up_converter(level, static_cast<int>(j)).convert_scaled_to(sources.data(), target, dst, n);
-        uint64_t q_digit = 1;
-        for (std::size_t i = begin; i < end; ++i) q_digit = qt.mul(q_digit, qt.reduce(ctx.modulus(i).value()));
-        const uint64_t h = qt.mul(qt.add(q_digit, qt.value() - 1), (qt.value() + 1) >> 1);
-        ntt::forward(dst, qt.neg(h), dst, ctx.ntt(ki));
-      }
+      raise({t}, j, {raised.data() + (j - j0) * n}, op);
+      operands[j - j0] = op[0];
     }
-    limb_inner_products(key, aes, ki, operands.data(), j0, j1 - j0, out0, out1, n, qt, perm);
+    const std::size_t ki = key_index(ctx, level, t);
+    limb_inner_products(key, aes, ki, operands.data(), j0, j1 - j0, out0, out1, n, ctx.modulus(ki), perm);
   });
 }
 
