@@ -58,11 +58,6 @@ void BaseConverter::scale_input(std::size_t i, uint64_t* x, std::size_t n) const
   mul_scalar_mod(x, from_->inv_punctured(i), x, n, (*from_)[i]);
 }
 
-void BaseConverter::convert_scaled_to(const uint64_t* const* y, std::size_t j, uint64_t* out, std::size_t n) const {
-  const std::size_t kb = from_->size();
-  weighted_sum_mod(y, punctured_mod_.data() + j * kb, kb, out, n, (*to_)[j], from_bits_);
-}
-
 void BaseConverter::convert_scaled_to(const uint64_t* const* y, const std::vector<std::size_t>& targets,
                                       const std::vector<uint64_t*>& outs, std::size_t n) const {
   const std::size_t kb = from_->size();

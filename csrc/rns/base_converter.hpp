@@ -28,12 +28,11 @@ class BaseConverter {
   // |B| * 2^-52 * Q of the lift's boundary: Q/2 when centered, Q when not (HPS18, Lemma 2).
   void convert_exact(const uint64_t* in, uint64_t* out, std::size_t n, bool centered) const;
 
-  // convert_approx in two steps, for callers that consume one target limb at a time while
-  // it is in cache: y_i = [x_i (Q/q_i)^-1]_{q_i} for the source limb i, in place (once per
-  // limb), then target j's limb from all |B| scaled limbs. The same values as convert_approx.
+  // convert_approx in two steps, for callers that consume a few target limbs at a time
+  // while they are in cache: y_i = [x_i (Q/q_i)^-1]_{q_i} for the source limb i, in place
+  // (once per limb), then the limbs of `targets` (indices into C) from all |B| scaled
+  // limbs, read once for all of them (block by block). The same values as convert_approx.
   void scale_input(std::size_t i, uint64_t* x, std::size_t n) const;
-  void convert_scaled_to(const uint64_t* const* y, std::size_t j, uint64_t* out, std::size_t n) const;
-  // Several targets from one read of the scaled limbs (block by block of coefficients).
   void convert_scaled_to(const uint64_t* const* y, const std::vector<std::size_t>& targets,
                          const std::vector<uint64_t*>& outs, std::size_t n) const;
 

@@ -1,7 +1,6 @@
 #include "he/rlwe/key_switch.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -9,98 +8,12 @@
 #include "common/thread_pool.hpp"
 #include "he/rlwe/key_expansion.hpp"
 #include "he/rlwe/key_switch_aux.hpp"
+#include "he/rlwe/mod_up.hpp"
 #include "ntt/ntt.hpp"
 #include "rns/automorphism.hpp"
 #include "rns/eltwise.hpp"
 
 namespace ppml::rlwe {
-namespace {
-
-// Index in Q*P (the key's base) of limb t of a level-l extended polynomial.
-inline std::size_t key_index(const Context& ctx, int level, std::size_t t) {
-  return t <= static_cast<std::size_t>(level) ? t : ctx.q_count() + (t - level - 1);
-}
-
-// Centred digits. With digits in [0, q) their mean q/2 multiplies the key's error e into
-// (q / 2P) times a running sum of e's coefficients (a negacyclic convolution with a
-// constant): a low-frequency error of std ~sqrt(n) sigma that decrypts to spikes, 100x the
-// median, in the same few slots (roots near +-1) of every ciphertext of a key set. The
-// centred value x_c = x - q [x > (q-1)/2] is ((x + h) mod q) - h with h = (q - 1) / 2:
-// `centre_source` adds h once per digit (in place, mod q), `raise_limb` subtracts [h]_t
-// after the reduction to each target prime; both are SIMD kernels.
-void centre_source(uint64_t* limb, uint64_t n, const math::Modulus& q) {
-  rns::add_scalar_mod(limb, (q.value() - 1) >> 1, limb, n, q);
-}
-
-// A one-prime digit, shifted by centre_source, as a limb of prime `target` (QP index) in
-// evaluation form: minus [h]_target, the reduction and the NTT in one pass from the source
-// when q_src < 2 q_target (primes of one size: half the pairs of a chain), else first
-// x mod q (SIMD Shoup product with 1).
-void raise_limb(const Context& ctx, const uint64_t* src, uint64_t q_src, std::size_t target, uint64_t* dst) {
-  const uint64_t n = ctx.n();
-  const math::Modulus& q = ctx.modulus(target);
-  const uint64_t minus_h = q.neg(q.reduce((q_src - 1) >> 1));
-  if (!ntt::forward_reduces(q_src, q.value())) {
-    rns::mul_scalar_mod(src, 1, dst, n, q);
-    src = dst;
-  }
-  ntt::forward(src, minus_h, dst, ctx.ntt(target));
-}
-
-}  // namespace
-
-Decomposition decompose(const Context& ctx, const rns::RnsPoly& d) {
-  const int level = static_cast<int>(d.limbs()) - 1;
-  const uint64_t n = ctx.n();
-  const std::size_t K = ctx.p_count();
-  Decomposition dec;
-  dec.level = level;
-  dec.limbs = level + 1 + K;
-  // Coefficient form of d, limb by limb.
-  AlignedBuffer<uint64_t> coeff(d.limbs() * n, Uninitialized{});
-  parallel_for(d.limbs(), [&](std::size_t i) { ntt::inverse(d.limb(i), coeff.data() + i * n, ctx.ntt(i)); });
-  std::size_t digits = 0;
-  while (static_cast<int>(digits) < ctx.digits() && ctx.digit_start(digits) <= static_cast<std::size_t>(level)) ++digits;
-  auto digit_end = [&](std::size_t j) { return std::min(ctx.digit_end(j), static_cast<std::size_t>(level) + 1); };
-  for (std::size_t j = 0; j < digits; ++j) dec.digits.emplace_back(dec.limbs * n, Uninitialized{});
-  // Centre every digit's primes (shift by h = (Q_j - 1) / 2, see raise_limb), then, for
-  // digits of several primes, the fast base conversion to all other primes of Q_l and P,
-  // digit after digit, each conversion parallel over its target primes (one task per
-  // digit left threads idle: 3 digits on 2 threads, a third of the time).
-  std::vector<AlignedBuffer<uint64_t>> converted(digits);
-  parallel_for(d.limbs(), [&](std::size_t i) { centre_source(coeff.data() + i * n, n, ctx.modulus(i)); });
-  for (std::size_t j = 0; j < digits; ++j) {
-    const std::size_t begin = ctx.digit_start(j), end = digit_end(j);
-    if (end - begin > 1) {
-      converted[j] = AlignedBuffer<uint64_t>((dec.limbs - (end - begin)) * n, Uninitialized{});
-      ctx.mod_up_converter(level, static_cast<int>(j)).convert_approx(coeff.data() + begin * n, converted[j].data(), n);
-    }
-  }
-  // Every (digit, target limb) pair independently: own primes copied as they are
-  // (evaluation form), the others shifted back by [h]_t and transformed.
-  parallel_for(digits * dec.limbs, [&](std::size_t x) {
-    const std::size_t j = x / dec.limbs, t = x % dec.limbs;
-    const std::size_t begin = ctx.digit_start(j), end = digit_end(j);
-    uint64_t* dst = dec.digits[j].data() + t * n;
-    if (t >= begin && t < end) {
-      std::memcpy(dst, d.limb(t), n * sizeof(uint64_t));
-      return;
-    }
-    const std::size_t ki = key_index(ctx, level, t);
-    if (end - begin == 1) {
-      // One-prime digit: the conversion is a plain reduction.
-      raise_limb(ctx, coeff.data() + begin * n, ctx.modulus(begin).value(), ki, dst);
-      return;
-    }
-    const std::size_t target = t < begin ? t : t - (end - begin);
-    const math::Modulus& qt = ctx.modulus(ki);
-    uint64_t q_digit = 1;
-    for (std::size_t i = begin; i < end; ++i) q_digit = qt.mul(q_digit, qt.reduce(ctx.modulus(i).value()));
-    const uint64_t h = qt.mul(qt.add(q_digit, qt.value() - 1), (qt.value() + 1) >> 1);
-    ntt::forward(converted[j].data() + target * n, qt.neg(h), dst, ctx.ntt(ki));
-  });
-  return dec;
-}
 
 static_assert(kKeyPiece % kKeyExpandBlock == 0, "a piece is a whole number of expansion blocks");
 
@@ -233,69 +146,20 @@ void key_inner_products(const Context& ctx, const Decomposition& dec, const KeyS
 }
 
 // key_inner_products(decompose(d)) without the decomposition in memory, for a single key:
-// target limb by target limb, each digit is raised to that limb (weighted sum of its
-// scaled coefficient limbs, then the forward transform) into a per-task buffer and goes
-// into the inner product while in cache. The decomposition and the conversions' outputs
+// target limb by target limb, each digit is raised to that limb (StreamedModUp: weighted
+// sum of its scaled coefficient limbs, then the forward transform) into a per-task buffer
+// and goes into the inner product while in cache. The decomposition and the conversions' outputs
 // (~130 MB for a relinearization at level 20 of the 2^16 bootstrapping chain) were
 // written to memory and read back. The same operations on the same values: same bits.
 void streamed_inner_products(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& key,
                              const uint32_t* perm, uint64_t* acc0, uint64_t* acc1) {
   check_key(ctx, key);
-  const int level = static_cast<int>(d.limbs()) - 1;
+  const StreamedModUp mod_up(ctx, d);
+  const int level = mod_up.level();
+  const std::size_t digits = mod_up.digits();
   const uint64_t n = ctx.n();
   const std::size_t limbs = d.limbs() + ctx.p_count();
-  std::size_t digits = 0;
-  while (static_cast<int>(digits) < ctx.digits() && ctx.digit_start(digits) <= static_cast<std::size_t>(level)) ++digits;
-  auto digit_end = [&](std::size_t j) { return std::min(ctx.digit_end(j), static_cast<std::size_t>(level) + 1); };
-  std::vector<std::size_t> digit_of(d.limbs());
-  for (std::size_t j = 0; j < digits; ++j)
-    for (std::size_t i = ctx.digit_start(j); i < digit_end(j); ++i) digit_of[i] = j;
-  // Coefficient form, centred (see raise_limb), and for digits of several primes scaled
-  // by (Q_j / q_i)^-1: the inputs of each digit's conversion.
-  AlignedBuffer<uint64_t> scaled(d.limbs() * n, Uninitialized{});
-  parallel_for(d.limbs(), [&](std::size_t i) {
-    uint64_t* y = scaled.data() + i * n;
-    ntt::inverse(d.limb(i), y, ctx.ntt(i));
-    centre_source(y, n, ctx.modulus(i));
-    const std::size_t j = digit_of[i], begin = ctx.digit_start(j);
-    if (digit_end(j) - begin > 1) ctx.mod_up_converter(level, static_cast<int>(j)).scale_input(i - begin, y, n);
-  });
   const random::Aes128Key aes = key_expander(key.seed);
-  // Digit j raised to the target limbs ts (their own prime: the input as it is), into dsts;
-  // sets operands[x] to each target's limb. The conversions of several targets share one
-  // read of the digit's scaled limbs.
-  auto raise = [&](const std::vector<std::size_t>& ts, std::size_t j, const std::vector<uint64_t*>& dsts,
-                   std::vector<const uint64_t*>& operands) {
-    const std::size_t begin = ctx.digit_start(j), end = digit_end(j);
-    std::vector<std::size_t> targets;
-    std::vector<uint64_t*> outs;
-    for (std::size_t x = 0; x < ts.size(); ++x) {
-      const std::size_t t = ts[x];
-      operands[x] = dsts[x];
-      if (t >= begin && t < end) {
-        operands[x] = d.limb(t);
-      } else if (end - begin == 1) {
-        raise_limb(ctx, scaled.data() + begin * n, ctx.modulus(begin).value(), key_index(ctx, level, t), dsts[x]);
-      } else {
-        targets.push_back(t < begin ? t : t - (end - begin));
-        outs.push_back(dsts[x]);
-      }
-    }
-    if (targets.empty()) return;
-    std::vector<const uint64_t*> sources;
-    for (std::size_t i = begin; i < end; ++i) sources.push_back(scaled.data() + i * n);
-    ctx.mod_up_converter(level, static_cast<int>(j)).convert_scaled_to(sources.data(), targets, outs, n);
-    for (std::size_t x = 0, o = 0; x < ts.size(); ++x) {
-      if (operands[x] != dsts[x] || (end - begin == 1)) continue;
-      const std::size_t ki = key_index(ctx, level, ts[x]);
-      const math::Modulus& qt = ctx.modulus(ki);
-      uint64_t q_digit = 1;
-      for (std::size_t i = begin; i < end; ++i) q_digit = qt.mul(q_digit, qt.reduce(ctx.modulus(i).value()));
-      const uint64_t h = qt.mul(qt.add(q_digit, qt.value() - 1), (qt.value() + 1) >> 1);
-      ntt::forward(outs[o], qt.neg(h), outs[o], ctx.ntt(ki));
-      ++o;
-    }
-  };
   // Two target limbs per task while the tasks still outnumber the threads enough: each
   // digit's scaled limbs (~2.5 MiB at 2^16, read from L3 for every target) serve both.
   const std::size_t T = static_cast<std::size_t>(num_threads());
@@ -309,7 +173,7 @@ void streamed_inner_products(const Context& ctx, const rns::RnsPoly& d, const Ke
       for (std::size_t j = 0; j < digits; ++j) {
         std::vector<uint64_t*> dsts;
         for (std::size_t x = 0; x < ts.size(); ++x) dsts.push_back(raised.data() + (x * digits + j) * n);
-        raise(ts, j, dsts, ops);
+        mod_up.raise(ts, j, dsts, ops);
         for (std::size_t x = 0; x < ts.size(); ++x) operands[x][j] = ops[x];
       }
       for (std::size_t x = 0; x < ts.size(); ++x) {
@@ -325,7 +189,7 @@ void streamed_inner_products(const Context& ctx, const rns::RnsPoly& d, const Ke
     AlignedBuffer<uint64_t> raised((j1 - j0) * n, Uninitialized{});
     std::vector<const uint64_t*> operands(j1 - j0), op(1);
     for (std::size_t j = j0; j < j1; ++j) {
-      raise({t}, j, {raised.data() + (j - j0) * n}, op);
+      mod_up.raise({t}, j, {raised.data() + (j - j0) * n}, op);
       operands[j - j0] = op[0];
     }
     const std::size_t ki = key_index(ctx, level, t);
@@ -396,8 +260,8 @@ bool accumulate(const Context& ctx, const rns::RnsPoly& d, const KeySwitchKey& k
 }  // namespace
 
 bool one_prime_digits(const Context& ctx, int level) {
-  for (int j = 0; j < ctx.digits() && ctx.digit_start(j) <= static_cast<std::size_t>(level); ++j)
-    if (ctx.digit_end(j) - ctx.digit_start(j) != 1) return false;
+  for (std::size_t j = 0; j < digit_count(ctx, level); ++j)
+    if (ctx.digit_end(static_cast<int>(j)) - ctx.digit_start(static_cast<int>(j)) != 1) return false;
   return true;
 }
 

@@ -48,7 +48,6 @@ class HoistedKeyProducts {
  public:
   HoistedKeyProducts(const Context& ctx, const Decomposition& dec, std::vector<const KeySwitchKey*> keys,
                      std::vector<const uint32_t*> perms);
-  std::size_t size() const { return keys_.size(); }
   // out0 and out1 receive coefficients begin .. end - 1.
   void compute(std::size_t r, std::size_t t, std::size_t begin, std::size_t end, uint64_t* out0,
                uint64_t* out1) const;

@@ -116,13 +116,13 @@ def _combination(basis, coeffs: np.ndarray, target: float, level: int):
     return basis.x._wrap(out)
 
 
-def _double_square(ct, level: int, minus: float):
-    """2 ct^2 - minus at ``level`` - 1: doubled and shifted before its relinearize-rescale
+def _double_square(ct, minus: float):
+    """2 ct^2 - minus, one level down: doubled and shifted before its relinearize-rescale
     (T_2k = 2 T_k^2 - 1, the double angles), so that one rounding error is not doubled and
     the constant takes no pass of its own."""
     native = ct._ctx
     scale = ct.scale * ct.scale
-    tensor = _he.tensor_sum(native, [ct._native], [ct._native], level, 2, constant=-_constant(minus, scale))
+    tensor = _he.tensor_sum(native, [ct._native], [ct._native], ct.level, 2, constant=-_constant(minus, scale))
     return ct._wrap(native.relinearize_rescale(tensor, ct.context.relin_key))
 
 
@@ -143,7 +143,7 @@ class _ExactBasis(_Basis):
         native = ta._ctx
         # The factors are read on the level's limbs (no dropped copies).
         if a == b:
-            out = _double_square(ta, level, 1.0)
+            out = _double_square(ta, 1.0)
         else:
             t = self.get(a - b)
             if t.level < level:
@@ -248,7 +248,7 @@ def eval_mod(ct, shape: EvalModShape, coeffs: np.ndarray, gain: float = 1.0, tar
     v = chebyshev_bsgs(ct, coeffs * g)
     for _ in range(shape.double_angle):
         g = g * g
-        v = _double_square(v, v.level, g)
+        v = _double_square(v, g)
     if not shape.arcsine:
         if target is not None:
             raise ValueError("eval_mod: target needs the arcsine step")
