@@ -112,10 +112,19 @@ class Plaintext(RlweObject):
 
 
 
+# What a ciphertext went through since its encryption, as far as the default noise bound
+# of decrypt_for_release covers it (release.default_noise_bound: a fresh encryption, one
+# key switch, one rescale). Bits of Ciphertext._history; absent = unknown.
+KEY_SWITCH, RESCALE = 1, 2
+
+
 class Ciphertext(RlweObject):
     """A CKKS ciphertext: ``size`` polynomials at ``level`` with ``scale``."""
 
-    __slots__ = ()
+    # _history: KEY_SWITCH | RESCALE bits since encryption, set by Context.encrypt and
+    # carried only by the steps the default release bound covers; any other result, and
+    # anything loaded from bytes, has none (its error is not known).
+    __slots__ = ("_history",)
     _kind = "ciphertext"
     __array_priority__ = 1000  # NumPy defers to our operators
 
@@ -143,6 +152,14 @@ class Ciphertext(RlweObject):
 
         return ciphertext_to(self, device)
 
+    def _then(self, out: Ciphertext, step: int) -> Ciphertext:
+        """``out`` (a new object made from self by ``step``) keeps the history while the
+        default release bound still covers it: each step at most once."""
+        history = getattr(self, "_history", None)
+        if out is not self and history is not None and not history & step:
+            out._history = history | step
+        return out
+
     # ------------------------------------------------------------ named operations
     def relinearize(self) -> Ciphertext:
         if self.size == 2:
@@ -164,7 +181,7 @@ class Ciphertext(RlweObject):
         if self.level >= 1:
             q = float(self.context.coeff_moduli[self.level])
             _check_scale(self.context, "rescale", self.scale / q, self.level - 1)
-        return self._wrap(self._ctx.rescale(self._native))
+        return self._then(self._wrap(self._ctx.rescale(self._native)), RESCALE)
 
     def relinearize_rescale(self) -> Ciphertext:
         """``relinearize().rescale()`` in one pass: the key switching's division by P and
@@ -182,7 +199,8 @@ class Ciphertext(RlweObject):
     def drop_to_level(self, level: int) -> Ciphertext:
         if level == self.level:
             return self
-        return self._wrap(self._ctx.drop_to_level(self._native, int(level)))
+        # Fewer primes, the same error: the history carries over.
+        return self._then(self._wrap(self._ctx.drop_to_level(self._native, int(level))), 0)
 
     def multiply(self, other: Ciphertext) -> Ciphertext:
         """Tensor product only (3 components, scale multiplied); no relinearization.
@@ -547,7 +565,7 @@ class Ciphertext(RlweObject):
         elt = self.context.conjugation_element
         if gk is None or elt not in gk.elements:
             raise ParameterError("conjugate: context has no conjugation key; expected keygen(conjugate=True), got none")
-        return self._wrap(self._ctx.apply_galois(self._native, elt, gk))
+        return self._then(self._wrap(self._ctx.apply_galois(self._native, elt, gk)), KEY_SWITCH)
 
     def sum_slots(self) -> Ciphertext:
         """Every slot holds the sum of all slots: log2(n/2) rotations, by 1, 2, ...,

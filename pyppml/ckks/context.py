@@ -358,6 +358,7 @@ class Context(RlweContext):
                 raise ParameterError("encrypt: context has no public key; expected keygen() or a received public context, got none")
             native = self._native.encrypt_public(self.public_key, pt._native)
         ct = Ciphertext(self, native)
+        ct._history = 0  # fresh: decrypt_for_release's default noise bound applies
         return ct if getattr(self, "device", "cpu") == "cpu" else ct.to(self.device)
 
     def encrypt_vector(self, values, symmetric: bool | None = None):
@@ -413,7 +414,10 @@ class Context(RlweContext):
             B: bound on every coefficient of the ciphertext's error, in coefficient
             units. Default ``release.default_noise_bound(self)`` covers a fresh
             public-key ciphertext after one key switch and one rescale; pass a larger
-            one for deeper computations.
+            one for deeper computations. The default is taken only for a ciphertext of
+            this session's ``encrypt`` followed by at most one rotation (or
+            conjugation), one rescale and level drops; for any other (a product, a sum,
+            a bootstrap, bytes or a pickle) ``noise_bound`` is required.
         security_bits : int
             s, statistical security (40..128).
         max_releases : int
@@ -425,7 +429,8 @@ class Context(RlweContext):
         Raises
         ------
         ParameterError
-            No secret key; an argument out of range; too much precision asked for this
+            No secret key; an argument out of range; no ``noise_bound`` for a
+            ciphertext the default does not cover; too much precision asked for this
             ciphertext's scale and noise bound (the message gives the most it can
             release); a release beyond ``max_releases`` or with another
             ``max_releases`` than the first.

@@ -12,8 +12,11 @@ How wide (OpenFHE's NOISE_FLOODING_DECRYPT rule, 2022/816):
 * ``B`` bounds |e_i| for every coefficient of the ciphertext's error (coefficient units,
   at the ciphertext's scale), except with probability 2^-64. By default
   ``default_noise_bound``: a fresh public-key encryption, one key switch and one
-  rescale (sub-Gaussian tail bounds below). Pass ``noise_bound`` for anything deeper:
-  this library does not track the error through a computation.
+  rescale (sub-Gaussian tail bounds below). This library does not track the error
+  through a computation, so the default is refused for anything else: each ciphertext
+  records (``Ciphertext._history``) whether it is an encryption of this process followed
+  only by those steps, and a product, a sum, a bootstrap or a ciphertext from bytes
+  must come with its own ``noise_bound``.
 * ``sigma_min = sqrt(12 tau) * 2^(s/2) * B`` with ``s`` the statistical security
   parameter (default 40) and ``tau`` the number of releases allowed under the key.
 * The released values carry noise of standard deviation ``2^-bits_of_precision`` per
@@ -144,8 +147,9 @@ def plan_release(context, ct, bits_of_precision: float, noise_bound: float | Non
     ------
     ParameterError
         bits_of_precision outside [1, 50]; security_bits below 40 or above 128;
-        max_releases < 1; noise_bound not a finite number >= 1; or too little precision
-        left: sigma_min > 2^-bits * scale / sqrt(n/2).
+        max_releases < 1; noise_bound not a finite number >= 1, or None for a ciphertext
+        the default does not cover; or too little precision left:
+        sigma_min > 2^-bits * scale / sqrt(n/2).
     """
     api = "decrypt_for_release"
     if not (isinstance(bits_of_precision, (int, float)) and 1 <= bits_of_precision <= 50):
@@ -155,6 +159,14 @@ def plan_release(context, ct, bits_of_precision: float, noise_bound: float | Non
     if isinstance(max_releases, bool) or not isinstance(max_releases, int) or max_releases < 1:
         raise ParameterError(f"{api}: max_releases is invalid; expected an integer >= 1, got {max_releases!r}")
     if noise_bound is None:
+        # Whoever computed or sent a ciphertext chose its error: the default bound holds
+        # only for the steps it was derived for (an encryption in this process, then at
+        # most one key switch and one rescale, as Ciphertext._history records them).
+        if getattr(ct, "_history", None) is None:
+            raise ParameterError(
+                f"{api}: noise_bound is required for this ciphertext; expected a bound on its error (the default "
+                f"covers only a fresh encryption, one rotation and one rescale), got None for a ciphertext that was "
+                f"computed on, bootstrapped or loaded")
         noise_bound = default_noise_bound(context)
     elif not (isinstance(noise_bound, (int, float)) and math.isfinite(noise_bound) and noise_bound >= 1):
         raise ParameterError(f"{api}: noise_bound is invalid; expected a finite number >= 1 (coefficient units), got {noise_bound!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pyppml._core import ParameterError
 from pyppml._rlwe import rotation_steps
+from pyppml.ckks.ciphertext import KEY_SWITCH
 
 
 def _keys(ct):
@@ -109,9 +110,11 @@ def rotate(ct, steps: int):
     steps = rotation_steps(steps, "rotate")
     gk = _keys(ct)
     out = ct
-    for s in _plan(ct, steps):
+    plan = _plan(ct, steps)
+    for s in plan:
         out = out._wrap(out._ctx.apply_galois(out._native, ct.context.galois_element(s), gk))
-    return out
+    # One key switch is within the default release bound; a composed rotation is not.
+    return ct._then(out, KEY_SWITCH) if len(plan) == 1 else out
 
 
 def rotate_many(ct, steps):
@@ -122,7 +125,7 @@ def rotate_many(ct, steps):
     hoisted = {}
     if direct:
         outs = ct._ctx.apply_galois_hoisted(ct._native, [ct.context.galois_element(s) for s in direct], gk)
-        hoisted = {s: ct._wrap(o) for s, o in zip(direct, outs)}
+        hoisted = {s: ct._then(ct._wrap(o), KEY_SWITCH) for s, o in zip(direct, outs)}
     return [ct if s == 0 else hoisted[s] if s in hoisted else rotate(ct, s) for s in steps]
 
 

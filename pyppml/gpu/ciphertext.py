@@ -37,7 +37,7 @@ class DeviceCiphertext(Ciphertext):
         device = check_device("Ciphertext.to", device)
         if device == "cuda":
             return self
-        return Ciphertext(self.context, evaluator_for(self.context).download(self._native))
+        return self._then(Ciphertext(self.context, evaluator_for(self.context).download(self._native)), 0)
 
     def to_bytes(self) -> bytes:
         """Bytes of the host copy (serialization is a host operation)."""
@@ -73,7 +73,8 @@ def ciphertext_to(ct: Ciphertext, device: str) -> Ciphertext:
         return ct
     if isinstance(ct, DeviceCiphertext):
         return ct.to(device)
-    return DeviceCiphertext(ct.context, evaluator_for(ct.context).upload(ct._native))
+    # A copy: the same error, so the same release history.
+    return ct._then(DeviceCiphertext(ct.context, evaluator_for(ct.context).upload(ct._native)), 0)
 
 
 def context_to(ctx, device: str):

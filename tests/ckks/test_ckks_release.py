@@ -118,6 +118,34 @@ def test_default_noise_bound_covers_measured_errors(keyed):
     assert B < 32 * max(evaluated)
 
 
+def test_default_bound_only_for_what_it_covers(keyed, rng):
+    """The default noise bound covers an encryption of this process followed by at most
+    one key switch and one rescale (and level drops). Anything else (a sum, a product, two
+    rotations, bytes, a pickle: errors the bound does not cover, or that an adversary
+    chose) is refused without an explicit noise_bound, and released with one."""
+    import pickle
+
+    x = rng.uniform(-1, 1, keyed.slots)
+    ct = keyed.encrypt(x)
+    covered = {"fresh": ct, "rotated": ct.rotate(1), "rotated, dropped": ct.rotate(1).drop_to_level(0),
+               "rotate_many": ct.rotate_many([1])[0]}
+    uncovered = {"sum": ct + ct, "times a scalar": ct * 1.0, "two rotations": ct.rotate(1).rotate(1),
+                 "product": (ct * ct), "from bytes": ckks.Ciphertext.from_bytes(ct.to_bytes(), keyed),
+                 "unpickled": pickle.loads(pickle.dumps(ct)), "negated": -ct}
+    for name, c in covered.items():
+        assert keyed.decrypt_for_release(c, bits_of_precision=6, max_releases=64).shape == (keyed.slots,), name
+    bound = release.default_noise_bound(keyed)
+    for name, c in uncovered.items():
+        with pytest.raises(ValueError, match=r"noise_bound is required for this ciphertext; expected a bound on its "
+                                             r"error .*, got None"):
+            keyed.decrypt_for_release(c, bits_of_precision=6, max_releases=64)
+        with pytest.raises(ValueError, match="noise_bound is required"):
+            release.plan_release(keyed, c, 6)
+        # Refused before counting: only the explicit releases below are counted.
+        assert keyed.decrypt_for_release(c, bits_of_precision=2, noise_bound=bound, max_releases=64).shape == (keyed.slots,), name
+    assert keyed.releases_made == len(covered) + len(uncovered)
+
+
 def test_release_count_is_enforced(keyed, rng):
     ct = keyed.encrypt(rng.uniform(-1, 1, keyed.slots))
     keyed.decrypt_for_release(ct, bits_of_precision=8, max_releases=2)
