@@ -235,10 +235,11 @@ namespace {
 Ciphertext finish_galois(const Context& ctx, const Ciphertext& a, uint64_t elt, rns::RnsPoly& u0, rns::RnsPoly& u1) {
   Ciphertext out = like(a, 2);
   auto perm = rns::automorphism_permutation(a.n(), elt);
+  // sigma(c0) + u0, added into u0 as it is permuted (no pass over a permuted copy).
   parallel_for(static_cast<std::size_t>(a.level()) + 1, [&](std::size_t i) {
-    rns::automorphism_eval_limb(a.polys[0].limb(i), perm->data(), out.polys[0].limb(i), a.n());
-    rns::add_mod(out.polys[0].limb(i), u0.limb(i), out.polys[0].limb(i), a.n(), ctx.modulus(i));
+    rns::automorphism_eval_limb_add(a.polys[0].limb(i), perm->data(), u0.limb(i), a.n(), ctx.modulus(i).value());
   });
+  out.polys[0] = std::move(u0);
   out.polys[1] = std::move(u1);
   return out;
 }
