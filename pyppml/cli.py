@@ -49,7 +49,12 @@ def _available_suites() -> list[str]:
 
 
 def _cmd_bench(args) -> int:
+    from pyppml import get_num_threads
+    from pyppml.benchmarks.harness import emit, machine
+
     suites = args.suite or _available_suites()
+    # Every run starts with the machine it ran on: ratios hold for one kind of processor.
+    emit({"lib": "machine", "op": "bench", **machine(), "threads": get_num_threads()})
     for name in suites:
         module = importlib.import_module(f"pyppml.benchmarks.{name}")
         module.run(args)

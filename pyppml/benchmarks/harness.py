@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import platform
 import statistics
 import sys
 import time
@@ -45,6 +47,24 @@ def measure(fn: Callable[[], object], runs: int = 10, target_ms: float = 5.0, ma
         "inner": inner,
         "min_us": round(samples[0] / 1e3, 3),
     }
+
+
+def cpu_model() -> str:
+    """lscpu's "Model name" (from /proc/cpuinfo): figures are only comparable on one kind
+    of processor (the machines here are sometimes Intel, sometimes AMD)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict:
+    """The processor model and the cores this process may run on."""
+    return {"cpu": cpu_model(), "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}
 
 
 def emit(record: dict, stream=None) -> None:

@@ -8,26 +8,13 @@ them alike; each line carries the best round's median and a "threads" field, and
 from __future__ import annotations
 
 import multiprocessing
-import os
-import platform
 import time
 
 import numpy as np
 
 import pyppml
 from pyppml.benchmarks.ckks import CKKS_SETS, chain
-from pyppml.benchmarks.harness import emit, measure, result
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+from pyppml.benchmarks.harness import emit, machine, measure, result
 
 
 def _ops(N, q_bits, p_bits, scale_bits):
@@ -98,7 +85,7 @@ def run(args) -> None:
     runs = getattr(args, "runs", 10)
     rounds = 2 if getattr(args, "quick", False) else 3
     before = pyppml.get_num_threads()
-    cpu = {"cpu": _cpu_model(), "cpus": len(os.sched_getaffinity(0))}
+    cpu = machine()
     rate = machine_ceiling(counts, seconds=1.0 if getattr(args, "quick", False) else 3.0)
     for t in counts[1:]:
         emit({"lib": "machine", "op": "ntt_processes_ceiling_speedup", "N": 4096, "threads": t,
