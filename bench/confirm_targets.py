@@ -1,7 +1,7 @@
 """The speed targets of issues 13 (bootstrapping) and 14 (key switching, threads), measured
 and judged in one run on this machine.
 
-    python bench/confirm_targets.py                  # all of them, about 30 min on 2 cores
+    python bench/confirm_targets.py                  # all of them, about 25 min on 2 cores
     python bench/confirm_targets.py --only ckks boot  # some groups: ckks bfv threads boot boot2
 
 Each group runs `pyppml bench` suites as child processes with the thread settings its
