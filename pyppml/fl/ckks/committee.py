@@ -73,7 +73,7 @@ def _poly(ctx: Context, arr: np.ndarray, level: int, what: str):
 
 
 def flooding_plan(poly_degree: int, members: int, max_clients: int, statistical_security: int,
-                  precision_bits: int, max_abs_value: float) -> dict:
+                  precision_bits: int, max_abs_value: float, copies: int = 1) -> dict:
     """Smudging width, scale and prime chain for a collective decryption that floods the
     decryption noise of a sum of `max_clients` fresh encryptions by 2^statistical_security
     (statistical distance <= 2^-statistical_security over all n coefficients) and still
@@ -83,11 +83,14 @@ def flooding_plan(poly_degree: int, members: int, max_clients: int, statistical_
     errors: u e_pk + e0 + e1 s, each coefficient a sum of ~2 n members terms of variance
     <= 10.5 * 2/3; 7 standard deviations bound it except with probability < 2^-40 per
     coefficient. Uniform smudging on [-2^b, 2^b] hides a shift B with distance B / 2^b.
+    A key part held by `copies` members (k - t + 1 in a t-of-k committee) can be answered
+    by each of them over the one certified sum: `copies` independent smudgings of the
+    same shift, distance copies n B / 2^b, so the width grows by log2(copies) bits.
     """
     n = poly_degree
     sigma = math.sqrt(max_clients * (2 * n * members + 1) * 10.5)
     noise_bits = math.log2(7 * sigma)
-    smudging_bits = math.ceil(noise_bits + math.log2(n) + statistical_security)
+    smudging_bits = math.ceil(noise_bits + math.log2(n) + statistical_security + math.log2(copies))
     # slot error <= sqrt(n) * 7 * sqrt(members / 3) * 2^b / scale (the flooding dominates)
     scale_bits = math.ceil(smudging_bits + 0.5 * math.log2(n) + math.log2(7 * members) + precision_bits)
     q_bits = math.ceil(scale_bits + math.log2(max(max_abs_value, 1e-300) * max_clients) + 2)
@@ -111,8 +114,9 @@ class CkksCommittee:
     poly_degree : int
         Ring degree; poly_degree values per ciphertext (two per complex slot).
     max_clients, max_abs_value : int, float
-        Bounds the plan is sized for: at most this many summed updates, each entry of
-        absolute value at most ``max_abs_value`` (checked when encrypting).
+        Bounds the plan is sized for: at most this many summed updates (members refuse
+        larger sums), each entry of absolute value at most ``max_abs_value`` (checked when
+        encrypting).
     statistical_security : int or None
         The collective decryption floods the decryption noise so that the output is within
         statistical distance 2^-statistical_security of one that does not depend on the
@@ -154,6 +158,14 @@ class CkksCommittee:
         if isinstance(min_clients, bool) or not isinstance(min_clients, (int, np.integer)) or min_clients < 2:
             raise ParameterError(f"CkksCommittee: min_clients is out of range; expected an integer >= 2, got "
                                  f"{min_clients}")
+        # The flooding is sized for sums of at most max_clients uploads: a larger sum
+        # carries more key-dependent noise than the width hides.
+        if isinstance(max_clients, bool) or not isinstance(max_clients, (int, np.integer)) or max_clients < 2:
+            raise ParameterError(f"CkksCommittee: max_clients is out of range; expected an integer >= 2, got "
+                                 f"{max_clients!r}")
+        if min_clients > max_clients:
+            raise ParameterError(f"CkksCommittee: min_clients exceeds max_clients; expected min_clients <= "
+                                 f"{max_clients} (default: 2/3 of the pinned clients), got {min_clients}")
         self.parts = replicated.key_parts(members, threshold)
         if len(self.parts) > replicated.MAX_PARTS:
             raise ParameterError(f"CkksCommittee: threshold is out of range; expected C(members, threshold - 1) <= "
@@ -167,8 +179,8 @@ class CkksCommittee:
             special_mod_bits = special_mod_bits or (60,)
         else:
             # The key is the sum of len(parts) ternary parts, and each part adds one share.
-            plan = flooding_plan(poly_degree, len(self.parts), max_clients, int(statistical_security), int(precision_bits),
-                                 float(max_abs_value))
+            plan = flooding_plan(poly_degree, len(self.parts), max_clients, int(statistical_security),
+                                 int(precision_bits), float(max_abs_value), copies=members - threshold + 1)
             smudging_bits, scale_bits = plan["smudging_bits"], plan["scale_bits"]
             if coeff_mod_bits is not None and sum(coeff_mod_bits) < sum(plan["coeff_mod_bits"]):
                 raise ParameterError(f"CkksCommittee: coeff_mod_bits are too small for the flooding plan; expected "
@@ -191,7 +203,7 @@ class CkksCommittee:
         self.plan = CommitteePlan(self.key_id, members, threshold, tuple(agreement.raw_public(k) for k in signing))
         self.members = [CommitteeMember(self.ctx, {p: secrets[p] for p in replicated.held_by(self.parts, j)},
                                         self.client_keys, self.min_clients, self.key_id, self.plan, j, signing[j],
-                                        int(smudging_bits))
+                                        int(smudging_bits), self.max_clients)
                         for j in range(members)]
         del secrets
         shares = [self.members[replicated.holders(self.parts, p, members)[0]].public_key_share(self.crs, p)

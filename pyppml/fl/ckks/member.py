@@ -98,6 +98,10 @@ class CommitteeMember:
     smudging_bits : int
         The flooding width of its decryption shares, fixed by the committee's plan; a
         request with a smaller width is refused (without it the member decrypts nothing).
+    max_clients : int, optional
+        Most distinct clients in a sum the member decrypts: the count its flooding width
+        was sized for (a larger sum carries more key-dependent noise than it hides).
+        Required with ``smudging_bits``.
 
     Raises
     ------
@@ -107,11 +111,16 @@ class CommitteeMember:
 
     def __init__(self, ctx: Context, parts: dict | None = None, client_keys=(), min_clients: int = 2,
                  key_id: int = 0, plan: CommitteePlan | None = None, index: int = 0, signing_key=None,
-                 smudging_bits: int | None = None):
+                 smudging_bits: int | None = None, max_clients: int | None = None):
         # A "sum" of one upload is that client's update: never decrypted.
         if isinstance(min_clients, bool) or not isinstance(min_clients, (int, np.integer)) or min_clients < 2:
             raise ParameterError(f"CommitteeMember: min_clients is out of range; expected an integer >= 2, got "
                                  f"{min_clients!r}")
+        counted = isinstance(max_clients, (int, np.integer)) and not isinstance(max_clients, bool)
+        if smudging_bits is not None and not (counted and max_clients >= min_clients):
+            raise ParameterError(f"CommitteeMember: max_clients is out of range; expected an integer >= min_clients "
+                                 f"({min_clients}) with smudging_bits, got {max_clients!r}")
+        self.max_clients = None if max_clients is None else int(max_clients)
         # The member's own flooding width: a requester cannot lower it (0 would hand out
         # the exact decryption noise, the key-recovery setting of Li-Micciancio 2021).
         self.smudging_bits = None if smudging_bits is None else int(smudging_bits)
@@ -189,6 +198,9 @@ class CommitteeMember:
         if len(seen) < self.min_clients:
             raise TooFewSurvivorsError(f"{api}: too few client uploads to decrypt; expected >= {self.min_clients}, "
                                        f"got {len(seen)}")
+        if self.max_clients is not None and len(seen) > self.max_clients:
+            raise ProtocolError(f"{api}: too many client uploads for the planned flooding; expected <= "
+                                f"{self.max_clients}, got {len(seen)}")
         return sums
 
     def certify(self, uploads, round: int) -> bytes:
@@ -236,13 +248,16 @@ class CommitteeMember:
         if self.smudging_bits is None or int(smudging_bits) < self.smudging_bits:
             raise ProtocolError(f"{api}: smudging_bits is below the member's planned flooding; expected >= "
                                 f"{self.smudging_bits}, got {smudging_bits!r}")
+        parts = self.parts if parts is None else [int(p) for p in parts]
+        if not parts or len(set(parts)) != len(parts) or any(p not in self._parts for p in parts):
+            raise ProtocolError(f"{api}: parts are not distinct parts this member holds; expected a non-empty subset "
+                                f"of {self.parts}, got {parts}")
         uploads = list(uploads)
         sums = self.verified_sum(uploads, round)
         agreement.check(self.plan, int(round), uploads_digest(uploads), certificate, api)
         self._claim(uploads, round, api)
         self.last_round = int(round)
         self._signed = {r: d for r, d in self._signed.items() if r > self.last_round}
-        parts = self.parts if parts is None else list(parts)
         out = []
         for ct in sums:
             q = np.array(self.ctx.coeff_moduli[:ct.level + 1], dtype=np.uint64)[:, None]

@@ -353,6 +353,54 @@ def test_single_upload_is_never_decrypted(keys):
                          min_clients=1)
 
 
+def test_member_refuses_a_sum_larger_than_planned(keys):
+    """Review: the flooding width is sized for sums of max_clients uploads, but members
+    summed any number of pinned uploads (24 against a plan for 2: 66 smudging bits where
+    68 were needed). Members now refuse a larger sum before anything is decrypted, and a
+    committee whose min_clients exceeds max_clients is refused."""
+    com = fl.CkksCommittee(members=3, poly_degree=8192, max_clients=3, client_keys=[k.public_key() for k in keys[:5]],
+                           min_clients=2)
+    rnd = _Rounds.next()
+    with pytest.raises(fl.ProtocolError, match="too many client uploads"):
+        com.decrypt_uploads(_uploads(com, keys[:4], [np.full(8, 0.25)] * 4, rnd), rnd, count=8)
+    rnd = _Rounds.next()
+    assert np.abs(com.decrypt_uploads(_uploads(com, keys[:3], [np.full(8, 0.25)] * 3, rnd), rnd, count=8)
+                  - 0.75).max() < 2 ** -9
+    with pytest.raises(ValueError, match="min_clients exceeds max_clients"):
+        fl.CkksCommittee(members=3, poly_degree=8192, max_clients=2, client_keys=[k.public_key() for k in keys])
+
+
+@pytest.mark.parametrize("members,threshold", [(3, 3), (3, 2), (3, 1), (4, 2)])
+def test_flooding_counts_every_holder_of_a_part(keys, members, threshold):
+    """Review: each of the k - t + 1 holders of a key part may be asked for it over the one
+    certified sum: that many independent floodings of one decryption, distance
+    (k - t + 1) n B / 2^b for a shift B (7 standard deviations of the sum's decryption
+    noise, an independent computation here). The width must keep that below 2^-40."""
+    n, max_clients = 8192, 8
+    com = fl.CkksCommittee(members=members, threshold=threshold, poly_degree=n, max_clients=max_clients,
+                           client_keys=[k.public_key() for k in keys[:4]], min_clients=2)
+    parts = len(com.parts)
+    shift = 7 * np.sqrt(max_clients * 10.5 * (2 * n * parts + 1))
+    copies = members - threshold + 1
+    assert copies * n * shift / 2.0 ** com.smudging_bits <= 2.0 ** -40
+    assert copies * n * shift / 2.0 ** com.smudging_bits > 2.0 ** -41  # and not far wider than needed
+
+
+def test_member_refuses_parts_twice_or_not_held(two_of_three, keys):
+    """A request naming a part twice, or a part the member does not hold, is refused
+    before anything is decrypted (an unheld part was a KeyError)."""
+    com = two_of_three
+    rnd = _Rounds.next()
+    ups = _uploads(com, keys[:3], [np.full(8, 0.25)] * 3, rnd)
+    cert = com.certify(ups, rnd)
+    member = com.members[HONEST_1]
+    lacked = [p for p in range(len(com.parts)) if p not in member.parts]
+    for parts in ([member.parts[0]] * 2, lacked, []):
+        with pytest.raises(fl.ProtocolError, match="not distinct parts"):
+            member.decryption_share(ups, rnd, com.smudging_bits, parts, cert)
+    assert member.last_round < rnd  # nothing answered: the round is still open
+
+
 def test_member_refuses_a_smaller_flooding_width(committee, keys):
     """Review: the member took its smudging width from the requester, and 0 gave out the
     exact decryption noise (max error 5e-15). It now refuses anything below its plan."""

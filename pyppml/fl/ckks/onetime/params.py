@@ -36,7 +36,7 @@ class OneTimeParams:
     Parameters
     ----------
     n_clients : int
-        Clients 0 .. n_clients - 1 (>= 1).
+        Clients 0 .. n_clients - 1 (>= 2).
     dim : int
         Length of each update (>= 1).
     members : int
@@ -54,7 +54,8 @@ class OneTimeParams:
         Bound on |entry| of every update (clients check it); the ring is sized so a sum of
         n_clients such entries never wraps.
     min_clients : int, optional
-        Members refuse to decrypt sums of fewer clients (default ceil(2 n_clients / 3)).
+        Members refuse to decrypt sums of fewer clients (default ceil(2 n_clients / 3));
+        at least 2, since a sum of one is that client's update.
     session : bytes
         16 bytes naming the committee's session; binds keys and the common reference string.
     security : int or None
@@ -98,8 +99,9 @@ class OneTimeParams:
             if not ok:
                 raise ParameterError(f"{api}: {name} is out of range; expected {constraint}, got {value}")
 
-        need(isinstance(self.n_clients, (int, np.integer)) and 1 <= self.n_clients < 1 << 31, "n_clients",
-             "1 <= n_clients < 2^31", self.n_clients)
+        # A sum of one client is that client's update: never a plan.
+        need(isinstance(self.n_clients, (int, np.integer)) and 2 <= self.n_clients < 1 << 31, "n_clients",
+             "2 <= n_clients < 2^31", self.n_clients)
         need(isinstance(self.dim, (int, np.integer)) and 1 <= self.dim < 1 << 40, "dim", "1 <= dim < 2^40", self.dim)
         need(isinstance(self.members, (int, np.integer)) and 1 <= self.members <= 16, "members", "1..16", self.members)
         need(1 <= self.t <= self.members, "threshold", f"1..{self.members}", self.threshold)
@@ -111,7 +113,7 @@ class OneTimeParams:
         need(8 <= self.precision_bits <= 40, "precision_bits", "8..40", self.precision_bits)
         need(math.isfinite(self.max_abs_value) and self.max_abs_value > 0, "max_abs_value", "finite > 0",
              self.max_abs_value)
-        need(1 <= self.min_count <= self.n_clients, "min_clients", f"1..{self.n_clients}", self.min_clients)
+        need(2 <= self.min_count <= self.n_clients, "min_clients", f"2..{self.n_clients}", self.min_clients)
         need(isinstance(self.session, bytes) and len(self.session) == 16, "session", "16 bytes",
              len(self.session) if isinstance(self.session, bytes) else type(self.session).__name__)
         need(self.modulus_bits <= 60, "precision_bits", "a plan whose modulus fits 60 bits "

@@ -208,7 +208,7 @@ def test_forged_seeds_reject_only_that_client():
 
 
 def test_malformed_uploads_are_rejected():
-    p = OneTimeParams(6, 30, members=2, min_clients=1)
+    p = OneTimeParams(6, 30, members=2, min_clients=2)
     members = [OneTimeMember(j, p, signed=False) for j in range(2)]
     clients = [OneTimeClient(i, p, [m.public_key for m in members]) for i in range(6)]
     ups = updates(6, 6, 30)
@@ -252,6 +252,24 @@ def test_bad_updates_and_parameters():
         OneTimeParams(3, 8, poly_degree=3000)
     with pytest.raises(ParameterError, match="insecure"):
         OneTimeParams(3, 8, poly_degree=1024, precision_bits=40)
+
+
+def test_a_sum_of_one_client_is_never_planned():
+    """Review: min_clients=1 was accepted, and a signed 2-of-3 plan then decrypted the
+    victim's upload alone for a server that forwarded only it (its update, exactly). A
+    plan now needs two clients in every sum, as the collective-key committee does; the
+    members' check is what the power half shows: a plan that still counted one client
+    would decrypt the lone upload."""
+    for n_clients, min_clients in ((4, 1), (4, 0), (1, None)):
+        with pytest.raises(ParameterError, match="n_clients|min_clients"):
+            OneTimeParams(n_clients, 8, members=2, min_clients=min_clients)
+    p = OneTimeParams(4, 8, members=2, min_clients=2)
+    members = [OneTimeMember(j, p, signed=False) for j in range(2)]
+    clients = [OneTimeClient(i, p, [m.public_key for m in members]) for i in range(4)]
+    server = OneTimeServer(p, 1, signed=False)
+    server.receive_upload(0, clients[0].upload(1, updates(9, 1, 8)[0]))
+    with pytest.raises((ProtocolError, TooFewSurvivorsError)):
+        committee_round(server, members)
 
 
 def test_loopback_processes_with_client_and_member_dropouts():

@@ -169,11 +169,11 @@ def test_plans_below_members_need_signing_keys():
 
 def test_seeds_sealed_under_another_plan_do_not_open():
     """Defect 5 at the protocol level: a client handed plan B (same session, ring and
-    sizes, but min_clients 1 and signing keys the server made, so that it could certify
-    any set) seals seeds that members of plan A cannot open; the plan digest is in the
-    HKDF info and in the AEAD associated data."""
+    sizes, but signing keys the server made, so that it could certify any set) seals
+    seeds that members of plan A cannot open; the plan digest is in the HKDF info and in
+    the AEAD associated data."""
     p, keys, members, ups, uploads = _setup()
-    forged = agreement.with_signing_keys(OneTimeParams(4, 40, members=3, threshold=2, min_clients=1,
+    forged = agreement.with_signing_keys(OneTimeParams(4, 40, members=3, threshold=2, min_clients=2,
                                                        session=p.session), agreement.new_signing_keys(3))
     assert forged.digest != p.digest and forged.blob_bytes(0) == p.blob_bytes(0)
     fooled = OneTimeClient(0, forged, [m.public_key for m in members]).upload(2, ups[0])

@@ -18,7 +18,7 @@ BINS = 64
 
 @pytest.fixture(scope="module")
 def plan():
-    p = OneTimeParams(3, 2 * 4096, members=2, min_clients=1)  # two blocks: 8192 coefficients per upload
+    p = OneTimeParams(3, 2 * 4096, members=2, min_clients=2)  # two blocks: 8192 coefficients per upload
     members = [OneTimeMember(j, p, signed=False) for j in range(2)]
     return p, [m.public_key for m in members]
 
