@@ -31,6 +31,30 @@ def _digits_for(q_bits: list[int]) -> int:
     return max(1, -(-len(q_bits) // 5))
 
 
+# The sparse secret's key s -> s' is public and lives modulo q_0 P only: its security is
+# that of ternary LWE with Hamming weight h at that modulus. The argument (BTH22, Lattigo's
+# level-0 key, OpenFHE's SPARSE_ENCAPSULATED) covers h >= 32 at N >= 2^16 and log2(q_0 P)
+# up to ~360 bits; at h = 1 the key gives the main secret away (2n guesses of s').
+SECURE_MIN_WEIGHT = 32
+SPARSE_KEY_MAX_BITS = 380
+
+
+def check_sparse_key(api: str, security, weight: int, q0_p_bits: float, n: int) -> None:
+    """Refuse a sparse-secret key outside the setting its security argument covers, unless
+    security is None (explicitly unchecked)."""
+    if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= 64:
+        raise ParameterError(f"{api}: ephemeral_weight is out of range; expected 1 <= h <= 64, got {weight!r}")
+    if security is None:
+        return
+    if weight < SECURE_MIN_WEIGHT:
+        raise ParameterError(f"{api}: ephemeral_weight is below the secure minimum; expected h >= {SECURE_MIN_WEIGHT} "
+                             f"with security={security} (smaller only with security=None), got {weight}")
+    if n < 1 << 16 or q0_p_bits > SPARSE_KEY_MAX_BITS:
+        raise ParameterError(f"{api}: the sparse-secret key's modulus is outside its security argument; expected "
+                             f"N >= 2^16 and log2(q_0 P) <= {SPARSE_KEY_MAX_BITS} (raise dnum), got N = {n} and "
+                             f"{q0_p_bits:.0f} bits")
+
+
 def _check(levels_after, scale_bits, ephemeral_weight) -> None:
     if isinstance(levels_after, bool) or not isinstance(levels_after, int) or levels_after < 1:
         raise ParameterError(f"bootstrappable: levels_after is invalid; expected an integer >= 1, got {levels_after!r}")
@@ -74,7 +98,9 @@ def choose_ring(levels_after: int, slots: int | None, poly_degree: int | None, s
         if poly_degree is None:
             raise ParameterError(f"bootstrappable: chain does not fit any ring; expected log2(QP) within the "
                                  f"{security}-bit table at n <= 2^17, got {bits_at(1 << 17):.0f} bits (lower levels_after)")
-    return (int(poly_degree),) + chain(int(poly_degree))
+    cfg, q, p, d = chain(int(poly_degree))
+    check_sparse_key("bootstrappable", security, ephemeral_weight, q[0] + sum(p), int(poly_degree))
+    return int(poly_degree), cfg, q, p, d
 
 
 def make_context(cls, levels_after: int, slots: int | None, poly_degree: int | None, scale_bits: int,

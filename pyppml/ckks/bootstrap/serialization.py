@@ -8,6 +8,7 @@ Bytes written before SlotsToCoeffs-first existed (b"BOOT", ten int32) still load
 
 from __future__ import annotations
 
+import math
 import struct
 
 from pyppml._core import FormatError, ParameterError
@@ -38,7 +39,7 @@ def dump_config_only(ctx) -> bytes:
 
 def load(ctx, data: bytes) -> None:
     """Attach the plan and keys stored by :func:`dump` (FormatError when malformed)."""
-    from pyppml.ckks.bootstrap import attach
+    from pyppml.ckks.bootstrap import attach, check_sparse_key
     from pyppml.ckks.bootstrap.plan import BootstrapConfig
 
     if not data:
@@ -49,6 +50,10 @@ def load(ctx, data: bytes) -> None:
     fields = layout.unpack_from(data, 4)
     try:
         cfg = BootstrapConfig.from_tuple(fields if layout is _CONFIG else fields + (0,))
+        # The weight and the key's modulus come from the sender: a context whose sparse
+        # key would give the secret away must not load as secure.
+        q0_p_bits = sum(math.log2(q) for q in [ctx.coeff_moduli[0], *ctx.special_moduli])
+        check_sparse_key("Context.from_bytes", ctx.security, cfg.ephemeral_weight, q0_p_bits, ctx.poly_degree)
         attach(ctx, cfg)
         ctx.compact_keys = True  # gigabytes of keys at 2^16: held compact (see _rlwe.context_from_bytes)
     except (ParameterError, ValueError) as e:

@@ -160,3 +160,35 @@ def test_default_parameters_are_128_bit_at_2_16():
     assert info["levels_after"] == 10 and info["slots"] == 32768
     assert ctx.log_qp <= 1747  # the 2024 table's bound at n = 2^16
     assert info["log_q0p"] < 400
+
+
+def _with_weight(data: bytes, weight: int) -> bytes:
+    """Context bytes with the plan's sparse-secret weight replaced (the sixth int32 of the
+    configuration after b"BOT2"), the checksum recomputed so that the parser sees it."""
+    data = bytearray(data)
+    pos = data.rfind(b"BOT2") + 4 + 5 * 4
+    data[pos:pos + 4] = weight.to_bytes(4, "little", signed=True)
+    body = bytes(data[:-8])
+    return body + _he.checksum(body).to_bytes(8, "little")
+
+
+def test_sparse_secret_outside_its_security_argument_is_refused():
+    """Review: ephemeral_weight=1 was accepted at security=128, and the public key s -> s'
+    then gave the secret away (2n guesses of s' = +-X^k, each checked by rounding a key
+    switch of (0, Delta) to a ternary vector: the main secret). A weight below 32, or a
+    key modulus q_0 P beyond the ~360 bits the argument covers (dnum=1: ~1400 bits), is
+    refused with a security level, from the constructor and from bytes; security=None
+    keeps small weights for tests."""
+    with pytest.raises(ParameterError, match="ephemeral_weight is below the secure minimum"):
+        ckks.Context.bootstrappable(ephemeral_weight=1)
+    with pytest.raises(ParameterError, match="log2\\(q_0 P\\)"):
+        ckks.Context.bootstrappable(dnum=1)
+    secure = ckks.Context.bootstrappable().to_bytes(include_public_keys=False)  # N = 2^16, no keys: cheap
+    assert ckks.Context.from_bytes(secure, max_poly_degree=1 << 16).bootstrap_info()["log_q0p"] <= 380
+    for weight in (1, 31, 0, 1 << 30):
+        with pytest.raises(FormatError, match="ephemeral_weight"):
+            ckks.Context.from_bytes(_with_weight(secure, weight), max_poly_degree=1 << 16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        small = ckks.Context.bootstrappable(levels_after=2, slots=8, poly_degree=2048, security=None, ephemeral_weight=1)
+    assert small.bootstrap_info()["ephemeral_weight"] == 1
