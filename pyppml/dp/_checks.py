@@ -7,6 +7,8 @@ import math
 import numbers
 from fractions import Fraction
 
+import numpy as np
+
 from pyppml import ParameterError
 
 
@@ -43,3 +45,44 @@ def size(api: str, value) -> int:
     if value < 0:
         fail(api, "size", "is negative", "size >= 0", value)
     return int(value)
+
+
+def _total_float(v) -> float:
+    """float(v) for any entry: +-inf past the float range, NaN when it is not a number
+    (then handled like any NaN), so that no entry's value can raise."""
+    try:
+        return float(v)
+    except OverflowError:
+        try:
+            return math.inf if v > 0 else -math.inf
+        except TypeError:
+            return math.nan
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def private_values(api: str, values) -> tuple[np.ndarray, bool]:
+    """Private values as float64 (same shape), and whether they are integers by their
+    dtype. Integer-ness is the caller's public schema: only an ndarray (or NumPy scalar)
+    of an integer or bool dtype has it; a list is float whatever it holds (NumPy would
+    infer int64 or float64 from the values themselves, and one fractional record would
+    change the output's type and grid). No value can make this raise: entries past the
+    float range become +-inf and entries that are not numbers NaN."""
+    if not isinstance(values, (np.ndarray, np.generic, list, tuple, range, numbers.Real)) \
+            and not hasattr(values, "__array__"):
+        # The container's type is public; a string, a dict or None is not a list of values.
+        fail(api, "values", "are not an array of numbers", "an array_like of numbers", type(values).__name__)
+    schema = values.dtype if isinstance(values, (np.ndarray, np.generic)) else None
+    if schema is not None and schema.kind == "c":
+        fail(api, "values", "are complex", "an array_like of real numbers", str(schema))
+    integer = schema is not None and schema.kind in "iub"
+    try:
+        return np.asarray(values, dtype=np.float64), integer
+    except (TypeError, ValueError, OverflowError):
+        pass
+    try:
+        cells = np.asarray(values, dtype=object)
+    except (TypeError, ValueError):
+        # A ragged or unsized container: its structure, never an entry, is named.
+        fail(api, "values", "are not an array of numbers", "an array_like of numbers", type(values).__name__)
+    return np.vectorize(_total_float, otypes=[np.float64])(cells).reshape(cells.shape), integer

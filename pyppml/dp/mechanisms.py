@@ -33,7 +33,7 @@ from fractions import Fraction
 import numpy as np
 
 from pyppml import _core
-from pyppml.dp._checks import fail, positive_real, probability_open
+from pyppml.dp._checks import fail, positive_real, private_values, probability_open
 from pyppml.dp.calibration import analytic_gaussian_sigma
 
 _MAX_GRID_INDEX = 2**52  # |output / step| stays an exact float64 integer
@@ -64,17 +64,6 @@ def _round_up(value: Fraction) -> Fraction:
 
 class GranularityWarning(UserWarning):
     """A granularity given by the caller makes the grid rounding inflate the noise."""
-
-
-def _as_floats(api, values) -> tuple[np.ndarray, bool]:
-    """The values as float64, and whether they are integer-valued by their dtype (a
-    public property of the data's schema, never of its values)."""
-    try:
-        kind = values.dtype.kind if isinstance(values, np.ndarray) else np.asarray(values).dtype.kind
-        return np.asarray(values, dtype=np.float64), kind in "iub"
-    except (TypeError, ValueError):
-        # NumPy's own message quotes the offending entry: name only the type.
-        fail(api, "values", "are not real numbers", "an array_like of floats", type(values).__name__)
 
 
 def check_accountant(api, accountant) -> None:
@@ -192,7 +181,7 @@ def laplace_mechanism(values, sensitivity, epsilon, *, bounds=None, granularity=
     check_accountant(api, accountant)
     sens = positive_real(api, "sensitivity", sensitivity)
     eps = positive_real(api, "epsilon", epsilon)
-    x, integer = _as_floats(api, values)
+    x, integer = private_values(api, values)
     d = max(x.size, 1)
     step = _step(api, granularity, float(sens), d, "l1")
     lo, hi = _bounds(api, bounds, step)
@@ -264,7 +253,7 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, bounds=None, g
     sens = positive_real(api, "l2_sensitivity", l2_sensitivity)
     eps = float(positive_real(api, "epsilon", epsilon))
     dlt = probability_open(api, "delta", delta)
-    x, integer = _as_floats(api, values)
+    x, integer = private_values(api, values)
     d = max(x.size, 1)
     step = _step(api, granularity, float(sens), d, "l2")
     lo, hi = _bounds(api, bounds, step)
@@ -349,7 +338,7 @@ def grid_gaussian_mechanism(values, l2_sensitivity, noise_multiplier, *, bounds=
     check_accountant(api, accountant)
     sens = positive_real(api, "l2_sensitivity", l2_sensitivity)
     mult = positive_real(api, "noise_multiplier", noise_multiplier)
-    x, integer = _as_floats(api, values)
+    x, integer = private_values(api, values)
     d = max(x.size, 1)
     step = _step(api, granularity, float(sens), d, "l2")
     lo, hi = _bounds(api, bounds, step)

@@ -30,7 +30,7 @@ from pyppml import ParameterError, _core, dp
         (lambda: dp.laplace_mechanism([1.0], 1.0, 1.0, bounds=(0, 1, 2)), r"bounds is not a pair of reals"),
         (lambda: dp.laplace_mechanism([1.0], 1.0, 1.0, bounds=(0, 1e300)), r"bounds exceed the exact grid"),
         (lambda: dp.laplace_mechanism([1.0], 1.0, 1e-12), r"epsilon is too small for the grid"),
-        (lambda: dp.laplace_mechanism(["x"], 1.0, 1.0), r"values are not real numbers; expected an array_like of floats, got 'list'"),
+        (lambda: dp.laplace_mechanism("x", 1.0, 1.0), r"values are not an array of numbers; expected an array_like of numbers, got 'str'"),
         (lambda: dp.gaussian_mechanism([1.0], 1.0, 1.0, 1e-5, granularity=0.5), r"granularity is too coarse for the noise"),
         (lambda: dp.gaussian_mechanism([1.0], 1.0, 1.0, 1e-5, bounds=(-math.inf, 0)), r"bounds is not an ordered pair"),
         (lambda: dp.grid_gaussian_mechanism([1.0], 1.0, 0.0), r"dp.grid_gaussian_mechanism: noise_multiplier is not positive"),

@@ -56,7 +56,7 @@ def histogram(values, bins, epsilon, *, range=None, mechanism="laplace", delta=N
     Parameters
     ----------
     values : array_like of numbers
-        Private, flattened; never quoted in an error.
+        Private, one per record (1-D); never quoted in an error.
     bins : int or sequence of float
         Number of equal-width bins over ``range`` (required then), or the bin edges,
         strictly increasing (the last bin includes its right edge, as numpy).

@@ -28,7 +28,7 @@ from fractions import Fraction
 import numpy as np
 
 from pyppml import _core
-from pyppml.dp._checks import fail, positive_real, probability_open
+from pyppml.dp._checks import fail, positive_real, private_values, probability_open
 from pyppml.dp.calibration import analytic_gaussian_sigma
 from pyppml.dp.mechanisms import _round_up, check_accountant
 
@@ -162,11 +162,10 @@ def bounds_pair(api: str, bounds) -> tuple[float, float]:
 
 
 def numeric_values(api: str, values) -> tuple[np.ndarray, bool]:
-    """The values flattened as float64 and whether their dtype is integer (public schema)."""
-    try:
-        kind = values.dtype.kind if isinstance(values, np.ndarray) else np.asarray(values).dtype.kind
-        x = np.asarray(values, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        # NumPy's message would quote the offending entry: name only the type.
-        fail(api, "values", "are not real numbers", "an array_like of numbers", type(values).__name__)
-    return x, kind in "iub"
+    """One value per record (a 1-D array_like) as float64, and whether the dtype is integer
+    (public schema: :func:`pyppml.dp._checks.private_values`). Rows of several entries
+    are refused: each entry would count as a record while one person moves them all."""
+    x, integer = private_values(api, values)
+    if x.ndim > 1:
+        fail(api, "values", "have more than one dimension", "one value per record (1-D)", x.shape)
+    return x.reshape(-1), integer

@@ -19,7 +19,7 @@ def mean(values, bounds, epsilon, *, mechanism="laplace", delta=None, accountant
     Parameters
     ----------
     values : array_like of numbers
-        Private, flattened; never quoted in an error.
+        Private, one per record (1-D); never quoted in an error.
     bounds : (float, float)
         Public ``(lo, hi)``, lo < hi; required.
     epsilon : float, > 0

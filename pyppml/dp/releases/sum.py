@@ -50,14 +50,15 @@ def sum(values, bounds, epsilon, *, mechanism="laplace", delta=None, accountant=
     point summation would let the order of the records change the sensitivity), then
     exact discrete Laplace (epsilon-DP) or discrete Gaussian ((epsilon, delta)-DP) noise
     is added in grid steps for the grid sensitivity max(|rint(lo/step)|, |rint(hi/step)|).
-    Integer-dtype data use step 1 (or the power of two above it for bounds beyond 2**24):
+    Integer-dtype data (an ndarray of an integer dtype: the caller's schema, never inferred
+    from the values) use step 1 (or the power of two above it for bounds beyond 2**24):
     no rounding, an integer result, noise of scale max(|lo|, |hi|) / epsilon exactly.
     The result is not clamped (it stays unbiased for data inside the bounds).
 
     Parameters
     ----------
-    values : array_like of numbers
-        Private, flattened; never quoted in an error.
+    values : array_like of numbers, 1-D
+        Private, one per record; never quoted in an error.
     bounds : (float, float)
         Public ``(lo, hi)``, lo < hi. Required: never taken from the data.
     epsilon : float, > 0
@@ -71,7 +72,7 @@ def sum(values, bounds, epsilon, *, mechanism="laplace", delta=None, accountant=
 
     Returns
     -------
-    int for integer-dtype values, else float (a multiple of the grid step).
+    int for an integer-dtype ndarray, else float (a multiple of the grid step).
 
     Raises
     ------
@@ -81,9 +82,10 @@ def sum(values, bounds, epsilon, *, mechanism="laplace", delta=None, accountant=
 
     Examples
     --------
+    >>> import numpy as np
     >>> from pyppml import dp
-    >>> s = dp.sum([3, 5, 120], bounds=(0, 10), epsilon=1.0)  # 120 is clamped to 10
-    >>> isinstance(s, int)
+    >>> s = dp.sum(np.array([3, 5, 120]), bounds=(0, 10), epsilon=1.0)  # 120 is clamped to 10
+    >>> isinstance(s, int)  # an integer dtype (a list is float, whatever it holds)
     True
     """
     api = "dp.sum"
