@@ -111,7 +111,9 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         Batch sampling of DP-SGD, see ``PrivacyAccountant``.
     accountant : {"rdp", "pld"} or PrivacyAccountant
         A method name (a fresh accountant per fit, kept as ``accountant_``) or an
-        accountant shared with other releases, charged with this fit.
+        accountant shared with other releases, charged with this fit before any noise is
+        drawn. ``"objective"`` is analysed for replace-one neighbours: a shared accountant
+        must be ``PrivacyAccountant("rdp", sampling="fixed")``.
 
     Attributes
     ----------
@@ -127,7 +129,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         DP-SGD steps (0 for "objective").
     method_ : str
         The method used.
-    accountant_ : PrivacyAccountant or None
+    accountant_ : PrivacyAccountant
 
     Raises
     ------
@@ -240,7 +242,10 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
 
         def grads(w, idx):
             rows = Xb[idx]
-            return (_sigmoid(rows @ w) - y[idx])[:, None] * rows
+            # An extreme record may overflow here: dp_sgd counts its gradient as zero, and
+            # no warning may tell that it was sampled.
+            with np.errstate(over="ignore", invalid="ignore"):
+                return (_sigmoid(rows @ w) - y[idx])[:, None] * rows
 
         for accountant in (fit_spent, acc):
             charge_steps(accountant, nm, steps, n, batch, self.sampling)
@@ -256,6 +261,18 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _fit_objective(self, X, y, p, prng) -> np.ndarray:
         n = len(X)
+        # Objective perturbation is epsilon-DP for replace-one neighbours with n public
+        # (Chaudhuri et al. 2011): the accountant is charged before the noise is drawn, and
+        # a shared one analysed for add/remove-one neighbours is refused (n moves lambda
+        # and the b / n term, which that analysis does not cover).
+        if isinstance(self.accountant, PrivacyAccountant):
+            acc = self.accountant
+            if acc.relation != "replace_one":
+                fail(API, "accountant", "counts add/remove-one neighbours, which objective perturbation's analysis "
+                     "does not cover", "PrivacyAccountant('rdp', sampling='fixed') (replace one)", acc.relation)
+        else:
+            acc = PrivacyAccountant("rdp", sampling="fixed")
+        acc.record_epsilon_delta(p["epsilon"], 0.0, mechanism=f"{API}(objective)")
         # Rows into the unit ball: features / data_norm, then the intercept column, / sqrt(2).
         scale = math.sqrt(2.0) if self.fit_intercept else 1.0
         Z = self._design(X / p["data_norm"]) / scale
@@ -267,7 +284,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_iter_ = 0
         self.epsilon_ = p["epsilon"]
         self.delta_ = 0.0
-        self.accountant_ = None
+        self.accountant_ = acc
         return w if self.fit_intercept else np.append(w, 0.0)
 
     # -- prediction --------------------------------------------------------------------

@@ -53,8 +53,8 @@ def exact_scale(scale) -> Fraction:
     s = _bounded(positive_real(api, "scale", scale))
     if s.numerator == 0:
         fail(api, "scale", "is too small", "scale >= 2**-32", scale)
-    if s > 2**40 or s.numerator >= 2**62:
-        fail(api, "scale", "is too large", "scale <= 2**40", scale)
+    if s >= 2**40 or s.numerator >= 2**62:  # the sampler takes scales below 2**40
+        fail(api, "scale", "is too large", "scale < 2**40", scale)
     return s
 
 
@@ -100,7 +100,7 @@ def discrete_laplace(scale, size, *, prng=None) -> np.ndarray:
     Parameters
     ----------
     scale : int, float or fractions.Fraction
-        0 < scale <= 2**40, taken as the rational ``exact_scale(scale)``.
+        0 < scale < 2**40, taken as the rational ``exact_scale(scale)``.
     size : int
         Number of samples, >= 0.
     prng : pyppml._core.Prng, optional

@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from pyppml import ParameterError
 from pyppml.dp.accountant import PrivacyAccountant
 from pyppml.dp.clipping import clip_l2
 from pyppml.dp.mechanisms import grid_gaussian_mechanism
@@ -43,6 +44,21 @@ def charge_steps(accountant: PrivacyAccountant, noise_multiplier: float, steps: 
         accountant.step(noise_multiplier, None, steps, dataset_size=n_examples, batch_size=batch_size)
 
 
+def _clipped_sum(per_example, batch: int, shape: tuple, clip: float) -> np.ndarray:
+    """The sum of the clipped gradients of a batch. The shape is public and checked: a
+    batch aggregate of shape (d,) clipped as one example would carry every example at
+    the sensitivity of one. A gradient that is not finite (an extreme record overflowing
+    a dot product) counts as zero, a vector inside the ball: raising there would tell
+    whether that record is in the data."""
+    g = np.asarray(per_example, dtype=np.float64)
+    if g.shape != (batch, *shape):
+        raise ParameterError(f"dp.dp_sgd: per_example_gradients returned the wrong shape; expected one gradient per "
+                             f"example, {(batch, *shape)}, got {g.shape}")
+    finite = np.isfinite(g).reshape(batch, -1).all(axis=1)
+    g = np.where(finite.reshape((batch,) + (1,) * len(shape)), g, 0.0)
+    return clip_l2(g, clip).sum(axis=0)
+
+
 def dp_sgd(per_example_gradients: Callable[[np.ndarray, np.ndarray], np.ndarray], initial: np.ndarray,
            n_examples: int, *, steps: int, batch_size: int, clip: float, noise_multiplier: float,
            learning_rate: float, l2_penalty: float = 0.0, sampling: str = "poisson",
@@ -51,8 +67,9 @@ def dp_sgd(per_example_gradients: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
     Parameters
     ----------
-    per_example_gradients : callable (weights, indices) -> array (len(indices), d)
-        Gradient of the loss of each selected example; each row is clipped to ``clip``.
+    per_example_gradients : callable (weights, indices) -> array (len(indices),) + weights.shape
+        Gradient of the loss of each selected example; each row is clipped to ``clip``
+        (another shape is refused; a row that is not finite counts as zero).
     initial : array (d,)
         Public starting point.
     n_examples : int
@@ -95,7 +112,7 @@ def dp_sgd(per_example_gradients: Callable[[np.ndarray, np.ndarray], np.ndarray]
             idx = np.flatnonzero(poisson_sample(n_examples, q, prng=prng))
         else:
             idx = fixed_size_sample(n_examples, batch_size, prng=prng)
-        total = clip_l2(per_example_gradients(w, idx), clip).sum(axis=0) if idx.size else np.zeros_like(w)
+        total = _clipped_sum(per_example_gradients(w, idx), idx.size, w.shape, clip) if idx.size else np.zeros_like(w)
         noisy = grid_gaussian_mechanism(total, l2_sensitivity=sensitivity, noise_multiplier=noise_multiplier,
                                         prng=prng)
         w -= learning_rate * (noisy / divisor + l2_penalty * w)

@@ -150,3 +150,36 @@ def test_nothing_is_charged_when_a_release_is_refused():
     with pytest.raises(ParameterError):
         dp.histogram(X, 3, 1.0, accountant=acc)  # range missing
     assert acc.charges == () and acc.get_epsilon(DELTA) == 0.0
+
+
+def test_small_grid_gaussian_is_not_charged_as_a_continuous_pld():
+    """Review: grid_gaussian_mechanism charged a PLD accountant with the continuous
+    Gaussian's curve at any width; at sigma 0.8 steps the discrete Gaussian's true delta
+    (CKS20 Thm. 7, dp_accounting's discrete PLD) is 25% above the charged one. Below 64
+    steps a PLD accountant is refused, before any charge; an RDP one (exact for integer
+    shifts) still takes it."""
+    charged = dp.PrivacyAccountant("pld")
+    one = lambda acc: dp.grid_gaussian_mechanism(np.array([3]), 1.0, 0.8, granularity=1.0, accountant=acc)  # noqa: E731
+    with pytest.raises(ParameterError, match="too coarse for a PLD accountant"):
+        one(charged)
+    assert charged.charges == ()
+    continuous = pld.privacy_loss_distribution.from_gaussian_mechanism(0.8, sensitivity=1.0)
+    discrete = pld.privacy_loss_distribution.from_discrete_gaussian_mechanism(0.8, sensitivity=1)
+    assert discrete.get_delta_for_epsilon(2.0) > 1.2 * continuous.get_delta_for_epsilon(2.0)  # what was hidden
+    rdp_acc = dp.PrivacyAccountant("rdp")
+    one(rdp_acc)
+    assert len(rdp_acc.charges) == 1
+    wide = dp.PrivacyAccountant("pld")
+    dp.grid_gaussian_mechanism(np.array([3]), 1.0, 64.0, granularity=1.0, accountant=wide)
+    assert len(wide.charges) == 1
+
+
+def test_scale_at_the_samplers_limit_is_refused_before_the_charge():
+    """Review: a Laplace scale of exactly 2**40 steps passed the Python check, was charged,
+    and was then refused by the sampler (scales below 2**40): a charge without a release."""
+    acc = dp.PrivacyAccountant("rdp")
+    with pytest.raises(ParameterError, match="epsilon is too small for the grid"):
+        dp.laplace_mechanism(np.array([0]), 2.0**40, 1.0, granularity=1.0, bounds=(0, 1), accountant=acc)
+    with pytest.raises(ParameterError, match="epsilon is too small for the sensitivity"):
+        dp.count(range(3), epsilon=2.0**-40, accountant=acc)
+    assert acc.charges == ()

@@ -218,3 +218,48 @@ def test_predict_checks_feature_count(cancer):
     m = dp.DPLogisticRegression(epsilon=1.0).fit(Xtr, ytr)
     with pytest.raises(ParameterError, match=r"X has the wrong number of features; expected 30 features, got 3"):
         m.predict(np.zeros((2, 3)))
+
+
+def test_objective_perturbation_charges_the_shared_accountant(cancer):
+    """Review: method="objective" spent epsilon without charging a shared accountant (0
+    charges, epsilon 0 after any number of fits). It is charged before the noise is
+    drawn; an add/remove-one accountant, which its analysis does not cover, is refused."""
+    Xtr, ytr = cancer[0], cancer[1]
+    acc = dp.PrivacyAccountant("rdp", sampling="fixed")
+    for _ in range(2):
+        m = dp.DPLogisticRegression(epsilon=1.0, method="objective", data_norm=math.sqrt(Xtr.shape[1]),
+                                    accountant=acc).fit(Xtr, ytr)
+    assert len(acc.charges) == 2 and m.accountant_ is acc
+    assert acc.get_epsilon(1e-9) >= 2.0 - 1e-9  # two pure 1-DP releases: at least their sum at tiny delta
+    with pytest.raises(ParameterError, match="accountant counts add/remove-one neighbours"):
+        dp.DPLogisticRegression(epsilon=1.0, method="objective", data_norm=1.0,
+                                accountant=dp.PrivacyAccountant("rdp")).fit(Xtr, ytr)
+
+
+def test_an_extreme_record_neither_stops_nor_flags_dp_sgd():
+    """Review: one finite but huge record (+-1.7e308) made a gradient NaN, and clip_l2's
+    error stopped the fit only when that record was in the data (3 of 3 seeds). Its
+    gradient now counts as zero: the fit ends, with no warning either way."""
+    import warnings
+
+    rng = np.random.default_rng(1)
+    X = 0.1 * rng.normal(size=(400, 4)) + 0.3
+    y = np.ones(400)
+    X[:200] *= -1.0
+    y[:200] = 0
+    victim = np.array([[1.7e308, 1.7e308, -1.7e308, -1.7e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for seed in range(3):
+            m = dp.DPLogisticRegression(epsilon=8.0, epochs=5, learning_rate=1.0)
+            m.fit(np.vstack([X, victim]), np.append(y, 1.0), prng=seeded(seed))
+            assert np.all(np.isfinite(m.coef_))
+
+
+def test_dp_sgd_refuses_a_gradient_that_is_not_one_per_example():
+    """Review: a callback returning the batch's aggregate (d,) was clipped as one example
+    and summed to a scalar: neighbours differed by 7.07 against a sensitivity of 1."""
+    for bad in (lambda w, idx: np.ones(3), lambda w, idx: np.ones((1, 3)), lambda w, idx: np.ones((len(idx), 2))):
+        with pytest.raises(ParameterError, match="per_example_gradients returned the wrong shape"):
+            dp_sgd(bad, np.zeros(3), 100, steps=1, batch_size=100, clip=1.0, noise_multiplier=1.0,
+                   learning_rate=0.1, sampling="fixed")

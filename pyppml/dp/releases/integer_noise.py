@@ -114,8 +114,8 @@ class IntegerNoise:
         shown = float(epsilon) if shown is None else shown  # the caller's epsilon, for messages
         if mechanism == "laplace":
             self.scale = _round_up(Fraction(sensitivity) / epsilon)
-            if self.scale > 2**40:
-                fail(api, arg, "is too small for the sensitivity", "sensitivity / epsilon <= 2**40", shown)
+            if self.scale >= 2**40:  # the sampler takes scales below 2**40
+                fail(api, arg, "is too small for the sensitivity", "sensitivity / epsilon < 2**40", shown)
             p = math.exp(-1.0 / float(self.scale))
             self.variance = 2.0 * p / (-math.expm1(-1.0 / float(self.scale))) ** 2
         else:
