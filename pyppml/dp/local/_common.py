@@ -41,8 +41,8 @@ def check_int(api: str, arg: str, value, lo: int, hi: int) -> int:
 
 
 def check_values(api: str, values, domain_size: int) -> np.ndarray:
-    """1-D integers in [0, domain_size) as uint64. The message never shows a value (they
-    are the devices' private data), only where the first bad one is."""
+    """1-D integers in [0, domain_size) as uint64. The message never shows a value or where
+    one is (run over many devices' values, an index would name the device)."""
     arr = np.asarray(values)
     if arr.ndim != 1:
         fail(api, "values", "has the wrong shape", "a 1-D array", f"shape {arr.shape}")
@@ -52,7 +52,7 @@ def check_values(api: str, values, domain_size: int) -> np.ndarray:
         bad = np.flatnonzero((arr < 0) | (arr >= domain_size))
         if bad.size:
             fail(api, "values", "has an entry out of range", f"0 <= values < {domain_size}",
-                 f"one at index {int(bad[0])}")
+                 "an entry outside it")
     return arr.astype(np.uint64, copy=False)
 
 

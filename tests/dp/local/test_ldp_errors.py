@@ -51,6 +51,7 @@ def test_bad_values(name):
     o = ORACLES[name]()
     msg = raises("values", o.perturb, [1, 2, 987654])
     assert "987654" not in msg  # private data stays out of messages
+    assert msg == raises("values", o.perturb, [987654, 1, 2])  # and so does where it sits (which device)
     raises("values", o.perturb, [1, -3])
     raises("values", o.perturb, [[1, 2]])
     raises("values", o.perturb, [1.0, 2.0])
