@@ -17,7 +17,9 @@ decrypts):
   line search (Lowd-Meek 2005; Tramer et al. 2016: about d log2(1/eps) queries for
   precision eps). Label-only output raises the cost of extraction; it does not prevent it.
 - ``"score_flooded"``: the server adds to each score an exact discrete Gaussian of std
-  2^-bits_of_precision (``pyppml.dp``, CSPRNG), far above the CKKS error, and the client
+  2^-bits_of_precision (``pyppml.dp``, CSPRNG; on the imaginary part too, which would
+  otherwise carry the model times the client's own encryption errors), far above the
+  CKKS error, and the client
   rounds to that grid. One query reveals the score to about bits_of_precision bits; the
   mean of k queries of one record narrows the noise by sqrt(k), so d + 1 records repeated
   k times give the model to about 2^-bits_of_precision / sqrt(k).
@@ -220,12 +222,15 @@ def _blind(s):
 
 
 def _flood(s, bits_of_precision: float):
-    """s + exact discrete Gaussian of std 2^-bits_of_precision per slot."""
+    """s + exact discrete Gaussian of std 2^-bits_of_precision on the real and on the
+    imaginary part of every slot. Real noise alone covers half of the decrypted
+    polynomial: the imaginary parts carry sum_j w_j e_j, the client's own known
+    encryption errors weighted by the model, under nothing but fresh RLWE noise."""
     from pyppml import dp
 
     ctx = s.context
-    k = dp.discrete_gaussian(2 ** _FLOOD_GRID_BITS, ctx.slots).astype(np.float64)
-    noise = k * 2.0 ** -(bits_of_precision + _FLOOD_GRID_BITS)
+    k = dp.discrete_gaussian(2 ** _FLOOD_GRID_BITS, 2 * ctx.slots).astype(np.float64)
+    noise = (k[:ctx.slots] + 1j * k[ctx.slots:]) * 2.0 ** -(bits_of_precision + _FLOOD_GRID_BITS)
     return s.add_plain(ctx.encode(noise, scale=s.scale, level=s.level))
 
 
@@ -291,7 +296,7 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
             s = _rerandomize(_blind(s))   # |r s| <= |s|: the same bound holds
         elif output == "score_flooded":
             s = _rerandomize(_flood(s, bits_of_precision))
-            bound += 16.0 * 2.0 ** -bits_of_precision   # the discrete Gaussian's tail, far beyond 2^-100
+            bound += 23.0 * 2.0 ** -bits_of_precision   # |complex noise| <= 16 sqrt(2) std: the tail, far beyond 2^-100
         _check_range(s, bound, "the output")
         out.append(s)
     return EncryptedScores(out, records.n_records, output, bits_of_precision)
