@@ -14,8 +14,11 @@ the step whatever the input: its position inside a grid cell carries nothing (a 
 grid that is not a power of two, with unrounded values, leaks the sum through
 ``output mod step``). Rounding moves each of d coordinates by at most step / 2, so the
 noise is calibrated for the L2 sensitivity ``clip + ceil(sqrt(d)) * step`` (at most
-1/1024 above ``clip``, as in :func:`pyppml.dp.gaussian_mechanism`); the SecAgg+
-quantization (step 1 / scale) is counted the same way.
+1/1024 above ``clip``, as in :func:`pyppml.dp.gaussian_mechanism`). The SecAgg+
+quantization (step 1 / scale) is counted the same way: distributed, in the clients'
+integer noise (:func:`quantized_noise`); central, in the sensitivity the server's noise
+is calibrated for, ``clip + sqrt(d) / (2 scale)`` (:func:`quantized_sensitivity`), as it
+rounds each client's update before the sum.
 
 The average divides the noisy sum by a fixed public denominator (the fixed-denominator
 estimator of McMahan et al. 2018, ``denominator``, default ``n_clients``: every client at
@@ -71,6 +74,10 @@ class DPFedAvg:
         Fraction of the population taking part in a round (for the accountant).
     min_survivors : int, optional
         Smallest survivor count for which the round is accounted (distributed mode).
+    threshold, neighbours, mod_bits :
+        With ``backend="secagg"``, see :class:`pyppml.fl.secagg.SecAggParams` (a
+        threshold below the honest majority is refused); with ``"ckks"``, ``threshold``
+        sizes the committee.
     denominator : float, optional
         Public total weight the noisy sum is divided by (with DP; default ``n_clients``).
         Without DP (``mode="none"``) the average divides by the survivors' exact total
@@ -121,6 +128,13 @@ class DPFedAvg:
             self.aggregator = OneTimeAggregator(n_clients, width, members=members, threshold=threshold,
                                                 max_abs_value=bound, min_clients=min_survivors)
         self.last_survivors: list = []
+
+    def _central_sensitivity(self) -> float:
+        """L2 sensitivity of the sum the server noises in central mode: ``clip``, plus
+        the quantizer's rounding of each client's update when SecAgg+ sums them."""
+        if self.secure and self.backend == "secagg":
+            return quantized_sensitivity(self.clip, self.aggregator.quantizer.scale, self.dim)
+        return self.clip
 
     def _client_sigma(self) -> float:
         return self.noise_multiplier * self.clip * (1 + 1 / 512) / math.sqrt(self.n_clients)
@@ -180,7 +194,7 @@ class DPFedAvg:
                                      "weight > 0")
             return total[:-1] / wsum
         if self.mode == "central":
-            total = grid_gaussian(total, self.noise_multiplier, self.clip)
+            total = grid_gaussian(total, self.noise_multiplier, self._central_sensitivity())
         self.accountant.step(self.accounted_multiplier(len(self.last_survivors)), self.sample_rate, 1)
         return total / self.denominator
 
@@ -250,6 +264,17 @@ def grid_gaussian(values, noise_multiplier: float, clip: float, *, shares: int =
             and noise_multiplier > 0):
         raise ParameterError(f"grid_gaussian: noise_multiplier is out of range; expected > 0, got {noise_multiplier}")
     return grid_gaussian_mechanism(values, clip, float(noise_multiplier) / math.sqrt(int(shares)))
+
+
+def quantized_sensitivity(clip: float, scale: float, dim: int) -> float:
+    """L2 sensitivity of a sum of SecAgg+-quantized updates to one client's update of L2
+    norm <= ``clip``: rounding to the step 1 / ``scale`` moves each of the ``dim``
+    entries by <= half a step, so ``clip + sqrt(dim) / (2 scale)``.
+
+    >>> quantized_sensitivity(1.0, 50, 100)
+    1.1
+    """
+    return float(clip) + math.sqrt(int(dim)) / (2 * float(scale))
 
 
 def quantized_noise(noise_multiplier: float, clip: float, scale: float, dim: int, shares: int = 1) -> np.ndarray:

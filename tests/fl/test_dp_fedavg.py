@@ -79,6 +79,30 @@ def test_grid_gaussian_output_on_power_of_two_grid_and_variance():
     assert hi < 1.02 and lo > 0.98  # power: a 2% error in the calibration fails
 
 
+def test_central_secagg_noise_counts_the_quantization():
+    """Review finding 3: in central mode over SecAgg+ each client's update is rounded to
+    the quantizer's step 1 / scale before the sum, which can move one client's
+    contribution by sqrt(d) / (2 scale) more than clip (up to 2x at small mod_bits); the
+    server's noise was calibrated for clip alone. It is now calibrated for
+    quantized_sensitivity = clip + sqrt(d) / (2 scale): at mod_bits = 10 (scale 127,
+    d = 4000) that is 1.25 clip. Chi-square band on the noise variance; the old
+    calibration (variance ratio ~0.64) falls outside it."""
+    from pyppml.fl.dp_fedavg import quantized_sensitivity
+
+    n, dim, nm, clip = 4, 4000, 1.0, 1.0
+    fa = fl.DPFedAvg(n, dim, clip=clip, noise_multiplier=nm, mode="central", mod_bits=10)
+    scale = fa.aggregator.quantizer.scale
+    sens = quantized_sensitivity(clip, scale, dim)
+    assert scale == 127 and sens == pytest.approx(clip + math.sqrt(dim) / (2 * scale))
+    noise = fa.aggregate(list(np.zeros((n, dim)))) * n  # zero updates: the sum is exactly 0
+    planned = (nm * (sens + math.ceil(math.sqrt(dim)) * grid_step(sens, dim))) ** 2
+    old = (nm * (clip + math.ceil(math.sqrt(dim)) * grid_step(clip, dim))) ** 2
+    lo, hi = stats.chi2.ppf([FALSE_FAILURE / 2, 1 - FALSE_FAILURE / 2], dim) / dim
+    ratio = np.mean(noise ** 2) / planned
+    assert lo < ratio < hi, ratio
+    assert old / planned < lo  # power: the calibration for clip alone fails
+
+
 def _tv_bound(diff_norm, clip, nm, dim, shares):
     """Documented bound on the total variation between the outputs for two neighbouring
     sums: rounding to the step (<= clip / (1024 sqrt(d))) shifts the grid centres by at
@@ -196,7 +220,7 @@ def test_accountant_told_documented_multiplier(mode, min_survivors, drop, backen
     k survivors, each client's share of the variance being z^2 clip^2 / n)."""
     n, dim, z, rate = 6, 5, 1.1, 0.05
     fa = fl.DPFedAvg(n, dim, clip=1.0, noise_multiplier=z, mode=mode, backend=backend, sample_rate=rate,
-                     min_survivors=min_survivors, threshold=2)
+                     min_survivors=min_survivors, threshold=2 if backend == "ckks" else None)
     ups = list(np.zeros((n, dim)))
     fa.aggregate(ups)
     fa.aggregate(ups, dropouts=({"masked": drop} if backend == "secagg" else drop))

@@ -23,10 +23,10 @@ def test_loopback_round_with_dropouts():
 
 
 def test_loopback_signed_round_with_check():
-    ups = list(np.random.default_rng(6).uniform(-1, 1, (8, 500)))
-    total, rep = fl.run_loopback(ups, threshold=5, signed=True, timeout=20,
+    ups = list(np.random.default_rng(6).uniform(-1, 1, (10, 500)))
+    total, rep = fl.run_loopback(ups, threshold=7, signed=True, timeout=20,
                                  dropouts={"masked": {1}, "check": {2}, "unmask": {3}})
-    assert rep.survivors == [0] + list(range(2, 8))  # 2 and 3 dropped after their masked input
+    assert rep.survivors == [0] + list(range(2, 10))  # 2 and 3 dropped after their masked input
     assert not rep.rejected
     assert np.abs(total - np.sum([ups[i] for i in rep.survivors], axis=0)).max() < 1e-5
 

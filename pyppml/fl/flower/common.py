@@ -256,7 +256,9 @@ def client_fit(state: ClientState, cfg, parameters: Parameters,
     ``train(glob)`` returns ``(weights, num_examples)``, the locally trained weights and the number of
     examples they were trained on (the weights alone are accepted for unweighted rounds);
     it is called only in the training step. The client's policy is checked first, at
-    every step, before anything leaves the client (the server may change the config).
+    every step, before anything leaves the client (the server may change the config; a
+    SecAgg+ client also refuses a later step whose settings differ from those its
+    advertise step was checked on, :func:`pyppml.fl.flower.secagg.round_settings`).
     Protocol errors, and a ``num_examples`` outside ``1..max_examples`` in a weighted
     round, become a FitRes with a non-OK status (Flower counts it as a failure). The
     FitRes never carries the real num_examples."""

@@ -204,13 +204,24 @@ class SecAggStrategy(AveragingStrategy):
                               server_round, all_failures)
 
 
+def round_settings(cfg) -> dict:
+    """What a client fixes at a round's advertise step, where its policy is checked
+    against them, and a later step of the round must repeat: the round's parameters
+    (whose n_clients splits the noise), the DP and the weighting settings of the config."""
+    return {"pyppml_params": tuple(np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64).tolist()),
+            "pyppml_clip": float(cfg["pyppml_clip"]),
+            "pyppml_noise": float(cfg["pyppml_noise"]), "pyppml_weighted": bool(cfg.get("pyppml_weighted", False)),
+            "pyppml_max_examples": cfg.get("pyppml_max_examples")}
+
+
 class _SecAggState:
     """A client's live SecAgg+ round across its four exchanges (its X25519 secret keys
-    stay here, never in a Flower record) and the last round it took part in."""
+    stay here, never in a Flower record), the settings fixed at its advertise step and
+    the last round it took part in."""
 
     def __init__(self):
         self.secagg: SecAggClient | None = None
-        self.params: SecAggParams | None = None
+        self.settings: dict | None = None
         self.last_round = 0
 
 
@@ -219,52 +230,67 @@ def _fail(err: Exception) -> FitRes:
 
 
 def check_server_params(params: SecAggParams) -> SecAggParams:
-    """What a client accepts from the server's config before it shares anything: the
-    honest-majority threshold floor((k + 1) / 2) + 1 at least (below it the server and a
-    minority of a neighbourhood rebuild both of a client's secrets) and a neighbourhood of
-    at least ``default_neighbours(n)`` (the complete graph up to 64 clients)."""
-    k, t = params.neighbours, params.threshold
-    if t < (k + 1) // 2 + 1:
-        raise ParameterError(f"pyppml flower client: threshold is below the honest majority; expected >= "
-                             f"{(k + 1) // 2 + 1} for {k} neighbours, got {t}")
+    """What a client accepts from the server's config before it shares anything, beyond
+    the honest-majority threshold that ``SecAggParams`` enforces (the server cannot send
+    ``insecure_threshold``): a neighbourhood of at least ``default_neighbours(n)`` (the
+    complete graph up to 64 clients)."""
+    k = params.neighbours
     if k < default_neighbours(params.n_clients):
         raise ParameterError(f"pyppml flower client: neighbours is below the default graph; expected >= "
                              f"{default_neighbours(params.n_clients)} for {params.n_clients} clients, got {k}")
     return params
 
 
+def _check_same_settings(live: _SecAggState, cfg, step: str) -> None:
+    """Refuse, and end the round, when a later step's config changes what the advertise
+    step fixed: the policy was checked there, and the noise is split over that n_clients."""
+    got = round_settings(cfg)
+    for name, fixed in live.settings.items():
+        if got[name] != fixed:
+            live.secagg = None
+            raise ProtocolError(f"pyppml flower client: {name} of the {step} step differs from the advertise step's; "
+                                f"expected {fixed!r}, got {got[name]!r}")
+
+
 def secagg_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
     """A client's answer to one SecAgg+ step (:class:`pyppml.fl.flower.common.ClientProtocol`):
-    keys, shares, the masked (clipped, weighted, noised, quantized) delta, or unmasking."""
+    keys, shares, the masked (clipped, weighted, noised, quantized) delta, or unmasking.
+    The round's parameters and its DP and weighting settings (:func:`round_settings`)
+    are fixed at the advertise step; a later step whose config differs is refused and
+    ends the round."""
     live = state.live.setdefault(SECAGG_MODE, _SecAggState())
     try:
         step, msg = str(cfg["pyppml_step"]), bytes(cfg["pyppml_msg"])
         if step == "advertise":
-            n, dim, t, k = np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64).tolist()
-            live.params = check_server_params(SecAggParams(n, dim, t, k))
-            live.secagg = SecAggClient(int(cfg["pyppml_index"]), live.params, last_round=live.last_round)
-            reply = live.secagg.advertise(msg)
-            live.last_round = live.secagg.round
+            settings = round_settings(cfg)
+            n, dim, t, k = settings["pyppml_params"]
+            client = SecAggClient(int(cfg["pyppml_index"]), check_server_params(SecAggParams(n, dim, t, k)),
+                                  last_round=live.last_round)
+            reply = client.advertise(msg)
+            live.secagg, live.settings, live.last_round = client, settings, client.round
         elif live.secagg is None:
             raise ProtocolError(f"pyppml flower client: {step} step without a round in progress")
-        elif step == "shares":
-            reply = live.secagg.share_keys(msg)
-        elif step == "masked":
-            vec = client_update(cfg, glob, *train(glob), live.params.dim, state.clip_reports)
-            clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
-            q = Quantizer(clip, live.params.n_clients, 32, noise_headroom=0.5 if nm > 0 else 0.0)
-            noise = None
-            if nm > 0:
-                # Integer noise added to the quantized w * delta (not scaled by w): the
-                # numerator's sensitivity is <= clip (+ the rounding, counted in the
-                # variance), the unweighted calibration holds.
-                noise = quantized_noise(nm, clip, q.scale, vec.size, live.params.n_clients)
-            reply = live.secagg.masked_input(msg, q.encode(vec, noise))
-        elif step == "unmask":
-            reply = live.secagg.unmask(msg)
-            live.secagg = None  # the round's keys are no longer needed
         else:
-            raise ProtocolError(f"pyppml flower client: unknown step {step[:40]!r}")
+            _check_same_settings(live, cfg, step)
+            params = live.secagg.params
+            if step == "shares":
+                reply = live.secagg.share_keys(msg)
+            elif step == "masked":
+                vec = client_update(cfg, glob, *train(glob), params.dim, state.clip_reports)
+                clip, nm = live.settings["pyppml_clip"], live.settings["pyppml_noise"]
+                q = Quantizer(clip, params.n_clients, 32, noise_headroom=0.5 if nm > 0 else 0.0)
+                noise = None
+                if nm > 0:
+                    # Integer noise added to the quantized w * delta (not scaled by w): the
+                    # numerator's sensitivity is <= clip (+ the rounding, counted in the
+                    # variance), the unweighted calibration holds.
+                    noise = quantized_noise(nm, clip, q.scale, vec.size, params.n_clients)
+                reply = live.secagg.masked_input(msg, q.encode(vec, noise))
+            elif step == "unmask":
+                reply = live.secagg.unmask(msg)
+                live.secagg = None  # the round's keys are no longer needed
+            else:
+                raise ProtocolError(f"pyppml flower client: unknown step {step[:40]!r}")
     except (KeyError, TypeError) as err:
         return _fail(ProtocolError(f"pyppml flower client: bad round config; {err!r}"))
     except (ProtocolError, ValueError) as err:

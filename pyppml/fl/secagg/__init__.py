@@ -10,7 +10,8 @@ the mask seeds, and the server unmasks only the survivors' sum.
   :mod:`pyppml.fl.flower.secagg`.
 """
 
-from pyppml.fl.secagg.params import NeighbourGraph, SecAggParams, default_neighbours
+from pyppml.fl.secagg.params import (NeighbourGraph, SecAggParams, default_neighbours, honest_majority_threshold,
+                                     signed_threshold)
 from pyppml.fl.secagg.quantize import Quantizer
 from pyppml.fl.secagg.client import SecAggClient
 from pyppml.fl.secagg.server import SecAggServer
@@ -18,4 +19,4 @@ from pyppml.fl.secagg.simulator import SecureAggregator
 from pyppml.fl.secagg.loopback import run_loopback
 
 __all__ = ["NeighbourGraph", "Quantizer", "SecAggClient", "SecAggParams", "SecAggServer", "SecureAggregator",
-           "default_neighbours", "run_loopback"]
+           "default_neighbours", "honest_majority_threshold", "run_loopback", "signed_threshold"]

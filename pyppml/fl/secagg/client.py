@@ -18,15 +18,21 @@ Implements Bonawitz et al. 2017 (Fig. 4) on the k-regular neighbour graph of Bel
   server gets its self-mask seed or its mask key, never both) when, for every honest
   client v, ``2 * threshold > |N[v]| + |C & N[v]|``, N[v] being v's closed
   neighbourhood (the k + 1 holders of its shares; all n clients in SecAgg): that is,
-  t > (n + |C|) / 2 in SecAgg. ``|C| < threshold`` alone is necessary but not
-  sufficient: the default threshold floor((k + 1) / 2) + 1 withstands a malicious
-  server on its own, and a threshold of about 2 (k + 1) / 3 is needed to also
-  withstand up to (k + 1) / 3 colluding clients per neighbourhood. In SecAgg+ the
-  neighbour graph comes from the server's START seed, so a malicious server can try
-  seeds until colluders crowd a victim's neighbourhood: count |C & N[v]| as
-  min(|C|, k) unless the seed comes from a source the server cannot bias. Nothing
-  protects the integrity of the sum (a server can drop honest clients or return a
-  wrong aggregate).
+  t > (n + |C|) / 2 in SecAgg, i.e. ``|C & N[v]| < 2 * threshold - |N[v]|``.
+  ``|C| < threshold`` alone is necessary but not sufficient: the honest-majority
+  threshold floor((k + 1) / 2) + 1 withstands a malicious server only without
+  colluders (one when k + 1 is even), so rounds with identity keys need at least
+  ``signed_threshold(k)``, about 2 (k + 1) / 3 (the default of
+  ``SecAggParams(signed=True)``), which withstands floor((k + 1) / 3) colluding
+  clients per neighbourhood or more. The sum the server learns covers the survivor set U3,
+  which every client checks has at least ``threshold`` members in its closed
+  neighbourhood: at least ``threshold - |C & N[v]|`` honest ones, v among them. In
+  SecAgg+ the neighbour graph comes from the server's START seed (signed with the
+  keys, so every honest client of a neighbourhood uses the same graph), and a
+  malicious server can try seeds until colluders crowd a victim's neighbourhood: count
+  |C & N[v]| as min(|C|, k) unless the seed comes from a source the server cannot
+  bias. Nothing protects the integrity of the sum (a server can drop honest clients or
+  return a wrong aggregate).
 """
 
 from __future__ import annotations
@@ -39,9 +45,9 @@ import numpy as np
 from cryptography.exceptions import InvalidSignature, InvalidTag
 
 from pyppml.fl.common import masks
-from pyppml.fl.common.errors import ProtocolError, TooFewSurvivorsError
+from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 from pyppml.fl.common.messages import SERVER, Kind, Message, ids_array, pack_ids
-from pyppml.fl.secagg.params import NeighbourGraph, SecAggParams
+from pyppml.fl.secagg.params import NeighbourGraph, SecAggParams, signed_threshold
 from pyppml.mpc.sharing import shamir_share
 
 SIG_BYTES = 64
@@ -55,8 +61,10 @@ def params_bytes(p: SecAggParams) -> bytes:
     return struct.pack("<QQQQQ", p.n_clients, p.dim, p.threshold, p.neighbours, p.mod_bits)
 
 
-def signed_payload(session: bytes, rnd: int, index: int, c_pk: bytes, s_pk: bytes) -> bytes:
-    return b"pyppml-secagg-v1 keys" + session + struct.pack("<II", rnd, index) + c_pk + s_pk
+def signed_payload(session: bytes, rnd: int, index: int, graph_seed: bytes, c_pk: bytes, s_pk: bytes) -> bytes:
+    """What a client signs at advertise: its keys and the neighbour graph seed of START, so
+    that a server showing clients different graphs fails the neighbours' signature check."""
+    return b"pyppml-secagg-v1 keys" + session + struct.pack("<II", rnd, index) + graph_seed + c_pk + s_pk
 
 
 def check_payload(session: bytes, rnd: int, u3) -> bytes:
@@ -91,7 +99,9 @@ class SecAggClient:
         server forging keys to read shares), and the round runs the consistency check:
         ``check`` signs U3, and ``unmask`` reveals nothing unless the request carries
         the same U3 and enough valid signatures on it (see ``unmask``). The server must
-        be given the same ``verify_keys``.
+        be given the same ``verify_keys``. Needs ``params.threshold`` >=
+        ``signed_threshold(k)`` (``SecAggParams(signed=True)``), else ParameterError
+        unless ``params.insecure_threshold``.
     last_round : int
         Highest round number this client has taken part in; older STARTs are replays.
 
@@ -119,6 +129,12 @@ class SecAggClient:
         if verify_keys is not None and identity_key is None:
             raise ValueError(f"SecAggClient: verify_keys without identity_key; the consistency check needs client "
                              f"{index}'s identity key to sign")
+        least = signed_threshold(params.neighbours)
+        if verify_keys is not None and params.threshold < least and not params.insecure_threshold:
+            # A malicious server with one colluder splits the survivor views below it.
+            raise ParameterError(f"SecAggClient: threshold is below the signed-round minimum; expected >= {least} for "
+                                 f"{params.neighbours} neighbours with identity keys (SecAggParams(signed=True) sets "
+                                 f"it), got {params.threshold}")
         self.identity_key = identity_key
         self.verify_keys = verify_keys
         self.checked = verify_keys is not None
@@ -159,13 +175,15 @@ class SecAggClient:
                                 f"got {len(msg.fields[0])}")
         self.session, self.round = msg.session, msg.round
         self.last_round = msg.round
-        self.graph = NeighbourGraph(self.params.n_clients, self.params.neighbours, bytes(msg.fields[0]))
+        self.graph_seed = bytes(msg.fields[0])
+        self.graph = NeighbourGraph(self.params.n_clients, self.params.neighbours, self.graph_seed)
         self.neighbours = set(int(j) for j in self.graph.neighbours(self.index))
         self._c_sk, self.c_pk = masks.new_keypair()
         self._s_sk, self.s_pk = masks.new_keypair()
         sig = b""
         if self.identity_key is not None:
-            sig = self.identity_key.sign(signed_payload(self.session, self.round, self.index, self.c_pk, self.s_pk))
+            sig = self.identity_key.sign(signed_payload(self.session, self.round, self.index, self.graph_seed,
+                                                        self.c_pk, self.s_pk))
         self._step = Kind.KEYS
         return self._reply(Kind.ADVERTISE, self.c_pk, self.s_pk, sig)
 
@@ -193,7 +211,7 @@ class SecAggClient:
                     if vk is None:
                         raise InvalidSignature
                     vk.verify(blob[entry * n + 64:entry * (n + 1)],
-                              signed_payload(self.session, self.round, j, c_pk, s_pk))
+                              signed_payload(self.session, self.round, j, self.graph_seed, c_pk, s_pk))
                 except InvalidSignature:
                     raise ProtocolError(f"{api}: keys of client {j} carry no valid signature (forged?)") from None
             self.peer_keys[j] = (c_pk, s_pk)

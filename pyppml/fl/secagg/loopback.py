@@ -61,13 +61,15 @@ def client_process(index: int, params: SecAggParams, quantizer: Quantizer, updat
 
 
 def run_loopback(updates, threshold: int | None = None, neighbours: int | None = None, mod_bits: int = 32,
-                 clip: float = 1.0, dropouts=None, timeout: float = 20.0,
-                 signed: bool = False) -> tuple[np.ndarray, RoundReport]:
+                 clip: float = 1.0, dropouts=None, timeout: float = 20.0, signed: bool = False,
+                 insecure_threshold: bool = False) -> tuple[np.ndarray, RoundReport]:
     """One secure-aggregation round with ``len(updates)`` client processes.
 
     ``signed``: give the clients Ed25519 identity keys (generated here, before forking):
     signed advertised keys and the consistency check, whose step 'check' may also be a
-    key of ``dropouts`` (see :class:`pyppml.fl.SecureAggregator`).
+    key of ``dropouts``, and the signed-round threshold (see
+    :class:`pyppml.fl.SecureAggregator`). ``threshold`` below the least one is refused
+    unless ``insecure_threshold`` (see :class:`SecAggParams`).
 
     Returns
     -------
@@ -76,13 +78,13 @@ def run_loopback(updates, threshold: int | None = None, neighbours: int | None =
     Raises
     ------
     ValueError
-        Bad updates.
+        Bad updates; a threshold out of range (ParameterError).
     TooFewSurvivorsError
         Too few clients survived.
     """
     n = len(updates)
     dim = len(updates[0])
-    params = SecAggParams(n, dim, threshold, neighbours, mod_bits)
+    params = SecAggParams(n, dim, threshold, neighbours, mod_bits, signed, insecure_threshold)
     quantizer = Quantizer(clip, n, mod_bits)
     ups = check_updates(updates, n, dim, "run_loopback")
     steps = CHECKED_STEPS if signed else STEPS

@@ -22,6 +22,24 @@ def default_neighbours(n_clients: int) -> int:
     return min(n_clients - 1, 2 * math.ceil(1.5 * math.log2(n_clients)))
 
 
+def honest_majority_threshold(neighbours: int) -> int:
+    """floor((k + 1) / 2) + 1: the fewest shares, out of a neighbourhood's k + 1, that no
+    minority of it holds. Below it a server, with no colluding client, gets a client's
+    self-mask seed from one half of its neighbourhood and its mask key from the other."""
+    return (neighbours + 1) // 2 + 1
+
+
+def signed_threshold(neighbours: int) -> int:
+    """The smallest t with 2 t > (k + 1) + floor((k + 1) / 3), about 2 (k + 1) / 3: the
+    default and least threshold of rounds with identity keys, where a malicious server
+    colluding with up to floor((k + 1) / 3) clients of a neighbourhood still cannot show
+    its honest members two survivor sets that each gather t signatures (see
+    :mod:`pyppml.fl.secagg.client`). Up to (k + 1) - t, about (k + 1) / 3, of a
+    neighbourhood may drop out."""
+    m = neighbours + 1
+    return (m + m // 3) // 2 + 1
+
+
 @dataclasses.dataclass(frozen=True)
 class SecAggParams:
     """What every party of a round agrees on.
@@ -34,18 +52,32 @@ class SecAggParams:
         Length of each update.
     threshold : int, optional
         Shares needed to reconstruct a client's secrets, out of its k + 1 holders (its
-        neighbours and itself). Default: floor((k + 1) / 2) + 1, the honest-majority
-        bound below which the server could learn an individual update.
+        neighbours and itself). Default and least value:
+        ``honest_majority_threshold(k)`` = floor((k + 1) / 2) + 1 (below it a malicious
+        server alone can learn an individual update), or with ``signed``
+        ``signed_threshold(k)``, about 2 (k + 1) / 3. A signed round keeps an honest
+        client v's update hidden from a malicious server colluding with the clients C
+        when ``|C & N[v]| < 2 * threshold - (k + 1)``, N[v] being v's closed
+        neighbourhood (floor((k + 1) / 3) colluders or more at the signed default; none,
+        or one when k + 1 is even, at the honest majority); the sum the server learns
+        then covers at least ``threshold - |C & N[v]|`` honest clients of N[v], v among
+        them.
     neighbours : int, optional
         Graph degree k; ``default_neighbours(n_clients)`` if None. k = n - 1 is SecAgg
         (Bonawitz et al. 2017), smaller k is SecAgg+.
     mod_bits : int
         Aggregation in Z_2^mod_bits, 8..64; uint32 vectors up to 32 bits, uint64 above.
+    signed : bool
+        The round runs with identity keys (the consistency check): raises the default
+        and least threshold to ``signed_threshold(k)``.
+    insecure_threshold : bool
+        Accept a threshold below the least value above (attack demonstrations only).
 
     Raises
     ------
     ParameterError
-        On out-of-range values.
+        On out-of-range values, a threshold below the least one (without
+        ``insecure_threshold``) included.
     """
 
     n_clients: int
@@ -53,6 +85,8 @@ class SecAggParams:
     threshold: int | None = None
     neighbours: int | None = None
     mod_bits: int = 32
+    signed: bool = False
+    insecure_threshold: bool = False
 
     def __post_init__(self):
         api = "SecAggParams"
@@ -65,10 +99,15 @@ class SecAggParams:
             raise ParameterError(f"{api}: neighbours is out of range; expected n_clients - 1 or an even k in "
                                  f"[2, {self.n_clients - 1}], got {self.neighbours}")
         object.__setattr__(self, "neighbours", k)
-        t = (k + 1) // 2 + 1 if self.threshold is None else int(self.threshold)
+        least = signed_threshold(k) if self.signed else honest_majority_threshold(k)
+        t = least if self.threshold is None else int(self.threshold)
         if t < 1 or t > k + 1:
             raise ParameterError(f"{api}: threshold is out of range; expected 1 <= threshold <= neighbours + 1 = {k + 1},"
                                  f" got {self.threshold}")
+        if t < least and not self.insecure_threshold:
+            bound = "the signed-round minimum" if self.signed else "the honest majority"
+            raise ParameterError(f"{api}: threshold is below {bound}; expected {least} <= threshold <= {k + 1} for "
+                                 f"{k} neighbours (insecure_threshold=True allows less), got {t}")
         object.__setattr__(self, "threshold", t)
         if not 8 <= int(self.mod_bits) <= 64:
             raise ParameterError(f"{api}: mod_bits is out of range; expected 8 <= mod_bits <= 64, got {self.mod_bits}")

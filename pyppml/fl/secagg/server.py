@@ -157,7 +157,7 @@ class SecAggServer:
             try:
                 if vk is None or len(sig) != SIG_BYTES:
                     raise InvalidSignature
-                vk.verify(sig, signed_payload(self.session, self.round, i, c_pk, s_pk))
+                vk.verify(sig, signed_payload(self.session, self.round, i, self.graph_seed, c_pk, s_pk))
             except InvalidSignature:
                 raise ProtocolError(f"{api}: keys carry no valid signature (forged?)") from None
         self.keys[i] = (c_pk, s_pk, sig if self.verify_keys is not None else b"")

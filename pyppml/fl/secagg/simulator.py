@@ -34,10 +34,16 @@ class SecureAggregator:
     signed : bool
         Give the clients Ed25519 identity keys: forged keys are detected and each round
         runs the consistency check (Bonawitz et al. 2017, Fig. 4 round 3; one more step,
-        'check', for ``dropouts``), which makes the round private against a malicious
-        server colluding with a few clients (see :mod:`pyppml.fl.secagg.client` for the
-        exact bound). Without: private against a semi-honest server and fewer than
-        ``threshold`` colluding clients.
+        'check', for ``dropouts``). The threshold is then at least
+        ``signed_threshold(k)``, about 2 (k + 1) / 3 (its default), and the round keeps
+        an honest client v's update hidden from a malicious server colluding with the
+        clients C when ``|C & N[v]| < 2 * threshold - (k + 1)`` (N[v]: v's k + 1 share
+        holders; floor((k + 1) / 3) colluders or more at the default; see
+        :class:`SecAggParams` and :mod:`pyppml.fl.secagg.client`). Without: private
+        against a semi-honest server and fewer than ``threshold`` colluding clients.
+    insecure_threshold : bool
+        Accept a threshold below the least one (see :class:`SecAggParams`; attack
+        demonstrations only).
 
     Examples
     --------
@@ -49,8 +55,9 @@ class SecureAggregator:
     """
 
     def __init__(self, n_clients: int, dim: int, threshold: int | None = None, neighbours: int | None = None,
-                 mod_bits: int = 32, clip: float = 1.0, signed: bool = False, noise_headroom: float = 0.0):
-        self.params = SecAggParams(n_clients, dim, threshold, neighbours, mod_bits)
+                 mod_bits: int = 32, clip: float = 1.0, signed: bool = False, noise_headroom: float = 0.0,
+                 insecure_threshold: bool = False):
+        self.params = SecAggParams(n_clients, dim, threshold, neighbours, mod_bits, signed, insecure_threshold)
         self.quantizer = Quantizer(clip, n_clients, mod_bits, noise_headroom)
         self.round = 0
         self.report: RoundReport | None = None

@@ -76,7 +76,7 @@ def test_secagg_client_refuses_weakened_config_before_advertising(server, what):
     from pyppml.fl.flower import ClientPolicy, SecAggNumPyClient, SecAggStrategy
 
     args = {"noise_multiplier": 1.0, "clip": 1.0, "n_clients": 4} | server
-    strategy = SecAggStrategy([np.zeros(8)], threshold=3, weighted=False, **args)
+    strategy = SecAggStrategy([np.zeros(8)], weighted=False, **args)
     ins = strategy.configure_fit(1, None, _Mgr(args["n_clients"]))
     spy = _Spy()
     client = SecAggNumPyClient(spy, policy=ClientPolicy(min_noise_multiplier=1.0, max_clip=1.0, min_clients=4))
@@ -193,10 +193,84 @@ def test_secagg_client_refuses_a_weak_threshold_or_graph(t, k):
     from pyppml.fl.secagg.server import SecAggServer
 
     n, dim = 10, 4
-    srv = SecAggServer(SecAggParams(n, dim, threshold=t, neighbours=k), round=1)
+    srv = SecAggServer(SecAggParams(n, dim, threshold=t, neighbours=k, insecure_threshold=True), round=1)
     cfg = {"pyppml_mode": "secagg", "pyppml_step": "advertise", "pyppml_msg": srv.start(), "pyppml_index": 3,
            "pyppml_round": 1, "pyppml_clip": 1.0, "pyppml_noise": 5.0,
            "pyppml_params": np.array([n, dim, t, k], dtype=np.int64).tobytes()}
     res = client_fit(ClientState(), cfg, ndarrays_to_parameters([np.zeros(dim)]), lambda g: (g, 1))
     assert res.status.code != Code.OK and ("threshold" in res.status.message or "neighbours" in res.status.message)
     assert not res.parameters.tensors  # nothing sent
+
+
+def _wire_params(n, dim=4):
+    """The ``pyppml_params`` a SecAggStrategy sends for n clients (default t and k)."""
+    from pyppml.fl.secagg.params import SecAggParams
+
+    p = SecAggParams(n, dim)
+    return np.array([n, dim, p.threshold, p.neighbours], dtype=np.int64).tobytes()
+
+
+def _secagg_to_masked(state, config, n, rnd):
+    """A SecAgg+ round of n clients (dim 4) up to the masked-input step: client 0 runs
+    client_fit with ``config`` (plus the step and message), the others SecAggClient.
+    Returns client 0's FORWARD message."""
+    from pyppml.fl.flower import client_fit
+    from pyppml.fl.secagg.client import SecAggClient
+    from pyppml.fl.secagg.params import SecAggParams
+    from pyppml.fl.secagg.server import SecAggServer
+
+    p = SecAggParams(n, 4)
+    server = SecAggServer(p, round=rnd)
+    others = {j: SecAggClient(j, p, last_round=rnd - 1) for j in range(1, n)}
+    start = server.start()
+    inbox = {i: start for i in range(n)}
+    for step, act in (("advertise", SecAggClient.advertise), ("shares", SecAggClient.share_keys)):
+        res = client_fit(state, config | {"pyppml_step": step, "pyppml_msg": inbox[0]},
+                         ndarrays_to_parameters([]), lambda g: pytest.fail("trained"))
+        assert res.status.code == Code.OK, res.status.message
+        server.receive(0, res.parameters.tensors[0])
+        for j, c in others.items():
+            server.receive(j, act(c, inbox[j]))
+        inbox = server.advance()
+    return inbox[0]
+
+
+@pytest.mark.parametrize("change", [
+    {"pyppml_params": _wire_params(5), "pyppml_noise": 1.0},  # the review's bypass: n and z changed together
+    {"pyppml_noise": 4.0},
+    {"pyppml_clip": 0.5},
+    {"pyppml_weighted": True, "pyppml_max_examples": 10},
+], ids=["n_clients_and_noise", "noise", "clip", "weighting"])
+def test_secagg_client_refuses_a_step_that_changes_the_advertised_settings(change):
+    """Review finding 2: the policy was checked against each step's config, but the
+    noise was split over the n_clients of the advertise step. A server advertising
+    n = 20, z = 2 (2 sqrt(5 / 20) = 1: accepted) and sending n = 5, z = 1 at the masked
+    step (also accepted on its own) had the client add z = 1 split over 20 shares: 5
+    honest clients carried 0.5 < 1. Now the client fixes the settings at advertise and
+    refuses, before training, a later step that changes any of them; the round ends."""
+    from pyppml.fl.flower import ClientPolicy, ClientState, client_fit
+
+    state = ClientState(policy=ClientPolicy(min_noise_multiplier=1.0, max_clip=1.0, min_clients=5))
+    config = {"pyppml_mode": "secagg", "pyppml_index": 0, "pyppml_round": 1, "pyppml_params": _wire_params(20),
+              "pyppml_clip": 1.0, "pyppml_noise": 2.0, "pyppml_weighted": False, "pyppml_max_examples": 0}
+    state.policy.check(config["pyppml_noise"], config["pyppml_clip"], 20)
+    changed = config | change
+    state.policy.check(changed["pyppml_noise"], changed["pyppml_clip"], 5 if "pyppml_params" in change else 20)
+    glob = ndarrays_to_parameters([np.zeros(4)])
+    trained = []
+
+    def train(g):
+        trained.append(1)
+        return [g[0] + 0.3], 1
+
+    forward = _secagg_to_masked(state, config, 20, 1)
+    masked = {"pyppml_step": "masked", "pyppml_msg": forward}
+    _refused(client_fit(state, changed | masked, glob, train),
+             f"{next(iter(change))} of the masked step differs from the advertise step's")
+    _refused(client_fit(state, config | masked, glob, train), "without a round in progress")  # the round ended
+    assert trained == []
+    # The unchanged config goes through: the refusal above is the change's.
+    forward = _secagg_to_masked(state, config | {"pyppml_round": 2}, 20, 2)
+    assert client_fit(state, config | {"pyppml_step": "masked", "pyppml_msg": forward}, glob,
+                      train).status.code == Code.OK
+    assert trained == [1]

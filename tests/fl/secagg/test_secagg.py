@@ -10,7 +10,7 @@ from pyppml import ParameterError, fl
 from pyppml.fl.common.messages import SERVER, Kind, Message, ids_array, pack_ids
 from pyppml.fl.secagg.client import check_payload
 
-N, DIM, T = 12, 257, 8  # up to 4 = N/3 clients may drop
+N, DIM, T = 13, 257, 9  # up to 4 = N - T clients may drop; T is the signed-round minimum for 13 clients
 
 
 def _updates(seed=0, n=N, dim=DIM):
@@ -165,7 +165,7 @@ def test_client_refuses_old_round_and_reordering():
 def test_forged_keys_detected_with_signatures():
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    p = fl.SecAggParams(6, 16, 4)
+    p = fl.SecAggParams(6, 16, signed=True)
     _, _, uq = _quantized(p)
     ident = {i: Ed25519PrivateKey.generate() for i in range(6)}
     verify = {i: k.public_key() for i, k in ident.items()}
@@ -358,8 +358,9 @@ def test_drops_at_every_step_signed_secagg_plus():
     agg = fl.SecureAggregator(n, 64, signed=True)
     assert agg.params.neighbours < n - 1
     ups = _updates(9, n, 64)
-    total = agg.run_round(ups, dropouts={"advertise": {3}, "shares": {10}, "masked": set(range(0, n, 11)),
-                                         "check": {1, 2, 40}, "unmask": {5}})
+    # Six dropouts in all: at most (k + 1) - t = 21 - 15 in any neighbourhood, whatever the graph.
+    total = agg.run_round(ups, dropouts={"advertise": {3}, "shares": {10}, "masked": {0, 44}, "check": {1},
+                                         "unmask": {5}})
     _check(agg, ups, total)
     assert 1 in agg.report.survivors and 0 not in agg.report.survivors
 
@@ -438,6 +439,108 @@ def test_check_needs_2t_above_n_plus_colluders():
     key_holders = [i for i in (2, 3) if 0 in ids_array(
         Message.from_bytes(clients[i].unmask(_unmask_req(server, u3b, sigs_b)), Kind.UNMASK).fields[2], "t", 7)]
     assert len(seed_holders) + 3 >= p.threshold and len(key_holders) + 3 >= p.threshold
+
+
+def _split_view_shares(p, shown_alive, shown_dropped, colluders, victim=0):
+    """A malicious server shows ``shown_alive`` (the victim among them) every client
+    alive and ``shown_dropped`` the victim dropped; the colluders sign both sets and hand
+    over their shares. Returns how many shares of the victim's self-mask seed and of its
+    mask key the server then holds (t of both unmask its update)."""
+    ident, verify = _identities(p.n_clients)
+    server, clients, _ = _to_check(p, ident, verify)
+    everyone = list(range(p.n_clients))
+    seed_shares = key_shares = len(colluders)
+    for group, u3 in ((shown_alive, everyone), (shown_dropped, [i for i in everyone if i != victim])):
+        sigs = {i: _sig(clients[i].check(_check_req(server, u3))) for i in group}
+        sigs |= {c: _sig_of(ident[c], server, u3) for c in colluders}
+        for i in group:
+            try:
+                reply = Message.from_bytes(clients[i].unmask(_unmask_req(server, u3, sigs)), Kind.UNMASK)
+            except fl.ProtocolError:
+                continue
+            seed_shares += victim in ids_array(reply.fields[0], "test", p.n_clients)
+            key_shares += victim in ids_array(reply.fields[2], "test", p.n_clients)
+    return seed_shares, key_shares
+
+
+def test_signed_default_threshold_withstands_split_views_with_a_colluder():
+    """Review finding 1: at the old default t = floor((k + 1) / 2) + 1 = 3 of 5, a signed
+    round fell to one colluding client (split survivor views: t shares of both of client
+    0's secrets). The signed default, signed_threshold(k) = 4 here, withstands it for
+    every split of the other honest clients; the old threshold, now only reachable with
+    insecure_threshold, still falls."""
+    p = fl.SecAggParams(5, 8, signed=True)
+    assert p.threshold == 4
+    others = [1, 2, 3]
+    for r in range(len(others) + 1):
+        for rest in itertools.combinations(others, r):
+            seed, key = _split_view_shares(p, [0, *rest], [i for i in others if i not in rest], colluders=[4])
+            assert seed < p.threshold or key < p.threshold, (rest, seed, key)
+    weak = fl.SecAggParams(5, 8, threshold=3, signed=True, insecure_threshold=True)
+    assert min(_split_view_shares(weak, [0, 1], [2, 3], colluders=[4])) >= weak.threshold
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 6, 8, 11, 12, 20, 30, 63])
+def test_signed_default_threshold_tolerates_a_third_of_each_neighbourhood(k):
+    """The signed default t satisfies the code's bound 2 t > (k + 1) + c for
+    c = floor((k + 1) / 3) colluders per neighbourhood, leaves room for dropouts from
+    k + 1 = 4 on, and is the least such t; unsigned rounds keep the honest majority."""
+    m = k + 1
+    t = fl.SecAggParams(m, 4, neighbours=k, signed=True).threshold
+    assert 2 * t > m + m // 3 >= 2 * (t - 1)
+    assert t < m or m <= 3
+    assert fl.SecAggParams(m, 4, neighbours=k).threshold == m // 2 + 1
+
+
+def test_threshold_below_the_floor_needs_the_explicit_opt_in():
+    """Review finding 4: every entry point refuses a threshold below the honest majority
+    (and, with identity keys, below the signed-round minimum) unless
+    insecure_threshold=True. Below the honest majority a signed round falls with no
+    colluder at all: t = 3 of 6, holders split 3 / 3."""
+    from pyppml.fl.dp_fedavg import DPFedAvg
+
+    with pytest.raises(ParameterError, match="threshold is below the honest majority; expected 6 <= threshold"):
+        fl.SecAggParams(10, 4, threshold=1)
+    with pytest.raises(ParameterError, match="threshold is below the signed-round minimum"):
+        fl.SecAggParams(6, 4, threshold=4, signed=True)
+    for make in (lambda: fl.SecureAggregator(6, 4, threshold=3),
+                 lambda: fl.SecureAggregator(6, 4, threshold=4, signed=True),
+                 lambda: fl.run_loopback([np.zeros(4)] * 6, threshold=3),
+                 lambda: DPFedAvg(6, 4, threshold=3, noise_multiplier=1.0)):
+        with pytest.raises(ParameterError, match="threshold is below"):
+            make()
+    ident, verify = _identities(6)
+    with pytest.raises(ParameterError, match="SecAggClient: threshold is below the signed-round minimum"):
+        fl.SecAggClient(0, fl.SecAggParams(6, 4), ident[0], verify)
+    weak = fl.SecAggParams(6, 4, threshold=3, signed=True, insecure_threshold=True)
+    assert min(_split_view_shares(weak, [0, 1, 2], [3, 4, 5], colluders=[])) >= 3
+    agg = fl.SecureAggregator(6, 4, threshold=3, signed=True, insecure_threshold=True)
+    assert agg.run_round([np.full(4, 0.1)] * 6).round(4).tolist() == [0.6] * 4
+
+
+def test_graph_seed_is_signed():
+    """Review finding 5: the graph seed of START is in the signed advertised keys. A
+    server that gives client 0 its own graph seed is caught: its own check of client
+    0's keys fails, and a server that skips that check has client 0's neighbours refuse
+    its keys."""
+    p = fl.SecAggParams(5, 8, signed=True)
+    ident, verify = _identities(5)
+    server = fl.SecAggServer(p, verify_keys=verify)
+    clients = {i: fl.SecAggClient(i, p, ident[i], verify) for i in range(5)}
+    start = Message.from_bytes(server.start(), Kind.START)
+    other = Message(Kind.START, SERVER, start.round, start.session, (bytes(32), start.fields[1])).to_bytes()
+    adv = {i: clients[i].advertise(other if i == 0 else server.start()) for i in range(5)}
+    for i in range(1, 5):
+        server.receive(i, adv[i])
+    with pytest.raises(fl.ProtocolError, match="no valid signature"):
+        server.receive(0, adv[0])
+    fields = Message.from_bytes(adv[0], Kind.ADVERTISE).fields  # a server that takes it anyway
+    server.keys[0] = tuple(bytes(f) for f in fields)
+    server.survivors[Kind.ADVERTISE].add(0)
+    del server.rejected[0]
+    keys = server.advance()
+    with pytest.raises(fl.ProtocolError, match="keys of client 0 carry no valid signature"):
+        clients[1].share_keys(keys[1])
 
 
 def test_client_refuses_to_sign_a_bad_survivor_set():
@@ -611,7 +714,7 @@ def _round_after_unmasking(monkeypatch, n, dim, neighbours, dropped):
     from pyppml.fl.secagg import simulator
 
     monkeypatch.setattr(simulator, "SecAggServer", _RecordingServer)
-    agg = fl.SecureAggregator(n, dim, threshold=3, neighbours=neighbours)
+    agg = fl.SecureAggregator(n, dim, neighbours=neighbours)
     # Two very different updates: +clip everywhere for even clients, -clip for odd ones.
     ups = [np.full(dim, 1.0 if i % 2 == 0 else -1.0) for i in range(n)]
     total = agg.run_round(ups, dropouts={"masked": dropped})
