@@ -11,6 +11,7 @@
 #include "bindings/numpy_checks.hpp"
 #include "bindings/registry.hpp"
 #include "common/checksum.hpp"
+#include "common/secure_zero.hpp"
 #include "he/ckks/evaluator.hpp"
 #include "he/rlwe/arith.hpp"
 #include "he/rlwe/encryptor.hpp"
@@ -56,9 +57,14 @@ void check_share(const HeContext& h, const rns::RnsPoly& s, int level, const cha
 // Loading limits from Python arguments. min_security None (or 0) removes the floor and is
 // accepted only with allow_insecure=True.
 rlwe::LoadLimits load_limits(const py::object& min_security, bool allow_insecure, uint64_t max_poly_degree,
-                             std::size_t max_primes) {
+                             std::size_t max_primes, const py::object& security_standard) {
   const char* api = "Context.from_bytes";
   rlwe::LoadLimits l;
+  if (security_standard.equal(py::str("2024"))) l.security_standard = rlwe::SecurityStandard::Guidelines2024;
+  else if (security_standard.equal(py::str("2018"))) l.security_standard = rlwe::SecurityStandard::HEStandard2018;
+  else
+    throw_parameter(api, "security_standard", "is not a known table", "'2024' or '2018'",
+                    py::repr(security_standard).cast<std::string>());
   // Compared as Python objects, so that no value (a str, 2**70) can fail a C++ cast.
   l.min_security = -1;
   if (min_security.is_none()) l.min_security = 0;
@@ -79,6 +85,13 @@ rlwe::LoadLimits load_limits(const py::object& min_security, bool allow_insecure
   return l;
 }
 
+// A secret key's serialized bytes, wiped however the scope is left (the Python bytes
+// object is the caller's copy; this one must not go back to the heap readable).
+struct SecretBytes {
+  std::string bytes;
+  ~SecretBytes() { secure_zero(bytes.data(), bytes.size()); }
+};
+
 template <typename F>
 auto released(F f) {
   py::gil_scoped_release release;
@@ -95,11 +108,12 @@ void init_he(py::module_& root) {
   // Context.from_bytes limits, applied while the parameters are parsed, before anything is
   // built; the defaults here accept whatever the core can represent (trusted bytes).
   m.def("load_params", [](const py::bytes& b, const py::object& min_security, bool allow_insecure,
-                          uint64_t max_poly_degree, std::size_t max_primes) {
-    rlwe::Params p = rlwe::load_params(std::string(b), load_limits(min_security, allow_insecure, max_poly_degree, max_primes));
+                          uint64_t max_poly_degree, std::size_t max_primes, const py::object& security_standard) {
+    rlwe::Params p = rlwe::load_params(
+        std::string(b), load_limits(min_security, allow_insecure, max_poly_degree, max_primes, security_standard));
     return HeContext::from_params(p);
   }, py::arg("data"), py::arg("min_security") = py::none(), py::arg("allow_insecure") = true,
-     py::arg("max_poly_degree") = uint64_t{1} << 17, py::arg("max_primes") = 256);
+     py::arg("max_poly_degree") = uint64_t{1} << 17, py::arg("max_primes") = 256, py::arg("security_standard") = "2018");
   // The format's corruption check, for tools and for tests that craft hostile bytes with a
   // valid trailer (the checksum is not a MAC).
   m.def("checksum", [](const py::bytes& b) { std::string s(b); return checksum64(s.data(), s.size()); }, py::arg("data"));
@@ -114,7 +128,11 @@ void init_he(py::module_& root) {
   m.def("save", [](const HeContext& h, const rlwe::PublicKey& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(released([&] { return rlwe::save(*h.ctx, c); })); });
   m.def("save", [](const HeContext& h, const rlwe::KeySwitchKey& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(released([&] { return rlwe::save(*h.ctx, c); })); });
   m.def("save", [](const HeContext& h, const rlwe::GaloisKeys& c) { h.check_key(c.fingerprint, "to_bytes"); return py::bytes(released([&] { return rlwe::save(*h.ctx, c); })); });
-  m.def("export_secret_key", [](const HeContext& h, const rlwe::SecretKey& c) { h.check_key(c.fingerprint, "export_secret_key"); return py::bytes(released([&] { return rlwe::save(*h.ctx, c); })); });
+  m.def("export_secret_key", [](const HeContext& h, const rlwe::SecretKey& c) {
+    h.check_key(c.fingerprint, "export_secret_key");
+    SecretBytes key{released([&] { return rlwe::save(*h.ctx, c); })};
+    return py::bytes(key.bytes);
+  });
   m.def("load_ciphertext", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<Ciphertext>(released([&] { return rlwe::load_ciphertext(*h.ctx, s); })); });
   m.def("load_plaintext", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<Plaintext>(released([&] { return rlwe::load_plaintext(*h.ctx, s); })); });
   m.def("load_public_key", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::PublicKey>(released([&] { return rlwe::load_public_key(*h.ctx, s); })); });
@@ -122,7 +140,10 @@ void init_he(py::module_& root) {
         py::arg("context"), py::arg("data"), py::arg("compact") = false);
   m.def("load_galois_keys", [](const HeContext& h, const py::bytes& b, bool compact) { std::string s(b); return std::make_shared<rlwe::GaloisKeys>(released([&] { return rlwe::load_galois_keys(*h.ctx, s, compact); })); },
         py::arg("context"), py::arg("data"), py::arg("compact") = false);
-  m.def("import_secret_key", [](const HeContext& h, const py::bytes& b) { std::string s(b); return std::make_shared<rlwe::SecretKey>(released([&] { return rlwe::load_secret_key(*h.ctx, s); })); });
+  m.def("import_secret_key", [](const HeContext& h, const py::bytes& b) {
+    SecretBytes key{b};
+    return std::make_shared<rlwe::SecretKey>(released([&] { return rlwe::load_secret_key(*h.ctx, key.bytes); }));
+  });
 
   m.def("set_key_switch_method", [](const std::string& name) {
     if (name == "auto") return rlwe::set_key_switch_method(rlwe::KeySwitchMethod::Auto);

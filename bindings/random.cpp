@@ -114,6 +114,12 @@ void init_random(py::module_& m) {
              return out;
            },
            py::arg("size"))
+      .def("uniform_below",
+           [](SharedPrng& p, uint64_t bound) {
+             if (bound < 1) throw_parameter("Prng.uniform_below", "bound", "is too small", "bound >= 1", bound);
+             return with_prng(p, [&](random::Prng& g) { return g.uniform_below(bound); });
+           },
+           py::arg("bound"), "Uniform integer in [0, bound) by rejection: the sparse-secret sampler's draw.")
       .def("cbd",
            [](SharedPrng& p, py::ssize_t size) {
              check_size("Prng.cbd", size);

@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "bindings/registry.hpp"
@@ -45,6 +46,12 @@ void init_threads(py::module_& m) {
     py::gil_scoped_release release;
     for (std::size_t i = 0; i < count; ++i) ppml::pool_release(ppml::pool_allocate(bytes), bytes);
   }, py::arg("bytes"), py::arg("count"));
+  // Test hook: whether a block cached for reuse (freed, not yet handed out again) holds
+  // `pattern`: a secret that went back to the pool unwiped.
+  m.def("_pool_cache_contains_for_tests", [](const py::bytes& pattern) {
+    const std::string p = pattern;
+    return ppml::pool_cache_contains_for_tests(p.data(), p.size());
+  }, py::arg("pattern"));
 }
 
 }  // namespace ppml::bindings

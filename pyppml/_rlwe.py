@@ -256,25 +256,29 @@ MIN_SECURITY = 128
 MAX_POLY_DEGREE = 32768
 MAX_PRIMES = 64
 # Pickles are trusted input (unpickling runs code anyway): any context the core can build.
-TRUSTED_LIMITS = {"min_security": None, "allow_insecure": True, "max_poly_degree": 1 << 17, "max_primes": 256}
+TRUSTED_LIMITS = {"min_security": None, "allow_insecure": True, "max_poly_degree": 1 << 17, "max_primes": 256,
+                  "security_standard": "2018"}
 
 
 def context_from_bytes(data, scheme: str, make_context, *, min_security: int | None = MIN_SECURITY,
                        allow_insecure: bool = False, max_poly_degree: int = MAX_POLY_DEGREE,
-                       max_primes: int = MAX_PRIMES):
+                       max_primes: int = MAX_PRIMES, security_standard: str = "2024"):
     """Parse context_to_bytes output for `scheme`; make_context(native, extra) builds the
     scheme's Context, whose keys are then loaded and checked to be one key set.
 
     The limits (security level at least ``min_security``, None only with
-    ``allow_insecure``; ring degree and prime count caps) are applied by the core while it
-    parses the parameters, before any prime is tested or any table or key is built.
+    ``allow_insecure``; the parameters within ``security_standard``'s table whatever table
+    the bytes name, "2018" also accepting the 2018 table; ring degree and prime count caps)
+    are applied by the core while it parses the parameters, before any prime is tested or
+    any table or key is built.
 
     Raises
     ------
     FormatError
         Malformed bytes, or bytes over a limit.
     ParameterError
-        An invalid limit (``min_security=None`` without ``allow_insecure=True``).
+        An invalid limit (``min_security=None`` without ``allow_insecure=True``, an
+        unknown ``security_standard``).
     """
     for name, value in (("max_poly_degree", max_poly_degree), ("max_primes", max_primes)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -297,7 +301,8 @@ def context_from_bytes(data, scheme: str, make_context, *, min_security: int | N
         pos += size
     if pos != len(data):
         raise FormatError(f"Context.from_bytes: data has trailing bytes; expected {pos} bytes, got {len(data)}")
-    native = _he.load_params(parts[0], min_security, bool(allow_insecure), max_poly_degree, max_primes)
+    native = _he.load_params(parts[0], min_security, bool(allow_insecure), max_poly_degree, max_primes,
+                             security_standard)
     if native.scheme != scheme:
         raise FormatError(f"Context.from_bytes: data holds another scheme; expected {scheme!r}, got {native.scheme!r}")
     try:

@@ -321,6 +321,48 @@ def test_from_bytes_min_security_is_a_floor():
         ckks.Context.from_bytes(data, min_security=192)
 
 
+def _context_2018(scheme, q_bits):
+    # n = 8192: the 2018 table allows log2(Q*P) <= 218 at 128 bits, the 2024 table 214.
+    import warnings
+
+    from pyppml import bfv, ckks
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if scheme == "ckks":
+            return ckks.Context(poly_degree=8192, coeff_mod_bits=q_bits, special_mod_bits=[58], scale_bits=38,
+                                security_standard="2018")
+        return bfv.Context(poly_degree=8192, plain_modulus=65537, coeff_mod_bits=q_bits, special_mod_bits=[58],
+                           security_standard="2018")
+
+
+@pytest.mark.parametrize("scheme", ["ckks", "bfv"])
+def test_from_bytes_checks_the_2024_table_whatever_table_the_bytes_name(scheme):
+    # The table byte is the sender's claim like its level: a context made under the 2018
+    # table with a modulus over the 2024 bound is refused unless the receiver opts in.
+    import pickle
+
+    from pyppml import FormatError, ParameterError, bfv, ckks
+
+    Context = {"ckks": ckks.Context, "bfv": bfv.Context}[scheme]
+    sender = _context_2018(scheme, [60, 38, 60])
+    assert 214 < sender.log_qp <= 218
+    data = sender.to_bytes()
+    with pytest.raises(FormatError, match=r"Context.from_bytes: security_standard is '2024' and the data meets only the "
+                                          r"2018 table; expected log2\(Q\*P\) <= 214 for 128-bit security at n = 8192, "
+                                          r"or security_standard='2018' to accept the 2018 table, got 21[5-8]\.\d+ bits"):
+        Context.from_bytes(data)
+    loaded = Context.from_bytes(data, security_standard="2018")
+    assert (loaded.fingerprint, loaded.security) == (sender.fingerprint, 128)
+    with pytest.raises(ParameterError, match=r"security_standard is not a known table; expected '2024' or '2018', "
+                                             r"got '2020'"):
+        Context.from_bytes(data, security_standard="2020")
+    # Within the 2024 bound, 2018 bytes load by default; pickles are trusted and always load.
+    small = _context_2018(scheme, [60, 38, 50])
+    assert small.log_qp <= 214 and Context.from_bytes(small.to_bytes()).fingerprint == small.fingerprint
+    assert pickle.loads(pickle.dumps(sender)).fingerprint == sender.fingerprint
+
+
 @pytest.mark.parametrize("bad", [64, 100, "128", 1 << 70])
 def test_from_bytes_rejects_unsupported_min_security(bad):
     from pyppml import ParameterError, ckks

@@ -71,3 +71,26 @@ def test_packed_value_above_its_prime_is_refused(ctx):
     body = bytes(blob[:-8])
     with pytest.raises(FormatError, match="coefficient out of range"):
         ckks.Ciphertext.from_bytes(body + he.checksum(body).to_bytes(8, "little"), ctx)
+
+
+@pytest.mark.parametrize("scheme", ["ckks", "bfv"])
+def test_coefficient_form_ciphertext_is_refused(ctx, scheme):
+    # No operation of either scheme outputs a coefficient-form ciphertext, and decryption
+    # reads the rows as evaluation form: bytes flagged form 0 (checksum recomputed, as a
+    # hostile sender would) used to load and decrypt to garbage without a word.
+    from pyppml import bfv
+
+    if scheme == "bfv":
+        ctx = bfv.Context(poly_degree=4096, coeff_mod_bits=[35, 35], special_mod_bits=[35])
+        ctx.keygen()
+    ct = ctx.encrypt(np.ones(8, dtype=np.int64), symmetric=False)  # c1 stored in full, not as a seed
+    blob = bytearray(ct.to_bytes())
+    form_at = HEADER + 4  # after size, seeded and the limb count
+    assert blob[form_at] == 1
+    blob[form_at] = 0
+    body = bytes(blob[:-TRAILER])
+    forged = body + he.checksum(body).to_bytes(8, "little")
+    with pytest.raises(FormatError, match=r"Ciphertext.from_bytes: data has an invalid form; expected 1 \(evaluation "
+                                          r"form: no ciphertext is stored in coefficient form\), got 0"):
+        type(ct).from_bytes(forged, ctx)
+    assert np.array_equal(np.round(ctx.decrypt(type(ct).from_bytes(bytes(ct.to_bytes()), ctx))[:8]), np.ones(8))

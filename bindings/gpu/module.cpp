@@ -135,7 +135,7 @@ PYBIND11_MODULE(PPML_GPU_MODULE, m) {
   using CT = const DeviceCiphertext&;
   py::class_<DeviceContext, std::shared_ptr<DeviceContext>>(m, "Context")
       .def(py::init([](const py::bytes& params) {
-             rlwe::LoadLimits limits{0, uint64_t{1} << 17, 256};
+             rlwe::LoadLimits limits{0, uint64_t{1} << 17, 256, rlwe::SecurityStandard::HEStandard2018};  // the host's own
              rlwe::Params p = rlwe::load_params(std::string(params), limits);
              py::gil_scoped_release release;
              return std::make_shared<DeviceContext>(p);

@@ -58,12 +58,22 @@ std::vector<int> bit_sizes(const char* api, const char* arg, const int* bits, si
   return std::vector<int>(bits, bits + count);
 }
 
+// A ppml_security argument as the core's level: 0 is the default 128 (as 0 is the default
+// of every other limit), PPML_SECURITY_NONE the core's 0 ("no table check").
+int security_level(const char* api, const char* arg, int security) {
+  if (security == PPML_SECURITY_DEFAULT) return 128;
+  if (security == PPML_SECURITY_NONE) return 0;
+  if (security != 128 && security != 192 && security != 256)
+    ppml::throw_parameter(api, arg, "is not a supported level",
+                          "128, 192, 256, 0 (the default, 128) or PPML_SECURITY_NONE (-1, no check)", security);
+  return security;
+}
+
 int create(const char* api, ppml::rlwe::Scheme scheme, uint64_t poly_degree, uint64_t plain_modulus, const int* q_bits,
            size_t q_count, const int* p_bits, size_t p_count, double scale, int security, ppml_context** out) {
   return guard(api, [&] {
     require_out(api, out);
-    if (security != 0 && security != 128 && security != 192 && security != 256)
-      ppml::throw_parameter(api, "security", "is not a supported level", "128, 192, 256 or 0 (no check)", security);
+    const int level = security_level(api, "security", security);
     if (scheme == ppml::rlwe::Scheme::Ckks && !(scale >= 1.0 && scale < 0x1p1000))
       ppml::throw_parameter(api, "scale", "is out of range", "1 <= scale < 2^1000", scale);
     std::vector<int> bits = bit_sizes(api, "q_bits", q_bits, q_count);
@@ -75,7 +85,7 @@ int create(const char* api, ppml::rlwe::Scheme scheme, uint64_t poly_degree, uin
     params.n = poly_degree;
     params.q.assign(primes.begin(), primes.begin() + static_cast<std::ptrdiff_t>(q_count));
     params.p.assign(primes.begin() + static_cast<std::ptrdiff_t>(q_count), primes.end());
-    params.security_level = security;
+    params.security_level = level;
     params.plain_modulus = plain_modulus;
     auto h = make_context(params, scale);
     register_handle(h.get(), ppml_context::kKind);
@@ -171,8 +181,9 @@ int ppml_context_export(const ppml_context* ctx, const ppml_public_key* pk, cons
   });
 }
 
-int ppml_context_import(const uint8_t* data, size_t len, int min_security, uint64_t max_poly_degree, size_t max_primes,
-                        ppml_context** ctx, ppml_public_key** pk, ppml_relin_key** rk, ppml_galois_keys** gk) {
+int ppml_context_import(const uint8_t* data, size_t len, int min_security, int security_standard,
+                        uint64_t max_poly_degree, size_t max_primes, ppml_context** ctx, ppml_public_key** pk,
+                        ppml_relin_key** rk, ppml_galois_keys** gk) {
   const char* api = "ppml_context_import";
   return guard(api, [&] {
     require_out(api, ctx);
@@ -181,10 +192,12 @@ int ppml_context_import(const uint8_t* data, size_t len, int min_security, uint6
     if (gk) *gk = nullptr;
     require_pointer(api, "data", data);
     ppml::rlwe::LoadLimits limits;
-    if (min_security != 0 && min_security != 128 && min_security != 192 && min_security != 256)
-      ppml::throw_parameter(api, "min_security", "is not a supported level", "128, 192, 256 or 0 (accept unchecked)",
-                            min_security);
-    limits.min_security = min_security;
+    limits.min_security = security_level(api, "min_security", min_security);
+    if (security_standard != PPML_STANDARD_2024 && security_standard != PPML_STANDARD_2018)
+      ppml::throw_parameter(api, "security_standard", "is not a known table",
+                            "PPML_STANDARD_2024 (0) or PPML_STANDARD_2018 (1)", security_standard);
+    limits.security_standard = security_standard == PPML_STANDARD_2018 ? ppml::rlwe::SecurityStandard::HEStandard2018
+                                                                       : ppml::rlwe::SecurityStandard::Guidelines2024;
     limits.max_poly_degree = max_poly_degree ? max_poly_degree : 32768;
     limits.max_primes = max_primes ? max_primes : 64;
     if (len < 16 || std::memcmp(data, kMagic, 8) != 0)

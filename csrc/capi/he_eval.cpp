@@ -3,10 +3,12 @@
 // format of the Python API's Ciphertext.to_bytes. Every operand is checked to belong to
 // the context it is used with.
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "capi/he_handles.hpp"
+#include "common/secure_zero.hpp"
 #include "he/bfv/encryptor.hpp"
 #include "he/bfv/multiply.hpp"
 #include "he/bfv/plain_ops.hpp"
@@ -172,7 +174,19 @@ int ppml_decrypt(const ppml_context* ctx, const ppml_secret_key* sk, const ppml_
     const auto& c = ct_of(api, "ciphertext", h, ct);
     rlwe::check_key_id(api, key.key_id, c.key_id);
     if (!h.is_ckks()) {
-      emit(ppml::bfv::decrypt(*h.bfv, key, c), out);
+      uint64_t noise = 0;
+      rlwe::Plaintext p = ppml::bfv::decrypt(*h.bfv, key, c, &noise);
+      // Past the budget the rounding is wrong: nothing is emitted (the Python API's
+      // DecryptionError), and the wrong plaintext, a function of the error, is wiped.
+      if (noise >= ppml::bfv::kDecryptionNoiseLimit) {
+        ppml::secure_zero(p.poly.data(), p.poly.limbs() * p.poly.n() * sizeof(uint64_t));
+        char got[32];
+        std::snprintf(got, sizeof got, "%.3f", std::ldexp(static_cast<double>(noise), -64));
+        throw Error(PPML_ERR_DECRYPTION,
+                    ppml::describe(api, "ciphertext", "has no noise budget left",
+                                   "invariant noise < 1/4 (the result would be wrong)", got));
+      }
+      emit(std::move(p), out);
       return;
     }
     rlwe::Plaintext p;

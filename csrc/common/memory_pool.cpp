@@ -1,6 +1,8 @@
 #include "common/memory_pool.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <new>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -112,6 +114,20 @@ void pool_release(void* block, std::size_t bytes) {
     }
   }
   std::free(block);
+}
+
+bool pool_cache_contains_for_tests(const void* pattern, std::size_t size) {
+  if (size == 0) return false;
+  const auto* first = static_cast<const unsigned char*>(pattern);
+  const std::boyer_moore_horspool_searcher search(first, first + size);
+  Pool* p = pool();
+  std::lock_guard<std::mutex> lock(p->mutex);
+  for (const auto& [bytes, blocks] : p->free_blocks)
+    for (void* block : blocks) {
+      const auto* begin = static_cast<const unsigned char*>(block);
+      if (std::search(begin, begin + bytes, search) != begin + bytes) return true;
+    }
+  return false;
 }
 
 }  // namespace ppml

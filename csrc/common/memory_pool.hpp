@@ -13,4 +13,8 @@ void* pool_allocate(std::size_t bytes);
 // Returns a block obtained from pool_allocate with the same `bytes`.
 void pool_release(void* p, std::size_t bytes);
 
+// TESTS ONLY: whether any block cached for reuse holds `size` bytes equal to `pattern`,
+// i.e. whether a secret went back to the pool unwiped.
+bool pool_cache_contains_for_tests(const void* pattern, std::size_t size);
+
 }  // namespace ppml

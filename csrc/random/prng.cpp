@@ -89,6 +89,8 @@ uint64_t Prng::next_u64() {
   }
   uint64_t v;
   std::memcpy(&v, buffer_ + pos_, 8);
+  // Consumed keystream is wiped, as in fill(): it may be a secret draw (sparse-key positions).
+  std::memset(buffer_ + pos_, 0, 8);
   pos_ += 8;
   return v;
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "common/secure_zero.hpp"
 
 namespace ppml::rns {
 
@@ -124,6 +125,9 @@ void RnsBase::compose(const uint64_t* residues, std::size_t stride, uint64_t* ou
   q_ext.push_back(0);
   while (words::compare(acc.data(), q_ext.data(), k + 1) >= 0) words::sub_inplace(acc.data(), q_ext.data(), k + 1);
   std::copy(acc.begin(), acc.begin() + k, out);
+  // The residues may be secret (bfv::noise_budget composes the error): no copy left behind.
+  secure_zero(acc.data(), acc.size() * sizeof(uint64_t));
+  secure_zero(term.data(), term.size() * sizeof(uint64_t));
 }
 
 void RnsBase::decompose(const uint64_t* w, std::size_t count, uint64_t* residues, std::size_t stride) const {

@@ -24,7 +24,7 @@
 
 /* ABI version = (major << 16) | minor. A program built against major M runs on any library
  * with major M and minor >= the minor it was built with. */
-#define PPML_ABI_VERSION_MAJOR 1
+#define PPML_ABI_VERSION_MAJOR 2
 #define PPML_ABI_VERSION_MINOR 0
 
 #ifdef __cplusplus
@@ -44,7 +44,9 @@ typedef enum ppml_status {
   PPML_ERR_FORMAT = -5,            /* malformed, truncated or foreign serialized bytes */
   PPML_ERR_MISMATCH = -6,          /* operands of different contexts, keys, levels or scales */
   PPML_ERR_OUT_OF_MEMORY = -7,
-  PPML_ERR_INTERNAL = -8           /* a broken invariant inside the library (a bug) */
+  PPML_ERR_INTERNAL = -8,          /* a broken invariant inside the library (a bug) */
+  PPML_ERR_DECRYPTION = -9         /* BFV decryption past the noise budget: nothing is output. Key
+                                      owner only: failures leak key bits, never show them to others */
 } ppml_status;
 
 /* ---- library ------------------------------------------------------------------------ */
@@ -126,11 +128,20 @@ typedef struct ppml_ciphertext ppml_ciphertext;
 
 typedef enum ppml_scheme { PPML_SCHEME_CKKS = 1, PPML_SCHEME_BFV = 2 } ppml_scheme;
 
+/* Security levels (the security and min_security arguments): 128, 192 or 256 bits, or
+ * PPML_SECURITY_DEFAULT (0), which is 128 as for every other limit whose 0 is the default.
+ * PPML_SECURITY_NONE turns the security-table check off: insecure parameters, tests only. */
+typedef enum ppml_security { PPML_SECURITY_NONE = -1, PPML_SECURITY_DEFAULT = 0 } ppml_security;
+
+/* Table of the largest log2(QP) per ring degree and level: the 2024 guidelines (ePrint
+ * 2024/463, the default) or the 2018 HomomorphicEncryption.org standard (SEAL, OpenFHE). */
+typedef enum ppml_security_standard { PPML_STANDARD_2024 = 0, PPML_STANDARD_2018 = 1 } ppml_security_standard;
+
 /* Primes of the given bit sizes for degree poly_degree (q_bits: data primes q_0..q_L,
- * p_bits: special primes), chosen as pyppml.ckks.Context / SEAL do. security: 128, 192 or
- * 256 checks log2(QP) against the 2024 guidelines' table; 0 turns the check off (tests
- * only). CKKS: scale is the default encoding scale (e.g. 2^40). BFV: plain_modulus t >= 2;
- * a prime t = 1 mod 2n enables batching (ppml_bfv_encode). */
+ * p_bits: special primes), chosen as pyppml.ckks.Context / SEAL do. security (a
+ * ppml_security level) checks log2(QP) against the 2024 guidelines' table. CKKS: scale is
+ * the default encoding scale (e.g. 2^40). BFV: plain_modulus t >= 2; a prime t = 1 mod 2n
+ * enables batching (ppml_bfv_encode). */
 PPML_API int ppml_ckks_context_create(uint64_t poly_degree, const int* q_bits, size_t q_count, const int* p_bits,
                                       size_t p_count, double scale, int security, ppml_context** out);
 PPML_API int ppml_bfv_context_create(uint64_t poly_degree, uint64_t plain_modulus, const int* q_bits,
@@ -146,13 +157,16 @@ PPML_API int ppml_context_info(const ppml_context* ctx, int* scheme, uint64_t* p
 PPML_API int ppml_context_export(const ppml_context* ctx, const ppml_public_key* pk, const ppml_relin_key* rk,
                                  const ppml_galois_keys* gk, uint8_t* buf, size_t capacity, size_t* needed);
 /* Parses Context.to_bytes() output, which may come from an untrusted party: the stored
- * security level must be >= min_security (128, 192, 256; 0 accepts unchecked contexts),
- * the ring degree <= max_poly_degree and the prime count <= max_primes (0: 32768 and 64),
- * all checked before anything is built. *ctx receives the context; *pk, *rk, *gk (each
- * out pointer may be NULL) receive the keys present, or NULL. */
-PPML_API int ppml_context_import(const uint8_t* data, size_t len, int min_security, uint64_t max_poly_degree,
-                                 size_t max_primes, ppml_context** ctx, ppml_public_key** pk, ppml_relin_key** rk,
-                                 ppml_galois_keys** gk);
+ * security level must be >= min_security (a ppml_security level; 0 is 128, and only
+ * PPML_SECURITY_NONE accepts unchecked contexts), the modulus within security_standard's
+ * table whatever table the bytes name (PPML_STANDARD_2024, 0, by default;
+ * PPML_STANDARD_2018 also accepts contexts made under the 2018 table), the ring degree <=
+ * max_poly_degree and the prime count <= max_primes (0: 32768 and 64), all checked before
+ * anything is built. *ctx receives the context; *pk, *rk, *gk (each out pointer may be
+ * NULL) receive the keys present, or NULL. */
+PPML_API int ppml_context_import(const uint8_t* data, size_t len, int min_security, int security_standard,
+                                 uint64_t max_poly_degree, size_t max_primes, ppml_context** ctx,
+                                 ppml_public_key** pk, ppml_relin_key** rk, ppml_galois_keys** gk);
 
 /* ---- HE: keys ------------------------------------------------------------------------- */
 
@@ -204,6 +218,9 @@ PPML_API int ppml_encrypt(const ppml_context* ctx, const ppml_public_key* pk, co
                           ppml_ciphertext** out);
 PPML_API int ppml_encrypt_symmetric(const ppml_context* ctx, const ppml_secret_key* sk, const ppml_plaintext* pt,
                                     ppml_ciphertext** out);
+/* Key owner only: the result holds the encryption error, which depends on the key. BFV past
+ * the noise budget (invariant noise >= 1/4) returns PPML_ERR_DECRYPTION and *out stays
+ * NULL; like the result, never show that status to a party that chose the ciphertext. */
 PPML_API int ppml_decrypt(const ppml_context* ctx, const ppml_secret_key* sk, const ppml_ciphertext* ct,
                           ppml_plaintext** out);
 PPML_API void ppml_plaintext_free(ppml_plaintext* pt);

@@ -271,18 +271,21 @@ class Context(RlweContext):
 
     @classmethod
     def from_bytes(cls, data: bytes, *, min_security: int | None = 128, allow_insecure: bool = False,
-                   max_poly_degree: int = 32768, max_primes: int = 64) -> Context:
+                   max_poly_degree: int = 32768, max_primes: int = 64, security_standard: str = "2024") -> Context:
         """A context from ``to_bytes`` output, which may come from an untrusted party.
 
         Same limits as ``pyppml.ckks.Context.from_bytes``: the stored security level must
-        be at least ``min_security`` (None only with ``allow_insecure=True``), the ring
-        degree at most ``max_poly_degree`` and the prime count at most ``max_primes``,
-        checked before any table or key is built.
+        be at least ``min_security`` (None only with ``allow_insecure=True``), the modulus
+        within ``security_standard``'s table whichever table the bytes name ("2018" is the
+        explicit opt-in for contexts made under the 2018 table), the ring degree at most
+        ``max_poly_degree`` and the prime count at most ``max_primes``, checked before any
+        table or key is built.
 
         Raises
         ------
         FormatError
-            Malformed bytes, or bytes over a limit (security level, ring degree, primes).
+            Malformed bytes, or bytes over a limit (security level, security table, ring
+            degree, primes).
         ParameterError
             Invalid limits, e.g. ``min_security=None`` without ``allow_insecure=True``.
 
@@ -295,7 +298,8 @@ class Context(RlweContext):
         from pyppml.bfv.serialization import context_from_bytes
 
         return context_from_bytes(data, min_security=min_security, allow_insecure=allow_insecure,
-                                  max_poly_degree=max_poly_degree, max_primes=max_primes)
+                                  max_poly_degree=max_poly_degree, max_primes=max_primes,
+                                  security_standard=security_standard)
 
     def __reduce__(self):
         from pyppml.bfv.serialization import restore_context

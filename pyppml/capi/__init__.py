@@ -108,15 +108,19 @@ def check(status: int) -> None:
         For ``PPML_ERR_INVALID_ARGUMENT``, ``PPML_ERR_MISMATCH``, ``PPML_ERR_FORMAT``.
     CapiError
         For ``PPML_ERR_NULL_POINTER``, ``PPML_ERR_INVALID_HANDLE``, ``PPML_ERR_BUFFER_TOO_SMALL``.
+    pyppml.bfv.DecryptionError
+        For ``PPML_ERR_DECRYPTION`` (BFV past the noise budget; key owner only).
     MemoryError, RuntimeError
         For ``PPML_ERR_OUT_OF_MEMORY`` and ``PPML_ERR_INTERNAL``.
     """
     if status == lib.PPML_OK:
         return
+    from pyppml.bfv import DecryptionError
+
     message = last_error()
     mapped = {lib.PPML_ERR_INVALID_ARGUMENT: ParameterError, lib.PPML_ERR_MISMATCH: MismatchError,
-              lib.PPML_ERR_FORMAT: FormatError, lib.PPML_ERR_OUT_OF_MEMORY: MemoryError,
-              lib.PPML_ERR_INTERNAL: RuntimeError}
+              lib.PPML_ERR_FORMAT: FormatError, lib.PPML_ERR_DECRYPTION: DecryptionError,
+              lib.PPML_ERR_OUT_OF_MEMORY: MemoryError, lib.PPML_ERR_INTERNAL: RuntimeError}
     if status in mapped:
         raise mapped[status](message)
     raise CapiError(message, status)

@@ -475,12 +475,13 @@ class Context(RlweContext):
 
     @classmethod
     def from_bytes(cls, data: bytes, *, min_security: int | None = 128, allow_insecure: bool = False,
-                   max_poly_degree: int = 32768, max_primes: int = 64) -> Context:
+                   max_poly_degree: int = 32768, max_primes: int = 64, security_standard: str = "2024") -> Context:
         """A context from ``to_bytes`` output, which may come from an untrusted party.
 
-        The security level stored in the bytes is the sender's claim: it must be at least
-        ``min_security``, and the ring degree and prime count must be within the limits;
-        all three are checked before any table or key is built.
+        The security level and table stored in the bytes are the sender's claim: the level
+        must be at least ``min_security``, the modulus within ``security_standard``'s
+        table, and the ring degree and prime count within the limits; all are checked
+        before any table or key is built.
 
         Parameters
         ----------
@@ -495,11 +496,16 @@ class Context(RlweContext):
             Largest accepted ring degree (default 32768; 65536 or 131072 on request).
         max_primes : int
             Largest accepted number of primes, data and special together (default 64).
+        security_standard : {"2024", "2018"}
+            Table the parameters must meet, whichever table the bytes name. "2018"
+            (explicit opt-in) also accepts contexts made with ``security_standard="2018"``,
+            up to 13 bits of log2(Q*P) above the 2024 bound.
 
         Raises
         ------
         FormatError
-            Malformed bytes, or bytes over a limit (security level, ring degree, primes).
+            Malformed bytes, or bytes over a limit (security level, security table, ring
+            degree, primes).
         ParameterError
             Invalid limits, e.g. ``min_security=None`` without ``allow_insecure=True``.
 
@@ -512,7 +518,8 @@ class Context(RlweContext):
         from pyppml.ckks.serialization import context_from_bytes
 
         return context_from_bytes(data, min_security=min_security, allow_insecure=allow_insecure,
-                                  max_poly_degree=max_poly_degree, max_primes=max_primes)
+                                  max_poly_degree=max_poly_degree, max_primes=max_primes,
+                                  security_standard=security_standard)
 
     def __reduce__(self):
         return _restore_context, (self.to_bytes(), self.scale)

@@ -111,13 +111,15 @@ def test_malformed_bytes(env):
     ctx_bytes = handles.read_bytes(lib.ppml_context_export, env["ctx"], env["pk"], NULL, NULL)
     c = ffi.new("ppml_context**")
     for bad in (ctx_bytes[:-3], b"PPMLCTX2" + bytes(30), ctx_bytes[:100] + bytes([ctx_bytes[100] ^ 4]) + ctx_bytes[101:]):
-        _fails(lib.ppml_context_import(bad, len(bad), 128, 0, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
+        _fails(lib.ppml_context_import(bad, len(bad), 128, 0, 0, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
         assert c[0] == NULL
     # limits: the stored level (128) is below a demanded 256; the degree above a cap of 2048
-    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 256, 0, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
-    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 128, 2048, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
-    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 100, 0, 0, c, NULL, NULL, NULL),
+    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 256, 0, 0, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
+    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 128, 0, 2048, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
+    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 100, 0, 0, 0, c, NULL, NULL, NULL),
            lib.PPML_ERR_INVALID_ARGUMENT, "min_security")
+    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 128, 2, 0, 0, c, NULL, NULL, NULL),
+           lib.PPML_ERR_INVALID_ARGUMENT, "security_standard")
     # a ciphertext's bytes are not a public key
     _fails(lib.ppml_public_key_load(env["ctx"], data, len(data), ffi.new("ppml_public_key**")), lib.PPML_ERR_FORMAT)
 
@@ -125,10 +127,13 @@ def test_malformed_bytes(env):
 def test_parameters_checked():
     c = ffi.new("ppml_context**")
     # 38+28+38 bits is within 128-bit security at n = 4096; 60*3 is not, unless the check is off
-    _fails(lib.ppml_ckks_context_create(4096, handles.ints([60, 60]), 2, handles.ints([60]), 1, 2.0 ** 40, 128, c),
-           lib.PPML_ERR_INVALID_ARGUMENT)
-    assert c[0] == NULL
-    check(lib.ppml_ckks_context_create(4096, handles.ints([60, 60]), 2, handles.ints([60]), 1, 2.0 ** 40, 0, c))
+    # (PPML_SECURITY_NONE; 0 is the default level, 128, as for every other limit)
+    for security in (128, lib.PPML_SECURITY_DEFAULT):
+        _fails(lib.ppml_ckks_context_create(4096, handles.ints([60, 60]), 2, handles.ints([60]), 1, 2.0 ** 40,
+                                            security, c), lib.PPML_ERR_INVALID_ARGUMENT, "exceed the security bound")
+        assert c[0] == NULL
+    check(lib.ppml_ckks_context_create(4096, handles.ints([60, 60]), 2, handles.ints([60]), 1, 2.0 ** 40,
+                                       lib.PPML_SECURITY_NONE, c))
     lib.ppml_context_free(c[0])
     _fails(lib.ppml_ckks_context_create(4096, handles.ints([38]), 1, handles.ints([38]), 1, 2.0 ** 28, 100, c),
            lib.PPML_ERR_INVALID_ARGUMENT, "security")
@@ -172,4 +177,4 @@ def test_message_is_per_thread(env):
     t.join()
     assert seen["before"] == "" and "ppml_add" in seen["after"]
     assert last_error() == mine
-    assert np.uint32(lib.ppml_abi_version()) >> 16 == 1
+    assert np.uint32(lib.ppml_abi_version()) >> 16 == 2

@@ -1,9 +1,11 @@
 #include "he/bfv/encryptor.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "common/aligned_buffer.hpp"
 #include "he/bfv/encoder.hpp"
 #include "he/bfv/scale_round.hpp"
 #include "he/rlwe/arith.hpp"
@@ -63,20 +65,23 @@ int noise_budget(const BfvContext& ctx, const rlwe::SecretKey& sk, const rlwe::C
     rns::mul_scalar_mod(x.limb(i), q.reduce(ctx.t()), x.limb(i), n, q);
   }
   const std::vector<uint64_t>& Q = base.product();
-  std::vector<uint64_t> half(L), value(L), worst(L, 0);
+  std::vector<uint64_t> half(L);
+  // t x composed per coefficient is the error (times t): secret scratch, wiped on release.
+  AlignedBuffer<uint64_t> value(L, Uninitialized{}, /*secret=*/true), neg(L, Uninitialized{}, /*secret=*/true),
+      worst(L, /*secret=*/true);
   // floor(Q / 2)
   for (std::size_t w = 0; w < L; ++w) half[w] = (Q[w] >> 1) | (w + 1 < L ? Q[w + 1] << 63 : 0);
   for (uint64_t k = 0; k < n; ++k) {
     base.compose(x.data() + k, n, value.data());
     if (rns::words::compare(value.data(), half.data(), L) > 0) {
-      std::vector<uint64_t> neg = Q;
+      std::copy(Q.begin(), Q.end(), neg.data());
       rns::words::sub_inplace(neg.data(), value.data(), L);
-      value = neg;
+      value.swap(neg);
     }
-    if (rns::words::compare(value.data(), worst.data(), L) > 0) worst = value;
+    if (rns::words::compare(value.data(), worst.data(), L) > 0) std::copy(value.data(), value.data() + L, worst.data());
   }
   // log2 of a multi-word integer from its top two nonzero words.
-  auto log2w = [L](const std::vector<uint64_t>& v) {
+  auto log2w = [L](const uint64_t* v) {
     for (std::size_t w = L; w-- > 0;)
       if (v[w]) {
         double top = static_cast<double>(v[w]) + (w ? static_cast<double>(v[w - 1]) * std::ldexp(1.0, -64) : 0.0);
@@ -84,9 +89,9 @@ int noise_budget(const BfvContext& ctx, const rlwe::SecretKey& sk, const rlwe::C
       }
     return -1.0;
   };
-  double lw = log2w(worst);
-  if (lw < 0) return static_cast<int>(std::floor(log2w(Q))) ;
-  double budget = log2w(Q) - lw - 1.0;
+  double lw = log2w(worst.data());
+  if (lw < 0) return static_cast<int>(std::floor(log2w(Q.data())));
+  double budget = log2w(Q.data()) - lw - 1.0;
   return budget <= 0 ? 0 : static_cast<int>(std::floor(budget));
 }
 

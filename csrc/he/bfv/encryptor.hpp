@@ -21,6 +21,8 @@ rlwe::Ciphertext encrypt_secret(const BfvContext& ctx, const rlwe::SecretKey& sk
 // invariant noise, accurate to about 2^-14 (decryption is unreliable above 2^62 = 1/4).
 rlwe::Plaintext decrypt(const BfvContext& ctx, const rlwe::SecretKey& sk, const rlwe::Ciphertext& ct,
                         uint64_t* noise = nullptr);
+// Invariant noise (decrypt's `noise`) from which decryption is refused: 1/4.
+constexpr uint64_t kDecryptionNoiseLimit = uint64_t{1} << 62;
 
 // Invariant noise budget in bits, exactly (SEAL's definition): floor(-log2(2 ||v||)) with
 // t x / Q_l = m + v (mod t), 0 when decryption fails. Multi-precision; for tests/debugging.

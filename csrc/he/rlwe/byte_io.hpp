@@ -19,6 +19,9 @@ class ByteWriter {
   void u64(uint64_t v) { raw(&v, 8); }
   void f64(double v) { raw(&v, 8); }
   void raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
+  // Sized once: a secret key's bytes are then written without a reallocation, which would
+  // free an unwiped partial copy.
+  void reserve(std::size_t bytes) { out_.reserve(bytes); }
   std::string& str() { return out_; }
   std::size_t size() const { return out_.size(); }
   // Patch a u64 written earlier at `offset`.

@@ -47,7 +47,8 @@ Ciphertext encrypt_secret(const Context& ctx, const SecretKey& sk, const rns::Rn
   rns::RnsPoly c0 = sample_error_eval(prng, n, base);
   c0.set_form(rns::Form::Evaluation);
   parallel_for(static_cast<std::size_t>(level) + 1, [&](std::size_t i) {
-    AlignedBuffer<uint64_t> t(n);
+    // a*s with a public gives s = t / a: the block is wiped before it returns to the pool.
+    AlignedBuffer<uint64_t> t(n, Uninitialized{}, /*secret=*/true);
     const auto& q = (*base)[i];
     rns::mul_mod(a.limb(i), sk.s.limb(i), t.data(), n, q);
     rns::sub_mod(c0.limb(i), t.data(), c0.limb(i), n, q);
@@ -62,6 +63,11 @@ Ciphertext encrypt_secret(const Context& ctx, const SecretKey& sk, const rns::Rn
 
 rns::RnsPoly decrypt(const Context& ctx, const SecretKey& sk, const Ciphertext& ct) {
   check_key_id("decrypt", sk.key_id, ct.key_id);
+  // The rows are multiplied by s in evaluation form: a coefficient-form ciphertext would
+  // decrypt to garbage without a word.
+  if (ct.size() < 2) throw_parameter("decrypt", "ciphertext", "is empty", "2 or 3 components", ct.size());
+  if (ct.form() != rns::Form::Evaluation)
+    throw_parameter("decrypt", "ciphertext", "is in coefficient form", "evaluation form", "coefficient form");
   const int level = ct.level();
   const uint64_t n = ctx.n();
   auto base = ctx.q_base(level);

@@ -34,7 +34,7 @@ rns::RnsPoly masked_error(const Context& ctx, const rns::RnsPoly& a, const Secre
   rns::RnsPoly b = sample_error_eval(prng, n, a.base());
   for (std::size_t i = 0; i < a.limbs(); ++i) {
     const auto& q = (*a.base())[i];
-    AlignedBuffer<uint64_t> as(n);
+    AlignedBuffer<uint64_t> as(n, Uninitialized{}, /*secret=*/true);  // a*s gives s (a is public)
     rns::mul_mod(a.limb(i), sk.s.limb(i), as.data(), n, q);
     rns::sub_mod(b.limb(i), as.data(), b.limb(i), n, q);
   }
@@ -89,7 +89,8 @@ KeySwitchKey generate_switch_key(const Context& ctx, const SecretKey& sk, const 
     rns::RnsPoly a = expand_key_uniform(ctx, key.seed, static_cast<uint64_t>(j));
     rns::RnsPoly b = std::move(errors[j]);
     rns::ntt_forward(b);
-    AlignedBuffer<uint64_t> t(n);
+    // Holds a*s, then P*s' (s^2, sigma(s), s or the sparse s'): secret, wiped on release.
+    AlignedBuffer<uint64_t> t(n, Uninitialized{}, /*secret=*/true);
     for (std::size_t i = 0; i < a.limbs(); ++i) {
       const auto& q = (*a.base())[i];
       rns::mul_mod(a.limb(i), sk.s.limb(i), t.data(), n, q);

@@ -22,7 +22,7 @@ rns::RnsPoly public_key_share(const Context& ctx, const SecretKey& sk_i, const r
   check_same_params("public_key_share", ctx, sk_i.fingerprint);
   rns::RnsPoly a = common_polynomial(ctx, crs);
   rns::RnsPoly b = sample_error_eval(prng, ctx.n(), a.base());
-  AlignedBuffer<uint64_t> t(ctx.n(), Uninitialized{});
+  AlignedBuffer<uint64_t> t(ctx.n(), Uninitialized{}, /*secret=*/true);  // a*s_i gives s_i (a is public)
   for (std::size_t i = 0; i < a.limbs(); ++i) {
     rns::mul_mod(a.limb(i), sk_i.s.limb(i), t.data(), ctx.n(), ctx.modulus(i));
     rns::sub_mod(b.limb(i), t.data(), b.limb(i), ctx.n(), ctx.modulus(i));

@@ -239,6 +239,19 @@ Params load_params(const std::string& data, const LoadLimits& limits) {
   } catch (const ParameterError& e) {
     throw FormatError(std::string("Context.from_bytes: data holds invalid parameters; ") + e.what());
   }
+  // The table byte is the sender's claim too: bytes made under the 2018 table must also meet
+  // the 2024 one (up to 13 bits of log Q more at n = 2^15) unless the receiver opted in.
+  if (p.security_level != 0 && p.standard == SecurityStandard::HEStandard2018 &&
+      limits.security_standard == SecurityStandard::Guidelines2024) {
+    const int max_bits = max_modulus_bits(p.n, p.security_level, SecurityStandard::Guidelines2024);
+    if (max_bits < 0 || p.log_qp() > max_bits) {
+      const std::string bound = max_bits < 0 ? "an entry of the 2024 table" : "log2(Q*P) <= " + std::to_string(max_bits);
+      throw_format(r.api(), "security_standard", "is '2024' and the data meets only the 2018 table",
+                   bound + " for " + std::to_string(p.security_level) + "-bit security at n = " + std::to_string(p.n) +
+                       ", or security_standard='2018' to accept the 2018 table",
+                   std::to_string(p.log_qp()) + " bits");
+    }
+  }
   if (p.fingerprint() != h.fingerprint)
     throw_format(r.api(), "data", "has a wrong fingerprint", std::to_string(p.fingerprint()), h.fingerprint);
   return p;
@@ -303,7 +316,11 @@ Ciphertext load_ciphertext(const Context& ctx, const std::string& data) {
   if (size < 2 || size > 3) throw_format(r.api(), "data", "has an invalid size", "2 or 3 components", size);
   if (seeded > 1 || (seeded && size != 2)) throw_format(r.api(), "data", "has an invalid seed flag", "0, or 1 with 2 components", static_cast<int>(seeded));
   if (limbs < 1 || limbs > ctx.q_count()) throw_format(r.api(), "data", "has an invalid level", "1.." + std::to_string(ctx.q_count()) + " limbs", limbs);
-  if (form > 1 || (seeded && form != 1)) throw_format(r.api(), "data", "has an invalid form", "0 or 1 (1 when seeded)", static_cast<int>(form));
+  // No operation of either scheme outputs a coefficient-form ciphertext, and decryption
+  // reads the rows as evaluation form: form 0 could only decrypt to garbage.
+  if (form != 1)
+    throw_format(r.api(), "data", "has an invalid form", "1 (evaluation form: no ciphertext is stored in coefficient form)",
+                 static_cast<int>(form));
   Ciphertext ct;
   ct.scale = r.f64("the scale");
   check_scale(r, ctx, ct.scale);
@@ -449,6 +466,7 @@ GaloisKeys load_galois_keys(const Context& ctx, const std::string& data, bool co
 
 std::string save(const Context& ctx, const SecretKey& sk) {
   ByteWriter w;
+  w.reserve(kHeaderSize + poly_bytes(ctx, sk.s.limbs(), true, identity) + kChecksumSize);
   auto at = begin(w, ObjectKind::SecretKey, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), sk.key_id);
   write_poly(w, sk.s, ctx, identity);
   return finish(w, at);

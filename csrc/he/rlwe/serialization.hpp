@@ -42,11 +42,15 @@ struct LoadLimits {
   int min_security = 128;            // stored level must be >= this; 0 also accepts level 0 (none)
   uint64_t max_poly_degree = 32768;  // ring degree n
   std::size_t max_primes = 64;       // data primes + special primes
+  // Table the parameters must meet, whatever table the bytes name: the sender's choice is
+  // a claim like its level. HEStandard2018 also accepts bytes made under the 2018 table.
+  SecurityStandard security_standard = SecurityStandard::Guidelines2024;
 };
 
 std::string save_params(const Params& params);
 // Parses, applies `limits` (FormatError naming the limit), then validates (including the
-// security table, unless the stored level is 0 and limits.min_security is 0).
+// security table, unless the stored level is 0 and limits.min_security is 0): against the
+// stored table, and against the 2024 table too unless limits.security_standard is 2018.
 Params load_params(const std::string& data, const LoadLimits& limits);
 
 std::string save(const Context& ctx, const Plaintext& pt);
