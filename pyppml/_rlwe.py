@@ -86,6 +86,17 @@ def _restore_out_of_band(fn, slots, args):
     return fn(*args)
 
 
+class ReleaseCount:
+    """Flooded releases made under one secret key (CKKS ``decrypt_for_release``), and the
+    ``max_releases`` they were planned for. One object per key, shared by every view of
+    the Context that holds it (``Context.to(device)``): tau counts the key, not the view."""
+
+    __slots__ = ("made", "limit")
+
+    def __init__(self, made: int = 0, limit: int | None = None):
+        self.made, self.limit = made, limit
+
+
 class RlweContext:
     """Base of ``ckks.Context`` and ``bfv.Context``: parameters and the key set."""
 
@@ -206,7 +217,7 @@ class RlweContext:
         if self.public_key is not None and sk.key_id != self.public_key.key_id:
             raise MismatchError("import_secret_key: data is the key of another key set; expected the secret key of this context's public key, got another")
         self.secret_key = sk
-        self._releases_made, self._release_limit = 0, None  # CKKS release count of this Context
+        self._release_count = ReleaseCount()  # a new key: a new release count
 
     def key_to_bytes(self, key) -> bytes:
         """Bytes of a public, relinearization or Galois key of this context."""

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from pyppml._core import ParameterError
-from pyppml._rlwe import RlweContext, native_context, signed_powers_of_two
+from pyppml._rlwe import ReleaseCount, RlweContext, native_context, signed_powers_of_two
 from pyppml.ckks.params import choose_parameters, refine_refusal
 
 
@@ -231,7 +231,7 @@ class Context(RlweContext):
                                  "Context.bootstrappable(...), got an ordinary one")
         self.compact_keys = bool(bootstrapping if compact_keys is None else compact_keys)
         self._generate_keys(relin or bootstrapping)
-        self._releases_made, self._release_limit = 0, None  # a new key: a new release count
+        self._release_count = ReleaseCount()  # a new key: a new release count
         if bootstrapping:
             # One pass of Galois keys: the caller's and the plan's.
             from pyppml.ckks.rotation import rotations_for
@@ -449,21 +449,30 @@ class Context(RlweContext):
         self._require_secret("decrypt_for_release")
         self._check(ciphertext, "decrypt_for_release")
         plan = plan_release(self, ciphertext, bits_of_precision, noise_bound, security_bits, max_releases)
-        made, limit = self.releases_made, getattr(self, "_release_limit", None)
-        if limit is not None and max_releases != limit:
+        count = self._releases()
+        if count.limit is not None and max_releases != count.limit:
             raise ParameterError(f"decrypt_for_release: max_releases differs from the first release under this key; "
-                                 f"expected {limit}, got {max_releases}")
-        if made >= max_releases:
+                                 f"expected {count.limit}, got {max_releases}")
+        if count.made >= max_releases:
             raise ParameterError(f"decrypt_for_release: this key has used its releases; expected at most "
-                                 f"max_releases = {max_releases} (new keys for more), got release number {made + 1}")
-        self._release_limit = max_releases
-        self._releases_made = made + 1
+                                 f"max_releases = {max_releases} (new keys for more), got release number "
+                                 f"{count.made + 1}")
+        count.limit = max_releases
+        count.made += 1
         return flooded_decrypt(self, ciphertext, plan, complex)
+
+    def _releases(self) -> ReleaseCount:
+        """The release count of this Context's key, shared with its views (``to``)."""
+        count = self.__dict__.get("_release_count")
+        if count is None:
+            count = self._release_count = ReleaseCount()
+        return count
 
     @property
     def releases_made(self) -> int:
-        """How many ``decrypt_for_release`` calls this Context made under its key."""
-        return getattr(self, "_releases_made", 0)
+        """How many ``decrypt_for_release`` calls were made under this Context's key, by
+        it or by any of its views (``to(device)``)."""
+        return self._releases().made
 
     # ------------------------------------------------------------------ serialization
     def to_bytes(self, include_public_keys: bool = True) -> bytes:

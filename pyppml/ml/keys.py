@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pyppml import ckks
 from pyppml._core import FormatError, ParameterError
+from pyppml._rlwe import ReleaseCount
 from pyppml.ml import container
 
 KIND = "SECRETKY"
@@ -36,7 +37,7 @@ def secret_context_to_bytes(context: ckks.Context) -> bytes:
     pub = context.make_public()
     pub.relin_key = pub.galois_keys = None
     header = {"fingerprint": context.fingerprint, "key_id": context.secret_key.key_id,
-              "releases_made": context.releases_made, "release_limit": getattr(context, "_release_limit", None)}
+              "releases_made": context.releases_made, "release_limit": context._releases().limit}
     return container.pack(KIND, header, [pub.to_bytes(), context.export_secret_key()])
 
 
@@ -69,7 +70,7 @@ def secret_context_from_bytes(data) -> ckks.Context:
         raise FormatError(f"{api}: data holds a secret key that does not match its public key; expected one key set, "
                           f"got: {exc}") from None
     # import_secret_key starts a new count; this key has made ``made`` releases already.
-    ctx._releases_made, ctx._release_limit = made, limit
+    ctx._release_count = ReleaseCount(made, limit)
     return ctx
 
 

@@ -187,3 +187,27 @@ def test_wide_sampler_width(rng):
     x = release.wide_discrete_gaussian(sigma, 20000)
     lo, hi = chi2_band(x.size)
     assert lo < float(np.sum(x ** 2) / x.size / sigma ** 2) < hi
+
+
+def test_views_of_a_context_share_its_release_count(monkeypatch):
+    """Review: Context.to(device) copied the release count by value, so each view of one
+    key counted on its own: six releases with max_releases=1. The count now belongs to
+    the key and every view shares it. (No GPU is needed: the device checks are stubbed,
+    the counting is the real code.)"""
+    import pyppml.gpu.ciphertext as device
+
+    monkeypatch.setattr(device, "check_device", lambda api, d: d)
+    monkeypatch.setattr(device, "evaluator_for", lambda ctx: None)
+    ctx = ckks.Context(poly_degree=8192, coeff_mod_bits=[60, 55], special_mod_bits=[60], scale_bits=55)
+    ctx.keygen()
+    view = ctx.to("cuda")
+    views = [view, view.to("cpu")]
+    ct = ctx.encrypt(np.full(ctx.slots, 0.25))
+    ctx.decrypt_for_release(ct, bits_of_precision=4, max_releases=2)
+    views[0].decrypt_for_release(ct, bits_of_precision=4, max_releases=2)
+    for v in (ctx, *views):
+        assert v.releases_made == 2
+        with pytest.raises(ValueError, match="used its releases"):
+            v.decrypt_for_release(ct, bits_of_precision=4, max_releases=2)
+    ctx.keygen()  # a new key: a new count, for this context (its views keep the old key)
+    assert ctx.releases_made == 0 and views[1].releases_made == 2
