@@ -181,10 +181,17 @@ int ppml_context_export(const ppml_context* ctx, const ppml_public_key* pk, cons
   });
 }
 
-int ppml_context_import(const uint8_t* data, size_t len, int min_security, int security_standard,
-                        uint64_t max_poly_degree, size_t max_primes, ppml_context** ctx, ppml_public_key** pk,
-                        ppml_relin_key** rk, ppml_galois_keys** gk) {
-  const char* api = "ppml_context_import";
+int ppml_context_import(const uint8_t* data, size_t len, int min_security, uint64_t max_poly_degree,
+                        size_t max_primes, ppml_context** ctx, ppml_public_key** pk, ppml_relin_key** rk,
+                        ppml_galois_keys** gk) {
+  return ppml_context_import_standard(data, len, min_security, PPML_STANDARD_2024, max_poly_degree, max_primes, ctx,
+                                      pk, rk, gk);
+}
+
+int ppml_context_import_standard(const uint8_t* data, size_t len, int min_security, int security_standard,
+                                 uint64_t max_poly_degree, size_t max_primes, ppml_context** ctx,
+                                 ppml_public_key** pk, ppml_relin_key** rk, ppml_galois_keys** gk) {
+  const char* api = "ppml_context_import_standard";
   return guard(api, [&] {
     require_out(api, ctx);
     if (pk) *pk = nullptr;

@@ -158,15 +158,21 @@ PPML_API int ppml_context_export(const ppml_context* ctx, const ppml_public_key*
                                  const ppml_galois_keys* gk, uint8_t* buf, size_t capacity, size_t* needed);
 /* Parses Context.to_bytes() output, which may come from an untrusted party: the stored
  * security level must be >= min_security (a ppml_security level; 0 is 128, and only
- * PPML_SECURITY_NONE accepts unchecked contexts), the modulus within security_standard's
- * table whatever table the bytes name (PPML_STANDARD_2024, 0, by default;
- * PPML_STANDARD_2018 also accepts contexts made under the 2018 table), the ring degree <=
- * max_poly_degree and the prime count <= max_primes (0: 32768 and 64), all checked before
- * anything is built. *ctx receives the context; *pk, *rk, *gk (each out pointer may be
- * NULL) receive the keys present, or NULL. */
-PPML_API int ppml_context_import(const uint8_t* data, size_t len, int min_security, int security_standard,
-                                 uint64_t max_poly_degree, size_t max_primes, ppml_context** ctx,
-                                 ppml_public_key** pk, ppml_relin_key** rk, ppml_galois_keys** gk);
+ * PPML_SECURITY_NONE accepts unchecked contexts), the modulus within the 2024 table
+ * whatever table the bytes name, the ring degree <= max_poly_degree and the prime count
+ * <= max_primes (0: 32768 and 64), all checked before anything is built. *ctx receives
+ * the context; *pk, *rk, *gk (each out pointer may be NULL) receive the keys present, or
+ * NULL. */
+PPML_API int ppml_context_import(const uint8_t* data, size_t len, int min_security, uint64_t max_poly_degree,
+                                 size_t max_primes, ppml_context** ctx, ppml_public_key** pk, ppml_relin_key** rk,
+                                 ppml_galois_keys** gk);
+/* ppml_context_import with the table the modulus is checked against: PPML_STANDARD_2024
+ * (as ppml_context_import) or PPML_STANDARD_2018, which also accepts contexts made under
+ * the 2018 table. A separate entry point, so that the 1.x signature above keeps its
+ * arguments where programs built against it pass them. */
+PPML_API int ppml_context_import_standard(const uint8_t* data, size_t len, int min_security, int security_standard,
+                                          uint64_t max_poly_degree, size_t max_primes, ppml_context** ctx,
+                                          ppml_public_key** pk, ppml_relin_key** rk, ppml_galois_keys** gk);
 
 /* ---- HE: keys ------------------------------------------------------------------------- */
 

@@ -111,14 +111,14 @@ def test_malformed_bytes(env):
     ctx_bytes = handles.read_bytes(lib.ppml_context_export, env["ctx"], env["pk"], NULL, NULL)
     c = ffi.new("ppml_context**")
     for bad in (ctx_bytes[:-3], b"PPMLCTX2" + bytes(30), ctx_bytes[:100] + bytes([ctx_bytes[100] ^ 4]) + ctx_bytes[101:]):
-        _fails(lib.ppml_context_import(bad, len(bad), 128, 0, 0, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
+        _fails(lib.ppml_context_import(bad, len(bad), 128, 0, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
         assert c[0] == NULL
     # limits: the stored level (128) is below a demanded 256; the degree above a cap of 2048
-    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 256, 0, 0, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
-    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 128, 0, 2048, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
-    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 100, 0, 0, 0, c, NULL, NULL, NULL),
+    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 256, 0, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
+    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 128, 2048, 0, c, NULL, NULL, NULL), lib.PPML_ERR_FORMAT)
+    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 100, 0, 0, c, NULL, NULL, NULL),
            lib.PPML_ERR_INVALID_ARGUMENT, "min_security")
-    _fails(lib.ppml_context_import(ctx_bytes, len(ctx_bytes), 128, 2, 0, 0, c, NULL, NULL, NULL),
+    _fails(lib.ppml_context_import_standard(ctx_bytes, len(ctx_bytes), 128, 2, 0, 0, c, NULL, NULL, NULL),
            lib.PPML_ERR_INVALID_ARGUMENT, "security_standard")
     # a ciphertext's bytes are not a public key
     _fails(lib.ppml_public_key_load(env["ctx"], data, len(data), ffi.new("ppml_public_key**")), lib.PPML_ERR_FORMAT)

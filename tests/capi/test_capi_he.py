@@ -33,7 +33,7 @@ def bfv_pair():
 def _import(py):
     data = py.to_bytes()
     ctx, pk, rk, gk = (ffi.new(f"ppml_{k}**") for k in ("context", "public_key", "relin_key", "galois_keys"))
-    check(lib.ppml_context_import(data, len(data), 128, 0, 0, 0, ctx, pk, rk, gk))
+    check(lib.ppml_context_import(data, len(data), 128, 0, 0, ctx, pk, rk, gk))
     c = {"ctx": ffi.gc(ctx[0], lib.ppml_context_free), "pk": ffi.gc(pk[0], lib.ppml_public_key_free),
          "rk": ffi.gc(rk[0], lib.ppml_relin_key_free), "gk": ffi.gc(gk[0], lib.ppml_galois_keys_free)}
     skb = py.export_secret_key()

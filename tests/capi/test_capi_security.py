@@ -19,7 +19,7 @@ T = 65537
 
 def _import(data, min_security, standard=0):
     out = ffi.new("ppml_context**")
-    status = lib.ppml_context_import(data, len(data), min_security, standard, 0, 0, out, NULL, NULL, NULL)
+    status = lib.ppml_context_import_standard(data, len(data), min_security, standard, 0, 0, out, NULL, NULL, NULL)
     if status == lib.PPML_OK:
         lib.ppml_context_free(out[0])
     else:
@@ -52,6 +52,9 @@ def test_import_checks_the_2024_table_whatever_table_the_bytes_name():
     assert "security_standard is '2024' and the data meets only the 2018 table; expected log2(Q*P) <= 214" in message
     assert _import(data, 128, lib.PPML_STANDARD_2018) == (lib.PPML_OK, "")
     assert _import(data, 0, lib.PPML_STANDARD_2024)[0] == lib.PPML_ERR_FORMAT
+    out = ffi.new("ppml_context**")  # the 1.x entry point: always the 2024 table
+    assert lib.ppml_context_import(data, len(data), 128, 0, 0, out, NULL, NULL, NULL) == lib.PPML_ERR_FORMAT
+    assert out[0] == NULL
 
 
 def test_bfv_decrypt_past_the_noise_budget_returns_an_error_and_no_plaintext():
