@@ -72,17 +72,23 @@ def private_values(api: str, values) -> tuple[np.ndarray, bool]:
             and not hasattr(values, "__array__"):
         # The container's type is public; a string, a dict or None is not a list of values.
         fail(api, "values", "are not an array of numbers", "an array_like of numbers", type(values).__name__)
-    schema = values.dtype if isinstance(values, (np.ndarray, np.generic)) else None
+    # The dtype a container declares (an ndarray's, a NumPy scalar's, a pandas column's)
+    # is its schema; a list has none.
+    schema = getattr(values, "dtype", None) if not isinstance(values, (list, tuple, range)) else None
+    schema = schema if isinstance(schema, np.dtype) else None
     if schema is not None and schema.kind == "c":
         fail(api, "values", "are complex", "an array_like of real numbers", str(schema))
     integer = schema is not None and schema.kind in "iub"
-    try:
-        return np.asarray(values, dtype=np.float64), integer
-    except (TypeError, ValueError, OverflowError):
-        pass
-    try:
-        cells = np.asarray(values, dtype=object)
-    except (TypeError, ValueError):
-        # A ragged or unsized container: its structure, never an entry, is named.
-        fail(api, "values", "are not an array of numbers", "an array_like of numbers", type(values).__name__)
-    return np.vectorize(_total_float, otypes=[np.float64])(cells).reshape(cells.shape), integer
+    # A longdouble past the float64 range becomes +-inf without the warning that would
+    # say it was there.
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            return np.asarray(values, dtype=np.float64), integer
+        except (TypeError, ValueError, OverflowError):
+            pass
+        try:
+            cells = np.asarray(values, dtype=object)
+        except (TypeError, ValueError):
+            # A ragged or unsized container: its structure, never an entry, is named.
+            fail(api, "values", "are not an array of numbers", "an array_like of numbers", type(values).__name__)
+        return np.vectorize(_total_float, otypes=[np.float64])(cells).reshape(cells.shape), integer

@@ -29,9 +29,10 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from pyppml.dp._checks import fail, positive_real, probability_open
+from pyppml.dp._checks import fail, positive_real, private_values, probability_open
 from pyppml.dp.accountant import PrivacyAccountant
 from pyppml.dp.calibration import calibrate_noise_multiplier
+from pyppml.dp.clipping import clip_l2
 from pyppml.dp.objective_perturbation import fit_objective_perturbation
 from pyppml.dp.sgd import charge_steps, dp_sgd, sgd_schedule
 
@@ -44,11 +45,11 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def check_features(X, api: str, n_features: int | None = None) -> np.ndarray:
-    """A finite 2-D float64 array; errors name the argument, never a value of it."""
-    try:
-        arr = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(api, "X", "is not numeric", "a 2-D array of finite numbers", type(X).__name__)
+    """A finite 2-D float64 array; errors name the argument, never a value of it. Every
+    bad entry (NaN, infinity, an int past the float range, a non-number) gives the same
+    error: the refusal is a schema check the owner runs before anything is charged or
+    released, and no kind of record is told apart from another by it."""
+    arr, _ = private_values(api, X)
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         fail(api, "X", "has the wrong shape", "a non-empty 2-D array (samples x features)", arr.shape)
     if not np.all(np.isfinite(arr)):
@@ -59,10 +60,7 @@ def check_features(X, api: str, n_features: int | None = None) -> np.ndarray:
 
 
 def check_labels(y, n: int, api: str) -> np.ndarray:
-    try:
-        labels = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(api, "y", "is not numeric", "labels 0 or 1", type(y).__name__)
+    labels, _ = private_values(api, y)  # a bad entry is NaN: refused as "other than 0 and 1"
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.shape != (n,):
@@ -73,9 +71,10 @@ def check_labels(y, n: int, api: str) -> np.ndarray:
 
 
 def clip_rows(X: np.ndarray, bound: float) -> np.ndarray:
-    """Rows scaled down to L2 norm <= bound (a public bound; rows inside are unchanged)."""
-    norms = np.linalg.norm(X, axis=1)
-    return X * np.minimum(1.0, bound / np.maximum(norms, np.finfo(float).tiny))[:, None]
+    """Rows scaled down to L2 norm <= bound (a public bound; rows inside are unchanged).
+    ``clip_l2`` computes norms without overflow: a huge finite row keeps its direction,
+    with no warning that would tell it is there."""
+    return clip_l2(X, bound)
 
 
 class DPLogisticRegression(ClassifierMixin, BaseEstimator):

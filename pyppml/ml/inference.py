@@ -61,6 +61,7 @@ from pyppml.ml.validation import check_X
 OUTPUTS = ("label", "score_flooded", "score")
 SCALE_BITS = 35
 LABEL_BLIND_BITS = 12   # blinding factors r in (2^-12, 1]
+LABEL_IMAG_FLOOD_BITS = 10  # std of the labels' imaginary flood: far above r sum_j w_j e_j
 _FLOOD_GRID_BITS = 8    # the flooding noise lives on a grid 2^8 times finer than its std
 
 
@@ -221,16 +222,17 @@ def _blind(s):
     return s.multiply_plain(pt).rescale().with_scale(s.scale)
 
 
-def _flood(s, bits_of_precision: float):
-    """s + exact discrete Gaussian of std 2^-bits_of_precision on the real and on the
-    imaginary part of every slot. Real noise alone covers half of the decrypted
-    polynomial: the imaginary parts carry sum_j w_j e_j, the client's own known
-    encryption errors weighted by the model, under nothing but fresh RLWE noise."""
+def _flood(s, bits_of_precision: float, real: bool = True):
+    """s + exact discrete Gaussian of std 2^-bits_of_precision on the imaginary part of
+    every slot and, with ``real``, on the real part. The imaginary parts are always
+    flooded: they carry sum_j w_j e_j, the client's own known encryption errors weighted
+    by the model (times the blinding factor for labels, which the real part gives
+    away), under nothing but fresh RLWE noise."""
     from pyppml import dp
 
     ctx = s.context
     k = dp.discrete_gaussian(2 ** _FLOOD_GRID_BITS, 2 * ctx.slots).astype(np.float64)
-    noise = (k[:ctx.slots] + 1j * k[ctx.slots:]) * 2.0 ** -(bits_of_precision + _FLOOD_GRID_BITS)
+    noise = ((k[:ctx.slots] if real else 0.0) + 1j * k[ctx.slots:]) * 2.0 ** -(bits_of_precision + _FLOOD_GRID_BITS)
     return s.add_plain(ctx.encode(noise, scale=s.scale, level=s.level))
 
 
@@ -293,7 +295,9 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
             s = ckks.evaluate_polynomial(s, approximation.coeffs, basis="power")
             bound = float(np.sum(np.abs(approximation.coeffs) * score_bound ** np.arange(len(approximation.coeffs))))
         if output == "label":
-            s = _rerandomize(_blind(s))   # |r s| <= |s|: the same bound holds
+            # |r s| <= |s|: the same bound holds, plus the imaginary flood's tail.
+            s = _rerandomize(_flood(_blind(s), LABEL_IMAG_FLOOD_BITS, real=False))
+            bound += 16.0 * 2.0 ** -LABEL_IMAG_FLOOD_BITS
         elif output == "score_flooded":
             s = _rerandomize(_flood(s, bits_of_precision))
             bound += 23.0 * 2.0 ** -bits_of_precision   # |complex noise| <= 16 sqrt(2) std: the tail, far beyond 2^-100

@@ -60,7 +60,9 @@ def secret_context_from_bytes(data) -> ckks.Context:
     if made < 0 or (limit is not None and not 0 <= made <= limit):
         raise FormatError(f"{api}: data has an invalid release count; expected 0 <= releases_made <= release_limit, "
                           f"got {made} and {limit}")
-    ctx = ckks.Context.from_bytes(parts[0])
+    # The owner's own file (it holds the secret key): a context it made under the 2018
+    # table loads as it was made, as a pickle would.
+    ctx = ckks.Context.from_bytes(parts[0], security_standard="2018")
     if ctx.fingerprint != header.get("fingerprint") or ctx.public_key is None:
         raise FormatError(f"{api}: data has inconsistent parameters; expected the fingerprint of its own context and a "
                           f"public key, got fingerprint {header.get('fingerprint')!r}")

@@ -263,3 +263,31 @@ def test_dp_sgd_refuses_a_gradient_that_is_not_one_per_example():
         with pytest.raises(ParameterError, match="per_example_gradients returned the wrong shape"):
             dp_sgd(bad, np.zeros(3), 100, steps=1, batch_size=100, clip=1.0, noise_multiplier=1.0,
                    learning_rate=0.1, sampling="fixed")
+
+
+def test_bad_entries_of_any_kind_give_one_error_and_huge_rows_no_warning():
+    """Recheck of the review: check_features converted X itself, so an int past the float
+    range raised OverflowError where NaN raised ParameterError (the kind of record told
+    apart); and clip_rows warned of overflow, and zeroed the row, only when a huge finite
+    record was there. Every bad entry now gives the one schema error, and a huge row is
+    scaled to data_norm in silence."""
+    import warnings
+
+    row = [0.5, -0.25, 1.0]
+    messages = set()
+    for bad in (math.nan, math.inf, 10**400, "n/a"):
+        X = [row, row, [bad, 0.0, 0.0], row]
+        with pytest.raises(ParameterError, match="X contains NaN or infinity") as info:
+            dp.DPLogisticRegression(epsilon=1.0, data_norm=2.0).fit(X, [0, 1, 0, 1])
+        messages.add(str(info.value))
+    assert len(messages) == 1
+    with pytest.raises(ParameterError, match="labels other than 0 and 1"):
+        dp.DPLogisticRegression(epsilon=1.0).fit([row] * 4, [0, 1, 10**400, 1])
+    X = np.array([row, row, [1.7e308, 1.7e308, -1.7e308], row])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from pyppml.dp.logistic_regression import clip_rows
+
+        clipped = clip_rows(X, 2.0)
+        dp.DPLogisticRegression(epsilon=1.0, data_norm=2.0, epochs=1).fit(X, [0, 1, 0, 1], prng=seeded(4))
+    assert np.linalg.norm(clipped[2]) == pytest.approx(2.0) and np.array_equal(clipped[0], X[0])

@@ -169,7 +169,7 @@ def test_mean_is_clamped_to_bounds_and_accurate_on_large_data():
         (lambda: dp.sum([1.0], (0, math.inf), 1.0), r"bounds is not an ordered pair"),
         (lambda: dp.sum(None, (0, 1), 1.0), r"dp.sum: values are not an array of numbers; expected an array_like of numbers, got 'NoneType'"),
         (lambda: dp.sum([[1.0, 2.0]], (0, 1), 1.0), r"dp.sum: values have more than one dimension; expected one value per record \(1-D\), got \(1, 2\)"),
-        (lambda: dp.histogram([[1.0]], bins=2, range=(0, 1), epsilon=1.0), r"dp.histogram: values have more than one dimension"),
+        (lambda: dp.histogram([[1.0, 0.5]], bins=2, range=(0, 1), epsilon=1.0), r"dp.histogram: values have more than one dimension"),
         (lambda: dp.sum([1.0], (0, 1), 1e-9), r"dp.sum: epsilon is too small for the sensitivity"),
         (lambda: dp.mean([1.0], (1, 0), 1.0), r"dp.mean: bounds is not an ordered pair"),
         (lambda: dp.mean([1.0], (0, 1), -1.0), r"dp.mean: epsilon is not positive"),
@@ -229,3 +229,28 @@ def test_sum_type_and_grid_follow_the_schema_never_the_values():
     outs = [dp.sum(v, (0, 100), 1.0) for v in ([23, 35, 41], [23, 35.5, 41])]
     assert all(isinstance(o, float) for o in outs)
     assert isinstance(dp.sum(np.array([23, 35, 41]), (0, 100), 1.0), int)
+
+
+def test_declared_schema_columns_and_long_doubles():
+    """Recheck: the schema of a container that declares a dtype (a pandas column) counts
+    like an ndarray's; an (n, 1) column is one value per record; a long double past the
+    float64 range is +inf with no warning (under -W error a warning would raise)."""
+    import warnings
+
+    class Column:  # what pandas.Series offers NumPy: a dtype and __array__
+        def __init__(self, a):
+            self.a = a
+            self.dtype = a.dtype
+
+        def __array__(self, dtype=None, copy=None):
+            return self.a if dtype is None else self.a.astype(dtype)
+
+    assert isinstance(dp.sum(Column(np.array([23, 35, 41])), (0, 100), 1.0), int)
+    seed = b"declared-schema-columns-test-32b"
+    one = dp.sum(np.array([1.5, 2.5]), (0, 4), 1.0, prng=_core.Prng(seed, 0))
+    assert dp.sum(np.array([[1.5], [2.5]]), (0, 4), 1.0, prng=_core.Prng(seed, 0)) == one
+    huge = np.array([1.0, np.finfo(np.longdouble).max], dtype=np.longdouble)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert dp.sum(huge, (0, 4), 1.0, prng=_core.Prng(seed, 0)) == dp.sum(np.array([1.0, 4.0]), (0, 4), 1.0,
+                                                                               prng=_core.Prng(seed, 0))

@@ -127,6 +127,15 @@ def test_flooding_covers_the_imaginary_parts_too():
                            bits_of_precision=8)
     imag = ctx.decrypt(ct, complex=True).imag[:len(X)]
     assert abs(np.std(imag) / 2.0 ** -8 - 1.0) < 0.06
+    # Labels (recheck R3): the blinding factor r cancels in Im / Re, so their imaginary
+    # parts are flooded too, at std 2^-LABEL_IMAG_FLOOD_BITS; the real parts keep the sign.
+    from pyppml.ml.inference import LABEL_IMAG_FLOOD_BITS
+
+    ctx = inference_context(8192, encrypted_model=False, output="label")
+    [ct] = score_encrypted(encrypt_records(X, ctx), (np.array([1.0, -2.0, 0.5]), -0.25), output="label")
+    out = ctx.decrypt(ct, complex=True)[:len(X)]
+    assert abs(np.std(out.imag) / 2.0 ** -LABEL_IMAG_FLOOD_BITS - 1.0) < 0.06
+    assert np.all(out.real < 0)  # score -0.5, blinded by r >= 2^-12: the sign survives
 
 
 def _extract(output, encrypt_weights, coef, b):

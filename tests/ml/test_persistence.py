@@ -281,3 +281,19 @@ def test_records_and_scores_refuse_bad_bytes(client):
         EncryptedRecords.from_bytes(container.pack("RECORDS", dict(header, n_features=2), parts), ctx)
     with pytest.raises(FormatError, match="invalid bounds"):
         EncryptedRecords.from_bytes(container.pack("RECORDS", dict(header, bounds=[1.0, -1.0, 1.0]), parts), ctx)
+
+
+def test_owner_file_of_a_2018_table_context_reloads():
+    """Recheck: since from_bytes checks the 2024 table by default, the owner's own file
+    of a context made under the 2018 table no longer loaded. It is trusted input (it
+    holds the secret key) and loads as it was made."""
+    from pyppml.ml.keys import secret_context_from_bytes, secret_context_to_bytes
+
+    ctx = ckks.Context(poly_degree=8192, coeff_mod_bits=[40, 40, 40, 36], special_mod_bits=[60],
+                       security_standard="2018")
+    ctx.keygen()
+    back = secret_context_from_bytes(secret_context_to_bytes(ctx))
+    x = np.linspace(-1, 1, 8)
+    assert np.abs(back.decrypt(ctx.encrypt(x))[:8] - x).max() < 1e-6
+    with pytest.raises(ValueError, match="security_standard"):
+        ckks.Context.from_bytes(ctx.to_bytes())  # an untrusted sender's bytes: the 2024 table

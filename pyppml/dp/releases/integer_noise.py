@@ -166,6 +166,6 @@ def numeric_values(api: str, values) -> tuple[np.ndarray, bool]:
     (public schema: :func:`pyppml.dp._checks.private_values`). Rows of several entries
     are refused: each entry would count as a record while one person moves them all."""
     x, integer = private_values(api, values)
-    if x.ndim > 1:
+    if x.ndim > 1 and x.shape[1:] != (1,) * (x.ndim - 1):  # a column (n, 1) is one value per record
         fail(api, "values", "have more than one dimension", "one value per record (1-D)", x.shape)
     return x.reshape(-1), integer

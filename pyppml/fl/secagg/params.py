@@ -35,7 +35,8 @@ def signed_threshold(neighbours: int) -> int:
     colluding with up to floor((k + 1) / 3) clients of a neighbourhood still cannot show
     its honest members two survivor sets that each gather t signatures (see
     :mod:`pyppml.fl.secagg.client`). Up to (k + 1) - t, about (k + 1) / 3, of a
-    neighbourhood may drop out."""
+    neighbourhood may drop out: none for k = 2 (t = 3 of 3), so signed rounds of three
+    clients survive no dropout."""
     m = neighbours + 1
     return (m + m // 3) // 2 + 1
 

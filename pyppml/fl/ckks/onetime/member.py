@@ -169,8 +169,9 @@ class OneTimeMember:
         state = self._rounds.get(msg.round)
         if state is None:
             raise ProtocolError(f"{api}: round {msg.round} was not verified; expected a verification first")
-        if ids.size < p.min_count:
-            raise ProtocolError(f"{api}: client set is too small; expected >= {p.min_count} clients, got {ids.size}")
+        least = max(2, p.min_count)  # a sum of one client is that client's update, whatever the plan says
+        if ids.size < least:
+            raise ProtocolError(f"{api}: client set is too small; expected >= {least} clients, got {ids.size}")
         missing = [i for i in ids.tolist() if i not in state.seeds]
         if missing:
             raise ProtocolError(f"{api}: clients have no verified seeds; expected verified clients, got {missing[:8]}")
