@@ -7,12 +7,13 @@
 #include "common/backend.hpp"
 #include "common/thread_pool.hpp"
 #include "rns/eltwise.hpp"
+#include "rns/exact_alpha.hpp"
 
 namespace ppml::rns {
 #ifdef PPML_HAVE_BASE_CONVERTER_AVX512
 namespace detail {
 void exact_alpha_avx512(const uint64_t* y, std::size_t kb, std::size_t n, std::size_t k0, std::size_t k1,
-                        const double* inv_q, bool centered, uint64_t* alpha);
+                        const double* inv_q, bool centered, double margin, uint64_t* alpha);
 void subtract_alpha_avx512(uint64_t* out, const uint64_t* alpha, const uint64_t* table, std::size_t n, uint64_t p);
 }  // namespace detail
 #endif
@@ -46,6 +47,35 @@ BaseConverter::BaseConverter(std::shared_ptr<const RnsBase> from, std::shared_pt
     inv_q_.push_back(1.0 / static_cast<double>((*from_)[i].value()));
     from_bits_ = std::max(from_bits_, (*from_)[i].bits());
   }
+  // Each of the |B| terms y_i * (1/q_i) < 1 carries three roundings (y_i to double, 1/q_i,
+  // the product) and each of the |B| additions one of the sum (< |B|): an error below
+  // (|B| + 2)^2 2^-53. Twice that is the margin.
+  const double terms = static_cast<double>(kb + 2);
+  alpha_margin_ = terms * terms * 0x1p-52;
+}
+
+uint64_t BaseConverter::exact_alpha(const uint64_t* y, std::size_t n, std::size_t k, bool centered) const {
+  // S = sum_i y_i (Q / q_i) < |B| Q in integers; alpha = floor(S / Q) (<= |B| - 1
+  // subtractions), one more for the centered lift when the remainder is >= Q / 2.
+  const std::size_t kb = from_->size(), w = from_->product().size() + 2;
+  std::vector<uint64_t> sum(w, 0), term(w, 0), q(w, 0);
+  std::copy(from_->product().begin(), from_->product().end(), q.begin());
+  for (std::size_t i = 0; i < kb; ++i) {
+    const auto& qi = from_->punctured_product(i);
+    std::fill(term.begin(), term.end(), 0);
+    words::mul_word(qi.data(), qi.size(), y[i * n + k], term.data());
+    words::add_inplace(sum.data(), term.data(), w);
+  }
+  uint64_t alpha = 0;
+  while (words::compare(sum.data(), q.data(), w) >= 0) {
+    words::sub_inplace(sum.data(), q.data(), w);
+    ++alpha;
+  }
+  if (centered) {
+    words::sub_inplace(q.data(), sum.data(), w);  // Q - remainder
+    if (words::compare(sum.data(), q.data(), w) >= 0) ++alpha;
+  }
+  return alpha;
 }
 
 void BaseConverter::scaled_inputs(const uint64_t* in, uint64_t* y, std::size_t n) const {
@@ -112,8 +142,9 @@ void BaseConverter::convert_exact(const uint64_t* in, uint64_t* out, std::size_t
   scaled_inputs(in, y.data(), n);
   accumulate(y.data(), out, n);
   // sum_i y_i / q_i = x / Q + alpha. Rounding it gives the alpha of the centered lift
-  // (boundary only at x ~ Q/2); a negative fraction means x > Q/2, so the non-centered
-  // lift keeps one Q more. Small x (the common case) is never near a boundary.
+  // (boundary at x ~ Q/2); a negative fraction means x > Q/2, so the non-centered lift
+  // keeps one Q more (boundary at x ~ 0 and Q). Within the sum's rounding error of a
+  // boundary (a fraction ~2^-40 of the inputs at most) alpha comes from the integers.
   // Each coefficient's sum is computed in the same order whatever the split: same bits.
   std::vector<uint64_t> alpha(n);
   constexpr std::size_t kBlock = 1024;
@@ -123,16 +154,18 @@ void BaseConverter::convert_exact(const uint64_t* in, uint64_t* out, std::size_t
 #ifdef PPML_HAVE_BASE_CONVERTER_AVX512
     if (simd) {
       // Same operations per coefficient in the same order: same bits.
-      return detail::exact_alpha_avx512(y.data(), kb, n, k0, k1, inv_q_.data(), centered, alpha.data());
-    }
+      detail::exact_alpha_avx512(y.data(), kb, n, k0, k1, inv_q_.data(), centered, alpha_margin_, alpha.data());
+    } else  // NOLINT(readability/braces): the #if splits the chain
 #endif
-    for (std::size_t k = k0; k < k1; ++k) {
-      double s = 0.0;
-      for (std::size_t i = 0; i < kb; ++i) s += static_cast<double>(y[i * n + k]) * inv_q_[i];
-      double v = std::floor(s + 0.5);
-      if (!centered && s - v < 0) v -= 1.0;
-      alpha[k] = static_cast<uint64_t>(v);
+    {
+      for (std::size_t k = k0; k < k1; ++k) {
+        double s = 0.0;
+        for (std::size_t i = 0; i < kb; ++i) s += static_cast<double>(y[i * n + k]) * inv_q_[i];
+        alpha[k] = detail::rounded_alpha(s, centered, alpha_margin_);
+      }
     }
+    for (std::size_t k = k0; k < k1; ++k)
+      if (alpha[k] == detail::kAlphaUnsure) alpha[k] = exact_alpha(y.data(), n, k, centered);
   });
   parallel_for(to_->size(), [&](std::size_t j) {
     const auto& p = (*to_)[j];

@@ -24,8 +24,9 @@ class BaseConverter {
   // in: |B| limbs of n words (limb-major, each < q_i); out: |C| limbs of n words.
   void convert_approx(const uint64_t* in, uint64_t* out, std::size_t n) const;
   // Exact: out_j = x mod p_j for x in [0, Q) (centered = false) or for the centered
-  // representative in [-Q/2, Q/2) (centered = true). Exact except within about
-  // |B| * 2^-52 * Q of the lift's boundary: Q/2 when centered, Q when not (HPS18, Lemma 2).
+  // representative in [-Q/2, Q/2) (centered = true), for every x: the doubles of HPS18
+  // (Lemma 2) decide alpha except within their rounding error of the lift's boundary,
+  // where the integers do.
   void convert_exact(const uint64_t* in, uint64_t* out, std::size_t n, bool centered) const;
 
   // convert_approx in two steps, for callers that consume a few target limbs at a time
@@ -38,6 +39,8 @@ class BaseConverter {
 
  private:
   void scaled_inputs(const uint64_t* in, uint64_t* y, std::size_t n) const;
+  // alpha of coefficient k of the scaled rows y, from the integers (the slow, certain way).
+  uint64_t exact_alpha(const uint64_t* y, std::size_t n, std::size_t k, bool centered) const;
   void accumulate(const uint64_t* y, uint64_t* out, std::size_t n) const;
 
   std::shared_ptr<const RnsBase> from_, to_;
@@ -48,6 +51,7 @@ class BaseConverter {
   std::vector<double> inv_q_;  // 1 / q_i
   std::vector<uint64_t> alpha_q_mod_;  // [j * (|B| + 1) + a] = a Q mod p_j: the exact lift's correction
   int from_bits_ = 0;                  // bits of the largest q_i: bounds the scaled inputs y_i
+  double alpha_margin_ = 0;            // twice the worst rounding error of sum_i y_i / q_i
 };
 
 }  // namespace ppml::rns

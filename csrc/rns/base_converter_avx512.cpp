@@ -8,27 +8,35 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "rns/exact_alpha.hpp"
+
 namespace ppml::rns::detail {
 
-// alpha[k] for the coefficients k in [k0, k1) of kb rows of n words.
+// alpha[k] for the coefficients k in [k0, k1) of kb rows of n words, kAlphaUnsure where
+// the doubles cannot decide (within `margin` of the boundary).
 void exact_alpha_avx512(const uint64_t* y, std::size_t kb, std::size_t n, std::size_t k0, std::size_t k1,
-                        const double* inv_q, bool centered, uint64_t* alpha) {
+                        const double* inv_q, bool centered, double margin, uint64_t* alpha) {
   const __m512d half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+  const __m512d vmargin = _mm512_set1_pd(margin);
+  const __m512i unsure = _mm512_set1_epi64(static_cast<long long>(kAlphaUnsure));
   std::size_t k = k0;
   for (; k + 8 <= k1; k += 8) {
     __m512d s = zero;
     for (std::size_t i = 0; i < kb; ++i)
       s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_loadu_si512(y + i * n + k)), _mm512_set1_pd(inv_q[i])));
     __m512d v = _mm512_roundscale_pd(_mm512_add_pd(s, half), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-    if (!centered) v = _mm512_mask_sub_pd(v, _mm512_cmp_pd_mask(_mm512_sub_pd(s, v), zero, _CMP_LT_OQ), v, one);
-    _mm512_storeu_si512(alpha + k, _mm512_cvttpd_epu64(v));
+    const __m512d r = _mm512_sub_pd(s, v);  // in [-1/2, 1/2)
+    const __m512d dist = _mm512_abs_pd(r);
+    // The boundary: the integer for the plain lift, +-1/2 for the centered one.
+    const __mmask8 near = centered ? _mm512_cmp_pd_mask(_mm512_sub_pd(half, dist), vmargin, _CMP_LT_OQ)
+                                   : _mm512_cmp_pd_mask(dist, vmargin, _CMP_LT_OQ);
+    if (!centered) v = _mm512_mask_sub_pd(v, _mm512_cmp_pd_mask(r, zero, _CMP_LT_OQ), v, one);
+    _mm512_storeu_si512(alpha + k, _mm512_mask_mov_epi64(_mm512_cvttpd_epu64(v), near, unsure));
   }
   for (; k < k1; ++k) {
     double s = 0.0;
     for (std::size_t i = 0; i < kb; ++i) s += static_cast<double>(y[i * n + k]) * inv_q[i];
-    double v = __builtin_floor(s + 0.5);
-    if (!centered && s - v < 0) v -= 1.0;
-    alpha[k] = static_cast<uint64_t>(v);
+    alpha[k] = rounded_alpha(s, centered, margin);
   }
 }
 

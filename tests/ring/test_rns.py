@@ -240,10 +240,32 @@ def test_base_conversion_identical_on_every_backend(src_bits, dst_bits):
             continue
         for name, x in zip(("approx", "exact", "centered"), got):
             assert np.array_equal(x, ref[name]), (backend, name)
-    sample = [k for k in range(0, m, 97) if abs(xs[k] - Q // 2) > Q >> 40 and Q - xs[k] > Q >> 40]
+    sample = list(range(0, m, 97)) + [0, 1, 2, 3]
     for j, p in enumerate(c.moduli):
         assert [int(ref["exact"][j, k]) for k in sample] == [xs[k] % p for k in sample]
         assert [int(ref["centered"][j, k]) for k in sample] == [centered(xs[k], Q) % p for k in sample]
+
+
+@pytest.mark.parametrize("src_bits", [(61, 60), (40,), (61, 61, 61, 61, 61), (40, 50, 60)])
+def test_exact_base_conversion_is_exact_at_the_lift_boundaries(src_bits):
+    """Review: the doubles that estimate alpha cannot decide within their rounding error of
+    the boundary (x ~ Q and x ~ 0 for the plain lift, x ~ Q/2 for the centered one): with
+    Q ~ 2^121 every x in about [Q - 2^70, Q) came back as x - Q. There the integers decide
+    now: against Python integers on every backend, for x at and around each boundary."""
+    b = ring.RnsBase([ring.find_ntt_primes(bits, 64, i + 1)[-1] for i, bits in enumerate(src_bits)])
+    c = ring.RnsBase(ring.find_ntt_primes(61, 64, 1) + ring.find_ntt_primes(45, 64, 1))
+    Q = b.product
+    near = [0, 1, 2, 1 << 20, Q - 1, Q - 2, Q - (1 << 20), Q - (Q >> 60), Q // 2, Q // 2 + 1, Q // 2 - 1,
+            (Q + 1) // 2, Q // 2 + (Q >> 60), Q // 2 - (Q >> 60), Q >> 60]
+    xs = [x % Q for x in near] * 3  # 45 values: full SIMD blocks and a tail
+    res = b.decompose(xs)
+    conv = ring.BaseConverter(b, c)
+    for backend in ring.available_backends():
+        with ring.use_backend(backend):
+            exact, centred = conv.convert(res, exact=True), conv.convert(res, exact=True, centered=True)
+        for j, p in enumerate(c.moduli):
+            assert [int(v) for v in exact[j]] == [x % p for x in xs], (backend, j)
+            assert [int(v) for v in centred[j]] == [centered(x, Q) % p for x in xs], (backend, j)
 
 
 def test_base_conversion_narrow_to_wide_extremes():
