@@ -95,12 +95,13 @@ void require_length(const char* api, const char* arg, std::size_t got, std::size
     throw Error(PPML_ERR_INVALID_ARGUMENT, describe(api, arg, "has the wrong length", std::to_string(expected), got));
 }
 
+// Neither the value nor where it sits is named: the array may be private data.
 void require_below(const char* api, const char* arg, const uint64_t* data, std::size_t len, uint64_t bound) {
   for (std::size_t i = 0; i < len; ++i)
     if (data[i] >= bound)
       throw Error(PPML_ERR_INVALID_ARGUMENT,
-                  describe(api, arg, "has a value out of range",
-                           "every value < " + std::to_string(bound), "a value >= the bound at index " + std::to_string(i)));
+                  describe(api, arg, "has a value out of range", "every value < " + std::to_string(bound),
+                           "a value >= the bound"));
 }
 
 }  // namespace ppml::capi

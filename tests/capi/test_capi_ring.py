@@ -113,7 +113,7 @@ def test_bad_ring_calls_return_codes_with_messages():
     bad = a.copy()
     bad[3] = q
     s, m = _status_and_message(lambda: lib.ppml_ntt_inverse(t, capi.u64_ptr(bad), n))
-    assert s == lib.PPML_ERR_INVALID_ARGUMENT and "index 3" in m
+    assert s == lib.PPML_ERR_INVALID_ARGUMENT and "value >= the bound" in m and "3" not in m.split("got")[1]
     assert bad[3] == q  # untouched on failure
     # a pointer that is no handle (an array) and a freed handle: refused, never dereferenced
     fake = ffi.cast("ppml_ntt_tables*", capi.u64_ptr(a))

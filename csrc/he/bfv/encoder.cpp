@@ -24,7 +24,7 @@ void check_values(const char* api, const BfvContext& ctx, const uint64_t* values
   for (std::size_t i = 0; i < count; ++i)
     if (values[i] >= ctx.t())
       throw_parameter(api, "values", "have an entry out of range", "residues in [0, t = " + std::to_string(ctx.t()) + ")",
-                      values[i]);
+                      "an entry >= t");  // never the entry: it is the data
 }
 
 }  // namespace

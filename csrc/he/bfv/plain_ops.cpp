@@ -43,7 +43,8 @@ rlwe::Ciphertext multiply_plain(const BfvContext& ctx, const rlwe::Ciphertext& a
 
 rlwe::Ciphertext multiply_scalar(const BfvContext& ctx, const rlwe::Ciphertext& a, uint64_t c) {
   if (c >= ctx.t())
-    throw_parameter("multiply_scalar", "value", "is out of range", "a residue in [0, t = " + std::to_string(ctx.t()) + ")", c);
+    throw_parameter("multiply_scalar", "value", "is out of range", "a residue in [0, t = " + std::to_string(ctx.t()) + ")",
+                    "a value >= t");  // never the value: it may be a model's weight
   rlwe::check_same_params("multiply_scalar", ctx.rlwe(), a.fingerprint);
   const bool negative = c > ctx.t() / 2;
   std::vector<uint64_t> residues;

@@ -111,12 +111,13 @@ int Encoder::coefficient_log_bound(int level) const {
 }
 
 namespace {
-// round(x), refused when it is not finite or reaches 2^log_bound.
+// round(x), refused when it is not finite or reaches 2^log_bound. The message names the
+// bound, never the coefficient: for one value it is value * scale * 2/n, the value itself.
 double checked_coefficient(double x, int log_bound) {
   const double c = std::nearbyint(x);
   if (!std::isfinite(c) || std::fabs(c) >= std::ldexp(1.0, log_bound))
     throw_parameter("encode", "values", "are too large for the scale and level",
-                    "|value * scale| < 2^" + std::to_string(log_bound) + " and finite", std::to_string(x));
+                    "|value * scale| < 2^" + std::to_string(log_bound) + " and finite", "a larger or non-finite value");
   return c;
 }
 }  // namespace
