@@ -13,7 +13,8 @@ int ppml_shamir_share(const uint64_t* secrets, size_t count, size_t parties, siz
   const char* api = "ppml_shamir_share";
   return ppml::capi::guard(api, [&] {
     using namespace ppml::capi;
-    if (parties < 1 || parties > 1000000) ppml::throw_parameter(api, "parties", "is out of range", "1 <= parties <= 10^6", parties);
+    if (parties < 1 || parties > ppml::mpc::kMaxShamirParties)
+      ppml::throw_parameter(api, "parties", "is out of range", "1 <= parties <= 4096", parties);
     if (threshold < 1 || threshold > parties)
       ppml::throw_parameter(api, "threshold", "is out of range", "1 <= threshold <= parties", threshold);
     if (count) {
@@ -33,7 +34,8 @@ int ppml_shamir_reconstruct(const uint64_t* points, size_t k, const uint64_t* sh
   const char* api = "ppml_shamir_reconstruct";
   return ppml::capi::guard(api, [&] {
     using namespace ppml::capi;
-    if (k < 1 || k > 1000000) ppml::throw_parameter(api, "k", "is out of range", "1 <= k <= 10^6", k);
+    if (k < 1 || k > ppml::mpc::kMaxShamirParties)
+      ppml::throw_parameter(api, "k", "is out of range", "1 <= k <= 4096", k);
     require_pointer(api, "points", points);
     if (count > (size_t{1} << 40)) ppml::throw_parameter(api, "count", "is too large", "at most 2^40", count);
     require_length(api, "shares_len", shares_len, k * count);

@@ -19,6 +19,9 @@ using namespace ppml::capi;
 
 std::shared_ptr<const ppml::rns::RnsBase> base_of(const char* api, const char* arg, const uint64_t* moduli, size_t count) {
   require_pointer(api, arg, moduli);
+  // The count before the read: `count` words are read from the caller's array.
+  if (count < 1 || count > 256)
+    ppml::throw_parameter(api, arg, "has a count out of range", "1 <= count <= 256", count);
   return std::make_shared<ppml::rns::RnsBase>(std::vector<uint64_t>(moduli, moduli + count));
 }
 

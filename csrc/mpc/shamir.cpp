@@ -26,7 +26,8 @@ void check_below_p(const char* api, const char* arg, const uint64_t* v, std::siz
 
 void shamir_share(random::Prng& prng, const uint64_t* secrets, std::size_t count, std::size_t n, std::size_t t,
                   uint64_t* out) {
-  if (n < 1 || n >= kShamirPrime) throw_parameter("shamir_share", "n", "is out of range", "1 <= n < p", n);
+  if (n < 1 || n > kMaxShamirParties)
+    throw_parameter("shamir_share", "n", "is out of range", "1 <= n <= " + std::to_string(kMaxShamirParties), n);
   if (t < 1 || t > n)
     throw_parameter("shamir_share", "t", "is out of range", "1 <= t <= n = " + std::to_string(n), t);
   check_below_p("shamir_share", "secrets", secrets, count);
@@ -47,6 +48,9 @@ void shamir_share(random::Prng& prng, const uint64_t* secrets, std::size_t count
 }
 
 void lagrange_at_zero(const uint64_t* xs, std::size_t k, uint64_t* out) {
+  if (k > kMaxShamirParties)
+    throw_parameter("shamir_reconstruct", "k", "is out of range", "at most " + std::to_string(kMaxShamirParties) +
+                    " shares", k);
   const math::Modulus& f = shamir_field();
   for (std::size_t i = 0; i < k; ++i) {
     if (xs[i] == 0 || xs[i] >= kShamirPrime)

@@ -13,6 +13,9 @@
 namespace ppml::mpc {
 
 constexpr uint64_t kShamirPrime = (uint64_t{1} << 61) - 1;
+// Most parties of one sharing: reconstruction is quadratic in them (the Lagrange
+// denominators at arbitrary points), so an untrusted k of 10^6 asked for hours of CPU.
+constexpr std::size_t kMaxShamirParties = 4096;
 
 // The field Z_p, p = 2^61 - 1 (the library's Barrett modulus; p < 2^61 as it requires).
 const math::Modulus& shamir_field();
@@ -20,13 +23,13 @@ const math::Modulus& shamir_field();
 // Shares `count` secrets, each in [0, p), among n parties with threshold t: writes
 // out[(j - 1) * count + k] = f_k(j) for j = 1..n, each in [0, p). The t - 1 random
 // coefficients of each f_k are uniform in [0, p) from `prng`.
-// Throws ParameterError unless 1 <= t <= n < p, or if a secret is >= p.
+// Throws ParameterError unless 1 <= t <= n <= kMaxShamirParties, or if a secret is >= p.
 void shamir_share(random::Prng& prng, const uint64_t* secrets, std::size_t count, std::size_t n, std::size_t t,
                   uint64_t* out);
 
 // Lagrange coefficients at 0 for the distinct nonzero points xs[0..k): out[i] =
 // prod_{m != i} xs[m] / (xs[m] - xs[i]) mod p. Throws ParameterError if a point is 0 or
-// >= p, or two points are equal.
+// >= p, two points are equal, or k > kMaxShamirParties.
 void lagrange_at_zero(const uint64_t* xs, std::size_t k, uint64_t* out);
 
 // Reconstructs f(0) from k shares shares[i * count + c] taken at points xs[i]

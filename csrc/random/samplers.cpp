@@ -21,6 +21,7 @@ void sample_uniform_mod(Prng& prng, uint64_t q, uint64_t* out, std::size_t n) {
       }
     }
   }
+  secure_zero(chunk, sizeof(chunk));  // it held the draws: Shamir coefficients, for one
 }
 
 void sample_ternary(Prng& prng, int8_t* out, std::size_t n) {

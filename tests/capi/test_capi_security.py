@@ -5,6 +5,10 @@ only ``PPML_SECURITY_NONE`` turns the table check off; imported parameters must 
 BFV decryption past the noise budget returns ``PPML_ERR_DECRYPTION`` and no plaintext,
 where the Python API raises ``DecryptionError``."""
 
+import os
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -84,3 +88,46 @@ def test_bfv_decrypt_past_the_noise_budget_returns_an_error_and_no_plaintext():
     assert last_error().startswith("ppml_decrypt: ciphertext has no noise budget left; expected invariant noise < 1/4")
     with pytest.raises(bfv.DecryptionError, match="no noise budget left"):
         check(status)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mmap guard pages via libc")
+def test_base_converter_count_is_checked_before_the_moduli_are_read():
+    """Review: ppml_base_converter_create read `count` moduli before checking count <= 256:
+    257 on a one-element array that ends at a guard page killed the process (SIGSEGV).
+    Run in a child so that a crash is a failure, not the end of the test run."""
+    code = textwrap.dedent("""
+        import ctypes
+        import numpy as np
+        from pyppml.capi import ffi, lib
+        libc = ctypes.CDLL(None)
+        libc.mmap.restype = ctypes.c_void_p
+        libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+        libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        base = libc.mmap(None, 8192, 3, 0x22, -1, 0)
+        assert libc.mprotect(base + 4096, 4096, 0) == 0  # the second page: no access
+        last = ffi.cast("uint64_t*", base + 4096 - 8)  # one modulus, right before the guard page
+        last[0] = 17
+        to = np.array([97], dtype=np.uint64)
+        out = ffi.new("ppml_base_converter**")
+        status = lib.ppml_base_converter_create(last, 257, ffi.cast("uint64_t*", to.ctypes.data), 1, out)
+        print(status == lib.PPML_ERR_INVALID_ARGUMENT)
+    """)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert child.returncode == 0 and child.stdout.strip() == "True", (child.returncode, child.stderr[-500:])
+
+
+def test_shamir_party_count_is_capped():
+    """Review: reconstruction is quadratic in the shares and k up to 10^6 was accepted (an
+    8 MB input asking for hours of CPU). Sharings are capped at 4096 parties."""
+    from pyppml import mpc
+
+    points = np.arange(1, 4098, dtype=np.uint64)
+    shares = np.zeros(4097, dtype=np.uint64)
+    secrets = np.zeros(1, dtype=np.uint64)
+    u = lambda a: ffi.cast("uint64_t*", a.ctypes.data)  # noqa: E731
+    assert lib.ppml_shamir_reconstruct(u(points), 4097, u(shares), 4097, 1, u(secrets)) == lib.PPML_ERR_INVALID_ARGUMENT
+    assert "1 <= k <= 4096" in last_error()
+    with pytest.raises(ValueError, match="4096"):
+        mpc.shamir_share(np.zeros(1, dtype=np.uint64), 4097, 2)
+    assert lib.ppml_shamir_reconstruct(u(points), 4096, u(shares), 4096, 1, u(secrets)) == lib.PPML_OK
