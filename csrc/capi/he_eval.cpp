@@ -2,6 +2,7 @@
 // decryption, add/sub/multiply, relinearize, rescale, rotate, and ciphertext bytes in the
 // format of the Python API's Ciphertext.to_bytes. Every operand is checked to belong to
 // the context it is used with.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -41,6 +42,23 @@ void require_same_scale(const char* api, const ppml_context& h, double a, double
   if (h.is_ckks() && std::fabs(a - b) > 1e-9 * std::fmax(std::fabs(a), std::fabs(b)))
     ppml::throw_mismatch(api, "operands", "have different scales", "equal scales (rescale or re-encode first)",
                          std::to_string(a) + " and " + std::to_string(b));
+}
+
+// The Python layer's scale limits (pyppml.ckks.ciphertext.scale_limits): at least
+// 2^10 sqrt(n), below which the rounding of encoding and rescaling eats the values, and
+// at most Q_level / 2, the integer headroom of |value| <= 1. Outside them a result
+// decrypts wrong without a word.
+void check_ckks_scale(const char* api, const ppml_context& h, double scale, int level, const char* what) {
+  const double lo = std::ldexp(std::sqrt(static_cast<double>(h.ctx->n())), 10);
+  if (!(scale >= lo))
+    ppml::throw_parameter(api, what, "scale is too small", "scale >= 2^10 sqrt(n) = " + std::to_string(lo), scale);
+  const auto& base = *h.ctx->q_base(level);
+  double log_q = 0;
+  for (std::size_t i = 0; i < base.size(); ++i) log_q += std::log2(static_cast<double>(base[i].value()));
+  if (!(std::log2(scale) <= log_q - 1))
+    ppml::throw_parameter(api, what, "scale exceeds the modulus",
+                          "scale <= Q_level / 2 = 2^" + std::to_string(log_q - 1) + " (headroom for |value| <= 1)",
+                          "2^" + std::to_string(std::log2(scale)));
 }
 
 // Runs `op(context, operands...)` and hands the resulting ciphertext out.
@@ -84,9 +102,11 @@ int ppml_ckks_encode(const ppml_context* ctx, const double* values, size_t count
       ppml::throw_parameter(api, "count", "exceeds the slots", "at most " + std::to_string(h.ckks->slots()), count);
     for (size_t i = 0; i < count; ++i)
       if (!std::isfinite(values[i])) ppml::throw_parameter(api, "values", "are not all finite", "finite doubles", "NaN or inf");
+    if (std::isnan(scale)) ppml::throw_parameter(api, "scale", "is not a number", "> 0, or <= 0 for the default", "NaN");
     const double s = scale > 0 ? scale : h.scale;
     const int l = level < 0 ? h.ctx->max_level() : level;
     h.ctx->check_level(api, l);
+    check_ckks_scale(api, h, s, l, "plaintext");
     emit(h.ckks->encode_real(values, count, s, l), out);
   });
 }
@@ -219,7 +239,9 @@ int ppml_multiply(const ppml_context* ctx, const ppml_ciphertext* a, const ppml_
   const char* api = "ppml_multiply";
   return produce(api, ctx, out, [&](const ppml_context& h) {
     const auto &x = ct_of(api, "a", h, a), &y = ct_of(api, "b", h, b);
-    return h.is_ckks() ? ppml::ckks::multiply(*h.ctx, x, y) : ppml::bfv::multiply(*h.bfv, x, y);
+    if (!h.is_ckks()) return ppml::bfv::multiply(*h.bfv, x, y);
+    check_ckks_scale(api, h, x.scale * y.scale, std::min(x.level(), y.level()), "product");
+    return ppml::ckks::multiply(*h.ctx, x, y);
   });
 }
 
@@ -240,7 +262,9 @@ int ppml_multiply_plain(const ppml_context* ctx, const ppml_ciphertext* a, const
   return produce(api, ctx, out, [&](const ppml_context& h) {
     const auto& x = ct_of(api, "a", h, a);
     const auto& p = pt_of(api, h, pt);
-    return h.is_ckks() ? ppml::ckks::multiply_plain(*h.ctx, x, p) : ppml::bfv::multiply_plain(*h.bfv, x, p);
+    if (!h.is_ckks()) return ppml::bfv::multiply_plain(*h.bfv, x, p);
+    check_ckks_scale(api, h, x.scale * p.scale, x.level(), "product");
+    return ppml::ckks::multiply_plain(*h.ctx, x, p);
   });
 }
 
@@ -258,7 +282,11 @@ int ppml_rescale(const ppml_context* ctx, const ppml_ciphertext* a, ppml_ciphert
   const char* api = "ppml_rescale";
   return produce(api, ctx, out, [&](const ppml_context& h) {
     h.require_scheme(api, PPML_SCHEME_CKKS);
-    return ppml::ckks::rescale(*h.ctx, ct_of(api, "a", h, a));
+    const auto& x = ct_of(api, "a", h, a);
+    if (x.level() >= 1)
+      check_ckks_scale(api, h, x.scale / static_cast<double>(h.ctx->modulus(x.level()).value()), x.level() - 1,
+                       "result");
+    return ppml::ckks::rescale(*h.ctx, x);
   });
 }
 

@@ -131,3 +131,29 @@ def test_shamir_party_count_is_capped():
     with pytest.raises(ValueError, match="4096"):
         mpc.shamir_share(np.zeros(1, dtype=np.uint64), 4097, 2)
     assert lib.ppml_shamir_reconstruct(u(points), 4096, u(shares), 4096, 1, u(secrets)) == lib.PPML_OK
+
+
+def test_ckks_scales_are_checked_as_in_python():
+    """Review: the C ABI skipped the Python layer's scale limits, so wrong answers came back
+    with PPML_OK: 3.7 encoded at scale 1 decrypted to 56.7, a NaN scale became the default,
+    and a product past Q_1 (scale 2^84 against Q ~ 2^66) decrypted to garbage."""
+    ctx = handles.new("ppml_context", lib.ppml_ckks_context_create, 4096, handles.ints([38, 28]), 2,
+                      handles.ints([38]), 1, 2.0 ** 28, 128)
+    sk = handles.new("ppml_secret_key", lib.ppml_secret_key_generate, ctx)
+    p = ffi.new("ppml_plaintext**")
+    for scale, what in ((1e-300, "scale is too small"), (1.0, "scale is too small"),
+                        (float("nan"), "scale is not a number"), (2.0 ** 70, "scale exceeds the modulus")):
+        assert lib.ppml_ckks_encode(ctx, ffi.new("double[]", [3.7]), 1, scale, -1, p) == lib.PPML_ERR_INVALID_ARGUMENT
+        assert what in last_error()
+    pt = handles.new("ppml_plaintext", lib.ppml_ckks_encode, ctx, ffi.new("double[]", [1.5]), 1, 2.0 ** 28, -1)
+    a = handles.new("ppml_ciphertext", lib.ppml_encrypt_symmetric, ctx, sk, pt)
+    square = handles.new("ppml_ciphertext", lib.ppml_multiply, ctx, a, a)  # scale 2^56 <= Q_1 / 2: fine
+    out = ffi.new("ppml_ciphertext**")
+    assert lib.ppml_multiply(ctx, square, a, out) == lib.PPML_ERR_INVALID_ARGUMENT and out[0] == NULL
+    assert "product scale exceeds the modulus" in last_error()
+    assert lib.ppml_multiply_plain(ctx, square, pt, out) == lib.PPML_ERR_INVALID_ARGUMENT
+    low = handles.new("ppml_ciphertext", lib.ppml_encrypt_symmetric, ctx, sk,
+                      handles.new("ppml_plaintext", lib.ppml_ckks_encode, ctx, ffi.new("double[]", [0.5]), 1,
+                                  2.0 ** 17, -1))
+    assert lib.ppml_rescale(ctx, low, out) == lib.PPML_ERR_INVALID_ARGUMENT  # 2^17 / q_1 < 2^10 sqrt(n)
+    assert "result scale is too small" in last_error()
