@@ -37,6 +37,12 @@ ppml::math::Modulus binary_args(const char* api, const uint64_t* a, const uint64
   require_pointer(api, "b", b);
   require_pointer(api, "out", out);
   ppml::math::Modulus m(modulus);  // ParameterError unless 2 <= modulus < 2^61
+  // out may be an input itself, but not shifted against one: the kernels read ahead of
+  // what they write, so a partial overlap reads values already overwritten.
+  for (const uint64_t* in : {a, b})
+    if (in != out && in < out + len && out < in + len)
+      ppml::throw_parameter(api, "out", "partly overlaps an input", "the same buffer or a separate one",
+                            "a shifted one");
   require_below(api, "a", a, len, modulus);
   require_below(api, "b", b, len, modulus);
   return m;
@@ -103,6 +109,8 @@ int ppml_eltwise_mul_scalar_mod(const uint64_t* a, uint64_t scalar, uint64_t* ou
     const ppml::math::Modulus m(modulus);
     if (scalar >= modulus)
       throw ppml::ParameterError(ppml::describe(api, "scalar", "is out of range", "scalar < modulus", scalar));
+    if (a != out && a < out + len && out < a + len)
+      ppml::throw_parameter(api, "out", "partly overlaps a", "the same buffer or a separate one", "a shifted one");
     if (len) ppml::rns::mul_scalar_mod(a, scalar, out, len, m);
   });
 }

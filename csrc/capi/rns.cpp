@@ -56,6 +56,9 @@ int ppml_base_convert(const ppml_base_converter* c, const uint64_t* in, size_t i
     if (n == 0 || n > (size_t{1} << 40)) ppml::throw_parameter(api, "n", "is out of range", "1 <= n <= 2^40", n);
     require_length(api, "in_len", in_len, from * n);
     require_length(api, "out_len", out_len, to * n);
+    // The conversion reads every source limb while it writes the targets.
+    if (in < out + to * n && out < in + from * n)
+      ppml::throw_parameter(api, "out", "overlaps in", "a separate buffer", "an overlapping one");
     for (size_t i = 0; i < from; ++i) require_below(api, "in", in + i * n, n, conv.from()[i].value());
     switch (mode) {
       case PPML_CONVERT_APPROX: conv.convert_approx(in, out, n); break;

@@ -74,8 +74,8 @@ PPML_API int ppml_ntt_forward(const ppml_ntt_tables* t, uint64_t* data, size_t l
 PPML_API int ppml_ntt_inverse(const ppml_ntt_tables* t, uint64_t* data, size_t len);
 
 /* ---- ring: element-wise modular arithmetic on len words -------------------------------
- * 2 <= modulus < 2^61; inputs a, b in [0, modulus); out[i] in [0, modulus). out may alias
- * a or b. */
+ * 2 <= modulus < 2^61; inputs a, b in [0, modulus); out[i] in [0, modulus). out may be a
+ * or b itself, but not overlap one shifted (PPML_ERR_INVALID_ARGUMENT). */
 PPML_API int ppml_eltwise_add_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t len,
                                   uint64_t modulus);
 PPML_API int ppml_eltwise_sub_mod(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t len,
@@ -102,7 +102,8 @@ PPML_API int ppml_base_converter_create(const uint64_t* from, size_t from_count,
                                         size_t to_count, ppml_base_converter** out);
 PPML_API void ppml_base_converter_free(ppml_base_converter* c);
 /* in: from_count limbs of n words, limb-major (in_len == from_count * n), limb i < from[i];
- * out: to_count limbs of n words (out_len == to_count * n). mode: a ppml_convert_mode. */
+ * out: to_count limbs of n words (out_len == to_count * n), not overlapping in. mode: a
+ * ppml_convert_mode. */
 PPML_API int ppml_base_convert(const ppml_base_converter* c, const uint64_t* in, size_t in_len, uint64_t* out,
                                size_t out_len, size_t n, int mode);
 

@@ -50,6 +50,11 @@ class _Plan(NamedTuple):
     inv_n: np.ndarray         # (k, 4): n^-1, its Shoup constant, n^-1 * inv_roots[1], its Shoup
     handles: np.ndarray       # (k,) C-ABI ppml_ntt_tables* as integers; empty: njit NTT
 
+    def __reduce__(self):
+        # The handles are addresses in this process: elsewhere they point at nothing, or
+        # at another table. A plan is rebuilt where it lands, from its parameters.
+        return RingPlan, (self.n, [int(q) for q in self.moduli], "capi" if len(self.handles) else "njit")
+
 
 _TABLE_CACHE: dict = {}
 
@@ -84,7 +89,8 @@ def RingPlan(n: int, moduli: Sequence[int], backend: str = "auto") -> _Plan:
     n : int
         Ring degree, a power of two in [2, 2**17].
     moduli : sequence of int
-        Distinct primes q = 1 mod 2n, each below 2**62 (the kernels' lazy ranges need 4q < 2**64).
+        Distinct primes q = 1 mod 2n, each below 2**61 (the core's tables; the kernels' lazy
+        ranges need 4q < 2**64).
     backend : {"auto", "capi", "njit"}
         ``"auto"`` runs NTTs through the C ABI when it is available, else in njit code;
         ``"capi"`` requires the C ABI; ``"njit"`` never uses it (the reference path).
@@ -99,7 +105,7 @@ def RingPlan(n: int, moduli: Sequence[int], backend: str = "auto") -> _Plan:
     Raises
     ------
     pyppml.ParameterError
-        ``n`` not a power of two, a modulus not an NTT-friendly prime below 2**62, a
+        ``n`` not a power of two, a modulus not an NTT-friendly prime below 2**61, a
         repeated modulus, an unknown backend, or ``"capi"`` without the C ABI.
 
     Example
@@ -122,9 +128,9 @@ def RingPlan(n: int, moduli: Sequence[int], backend: str = "auto") -> _Plan:
     if len(set(qs)) != len(qs):
         _fail(api, "moduli", "repeats a prime", "distinct primes", qs)
     for q in qs:
-        if not 2 < q < 1 << 62 or (q - 1) % (2 * n) or not _core.is_prime(q):
-            _fail(api, "moduli", "holds a value that is not a prime q = 1 mod 2n below 2**62",
-                  f"primes q = 1 mod {2 * n}, q < 2**62", q)
+        if not 2 < q < 1 << 61 or (q - 1) % (2 * n) or not _core.is_prime(q):
+            _fail(api, "moduli", "holds a value that is not a prime q = 1 mod 2n below 2**61",
+                  f"primes q = 1 mod {2 * n}, q < 2**61", q)
     tabs = [_tables(n, q) for q in qs]
     ratios = [(1 << 128) // q for q in qs]
     use_capi = _capi.AVAILABLE and backend != "njit"

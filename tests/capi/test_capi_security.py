@@ -157,3 +157,26 @@ def test_ckks_scales_are_checked_as_in_python():
                                   2.0 ** 17, -1))
     assert lib.ppml_rescale(ctx, low, out) == lib.PPML_ERR_INVALID_ARGUMENT  # 2^17 / q_1 < 2^10 sqrt(n)
     assert "result scale is too small" in last_error()
+
+
+def test_shifted_overlaps_are_refused():
+    """Review: element-wise kernels read ahead of what they write, so an `out` shifted
+    against an input gave wrong values with PPML_OK, and so did ppml_base_convert writing
+    over its input. The same buffer is fine for the element-wise kernels; a shifted one,
+    or any overlap in a conversion, is refused."""
+    q = 97
+    buf = np.arange(1, 41, dtype=np.uint64) % q
+    u = lambda a, off=0: ffi.cast("uint64_t*", a.ctypes.data) + off  # noqa: E731
+    assert lib.ppml_eltwise_add_mod(u(buf), u(buf), u(buf), 32, q) == lib.PPML_OK  # in place
+    for call in (lambda: lib.ppml_eltwise_add_mod(u(buf), u(buf), u(buf, 1), 32, q),
+                 lambda: lib.ppml_eltwise_mul_mod(u(buf, 2), u(buf), u(buf), 32, q),
+                 lambda: lib.ppml_eltwise_mul_scalar_mod(u(buf), 3, u(buf, 1), 32, q)):
+        assert call() == lib.PPML_ERR_INVALID_ARGUMENT and "overlaps" in last_error()
+    conv = ffi.new("ppml_base_converter**")
+    src, dst = np.array([97], dtype=np.uint64), np.array([193, 257], dtype=np.uint64)
+    check(lib.ppml_base_converter_create(u(src), 1, u(dst), 2, conv))
+    rows = np.zeros(16, dtype=np.uint64)
+    status = lib.ppml_base_convert(conv[0], u(rows), 8, u(rows), 16, 8, lib.PPML_CONVERT_EXACT)
+    message = last_error()
+    lib.ppml_base_converter_free(conv[0])
+    assert status == lib.PPML_ERR_INVALID_ARGUMENT and "overlaps in" in message
