@@ -8,6 +8,7 @@ where the Python API raises ``DecryptionError``."""
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import warnings
 
@@ -112,8 +113,12 @@ def test_base_converter_count_is_checked_before_the_moduli_are_read():
         status = lib.ppml_base_converter_create(last, 257, ffi.cast("uint64_t*", to.ctypes.data), 1, out)
         print(status == lib.PPML_ERR_INVALID_ARGUMENT)
     """)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    # The pyppml this process uses, from a neutral directory (a CI checkout has no compiled core).
+    import pyppml
+
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(pyppml.__file__))}
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60,
+                           cwd=tempfile.gettempdir())
     assert child.returncode == 0 and child.stdout.strip() == "True", (child.returncode, child.stderr[-500:])
 
 

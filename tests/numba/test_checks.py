@@ -65,14 +65,12 @@ def test_import_without_numba_names_the_extra(tmp_path):
     assert 'pip install "pyppml[numba]"' in out.stdout
 
 
-def test_ring_plan_pickles_as_its_parameters():
+def test_ring_plan_pickles_as_its_parameters(tmp_path):
     """Review: a pickled RingPlan carried raw C-ABI handle addresses; in another process
     they pointed at nothing (a generic RuntimeError) or, by chance, at another table (the
     wrong prime, silently). A plan is rebuilt from (n, moduli, backend) where it lands,
     and a prime at or above 2**61 is refused with the plan's own message."""
     import pickle
-    import subprocess
-    import sys
 
     from pyppml.numba import RingPlan
 
@@ -81,8 +79,10 @@ def test_ring_plan_pickles_as_its_parameters():
         code = ("import pickle, sys; from pyppml.numba import RingPlan; p = pickle.loads(sys.stdin.buffer.read()); "
                 "q = RingPlan(16, [97, 193], backend='" + backend + "'); "
                 "import numpy as np; print(all(np.array_equal(a, b) for a, b in zip(p, q)))")
+        # The pyppml this process uses, from a neutral directory (a CI checkout has no compiled core).
+        env = dict(os.environ, PYTHONPATH=str(pathlib.Path(pyppml.__file__).resolve().parents[1]))
         child = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(plan), capture_output=True,
-                               env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, timeout=120)
+                               env=env, cwd=tmp_path, timeout=120)
         assert child.stdout.strip() == b"True", child.stderr[-400:]
     with pytest.raises(ParameterError, match="below 2\\*\\*61"):
         RingPlan(4, [(1 << 61) + 9])
