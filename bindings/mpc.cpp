@@ -190,7 +190,8 @@ void init_mpc(py::module_& parent) {
       [](SharedPrng& prng, const py::handle& obj, std::size_t n, std::size_t t) {
         auto s = u64("mpc.shamir_share", "secrets", obj);
         if (n < 1 || n > mpc::kMaxShamirParties)
-          throw_parameter("mpc.shamir_share", "n", "is out of range", "1 <= n <= 4096", n);
+          throw_parameter("mpc.shamir_share", "n", "is out of range",
+                          "1 <= n <= " + std::to_string(mpc::kMaxShamirParties), n);
         auto shape = shape_of(s);
         shape.insert(shape.begin(), static_cast<py::ssize_t>(n));
         U64 out(shape);

@@ -116,5 +116,9 @@ void write_out(const char* api, const void* data, std::size_t size, void* buf, s
 void require_length(const char* api, const char* arg, std::size_t got, std::size_t expected);
 // Every value of data[0..len) below bound.
 void require_below(const char* api, const char* arg, const uint64_t* data, std::size_t len, uint64_t bound);
+// Whether the word ranges [a, a + a_len) and [b, b + b_len) share a word.
+inline bool overlaps(const uint64_t* a, std::size_t a_len, const uint64_t* b, std::size_t b_len) {
+  return a < b + b_len && b < a + a_len;
+}
 
 }  // namespace ppml::capi

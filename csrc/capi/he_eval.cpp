@@ -52,9 +52,7 @@ void check_ckks_scale(const char* api, const ppml_context& h, double scale, int 
   const double lo = std::ldexp(std::sqrt(static_cast<double>(h.ctx->n())), 10);
   if (!(scale >= lo))
     ppml::throw_parameter(api, what, "scale is too small", "scale >= 2^10 sqrt(n) = " + std::to_string(lo), scale);
-  const auto& base = *h.ctx->q_base(level);
-  double log_q = 0;
-  for (std::size_t i = 0; i < base.size(); ++i) log_q += std::log2(static_cast<double>(base[i].value()));
+  const double log_q = h.ctx->log2_q(level);
   if (!(std::log2(scale) <= log_q - 1))
     ppml::throw_parameter(api, what, "scale exceeds the modulus",
                           "scale <= Q_level / 2 = 2^" + std::to_string(log_q - 1) + " (headroom for |value| <= 1)",

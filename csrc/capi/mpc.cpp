@@ -1,5 +1,7 @@
 // C ABI of Shamir t-of-n sharing over p = 2^61 - 1 (the layout of pyppml.mpc.shamir_share:
 // row j - 1 holds party j's shares, f(j)), from a fresh OS-keyed CSPRNG per call.
+#include <string>
+
 #include "capi/boundary.hpp"
 #include "mpc/shamir.hpp"
 #include "random/prng.hpp"
@@ -14,7 +16,8 @@ int ppml_shamir_share(const uint64_t* secrets, size_t count, size_t parties, siz
   return ppml::capi::guard(api, [&] {
     using namespace ppml::capi;
     if (parties < 1 || parties > ppml::mpc::kMaxShamirParties)
-      ppml::throw_parameter(api, "parties", "is out of range", "1 <= parties <= 4096", parties);
+      ppml::throw_parameter(api, "parties", "is out of range",
+                            "1 <= parties <= " + std::to_string(ppml::mpc::kMaxShamirParties), parties);
     if (threshold < 1 || threshold > parties)
       ppml::throw_parameter(api, "threshold", "is out of range", "1 <= threshold <= parties", threshold);
     if (count) {
@@ -35,7 +38,7 @@ int ppml_shamir_reconstruct(const uint64_t* points, size_t k, const uint64_t* sh
   return ppml::capi::guard(api, [&] {
     using namespace ppml::capi;
     if (k < 1 || k > ppml::mpc::kMaxShamirParties)
-      ppml::throw_parameter(api, "k", "is out of range", "1 <= k <= 4096", k);
+      ppml::throw_parameter(api, "k", "is out of range", "1 <= k <= " + std::to_string(ppml::mpc::kMaxShamirParties), k);
     require_pointer(api, "points", points);
     if (count > (size_t{1} << 40)) ppml::throw_parameter(api, "count", "is too large", "at most 2^40", count);
     require_length(api, "shares_len", shares_len, k * count);

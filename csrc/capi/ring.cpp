@@ -40,7 +40,7 @@ ppml::math::Modulus binary_args(const char* api, const uint64_t* a, const uint64
   // out may be an input itself, but not shifted against one: the kernels read ahead of
   // what they write, so a partial overlap reads values already overwritten.
   for (const uint64_t* in : {a, b})
-    if (in != out && in < out + len && out < in + len)
+    if (in != out && overlaps(in, len, out, len))
       ppml::throw_parameter(api, "out", "partly overlaps an input", "the same buffer or a separate one",
                             "a shifted one");
   require_below(api, "a", a, len, modulus);
@@ -109,7 +109,7 @@ int ppml_eltwise_mul_scalar_mod(const uint64_t* a, uint64_t scalar, uint64_t* ou
     const ppml::math::Modulus m(modulus);
     if (scalar >= modulus)
       throw ppml::ParameterError(ppml::describe(api, "scalar", "is out of range", "scalar < modulus", scalar));
-    if (a != out && a < out + len && out < a + len)
+    if (a != out && overlaps(a, len, out, len))
       ppml::throw_parameter(api, "out", "partly overlaps a", "the same buffer or a separate one", "a shifted one");
     if (len) ppml::rns::mul_scalar_mod(a, scalar, out, len, m);
   });

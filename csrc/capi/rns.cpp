@@ -57,7 +57,7 @@ int ppml_base_convert(const ppml_base_converter* c, const uint64_t* in, size_t i
     require_length(api, "in_len", in_len, from * n);
     require_length(api, "out_len", out_len, to * n);
     // The conversion reads every source limb while it writes the targets.
-    if (in < out + to * n && out < in + from * n)
+    if (overlaps(in, from * n, out, to * n))
       ppml::throw_parameter(api, "out", "overlaps in", "a separate buffer", "an overlapping one");
     for (size_t i = 0; i < from; ++i) require_below(api, "in", in + i * n, n, conv.from()[i].value());
     switch (mode) {
@@ -81,7 +81,7 @@ int ppml_automorphism(const uint64_t* in, uint64_t* out, size_t n, uint64_t modu
     const int64_t two_n = static_cast<int64_t>(2 * n);
     const uint64_t kk = static_cast<uint64_t>(((k % two_n) + two_n) % two_n);
     if ((kk & 1) == 0) ppml::throw_parameter(api, "k", "is even", "an odd exponent (mod 2n)", k);
-    if (in == out || (in < out + n && out < in + n))
+    if (overlaps(in, n, out, n))
       ppml::throw_parameter(api, "out", "overlaps in", "a separate buffer", "an overlapping one");
     require_below(api, "in", in, n, modulus);
     if (form == PPML_FORM_COEFFICIENT)

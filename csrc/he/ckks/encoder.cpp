@@ -103,12 +103,7 @@ uint64_t integer_double_mod(double x, const math::Modulus& q) {
 }  // namespace
 
 // floor(log2 Q_level): a coefficient must stay below 2^(that - 1) to be decodable.
-int Encoder::coefficient_log_bound(int level) const {
-  const auto& base = *ctx_.q_base(level);
-  double log_q = 0;
-  for (std::size_t i = 0; i < base.size(); ++i) log_q += std::log2(static_cast<double>(base[i].value()));
-  return static_cast<int>(log_q) - 1;
-}
+int Encoder::coefficient_log_bound(int level) const { return static_cast<int>(ctx_.log2_q(level)) - 1; }
 
 namespace {
 // round(x), refused when it is not finite or reaches 2^log_bound. The message names the

@@ -1,5 +1,7 @@
 #include "he/rlwe/context.hpp"
 
+#include <cmath>
+
 #include "he/rlwe/key_switch_aux.hpp"
 
 namespace ppml::rlwe {
@@ -40,6 +42,13 @@ const rns::BaseConverter& Context::mod_up_converter(int level, int digit) const 
   auto conv = std::make_unique<rns::BaseConverter>(std::make_shared<const rns::RnsBase>(from),
                                                    std::make_shared<const rns::RnsBase>(to));
   return *mod_up_.emplace(key, std::move(conv)).first->second;
+}
+
+double Context::log2_q(int level) const {
+  const auto& base = *q_base(level);
+  double log_q = 0;
+  for (std::size_t i = 0; i < base.size(); ++i) log_q += std::log2(static_cast<double>(base[i].value()));
+  return log_q;
 }
 
 }  // namespace ppml::rlwe

@@ -38,6 +38,9 @@ class Context {
     check_level("Context", level);
     return q_bases_[static_cast<std::size_t>(level)];
   }
+  // log2(Q_level), Q_level = q_0 ... q_level, as a double (the scale and coefficient
+  // bounds of CKKS are stated against it).
+  double log2_q(int level) const;
   void check_level(const char* api, int level) const {
     if (level < 0 || level > max_level())
       throw_parameter(api, "level", "is out of range", "0 <= level <= " + std::to_string(max_level()), level);

@@ -39,11 +39,15 @@ SECURE_MIN_WEIGHT = 32
 SPARSE_KEY_MAX_BITS = 380
 
 
+def _check_weight(api: str, weight) -> None:
+    if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= 64:
+        raise ParameterError(f"{api}: ephemeral_weight is out of range; expected 1 <= h <= 64, got {weight!r}")
+
+
 def check_sparse_key(api: str, security, weight: int, q0_p_bits: float, n: int) -> None:
     """Refuse a sparse-secret key outside the setting its security argument covers, unless
     security is None (explicitly unchecked)."""
-    if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= 64:
-        raise ParameterError(f"{api}: ephemeral_weight is out of range; expected 1 <= h <= 64, got {weight!r}")
+    _check_weight(api, weight)
     if security is None:
         return
     if weight < SECURE_MIN_WEIGHT:
@@ -60,8 +64,7 @@ def _check(levels_after, scale_bits, ephemeral_weight) -> None:
         raise ParameterError(f"bootstrappable: levels_after is invalid; expected an integer >= 1, got {levels_after!r}")
     if not 30 <= scale_bits <= 50:
         raise ParameterError(f"bootstrappable: scale_bits is out of range; expected 30 <= scale_bits <= 50, got {scale_bits}")
-    if not isinstance(ephemeral_weight, int) or not 1 <= ephemeral_weight <= 64:
-        raise ParameterError(f"bootstrappable: ephemeral_weight is out of range; expected 1 <= h <= 64, got {ephemeral_weight!r}")
+    _check_weight("bootstrappable", ephemeral_weight)
 
 
 def choose_ring(levels_after: int, slots: int | None, poly_degree: int | None, scale_bits: int, level_budget,
