@@ -270,6 +270,15 @@ def test_a_sum_of_one_client_is_never_planned():
     server.receive_upload(0, clients[0].upload(1, updates(9, 1, 8)[0]))
     with pytest.raises((ProtocolError, TooFewSurvivorsError)):
         committee_round(server, members)
+    # A plan altered after its checks (frozen, but not against object.__setattr__): the
+    # server passes the lone upload on, and the members' own floor of two refuses it.
+    weak = OneTimeParams(4, 8, members=2, min_clients=2)
+    object.__setattr__(weak, "min_clients", 1)
+    members = [OneTimeMember(j, weak, signed=False) for j in range(2)]
+    server = OneTimeServer(weak, 1, signed=False)
+    server.receive_upload(0, OneTimeClient(0, weak, [m.public_key for m in members]).upload(1, updates(9, 1, 8)[0]))
+    with pytest.raises(ProtocolError, match="client set is too small; expected >= 2"):
+        committee_round(server, members)
 
 
 def test_loopback_processes_with_client_and_member_dropouts():
