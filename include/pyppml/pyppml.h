@@ -25,7 +25,7 @@
 /* ABI version = (major << 16) | minor. A program built against major M runs on any library
  * with major M and minor >= the minor it was built with. */
 #define PPML_ABI_VERSION_MAJOR 2
-#define PPML_ABI_VERSION_MINOR 0
+#define PPML_ABI_VERSION_MINOR 1
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +56,19 @@ typedef enum ppml_status {
 PPML_API const char* ppml_last_error(void);
 /* (PPML_ABI_VERSION_MAJOR << 16) | PPML_ABI_VERSION_MINOR of the library loaded. */
 PPML_API uint32_t ppml_abi_version(void);
+/* Process-wide settings of this library (separate from the Python module's, which holds
+ * its own copy of the core). Both apply to the calls that start after the change.
+ * Kernels: "auto" (the widest this CPU and build support), "scalar", "avx2" or "avx512";
+ * every backend gives bit-identical results. Initially PYPPML_BACKEND, else "auto". An
+ * unknown or unavailable name is PPML_ERR_INVALID_ARGUMENT. Since 2.1. */
+PPML_API int ppml_set_backend(const char* name);
+/* The backend the kernels use now: "scalar", "avx2" or "avx512" (a static string). */
+PPML_API const char* ppml_backend(void);
+/* Threads of the parallel kernels, the calling thread included: 1 <= n <= 4096, else
+ * PPML_ERR_INVALID_ARGUMENT. Results are bit-identical whatever n. Initially
+ * PYPPML_NUM_THREADS, else the CPUs this process may run on. Since 2.1. */
+PPML_API int ppml_set_num_threads(int n);
+PPML_API int ppml_get_num_threads(void);
 
 /* ---- ring: negacyclic NTT over Z_q[X]/(X^n + 1) ------------------------------------- */
 
