@@ -94,14 +94,17 @@ class Ciphertext(RlweObject):
         a, b = Ciphertext._align(self, other, "multiply")
         return a._wrap(a._bfv.multiply_relinearize(a._native, b._native, a._relin_key()))
 
-    def multiply_plain(self, pt: Plaintext) -> "Ciphertext":
-        return self._wrap(self._bfv.multiply_plain(self._native, pt._native))
+    def multiply_plain(self, pt) -> "Ciphertext":
+        """With a Plaintext, an integer (every slot) or exactly ``slots`` integers."""
+        return self._wrap(self._bfv.multiply_plain(self._native, self._plain(pt, "multiply_plain")._native))
 
-    def add_plain(self, pt: Plaintext) -> "Ciphertext":
-        return self._wrap(self._bfv.add_plain(self._native, pt._native))
+    def add_plain(self, pt) -> "Ciphertext":
+        """With a Plaintext, an integer (every slot) or exactly ``slots`` integers."""
+        return self._wrap(self._bfv.add_plain(self._native, self._plain(pt, "add_plain")._native))
 
-    def sub_plain(self, pt: Plaintext) -> "Ciphertext":
-        return self._wrap(self._bfv.sub_plain(self._native, pt._native))
+    def sub_plain(self, pt) -> "Ciphertext":
+        """With a Plaintext, an integer (every slot) or exactly ``slots`` integers."""
+        return self._wrap(self._bfv.sub_plain(self._native, self._plain(pt, "sub_plain")._native))
 
     def mod_switch_to_next(self) -> "Ciphertext":
         """Drop the last prime (divide and round): smaller, same message, less budget headroom."""
@@ -145,14 +148,14 @@ class Ciphertext(RlweObject):
             raise ParameterError(
                 f"{api}: values has the wrong shape; expected an integer or exactly {ctx.slots} values "
                 f"(encode() a shorter vector to zero-pad it), got shape {arr.shape}")
-        return ctx._plaintext(arr)
+        return ctx._plaintext(arr, api)
 
     # ------------------------------------------------------------ operators
     def __add__(self, other):
         if isinstance(other, Ciphertext):
             a, b = Ciphertext._align(self, other, "add")
             return a._wrap(a._ctx.add(a._native, b._native))
-        return self.add_plain(self._plain(other, "add"))
+        return self._wrap(self._bfv.add_plain(self._native, self._plain(other, "add")._native))
 
     __radd__ = __add__
 
@@ -160,7 +163,7 @@ class Ciphertext(RlweObject):
         if isinstance(other, Ciphertext):
             a, b = Ciphertext._align(self, other, "sub")
             return a._wrap(a._ctx.sub(a._native, b._native))
-        return self.sub_plain(self._plain(other, "sub"))
+        return self._wrap(self._bfv.sub_plain(self._native, self._plain(other, "sub")._native))
 
     def __rsub__(self, other):
         return (-self) + other
@@ -177,7 +180,7 @@ class Ciphertext(RlweObject):
             scalar = self._integer(other, "multiply")
             if scalar is not None:
                 return self._wrap(self._bfv.multiply_scalar(self._native, scalar % self.context.plain_modulus))
-        return self.multiply_plain(self._plain(other, "multiply"))
+        return self._wrap(self._bfv.multiply_plain(self._native, self._plain(other, "multiply")._native))
 
     __rmul__ = __mul__
 

@@ -10,7 +10,7 @@ import numpy as np
 from pyppml import ring as _ring
 from pyppml._core import ParameterError
 from pyppml._core import he as _he
-from pyppml._ring_choice import refine_refusal
+from pyppml._ring_choice import RING_DEGREES, refine_refusal
 from pyppml._rlwe import RlweContext, native_context, signed_powers_of_two
 from pyppml.bfv.params import choose_parameters
 
@@ -93,8 +93,11 @@ class Context(RlweContext):
             def plain_modulus_for(n: int) -> int:
                 return int(plain_modulus) if plain_modulus is not None else _batching_prime(n, bits)
 
+            chosen = poly_degree is None
             poly_degree, t, q_bits, p_bits = choose_parameters(poly_degree, plain_modulus_for, depth, coeff_mod_bits,
                                                                special_mod_bits, dnum, security, security_standard)
+            if chosen and plain_modulus is not None:
+                _check_batching_kept(int(plain_modulus), int(poly_degree))
             try:
                 _native = native_context("bfv", poly_degree, q_bits, p_bits, dnum, security, security_standard, t)
             except ParameterError as e:
@@ -143,11 +146,16 @@ class Context(RlweContext):
 
     def keygen(self, rotations: Iterable[int] | None = None, columns: bool = True, relin: bool = True) -> None:
         """Secret, public, relinearization and Galois keys (default rotations: every
-        power of two in both directions, plus the row swap)."""
+        power of two in both directions, plus the row swap). Without batching there are
+        no slots: no Galois keys by default, and explicit rotations are refused."""
         self._generate_keys(relin)
-        self.generate_rotation_keys(rotations, columns)
+        if self.batching or rotations:
+            self.generate_rotation_keys(rotations, columns)
 
     def generate_rotation_keys(self, rotations: Iterable[int] | None = None, columns: bool = True) -> None:
+        if not self.batching:
+            raise ParameterError(f"generate_rotation_keys: the context has no slots to rotate; expected a plain_modulus "
+                                 f"that batches (prime, = 1 mod {2 * self.poly_degree}), got t = {self.plain_modulus}")
         self._rotation_keys(rotations, self.row_size, self.column_element if columns else None)
 
     def default_rotations(self) -> list[int]:
@@ -203,16 +211,22 @@ class Context(RlweContext):
             out[out > t // 2] -= t
         return out
 
-    def _plaintext(self, values):
+    def _plaintext(self, values, api: str = "encrypt"):
         from pyppml.bfv.ciphertext import Plaintext
 
         if isinstance(values, Plaintext):
             return values
-        return self.encode(values) if self.batching else self.encode_coefficients(values)
+        if not self.batching:
+            # Coefficients multiply as polynomials, not slot by slot: never chosen silently.
+            raise ParameterError(f"{api}: values need batching, which plain_modulus does not allow at this ring; "
+                                 f"expected a prime t = 1 mod {2 * self.poly_degree} (or a Plaintext from "
+                                 f"encode_coefficients), got t = {self.plain_modulus}")
+        return self.encode(values)
 
     # ------------------------------------------------------------------ encryption
     def encrypt(self, values, symmetric: bool | None = None):
-        """Encrypt integers (batched if t allows it, else as coefficients) or a Plaintext.
+        """Encrypt integers into the slots (t must batch: a prime t = 1 mod 2n) or a
+        Plaintext (``encode_coefficients`` for the coefficient encoding of any t).
         Public-key encryption unless ``symmetric`` (default: symmetric when the secret
         key is here: the uniform half is stored as a seed)."""
         from pyppml.bfv.ciphertext import Ciphertext
@@ -305,6 +319,17 @@ class Context(RlweContext):
         from pyppml.bfv.serialization import restore_context
 
         return restore_context, (self.to_bytes(),)
+
+
+def _check_batching_kept(t: int, poly_degree: int) -> None:
+    """A ring chosen for the depth must not silently lose the batching a smaller one has."""
+    if not _ring.is_prime(t) or t % (2 * poly_degree) == 1:
+        return
+    largest = max((n for n in RING_DEGREES if t % (2 * n) == 1), default=None)
+    if largest is not None:
+        raise ParameterError(f"Context: plain_modulus batches only up to n = {largest}, but this depth needs a larger ring; "
+                             f"expected a prime t = 1 mod {2 * poly_degree} (e.g. plain_modulus_bits=) or an explicit "
+                             f"poly_degree for the coefficient encoding, got {t}")
 
 
 def _batching_prime(poly_degree: int, bits: int) -> int:

@@ -131,7 +131,7 @@ def test_coefficient_encoder_any_t():
     rng = np.random.default_rng(7)
     n, t = ctx.poly_degree, 1 << 16
     a, b = rng.integers(0, t, (2, n))
-    ca, cb = ctx.encrypt(a), ctx.encrypt(b)
+    ca, cb = ctx.encrypt(ctx.encode_coefficients(a)), ctx.encrypt(ctx.encode_coefficients(b))
     # negacyclic product of the coefficient polynomials mod t (a sparse factor keeps
     # the reference fast)
     a_sparse = np.zeros(n, dtype=np.int64)
@@ -141,11 +141,35 @@ def test_coefficient_encoder_any_t():
         rolled = np.roll(b, i)
         rolled[:i] *= -1
         ref = (ref + a_sparse[i] * rolled) % t
-    prod = ctx.encrypt(a_sparse) * cb
+    prod = ctx.encrypt(ctx.encode_coefficients(a_sparse)) * cb
     assert np.array_equal(ctx.decrypt(prod), ref)
     assert np.array_equal(ctx.decrypt(ca + cb), (a + b) % t)
     with pytest.raises(ParameterError, match="batching"):
         ctx.encode([1, 2])
+    # Without slots, values are never encoded as coefficients behind the caller's back (a
+    # product would be a polynomial product, not a slot-wise one), and nothing rotates.
+    with pytest.raises(ParameterError, match=r"encrypt: values need batching.*got t = 65536"):
+        ctx.encrypt([1, 2, 3])
+    with pytest.raises(ParameterError, match=r"multiply_plain: values need batching"):
+        ca.multiply_plain(a)
+    with pytest.raises(ParameterError, match=r"generate_rotation_keys: .*no slots.*got t = 65536"):
+        ctx.generate_rotation_keys([1])
+    with pytest.raises(ParameterError, match=r"rotate: .*no slots"):
+        ca.rotate_rows(1)
+    assert ctx.galois_keys is None  # keygen() made none by default
+
+
+def test_ring_chosen_for_a_depth_keeps_batching():
+    # t = 5 * 2^13 + 1 batches up to n = 4096. A depth that needs n = 8192 is refused
+    # rather than silently switching to the coefficient encoding.
+    t = 40961
+    shallow = bfv.Context(plain_modulus=t, depth=1)
+    assert (shallow.poly_degree, shallow.batching) == (4096, True)
+    with pytest.raises(ParameterError, match=r"plain_modulus batches only up to n = 4096.*got 40961"):
+        bfv.Context(plain_modulus=t, depth=2)
+    # an explicit ring is the caller's choice (coefficient encoding), as is a t that never batches
+    assert not bfv.Context(poly_degree=8192, plain_modulus=t, depth=2).batching
+    assert not bfv.Context(plain_modulus=1 << 16, depth=2).batching
 
 
 def test_errors(ctx, ctx_small, rng):
