@@ -1,55 +1,39 @@
 """What crosses the network in the two-role protocol, as bytes: the encrypted training
-set (owner -> server) and the encrypted model (server -> owner). Format: magic, a JSON
-header (public metadata), then length-prefixed ciphertexts."""
+set (owner -> server) and the encrypted model (server -> owner). Both are
+``pyppml.ml.container`` files (SHA-256 over the whole message, then every field checked):
+a JSON header of public metadata and one part per ciphertext."""
 
 from __future__ import annotations
 
-import json
-import struct
-from dataclasses import dataclass, field
+import numbers
+from dataclasses import asdict, dataclass, field
 
+from pyppml._core import FormatError
 from pyppml.ckks import Ciphertext
+from pyppml.ml import container
 from pyppml.ml.packing import RowPacking
 from pyppml.ml.plan import TrainingPlan
 
-_DATASET = b"PPMLDS01"
-_MODEL = b"PPMLMD01"
+_DATASET, _MODEL = "DATASET", "MODEL"
 
 
-def _pack(magic: bytes, header: dict, cts: list) -> bytes:
-    head = json.dumps(header).encode()
-    parts = [magic, struct.pack("<I", len(head)), head, struct.pack("<I", len(cts))]
-    for ct in cts:
-        b = ct.to_bytes()
-        parts += [struct.pack("<Q", len(b)), b]
-    return b"".join(parts)
+def _ciphertexts(parts: list, context, api: str) -> list:
+    out = []
+    for k, part in enumerate(parts):
+        try:
+            out.append(Ciphertext.from_bytes(part, context))
+        except FormatError as e:
+            raise FormatError(f"{api}: data holds an invalid ciphertext {k}; expected one of this context, got: {e}") from None
+    return out
 
 
-def _unpack(data: bytes, magic: bytes, api: str, context) -> tuple[dict, list]:
-    data = bytes(data)
-    if data[:8] != magic:
-        raise ValueError(f"{api}: data has the wrong magic; expected {magic!r}, got {data[:8]!r}")
-    try:
-        pos = 8
-        (hl,) = struct.unpack_from("<I", data, pos)
-        pos += 4
-        header = json.loads(data[pos:pos + hl].decode())
-        pos += hl
-        (count,) = struct.unpack_from("<I", data, pos)
-        pos += 4
-        cts = []
-        for _ in range(count):
-            (size,) = struct.unpack_from("<Q", data, pos)
-            pos += 8
-            if size > len(data) - pos:
-                raise ValueError(f"{api}: data is truncated; expected {size} more bytes, got {len(data) - pos}")
-            cts.append(Ciphertext.from_bytes(data[pos:pos + size], context))
-            pos += size
-    except (struct.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{api}: data is malformed; expected a serialized {magic.decode()} message, got {exc}") from exc
-    if pos != len(data):
-        raise ValueError(f"{api}: data has trailing bytes; expected {pos} bytes, got {len(data)}")
-    return header, cts
+def _packing(header: dict, context, api: str) -> RowPacking:
+    features = container.field(header, "features", int, api)
+    slots = container.field(header, "slots", int, api)
+    if slots != context.slots or not 1 <= features <= slots:
+        raise FormatError(f"{api}: data has an inconsistent layout; expected {context.slots} slots and 1 to "
+                          f"{context.slots} features, got {slots} and {features}")
+    return RowPacking(features, slots)
 
 
 @dataclass
@@ -61,17 +45,20 @@ class EncryptedDataset:
     ciphertexts: list
 
     def to_bytes(self) -> bytes:
-        header = {"plan": self.plan.to_json(), "features": self.packing.features, "slots": self.packing.slots}
-        return _pack(_DATASET, header, self.ciphertexts)
+        header = {"plan": asdict(self.plan), "features": self.packing.features, "slots": self.packing.slots}
+        return container.pack(_DATASET, header, [ct.to_bytes() for ct in self.ciphertexts])
 
     @classmethod
     def from_bytes(cls, data: bytes, context) -> EncryptedDataset:
-        header, cts = _unpack(data, _DATASET, "EncryptedDataset.from_bytes", context)
-        plan = TrainingPlan.from_json(header["plan"])
-        packing = RowPacking(int(header["features"]), int(header["slots"]))
-        if packing.slots != context.slots or packing.features != plan.n_features:
-            raise ValueError(f"EncryptedDataset.from_bytes: layout does not match; expected {context.slots} slots and {plan.n_features} features, got {packing.slots} and {packing.features}")
-        return cls(plan, packing, cts)
+        api = "EncryptedDataset.from_bytes"
+        header, parts = container.unpack(data, _DATASET, api)
+        if set(header) != {"plan", "features", "slots"}:
+            raise FormatError(f"{api}: data has an unexpected header; expected plan, features and slots, got {sorted(header)}")
+        plan = TrainingPlan.from_dict(header["plan"], api)
+        packing = _packing(header, context, api)
+        if packing.features != plan.n_features:
+            raise FormatError(f"{api}: data has an inconsistent layout; expected {plan.n_features} features, got {packing.features}")
+        return cls(plan, packing, _ciphertexts(parts, context, api))
 
 
 @dataclass
@@ -87,11 +74,20 @@ class EncryptedModel:
     def to_bytes(self) -> bytes:
         header = {"features": self.packing.features, "slots": self.packing.slots, "history": len(self.history),
                   "timings": self.timings}
-        return _pack(_MODEL, header, [self.weights] + list(self.history))
+        return container.pack(_MODEL, header, [ct.to_bytes() for ct in [self.weights, *self.history]])
 
     @classmethod
     def from_bytes(cls, data: bytes, context) -> EncryptedModel:
-        header, cts = _unpack(data, _MODEL, "EncryptedModel.from_bytes", context)
-        if len(cts) != 1 + int(header["history"]):
-            raise ValueError(f"EncryptedModel.from_bytes: ciphertext count is wrong; expected {1 + int(header['history'])}, got {len(cts)}")
-        return cls(RowPacking(int(header["features"]), int(header["slots"])), cts[0], cts[1:], header.get("timings", {}))
+        api = "EncryptedModel.from_bytes"
+        header, parts = container.unpack(data, _MODEL, api)
+        if set(header) != {"features", "slots", "history", "timings"}:
+            raise FormatError(f"{api}: data has an unexpected header; expected features, slots, history and timings, "
+                              f"got {sorted(header)}")
+        packing = _packing(header, context, api)
+        if len(parts) != 1 + container.field(header, "history", int, api):
+            raise FormatError(f"{api}: data has the wrong ciphertext count; expected 1 + history, got {len(parts)}")
+        timings = container.field(header, "timings", dict, api)
+        if not all(isinstance(k, str) and isinstance(v, numbers.Real) and not isinstance(v, bool) for k, v in timings.items()):
+            raise FormatError(f"{api}: data has invalid timings; expected seconds by name, got another object")
+        cts = _ciphertexts(parts, context, api)
+        return cls(packing, cts[0], cts[1:], timings)

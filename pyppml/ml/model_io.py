@@ -76,18 +76,7 @@ def _number_dict(value, name: str) -> dict:
 
 
 def _plan(value) -> TrainingPlan:
-    names = {f.name for f in dataclasses.fields(TrainingPlan)}
-    if not isinstance(value, dict) or set(value) - names:
-        raise _fail("an invalid plan_", f"an object with fields among {sorted(names)}",
-                    type(value).__name__ if not isinstance(value, dict) else sorted(set(value) - names))
-    try:
-        plan = TrainingPlan(**value)
-        plan.approximation  # noqa: B018 -- checks the sigmoid fields
-        if plan.method not in ("nesterov", "newton") or len(plan.steps) != plan.n_features:
-            raise ValueError("method or steps")
-    except (TypeError, ValueError) as exc:
-        raise _fail("an invalid plan_", "a TrainingPlan", type(exc).__name__) from None
-    return plan
+    return TrainingPlan.from_dict(value, _API_LOAD, "plan_")
 
 
 def model_from_bytes(cls, data):

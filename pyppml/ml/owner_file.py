@@ -56,8 +56,10 @@ def owner_from_bytes(cls, data):
         raise FormatError(f"{_API}: data has invalid settings; expected exactly {list(_SETTINGS)}, got another set")
     try:
         owner = cls(**settings)
-        plan = TrainingPlan(**header["plan"])
+        plan = TrainingPlan.from_dict(header["plan"], _API)
         packing = RowPacking(*(int(v) for v in header["packing"]))
+    except FormatError:
+        raise
     except (TypeError, ValueError) as exc:
         raise FormatError(f"{_API}: data has invalid settings, plan or packing; expected the saved owner's, got "
                           f"{type(exc).__name__}") from None

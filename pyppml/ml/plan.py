@@ -22,10 +22,12 @@ plan then says so (``steps_from_data``) and they are released to the server.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
 import numpy as np
 
+from pyppml._core import FormatError
 from pyppml.ml.sigmoid import SigmoidApproximation
 
 METHODS = ("nesterov", "newton")
@@ -99,10 +101,70 @@ class TrainingPlan:
 
     @classmethod
     def from_json(cls, text: str) -> TrainingPlan:
-        data = json.loads(text)
-        if data.get("method") not in METHODS:
-            raise ValueError(f"TrainingPlan: method is unknown; expected one of {METHODS}, got {data.get('method')!r}")
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise FormatError(f"TrainingPlan.from_json: text is not JSON; expected a plan's to_json(), got {type(exc).__name__}") from None
+        return cls.from_dict(data, "TrainingPlan.from_json")
+
+    @classmethod
+    def from_dict(cls, data, api: str, name: str = "plan") -> TrainingPlan:
+        """A plan from its fields as read from bytes, every field checked (a file or a
+        message may be corrupt or foreign: a FormatError names the field, never a value)."""
+        names = [f.name for f in fields(cls)]
+        required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+        if not isinstance(data, dict) or not set(required) <= set(data) <= set(names):
+            raise _bad(api, name, "fields", f"{required}, optionally {sorted(set(names) - set(required))}",
+                       sorted(data) if isinstance(data, dict) else type(data).__name__)
+        data = dict(data)
+        if data["method"] not in METHODS:
+            raise _bad(api, name, "method", f"one of {METHODS}", "another value")
+        iterations = _integer(data, name, "iterations", 0, _MAX_ITERATIONS, api)
+        if "etas" not in data:  # files older than the field
+            data["etas"] = nesterov_etas(iterations)
+        data.setdefault("steps_from_data", False)
+        _integer(data, name, "n_samples", 1, 2**53, api)
+        n_features = _integer(data, name, "n_features", 1, 2**31, api)
+        degree = _integer(data, name, "sigmoid_degree", 1, _MAX_DEGREE, api)
+        if degree % 2 == 0:
+            raise _bad(api, name, "sigmoid_degree", "an odd integer", "an even one")
+        _reals(data, name, "steps", n_features, api)
+        _reals(data, name, "sigmoid_coeffs", degree + 1, api)
+        _reals(data, name, "etas", iterations, api)
+        bound = data["sigmoid_bound"]
+        if not (_finite(bound) and bound > 0):
+            raise _bad(api, name, "sigmoid_bound", "a finite number > 0", "another value")
+        if data["sigmoid_method"] not in ("least_squares", "chebyshev"):
+            raise _bad(api, name, "sigmoid_method", "'least_squares' or 'chebyshev'", "another value")
+        if not isinstance(data["steps_from_data"], bool):
+            raise _bad(api, name, "steps_from_data", "a boolean", type(data["steps_from_data"]).__name__)
         return cls(**data)
+
+
+_MAX_ITERATIONS, _MAX_DEGREE = 10_000, 63
+
+
+def _bad(api: str, what: str, name: str, expected: str, got) -> FormatError:
+    return FormatError(f"{api}: {what} has an invalid field {name!r}; expected {expected}, got {got}")
+
+
+def _integer(data: dict, what: str, name: str, low: int, high: int, api: str) -> int:
+    v = data[name]
+    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+        raise _bad(api, what, name, f"an integer in [{low}, {high}]", type(v).__name__ if not isinstance(v, int) else "one outside")
+    return v
+
+
+def _reals(data: dict, what: str, name: str, length: int, api: str) -> None:
+    v = data[name]
+    if not isinstance(v, list) or len(v) != length:
+        raise _bad(api, what, name, f"a list of {length} numbers", type(v).__name__ if not isinstance(v, list) else f"{len(v)} entries")
+    if not all(map(_finite, v)):
+        raise _bad(api, what, name, "finite numbers", "another entry")
+
+
+def _finite(x) -> bool:
+    return not isinstance(x, bool) and isinstance(x, (int, float)) and math.isfinite(x)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ import pytest
 from pyppml import FormatError, MismatchError, ParameterError, ckks
 from pyppml.ml import (
     DataOwner,
+    EncryptedDataset,
     EncryptedLogisticRegression,
+    EncryptedModel,
     EncryptedRecords,
     EncryptedScores,
     container,
@@ -202,6 +204,70 @@ def test_owner_file_refuses_bad_bytes(owner_run, tmp_path, case):
 def save_and_read_secret(ctx, tmp_path):
     save_secret_context(ctx, tmp_path / "ctx.key")
     return (tmp_path / "ctx.key").read_bytes()
+
+
+# ---------------------------------------------------------------------- training messages
+@pytest.fixture(scope="module")
+def messages(small_data):
+    """The owner's encrypted training set and the server's model, as bytes, with the
+    server's public context."""
+    X, y = small_data
+    owner = DataOwner(iterations=1, poly_degree=8192, bootstrapping=False)
+    dataset = owner.encrypt(X, y)
+    server = ckks.Context.from_bytes(owner.public_context_bytes())
+    model = train_encrypted(server, dataset, progress=False)
+    return server, dataset.to_bytes(), model.to_bytes()
+
+
+def test_training_messages_round_trip(messages):
+    server, dataset, model = messages
+    assert EncryptedDataset.from_bytes(dataset, server).to_bytes() == dataset
+    assert EncryptedModel.from_bytes(model, server).to_bytes() == model
+
+
+def test_training_messages_refuse_truncated_or_altered_bytes(messages):
+    # One flipped bit of the JSON header used to load as another plan (iterations 1 -> 9,
+    # a step 0.117 -> 1.117) or escape as a KeyError: the whole message is digested now.
+    server, dataset, model = messages
+    _assert_all_refused(lambda d: EncryptedDataset.from_bytes(d, server), dataset, "EncryptedDataset.from_bytes")
+    _assert_all_refused(lambda d: EncryptedModel.from_bytes(d, server), model, "EncryptedModel.from_bytes")
+    header_end = 24 + int.from_bytes(dataset[16:20], "little")
+    for pos in range(20, header_end, 7):  # every part of the header, not only 24 samples
+        flipped = bytearray(dataset)
+        flipped[pos] ^= 1 << (pos % 8)
+        with pytest.raises(FormatError, match="corrupted"):
+            EncryptedDataset.from_bytes(bytes(flipped), server)
+
+
+def _repack_dataset(data: bytes, edit) -> bytes:
+    header, parts = container.unpack(data, "DATASET", "test")
+    edit(header)
+    return container.pack("DATASET", header, parts)
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda h: h["plan"].update(iterations=10**18), "'iterations'"),
+    (lambda h: h["plan"].update(iterations=True), "'iterations'"),
+    (lambda h: h["plan"].update(steps=h["plan"]["steps"][:-1]), "'steps'"),
+    (lambda h: h["plan"].update(sigmoid_coeffs=["x"] * len(h["plan"]["sigmoid_coeffs"])), "'sigmoid_coeffs'"),
+    (lambda h: h["plan"].update(sigmoid_method="meast_squares"), "'sigmoid_method'"),
+    (lambda h: h["plan"].update(sigmoid_degree=4), "'sigmoid_degree'"),
+    (lambda h: h["plan"].update(sigmoid_bound=-8.0), "'sigmoid_bound'"),
+    (lambda h: h["plan"].update(steps_from_data=1), "'steps_from_data'"),
+    (lambda h: h["plan"].update(extra=1), "'fields'"),
+    (lambda h: h["plan"].pop("method"), "'fields'"),
+    (lambda h: h.update(plan="text"), "'fields'"),
+    (lambda h: h.update(features=h["features"] + 1), "layout"),
+    (lambda h: h.update(slots="many"), "'slots'"),
+    (lambda h: h.pop("slots"), "unexpected header"),
+], ids=["iterations_huge", "iterations_bool", "short_steps", "text_coeffs", "sigmoid_method", "even_degree",
+        "negative_bound", "flag_type", "extra_field", "missing_field", "plan_type", "features", "slots_type",
+        "missing_slots"])
+def test_training_message_refuses_well_formed_but_invalid_fields(messages, edit, match):
+    # The digest is right here: each field is still checked, with a FormatError.
+    server, dataset, _ = messages
+    with pytest.raises(FormatError, match=match):
+        EncryptedDataset.from_bytes(_repack_dataset(dataset, edit), server)
 
 
 # ---------------------------------------------------------------------- key holders' contexts
