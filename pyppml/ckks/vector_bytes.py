@@ -1,21 +1,26 @@
 """Bytes of a ``ckks.Vector``: a fixed header, then each ciphertext in the core's format
-(``Ciphertext.to_bytes``, checksummed and checked against the context on load).
+(``Ciphertext.to_bytes``, checksummed and checked against the context on load), then a
+SHA-256 of everything before it (the header has no checksum of its own: one flipped bit of
+the size loaded a vector of another length).
 
-Layout (little-endian): magic ``PPMLVEC1`` (8 bytes), size (u64: the vector's length),
+Layout (little-endian): magic ``PPMLVEC2`` (8 bytes), size (u64: the vector's length),
 count (u32: ciphertexts, ceil(size / slots)), slots (u32), flags (u8: bit 0 zeros past
 the end, bit 1 the value in every slot, only for size 1), 3 zero bytes; then ``count``
-times a u64 byte length and that many bytes of one ciphertext. Nothing may follow.
+times a u64 byte length and that many bytes of one ciphertext; then the 32-byte digest.
+Nothing may follow. ``PPMLVEC1`` bytes (the same without the digest) still load.
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 
 from pyppml._core import FormatError
 from pyppml._rlwe import as_bytes
 
-MAGIC = b"PPMLVEC1"
+MAGIC, MAGIC_V1 = b"PPMLVEC2", b"PPMLVEC1"
 _HEADER = struct.Struct("<8sQIIB3s")
+_DIGEST = 32
 _ZERO_TAIL, _COPIES = 1, 2
 
 
@@ -25,7 +30,7 @@ def vector_to_bytes(vec) -> bytes:
     for ct in vec.ciphertexts:
         data = ct.to_bytes()
         out += len(data).to_bytes(8, "little") + data
-    return bytes(out)
+    return bytes(out + hashlib.sha256(out).digest())
 
 
 def _fail(problem: str, expected: str, got) -> FormatError:
@@ -40,8 +45,13 @@ def vector_from_bytes(data, context):
     if len(data) < _HEADER.size:
         raise _fail("is truncated", f"a header of {_HEADER.size} bytes", f"{len(data)} bytes")
     magic, size, count, slots, flags, reserved = _HEADER.unpack_from(data)
-    if magic != MAGIC:
-        raise _fail("is not a pyppml vector", "magic 'PPMLVEC1'", "other bytes")
+    if magic not in (MAGIC, MAGIC_V1):
+        raise _fail("is not a pyppml vector", "magic 'PPMLVEC2' (or 'PPMLVEC1')", "other bytes")
+    if magic == MAGIC:
+        body, digest = data[:-_DIGEST], data[-_DIGEST:]
+        if len(body) < _HEADER.size or hashlib.sha256(body).digest() != digest:
+            raise _fail("is corrupted or truncated", "bytes matching their SHA-256", f"a mismatch ({len(data)} bytes)")
+        data = body
     if slots != context.slots:
         raise _fail("was made for another ring", f"{context.slots} slots", slots)
     if size < 1 or count != -(-size // slots):

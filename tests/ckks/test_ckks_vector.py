@@ -6,6 +6,8 @@ adds them (and the rotation key switches), so sums are held to 1e-5 and elementw
 results to 1e-7 - far below any wrong-slot, wrong-chunk or dropped-tail error, which is
 of the size of the values (>= 1e-2)."""
 
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -162,21 +164,37 @@ def test_bytes_round_trip_and_malformed_bytes(vctx, data):
     pub = ckks.Context.from_bytes(vctx.to_bytes(), min_security=None, allow_insecure=True)
     on_server = ckks.Vector.from_bytes(data_, pub)
     assert np.max(np.abs(on_server.decrypt(vctx) - x)) < 1e-7
+    # The digest catches any altered or cut byte; one flipped bit of the size used to
+    # load a vector of another length (10 -> 11 values, another mean).
+    for pos, bit in ((8, 0), (8, 2), (9, 4), (24, 0), (100, 3), (len(data_) - 1, 7)):
+        flipped = bytearray(data_)
+        flipped[pos] ^= 1 << bit
+        with pytest.raises(FormatError, match="Vector.from_bytes: data is corrupted or truncated"):
+            ckks.Vector.from_bytes(bytes(flipped), vctx)
+    body = data_[:-32]
+
+    def digested(blob):  # a well-formed digest: the field checks below the digest still refuse
+        return blob + hashlib.sha256(blob).digest()
+
     bad = {
         "magic": b"XXXXXXXX" + data_[8:],
         "truncated": data_[:-1],
         "extended": data_ + b"\0",
-        "header only": data_[:32],
-        "count": data_[:16] + (2).to_bytes(4, "little") + data_[20:],
-        "size": data_[:8] + (5000).to_bytes(8, "little") + data_[16:],
-        "flags": data_[:24] + b"\x04" + data_[25:],
-        "copies flag on a long vector": data_[:24] + b"\x03" + data_[25:],
-        "chunk length": data_[:32] + (10).to_bytes(8, "little") + data_[40:],
-        "chunk byte": data_[:100] + bytes([data_[100] ^ 1]) + data_[101:],
+        "header only": digested(body[:32]),
+        "count": digested(body[:16] + (2).to_bytes(4, "little") + body[20:]),
+        "size": digested(body[:8] + (5000).to_bytes(8, "little") + body[16:]),
+        "flags": digested(body[:24] + b"\x04" + body[25:]),
+        "copies flag on a long vector": digested(body[:24] + b"\x03" + body[25:]),
+        "chunk length": digested(body[:32] + (10).to_bytes(8, "little") + body[40:]),
+        "chunk byte": digested(body[:100] + bytes([body[100] ^ 1]) + body[101:]),
+        "trailing byte": digested(body + b"\0"),
     }
-    for blob in bad.values():
+    for name, blob in bad.items():
         with pytest.raises(FormatError, match="Vector.from_bytes: data"):
             ckks.Vector.from_bytes(blob, vctx)
+    # bytes of the first format (no digest) still load
+    legacy = ckks.Vector.from_bytes(b"PPMLVEC1" + body[8:], vctx)
+    assert np.max(np.abs(legacy.decrypt() - x)) < 1e-7
     other = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
     with pytest.raises(FormatError, match="was made for another ring; expected 2048 slots, got 1024"):
         ckks.Vector.from_bytes(data_, other)
