@@ -94,3 +94,36 @@ def test_coefficient_form_ciphertext_is_refused(ctx, scheme):
                                           r"form: no ciphertext is stored in coefficient form\), got 0"):
         type(ct).from_bytes(forged, ctx)
     assert np.array_equal(np.round(ctx.decrypt(type(ct).from_bytes(bytes(ct.to_bytes()), ctx))[:8]), np.ones(8))
+
+
+def _resealed(blob: bytes) -> bytes:
+    body = bytes(blob[:-TRAILER])
+    return body + he.checksum(body).to_bytes(8, "little")
+
+
+def test_scheme_byte_is_checked(ctx):
+    # The fingerprint binds the scheme too, but a header that names another one is not
+    # ours: refused, as every other header field is.
+    for blob, load in ((ctx.encrypt(np.ones(8)).to_bytes(), lambda b: ckks.Ciphertext.from_bytes(b, ctx)),
+                       (ctx.key_to_bytes(ctx.public_key), lambda b: ctx.key_from_bytes(b))):
+        forged = bytearray(blob)
+        assert forged[7] == 1  # CKKS
+        forged[7] = 2
+        with pytest.raises(FormatError, match="names another scheme; expected 1, got 2"):
+            load(_resealed(forged))
+        load(blob)
+
+
+def test_secret_key_that_is_not_ternary_is_refused(ctx):
+    # The checksum is no MAC: a secret key altered and resealed used to import as another
+    # key. Every key of the library is ternary, the same modulo every prime, so one changed
+    # evaluation value (a whole limb's coefficients change) is refused.
+    data = ctx.export_secret_key()
+    owner = ckks.Context.from_bytes(ctx.to_bytes(), min_security=None, allow_insecure=True)
+    owner.import_secret_key(data)
+    assert np.abs(owner.decrypt(ctx.encrypt(np.ones(8)))[:8] - 1).max() < 1e-6
+    for pos, bit in ((HEADER, 0), (HEADER + 700, 3), (len(data) - TRAILER - 1, 0)):
+        forged = bytearray(data)
+        forged[pos] ^= 1 << bit
+        with pytest.raises(FormatError, match="is not a secret key of this library; expected ternary coefficients"):
+            owner.import_secret_key(_resealed(forged))

@@ -6,11 +6,13 @@
 
 #include "common/checksum.hpp"
 #include "common/fixed_width_packing.hpp"
+#include "common/aligned_buffer.hpp"
 #include "common/secure_zero.hpp"
 #include "he/rlwe/byte_io.hpp"
 #include "he/rlwe/encryptor.hpp"
 #include "he/rlwe/key_expansion.hpp"
 #include "he/rlwe/sampling.hpp"
+#include "ntt/ntt.hpp"
 
 namespace ppml::rlwe {
 namespace {
@@ -111,6 +113,9 @@ Header expect(ByteReader& r, const Context& ctx, ObjectKind kind) {
   if (h.fingerprint != ctx.fingerprint())
     throw_format(r.api(), "data", "belongs to other parameters", "fingerprint " + std::to_string(ctx.fingerprint()),
                  h.fingerprint);
+  if (h.scheme != static_cast<uint8_t>(ctx.params().scheme))
+    throw_format(r.api(), "data", "names another scheme", std::to_string(static_cast<int>(ctx.params().scheme)),
+                 static_cast<int>(h.scheme));
   return h;
 }
 
@@ -472,6 +477,34 @@ std::string save(const Context& ctx, const SecretKey& sk) {
   return finish(w, at);
 }
 
+namespace {
+
+// Every secret key of this library is ternary: each coefficient is -1, 0 or 1 modulo every
+// prime. A key whose limbs disagree is corrupt or not ours (the checksum is no MAC), and
+// refused before it decrypts anything. The values checked are secret: scratch is wiped and
+// the message names no coefficient.
+void require_ternary(const Context& ctx, const rns::RnsPoly& s, const char* api) {
+  const std::size_t n = ctx.n();
+  AlignedBuffer<uint64_t> coeffs(n, Uninitialized{}, /*secret=*/true);
+  AlignedBuffer<int8_t> sign(n, Uninitialized{}, /*secret=*/true);
+  bool ternary = true;
+  for (std::size_t i = 0; i < s.limbs(); ++i) {
+    const uint64_t q = ctx.modulus(i).value();
+    ntt::inverse(s.limb(i), coeffs.data(), ctx.ntt(i));
+    for (std::size_t j = 0; j < n; ++j) {
+      const uint64_t c = coeffs[j];
+      const int8_t v = c == 0 ? 0 : c == 1 ? 1 : c == q - 1 ? -1 : 2;
+      if (i == 0) sign[j] = v;
+      ternary &= v != 2 && v == sign[j];
+    }
+  }
+  if (!ternary)
+    throw_format(api, "data", "is not a secret key of this library", "ternary coefficients, the same modulo every prime",
+                 "other values");
+}
+
+}  // namespace
+
 SecretKey load_secret_key(const Context& ctx, const std::string& data) {
   ByteReader r = open_checked(data, "SecretKey.from_bytes");
   Header h = expect(r, ctx, ObjectKind::SecretKey);
@@ -480,6 +513,7 @@ SecretKey load_secret_key(const Context& ctx, const std::string& data) {
   SecretKey sk;
   sk.s = rns::RnsPoly(ctx.n(), ctx.qp_base(), rns::Form::Evaluation, /*secret=*/true);
   read_poly(r, sk.s, ctx, packed, identity);
+  require_ternary(ctx, sk.s, r.api());
   sk.fingerprint = ctx.fingerprint();
   sk.key_id = h.key_id;
   return sk;
