@@ -48,6 +48,17 @@ def rotation_steps(steps, api: str) -> int:
     return int(steps)
 
 
+def checked_rotations(rotations, api: str) -> list[int] | None:
+    """``rotations`` as a list of ints (None stays None), every entry checked: a keygen()
+    checks them all before it replaces any key."""
+    if rotations is None:
+        return None
+    if isinstance(rotations, (str, bytes)) or not isinstance(rotations, Iterable):
+        raise ParameterError(f"{api}: rotations is not a list of steps; expected an iterable of integers, "
+                             f"got {type(rotations).__name__}")
+    return [rotation_steps(r, api) for r in rotations]
+
+
 def signed_powers_of_two(period: int) -> list[int]:
     """1, -1, 2, -2, ... below `period`: the default rotation keys."""
     out, k = [], 1
@@ -167,6 +178,7 @@ class RlweContext:
         """Galois keys for slot rotations (mod `period`; default ± every power of two,
         which reach any rotation in log2(period) steps) plus one extra automorphism
         (CKKS conjugation, BFV row swap)."""
+        rotations = checked_rotations(rotations, "generate_rotation_keys")
         if rotations is None:
             rotations = signed_powers_of_two(period)
         elements = {self.galois_element(r) for r in rotations if r % period}

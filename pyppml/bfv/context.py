@@ -11,7 +11,7 @@ from pyppml import ring as _ring
 from pyppml._core import ParameterError
 from pyppml._core import he as _he
 from pyppml._ring_choice import RING_DEGREES, refine_refusal
-from pyppml._rlwe import RlweContext, native_context, signed_powers_of_two
+from pyppml._rlwe import RlweContext, checked_rotations, native_context, rotation_steps, signed_powers_of_two
 from pyppml.bfv.params import choose_parameters
 
 
@@ -137,7 +137,7 @@ class Context(RlweContext):
     # ------------------------------------------------------------------ keys
     def galois_element(self, steps: int) -> int:
         """Galois element rotating both rows left by ``steps`` (3^steps mod 2n, SEAL's)."""
-        return pow(3, steps % self.row_size, 2 * self.poly_degree)
+        return pow(3, rotation_steps(steps, "galois_element") % self.row_size, 2 * self.poly_degree)
 
     @property
     def column_element(self) -> int:
@@ -148,15 +148,21 @@ class Context(RlweContext):
         """Secret, public, relinearization and Galois keys (default rotations: every
         power of two in both directions, plus the row swap). Without batching there are
         no slots: no Galois keys by default, and explicit rotations are refused."""
+        rotations = checked_rotations(rotations, "keygen")  # before any key is replaced
+        if rotations:
+            self._require_slots("keygen")
         self._generate_keys(relin)
-        if self.batching or rotations:
+        if self.batching:
             self.generate_rotation_keys(rotations, columns)
 
     def generate_rotation_keys(self, rotations: Iterable[int] | None = None, columns: bool = True) -> None:
-        if not self.batching:
-            raise ParameterError(f"generate_rotation_keys: the context has no slots to rotate; expected a plain_modulus "
-                                 f"that batches (prime, = 1 mod {2 * self.poly_degree}), got t = {self.plain_modulus}")
+        self._require_slots("generate_rotation_keys")
         self._rotation_keys(rotations, self.row_size, self.column_element if columns else None)
+
+    def _require_slots(self, api: str) -> None:
+        if not self.batching:
+            raise ParameterError(f"{api}: the context has no slots to rotate; expected a plain_modulus that batches "
+                                 f"(prime, = 1 mod {2 * self.poly_degree}), got t = {self.plain_modulus}")
 
     def default_rotations(self) -> list[int]:
         return signed_powers_of_two(self.row_size)

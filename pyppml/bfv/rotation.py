@@ -9,9 +9,7 @@ from pyppml._rlwe import rotation_steps
 
 def _keys(ct):
     ctx = ct.context
-    if not ctx.batching:
-        raise ParameterError(f"rotate: the context has no slots to rotate; expected a plain_modulus that batches "
-                             f"(prime, = 1 mod {2 * ctx.poly_degree}), got t = {ctx.plain_modulus}")
+    ctx._require_slots("rotate")
     gk = ctx.galois_keys
     if gk is None:
         raise ParameterError("rotate: context has no Galois keys; expected keygen() or generate_rotation_keys(), got none")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from pyppml._core import ParameterError
-from pyppml._rlwe import ReleaseCount, RlweContext, native_context, signed_powers_of_two
+from pyppml._rlwe import ReleaseCount, RlweContext, checked_rotations, native_context, rotation_steps, signed_powers_of_two
 from pyppml.ckks.params import choose_parameters, refine_refusal
 
 
@@ -176,7 +176,7 @@ class Context(RlweContext):
     # ------------------------------------------------------------------ keys
     def galois_element(self, steps: int) -> int:
         """Galois element of a left rotation by ``steps`` slots (5^steps mod 2n)."""
-        return pow(5, steps % self.slots, 2 * self.poly_degree)
+        return pow(5, rotation_steps(steps, "galois_element") % self.slots, 2 * self.poly_degree)
 
     @property
     def conjugation_element(self) -> int:
@@ -229,18 +229,21 @@ class Context(RlweContext):
         if bootstrapping and not self.is_bootstrappable:
             raise ParameterError("keygen: bootstrapping is not available; expected a context made by "
                                  "Context.bootstrappable(...), got an ordinary one")
+        # Every argument is checked before the keys are replaced: a refused call leaves the
+        # keys (and what was encrypted under them) as they were.
+        rotations = checked_rotations(rotations, "keygen")
+        if operations is not None or matvec_shapes is not None:
+            from pyppml.ckks.rotation import rotations_for
+
+            rotations = sorted(set(rotations or ()) | set(rotations_for(self, operations or (), matvec_shapes or ())))
+        if bootstrapping:
+            # One pass of Galois keys: the caller's and the plan's.
+            rotations = sorted(set(rotations or ()) | set(self._bootstrap_plan.rotations()))
+            conjugate = True
         self.compact_keys = bool(bootstrapping if compact_keys is None else compact_keys)
         self._generate_keys(relin or bootstrapping)
         self._release_count = ReleaseCount()  # a new key: a new release count
-        if bootstrapping:
-            # One pass of Galois keys: the caller's and the plan's.
-            from pyppml.ckks.rotation import rotations_for
-
-            wanted = set(rotations or ()) | set(self._bootstrap_plan.rotations())
-            if operations is not None or matvec_shapes is not None:
-                wanted |= set(rotations_for(self, operations or (), matvec_shapes or ()))
-            rotations, conjugate, operations, matvec_shapes = sorted(wanted), True, None, None
-        self.generate_rotation_keys(rotations, conjugate, operations=operations, matvec_shapes=matvec_shapes)
+        self.generate_rotation_keys(rotations, conjugate)
         if self.is_bootstrappable:
             self._bootstrap_keys = None
         if bootstrapping:

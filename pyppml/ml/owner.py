@@ -101,6 +101,9 @@ class DataOwner:
             raise ValueError(f"DataOwner: bootstrapping is invalid; expected 'auto', True or False, got {bootstrapping!r}")
         self.poly_degree = int(poly_degree)
         self.bootstrapping = bootstrapping
+        if security is not None and (isinstance(security, bool) or security != 128):
+            # The chains are sized for 128 bits; another level would be silently ignored.
+            raise ValueError(f"DataOwner: security is unsupported; expected 128 (or None, tests only), got {security!r}")
         self.security = security
         self.plan_bootstraps = False
         self.context = None

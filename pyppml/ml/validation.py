@@ -35,7 +35,9 @@ def check_Xy(X, y, api: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{api}: y contains NaN or infinity; expected labels 0 or 1, got non-finite values")
     values = np.unique(labels)
     if not np.all(np.isin(values, (0.0, 1.0))):
-        raise ValueError(f"{api}: y has labels other than 0 and 1; expected binary labels 0/1, got {values[:5].tolist()}")
+        # Labels are private data: the message counts them, never quotes one.
+        raise ValueError(f"{api}: y has labels other than 0 and 1; expected binary labels 0/1, got "
+                         f"{int(np.count_nonzero(~np.isin(labels, (0.0, 1.0))))} other values")
     if len(values) < 2:
-        raise ValueError(f"{api}: y has a single class; expected both labels 0 and 1, got only {values.tolist()}")
+        raise ValueError(f"{api}: y has a single class; expected both labels 0 and 1, got one class only")
     return X, labels

@@ -6,7 +6,7 @@ import inspect
 import numpy as np
 import pytest
 
-from pyppml import ckks
+from pyppml import ParameterError, ckks
 from pyppml.ckks.rotation import sum_rotations
 
 
@@ -123,3 +123,19 @@ def test_scale_mismatch_at_level_zero_names_the_remedy():
     # one level up the same pair is aligned exactly (both go one level down)
     a1, b1 = c.encrypt([1.0]), c.encrypt([1.0], scale=c.scale * (1 + 1e-6))
     assert abs(c.decrypt(a1 - b1)[0]) < 1e-3
+
+
+@pytest.mark.parametrize("bad", [["a"], [1.5], [1, None], "12", 3])
+def test_refused_keygen_keeps_the_keys(bad):
+    # Every argument is checked before the keys are replaced: a refused keygen() used to
+    # leave new keys behind, and everything encrypted before no longer decrypted.
+    ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+    ctx.keygen(rotations=[1])
+    x = ctx.encrypt([1.0, 2.0])
+    key_id = ctx.public_key.key_id
+    with pytest.raises(ParameterError, match="keygen: (steps is not an integer|rotations is not a list)"):
+        ctx.keygen(rotations=bad)
+    assert ctx.public_key.key_id == key_id
+    assert np.abs(ctx.decrypt(x)[:2] - [1.0, 2.0]).max() < 1e-4
+    with pytest.raises(ParameterError, match="galois_element: steps is not an integer"):
+        ctx.galois_element(1.5)

@@ -160,6 +160,28 @@ def test_bad_input_raises_value_error(case, data_factory):
         EncryptedLogisticRegression(iterations=1, poly_degree=16384, progress=False).fit(X, y)
 
 
+def test_label_errors_never_quote_a_label(data_factory):
+    # Labels are private: a raw lab value used as a label by mistake must not reach a log.
+    X, y = data_factory(40)
+    private = np.where(y == 1, 173.25, 0.0)
+    for fit in (lambda: EncryptedLogisticRegression(iterations=1, poly_degree=16384, progress=False).fit(X, private),
+                lambda: DataOwner(iterations=1, poly_degree=16384).encrypt(X, private)):
+        with pytest.raises(ValueError, match=r"got \d+ other values") as err:
+            fit()
+        assert "173" not in str(err.value)
+    with pytest.raises(ValueError, match="one class only") as err:
+        EncryptedLogisticRegression(iterations=1, poly_degree=16384, progress=False).fit(X, np.ones(len(y)))
+    assert "1.0" not in str(err.value)
+
+
+@pytest.mark.parametrize("security", [7, 0, 256, "high", True])
+def test_unsupported_security_is_refused(security, data_factory):
+    # The chains are sized for 128 bits: asking for 256 and silently getting 128 was a downgrade.
+    X, y = data_factory(40)
+    with pytest.raises(ValueError, match=r"security is unsupported; expected 128 \(or None, tests only\), got"):
+        EncryptedLogisticRegression(iterations=1, poly_degree=16384, progress=False, security=security).fit(X, y)
+
+
 def test_predict_checks_feature_count(small_data):
     X, y = small_data
     clf = EncryptedLogisticRegression(iterations=1, poly_degree=16384, progress=False).fit(X, y)
