@@ -54,6 +54,13 @@ void require_reduced(const char* api, const RnsPoly& p) {
   for (std::size_t i = 0; i < p.limbs(); ++i) require_below(api, "poly", p.limb(i), p.n(), (*p.base())[i].value());
 }
 
+// A product of rows is the ring product only in evaluation form; in coefficient form it
+// would silently be the coefficient-wise product (x * x != x^2).
+void require_evaluation(const char* api, const char* arg, const RnsPoly& p) {
+  if (p.form() != Form::Evaluation)
+    throw_parameter(api, arg, "is in coefficient form", "evaluation form (call ntt() first)", "coefficient form");
+}
+
 py::array_t<uint64_t> coeff_view(py::object self) {
   auto& p = self.cast<RnsPoly&>();
   return py::array_t<uint64_t>({static_cast<py::ssize_t>(p.limbs()), static_cast<py::ssize_t>(p.n())},
@@ -169,7 +176,13 @@ void init_rns(py::module_& m) {
            "Evaluation -> coefficient form over every limb, in place.")
       .def("__add__", [](const RnsPoly& a, const RnsPoly& b) { return binary<rns::add>(a, b, "RnsPoly.__add__"); })
       .def("__sub__", [](const RnsPoly& a, const RnsPoly& b) { return binary<rns::sub>(a, b, "RnsPoly.__sub__"); })
-      .def("__mul__", [](const RnsPoly& a, const RnsPoly& b) { return binary<rns::multiply>(a, b, "RnsPoly.__mul__"); })
+      .def("__mul__",
+           [](const RnsPoly& a, const RnsPoly& b) {
+             require_evaluation("RnsPoly.__mul__", "self", a);
+             require_evaluation("RnsPoly.__mul__", "other", b);
+             return binary<rns::multiply>(a, b, "RnsPoly.__mul__");
+           },
+           "The ring product; both operands in evaluation form.")
       .def("__neg__",
            [](const RnsPoly& a) {
              require_reduced("RnsPoly.__neg__", a);
@@ -182,10 +195,12 @@ void init_rns(py::module_& m) {
              require_reduced("RnsPoly.multiply_add", a);
              require_reduced("RnsPoly.multiply_add", b);
              require_reduced("RnsPoly.multiply_add", self);
+             require_evaluation("RnsPoly.multiply_add", "a", a);
+             require_evaluation("RnsPoly.multiply_add", "b", b);
              py::gil_scoped_release release;
              rns::multiply_add(a, b, self);
            },
-           py::arg("a"), py::arg("b"), "self += a * b (pointwise), in place.")
+           py::arg("a"), py::arg("b"), "self += a * b (the ring product: a and b in evaluation form), in place.")
       .def("multiply_scalar",
            [](const RnsPoly& a, const py::int_& c) {
              require_reduced("RnsPoly.multiply_scalar", a);

@@ -215,6 +215,8 @@ class RlweContext:
                              "that cannot decrypt these ciphertexts), got a public context")
 
     def _check(self, ct, api: str) -> None:
+        if not isinstance(ct, RlweObject) or not hasattr(ct, "level"):
+            raise ParameterError(f"{api}: ciphertext has the wrong type; expected a Ciphertext, got {type(ct).__name__}")
         if ct.context._native.fingerprint != self._native.fingerprint:
             raise MismatchError(f"{api}: ciphertext belongs to other parameters; expected fingerprint {self.fingerprint}, got {ct.context.fingerprint}")
 

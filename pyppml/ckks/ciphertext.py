@@ -68,16 +68,17 @@ def _check_scale(context, api: str, scale: float, level: int, what: str = "resul
     if not scale >= lo:
         raise ParameterError(
             f"{api}: {what} scale is too small; expected scale >= 2^{math.log2(lo):.1f} (2^10 sqrt(n)), "
-            f"got 2^{_log2(scale)}")
+            f"got {_log2(scale)}")
     log_hi = log2_modulus(context, level) - 1
     if not math.log2(scale) <= log_hi:
         raise ParameterError(
             f"{api}: {what} scale exceeds the modulus; expected scale <= Q_{level} / 2 = 2^{log_hi:.1f} "
-            f"(integer headroom for |value| <= 1), got 2^{_log2(scale)}")
+            f"(integer headroom for |value| <= 1), got {_log2(scale)}")
 
 
 def _log2(x: float) -> str:
-    return f"{math.log2(x):.2f}" if x > 0 else f"{x!r}"
+    """A scale as 2^k, or as itself when it has no logarithm (0, negative, NaN)."""
+    return f"2^{math.log2(x):.2f}" if x > 0 and math.isfinite(x) else f"{x!r}"
 
 
 # A scale within this factor (log2) of its level's standard scale counts as "near" it:
@@ -197,6 +198,8 @@ class Ciphertext(RlweObject):
         return self._wrap(self._ctx.relinearize_rescale(self._native, self.context.relin_key))
 
     def drop_to_level(self, level: int) -> Ciphertext:
+        if isinstance(level, bool) or not isinstance(level, numbers.Integral) or not 0 <= level <= self.level:
+            raise ParameterError(f"drop_to_level: level is invalid; expected an integer in [0, {self.level}], got {level!r}")
         if level == self.level:
             return self
         # Fewer primes, the same error: the history carries over.
@@ -232,7 +235,7 @@ class Ciphertext(RlweObject):
     def _check_plain_scale(self, pt: Plaintext, api: str) -> None:
         if abs(pt.scale - self.scale) > _SCALE_RTOL * self.scale:
             raise MismatchError(f"{api}: plaintext scale differs from the ciphertext's; expected "
-                                f"2^{_log2(self.scale)}, got 2^{_log2(pt.scale)} (encode at the ciphertext's scale)")
+                                f"{_log2(self.scale)}, got {_log2(pt.scale)} (encode at the ciphertext's scale)")
 
     def square(self) -> Ciphertext:
         """x * x with relinearization and rescaling."""
@@ -243,6 +246,9 @@ class Ciphertext(RlweObject):
         multiplied by old / new scale. Not a way to align scales: that error is the
         ratio (1e-6 relative for a ratio of 1.000001). To change the scale exactly, use
         ``times_scalar_to(1.0, target)`` (one level); ``+`` and ``-`` do that for you."""
+        if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
+            raise ParameterError(f"with_scale: scale has the wrong type; expected a number, got {type(scale).__name__}")
+        _check_scale(self.context, "with_scale", float(scale), self.level, "the new")  # 0, NaN: decrypted to NaN
         c = self._native.copy()
         c.scale = float(scale)
         return self._wrap(c)
@@ -272,7 +278,7 @@ class Ciphertext(RlweObject):
         if not max(unit, abs(factor)) >= 2.0 ** _FACTOR_BITS or (c != 0 and factor == 0):
             raise ParameterError(
                 f"{api}: scale factor loses precision; expected target * q_l / scale >= 2^{_FACTOR_BITS}, "
-                f"got 2^{_log2(unit)} (scale 2^{_log2(self.scale)}, target 2^{_log2(target)}: rescale first)")
+                f"got {_log2(unit)} (scale {_log2(self.scale)}, target {_log2(target)}: rescale first)")
         log_q = log2_modulus(self.context, self.level)
         if factor and math.log2(self.scale) + math.log2(abs(factor)) > log_q - 1:
             raise ParameterError(
@@ -280,7 +286,7 @@ class Ciphertext(RlweObject):
                 f"got 2^{math.log2(self.scale) + math.log2(abs(factor)):.1f}")
         if not target >= min_scale(self.context):
             raise ParameterError(f"{api}: target scale is too small; expected target >= 2^{math.log2(min_scale(self.context)):.1f} "
-                                 f"(2^10 sqrt(n)), got 2^{_log2(target)}")
+                                 f"(2^10 sqrt(n)), got {_log2(target)}")
         # Fresh natives: relabelled in place (with_scale would copy them).
         prod = self._ctx.multiply_integer(self._native, factor)
         prod.scale = target * q
@@ -522,11 +528,9 @@ class Ciphertext(RlweObject):
     def __pow__(self, exponent: int):
         """``self ** exponent`` for an integer exponent >= 1 by repeated products:
         ceil(log2(exponent)) levels."""
-        if not isinstance(exponent, numbers.Integral) or exponent < 1:
-            raise ParameterError(f"power: exponent is invalid; expected an integer >= 1, got {exponent!r}")
         from pyppml.ckks.polynomial import power
 
-        return power(self, int(exponent))
+        return power(self, exponent)
 
     def bootstrap(self) -> Ciphertext:
         """A fresh ciphertext of the same values at the bootstrap's output level of a

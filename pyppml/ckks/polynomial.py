@@ -12,6 +12,7 @@ the optimum ceil(log2(d + 1)) levels (plus one for mapping a Chebyshev interval 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -58,7 +59,9 @@ class _Basis:
 
 def power(ct, exponent: int):
     """ct ** exponent by repeated squaring: depth ceil(log2(exponent))."""
-    return _Basis(ct, chebyshev=False).get(exponent)
+    if isinstance(exponent, bool) or not isinstance(exponent, numbers.Integral) or exponent < 1:
+        raise ParameterError(f"power: exponent is invalid; expected an integer >= 1, got {exponent!r}")
+    return _Basis(ct, chebyshev=False).get(int(exponent))
 
 
 def _split(coeffs: np.ndarray, G: int, chebyshev: bool):
@@ -188,7 +191,7 @@ def evaluate_chebyshev(ct, coeffs: Sequence[float], interval: tuple[float, float
 
 def chebyshev_coefficients(f: Callable[[np.ndarray], np.ndarray], degree: int, interval: tuple[float, float]) -> np.ndarray:
     """Chebyshev interpolant of f on `interval` at the degree+1 Chebyshev nodes."""
-    a, b = interval
+    degree, (a, b) = _fit_arguments("chebyshev_coefficients", degree, interval)
     k = np.arange(degree + 1)
     nodes = np.cos(np.pi * (k + 0.5) / (degree + 1))
     values = f((b - a) / 2 * nodes + (a + b) / 2)
@@ -198,12 +201,24 @@ def chebyshev_coefficients(f: Callable[[np.ndarray], np.ndarray], degree: int, i
     return coeffs
 
 
+def _fit_arguments(api: str, degree, interval) -> tuple[int, tuple[float, float]]:
+    if isinstance(degree, bool) or not isinstance(degree, numbers.Integral) or degree < 0:
+        raise ParameterError(f"{api}: degree is invalid; expected an integer >= 0, got {degree!r}")
+    try:
+        a, b = (float(v) for v in interval)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{api}: interval is invalid; expected two numbers (low, high), got {interval!r}") from None
+    if not (math.isfinite(a) and math.isfinite(b) and a < b):
+        raise ParameterError(f"{api}: interval is invalid; expected finite low < high, got ({a!r}, {b!r})")
+    return int(degree), (a, b)
+
+
 def least_squares_coefficients(f: Callable[[np.ndarray], np.ndarray], degree: int, interval: tuple[float, float],
                                samples: int = 2000, odd: bool = False) -> np.ndarray:
     """Power-basis least-squares fit of f on a uniform grid of `interval` (the
     approximation of Kim et al. 2018 for the sigmoid); ``odd`` keeps odd powers (and the
     constant) only."""
-    a, b = interval
+    degree, (a, b) = _fit_arguments("least_squares_coefficients", degree, interval)
     x = np.linspace(a, b, samples)
     powers = [0] + [i for i in range(1, degree + 1) if not odd or i % 2 == 1]
     A = np.stack([x ** p for p in powers], axis=1)

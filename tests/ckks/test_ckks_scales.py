@@ -6,7 +6,7 @@ refused, 0-d / length-1 arrays are broadcast and shorter vectors are refused."""
 import numpy as np
 import pytest
 
-from pyppml import ckks
+from pyppml import ParameterError, ckks
 from pyppml.ckks import precision_stats
 
 
@@ -233,3 +233,33 @@ def test_loaded_scale_outside_the_arithmetic_range_is_refused(ctx40, stored_scal
     data += he.checksum(bytes(data)).to_bytes(8, "little")
     with pytest.raises(FormatError, match="stored scale"):
         ckks.Ciphertext.from_bytes(bytes(data), ctx40)
+
+
+def test_relabels_and_levels_are_checked():
+    # with_scale(0) or NaN used to decrypt to NaN without a word, and drop_to_level(1.5)
+    # dropped to level 1.
+    ctx = ckks.Context(poly_degree=8192, coeff_mod_bits=[40, 30, 30], special_mod_bits=[40], scale_bits=30)
+    ctx.keygen(rotations=[])
+    x = ctx.encrypt([1.0, 2.0])
+    for bad, shown in ((0.0, "got 0.0"), (-1.0, "got -1.0"), (float("nan"), "got nan")):
+        with pytest.raises(ParameterError, match=f"with_scale: the new scale is too small.*{shown}"):
+            x.with_scale(bad)
+    with pytest.raises(ParameterError, match="with_scale: scale has the wrong type"):
+        x.with_scale("2^28")
+    with pytest.raises(ParameterError, match="with_scale: the new scale exceeds the modulus"):
+        x.with_scale(2.0 ** 200)
+    assert np.abs(ctx.decrypt(x.with_scale(x.scale * 2))[:2] - [0.5, 1.0]).max() < 1e-4
+    for bad in (1.5, -1, 3, True):
+        with pytest.raises(ParameterError, match=r"drop_to_level: level is invalid; expected an integer in \[0, 2\]"):
+            x.drop_to_level(bad)
+    for bad in (None, [1.0, 2.0]):
+        with pytest.raises(ParameterError, match="decrypt: ciphertext has the wrong type; expected a Ciphertext"):
+            ctx.decrypt(bad)
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ParameterError, match="power: exponent is invalid; expected an integer >= 1"):
+            ckks.power(x, bad)
+    for fit in (ckks.chebyshev_coefficients, ckks.least_squares_coefficients):
+        with pytest.raises(ParameterError, match="degree is invalid"):
+            fit(np.tanh, -3, (-1, 1))
+        with pytest.raises(ParameterError, match="interval is invalid; expected finite low < high"):
+            fit(np.tanh, 3, (1, -1))

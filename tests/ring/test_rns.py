@@ -115,9 +115,17 @@ def test_add_sub_neg_mul_add_scalar():
     assert as_ints(a - b) == [(x - y) % Q for x, y in zip(A, B)]
     assert as_ints(-a) == [(-x) % Q for x in A]
     assert as_ints(a.multiply_scalar(12345678901234567)) == [x * 12345678901234567 % Q for x in A]
-    acc = a.copy()
-    acc.multiply_add(a, b)
-    assert acc.coeffs.tolist() == ((a * b) + a).coeffs.tolist()
+    ea, eb = a.copy(), b.copy()
+    ea.ntt()
+    eb.ntt()
+    acc = ea.copy()
+    acc.multiply_add(ea, eb)
+    assert acc.coeffs.tolist() == ((ea * eb) + ea).coeffs.tolist()
+    # In coefficient form a row product would be the coefficient-wise one, not the ring's.
+    with pytest.raises(ValueError, match="RnsPoly.__mul__: self is in coefficient form; expected evaluation form"):
+        a * b
+    with pytest.raises(ValueError, match="RnsPoly.multiply_add: a is in coefficient form"):
+        acc.multiply_add(a, eb)
 
 
 def test_view_is_zero_copy():
@@ -188,7 +196,9 @@ def test_operands_mismatch_errors():
     c = a.copy()
     c.ntt()
     with pytest.raises(ValueError, match="operands are in different forms"):
-        a * c
+        a + c
+    with pytest.raises(ValueError, match="other is in coefficient form"):
+        c * a
     with pytest.raises(ValueError, match="already in evaluation form"):
         c.ntt()
 
