@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "bindings/int_args.hpp"
 #include "bindings/numpy_checks.hpp"
 #include "bindings/registry.hpp"
 #include "math/primes.hpp"
@@ -57,15 +58,25 @@ py::array_t<uint64_t> table_view(const NttTables& t, const uint64_t* p, py::hand
 }  // namespace
 
 void init_ring(py::module_& m) {
-  m.def("is_prime", &math::is_prime, py::arg("x"), "Deterministic primality test for 64-bit integers.");
+  m.def(
+      "is_prime", [](const py::handle& x) { return math::is_prime(require_u64_arg("is_prime", "x", x)); }, py::arg("x"),
+      "Deterministic primality test for 64-bit integers.");
   m.def(
       "find_ntt_primes",
-      [](int bit_size, uint64_t n, int count) { return math::find_ntt_primes(bit_size, n, count); },
+      [](const py::handle& bit_size, const py::handle& n, const py::handle& count) {
+        const char* api = "find_ntt_primes";
+        return math::find_ntt_primes(static_cast<int>(require_integer_in(api, "bit_size", bit_size, 0, 64, "0 <= bit_size <= 64")),
+                                     require_u64_arg(api, "n", n),
+                                     static_cast<int>(require_integer_in(api, "count", count, 0, 1 << 20, "0 <= count <= 2^20")));
+      },
       py::arg("bit_size"), py::arg("n"), py::arg("count"));
   m.def("minimal_primitive_root", &math::minimal_primitive_root, py::arg("order"), py::arg("q"));
 
   py::class_<NttTables, std::shared_ptr<NttTables>>(m, "NttTables")
-      .def(py::init([](uint64_t n, uint64_t q) { return std::const_pointer_cast<NttTables>(NttTables::get(n, q)); }),
+      .def(py::init([](const py::handle& n, const py::handle& q) {
+             const char* api = "NttTables";
+             return std::const_pointer_cast<NttTables>(NttTables::get(require_u64_arg(api, "n", n), require_u64_arg(api, "q", q)));
+           }),
            py::arg("n"), py::arg("q"))
       .def_property_readonly("n", &NttTables::n)
       .def_property_readonly("q", &NttTables::q)

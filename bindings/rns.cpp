@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "bindings/int_args.hpp"
 #include "bindings/numpy_checks.hpp"
 #include "bindings/registry.hpp"
 #include "rns/automorphism.hpp"
@@ -94,7 +95,12 @@ void init_rns(py::module_& m) {
   m.def("eltwise_kernel_name", [](uint64_t q) { return rns::eltwise_kernel_name(math::Modulus(q)); }, py::arg("q"),
         "Element-wise kernel family used for modulus q under the current backend.");
   py::class_<RnsBase, std::shared_ptr<RnsBase>>(m, "RnsBase")
-      .def(py::init<const std::vector<uint64_t>&>(), py::arg("moduli"))
+      .def(py::init([](const py::iterable& moduli) {
+             std::vector<uint64_t> values;
+             for (const py::handle& q : moduli) values.push_back(require_u64_arg("RnsBase", "moduli", q));
+             return std::make_shared<RnsBase>(values);
+           }),
+           py::arg("moduli"))
       .def_property_readonly("moduli", &RnsBase::values)
       .def("__len__", &RnsBase::size)
       .def_property_readonly("product", [](const RnsBase& b) { return words_to_int(b.product().data(), b.size()); })
@@ -119,7 +125,9 @@ void init_rns(py::module_& m) {
           py::arg("residues"), "CRT: (k, m) residues -> list of m Python ints in [0, Q).")
       .def(
           "decompose",
-          [](const RnsBase& b, const std::vector<py::int_>& values) {
+          [](const RnsBase& b, const py::iterable& items) {
+            std::vector<py::int_> values;
+            for (const py::handle& v : items) values.push_back(require_natural("RnsBase.decompose", "values", v));
             py::array_t<uint64_t> out({static_cast<py::ssize_t>(b.size()), static_cast<py::ssize_t>(values.size())});
             uint64_t* o = out.mutable_data();
             std::vector<uint64_t> words;
@@ -202,10 +210,10 @@ void init_rns(py::module_& m) {
            },
            py::arg("a"), py::arg("b"), "self += a * b (the ring product: a and b in evaluation form), in place.")
       .def("multiply_scalar",
-           [](const RnsPoly& a, const py::int_& c) {
+           [](const RnsPoly& a, const py::handle& c) {
              require_reduced("RnsPoly.multiply_scalar", a);
              std::vector<uint64_t> s;
-             py::object obj = c;
+             py::object obj = require_integer("RnsPoly.multiply_scalar", "c", c, "an integer");
              for (std::size_t i = 0; i < a.limbs(); ++i)
                s.push_back(obj.attr("__mod__")((*a.base())[i].value()).cast<uint64_t>());
              RnsPoly out;
@@ -214,13 +222,14 @@ void init_rns(py::module_& m) {
            },
            py::arg("c"))
       .def("automorphism",
-           [](const RnsPoly& a, int64_t k) {
+           [](const RnsPoly& a, const py::handle& k_arg) {
+             // Any integer: X^k depends on k mod 2n only (Python's mod is non-negative).
+             const py::int_ k = require_integer("RnsPoly.automorphism", "k", k_arg, "an odd integer");
              require_reduced("RnsPoly.automorphism", a);
-             int64_t two_n = static_cast<int64_t>(2 * a.n());
-             int64_t kk = ((k % two_n) + two_n) % two_n;
+             const uint64_t kk = k.attr("__mod__")(2 * a.n()).cast<uint64_t>();
              RnsPoly out;
              py::gil_scoped_release release;
-             rns::automorphism(a, static_cast<uint64_t>(kk), out);
+             rns::automorphism(a, kk, out);
              return out;
            },
            py::arg("k"), "a(X^k) for odd k (negative k taken mod 2n).")

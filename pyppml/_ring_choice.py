@@ -34,6 +34,17 @@ def check_security(security, standard) -> None:
         raise ParameterError(f"Context: security_standard is unknown; expected '2024' or '2018', got {standard!r}")
 
 
+def check_poly_degree(poly_degree, api: str = "Context") -> None:
+    """None or a supported ring degree (the core's own refusal of a negative or fractional
+    value would come from the bindings' argument conversion, naming no argument)."""
+    if poly_degree is None:
+        return
+    if (isinstance(poly_degree, bool) or not isinstance(poly_degree, numbers.Integral)
+            or int(poly_degree) not in RING_DEGREES):
+        raise ParameterError(f"{api}: poly_degree is not a supported ring degree; expected a power of two in "
+                             f"[{RING_DEGREES[0]}, {RING_DEGREES[-1]}], got {poly_degree!r}")
+
+
 def check_depth(depth) -> None:
     """None or a non-negative integer (a float would silently round a chain)."""
     if depth is None:

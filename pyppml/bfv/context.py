@@ -88,6 +88,9 @@ class Context(RlweContext):
         if _native is None:
             if plain_modulus is not None and plain_modulus_bits is not None:
                 raise ParameterError("Context: plain_modulus is given twice; expected plain_modulus or plain_modulus_bits, got both")
+            if plain_modulus is not None and (isinstance(plain_modulus, bool) or not isinstance(plain_modulus, numbers.Integral)
+                                              or not 2 <= plain_modulus < 2**60):
+                raise ParameterError(f"Context: plain_modulus is invalid; expected an integer in [2, 2^60), got {plain_modulus!r}")
             bits = 20 if plain_modulus_bits is None else int(plain_modulus_bits)
 
             def plain_modulus_for(n: int) -> int:

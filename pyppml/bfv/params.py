@@ -114,6 +114,7 @@ def choose_parameters(poly_degree: int | None, plain_modulus_for: Callable[[int]
         No supported ring holds the chain, or the given ``poly_degree`` does not (the
         message names the smallest ring that does, or the deepest chain that fits).
     """
+    _ring_choice.check_poly_degree(poly_degree)
     _ring_choice.check_depth(depth)
     _ring_choice.check_security(security, standard)
 

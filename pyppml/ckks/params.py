@@ -111,6 +111,7 @@ def choose_parameters(poly_degree: int | None, depth: int | None, scale_bits: in
     >>> choose_parameters(None, 10, 40, None, None, 0, 128, "2024")  # 520 bits: 430 < 520 <= 868
     (32768, [60, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40], [60])
     """
+    _ring_choice.check_poly_degree(poly_degree)
     _ring_choice.check_depth(depth)
     _ring_choice.check_security(security, security_standard)
     _check_scale(scale_bits)

@@ -53,6 +53,7 @@ import numpy as np
 
 from pyppml import ckks
 from pyppml._core import ParameterError
+from pyppml._ring_choice import check_poly_degree
 from pyppml.ml.keys import require_secret
 from pyppml.ml.records import EncryptedRecords, EncryptedScores
 from pyppml.ml.sigmoid import SigmoidApproximation, sigmoid
@@ -91,6 +92,7 @@ def inference_context(poly_degree: int = 8192, approximation: SigmoidApproximati
         unknown output, or score_bound not in (0, 2^23].
     """
     _check_output(output, 10, "inference_context")
+    check_poly_degree(poly_degree, "inference_context")
     if not (isinstance(score_bound, (int, float)) and 0 < score_bound <= 2.0 ** 23):
         raise ValueError(f"inference_context: score_bound is out of range; expected 0 < score_bound <= 2^23, got {score_bound!r}")
     first = SCALE_BITS + max(0, math.ceil(math.log2(score_bound))) + 2

@@ -24,7 +24,7 @@ def test_security_none_warns():
 
 
 @pytest.mark.parametrize("kwargs,msg", [
-    (dict(poly_degree=1000), "n is not a supported ring degree"),
+    (dict(poly_degree=1000), "poly_degree is not a supported ring degree"),
     (dict(poly_degree=4096, coeff_mod_bits=[40, 30], special_mod_bits=[40], security=64), "security is not a supported level"),
     (dict(poly_degree=4096, coeff_mod_bits=[40, 30], special_mod_bits=[40], security=100), "security is not a supported level"),
     (dict(poly_degree=4096, coeff_mod_bits=[40, 30], special_mod_bits=[40], dnum=5), "dnum is out of range"),
