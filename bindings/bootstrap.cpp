@@ -84,6 +84,12 @@ void init_bootstrap(py::module_& root) {
                           std::make_shared<rlwe::KeySwitchKey>(std::move(keys.to_dense)));
   }, py::arg("context"), py::arg("secret_key"), py::arg("weight"), py::arg("compact") = false,
      "(dense -> sparse key at level 0 only, sparse -> dense key) for sparse-secret encapsulation.");
+  m.def("_sample_sparse_ternary_for_tests", [](HeContext& h, int weight) {
+    py::gil_scoped_release release;
+    return ckks::sample_sparse_ternary(*h.ctx, weight, h.prng());
+  }, py::arg("context"), py::arg("weight"),
+     "TESTS ONLY: a sparse ternary secret drawn as keygen_ephemeral draws it (the same function and the "
+     "thread's key generator), NTT form over QP.");
   m.def("linear_sum", [](HeContext& h, const std::vector<const Ciphertext*>& cts,
                          const std::vector<const rlwe::Plaintext*>& pts) {
     py::gil_scoped_release release;

@@ -101,6 +101,43 @@ def test_relinearization_key_generation_leaves_no_p_times_s_squared_in_the_pool(
         assert not _in_pool(needle), f"P*s^2 of limb {i} left in the pool"
 
 
+def test_relinearization_key_generation_leaves_no_s_squared_in_the_pool():
+    # s^2 itself (generate_relin_key's temporary, over every prime of QP) gives s up to the
+    # sign of each NTT slot: it must be wiped like the scratch P*s^2 above.
+    ctx = _ckks()
+    ctx.keygen(relin=False)
+    s = _secret_rows(ctx)
+    ctx._native.keygen_relin(ctx.secret_key, compact=False)
+    for i, q in enumerate(ctx.coeff_moduli + ctx.special_moduli):
+        assert not _in_pool(_words(v * v % q for v in s[i][WINDOW])), f"s^2 of limb {i} left in the pool"
+
+
+def _automorphism_ntt(s_row, q, n, g) -> list[int]:
+    """NTT(s(X^g)) mod q, computed here in numpy memory (not the pool): X^j -> X^(jg mod 2n),
+    negated past n, in coefficient form."""
+    t = ring.NttTables(n, q)
+    coeffs = t.inverse(np.array(s_row, dtype=np.uint64))
+    out = np.zeros(n, dtype=np.uint64)
+    for j, c in enumerate(coeffs):
+        k = j * g % (2 * n)
+        out[k % n] = c if k < n or c == 0 else q - int(c)
+    return [int(v) for v in t.forward(out)]
+
+
+def test_galois_key_generation_leaves_no_rotated_secret_in_the_pool():
+    # sigma(s) (generate_galois_key's temporary) is a signed permutation of s.
+    ctx = _ckks()
+    ctx.keygen(relin=False)
+    s = _secret_rows(ctx)
+    g = ctx.galois_element(3)
+    rotated = [_automorphism_ntt(row, q, ctx.poly_degree, g) for row, q in zip(s, ctx.coeff_moduli + ctx.special_moduli)]
+    assert _automorphism_ntt(s[0], ctx.coeff_moduli[0], ctx.poly_degree, 1) == s[0]  # the NTT tables are the core's
+    assert rotated[0][WINDOW] != s[0][WINDOW]
+    ctx._native.keygen_galois(ctx.secret_key, [g], compact=False)
+    for i, row in enumerate(rotated):
+        assert not _in_pool(_words(row[WINDOW])), f"sigma(s) of limb {i} left in the pool"
+
+
 def test_public_key_share_leaves_no_a_times_s_in_the_pool():
     ctx = _ckks()
     ctx.keygen(relin=False)

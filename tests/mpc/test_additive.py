@@ -33,6 +33,28 @@ def test_additive_single_share_is_uniform():
     assert stats.chisquare(counts).pvalue > ALPHA
 
 
+@pytest.mark.parametrize("parties", [3, 5])
+def test_additive_every_share_and_every_pair_is_uniform(parties):
+    """n-of-n sharing: any n - 1 shares are jointly uniform whatever the secret. Checked on
+    every single share (top 6 bits, 64 cells) and every pair of shares (top 3 bits of each,
+    64 cells): parties + C(parties, 2) chi-square tests, each at ALPHA / that count, so the
+    test's false-failure rate is <= ALPHA. A share that is constant, or a pair whose sum is
+    the secret (e.g. shares 0 and n-1 when the middle ones are 0), puts all 60000 draws in
+    one cell or on one diagonal: p-value 0."""
+    secret = np.full(60000, 0x0123456789ABCDEF, dtype=np.uint64)
+    s = additive_share(secret, parties)
+    assert additive_reconstruct(s).tolist() == secret.tolist()
+    pairs = [(i, j) for i in range(parties) for j in range(i + 1, parties)]
+    alpha = ALPHA / (parties + len(pairs))
+    for i in range(parties):
+        counts = np.bincount((s[i] >> np.uint64(58)).astype(np.int64), minlength=64)
+        assert stats.chisquare(counts).pvalue > alpha, f"share {i} of {parties} is not uniform"
+    for i, j in pairs:
+        cells = ((s[i] >> np.uint64(61)) * np.uint64(8) + (s[j] >> np.uint64(61))).astype(np.int64)
+        assert stats.chisquare(np.bincount(cells, minlength=64)).pvalue > alpha, \
+            f"shares {i} and {j} of {parties} are not jointly uniform"
+
+
 @pytest.mark.parametrize("f", [0, 8, 16, 24, 40])
 def test_fixed_point_round_trip_within_half_ulp(f):
     fp = FixedPoint(f)

@@ -2,10 +2,15 @@
 tested statistically at a false-failure rate of 1e-6, plus seeded reproducibility."""
 
 import math
+import os
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pytest
 
+import pyppml
 from pyppml import ring
 from pyppml._core import CBD_SIGMA
 
@@ -82,3 +87,35 @@ def test_seeded_expansion_is_reproducible_and_stream_separated():
     assert not np.array_equal(ring.Prng().uint64(4), ring.Prng().uint64(4))
     with pytest.raises(ValueError, match="seed has the wrong length"):
         ring.Prng(b"short")
+
+
+# Two processes that make the same calls: each must key its generators from the OS. A
+# per-process counter or clock seed passes the in-process check above but repeats keys,
+# encryption noise and DP noise across processes (or runs).
+_SEEDED_CHILD = """
+import hashlib
+from pyppml import ckks, dp, ring
+print(ring.Prng().uint64(4).tolist())
+ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+ctx.keygen(rotations=[], conjugate=False, relin=False)
+print(hashlib.sha256(ctx.export_secret_key()).hexdigest())
+print(dp.discrete_gaussian(10**6, 4).tolist())
+"""
+
+
+def test_separate_processes_draw_different_randomness():
+    # The pyppml under test, from a neutral directory (the checkout is not on sys.path).
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(pyppml.__file__))))
+    children = [subprocess.Popen([sys.executable, "-c", _SEEDED_CHILD], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=env, cwd=tempfile.gettempdir())
+                for _ in range(2)]
+    outs = []
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err[-3000:]
+        outs.append(out.splitlines())
+    assert all(len(lines) == 3 for lines in outs), outs
+    # A false failure needs equal 256-bit outputs, equal keys, or four equal draws of
+    # N_Z(0, 10^12) (each collision below 1e-6, so all four below 1e-24).
+    same = [what for what, a, b in zip(("Prng() output", "secret key", "discrete Gaussian draws"), *outs) if a == b]
+    assert same == [], f"two processes got the same {', '.join(same)}: {outs[0]}"

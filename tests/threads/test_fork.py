@@ -143,3 +143,32 @@ def test_fork_while_another_thread_allocates_blocks():
         return (ct + ct).to_bytes() == expected
 
     _fork_beside(lambda: _core._block_churn_for_tests(1 << 16, 100000), child_ok, forks=20)
+
+
+def test_forked_child_does_not_continue_the_parents_stream():
+    # The key/encryption generator of a thread is keyed again in a forked child: copied,
+    # it would give the child the parent's next keystream, i.e. the same encryption noise
+    # and seeds as the parent's next encryption (c0 - c0' then reveals nothing less than
+    # the difference of the messages, and the error is shared). Same key, same message:
+    # the two ciphertexts are equal only if the streams are (a 256-bit seed collision).
+    ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
+    ctx.keygen(rotations=[], conjugate=False, relin=False)  # the parent's generator is in use
+    values = np.linspace(-1, 1, ctx.slots)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(ctx.encrypt(values, symmetric=True).to_bytes())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        child = pipe.read()
+    assert _wait(pid) == 0
+    parent = ctx.encrypt(values, symmetric=True).to_bytes()
+    assert len(child) == len(parent) > 0
+    assert child != parent, "the forked child continued the parent's keystream"

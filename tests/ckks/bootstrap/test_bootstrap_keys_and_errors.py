@@ -7,8 +7,9 @@ import warnings
 import numpy as np
 import pytest
 from bootstrap_helpers import make, precision_bits
+from scipy import stats
 
-from pyppml import ckks
+from pyppml import ckks, ring
 from pyppml._core import FormatError, MismatchError, ParameterError
 from pyppml._core import he as _he
 from pyppml.ckks.bootstrap import BootstrapKeyError
@@ -192,3 +193,52 @@ def test_sparse_secret_outside_its_security_argument_is_refused():
         warnings.simplefilter("ignore")
         small = ckks.Context.bootstrappable(levels_after=2, slots=8, poly_degree=2048, security=None, ephemeral_weight=1)
     assert small.bootstrap_info()["ephemeral_weight"] == 1
+
+
+# ------------------------------------------------------------------ the sparse secret itself
+def _sparse_ctx():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # security=None: only the ring and QP primes are used
+        return ckks.Context(poly_degree=2048, coeff_mod_bits=[40, 30], special_mod_bits=[40], scale_bits=30,
+                            security=None)
+
+
+def _sparse_secret(ctx, weight) -> np.ndarray:
+    """Coefficients of one sparse secret, drawn by keygen_ephemeral's sampler (test hook),
+    checked to be the same small vector modulo every prime of QP."""
+    s = np.asarray(_he._sample_sparse_ternary_for_tests(ctx._native, weight).coeffs)
+    rows = []
+    for row, q in zip(s, ctx.coeff_moduli + ctx.special_moduli):
+        v = ring.NttTables(ctx.poly_degree, q).inverse(row).astype(np.int64)
+        rows.append(np.where(v > q // 2, v - q, v))
+    assert all(np.array_equal(r, rows[0]) for r in rows)
+    return rows[0]
+
+
+@pytest.mark.parametrize("weight", [1, 32, 33, 2048])
+def test_sparse_secret_has_exactly_the_requested_weight(weight):
+    # The security argument (SECURE_MIN_WEIGHT, checked on the parameter) is about the
+    # weight of the key actually drawn: exactly h coefficients +-1, the rest 0.
+    ctx = _sparse_ctx()
+    for _ in range(5):
+        v = _sparse_secret(ctx, weight)
+        assert set(np.unique(v)) <= {-1, 0, 1}
+        assert np.count_nonzero(v) == weight
+
+
+def test_sparse_secret_signs_and_positions_are_uniform():
+    """200 secrets of weight 32 at n = 2048 (6400 nonzeros): signs Binomial(6400, 1/2);
+    positions counted in 64 blocks of 32 consecutive coordinates and in the 64 classes
+    k mod 64 (100 expected per cell). Three tests at 1e-6 / 3 each. Within one secret the
+    positions are drawn without replacement, which only lowers the chi-square's variance
+    (the test is conservative). A fixed sign, or positions kept to a part of the ring
+    (e.g. one half, or even k), gives a p-value below 1e-100."""
+    ctx, n, h, keys = _sparse_ctx(), 2048, 32, 200
+    alpha = 1e-6 / 3
+    draws = [_sparse_secret(ctx, h) for _ in range(keys)]
+    assert all(np.count_nonzero(v) == h for v in draws)
+    signs = np.concatenate([v[v != 0] for v in draws])
+    assert stats.binomtest(int(np.count_nonzero(signs > 0)), signs.size, 0.5).pvalue > alpha
+    positions = np.concatenate([np.flatnonzero(v) for v in draws])
+    assert stats.chisquare(np.bincount(positions // (n // 64), minlength=64)).pvalue > alpha
+    assert stats.chisquare(np.bincount(positions % 64, minlength=64)).pvalue > alpha
