@@ -7,6 +7,7 @@ nothing charged when a release is refused."""
 import math
 
 import dp_accounting
+import dp_exact
 import numpy as np
 import pytest
 from dp_accounting import dp_event, pld, rdp
@@ -123,8 +124,26 @@ def test_replace_one_accountant_is_charged_for_removal_plus_addition():
     acc = dp.PrivacyAccountant("rdp", sampling="fixed")
     dp.count(range(3), 1.0, accountant=acc)
     assert acc.charges[-1].sensitivity == 2.0 and acc.charges[-1].epsilon == 2.0
-    dp.histogram([0.2], 3, 1.0, range=(0, 1), accountant=acc)
-    assert (acc.charges[-1].sensitivity, acc.charges[-1].count) == (1.0, 2)  # two bins move by one
+    # The composed loss, not only the record: a 2-DP release, never less than randomized
+    # response at epsilon 2 (the worst 2-DP release), as dp_accounting's own RDP says.
+    want = dp_exact.epsilon_for_delta(lambda e: dp_exact.randomized_response_delta(2.0, 1, e), DELTA, 10.0)
+    assert acc.get_epsilon(DELTA) >= want - 1e-9
+    hist = dp.PrivacyAccountant("rdp", sampling="fixed")
+    dp.histogram([0.2], 3, 1.0, range=(0, 1), accountant=hist)
+    assert (hist.charges[-1].sensitivity, hist.charges[-1].count) == (1.0, 2)  # two bins move by one
+    # Review (mutation M02): with the count ignored the histogram spent epsilon 1, not 2.
+    # Two 1-DP releases: the same as two separate charges and as dp_accounting's RDP of
+    # them, and at least the exact composition of two worst-case 1-DP releases (~2 at 1e-5).
+    separate = dp.PrivacyAccountant("rdp", sampling="fixed")
+    for _ in range(2):
+        separate.record_laplace(1.0, 1.0)
+    ref = rdp.RdpAccountant(neighboring_relation=dp_accounting.NeighboringRelation.REPLACE_ONE)
+    ref.compose(dp_accounting.ZCDpEvent(0.0, 1.0), 2)
+    got = hist.get_epsilon(DELTA)
+    assert got == pytest.approx(separate.get_epsilon(DELTA), rel=1e-12)
+    assert got == pytest.approx(ref.get_epsilon(DELTA), rel=1e-12)
+    two = dp_exact.epsilon_for_delta(lambda e: dp_exact.randomized_response_delta(1.0, 2, e), DELTA, 10.0)
+    assert two > 1.99 and got >= two - 1e-9
 
 
 def test_unsupported_combinations_raise_parameter_error():

@@ -58,15 +58,50 @@ def test_dp_sgd_step_noise_has_the_calibrated_scale(sampling):
 
 
 def test_dp_sgd_clips_every_example():
-    # Same stream, gradients of norm 3 and 3000 in one direction: clipped to C they are equal,
-    # so the runs must agree bit for bit; without clipping they differ by ~1000x.
-    direction = np.array([0.6, 0.8])
+    # Same stream, so the same batches and noise. The direction (1/2, 1/2, 1/2, 1/2) has norm
+    # exactly 1 = C, and clipping any multiple of it to C gives it back bit for bit: a
+    # gradient of norm C (left alone) and ones of norm 3 and 3000 (clipped) must give the
+    # same run. Review (mutation M12): comparing only norms 3 and 3000 could not see the
+    # bound (clipping to 2C passed); norm C against norm 3 pins it at C.
+    direction = np.full(4, 0.5)
 
     def run(scale):
-        return dp_sgd(lambda w, idx: np.tile(scale * 5 * direction, (len(idx), 1)), np.zeros(2), 40, steps=5,
+        return dp_sgd(lambda w, idx: np.tile(scale * direction, (len(idx), 1)), np.zeros(4), 40, steps=5,
                       batch_size=10, clip=1.0, noise_multiplier=0.7, learning_rate=0.1, prng=seeded(3))
 
-    assert np.array_equal(run(1.0), run(1000.0))
+    at_c = run(1.0)
+    assert np.array_equal(at_c, run(3.0)) and np.array_equal(at_c, run(3000.0))
+    assert not np.array_equal(at_c, run(0.5))  # inside the ball the gradient counts as it is
+
+
+@pytest.mark.parametrize("sampling", ["poisson", "fixed"])
+def test_dp_sgd_adds_each_example_clipped_to_c(sampling):
+    # One step, same stream with and without gradients: same batch, same noise, so the
+    # difference of the two iterates is -lr / divisor times the clipped sum rounded to the
+    # grid, known to half a grid step per coordinate. The clipped sum is recomputed here,
+    # g * min(1, C / ||g||), for examples of norms C/20 .. 20C in random directions: a bound
+    # other than C (2C, C/2), or an example left unclipped, moves it by >= ~C/20 >> a step.
+    n, b, d, clip, lr, nm = 40, 10, 4, 0.5, 0.1, 0.7
+    rng = np.random.default_rng(12)
+    grads = rng.normal(size=(n, d))
+    grads *= (clip * np.geomspace(0.05, 20.0, n) / np.linalg.norm(grads, axis=1))[:, None]
+    batches = []
+
+    def per_example(w, idx):
+        batches.append(idx.copy())
+        return grads[idx]
+
+    def run(gradients):
+        return dp_sgd(gradients, np.zeros(d), n, steps=1, batch_size=b, clip=clip, noise_multiplier=nm,
+                      learning_rate=lr, sampling=sampling, prng=seeded(7))
+
+    moved = (run(lambda w, idx: np.zeros((len(idx), d))) - run(per_example)) * b / lr  # divisor q n = b here
+    idx = batches[0]
+    norms = np.linalg.norm(grads[idx], axis=1)
+    assert np.any(norms > 2 * clip) and np.any(norms < clip / 2)  # the batch has both kinds: the test has power
+    want = (grads[idx] * np.minimum(1.0, clip / norms)[:, None]).sum(axis=0)
+    step = default_granularity(clip if sampling == "poisson" else 2 * clip, d, "l2")
+    assert np.max(np.abs(moved - want)) <= step / 2 + 1e-12
 
 
 def test_poisson_sample_rate_and_fixed_batches_are_uniform():
@@ -139,13 +174,43 @@ def test_fixed_size_batches_use_replace_one_accounting(cancer):
 
 
 # -- objective perturbation ----------------------------------------------------------------
-def test_objective_perturbation_noise_norm_is_gamma():
-    # ||b|| ~ Gamma(d, 2 / eps'): mean 2d/eps', variance 4d/eps'^2 (z-test at 1e-6 on the mean;
-    # catches a factor-2 error in the rate, e.g. eps' instead of eps'/2).
-    d, eps_p, reps = 5, 0.8, 20_000
-    norms = np.array([np.linalg.norm(perturbation_vector(d, eps_p)) for _ in range(reps)])
-    mean, sd = 2 * d / eps_p, math.sqrt(4 * d) / eps_p
-    assert abs(norms.mean() - mean) <= Z_TWO_SIDED * sd / math.sqrt(reps)
+OP_DIM, OP_EPS, OP_REPS = 5, 0.8, 40_000
+
+
+@pytest.fixture(scope="module")
+def perturbations():
+    return np.array([perturbation_vector(OP_DIM, OP_EPS) for _ in range(OP_REPS)])
+
+
+def test_objective_perturbation_noise_norm_is_gamma(perturbations):
+    # ||b|| ~ Gamma(d, scale 2 / eps'): KS test of the whole law at 1e-6 (scipy's p-value).
+    # A factor-2 error in the rate, or a direction not normalised, moves the CDF by ~0.5,
+    # where the critical KS distance at n = 40 000 is ~0.013.
+    from scipy.stats import gamma, kstest
+
+    norms = np.linalg.norm(perturbations, axis=1)
+    assert kstest(norms, gamma(OP_DIM, scale=2.0 / OP_EPS).cdf).pvalue > FALSE_FAILURE
+
+
+def test_objective_perturbation_direction_is_uniform_on_the_sphere(perturbations):
+    """Review (mutation M14): a fixed direction (1, ..., 1) / sqrt(d), with the norm still
+    Gamma, passed. b / ||b|| uniform on the sphere means: (1) every projection u.v on a unit
+    vector v has (u.v + 1) / 2 ~ Beta((d-1)/2, (d-1)/2) (KS tests for v = e_1 and v =
+    (1, ..., 1) / sqrt(d)); (2) the mean of u is 0 with covariance I / (d n), so
+    d n ||mean||^2 ~ chi2(d) (central limit, bounded symmetric terms); (3) the direction is
+    independent of the norm: the Spearman correlation of ||b|| and u_1^2 is ~N(0, 1/n).
+    Four tests at 1e-6 / 4 each. The fixed direction gives constant projections (KS
+    distance ~0.5 and 1) and d n ||mean||^2 = n d = 2e5 against a critical ~37."""
+    from scipy.stats import beta, chi2, kstest, spearmanr
+
+    alpha = FALSE_FAILURE / 4
+    norms = np.linalg.norm(perturbations, axis=1)
+    u = perturbations / norms[:, None]
+    law = beta((OP_DIM - 1) / 2, (OP_DIM - 1) / 2)
+    for v in (np.eye(OP_DIM)[0], np.full(OP_DIM, 1 / math.sqrt(OP_DIM))):
+        assert kstest((u @ v + 1) / 2, law.cdf).pvalue > alpha
+    assert OP_DIM * OP_REPS * float(u.mean(axis=0) @ u.mean(axis=0)) < chi2.isf(alpha, OP_DIM)
+    assert spearmanr(norms, u[:, 0] ** 2).pvalue > alpha
 
 
 def test_objective_perturbation_budget_split_matches_the_paper():
