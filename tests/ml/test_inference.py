@@ -138,14 +138,19 @@ def test_flooding_covers_the_imaginary_parts_too():
     assert np.all(out.real < 0)  # score -0.5, blinded by r >= 2^-12: the sign survives
 
 
-def _extract(output, encrypt_weights, coef, b):
+def _extract(output, encrypt_weights, coef, b, ratios=False):
     """The key holder's model-extraction attack: records 0 and e_j give s_0 = b and
-    s_j = w_j + b; solve the d + 1 equations by least squares on the decrypted values."""
+    s_j = w_j + b; solve the d + 1 equations by least squares on the decrypted values.
+    With ``ratios``: the scale-free attack on blinded outputs, v_j / v_0 against
+    (w_j + b) / b (a factor shared by all slots cancels); returns the largest relative
+    mismatch."""
     d = len(coef)
     X = np.vstack([np.zeros(d), np.eye(d)])
     ctx = inference_context(8192, encrypted_model=encrypt_weights, output=output)
     model = encrypt_model(coef, b, ctx) if encrypt_weights else (coef, b)
     values = decrypt_scores(ctx, score_encrypted(encrypt_records(X, ctx, bound=1.0), model, output=output), d + 1)
+    if ratios:
+        return np.abs((values[1:] / values[0]) / ((coef + b) / b) - 1).max()
     A = np.hstack([X, np.ones((d + 1, 1))])
     sol = np.linalg.lstsq(A, values, rcond=None)[0]
     return np.abs(sol - np.append(coef, b)).max()
@@ -156,12 +161,44 @@ def test_model_extraction_needs_raw_scores(encrypt_weights):
     """Raw scores give the model to CKKS precision (~1e-7); blinded (label) outputs do
     not: each error is at least (1 - r) times a score >= 1.1 (b = 2, |w_j| <= 0.9), and
     all d + 1 factors r = 2^-u, u ~ U[0, 12), within 2% of 1 has probability < 1e-15.
-    Flooded scores (std 2^-10): all errors < 1e-5 has probability < 1e-12."""
+    Flooded scores (std 2^-10): all errors < 1e-5 has probability < 1e-12.
+
+    Labels, scale-free (review, mutation M06: one factor for every slot left the least
+    squares error at (1 - r) |model| and passed; the ratios then give (w_j + b) / b, the
+    model's direction up to CKKS error): v_j / v_0 = (r_j / r_0)(w_j + b) / b matches to
+    5% only if |u_j - u_0| < 0.075, probability < 0.0125 per j given u_0 with independent
+    factors, so all d = 5 match with probability < 3e-10. A shared factor matches all to
+    the CKKS error over the smallest value (|error| ~1e-6 / 2.7e-4: at most 2.4e-3 in 60
+    measured runs)."""
     coef, b = np.array([0.7, -0.4, 0.9, -0.9, 0.3]), 2.0
     assert LABEL_BLIND_BITS == 12
     assert _extract("score", encrypt_weights, coef, b) < 1e-5
     assert _extract("label", encrypt_weights, coef, b) > 0.01
+    assert _extract("label", encrypt_weights, coef, b, ratios=True) > 0.05
     assert _extract("score_flooded", encrypt_weights, coef, b) > 1e-5
+    # power of the ratio check: raw scores give the direction to CKKS precision
+    assert _extract("score", encrypt_weights, coef, b, ratios=True) < 1e-4
+
+
+def test_label_blinding_factors_are_independent_per_slot():
+    """The documented law of a label output: each slot's score times its own factor
+    2^-u, u ~ U[0, 12). One record in all 4096 slots (score 2): -log2(v_k / 2) must be
+    U(0, 12); Kolmogorov-Smirnov at 1e-6. CKKS error (~2^-20 against v >= 2^-11)
+    moves each value by < 2^-8 in u, a CDF shift < 4e-4, far below the KS critical
+    distance at 1e-6 (~0.042 for 4096 samples). One factor shared by all slots (mutation
+    M06) gives 4096 equal values, D ~ 1, p < 1e-300; the sample std of u is checked too
+    (12 / sqrt(12) = 3.46 expected; a 4096-sample std within 5% except with p < 1e-9)."""
+    from scipy import stats
+
+    X = np.full((4096, 3), 0.5)
+    coef, b = np.array([1.0, -2.0, 0.5]), 2.25  # score 0.5 * (-0.5) + 2.25 = 2
+    score = float(X[0] @ coef + b)
+    ctx = inference_context(8192, encrypted_model=False)
+    values = decrypt_scores(ctx, score_encrypted(encrypt_records(X, ctx), (coef, b)), len(X))
+    assert np.all(values > 0)
+    u = -np.log2(values / score)
+    assert stats.kstest(u, stats.uniform(0, LABEL_BLIND_BITS).cdf).pvalue > 1e-6
+    assert abs(np.std(u) / (LABEL_BLIND_BITS / np.sqrt(12)) - 1) < 0.05
 
 
 def test_bad_arguments_raise():
@@ -194,34 +231,54 @@ def _second_component(ct):
     return np.array(ct._native.poly(1), dtype=np.uint64)
 
 
-def test_flooded_outputs_are_rerandomized():
+def _fixed_blinding(monkeypatch):
+    """Blinding factors r = 1 (u = 0): the label path then differs from the score path
+    only by the imaginary flood and the re-randomization, which the next tests isolate
+    (with fresh factors c1 changes anyway, but only by a plaintext product)."""
+    from pyppml.ml import inference
+
+    monkeypatch.setattr(inference, "_uniform", lambda size: np.zeros(size))
+
+
+@pytest.mark.parametrize("output", ["score_flooded", "label"])
+def test_flooded_outputs_are_rerandomized(monkeypatch, output):
     """Two scorings of the same ciphertexts: without re-randomization the second component
     is the same fixed linear function of the model both times (flooding only touches the
-    first); with it, it is fresh. (Label outputs differ anyway: fresh blinding factors.)"""
+    first); with it, it is fresh. Labels too (review, mutation M07: the label path lost
+    its fresh Enc(0) and this test, on score_flooded only, passed): with the blinding
+    factors fixed, c1 is then identical. Deterministic: two fresh encryptions of zero
+    share a c1 with probability 2^-(n log q)."""
+    if output == "label":
+        _fixed_blinding(monkeypatch)
     rng = np.random.default_rng(3)
-    ctx = inference_context(8192, output="score_flooded")
+    ctx = inference_context(8192, output=output)
     recs = encrypt_records(rng.uniform(-1, 1, (8, 3)), ctx)
     model = (rng.normal(size=3), 0.25)
-    a, b = (score_encrypted(recs, model, output="score_flooded")[0] for _ in range(2))
+    a, b = (score_encrypted(recs, model, output=output)[0] for _ in range(2))
     assert not np.array_equal(_second_component(a), _second_component(b))
 
 
-def test_one_output_does_not_solve_for_the_model():
+@pytest.mark.parametrize("output", ["score_flooded", "label"])
+def test_one_output_does_not_solve_for_the_model(monkeypatch, output):
     """The review's attack: records crafted as q_l * Enc(0) make the rescale exact, so the
     output's c1 was sum_j round(w_j q_l) a_j mod q_0 and d rows of it solved for w exactly
-    (1.3e-11). With the output re-randomized the system is inconsistent."""
+    (1.3e-11). With the output re-randomized the system is inconsistent. Labels with the
+    blinding factors fixed at 1 (a plaintext the attack could otherwise fold in): without
+    the re-randomization (mutation M07) all 64 extra rows are consistent."""
     from pyppml.ckks.ciphertext import Ciphertext
     from pyppml.ml.inference import EncryptedRecords
 
+    if output == "label":
+        _fixed_blinding(monkeypatch)
     rng = np.random.default_rng(1)
     d = 4
     coef, intercept = rng.normal(size=d), 0.37
-    ctx = inference_context(8192, output="score_flooded")
+    ctx = inference_context(8192, output=output)
     ql = ctx.coeff_moduli[ctx.max_level]
     zs = [ctx.encrypt(np.zeros(ctx.slots), symmetric=True) for _ in range(d)]
     crafted = [Ciphertext(ctx, ctx._native.multiply_integer(z._native, ql)) for z in zs]
     out = score_encrypted(EncryptedRecords(ctx.slots, d, [crafted], np.ones(d)), (coef, intercept),
-                          output="score_flooded")[0]
+                          output=output)[0]
     p = int(ctx.coeff_moduli[out.level])
     y = [int(v) for v in _second_component(out).reshape(-1)[:ctx.poly_degree]]
     A = [[int(v) for v in _second_component(z).reshape(-1)[:ctx.poly_degree]] for z in zs]

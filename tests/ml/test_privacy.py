@@ -251,27 +251,72 @@ def _model_error(owner, ct, w_scaled):
     return float(np.max(np.abs(got - ideal)))
 
 
-@pytest.mark.parametrize("run", range(3))
-def test_noise_bound_covers_the_model_error(small_data, run):
+def test_noise_bound_covers_the_model_error(small_data):
     """B from the throw-away key exceeds the real model ciphertext's worst coefficient
-    error by at least 2x (2 iterations, n = 2^14), for the model and for every
-    iteration of the history. (NOISE_SAFETY is 16: the worst error varies between keys
-    with a std of about 0.4 bit, so this fails about 5 std out with the design margin,
-    and at once with none: B below 2x the error in most runs.)"""
+    error, for the model (six independent runs) and for every iteration of the history
+    (three of them; 2 iterations, n = 2^14); and on average by the design margin.
+
+    Statistics: log2(B / real) = log2 16 + (quarter-bit round-up) + the difference of two
+    keys' worst-error logs, measured at mean 4.13 bits, std 0.55 (16 runs; the owner's
+    note gives 0.4 bit per key, 0.57 for a difference). Per ciphertext, B >= 2x real is
+    5.7 std out (false failure < 1e-8 each, 12 checks). The mean over six runs has std
+    0.225 bit: >= 3.0 bits is 5 std below 4.13 (false failure < 3e-7). Review (mutation
+    M11, NOISE_SAFETY 4: the 2x margin alone passed): the mean is then about 2.13 bits,
+    3.9 std under 3.0 (missed with probability < 1e-4); the exact factor is pinned by
+    the test below."""
     from pyppml.ml import train_encrypted
 
     X, y = small_data
+    margins = []
+    for run in range(6):
+        owner = DataOwner(iterations=2, poly_degree=16384)
+        dataset = owner.encrypt(X, y)
+        model = train_encrypted(owner.public_context(), dataset, progress=False, record_history=True)
+        ref_scaled = train_reference(owner._Z, owner.plan)
+        bound = owner.estimate_noise_bound()
+        real = _model_error(owner, model.weights, ref_scaled[-1])
+        assert bound >= 2 * real, f"B = 2^{np.log2(bound):.2f} does not cover the error 2^{np.log2(real):.2f}"
+        margins.append(np.log2(bound / real))
+        if run >= 3:  # the history's own throw-away run: in three runs (time)
+            continue
+        bounds = owner.estimate_history_noise_bounds()
+        assert len(bounds) == len(model.history) == len(ref_scaled) == 2
+        for i, (b, ct, w) in enumerate(zip(bounds, model.history, ref_scaled)):
+            err = _model_error(owner, ct, w)
+            assert b >= 2 * err, f"iteration {i}: B = 2^{np.log2(b):.2f} does not cover the error 2^{np.log2(err):.2f}"
+    assert np.mean(margins) >= 3.0, f"B / real error averages 2^{np.mean(margins):.2f} over six runs: {margins}"
+
+
+def test_noise_bound_is_sixteen_times_the_throwaway_error(small_data, monkeypatch):
+    """Review (mutation M11: NOISE_SAFETY 16 -> 4 passed every test). The documented rule
+    (threat model section 3): B is the throw-away run's worst coefficient error times 16,
+    rounded up to a quarter bit. The test catches each ciphertext the estimate measures
+    (under the throw-away key), measures its worst error itself, and recomputes B; for
+    the final model and for every iteration of the history. Deterministic."""
+    import math
+
+    from pyppml.ml import owner as owner_module
+
+    seen = []
+    real_error = owner_module._coefficient_error
+
+    def spy(ctx, ct, slots):
+        seen.append((ctx, ct, slots))
+        return real_error(ctx, ct, slots)
+
+    monkeypatch.setattr(owner_module, "_coefficient_error", spy)
+    X, y = small_data
     owner = DataOwner(iterations=2, poly_degree=16384)
-    dataset = owner.encrypt(X, y)
-    model = train_encrypted(owner.public_context(), dataset, progress=False, record_history=True)
-    ref_scaled = train_reference(owner._Z, owner.plan)
-    bound, bounds = owner.estimate_noise_bound(), owner.estimate_history_noise_bounds()
-    real = _model_error(owner, model.weights, ref_scaled[-1])
-    assert bound >= 2 * real, f"B = 2^{np.log2(bound):.2f} does not cover the error 2^{np.log2(real):.2f}"
-    assert len(bounds) == len(model.history) == len(ref_scaled) == 2
-    for i, (b, ct, w) in enumerate(zip(bounds, model.history, ref_scaled)):
-        err = _model_error(owner, ct, w)
-        assert b >= 2 * err, f"iteration {i}: B = 2^{np.log2(b):.2f} does not cover the error 2^{np.log2(err):.2f}"
+    owner.encrypt(X, y)
+    bounds = [owner.estimate_noise_bound(), *owner.estimate_history_noise_bounds()]
+    assert len(seen) == len(bounds) == 3
+    for b, (ctx, ct, slots) in zip(bounds, seen):
+        assert ctx is not owner.context and ctx.secret_key is not None  # the throw-away key
+        ideal = ctx._native.decode_coefficients(ctx.encode(slots, scale=ct.scale, level=ct.level)._native)
+        worst = float(np.max(np.abs(ctx._native.decode_coefficients(ctx._native.decrypt(ctx.secret_key, ct._native))
+                                    - ideal)))
+        assert worst > 1.0
+        assert b == 2.0 ** (math.ceil(4 * math.log2(16 * worst)) / 4), (b, worst)
 
 
 def test_release_refuses_a_model_of_another_shape(small_data):

@@ -78,12 +78,15 @@ def test_bad_updates_rejected():
         agg.run_round(ups[:3])
 
 
-def _round(p, updates_q, tamper=None, verify=None, identity=None):
+def _round(p, updates_q, tamper=None, verify=None, identity=None, keep=None):
     """Drive server and clients by hand; ``tamper(step, i, msg) -> msg`` (step k >= 0:
     client i's reply at step k, -k - 1: the server's message to it). Steps: advertise,
-    shares, masked, unmask; with identity keys advertise, shares, masked, check, unmask."""
+    shares, masked, unmask; with identity keys advertise, shares, masked, check, unmask.
+    ``keep``: a dict that receives the clients (for tests that look inside them)."""
     server = fl.SecAggServer(p, verify_keys=verify)
     clients = {i: fl.SecAggClient(i, p, identity and identity[i], verify) for i in range(p.n_clients)}
+    if keep is not None:
+        keep.update(clients)
     tamper = tamper or (lambda s, i, m: m)
     inbox = {i: server.start() for i in clients}
     acts = [lambda c, m: c.advertise(m), lambda c, m: c.share_keys(m),
@@ -759,3 +762,69 @@ def test_server_view_test_detects_missing_pairwise_masks(monkeypatch):
         monkeypatch.setattr(mod, "expand_mask", expand_zero)
     view = _round_after_unmasking(monkeypatch, 6, 4096, None, dropped={1, 2})
     assert all(pv < 1e-6 for pv in _uniformity_pvalues(view).values())
+
+
+def _seeds_known_to(server) -> dict[int, bytes]:
+    """The self-mask seeds the server reconstructs from the shares it was sent."""
+    return {i: server._reconstruct(sh, i, "seed") for i, sh in server._collect(0).items()}
+
+
+def test_self_mask_seeds_are_fresh_and_distinct():
+    """Review (mutation M04: a constant self-mask seed left every test green). The seeds
+    the server reconstructs, over two rounds of six clients, are twelve distinct values
+    and none is the all-zero default; each matches the commitment its client sent.
+    Deterministic: two independent 256-bit seeds collide with probability 2^-256."""
+    from pyppml.fl.secagg.client import commitment
+
+    p = fl.SecAggParams(6, 16, 4)
+    seeds = []
+    for seed in (0, 1):
+        _, _, uq = _quantized(p, seed)
+        server, _ = _round(p, uq)
+        known = _seeds_known_to(server)
+        assert len(known) == 6
+        assert all(commitment(server.session, b) == server._commit[i] for i, b in known.items())
+        seeds += known.values()
+    assert len(set(seeds)) == 12 and bytes(32) not in seeds
+
+
+def test_straggler_is_still_hidden_by_its_self_mask():
+    """The self mask is what protects a client whose masked input reaches the server but
+    who is then counted as dropped (a straggler; Bonawitz et al. section 4): the server
+    reconstructs its mask key and removes every pairwise mask. What is left, x_v + its
+    self mask, must still be uniform (chi-square on the top 6 bits, false-failure rate
+    1e-6), and its self mask must not be the expansion of any seed the server holds (the
+    survivors' seeds it reconstructed) or of the zero seed. The test, which may look
+    inside the client, checks that its own unmasking is right: removing the client's
+    real seed gives x_v exactly. With a constant seed (mutation M04) the survivors'
+    seeds equal the straggler's and the server reads x_v."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from scipy import stats
+
+    from pyppml.fl.common import masks
+    from pyppml.fl.secagg.client import MASK_INFO
+
+    p, v = fl.SecAggParams(6, 4096, 4), 2
+    q, ups, uq = _quantized(p, 5)
+    late, clients = {}, {}
+
+    def straggle(step, i, m):  # v's masked input is recorded, then the round goes on without it
+        if (step, i) == (2, v):
+            late["y"] = np.frombuffer(Message.from_bytes(m, Kind.MASKED).fields[0], dtype=p.dtype).copy()
+            return m[:-4]
+        return m
+
+    server, total = _round(p, uq, straggle, keep=clients)
+    alive = server.survivors[Kind.MASKED]
+    assert v not in alive and v in server.survivors[Kind.SHARES]
+    assert np.abs(q.decode(total) - np.sum([ups[i] for i in sorted(alive)], axis=0)).max() < 1e-5
+    key = X25519PrivateKey.from_private_bytes(server._reconstruct(server._collect(1)[v], v, "mask key"))
+    y = late["y"]
+    for j in sorted((server.survivors[Kind.SHARES] & server.closed_neighbourhood(v)) - {v}):
+        m = masks.expand_mask(masks.agree(key, server.keys[j][1], MASK_INFO + server.session), p.dim, p.dtype)
+        y = y - m if v < j else y + m  # v added +m if v < j
+    self_mask = y - uq[v]
+    assert np.array_equal(self_mask, masks.expand_mask(clients[v]._seed, p.dim, p.dtype))  # the unmasking is right
+    assert stats.chisquare(np.bincount((y >> np.uint32(26)).astype(np.int64), minlength=64)).pvalue > 1e-6
+    for seed in [*_seeds_known_to(server).values(), bytes(32)]:
+        assert not np.array_equal(self_mask, masks.expand_mask(seed, p.dim, p.dtype))
