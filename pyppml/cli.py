@@ -48,11 +48,28 @@ def _available_suites() -> list[str]:
     return out
 
 
+def _bounded_int(low: int, high: int):
+    """An argparse type: an integer in [low, high] (argparse turns the ValueError into a
+    one-line usage error naming the option)."""
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer in [{low}, {high}], got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
 def _cmd_bench(args) -> int:
     from pyppml import get_num_threads
     from pyppml.benchmarks.harness import emit, machine
 
-    suites = args.suite or _available_suites()
+    available = _available_suites()
+    unknown = [name for name in args.suite if name not in available]
+    if unknown:
+        args.parser.error(f"unknown suite {unknown[0]!r}; expected one of {', '.join(available)}")
+    suites = args.suite or available
     # Every run starts with the machine it ran on: ratios hold for one kind of processor.
     emit({"lib": "machine", "op": "bench", **machine(), "threads": get_num_threads()})
     for name in suites:
@@ -79,13 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("suite", nargs="*", help="suites to run (default: all)")
     p.add_argument("--quick", action="store_true", help="fewer sizes and runs")
     p.add_argument("--compare", action="store_true", help="also time the peers when importable (SEAL, OpenFHE, OpenDP, TenSEAL, diffprivlib, pure-ldp; Flower's SecAgg+ for fl)")
-    p.add_argument("--runs", type=int, default=10)
-    p.add_argument("--logn", type=int, nargs="*", default=None, help="restrict to these log2(N)")
+    p.add_argument("--runs", type=_bounded_int(1, 10**6), default=10)
+    p.add_argument("--logn", type=_bounded_int(10, 17), nargs="*", default=None, help="restrict to these log2(N)")
     p.add_argument("--out", default=None, help="folder for the plots some suites draw (dplr, audit)")
-    p.add_argument("--threads", type=int, nargs="*", default=None,
+    p.add_argument("--threads", type=_bounded_int(1, 4096), nargs="*", default=None,
                    help="thread counts for the threads suite (default 1 2) and the per-worker pool of the dask suite")
-    p.add_argument("--workers", type=int, nargs="*", default=None, help="worker processes for the dask suite (default 1 2)")
-    p.set_defaults(func=_cmd_bench)
+    p.add_argument("--workers", type=_bounded_int(1, 4096), nargs="*", default=None,
+                   help="worker processes for the dask suite (default 1 2)")
+    p.set_defaults(func=_cmd_bench, parser=p)
 
     p = sub.add_parser("demo", help="the main job end to end on the embedded data set")
     p.add_argument("--quick", action="store_true", help="smaller run")

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import pyppml
 from pyppml import info, ring
 
@@ -28,3 +30,21 @@ def test_cli_info_runs(tmp_path):
     out = subprocess.run([sys.executable, "-m", "pyppml.cli", "info", "--json"], capture_output=True, text=True,
                          check=True, cwd=tmp_path, env=env).stdout
     assert '"kernels"' in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["bench", "nosuch"], "unknown suite 'nosuch'; expected one of"),
+    (["bench", "threads", "--threads", "0"], "argument --threads: expected an integer in [1, 4096], got 0"),
+    (["bench", "threads", "--threads", "-1"], "argument --threads: expected an integer in [1, 4096], got -1"),
+    (["bench", "ckks", "--logn", "99"], "argument --logn: expected an integer in [10, 17], got 99"),
+    (["bench", "ckks", "--runs", "0"], "argument --runs: expected an integer in [1, 1000000], got 0"),
+])
+def test_cli_bad_arguments_are_usage_errors(argv, message, capsys):
+    # A usage error (exit status 2, one line naming the option), never a traceback.
+    from pyppml.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
