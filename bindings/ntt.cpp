@@ -78,6 +78,11 @@ void init_ring(py::module_& m) {
              return std::const_pointer_cast<NttTables>(NttTables::get(require_u64_arg(api, "n", n), require_u64_arg(api, "q", q)));
            }),
            py::arg("n"), py::arg("q"))
+      .def("__reduce__",
+           [](py::object self) {
+             const auto& t = self.cast<const NttTables&>();
+             return py::make_tuple(py::type::of(self), py::make_tuple(t.n(), t.q()));
+           })
       .def_property_readonly("n", &NttTables::n)
       .def_property_readonly("q", &NttTables::q)
       .def_property_readonly("psi", &NttTables::psi)

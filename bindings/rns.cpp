@@ -141,7 +141,22 @@ void init_rns(py::module_& m) {
             return out;
           },
           py::arg("values"), "Python ints -> (k, m) residues.")
+      .def("__reduce__",
+           [](py::object self) {
+             return py::make_tuple(py::type::of(self), py::make_tuple(self.cast<const RnsBase&>().values()));
+           })
       .def("__repr__", [](const RnsBase& b) { return "RnsBase(" + std::to_string(b.size()) + " moduli)"; });
+
+  // Named module-level function (pickle finds it by name): RnsPoly.__reduce__'s constructor.
+  m.def(
+      "_rns_poly_from_state",
+      [](std::shared_ptr<RnsBase> base, const py::handle& coeffs, const std::string& form) {
+        auto a = require_u64("RnsPoly.__setstate__", "coeffs", coeffs, false);
+        if (a.ndim() != 2)
+          throw_parameter("RnsPoly.__setstate__", "coeffs", "has the wrong shape", "(limbs, n)", shape_text(a));
+        return from_array(a.shape(1), base, coeffs, form);
+      },
+      py::arg("base"), py::arg("coeffs"), py::arg("form"));
 
   py::class_<RnsPoly>(m, "RnsPoly", py::buffer_protocol())
       .def(py::init([](uint64_t n, std::shared_ptr<RnsBase> base, const std::string& form) {
@@ -242,6 +257,17 @@ void init_rns(py::module_& m) {
              return out;
            },
            "Divide by the last prime and round; one limb fewer.")
+      .def("__reduce__",
+           [](py::object self) {
+             // By value: the base's moduli, the rows (a NumPy array: out-of-band under
+             // protocol 5) and the form. A secret polynomial never pickles.
+             const auto& p = self.cast<const RnsPoly&>();
+             if (p.secret())
+               throw_parameter("RnsPoly.__reduce__", "self", "is secret", "a public polynomial", "a secret one");
+             py::array_t<uint64_t> rows = coeff_view(self);
+             return py::make_tuple(py::module_::import("pyppml._core").attr("_rns_poly_from_state"),
+                                   py::make_tuple(py::cast(p.base()), rows.attr("copy")(), form_name(p.form())));
+           })
       .def("__repr__", [](const RnsPoly& p) {
         return "RnsPoly(n=" + std::to_string(p.n()) + ", limbs=" + std::to_string(p.limbs()) + ", form=" +
                form_name(p.form()) + ")";

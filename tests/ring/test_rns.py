@@ -331,3 +331,37 @@ def test_base_conversion_blocks_match_whole_rows():
         for k in sample:
             assert any((xs[k] + a * Q) % p == int(blocked[0][j, k]) for a in range(5))
             assert int(blocked[1][j, k]) == centered(xs[k], Q) % p
+
+
+def test_ring_objects_pickle_by_value():
+    # Tables by (n, q), bases by their moduli, polynomials by value: rows out of band
+    # under protocol 5 (zero-copy through Dask or Ray), the form kept.
+    import pickle
+
+    base = base_of(40, 2)
+    tables = ring.NttTables(N, base.moduli[0])
+    p = random_poly(base, N, 11)
+    p.ntt()
+    for obj in (tables, base, p):
+        back = pickle.loads(pickle.dumps(obj, protocol=5))
+        assert type(back) is type(obj)
+    assert (pickle.loads(pickle.dumps(tables)).n, pickle.loads(pickle.dumps(tables)).q) == (N, base.moduli[0])
+    assert pickle.loads(pickle.dumps(base)).moduli == base.moduli
+    buffers = []
+    data = pickle.dumps(p, protocol=5, buffer_callback=buffers.append)
+    assert len(buffers) == 1 and len(data) < 1024
+    back = pickle.loads(data, buffers=buffers)
+    assert back.form == "evaluation" and np.array_equal(back.coeffs, p.coeffs)
+    assert (back * p).coeffs.tolist() == (p * p).coeffs.tolist()
+
+
+def test_secret_polynomial_does_not_pickle():
+    import pickle
+
+    from pyppml import ckks
+    from pyppml._core import he
+
+    ctx = ckks.Context.bootstrappable(poly_degree=2048, security=None, levels_after=1)
+    secret = he._sample_sparse_ternary_for_tests(ctx._native, 32)
+    with pytest.raises(ValueError, match="RnsPoly.__reduce__: self is secret"):
+        pickle.dumps(secret)
