@@ -74,7 +74,7 @@ def unpack(data, kind: str, api: str) -> tuple[dict, list[bytes]]:
     data = bytes(data)
     if len(data) < _PREFIX + 8 + _DIGEST or data[:len(MAGIC)] != MAGIC:
         raise FormatError(f"{api}: data is not a pyppml.ml file; expected magic {MAGIC!r} and at least "
-                          f"{_PREFIX + 8 + _DIGEST} bytes, got {len(data)} bytes starting {data[:len(MAGIC)]!r}")
+                          f"{_PREFIX + 8 + _DIGEST} bytes, got {len(data)} bytes of another format")
     (version,) = struct.unpack_from("<H", data, len(MAGIC))
     if version != FORMAT_VERSION:
         raise FormatError(f"{api}: data has another format version; expected {FORMAT_VERSION}, got {version} "

@@ -263,3 +263,12 @@ def test_relabels_and_levels_are_checked():
             fit(np.tanh, -3, (-1, 1))
         with pytest.raises(ParameterError, match="interval is invalid; expected finite low < high"):
             fit(np.tanh, 3, (1, -1))
+
+
+def test_precision_stats_never_compares_fewer_values_than_expected():
+    # A decryption has every slot, so got may be longer; a shorter got would hide values
+    # (3 equal values against 4 expected used to report 64 bits).
+    assert precision_stats(np.ones(8), np.ones(4)).min_bits == 64.0
+    assert precision_stats(np.array([1.0, 1.5]), np.array([1.0, 1.0])).min_bits == 1.0
+    with pytest.raises(ParameterError, match="precision_stats: got has the wrong shape"):
+        precision_stats(np.ones(3), np.ones(4))
