@@ -285,6 +285,9 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
     else:
         coef, intercept = model
         coef = np.asarray(coef, dtype=np.float64).ravel()
+        if not (np.all(np.isfinite(coef)) and np.isfinite(float(intercept))):
+            raise ValueError("score_encrypted: model has a non-finite weight; expected finite coef and intercept, "
+                             "got NaN or infinity")
         if len(coef) != records.n_features:
             raise ValueError(f"score_encrypted: model has the wrong number of weights; expected {records.n_features}, got {len(coef)}")
         score_bound = float(np.dot(np.abs(coef), records.bounds) + abs(float(intercept)))

@@ -212,6 +212,9 @@ def test_bad_arguments_raise():
         encrypt_records(np.full((2, 2), np.nan), ctx)
     with pytest.raises(ValueError, match="output"):
         score_encrypted(records, (np.zeros(4), 0.0), output="logit")
+    for coef, intercept in ((np.array([0.0, np.nan, 0.0, 0.0]), 0.0), (np.zeros(4), np.inf)):
+        with pytest.raises(ValueError, match="score_encrypted: model has a non-finite weight"):
+            score_encrypted(records, (coef, intercept))
     with pytest.raises(ValueError, match="bits_of_precision"):
         score_encrypted(records, (np.zeros(4), 0.0), output="score_flooded", bits_of_precision=40)
     with pytest.raises(ValueError, match="approximation"):
