@@ -5,13 +5,7 @@ rescales; ``a + b`` first brings both operands to the lower level and the same s
 The named methods (``multiply``, ``relinearize``, ``rescale``, ``drop_to_level``) give
 full control.
 
-Integer headroom. A ciphertext at level l holds round(value * scale) modulo
-Q_l = q_0 * ... * q_l, so it decrypts correctly while |value| * scale < Q_l / 2: with
-scale = 2^s there are log2(Q_l) - s - 1 bits left for the integer part of |value|. Every
-operation here checks the headroom of its result for |value| <= 1 (``scale_limits``):
-products whose scale would reach Q_l / 2 and scales below ``min_scale`` (10 bits above
-the rounding noise of a rescale, 2^10 * sqrt(n)) raise ``ParameterError``; larger values
-need correspondingly more headroom, which the caller must leave.
+Integer headroom and scales: ``pyppml.ckks.scales``.
 
 Operands. Scalars, 0-d and length-1 arrays are broadcast to every slot. A vector operand
 must have exactly ``slots`` entries: shorter ones are refused (a silent zero-padding would
@@ -29,73 +23,13 @@ import numpy as np
 from pyppml._core import MismatchError, ParameterError
 from pyppml._rlwe import RlweObject
 from pyppml._rlwe import as_scalar as _as_scalar
+from pyppml.ckks.scales import check_scale, log2_modulus, log2_text, min_scale, near_standard, standard_scale
 
 # Scales closer than this (relative) are treated as equal when adding.
 _SCALE_RTOL = 2.0 ** -32
 # Integer factors that change a scale (alignment, scalars) must be at least 2^20: their
 # rounding then costs at most 2^-21 relative error.
 _FACTOR_BITS = 20
-
-
-def min_scale(context) -> float:
-    """Smallest scale a ciphertext may have: 2^10 * sqrt(n), 10 bits above the rounding
-    noise of a rescale (standard deviation about sqrt(n / 18))."""
-    return 2.0 ** 10 * math.sqrt(context.poly_degree)
-
-
-def log2_modulus(context, level: int) -> float:
-    """log2(Q_level), Q_level = q_0 * ... * q_level."""
-    return float(sum(math.log2(q) for q in context.coeff_moduli[: level + 1]))
-
-
-def scale_limits(context, level: int) -> tuple[float, float]:
-    """(smallest, largest) scale of a ciphertext at ``level`` whose values have
-    |value| <= 1: [2^10 sqrt(n), Q_level / 2] (the upper one ``inf`` past a double's
-    range, for chains longer than 1024 bits).
-
-    >>> from pyppml import ckks
-    >>> from pyppml.ckks.ciphertext import scale_limits
-    >>> ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[38, 28], special_mod_bits=[38], scale_bits=28)
-    >>> [round(math.log2(s), 1) for s in scale_limits(ctx, 1)]
-    [16.0, 65.0]
-    """
-    log_hi = log2_modulus(context, level) - 1
-    return min_scale(context), 2.0 ** log_hi if log_hi < 1023 else math.inf
-
-
-def _check_scale(context, api: str, scale: float, level: int, what: str = "result") -> None:
-    lo = min_scale(context)
-    if not scale >= lo:
-        raise ParameterError(
-            f"{api}: {what} scale is too small; expected scale >= 2^{math.log2(lo):.1f} (2^10 sqrt(n)), "
-            f"got {_log2(scale)}")
-    log_hi = log2_modulus(context, level) - 1
-    if not math.log2(scale) <= log_hi:
-        raise ParameterError(
-            f"{api}: {what} scale exceeds the modulus; expected scale <= Q_{level} / 2 = 2^{log_hi:.1f} "
-            f"(integer headroom for |value| <= 1), got {_log2(scale)}")
-
-
-def _log2(x: float) -> str:
-    """A scale as 2^k, or as itself when it has no logarithm (0, negative, NaN)."""
-    return f"2^{math.log2(x):.2f}" if x > 0 and math.isfinite(x) else f"{x!r}"
-
-
-# A scale within this factor (log2) of its level's standard scale counts as "near" it:
-# results computed from it are put on the standard scale of their own level (exactly:
-# the integer factor or the plaintext's scale absorbs the ratio).
-_NEAR_LOG2 = 0.125
-
-
-def _near_standard(context, scale: float, level: int) -> bool:
-    return abs(math.log2(scale / context.level_scale(level))) < _NEAR_LOG2
-
-
-def _standard_scale(context, level: int, scale: float, from_level: int) -> float:
-    """Scale for a result at ``level`` computed from an operand of ``scale`` at
-    ``from_level``: the standard ``level_scale(level)`` when the operand is near the
-    standard scale of its level, else ``scale`` (an explicit scale the user chose)."""
-    return context.level_scale(level) if _near_standard(context, scale, from_level) else scale
 
 
 class Plaintext(RlweObject):
@@ -181,7 +115,7 @@ class Ciphertext(RlweObject):
         """
         if self.level >= 1:
             q = float(self.context.coeff_moduli[self.level])
-            _check_scale(self.context, "rescale", self.scale / q, self.level - 1)
+            check_scale(self.context, "rescale", self.scale / q, self.level - 1)
         return self._then(self._wrap(self._ctx.rescale(self._native)), RESCALE)
 
     def relinearize_rescale(self) -> Ciphertext:
@@ -194,7 +128,7 @@ class Ciphertext(RlweObject):
             raise ParameterError("relinearize: context has no relinearization key; expected keygen(relin=True), got none")
         if self.level >= 1:
             q = float(self.context.coeff_moduli[self.level])
-            _check_scale(self.context, "rescale", self.scale / q, self.level - 1)
+            check_scale(self.context, "rescale", self.scale / q, self.level - 1)
         return self._wrap(self._ctx.relinearize_rescale(self._native, self.context.relin_key))
 
     def drop_to_level(self, level: int) -> Ciphertext:
@@ -212,13 +146,13 @@ class Ciphertext(RlweObject):
         (scale >= Q_l / 2, see the module docstring)."""
         if not isinstance(other, Ciphertext):
             raise ParameterError(f"multiply: other has the wrong type; expected a ckks.Ciphertext, got {type(other).__name__}")
-        _check_scale(self.context, "multiply", self.scale * other.scale, min(self.level, other.level), "product")
+        check_scale(self.context, "multiply", self.scale * other.scale, min(self.level, other.level), "product")
         return self._wrap(self._ctx.multiply(self._native, other._native))
 
     def multiply_plain(self, pt: Plaintext) -> Ciphertext:
         """Product with a plaintext (scale multiplied, no rescale); headroom checked as in
         ``multiply``."""
-        _check_scale(self.context, "multiply_plain", self.scale * pt.scale, self.level, "product")
+        check_scale(self.context, "multiply_plain", self.scale * pt.scale, self.level, "product")
         return self._wrap(self._ctx.multiply_plain(self._native, pt._native))
 
     def add_plain(self, pt: Plaintext) -> Ciphertext:
@@ -235,7 +169,7 @@ class Ciphertext(RlweObject):
     def _check_plain_scale(self, pt: Plaintext, api: str) -> None:
         if abs(pt.scale - self.scale) > _SCALE_RTOL * self.scale:
             raise MismatchError(f"{api}: plaintext scale differs from the ciphertext's; expected "
-                                f"{_log2(self.scale)}, got {_log2(pt.scale)} (encode at the ciphertext's scale)")
+                                f"{log2_text(self.scale)}, got {log2_text(pt.scale)} (encode at the ciphertext's scale)")
 
     def square(self) -> Ciphertext:
         """x * x with relinearization and rescaling."""
@@ -248,7 +182,7 @@ class Ciphertext(RlweObject):
         ``times_scalar_to(1.0, target)`` (one level); ``+`` and ``-`` do that for you."""
         if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
             raise ParameterError(f"with_scale: scale has the wrong type; expected a number, got {type(scale).__name__}")
-        _check_scale(self.context, "with_scale", float(scale), self.level, "the new")  # 0, NaN: decrypted to NaN
+        check_scale(self.context, "with_scale", float(scale), self.level, "the new")  # 0, NaN: decrypted to NaN
         c = self._native.copy()
         c.scale = float(scale)
         return self._wrap(c)
@@ -278,7 +212,7 @@ class Ciphertext(RlweObject):
         if not max(unit, abs(factor)) >= 2.0 ** _FACTOR_BITS or (c != 0 and factor == 0):
             raise ParameterError(
                 f"{api}: scale factor loses precision; expected target * q_l / scale >= 2^{_FACTOR_BITS}, "
-                f"got {_log2(unit)} (scale {_log2(self.scale)}, target {_log2(target)}: rescale first)")
+                f"got {log2_text(unit)} (scale {log2_text(self.scale)}, target {log2_text(target)}: rescale first)")
         log_q = log2_modulus(self.context, self.level)
         if factor and math.log2(self.scale) + math.log2(abs(factor)) > log_q - 1:
             raise ParameterError(
@@ -286,7 +220,7 @@ class Ciphertext(RlweObject):
                 f"got 2^{math.log2(self.scale) + math.log2(abs(factor)):.1f}")
         if not target >= min_scale(self.context):
             raise ParameterError(f"{api}: target scale is too small; expected target >= 2^{math.log2(min_scale(self.context)):.1f} "
-                                 f"(2^10 sqrt(n)), got {_log2(target)}")
+                                 f"(2^10 sqrt(n)), got {log2_text(target)}")
         # Fresh natives: relabelled in place (with_scale would copy them).
         prod = self._ctx.multiply_integer(self._native, factor)
         prod.scale = target * q
@@ -328,7 +262,7 @@ class Ciphertext(RlweObject):
             return a, b
         hi, lo = (a, b) if a.level > b.level else (b, a)
         ctx, level = lo.context, lo.level
-        if level >= 1 and _near_standard(ctx, hi.scale, hi.level) and _near_standard(ctx, lo.scale, level):
+        if level >= 1 and near_standard(ctx, hi.scale, hi.level) and near_standard(ctx, lo.scale, level):
             std = ctx.level_scale(level)
             hi = hi._bring_to(level, std * std / lo.scale)
         else:
@@ -357,7 +291,7 @@ class Ciphertext(RlweObject):
                 f"scale a level earlier with times_scalar_to(1.0, target); with_scale() only relabels, losing precision)")
         # Same level, different scales: both go one level down to a common scale, the
         # level's standard one when they are near it.
-        target = _standard_scale(a.context, a.level - 1, a.scale, a.level)
+        target = standard_scale(a.context, a.level - 1, a.scale, a.level)
         return a._bring_to(a.level - 1, target), b._bring_to(a.level - 1, target)
 
     # ------------------------------------------------------------ plaintext operands
@@ -506,7 +440,7 @@ class Ciphertext(RlweObject):
         # _shift_for), target the next level's standard scale: the plaintext side is
         # encoded at target * q_l / scale, so the rescaled product has that scale exactly.
         q_top = float(self.context.coeff_moduli[self.level])
-        target = _standard_scale(self.context, self.level - 1, self.scale, self.level)
+        target = standard_scale(self.context, self.level - 1, self.scale, self.level)
         scalar = _as_scalar(other)
         if isinstance(scalar, bool):
             scalar = int(scalar)

@@ -317,7 +317,8 @@ class Context(RlweContext):
         is zero-padded (the only place padding happens: ciphertext operators refuse
         vectors of another length). ``scale`` (default ``level_scale(level)``) must be
         >= 2^10 sqrt(n) (``ParameterError``)."""
-        from pyppml.ckks.ciphertext import Plaintext, min_scale
+        from pyppml.ckks.ciphertext import Plaintext
+        from pyppml.ckks.scales import min_scale
 
         level = self._level(level)
         scale = self.level_scale(level) if scale is None else float(scale)
@@ -347,7 +348,8 @@ class Context(RlweContext):
         """Encrypt values (or a Plaintext). Public-key encryption unless ``symmetric``
         (default: symmetric when the secret key is here, which halves the size as the
         uniform half is stored as a seed)."""
-        from pyppml.ckks.ciphertext import Ciphertext, Plaintext, _check_scale
+        from pyppml.ckks.ciphertext import Ciphertext, Plaintext
+        from pyppml.ckks.scales import check_scale as _check_scale
 
         pt = values if isinstance(values, Plaintext) else self.encode(values, scale=scale, level=level)
         _check_scale(self, "encrypt", pt.scale, pt.level, "plaintext")

@@ -82,7 +82,7 @@ def _diagonal_sum(v, diagonal, count: int, D: int, padded: bool, max_abs: float,
     length D (tiled over the slots, or zero past D when ``padded``), not yet rescaled,
     and the scale its rescale must land on (the next level's standard scale, times 2^k
     for tiny or huge entries). (None, target) when every diagonal is zero."""
-    from pyppml.ckks.ciphertext import _standard_scale
+    from pyppml.ckks.scales import standard_scale as _standard_scale
 
     if v.level == 0:
         raise ParameterError(f"{api}: vector is at level 0; expected a level >= 1 for the product, got 0")

@@ -176,7 +176,7 @@ def evaluate_polynomial(ct, coeffs: Sequence[float], basis: str = "power", inter
     out_level = x.level - _depth(int(nonzero[-1]) if nonzero.size else 0)
     target = ct.scale
     if 0 <= out_level < x.level:
-        from pyppml.ckks.ciphertext import _standard_scale
+        from pyppml.ckks.scales import standard_scale as _standard_scale
 
         target = _standard_scale(ct.context, out_level, ct.scale, ct.level)
     out = _evaluate(_Basis(x, basis == "chebyshev"), coeffs, baby, target)

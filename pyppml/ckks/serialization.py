@@ -36,7 +36,7 @@ def load_plaintext(data: bytes, context):
 def _scale_checked(obj, kind: str):
     """A stored scale outside what arithmetic can produce, [min_scale, Q_l / 2], would
     decode to garbage: refused like any other malformed field."""
-    from pyppml.ckks.ciphertext import _check_scale
+    from pyppml.ckks.scales import check_scale as _check_scale
 
     try:
         _check_scale(obj.context, f"{kind}.from_bytes", obj.scale, obj.level, "stored")

@@ -362,7 +362,7 @@ class Vector:
     def _dot_before_rescale(self, other) -> Vector | None:
         """dot for the common case (equal lengths, ciphertexts at one level and scale);
         None otherwise (the caller takes the general path)."""
-        from pyppml.ckks.ciphertext import _standard_scale
+        from pyppml.ckks.scales import standard_scale as _standard_scale
         from pyppml.ckks.rotation import sum_slots
 
         kind, val = self._operand(other, "dot")

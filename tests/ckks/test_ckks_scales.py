@@ -189,7 +189,7 @@ def test_extreme_scalars_refused(ctx_small, value):
 
 def test_scale_limits_on_chains_longer_than_a_double():
     """n = 2^16 chains pass 1024 bits: the headroom checks work in log2 (no overflow)."""
-    from pyppml.ckks.ciphertext import _check_scale, scale_limits
+    from pyppml.ckks.scales import check_scale as _check_scale, scale_limits
 
     c = ckks.Context(poly_degree=65536)
     assert c.log_qp > 1100
