@@ -79,6 +79,13 @@ RnsPoly from_array(uint64_t n, std::shared_ptr<const RnsBase> base, const py::ha
   return p;
 }
 
+// A polynomial from a (limbs, n) uint64 array of rows.
+RnsPoly from_rows(const char* api, std::shared_ptr<const RnsBase> base, const py::handle& coeffs, const std::string& form) {
+  auto a = require_u64(api, "coeffs", coeffs, false);
+  if (a.ndim() != 2) throw_parameter(api, "coeffs", "has the wrong shape", "(limbs, n)", shape_text(a));
+  return from_array(a.shape(1), std::move(base), coeffs, form);
+}
+
 template <void (*Op)(const RnsPoly&, const RnsPoly&, RnsPoly&)>
 RnsPoly binary(const RnsPoly& a, const RnsPoly& b, const char* api) {
   require_reduced(api, a);
@@ -151,25 +158,19 @@ void init_rns(py::module_& m) {
   m.def(
       "_rns_poly_from_state",
       [](std::shared_ptr<RnsBase> base, const py::handle& coeffs, const std::string& form) {
-        auto a = require_u64("RnsPoly.__setstate__", "coeffs", coeffs, false);
-        if (a.ndim() != 2)
-          throw_parameter("RnsPoly.__setstate__", "coeffs", "has the wrong shape", "(limbs, n)", shape_text(a));
-        return from_array(a.shape(1), base, coeffs, form);
+        return from_rows("RnsPoly.__setstate__", std::move(base), coeffs, form);
       },
       py::arg("base"), py::arg("coeffs"), py::arg("form"));
 
   py::class_<RnsPoly>(m, "RnsPoly", py::buffer_protocol())
-      .def(py::init([](uint64_t n, std::shared_ptr<RnsBase> base, const std::string& form) {
-             return RnsPoly(n, base, parse_form(form));
+      .def(py::init([](const py::handle& n, std::shared_ptr<RnsBase> base, const std::string& form) {
+             return RnsPoly(require_u64_arg("RnsPoly", "n", n), base, parse_form(form));
            }),
            py::arg("n"), py::arg("base"), py::arg("form") = "coefficient")
       .def_static(
           "from_array",
           [](std::shared_ptr<RnsBase> base, const py::handle& coeffs, const std::string& form) {
-            auto a = require_u64("RnsPoly.from_array", "coeffs", coeffs, false);
-            if (a.ndim() != 2)
-              throw_parameter("RnsPoly.from_array", "coeffs", "has the wrong shape", "(limbs, n)", shape_text(a));
-            return from_array(a.shape(1), base, coeffs, form);
+            return from_rows("RnsPoly.from_array", std::move(base), coeffs, form);
           },
           py::arg("base"), py::arg("coeffs"), py::arg("form") = "coefficient")
       .def_buffer([](RnsPoly& p) {
