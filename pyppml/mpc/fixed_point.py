@@ -61,7 +61,11 @@ class FixedPoint:
 
     @staticmethod
     def truncate(share, party: int, bits: int) -> np.ndarray:
-        """SecureML local truncation of party ``party``'s (0 or 1) share by ``bits`` bits."""
+        """SecureML local truncation of party ``party``'s (0 or 1) share by ``bits`` bits.
+
+        Opened, the result is floor(x / 2^bits) plus a carry that compares party 0's share
+        with x on the dropped bits: each opening tells party 0 one such comparison bit
+        (docs/threat-model.md, section 9). Do not open truncations of a secret repeatedly."""
         return _k.truncate_share(np.ascontiguousarray(share, dtype=np.uint64), party, bits)
 
     @staticmethod
