@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from pyppml import ParameterError
 from pyppml.dp._checks import fail, positive_real, private_values, probability_open
 from pyppml.dp.accountant import PrivacyAccountant
 from pyppml.dp.calibration import calibrate_noise_multiplier
@@ -40,33 +43,120 @@ METHODS = ("auto", "sgd", "objective")
 API = "dp.DPLogisticRegression"
 
 
+MAX_EPOCHS = 10_000
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(z / 2.0))
+
+
+def _is_sparse(a) -> bool:
+    sparse = sys.modules.get("scipy.sparse")   # no sparse matrix exists without it
+    return sparse is not None and sparse.issparse(a)
+
+
+def _schema_dtype(values):
+    """The dtype a container declares (its public schema), None for a list."""
+    dtype = getattr(values, "dtype", None)
+    return dtype if isinstance(dtype, np.dtype) else None
 
 
 def check_features(X, api: str, n_features: int | None = None) -> np.ndarray:
     """A finite 2-D float64 array; errors name the argument, never a value of it. Every
     bad entry (NaN, infinity, an int past the float range, a non-number) gives the same
     error: the refusal is a schema check the owner runs before anything is charged or
-    released, and no kind of record is told apart from another by it."""
+    released, and no kind of record is told apart from another by it. A sparse matrix
+    and a complex dtype are refused on the container's type, never on its entries."""
+    if _is_sparse(X):
+        fail(api, "X", "is a sparse matrix (sparse input is not supported)", "a dense 2-D array (X.toarray())",
+             type(X).__name__)
+    dtype = _schema_dtype(X)
+    if dtype is not None and dtype.kind == "c":
+        fail(api, "X", "is complex (Complex data not supported)", "real numbers", str(dtype))
     arr, _ = private_values(api, X)
+    if arr.ndim == 2 and arr.shape[0] > 0 and arr.shape[1] == 0:
+        fail(api, "X", f"has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required",
+             "a non-empty 2-D array (samples x features)", arr.shape)
+    if arr.ndim == 1:
+        fail(api, "X", "has the wrong shape (Reshape your data: X.reshape(-1, 1) for one feature, X.reshape(1, -1) "
+             "for one sample)", "a 2-D array (samples x features)", arr.shape)
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         fail(api, "X", "has the wrong shape", "a non-empty 2-D array (samples x features)", arr.shape)
     if not np.all(np.isfinite(arr)):
         fail(api, "X", "contains NaN or infinity", "finite features", "non-finite entries")
     if n_features is not None and arr.shape[1] != n_features:
-        fail(api, "X", "has the wrong number of features", f"{n_features} features", arr.shape[1])
+        d = arr.shape[1]
+        raise ParameterError(f"{api}: X has the wrong number of features; expected {n_features} features, got {d} (X "
+                             f"has {d} features, but DPLogisticRegression is expecting {n_features} features as input)")
     return arr
 
 
-def check_labels(y, n: int, api: str) -> np.ndarray:
-    labels, _ = private_values(api, y)  # a bad entry is NaN: refused as "other than 0 and 1"
-    if labels.ndim == 2 and labels.shape[1] == 1:
+def _finite(v) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:   # an int past the float range
+        return False
+
+
+def check_classes(classes, api: str) -> np.ndarray:
+    """The public parameter ``classes``: two distinct numbers or two distinct strings,
+    returned sorted (``classes_``). Public, so messages may quote it."""
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, (list, tuple, np.ndarray)):
+        fail(api, "classes", "is not a pair of labels", "two distinct labels, e.g. (0, 1) or ('no', 'yes')", classes)
+    values = list(classes.tolist() if isinstance(classes, np.ndarray) else classes)
+    numbers_ = all(isinstance(v, (numbers.Real, np.bool_)) and _finite(v) for v in values)
+    strings = all(isinstance(v, str) for v in values)
+    if len(values) != 2 or not (numbers_ or strings) or values[0] == values[1]:
+        fail(api, "classes", "is not a pair of labels", "two distinct finite numbers or two distinct strings",
+             classes)
+    if numbers_ and all(isinstance(v, (bool, np.bool_)) for v in values):
+        return np.array(sorted(values), dtype=bool)
+    return np.array(sorted(values))
+
+
+def check_labels(y, n: int, api: str, classes=np.array([0, 1])) -> np.ndarray:
+    """Codes 0/1 of ``y`` (1 for ``classes[1]``). ``classes`` is the public schema: it is
+    never inferred from ``y``, and every entry outside it (another label, NaN, a number
+    past the float range, a non-number) gives the same error, which counts them and
+    quotes none."""
+    if y is None:
+        fail(api, "y", "is None (this estimator requires y to be passed, but the target y is None)",
+             f"{n} labels in classes", None)
+    if _is_sparse(y):
+        fail(api, "y", "is a sparse matrix (sparse input is not supported)", f"a dense array of {n} labels",
+             type(y).__name__)
+    dtype = _schema_dtype(y)
+    if dtype is not None and dtype.kind == "c":
+        fail(api, "y", "is complex (Complex data not supported)", "labels in classes", str(dtype))
+    if classes.dtype.kind == "U":
+        try:
+            cells = np.asarray(y, dtype=object)
+        except (TypeError, ValueError):
+            fail(api, "y", "is not an array of labels", f"{n} labels in classes", type(y).__name__)
+        # A string is compared with a string only: no entry can make this raise.
+        c0, c1 = str(classes[0]), str(classes[1])
+        code = np.vectorize(lambda v: (1.0 if v == c1 else 0.0 if v == c0 else math.nan) if isinstance(v, str)
+                            else math.nan, otypes=[np.float64])
+        labels = code(cells).reshape(cells.shape) if cells.size else cells.astype(np.float64)
+    else:
+        values, _ = private_values(api, y)   # a bad entry is NaN: refused as outside classes
+        c0, c1 = float(classes[0]), float(classes[1])
+        labels = np.where(values == c1, 1.0, np.where(values == c0, 0.0, math.nan))
+    if labels.ndim == 2 and labels.shape[1] == 1 and labels.shape[0] == n:
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
+                      "(n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=3)
         labels = labels[:, 0]
     if labels.shape != (n,):
         fail(api, "y", "has the wrong shape", f"({n},) to match X", labels.shape)
-    if not np.all((labels == 0.0) | (labels == 1.0)):
-        fail(api, "y", "has labels other than 0 and 1", "binary labels 0/1", "other values")
+    outside = int(np.count_nonzero(np.isnan(labels)))
+    if outside:
+        a, b = classes.tolist()
+        raise ParameterError(
+            f"{api}: y has labels other than {a!r} and {b!r}; expected labels in classes, the public label set (Only "
+            f"binary classification is supported, on the classes given: a third class or a continuous target is "
+            f"refused), got {outside} other values")
     return labels
 
 
@@ -113,12 +203,20 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         accountant shared with other releases, charged with this fit before any noise is
         drawn. ``"objective"`` is analysed for replace-one neighbours: a shared accountant
         must be ``PrivacyAccountant("rdp", sampling="fixed")``.
+    classes : pair of labels, default (0, 1)
+        The two labels ``y`` may take (numbers or strings), part of the public schema like
+        the feature count. They are never inferred from ``y``: a label that appears in one
+        record only would change ``classes_`` and so reveal that record, which no noise
+        covers. ``classes_`` is ``classes`` sorted; ``y`` taking another value is a
+        ``ValueError`` that counts such entries and quotes none.
 
     Attributes
     ----------
     coef_ : array (1, n_features)
     intercept_ : array (1,)
-    classes_ : array [0, 1]
+    classes_ : array (2,)
+        ``classes`` sorted; ``predict`` returns them, ``predict_proba``'s columns follow
+        them and ``decision_function`` > 0 means ``classes_[1]``.
     epsilon_, delta_ : float
         Privacy spent by the fit (for "sgd": the accountant's epsilon at ``delta`` for
         this fit's steps; <= epsilon).
@@ -133,8 +231,16 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
     Raises
     ------
     ValueError (pyppml.ParameterError)
-        Bad parameters (at fit), non-finite features, labels other than 0/1, a feature
-        count that does not match at predict time.
+        Bad parameters (at fit), non-finite, complex or sparse features, labels outside
+        ``classes``, a feature count that does not match at predict time.
+    sklearn.exceptions.NotFittedError (a ValueError)
+        ``predict``, ``predict_proba`` or ``decision_function`` before ``fit``.
+
+    Notes
+    -----
+    ``fit`` draws fresh noise from an OS-keyed stream each time, so two fits on the same
+    data differ (scikit-learn's ``check_fit_idempotent`` fails by design; the estimator
+    declares itself ``non_deterministic``).
 
     Examples
     --------
@@ -150,7 +256,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __init__(self, epsilon=1.0, delta=1e-5, *, method="auto", epochs="auto", batch_size=64, clip=1.0,
                  learning_rate=1.0, alpha=0.0, data_norm=None, fit_intercept=True, sampling="poisson",
-                 accountant="rdp"):
+                 accountant="rdp", classes=(0, 1)):
         self.epsilon = epsilon
         self.delta = delta
         self.method = method
@@ -163,6 +269,13 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
         self.sampling = sampling
         self.accountant = accountant
+        self.classes = classes
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False   # binary only
+        tags.non_deterministic = True              # fresh DP noise at every fit
+        return tags
 
     # -- parameters --------------------------------------------------------------------
     def _checked_params(self) -> dict:
@@ -176,6 +289,8 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
             p["epochs"] = min(50.0, max(10.0, 4.0 * p["epsilon"]))
         else:
             p["epochs"] = float(positive_real(api, "epochs", self.epochs))
+            if p["epochs"] > MAX_EPOCHS:  # a typo (1e9) would run for days
+                fail(api, "epochs", "is too large", f"0 < epochs <= {MAX_EPOCHS}", self.epochs)
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1:
             fail(api, "batch_size", "is not a positive integer", "batch_size >= 1", self.batch_size)
         p["clip"] = float(positive_real(api, "clip", self.clip))
@@ -200,8 +315,9 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         default every batch and every noise draw comes from a fresh OS-keyed stream.
         """
         p = self._checked_params()
+        classes = check_classes(self.classes, API)
         X = check_features(X, API)
-        y = check_labels(y, len(X), API)
+        y = check_labels(y, len(X), API, classes)
         n, d = X.shape
         if p["data_norm"] is not None:
             X = clip_rows(X, p["data_norm"])
@@ -212,7 +328,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
             w = self._fit_objective(X, y, p, prng)
         self.coef_ = w[None, :d].copy()
         self.intercept_ = np.array([w[d] if self.fit_intercept else 0.0])
-        self.classes_ = np.array([0, 1])
+        self.classes_ = classes
         self.n_features_in_ = d
         return self
 
@@ -299,11 +415,16 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         return X @ self.coef_[0] + self.intercept_[0]
 
     def predict_proba(self, X) -> np.ndarray:
+        """Shape (n, 2): P(classes_[0]) and P(classes_[1])."""
+        self._check_fitted(f"{API}.predict_proba")
         p = _sigmoid(self.decision_function(X))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X) -> np.ndarray:
-        return (self.decision_function(X) > 0).astype(np.int64)
+        """The label of ``classes_`` of each row (``classes_[1]`` where the score is > 0)."""
+        self._check_fitted(f"{API}.predict")
+        positive = self.decision_function(X) > 0
+        return self.classes_[positive.astype(np.intp)]
 
     def predict_proba_encrypted(self, X, encrypt_weights: bool = False, poly_degree: int = 8192,
                                 output: str = "score_flooded", bits_of_precision: float = 10.0) -> np.ndarray:

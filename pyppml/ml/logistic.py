@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
 
 from pyppml import ckks
 from pyppml._core import ParameterError
@@ -21,7 +22,7 @@ from pyppml.ml.messages import EncryptedDataset, EncryptedModel
 from pyppml.ml.owner import DataOwner
 from pyppml.ml.sigmoid import sigmoid
 from pyppml.ml.trainer import train_encrypted
-from pyppml.ml.validation import check_X, check_Xy
+from pyppml.ml.validation import check_binary_labels, check_X
 
 # What a fitted estimator carries (and a pickle of it holds), all of it released:
 # the model, its public training plan, and facts about the run. Nothing else: the tests
@@ -30,7 +31,7 @@ RELEASED_ATTRIBUTES = (
     "coef_",             # the trained weights, folded onto raw features
     "intercept_",        # idem
     "history_",          # idem for every iteration, only with record_history=True
-    "classes_",          # [0, 1]
+    "classes_",          # the two labels, sorted (public schema of the released model)
     "n_features_in_",    # d
     "n_iter_",           # iterations run
     "plan_",             # the TrainingPlan the server received (public; see plan.py)
@@ -81,7 +82,12 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         Folded onto the raw features (the owner's scaling is part of the coefficients;
         the scaler is not kept).
     intercept_ : ndarray of shape (1,)
-    classes_ : ndarray [0, 1]
+    classes_ : ndarray of shape (2,)
+        The two labels of ``y``, sorted: any two ints, bools, strings or integer-valued
+        floats, as in ``LogisticRegression``. ``predict`` returns them and
+        ``predict_proba``'s columns follow them; the server is sent only codes 0/1
+        (1 for ``classes_[1]``). More or fewer than two classes is a ``ValueError``;
+        messages count labels and never quote one.
     n_iter_ : int
     plan_ : TrainingPlan
         What the server was sent: n, d, method, steps, sigmoid polynomial. Its steps come
@@ -145,8 +151,29 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         self.bootstrapping = bootstrapping
         self.security = security
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False   # binary only
+        tags.non_deterministic = True              # fresh keys, encryption and flooding noise at every fit
+        return tags
+
     def fit(self, X, y):
-        X, y = check_Xy(X, y, "EncryptedLogisticRegression.fit")
+        """Train on ``X`` (n, d) and the binary labels ``y`` (n,); returns ``self``.
+
+        ``y`` takes exactly two distinct values (ints, bools, strings or integer-valued
+        floats): they become ``classes_``, and the data owner encrypts codes 0/1
+        (``DataOwner.encrypt``'s contract).
+
+        Raises
+        ------
+        ValueError (pyppml.ParameterError for bad parameters)
+            complex, sparse, non-finite or empty ``X``; ``y`` of the wrong length, with
+            one or more than two classes or non-integer floats (a continuous target).
+            Messages count labels, never quote one.
+        """
+        api = "EncryptedLogisticRegression.fit"
+        X = check_X(X, api)
+        classes, y = check_binary_labels(y, len(X), api)
         owner = DataOwner(self.method, self.iterations, self.sigmoid_degree, self.sigmoid_bound, self.sigmoid_method,
                           self.scaling, self.shrinkage, self.poly_degree, self.bootstrapping, self.security)
         dataset_bytes = owner.encrypt(X, y).to_bytes()
@@ -163,9 +190,10 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         model_bytes = model.to_bytes()
         t1 = time.perf_counter()
         sizes = {"public_context": len(context_bytes), "dataset": len(dataset_bytes)}
-        return self._publish(owner, model_bytes, sizes, t1 - t0, X.shape[1])
+        return self._publish(owner, model_bytes, sizes, t1 - t0, X.shape[1], classes)
 
-    def _publish(self, owner: DataOwner, model_bytes: bytes, sizes: dict, server_s: float | None, d: int):
+    def _publish(self, owner: DataOwner, model_bytes: bytes, sizes: dict, server_s: float | None, d: int,
+                 classes=None):
         """The owner releases the server's model (flooded) into ``RELEASED_ATTRIBUTES``."""
         model = EncryptedModel.from_bytes(model_bytes, owner.context)
         t1 = time.perf_counter()
@@ -188,7 +216,7 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         t2 = time.perf_counter()
         self.coef_ = coef.reshape(1, -1)
         self.intercept_ = np.array([intercept])
-        self.classes_ = np.array([0, 1])
+        self.classes_ = np.array([0, 1]) if classes is None else classes
         self.n_features_in_ = d
         self.n_iter_ = owner.plan.iterations
         self.plan_ = owner.plan
@@ -245,7 +273,8 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ plaintext model
     def _check_fitted(self, api: str):
         if not hasattr(self, "coef_"):
-            raise ValueError(f"EncryptedLogisticRegression.{api}: the model is not fitted; expected fit(X, y) first, got none")
+            raise NotFittedError(f"EncryptedLogisticRegression.{api}: the model is not fitted; expected fit(X, y) first, "
+                                 "got none")
 
     def decision_function(self, X) -> np.ndarray:
         self._check_fitted("decision_function")
@@ -253,11 +282,16 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         return X @ self.coef_[0] + self.intercept_[0]
 
     def predict_proba(self, X) -> np.ndarray:
+        """Shape (n, 2): P(classes_[0]) and P(classes_[1])."""
+        self._check_fitted("predict_proba")
         p = sigmoid(self.decision_function(X))
         return np.stack([1.0 - p, p], axis=1)
 
     def predict(self, X) -> np.ndarray:
-        return (self.decision_function(X) > 0).astype(int)
+        """The label of ``classes_`` of each row (``classes_[1]`` where the score is > 0)."""
+        self._check_fitted("predict")
+        positive = self.decision_function(X) > 0
+        return self.classes_[positive.astype(np.intp)]
 
     # ------------------------------------------------------------------ encrypted records
     def predict_proba_encrypted(self, X, encrypt_weights: bool = False, poly_degree: int = 8192,

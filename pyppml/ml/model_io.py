@@ -37,7 +37,7 @@ def model_to_bytes(model, released: tuple) -> bytes:
         "coef_": _floats(model.coef_),
         "intercept_": _floats(model.intercept_),
         "history_": [[_floats(c), float(b)] for c, b in model.history_],
-        "classes_": [int(c) for c in model.classes_],
+        "classes_": _classes_field(model.classes_),
         "n_features_in_": int(model.n_features_in_),
         "n_iter_": int(model.n_iter_),
         "plan_": dataclasses.asdict(model.plan_),
@@ -49,6 +49,40 @@ def model_to_bytes(model, released: tuple) -> bytes:
     if missing:   # a new released attribute needs a field here (and a format version)
         raise RuntimeError(f"model_to_bytes: attributes without a field; expected none, got {sorted(missing)}")
     return container.pack(KIND, {"params": model.get_params(), "attributes": attrs})
+
+
+def _classes_field(classes) -> list:
+    """classes_ as JSON values of one type: ints, bools, strings or floats (which round-trip
+    exactly)."""
+    arr = np.asarray(classes)
+    if arr.dtype.kind == "b":
+        return [bool(c) for c in arr]
+    if arr.dtype.kind in "iu":
+        return [int(c) for c in arr]
+    if arr.dtype.kind == "f":
+        return [float(c) for c in arr]
+    if arr.dtype.kind == "U":
+        return [str(c) for c in arr]
+    raise RuntimeError(f"model_to_bytes: classes_ has no field type; expected ints, bools, floats or strings, got {arr.dtype}")
+
+
+def _classes(value) -> np.ndarray:
+    """Two distinct labels of one type, sorted, as ``fit`` stores them (files written
+    before labels other than 0/1 were taken hold [0, 1], which passes)."""
+    kinds = ((bool, lambda v: isinstance(v, bool), bool),
+             (int, lambda v: isinstance(v, int) and not isinstance(v, bool), np.int64),
+             (float, lambda v: isinstance(v, float) and math.isfinite(v), np.float64),
+             (str, lambda v: isinstance(v, str), str))
+    if isinstance(value, list) and len(value) == 2:
+        for _, ok, dtype in kinds:
+            if all(ok(v) for v in value):
+                if dtype is np.int64 and not all(-2**63 <= v < 2**63 for v in value):
+                    break
+                if value[0] < value[1]:
+                    return np.array(value, dtype=dtype)
+                break
+    got = type(value).__name__ if not isinstance(value, list) else f"a list of {len(value)}"
+    raise _fail("invalid classes_", "two distinct labels of one type (ints, bools, floats or strings), sorted", got)
 
 
 def _fail(problem: str, expected: str, got) -> FormatError:
@@ -103,9 +137,7 @@ def model_from_bytes(cls, data):
     model = cls(**params)
     model.coef_ = _vector(attrs["coef_"], "coef_", d).reshape(1, d)
     model.intercept_ = _vector(attrs["intercept_"], "intercept_", 1)
-    if attrs["classes_"] != [0, 1]:
-        raise _fail("invalid classes_", "[0, 1]", attrs["classes_"])
-    model.classes_ = np.array([0, 1])
+    model.classes_ = _classes(attrs["classes_"])
     model.n_features_in_ = d
     its = attrs["n_iter_"]
     if isinstance(its, bool) or not isinstance(its, int) or its < 0:

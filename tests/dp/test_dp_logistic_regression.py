@@ -264,6 +264,7 @@ def test_dp_model_served_with_encrypted_inference(cancer):
     ({"method": "magic"}, None, None, r"method is unknown"),
     ({"method": "objective"}, None, None, r"data_norm is required"),
     ({"batch_size": 0}, None, None, r"batch_size is not a positive integer"),
+    ({"epochs": 1e9}, None, None, r"epochs is too large; expected 0 < epochs <= 10000"),
     ({"sampling": "bernoulli"}, None, None, r"sampling is unknown"),
     ({}, [[1.0, float("inf")], [0.0, 1.0]], [0, 1], r"X contains NaN or infinity"),
     ({}, [[1.0, 2.0], [0.0, 1.0]], [0, 2], r"y has labels other than 0 and 1"),

@@ -120,7 +120,7 @@ def _repack(fitted, edit):
     (lambda h: h["attributes"].update(coef_=h["attributes"]["coef_"][:-1]), "coef_ of the wrong length"),
     (lambda h: h["attributes"].update(owner_="secret"), "invalid attributes"),
     (lambda h: h["attributes"].pop("plan_"), "invalid attributes"),
-    (lambda h: h["attributes"].update(classes_=[0, 2]), "classes_"),
+    (lambda h: h["attributes"].update(classes_=[1, 0]), "classes_"),
     (lambda h: h["attributes"].update(coef_=["a"] * len(h["attributes"]["coef_"])), "coef_"),
     (lambda h: h["attributes"]["plan_"].update(method="sgd"), "plan_"),
     (lambda h: h["attributes"]["plan_"].update(extra=1), "plan_"),
