@@ -31,7 +31,8 @@ def main() -> None:
     ap.add_argument("--dir", required=True)
     ap.add_argument("--output", default="score_flooded", choices=("label", "score_flooded", "score"),
                     help="what the client may learn about the model (see pyppml.ml.inference)")
-    ap.add_argument("--bits", type=float, default=10.0, help="score_flooded: noise std 2^-bits")
+    ap.add_argument("--bits", type=float, default=10.0,
+                    help="score_flooded: noise std 2^-bits times the score's public bound (a power of two)")
     ap.add_argument("--timeout", type=float, default=3600.0)
     args = ap.parse_args()
     path = lambda name: os.path.join(args.dir, name)

@@ -17,12 +17,16 @@ decrypts):
   line search (Lowd-Meek 2005; Tramer et al. 2016: about d log2(1/eps) queries for
   precision eps). Label-only output raises the cost of extraction; it does not prevent it.
 - ``"score_flooded"``: the server adds to each score an exact discrete Gaussian of std
-  2^-bits_of_precision (``pyppml.dp``, CSPRNG; on the imaginary part too, which would
-  otherwise carry the model times the client's own encryption errors), far above the
-  CKKS error, and the client
-  rounds to that grid. One query reveals the score to about bits_of_precision bits; the
-  mean of k queries of one record narrows the noise by sqrt(k), so d + 1 records repeated
-  k times give the model to about 2^-bits_of_precision / sqrt(k).
+  2^-bits_of_precision * A, A the public bound on |score| (sum_j |w_j| bound_j + |b|,
+  from the records' declared bounds) rounded up to a power of two, at least 1
+  (``pyppml.dp``, CSPRNG; on the imaginary part too, which would otherwise carry the
+  model times the client's own encryption errors), far above the CKKS error, and the
+  client rounds to its grid. One query reveals the score to about bits_of_precision bits
+  of its bound, and each weight to about bits_of_precision bits of its own size,
+  however the records are chosen within their bounds (A >= |w_j| bound_j); the mean of
+  k queries of one record narrows the noise by sqrt(k), so d + 1 records repeated k
+  times give the model to about that precision times 1 / sqrt(k). The client learns
+  log2(A) from the noise's spread.
 - ``"score"``: the raw score w . x + b to the CKKS precision (about 2^-20): d + 1 crafted
   records give the model to that precision. Only for a client that may see the model.
 
@@ -198,6 +202,20 @@ def _headroom(ct) -> float:
     return math.exp(sum(math.log(float(q)) for q in moduli)) / (4.0 * ct.scale)
 
 
+def _check_records(records) -> None:
+    """Fresh encryptions of the records' context, as ``encrypt_records`` makes them: a
+    record at a smaller scale would widen the range check's headroom, and with it the
+    bounds a client may declare (records at scale 2^20 in a 2^35 context passed with
+    B = 2^27)."""
+    for batch in records.batches:
+        for ct in batch:
+            ctx = ct.context
+            if ct.size != 2 or ct.level != ctx.max_level or abs(ct.scale - ctx.scale) > 2.0 ** -32 * ctx.scale:
+                raise ValueError(f"score_encrypted: records are not fresh encryptions; expected size 2 at level "
+                                 f"{ctx.max_level} and scale 2^{math.log2(ctx.scale):.1f}, got size {ct.size} at level "
+                                 f"{ct.level} and scale 2^{math.log2(ct.scale):.1f}")
+
+
 def _check_range(ct, bound: float, what: str) -> None:
     room = _headroom(ct)
     if bound > room:
@@ -265,7 +283,8 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
         "score" and "score_flooded" only; the flooding is added to the probability).
     output : {"label", "score_flooded", "score"}
     bits_of_precision : float
-        For "score_flooded": the noise std is 2^-bits_of_precision, 1..20.
+        For "score_flooded": the noise std is 2^-bits_of_precision times the score's
+        public bound rounded up to a power of two (at least 1), 1..20.
 
     Raises
     ------
@@ -291,6 +310,12 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
         if len(coef) != records.n_features:
             raise ValueError(f"score_encrypted: model has the wrong number of weights; expected {records.n_features}, got {len(coef)}")
         score_bound = float(np.dot(np.abs(coef), records.bounds) + abs(float(intercept)))
+    _check_records(records)
+    # Precision relative to the score's public bound A (a power of two): a fixed width let
+    # honest records B e_j give w_j to 2^-bits / B (B = 2^12: the model to 2^-20.6, as raw
+    # scores give it). With std 2^-bits A, A >= |w_j| B_j, each weight stays hidden to
+    # about bits bits of its own size however the records are chosen within their bounds.
+    flood_bits = bits_of_precision - math.ceil(math.log2(max(1.0, score_bound)))
     out = []
     for batch in records.batches:
         s = _score_encrypted(batch, model) if isinstance(model, EncryptedLinearModel) else _score_plain(batch, coef, intercept)
@@ -304,8 +329,8 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
             s = _rerandomize(_flood(_blind(s), LABEL_IMAG_FLOOD_BITS, real=False))
             bound += 16.0 * 2.0 ** -LABEL_IMAG_FLOOD_BITS
         elif output == "score_flooded":
-            s = _rerandomize(_flood(s, bits_of_precision))
-            bound += 23.0 * 2.0 ** -bits_of_precision   # |complex noise| <= 16 sqrt(2) std: the tail, far beyond 2^-100
+            s = _rerandomize(_flood(s, flood_bits))
+            bound += 23.0 * 2.0 ** -flood_bits   # |complex noise| <= 16 sqrt(2) std: the tail, far beyond 2^-100
         _check_range(s, bound, "the output")
         out.append(s)
     return EncryptedScores(out, records.n_records, output, bits_of_precision)

@@ -301,7 +301,8 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         holder. Returns shape (n,).
 
         ``output`` is "score_flooded" (default: scores with noise of std
-        2^-bits_of_precision added by the server before the key holder decrypts) or
+        2^-bits_of_precision times the score's public bound, a power of two, added by the
+        server before the key holder decrypts) or
         "score" (raw scores: they reveal the model to the key holder after d + 1
         records); see ``pyppml.ml.inference``."""
         self._check_fitted("predict_proba_encrypted")

@@ -14,7 +14,7 @@ import pyppml
 from pyppml.ml import EncryptedLogisticRegression, load_public_context
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "ml_three_process"
-BITS = 10   # the server's default flooding: noise of std 2^-10 on each score
+BITS = 16   # the server's flooding: noise of std 2^-16 A on each score (A = 64 here: 2^-10)
 
 
 def test_owner_server_client_across_processes(tmp_path):
@@ -28,7 +28,7 @@ def test_owner_server_client_across_processes(tmp_path):
     commands = {
         "owner": ["owner.py", *common, "--poly-degree", "16384", "--iterations", "1",
                   "--private", str(tmp_path / "owner-private")],
-        "server": ["server.py", *common],
+        "server": ["server.py", *common, "--bits", str(BITS)],
         "client": ["client.py", *common, "--private", str(tmp_path / "client-private"),
                    "--out", str(tmp_path / "proba.npy")],
     }
@@ -52,8 +52,9 @@ def test_owner_server_client_across_processes(tmp_path):
         assert not load_public_context(shared / ctx_file).is_private
 
     # The client's probabilities against the released model in plaintext. Each decrypted
-    # score carries the server's flooding (std 2^-BITS) and the client's rounding to
-    # 2^-BITS (at most 2^-(BITS+1)); the logistic function is 1/4-Lipschitz. Bound: 7 std
+    # score carries the server's flooding (std 2^-BITS A, A the score's public bound
+    # rounded up to a power of two) and the client's rounding to 2^-BITS (at most
+    # 2^-(BITS+1)); the logistic function is 1/4-Lipschitz. Bound: 7 std
     # (two-sided tail 2.6e-12 per record, about 4e-10 for the 143 records, far below
     # 1e-6). A wrong model, a mixed-up record order or a broken round trip is off by
     # far more than 0.002.
@@ -65,5 +66,7 @@ def test_owner_server_client_across_processes(tmp_path):
     clf = EncryptedLogisticRegression.load(shared / "model.ppml")
     proba = np.load(tmp_path / "proba.npy")
     assert proba.shape == (len(X_test),)
-    bound = 0.25 * (7 * 2.0 ** -BITS + 2.0 ** -(BITS + 1))
+    pow2 = lambda v: 2.0 ** np.ceil(np.log2(v))  # noqa: E731
+    A = max(1.0, float(pow2(np.abs(clf.coef_[0]) @ pow2(np.abs(X_test).max(axis=0)) + abs(clf.intercept_[0]))))
+    bound = 0.25 * (7 * 2.0 ** -BITS * A + 2.0 ** -(BITS + 1))
     np.testing.assert_allclose(proba, clf.predict_proba(X_test)[:, 1], rtol=0, atol=bound)
