@@ -19,7 +19,9 @@ inline py::int_ require_integer(const char* api, const char* arg, const py::hand
   if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr()))
     throw_parameter(api, arg, "is not an integer", expected,  // the type only: values may be private
                     py::str(py::type::of(v).attr("__name__")).cast<std::string>());
-  return py::reinterpret_steal<py::int_>(PyNumber_Index(v.ptr()));
+  PyObject* index = PyNumber_Index(v.ptr());
+  if (!index) throw py::error_already_set();  // __index__ raised: its exception, not a NULL int
+  return py::reinterpret_steal<py::int_>(index);
 }
 
 // An integer (Python int, NumPy integer: anything with __index__, never bool) in

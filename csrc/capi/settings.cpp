@@ -15,12 +15,15 @@ int ppml_set_backend(const char* name) {
 }
 
 const char* ppml_backend(void) {
-  ppml::capi::clear_error();
-  switch (ppml::effective_backend()) {
-    case ppml::Backend::Avx512: return "avx512";
-    case ppml::Backend::Avx2: return "avx2";
-    default: return "scalar";
-  }
+  const char* name = "";
+  ppml::capi::guard("ppml_backend", [&] {
+    switch (ppml::effective_backend()) {  // throws while PYPPML_BACKEND names no usable backend
+      case ppml::Backend::Avx512: name = "avx512"; break;
+      case ppml::Backend::Avx2: name = "avx2"; break;
+      default: name = "scalar";
+    }
+  });
+  return name;
 }
 
 int ppml_set_num_threads(int n) {

@@ -42,30 +42,38 @@ bool supported(Backend b) {
 
 bool available(Backend b) { return compiled(b) && supported(b); }
 
-Backend parse(const std::string& name) {
+Backend parse(const std::string& name, const char* api, const char* arg) {
   if (name == "auto" || name.empty()) return Backend::Auto;
   if (name == "scalar") return Backend::Scalar;
   if (name == "avx2") return Backend::Avx2;
   if (name == "avx512") return Backend::Avx512;
-  throw_parameter("set_backend", "name", "is unknown", "one of auto, scalar, avx2, avx512",
-                  "'" + name + "'");
+  throw_parameter(api, arg, "is unknown", "one of auto, scalar, avx2, avx512", "'" + name + "'");
 }
 
-Backend checked(const std::string& name) {
-  Backend b = parse(name);
+Backend checked(const std::string& name, const char* api = "set_backend", const char* arg = "name") {
+  Backend b = parse(name, api, arg);
   if (b != Backend::Auto && !available(b)) {
     std::string avail;
     for (const auto& s : available_backends()) avail += (avail.empty() ? "" : ", ") + s;
-    throw_parameter("set_backend", "name", "is not available on this machine or build",
-                    "one of " + avail, "'" + name + "'");
+    throw_parameter(api, arg, "is not available on this machine or build", "one of " + avail, "'" + name + "'");
   }
   return b;
 }
 
+// An unusable PYPPML_BACKEND is remembered, not thrown while a static initializes (that
+// escaped C ABI calls and aborted the process): every kernel call then refuses with the
+// variable's name until set_backend() picks a backend.
+constexpr int kInvalidEnv = -1;
+
 std::atomic<int>& override_slot() {
   static std::atomic<int> slot([] {
     const char* env = std::getenv("PYPPML_BACKEND");
-    return static_cast<int>(env ? checked(env) : Backend::Auto);
+    if (!env) return static_cast<int>(Backend::Auto);
+    try {
+      return static_cast<int>(checked(env));
+    } catch (const ParameterError&) {
+      return kInvalidEnv;
+    }
   }());
   return slot;
 }
@@ -93,7 +101,14 @@ std::string backend_name(Backend b) {
   return "?";
 }
 
-Backend requested_backend() { return static_cast<Backend>(override_slot().load()); }
+Backend requested_backend() {
+  const int v = override_slot().load();
+  if (v == kInvalidEnv) {
+    const char* env = std::getenv("PYPPML_BACKEND");
+    checked(env ? env : "?", "PYPPML_BACKEND", "value");  // throws, naming the variable
+  }
+  return static_cast<Backend>(v);
+}
 
 void set_backend(const std::string& name) { override_slot().store(static_cast<int>(checked(name))); }
 

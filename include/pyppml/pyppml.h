@@ -62,7 +62,9 @@ PPML_API uint32_t ppml_abi_version(void);
  * every backend gives bit-identical results. Initially PYPPML_BACKEND, else "auto". An
  * unknown or unavailable name is PPML_ERR_INVALID_ARGUMENT. Since 2.1. */
 PPML_API int ppml_set_backend(const char* name);
-/* The backend the kernels use now: "scalar", "avx2" or "avx512" (a static string). */
+/* The backend the kernels use now: "scalar", "avx2" or "avx512" (a static string); ""
+ * while PYPPML_BACKEND names no usable backend (every kernel call then fails with
+ * PPML_ERR_INVALID_ARGUMENT naming it, until ppml_set_backend picks one). */
 PPML_API const char* ppml_backend(void);
 /* Threads of the parallel kernels, the calling thread included: 1 <= n <= 4096, else
  * PPML_ERR_INVALID_ARGUMENT. Results are bit-identical whatever n. Initially

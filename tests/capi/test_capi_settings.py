@@ -140,3 +140,38 @@ def test_bad_settings_are_refused_with_a_message():
     assert ffi.string(lib.ppml_backend()).decode() in BACKENDS
     with pytest.raises(capi.ParameterError):
         capi.check(lib.ppml_set_backend(b"avx1024"))
+
+
+def test_unusable_environment_backend_is_an_error_not_an_abort(tmp_path):
+    # An invalid PYPPML_BACKEND was thrown while a static initialized, out of an extern "C"
+    # function: the process aborted. Now ppml_backend() is "" and every kernel call fails
+    # with a message naming the variable, until ppml_set_backend picks a backend.
+    import os
+    import subprocess
+    import sys
+
+    import pyppml
+
+    script = (
+        "import numpy as np\n"
+        "from pyppml import capi\n"
+        "from pyppml.capi import ffi, lib\n"
+        "assert ffi.string(lib.ppml_backend()) == b''\n"
+        "assert 'PYPPML_BACKEND' in capi.last_error()\n"
+        "t = ffi.new('ppml_ntt_tables**')\n"
+        "a = np.arange(1024, dtype=np.uint64)\n"
+        "status = lib.ppml_ntt_tables_create(1024, 12289, t)\n"
+        "if status == 0:\n"
+        "    status = lib.ppml_ntt_forward(t[0], capi.u64_ptr(a), 1024)\n"
+        "assert status == lib.PPML_ERR_INVALID_ARGUMENT, status\n"
+        "assert \"PYPPML_BACKEND: value is unknown\" in capi.last_error() and \"'bogus'\" in capi.last_error()\n"
+        "assert lib.ppml_set_backend(b'scalar') == 0 and ffi.string(lib.ppml_backend()) == b'scalar'\n"
+        "t2 = ffi.new('ppml_ntt_tables**')\n"
+        "assert lib.ppml_ntt_tables_create(1024, 12289, t2) == 0\n"
+        "assert lib.ppml_ntt_forward(t2[0], capi.u64_ptr(a), 1024) == 0\n"
+        "print('ok')\n")
+    env = dict(os.environ, PYPPML_BACKEND="bogus",
+               PYTHONPATH=os.path.dirname(os.path.dirname(pyppml.__file__)))
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -72,3 +72,17 @@ def test_numpy_integers_and_huge_exponents_are_integers():
     k = 2 * N * 10**30 + 3
     assert np.array_equal(p.automorphism(k).coeffs, p.automorphism(3).coeffs)
     assert np.array_equal(p.multiply_scalar(-1).coeffs, (-p).coeffs)
+
+
+def test_an_index_method_that_raises_propagates_its_error():
+    # PyNumber_Index returned NULL and the NULL became an int: a segfault (review).
+    class Bad:
+        def __index__(self):
+            raise RuntimeError("boom")
+
+    base = ring.RnsBase([Q])
+    p = ring.RnsPoly.from_array(base, base.decompose([1] + [0] * (N - 1)))
+    for call in (lambda: p.multiply_scalar(Bad()), lambda: p.automorphism(Bad()), lambda: ring.is_prime(Bad()),
+                 lambda: base.decompose([Bad()]), lambda: ring.NttTables(Bad(), Q)):
+        with pytest.raises(RuntimeError, match="boom"):
+            call()
