@@ -341,6 +341,7 @@ def context_from_bytes(data, scheme: str, make_context, *, min_security: int | N
              for load, part, compact in zip((_he.load_relin_key, _he.load_galois_keys), parts[2:4],
                                             (ctx._relin_compact(), ctx.compact_keys))]
     ctx.public_key, ctx.relin_key, ctx.galois_keys = keys
+    keys += list(getattr(ctx, "_bootstrap_keys", None) or ())  # refused here, not at the first bootstrap
     if len({k.key_id for k in keys if k is not None}) > 1:
         raise FormatError("Context.from_bytes: data mixes keys of different key sets; expected one key id, got several")
     return ctx

@@ -12,6 +12,7 @@ relative, is removed to first order by arcsin(s) ~ s + s^3 / 6 (two more levels)
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,12 +21,35 @@ from pyppml._core import he as _he
 from pyppml.ckks.polynomial import _EPS, _Basis, _split, chebyshev_coefficients, factor_index
 
 
+# The largest error of EvalMod's polynomial against the sine, in units of q_0, that a
+# plan accepts: 2^-30 leaves 21 bits of a 2^-9 ratio's message (the default shape: 2^-38).
+MAX_ERROR = 2.0 ** -30
+
+
 @dataclass(frozen=True)
 class EvalModShape:
     k: int = 16             # |I| <= k
     degree: int = 55        # Chebyshev degree of the cosine (63 is no more precise; 55 saves a key switch)
     double_angle: int = 2   # r
     arcsine: bool = True    # s + s^3 / 6: the sine's cubic error removed (two levels)
+
+    def __post_init__(self):
+        # Ranges first (a context's bytes carry these): nothing below is built from a
+        # degree of 2^31 or a range of 2^31.
+        for name, value, low, high in (("k", self.k, 1, 256), ("degree", self.degree, 1, 255),
+                                       ("double_angle", self.double_angle, 0, 8)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+                raise ValueError(f"EvalModShape: {name} is out of range; expected an integer in [{low}, {high}], got {value!r}")
+
+    def check_precision(self, ratio: float) -> None:
+        """Refuse a shape whose polynomial misses the sine by more than MAX_ERROR of q_0:
+        its bootstraps would be wrong without an error (a range k = 2^31 read from bytes
+        gave errors of 90 on inputs in [-0.5, 0.5])."""
+        err = self.approximation_error(ratio)
+        if not err <= MAX_ERROR:
+            raise ValueError(f"EvalModShape: the polynomial is too far from the sine; expected an error <= "
+                             f"2^{math.log2(MAX_ERROR):.0f} of q_0, got 2^{math.log2(err):.1f} (k, degree, double_angle "
+                             f"= {self.k}, {self.degree}, {self.double_angle})")
 
     @property
     def k_bound(self) -> float:

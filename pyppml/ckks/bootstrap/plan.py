@@ -27,6 +27,7 @@ imaginary parts would need a rotation and a masking level to unpack).
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,11 @@ class BootstrapConfig:
                 + [EVAL_BITS] * self.eval_mod.depth + [CTS_BITS] * self.cts_levels)
 
     def __post_init__(self):
+        for name, low, high in (("levels_after", 0, 256), ("slots", 1, 1 << 16), ("cts_levels", 0, 64),
+                                ("stc_levels", 0, 64), ("scale_bits", 20, 60), ("ephemeral_weight", 1, 1 << 17)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+                raise ValueError(f"BootstrapConfig: {name} is out of range; expected an integer in [{low}, {high}], got {value!r}")
         if self.stc_first and not self.eval_mod.arcsine:
             # The arcsine step's two terms are where the output scale is set.
             raise ValueError("stc_first needs EvalMod's arcsine step")
@@ -110,6 +116,7 @@ class BootstrapPlan:
         s = config.slots
         if s & (s - 1) or not 1 <= s <= n // 2:
             raise ParameterError(f"bootstrappable: slots is invalid; expected a power of two <= {n // 2}, got {s}")
+        config.eval_mod.check_precision(2.0 ** -MESSAGE_RATIO_BITS)
         self.full = s == n // 2
         # Real and imaginary parts through EvalMod as two ciphertexts (full slots, and sparse
         # ones SlotsToCoeffs first) or packed into one (sparse, ModRaise first).

@@ -81,6 +81,41 @@ def test_corrupted_bootstrap_part_is_refused(full_ctx):
         ckks.Context.from_bytes(data, min_security=None, allow_insecure=True)
 
 
+@pytest.mark.parametrize("field,value,match", [
+    (6, 2**31 - 1, "k is out of range"),            # a range of 2^31: bootstraps wrong by 90, silently
+    (6, 24, "too far from the sine"),               # in range, but the degree-55 cosine misses it (2^-17.7)
+    (7, 2**31 - 1, "degree is out of range"),       # a 16 GiB allocation
+    (8, 65536, "double_angle is out of range"),     # an OverflowError
+    (2, 2**31 - 1, "cts_levels is out of range"),   # a MemoryError
+    (4, 2**31 - 1, "scale_bits is out of range"),
+    (1, 2**20, "slots is out of range"),
+])
+def test_bootstrap_configuration_fields_are_checked_before_use(full_ctx, field, value, match):
+    """Fix review: the configuration's int32 fields came from the bytes unchecked (the
+    checksum is no MAC). Each is range-checked before anything is built, and the sine's
+    polynomial must approximate it to 2^-30 of q_0."""
+    from pyppml._core import he
+
+    data = bytearray(full_ctx.to_bytes(include_public_keys=False))
+    pos = data.rfind(b"BOT2") + 4 + 4 * field
+    data[pos:pos + 4] = value.to_bytes(4, "little", signed=True)
+    body = bytes(data[:-8])
+    with pytest.raises(FormatError, match=f"invalid bootstrap configuration.*{match}"):
+        ckks.Context.from_bytes(body + he.checksum(body).to_bytes(8, "little"), min_security=None, allow_insecure=True)
+
+
+def test_bootstrap_keys_of_another_key_set_are_refused_on_load(full_ctx):
+    # They loaded and were refused only at the first bootstrap (MismatchError).
+    other = ckks.Context.bootstrappable(poly_degree=full_ctx.poly_degree, security=None,
+                                        levels_after=full_ctx._bootstrap_plan.config.levels_after,
+                                        slots=full_ctx._bootstrap_plan.config.slots)
+    other.keygen(bootstrapping=True)
+    mixed = ckks.Context.from_bytes(full_ctx.to_bytes(), min_security=None, allow_insecure=True)
+    mixed._bootstrap_keys = other._bootstrap_keys
+    with pytest.raises(FormatError, match="mixes keys of different key sets"):
+        ckks.Context.from_bytes(mixed.to_bytes(), min_security=None, allow_insecure=True)
+
+
 def test_refusals(full_ctx, rng):
     ctx = full_ctx
     x = rng.uniform(-1, 1, ctx.slots)
