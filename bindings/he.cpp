@@ -140,6 +140,12 @@ void init_he(py::module_& root) {
         py::arg("context"), py::arg("data"), py::arg("compact") = false);
   m.def("load_galois_keys", [](const HeContext& h, const py::bytes& b, bool compact) { std::string s(b); return std::make_shared<rlwe::GaloisKeys>(released([&] { return rlwe::load_galois_keys(*h.ctx, s, compact); })); },
         py::arg("context"), py::arg("data"), py::arg("compact") = false);
+  m.def("secret_matches_public", [](const HeContext& h, const rlwe::SecretKey& sk, const rlwe::PublicKey& pk) {
+    h.check_key(sk.fingerprint, "import_secret_key");
+    h.check_key(pk.fingerprint, "import_secret_key");
+    return released([&] { return rlwe::secret_matches_public(*h.ctx, sk, pk); });
+  }, py::arg("context"), py::arg("secret_key"), py::arg("public_key"),
+        "Whether public_key was made with secret_key (b + a s is its small error).");
   m.def("import_secret_key", [](const HeContext& h, const py::bytes& b) {
     SecretBytes key{b};
     return std::make_shared<rlwe::SecretKey>(released([&] { return rlwe::load_secret_key(*h.ctx, key.bytes); }));

@@ -230,6 +230,10 @@ class RlweContext:
         sk = _he.import_secret_key(self._native, bytes(data))
         if self.public_key is not None and sk.key_id != self.public_key.key_id:
             raise MismatchError("import_secret_key: data is the key of another key set; expected the secret key of this context's public key, got another")
+        if self.public_key is not None and not _he.secret_matches_public(self._native, sk, self.public_key):
+            # The key id is a header field: a forged key (0, -s) kept it and decrypted garbage.
+            raise MismatchError("import_secret_key: data is not the secret key of this context's public key; "
+                                "expected b + a s to be the public key's small error, got another residue")
         self.secret_key = sk
         self._release_count = ReleaseCount()  # a new key: a new release count
 

@@ -127,3 +127,28 @@ def test_secret_key_that_is_not_ternary_is_refused(ctx):
         forged[pos] ^= 1 << bit
         with pytest.raises(FormatError, match="is not a secret key of this library; expected ternary coefficients"):
             owner.import_secret_key(_resealed(forged))
+
+
+def test_forged_ternary_secret_key_is_refused_against_the_public_key(ctx):
+    # The ternary check stops corruption, not a deliberate edit: 0 or -s are ternary and
+    # keep the key id (a header field), and decrypted garbage. With the public key at hand
+    # the key must satisfy b + a s = the public key's small error.
+    from pyppml import MismatchError
+
+    data = ctx.export_secret_key()
+    n, rows = ctx.poly_degree, data[HEADER:-TRAILER]
+    moduli = list(ctx.coeff_moduli) + list(ctx.special_moduli)
+    zero = bytes(len(rows))
+    negated, pos = b"", 0
+    for q in moduli:  # -s limb by limb (evaluation form: negate every residue)
+        bits = int(q).bit_length()
+        size = packed_size(n, bits)
+        row = unpack_fixed_width(rows[pos:pos + size], bits, n)
+        negated += pack_fixed_width(np.where(row == 0, row, np.uint64(q) - row).astype(np.uint64), bits)
+        pos += size
+    owner = ckks.Context.from_bytes(ctx.to_bytes(), min_security=None, allow_insecure=True)
+    for forged in (zero, negated):
+        with pytest.raises(MismatchError, match="is not the secret key of this context's public key"):
+            owner.import_secret_key(_resealed(data[:HEADER] + forged + data[-TRAILER:]))
+    owner.import_secret_key(data)
+    assert np.abs(owner.decrypt(ctx.encrypt(np.ones(4)))[:4] - 1).max() < 1e-6

@@ -145,6 +145,19 @@ int ppml_secret_key_import(const ppml_context* ctx, const uint8_t* data, size_t 
   return load("ppml_secret_key_import", ctx, data, len, out, rlwe::load_secret_key);
 }
 
+int ppml_secret_key_check(const ppml_context* ctx, const ppml_secret_key* sk, const ppml_public_key* pk) {
+  const char* api = "ppml_secret_key_check";
+  return guard(api, [&] {
+    const auto& h = ctx_of(api, ctx);
+    const auto& k = secret_of(api, h, sk);
+    const auto& p = handle<ppml_public_key>(api, "public_key", pk)->key;
+    h.require_own(api, "public_key", p.fingerprint);
+    if (k.key.key_id != p.key_id || !rlwe::secret_matches_public(*h.ctx, k.key, p))
+      throw Error(PPML_ERR_MISMATCH, ppml::describe(api, "secret_key", "is not the key of public_key",
+                                              "b + a s to be the public key's small error", "another residue"));
+  });
+}
+
 int ppml_public_key_save(const ppml_context* ctx, const ppml_public_key* pk, uint8_t* buf, size_t cap, size_t* needed) {
   return save("ppml_public_key_save", "public_key", ctx, pk, buf, cap, needed,
               [](const ppml_public_key& k) -> const rlwe::PublicKey& { return k.key; });

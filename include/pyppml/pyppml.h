@@ -211,6 +211,10 @@ PPML_API int ppml_secret_key_export(const ppml_context* ctx, const ppml_secret_k
                                     size_t capacity, size_t* needed);
 PPML_API int ppml_secret_key_import(const ppml_context* ctx, const uint8_t* data, size_t len,
                                     ppml_secret_key** out);
+/* PPML_OK when pk was made with sk (b + a s is the public key's small error), else
+ * PPML_ERR_MISMATCH: a secret key imported from bytes is checked only for its format (the
+ * checksum is no MAC). Since 2.1. */
+PPML_API int ppml_secret_key_check(const ppml_context* ctx, const ppml_secret_key* sk, const ppml_public_key* pk);
 PPML_API int ppml_public_key_save(const ppml_context* ctx, const ppml_public_key* pk, uint8_t* buf, size_t capacity,
                                   size_t* needed);
 PPML_API int ppml_public_key_load(const ppml_context* ctx, const uint8_t* data, size_t len, ppml_public_key** out);

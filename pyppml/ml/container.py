@@ -105,7 +105,9 @@ def unpack(data, kind: str, api: str) -> tuple[dict, list[bytes]]:
                 raise FormatError(f"{api}: data is malformed; expected a part of {size} bytes, got {len(body) - pos}")
             parts.append(body[pos:pos + size])
             pos += size
-    except (struct.error, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except FormatError:
+        raise
+    except (struct.error, ValueError, RecursionError) as exc:  # ValueError: bad UTF-8, JSON, ints past 4300 digits
         raise FormatError(f"{api}: data is malformed; expected a {kind!r} container, got {type(exc).__name__}") from None
     if pos != len(body):
         raise FormatError(f"{api}: data has trailing bytes; expected {pos + _DIGEST} bytes, got {len(data)}")

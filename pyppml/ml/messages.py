@@ -58,6 +58,10 @@ class EncryptedDataset:
         packing = _packing(header, context, api)
         if packing.features != plan.n_features:
             raise FormatError(f"{api}: data has an inconsistent layout; expected {plan.n_features} features, got {packing.features}")
+        expected = packing.ciphertexts_for(plan.n_samples)
+        if len(parts) != expected:  # a dropped or repeated ciphertext trained another model
+            raise FormatError(f"{api}: data has the wrong ciphertext count; expected {expected} for "
+                              f"{plan.n_samples} samples, got {len(parts)}")
         return cls(plan, packing, _ciphertexts(parts, context, api))
 
 

@@ -103,7 +103,7 @@ class TrainingPlan:
     def from_json(cls, text: str) -> TrainingPlan:
         try:
             data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # ValueError: JSON, ints past 4300 digits
             raise FormatError(f"TrainingPlan.from_json: text is not JSON; expected a plan's to_json(), got {type(exc).__name__}") from None
         return cls.from_dict(data, "TrainingPlan.from_json")
 

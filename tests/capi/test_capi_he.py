@@ -169,3 +169,15 @@ def test_key_bytes_cross(ckks_pair):
         h = handles.new(f"ppml_{kind}", getattr(lib, f"ppml_{kind}_load"), c["ctx"], data, len(data))
         assert handles.read_bytes(getattr(lib, f"ppml_{kind}_save"), c["ctx"], h) == data
     assert handles.read_bytes(lib.ppml_secret_key_export, c["ctx"], c["sk"]) == py.export_secret_key()
+
+
+def test_secret_key_check_against_the_public_key(ckks_pair):
+    # ppml_secret_key_import checks the format only (no MAC); ppml_secret_key_check binds
+    # the key to its public key: another key set's secret is a mismatch.
+    _, c = ckks_pair
+    check(lib.ppml_secret_key_check(c["ctx"], c["sk"], c["pk"]))
+    other = handles.new("ppml_secret_key", lib.ppml_secret_key_generate, c["ctx"])
+    assert lib.ppml_secret_key_check(c["ctx"], other, c["pk"]) == lib.PPML_ERR_MISMATCH
+    from pyppml.capi import last_error
+
+    assert "secret_key is not the key of public_key" in last_error()

@@ -239,6 +239,28 @@ def test_training_messages_refuse_truncated_or_altered_bytes(messages):
             EncryptedDataset.from_bytes(bytes(flipped), server)
 
 
+def test_training_message_ciphertext_count_is_checked(messages):
+    # A dropped or repeated ciphertext loaded and trained another model (fix review).
+    server, dataset, _ = messages
+    header, parts = container.unpack(dataset, "DATASET", "test")
+    for bad in (parts[:-1], parts + parts[:1], []):
+        with pytest.raises(FormatError, match="wrong ciphertext count"):
+            EncryptedDataset.from_bytes(container.pack("DATASET", header, bad), server)
+
+
+def test_a_json_integer_past_python_limits_is_a_format_error(messages):
+    # int("9" * 5000) raises a plain ValueError (Python's 4300-digit limit).
+    server, dataset, _ = messages
+    header, parts = container.unpack(dataset, "DATASET", "test")
+    text = container.pack("DATASET", header, parts)
+    huge = text.replace(b'"slots": ', b'"slots": ' + b"9" * 5000 + b"0", 1)
+    body = huge[:-32]
+    import hashlib
+
+    with pytest.raises(FormatError, match="malformed"):
+        EncryptedDataset.from_bytes(body + hashlib.sha256(body).digest(), server)
+
+
 def _repack_dataset(data: bytes, edit) -> bytes:
     header, parts = container.unpack(data, "DATASET", "test")
     edit(header)

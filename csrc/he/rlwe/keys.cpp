@@ -5,11 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "common/aligned_buffer.hpp"
 #include "common/errors.hpp"
 #include "common/thread_pool.hpp"
 
 #include "he/rlwe/key_expansion.hpp"
 #include "he/rlwe/sampling.hpp"
+#include "ntt/ntt.hpp"
+#include "random/samplers.hpp"
 #include "rns/automorphism.hpp"
 #include "rns/eltwise.hpp"
 #include "rns/poly_ops.hpp"
@@ -131,6 +134,19 @@ std::size_t key_memory_bytes(const KeySwitchKey& key) {
   for (const auto& p : key.a) bytes += p.memory_bytes();
   if (key.aux) bytes += key.aux->memory_bytes();
   return bytes;
+}
+
+bool secret_matches_public(const Context& ctx, const SecretKey& sk, const PublicKey& pk) {
+  const std::size_t n = ctx.n();
+  const auto& q = ctx.modulus(0);
+  AlignedBuffer<uint64_t> e(n, Uninitialized{}, /*secret=*/true);
+  rns::mul_mod(pk.a.limb(0), sk.s.limb(0), e.data(), n, q);
+  rns::add_mod(pk.b.limb(0), e.data(), e.data(), n, q);
+  ntt::inverse_inplace(e.data(), ctx.ntt(0));
+  const uint64_t eta = static_cast<uint64_t>(random::kCbdEta), top = q.value() - eta;
+  uint64_t outside = 0;  // no early exit: the count, not the first position, decides
+  for (std::size_t i = 0; i < n; ++i) outside += static_cast<uint64_t>(e[i] > eta && e[i] < top);
+  return outside == 0;
 }
 
 }  // namespace ppml::rlwe

@@ -67,6 +67,11 @@ KeySwitchKey generate_relin_key(const Context& ctx, const SecretKey& sk, random:
 KeySwitchKey generate_galois_key(const Context& ctx, const SecretKey& sk, uint64_t galois_elt, random::Prng& prng,
                                  bool compact = false);
 
+// True when pk was made with sk: b + a s mod q_0 is the public key's small error
+// (|e| <= kCbdEta). A ternary secret of another key (-s, 0, a forged one) gives a uniform
+// residue instead. Scratch holds e (secret): wiped.
+bool secret_matches_public(const Context& ctx, const SecretKey& sk, const PublicKey& pk);
+
 // Bytes of a key's polynomials in memory (packed).
 std::size_t key_memory_bytes(const KeySwitchKey& key);
 

@@ -487,17 +487,18 @@ void require_ternary(const Context& ctx, const rns::RnsPoly& s, const char* api)
   const std::size_t n = ctx.n();
   AlignedBuffer<uint64_t> coeffs(n, Uninitialized{}, /*secret=*/true);
   AlignedBuffer<int8_t> sign(n, Uninitialized{}, /*secret=*/true);
-  bool ternary = true;
+  uint64_t bad = 0;  // no branch on a secret coefficient: flags are or-ed, decided at the end
   for (std::size_t i = 0; i < s.limbs(); ++i) {
     const uint64_t q = ctx.modulus(i).value();
     ntt::inverse(s.limb(i), coeffs.data(), ctx.ntt(i));
     for (std::size_t j = 0; j < n; ++j) {
       const uint64_t c = coeffs[j];
-      const int8_t v = c == 0 ? 0 : c == 1 ? 1 : c == q - 1 ? -1 : 2;
-      if (i == 0) sign[j] = v;
-      ternary &= v != 2 && v == sign[j];
+      const int8_t v = static_cast<int8_t>(static_cast<int>(c == 1) - static_cast<int>(c == q - 1));
+      if (i == 0) sign[j] = v;  // the limb index is public
+      bad |= static_cast<uint64_t>(!((c == 0) | (c == 1) | (c == q - 1))) | static_cast<uint64_t>(v != sign[j]);
     }
   }
+  const bool ternary = bad == 0;
   if (!ternary)
     throw_format(api, "data", "is not a secret key of this library", "ternary coefficients, the same modulo every prime",
                  "other values");
