@@ -26,7 +26,7 @@ from pyppml.fl.common.messages import SERVER, Kind, Message, ids_array, pack_ids
 from pyppml.fl.secagg.params import NeighbourGraph, SecAggParams
 from pyppml.fl.secagg.client import (MASK_INFO, SHARE_CT_BYTES, SIG_BYTES, check_payload, commitment, params_bytes,
                                      signed_payload)
-from pyppml.mpc.sharing import shamir_reconstruct
+from pyppml.mpc.sharing import SHAMIR_PRIME, shamir_reconstruct
 
 STEPS = (Kind.ADVERTISE, Kind.SHARES, Kind.MASKED, Kind.UNMASK)
 CHECKED_STEPS = (Kind.ADVERTISE, Kind.SHARES, Kind.MASKED, Kind.CHECK, Kind.UNMASK)
@@ -205,6 +205,9 @@ class SecAggServer:
             raise ProtocolError(f"{api}: share arrays have the wrong length")
         sb = np.frombuffer(msg.fields[1], dtype="<u8").reshape(-1, c)
         ss = np.frombuffer(msg.fields[3], dtype="<u8").reshape(-1, c)
+        if (sb >= SHAMIR_PRIME).any() or (ss >= SHAMIR_PRIME).any():
+            # Rejected here, as every malformed message is, not at finish() as a core error.
+            raise ProtocolError(f"{api}: shares are not field elements; expected values < 2^61 - 1, got larger ones")
         self._unmask[i] = (ids_b.tolist(), sb, ids_s.tolist(), ss)
 
     # -- closing steps ----------------------------------------------------------------

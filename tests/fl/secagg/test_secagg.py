@@ -126,6 +126,28 @@ def test_wrong_length_masked_input_rejects_client():
     assert np.abs(q.decode(total) - np.sum([ups[i] for i in range(6) if i != 3], axis=0)).max() < 1e-5
 
 
+def test_unmask_shares_outside_the_field_reject_the_client():
+    # A share >= 2^61 - 1 passed receive() and made finish() raise a core ParameterError
+    # (fix review): it is now a ProtocolError that rejects the client at once.
+    from pyppml.fl.common.messages import Kind, Message
+
+    p = fl.SecAggParams(6, 16, 4)
+    q, ups, uq = _quantized(p)
+
+    def tamper(step, i, m):
+        if (step, i) != (3, 2):
+            return m
+        msg = Message.from_bytes(m, Kind.UNMASK)
+        shares = bytearray(msg.fields[1])
+        shares[:8] = (2**64 - 1).to_bytes(8, "little")
+        return Message(msg.kind, msg.sender, msg.round, msg.session,
+                       (msg.fields[0], bytes(shares), *msg.fields[2:])).to_bytes()
+
+    server, total = _round(p, uq, tamper)
+    assert 2 in server.rejected and "field elements" in server.rejected[2]
+    assert np.abs(q.decode(total) - np.sum(ups, axis=0)).max() < 1e-5  # client 2's input still counts
+
+
 def test_replayed_message_rejected():
     p = fl.SecAggParams(6, 16, 4)
     _, _, uq = _quantized(p)
