@@ -95,15 +95,18 @@ class Ciphertext(RlweObject):
         return a._wrap(a._bfv.multiply_relinearize(a._native, b._native, a._relin_key()))
 
     def multiply_plain(self, pt) -> "Ciphertext":
-        """With a Plaintext, an integer (every slot) or exactly ``slots`` integers."""
+        """With a Plaintext, an integer (every slot with batching; the constant term of the
+        polynomial without) or exactly ``slots`` integers (batching only)."""
         return self._wrap(self._bfv.multiply_plain(self._native, self._plain(pt, "multiply_plain")._native))
 
     def add_plain(self, pt) -> "Ciphertext":
-        """With a Plaintext, an integer (every slot) or exactly ``slots`` integers."""
+        """With a Plaintext, an integer (every slot with batching; the constant term of the
+        polynomial without) or exactly ``slots`` integers (batching only)."""
         return self._wrap(self._bfv.add_plain(self._native, self._plain(pt, "add_plain")._native))
 
     def sub_plain(self, pt) -> "Ciphertext":
-        """With a Plaintext, an integer (every slot) or exactly ``slots`` integers."""
+        """With a Plaintext, an integer (every slot with batching; the constant term of the
+        polynomial without) or exactly ``slots`` integers (batching only)."""
         return self._wrap(self._bfv.sub_plain(self._native, self._plain(pt, "sub_plain")._native))
 
     def mod_switch_to_next(self) -> "Ciphertext":
@@ -141,9 +144,12 @@ class Ciphertext(RlweObject):
         ctx = self.context
         scalar = self._integer(other, api)
         if scalar is not None:
-            # A constant in every slot is the constant polynomial.
+            # A constant in every slot is the constant polynomial; without batching it is
+            # just that: an integer added to (or multiplying) the plaintext polynomial.
             return ctx.encode_coefficients([scalar])
         arr = np.asarray(other)
+        if not ctx.batching:
+            return ctx._plaintext(arr, api)  # refuses: values need batching
         if arr.ndim != 1 or arr.shape[0] != ctx.slots:
             raise ParameterError(
                 f"{api}: values has the wrong shape; expected an integer or exactly {ctx.slots} values "

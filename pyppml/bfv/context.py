@@ -113,8 +113,9 @@ class Context(RlweContext):
     # ------------------------------------------------------------------ parameters
     @property
     def slots(self) -> int:
-        """n slots (2 rows of n/2) with batching."""
-        return self._native.n
+        """n slots (2 rows of n/2) with batching; 0 without (the plaintext is a polynomial
+        of n coefficients, ``encode_coefficients``)."""
+        return self._native.n if self.batching else 0
 
     @property
     def row_size(self) -> int:
@@ -164,7 +165,7 @@ class Context(RlweContext):
 
     def _require_slots(self, api: str) -> None:
         if not self.batching:
-            raise ParameterError(f"{api}: the context has no slots to rotate; expected a plain_modulus that batches "
+            raise ParameterError(f"{api}: the context has no slots (no batching); expected a plain_modulus that batches "
                                  f"(prime, = 1 mod {2 * self.poly_degree}), got t = {self.plain_modulus}")
 
     def default_rotations(self) -> list[int]:
@@ -198,6 +199,7 @@ class Context(RlweContext):
         ``values[:n/2]``, row 1 ``values[n/2:]``."""
         from pyppml.bfv.ciphertext import Plaintext
 
+        self._require_slots("encode")
         return Plaintext(self, self._bfv.encode(self._residues(values, "encode", self.slots)))
 
     def encode_coefficients(self, values):

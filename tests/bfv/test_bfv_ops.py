@@ -157,6 +157,11 @@ def test_coefficient_encoder_any_t():
     with pytest.raises(ParameterError, match=r"rotate: .*no slots"):
         ca.rotate_rows(1)
     assert ctx.galois_keys is None  # keygen() made none by default
+    # An integer is added to the polynomial's constant term (review: "every slot" was
+    # claimed for a context without slots, which now has 0 of them).
+    assert ctx.slots == 0
+    shifted = ctx.decrypt(ca + 5)
+    assert shifted[0] == (a[0] + 5) % t and np.array_equal(shifted[1:], a[1:] % t)
 
 
 def test_ring_chosen_for_a_depth_keeps_batching():
