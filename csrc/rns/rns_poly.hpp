@@ -26,6 +26,8 @@ class RnsPoly {
   Form form() const { return form_; }
   void set_form(Form f) { form_ = f; }
   bool secret() const { return data_.secret(); }
+  // From now on the buffer is wiped when freed (it receives values derived from a secret).
+  void mark_secret() { data_.mark_secret(); }
   const std::shared_ptr<const RnsBase>& base() const { return base_; }
 
   uint64_t* data() { return data_.data(); }

@@ -31,11 +31,15 @@ def test_encrypted_logistic_regression():
     clf = EncryptedLogisticRegression(iterations=1, poly_degree=16384, progress=False).fit(Xm, ym)
     plain = audit.loss_threshold_attack(clf, Xm, ym, Xn, yn)
     _check(plain)
-    # Encrypted scoring (flooded outputs, noise std 2^-10): the same log-likelihoods up to
-    # that noise relative to P(y|x) (catches a callable's output taken as P(y=0)).
+    # Encrypted scoring (flooded outputs, noise std 2^-10 A, A the score's public bound as
+    # a power of two; the logistic function is 1/4-Lipschitz, the client rounds to
+    # 2^-10): the same log-likelihoods up to 7 std of that noise relative to P(y|x)
+    # (catches a callable's output taken as P(y=0)).
     enc = audit.loss_threshold_attack(lambda X: clf.predict_proba_encrypted(X), Xm, ym, Xn, yn)
     p = np.exp(plain.member_scores)
-    assert np.all(np.abs(np.exp(enc.member_scores) - p) <= 6 * 2.0**-10 + 1e-6)
+    pow2 = lambda v: 2.0 ** np.ceil(np.log2(v))  # noqa: E731
+    A = max(1.0, float(pow2(np.abs(clf.coef_[0]) @ pow2(np.abs(Xm).max(axis=0)) + abs(clf.intercept_[0]))))
+    assert np.all(np.abs(np.exp(enc.member_scores) - p) <= 0.25 * (7 * 2.0**-10 * A + 2.0**-11) + 1e-6)
     # Reference models of the attacker's choosing: the same encrypted trainer, cloned.
     lira = audit.reference_model_attack(clf, Xm, ym, Xn, yn, clone(clf), Xr, yr, n_reference_models=2)
     _check(lira)

@@ -363,5 +363,15 @@ def test_secret_polynomial_does_not_pickle():
 
     ctx = ckks.Context.bootstrappable(poly_degree=2048, security=None, levels_after=1)
     secret = he._sample_sparse_ternary_for_tests(ctx._native, 32)
-    with pytest.raises(ValueError, match="RnsPoly.__reduce__: self is secret"):
-        pickle.dumps(secret)
+    public = ring.RnsPoly(secret.coeffs.shape[1], secret.base, "evaluation")
+    # Whatever is computed from a secret is secret (fix review: -s and s + 0 pickled, and
+    # the core's temporaries derived from a secret were not wiped).
+    for derived in (secret, -secret, secret + public, public - secret, public * secret, secret.automorphism(3),
+                    secret.multiply_scalar(3)):
+        with pytest.raises(ValueError, match="RnsPoly.__reduce__: self is secret"):
+            pickle.dumps(derived)
+    acc = public.copy()
+    acc.multiply_add(public, secret)
+    with pytest.raises(ValueError, match="self is secret"):
+        pickle.dumps(acc)
+    assert pickle.loads(pickle.dumps(public + public)).coeffs.shape == public.coeffs.shape
