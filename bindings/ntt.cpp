@@ -70,7 +70,13 @@ void init_ring(py::module_& m) {
                                      static_cast<int>(require_integer_in(api, "count", count, 0, 1 << 20, "0 <= count <= 2^20")));
       },
       py::arg("bit_size"), py::arg("n"), py::arg("count"));
-  m.def("minimal_primitive_root", &math::minimal_primitive_root, py::arg("order"), py::arg("q"));
+  m.def(
+      "minimal_primitive_root",
+      [](const py::handle& order, const py::handle& q) {
+        return math::minimal_primitive_root(require_u64_arg("minimal_primitive_root", "order", order),
+                                            require_u64_arg("minimal_primitive_root", "q", q));
+      },
+      py::arg("order"), py::arg("q"));
 
   py::class_<NttTables, std::shared_ptr<NttTables>>(m, "NttTables")
       .def(py::init([](const py::handle& n, const py::handle& q) {
@@ -94,8 +100,9 @@ void init_ring(py::module_& m) {
                              })
       .def(
           "forward",
-          [](const NttTables& t, py::handle a, uint64_t shift) {
+          [](const NttTables& t, py::handle a, const py::handle& shift_arg) {
             const char* api = "NttTables.forward";
+            const uint64_t shift = require_u64_arg(api, "shift", shift_arg);
             if (shift >= t.q())
               throw_parameter(api, "shift", "is not reduced", "0 <= shift < q = " + std::to_string(t.q()),
                               std::to_string(shift));

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "bindings/int_args.hpp"
 #include "bindings/numpy_checks.hpp"
 #include "bindings/registry.hpp"
 #include "common/errors.hpp"
@@ -87,7 +88,12 @@ void accumulate(const py::handle& acc_obj, const py::handle& data_obj, int bits,
 }  // namespace
 
 void init_packing(py::module_& m) {
-  m.def("packed_size", [](std::size_t count, int bits) { return packed_size(count, bits); }, py::arg("count"),
+  m.def("packed_size",
+        [](const py::handle& count, const py::handle& bits) {
+          return packed_size(require_u64_arg("packed_size", "count", count),
+                             static_cast<int>(require_integer_in("packed_size", "bits", bits, 0, 64, "0 <= bits <= 64")));
+        },
+        py::arg("count"),
         py::arg("bits"),
         "ceil(count * bits / 8): bytes of `count` packed values of `bits` bits (1 <= bits <= 64).");
   m.def("pack_fixed_width", &pack, py::arg("values"), py::arg("bits"),

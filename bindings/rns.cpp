@@ -99,7 +99,11 @@ RnsPoly binary(const RnsPoly& a, const RnsPoly& b, const char* api) {
 }  // namespace
 
 void init_rns(py::module_& m) {
-  m.def("eltwise_kernel_name", [](uint64_t q) { return rns::eltwise_kernel_name(math::Modulus(q)); }, py::arg("q"),
+  m.def("eltwise_kernel_name",
+        [](const py::handle& q) {
+          return rns::eltwise_kernel_name(math::Modulus(require_u64_arg("eltwise_kernel_name", "q", q)));
+        },
+        py::arg("q"),
         "Element-wise kernel family used for modulus q under the current backend.");
   py::class_<RnsBase, std::shared_ptr<RnsBase>>(m, "RnsBase")
       .def(py::init([](const py::iterable& moduli) {

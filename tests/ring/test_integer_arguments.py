@@ -6,7 +6,7 @@ quoted."""
 import numpy as np
 import pytest
 
-from pyppml import ParameterError, bfv, ckks, ring
+from pyppml import ParameterError, _core, bfv, ckks, ring
 from pyppml.ml import inference_context
 
 N = 1024
@@ -37,6 +37,10 @@ def _one_line(err, *names):
     (lambda: bfv.Context(poly_degree=8192, plain_modulus=-1, depth=1), ("Context", "plain_modulus", "-1")),
     (lambda: bfv.Context(poly_degree=8192, plain_modulus=65537.0, depth=1), ("Context", "plain_modulus")),
     (lambda: inference_context(-1), ("inference_context", "poly_degree", "-1")),
+    (lambda: ring.minimal_primitive_root(-1, Q), ("minimal_primitive_root", "order", "-1")),
+    (lambda: _core.eltwise_kernel_name(-5), ("eltwise_kernel_name", "q", "-5")),
+    (lambda: _core.packed_size(-1, 3), ("packed_size", "count", "-1")),
+    (lambda: ring.NttTables(N, Q).forward(np.zeros(N, dtype=np.uint64), shift=-1), ("NttTables.forward", "shift", "-1")),
 ])
 def test_bad_integer_arguments_are_one_line_value_errors(call, names):
     with pytest.raises(ParameterError) as err:
