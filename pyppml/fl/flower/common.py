@@ -227,12 +227,15 @@ class ClientProtocol:
 
     ``n_clients(cfg)``: the client count the protocol will use (for the policy);
     ``fit(state, cfg, glob, train)``: the client's answer, ``train(glob)`` giving
-    ``(weights, num_examples)`` and called only in the training step."""
+    ``(weights, num_examples)`` and called only in the training step;
+    ``least_clients(cfg)``: the fewest contributors whose sum the protocol decrypts, when
+    the config states it (None: the client cannot see it)."""
 
     mode: str
     tensor_type: str
     n_clients: Callable
     fit: Callable
+    least_clients: Callable | None = None
 
 
 PROTOCOLS: dict[str, ClientProtocol] = {}
@@ -269,7 +272,10 @@ def client_fit(state: ClientState, cfg, parameters: Parameters,
                                         f"{sorted(PROTOCOLS)}, got {mode[:40]!r}"), "pyppml")
     try:
         if state.policy is not None:
-            state.policy.check(float(cfg["pyppml_noise"]), float(cfg["pyppml_clip"]), protocol.n_clients(cfg))
+            n = protocol.n_clients(cfg)
+            state.policy.check(float(cfg["pyppml_noise"]), float(cfg["pyppml_clip"]), n)
+            if protocol.least_clients is not None:  # a config without it is refused (KeyError)
+                state.policy.check(float(cfg["pyppml_noise"]), float(cfg["pyppml_clip"]), n, protocol.least_clients(cfg))
     except (KeyError, TypeError, ValueError) as err:
         return failed_fit(err if isinstance(err, ValueError) else
                           ValueError(f"pyppml client: bad round config; {err!r}"), protocol.tensor_type)

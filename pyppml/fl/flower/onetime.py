@@ -462,6 +462,7 @@ def onetime_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
     return FitRes(Status(Code.OK, ""), Parameters([upload], ONETIME_TENSOR_TYPE), 1, {})
 
 
-register(ClientProtocol(ONETIME_MODE, ONETIME_TENSOR_TYPE, lambda cfg: int(cfg["pyppml_n"]), onetime_client_fit))
+register(ClientProtocol(ONETIME_MODE, ONETIME_TENSOR_TYPE, lambda cfg: int(cfg["pyppml_n"]), onetime_client_fit,
+                        lambda cfg: int(cfg["pyppml_ot_min_clients"])))
 
 __all__ = ["LocalCommittee", "OneTimeCkksStrategy", "committee_pin", "config_pin", "onetime_client_fit"]

@@ -89,8 +89,11 @@ class ClientPolicy:
         return cls(float(cfg.get(keys[0], 0.0)), float(cfg.get(keys[1], math.inf)), int(cfg.get(keys[2], 1)),
                    cfg.get(keys[3]))
 
-    def check(self, noise_multiplier: float, clip: float, n_clients: int) -> None:
-        """Refuse a round config that weakens the policy.
+    def check(self, noise_multiplier: float, clip: float, n_clients: int, least_clients: int | None = None) -> None:
+        """Refuse a round config that weakens the policy. ``least_clients``: the fewest
+        contributors whose sum the protocol will decrypt (SecAgg+'s threshold, the
+        one-time plan's minimum), when the client can see it; the client counts on
+        min(min_clients, n_clients) of them.
 
         Raises
         ------
@@ -109,6 +112,11 @@ class ClientPolicy:
                 raise ParameterError(f"{api}: noise_multiplier is too small for the client count; expected "
                                      f"noise_multiplier * sqrt(min(min_clients, n_clients) / n_clients) >= "
                                      f"{self.min_noise_multiplier} (n_clients = {n}), got {nm}")
+        if least_clients is not None and int(least_clients) < min(self.min_clients, n):
+            # The server may call the others dropped: a sum of that many carries that many
+            # noise shares (a threshold of 6 of 10 released 0.76 of a pinned 1.0).
+            raise ParameterError(f"{api}: the protocol decrypts sums of too few clients; expected at least "
+                                 f"min(min_clients, n_clients) = {min(self.min_clients, n)}, got {int(least_clients)}")
 
     def check_context(self, data: bytes) -> None:
         """Refuse CKKS context bytes other than the pinned ones (when pinned)."""

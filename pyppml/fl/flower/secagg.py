@@ -300,6 +300,8 @@ def secagg_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
 
 register(ClientProtocol(SECAGG_MODE, SECAGG_TENSOR_TYPE,
                         lambda cfg: int(np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64)[0]),
-                        secagg_client_fit))
+                        secagg_client_fit,
+                        # the threshold: the server may unmask a sum of that many survivors
+                        lambda cfg: int(np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64)[2])))
 
 __all__ = ["SecAggStrategy", "secagg_client_fit"]

@@ -59,6 +59,10 @@ def test_policy_checks():
         pol.check(1.0, 1.0, 3)
     with pytest.raises(ValueError, match="noise_multiplier is too small"):
         pol.check(0.0, 1.0, 4)  # no DP at all
+    pol.check(1.0, 1.0, 4, least_clients=4)
+    with pytest.raises(ValueError, match=r"decrypts sums of too few clients; expected at least min\(min_clients, "
+                                         r"n_clients\) = 4, got 3"):
+        pol.check(1.0, 1.0, 4, least_clients=3)
     for bad in ({"min_noise_multiplier": -1.0}, {"max_clip": 0.0}, {"min_clients": 0},
                 {"ckks_context_sha256": "abc"}):
         with pytest.raises(ValueError):
@@ -69,6 +73,9 @@ def test_policy_checks():
     ({"noise_multiplier": 0.5}, "noise_multiplier is too small"),
     ({"clip": 4.0}, "clip is too large"),
     ({"n_clients": 16}, "noise_multiplier is too small"),  # noise share sized for 16, not 4
+    # The server may unmask a sum of 3 survivors while the client counts on 4 noise shares
+    # (fix review: a threshold of 6 of 10 released 0.76 of a pinned 1.0).
+    ({"threshold": 3}, "decrypts sums of too few clients"),
 ])
 def test_secagg_client_refuses_weakened_config_before_advertising(server, what):
     """SecAgg+: the client refuses at the first step (before advertising keys), and at
@@ -82,7 +89,7 @@ def test_secagg_client_refuses_weakened_config_before_advertising(server, what):
     client = SecAggNumPyClient(spy, policy=ClientPolicy(min_noise_multiplier=1.0, max_clip=1.0, min_clients=4))
     _refused(client.fit(ins[0][1]), what)
     # A config that passes at advertise and is weakened at the masked step is refused there.
-    good = SecAggStrategy([np.zeros(8)], n_clients=4, threshold=3, noise_multiplier=1.0, weighted=False)
+    good = SecAggStrategy([np.zeros(8)], n_clients=4, threshold=4, noise_multiplier=1.0, weighted=False)
     ins = good.configure_fit(1, None, _Mgr(4))
     honest = SecAggNumPyClient(spy, policy=ClientPolicy(min_noise_multiplier=1.0, max_clip=1.0, min_clients=4))
     assert honest.fit(ins[0][1]).status.code == Code.OK
@@ -202,12 +209,12 @@ def test_secagg_client_refuses_a_weak_threshold_or_graph(t, k):
     assert not res.parameters.tensors  # nothing sent
 
 
-def _wire_params(n, dim=4):
+def _wire_params(n, dim=4, threshold=None):
     """The ``pyppml_params`` a SecAggStrategy sends for n clients (default t and k)."""
     from pyppml.fl.secagg.params import SecAggParams
 
     p = SecAggParams(n, dim)
-    return np.array([n, dim, p.threshold, p.neighbours], dtype=np.int64).tobytes()
+    return np.array([n, dim, threshold or p.threshold, p.neighbours], dtype=np.int64).tobytes()
 
 
 def _secagg_to_masked(state, config, n, rnd):
@@ -236,7 +243,8 @@ def _secagg_to_masked(state, config, n, rnd):
 
 
 @pytest.mark.parametrize("change", [
-    {"pyppml_params": _wire_params(5), "pyppml_noise": 1.0},  # the review's bypass: n and z changed together
+    # the review's bypass: n and z changed together (t = 5: every sum still has the 5 the policy counts on)
+    {"pyppml_params": _wire_params(5, threshold=5), "pyppml_noise": 1.0},
     {"pyppml_noise": 4.0},
     {"pyppml_clip": 0.5},
     {"pyppml_weighted": True, "pyppml_max_examples": 10},
