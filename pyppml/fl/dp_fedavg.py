@@ -43,6 +43,7 @@ from pyppml.dp.mechanisms import GranularityWarning, default_granularity
 from pyppml.fl.ckks.onetime import OneTimeAggregator
 from pyppml.fl.common.errors import ParameterError
 from pyppml.fl.common.rounds import check_updates
+from pyppml.fl.secagg.quantize import noise_headroom
 from pyppml.fl.secagg.simulator import SecureAggregator
 
 # Headroom of a CKKS plan's max_abs_value for a client's noisy entries, in standard
@@ -121,7 +122,8 @@ class DPFedAvg:
         width = self.dim + (1 if mode == "none" else 0)
         if self.secure and backend == "secagg":
             self.aggregator = SecureAggregator(n_clients, width, threshold, neighbours, mod_bits, clip=self.clip,
-                                               noise_headroom=0.5 if mode == "distributed" else 0.0)
+                                               noise_headroom=noise_headroom(n_clients, self.noise_multiplier)
+                                               if mode == "distributed" else 0.0)
         elif self.secure:
             # Rounding to the noise grid moves an entry by <= step / 2 <= clip / 2048.
             bound = self.clip * (1 + 1 / 1024) + (NOISE_TAIL * self._client_sigma() if mode == "distributed" else 0.0)

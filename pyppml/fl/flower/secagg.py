@@ -31,7 +31,7 @@ from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fi
 from pyppml.fl.flower.updates import client_update
 from pyppml.fl.secagg.client import SecAggClient
 from pyppml.fl.secagg.params import SecAggParams, default_neighbours
-from pyppml.fl.secagg.quantize import Quantizer
+from pyppml.fl.secagg.quantize import Quantizer, noise_headroom
 from pyppml.fl.secagg.server import SecAggServer
 
 SECAGG_MODE = "secagg"
@@ -124,7 +124,7 @@ class SecAggStrategy(AveragingStrategy):
         super().__init__("SecAggStrategy", initial_parameters, n_clients, clip, noise_multiplier, weighted,
                          max_examples, denominator, inner)
         self.params = SecAggParams(n_clients, self.vec_dim, threshold, neighbours)
-        self.quantizer = Quantizer(clip, n_clients, 32, noise_headroom=0.5 if noise_multiplier > 0 else 0.0)
+        self.quantizer = Quantizer(clip, n_clients, 32, noise_headroom=noise_headroom(n_clients, noise_multiplier))
         if self.params.dim > self.dim and self.clip * self.quantizer.scale < self.max_examples:
             # The weight entry of a 1-example client, clip / max_examples, would round to 0.
             raise ParameterError(f"SecAggStrategy: max_examples is too large for the 32-bit quantizer; expected <= "
@@ -278,7 +278,7 @@ def secagg_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
             elif step == "masked":
                 vec = client_update(cfg, glob, *train(glob), params.dim, state.clip_reports)
                 clip, nm = live.settings["pyppml_clip"], live.settings["pyppml_noise"]
-                q = Quantizer(clip, params.n_clients, 32, noise_headroom=0.5 if nm > 0 else 0.0)
+                q = Quantizer(clip, params.n_clients, 32, noise_headroom=noise_headroom(params.n_clients, nm))
                 noise = None
                 if nm > 0:
                     # Integer noise added to the quantized w * delta (not scaled by w): the
