@@ -81,8 +81,9 @@ def flooding_plan(poly_degree: int, members: int, max_clients: int, statistical_
 
     Noise of one public-key encryption under s = sum of `members` ternary keys with CBD(21)
     errors: u e_pk + e0 + e1 s, each coefficient a sum of ~2 n members terms of variance
-    <= 10.5 * 2/3; 7 standard deviations bound it except with probability < 2^-40 per
-    coefficient. Uniform smudging on [-2^b, 2^b] hides a shift B with distance B / 2^b.
+    <= 10.5 * 2/3. The plan takes 10.5 per term (sqrt(3/2) more), so its 7 standard
+    deviations are 8.6 real ones, exceeded with probability < 2^-55 per coefficient (7
+    real ones alone would only give 2^-38.5). Uniform smudging on [-2^b, 2^b] hides a shift B with distance B / 2^b.
     A key part held by `copies` members (k - t + 1 in a t-of-k committee) can be answered
     by each of them over the one certified sum: `copies` independent smudgings of the
     same shift, distance copies n B / 2^b, so the width grows by log2(copies) bits.
