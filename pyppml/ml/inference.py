@@ -25,8 +25,10 @@ decrypts):
   of its bound, and each weight to about bits_of_precision bits of its own size,
   however the records are chosen within their bounds (A >= |w_j| bound_j); the mean of
   k queries of one record narrows the noise by sqrt(k), so d + 1 records repeated k
-  times give the model to about that precision times 1 / sqrt(k). The client learns
-  log2(A) from the noise's spread.
+  times give the model to about that precision times 1 / sqrt(k). A is computed from
+  each |w_j| and |b| rounded up to a power of two (as an encrypted model declares
+  them): those powers of two are what a client learns from the noise's spread or a
+  range refusal. With a polynomial sigmoid, A bounds the polynomial's output.
 - ``"score"``: the raw score w . x + b to the CKKS precision (about 2^-20): d + 1 crafted
   records give the model to that precision. Only for a client that may see the model.
 
@@ -210,10 +212,11 @@ def _check_records(records) -> None:
     for batch in records.batches:
         for ct in batch:
             ctx = ct.context
-            if ct.size != 2 or ct.level != ctx.max_level or abs(ct.scale - ctx.scale) > 2.0 ** -32 * ctx.scale:
+            level = ctx._level(None)  # where encrypt() puts a fresh ciphertext (below the top when bootstrappable)
+            if ct.size != 2 or ct.level != level or abs(ct.scale - ctx.level_scale(level)) > 2.0 ** -32 * ctx.level_scale(level):
                 raise ValueError(f"score_encrypted: records are not fresh encryptions; expected size 2 at level "
-                                 f"{ctx.max_level} and scale 2^{math.log2(ctx.scale):.1f}, got size {ct.size} at level "
-                                 f"{ct.level} and scale 2^{math.log2(ct.scale):.1f}")
+                                 f"{level} and scale 2^{math.log2(ctx.level_scale(level)):.1f}, got size {ct.size} at "
+                                 f"level {ct.level} and scale 2^{math.log2(ct.scale):.1f}")
 
 
 def _check_range(ct, bound: float, what: str) -> None:
@@ -309,13 +312,21 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
                              "got NaN or infinity")
         if len(coef) != records.n_features:
             raise ValueError(f"score_encrypted: model has the wrong number of weights; expected {records.n_features}, got {len(coef)}")
-        score_bound = float(np.dot(np.abs(coef), records.bounds) + abs(float(intercept)))
+        # The weights' powers of two, as an encrypted model declares them: whatever the
+        # client can observe (the noise's spread, a range refusal) depends on these only.
+        # (From the exact weights, a search over the client's bounds for the step where the
+        # noise doubled gave every weight to 2^-52.)
+        score_bound = float(np.dot(_pow2_ceil(np.abs(coef)), records.bounds) + _pow2_ceil(np.array([abs(float(intercept))]))[0])
     _check_records(records)
-    # Precision relative to the score's public bound A (a power of two): a fixed width let
+    output_bound = score_bound if approximation is None else \
+        float(np.sum(np.abs(approximation.coeffs) * score_bound ** np.arange(len(approximation.coeffs))))
+    # Precision relative to the output's public bound A (a power of two): a fixed width let
     # honest records B e_j give w_j to 2^-bits / B (B = 2^12: the model to 2^-20.6, as raw
     # scores give it). With std 2^-bits A, A >= |w_j| B_j, each weight stays hidden to
-    # about bits bits of its own size however the records are chosen within their bounds.
-    flood_bits = bits_of_precision - math.ceil(math.log2(max(1.0, score_bound)))
+    # about bits bits of its own size however the records are chosen within their bounds;
+    # after a polynomial sigmoid, A bounds the polynomial's output, whose steep ends would
+    # otherwise give the score back 6-7 bits finer.
+    flood_bits = bits_of_precision - math.ceil(math.log2(max(1.0, output_bound)))
     out = []
     for batch in records.batches:
         s = _score_encrypted(batch, model) if isinstance(model, EncryptedLinearModel) else _score_plain(batch, coef, intercept)
@@ -323,7 +334,7 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
         bound = score_bound
         if approximation is not None:
             s = ckks.evaluate_polynomial(s, approximation.coeffs, basis="power")
-            bound = float(np.sum(np.abs(approximation.coeffs) * score_bound ** np.arange(len(approximation.coeffs))))
+            bound = output_bound
         if output == "label":
             # |r s| <= |s|: the same bound holds, plus the imaginary flood's tail.
             s = _rerandomize(_flood(_blind(s), LABEL_IMAG_FLOOD_BITS, real=False))

@@ -38,7 +38,7 @@ def test_encrypted_logistic_regression():
     enc = audit.loss_threshold_attack(lambda X: clf.predict_proba_encrypted(X), Xm, ym, Xn, yn)
     p = np.exp(plain.member_scores)
     pow2 = lambda v: 2.0 ** np.ceil(np.log2(v))  # noqa: E731
-    A = max(1.0, float(pow2(np.abs(clf.coef_[0]) @ pow2(np.abs(Xm).max(axis=0)) + abs(clf.intercept_[0]))))
+    A = max(1.0, float(pow2(pow2(np.abs(clf.coef_[0])) @ pow2(np.abs(Xm).max(axis=0)) + pow2(abs(clf.intercept_[0])))))
     assert np.all(np.abs(np.exp(enc.member_scores) - p) <= 0.25 * (7 * 2.0**-10 * A + 2.0**-11) + 1e-6)
     # Reference models of the attacker's choosing: the same encrypted trainer, cloned.
     lira = audit.reference_model_attack(clf, Xm, ym, Xn, yn, clone(clf), Xr, yr, n_reference_models=2)

@@ -2,6 +2,7 @@
 each output reveals to the key holder (model extraction with d + 1 crafted records)."""
 
 import copy
+import math
 
 import numpy as np
 import pytest
@@ -42,15 +43,12 @@ def test_probabilities_match_plaintext(fitted, encrypt_weights):
 @MODEL_KINDS
 def test_flooded_probabilities_stay_close(fitted, encrypt_weights):
     """Default output: noise of std 2^-10 A on each score (A the score's public bound
-    sum_j |w_j| bound_j + |b|, bound_j = max |x_j| rounded up to a power of two, itself
-    rounded up to one; for an encrypted model the weights' bounds are powers of two
-    too), then rounding to 2^-10. sigma' <= 1/4, and |noise| < 6 std for all 120 records
+    sum_j |w_j| bound_j + |b| from the weights' and the records' powers of two, itself
+    rounded up to one), then rounding to 2^-10. sigma' <= 1/4, and |noise| < 6 std for all 120 records
     but with probability < 1e-6, so the gap is below (6 * 2^-10 A + 2^-11) / 4."""
     clf, X = fitted
     pow2 = lambda v: 2.0 ** np.ceil(np.log2(np.maximum(v, 2.0 ** -60)))  # noqa: E731
-    coef, b = np.abs(clf.coef_[0]), abs(clf.intercept_[0])
-    if encrypt_weights:
-        coef, b = pow2(coef), pow2(b)
+    coef, b = pow2(np.abs(clf.coef_[0])), pow2(abs(clf.intercept_[0]))  # the weights' powers of two
     A = max(1.0, float(pow2(coef @ pow2(np.abs(X).max(axis=0)) + b)))
     p = clf.predict_proba_encrypted(X, encrypt_weights=encrypt_weights)
     np.testing.assert_allclose(p, clf.predict_proba(X)[:, 1], atol=(6 * 2.0 ** -10 * A + 2.0 ** -11) / 4)
@@ -103,7 +101,8 @@ def test_scores_beyond_the_chain_are_refused(encrypt_weights):
 @pytest.mark.parametrize("output", ["score", "score_flooded", "label"])
 def test_score_bound_sizes_the_chain(output):
     X = np.concatenate([np.ones(2048), -np.ones(2048)])[:, None]
-    ctx = inference_context(8192, encrypted_model=False, output=output, score_bound=2.0 ** 15)
+    # The range check uses the weight's power of two, 2^15 for 17000 (what a client may learn).
+    ctx = inference_context(8192, encrypted_model=False, output=output, score_bound=2.0 ** 16)
     cts = score_encrypted(encrypt_records(X, ctx), (np.array([17000.0]), 0.0), output=output)
     out = decrypt_outputs(ctx, cts, len(X), output)
     if output == "label":
@@ -350,3 +349,43 @@ def test_records_must_be_fresh_encryptions_of_their_context():
         bad.batches = [[tamper(records.batches[0][0])] + records.batches[0][1:]]
         with pytest.raises(ValueError, match="score_encrypted: records are not fresh encryptions"):
             score_encrypted(bad, (np.zeros(3), 0.0), output="score_flooded")
+
+
+def test_the_noise_spread_reveals_only_the_weights_powers_of_two():
+    """Review (round 4): A came from the exact weights, and the client reads log2(A) off
+    the imaginary parts' spread. Searching one declared bound t for the step where A
+    doubles gave |w_j| t + |b| = 2^m exactly, so two steps gave |w_j| to 2^-52. A now
+    comes from each weight's power of two: the same search returns 2^ceil(log2 |w_j|)."""
+    coef, b = np.array([0.5318, -0.7472]), 0.3717
+    d = len(coef)
+    ctx = inference_context(8192, encrypted_model=False, output="score_flooded")
+
+    def log2_a(bounds):
+        [ct] = score_encrypted(encrypt_records(np.zeros((1, d)), ctx, bound=bounds), (coef, b),
+                               output="score_flooded", bits_of_precision=10)
+        return round(math.log2(np.std(ctx.decrypt(ct, complex=True).imag) * 2 ** 10))
+
+    def step(j, m):  # the smallest declared bound t (to 2^-40) with log2(A(t e_j)) > m
+        lo, hi = 0.0, 1.0
+        while log2_a(np.eye(d)[j] * hi) <= m:
+            lo, hi = hi, 2 * hi
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            lo, hi = (lo, mid) if log2_a(np.eye(d)[j] * mid) > m else (mid, hi)
+        return hi
+
+    m0 = log2_a(np.zeros(d))
+    found = np.array([2.0 ** m0 / (step(j, m0 + 1) - step(j, m0)) for j in range(d)])
+    np.testing.assert_allclose(found, 2.0 ** np.ceil(np.log2(np.abs(coef))), rtol=1e-6)
+
+
+def test_records_of_a_bootstrappable_context_are_fresh_at_its_encryption_level():
+    # Fresh encryptions of a bootstrappable context start at levels_after, below the top:
+    # the freshness check compares with the level encrypt() uses (review round 4).
+    from pyppml import ckks
+
+    ctx = ckks.Context.bootstrappable(levels_after=3, slots=8, poly_degree=2048, security=None)
+    ctx.keygen()
+    records = encrypt_records(np.array([[1.0, 2.0]]), ctx, bound=4.0)
+    out = decrypt_scores(ctx, score_encrypted(records, ([0.5, -1.0], 0.25), output="score"), 1)
+    assert abs(out[0] - (0.5 - 2.0 + 0.25)) < 1e-4

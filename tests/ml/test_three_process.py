@@ -14,7 +14,7 @@ import pyppml
 from pyppml.ml import EncryptedLogisticRegression, load_public_context
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "ml_three_process"
-BITS = 16   # the server's flooding: noise of std 2^-16 A on each score (A = 64 here: 2^-10)
+BITS = 16   # the server's flooding: noise of std 2^-16 A on each score (A the score's public bound, 2^6-2^7 here)
 
 
 def test_owner_server_client_across_processes(tmp_path):
@@ -67,6 +67,6 @@ def test_owner_server_client_across_processes(tmp_path):
     proba = np.load(tmp_path / "proba.npy")
     assert proba.shape == (len(X_test),)
     pow2 = lambda v: 2.0 ** np.ceil(np.log2(v))  # noqa: E731
-    A = max(1.0, float(pow2(np.abs(clf.coef_[0]) @ pow2(np.abs(X_test).max(axis=0)) + abs(clf.intercept_[0]))))
+    A = max(1.0, float(pow2(pow2(np.abs(clf.coef_[0])) @ pow2(np.abs(X_test).max(axis=0)) + pow2(abs(clf.intercept_[0])))))
     bound = 0.25 * (7 * 2.0 ** -BITS * A + 2.0 ** -(BITS + 1))
     np.testing.assert_allclose(proba, clf.predict_proba(X_test)[:, 1], rtol=0, atol=bound)
