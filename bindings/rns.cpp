@@ -86,6 +86,14 @@ RnsPoly from_rows(const char* api, std::shared_ptr<const RnsBase> base, const py
   return from_array(a.shape(1), std::move(base), coeffs, form);
 }
 
+// Python-level arithmetic keeps secrecy: what is computed from a secret polynomial is
+// secret too (wiped when freed, never pickled). The core decides for its own values: a
+// product with a secret becomes public once it is an RLWE sample (a ciphertext, a share).
+RnsPoly& keep_secret(RnsPoly& out, bool secret) {
+  if (secret) out.mark_secret();
+  return out;
+}
+
 template <void (*Op)(const RnsPoly&, const RnsPoly&, RnsPoly&)>
 RnsPoly binary(const RnsPoly& a, const RnsPoly& b, const char* api) {
   require_reduced(api, a);
@@ -93,6 +101,7 @@ RnsPoly binary(const RnsPoly& a, const RnsPoly& b, const char* api) {
   RnsPoly out;
   py::gil_scoped_release release;
   Op(a, b, out);
+  keep_secret(out, a.secret() || b.secret());
   return out;
 }
 
@@ -216,7 +225,7 @@ void init_rns(py::module_& m) {
              require_reduced("RnsPoly.__neg__", a);
              RnsPoly out;
              rns::negate(a, out);
-             return out;
+             return keep_secret(out, a.secret());
            })
       .def("multiply_add",
            [](RnsPoly& self, const RnsPoly& a, const RnsPoly& b) {
@@ -227,6 +236,7 @@ void init_rns(py::module_& m) {
              require_evaluation("RnsPoly.multiply_add", "b", b);
              py::gil_scoped_release release;
              rns::multiply_add(a, b, self);
+             keep_secret(self, a.secret() || b.secret());
            },
            py::arg("a"), py::arg("b"), "self += a * b (the ring product: a and b in evaluation form), in place.")
       .def("multiply_scalar",
@@ -238,7 +248,7 @@ void init_rns(py::module_& m) {
                s.push_back(obj.attr("__mod__")((*a.base())[i].value()).cast<uint64_t>());
              RnsPoly out;
              rns::multiply_scalar(a, s, out);
-             return out;
+             return keep_secret(out, a.secret());
            },
            py::arg("c"))
       .def("automorphism",

@@ -52,6 +52,8 @@ class AlignedBuffer {
   std::size_t size() const { return size_; }
   bool secret() const { return secret_; }
   void mark_secret() { secret_ = true; }
+  // The contents no longer need wiping: a secret's mask became a public value.
+  void mark_public() { secret_ = false; }
   T& operator[](std::size_t i) { return data_[i]; }
   const T& operator[](std::size_t i) const { return data_[i]; }
 

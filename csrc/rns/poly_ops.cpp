@@ -21,19 +21,15 @@ void check_compatible(const char* api, const RnsPoly& a, const RnsPoly& b) {
 
 namespace {
 
-// `out` shaped like `like`; a result derived from a secret operand is secret too (wiped
-// when freed), whatever buffer it lands in.
-void prepare_out(const RnsPoly& like, RnsPoly& out, bool secret) {
-  if (out.n() != like.n() || out.base() != like.base()) out = RnsPoly(like.n(), like.base(), like.form(), secret);
-  if (secret) out.mark_secret();
+void prepare_out(const RnsPoly& like, RnsPoly& out) {
+  if (out.n() != like.n() || out.base() != like.base()) out = RnsPoly(like.n(), like.base(), like.form());
   out.set_form(like.form());
 }
 
 template <typename Kernel>
 void binary(const char* api, const RnsPoly& a, const RnsPoly& b, RnsPoly& out, Kernel kernel) {
   check_compatible(api, a, b);
-  if (&out != &a && &out != &b) prepare_out(a, out, a.secret() || b.secret());
-  else if (a.secret() || b.secret()) out.mark_secret();
+  if (&out != &a && &out != &b) prepare_out(a, out);
   parallel_for(a.limbs(), [&](std::size_t i) { kernel(a.limb(i), b.limb(i), out.limb(i), a.n(), (*a.base())[i]); });
 }
 
@@ -46,19 +42,18 @@ void multiply(const RnsPoly& a, const RnsPoly& b, RnsPoly& out) { binary("multip
 void multiply_add(const RnsPoly& a, const RnsPoly& b, RnsPoly& out) {
   check_compatible("multiply_add", a, b);
   check_compatible("multiply_add", a, out);
-  if (a.secret() || b.secret()) out.mark_secret();
   parallel_for(a.limbs(), [&](std::size_t i) { mul_add_mod(a.limb(i), b.limb(i), out.limb(i), a.n(), (*a.base())[i]); });
 }
 
 void negate(const RnsPoly& a, RnsPoly& out) {
-  if (&out != &a) prepare_out(a, out, a.secret());
+  if (&out != &a) prepare_out(a, out);
   parallel_for(a.limbs(), [&](std::size_t i) { neg_mod(a.limb(i), out.limb(i), a.n(), (*a.base())[i]); });
 }
 
 void multiply_scalar(const RnsPoly& a, const std::vector<uint64_t>& scalars, RnsPoly& out) {
   if (scalars.size() != a.limbs())
     throw_parameter("multiply_scalar", "scalars", "has the wrong length", std::to_string(a.limbs()), scalars.size());
-  if (&out != &a) prepare_out(a, out, a.secret());
+  if (&out != &a) prepare_out(a, out);
   parallel_for(a.limbs(), [&](std::size_t i) {
     const auto& q = (*a.base())[i];
     mul_scalar_mod(a.limb(i), q.reduce(scalars[i]), out.limb(i), a.n(), q);

@@ -28,6 +28,9 @@ class RnsPoly {
   bool secret() const { return data_.secret(); }
   // From now on the buffer is wiped when freed (it receives values derived from a secret).
   void mark_secret() { data_.mark_secret(); }
+  // The buffer now holds a public value (an RLWE sample: the secret error it was drawn
+  // into is masked), so it is no longer wiped nor refused by pickling.
+  void mark_public() { data_.mark_public(); }
   const std::shared_ptr<const RnsBase>& base() const { return base_; }
 
   uint64_t* data() { return data_.data(); }

@@ -375,3 +375,21 @@ def test_secret_polynomial_does_not_pickle():
     with pytest.raises(ValueError, match="self is secret"):
         pickle.dumps(acc)
     assert pickle.loads(pickle.dumps(public + public)).coeffs.shape == public.coeffs.shape
+
+
+def test_public_rlwe_samples_are_not_flagged_secret():
+    # Ciphertexts, public-key and decryption shares are drawn into the error's secret
+    # buffer; once the error is masked they are public values (review round 4: they were
+    # refused by pickling and wiped for nothing).
+    import pickle
+
+    from pyppml import ckks
+
+    ctx = ckks.Context(poly_degree=4096, coeff_mod_bits=[40, 30], special_mod_bits=[40], scale_bits=30, security=None)
+    ctx.keygen()
+    native = ctx._native
+    polys = [ctx.encrypt(np.ones(4), symmetric=sym)._native.poly(i) for sym in (False, True) for i in range(2)]
+    polys.append(native.public_key_share(ctx.secret_key, bytes(32)))
+    polys.append(native.decryption_share(ctx.secret_key, ctx.encrypt(np.ones(4), symmetric=False)._native, 20))
+    for p in polys:
+        assert np.array_equal(pickle.loads(pickle.dumps(p)).coeffs, p.coeffs)

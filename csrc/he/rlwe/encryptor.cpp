@@ -24,6 +24,7 @@ Ciphertext encrypt_public(const Context& ctx, const PublicKey& pk, const rns::Rn
       rns::mul_add_mod(u.limb(i), key.limb(i), out.limb(i), n, (*base)[i]);
       if (c == 0) rns::add_mod(out.limb(i), m.limb(i), out.limb(i), n, (*base)[i]);
     });
+    out.mark_public();  // u key + e: an RLWE sample, drawn into the error's secret buffer
     ct.polys.push_back(std::move(out));
   }
   ct.fingerprint = ctx.fingerprint();
@@ -54,6 +55,7 @@ Ciphertext encrypt_secret(const Context& ctx, const SecretKey& sk, const rns::Rn
     rns::sub_mod(c0.limb(i), t.data(), c0.limb(i), n, q);
     rns::add_mod(c0.limb(i), m.limb(i), c0.limb(i), n, q);
   });
+  c0.mark_public();  // -a s + e + m: an RLWE sample, drawn into the error's secret buffer
   ct.polys.push_back(std::move(c0));
   ct.polys.push_back(std::move(a));
   ct.fingerprint = ctx.fingerprint();

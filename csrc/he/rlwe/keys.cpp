@@ -51,6 +51,7 @@ PublicKey generate_public_key(const Context& ctx, const SecretKey& sk, random::P
   random::Prng expand(pk.seed, 0);
   pk.a = sample_uniform(expand, ctx.n(), ctx.q_base(ctx.max_level()), rns::Form::Evaluation);
   pk.b = masked_error(ctx, pk.a, sk, prng);
+  pk.b.mark_public();  // -a s + e: the public key
   pk.fingerprint = ctx.fingerprint();
   pk.key_id = sk.key_id;
   return pk;

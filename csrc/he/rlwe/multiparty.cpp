@@ -27,6 +27,7 @@ rns::RnsPoly public_key_share(const Context& ctx, const SecretKey& sk_i, const r
     rns::mul_mod(a.limb(i), sk_i.s.limb(i), t.data(), ctx.n(), ctx.modulus(i));
     rns::sub_mod(b.limb(i), t.data(), b.limb(i), ctx.n(), ctx.modulus(i));
   }
+  b.mark_public();  // -a s_i + e: published, an RLWE sample
   return b;
 }
 
@@ -82,6 +83,7 @@ rns::RnsPoly decryption_share(const Context& ctx, const SecretKey& sk_i, const C
   }
   rns::ntt_forward(e);
   for (int i = 0; i <= level; ++i) rns::mul_add_mod(ct.polys[1].limb(i), sk_i.s.limb(i), e.limb(i), n, ctx.modulus(i));
+  e.mark_public();  // c1 s_i + smudged error: the published share
   return e;
 }
 
