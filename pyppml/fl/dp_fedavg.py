@@ -122,7 +122,7 @@ class DPFedAvg:
         width = self.dim + (1 if mode == "none" else 0)
         if self.secure and backend == "secagg":
             self.aggregator = SecureAggregator(n_clients, width, threshold, neighbours, mod_bits, clip=self.clip,
-                                               noise_headroom=noise_headroom(n_clients, self.noise_multiplier)
+                                               noise_headroom=noise_headroom(n_clients, self.noise_multiplier, width, mod_bits)
                                                if mode == "distributed" else 0.0)
         elif self.secure:
             # Rounding to the noise grid moves an entry by <= step / 2 <= clip / 2048.

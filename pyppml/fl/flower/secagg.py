@@ -124,7 +124,8 @@ class SecAggStrategy(AveragingStrategy):
         super().__init__("SecAggStrategy", initial_parameters, n_clients, clip, noise_multiplier, weighted,
                          max_examples, denominator, inner)
         self.params = SecAggParams(n_clients, self.vec_dim, threshold, neighbours)
-        self.quantizer = Quantizer(clip, n_clients, 32, noise_headroom=noise_headroom(n_clients, noise_multiplier))
+        self.quantizer = Quantizer(clip, n_clients, 32,
+                                   noise_headroom=noise_headroom(n_clients, noise_multiplier, self.params.dim))
         if self.params.dim > self.dim and self.clip * self.quantizer.scale < self.max_examples:
             # The weight entry of a 1-example client, clip / max_examples, would round to 0.
             raise ParameterError(f"SecAggStrategy: max_examples is too large for the 32-bit quantizer; expected <= "
@@ -278,7 +279,7 @@ def secagg_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
             elif step == "masked":
                 vec = client_update(cfg, glob, *train(glob), params.dim, state.clip_reports)
                 clip, nm = live.settings["pyppml_clip"], live.settings["pyppml_noise"]
-                q = Quantizer(clip, params.n_clients, 32, noise_headroom=noise_headroom(params.n_clients, nm))
+                q = Quantizer(clip, params.n_clients, 32, noise_headroom=noise_headroom(params.n_clients, nm, params.dim))
                 noise = None
                 if nm > 0:
                     # Integer noise added to the quantized w * delta (not scaled by w): the

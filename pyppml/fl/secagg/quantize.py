@@ -16,12 +16,27 @@ from pyppml.fl.common.errors import ParameterError
 NOISE_TAIL = 9.0
 
 
-def noise_headroom(n_clients: int, noise_multiplier: float) -> float:
-    """The ``noise_headroom`` for distributed DP with multiplier z: the summed noise has a
-    std of about z clip beside values up to n_clients clip, so NOISE_TAIL z of the
-    n_clients + NOISE_TAIL z units of range go to the noise (0 without noise)."""
+def noise_headroom(n_clients: int, noise_multiplier: float, dim: int = 1, mod_bits: int = 32) -> float:
+    """The ``noise_headroom`` for distributed DP with multiplier z over ``dim`` entries: in
+    integer units the summed noise has a std of z (clip scale + ceil(sqrt(dim))) (the grid's
+    rounding inflation), so the scale is the largest with
+    n clip scale + NOISE_TAIL z (clip scale + ceil(sqrt(dim))) <= 2^(mod_bits - 1) - 1;
+    0 without noise.
+
+    Raises
+    ------
+    ParameterError
+        The noise's tail alone fills the ring.
+    """
     z = float(noise_multiplier)
-    return NOISE_TAIL * z / (int(n_clients) + NOISE_TAIL * z) if z > 0 else 0.0
+    if z <= 0:
+        return 0.0
+    n, half = int(n_clients), 2.0 ** (int(mod_bits) - 1) - 1
+    room = half - NOISE_TAIL * z * math.ceil(math.sqrt(max(1, int(dim))))
+    if room <= 0:
+        raise ParameterError(f"noise_headroom: mod_bits is too small for the noise; expected room for {NOISE_TAIL} "
+                             f"std of noise multiplier {z} over {dim} entries, got mod_bits = {mod_bits}")
+    return 1.0 - n * room / (half * (n + NOISE_TAIL * z))
 
 
 class Quantizer:
