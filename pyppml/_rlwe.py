@@ -250,8 +250,15 @@ class RlweContext:
         if kind not in loaders:
             raise FormatError(f"key_from_bytes: data is not a public key; expected kind 4, 5 or 6, got {kind}")
         if kind == 4:
-            return loaders[kind](self._native, bytes(data))
-        return loaders[kind](self._native, bytes(data), compact=self._relin_compact() if kind == 5 else self.compact_keys)
+            key = loaders[kind](self._native, bytes(data))
+        else:
+            key = loaders[kind](self._native, bytes(data), compact=self._relin_compact() if kind == 5 else self.compact_keys)
+        own = next((k.key_id for k in (self.secret_key, self.public_key) if k is not None), None)
+        if own is not None and key.key_id != own:
+            # Refused here, not at its first use (as Ciphertext.from_bytes refuses another key set's).
+            raise MismatchError("key_from_bytes: data is a key of another key set; expected this context's key id, "
+                                "got another")
+        return key
 
 
 # ---------------------------------------------------------------------- context bytes

@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
-from pyppml import FormatError, ckks
+from pyppml import FormatError, MismatchError, ckks
 from pyppml._core import he
 
 
@@ -135,6 +135,13 @@ def test_individual_keys_round_trip(ctx_small, rng):
         ctx_small.key_to_bytes(ctx_small.secret_key)
     with pytest.raises(ValueError):
         ctx_small.key_from_bytes(ctx_small.key_to_bytes(ctx_small.public_key)[:-3])
+    # A key of another key set with the same parameters is refused on load, not at its
+    # first use (fix review).
+    other = pickle.loads(pickle.dumps(ctx_small))
+    other.keygen()
+    for key in (other.public_key, other.relin_key, other.galois_keys):
+        with pytest.raises(MismatchError, match="key_from_bytes: data is a key of another key set"):
+            ctx_small.key_from_bytes(other.key_to_bytes(key))
 
 
 def test_ciphertext_of_another_key_set_rejected_on_load(ctx_small):
