@@ -109,6 +109,10 @@ def check_classes(classes, api: str) -> np.ndarray:
     if len(values) != 2 or not (numbers_ or strings) or values[0] == values[1]:
         fail(api, "classes", "is not a pair of labels", "two distinct finite numbers or two distinct strings",
              classes)
+    if numbers_ and (float(values[0]) == float(values[1]) or any(float(v) != v for v in values)):
+        # Labels are compared as float64: 2^53 and 2^53 + 1 would both code as one class.
+        fail(api, "classes", "is not exactly representable as two distinct doubles",
+             "numbers a float64 holds exactly", classes)
     if numbers_ and all(isinstance(v, (bool, np.bool_)) for v in values):
         return np.array(sorted(values), dtype=bool)
     return np.array(sorted(values))

@@ -107,6 +107,10 @@ def check_binary_labels(y, n: int, api: str) -> tuple[np.ndarray, np.ndarray]:
     elif kind not in "biuU":
         raise ValueError(f"{api}: y has labels of an unsupported type; expected integers, strings or booleans, got "
                          f"dtype {arr.dtype}")
+    if kind == "u" and arr.dtype.itemsize == 8 and np.any(arr > np.iinfo(np.int64).max):
+        # classes_ is saved as JSON integers read back as int64: such a label would not reload.
+        raise ValueError(f"{api}: y has integer labels past the int64 range; expected labels below 2^63, got "
+                         f"{int(np.count_nonzero(arr > np.iinfo(np.int64).max))} other values")
     classes, codes = np.unique(arr, return_inverse=True)
     if len(classes) > 2:
         raise ValueError(f"{api}: y has more than two classes (Only binary classification is supported); expected "
@@ -127,8 +131,9 @@ def _object_labels(arr: np.ndarray, api: str) -> np.ndarray:
             return np.array(cells, dtype=bool)
         try:
             return np.array(cells, dtype=np.int64)
-        except OverflowError:
-            pass
+        except OverflowError:  # as a float it would come back from predict as another type
+            raise ValueError(f"{api}: y has integer labels past the int64 range; expected labels in [-2^63, 2^63), "
+                             "got larger ones") from None
     if all(isinstance(v, numbers.Real) for v in cells):
         return np.array(cells, dtype=np.float64)
     types = sorted({type(v).__name__ for v in cells})

@@ -159,3 +159,10 @@ def test_check_estimator_fails_exactly_the_documented_checks():
     assert not unexpected, {k: str(failed[k])[:200] for k in unexpected}
     assert set(EXPECTED_FAILED_CHECKS) <= set(failed)
     assert sum(r["status"] == "passed" for r in results) >= 44
+
+
+def test_numeric_classes_must_be_distinct_doubles():
+    # 2^53 and 2^53 + 1 are one float64: every label coded as one class (review round 5).
+    X = np.array([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match="classes is not exactly representable as two distinct doubles"):
+        dp.DPLogisticRegression(classes=(2**53, 2**53 + 1)).fit(X, [2**53, 2**53 + 1])

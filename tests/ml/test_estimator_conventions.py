@@ -165,3 +165,16 @@ def test_check_estimator_fails_exactly_the_documented_checks():
     failed = {r["check_name"]: r["exception"] for r in results if r["status"] == "failed"}
     assert set(failed) == set(EXPECTED_FAILED_CHECKS), {k: str(v)[:200] for k, v in failed.items()}
     assert sum(r["status"] == "passed" for r in results) >= 45
+
+
+def test_labels_that_would_not_round_trip_are_refused():
+    # uint64 labels past 2^63 saved but did not reload, and Python ints past int64 came
+    # back from predict as floats (review round 5): both are refused at fit, counted.
+    from pyppml.ml.validation import check_binary_labels
+
+    big = np.array([0, 2**63 + 5] * 5, dtype=np.uint64)
+    with pytest.raises(ValueError, match="past the int64 range") as err:
+        check_binary_labels(big, 10, "fit")
+    assert str(2**63 + 5) not in str(err.value)
+    with pytest.raises(ValueError, match="past the int64 range"):
+        check_binary_labels(np.array([0, 2**70] * 5, dtype=object), 10, "fit")
