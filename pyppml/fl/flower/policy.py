@@ -29,7 +29,9 @@ class ClientPolicy:
         Largest clip (L2 / entry bound of the update) the client accepts.
     min_clients : int
         Fewest clients whose noise shares the client counts on (see above); also the
-        fewest clients the round must be sized for (n >= min_clients).
+        fewest clients the round must be sized for (n >= min_clients), and the fewest a
+        protocol may decrypt a sum of (SecAgg+'s threshold, at most k + 1 for k
+        neighbours in graphs of more than 64 clients; the one-time plan's minimum).
     ckks_context_sha256 : str, optional
         Hex SHA-256 of the only CKKS context bytes the client encrypts under (collective
         key mode); another context from the server is refused.
