@@ -60,6 +60,9 @@ struct Dq64 {
     return reduce_once(r, q2);
   }
 
+  // Every bit of a 64-bit lane is meaningful here: the grown transform's product is the same.
+  V mul_lazy_grow(V y, const Twiddle& t) const { return mul_lazy(y, t); }
+
   // x mod q in [0, q) for a grown lazy value x < 2^63 (the forward transform's last layer
   // in grow mode, x < (1 + 2 log n) q). With x = xt 2^32 + xl, est = floor(xt c / 2^k)
   // falls short of floor(x / q) by less than 2^32 / q + xt / 2^k + 1 < 3 (q > 2^(k+1) >=

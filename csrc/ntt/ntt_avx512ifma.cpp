@@ -41,7 +41,17 @@ struct Ifma52 {
     return _mm512_and_si512(r, mask);
   }
 
-  // x mod q in [0, q) for a grown lazy value x < 2^52: the Shoup product by 1.
+  // mul_lazy without the mask: the result plus 2^52 when lo(y w) >= lo(Q q), the same
+  // modulo 2^52, for the grown forward transform whose lanes are taken modulo 2^52 (y may
+  // carry such bits too: IFMA reads only its low 52).
+  V mul_lazy_grow(V y, const Twiddle& t) const {
+    const V zero = _mm512_setzero_si512();
+    const V quot = _mm512_madd52hi_epu64(zero, y, t.ws);
+    return _mm512_madd52lo_epu64(_mm512_madd52lo_epu64(zero, y, t.w), quot, neg_q);
+  }
+
+  // x mod q in [0, q) for a grown lazy value x < 2^52 (read modulo 2^52): the Shoup
+  // product by 1.
   V reduce_grown(V x, const Twiddle& one) const { return reduce_once(mul_lazy(x, one), q); }
 
   // Radix-8 passes: 8 data vectors plus temporaries fit the 32 registers; radix 16 spills.

@@ -4,7 +4,8 @@
 // [Harvey 2014, "Faster arithmetic for number-theoretic transforms"; Intel HEXL ntt/]
 //
 // Policy `A` provides: members q, q2 (= 2q) broadcast; `Twiddle twiddle(w, ws)`;
-// `mul_lazy(y, tw)` = y * w mod q in [0, 2q) for y < kGrowBound; `one()`, the twiddle 1
+// `mul_lazy(y, tw)` = y * w mod q in [0, 2q) for y < kGrowBound; `mul_lazy_grow(y, tw)`,
+// the same but only modulo 2^64 / kGrowBound (see fwd_bfly); `one()`, the twiddle 1
 // with its quotient; kMaxPassLayers; and the Shoup quotient tables it reads (`shoup(t)`,
 // `inv_shoup(t)`, `inv_n_shoup(t)`, `inv_n_w_shoup(t)`).
 #pragma once
@@ -33,11 +34,15 @@ inline V reduce_once(V x, V b) { return _mm512_min_epu64(x, _mm512_sub_epi64(x, 
 
 // Cooley-Tukey: x, y in [0, 4q) -> x + wy, x - wy in [0, 4q). Without kReduceX, x is
 // used as it is: below 2q in the first layer (input in [0, q)), or anywhere in the
-// growing mode (see FwdMode), where outputs are below x + 2q.
-template <bool kReduceX = true, class A>
+// growing mode (see FwdMode), where outputs are below x + 2q. With kGrow the lanes hold
+// their values only modulo 2^52 for IFMA (bits above are carries the mask would clear):
+// nothing compares them, IFMA reads only the low 52 bits of a multiplicand, and 64-bit
+// sums keep every residue modulo 2^52, so the grown transform drops that mask and only
+// its final reduction (reduce_grown) takes the value back to [0, q).
+template <bool kReduceX = true, bool kGrow = false, class A>
 inline void fwd_bfly(const A& ar, V& x, V& y, const typename A::Twiddle& w) {
   const V xr = kReduceX ? reduce_once(x, ar.q2) : x;
-  const V t = ar.mul_lazy(y, w);
+  const V t = kGrow ? ar.mul_lazy_grow(y, w) : ar.mul_lazy(y, w);
   x = _mm512_add_epi64(xr, t);
   y = _mm512_sub_epi64(_mm512_add_epi64(xr, ar.q2), t);
 }

@@ -65,25 +65,25 @@ inline void fwd_last4_blocks(const A& ar, uint64_t* a, const NttTables& t, const
   for (int k = 0; k < K; ++k) {
     x[k] = load(a + 16 * (b + k));
     y[k] = load(a + 16 * (b + k) + 8);
-    fwd_bfly<!kGrow>(ar, x[k], y[k], broadcast(ar, w, ws, n / 16 + b + k));
+    fwd_bfly<!kGrow, kGrow>(ar, x[k], y[k], broadcast(ar, w, ws, n / 16 + b + k));
     sh.interleave(x[k], y[k]);
   }
 #pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
-    fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load_x2(w + n / 8 + 2 * c), load_x2(ws + n / 8 + 2 * c)));
+    fwd_bfly<!kGrow, kGrow>(ar, x[k], y[k], ar.twiddle(load_x2(w + n / 8 + 2 * c), load_x2(ws + n / 8 + 2 * c)));
     sh.interleave(x[k], y[k]);
   }
 #pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
-    fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load_x4(w + n / 4 + 4 * c), load_x4(ws + n / 4 + 4 * c)));
+    fwd_bfly<!kGrow, kGrow>(ar, x[k], y[k], ar.twiddle(load_x4(w + n / 4 + 4 * c), load_x4(ws + n / 4 + 4 * c)));
     sh.interleave(x[k], y[k]);
   }
 #pragma GCC unroll 4
   for (int k = 0; k < K; ++k) {
     const uint64_t c = b + k;
-    fwd_bfly<!kGrow>(ar, x[k], y[k], ar.twiddle(load(w + n / 2 + 8 * c), load(ws + n / 2 + 8 * c)));
+    fwd_bfly<!kGrow, kGrow>(ar, x[k], y[k], ar.twiddle(load(w + n / 2 + 8 * c), load(ws + n / 2 + 8 * c)));
     if constexpr (kGrow) {
       x[k] = ar.reduce_grown(x[k], one);
       y[k] = ar.reduce_grown(y[k], one);

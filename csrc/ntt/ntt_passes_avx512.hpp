@@ -22,8 +22,9 @@ constexpr uint64_t kBlock = uint64_t{1} << 12;
 // Where the forward transform reduces x before its butterflies. kGrow applies when
 // (1 + 2 log n) q is below the policy's kGrowBound: values then stay below that bound
 // with no reduction at all (each layer adds less than 2q), which saves two of the nine
-// vector operations of a butterfly; the last layer reduces fully with a Shoup product
-// by 1. Small moduli (q < 2^46 for IFMA, q < 2^57 for 64-bit lanes) qualify.
+// vector operations of a butterfly (three with IFMA, whose lanes then go unmasked, see
+// fwd_bfly); the last layer reduces fully with a Shoup product by 1. Small moduli
+// (below about 2^47 for IFMA, 2^58 for 64-bit lanes, at n = 2^14) qualify.
 enum FwdMode { kReduceAll, kSkipFirstLayer, kGrow };
 
 // Forward layer l of a radix-2^L pass over v[0 .. 2^L): rows r and r + h of each of the
@@ -41,8 +42,8 @@ inline void fwd_layers(const A& ar, V* v, uint64_t group, const uint64_t* w, con
 #pragma GCC unroll 2
         for (int k = 0; k < K; ++k) {
           V* c = v + (k << L);
-          fwd_bfly<kMode == kReduceAll || (kMode == kSkipFirstLayer && l > 0)>(ar, c[2 * h * t + r],
-                                                                                c[2 * h * t + r + h], tw);
+          fwd_bfly<kMode == kReduceAll || (kMode == kSkipFirstLayer && l > 0), kMode == kGrow>(
+              ar, c[2 * h * t + r], c[2 * h * t + r + h], tw);
         }
       }
     }
