@@ -246,6 +246,35 @@ py::array_t<uint64_t> scalar_op(const std::string& op, uint64_t q, const py::han
   return out;
 }
 
+// ((a - b) w + c u) mod q, b and c optional (None: zero).
+py::array_t<uint64_t> scale_diff_add(uint64_t q, const py::handle& a_obj, const py::handle& b_obj, uint64_t w,
+                                     const py::handle& c_obj, uint64_t u, const std::string& kernel) {
+  const char* api = "eltwise_scale_diff_add";
+  const math::Modulus m(q);
+  const EltwiseKernels* table = kernel_table(api, kernel, q);
+  if (w >= q) throw_parameter(api, "w", "is not reduced", "0 <= w < q = " + std::to_string(q), std::to_string(w));
+  if (u >= q) throw_parameter(api, "u", "is not reduced", "0 <= u < q = " + std::to_string(q), std::to_string(u));
+  std::size_t n = 0;
+  auto a = checked_vector(api, "a", a_obj, false, n, q);
+  py::array_t<uint64_t> b, c;
+  if (!b_obj.is_none()) b = checked_vector(api, "b", b_obj, false, n, q);
+  if (!c_obj.is_none()) c = checked_vector(api, "c", c_obj, false, n, q);
+  py::array_t<uint64_t> out(static_cast<py::ssize_t>(n));
+  const uint64_t* pa = a.data();
+  const uint64_t* pb = b_obj.is_none() ? nullptr : b.data();
+  const uint64_t* pc = c_obj.is_none() ? nullptr : c.data();
+  uint64_t* po = out.mutable_data();
+  py::gil_scoped_release release;
+  if (!table) {
+    rns::scale_diff_add_mod(pa, pb, w, pc, u, po, n, m);
+  } else if (table->scale_diff_add) {
+    table->scale_diff_add(pa, pb, w, pc, u, po, n, m);
+  } else {
+    rns::detail::scale_diff_add_composed(*table, pa, pb, w, pc, u, po, n, m);
+  }
+  return out;
+}
+
 }  // namespace
 
 void init_eltwise(py::module_& m) {
@@ -267,6 +296,11 @@ void init_eltwise(py::module_& m) {
   m.def("eltwise_scalar", &scalar_op, py::arg("op"), py::arg("q"), py::arg("a"), py::arg("w"),
         py::arg("kernel") = "auto",
         "a * w mod q ('mul', any 64-bit a) or (a + w) mod q ('add', a in [0, q)) for a scalar w < q.\n"
+        "kernel: as for eltwise(). Raises ValueError on a bad argument.");
+  m.def("eltwise_scale_diff_add", &scale_diff_add, py::arg("q"), py::arg("a"), py::arg("b"), py::arg("w"),
+        py::arg("c"), py::arg("u"), py::arg("kernel") = "auto",
+        "((a - b) * w + c * u) mod q for 1-D uint64 arrays a, b, c with values in [0, q) (b or c\n"
+        "None: zero) and scalars w, u < q: the fused tail of ModDown and rescale.\n"
         "kernel: as for eltwise(). Raises ValueError on a bad argument.");
   m.def("eltwise_kernels", &kernel_names, "Element-wise kernel tables usable on this machine and build.");
 }

@@ -82,6 +82,29 @@ void inner_product2_packed_mod(const uint64_t* const* a, PackedRows b0, PackedRo
 
 namespace detail {
 
+void scale_diff_add_composed(const EltwiseKernels& k, const uint64_t* a, const uint64_t* b, uint64_t w,
+                             const uint64_t* c, uint64_t u, uint64_t* out, std::size_t n, const math::Modulus& q) {
+  // 1024 coefficients at a time: the block stays in L1 between the steps.
+  constexpr std::size_t kBlock = 1024;
+  alignas(64) uint64_t d[kBlock], e[kBlock];
+  const uint64_t w_shoup = q.shoup(w), u_shoup = q.shoup(u);
+  for (std::size_t i = 0; i < n; i += kBlock) {
+    const std::size_t len = std::min(kBlock, n - i);
+    const uint64_t* x = a + i;
+    if (b) {
+      k.sub(a + i, b + i, d, len, q);
+      x = d;
+    }
+    if (!c) {
+      k.mul_scalar(x, w, w_shoup, out + i, len, q);
+      continue;
+    }
+    k.mul_scalar(x, w, w_shoup, d, len, q);
+    k.mul_scalar(c + i, u, u_shoup, e, len, q);
+    k.add(d, e, out + i, len, q);
+  }
+}
+
 void inner_product2_packed_blocks(const EltwiseKernels& k, const uint64_t* const* a, PackedRows b0, PackedRows b1,
                                   std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t first,
                                   std::size_t n, const math::Modulus& q) {
@@ -142,6 +165,13 @@ void weighted_sum_mod(const uint64_t* const* y, const uint64_t* w, std::size_t t
 
 void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q) {
   kernels(q).add_scalar(a, w, out, n, q);
+}
+
+void scale_diff_add_mod(const uint64_t* a, const uint64_t* b, uint64_t w, const uint64_t* c, uint64_t u,
+                        uint64_t* out, std::size_t n, const math::Modulus& q) {
+  const detail::EltwiseKernels& k = kernels(q);
+  if (k.scale_diff_add) return k.scale_diff_add(a, b, w, c, u, out, n, q);
+  detail::scale_diff_add_composed(k, a, b, w, c, u, out, n, q);
 }
 
 }  // namespace ppml::rns

@@ -46,6 +46,11 @@ void weighted_sum_mod(const uint64_t* const* y, const uint64_t* w, std::size_t t
                       const math::Modulus& q, int y_bits);
 // out = (a + w) mod q for a scalar w < q.
 void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
+// out = ((a - b) w + c u) mod q for a, b, c in [0, q) and scalars w, u < q; b and c may
+// be null (zero). One pass for the tails of ModDown and of the rescale fused with it,
+// where sub_mod, two mul_scalar_mod and add_mod took four.
+void scale_diff_add_mod(const uint64_t* a, const uint64_t* b, uint64_t w, const uint64_t* c, uint64_t u,
+                        uint64_t* out, std::size_t n, const math::Modulus& q);
 
 // The kernel family used for this modulus under the current backend setting.
 std::string eltwise_kernel_name(const math::Modulus& q);
@@ -72,7 +77,13 @@ struct EltwiseKernels {
   // into L1/L2 scratch, then inner_product2).
   void (*inner_product2_packed)(const uint64_t* const*, PackedRows, PackedRows, std::size_t, uint64_t*, uint64_t*,
                                 std::size_t, const math::Modulus&);
+  // scale_diff_add_mod (null: composed from sub, mul_scalar and add block by block).
+  void (*scale_diff_add)(const uint64_t*, const uint64_t*, uint64_t, const uint64_t*, uint64_t, uint64_t*,
+                         std::size_t, const math::Modulus&);
 };
+// scale_diff_add_mod through `k`'s sub, mul_scalar and add (tables without the fused kernel).
+void scale_diff_add_composed(const EltwiseKernels& k, const uint64_t* a, const uint64_t* b, uint64_t w,
+                             const uint64_t* c, uint64_t u, uint64_t* out, std::size_t n, const math::Modulus& q);
 // inner_product2_packed_mod through `k`'s plain kernels on coefficients first .. n - 1
 // (first and n multiples of 8), the rows unpacked into scratch span by span.
 void inner_product2_packed_blocks(const EltwiseKernels& k, const uint64_t* const* a, PackedRows b0, PackedRows b1,

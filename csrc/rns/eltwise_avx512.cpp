@@ -149,9 +149,10 @@ const EltwiseKernels kEltwiseAvx512 = {add_avx512,           sub_avx512,        
                                        mul_add_avx512,       inner_product_avx512, mul_scalar_avx512,
                                        inner_product2_avx512, add_scalar_avx512, weighted_sum_avx512,
 #ifdef PPML_HAVE_ELTWISE_AVX512IFMA
-                                       inner_product2_packed_avx512};
+                                       inner_product2_packed_avx512,
 #else
-                                       nullptr};
+                                       nullptr,
 #endif
+                                       nullptr};
 
 }  // namespace ppml::rns::detail

@@ -442,9 +442,50 @@ void inner_product2_packed_avx512(const uint64_t* const* a, PackedRows b0, Packe
   inner_product2_packed_lanes64<false, false>(a, b0, b1, terms, out0, out1, n, m);
 }
 
+namespace {
+
+// ((a - b) w + c u) mod q: a - b + q is below 2q < 2^52, a valid Shoup multiplicand, so
+// each product takes three IFMA ops to [0, 2q) (no Barrett reduction of a 104-bit
+// product), and the sum two conditional subtractions.
+template <bool kB, bool kC>
+void scale_diff_add_vecs(const uint64_t* a, const uint64_t* b, uint64_t w, const uint64_t* c, uint64_t u,
+                         uint64_t* out, std::size_t n, const math::Modulus& m) {
+  const Ifma k(m);
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i q2 = _mm512_add_epi64(k.q, k.q);
+  const auto bcast = [](uint64_t x) { return _mm512_set1_epi64(static_cast<long long>(x)); };
+  const auto shoup52 = [&m](uint64_t x) { return static_cast<uint64_t>((static_cast<math::u128>(x) << 52) / m.value()); };
+  const __m512i vw = bcast(w), vws = bcast(shoup52(w)), vu = bcast(u), vus = bcast(shoup52(u));
+  // y x mod q in [0, 2q) for y < 2^52.
+  const auto mul = [&](__m512i y, __m512i x, __m512i xs) {
+    const __m512i quot = _mm512_madd52hi_epu64(zero, y, xs);
+    return _mm512_and_si512(_mm512_madd52lo_epu64(_mm512_madd52lo_epu64(zero, y, x), quot, k.neg_q), k.mask52);
+  };
+  const auto step = [&](std::size_t i, __mmask8 mask) {
+    __m512i d = _mm512_maskz_loadu_epi64(mask, a + i);
+    if constexpr (kB) d = _mm512_sub_epi64(_mm512_add_epi64(d, k.q), _mm512_maskz_loadu_epi64(mask, b + i));
+    __m512i r = mul(d, vw, vws);  // [0, 2q)
+    if constexpr (kC) r = csub(_mm512_add_epi64(r, mul(_mm512_maskz_loadu_epi64(mask, c + i), vu, vus)), q2);
+    _mm512_mask_storeu_epi64(out + i, mask, csub(r, k.q));
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) step(i, 0xFF);
+  if (i < n) step(i, static_cast<__mmask8>((1u << (n - i)) - 1));
+}
+
+void scale_diff_add_ifma(const uint64_t* a, const uint64_t* b, uint64_t w, const uint64_t* c, uint64_t u,
+                         uint64_t* out, std::size_t n, const math::Modulus& m) {
+  if (b && c) return scale_diff_add_vecs<true, true>(a, b, w, c, u, out, n, m);
+  if (b) return scale_diff_add_vecs<true, false>(a, b, w, c, u, out, n, m);
+  if (c) return scale_diff_add_vecs<false, true>(a, b, w, c, u, out, n, m);
+  scale_diff_add_vecs<false, false>(a, b, w, c, u, out, n, m);
+}
+
+}  // namespace
+
 const EltwiseKernels kEltwiseAvx512Ifma = {add_ifma,           sub_ifma,           mul_ifma,
                                            mul_add_ifma,       inner_product_ifma, mul_scalar_ifma,
                                            inner_product2_ifma, add_scalar_avx512,  weighted_sum_ifma,
-                                           inner_product2_packed_ifma};
+                                           inner_product2_packed_ifma, scale_diff_add_ifma};
 
 }  // namespace ppml::rns::detail

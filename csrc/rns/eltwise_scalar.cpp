@@ -58,6 +58,16 @@ void mul_scalar_shoup(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t*
   }
 }
 
+void scale_diff_add_scalar(const uint64_t* a, const uint64_t* b, uint64_t w, const uint64_t* c, uint64_t u,
+                           uint64_t* out, std::size_t n, const math::Modulus& q) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint64_t d = b ? q.sub(a[i], b[i]) : a[i];
+    math::u128 x = static_cast<math::u128>(d) * w;
+    if (c) x += static_cast<math::u128>(c[i]) * u;
+    out[i] = q.reduce128(x);
+  }
+}
+
 }  // namespace
 
 void add_scalar_word(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q) {
@@ -87,6 +97,6 @@ void weighted_sum_scalar(const uint64_t* const* y, const uint64_t* w, std::size_
 
 const EltwiseKernels kEltwiseScalar = {add_scalar,       sub_scalar, mul_scalar,      mul_add_scalar, inner_product_scalar,
                                        mul_scalar_shoup, nullptr,    add_scalar_word, weighted_sum_scalar,
-                                       nullptr};
+                                       nullptr,          scale_diff_add_scalar};
 
 }  // namespace ppml::rns::detail

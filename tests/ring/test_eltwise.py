@@ -292,3 +292,53 @@ def test_scalar_ops_bit_identical_to_python_ints(bits):
         _core.eltwise_scalar("mul", q, wide, q)
     with pytest.raises(ValueError, match="out of range"):
         _core.eltwise_scalar("add", q, wide, 1)
+
+
+# --- the fused ModDown / rescale tail: ((a - b) w + c u) mod q ------------------------------
+
+
+def _scale_diff_add_python(q, a, b, w, c, u):
+    out = []
+    for k in range(len(a)):
+        d = int(a[k]) - (int(b[k]) if b is not None else 0)
+        out.append((d * w + (int(c[k]) * u if c is not None else 0)) % q)
+    return out
+
+
+@pytest.mark.parametrize("n", [8, 13, 1031, 2056], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize("bits", BITS, ids=lambda b: f"q{b}")
+@pytest.mark.parametrize("with_b", [True, False], ids=["b", "no_b"])
+@pytest.mark.parametrize("with_c", [True, False], ids=["c", "no_c"])
+def test_scale_diff_add_every_kernel_against_python_ints(with_c, with_b, bits, n):
+    """Every kernel table (the IFMA kernel, the avx512 table's composition, scalar) and every
+    backend through the dispatcher, against Python integers, with the extremes 0 and q - 1
+    in the inputs and the scalars (w = u = q - 1 makes the largest products)."""
+    q = _prime(bits)
+    a, b, c = _operands(q, n, bits * 7 + n)
+    rng = np.random.default_rng(n * bits)
+    bb = b if with_b else None
+    cc = c if with_c else None
+    for w, u in ((q - 1, q - 1), (0, 1), (1, 0), tuple(int(x) for x in rng.integers(0, q, 2))):
+        ref = _scale_diff_add_python(q, a, bb, w, cc, u)
+        for kernel in ["scalar"] + _kernels_for(q):
+            got = _core.eltwise_scale_diff_add(q, a, bb, w, cc, u, kernel=kernel)
+            assert got.tolist() == ref, (kernel, w, u)
+        for backend in BACKENDS:
+            with ring.use_backend(backend):
+                assert _core.eltwise_scale_diff_add(q, a, bb, w, cc, u).tolist() == ref, (backend, w, u)
+
+
+def test_scale_diff_add_bad_arguments():
+    q = _prime(40)
+    a = np.zeros(16, dtype=np.uint64)
+    with pytest.raises(ValueError, match="w"):
+        _core.eltwise_scale_diff_add(q, a, None, q, None, 0)
+    with pytest.raises(ValueError, match="u"):
+        _core.eltwise_scale_diff_add(q, a, None, 1, None, q)
+    big = a.copy()
+    big[3] = q
+    for args in ((big, None, None), (a, big, None), (a, None, big)):
+        with pytest.raises(ValueError, match="out of range"):
+            _core.eltwise_scale_diff_add(q, args[0], args[1], 1, args[2], 1)
+    with pytest.raises(ValueError, match="b"):
+        _core.eltwise_scale_diff_add(q, a, a[:8], 1, None, 0)

@@ -14,14 +14,6 @@
 namespace ppml::rlwe {
 namespace {
 
-// f(k, len) over [0, n) in chunks of 2048 coefficients: elementwise steps that follow one
-// another on a limb run on data still in L1 (whole limbs of several buffers outgrow L2).
-template <typename F>
-void for_chunks(uint64_t n, const F& f) {
-  constexpr uint64_t kChunk = 2048;
-  for (uint64_t k = 0; k < n; k += kChunk) f(k, std::min(kChunk, n - k));
-}
-
 // ModDown: (acc - [acc]_P) * P^-1 over Q_l, with [acc]_P the CENTRED remainder converted
 // exactly (acc has level+1+|P| limbs in evaluation form). A remainder in [0, P) floors
 // instead of rounding, and the approximate conversion adds alpha * P with alpha in [0, |P|):
@@ -63,15 +55,13 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
     const uint64_t h = (p.value() - 1) >> 1;
     parallel_for(polys, [&](std::size_t c) { rns::add_scalar_mod(special.data() + c * n, h, special.data() + c * n, n, p); });
     // x mod q_i; the shift by -[h]_i rides on the NTT's first pass below, and so does the
-    // reduction when p < 2 q_i (that pass reads the special limb itself).
-    // With c or acc_coeff the residues are not needed: the products by P^-1 below read any
-    // 64-bit input.
-    if (!c && !acc_coeff)
-      parallel_for(polys * limbs, [&](std::size_t x) {
-        const std::size_t k = x / limbs, i = x % limbs;
-        if (ntt::forward_reduces(p.value(), ctx.modulus(i).value())) return;
-        rns::mul_scalar_mod(special.data() + k * n, 1, converted.data() + x * n, n, ctx.modulus(i));
-      });
+    // reduction when p < 2 q_i and nothing else reads these residues (that pass reads the
+    // special limb itself).
+    parallel_for(polys * limbs, [&](std::size_t x) {
+      const std::size_t k = x / limbs, i = x % limbs;
+      if (!c && !acc_coeff && ntt::forward_reduces(p.value(), ctx.modulus(i).value())) return;
+      rns::mul_scalar_mod(special.data() + k * n, 1, converted.data() + x * n, n, ctx.modulus(i));
+    });
   } else {
     // One polynomial after the other: the conversion spreads its own target primes over
     // the pool (two tasks of a whole conversion each would idle every thread beyond two).
@@ -85,36 +75,29 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
     const std::size_t k = x / limbs, i = x % limbs;
     uint64_t* ci = converted.data() + x * n;
     const math::Modulus& qi = ctx.modulus(i);
-    // The special limb itself (one prime: reduced by the NTT's first pass, or not at all with c).
-    const bool unreduced = K == 1 && (c || acc_coeff || ntt::forward_reduces(p1, qi.value()));
+    // The special limb itself where the NTT's first pass reduces it (one prime, no c).
+    const bool unreduced = K == 1 && !c && !acc_coeff && ntt::forward_reduces(p1, qi.value());
     // The remainder is (src - h) mod q_i: the special limb (+ h mod p) or its residues.
     const uint64_t* src = unreduced ? special.data() + k * n : ci;
     uint64_t* r = result[k].limb(i);
+    const uint64_t p_inv = ctx.p_inv_mod_q(i);
+    const uint64_t* acc_i = acc[k] + i * n;
+    const uint64_t* c_i = c ? c[k] + i * n : nullptr;
     if (acc_coeff) {
-      // acc P^-1 - (src - h) P^-1 (+ c), the constant h P^-1 riding on the NTT's first pass.
-      const uint64_t p_inv = ctx.p_inv_mod_q(i);
-      rns::mul_scalar_mod(src, p_inv, ci, n, qi);
-      rns::mul_scalar_mod(acc[k] + i * n, p_inv, r, n, qi);
-      rns::sub_mod(r, ci, r, n, qi);
-      if (c) rns::add_mod(r, c[k] + i * n, r, n, qi);
+      // (acc - (src - h)) P^-1 (+ c), the constant h P^-1 riding on the NTT's first pass.
+      rns::scale_diff_add_mod(acc_i, src, p_inv, c_i, 1, r, n, qi);
       ntt::forward(r, qi.mul(qi.reduce(h_p), p_inv), r, ctx.ntt(i));
       return;
     }
     if (!c) {
       ntt::forward(src, qi.neg(qi.reduce(h_p)), ci, ctx.ntt(i));
-      for_chunks(n, [&](uint64_t j, uint64_t len) {
-        rns::sub_mod(acc[k] + i * n + j, ci + j, r + j, len, qi);
-        rns::mul_scalar_mod(r + j, ctx.p_inv_mod_q(i), r + j, len, qi);
-      });
+      rns::scale_diff_add_mod(acc_i, ci, p_inv, nullptr, 0, r, n, qi);  // (acc - [acc]_P) P^-1
       return;
     }
     // c - (src - h) P^-1 = (c - src P^-1) + h P^-1: the constant rides on the NTT's first pass.
-    const uint64_t p_inv = ctx.p_inv_mod_q(i);
-    rns::mul_scalar_mod(src, p_inv, ci, n, qi);  // any 64-bit input
-    rns::sub_mod(c[k] + i * n, ci, ci, n, qi);
+    rns::scale_diff_add_mod(c_i, nullptr, 1, src, qi.neg(p_inv), ci, n, qi);
     ntt::forward(ci, qi.mul(qi.reduce(h_p), p_inv), ci, ctx.ntt(i));
-    rns::mul_scalar_mod(acc[k] + i * n, p_inv, r, n, qi);
-    rns::add_mod(r, ci, r, n, qi);
+    rns::scale_diff_add_mod(acc_i, nullptr, p_inv, ci, 1, r, n, qi);
   });
   *out[0] = std::move(result[0]);
   if (polys == 2) *out[1] = std::move(result[1]);
@@ -203,31 +186,31 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
     const std::size_t k = x / l, i = x % l;
     const math::Modulus& qi = ctx.modulus(i);
     const uint64_t p_i = ctx.p_mod_q(i), ql_i = qi.reduce(ql.value());
-    AlignedBuffer<uint64_t> v(n, Uninitialized{}), a(n, Uninitialized{});
+    AlignedBuffer<uint64_t> v(n, Uninitialized{}), a(K == 1 ? n : 0, Uninitialized{});
     // v = (r_i + [h]_i) + P ([t]_i): the constants -[h]_i - P [half]_i ride on the NTT's first pass.
     const uint64_t* ri = shifted_r(k, i, a.data());
-    for_chunks(n, [&](uint64_t j, uint64_t len) {
-      rns::mul_scalar_mod(t.data() + k * n + j, p_i, v.data() + j, len, qi);  // any 64-bit input: t < q_l needs no reduction first
-      rns::add_mod(v.data() + j, ri + j, v.data() + j, len, qi);
-    });
+    const uint64_t* ti = t.data() + k * n;  // below q_l
+    if (ql.value() <= qi.value()) {
+      rns::scale_diff_add_mod(ti, nullptr, p_i, ri, 1, v.data(), n, qi);
+    } else {
+      rns::mul_scalar_mod(ti, p_i, v.data(), n, qi);  // any 64-bit input
+      rns::add_mod(v.data(), ri, v.data(), n, qi);
+    }
     const uint64_t shift = qi.neg(qi.add(qi.reduce(h_p), qi.mul(p_i, qi.reduce(half))));
     uint64_t* w = result[k].limb(i);
     const uint64_t* acc_i = acc[k] + i * n;
+    // w = (acc - v) (P q_l)^-1 + c q_l^-1 in one pass after the transform.
+    const uint64_t w_factor = qi.inv(qi.mul(ql_i, p_i)), c_factor = qi.inv(ql_i);
+    const uint64_t* c_i = c[k] ? c[k]->limb(i) : nullptr;
     if (acc_coeff) {
       // acc - (v + shift) = (acc - v) + (-shift), then to evaluation form.
-      rns::sub_mod(acc_i, v.data(), w, n, qi);
-      ntt::forward(w, qi.neg(shift), w, ctx.ntt(i));
-    } else {
-      ntt::forward(v.data(), shift, v.data(), ctx.ntt(i));
+      rns::sub_mod(acc_i, v.data(), v.data(), n, qi);
+      ntt::forward(v.data(), qi.neg(shift), v.data(), ctx.ntt(i));
+      rns::scale_diff_add_mod(v.data(), nullptr, w_factor, c_i, c_factor, w, n, qi);
+      return;
     }
-    const uint64_t w_factor = qi.inv(qi.mul(ql_i, p_i)), c_factor = qi.inv(ql_i);
-    for_chunks(n, [&](uint64_t j, uint64_t len) {
-      if (!acc_coeff) rns::sub_mod(acc_i + j, v.data() + j, w + j, len, qi);
-      rns::mul_scalar_mod(w + j, w_factor, w + j, len, qi);
-      if (!c[k]) return;
-      rns::mul_scalar_mod(c[k]->limb(i) + j, c_factor, a.data() + j, len, qi);
-      rns::add_mod(w + j, a.data() + j, w + j, len, qi);
-    });
+    ntt::forward(v.data(), shift, v.data(), ctx.ntt(i));
+    rns::scale_diff_add_mod(acc_i, v.data(), w_factor, c_i, c_factor, w, n, qi);
   });
   *out[0] = std::move(result[0]);
   *out[1] = std::move(result[1]);
