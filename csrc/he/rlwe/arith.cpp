@@ -1,5 +1,6 @@
 #include "he/rlwe/arith.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -169,12 +170,20 @@ Ciphertext tensor(const Context& ctx, const Ciphertext& a, const Ciphertext& b) 
                     std::to_string(a.size()) + " and " + std::to_string(b.size()));
   Ciphertext out = like(a, 3);
   const uint64_t n = a.n();
+  // 512 coefficients at a time: the four operands' blocks are read from memory once and
+  // stay in L1 for the four products (limb by limb, a0 and the middle sum came back from L2).
+  constexpr uint64_t kBlock = 512;
   parallel_for(static_cast<std::size_t>(a.level()) + 1, [&](std::size_t i) {
     const auto& q = ctx.modulus(i);
-    rns::mul_mod(a.polys[0].limb(i), b.polys[0].limb(i), out.polys[0].limb(i), n, q);
-    rns::mul_mod(a.polys[0].limb(i), b.polys[1].limb(i), out.polys[1].limb(i), n, q);
-    rns::mul_add_mod(a.polys[1].limb(i), b.polys[0].limb(i), out.polys[1].limb(i), n, q);
-    rns::mul_mod(a.polys[1].limb(i), b.polys[1].limb(i), out.polys[2].limb(i), n, q);
+    for (uint64_t k = 0; k < n; k += kBlock) {
+      const uint64_t len = std::min(kBlock, n - k);
+      const uint64_t *a0 = a.polys[0].limb(i) + k, *a1 = a.polys[1].limb(i) + k;
+      const uint64_t *b0 = b.polys[0].limb(i) + k, *b1 = b.polys[1].limb(i) + k;
+      rns::mul_mod(a0, b0, out.polys[0].limb(i) + k, len, q);
+      rns::mul_mod(a0, b1, out.polys[1].limb(i) + k, len, q);
+      rns::mul_add_mod(a1, b0, out.polys[1].limb(i) + k, len, q);
+      rns::mul_mod(a1, b1, out.polys[2].limb(i) + k, len, q);
+    }
   });
   return out;
 }
@@ -185,12 +194,18 @@ Ciphertext square(const Context& ctx, const Ciphertext& a) {
   if (a.size() != 2) throw_parameter("square", "ciphertext", "is not relinearized", "2 components", a.size());
   Ciphertext out = like(a, 3);
   const uint64_t n = a.n();
+  constexpr uint64_t kBlock = 512;  // as in tensor()
   parallel_for(static_cast<std::size_t>(a.level()) + 1, [&](std::size_t i) {
     const auto& q = ctx.modulus(i);
-    rns::mul_mod(a.polys[0].limb(i), a.polys[0].limb(i), out.polys[0].limb(i), n, q);
-    rns::mul_mod(a.polys[0].limb(i), a.polys[1].limb(i), out.polys[1].limb(i), n, q);
-    rns::add_mod(out.polys[1].limb(i), out.polys[1].limb(i), out.polys[1].limb(i), n, q);
-    rns::mul_mod(a.polys[1].limb(i), a.polys[1].limb(i), out.polys[2].limb(i), n, q);
+    for (uint64_t k = 0; k < n; k += kBlock) {
+      const uint64_t len = std::min(kBlock, n - k);
+      const uint64_t *a0 = a.polys[0].limb(i) + k, *a1 = a.polys[1].limb(i) + k;
+      uint64_t* mid = out.polys[1].limb(i) + k;
+      rns::mul_mod(a0, a0, out.polys[0].limb(i) + k, len, q);
+      rns::mul_mod(a0, a1, mid, len, q);
+      rns::add_mod(mid, mid, mid, len, q);
+      rns::mul_mod(a1, a1, out.polys[2].limb(i) + k, len, q);
+    }
   });
   return out;
 }
