@@ -51,8 +51,11 @@ struct Ifma52 {
   }
 
   // x mod q in [0, q) for a grown lazy value x < 2^52 (read modulo 2^52): the Shoup
-  // product by 1.
-  V reduce_grown(V x, const Twiddle& one) const { return reduce_once(mul_lazy(x, one), q); }
+  // product by 1, whose low product x * 1 is x itself (the accumulator of the second IFMA).
+  V reduce_grown(V x, const Twiddle& one) const {
+    const V quot = _mm512_madd52hi_epu64(_mm512_setzero_si512(), x, one.ws);
+    return reduce_once(_mm512_and_si512(_mm512_madd52lo_epu64(x, quot, neg_q), mask), q);
+  }
 
   // Radix-8 passes: 8 data vectors plus temporaries fit the 32 registers; radix 16 spills.
   static constexpr int kMaxPassLayers = 3;
