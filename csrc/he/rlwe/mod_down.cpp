@@ -71,9 +71,11 @@ void mod_down(const Context& ctx, int level, const uint64_t* const acc[2], rns::
   }
   const uint64_t p1 = K == 1 ? ctx.modulus(ctx.q_count()).value() : 0;
   const uint64_t h_p = K == 1 ? (p1 - 1) >> 1 : 0;
-  parallel_for(polys * limbs, [&](std::size_t x) {
-    const std::size_t k = x / limbs, i = x % limbs;
-    uint64_t* ci = converted.data() + x * n;
+  // Limbs last-first, both polynomials of a limb together: the key-switching sums of the
+  // last targets are the ones still in L2.
+  parallel_for(polys * limbs, [&](std::size_t y) {
+    const std::size_t k = y % polys, i = limbs - 1 - y / polys;
+    uint64_t* ci = converted.data() + (k * limbs + i) * n;
     const math::Modulus& qi = ctx.modulus(i);
     // The special limb itself where the NTT's first pass reduces it (one prime, no c).
     const bool unreduced = K == 1 && !c && !acc_coeff && ntt::forward_reduces(p1, qi.value());
@@ -182,8 +184,8 @@ void mod_down_rescale(const Context& ctx, int level, uint64_t* const acc[2], con
   rns::RnsPoly result[2] = {
       rns::RnsPoly(n, ctx.q_base(level - 1), rns::Form::Evaluation, false, Uninitialized{}),
       rns::RnsPoly(n, ctx.q_base(level - 1), rns::Form::Evaluation, false, Uninitialized{})};
-  parallel_for(2 * l, [&](std::size_t x) {
-    const std::size_t k = x / l, i = x % l;
+  parallel_for(2 * l, [&](std::size_t y) {  // last-first, as in mod_down
+    const std::size_t k = y % 2, i = l - 1 - y / 2;
     const math::Modulus& qi = ctx.modulus(i);
     const uint64_t p_i = ctx.p_mod_q(i), ql_i = qi.reduce(ql.value());
     AlignedBuffer<uint64_t> v(n, Uninitialized{}), a(K == 1 ? n : 0, Uninitialized{});
