@@ -68,8 +68,19 @@ Security (what is argued, not machine-checked)
   the first term for one bit of noise budget.
 * Not covered: malicious parties (no zero-knowledge proofs that A's ciphertexts are well
   formed or that B computed what it should; a malicious A could, e.g., send ciphertexts
-  with large noise and learn about y from the decryption). Use only in the semi-honest
-  model, like the rest of pyppml.mpc.
+  with large noise and learn about y from the decryption). A malicious B can return
+  ciphertexts whose noise it chose and learn A's secret key from which of them fail to
+  decrypt (a decryption-failure oracle, Cheon et al. 2024); with the key it decrypts A's
+  a_A, b_A and so learns A's inputs in the online phase. A reply that does not decrypt
+  raises ``FrameError`` and the source drops its keys: A must not go on with that key or
+  those contexts after such a failure (start a new source, with fresh keys, if at all).
+  Use only in the semi-honest model, like the rest of pyppml.mpc.
+* Agreement: at the start of each batch (``preprocess``) the parties exchange the
+  protocol parameters (``poly_degree``, ``smudging_bits``, the mask and CRT widths) and a
+  SHA-256 digest of them and of the batch's requests, and refuse a difference with
+  ``FrameError`` at both parties (one small round per batch): parties out of step would
+  otherwise get material with c != a b and no error, and party 0 could not see a weaker
+  ``smudging_bits`` at party 1.
 * The smudging polynomial (sampled from the CSPRNG, transformed with ``RnsPoly.ntt``) is
   added to the first component with the core's ``add_poly``.
 
@@ -84,9 +95,12 @@ NotImplementedError.
 
 from __future__ import annotations
 
+import hashlib
+import numbers
+
 import numpy as np
 
-from pyppml import _core
+from pyppml import ParameterError, _core
 from pyppml import ring as _ring
 from pyppml.mpc._random import prng
 from pyppml.mpc.party import Party
@@ -107,6 +121,14 @@ PRODUCT_BITS = 129       # sum of TERMS products of 64-bit words < 2^129
 CBD_BOUND = 21           # |fresh error coefficient| <= 2 sigma^2 = 21 (CBD, sigma 3.24)
 RETURN_LIMBS = 2         # data primes left in the returned ciphertext
 SMUDGING_BITS = 69       # default: 2^-69 per returned ciphertext
+# The smallest smudging_bits accepted: the one that keeps the documented total at most
+# 2^-40 over 2^40 products (statistical_distance_bound; 68 gives 2^-40 + 2^-63).
+SMUDGING_BITS_MIN = 69
+# Noise budget (bits) the returned ciphertexts keep at the largest smudging_bits accepted
+# (max_smudging_bits): an honest reply always decrypts, with room for the bound's slack.
+RETURN_BUDGET_BITS = 10
+# Version of the per-batch agreement message (_agree); both parties must send the same.
+AGREEMENT_VERSION = 1
 # The documented guarantee: at most 2^-STATISTICAL_SECURITY in total over 2^DESIGN_PRODUCTS_LOG2
 # cross products with the defaults (module docstring, statistical_distance_bound).
 STATISTICAL_SECURITY = 40
@@ -123,6 +145,26 @@ def smudge_width_bits(poly_degree: int = POLY_DEGREE, smudging_bits: int = SMUDG
     plaintext-dependent noise (< 2^_dependent_noise_bits per coefficient) within
     statistical distance 2^-smudging_bits per ciphertext: n 2^dep / 2^(S+1) <= 2^-smudging_bits."""
     return int(np.ceil(_dependent_noise_bits(poly_degree) + np.log2(poly_degree))) + int(smudging_bits) - 1
+
+
+def max_smudging_bits(poly_degree: int = POLY_DEGREE) -> int:
+    """Largest ``smudging_bits`` whose flooding leaves every returned ciphertext at least
+    RETURN_BUDGET_BITS of noise budget (82 at n = 2^14).
+
+    The phase noise of a reply is below 2^S (1 + 2^-80): the smudge dominates the
+    plaintext-dependent part (< 2^134) and the encryption of 0. Its invariant noise budget
+    is then at least log2(Q/t) - S - 1 bits, and the switch to two data primes keeps it
+    (the smudge scales down with Q). The data primes lie just below 2^60 and the t_j below
+    2^59, so log2(Q/t) > sum(COEFF_BITS) - PLAIN_BITS - 1 = 240. Larger values would make
+    an honest reply fail to decrypt at party 0 (measured: budget 11 bits at 82, 2 at 91,
+    a failure from 92 on).
+
+    >>> from pyppml.mpc.he_triples import max_smudging_bits
+    >>> max_smudging_bits(2**14)
+    82
+    """
+    log2_q_over_t = sum(COEFF_BITS) - PLAIN_BITS - 1
+    return log2_q_over_t - 1 - RETURN_BUDGET_BITS - smudge_width_bits(poly_degree, 0)
 
 
 def statistical_distance_bound(products: int, smudging_bits: int = SMUDGING_BITS,
@@ -145,6 +187,27 @@ def _dependent_noise_bits(poly_degree: int, t_bits: int = PLAIN_BITS) -> float:
     """log2 of the bound on the phase noise that depends on B's plaintexts (docstring)."""
     n, t = poly_degree, 2.0 ** t_bits
     return float(np.log2(TERMS * n * t * CBD_BOUND + t * (TERMS + 1) * n * t))
+
+
+# The fields of the agreement message, in order (HeTripleSource._agreement).
+_AGREED = ("protocol versions", "poly_degree", "smudging_bits", "MASK_BITS", "CRT_PRIMES", "PLAIN_BITS",
+           "RETURN_LIMBS", "requests")
+
+
+def _check_smudging_bits(smudging_bits, poly_degree) -> int:
+    """smudging_bits as an int in [SMUDGING_BITS_MIN, max_smudging_bits]; ParameterError otherwise."""
+    try:
+        hi = max_smudging_bits(int(poly_degree))
+    except (TypeError, ValueError, OverflowError):
+        hi = max_smudging_bits()  # poly_degree itself is checked (and refused) later
+    expected = f"an int {SMUDGING_BITS_MIN} <= smudging_bits <= {hi}"
+    if isinstance(smudging_bits, bool) or not isinstance(smudging_bits, numbers.Integral):
+        raise ParameterError(f"HeTripleSource: smudging_bits is not an integer; expected {expected}, got "
+                             f"{smudging_bits!r}")
+    if not SMUDGING_BITS_MIN <= int(smudging_bits) <= hi:
+        raise ParameterError(f"HeTripleSource: smudging_bits is out of range; expected {expected}, got "
+                             f"{int(smudging_bits)}")
+    return int(smudging_bits)
 
 
 def _split_words(values: np.ndarray, t: int) -> np.ndarray:
@@ -178,17 +241,32 @@ class HeTripleSource(TripleSource):
     smudging_bits : int
         Statistical-distance exponent of the noise flooding per returned ciphertext
         (2^-smudging_bits); the default 69 keeps the total, with the mask, at most 2^-40
-        over 2^40 products (:func:`statistical_distance_bound`).
+        over 2^40 products (:func:`statistical_distance_bound`). An int in
+        [SMUDGING_BITS_MIN, :func:`max_smudging_bits`] = [69, 82] at n = 2^14: below,
+        the documented bound would not hold; above, honest replies run out of noise
+        budget. Only party 1's value is used, and the parties refuse to run with
+        different values (party 0 cannot be given weaker flooding than it set).
     record_view : bool
         Party 0 keeps what it decrypted (the residues of v) and the noise budgets of the
         returned ciphertexts in ``view`` (tests and audits only).
 
     ``offline_bytes`` counts both directions of this source's traffic on the channel.
+
+    Raises
+    ------
+    ParameterError
+        smudging_bits not an int in [SMUDGING_BITS_MIN, max_smudging_bits(poly_degree)].
+    ValueError
+        party not 0 or 1.
+    FrameError
+        (from ``preprocess``/``take``) the parties' requests or parameters differ, or a
+        message from the other party is malformed (a reply that does not decrypt included).
     """
 
     def __init__(self, party: Party, peer: int | None = None, fallback: TripleSource | None = None,
                  smudging_bits: int = SMUDGING_BITS, poly_degree: int = POLY_DEGREE, record_view: bool = False):
         super().__init__(party.index)
+        self.smudging_bits = _check_smudging_bits(smudging_bits, poly_degree)
         if party.index not in (0, 1):
             raise ValueError(f"HeTripleSource: party is not a two-party index; expected 0 or 1, got {party.index}")
         self.channel = party.channel(1 - party.index if peer is None else peer)
@@ -201,12 +279,12 @@ class HeTripleSource(TripleSource):
         if (1 << MASK_BITS) + (1 << PRODUCT_BITS) >= T:
             raise ValueError(f"HeTripleSource: poly_degree gives CRT moduli too small for the mask; expected a "
                              f"product above 2^{MASK_BITS + 1}, got 2^{T.bit_length() - 1}")
-        self.smudging_bits = int(smudging_bits)
         self.smudge_bits = smudge_width_bits(self.n, self.smudging_bits)
         self.record_view = bool(record_view)
         self.view: list = []
         self._contexts: list | None = None
         self._own_fixed: dict[int, np.ndarray] = {}
+        self._failed = False  # set when a reply did not decrypt: the keys are dropped
         self.setup_seconds = 0.0
 
     # ------------------------------------------------------------------ setup
@@ -244,6 +322,9 @@ class HeTripleSource(TripleSource):
         if terms.ndim != 2 or terms.shape[0] != TERMS:
             raise ValueError(f"HeTripleSource.cross: terms has the wrong shape; expected ({TERMS}, L), got "
                              f"{terms.shape}")
+        if self._failed:
+            raise FrameError("HeTripleSource: source is unusable after a reply that did not decrypt; expected a new "
+                             "source with fresh keys, got another request on this one")
         if self._contexts is None:
             self._setup()
         L = terms.shape[1]
@@ -271,7 +352,16 @@ class HeTripleSource(TripleSource):
                                  f"{RETURN_LIMBS - 1}, got {ct.level}")
             if self.record_view:
                 budgets.append(ctx.noise_budget(ct))
-            residues.append(ctx.decrypt(ct)[:x.shape[1]].astype(np.uint64))
+            try:
+                plain = ctx.decrypt(ct)
+            except bfv.DecryptionError:
+                # Party 1 chose this ciphertext: which replies fail to decrypt tells it about
+                # the secret key (module docstring), so the key is not used again.
+                self._failed = True
+                self._contexts = None
+                raise FrameError("HeTripleSource: returned ciphertext has no noise budget left; expected a reply of "
+                                 "the agreed circuit, got one that does not decrypt") from None
+            residues.append(plain[:x.shape[1]].astype(np.uint64))
         if self.record_view:
             self.view.append((residues, budgets))
         return self._crt_low_word(residues)
@@ -409,10 +499,48 @@ class HeTripleSource(TripleSource):
 
         return self._matmul_terms(left, right), finish
 
+    # ------------------------------------------------------------------ agreement
+    def _agreement(self, rows) -> np.ndarray:
+        """This party's agreement message: the public parameters (int64) and a SHA-256
+        of them and of the requests (int64 rows)."""
+        params = np.array([AGREEMENT_VERSION, self.n, self.smudging_bits, MASK_BITS, CRT_PRIMES, PLAIN_BITS,
+                           RETURN_LIMBS, len(rows)], dtype="<i8")
+        h = hashlib.sha256(b"pyppml.mpc.HeTripleSource requests v1")
+        h.update(params.tobytes())
+        h.update(np.array(rows, dtype="<i8").reshape(len(rows), 5).tobytes())
+        return np.concatenate([params.view(np.uint8), np.frombuffer(h.digest(), dtype=np.uint8)])
+
+    def _agree(self, rows) -> None:
+        """Exchange the agreement messages (one round) and refuse any difference, naming it."""
+        mine = self._agreement(rows)
+        theirs = self.channel.exchange(MsgType.HE, mine)
+        peer = f"party {1 - self.party}"
+        if theirs.dtype != np.uint8 or theirs.shape != mine.shape:
+            raise FrameError(f"HeTripleSource: request digest from {peer} has the wrong form; expected uint8 "
+                             f"{mine.shape}, got {theirs.dtype} {theirs.shape}")
+        count = len(_AGREED)
+        a = mine[:8 * count].view("<i8")
+        b = np.ascontiguousarray(theirs[:8 * count]).view("<i8")
+        for name, x, y in zip(_AGREED, a.tolist(), b.tolist()):
+            if x == y:
+                continue
+            if name == "requests":
+                raise FrameError(f"HeTripleSource: the parties' requests differ; expected the same rows at both "
+                                 f"parties, got {x} rows here and {y} at {peer}")
+            raise FrameError(f"HeTripleSource: the parties' {name} differ; expected the same {name} at both "
+                             f"parties, got {x} here and {y} at {peer}")
+        if not np.array_equal(mine, theirs):
+            raise FrameError(f"HeTripleSource: the parties' requests differ; expected the same rows at both parties, "
+                             f"got digests {mine[8 * count:].tobytes().hex()[:16]}... here and "
+                             f"{theirs[8 * count:].tobytes().hex()[:16]}... at {peer}")
+
     def _produce(self, rows):
         fixed = dict(self._fixed)
         for row in rows:
             layout(row, fixed)  # FrameError on nonsense
+        # Before any material: both parties asked for the same thing with the same
+        # parameters (the dealer checks this for its own source).
+        self._agree(rows)
         results: list = [None] * len(rows)
         other = [i for i, row in enumerate(rows) if row[0] not in _HE_KINDS]
         if other:

@@ -8,8 +8,10 @@ import types
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
-from pyppml.mpc import HeTripleSource
+from pyppml import ParameterError
+from pyppml.mpc import FrameError, HeTripleSource
 from pyppml.mpc import he_triples
 from pyppml.mpc.he_triples import MASK_BITS, TERMS
 from pyppml.mpc.local import run_local
@@ -196,3 +198,189 @@ def test_logistic_regression_with_he_matrix_triples():
     assert bytes0 > 0
     w_pl = train_plaintext(X, y, 2, 100, 1.0, sigmoid=hard_sigmoid)
     assert np.max(np.abs(w0 - w_pl)) < 0.02
+
+
+# ---------------------------------------------------------------- agreement and parameters
+
+def _out_of_step_job(rows_of):
+    """Job factory: preprocess this party's rows (``rows_of(index)``) and take them all."""
+
+    def job(party):
+        src = HeTripleSource(party)
+        rows = rows_of(party.index)
+        src.preprocess(rows)
+        out = [[m.copy() for m in src.take(r)] for r in rows]
+        src.close()
+        return out
+
+    return job
+
+
+def _one_batch_ahead(index):
+    # Party 1 asks for rows 2:4 of the fixed matrix while party 0 asks for rows 0:2: the
+    # same number of products, so nothing but the requests differs.
+    start = 0 if index == 0 else 2
+    return [_row(Kind.FIXED_LEFT, 1, 4, 3), _row(Kind.FIXED_LEFT_MM, 1, start, start + 2, 1)]
+
+
+@pytest.mark.parametrize(
+    "rows_of",
+    [
+        _one_batch_ahead,
+        lambda i: [_row(Kind.MUL, 100)] if i == 0 else [_row(Kind.MATMUL, 10, 10, 1)],
+        lambda i: [_row(Kind.MATMUL, 2, 3, 4)] if i == 0 else [_row(Kind.MATMUL, 4, 3, 2)],
+        lambda i: [_row(Kind.MUL, 8)] if i == 0 else [_row(Kind.MUL, 8), _row(Kind.MUL, 8)],
+    ],
+    ids=["fixed_rows_one_batch_ahead", "mul_vs_matmul", "matmul_transposed", "extra_request"],
+)
+def test_parties_whose_requests_differ_get_frame_error_not_wrong_triples(rows_of):
+    """Review 6, finding 1: requests that differ but need the same number of blocks gave
+    material with c != a b and no error (the dealer refuses them). Both parties now
+    compare a digest of their requests first and refuse with FrameError."""
+    job = _out_of_step_job(rows_of)
+    out = run_local({0: job, 1: job}, timeout=20, deadline=60)
+    for i in (0, 1):
+        assert not out[i].ok, f"party {i} returned material for requests the other party did not make"
+        assert out[i].error_type == "FrameError", (i, out[i].error_type, out[i].message)
+        first = out[i].message.splitlines()[0]
+        assert first.startswith("HeTripleSource: the parties' requests differ; expected the same rows"), first
+
+
+def _smudging_job(bits_of):
+    def job(party):
+        src = HeTripleSource(party, smudging_bits=bits_of(party.index))
+        return [m.copy() for m in src.mul_triple((4,))]
+
+    return job
+
+
+def test_party0_refuses_a_different_smudging_bits_at_party1():
+    """Review 6, finding 2: only party 1's smudging_bits is used and party 0 never saw it;
+    the agreement now carries it, and a difference is refused at both parties, named."""
+    job = _smudging_job(lambda i: 69 if i == 0 else 75)
+    out = run_local({0: job, 1: job}, timeout=20, deadline=60)
+    for i in (0, 1):
+        assert out[i].error_type == "FrameError", (i, out[i].error_type, out[i].message)
+        assert "smudging_bits differ" in out[i].message
+    assert "got 69 here and 75 at party 1" in out[0].message
+
+
+class _NoChannelParty:
+    """A party whose channel must not be touched: the parameters are refused first."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def channel(self, peer):
+        raise AssertionError("HeTripleSource used the channel before checking its parameters")
+
+
+@pytest.mark.parametrize("bits", [0, 40, 68, -1, -1000, 83, 120, True, 69.5, "69", None, np.float64(69)],
+                         ids=lambda v: f"{type(v).__name__}_{v}")
+@pytest.mark.parametrize("index", [0, 1])
+def test_smudging_bits_outside_the_supported_range_is_refused(bits, index):
+    """Review 6, finding 2: 0 or 40 silently dropped the documented 2^-40 bound, a negative
+    value crashed party 1 with IndexError, and a value past the noise budget failed only at
+    party 0 after the whole exchange. Now a ParameterError naming smudging_bits, before the
+    channel is used."""
+    with pytest.raises(ParameterError) as info:
+        HeTripleSource(_NoChannelParty(index), smudging_bits=bits)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith("HeTripleSource: smudging_bits "), msg
+    assert f"expected an int {he_triples.SMUDGING_BITS_MIN} <= smudging_bits <= {he_triples.max_smudging_bits()}" \
+        in msg, msg
+
+
+def test_smudging_bits_range_follows_the_bound_and_the_noise_budget():
+    """The lower end is the smallest value that meets the documented 2^-40 over 2^40
+    products (sharp), and the upper end leaves RETURN_BUDGET_BITS of noise budget by the
+    documented formula (checked end to end in the next test)."""
+    lo = he_triples.SMUDGING_BITS_MIN
+    products = 2**he_triples.DESIGN_PRODUCTS_LOG2
+    target = 2.0**-he_triples.STATISTICAL_SECURITY
+    assert he_triples.statistical_distance_bound(products, lo) <= target
+    assert he_triples.statistical_distance_bound(products, lo - 1) > target
+    hi = he_triples.max_smudging_bits()
+    assert hi == 82 and he_triples.SMUDGING_BITS_MIN <= he_triples.SMUDGING_BITS <= hi
+    for n in (2**15, 2**16, 2**17):
+        assert he_triples.max_smudging_bits(n) >= lo  # every ring the library allows has a range
+
+
+def _budget_job(bits):
+    def job(party):
+        src = HeTripleSource(party, smudging_bits=bits, record_view=True)
+        a, b, c = src.mul_triple((50,))
+        return (a.copy(), b.copy(), c.copy()), [x for _, bs in src.view for x in bs]
+
+    return job
+
+
+def test_largest_smudging_bits_runs_end_to_end_with_the_documented_budget():
+    hi = he_triples.max_smudging_bits()
+    out = run_local({0: _budget_job(hi), 1: _budget_job(hi)}, timeout=20, deadline=60)
+    for i, o in out.items():
+        assert o.ok, f"party {i}: {o.error_type}: {o.message}"
+    (a0, b0, c0), budgets = out[0].value
+    (a1, b1, c1), _ = out[1].value
+    np.testing.assert_array_equal((a0 + a1) * (b0 + b1), c0 + c1)
+    assert budgets and min(budgets) >= he_triples.RETURN_BUDGET_BITS, budgets
+
+
+# ---------------------------------------------------------------- a reply that does not decrypt
+
+def test_reply_without_noise_budget_is_a_frame_error_and_the_keys_are_dropped():
+    """Review 6, finding 3: a well-formed reply whose noise budget party 1 used up raised
+    bfv.DecryptionError (a RuntimeError) out of party 0. It is a malformed message: now a
+    FrameError, and the source (whose key such failures leak) refuses further use."""
+    import socket
+    import threading
+
+    from pyppml import bfv
+    from pyppml.mpc import Channel, MsgType
+    from pyppml.mpc.he_triples import RETURN_LIMBS, plain_moduli
+
+    class Party:
+        index = 0
+
+        def __init__(self, ch):
+            self._ch = ch
+
+        def channel(self, peer):
+            return self._ch
+
+    a, b = socket.socketpair()
+    mine, theirs = Channel(a, "victim", 30.0), Channel(b, "peer", 30.0)
+    src = HeTripleSource(Party(theirs))
+    res = {}
+
+    def victim():
+        try:
+            res["value"] = src.cross(np.full((TERMS, 10), 3, dtype=np.uint64))
+        except BaseException as e:  # noqa: BLE001 - reported to the test thread
+            res["error"] = e
+
+    th = threading.Thread(target=victim, daemon=True)
+    th.start()
+    try:
+        moduli = plain_moduli()
+        ctxs = [bfv.Context.from_bytes(mine.recv(MsgType.HE).tobytes()) for _ in moduli]
+        blob = mine.recv(MsgType.HE).tobytes()
+        size = len(blob) // (TERMS * len(moduli))
+        replies = []
+        for j, ctx in enumerate(ctxs):
+            ct = bfv.Ciphertext.from_bytes(blob[j * TERMS * size:(j * TERMS + 1) * size], ctx)
+            big = np.full(ctx.poly_degree, (ctx.plain_modulus - 1) // 2, dtype=np.uint64)
+            for _ in range(6):  # well formed, noise far past the budget
+                ct = ct * big
+            replies.append(ct.mod_switch_to(RETURN_LIMBS - 1).to_bytes())
+        mine.send(MsgType.HE, np.frombuffer(b"".join(replies), dtype=np.uint8))
+        th.join(60)
+    finally:
+        mine.close()
+    err = res.get("error")
+    assert isinstance(err, FrameError) and isinstance(err, ValueError), repr(err)
+    assert str(err).startswith("HeTripleSource: returned ciphertext has no noise budget left;"), str(err)
+    assert "\n" not in str(err)
+    with pytest.raises(FrameError, match="unusable after a reply that did not decrypt"):
+        src.cross(np.full((TERMS, 10), 3, dtype=np.uint64))
+    theirs.close()
