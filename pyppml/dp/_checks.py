@@ -13,22 +13,64 @@ from pyppml import ParameterError
 
 
 def fail(api: str, arg: str, problem: str, expected: str, got) -> None:
-    raise ParameterError(f"{api}: {arg} {problem}; expected {expected}, got {got!r}")
+    raise ParameterError(f"{api}: {arg} {problem}; expected {expected}, got {shown(got)}")
+
+
+def shown(value) -> str:
+    """repr(value) for a message; an exact number too long for one line (10**400, a
+    Fraction with a 400-digit denominator) by its type and order of magnitude."""
+    text = repr(value)
+    if len(text) <= 40 or isinstance(value, bool) or not isinstance(value, numbers.Rational):
+        return text
+    num, den = abs(int(value.numerator)), int(value.denominator)
+    if num == 0:
+        return text
+    return f"{type(value).__name__} ~ 1e{math.log10(num) - math.log10(den):+.0f}"
 
 
 def positive_real(api: str, arg: str, value) -> Fraction:
-    """A finite real > 0 as an exact Fraction (floats are converted exactly)."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, Fraction)):
+    """A finite real > 0 as an exact Fraction (Python and NumPy floats are converted
+    exactly, as are ints, NumPy integers and Fractions of any size)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         fail(api, arg, "is not a real number", f"{arg} > 0", value)
-    if isinstance(value, float) and not math.isfinite(value):
-        fail(api, arg, "is not finite", f"finite {arg} > 0", value)
-    try:
-        frac = Fraction(value)
-    except (TypeError, ValueError, OverflowError):
-        fail(api, arg, "is not finite", f"finite {arg} > 0", value)
+    if isinstance(value, numbers.Rational):  # int, Fraction, NumPy integers: exact, always finite
+        frac = Fraction(int(value.numerator), int(value.denominator))
+    elif isinstance(value, np.floating):  # float16 .. longdouble: as_integer_ratio is exact
+        if not np.isfinite(value):
+            fail(api, arg, "is not finite", f"finite {arg} > 0", value)
+        frac = Fraction(*value.as_integer_ratio())
+    else:
+        try:
+            f = float(value)
+        except (TypeError, ValueError, OverflowError):
+            fail(api, arg, "is not a real number", f"{arg} > 0", value)
+        if not math.isfinite(f):
+            fail(api, arg, "is not finite", f"finite {arg} > 0", value)
+        frac = Fraction(f)
     if frac <= 0:
         fail(api, arg, "is not positive", f"{arg} > 0", value)
     return frac
+
+
+#: positive_float's range: floats keep their relative precision well inside it, and the
+#: calibrations' intermediate products (sigma^2, eps * sigma, e^-eps) neither overflow nor
+#: round to zero; a parameter outside it means nothing for a release.
+FLOAT_RANGE_BITS = 1000
+
+
+def bounded_real(api: str, arg: str, value) -> Fraction:
+    """A real in [2^-1000, 2^1000] as an exact Fraction (positive_real, then a range check
+    naming ``api`` and ``arg``)."""
+    frac = positive_real(api, arg, value)
+    if not Fraction(1, 1 << FLOAT_RANGE_BITS) <= frac <= (1 << FLOAT_RANGE_BITS):
+        fail(api, arg, "is out of range", f"2**-{FLOAT_RANGE_BITS} <= {arg} <= 2**{FLOAT_RANGE_BITS}", value)
+    return frac
+
+
+def positive_float(api: str, arg: str, value) -> float:
+    """A real in [2^-1000, 2^1000] as the nearest float (bounded_real): never an
+    OverflowError, never 0.0 or inf downstream."""
+    return float(bounded_real(api, arg, value))
 
 
 def probability_open(api: str, arg: str, value) -> float:

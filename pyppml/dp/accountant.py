@@ -49,7 +49,7 @@ import numbers
 from dataclasses import dataclass
 from fractions import Fraction
 
-from pyppml.dp._checks import fail, positive_real, probability_open
+from pyppml.dp._checks import fail, positive_float, positive_real, probability_open
 
 KINDS = ("subsampled_gaussian", "gaussian", "discrete_gaussian", "laplace", "discrete_laplace", "epsilon_delta")
 
@@ -178,7 +178,7 @@ class PrivacyAccountant:
                         else dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE)
             self._rdp = rdp.RdpAccountant(orders, relation)
         elif method == "pld":
-            self._vdi = float(positive_real(api, "pld_discretization", pld_discretization))
+            self._vdi = positive_float(api, "pld_discretization", pld_discretization)
             # Composed here from dp_accounting's public PLD constructors (the same calls its
             # PLDAccountant makes), so that (epsilon, delta) releases, which have no DpEvent,
             # compose with the rest.
@@ -210,7 +210,7 @@ class PrivacyAccountant:
         import dp_accounting
 
         api = "dp.PrivacyAccountant.step"
-        nm = float(positive_real(api, "noise_multiplier", noise_multiplier))
+        nm = positive_float(api, "noise_multiplier", noise_multiplier)
         k = _count(api, "steps", steps)
         event = dp_accounting.GaussianDpEvent(nm)
         if self.sampling == "poisson":
@@ -218,7 +218,7 @@ class PrivacyAccountant:
                 fail(api, "batch_size", "is only for sampling='fixed'", "sample_rate alone", batch_size)
             if sample_rate is None:
                 fail(api, "sample_rate", "is missing", "0 < sample_rate <= 1", sample_rate)
-            q = float(positive_real(api, "sample_rate", sample_rate))
+            q = positive_float(api, "sample_rate", sample_rate)
             if q > 1.0:
                 fail(api, "sample_rate", "is above 1", "0 < sample_rate <= 1", sample_rate)
             if q < 1.0:
@@ -263,7 +263,7 @@ class PrivacyAccountant:
             non-integer sensitivity.
         """
         api = "dp.PrivacyAccountant.record_gaussian"
-        s = float(positive_real(api, "sigma", sigma))
+        s = positive_float(api, "sigma", sigma)
         sens = _sensitivity(api, "l2_sensitivity", l2_sensitivity, integer_shift)
         k = _count(api, "count", count)
         kind = "discrete_gaussian" if integer_shift else "gaussian"
@@ -334,7 +334,7 @@ class PrivacyAccountant:
             curve: use ``PrivacyAccountant("pld")``).
         """
         api = "dp.PrivacyAccountant.record_epsilon_delta"
-        eps = float(positive_real(api, "epsilon", epsilon))
+        eps = positive_float(api, "epsilon", epsilon)
         dlt = 0.0 if isinstance(delta, numbers.Real) and not isinstance(delta, bool) and delta == 0 else None
         if dlt is None:
             dlt = probability_open(api, "delta", delta)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 
-from pyppml.dp._checks import fail, positive_real, probability_open
+from pyppml.dp._checks import fail, positive_float, probability_open
 
 
 def _log_phi(x: float) -> float:
@@ -55,15 +55,28 @@ def analytic_gaussian_sigma(epsilon, delta, l2_sensitivity=1.0) -> float:
     3.7306
     """
     api = "dp.analytic_gaussian_sigma"
-    eps = float(positive_real(api, "epsilon", epsilon))
+    eps = positive_float(api, "epsilon", epsilon)
     dlt = probability_open(api, "delta", delta)
-    sens = float(positive_real(api, "l2_sensitivity", l2_sensitivity))
+    sens = positive_float(api, "l2_sensitivity", l2_sensitivity)
+    sigma = gaussian_sigma(eps, dlt, sens)
+    if math.isinf(sigma):
+        fail(api, "l2_sensitivity", "is too large for epsilon and delta", "a sigma within the float range",
+             l2_sensitivity)
+    return sigma
+
+
+def gaussian_sigma(eps: float, dlt: float, sens: float) -> float:
+    """analytic_gaussian_sigma for checked floats (eps and sens in [2^-1000, 2^1000], dlt in
+    (0, 1)), for callers that report a failure under their own name: math.inf when no
+    float sigma is large enough."""
     # delta(sigma) decreases in sigma: bracket, then bisect keeping `hi` feasible.
     lo, hi = sens * 1e-6, sens
     while gaussian_delta(hi, eps, sens) > dlt:
         lo, hi = hi, hi * 2.0
+        if hi > 2.0**1020:  # gaussian_delta needs 2 sigma to be a float
+            return math.inf
     for _ in range(200):
-        mid = math.sqrt(lo * hi)
+        mid = math.sqrt(lo) * math.sqrt(hi)  # not sqrt(lo * hi): that under- or overflows at the range's ends
         if gaussian_delta(mid, eps, sens) > dlt:
             lo = mid
         else:
@@ -102,7 +115,7 @@ def calibrate_noise_multiplier(epsilon, delta, steps: int, sample_rate=None, *, 
     True
     """
     api = "dp.calibrate_noise_multiplier"
-    eps = float(positive_real(api, "epsilon", epsilon))
+    eps = positive_float(api, "epsilon", epsilon)
     dlt = probability_open(api, "delta", delta)
     return _calibrate(eps, dlt, steps, sample_rate, method, sampling, dataset_size, batch_size, float(tolerance))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pyppml.dp._checks import fail, positive_real
+from pyppml.dp._checks import fail, positive_float
 
 
 def _row_norms(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +59,7 @@ def clip_l2(per_example, max_norm) -> np.ndarray:
     array([0.6, 0.8])
     """
     api = "dp.clip_l2"
-    c = float(positive_real(api, "max_norm", max_norm))
+    c = positive_float(api, "max_norm", max_norm)
     g = np.asarray(per_example, dtype=np.float64)
     if g.ndim < 1:
         fail(api, "per_example", "has no example axis", "an array of shape (n_examples, ...) or (d,)", g.shape)

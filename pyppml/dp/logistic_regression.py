@@ -32,7 +32,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from pyppml import ParameterError
-from pyppml.dp._checks import fail, positive_real, private_values, probability_open
+from pyppml.dp._checks import fail, positive_float, private_values, probability_open
 from pyppml.dp.accountant import PrivacyAccountant
 from pyppml.dp.calibration import calibrate_noise_multiplier
 from pyppml.dp.clipping import clip_l2
@@ -284,7 +284,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
     # -- parameters --------------------------------------------------------------------
     def _checked_params(self) -> dict:
         api = API
-        p = {"epsilon": float(positive_real(api, "epsilon", self.epsilon))}
+        p = {"epsilon": positive_float(api, "epsilon", self.epsilon)}
         if self.method not in METHODS:
             fail(api, "method", "is unknown", " or ".join(repr(m) for m in METHODS), self.method)
         p["method"] = "sgd" if self.method == "auto" else self.method
@@ -292,17 +292,17 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         if self.epochs == "auto":
             p["epochs"] = min(50.0, max(10.0, 4.0 * p["epsilon"]))
         else:
-            p["epochs"] = float(positive_real(api, "epochs", self.epochs))
+            p["epochs"] = positive_float(api, "epochs", self.epochs)
             if p["epochs"] > MAX_EPOCHS:  # a typo (1e9) would run for days
                 fail(api, "epochs", "is too large", f"0 < epochs <= {MAX_EPOCHS}", self.epochs)
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1:
             fail(api, "batch_size", "is not a positive integer", "batch_size >= 1", self.batch_size)
-        p["clip"] = float(positive_real(api, "clip", self.clip))
-        p["learning_rate"] = float(positive_real(api, "learning_rate", self.learning_rate))
+        p["clip"] = positive_float(api, "clip", self.clip)
+        p["learning_rate"] = positive_float(api, "learning_rate", self.learning_rate)
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, numbers.Real) or not (
                 math.isfinite(self.alpha) and self.alpha >= 0):
             fail(api, "alpha", "is not a finite real >= 0", "alpha >= 0", self.alpha)
-        p["data_norm"] = None if self.data_norm is None else float(positive_real(api, "data_norm", self.data_norm))
+        p["data_norm"] = None if self.data_norm is None else positive_float(api, "data_norm", self.data_norm)
         if p["method"] == "objective" and p["data_norm"] is None:
             fail(api, "data_norm", "is required by method='objective'", "a public bound on the rows' L2 norm", None)
         if self.sampling not in ("poisson", "fixed"):

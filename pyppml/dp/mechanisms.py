@@ -33,8 +33,8 @@ from fractions import Fraction
 import numpy as np
 
 from pyppml import _core
-from pyppml.dp._checks import fail, positive_real, private_values, probability_open
-from pyppml.dp.calibration import analytic_gaussian_sigma
+from pyppml.dp._checks import FLOAT_RANGE_BITS, bounded_real, fail, positive_float, private_values, probability_open
+from pyppml.dp.calibration import gaussian_sigma
 
 _MAX_GRID_INDEX = 2**52  # |output / step| stays an exact float64 integer
 # Default and largest |bound| in grid steps: the noise (scale <= 2**40, sigma < 2**31)
@@ -92,10 +92,18 @@ def _warn_inflation(api, granularity, inflated: float, sens: float, d: int, norm
 def _step(api, granularity, sensitivity, count, norm) -> float:
     if granularity is None:
         return default_granularity(sensitivity, count, norm)
-    g = float(positive_real(api, "granularity", granularity))
+    g = positive_float(api, "granularity", granularity)
     if math.frexp(g)[0] != 0.5:
         fail(api, "granularity", "is not a power of two", "2**k for an integer k", granularity)
     return g
+
+
+def _steps(api, arg, sensitivity: Fraction, step: float, value) -> Fraction:
+    """sensitivity / step, exact; refused past 2**1000 (the float range that follows)."""
+    steps = sensitivity / Fraction(step)
+    if steps > 2**FLOAT_RANGE_BITS:
+        fail(api, arg, "is too large for the granularity", f"{arg} / granularity <= 2**{FLOAT_RANGE_BITS}", value)
+    return steps
 
 
 def _bounds(api, bounds, step) -> tuple[float, float]:
@@ -179,16 +187,17 @@ def laplace_mechanism(values, sensitivity, epsilon, *, bounds=None, granularity=
     """
     api = "dp.laplace_mechanism"
     check_accountant(api, accountant)
-    sens = positive_real(api, "sensitivity", sensitivity)
-    eps = positive_real(api, "epsilon", epsilon)
+    sens = bounded_real(api, "sensitivity", sensitivity)
+    eps = bounded_real(api, "epsilon", epsilon)
     x, integer = private_values(api, values)
     d = max(x.size, 1)
     step = _step(api, granularity, float(sens), d, "l1")
+    steps = _steps(api, "sensitivity", sens, step, sensitivity)
     lo, hi = _bounds(api, bounds, step)
     if _unmoved_by_rounding(integer, step, lo, hi):
-        grid_sens = max(1, math.floor(sens / Fraction(step)))
+        grid_sens = max(1, math.floor(steps))
     else:
-        grid_sens = math.floor(sens / Fraction(step)) + d
+        grid_sens = math.floor(steps) + d
         _warn_inflation(api, granularity, grid_sens * step, float(sens), d, "l1")
     scale = _round_up(Fraction(grid_sens) / eps)
     if scale >= 2**40:  # the sampler takes scales below 2**40
@@ -250,25 +259,25 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, bounds=None, g
     """
     api = "dp.gaussian_mechanism"
     check_accountant(api, accountant)
-    sens = positive_real(api, "l2_sensitivity", l2_sensitivity)
-    eps = float(positive_real(api, "epsilon", epsilon))
+    sens = bounded_real(api, "l2_sensitivity", l2_sensitivity)
+    eps = positive_float(api, "epsilon", epsilon)
     dlt = probability_open(api, "delta", delta)
     x, integer = private_values(api, values)
     d = max(x.size, 1)
     step = _step(api, granularity, float(sens), d, "l2")
+    grid_sens = float(_steps(api, "l2_sensitivity", sens, step, l2_sensitivity))
     lo, hi = _bounds(api, bounds, step)
-    grid_sens = float(sens / Fraction(step))
     if not _unmoved_by_rounding(integer, step, lo, hi):
         grid_sens += math.isqrt(d - 1) + 1  # ceil(sqrt(d)) >= sqrt(d)
         _warn_inflation(api, granularity, grid_sens * step, float(sens), d, "l2")
     # The discrete Gaussian's delta exceeds the continuous one's by a relative ~0.5/sigma^2
     # (computed exactly for one coordinate: 3.5% at sigma 3.7, 0.01% at sigma 64); the
     # calibration therefore targets delta (1 - 1e-3) and requires sigma >= 64 grid steps.
-    sigma = analytic_gaussian_sigma(eps, dlt * (1.0 - 1e-3), grid_sens)
+    sigma = gaussian_sigma(eps, dlt * (1.0 - 1e-3), grid_sens)
     if sigma < 64.0:
         fail(api, "granularity", "is too coarse for the noise", "sigma / granularity >= 64", granularity)
-    var = _round_up(Fraction(sigma) ** 2)
-    if var.numerator >= 2**62:
+    var = _round_up(Fraction(sigma) ** 2) if sigma < 2**31 else None
+    if var is None or var.numerator >= 2**62:
         fail(api, "epsilon", "is too small for the grid", "sigma / granularity < 2**31", epsilon)
     if accountant is not None:
         accountant.record_gaussian(math.sqrt(var), grid_sens, mechanism=api)
@@ -337,13 +346,13 @@ def grid_gaussian_mechanism(values, l2_sensitivity, noise_multiplier, *, bounds=
     """
     api = "dp.grid_gaussian_mechanism"
     check_accountant(api, accountant)
-    sens = positive_real(api, "l2_sensitivity", l2_sensitivity)
-    mult = positive_real(api, "noise_multiplier", noise_multiplier)
+    sens = bounded_real(api, "l2_sensitivity", l2_sensitivity)
+    mult = bounded_real(api, "noise_multiplier", noise_multiplier)
     x, integer = private_values(api, values)
     d = max(x.size, 1)
     step = _step(api, granularity, float(sens), d, "l2")
+    grid_sens = _steps(api, "l2_sensitivity", sens, step, l2_sensitivity)  # exact: step is a power of two
     lo, hi = _bounds(api, bounds, step)
-    grid_sens = sens / Fraction(step)  # exact: step is a power of two
     if not _unmoved_by_rounding(integer, step, lo, hi):
         grid_sens += math.isqrt(d - 1) + 1
         _warn_inflation(api, granularity, float(grid_sens) * step, float(sens), d, "l2")

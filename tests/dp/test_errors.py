@@ -72,3 +72,86 @@ def test_bad_parameters_raise_value_error(call, match):
         call()
     assert isinstance(info.value, ParameterError)
     assert "\n" not in str(info.value)
+
+
+def _release_helper_gaussian(eps):
+    """A release helper of pyppml.dp.releases (the IntegerNoise path), Gaussian noise."""
+    return dp.count(range(5), eps, delta=1e-5, mechanism="gaussian")
+
+
+ABSURD = {
+    "ten_to_400": 10**400,  # OverflowError in float()
+    "fraction_1e-400": __import__("fractions").Fraction(1, 10**400),  # rounds to 0.0
+    "float_1e308": 1e308,
+    "subnormal": 5e-324,
+}
+CENTRAL = {
+    "dp.gaussian_mechanism": lambda e: dp.gaussian_mechanism([0.5], 1.0, e, 1e-5, bounds=(0, 1)),
+    "dp.laplace_mechanism": lambda e: dp.laplace_mechanism([0.5], 1.0, e, bounds=(0, 1)),
+    "dp.analytic_gaussian_sigma": lambda e: dp.analytic_gaussian_sigma(e, 1e-5),
+    "dp.calibrate_noise_multiplier": lambda e: dp.calibrate_noise_multiplier(e, 1e-5, steps=10, sample_rate=0.1),
+    "dp.PrivacyAccountant.record_epsilon_delta": lambda e: dp.PrivacyAccountant().record_epsilon_delta(e),
+}
+
+
+@pytest.mark.parametrize("eps", ABSURD.values(), ids=ABSURD.keys())
+@pytest.mark.parametrize("api", CENTRAL)
+def test_absurd_epsilon_is_a_parameter_error_naming_the_api_and_epsilon(api, eps):
+    """Review 6, finding 5: gaussian_mechanism raised OverflowError for 10**400 and, for a
+    Fraction that rounds to 0.0, a ParameterError under another API's name
+    (dp.analytic_gaussian_sigma) quoting 0.0. Every central entry point now refuses epsilon
+    outside [2**-1000, 2**1000] under its own name, with a short one-line message."""
+    with pytest.raises(ParameterError) as info:
+        CENTRAL[api](eps)
+    msg = str(info.value)
+    assert msg.startswith(f"{api}: epsilon is out of range; expected 2**-1000 <= epsilon <= 2**1000, got "), msg
+    assert "\n" not in msg and len(msg) < 200, msg
+
+
+@pytest.mark.parametrize(
+    "call,api,arg",
+    [
+        (lambda: dp.gaussian_mechanism([0.5], 10**400, 1.0, 1e-5, bounds=(0, 1)), "dp.gaussian_mechanism",
+         "l2_sensitivity"),
+        (lambda: dp.laplace_mechanism([0.5], 1e308, 1.0, bounds=(0, 1)), "dp.laplace_mechanism", "sensitivity"),
+        (lambda: dp.grid_gaussian_mechanism([0.5], 1.0, 10**400), "dp.grid_gaussian_mechanism", "noise_multiplier"),
+        (lambda: dp.grid_gaussian_mechanism([0.5], 2.0**1000, 1.0, bounds=(0, 2.0**-60), granularity=2.0**-110),
+         "dp.grid_gaussian_mechanism", "l2_sensitivity"),
+        (lambda: dp.analytic_gaussian_sigma(1.0, 1e-5, 1e-300 * 1e-10), "dp.analytic_gaussian_sigma", "l2_sensitivity"),
+        (lambda: dp.analytic_gaussian_sigma(2.0**-1000, 1e-300, 2.0**1000), "dp.analytic_gaussian_sigma",
+         "l2_sensitivity"),
+        (lambda: dp.gaussian_mechanism([0.5], 1.0, 2.0**-1000, 1e-320, bounds=(0, 1)), "dp.gaussian_mechanism",
+         "epsilon"),
+        (lambda: _release_helper_gaussian(10**400), "dp.count", "epsilon"),
+    ],
+    ids=["gauss_sens_huge", "laplace_sens_1e308", "grid_mult_huge", "grid_sens_over_granularity", "sigma_sens_tiny",
+         "sigma_overflows", "gauss_sigma_overflows", "release_helper"],
+)
+def test_extreme_parameters_never_raise_overflow_or_zero_division(call, api, arg):
+    """The same path for the other parameters: OverflowError, ZeroDivisionError, 'math
+    domain error' or a release of inf before; now a ParameterError naming the API and argument."""
+    with pytest.raises(ParameterError) as info:
+        call()
+    msg = str(info.value)
+    assert msg.startswith(f"{api}: {arg} "), msg
+    assert "\n" not in msg and len(msg) < 200, msg
+
+
+@pytest.mark.parametrize("eps", [np.float32(1.0), np.float16(1.0), np.longdouble(1.0), np.int64(1)],
+                         ids=["float32", "float16", "longdouble", "int64"])
+def test_numpy_scalars_are_accepted_as_the_python_number(eps):
+    """np.float32(1.0) was refused as 'not finite' (Fraction() does not take it); NumPy
+    scalars are real numbers, converted exactly, and give the same calibration as 1.0."""
+    assert dp.analytic_gaussian_sigma(eps, 1e-5) == dp.analytic_gaussian_sigma(1.0, 1e-5)
+    assert dp.gaussian_mechanism([0.5], 1.0, eps, 1e-5, bounds=(0, 1)).shape == (1,)
+    assert dp.laplace_mechanism([0.5], 1.0, eps, bounds=(0, 1)).shape == (1,)
+
+
+def test_not_finite_only_for_values_that_are_not_finite():
+    from pyppml.dp._checks import positive_real
+
+    for value in (math.nan, math.inf, np.float32("inf"), np.longdouble("nan")):
+        with pytest.raises(ParameterError, match="x is not finite"):
+            positive_real("api", "x", value)
+    for value in (np.float32(0.5), np.float64(0.5), 0.5, 1, np.uint8(3), 10**400):
+        assert positive_real("api", "x", value) > 0

@@ -28,8 +28,8 @@ from fractions import Fraction
 import numpy as np
 
 from pyppml import _core
-from pyppml.dp._checks import fail, positive_real, private_values, probability_open
-from pyppml.dp.calibration import analytic_gaussian_sigma
+from pyppml.dp._checks import bounded_real, fail, private_values, probability_open
+from pyppml.dp.calibration import gaussian_sigma
 from pyppml.dp.mechanisms import _round_up, check_accountant
 
 MECHANISMS = ("laplace", "gaussian")
@@ -62,8 +62,8 @@ def discrete_gaussian_sigma(epsilon: float, delta: float, sensitivity: int) -> f
     >>> round(discrete_gaussian_sigma(1.0, 1e-5, 1), 3)  # the continuous Gaussian's is 3.731
     3.74
     """
-    cont = analytic_gaussian_sigma(epsilon, delta * (1.0 - 1e-3), sensitivity)
-    if cont >= _EXACT_BELOW:
+    cont = gaussian_sigma(float(epsilon), delta * (1.0 - 1e-3), float(sensitivity))
+    if cont >= _EXACT_BELOW:  # math.inf included
         return cont
     # Bracket [lo, hi] with lo infeasible and hi feasible (delta(sigma) decreases), starting
     # from the continuous sigma, which the discrete one is close to, then bisect.
@@ -83,7 +83,7 @@ def discrete_gaussian_sigma(epsilon: float, delta: float, sensitivity: int) -> f
 
 def privacy_arguments(api: str, epsilon, delta, mechanism, accountant) -> tuple[Fraction, float | None]:
     """Checks the public privacy arguments shared by the helpers; returns (epsilon, delta)."""
-    eps = positive_real(api, "epsilon", epsilon)
+    eps = bounded_real(api, "epsilon", epsilon)
     if mechanism not in MECHANISMS:
         fail(api, "mechanism", "is unknown", "'laplace' or 'gaussian'", mechanism)
     if mechanism == "gaussian":
@@ -120,8 +120,8 @@ class IntegerNoise:
             self.variance = 2.0 * p / (-math.expm1(-1.0 / float(self.scale))) ** 2
         else:
             sigma = discrete_gaussian_sigma(float(epsilon), delta, sensitivity)
-            self.var = _round_up(Fraction(sigma) ** 2)
-            if self.var.numerator >= 2**62:
+            self.var = _round_up(Fraction(sigma) ** 2) if sigma < 2**31 else None
+            if self.var is None or self.var.numerator >= 2**62:
                 fail(api, arg, "is too small for the sensitivity", "sigma < 2**31", shown)
             self.variance = float(self.var)
         if accountant is not None:
