@@ -4,10 +4,15 @@ Many devices each hold one item of a categorical domain ``0 .. d - 1`` and rando
 *before it leaves the device* (``perturb``); the server sees only the reports and
 estimates how many devices hold each item (``estimate``, unbiased). Every oracle is
 epsilon-locally-DP: for any two items and any report, the probabilities of the report
-differ by a factor <= e^epsilon, exactly, since every random choice is a 64-bit CSPRNG
-word compared with an integer threshold rounded the safe way (``output_probabilities``
-gives the exact law for small domains). Randomness comes only from pyppml's ChaCha20
-CSPRNG, keyed from the OS for each call.
+differ by a factor <= e^epsilon, exactly and in both directions, since every random
+choice is a 64-bit CSPRNG word compared with an integer threshold rounded the safe way,
+and the own item's probability is kept above the others' (``output_probabilities`` gives
+the exact law for small domains). epsilon is taken in [2^-40, 20]: below 2^-40 the
+thresholds cannot resolve e^epsilon - 1 (and a report says next to nothing), and an
+oracle refuses an epsilon too small for its domain (or g) for the same reason. The
+guarantee is per report: k reports of one device's item cost k epsilon in all (no
+memoisation; see docs/threat-model.md, local DP). Randomness comes only from pyppml's
+ChaCha20 CSPRNG, keyed from the OS for each call.
 
 Which oracle (n devices, eps the local epsilon, Var the variance of one count) [WBLJ17]:
 

@@ -12,6 +12,7 @@ real-valued probability.
 from __future__ import annotations
 
 import decimal
+import math
 import numbers
 from fractions import Fraction
 
@@ -22,14 +23,30 @@ from pyppml.dp._checks import fail, positive_real
 
 TWO64 = 1 << 64
 MAX_EPSILON = 20  # beyond this local DP protects nothing, and g = e^eps + 1 must stay < 2^31
+# The smallest epsilon accepted. Below it a report carries next to nothing (one count's
+# standard deviation is about 2^41 sqrt(n)), and the 64-bit thresholds cannot resolve it:
+# P(keep) and P(other) differ by about (e^eps - 1)/k, which must stay well above the
+# thresholds' step 2^-64 (2^-40 leaves 24 bits for k). Smaller values gave p = q (a
+# division by zero in the estimators, CountMeanSketch's c = 1/0) or p < q (the ratio bound
+# broken the other way), and e^eps's 1e-75 margin would bring its lower bound below 1.
+# An oracle whose domain (or g) is too large for the epsilon given refuses it as well.
+MIN_EPSILON = Fraction(1, 1 << 40)
 MAX_ROWS_EXACT = 1 << 16  # output_probabilities: at most this many outputs
 
 
 def check_epsilon(api: str, epsilon) -> float:
+    """epsilon in [2^-40, 20] as a float never above it (the guarantee holds for the value
+    asked for: a Fraction or int is rounded down to the float below it, if it is not one)."""
     eps = positive_real(api, "epsilon", epsilon)
+    expected = f"2**-40 <= epsilon <= {MAX_EPSILON}"
     if eps > MAX_EPSILON:
-        fail(api, "epsilon", "is too large", f"0 < epsilon <= {MAX_EPSILON}", epsilon)
-    return float(epsilon)
+        fail(api, "epsilon", "is too large", expected, epsilon)
+    if eps < MIN_EPSILON:
+        fail(api, "epsilon", "is too small", expected, epsilon)
+    value = float(eps)
+    if Fraction(value) > eps:
+        value = math.nextafter(value, 0.0)
+    return value
 
 
 def check_int(api: str, arg: str, value, lo: int, hi: int) -> int:
@@ -107,11 +124,25 @@ def smallest(ok, lo: int, hi: int) -> int:
     return lo
 
 
-def rr_keep_threshold(epsilon: float, k: int) -> int:
+def rr_keep_threshold(api: str, epsilon: float, k: int, arg: str = "domain_size") -> int:
     """Largest T with P(keep) = T/2^64 and P(each other) = (1 - T/2^64)/(k-1) in a ratio
-    <= e^epsilon: T (k - 1) <= e^epsilon (2^64 - T)."""
+    <= e^epsilon: T (k - 1) <= e^epsilon (2^64 - T).
+
+    T is searched above 2^64/k only, so that p = T/2^64 > q = (1 - p)/(k - 1): the ratio
+    q/p is then < 1 and the bound holds both ways, and p - q > 0 (the estimators divide by
+    it). ParameterError (naming epsilon and ``arg`` = k) when even the lowest such T breaks
+    the bound, that is when e^epsilon - 1 is below about k 2^-64."""
     e_lo, _ = exp_bounds(epsilon)
-    return largest(lambda t: t * (k - 1) <= e_lo * (TWO64 - t), 1, TWO64 - 1)
+
+    def ok(t):
+        return t * (k - 1) <= e_lo * (TWO64 - t)
+
+    lo = TWO64 // k + 1  # the smallest T with T k > 2^64, i.e. p > q
+    if not ok(lo):
+        need = Fraction(lo * (k - 1), TWO64 - lo)  # the e^epsilon that T needs
+        fail(api, "epsilon", f"is too small for {arg} = {k}",
+             f"epsilon >= {math.log1p(float(need - 1)) * 1.001:.3g} for this {arg}", epsilon)
+    return largest(ok, lo, TWO64 - 1)
 
 
 def unary_ratio(t_hit: int, t_other: int) -> Fraction:
@@ -120,11 +151,18 @@ def unary_ratio(t_hit: int, t_other: int) -> Fraction:
     return Fraction(t_hit * (TWO64 - t_other), (TWO64 - t_hit) * t_other)
 
 
-def unary_other_threshold(epsilon: float, t_hit: int) -> int:
+def unary_other_threshold(api: str, epsilon: float, t_hit: int) -> int:
     """Smallest T (bits away from the own position, P(1) = T/2^64) with
-    unary_ratio(t_hit, T) <= e^epsilon (the ratio falls as T grows)."""
+    unary_ratio(t_hit, T) <= e^epsilon (the ratio falls as T grows), below t_hit so that
+    q < p (the bound then holds both ways and p - q > 0). ParameterError if none is."""
     e_lo, _ = exp_bounds(epsilon)
-    return smallest(lambda t: unary_ratio(t_hit, t) <= e_lo, 1, t_hit)
+
+    def ok(t):
+        return unary_ratio(t_hit, t) <= e_lo
+
+    if not ok(t_hit - 1):
+        fail(api, "epsilon", "is too small for 64-bit thresholds", f"epsilon >= {float(MIN_EPSILON):.3g}", epsilon)
+    return smallest(ok, 1, t_hit - 1)
 
 
 def pure_variance(p: float, q: float, n: int, true_counts) -> np.ndarray | float:

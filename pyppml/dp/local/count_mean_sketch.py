@@ -46,7 +46,7 @@ class CountMeanSketch:
     Parameters
     ----------
     epsilon : float
-        0 < epsilon <= 20.
+        2**-40 <= epsilon <= 20.
     domain_size : int
         2 <= d <= 2^32.
     k : int, optional
@@ -92,8 +92,15 @@ class CountMeanSketch:
         self.hash_keys = check_array(api, "hash_keys", np.asarray(hash_keys), np.uint64, (self.k, 2)).copy()
         self.hash_keys.setflags(write=False)
         e_lo, _ = exp_bounds(self.epsilon)
-        # Smallest flip threshold with ratio ((1 - f)/f)^2 <= e^eps.
-        self.flip_threshold = smallest(lambda t: unary_ratio(TWO64 - t, t) <= e_lo, 1, TWO64 // 2)
+
+        def ok(t):
+            return unary_ratio(TWO64 - t, t) <= e_lo
+
+        # Smallest flip threshold with ratio ((1 - f)/f)^2 <= e^eps, below 1/2: f = 1/2 would
+        # make the report independent of the item and c = 1/(1 - 2f) a division by zero.
+        if not ok(TWO64 // 2 - 1):
+            fail(api, "epsilon", "is too small for 64-bit thresholds", "epsilon >= 2**-40", epsilon)
+        self.flip_threshold = smallest(ok, 1, TWO64 // 2 - 1)
         self.flip = Fraction(self.flip_threshold, TWO64)  # exact P(a sign is flipped)
         self.c = 1 / (1 - 2 * self.flip)  # exact debiasing factor c_eps of [Apple17]
 

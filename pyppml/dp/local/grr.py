@@ -37,7 +37,7 @@ class RandomizedResponse:
     Parameters
     ----------
     epsilon : float
-        Local privacy parameter, 0 < epsilon <= 20.
+        Local privacy parameter, 2**-40 <= epsilon <= 20.
     domain_size : int
         Number of items d, 2 <= d <= 2^32.
 
@@ -65,7 +65,7 @@ class RandomizedResponse:
         api = "RandomizedResponse"
         self.epsilon = check_epsilon(api, epsilon)
         self.domain_size = check_int(api, "domain_size", domain_size, 2, MAX_DOMAIN)
-        self.keep_threshold = rr_keep_threshold(self.epsilon, self.domain_size)
+        self.keep_threshold = rr_keep_threshold(api, self.epsilon, self.domain_size)
         p = Fraction(self.keep_threshold, TWO64)
         self.p = p  # exact P(report == own item)
         self.q = (1 - p) / (self.domain_size - 1)  # exact P(report == a given other item)

@@ -44,7 +44,7 @@ class OptimizedLocalHashing:
     Parameters
     ----------
     epsilon : float
-        0 < epsilon <= 20.
+        2**-40 <= epsilon <= 20.
     domain_size : int
         2 <= d <= 2^32.
     g : int, optional
@@ -80,7 +80,7 @@ class OptimizedLocalHashing:
             g = round(math.exp(self.epsilon)) + 1
         self.g = check_int(api, "g", g, 2, MAX_G)
         self.params = (self.g,)
-        self.keep_threshold = rr_keep_threshold(self.epsilon, self.g)
+        self.keep_threshold = rr_keep_threshold(api, self.epsilon, self.g, "g")
         p = Fraction(self.keep_threshold, TWO64)
         q = (1 - p) / (self.g - 1)
         self.bucket_p, self.bucket_q = p, q  # exact randomized response over the buckets

@@ -37,7 +37,7 @@ class OptimizedUnaryEncoding:
     Parameters
     ----------
     epsilon : float
-        0 < epsilon <= 20.
+        2**-40 <= epsilon <= 20.
     domain_size : int
         2 <= d <= 2^20.
 
@@ -66,7 +66,7 @@ class OptimizedUnaryEncoding:
         self.epsilon = check_epsilon(api, epsilon)
         self.domain_size = check_int(api, "domain_size", domain_size, 2, MAX_DOMAIN)
         self.hit_threshold = 1 << 63
-        self.other_threshold = unary_other_threshold(self.epsilon, self.hit_threshold)
+        self.other_threshold = unary_other_threshold(api, self.epsilon, self.hit_threshold)
         self.p = Fraction(self.hit_threshold, TWO64)  # exact P(own bit = 1) = 1/2
         self.q = Fraction(self.other_threshold, TWO64)  # exact P(other bit = 1)
 

@@ -4,6 +4,7 @@ names the argument, and never shows a device's private value."""
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -38,6 +39,17 @@ def raises(arg, fn, *args, **kw):
 @pytest.mark.parametrize("eps", [0, -1.0, float("nan"), float("inf"), 21, "1", True, None])
 def test_bad_epsilon(name, eps):
     raises("epsilon", ORACLES[name], eps)
+
+
+@pytest.mark.parametrize("name", ORACLES)
+@pytest.mark.parametrize("eps", [1e-20, 5e-324, Fraction(1, 10**400), 2.0**-41, 10**400],
+                         ids=["1e-20", "5e-324", "fraction_1e-400", "2^-41", "10^400"])
+def test_epsilon_below_the_floor_is_refused(name, eps):
+    """Review 6, finding 4: tiny epsilon gave p < q (the ratio bound broken the other way),
+    CountMeanSketch's ZeroDivisionError, inf/nan estimates, and Fraction(1, 10**400)
+    recorded as 0.0. Every oracle refuses epsilon below 2**-40, in one short line."""
+    msg = raises("epsilon", ORACLES[name], eps)
+    assert "2**-40 <= epsilon <= 20" in msg and len(msg) < 160, msg
 
 
 @pytest.mark.parametrize("name", ORACLES)

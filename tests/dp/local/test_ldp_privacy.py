@@ -6,12 +6,13 @@ of any threshold breaks it, so the check is sharp and the thresholds are the bes
 from __future__ import annotations
 
 import itertools
+import math
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from pyppml import _core
+from pyppml import ParameterError, _core
 from pyppml.dp.local import (
     CountMeanSketch,
     OptimizedLocalHashing,
@@ -33,21 +34,98 @@ def max_ratio(probs) -> Fraction:
     return worst
 
 
+def column_ratio(probs) -> Fraction:
+    """max over outputs y of max_v P(y|v) / min_v P(y|v): the ratio in both directions
+    (whichever input makes y likelier), exactly."""
+    return max(max(col) / min(col) for col in probs.T)
+
+
 def assert_ldp(probs, epsilon, what):
     assert all(sum(row) == 1 for row in probs), f"{what}: a row of output probabilities does not sum to 1"
     lo = exp_bounds(epsilon)[0]
     r = max_ratio(probs)
     assert r <= lo, f"{what}: max ratio {float(r)!r} > e^eps = {float(lo)!r}"
+    assert column_ratio(probs) == r  # the same bound read column by column, both directions
     return r
 
 
-@pytest.mark.parametrize("eps", EPSILONS)
+def assert_rr_both_ways(p: Fraction, q: Fraction, epsilon, what):
+    """Randomized response's two probabilities: p > q (the estimators divide by p - q)
+    and max(p/q, q/p) <= e^eps, exactly."""
+    assert p > q, f"{what}: P(keep) {float(p)!r} is not above P(other) {float(q)!r}"
+    lo = exp_bounds(epsilon)[0]
+    assert max(p / q, q / p) <= lo, f"{what}: ratio {float(max(p / q, q / p))!r} > e^eps = {float(lo)!r}"
+
+
+@pytest.mark.parametrize("eps", EPSILONS + [2.0**-40, 1e-12])
 @pytest.mark.parametrize("d", [2, 3, 7])
 def test_grr_exact_ratio(d, eps):
     rr = RandomizedResponse(eps, d)
-    r = assert_ldp(rr.output_probabilities(), eps, f"grr d{d}")
+    probs = rr.output_probabilities()
+    r = assert_ldp(probs, eps, f"grr d{d}")
+    assert_rr_both_ways(rr.p, rr.q, eps, f"grr d{d}")
     # Tight: one step of 2^-64 in P(keep) moves the ratio by a relative < 2^-50 here.
     assert r > exp_bounds(eps)[1] * (1 - Fraction(1, 2**50))
+
+
+# Review 6, finding 4: epsilon whose e^eps - 1 the 64-bit thresholds cannot resolve gave
+# p < q (the ratio q/p above e^eps: 8.1e-20 nats at eps 1e-20, d 3; 3.0e-14 at eps 1e-14,
+# d 10^6) or p = q (estimates inf or nan, CountMeanSketch's c = 1/0). Accepted cases must
+# hold both ways; the others are refused, naming epsilon.
+ACCEPTED = [(10**6, 2.0**-40), (2**24, 2.0**-39), (2**32, 2.0**-31), (2**32, 1e-9), (2, 2.0**-40)]
+REFUSED = [(3, 1e-20), (10**6, 1e-14), (2, 5e-324), (3, Fraction(1, 10**400)), (2**32, 2.0**-40), (2**32, 1e-10)]
+
+
+@pytest.mark.parametrize("d,eps", ACCEPTED, ids=[f"d{d}_eps{float(e):.3g}" for d, e in ACCEPTED])
+def test_grr_ratio_both_ways_at_small_epsilon_and_large_domains(d, eps):
+    rr = RandomizedResponse(eps, d)
+    assert_rr_both_ways(rr.p, rr.q, eps, f"grr d{d}")
+    assert rr.p + (d - 1) * rr.q == 1
+
+
+@pytest.mark.parametrize("d,eps", REFUSED, ids=[f"d{d}_eps{float(e):.3g}" for d, e in REFUSED])
+def test_grr_refuses_epsilon_its_thresholds_cannot_resolve(d, eps):
+    with pytest.raises(ParameterError) as info:
+        RandomizedResponse(eps, d)
+    msg = str(info.value)
+    assert msg.startswith("RandomizedResponse: epsilon is too small") and "\n" not in msg, msg
+
+
+def test_olh_bucket_rr_both_ways_or_refused():
+    olh = OptimizedLocalHashing(2.0**-40, 9, g=2**20)
+    assert_rr_both_ways(olh.bucket_p, olh.bucket_q, 2.0**-40, "olh g2^20")
+    assert olh.p > olh.q
+    with pytest.raises(ParameterError, match=r"^OptimizedLocalHashing: epsilon is too small for g = 2147483648"):
+        OptimizedLocalHashing(2.0**-40, 9, g=2**31)
+
+
+@pytest.mark.parametrize("make", [
+    lambda e: RandomizedResponse(e, 5),
+    lambda e: OptimizedUnaryEncoding(e, 5),
+    lambda e: OptimizedLocalHashing(e, 5),
+    lambda e: CountMeanSketch(e, 5, k=2, m=4, prng=_core.Prng(bytes(32), 3)),
+], ids=["grr", "oue", "olh", "cms"])
+def test_smallest_epsilon_keeps_p_above_q_and_finite_estimates(make):
+    """At the floor 2^-40 every oracle still has p > q exactly (CountMeanSketch: a flip
+    probability below 1/2), so its estimates are finite numbers, not inf or nan."""
+    oracle = make(2.0**-40)
+    assert oracle.epsilon == 2.0**-40
+    if isinstance(oracle, CountMeanSketch):
+        assert oracle.flip < Fraction(1, 2)
+        est = oracle.estimate(oracle.perturb(np.arange(5).repeat(20), prng=_core.Prng(bytes(32), 5)), items=[0, 1])
+    else:
+        assert oracle.p > oracle.q
+        est = oracle.estimate(oracle.perturb(np.arange(5).repeat(20), prng=_core.Prng(bytes(32), 5)))
+    assert np.all(np.isfinite(est)), est
+
+
+def test_recorded_epsilon_is_never_above_the_one_asked_for():
+    """Fraction(1, 10**400) was recorded as epsilon 0.0; a Fraction between floats is now
+    the float below it, so the guarantee holds for the value asked for."""
+    for asked in (Fraction(1, 10), Fraction(1, 5), Fraction(1, 3), Fraction(7, 10), 1, 20):  # 1/10, 1/5: float above
+        rr = RandomizedResponse(asked, 3)
+        assert Fraction(rr.epsilon) <= asked and float(asked) - rr.epsilon <= 2 * math.ulp(float(asked))
+        assert rr.perturb(np.zeros(3, dtype=np.int64)).epsilon == rr.epsilon
 
 
 @pytest.mark.parametrize("eps", EPSILONS)
