@@ -15,6 +15,7 @@ from pyppml's OS-keyed CSPRNG.
 
 from __future__ import annotations
 
+import numbers
 from typing import Mapping
 
 import numpy as np
@@ -32,6 +33,12 @@ def _where(bad: np.ndarray) -> str:
     """Where the offending values are, never what they are (they are private)."""
     flat = np.flatnonzero(bad)
     return f"{flat.size} such value(s), the first at flat index {int(flat[0])}"
+
+
+def _shown_index(i) -> str:
+    """A party index for a message (indices are public), cut short if its repr is long."""
+    text = repr(i)
+    return text if len(text) <= 40 else f"{type(i).__name__} of {len(text)} characters"
 
 
 def _as_u64(api: str, name: str, values, bound: int | None = None) -> np.ndarray:
@@ -104,14 +111,25 @@ def shamir_reconstruct(shares: Mapping[int, np.ndarray]) -> np.ndarray:
     Raises
     ------
     ParameterError
-        If no share is given, an index is not in [1, p), the shapes differ or a value is >= p.
+        If no share is given, an index is not an integer (int or NumPy integer, not bool)
+        in [1, p), the shapes differ or a value is >= p.
     """
     if not isinstance(shares, Mapping) or len(shares) == 0:
         raise ParameterError("shamir_reconstruct: shares is empty or not a mapping; expected a non-empty "
                              f"{{index: share}} mapping, got a {type(shares).__name__}")
-    idx = [int(i) for i in shares]
-    if any(i < 1 for i in idx):
-        raise ParameterError(f"shamir_reconstruct: indices has a point out of range; expected 1 <= index, got {idx}")
+    # Indices are taken as they are: int() would turn 1.9 into 1 (a wrong secret, no
+    # error) and '1' into 1, and an index >= 2^64 would not fit the kernel's uint64.
+    idx = []
+    for i in shares:
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral):
+            problem = "that is not an integer"
+        elif not 1 <= int(i) < SHAMIR_PRIME:
+            problem = "out of range"
+        else:
+            idx.append(int(i))
+            continue
+        raise ParameterError(f"shamir_reconstruct: indices has a point {problem}; expected integers "
+                             f"1 <= index < 2^61 - 1, got {_shown_index(i)}")
     arrays = [_as_u64("shamir_reconstruct", "shares", shares[i], SHAMIR_PRIME) for i in shares]
     shape = arrays[0].shape
     for a in arrays:

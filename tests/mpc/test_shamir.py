@@ -87,6 +87,38 @@ def test_errors(call, needle):
 
 
 @pytest.mark.parametrize(
+    "index,problem",
+    [
+        (1.9, "that is not an integer"),  # int() made it 1: a wrong secret and no error
+        (2.0, "that is not an integer"),
+        ("1", "that is not an integer"),  # int() accepted it
+        (True, "that is not an integer"),
+        (np.float64(3.0), "that is not an integer"),
+        (2**64 + 1, "out of range"),  # OverflowError converting to uint64
+        (P, "out of range"),
+        (-1, "out of range"),
+    ],
+    ids=["float_1.9", "float_2.0", "str", "bool", "np_float", "2^64+1", "p", "negative"],
+)
+def test_reconstruct_refuses_indices_that_are_not_integers_in_range(index, problem):
+    """Review 6, finding 6: indices went through int(), so {1.9: f(2), 3: f(3)} gave a wrong
+    secret with no error, '1' was accepted and 2**64 + 1 raised OverflowError. Only
+    integers (int or NumPy, not bool) in [1, p) are taken; the message names the argument."""
+    shares = shamir_share(np.array([42], dtype=np.uint64), n=3, t=2)
+    with pytest.raises(ParameterError) as info:
+        shamir_reconstruct({index: shares[1], 3: shares[2]})
+    msg = str(info.value)
+    assert msg.startswith(f"shamir_reconstruct: indices has a point {problem}; expected integers 1 <= index < "), msg
+    assert "\n" not in msg
+
+
+def test_reconstruct_takes_numpy_integer_indices():
+    shares = shamir_share(np.array([42], dtype=np.uint64), n=3, t=2)
+    got = shamir_reconstruct({np.int64(2): shares[1], np.uint64(3): shares[2]})
+    assert got.tolist() == [42]
+
+
+@pytest.mark.parametrize(
     "call,secret",
     [
         (lambda: shamir_share([5, -123456789], 3, 2), "123456789"),
