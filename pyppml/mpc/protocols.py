@@ -136,6 +136,13 @@ class SecureRuntime:
         return _k.beaver_mul_finish(self.i, d, e, a, b, c)
 
     def mul_fixed(self, x, y):
+        """Elementwise product of fixed values, truncated back to frac_bits (one round).
+
+        Safe input range: each element is within 2^-f of x y except with probability at
+        most 2^-s when |x y| < 2^(63 - 2f - s) (``FixedPoint.max_product(s)``; at f = 16,
+        |x y| < 2^(31 - s)). Past it the result is silently wrong: |x y| >= 2^(63 - 2f)
+        wraps the ring (70000 * 70000 at f = 16 opens as about 6.05e8), and below it a
+        failure is a huge error, not a small one (docs/threat-model.md, section 9)."""
         return self.truncate(self.mul(x, y))
 
     def matmul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -149,6 +156,11 @@ class SecureRuntime:
         return _k.beaver_matmul_finish(self.i, d, e, a, b, c)
 
     def matmul_fixed(self, x, y):
+        """Matrix product of fixed values, truncated back to frac_bits (one round).
+
+        Safe input range as :meth:`mul_fixed`, for each entry of the product: entry
+        (i, j) is within 2^-f of (x @ y)[i, j] except with probability at most 2^-s when
+        |(x @ y)[i, j]| < 2^(63 - 2f - s) (``FixedPoint.max_product(s)``)."""
         return self.truncate(self.matmul(x, y))
 
     def dot(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:

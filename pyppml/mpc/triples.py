@@ -12,9 +12,9 @@ the ChaCha20 CSPRNG, and party 1 the corrections (value minus party 0's share), 
 the dealer's traffic.
 
 The dealer-free source is ``pyppml.mpc.he_triples.HeTripleSource``: the two parties make
-the arithmetic kinds themselves with BFV (masked cross products over a CRT of three 59-bit
-plaintext primes, so nothing wraps before the reduction mod 2^64; re-randomized,
-noise-flooded replies). The Boolean and comparison kinds still come from a dealer (its
+the arithmetic kinds themselves with BFV (masked cross products over a CRT of four 59-bit
+plaintext primes, ``he_triples.CRT_PRIMES``, so nothing wraps before the reduction mod
+2^64; re-randomized, noise-flooded replies). The Boolean and comparison kinds still come from a dealer (its
 ``fallback``).
 
 Kinds (shapes are flat counts unless given):

@@ -137,3 +137,55 @@ def test_pack_unpack_strided_round_trip():
             w = K.pack_strided(x, lf, shift)
             assert w.size == -(-1000 // (1 << lf))
             np.testing.assert_array_equal(K.unpack_strided(w, 1000, lf), (x >> np.uint64(shift)) & mask)
+
+
+def _mul_fixed_locally(x, y, f):
+    """Both parties' mul_fixed (Beaver product with a local dealer, then SecureML
+    truncation), opened: float64 like rt.decode(rt.open(rt.mul_fixed(x, y)))."""
+    from pyppml.mpc import FixedPoint
+
+    fp = FixedPoint(f)
+    ex, ey = fp.encode(x), fp.encode(y)
+    a, b = rand(ex.size), rand(ex.size)
+    x0, x1 = split(ex)
+    y0, y1 = split(ey)
+    a0, a1 = split(a)
+    b0, b1 = split(b)
+    c0, c1 = split(a * b)
+    d, e = ex - a, ey - b
+    z0 = K.beaver_mul_finish(0, d, e, a0, b0, c0)
+    z1 = K.beaver_mul_finish(1, d, e, a1, b1, c1)
+    return fp.decode(FixedPoint.truncate(z0, 0, f) + FixedPoint.truncate(z1, 1, f))
+
+
+def test_mul_fixed_safe_input_range_is_stated_in_terms_of_the_inputs():
+    """Review 6, finding 7: encode accepts |x| < 2^46 at f = 16, but a product that encodes
+    fine (70000 * 70000) opened as 6.05e8 with no error, and no docstring said which
+    inputs are safe. The stated range |x y| < 2^(63 - 2f - s) for failure <= 2^-s holds
+    (checked at s = 6 with a 1e-6 false-failure rate), products past 2^(63 - 2f) are
+    always wrong, and FixedPoint, mul_fixed and matmul_fixed state the range."""
+    from scipy import stats
+
+    from pyppml.mpc import FixedPoint, SecureRuntime
+
+    f, s, n = 16, 6, 100_000
+    bound = FixedPoint(f).max_product(s)
+    assert bound == 2.0 ** (63 - 2 * f - s)
+    v = np.floor(np.sqrt(bound) * 2.0**f) / 2.0**f  # on the grid, |x y| just inside the bound
+    got = _mul_fixed_locally(np.full(n, v), np.full(n, -v), f)
+    bad = np.abs(got + v * v) > 2.0**-f  # truncation is within one ulp unless it fails
+    assert np.count_nonzero(bad) <= stats.binom.isf(1e-6, n, 2.0**-s), np.count_nonzero(bad)
+    # Past 2^(63 - 2f) = 2^31 at f = 16 the product wraps the ring: wrong every time.
+    got = _mul_fixed_locally(np.full(1000, 70000.0), np.full(1000, 70000.0), f)
+    assert np.all(np.abs(got - 4.9e9) > 1e8)
+    for doc in (FixedPoint.__doc__, SecureRuntime.mul_fixed.__doc__, SecureRuntime.matmul_fixed.__doc__):
+        assert doc and "2^(63 - 2f - s)" in doc, doc
+
+
+def test_triples_docstring_names_the_prime_count_the_he_source_uses():
+    """The HE source uses CRT_PRIMES (four) plaintext primes; triples.py said three."""
+    from pyppml.mpc import he_triples, triples
+
+    words = {3: "three", 4: "four", 5: "five"}
+    assert f"CRT of {words[he_triples.CRT_PRIMES]} 59-bit" in triples.__doc__
+    assert "three 59-bit" not in triples.__doc__ or he_triples.CRT_PRIMES == 3

@@ -384,3 +384,9 @@ def test_reply_without_noise_budget_is_a_frame_error_and_the_keys_are_dropped():
     with pytest.raises(FrameError, match="unusable after a reply that did not decrypt"):
         src.cross(np.full((TERMS, 10), 3, dtype=np.uint64))
     theirs.close()
+    # The oracle this gives a malicious party 1 is documented where users look.
+    import pathlib
+
+    threat_model = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "threat-model.md").read_text()
+    assert "A malicious party 1 can learn party 0's BFV key through decryption failures" in threat_model
+    assert "decryption-failure oracle" in he_triples.__doc__
