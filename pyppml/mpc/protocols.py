@@ -140,9 +140,10 @@ class SecureRuntime:
 
         Safe input range: each element is within 2^-f of x y except with probability at
         most 2^-s when |x y| < 2^(63 - 2f - s) (``FixedPoint.max_product(s)``; at f = 16,
-        |x y| < 2^(31 - s)). Past it the result is silently wrong: |x y| >= 2^(63 - 2f)
-        wraps the ring (70000 * 70000 at f = 16 opens as about 6.05e8), and below it a
-        failure is a huge error, not a small one (docs/threat-model.md, section 9)."""
+        |x y| < 2^(31 - s)). Past it the result can be silently wrong, and nothing
+        raises: |x y| >= 2^(63 - 2f) wraps the ring (70000 * 70000 at f = 16 opens as
+        4.9e9 - 2^32 = 6.05e8, or -3.69e9 when the truncation fails as well), and below it
+        a failure is a huge error, not a small one (docs/threat-model.md, section 9)."""
         return self.truncate(self.mul(x, y))
 
     def matmul(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
