@@ -269,7 +269,8 @@ class HeTripleSource(TripleSource):
         self.smudging_bits = _check_smudging_bits(smudging_bits, poly_degree)
         if party.index not in (0, 1):
             raise ValueError(f"HeTripleSource: party is not a two-party index; expected 0 or 1, got {party.index}")
-        self.channel = party.channel(1 - party.index if peer is None else peer)
+        self.peer_id = 1 - party.index if peer is None else peer
+        self.channel = party.channel(self.peer_id)
         self.fallback = fallback
         self.n = int(poly_degree)
         self.moduli = plain_moduli(self.n)
@@ -514,7 +515,7 @@ class HeTripleSource(TripleSource):
         """Exchange the agreement messages (one round) and refuse any difference, naming it."""
         mine = self._agreement(rows)
         theirs = self.channel.exchange(MsgType.HE, mine)
-        peer = f"party {1 - self.party}"
+        peer = f"party {self.peer_id}"
         if theirs.dtype != np.uint8 or theirs.shape != mine.shape:
             raise FrameError(f"HeTripleSource: request digest from {peer} has the wrong form; expected uint8 "
                              f"{mine.shape}, got {theirs.dtype} {theirs.shape}")
