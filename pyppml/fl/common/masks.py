@@ -32,12 +32,37 @@ def private_bytes(sk: X25519PrivateKey) -> bytes:
     return sk.private_bytes_raw()
 
 
+_PROBE: list[X25519PrivateKey] = []  # one scalar per process, for is_low_order
+
+
+def is_low_order(pk: bytes) -> bool:
+    """Whether ``pk`` (32 bytes) is a low-order X25519 point (order dividing 8: the
+    all-zero encoding and the other small-order encodings, canonical or not). Every
+    X25519 scalar is a multiple of 8 (RFC 7748 clamping), so such a point agrees on the
+    all-zero secret with any scalar, which ``cryptography`` refuses: one exchange with any
+    scalar decides it."""
+    if not _PROBE:
+        _PROBE.append(X25519PrivateKey.generate())
+    try:
+        _PROBE[0].exchange(X25519PublicKey.from_public_bytes(bytes(pk)))
+    except ValueError:
+        return True
+    return False
+
+
 def agree(sk: X25519PrivateKey, peer_pk: bytes, info: bytes) -> bytes:
-    """32-byte key: HKDF-SHA256(X25519(sk, peer_pk), info)."""
+    """32-byte key: HKDF-SHA256(X25519(sk, peer_pk), info).
+
+    Raises
+    ------
+    ProtocolError
+        ``peer_pk`` is a low-order point (the all-zero shared secret) or not 32 bytes.
+    """
     try:
         shared = sk.exchange(X25519PublicKey.from_public_bytes(bytes(peer_pk)))
-    except ValueError as err:  # all-zero output: a low-order (forged) public key
-        raise ProtocolError(f"secagg: key agreement failed; expected a valid X25519 public key, got {err}") from None
+    except ValueError:  # all-zero output: a low-order (forged) public key
+        raise ProtocolError(f"secagg: key agreement failed; expected an X25519 public key of large order, got a "
+                            f"low-order point or a key of {len(bytes(peer_pk))} bytes") from None
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared)
 
 

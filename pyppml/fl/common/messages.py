@@ -3,26 +3,37 @@ length-prefixed byte fields, validated before use; never pickled.
 
 Layout (little endian)::
 
-    magic "PSA1" | kind u8 | sender u32 | round u32 | session 16 bytes | fields u8
-    | fields x (length u64 | bytes)
+    magic "PSA2" | kind u8 | sender u32 | round u32 | session 16 bytes | fields u8
+    | fields x (length u64 | bytes) | check 8 bytes
 
 ``sender`` is a client index, or ``SERVER`` for the server. Each kind has a fixed
 number of fields (``FIELDS``; UNMASK_REQ has ``CHECKED_FIELDS`` in rounds with the
-consistency check); a handler checks the field sizes it needs.
+consistency check); a handler checks the field sizes it needs. ``check`` is the first
+8 bytes of the SHA-256 of everything before it, so a message corrupted in transit is
+refused (every single-bit flip is). It is not a MAC: whoever rewrites a message can
+recompute it, so integrity against an attacker comes from the signatures of signed
+rounds and plans or from TLS.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
+import numbers
 import struct
 
 import numpy as np
 
 from pyppml.fl.common.errors import ProtocolError
 
-MAGIC = b"PSA1"
+MAGIC = b"PSA2"
+# Earlier versions, refused by name. Protocol messages live for one round, so nothing
+# stored needs them; PSA1 had no check trailer.
+OLD_MAGICS = (b"PSA1",)
+CHECK_BYTES = 8
 SERVER = 0xFFFFFFFF
+MAX_ROUND = 0xFFFFFFFF  # rounds travel as u32 (header, seed binding); 1..MAX_ROUND
 SESSION_BYTES = 16
 _HEAD = struct.Struct("<4sBII16sB")
 _LEN = struct.Struct("<Q")
@@ -78,6 +89,10 @@ class Message:
             b = f.tobytes() if isinstance(f, np.ndarray) else bytes(f)
             parts.append(_LEN.pack(len(b)))
             parts.append(b)
+        h = hashlib.sha256()
+        for b in parts:
+            h.update(b)
+        parts.append(h.digest()[:CHECK_BYTES])
         return b"".join(parts)
 
     @classmethod
@@ -88,16 +103,29 @@ class Message:
         Raises
         ------
         ProtocolError
-            Bad magic, another kind, a wrong number of fields or lengths that do not add up.
+            Bad magic (an earlier version included), a check trailer that does not
+            match (corrupted), another kind, a wrong number of fields or lengths that do
+            not add up.
         """
         mv = memoryview(data).cast("B")
-        if len(mv) < _HEAD.size:
-            raise ProtocolError(f"secagg: message is too short; expected >= {_HEAD.size} bytes, got {len(mv)}")
+        least = _HEAD.size + CHECK_BYTES
+        if len(mv) < least:
+            raise ProtocolError(f"secagg: message is too short; expected >= {least} bytes, got {len(mv)}")
         if len(mv) > max_bytes:
             raise ProtocolError(f"secagg: message is too long; expected <= {max_bytes} bytes, got {len(mv)}")
-        magic, k, sender, rnd, session, nf = _HEAD.unpack_from(mv, 0)
+        magic = bytes(mv[:4])
+        if magic in OLD_MAGICS:
+            raise ProtocolError(f"secagg: message is of an earlier protocol version; expected {MAGIC!r} (messages "
+                                f"with a check trailer), got {magic!r}")
         if magic != MAGIC:
-            raise ProtocolError(f"secagg: message has a bad magic; expected {MAGIC!r}, got {bytes(magic)!r}")
+            raise ProtocolError(f"secagg: message has a bad magic; expected {MAGIC!r}, got {magic!r}")
+        end = len(mv) - CHECK_BYTES
+        check, got = hashlib.sha256(mv[:end]).digest()[:CHECK_BYTES], bytes(mv[end:])
+        if check != got:
+            raise ProtocolError(f"secagg: message check does not match its bytes (corrupted in transit); expected "
+                                f"{check.hex()}, got {got.hex()}")
+        mv = mv[:end]
+        _, k, sender, rnd, session, nf = _HEAD.unpack_from(mv, 0)
         if k != int(kind):
             raise ProtocolError(f"secagg: message has the wrong kind; expected {Kind(kind).name}, got {k}")
         want = CHECKED_FIELDS.get(kind, FIELDS[kind]) if checked else FIELDS[kind]
@@ -117,6 +145,24 @@ class Message:
         if off != len(mv):
             raise ProtocolError(f"secagg: {kind.name} has trailing bytes; expected {off} bytes, got {len(mv)}")
         return cls(Kind(k), int(sender), int(rnd), bytes(session), tuple(fields))
+
+
+def check_round(rnd, api: str) -> int:
+    """``rnd`` as an int, refused unless an integer in 1..MAX_ROUND (it travels as u32).
+
+    Raises
+    ------
+    ProtocolError
+        Not an integer (bool included) or out of range.
+    """
+    integral = isinstance(rnd, numbers.Integral) and not isinstance(rnd, bool)
+    if not integral or not 1 <= int(rnd) <= MAX_ROUND:
+        if not integral:
+            shown = type(rnd).__name__
+        else:
+            shown = int(rnd) if abs(int(rnd)) < 1 << 64 else f"an integer of {int(rnd).bit_length()} bits"
+        raise ProtocolError(f"{api}: round is out of range; expected an integer in 1..2^32-1, got {shown}")
+    return int(rnd)
 
 
 def ids_array(field, api: str, n_clients: int) -> np.ndarray:

@@ -197,6 +197,7 @@ class SecAggClient:
         if len(blob) != entry * len(ids):
             raise ProtocolError(f"{api}: key list has the wrong length; expected {entry * len(ids)}, got {len(blob)}")
         self.peer_keys = {}
+        self.low_order = []  # neighbours whose keys are low-order points: treated as dropped
         seen = set()
         for n, j in enumerate(ids.tolist()):
             c_pk, s_pk = blob[entry * n:entry * n + 32], blob[entry * n + 32:entry * n + 64]
@@ -214,18 +215,23 @@ class SecAggClient:
                               signed_payload(self.session, self.round, j, self.graph_seed, c_pk, s_pk))
                 except InvalidSignature:
                     raise ProtocolError(f"{api}: keys of client {j} carry no valid signature (forged?)") from None
+            if j != self.index and (masks.is_low_order(c_pk) or masks.is_low_order(s_pk)):
+                # No key agreement with it is possible (a pyppml server rejects such keys at
+                # ADVERTISE): no share goes to it and no mask is shared with it.
+                self.low_order.append(j)
+                continue
             self.peer_keys[j] = (c_pk, s_pk)
         if self.peer_keys.get(self.index) != (self.c_pk, self.s_pk):
             raise ProtocolError(f"{api}: this client's own keys are missing or altered")
-        if len(ids) < self.params.threshold:
+        if len(self.peer_keys) < self.params.threshold:
             raise TooFewSurvivorsError(f"{api}: too few neighbours advertised keys; expected >= "
-                                       f"{self.params.threshold}, got {len(ids)}")
+                                       f"{self.params.threshold}, got {len(self.peer_keys)}")
         self._seed = os.urandom(32)
         secrets = np.concatenate([masks.secret_to_field(self._seed),
                                   masks.secret_to_field(masks.private_bytes(self._s_sk))])
         shares = shamir_share(secrets, self.params.n_clients, self.params.threshold)
         self.own_share = shares[self.index]
-        recipients = [j for j in ids.tolist() if j != self.index]
+        recipients = [j for j in ids.tolist() if j != self.index and j in self.peer_keys]
         cts = []
         for j in recipients:
             key = masks.agree(self._c_sk, self.peer_keys[j][0], ENC_INFO + self.session)
@@ -237,7 +243,9 @@ class SecAggClient:
     # -- step 2: masked input ----------------------------------------------------
     def masked_input(self, forward: bytes, update: np.ndarray) -> bytes:
         """``update``: the quantized update, ``params.dim`` integers of ``params.dtype``
-        in [0, 2^mod_bits) (see :class:`Quantizer`)."""
+        in [0, 2^mod_bits) (see :class:`Quantizer`). The masked input carries
+        ``params.check_words`` zeros after it (masked too), which let the server tell a
+        sum whose masks did not cancel."""
         p = self.params
         upd = np.asarray(update)
         if upd.shape != (p.dim,) or upd.dtype != p.dtype:
@@ -269,13 +277,13 @@ class SecAggClient:
         if len(self.held) < p.threshold:
             raise TooFewSurvivorsError(f"{api}: too few neighbours sent shares; expected >= {p.threshold}, "
                                        f"got {len(self.held)}")
-        y = masks.expand_mask(self._seed, p.dim, p.dtype).copy()
-        y += upd
+        y = masks.expand_mask(self._seed, p.masked_dim, p.dtype).copy()
+        y[:p.dim] += upd
         for j in self.held:
             if j == self.index:
                 continue
             seed = masks.agree(self._s_sk, self.peer_keys[j][1], MASK_INFO + self.session)
-            m = masks.expand_mask(seed, p.dim, p.dtype)
+            m = masks.expand_mask(seed, p.masked_dim, p.dtype)
             if self.index < j:
                 y += m
             else:

@@ -118,6 +118,20 @@ class SecAggParams:
         return np.dtype(np.uint32 if self.mod_bits <= 32 else np.uint64)
 
     @property
+    def check_words(self) -> int:
+        """Words of zeros appended to every masked input, ceil(64 / mod_bits): unmasked,
+        their sum must be zero. A pairwise or self mask that does not cancel (a mask key
+        altered between two clients, a masked input of another round) leaves uniform words
+        there, so ``SecAggServer.finish`` refuses a wrong sum except with probability
+        <= 2^-64."""
+        return -(-64 // int(self.mod_bits))
+
+    @property
+    def masked_dim(self) -> int:
+        """Words of a masked input: ``dim`` plus ``check_words``."""
+        return self.dim + self.check_words
+
+    @property
     def complete(self) -> bool:
         return self.neighbours == self.n_clients - 1
 

@@ -4,7 +4,8 @@ sums masked inputs as they arrive and, at the end, removes the masks of the surv
 
 Each ``receive`` validates one client message; a bad one raises ``ProtocolError`` and
 the client counts as dropped (``rejected`` keeps the reason). ``advance`` closes a step
-and returns the next message for each surviving client.
+and returns the next message for each surviving client. ``finish`` withholds the sum
+when the masks did not cancel (``SecAggParams.check_words``).
 
 Steps (the kinds received): ADVERTISE, SHARES, MASKED, UNMASK; with identity keys
 (``verify_keys``) CHECK comes between MASKED and UNMASK: the consistency check of
@@ -22,7 +23,7 @@ from cryptography.exceptions import InvalidSignature
 
 from pyppml.fl.common import masks
 from pyppml.fl.common.errors import ProtocolError, TooFewSurvivorsError
-from pyppml.fl.common.messages import SERVER, Kind, Message, ids_array, pack_ids
+from pyppml.fl.common.messages import SERVER, Kind, Message, check_round, ids_array, pack_ids
 from pyppml.fl.secagg.params import NeighbourGraph, SecAggParams
 from pyppml.fl.secagg.client import (MASK_INFO, SHARE_CT_BYTES, SIG_BYTES, check_payload, commitment, params_bytes,
                                      signed_payload)
@@ -56,6 +57,9 @@ class SecAggServer:
     survivors : dict {Kind: set of ids}
         The clients whose message of each step was accepted.
     rejected : dict {id: reason}
+        Clients 0 .. n_clients - 1 whose message was refused (a message under an id
+        outside that range is refused and recorded nowhere). A client advertising a
+        low-order X25519 key is rejected at ADVERTISE, so it never reaches the others.
     seconds : float
         Server compute time so far (receive, advance and finish calls).
 
@@ -72,7 +76,7 @@ class SecAggServer:
 
     def __init__(self, params: SecAggParams, round: int = 1, verify_keys=None):
         self.params = params
-        self.round = int(round)
+        self.round = check_round(round, "SecAggServer")
         self.session = os.urandom(16)
         self.graph_seed = os.urandom(32)
         self.graph = NeighbourGraph(params.n_clients, params.neighbours, self.graph_seed)
@@ -89,7 +93,7 @@ class SecAggServer:
         self.keys: dict[int, tuple[bytes, bytes, bytes]] = {}
         self._shares_to: dict[int, dict[int, bytes]] = {}
         self._commit: dict[int, bytes] = {}
-        self._total = np.zeros(params.dim, dtype=params.dtype)
+        self._total = np.zeros(params.masked_dim, dtype=params.dtype)
         self._unmask: dict[int, tuple] = {}
         self._closed_nbhd = {}
         self.seconds = 0.0
@@ -117,13 +121,18 @@ class SecAggServer:
         ProtocolError
             Malformed, another step/session/round, a sender other than ``client``, a
             second message from the same client, a bad signature or wrong sizes. The
-            client is then rejected for the rest of the round.
+            client is then rejected for the rest of the round. A ``client`` outside
+            0 .. n_clients - 1 is refused without a trace in ``rejected``.
         """
+        i = int(client)
+        if not 0 <= i < self.params.n_clients:
+            raise ProtocolError(f"SecAggServer: client is out of range; expected 0..{self.params.n_clients - 1}, "
+                                f"got {i}")
         t0 = time.perf_counter()
         try:
-            self._receive(int(client), data)
+            self._receive(i, data)
         except ProtocolError as err:
-            self.rejected[int(client)] = str(err)
+            self.rejected[i] = str(err)
             raise
         finally:
             self.seconds += time.perf_counter() - t0
@@ -151,7 +160,13 @@ class SecAggServer:
     def _take_advertise(self, i, msg, api):
         c_pk, s_pk, sig = (bytes(f) for f in msg.fields)
         if len(c_pk) != 32 or len(s_pk) != 32:
-            raise ProtocolError(f"{api}: public keys have the wrong length; expected 32 bytes")
+            raise ProtocolError(f"{api}: public keys have the wrong length; expected 32 bytes, got {len(c_pk)} and "
+                                f"{len(s_pk)}")
+        for name, pk in (("c_pk", c_pk), ("s_pk", s_pk)):
+            if masks.is_low_order(pk):
+                # Every neighbour's key agreement with it would fail: reject it here, alone.
+                raise ProtocolError(f"{api}: {name} is a low-order point; expected an X25519 public key of large "
+                                    f"order, got {pk[:8].hex()}...")
         if self.verify_keys is not None:
             vk = self.verify_keys.get(i)
             try:
@@ -178,9 +193,9 @@ class SecAggServer:
     def _take_masked(self, i, msg, api):
         p = self.params
         y = msg.fields[0]
-        if len(y) != p.dim * p.dtype.itemsize:
-            raise ProtocolError(f"{api}: masked input has the wrong length; expected {p.dim * p.dtype.itemsize} "
-                                f"bytes, got {len(y)}")
+        if len(y) != p.masked_dim * p.dtype.itemsize:
+            raise ProtocolError(f"{api}: masked input has the wrong length; expected "
+                                f"{p.masked_dim * p.dtype.itemsize} bytes, got {len(y)}")
         self._total += np.frombuffer(y, dtype=p.dtype)
 
     def _take_check(self, i, msg, api):
@@ -282,7 +297,10 @@ class SecAggServer:
             that answered the unmasking step.
         ProtocolError
             A reconstructed secret does not match its commitment or public key (bad
-            shares); the aggregate is withheld.
+            shares), or the check words are not zero after unmasking (masks that do not
+            cancel: a key or a masked input altered on its way, which the check trailer
+            of the messages cannot see when whoever altered it rewrote the message); the
+            aggregate is withheld.
         """
         if self.step != Kind.UNMASK:
             raise ProtocolError(f"SecAggServer.finish: round not at the unmasking step; at {self.step}")
@@ -321,7 +339,7 @@ class SecAggServer:
             if commitment(self.session, seed) != self._commit[i]:
                 raise ProtocolError(f"SecAggServer: client {i}'s self-mask seed does not match its commitment "
                                     "(bad shares)")
-            total -= masks.expand_mask(seed, p.dim, p.dtype)
+            total -= masks.expand_mask(seed, p.masked_dim, p.dtype)
         from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
         for j in sorted(dropped):
@@ -331,10 +349,17 @@ class SecAggServer:
                 raise ProtocolError(f"SecAggServer: client {j}'s reconstructed key does not match its public key "
                                     "(bad shares)")
             for i in sorted(self.closed_neighbourhood(j) & alive):
-                m = masks.expand_mask(masks.agree(sk, self.keys[i][1], MASK_INFO + self.session), p.dim, p.dtype)
+                m = masks.expand_mask(masks.agree(sk, self.keys[i][1], MASK_INFO + self.session), p.masked_dim,
+                                      p.dtype)
                 # i added +m if i < j, -m if i > j; j's opposite term never arrived.
                 if i < j:
                     total -= m
                 else:
                     total += m
-        return p.reduce(total)
+        p.reduce(total)
+        bad = int(np.count_nonzero(total[p.dim:]))
+        if bad:
+            # Each client added zeros there; a mask that did not cancel left uniform words.
+            raise ProtocolError(f"SecAggServer: the masks did not cancel (a key or masked input altered on its way); "
+                                f"expected {p.check_words} zero check words, got {bad} nonzero")
+        return total[:p.dim].copy()

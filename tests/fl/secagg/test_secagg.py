@@ -1,6 +1,7 @@
 """SecAgg / SecAgg+: exact sums under dropouts at every step, uniform server view,
 and rejection of bad, replayed and forged messages."""
 
+import hashlib
 import itertools
 
 import numpy as np
@@ -118,11 +119,14 @@ def test_wrong_length_masked_input_rejects_client():
     p = fl.SecAggParams(6, 16, 4)
     q, ups, uq = _quantized(p)
 
-    def tamper(step, i, m):
-        return m[:-4] if (step, i) == (2, 3) else m
+    def tamper(step, i, m):  # a well-formed message whose masked input lacks a word
+        if (step, i) != (2, 3):
+            return m
+        msg = Message.from_bytes(m, Kind.MASKED)
+        return Message(msg.kind, msg.sender, msg.round, msg.session, (msg.fields[0][:-4],)).to_bytes()
 
     server, total = _round(p, uq, tamper)
-    assert 3 in server.rejected and "length" in server.rejected[3] or "truncated" in server.rejected[3]
+    assert 3 in server.rejected and "masked input has the wrong length" in server.rejected[3]
     assert np.abs(q.decode(total) - np.sum([ups[i] for i in range(6) if i != 3], axis=0)).max() < 1e-5
 
 
@@ -277,8 +281,11 @@ def test_message_framing_rejects_garbage():
     with pytest.raises(fl.ProtocolError):
         Message.from_bytes(b"\x00" * 40, Kind.MASKED)
     m = Message(Kind.MASKED, 1, 1, bytes(16), (b"abc",)).to_bytes()
-    with pytest.raises(fl.ProtocolError, match="trailing"):
+    with pytest.raises(fl.ProtocolError, match="check does not match"):
         Message.from_bytes(m + b"x", Kind.MASKED)
+    body = m[:-8] + b"x"  # a byte after the fields, under a valid check
+    with pytest.raises(fl.ProtocolError, match="trailing"):
+        Message.from_bytes(body + hashlib.sha256(body).digest()[:8], Kind.MASKED)
     with pytest.raises(fl.ProtocolError, match="wrong kind"):
         Message.from_bytes(m, Kind.UNMASK)
 
@@ -697,7 +704,8 @@ class _RecordingServer(fl.SecAggServer):
         _RecordingServer.last = self
 
     def _take_masked(self, i, msg, api):
-        self.masked_seen[i] = np.frombuffer(msg.fields[0], dtype=self.params.dtype).copy()
+        # the update's words; the check words after them are masked zeros
+        self.masked_seen[i] = np.frombuffer(msg.fields[0], dtype=self.params.dtype)[:self.params.dim].copy()
         super()._take_masked(i, msg, api)
 
 
@@ -832,7 +840,7 @@ def test_straggler_is_still_hidden_by_its_self_mask():
 
     def straggle(step, i, m):  # v's masked input is recorded, then the round goes on without it
         if (step, i) == (2, v):
-            late["y"] = np.frombuffer(Message.from_bytes(m, Kind.MASKED).fields[0], dtype=p.dtype).copy()
+            late["y"] = np.frombuffer(Message.from_bytes(m, Kind.MASKED).fields[0], dtype=p.dtype)[:p.dim].copy()
             return m[:-4]
         return m
 
@@ -850,3 +858,126 @@ def test_straggler_is_still_hidden_by_its_self_mask():
     assert stats.chisquare(np.bincount((y >> np.uint32(26)).astype(np.int64), minlength=64)).pvalue > 1e-6
     for seed in [*_seeds_known_to(server).values(), bytes(32)]:
         assert not np.array_equal(self_mask, masks.expand_mask(seed, p.dim, p.dtype))
+
+
+# -- review rev6: integrity, unknown ids, low-order keys --------------------------------
+
+def _rewrite(m, kind, edit):
+    """``m`` re-serialized with ``edit(fields) -> fields``: a valid check trailer, as an
+    attacker who rewrites a message (not a transit error) leaves it."""
+    msg = Message.from_bytes(m, kind)
+    return Message(msg.kind, msg.sender, msg.round, msg.session, tuple(edit(list(msg.fields)))).to_bytes()
+
+
+@pytest.mark.parametrize("mod_bits", [32, 24])
+def test_mask_key_rewritten_in_an_unsigned_round_withholds_the_sum(mod_bits):
+    """Review rev6 M1: one bit of client 1's mask key, in the KEYS message to client 0,
+    rewritten with a valid check (what the trailer cannot see): client 0's mask with
+    client 1 no longer cancels. The round used to return a wrong sum; the check words
+    (ceil(64 / mod_bits) masked zeros after the update) now make finish refuse it."""
+    p = fl.SecAggParams(5, 4, mod_bits=mod_bits)
+    assert p.check_words == -(-64 // mod_bits) and p.masked_dim == 4 + p.check_words
+    _, _, uq = _quantized(p)
+
+    def flip_key(step, i, m):
+        if (step, i) != (-2, 0):  # the server's KEYS message to client 0
+            return m
+
+        def edit(fields):
+            blob = bytearray(fields[1])
+            blob[64 + 32 + 5] ^= 0x10  # client 1's s_pk, one bit
+            return [fields[0], bytes(blob)]
+        return _rewrite(m, Kind.KEYS, edit)
+
+    with pytest.raises(fl.ProtocolError, match="masks did not cancel"):
+        _round(p, uq, flip_key)
+
+
+def test_masked_input_flipped_in_transit_rejects_its_client():
+    """Review rev6 M1: one bit of a masked input flipped on the wire used to change the
+    sum silently; the check trailer now rejects the client and the sum over the others
+    is right."""
+    p = fl.SecAggParams(5, 4)
+    q, ups, uq = _quantized(p)
+
+    def flip(step, i, m):
+        if (step, i) != (2, 2):
+            return m
+        b = bytearray(m)
+        b[-12] ^= 0x08  # inside the masked vector
+        return bytes(b)
+
+    server, total = _round(p, uq, flip)
+    assert "check does not match" in server.rejected[2]
+    assert np.abs(q.decode(total) - np.sum([ups[i] for i in (0, 1, 3, 4)], axis=0)).max() < 1e-5
+
+
+def test_client_id_outside_the_round_is_refused_and_the_round_goes_on():
+    """Review rev6 L1: an ADVERTISE under id n_clients was accepted in unsigned rounds and
+    advance() then failed the round with IndexError. It is refused (ProtocolError), not
+    recorded, and advance() sends KEYS to the real clients."""
+    p = fl.SecAggParams(5, 3)
+    server = fl.SecAggServer(p)
+    start = server.start()
+    clients = [fl.SecAggClient(i, p) for i in range(5)]
+    for i, c in enumerate(clients):
+        server.receive(i, c.advertise(start))
+    stray = fl.SecAggClient(4, p).advertise(start)
+    for bad in (5, 1000, -1):
+        with pytest.raises(fl.ProtocolError, match="client is out of range"):
+            server.receive(bad, stray)
+    assert server.rejected == {} and server.survivors[Kind.ADVERTISE] == set(range(5))
+    assert sorted(server.advance()) == list(range(5))
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_low_order_key_rejects_only_its_client(which):
+    """Review rev6 L4: a client advertising the all-zero X25519 key (c_pk, or s_pk) made
+    every honest neighbour's key agreement fail and ended the round for all. The server
+    rejects it at ADVERTISE, naming the client and the low-order point, and the round
+    sums the others."""
+    p = fl.SecAggParams(5, 3)
+    q, ups, uq = _quantized(p)
+
+    def zero_key(step, i, m):
+        if (step, i) != (0, 4):
+            return m
+        return _rewrite(m, Kind.ADVERTISE, lambda f: [bytes(32) if k == which else f[k] for k in range(3)])
+
+    server, total = _round(p, uq, zero_key)
+    assert sorted(server.rejected) == [4]
+    assert "client 4" in server.rejected[4] and "low-order point" in server.rejected[4]
+    assert np.abs(q.decode(total) - np.sum(ups[:4], axis=0)).max() < 1e-5
+
+
+def test_client_treats_a_low_order_neighbour_as_dropped():
+    """Review rev6 L4: a KEYS message carrying a low-order key (from a server that does not
+    reject it) no longer aborts the client: that neighbour gets no share and no mask."""
+    p = fl.SecAggParams(5, 3)
+    server = fl.SecAggServer(p)
+    start = server.start()
+    clients = [fl.SecAggClient(i, p) for i in range(5)]
+    for i, c in enumerate(clients):
+        server.receive(i, c.advertise(start))
+    keys = server.advance()[0]
+
+    def edit(fields):
+        blob = bytearray(fields[1])
+        blob[64 * 4:64 * 4 + 32] = bytes(32)  # client 4's c_pk
+        return [fields[0], bytes(blob)]
+
+    shares = Message.from_bytes(clients[0].share_keys(_rewrite(keys, Kind.KEYS, edit)), Kind.SHARES)
+    assert clients[0].low_order == [4] and 4 not in clients[0].peer_keys
+    assert ids_array(shares.fields[0], "test", 5).tolist() == [1, 2, 3]
+
+
+def test_key_agreement_with_a_low_order_point_names_it():
+    from pyppml.fl.common import masks
+
+    sk, _ = masks.new_keypair()
+    for pk in (bytes(32), bytes([1]) + bytes(31), ((1 << 255) - 20).to_bytes(32, "little")):  # 0, 1, p - 1
+        assert masks.is_low_order(pk)
+        with pytest.raises(fl.ProtocolError, match="low-order point") as err:
+            masks.agree(sk, pk, b"")
+        assert not str(err.value).rstrip().endswith("got")
+    assert not masks.is_low_order(masks.new_keypair()[1])
