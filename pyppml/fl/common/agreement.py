@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import numbers
 import struct
 
 from cryptography.exceptions import InvalidSignature
@@ -104,9 +105,13 @@ def check(plan, round: int, client_set: bytes, certificate, api: str) -> list[in
 
 
 def verify_one(plan, member: int, signature, text: bytes) -> bool:
-    """Whether ``signature`` is ``member``'s signature on ``text`` (a statement above)."""
+    """Whether ``signature`` is ``member``'s signature on ``text`` (a statement above);
+    False for a member outside the plan (or a plan without signing keys)."""
+    keys = plan.member_signing_keys or ()
+    if isinstance(member, bool) or not isinstance(member, numbers.Integral) or not 0 <= member < len(keys):
+        return False
     try:
-        Ed25519PublicKey.from_public_bytes(plan.member_signing_keys[member]).verify(bytes(signature), text)
+        Ed25519PublicKey.from_public_bytes(keys[member]).verify(bytes(signature), text)
     except (InvalidSignature, ValueError):
         return False
     return True

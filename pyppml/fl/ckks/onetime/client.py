@@ -17,7 +17,7 @@ from pyppml.fl.ckks.onetime import ring
 from pyppml.fl.ckks.onetime.params import OneTimeParams
 from pyppml.fl.common.errors import ParameterError, ProtocolError
 from pyppml.fl.common.masks import new_keypair
-from pyppml.fl.common.messages import Kind, Message
+from pyppml.fl.common.messages import Kind, Message, check_round
 
 
 def check_update(params: OneTimeParams, update, api: str) -> np.ndarray:
@@ -91,9 +91,11 @@ class OneTimeClient:
         ParameterError
             Wrong shape, non-finite or out-of-range update.
         ProtocolError
-            A round that is not newer than the last one.
+            A round that is not newer than the last one, or not an integer in
+            1..2^32-1 (rounds travel as u32).
         """
         p = self.params
+        round = check_round(round, "OneTimeClient.upload")
         u = check_update(p, update, "OneTimeClient.upload")
         if round <= self.last_round:
             raise ProtocolError(f"OneTimeClient.upload: round is stale; expected > {self.last_round}, got {round}")

@@ -34,6 +34,11 @@ from pyppml.fl.common.masks import new_keypair
 from pyppml.fl.common.messages import SERVER, Kind, Message, ids_array, pack_ids
 
 
+def _few(parts) -> list:
+    """At most 8 entries of a list, for messages."""
+    return list(parts[:8]) + (["..."] if len(parts) > 8 else [])
+
+
 class _Round:
     def __init__(self):
         self.seeds: dict[int, list[bytes]] = {}
@@ -215,18 +220,22 @@ class OneTimeMember:
         api = "OneTimeMember.decryption_share"
         msg = self._parse(request, Kind.OT_DECRYPT)
         parts_field = bytes(msg.fields[1])
-        if len(parts_field) % 2 or not parts_field:
-            raise ProtocolError(f"{api}: parts field is malformed; expected a non-empty uint16 list, "
-                                f"got {len(parts_field)} bytes")
-        parts = np.frombuffer(parts_field, dtype="<u2").tolist()
         held = p.held_by(self.index)
+        # Cheap checks first: the parts list is at most as long as what this member holds
+        # and repeats nothing, before any work per part or per signature.
+        if len(parts_field) % 2 or not parts_field or len(parts_field) // 2 > len(held):
+            raise ProtocolError(f"{api}: parts field is malformed; expected a non-empty uint16 list of at most "
+                                f"{len(held)} parts, got {len(parts_field)} bytes")
+        parts = np.frombuffer(parts_field, dtype="<u2").tolist()
+        if len(set(parts)) != len(parts):
+            raise ProtocolError(f"{api}: parts repeat; expected distinct parts, got {_few(parts)}")
         state, key_set, ids = self._client_set(msg, api)
-        bad = [m for m in parts if m not in held or m in state.answered or parts.count(m) > 1]
-        if bad:
-            raise ProtocolError(f"{api}: parts are not held by member {self.index} or already answered; "
-                                f"expected parts of {list(held)} once, got {bad}")
         if p.agreement:
             agreement.check(p, msg.round, key_set, msg.fields[2], api)
+        bad = sorted(set(parts) - set(held)) + sorted(set(parts) & state.answered)
+        if bad:
+            raise ProtocolError(f"{api}: parts are not held by member {self.index} or already answered; "
+                                f"expected parts of {_few(list(held))} once, got {_few(bad)}")
         slot = {m: held.index(m) for m in parts}
         seeds = [state.seeds[i][slot[m]] for i in ids.tolist() for m in parts]
         state.client_set = key_set  # never sign or answer for another set this round

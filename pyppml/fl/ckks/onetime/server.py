@@ -20,6 +20,7 @@ that name the members' signing keys (required when threshold < members); without
 
 from __future__ import annotations
 
+import numbers
 import time
 
 import numpy as np
@@ -30,9 +31,14 @@ from pyppml.fl.common import agreement
 from pyppml.fl.ckks.onetime import ring
 from pyppml.fl.ckks.onetime.params import OneTimeParams
 from pyppml.fl.common.errors import ProtocolError, TooFewSurvivorsError
-from pyppml.fl.common.messages import SERVER, Kind, Message, ids_array, pack_ids
+from pyppml.fl.common.messages import SERVER, Kind, Message, check_round, ids_array, pack_ids
 
 SIGNATURE_BYTES = 64  # a client's Ed25519 signature on its round key
+
+
+def _few(parts) -> list:
+    """At most 8 entries of a list, for messages."""
+    return list(parts[:8]) + (["..."] if len(parts) > 8 else [])
 
 
 class OneTimeServer:
@@ -42,7 +48,7 @@ class OneTimeServer:
     ----------
     params : OneTimeParams
     round : int
-        >= 1, increasing across the committee's rounds.
+        1..2^32-1 (it travels as u32), increasing across the committee's rounds.
     signed : bool
         Default True: uploads carry the client's Ed25519 signature on its round key
         (clients with identity keys, members with the verify keys). ``signed=False``
@@ -60,11 +66,10 @@ class OneTimeServer:
     """
 
     def __init__(self, params: OneTimeParams, round: int = 1, signed: bool = True):
-        if round < 1:
-            raise ProtocolError(f"OneTimeServer: round is out of range; expected >= 1, got {round}")
+        rnd = check_round(round, "OneTimeServer")
         params.check_committee("OneTimeServer")
         self.params = params
-        self.round = int(round)
+        self.round = rnd
         self.key_bytes = 32 + (SIGNATURE_BYTES if signed else 0)  # X25519 key (+ Ed25519 signature)
         self._uploads: dict[int, tuple[bytes, bytes, memoryview]] = {}
         self.rejected: dict[int, str] = {}
@@ -137,6 +142,8 @@ class OneTimeServer:
         return out
 
     def receive_verification(self, member: int, data) -> None:
+        """A member's list of clients whose seeds did not open; they are withdrawn."""
+        self._check_member(member, "OT_VERIFIED")
         msg = self._parse(data, Kind.OT_VERIFIED, member)
         bad = ids_array(msg.fields[0], "OneTimeServer.receive_verification", self.params.n_clients).tolist()
         for i in bad:
@@ -156,6 +163,13 @@ class OneTimeServer:
             raise TooFewSurvivorsError(f"OneTimeServer: too few clients; expected >= {self.params.min_count}, "
                                        f"got {count}")
 
+    def _check_member(self, member, kind: str) -> None:
+        """Refuse a message under a member index outside the committee, before parsing."""
+        integral = isinstance(member, numbers.Integral) and not isinstance(member, bool)
+        if not integral or not 0 <= member < self.params.members:
+            shown = int(member) if integral and abs(int(member)) < 1 << 64 else type(member).__name__
+            raise ProtocolError(f"OneTimeServer: {kind} sender is out of range; expected a member in "
+                                f"0..{self.params.members - 1}, got {shown}")
 
     def _freeze(self) -> None:
         """Fix the client set U: the uploads that survived verification."""
@@ -225,16 +239,26 @@ class OneTimeServer:
                 for j, parts in plan.items()}
 
     def receive_share(self, member: int, data) -> None:
-        """Add a member's decryption share; a share for other parts, of the wrong size,
-        with a coefficient >= q or (plans with signing keys) without the member's valid
-        signature raises ProtocolError and leaves the sum untouched."""
+        """Add a member's decryption share; a share from a member outside the committee
+        or not asked (again), for other parts, of the wrong size, with a coefficient >= q
+        or (plans with signing keys) without the member's valid signature raises
+        ProtocolError and leaves the sum untouched."""
         t0 = time.perf_counter()
         p = self.params
+        self._check_member(member, "OT_SHARE")
         msg = self._parse(data, Kind.OT_SHARE, member)
-        parts = np.frombuffer(bytes(msg.fields[0]), dtype="<u2").tolist() if len(msg.fields[0]) % 2 == 0 else None
-        if parts != self._pending.get(member):
+        field = bytes(msg.fields[0])
+        if len(field) % 2:
+            raise ProtocolError(f"OneTimeServer: share of member {member} has a malformed parts field; expected a "
+                                f"uint16 list, got {len(field)} bytes")
+        want = self._pending.get(member)
+        if want is None:
+            raise ProtocolError(f"OneTimeServer: share of member {member} was not asked for; expected a share from "
+                                f"a member with a pending request, got one from member {member} (late or repeated)")
+        parts = np.frombuffer(field, dtype="<u2")
+        if parts.size != len(want) or parts.tolist() != want:
             raise ProtocolError(f"OneTimeServer: share of member {member} answers other parts; expected "
-                                f"{self._pending.get(member)}, got {parts}")
+                                f"{_few(want)}, got {_few(parts[:9].tolist())}")
         if len(msg.fields[1]) != p.blocks * p.block_bytes:
             raise ProtocolError(f"OneTimeServer: share of member {member} has the wrong size; expected "
                                 f"{p.blocks * p.block_bytes} bytes, got {len(msg.fields[1])}")
@@ -259,14 +283,29 @@ class OneTimeServer:
         ------
         TooFewSurvivorsError
             Some key part was never answered.
+        ProtocolError
+            An entry of the decoded sum (padding included) exceeds what the accepted
+            clients can sum to, ``len(accepted) * max_abs_value`` plus 4 times the
+            decryption error bound 2^-precision_bits: a share or upload was altered.
         """
         p = self.params
         if not self.accepted or len(self._answered) != len(p.parts):
             missing = [m for m in range(len(p.parts)) if m not in self._answered]
             raise TooFewSurvivorsError(f"OneTimeServer.finish: key parts are unanswered; expected all "
-                                       f"{len(p.parts)}, missing {missing}")
+                                       f"{len(p.parts)}, missing {_few(missing)}")
         t0 = time.perf_counter()
         n = p.poly_degree
         out = np.concatenate([ring.decode_block(p, self._total[t * n:(t + 1) * n]) for t in range(p.blocks)])
         self.seconds += time.perf_counter() - t0
+        # Every accepted entry is within max_abs_value (the clients check it) and the
+        # decryption error within 2^-precision_bits (7 standard deviations): a sum beyond
+        # 4 times that is no sum of uploads. An altered share or upload (which the
+        # messages' check trailer cannot see when whoever altered it rewrote the message)
+        # decodes to values near q / scale, far beyond it.
+        bound = len(self.accepted) * p.max_abs_value * (1 + 2.0 ** -40) + 4 * 2.0 ** -p.precision_bits
+        over = int(np.count_nonzero(~(np.abs(out) <= bound)))
+        if over:
+            raise ProtocolError(f"OneTimeServer.finish: the decoded sum is out of range (a share or upload altered "
+                                f"on its way); expected |entry| <= {bound:.6g} ({len(self.accepted)} clients of "
+                                f"max_abs_value {p.max_abs_value:g}), got {over} entries beyond it")
         return out[:p.dim]
