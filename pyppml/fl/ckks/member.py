@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import numbers
 import struct
 
 import numpy as np
@@ -22,6 +23,7 @@ from pyppml.fl.ckks.uploads import upload_payload, uploads_digest
 
 MAX_ROUND = (1 << 63) - 1
 MAX_PENDING_ROUNDS = 64  # rounds a member certified but has not yet answered
+MAX_SMUDGING_BITS = 120  # the core's range of flooding widths, 0..120
 
 
 def key_id_from_crs(crs: bytes) -> int:
@@ -241,30 +243,50 @@ class CommitteeMember:
         Raises
         ------
         ProtocolError, TooFewSurvivorsError
-            From :meth:`verified_sum`, a missing or invalid certificate, or uploads other
-            than those this member certified this round; nothing is decrypted then.
+            From :meth:`verified_sum`, a missing or invalid certificate, uploads other
+            than those this member certified this round, ``smudging_bits`` that is not an
+            integer in ``self.smudging_bits``..120, or ``parts`` that are not distinct
+            integers it holds; nothing is decrypted then, and the round stays answerable.
         """
         api = "CommitteeMember.decryption_share"
-        if self.smudging_bits is None or int(smudging_bits) < self.smudging_bits:
+        # Every argument is checked before the round is used up: a refused request leaves
+        # the member able to answer the genuine one.
+        if isinstance(smudging_bits, bool) or not isinstance(smudging_bits, numbers.Integral):
+            raise ProtocolError(f"{api}: smudging_bits is not an integer; expected an integer in "
+                                f"{self.smudging_bits}..{MAX_SMUDGING_BITS}, got {type(smudging_bits).__name__}")
+        bits = int(smudging_bits)
+        shown = bits if abs(bits) < 1 << 64 else f"an integer of {bits.bit_length()} bits"
+        if self.smudging_bits is None or bits < self.smudging_bits:
             raise ProtocolError(f"{api}: smudging_bits is below the member's planned flooding; expected >= "
-                                f"{self.smudging_bits}, got {smudging_bits!r}")
-        parts = self.parts if parts is None else [int(p) for p in parts]
-        if not parts or len(set(parts)) != len(parts) or any(p not in self._parts for p in parts):
+                                f"{self.smudging_bits}, got {shown}")
+        if bits > MAX_SMUDGING_BITS:
+            raise ProtocolError(f"{api}: smudging_bits is out of range; expected {self.smudging_bits}.."
+                                f"{MAX_SMUDGING_BITS}, got {shown}")
+        if parts is None:
+            parts = self.parts
+        else:
+            parts = list(parts)
+            if any(isinstance(q, bool) or not isinstance(q, numbers.Integral) for q in parts):
+                raise ProtocolError(f"{api}: parts are not integers; expected a non-empty subset of {self.parts}, got "
+                                    f"types {sorted({type(q).__name__ for q in parts})}")
+            parts = [int(q) for q in parts]
+        if not parts or len(set(parts)) != len(parts) or any(q not in self._parts for q in parts):
             raise ProtocolError(f"{api}: parts are not distinct parts this member holds; expected a non-empty subset "
-                                f"of {self.parts}, got {parts}")
+                                f"of {self.parts}, got {parts[:8]}{'...' if len(parts) > 8 else ''}")
         uploads = list(uploads)
         sums = self.verified_sum(uploads, round)
         agreement.check(self.plan, int(round), uploads_digest(uploads), certificate, api)
         self._claim(uploads, round, api)
-        self.last_round = int(round)
-        self._signed = {r: d for r, d in self._signed.items() if r > self.last_round}
         out = []
         for ct in sums:
             q = np.array(self.ctx.coeff_moduli[:ct.level + 1], dtype=np.uint64)[:, None]
             total = None
             for part in parts:
-                share = np.array(self.ctx._native.decryption_share(self._parts[part], ct._native,
-                                                                    int(smudging_bits)).coeffs, copy=True)
+                share = np.array(self.ctx._native.decryption_share(self._parts[part], ct._native, bits).coeffs,
+                                 copy=True)
                 total = share if total is None else (total + share) % q
             out.append(total)
+        # One answer per round: recorded once every share is computed.
+        self.last_round = int(round)
+        self._signed = {r: d for r, d in self._signed.items() if r > self.last_round}
         return out

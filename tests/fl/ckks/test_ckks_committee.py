@@ -401,6 +401,30 @@ def test_member_refuses_parts_twice_or_not_held(two_of_three, keys):
     assert member.last_round < rnd  # nothing answered: the round is still open
 
 
+def test_refused_request_leaves_the_round_answerable(two_of_three, keys):
+    """Review rev6 L3: smudging_bits = 121 passed the member's own check, used up the round
+    (last_round, the pruned certificates), then failed in the core (0..120), so the
+    genuine request for the round was refused; parts=[1.5] was read as part 1. Widths
+    out of range, non-integer widths and parts are now refused before any state changes,
+    and the genuine request is answered."""
+    com = two_of_three
+    rnd = _Rounds.next()
+    ups = _uploads(com, keys[:3], [np.full(8, 0.25)] * 3, rnd)
+    cert = com.certify(ups, rnd)
+    member = com.members[HONEST_1]
+    for bits, match in ((121, "out of range"), (10**30, "out of range"), (float(com.smudging_bits), "not an integer"),
+                        (True, "not an integer")):
+        with pytest.raises(fl.ProtocolError, match=match):
+            member.decryption_share(ups, rnd, bits, None, cert)
+    part = member.parts[0]
+    for parts in ([part + 0.5], [float(part)], [True]):
+        with pytest.raises(fl.ProtocolError, match="not integers"):
+            member.decryption_share(ups, rnd, com.smudging_bits, parts, cert)
+    assert member.last_round < rnd
+    assert member.decryption_share(ups, rnd, com.smudging_bits, None, cert)
+    assert member.last_round == rnd
+
+
 def test_member_refuses_a_smaller_flooding_width(committee, keys):
     """Review: the member took its smudging width from the requester, and 0 gave out the
     exact decryption noise (max error 5e-15). It now refuses anything below its plan."""
