@@ -56,14 +56,17 @@ from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_pa
 from pyppml.ckks import Context
 from pyppml.ckks.ciphertext import Ciphertext
 from pyppml.fl.ckks.committee import CkksCommittee
+from pyppml.fl.ckks.member import MAX_ROUND
 from pyppml.fl.ckks.uploads import encrypt_update, sign_upload, upload_payload
 from pyppml.fl.common.errors import ParameterError
 from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
+from pyppml.fl.flower.config import config_bytes, config_round
 from pyppml.fl.flower.policy import ClientPolicy
 from pyppml.fl.flower.updates import add_client_noise, client_update, sum_width
 
 CKKS_MODE = "ckks"
 CKKS_TENSOR_TYPE = "pyppml-ckks"
+MAX_CONTEXT_BYTES = 1 << 20  # a context's bytes name its parameters only (hundreds of bytes)
 
 
 _CONTEXTS: dict[bytes, Context] = {}
@@ -93,7 +96,8 @@ def check_ckks_round(cfg, policy: ClientPolicy | None, identity_key) -> Context:
     if identity_key is None:
         raise ValueError("pyppml ckks client: identity_key is missing; expected the client's Ed25519 key pinned "
                          "at the committee (SecAggNumPyClient(identity_key=...) or node config pyppml-identity-key)")
-    return _context(bytes(cfg["pyppml_ckks_ctx"]), policy)
+    config_round(cfg, hi=MAX_ROUND)  # checked before training: signed as u64 with the upload
+    return _context(config_bytes(cfg, "pyppml_ckks_ctx", MAX_CONTEXT_BYTES), policy)
 
 
 def ckks_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:

@@ -405,10 +405,10 @@ def pyppml_mod(msg: Message, context: Context, call_next) -> Message:
     ``pyppml-committee-keys`` (hex of the one-time plan's pin) pins the one-time
     committee, as ``SecAggNumPyClient(committee_keys=...)`` does; the entries of
     :meth:`ClientPolicy.from_node_config` (``pyppml-min-noise-multiplier``,
-    ``pyppml-max-clip``, ``pyppml-min-clients``, ``pyppml-ckks-context-sha256``) set the
-    client's policy, as ``SecAggNumPyClient(policy=...)`` does; ``pyppml-identity-key``
-    (hex of the raw 32-byte Ed25519 private key) signs CKKS uploads, as
-    ``SecAggNumPyClient(identity_key=...)`` does.
+    ``pyppml-max-clip``, ``pyppml-min-clients``, ``pyppml-ckks-context-sha256``,
+    ``pyppml-max-clients``) set the client's policy, as ``SecAggNumPyClient(policy=...)``
+    does; ``pyppml-identity-key`` (hex of the raw 32-byte Ed25519 private key) signs CKKS
+    uploads, as ``SecAggNumPyClient(identity_key=...)`` does.
     """
     if msg.metadata.message_type != MessageType.TRAIN or msg.has_error():
         return call_next(msg, context)

@@ -80,9 +80,11 @@ from pyppml.fl.common import agreement
 from pyppml.fl.ckks.onetime import OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
 from pyppml.fl.dp_fedavg import NOISE_TAIL
 from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
-from pyppml.fl.common.messages import Kind, Message
+from pyppml.fl.common.messages import Kind, Message, check_round
 from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
-from pyppml.fl.flower.onetime_pin import SECURITY_LEVELS, committee_pin, config_pin, params_from_config, split_keys
+from pyppml.fl.flower.config import MAX_CLIENTS, config_bytes, config_float, config_int, config_round
+from pyppml.fl.flower.onetime_pin import (SECURITY_LEVELS, U63, committee_pin, config_pin, params_from_config,
+                                          split_keys)
 from pyppml.fl.flower.updates import add_client_noise, client_update, sum_width
 
 ONETIME_MODE = "ckks-onetime"
@@ -295,16 +297,22 @@ class OneTimeCkksStrategy(AveragingStrategy):
         that tells them, or it could pin its own plan)."""
         return config_pin(self._config(self._member_keys()))
 
+    def _no_round(self, server_round: int, error: str) -> dict:
+        return {"round": self._agg_round, "server_round": server_round, "accepted": [], "rejected": {},
+                "failed": {}, "member_failures": {}, "error": error}
+
     def configure_fit(self, server_round, parameters, client_manager):
         proxies = self.select(client_manager)
         self._agg_round += 1
         self._server = None
         try:
+            check_round(self._agg_round, "OneTimeCkksStrategy")  # rounds travel as u32
             keys = self._member_keys()
+        except ProtocolError as err:  # no round number left, or malformed committee keys: no round
+            self.history.append(self._no_round(server_round, str(err)))
+            return []
         except Exception as err:  # an unreachable committee: no round
-            self.history.append({"round": self._agg_round, "server_round": server_round, "accepted": [],
-                                 "rejected": {}, "failed": {}, "member_failures": {},
-                                 "error": f"committee public keys unavailable: {err}"})
+            self.history.append(self._no_round(server_round, f"committee public keys unavailable: {err}"))
             return []
         self._server = OneTimeServer(self.params, self._agg_round, signed=self.client_keys is not None)
         self._index = {p.cid: i for i, p in enumerate(proxies)}
@@ -416,21 +424,22 @@ def onetime_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
         if pinned is not None and not hmac.compare_digest(config_pin(cfg), pinned):
             raise ProtocolError("pyppml onetime client: the plan differs from the pinned one; expected the plan, "
                                 "committee keys and DP settings this node was given out of band")
+        rnd = config_round(cfg)  # u32, checked before anything is built or trained
         params = params_from_config(cfg)
-        dim, weighted = int(cfg["pyppml_dim"]), bool(cfg.get("pyppml_weighted", False))
-        clip, nm = float(cfg["pyppml_clip"]), float(cfg["pyppml_noise"])
+        dim, weighted = config_int(cfg, "pyppml_dim", 1, U63), bool(cfg.get("pyppml_weighted", False))
+        clip, nm = config_float(cfg, "pyppml_clip"), config_float(cfg, "pyppml_noise")
         if params.dim != sum_width(dim, weighted, nm):
             raise ParameterError(f"pyppml onetime client: the plan's dim does not match the model; expected "
                                  f"{sum_width(dim, weighted, nm)}, got {params.dim}")
         if not 0 < clip <= params.max_abs_value or not (math.isfinite(nm) and nm >= 0):
             raise ParameterError(f"pyppml onetime client: clip or noise is out of range; expected 0 < clip <= "
                                  f"max_abs_value {params.max_abs_value} and noise >= 0, got {clip}, {nm}")
-        rnd, session = int(cfg["pyppml_round"]), params.session
+        session = params.session
         last = last_rounds.get(session, 0)
         if rnd <= last:
             raise ProtocolError(f"pyppml onetime client: round is stale; expected > {last}, got {rnd}")
-        index, identity = int(cfg["pyppml_index"]), None
-        pinned_clients = bytes(cfg.get("pyppml_ot_client_keys", b""))
+        index, identity = config_int(cfg, "pyppml_index", 0, params.n_clients - 1), None
+        pinned_clients = config_bytes(cfg, "pyppml_ot_client_keys", 32 * params.n_clients, default=b"")
         if pinned_clients:  # signed round: this client's index is its key's place in the list
             if state.identity_key is None:
                 raise ParameterError("pyppml onetime client: identity_key is missing; expected the client's Ed25519 "
@@ -442,7 +451,8 @@ def onetime_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
                 raise ProtocolError("pyppml onetime client: identity key is not among the round's client keys; "
                                     "expected the committee's list of pinned client keys to hold it")
             index, identity = found[0], state.identity_key
-        client = OneTimeClient(index, params, split_keys(bytes(cfg["pyppml_ot_keys"])), identity)
+        client = OneTimeClient(index, params, split_keys(config_bytes(cfg, "pyppml_ot_keys", 32 * params.members)),
+                               identity)
         client.last_round = last  # upload refuses rounds <= last as well
     except (ValueError, KeyError, TypeError) as err:  # a bad config: refuse before training
         return _fail(err if isinstance(err, ValueError) else ProtocolError(f"pyppml onetime client: config is "
@@ -462,7 +472,7 @@ def onetime_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
     return FitRes(Status(Code.OK, ""), Parameters([upload], ONETIME_TENSOR_TYPE), 1, {})
 
 
-register(ClientProtocol(ONETIME_MODE, ONETIME_TENSOR_TYPE, lambda cfg: int(cfg["pyppml_n"]), onetime_client_fit,
-                        lambda cfg: int(cfg["pyppml_ot_min_clients"])))
+register(ClientProtocol(ONETIME_MODE, ONETIME_TENSOR_TYPE, lambda cfg: config_int(cfg, "pyppml_n", 2, MAX_CLIENTS),
+                        onetime_client_fit, lambda cfg: config_int(cfg, "pyppml_ot_min_clients", 0, MAX_CLIENTS)))
 
 __all__ = ["LocalCommittee", "OneTimeCkksStrategy", "committee_pin", "config_pin", "onetime_client_fit"]

@@ -35,6 +35,11 @@ class ClientPolicy:
     ckks_context_sha256 : str, optional
         Hex SHA-256 of the only CKKS context bytes the client encrypts under (collective
         key mode); another context from the server is refused.
+    max_clients : int, optional
+        Most clients a round may be sized for. The SecAgg+ client builds the neighbour
+        graph over all of them and the one-time client reads a key per client, so a
+        server's count sets the client's memory; without it the bound is
+        ``pyppml.fl.flower.config.MAX_CLIENTS`` (2^20), which every client applies.
 
     Raises
     ------
@@ -56,6 +61,7 @@ class ClientPolicy:
     max_clip: float = math.inf
     min_clients: int = 1
     ckks_context_sha256: str | None = None
+    max_clients: int | None = None
 
     def __post_init__(self):
         api = "ClientPolicy"
@@ -68,6 +74,10 @@ class ClientPolicy:
                 or self.min_clients < 1:
             raise ParameterError(f"{api}: min_clients is out of range; expected an integer >= 1, got "
                                  f"{self.min_clients}")
+        m = self.max_clients
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < self.min_clients):
+            raise ParameterError(f"{api}: max_clients is out of range; expected None or an integer >= min_clients "
+                                 f"({self.min_clients}), got {m!r}")
         h = self.ckks_context_sha256
         if h is not None:
             try:
@@ -82,14 +92,16 @@ class ClientPolicy:
     @classmethod
     def from_node_config(cls, node_config) -> "ClientPolicy | None":
         """The policy of a Flower node config (keys ``pyppml-min-noise-multiplier``,
-        ``pyppml-max-clip``, ``pyppml-min-clients``, ``pyppml-ckks-context-sha256``);
-        None when it sets none of them."""
+        ``pyppml-max-clip``, ``pyppml-min-clients``, ``pyppml-ckks-context-sha256``,
+        ``pyppml-max-clients``); None when it sets none of them."""
         cfg = node_config or {}
-        keys = ("pyppml-min-noise-multiplier", "pyppml-max-clip", "pyppml-min-clients", "pyppml-ckks-context-sha256")
+        keys = ("pyppml-min-noise-multiplier", "pyppml-max-clip", "pyppml-min-clients", "pyppml-ckks-context-sha256",
+                "pyppml-max-clients")
         if not any(k in cfg for k in keys):
             return None
+        most = cfg.get(keys[4])
         return cls(float(cfg.get(keys[0], 0.0)), float(cfg.get(keys[1], math.inf)), int(cfg.get(keys[2], 1)),
-                   cfg.get(keys[3]))
+                   cfg.get(keys[3]), None if most is None else int(most))
 
     def check(self, noise_multiplier: float, clip: float, n_clients: int, least_clients: int | None = None) -> None:
         """Refuse a round config that weakens the policy. ``least_clients``: the fewest
@@ -108,6 +120,8 @@ class ClientPolicy:
             raise ParameterError(f"{api}: clip is too large; expected <= {self.max_clip}, got {clip}")
         if n < self.min_clients:
             raise ParameterError(f"{api}: n_clients is too small; expected >= {self.min_clients}, got {n}")
+        if self.max_clients is not None and n > self.max_clients:
+            raise ParameterError(f"{api}: n_clients is too large; expected <= {self.max_clients}, got {n}")
         if self.min_noise_multiplier > 0:
             effective = nm * math.sqrt(min(self.min_clients, n) / n) if n > 0 and nm > 0 else 0.0
             if not effective >= self.min_noise_multiplier:

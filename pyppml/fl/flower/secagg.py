@@ -28,6 +28,7 @@ from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivo
 from pyppml.fl.common.messages import Kind
 from pyppml.fl.dp_fedavg import quantized_noise
 from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
+from pyppml.fl.flower.config import MAX_CLIENTS, config_bytes, config_float, config_int
 from pyppml.fl.flower.updates import client_update
 from pyppml.fl.secagg.client import SecAggClient
 from pyppml.fl.secagg.params import SecAggParams, default_neighbours
@@ -157,8 +158,14 @@ class SecAggStrategy(AveragingStrategy):
         self._proxies = dict(enumerate(proxies))
         self._agg_round = server_round
         self._user = self.round_configs(server_round, proxies)
-        self._server = SecAggServer(self.params, round=self._agg_round)
         self._failed = {}
+        try:
+            self._server = SecAggServer(self.params, round=self._agg_round)
+        except ProtocolError as err:  # no round number left (rounds travel as u32): no round
+            self._server = None
+            self.history.append({"round": self._agg_round, "survivors": [], "rejected": {}, "failed": {},
+                                 "error": str(err)})
+            return []
         start = self._server.start()
         return self._instructions("advertise", {i: start for i in self._proxies})
 
@@ -205,13 +212,20 @@ class SecAggStrategy(AveragingStrategy):
                               server_round, all_failures)
 
 
+def params_field(cfg) -> tuple[int, int, int, int]:
+    """The round's (n_clients, dim, threshold, neighbours) from ``pyppml_params`` (32
+    bytes, four int64)."""
+    blob = config_bytes(cfg, "pyppml_params", 32, exact=32)
+    return tuple(np.frombuffer(blob, dtype="<i8").tolist())
+
+
 def round_settings(cfg) -> dict:
     """What a client fixes at a round's advertise step, where its policy is checked
     against them, and a later step of the round must repeat: the round's parameters
     (whose n_clients splits the noise), the DP and the weighting settings of the config."""
-    return {"pyppml_params": tuple(np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64).tolist()),
-            "pyppml_clip": float(cfg["pyppml_clip"]),
-            "pyppml_noise": float(cfg["pyppml_noise"]), "pyppml_weighted": bool(cfg.get("pyppml_weighted", False)),
+    return {"pyppml_params": params_field(cfg), "pyppml_clip": config_float(cfg, "pyppml_clip"),
+            "pyppml_noise": config_float(cfg, "pyppml_noise"),
+            "pyppml_weighted": bool(cfg.get("pyppml_weighted", False)),
             "pyppml_max_examples": cfg.get("pyppml_max_examples")}
 
 
@@ -233,8 +247,12 @@ def _fail(err: Exception) -> FitRes:
 def check_server_params(params: SecAggParams) -> SecAggParams:
     """What a client accepts from the server's config before it shares anything, beyond
     the honest-majority threshold that ``SecAggParams`` enforces (the server cannot send
-    ``insecure_threshold``): a neighbourhood of at least ``default_neighbours(n)`` (the
-    complete graph up to 64 clients)."""
+    ``insecure_threshold``): at most ``MAX_CLIENTS`` (2^20) clients, whose neighbour
+    graph the client builds, and a neighbourhood of at least ``default_neighbours(n)``
+    (the complete graph up to 64 clients)."""
+    if params.n_clients > MAX_CLIENTS:
+        raise ParameterError(f"pyppml flower client: n_clients is too large; expected <= {MAX_CLIENTS} (the client "
+                             f"builds the graph over all clients), got {params.n_clients}")
     k = params.neighbours
     if k < default_neighbours(params.n_clients):
         raise ParameterError(f"pyppml flower client: neighbours is below the default graph; expected >= "
@@ -261,19 +279,20 @@ def secagg_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
     ends the round."""
     live = state.live.setdefault(SECAGG_MODE, _SecAggState())
     try:
-        step, msg = str(cfg["pyppml_step"]), bytes(cfg["pyppml_msg"])
+        step = str(cfg["pyppml_step"])
         if step == "advertise":
             settings = round_settings(cfg)
             n, dim, t, k = settings["pyppml_params"]
-            client = SecAggClient(int(cfg["pyppml_index"]), check_server_params(SecAggParams(n, dim, t, k)),
-                                  last_round=live.last_round)
-            reply = client.advertise(msg)
+            params = check_server_params(SecAggParams(n, dim, t, k))
+            client = SecAggClient(config_int(cfg, "pyppml_index", 0, n - 1), params, last_round=live.last_round)
+            reply = client.advertise(config_bytes(cfg, "pyppml_msg", _max_message(params)))
             live.secagg, live.settings, live.last_round = client, settings, client.round
         elif live.secagg is None:
             raise ProtocolError(f"pyppml flower client: {step} step without a round in progress")
         else:
             _check_same_settings(live, cfg, step)
             params = live.secagg.params
+            msg = config_bytes(cfg, "pyppml_msg", _max_message(params))
             if step == "shares":
                 reply = live.secagg.share_keys(msg)
             elif step == "masked":
@@ -294,15 +313,21 @@ def secagg_client_fit(state, cfg, glob: list[np.ndarray], train) -> FitRes:
                 raise ProtocolError(f"pyppml flower client: unknown step {step[:40]!r}")
     except (KeyError, TypeError) as err:
         return _fail(ProtocolError(f"pyppml flower client: bad round config; {err!r}"))
-    except (ProtocolError, ValueError) as err:
+    except (ProtocolError, ValueError, TooFewSurvivorsError) as err:
+        # TooFewSurvivorsError: too few of this client's neighbours are left (an honest
+        # server goes on while the round as a whole has enough); it drops out.
         return _fail(err)
     return FitRes(Status(Code.OK, ""), Parameters([reply], SECAGG_TENSOR_TYPE), 1, {})
 
 
-register(ClientProtocol(SECAGG_MODE, SECAGG_TENSOR_TYPE,
-                        lambda cfg: int(np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64)[0]),
-                        secagg_client_fit,
+def _max_message(params: SecAggParams) -> int:
+    """Most bytes of a server message of a round: KEYS, the largest, carries 68 bytes
+    (with a signature 132) per member of a closed neighbourhood."""
+    return 4096 + 256 * (params.neighbours + 1)
+
+
+register(ClientProtocol(SECAGG_MODE, SECAGG_TENSOR_TYPE, lambda cfg: params_field(cfg)[0], secagg_client_fit,
                         # the threshold: the server may unmask a sum of that many survivors
-                        lambda cfg: int(np.frombuffer(bytes(cfg["pyppml_params"]), dtype=np.int64)[2])))
+                        lambda cfg: params_field(cfg)[2]))
 
 __all__ = ["SecAggStrategy", "secagg_client_fit"]

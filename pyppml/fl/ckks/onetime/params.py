@@ -171,13 +171,9 @@ class OneTimeParams:
         enters the key derivation and the associated data of the sealed seeds, so seeds
         sealed under one plan do not open under another (a server cannot hand a client a
         weaker plan, e.g. threshold 1, and have the members open its seeds)."""
-        head = struct.pack("<IQIIIIdII", 1, int(self.dim), int(self.n_clients), int(self.members), int(self.t),
-                           int(self.poly_degree), float(self.max_abs_value), int(self.precision_bits),
-                           int(self.min_count))
-        sec = struct.pack("<I", 0 if self.security is None else int(self.security))
-        keys = b"".join(self.member_signing_keys or ())
-        return hashlib.sha256(b"pyppml-fl onetime plan" + head + sec + self.session
-                              + struct.pack("<I", len(keys)) + keys).digest()
+        return plan_digest(self.n_clients, self.dim, self.members, self.t, self.poly_degree, self.precision_bits,
+                           self.max_abs_value, self.min_count, self.session, self.security,
+                           b"".join(self.member_signing_keys or ()))
 
     @property
     def min_count(self) -> int:
@@ -246,6 +242,26 @@ class OneTimeParams:
 
     def upload_bytes_estimate(self) -> int:
         return self.blocks * self.block_bytes + 32 + sum(self.blob_bytes(j) for j in range(self.members))
+
+
+def plan_digest(n_clients: int, dim: int, members: int, threshold: int, poly_degree: int, precision_bits: int,
+                max_abs_value: float, min_clients: int, session: bytes, security: int | None,
+                signing_keys: bytes) -> bytes:
+    """:attr:`OneTimeParams.digest` of a plan with these fields (``threshold`` and
+    ``min_clients`` resolved, ``signing_keys`` the members' keys joined), computed without
+    building the plan's ring: a pinned client compares it before building anything. The
+    integers must fit the digest's fields (u32, ``dim`` u64).
+
+    Raises
+    ------
+    struct.error
+        An integer that does not fit its field.
+    """
+    head = struct.pack("<IQIIIIdII", 1, int(dim), int(n_clients), int(members), int(threshold), int(poly_degree),
+                       float(max_abs_value), int(precision_bits), int(min_clients))
+    sec = struct.pack("<I", 0 if security is None else int(security))
+    return hashlib.sha256(b"pyppml-fl onetime plan" + head + sec + bytes(session)
+                          + struct.pack("<I", len(signing_keys)) + bytes(signing_keys)).digest()
 
 
 @functools.lru_cache(maxsize=None)
