@@ -73,12 +73,51 @@ def positive_float(api: str, arg: str, value) -> float:
     return float(bounded_real(api, arg, value))
 
 
+def nonnegative_float(api: str, arg: str, value) -> float:
+    """A real equal to 0 (as 0.0) or in [2^-1000, 2^1000] (as the nearest float)."""
+    expected = f"{arg} = 0 or 2**-{FLOAT_RANGE_BITS} <= {arg} <= 2**{FLOAT_RANGE_BITS}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        fail(api, arg, "is not a real number", expected, value)
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        fail(api, arg, "is not finite", expected, value)
+    if value == 0:
+        return 0.0
+    if value < 0:
+        fail(api, arg, "is negative", expected, value)
+    return positive_float(api, arg, value)
+
+
+def positive_int(api: str, arg: str, value, upper: int | None = None) -> int:
+    """An int (or NumPy integer, not bool) >= 1, and <= ``upper`` when given."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        fail(api, arg, "is not a positive integer", f"an integer {arg} >= 1", value)
+    if upper is not None and value > upper:
+        fail(api, arg, "is too large", f"{arg} <= {upper}", value)
+    return int(value)
+
+
+def check_prng(api: str, prng):
+    """None or pyppml's own ``_core.Prng`` (tests only): any other object with a
+    ``uint64`` method would choose the noise."""
+    from pyppml import _core
+
+    if prng is not None and not isinstance(prng, _core.Prng):
+        fail(api, "prng", "is not a pyppml._core.Prng", "None or a Prng (tests only)", type(prng).__name__)
+    return prng
+
+
 def probability_open(api: str, arg: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-        fail(api, arg, "is not a finite real number", "0 < delta < 1", value)
-    if not 0.0 < float(value) < 1.0:
-        fail(api, arg, "is outside (0, 1)", "0 < delta < 1", value)
-    return float(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        fail(api, arg, "is not a finite real number", f"0 < {arg} < 1", value)
+    try:
+        f = float(value)
+    except OverflowError:  # an int or Fraction past the float range: far outside (0, 1)
+        fail(api, arg, "is outside (0, 1)", f"0 < {arg} < 1", value)
+    if not math.isfinite(f):
+        fail(api, arg, "is not a finite real number", f"0 < {arg} < 1", value)
+    if not (0 < value < 1 and 0.0 < f < 1.0):  # exact, and after rounding (1 - 2**-60 rounds to 1.0)
+        fail(api, arg, "is outside (0, 1)", f"0 < {arg} < 1", value)
+    return f
 
 
 def size(api: str, value) -> int:

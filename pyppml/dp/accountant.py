@@ -49,9 +49,26 @@ import numbers
 from dataclasses import dataclass
 from fractions import Fraction
 
-from pyppml.dp._checks import fail, positive_float, positive_real, probability_open
+from pyppml.dp._checks import bounded_real, fail, nonnegative_float, positive_float, probability_open
 
 KINDS = ("subsampled_gaussian", "gaussian", "discrete_gaussian", "laplace", "discrete_laplace", "epsilon_delta")
+
+#: Largest RDP order taken. Orders above a few hundred never give the smallest epsilon
+#: for a delta above 2**-1000; dp_accounting computes them (an order of 1e4 in
+#: milliseconds) but fails on larger ones (TypeError from gammaln at 1e300) and turns an
+#: infinite order into epsilon = 0 (a bound that is false).
+MAX_RDP_ORDER = 10_000
+
+#: Smallest noise multiplier (noise std / sensitivity) the accountant takes. Below it
+#: epsilon exceeds 1e23 at any useful delta, and dp_accounting's Rényi bounds lose
+#: their meaning long before double precision ends: a multiplier of 1e-160 at rate 0.01
+#: was reported as epsilon 0, and 1e-300 raised ZeroDivisionError.
+MIN_NOISE_MULTIPLIER = 2.0**-40
+
+#: Range of the PLD discretization interval: above 1 the privacy loss is rounded by more
+#: than a nat per step (and dp_accounting overflows at 1e6); below 1e-6 a single
+#: composition takes minutes and gigabytes.
+PLD_DISCRETIZATION_RANGE = (1e-6, 1.0)
 
 
 @dataclass(frozen=True)
@@ -126,9 +143,13 @@ class PrivacyAccountant:
         Batch sampling of the steps, which also fixes the neighbouring relation
         (``relation``): add/remove one for "poisson", replace one for "fixed".
     orders : sequence of float, optional
-        RDP orders (method "rdp" only).
+        RDP orders (method "rdp" only): a non-empty sequence of finite reals, each
+        > 1 and <= ``MAX_RDP_ORDER`` (10,000). Default: dp_accounting's (1.1 to 1024).
+        Order infinity (pure DP) is not an order here: dp_accounting turns it into
+        epsilon = 0.
     pld_discretization : float
-        Discretization interval of the PLD (method "pld" only).
+        Discretization interval of the PLD (method "pld" only), in
+        [1e-6, 1] (``PLD_DISCRETIZATION_RANGE``).
 
     Attributes
     ----------
@@ -144,7 +165,9 @@ class PrivacyAccountant:
     Raises
     ------
     ValueError (pyppml.ParameterError)
-        Unknown method or sampling, sampling "fixed" with method "pld".
+        Unknown method or sampling, sampling "fixed" with method "pld", ``orders``
+        empty or with an entry that is not a finite real in (1, 10000],
+        ``pld_discretization`` outside [1e-6, 1].
 
     Examples
     --------
@@ -176,9 +199,13 @@ class PrivacyAccountant:
         if method == "rdp":
             relation = (dp_accounting.NeighboringRelation.REPLACE_ONE if sampling == "fixed"
                         else dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE)
-            self._rdp = rdp.RdpAccountant(orders, relation)
+            self._rdp = rdp.RdpAccountant(None if orders is None else _orders(api, orders), relation)
         elif method == "pld":
             self._vdi = positive_float(api, "pld_discretization", pld_discretization)
+            lo, hi = PLD_DISCRETIZATION_RANGE
+            if not lo <= self._vdi <= hi:
+                fail(api, "pld_discretization", "is out of range", f"{lo:g} <= pld_discretization <= {hi:g}",
+                     pld_discretization)
             # Composed here from dp_accounting's public PLD constructors (the same calls its
             # PLDAccountant makes), so that (epsilon, delta) releases, which have no DpEvent,
             # compose with the rest.
@@ -203,14 +230,16 @@ class PrivacyAccountant:
         Raises
         ------
         ValueError
-            noise_multiplier not finite or <= 0, sample_rate outside (0, 1], steps < 1,
+            noise_multiplier not finite, below 2**-40 (``MIN_NOISE_MULTIPLIER``) or
+            above 2**1000, sample_rate outside (0, 1] or below 2**-1000, steps < 1,
             sizes missing or not 1 <= batch_size <= dataset_size for fixed batches, or
             given for Poisson sampling.
         """
         import dp_accounting
 
         api = "dp.PrivacyAccountant.step"
-        nm = positive_float(api, "noise_multiplier", noise_multiplier)
+        nm = _multiplier(api, "noise_multiplier", positive_float(api, "noise_multiplier", noise_multiplier),
+                         noise_multiplier)
         k = _count(api, "steps", steps)
         event = dp_accounting.GaussianDpEvent(nm)
         if self.sampling == "poisson":
@@ -259,12 +288,14 @@ class PrivacyAccountant:
         Raises
         ------
         ValueError (pyppml.ParameterError)
-            sigma or l2_sensitivity not finite or <= 0, count < 1, integer_shift with a
+            sigma or l2_sensitivity not finite or outside [2**-1000, 2**1000],
+            sigma / l2_sensitivity below 2**-40, count < 1, integer_shift with a
             non-integer sensitivity.
         """
         api = "dp.PrivacyAccountant.record_gaussian"
         s = positive_float(api, "sigma", sigma)
         sens = _sensitivity(api, "l2_sensitivity", l2_sensitivity, integer_shift)
+        _multiplier(api, "sigma", s / float(sens), sigma)
         k = _count(api, "count", count)
         kind = "discrete_gaussian" if integer_shift else "gaussian"
         charge = Charge(mechanism, kind, s, float(sens), None, 0.0, 1.0, k)
@@ -298,13 +329,16 @@ class PrivacyAccountant:
         Raises
         ------
         ValueError (pyppml.ParameterError)
-            scale or sensitivity not finite or <= 0, count < 1, integer_shift with a
+            scale or sensitivity not finite or outside [2**-1000, 2**1000], epsilon =
+            sensitivity / scale above 2**1000, count < 1, integer_shift with a
             non-integer sensitivity.
         """
         api = "dp.PrivacyAccountant.record_laplace"
-        b = positive_real(api, "scale", scale)
+        b = bounded_real(api, "scale", scale)
         sens = _sensitivity(api, "sensitivity", sensitivity, integer_shift)
         k = _count(api, "count", count)
+        if Fraction(sens) / b > 2**1000:
+            fail(api, "scale", "is too small for the sensitivity", "sensitivity / scale <= 2**1000", scale)
         eps = float(Fraction(sens) / b)
         kind = "discrete_laplace" if integer_shift else "laplace"
         charge = Charge(mechanism, kind, float(b), float(sens), eps, 0.0, 1.0, k)
@@ -369,11 +403,10 @@ class PrivacyAccountant:
         Raises
         ------
         ValueError
-            epsilon not finite or < 0.
+            epsilon not a real, not finite, < 0, or outside [2**-1000, 2**1000] when
+            not 0.
         """
-        eps = float(epsilon)
-        if not eps >= 0.0 or eps == float("inf"):
-            fail("dp.PrivacyAccountant.get_delta", "epsilon", "is not finite and >= 0", "epsilon >= 0", epsilon)
+        eps = nonnegative_float("dp.PrivacyAccountant.get_delta", "epsilon", epsilon)
         if self.method == "rdp":
             return float(self._rdp.get_delta(eps))
         return float(self._pld.get_delta_for_epsilon(eps))
@@ -413,8 +446,39 @@ def _count(api: str, arg: str, value) -> int:
     return int(value)
 
 
+def _orders(api: str, orders) -> list[float]:
+    """RDP orders as floats: a non-empty sequence of finite reals in (1, MAX_RDP_ORDER]."""
+    expected = f"a non-empty sequence of finite reals in (1, {MAX_RDP_ORDER}]"
+    if isinstance(orders, (str, bytes)) or not hasattr(orders, "__len__") or not hasattr(orders, "__iter__"):
+        fail(api, "orders", "is not a sequence", expected, type(orders).__name__)
+    if len(orders) == 0:
+        fail(api, "orders", "is empty", expected, orders)
+    out = []
+    for order in orders:
+        if isinstance(order, bool) or not isinstance(order, numbers.Real):
+            fail(api, "orders", "has an entry that is not a real number", expected, order)
+        try:
+            f = float(order)
+        except OverflowError:
+            f = math.inf
+        if not math.isfinite(f):
+            fail(api, "orders", "has an entry that is not finite", expected, order)
+        if not 1.0 < f <= MAX_RDP_ORDER:
+            fail(api, "orders", "has an entry out of range", expected, order)
+        out.append(f)
+    return out
+
+
+def _multiplier(api: str, arg: str, ratio: float, value) -> float:
+    """A noise multiplier (std / sensitivity) of at least MIN_NOISE_MULTIPLIER."""
+    if ratio < MIN_NOISE_MULTIPLIER:
+        fail(api, arg, "is too small for the accountant",
+             "noise std / sensitivity >= 2**-40 (epsilon above 1e23 below it)", value)
+    return ratio
+
+
 def _sensitivity(api: str, arg: str, value, integer_shift: bool) -> Fraction:
-    sens = positive_real(api, arg, value)
+    sens = bounded_real(api, arg, value)
     if integer_shift and sens.denominator != 1:
         fail(api, arg, "is not an integer", f"an integer {arg} with integer_shift=True", value)
     return sens

@@ -32,7 +32,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from pyppml import ParameterError
-from pyppml.dp._checks import fail, positive_float, private_values, probability_open
+from pyppml.dp._checks import fail, nonnegative_float, positive_float, private_values, probability_open
 from pyppml.dp.accountant import PrivacyAccountant
 from pyppml.dp.calibration import calibrate_noise_multiplier
 from pyppml.dp.clipping import clip_l2
@@ -299,9 +299,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
             fail(api, "batch_size", "is not a positive integer", "batch_size >= 1", self.batch_size)
         p["clip"] = positive_float(api, "clip", self.clip)
         p["learning_rate"] = positive_float(api, "learning_rate", self.learning_rate)
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, numbers.Real) or not (
-                math.isfinite(self.alpha) and self.alpha >= 0):
-            fail(api, "alpha", "is not a finite real >= 0", "alpha >= 0", self.alpha)
+        p["alpha"] = nonnegative_float(api, "alpha", self.alpha)
         p["data_norm"] = None if self.data_norm is None else positive_float(api, "data_norm", self.data_norm)
         if p["method"] == "objective" and p["data_norm"] is None:
             fail(api, "data_norm", "is required by method='objective'", "a public bound on the rows' L2 norm", None)
@@ -369,7 +367,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         for accountant in (fit_spent, acc):
             charge_steps(accountant, nm, steps, n, batch, self.sampling)
         w = dp_sgd(grads, np.zeros(Xb.shape[1]), n, steps=steps, batch_size=batch, clip=p["clip"],
-                   noise_multiplier=nm, learning_rate=p["learning_rate"], l2_penalty=float(self.alpha),
+                   noise_multiplier=nm, learning_rate=p["learning_rate"], l2_penalty=p["alpha"],
                    sampling=self.sampling, prng=prng)
         self.noise_multiplier_ = nm
         self.n_iter_ = steps
@@ -395,7 +393,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         # Rows into the unit ball: features / data_norm, then the intercept column, / sqrt(2).
         scale = math.sqrt(2.0) if self.fit_intercept else 1.0
         Z = self._design(X / p["data_norm"]) / scale
-        lam = max(float(self.alpha), 1.0 / math.sqrt(n))
+        lam = max(p["alpha"], 1.0 / math.sqrt(n))
         v = fit_objective_perturbation(Z, 2.0 * y - 1.0, p["epsilon"], lam, prng=prng)
         w = v / scale
         w[: X.shape[1]] /= p["data_norm"]

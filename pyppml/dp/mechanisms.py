@@ -27,6 +27,8 @@ with the noise it really adds and the sensitivity in grid units, rounding includ
 from __future__ import annotations
 
 import math
+import numbers
+import sys
 import warnings
 from fractions import Fraction
 
@@ -40,6 +42,10 @@ _MAX_GRID_INDEX = 2**52  # |output / step| stays an exact float64 integer
 # Default and largest |bound| in grid steps: the noise (scale <= 2**40, sigma < 2**31)
 # crosses the remaining 2**51 steps with probability below exp(-2**11).
 _MAX_BOUND_INDEX = 2**51
+# Largest grid step: the grid's 2**52 steps (bounds, outputs) stay finite floats. A
+# coarser step made the default bounds +-inf, so clamping did nothing and an infinite
+# input came out as +-inf, with RuntimeWarnings only when it was there.
+_MAX_STEP = math.ldexp(1.0, 1023 - 52)
 
 
 def default_granularity(sensitivity, count: int, norm: str = "l1") -> float:
@@ -47,12 +53,39 @@ def default_granularity(sensitivity, count: int, norm: str = "l1") -> float:
     sensitivity / (count * 1024) (L1) or sensitivity / (sqrt(count) * 1024) (L2), so that
     rounding inflates the sensitivity by at most 1/1024.
 
+    Raises
+    ------
+    ValueError (pyppml.ParameterError)
+        sensitivity not finite or outside [2**-1000, 2**1000], count not an integer
+        >= 1, norm not "l1" or "l2", or a step above 2**971 (the grid's 2**52 steps
+        would pass the float range).
+
     >>> default_granularity(1.0, 1)
     0.0009765625
     """
+    api = "dp.default_granularity"
+    sens = positive_float(api, "sensitivity", sensitivity)
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+        fail(api, "count", "is not a positive integer", "an integer count >= 1", count)
+    if norm not in ("l1", "l2"):
+        fail(api, "norm", "is unknown", "'l1' or 'l2'", norm)
+    return _default_step(api, "sensitivity", sens, int(count), norm, sensitivity)
+
+
+def _default_step(api, arg, sens: float, count: int, norm: str, shown_sensitivity) -> float:
+    """default_granularity for a checked sensitivity in [2**-1000, 2**1000], refused
+    under ``api``'s name, naming the sensitivity argument ``arg``, when the step is
+    subnormal or past ``_MAX_STEP``."""
     spread = count if norm == "l1" else math.sqrt(count)
-    k = math.floor(math.log2(float(sensitivity) / (max(spread, 1.0) * 1024.0)))
-    return math.ldexp(1.0, k)
+    ratio = sens / (max(spread, 1.0) * 1024.0)
+    if ratio < sys.float_info.min:  # a subnormal (or zero) step: no grid of 2**52 steps
+        fail(api, arg, "is too small for the default grid",
+             f"{arg} / (1024 count) >= 2**-1022, or an explicit granularity", shown_sensitivity)
+    step = math.ldexp(1.0, math.frexp(ratio)[1] - 1)  # exact: ratio = m 2**e with m in [0.5, 1)
+    if step > _MAX_STEP:
+        fail(api, arg, "is too large for the default grid",
+             f"{arg} / (1024 count) < 2**972, or an explicit granularity <= 2**971", shown_sensitivity)
+    return step
 
 
 def _round_up(value: Fraction) -> Fraction:
@@ -89,12 +122,18 @@ def _warn_inflation(api, granularity, inflated: float, sens: float, d: int, norm
             f"{norm!r}) = {default_granularity(sens, d, norm):g}", GranularityWarning, stacklevel=3)
 
 
-def _step(api, granularity, sensitivity, count, norm) -> float:
+def _step(api, granularity, sensitivity: float, count, norm, shown_sensitivity) -> float:
+    """The grid step: ``granularity`` (a power of two <= 2**971) or the default one for
+    the checked ``sensitivity`` (L1 "sensitivity" or "l2_sensitivity", by ``norm``)."""
     if granularity is None:
-        return default_granularity(sensitivity, count, norm)
+        arg = "sensitivity" if norm == "l1" else "l2_sensitivity"
+        return _default_step(api, arg, sensitivity, count, norm, shown_sensitivity)
     g = positive_float(api, "granularity", granularity)
     if math.frexp(g)[0] != 0.5:
         fail(api, "granularity", "is not a power of two", "2**k for an integer k", granularity)
+    if g > _MAX_STEP:
+        fail(api, "granularity", "is too large", "granularity <= 2**971 (2**52 grid steps within the float range)",
+             granularity)
     return g
 
 
@@ -191,7 +230,7 @@ def laplace_mechanism(values, sensitivity, epsilon, *, bounds=None, granularity=
     eps = bounded_real(api, "epsilon", epsilon)
     x, integer = private_values(api, values)
     d = max(x.size, 1)
-    step = _step(api, granularity, float(sens), d, "l1")
+    step = _step(api, granularity, float(sens), d, "l1", sensitivity)
     steps = _steps(api, "sensitivity", sens, step, sensitivity)
     lo, hi = _bounds(api, bounds, step)
     if _unmoved_by_rounding(integer, step, lo, hi):
@@ -264,7 +303,7 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, bounds=None, g
     dlt = probability_open(api, "delta", delta)
     x, integer = private_values(api, values)
     d = max(x.size, 1)
-    step = _step(api, granularity, float(sens), d, "l2")
+    step = _step(api, granularity, float(sens), d, "l2", l2_sensitivity)
     grid_sens = float(_steps(api, "l2_sensitivity", sens, step, l2_sensitivity))
     lo, hi = _bounds(api, bounds, step)
     if not _unmoved_by_rounding(integer, step, lo, hi):
@@ -350,7 +389,7 @@ def grid_gaussian_mechanism(values, l2_sensitivity, noise_multiplier, *, bounds=
     mult = bounded_real(api, "noise_multiplier", noise_multiplier)
     x, integer = private_values(api, values)
     d = max(x.size, 1)
-    step = _step(api, granularity, float(sens), d, "l2")
+    step = _step(api, granularity, float(sens), d, "l2", l2_sensitivity)
     grid_sens = _steps(api, "l2_sensitivity", sens, step, l2_sensitivity)  # exact: step is a power of two
     lo, hi = _bounds(api, bounds, step)
     if not _unmoved_by_rounding(integer, step, lo, hi):

@@ -9,10 +9,21 @@ positive the regulariser is raised by Delta = c / (n (e^(epsilon/4) - 1)) - lam 
 epsilon' = epsilon / 2. b has density proportional to exp(-epsilon' ||b|| / 2): its norm
 is Gamma(d, 2 / epsilon') and its direction uniform.
 
-The noise vector is drawn with floating point from CSPRNG uniforms (53 bits each): the
-release is a minimiser, not the noise added to a value, so the low-bit attacks on
-textbook float samplers [Mironov 2012] do not apply as such; the proof also assumes the
-exact minimiser, which L-BFGS reaches to ~1e-10 in gradient norm here.
+The proof needs the law of ||b|| to have the Gamma density on all of [0, inf): for an
+output whose implied b under D is large, the implied b' under a neighbour D' is up to 2
+longer and must stay possible. The norm is therefore (2 / epsilon') times a sum of d
+Exp(1) draws, each an integer part K plus a fractional part F: K is geometric,
+P(K = k) = (1 - e^-1) e^-k on every k >= 0 (exact: the non-negative draws of the exact
+discrete Laplace sampler of scale 1 [CKS20]), so the support is unbounded; F has density
+e^-f / (1 - e^-1) on [0, 1) (inversion of a 53-bit CSPRNG uniform). A float -log(U) from
+one 53-bit uniform, as before, stops at 54 ln 2: an output at that edge under D was
+impossible under D', so the release was not pure DP (delta ~2^-54).
+
+The rest is floating point, as in every implementation of the paper: F, the direction
+(Box-Muller on 53-bit uniforms) and the minimiser, which L-BFGS reaches to ~1e-10 in
+gradient norm (the proof assumes the exact one). The release is a minimiser, not noise
+added to a value, so the low-bit attacks on textbook float samplers [Mironov 2012] do
+not apply as such.
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ import math
 import numpy as np
 
 from pyppml import _core
-from pyppml.dp._checks import fail
+from pyppml.dp._checks import check_prng, fail, positive_float, positive_int
 
 CURVATURE = 0.25  # sup |l''| of the logistic loss
 
@@ -33,14 +44,47 @@ def _uniform_open(prng, size: int) -> np.ndarray:
     return (bits.astype(np.float64) + 0.5) * 2.0**-53
 
 
+def _geometric(prng, size: int) -> np.ndarray:
+    """``size`` draws of P(K = k) = (1 - e^-1) e^-k, k = 0, 1, 2, ... (every k possible):
+    the exact discrete Laplace of scale 1 conditioned on >= 0 (kept with probability
+    1 / (1 + e^-1) ~ 0.73; the number of tries depends on nothing but the CSPRNG)."""
+    parts, need = [], size
+    while need > 0:
+        draws = _core.dp_discrete_laplace(1, 1, 2 * need + 8, prng)
+        kept = draws[draws >= 0][:need]
+        parts.append(kept)
+        need -= kept.size
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def exponential_sum(count: int, prng) -> float:
+    """A sum of ``count`` independent Exp(1) draws, Gamma(count, 1), with unbounded
+    support: each draw is K + F, K geometric (``_geometric``) and F in (0, 1) with
+    density e^-f / (1 - e^-1) (by inversion, F = -log(1 - U (1 - e^-1)))."""
+    whole = _geometric(prng, count)
+    frac = -np.log1p(_uniform_open(prng, count) * np.expm1(-1.0))
+    return float(whole.sum()) + float(frac.sum())
+
+
 def perturbation_vector(dim: int, epsilon_prime: float, prng=None) -> np.ndarray:
-    """b with density proportional to exp(-epsilon' ||b|| / 2) in R^dim.
+    """b with density proportional to exp(-epsilon' ||b|| / 2) in R^dim: ||b|| ~
+    Gamma(dim, 2 / epsilon') on all of [0, inf) (``exponential_sum``), direction uniform
+    on the sphere.
+
+    Raises
+    ------
+    ValueError (pyppml.ParameterError)
+        dim not an integer >= 1, epsilon_prime not finite or outside [2**-1000,
+        2**1000], prng neither None nor a ``pyppml._core.Prng``.
 
     >>> perturbation_vector(3, 1.0).shape
     (3,)
     """
-    prng = prng or _core.Prng()
-    norm = -np.log(_uniform_open(prng, dim)).sum() * (2.0 / epsilon_prime)  # Gamma(dim, 2/eps')
+    api = "dp.perturbation_vector"
+    dim = positive_int(api, "dim", dim)
+    eps_p = positive_float(api, "epsilon_prime", epsilon_prime)
+    prng = check_prng(api, prng) or _core.Prng()
+    norm = exponential_sum(dim, prng) * (2.0 / eps_p)  # Gamma(dim, 2/eps')
     u1, u2 = _uniform_open(prng, dim), _uniform_open(prng, dim)
     direction = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * math.pi * u2)  # Box-Muller
     return norm * direction / np.linalg.norm(direction)
@@ -71,9 +115,21 @@ def fit_objective_perturbation(Z: np.ndarray, signs: np.ndarray, epsilon: float,
     epsilon : float, > 0
     lam : float, > 0
         Regulariser of the objective (Lambda in the paper).
+    prng : pyppml._core.Prng, optional
+        Only for reproducible tests.
+
+    Raises
+    ------
+    ValueError (pyppml.ParameterError)
+        Rows of Z outside the unit ball, epsilon or lam not finite or outside
+        [2**-1000, 2**1000], prng neither None nor a ``pyppml._core.Prng``.
     """
     from scipy.optimize import minimize
 
+    api = "dp.fit_objective_perturbation"
+    epsilon = positive_float(api, "epsilon", epsilon)
+    lam = positive_float(api, "lam", lam)
+    check_prng(api, prng)
     n, d = Z.shape
     if np.any(np.einsum("ij,ij->i", Z, Z) > 1.0 + 1e-12):
         fail("dp.fit_objective_perturbation", "Z", "has rows of L2 norm above 1", "rows scaled into the unit ball",

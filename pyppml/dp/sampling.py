@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from pyppml import _core
-from pyppml.dp._checks import fail, positive_real
+from pyppml.dp._checks import check_prng, fail, positive_real
 
 
 def poisson_sample(n: int, sample_rate, *, prng=None) -> np.ndarray:
@@ -28,6 +28,13 @@ def poisson_sample(n: int, sample_rate, *, prng=None) -> np.ndarray:
     sample_rate : float, in (0, 1]
     prng : pyppml._core.Prng, optional
         Only for reproducible tests; by default a fresh OS-keyed ChaCha20 stream.
+        Any other object is refused: its ``uint64`` would choose the batch.
+
+    Raises
+    ------
+    ValueError (pyppml.ParameterError)
+        n not an integer >= 0, sample_rate not a finite real in (0, 1], prng neither
+        None nor a ``pyppml._core.Prng``.
 
     Examples
     --------
@@ -38,6 +45,7 @@ def poisson_sample(n: int, sample_rate, *, prng=None) -> np.ndarray:
     api = "dp.poisson_sample"
     size = _size(api, "n", n)
     q = positive_real(api, "sample_rate", sample_rate)
+    check_prng(api, prng)
     if q > 1:
         fail(api, "sample_rate", "is above 1", "0 < sample_rate <= 1", sample_rate)
     if q == 1:
@@ -49,6 +57,13 @@ def poisson_sample(n: int, sample_rate, *, prng=None) -> np.ndarray:
 def fixed_size_sample(n: int, batch_size: int, *, prng=None) -> np.ndarray:
     """Indices of ``batch_size`` distinct examples out of n, uniformly without replacement
     (the b smallest of n independent 64-bit CSPRNG keys; ties have probability < n**2 / 2**64).
+    ``prng`` as in ``poisson_sample`` (None or a ``pyppml._core.Prng``, tests only).
+
+    Raises
+    ------
+    ValueError (pyppml.ParameterError)
+        n or batch_size not an integer, batch_size outside [1, n], prng neither None
+        nor a ``pyppml._core.Prng``.
 
     Examples
     --------
@@ -61,6 +76,7 @@ def fixed_size_sample(n: int, batch_size: int, *, prng=None) -> np.ndarray:
     b = _size(api, "batch_size", batch_size)
     if not 1 <= b <= size:
         fail(api, "batch_size", "is out of range", f"1 <= batch_size <= n = {size}", batch_size)
+    check_prng(api, prng)
     keys = (prng or _core.Prng()).uint64(size)
     return np.sort(np.argsort(keys, kind="stable")[:b])
 

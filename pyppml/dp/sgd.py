@@ -17,9 +17,10 @@ from typing import Callable
 import numpy as np
 
 from pyppml import ParameterError
+from pyppml.dp._checks import check_prng, fail, nonnegative_float, positive_float, positive_int
 from pyppml.dp.accountant import PrivacyAccountant
 from pyppml.dp.clipping import clip_l2
-from pyppml.dp.mechanisms import grid_gaussian_mechanism
+from pyppml.dp.mechanisms import check_accountant, grid_gaussian_mechanism
 from pyppml.dp.sampling import fixed_size_sample, poisson_sample
 
 
@@ -90,6 +91,18 @@ def dp_sgd(per_example_gradients: Callable[[np.ndarray, np.ndarray], np.ndarray]
     prng : pyppml._core.Prng, optional
         Only for reproducible tests: batches and noise then come from this stream.
 
+    Raises
+    ------
+    ValueError (pyppml.ParameterError)
+        Before anything is charged or drawn: n_examples, steps or batch_size not an
+        integer >= 1 (steps <= 2**32, n_examples and batch_size <= 2**53;
+        batch_size <= n_examples for fixed batches); clip,
+        noise_multiplier or learning_rate not finite or outside [2**-1000, 2**1000];
+        l2_penalty not 0 or in that range; sampling not "poisson" or "fixed" (a typo
+        ran the fixed path); initial not a finite 1-D array; accountant not a
+        PrivacyAccountant with this sampling; prng neither None nor a
+        ``pyppml._core.Prng``. During the run: a gradient of the wrong shape.
+
     Examples
     --------
     >>> import numpy as np
@@ -100,7 +113,34 @@ def dp_sgd(per_example_gradients: Callable[[np.ndarray, np.ndarray], np.ndarray]
     >>> w.shape
     (2,)
     """
-    w = np.array(initial, dtype=np.float64)
+    api = "dp.dp_sgd"
+    if sampling not in ("poisson", "fixed"):
+        fail(api, "sampling", "is unknown", "'poisson' or 'fixed'", sampling)
+    # Caps far above any real run: the loop runs `steps` times, a batch draw takes
+    # n_examples CSPRNG words, and n / b must be an exact float.
+    n_examples = positive_int(api, "n_examples", n_examples, 2**53)
+    steps = positive_int(api, "steps", steps, 2**32)
+    batch_size = positive_int(api, "batch_size", batch_size, 2**53)
+    if sampling == "fixed" and batch_size > n_examples:
+        fail(api, "batch_size", "exceeds n_examples", f"batch_size <= {n_examples} with sampling='fixed'", batch_size)
+    clip = positive_float(api, "clip", clip)
+    noise_multiplier = positive_float(api, "noise_multiplier", noise_multiplier)
+    learning_rate = positive_float(api, "learning_rate", learning_rate)
+    l2_penalty = nonnegative_float(api, "l2_penalty", l2_penalty)
+    check_accountant(api, accountant)
+    if accountant is not None and accountant.sampling != sampling:
+        fail(api, "accountant", "samples batches differently", f"an accountant with sampling={sampling!r}",
+             accountant.sampling)
+    check_prng(api, prng)
+    if not callable(per_example_gradients):
+        fail(api, "per_example_gradients", "is not callable", "a function (weights, indices) -> gradients",
+             type(per_example_gradients).__name__)
+    try:
+        w = np.array(initial, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(api, "initial", "is not an array of numbers", "a finite 1-D array", type(initial).__name__)
+    if w.ndim != 1 or not np.all(np.isfinite(w)):
+        fail(api, "initial", "is not a finite 1-D array", "a finite 1-D array (public)", f"shape {w.shape}")
     q = min(1.0, batch_size / n_examples)
     sensitivity = clip if sampling == "poisson" else 2.0 * clip
     divisor = q * n_examples if sampling == "poisson" else batch_size

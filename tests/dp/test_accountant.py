@@ -8,7 +8,7 @@ import dp_exact
 import pytest
 from dp_accounting import pld, rdp
 
-from pyppml import dp
+from pyppml import ParameterError, dp
 
 N, BATCH, NOISE, EPOCHS, DELTA = 60000, 256, 1.1, 60, 1e-5
 Q = BATCH / N
@@ -142,3 +142,74 @@ def test_count_k_is_charged_as_k_releases(method, kind):
         assert got <= exact + K * 1e-4
     else:
         assert got == pytest.approx(_rdp_reference(kind, K), rel=1e-9)
+
+
+# -- review 6: what the accountant takes ------------------------------------------------------
+
+@pytest.mark.parametrize("orders", [[2, 4, 8, 16, 32, 64, math.inf], [math.inf], [], [1.0], [0.5], [math.nan],
+                                    [2, math.nan, 64], [2, 4, 8, 1e300], [2, 10_001], "2468", 5.0, [True, 3]],
+                         ids=["default_plus_inf", "inf", "empty", "one", "below_one", "nan", "nan_inside", "1e300",
+                              "above_cap", "string", "scalar", "bool"])
+def test_rdp_orders_are_checked(orders):
+    """Review 6, MEDIUM-1: orders went to dp_accounting unchecked. Appending order infinity
+    ('pure DP') to the default list made 1000 DP-SGD steps at multiplier 1, q = 0.01 report
+    epsilon 0.0 (16.0 with the default orders); NaN and 1.0 gave inf, [] and 1e300 crashed
+    with unrelated errors. Now a ParameterError naming orders, at construction."""
+    with pytest.raises(ParameterError, match=r"^dp\.PrivacyAccountant: orders "):
+        dp.PrivacyAccountant("rdp", orders=orders)
+
+
+def test_rdp_orders_in_range_are_used():
+    """Finite orders in (1, 10000] are taken, as a list, a tuple or an array, and give
+    dp_accounting's epsilon for those orders."""
+    import numpy as np
+
+    orders = [1.5, 2, 4, 8, 16, 32, 64, 10_000]
+    ref = rdp.RdpAccountant(orders)
+    ref.compose(dp_accounting.SelfComposedDpEvent(
+        dp_accounting.PoissonSampledDpEvent(0.01, dp_accounting.GaussianDpEvent(1.0)), 1000))
+    for given in (orders, tuple(orders), np.array(orders)):
+        acc = dp.PrivacyAccountant("rdp", orders=given)
+        acc.step(1.0, 0.01, 1000)
+        assert acc.get_epsilon(1e-5) == pytest.approx(ref.get_epsilon(1e-5), rel=1e-12)
+        assert acc.get_epsilon(1e-5) > 1.0
+
+
+@pytest.mark.parametrize("call,arg", [
+    (lambda a: a.step(1e-300, 0.01), "noise_multiplier"),
+    (lambda a: a.step(1e-160, 0.01), "noise_multiplier"),
+    (lambda a: a.step(2.0**-41, 1.0), "noise_multiplier"),
+    (lambda a: a.record_gaussian(1e-300, 1.0), "sigma"),
+    (lambda a: a.record_gaussian(1e-12, 2.0**20), "sigma"),
+], ids=["step_1e-300", "step_1e-160", "step_below_floor", "gaussian_1e-300", "gaussian_ratio"])
+def test_noise_below_the_floor_is_refused(call, arg):
+    """Review 6, LOW-5: step(noise_multiplier=1e-300) raised ZeroDivisionError inside
+    dp_accounting, and 1e-160 at rate 0.01 was reported as epsilon 0. A noise of less than
+    2**-40 sensitivities is refused by name."""
+    acc = dp.PrivacyAccountant("rdp")
+    with pytest.raises(ValueError, match=rf"^dp\.PrivacyAccountant\.\w+: {arg} is too small for the accountant"):
+        call(acc)
+    acc.step(2.0**-40, 0.01)  # the floor itself: a huge, finite epsilon
+    assert 1e20 < acc.get_epsilon(1e-5) < math.inf
+
+
+@pytest.mark.parametrize("value", [None, 10**400, -1, math.nan, math.inf, 5e-324, "1"],
+                         ids=["none", "ten_to_400", "negative", "nan", "inf", "subnormal", "string"])
+def test_get_delta_refuses_what_is_not_an_epsilon(value):
+    """Review 6, LOW-5: get_delta(None) raised TypeError and get_delta(10**400)
+    OverflowError (a bare float())."""
+    acc = dp.PrivacyAccountant()
+    acc.step(1.0, 0.01, 10)
+    with pytest.raises(ValueError, match=r"^dp\.PrivacyAccountant\.get_delta: epsilon "):
+        acc.get_delta(value)
+    assert 0 < acc.get_delta(0) <= 1 and acc.get_delta(1.0) < acc.get_delta(0)
+
+
+@pytest.mark.parametrize("value", [1e6, 10, 1.01, 1e-7, 0, -1, math.nan, math.inf, 10**400, 5e-324])
+def test_pld_discretization_out_of_range_is_refused(value):
+    """Review 6, LOW-5: pld_discretization=1e6 raised OverflowError at the first step
+    (10 gave epsilon 59.7 for 1.69). The interval is taken in [1e-6, 1]."""
+    with pytest.raises(ValueError, match=r"^dp\.PrivacyAccountant: pld_discretization "):
+        dp.PrivacyAccountant("pld", pld_discretization=value)
+    for ok in (1e-6, 1.0):
+        dp.PrivacyAccountant("pld", pld_discretization=ok)

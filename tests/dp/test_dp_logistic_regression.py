@@ -357,3 +357,75 @@ def test_bad_entries_of_any_kind_give_one_error_and_huge_rows_no_warning():
         clipped = clip_rows(X, 2.0)
         dp.DPLogisticRegression(epsilon=1.0, data_norm=2.0, epochs=1).fit(X, [0, 1, 0, 1], prng=seeded(4))
     assert np.linalg.norm(clipped[2]) == pytest.approx(2.0) and np.array_equal(clipped[0], X[0])
+
+
+# -- review 6, LOW-4: objective perturbation's noise norm has unbounded support ------------------
+
+class _ZeroWordPrng:
+    """A stand-in whose every 64-bit word is 0 (probability 2^-64 per word from the CSPRNG)."""
+
+    def uint64(self, n):
+        return np.zeros(n, dtype=np.uint64)
+
+
+@pytest.mark.parametrize("call", [
+    lambda p: perturbation_vector(1, 1.0, p),
+    lambda p: __import__("pyppml.dp.objective_perturbation", fromlist=["x"]).fit_objective_perturbation(
+        np.full((4, 1), 0.5), np.array([1.0, -1.0, 1.0, -1.0]), 1.0, 0.1, prng=p),
+    lambda p: poisson_sample(10, 0.5, prng=p),
+    lambda p: fixed_size_sample(10, 3, prng=p),
+], ids=["perturbation_vector", "fit_objective_perturbation", "poisson_sample", "fixed_size_sample"])
+def test_a_stand_in_prng_is_refused(call):
+    """Review 6, LOW-4: these took any object with a uint64 method as prng (the stub chose
+    the noise and the batches); only pyppml's _core.Prng is taken, as in local DP."""
+    with pytest.raises(ParameterError, match=r": prng is not a pyppml\._core\.Prng; expected None or a Prng"):
+        call(_ZeroWordPrng())
+    call(seeded(7))  # the real one is accepted
+
+
+def test_objective_perturbation_norm_reaches_past_the_old_bound(monkeypatch):
+    """Review 6, LOW-4: the norm was -log(U) summed over d 53-bit uniforms, at most
+    2 d 54 ln 2 / eps'. With d = 1, n = 50, epsilon 1, lambda 0.1 (eps' = 0.9024) that
+    is 82.95; an output whose implied b under D is 82.95 needs |b'| = 83.95 under a
+    neighbour D' (one label flipped: the gradient moves by 1), which the sampler could
+    not produce: probability ~2^-54 under D, 0 under D', so not pure DP. The norm is now
+    (2 / eps') (K + F) with K geometric on all integers >= 0 (exact discrete Laplace
+    draws kept when >= 0): the K a large b' needs is drawn with positive probability,
+    here forced, and the norm then passes 83.95. The old sampler never read those draws."""
+    from pyppml.dp import objective_perturbation as op
+
+    eps_p, _ = privacy_split(1.0, 50, 0.1)
+    old_bound = 2 * 54 * math.log(2) / eps_p
+    needed_under_neighbour = old_bound + 1.0
+    assert old_bound == pytest.approx(82.9546, abs=1e-4)
+    k = math.ceil(needed_under_neighbour * eps_p / 2)  # K + F >= k: the norm is >= 2 k / eps'
+
+    class ForcedCore:
+        Prng = _core.Prng
+
+        @staticmethod
+        def dp_discrete_laplace(sn, sd, size, prng):
+            return np.full(size, k, dtype=np.int64)
+
+    monkeypatch.setattr(op, "_core", ForcedCore)
+    b = perturbation_vector(1, eps_p, seeded(8))
+    assert abs(b[0]) >= needed_under_neighbour > old_bound
+
+
+def test_objective_perturbation_norm_parts_have_their_laws():
+    """The integer part K is geometric, P(K = k) = (1 - e^-1) e^-k (chi-square over
+    k = 0..9 and the tail, at 1e-6), and K + F is Exp(1) (KS at 1e-6): the norm's law is
+    exactly Gamma(d, 2 / eps'), with unbounded support."""
+    from scipy.stats import chi2, expon, kstest
+
+    from pyppml.dp.objective_perturbation import _geometric, exponential_sum
+
+    n = 200_000
+    ks = _geometric(seeded(9), n)
+    p = (1 - math.exp(-1)) * np.exp(-np.arange(10.0))
+    expected = np.append(p, 1 - p.sum()) * n
+    observed = np.append(np.bincount(np.minimum(ks, 10), minlength=11)[:10], np.sum(ks >= 10))
+    assert np.sum((observed - expected) ** 2 / expected) < chi2.isf(FALSE_FAILURE, 10)
+    prng = seeded(10)
+    sums = np.array([exponential_sum(1, prng) for _ in range(50_000)])
+    assert kstest(sums, expon.cdf).pvalue > FALSE_FAILURE

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from pyppml import ParameterError, _core, dp
+from pyppml.dp.objective_perturbation import perturbation_vector
+from pyppml.dp.sgd import dp_sgd
 
 
 @pytest.mark.parametrize(
@@ -155,3 +157,84 @@ def test_not_finite_only_for_values_that_are_not_finite():
             positive_real("api", "x", value)
     for value in (np.float32(0.5), np.float64(0.5), 0.5, 1, np.uint8(3), 10**400):
         assert positive_real("api", "x", value) > 0
+
+
+# -- review 6, LOW-5: every API x {0, -1, nan, inf, 10**400, 5e-324} ----------------------------
+
+BAD = {"zero": 0, "negative": -1, "nan": math.nan, "inf": math.inf, "ten_to_400": 10**400, "subnormal": 5e-324}
+
+
+def _grads(w, idx):
+    return np.ones((len(idx), 2))
+
+
+def _dp_sgd(**kw):
+    args = dict(steps=1, batch_size=10, clip=1.0, noise_multiplier=1.0, learning_rate=0.1)
+    n = kw.pop("n_examples", 100)
+    args.update(kw)
+    return dp_sgd(_grads, np.zeros(2), n, **args)
+
+
+def _stepped():
+    acc = dp.PrivacyAccountant()
+    acc.step(1.0, 0.01, 10)
+    return acc
+
+
+# (api, argument, call, values for which it is not an error)
+LOW5 = [
+    ("dp.default_granularity", "sensitivity", lambda v: dp.default_granularity(v, 1), ()),
+    ("dp.PrivacyAccountant.step", "noise_multiplier", lambda v: dp.PrivacyAccountant().step(v, 0.01), ()),
+    ("dp.PrivacyAccountant.step", "sample_rate", lambda v: dp.PrivacyAccountant().step(1.0, v), ()),
+    ("dp.PrivacyAccountant.record_gaussian", "sigma", lambda v: dp.PrivacyAccountant().record_gaussian(v, 1.0), ()),
+    ("dp.PrivacyAccountant.record_laplace", "scale", lambda v: dp.PrivacyAccountant().record_laplace(v, 1.0), ()),
+    ("dp.PrivacyAccountant.get_delta", "epsilon", lambda v: _stepped().get_delta(v), ("zero",)),
+    ("dp.PrivacyAccountant", "pld_discretization", lambda v: dp.PrivacyAccountant("pld", pld_discretization=v), ()),
+    ("dp.calibrate_noise_multiplier", "tolerance",
+     lambda v: dp.calibrate_noise_multiplier(1.0, 1e-5, steps=10, sample_rate=0.1, tolerance=v), ("subnormal",)),
+    ("dp.dp_sgd", "steps", lambda v: _dp_sgd(steps=v), ()),
+    ("dp.dp_sgd", "n_examples", lambda v: _dp_sgd(n_examples=v), ()),
+    ("dp.dp_sgd", "batch_size", lambda v: _dp_sgd(batch_size=v), ()),
+    ("dp.dp_sgd", "clip", lambda v: _dp_sgd(clip=v), ()),
+    ("dp.dp_sgd", "noise_multiplier", lambda v: _dp_sgd(noise_multiplier=v), ()),
+    ("dp.dp_sgd", "learning_rate", lambda v: _dp_sgd(learning_rate=v), ()),
+    ("dp.dp_sgd", "l2_penalty", lambda v: _dp_sgd(l2_penalty=v), ("zero",)),
+    ("dp.DPLogisticRegression", "delta", lambda v: dp.DPLogisticRegression(delta=v).fit([[0.0], [1.0]], [0, 1]),
+     ("subnormal",)),
+    ("dp.DPLogisticRegression", "alpha", lambda v: dp.DPLogisticRegression(alpha=v).fit([[0.0], [1.0]], [0, 1]),
+     ("zero",)),
+    ("dp.perturbation_vector", "epsilon_prime", lambda v: perturbation_vector(2, v), ()),
+]
+
+
+@pytest.mark.parametrize("value", BAD.values(), ids=BAD.keys())
+@pytest.mark.parametrize("api,arg,call,valid", LOW5, ids=[f"{a}.{b}" for a, b, _, _ in LOW5])
+def test_every_parameter_is_refused_by_name(api, arg, call, valid, value):
+    """Review 6, LOW-5: these raised ZeroDivisionError (step at 1e-300, dp_sgd with
+    n_examples 0), OverflowError (get_delta(10**400), alpha and delta 10**400, the
+    accountant's Fractions), TypeError, 'math domain error' (default_granularity(5e-324)),
+    hung (calibrate_noise_multiplier at tolerance <= 0, LOW-6) or ran on (dp_sgd with
+    steps -1 returned the start, a NaN learning rate NaN weights). Each is now a one-line
+    ParameterError '<api>: <argument> ...'."""
+    name = next(k for k, v in BAD.items() if v is value)
+    if name in valid:
+        call(value)
+        return
+    with pytest.raises(ParameterError) as info:
+        call(value)
+    msg = str(info.value)
+    assert msg.startswith(f"{api}: {arg} "), msg
+    assert "\n" not in msg and len(msg) < 250, msg
+
+
+def test_dp_sgd_refuses_an_unknown_sampling_and_a_mismatched_accountant():
+    """Review 6, LOW-5: sampling='Poisson' (a typo) ran the fixed-batch path at
+    sensitivity 2C; an accountant sampling otherwise was charged the wrong analysis."""
+    with pytest.raises(ParameterError, match=r"^dp\.dp_sgd: sampling is unknown; expected 'poisson' or 'fixed'"):
+        _dp_sgd(sampling="Poisson")
+    with pytest.raises(ParameterError, match=r"^dp\.dp_sgd: accountant samples batches differently"):
+        _dp_sgd(sampling="poisson", accountant=dp.PrivacyAccountant(sampling="fixed"))
+    with pytest.raises(ParameterError, match=r"^dp\.dp_sgd: batch_size exceeds n_examples"):
+        _dp_sgd(sampling="fixed", batch_size=101)
+    acc = dp.PrivacyAccountant()
+    assert _dp_sgd(accountant=acc).shape == (2,) and acc.steps == 1

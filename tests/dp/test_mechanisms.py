@@ -335,3 +335,46 @@ def test_granularity_warning_names_the_inflation_and_the_remedy():
         dp.laplace_mechanism(np.arange(10.0), 1.0, 1.0)
         dp.laplace_mechanism(np.arange(10), 1.0, 1.0, granularity=1.0)
         dp.gaussian_mechanism(np.zeros(4), 1.0, 1.0, 1e-5, granularity=2.0**-6)  # 64 + 2 steps: x1.03
+
+
+# -- review 6, LOW-3: the grid stays inside the float range --------------------------------------
+
+@pytest.mark.parametrize("call,arg", [
+    (lambda: dp.laplace_mechanism([1.0], 1.0, 1.0, granularity=2.0**1000), "granularity"),
+    (lambda: dp.laplace_mechanism([1.0], 1.0, 1.0, granularity=2.0**972), "granularity"),
+    (lambda: dp.grid_gaussian_mechanism([1.0], 1.0, 1.0, granularity=2.0**972), "granularity"),
+    (lambda: dp.gaussian_mechanism([1.0], 1.0, 1.0, 1e-5, granularity=2.0**972), "granularity"),
+    (lambda: dp.laplace_mechanism([1.0], 1e308, 1.0), "sensitivity"),
+    (lambda: dp.laplace_mechanism([1.0], 2.0**1000, 1.0), "sensitivity"),
+    (lambda: dp.grid_gaussian_mechanism([1.0], 2.0**1000, 1.0), "l2_sensitivity"),
+    (lambda: dp.default_granularity(2.0**1000, 1), "sensitivity"),
+    (lambda: dp.default_granularity(5e-324, 1), "sensitivity"),
+], ids=["laplace_g1000", "laplace_g972", "grid_g972", "gauss_g972", "laplace_sens_1e308", "laplace_sens_2e1000",
+        "grid_sens_2e1000", "default_2e1000", "default_subnormal"])
+def test_a_grid_past_the_float_range_is_refused(call, arg):
+    """Review 6, LOW-3: at a step of 2**973 or more (given, or the default for a
+    sensitivity near 1e296 and above) the default bounds were +-inf, so nothing was
+    clamped and an infinite input came out as +-inf (told apart from every finite input
+    with certainty), off the grid, with RuntimeWarnings only when it was there. A step
+    with step * 2**52 past the float range is refused, naming granularity, or the
+    sensitivity when the step is the default."""
+    with pytest.raises(ParameterError) as info:
+        call()
+    assert f": {arg} " in str(info.value), str(info.value)
+
+
+def test_the_coarsest_grid_clamps_infinite_inputs_without_warnings():
+    """At the largest step taken (2**971) an infinite input is clamped like any other:
+    the outputs are finite multiples of the step, and no warning depends on the input."""
+    import warnings
+
+    step = 2.0**971
+    for mechanism in (lambda x: dp.laplace_mechanism(x, 1.0, 1.0, granularity=step),
+                      lambda x: dp.grid_gaussian_mechanism(x, 1.0, 1.0, granularity=step)):
+        for x in ([math.inf], [-math.inf], [1e308], [0.0], [math.nan]):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                warnings.simplefilter("ignore", dp.GranularityWarning)  # public: the step is coarse
+                y = mechanism(x)
+            assert np.all(np.isfinite(y)) and on_grid(y, step), (x, y)
+            assert abs(y[0]) <= 2.0**52 * step
