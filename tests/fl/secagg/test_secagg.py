@@ -912,16 +912,22 @@ def test_masked_input_flipped_in_transit_rejects_its_client():
     assert np.abs(q.decode(total) - np.sum([ups[i] for i in (0, 1, 3, 4)], axis=0)).max() < 1e-5
 
 
+def _advertised(p):
+    """A server and p.n_clients clients after every client's ADVERTISE."""
+    server = fl.SecAggServer(p)
+    start = server.start()
+    clients = [fl.SecAggClient(i, p) for i in range(p.n_clients)]
+    for i, c in enumerate(clients):
+        server.receive(i, c.advertise(start))
+    return server, start, clients
+
+
 def test_client_id_outside_the_round_is_refused_and_the_round_goes_on():
     """Review rev6 L1: an ADVERTISE under id n_clients was accepted in unsigned rounds and
     advance() then failed the round with IndexError. It is refused (ProtocolError), not
     recorded, and advance() sends KEYS to the real clients."""
     p = fl.SecAggParams(5, 3)
-    server = fl.SecAggServer(p)
-    start = server.start()
-    clients = [fl.SecAggClient(i, p) for i in range(5)]
-    for i, c in enumerate(clients):
-        server.receive(i, c.advertise(start))
+    server, start, clients = _advertised(p)
     stray = fl.SecAggClient(4, p).advertise(start)
     for bad in (5, 1000, -1):
         with pytest.raises(fl.ProtocolError, match="client is out of range"):
@@ -954,11 +960,7 @@ def test_client_treats_a_low_order_neighbour_as_dropped():
     """Review rev6 L4: a KEYS message carrying a low-order key (from a server that does not
     reject it) no longer aborts the client: that neighbour gets no share and no mask."""
     p = fl.SecAggParams(5, 3)
-    server = fl.SecAggServer(p)
-    start = server.start()
-    clients = [fl.SecAggClient(i, p) for i in range(5)]
-    for i, c in enumerate(clients):
-        server.receive(i, c.advertise(start))
+    server, start, clients = _advertised(p)
     keys = server.advance()[0]
 
     def edit(fields):
