@@ -147,8 +147,6 @@ def _mul_fixed_locally(x, y, f):
     fp = FixedPoint(f)
     ex, ey = fp.encode(x), fp.encode(y)
     a, b = rand(ex.size), rand(ex.size)
-    x0, x1 = split(ex)
-    y0, y1 = split(ey)
     a0, a1 = split(a)
     b0, b1 = split(b)
     c0, c1 = split(a * b)
