@@ -317,11 +317,7 @@ def _budget_job(bits):
 
 def test_largest_smudging_bits_runs_end_to_end_with_the_documented_budget():
     hi = he_triples.max_smudging_bits()
-    out = run_local({0: _budget_job(hi), 1: _budget_job(hi)}, timeout=20, deadline=60)
-    for i, o in out.items():
-        assert o.ok, f"party {i}: {o.error_type}: {o.message}"
-    (a0, b0, c0), budgets = out[0].value
-    (a1, b1, c1), _ = out[1].value
+    ((a0, b0, c0), budgets), ((a1, b1, c1), _) = _run({0: _budget_job(hi), 1: _budget_job(hi)}, deadline=60)
     np.testing.assert_array_equal((a0 + a1) * (b0 + b1), c0 + c1)
     assert budgets and min(budgets) >= he_triples.RETURN_BUDGET_BITS, budgets
 
