@@ -96,6 +96,14 @@ def positive_int(api: str, arg: str, value, upper: int | None = None) -> int:
     return int(value)
 
 
+def sampling_rate(api: str, arg: str, value) -> float:
+    """A sampling rate in (0, 1] (at least 2^-1000, positive_float) as a float."""
+    q = positive_float(api, arg, value)
+    if q > 1.0:
+        fail(api, arg, "is above 1", f"0 < {arg} <= 1", value)
+    return q
+
+
 def check_prng(api: str, prng):
     """None or pyppml's own ``_core.Prng`` (tests only): any other object with a
     ``uint64`` method would choose the noise."""

@@ -49,7 +49,8 @@ import numbers
 from dataclasses import dataclass
 from fractions import Fraction
 
-from pyppml.dp._checks import bounded_real, fail, nonnegative_float, positive_float, probability_open
+from pyppml.dp._checks import (bounded_real, fail, nonnegative_float, positive_float, positive_int, probability_open,
+                               sampling_rate)
 
 KINDS = ("subsampled_gaussian", "gaussian", "discrete_gaussian", "laplace", "discrete_laplace", "epsilon_delta")
 
@@ -240,20 +241,18 @@ class PrivacyAccountant:
         api = "dp.PrivacyAccountant.step"
         nm = _multiplier(api, "noise_multiplier", positive_float(api, "noise_multiplier", noise_multiplier),
                          noise_multiplier)
-        k = _count(api, "steps", steps)
+        k = positive_int(api, "steps", steps)
         event = dp_accounting.GaussianDpEvent(nm)
         if self.sampling == "poisson":
             if dataset_size is not None or batch_size is not None:
                 fail(api, "batch_size", "is only for sampling='fixed'", "sample_rate alone", batch_size)
             if sample_rate is None:
                 fail(api, "sample_rate", "is missing", "0 < sample_rate <= 1", sample_rate)
-            q = positive_float(api, "sample_rate", sample_rate)
-            if q > 1.0:
-                fail(api, "sample_rate", "is above 1", "0 < sample_rate <= 1", sample_rate)
+            q = sampling_rate(api, "sample_rate", sample_rate)
             if q < 1.0:
                 event = dp_accounting.PoissonSampledDpEvent(q, event)
         else:
-            n, b = (_count(api, "dataset_size", dataset_size), _count(api, "batch_size", batch_size))
+            n, b = (positive_int(api, "dataset_size", dataset_size), positive_int(api, "batch_size", batch_size))
             if b > n:
                 fail(api, "batch_size", "exceeds dataset_size", f"batch_size <= {n}", batch_size)
             q = b / n
@@ -296,7 +295,7 @@ class PrivacyAccountant:
         s = positive_float(api, "sigma", sigma)
         sens = _sensitivity(api, "l2_sensitivity", l2_sensitivity, integer_shift)
         _multiplier(api, "sigma", s / float(sens), sigma)
-        k = _count(api, "count", count)
+        k = positive_int(api, "count", count)
         kind = "discrete_gaussian" if integer_shift else "gaussian"
         charge = Charge(mechanism, kind, s, float(sens), None, 0.0, 1.0, k)
         if self.method == "rdp":
@@ -336,7 +335,7 @@ class PrivacyAccountant:
         api = "dp.PrivacyAccountant.record_laplace"
         b = bounded_real(api, "scale", scale)
         sens = _sensitivity(api, "sensitivity", sensitivity, integer_shift)
-        k = _count(api, "count", count)
+        k = positive_int(api, "count", count)
         if Fraction(sens) / b > 2**1000:
             fail(api, "scale", "is too small for the sensitivity", "sensitivity / scale <= 2**1000", scale)
         eps = float(Fraction(sens) / b)
@@ -372,7 +371,7 @@ class PrivacyAccountant:
         dlt = 0.0 if isinstance(delta, numbers.Real) and not isinstance(delta, bool) and delta == 0 else None
         if dlt is None:
             dlt = probability_open(api, "delta", delta)
-        k = _count(api, "count", count)
+        k = positive_int(api, "count", count)
         if self.method == "rdp":
             if dlt > 0.0:
                 fail(api, "delta", "> 0 has no Rényi-DP curve for method 'rdp'",
@@ -438,12 +437,6 @@ class PrivacyAccountant:
         # An epsilon-DP release has Rényi divergence <= epsilon at every order: the zCDP
         # event with rho = 0, xi = epsilon carries exactly that bound.
         self._rdp.compose(dp_accounting.ZCDpEvent(0.0, eps), k)
-
-
-def _count(api: str, arg: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        fail(api, arg, "is not a positive integer", f"{arg} >= 1", value)
-    return int(value)
 
 
 def _orders(api: str, orders) -> list[float]:

@@ -32,7 +32,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from pyppml import ParameterError
-from pyppml.dp._checks import fail, nonnegative_float, positive_float, private_values, probability_open
+from pyppml.dp._checks import fail, nonnegative_float, positive_float, positive_int, private_values, probability_open
 from pyppml.dp.accountant import PrivacyAccountant
 from pyppml.dp.calibration import calibrate_noise_multiplier
 from pyppml.dp.clipping import clip_l2
@@ -295,8 +295,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
             p["epochs"] = positive_float(api, "epochs", self.epochs)
             if p["epochs"] > MAX_EPOCHS:  # a typo (1e9) would run for days
                 fail(api, "epochs", "is too large", f"0 < epochs <= {MAX_EPOCHS}", self.epochs)
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1:
-            fail(api, "batch_size", "is not a positive integer", "batch_size >= 1", self.batch_size)
+        positive_int(api, "batch_size", self.batch_size)
         p["clip"] = positive_float(api, "clip", self.clip)
         p["learning_rate"] = positive_float(api, "learning_rate", self.learning_rate)
         p["alpha"] = nonnegative_float(api, "alpha", self.alpha)

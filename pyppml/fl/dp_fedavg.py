@@ -72,7 +72,7 @@ import warnings
 import numpy as np
 
 from pyppml.dp import PrivacyAccountant, clip_l2, grid_gaussian_mechanism
-from pyppml.dp._checks import fail, nonnegative_float, positive_float, positive_int
+from pyppml.dp._checks import fail, nonnegative_float, positive_float, positive_int, sampling_rate
 from pyppml.dp.mechanisms import GranularityWarning, default_granularity
 from pyppml.dp.sampling import poisson_sample
 from pyppml.fl.ckks.onetime import OneTimeAggregator
@@ -249,9 +249,7 @@ class DPFedAvg:
     def _participation(self, sample_rate, sampling, population) -> tuple[float, str | None, int]:
         """(sample_rate, sampling, population), checked: sampling is None exactly at rate 1."""
         api = "DPFedAvg"
-        q = positive_float(api, "sample_rate", sample_rate)
-        if q > 1.0:
-            fail(api, "sample_rate", "is above 1", "0 < sample_rate <= 1", sample_rate)
+        q = sampling_rate(api, "sample_rate", sample_rate)
         if sampling not in (None, "poisson", "fixed"):
             fail(api, "sampling", "is unknown", "'poisson' or 'fixed'", sampling)
         pop = None if population is None else positive_int(api, "population", population, 2**62)
