@@ -369,19 +369,22 @@ class OneTimeCkksStrategy(AveragingStrategy):
             if i is None:
                 continue  # not asked this round
             tensors = res.parameters.tensors
-            if self.client_keys is not None and len(tensors) == 1:
+            upload = tensors[0] if len(tensors) == 1 else None
+            if self.client_keys is not None and upload is not None:
                 # Signed: the client's index is its place in client_keys (in the header).
+                # The server takes the parsed message: the upload is hashed once.
                 try:
-                    i = Message.from_bytes(tensors[0], Kind.OT_UPLOAD).sender
+                    upload = Message.from_bytes(upload, Kind.OT_UPLOAD)
                 except ValueError as err:
                     rejected[self._index[proxy.cid]] = f"malformed upload: {err}"
                     continue
-            if res.parameters.tensor_type != ONETIME_TENSOR_TYPE or len(tensors) != 1:
+                i = upload.sender
+            if res.parameters.tensor_type != ONETIME_TENSOR_TYPE or upload is None:
                 rejected[i] = (f"expected one {ONETIME_TENSOR_TYPE} tensor, got {len(tensors)} "
                                f"{res.parameters.tensor_type!r}")
                 continue
             try:
-                server.receive_upload(i, tensors[0])
+                server.receive_upload(i, upload)
             except ProtocolError:
                 pass  # recorded in server.rejected
         try:

@@ -85,7 +85,9 @@ class OneTimeServer:
         return Message(kind, SERVER, self.round, self.params.session, fields).to_bytes()
 
     def _parse(self, data, kind: Kind, sender: int) -> Message:
-        msg = Message.from_bytes(data, kind, checked=self.params.agreement)
+        # A caller that already parsed the bytes (to read the sender) passes the Message:
+        # the check trailer is then not hashed a second time.
+        msg = data if isinstance(data, Message) else Message.from_bytes(data, kind, checked=self.params.agreement)
         if msg.sender != sender or msg.session != self.params.session or msg.round != self.round:
             raise ProtocolError(f"OneTimeServer: {kind.name} has a foreign header; expected sender {sender}, round "
                                 f"{self.round} of this session, got sender {msg.sender}, round {msg.round}")
@@ -93,8 +95,9 @@ class OneTimeServer:
 
     # ------------------------------------------------------------------ uploads
     def receive_upload(self, client: int, data) -> None:
-        """Take a client's upload; a malformed, foreign or repeated one raises
-        ProtocolError and the client is rejected (the round goes on without it)."""
+        """Take a client's upload (its bytes, or the ``Message`` parsed from them as
+        ``Kind.OT_UPLOAD``); a malformed, foreign or repeated one raises ProtocolError
+        and the client is rejected (the round goes on without it)."""
         t0 = time.perf_counter()
         p = self.params
         try:
