@@ -52,9 +52,9 @@ Security (what is argued, not machine-checked)
   plaintexts is e_A * y (A's fresh CBD error, |e| <= 21, times the plaintext polynomial,
   coefficients < t) plus, if the scaling were floor(q/t) rather than rounded, a wrap term
   (q mod t) k with k = floor((sum x y + r) / t) coefficientwise; together below 2^134
-  (``_dependent_noise_bits``: 2 n t 21 + 3 n t^2, conservative). The rest (the encryption of
-  0, the smudging polynomial) does not depend on them. Uniform smudging on [-2^S, 2^S)
-  hides a shift of at most 2^134 per coefficient within statistical distance
+  (``he_triple_params._dependent_noise_bits``: 2 n t 21 + 3 n t^2, conservative). The
+  rest (the encryption of 0, the smudging polynomial) does not depend on them. Uniform
+  smudging on [-2^S, 2^S) hides a shift of at most 2^134 per coefficient within statistical distance
   n 2^134 / 2^(S+1) <= 2^-smudging_bits per ciphertext; S = 216 for the default 69. The
   second component c1 = c1_A * y + (pk1 u + e2) is pseudorandom under RLWE (B's secret u)
   whatever y is; the switch to two data primes afterwards is post-processing. After
@@ -95,119 +95,24 @@ NotImplementedError.
 
 from __future__ import annotations
 
-import hashlib
-import numbers
-
 import numpy as np
 
-from pyppml import ParameterError, _core
-from pyppml import ring as _ring
+from pyppml import _core
 from pyppml.mpc._random import prng
+# The protocol's parameters, their bounds and the per-batch agreement live in
+# he_triple_params.py; the public names are re-exported here, where callers look.
+from pyppml.mpc.he_triple_params import (AGREEMENT_VERSION, CBD_BOUND, COEFF_BITS, CRT_PRIMES,  # noqa: F401
+                                         DESIGN_PRODUCTS_LOG2, MASK_BITS, PLAIN_BITS, POLY_DEGREE, PRODUCT_BITS,
+                                         RETURN_BUDGET_BITS, RETURN_LIMBS, SMUDGING_BITS, SMUDGING_BITS_MIN,
+                                         SPECIAL_BITS, STATISTICAL_SECURITY, TERMS, agreement_message, check_agreement,
+                                         check_crt_room, check_smudging_bits, max_smudging_bits, plain_moduli,
+                                         smudge_width_bits, statistical_distance_bound)
 from pyppml.mpc.party import Party
 from pyppml.mpc.transport import FrameError, MsgType
 from pyppml.mpc.triples import Kind, TripleSource, layout
 
 _k = _core.mpc
 _HE_KINDS = {Kind.MUL, Kind.MATMUL, Kind.FIXED_LEFT, Kind.FIXED_LEFT_MM, Kind.FIXED_LEFT_TN}
-
-POLY_DEGREE = 1 << 14
-PLAIN_BITS = 59
-CRT_PRIMES = 4           # T = product of the plain moduli ~ 2^236 > 2^MASK_BITS + 2^PRODUCT_BITS
-COEFF_BITS = [60] * 5
-SPECIAL_BITS = [60]
-MASK_BITS = 232          # r uniform in [0, 2^232): 2^-103 per slot
-TERMS = 2                # cross products summed per slot
-PRODUCT_BITS = 129       # sum of TERMS products of 64-bit words < 2^129
-CBD_BOUND = 21           # |fresh error coefficient| <= 2 sigma^2 = 21 (CBD, sigma 3.24)
-RETURN_LIMBS = 2         # data primes left in the returned ciphertext
-SMUDGING_BITS = 69       # default: 2^-69 per returned ciphertext
-# The smallest smudging_bits accepted: the one that keeps the documented total at most
-# 2^-40 over 2^40 products (statistical_distance_bound; 68 gives 2^-40 + 2^-63).
-SMUDGING_BITS_MIN = 69
-# Noise budget (bits) the returned ciphertexts keep at the largest smudging_bits accepted
-# (max_smudging_bits): an honest reply always decrypts, with room for the bound's slack.
-RETURN_BUDGET_BITS = 10
-# Version of the per-batch agreement message (_agree); both parties must send the same.
-AGREEMENT_VERSION = 1
-# The documented guarantee: at most 2^-STATISTICAL_SECURITY in total over 2^DESIGN_PRODUCTS_LOG2
-# cross products with the defaults (module docstring, statistical_distance_bound).
-STATISTICAL_SECURITY = 40
-DESIGN_PRODUCTS_LOG2 = 40
-
-
-def plain_moduli(poly_degree: int = POLY_DEGREE) -> list[int]:
-    """The CRT batching primes (CRT_PRIMES of 59 bits, = 1 mod 2n, below every 60-bit data prime)."""
-    return _ring.find_ntt_primes(PLAIN_BITS, poly_degree, CRT_PRIMES)
-
-
-def smudge_width_bits(poly_degree: int = POLY_DEGREE, smudging_bits: int = SMUDGING_BITS) -> int:
-    """S such that smudging with coefficients uniform on [-2^S, 2^S) hides the
-    plaintext-dependent noise (< 2^_dependent_noise_bits per coefficient) within
-    statistical distance 2^-smudging_bits per ciphertext: n 2^dep / 2^(S+1) <= 2^-smudging_bits."""
-    return int(np.ceil(_dependent_noise_bits(poly_degree) + np.log2(poly_degree))) + int(smudging_bits) - 1
-
-
-def max_smudging_bits(poly_degree: int = POLY_DEGREE) -> int:
-    """Largest ``smudging_bits`` whose flooding leaves every returned ciphertext at least
-    RETURN_BUDGET_BITS of noise budget (82 at n = 2^14).
-
-    The phase noise of a reply is below 2^S (1 + 2^-80): the smudge dominates the
-    plaintext-dependent part (< 2^134) and the encryption of 0. Its invariant noise budget
-    is then at least log2(Q/t) - S - 1 bits, and the switch to two data primes keeps it
-    (the smudge scales down with Q). The data primes lie just below 2^60 and the t_j below
-    2^59, so log2(Q/t) > sum(COEFF_BITS) - PLAIN_BITS - 1 = 240. Larger values would make
-    an honest reply fail to decrypt at party 0 (measured: budget 11 bits at 82, 2 at 91,
-    a failure from 92 on).
-
-    >>> from pyppml.mpc.he_triples import max_smudging_bits
-    >>> max_smudging_bits(2**14)
-    82
-    """
-    log2_q_over_t = sum(COEFF_BITS) - PLAIN_BITS - 1
-    return log2_q_over_t - 1 - RETURN_BUDGET_BITS - smudge_width_bits(poly_degree, 0)
-
-
-def statistical_distance_bound(products: int, smudging_bits: int = SMUDGING_BITS,
-                               poly_degree: int = POLY_DEGREE) -> float:
-    """Upper bound on the statistical distance between party 0's whole view and one
-    independent of party 1's inputs, after ``products`` cross products (slots).
-
-    ceil(products / n) blocks, each returning CRT_PRIMES ciphertexts smudged to
-    2^-smudging_bits, plus 2^(PRODUCT_BITS - MASK_BITS) per slot for the mask r.
-
-    >>> from pyppml.mpc.he_triples import statistical_distance_bound
-    >>> statistical_distance_bound(2**40) <= 2.0**-40
-    True
-    """
-    blocks = -(-int(products) // int(poly_degree))
-    return blocks * CRT_PRIMES * 2.0 ** -int(smudging_bits) + int(products) * 2.0 ** (PRODUCT_BITS - MASK_BITS)
-
-
-def _dependent_noise_bits(poly_degree: int, t_bits: int = PLAIN_BITS) -> float:
-    """log2 of the bound on the phase noise that depends on B's plaintexts (docstring)."""
-    n, t = poly_degree, 2.0 ** t_bits
-    return float(np.log2(TERMS * n * t * CBD_BOUND + t * (TERMS + 1) * n * t))
-
-
-# The fields of the agreement message, in order (HeTripleSource._agreement).
-_AGREED = ("protocol versions", "poly_degree", "smudging_bits", "MASK_BITS", "CRT_PRIMES", "PLAIN_BITS",
-           "RETURN_LIMBS", "requests")
-
-
-def _check_smudging_bits(smudging_bits, poly_degree) -> int:
-    """smudging_bits as an int in [SMUDGING_BITS_MIN, max_smudging_bits]; ParameterError otherwise."""
-    try:
-        hi = max_smudging_bits(int(poly_degree))
-    except (TypeError, ValueError, OverflowError):
-        hi = max_smudging_bits()  # poly_degree itself is checked (and refused) later
-    expected = f"an int {SMUDGING_BITS_MIN} <= smudging_bits <= {hi}"
-    if isinstance(smudging_bits, bool) or not isinstance(smudging_bits, numbers.Integral):
-        raise ParameterError(f"HeTripleSource: smudging_bits is not an integer; expected {expected}, got "
-                             f"{smudging_bits!r}")
-    if not SMUDGING_BITS_MIN <= int(smudging_bits) <= hi:
-        raise ParameterError(f"HeTripleSource: smudging_bits is out of range; expected {expected}, got "
-                             f"{int(smudging_bits)}")
-    return int(smudging_bits)
 
 
 def _split_words(values: np.ndarray, t: int) -> np.ndarray:
@@ -266,20 +171,14 @@ class HeTripleSource(TripleSource):
     def __init__(self, party: Party, peer: int | None = None, fallback: TripleSource | None = None,
                  smudging_bits: int = SMUDGING_BITS, poly_degree: int = POLY_DEGREE, record_view: bool = False):
         super().__init__(party.index)
-        self.smudging_bits = _check_smudging_bits(smudging_bits, poly_degree)
+        self.smudging_bits = check_smudging_bits(smudging_bits, poly_degree)
         if party.index not in (0, 1):
             raise ValueError(f"HeTripleSource: party is not a two-party index; expected 0 or 1, got {party.index}")
         self.peer_id = 1 - party.index if peer is None else peer
         self.channel = party.channel(self.peer_id)
         self.fallback = fallback
         self.n = int(poly_degree)
-        self.moduli = plain_moduli(self.n)
-        T = 1
-        for t in self.moduli:
-            T *= t
-        if (1 << MASK_BITS) + (1 << PRODUCT_BITS) >= T:
-            raise ValueError(f"HeTripleSource: poly_degree gives CRT moduli too small for the mask; expected a "
-                             f"product above 2^{MASK_BITS + 1}, got 2^{T.bit_length() - 1}")
+        self.moduli = check_crt_room(plain_moduli(self.n))
         self.smudge_bits = smudge_width_bits(self.n, self.smudging_bits)
         self.record_view = bool(record_view)
         self.view: list = []
@@ -501,39 +400,10 @@ class HeTripleSource(TripleSource):
         return self._matmul_terms(left, right), finish
 
     # ------------------------------------------------------------------ agreement
-    def _agreement(self, rows) -> np.ndarray:
-        """This party's agreement message: the public parameters (int64) and a SHA-256
-        of them and of the requests (int64 rows)."""
-        params = np.array([AGREEMENT_VERSION, self.n, self.smudging_bits, MASK_BITS, CRT_PRIMES, PLAIN_BITS,
-                           RETURN_LIMBS, len(rows)], dtype="<i8")
-        h = hashlib.sha256(b"pyppml.mpc.HeTripleSource requests v1")
-        h.update(params.tobytes())
-        h.update(np.array(rows, dtype="<i8").reshape(len(rows), 5).tobytes())
-        return np.concatenate([params.view(np.uint8), np.frombuffer(h.digest(), dtype=np.uint8)])
-
     def _agree(self, rows) -> None:
         """Exchange the agreement messages (one round) and refuse any difference, naming it."""
-        mine = self._agreement(rows)
-        theirs = self.channel.exchange(MsgType.HE, mine)
-        peer = f"party {self.peer_id}"
-        if theirs.dtype != np.uint8 or theirs.shape != mine.shape:
-            raise FrameError(f"HeTripleSource: request digest from {peer} has the wrong form; expected uint8 "
-                             f"{mine.shape}, got {theirs.dtype} {theirs.shape}")
-        count = len(_AGREED)
-        a = mine[:8 * count].view("<i8")
-        b = np.ascontiguousarray(theirs[:8 * count]).view("<i8")
-        for name, x, y in zip(_AGREED, a.tolist(), b.tolist()):
-            if x == y:
-                continue
-            if name == "requests":
-                raise FrameError(f"HeTripleSource: the parties' requests differ; expected the same rows at both "
-                                 f"parties, got {x} rows here and {y} at {peer}")
-            raise FrameError(f"HeTripleSource: the parties' {name} differ; expected the same {name} at both "
-                             f"parties, got {x} here and {y} at {peer}")
-        if not np.array_equal(mine, theirs):
-            raise FrameError(f"HeTripleSource: the parties' requests differ; expected the same rows at both parties, "
-                             f"got digests {mine[8 * count:].tobytes().hex()[:16]}... here and "
-                             f"{theirs[8 * count:].tobytes().hex()[:16]}... at {peer}")
+        mine = agreement_message(rows, self.n, self.smudging_bits)
+        check_agreement(mine, self.channel.exchange(MsgType.HE, mine), f"party {self.peer_id}")
 
     def _produce(self, rows):
         fixed = dict(self._fixed)
