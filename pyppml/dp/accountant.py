@@ -46,89 +46,14 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-from dataclasses import dataclass
 from fractions import Fraction
 
 from pyppml.dp._checks import (bounded_real, fail, nonnegative_float, positive_float, positive_int, probability_open,
                                sampling_rate)
-
-KINDS = ("subsampled_gaussian", "gaussian", "discrete_gaussian", "laplace", "discrete_laplace", "epsilon_delta")
-
-#: Largest RDP order taken. Orders above a few hundred never give the smallest epsilon
-#: for a delta above 2**-1000; dp_accounting computes them (an order of 1e4 in
-#: milliseconds) but fails on larger ones (TypeError from gammaln at 1e300) and turns an
-#: infinite order into epsilon = 0 (a bound that is false).
-MAX_RDP_ORDER = 10_000
-
-#: Smallest noise multiplier (noise std / sensitivity) the accountant takes. Below it
-#: epsilon exceeds 1e23 at any useful delta, and dp_accounting's Rényi bounds lose
-#: their meaning long before double precision ends: a multiplier of 1e-160 at rate 0.01
-#: was reported as epsilon 0, and 1e-300 raised ZeroDivisionError.
-MIN_NOISE_MULTIPLIER = 2.0**-40
-
-#: Range of the PLD discretization interval: above 1 the privacy loss is rounded by more
-#: than a nat per step (and dp_accounting overflows at 1e6); below 1e-6 a single
-#: composition takes minutes and gigabytes.
-PLD_DISCRETIZATION_RANGE = (1e-6, 1.0)
-
-
-@dataclass(frozen=True)
-class Charge:
-    """One record of a ``PrivacyAccountant``: the noise a release really added.
-
-    Attributes
-    ----------
-    mechanism : str
-        The API that released (``"dp.count"``, ``"dp.laplace_mechanism"``, ``"step"``...).
-    kind : str
-        One of ``KINDS`` (see the module docstring for how each is composed).
-    noise : float or None
-        Laplace scale b or Gaussian sigma actually sampled, in the query's units (grid
-        steps for the grid mechanisms); None for ``epsilon_delta``.
-    sensitivity : float or None
-        The query's sensitivity in the same units (L1 for Laplace, L2 for Gaussian),
-        grid rounding included; 1 for ``subsampled_gaussian`` (noise is the multiplier).
-    epsilon : float or None
-        epsilon of a Laplace charge (sensitivity / noise) or of an ``epsilon_delta``
-        charge; None for Gaussian kinds (their epsilon depends on delta).
-    delta : float
-        delta of an ``epsilon_delta`` charge, else 0.
-    sample_rate : float
-        Batch sampling rate of a ``subsampled_gaussian`` charge, else 1.
-    count : int
-        How many times the release was repeated (steps).
-
-    Examples
-    --------
-    >>> Charge("dp.count", "discrete_laplace", noise=2.0, sensitivity=1.0, epsilon=0.5)
-    Charge(dp.count: discrete_laplace b=2 on sensitivity 1 (epsilon=0.5))
-    """
-
-    mechanism: str
-    kind: str
-    noise: float | None = None
-    sensitivity: float | None = None
-    epsilon: float | None = None
-    delta: float = 0.0
-    sample_rate: float = 1.0
-    count: int = 1
-
-    @property
-    def noise_multiplier(self) -> float | None:
-        """noise / sensitivity (None for ``epsilon_delta``)."""
-        return None if self.noise is None else self.noise / self.sensitivity
-
-    def __repr__(self) -> str:
-        reps = f", x{self.count}" if self.count != 1 else ""
-        if self.kind == "epsilon_delta":
-            return f"Charge({self.mechanism}: epsilon={self.epsilon:.6g}, delta={self.delta:.3g}{reps})"
-        name = "b" if "laplace" in self.kind else "sigma"
-        text = f"Charge({self.mechanism}: {self.kind} {name}={self.noise:.6g} on sensitivity {self.sensitivity:.6g}"
-        if self.kind == "subsampled_gaussian":
-            text += f" (sample_rate={self.sample_rate:.6g})"
-        elif self.epsilon is not None:
-            text += f" (epsilon={self.epsilon:.6g})"
-        return text + reps + ")"
+# The limits, Charge and KINDS are documented as this module's: importable from here too.
+from pyppml.dp.accountant_checks import (MAX_RDP_ORDER, MIN_NOISE_MULTIPLIER, PLD_DISCRETIZATION_RANGE,  # noqa: F401
+                                         check_multiplier, check_orders, check_pld_discretization, check_sensitivity)
+from pyppml.dp.charge import KINDS, Charge  # noqa: F401
 
 
 class PrivacyAccountant:
@@ -200,13 +125,9 @@ class PrivacyAccountant:
         if method == "rdp":
             relation = (dp_accounting.NeighboringRelation.REPLACE_ONE if sampling == "fixed"
                         else dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE)
-            self._rdp = rdp.RdpAccountant(None if orders is None else _orders(api, orders), relation)
+            self._rdp = rdp.RdpAccountant(None if orders is None else check_orders(api, orders), relation)
         elif method == "pld":
-            self._vdi = positive_float(api, "pld_discretization", pld_discretization)
-            lo, hi = PLD_DISCRETIZATION_RANGE
-            if not lo <= self._vdi <= hi:
-                fail(api, "pld_discretization", "is out of range", f"{lo:g} <= pld_discretization <= {hi:g}",
-                     pld_discretization)
+            self._vdi = check_pld_discretization(api, pld_discretization)
             # Composed here from dp_accounting's public PLD constructors (the same calls its
             # PLDAccountant makes), so that (epsilon, delta) releases, which have no DpEvent,
             # compose with the rest.
@@ -239,7 +160,7 @@ class PrivacyAccountant:
         import dp_accounting
 
         api = "dp.PrivacyAccountant.step"
-        nm = _multiplier(api, "noise_multiplier", positive_float(api, "noise_multiplier", noise_multiplier),
+        nm = check_multiplier(api, "noise_multiplier", positive_float(api, "noise_multiplier", noise_multiplier),
                          noise_multiplier)
         k = positive_int(api, "steps", steps)
         event = dp_accounting.GaussianDpEvent(nm)
@@ -293,8 +214,8 @@ class PrivacyAccountant:
         """
         api = "dp.PrivacyAccountant.record_gaussian"
         s = positive_float(api, "sigma", sigma)
-        sens = _sensitivity(api, "l2_sensitivity", l2_sensitivity, integer_shift)
-        _multiplier(api, "sigma", s / float(sens), sigma)
+        sens = check_sensitivity(api, "l2_sensitivity", l2_sensitivity, integer_shift)
+        check_multiplier(api, "sigma", s / float(sens), sigma)
         k = positive_int(api, "count", count)
         kind = "discrete_gaussian" if integer_shift else "gaussian"
         charge = Charge(mechanism, kind, s, float(sens), None, 0.0, 1.0, k)
@@ -334,7 +255,7 @@ class PrivacyAccountant:
         """
         api = "dp.PrivacyAccountant.record_laplace"
         b = bounded_real(api, "scale", scale)
-        sens = _sensitivity(api, "sensitivity", sensitivity, integer_shift)
+        sens = check_sensitivity(api, "sensitivity", sensitivity, integer_shift)
         k = positive_int(api, "count", count)
         if Fraction(sens) / b > 2**1000:
             fail(api, "scale", "is too small for the sensitivity", "sensitivity / scale <= 2**1000", scale)
@@ -437,41 +358,3 @@ class PrivacyAccountant:
         # An epsilon-DP release has Rényi divergence <= epsilon at every order: the zCDP
         # event with rho = 0, xi = epsilon carries exactly that bound.
         self._rdp.compose(dp_accounting.ZCDpEvent(0.0, eps), k)
-
-
-def _orders(api: str, orders) -> list[float]:
-    """RDP orders as floats: a non-empty sequence of finite reals in (1, MAX_RDP_ORDER]."""
-    expected = f"a non-empty sequence of finite reals in (1, {MAX_RDP_ORDER}]"
-    if isinstance(orders, (str, bytes)) or not hasattr(orders, "__len__") or not hasattr(orders, "__iter__"):
-        fail(api, "orders", "is not a sequence", expected, type(orders).__name__)
-    if len(orders) == 0:
-        fail(api, "orders", "is empty", expected, orders)
-    out = []
-    for order in orders:
-        if isinstance(order, bool) or not isinstance(order, numbers.Real):
-            fail(api, "orders", "has an entry that is not a real number", expected, order)
-        try:
-            f = float(order)
-        except OverflowError:
-            f = math.inf
-        if not math.isfinite(f):
-            fail(api, "orders", "has an entry that is not finite", expected, order)
-        if not 1.0 < f <= MAX_RDP_ORDER:
-            fail(api, "orders", "has an entry out of range", expected, order)
-        out.append(f)
-    return out
-
-
-def _multiplier(api: str, arg: str, ratio: float, value) -> float:
-    """A noise multiplier (std / sensitivity) of at least MIN_NOISE_MULTIPLIER."""
-    if ratio < MIN_NOISE_MULTIPLIER:
-        fail(api, arg, "is too small for the accountant",
-             "noise std / sensitivity >= 2**-40 (epsilon above 1e23 below it)", value)
-    return ratio
-
-
-def _sensitivity(api: str, arg: str, value, integer_shift: bool) -> Fraction:
-    sens = bounded_real(api, arg, value)
-    if integer_shift and sens.denominator != 1:
-        fail(api, arg, "is not an integer", f"an integer {arg} with integer_shift=True", value)
-    return sens
