@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import numbers
 import struct
 
 import numpy as np
@@ -18,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyppml.ckks import Context
 from pyppml.ckks.ciphertext import Ciphertext
 from pyppml.fl.common import agreement
-from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
+from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError, is_integer, shown
 from pyppml.fl.ckks.uploads import upload_payload, uploads_digest
 
 MAX_ROUND = (1 << 63) - 1
@@ -251,22 +250,21 @@ class CommitteeMember:
         api = "CommitteeMember.decryption_share"
         # Every argument is checked before the round is used up: a refused request leaves
         # the member able to answer the genuine one.
-        if isinstance(smudging_bits, bool) or not isinstance(smudging_bits, numbers.Integral):
+        if not is_integer(smudging_bits):
             raise ProtocolError(f"{api}: smudging_bits is not an integer; expected an integer in "
                                 f"{self.smudging_bits}..{MAX_SMUDGING_BITS}, got {type(smudging_bits).__name__}")
         bits = int(smudging_bits)
-        shown = bits if abs(bits) < 1 << 64 else f"an integer of {bits.bit_length()} bits"
         if self.smudging_bits is None or bits < self.smudging_bits:
             raise ProtocolError(f"{api}: smudging_bits is below the member's planned flooding; expected >= "
-                                f"{self.smudging_bits}, got {shown}")
+                                f"{self.smudging_bits}, got {shown(bits)}")
         if bits > MAX_SMUDGING_BITS:
             raise ProtocolError(f"{api}: smudging_bits is out of range; expected {self.smudging_bits}.."
-                                f"{MAX_SMUDGING_BITS}, got {shown}")
+                                f"{MAX_SMUDGING_BITS}, got {shown(bits)}")
         if parts is None:
             parts = self.parts
         else:
             parts = list(parts)
-            if any(isinstance(q, bool) or not isinstance(q, numbers.Integral) for q in parts):
+            if not all(is_integer(q) for q in parts):
                 raise ProtocolError(f"{api}: parts are not integers; expected a non-empty subset of {self.parts}, got "
                                     f"types {sorted({type(q).__name__ for q in parts})}")
             parts = [int(q) for q in parts]

@@ -33,14 +33,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import numbers
 import struct
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from pyppml.fl.common.errors import ProtocolError
+from pyppml.fl.common.errors import ProtocolError, is_integer
 
 SIGNATURE_BYTES = 64
 _ENTRY = 2 + SIGNATURE_BYTES  # member index (u16) and its signature
@@ -108,7 +107,7 @@ def verify_one(plan, member: int, signature, text: bytes) -> bool:
     """Whether ``signature`` is ``member``'s signature on ``text`` (a statement above);
     False for a member outside the plan (or a plan without signing keys)."""
     keys = plan.member_signing_keys or ()
-    if isinstance(member, bool) or not isinstance(member, numbers.Integral) or not 0 <= member < len(keys):
+    if not is_integer(member) or not 0 <= member < len(keys):
         return False
     try:
         Ed25519PublicKey.from_public_bytes(keys[member]).verify(bytes(signature), text)

@@ -20,12 +20,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
-import numbers
 import struct
 
 import numpy as np
 
-from pyppml.fl.common.errors import ProtocolError
+from pyppml.fl.common.errors import ProtocolError, is_integer, shown
 
 MAGIC = b"PSA2"
 # Earlier versions, refused by name. Protocol messages live for one round, so nothing
@@ -155,13 +154,8 @@ def check_round(rnd, api: str) -> int:
     ProtocolError
         Not an integer (bool included) or out of range.
     """
-    integral = isinstance(rnd, numbers.Integral) and not isinstance(rnd, bool)
-    if not integral or not 1 <= int(rnd) <= MAX_ROUND:
-        if not integral:
-            shown = type(rnd).__name__
-        else:
-            shown = int(rnd) if abs(int(rnd)) < 1 << 64 else f"an integer of {int(rnd).bit_length()} bits"
-        raise ProtocolError(f"{api}: round is out of range; expected an integer in 1..2^32-1, got {shown}")
+    if not is_integer(rnd) or not 1 <= int(rnd) <= MAX_ROUND:
+        raise ProtocolError(f"{api}: round is out of range; expected an integer in 1..2^32-1, got {shown(rnd)}")
     return int(rnd)
 
 

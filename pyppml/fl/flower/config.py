@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numbers
 
-from pyppml.fl.common.errors import ProtocolError
+from pyppml.fl.common.errors import ProtocolError, is_integer, shown
 from pyppml.fl.common.messages import MAX_ROUND
 
 API = "pyppml client"
@@ -19,13 +19,6 @@ API = "pyppml client"
 # (the SecAgg+ neighbour graph over all clients, the one-time list of client keys): about
 # 24 MiB of graph per client at the bound. A ClientPolicy(max_clients=...) lowers it.
 MAX_CLIENTS = 1 << 20
-
-
-def _shown(value) -> str:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        return type(value).__name__
-    v = int(value)
-    return str(v) if abs(v) < 1 << 64 else f"an integer of {v.bit_length()} bits"
 
 
 def config_bytes(cfg, key: str, max_bytes: int, *, exact: int | None = None, default: bytes | None = None) -> bytes:
@@ -67,9 +60,9 @@ def config_int(cfg, key: str, lo: int, hi: int, *, default: int | None = None) -
             return default
         raise ProtocolError(f"{API}: config {key} is missing; expected an integer in {lo}..{hi}, got no value")
     value = cfg[key]
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= int(value) <= hi:
+    if not is_integer(value) or not lo <= int(value) <= hi:
         raise ProtocolError(f"{API}: config {key} is out of range; expected an integer in {lo}..{hi}, got "
-                            f"{_shown(value)}")
+                            f"{shown(value)}")
     return int(value)
 
 
@@ -89,7 +82,7 @@ def config_float(cfg, key: str) -> float:
         return float(value)
     except (TypeError, OverflowError):
         raise ProtocolError(f"{API}: config {key} is not a number; expected a float, got "
-                            f"{'no value' if key not in cfg else _shown(value)}") from None
+                            f"{'no value' if key not in cfg else shown(value)}") from None
 
 
 def config_round(cfg, key: str = "pyppml_round", hi: int = MAX_ROUND) -> int:

@@ -29,14 +29,9 @@ from pyppml import _core
 from pyppml.fl.common import agreement
 from pyppml.fl.ckks.onetime import ring
 from pyppml.fl.ckks.onetime.params import OneTimeParams
-from pyppml.fl.common.errors import ParameterError, ProtocolError
+from pyppml.fl.common.errors import ParameterError, ProtocolError, few
 from pyppml.fl.common.masks import new_keypair
 from pyppml.fl.common.messages import SERVER, Kind, Message, ids_array, pack_ids
-
-
-def _few(parts) -> list:
-    """At most 8 entries of a list, for messages."""
-    return list(parts[:8]) + (["..."] if len(parts) > 8 else [])
 
 
 class _Round:
@@ -228,14 +223,14 @@ class OneTimeMember:
                                 f"{len(held)} parts, got {len(parts_field)} bytes")
         parts = np.frombuffer(parts_field, dtype="<u2").tolist()
         if len(set(parts)) != len(parts):
-            raise ProtocolError(f"{api}: parts repeat; expected distinct parts, got {_few(parts)}")
+            raise ProtocolError(f"{api}: parts repeat; expected distinct parts, got {few(parts)}")
         state, key_set, ids = self._client_set(msg, api)
         if p.agreement:
             agreement.check(p, msg.round, key_set, msg.fields[2], api)
         bad = sorted(set(parts) - set(held)) + sorted(set(parts) & state.answered)
         if bad:
             raise ProtocolError(f"{api}: parts are not held by member {self.index} or already answered; "
-                                f"expected parts of {_few(list(held))} once, got {_few(bad)}")
+                                f"expected parts of {few(list(held))} once, got {few(bad)}")
         slot = {m: held.index(m) for m in parts}
         seeds = [state.seeds[i][slot[m]] for i in ids.tolist() for m in parts]
         state.client_set = key_set  # never sign or answer for another set this round

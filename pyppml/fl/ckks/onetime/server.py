@@ -20,7 +20,6 @@ that name the members' signing keys (required when threshold < members); without
 
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
@@ -30,15 +29,10 @@ from pyppml.fl.common import replicated
 from pyppml.fl.common import agreement
 from pyppml.fl.ckks.onetime import ring
 from pyppml.fl.ckks.onetime.params import OneTimeParams
-from pyppml.fl.common.errors import ProtocolError, TooFewSurvivorsError
+from pyppml.fl.common.errors import ProtocolError, TooFewSurvivorsError, few, is_integer
 from pyppml.fl.common.messages import SERVER, Kind, Message, check_round, ids_array, pack_ids
 
 SIGNATURE_BYTES = 64  # a client's Ed25519 signature on its round key
-
-
-def _few(parts) -> list:
-    """At most 8 entries of a list, for messages."""
-    return list(parts[:8]) + (["..."] if len(parts) > 8 else [])
 
 
 class OneTimeServer:
@@ -168,7 +162,7 @@ class OneTimeServer:
 
     def _check_member(self, member, kind: str) -> None:
         """Refuse a message under a member index outside the committee, before parsing."""
-        integral = isinstance(member, numbers.Integral) and not isinstance(member, bool)
+        integral = is_integer(member)
         if not integral or not 0 <= member < self.params.members:
             shown = int(member) if integral and abs(int(member)) < 1 << 64 else type(member).__name__
             raise ProtocolError(f"OneTimeServer: {kind} sender is out of range; expected a member in "
@@ -261,7 +255,7 @@ class OneTimeServer:
         parts = np.frombuffer(field, dtype="<u2")
         if parts.size != len(want) or parts.tolist() != want:
             raise ProtocolError(f"OneTimeServer: share of member {member} answers other parts; expected "
-                                f"{_few(want)}, got {_few(parts[:9].tolist())}")
+                                f"{few(want)}, got {few(parts[:9].tolist())}")
         if len(msg.fields[1]) != p.blocks * p.block_bytes:
             raise ProtocolError(f"OneTimeServer: share of member {member} has the wrong size; expected "
                                 f"{p.blocks * p.block_bytes} bytes, got {len(msg.fields[1])}")
@@ -295,7 +289,7 @@ class OneTimeServer:
         if not self.accepted or len(self._answered) != len(p.parts):
             missing = [m for m in range(len(p.parts)) if m not in self._answered]
             raise TooFewSurvivorsError(f"OneTimeServer.finish: key parts are unanswered; expected all "
-                                       f"{len(p.parts)}, missing {_few(missing)}")
+                                       f"{len(p.parts)}, missing {few(missing)}")
         t0 = time.perf_counter()
         n = p.poly_degree
         out = np.concatenate([ring.decode_block(p, self._total[t * n:(t + 1) * n]) for t in range(p.blocks)])
