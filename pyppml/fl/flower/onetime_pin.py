@@ -19,8 +19,9 @@ U32, U63 = (1 << 32) - 1, (1 << 63) - 1
 
 
 def _plan_fields(cfg) -> dict:
-    """The plan's fields as the config gives them, each checked for its type and the
-    range of its field in the digest (the plan checks the rest when it is built)."""
+    """The plan's fields as the config gives them (named as :func:`plan_digest`'s
+    arguments), each checked for its type and the range of its field in the digest (the
+    plan checks the rest when it is built)."""
     security = config_int(cfg, "pyppml_ot_security", 0, U32)
     if security not in SECURITY_LEVELS:
         raise ParameterError(f"pyppml onetime client: security is out of range; expected one of {SECURITY_LEVELS}, "
@@ -94,10 +95,7 @@ def config_pin(cfg) -> bytes:
     ValueError, KeyError, TypeError
         A config that does not describe a plan.
     """
-    f = _plan_fields(cfg)
-    digest = plan_digest(f["n_clients"], f["dim"], f["members"], f["threshold"], f["poly_degree"],
-                         f["precision_bits"], f["max_abs_value"], f["min_clients"], f["session"], f["security"],
-                         f["signing_keys"])
+    digest = plan_digest(**_plan_fields(cfg))
     keys = config_bytes(cfg, "pyppml_ot_keys", 32 * MAX_MEMBERS)
     return _pin(digest, keys, config_int(cfg, "pyppml_dim", 1, U63), config_float(cfg, "pyppml_clip"),
                 config_float(cfg, "pyppml_noise"), bool(cfg.get("pyppml_weighted", False)),
