@@ -273,9 +273,10 @@ def client_fit(state: ClientState, cfg, parameters: Parameters,
     try:
         if state.policy is not None:
             n = protocol.n_clients(cfg)
-            state.policy.check(float(cfg["pyppml_noise"]), float(cfg["pyppml_clip"]), n)
+            noise, clip = float(cfg["pyppml_noise"]), float(cfg["pyppml_clip"])
+            state.policy.check(noise, clip, n)
             if protocol.least_clients is not None:  # a config without it is refused (KeyError)
-                state.policy.check(float(cfg["pyppml_noise"]), float(cfg["pyppml_clip"]), n, protocol.least_clients(cfg))
+                state.policy.check(noise, clip, n, protocol.least_clients(cfg))
     except (KeyError, TypeError, ValueError) as err:
         return failed_fit(err if isinstance(err, ValueError) else
                           ValueError(f"pyppml client: bad round config; {err!r}"), protocol.tensor_type)
