@@ -265,13 +265,8 @@ py::array_t<uint64_t> scale_diff_add(uint64_t q, const py::handle& a_obj, const 
   const uint64_t* pc = c_obj.is_none() ? nullptr : c.data();
   uint64_t* po = out.mutable_data();
   py::gil_scoped_release release;
-  if (!table) {
-    rns::scale_diff_add_mod(pa, pb, w, pc, u, po, n, m);
-  } else if (table->scale_diff_add) {
-    table->scale_diff_add(pa, pb, w, pc, u, po, n, m);
-  } else {
-    rns::detail::scale_diff_add_composed(*table, pa, pb, w, pc, u, po, n, m);
-  }
+  table ? rns::detail::scale_diff_add(*table, pa, pb, w, pc, u, po, n, m)
+        : rns::scale_diff_add_mod(pa, pb, w, pc, u, po, n, m);
   return out;
 }
 

@@ -33,13 +33,7 @@ struct Ifma52 {
   // IFMA multiplicands are 52 bits: every lazy value must stay below this.
   static constexpr uint64_t kGrowBound = uint64_t{1} << 52;
 
-  V mul_lazy(V y, const Twiddle& t) const {
-    const V zero = _mm512_setzero_si512();
-    const V quot = _mm512_madd52hi_epu64(zero, y, t.ws);
-    V r = _mm512_madd52lo_epu64(zero, y, t.w);
-    r = _mm512_madd52lo_epu64(r, quot, neg_q);
-    return _mm512_and_si512(r, mask);
-  }
+  V mul_lazy(V y, const Twiddle& t) const { return _mm512_and_si512(mul_lazy_grow(y, t), mask); }
 
   // mul_lazy without the mask: the result plus 2^52 when lo(y w) >= lo(Q q), the same
   // modulo 2^52, for the grown forward transform whose lanes are taken modulo 2^52 (y may

@@ -82,8 +82,9 @@ void inner_product2_packed_mod(const uint64_t* const* a, PackedRows b0, PackedRo
 
 namespace detail {
 
-void scale_diff_add_composed(const EltwiseKernels& k, const uint64_t* a, const uint64_t* b, uint64_t w,
-                             const uint64_t* c, uint64_t u, uint64_t* out, std::size_t n, const math::Modulus& q) {
+void scale_diff_add(const EltwiseKernels& k, const uint64_t* a, const uint64_t* b, uint64_t w, const uint64_t* c,
+                    uint64_t u, uint64_t* out, std::size_t n, const math::Modulus& q) {
+  if (k.scale_diff_add) return k.scale_diff_add(a, b, w, c, u, out, n, q);
   // 1024 coefficients at a time: the block stays in L1 between the steps.
   constexpr std::size_t kBlock = 1024;
   alignas(64) uint64_t d[kBlock], e[kBlock];
@@ -169,9 +170,7 @@ void add_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n,
 
 void scale_diff_add_mod(const uint64_t* a, const uint64_t* b, uint64_t w, const uint64_t* c, uint64_t u,
                         uint64_t* out, std::size_t n, const math::Modulus& q) {
-  const detail::EltwiseKernels& k = kernels(q);
-  if (k.scale_diff_add) return k.scale_diff_add(a, b, w, c, u, out, n, q);
-  detail::scale_diff_add_composed(k, a, b, w, c, u, out, n, q);
+  detail::scale_diff_add(kernels(q), a, b, w, c, u, out, n, q);
 }
 
 }  // namespace ppml::rns

@@ -81,9 +81,9 @@ struct EltwiseKernels {
   void (*scale_diff_add)(const uint64_t*, const uint64_t*, uint64_t, const uint64_t*, uint64_t, uint64_t*,
                          std::size_t, const math::Modulus&);
 };
-// scale_diff_add_mod through `k`'s sub, mul_scalar and add (tables without the fused kernel).
-void scale_diff_add_composed(const EltwiseKernels& k, const uint64_t* a, const uint64_t* b, uint64_t w,
-                             const uint64_t* c, uint64_t u, uint64_t* out, std::size_t n, const math::Modulus& q);
+// scale_diff_add_mod through `k`: its fused kernel, or else its sub, mul_scalar and add.
+void scale_diff_add(const EltwiseKernels& k, const uint64_t* a, const uint64_t* b, uint64_t w, const uint64_t* c,
+                    uint64_t u, uint64_t* out, std::size_t n, const math::Modulus& q);
 // inner_product2_packed_mod through `k`'s plain kernels on coefficients first .. n - 1
 // (first and n multiples of 8), the rows unpacked into scratch span by span.
 void inner_product2_packed_blocks(const EltwiseKernels& k, const uint64_t* const* a, PackedRows b0, PackedRows b1,
@@ -106,6 +106,14 @@ void inner_product2_packed_avx512(const uint64_t* const* a, PackedRows b0, Packe
 // backend on CPUs with IFMA (checked by the caller). Bit-identical (outputs in [0, q)).
 void weighted_sum_wide_target(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out,
                               std::size_t n, const math::Modulus& q);
+// kEltwiseAvx512Ifma's products by broadcast scalars (rns/scalar_weights_avx512ifma.cpp,
+// built with PPML_HAVE_ELTWISE_AVX512IFMA).
+void mul_scalar_ifma(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* out, std::size_t n,
+                     const math::Modulus& q);
+void weighted_sum_ifma(const uint64_t* const* y, const uint64_t* w, std::size_t terms, uint64_t* out, std::size_t n,
+                       const math::Modulus& q, int y_bits);
+void scale_diff_add_ifma(const uint64_t* a, const uint64_t* b, uint64_t w, const uint64_t* c, uint64_t u,
+                         uint64_t* out, std::size_t n, const math::Modulus& q);
 extern const EltwiseKernels kEltwiseScalar;
 // Present when rns/eltwise_avx512.cpp is built (PPML_HAVE_ELTWISE_AVX512).
 extern const EltwiseKernels kEltwiseAvx512;
