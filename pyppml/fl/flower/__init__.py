@@ -1,9 +1,10 @@
 """The three aggregation protocols inside Flower, with optional distributed DP: one
 strategy base and client Mod in :mod:`.common`, a thin strategy and client step per
-protocol in :mod:`.secagg`, :mod:`.ckks` and :mod:`.onetime` (one Flower round per
-averaging round each; SecAgg+ runs its four exchanges inside it), the inner-strategy
-composition in :mod:`.compose`, client-side clipping in :mod:`.clipping`, and an
-in-process ServerApp/ClientApp runner in :mod:`.inprocess`.
+protocol in :mod:`.secagg`, :mod:`.ckks` and :mod:`.onetime` (whose client step is in
+:mod:`.onetime_client`; one Flower round per averaging round each; SecAgg+ runs its
+four exchanges inside it), the inner-strategy composition in :mod:`.compose`,
+client-side clipping in :mod:`.clipping`, and an in-process ServerApp/ClientApp runner
+in :mod:`.inprocess`.
 
 Server side (``flwr.server.strategy.Strategy``):
 

@@ -112,7 +112,7 @@ def test_pinned_client_compares_the_pin_before_building_the_plan(onetime, monkey
     before comparing pins: the server's config chose what it built. The pin is now
     computed from the config's checked fields, and a mismatch builds nothing."""
     from pyppml.fl.flower import ClientState, client_fit
-    from pyppml.fl.flower import onetime as onetime_mod
+    from pyppml.fl.flower import onetime_client as onetime_mod
 
     strategy, cfg = onetime
     built = []
