@@ -12,7 +12,7 @@ sees masked updates.
 
 DP (``noise_multiplier > 0``): each client clips its delta to L2 norm ``clip`` and adds
 its share of discrete Gaussian noise on the quantization grid
-(:func:`pyppml.fl.dp_fedavg.quantized_noise`), so the sum carries noise of standard
+(:func:`pyppml.fl.dp_fedavg_noise.quantized_noise`), so the sum carries noise of standard
 deviation ``noise_multiplier * clip``. Weighting: :mod:`pyppml.fl.flower.updates`.
 """
 

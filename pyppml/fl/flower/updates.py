@@ -83,7 +83,7 @@ def add_client_noise(vec: np.ndarray, dim: int, noise_multiplier: float, clip: f
     """A client's share of the distributed DP noise on a float update (CKKS modes): the
     first ``dim`` entries (the weighted numerator; never the weight entry, which is
     exact) rounded to the power-of-two grid and noised by
-    :func:`pyppml.fl.dp_fedavg.grid_gaussian` with ``shares=n_clients``, so that the sum
+    :func:`pyppml.fl.dp_fedavg_noise.grid_gaussian` with ``shares=n_clients``, so that the sum
     of ``n_clients`` shares has noise multiplier ``noise_multiplier``. Returns a copy."""
     out = np.array(vec, dtype=np.float64)
     out[:dim] = grid_gaussian(out[:dim], noise_multiplier, clip, shares=n_clients)
