@@ -280,6 +280,24 @@ void inner_products(const uint64_t* const* a, const uint64_t* const* const* b, s
   }
 }
 
+// Applies `op(a_vec, b_vec, out_vec)` over n words; the tail (n mod 8) uses masked
+// loads of zeros, which are valid inputs, and a masked store.
+template <bool kReadsOut, typename Op>
+inline void for_each_vec(const uint64_t* a, const uint64_t* b, uint64_t* out, std::size_t n, Op op) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512i x = _mm512_loadu_si512(a + i), y = _mm512_loadu_si512(b + i);
+    __m512i z = kReadsOut ? _mm512_loadu_si512(out + i) : _mm512_setzero_si512();
+    _mm512_storeu_si512(out + i, op(x, y, z));
+  }
+  if (i < n) {
+    const __mmask8 m = static_cast<__mmask8>((1u << (n - i)) - 1);
+    __m512i x = _mm512_maskz_loadu_epi64(m, a + i), y = _mm512_maskz_loadu_epi64(m, b + i);
+    __m512i z = kReadsOut ? _mm512_maskz_loadu_epi64(m, out + i) : _mm512_setzero_si512();
+    _mm512_mask_storeu_epi64(out + i, m, op(x, y, z));
+  }
+}
+
 }  // namespace lanes64
 }  // namespace
 }  // namespace ppml::rns::detail
