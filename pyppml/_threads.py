@@ -24,6 +24,9 @@ from pyppml._core import ParameterError
 
 MAX_THREADS: int = _core.max_threads
 ENV_VAR = "PYPPML_NUM_THREADS"
+# Microseconds an idle pool thread spins before it sleeps (read by the core at load).
+SPIN_ENV_VAR = "PYPPML_SPIN_US"
+MAX_SPIN_US = 1_000_000
 
 
 def _checked(n: object, argument: str, api: str) -> int:
@@ -56,8 +59,23 @@ def get_num_threads() -> int:
     return _core.get_num_threads()
 
 
+def _check_spin_environment() -> None:
+    text = os.environ.get(SPIN_ENV_VAR)
+    if text is None or text.strip() == "":
+        return
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SPIN_US:
+        raise ParameterError(f"pyppml: {SPIN_ENV_VAR} is not an integer in range; expected an int in "
+                             f"[0, {MAX_SPIN_US}], got {text!r}")
+
+
 def _apply_environment() -> None:
-    """Validates ``PYPPML_NUM_THREADS`` at import: a bad value is an error, not ignored."""
+    """Validates ``PYPPML_NUM_THREADS`` and ``PYPPML_SPIN_US`` at import: a bad value is an
+    error, not ignored."""
+    _check_spin_environment()
     text = os.environ.get(ENV_VAR)
     if text is None or text.strip() == "":
         return

@@ -90,6 +90,27 @@ def test_bad_environment_variable_fails_import_clearly(value):
     assert repr(value) in r.stderr or value in r.stderr
 
 
+@pytest.mark.parametrize("value", ["-1", "x", "2.5", "1000001"])
+def test_bad_spin_environment_variable_fails_import_clearly(value):
+    r = _python("import pyppml", {"PYPPML_SPIN_US": value})
+    assert r.returncode != 0
+    assert "PYPPML_SPIN_US" in r.stderr and "ParameterError" in r.stderr
+    assert repr(value) in r.stderr
+
+
+@pytest.mark.parametrize("spin", ["0", "50", "1000000"])
+def test_spin_setting_keeps_results(spin):
+    # Sleeping at once, spinning briefly or for a second before sleeping: the same sums
+    # on two threads, and the pool still answers after its workers went to sleep.
+    code = ("import time, pyppml; pyppml.set_num_threads(2); "
+            "a = pyppml._core._parallel_sum_for_tests(1000, 1); time.sleep(0.01); "
+            "b = pyppml._core._parallel_sum_for_tests(1000, 7); print(a, b)")
+    r = _python(code, {"PYPPML_SPIN_US": spin})
+    assert r.returncode == 0, r.stderr
+    expected = 36 * 1000 * 1001 // 2
+    assert r.stdout.split() == [str(expected), str(expected)]
+
+
 def test_nested_parallel_for_runs_and_sums_right(at_threads):
     # Each index i sums (i+1)*(k+1) over k < 8 in a nested parallel_for: 36 (i+1).
     count = 1000

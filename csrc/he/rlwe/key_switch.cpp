@@ -77,36 +77,45 @@ void limb_inner_products(const KeySwitchKey& key, const random::Aes128Key& aes, 
 }
 
 // The inner products of every target limb as parallel tasks: task(t, j0, j1, out0, out1)
-// sums digits j0 .. j1 - 1 on target limb t. With T threads the last limbs % T targets
-// would leave threads idle for a whole task (21 targets on 2 threads at 2^15: one thread
-// alone for the last, ~5% of a rotation), so each of those is split over the digits into
-// T parts, part 0 written in place and the others added afterwards: sums of values
-// reduced mod q, the same bits for every thread count. Only while the parts' scratch
-// stays within the accumulators' size (many threads, few targets: no split).
+// sums digits j0 .. j1 - 1 on target limb t. The pool hands out tasks in order, so a
+// thread that takes the last whole target can finish up to a target's time after the
+// others, which sit idle (a target is ~5% of a 2^15 rotation on 2 threads). So the targets
+// on primes off the IFMA path, whose transforms cost about twice, go first, and the last
+// T targets are split over the digits into kTailParts parts each (fewer when their scratch
+// would outgrow the accumulators): part 0 written in place and the others added
+// afterwards, sums of values reduced mod q, the same bits for every thread count.
 using TargetTask = std::function<void(std::size_t, std::size_t, std::size_t, uint64_t*, uint64_t*)>;
 
 void for_each_target(const Context& ctx, int level, std::size_t limbs, std::size_t terms, uint64_t* acc0,
                      uint64_t* acc1, const TargetTask& task) {
+  constexpr std::size_t kTailParts = 4;
   const uint64_t n = ctx.n();
   const std::size_t T = static_cast<std::size_t>(num_threads());
-  std::size_t rest = T > 1 && terms >= T ? limbs % T : 0;
-  if (rest * (T - 1) > limbs) rest = 0;
-  const std::size_t whole = limbs - rest;
-  AlignedBuffer<uint64_t> partial(rest * (T - 1) * 2 * n, Uninitialized{});
-  parallel_for(whole + rest * T, [&](std::size_t x) {
-    if (x < whole) return task(x, 0, terms, acc0 + x * n, acc1 + x * n);
-    const std::size_t r = (x - whole) / T, part = (x - whole) % T, t = whole + r;
-    uint64_t* o0 = part == 0 ? acc0 + t * n : partial.data() + (r * (T - 1) + part - 1) * 2 * n;
+  std::size_t parts = T > 1 ? std::min(kTailParts, terms) : 1;
+  std::size_t tail = std::min(limbs, T);
+  // The parts' scratch stays within the accumulators' size (many threads, few targets).
+  if (parts > 1 && tail * (parts - 1) > limbs) parts = 1 + limbs / tail;
+  if (parts <= 1) parts = 1, tail = 0;
+  const std::size_t whole = limbs - tail;
+  std::vector<std::size_t> order(limbs);
+  for (std::size_t t = 0; t < limbs; ++t) order[t] = t;
+  std::stable_partition(order.begin(), order.end(),
+                        [&](std::size_t t) { return ctx.modulus(key_index(ctx, level, t)).bits() > 50; });
+  AlignedBuffer<uint64_t> partial(tail * (parts - 1) * 2 * n, Uninitialized{});
+  parallel_for(whole + tail * parts, [&](std::size_t x) {
+    if (x < whole) return task(order[x], 0, terms, acc0 + order[x] * n, acc1 + order[x] * n);
+    const std::size_t r = (x - whole) / parts, part = (x - whole) % parts, t = order[whole + r];
+    uint64_t* o0 = part == 0 ? acc0 + t * n : partial.data() + (r * (parts - 1) + part - 1) * 2 * n;
     uint64_t* o1 = part == 0 ? acc1 + t * n : o0 + n;
-    task(t, terms * part / T, terms * (part + 1) / T, o0, o1);
+    task(t, terms * part / parts, terms * (part + 1) / parts, o0, o1);
   });
-  if (rest == 0) return;
-  parallel_for(2 * rest, [&](std::size_t x) {
-    const std::size_t r = x / 2, c = x % 2, t = whole + r;
+  if (tail == 0) return;
+  parallel_for(2 * tail, [&](std::size_t x) {
+    const std::size_t r = x / 2, c = x % 2, t = order[whole + r];
     uint64_t* acc = (c == 0 ? acc0 : acc1) + t * n;
     const math::Modulus& q = ctx.modulus(key_index(ctx, level, t));
-    for (std::size_t part = 1; part < T; ++part)
-      rns::add_mod(acc, partial.data() + ((r * (T - 1) + part - 1) * 2 + c) * n, acc, n, q);
+    for (std::size_t part = 1; part < parts; ++part)
+      rns::add_mod(acc, partial.data() + ((r * (parts - 1) + part - 1) * 2 + c) * n, acc, n, q);
   });
 }
 
