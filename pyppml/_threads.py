@@ -59,29 +59,26 @@ def get_num_threads() -> int:
     return _core.get_num_threads()
 
 
-def _check_spin_environment() -> None:
-    text = os.environ.get(SPIN_ENV_VAR)
+def _environment_int(name: str, low: int, high: int) -> int | None:
+    """The integer in environment variable ``name`` (None when unset or blank); anything
+    else is a ParameterError naming the variable and the range [low, high] it takes."""
+    text = os.environ.get(name)
     if text is None or text.strip() == "":
-        return
+        return None
     try:
-        value = int(text.strip())
+        return int(text.strip())
     except ValueError:
-        value = None
-    if value is None or not 0 <= value <= MAX_SPIN_US:
-        raise ParameterError(f"pyppml: {SPIN_ENV_VAR} is not an integer in range; expected an int in "
-                             f"[0, {MAX_SPIN_US}], got {text!r}")
+        raise ParameterError(
+            f"pyppml: {name} is not an integer; expected an int in [{low}, {high}], got {text!r}") from None
 
 
 def _apply_environment() -> None:
     """Validates ``PYPPML_NUM_THREADS`` and ``PYPPML_SPIN_US`` at import: a bad value is an
     error, not ignored."""
-    _check_spin_environment()
-    text = os.environ.get(ENV_VAR)
-    if text is None or text.strip() == "":
-        return
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ParameterError(
-            f"pyppml: {ENV_VAR} is not an integer; expected an int in [1, {MAX_THREADS}], got {text!r}") from None
-    set_num_threads(_checked(value, ENV_VAR, "pyppml"))
+    spin = _environment_int(SPIN_ENV_VAR, 0, MAX_SPIN_US)
+    if spin is not None and not 0 <= spin <= MAX_SPIN_US:
+        raise ParameterError(f"pyppml: {SPIN_ENV_VAR} is out of range; expected 0 <= {SPIN_ENV_VAR} <= {MAX_SPIN_US}, "
+                             f"got {os.environ[SPIN_ENV_VAR]!r}")
+    threads = _environment_int(ENV_VAR, 1, MAX_THREADS)
+    if threads is not None:
+        set_num_threads(_checked(threads, ENV_VAR, "pyppml"))

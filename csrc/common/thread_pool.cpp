@@ -36,18 +36,20 @@ std::atomic<int> g_threads{0};  // 0: not chosen yet (default_num_threads on fir
 // regions of a 2^15 rotation took 86 us instead of 42. Only while the pool's threads fit
 // the CPUs this process may use (spinning on a shared CPU would delay the thread it
 // waits for). PYPPML_SPIN_US overrides it (0: sleep at once).
-const std::chrono::nanoseconds kSpin = [] {
-  const char* v = std::getenv("PYPPML_SPIN_US");
-  long us = 200;
-  if (v && *v) {
-    char* stop = nullptr;
-    const long parsed = std::strtol(v, &stop, 10);
-    while (*stop == ' ' || *stop == '\t' || *stop == '\n') ++stop;
-    // pyppml/_threads.py refuses other values at import.
-    if (stop != v && *stop == '\0' && parsed >= 0 && parsed <= 1000000) us = parsed;
-  }
-  return std::chrono::nanoseconds(std::chrono::microseconds(us));
-}();
+// The integer in `text` (surrounding blanks allowed, as Python's int() takes them) when
+// it lies in [low, high], else `fallback`: pyppml/_threads.py refuses other values at
+// import; a C ABI process gets the default.
+long parse_env_long(const char* text, long low, long high, long fallback) {
+  if (!text) return fallback;
+  char* stop = nullptr;
+  const long v = std::strtol(text, &stop, 10);
+  if (stop == text) return fallback;
+  while (*stop == ' ' || *stop == '\t' || *stop == '\n') ++stop;
+  return *stop == '\0' && v >= low && v <= high ? v : fallback;
+}
+
+const std::chrono::nanoseconds kSpin =
+    std::chrono::microseconds(parse_env_long(std::getenv("PYPPML_SPIN_US"), 0, 1000000, 200));
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -183,18 +185,10 @@ void run_serial(std::size_t begin, std::size_t end, const std::function<void(std
   for (std::size_t i = begin; i < end; ++i) fn(i);
 }
 
-int parse_threads(const char* text) {
-  if (!text || !*text) return 0;
-  char* stop = nullptr;
-  const long v = std::strtol(text, &stop, 10);
-  if (*stop != '\0' || v < 1 || v > kMaxThreads) return 0;
-  return static_cast<int>(v);
-}
-
 }  // namespace
 
 int default_num_threads() {
-  if (int env = parse_threads(std::getenv("PYPPML_NUM_THREADS"))) return env;
+  if (long env = parse_env_long(std::getenv("PYPPML_NUM_THREADS"), 1, kMaxThreads, 0)) return static_cast<int>(env);
   return std::min(affinity_cpus(), kMaxThreads);
 }
 

@@ -95,12 +95,15 @@ void for_each_target(const Context& ctx, int level, std::size_t limbs, std::size
   std::size_t tail = std::min(limbs, T);
   // The parts' scratch stays within the accumulators' size (many threads, few targets).
   if (parts > 1 && tail * (parts - 1) > limbs) parts = 1 + limbs / tail;
-  if (parts <= 1) parts = 1, tail = 0;
+  if (parts <= 1) {
+    parts = 1;
+    tail = 0;
+  }
   const std::size_t whole = limbs - tail;
   std::vector<std::size_t> order(limbs);
   for (std::size_t t = 0; t < limbs; ++t) order[t] = t;
   std::stable_partition(order.begin(), order.end(),
-                        [&](std::size_t t) { return ctx.modulus(key_index(ctx, level, t)).bits() > 50; });
+                        [&](std::size_t t) { return ctx.modulus(key_index(ctx, level, t)).value() >= ntt::kIfmaMaxModulus; });
   AlignedBuffer<uint64_t> partial(tail * (parts - 1) * 2 * n, Uninitialized{});
   parallel_for(whole + tail * parts, [&](std::size_t x) {
     if (x < whole) return task(order[x], 0, terms, acc0 + order[x] * n, acc1 + order[x] * n);
