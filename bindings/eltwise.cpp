@@ -162,7 +162,7 @@ PackedStack pack_stack(const std::vector<const uint64_t*>& rows, std::size_t n, 
 }
 
 py::object inner_product(uint64_t q, const py::handle& a_obj, const py::handle& b_obj, const std::string& kernel,
-                         int repeat, const py::object& b1_obj, bool packed) {
+                         int repeat, const py::object& b1_obj, bool packed, bool interleaved) {
   const char* api = "inner_product_mod";
   const math::Modulus m(q);
   const EltwiseKernels* table = kernel_table(api, kernel, q);
@@ -172,17 +172,44 @@ py::object inner_product(uint64_t q, const py::handle& a_obj, const py::handle& 
   const std::size_t terms = static_cast<std::size_t>(a.shape(0)), n = static_cast<std::size_t>(a.shape(1));
   auto b = require_u64(api, "b", b_obj, false);
   auto pa = checked_stack(api, "a", a, terms, n, q);
-  auto pb = checked_stack(api, "b", b, terms, n, q);
+  // Interleaved rows may store more terms than the product reads (a key at a lower level).
+  const std::size_t stored = interleaved && b.ndim() == 2 ? static_cast<std::size_t>(b.shape(0)) : terms;
+  if (stored < terms) throw_parameter(api, "b", "has fewer rows than a", "at least " + std::to_string(terms), stored);
+  auto pb = checked_stack(api, "b", b, stored, n, q);
   const bool two = !b1_obj.is_none();
   py::array_t<uint64_t> b1;
   std::vector<const uint64_t*> pb1;
   if (two) {
     b1 = require_u64(api, "b1", b1_obj, false);
-    pb1 = checked_stack(api, "b1", b1, terms, n, q);
+    pb1 = checked_stack(api, "b1", b1, stored, n, q);
   }
   py::array_t<uint64_t> out(static_cast<py::ssize_t>(n)), out1(static_cast<py::ssize_t>(two ? n : 0));
   uint64_t* po = out.mutable_data();
   uint64_t* po1 = out1.mutable_data();
+  if (packed && interleaved)
+    throw_parameter(api, "interleaved", "excludes packed", "at most one of packed, interleaved", "both");
+  if (interleaved) {
+    // Both stacks in one interleaved layout, as the auxiliary-basis key rows are.
+    if (!two) throw_parameter(api, "b1", "is missing", "b1 with interleaved=True (the two-output form)", "None");
+    if (n % 8 != 0)
+      throw_parameter(api, "a", "has rows not a multiple of 8 long", "n % 8 == 0 with interleaved=True", n);
+    const int bits = rns::packed_width(m);
+    {
+      py::gil_scoped_release release;
+      AlignedBuffer<uint8_t> bytes(rns::interleaved_bytes(stored, bits, n));
+      for (std::size_t t = 0; t < stored; ++t) {
+        rns::pack_interleaved(pb[t], n, stored, bits, 0, t, bytes.data());
+        rns::pack_interleaved(pb1[t], n, stored, bits, 1, t, bytes.data());
+      }
+      const rns::InterleavedRows key{bytes.data(), bits, stored};
+      for (std::size_t r = 0; r < reps; ++r) {
+        if (!table) rns::inner_product2_interleaved_mod(pa.data(), key, terms, po, po1, n, m);
+        else if (table->inner_product2_interleaved) table->inner_product2_interleaved(pa.data(), key, terms, po, po1, n, m);
+        else rns::detail::inner_product2_interleaved_blocks(*table, pa.data(), key, terms, po, po1, 0, n, m);
+      }
+    }
+    return py::make_tuple(out, out1);
+  }
   if (packed) {
     // Both stacks kept as key rows are (rns/packed_poly.hpp), through the packed kernel.
     if (!two) throw_parameter(api, "b1", "is missing", "b1 with packed=True (the two-output form)", "None");
@@ -281,12 +308,14 @@ void init_eltwise(py::module_& m) {
         "kernel: 'auto' (dispatcher) or one of eltwise_kernels(); repeat: run the kernel that many\n"
         "times after one check of the inputs (benchmarks). Raises ValueError on a bad argument.");
   m.def("inner_product_mod", &inner_product, py::arg("q"), py::arg("a"), py::arg("b"), py::arg("kernel") = "auto",
-        py::arg("repeat") = 1, py::arg("b1") = py::none(), py::arg("packed") = false,
+        py::arg("repeat") = 1, py::arg("b1") = py::none(), py::arg("packed") = false, py::arg("interleaved") = false,
         "out[k] = sum_t a[t, k] * b[t, k] mod q for (terms, n) uint64 arrays with values in [0, q),\n"
         "2 <= q < 2^61; returns a new (n,) array in [0, q). With b1, also sum_t a[t, k] * b1[t, k]\n"
         "from one pass over a (the key-switching form), returned as a pair.\n"
         "packed: b and b1 read bit-packed to q's width, as key-switching keys are stored\n"
         "(n a multiple of 8, b1 required).\n"
+        "interleaved: b and b1 read from one interleaved layout (rns/interleaved_rows.hpp), as the\n"
+        "auxiliary-basis key rows are; they may have more rows than a (a prefix is read).\n"
         "kernel, repeat: as for eltwise(). Raises ValueError on a bad argument.");
   m.def("eltwise_scalar", &scalar_op, py::arg("op"), py::arg("q"), py::arg("a"), py::arg("w"),
         py::arg("kernel") = "auto",

@@ -80,6 +80,18 @@ void inner_product2_packed_mod(const uint64_t* const* a, PackedRows b0, PackedRo
   detail::inner_product2_packed_blocks(k, a, b0, b1, terms, out0, out1, 0, n, q);
 }
 
+void inner_product2_interleaved_mod(const uint64_t* const* a, InterleavedRows key, std::size_t terms, uint64_t* out0,
+                                    uint64_t* out1, std::size_t n, const math::Modulus& q) {
+  if (n % 8 != 0)
+    throw_parameter("inner_product2_interleaved_mod", "n", "is not a multiple of 8", "whole groups of 8 values", n);
+  if (terms > key.stored)
+    throw_parameter("inner_product2_interleaved_mod", "terms", "exceeds the stored terms",
+                    "terms <= " + std::to_string(key.stored), terms);
+  const detail::EltwiseKernels& k = kernels(q);
+  if (k.inner_product2_interleaved) return k.inner_product2_interleaved(a, key, terms, out0, out1, n, q);
+  detail::inner_product2_interleaved_blocks(k, a, key, terms, out0, out1, 0, n, q);
+}
+
 namespace detail {
 
 void scale_diff_add(const EltwiseKernels& k, const uint64_t* a, const uint64_t* b, uint64_t w, const uint64_t* c,
@@ -106,6 +118,26 @@ void scale_diff_add(const EltwiseKernels& k, const uint64_t* a, const uint64_t* 
   }
 }
 
+// The scalar table unpacks with the portable loop, so that it stays the reference.
+using GroupUnpacker = void (*)(const uint8_t*, int, std::size_t, uint64_t*);
+GroupUnpacker group_unpacker(const EltwiseKernels& k) {
+#ifdef PPML_HAVE_ELTWISE_AVX512IFMA
+  if (&k != &kEltwiseScalar && effective_backend() == Backend::Avx512 && cpu_features().avx512vbmi)
+    return unpack_groups_vbmi;
+#endif
+  (void)k;
+  return unpack_groups;
+}
+
+// The two inner products of one block through `k`'s plain kernels.
+void inner_product2_plain(const EltwiseKernels& k, const uint64_t* const* x, const uint64_t* const* y0,
+                          const uint64_t* const* y1, std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t len,
+                          const math::Modulus& q) {
+  if (k.inner_product2) return k.inner_product2(x, y0, y1, terms, out0, out1, len, q);
+  k.inner_product(x, y0, terms, out0, len, q);
+  k.inner_product(x, y1, terms, out1, len, q);
+}
+
 void inner_product2_packed_blocks(const EltwiseKernels& k, const uint64_t* const* a, PackedRows b0, PackedRows b1,
                                   std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t first,
                                   std::size_t n, const math::Modulus& q) {
@@ -114,12 +146,7 @@ void inner_product2_packed_blocks(const EltwiseKernels& k, const uint64_t* const
   AlignedBuffer<uint64_t> scratch(2 * terms * kBlock, Uninitialized{});
   std::vector<const uint64_t*> x(terms), y0(terms), y1(terms);
   // Values k0 .. k0 + len of row t: in place for plain words, else unpacked into `buf`.
-  // The scalar table unpacks with the portable loop, so that it stays the reference.
-  void (*unpack)(const uint8_t*, int, std::size_t, uint64_t*) = unpack_groups;
-#ifdef PPML_HAVE_ELTWISE_AVX512IFMA
-  if (&k != &kEltwiseScalar && effective_backend() == Backend::Avx512 && cpu_features().avx512vbmi)
-    unpack = unpack_groups_vbmi;
-#endif
+  const GroupUnpacker unpack = group_unpacker(k);
   auto row = [unpack](PackedRows b, std::size_t t, std::size_t k0, std::size_t len,
                       uint64_t* buf) -> const uint64_t* {
     if (b.bits == 64) return reinterpret_cast<const uint64_t*>(b.rows[t]) + k0;
@@ -133,12 +160,28 @@ void inner_product2_packed_blocks(const EltwiseKernels& k, const uint64_t* const
       y0[t] = row(b0, t, k0, len, scratch.data() + t * kBlock);
       y1[t] = row(b1, t, k0, len, scratch.data() + (terms + t) * kBlock);
     }
-    if (k.inner_product2) {
-      k.inner_product2(x.data(), y0.data(), y1.data(), terms, out0 + k0, out1 + k0, len, q);
-    } else {
-      k.inner_product(x.data(), y0.data(), terms, out0 + k0, len, q);
-      k.inner_product(x.data(), y1.data(), terms, out1 + k0, len, q);
+    inner_product2_plain(k, x.data(), y0.data(), y1.data(), terms, out0 + k0, out1 + k0, len, q);
+  }
+}
+
+void inner_product2_interleaved_blocks(const EltwiseKernels& k, const uint64_t* const* a, InterleavedRows key,
+                                       std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t first,
+                                       std::size_t n, const math::Modulus& q) {
+  const GroupUnpacker unpack = group_unpacker(k);
+  AlignedBuffer<uint64_t> scratch(2 * terms * kInterleaveSpan, Uninitialized{});
+  std::vector<const uint64_t*> x(terms), y0(terms), y1(terms);
+  for (std::size_t k0 = first; k0 < n; k0 += kInterleaveSpan) {
+    const std::size_t len = std::min(kInterleaveSpan, n - k0);
+    for (std::size_t t = 0; t < terms; ++t) {
+      x[t] = a[t] + k0;
+      for (int half = 0; half < 2; ++half) {
+        uint64_t* buf = scratch.data() + (2 * t + static_cast<std::size_t>(half)) * kInterleaveSpan;
+        for (std::size_t v = 0; v < len; v += 8)
+          unpack(key.base + interleaved_offset(key.stored, key.bits, half, t, k0 + v), key.bits, 1, buf + v);
+        (half == 0 ? y0 : y1)[t] = buf;
+      }
     }
+    inner_product2_plain(k, x.data(), y0.data(), y1.data(), terms, out0 + k0, out1 + k0, len, q);
   }
 }
 

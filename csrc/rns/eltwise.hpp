@@ -8,6 +8,7 @@
 #include <string>
 
 #include "math/modulus.hpp"
+#include "rns/interleaved_rows.hpp"
 
 namespace ppml::rns {
 
@@ -37,6 +38,10 @@ struct PackedRows {
 // The same bits as unpacking the rows first.
 void inner_product2_packed_mod(const uint64_t* const* a, PackedRows b0, PackedRows b1, std::size_t terms,
                                uint64_t* out0, uint64_t* out1, std::size_t n, const math::Modulus& q);
+// inner_product2_mod with b0 and b1 the two halves of the first `terms` terms of `key`
+// (rns/interleaved_rows.hpp), coefficients 0 .. n - 1 of its layout; n a multiple of 8.
+void inner_product2_interleaved_mod(const uint64_t* const* a, InterleavedRows key, std::size_t terms, uint64_t* out0,
+                                    uint64_t* out1, std::size_t n, const math::Modulus& q);
 // out = a * w mod q for a scalar w < q (Shoup); `a` may be any 64-bit values (with w = 1
 // this reduces arbitrary words modulo q).
 void mul_scalar_mod(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);
@@ -77,6 +82,10 @@ struct EltwiseKernels {
   // into L1/L2 scratch, then inner_product2).
   void (*inner_product2_packed)(const uint64_t* const*, PackedRows, PackedRows, std::size_t, uint64_t*, uint64_t*,
                                 std::size_t, const math::Modulus&);
+  // inner_product2 on interleaved key rows, read as one stream (null: unpacked span by
+  // span into scratch, then inner_product2).
+  void (*inner_product2_interleaved)(const uint64_t* const*, InterleavedRows, std::size_t, uint64_t*, uint64_t*,
+                                     std::size_t, const math::Modulus&);
   // scale_diff_add_mod (null: composed from sub, mul_scalar and add block by block).
   void (*scale_diff_add)(const uint64_t*, const uint64_t*, uint64_t, const uint64_t*, uint64_t, uint64_t*,
                          std::size_t, const math::Modulus&);
@@ -89,6 +98,11 @@ void scale_diff_add(const EltwiseKernels& k, const uint64_t* a, const uint64_t* 
 void inner_product2_packed_blocks(const EltwiseKernels& k, const uint64_t* const* a, PackedRows b0, PackedRows b1,
                                   std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t first,
                                   std::size_t n, const math::Modulus& q);
+// inner_product2_interleaved_mod through `k`'s plain kernels on coefficients first .. n - 1
+// (first a multiple of kInterleaveSpan), the rows unpacked into scratch span by span.
+void inner_product2_interleaved_blocks(const EltwiseKernels& k, const uint64_t* const* a, InterleavedRows key,
+                                       std::size_t terms, uint64_t* out0, uint64_t* out1, std::size_t first,
+                                       std::size_t n, const math::Modulus& q);
 void mul_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t w_shoup, uint64_t* out, std::size_t n,
                        const math::Modulus& q);
 void add_scalar_avx512(const uint64_t* a, uint64_t w, uint64_t* out, std::size_t n, const math::Modulus& q);

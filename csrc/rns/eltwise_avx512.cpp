@@ -136,6 +136,6 @@ const EltwiseKernels kEltwiseAvx512 = {add_avx512,           sub_avx512,        
 #else
                                        nullptr,
 #endif
-                                       nullptr};
+                                       nullptr, nullptr};
 
 }  // namespace ppml::rns::detail

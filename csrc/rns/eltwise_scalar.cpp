@@ -97,6 +97,6 @@ void weighted_sum_scalar(const uint64_t* const* y, const uint64_t* w, std::size_
 
 const EltwiseKernels kEltwiseScalar = {add_scalar,       sub_scalar, mul_scalar,      mul_add_scalar, inner_product_scalar,
                                        mul_scalar_shoup, nullptr,    add_scalar_word, weighted_sum_scalar,
-                                       nullptr,          scale_diff_add_scalar};
+                                       nullptr,          nullptr,    scale_diff_add_scalar};
 
 }  // namespace ppml::rns::detail

@@ -176,6 +176,48 @@ def test_packed_inner_product_matches_plain_scalar(bits, n):
     assert ref[0][:: max(1, n // 16)].tolist() == naive
 
 
+@pytest.mark.parametrize("n", [8, 512, 2048 + 8], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize("terms,stored", [(1, 1), (7, 7), (9, 12), (21, 41)], ids=lambda v: str(v))
+@pytest.mark.parametrize("bits", [30, 40, 50, 54], ids=lambda b: f"q{b}")
+def test_interleaved_inner_product_matches_plain_scalar(bits, terms, stored, n):
+    # The auxiliary-basis key rows (he/rlwe/key_switch_aux.hpp) keep both halves of every
+    # digit in one interleaved stream (rns/interleaved_rows.hpp) that the IFMA kernel reads
+    # in order; a switch below the top level reads a prefix of the stored digits, a group
+    # of 4 possibly cut short. Every kernel and backend gives the scalar kernel's result on
+    # plain words of the first `terms` rows; n = 2056 runs 4 whole spans and a tail.
+    q = _prime(bits)
+    rng = np.random.default_rng(bits * 11 + terms + n)
+    a = rng.integers(0, q, (terms, n), dtype=np.uint64)
+    b, b1 = rng.integers(0, q, (2, stored, n), dtype=np.uint64)
+    b[:, :9] = q - 1
+    b1[:, -9:] = q - 1
+    ref = _core.inner_product_mod(q, a, b[:terms].copy(), kernel="scalar", b1=b1[:terms].copy())
+    for kernel in _kernels_for(q) + ["scalar"]:
+        got = _core.inner_product_mod(q, a, b, kernel=kernel, b1=b1, interleaved=True)
+        assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1]), kernel
+    for backend in BACKENDS:
+        with ring.use_backend(backend):
+            got = _core.inner_product_mod(q, a, b, b1=b1, interleaved=True)
+            assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1]), backend
+    step = max(1, n // 16)
+    naive0 = [sum(int(x) * int(y) for x, y in zip(a[:, k], b[:terms, k])) % q for k in range(0, n, step)]
+    naive1 = [sum(int(x) * int(y) for x, y in zip(a[:, k], b1[:terms, k])) % q for k in range(0, n, step)]
+    assert ref[0][::step].tolist() == naive0 and ref[1][::step].tolist() == naive1
+
+
+def test_interleaved_inner_product_bad_arguments():
+    q = _prime(40)
+    a = np.zeros((3, 16), dtype=np.uint64)
+    with pytest.raises(ValueError, match="fewer rows"):
+        _core.inner_product_mod(q, a, a[:2].copy(), b1=a[:2].copy(), interleaved=True)
+    with pytest.raises(ValueError, match="b1"):
+        _core.inner_product_mod(q, a, a, interleaved=True)
+    with pytest.raises(ValueError, match="packed"):
+        _core.inner_product_mod(q, a, a, b1=a, interleaved=True, packed=True)
+    with pytest.raises(ValueError, match="multiple of 8"):
+        _core.inner_product_mod(q, a[:, :12].copy(), a[:, :12].copy(), b1=a[:, :12].copy(), interleaved=True)
+
+
 def test_packed_inner_product_bad_arguments():
     q = _prime(40)
     a = np.zeros((2, 12), dtype=np.uint64)

@@ -21,6 +21,7 @@
 
 #include "common/aligned_buffer.hpp"
 #include "rns/base_converter.hpp"
+#include "rns/interleaved_rows.hpp"
 #include "rns/rns_base.hpp"
 
 namespace ppml::rlwe {
@@ -57,13 +58,15 @@ struct AuxBasis {
 // no special prime.
 const AuxBasis* aux_basis(const Context& ctx);
 
-// A key's rows over the auxiliary bases, evaluation form, packed at R's 50 bits: for digit
-// j, rows row_offset[k] + i (prime i of R_k) back to back in b[j] and a[j].
+// A key's rows over the auxiliary bases, evaluation form, packed at R's 50 bits. Row r
+// (prime i of R_k is row row_offset[k] + i) holds every digit's two halves interleaved as
+// rns::InterleavedRows lays them out, so that an inner product reads one sequential
+// stream instead of 2 x digits rows side by side.
 struct AuxKey {
-  std::vector<AlignedBuffer<uint8_t>> b, a;
-  std::size_t row_bytes = 0;
-  const uint8_t* b_row(std::size_t j, std::size_t row) const { return b[j].data() + row * row_bytes; }
-  const uint8_t* a_row(std::size_t j, std::size_t row) const { return a[j].data() + row * row_bytes; }
+  std::vector<AlignedBuffer<uint8_t>> rows;
+  std::size_t digits = 0;
+  // Row r from coefficient k (a multiple of the span) on.
+  rns::InterleavedRows row(std::size_t r, std::size_t k) const;
   std::size_t memory_bytes() const;
 };
 
