@@ -91,7 +91,13 @@ def judge_bfv(records: list[dict]) -> list[dict]:
 
 def judge_threads(records: list[dict]) -> list[dict]:
     """Issue 14: 2 threads at least 1.8x one on multiply+relin+rescale and rotate at 2^15
-    and 2^16."""
+    and 2^16. The machine's ceilings of the same run are printed beside them: 2^16 key
+    switches read their keys from DRAM, so its read rate bounds their speedup."""
+    for kind in ("ntt", "memory"):
+        c = _find(records, lib="machine", op=f"{kind}_processes_ceiling_speedup", threads=2)
+        if c:
+            rate = "".join(f", {v} GB/s at {k}" for k, v in c.get("gb_per_s", {}).items())
+            print(f"# machine: 2 processes' {kind} ceiling {c['ceiling_speedup']:.2f}x one{rate}", file=sys.stderr)
     rows = []
     for n in (1 << 15, 1 << 16):
         for op in ("multiply_relin_rescale", "rotate"):

@@ -59,15 +59,31 @@ def _ntt_loop(seconds: float, out) -> None:
     out.put(count / seconds)
 
 
-def machine_ceiling(counts, seconds: float = 3.0, rounds: int = 2) -> dict[int, float]:
-    """NTTs per second of all processes together when ``t`` run the loop at once, best
-    of ``rounds`` turns per count."""
+def _memory_loop(seconds: float, out) -> None:
+    # 256 MiB per process, far beyond any L3 here: NumPy's sum streams it from DRAM
+    # (34-42 GB/s on one core of the AMD EPYC here, near a plain AVX-512 read loop).
+    a = np.ones(1 << 25, dtype=np.uint64)
+    a.sum()
+    count, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        a.sum()
+        count += a.nbytes
+    out.put(count / seconds)
+
+
+_LOOPS = {"ntt": _ntt_loop, "memory": _memory_loop}
+
+
+def machine_ceiling(counts, seconds: float = 3.0, rounds: int = 2, kind: str = "ntt") -> dict[int, float]:
+    """Work per second of all processes together when ``t`` run the loop at once, best of
+    ``rounds`` turns per count: NTTs (the compute ceiling) or bytes read from DRAM (the
+    memory ceiling: what the key inner products of large rings are bound by)."""
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited pool
     rate: dict[int, float] = {}
     for _ in range(rounds):
         for t in counts:
             q = ctx.Queue()
-            procs = [ctx.Process(target=_ntt_loop, args=(seconds, q)) for _ in range(t)]
+            procs = [ctx.Process(target=_LOOPS[kind], args=(seconds, q)) for _ in range(t)]
             for p in procs:
                 p.start()
             total = sum(q.get() for _ in procs)
@@ -86,10 +102,18 @@ def run(args) -> None:
     rounds = 2 if getattr(args, "quick", False) else 3
     before = pyppml.get_num_threads()
     cpu = machine()
-    rate = machine_ceiling(counts, seconds=1.0 if getattr(args, "quick", False) else 3.0)
+    seconds = 1.0 if getattr(args, "quick", False) else 3.0
+    rate = machine_ceiling(counts, seconds=seconds)
     for t in counts[1:]:
         emit({"lib": "machine", "op": "ntt_processes_ceiling_speedup", "N": 4096, "threads": t,
               "vs_threads": counts[0], "ceiling_speedup": round(rate[t] / rate[counts[0]], 3), **cpu})
+    # Large rings' key switches read their keys from DRAM: on a machine whose bandwidth
+    # does not grow with the cores, that bounds their speedup (docs/threads.md).
+    read = machine_ceiling(counts, seconds=seconds, kind="memory")
+    for t in counts[1:]:
+        emit({"lib": "machine", "op": "memory_processes_ceiling_speedup", "threads": t, "vs_threads": counts[0],
+              "ceiling_speedup": round(read[t] / read[counts[0]], 3),
+              "gb_per_s": {str(c): round(read[c] / 1e9, 1) for c in counts}, **cpu})
     try:
         for N, first, scale_bits, depth, special in sets:
             q_bits, p_bits = chain(first, scale_bits, depth, special)
