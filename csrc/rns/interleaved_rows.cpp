@@ -12,8 +12,11 @@ std::size_t interleaved_span_bytes(std::size_t stored, int bits) {
 }
 
 std::size_t interleaved_bytes(std::size_t stored, int bits, std::size_t n) {
+  // A group is read as the 64 bytes from its start (the VBMI unpacking): behind the last
+  // one, up to 64 - bits bytes of padding.
+  constexpr std::size_t kVectorOverread = 64;
   const std::size_t spans = (n + kInterleaveSpan - 1) / kInterleaveSpan;
-  return spans * interleaved_span_bytes(stored, bits) + kGroupOverread;
+  return spans * interleaved_span_bytes(stored, bits) + kVectorOverread;
 }
 
 std::size_t interleaved_offset(std::size_t stored, int bits, int half, std::size_t t, std::size_t k) {

@@ -25,7 +25,8 @@ struct InterleavedRows {
 
 // Bytes of one span (every stored term, both halves).
 std::size_t interleaved_span_bytes(std::size_t stored, int bits);
-// Bytes for n coefficients: whole spans plus the padding that 64-byte group reads need.
+// Bytes for n coefficients: whole spans plus the padding that 64-byte group reads need
+// (zeroed by the caller's buffer, or never used: unpacking masks it off).
 std::size_t interleaved_bytes(std::size_t stored, int bits, std::size_t n);
 // Byte offset of the 8 values of half `half`, term t, from coefficient k (a multiple of 8).
 std::size_t interleaved_offset(std::size_t stored, int bits, int half, std::size_t t, std::size_t k);
