@@ -14,7 +14,8 @@ namespace ppml::rns {
 namespace detail {
 void exact_alpha_avx512(const uint64_t* y, std::size_t kb, std::size_t n, std::size_t k0, std::size_t k1,
                         const double* inv_q, bool centered, double margin, uint64_t* alpha);
-void subtract_alpha_avx512(uint64_t* out, const uint64_t* alpha, const uint64_t* table, std::size_t n, uint64_t p);
+void subtract_alpha_avx512(uint64_t* out, const uint64_t* alpha, const uint64_t* table, std::size_t entries,
+                           std::size_t n, uint64_t p);
 }  // namespace detail
 #endif
 
@@ -172,7 +173,7 @@ void BaseConverter::convert_exact(const uint64_t* in, uint64_t* out, std::size_t
     const uint64_t* table = alpha_q_mod_.data() + j * (kb + 1);
     uint64_t* o = out + j * n;
 #ifdef PPML_HAVE_BASE_CONVERTER_AVX512
-    if (simd) return detail::subtract_alpha_avx512(o, alpha.data(), table, n, p.value());
+    if (simd) return detail::subtract_alpha_avx512(o, alpha.data(), table, kb + 1, n, p.value());
 #endif
     for (std::size_t k = 0; k < n; ++k) o[k] = p.sub(o[k], table[alpha[k]]);
   });

@@ -40,14 +40,26 @@ void exact_alpha_avx512(const uint64_t* y, std::size_t kb, std::size_t n, std::s
   }
 }
 
-// out[k] = out[k] - table[alpha[k]] mod p (table[a] = a Q mod p, out and table in [0, p)).
-void subtract_alpha_avx512(uint64_t* out, const uint64_t* alpha, const uint64_t* table, std::size_t n, uint64_t p) {
+// out[k] = out[k] - table[alpha[k]] mod p (table[a] = a Q mod p for a < entries, out and
+// table in [0, p)). Up to 16 entries the table sits in two registers and one permute
+// picks each lane's entry (vpermt2q) instead of a gather of 8 loads (2.5% of a 2^16
+// rotation's profile on AMD EPYC, whose gathers are slow).
+void subtract_alpha_avx512(uint64_t* out, const uint64_t* alpha, const uint64_t* table, std::size_t entries,
+                           std::size_t n, uint64_t p) {
   const __m512i vp = _mm512_set1_epi64(static_cast<long long>(p));
-  std::size_t k = 0;
-  for (; k + 8 <= n; k += 8) {
-    __m512i t = _mm512_i64gather_epi64(_mm512_loadu_si512(alpha + k), reinterpret_cast<const long long*>(table), 8);
+  auto subtract = [&](std::size_t k, __m512i t) {
     __m512i d = _mm512_sub_epi64(_mm512_loadu_si512(out + k), t);
     _mm512_storeu_si512(out + k, _mm512_min_epu64(d, _mm512_add_epi64(d, vp)));
+  };
+  std::size_t k = 0;
+  if (entries <= 16) {
+    const auto lanes = [](std::size_t c) { return static_cast<__mmask8>(c >= 8 ? 0xFF : (1u << c) - 1); };
+    const __m512i lo = _mm512_maskz_loadu_epi64(lanes(entries), table);
+    const __m512i hi = entries > 8 ? _mm512_maskz_loadu_epi64(lanes(entries - 8), table + 8) : _mm512_setzero_si512();
+    for (; k + 8 <= n; k += 8) subtract(k, _mm512_permutex2var_epi64(lo, _mm512_loadu_si512(alpha + k), hi));
+  } else {
+    for (; k + 8 <= n; k += 8)
+      subtract(k, _mm512_i64gather_epi64(_mm512_loadu_si512(alpha + k), reinterpret_cast<const long long*>(table), 8));
   }
   for (; k < n; ++k) out[k] = out[k] >= table[alpha[k]] ? out[k] - table[alpha[k]] : out[k] + p - table[alpha[k]];
 }

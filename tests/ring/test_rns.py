@@ -224,9 +224,10 @@ def test_scalar_multiply_and_rescale_identical_on_every_backend(bits):
 @pytest.mark.parametrize("src_bits,dst_bits", [([40, 40, 40], [40, 45, 49]), ([60], [40, 55, 61]),
                                                ([40, 60], [40, 40, 55]), ([55, 61, 50, 49, 40, 58], [40, 60, 36]),
                                                ([40, 44, 49], [55, 60, 61, 40, 51]),
-                                               ([52, 50, 44, 40, 49, 51, 52, 45], [61, 60, 51, 54])],
+                                               ([52, 50, 44, 40, 49, 51, 52, 45], [61, 60, 51, 54]),
+                                               ([40] * 15, [50, 60]), ([40] * 16, [50, 60])],
                          ids=["q40-ifma", "p60-one-source", "q40+p60-fused-rescale", "mixed6", "narrow-to-wide",
-                              "narrow8-to-wide-folds"])
+                              "narrow8-to-wide-folds", "alpha-table16", "alpha-table17-gather"])
 def test_base_conversion_identical_on_every_backend(src_bits, dst_bits):
     """The SIMD base conversion (scaled inputs, the weighted sums on IFMA with wide inputs
     split at 2^52, narrow inputs into 51-61-bit primes on IFMA with the weights split at
