@@ -81,6 +81,48 @@ inline void inner_product_block(const uint64_t* const* a, const uint64_t* const*
     }
 }
 
+// Coefficients per block of the span kernels below.
+constexpr std::size_t kSpan = 512;
+
+// The span kernels' accumulators: Outs pairs (lo, hi) of kSpan lanes kept in L1 across
+// the groups of terms. load/store bracket one vector of 8 coefficients within a group
+// (folding the carries into hi every 8 terms, as inner_product_block does); finish reduces
+// the span into out[o][k0 ..].
+template <int Outs>
+class SpanAccumulators {
+ public:
+  void load(std::size_t v, bool first, __m512i* lo, __m512i* hi) const {
+    for (int o = 0; o < Outs; ++o) {
+      lo[o] = first ? _mm512_setzero_si512() : _mm512_load_si512(lo_[o] + v);
+      hi[o] = first ? _mm512_setzero_si512() : _mm512_load_si512(hi_[o] + v);
+    }
+  }
+  void store(std::size_t v, bool fold, __m512i* lo, __m512i* hi, const Ifma& c) {
+    for (int o = 0; o < Outs; ++o) {
+      if (fold) {
+        hi[o] = reduce52(_mm512_add_epi64(hi[o], _mm512_srli_epi64(lo[o], 52)), c);
+        lo[o] = _mm512_and_si512(lo[o], c.mask52);
+      }
+      _mm512_store_si512(lo_[o] + v, lo[o]);
+      _mm512_store_si512(hi_[o] + v, hi[o]);
+    }
+  }
+  void finish(std::size_t terms, uint64_t* const* out, std::size_t k0, const Ifma& c) const {
+    for (int o = 0; o < Outs; ++o)
+      for (std::size_t v = 0; v < kSpan; v += 8) {
+        __m512i lo = terms ? _mm512_load_si512(lo_[o] + v) : _mm512_setzero_si512();
+        __m512i hi = terms ? _mm512_load_si512(hi_[o] + v) : _mm512_setzero_si512();
+        __m512i h = reduce52(_mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52)), c);
+        __m512i l = reduce52(_mm512_and_si512(lo, c.mask52), c);
+        _mm512_storeu_si512(out[o] + k0 + v, mul_add_vec(h, c.pow52, l, c));
+      }
+  }
+
+ private:
+  alignas(64) uint64_t lo_[Outs][kSpan];
+  alignas(64) uint64_t hi_[Outs][kSpan];
+};
+
 // Outs inner products sharing the `a` terms (key switching: the digits against both key
 // halves). The operands (a key of 2^15 x 21 limbs x 20 digits is 215 MB per switch) come
 // from DRAM: reading all 3 * terms streams a few vectors at a time defeats the prefetchers
@@ -91,13 +133,11 @@ inline void inner_product_block(const uint64_t* const* a, const uint64_t* const*
 // (plain words or unpacked key rows), `prefetch_b(o, t, k)` requests their line: each line
 // read also requests the same line of the next span, as the 64-bit lanes' kernel does
 // (rns/lanes64_avx512.hpp). Returns the first coefficient not done (n rounded down to kSpan).
-constexpr std::size_t kSpan = 512;
-
 template <int Outs, typename LoadB, typename PrefetchB>
 std::size_t inner_product_spans(const uint64_t* const* a, const LoadB& load_b, const PrefetchB& prefetch_b,
                                 std::size_t terms, uint64_t* const* out, std::size_t n, const Ifma& c) {
   constexpr std::size_t kGroup = 4;
-  alignas(64) uint64_t lo_acc[Outs][kSpan], hi_acc[Outs][kSpan];
+  SpanAccumulators<Outs> acc;
   std::size_t k0 = 0;
   for (; k0 + kSpan <= n; k0 += kSpan) {
     const bool ahead = k0 + 2 * kSpan <= n;
@@ -106,10 +146,7 @@ std::size_t inner_product_spans(const uint64_t* const* a, const LoadB& load_b, c
       const bool fold = ((t0 + group) & 7) == 0;
       for (std::size_t v = 0; v < kSpan; v += 8) {
         __m512i lo[Outs], hi[Outs];
-        for (int o = 0; o < Outs; ++o) {
-          lo[o] = t0 ? _mm512_load_si512(lo_acc[o] + v) : _mm512_setzero_si512();
-          hi[o] = t0 ? _mm512_load_si512(hi_acc[o] + v) : _mm512_setzero_si512();
-        }
+        acc.load(v, t0 == 0, lo, hi);
         for (std::size_t g = 0; g < group; ++g) {
           if (ahead) {
             lanes64::span_prefetch(a[t0 + g] + k0 + v + kSpan);
@@ -122,24 +159,10 @@ std::size_t inner_product_spans(const uint64_t* const* a, const LoadB& load_b, c
             hi[o] = _mm512_madd52hi_epu64(hi[o], xv, yv);
           }
         }
-        for (int o = 0; o < Outs; ++o) {
-          if (fold) {
-            hi[o] = reduce52(_mm512_add_epi64(hi[o], _mm512_srli_epi64(lo[o], 52)), c);
-            lo[o] = _mm512_and_si512(lo[o], c.mask52);
-          }
-          _mm512_store_si512(lo_acc[o] + v, lo[o]);
-          _mm512_store_si512(hi_acc[o] + v, hi[o]);
-        }
+        acc.store(v, fold, lo, hi, c);
       }
     }
-    for (int o = 0; o < Outs; ++o)
-      for (std::size_t v = 0; v < kSpan; v += 8) {
-        __m512i lo = terms ? _mm512_load_si512(lo_acc[o] + v) : _mm512_setzero_si512();
-        __m512i hi = terms ? _mm512_load_si512(hi_acc[o] + v) : _mm512_setzero_si512();
-        __m512i h = reduce52(_mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52)), c);
-        __m512i l = reduce52(_mm512_and_si512(lo, c.mask52), c);
-        _mm512_storeu_si512(out[o] + k0 + v, mul_add_vec(h, c.pow52, l, c));
-      }
+    acc.finish(terms, out, k0, c);
   }
   return k0;
 }
@@ -286,7 +309,7 @@ void inner_product2_interleaved_spans(const uint64_t* const* a, InterleavedRows 
   const std::size_t bits = static_cast<std::size_t>(key.bits);
   const std::size_t span_bytes = interleaved_span_bytes(key.stored, key.bits);
   uint64_t* outs[2] = {out0, out1};
-  alignas(64) uint64_t lo_acc[2][kSpan], hi_acc[2][kSpan];
+  SpanAccumulators<2> acc;
   for (std::size_t k0 = 0; k0 < n; k0 += kSpan) {
     const uint8_t* span_key = key.base + k0 / kSpan * span_bytes;
     for (std::size_t t0 = 0; t0 < terms; t0 += kGroup) {
@@ -299,10 +322,7 @@ void inner_product2_interleaved_spans(const uint64_t* const* a, InterleavedRows 
         for (std::size_t line = 0; line < vec_bytes; line += 64)
           _mm_prefetch(reinterpret_cast<const char*>(p + kInterleavePrefetch + line), _MM_HINT_T0);
         __m512i lo[2], hi[2];
-        for (int o = 0; o < 2; ++o) {
-          lo[o] = t0 ? _mm512_load_si512(lo_acc[o] + v) : _mm512_setzero_si512();
-          hi[o] = t0 ? _mm512_load_si512(hi_acc[o] + v) : _mm512_setzero_si512();
-        }
+        acc.load(v, t0 == 0, lo, hi);
         for (std::size_t g = 0; g < group; ++g) {
           const __m512i xv = _mm512_loadu_si512(a[t0 + g] + k0 + v);
           for (int o = 0; o < 2; ++o) {
@@ -311,25 +331,10 @@ void inner_product2_interleaved_spans(const uint64_t* const* a, InterleavedRows 
             hi[o] = _mm512_madd52hi_epu64(hi[o], xv, yv);
           }
         }
-        for (int o = 0; o < 2; ++o) {
-          if (fold) {
-            hi[o] = reduce52(_mm512_add_epi64(hi[o], _mm512_srli_epi64(lo[o], 52)), c);
-            lo[o] = _mm512_and_si512(lo[o], c.mask52);
-          }
-          _mm512_store_si512(lo_acc[o] + v, lo[o]);
-          _mm512_store_si512(hi_acc[o] + v, hi[o]);
-        }
+        acc.store(v, fold, lo, hi, c);
       }
     }
-    // The final fold of inner_product_spans (every sum is exact modulo q: the same values).
-    for (int o = 0; o < 2; ++o)
-      for (std::size_t v = 0; v < kSpan; v += 8) {
-        __m512i lo = terms ? _mm512_load_si512(lo_acc[o] + v) : _mm512_setzero_si512();
-        __m512i hi = terms ? _mm512_load_si512(hi_acc[o] + v) : _mm512_setzero_si512();
-        __m512i h = reduce52(_mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52)), c);
-        __m512i l = reduce52(_mm512_and_si512(lo, c.mask52), c);
-        _mm512_storeu_si512(outs[o] + k0 + v, mul_add_vec(h, c.pow52, l, c));
-      }
+    acc.finish(terms, outs, k0, c);
   }
 }
 

@@ -150,6 +150,18 @@ def test_inner_product_bit_identical_to_scalar(bits, terms):
             assert np.array_equal(_core.inner_product_mod(q, a, b), ref), backend
 
 
+def _assert_every_kernel_gives(ref, q, a, b, **layout):
+    """Both outputs of the two-output inner product on `layout` (packed=True or
+    interleaved=True) equal `ref` through every kernel table and every backend."""
+    for kernel in _kernels_for(q) + ["scalar"]:
+        got = _core.inner_product_mod(q, a, b, kernel=kernel, **layout)
+        assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1]), kernel
+    for backend in BACKENDS:
+        with ring.use_backend(backend):
+            got = _core.inner_product_mod(q, a, b, **layout)
+            assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1]), backend
+
+
 @pytest.mark.parametrize("n", [8, 512, 1024 + 8], ids=lambda n: f"n{n}")
 @pytest.mark.parametrize("bits", [20, 33, 40, 49, 50, 51, 54, 55, 57, 58, 60], ids=lambda b: f"q{b}")
 def test_packed_inner_product_matches_plain_scalar(bits, n):
@@ -165,13 +177,7 @@ def test_packed_inner_product_matches_plain_scalar(bits, n):
     b[:, :9] = q - 1  # all-ones patterns cross every byte boundary of a group
     b1[:, -9:] = q - 1
     ref = _core.inner_product_mod(q, a, b, kernel="scalar", b1=b1)
-    for kernel in _kernels_for(q) + ["scalar"]:
-        got = _core.inner_product_mod(q, a, b, kernel=kernel, b1=b1, packed=True)
-        assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1]), kernel
-    for backend in BACKENDS:
-        with ring.use_backend(backend):
-            got = _core.inner_product_mod(q, a, b, b1=b1, packed=True)
-            assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1]), backend
+    _assert_every_kernel_gives(ref, q, a, b, b1=b1, packed=True)
     naive = [sum(int(x) * int(y) for x, y in zip(a[:, k], b[:, k])) % q for k in range(0, n, max(1, n // 16))]
     assert ref[0][:: max(1, n // 16)].tolist() == naive
 
@@ -192,13 +198,7 @@ def test_interleaved_inner_product_matches_plain_scalar(bits, terms, stored, n):
     b[:, :9] = q - 1
     b1[:, -9:] = q - 1
     ref = _core.inner_product_mod(q, a, b[:terms].copy(), kernel="scalar", b1=b1[:terms].copy())
-    for kernel in _kernels_for(q) + ["scalar"]:
-        got = _core.inner_product_mod(q, a, b, kernel=kernel, b1=b1, interleaved=True)
-        assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1]), kernel
-    for backend in BACKENDS:
-        with ring.use_backend(backend):
-            got = _core.inner_product_mod(q, a, b, b1=b1, interleaved=True)
-            assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1]), backend
+    _assert_every_kernel_gives(ref, q, a, b, b1=b1, interleaved=True)
     step = max(1, n // 16)
     naive0 = [sum(int(x) * int(y) for x, y in zip(a[:, k], b[:terms, k])) % q for k in range(0, n, step)]
     naive1 = [sum(int(x) * int(y) for x, y in zip(a[:, k], b1[:terms, k])) % q for k in range(0, n, step)]
