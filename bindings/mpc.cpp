@@ -117,6 +117,7 @@ U64 elementwise_finish(const char* api, int party, const py::handle& dobj, const
 void init_mpc(py::module_& parent) {
   py::module_ m = parent.def_submodule("mpc", "Secret sharing and Beaver multiplication kernels");
   m.attr("SHAMIR_PRIME") = mpc::kShamirPrime;
+  m.attr("SHAMIR_MAX_PARTIES") = mpc::kMaxShamirParties;
   m.attr("MAX_FRAC_BITS") = mpc::kMaxFracBits;
 
   m.def(
@@ -203,6 +204,25 @@ void init_mpc(py::module_& parent) {
       },
       py::arg("prng"), py::arg("secrets"), py::arg("n"), py::arg("t"),
       "Shamir t-of-n shares over p = 2^61 - 1, shape (n, *secrets.shape); row i is f(i + 1).");
+  m.def(
+      "shamir_share_at",
+      [](SharedPrng& prng, const py::handle& obj, const py::handle& xobj, std::size_t t) {
+        auto s = u64("mpc.shamir_share_at", "secrets", obj);
+        auto xs = u64("mpc.shamir_share_at", "points", xobj);
+        if (xs.ndim() != 1) throw_parameter("mpc.shamir_share_at", "points", "is not one-dimensional", "1 axis", xs.ndim());
+        const std::size_t k = static_cast<std::size_t>(xs.size());
+        auto shape = shape_of(s);
+        shape.insert(shape.begin(), static_cast<py::ssize_t>(k));
+        U64 out(shape);
+        uint64_t* o = out.mutable_data();
+        const uint64_t* ps = s.data();
+        const uint64_t* px = xs.data();
+        std::size_t count = static_cast<std::size_t>(s.size());
+        with_prng(prng, [&](random::Prng& g) { mpc::shamir_share_at(g, ps, count, px, k, t, o); });
+        return out;
+      },
+      py::arg("prng"), py::arg("secrets"), py::arg("points"), py::arg("t"),
+      "Shamir shares at the given nonzero points, shape (len(points), *secrets.shape); row i is f(points[i]).");
   m.def(
       "shamir_reconstruct",
       [](const py::handle& xobj, const py::handle& sobj) {

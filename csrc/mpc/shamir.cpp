@@ -22,6 +22,37 @@ void check_below_p(const char* api, const char* arg, const uint64_t* v, std::siz
       throw_parameter(api, arg, "has a value out of range", "every value < p = 2^61 - 1",
                       "a value at flat index " + std::to_string(i));  // never the secret or share
 }
+
+// Evaluation points: nonzero, below p, distinct. `arg` names them ("points", "indices").
+void check_points(const char* api, const char* arg, const uint64_t* xs, std::size_t k) {
+  const std::string noun = std::string(arg) == "indices" ? "index" : "point";
+  for (std::size_t i = 0; i < k; ++i) {
+    if (xs[i] == 0 || xs[i] >= kShamirPrime)
+      throw_parameter(api, arg, "has a point out of range", "1 <= " + noun + " < p", xs[i]);
+    for (std::size_t m = 0; m < i; ++m)
+      if (xs[m] == xs[i]) throw_parameter(api, arg, "has a repeated point", std::string("distinct ") + arg, xs[i]);
+  }
+}
+
+// f_c(x) for every point and secret, with t - 1 fresh uniform coefficients per secret.
+void evaluate_random_polynomials(random::Prng& prng, const uint64_t* secrets, std::size_t count,
+                                 const uint64_t* xs, std::size_t k, std::size_t t, uint64_t* out) {
+  const math::Modulus& f = shamir_field();
+  // Coefficients 1 .. t-1 of every polynomial, degree-major: coeffs[(d - 1) * count + c].
+  std::vector<uint64_t> coeffs((t - 1) * count);
+  random::sample_uniform_mod(prng, kShamirPrime, coeffs.data(), coeffs.size());
+  for (std::size_t i = 0; i < k; ++i) {
+    const uint64_t x = xs[i];
+    uint64_t* row = out + i * count;
+    // Horner from the top coefficient: f(x) = (..(c_{t-1} x + c_{t-2}) x + ..) x + secret.
+    for (std::size_t c = 0; c < count; ++c) {
+      uint64_t acc = 0;
+      for (std::size_t d = t - 1; d >= 1; --d) acc = f.add(f.mul(acc, x), coeffs[(d - 1) * count + c]);
+      row[c] = f.add(f.mul(acc, x), secrets[c]);
+    }
+  }
+  secure_zero(coeffs.data(), coeffs.size() * sizeof(uint64_t));
+}
 }  // namespace
 
 void shamir_share(random::Prng& prng, const uint64_t* secrets, std::size_t count, std::size_t n, std::size_t t,
@@ -31,35 +62,29 @@ void shamir_share(random::Prng& prng, const uint64_t* secrets, std::size_t count
   if (t < 1 || t > n)
     throw_parameter("shamir_share", "t", "is out of range", "1 <= t <= n = " + std::to_string(n), t);
   check_below_p("shamir_share", "secrets", secrets, count);
-  const math::Modulus& f = shamir_field();
-  // Coefficients 1 .. t-1 of every polynomial, degree-major: coeffs[(d - 1) * count + k].
-  std::vector<uint64_t> coeffs((t - 1) * count);
-  random::sample_uniform_mod(prng, kShamirPrime, coeffs.data(), coeffs.size());
-  for (std::size_t j = 1; j <= n; ++j) {
-    uint64_t* row = out + (j - 1) * count;
-    // Horner from the top coefficient: f(j) = (..(c_{t-1} j + c_{t-2}) j + ..) j + secret.
-    for (std::size_t k = 0; k < count; ++k) {
-      uint64_t acc = 0;
-      for (std::size_t d = t - 1; d >= 1; --d) acc = f.add(f.mul(acc, j), coeffs[(d - 1) * count + k]);
-      row[k] = f.add(f.mul(acc, j), secrets[k]);
-    }
-  }
-  secure_zero(coeffs.data(), coeffs.size() * sizeof(uint64_t));
+  std::vector<uint64_t> xs(n);
+  for (std::size_t j = 0; j < n; ++j) xs[j] = j + 1;
+  evaluate_random_polynomials(prng, secrets, count, xs.data(), n, t, out);
+}
+
+void shamir_share_at(random::Prng& prng, const uint64_t* secrets, std::size_t count, const uint64_t* xs,
+                     std::size_t k, std::size_t t, uint64_t* out) {
+  if (k < 1 || k > kMaxShamirParties)
+    throw_parameter("shamir_share_at", "points", "has a count out of range",
+                    "1 <= count <= " + std::to_string(kMaxShamirParties), k);
+  if (t < 1 || t > k)
+    throw_parameter("shamir_share_at", "t", "is out of range", "1 <= t <= len(points) = " + std::to_string(k), t);
+  check_points("shamir_share_at", "points", xs, k);
+  check_below_p("shamir_share_at", "secrets", secrets, count);
+  evaluate_random_polynomials(prng, secrets, count, xs, k, t, out);
 }
 
 void lagrange_at_zero(const uint64_t* xs, std::size_t k, uint64_t* out) {
   if (k > kMaxShamirParties)
     throw_parameter("shamir_reconstruct", "k", "is out of range", "at most " + std::to_string(kMaxShamirParties) +
                     " shares", k);
+  check_points("shamir_reconstruct", "indices", xs, k);
   const math::Modulus& f = shamir_field();
-  for (std::size_t i = 0; i < k; ++i) {
-    if (xs[i] == 0 || xs[i] >= kShamirPrime)
-      throw_parameter("shamir_reconstruct", "indices", "has a point out of range", "1 <= index < p",
-                      xs[i]);
-    for (std::size_t m = 0; m < i; ++m)
-      if (xs[m] == xs[i])
-        throw_parameter("shamir_reconstruct", "indices", "has a repeated point", "distinct indices", xs[i]);
-  }
   for (std::size_t i = 0; i < k; ++i) {
     uint64_t num = 1, den = 1;
     for (std::size_t m = 0; m < k; ++m) {

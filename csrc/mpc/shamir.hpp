@@ -27,6 +27,14 @@ const math::Modulus& shamir_field();
 void shamir_share(random::Prng& prng, const uint64_t* secrets, std::size_t count, std::size_t n, std::size_t t,
                   uint64_t* out);
 
+// The same at the k distinct nonzero points xs[0..k) (each < p): out[i * count + c] = f_c(xs[i]).
+// SecAgg+ shares among a client's neighbours only, at their global ids + 1, so that the
+// number of clients is not bounded by the number of parties of one sharing.
+// Throws ParameterError unless 1 <= t <= k <= kMaxShamirParties, for a bad point (0, >= p,
+// repeated) or a secret >= p.
+void shamir_share_at(random::Prng& prng, const uint64_t* secrets, std::size_t count, const uint64_t* xs,
+                     std::size_t k, std::size_t t, uint64_t* out);
+
 // Lagrange coefficients at 0 for the distinct nonzero points xs[0..k): out[i] =
 // prod_{m != i} xs[m] / (xs[m] - xs[i]) mod p. Throws ParameterError if a point is 0 or
 // >= p, two points are equal, or k > kMaxShamirParties.

@@ -1,6 +1,7 @@
 """Secret sharing and secure multi-party computation between real processes.
 
-- :func:`shamir_share` / :func:`shamir_reconstruct`: t-of-n sharing over p = 2^61 - 1.
+- :func:`shamir_share` / :func:`shamir_reconstruct`: t-of-n sharing over p = 2^61 - 1;
+  :func:`shamir_share_at` at chosen points (a subset of many parties).
 - :func:`additive_share` / :func:`additive_reconstruct`: n-of-n sharing over Z_2^64.
 - :class:`FixedPoint`: fixed-point encoding and SecureML truncation of shares.
 - :class:`Party`: one process's TCP channels to its peers (NumPy frames, deadlines,
@@ -28,11 +29,13 @@ from pyppml.mpc.logistic import SecureLogisticRegression, train_plaintext
 from pyppml.mpc.party import Party, free_ports
 from pyppml.mpc.protocols import SecureRuntime, secure_sum
 from pyppml.mpc.sharing import (
+    SHAMIR_MAX_PARTIES,
     SHAMIR_PRIME,
     additive_reconstruct,
     additive_share,
     shamir_reconstruct,
     shamir_share,
+    shamir_share_at,
 )
 from pyppml.mpc.transport import (
     Channel,
@@ -49,6 +52,7 @@ from pyppml.mpc.triples import DealerTripleSource, TripleSource
 from pyppml.mpc.he_triples import HeTripleSource
 
 __all__ = [
+    "SHAMIR_MAX_PARTIES",
     "SHAMIR_PRIME",
     "Channel",
     "DealerTripleSource",
@@ -72,5 +76,6 @@ __all__ = [
     "secure_sum",
     "shamir_reconstruct",
     "shamir_share",
+    "shamir_share_at",
     "train_plaintext",
 ]

@@ -27,6 +27,8 @@ _k = _core.mpc
 
 #: The Shamir field modulus, the Mersenne prime 2^61 - 1.
 SHAMIR_PRIME = int(_k.SHAMIR_PRIME)
+# Most parties (points) of one sharing: reconstruction is quadratic in them.
+SHAMIR_MAX_PARTIES = int(_k.SHAMIR_MAX_PARTIES)
 
 
 def _where(bad: np.ndarray) -> str:
@@ -93,6 +95,41 @@ def shamir_share(secrets, n: int, t: int) -> list[np.ndarray]:
         raise ParameterError(f"shamir_share: n is out of range; expected 1 <= n, got {n}")
     shares = _k.shamir_share(prng(), s, int(n), int(t))
     return [shares[i] for i in range(int(n))]
+
+
+def shamir_share_at(secrets, points, t: int) -> dict[int, np.ndarray]:
+    """Shamir shares of each secret at chosen evaluation points: party ``x`` gets f(x).
+
+    For sharing among a subset of many parties at their global indices (SecAgg+ shares
+    with a client's neighbours only), where ``shamir_share``'s points 1..n would exceed
+    the 4096 parties of one sharing.
+
+    Parameters
+    ----------
+    secrets : array_like of int
+        Values in [0, p), p = 2^61 - 1, any shape.
+    points : sequence of int
+        Distinct evaluation points in [1, p), at most 4096 of them.
+    t : int
+        Threshold, 1 <= t <= len(points).
+
+    Returns
+    -------
+    dict mapping each point to its uint64 share, shaped like ``secrets``. Any t of them
+    reconstruct with ``shamir_reconstruct``; any t - 1 are uniform.
+
+    Raises
+    ------
+    ParameterError
+        If t is out of range, a point is 0, >= p or repeated, or a secret is out of range.
+    """
+    s = _as_u64("shamir_share_at", "secrets", secrets, SHAMIR_PRIME)
+    if not isinstance(t, (int, np.integer)):
+        raise ParameterError(f"shamir_share_at: t is not an integer; expected int, got {type(t).__name__}")
+    pts = np.asarray(points)
+    xs = _as_u64("shamir_share_at", "points", pts if pts.size else pts.astype(np.uint64), SHAMIR_PRIME)
+    shares = _k.shamir_share_at(prng(), s, xs, int(t))
+    return {int(x): shares[i] for i, x in enumerate(xs.tolist())}
 
 
 def shamir_reconstruct(shares: Mapping[int, np.ndarray]) -> np.ndarray:

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from scipy import stats
 
 from pyppml import ParameterError, _core
-from pyppml.mpc import SHAMIR_PRIME, FixedPoint, additive_share, shamir_reconstruct, shamir_share
+from pyppml.mpc import SHAMIR_PRIME, FixedPoint, additive_share, shamir_reconstruct, shamir_share, shamir_share_at
 
 P = SHAMIR_PRIME
 ALPHA = 1e-6
@@ -172,3 +172,71 @@ def test_t_minus_1_shares_do_not_depend_on_the_secret():
     cb = np.bincount((b.astype(np.float64) / P * 64).astype(np.int64), minlength=64)
     p = stats.chi2_contingency(np.vstack([ca, cb]))[1]
     assert p > ALPHA
+
+
+# -- shares at chosen points (SecAgg+ shares with a client's neighbours at their global ids) --
+
+@pytest.mark.parametrize("points,t", [([1], 1), ([5000, 2, 70001], 2), ([9, 4097, 123456, P - 1], 3),
+                                      (list(range(3, 4096 * 3, 3)), 40)], ids=["one", "t2", "t3_far", "4095pts"])
+def test_share_at_points_reconstructs_from_any_t(points, t):
+    secrets = np.array([0, 1, 12345, P - 1], dtype=np.uint64)
+    shares = shamir_share_at(secrets, points, t)
+    assert sorted(shares) == sorted(points) and all(int(s.max()) < P for s in shares.values())
+    rng = np.random.default_rng(len(points))
+    for _ in range(5):
+        pick = rng.choice(len(points), size=t, replace=False)
+        got = shamir_reconstruct({points[i]: shares[points[i]] for i in pick})
+        np.testing.assert_array_equal(got, secrets)
+    if t > 1:  # t - 1 shares: a wrong value (but for chance 1/p per secret)
+        sub = {points[i]: shares[points[i]] for i in range(t - 1)}
+        assert not np.array_equal(shamir_reconstruct(sub), secrets)
+
+
+def test_share_at_points_lie_on_one_polynomial_of_degree_t_minus_1():
+    """Any t shares determine the others: f(400) interpolated (Python integers) from the
+    shares at 3, 10 and 11 is the share at 400."""
+    shares = shamir_share_at(np.arange(50, dtype=np.uint64), [3, 10, 11, 400], 3)
+    xs = [3, 10, 11]
+    # Interpolate f(400) with Python integers from the first three shares.
+    pred = np.zeros(50, dtype=object)
+    for i, xi in enumerate(xs):
+        num, den = 1, 1
+        for m, xm in enumerate(xs):
+            if m != i:
+                num, den = num * (400 - xm) % P, den * (xi - xm) % P
+        pred = (pred + shares[xi].astype(object) * (num * pow(den, -1, P) % P)) % P
+    assert pred.tolist() == shares[400].tolist()
+
+
+@pytest.mark.parametrize("secret", [0, P - 1], ids=["s0", "s_pm1"])
+def test_share_at_points_t_minus_1_are_uniform(secret):
+    """t = 3 at points {7, 5000, 123456}: shares at two of them are jointly uniform (8 x 8
+    buckets) and each marginal too; rejects at 1e-6 with Bonferroni over the 4 tests."""
+    m = 60000
+    shares = shamir_share_at(np.full(m, secret, dtype=np.uint64), [7, 5000, 123456], 3)
+    a, b = shares[5000], shares[123456]
+    pvals = [_chi2_uniform(shares[x], 64) for x in (7, 5000, 123456)]
+    joint = (a.astype(np.float64) / P * 8).astype(np.int64) * 8 + (b.astype(np.float64) / P * 8).astype(np.int64)
+    pvals.append(stats.chisquare(np.bincount(joint, minlength=64)).pvalue)
+    assert min(pvals) > ALPHA / len(pvals), pvals
+
+
+@pytest.mark.parametrize(
+    "call,needle",
+    [
+        (lambda: shamir_share_at([1], [0, 2], 1), "points has a point out of range; expected 1 <= point < p"),
+        (lambda: shamir_share_at([1], [2, P], 1), "points has a value out of range"),
+        (lambda: shamir_share_at([1], [2, 5, 2], 2), "points has a repeated point; expected distinct points"),
+        (lambda: shamir_share_at([1], [2, 5], 3), "t is out of range; expected 1 <= t <= len\\(points\\) = 2"),
+        (lambda: shamir_share_at([1], [2, 5], 0), "t is out of range"),
+        (lambda: shamir_share_at([1], [], 1), "points has a count out of range"),
+        (lambda: shamir_share_at([1], list(range(1, 4098)), 2), "expected 1 <= count <= 4096, got 4097"),
+        (lambda: shamir_share_at([P], [1, 2], 1), "secrets has a value out of range"),
+        (lambda: shamir_share_at([1], [[1, 2]], 1), "points is not one-dimensional"),
+    ],
+    ids=["zero", "p", "repeat", "t_gt_k", "t0", "empty", "too_many", "secret_p", "2d"],
+)
+def test_share_at_errors(call, needle):
+    with pytest.raises(ParameterError, match=needle) as info:
+        call()
+    assert "\n" not in str(info.value)

@@ -48,7 +48,7 @@ from pyppml.fl.common import masks
 from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 from pyppml.fl.common.messages import SERVER, Kind, Message, ids_array, pack_ids
 from pyppml.fl.secagg.params import NeighbourGraph, SecAggParams, signed_threshold
-from pyppml.mpc.sharing import shamir_share
+from pyppml.mpc.sharing import shamir_share_at
 
 SIG_BYTES = 64
 _SHARE_PLAIN = struct.Struct(f"<II{2 * masks.SECRET_CHUNKS}Q")
@@ -229,13 +229,15 @@ class SecAggClient:
         self._seed = os.urandom(32)
         secrets = np.concatenate([masks.secret_to_field(self._seed),
                                   masks.secret_to_field(masks.private_bytes(self._s_sk))])
-        shares = shamir_share(secrets, self.params.n_clients, self.params.threshold)
-        self.own_share = shares[self.index]
         recipients = [j for j in ids.tolist() if j != self.index and j in self.peer_keys]
+        # Evaluated at the holders' points only (global id + 1, as the server reconstructs):
+        # k + 1 points whatever n_clients is, within the 4096 parties of one sharing.
+        shares = shamir_share_at(secrets, [j + 1 for j in [self.index, *recipients]], self.params.threshold)
+        self.own_share = shares[self.index + 1]
         cts = []
         for j in recipients:
             key = masks.agree(self._c_sk, self.peer_keys[j][0], ENC_INFO + self.session)
-            plain = _SHARE_PLAIN.pack(self.index, j, *shares[j].tolist())
+            plain = _SHARE_PLAIN.pack(self.index, j, *shares[j + 1].tolist())
             cts.append(masks.aead(key).encrypt(masks.nonce(self.index, j), plain, self.session + bytes(4)))
         self._step = Kind.FORWARD
         return self._reply(Kind.SHARES, pack_ids(recipients), b"".join(cts), commitment(self.session, self._seed))

@@ -11,6 +11,7 @@ import numpy as np
 
 from pyppml import _core
 from pyppml.fl.common.errors import ParameterError
+from pyppml.mpc.sharing import SHAMIR_MAX_PARTIES
 
 
 def default_neighbours(n_clients: int) -> int:
@@ -99,6 +100,10 @@ class SecAggParams:
         if k < 1 or k > self.n_clients - 1 or (k < self.n_clients - 1 and k % 2):
             raise ParameterError(f"{api}: neighbours is out of range; expected n_clients - 1 or an even k in "
                                  f"[2, {self.n_clients - 1}], got {self.neighbours}")
+        if k + 1 > SHAMIR_MAX_PARTIES:
+            raise ParameterError(f"{api}: neighbours is out of range; expected a closed neighbourhood of at most "
+                                 f"{SHAMIR_MAX_PARTIES} clients (neighbours <= {SHAMIR_MAX_PARTIES - 1}; a sparse "
+                                 f"graph for more clients), got {k}")
         object.__setattr__(self, "neighbours", k)
         least = signed_threshold(k) if self.signed else honest_majority_threshold(k)
         t = least if self.threshold is None else int(self.threshold)
