@@ -1,5 +1,6 @@
 // Bindings of the HE layer (module pyppml._core.he): parameters, contexts, keys,
 // plaintexts, ciphertexts and the evaluation primitives. Heavy calls release the GIL.
+#include <optional>
 #include <pybind11/complex.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -352,13 +353,19 @@ void init_he(py::module_& root) {
         std::copy(v.begin(), v.end(), out.mutable_data());
         return out;
       })
-      .def("decode_coefficients", [](HeContext& h, const Plaintext& pt) {
+      .def("decode_coefficients", [](HeContext& h, const Plaintext& pt,
+                                     std::optional<py::array_t<int64_t, py::array::c_style>> add) {
         h.check_key(pt.fingerprint, "decode");
-        std::vector<double> c = released([&] { return h.ckks_encoder().lift_centered(pt.poly); });
+        if (add && static_cast<uint64_t>(add->size()) != h.ctx->n())
+          throw_parameter("decode_coefficients", "add", "has the wrong length", std::to_string(h.ctx->n()), add->size());
+        const int64_t* a = add ? add->data() : nullptr;
+        std::vector<double> c = released([&] { return h.ckks_encoder().lift_centered(pt.poly, a); });
         py::array_t<double> out(c.size());
         std::copy(c.begin(), c.end(), out.mutable_data());
         return out;
-      }, "Centered coefficients of a plaintext as float64 (unscaled).")
+      }, py::arg("plaintext"), py::arg("add") = py::none(),
+      "Centered coefficients of a plaintext as float64 (unscaled); `add` (int64, n) is added "
+      "exactly in Z_Q before the conversion.")
       .def("decode_from_coefficients", [](HeContext& h, py::array_t<double, py::array::c_style | py::array::forcecast> c,
                                           double scale) {
         if (static_cast<uint64_t>(c.size()) != h.ctx->n())

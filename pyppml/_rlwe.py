@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import numbers
 import pickle
+import threading
 import warnings
 from typing import Iterable
 
@@ -99,13 +100,49 @@ def _restore_out_of_band(fn, slots, args):
 
 class ReleaseCount:
     """Flooded releases made under one secret key (CKKS ``decrypt_for_release``), and the
-    ``max_releases`` they were planned for. One object per key, shared by every view of
-    the Context that holds it (``Context.to(device)``): tau counts the key, not the view."""
+    ``max_releases`` they were planned for. One object per key in this process
+    (``release_count``): every Context object that holds the key shares it, its views
+    (``Context.to(device)``), a re-import of the exported key and a second load of the
+    owner's file alike, so tau counts the key, not the object."""
 
-    __slots__ = ("made", "limit")
+    __slots__ = ("made", "limit", "_lock")
 
     def __init__(self, made: int = 0, limit: int | None = None):
         self.made, self.limit = made, limit
+        self._lock = threading.Lock()
+
+    def claim(self, api: str, max_releases: int) -> None:
+        """Counts one release planned for ``max_releases``, or refuses it: another
+        ``max_releases`` than the first, or the key's releases used up. Check and count
+        are one step, so threads sharing the key cannot pass the limit together."""
+        with self._lock:
+            if self.limit is not None and max_releases != self.limit:
+                raise ParameterError(f"{api}: max_releases differs from the first release under this key; "
+                                     f"expected {self.limit}, got {max_releases}")
+            if self.made >= max_releases:
+                raise ParameterError(f"{api}: this key has used its releases; expected at most max_releases = "
+                                     f"{max_releases} (new keys for more), got release number {self.made + 1}")
+            self.limit = max_releases
+            self.made += 1
+
+
+# (parameters fingerprint, key id) -> the key's count. Key ids are 64 random bits from
+# the CSPRNG, and a key is imported only when it matches its public key.
+_RELEASE_COUNTS: dict[tuple[int, int], ReleaseCount] = {}
+_RELEASE_COUNTS_LOCK = threading.Lock()
+
+
+def release_count(fingerprint: int, key_id: int, made: int = 0, limit: int | None = None) -> ReleaseCount:
+    """The release count of the secret key ``key_id`` in this process. ``made`` and
+    ``limit`` (a count stored with the key, as the owner's file keeps it) raise a count
+    that is lower; they never lower one."""
+    with _RELEASE_COUNTS_LOCK:
+        count = _RELEASE_COUNTS.setdefault((int(fingerprint), int(key_id)), ReleaseCount())
+    with count._lock:
+        count.made = max(count.made, int(made))
+        if count.limit is None:
+            count.limit = limit
+    return count
 
 
 class RlweContext:
@@ -235,7 +272,8 @@ class RlweContext:
             raise MismatchError("import_secret_key: data is not the secret key of this context's public key; "
                                 "expected b + a s to be the public key's small error, got another residue")
         self.secret_key = sk
-        self._release_count = ReleaseCount()  # a new key: a new release count
+        # The key's count in this process: importing a key again does not reset it.
+        self._release_count = release_count(self._native.fingerprint, sk.key_id)
 
     def key_to_bytes(self, key) -> bytes:
         """Bytes of a public, relinearization or Galois key of this context."""

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from pyppml._core import ParameterError
-from pyppml._rlwe import ReleaseCount, RlweContext, checked_rotations, native_context, rotation_steps, signed_powers_of_two
+from pyppml._rlwe import ReleaseCount, RlweContext, release_count, checked_rotations, native_context, rotation_steps, signed_powers_of_two
 from pyppml.ckks.params import choose_parameters, refine_refusal
 
 
@@ -242,7 +242,7 @@ class Context(RlweContext):
             conjugate = True
         self.compact_keys = bool(bootstrapping if compact_keys is None else compact_keys)
         self._generate_keys(relin or bootstrapping)
-        self._release_count = ReleaseCount()  # a new key: a new release count
+        self._release_count = release_count(self._native.fingerprint, self.secret_key.key_id)  # a new key's count
         self.generate_rotation_keys(rotations, conjugate)
         if self.is_bootstrappable:
             self._bootstrap_keys = None
@@ -405,8 +405,9 @@ class Context(RlweContext):
         error: release only ciphertexts from a computation you trust (yours, or an agreed
         circuit run by an honest-but-curious server). A crafted ciphertext (say an
         encryption of 0 doubled 52 times) exceeds any B, and one release of it gives the
-        secret key. The count of releases is kept per Context object, as a guard against
-        accidents (``import_secret_key`` starts a new count).
+        secret key. The count of releases is kept per secret key in this process, as a
+        guard against accidents: every Context holding the key shares it (a re-import of
+        the key included).
 
         Parameters
         ----------
@@ -428,8 +429,8 @@ class Context(RlweContext):
         max_releases : int
             tau, releases allowed under this key. Fixed by the first release: every
             later one must pass the same value, and release number tau + 1 is refused.
-            The count is kept by this Context object (``releases_made``); keygen() or
-            import_secret_key() starts a new key and a new count.
+            The count is kept per key in this process (``releases_made``) and shared
+            by every Context holding the key; keygen() starts a new key and count.
 
         Raises
         ------
@@ -454,23 +455,17 @@ class Context(RlweContext):
         self._require_secret("decrypt_for_release")
         self._check(ciphertext, "decrypt_for_release")
         plan = plan_release(self, ciphertext, bits_of_precision, noise_bound, security_bits, max_releases)
-        count = self._releases()
-        if count.limit is not None and max_releases != count.limit:
-            raise ParameterError(f"decrypt_for_release: max_releases differs from the first release under this key; "
-                                 f"expected {count.limit}, got {max_releases}")
-        if count.made >= max_releases:
-            raise ParameterError(f"decrypt_for_release: this key has used its releases; expected at most "
-                                 f"max_releases = {max_releases} (new keys for more), got release number "
-                                 f"{count.made + 1}")
-        count.limit = max_releases
-        count.made += 1
-        return flooded_decrypt(self, ciphertext, plan, complex)
+        self._releases().claim("decrypt_for_release", max_releases)
+        return flooded_decrypt(self, ciphertext.to("cpu"), plan, complex)  # decryption is a host operation
 
     def _releases(self) -> ReleaseCount:
-        """The release count of this Context's key, shared with its views (``to``)."""
+        """The release count of this Context's key: one per key in this process, shared
+        with its views (``to``) and with every other Context holding the key."""
         count = self.__dict__.get("_release_count")
         if count is None:
-            count = self._release_count = ReleaseCount()
+            if self.secret_key is None:
+                return ReleaseCount()  # no key, no releases
+            count = self._release_count = release_count(self._native.fingerprint, self.secret_key.key_id)
         return count
 
     @property

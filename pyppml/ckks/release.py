@@ -187,7 +187,7 @@ def plan_release(context, ct, bits_of_precision: float, noise_bound: float | Non
 
 def wide_discrete_gaussian(sigma: float, size: int) -> np.ndarray:
     """Samples of (nearly) the discrete Gaussian D_Z(sigma) for sigma up to 2^57, as
-    float64.
+    int64 (exact: float64 would round the sum above 2^53).
 
     Up to 2^30, one exact draw (pyppml.dp). Above, 2^k A + C with A ~ D_Z(sigma_a)
     (sigma_a < 2^31) and C ~ D_Z(8 * 2^k): since 8 * 2^k is far above the smoothing
@@ -198,22 +198,24 @@ def wide_discrete_gaussian(sigma: float, size: int) -> np.ndarray:
     from pyppml import dp
 
     if sigma < 2.0 ** _SINGLE_DRAW_BITS:
-        return dp.discrete_gaussian(sigma, size).astype(np.float64)
+        return dp.discrete_gaussian(sigma, size).astype(np.int64)
     k = math.ceil(math.log2(sigma)) - _SINGLE_DRAW_BITS
     if k > 27:
         raise ParameterError(f"decrypt_for_release: flooding width is too large; expected sigma < 2^57, got 2^{math.log2(sigma):.1f}")
     sigma_c = 8 << k
     sigma_a = round(math.sqrt(sigma * sigma - sigma_c * sigma_c) / 2.0 ** k)
-    high = dp.discrete_gaussian(sigma_a, size).astype(np.float64) * 2.0 ** k
-    return high + dp.discrete_gaussian(sigma_c, size).astype(np.float64)
+    high = dp.discrete_gaussian(sigma_a, size).astype(np.int64) << np.int64(k)
+    return high + dp.discrete_gaussian(sigma_c, size).astype(np.int64)
 
 
 def flooded_decrypt(ctx, ct, plan: ReleasePlan, complex: bool) -> np.ndarray:
     """Decrypt ``ct``, flood its coefficients with D_Z(plan.sigma), decode and round to
-    ``plan.step``."""
+    ``plan.step``. The noise is added in Z_Q, before the coefficients become float64:
+    a float64 conversion first would round every coefficient above 2^53 sigma by its
+    key-dependent error, which the noise added afterwards cannot hide."""
     pt = ctx._native.decrypt(ctx.secret_key, ct._native)
-    coeffs = ctx._native.decode_coefficients(pt)  # centered integers as float64
     noise = wide_discrete_gaussian(plan.sigma, ctx.poly_degree)
-    values = ctx._native.decode_from_coefficients(coeffs + noise, ct.scale)
+    coeffs = ctx._native.decode_coefficients(pt, noise)  # centered integers of m + e + noise, as float64
+    values = ctx._native.decode_from_coefficients(coeffs, ct.scale)
     values = np.round(values / plan.step) * plan.step
     return values if complex else values.real.copy()

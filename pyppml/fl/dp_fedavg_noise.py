@@ -83,7 +83,22 @@ def grid_gaussian(values, noise_multiplier: float, clip: float, *, shares: int =
     if not (isinstance(noise_multiplier, (int, float, np.integer, np.floating)) and math.isfinite(noise_multiplier)
             and noise_multiplier > 0):
         raise ParameterError(f"grid_gaussian: noise_multiplier is out of range; expected > 0, got {noise_multiplier}")
-    return grid_gaussian_mechanism(values, clip, float(noise_multiplier) / math.sqrt(int(shares)))
+    return grid_gaussian_mechanism(values, clip, float(noise_multiplier), shares=int(shares))
+
+
+def share_sigma_steps(noise_multiplier: float, clip: float, dim: int, shares: int, scale: float | None = None) -> float:
+    """Standard deviation, in grid steps, of one client's share of distributed noise:
+    ``grid_gaussian(..., shares=shares)`` (``scale`` None) or ``quantized_noise`` at that
+    quantization ``scale``; what :func:`pyppml.dp.mechanisms.check_share_width` bounds
+    below, so that a protocol can refuse narrow shares before any round.
+
+    >>> round(share_sigma_steps(1.0, 1.0, 1, 4), 1)  # 1024 + 1 steps / sqrt(4)
+    512.5
+    """
+    d = max(int(dim), 1)
+    rounding = math.isqrt(d - 1) + 1
+    steps = float(clip) / grid_step(clip, d) if scale is None else float(clip) * float(scale)
+    return float(noise_multiplier) * (steps + rounding) / math.sqrt(int(shares))
 
 
 def quantized_sensitivity(clip: float, scale: float, dim: int) -> float:
@@ -117,6 +132,6 @@ def quantized_noise(noise_multiplier: float, clip: float, scale: float, dim: int
     # above): the granularity warning meant for users who pick a grid does not apply.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GranularityWarning)
-        z = grid_gaussian_mechanism(np.zeros(int(dim)), float(clip) * float(scale),
-                                    float(noise_multiplier) / math.sqrt(int(shares)), granularity=1.0)
+        z = grid_gaussian_mechanism(np.zeros(int(dim)), float(clip) * float(scale), float(noise_multiplier),
+                                    granularity=1.0, shares=int(shares))
     return z.astype(np.int64)  # integers exactly (|z| < 2**52)

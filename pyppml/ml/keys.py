@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pyppml import ckks
 from pyppml._core import FormatError, ParameterError
-from pyppml._rlwe import ReleaseCount
+from pyppml._rlwe import release_count
 from pyppml.ml import container
 
 KIND = "SECRETKY"
@@ -71,8 +71,9 @@ def secret_context_from_bytes(data) -> ckks.Context:
     except ValueError as exc:
         raise FormatError(f"{api}: data holds a secret key that does not match its public key; expected one key set, "
                           f"got: {exc}") from None
-    # import_secret_key starts a new count; this key has made ``made`` releases already.
-    ctx._release_count = ReleaseCount(made, limit)
+    # This key has made ``made`` releases already (as stored; a count this process already
+    # holds for the key is never lowered by an older file).
+    ctx._release_count = release_count(ctx._native.fingerprint, ctx.secret_key.key_id, made, limit)
     return ctx
 
 

@@ -227,6 +227,24 @@ def test_release_count_is_enforced(keyed, rng):
     assert keyed.releases_made == 1
 
 
+def test_reimporting_the_key_does_not_reset_its_count(keyed, rng):
+    """Review 2026-12-07: import_secret_key started a new count, so re-importing the
+    exported key (or loading it into a second Context) allowed 21 releases of one
+    ciphertext flooded for tau = 1. The count now belongs to the key in this process."""
+    ct = keyed.encrypt(rng.uniform(-1, 1, keyed.slots))
+    keyed.decrypt_for_release(ct, bits_of_precision=8)
+    exported = keyed.export_secret_key()
+    keyed.import_secret_key(exported)
+    assert keyed.releases_made == 1
+    with pytest.raises(ValueError, match="used its releases"):
+        keyed.decrypt_for_release(ct, bits_of_precision=8)
+    other = ckks.Context.from_bytes(keyed.to_bytes())  # another object, the same key
+    other.import_secret_key(exported)
+    assert other.releases_made == 1
+    with pytest.raises(ValueError, match="used its releases"):
+        other.decrypt_for_release(ct, bits_of_precision=8)
+
+
 @pytest.mark.parametrize("kwargs,msg", [
     (dict(bits_of_precision=0.5), "bits_of_precision is out of range; expected 1..50, got 0.5"),
     (dict(security_bits=30), "security_bits is out of range; expected an integer in 40..128, got 30"),
@@ -252,6 +270,8 @@ def test_wide_sampler_width(rng):
     """Above 2^30 the flooding is 2^k A + C: its spread matches the requested sigma."""
     sigma = 2.0 ** 40.3
     x = release.wide_discrete_gaussian(sigma, 20000)
+    assert x.dtype == np.int64  # exact integers: float64 would round sums above 2^53
+    x = x.astype(np.float64)
     lo, hi = chi2_band(x.size)
     assert lo < float(np.sum(x ** 2) / x.size / sigma ** 2) < hi
 
@@ -278,3 +298,46 @@ def test_views_of_a_context_share_its_release_count(monkeypatch):
             v.decrypt_for_release(ct, bits_of_precision=4, max_releases=2)
     ctx.keygen()  # a new key: a new count, for this context (its views keep the old key)
     assert ctx.releases_made == 0 and views[1].releases_made == 2
+
+
+def _midpoint_ciphertext(ctx):
+    """Coefficient 0 at 2^105 + 2^52 (plus the key-dependent error): the midpoint between
+    two float64 values, 2^53 apart, so its rounding to float64 is the sign of the error."""
+    ct = ctx.encrypt(np.full(ctx.slots, 2.0 ** 50))
+    return ct + ctx.encode(np.full(ctx.slots, 2.0 ** -3), scale=ct.scale)
+
+
+def test_flooding_is_added_before_the_float_conversion(keyed):
+    """Review 2026-12-07: the coefficients became float64 before the flooding was added,
+    so above 2^53 sigma their rounding was a function of the key-dependent error e alone:
+    each release of the midpoint ciphertext showed sign(e_0) (24 of 24). Now the noise
+    meets e in Z_Q; the rounding direction is the sign of e_0 + noise, a fair coin
+    independent of e_0 (up to e / sigma ~ 2^-27). All 24 agreeing (or none) has
+    probability 2^-23 < 1e-6 under that; the old code gave 24 of 24 every time."""
+    agree = 0
+    for _ in range(24):
+        ct = _midpoint_ciphertext(keyed)
+        lifted = keyed._native.decode_coefficients(keyed._native.decrypt(keyed.secret_key, ct._native))[0]
+        out = keyed.decrypt_for_release(ct, bits_of_precision=6, noise_bound=2.0 ** 13, max_releases=1000)
+        agree += (lifted > 2.0 ** 105) == (out[0] - 2.0 ** 50 > 0.125)
+    assert 0 < agree < 24, agree
+
+
+def test_decode_coefficients_adds_exactly_in_z_q(keyed):
+    """The addend goes in before the rounding to float64: +2^40 or -2^40 on the midpoint
+    2^105 + 2^52 + e_0 (|e_0| < 2^20) rounds up or down; added to the float afterwards it
+    would change nothing (2^40 is below half the float64 step, 2^53)."""
+    ct = _midpoint_ciphertext(keyed)
+    pt = keyed._native.decrypt(keyed.secret_key, ct._native)
+    n = keyed.poly_degree
+    shift = np.full(n, 2 ** 40, dtype=np.int64)
+    up = keyed._native.decode_coefficients(pt, shift)
+    down = keyed._native.decode_coefficients(pt, -shift)
+    assert up[0] == 2.0 ** 105 + 2.0 ** 53 and down[0] == 2.0 ** 105
+    rng = np.random.default_rng(3)
+    small = keyed.encode(rng.uniform(-1, 1, keyed.slots), scale=2.0 ** 30)._native
+    add = rng.integers(-(2 ** 52), 2 ** 52, n, dtype=np.int64)
+    np.testing.assert_array_equal(keyed._native.decode_coefficients(small, add),
+                                  keyed._native.decode_coefficients(small) + add)  # exact below 2^53
+    with pytest.raises(ValueError, match="add has the wrong length"):
+        keyed._native.decode_coefficients(small, add[:-1])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pyppml import MismatchError, ParameterError
+from pyppml import MismatchError, ParameterError, ckks
 
 from gpu_params import PARAMS, SMALL, assert_same, context, values
 
@@ -125,3 +125,14 @@ def test_out_of_memory_is_memory_error(device_backend):
     with pytest.raises(MemoryError, match=str(1 << 60)):
         gpu_module.allocate(1 << 60)
     assert gpu_module.allocate(1 << 20).shape == (0, 0)  # the process goes on allocating
+
+
+def test_release_decryption_of_a_device_ciphertext(device_backend):
+    """Review 2026-12-07: decrypt_for_release passed a device ciphertext's handle to the
+    host decryption (decrypt downloads first); it now downloads too."""
+    # Scale 2^55: room for the flooding (the test rings' 2^40 leaves no released bit).
+    ctx = ckks.Context(poly_degree=8192, coeff_mod_bits=[60, 55], special_mod_bits=[60], scale_bits=55)
+    ctx.keygen(rotations=[], conjugate=False)
+    x = values(ctx, 7)
+    out = ctx.to("cuda").decrypt_for_release(ctx.to("cuda").encrypt(x), bits_of_precision=2)
+    assert ctx.releases_made == 1 and np.max(np.abs(out - x)) < 2.0

@@ -218,13 +218,24 @@ rlwe::Plaintext Encoder::encode_constant(cdouble value, double scale, int level)
   return from_coefficients(coeffs, scale, level);
 }
 
-std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly) const {
+std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly, const int64_t* add) const {
   const uint64_t n = ctx_.n();
   const std::size_t k = poly.limbs();
   const auto& base = *poly.base();
   rns::RnsPoly c = poly;  // a copy: the inverse NTT works in place
   if (c.form() == rns::Form::Evaluation)
     parallel_for(k, [&](std::size_t i) { ntt::inverse_inplace(c.limb(i), ctx_.ntt(i)); });
+  if (add) {
+    parallel_for(k, [&](std::size_t i) {
+      const math::Modulus& q = base[i];
+      uint64_t* limb = c.limb(i);
+      for (uint64_t j = 0; j < n; ++j) {
+        const uint64_t magnitude = add[j] < 0 ? 0 - static_cast<uint64_t>(add[j]) : static_cast<uint64_t>(add[j]);
+        const uint64_t r = q.reduce(magnitude);
+        limb[j] = add[j] < 0 ? q.sub(limb[j], r) : q.add(limb[j], r);
+      }
+    });
+  }
   std::vector<double> out(n);
   if (k == 1) {
     const uint64_t q = base[0].value();

@@ -39,8 +39,11 @@ class Encoder {
   std::vector<cdouble> decode(const rlwe::Plaintext& pt) const;
   // Slots of a real coefficient vector (n values) at `scale`.
   std::vector<cdouble> decode_coefficients(const double* coeffs, double scale) const;
-  // Coefficients (centered, as doubles, unscaled) of an evaluation-form polynomial.
-  std::vector<double> lift_centered(const rns::RnsPoly& poly) const;
+  // Coefficients (centered, as doubles, unscaled) of an evaluation-form polynomial. With
+  // `add` (n signed integers), add[j] is added to coefficient j in Z_Q, exactly, before the
+  // lift: flooding noise must meet the key-dependent error before any rounding to double,
+  // or a coefficient above 2^53 sigma rounds as its error dictates (release decryption).
+  std::vector<double> lift_centered(const rns::RnsPoly& poly, const int64_t* add = nullptr) const;
 
   // In-place special FFT on slots() values: embed (decode direction) and its inverse.
   void embed(cdouble* values) const;

@@ -62,7 +62,7 @@ from pyppml.fl.common.errors import ParameterError
 from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
 from pyppml.fl.flower.config import config_bytes, config_round
 from pyppml.fl.flower.policy import ClientPolicy
-from pyppml.fl.flower.updates import add_client_noise, client_update, sum_width
+from pyppml.fl.flower.updates import add_client_noise, check_noise_shares, client_update, sum_width
 
 CKKS_MODE = "ckks"
 CKKS_TENSOR_TYPE = "pyppml-ckks"
@@ -183,6 +183,7 @@ class CkksStrategy(AveragingStrategy):
                  inner=None):
         super().__init__("CkksStrategy", initial_parameters, n_clients, clip, noise_multiplier, weighted,
                          max_examples, denominator, inner)
+        check_noise_shares("CkksStrategy", self.noise_multiplier, self.clip, self.dim, self.n_clients)
         self.min_clients = int(min_clients or n_clients)
         if not 1 <= self.min_clients <= self.n_clients:
             raise ParameterError(f"CkksStrategy: min_clients is out of range; expected 1..{n_clients}, got {min_clients}")

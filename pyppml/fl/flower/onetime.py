@@ -90,6 +90,7 @@ from pyppml.fl.flower.common import AveragingStrategy, failure_reasons
 from pyppml.fl.flower.onetime_client import (MAX_SESSIONS, ONETIME_MODE, ONETIME_TENSOR_TYPE,  # noqa: F401
                                              onetime_client_fit)
 from pyppml.fl.flower.onetime_pin import SECURITY_LEVELS, committee_pin, config_pin
+from pyppml.fl.flower.updates import check_noise_shares
 
 
 class LocalCommittee:
@@ -223,6 +224,7 @@ class OneTimeCkksStrategy(AveragingStrategy):
         api = "OneTimeCkksStrategy"
         super().__init__(api, initial_parameters, n_clients, clip, noise_multiplier, weighted, max_examples,
                          denominator, inner)
+        check_noise_shares(api, self.noise_multiplier, self.clip, self.dim, self.n_clients)
         if security not in SECURITY_LEVELS:
             raise ParameterError(f"{api}: security is out of range; expected one of {SECURITY_LEVELS}, got {security}")
         self.max_abs_value = self.clip

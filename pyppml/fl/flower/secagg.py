@@ -29,7 +29,7 @@ from pyppml.fl.common.messages import Kind
 from pyppml.fl.dp_fedavg import quantized_noise
 from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
 from pyppml.fl.flower.config import MAX_CLIENTS, config_bytes, config_float, config_int
-from pyppml.fl.flower.updates import client_update
+from pyppml.fl.flower.updates import check_noise_shares, client_update
 from pyppml.fl.secagg.client import SecAggClient
 from pyppml.fl.secagg.params import SecAggParams, default_neighbours
 from pyppml.fl.secagg.quantize import Quantizer, noise_headroom
@@ -127,6 +127,8 @@ class SecAggStrategy(AveragingStrategy):
         self.params = SecAggParams(n_clients, self.vec_dim, threshold, neighbours)
         self.quantizer = Quantizer(clip, n_clients, 32,
                                    noise_headroom=noise_headroom(n_clients, noise_multiplier, self.params.dim))
+        check_noise_shares("SecAggStrategy", self.noise_multiplier, self.clip, self.params.dim, self.n_clients,
+                           self.quantizer.scale)
         if self.params.dim > self.dim and self.clip * self.quantizer.scale < self.max_examples:
             # The weight entry of a 1-example client, clip / max_examples, would round to 0.
             raise ParameterError(f"SecAggStrategy: max_examples is too large for the 32-bit quantizer; expected <= "
