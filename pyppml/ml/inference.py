@@ -9,7 +9,10 @@ about the server's model is set by ``output`` (computed by the server, before th
 decrypts):
 
 - ``"label"`` (default): each score is multiplied by a fresh random factor
-  r = 2^-u, u uniform in [0, 12) (CSPRNG), one per slot, before it leaves the server. The
+  r = 2^-u, u uniform in [0, 12) (CSPRNG), one per slot, and only its real part is kept
+  (s + conj(s), a conjugation key switch: records hidden in the imaginary parts of the
+  client's encryptions gave Im / Re = w . x' / score, in which r cancels, so one batch
+  per feature gave the whole model), before it leaves the server. The
   client learns sign(score), hence the label, and |score| only up to that factor. Scores
   with |score| below about 2^-14 may come back with either sign. What remains:
   a client that repeats one record in k slots learns |score| to a relative
@@ -106,7 +109,8 @@ def inference_context(poly_degree: int = 8192, approximation: SigmoidApproximati
     q = [first] + [SCALE_BITS] * levels
     ctx = ckks.Context(poly_degree=poly_degree, coeff_mod_bits=q, special_mod_bits=[max(50, first)],
                        scale_bits=SCALE_BITS, security=128)
-    ctx.keygen(rotations=[], conjugate=False, relin=encrypted_model or approximation is not None)
+    # "label" keeps the real part of each blinded score: a conjugation key.
+    ctx.keygen(rotations=[], conjugate=output == "label", relin=encrypted_model or approximation is not None)
     return ctx
 
 
@@ -233,16 +237,22 @@ def _uniform(size: int) -> np.ndarray:
     return (Prng().uint64(size) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
 
 
-def _blind(s):
-    """s * r slot-wise, r = 2^-u with u uniform in [0, LABEL_BLIND_BITS): keeps the sign,
-    hides the magnitude behind the factor. One level."""
+def _blind_real(s):
+    """r Re(s) slot-wise, r = 2^-u with u uniform in [0, LABEL_BLIND_BITS): keeps the sign,
+    hides the magnitude behind the factor. s r / 2 (one level), plus its conjugate: only
+    the real part leaves, whatever the client put in the imaginary parts of its records."""
     ctx = s.context
     if s.level < 1:
         raise ValueError("score_encrypted: context has too few levels for output='label'; expected a context from "
                          "inference_context(output='label'), got none left after scoring")
+    gk = ctx.galois_keys
+    if gk is None or ctx.conjugation_element not in gk.elements:
+        raise ValueError("score_encrypted: context has no conjugation key for output='label'; expected a context "
+                         "from inference_context(output='label') (keygen(conjugate=True)), got none")
     r = 2.0 ** (-LABEL_BLIND_BITS * _uniform(ctx.slots))
-    pt = ctx.encode(r, scale=float(ctx.coeff_moduli[s.level]), level=s.level)
-    return s.multiply_plain(pt).rescale().with_scale(s.scale)
+    pt = ctx.encode(r / 2, scale=float(ctx.coeff_moduli[s.level]), level=s.level)
+    half = s.multiply_plain(pt).rescale().with_scale(s.scale)
+    return half + half.conjugate()
 
 
 def _flood(s, bits_of_precision: float, real: bool = True):
@@ -337,7 +347,7 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
             bound = output_bound
         if output == "label":
             # |r s| <= |s|: the same bound holds, plus the imaginary flood's tail.
-            s = _rerandomize(_flood(_blind(s), LABEL_IMAG_FLOOD_BITS, real=False))
+            s = _rerandomize(_flood(_blind_real(s), LABEL_IMAG_FLOOD_BITS, real=False))
             bound += 16.0 * 2.0 ** -LABEL_IMAG_FLOOD_BITS
         elif output == "score_flooded":
             s = _rerandomize(_flood(s, flood_bits))

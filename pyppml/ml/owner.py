@@ -113,6 +113,13 @@ class DataOwner:
         self.timings = {}
         self.releases = []        # public facts of each released ciphertext
         self._noise_bounds = {}
+        self._file = None         # the owner file save/load used: each release rewrites it
+
+    def __reduce__(self):
+        # It holds the scaled training rows times their labels and the scaler in the
+        # clear (the secret key stays out of any pickle): only ``save`` writes its state.
+        raise TypeError("DataOwner: pickling is refused; it holds the training rows and the data's scaling; "
+                        "use save(path) for its secret file (no training row) or public_context() for the server")
 
     # ------------------------------------------------------------------ setup
     def _approximation(self, Z: np.ndarray, bounds: MomentBounds | None) -> SigmoidApproximation:
@@ -256,6 +263,9 @@ class DataOwner:
         self._require("save")
         self.estimate_noise_bound()
         write_file(path, owner_to_bytes(self), secret=True)
+        # From now on each release rewrites this file before it returns, so that a new
+        # process loading it goes on from the count instead of from the count at save.
+        self._file = path
 
     @classmethod
     def load(cls, path) -> DataOwner:
@@ -271,7 +281,9 @@ class DataOwner:
         from pyppml.ml.container import read_file
         from pyppml.ml.owner_file import owner_from_bytes
 
-        return owner_from_bytes(cls, read_file(path))
+        owner = owner_from_bytes(cls, read_file(path))
+        owner._file = path  # each release rewrites it (the count must survive the process)
+        return owner
 
     def decrypt_weights(self, ct) -> np.ndarray:
         """Weights on the scaled features (intercept first), decrypted without flooding
@@ -417,6 +429,13 @@ class DataOwner:
         The flooding hides the key-dependent error of a model that the server computed
         by the plan (honest-but-curious server, as OpenFHE's NOISE_FLOODING_DECRYPT
         assumes): B bounds that circuit's error, not that of an arbitrary ciphertext.
+        The level and scale check is no integrity check: a malicious server can return
+        any linear function of the encrypted data at the plan's level and scale (say a
+        training row times its label, built with the rotation keys it holds) with an
+        error below B, and this method publishes it.
+
+        After ``save`` or ``load``, each release rewrites the owner file (the release
+        count included) before it returns, so a restarted process goes on from it.
         """
         self._require("release_model")
         return self._release([self._model(model).weights], bits_of_precision, noise_bound, False, security_bits,
@@ -463,6 +482,10 @@ class DataOwner:
                 # std of each released weight on the scaled features: flooding and
                 # rounding per slot, averaged over the copies
                 "weight_std": math.sqrt(4.0 ** -bits + step * step / 12.0) / math.sqrt(copies)})
+        if self._file is not None:
+            # The count on disk before the values leave: a restarted process that loads
+            # the file cannot release again under the same tau (a failed write keeps them).
+            self.save(self._file)
         return out
 
     def reference_history(self) -> list[tuple[np.ndarray, float]]:

@@ -25,9 +25,14 @@ class FeatureScaler:
     @classmethod
     def fit(cls, X: np.ndarray, kind: str = "whiten", shrinkage: float = 0.1) -> FeatureScaler:
         X = np.asarray(X, dtype=np.float64)
-        mean = X.mean(axis=0)
-        std = X.std(axis=0)
-        std[std < 1e-12] = 1.0
+        # Statistics of X / max|x_j|, scaled back: X^2 overflowed to inf at |x| ~ 1e154
+        # (the feature then scaled by 0), and a fixed 1e-12 floor took features of
+        # |x| ~ 1e-300 for constants. Constant: no spread relative to the feature's size.
+        size = np.max(np.abs(X), axis=0)
+        size[size == 0] = 1.0
+        mean = (X / size).mean(axis=0) * size
+        std = (X / size).std(axis=0) * size
+        std[std <= 1e-12 * np.maximum(np.abs(mean), np.finfo(np.float64).tiny)] = 1.0
         if kind == "standard":
             return cls(mean, np.diag(1.0 / std))
         if kind == "none":

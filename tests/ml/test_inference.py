@@ -213,6 +213,28 @@ def test_label_blinding_factors_are_independent_per_slot():
     assert abs(np.std(u) / (LABEL_BLIND_BITS / np.sqrt(12)) - 1) < 0.05
 
 
+def test_labels_keep_only_the_real_part_of_the_blinded_score():
+    """Review 2026-12-07: a client that hid its records in the imaginary parts of fresh
+    encryptions read Im / Re = (w . x') / b of each label output, the blinding factor
+    cancelling: one batch per feature gave w / b to 4e-6. Only r Re(score) leaves the
+    server now: the imaginary part is the flood alone and the attack's estimate is 0."""
+    from pyppml.ml.records import EncryptedRecords
+
+    rng = np.random.default_rng(3)
+    d, bound = 5, 64.0
+    w, b = rng.normal(size=d), 0.7
+    ctx = inference_context(8192, encrypted_model=False, output="label")
+    batches = [[ctx.encrypt(np.full(ctx.slots, 1j * bound if k == j else 0j)) for k in range(d)] for j in range(d)]
+    records = EncryptedRecords(ctx.slots * d, d, batches, np.full(d, bound))
+    est = []
+    for ct in score_encrypted(records, (w, b), output="label"):
+        z = ctx.decrypt(ct, complex=True)
+        assert np.all(z.real > 0)  # r b, b > 0
+        assert np.std(z.imag) < 2 * 2.0 ** -10  # the flood (std 2^-10), not r w_j 64 (~2^-6 .. 2^8)
+        est.append(np.median(z.imag / z.real) / bound)
+    assert np.all(np.abs(np.array(est) - w / b) > 0.5 * np.abs(w / b)), (est, w / b)
+
+
 def test_bad_arguments_raise():
     ctx = inference_context(8192)
     records = encrypt_records(np.zeros((3, 4)), ctx)

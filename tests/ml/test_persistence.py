@@ -169,7 +169,15 @@ def test_owner_file_is_secret_and_restores_keys_scaling_and_plan(owner_run, smal
         loaded.public_context_bytes()
 
 
-def test_owner_release_count_survives_a_reload(small_data, tmp_path):
+def _as_a_new_process(monkeypatch):
+    """The process-wide release counts of a fresh interpreter (none): what a restarted
+    owner process starts from, so that only the file can carry the count."""
+    import pyppml._rlwe as rlwe
+
+    monkeypatch.setattr(rlwe, "_RELEASE_COUNTS", {})
+
+
+def test_owner_release_count_survives_a_reload(small_data, tmp_path, monkeypatch):
     """max_releases is a per-key budget: saving and loading must not reset it (a reload
     that restarted the count would allow a second flooded release at the first one's
     noise, halving the protection the first was sized for)."""
@@ -179,10 +187,31 @@ def test_owner_release_count_survives_a_reload(small_data, tmp_path):
     model = train_encrypted(owner.public_context(), dataset, progress=False)
     owner.release_model(model)
     owner.save(tmp_path / "owner.key")
+    _as_a_new_process(monkeypatch)
     loaded = DataOwner.load(tmp_path / "owner.key")
     assert loaded.context.releases_made == 1 and loaded.releases == owner.releases
     with pytest.raises(ParameterError, match="used its releases"):
         loaded.release_model(model.to_bytes())
+
+
+def test_a_release_after_save_is_written_back_to_the_owner_file(small_data, tmp_path, monkeypatch):
+    """Review 2026-12-07: the documented flow saves owner.key before the release, and a
+    release never wrote the count back, so every process that loaded the file could
+    release again (3 processes, 3 releases under max_releases=1). Each release of a saved
+    or loaded owner now rewrites the file before it returns."""
+    X, y = small_data
+    owner = DataOwner(iterations=1, poly_degree=16384)
+    dataset = owner.encrypt(X, y)
+    owner.save(tmp_path / "owner.key")  # before any release, as docs/ml.md says
+    model = train_encrypted(owner.public_context(), dataset, progress=False).to_bytes()
+    owner.release_model(model, max_releases=2)  # the owner that saved: release 1
+    _as_a_new_process(monkeypatch)
+    DataOwner.load(tmp_path / "owner.key").release_model(model, max_releases=2)  # a loaded owner: release 2
+    _as_a_new_process(monkeypatch)
+    again = DataOwner.load(tmp_path / "owner.key")
+    assert again.context.releases_made == 2 and len(again.releases) == 2
+    with pytest.raises(ParameterError, match="used its releases"):
+        again.release_model(model, max_releases=2)
 
 
 @pytest.mark.parametrize("case", ["cut100", "flip", "kind"])

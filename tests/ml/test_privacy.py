@@ -370,3 +370,12 @@ def test_moment_bounds_hold(scaling, shrinkage):
     assert np.linalg.eigvalsh(M).max() <= bounds.lambda_max * (1 + tol)
     h = np.abs(Z).T @ np.abs(Z).sum(axis=1) / (4.0 * n)   # the Bonte-Vercauteren diagonal
     assert np.all(h <= np.sqrt(np.asarray(bounds.diagonal) * (d + 1) * bounds.trace) / 4.0 * (1 + tol))
+
+
+def test_data_owner_refuses_pickling(trained):
+    """Review 2026-12-07: pickle.dumps(DataOwner) worked and carried the scaled training
+    rows times their labels (_Z) and the scaler in the clear; only save() writes its
+    state (no training row)."""
+    owner, _ = trained
+    with pytest.raises(TypeError, match="DataOwner: pickling is refused; it holds the training rows"):
+        pickle.dumps(owner)

@@ -199,3 +199,22 @@ def test_idash2017_auc():
     te = np.loadtxt(root + "1_testing_data.csv", delimiter=",", skiprows=1)
     clf = EncryptedLogisticRegression(progress=False).fit(tr[:, 1:], tr[:, 0])
     assert roc_auc_score(te[:, 0], clf.decision_function(te[:, 1:])) > 0.675 - 0.01
+
+
+@pytest.mark.parametrize("factor", [1e200, 1e-300], ids=["huge", "tiny"])
+def test_feature_scaling_is_scale_invariant(data_factory, factor):
+    """Review 2026-12-07: features of |x| ~ 1e200 overflowed the variance (scaled by 0)
+    and features of |x| ~ 1e-300 fell under a fixed 1e-12 floor (taken for constants):
+    both fitted a zero model silently. The scaler's statistics are now relative to each
+    feature's size, so X * c fits the model of X with coef / c."""
+    from pyppml.ml.preprocess import FeatureScaler
+
+    X, _ = data_factory(60, 3, 5)
+    base, scaled = FeatureScaler.fit(X), FeatureScaler.fit(X * factor)
+    np.testing.assert_allclose(scaled.transform(X * factor), base.transform(X), rtol=1e-9, atol=1e-9)
+    w, b = scaled.fold(np.array([0.5, -1.0, 2.0]), 0.25)
+    w0, b0 = base.fold(np.array([0.5, -1.0, 2.0]), 0.25)
+    np.testing.assert_allclose(w * factor, w0, rtol=1e-9)
+    assert b == pytest.approx(b0, rel=1e-9)
+    const = np.column_stack([np.full(60, 3.0), X[:, 0]])
+    assert FeatureScaler.fit(const, "standard").matrix[0, 0] == 1.0  # a constant feature is left unscaled
