@@ -25,7 +25,7 @@ from pyppml.fl.common.errors import ParameterError, ProtocolError
 from pyppml.fl.flower.compose import (aggregate_with_inner, inner_fit_configs, inner_initial_parameters,
                                       wrap_inner)
 from pyppml.fl.flower.policy import ClientPolicy
-from pyppml.fl.flower.updates import (check_denominator, check_weighting, flatten, sum_width, unflatten,
+from pyppml.fl.flower.updates import (check_denominator, check_weighting, flatten, max_examples, sum_width, unflatten,
                                       weighted_average)
 
 try:  # Flower >= 1.21
@@ -219,6 +219,7 @@ class ClientState:
         self.identity_key = identity_key  # CKKS under a collective key: signs the uploads (Ed25519)
         self.live: dict[str, object] = {}  # mode -> that protocol's state across rounds
         self.clip_reports: list = []  # ClipReport per round (latest 100), never sent
+        self.rounds_trained = 0  # rounds this client trained and uploaded for (policy.max_rounds)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,6 +272,8 @@ def client_fit(state: ClientState, cfg, parameters: Parameters,
         return failed_fit(ProtocolError(f"pyppml client: pyppml_mode is unknown; expected one of "
                                         f"{sorted(PROTOCOLS)}, got {mode[:40]!r}"), "pyppml")
     try:
+        if cfg.get("pyppml_weighted", False):
+            max_examples(cfg)  # checked before training, like every other setting
         if state.policy is not None:
             n = protocol.n_clients(cfg)
             noise, clip = float(cfg["pyppml_noise"]), float(cfg["pyppml_clip"])
@@ -280,7 +283,14 @@ def client_fit(state: ClientState, cfg, parameters: Parameters,
     except (KeyError, TypeError, ValueError) as err:
         return failed_fit(err if isinstance(err, ValueError) else
                           ValueError(f"pyppml client: bad round config; {err!r}"), protocol.tensor_type)
-    return protocol.fit(state, cfg, parameters_to_ndarrays(parameters), lambda glob: trained(train(glob)))
+    def budgeted(glob):
+        # Counted before the training: an update that then fails still spent the round.
+        if state.policy is not None:
+            state.policy.charge_round(state.rounds_trained)
+        state.rounds_trained += 1
+        return trained(train(glob))
+
+    return protocol.fit(state, cfg, parameters_to_ndarrays(parameters), budgeted)
 
 
 def _identity_key(hex_key: str):

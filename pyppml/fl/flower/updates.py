@@ -60,6 +60,7 @@ from pyppml.dp.mechanisms import check_share_width
 from pyppml.fl.dp_fedavg import grid_gaussian
 from pyppml.fl.dp_fedavg_noise import share_sigma_steps
 from pyppml.fl.flower.clipping import UpdateClippedWarning, clip_delta
+from pyppml.fl.flower.config import config_int
 
 
 def flatten(arrays) -> np.ndarray:
@@ -117,6 +118,13 @@ def check_weighting(where: str, weighted: bool, max_examples) -> int:
     return int(max_examples)
 
 
+def max_examples(cfg) -> int:
+    """A weighted round's ``pyppml_max_examples``: an integer in 1..2^63 - 1, else
+    ProtocolError (a ValueError), read before training (review 2026-12-07: a missing or
+    infinite value raised KeyError or OverflowError out of the client after training)."""
+    return config_int(cfg, "pyppml_max_examples", 1, (1 << 63) - 1)
+
+
 def example_weight(cfg, num_examples) -> float | None:
     """The client's weight ``num_examples / max_examples`` in (0, 1] when the round is
     weighted (``cfg["pyppml_weighted"]``), else None.
@@ -127,7 +135,7 @@ def example_weight(cfg, num_examples) -> float | None:
     """
     if not cfg.get("pyppml_weighted", False):
         return None
-    m = int(cfg["pyppml_max_examples"])
+    m = max_examples(cfg)
     ok = (num_examples is not None and not isinstance(num_examples, (bool, np.bool_))
           and isinstance(num_examples, (int, float, np.integer, np.floating))
           and math.isfinite(num_examples) and float(num_examples).is_integer() and 1 <= num_examples <= m)

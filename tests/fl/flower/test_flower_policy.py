@@ -282,3 +282,47 @@ def test_secagg_client_refuses_a_step_that_changes_the_advertised_settings(chang
     assert client_fit(state, config | {"pyppml_step": "masked", "pyppml_msg": forward}, glob,
                       train).status.code == Code.OK
     assert trained == [1]
+
+
+def test_client_refuses_rounds_beyond_max_rounds():
+    """Review 2026-12-07: a client took part in any number of rounds, so a server that
+    kept the global model fixed averaged the DP noise away (200 rounds: the sum to 0.08
+    of one round's error). ClientPolicy(max_rounds=...) bounds the rounds it trains for;
+    the refused round trains nothing and uploads nothing."""
+    from pyppml.fl.flower import ClientPolicy, SecAggNumPyClient
+
+    com, keys, strategy = _ckks(noise=0.5)
+    pin = hashlib.sha256(com.public_bytes()).hexdigest()
+    spy = _Spy()
+    policy = ClientPolicy(min_noise_multiplier=0.5, min_clients=2, ckks_context_sha256=pin, max_rounds=2)
+    client = SecAggNumPyClient(spy, policy=policy, identity_key=keys[0])
+    for rnd in (1, 2):
+        (_, fitins), _ = strategy.configure_fit(rnd, None, _Mgr(2))
+        assert client.fit(fitins).status.code == Code.OK
+    (_, fitins), _ = strategy.configure_fit(3, None, _Mgr(2))
+    _refused(client.fit(fitins), "rounds exceed the client's budget; expected at most max_rounds = 2")
+    assert spy.calls == 2
+    assert ClientPolicy.from_node_config({"pyppml-max-rounds": 7}).max_rounds == 7
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="max_rounds is out of range"):
+            ClientPolicy(max_rounds=bad)
+
+
+@pytest.mark.parametrize("value", [None, float("inf"), "10", 0], ids=["missing", "inf", "str", "zero"])
+def test_weighted_round_checks_max_examples_before_training(value):
+    """Review 2026-12-07: pyppml_max_examples was read with int() after training: a
+    missing or infinite value raised KeyError or OverflowError out of the client. It is
+    now checked with the other settings, before training, and refused as a failed FitRes."""
+    from pyppml.fl.flower import ClientState, client_fit
+    from pyppml.fl.flower.onetime import OneTimeCkksStrategy
+
+    init = [np.zeros(4)]
+    strategy = OneTimeCkksStrategy(init, n_clients=3, members=2, poly_degree=2048, weighted=True, max_examples=10)
+    cfg = {**strategy.common_config(), **strategy._config(strategy._member_keys()), "pyppml_round": 1,
+           "pyppml_index": 0}
+    if value is None:
+        del cfg["pyppml_max_examples"]
+    else:
+        cfg["pyppml_max_examples"] = value
+    res = client_fit(ClientState(), cfg, ndarrays_to_parameters(init), lambda g: pytest.fail("trained"))
+    _refused(res, "pyppml_max_examples")
