@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "common/fixed_width_packing.hpp"
@@ -52,6 +53,29 @@ std::size_t aux_block_coefficients(std::size_t terms, uint64_t n) {
   std::size_t block = rns::kInterleaveSpan;
   while (2 * block <= n && terms * 2 * block * sizeof(uint64_t) <= kDigitBlockBytes) block *= 2;
   return std::min<std::size_t>(block, n);
+}
+
+// Runs two task lists of one pipeline step on `workers` pool threads: even workers start
+// on `memory` (the inner products, bound by DRAM) and odd ones on `compute` (transforms),
+// each then helping with the other list. On two threads one core streams the key while
+// the other transforms, instead of both streaming at once, when two cores read DRAM
+// together only 1.2-1.4x faster than one (docs/threads.md). Every task writes its own
+// outputs: the same bits whichever thread runs it.
+void drain_both(std::size_t workers, std::size_t memory, const std::function<void(std::size_t)>& memory_task,
+                std::size_t compute, const std::function<void(std::size_t)>& compute_task) {
+  std::atomic<std::size_t> next_memory{0}, next_compute{0};
+  auto drain = [](std::atomic<std::size_t>& next, std::size_t count, const std::function<void(std::size_t)>& task) {
+    for (std::size_t x; (x = next.fetch_add(1, std::memory_order_relaxed)) < count;) task(x);
+  };
+  parallel_for(std::max<std::size_t>(1, std::min(workers, memory + compute)), [&](std::size_t w) {
+    if (w % 2 == 0) {
+      drain(next_memory, memory, memory_task);
+      drain(next_compute, compute, compute_task);
+    } else {
+      drain(next_compute, compute, compute_task);
+      drain(next_memory, memory, memory_task);
+    }
+  });
 }
 
 }  // namespace
@@ -209,45 +233,52 @@ void aux_inner_products(const Context& ctx, const uint64_t* coeff, int level, co
     r_max = std::max(r_max, ab.r_bases[k]->size());
   }
   const auto& r_tables = ab.r->ntt_tables(n);
-  // Prime by prime of R: the centred digits raised to it (read by every chunk while they
-  // are in cache), then Y_k over that prime for both key halves, back in coefficient form.
-  AlignedBuffer<uint64_t> raised(terms * n, Uninitialized{});
+  // Prime by prime of R: the centred digits raised to it, Y_k over that prime for both key
+  // halves (block by block, every chunk's row: aux_block_coefficients), then Y_k's rows
+  // back in coefficient form. Pipelined: step s raises the digits to prime s and
+  // transforms back the rows of prime s - 2 (compute) while the inner products of prime
+  // s - 1 stream the key (memory); see drain_both.
+  AlignedBuffer<uint64_t> raised(2 * terms * n, Uninitialized{});  // primes s and s - 1
   AlignedBuffer<uint64_t> y(2 * ab.rows * n, Uninitialized{});
   uint64_t* y0 = y.data();
   uint64_t* y1 = y.data() + ab.rows * n;
-  std::vector<const uint64_t*> digits(terms);
-  for (std::size_t j = 0; j < terms; ++j) digits[j] = raised.data() + j * n;
-  for (std::size_t ri = 0; ri < r_max; ++ri) {
-    const math::Modulus& r = (*ab.r)[ri];
-    parallel_for(terms, [&](std::size_t j) {
-      const uint64_t qj = ctx.modulus(j).value();
-      const uint64_t* src = coeff + j * n;
-      uint64_t* dst = raised.data() + j * n;
-      if (!ntt::forward_reduces(qj, r.value())) {
-        rns::mul_scalar_mod(src, 1, dst, n, r);
-        src = dst;
-      }
-      ntt::forward(src, r.neg(r.reduce((qj - 1) >> 1)), dst, *r_tables[ri]);
-    });
-    std::vector<std::size_t> tasks;
+  auto digits_of = [&](std::size_t ri) { return raised.data() + (ri % 2) * terms * n; };
+  std::vector<std::vector<std::size_t>> rows_of(r_max);  // the chunks with a row over prime ri
+  for (std::size_t ri = 0; ri < r_max; ++ri)
     for (std::size_t k : chunks)
-      if (ri < ab.r_bases[k]->size()) tasks.push_back(k);
-    // Block by block of coefficients, every chunk's row (see aux_block_coefficients).
-    const std::size_t block = aux_block_coefficients(terms, n);
-    parallel_for((n + block - 1) / block, [&](std::size_t x) {
-      const std::size_t k0 = x * block;
-      std::vector<const uint64_t*> part_digits(terms);
-      for (std::size_t j = 0; j < terms; ++j) part_digits[j] = digits[j] + k0;
-      for (std::size_t k : tasks) {
-        const std::size_t row = ab.row_offset[k] + ri;
-        rns::inner_product2_interleaved_mod(part_digits.data(), ak.row(row, k0), terms, y0 + row * n + k0,
-                                            y1 + row * n + k0, std::min(block, n - k0), r);
-      }
-    });
-    parallel_for(2 * tasks.size(), [&](std::size_t x) {
-      const std::size_t row = ab.row_offset[tasks[x / 2]] + ri;
-      ntt::inverse_inplace((x % 2 == 0 ? y0 : y1) + row * n, *r_tables[ri]);
-    });
+      if (ri < ab.r_bases[k]->size()) rows_of[ri].push_back(k);
+  auto raise = [&](std::size_t ri, std::size_t j) {
+    const math::Modulus& r = (*ab.r)[ri];
+    const uint64_t qj = ctx.modulus(j).value();
+    const uint64_t* src = coeff + j * n;
+    uint64_t* dst = digits_of(ri) + j * n;
+    if (!ntt::forward_reduces(qj, r.value())) {
+      rns::mul_scalar_mod(src, 1, dst, n, r);
+      src = dst;
+    }
+    ntt::forward(src, r.neg(r.reduce((qj - 1) >> 1)), dst, *r_tables[ri]);
+  };
+  const std::size_t block = aux_block_coefficients(terms, n), blocks = (n + block - 1) / block;
+  auto inner = [&](std::size_t ri, std::size_t x) {
+    const std::size_t k0 = x * block;
+    std::vector<const uint64_t*> part_digits(terms);
+    for (std::size_t j = 0; j < terms; ++j) part_digits[j] = digits_of(ri) + j * n + k0;
+    for (std::size_t k : rows_of[ri]) {
+      const std::size_t row = ab.row_offset[k] + ri;
+      rns::inner_product2_interleaved_mod(part_digits.data(), ak.row(row, k0), terms, y0 + row * n + k0,
+                                          y1 + row * n + k0, std::min(block, n - k0), (*ab.r)[ri]);
+    }
+  };
+  auto inverse = [&](std::size_t ri, std::size_t x) {
+    const std::size_t row = ab.row_offset[rows_of[ri][x / 2]] + ri;
+    ntt::inverse_inplace((x % 2 == 0 ? y0 : y1) + row * n, *r_tables[ri]);
+  };
+  const std::size_t workers = static_cast<std::size_t>(num_threads());
+  for (std::size_t s = 0; s < r_max + 2; ++s) {
+    const std::size_t memory = s >= 1 && s <= r_max ? blocks : 0;
+    const std::size_t raises = s < r_max ? terms : 0, inverses = s >= 2 ? 2 * rows_of[s - 2].size() : 0;
+    drain_both(workers, memory, [&](std::size_t x) { inner(s - 1, x); }, raises + inverses,
+               [&](std::size_t x) { x < raises ? raise(s, x) : inverse(s - 2, x - raises); });
   }
   // Y_k modulo the primes of C_k that this level keeps: straight into the accumulators
   // when they are consecutive there. While there are at least two per thread, one pool
