@@ -245,4 +245,22 @@ void parallel_for(std::size_t begin, std::size_t end, std::size_t grain, const s
   if (job.error) std::rethrow_exception(job.error);
 }
 
+void parallel_for_pair(std::size_t first_count, const std::function<void(std::size_t)>& first,
+                       std::size_t second_count, const std::function<void(std::size_t)>& second) {
+  std::atomic<std::size_t> next_first{0}, next_second{0};
+  auto drain = [](std::atomic<std::size_t>& next, std::size_t count, const std::function<void(std::size_t)>& task) {
+    for (std::size_t x; (x = next.fetch_add(1, std::memory_order_relaxed)) < count;) task(x);
+  };
+  const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(num_threads()), first_count + second_count);
+  parallel_for(std::max<std::size_t>(1, workers), [&](std::size_t w) {
+    if (w % 2 == 0) {
+      drain(next_first, first_count, first);
+      drain(next_second, second_count, second);
+    } else {
+      drain(next_second, second_count, second);
+      drain(next_first, first_count, first);
+    }
+  });
+}
+
 }  // namespace ppml

@@ -39,4 +39,12 @@ inline void parallel_for(std::size_t count, const std::function<void(std::size_t
   parallel_for(0, count, 1, fn);
 }
 
+// Two independent task lists of one step, drained by every thread: even threads start on
+// `first` and odd ones on `second`, each then helping with the other list. For a
+// memory-bound list beside an arithmetic-bound one (key inner products beside
+// transforms): on two threads one streams DRAM while the other computes, instead of both
+// contending for DRAM at once. Same contract as parallel_for (disjoint outputs per task).
+void parallel_for_pair(std::size_t first_count, const std::function<void(std::size_t)>& first,
+                       std::size_t second_count, const std::function<void(std::size_t)>& second);
+
 }  // namespace ppml

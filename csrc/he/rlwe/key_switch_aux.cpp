@@ -55,29 +55,6 @@ std::size_t aux_block_coefficients(std::size_t terms, uint64_t n) {
   return std::min<std::size_t>(block, n);
 }
 
-// Runs two task lists of one pipeline step on `workers` pool threads: even workers start
-// on `memory` (the inner products, bound by DRAM) and odd ones on `compute` (transforms),
-// each then helping with the other list. On two threads one core streams the key while
-// the other transforms, instead of both streaming at once, when two cores read DRAM
-// together only 1.2-1.4x faster than one (docs/threads.md). Every task writes its own
-// outputs: the same bits whichever thread runs it.
-void drain_both(std::size_t workers, std::size_t memory, const std::function<void(std::size_t)>& memory_task,
-                std::size_t compute, const std::function<void(std::size_t)>& compute_task) {
-  std::atomic<std::size_t> next_memory{0}, next_compute{0};
-  auto drain = [](std::atomic<std::size_t>& next, std::size_t count, const std::function<void(std::size_t)>& task) {
-    for (std::size_t x; (x = next.fetch_add(1, std::memory_order_relaxed)) < count;) task(x);
-  };
-  parallel_for(std::max<std::size_t>(1, std::min(workers, memory + compute)), [&](std::size_t w) {
-    if (w % 2 == 0) {
-      drain(next_memory, memory, memory_task);
-      drain(next_compute, compute, compute_task);
-    } else {
-      drain(next_compute, compute, compute_task);
-      drain(next_memory, memory, memory_task);
-    }
-  });
-}
-
 }  // namespace
 
 void set_key_switch_method(KeySwitchMethod m) { g_method.store(static_cast<int>(m)); }
@@ -237,7 +214,7 @@ void aux_inner_products(const Context& ctx, const uint64_t* coeff, int level, co
   // halves (block by block, every chunk's row: aux_block_coefficients), then Y_k's rows
   // back in coefficient form. Pipelined: step s raises the digits to prime s and
   // transforms back the rows of prime s - 2 (compute) while the inner products of prime
-  // s - 1 stream the key (memory); see drain_both.
+  // s - 1 stream the key (memory): parallel_for_pair.
   AlignedBuffer<uint64_t> raised(2 * terms * n, Uninitialized{});  // primes s and s - 1
   AlignedBuffer<uint64_t> y(2 * ab.rows * n, Uninitialized{});
   uint64_t* y0 = y.data();
@@ -273,12 +250,11 @@ void aux_inner_products(const Context& ctx, const uint64_t* coeff, int level, co
     const std::size_t row = ab.row_offset[rows_of[ri][x / 2]] + ri;
     ntt::inverse_inplace((x % 2 == 0 ? y0 : y1) + row * n, *r_tables[ri]);
   };
-  const std::size_t workers = static_cast<std::size_t>(num_threads());
   for (std::size_t s = 0; s < r_max + 2; ++s) {
     const std::size_t memory = s >= 1 && s <= r_max ? blocks : 0;
     const std::size_t raises = s < r_max ? terms : 0, inverses = s >= 2 ? 2 * rows_of[s - 2].size() : 0;
-    drain_both(workers, memory, [&](std::size_t x) { inner(s - 1, x); }, raises + inverses,
-               [&](std::size_t x) { x < raises ? raise(s, x) : inverse(s - 2, x - raises); });
+    parallel_for_pair(memory, [&](std::size_t x) { inner(s - 1, x); }, raises + inverses,
+                      [&](std::size_t x) { x < raises ? raise(s, x) : inverse(s - 2, x - raises); });
   }
   // Y_k modulo the primes of C_k that this level keeps: straight into the accumulators
   // when they are consecutive there. While there are at least two per thread, one pool
