@@ -391,6 +391,6 @@ def test_public_rlwe_samples_are_not_flagged_secret():
     native = ctx._native
     polys = [ctx.encrypt(np.ones(4), symmetric=sym)._native.poly(i) for sym in (False, True) for i in range(2)]
     polys.append(native.public_key_share(ctx.secret_key, bytes(32)))
-    polys.append(native.decryption_share(ctx.secret_key, ctx.encrypt(np.ones(4), symmetric=False)._native, 20))
+    polys.append(native.decryption_share(ctx.secret_key, ctx.encrypt(np.ones(4), symmetric=False)._native, 40))
     for p in polys:
         assert np.array_equal(pickle.loads(pickle.dumps(p)).coeffs, p.coeffs)

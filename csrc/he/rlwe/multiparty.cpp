@@ -54,8 +54,11 @@ rns::RnsPoly decryption_share(const Context& ctx, const SecretKey& sk_i, const C
   check_same_params("decryption_share", ctx, sk_i.fingerprint);
   check_same_params("decryption_share", ctx, ct.fingerprint);
   if (ct.size() != 2) throw_parameter("decryption_share", "ciphertext", "is not relinearized", "2 components", ct.size());
-  if (smudging_bits < 0 || smudging_bits > 120)
-    throw_parameter("decryption_share", "smudging_bits", "is out of range", "0..120", smudging_bits);
+  // A share without smudging is c1 s_i + (small error): from a crafted (0, C) the key part
+  // comes back (Li-Micciancio). Below 40 bits no ciphertext noise is flooded to 2^-40.
+  if (smudging_bits < kMinSmudgingBits || smudging_bits > 120)
+    throw_parameter("decryption_share", "smudging_bits", "is out of range",
+                    std::to_string(kMinSmudgingBits) + "..120", smudging_bits);
   const int level = ct.level();
   const uint64_t n = ctx.n();
   auto base = ctx.q_base(level);
@@ -90,6 +93,7 @@ rns::RnsPoly decryption_share(const Context& ctx, const SecretKey& sk_i, const C
 rns::RnsPoly combine_decryption(const Context& ctx, const Ciphertext& ct,
                                 const std::vector<const rns::RnsPoly*>& shares) {
   check_same_params("combine_decryption", ctx, ct.fingerprint);
+  if (shares.empty()) throw_parameter("combine_decryption", "shares", "is empty", "one share per key part", 0);
   rns::RnsPoly m = ct.polys[0];
   for (const rns::RnsPoly* s : shares) {
     if (s->limbs() != m.limbs())

@@ -23,8 +23,13 @@ rns::RnsPoly public_key_share(const Context& ctx, const SecretKey& sk_i, const r
 PublicKey combine_public_key(const Context& ctx, const std::vector<const rns::RnsPoly*>& shares,
                              const random::Seed& crs, uint64_t key_id);
 
+// Fewest smudging bits a decryption share takes (a width below 2^40 floods nothing).
+constexpr int kMinSmudgingBits = 40;
+
 // c1 s_i + e_i at the ciphertext's level; e_i = CBD error + uniform in [-2^b, 2^b)
-// (b = smudging_bits <= 120), wide enough to flood the decryption noise.
+// (kMinSmudgingBits <= b = smudging_bits <= 120), wide enough to flood the decryption
+// noise: the caller sizes b above that noise's bound (pyppml.fl.ckks: 7 sigma of the
+// summed fresh encryptions + log2 n + 40 bits).
 rns::RnsPoly decryption_share(const Context& ctx, const SecretKey& sk_i, const Ciphertext& ct, int smudging_bits,
                               random::Prng& prng);
 

@@ -516,3 +516,22 @@ def test_decryption_share_carries_the_planned_smudging(committee, keys, threshol
     x = np.array([float(v) / 2.0 ** b for v in noise])
     assert stats.kstest(x, stats.uniform(-1, 2).cdf).pvalue > 1e-6
     assert abs(float(np.mean(x ** 2)) / (1 / 3) - 1) < 0.06
+
+
+@pytest.mark.parametrize("bits", [0, 20, 39, 121])
+def test_core_refuses_a_share_without_smudging_and_an_empty_combination(committee, bits):
+    """Review 2026-12-07: the core's decryption_share took smudging_bits = 0 (only the
+    committee layer refused it), so any caller of the native call could publish
+    c1 s_i + (small error), which hands over s_i for a crafted (0, C); and
+    combine_decryption took no share at all. The core now refuses both."""
+    from pyppml import ParameterError
+
+    ctx = committee.client_context()
+    native = committee.members[0].ctx._native
+    part = committee.members[0]._parts[next(iter(committee.members[0]._parts))]
+    ct = ctx.encrypt(np.zeros(4), symmetric=False)
+    with pytest.raises(ParameterError, match=r"decryption_share: smudging_bits is out of range; expected 40\.\.120"):
+        native.decryption_share(part, ct._native, bits)
+    assert native.decryption_share(part, ct._native, 40).coeffs.shape[0] == ct.level + 1
+    with pytest.raises(ParameterError, match="combine_decryption: shares is empty"):
+        native.combine_decryption(ct._native, [])
