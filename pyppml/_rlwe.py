@@ -271,9 +271,7 @@ class RlweContext:
             # The key id is a header field: a forged key (0, -s) kept it and decrypted garbage.
             raise MismatchError("import_secret_key: data is not the secret key of this context's public key; "
                                 "expected b + a s to be the public key's small error, got another residue")
-        self.secret_key = sk
-        # The key's count in this process: importing a key again does not reset it.
-        self._release_count = release_count(self._native.fingerprint, sk.key_id)
+        self.secret_key = sk  # its release count is the key's (release_count): a re-import keeps it
 
     def key_to_bytes(self, key) -> bytes:
         """Bytes of a public, relinearization or Galois key of this context."""

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from pyppml._core import ParameterError
-from pyppml._rlwe import ReleaseCount, RlweContext, release_count, checked_rotations, native_context, rotation_steps, signed_powers_of_two
+from pyppml._rlwe import (ReleaseCount, RlweContext, checked_rotations, native_context, release_count, rotation_steps,
+                          signed_powers_of_two)
 from pyppml.ckks.params import choose_parameters, refine_refusal
 
 
@@ -242,7 +243,6 @@ class Context(RlweContext):
             conjugate = True
         self.compact_keys = bool(bootstrapping if compact_keys is None else compact_keys)
         self._generate_keys(relin or bootstrapping)
-        self._release_count = release_count(self._native.fingerprint, self.secret_key.key_id)  # a new key's count
         self.generate_rotation_keys(rotations, conjugate)
         if self.is_bootstrappable:
             self._bootstrap_keys = None
@@ -461,12 +461,9 @@ class Context(RlweContext):
     def _releases(self) -> ReleaseCount:
         """The release count of this Context's key: one per key in this process, shared
         with its views (``to``) and with every other Context holding the key."""
-        count = self.__dict__.get("_release_count")
-        if count is None:
-            if self.secret_key is None:
-                return ReleaseCount()  # no key, no releases
-            count = self._release_count = release_count(self._native.fingerprint, self.secret_key.key_id)
-        return count
+        if self.secret_key is None:
+            return ReleaseCount()  # no key, no releases
+        return release_count(self._native.fingerprint, self.secret_key.key_id)
 
     @property
     def releases_made(self) -> int:

@@ -60,13 +60,13 @@ import numpy as np
 
 from pyppml.dp import PrivacyAccountant, clip_l2
 from pyppml.dp._checks import fail, nonnegative_float, positive_float, positive_int, sampling_rate
-from pyppml.dp.mechanisms import check_share_width
 from pyppml.dp.sampling import poisson_sample
 from pyppml.fl.ckks.onetime import OneTimeAggregator
 from pyppml.fl.common.errors import ParameterError
 from pyppml.fl.common.rounds import check_updates
 # The noise helpers were defined here first: importable from here too (pyppml.fl.flower does).
-from pyppml.fl.dp_fedavg_noise import grid_gaussian, grid_step, quantized_noise, quantized_sensitivity, share_sigma_steps
+from pyppml.fl.dp_fedavg_noise import (check_noise_shares, grid_gaussian, grid_step, quantized_noise,
+                                       quantized_sensitivity)
 from pyppml.fl.secagg.quantize import noise_headroom
 from pyppml.fl.secagg.simulator import SecureAggregator
 
@@ -236,8 +236,7 @@ class DPFedAvg:
             # Every client's share at least 2 grid steps wide, or the sum is narrower than
             # charged (many clients, little noise): refused before any round.
             scale = self.aggregator.quantizer.scale if backend == "secagg" else None
-            check_share_width(api, share_sigma_steps(self.noise_multiplier, self.clip, self.dim, self.n_clients, scale),
-                              self.n_clients, noise_multiplier)
+            check_noise_shares(api, self.noise_multiplier, self.clip, self.dim, self.n_clients, scale)
         self.last_survivors: list = []
         self.last_cohort: list = []
 

@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from pyppml.dp import grid_gaussian_mechanism
-from pyppml.dp.mechanisms import GranularityWarning, default_granularity
+from pyppml.dp.mechanisms import GranularityWarning, check_share_width, default_granularity
 from pyppml.fl.common.errors import ParameterError
 
 
@@ -99,6 +99,17 @@ def share_sigma_steps(noise_multiplier: float, clip: float, dim: int, shares: in
     rounding = math.isqrt(d - 1) + 1
     steps = float(clip) / grid_step(clip, d) if scale is None else float(clip) * float(scale)
     return float(noise_multiplier) * (steps + rounding) / math.sqrt(int(shares))
+
+
+def check_noise_shares(api: str, noise_multiplier: float, clip: float, dim: int, shares: int,
+                       scale: float | None = None) -> None:
+    """Before any round: with DP noise, each of ``shares`` clients' share
+    (``grid_gaussian``, or ``quantized_noise`` at the SecAgg+ quantizer's ``scale``) is at
+    least 2 grid steps wide (:func:`pyppml.dp.mechanisms.check_share_width`), so that no
+    client fails a round for it and the sum is as wide as the accounting says."""
+    if noise_multiplier > 0:
+        check_share_width(api, share_sigma_steps(noise_multiplier, clip, dim, shares, scale), shares,
+                          noise_multiplier)
 
 
 def quantized_sensitivity(clip: float, scale: float, dim: int) -> float:

@@ -85,8 +85,6 @@ def context_to(ctx, device: str):
         return ctx
     if device == "cuda":
         evaluator_for(ctx)  # upload the tables now: errors here, not at the first operation
-    if hasattr(ctx, "_releases"):
-        ctx._releases()  # the key's release count exists before the views share it
     other = object.__new__(type(ctx))
     other.__dict__.update(ctx.__dict__)
     other.device = device

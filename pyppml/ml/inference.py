@@ -245,10 +245,6 @@ def _blind_real(s):
     if s.level < 1:
         raise ValueError("score_encrypted: context has too few levels for output='label'; expected a context from "
                          "inference_context(output='label'), got none left after scoring")
-    gk = ctx.galois_keys
-    if gk is None or ctx.conjugation_element not in gk.elements:
-        raise ValueError("score_encrypted: context has no conjugation key for output='label'; expected a context "
-                         "from inference_context(output='label') (keygen(conjugate=True)), got none")
     r = 2.0 ** (-LABEL_BLIND_BITS * _uniform(ctx.slots))
     pt = ctx.encode(r / 2, scale=float(ctx.coeff_moduli[s.level]), level=s.level)
     half = s.multiply_plain(pt).rescale().with_scale(s.scale)

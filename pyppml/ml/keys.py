@@ -73,7 +73,7 @@ def secret_context_from_bytes(data) -> ckks.Context:
                           f"got: {exc}") from None
     # This key has made ``made`` releases already (as stored; a count this process already
     # holds for the key is never lowered by an older file).
-    ctx._release_count = release_count(ctx._native.fingerprint, ctx.secret_key.key_id, made, limit)
+    release_count(ctx._native.fingerprint, ctx.secret_key.key_id, made, limit)
     return ctx
 
 

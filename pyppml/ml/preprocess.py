@@ -30,8 +30,9 @@ class FeatureScaler:
         # |x| ~ 1e-300 for constants. Constant: no spread relative to the feature's size.
         size = np.max(np.abs(X), axis=0)
         size[size == 0] = 1.0
-        mean = (X / size).mean(axis=0) * size
-        std = (X / size).std(axis=0) * size
+        unit = X / size
+        mean = unit.mean(axis=0) * size
+        std = unit.std(axis=0) * size
         std[std <= 1e-12 * np.maximum(np.abs(mean), np.finfo(np.float64).tiny)] = 1.0
         if kind == "standard":
             return cls(mean, np.diag(1.0 / std))

@@ -62,7 +62,8 @@ from pyppml.fl.common.errors import ParameterError
 from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
 from pyppml.fl.flower.config import config_bytes, config_round
 from pyppml.fl.flower.policy import ClientPolicy
-from pyppml.fl.flower.updates import add_client_noise, check_noise_shares, client_update, sum_width
+from pyppml.fl.dp_fedavg_noise import check_noise_shares
+from pyppml.fl.flower.updates import add_client_noise, client_update, sum_width
 
 CKKS_MODE = "ckks"
 CKKS_TENSOR_TYPE = "pyppml-ckks"

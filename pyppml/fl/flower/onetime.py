@@ -83,6 +83,7 @@ from flwr.common import FitIns, ndarrays_to_parameters
 from pyppml.fl.common import agreement
 from pyppml.fl.ckks.onetime import OneTimeMember, OneTimeParams, OneTimeServer
 from pyppml.fl.dp_fedavg import NOISE_TAIL
+from pyppml.fl.dp_fedavg_noise import check_noise_shares
 from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 from pyppml.fl.common.messages import Kind, Message, check_round
 from pyppml.fl.flower.common import AveragingStrategy, failure_reasons
@@ -90,7 +91,6 @@ from pyppml.fl.flower.common import AveragingStrategy, failure_reasons
 from pyppml.fl.flower.onetime_client import (MAX_SESSIONS, ONETIME_MODE, ONETIME_TENSOR_TYPE,  # noqa: F401
                                              onetime_client_fit)
 from pyppml.fl.flower.onetime_pin import SECURITY_LEVELS, committee_pin, config_pin
-from pyppml.fl.flower.updates import check_noise_shares
 
 
 class LocalCommittee:

@@ -27,9 +27,10 @@ from flwr.common import Code, FitIns, FitRes, Parameters, Status, ndarrays_to_pa
 from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 from pyppml.fl.common.messages import Kind
 from pyppml.fl.dp_fedavg import quantized_noise
+from pyppml.fl.dp_fedavg_noise import check_noise_shares
 from pyppml.fl.flower.common import AveragingStrategy, ClientProtocol, failed_fit, failure_reasons, register
 from pyppml.fl.flower.config import MAX_CLIENTS, config_bytes, config_float, config_int
-from pyppml.fl.flower.updates import check_noise_shares, client_update
+from pyppml.fl.flower.updates import client_update
 from pyppml.fl.secagg.client import SecAggClient
 from pyppml.fl.secagg.params import SecAggParams, default_neighbours
 from pyppml.fl.secagg.quantize import Quantizer, noise_headroom

@@ -56,9 +56,7 @@ import math
 import numpy as np
 
 from pyppml.fl.common.errors import ParameterError
-from pyppml.dp.mechanisms import check_share_width
 from pyppml.fl.dp_fedavg import grid_gaussian
-from pyppml.fl.dp_fedavg_noise import share_sigma_steps
 from pyppml.fl.flower.clipping import UpdateClippedWarning, clip_delta
 from pyppml.fl.flower.config import config_int
 
@@ -80,17 +78,6 @@ def prepare_delta(delta: np.ndarray, clip: float, noise_multiplier: float) -> np
     in [-clip, clip] (the range the aggregation is sized for); warns when it changed the
     delta (:func:`pyppml.fl.flower.clipping.clip_delta`, which also returns the report)."""
     return clip_delta(delta, clip, noise_multiplier)[0]
-
-
-def check_noise_shares(api: str, noise_multiplier: float, clip: float, dim: int, n_clients: int,
-                       scale: float | None = None) -> None:
-    """At a strategy's construction: with DP noise, each client's share (``add_client_noise``,
-    or ``quantized_noise`` at the SecAgg+ quantizer's ``scale``) is at least 2 grid steps
-    wide (:func:`pyppml.dp.mechanisms.check_share_width`), so that the clients never fail
-    a round for it and the sum is as wide as the accounting says."""
-    if noise_multiplier > 0:
-        check_share_width(api, share_sigma_steps(noise_multiplier, clip, dim, n_clients, scale), n_clients,
-                          noise_multiplier)
 
 
 def add_client_noise(vec: np.ndarray, dim: int, noise_multiplier: float, clip: float, n_clients: int) -> np.ndarray:
