@@ -15,6 +15,7 @@ void init_threads(pybind11::module_& m);
 void init_he(pybind11::module_& m);
 void init_bfv(pybind11::module_& m);
 void init_bootstrap(pybind11::module_& m);
+void init_ckks_release(pybind11::module_& m);  // after init_he: adds to pyppml._core.he
 #endif
 #ifdef PPML_DP
 void init_dp(pybind11::module_& m);
@@ -34,6 +35,7 @@ inline void register_all(pybind11::module_& m) {
   init_he(m);
   init_bfv(m);
   init_bootstrap(m);
+  init_ckks_release(m);
 #endif
 #ifdef PPML_DP
   init_dp(m);

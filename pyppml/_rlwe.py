@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib
 import numbers
 import pickle
-import threading
 import warnings
 from typing import Iterable
 
@@ -99,50 +98,33 @@ def _restore_out_of_band(fn, slots, args):
 
 
 class ReleaseCount:
-    """Flooded releases made under one secret key (CKKS ``decrypt_for_release``), and the
-    ``max_releases`` they were planned for. One object per key in this process
-    (``release_count``): every Context object that holds the key shares it, its views
-    (``Context.to(device)``), a re-import of the exported key and a second load of the
-    owner's file alike, so tau counts the key, not the object."""
+    """The flooded releases made under one secret key (CKKS ``decrypt_for_release``) and
+    the ``max_releases`` they were planned for: a view of the core's count, one per key
+    in the process (``ckks::release_count``), shared by every Context that holds the key,
+    its views (``Context.to(device)``), a re-import of the exported key, a second load of
+    the owner's file and the C ABI alike, so tau counts the key, not the object. The
+    core counts each release as it decrypts it."""
 
-    __slots__ = ("made", "limit", "_lock")
+    __slots__ = ("_fingerprint", "_key_id")
 
-    def __init__(self, made: int = 0, limit: int | None = None):
-        self.made, self.limit = made, limit
-        self._lock = threading.Lock()
+    def __init__(self, fingerprint: int, key_id: int):
+        self._fingerprint, self._key_id = int(fingerprint), int(key_id)
 
-    def claim(self, api: str, max_releases: int) -> None:
-        """Counts one release planned for ``max_releases``, or refuses it: another
-        ``max_releases`` than the first, or the key's releases used up. Check and count
-        are one step, so threads sharing the key cannot pass the limit together."""
-        with self._lock:
-            if self.limit is not None and max_releases != self.limit:
-                raise ParameterError(f"{api}: max_releases differs from the first release under this key; "
-                                     f"expected {self.limit}, got {max_releases}")
-            if self.made >= max_releases:
-                raise ParameterError(f"{api}: this key has used its releases; expected at most max_releases = "
-                                     f"{max_releases} (new keys for more), got release number {self.made + 1}")
-            self.limit = max_releases
-            self.made += 1
+    @property
+    def made(self) -> int:
+        return _he.release_count(self._fingerprint, self._key_id)[0]
 
-
-# (parameters fingerprint, key id) -> the key's count. Key ids are 64 random bits from
-# the CSPRNG, and a key is imported only when it matches its public key.
-_RELEASE_COUNTS: dict[tuple[int, int], ReleaseCount] = {}
-_RELEASE_COUNTS_LOCK = threading.Lock()
+    @property
+    def limit(self) -> int | None:
+        return _he.release_count(self._fingerprint, self._key_id)[1]
 
 
 def release_count(fingerprint: int, key_id: int, made: int = 0, limit: int | None = None) -> ReleaseCount:
     """The release count of the secret key ``key_id`` in this process. ``made`` and
     ``limit`` (a count stored with the key, as the owner's file keeps it) raise a count
     that is lower; they never lower one."""
-    with _RELEASE_COUNTS_LOCK:
-        count = _RELEASE_COUNTS.setdefault((int(fingerprint), int(key_id)), ReleaseCount())
-    with count._lock:
-        count.made = max(count.made, int(made))
-        if count.limit is None:
-            count.limit = limit
-    return count
+    _he.raise_release_count(int(fingerprint), int(key_id), int(made), limit)
+    return ReleaseCount(fingerprint, key_id)
 
 
 class RlweContext:

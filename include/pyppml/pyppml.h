@@ -25,7 +25,7 @@
 /* ABI version = (major << 16) | minor. A program built against major M runs on any library
  * with major M and minor >= the minor it was built with. */
 #define PPML_ABI_VERSION_MAJOR 2
-#define PPML_ABI_VERSION_MINOR 1
+#define PPML_ABI_VERSION_MINOR 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -250,6 +250,29 @@ PPML_API int ppml_encrypt_symmetric(const ppml_context* ctx, const ppml_secret_k
 PPML_API int ppml_decrypt(const ppml_context* ctx, const ppml_secret_key* sk, const ppml_ciphertext* ct,
                           ppml_plaintext** out);
 PPML_API void ppml_plaintext_free(ppml_plaintext* pt);
+
+/* ---- CKKS: decryption for release (2.2) ------------------------------------------------ */
+
+/* CKKS values that leave the key owner: the decrypted coefficients are flooded with an
+ * exact discrete Gaussian of sigma >= sqrt(12 tau) 2^(s/2) B, added in Z_Q before any
+ * rounding, then decoded and rounded to 2^-ceil(bits_of_precision); the real parts of the
+ * n/2 slots are written (values may be NULL with capacity 0: a size query, which counts
+ * nothing). noise_bound is B, a bound on every coefficient of the ciphertext's error
+ * (coefficient units, >= 1; ppml_ckks_default_noise_bound covers a fresh encryption, one
+ * key switch and one rescale, nothing more); security_bits is s (0: 40; else 40..128);
+ * max_releases is tau (0: 1), the releases allowed under this key: each call counts one
+ * (in this library, per key) and is refused beyond tau or with another tau than the
+ * first. bits_of_precision above what the ciphertext's scale allows is refused
+ * (PPML_ERR_INVALID_ARGUMENT, the message names the most it allows) before counting. */
+PPML_API int ppml_ckks_decrypt_for_release(const ppml_context* ctx, const ppml_secret_key* sk,
+                                           const ppml_ciphertext* ct, double bits_of_precision, double noise_bound,
+                                           int security_bits, uint64_t max_releases, double* values,
+                                           size_t capacity, size_t* needed);
+/* B for a fresh public-key (or symmetric) encryption followed by at most one key switch and
+ * one rescale, except with probability 2^-64 (coefficient units). */
+PPML_API int ppml_ckks_default_noise_bound(const ppml_context* ctx, double* out);
+/* The releases counted under sk in this library. */
+PPML_API int ppml_ckks_releases_made(const ppml_context* ctx, const ppml_secret_key* sk, uint64_t* made);
 
 /* ---- HE: evaluation (every result is a new ciphertext, freed by the caller) ----------- */
 

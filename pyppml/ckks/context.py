@@ -455,21 +455,21 @@ class Context(RlweContext):
         self._require_secret("decrypt_for_release")
         self._check(ciphertext, "decrypt_for_release")
         plan = plan_release(self, ciphertext, bits_of_precision, noise_bound, security_bits, max_releases)
-        self._releases().claim("decrypt_for_release", max_releases)
-        return flooded_decrypt(self, ciphertext.to("cpu"), plan, complex)  # decryption is a host operation
+        # Counted under the key in the core, then decrypted (a host operation).
+        return flooded_decrypt(self, ciphertext.to("cpu"), bits_of_precision, plan, complex)
 
     def _releases(self) -> ReleaseCount:
-        """The release count of this Context's key: one per key in this process, shared
-        with its views (``to``) and with every other Context holding the key."""
-        if self.secret_key is None:
-            return ReleaseCount()  # no key, no releases
+        """The release count of this Context's key (a key is required): one per key in
+        this process, shared with its views (``to``) and with every other Context, and
+        every C ABI caller, holding the key."""
         return release_count(self._native.fingerprint, self.secret_key.key_id)
 
     @property
     def releases_made(self) -> int:
         """How many ``decrypt_for_release`` calls were made under this Context's key, by
-        it or by any of its views (``to(device)``)."""
-        return self._releases().made
+        it, by any of its views (``to(device)``) or by any other holder of the key in
+        this process; 0 without a secret key."""
+        return 0 if self.secret_key is None else self._releases().made
 
     # ------------------------------------------------------------------ serialization
     def to_bytes(self, include_public_keys: bool = True) -> bytes:

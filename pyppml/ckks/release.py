@@ -33,23 +33,14 @@ about 2^50 or more for 5+ bits.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from pyppml._core import ParameterError
+from pyppml._core import he as _he
 
 DEFAULT_SECURITY_BITS = 40
-# The noise bound B fails with probability at most 2^-64 over all n coefficients.
-_TAIL_BITS = 64
-# The RLWE error is CBD(21): variance 10.5, which is also its sub-Gaussian variance
-# proxy (each +-1 difference of two fair bits has E exp(l X) = cosh(l/2)^2 <= exp(l^2/4)).
-_ERROR_VARIANCE = 10.5
-# Ternary values (secret, encryption randomness u) have sub-Gaussian proxy 2/3.
-_TERNARY_PROXY = 2.0 / 3.0
-# Widest single exact draw (dp.discrete_gaussian needs sigma < 2^31).
-_SINGLE_DRAW_BITS = 30
 
 
 @dataclass(frozen=True)
@@ -89,53 +80,33 @@ class ReleasePlan:
     max_bits: float
 
 
-def _tail(n: int) -> float:
-    """t / sqrt(V): a sub-Gaussian variable of proxy V exceeds t in absolute value with
-    probability 2 exp(-t^2 / 2V); over n coefficients, at most 2^-64."""
-    return math.sqrt(2.0 * (math.log(2.0 * n) + _TAIL_BITS * math.log(2.0)))
-
-
 def fresh_noise_bound(context) -> float:
-    """Bound B on every error coefficient of a fresh public-key encryption.
+    """Bound B on every error coefficient of a fresh public-key encryption, except with
+    probability 2^-64 over the n coefficients (the core's ``ckks::fresh_noise_bound``).
 
     e = u * e_pk + e0 + e1 * s (u, s ternary; e_pk, e0, e1 CBD(21)). Per coefficient,
     given the fixed polynomials, a sum of independent sub-Gaussian terms of proxy
     10.5 (e0) + 10.5 h (e1 s, h <= n nonzero secret coefficients) + 2/3 ||e_pk||^2
     (u e_pk, with ||e_pk||^2 <= 2 * 10.5 n except with probability < 2^-40 for
-    n >= 2048, Bernstein). A symmetric encryption has only e0 and is covered.
+    n >= 2048, Bernstein); the tail factor sqrt(2 (ln 2n + 64 ln 2)) times its square
+    root. A symmetric encryption has only e0 and is covered.
     """
-    n = context.poly_degree
-    proxy = _ERROR_VARIANCE + _ERROR_VARIANCE * n + _TERNARY_PROXY * 2 * _ERROR_VARIANCE * n
-    return _tail(n) * math.sqrt(proxy)
-
-
-def _key_switch_proxy(context) -> float:
-    """Sub-Gaussian proxy of one key switch's error (heuristic: the digits d_j are
-    treated as fixed and the key's error as random): sum over digits of
-    10.5 n (q_digit / P)^2, plus the mod-down rounding (1 + h) / 4."""
-    n = context.poly_degree
-    q_bits = sorted((math.log2(q) for q in context.coeff_moduli), reverse=True)
-    p_bits = sum(math.log2(p) for p in context.special_moduli)
-    digits = max(1, int(context._native.digits))
-    per_digit = -(-len(q_bits) // digits)
-    digit_bits = sum(q_bits[:per_digit])  # the largest digit
-    return digits * _ERROR_VARIANCE * n * 2.0 ** (2 * (digit_bits - p_bits)) + (1 + n) / 4.0
+    return _he.fresh_noise_bound(context._native)
 
 
 def default_noise_bound(context) -> float:
     """B for a fresh public-key ciphertext after one key switch (rotation or
-    relinearization) and one rescale (rounding proxy (1 + h) / 4, heuristic: uniform
-    rounding): the sub-Gaussian proxies add, then the 2^-64 tail over n coefficients.
+    relinearization) and one rescale: the proxies add (the key switch's, heuristic with
+    the digits treated as fixed and the key's error as random: digits x 10.5 n
+    (q_digit / P)^2 for the largest digit plus the mod-down rounding (1 + n) / 4; the
+    rescale's rounding (1 + n) / 4), then the 2^-64 tail over n coefficients.
 
     This is the default of ``decrypt_for_release``. Deeper computations carry more
     error (products scale it by the message size, sums of k terms by up to k): pass
     their own ``noise_bound`` (coefficient units; OpenFHE's two-phase estimation, run on
     a throw-away key with worst-case inputs, plus a margin, is one way to get it).
     """
-    n = context.poly_degree
-    fresh = fresh_noise_bound(context) / _tail(n)
-    proxy = fresh ** 2 + _key_switch_proxy(context) + (1 + n) / 4.0
-    return _tail(n) * math.sqrt(proxy)
+    return _he.default_noise_bound(context._native)
 
 
 def plan_release(context, ct, bits_of_precision: float, noise_bound: float | None = None,
@@ -151,10 +122,11 @@ def plan_release(context, ct, bits_of_precision: float, noise_bound: float | Non
         the default does not cover; or too little precision left:
         sigma_min > 2^-bits * scale / sqrt(n/2).
     """
+    # Python types here (a bool is no count); the values' ranges in the core.
     api = "decrypt_for_release"
-    if not (isinstance(bits_of_precision, (int, float)) and 1 <= bits_of_precision <= 50):
+    if isinstance(bits_of_precision, bool) or not isinstance(bits_of_precision, (int, float)):
         raise ParameterError(f"{api}: bits_of_precision is out of range; expected 1..50, got {bits_of_precision!r}")
-    if isinstance(security_bits, bool) or not isinstance(security_bits, int) or not 40 <= security_bits <= 128:
+    if isinstance(security_bits, bool) or not isinstance(security_bits, int):
         raise ParameterError(f"{api}: security_bits is out of range; expected an integer in 40..128, got {security_bits!r}")
     if isinstance(max_releases, bool) or not isinstance(max_releases, int) or max_releases < 1:
         raise ParameterError(f"{api}: max_releases is invalid; expected an integer >= 1, got {max_releases!r}")
@@ -168,54 +140,35 @@ def plan_release(context, ct, bits_of_precision: float, noise_bound: float | Non
                 f"covers only a fresh encryption, one rotation and one rescale), got None for a ciphertext that was "
                 f"computed on, bootstrapped or loaded")
         noise_bound = default_noise_bound(context)
-    elif not (isinstance(noise_bound, (int, float)) and math.isfinite(noise_bound) and noise_bound >= 1):
+    elif isinstance(noise_bound, bool) or not isinstance(noise_bound, (int, float)):
         raise ParameterError(f"{api}: noise_bound is invalid; expected a finite number >= 1 (coefficient units), got {noise_bound!r}")
-    n = context.poly_degree
-    sigma_min = math.sqrt(12.0 * max_releases) * 2.0 ** (security_bits / 2) * float(noise_bound)
-    # Coefficient variance v gives slot real/imaginary variance v * (n/2) / scale^2.
-    spread = math.sqrt(n / 2) / ct.scale
-    max_bits = -math.log2(sigma_min * spread)
-    if bits_of_precision > max_bits:
-        raise ParameterError(
-            f"{api}: bits_of_precision is too high for this ciphertext; expected <= {max_bits:.2f} "
-            f"(scale 2^{math.log2(ct.scale):.1f}, noise bound 2^{math.log2(noise_bound):.1f}, s = {security_bits}, "
-            f"max_releases = {max_releases}), got {bits_of_precision}")
-    slot_sigma = 2.0 ** -bits_of_precision
-    return ReleasePlan(float(noise_bound), security_bits, max_releases, sigma_min, slot_sigma / spread, slot_sigma,
-                       2.0 ** -math.ceil(bits_of_precision), max_bits)
+    # The core checks the values and computes the plan (the C ABI's release uses the same).
+    return ReleasePlan(*_he.plan_release(context._native, float(ct.scale), float(bits_of_precision),
+                                         float(noise_bound), security_bits, max_releases))
 
 
 def wide_discrete_gaussian(sigma: float, size: int) -> np.ndarray:
-    """Samples of (nearly) the discrete Gaussian D_Z(sigma) for sigma up to 2^57, as
-    int64 (exact: float64 would round the sum above 2^53).
+    """Samples of (nearly) the discrete Gaussian D_Z(sigma) for sigma in [1, 2^57), as
+    int64 (exact: float64 would round the sum above 2^53); the core's
+    ``ckks::wide_discrete_gaussian``.
 
-    Up to 2^30, one exact draw (pyppml.dp). Above, 2^k A + C with A ~ D_Z(sigma_a)
-    (sigma_a < 2^31) and C ~ D_Z(8 * 2^k): since 8 * 2^k is far above the smoothing
-    parameter of 2^k Z, the sum is within statistical distance ~2^-100 of
-    D_Z(sqrt(4^k sigma_a^2 + 64 * 4^k)) (Peikert 2010, Thm 3.1), whose width is sigma up
-    to a relative 2^-30.
+    Up to 2^30, one exact draw (the sampler of pyppml.dp, variance ceil(sigma)^2).
+    Above, 2^k A + C with A ~ D_Z(sigma_a) (sigma_a < 2^31) and C ~ D_Z(8 * 2^k): since
+    8 * 2^k is far above the smoothing parameter of 2^k Z, the sum is within statistical
+    distance ~2^-100 of D_Z(sqrt(4^k sigma_a^2 + 64 * 4^k)) (Peikert 2010, Thm 3.1),
+    whose width is sigma up to a relative 2^-30.
     """
-    from pyppml import dp
-
-    if sigma < 2.0 ** _SINGLE_DRAW_BITS:
-        return dp.discrete_gaussian(sigma, size).astype(np.int64)
-    k = math.ceil(math.log2(sigma)) - _SINGLE_DRAW_BITS
-    if k > 27:
-        raise ParameterError(f"decrypt_for_release: flooding width is too large; expected sigma < 2^57, got 2^{math.log2(sigma):.1f}")
-    sigma_c = 8 << k
-    sigma_a = round(math.sqrt(sigma * sigma - sigma_c * sigma_c) / 2.0 ** k)
-    high = dp.discrete_gaussian(sigma_a, size).astype(np.int64) << np.int64(k)
-    return high + dp.discrete_gaussian(sigma_c, size).astype(np.int64)
+    return _he.release_noise(float(sigma), int(size))
 
 
-def flooded_decrypt(ctx, ct, plan: ReleasePlan, complex: bool) -> np.ndarray:
-    """Decrypt ``ct``, flood its coefficients with D_Z(plan.sigma), decode and round to
-    ``plan.step``. The noise is added in Z_Q, before the coefficients become float64:
-    a float64 conversion first would round every coefficient above 2^53 sigma by its
-    key-dependent error, which the noise added afterwards cannot hide."""
-    pt = ctx._native.decrypt(ctx.secret_key, ct._native)
-    noise = wide_discrete_gaussian(plan.sigma, ctx.poly_degree)
-    coeffs = ctx._native.decode_coefficients(pt, noise)  # centered integers of m + e + noise, as float64
-    values = ctx._native.decode_from_coefficients(coeffs, ct.scale)
-    values = np.round(values / plan.step) * plan.step
+def flooded_decrypt(ctx, ct, bits_of_precision: float, plan: ReleasePlan, complex: bool) -> np.ndarray:
+    """Counts one release under ``ctx``'s key, then decrypts ``ct``, floods its
+    coefficients with D_Z(plan.sigma), decodes and rounds to ``plan.step`` (the core's
+    ``ckks::decrypt_for_release``, the GIL released). The noise is added in Z_Q, before
+    the coefficients become float64: a float64 conversion first would round every
+    coefficient above 2^53 sigma by its key-dependent error, which the noise added
+    afterwards cannot hide. The core plans again from ``bits_of_precision`` and the
+    plan's B, s and tau: no plan object can ask for less flooding than they allow."""
+    values = _he.decrypt_for_release(ctx._native, ctx.secret_key, ct._native, float(bits_of_precision),
+                                     plan.noise_bound, plan.security_bits, plan.max_releases)
     return values if complex else values.real.copy()

@@ -5,6 +5,9 @@ with a ValueError subclass."""
 
 import os
 import stat
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -169,15 +172,31 @@ def test_owner_file_is_secret_and_restores_keys_scaling_and_plan(owner_run, smal
         loaded.public_context_bytes()
 
 
-def _as_a_new_process(monkeypatch):
-    """The process-wide release counts of a fresh interpreter (none): what a restarted
-    owner process starts from, so that only the file can carry the count."""
-    import pyppml._rlwe as rlwe
+def _in_a_new_process(tmp_path, script: str) -> str:
+    """Runs ``script`` in a fresh interpreter, in ``tmp_path``: a restarted owner process,
+    whose release counts (the core's, per key) start empty, so that only the owner's file
+    can carry the count. Returns what it printed."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    head = "from pathlib import Path\nfrom pyppml import ParameterError\nfrom pyppml.ml import DataOwner\n"
+    run = subprocess.run([sys.executable, "-c", head + textwrap.dedent(script)], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
 
-    monkeypatch.setattr(rlwe, "_RELEASE_COUNTS", {})
+
+# Loads the owner's file, prints its count, and tries one more release (max_releases from M).
+_LOAD_AND_TRY = """
+    again = DataOwner.load("owner.key")
+    print(again.context.releases_made, len(again.releases))
+    try:
+        again.release_model(Path("model.bin").read_bytes(), max_releases=M)
+        print("released")
+    except ParameterError as exc:
+        print("refused:", exc)
+"""
 
 
-def test_owner_release_count_survives_a_reload(small_data, tmp_path, monkeypatch):
+def test_owner_release_count_survives_a_reload(small_data, tmp_path):
     """max_releases is a per-key budget: saving and loading must not reset it (a reload
     that restarted the count would allow a second flooded release at the first one's
     noise, halving the protection the first was sized for)."""
@@ -185,16 +204,15 @@ def test_owner_release_count_survives_a_reload(small_data, tmp_path, monkeypatch
     owner = DataOwner(iterations=1, poly_degree=16384)
     dataset = owner.encrypt(X, y)
     model = train_encrypted(owner.public_context(), dataset, progress=False)
+    (tmp_path / "model.bin").write_bytes(model.to_bytes())
     owner.release_model(model)
     owner.save(tmp_path / "owner.key")
-    _as_a_new_process(monkeypatch)
-    loaded = DataOwner.load(tmp_path / "owner.key")
-    assert loaded.context.releases_made == 1 and loaded.releases == owner.releases
-    with pytest.raises(ParameterError, match="used its releases"):
-        loaded.release_model(model.to_bytes())
+    out = _in_a_new_process(tmp_path, _LOAD_AND_TRY.replace("M", "1")).splitlines()
+    assert out[0] == f"1 {len(owner.releases)}" and len(owner.releases) == 1
+    assert out[1].startswith("refused:") and "used its releases" in out[1]
 
 
-def test_a_release_after_save_is_written_back_to_the_owner_file(small_data, tmp_path, monkeypatch):
+def test_a_release_after_save_is_written_back_to_the_owner_file(small_data, tmp_path):
     """Review 2026-12-07: the documented flow saves owner.key before the release, and a
     release never wrote the count back, so every process that loaded the file could
     release again (3 processes, 3 releases under max_releases=1). Each release of a saved
@@ -204,14 +222,12 @@ def test_a_release_after_save_is_written_back_to_the_owner_file(small_data, tmp_
     dataset = owner.encrypt(X, y)
     owner.save(tmp_path / "owner.key")  # before any release, as docs/ml.md says
     model = train_encrypted(owner.public_context(), dataset, progress=False).to_bytes()
+    (tmp_path / "model.bin").write_bytes(model)
     owner.release_model(model, max_releases=2)  # the owner that saved: release 1
-    _as_a_new_process(monkeypatch)
-    DataOwner.load(tmp_path / "owner.key").release_model(model, max_releases=2)  # a loaded owner: release 2
-    _as_a_new_process(monkeypatch)
-    again = DataOwner.load(tmp_path / "owner.key")
-    assert again.context.releases_made == 2 and len(again.releases) == 2
-    with pytest.raises(ParameterError, match="used its releases"):
-        again.release_model(model, max_releases=2)
+    second = _in_a_new_process(tmp_path, _LOAD_AND_TRY.replace("M", "2")).splitlines()  # a loaded owner: release 2
+    assert second == ["1 1", "released"]
+    third = _in_a_new_process(tmp_path, _LOAD_AND_TRY.replace("M", "2")).splitlines()
+    assert third[0] == "2 2" and third[1].startswith("refused:") and "used its releases" in third[1]
 
 
 @pytest.mark.parametrize("case", ["cut100", "flip", "kind"])

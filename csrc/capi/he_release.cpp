@@ -1,0 +1,78 @@
+// C ABI of CKKS decryption for release (ABI 2.2): the flooded decryption of
+// he/ckks/release.hpp, the noise bound a caller may pass for a fresh ciphertext, and the
+// count of releases under a key. ppml_decrypt returns m + e, a function of the key, and
+// is for the key owner only; these are for results that leave the owner.
+#include <vector>
+
+#include "capi/he_handles.hpp"
+#include "he/ckks/release.hpp"
+#include "he/ckks/release_count.hpp"
+#include "he/rlwe/arith.hpp"
+#include "random/prng.hpp"
+
+namespace {
+
+using namespace ppml::capi;
+namespace ckks = ppml::ckks;
+
+const ppml_context& ckks_context(const char* api, const ppml_context* ctx) {
+  const auto& h = *handle<ppml_context>(api, "context", ctx);
+  h.require_scheme(api, PPML_SCHEME_CKKS);
+  return h;
+}
+
+const ppml::rlwe::SecretKey& own_secret_key(const char* api, const ppml_context& h, const ppml_secret_key* sk) {
+  const auto& key = handle<ppml_secret_key>(api, "secret_key", sk)->key;
+  h.require_own(api, "secret_key", key.fingerprint);
+  return key;
+}
+
+}  // namespace
+
+int ppml_ckks_default_noise_bound(const ppml_context* ctx, double* out) {
+  const char* api = "ppml_ckks_default_noise_bound";
+  return guard(api, [&] {
+    require_pointer(api, "out", out);
+    *out = ckks::default_noise_bound(*ckks_context(api, ctx).ctx);
+  });
+}
+
+int ppml_ckks_decrypt_for_release(const ppml_context* ctx, const ppml_secret_key* sk, const ppml_ciphertext* ct,
+                                  double bits_of_precision, double noise_bound, int security_bits,
+                                  uint64_t max_releases, double* values, size_t capacity, size_t* needed) {
+  const char* api = "ppml_ckks_decrypt_for_release";
+  return guard(api, [&] {
+    const auto& h = ckks_context(api, ctx);
+    const auto& key = own_secret_key(api, h, sk);
+    const auto& c = handle<ppml_ciphertext>(api, "ciphertext", ct)->ct;
+    h.require_own(api, "ciphertext", c.fingerprint);
+    ppml::rlwe::check_key_id(api, key.key_id, c.key_id);
+    require_pointer(api, "needed", needed);
+    // The size query and a short buffer are answered before anything is counted.
+    *needed = h.ckks->slots();
+    if (!values && capacity == 0) return;
+    require_pointer(api, "values", values);
+    if (capacity < *needed)
+      throw Error(PPML_ERR_BUFFER_TOO_SMALL, ppml::describe(api, "capacity", "is too small",
+                                                            "at least " + std::to_string(*needed) + " values", capacity));
+    if (security_bits < 0)
+      ppml::throw_parameter(api, "security_bits", "is negative", "0 (the default, 40) or 40..128", security_bits);
+    const int s = security_bits == 0 ? ckks::kDefaultReleaseSecurityBits : security_bits;
+    const uint64_t tau = max_releases == 0 ? 1 : max_releases;
+    // Planned (refused before anything is counted), counted, then decrypted.
+    const ckks::ReleasePlan plan = ckks::plan_release(api, *h.ctx, c.scale, bits_of_precision, noise_bound, s, tau);
+    ckks::claim_release(api, key.fingerprint, key.key_id, tau);
+    const auto slots = ckks::decrypt_for_release(*h.ctx, *h.ckks, key, c, plan, ppml::random::thread_prng());
+    for (size_t i = 0; i < slots.size(); ++i) values[i] = slots[i].real();
+  });
+}
+
+int ppml_ckks_releases_made(const ppml_context* ctx, const ppml_secret_key* sk, uint64_t* made) {
+  const char* api = "ppml_ckks_releases_made";
+  return guard(api, [&] {
+    require_pointer(api, "made", made);
+    const auto& h = ckks_context(api, ctx);
+    const auto& key = own_secret_key(api, h, sk);
+    *made = ckks::release_count(key.fingerprint, key.key_id).made;
+  });
+}
