@@ -138,3 +138,19 @@ def test_wrong_operands_are_refused(pair):
                           handles.ints([35]), 1, 128)
     out = ffi.new("double*")
     assert lib.ppml_ckks_default_noise_bound(bfv_ctx, out) == lib.PPML_ERR_INVALID_ARGUMENT
+
+
+def test_a_scale_too_large_for_the_flooding_is_refused_before_counting(pair):
+    """A ciphertext whose scale asks for a flooding wider than 2^57 (here 2^55 * 2^40 at
+    one bit) is refused by the plan, not by the sampler after the count."""
+    py, c = pair
+    ones = np.ones(8)
+    pt = handles.new("ppml_plaintext", lib.ppml_ckks_encode, c["ctx"], ffi.from_buffer("double[]", ones), ones.size,
+                     2.0 ** 40, -1)
+    ct = handles.new("ppml_ciphertext", lib.ppml_multiply_plain, c["ctx"], _ciphertext(py, c, np.zeros(py.slots)), pt)
+    scale = ffi.new("double*")
+    check(lib.ppml_ciphertext_info(ct, NULL, scale, NULL))
+    assert scale[0] == 2.0 ** 95  # not rescaled
+    assert _release(c, ct, 1, 2.0 ** 20, 0, 1)[0] == lib.PPML_ERR_INVALID_ARGUMENT
+    assert "bits_of_precision is too low for this ciphertext's scale" in last_error()
+    assert _made(c) == 0

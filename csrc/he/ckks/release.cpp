@@ -25,6 +25,8 @@ constexpr double kErrorVariance = 10.5;
 constexpr double kTernaryProxy = 2.0 / 3.0;
 // The widest single exact draw (dp::discrete_gaussian takes sigma < 2^31).
 constexpr int kSingleDrawBits = 30;
+// The widest flooding: 2^27 A + C with A below 2^31 (int64 sums with room to spare).
+constexpr int kMaxFloodingBits = 57;
 
 // t / sqrt(V): a sub-Gaussian of proxy V exceeds t with probability 2 exp(-t^2 / 2V); over
 // n coefficients at most 2^-64.
@@ -94,12 +96,17 @@ ReleasePlan plan_release(const char* api, const rlwe::Context& ctx, double scale
                     bits_of_precision);
   plan.slot_sigma = std::exp2(-bits_of_precision);
   plan.sigma = plan.slot_sigma / spread;
+  // Refused here, before the release is counted, rather than by the sampler after it.
+  if (!(plan.sigma < std::exp2(kMaxFloodingBits)))
+    throw_parameter(api, "bits_of_precision", "is too low for this ciphertext's scale",
+                    "a flooding width below 2^" + std::to_string(kMaxFloodingBits) + " (more bits, or rescale first)",
+                    bits_of_precision);
   plan.step = std::exp2(-std::ceil(bits_of_precision));
   return plan;
 }
 
 void wide_discrete_gaussian(random::Prng& prng, double sigma, int64_t* out, std::size_t n) {
-  if (!(sigma >= 1 && sigma < std::exp2(57)))
+  if (!(sigma >= 1 && sigma < std::exp2(kMaxFloodingBits)))
     throw_parameter(kApi, "sigma", "is out of range for the flooding sampler", "1 <= sigma < 2^57", sigma);
   if (sigma < std::exp2(kSingleDrawBits)) {
     const auto s = static_cast<uint64_t>(std::ceil(sigma));
