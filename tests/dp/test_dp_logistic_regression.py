@@ -232,11 +232,21 @@ def test_objective_method_is_pure_dp_and_learns(cancer):
 
 # -- usefulness and composition --------------------------------------------------------------
 def test_breast_cancer_auc_at_epsilon_one(cancer):
-    # Bench: mean AUC 0.990 over seeds vs 0.995 non-private; a single fit stays above 0.96
-    # except with tiny probability (the issue's target: within 0.03 of non-private).
+    """The issue's target, AUC within 0.03 of non-private (0.995 here): above 0.95 at
+    eps = 1, for the median of three independent fits. The DP-SGD noise (CSPRNG,
+    unseeded) gives one fit's AUC a long lower tail: median 0.990, but below 0.97 in
+    1.1% and below 0.96 in 0.12% of 1677 measured fits (lowest 0.952 of 3026), and an
+    exponential fit to the lowest 2-5% puts P(AUC < 0.95) = p at 4e-5 .. 1.5e-4 per
+    fit: one fit against 0.95 fails by chance about once in 10^4 runs. The median
+    of three is below 0.95 only if two fits are: probability < 3 p^2 < 1e-7 (fits are
+    independent). Still caught: any change that moves the typical fit below 0.95 (two
+    of three below), e.g. noise ten times too wide (the eps = 0.1 noise: median AUC 0.90,
+    caught in ~90% of runs; one fit: 82%) or clipping that loses the signal."""
     Xtr, ytr, Xte, yte = cancer
-    m = dp.DPLogisticRegression(epsilon=1.0).fit(Xtr, ytr)
-    assert roc_auc_score(yte, m.predict_proba(Xte)[:, 1]) > 0.95
+    fits = [dp.DPLogisticRegression(epsilon=1.0).fit(Xtr, ytr) for _ in range(3)]
+    aucs = [roc_auc_score(yte, f.predict_proba(Xte)[:, 1]) for f in fits]
+    assert np.median(aucs) > 0.95, aucs
+    m = fits[0]
     assert m.predict(Xte).shape == (len(Xte),) and set(np.unique(m.predict(Xte))) <= {0, 1}
 
 
