@@ -244,9 +244,10 @@ PPML_API int ppml_encrypt(const ppml_context* ctx, const ppml_public_key* pk, co
                           ppml_ciphertext** out);
 PPML_API int ppml_encrypt_symmetric(const ppml_context* ctx, const ppml_secret_key* sk, const ppml_plaintext* pt,
                                     ppml_ciphertext** out);
-/* Key owner only: the result holds the encryption error, which depends on the key. BFV past
- * the noise budget (invariant noise >= 1/4) returns PPML_ERR_DECRYPTION and *out stays
- * NULL; like the result, never show that status to a party that chose the ciphertext. */
+/* Key owner only: the result holds the encryption error, which depends on the key (CKKS
+ * values that leave the owner: ppml_ckks_decrypt_for_release). BFV past the noise budget
+ * (invariant noise >= 1/4) returns PPML_ERR_DECRYPTION and *out stays NULL; like the
+ * result, never show that status to a party that chose the ciphertext. */
 PPML_API int ppml_decrypt(const ppml_context* ctx, const ppml_secret_key* sk, const ppml_ciphertext* ct,
                           ppml_plaintext** out);
 PPML_API void ppml_plaintext_free(ppml_plaintext* pt);
