@@ -13,7 +13,6 @@
 #include "bindings/registry.hpp"
 #include "he/ckks/release.hpp"
 #include "he/ckks/release_count.hpp"
-#include "he/rlwe/arith.hpp"
 
 namespace py = pybind11;
 
@@ -66,14 +65,11 @@ void init_ckks_release(py::module_& root) {
     const char* api = "decrypt_for_release";
     h.check_key(sk.fingerprint, api);
     h.check_key(ct.fingerprint, api);
-    rlwe::check_key_id(api, sk.key_id, ct.key_id);
     const ckks::Encoder& encoder = h.ckks_encoder();
     std::vector<std::complex<double>> v;
     {
-      py::gil_scoped_release release;
-      ckks::ReleasePlan plan = ckks::plan_release(api, *h.ctx, ct.scale, bits, noise_bound, security_bits, max_releases);
-      ckks::claim_release(api, sk.fingerprint, sk.key_id, max_releases);  // planned, then counted, then decrypted
-      v = ckks::decrypt_for_release(*h.ctx, encoder, sk, ct, plan, h.prng());
+      py::gil_scoped_release unlocked;
+      v = ckks::release(api, *h.ctx, encoder, sk, ct, bits, noise_bound, security_bits, max_releases, h.prng());
     }
     py::array_t<std::complex<double>> out(v.size());
     std::copy(v.begin(), v.end(), out.mutable_data());

@@ -7,7 +7,6 @@
 #include "capi/he_handles.hpp"
 #include "he/ckks/release.hpp"
 #include "he/ckks/release_count.hpp"
-#include "he/rlwe/arith.hpp"
 #include "random/prng.hpp"
 
 namespace {
@@ -46,7 +45,6 @@ int ppml_ckks_decrypt_for_release(const ppml_context* ctx, const ppml_secret_key
     const auto& key = own_secret_key(api, h, sk);
     const auto& c = handle<ppml_ciphertext>(api, "ciphertext", ct)->ct;
     h.require_own(api, "ciphertext", c.fingerprint);
-    ppml::rlwe::check_key_id(api, key.key_id, c.key_id);
     require_pointer(api, "needed", needed);
     // The size query and a short buffer are answered before anything is counted.
     *needed = h.ckks->slots();
@@ -59,10 +57,8 @@ int ppml_ckks_decrypt_for_release(const ppml_context* ctx, const ppml_secret_key
       ppml::throw_parameter(api, "security_bits", "is negative", "0 (the default, 40) or 40..128", security_bits);
     const int s = security_bits == 0 ? ckks::kDefaultReleaseSecurityBits : security_bits;
     const uint64_t tau = max_releases == 0 ? 1 : max_releases;
-    // Planned (refused before anything is counted), counted, then decrypted.
-    const ckks::ReleasePlan plan = ckks::plan_release(api, *h.ctx, c.scale, bits_of_precision, noise_bound, s, tau);
-    ckks::claim_release(api, key.fingerprint, key.key_id, tau);
-    const auto slots = ckks::decrypt_for_release(*h.ctx, *h.ckks, key, c, plan, ppml::random::thread_prng());
+    const auto slots = ckks::release(api, *h.ctx, *h.ckks, key, c, bits_of_precision, noise_bound, s, tau,
+                                     ppml::random::thread_prng());
     for (size_t i = 0; i < slots.size(); ++i) values[i] = slots[i].real();
   });
 }

@@ -9,6 +9,8 @@
 #include "common/errors.hpp"
 #include "common/secure_zero.hpp"
 #include "dp/discrete_gaussian.hpp"
+#include "he/ckks/release_count.hpp"
+#include "he/rlwe/arith.hpp"
 #include "he/rlwe/encryptor.hpp"
 
 namespace ppml::ckks {
@@ -96,11 +98,6 @@ ReleasePlan plan_release(const char* api, const rlwe::Context& ctx, double scale
                     bits_of_precision);
   plan.slot_sigma = std::exp2(-bits_of_precision);
   plan.sigma = plan.slot_sigma / spread;
-  // Refused here, before the release is counted, rather than by the sampler after it.
-  if (!(plan.sigma < std::exp2(kMaxFloodingBits)))
-    throw_parameter(api, "bits_of_precision", "is too low for this ciphertext's scale",
-                    "a flooding width below 2^" + std::to_string(kMaxFloodingBits) + " (more bits, or rescale first)",
-                    bits_of_precision);
   plan.step = std::exp2(-std::ceil(bits_of_precision));
   return plan;
 }
@@ -122,6 +119,20 @@ void wide_discrete_gaussian(random::Prng& prng, double sigma, int64_t* out, std:
   dp::discrete_gaussian(prng, c * c, 1, low.data(), n);
   for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<int64_t>(static_cast<uint64_t>(out[i]) << k) + low[i];
   secure_zero(low.data(), n * sizeof(int64_t));
+}
+
+std::vector<cdouble> release(const char* api, const rlwe::Context& ctx, const Encoder& encoder,
+                             const rlwe::SecretKey& sk, const rlwe::Ciphertext& ct, double bits_of_precision,
+                             double noise_bound, int security_bits, uint64_t max_releases, random::Prng& prng) {
+  rlwe::check_key_id(api, sk.key_id, ct.key_id);
+  const ReleasePlan plan = plan_release(api, ctx, ct.scale, bits_of_precision, noise_bound, security_bits, max_releases);
+  // Refused here, before the release is counted, rather than by the sampler after it.
+  if (!(plan.sigma < std::exp2(kMaxFloodingBits)))
+    throw_parameter(api, "bits_of_precision", "is too low for this ciphertext's scale",
+                    "a flooding width below 2^" + std::to_string(kMaxFloodingBits) + " (more bits, or rescale first)",
+                    bits_of_precision);
+  claim_release(api, sk.fingerprint, sk.key_id, max_releases);
+  return decrypt_for_release(ctx, encoder, sk, ct, plan, prng);
 }
 
 std::vector<cdouble> decrypt_for_release(const rlwe::Context& ctx, const Encoder& encoder, const rlwe::SecretKey& sk,

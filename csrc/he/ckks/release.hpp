@@ -59,9 +59,17 @@ ReleasePlan plan_release(const char* api, const rlwe::Context& ctx, double scale
 // D_Z(sqrt(4^k sigma_a^2 + 64 * 4^k)) (Peikert 2010, Thm 3.1), sigma to a relative 2^-30.
 void wide_discrete_gaussian(random::Prng& prng, double sigma, int64_t* out, std::size_t n);
 
+// One release: plans (refusing what plan_release refuses, and a flooding too wide to draw,
+// 2^57 and above), counts it under the key (release_count.hpp: refused beyond
+// max_releases), then decrypts as decrypt_for_release. Nothing is counted for a refusal.
+// The caller has checked that key and ciphertext belong to ctx.
+std::vector<cdouble> release(const char* api, const rlwe::Context& ctx, const Encoder& encoder,
+                             const rlwe::SecretKey& sk, const rlwe::Ciphertext& ct, double bits_of_precision,
+                             double noise_bound, int security_bits, uint64_t max_releases, random::Prng& prng);
+
 // Decrypts `ct` with `sk`, adds D_Z(plan.sigma) to every coefficient in Z_Q, decodes at
 // the ciphertext's scale and rounds every real and imaginary part to plan.step: n/2 slots.
-// The caller has checked the key against the ciphertext and counted the release.
+// Counts nothing (release() does).
 std::vector<cdouble> decrypt_for_release(const rlwe::Context& ctx, const Encoder& encoder, const rlwe::SecretKey& sk,
                                          const rlwe::Ciphertext& ct, const ReleasePlan& plan, random::Prng& prng);
 

@@ -1,9 +1,12 @@
 #include "he/rlwe/encryptor.hpp"
 
+#include "common/aligned_buffer.hpp"
 #include "common/errors.hpp"
 #include "common/thread_pool.hpp"
 #include "he/rlwe/arith.hpp"
 #include "he/rlwe/sampling.hpp"
+#include "ntt/ntt.hpp"
+#include "random/samplers.hpp"
 #include "rns/eltwise.hpp"
 #include "rns/poly_ops.hpp"
 
@@ -13,20 +16,31 @@ Ciphertext encrypt_public(const Context& ctx, const PublicKey& pk, const rns::Rn
   const int level = static_cast<int>(m.limbs()) - 1;
   const uint64_t n = ctx.n();
   auto base = ctx.q_base(level);
-  rns::RnsPoly u = sample_ternary(prng, n, base);
-  rns::ntt_forward(u);
+  // (u pk_b + e0 + m, u pk_a + e1). The randomness is drawn here, on the calling thread, in
+  // a fixed order (u, e0, e1): the same bits whatever the thread count.
+  AlignedBuffer<int8_t> u(n, /*secret=*/true), e0(n, /*secret=*/true), e1(n, /*secret=*/true);
+  random::sample_ternary(prng, u.data(), n);
+  random::sample_cbd(prng, e0.data(), n);
+  random::sample_cbd(prng, e1.data(), n);
   Ciphertext ct;
-  for (int c = 0; c < 2; ++c) {
-    rns::RnsPoly out = sample_error_eval(prng, n, base);
-    out.set_form(rns::Form::Evaluation);
-    const rns::RnsPoly& key = c == 0 ? pk.b : pk.a;
-    parallel_for(static_cast<std::size_t>(level) + 1, [&](std::size_t i) {
-      rns::mul_add_mod(u.limb(i), key.limb(i), out.limb(i), n, (*base)[i]);
-      if (c == 0) rns::add_mod(out.limb(i), m.limb(i), out.limb(i), n, (*base)[i]);
-    });
-    out.mark_public();  // u key + e: an RLWE sample, drawn into the error's secret buffer
-    ct.polys.push_back(std::move(out));
-  }
+  for (int c = 0; c < 2; ++c) ct.polys.emplace_back(n, base, rns::Form::Evaluation, /*secret=*/true, Uninitialized{});
+  const auto& tables = base->ntt_tables(n);
+  // One task per limb lifts and transforms u and both errors and forms both components,
+  // while the limb is in the core's cache: u never goes to memory as a whole polynomial.
+  parallel_for(static_cast<std::size_t>(level) + 1, [&](std::size_t i) {
+    const auto& q = (*base)[i];
+    AlignedBuffer<uint64_t> u_i(n, Uninitialized{}, /*secret=*/true);
+    small_to_residues(u.data(), n, q.value(), u_i.data());
+    ntt::forward_inplace(u_i.data(), *tables[i]);
+    for (int c = 0; c < 2; ++c) {
+      uint64_t* out = ct.polys[c].limb(i);
+      small_to_residues((c == 0 ? e0 : e1).data(), n, q.value(), out);
+      ntt::forward_inplace(out, *tables[i]);
+      rns::mul_add_mod(u_i.data(), (c == 0 ? pk.b : pk.a).limb(i), out, n, q);
+      if (c == 0) rns::add_mod(out, m.limb(i), out, n, q);
+    }
+  });
+  for (auto& p : ct.polys) p.mark_public();  // u key + e (+ m): RLWE samples, drawn into secret buffers
   ct.fingerprint = ctx.fingerprint();
   ct.key_id = pk.key_id;
   return ct;

@@ -21,8 +21,7 @@ namespace ppml::rlwe {
 
 SecretKey generate_secret_key(const Context& ctx, random::Prng& prng) {
   SecretKey sk;
-  sk.s = sample_ternary(prng, ctx.n(), ctx.qp_base());
-  rns::ntt_forward(sk.s);
+  sk.s = sample_ternary_eval(prng, ctx.n(), ctx.qp_base());
   sk.fingerprint = ctx.fingerprint();
   do {
     sk.key_id = prng.next_u64();
