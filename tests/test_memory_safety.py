@@ -238,7 +238,7 @@ def params_bytes(scheme, n, q, p, security, dnum=0, standard=0, t=0, count_q=Non
     le = lambda v, k: int(v).to_bytes(k, "little")
     body = le(n, 8) + le(len(q) if count_q is None else count_q, 2) + le(len(p) if count_p is None else count_p, 2)
     body += b"".join(le(v, 8) for v in q + p) + le(dnum, 2) + le(security, 2) + le(standard, 1) + le(t, 8)
-    head = b"PPML" + bytes([2, 2, 1, scheme]) + le(_fnv_params(scheme, n, q, p, dnum, t), 8) + le(0, 8)
+    head = b"PPML" + bytes([2, 3, 1, scheme]) + le(_fnv_params(scheme, n, q, p, dnum, t), 8) + le(0, 8)  # format 2.3
     return seal(head + le(len(body), 8) + body)
 
 

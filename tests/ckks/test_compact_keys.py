@@ -82,10 +82,10 @@ def test_compact_keys_from_keygen_compute_correctly():
 
 
 def test_unflagged_key_in_new_format_is_refused(ctx):
-    """2.2 bytes always flag the AES-CTR expansion; a key without the flag would expand
-    its a-halves with the old ChaCha20 streams and switch to garbage."""
+    """2.2 and later bytes always flag the AES-CTR expansion; a key without the flag would
+    expand its a-halves with the old ChaCha20 streams and switch to garbage."""
     blob = bytearray(ctx.key_to_bytes(ctx.relin_key))
-    assert blob[5] == 2  # format minor
+    assert blob[5] == 3  # format minor (2.3)
     count = int.from_bytes(blob[32:34], "little")
     assert count & 0x8000
     blob[32:34] = (count & 0x7FFF).to_bytes(2, "little")

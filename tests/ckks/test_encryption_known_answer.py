@@ -1,9 +1,11 @@
 """Known-answer test of key generation and public-key encryption from the seeded test
 generator: the SHA-256 of the secret key, the public key and two encryptions at each of
-1, 2 and 3 threads. The digest was recorded with the implementation before the fused
-per-limb encryption (commit 4d6a393: u, e0 and e1 lifted and transformed as whole
-polynomials), so it pins the order in which the CSPRNG's stream is consumed (s, then
-per encryption u, e0, e1) and every residue of the result, whatever the thread count."""
+1, 2 and 3 threads, each object's bytes without its format minor and checksum (what the
+format version changes). The digest was recorded with the implementation before the
+fused per-limb encryption (commit 4d6a393: u, e0 and e1 lifted and transformed as whole
+polynomials, format 2.2), so it pins the order in which the CSPRNG's stream is consumed
+(s, then per encryption u, e0, e1) and every residue of the result, whatever the thread
+count."""
 
 import hashlib
 import warnings
@@ -14,7 +16,13 @@ import pyppml
 from pyppml import _core, ckks
 from pyppml._core import he
 
-DIGEST = "0ce806f7f4472b8f8f9dc24b492e9b21a65f0a7d504325253bdd290bfbec13bd"
+DIGEST = "bed3aeb9c8c49b1a1f77c77b9946282c22102bcf866b6f0c28be6348a05c4547"
+MINOR, TRAILER = 5, 8
+
+
+def _content(blob) -> bytes:
+    blob = bytes(blob)
+    return blob[:MINOR] + blob[MINOR + 1:-TRAILER]
 
 
 def test_seeded_keys_and_encryptions_match_the_recorded_digest():
@@ -33,8 +41,8 @@ def test_seeded_keys_and_encryptions_match_the_recorded_digest():
         for t in (1, 2, 3):
             pyppml.set_num_threads(t)
             for _ in range(2):
-                h.update(he.save(nat, nat.encrypt_public(pk, pt)))
-        h.update(bytes(he.export_secret_key(nat, sk)))
+                h.update(_content(he.save(nat, nat.encrypt_public(pk, pt))))
+        h.update(_content(he.export_secret_key(nat, sk)))
     finally:
         pyppml.set_num_threads(before)
     assert h.hexdigest() == DIGEST

@@ -38,6 +38,8 @@ struct Ciphertext {
   // A fresh symmetric encryption has c1 = uniform(seed): serialized as the seed.
   bool seeded = false;
   random::Seed seed{};
+  // c1 from the seed's one ChaCha20 stream (format 2.0-2.2); else AES-CTR blocks (2.3).
+  bool legacy_expansion = false;
 
   int level() const { return polys.empty() ? -1 : static_cast<int>(polys[0].limbs()) - 1; }
   std::size_t size() const { return polys.size(); }

@@ -4,6 +4,7 @@
 #include "common/errors.hpp"
 #include "common/thread_pool.hpp"
 #include "he/rlwe/arith.hpp"
+#include "he/rlwe/key_expansion.hpp"
 #include "he/rlwe/sampling.hpp"
 #include "ntt/ntt.hpp"
 #include "random/samplers.hpp"
@@ -46,9 +47,20 @@ Ciphertext encrypt_public(const Context& ctx, const PublicKey& pk, const rns::Rn
   return ct;
 }
 
-rns::RnsPoly expand_ciphertext_uniform(const Context& ctx, const random::Seed& seed, int level) {
-  random::Prng expand(seed, 0);
-  return sample_uniform(expand, ctx.n(), ctx.q_base(level), rns::Form::Evaluation);
+rns::RnsPoly expand_ciphertext_uniform(const Context& ctx, const random::Seed& seed, int level, bool legacy) {
+  auto base = ctx.q_base(level);
+  if (legacy) {
+    random::Prng expand(seed, 0);
+    return sample_uniform(expand, ctx.n(), base, rns::Form::Evaluation);
+  }
+  // Digits and limbs of keys are below 2^16 - 1: this stream is no key's.
+  constexpr uint64_t kCiphertextDigit = 0xFFFF;
+  rns::RnsPoly a(ctx.n(), base, rns::Form::Evaluation, /*secret=*/false, Uninitialized{});
+  const random::Aes128Key aes = key_expander(seed);
+  parallel_for(a.limbs(), [&](std::size_t i) {
+    expand_key_uniform_range(aes, kCiphertextDigit, i, (*base)[i].value(), ctx.n(), 0, ctx.n(), a.limb(i));
+  });
+  return a;
 }
 
 Ciphertext encrypt_secret(const Context& ctx, const SecretKey& sk, const rns::RnsPoly& m, random::Prng& prng) {
@@ -58,7 +70,7 @@ Ciphertext encrypt_secret(const Context& ctx, const SecretKey& sk, const rns::Rn
   Ciphertext ct;
   prng.fill(ct.seed.data(), ct.seed.size());
   ct.seeded = true;
-  rns::RnsPoly a = expand_ciphertext_uniform(ctx, ct.seed, level);
+  rns::RnsPoly a = expand_ciphertext_uniform(ctx, ct.seed, level, /*legacy=*/false);
   rns::RnsPoly c0 = sample_error_eval(prng, n, base);
   c0.set_form(rns::Form::Evaluation);
   parallel_for(static_cast<std::size_t>(level) + 1, [&](std::size_t i) {

@@ -14,7 +14,10 @@ Ciphertext encrypt_secret(const Context& ctx, const SecretKey& sk, const rns::Rn
 // c0 + c1 s (+ c2 s^2), evaluation form, at the ciphertext's level.
 rns::RnsPoly decrypt(const Context& ctx, const SecretKey& sk, const Ciphertext& ct);
 
-// Uniform c1 of a seeded ciphertext at `level` (used on load).
-rns::RnsPoly expand_ciphertext_uniform(const Context& ctx, const random::Seed& seed, int level);
+// Uniform c1 of a seeded ciphertext at `level`. Since format 2.3: AES-128-CTR output
+// addressed by (limb, 256-coefficient block) as keys' a-halves are (key_expansion.hpp),
+// under a digit field no key uses, so the limbs expand in parallel. `legacy`: the one
+// ChaCha20 stream of formats 2.0-2.2, limb after limb.
+rns::RnsPoly expand_ciphertext_uniform(const Context& ctx, const random::Seed& seed, int level, bool legacy);
 
 }  // namespace ppml::rlwe

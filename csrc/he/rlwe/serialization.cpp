@@ -12,6 +12,12 @@ namespace ppml::rlwe {
 
 using namespace format;
 
+namespace {
+// A ciphertext's seed flag: how c1 comes from the seed (encryptor.hpp).
+constexpr uint8_t kSeedChaCha = 1;     // one ChaCha20 stream (2.0-2.2)
+constexpr uint8_t kSeedAesBlocks = 2;  // AES-128-CTR blocks per limb (2.3)
+}  // namespace
+
 std::string save_params(const Params& p) {
   ByteWriter w;
   auto at = begin(w, ObjectKind::Params, static_cast<uint8_t>(p.scheme), p.fingerprint(), 0);
@@ -116,7 +122,7 @@ std::string save(const Context& ctx, const Ciphertext& ct) {
   ByteWriter w;
   auto at = begin(w, ObjectKind::Ciphertext, static_cast<uint8_t>(ctx.params().scheme), ctx.fingerprint(), ct.key_id);
   w.u8(static_cast<uint8_t>(ct.size()));
-  w.u8(ct.seeded ? 1 : 0);
+  w.u8(ct.seeded ? (ct.legacy_expansion ? kSeedChaCha : kSeedAesBlocks) : 0);
   w.u16(static_cast<uint16_t>(ct.level() + 1));
   w.u8(static_cast<uint8_t>(ct.form()));
   w.f64(ct.scale);
@@ -137,7 +143,12 @@ Ciphertext load_ciphertext(const Context& ctx, const std::string& data) {
   std::size_t limbs = r.u16("the limb count");
   uint8_t form = r.u8("the form");
   if (size < 2 || size > 3) throw_format(r.api(), "data", "has an invalid size", "2 or 3 components", size);
-  if (seeded > 1 || (seeded && size != 2)) throw_format(r.api(), "data", "has an invalid seed flag", "0, or 1 with 2 components", static_cast<int>(seeded));
+  // Flag 2 (AES-CTR blocks) exists since format 2.3.
+  if (seeded > (h.minor >= 3 ? kSeedAesBlocks : kSeedChaCha) || (seeded && size != 2))
+    throw_format(r.api(), "data", "has an invalid seed flag",
+                 h.minor >= 3 ? "0, or 1 or 2 with 2 components" : "0, or 1 with 2 components (format 2." +
+                                                                            std::to_string(h.minor) + ")",
+                 static_cast<int>(seeded));
   if (limbs < 1 || limbs > ctx.q_count()) throw_format(r.api(), "data", "has an invalid level", "1.." + std::to_string(ctx.q_count()) + " limbs", limbs);
   // No operation of either scheme outputs a coefficient-form ciphertext, and decryption
   // reads the rows as evaluation form: form 0 could only decrypt to garbage.
@@ -156,7 +167,8 @@ Ciphertext load_ciphertext(const Context& ctx, const std::string& data) {
     rns::RnsPoly c0(ctx.n(), ctx.q_base(level), rns::Form::Evaluation);
     read_poly(r, c0, ctx, packed, identity);
     ct.polys.push_back(std::move(c0));
-    ct.polys.push_back(expand_ciphertext_uniform(ctx, ct.seed, level));
+    ct.legacy_expansion = seeded == kSeedChaCha;
+    ct.polys.push_back(expand_ciphertext_uniform(ctx, ct.seed, level, ct.legacy_expansion));
     ct.seeded = true;
   } else {
     for (std::size_t c = 0; c < size; ++c) {

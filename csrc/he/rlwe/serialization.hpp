@@ -30,8 +30,11 @@ enum class ObjectKind : uint8_t {
 //      a 40-bit prime's row takes 40 bits per coefficient instead of 64. 2.0 still loads.
 // 2.2: key-switching keys flag a-halves expanded from their seed by AES-128-CTR blocks
 //      (he/rlwe/key_expansion.hpp); 2.0/2.1 keys (ChaCha20 streams) still load.
+// 2.3: seeded (fresh symmetric) ciphertexts expand c1 from AES-128-CTR blocks per limb
+//      (seed flag 2), so the limbs expand in parallel; flag 1 (one ChaCha20 stream)
+//      still loads.
 constexpr uint8_t kFormatMajor = 2;
-constexpr uint8_t kFormatMinor = 2;
+constexpr uint8_t kFormatMinor = 3;
 constexpr std::size_t kHeaderSize = 32;
 constexpr std::size_t kChecksumSize = 8;
 
