@@ -256,12 +256,47 @@ std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly, const int64
     punctured[i] = base.punctured_product(i).data();
     inv_q[i] = 1.0 / static_cast<double>(base[i].value());
   }
+  // Most decrypted coefficients are far below Q (m + e at the scale, against a Q of
+  // hundreds of bits): x' = x mod 2^128 needs only the low two words of each Q/q_i and of
+  // Q, O(k) per coefficient instead of O(k^2). It is the centered lift exactly when it
+  // lies in [-2^127, 2^127) and has x's residues: then x' = x mod Q and |x'| < Q/2 (Q >
+  // 2^129 here), so x' is the unique centered value. Any other coefficient (a large value,
+  // or a t misrounded near Q/2) fails the residue check and takes the full lift below,
+  // which gives the same double for these values (the same two words, the same steps).
+  double log_q = 0;
+  for (std::size_t i = 0; i < k; ++i) log_q += std::log2(static_cast<double>(base[i].value()));
+  const bool small_path = log_q > 130;
+  std::vector<math::u128> punctured_low(k);
+  for (std::size_t i = 0; i < k; ++i)
+    punctured_low[i] = static_cast<math::u128>(punctured[i][0]) | (static_cast<math::u128>(punctured[i][1]) << 64);
+  const math::u128 q_low = small_path ? (static_cast<math::u128>(Q[0]) | (static_cast<math::u128>(Q[1]) << 64)) : 0;
+  auto small_lift = [&](uint64_t j, double& value) {
+    math::u128 sum = 0;  // mod 2^128
+    double f = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+      const uint64_t y = base[i].mul_shoup(c.limb(i)[j], base.inv_punctured(i), base.inv_punctured_shoup(i));
+      f += static_cast<double>(y) * inv_q[i];
+      sum += static_cast<math::u128>(y) * punctured_low[i];
+    }
+    sum -= static_cast<math::u128>(static_cast<uint64_t>(std::floor(f + 0.5))) * q_low;
+    const bool negative = static_cast<uint64_t>(sum >> 127) != 0;
+    const math::u128 magnitude = negative ? 0 - sum : sum;
+    for (std::size_t i = 0; i < k; ++i) {
+      const uint64_t r = base[i].reduce128(magnitude);
+      if ((negative ? base[i].neg(r) : r) != c.limb(i)[j]) return false;
+    }
+    double v = static_cast<double>(static_cast<uint64_t>(magnitude >> 64));
+    v = v * 18446744073709551616.0 + static_cast<double>(static_cast<uint64_t>(magnitude));
+    value = negative ? -v : v;
+    return true;
+  };
   // Coefficients are independent: blocks of them on the pool, scratch per block.
   constexpr uint64_t kBlock = 1024;
   parallel_for(0, (n + kBlock - 1) / kBlock, 1, [&](std::size_t blk) {
     std::vector<uint64_t> acc(k + 1);
     std::vector<math::u128> wide(k);
     for (uint64_t j = blk * kBlock; j < std::min<uint64_t>(n, (blk + 1) * kBlock); ++j) {
+      if (small_path && small_lift(j, out[j])) continue;
       // Column sums of y_i * (Q/q_i) per word, without a carry chain across words (independent
       // multiply-adds); carries are propagated every 7 terms (each product < 2^125).
       std::fill(wide.begin(), wide.end(), 0);
