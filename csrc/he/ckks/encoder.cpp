@@ -123,12 +123,29 @@ rlwe::Plaintext Encoder::from_coefficients(const std::vector<double>& coeffs, do
   auto base = ctx_.q_base(level);
   const int log_bound = coefficient_log_bound(level);
   rlwe::Plaintext pt;
-  pt.poly = rns::RnsPoly(n, base, rns::Form::Coefficient);
-  // Checked first (serially, so the error names the first bad value); limbs in parallel.
-  for (uint64_t k = 0; k < n; ++k) checked_coefficient(coeffs[k], log_bound);
+  pt.poly = rns::RnsPoly(n, base, rns::Form::Coefficient, /*secret=*/false, Uninitialized{});  // every limb written
+  // Checked and rounded first (serially, so the error names the first bad value); limbs in
+  // parallel. Coefficients below 2^62, the usual case, are rounded once into integers here
+  // instead of once per limb, and each limb reduces them with one multiply-high each.
+  std::vector<int64_t> rounded(n);
+  bool below_2_62 = true;
+  for (uint64_t k = 0; k < n; ++k) {
+    const double c = checked_coefficient(coeffs[k], log_bound);
+    below_2_62 = below_2_62 && std::fabs(c) < 0x1p62;
+    rounded[k] = below_2_62 ? static_cast<int64_t>(c) : 0;
+  }
   parallel_for(base->size(), [&](std::size_t i) {
     uint64_t* limb = pt.poly.limb(i);
-    for (uint64_t k = 0; k < n; ++k) limb[k] = integer_double_mod(std::nearbyint(coeffs[k]), (*base)[i]);
+    const math::Modulus& q = (*base)[i];
+    if (below_2_62) {
+      for (uint64_t k = 0; k < n; ++k) {
+        const int64_t v = rounded[k];
+        const uint64_t r = q.reduce(static_cast<uint64_t>(v < 0 ? -v : v));
+        limb[k] = v < 0 ? q.neg(r) : r;  // integer_double_mod's result for these values
+      }
+    } else {
+      for (uint64_t k = 0; k < n; ++k) limb[k] = integer_double_mod(std::nearbyint(coeffs[k]), q);
+    }
     ntt::forward_inplace(limb, ctx_.ntt(i));
   });
   pt.poly.set_form(rns::Form::Evaluation);
