@@ -78,3 +78,20 @@ def test_lift_of_random_residues(ctx):
     blob = body + he.checksum(body).to_bytes(TRAILER, "little")
     pt = he.load_plaintext(ctx._native, blob)
     _check(ctx._native.decode_coefficients(pt), _exact(ctx, blob))
+
+
+@pytest.mark.parametrize("scale_bits", [58, 62, 64, 65, 66, 100])
+def test_encode_decode_round_trip_across_the_hand_overs(ctx, scale_bits):
+    """Encode rounds a plaintext's coefficients once into integers when all are below 2^62
+    and reduces those; otherwise it reduces each double modulo each prime. Scales 2^58 and
+    2^62 take the first path, 2^64..2^66 (coefficients straddling 2^62) and 2^100 the
+    second: a wrong residue for either sign on either path shows as an error far above
+    the rounding (2^-scale_bits relative to the coefficients). Dropping the sign on the
+    first path fails the first two cases."""
+    rng = np.random.default_rng(scale_bits)
+    x = rng.uniform(-8, 8, ctx.slots)
+    pt = ctx._native.encode_real(x, 2.0 ** scale_bits, 3)
+    sizes = np.log2(np.abs(ctx._native.decode_coefficients(pt)) + 1)
+    if scale_bits in (64, 65, 66):
+        assert sizes.min() < 62 < sizes.max()
+    assert np.abs(ctx._native.decode(pt).real - x).max() < 2.0 ** -20
