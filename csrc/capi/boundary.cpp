@@ -79,15 +79,20 @@ void check_handle(const char* api, const char* arg, const void* p, Kind k) {
                          std::string("a ") + kind_name(it->second)));
 }
 
-void write_out(const char* api, const void* data, std::size_t size, void* buf, std::size_t cap, std::size_t* needed) {
+bool output_room(const char* api, std::size_t count, const void* buf, const char* buf_arg, std::size_t cap,
+                 const char* cap_arg, const char* unit, std::size_t* needed) {
   require_pointer(api, "needed", needed);
-  *needed = size;
-  if (!buf && cap == 0) return;
-  require_pointer(api, "buffer", buf);
-  if (cap < size)
-    throw Error(PPML_ERR_BUFFER_TOO_SMALL,
-                describe(api, "buffer", "is too small", "at least " + std::to_string(size) + " bytes", cap));
-  if (size) std::memcpy(buf, data, size);
+  *needed = count;
+  if (!buf && cap == 0) return false;
+  require_pointer(api, buf_arg, buf);
+  if (cap < count)
+    throw Error(PPML_ERR_BUFFER_TOO_SMALL, describe(api, cap_arg, "is too small",
+                                                    "at least " + std::to_string(count) + " " + unit, cap));
+  return true;
+}
+
+void write_out(const char* api, const void* data, std::size_t size, void* buf, std::size_t cap, std::size_t* needed) {
+  if (output_room(api, size, buf, "buffer", cap, "buffer", "bytes", needed) && size) std::memcpy(buf, data, size);
 }
 
 void require_length(const char* api, const char* arg, std::size_t got, std::size_t expected) {

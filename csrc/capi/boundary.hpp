@@ -108,8 +108,14 @@ void release(const char* api, T* p) noexcept {
   delete p;
 }
 
-// Copies `size` bytes to a caller buffer under the size-query convention: *needed = size;
-// buf == NULL and cap == 0 is a query (PPML_OK); a shorter buffer is BUFFER_TOO_SMALL.
+// The size-query convention, checked before an output is written (or computed):
+// *needed = count; buf == NULL and cap == 0 is a query (returns false: nothing to write);
+// a NULL buf otherwise, or cap < count, is refused (BUFFER_TOO_SMALL for the latter,
+// counting `unit`s). `buf_arg` and `cap_arg` name the arguments in the message.
+bool output_room(const char* api, std::size_t count, const void* buf, const char* buf_arg, std::size_t cap,
+                 const char* cap_arg, const char* unit, std::size_t* needed);
+
+// Copies `size` bytes to a caller buffer under the size-query convention (output_room).
 void write_out(const char* api, const void* data, std::size_t size, void* buf, std::size_t cap, std::size_t* needed);
 
 // Length check of a caller array: exactly `expected` elements.

@@ -23,7 +23,6 @@ namespace {
 using namespace ppml::capi;
 namespace rlwe = ppml::rlwe;
 
-const ppml_context& ctx_of(const char* api, const ppml_context* ctx) { return *handle<ppml_context>(api, "context", ctx); }
 
 const rlwe::Ciphertext& ct_of(const char* api, const char* arg, const ppml_context& h, const ppml_ciphertext* ct) {
   const auto& c = handle<ppml_ciphertext>(api, arg, ct)->ct;
@@ -71,14 +70,8 @@ int produce(const char* api, const ppml_context* ctx, ppml_ciphertext** out, Op 
 
 template <typename T>
 void decoded_out(const char* api, const std::vector<T>& values, T* buf, size_t cap, size_t* needed) {
-  require_pointer(api, "needed", needed);
-  *needed = values.size();
-  if (!buf && cap == 0) return;
-  require_pointer(api, "values", buf);
-  if (cap < values.size())
-    throw Error(PPML_ERR_BUFFER_TOO_SMALL,
-                ppml::describe(api, "capacity", "is too small", "at least " + std::to_string(values.size()) + " values", cap));
-  std::copy(values.begin(), values.end(), buf);
+  if (output_room(api, values.size(), buf, "values", cap, "capacity", "values", needed))
+    std::copy(values.begin(), values.end(), buf);
 }
 
 }  // namespace
@@ -171,8 +164,7 @@ int ppml_encrypt_symmetric(const ppml_context* ctx, const ppml_secret_key* sk, c
                            ppml_ciphertext** out) {
   const char* api = "ppml_encrypt_symmetric";
   return produce(api, ctx, out, [&](const ppml_context& h) {
-    const auto& key = handle<ppml_secret_key>(api, "secret_key", sk)->key;
-    h.require_own(api, "secret_key", key.fingerprint);
+    const auto& key = secret_of(api, h, sk).key;
     const auto& p = pt_of(api, h, pt);
     auto& prng = ppml::random::thread_prng();
     if (!h.is_ckks()) return ppml::bfv::encrypt_secret(*h.bfv, key, p, prng);
@@ -187,8 +179,7 @@ int ppml_decrypt(const ppml_context* ctx, const ppml_secret_key* sk, const ppml_
   return guard(api, [&] {
     require_out(api, out);
     const auto& h = ctx_of(api, ctx);
-    const auto& key = handle<ppml_secret_key>(api, "secret_key", sk)->key;
-    h.require_own(api, "secret_key", key.fingerprint);
+    const auto& key = secret_of(api, h, sk).key;
     const auto& c = ct_of(api, "ciphertext", h, ct);
     rlwe::check_key_id(api, key.key_id, c.key_id);
     if (!h.is_ckks()) {

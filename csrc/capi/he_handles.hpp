@@ -56,6 +56,17 @@ struct ppml_ciphertext {
 
 namespace ppml::capi {
 
+inline const ppml_context& ctx_of(const char* api, const ppml_context* ctx) {
+  return *handle<ppml_context>(api, "context", ctx);
+}
+
+// A secret key handle that belongs to the context's parameters.
+inline const ppml_secret_key& secret_of(const char* api, const ppml_context& h, const ppml_secret_key* sk) {
+  const auto& k = *handle<ppml_secret_key>(api, "secret_key", sk);
+  h.require_own(api, "secret_key", k.key.fingerprint);
+  return k;
+}
+
 inline void assign(ppml_secret_key& h, rlwe::SecretKey&& v) { h.key = std::move(v); }
 inline void assign(ppml_public_key& h, rlwe::PublicKey&& v) { h.key = std::move(v); }
 inline void assign(ppml_relin_key& h, rlwe::KeySwitchKey&& v) { h.key = std::move(v); }

@@ -30,13 +30,6 @@ namespace {
 using namespace ppml::capi;
 namespace rlwe = ppml::rlwe;
 
-const ppml_context& ctx_of(const char* api, const ppml_context* ctx) { return *handle<ppml_context>(api, "context", ctx); }
-
-const ppml_secret_key& secret_of(const char* api, const ppml_context& h, const ppml_secret_key* sk) {
-  const auto& k = *handle<ppml_secret_key>(api, "secret_key", sk);
-  h.require_own(api, "secret_key", k.key.fingerprint);
-  return k;
-}
 
 template <typename H, typename Generate>
 int generate(const char* api, const ppml_context* ctx, const ppml_secret_key* sk, H** out, Generate gen) {

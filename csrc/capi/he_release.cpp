@@ -15,15 +15,9 @@ using namespace ppml::capi;
 namespace ckks = ppml::ckks;
 
 const ppml_context& ckks_context(const char* api, const ppml_context* ctx) {
-  const auto& h = *handle<ppml_context>(api, "context", ctx);
+  const auto& h = ctx_of(api, ctx);
   h.require_scheme(api, PPML_SCHEME_CKKS);
   return h;
-}
-
-const ppml::rlwe::SecretKey& own_secret_key(const char* api, const ppml_context& h, const ppml_secret_key* sk) {
-  const auto& key = handle<ppml_secret_key>(api, "secret_key", sk)->key;
-  h.require_own(api, "secret_key", key.fingerprint);
-  return key;
 }
 
 }  // namespace
@@ -42,17 +36,11 @@ int ppml_ckks_decrypt_for_release(const ppml_context* ctx, const ppml_secret_key
   const char* api = "ppml_ckks_decrypt_for_release";
   return guard(api, [&] {
     const auto& h = ckks_context(api, ctx);
-    const auto& key = own_secret_key(api, h, sk);
+    const auto& key = secret_of(api, h, sk).key;
     const auto& c = handle<ppml_ciphertext>(api, "ciphertext", ct)->ct;
     h.require_own(api, "ciphertext", c.fingerprint);
-    require_pointer(api, "needed", needed);
     // The size query and a short buffer are answered before anything is counted.
-    *needed = h.ckks->slots();
-    if (!values && capacity == 0) return;
-    require_pointer(api, "values", values);
-    if (capacity < *needed)
-      throw Error(PPML_ERR_BUFFER_TOO_SMALL, ppml::describe(api, "capacity", "is too small",
-                                                            "at least " + std::to_string(*needed) + " values", capacity));
+    if (!output_room(api, h.ckks->slots(), values, "values", capacity, "capacity", "values", needed)) return;
     if (security_bits < 0)
       ppml::throw_parameter(api, "security_bits", "is negative", "0 (the default, 40) or 40..128", security_bits);
     const int s = security_bits == 0 ? ckks::kDefaultReleaseSecurityBits : security_bits;
@@ -68,7 +56,7 @@ int ppml_ckks_releases_made(const ppml_context* ctx, const ppml_secret_key* sk, 
   return guard(api, [&] {
     require_pointer(api, "made", made);
     const auto& h = ckks_context(api, ctx);
-    const auto& key = own_secret_key(api, h, sk);
+    const auto& key = secret_of(api, h, sk).key;
     *made = ckks::release_count(key.fingerprint, key.key_id).made;
   });
 }

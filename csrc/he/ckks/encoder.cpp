@@ -283,10 +283,12 @@ std::vector<double> Encoder::lift_centered(const rns::RnsPoly& poly, const int64
   double log_q = 0;
   for (std::size_t i = 0; i < k; ++i) log_q += std::log2(static_cast<double>(base[i].value()));
   const bool small_path = log_q > 130;
-  std::vector<math::u128> punctured_low(k);
-  for (std::size_t i = 0; i < k; ++i)
-    punctured_low[i] = static_cast<math::u128>(punctured[i][0]) | (static_cast<math::u128>(punctured[i][1]) << 64);
-  const math::u128 q_low = small_path ? (static_cast<math::u128>(Q[0]) | (static_cast<math::u128>(Q[1]) << 64)) : 0;
+  auto low_words = [](const uint64_t* words) {
+    return static_cast<math::u128>(words[0]) | (static_cast<math::u128>(words[1]) << 64);
+  };
+  std::vector<math::u128> punctured_low(small_path ? k : 0);
+  for (std::size_t i = 0; i < punctured_low.size(); ++i) punctured_low[i] = low_words(punctured[i]);
+  const math::u128 q_low = small_path ? low_words(Q.data()) : 0;
   auto small_lift = [&](uint64_t j, double& value) {
     math::u128 sum = 0;  // mod 2^128
     double f = 0;

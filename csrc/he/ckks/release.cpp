@@ -121,19 +121,7 @@ void wide_discrete_gaussian(random::Prng& prng, double sigma, int64_t* out, std:
   secure_zero(low.data(), n * sizeof(int64_t));
 }
 
-std::vector<cdouble> release(const char* api, const rlwe::Context& ctx, const Encoder& encoder,
-                             const rlwe::SecretKey& sk, const rlwe::Ciphertext& ct, double bits_of_precision,
-                             double noise_bound, int security_bits, uint64_t max_releases, random::Prng& prng) {
-  rlwe::check_key_id(api, sk.key_id, ct.key_id);
-  const ReleasePlan plan = plan_release(api, ctx, ct.scale, bits_of_precision, noise_bound, security_bits, max_releases);
-  // Refused here, before the release is counted, rather than by the sampler after it.
-  if (!(plan.sigma < std::exp2(kMaxFloodingBits)))
-    throw_parameter(api, "bits_of_precision", "is too low for this ciphertext's scale",
-                    "a flooding width below 2^" + std::to_string(kMaxFloodingBits) + " (more bits, or rescale first)",
-                    bits_of_precision);
-  claim_release(api, sk.fingerprint, sk.key_id, max_releases);
-  return decrypt_for_release(ctx, encoder, sk, ct, plan, prng);
-}
+namespace {
 
 std::vector<cdouble> decrypt_for_release(const rlwe::Context& ctx, const Encoder& encoder, const rlwe::SecretKey& sk,
                                          const rlwe::Ciphertext& ct, const ReleasePlan& plan, random::Prng& prng) {
@@ -150,5 +138,22 @@ std::vector<cdouble> decrypt_for_release(const rlwe::Context& ctx, const Encoder
   for (auto& v : values) v = {std::round(v.real() / plan.step) * plan.step, std::round(v.imag() / plan.step) * plan.step};
   return values;
 }
+
+}  // namespace
+
+std::vector<cdouble> release(const char* api, const rlwe::Context& ctx, const Encoder& encoder,
+                             const rlwe::SecretKey& sk, const rlwe::Ciphertext& ct, double bits_of_precision,
+                             double noise_bound, int security_bits, uint64_t max_releases, random::Prng& prng) {
+  rlwe::check_key_id(api, sk.key_id, ct.key_id);
+  const ReleasePlan plan = plan_release(api, ctx, ct.scale, bits_of_precision, noise_bound, security_bits, max_releases);
+  // Refused here, before the release is counted, rather than by the sampler after it.
+  if (!(plan.sigma < std::exp2(kMaxFloodingBits)))
+    throw_parameter(api, "bits_of_precision", "is too low for this ciphertext's scale",
+                    "a flooding width below 2^" + std::to_string(kMaxFloodingBits) + " (more bits, or rescale first)",
+                    bits_of_precision);
+  claim_release(api, sk.fingerprint, sk.key_id, max_releases);
+  return decrypt_for_release(ctx, encoder, sk, ct, plan, prng);
+}
+
 
 }  // namespace ppml::ckks

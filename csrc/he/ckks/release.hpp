@@ -61,16 +61,12 @@ void wide_discrete_gaussian(random::Prng& prng, double sigma, int64_t* out, std:
 
 // One release: plans (refusing what plan_release refuses, and a flooding too wide to draw,
 // 2^57 and above), counts it under the key (release_count.hpp: refused beyond
-// max_releases), then decrypts as decrypt_for_release. Nothing is counted for a refusal.
-// The caller has checked that key and ciphertext belong to ctx.
+// max_releases), then decrypts `ct` with `sk`, adds D_Z(sigma) to every coefficient in
+// Z_Q, decodes at the ciphertext's scale and rounds every real and imaginary part to the
+// plan's step: n/2 slots. Nothing is counted for a refusal. The caller has checked that
+// key and ciphertext belong to ctx.
 std::vector<cdouble> release(const char* api, const rlwe::Context& ctx, const Encoder& encoder,
                              const rlwe::SecretKey& sk, const rlwe::Ciphertext& ct, double bits_of_precision,
                              double noise_bound, int security_bits, uint64_t max_releases, random::Prng& prng);
-
-// Decrypts `ct` with `sk`, adds D_Z(plan.sigma) to every coefficient in Z_Q, decodes at
-// the ciphertext's scale and rounds every real and imaginary part to plan.step: n/2 slots.
-// Counts nothing (release() does).
-std::vector<cdouble> decrypt_for_release(const rlwe::Context& ctx, const Encoder& encoder, const rlwe::SecretKey& sk,
-                                         const rlwe::Ciphertext& ct, const ReleasePlan& plan, random::Prng& prng);
 
 }  // namespace ppml::ckks

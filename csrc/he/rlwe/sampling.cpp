@@ -26,10 +26,10 @@ rns::RnsPoly sample_small(random::Prng& prng, uint64_t n, std::shared_ptr<const 
   AlignedBuffer<int8_t> v(n, /*secret=*/true);
   Sampler(prng, v.data(), n);
   rns::RnsPoly out(n, base, rns::Form::Coefficient, /*secret=*/true, Uninitialized{});
-  const auto& tables = base->ntt_tables(n);
+  const auto* tables = evaluation ? &base->ntt_tables(n) : nullptr;
   parallel_for(out.limbs(), [&](std::size_t i) {
     small_to_residues(v.data(), n, (*base)[i].value(), out.limb(i));
-    if (evaluation) ntt::forward_inplace(out.limb(i), *tables[i]);
+    if (tables) ntt::forward_inplace(out.limb(i), *(*tables)[i]);
   });
   if (evaluation) out.set_form(rns::Form::Evaluation);
   return out;
