@@ -72,6 +72,6 @@ def run_fl_demo(args) -> dict:
     print(f"  {secs:.1f} s; the server saw only masked vectors and the noisy sum")
     print("federated again over CKKS: one-time keys held by 3 committee members (any 2 decrypt)")
     print(f"  accuracy {acc_ckks:.3f}, epsilon {res['epsilon_ckks']:.2f}; traffic per client per round "
-          f"{upload_ckks} bytes up (one ring element of n = 4096; ~1.4x float32 for large models)")
+          f"{upload_ckks} bytes up (one ring element of n = 4096; ~1.2x float32 for large models)")
     print(f"  {secs_ckks:.1f} s; the server saw only ciphertexts and the decrypted noisy sum")
     return res

@@ -14,9 +14,11 @@ the maximum weight 1), never by the clients' weights: their sum is not sent at a
 
 Accounting: the accountant is stepped once per round with noise multiplier
 ``noise_multiplier`` (central), or, distributed, with
-``noise_multiplier * sqrt(min(min_survivors, k) / n_clients)`` where ``k`` is the number of
-clients whose noise reached the sum: each of the ``n_clients`` adds variance
-sigma^2 / n_clients, so k survivors carry sigma^2 k / n_clients. Central rounds are
+``noise_multiplier * sqrt((min(min_survivors, k) - colluders) / n_clients)`` where ``k`` is
+the number of clients whose noise reached the sum: each of the ``n_clients`` adds variance
+sigma^2 / n_clients, so k survivors carry sigma^2 k / n_clients, and ``colluders`` clients
+that pool their shares with the server take theirs out of it (review 2026-12-08: with 5
+of 10 clients colluding, 50 rounds reported epsilon 57 against the coalition's 96). Central rounds are
 charged before the server draws its noise; distributed rounds as soon as the secure sum
 returns (k is known only then; a round that fails there releases nothing), before
 anything else is done with it.
@@ -62,11 +64,11 @@ from pyppml.dp import PrivacyAccountant, clip_l2
 from pyppml.dp._checks import fail, nonnegative_float, positive_float, positive_int, sampling_rate
 from pyppml.dp.sampling import poisson_sample
 from pyppml.fl.ckks.onetime import OneTimeAggregator
-from pyppml.fl.common.errors import ParameterError
+from pyppml.fl.common.errors import ParameterError, TooFewSurvivorsError
 from pyppml.fl.common.rounds import check_updates
 # The noise helpers were defined here first: importable from here too (pyppml.fl.flower does).
-from pyppml.fl.dp_fedavg_noise import (check_noise_shares, grid_gaussian, grid_step, quantized_noise,
-                                       quantized_sensitivity)
+from pyppml.fl.dp_fedavg_noise import (check_grid_encodes, check_noise_shares, grid_gaussian, grid_step,
+                                       quantized_noise, quantized_sensitivity)
 from pyppml.fl.secagg.quantize import noise_headroom
 from pyppml.fl.secagg.simulator import SecureAggregator
 
@@ -119,6 +121,12 @@ class DPFedAvg:
         against a party that sees the sample.
     min_survivors : int, optional
         Smallest survivor count for which the round is accounted (distributed mode).
+    colluders : int
+        Clients that may pool their noise shares with the server (distributed mode;
+        default 0). Each knows its own share, so the accountant counts the noise of
+        ``min(min_survivors, k) - colluders`` clients of the ``k`` in the sum. SecAgg+'s
+        threat model lets up to ``threshold - 1`` clients per neighbourhood join the
+        server; the default counts every survivor's noise (no client colludes).
     threshold, neighbours, mod_bits :
         With ``backend="secagg"``, see :class:`pyppml.fl.secagg.SecAggParams` (a
         threshold below the honest majority is refused); with ``"ckks"``, ``threshold``
@@ -171,7 +179,7 @@ class DPFedAvg:
                  min_survivors: int | None = None, threshold: int | None = None, neighbours: int | None = None,
                  mod_bits: int = 32, accountant: str = "rdp", backend: str = "secagg", members: int = 3,
                  denominator: float | None = None, *, sampling: str | None = None, population: int | None = None,
-                 cohort_hidden: bool = False):
+                 cohort_hidden: bool = False, colluders: int = 0):
         api = "DPFedAvg"
         if backend not in ("secagg", "ckks"):
             raise ParameterError(f"DPFedAvg: backend is unknown; expected 'secagg' or 'ckks', got {backend!r}")
@@ -200,6 +208,13 @@ class DPFedAvg:
                 fail(api, "min_survivors", "exceeds n_clients", f"1 <= min_survivors <= {self.n_clients}",
                      min_survivors)
         self.min_survivors = min_survivors or self.n_clients
+        self.colluders = 0 if colluders == 0 else positive_int(api, "colluders", colluders)
+        if self.colluders and mode != "distributed":
+            fail(api, "colluders", "applies to distributed noise only (the clients' shares)",
+                 "0 with mode='central' or 'none'", colluders)
+        if self.colluders >= self.min_survivors:
+            fail(api, "colluders", "leaves no honest noise share in the smallest accounted sum",
+                 f"0 <= colluders < min_survivors = {self.min_survivors}", colluders)
         if denominator is None:
             denominator = self.sample_rate * self.n_clients if self.sampling == "poisson" else self.n_clients
         self.denominator = positive_float(api, "denominator", denominator)
@@ -237,6 +252,8 @@ class DPFedAvg:
             # charged (many clients, little noise): refused before any round.
             scale = self.aggregator.quantizer.scale if backend == "secagg" else None
             check_noise_shares(api, self.noise_multiplier, self.clip, self.dim, self.n_clients, scale)
+            if backend == "ckks":
+                check_grid_encodes(api, self.aggregator.params, self.clip, self.dim)
         self.last_survivors: list = []
         self.last_cohort: list = []
 
@@ -349,9 +366,10 @@ class DPFedAvg:
         if self.mode == "central":
             total = grid_gaussian(total, self.noise_multiplier, self._central_sensitivity())
         elif self.backend == "ckks":
-            # Every client's noisy row is on the grid; CKKS decryption adds an error of
-            # ~1e-3 steps, part of it a function of the encrypted messages: snap the sum
-            # back to the grid (post-processing) so that its low bits carry nothing.
+            # Every client's noisy row is on the grid and encodes exactly (one real per
+            # coefficient, check_grid_encodes); decryption adds only the fresh noise of
+            # the encryptions and shares, ~1e-3 steps: snap the sum back to the grid
+            # (post-processing) so that its low bits carry nothing.
             step = grid_step(self.clip, self.dim)
             total = np.rint(np.asarray(total, dtype=np.float64) / step) * step
         return total / self.denominator
@@ -370,7 +388,11 @@ class DPFedAvg:
         """The noise multiplier the accountant is told for a round with ``survivors``
         clients in the sum (see the module note)."""
         if self.mode == "distributed":
-            return self.noise_multiplier * math.sqrt(min(self.min_survivors, survivors) / self.n_clients)
+            honest = min(self.min_survivors, survivors) - self.colluders
+            if honest < 1:
+                raise TooFewSurvivorsError(f"DPFedAvg.aggregate: too few survivors for the colluders; expected more "
+                                           f"than colluders = {self.colluders} clients in the sum, got {survivors}")
+            return self.noise_multiplier * math.sqrt(honest / self.n_clients)
         return self.noise_multiplier
 
     def epsilon(self, delta: float) -> float:

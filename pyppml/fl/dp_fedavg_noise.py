@@ -112,6 +112,18 @@ def check_noise_shares(api: str, noise_multiplier: float, clip: float, dim: int,
                           noise_multiplier)
 
 
+def check_grid_encodes(api: str, params, clip: float, dim: int) -> None:
+    """Before any round of distributed DP over one-time CKKS keys: the clients' noisy
+    entries (multiples of ``grid_step(clip, dim)``) must encode exactly under the plan
+    (:meth:`pyppml.fl.ckks.onetime.OneTimeParams.holds_grid`), or each client's rounding
+    would stay in the decrypted sum beside it."""
+    step = grid_step(clip, dim)
+    if not params.holds_grid(step):
+        raise ParameterError(f"{api}: precision_bits is too low for the DP grid; expected a plan whose scale "
+                             f"2^{params.scale_bits} is at least 1 / step = {1 / step:g} (raise precision_bits), "
+                             f"got precision_bits {params.precision_bits}")
+
+
 def quantized_sensitivity(clip: float, scale: float, dim: int) -> float:
     """L2 sensitivity of a sum of SecAgg+-quantized updates to one client's update of L2
     norm <= ``clip``: rounding to the step 1 / ``scale`` moves each of the ``dim``

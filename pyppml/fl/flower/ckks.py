@@ -163,6 +163,10 @@ class CkksStrategy(AveragingStrategy):
         The Flower strategy wrapped (default ``FedAvg(fraction_evaluate=0.0)``): its fit
         config, server optimizer, evaluation and metrics aggregation apply to the
         decrypted average (:mod:`pyppml.fl.flower.compose`).
+    colluders : int
+        Clients that may pool their DP noise shares with the server (default 0): the
+        accountant counts the noise of the other clients in each sum only. Must stay
+        below the fewest clients a sum may hold.
 
     Attributes
     ----------
@@ -181,13 +185,14 @@ class CkksStrategy(AveragingStrategy):
     def __init__(self, initial_parameters, n_clients: int, committee: CkksCommittee | None = None,
                  min_clients: int | None = None, clip: float = 1.0, noise_multiplier: float = 0.0, decrypt=None,
                  weighted: bool = True, max_examples: int | None = None, denominator: float | None = None,
-                 inner=None):
+                 inner=None, colluders: int = 0):
         super().__init__("CkksStrategy", initial_parameters, n_clients, clip, noise_multiplier, weighted,
-                         max_examples, denominator, inner)
+                         max_examples, denominator, inner, colluders)
         check_noise_shares("CkksStrategy", self.noise_multiplier, self.clip, self.dim, self.n_clients)
         self.min_clients = int(min_clients or n_clients)
         if not 1 <= self.min_clients <= self.n_clients:
             raise ParameterError(f"CkksStrategy: min_clients is out of range; expected 1..{n_clients}, got {min_clients}")
+        self.check_colluders("CkksStrategy", self.min_clients)
         if committee is None:
             raise ParameterError("CkksStrategy: committee is missing; expected a CkksCommittee pinning the clients' "
                                  "identity keys (or an object with client_context(), key_id and a decrypt=)")

@@ -104,7 +104,7 @@ class AveragingStrategy(Strategy):
     flower_rounds_per_round = 1
 
     def __init__(self, api: str, initial_parameters, n_clients: int, clip: float, noise_multiplier: float,
-                 weighted: bool, max_examples, denominator, inner=None):
+                 weighted: bool, max_examples, denominator, inner=None, colluders: int = 0):
         if isinstance(inner, AveragingStrategy):
             raise ParameterError(f"{api}: inner is a pyppml strategy; expected a Flower strategy (FedAvg, FedAdam, "
                                  f"...), got {type(inner).__name__}")
@@ -134,7 +134,17 @@ class AveragingStrategy(Strategy):
         # Entries each client sends: the delta, plus the weight entry when weighted without DP.
         self.vec_dim = sum_width(self.dim, self.weighted, self.noise_multiplier)
         self.accountant = PrivacyAccountant() if self.noise_multiplier > 0 else None
+        if isinstance(colluders, (bool, np.bool_)) or not isinstance(colluders, (int, np.integer)) or colluders < 0:
+            raise ParameterError(f"{api}: colluders is out of range; expected an integer >= 0, got {colluders!r}")
+        self.colluders = int(colluders)
         self.history: list[dict] = []
+
+    def check_colluders(self, api: str, least: int) -> None:
+        """Refuse ``colluders`` that would leave no honest noise share in the smallest sum
+        the protocol releases (``least`` clients)."""
+        if self.colluders >= least:
+            raise ParameterError(f"{api}: colluders leaves no honest noise share in the smallest sum; expected "
+                                 f"0 <= colluders < {least} (the fewest clients a sum may hold), got {self.colluders}")
 
     def initialize_parameters(self, client_manager):
         return ndarrays_to_parameters(self.parameters)
@@ -169,7 +179,9 @@ class AveragingStrategy(Strategy):
             # The weighting leaves the sensitivity of the numerator sum(w delta) at clip
             # (w <= 1), so the accounting is the unweighted one; with DP no weight sum is
             # sent (updates.py, module note).
-            self.accountant.step(self.noise_multiplier * math.sqrt(count / expected), 1.0, 1)
+            # Clients that pool their shares with the server (``colluders``) know their
+            # noise: only the others' counts.
+            self.accountant.step(self.noise_multiplier * math.sqrt((count - self.colluders) / expected), 1.0, 1)
         examples = count  # what the inner strategy is told when the total examples are not released
         if self.weighted and self.noise_multiplier > 0:
             delta = np.asarray(total[:self.dim]) / self.denominator

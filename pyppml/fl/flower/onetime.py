@@ -6,7 +6,7 @@ config, the committee's public plan (every :class:`OneTimeParams` field, the ses
 bytes), the members' X25519 public keys, the client's index and the aggregation round;
 the client trains, encrypts its (clipped, weighted, optionally noised) delta under a
 fresh one-time key, seals the key's seeds to the members and sends the upload (one bytes
-tensor, about 1.4x the float32 update). The server adds the uploads
+tensor, about 1.2x the float32 update). The server adds the uploads
 (:class:`OneTimeServer`), has the committee open the seeds and return decryption shares
 for the sum only, and moves the model by the decoded average.
 
@@ -83,7 +83,7 @@ from flwr.common import FitIns, ndarrays_to_parameters
 from pyppml.fl.common import agreement
 from pyppml.fl.ckks.onetime import OneTimeMember, OneTimeParams, OneTimeServer
 from pyppml.fl.dp_fedavg import NOISE_TAIL
-from pyppml.fl.dp_fedavg_noise import check_noise_shares
+from pyppml.fl.dp_fedavg_noise import check_grid_encodes, check_noise_shares
 from pyppml.fl.common.errors import ParameterError, ProtocolError, TooFewSurvivorsError
 from pyppml.fl.common.messages import Kind, Message, check_round
 from pyppml.fl.flower.common import AveragingStrategy, failure_reasons
@@ -198,6 +198,10 @@ class OneTimeCkksStrategy(AveragingStrategy):
         The Flower strategy wrapped (default ``FedAvg(fraction_evaluate=0.0)``): its fit
         config, server optimizer, evaluation and metrics aggregation apply to the
         decrypted average (:mod:`pyppml.fl.flower.compose`).
+    colluders : int
+        Clients that may pool their DP noise shares with the server (default 0): the
+        accountant counts the noise of the other clients in each sum only. Must stay
+        below the fewest clients a sum may hold.
 
     Attributes
     ----------
@@ -220,10 +224,10 @@ class OneTimeCkksStrategy(AveragingStrategy):
                  clip: float = 1.0, noise_multiplier: float = 0.0, weighted: bool = True,
                  max_examples: int | None = None, committee=None, session: bytes | None = None,
                  security: int = 128, member_signing_keys=None, denominator: float | None = None,
-                 client_keys=None, inner=None):
+                 client_keys=None, inner=None, colluders: int = 0):
         api = "OneTimeCkksStrategy"
         super().__init__(api, initial_parameters, n_clients, clip, noise_multiplier, weighted, max_examples,
-                         denominator, inner)
+                         denominator, inner, colluders)
         check_noise_shares(api, self.noise_multiplier, self.clip, self.dim, self.n_clients)
         if security not in SECURITY_LEVELS:
             raise ParameterError(f"{api}: security is out of range; expected one of {SECURITY_LEVELS}, got {security}")
@@ -247,6 +251,9 @@ class OneTimeCkksStrategy(AveragingStrategy):
         if session is not None:
             plan["session"] = session
         self.params = OneTimeParams(self.n_clients, self.vec_dim, **plan)
+        if self.noise_multiplier > 0:
+            check_grid_encodes(api, self.params, self.clip, self.dim)
+        self.check_colluders(api, self.params.min_count)
         diff = _plan_diff(given, self.params) if given is not None else []
         if diff:
             raise ParameterError(f"{api}: committee is for another plan; expected the strategy's params, got "

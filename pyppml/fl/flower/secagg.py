@@ -93,6 +93,10 @@ class SecAggStrategy(AveragingStrategy):
         Seconds each of the three steps run inside ``aggregate_fit`` waits for a client
         (None: as long as the transport does); a client that does not answer drops out.
         The first step is bounded by Flower's ``ServerConfig(round_timeout=...)``.
+    colluders : int
+        Clients that may pool their DP noise shares with the server (default 0): the
+        accountant counts the noise of the other clients in each sum only. Must stay
+        below the fewest clients a sum may hold.
 
     Attributes
     ----------
@@ -122,10 +126,12 @@ class SecAggStrategy(AveragingStrategy):
 
     def __init__(self, initial_parameters, n_clients: int, clip: float = 1.0, threshold=None, neighbours=None,
                  noise_multiplier: float = 0.0, weighted: bool = True, max_examples: int | None = None,
-                 denominator: float | None = None, inner=None, step_timeout: float | None = None):
+                 denominator: float | None = None, inner=None, step_timeout: float | None = None,
+                 colluders: int = 0):
         super().__init__("SecAggStrategy", initial_parameters, n_clients, clip, noise_multiplier, weighted,
-                         max_examples, denominator, inner)
+                         max_examples, denominator, inner, colluders)
         self.params = SecAggParams(n_clients, self.vec_dim, threshold, neighbours)
+        self.check_colluders("SecAggStrategy", self.params.threshold)
         self.quantizer = Quantizer(clip, n_clients, 32,
                                    noise_headroom=noise_headroom(n_clients, noise_multiplier, self.params.dim))
         check_noise_shares("SecAggStrategy", self.noise_multiplier, self.clip, self.params.dim, self.n_clients,

@@ -343,18 +343,22 @@ def test_onetime_weighted_dp_sends_no_weight_sum(monkeypatch):
     assert abs(np.mean(strategy.parameters[0]) - 0.01) < 5 * nm / 1.5 / np.sqrt(dim) + 1e-4
 
 
-@pytest.mark.parametrize("missing", [set(), {1}])
-def test_onetime_strategy_accounts_documented_multiplier(missing):
+@pytest.mark.parametrize("missing,colluders", [(set(), 0), ({1}, 0), ({1}, 2)])
+def test_onetime_strategy_accounts_documented_multiplier(missing, colluders):
     """One-time strategy: per decrypted round the accountant is told noise_multiplier *
-    sqrt(k / n_clients) for the k summed uploads (each client adds sigma^2 / n_clients);
-    two rounds, with and without a client that never uploads; equal to a reference
-    PrivacyAccountant stepped with that multiplier."""
+    sqrt((k - colluders) / n_clients) for the k summed uploads (each client adds
+    sigma^2 / n_clients; colluders' shares are known to the server); two rounds, with and
+    without a client that never uploads; equal to a reference PrivacyAccountant stepped
+    with that multiplier. colluders must stay below min_clients."""
     from pyppml.dp import PrivacyAccountant
+    from pyppml.fl.common.errors import ParameterError
     from pyppml.fl.flower import OneTimeCkksStrategy, SecAggNumPyClient
 
     n, dim, z = 4, 8, 1.2
-    strategy = OneTimeCkksStrategy([np.zeros(dim)], n_clients=n, clip=1.0, noise_multiplier=z, weighted=False,
-                                   min_clients=3, **{**PLAN, "poly_degree": 4096})  # room for the noise
+    plan = dict(clip=1.0, noise_multiplier=z, weighted=False, min_clients=3, **{**PLAN, "poly_degree": 4096})
+    with pytest.raises(ParameterError, match=r"colluders leaves no honest noise share.*got 3"):
+        OneTimeCkksStrategy([np.zeros(dim)], n_clients=n, colluders=3, **plan)
+    strategy = OneTimeCkksStrategy([np.zeros(dim)], n_clients=n, colluders=colluders, **plan)
     clients = [SecAggNumPyClient(_ShiftN(np.full(dim, 0.01))) for _ in range(n)]
     for rnd in (1, 2):
         ins = strategy.configure_fit(rnd, None, _Mgr(n))
@@ -364,7 +368,7 @@ def test_onetime_strategy_accounts_documented_multiplier(missing):
     assert [len(h["accepted"]) for h in strategy.history] == [k, k]
     ref = PrivacyAccountant("rdp")
     for _ in range(2):
-        ref.step(z * np.sqrt(k / n), 1.0, 1)
+        ref.step(z * np.sqrt((k - colluders) / n), 1.0, 1)
     assert strategy.accountant.get_epsilon(1e-5) == pytest.approx(ref.get_epsilon(1e-5), rel=1e-12)
 
 

@@ -8,8 +8,12 @@ Here every client encrypts symmetrically under a fresh key, so
 - the a-half of each ciphertext is the round's public reference string: a client uploads
   one polynomial per n reals, bit-packed at the modulus width;
 - a key is used for one round only, and decryption reveals only the sum's fresh noise
-  (no key-dependent term), so no flooding is needed: a ~44-bit modulus holds 100 summed
-  updates at 2^-20 precision, i.e. ~1.4x the float32 update;
+  (no key-dependent term), so no flooding is needed: each real takes one coefficient,
+  round(scale * x), and a ~38-bit modulus holds 100 summed updates at 2^-20 precision,
+  i.e. ~1.2x the float32 update. That encoding is additive on the distributed-DP grid, so
+  the decrypted coefficients are the encoding of the sum plus fresh noise, whatever the
+  split between clients (slot encoding left each client's rounding in them: review
+  2026-12-08);
 - the committee holds the keys through replicated secret sharing of the key parts
   (``threshold`` of ``members`` decrypt, fewer learn nothing), each client sealing the
   parts' 32-byte seeds to the members that hold them (X25519 + ChaCha20-Poly1305);

@@ -45,8 +45,8 @@ class OneTimeParams:
         Members needed to decrypt, 1..k (default k: n-of-n); fewer than ``threshold``
         colluding members learn nothing about any client's key.
     poly_degree : int
-        Ring degree n (power of two, 1024..32768); a ciphertext carries n reals, two per
-        complex slot.
+        Ring degree n (power of two, 1024..32768); a ciphertext carries n reals, one per
+        coefficient.
     precision_bits : int
         Each decoded sum is within 2^-precision_bits of the true sum (7 standard
         deviations of the decryption noise).
@@ -188,17 +188,24 @@ class OneTimeParams:
 
     @property
     def scale_bits(self) -> int:
-        # A slot's real part sums n / 2 coefficient noises with unit-modulus weights.
-        slot_sigma = self.noise_sigma * math.sqrt(self.poly_degree / 2)
-        return math.ceil(math.log2(TAIL * slot_sigma) + self.precision_bits)
+        # One real per coefficient (ring.encode_block): a decoded entry is off by its
+        # coefficient's noise and by the clients' roundings (half a unit each).
+        error = TAIL * self.noise_sigma + self.n_clients / 2
+        return math.ceil(math.log2(error) + self.precision_bits)
 
     @property
     def modulus_bits(self) -> int:
-        # |coefficient| <= |slot value| * scale <= sqrt(2) * n_clients * max_abs * scale,
-        # plus the noise; a b-bit prime is >= 2^(b-1) and must exceed twice the bound.
-        bound = math.sqrt(2) * self.n_clients * self.max_abs_value * 2.0 ** self.scale_bits
+        # |coefficient| <= n_clients * (max_abs * scale + 1/2) plus the noise; a b-bit
+        # prime is >= 2^(b-1) and must exceed twice the bound.
+        bound = self.n_clients * (self.max_abs_value * 2.0 ** self.scale_bits + 0.5)
         bound += TAIL * self.noise_sigma + 1
         return max(20, math.ceil(math.log2(bound)) + 2)
+
+    def holds_grid(self, step: float) -> bool:
+        """Whether multiples of ``step`` (a power of two) encode exactly: scale * step is
+        an integer. Distributed DP needs it: its noisy entries lie on such a grid, and an
+        exact encoding makes the decrypted sum a function of their sum alone."""
+        return self.scale * float(step) >= 1.0
 
     @property
     def scale(self) -> float:

@@ -18,7 +18,6 @@ import numpy as np
 
 from pyppml import _core
 from pyppml.dp import discrete_gaussian
-from pyppml.fl.ckks.uploads import unpack
 from pyppml.fl.ckks.onetime.params import NOISE_VARIANCE, OneTimeParams
 from pyppml.fl.common.masks import agree, aead, nonce
 
@@ -62,13 +61,28 @@ def noise(params: OneTimeParams) -> np.ndarray:
     return e.astype(np.uint64).reshape(params.blocks, params.poly_degree)
 
 
+def encode_block(params: OneTimeParams, values: np.ndarray) -> np.ndarray:
+    """``values`` (n reals) as the coefficients round(scale * value) mod q, one real per
+    coefficient. The encoding is additive on the plan's grid (values that are multiples
+    of 1 / scale, such as the distributed-DP grid when :meth:`OneTimeParams.holds_grid`):
+    the sum of the clients' encodings is the encoding of their sum, so the decrypted
+    coefficients carry nothing beyond the sum and the noise. (Slot encoding rounded
+    scale * sigma^-1(x) per client: each upload's rounding pattern, a function of the whole
+    vector, stayed in the decrypted sum, and a server recovered the two summands of a DP
+    sum from it, review 2026-12-08.) Off the grid each entry is rounded on its own
+    coefficient, as any fixed-point secure sum quantizes its inputs."""
+    scaled = np.rint(np.asarray(values, dtype=np.float64) * params.scale)  # scale: a power of two, exact
+    return (scaled.astype(np.int64) % params.modulus).astype(np.uint64)
+
+
 def client_block(params: OneTimeParams, key, a, values: np.ndarray, e: np.ndarray) -> np.ndarray:
     """c_t = Encode(values) - a_t s + e_t in coefficient form; ``values`` holds n reals
-    (two per complex slot)."""
-    pt = params.context.encode(values[0::2] + 1j * values[1::2], params.scale, 0).poly
-    c = pt - a * key
-    c.intt()
-    return _core.eltwise("add", params.modulus, c.coeffs[0], e)
+    (:func:`encode_block`)."""
+    as_ = a * key
+    as_.intt()
+    c = _core.eltwise("sub", params.modulus, encode_block(params, values), as_.coeffs[0])
+    as_.coeffs.fill(0)  # a_t s reveals the one-time key to whoever holds a_t: wipe it
+    return _core.eltwise("add", params.modulus, c, e)
 
 
 def member_block(params: OneTimeParams, key_sum, a, e: np.ndarray) -> np.ndarray:
@@ -81,9 +95,9 @@ def member_block(params: OneTimeParams, key_sum, a, e: np.ndarray) -> np.ndarray
 def decode_block(params: OneTimeParams, coeffs: np.ndarray) -> np.ndarray:
     """The n reals of a decrypted block (coefficients of Encode(sum) + noise mod q)."""
     q = params.modulus
-    centered = coeffs.astype(np.float64)
-    centered[coeffs > q // 2] -= float(q)  # exact: q < 2^53
-    return unpack(np.asarray(params.context.decode_from_coefficients(centered, params.scale)))
+    centered = np.asarray(coeffs, dtype=np.uint64).astype(np.int64)  # q < 2^61: exact in int64
+    centered[centered > q // 2] -= q
+    return centered.astype(np.float64) / params.scale
 
 
 def seed_key(params: OneTimeParams, secret_key, peer_public: bytes, round: int, client: int, member: int) -> bytes:
