@@ -335,6 +335,36 @@ class PrivacyAccountant:
         return (f"PrivacyAccountant(method={self.method!r}, sampling={self.sampling!r}, steps={self.steps}, "
                 f"charges={len(self._charges)})")
 
+    # -- a ledger, never forked --------------------------------------------------------
+    # scikit-learn's clone (cross_val_score, GridSearchCV) deep-copies an estimator's
+    # settings: a shared accountant was copied, the fits charged the copies and the
+    # shared one stayed at zero (review 2026-12-08). Copies are the accountant itself.
+
+    def __copy__(self) -> PrivacyAccountant:
+        return self
+
+    def __deepcopy__(self, memo) -> PrivacyAccountant:
+        return self
+
+    def __setstate__(self, state) -> None:
+        # A pickle is a snapshot: what a process that restores it charges never reaches
+        # the original (scikit-learn's workers with n_jobs > 1 restore one per fit).
+        self.__dict__.update(state)
+        self._restored = True
+
+    @property
+    def restored(self) -> bool:
+        """Whether this accountant was restored from a pickle and not yet adopted with
+        :meth:`resume`: shared-accountant fits refuse it, since their charges would not
+        reach the ledger it was copied from."""
+        return getattr(self, "_restored", False)
+
+    def resume(self) -> PrivacyAccountant:
+        """Adopt a restored accountant as the ledger from now on (e.g. after loading it
+        from disk in a new session); returns it."""
+        self._restored = False
+        return self
+
     # -- internals -------------------------------------------------------------------
 
     @staticmethod

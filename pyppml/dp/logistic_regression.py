@@ -171,6 +171,17 @@ def clip_rows(X: np.ndarray, bound: float) -> np.ndarray:
     return clip_l2(X, bound)
 
 
+def _shared(acc: PrivacyAccountant) -> PrivacyAccountant:
+    """A shared accountant this fit may charge: not a restored copy (scikit-learn's
+    workers with n_jobs > 1 unpickle one per fit, and their charges never reach the
+    caller's ledger)."""
+    if acc.restored:
+        fail(API, "accountant", "is a copy restored from a pickle (e.g. in a scikit-learn worker with n_jobs > 1), "
+             "whose charges would not reach the original", "the caller's accountant in this process (n_jobs=None), "
+             "or acc.resume() to adopt a loaded one", "a restored PrivacyAccountant")
+    return acc
+
+
 class DPLogisticRegression(ClassifierMixin, BaseEstimator):
     """Binary logistic regression trained with (epsilon, delta)-differential privacy.
 
@@ -342,7 +353,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         batch = min(int(self.batch_size), n)
         q, steps = sgd_schedule(n, p["epochs"], batch)
         if isinstance(self.accountant, PrivacyAccountant):
-            acc = self.accountant
+            acc = _shared(self.accountant)
             if acc.sampling != self.sampling:
                 fail(API, "accountant", "samples batches differently", f"sampling={self.sampling!r}", acc.sampling)
             method = acc.method
@@ -382,7 +393,7 @@ class DPLogisticRegression(ClassifierMixin, BaseEstimator):
         # a shared one analysed for add/remove-one neighbours is refused (n moves lambda
         # and the b / n term, which that analysis does not cover).
         if isinstance(self.accountant, PrivacyAccountant):
-            acc = self.accountant
+            acc = _shared(self.accountant)
             if acc.relation != "replace_one":
                 fail(API, "accountant", "counts add/remove-one neighbours, which objective perturbation's analysis "
                      "does not cover", "PrivacyAccountant('rdp', sampling='fixed') (replace one)", acc.relation)

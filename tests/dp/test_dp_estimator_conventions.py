@@ -166,3 +166,53 @@ def test_numeric_classes_must_be_distinct_doubles():
     X = np.array([[0.0, 1.0], [1.0, 0.0]])
     with pytest.raises(ValueError, match="classes is not exactly representable as two distinct doubles"):
         dp.DPLogisticRegression(classes=(2**53, 2**53 + 1)).fit(X, [2**53, 2**53 + 1])
+
+
+def test_shared_accountant_is_charged_through_clone():
+    """scikit-learn's clone (cross_val_score, GridSearchCV) deep-copied a shared
+    accountant: the fits charged copies and the shared one stayed at zero (review
+    2026-12-08). A copy of an accountant is the accountant itself, so every fit on the
+    private data is charged to it."""
+    import copy
+
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    X, y = _data()
+    acc = dp.PrivacyAccountant("rdp")
+    est = dp.DPLogisticRegression(epsilon=8.0, accountant=acc, epochs=1)
+    assert clone(est).get_params()["accountant"] is acc
+    assert copy.copy(acc) is acc and copy.deepcopy(acc) is acc
+    cross_val_score(est, X, y, cv=3)
+    per_fit = len(acc.charges) // 3
+    assert per_fit > 0 and len(acc.charges) == 3 * per_fit
+    GridSearchCV(est, {"clip": [0.5, 1.0]}, cv=2).fit(X, y)  # 4 fits and the refit
+    assert len(acc.charges) == 8 * per_fit
+
+
+def test_restored_accountant_is_refused_until_resumed():
+    """A pickled accountant is a snapshot: a process that restores it (scikit-learn's
+    workers with n_jobs > 1) would charge a copy the caller never sees, so a fit refuses
+    it; resume() adopts a loaded one explicitly."""
+    import pickle
+
+    X, y = _data()
+    acc = dp.PrivacyAccountant("rdp")
+    dp.DPLogisticRegression(epsilon=8.0, accountant=acc, epochs=1).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(acc))
+    assert loaded.restored and not acc.restored
+    assert loaded.get_epsilon(1e-5) == acc.get_epsilon(1e-5)
+    est = dp.DPLogisticRegression(epsilon=8.0, accountant=loaded, epochs=1)
+    with pytest.raises(ParameterError, match="accountant is a copy restored from a pickle"):
+        est.fit(X, y)
+    assert len(loaded.charges) == len(acc.charges)  # refused before any charge
+    est.set_params(accountant=loaded.resume()).fit(X, y)
+    assert len(loaded.charges) == 2 * len(acc.charges)
+
+
+def test_parallel_cross_validation_with_a_shared_accountant_is_refused():
+    from sklearn.model_selection import cross_val_score
+
+    X, y = _data()
+    est = dp.DPLogisticRegression(epsilon=8.0, accountant=dp.PrivacyAccountant("rdp"), epochs=1)
+    with pytest.raises(ParameterError, match="restored from a pickle"):
+        cross_val_score(est, X, y, cv=2, n_jobs=2, error_score="raise")
