@@ -37,6 +37,7 @@ import numpy as np
 from pyppml import _core
 from pyppml.dp._checks import FLOAT_RANGE_BITS, bounded_real, fail, positive_float, private_values, probability_open
 from pyppml.dp.calibration import gaussian_sigma
+from pyppml.dp.grid_index import grid_index
 
 _MAX_GRID_INDEX = 2**52  # |output / step| stays an exact float64 integer
 # Default and largest |bound| in grid steps: the noise (scale <= 2**40, sigma < 2**31)
@@ -160,12 +161,6 @@ def _bounds(api, bounds, step) -> tuple[float, float]:
     return lo, hi
 
 
-def _grid_index(x: np.ndarray, step: float, lo: float, hi: float) -> np.ndarray:
-    """round(clamp(x) / step) as int64; NaN counts as the point of [lo, hi] nearest 0."""
-    x = np.where(np.isnan(x), min(max(0.0, lo), hi), x)
-    return np.rint(np.clip(x, lo, hi) / step).astype(np.int64)  # / step: exact, a power of two
-
-
 def _release(index: np.ndarray, noise: np.ndarray, step: float, shape) -> np.ndarray:
     # Limiting to the exact grid is public post-processing (reached with probability
     # < exp(-2**11), see _MAX_BOUND_INDEX), never an error that depends on the data.
@@ -244,7 +239,7 @@ def laplace_mechanism(values, sensitivity, epsilon, *, bounds=None, granularity=
     if accountant is not None:
         accountant.record_laplace(scale, grid_sens, mechanism=api)
     noise = _core.dp_discrete_laplace(scale.numerator, scale.denominator, x.size, prng)
-    return _release(_grid_index(x, step, lo, hi), noise, step, x.shape)
+    return _release(grid_index(values, x, step, lo, hi), noise, step, x.shape)
 
 
 def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, bounds=None, granularity=None,
@@ -321,7 +316,7 @@ def gaussian_mechanism(values, l2_sensitivity, epsilon, delta, *, bounds=None, g
     if accountant is not None:
         accountant.record_gaussian(math.sqrt(var), grid_sens, mechanism=api)
     noise = _core.dp_discrete_gaussian(var.numerator, var.denominator, x.size, prng)
-    return _release(_grid_index(x, step, lo, hi), noise, step, x.shape)
+    return _release(grid_index(values, x, step, lo, hi), noise, step, x.shape)
 
 
 # Distributed noise: each of n shares is at least this many grid steps wide. Below about
@@ -440,4 +435,4 @@ def grid_gaussian_mechanism(values, l2_sensitivity, noise_multiplier, *, bounds=
     if accountant is not None:
         accountant.record_gaussian(math.sqrt(var), grid_sens, mechanism=api)
     noise = _core.dp_discrete_gaussian(var.numerator, var.denominator, x.size, prng)
-    return _release(_grid_index(x, step, lo, hi), noise, step, x.shape)
+    return _release(grid_index(values, x, step, lo, hi), noise, step, x.shape)
