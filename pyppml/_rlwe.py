@@ -101,9 +101,11 @@ class ReleaseCount:
     """The flooded releases made under one secret key (CKKS ``decrypt_for_release``) and
     the ``max_releases`` they were planned for: a view of the core's count, one per key
     in the process (``ckks::release_count``), shared by every Context that holds the key,
-    its views (``Context.to(device)``), a re-import of the exported key, a second load of
-    the owner's file and the C ABI alike, so tau counts the key, not the object. The
-    core counts each release as it decrypts it."""
+    its views (``Context.to(device)``), a re-import of the exported key and a second load
+    of the owner's file, so tau counts the key, not the object. The core counts each
+    release as it decrypts it. The C library (``libpyppml_capi``) holds its own copy of
+    the core and its own count (docs/capi.md): releases made through it in the same
+    process are not counted here, nor these there."""
 
     __slots__ = ("_fingerprint", "_key_id")
 

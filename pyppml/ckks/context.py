@@ -460,8 +460,8 @@ class Context(RlweContext):
 
     def _releases(self) -> ReleaseCount:
         """The release count of this Context's key (a key is required): one per key in
-        this process, shared with its views (``to``) and with every other Context, and
-        every C ABI caller, holding the key."""
+        this process, shared with its views (``to``) and with every other Context holding
+        the key. The C library keeps its own count (docs/capi.md)."""
         return release_count(self._native.fingerprint, self.secret_key.key_id)
 
     @property

@@ -28,6 +28,7 @@ from pyppml.ml.inference import (
     predict_encrypted,
     score_encrypted,
 )
+from pyppml.ml.key_trust import public_key_digest
 from pyppml.ml.keys import (
     load_public_context,
     load_secret_context,
@@ -64,6 +65,7 @@ __all__ = [
     "load_public_context",
     "load_secret_context",
     "predict_encrypted",
+    "public_key_digest",
     "save_public_context",
     "save_secret_context",
     "score_encrypted",

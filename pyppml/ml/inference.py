@@ -38,7 +38,9 @@ decrypts):
 "label" and "score_flooded" outputs are re-randomized with a fresh public-key encryption
 of zero, so the ciphertext itself (not only its decryption) carries nothing of the model
 beyond the flooded or blinded value. These guarantees assume a client that sends honest
-encryptions of records within their declared bounds. A client that crafts its
+encryptions of records within their declared bounds, under a well-formed public key
+(a crafted key voids the re-randomization: ``trusted_public_keys``,
+:mod:`pyppml.ml.key_trust`). A client that crafts its
 ciphertexts (scaled encryptions of zero, bounds it lies about, huge hidden errors) turns
 the linear score into a probe of the weights and can extract the model; stopping that
 needs proofs that the inputs are well formed, which pyppml does not implement
@@ -63,6 +65,7 @@ import numpy as np
 from pyppml import ckks
 from pyppml._core import ParameterError
 from pyppml._ring_choice import check_poly_degree
+from pyppml.ml.key_trust import check_trusted_key
 from pyppml.ml.keys import require_secret
 from pyppml.ml.records import EncryptedRecords, EncryptedScores
 from pyppml.ml.sigmoid import SigmoidApproximation, sigmoid
@@ -279,7 +282,8 @@ def _rerandomize(s):
 
 
 def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidApproximation | None = None,
-                    output: str = "label", bits_of_precision: float = 10.0) -> EncryptedScores:
+                    output: str = "label", bits_of_precision: float = 10.0, *,
+                    trusted_public_keys=None) -> EncryptedScores:
     """Server side: encrypted outputs of each batch, as ``output`` says (see the module
     docstring for what each reveals to the key holder). Returns ``EncryptedScores`` (a
     list of one ciphertext per batch, with ``to_bytes``).
@@ -294,6 +298,12 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
     bits_of_precision : float
         For "score_flooded": the noise std is 2^-bits_of_precision times the score's
         public bound rounded up to a power of two (at least 1), 1..20.
+    trusted_public_keys : collection of str, optional
+        Hex digests (:func:`pyppml.ml.key_trust.public_key_digest`) of the client keys
+        this server re-randomizes "label" and "score_flooded" outputs under; any other
+        key is refused. The re-randomization hides the model only under a well-formed
+        key, which the server cannot check: a crafted key gave the whole model from one
+        query (:mod:`pyppml.ml.key_trust`). None trusts every key.
 
     Raises
     ------
@@ -303,6 +313,8 @@ def score_encrypted(records: EncryptedRecords, model, approximation: SigmoidAppr
         and the model's public bounds) does not fit the chain.
     """
     _check_output(output, bits_of_precision, "score_encrypted")
+    if output != "score":
+        check_trusted_key(records.batches[0][0].context, trusted_public_keys, "score_encrypted")
     if approximation is not None and output == "label":
         raise ValueError("score_encrypted: approximation is not used with output='label'; expected output "
                          "'score' or 'score_flooded', got 'label'")
