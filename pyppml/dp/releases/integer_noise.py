@@ -13,7 +13,8 @@ Calibration, in integer units:
   N_Z(0, s^2)] is at most delta, found by bisection on that formula summed exactly
   in floating point; at sigma >= 64 the summation is replaced by the continuous
   calibration at delta (1 - 1e-3), whose margin covers the discrete law's relative
-  excess ~0.5/sigma^2 (as ``gaussian_mechanism``).
+  excess ~0.5/sigma^2 (as ``gaussian_mechanism``) for delta >= 1e-20; deeper in the tail
+  the excess grows (1.4% at delta 5e-324), so smaller deltas are refused.
 
 A ``replace_one`` accountant (sampling="fixed") is charged for twice the sensitivity
 (replacing a record is removing one and adding one), or, for a histogram, twice for the
@@ -28,7 +29,7 @@ from fractions import Fraction
 import numpy as np
 
 from pyppml import _core
-from pyppml.dp._checks import bounded_real, fail, private_values, probability_open
+from pyppml.dp._checks import bounded_real, fail, gaussian_delta, private_values
 from pyppml.dp.calibration import gaussian_sigma
 from pyppml.dp.mechanisms import _round_up, check_accountant
 
@@ -89,7 +90,7 @@ def privacy_arguments(api: str, epsilon, delta, mechanism, accountant) -> tuple[
     if mechanism == "gaussian":
         if delta is None:
             fail(api, "delta", "is missing", "0 < delta < 1 with mechanism='gaussian'", delta)
-        dlt = probability_open(api, "delta", delta)
+        dlt = gaussian_delta(api, delta)
     else:
         if delta is not None:
             fail(api, "delta", "is only for mechanism='gaussian'", "None with mechanism='laplace'", delta)
