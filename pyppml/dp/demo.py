@@ -51,7 +51,7 @@ def run_dp_demo(args) -> dict:
         res[name] = {"accuracy": acc, "auc": auc, "epsilon": None if eps is None else model.epsilon_,
                      "attack_auc": attack.auc, "eps_lb": attack.eps_lb}
     print(_table(rows, ("model", "accuracy", "AUC", "epsilon spent (delta 1e-5)", "attack AUC",
-                        "empirical eps (95% lower bound)")))
+                        "empirical eps (95%, an estimate on one model)")))
     print("the attack scores each record by its log-likelihood under the model (Yeom et al. 2018); an audit "
           "measures this attack only, it is no guarantee (see pyppml.audit)")
     print(f"DP section: {time.perf_counter() - t0:.1f} s")

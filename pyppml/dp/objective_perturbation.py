@@ -121,7 +121,7 @@ def fit_objective_perturbation(Z: np.ndarray, signs: np.ndarray, epsilon: float,
     Raises
     ------
     ValueError (pyppml.ParameterError)
-        Rows of Z outside the unit ball, epsilon or lam not finite or outside
+        Rows of Z outside the unit ball, signs other than one -1 / +1 per row, epsilon or lam not finite or outside
         [2**-1000, 2**1000], prng neither None nor a ``pyppml._core.Prng``.
     """
     from scipy.optimize import minimize
@@ -134,6 +134,11 @@ def fit_objective_perturbation(Z: np.ndarray, signs: np.ndarray, epsilon: float,
     if np.any(np.einsum("ij,ij->i", Z, Z) > 1.0 + 1e-12):
         fail("dp.fit_objective_perturbation", "Z", "has rows of L2 norm above 1", "rows scaled into the unit ball",
              "rows outside it")
+    signs = np.asarray(signs)
+    if signs.shape != (n,) or not np.all((signs == 1) | (signs == -1)):
+        # The analysis bounds the loss's curvature for labels +-1: a sign of 3 scales it by 9.
+        fail(api, "signs", "are not one label +-1 per row", f"shape ({n},) with entries -1 or +1",
+             "other values" if signs.shape == (n,) else signs.shape)
     eps_prime, extra = privacy_split(epsilon, n, lam)
     b = perturbation_vector(d, eps_prime, prng)
     reg = lam + extra

@@ -439,3 +439,16 @@ def test_objective_perturbation_norm_parts_have_their_laws():
     prng = seeded(10)
     sums = np.array([exponential_sum(1, prng) for _ in range(50_000)])
     assert kstest(sums, expon.cdf).pvalue > FALSE_FAILURE
+
+
+def test_objective_perturbation_refuses_signs_other_than_plus_minus_one():
+    """The analysis bounds the logistic loss's curvature for labels +-1 (review
+    2026-12-08: signs were never checked, and a sign of 3 scales the curvature by 9)."""
+    from pyppml.dp.objective_perturbation import fit_objective_perturbation
+
+    Z = np.full((4, 2), 0.5)
+    for signs in (np.array([1, -1, 3, 1]), np.array([1, -1, 0, 1]), np.array([1.0, -1.0, 1.0]),
+                  np.array([1.0, -1.0, 0.5, 1.0])):
+        with pytest.raises(ParameterError, match="^dp.fit_objective_perturbation: signs are not one label"):
+            fit_objective_perturbation(Z, signs, 1.0, 0.1)
+    assert fit_objective_perturbation(Z, np.array([1, -1, 1, -1]), 1.0, 0.1).shape == (2,)
