@@ -12,7 +12,7 @@ import argparse
 import os
 
 import numpy as np
-from common import test_records, wait_for
+from common import private_folder, test_records, wait_for
 
 from pyppml.ml import (
     EncryptedScores,
@@ -30,14 +30,13 @@ from pyppml.ml.container import read_file, write_file
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", required=True)
-    ap.add_argument("--private", help="the client's own folder (default: <dir>/client-private)")
+    ap.add_argument("--private", help="the client's own folder, never inside --dir (default: ~/.pyppml/client, mode 0700)")
     ap.add_argument("--output", default="score_flooded", choices=("label", "score_flooded", "score"),
                     help="what the server will return (the server's --output): sizes the client's keys")
     ap.add_argument("--out", help="write P(y = 1) of each record (labels for --output label) here (.npy)")
     ap.add_argument("--timeout", type=float, default=3600.0)
     args = ap.parse_args()
-    private = args.private or os.path.join(args.dir, "client-private")
-    os.makedirs(private, exist_ok=True)
+    private = private_folder(args.dir, args.private, "client")
 
     X, y = test_records()
     ctx = inference_context(8192, encrypted_model=False, output=args.output)

@@ -15,7 +15,7 @@ import argparse
 import os
 import time
 
-from common import training_split, wait_for
+from common import private_folder, training_split, wait_for
 
 from pyppml.ml import DataOwner, EncryptedLogisticRegression
 from pyppml.ml.container import read_file, write_file
@@ -24,13 +24,12 @@ from pyppml.ml.container import read_file, write_file
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", required=True, help="folder shared with the server (the network)")
-    ap.add_argument("--private", help="the owner's own folder (default: <dir>/owner-private)")
+    ap.add_argument("--private", help="the owner's own folder, never inside --dir (default: ~/.pyppml/owner, mode 0700)")
     ap.add_argument("--poly-degree", type=int, default=32768)
     ap.add_argument("--iterations", default="auto")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the server")
     args = ap.parse_args()
-    private = args.private or os.path.join(args.dir, "owner-private")
-    os.makedirs(private, exist_ok=True)
+    private = private_folder(args.dir, args.private, "owner")
     iterations = args.iterations if args.iterations == "auto" else int(args.iterations)
 
     X, y = training_split()

@@ -236,18 +236,25 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         return self
 
     @classmethod
-    def from_encrypted_model(cls, owner: DataOwner, model) -> EncryptedLogisticRegression:
+    def from_encrypted_model(cls, owner: DataOwner, model, record_history: bool = False
+                             ) -> EncryptedLogisticRegression:
         """The released estimator of a model trained in another process: ``owner`` (the
         one that encrypted the data, or ``DataOwner.load`` of it) releases the server's
-        ``EncryptedModel`` (or its bytes) through its flooded ``release_model``
-        (``release_history`` when the model has a history), as ``fit`` does. The
-        estimator keeps only ``RELEASED_ATTRIBUTES``; ``save`` it to publish it.
+        ``EncryptedModel`` (or its bytes) through its flooded ``release_model``, as
+        ``fit`` does. The estimator keeps only ``RELEASED_ATTRIBUTES``; ``save`` it to
+        publish it.
+
+        ``record_history`` is the owner's choice: True releases every iteration
+        (``release_history``, one release each); by default only the model is released,
+        whether or not the server's message carries a history (review 2026-12-08: the
+        server decided, by sending one, that every iteration was published).
 
         Raises
         ------
         ValueError
             as ``DataOwner.release_model`` (a model of another key, shape, or a key
-            that has used its releases).
+            that has used its releases); ``record_history=True`` for a model without
+            a history.
 
         Examples
         --------
@@ -263,7 +270,10 @@ class EncryptedLogisticRegression(ClassifierMixin, BaseEstimator):
         True
         """
         model_bytes = model if isinstance(model, (bytes, bytearray, memoryview)) else model.to_bytes()
-        history = bool(EncryptedModel.from_bytes(model_bytes, owner.context).history)
+        history = bool(record_history)
+        if history and not EncryptedModel.from_bytes(model_bytes, owner.context).history:
+            raise ValueError("EncryptedLogisticRegression.from_encrypted_model: the model has no history; expected "
+                             "the server to train with record_history=True, got none")
         est = cls(method=owner.method, iterations=owner.iterations, sigmoid_degree=owner.sigmoid_degree,
                   sigmoid_bound=owner.sigmoid_bound, sigmoid_method=owner.sigmoid_method, scaling=owner.scaling,
                   shrinkage=owner.shrinkage, poly_degree=owner.poly_degree, progress=False, record_history=history,

@@ -455,6 +455,22 @@ class DataOwner:
         return self._release(cts, bits_of_precision, noise_bound, True, security_bits, len(cts))
 
     def _release(self, cts, bits_of_precision, noise_bound, history, security_bits, max_releases):
+        if self._file is None:
+            return self._release_values(cts, bits_of_precision, noise_bound, history, security_bits, max_releases)
+        from pyppml.ml.container import read_file
+        from pyppml.ml.file_lock import exclusive
+        from pyppml.ml.owner_file import owner_from_bytes
+
+        # Under the file's lock: the count on disk (another process may have released
+        # since this one loaded the file) raises this process's count, and the new count
+        # is written before the lock goes and before the values leave.
+        with exclusive(self._file):
+            owner_from_bytes(type(self), read_file(self._file))  # registers the stored count
+            out = self._release_values(cts, bits_of_precision, noise_bound, history, security_bits, max_releases)
+            self.save(self._file)
+        return out
+
+    def _release_values(self, cts, bits_of_precision, noise_bound, history, security_bits, max_releases):
         if noise_bound is None:
             estimates = self._estimates(history)
             for ct, (_, level, scale) in zip(cts, estimates):
@@ -482,10 +498,6 @@ class DataOwner:
                 # std of each released weight on the scaled features: flooding and
                 # rounding per slot, averaged over the copies
                 "weight_std": math.sqrt(4.0 ** -bits + step * step / 12.0) / math.sqrt(copies)})
-        if self._file is not None:
-            # The count on disk before the values leave: a restarted process that loads
-            # the file cannot release again under the same tau (a failed write keeps them).
-            self.save(self._file)
         return out
 
     def reference_history(self) -> list[tuple[np.ndarray, float]]:

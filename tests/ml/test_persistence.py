@@ -6,6 +6,7 @@ with a ValueError subclass."""
 import os
 import stat
 import subprocess
+import time
 import sys
 import textwrap
 
@@ -228,6 +229,49 @@ def test_a_release_after_save_is_written_back_to_the_owner_file(small_data, tmp_
     assert second == ["1 1", "released"]
     third = _in_a_new_process(tmp_path, _LOAD_AND_TRY.replace("M", "2")).splitlines()
     assert third[0] == "2 2" and third[1].startswith("refused:") and "used its releases" in third[1]
+
+
+_LOAD_WAIT_TRY = """
+    import time
+    again = DataOwner.load("owner.key")
+    Path("loaded_K").touch()
+    while not Path("go_K").exists():
+        time.sleep(0.05)
+    try:
+        again.release_model(Path("model.bin").read_bytes(), max_releases=1)
+        print("released")
+    except ParameterError as exc:
+        print("refused:", exc)
+"""
+
+
+def test_two_processes_that_loaded_the_file_release_once(small_data, tmp_path):
+    """Review 2026-12-08: two processes that had both loaded the owner file before either
+    released each read count 0 and both released under max_releases=1 (averaging the two
+    halves the flooding's variance). A release now locks the file and re-reads its count:
+    the second is refused."""
+    X, y = small_data
+    owner = DataOwner(iterations=1, poly_degree=16384)
+    dataset = owner.encrypt(X, y)
+    owner.save(tmp_path / "owner.key")
+    (tmp_path / "model.bin").write_bytes(train_encrypted(owner.public_context(), dataset, progress=False).to_bytes())
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    head = "from pathlib import Path\nfrom pyppml import ParameterError\nfrom pyppml.ml import DataOwner\n"
+    procs = [subprocess.Popen([sys.executable, "-c", head + textwrap.dedent(_LOAD_WAIT_TRY.replace("K", str(k)))],
+                              cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for k in (1, 2)]
+    deadline = time.monotonic() + 300
+    while not all((tmp_path / f"loaded_{k}").exists() for k in (1, 2)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "an owner process did not load"
+        time.sleep(0.05)
+    outs = []
+    for k, proc in zip((1, 2), procs):
+        (tmp_path / f"go_{k}").touch()
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        outs.append(out.strip())
+    assert outs[0] == "released"
+    assert outs[1].startswith("refused:") and "used its releases" in outs[1]
 
 
 @pytest.mark.parametrize("case", ["cut100", "flip", "kind"])

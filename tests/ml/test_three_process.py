@@ -70,3 +70,20 @@ def test_owner_server_client_across_processes(tmp_path):
     A = max(1.0, float(pow2(pow2(np.abs(clf.coef_[0])) @ pow2(np.abs(X_test).max(axis=0)) + pow2(abs(clf.intercept_[0])))))
     bound = 0.25 * (7 * 2.0 ** -BITS * A + 2.0 ** -(BITS + 1))
     np.testing.assert_allclose(proba, clf.predict_proba(X_test)[:, 1], rtol=0, atol=bound)
+
+
+@pytest.mark.parametrize("script", ["owner.py", "client.py"])
+def test_a_private_folder_inside_the_shared_one_is_refused(tmp_path, script):
+    """Review 2026-12-08: the private folders defaulted to <dir>/owner-private and
+    <dir>/client-private, inside the folder that stands for the network, and a server
+    reading it loaded both secret keys. The default is now ~/.pyppml/<role> (mode 0700),
+    and a --private inside --dir is refused before any key is made."""
+    if not EXAMPLE.is_dir():
+        pytest.skip("examples/ is not part of this installation")
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(pyppml.__file__).resolve().parents[1]))
+    shared = tmp_path / "exchange"
+    shared.mkdir()
+    run = subprocess.run([sys.executable, script, "--dir", str(shared), "--private", str(shared / "keys"),
+                          "--timeout", "1"], cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "--private is inside --dir" in run.stderr
+    assert not (shared / "keys").exists()
