@@ -39,7 +39,11 @@ std::unique_ptr<LevelTables> make_level(const rlwe::Context& ctx, const math::Mo
     r[i] = q[i].mul(q[i].reduce(t.value()), inv);
     math::u128 prod = static_cast<math::u128>(t.value()) * inv;
     lt->theta_mod_t.push_back(t.reduce128(prod / q[i].value()));
-    lt->frac.push_back(static_cast<uint64_t>((static_cast<math::u128>(r[i]) << 64) / q[i].value()));
+    const math::u128 shifted = static_cast<math::u128>(r[i]) << 64;
+    const uint64_t hi = static_cast<uint64_t>(shifted / q[i].value());
+    const uint64_t rem = static_cast<uint64_t>(shifted - static_cast<math::u128>(hi) * q[i].value());  // < q_i
+    lt->frac.push_back(hi);
+    lt->frac_lo.push_back(static_cast<uint64_t>((static_cast<math::u128>(rem) << 64) / q[i].value()));
   }
   for (std::size_t k = 0; k < aux->size(); ++k) {
     const auto& b = (*aux)[k];

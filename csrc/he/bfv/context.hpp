@@ -28,6 +28,11 @@ struct LevelTables {
   // theta_i = floor(t [(Q_l/q_i)^-1]_{q_i} / q_i) mod t, frac_i = floor(2^64 r_i / q_i).
   std::vector<uint64_t> theta_mod_t;
   std::vector<uint64_t> frac;
+  // The next 64 bits, floor(2^128 r_i / q_i) - 2^64 frac_i: decryption sums the 128-bit
+  // fractions, whose truncation costs x_i / 2^128 per limb. With 64 bits it cost up to
+  // q_i / 2^64 (1/8 at 61 bits): 12 such limbs misread fresh ciphertexts (review
+  // 2026-12-08). The product's scaling keeps 64 bits: its error is noise it bounds.
+  std::vector<uint64_t> frac_lo;
   // Product (HPS): round(t x / Q_l) mod b_k for x given modulo Q_l * B is
   //   sum_i x_i w_ki + round(sum_i x_i r_i / q_i) + y_k v_k  (mod b_k),
   // w_ki = -r_i q_i^-1 mod b_k (w[k * (l+1) + i]), v_k = t Q_l^-1 mod b_k.
