@@ -270,12 +270,25 @@ void check_size(const char* api, const std::vector<uint64_t>& data, std::size_t 
   if (data.size() != limbs * n)
     throw_parameter(api, "data", "has the wrong size", std::to_string(limbs) + " x " + std::to_string(n), data.size());
 }
+// Every limb below its prime, as the host kernels require (review 2026-12-08: the device
+// NTT took 2^64 - 1 and returned words that were not residues).
+void check_residues(const char* api, const rlwe::Context& ctx, const std::vector<uint64_t>& data,
+                    const std::vector<int>& primes, std::size_t m) {
+  for (std::size_t i = 0; i < primes.size(); ++i) {
+    const uint64_t q = ctx.modulus(static_cast<std::size_t>(primes[i])).value();
+    for (std::size_t k = 0; k < m; ++k)
+      if (data[i * m + k] >= q)
+        throw_parameter(api, "data", "has a value out of range", "every value of a limb below its prime",
+                        data[i * m + k]);
+  }
+}
 }  // namespace
 
 std::vector<uint64_t> DeviceContext::ntt(const std::vector<uint64_t>& data, const std::vector<int>& primes,
                                          bool forward) const {
   check_primes("gpu.ntt", primes, impl_->qp);
   check_size("gpu.ntt", data, primes.size(), n());
+  check_residues("gpu.ntt", *ctx_, data, primes, n());
   DeviceBuffer b(data.size() * 8);
   b.upload(data.data(), data.size() * 8);
   const LimbMap map = make_map(primes.size(), 0, [&](std::size_t i) { return primes[i]; });
@@ -297,6 +310,7 @@ std::vector<uint64_t> DeviceContext::convert(const std::vector<uint64_t>& data, 
   if (data.size() % from.size())
     throw_parameter("gpu.convert", "data", "has the wrong size", "a multiple of len(from)", data.size());
   const uint64_t m = data.size() / from.size();
+  check_residues("gpu.convert", *ctx_, data, from, m);
   std::vector<uint16_t> slots;
   for (std::size_t t = 0; t < to.size(); ++t) slots.push_back(static_cast<uint16_t>(t));
   const PlanBuffer plan = impl_->make_plan(from, to, slots, nullptr);

@@ -133,8 +133,10 @@ class Context(RlweContext):
         levels_after : int
             Levels left to the user after each bootstrap (>= 1).
         slots : int, optional
-            Slots bootstrapped: n/2 (default, full) or a smaller power of two (sparse:
-            ciphertexts hold s-periodic vectors; ``encode`` tiles a vector of s values).
+            Slots bootstrapped: n/2 (default, full) or a smaller power of two s (sparse:
+            ciphertexts must hold s-periodic vectors, ``np.tile(x, ctx.slots // s)`` of
+            s values x; ``encode`` zero-pads, and a zero-padded vector comes back from
+            a bootstrap divided by n/(2s)).
         level_budget : (int, int), optional
             Levels of CoeffsToSlots and SlotsToCoeffs (default 3 and 3 from 512 slots).
         ephemeral_weight : int

@@ -38,6 +38,21 @@ def test_ntt_both_directions(device_backend, name):
     np.testing.assert_array_equal(dc.ntt(a[order], order, True), forward[order])
 
 
+def test_values_outside_their_prime_are_refused(device_backend):
+    """As on the CPU (NttTables refuses them): review 2026-12-08 found the device NTT
+    taking 2^64 - 1 and returning words that were not residues."""
+    from pyppml import ParameterError
+
+    ctx = context("n4096_onedigit_p1")
+    dc = evaluator_for(ctx).device_context
+    moduli = ctx.coeff_moduli
+    a = _random(moduli[:1], ctx.poly_degree, 2)
+    a[0, 5] = moduli[0]
+    for call in (lambda: dc.ntt(a, [0], True), lambda: dc.convert(a, [0], [1])):
+        with pytest.raises(ParameterError, match="data has a value out of range"):
+            call()
+
+
 @pytest.mark.parametrize("mode", ["approx", "exact", "centered"])
 @pytest.mark.parametrize("name", ["n4096_onedigit_p1", "n8192_dnum2_p2", "n65536_dnum2_p3"])
 def test_base_conversion(device_backend, name, mode):

@@ -39,9 +39,20 @@ SECURE_MIN_WEIGHT = 32
 SPARSE_KEY_MAX_BITS = 380
 
 
+# EvalMod approximates the sine on |I| <= k = 16 (EvalModShape), and |I| <= (h + 1) / 2
+# deterministically: h <= 32. (Up to 64 used to be accepted: at h = 64 a 2^16 bootstrap
+# came out wrong with probability 2^-32, silently; review 2026-12-08.)
+MAX_WEIGHT = 32
+# The sparse key's argument (the weight and modulus above) is made for 128-bit security:
+# at security=256 a bootstrappable context built h = 32 at log2(q_0 P) = 357, where a
+# meet-in-the-middle search on the s -> s' key alone costs ~2^229 (review 2026-12-08).
+MAX_SECURITY = 128
+
+
 def _check_weight(api: str, weight) -> None:
-    if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= 64:
-        raise ParameterError(f"{api}: ephemeral_weight is out of range; expected 1 <= h <= 64, got {weight!r}")
+    if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= MAX_WEIGHT:
+        raise ParameterError(f"{api}: ephemeral_weight is out of range; expected 1 <= h <= {MAX_WEIGHT} (EvalMod's "
+                             f"interval |I| <= 16 holds |I| <= (h + 1) / 2), got {weight!r}")
 
 
 def check_sparse_key(api: str, security, weight: int, q0_p_bits: float, n: int) -> None:
@@ -50,6 +61,9 @@ def check_sparse_key(api: str, security, weight: int, q0_p_bits: float, n: int) 
     _check_weight(api, weight)
     if security is None:
         return
+    if security > MAX_SECURITY:
+        raise ParameterError(f"{api}: security is above what the sparse-secret key is argued for; expected "
+                             f"security <= {MAX_SECURITY} for a bootstrappable context (or None), got {security}")
     if weight < SECURE_MIN_WEIGHT:
         raise ParameterError(f"{api}: ephemeral_weight is below the secure minimum; expected h >= {SECURE_MIN_WEIGHT} "
                              f"with security={security} (smaller only with security=None), got {weight}")

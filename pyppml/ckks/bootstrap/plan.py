@@ -69,6 +69,10 @@ class BootstrapConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
                 raise ValueError(f"BootstrapConfig: {name} is out of range; expected an integer in [{low}, {high}], got {value!r}")
+        if (self.ephemeral_weight + 1) // 2 > self.eval_mod.k:
+            # |I| <= (h + 1) / 2 must lie within the interval EvalMod approximates.
+            raise ValueError(f"BootstrapConfig: ephemeral_weight is too large for EvalMod's interval; expected "
+                             f"(h + 1) // 2 <= k = {self.eval_mod.k}, got h = {self.ephemeral_weight}")
         if self.stc_first and not self.eval_mod.arcsine:
             # The arcsine step's two terms are where the output scale is set.
             raise ValueError("stc_first needs EvalMod's arcsine step")

@@ -230,6 +230,23 @@ def test_sparse_secret_outside_its_security_argument_is_refused():
     assert small.bootstrap_info()["ephemeral_weight"] == 1
 
 
+def test_sparse_key_beyond_its_argument_is_refused_at_higher_security_and_weight():
+    """Review 2026-12-08: bootstrappable(security=256) built h = 32 at log2(q_0 P) = 357
+    (a meet-in-the-middle search on the s -> s' key alone costs ~2^229), and weights up
+    to 64 were accepted while EvalMod approximates the sine on |I| <= 16 only
+    (|I| <= (h + 1) / 2: at h = 64 a 2^16 bootstrap came out wrong with probability
+    2^-32). Both are refused, from the constructor and from bytes."""
+    for security in (192, 256):
+        with pytest.raises(ParameterError, match=f"security is above what the sparse-secret key is argued for.*got {security}"):
+            ckks.Context.bootstrappable(levels_after=1, security=security)
+    for weight in (33, 64):
+        with pytest.raises(ParameterError, match="ephemeral_weight is out of range; expected 1 <= h <= 32"):
+            ckks.Context.bootstrappable(ephemeral_weight=weight)
+    secure = ckks.Context.bootstrappable().to_bytes(include_public_keys=False)
+    with pytest.raises(FormatError, match="ephemeral_weight"):
+        ckks.Context.from_bytes(_with_weight(secure, 64), max_poly_degree=1 << 16)
+
+
 # ------------------------------------------------------------------ the sparse secret itself
 def _sparse_ctx():
     with warnings.catch_warnings():
