@@ -144,10 +144,13 @@ class SecureLogisticRegression:
         if self.fit_intercept:
             X = np.hstack([X, np.ones((X.shape[0], 1))])
         src, i, f = rt.source, rt.i, rt.f
+        rt.agree("SecureLogisticRegression.fit", epochs=self.epochs, batch_size=self.batch_size,
+                 learning_rate=self.learning_rate, fit_intercept=bool(self.fit_intercept), features=X.shape[1])
 
         t0 = time.perf_counter()
         Xs, ys = self._share_rows(X, y)
         n, d = Xs.shape
+        steps = {e - s: self._step(e - s) for s, e in batches(n, self.batch_size)}  # refused before any triple
         off0 = src.offline_seconds
         src.preprocess([_row(Kind.FIXED_LEFT, _X_KEY, n, d)])
         A = src.fixed_left(_X_KEY, n, d)
@@ -167,13 +170,13 @@ class SecureLogisticRegression:
             rt.barrier()  # both parties hold the epoch's material: the online phase starts here
             t0 = time.perf_counter()
             for s, e in batches(n, self.batch_size):
-                step = rt.encode(self.learning_rate / (e - s))
+                step, step_bits = steps[e - s]
                 Db, Ab = D[s:e], A[s:e]
                 B, C = src.fixed_left_mm(_X_KEY, s, e, 1)
                 E = rt.open(w - B)
                 u = k.beaver_matmul_finish(i, Db, E, Ab, B, C)  # X_B w, scale 2f
                 sig = rt.sigmoid(rt.truncate(u, f + 2).ravel(), prescaled=True)
-                g = rt.truncate((sig - ys[s:e]) * step).reshape(-1, 1)  # (lr / b)(sigma - y), scale f
+                g = rt.truncate((sig - ys[s:e]) * step, step_bits).reshape(-1, 1)  # (lr / b)(sigma - y), scale f
                 B2, C2 = src.fixed_left_tn(_X_KEY, s, e, 1)
                 E2 = rt.open(g - B2)
                 grad = k.beaver_matmul_tn_finish(i, Db, E2, Ab, B2, C2)  # scale 2f
@@ -181,6 +184,29 @@ class SecureLogisticRegression:
             self.epoch_online_seconds.append(time.perf_counter() - t0)
         self.w_share = w
         return self
+
+    def _step(self, batch: int) -> tuple[np.uint64, int]:
+        """lr / batch as a public fixed-point integer at 2f fractional bits (the product
+        with sigma - y, |.| <= 1 at scale f, is truncated by 2f back to scale f: no more
+        headroom used than before). The gradient terms (lr / b)(sigma - y) are then held
+        at scale f, so a step below 50 units of 2^-f (the terms quantized coarser than
+        2%) is refused: at 16 bits, lr = 1e-3 over 256 rows encoded its step to 0 and
+        trained nothing, silently, and lr = 1e-2 came out 17% high (review 2026-12-08)."""
+        f = self.rt.f
+        if not (np.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"SecureLogisticRegression.fit: learning_rate is out of range; expected a finite value "
+                             f"> 0, got {self.learning_rate!r}")
+        step = self.learning_rate / batch
+        # (sigma - y) step stays below 2^61 in the ring: up to 2f bits for the step, at least f.
+        bits = 2 * f
+        while bits > f and step * 2.0 ** (f + bits) >= 2.0**61:
+            bits -= 1
+        if step * 2.0**f < 50 or step * 2.0 ** (f + bits) >= 2.0**61:
+            raise ValueError(f"SecureLogisticRegression.fit: learning_rate is out of range for the fixed-point "
+                             f"encoding; expected 50 * 2^-{f} <= learning_rate / batch < 2^{61 - 2 * f} (raise "
+                             f"frac_bits or learning_rate, or change the batch size), got {self.learning_rate:g} / "
+                             f"{batch}")
+        return np.uint64(round(step * 2.0**bits)), bits
 
     def weights(self) -> np.ndarray:
         """Open the trained weights to both parties (intercept last when fitted)."""

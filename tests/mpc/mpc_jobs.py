@@ -110,3 +110,21 @@ def waiting_party1(party):
     rt = runtime(party)
     rt.source.mul_triple((3,))
     rt.peer.recv(timeout=1.0)
+
+
+def mismatched_frac_bits(party):
+    """Party 0 at 16 fractional bits, party 1 at 20: the runtimes must refuse each other."""
+    return SecureRuntime(party, DealerTripleSource(party, dealer=2), frac_bits=16 if party.index == 0 else 20)
+
+
+def trainer_with(lr_by_party, X, y, epochs, batch):
+    """A trainer whose learning rate differs per party (their agreement must refuse it)."""
+
+    def job(party):
+        rt = runtime(party)
+        half = X.shape[0] // 2
+        rows = slice(0, half) if party.index == 0 else slice(half, None)
+        return SecureLogisticRegression(rt, epochs=epochs, batch_size=batch,
+                                        learning_rate=lr_by_party[party.index]).fit(X[rows], y[rows]).weights()
+
+    return job
