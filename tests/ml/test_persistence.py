@@ -474,3 +474,29 @@ def test_owner_file_of_a_2018_table_context_reloads():
     assert np.abs(back.decrypt(ctx.encrypt(x))[:8] - x).max() < 1e-6
     with pytest.raises(ValueError, match="security_standard"):
         ckks.Context.from_bytes(ctx.to_bytes())  # an untrusted sender's bytes: the 2024 table
+
+
+def test_a_release_waits_for_the_owner_files_lock(small_data, tmp_path):
+    """The count is re-read and written under an exclusive lock on the owner file: a
+    release started while another holds the lock waits and decrypts nothing until it is
+    let go (mutation audit 2026-12-08: without the flock call every test passed, the
+    two-process test running its releases one after the other)."""
+    import threading
+
+    from pyppml.ml.file_lock import exclusive
+
+    X, y = small_data
+    owner = DataOwner(iterations=1, poly_degree=16384)
+    dataset = owner.encrypt(X, y)
+    path = tmp_path / "owner.key"
+    owner.save(path)
+    model = train_encrypted(owner.public_context(), dataset, progress=False).to_bytes()
+    loaded = DataOwner.load(path)
+    done = []
+    with exclusive(path):
+        worker = threading.Thread(target=lambda: done.append(loaded.release_model(model)))
+        worker.start()
+        worker.join(timeout=3.0)  # an unlocked release takes well under a second here
+        assert worker.is_alive() and not done and loaded.context.releases_made == 0
+    worker.join(timeout=120)
+    assert len(done) == 1 and loaded.context.releases_made == 1

@@ -983,3 +983,50 @@ def test_key_agreement_with_a_low_order_point_names_it():
             masks.agree(sk, pk, b"")
         assert not str(err.value).rstrip().endswith("got")
     assert not masks.is_low_order(masks.new_keypair()[1])
+
+
+def test_a_client_answers_one_unmask_request_per_round():
+    """An unsigned round: a client that answered UNMASK_REQ refuses a second one (a
+    server asking again with another survivor set would get both secrets of one client,
+    its self-mask seed share and its pairwise key share). Mutation audit 2026-12-08: the
+    lines that end the round at the client could be deleted with every test passing."""
+    p = fl.SecAggParams(6, 16, 4)
+    _, _, uq = _quantized(p)
+    seen, clients = {}, {}
+
+    def tamper(step, i, m):
+        if step == -4:  # the server's UNMASK_REQ to client i
+            seen[i] = m
+        return m
+
+    _round(p, uq, tamper, keep=clients)
+    assert sorted(seen) == list(range(6))
+    for i, req in seen.items():
+        with pytest.raises(fl.ProtocolError):
+            clients[i].unmask(req)
+
+
+def test_masked_input_needs_shares_from_threshold_neighbours():
+    """A client sends its masked input only when at least threshold neighbours hold its
+    shares (mutation audit 2026-12-08: the check could go unnoticed)."""
+    p = fl.SecAggParams(6, 16, 4)
+    _, _, uq = _quantized(p)
+    # Run to the shares step, then cut client 0's forward to threshold - 2 senders.
+    server = fl.SecAggServer(p)
+    cl = {i: fl.SecAggClient(i, p) for i in range(6)}
+    inbox = {i: server.start() for i in cl}
+    for i, m in inbox.items():
+        server.receive(i, cl[i].advertise(m))
+    inbox = server.advance()
+    for i, m in inbox.items():
+        server.receive(i, cl[i].share_keys(m))
+    inbox = server.advance()
+    fwd = Message.from_bytes(inbox[0], Kind.FORWARD)
+    ids = ids_array(fwd.fields[0], "test", 6).tolist()
+    keep = ids[:p.threshold - 2]
+    blob = bytes(fwd.fields[1])
+    width = len(blob) // len(ids)
+    cut = b"".join(blob[width * ids.index(j):width * (ids.index(j) + 1)] for j in keep)
+    short = Message(fwd.kind, fwd.sender, fwd.round, fwd.session, (pack_ids(keep), cut, *fwd.fields[2:])).to_bytes()
+    with pytest.raises(fl.TooFewSurvivorsError, match="too few neighbours sent shares"):
+        cl[0].masked_input(short, uq[0])

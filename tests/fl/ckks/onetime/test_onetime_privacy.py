@@ -100,3 +100,14 @@ def _zero_key(params):
     key = _core.RnsPoly.from_array(params.base, np.zeros((1, params.poly_degree), dtype=np.uint64), "coefficient")
     key.ntt()
     return key
+
+
+def test_two_uploads_of_one_update_differ_uniformly(plan):
+    """Each upload draws a fresh one-time key: two uploads of one update in one round
+    differ by a uniform vector mod q (mutation audit 2026-12-08: a client generator
+    seeded from public data, which makes every key computable, passed every test)."""
+    p, keys = plan
+    u = np.zeros(p.dim)
+    c1, c2 = _coefficients(p, keys, u, rnd=7), _coefficients(p, keys, u, rnd=7)
+    diff = ((c1.astype(object) - c2.astype(object)) % p.modulus).astype(np.uint64)
+    assert _uniform_stat(diff, p.modulus) < stats.chi2.ppf(1 - ALPHA, BINS - 1)
