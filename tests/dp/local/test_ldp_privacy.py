@@ -19,7 +19,22 @@ from pyppml.dp.local import (
     OptimizedUnaryEncoding,
     RandomizedResponse,
 )
-from pyppml.dp.local._common import TWO64, exp_bounds
+from pyppml.dp.local._common import TWO64
+
+
+def exp_bounds(epsilon: float) -> tuple[Fraction, Fraction]:
+    """An oracle independent of the code under test (mutation audit 2026-12-08: these
+    tests imported the library's own bounds, so a library that used math.exp without a
+    margin passed, though its GRR ratio then exceeded e^eps at eps 0.1 and 3.7):
+    e^eps to 120 digits with mpmath, widened by 1e-100 either way."""
+    import mpmath
+
+    with mpmath.workdps(120):
+        e = mpmath.exp(mpmath.mpf(float(epsilon)))  # the float's exact value
+        text = mpmath.nstr(e, 115, strip_zeros=False)
+    exact = Fraction(text)
+    margin = Fraction(1, 10**100)
+    return exact * (1 - margin), exact * (1 + margin)
 
 EPSILONS = [0.1, 1.0, 3.7]
 
