@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pyppml import fl
+from pyppml import ParameterError, fl
 from pyppml.ckks.ciphertext import Ciphertext
 from pyppml.fl.ckks.uploads import server_sum, sign_upload, uploads_digest
 
@@ -535,3 +535,37 @@ def test_core_refuses_a_share_without_smudging_and_an_empty_combination(committe
     assert native.decryption_share(part, ct._native, 40).coeffs.shape[0] == ct.level + 1
     with pytest.raises(ParameterError, match="combine_decryption: shares is empty"):
         native.combine_decryption(ct._native, [])
+
+
+def test_member_refuses_signed_uploads_that_are_not_fresh_encryptions(committee, keys):
+    """A pinned client's signature does not make any ciphertext decryptable: one at a
+    lower level, of size 3 or at another scale is refused (those carry more
+    key-dependent noise than the flooding was sized for; a product, of size 3, also
+    carries the square of the scale). Mutation audit 2026-12-08: the
+    check could be switched off with every test passing, since the crafted-ciphertext
+    tests were stopped by the signature check first."""
+    ctx = committee.client_context()
+    member = committee.members[0]
+    fresh = ctx.encrypt(np.full(8, 0.25), symmetric=False)
+    # At this plan's scale (2^92 over 2^50 primes) a lower level does not even load as a
+    # ciphertext; another scale at the top level does, and only the freshness check stops it.
+    variants = {"lower level": (fresh.drop_to_level(ctx.max_level - 1), "not a ciphertext"),
+                "other scale": (ctx.encrypt(np.full(8, 0.25), scale=ctx.scale / 2, symmetric=False),
+                                "not a fresh encryption")}
+    for name, (ct, message) in variants.items():
+        rnd = _Rounds.next()
+        ups = [sign_upload(keys[0], committee.key_id, rnd, [ct])] + _uploads(committee, keys[1:3],
+                                                                            [np.full(8, 0.25)] * 2, rnd)
+        with pytest.raises(fl.ProtocolError, match=message):
+            member.decryption_share(ups, rnd, committee.smudging_bits)
+        assert member.last_round < rnd, name
+
+
+def test_a_member_never_decrypts_a_sum_of_one_client():
+    """CommitteeMember itself refuses min_clients below 2 (CkksCommittee did; a member
+    built directly was not checked by any test: mutation audit 2026-12-08)."""
+    com = fl.CkksCommittee(members=2, poly_degree=8192, max_clients=8, client_keys=[])
+    member = type(com.members[0])
+    for bad in (1, 0, True):
+        with pytest.raises(ParameterError, match="min_clients is out of range"):
+            member(com.client_context(), min_clients=bad)
