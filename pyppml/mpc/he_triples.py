@@ -95,6 +95,8 @@ NotImplementedError.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from pyppml import _core
@@ -152,8 +154,10 @@ class HeTripleSource(TripleSource):
         budget. Only party 1's value is used, and the parties refuse to run with
         different values (party 0 cannot be given weaker flooding than it set).
     record_view : bool
-        Party 0 keeps what it decrypted (the residues of v) and the noise budgets of the
-        returned ciphertexts in ``view`` (tests and audits only).
+        Party 0 keeps what it decrypted (the residues of v), the noise budgets of the
+        returned ciphertexts, log2(Q_top / t) for each (the smudging of 2^S goes in at the
+        top level, so a budget is at most about that minus S) and the fraction of zero
+        coefficients in their second components in ``view`` (tests and audits only).
 
     ``offline_bytes`` counts both directions of this source's traffic on the channel.
 
@@ -244,14 +248,18 @@ class HeTripleSource(TripleSource):
         reply = self._recv_blobs(len(self.moduli))
         from pyppml import bfv
 
-        residues, budgets = [], []
-        for ctx, blob in zip(self._contexts, reply):
+        residues, budgets, ceilings, c1_zeros = [], [], [], []
+        for ctx, t, blob in zip(self._contexts, self.moduli, reply):
             ct = bfv.Ciphertext.from_bytes(blob, ctx)
             if ct.level != RETURN_LIMBS - 1:
                 raise FrameError(f"HeTripleSource: returned ciphertext is at the wrong level; expected "
                                  f"{RETURN_LIMBS - 1}, got {ct.level}")
             if self.record_view:
                 budgets.append(ctx.noise_budget(ct))
+                # The smudging went in at the top level, before the switch down.
+                ceilings.append(sum(math.log2(v) for v in ctx.coeff_moduli) - math.log2(t))
+                c1 = np.asarray(ct._native.poly(1).coeffs)
+                c1_zeros.append(float(np.mean(c1 == 0)))
             try:
                 plain = ctx.decrypt(ct)
             except bfv.DecryptionError:
@@ -263,7 +271,7 @@ class HeTripleSource(TripleSource):
                                  "the agreed circuit, got one that does not decrypt") from None
             residues.append(plain[:x.shape[1]].astype(np.uint64))
         if self.record_view:
-            self.view.append((residues, budgets))
+            self.view.append((residues, budgets, ceilings, c1_zeros))
         return self._crt_low_word(residues)
 
     def _crt_low_word(self, res: list[np.ndarray]) -> np.ndarray:

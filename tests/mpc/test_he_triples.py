@@ -60,7 +60,7 @@ def test_triples_exact_between_two_processes():
     (Bt0, Ct0), (Bt1, Ct1) = p0["fixed_tn"], p1["fixed_tn"]
     np.testing.assert_array_equal(F[0:6].T @ (Bt0 + Bt1), Ct0 + Ct1)
     # Noise budget of every returned ciphertext: positive, with the smudging in it.
-    budgets = [b for _, bs in p0["view"] for b in bs]
+    budgets = [b for _, bs, *_ in p0["view"] for b in bs]
     assert budgets and min(budgets) > 10, budgets
     assert p1["view"] == []
     assert p0["bytes"] == p1["bytes"] > 0
@@ -115,6 +115,13 @@ def test_decrypted_values_independent_of_party1():
         tops[y] = np.array([x >> (MASK_BITS - 8) for x in v])
         low = np.array([x % 2**64 for x in v], dtype=np.uint64)
         assert len(set(low.tolist())) == low.size
+        # Party 0's view of the ciphertexts themselves (mutation audit 2026-12-08: the
+        # re-randomization could be removed with every test passing): the second
+        # components are re-randomized by an encryption of zero (without it they are 0
+        # for y = 0, a linear function of y otherwise).
+        for _, budgets, ceilings, c1_zeros in view:
+            assert max(c1_zeros) < 0.01, c1_zeros
+            assert all(0 < b < c for b, c in zip(budgets, ceilings)), (budgets, ceilings)
     for y, top in tops.items():
         counts = np.bincount(np.minimum(top, 255), minlength=256)
         expected = top.size / 256
