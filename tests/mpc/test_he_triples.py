@@ -317,7 +317,7 @@ def _budget_job(bits):
     def job(party):
         src = HeTripleSource(party, smudging_bits=bits, record_view=True)
         a, b, c = src.mul_triple((50,))
-        return (a.copy(), b.copy(), c.copy()), [x for _, bs in src.view for x in bs]
+        return (a.copy(), b.copy(), c.copy()), [x for _, bs, *_ in src.view for x in bs]
 
     return job
 
