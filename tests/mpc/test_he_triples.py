@@ -116,12 +116,14 @@ def test_decrypted_values_independent_of_party1():
         low = np.array([x % 2**64 for x in v], dtype=np.uint64)
         assert len(set(low.tolist())) == low.size
         # Party 0's view of the ciphertexts themselves (mutation audit 2026-12-08: the
-        # re-randomization could be removed with every test passing): the second
+        # re-randomization or the smudging could be removed with every test passing): the second
         # components are re-randomized by an encryption of zero (without it they are 0
         # for y = 0, a linear function of y otherwise).
+        # The smudging shows in the noise budget party 0 measures: 24 bits left with it
+        # at the default 69 bits, 53 without it, 44 with 20 bits less.
         for _, budgets, ceilings, c1_zeros in view:
             assert max(c1_zeros) < 0.01, c1_zeros
-            assert all(0 < b < c for b, c in zip(budgets, ceilings)), (budgets, ceilings)
+            assert all(0 < b <= 40 and b < c for b, c in zip(budgets, ceilings)), (budgets, ceilings)
     for y, top in tops.items():
         counts = np.bincount(np.minimum(top, 255), minlength=256)
         expected = top.size / 256
