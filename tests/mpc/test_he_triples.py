@@ -120,7 +120,7 @@ def test_decrypted_values_independent_of_party1():
         # components are re-randomized by an encryption of zero (without it they are 0
         # for y = 0, a linear function of y otherwise).
         # The smudging shows in the noise budget party 0 measures: 24 bits left with it
-        # at the default 69 bits, 53 without it, 44 with 20 bits less.
+        # at the default 69 bits, 53 without it, 43 with 20 bits less.
         for _, budgets, ceilings, c1_zeros in view:
             assert max(c1_zeros) < 0.01, c1_zeros
             assert all(0 < b <= 40 and b < c for b, c in zip(budgets, ceilings)), (budgets, ceilings)
