@@ -31,8 +31,9 @@ kind                      "rdp"                                        "pld"
 [1] The discrete Gaussian meets the continuous one's Rényi bound [CKS20, Thm. 4 and 14].
 [2] Noise on a grid is a d-dimensional discrete Gaussian; its hockey-stick curve is above
 the continuous one by a relative ~0.5/sigma^2 in grid steps (< 1e-4 at the >= 64 steps
-``gaussian_mechanism`` enforces, for delta >= 1e-20, the least it accepts). The ``discrete_*`` kinds are integer noise on a query
-that moves along one integer coordinate by at most ``sensitivity`` (a count, a histogram
+``gaussian_mechanism`` enforces, for delta >= 1e-20, the least it accepts). The
+``discrete_*`` kinds are integer noise on a query that moves along one integer
+coordinate by at most ``sensitivity`` (a count, a histogram
 bin, an integer sum): their PLD is exact. A ``laplace`` charge over several coordinates
 is composed as the worst case of any epsilon-DP release (Kairouz et al. 2015), which is
 always valid. Under RDP, epsilon-DP releases compose additively in epsilon (their Rényi

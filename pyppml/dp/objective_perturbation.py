@@ -121,8 +121,9 @@ def fit_objective_perturbation(Z: np.ndarray, signs: np.ndarray, epsilon: float,
     Raises
     ------
     ValueError (pyppml.ParameterError)
-        Rows of Z outside the unit ball, signs other than one -1 / +1 per row, epsilon or lam not finite or outside
-        [2**-1000, 2**1000], prng neither None nor a ``pyppml._core.Prng``.
+        Rows of Z outside the unit ball, signs other than one -1 / +1 per row,
+        epsilon or lam not finite or outside [2**-1000, 2**1000], prng neither None nor
+        a ``pyppml._core.Prng``.
     """
     from scipy.optimize import minimize
 

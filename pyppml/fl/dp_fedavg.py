@@ -18,10 +18,10 @@ Accounting: the accountant is stepped once per round with noise multiplier
 the number of clients whose noise reached the sum: each of the ``n_clients`` adds variance
 sigma^2 / n_clients, so k survivors carry sigma^2 k / n_clients, and ``colluders`` clients
 that pool their shares with the server take theirs out of it (review 2026-12-08: with 5
-of 10 clients colluding, 50 rounds reported epsilon 57 against the coalition's 96). Central rounds are
-charged before the server draws its noise; distributed rounds as soon as the secure sum
-returns (k is known only then; a round that fails there releases nothing), before
-anything else is done with it.
+of 10 clients colluding, 50 rounds reported epsilon 57 against the coalition's 96).
+Central rounds are charged before the server draws its noise; distributed rounds as soon
+as the secure sum returns (k is known only then; a round that fails there releases
+nothing), before anything else is done with it.
 
 Participation (``sample_rate``): by default every client takes part in every round
 (rate 1, add/remove-one neighbours). Amplification by subsampling is claimed only for

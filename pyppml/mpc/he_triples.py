@@ -95,8 +95,6 @@ NotImplementedError.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from pyppml import _core
@@ -155,9 +153,8 @@ class HeTripleSource(TripleSource):
         different values (party 0 cannot be given weaker flooding than it set).
     record_view : bool
         Party 0 keeps what it decrypted (the residues of v), the noise budgets of the
-        returned ciphertexts, log2(Q_top / t) for each (the smudging of 2^S goes in at the
-        top level, so a budget is at most about that minus S) and the fraction of zero
-        coefficients in their second components in ``view`` (tests and audits only).
+        returned ciphertexts and the fraction of zero coefficients in their second
+        components in ``view`` (tests and audits only).
 
     ``offline_bytes`` counts both directions of this source's traffic on the channel.
 
@@ -248,16 +245,14 @@ class HeTripleSource(TripleSource):
         reply = self._recv_blobs(len(self.moduli))
         from pyppml import bfv
 
-        residues, budgets, ceilings, c1_zeros = [], [], [], []
-        for ctx, t, blob in zip(self._contexts, self.moduli, reply):
+        residues, budgets, c1_zeros = [], [], []
+        for ctx, blob in zip(self._contexts, reply):
             ct = bfv.Ciphertext.from_bytes(blob, ctx)
             if ct.level != RETURN_LIMBS - 1:
                 raise FrameError(f"HeTripleSource: returned ciphertext is at the wrong level; expected "
                                  f"{RETURN_LIMBS - 1}, got {ct.level}")
             if self.record_view:
                 budgets.append(ctx.noise_budget(ct))
-                # The smudging went in at the top level, before the switch down.
-                ceilings.append(sum(math.log2(v) for v in ctx.coeff_moduli) - math.log2(t))
                 c1 = np.asarray(ct._native.poly(1).coeffs)
                 c1_zeros.append(float(np.mean(c1 == 0)))
             try:
@@ -271,7 +266,7 @@ class HeTripleSource(TripleSource):
                                  "the agreed circuit, got one that does not decrypt") from None
             residues.append(plain[:x.shape[1]].astype(np.uint64))
         if self.record_view:
-            self.view.append((residues, budgets, ceilings, c1_zeros))
+            self.view.append((residues, budgets, c1_zeros))
         return self._crt_low_word(residues)
 
     def _crt_low_word(self, res: list[np.ndarray]) -> np.ndarray:

@@ -9,6 +9,7 @@ import itertools
 
 import numpy as np
 import pytest
+from onetime_helpers import committee_round
 
 from pyppml.fl import ProtocolError, TooFewSurvivorsError
 from pyppml.fl.ckks.onetime import OneTimeAggregator, OneTimeClient, OneTimeMember, OneTimeParams, OneTimeServer
@@ -28,17 +29,6 @@ def make_committee(params):
     keys = agreement.new_signing_keys(params.members)
     p = agreement.with_signing_keys(params, keys)
     return p, [OneTimeMember(j, p, signing_key=keys[j], signed=False) for j in range(p.members)]
-
-
-def committee_round(server, members):
-    """Verification, certification (plans with signing keys), then decryption shares
-    from every member."""
-    for j, r in server.verify_requests(range(len(members))).items():
-        server.receive_verification(j, members[j].verify(r))
-    for j, r in server.certify_requests(range(len(members))).items():
-        server.receive_certification(j, members[j].certify(r))
-    for j, r in server.decryption_requests(range(len(members))).items():
-        server.receive_share(j, members[j].decryption_share(r))
 
 
 def bound(params):

@@ -15,6 +15,7 @@ coefficients. Its power: the same test with the former slot encoding fails.
 
 import numpy as np
 import pytest
+from onetime_helpers import committee_round
 
 from pyppml.fl.ckks.onetime import OneTimeAggregator, OneTimeParams, OneTimeServer, ring
 from pyppml.fl.dp_fedavg_noise import check_grid_encodes, grid_step
@@ -47,13 +48,7 @@ def _server_total(agg, updates):
     server = OneTimeServer(p, agg.round, signed=False)
     for i, c in enumerate(agg.clients):
         server.receive_upload(i, c.upload(agg.round, updates[i]))
-    live = set(range(p.members))
-    for j, r in server.verify_requests(live).items():
-        server.receive_verification(j, agg.members[j].verify(r))
-    for j, r in server.certify_requests(live).items():
-        server.receive_certification(j, agg.members[j].certify(r))
-    for j, r in server.decryption_requests(live).items():
-        server.receive_share(j, agg.members[j].decryption_share(r))
+    committee_round(server, agg.members)
     total = np.array(server._total, dtype=np.uint64)
     return total, server.finish()
 

@@ -7,6 +7,7 @@ why that mode is documented as unsafe against the server."""
 
 import numpy as np
 import pytest
+from onetime_helpers import committee_round
 
 from pyppml.fl.ckks.onetime import OneTimeAggregator, OneTimeClient, OneTimeServer
 from pyppml.fl.common import agreement
@@ -57,13 +58,7 @@ def test_default_round_refuses_server_sybils():
 def test_unsigned_opt_in_lets_server_recover_one_update():
     agg = OneTimeAggregator(N, DIM, signed=False, members=3, threshold=2)
     server = _sybil_uploads(agg)
-    live = set(range(3))
-    for j, req in server.verify_requests(live).items():
-        server.receive_verification(j, agg.members[j].verify(req))
-    for j, req in server.certify_requests(live).items():
-        server.receive_certification(j, agg.members[j].certify(req))
-    for j, req in server.decryption_requests(live).items():
-        server.receive_share(j, agg.members[j].decryption_share(req))
+    committee_round(server, agg.members)
     assert server.accepted == list(range(N))
     assert np.abs(server.finish() - VICTIM).max() < 2.0 ** -agg.params.precision_bits
 
